@@ -1,0 +1,123 @@
+"""Copy browser-ready files from web/assets/node_modules into web/static/vendor (no CDN)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent
+MODULES = ASSETS / "node_modules"
+VENDOR = ASSETS.parent / "static" / "vendor"
+
+# package -> [(source path inside the package, destination inside vendor/<package>/)]
+FILES: dict[str, list[tuple[str, str]]] = {
+    "bootstrap": [
+        ("dist/css/bootstrap.min.css", "bootstrap.min.css"),
+        ("dist/css/bootstrap.min.css.map", "bootstrap.min.css.map"),
+        ("dist/js/bootstrap.bundle.min.js", "bootstrap.bundle.min.js"),
+        ("dist/js/bootstrap.bundle.min.js.map", "bootstrap.bundle.min.js.map"),
+    ],
+    "htmx.org": [("dist/htmx.min.js", "htmx.min.js")],
+    "bpmn-js": [
+        ("dist/bpmn-viewer.production.min.js", "bpmn-viewer.production.min.js"),
+        ("dist/bpmn-navigated-viewer.production.min.js", "bpmn-navigated-viewer.production.min.js"),
+        ("dist/bpmn-modeler.production.min.js", "bpmn-modeler.production.min.js"),
+        ("dist/assets", "assets"),
+    ],
+    "dmn-js": [
+        ("dist/dmn-viewer.production.min.js", "dmn-viewer.production.min.js"),
+        ("dist/dmn-navigated-viewer.production.min.js", "dmn-navigated-viewer.production.min.js"),
+        ("dist/dmn-modeler.production.min.js", "dmn-modeler.production.min.js"),
+        ("dist/assets", "assets"),
+    ],
+    "echarts": [("dist/echarts.min.js", "echarts.min.js")],
+    "@bpmn-io/properties-panel": [
+        ("dist/assets/properties-panel.css", "properties-panel.css"),
+    ],
+}
+
+# The modeler bundle (bpmn-js Modeler + properties panel + camunda moddle/behaviors).
+BUNDLE_ENTRY = ASSETS / "src" / "modeler-entry.js"
+BUNDLE_OUT = VENDOR / "jiefen-modeler" / "modeler.bundle.js"
+LICENSE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "license")
+
+
+def declared_versions() -> dict[str, str]:
+    """Return the exact versions pinned in package.json (dependencies and devDependencies)."""
+    data = json.loads((ASSETS / "package.json").read_text(encoding="utf-8"))
+    return {**data.get("dependencies", {}), **data.get("devDependencies", {})}
+
+
+def installed_version(package: str) -> str:
+    """Return the version of an installed package, failing clearly if it is missing."""
+    manifest = MODULES / package / "package.json"
+    if not manifest.is_file():
+        sys.exit(f"copy_vendor: {package} is not installed; run `npm ci` in {ASSETS}")
+    return json.loads(manifest.read_text(encoding="utf-8"))["version"]
+
+
+def check_versions() -> dict[str, str]:
+    """Refuse to copy from a node_modules that does not match the pinned versions."""
+    wanted = declared_versions()
+    stale = {p: (v, installed_version(p)) for p, v in wanted.items() if installed_version(p) != v}
+    if stale:
+        lines = ", ".join(f"{p} pinned {w} installed {i}" for p, (w, i) in stale.items())
+        sys.exit(f"copy_vendor: node_modules is stale ({lines}); run `npm ci`")
+    return wanted
+
+
+def copy_item(src: Path, dst: Path) -> None:
+    """Copy a file or a whole directory."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.is_dir():
+        shutil.copytree(src, dst)
+    else:
+        shutil.copy2(src, dst)
+
+
+def copy_package(package: str, items: list[tuple[str, str]]) -> None:
+    """Copy one package's distribution files and its licence into vendor/<package>/."""
+    root = MODULES / package
+    target = VENDOR / package
+    for src, dst in items:
+        if not (root / src).exists():
+            sys.exit(f"copy_vendor: {package}/{src} not found (did the package layout change?)")
+        copy_item(root / src, target / dst)
+    for name in LICENSE_NAMES:
+        if (root / name).is_file():
+            shutil.copy2(root / name, target / "LICENSE")
+            break
+
+
+def build_modeler_bundle() -> None:
+    """Bundle the modeler entry with the pinned esbuild (installed by `npm ci`)."""
+    BUNDLE_OUT.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        "npx", "--no", "esbuild", str(BUNDLE_ENTRY.relative_to(ASSETS)),
+        "--bundle", "--minify", "--format=iife", "--target=es2020",
+        "--legal-comments=external", "--log-level=warning",
+        "--define:process.env.NODE_ENV=\"production\"",
+        f"--outfile={BUNDLE_OUT}",
+    ]
+    subprocess.run(cmd, cwd=ASSETS, check=True)
+
+
+def main() -> None:
+    """Rebuild web/static/vendor from scratch."""
+    versions = check_versions()
+    if VENDOR.exists():
+        shutil.rmtree(VENDOR)
+    for package, items in FILES.items():
+        copy_package(package, items)
+    build_modeler_bundle()
+    (VENDOR / "versions.json").write_text(
+        json.dumps(versions, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    print(f"copy_vendor: {len(FILES)} packages and the modeler bundle copied to {VENDOR}")
+
+
+if __name__ == "__main__":
+    main()
