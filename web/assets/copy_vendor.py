@@ -96,10 +96,17 @@ def build_modeler_bundle() -> None:
     """Bundle the modeler entry with the pinned esbuild (installed by `npm ci`)."""
     BUNDLE_OUT.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
-        "npx", "--no", "esbuild", str(BUNDLE_ENTRY.relative_to(ASSETS)),
-        "--bundle", "--minify", "--format=iife", "--target=es2020",
-        "--legal-comments=external", "--log-level=warning",
-        "--define:process.env.NODE_ENV=\"production\"",
+        "npx",
+        "--no",
+        "esbuild",
+        str(BUNDLE_ENTRY.relative_to(ASSETS)),
+        "--bundle",
+        "--minify",
+        "--format=iife",
+        "--target=es2020",
+        "--legal-comments=external",
+        "--log-level=warning",
+        '--define:process.env.NODE_ENV="production"',
         f"--outfile={BUNDLE_OUT}",
     ]
     subprocess.run(cmd, cwd=ASSETS, check=True)
@@ -116,7 +123,7 @@ def main() -> None:
     (VENDOR / "versions.json").write_text(
         json.dumps(versions, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    print(f"copy_vendor: {len(FILES)} packages and the modeler bundle copied to {VENDOR}")
+    sys.stdout.write(f"copy_vendor: {len(FILES)} packages and the modeler bundle -> {VENDOR}\n")
 
 
 if __name__ == "__main__":
