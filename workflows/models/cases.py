@@ -1,0 +1,209 @@
+"""Cases, parties and work orders (architecture §4.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base, JSONType, UTCDateTime
+from workflows.models._columns import IdType, new_uuid, utcnow
+
+
+class Channel(StrEnum):
+    """Where a matter came in (domain §(a) start events)."""
+
+    COUNTER = "counter"
+    HOTLINE_12345 = "hotline_12345"
+    GRID_APP = "grid_app"
+    PORTAL = "portal"
+    PETITION_TRANSFER = "petition_transfer"
+    POLICE_110 = "police_110"
+
+
+class CaseStatus(StrEnum):
+    """Case status projected from the workflow."""
+
+    REGISTERED = "registered"
+    TRIAGE = "triage"
+    DISPATCHED = "dispatched"
+    IN_HANDLING = "in_handling"
+    IN_MEDIATION = "in_mediation"
+    AWAITING_FEEDBACK = "awaiting_feedback"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class Urgency(StrEnum):
+    """紧急 / 一般: selects the 2 h or 24 h sign-off limit."""
+
+    URGENT = "urgent"
+    GENERAL = "general"
+
+
+class RiskLevel(StrEnum):
+    """The five risk colours, red highest (domain §(e))."""
+
+    RED = "red"
+    ORANGE = "orange"
+    YELLOW = "yellow"
+    BLUE = "blue"
+    GREEN = "green"
+
+
+class Light(StrEnum):
+    """Timeliness light of a work order (domain §(e))."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+
+class PartyRole(StrEnum):
+    """Role of a party in a case."""
+
+    APPLICANT = "applicant"
+    RESPONDENT = "respondent"
+    THIRD_PARTY = "third_party"
+
+
+class WorkOrderRole(StrEnum):
+    """牵头 (lead) or 协办 (co-department)."""
+
+    LEAD = "lead"
+    CO = "co"
+
+
+class WorkOrderStatus(StrEnum):
+    """Life cycle of a work order."""
+
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    REFUSED = "refused"
+
+
+class Case(Base):
+    """A dispute case (一案一码); table ``dispute_case`` because ``case`` is reserved."""
+
+    __tablename__ = "dispute_case"
+    __table_args__ = (
+        Index("ix_dispute_case_status_lead_department_id", "status", "lead_department_id"),
+        Index("ix_dispute_case_channel_channel_ref", "channel", "channel_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    channel_ref: Mapped[str | None] = mapped_column(String(128))
+    category: Mapped[str | None] = mapped_column(String(64))
+    urgency: Mapped[str] = mapped_column(String(16), default=Urgency.GENERAL)
+    people_count: Mapped[int] = mapped_column(Integer, default=1)
+    tier: Mapped[str | None] = mapped_column(String(16))
+    risk_level: Mapped[str] = mapped_column(String(16), default=RiskLevel.BLUE)
+    summary: Mapped[str] = mapped_column(String(200), default="")  # no personal data
+    narrative_enc: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32), default=CaseStatus.REGISTERED)
+    stage: Mapped[str | None] = mapped_column(String(255))
+    lead_department_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("department.id"))
+    mediator_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    # 首接责任人: set at registration; NULL only between an API intake and the clerk's pickup.
+    owner_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    workflow_instance_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("workflow_instance.id"), unique=True
+    )
+    duplicate_of_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("dispute_case.id"))
+    second_complaint: Mapped[bool] = mapped_column(Boolean, default=False)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    satisfaction: Mapped[str | None] = mapped_column(String(32))
+    version_id: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    party_links: Mapped[list[CaseParty]] = relationship(
+        back_populates="case", cascade="all, delete-orphan"
+    )
+    parties: Mapped[list[Party]] = relationship(secondary="case_party", viewonly=True)
+    work_orders: Mapped[list[WorkOrder]] = relationship(
+        back_populates="case", order_by="WorkOrder.id"
+    )
+
+
+class Party(Base):
+    """A person or organisation; personal fields are encrypted envelopes (D12)."""
+
+    __tablename__ = "party"
+
+    # Generated in Python (see the init listener) so the encryption AAD can include it before flush.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    name_enc: Mapped[str] = mapped_column(Text)
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
+    masked: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    contact_preference: Mapped[str] = mapped_column(String(16), default="phone")
+    vulnerable: Mapped[list[str]] = mapped_column(JSONType, default=list)  # elderly/disabled/minor
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+@event.listens_for(Party, "init")
+def _party_id_at_construction(_target: Party, _args: tuple, kwargs: dict) -> None:
+    kwargs.setdefault("id", new_uuid())
+
+
+class CaseParty(Base):
+    """Links a party to a case in a role."""
+
+    __tablename__ = "case_party"
+    __table_args__ = (UniqueConstraint("case_id", "party_id", "role"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"))
+    party_id: Mapped[str] = mapped_column(String(36), ForeignKey("party.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+    case: Mapped[Case] = relationship(back_populates="party_links")
+    party: Mapped[Party] = relationship()
+
+
+class WorkOrder(Base):
+    """One department's order in one dispatch round."""
+
+    __tablename__ = "work_order"
+    __table_args__ = (
+        UniqueConstraint("case_id", "department_id", "round"),
+        Index("ix_work_order_department_id_status", "department_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"))
+    department_id: Mapped[int] = mapped_column(IdType, ForeignKey("department.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    role: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default=WorkOrderStatus.DISPATCHED)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_summary: Mapped[str | None] = mapped_column(Text)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    light: Mapped[str] = mapped_column(String(8), default=Light.GREEN)
+    breach_count: Mapped[int] = mapped_column(Integer, default=0)
+    version_id: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    case: Mapped[Case] = relationship(back_populates="work_orders")

@@ -1,0 +1,159 @@
+"""Work around a case: open tasks, SLA clocks, notes, calls, documents, submissions (§4.1, §4.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, UTCDateTime
+from workflows.models._columns import IdType, utcnow
+
+
+class SlaKind(StrEnum):
+    """Supervision clocks of a case."""
+
+    FIRST_CONTACT = "first_contact"
+    RESPONSE = "response"
+    RESOLUTION = "resolution"
+    FEEDBACK = "feedback"
+
+
+class CallTaskStatus(StrEnum):
+    """Life cycle of a phone-call work item."""
+
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class SubmissionLink(StrEnum):
+    """How an intake submission was linked to a case (domain: matching decision)."""
+
+    DUPLICATE = "duplicate"
+    NEW = "new"
+    SECOND_COMPLAINT = "second_complaint"
+
+
+class OpenTask(Base):
+    """Projection of one READY manual task, rebuilt on every save of its instance."""
+
+    __tablename__ = "open_task"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(IdType, ForeignKey("workflow_instance.id"))
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))  # SpiffWorkflow task UUID
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    department_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("department.id"), index=True
+    )
+    assignee_id: Mapped[int | None] = mapped_column(
+        IdType, ForeignKey("user_account.id"), index=True
+    )
+    claimed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    work_order_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("work_order.id"))
+    ready_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SlaClock(Base):
+    """A supervision clock, separate from BPMN timers; swept by ``next_check_at``."""
+
+    __tablename__ = "sla_clock"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind"),
+        Index(
+            "ix_sla_clock_next_check_at",
+            "next_check_at",
+            postgresql_where=text("next_check_at IS NOT NULL"),
+            sqlite_where=text("next_check_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    policy: Mapped[str] = mapped_column(String(64))  # e.g. working_days(2), PT24H
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    pause_approved_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseNote(Base):
+    """A free-text note on a case, encrypted because it may name people."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    body_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CallTask(Base):
+    """A phone-call work item (receipt, reply or return visit for citizens who prefer calls)."""
+
+    __tablename__ = "call_task"
+    __table_args__ = (Index("ix_call_task_department_id_status", "department_id", "status"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
+    party_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("party.id"))
+    department_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("department.id"))
+    assignee_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(String(64))  # template key, e.g. revisit, reply
+    status: Mapped[str] = mapped_column(String(16), default=CallTaskStatus.OPEN)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))  # e.g. reached, no_answer
+    note_enc: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+
+
+class CaseDocument(Base):
+    """A generated document (receipt, notice); personal data only masked or in ``body_enc``."""
+
+    __tablename__ = "case_document"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_enc: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    created_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Submission(Base):
+    """An intake submission and how it was linked to a case (duplicate, new, second complaint)."""
+
+    __tablename__ = "submission"
+    __table_args__ = (Index("ix_submission_channel_channel_ref", "channel", "channel_ref"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    channel_ref: Mapped[str | None] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    party_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("party.id"))
+    summary: Mapped[str] = mapped_column(String(200), default="")
+    linked_as: Mapped[str] = mapped_column(String(16))
