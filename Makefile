@@ -1,0 +1,53 @@
+# jiefen — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-stamp
+VENDOR  = web/static/vendor/.stamp
+export JIEFEN_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test setup vendor browser lint check bench demo clean
+
+run: setup vendor
+	$(BIN)/jiefen keys init
+	$(BIN)/jiefen db upgrade
+	$(BIN)/jiefen demo --if-empty
+	$(BIN)/jiefen serve --dev --host 127.0.0.1 --port 5000
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+vendor: $(VENDOR)
+
+$(VENDOR): web/assets/package.json web/assets/package-lock.json web/assets/copy_vendor.py
+	cd web/assets && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python web/assets/copy_vendor.py
+	touch $(VENDOR)
+
+# Browser tests use Debian's chromium (never a downloaded browser) and a CJK font.
+browser:
+	@if ! command -v chromium >/dev/null || ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+	fi
+
+lint: setup
+	$(BIN)/ruff check engine workflows web tests benchmarks migrations
+	$(BIN)/lint-imports
+	@! grep -rnE '(^|[^._a-zA-Z])(eval|exec)\(' engine workflows web --include='*.py' || (echo 'eval/exec is forbidden' && false)
+	@! grep -rn '\.commit()' engine workflows web --include='*.py' | grep -v 'workflows/uow.py' | grep -v '^\s*#' || (echo 'commit() only in workflows/uow.py' && false)
+
+test: setup vendor browser lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+check: test
+
+bench: setup
+	$(BIN)/jiefen bench
+
+clean:
+	rm -rf $(VENV) web/static/vendor web/assets/node_modules

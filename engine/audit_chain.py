@@ -1,0 +1,80 @@
+"""Audit hash-chain maths: canonical JSON, HMAC links and verification (D9, §5.6)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from hashlib import sha256
+from typing import Any
+
+GENESIS = "0" * 64
+HEADER_FIELDS = ("chain_key", "seq", "occurred_at", "actor_type", "actor_id", "actor_role",
+                 "actor_department_id", "action", "object_type", "object_id", "case_id", "key_id")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+    return str(value)
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 text: the exact bytes that get hashed."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def event_body(header: Mapping[str, Any], payload_text: str) -> str:
+    """What the HMAC covers: every header column plus the stored payload text."""
+    return canonical_json({**{k: header.get(k) for k in HEADER_FIELDS}, "payload": payload_text})
+
+
+def chain_hash(key: bytes, prev_hash: str, body: str) -> str:
+    """HMAC-SHA256(key, prev_hash bytes || canonical event)."""
+    return hmac.new(key, bytes.fromhex(prev_hash) + body.encode("utf-8"), sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first place a chain fails verification."""
+
+    chain_key: str
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.chain_key} seq {self.seq}: {self.reason}"
+
+
+def verify_chain(chain_key: str, rows: Iterable[Mapping[str, Any]],
+                 key_for: Callable[[str], bytes | None],
+                 head: tuple[int, str] | None = None) -> tuple[int, ChainBreak | None]:
+    """Verify rows ordered by seq; returns (events checked, first break or None)."""
+    expected_seq, prev, count = 1, GENESIS, 0
+    for row in rows:
+        seq = row["seq"]
+        if seq != expected_seq:
+            what = "missing or reordered event" if seq > expected_seq else "duplicate sequence"
+            return count, ChainBreak(chain_key, expected_seq, what)
+        if row["prev_hash"] != prev:
+            return count, ChainBreak(chain_key, seq, "previous-hash link broken (reordered or "
+                                                     "removed event)")
+        key = key_for(row["key_id"])
+        if key is None:
+            return count, ChainBreak(chain_key, seq, f"unknown audit key {row['key_id']!r}")
+        if not hmac.compare_digest(chain_hash(key, prev, event_body(row, row["payload"])), row["hash"]):
+            return count, ChainBreak(chain_key, seq, "hash mismatch (event content altered)")
+        prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
+    if head is not None and (head[0] != count or head[1] != (prev if count else head[1])):
+        return count, ChainBreak(chain_key, count + 1 if head[0] > count else head[0],
+                                 "chain head does not match the last event (events deleted?)")
+    return count, None

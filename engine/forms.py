@@ -1,0 +1,206 @@
+"""User-task forms declared in BPMN (camunda:formData) and their server-side validation (D6)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "textarea")
+MAX_TEXT = {"string": 500, "textarea": 5000}
+NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*][^)]*\)[+*{]")
+TRUE_WORDS = {"true", "on", "1", "yes", "y"}
+FALSE_WORDS = {"false", "off", "0", "no", "n", ""}
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One form field of a user task."""
+
+    id: str
+    type: str = "string"
+    label: str = ""
+    default: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+    validation: Mapping[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> FormField:
+        return cls(id=raw["id"], type=raw.get("type") or "string", label=raw.get("label") or raw["id"],
+                   default=raw.get("default"),
+                   options=tuple((str(v), str(n)) for v, n in raw.get("options") or ()),
+                   validation=dict(raw.get("validation") or {}))
+
+    @property
+    def required(self) -> bool:
+        return "required" in self.validation
+
+    def constraint(self, name: str) -> str | None:
+        return self.validation.get(name)
+
+
+def fields_of(form: list[Mapping[str, Any]] | None) -> list[FormField]:
+    """FormField objects from the parsed ``extensions['form']`` list."""
+    return [FormField.from_dict(f) for f in form or ()]
+
+
+class FormInvalid(ValueError):
+    """Submitted data failed validation; ``errors`` maps field id to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def validate_submission(fields: list[FormField], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean ``raw`` against ``fields``; raise FormInvalid with every field error at once."""
+    known = {f.id for f in fields}
+    errors: dict[str, str] = {}
+    for key in raw:
+        if key not in known and key not in ("csrf_token",):
+            errors[str(key)] = "未知字段"
+    clean: dict[str, Any] = {}
+    for f in fields:
+        try:
+            value = _clean(f, _raw_value(raw, f))
+        except ValueError as exc:
+            errors[f.id] = str(exc)
+            continue
+        if value is not None:
+            clean[f.id] = value
+    if errors:
+        raise FormInvalid(errors)
+    return clean
+
+
+def _raw_value(raw: Mapping[str, Any], f: FormField) -> Any:
+    value = raw.get(f.id)
+    if value is None and f.type == "boolean":
+        return False  # an unticked checkbox is simply absent from a form post
+    return value
+
+
+def _clean(f: FormField, value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+    if value is None or value == "":
+        if f.required:
+            raise ValueError("必填")
+        return None
+    cleaner = _CLEANERS.get(f.type)
+    if cleaner is None:
+        raise ValueError(f"不支持的字段类型 {f.type}")
+    return cleaner(f, value)
+
+
+def _text(f: FormField, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("应为文本")
+    limit = int(f.constraint("maxlength") or MAX_TEXT.get(f.type, 500))
+    if len(value) > limit:
+        raise ValueError(f"最多 {limit} 个字符")
+    minimum = f.constraint("minlength")
+    if minimum and len(value) < int(minimum):
+        raise ValueError(f"至少 {minimum} 个字符")
+    pattern = f.constraint("pattern")
+    if pattern and not re.fullmatch(pattern, value):
+        raise ValueError("格式不正确")
+    return value
+
+
+def _long(f: FormField, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("应为整数")
+    try:
+        number = int(value) if isinstance(value, int) else int(str(value), 10)
+    except ValueError:
+        raise ValueError("应为整数") from None
+    low, high = f.constraint("min"), f.constraint("max")
+    if low is not None and number < int(low):
+        raise ValueError(f"不能小于 {low}")
+    if high is not None and number > int(high):
+        raise ValueError(f"不能大于 {high}")
+    return number
+
+
+def _boolean(_f: FormField, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError("应为是或否")
+
+
+def _date(f: FormField, value: Any) -> str:
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError("日期格式应为 YYYY-MM-DD") from None
+    low, high = f.constraint("min"), f.constraint("max")
+    if low and day < date.fromisoformat(low):
+        raise ValueError(f"不能早于 {low}")
+    if high and day > date.fromisoformat(high):
+        raise ValueError(f"不能晚于 {high}")
+    return day.isoformat()  # ISO text: task data stays JSON (engine guide P12)
+
+
+def _enum(f: FormField, value: Any) -> str:
+    allowed = {v for v, _ in f.options}
+    if str(value) not in allowed:
+        raise ValueError("请选择列表中的一项")
+    return str(value)
+
+
+_CLEANERS = {"string": _text, "textarea": _text, "long": _long, "boolean": _boolean,
+             "date": _date, "enum": _enum}
+
+
+def form_problems(fields: list[FormField]) -> list[tuple[str, str]]:
+    """Static problems of a form definition: (field id, message); used by the deploy lint."""
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for f in fields:
+        problems.extend((f.id or "?", message) for message in _field_problems(f, seen))
+        seen.add(f.id)
+    return problems
+
+
+def _field_problems(f: FormField, seen: set[str]) -> list[str]:  # noqa: C901
+    out = []
+    if not f.id or not re.fullmatch(r"[a-z][a-z0-9_]*", f.id):
+        out.append("field id must be snake_case")
+    if f.id in seen:
+        out.append("duplicate field id")
+    if f.type not in FIELD_TYPES:
+        out.append(f"unknown field type {f.type!r} (use {', '.join(FIELD_TYPES)})")
+    if f.type == "enum" and not f.options:
+        out.append("enum field without options")
+    for name in ("min", "max", "minlength", "maxlength"):
+        value = f.constraint(name)
+        if value is not None and f.type != "date" and not re.fullmatch(r"-?\d+", value):
+            out.append(f"constraint {name} must be a whole number")
+    pattern = f.constraint("pattern")
+    if pattern is not None:
+        out.extend(_pattern_problems(pattern))
+    unknown = set(f.validation) - {"required", "min", "max", "minlength", "maxlength", "pattern",
+                                   "readonly"}
+    if unknown:
+        out.append(f"unknown constraint {sorted(unknown)[0]!r}")
+    return out
+
+
+def _pattern_problems(pattern: str) -> list[str]:
+    if len(pattern) > 200:
+        return ["pattern longer than 200 characters"]
+    if NESTED_QUANTIFIER.search(pattern):
+        return ["pattern has nested quantifiers (catastrophic backtracking)"]
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return [f"pattern does not compile: {exc}"]
+    return []

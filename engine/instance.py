@@ -1,0 +1,262 @@
+"""WorkflowInstance: the only code that touches BpmnWorkflow and TaskState (engine guide §2.9)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+
+from engine.errors import EngineStepFailed, MessageNotExpected, TaskNotFound, TaskNotReady
+from engine.forms import FormField, fields_of
+
+TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
+LIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED \
+    | TaskState.ERROR | TaskState.CANCELLED
+
+
+@dataclass
+class TaskView:
+    """What callers need of a ready user task; no SpiffWorkflow objects leak out."""
+
+    id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    data: dict
+    form: list[FormField] = field(default_factory=list)
+    instructions: str | None = None
+    instance_index: int | None = None
+    due_at: datetime | None = None
+    extensions: dict = field(default_factory=dict)
+
+
+def _wrap(exc: Exception) -> EngineStepFailed:
+    task = getattr(exc, "task", None)
+    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    detail = str(exc.args[0]) if exc.args else type(exc).__name__
+    inner = getattr(exc, "exception", None)
+    if inner is not None and str(inner) not in detail:
+        detail = f"{detail}: {inner}"
+    return EngineStepFailed(detail, element)
+
+
+class WorkflowInstance:
+    """One running workflow: start/load/dump, user tasks, timers, messages, due time, digest."""
+
+    def __init__(self, workflow: BpmnWorkflow):
+        self.workflow = workflow
+
+    # -- life cycle -------------------------------------------------------------------------
+    @classmethod
+    def start(cls, bundle: Any, process_id: str, *, script_engine: Any, data: dict | None = None,
+              spec_version: str | None = None) -> WorkflowInstance:
+        """Create and run to the first wait state; ``spec_version`` is '<version id>:<process>'."""
+        workflow = BpmnWorkflow(bundle.spec(process_id), bundle.subprocess_specs(process_id),
+                                script_engine=script_engine)
+        workflow.spec_version = spec_version or f"0:{process_id}"
+        if data:
+            workflow.task_tree.set_data(**data)
+        instance = cls(workflow)
+        instance._steps()
+        return instance
+
+    @classmethod
+    def load(cls, state: str, serializer: Any) -> WorkflowInstance:
+        return cls(serializer.deserialize_json(state))
+
+    def dump(self, serializer: Any) -> str:
+        return serializer.serialize_json(self.workflow)
+
+    @property
+    def spec_version(self) -> str:
+        return self.workflow.spec_version
+
+    @property
+    def process_id(self) -> str:
+        return self.workflow.spec.name
+
+    # -- advancing --------------------------------------------------------------------------
+    def _steps(self) -> None:
+        try:
+            self.workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise _wrap(exc) from exc
+
+    def fire_timers(self) -> None:
+        """Fire every due timer and run the engine (a passed deadline wins: P8)."""
+        try:
+            self.workflow.refresh_timers()
+        except SpiffWorkflowException as exc:
+            raise _wrap(exc) from exc
+        self._steps()
+
+    def ready_task(self, task_id: str | UUID):
+        """The READY manual task with this id; TaskNotFound / TaskNotReady otherwise."""
+        try:
+            task = self.workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TaskNotFound, WorkflowException):
+            raise TaskNotFound(str(task_id)) from None
+        if task is None:
+            raise TaskNotFound(str(task_id))
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task.task_spec.bpmn_id, TaskState.get_name(task.state))
+        return task
+
+    def complete(self, task_id: str | UUID, data: dict) -> TaskView:
+        """Fire due timers, then complete a READY user task with validated data and advance."""
+        self.fire_timers()
+        task = self.ready_task(task_id)
+        view = self._view(task)
+        try:
+            task.set_data(**data)
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise _wrap(exc) from exc
+        self._steps()
+        return view
+
+    def deliver_message(self, name: str, payload: Any = None) -> None:
+        """Deliver a message event (the spiff flavour of the definition must be used: P10)."""
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        try:
+            self.workflow.send_event(event)
+        except WorkflowException as exc:
+            if "not waiting" in str(exc):
+                raise MessageNotExpected(name) from None
+            raise _wrap(exc) from exc
+        self._steps()
+
+    def set_data(self, **values: Any) -> None:
+        """Set workflow-level data (e.g. corrections by an audited admin action)."""
+        self.workflow.data.update(values)
+
+    # -- reading ----------------------------------------------------------------------------
+    def ready_tasks(self) -> list[TaskView]:
+        tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        return [self._view(t) for t in tasks]
+
+    def find_ready(self, bpmn_id: str, instance_index: int | None = None) -> TaskView:
+        """A ready task by BPMN id (and multi-instance index); replay and tests locate tasks so."""
+        for view in self.ready_tasks():
+            if view.bpmn_id == bpmn_id and (instance_index is None
+                                             or view.instance_index == instance_index):
+                return view
+        raise TaskNotReady(bpmn_id, "no such ready task")
+
+    def is_completed(self) -> bool:
+        return self.workflow.is_completed()
+
+    @property
+    def data(self) -> dict:
+        return self.workflow.data if self.is_completed() else self.workflow.task_tree.data
+
+    def latest_data(self) -> dict:
+        """Data as of the most recently completed task (what a case summary shows)."""
+        if self.is_completed():
+            return dict(self.workflow.data)
+        done = [t for t in self.workflow.get_tasks() if t.state == TaskState.COMPLETED]
+        latest = max(done, key=lambda t: t.last_state_change, default=self.workflow.task_tree)
+        return {**latest.data, **self.workflow.data}
+
+    def _view(self, task) -> TaskView:
+        spec = task.task_spec
+        extensions = dict(getattr(spec, "extensions", {}) or {})
+        info = spec.task_info(task) if hasattr(spec, "task_info") else {}
+        return TaskView(
+            id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+            lane=spec.lane, process_id=task.workflow.spec.name, data=dict(task.data),
+            form=fields_of(extensions.get("form")),
+            instructions=extensions.get("instructionsForEndUser") or spec.documentation,
+            instance_index=info.get("instance") if isinstance(info, dict) else None,
+            due_at=_boundary_due(task), extensions=extensions)
+
+    @property
+    def due_at(self) -> datetime | None:
+        """Earliest UTC due time over all armed timers (top level and subprocesses)."""
+        dues = [due for _, due in self.armed_timers()]
+        return min(dues) if dues else None
+
+    def armed_timers(self) -> list[tuple[str, datetime]]:
+        out = []
+        for event in self.workflow.waiting_events():
+            if event.event_type in TIMER_TYPES and isinstance(event.value, str):
+                out.append((event.name, _parse_due(event.value)))
+        return out
+
+    def waiting_messages(self) -> list[str]:
+        return [e.name for e in self.workflow.waiting_events() if e.event_type == "MessageEventDefinition"]
+
+    @property
+    def max_depth(self) -> int:
+        return max((t.depth for t in self.workflow.get_tasks()), default=0)
+
+    def element_states(self) -> dict[str, dict[str, list[str]]]:
+        """Per process id: BPMN ids completed and current (for diagram highlighting)."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for task in self.workflow.get_tasks():
+            spec = task.task_spec
+            if not getattr(spec, "bpmn_id", None):
+                continue
+            entry = out.setdefault(task.workflow.spec.name, {"completed": [], "current": []})
+            if task.state == TaskState.COMPLETED:
+                entry["completed"].append(spec.bpmn_id)
+            elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                entry["current"].append(spec.bpmn_id)
+        for entry in out.values():
+            entry["completed"] = sorted(set(entry["completed"]))
+            entry["current"] = sorted(set(entry["current"]))
+        return out
+
+    def state_digest(self) -> str:
+        """sha256 of the semantic state; task UUIDs (random) deliberately excluded (§5.7)."""
+        rows = []
+        for task in self.workflow.get_tasks():
+            if not task.state & LIVE_STATES:
+                continue
+            spec = task.task_spec
+            info = spec.task_info(task) if hasattr(spec, "task_info") else {}
+            rows.append([task.workflow.spec.name, spec.name, json.dumps(info, sort_keys=True, default=str),
+                         TaskState.get_name(task.state), _data_hash(task.data)])
+        rows.sort()
+        timers = sorted(due.isoformat() for _, due in self.armed_timers())
+        blob = json.dumps({"tasks": rows, "timers": timers, "data": _data_hash(self.workflow.data)},
+                          sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _parse_due(value: str) -> datetime:
+    """Armed timer value -> plain aware UTC datetime (not the clock hook's subclass)."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(moment.timestamp(), UTC)
+
+
+def _data_hash(data: dict) -> str:
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _boundary_due(task) -> datetime | None:
+    """Earliest armed boundary timer attached to this task (its deadline)."""
+    parent = task.parent
+    if parent is None or "BoundaryEventSplit" not in type(parent.task_spec).__name__:
+        return None
+    dues = []
+    for sibling in parent.children:
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        value = sibling.internal_data.get("event_value") if sibling.internal_data else None
+        cancels = getattr(sibling.task_spec, "cancel_activity", False)
+        if isinstance(definition, TimerEventDefinition) and isinstance(value, str) and cancels:
+            dues.append(_parse_due(value))
+    return min(dues) if dues else None

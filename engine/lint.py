@@ -1,0 +1,230 @@
+"""Deploy-time checks of a bundle: every expression, timer, DMN cell, operation and form (D5, §5.3)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable
+
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
+
+from engine.bpmn_parser import BPMN_NS, CAMUNDA_NS, ISO_CYCLE, SPIFF_NS, read_form
+from engine.errors import ExpressionError, Problem
+from engine.expressions import parse
+from engine.forms import fields_of, form_problems
+from engine.graph import reachability_problems
+
+PERSONAL_FIELD = re.compile(
+    r"(id_?number|id_?card|identity|phone|mobile|tel|address|addr|身份证|手机|电话|住址|地址|姓名)",
+    re.IGNORECASE)
+SPEC_CALL = re.compile(r"^due_at\('(?P<spec>[^']*)'\)$")
+_JINJA = SandboxedEnvironment(autoescape=True)
+
+
+class Linter:
+    """Collects problems for one file; ``check_spec`` validates literal deadline specs."""
+
+    def __init__(self, filename: str, functions: frozenset[str], operations: frozenset[str] | None,
+                 check_spec: Callable[[str], None] | None):
+        self.filename, self.functions = filename, functions
+        self.operations, self.check_spec = operations, check_spec
+        self.problems: list[Problem] = []
+
+    def add(self, element_id: str | None, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.filename, element_id, message, severity))
+
+    def expression(self, element_id: str | None, text: str | None, what: str) -> None:
+        if text is None or not text.strip():
+            self.add(element_id, f"empty {what}")
+            return
+        try:
+            parse(text.strip(), self.functions)
+        except ExpressionError as exc:
+            self.add(element_id, f"{what} {text.strip()!r}: {exc}")
+
+
+def lint_bpmn(root: etree._Element, filename: str, *, functions: frozenset[str],
+              operations: frozenset[str] | None = None,
+              check_spec: Callable[[str], None] | None = None) -> list[Problem]:
+    """Problems of one normalized BPMN tree."""
+    lint = Linter(filename, functions, operations, check_spec)
+    _conditions(lint, root)
+    _timers(lint, root)
+    _loops(lint, root)
+    _service_tasks(lint, root)
+    _messages(lint, root)
+    _user_tasks(lint, root)
+    for process in root.iterfind(f"{{{BPMN_NS}}}process"):
+        for element_id, message in reachability_problems(process):
+            lint.add(element_id, message, "warning")
+    return lint.problems
+
+
+def _owner_id(element: etree._Element) -> str | None:
+    while element is not None:
+        if element.get("id"):
+            return element.get("id")
+        element = element.getparent()
+    return None
+
+
+def _conditions(lint: Linter, root: etree._Element) -> None:
+    for cond in root.iterfind(f".//{{{BPMN_NS}}}conditionExpression"):
+        lint.expression(_owner_id(cond), cond.text, "condition")
+    for cond in root.iterfind(f".//{{{BPMN_NS}}}conditionalEventDefinition/{{{BPMN_NS}}}condition"):
+        lint.expression(_owner_id(cond), cond.text, "condition")
+
+
+def _timers(lint: Linter, root: etree._Element) -> None:
+    for el in root.iter(f"{{{BPMN_NS}}}timeDate", f"{{{BPMN_NS}}}timeCycle"):
+        event_id = _owner_id(el)
+        text = (el.text or "").strip()
+        lint.expression(event_id, text, "timer")
+        match = SPEC_CALL.match(text)
+        if match and lint.check_spec is not None:
+            try:
+                lint.check_spec(match.group("spec"))
+            except ValueError as exc:
+                lint.add(event_id, f"timer {match.group('spec')!r}: {exc}")
+        if el.tag == f"{{{BPMN_NS}}}timeCycle":
+            _cycle(lint, event_id, text)
+
+
+def _cycle(lint: Linter, event_id: str | None, text: str) -> None:
+    cycle = text.strip("'\"")
+    if not ISO_CYCLE.match(cycle):
+        lint.add(event_id, f"timeCycle {cycle!r} is not an ISO-8601 cycle")
+        return
+    for part in cycle.split("/")[1:]:
+        if part.startswith("P") and lint.check_spec is not None:
+            try:
+                lint.check_spec(part)
+            except ValueError as exc:
+                lint.add(event_id, f"timeCycle period {part!r}: {exc}")
+
+
+def _loops(lint: Linter, root: etree._Element) -> None:
+    for tag, what in (("loopCardinality", "loop cardinality"),
+                      ("completionCondition", "completion condition"),
+                      ("loopCondition", "loop condition"), ("loopMaximum", "loop maximum")):
+        for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            lint.expression(_owner_id(el), el.text, what)
+    for el in root.iter(f"{{{BPMN_NS}}}loopDataInputRef", f"{{{BPMN_NS}}}loopDataOutputRef"):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", (el.text or "").strip()):
+            lint.add(_owner_id(el), f"multi-instance collection {el.text!r} must be a data name")
+
+
+def _service_tasks(lint: Linter, root: etree._Element) -> None:
+    for op in root.iter(f"{{{SPIFF_NS}}}serviceTaskOperator"):
+        owner = _owner_id(op.getparent())
+        name = op.get("id")
+        if lint.operations is not None and name not in lint.operations:
+            lint.add(owner, f"unknown service operation {name!r}")
+        for param in op.iter(f"{{{SPIFF_NS}}}parameter"):
+            lint.expression(owner, param.get("value"), f"parameter {param.get('id')}")
+    for task in root.iter(f"{{{BPMN_NS}}}serviceTask"):
+        if task.find(f".//{{{SPIFF_NS}}}serviceTaskOperator") is None:
+            lint.add(task.get("id"), "service task names no operation (spiffworkflow:serviceTaskOperator)")
+
+
+def _messages(lint: Linter, root: etree._Element) -> None:
+    for payload in root.iter(f"{{{SPIFF_NS}}}messagePayload"):
+        lint.expression(_owner_id(payload), payload.text, "message payload")
+    for prop in root.iter(f"{{{BPMN_NS}}}correlationPropertyRetrievalExpression"):
+        for expr in prop.iter(f"{{{BPMN_NS}}}formalExpression", f"{{{BPMN_NS}}}messagePath"):
+            lint.expression(_owner_id(prop), expr.text, "correlation expression")
+    for var in root.iter(f"{{{SPIFF_NS}}}messageVariable"):
+        parent = var.getparent().getparent() if var.getparent() is not None else None
+        if parent is None or parent.tag != f"{{{BPMN_NS}}}messageEventDefinition":
+            lint.add(_owner_id(var), "messageVariable must be inside bpmn:messageEventDefinition "
+                                     "(engine guide P16: elsewhere the payload is lost)")
+
+
+def _user_tasks(lint: Linter, root: etree._Element) -> None:
+    lanes = {ref.text for ref in root.iter(f"{{{BPMN_NS}}}flowNodeRef")}
+    for task in root.iter(f"{{{BPMN_NS}}}userTask"):
+        task_id = task.get("id")
+        for field_id, message in form_problems(fields_of(read_form(task))):
+            lint.add(task_id, f"form field {field_id}: {message}")
+        for field in task.iter(f"{{{CAMUNDA_NS}}}formField"):
+            if PERSONAL_FIELD.search(field.get("id") or ""):
+                lint.add(task_id, f"form field {field.get('id')}: personal data belongs in party "
+                                  "records, not task data")
+        _instructions(lint, task)
+        if task_id not in lanes:
+            lint.add(task_id, "user task is in no lane (no role may act on it)", "warning")
+
+
+def _instructions(lint: Linter, task: etree._Element) -> None:
+    for el in task.iter(f"{{{SPIFF_NS}}}instructionsForEndUser", f"{{{BPMN_NS}}}documentation"):
+        try:
+            _JINJA.parse(el.text or "")
+        except TemplateSyntaxError as exc:
+            lint.add(task.get("id"), f"instructions template: {exc.message}")
+
+
+def lint_dmn(root: etree._Element, filename: str, *, functions: frozenset[str],
+             check_spec: Callable[[str], None] | None = None) -> list[Problem]:
+    """Problems of one DMN tree: every input expression, input entry and output entry."""
+    lint = Linter(filename, functions, None, check_spec)
+    ns = root.nsmap.get(None) or ""
+    q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
+    for table in root.iter(q("decisionTable")):
+        inputs = [(_text(i, q("inputExpression"), q("text")), i.get("id"))
+                  for i in table.iterfind(q("input"))]
+        for expr, input_id in inputs:
+            lint.expression(input_id, expr, "input expression")
+        for rule in table.iterfind(q("rule")):
+            _rule(lint, rule, q, [expr for expr, _ in inputs])
+    return lint.problems
+
+
+def _text(parent: etree._Element, *path: str) -> str | None:
+    node = parent
+    for tag in path:
+        node = node.find(tag) if node is not None else None
+    return node.text if node is not None else None
+
+
+def _rule(lint: Linter, rule: etree._Element, q, inputs: list[str | None]) -> None:
+    rule_id = rule.get("id")
+    for entry, input_expr in zip(rule.iterfind(q("inputEntry")), inputs):
+        text = (_text(entry, q("text")) or "").strip()
+        if text in ("", "-"):
+            continue
+        lint.expression(entry.get("id") or rule_id, _dmn_condition(input_expr or "", text),
+                        "input entry")
+    for entry in rule.iterfind(q("outputEntry")):
+        text = (_text(entry, q("text")) or "").strip()
+        if text:
+            lint.expression(entry.get("id") or rule_id, text, "output entry")
+            _deadline_literal(lint, entry.get("id") or rule_id, text)
+
+
+def _deadline_literal(lint: Linter, element_id: str | None, text: str) -> None:
+    """A quoted output that looks like a deadline spec must be one (e.g. 'PT2H', 'working_days(2)')."""
+    literal = text.strip("'\"")
+    looks_like = re.match(r"^(P(T)?\d|R\d*/|working_days\(|statutory_)", literal)
+    if lint.check_spec is None or text[:1] not in "'\"" or not looks_like or literal.startswith("R"):
+        return
+    try:
+        lint.check_spec(literal)
+    except ValueError as exc:
+        lint.add(element_id, f"deadline {literal!r}: {exc}")
+
+
+def _dmn_condition(input_expr: str, entry: str) -> str:
+    """The expression SpiffWorkflow's DMN engine builds from an input entry (engine guide §2.6)."""
+    if "?" in entry:
+        return re.sub(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", "dmninputexpr", entry)
+    try:
+        ast.parse(entry)
+        return f"({input_expr}) == ({entry})"
+    except SyntaxError:
+        return f"{input_expr} {entry}"
+
+
+def by_severity(problems: Iterable[Problem], severity: str) -> list[Problem]:
+    return [p for p in problems if p.severity == severity]

@@ -1,0 +1,96 @@
+"""Captures every task state change of a workflow during one unit of work (engine guide §5.2)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow import TaskState
+from SpiffWorkflow.util.deep_merge import DeepMerge
+
+_recorder: ContextVar[TaskEventRecorder | None] = ContextVar("jiefen_recorder", default=None)
+
+
+class _Dispatch(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        recorder = _recorder.get()
+        if recorder is not None and hasattr(record, "task_id"):
+            try:
+                recorder.on_record(record)
+            except Exception:  # an exception here would abort the engine step (P13)
+                self.handleError(record)
+
+
+_log = logging.getLogger("spiff.task")
+_log.setLevel(logging.INFO)  # below INFO spiff attaches full task data to every record
+_log.propagate = False
+if not any(isinstance(h, _Dispatch) for h in _log.handlers):
+    _log.addHandler(_Dispatch())
+
+
+def json_copy(value: Any, registry: Any = None) -> Any:
+    """Deep copy through JSON now: 3.2.0 shares nested values between task snapshots (P4)."""
+    converted = registry.convert(value) if registry is not None else value
+    return json.loads(json.dumps(converted, default=str))
+
+
+class TaskEventRecorder:
+    """Collects task state changes; ``events`` are plain JSON-able dicts."""
+
+    def __init__(self, workflow, registry, clock: Callable[[], datetime]):
+        self.workflow, self.registry, self.clock = workflow, registry, clock
+        self.last = {t.id: t.state for t in workflow.get_tasks()}
+        self.events: list[dict] = []
+
+    def __enter__(self) -> TaskEventRecorder:
+        self._token = _recorder.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _recorder.reset(self._token)
+
+    def on_record(self, record: logging.LogRecord) -> None:
+        try:
+            task = self.workflow.get_task_from_id(record.task_id)
+        except Exception:  # root task of a subprocess still being created (P13)
+            task = None
+        previous = self.last.get(record.task_id)
+        state = task.state if task is not None else TaskState.get_value(record.state)
+        self.last[record.task_id] = state
+        spec = task.task_spec if task is not None else None
+        self.events.append({
+            "at": self.clock().isoformat(), "task_id": str(record.task_id),
+            "process": record.workflow_spec, "task": getattr(spec, "bpmn_id", None) or record.task_spec,
+            "type": record.task_type, "bpmn_name": getattr(spec, "bpmn_name", None),
+            "from": TaskState.get_name(previous) if previous is not None else None,
+            "to": record.state,
+            "info": _task_info(task),
+            "data_before": self._before(task) if state == TaskState.COMPLETED else None,
+            "data_after": json_copy(task.data, self.registry)
+            if state == TaskState.COMPLETED and task is not None else None,
+            "delta": self._delta(task) if state == TaskState.COMPLETED and task is not None else None,
+        })
+
+    def _before(self, task) -> Any:
+        if task is None or task.parent is None:
+            return None
+        return json_copy(task.parent.data, self.registry)
+
+    def _delta(self, task) -> dict:
+        parent = task.parent.data if task.parent is not None else {}
+        delta = {"updates": DeepMerge.get_updated_keys(parent, task.data),
+                 "deletions": DeepMerge.get_deleted_keys(parent, task.data)}
+        return json_copy(delta, self.registry)
+
+
+def _task_info(task) -> dict:
+    if task is None:
+        return {}
+    try:
+        return json_copy(task.task_spec.task_info(task))
+    except Exception:  # some specs need state they do not have yet
+        return {}

@@ -1,0 +1,78 @@
+"""SpiffWorkflow script engine that evaluates through the restricted evaluator and never executes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine import clock
+from engine.expressions import BASE_FUNCTIONS, Evaluator
+from engine.operations import OperationRegistry
+
+
+class DeadlineCalendar(Protocol):
+    def resolve(self, spec: str, start: datetime) -> datetime: ...
+
+
+class SafeExpressionEnvironment(BasePythonScriptEngineEnvironment):
+    """Expressions only; scripts are refused."""
+
+    def __init__(self, evaluator: Evaluator):
+        super().__init__()
+        self.evaluator = evaluator
+
+    def evaluate(self, expression, context, external_context=None):
+        # task data is user input: it must never reach dunder names
+        names = {k: v for k, v in {**(external_context or {}), **context}.items()
+                 if not str(k).startswith("_")}
+        return self.evaluator.evaluate(expression, names)
+
+    def execute(self, script, context, external_context=None):
+        raise PermissionError("script execution is disabled")
+
+    def call_service(self, context, **kwargs):
+        raise PermissionError("service calls go through JiefenScriptEngine.call_service")
+
+
+class JiefenScriptEngine(PythonScriptEngine):
+    """The only script engine jiefen uses; re-attached after every load by the serializer."""
+
+    def __init__(self, evaluator: Evaluator, operations: OperationRegistry):
+        super().__init__(environment=SafeExpressionEnvironment(evaluator))
+        self.evaluator = evaluator
+        self.operations = operations
+
+    def execute(self, task, script, external_context=None):
+        raise PermissionError("script execution is disabled")
+
+    def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
+        # engine guide P17: the base class's error path refers to an undefined name
+        params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        return json.dumps(self.operations.call(operation_name, task.data, params))
+
+
+def make_functions(calendar: DeadlineCalendar | None) -> dict[str, Callable[..., Any]]:
+    """Functions expressions may call; ``due_at`` resolves a deadline spec with our clock."""
+    functions = dict(BASE_FUNCTIONS)
+
+    def due_at(spec: str) -> str:
+        if calendar is None:
+            raise ValueError("no working calendar configured")
+        return calendar.resolve(str(spec), clock.now()).isoformat()
+
+    functions["due_at"] = due_at
+    return functions
+
+
+def make_script_engine(calendar: DeadlineCalendar | None = None,
+                       operations: OperationRegistry | None = None) -> JiefenScriptEngine:
+    """Build the restricted script engine."""
+    return JiefenScriptEngine(Evaluator(make_functions(calendar)), operations or OperationRegistry())
+
+
+FUNCTION_NAMES = frozenset(make_functions(None))

@@ -1,0 +1,59 @@
+"""Workflow state as JSON without the embedded spec; the restricted engine re-attached on load (D4, D5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as _SERIALIZER_VERSION
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+SpecLookup = Callable[[str], tuple[Any, dict]]
+
+
+def make_serializer(script_engine: Any, spec_lookup: SpecLookup) -> BpmnWorkflowSerializer:
+    """``spec_lookup(spec_version) -> (spec, subprocess_specs)``; specs live once per version."""
+
+    class SpecRefWorkflowConverter(BpmnWorkflowConverter):
+        def to_dict(self, workflow):
+            dct = WorkflowConverter.to_dict(self, workflow)
+            dct["spec_version"] = workflow.spec_version
+            dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+            dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            return dct
+
+        def from_dict(self, dct):
+            version = dct.pop("spec_version")
+            spec, subprocess_specs = spec_lookup(version)
+            workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+            workflow.spec_version = version
+            workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+            workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+            self.set_default_attributes(workflow, dct)
+            self.subprocesses_from_dict(dct["subprocesses"], workflow)
+            workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+            return workflow
+
+    class EngineSerializer(BpmnWorkflowSerializer):
+        def from_dict(self, dct, **kwargs):
+            obj = super().from_dict(dct, **kwargs)
+            if isinstance(obj, BpmnWorkflow):
+                # never serialized: without this the default eval-based engine comes back (P6)
+                obj.script_engine = script_engine
+                for sub in obj.subprocesses.values():
+                    sub.script_engine = script_engine
+            return obj
+
+    registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: SpecRefWorkflowConverter})
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]))
+    return EngineSerializer(registry)
+
+
+SERIALIZER_VERSION = _SERIALIZER_VERSION
