@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Column, Integer, Table, create_engine, insert, select
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import FrozenClock, use_clock
 from engine.db import Base, make_engine, make_session_factory
+from engine.models import InstanceRow, ProcessVersion
 from workflows.models import (
     ApiToken,
     CalendarOverride,
@@ -42,18 +43,6 @@ from workflows.models import (
 )
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
-
-
-def _ensure_workflow_instance_table() -> None:
-    """Stand in for the engine's workflow_instance table until engine.models defines it."""
-    try:
-        import engine.models  # noqa: F401
-    except ImportError:
-        if "workflow_instance" not in Base.metadata.tables:
-            Table("workflow_instance", Base.metadata, Column("id", Integer, primary_key=True))
-
-
-_ensure_workflow_instance_table()
 
 
 @pytest.fixture
@@ -217,35 +206,62 @@ def test_case_work_rows_round_trip(factory):
         assert session.scalars(select(LoginAttempt)).one().success is False
 
 
+def _instance(session) -> InstanceRow:
+    version = ProcessVersion(
+        process_id="general_dispute",
+        version=1,
+        bundle_sha256="0" * 64,
+        source_files={},
+        engine_files={},
+        deployed_at=T0,
+        library_version="3.2.0",
+    )
+    session.add(version)
+    session.flush()
+    row = InstanceRow(
+        process_version_id=version.id,
+        process_id="general_dispute",
+        state="{}",
+        serializer_version="1.5",
+        library_version="3.2.0",
+        created_at=T0,
+        updated_at=T0,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def test_open_task_round_trip(factory):
-    instances = Base.metadata.tables["workflow_instance"]
-    if len(instances.c) > 1:
-        pytest.skip("needs only the stand-in workflow_instance table; covered by engine tests")
     with use_clock(FrozenClock(T0)), factory() as session:
         seeded = _seed(session)
-        session.execute(insert(instances).values(id=7))
+        instance = _instance(session)
+        seeded["case"].workflow_instance_id = instance.id
         session.add(
             OpenTask(
-                instance_id=7,
+                instance_id=instance.id,
                 case_id=seeded["case"].id,
                 task_id="t" * 36,
                 bpmn_id="sign_off",
                 name="签收",
                 lane="Handling unit",
                 department_id=seeded["dept"].id,
-                work_order_id=1,
+                work_order_id=seeded["case"].work_orders[0].id,
             )
         )
         session.commit()
     with factory() as session:
         task = session.scalars(select(OpenTask)).one()
         assert (task.bpmn_id, task.ready_at, task.due_at) == ("sign_off", T0, None)
+        case = session.get(Case, task.case_id)
+        assert case.workflow_instance_id == task.instance_id and case.version_id == 2
 
 
 UNIQUE_CASES = {
     "case_no": lambda: Case(case_no="JF-1", channel="counter"),
     "work_order per round": lambda: WorkOrder(case_id=1, department_id=2, round=1, role="lead"),
     "user_role": lambda: UserRole(user_id=1, role_id=2, department_id=3),
+    "unscoped user_role": lambda: UserRole(user_id=1, role_id=2, department_id=None),
     "username": lambda: User(username="li", display_name="李", password_hash="x"),
     "department code": lambda: Department(code="GA", name="公安分局", tier="district"),
     "role code": lambda: Role(code="admin", name_zh="管理员", name_en="Admin"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, JSONType, UTCDateTime
@@ -90,7 +90,18 @@ class UserRole(Base):
     """A role granted to a user, scoped to a department (NULL scope = the user's whole tier)."""
 
     __tablename__ = "user_role"
-    __table_args__ = (UniqueConstraint("user_id", "role_id", "department_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "role_id", "department_id"),
+        # NULLs are distinct in a unique constraint, so unscoped grants need their own index.
+        Index(
+            "uq_user_role_user_id_role_id_unscoped",
+            "user_id",
+            "role_id",
+            unique=True,
+            postgresql_where=text("department_id IS NULL"),
+            sqlite_where=text("department_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     user_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"))
