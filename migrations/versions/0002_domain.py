@@ -66,7 +66,7 @@ def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
 
 
 def _uq(table: str, *columns: str) -> sa.UniqueConstraint:
-    return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{columns[0]}"))
+    return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{'_'.join(columns)}"))
 
 
 def _index(name: str, table: str, *columns: str, unique: bool = False, where: str | None = None):

@@ -55,7 +55,9 @@ class IdempotencyKey(Base):
     """Stored result of a channel request, so a re-delivery returns it and creates nothing."""
 
     __tablename__ = "idempotency_key"
-    __table_args__ = (UniqueConstraint("api_token_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("api_token_id", "key", name="uq_idempotency_key_api_token_id_key"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     api_token_id: Mapped[int] = mapped_column(IdType, ForeignKey("api_token.id"))

@@ -167,7 +167,9 @@ class CaseParty(Base):
     """Links a party to a case in a role."""
 
     __tablename__ = "case_party"
-    __table_args__ = (UniqueConstraint("case_id", "party_id", "role"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "party_id", "role", name="uq_case_party_case_id_party_id_role"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"))
@@ -183,7 +185,9 @@ class WorkOrder(Base):
 
     __tablename__ = "work_order"
     __table_args__ = (
-        UniqueConstraint("case_id", "department_id", "round"),
+        UniqueConstraint(
+            "case_id", "department_id", "round", name="uq_work_order_case_id_department_id_round"
+        ),
         Index("ix_work_order_department_id_status", "department_id", "status"),
     )
 

@@ -41,7 +41,9 @@ class OpenTask(Base):
     """Projection of one READY manual task, rebuilt on every save of its instance."""
 
     __tablename__ = "open_task"
-    __table_args__ = (UniqueConstraint("instance_id", "task_id"),)
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id", name="uq_open_task_instance_id_task_id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     instance_id: Mapped[int] = mapped_column(IdType, ForeignKey("workflow_instance.id"))
@@ -68,7 +70,7 @@ class SlaClock(Base):
 
     __tablename__ = "sla_clock"
     __table_args__ = (
-        UniqueConstraint("case_id", "kind"),
+        UniqueConstraint("case_id", "kind", name="uq_sla_clock_case_id_kind"),
         Index(
             "ix_sla_clock_next_check_at",
             "next_check_at",

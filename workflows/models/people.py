@@ -91,7 +91,9 @@ class UserRole(Base):
 
     __tablename__ = "user_role"
     __table_args__ = (
-        UniqueConstraint("user_id", "role_id", "department_id"),
+        UniqueConstraint(
+            "user_id", "role_id", "department_id", name="uq_user_role_user_id_role_id_department_id"
+        ),
         # NULLs are distinct in a unique constraint, so unscoped grants need their own index.
         Index(
             "uq_user_role_user_id_role_id_unscoped",
