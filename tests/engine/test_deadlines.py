@@ -119,6 +119,8 @@ def test_2025_national_day_and_make_up_days(cal):
     assert not any(cal.is_working_day(date(2025, 10, d)) for d in range(1, 9))
     assert cal.is_working_day(date(2025, 9, 28))  # Sunday make-up day
     assert cal.is_working_day(date(2025, 10, 11))  # Saturday make-up day
+    assert cal.is_statutory_holiday(date(2025, 10, 4))  # a Saturday inside the holiday
+    assert not cal.is_statutory_holiday(date(2025, 7, 5))  # a plain Saturday
 
 
 def test_2026_spring_festival_hand_checked(cal):
