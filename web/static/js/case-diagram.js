@@ -150,6 +150,12 @@
     });
   }
 
+  // Fit the whole diagram with a small margin so edge shapes are not cut off.
+  function fit(canvas) {
+    canvas.zoom('fit-viewport', 'auto');
+    canvas.zoom(canvas.zoom() * 0.92, 'auto');
+  }
+
   function render(el, entry) {
     var stateUrl = el.dataset.stateUrl;
     return Promise.all([
@@ -158,7 +164,7 @@
     ]).then(function (results) {
       return entry.viewer.importXML(results[0]).then(function (imported) {
         return openProcess(entry.viewer, results[1].process_id).then(function () {
-          entry.viewer.get('canvas').zoom('fit-viewport', 'auto');
+          fit(entry.viewer.get('canvas'));
           var missing = applyState(el, entry, results[1]);
           return {warnings: imported.warnings.length, missing: missing};
         });

@@ -1,0 +1,128 @@
+"""Browser test fixtures: Debian's Chromium driven by Python Playwright, and a live Flask server."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+BROWSER_DIR = Path(__file__).resolve().parent
+REPO = BROWSER_DIR.parent.parent
+SCREENSHOTS = REPO / "docs" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test under tests/browser with pytest.mark.browser."""
+    for item in items:
+        if BROWSER_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium for the whole session (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        message = (
+            f"{CHROMIUM} is missing: run `make browser` (Debian chromium + fonts-wqy-microhei)"
+        )
+        if os.environ.get("JIEFEN_ALLOW_NO_BROWSER") == "1":
+            pytest.skip(message)
+        pytest.fail(message + " — set JIEFEN_ALLOW_NO_BROWSER=1 to skip locally", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class BrowserLog:
+    """What a page did that tests may want to assert on."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Console errors, uncaught exceptions and blocked external requests, for one assert."""
+        return self.console_errors + self.page_errors + self.external_requests
+
+
+@pytest.fixture
+def browser_log() -> BrowserLog:
+    """Console errors, page errors and external requests of the test's page."""
+    return BrowserLog()
+
+
+def _block_external(log: BrowserLog):
+    """Route handler: abort and record any request leaving the machine (assets are vendored)."""
+
+    def handle(route):
+        url = route.request.url
+        host = urlsplit(url).hostname
+        if urlsplit(url).scheme in ("data", "blob") or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            log.external_requests.append(f"external request blocked: {url}")
+            route.abort()
+
+    return handle
+
+
+@pytest.fixture
+def page(browser, browser_log: BrowserLog):
+    """A fresh context (zh-CN, Asia/Shanghai) and page per test; external requests fail the test."""
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 800}
+    )
+    context.route("**/*", _block_external(browser_log))
+    pg = context.new_page()
+    pg.on("console", lambda m: m.type == "error" and browser_log.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: browser_log.page_errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not browser_log.external_requests, browser_log.external_requests
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """docs/screenshots/, where browser tests save the pictures the docs refer to."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def live_server() -> Iterator[Callable[..., str]]:
+    """Factory: serve a Flask (WSGI) app on 127.0.0.1 with a free port; returns its base URL."""
+    running = []
+
+    def start(app) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
