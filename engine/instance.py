@@ -58,17 +58,28 @@ class WorkflowInstance:
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
-    def start(cls, bundle: Any, process_id: str, *, script_engine: Any, data: dict | None = None,
-              spec_version: str | None = None) -> WorkflowInstance:
-        """Create and run to the first wait state; ``spec_version`` is '<version id>:<process>'."""
+    def create(cls, bundle: Any, process_id: str, *, script_engine: Any, data: dict | None = None,
+               spec_version: str | None = None) -> WorkflowInstance:
+        """A new instance, not yet advanced; ``spec_version`` is '<version id>:<process>'."""
         workflow = BpmnWorkflow(bundle.spec(process_id), bundle.subprocess_specs(process_id),
                                 script_engine=script_engine)
         workflow.spec_version = spec_version or f"0:{process_id}"
         if data:
             workflow.task_tree.set_data(**data)
-        instance = cls(workflow)
-        instance._steps()
+        return cls(workflow)
+
+    @classmethod
+    def start(cls, bundle: Any, process_id: str, *, script_engine: Any, data: dict | None = None,
+              spec_version: str | None = None) -> WorkflowInstance:
+        """Create and run to the first wait state."""
+        instance = cls.create(bundle, process_id, script_engine=script_engine, data=data,
+                              spec_version=spec_version)
+        instance.advance()
         return instance
+
+    def advance(self) -> None:
+        """Run engine steps until only user tasks and waiting events remain."""
+        self._steps()
 
     @classmethod
     def load(cls, state: str, serializer: Any) -> WorkflowInstance:

@@ -1,0 +1,103 @@
+"""Shared fixtures: settings, keys, a migrated database, a frozen clock and services per test.
+
+Every test runs on SQLite by default; with DATABASE_URL set (CI) the same tests run on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.clock import FrozenClock
+from engine.crypto import Keyring
+from engine.db import make_engine
+from workflows.bootstrap import bootstrap
+from workflows.migrate import upgrade
+from workflows.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+
+
+def fixture_bytes(*names: str) -> dict[str, bytes]:
+    """BPMN/DMN fixture files by logical name."""
+    return {name: (FIXTURES / "bpmn" / name).read_bytes() for name in names}
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def keyring(instance_dir) -> Keyring:
+    return Keyring.generate(instance_dir / "keys.json")
+
+
+@pytest.fixture(scope="session")
+def settings(instance_dir, keyring) -> Settings:
+    return Settings.from_env(instance_path=instance_dir, testing=True, secret_key="test-secret")
+
+
+def _reset_postgres(url: str, schema: str = "public") -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_engine(settings):
+    """The migrated database of this test run (exercises the Alembic revisions)."""
+    if PG:
+        _reset_postgres(settings.database)
+    engine = make_engine(settings.database)
+    upgrade(settings.database)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Monday 2025-03-03 09:00 in Beijing."""
+    return FrozenClock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def services(db_engine, settings, clock, keyring):
+    """Services bound to one outer transaction that is rolled back after the test."""
+    with db_engine.connect() as connection:
+        outer = connection.begin()
+        yield bootstrap(settings, connection=connection, clock=clock, keyring=keyring)
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def committed_services(tmp_path, settings, clock, keyring):
+    """Services on a private database where commits are real (concurrency, crash, CLI tests)."""
+    if PG:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        _reset_postgres(settings.database, schema)
+        url = settings.database
+        sep = "&" if "?" in url else "?"
+        url = f"{url}{sep}options=-csearch_path%3D{schema}"
+    else:
+        schema, url = None, f"sqlite:///{tmp_path / 'committed.sqlite3'}"
+    upgrade(url)
+    own = Settings.from_env(instance_path=settings.instance_path, testing=True, database_url=url,
+                            secret_key="test-secret")
+    services = bootstrap(own, clock=clock, keyring=keyring)
+    yield services
+    services.db.dispose()
+    if schema:
+        engine = make_engine(settings.database)
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()

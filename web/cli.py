@@ -1,0 +1,32 @@
+"""The ``jiefen`` console script: Flask's CLI group plus jiefen's commands (D15)."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask.cli import FlaskGroup
+
+# each module exposes COMMANDS; issues add their own modules here
+COMMAND_MODULES = ["web.commands.core"]
+
+
+def _create_app():
+    from web import create_app
+
+    return create_app()
+
+
+def build_cli() -> FlaskGroup:
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
+                     help="jiefen (解纷) — mediation case manager")
+    for name in COMMAND_MODULES:
+        for command in importlib.import_module(name).COMMANDS:
+            cli.add_command(command)
+    return cli
+
+
+cli = build_cli()
+
+
+def main() -> None:
+    cli.main(prog_name="jiefen")

@@ -1,0 +1,130 @@
+"""Core commands: keys, database, deploy, audit verification."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import click
+
+from engine.crypto import Keyring
+from web.commands.common import cli_services, cli_settings, fail
+from workflows import migrate
+from workflows.actors import Actor
+from workflows.audit import verify_chains
+from workflows.deploy import deploy_bundle, read_directory
+from workflows.errors import DeployRejected
+
+
+@click.group("keys")
+def keys() -> None:
+    """Keys for field encryption, blind indexes, the audit HMAC and cookies."""
+
+
+@keys.command("init")
+def keys_init() -> None:
+    """Create the keys file and the cookie secret in the instance folder if missing."""
+    settings = cli_settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    if settings.keys_path.exists():
+        click.echo(f"keys file exists: {settings.keys_path}")
+    else:
+        Keyring.generate(settings.keys_path)
+        click.echo(f"created {settings.keys_path} (mode 0600)")
+    secret = settings.instance_path / "secret_key"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(48))
+        secret.chmod(0o600)
+
+
+@keys.command("rotate")
+@click.argument("purpose", type=click.Choice(["field_encryption", "audit_hmac"]))
+def keys_rotate(purpose: str) -> None:
+    """Add a new primary key for PURPOSE; old keys stay for reading."""
+    new_id = Keyring.rotate(cli_settings().keys_path, purpose)
+    click.echo(f"{purpose}: new primary key {new_id}")
+
+
+@click.group("db")
+def db() -> None:
+    """Database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="heads")
+def db_upgrade(revision: str) -> None:
+    """Migrate the configured database (DATABASE_URL or the SQLite file) to REVISION."""
+    settings = cli_settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database, revision=revision)
+    click.echo(f"database at {', '.join(migrate.current(settings.database))}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the current revision."""
+    click.echo(", ".join(migrate.current(cli_settings().database)) or "(empty)")
+
+
+@click.command("deploy")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--note", default=None, help="why this version is deployed")
+def deploy(paths: tuple[Path, ...], note: str | None) -> None:
+    """Deploy BPMN/DMN files or folders as one bundle (default: the shipped bpmn/ folder)."""
+    services = cli_services()
+    files: dict[str, bytes] = {}
+    for path in paths or (services.settings.bpmn_dir,):
+        files.update(read_directory(Path(path)))
+    actor = Actor(type="system", id="cli", username="cli")
+    try:
+        versions = deploy_bundle(services.new_uow(), actor, files, note=note)
+    except DeployRejected as exc:
+        click.echo("部署被拒绝 / deploy refused:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1) from None
+    for version in versions:
+        click.echo(f"{version.process_id} version {version.version} ({version.bundle_sha256[:12]})")
+
+
+@click.group("audit")
+def audit() -> None:
+    """Audit-chain verification."""
+
+
+@audit.command("verify")
+@click.option("--case", "case_no", default=None, help="verify one case's chain")
+def audit_verify(case_no: str | None) -> None:
+    """Verify every chain (or one case's); exit 1 naming the first broken case and sequence."""
+    services = cli_services()
+    with services.session_factory() as session:
+        chains = [_chain_of(session, case_no)] if case_no else None
+        report = verify_chains(session, services.keyring, chains)
+    if not report.ok:
+        first = report.breaks[0]
+        fail(f"BROKEN {_label(services, first.chain_key)} seq {first.seq}: {first.reason}")
+    click.echo(f"OK {report.chains} chains, {report.events} events")
+
+
+def _chain_of(session, case_no: str) -> str:
+    from sqlalchemy import select
+
+    from workflows.models import Case
+
+    case_id = session.scalar(select(Case.id).where(Case.case_no == case_no))
+    if case_id is None:
+        fail(f"no case {case_no}")
+    return f"case:{case_id}"
+
+
+def _label(services, chain_key: str) -> str:
+    if not chain_key.startswith("case:"):
+        return chain_key
+    from workflows.models import Case
+
+    with services.session_factory() as session:
+        case = session.get(Case, int(chain_key.split(":", 1)[1]))
+    return f"case {case.case_no}" if case is not None else chain_key
+
+
+COMMANDS = [keys, db, deploy, audit]

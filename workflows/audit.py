@@ -1,0 +1,203 @@
+"""The audit log: events collected during a unit of work, appended to per-case HMAC chains at commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.audit_chain import (
+    GENESIS,
+    ChainBreak,
+    canonical_json,
+    chain_hash,
+    event_body,
+    verify_chain,
+)
+from engine.crypto import KeyPurpose, Keyring, UnknownKey
+from engine.models import AuditChainHead, AuditEvent
+from engine.recorder import json_copy
+from workflows.actors import Actor
+
+SYSTEM_CHAIN = "system"
+
+
+class AuditAction(StrEnum):
+    """Event names: <subject>_<past_tense_verb>."""
+
+    CASE_OPENED = "case_opened"
+    CASE_UPDATED = "case_updated"
+    CASE_CLOSED = "case_closed"
+    CASE_REOPENED = "case_reopened"
+    SUBMISSION_LINKED = "submission_linked"
+    TASK_STATE_CHANGED = "task_state_changed"
+    TASK_COMPLETED = "task_completed"
+    TASK_CLAIMED = "task_claimed"
+    TASK_RELEASED = "task_released"
+    TIMER_FIRED = "timer_fired"
+    MESSAGE_RECEIVED = "message_received"
+    PROCESS_DEPLOYED = "process_deployed"
+    PROCESS_REJECTED = "process_rejected"
+    PROCESS_APPROVED = "process_approved"
+    INSTANCE_MIGRATED = "instance_migrated"
+    INSTANCE_STARTED = "instance_started"
+    WORK_ORDER_CHANGED = "work_order_changed"
+    RISK_CHANGED = "risk_changed"
+    PARTY_REGISTERED = "party_registered"
+    PARTY_VIEWED = "party_viewed"
+    PARTY_UNMASKED = "party_unmasked"
+    ACCESS_DENIED = "access_denied"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    LOGGED_OUT = "logged_out"
+    USER_CREATED = "user_created"
+    USER_DISABLED = "user_disabled"
+    ROLE_GRANTED = "role_granted"
+    TOKEN_CREATED = "token_created"
+    TOKEN_REVOKED = "token_revoked"
+    CALENDAR_CHANGED = "calendar_changed"
+    NOTIFICATION_QUEUED = "notification_queued"
+    OUTBOX_FAILED = "outbox_failed"
+    INCIDENT_RAISED = "incident_raised"
+    CASE_REPLAYED = "case_replayed"
+    CASE_EXPORTED = "case_exported"
+    SLA_CHANGED = "sla_changed"
+
+
+@dataclass
+class PendingEvent:
+    """An event waiting for the commit; ``case`` may be an object whose id appears at flush."""
+
+    action: str
+    actor: Actor
+    occurred_at: datetime
+    payload: dict
+    case: Any = None
+    object_type: str | None = None
+    object_id: str | None = None
+    chain_key: str | None = None
+
+    def resolve(self) -> tuple[str, int | None]:
+        case_id = getattr(self.case, "id", self.case)
+        if self.chain_key:
+            return self.chain_key, case_id
+        return (f"case:{case_id}" if case_id is not None else SYSTEM_CHAIN), case_id
+
+
+@dataclass
+class AuditLog:
+    """Collects events of one unit of work; ``append_pending`` writes them inside its transaction."""
+
+    session: Session
+    keyring: Keyring
+    clock: Any
+    pending: list[PendingEvent] = field(default_factory=list)
+
+    def record(self, action: str, actor: Actor, *, case: Any = None, object_type: str | None = None,
+               object_id: Any = None, chain_key: str | None = None, **payload: Any) -> None:
+        """Queue an event; the payload is deep-copied now so later changes cannot rewrite history."""
+        self.pending.append(PendingEvent(
+            str(action), actor, self.clock.now(), json_copy(payload), case, object_type,
+            None if object_id is None else str(object_id), chain_key))
+
+    def append_pending(self) -> int:
+        """Append every queued event to its chain (called by UnitOfWork.commit after flush)."""
+        events, self.pending = self.pending, []
+        by_chain: dict[str, list[tuple[PendingEvent, int | None]]] = {}
+        for event in events:
+            chain, case_id = event.resolve()
+            by_chain.setdefault(chain, []).append((event, case_id))
+        for chain, items in by_chain.items():
+            self._append_chain(chain, items)
+        return len(events)
+
+    def _append_chain(self, chain: str, items: list[tuple[PendingEvent, int | None]]) -> None:
+        head = self._lock_head(chain)
+        key_id = self.keyring.primary_id(KeyPurpose.AUDIT_HMAC)
+        key = self.keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
+        rows = []
+        for event, case_id in items:
+            header = _header(chain, head.last_seq + 1, event, case_id, key_id)
+            payload_text = canonical_json(event.payload)
+            digest = chain_hash(key, head.last_hash, event_body(header, payload_text))
+            rows.append({**header, "payload": payload_text, "prev_hash": head.last_hash,
+                         "hash": digest})
+            head.last_seq, head.last_hash = head.last_seq + 1, digest
+        self.session.execute(AuditEvent.__table__.insert(), rows)
+
+    def _lock_head(self, chain: str) -> AuditChainHead:
+        query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
+        head = self.session.scalars(query).first()
+        if head is None:
+            head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
+            self.session.add(head)
+        return head
+
+
+def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:
+    actor = event.actor
+    return {"chain_key": chain, "seq": seq, "case_id": case_id, "occurred_at": event.occurred_at,
+            "actor_type": actor.type, "actor_id": actor.id, "actor_role": actor.role,
+            "actor_department_id": None if actor.department_id is None else str(actor.department_id),
+            "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
+            "key_id": key_id}
+
+
+def _row_dict(row: AuditEvent) -> dict:
+    return {c: getattr(row, c) for c in ("chain_key", "seq", "case_id", "occurred_at", "actor_type",
+                                         "actor_id", "actor_role", "actor_department_id", "action",
+                                         "object_type", "object_id", "key_id", "payload",
+                                         "prev_hash", "hash")}
+
+
+def chain_rows(session: Session, chain: str) -> Iterator[dict]:
+    query = select(AuditEvent).where(AuditEvent.chain_key == chain).order_by(AuditEvent.seq,
+                                                                             AuditEvent.id)
+    for row in session.scalars(query).yield_per(500):
+        yield _row_dict(row)
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of verifying one or more chains."""
+
+    chains: int = 0
+    events: int = 0
+    breaks: list[ChainBreak] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None = None) -> VerifyReport:
+    """Verify every (or the given) chain: sequence, links, HMACs and the head row."""
+    heads = {h.chain_key: (h.last_seq, h.last_hash) for h in session.scalars(select(AuditChainHead))}
+    names = chains if chains is not None else sorted(
+        set(heads) | set(session.scalars(select(AuditEvent.chain_key).distinct())))
+    report = VerifyReport()
+
+    def key_for(key_id: str) -> bytes | None:
+        try:
+            return keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
+        except UnknownKey:
+            return None
+
+    for chain in names:
+        count, broken = verify_chain(chain, chain_rows(session, chain), key_for,
+                                     head=heads.get(chain, (0, GENESIS)))
+        report.chains += 1
+        report.events += count
+        if broken is not None:
+            report.breaks.append(broken)
+    return report
+
+
+def event_count(session: Session, chain: str) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.chain_key == chain)) or 0

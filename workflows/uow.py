@@ -1,0 +1,176 @@
+"""UnitOfWork: one transaction for engine step + state + projections + audit + outbox (D8, R-TX-1).
+
+``commit()`` here is the only commit in the code base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.clock import use_clock
+from engine.errors import ConcurrentUpdate
+from engine.instance import WorkflowInstance
+from engine.models import InstanceRow, ProcessVersion
+from engine.operations import operation_context
+from engine.recorder import TaskEventRecorder
+from engine.serializer import SERIALIZER_VERSION
+from workflows.actors import Actor
+from workflows.audit import AuditAction, AuditLog
+from workflows.errors import NotFound
+from workflows.outbox import Outbox
+
+if TYPE_CHECKING:
+    from workflows.bootstrap import Services
+
+LIBRARY_VERSION = "3.2.0"
+
+
+@dataclass
+class OperationContext:
+    """What service-task operations may use during one engine step."""
+
+    uow: UnitOfWork
+    actor: Actor
+    case: Any
+
+
+class UnitOfWork:
+    """Owns the session, the pending audit events, outbox rows and the instances it loaded."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self._after_commit: list[Callable[[], None]] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.services.session_factory()
+        self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
+        self.outbox = Outbox(self.session, self.services.clock)
+        self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
+        self.committed = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if not self.committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    @property
+    def clock(self):
+        return self.services.clock
+
+    # -- instances --------------------------------------------------------------------------
+    def live_version(self, process_id: str) -> ProcessVersion:
+        """The newest active version of a process; NotFound if none is deployed."""
+        version = self.session.scalars(
+            select(ProcessVersion).where(ProcessVersion.process_id == process_id,
+                                         ProcessVersion.status == "active")
+            .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        if version is None:
+            raise NotFound(f"process {process_id} is not deployed")
+        return version
+
+    def start_instance(self, process_id: str, *, data: dict, actor: Actor, case: Any = None,
+                       version: ProcessVersion | None = None) -> tuple[InstanceRow, WorkflowInstance]:
+        """Create an instance on the live (or given) version and run it to its first wait state."""
+        version = version or self.live_version(process_id)
+        bundle = self.services.specs.bundle(str(version.id))
+        instance = WorkflowInstance.create(
+            bundle, process_id, script_engine=self.services.script_engine, data=data,
+            spec_version=f"{version.id}:{process_id}")
+        with self.recording(instance, actor, case=case):
+            instance.advance()
+        now = self.clock.now()
+        row = InstanceRow(process_version_id=version.id, process_id=process_id, state="",
+                          serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
+                          status="running", version_id=1, created_at=now, updated_at=now)
+        self.session.add(row)
+        self.session.flush()
+        self.tracked[row.id] = (row, instance)
+        return row, instance
+
+    def load_instance(self, instance_id: int) -> WorkflowInstance:
+        """Load (once per unit of work) an instance with the restricted engine attached."""
+        if instance_id in self.tracked:
+            return self.tracked[instance_id][1]
+        row = self.session.get(InstanceRow, instance_id)
+        if row is None:
+            raise NotFound(f"workflow instance {instance_id}")
+        instance = WorkflowInstance.load(row.state, self.services.serializer)
+        self.tracked[instance_id] = (row, instance)
+        return instance
+
+    def instance_row(self, instance_id: int) -> InstanceRow:
+        self.load_instance(instance_id)
+        return self.tracked[instance_id][0]
+
+    @contextmanager
+    def recording(self, instance: WorkflowInstance, actor: Actor, *, case: Any = None) -> Iterator[Any]:
+        """Clock, operation context and task recorder for one engine step; events join the audit."""
+        clock = self.services.clock
+        with ExitStack() as stack:
+            stack.enter_context(use_clock(clock.now))
+            stack.enter_context(operation_context(OperationContext(self, actor, case)))
+            recorder = stack.enter_context(
+                TaskEventRecorder(instance.workflow, self.services.serializer.registry, clock.now))
+            yield recorder
+        for event in recorder.events:
+            self.audit.record(AuditAction.TASK_STATE_CHANGED, actor, case=case, object_type="task",
+                              object_id=event["task_id"], **event)
+
+    # -- commit -----------------------------------------------------------------------------
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        """Save instances, append audit events and commit once; a stale write raises ConcurrentUpdate."""
+        try:
+            self._save_instances()
+            self.session.flush()
+            self.audit.append_pending()
+            self.session.flush()
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise ConcurrentUpdate("the case was changed by someone else meanwhile") from None
+        except (IntegrityError, OperationalError) as exc:
+            self.session.rollback()
+            if _is_conflict(exc):
+                raise ConcurrentUpdate("a concurrent change won") from None
+            raise
+        self.committed = True
+        for callback in self._after_commit:
+            callback()
+
+    def _save_instances(self) -> None:
+        now = self.clock.now()
+        serializer = self.services.serializer
+        for row, instance in self.tracked.values():
+            row.state = instance.dump(serializer)
+            row.due_at = instance.due_at
+            row.status = _status(row, instance)
+            row.state_digest = instance.state_digest()
+            row.max_depth = instance.max_depth
+            row.updated_at = now
+
+
+def _status(row: InstanceRow, instance: WorkflowInstance) -> str:
+    if instance.is_completed():
+        return "completed"
+    if row.status in ("cancelled", "incident"):
+        return row.status
+    return "running" if instance.ready_tasks() else "waiting"
+
+
+def _is_conflict(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(word in text for word in ("unique", "duplicate key", "serializ", "deadlock",
+                                         "could not obtain lock", "database is locked"))
