@@ -58,8 +58,8 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
     ROLE_GRANTED = "role_granted"
-    TOKEN_CREATED = "token_created"
-    TOKEN_REVOKED = "token_revoked"
+    TOKEN_CREATED = "token_created"  # noqa: S105 - an event name
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name
     CALENDAR_CHANGED = "calendar_changed"
     NOTIFICATION_QUEUED = "notification_queued"
     OUTBOX_FAILED = "outbox_failed"
