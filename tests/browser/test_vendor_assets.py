@@ -13,7 +13,9 @@ from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
-BPMN = Path(__file__).resolve().parent / "fixtures" / "vendor_check.bpmn"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BPMN = FIXTURES / "vendor_check.bpmn"
+DMN = FIXTURES / "vendor_check.dmn"
 # security.md R-WEB-1 plus img-src data:, which Bootstrap's CSS icons (select arrow, invalid
 # field, navbar toggler, close button) need; a data: image cannot run script.
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
@@ -43,6 +45,41 @@ PAGE = """
 {% endblock %}
 {% block scripts %}{{ m.diagram_scripts() }}{% endblock %}
 """
+
+MODELER_PAGE = """
+{% extends "base.html" %}
+{% block head %}{{ m.modeler_head() }}{{ m.dmn_head() }}{% endblock %}
+{% block content %}
+<div class="jf-modeler"><div id="canvas" class="jf-modeler-canvas"></div>
+<div id="props" class="jf-modeler-properties"></div></div>
+<div id="dmn"></div>
+<div id="chart" class="jf-chart"></div>
+{% endblock %}
+{% block scripts %}
+<script src="{{ url_for('static', filename='vendor/jiefen-modeler/modeler.bundle.js') }}"></script>
+<script src="{{ url_for('static', filename='vendor/dmn-js/dmn-modeler.bundle.js') }}"></script>
+<script src="{{ url_for('static', filename='vendor/echarts/echarts.min.js') }}"></script>
+{% endblock %}
+"""
+# Driven from the test (page.evaluate), as web/static/js/modeler.js will do from a file.
+MODELER_SCRIPT = """async () => {
+  const modeler = JiefenModeler.createModeler({canvas: '#canvas', properties: '#props'});
+  await modeler.importXML(await (await fetch('/diagram.bpmn')).text());
+  const task = modeler.get('elementRegistry').get('register_case');
+  const moddle = modeler.get('moddle');
+  const field = moddle.create('camunda:FormField', {id: 'summary', label: '摘要', type: 'string'});
+  const formData = moddle.create('camunda:FormData', {fields: [field]});
+  const ext = moddle.create('bpmn:ExtensionElements', {values: [formData]});
+  modeler.get('modeling').updateProperties(task, {extensionElements: ext});
+  await new Promise((resolve) => setTimeout(resolve, 50));  // the panel attaches after import
+  modeler.get('selection').select(task);
+  const dmn = new DmnJS({container: '#dmn'});
+  await dmn.importXML(await (await fetch('/risk.dmn')).text());
+  echarts.init(document.getElementById('chart')).setOption({
+    xAxis: {type: 'category', data: ['红', '橙', '黄']}, yAxis: {type: 'value'},
+    series: [{type: 'bar', data: [1, 3, 5]}], animation: false});
+  return (await modeler.saveXML({format: true})).xml;
+}"""
 
 
 def load_compile_module():
@@ -78,6 +115,10 @@ def make_app(translations: Path) -> Flask:
         "/diagram.bpmn", "diagram", lambda: Response(BPMN.read_bytes(), mimetype="application/xml")
     )
     app.add_url_rule("/state.json", "state", lambda: STATE)
+    app.add_url_rule("/modeler", "modeler", lambda: render_template_string(MODELER_PAGE))
+    app.add_url_rule(
+        "/risk.dmn", "dmn", lambda: Response(DMN.read_bytes(), mimetype="application/xml")
+    )
     app.after_request(_security_headers)
     return app
 
@@ -173,6 +214,24 @@ def test_language_switch_posts_and_renders_english(page, base_url, browser_log):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator(".navbar-brand")).to_have_text("Jiefen")
     expect(page.locator("#risks .jf-risk").first).to_have_text("Red")
+    assert not browser_log.problems(), "\n".join(browser_log.problems())
+
+
+def test_modeler_bundle_edits_camunda_form_fields(page, base_url, browser_log, screenshot_dir):
+    page.goto(base_url + "/modeler")
+    xml = page.evaluate(MODELER_SCRIPT)
+
+    assert 'camunda:formField id="summary" label="摘要" type="string"' in xml
+    expect(page.locator("#props .bio-properties-panel-header-label")).to_have_text("登记案件")
+    # A modeler (palette with font icons), not a viewer.
+    expect(page.locator("#canvas .djs-palette .entry.bpmn-icon-task")).to_be_visible()
+    icon = page.eval_on_selector(
+        "#canvas .bpmn-icon-task", "e => getComputedStyle(e, '::before').fontFamily"
+    )
+    assert "bpmn" in icon
+    expect(page.locator("#dmn table")).to_contain_text("涉及人数")
+    expect(page.locator("#chart canvas")).to_have_count(1)
+    page.screenshot(path=str(screenshot_dir / "vendor-modeler.png"), full_page=True)
     assert not browser_log.problems(), "\n".join(browser_log.problems())
 
 

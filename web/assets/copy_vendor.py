@@ -27,22 +27,40 @@ FILES: dict[str, list[tuple[str, str]]] = {
         ("dist/bpmn-modeler.production.min.js", "bpmn-modeler.production.min.js"),
         ("dist/assets", "assets"),
     ],
-    "dmn-js": [
-        ("dist/dmn-viewer.production.min.js", "dmn-viewer.production.min.js"),
-        ("dist/dmn-navigated-viewer.production.min.js", "dmn-navigated-viewer.production.min.js"),
-        ("dist/dmn-modeler.production.min.js", "dmn-modeler.production.min.js"),
-        ("dist/assets", "assets"),
-    ],
+    # dmn-js JavaScript is bundled by esbuild (BUNDLES); only its stylesheets and fonts are copied.
+    "dmn-js": [("dist/assets", "assets")],
     "echarts": [("dist/echarts.min.js", "echarts.min.js")],
     "@bpmn-io/properties-panel": [
         ("dist/assets/properties-panel.css", "properties-panel.css"),
     ],
 }
 
-# The modeler bundle (bpmn-js Modeler + properties panel + camunda moddle/behaviors).
-BUNDLE_ENTRY = ASSETS / "src" / "modeler-entry.js"
-BUNDLE_OUT = VENDOR / "jiefen-modeler" / "modeler.bundle.js"
+# esbuild bundles: entry in web/assets/src -> destination inside vendor/.
+# jiefen-modeler: bpmn-js Modeler + properties panel + camunda moddle/behaviors (window.JiefenModeler).
+# dmn-js: window.DmnJS like upstream's dist files, but with NODE_ENV=production (dmn-js#965).
+DMN_BUNDLES = ("dmn-viewer", "dmn-navigated-viewer", "dmn-modeler")
+BUNDLES: list[tuple[str, str]] = [
+    ("modeler-entry.js", "jiefen-modeler/modeler.bundle.js"),
+    *[(f"{name}.js", f"dmn-js/{name}.bundle.js") for name in DMN_BUNDLES],
+]
 LICENSE_NAMES = ("LICENSE", "LICENSE.md", "LICENSE.txt", "license")
+
+# CSP (script-src/style-src 'self') blocks style="" attributes that libraries parse from HTML
+# strings, and Chromium logs each block as a console error. These attributes are removed from
+# the copied files; web/static/css/jiefen.css restores the same rules with classes. A patch that
+# no longer matches fails the build, so an upgrade cannot silently bring the problem back.
+STYLE_PATCHES: list[tuple[str, str]] = [
+    ("jiefen-modeler/modeler.bundle.js", ' style="height: 100%" tabindex="-1" class="bio-'),
+    ("jiefen-modeler/modeler.bundle.js", ' style="flex: none; height: auto" class="bio-'),
+    *[
+        (f"dmn-js/{name}.bundle.js", attr)
+        for name in DMN_BUNDLES
+        for attr in (
+            ' style="position: absolute; bottom: 15px; right: 15px; z-index: 100;"',
+            ' style="vertical-align:middle"',
+        )
+    ],
+]
 
 
 def declared_versions() -> dict[str, str]:
@@ -92,14 +110,15 @@ def copy_package(package: str, items: list[tuple[str, str]]) -> None:
             break
 
 
-def build_modeler_bundle() -> None:
-    """Bundle the modeler entry with the pinned esbuild (installed by `npm ci`)."""
-    BUNDLE_OUT.parent.mkdir(parents=True, exist_ok=True)
+def build_bundle(entry: str, out: str) -> None:
+    """Bundle one entry with the pinned esbuild (a devDependency installed by `npm ci`)."""
+    target = VENDOR / out
+    target.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         "npx",
         "--no",
         "esbuild",
-        str(BUNDLE_ENTRY.relative_to(ASSETS)),
+        f"src/{entry}",
         "--bundle",
         "--minify",
         "--format=iife",
@@ -107,9 +126,22 @@ def build_modeler_bundle() -> None:
         "--legal-comments=external",
         "--log-level=warning",
         '--define:process.env.NODE_ENV="production"',
-        f"--outfile={BUNDLE_OUT}",
+        f"--outfile={target}",
     ]
     subprocess.run(cmd, cwd=ASSETS, check=True)
+
+
+def strip_style_attributes() -> None:
+    """Apply STYLE_PATCHES: drop each style attribute (keeping any text after it) exactly once."""
+    for relative, needle in STYLE_PATCHES:
+        path = VENDOR / relative
+        text = path.read_text(encoding="utf-8")
+        if text.count(needle) != 1:
+            sys.exit(
+                f"copy_vendor: patch for {relative} matched {text.count(needle)} times: {needle!r}"
+            )
+        kept = needle[needle.index('"', needle.index("style=") + 7) + 1 :]
+        path.write_text(text.replace(needle, kept), encoding="utf-8")
 
 
 def main() -> None:
@@ -119,11 +151,13 @@ def main() -> None:
         shutil.rmtree(VENDOR)
     for package, items in FILES.items():
         copy_package(package, items)
-    build_modeler_bundle()
+    for entry, out in BUNDLES:
+        build_bundle(entry, out)
+    strip_style_attributes()
     (VENDOR / "versions.json").write_text(
         json.dumps(versions, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    sys.stdout.write(f"copy_vendor: {len(FILES)} packages and the modeler bundle -> {VENDOR}\n")
+    sys.stdout.write(f"copy_vendor: {len(FILES)} packages, {len(BUNDLES)} bundles -> {VENDOR}\n")
 
 
 if __name__ == "__main__":

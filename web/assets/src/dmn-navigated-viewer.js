@@ -1,0 +1,6 @@
+// dmn-js NavigatedViewer as a browser global (window.DmnJS), built with NODE_ENV=production: the upstream
+// dist bundles ship Inferno's development build, which logs a console error on every page
+// (https://github.com/bpmn-io/dmn-js/issues/965).
+import DmnJS from 'dmn-js/lib/NavigatedViewer';
+
+window.DmnJS = DmnJS;
