@@ -57,6 +57,7 @@ class AuditAction(StrEnum):
     LOGGED_OUT = "logged_out"
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
+    USER_UPDATED = "user_updated"
     ROLE_GRANTED = "role_granted"
     TOKEN_CREATED = "token_created"  # noqa: S105 - an event name
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name

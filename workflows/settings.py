@@ -45,7 +45,8 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = ""
     max_upload_bytes: int = 10 * 1024 * 1024
-    login_max_failures: int = 5
+    login_max_failures: int = 5                     # failed sign-ins per username in the window
+    login_max_failures_per_ip: int = 20             # failed sign-ins per client IP in the window
     login_window_minutes: int = 15
     session_idle_minutes: int = 30
     session_max_age_hours: int = 8
