@@ -6,9 +6,9 @@ STAMP   = $(VENV)/.installed-stamp
 VENDOR  = web/static/vendor/.stamp
 export JIEFEN_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test setup vendor browser lint check bench demo clean
+.PHONY: run test setup vendor translations browser lint check bench demo clean
 
-run: setup vendor
+run: setup vendor translations
 	$(BIN)/jiefen keys init
 	$(BIN)/jiefen db upgrade
 	$(BIN)/jiefen demo --if-empty
@@ -24,10 +24,13 @@ $(STAMP): setup.cfg pyproject.toml
 
 vendor: $(VENDOR)
 
-$(VENDOR): web/assets/package.json web/assets/package-lock.json web/assets/copy_vendor.py
+$(VENDOR): web/assets/package.json web/assets/package-lock.json web/assets/copy_vendor.py $(wildcard web/assets/src/*.js)
 	cd web/assets && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python web/assets/copy_vendor.py
 	touch $(VENDOR)
+
+translations: setup
+	$(BIN)/python web/translations/compile.py --strict
 
 # Browser tests use Debian's chromium (never a downloaded browser) and a CJK font.
 browser:
@@ -41,7 +44,7 @@ lint: setup
 	@! grep -rnE '(^|[^._a-zA-Z])(eval|exec)\(' engine workflows web --include='*.py' || (echo 'eval/exec is forbidden' && false)
 	@! grep -rn '\.commit()' engine workflows web --include='*.py' | grep -v 'workflows/uow.py' | grep -v '^\s*#' || (echo 'commit() only in workflows/uow.py' && false)
 
-test: setup vendor browser lint
+test: setup vendor translations browser lint
 	$(BIN)/pytest -q -p no:cacheprovider
 
 check: test

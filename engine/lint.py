@@ -63,8 +63,10 @@ def lint_bpmn(root: etree._Element, filename: str, *, functions: frozenset[str],
 
 
 def _owner_id(element: etree._Element) -> str | None:
+    """Id of the nearest flow element (event definitions are reported as their event)."""
     while element is not None:
-        if element.get("id"):
+        tag = etree.QName(element).localname if isinstance(element.tag, str) else ""
+        if element.get("id") and not tag.endswith("EventDefinition"):
             return element.get("id")
         element = element.getparent()
     return None

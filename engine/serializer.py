@@ -45,9 +45,7 @@ def make_serializer(script_engine: Any, spec_lookup: SpecLookup) -> BpmnWorkflow
             obj = super().from_dict(dct, **kwargs)
             if isinstance(obj, BpmnWorkflow):
                 # never serialized: without this the default eval-based engine comes back (P6)
-                obj.script_engine = script_engine
-                for sub in obj.subprocesses.values():
-                    sub.script_engine = script_engine
+                obj.script_engine = script_engine  # subprocesses delegate to the top workflow
             return obj
 
     registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: SpecRefWorkflowConverter})

@@ -1,0 +1,78 @@
+"""Tamper evidence: changing, deleting or reordering an audit row breaks verification at that place."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from tests.conftest import PG
+from tests.workflows.engine_helpers import complete, deploy_simple, start_simple
+from workflows.audit import verify_chains
+
+
+@pytest.fixture
+def chain(services):
+    deploy_simple(services)
+    instance_id = start_simple(services, case_id=42)
+    complete(services, instance_id, "mediate", {"amount": 5000})
+    return "case:42"
+
+
+def verify(services):
+    with services.session_factory() as session:
+        return verify_chains(session, services.keyring)
+
+
+def raw(services, sql: str, **params) -> None:
+    """Run SQL on the test connection with the append-only triggers out of the way."""
+    connection = services.db
+    if PG:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+    else:
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_event_no_update"))
+        connection.execute(text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
+    connection.execute(text(sql), params)
+
+
+def test_untouched_chains_verify(services, chain):
+    report = verify(services)
+    assert report.ok and report.events > 10 and report.chains == 2   # case:42 and system
+
+
+def test_changed_payload_is_named(services, chain):
+    raw(services, "UPDATE audit_event SET payload = replace(payload, '5000', '50') "
+                  "WHERE chain_key = :c AND payload LIKE '%5000%'", c=chain)
+    report = verify(services)
+    assert not report.ok
+    first = report.breaks[0]
+    assert first.chain_key == chain and "altered" in first.reason
+
+
+def test_deleted_event_is_named(services, chain):
+    raw(services, "DELETE FROM audit_event WHERE chain_key = :c AND seq = 5", c=chain)
+    first = verify(services).breaks[0]
+    assert (first.chain_key, first.seq) == (chain, 5)
+
+
+def test_deleted_newest_events_are_caught_by_the_head(services, chain):
+    raw(services, "DELETE FROM audit_event WHERE chain_key = :c AND seq > 10", c=chain)
+    first = verify(services).breaks[0]
+    assert first.chain_key == chain and "head" in first.reason
+
+
+def test_reordered_events_are_named(services, chain):
+    raw(services, "UPDATE audit_event SET seq = -1 WHERE chain_key = :c AND seq = 3", c=chain)
+    raw(services, "UPDATE audit_event SET seq = 3 WHERE chain_key = :c AND seq = 4", c=chain)
+    raw(services, "UPDATE audit_event SET seq = 4 WHERE chain_key = :c AND seq = -1", c=chain)
+    first = verify(services).breaks[0]
+    assert (first.chain_key, first.seq) == (chain, 3)
+
+
+def test_the_database_refuses_updates_and_deletes_of_audit_rows(services, chain):
+    connection = services.db
+    for statement in ("UPDATE audit_event SET action = 'x'", "DELETE FROM audit_event"):
+        savepoint = connection.begin_nested()
+        with pytest.raises(DatabaseError, match="append-only"):
+            connection.execute(text(statement))
+        savepoint.rollback()

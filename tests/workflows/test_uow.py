@@ -1,0 +1,97 @@
+"""One transaction per engine step: state, due time, audit events and outbox commit together or not at all."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import update
+
+from engine.errors import ConcurrentUpdate
+from engine.models import InstanceRow, OutboxMessage
+from tests.workflows.engine_helpers import MEDIATOR, complete, deploy_simple, events, start_simple
+from workflows.actors import SYSTEM
+
+
+@pytest.fixture
+def instance_id(services):
+    deploy_simple(services)
+    return start_simple(services)
+
+
+def row(services, instance_id) -> InstanceRow:
+    with services.session_factory() as session:
+        return session.get(InstanceRow, instance_id)
+
+
+def test_state_is_stored_without_spec_and_due_at_is_the_earliest_timer(services, instance_id, clock):
+    stored = row(services, instance_id)
+    assert '"spec_version"' in stored.state and '"task_specs"' not in stored.state
+    assert stored.due_at == clock.now().replace(hour=3)          # PT2H deadline on 'mediate'
+    assert stored.status == "running"
+    assert stored.serializer_version == "1.5"
+
+
+def test_completion_commits_state_audit_and_outbox_together(services, instance_id):
+    version = row(services, instance_id).version_id
+    complete(services, instance_id, "mediate", {"amount": 5000})
+    stored = row(services, instance_id)
+    assert stored.version_id == version + 1
+    assert stored.due_at is None                                  # no timer armed on 'review'
+    changes = events(services, "case:42", "task_state_changed")
+    mediate = [e for e in changes if json.loads(e.payload)["task"] == "mediate"
+               and json.loads(e.payload)["to"] == "COMPLETED"]
+    payload = json.loads(mediate[0].payload)
+    assert payload["from"] == "READY" and payload["data_after"]["amount"] == 5000
+    assert mediate[0].actor_id == MEDIATOR.id and mediate[0].actor_role == "mediator"
+
+
+def test_an_exception_before_commit_leaves_the_previous_state_and_an_intact_chain(services,
+                                                                                instance_id):
+    before = row(services, instance_id)
+    count = len(events(services, "case:42"))
+    uow = services.new_uow()
+    with pytest.raises(RuntimeError, match="crash"), uow:
+        instance = uow.load_instance(instance_id)
+        with uow.recording(instance, MEDIATOR, case=42):
+            instance.complete(instance.find_ready("mediate").id, {"amount": 5000})
+        uow.outbox.add(channel="file", recipient_type="party", recipient_id="p1", template="x",
+                       params={}, dedupe_key="crash-test", case=42)
+        raise RuntimeError("crash between engine step and commit")
+    after = row(services, instance_id)
+    assert after.state == before.state and after.version_id == before.version_id
+    assert len(events(services, "case:42")) == count
+    with services.session_factory() as session:
+        assert session.query(OutboxMessage).filter_by(dedupe_key="crash-test").count() == 0
+    complete(services, instance_id, "mediate", {"amount": 5})      # and work goes on normally
+
+
+def test_stale_commit_raises_concurrent_update_and_writes_nothing(services, instance_id):
+    """Someone else's commit bumped the row version after we loaded it (PostgreSQL races are
+    exercised for real in tests/postgres)."""
+    before = row(services, instance_id)
+    uow = services.new_uow()
+    with uow:
+        instance = uow.load_instance(instance_id)
+        uow.session.execute(
+            update(InstanceRow).where(InstanceRow.id == instance_id)
+            .values(version_id=InstanceRow.version_id + 1)
+            .execution_options(synchronize_session=False))
+        with uow.recording(instance, SYSTEM, case=42):
+            instance.complete(instance.find_ready("mediate").id, {"amount": 2})
+        with pytest.raises(ConcurrentUpdate):
+            uow.commit()
+    assert row(services, instance_id).state == before.state
+    assert not [e for e in events(services, "case:42", "task_state_changed")
+                if json.loads(e.payload)["to"] == "COMPLETED"
+                and json.loads(e.payload)["task"] == "mediate"]
+
+
+def test_audit_payload_is_a_copy_taken_at_event_time(services):
+    uow = services.new_uow()
+    data = {"ids": [1]}
+    with uow:
+        uow.audit.record("case_updated", SYSTEM, case=7, parties=data)
+        data["ids"].append(2)                                    # a later in-place change ...
+        uow.commit()
+    assert json.loads(events(services, "case:7")[0].payload) == {"parties": {"ids": [1]}}
