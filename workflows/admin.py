@@ -10,21 +10,11 @@ from sqlalchemy.orm import Session
 from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.auth import hash_password, revoke_sessions
+from workflows.departments import seed_roles
 from workflows.errors import InvalidInput, NotFound
-from workflows.models import Department, Role, RoleCode, User, UserRole
+from workflows.models import Department, RoleCode, User, UserRole
 from workflows.uow import UnitOfWork
 
-ROLE_NAMES = {
-    RoleCode.INTAKE_CLERK: ("受理员", "Intake clerk"),
-    RoleCode.TRIAGE_OFFICER: ("分流研判员", "Triage officer"),
-    RoleCode.MEDIATOR: ("调解员", "Mediator"),
-    RoleCode.DEPT_HANDLER: ("承办人", "Department handler"),
-    RoleCode.SUPERVISOR: ("督办员", "Supervisor"),
-    RoleCode.LEADER: ("领导", "Leader"),
-    RoleCode.PROCESS_OWNER: ("流程管理员", "Process owner"),
-    RoleCode.AUDITOR: ("审计员", "Auditor"),
-    RoleCode.ADMIN: ("系统管理员", "Administrator"),
-}
 # separation of duties: no account holds both (R-ROLE-1)
 EXCLUSIVE = frozenset({RoleCode.ADMIN, RoleCode.AUDITOR})
 
@@ -39,17 +29,6 @@ class UserSummary:
     department_code: str | None
     roles: tuple[str, ...]
     active: bool
-
-
-def ensure_roles(session: Session) -> dict[str, Role]:
-    """The nine role rows, created if missing (idempotent)."""
-    existing = {r.code: r for r in session.scalars(select(Role))}
-    for code, (zh, en) in ROLE_NAMES.items():
-        if code.value not in existing:
-            existing[code.value] = Role(code=code.value, name_zh=zh, name_en=en)
-            session.add(existing[code.value])
-    session.flush()
-    return existing
 
 
 def _department(session: Session, code: str | None) -> Department | None:
@@ -81,7 +60,7 @@ def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
         if uow.session.scalars(select(User).where(User.username == username)).first():
             raise InvalidInput({"username": f"用户 {username} 已存在"})
         department = _department(uow.session, department_code)
-        role_rows = ensure_roles(uow.session)
+        role_rows = seed_roles(uow.session)
         user = User(username=username, display_name=display_name or username,
                     password_hash=hash_password(password), locale=locale, active=True,
                     department_id=department.id if department else None,
