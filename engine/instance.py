@@ -236,6 +236,7 @@ class WorkflowInstance:
                 continue
             spec = task.task_spec
             info = spec.task_info(task) if hasattr(spec, "task_info") else {}
+            info = {k: v for k, v in info.items() if k != "instance_map"}  # child task UUIDs
             rows.append([task.workflow.spec.name, spec.name, json.dumps(info, sort_keys=True, default=str),
                          TaskState.get_name(task.state), _data_hash(task.data)])
         rows.sort()
