@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
@@ -20,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.clock import FrozenClock, use_clock
 from engine.db import Base, make_engine, make_session_factory
 from engine.models import InstanceRow, ProcessVersion
+from workflows.migrate import alembic_config, migrations_dir
 from workflows.models import (
     DOMAIN_TABLES,
     ApiToken,
@@ -355,22 +354,14 @@ def test_stale_work_order_update_raises(factory):
 
 # --- migrations/versions/0002_domain.py builds exactly the schema of the models -----------------
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 needs_migrations = pytest.mark.skipif(
-    not (MIGRATIONS / "env.py").exists(), reason="migrations/env.py not written yet"
+    not (migrations_dir() / "env.py").exists(), reason="migrations/env.py not written yet"
 )
-
-
-def _alembic(url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url)
-    return config
 
 
 def _domain_schema_diffs(url: str) -> list:
     """Upgrade a fresh database to head; return alembic's differences for the domain tables."""
-    command.upgrade(_alembic(url), "head")
+    command.upgrade(alembic_config(url), "heads")
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -390,7 +381,7 @@ def _domain_schema_diffs(url: str) -> list:
 
 
 def _domain_tables_left(url: str) -> set[str]:
-    command.downgrade(_alembic(url), "0001_engine")
+    command.downgrade(alembic_config(url), "0001_engine")
     engine = create_engine(url)
     try:
         return set(inspect(engine).get_table_names()) & set(DOMAIN_TABLES)
