@@ -1,0 +1,304 @@
+"""Intake from any channel with de-duplication (domain.md §11).
+
+* same applicant (ID-number or phone blind index) and same category while a case is open
+  -> duplicate (重复件): a Submission row on the open case, no second case or work order;
+* same matter within the watch window after closure -> second complaint (二次投诉): the closed
+  case is reopened through the process's reopen message, flagged, tier raised;
+* otherwise a new case with its code (一案一码), started on the live general-dispute process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from engine.errors import MessageNotExpected
+from engine.models import InstanceRow
+from workflows import contract as C
+from workflows.actors import Actor
+from workflows.audit import AuditAction
+from workflows.cases import STATUS_LABELS, encrypt_narrative, insert_with_code
+from workflows.errors import InvalidInput
+from workflows.models import (
+    Case,
+    CaseNote,
+    CaseParty,
+    CaseStatus,
+    Channel,
+    Party,
+    Submission,
+    SubmissionLink,
+    Urgency,
+)
+from workflows.parties import PartyInput, PartyVault
+from workflows.policy import Permission, denials_audited, require, user_id
+from workflows.projection import project_case
+from workflows.tasks import notify_new_tasks
+
+CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
+REOPEN_WINDOW_DAYS = 30  # T-51 [proposal]; the process's own watch timer is the authority
+
+
+@dataclass
+class IntakeRequest:
+    """One submission from a channel; ``description`` is personal content and stored encrypted."""
+
+    channel: str
+    category: str
+    description: str
+    parties: list[PartyInput]
+    summary: str = ""                 # short, free of personal data (lists)
+    people_count: int = 1
+    urgency: str = Urgency.GENERAL
+    threat: bool = False              # threat of violence / self-harm
+    channel_ref: str | None = None
+    received_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)   # process start data, no personal data
+
+
+@dataclass
+class IntakeOutcome:
+    """What intake did (or, for a preview, would do)."""
+
+    kind: str                         # new | duplicate | second_complaint
+    case_no: str | None
+    status: str | None
+    status_label: str | None
+    saved: bool = False
+    submission_id: int | None = None
+
+
+def preview_intake(uow: Any, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
+    """What saving would do, without saving (shown to the clerk before the save button)."""
+    with denials_audited(uow.services, actor, object_type="intake"):
+        require(actor, Permission.REGISTER_CASE)
+    check(request)
+    with uow:
+        match, kind = find_match(uow, request)
+        if match is None:
+            return IntakeOutcome("new", None, None, None)
+        return IntakeOutcome(kind, match.case_no, match.status, STATUS_LABELS.get(match.status))
+
+
+def submit_intake(uow: Any, actor: Actor, request: IntakeRequest, *,
+                  process_id: str = C.TOP_PROCESS) -> IntakeOutcome:
+    """Register a submission: a new case, a linked duplicate, or a reopened closed case."""
+    with denials_audited(uow.services, actor, object_type="intake"):
+        require(actor, Permission.REGISTER_CASE)
+    check(request)
+    with uow:
+        match, kind = find_match(uow, request)
+        if match is None:
+            case = open_case(uow, actor, request, process_id=process_id)
+        elif kind == SubmissionLink.DUPLICATE:
+            case = link_duplicate(uow, actor, match, request)
+        else:
+            case = reopen_case(uow, actor, match, request)
+        submission = _submission(uow, case, request, kind if match else SubmissionLink.NEW)
+        uow.commit()
+        return IntakeOutcome(str(kind if match else SubmissionLink.NEW), case.case_no,
+                             case.status, STATUS_LABELS.get(case.status), True, submission.id)
+
+
+def check(request: IntakeRequest) -> None:
+    """Field errors of the request itself (parties are checked by the vault)."""
+    errors = {}
+    if request.channel not in set(Channel):
+        errors["channel"] = "请选择列表中的一项"
+    if not request.category:
+        errors["category"] = "必填"
+    if not request.description.strip():
+        errors["description"] = "必填"
+    if request.people_count < 1:
+        errors["people_count"] = "不能小于 1"
+    if request.urgency not in set(Urgency):
+        errors["urgency"] = "请选择列表中的一项"
+    if not any(p.role == "applicant" for p in request.parties):
+        errors["parties"] = "至少登记一名申请人"
+    for index, party in enumerate(request.parties):
+        try:
+            PartyVault.clean(party, prefix=f"parties-{index}-")
+        except InvalidInput as exc:
+            errors.update(exc.field_errors)
+    if errors:
+        raise InvalidInput(errors)
+
+
+# -- matching -------------------------------------------------------------------------------------
+def find_match(uow: Any, request: IntakeRequest) -> tuple[Case | None, str | None]:
+    """The open case (duplicate) or recently closed case (second complaint) of the same matter."""
+    vault = PartyVault.of(uow.services)
+    keys = []
+    for party in request.parties:
+        if party.role == "applicant":
+            values = vault.clean(party)
+            index = vault.indexes(phone=values.get("phone"), id_number=values.get("id_number"))
+            keys.extend(index.items())
+    if not keys:
+        return None, None
+    clauses = [getattr(Party, column) == value for column, value in keys]
+    query = (select(Case).join(CaseParty, CaseParty.case_id == Case.id)
+             .join(Party, Party.id == CaseParty.party_id)
+             .where(CaseParty.role == "applicant", or_(*clauses),
+                    Case.category == request.category, Case.duplicate_of_id.is_(None))
+             .order_by(Case.opened_at.desc(), Case.id.desc()).distinct())
+    now = uow.clock.now()
+    settings = uow.services.settings
+    for case in uow.session.scalars(query):
+        if case.status != CaseStatus.CLOSED:
+            if case.opened_at >= now - timedelta(days=settings.duplicate_window_days):
+                return case, SubmissionLink.DUPLICATE
+        elif _watching(uow, case, now):
+            return case, SubmissionLink.SECOND_COMPLAINT
+    return None, None
+
+
+def _watching(uow: Any, case: Case, now: datetime) -> bool:
+    """Closed, within the watch window, and its instance still waits for the reopen message."""
+    if case.closed_at is None or case.closed_at < now - timedelta(days=REOPEN_WINDOW_DAYS):
+        return False
+    row = uow.session.get(InstanceRow, case.workflow_instance_id)
+    return row is not None and row.status not in ("completed", "cancelled")
+
+
+# -- the three outcomes -------------------------------------------------------------------------
+def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
+              process_id: str = C.TOP_PROCESS) -> Case:
+    """A new case with its parties, started on the live general-dispute process."""
+    services = uow.services
+    now = uow.clock.now()
+    case = Case(channel=request.channel, channel_ref=request.channel_ref,
+                category=request.category, urgency=request.urgency,
+                people_count=request.people_count, summary=request.summary[:200],
+                status=CaseStatus.REGISTERED, owner_id=user_id(actor),
+                opened_at=request.received_at or now)
+    insert_with_code(uow.session, case, now, services.settings.timezone)
+    case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)
+    party_ids = _store_parties(uow, actor, case, request.parties)
+    data = start_data(case, request, party_ids)
+    row, inst = uow.start_instance(process_id, data=data, actor=actor, case=case)
+    case.workflow_instance_id = row.id
+    uow.session.flush()
+    created = project_case(uow, case, inst)
+    uow.audit.record(AuditAction.CASE_OPENED, actor, case=case, object_type="case",
+                     object_id=case.case_no, channel=case.channel, category=case.category,
+                     urgency=case.urgency, people_count=case.people_count,
+                     parties=[{"id": pid, "role": role} for pid, role in party_ids])
+    _notify_party(uow, case, party_ids, "receipt")
+    notify_new_tasks(uow, case, created)
+    return case
+
+
+def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, str]]) -> dict:
+    """Start data of the process: codes, routing inputs and party ids, never personal data."""
+    return {
+        **request.extra,
+        "case_id": case.id, "case_no": case.case_no, "channel": case.channel,
+        "category": case.category, "urgency": case.urgency, "people_count": case.people_count,
+        "threat": bool(request.threat),
+        "party_ids": [pid for pid, _ in party_ids],
+        "applicant_ids": [pid for pid, role in party_ids if role == "applicant"],
+        "respondent_ids": [pid for pid, role in party_ids if role == "respondent"],
+    }
+
+
+def _store_parties(uow: Any, actor: Actor, case: Case,
+                   parties: list[PartyInput]) -> list[tuple[str, str]]:
+    vault = PartyVault.of(uow.services)
+    out = []
+    for data in parties:
+        values = vault.clean(data)
+        existing = vault.find(uow.session, id_number=values["id_number"]) \
+            if values.get("id_number") else []
+        party = existing[0] if existing else vault.new_party(data)
+        if not existing:
+            uow.session.add(party)
+        uow.session.flush()
+        if (party.id, data.role) not in out:
+            uow.session.add(CaseParty(case_id=case.id, party_id=party.id, role=data.role))
+            out.append((party.id, data.role))
+            uow.audit.record(AuditAction.PARTY_REGISTERED, actor, case=case,
+                             object_type="party", object_id=party.id, role=data.role,
+                             reused=bool(existing),
+                             fields=[f for f in ("name", "id_number", "phone", "address")
+                                     if values.get(f)])
+    uow.session.flush()
+    return out
+
+
+def link_duplicate(uow: Any, actor: Actor, master: Case, request: IntakeRequest) -> Case:
+    """Link a repeat submission to the open master case: new facts as a note, no work order."""
+    services = uow.services
+    note = CaseNote(case_id=master.id, author_id=user_id(actor), created_at=uow.clock.now(),
+                    body_enc="")
+    uow.session.add(note)
+    uow.session.flush()
+    from engine.crypto import field_aad
+
+    note.body_enc = services.cipher.encrypt(
+        f"【重复件 {request.channel}】{request.description}",
+        aad=field_aad("case_note", "body_enc", note.id))
+    uow.audit.record(AuditAction.SUBMISSION_LINKED, actor, case=master, object_type="case",
+                     object_id=master.case_no, linked_as="duplicate", channel=request.channel,
+                     channel_ref=request.channel_ref)
+    _notify_party(uow, master, _matched_parties(uow, master, request), "duplicate_linked")
+    return master
+
+
+def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest) -> Case:
+    """Second complaint: deliver the reopen message to the closed case's instance."""
+    inst = uow.load_instance(case.workflow_instance_id)
+    payload = {"channel": request.channel, "received_at": uow.clock.now().isoformat(),
+               "second_complaint": True}
+    with uow.recording(inst, actor, case=case):
+        try:
+            inst.deliver_message(C.MSG_REOPEN, payload)
+        except MessageNotExpected:
+            raise InvalidInput({"case": "该案件已归档，不能再次打开"}) from None
+    case.second_complaint = True
+    case.reopened_count = (case.reopened_count or 0) + 1
+    case.tier = "district"
+    inst.set_data(second_complaint=True)
+    created = project_case(uow, case, inst)
+    if case.status == CaseStatus.CLOSED:
+        case.status = CaseStatus.REOPENED
+    uow.audit.record(AuditAction.CASE_REOPENED, actor, case=case, object_type="case",
+                     object_id=case.case_no, reason="second_complaint", channel=request.channel,
+                     reopened_count=case.reopened_count)
+    _notify_party(uow, case, _matched_parties(uow, case, request), "case_reopened")
+    notify_new_tasks(uow, case, created)
+    return case
+
+
+def _matched_parties(uow: Any, case: Case, request: IntakeRequest) -> list[tuple[str, str]]:
+    links = uow.session.scalars(select(CaseParty).where(CaseParty.case_id == case.id,
+                                                        CaseParty.role == "applicant"))
+    return [(link.party_id, link.role) for link in links]
+
+
+def _submission(uow: Any, case: Case, request: IntakeRequest, kind: str) -> Submission:
+    applicants = _matched_parties(uow, case, request)
+    row = Submission(case_id=case.id, channel=request.channel, channel_ref=request.channel_ref,
+                     received_at=request.received_at or uow.clock.now(),
+                     party_id=applicants[0][0] if applicants else None,
+                     summary=request.summary[:200], linked_as=str(kind))
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def _notify_party(uow: Any, case: Case, parties: list[tuple[str, str]], template: str) -> None:
+    """Receipt / link / reopen notice to the applicants with the case code (no personal data)."""
+    stamp = uow.clock.now().strftime("%Y%m%dT%H%M%S")
+    for party_id, role in parties:
+        party = uow.session.get(Party, party_id)
+        channel = CONTACT_CHANNELS.get(party.contact_preference if party else "none")
+        if role != "applicant" or channel is None:
+            continue
+        uow.outbox.add(channel=channel, recipient_type="party", recipient_id=party_id,
+                       template=template,
+                       params={"case_no": case.case_no, "status": STATUS_LABELS.get(case.status)},
+                       dedupe_key=f"case:{case.id}:{template}:{party_id}:{stamp}", case=case)

@@ -1,0 +1,173 @@
+"""The case projection, rebuilt from the workflow instance on every save (architecture §4.1).
+
+``project_case`` runs inside the unit of work that changed the instance, so the open-task rows,
+work orders and case fields commit together with the new state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.instance import TaskView, WorkflowInstance
+from workflows import contract as C
+from workflows.models import (
+    Case,
+    CaseStatus,
+    Department,
+    OpenTask,
+    Role,
+    WorkOrder,
+    WorkOrderStatus,
+)
+
+
+def project_case(uow: Any, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
+    """Rebuild the open tasks, work orders and case fields from the instance; returns new tasks."""
+    session = uow.session
+    data = inst.latest_data()
+    depts = DepartmentIndex(session)
+    _case_fields(case, inst, data, depts, uow.clock.now())
+    ready = inst.ready_tasks()
+    _work_orders(uow, case, ready, data, depts)
+    return _open_tasks(uow, case, inst, ready, depts)
+
+
+# -- departments and roles ------------------------------------------------------------------------
+class DepartmentIndex:
+    """Department ids by code, loaded once per projection."""
+
+    def __init__(self, session: Session):
+        rows = session.execute(select(Department.code, Department.id))
+        self.by_code: dict[str, int] = {row[0]: row[1] for row in rows}
+
+    def id_of(self, value: Any) -> int | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, int):
+            return value
+        return self.by_code.get(str(value))
+
+
+def lane_roles(session: Session) -> dict[str, str]:
+    """Lane name -> role code: the roles' Chinese and English names, codes and known aliases."""
+    out = dict(C.LANE_ALIASES)
+    for code, zh, en in session.execute(select(Role.code, Role.name_zh, Role.name_en)):
+        out[zh], out[en], out[code] = code, code, code
+    return out
+
+
+def role_of_lane(session: Session, lane: str | None) -> str | None:
+    return lane_roles(session).get((lane or "").strip()) if lane else None
+
+
+def task_department(task: TaskView, depts: DepartmentIndex) -> int | None:
+    """The department a task belongs to: the multi-instance item, else the task data key."""
+    for key in C.TASK_DEPARTMENT_KEYS:
+        value = task.data.get(key)
+        if isinstance(value, dict):
+            value = value.get("code")
+        ident = depts.id_of(value)
+        if ident is not None:
+            return ident
+    return None
+
+
+def task_assignee(task: TaskView) -> int | None:
+    """A user the task is assigned to by the process (e.g. the chosen mediator)."""
+    roles = C.ASSIGNEE_KEYS.get(task.lane or "", C.ASSIGNEE_KEYS.get("*", ()))
+    for key in roles:
+        value = task.data.get(key)
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return int(value)
+    return None
+
+
+# -- open tasks -------------------------------------------------------------------------------------
+def _open_tasks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskView],
+                depts: DepartmentIndex) -> list[OpenTask]:
+    session = uow.session
+    instance_id = case.workflow_instance_id
+    old = {t.task_id: t for t in session.scalars(
+        select(OpenTask).where(OpenTask.instance_id == instance_id))}
+    session.execute(delete(OpenTask).where(OpenTask.instance_id == instance_id))
+    roles = lane_roles(session)
+    orders = {o.task_id: o.id for o in case.work_orders if o.task_id}
+    created = []
+    now = uow.clock.now()
+    for task in ready:
+        previous = old.get(task.id)
+        row = OpenTask(
+            instance_id=instance_id, case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id,
+            name=task.name, lane=task.lane, role=roles.get((task.lane or "").strip()),
+            department_id=task_department(task, depts), assignee_id=task_assignee(task),
+            claimed_by=previous.claimed_by if previous else None,
+            work_order_id=orders.get(task.id),
+            ready_at=previous.ready_at if previous else now, due_at=task.due_at)
+        session.add(row)
+        if previous is None:
+            created.append(row)
+    session.flush()
+    return created
+
+
+# -- case fields ------------------------------------------------------------------------------------
+def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: DepartmentIndex,
+                 now: datetime) -> None:
+    for attribute, key in C.CASE_FIELDS.items():
+        value = data.get(key)
+        if value not in (None, ""):
+            setattr(case, attribute, value)
+    lead = depts.id_of(data.get(C.LEAD_DEPARTMENT))
+    if lead is not None:
+        case.lead_department_id = lead
+    if data.get(C.SECOND_COMPLAINT):
+        case.second_complaint = True
+    mediator = data.get(C.MEDIATOR_KEY)
+    if isinstance(mediator, int) or (isinstance(mediator, str) and mediator.isdigit()):
+        case.mediator_id = int(mediator)
+    ready = inst.ready_tasks()
+    case.stage = "、".join(dict.fromkeys(t.name for t in ready))[:255] or None
+    status = C.status_of(inst, data, ready)
+    if status == CaseStatus.CLOSED and case.status != CaseStatus.CLOSED:
+        case.closed_at = now
+    elif status != CaseStatus.CLOSED and case.status == CaseStatus.CLOSED:
+        case.closed_at = None
+    case.status = status
+
+
+# -- work orders ------------------------------------------------------------------------------------
+def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
+                 depts: DepartmentIndex) -> None:
+    """Create the orders of the current dispatch round and follow their tasks."""
+    session = uow.session
+    round_no = int(data.get(C.DISPATCH_ROUND) or 0)
+    if round_no <= 0:
+        return
+    lead = depts.id_of(data.get(C.LEAD_DEPARTMENT))
+    co = [depts.id_of(code) for code in data.get(C.CO_DEPARTMENTS) or []]
+    wanted = ([(lead, "lead")] if lead else []) + [(d, "co") for d in co if d and d != lead]
+    existing = {(o.department_id, o.round): o for o in case.work_orders}
+    now = uow.clock.now()
+    for dept, role in wanted:
+        if (dept, round_no) not in existing:
+            order = WorkOrder(case_id=case.id, department_id=dept, round=round_no, role=role,
+                              status=WorkOrderStatus.DISPATCHED, dispatched_at=now)
+            session.add(order)
+            case.work_orders.append(order)
+            existing[(dept, round_no)] = order
+    for task in ready:
+        dept = task_department(task, depts)
+        order = existing.get((dept, round_no))
+        if order is None or task.bpmn_id not in C.WORK_ORDER_TASKS:
+            continue
+        order.task_id = task.id
+        order.due_at = task.due_at or order.due_at
+        stage = C.WORK_ORDER_TASKS[task.bpmn_id]
+        if stage == "handle" and order.status in (WorkOrderStatus.DISPATCHED,
+                                                  WorkOrderStatus.ACCEPTED):
+            order.status = WorkOrderStatus.IN_PROGRESS
+    session.flush()

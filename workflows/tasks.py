@@ -1,0 +1,181 @@
+"""Task completion through one service, plus claim and release of group tasks (architecture §5.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+
+from engine.errors import TaskNotFound, TaskNotReady
+from engine.forms import FormInvalid, validate_submission
+from engine.instance import TaskView, WorkflowInstance
+from workflows.actors import Actor
+from workflows.audit import AuditAction
+from workflows.cases import load_case
+from workflows.errors import InvalidInput, NotFound, TaskNoLongerAvailable
+from workflows.models import Case, OpenTask
+from workflows.policy import Permission, denials_audited, require_task, user_id
+from workflows.projection import (
+    DepartmentIndex,
+    project_case,
+    role_of_lane,
+    task_assignee,
+    task_department,
+)
+
+
+@dataclass
+class TaskResult:
+    """What a completion did: the case's new status and the tasks that are now open."""
+
+    case_no: str
+    task_id: str
+    bpmn_id: str
+    name: str
+    status: str
+    next_tasks: list[dict] = field(default_factory=list)
+
+
+def complete_task(uow: Any, actor: Actor, *, case_no: str, task_id: str,
+                  raw: dict[str, Any]) -> TaskResult:
+    """Check, validate, complete and advance one user task; commit everything together.
+
+    Raises NotFound, Denied (audited), InvalidInput(field_errors), TaskNoLongerAvailable (after
+    committing the effects of deadlines that passed meanwhile) or ConcurrentUpdate.
+    """
+    with denials_audited(uow.services, actor, task_id=task_id):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            inst = uow.load_instance(case.workflow_instance_id)
+            view = _ready_after_timers(uow, actor, case, inst, task_id)
+            require_task(actor, _task_facts(uow, case, view), case)
+            clean = validate(view, raw)
+            before = set(_ids(inst))
+            from workflows import hooks  # domain side effects of specific tasks
+
+            hooks.before_complete(uow, actor, case, view, clean)
+            with uow.recording(inst, actor, case=case):
+                inst.complete(view.id, clean)
+            hooks.after_complete(uow, actor, case, view, clean, inst)
+            created = project_case(uow, case, inst)
+            uow.audit.record(AuditAction.TASK_COMPLETED, actor, case=case, object_type="task",
+                             object_id=view.id, bpmn_id=view.bpmn_id, name=view.name,
+                             lane=view.lane, submitted=clean)
+            notify_new_tasks(uow, case, created)
+            uow.commit()
+            return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
+                              [_brief(t) for t in inst.ready_tasks() if t.id not in before])
+
+
+def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
+    """Form data cleaned against the task's BPMN form fields; InvalidInput on any field error."""
+    try:
+        return validate_submission(view.form, raw or {})
+    except FormInvalid as exc:
+        raise InvalidInput(exc.errors) from None
+
+
+def _ready_after_timers(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance,
+                        task_id: str) -> TaskView:
+    """Fire due timers first (a passed deadline wins); commit their effects if the task is gone."""
+    digest = inst.state_digest()
+    with uow.recording(inst, actor, case=case):
+        inst.fire_timers()
+    try:
+        inst.ready_task(task_id)
+    except TaskNotFound:
+        raise NotFound("任务不存在") from None
+    except TaskNotReady as exc:
+        if inst.state_digest() != digest:
+            project_case(uow, case, inst)
+            uow.commit()
+        raise TaskNoLongerAvailable(exc.bpmn_id, exc.state) from None
+    return next(t for t in inst.ready_tasks() if t.id == str(task_id))
+
+
+def _task_facts(uow: Any, case: Case, view: TaskView) -> Any:
+    """The open-task row of a ready task, or the same facts computed from the live instance."""
+    row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
+                                                     OpenTask.task_id == view.id)).first()
+    if row is not None:
+        return row
+    depts = DepartmentIndex(uow.session)
+    return OpenTask(task_id=view.id, role=role_of_lane(uow.session, view.lane),
+                    department_id=task_department(view, depts), assignee_id=task_assignee(view))
+
+
+def _ids(inst: WorkflowInstance) -> list[str]:
+    return [t.id for t in inst.ready_tasks()]
+
+
+def _brief(task: TaskView) -> dict:
+    return {"task_id": task.id, "bpmn_id": task.bpmn_id, "name": task.name, "lane": task.lane,
+            "due_at": task.due_at.isoformat() if task.due_at else None}
+
+
+def notify_new_tasks(uow: Any, case: Case, created: list[OpenTask]) -> None:
+    """One outbox row per newly opened task for its assignee or department (no personal data)."""
+    for task in created:
+        if task.assignee_id is not None:
+            kind, recipient = "user", task.assignee_id
+        elif task.department_id is not None:
+            kind, recipient = "department", task.department_id
+        else:
+            kind, recipient = "role", task.role
+        if recipient is None:
+            continue
+        uow.outbox.add(channel="file", recipient_type=kind, recipient_id=recipient,
+                       template="task_ready",
+                       params={"case_no": case.case_no, "task": task.name,
+                               "due_at": task.due_at.isoformat() if task.due_at else None},
+                       dedupe_key=f"case:{case.id}:task_ready:{task.task_id}", case=case)
+
+
+# -- claim and release ------------------------------------------------------------------------------
+def claim_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
+    """Take a group task so colleagues see it is being handled; one claimer wins."""
+    with denials_audited(uow.services, actor, task_id=task_id):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            row = _open_row(uow, case, task_id)
+            require_task(actor, row, case, permission=Permission.CLAIM_TASK)
+            uid = user_id(actor)
+            if row.claimed_by == uid:
+                return
+            result = uow.session.execute(
+                update(OpenTask).where(OpenTask.id == row.id, OpenTask.claimed_by.is_(None))
+                .values(claimed_by=uid).execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                raise TaskNoLongerAvailable(row.bpmn_id, "claimed")
+            uow.audit.record(AuditAction.TASK_CLAIMED, actor, case=case, object_type="task",
+                             object_id=task_id, bpmn_id=row.bpmn_id)
+            uow.commit()
+
+
+def release_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
+    """Give a claimed task back to the group (the claimer, or a supervisor)."""
+    with denials_audited(uow.services, actor, task_id=task_id):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            row = _open_row(uow, case, task_id)
+            uid = user_id(actor)
+            if row.claimed_by is None:
+                return
+            if row.claimed_by != uid and not actor.has("supervisor"):
+                from workflows.policy import Denied
+
+                raise Denied("只能释放自己认领的任务", "release_task.not_claimer",
+                             case_id=case.id, object_type="task", object_id=task_id)
+            row.claimed_by = None
+            uow.audit.record(AuditAction.TASK_RELEASED, actor, case=case, object_type="task",
+                             object_id=task_id, bpmn_id=row.bpmn_id)
+            uow.commit()
+
+
+def _open_row(uow: Any, case: Case, task_id: str) -> OpenTask:
+    row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
+                                                     OpenTask.task_id == str(task_id))).first()
+    if row is None:
+        raise TaskNoLongerAvailable("", "not open")
+    return row
