@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from engine.audit_chain import ChainBreak
 from engine.instance import WorkflowInstance
-from engine.models import InstanceRow
+from engine.models import AuditEvent, InstanceRow
 from workflows.actors import Actor
-from workflows.audit import AuditAction, chain_rows, verify_chains
+from workflows.audit import AuditAction, verify_chains
 from workflows.errors import NotFound
 from workflows.replay_engine import (
     INPUT_ACTIONS,
@@ -119,7 +119,9 @@ def find_case(session: Any, case_no: str) -> Any:
 
 def case_events(session: Any, case_id: int) -> list[RecordedEvent]:
     """Every event of the case chain, in seq order, payloads parsed."""
-    return [RecordedEvent.from_row(row) for row in chain_rows(session, f"case:{case_id}")]
+    query = select(AuditEvent).where(AuditEvent.chain_key == f"case:{case_id}") \
+        .order_by(AuditEvent.seq, AuditEvent.id)
+    return [RecordedEvent.from_model(row) for row in session.scalars(query)]
 
 
 def _segments(events: list[RecordedEvent]) -> dict[int, list[dict]]:

@@ -56,6 +56,7 @@ class RecordedEvent:
     hash: str = ""
     prev_hash: str = ""
     key_id: str = ""
+    id: int | None = None  # global insertion order (ties between chains at the same instant)
 
     @classmethod
     def from_row(cls, row: dict) -> RecordedEvent:
@@ -68,7 +69,14 @@ class RecordedEvent:
         return cls(seq=row["seq"], action=row["action"], occurred_at=_aware(row["occurred_at"]),
                    payload=payload if isinstance(payload, dict) else {"value": payload},
                    hash=row.get("hash") or "", prev_hash=row.get("prev_hash") or "",
-                   key_id=row.get("key_id") or "", **fields)
+                   key_id=row.get("key_id") or "", id=row.get("id"), **fields)
+
+    @classmethod
+    def from_model(cls, row: Any) -> RecordedEvent:
+        """From an AuditEvent ORM row."""
+        return cls.from_row({c: getattr(row, c) for c in (
+            "id", "seq", "action", "occurred_at", "payload", "hash", "prev_hash", "key_id", "actor_type",
+            "actor_id", "actor_role", "actor_department_id", "object_type", "object_id")})
 
     @property
     def is_input(self) -> bool:
