@@ -34,3 +34,58 @@ def script_engine():
 
 def serializer(engine=None, lookup=None):
     return make_serializer(engine or script_engine(), lookup or (lambda version: (None, None)))
+
+
+# -- through the database (workflows tests) -------------------------------------------------------
+
+
+def owner(username: str = "owner1"):
+    """A process owner actor (not a database user: the process services check the role only)."""
+    from workflows.actors import Actor
+
+    return Actor(type="user", id="900", username=username, roles=frozenset({"process_owner"}))
+
+
+def deploy_version(services, name: str, actor=None, note: str | None = None):
+    """Deploy a fixture version (e.g. 'mediation_v2') as mediation.bpmn; returns the rows."""
+    from workflows.deploy import deploy_bundle
+
+    return deploy_bundle(services.new_uow(), actor or owner(), process_files(name), note=note)
+
+
+def start_case(services, process_id: str, case_no: str, data: dict | None = None) -> int:
+    """A case row on the live version of ``process_id``; returns its workflow instance id."""
+    from workflows.actors import SYSTEM
+    from workflows.models import Case
+    from workflows.projection import project_case
+
+    uow = services.new_uow()
+    with uow:
+        case = Case(case_no=case_no, channel="counter", summary="测试案件")
+        uow.session.add(case)
+        uow.session.flush()
+        row, instance = uow.start_instance(process_id, data={"case_no": case_no, **(data or {})},
+                                           actor=SYSTEM, case=case)
+        case.workflow_instance_id = row.id
+        project_case(uow, case, instance)
+        uow.commit()
+        return row.id
+
+
+def complete_step(services, case_no: str, bpmn_id: str, data: dict) -> list[str]:
+    """Complete a ready task of a case through the unit of work; returns the ready task ids."""
+    from sqlalchemy import select
+
+    from workflows.actors import SYSTEM
+    from workflows.models import Case
+    from workflows.projection import project_case
+
+    uow = services.new_uow()
+    with uow:
+        case = uow.session.scalars(select(Case).where(Case.case_no == case_no)).one()
+        instance = uow.load_instance(case.workflow_instance_id)
+        with uow.recording(instance, SYSTEM, case=case):
+            instance.complete(instance.find_ready(bpmn_id).id, data)
+        project_case(uow, case, instance)
+        uow.commit()
+        return [t.bpmn_id for t in instance.ready_tasks()]

@@ -44,6 +44,7 @@ class AuditAction(StrEnum):
     PROCESS_DEPLOYED = "process_deployed"
     PROCESS_REJECTED = "process_rejected"
     PROCESS_APPROVED = "process_approved"
+    PROCESS_RETIRED = "process_retired"
     INSTANCE_MIGRATED = "instance_migrated"
     INSTANCE_STARTED = "instance_started"
     WORK_ORDER_CHANGED = "work_order_changed"

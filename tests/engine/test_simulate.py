@@ -82,12 +82,12 @@ def test_completing_a_task_that_is_not_ready_is_reported_with_its_element():
 def test_decision_table_outputs_drive_the_timer():
     files = {"routed.bpmn": (PROCESSES / "routed.bpmn").read_bytes(),
              "routing.dmn": (PROCESSES / "routing_v1.dmn").read_bytes()}
-    labour = _run("", [], data={"category": "labour"}, process_id="routed",
-                  b=compile_bundle(files))
+    labour = _run("", [{"complete": "classify", "data": {"category": "labour"}}],
+                  process_id="routed", b=compile_bundle(files))
     assert labour.data["tier"] == "district"
     assert labour.armed_timers[0]["due"] == "2025-03-03T03:00:00+00:00"  # PT2H
-    other = _run("", [{"advance": "next_timer"}], data={"category": "family"},
-                 process_id="routed", b=compile_bundle(files))
+    other = _run("", [{"complete": "classify", "data": {"category": "family"}},
+                      {"advance": "next_timer"}], process_id="routed", b=compile_bundle(files))
     assert other.data["response_deadline"] == "working_days(1)"
     assert [t["element_id"] for t in other.fired_timers] == ["sign_off_deadline"]
     assert {t["element_id"] for t in other.ready_tasks} == {"sign_off", "supervise"}
