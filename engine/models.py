@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, JSONType, UTCDateTime
@@ -17,7 +17,7 @@ class ProcessVersion(Base):
 
     __tablename__ = "process_version"
     __table_args__ = (UniqueConstraint("process_id", "version"),
-                      UniqueConstraint("process_id", "bundle_sha256"))
+                      UniqueConstraint("process_id", "bundle_sha256", name="uq_process_version_sha"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     process_id: Mapped[str] = mapped_column(String(100), index=True)
@@ -37,8 +37,8 @@ class InstanceRow(Base):
 
     __tablename__ = "workflow_instance"
     __table_args__ = (Index("ix_workflow_instance_due", "due_at",
-                            postgresql_where="due_at IS NOT NULL",
-                            sqlite_where="due_at IS NOT NULL"),)
+                            postgresql_where=text("due_at IS NOT NULL"),
+                            sqlite_where=text("due_at IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
@@ -109,7 +109,8 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_message_pending", "next_attempt_at",
-                            postgresql_where="status = 'pending'", sqlite_where="status = 'pending'"),)
+                            postgresql_where=text("status = 'pending'"),
+                            sqlite_where=text("status = 'pending'")),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

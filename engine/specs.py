@@ -152,13 +152,15 @@ class SpecLibrary:
         self._cache: OrderedDict[str, CompiledBundle] = OrderedDict()
         self._lock = Lock()
 
-    def bundle(self, version_id: str) -> CompiledBundle:
+    def bundle(self, version_id: str,
+               files: Callable[[], Mapping[str, str]] | None = None) -> CompiledBundle:
+        """The compiled bundle of a version; ``files`` reads it through the caller's session."""
         key = str(version_id)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        bundle = compile_bundle(self.loader(key))
+        bundle = compile_bundle(files() if files is not None else self.loader(key))
         with self._lock:
             self._cache[key] = bundle
             while len(self._cache) > self.size:

@@ -27,8 +27,16 @@ class CalendarProvider:
     def calendar(self) -> WorkingCalendar:
         with self._lock:
             if self._calendar is None:
-                self._calendar = WorkingCalendar(self._overrides(), tz=self.tz)
+                with self.session_factory() as session:
+                    self._calendar = WorkingCalendar(self._overrides(session), tz=self.tz)
             return self._calendar
+
+    def warm(self, session: Session) -> None:
+        """Load overrides through the caller's session (a second SQLite connection would wait
+        behind that session's write lock)."""
+        with self._lock:
+            if self._calendar is None:
+                self._calendar = WorkingCalendar(self._overrides(session), tz=self.tz)
 
     def invalidate(self) -> None:
         """Overrides changed: deadlines computed from now on use them (armed timers keep theirs)."""
@@ -45,11 +53,12 @@ class CalendarProvider:
     def check_spec(spec: str) -> None:
         check_spec(spec)
 
-    def _overrides(self) -> dict[date, bool]:
+    @staticmethod
+    def _overrides(session: Session) -> dict[date, bool]:
         from workflows.models.admin import CalendarOverride
 
         try:
-            with self.session_factory() as session:
+            with session.begin_nested():
                 rows = session.scalars(select(CalendarOverride)
                                        .where(CalendarOverride.superseded_at.is_(None))).all()
         except SQLAlchemyError:  # database not migrated yet: plain chinese-calendar

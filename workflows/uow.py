@@ -82,7 +82,7 @@ class UnitOfWork:
                        version: ProcessVersion | None = None) -> tuple[InstanceRow, WorkflowInstance]:
         """Create an instance on the live (or given) version and run it to its first wait state."""
         version = version or self.live_version(process_id)
-        bundle = self.services.specs.bundle(str(version.id))
+        bundle = self.bundle(version.id)
         instance = WorkflowInstance.create(
             bundle, process_id, script_engine=self.services.script_engine, data=data,
             spec_version=f"{version.id}:{process_id}")
@@ -104,9 +104,22 @@ class UnitOfWork:
         row = self.session.get(InstanceRow, instance_id)
         if row is None:
             raise NotFound(f"workflow instance {instance_id}")
+        self.bundle(row.process_version_id)  # warm the spec cache through this session
         instance = WorkflowInstance.load(row.state, self.services.serializer)
         self.tracked[instance_id] = (row, instance)
         return instance
+
+    def bundle(self, version_id: int):
+        """Compiled specs of a version, read through this unit of work's session on a cache miss.
+
+        (A second connection would wait behind this transaction's SQLite write lock.)"""
+        def files() -> dict:
+            version = self.session.get(ProcessVersion, version_id)
+            if version is None:
+                raise NotFound(f"process version {version_id}")
+            return version.engine_files
+
+        return self.services.specs.bundle(str(version_id), files)
 
     def instance_row(self, instance_id: int) -> InstanceRow:
         self.load_instance(instance_id)
@@ -116,6 +129,7 @@ class UnitOfWork:
     def recording(self, instance: WorkflowInstance, actor: Actor, *, case: Any = None) -> Iterator[Any]:
         """Clock, operation context and task recorder for one engine step; events join the audit."""
         clock = self.services.clock
+        self.services.calendar.warm(self.session)
         with ExitStack() as stack:
             stack.enter_context(use_clock(clock.now))
             stack.enter_context(operation_context(OperationContext(self, actor, case)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 
 import click
@@ -12,7 +11,6 @@ from workflows.bootstrap import Services, bootstrap
 from workflows.settings import Settings
 
 
-@functools.cache
 def cli_settings() -> Settings:
     return Settings.from_env()
 
