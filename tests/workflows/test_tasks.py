@@ -1,0 +1,130 @@
+"""complete_task / claim_task / release_task on a small fixture process (the library walks are in
+tests/bpmn/test_services_*.py)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import AuditEvent
+from tests.factories import IDS, make_user, seed
+from tests.workflows.helpers import deploy_fixture
+from workflows.cases import find_case
+from workflows.errors import InvalidInput, NotPermitted, TaskNoLongerAvailable
+from workflows.intake import IntakeRequest, submit_intake
+from workflows.models import OpenTask
+from workflows.parties import PartyInput
+from workflows.policy import user_id
+from workflows.tasks import claim_task, complete_task, release_task
+
+
+@pytest.fixture
+def world(services):
+    seed(services)
+    deploy_fixture(services, "simple.bpmn")
+    clerk = make_user(services, "intake_clerk", "ZZZX")
+    mediator = make_user(services, "mediator", "DH_TWH")
+    outcome = submit_intake(services.new_uow(), clerk, IntakeRequest(
+        channel="counter", category="neighbour", description="楼上漏水",
+        parties=[PartyInput(name="刘淑芬", id_number=IDS["刘淑芬"])]), process_id="simple")
+    uow = services.new_uow()
+    with uow:
+        find_case(uow.session, outcome.case_no).mediator_id = user_id(mediator)
+        uow.commit()
+    return {"clerk": clerk, "mediator": mediator, "case_no": outcome.case_no}
+
+
+def open_tasks(services, case_no):
+    uow = services.new_uow()
+    with uow:
+        case = find_case(uow.session, case_no)
+        return [(t.bpmn_id, t.role, t.task_id, t.due_at, t.claimed_by) for t in uow.session.scalars(
+            select(OpenTask).where(OpenTask.case_id == case.id))]
+
+
+def actions(services):
+    uow = services.new_uow()
+    with uow:
+        return [(e.action, e.object_type, e.payload) for e in uow.session.scalars(
+            select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_open_task_projection_has_role_and_deadline(services, world, clock):
+    [(bpmn_id, role, _task_id, due_at, _)] = open_tasks(services, world["case_no"])
+    assert (bpmn_id, role) == ("mediate", "mediator")
+    assert due_at is not None and (due_at - clock.now()).total_seconds() == 2 * 3600
+
+
+def test_completion_validates_completes_and_audits(services, world):
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    with pytest.raises(InvalidInput) as caught:
+        complete_task(services.new_uow(), world["mediator"], case_no=world["case_no"],
+                      task_id=task_id, raw={"amount": "-5", "outcome": "maybe", "extra": "x"})
+    assert set(caught.value.field_errors) == {"amount", "outcome", "extra"}
+    result = complete_task(services.new_uow(), world["mediator"], case_no=world["case_no"],
+                           task_id=task_id, raw={"amount": "500", "outcome": "agreed"})
+    assert result.status == "closed" and result.next_tasks == []
+    assert open_tasks(services, world["case_no"]) == []
+    completed = [p for a, _, p in actions(services) if a == "task_completed"]
+    assert len(completed) == 1 and '"amount":500' in completed[0]
+
+
+def test_another_users_task_is_denied_and_audited(services, world):
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    for intruder in (make_user(services, "mediator", "XC_TWH"),
+                     make_user(services, "dept_handler", "DH_TWH")):
+        with pytest.raises(NotPermitted):
+            complete_task(services.new_uow(), intruder, case_no=world["case_no"],
+                          task_id=task_id, raw={"amount": "1"})
+    denied = [(t, p) for a, t, p in actions(services) if a == "access_denied"]
+    assert len(denied) == 2 and all('"decision":"deny"' in p for _, p in denied)
+    assert len(open_tasks(services, world["case_no"])) == 1  # nothing changed
+
+
+def test_wrong_role_on_visible_case_is_denied(services, world):
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    with pytest.raises(NotPermitted) as caught:
+        complete_task(services.new_uow(), world["clerk"], case_no=world["case_no"],
+                      task_id=task_id, raw={"amount": "1"})
+    assert caught.value.rule == "complete_task.role"
+
+
+def test_passed_deadline_wins_and_its_effects_are_committed(services, world, clock):
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    clock.advance(hours=3)
+    with pytest.raises(TaskNoLongerAvailable):
+        complete_task(services.new_uow(), world["mediator"], case_no=world["case_no"],
+                      task_id=task_id, raw={"amount": "1"})
+    assert [t[0] for t in open_tasks(services, world["case_no"])] == ["escalate_review"]
+
+
+def test_claim_is_exclusive_and_release_gives_it_back(services, world):
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    claim_task(services.new_uow(), world["mediator"], case_no=world["case_no"], task_id=task_id)
+    assert open_tasks(services, world["case_no"])[0][4] == user_id(world["mediator"])
+    release_task(services.new_uow(), world["mediator"], case_no=world["case_no"], task_id=task_id)
+    assert open_tasks(services, world["case_no"])[0][4] is None
+
+
+def test_task_view_renders_sanitized_instructions_form_and_next_steps(services, world):
+    from workflows.readmodels import task_view
+
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    view = task_view(services.new_uow(), world["mediator"], world["case_no"], task_id)
+    assert world["case_no"] in view["instructions_html"]
+    assert [f["id"] for f in view["form"]] == ["amount", "outcome", "note"]
+    assert {s["name"] for s in view["next_steps"]} == {"复核", "end"}
+    assert view["can_complete"] is True
+    with pytest.raises(NotPermitted):
+        task_view(services.new_uow(), make_user(services, "dept_handler", "RS"),
+                  world["case_no"], task_id)
+
+
+def test_case_detail_is_masked_and_records_the_view(services, world):
+    from workflows.readmodels import case_detail
+
+    detail = case_detail(services.new_uow(), world["clerk"], world["case_no"])
+    assert detail["parties"][0]["name"] == "刘*芬" and detail["narrative"] == "楼上漏水"
+    assert detail["diagram"]["element_states"]["simple"]["current"] == ["deadline", "mediate"]
+    assert any(e["action"] == "case_opened" for e in detail["timeline"])
+    assert "party_viewed" in [a for a, _, _ in actions(services)]
