@@ -69,6 +69,15 @@ class AuditAction(StrEnum):
     CASE_REPLAYED = "case_replayed"
     CASE_EXPORTED = "case_exported"
     SLA_CHANGED = "sla_changed"
+    SLA_REQUESTED = "sla_requested"
+    SLA_DECIDED = "sla_decided"
+    LIGHT_CHANGED = "light_changed"
+    SUPERVISION_ISSUED = "supervision_issued"
+    SUPERVISION_REPLIED = "supervision_replied"
+    TIER_UPGRADED = "tier_upgraded"
+    INCIDENT_RETRIED = "incident_retried"
+    OUTBOX_RETRIED = "outbox_retried"
+    REPORT_GENERATED = "report_generated"
 
 
 @dataclass

@@ -1,0 +1,100 @@
+"""Builders for the scheduler tests: deploy fixture processes, cases with instances, work orders."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from engine.models import AuditEvent, InstanceRow
+from tests.conftest import fixture_bytes
+from workflows.actors import SYSTEM
+from workflows.deploy import deploy_bundle
+from workflows.models import Case, Department, WorkOrder
+
+_numbers = itertools.count(1)
+
+
+class Probe:
+    """The ``sched_probe`` service operation: records calls, raises while ``failing``."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+        self.failing = False
+
+    def __call__(self, context, task_data, *, label: str) -> dict:
+        self.calls.append(label)
+        if self.failing:
+            raise RuntimeError("probe failure")
+        return {"label": label}
+
+
+def deploy(services, *names: str, probe: Probe | None = None) -> None:
+    if probe is not None:
+        services.operations.register("sched_probe", probe)
+    deploy_bundle(services.new_uow(), SYSTEM, fixture_bytes(*names))
+
+
+def department(services, code: str = "RS") -> int:
+    with services.new_uow() as uow:
+        found = uow.session.scalar(select(Department.id).where(Department.code == code))
+        if found is None:
+            dept = Department(code=code, name=f"部门{code}", tier="district", responsibilities=[])
+            uow.session.add(dept)
+            uow.session.flush()
+            found = dept.id
+            uow.commit()
+    return found
+
+
+def start(services, process_id: str = "simple", *, with_case: bool = True,
+          **case_fields) -> tuple[int, int | None]:
+    """Start an instance (and a case bound to it); returns (instance id, case id)."""
+    with services.new_uow() as uow:
+        row, _ = uow.start_instance(process_id, data={"case_no": "pending"}, actor=SYSTEM)
+        case_id = None
+        if with_case:
+            case = Case(case_no=f"JF-2025-{next(_numbers):06d}", channel="counter",
+                        workflow_instance_id=row.id, opened_at=uow.clock.now(), **case_fields)
+            uow.session.add(case)
+            uow.session.flush()
+            case_id = case.id
+        uow.commit()
+    return row.id, case_id
+
+
+def add_order(services, case_id: int, department_id: int, *, role: str = "lead",
+              dispatched_at: datetime | None = None, due_at: datetime | None = None) -> int:
+    with services.new_uow() as uow:
+        order = WorkOrder(case_id=case_id, department_id=department_id, round=1, role=role,
+                          status="dispatched", dispatched_at=dispatched_at or uow.clock.now(),
+                          due_at=due_at)
+        uow.session.add(order)
+        uow.session.flush()
+        ident = order.id
+        uow.commit()
+    return ident
+
+
+def ready(services, instance_id: int) -> list[str]:
+    with services.new_uow() as uow:
+        return sorted(t.bpmn_id for t in uow.load_instance(instance_id).ready_tasks())
+
+
+def row(services, instance_id: int) -> InstanceRow:
+    with services.session_factory() as session:
+        return session.get(InstanceRow, instance_id)
+
+
+def events(services, action: str, case_id: int | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.action == action)
+    if case_id is not None:
+        query = query.where(AuditEvent.case_id == case_id)
+    with services.session_factory() as session:
+        return list(session.scalars(query.order_by(AuditEvent.id)))
+
+
+def count(services, model, *where) -> int:
+    with services.session_factory() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
