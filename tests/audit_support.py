@@ -28,6 +28,15 @@ def deploy(services, *names: str) -> dict:
     return {v.process_id: v for v in versions}
 
 
+def deploy_bytes(services, name: str, replace: dict[str, str]) -> dict:
+    """Deploy a changed copy of a fixture (a new version of the same process)."""
+    text_ = fixture_bytes(name)[name].decode("utf-8")
+    for old, new in replace.items():
+        text_ = text_.replace(old, new)
+    versions = deploy_bundle(services.new_uow(), DEPLOYER, {name: text_.encode("utf-8")})
+    return {v.process_id: v for v in versions}
+
+
 class CaseDriver:
     """One case: every engine step in its own unit of work, each followed by its input event."""
 
@@ -94,6 +103,37 @@ class CaseDriver:
             uow.audit.record(AuditAction.MESSAGE_RECEIVED, actor, case=self.case_id,
                              object_type="message", object_id=name,
                              **input_payload(inst, name=name, payload=payload))
+            uow.commit()
+
+    def migrate(self, version, actor: Actor = MEDIATOR) -> None:
+        """What workflows.migration.migrate_case does, with the input payload of the contract."""
+        from engine.migration import migrate, plan_migration
+        from engine.models import InstanceRow
+
+        with self.services.new_uow() as uow:
+            inst = uow.load_instance(self.instance_id)
+            row = uow.session.get(InstanceRow, self.instance_id)
+            bundle = self.services.specs.bundle(str(version.id))
+            plan = plan_migration(inst, self.services.serializer.registry,
+                                  bundle.spec(self.process_id), bundle.subprocess_specs(self.process_id))
+            with uow.recording(inst, actor, case=self.case_id):
+                migrate(inst, plan, f"{version.id}:{self.process_id}")
+                inst.advance()
+            source, row.process_version_id = row.process_version_id, version.id
+            uow.audit.record(AuditAction.INSTANCE_MIGRATED, actor, case=self.case_id,
+                             object_type="workflow_instance", object_id=self.instance_id,
+                             **input_payload(inst, reason="测试迁移", reset_mask="READY",
+                                             **{"from": {"version_id": source},
+                                                "to": {"version_id": version.id}}))
+            uow.commit()
+
+    def set_data(self, action: str = AuditAction.RISK_CHANGED, **values) -> None:
+        """Workflow-level data written outside an engine step (e.g. the risk colour)."""
+        with self.services.new_uow() as uow:
+            inst = uow.load_instance(self.instance_id)
+            inst.set_data(**values)
+            uow.audit.record(action, MEDIATOR, case=self.case_id, object_type="case",
+                             object_id=self.case_id, **input_payload(inst, set_data=values))
             uow.commit()
 
     def advance(self, **kwargs) -> None:

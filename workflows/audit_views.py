@@ -121,6 +121,13 @@ def changes_of(payload: dict) -> list[dict]:
     return []
 
 
+def version_of(payload: dict, side: str) -> Any:
+    """Version id of an instance_migrated side ('from'/'to'): flat ``to_version_id`` or {version_id}."""
+    ref = payload.get(side)
+    return payload.get(f"{side}_version_id") or (ref.get("version_id") if isinstance(ref, dict)
+                                                  else ref)
+
+
 def describe(event: RecordedEvent) -> str:
     """A one-line Chinese description of what the event says."""
     p, action = event.payload, event.action
@@ -138,7 +145,7 @@ def describe(event: RecordedEvent) -> str:
     if action == "message_received":
         return str(p.get("name", ""))
     if action == "instance_migrated":
-        return f"版本 {p.get('from_version_id')} → {p.get('to_version_id')}：{p.get('reason', '')}"
+        return f"版本 {version_of(p, 'from')} → {version_of(p, 'to')}：{p.get('reason', '')}"
     if action in ("party_unmasked", "party_viewed"):
         return f"当事人 {p.get('party_id', '')} 用途：{p.get('purpose', '—')}"
     if action == "access_denied":
@@ -203,7 +210,7 @@ def case_history(services: Any, case_no: str, filters: HistoryFilter | None = No
     with services.session_factory() as session:
         case = find_case(session, case_no)
         events = case_events(session, case.id)
-        versions = {str(e.payload.get("process_version_id") or e.payload.get("to_version_id"))
+        versions = {str(e.payload.get("process_version_id") or version_of(e.payload, "to"))
                     for e in events if e.action in (*START_ACTIONS, "instance_migrated")}
         related = _related_rows(session, case.id, versions)
         names = user_names(session, {e.actor_id for e in events} | {e.actor_id for _, e in related})

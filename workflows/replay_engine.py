@@ -33,6 +33,9 @@ REPLAY_ACTOR = Actor(type="replay", id="replay", username="replay")
 START_ACTIONS = frozenset({"case_opened", "instance_started"})
 INPUT_ACTIONS = START_ACTIONS | {"task_completed", "timer_fired", "message_received",
                                  "instance_migrated", "data_corrected"}
+# Any event whose payload carries this key changed workflow-level data outside an engine step
+# (or right after one, e.g. a hook setting mediator_id): replay applies the values too.
+SET_DATA = "set_data"
 
 
 class ReplayError(Exception):
@@ -80,7 +83,7 @@ class RecordedEvent:
 
     @property
     def is_input(self) -> bool:
-        return self.action in INPUT_ACTIONS
+        return self.action in INPUT_ACTIONS or isinstance(self.payload.get(SET_DATA), dict)
 
     @property
     def step_at(self) -> datetime:
@@ -221,7 +224,8 @@ class Replayer:
             self._migrate(payload)
         elif event.action == "data_corrected":
             instance.set_data(**(payload.get("values") or {}))
-            instance.advance()
+        if isinstance(payload.get(SET_DATA), dict):
+            instance.set_data(**payload[SET_DATA])
 
     def _locate(self, payload: dict) -> Any:
         bpmn_id, index = payload["bpmn_id"], payload.get("instance_index")
@@ -238,12 +242,14 @@ class Replayer:
     def _migrate(self, payload: dict) -> None:
         from engine.migration import migrate, plan_migration
 
-        target = int(payload["to_version_id"])
+        to = payload.get("to")
+        target = int(payload.get("to_version_id") or (to or {}).get("version_id"))
         process_id = self.instance.process_id
         bundle = self.services.specs.bundle(str(target))
         plan = plan_migration(self.instance, self.services.serializer.registry,
                               bundle.spec(process_id), bundle.subprocess_specs(process_id))
         migrate(self.instance, plan, f"{target}:{process_id}")
+        self.instance.advance()  # as workflows.migration.migrate_case does
         self.version_id = target
 
 

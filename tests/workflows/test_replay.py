@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from sqlalchemy import select, text
 
+from engine.clock import use_clock
+from engine.instance import WorkflowInstance
 from engine.models import AuditEvent, InstanceRow
-from tests.audit_support import MEDIATOR, CaseDriver, deploy, drop_audit_triggers, run_joint_case
+from tests.audit_support import (
+    JOINT_DATA,
+    MEDIATOR,
+    CaseDriver,
+    deploy,
+    deploy_bytes,
+    drop_audit_triggers,
+    run_joint_case,
+)
 from workflows.audit import AuditAction
 from workflows.replay import data_diff, replay_case
 
@@ -69,16 +80,21 @@ def test_replay_until_seq_stops_there_and_records_nothing(services):
     assert len(_actions(services, driver.case_id)) == before
 
 
+def _forge(services, instance_id, **values):
+    """Edit the stored state the way someone with database access would (not through jiefen)."""
+    with services.session_factory() as session:
+        state = session.scalar(select(InstanceRow.state).where(InstanceRow.id == instance_id))
+    inst = WorkflowInstance.load(state, services.serializer)
+    task = inst.workflow.get_task_from_id(UUID(inst.ready_tasks()[0].id))
+    task.data.update(values)
+    services.db.execute(text("UPDATE workflow_instance SET state = :s WHERE id = :i"),
+                        {"s": inst.dump(services.serializer), "i": instance_id})
+
+
 def test_state_altered_outside_jiefen_fails_at_the_next_input(services):
     deploy(services, "simple.bpmn")
     driver = CaseDriver(services, "TEST-S-003", "simple").open()
-    # someone edits the stored state by hand: the case now carries an amount nobody entered
-    with services.session_factory() as session:
-        state = session.scalar(select(InstanceRow.state).where(InstanceRow.id == driver.instance_id))
-    forged = state.replace('"case_no": "TEST-S-003"', '"case_no": "TEST-S-003", "amount": 99999', 1)
-    assert forged != state
-    services.db.execute(text("UPDATE workflow_instance SET state = :s WHERE id = :i"),
-                        {"s": forged, "i": driver.instance_id})
+    _forge(services, driver.instance_id, refund_to="6222 0000 1111")
     driver.advance(minutes=5)
     driver.complete("mediate", {"amount": 500, "outcome": "agreed", "note": ""})
     completed = _seq_of(services, driver.case_id, "task_completed")
@@ -88,7 +104,26 @@ def test_state_altered_outside_jiefen_fails_at_the_next_input(services):
     assert report.result == "diverged"
     assert report.divergence.seq == completed
     assert report.divergence.expected != report.divergence.actual
+    assert {"key": "refund_to", "expected": "6222 0000 1111", "actual": None, "change": "missing",
+            "task": "mediate"} in report.divergence.data_diff
     assert "diverged at seq" in report.summary()
+
+
+def test_digest_does_not_depend_on_task_uuids(services):
+    versions = deploy(services, "audit_joint.bpmn")
+    bundle = services.specs.bundle(str(versions["joint_case"].id))
+
+    def started():
+        with use_clock(services.clock.now):
+            inst = WorkflowInstance.start(bundle, "joint_case", script_engine=services.script_engine,
+                                          data=dict(JOINT_DATA))
+            inst.complete(inst.find_ready("triage").id, {"amount": 1})  # opens three MI children
+        return inst
+
+    one, two = started(), started()
+
+    assert {t.id for t in one.ready_tasks()}.isdisjoint({t.id for t in two.ready_tasks()})
+    assert one.state_digest() == two.state_digest()
 
 
 def test_state_altered_after_the_last_event_is_reported_as_stored_state(services):
@@ -154,6 +189,37 @@ def test_a_missing_input_event_is_a_divergence_not_a_pass(services):
 
     assert report.result == "diverged"
     assert report.divergence.seq is None  # the stored state is ahead of the recorded inputs
+
+
+def test_migration_and_data_set_outside_a_step_reproduce(services):
+    deploy(services, "simple.bpmn")
+    driver = CaseDriver(services, "TEST-S-008", "simple").open()
+    driver.set_data(risk_level="orange")
+    v2 = deploy_bytes(services, "simple.bpmn", {"复核": "复核（新）"})["simple"]
+    driver.advance(minutes=30)
+    driver.migrate(v2)
+    driver.complete("mediate", {"amount": 5000, "outcome": "agreed", "note": ""})
+    driver.complete("review", {})
+
+    report = replay_case(services, "TEST-S-008")
+
+    assert report.ok, report.summary()
+    actions = [s["action"] for s in report.steps]
+    assert actions[:3] == ["case_opened", "risk_changed", "instance_migrated"]
+
+
+def test_data_set_without_its_event_is_caught(services):
+    deploy(services, "simple.bpmn")
+    driver = CaseDriver(services, "TEST-S-009", "simple").open()
+    with services.new_uow() as uow:  # a service that forgot to record set_data
+        uow.load_instance(driver.instance_id).set_data(risk_level="red")
+        uow.commit()
+    driver.complete("mediate", {"amount": 1, "outcome": "agreed", "note": ""})
+
+    report = replay_case(services, "TEST-S-009")
+
+    assert report.result == "diverged"
+    assert report.divergence.action == "task_completed"
 
 
 def test_data_diff_names_changed_added_and_missing_keys():
