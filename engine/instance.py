@@ -19,6 +19,7 @@ from engine.errors import EngineStepFailed, MessageNotExpected, TaskNotFound, Ta
 from engine.forms import FormField, fields_of
 
 TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
+FINISHED_STATES = TaskState.COMPLETED | TaskState.CANCELLED
 LIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED \
     | TaskState.ERROR | TaskState.CANCELLED
 
@@ -230,20 +231,50 @@ class WorkflowInstance:
 
     def state_digest(self) -> str:
         """sha256 of the semantic state; task UUIDs (random) deliberately excluded (§5.7)."""
-        rows = []
-        for task in self.workflow.get_tasks():
+        return self.snapshot().digest
+
+    def _all_tasks(self):
+        """Every task of the workflow and its subprocesses (plain dict walks: get_tasks() is slow)."""
+        yield from self.workflow.tasks.values()
+        for sub in self.workflow.subprocesses.values():
+            yield from sub.tasks.values()
+
+    def snapshot(self) -> Snapshot:
+        """Digest, depth, readiness and due time in one walk over the task tree (saved per commit)."""
+        rows, depth, ready = [], 0, False
+        for task in self._all_tasks():
             if not task.state & LIVE_STATES:
                 continue
+            if not task.state & FINISHED_STATES:
+                depth = max(depth, task.depth)  # the deepest task is always a live leaf
             spec = task.task_spec
+            ready = ready or (task.state == TaskState.READY and spec.manual)
             info = spec.task_info(task) if hasattr(spec, "task_info") else {}
             info = {k: v for k, v in info.items() if k != "instance_map"}  # child task UUIDs
-            rows.append([task.workflow.spec.name, spec.name, json.dumps(info, sort_keys=True, default=str),
-                         TaskState.get_name(task.state), _data_hash(task.data)])
+            # completed data is history carried forward by successors: hashing live tasks suffices
+            data = "" if task.state & FINISHED_STATES else _data_hash(task.data)
+            rows.append([task.workflow.spec.name, spec.name,
+                         json.dumps(info, sort_keys=True, default=str),
+                         TaskState.get_name(task.state), data])
         rows.sort()
-        timers = sorted(due.isoformat() for _, due in self.armed_timers())
-        blob = json.dumps({"tasks": rows, "timers": timers, "data": _data_hash(self.workflow.data)},
-                          sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        timers = self.armed_timers()
+        blob = json.dumps({"tasks": rows, "timers": sorted(d.isoformat() for _, d in timers),
+                           "data": _data_hash(self.workflow.data)}, sort_keys=True,
+                          ensure_ascii=False)
+        return Snapshot(digest=hashlib.sha256(blob.encode("utf-8")).hexdigest(), max_depth=depth,
+                        has_ready_tasks=ready, due_at=min((d for _, d in timers), default=None),
+                        completed=self.workflow.is_completed())
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the instance row stores besides the state itself."""
+
+    digest: str
+    max_depth: int
+    has_ready_tasks: bool
+    due_at: datetime | None
+    completed: bool
 
 
 def _parse_due(value: str) -> datetime:
@@ -262,6 +293,8 @@ def _data_hash(data: dict) -> str:
 def _boundary_due(task) -> datetime | None:
     """Earliest armed boundary timer attached to this task (its deadline)."""
     parent = task.parent
+    if parent is not None and getattr(parent.task_spec, "bpmn_id", None) == task.task_spec.bpmn_id:
+        parent = parent.parent  # a loop or multi-instance child: the boundary is on its parent
     if parent is None or "BoundaryEventSplit" not in type(parent.task_spec).__name__:
         return None
     dues = []

@@ -62,6 +62,11 @@ class TaskEventRecorder:
         state = task.state if task is not None else TaskState.get_value(record.state)
         self.last[record.task_id] = state
         spec = task.task_spec if task is not None else None
+        before = after = delta = None
+        if state == TaskState.COMPLETED and task is not None:
+            before, after = self._before(task), json_copy(task.data, self.registry)
+            delta = {"updates": DeepMerge.get_updated_keys(before or {}, after),
+                     "deletions": DeepMerge.get_deleted_keys(before or {}, after)}
         self.events.append({
             "at": self.clock().isoformat(), "task_id": str(record.task_id),
             "process": record.workflow_spec, "task": getattr(spec, "bpmn_id", None) or record.task_spec,
@@ -69,22 +74,13 @@ class TaskEventRecorder:
             "from": TaskState.get_name(previous) if previous is not None else None,
             "to": record.state,
             "info": _task_info(task),
-            "data_before": self._before(task) if state == TaskState.COMPLETED else None,
-            "data_after": json_copy(task.data, self.registry)
-            if state == TaskState.COMPLETED and task is not None else None,
-            "delta": self._delta(task) if state == TaskState.COMPLETED and task is not None else None,
+            "data_before": before, "data_after": after, "delta": delta,
         })
 
     def _before(self, task) -> Any:
         if task is None or task.parent is None:
             return None
         return json_copy(task.parent.data, self.registry)
-
-    def _delta(self, task) -> dict:
-        parent = task.parent.data if task.parent is not None else {}
-        delta = {"updates": DeepMerge.get_updated_keys(parent, task.data),
-                 "deletions": DeepMerge.get_deleted_keys(parent, task.data)}
-        return json_copy(delta, self.registry)
 
 
 def _task_info(task) -> dict:

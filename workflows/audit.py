@@ -112,8 +112,15 @@ class AuditLog:
     def record(self, action: str, actor: Actor, *, case: Any = None, object_type: str | None = None,
                object_id: Any = None, chain_key: str | None = None, **payload: Any) -> None:
         """Queue an event; the payload is deep-copied now so later changes cannot rewrite history."""
+        self.record_copy(action, actor, json_copy(payload), case=case, object_type=object_type,
+                         object_id=object_id, chain_key=chain_key)
+
+    def record_copy(self, action: str, actor: Actor, payload: dict, *, case: Any = None,
+                    object_type: str | None = None, object_id: Any = None,
+                    chain_key: str | None = None) -> None:
+        """Queue an event whose payload is already a private JSON copy (the engine recorder's)."""
         self.pending.append(PendingEvent(
-            str(action), actor, self.clock.now(), json_copy(payload), case, object_type,
+            str(action), actor, self.clock.now(), payload, case, object_type,
             None if object_id is None else str(object_id), chain_key))
 
     def append_pending(self) -> int:

@@ -137,8 +137,8 @@ class UnitOfWork:
                 TaskEventRecorder(instance.workflow, self.services.serializer.registry, clock.now))
             yield recorder
         for event in recorder.events:
-            self.audit.record(AuditAction.TASK_STATE_CHANGED, actor, case=case, object_type="task",
-                              object_id=event["task_id"], **event)
+            self.audit.record_copy(AuditAction.TASK_STATE_CHANGED, actor, event, case=case,
+                                   object_type="task", object_id=event["task_id"])
 
     # -- commit -----------------------------------------------------------------------------
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -168,20 +168,21 @@ class UnitOfWork:
         now = self.clock.now()
         serializer = self.services.serializer
         for row, instance in self.tracked.values():
+            snap = instance.snapshot()
             row.state = instance.dump(serializer)
-            row.due_at = instance.due_at
-            row.status = _status(row, instance)
-            row.state_digest = instance.state_digest()
-            row.max_depth = instance.max_depth
+            row.due_at = snap.due_at
+            row.status = _status(row.status, snap)
+            row.state_digest = snap.digest
+            row.max_depth = snap.max_depth
             row.updated_at = now
 
 
-def _status(row: InstanceRow, instance: WorkflowInstance) -> str:
-    if instance.is_completed():
+def _status(current: str, snap) -> str:
+    if snap.completed:
         return "completed"
-    if row.status in ("cancelled", "incident"):
-        return row.status
-    return "running" if instance.ready_tasks() else "waiting"
+    if current in ("cancelled", "incident"):
+        return current
+    return "running" if snap.has_ready_tasks else "waiting"
 
 
 def _is_conflict(exc: Exception) -> bool:
