@@ -126,7 +126,7 @@ def _case_plan(uow: UnitOfWork, row: InstanceRow, case_no: str | None, version: 
 
 def _plan(uow: UnitOfWork, instance: WorkflowInstance, target: ProcessVersion,
           process_id: str) -> MigrationPlan:
-    bundle = uow.services.specs.bundle(str(target.id))
+    bundle = uow.bundle(target.id)  # through this session: no second SQLite connection
     return plan_migration(instance, uow.services.serializer.registry, bundle.spec(process_id),
                           bundle.subprocess_specs(process_id))
 

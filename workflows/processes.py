@@ -1,4 +1,4 @@
-"""Process owners' catalogue: versions, drafts, approval and retirement (issue 6, architecture §5.3).
+"""Process owners' catalogue: versions, approval, retirement and diffs (issue 6, architecture §5.3).
 
 Deployed versions are immutable (only their status moves: pending -> active -> retired); drafts
 are files being edited and are never executed. Only process owners (and internal actors such as
@@ -18,13 +18,11 @@ from sqlalchemy import case, func, select
 from engine.bpmn_parser import BPMN_NS
 from engine.errors import BpmnValidationError
 from engine.models import InstanceRow, ProcessVersion
-from engine.specs import LOGICAL_NAME, MAX_BUNDLE_BYTES
-from engine.xmlsafe import MAX_BYTES, safe_fromstring
+from engine.xmlsafe import safe_fromstring
 from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.deploy import deploy_bundle
 from workflows.errors import InvalidInput, NotFound
-from workflows.models.drafts import ProcessDraft
 from workflows.policy import Denied
 from workflows.uow import UnitOfWork
 
@@ -73,31 +71,13 @@ class VersionInfo:
 
 
 @dataclass
-class DraftInfo:
-    """A saved draft (without its file contents)."""
-
-    id: int
-    process_id: str | None
-    title: str
-    files: list[str]
-    base_version_id: int | None
-    updated_by: str
-    updated_at: datetime
-
-    def as_dict(self) -> dict:
-        return {"id": self.id, "process_id": self.process_id, "title": self.title,
-                "files": self.files, "base_version_id": self.base_version_id,
-                "updated_by": self.updated_by, "updated_at": self.updated_at.isoformat()}
-
-
-@dataclass
 class ProcessEntry:
     """A top-level process: every version, the live one and the drafts."""
 
     process_id: str
     name: str
     versions: list[VersionInfo] = field(default_factory=list)
-    drafts: list[DraftInfo] = field(default_factory=list)
+    drafts: list = field(default_factory=list)  # workflows.drafts.DraftInfo
 
     @property
     def live(self) -> VersionInfo | None:
@@ -142,7 +122,9 @@ def catalogue(uow: UnitOfWork, actor: Actor) -> list[ProcessEntry]:
             entry.versions.append(_version_info(row, counts))
         for entry in entries.values():
             _mark_live(entry)
-        for draft in _drafts(uow):
+        from workflows.drafts import list_drafts
+
+        for draft in list_drafts(uow):
             key = draft.process_id or ""
             entries.setdefault(key, ProcessEntry(key, key or "（新流程）")).drafts.append(draft)
     return sorted(entries.values(), key=lambda e: (e.process_id == "", e.process_id))
@@ -168,12 +150,6 @@ def _mark_live(entry: ProcessEntry) -> None:
     active = [v for v in entry.versions if v.status == "active"]
     if active:
         max(active, key=lambda v: v.version).live = True
-
-
-def _drafts(uow: UnitOfWork) -> list[DraftInfo]:
-    rows = uow.session.scalars(select(ProcessDraft).order_by(ProcessDraft.updated_at.desc()))
-    return [DraftInfo(d.id, d.process_id, d.title, sorted(d.files), d.base_version_id,
-                      d.updated_by, d.updated_at) for d in rows]
 
 
 def decision_catalogue(uow: UnitOfWork, actor: Actor) -> list[DecisionEntry]:
@@ -205,7 +181,7 @@ def process_names(files: Mapping[str, str]) -> dict[str, str]:
     for filename, text in files.items():
         if not filename.endswith(".bpmn"):
             continue
-        root = _root(text, filename)
+        root = parse_or_none(text, filename)
         if root is None:
             continue
         for process in root.iter(f"{{{BPMN_NS}}}process"):
@@ -214,14 +190,14 @@ def process_names(files: Mapping[str, str]) -> dict[str, str]:
 
 
 def decision_names(text: str, filename: str) -> dict[str, str]:
-    root = _root(text, filename)
+    root = parse_or_none(text, filename)
     if root is None:
         return {}
     return {el.get("id"): el.get("name") or el.get("id") for el in root.iter()
             if isinstance(el.tag, str) and etree.QName(el).localname == "decision"}
 
 
-def _root(text: str | bytes, filename: str):
+def parse_or_none(text: str | bytes, filename: str):
     try:
         return safe_fromstring(text.encode("utf-8") if isinstance(text, str) else text, filename)
     except BpmnValidationError:
@@ -244,98 +220,13 @@ def version_files(uow: UnitOfWork, actor: Actor, process_id: str, number: int) -
         return dict(get_version(uow, actor, process_id, number).source_files)
 
 
-# -- drafts ---------------------------------------------------------------------------------------
-def save_draft(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
-               draft_id: int | None = None, title: str | None = None,
-               base_version_id: int | None = None, note: str | None = None) -> DraftInfo:
-    """Create or overwrite a draft; only names and sizes are checked (drafts may be unfinished)."""
-    require_owner(actor)
-    texts = _draft_texts(files)
-    with uow:
-        now, who = uow.clock.now(), actor.username or actor.type
-        draft = _draft(uow, draft_id) if draft_id else None
-        if draft is None:
-            draft = ProcessDraft(created_by=who, created_at=now, version_id=1,
-                                 base_version_id=base_version_id)
-            uow.session.add(draft)
-        draft.files, draft.updated_by, draft.updated_at = texts, who, now
-        draft.process_id = _main_process(texts) or draft.process_id
-        draft.title = (title or draft.title or draft.process_id or "草稿")[:200]
-        if note is not None:
-            draft.note = note
-        uow.session.flush()
-        info = DraftInfo(draft.id, draft.process_id, draft.title, sorted(texts),
-                         draft.base_version_id, who, now)
-        uow.commit()
-    return info
-
-
-def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:
-    errors, texts = {}, {}
-    for name, data in files.items():
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        if not LOGICAL_NAME.match(name):
-            errors[name] = "文件名只能是不含路径的 .bpmn 或 .dmn 名称"
-        elif len(raw) > MAX_BYTES:
-            errors[name] = "文件超过 2 MiB"
-        else:
-            try:
-                texts[name] = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                errors[name] = "文件不是 UTF-8 文本"
-    if not files:
-        errors["files"] = "草稿至少需要一个文件"
-    elif sum(len(t.encode("utf-8")) for t in texts.values()) > MAX_BUNDLE_BYTES:
-        errors["files"] = "文件合计超过 10 MiB"
-    if errors:
-        raise InvalidInput(errors)
-    return texts
-
-
-def _main_process(files: Mapping[str, str]) -> str | None:
-    """The first executable process that no call activity of the bundle calls."""
-    called: set[str] = set()
-    candidates: list[str] = []
-    for name in sorted(files):
-        if not name.endswith(".bpmn"):
-            continue
-        root = _root(files[name], name)
-        if root is None:
-            continue
-        called.update(el.get("calledElement") for el in root.iter(f"{{{BPMN_NS}}}callActivity"))
-        candidates.extend(p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")
-                          if p.get("isExecutable", "true") != "false")
-    return next((pid for pid in candidates if pid not in called), None)
-
-
-def _draft(uow: UnitOfWork, draft_id: int) -> ProcessDraft:
-    draft = uow.session.get(ProcessDraft, int(draft_id))
-    if draft is None:
-        raise NotFound(f"草稿 {draft_id} 不存在")
-    return draft
-
-
-def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> tuple[DraftInfo, dict[str, str]]:
-    """A draft's description and files."""
-    require_owner(actor)
-    with uow:
-        d = _draft(uow, draft_id)
-        return (DraftInfo(d.id, d.process_id, d.title, sorted(d.files), d.base_version_id,
-                          d.updated_by, d.updated_at), dict(d.files))
-
-
-def delete_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> None:
-    require_owner(actor)
-    with uow:
-        uow.session.delete(_draft(uow, draft_id))
-        uow.commit()
-
-
 # -- deploy, approve, retire ----------------------------------------------------------------------
 def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
            note: str | None = None, draft_id: int | None = None) -> list[ProcessVersion]:
     """Deploy files (or a draft's files) as new immutable versions; the draft is then removed."""
     require_owner(actor)
+    from workflows.drafts import delete_draft, open_draft
+
     if draft_id is not None:
         _, files = open_draft(uow, actor, draft_id)
     versions = deploy_bundle(uow, actor, files, note=note)
@@ -386,3 +277,13 @@ def _version(uow: UnitOfWork, version_id: int) -> ProcessVersion:
     if row is None:
         raise NotFound(f"流程版本 {version_id} 不存在")
     return row
+
+
+def diff_versions(uow: UnitOfWork, actor: Actor, process_id: str, old: int, new: int):
+    """Element-level diff between two deployed versions (``engine.diff.BundleDiff``)."""
+    from engine.diff import diff_bundles
+
+    with uow:
+        before = dict(get_version(uow, actor, process_id, old).source_files)
+        after = dict(get_version(uow, actor, process_id, new).source_files)
+    return diff_bundles(before, after)

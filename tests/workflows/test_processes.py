@@ -17,7 +17,7 @@ from tests.process_fixtures import (
     process_files,
     start_case,
 )
-from workflows import processes
+from workflows import drafts, processes
 from workflows.actors import Actor
 from workflows.errors import DeployRejected, InvalidInput, NotFound
 from workflows.policy import Denied
@@ -70,15 +70,15 @@ def test_decision_tables_are_listed_with_the_versions_using_each_content(service
 
 def test_drafts_are_saved_reopened_overwritten_and_never_executed(services):
     deploy_version(services, "mediation_v1")
-    saved = processes.save_draft(services.new_uow(), OWNER, process_files("mediation_v2"),
+    saved = drafts.save_draft(services.new_uow(), OWNER, process_files("mediation_v2"),
                                  title="协议书步骤")
     assert saved.process_id == "mediation" and saved.files == ["mediation.bpmn"]
-    info, files = processes.open_draft(services.new_uow(), OWNER, saved.id)
+    info, files = drafts.open_draft(services.new_uow(), OWNER, saved.id)
     assert info.title == "协议书步骤" and "record_agreement" in files["mediation.bpmn"]
 
-    processes.save_draft(services.new_uow(), SECOND, process_files("mediation_v3"),
+    drafts.save_draft(services.new_uow(), SECOND, process_files("mediation_v3"),
                          draft_id=saved.id)
-    info, files = processes.open_draft(services.new_uow(), OWNER, saved.id)
+    info, files = drafts.open_draft(services.new_uow(), OWNER, saved.id)
     assert info.updated_by == "owner2" and "people_count" in files["mediation.bpmn"]
     assert info.title == "协议书步骤"
 
@@ -91,32 +91,32 @@ def test_drafts_are_saved_reopened_overwritten_and_never_executed(services):
 
 def test_an_unfinished_draft_may_be_saved_but_bad_names_may_not(services):
     half = {"new.bpmn": b"<bpmn:definitions"}  # not even XML yet: still a draft
-    saved = processes.save_draft(services.new_uow(), OWNER, half)
+    saved = drafts.save_draft(services.new_uow(), OWNER, half)
     assert saved.process_id is None and saved.title == "草稿"
     with pytest.raises(InvalidInput) as bad:
-        processes.save_draft(services.new_uow(), OWNER, {"../etc/passwd.bpmn": b"x"})
+        drafts.save_draft(services.new_uow(), OWNER, {"../etc/passwd.bpmn": b"x"})
     assert "../etc/passwd.bpmn" in bad.value.field_errors
     with pytest.raises(InvalidInput):
-        processes.save_draft(services.new_uow(), OWNER, {"big.bpmn": b"x" * (2 * 1024 * 1024 + 1)})
+        drafts.save_draft(services.new_uow(), OWNER, {"big.bpmn": b"x" * (2 * 1024 * 1024 + 1)})
 
 
 def test_deploying_a_draft_makes_a_version_and_removes_the_draft(services):
-    saved = processes.save_draft(services.new_uow(), OWNER, process_files("mediation_v1"))
+    saved = drafts.save_draft(services.new_uow(), OWNER, process_files("mediation_v1"))
     [version] = processes.deploy(services.new_uow(), OWNER, {}, draft_id=saved.id, note="首版")
     assert version.version == 1 and version.note == "首版"
     with pytest.raises(NotFound):
-        processes.open_draft(services.new_uow(), OWNER, saved.id)
+        drafts.open_draft(services.new_uow(), OWNER, saved.id)
     [event] = _system_events(services, "process_deployed")
     assert event["version"] == 1 and event["_actor"] == OWNER.id
 
 
 def test_an_invalid_draft_is_refused_at_deploy_and_kept(services):
     bad = process_files("mediation_v1")["mediation.bpmn"].replace(b"P15D", b"P2H")
-    saved = processes.save_draft(services.new_uow(), OWNER, {"mediation.bpmn": bad})
+    saved = drafts.save_draft(services.new_uow(), OWNER, {"mediation.bpmn": bad})
     with pytest.raises(DeployRejected) as rejected:
         processes.deploy(services.new_uow(), OWNER, {}, draft_id=saved.id)
     assert [p.element_id for p in rejected.value.problems] == ["deadline_15d"]
-    assert processes.open_draft(services.new_uow(), OWNER, saved.id)[0].id == saved.id
+    assert drafts.open_draft(services.new_uow(), OWNER, saved.id)[0].id == saved.id
 
 
 def test_pending_version_goes_live_only_after_a_second_owner_approves(services, settings):
@@ -166,8 +166,49 @@ def test_retiring_the_live_version_sends_new_cases_to_the_previous_one(services)
 def test_other_roles_are_denied(services):
     clerk = Actor(type="user", id="5", username="clerk", roles=frozenset({"intake_clerk"}))
     for call in (lambda: processes.catalogue(services.new_uow(), clerk),
-                 lambda: processes.save_draft(services.new_uow(), clerk, {"a.bpmn": b"x"}),
+                 lambda: drafts.save_draft(services.new_uow(), clerk, {"a.bpmn": b"x"}),
                  lambda: processes.deploy(services.new_uow(), clerk, process_files("mediation_v1"))):
         with pytest.raises(Denied) as denied:
             call()
         assert denied.value.rule == "manage_processes.role"
+
+
+def test_diff_between_two_deployed_versions(services):
+    deploy_version(services, "mediation_v1")
+    deploy_version(services, "mediation_v2")
+    diff = processes.diff_versions(services.new_uow(), OWNER, "mediation", 1, 2)
+    assert [c.element_id for c in diff.added] == ["f_agreement", "record_agreement"]
+    with pytest.raises(NotFound):
+        processes.diff_versions(services.new_uow(), OWNER, "mediation", 1, 9)
+
+
+def test_validate_locates_problems_and_stores_nothing(services):
+    from engine.models import ProcessVersion
+    from workflows.workbench import validate_files
+
+    bad = process_files("mediation_v1")["mediation.bpmn"].replace(b"P15D", b"P2H")
+    report = validate_files(services, OWNER, {"mediation.bpmn": bad})
+    assert not report.ok
+    assert [(e["file"], e["element_id"]) for e in report.errors] == [("mediation.bpmn",
+                                                                      "deadline_15d")]
+    good = validate_files(services, OWNER, process_files("mediation_v2"))
+    assert good.ok and good.process_ids == ["mediation"] and good.warnings == []
+    with services.session_factory() as session:
+        assert session.scalars(select(ProcessVersion)).all() == []
+        assert session.scalars(select(AuditEvent)).all() == []
+
+
+def test_dry_run_of_a_draft_runs_in_memory(services):
+    from engine.models import InstanceRow
+    from workflows.workbench import dry_run
+
+    result = dry_run(services, OWNER, process_files("mediation_v2"), data={"case_no": "DRY"},
+                     actions=[{"complete": "register", "data": {"category": "labour"}},
+                              {"advance": "next_timer"}])
+    assert result.error is None
+    assert [t["element_id"] for t in result.fired_timers] == ["deadline_15d"]
+    assert [t["element_id"] for t in result.ready_tasks] == ["refer_arbitration"]
+    with services.session_factory() as session:
+        assert session.scalars(select(InstanceRow)).all() == []
+    with pytest.raises(DeployRejected):
+        dry_run(services, OWNER, {"x.bpmn": b"<nope"})

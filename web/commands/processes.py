@@ -1,0 +1,123 @@
+"""Process commands: ``jiefen process list|diff`` and ``jiefen migrate CODE --to-version N``."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+import click
+
+from web.commands.common import cli_services, fail
+from workflows import processes
+from workflows.actors import Actor
+from workflows.errors import InvalidInput, NotFound, NotPermitted
+from workflows.migration import migrate_case, plan_case
+
+OPERATOR = Actor(type="system", id="cli", username="cli")
+CHANGE_LABELS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+@click.group("process")
+def process() -> None:
+    """Process versions: catalogue and differences between versions."""
+
+
+@process.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def process_list(as_json: bool) -> None:
+    """Every process with its versions (status, hash, deployer, cases per version) and drafts."""
+    services = cli_services()
+    entries = processes.catalogue(services.new_uow(), OPERATOR)
+    decisions = processes.decision_catalogue(services.new_uow(), OPERATOR)
+    if as_json:
+        click.echo(json.dumps({"processes": [e.as_dict() for e in entries],
+                               "decisions": [d.as_dict() for d in decisions]},
+                              ensure_ascii=False, indent=2))
+        return
+    tz = ZoneInfo(services.settings.timezone)
+    for entry in entries:
+        live = entry.live
+        click.echo(f"{entry.process_id}  {entry.name}  "
+                   f"live: {'v' + str(live.version) if live else '-'}")
+        for v in entry.versions:
+            when = v.deployed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            click.echo(f"  v{v.version:<3} {v.status:<8} {v.sha256[:12]}  {when}  "
+                       f"{v.deployed_by or '-':<12} running {v.running:<4} finished {v.finished}"
+                       + ("  *live" if v.live else ""))
+        for d in entry.drafts:
+            click.echo(f"  draft #{d.id} {d.title} ({', '.join(d.files)}) by {d.updated_by}")
+    for decision in decisions:
+        used = "; ".join(", ".join(v["used_by"]) for v in decision.variants)
+        click.echo(f"decision {decision.decision_id}  {decision.name}  ({decision.file}): {used}")
+
+
+@process.command("diff")
+@click.argument("process_id")
+@click.argument("v1", type=int)
+@click.argument("v2", type=int)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def process_diff(process_id: str, v1: int, v2: int, as_json: bool) -> None:
+    """Elements added (+), removed (-) and changed (~) from version V1 to version V2."""
+    services = cli_services()
+    try:
+        diff = processes.diff_versions(services.new_uow(), OPERATOR, process_id, v1, v2)
+    except NotFound as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(diff.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for name in diff.files_added:
+        click.echo(f"+ file {name}")
+    for name in diff.files_removed:
+        click.echo(f"- file {name}")
+    for kind in ("added", "removed", "changed"):
+        for change in getattr(diff, kind):
+            what = f"  [{', '.join(change.changes)}]" if change.changes else ""
+            click.echo(f"{CHANGE_LABELS[kind]} {change.kind} {change.element_id}"
+                       f"{' ' + change.name if change.name else ''} ({change.file}){what}")
+    if diff.empty:
+        click.echo("no element differs")
+
+
+@click.command("migrate")
+@click.argument("case_no", metavar="CODE")
+@click.option("--to-version", "to_version", type=int, required=True, help="target version number")
+@click.option("--dry-run", is_flag=True, help="show the plan only")
+@click.option("--reason", default=None, help="why (required unless --dry-run)")
+@click.option("--force", is_flag=True, help="move even when finished steps changed")
+@click.option("--force-reason", default=None, help="second reason, required with --force")
+def migrate(case_no: str, to_version: int, dry_run: bool, reason: str | None, force: bool,
+            force_reason: str | None) -> None:
+    """Move a running case to another version of its process (pending timers keep their due time)."""
+    services = cli_services()
+    try:
+        plan = plan_case(services.new_uow(), OPERATOR, case_no, to_version)
+        _print_plan(plan)
+        if dry_run:
+            return
+        if not reason:
+            fail("--reason is required to migrate (迁移需要说明理由)", 2)
+        outcome = migrate_case(services.new_uow(), OPERATOR, case_no, to_version, reason, force,
+                               force_reason=force_reason)
+    except InvalidInput as exc:
+        fail("refused: " + "; ".join(exc.field_errors.values()))
+    except (NotFound, NotPermitted) as exc:
+        fail(str(exc))
+    click.echo(f"migrated {outcome.case_no} v{outcome.from_version} -> v{outcome.to_version}"
+               + (" (forced)" if outcome.forced else ""))
+
+
+def _print_plan(plan) -> None:
+    status = "safe" if plan.safe else ("impossible" if not plan.plan.possible else "UNSAFE")
+    click.echo(f"{plan.case_no}: v{plan.from_version} -> v{plan.to_version}  {status}")
+    click.echo(f"  current: {', '.join(plan.current) or '-'}  due: {plan.due_at or '-'}")
+    for label, items in (("added", plan.plan.added), ("removed", plan.plan.removed),
+                         ("blocking", plan.plan.blocking),
+                         ("missing subprocesses", plan.plan.missing_subprocesses)):
+        if items:
+            click.echo(f"  {label}: {', '.join(items)}")
+    for element, reasons in sorted(plan.plan.changed.items()):
+        click.echo(f"  changed: {element} ({', '.join(reasons)})")
+
+
+COMMANDS = [process, migrate]
