@@ -1,0 +1,139 @@
+"""Web fixtures: the app on the per-test services, one user per role, sign-in, a deployed process."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from web import create_app
+from workflows import admin, auth
+from workflows.actors import SYSTEM, Actor
+from workflows.departments import seed_reference_data
+from workflows.deploy import deploy_bundle
+from workflows.intake import IntakeRequest, submit_intake
+from workflows.models import User
+from workflows.parties import PartyInput
+from workflows.policy import actor_for_user
+
+HERE = Path(__file__).resolve().parent
+PASSWORD = "test-password-1"
+# role -> department code of its test user (None: no department)
+ROLE_DEPARTMENTS = {
+    "intake_clerk": "ZZZX", "triage_officer": "ZZZX", "mediator": "XC_TWH", "dept_handler": "ZJ",
+    "supervisor": "ZZZX", "leader": "QLD", "process_owner": None, "auditor": None, "admin": None,
+}
+ROLES = tuple(ROLE_DEPARTMENTS)
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    """argon2id with tiny parameters: same code paths, milliseconds instead of 100 ms a user."""
+    monkeypatch.setattr(auth, "hasher", lambda: CHEAP)
+
+
+@pytest.fixture
+def reference(services):
+    """Roles and departments."""
+    with services.new_uow() as uow:
+        seed_reference_data(uow.session)
+        uow.commit()
+
+
+@dataclass
+class Users:
+    """Test users by role (username = role slug) and their actors."""
+
+    services: object
+
+    def actor(self, username: str) -> Actor:
+        with self.services.new_uow() as uow:
+            user = uow.session.scalars(select(User).where(User.username == username)).one()
+            return actor_for_user(user)
+
+    def add(self, username: str, role: str, department: str | None) -> str:
+        admin.create_user(self.services.new_uow(), SYSTEM, username=username, password=PASSWORD,
+                          roles=[role], department_code=department, display_name=f"{role}用户")
+        return username
+
+
+@pytest.fixture
+def users(services, reference) -> Users:
+    """One user per role, named after the role."""
+    found = Users(services)
+    for role, dept in ROLE_DEPARTMENTS.items():
+        found.add(role, role, dept)
+    return found
+
+
+@pytest.fixture
+def app(services, settings):
+    app = create_app(settings, services=services)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    """A CSRF token from a rendered form of this client's session."""
+    match = CSRF.search(client.get(path).get_data(as_text=True))
+    assert match, f"no csrf token on {path}"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client)
+    return client.post("/auth/login", data={"username": username, "password": password,
+                                            "csrf_token": token})
+
+
+def post(client, path: str, data: dict | None = None, **kwargs):
+    """POST with the CSRF token of the client's session."""
+    token = csrf_token(client, "/inbox")
+    return client.post(path, data={"csrf_token": token, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def as_role(client, users):
+    """Sign the test client in as the user of a role: ``as_role('mediator')``."""
+
+    def sign_in(role: str):
+        client.get("/auth/login")
+        response = login(client, role)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def process(services, reference):
+    """The small test process (triage -> handle -> rate) deployed as general_dispute."""
+    files = {"general_dispute.bpmn": (HERE / "fixtures" / "general_dispute.bpmn").read_bytes()}
+    return deploy_bundle(services.new_uow(), SYSTEM, files)
+
+
+def new_case(services, users: Users, *, phone: str = "13912345678", category: str = "property",
+             description: str = "锦绣家园3栋两部电梯已停运两周。") -> str:
+    """Register a case through the intake service as the intake clerk; returns its code."""
+    request = IntakeRequest(
+        channel="hotline_12345", category=category, description=description,
+        summary="电梯停运、物业费纠纷", people_count=62,
+        parties=[PartyInput(name="周海燕", phone=phone, id_number="310101196306060025",
+                            address="示范区西城街道锦绣家园3栋", role="applicant"),
+                 PartyInput(name="恒安物业服务有限公司", role="respondent")])
+    return submit_intake(services.new_uow(), users.actor("intake_clerk"), request).case_no
+
+
+@pytest.fixture
+def case_no(services, users, process) -> str:
+    return new_case(services, users)

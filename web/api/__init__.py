@@ -1,0 +1,11 @@
+"""The JSON API for channels and scripts; importing the package registers every route on ``bp``.
+
+CSRF does not apply (no cookies are read); the same policy as the pages applies because every
+view calls the same services with the token user's actor.
+"""
+
+from web.api import cases as _cases  # noqa: F401  (routes register on bp)
+from web.api import openapi as _openapi  # noqa: F401
+from web.api.base import bp
+
+__all__ = ["bp"]

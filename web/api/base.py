@@ -1,0 +1,42 @@
+"""Blueprint ``api_v1`` (/api/v1): Bearer-token auth for channel systems and scripts, JSON only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from web.context import client_ip, new_uow, services
+from workflows import tokens
+from workflows.actors import Actor
+from workflows.audit import AuditAction
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+PUBLIC_ENDPOINTS = {"api_v1.openapi"}
+
+
+@bp.before_request
+def authenticate():
+    """Resolve ``Authorization: Bearer jf_<prefix>_<secret>``; 401 (audited) otherwise."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    found = tokens.verify_token(new_uow(), raw.strip(), ip=client_ip()) \
+        if scheme.lower() == "bearer" and raw.strip() else None
+    if found is None:
+        _audit_refused(raw.strip())
+        response = jsonify(error="unauthenticated", message="missing, unknown or revoked token")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="jiefen"'
+        return response, 401
+    g.api_actor, g.api_token_id = found
+    return None
+
+
+def _audit_refused(raw: str) -> None:
+    """An unknown or revoked token is a security event (MI-3); only the prefix is recorded."""
+    prefix = raw.split("_")[1][:8] if raw.startswith("jf_") and raw.count("_") >= 2 else None
+    uow = services().new_uow()
+    with uow:
+        uow.audit.record(AuditAction.ACCESS_DENIED, Actor(type="api", ip=client_ip()),
+                         object_type="api_token", object_id=prefix, rule="api.token_invalid",
+                         decision="deny", path=request.path, method=request.method)
+        uow.commit()
+

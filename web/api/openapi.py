@@ -1,0 +1,184 @@
+"""The hand-written OpenAPI 3.1 document of /api/v1 (tests check it against real responses)."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+
+from web.access import public
+from web.api.base import bp
+
+NULL_STR = {"type": ["string", "null"]}
+NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
+DEPT = {"type": ["object", "null"], "required": ["code", "name"],
+        "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
+    out = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+ERRORS = {
+    "401": _json(_ref("Error"), "missing, unknown, revoked or expired token"),
+    "403": _json(_ref("Error"), "the token's user may not do this (audited; no personal data)"),
+    "404": _json(_ref("Error"), "no such case or task"),
+}
+CASE_NO = {"name": "case_no", "in": "path", "required": True, "schema": {"type": "string"},
+           "example": "JF-2025-000001"}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {
+        "error": {"type": "string"}, "message": {"type": "string"}, "rule": {"type": "string"},
+        "request_id": {"type": "string"}}},
+    "FieldErrors": {"type": "object", "required": ["error", "errors"], "properties": {
+        "error": {"const": "invalid_input"},
+        "errors": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "field id -> message (party fields: parties-<i>-<field>)"}}},
+    "Party": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+        "role": {"enum": ["applicant", "respondent", "third_party"], "default": "applicant"},
+        "name": {"type": "string", "maxLength": 100},
+        "id_number": {"type": "string", "description": "18-digit resident ID (GB 11643)"},
+        "phone": {"type": "string", "description": "mainland mobile number"},
+        "address": {"type": "string"},
+        "contact_preference": {"enum": ["sms", "phone", "email", "none"], "default": "sms"},
+        "vulnerable": {"type": "array", "items": {"enum": ["elderly", "disabled", "minor"]}}}},
+    "IntakeRequest": {
+        "type": "object", "required": ["category", "description", "parties"],
+        "additionalProperties": False, "properties": {
+            "category": {"type": "string", "description": "dispute type code, e.g. property"},
+            "description": {"type": "string", "maxLength": 5000,
+                            "description": "complaint narrative (stored encrypted)"},
+            "summary": {"type": "string", "maxLength": 200,
+                        "description": "short, without personal data"},
+            "people_count": {"type": "integer", "minimum": 1, "default": 1},
+            "urgency": {"enum": ["urgent", "general"], "default": "general"},
+            "threat": {"type": "boolean", "default": False},
+            "channel_ref": {"type": "string", "maxLength": 128,
+                            "description": "the channel's own reference (12345 order number)"},
+            "received_at": {"type": "string", "format": "date-time"},
+            "parties": {"type": "array", "minItems": 1, "items": _ref("Party")}}},
+    "IntakeResponse": {
+        "type": "object", "required": ["case_no", "status", "linked_as", "status_url"],
+        "properties": {"case_no": {"type": "string"}, "status": {"type": "string"},
+                       "linked_as": {"enum": ["new", "duplicate", "second_complaint"]},
+                       "status_url": {"type": "string"}}},
+    "WorkOrder": {"type": "object", "required": ["department", "role", "round", "status"],
+                  "properties": {"department": {"type": "string"}, "role": {"enum": ["lead", "co"]},
+                                 "round": {"type": "integer"}, "status": {"type": "string"},
+                                 "due_at": NULL_TIME}},
+    "Case": {"type": "object", "required": ["case_no", "status", "channel", "work_orders"],
+             "properties": {
+                 "case_no": {"type": "string"}, "status": {"type": "string"}, "stage": NULL_STR,
+                 "channel": {"type": "string"}, "category": NULL_STR, "urgency": {"type": "string"},
+                 "tier": NULL_STR, "risk_level": {"type": "string"},
+                 "people_count": {"type": "integer"}, "summary": {"type": "string"},
+                 "second_complaint": {"type": "boolean"}, "reopened_count": {"type": "integer"},
+                 "outcome": NULL_STR, "satisfaction": NULL_STR, "lead_department": DEPT,
+                 "co_departments": {"type": "array", "items": DEPT}, "opened_at": NULL_TIME,
+                 "closed_at": NULL_TIME, "deadline": NULL_TIME,
+                 "work_orders": {"type": "array", "items": _ref("WorkOrder")}}},
+    "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
+                  "properties": {
+                      "id": {"type": "string"},
+                      "type": {"enum": ["string", "long", "boolean", "date", "enum", "textarea"]},
+                      "label": {"type": "string"}, "required": {"type": "boolean"},
+                      "default": NULL_STR,
+                      "options": {"type": "array", "items": {"type": "object", "properties": {
+                          "value": {"type": "string"}, "label": {"type": "string"}}}},
+                      "validation": {"type": "object"}}},
+    "Task": {"type": "object",
+             "required": ["task_id", "bpmn_id", "name", "can_complete", "form"],
+             "properties": {
+                 "task_id": {"type": "string"}, "bpmn_id": {"type": "string"},
+                 "name": {"type": "string"}, "role": NULL_STR, "due_at": NULL_TIME,
+                 "can_complete": {"type": "boolean"},
+                 "form": {"type": ["array", "null"], "items": _ref("FormField"),
+                          "description": "present when the caller may complete the task"}}},
+    "TaskList": {"type": "object", "required": ["case_no", "tasks"], "properties": {
+        "case_no": {"type": "string"}, "tasks": {"type": "array", "items": _ref("Task")}}},
+    "CompleteResult": {
+        "type": "object", "required": ["case_no", "task_id", "bpmn_id", "status", "next_tasks"],
+        "properties": {"case_no": {"type": "string"}, "task_id": {"type": "string"},
+                       "bpmn_id": {"type": "string"}, "status": {"type": "string"},
+                       "next_tasks": {"type": "array", "items": {"type": "object"}}}},
+    "Event": {"type": "object",
+              "required": ["seq", "action", "occurred_at", "actor_type", "payload"],
+              "properties": {
+                  "seq": {"type": "integer"}, "action": {"type": "string"},
+                  "occurred_at": {"type": "string", "format": "date-time"},
+                  "actor_type": {"type": "string"}, "actor_role": NULL_STR,
+                  "actor_name": {"type": "string"}, "object_type": NULL_STR,
+                  "object_id": NULL_STR, "payload": {"type": "object"}}},
+    "History": {"type": "object", "required": ["case_no", "events"], "properties": {
+        "case_no": {"type": "string"}, "events": {"type": "array", "items": _ref("Event")}}},
+}
+
+PATHS = {
+    "/api/v1/cases": {"post": {
+        "summary": "Register a submission (intake from a channel)",
+        "operationId": "createCase",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "maxLength": 128},
+                        "description": "same key twice -> one case, the stored response replayed"}],
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": _ref("IntakeRequest")}}},
+        "responses": {
+            "201": _json(_ref("IntakeResponse"), "registered (or replayed)", {
+                "Idempotent-Replayed": {"description": "true when the stored response is replayed",
+                                        "schema": {"type": "string", "enum": ["true"]}}}),
+            "422": _json({"oneOf": [_ref("FieldErrors"), _ref("Error")]},
+                         "field errors, or idempotency_key_reused (same key, other body)"),
+            **ERRORS}}},
+    "/api/v1/cases/{case_no}": {"get": {
+        "summary": "Case status", "operationId": "getCase", "parameters": [CASE_NO],
+        "responses": {"200": _json(_ref("Case"), "the case"), **ERRORS}}},
+    "/api/v1/cases/{case_no}/tasks": {"get": {
+        "summary": "Open tasks of a case", "operationId": "listTasks", "parameters": [CASE_NO],
+        "responses": {"200": _json(_ref("TaskList"), "open tasks"), **ERRORS}}},
+    "/api/v1/tasks/{task_id}/complete": {"post": {
+        "summary": "Complete a task with form data", "operationId": "completeTask",
+        "parameters": [{"name": "task_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "format": "uuid"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "description": "form field id -> value"}}}},
+        "responses": {"200": _json(_ref("CompleteResult"), "completed; the case advanced"),
+                      "409": _json(_ref("Error"), "completed by someone else, overtaken by a "
+                                                  "deadline, or a concurrent change"),
+                      "422": _json(_ref("FieldErrors"), "field errors"), **ERRORS}}},
+    "/api/v1/cases/{case_no}/history": {"get": {
+        "summary": "The case's audit events in order", "operationId": "caseHistory",
+        "parameters": [CASE_NO],
+        "responses": {"200": _json(_ref("History"), "events"), **ERRORS}}},
+    "/api/v1/openapi.json": {"get": {
+        "summary": "This document", "operationId": "openapi", "security": [],
+        "responses": {"200": {"description": "OpenAPI 3.1 document",
+                              "content": {"application/json": {}}}}}},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "jiefen (解纷) API", "version": "1",
+             "description": "Channel intake and case status for 12345, the grid app, the portal "
+                            "and scripts. Authorization: Bearer jf_<prefix>_<secret> "
+                            "(`jiefen token create --user USERNAME`). Errors are JSON "
+                            "{\"error\": code}. No personal data is returned."},
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                   "schemas": SCHEMAS},
+    "paths": PATHS,
+}
+
+
+@bp.get("/openapi.json")
+@public
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI document (public: it describes the API, not any data)."""
+    return jsonify(DOCUMENT)

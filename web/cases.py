@@ -1,0 +1,143 @@
+"""Blueprint ``cases``: inbox, case list, intake with duplicate preview, receipt, case page,
+party reveal (purpose-bound, audited) and the live process diagram."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from web.context import actor, new_uow, services
+from web.forms import intake_fields, intake_request, party_rows
+from workflows import case_views, cases, parties
+from workflows import inbox as inbox_service
+from workflows import intake as intake_service
+from workflows.errors import InvalidInput
+from workflows.policy import Permission, denials_audited, require
+
+bp = Blueprint("cases", __name__)
+LIST_PAGE = 25
+
+
+def _int_arg(name: str, default: int = 1) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+@bp.get("/")
+def inbox_page() -> ResponseReturnValue:
+    """The home page is the inbox."""
+    return redirect(url_for("cases.inbox"))
+
+
+@bp.get("/inbox")
+def inbox() -> ResponseReturnValue:
+    """My tasks and my group's tasks: deadline, light, risk, tier, type; server-side paging."""
+    query = inbox_query()
+    page = inbox_service.inbox(new_uow(), actor(), query)
+    template = "cases/_inbox_rows.html" if request.headers.get("HX-Request") else "cases/inbox.html"
+    return render_template(template, page=page, query=query)
+
+
+def inbox_query() -> inbox_service.InboxQuery:
+    """The inbox filters from the query string (the service checks them against allow-lists)."""
+    args = request.args
+    return inbox_service.InboxQuery(scope=args.get("scope", "all"), category=args.get("category") or None,
+                            tier=args.get("tier") or None,
+                            risk_level=args.get("risk_level") or None,
+                            sort=args.get("sort", "due"), page=_int_arg("page"))
+
+
+@bp.get("/cases")
+def case_list() -> ResponseReturnValue:
+    """Cases the user may see, newest first, filtered on the server (no personal data)."""
+    args = request.args
+    filters = cases.CaseFilter(status=args.get("status") or None,
+                               category=args.get("category") or None,
+                               tier=args.get("tier") or None,
+                               risk_level=args.get("risk_level") or None,
+                               open_only=args.get("open") == "1")
+    number = _int_arg("page")
+    rows = cases.list_cases(new_uow(), actor(), filters, limit=LIST_PAGE + 1,
+                            offset=(number - 1) * LIST_PAGE)
+    more = len(rows) > LIST_PAGE
+    page = {"page": number, "pages": number + 1 if more else number}
+    return render_template("cases/list.html", rows=rows[:LIST_PAGE], page=page, filters=filters)
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def intake() -> ResponseReturnValue:
+    """Register a matter: preview duplicates / second complaints first, then save."""
+    if request.method == "GET":
+        return _intake_page({}, {}, None)
+    form = request.form
+    try:
+        request_data = intake_request(form)
+        if form.get("action") != "save":
+            outcome = intake_service.preview_intake(new_uow(), actor(), request_data)
+            return _intake_page(form, {}, outcome)
+        outcome = intake_service.submit_intake(new_uow(), actor(), request_data)
+    except InvalidInput as exc:
+        return _intake_page(form, exc.field_errors, None), 422
+    flash(_("已登记，案件编号 %(code)s", code=outcome.case_no), "success")
+    return redirect(url_for("cases.receipt", case_no=outcome.case_no, kind=outcome.kind))
+
+
+def _intake_page(form, errors: dict, outcome) -> str:
+    """The intake form; only roles that may register see it (the denial is audited)."""
+    with denials_audited(services(), actor(), object_type="intake"):
+        require(actor(), Permission.REGISTER_CASE)
+    return render_template("cases/intake.html", fields=intake_fields(form, errors),
+                           parties=party_rows(form, errors), errors=errors, outcome=outcome,
+                           form=form)
+
+
+@bp.get("/cases/<case_no>/receipt")
+def receipt(case_no: str) -> ResponseReturnValue:
+    """The receipt (回执) with the case code, printable."""
+    summary = case_views.case_brief(new_uow(), actor(), case_no)
+    return render_template("cases/receipt.html", case=summary, kind=request.args.get("kind"))
+
+
+@bp.get("/cases/<case_no>")
+def detail(case_no: str) -> ResponseReturnValue:
+    """The case page: masked parties, work orders, tasks, documents, timeline, diagram."""
+    page = case_views.case_page(new_uow(), actor(), case_no)
+    return render_template("cases/detail.html", page=page, case=page.summary, revealed={})
+
+
+@bp.post("/cases/<case_no>/parties/<party_id>/reveal")
+def reveal(case_no: str, party_id: str) -> ResponseReturnValue:
+    """Show one party's full data for a stated purpose (audited; masked again on reload)."""
+    try:
+        values = parties.unmask_party(new_uow(), actor(), party_id,
+                                      request.form.get("purpose", ""), case_no=case_no,
+                                      reason=request.form.get("reason", "")[:200])
+    except InvalidInput as exc:
+        if request.headers.get("HX-Request"):
+            return render_template("cases/_reveal_error.html", errors=exc.field_errors,
+                                   party_id=party_id), 422
+        raise
+    if request.headers.get("HX-Request"):
+        return render_template("cases/_revealed.html", values=values, party_id=party_id)
+    page = case_views.case_page(new_uow(), actor(), case_no)
+    return render_template("cases/detail.html", page=page, case=page.summary,
+                           revealed={party_id: values})
+
+
+@bp.get("/cases/<case_no>/diagram.bpmn")
+def diagram_xml(case_no: str) -> ResponseReturnValue:
+    """The BPMN of the case's process version (what bpmn-js draws)."""
+    xml, _state = case_views.case_diagram(new_uow(), actor(), case_no,
+                                          request.args.get("process") or None)
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{case_no}.bpmn"'
+    return response
+
+
+@bp.get("/cases/<case_no>/diagram-state.json")
+def diagram_state(case_no: str) -> ResponseReturnValue:
+    """Completed and current elements for the highlight ({completed, current, process_id})."""
+    _xml, state = case_views.case_diagram(new_uow(), actor(), case_no,
+                                          request.args.get("process") or None)
+    return state

@@ -1,0 +1,136 @@
+"""Operator commands without the web UI: users, departments, API tokens, and `jiefen serve`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from web.commands.common import cli_services, cli_settings, fail
+from workflows import admin as admin_service
+from workflows import tokens
+from workflows.actors import Actor
+from workflows.errors import InvalidInput, NotFound
+from workflows.models import RoleCode
+
+CLI_ACTOR = Actor(type="system", id="cli", username=os.environ.get("USER", "cli"))
+ROLES = [r.value for r in RoleCode]
+
+
+def _read_password() -> str:
+    """The password from stdin: a prompt on a terminal, else the first line of the pipe."""
+    if sys.stdin.isatty():
+        return click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.group("user")
+def user() -> None:
+    """Accounts (password read from stdin)."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
+              help="role slug; repeat for several roles")
+@click.option("--department", "department", default=None, help="department code (see department list)")
+@click.option("--name", "display_name", default=None, help="display name (default: USERNAME)")
+def user_create(username: str, roles: tuple[str, ...], department: str | None,
+                display_name: str | None) -> None:
+    """Create USERNAME with ROLE(s) in an optional department; the password comes from stdin."""
+    try:
+        user_id = admin_service.create_user(
+            cli_services().new_uow(), CLI_ACTOR, username=username, password=_read_password(),
+            roles=list(roles), department_code=department, display_name=display_name)
+    except InvalidInput as exc:
+        fail("错误：" + "；".join(exc.field_errors.values()))
+    click.echo(f"created user {username} (id {user_id}): {', '.join(roles)}")
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable USERNAME and end all of its sessions at once."""
+    try:
+        revoked = admin_service.disable_user(cli_services().new_uow(), CLI_ACTOR, username=username)
+    except NotFound:
+        fail(f"错误：没有用户 {username}")
+    click.echo(f"disabled {username}; {revoked} session(s) ended")
+
+
+@click.group("department")
+def department() -> None:
+    """Departments."""
+
+
+@department.command("list")
+def department_list() -> None:
+    """Print every active department as `CODE<TAB>NAME`, one per line."""
+    for code, name in admin_service.list_departments(cli_services().new_uow()):
+        click.echo(f"{code}\t{name}")
+
+
+@click.group("token")
+def token() -> None:
+    """API tokens for channel systems and scripts."""
+
+
+@token.command("create")
+@click.option("--user", "username", required=True, help="the account the token acts as")
+@click.option("--channel", default="portal",
+              type=click.Choice([c.value for c in tokens.API_CHANNELS]),
+              help="intake channel recorded on cases created with this token")
+@click.option("--name", default="", help="a label for the token")
+@click.option("--days", type=int, default=None, help="expire after this many days")
+def token_create(username: str, channel: str, name: str, days: int | None) -> None:
+    """Print a new token for USER (shown once; only its hash is stored)."""
+    try:
+        issued = tokens.issue_token(cli_services().new_uow(), CLI_ACTOR, username=username,
+                                    channel=channel, name=name, days=days)
+    except NotFound:
+        fail(f"错误：没有可用的用户 {username}")
+    click.echo(issued.token)
+
+
+@token.command("revoke")
+@click.argument("token_or_prefix")
+def token_revoke(token_or_prefix: str) -> None:
+    """Revoke a token given in full or by its 8-character prefix."""
+    count = tokens.revoke_token(cli_services().new_uow(), CLI_ACTOR, prefix=token_or_prefix)
+    if not count:
+        fail("错误：没有找到有效的令牌")
+    click.echo(f"revoked {count} token(s)")
+
+
+def start_dev_scheduler(app) -> None:
+    """Hook for the embedded scheduler of `serve --dev` (issue 5 replaces this body).
+
+    Called once in the serving process (the reloader child), never under waitress.
+    """
+
+
+@click.command("serve")
+@click.option("--dev", is_flag=True, help="Flask's development server with reloader (not for production)")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="waitress threads")
+def serve(dev: bool, host: str, port: int, threads: int) -> None:
+    """Run the web app: waitress by default, Flask's server only with --dev."""
+    from web import create_app
+
+    if dev:
+        os.environ["JIEFEN_DEV_MODE"] = "1"  # cookies without Secure over plain http
+        app = create_app(cli_settings())
+        if os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader child serves
+            start_dev_scheduler(app)
+        app.run(host=host, port=port, debug=True, use_reloader=True)
+        return
+    from waitress import serve as waitress_serve
+
+    app = create_app(cli_settings())
+    click.echo(f"jiefen on http://{host}:{port} (waitress, {threads} threads)")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+COMMANDS = [user, department, token, serve]

@@ -1,0 +1,34 @@
+"""Blueprint ``dispatch``: joint dispatch (lead and co-department orders with status and result),
+the department's work orders, and the way into sign-off / return (退单) and re-dispatch steps.
+
+Signing off, returning an order with its reason and re-dispatching are BPMN user tasks: these
+pages show the orders and lead to the guided step of the right task, so the process decides.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from web.context import actor, new_uow
+from workflows import case_views
+from workflows import inbox as inbox_service
+
+bp = Blueprint("dispatch", __name__)
+
+
+@bp.get("/dispatch")
+def orders() -> ResponseReturnValue:
+    """Open work-order tasks of my department (sign-off, handling) and re-dispatch tasks."""
+    page_no = request.args.get("page", "1")
+    query = inbox_service.InboxQuery(scope="all", sort="due",
+                                     page=int(page_no) if page_no.isdigit() else 1)
+    page = inbox_service.inbox(new_uow(), actor(), query)
+    return render_template("dispatch/orders.html", page=page, query=query)
+
+
+@bp.get("/cases/<case_no>/dispatch")
+def joint(case_no: str) -> ResponseReturnValue:
+    """All work orders of a case by round: the lead sees every co-department's status and result."""
+    case = case_views.case_brief(new_uow(), actor(), case_no)
+    return render_template("dispatch/joint.html", case=case)

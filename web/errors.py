@@ -1,0 +1,121 @@
+"""The one place that maps domain and engine errors to HTTP: HTML pages or JSON for the API.
+
+| Exception                                  | HTML                         | API                          |
+| NotFound                                   | 404                          | 404 {"error": "not_found"}   |
+| NotPermitted (audited as access_denied)    | 403, no personal data        | 403 {"error": "forbidden"}   |
+| InvalidInput                               | 422 (views re-render forms)  | 422 {"errors": {...}}        |
+| TaskNoLongerAvailable / ConcurrentUpdate   | 409 page, form data kept     | 409                          |
+| IdempotencyConflict                        | —                            | 422 idempotency_key_reused   |
+| anything else                              | 500, logged with request id  | 500                          |
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from web.context import actor, services
+from workflows import policy
+from workflows.errors import (
+    ConcurrentUpdate,
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    TaskNoLongerAvailable,
+)
+
+log = logging.getLogger("jiefen.web")
+
+
+def wants_json() -> bool:
+    """API requests and clients asking for JSON get JSON bodies."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _page(template: str, status: int, **context):
+    return render_template(template, status=status, **context), status
+
+
+def not_found(exc: Exception):
+    if wants_json():
+        return jsonify(error="not_found"), 404
+    return _page("errors/404.html", 404)
+
+
+def forbidden(exc: NotPermitted):
+    """403 without any case content; the denial is audited once (services may have done it)."""
+    if not getattr(exc, "audited", False):
+        try:
+            policy.deny(services(), actor(), exc, path=request.path, method=request.method)
+            exc.audited = True
+        except Exception:  # the 403 must still go out; the failure is logged
+            log.exception("could not audit a denial (request %s)", g.get("request_id"))
+    if wants_json():
+        return jsonify(error="forbidden", rule=exc.rule), 403
+    return _page("errors/403.html", 403, rule=exc.rule)
+
+
+def invalid(exc: InvalidInput):
+    if wants_json():
+        return jsonify(error="invalid_input", errors=exc.field_errors), 422
+    return _page("errors/422.html", 422, errors=exc.field_errors)
+
+
+def conflict(exc: Exception):
+    """409: the task was completed or the case changed meanwhile; what was typed is shown again."""
+    gone = isinstance(exc, TaskNoLongerAvailable)
+    if wants_json():
+        return jsonify(error="task_no_longer_available" if gone else "concurrent_update",
+                       message=str(exc)), 409
+    kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"] \
+        if request.method == "POST" else []
+    case_no = (request.view_args or {}).get("case_no")
+    return _page("errors/409.html", 409, gone=gone, kept=kept, action=request.path,
+                 case_no=case_no)
+
+
+def idempotency_reused(exc: IdempotencyConflict):
+    return jsonify(error="idempotency_key_reused",
+                   message=_("同一 Idempotency-Key 已用于不同的请求内容")), 422
+
+
+def csrf_failed(exc: CSRFError):
+    if wants_json():
+        return jsonify(error="csrf_failed"), 400
+    return _page("errors/400.html", 400, reason=_("表单已过期或来源无效，请刷新页面后重试。"))
+
+
+def http_error(exc: HTTPException):
+    if exc.code == 404:
+        return not_found(exc)
+    if wants_json():
+        return jsonify(error=(exc.name or "error").lower().replace(" ", "_")), exc.code
+    return _page("errors/http.html", exc.code or 500, name=exc.name, code=exc.code)
+
+
+def server_error(exc: Exception):
+    """Anything unexpected: generic page (no trace, no SQL), logged with the request id."""
+    if isinstance(exc, HTTPException):
+        return http_error(exc)
+    log.exception("unhandled error (request %s)", g.get("request_id"))
+    if wants_json():
+        return jsonify(error="internal_error", request_id=g.get("request_id")), 500
+    return _page("errors/500.html", 500, request_id=g.get("request_id"))
+
+
+def register(app: Flask) -> None:
+    """Attach every handler to the app."""
+    app.register_error_handler(NotFound, not_found)
+    app.register_error_handler(NotPermitted, forbidden)
+    app.register_error_handler(InvalidInput, invalid)
+    app.register_error_handler(TaskNoLongerAvailable, conflict)
+    app.register_error_handler(ConcurrentUpdate, conflict)
+    app.register_error_handler(IdempotencyConflict, idempotency_reused)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, server_error)

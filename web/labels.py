@@ -1,0 +1,77 @@
+"""Display labels for codes (statuses, tiers, roles, channels …), translatable, in one place."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "registered": _l("已登记"), "triage": _l("分流研判"), "dispatched": _l("已派单"),
+    "in_handling": _l("办理中"), "in_mediation": _l("调解中"),
+    "awaiting_feedback": _l("待回访评价"), "closed": _l("已结案"), "reopened": _l("重新办理"),
+}
+TIER = {"district": _l("区级"), "street": _l("街道（乡镇）级"), "community": _l("社区（村）级")}
+URGENCY = {"urgent": _l("紧急"), "general": _l("一般")}
+CHANNEL = {
+    "counter": _l("窗口来访"), "hotline_12345": _l("12345 热线"), "grid_app": _l("网格员 APP"),
+    "portal": _l("网上平台"), "petition_transfer": _l("信访转送"), "police_110": _l("110 分流"),
+}
+ROLE = {
+    "intake_clerk": _l("受理员"), "triage_officer": _l("分流研判员"), "mediator": _l("调解员"),
+    "dept_handler": _l("承办人"), "supervisor": _l("督办员"), "leader": _l("领导"),
+    "process_owner": _l("流程管理员"), "auditor": _l("审计员"), "admin": _l("系统管理员"),
+}
+PARTY_ROLE = {"applicant": _l("申请人"), "respondent": _l("被申请人"), "third_party": _l("第三人")}
+WORK_ORDER_ROLE = {"lead": _l("牵头"), "co": _l("协办")}
+WORK_ORDER_STATUS = {
+    "dispatched": _l("待签收"), "accepted": _l("已签收"), "returned": _l("已退单"),
+    "in_progress": _l("办理中"), "done": _l("已办结"), "refused": _l("已拒绝"),
+}
+CONTACT = {"sms": _l("短信"), "phone": _l("电话"), "email": _l("电子邮件"), "none": _l("不联系")}
+VULNERABLE = {"elderly": _l("老年人"), "disabled": _l("残疾人"), "minor": _l("未成年人")}
+SATISFACTION = {"satisfied": _l("满意"), "basically_satisfied": _l("基本满意"),
+                "dissatisfied": _l("不满意"), "unrated": _l("未评价")}
+CATEGORY = {
+    "neighbour": _l("邻里纠纷"), "property": _l("物业纠纷"),
+    "property_collective": _l("物业纠纷（群体/电梯/安全）"), "family": _l("婚姻家庭纠纷"),
+    "labour": _l("劳资纠纷"), "wage_arrears": _l("欠薪"), "expropriation": _l("房屋征收补偿"),
+    "land_contract": _l("土地承包/流转"), "land_rights": _l("土地权属"), "noise": _l("噪声"),
+    "urban_management": _l("城市管理"), "public_order": _l("治安"),
+    "high_altitude": _l("高空抛物"), "petition": _l("信访事项"), "elderly": _l("独居老人"),
+    "other": _l("其他"),
+}
+PURPOSE = {
+    "contact": _l("联系当事人"), "document": _l("制作文书（调解协议书等）"),
+    "verify_identity": _l("核实身份"), "judicial_confirmation": _l("司法确认材料"),
+    "supervision": _l("督办核查"),
+}
+EVENT = {
+    "case_opened": _l("案件登记"), "case_updated": _l("案件更新"), "case_closed": _l("结案"),
+    "case_reopened": _l("重新办理"), "submission_linked": _l("关联来件"),
+    "task_completed": _l("完成任务"), "task_claimed": _l("认领任务"),
+    "task_released": _l("释放任务"), "timer_fired": _l("时限到期"),
+    "message_received": _l("收到消息"), "work_order_changed": _l("工单变更"),
+    "risk_changed": _l("风险等级变更"), "party_registered": _l("登记当事人"),
+    "party_viewed": _l("查看当事人"), "party_unmasked": _l("查看当事人完整信息"),
+    "access_denied": _l("拒绝访问"), "notification_queued": _l("发送通知"),
+    "instance_migrated": _l("流程版本迁移"), "instance_started": _l("流程启动"),
+    "sla_changed": _l("时限变更"), "incident_raised": _l("异常"),
+    "case_exported": _l("案件导出"), "case_replayed": _l("案件回放"),
+}
+
+TABLES = {"status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL, "role": ROLE,
+          "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS,
+          "contact": CONTACT, "vulnerable": VULNERABLE, "satisfaction": SATISFACTION,
+          "category": CATEGORY, "purpose": PURPOSE, "event": EVENT}
+
+
+def label(kind: str, code: object) -> str:
+    """The translated label of ``code`` in table ``kind``; unknown codes are shown as they are."""
+    if code is None or code == "":
+        return "—"
+    found = TABLES.get(kind, {}).get(str(code))
+    return str(found) if found is not None else str(code)
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(code, translated label) pairs of a table, for select fields."""
+    return [(code, str(text)) for code, text in TABLES[kind].items()]

@@ -1,0 +1,65 @@
+"""Blueprint ``tasks``: the guided step page, completion with field errors kept, claim/release."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from web.context import actor, new_uow
+from web.forms import task_form_fields
+from workflows import case_views
+from workflows import tasks as task_service
+from workflows.errors import InvalidInput
+
+bp = Blueprint("tasks", __name__, url_prefix="/cases/<case_no>/tasks")
+
+
+def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
+    """The step page: instructions, case summary, form, earlier documents, what comes next."""
+    page = case_views.task_page(new_uow(), actor(), case_no, task_id)
+    # instructions are process-owner Markdown, rendered in a sandbox and sanitized by nh3
+    instructions = Markup(page.instructions_html)  # noqa: S704
+    return render_template("tasks/step.html", page=page, case=page.summary,
+                           fields=task_form_fields(page.task.form, values, errors),
+                           errors=errors or {}, instructions=instructions)
+
+
+@bp.get("/<task_id>")
+def show(case_no: str, task_id: str) -> ResponseReturnValue:
+    """Show one ready task (only to someone who may complete it)."""
+    return render_task(case_no, task_id)
+
+
+@bp.post("/<task_id>")
+def submit(case_no: str, task_id: str) -> ResponseReturnValue:
+    """Complete the task; field errors re-display the form with what was typed (422)."""
+    raw = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    try:
+        result = task_service.complete_task(new_uow(), actor(), case_no=case_no,
+                                            task_id=task_id, raw=raw)
+    except InvalidInput as exc:
+        return render_task(case_no, task_id, raw, exc.field_errors), 422
+    flash(_("「%(name)s」已提交", name=result.name), "success")
+    target = url_for("cases.detail", case_no=case_no)
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target)
+
+
+@bp.post("/<task_id>/claim")
+def claim(case_no: str, task_id: str) -> ResponseReturnValue:
+    """Take a group task; colleagues see it as being handled."""
+    task_service.claim_task(new_uow(), actor(), case_no=case_no, task_id=task_id)
+    flash(_("已认领任务"), "success")
+    return redirect(request.form.get("back") == "inbox" and url_for("cases.inbox")
+                    or url_for("tasks.show", case_no=case_no, task_id=task_id))
+
+
+@bp.post("/<task_id>/release")
+def release(case_no: str, task_id: str) -> ResponseReturnValue:
+    """Give a claimed task back to the group."""
+    task_service.release_task(new_uow(), actor(), case_no=case_no, task_id=task_id)
+    flash(_("已释放任务"), "info")
+    return redirect(url_for("cases.inbox"))

@@ -1,0 +1,36 @@
+"""Jinja filters and globals: local time display, code labels, the signed-in user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from web.labels import choices, label
+
+
+def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An aware UTC time (or ISO text) shown in the configured zone (Asia/Shanghai)."""
+    if value is None or value == "":
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:  # a date-only ISO string or a naive value: show as is
+        return moment.strftime(fmt)
+    zone = ZoneInfo(current_app.config["JIEFEN_SETTINGS"].timezone)
+    return moment.astimezone(zone).strftime(fmt)
+
+
+def user_roles() -> frozenset[str]:
+    """Role codes of the signed-in user (navigation only; the policy decides access)."""
+    if current_user and current_user.is_authenticated:
+        return current_user.session_user.roles
+    return frozenset()
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["label"] = lambda code, kind: label(kind, code)
+    app.jinja_env.globals["label_choices"] = choices
+    app.jinja_env.globals["user_roles"] = user_roles

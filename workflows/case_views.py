@@ -1,0 +1,198 @@
+"""Read models of the case and task pages (Flask-free, under the policy, personal data masked).
+
+Showing masked party data is itself recorded (``party_viewed``): 人民调解法 Art 15 and R-VIEW-1
+want every look at a citizen's record on file, not only the unmasking.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.errors import TaskNotFound, TaskNotReady
+from engine.instance import TaskView
+from engine.models import AuditEvent, InstanceRow, ProcessVersion
+from workflows.actors import Actor
+from workflows.audit import AuditAction
+from workflows.cases import case_summary, decrypt_narrative, load_case
+from workflows.documents import list_documents
+from workflows.errors import NotFound, NotPermitted, TaskNoLongerAvailable
+from workflows.inbox import timeliness
+from workflows.instructions import render_instructions
+from workflows.models import Case, Department, OpenTask, WorkOrder
+from workflows.parties import PURPOSES, PartyVault, case_parties
+from workflows.policy import CaseAccess, case_access, denials_audited, require_task
+from workflows.process_graph import next_steps, process_source
+from workflows.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
+
+
+@dataclass
+class CasePage:
+    """Everything the case page shows."""
+
+    summary: dict
+    access: CaseAccess
+    parties: list[dict] = field(default_factory=list)
+    narrative: str | None = None
+    work_orders: list[dict] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+    tasks: list[dict] = field(default_factory=list)
+    purposes: dict = field(default_factory=lambda: dict(PURPOSES))
+
+
+@dataclass
+class TaskPage:
+    """The guided step page of one ready task."""
+
+    case_no: str
+    task: TaskView
+    instructions_html: str
+    summary: dict
+    documents: list[dict]
+    next_steps: list[dict]
+    claimed_by_me: bool = False
+    claimable: bool = False
+
+
+def case_page(uow: Any, actor: Actor, case_no: str) -> CasePage:
+    """The case as this actor may see it; a view of (masked) party data is audited."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        access = case_access(uow.session, actor, case)
+        page = CasePage(case_summary(uow.session, case), access)
+        if access.parties:
+            page.parties = [PartyVault.view(party, link.role)
+                            for link, party in case_parties(uow.session, case)]
+        if access.unmask:
+            page.narrative = decrypt_narrative(uow.services, case)
+        page.work_orders = work_orders(uow.session, case, uow.clock.now())
+        page.documents = list_documents(uow.session, case)
+        page.timeline = timeline(uow, case)
+        page.tasks = _tasks(uow, actor, case)
+        if page.parties or page.narrative:
+            uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
+                             object_id=case.case_no, parties=[p["id"] for p in page.parties],
+                             masked=True, narrative=page.narrative is not None,
+                             ip=actor.ip, session_hash=actor.session_hash)
+            uow.commit()
+        return page
+
+
+def work_orders(session: Any, case: Case, now: Any) -> list[dict]:
+    """Every work order of the case, latest round first, with department and timeliness."""
+    rows = session.execute(select(WorkOrder, Department.name, Department.code)
+                           .join(Department, Department.id == WorkOrder.department_id)
+                           .where(WorkOrder.case_id == case.id)
+                           .order_by(WorkOrder.round.desc(), WorkOrder.role.desc(), WorkOrder.id))
+    return [{"id": o.id, "department": name, "department_code": code, "round": o.round,
+             "role": o.role, "status": o.status, "dispatched_at": o.dispatched_at,
+             "accepted_at": o.accepted_at, "due_at": o.due_at, "completed_at": o.completed_at,
+             "result_summary": o.result_summary, "return_reason": o.return_reason,
+             "light": timeliness(o.dispatched_at, o.due_at, now, o.light)
+             if o.status not in ("done", "returned", "refused") else o.light,
+             "task_id": o.task_id} for o, name, code in rows]
+
+
+def timeline(uow: Any, case: Case, limit: int = 300) -> list[dict]:
+    """People-level events of the case chain (engine bookkeeping left out), oldest first."""
+    rows = list(uow.session.scalars(
+        select(AuditEvent).where(AuditEvent.chain_key == f"case:{case.id}",
+                                 AuditEvent.action.not_in(ENGINE_EVENTS))
+        .order_by(AuditEvent.seq).limit(limit)))
+    names = _actor_names(uow, rows)
+    out = []
+    for row in rows:
+        payload = {k: v for k, v in json.loads(row.payload or "{}").items() if k not in HIDDEN_KEYS}
+        out.append({"seq": row.seq, "action": row.action, "at": row.occurred_at,
+                    "actor": names.get(row.actor_id or "", row.actor_type),
+                    "role": row.actor_role, "name": payload.get("name") or payload.get("title"),
+                    "detail": _detail(row.action, payload)})
+    return out
+
+
+def _detail(action: str, payload: dict) -> str:
+    """A short, personal-data-free description from the event payload."""
+    keys = {"work_order_changed": ("before", "after"), "party_unmasked": ("purpose",),
+            "case_reopened": ("reason",), "submission_linked": ("linked_as", "channel"),
+            "timer_fired": ("timer",), "risk_changed": ("before", "after")}.get(action, ())
+    return " → ".join(str(payload[k]) for k in keys if payload.get(k) is not None)
+
+
+def _tasks(uow: Any, actor: Actor, case: Case) -> list[dict]:
+    rows = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
+                               .order_by(OpenTask.due_at.is_(None), OpenTask.due_at))
+    out = []
+    for row in rows:
+        try:
+            require_task(actor, row, case)
+            can_act = True
+        except NotPermitted:
+            can_act = False
+        out.append({"task_id": row.task_id, "bpmn_id": row.bpmn_id, "name": row.name,
+                    "role": row.role, "due_at": row.due_at, "can_act": can_act,
+                    "claimed": row.claimed_by is not None})
+    return out
+
+
+# -- the guided step page -----------------------------------------------------------------------
+def task_page(uow: Any, actor: Actor, case_no: str, task_id: str) -> TaskPage:
+    """A ready task the actor may act on, with what they need to do it well."""
+    with denials_audited(uow.services, actor, object_type="task", object_id=task_id), uow:
+        case = load_case(uow, actor, case_no)
+        inst = uow.load_instance(case.workflow_instance_id)
+        try:
+            inst.ready_task(task_id)
+        except TaskNotFound:
+            raise NotFound("任务不存在") from None
+        except TaskNotReady as exc:
+            raise TaskNoLongerAvailable(exc.bpmn_id, exc.state) from None
+        view = next(t for t in inst.ready_tasks() if t.id == str(task_id))
+        row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
+                                                         OpenTask.task_id == view.id)).first()
+        if row is None:
+            raise TaskNoLongerAvailable(view.bpmn_id, "not open")
+        require_task(actor, row, case)
+        files = _version_files(uow, case)
+        return TaskPage(case.case_no, view, render_instructions(view.instructions, view.data),
+                        case_summary(uow.session, case), list_documents(uow.session, case),
+                        next_steps(files, view.process_id, view.bpmn_id),
+                        claimed_by_me=row.claimed_by is not None,
+                        claimable=row.claimed_by is None and row.assignee_id is None)
+
+
+def _version_files(uow: Any, case: Case) -> dict[str, str]:
+    row = uow.session.get(InstanceRow, case.workflow_instance_id)
+    version = uow.session.get(ProcessVersion, row.process_version_id) if row else None
+    return dict(version.source_files) if version else {}
+
+
+# -- the process diagram ------------------------------------------------------------------------
+def case_diagram(uow: Any, actor: Actor, case_no: str, process_id: str | None = None) -> tuple:
+    """(BPMN XML of the case's version, {completed, current, process_id}) for bpmn-js."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        if case.workflow_instance_id is None:
+            raise NotFound("案件没有流程实例")
+        row = uow.session.get(InstanceRow, case.workflow_instance_id)
+        shown = process_id or row.process_id
+        xml = process_source(_version_files(uow, case), shown)
+        if xml is None:
+            raise NotFound(f"流程 {shown} 不在此版本中")
+        states = uow.load_instance(case.workflow_instance_id).element_states()
+        state = states.get(shown, {"completed": [], "current": []})
+        return xml, {"completed": state["completed"], "current": state["current"],
+                     "process_id": shown, "processes": sorted(states)}
+
+
+def case_brief(uow: Any, actor: Actor, case_no: str) -> dict:
+    """The personal-data-free summary of one case (receipt, satisfaction and dispatch headers)."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        summary = case_summary(uow.session, case)
+        summary["work_orders"] = work_orders(uow.session, case, uow.clock.now())
+        summary["tasks"] = _tasks(uow, actor, case)
+        return summary
