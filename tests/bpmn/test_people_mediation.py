@@ -1,0 +1,145 @@
+"""(b) people_mediation: consent, mediator, sessions, written / oral agreement, judicial confirmation."""
+
+from __future__ import annotations
+
+from engine.deadlines import SHANGHAI
+from tests.bpmn.helpers import Driver, co_orders_done, contact, days, local, register, sign_off
+
+
+def neighbour_mediation(at=None) -> Driver:
+    """C01: water leak between flats 402 and 502 (东湖街道), reported by a grid worker."""
+    d = Driver(at=at)
+    register(d)
+    sign_off(d)
+    contact(d)
+    co_orders_done(d)  # 物业 inspects the riser pipe first
+    d.complete("lead_consolidate", joint_result="物业已查明立管完好", joint_outcome="partly_resolved")
+    return d
+
+
+def consent_and_assign(d: Driver) -> None:
+    d.complete("confirm_consent", consent="both_agree", consent_note="双方同意")
+    d.complete("assign_mediator", mediator_id="mediator1", mediator_chosen_by="committee",
+               conflict_check="no_conflict", experts_invited="true")
+    d.complete("register_mediation", rights_notice_acknowledged="true", mediation_publicity="non_public",
+               mediation_registration_note="漏水赔偿")
+
+
+def session(d: Driver, next_step: str) -> None:
+    d.complete("mediation_session", session_mode="in_person", session_record="第一次调解", session_next=next_step)
+
+
+def written_agreement(d: Driver, jc: bool, period: str = "statutory_days(15)") -> None:
+    session(d, "agreement")
+    d.complete("choose_agreement_form", agreement_form="written")
+    d.complete("draft_agreement", agreement_facts="502室防水层破损致402室渗漏", agreement_disputed_matters="维修与赔偿",
+               agreement_responsibilities="502室承担主要责任", agreement_terms="502室修复防水并赔偿4000元",
+               performance_manner="银行转账", performance_period=period, jc_intended="true" if jc else "false")
+
+
+def sign_all(d: Driver, day: str) -> None:
+    d.complete("sign_agreement", signing_outcome="signed", parties_signed="true", mediator_signed="true",
+               committee_sealed="true", agreement_effective_date=day)
+
+
+def test_written_agreement_with_judicial_confirmation_and_performance():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    assert d.task("mediation_session").data["mediator_id"] == "mediator1"
+    written_agreement(d, jc=True)
+    d.until(local(2025, 3, 20, 15, 0))
+    sign_all(d, "2025-03-20")
+    assert d.timers()["司法确认申请期届满"] == local(2025, 4, 22, 0, 0).astimezone(SHANGHAI), \
+        "30 days from 03-20 end on Sat 04-19, extended to Mon 04-21 24:00"
+    d.complete("prepare_jc", jc_joint_application="true", jc_court="domicile_court", jc_filed_on="2025-03-25")
+    d.complete("record_jc_decision", jc_result="confirmed")
+    d.until(local(2025, 4, 7, 23, 0))
+    assert d.ready() == [], "15 days from 03-20 end on 04-04 (清明), extended to Mon 04-07 24:00"
+    d.until(local(2025, 4, 8, 0, 1))
+    d.complete("performance_check", performed="performed", performance_note="已修复并赔偿")
+    assert d.ready() == ["submit_result"]
+
+
+def test_judicial_confirmation_window_lapses_with_reminders():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    written_agreement(d, jc=True)
+    d.until(local(2025, 3, 20, 15, 0))
+    sign_all(d, "2025-03-20")
+    d.until(local(2025, 4, 9, 15, 1))
+    assert len(d.notified("jc_window_reminder")) == 1, "day 20"
+    d.until(local(2025, 4, 16, 15, 1))
+    assert len(d.notified("jc_window_reminder")) == 2, "day 27"
+    d.until(local(2025, 4, 21, 23, 59))
+    assert d.ready() == ["prepare_jc"]
+    d.until(local(2025, 4, 22, 0, 1))
+    assert d.ready() == [] and "履行期限" in d.timers(), "window lapsed: parties may still sue"
+
+
+def test_oral_agreement_is_effective_the_day_it_is_reached_and_unpaid_performance_is_urged():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    session(d, "agreement")
+    d.complete("choose_agreement_form", agreement_form="oral")
+    d.complete("record_oral_agreement", oral_agreement_content="502室三日内修复", agreement_effective_date="2025-03-03",
+               performance_period="statutory_days(7)")
+    d.advance(days(8))
+    d.complete("performance_check", performed="not_performed", performance_note="尚未修复")
+    d.complete("urge_performance", urge_record="电话督促", legal_route_informed="true")
+    assert d.ready() == ["submit_result"]
+
+
+def test_refusal_of_consent_ends_mediation_with_a_legal_route_notice():
+    d = neighbour_mediation()
+    d.complete("confirm_consent", consent="refused", consent_note="502室明确拒绝调解")
+    d.complete("refusal_notice", legal_route_notice="可向人民法院起诉")
+    assert d.ready() == ["submit_result"]
+    assert "end_refused" in d.end_events()
+
+
+def test_conflict_of_interest_forces_another_mediator():
+    d = neighbour_mediation()
+    d.complete("confirm_consent", consent="both_agree", consent_note="同意")
+    d.complete("assign_mediator", mediator_id="mediator2", mediator_chosen_by="parties",
+               conflict_check="conflict", experts_invited="false")
+    assert d.ready() == ["assign_mediator"]
+
+
+def test_sessions_repeat_until_no_agreement_then_mediation_terminates():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    session(d, "continue")
+    session(d, "continue")
+    session(d, "no_agreement")
+    d.complete("terminate_mediation", termination_reason="赔偿金额差距大", legal_routes_informed="true")
+    assert d.ready() == ["submit_result"] and "end_failed" in d.end_events()
+
+
+def test_one_month_target_reminds_then_continues_with_consent():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    session(d, "continue")
+    d.advance(days(26))
+    assert d.notified("mediation_reminder")
+    d.until(local(2025, 4, 4, 0, 1))  # 1 month from 03-03 ends 04-03 24:00
+    d.complete("extension_consent", continue_agreed="true", extension_record="双方同意延长")
+    assert d.ready() == ["mediation_session"]
+
+
+def test_one_month_target_without_consent_terminates():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    d.until(local(2025, 4, 4, 0, 1))
+    d.complete("extension_consent", continue_agreed="false", extension_record="一方不同意")
+    assert d.ready() == ["terminate_mediation"]
+
+
+def test_agreement_is_effective_only_when_every_signature_and_the_seal_are_recorded():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    written_agreement(d, jc=False)
+    d.complete("sign_agreement", signing_outcome="signed", parties_signed="true", mediator_signed="true",
+               committee_sealed="false", agreement_effective_date="2025-03-05")
+    assert d.ready() == ["sign_agreement"]
+    d.complete("sign_agreement", signing_outcome="refused", agreement_effective_date="2025-03-06")
+    assert d.ready() == ["terminate_mediation"]
