@@ -11,6 +11,7 @@ from engine.serializer import make_serializer
 from engine.specs import compile_bundle
 
 PROCESSES = Path(__file__).parent / "fixtures" / "bpmn" / "processes"
+CAMUNDA = Path(__file__).parent / "fixtures" / "bpmn" / "camunda"
 MONDAY_9 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # Monday 09:00 in Beijing
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engine.camunda_compat import Note, adapt
 from engine.problems import locate
 from engine.simulate import SimulationResult, simulate
 from engine.specs import CompiledBundle
@@ -71,3 +72,9 @@ def dry_run(services: Any, actor: Actor, files: Mapping[str, str | bytes], *,
     return simulate(bundle, process_id, script_engine=services.script_engine,
                     start=start or services.clock.now(), data=data, actions=actions,
                     resolve=services.calendar.resolve)
+
+
+def import_files(actor: Actor, files: Mapping[str, str | bytes]) -> tuple[dict[str, bytes], list[Note]]:
+    """Files uploaded from another modeler, with the rewrites jiefen needs and notes about them."""
+    require_owner(actor)
+    return adapt(files)

@@ -212,3 +212,45 @@ def test_dry_run_of_a_draft_runs_in_memory(services):
         assert session.scalars(select(InstanceRow)).all() == []
     with pytest.raises(DeployRejected):
         dry_run(services, OWNER, {"x.bpmn": b"<nope"})
+
+
+def test_camunda_modeler_diagram_with_form_data_deploys_and_runs(services, clock):
+    from tests.process_fixtures import CAMUNDA
+
+    files = {"complaint.bpmn": (CAMUNDA / "complaint_camunda.bpmn").read_bytes()}
+    [version] = processes.deploy(services.new_uow(), OWNER, files)
+    assert version.process_id == "complaint"
+    assert "bpmndi:BPMNDiagram" in version.source_files["complaint.bpmn"]  # drawing kept
+    start_case(services, "complaint", "JF-CM")
+    assert complete_step(services, "JF-CM", "Task_register",
+                         {"amount": 8000, "issue": "fee", "visit_date": "2025-03-04"}) == \
+        ["Task_mediate"]
+    with services.session_factory() as session:
+        from workflows.models import Case, OpenTask
+
+        case = session.scalars(select(Case).where(Case.case_no == "JF-CM")).one()
+        [task] = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))
+        assert task.due_at.isoformat() == "2025-03-10T01:00:00+00:00"  # P7D boundary timer
+    assert complete_step(services, "JF-CM", "Task_mediate", {"agreed": True}) == []
+
+
+def test_camunda_decision_reference_is_rewritten_on_import_and_runs(services):
+    from tests.process_fixtures import CAMUNDA
+    from workflows.workbench import import_files
+
+    raw = {"fee_camunda.bpmn": (CAMUNDA / "fee_camunda.bpmn").read_bytes(),
+           "fee_level.dmn": (CAMUNDA / "fee_level.dmn").read_bytes()}
+    with pytest.raises(DeployRejected) as before:
+        processes.deploy(services.new_uow(), OWNER, raw)
+    assert before.value.problems[0].element_id == "Task_assess"
+    files, notes = import_files(OWNER, raw)
+    assert [(n.element_id, n.message.startswith("已改写")) for n in notes] == [
+        ("Task_assess", True), ("Task_assess", False)]
+    processes.deploy(services.new_uow(), OWNER, files)
+    start_case(services, "fee_dispute", "JF-FEE")
+    assert complete_step(services, "JF-FEE", "Task_amount", {"amount": 12000}) == ["Task_review"]
+    with services.new_uow() as uow:
+        from workflows.models import Case
+
+        case = uow.session.scalars(select(Case).where(Case.case_no == "JF-FEE")).one()
+        assert uow.load_instance(case.workflow_instance_id).latest_data()["level"] == "high"
