@@ -16,7 +16,7 @@ from workflows.actors import SYSTEM, Actor
 from workflows.departments import seed_reference_data
 from workflows.deploy import deploy_bundle
 from workflows.intake import IntakeRequest, submit_intake
-from workflows.models import User
+from workflows.models import Department, User
 from workflows.parties import PartyInput
 from workflows.policy import actor_for_user
 
@@ -24,9 +24,14 @@ HERE = Path(__file__).resolve().parent
 PASSWORD = "test-password-1"
 # role -> department code of its test user (None: no department)
 ROLE_DEPARTMENTS = {
-    "intake_clerk": "ZZZX", "triage_officer": "ZZZX", "mediator": "XC_TWH", "dept_handler": "ZJ",
-    "supervisor": "ZZZX", "leader": "QLD", "process_owner": None, "auditor": None, "admin": None,
+    "intake_clerk": "T_CENTRE", "triage_officer": "T_CENTRE", "mediator": "T_MEDIATION",
+    "dept_handler": "ZJ", "supervisor": "T_CENTRE", "leader": "T_LEADERS",
+    "process_owner": None, "auditor": None, "admin": None,
 }
+# units of the test users, so the tests do not depend on the demo's department codes
+TEST_DEPARTMENTS = (("T_CENTRE", "测试区综治中心", "district"),
+                    ("T_MEDIATION", "测试街道人民调解委员会", "street"),
+                    ("T_LEADERS", "测试区领导", "district"))
 ROLES = tuple(ROLE_DEPARTMENTS)
 CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -43,6 +48,8 @@ def reference(services):
     """Roles and departments."""
     with services.new_uow() as uow:
         seed_reference_data(uow.session)
+        for code, name, tier in TEST_DEPARTMENTS:
+            uow.session.add(Department(code=code, name=name, tier=tier, responsibilities=[]))
         uow.commit()
 
 

@@ -1,0 +1,198 @@
+"""The auditor's workbench pages: history, step states, verify, tamper evidence, export, access log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select, text
+
+from engine.models import AuditEvent
+from tests.audit_support import deploy, drop_audit_triggers, run_joint_case
+from tests.web.conftest import Users, csrf_token
+from web import audit, create_app
+from workflows.audit import AuditAction
+from workflows.export import verify_export
+from workflows.models import Case, CaseParty, OpenTask
+
+CASE = "TEST-J-001"
+
+
+@pytest.fixture
+def app(services, settings):
+    app = create_app(settings, services=services)
+    if "audit" not in app.blueprints:  # until web/__init__.py registers it
+        audit.register(app)
+    return app
+
+
+@pytest.fixture
+def users(services, reference) -> Users:
+    """Only the roles these pages concern (no department: the auditor has none anyway)."""
+    found = Users(services)
+    for role in ("auditor", "mediator", "intake_clerk"):
+        found.add(role, role, None)
+    return found
+
+
+@pytest.fixture
+def joint(services, reference):
+    deploy(services, "audit_joint.bpmn")
+    return run_joint_case(services, CASE)
+
+
+def _seq(services, driver, action, **match):
+    with services.session_factory() as session:
+        rows = session.execute(select(AuditEvent.seq, AuditEvent.payload).where(
+            AuditEvent.chain_key == f"case:{driver.case_id}", AuditEvent.action == action)
+            .order_by(AuditEvent.seq)).all()
+    return next(seq for seq, payload in rows
+                if all(json.loads(payload).get(k) == v for k, v in match.items()))
+
+
+def test_auditor_reads_the_history_with_filters(as_role, joint):
+    client = as_role("auditor")
+
+    page = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    timers = client.get(f"/audit/cases/{CASE}?kind=timer").get_data(as_text=True)
+
+    assert 'data-ok="1"' in page and "审计链完整" in page
+    for action in ("case_opened", "task_completed", "timer_fired", "message_received",
+                   "process_deployed"):
+        assert f'data-action="{action}"' in page
+    assert "<code>amount</code>" in page and "386000" in page  # the submission, before → after
+    assert timers.count('data-action="') == 1 and 'data-action="timer_fired"' in timers
+
+
+def test_step_state_drives_the_diagram(as_role, services, joint):
+    client = as_role("auditor")
+    triage = _seq(services, joint, "task_completed", bpmn_id="triage")
+
+    state = client.get(f"/audit/cases/{CASE}/steps/{triage}.json").get_json()
+    page = client.get(f"/audit/cases/{CASE}/replay?seq={triage}").get_data(as_text=True)
+    xml = client.get(f"/audit/cases/{CASE}/diagram.bpmn?version={state['version_id']}")
+
+    assert state["process_id"] == "joint_case"
+    assert {"co_handle", "lead_handle"} <= set(state["current"])
+    assert state["deadlines"][0]["name"] == "办理时限"
+    assert state["data"]["amount"] == 386000
+    assert 'data-jf-replay' in page and "js/replay.js" in page and 'aria-current="step"' in page
+    assert xml.status_code == 200 and b'id="joint_case"' in xml.data
+
+
+def test_verify_button_reports_and_records(as_role, services, joint):
+    client = as_role("auditor")
+
+    fragment = client.get(f"/audit/cases/{CASE}/verify", headers={"HX-Request": "true"})
+
+    assert 'data-result="verified"' in fragment.get_data(as_text=True)
+    with services.session_factory() as session:
+        last = session.scalars(select(AuditEvent).where(
+            AuditEvent.chain_key == f"case:{joint.case_id}").order_by(AuditEvent.seq.desc())).first()
+    assert last.action == AuditAction.CASE_REPLAYED and last.actor_role == "auditor"
+
+
+def test_tampered_row_is_named_on_the_case_and_database_pages(as_role, services, joint):
+    client = as_role("auditor")
+    seq = _seq(services, joint, "task_completed", bpmn_id="triage")
+    drop_audit_triggers(services)
+    services.db.execute(text("UPDATE audit_event SET payload = replace(payload, '386000', '1') "
+                             "WHERE chain_key = :c AND seq = :s"),
+                        {"c": f"case:{joint.case_id}", "s": seq})
+
+    case_page = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    chains = client.get("/audit/chains").get_data(as_text=True)
+    verify = client.get(f"/audit/cases/{CASE}/verify").get_data(as_text=True)
+
+    assert 'data-ok="0"' in case_page and f"序号 {seq}" in case_page
+    assert f"案件 {CASE} 序号 {seq}" in chains and "hash mismatch" in chains
+    assert 'data-result="broken_chain"' in verify
+
+
+def test_deleted_and_reordered_rows_are_named(as_role, services, joint):
+    client = as_role("auditor")
+    chain = f"case:{joint.case_id}"
+    drop_audit_triggers(services)
+    services.db.execute(text("DELETE FROM audit_event WHERE chain_key = :c AND seq = 7"),
+                        {"c": chain})
+    deleted = client.get("/audit/chains").get_data(as_text=True)
+    assert f"案件 {CASE} 序号 7" in deleted and "missing or reordered" in deleted
+
+    # put it back in another order: swap 9 and 10 (through a free number: UNIQUE(chain, seq))
+    for old, new in ((9, 1000), (10, 9), (1000, 10)):
+        services.db.execute(text("UPDATE audit_event SET seq = :n WHERE chain_key = :c AND seq = :o"),
+                            {"c": chain, "o": old, "n": new})
+    reordered = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    assert 'data-ok="0"' in reordered and "序号 7" in reordered
+
+
+def test_export_downloads_verify(as_role, services, joint, keyring):
+    client = as_role("auditor")
+
+    exported = client.get(f"/audit/cases/{CASE}/export.json")
+    report = client.get(f"/audit/cases/{CASE}/export.html")
+
+    assert exported.headers["Content-Disposition"] == f'attachment; filename="{CASE}.json"'
+    assert verify_export(exported.data, keyring).ok
+    assert report.mimetype == "text/html" and "案卷审计报告" in report.get_data(as_text=True)
+
+
+def test_access_log_lists_reveals_by_user_and_citizen(as_role, services, users, joint):
+    mediator = users.actor("mediator")
+    limit = services.settings.reveal_alert_per_day
+    with services.new_uow() as uow:
+        for _ in range(limit + 1):
+            uow.audit.record(AuditAction.PARTY_UNMASKED, mediator, case=joint.case_id,
+                             object_type="party", object_id="p-9", party_id="p-9",
+                             purpose="contact_party", fields=["phone"])
+        uow.commit()
+    client = as_role("auditor")
+
+    page = client.get("/audit/access").get_data(as_text=True)
+
+    assert 'data-testid="access-alerts"' in page and f"{limit + 1} 次" in page
+    assert f'data-actor="{mediator.id}" class="table-warning"' in page
+    assert 'data-party="p-9"' in page and 'data-flagged="1"' in page
+    assert f'href="/audit/cases/{CASE}"' in page
+
+
+def test_other_roles_are_refused_and_the_refusal_audited(as_role, services, joint):
+    client = as_role("mediator")
+
+    for path in ("/audit/chains", "/audit/access", f"/audit/cases/{CASE}",
+                 f"/audit/cases/{CASE}/export.json"):
+        assert client.get(path).status_code == 403, path
+    with services.session_factory() as session:
+        denied = session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == AuditAction.ACCESS_DENIED, AuditEvent.actor_role == "mediator"))
+    assert denied == 4
+
+
+def test_auditor_can_change_nothing(app, as_role, services, joint, case_no):
+    client = as_role("auditor")
+    token = csrf_token(client, "/audit/")
+    writes = [r for r in app.url_map.iter_rules() if "POST" in r.methods
+              and not r.endpoint.startswith(("auth.", "api_v1.", "i18n.", "static"))]
+    assert writes, "no write endpoints found"
+    with services.session_factory() as session:
+        before = session.scalar(select(func.count()).select_from(AuditEvent))
+        case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
+        real = {"case_no": case_no,  # real objects, so a refusal cannot be a mere "not found"
+                "task_id": session.scalars(select(OpenTask.task_id)
+                                           .where(OpenTask.case_id == case.id)).first(),
+                "party_id": session.scalars(select(CaseParty.party_id)
+                                            .where(CaseParty.case_id == case.id)).first()}
+        version = case.version_id
+    allowed = {}
+    for rule in writes:
+        values = {arg: real.get(arg) or "1" for arg in rule.arguments}
+        path = rule.build(values, append_unknown=False)[1]
+        response = client.post(path, data={"csrf_token": token, "purpose": "contact", "reason": "核对"})
+        if response.status_code != 403:
+            allowed[rule.endpoint] = response.status_code
+    assert allowed == {}, "write endpoints not refusing the auditor"
+    with services.session_factory() as session:
+        assert session.get(Case, case.id).version_id == version
+        written = session.scalars(select(AuditEvent.action).where(
+            AuditEvent.id > before, AuditEvent.actor_role == "auditor")).all()
+    assert set(written) <= {AuditAction.ACCESS_DENIED}
