@@ -7,7 +7,7 @@ import importlib
 from flask.cli import FlaskGroup
 
 # each module exposes COMMANDS; issues add their own modules here
-COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin"]
+COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler"]
 
 
 def _create_app():

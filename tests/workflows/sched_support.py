@@ -98,3 +98,33 @@ def events(services, action: str, case_id: int | None = None) -> list[AuditEvent
 def count(services, model, *where) -> int:
     with services.session_factory() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def party(services, *, phone: str | None = "13800138000", preference: str = "sms") -> str:
+    """A party with an encrypted phone number; returns its id."""
+    from engine.crypto import field_aad
+    from workflows.models import Party
+
+    with services.new_uow() as uow:
+        person = Party(contact_preference=preference, masked={"name": "张*"})
+        person.name_enc = services.cipher.encrypt("张三", aad=field_aad("party", "name_enc",
+                                                                       person.id))
+        if phone:
+            person.phone_enc = services.cipher.encrypt(
+                phone, aad=field_aad("party", "phone_enc", person.id))
+        uow.session.add(person)
+        ident = person.id
+        uow.commit()
+    return ident
+
+
+def case(services, **fields) -> int:
+    """A case without a workflow instance (outbox, SLA clock and report tests)."""
+    with services.new_uow() as uow:
+        row = Case(case_no=f"JF-2025-{next(_numbers):06d}", channel="counter",
+                   opened_at=fields.pop("opened_at", uow.clock.now()), **fields)
+        uow.session.add(row)
+        uow.session.flush()
+        ident = row.id
+        uow.commit()
+    return ident

@@ -1,0 +1,56 @@
+"""A local SMS gateway for tests: an HTTP server on 127.0.0.1 in a thread that can fail on demand."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Gateway:
+    """Fails the first ``fail_first`` requests with 503; ``lose_acks`` accepts, then answers 500.
+
+    Like a real gateway it de-duplicates by ``Idempotency-Key``: ``delivered`` holds each key once.
+    """
+
+    def __init__(self, *, fail_first: int = 0, lose_acks: int = 0, token: str = "tok"):
+        self.fail_first, self.lose_acks, self.token = fail_first, lose_acks, token
+        self.requests: list[dict] = []
+        self.delivered: dict[str, dict] = {}
+        self._lock = threading.Lock()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server API
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                status = gateway.handle(self.headers, body)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def handle(self, headers, body: dict) -> int:
+        with self._lock:
+            key = headers.get("Idempotency-Key")
+            self.requests.append({"key": key, "auth": headers.get("Authorization"), **body})
+            if len(self.requests) <= self.fail_first:
+                return 503
+            self.delivered.setdefault(key, body)
+            if self.lose_acks > 0:
+                self.lose_acks -= 1
+                return 500
+            return 200
+
+    def __enter__(self) -> Gateway:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

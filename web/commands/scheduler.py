@@ -1,0 +1,154 @@
+"""`jiefen scheduler`, `jiefen calendar`, `jiefen report`: the scheduler process and its tools."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from engine.clock import FrozenClock
+from engine.deadlines import covers_year
+from web.commands.common import cli_services, fail
+from workflows.actors import Actor
+from workflows.errors import DomainError
+
+CLI_ADMIN = Actor(type="system", id="cli", username="cli", roles=frozenset({"admin"}))
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"无法识别的时间：{text}（ISO 8601，如 2025-03-10T12:00:00+08:00）", 2)
+    if moment.tzinfo is None:
+        fail("时间须带时区偏移（如 +08:00）", 2)
+    return moment.astimezone(UTC)
+
+
+def _services_at(at: str | None):
+    services = cli_services()
+    if at:
+        services.clock = FrozenClock(_instant(at))  # every service reads this one clock
+    return services
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="run a single sweep and exit")
+@click.option("--at", "at", default=None, help="with --once: sweep as if it were this ISO time")
+def scheduler(once: bool, at: str | None) -> None:
+    """Run the scheduler: timer sweep, SLA checks, outbox, audit heads, housekeeping, reports."""
+    from workflows import jobs
+
+    if at and not once:
+        fail("--at 只能与 --once 一起使用", 2)
+    services = _services_at(at)
+    if once:
+        result = jobs.run_once(services)
+        click.echo(f"{result['now'].isoformat()} fired {result['fired']} timers, "
+                   f"{result['failures']} failed; checked {result['sla_cases']} cases; "
+                   f"sent {result['sent']} messages")
+        return
+    sched = jobs.build_scheduler(services, blocking=True)
+    click.echo("jiefen scheduler started (Ctrl-C to stop)")
+    try:
+        sched.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        jobs.audit_export_heads(services)  # the heads at shutdown
+
+
+@click.group("calendar")
+def calendar() -> None:
+    """Working calendar: statutory holidays, make-up working days and admin overrides."""
+
+
+@calendar.command("list")
+@click.option("--year", type=int, default=None, help="one year (default: all overrides)")
+@click.option("--all", "history", is_flag=True, help="include superseded overrides")
+def calendar_list(year: int | None, history: bool) -> None:
+    """List overrides (day, kind, reason, who, when)."""
+    from workflows.calendar_admin import active_overrides, override_history
+
+    services = cli_services()
+    with services.session_factory() as session:
+        rows = (override_history if history else active_overrides)(session, year)
+        for row in rows:
+            state = f" superseded {row.superseded_at:%Y-%m-%d}" if row.superseded_at else ""
+            click.echo(f"{row.day.isoformat()} {row.kind:8} {row.reason}"
+                       f" (by {row.created_by or 'system'} at {row.created_at:%Y-%m-%d}){state}")
+    if not rows:
+        click.echo("(no overrides)")
+
+
+@calendar.command("add")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--kind", type=click.Choice(["workday", "holiday"]), required=True)
+@click.option("--reason", required=True, help="why (audited)")
+def calendar_add(day: datetime, kind: str, reason: str) -> None:
+    """Make DAY a working day or a day off (replaces an earlier override of that day)."""
+    from workflows.calendar_admin import add_override
+
+    services = cli_services()
+    try:
+        add_override(services.new_uow(), CLI_ADMIN, day=day.date(), kind=kind, reason=reason)
+    except DomainError as exc:
+        fail(f"错误：{exc}")
+    click.echo(f"{day.date().isoformat()} is now a {kind}")
+
+
+@calendar.command("check")
+@click.option("--year", type=int, default=None, help="default: this year and the next")
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="show one day")
+def calendar_check(year: int | None, day: datetime | None) -> None:
+    """Data coverage, holidays and make-up days; exit 1 if a needed year has no holiday data."""
+    from workflows.calendar_admin import active_overrides, year_days
+
+    services = cli_services()
+    cal = services.calendar.calendar
+    if day is not None:
+        d = day.date()
+        kind = "working day" if cal.is_working_day(d) else (
+            "statutory holiday" if cal.is_statutory_holiday(d) else "weekend")
+        click.echo(f"{d.isoformat()} {kind}")
+        return
+    this_year = services.clock.now().astimezone(cal.tz).year
+    years = [year] if year else [this_year, this_year + 1]
+    missing = []
+    with services.session_factory() as session:
+        for y in years:
+            known = covers_year(y) or bool(active_overrides(session, y))
+            days = year_days(cal, y)
+            click.echo(f"{y}: {'holiday data present' if known else 'NO HOLIDAY DATA'}; "
+                       f"{len(days['holidays'])} holidays, make-up days "
+                       f"{', '.join(d.isoformat() for d in days['makeup_workdays']) or '-'}")
+            if not known:
+                missing.append(y)
+    if missing:
+        fail(f"{', '.join(map(str, missing))} 年节假日安排尚未录入（按周一至周五计算）")
+
+
+@click.command("report")
+@click.argument("kind", type=click.Choice(["weekly", "monthly", "quarterly"]))
+@click.option("--at", "at", default=None, help="generate the period before this ISO time")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None)
+@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None)
+def report(kind: str, at: str | None, csv_path: Path | None, xlsx_path: Path | None) -> None:
+    """Generate and store the weekly review, monthly bulletin or quarterly evaluation."""
+    from workflows import reports
+
+    services = _services_at(at)
+    stored = reports.generate(services, kind, actor=CLI_ADMIN)
+    click.echo(f"{stored.title}: {len(stored.rows)} rows (report {stored.id})")
+    for kpi, item in (stored.summary or {}).get("targets", {}).items():
+        met = {True: "met", False: "MISSED", None: "no data"}[item["met"]]
+        click.echo(f"  {kpi} {item['name']}: {item['value']} (target {item['target']}) {met}")
+    if csv_path:
+        csv_path.write_bytes(reports.to_csv(stored))
+    if xlsx_path:
+        xlsx_path.write_bytes(reports.to_xlsx(stored))
+
+
+COMMANDS = [scheduler, calendar, report]
