@@ -1,0 +1,166 @@
+"""Blueprint ``audit``: the auditor's workbench (read-only; architecture §5.7, security R-AUDIT-1).
+
+Case history with filters, step-by-step replay driving the bpmn-js diagram, verified
+re-execution, chain status per case and for the whole database, the personal-data access log and
+the case-file export. Every page is a GET; reads that matter (verify, export) are audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+
+from web.context import actor, services
+from workflows import audit_access, audit_views
+from workflows.errors import NotFound
+from workflows.export import export_case
+from workflows.models import RoleCode
+from workflows.policy import Denied, Permission, require
+from workflows.replay import find_case, replay_case
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+def register(app: Flask) -> None:
+    """Add the auditor's workbench to the app."""
+    app.register_blueprint(bp)
+
+
+# -- access -------------------------------------------------------------------------------------
+# A Denied leaving a view becomes a 403 page and one access_denied event (web/errors.py).
+def _case(case_no: str):
+    """The case if the actor may audit it (auditors: every case; supervisors: their scope)."""
+    with services().session_factory() as session:
+        case = find_case(session, case_no)
+        require(actor(), Permission.VIEW_AUDIT, case, session=session)
+        return case
+
+
+def _auditor_only(what: str) -> None:
+    """Database-wide pages (every chain, every user's reveals) are for auditors alone."""
+    if not actor().has(RoleCode.AUDITOR):
+        raise Denied("仅审计员可查看", f"audit.{what}.role", object_type="audit", object_id=what)
+
+
+# -- query-string helpers -----------------------------------------------------------------------
+def _day(name: str, end: bool = False) -> datetime | None:
+    value = request.args.get(name, "")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    zone = ZoneInfo(services().settings.timezone)
+    return datetime.combine(day, time.max if end else time.min, zone)
+
+
+def _filters() -> audit_views.HistoryFilter:
+    args = request.args
+    kinds = frozenset(k for k in args.getlist("kind") if k in audit_views.KINDS)
+    return audit_views.HistoryFilter(kinds=kinds, actor=args.get("actor") or None,
+                                     department=args.get("department") or None,
+                                     since=_day("since"), until=_day("until", end=True))
+
+
+# -- pages --------------------------------------------------------------------------------------
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Entry: find a case, whole-database chain status, access log."""
+    who = actor()
+    require(who, Permission.VIEW_AUDIT)
+    case_no = request.args.get("case_no", "").strip()
+    return render_template("audit/index.html", case_no=case_no,
+                           auditor=who.has(RoleCode.AUDITOR))
+
+
+@bp.get("/chains")
+def chains() -> ResponseReturnValue:
+    """Verify every chain in the database and name the first broken link."""
+    _auditor_only("chains")
+    return render_template("audit/chains.html", status=audit_access.chain_status(services()))
+
+
+@bp.get("/cases/<case_no>")
+def case_page(case_no: str) -> ResponseReturnValue:
+    """The case's history with filters, its chain status and the verify/export actions."""
+    case = _case(case_no)
+    filters = _filters()
+    history = audit_views.case_history(services(), case_no, filters)
+    status = audit_access.chain_status(services(), [f"case:{case.id}"])
+    return render_template("audit/case.html", history=history, filters=filters, status=status,
+                           kinds=audit_views.KINDS, args=request.args)
+
+
+@bp.get("/cases/<case_no>/replay")
+def replay_page(case_no: str) -> ResponseReturnValue:
+    """Step through the case chain one event at a time with the diagram, data and deadlines."""
+    case = _case(case_no)
+    history = audit_views.case_history(services(), case_no)
+    steps = [e for e in history["entries"] if e.chain == f"case:{case.id}"]
+    if not steps:
+        abort(404)
+    start = request.args.get("seq", type=int) or steps[0].seq
+    first = audit_views.state_at(services(), case_no, start)
+    return render_template("audit/replay.html", case=case, steps=steps, start=start, first=first)
+
+
+@bp.get("/cases/<case_no>/steps/<int:seq>.json")
+def step_state(case_no: str, seq: int) -> ResponseReturnValue:
+    """State at one event: diagram highlights (per process), data, deadlines, ready tasks."""
+    _case(case_no)
+    try:
+        state = audit_views.state_at(services(), case_no, seq)
+    except NotFound:
+        abort(404)
+    process = request.args.get("process") or None
+    return jsonify(seq=state.seq, action=state.action, version_id=state.version_id,
+                   processes=sorted(state.elements), **state.for_process(process),
+                   data=state.data, deadlines=state.deadlines, ready=state.ready,
+                   replay_error=state.replay_error)
+
+
+@bp.get("/cases/<case_no>/diagram.bpmn")
+def diagram(case_no: str) -> ResponseReturnValue:
+    """The BPMN source of a version the case ran on (bpmn-js reads it)."""
+    _case(case_no)
+    version = request.args.get("version", type=int)
+    if version is None:
+        abort(404)
+    xml = audit_views.diagram_source(services(), version, request.args.get("process") or None)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/cases/<case_no>/verify")
+def verify(case_no: str) -> ResponseReturnValue:
+    """Verified re-execution; the result is recorded in the case chain (case_replayed)."""
+    _case(case_no)
+    report = replay_case(services(), case_no, verify=True, actor=actor())
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(report.as_dict())
+    template = "audit/_verify.html" if request.headers.get("HX-Request") else "audit/verify.html"
+    return render_template(template, report=report, case_no=case_no)
+
+
+@bp.get("/cases/<case_no>/export.<fmt>")
+def export(case_no: str, fmt: str) -> ResponseReturnValue:
+    """Download the case file: JSON (chain hashes, verifiable offline) or the HTML report."""
+    if fmt not in ("json", "html"):
+        abort(404)
+    _case(case_no)
+    content, html = export_case(services(), case_no, actor())
+    body, mime = (content, "application/json") if fmt == "json" else (html, "text/html")
+    response = Response(body, mimetype=mime)
+    response.headers["Content-Disposition"] = f'attachment; filename="{case_no}.{fmt}"'
+    return response
+
+
+@bp.get("/access")
+def access() -> ResponseReturnValue:
+    """Personal-data access log by user and by citizen, with unusual volumes flagged."""
+    _auditor_only("access")
+    log = audit_access.access_log(services(), since=_day("since"), until=_day("until", end=True),
+                                  user=request.args.get("user") or None,
+                                  party=request.args.get("party") or None)
+    return render_template("audit/access.html", log=log, args=request.args)

@@ -1,0 +1,210 @@
+/*
+ * replay.js: the auditor's step-by-step replay (templates/audit/replay.html).
+ *
+ * Buttons [data-jf-step=first|prev|next|last], the ← / → / Home / End keys and clicks on an event
+ * (li[data-seq]) select an event; its state comes from <state-base><seq>.json
+ * ({process_id, completed, current, processes, version_id, data, deadlines, ready, replay_error})
+ * and drives the bpmn-js diagram through case-diagram.js's 'jf:highlight' event.
+ * When the case moved to another process version at that event, the diagram is re-created.
+ * No inline scripts (CSP script-src 'self'); text is inserted with textContent only.
+ */
+(function () {
+  'use strict';
+
+  var root = document.querySelector('[data-jf-replay]');
+  if (!root) {
+    return;
+  }
+  var steps = Array.from(root.querySelectorAll('li[data-seq]'));
+  var texts = document.querySelector('template[data-jf-text]').dataset;
+  var processSelect = root.querySelector('[data-jf-process]');
+  var index = Math.max(0, steps.findIndex(function (li) {
+    return li.dataset.seq === root.dataset.start;
+  }));
+  var version = root.dataset.version;
+  var pending = 0;
+
+  function diagram() {
+    return root.querySelector('[data-jf-diagram-slot] [data-bpmn-url]');
+  }
+
+  function fmtTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) {
+      return iso;
+    }
+    return d.toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai', hour12: false,
+      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'});
+  }
+
+  function item(text, muted) {
+    var li = document.createElement('li');
+    li.textContent = text;
+    if (muted) {
+      li.className = 'text-body-secondary';
+    }
+    return li;
+  }
+
+  function fillList(list, rows) {
+    list.replaceChildren();
+    if (!rows.length) {
+      list.appendChild(item(texts.none, true));
+    }
+    rows.forEach(function (text) { list.appendChild(item(text)); });
+  }
+
+  function fillData(body, data) {
+    body.replaceChildren();
+    Object.keys(data || {}).sort().forEach(function (key) {
+      var tr = document.createElement('tr');
+      var th = document.createElement('th');
+      var code = document.createElement('code');
+      var td = document.createElement('td');
+      th.scope = 'row';
+      code.textContent = key;
+      th.appendChild(code);
+      td.textContent = JSON.stringify(data[key]);
+      tr.append(th, td);
+      body.appendChild(tr);
+    });
+  }
+
+  function fillProcesses(state) {
+    var wanted = state.processes || [];
+    var have = Array.from(processSelect.options).map(function (o) { return o.value; });
+    if (wanted.join('|') !== have.join('|')) {
+      processSelect.replaceChildren();
+      wanted.forEach(function (pid) {
+        var option = document.createElement('option');
+        option.value = option.textContent = pid;
+        processSelect.appendChild(option);
+      });
+    }
+    processSelect.value = state.process_id || '';
+  }
+
+  // A migration moved the case to another version: load that version's diagram.
+  function switchVersion(state) {
+    var old = diagram();
+    var fresh = old.cloneNode(false);
+    fresh.dataset.bpmnUrl = root.dataset.diagramBase + '?version=' + state.version_id +
+      '&process=' + encodeURIComponent(state.process_id || '');
+    delete fresh.dataset.stateUrl;
+    delete fresh.dataset.jfState;
+    old.replaceWith(fresh);
+    version = String(state.version_id);
+    return window.JiefenDiagram.init(fresh);
+  }
+
+  function highlight(state) {
+    var ready = String(state.version_id) !== version && state.version_id ?
+      switchVersion(state) : Promise.resolve();
+    return ready.then(function () {
+      diagram().dispatchEvent(new CustomEvent('jf:highlight', {detail: {
+        completed: state.completed, current: state.current, process_id: state.process_id}}));
+    });
+  }
+
+  function show(state) {
+    var li = steps[index];
+    var error = root.querySelector('[data-jf-error]');
+    root.querySelector('[data-jf-event]').textContent = texts.at + ' ' + li.dataset.seq + ' · ' +
+      li.querySelector('strong').textContent + ' ' + li.querySelector('.jf-step-detail').textContent;
+    fillList(root.querySelector('[data-jf-deadlines]'), (state.deadlines || []).map(function (d) {
+      return d.name + '：' + fmtTime(d.due);
+    }));
+    fillList(root.querySelector('[data-jf-ready]'), (state.ready || []).map(function (r) {
+      return r.name + (r.index === null || r.index === undefined ? '' : ' #' + (r.index + 1));
+    }));
+    fillData(root.querySelector('[data-jf-data]'), state.data);
+    fillProcesses(state);
+    error.hidden = !state.replay_error;
+    error.textContent = state.replay_error ? texts.replayError + state.replay_error : '';
+    root.dataset.jfSeq = li.dataset.seq;
+    return highlight(state);
+  }
+
+  function load() {
+    var li = steps[index];
+    var url = root.dataset.stateBase + li.dataset.seq + '.json';
+    if (processSelect.value) {
+      url += '?process=' + encodeURIComponent(processSelect.value);
+    }
+    var ticket = ++pending;
+    root.dataset.jfLoading = '1';
+    return fetch(url, {credentials: 'same-origin', headers: {Accept: 'application/json'}})
+      .then(function (r) {
+        if (!r.ok) {
+          throw new Error('HTTP ' + r.status);
+        }
+        return r.json();
+      })
+      .then(function (state) {
+        if (ticket === pending) { // a later click wins over a slow answer
+          return show(state);
+        }
+        return null;
+      })
+      .catch(function () {
+        var error = root.querySelector('[data-jf-error]');
+        error.hidden = false;
+        error.textContent = texts.loadError;
+      })
+      .finally(function () {
+        if (ticket === pending) {
+          delete root.dataset.jfLoading;
+        }
+      });
+  }
+
+  function select(next) {
+    if (next < 0 || next >= steps.length) {
+      return;
+    }
+    steps[index].classList.remove('active');
+    steps[index].removeAttribute('aria-current');
+    index = next;
+    var li = steps[index];
+    li.classList.add('active');
+    li.setAttribute('aria-current', 'step');
+    li.scrollIntoView({block: 'nearest'});
+    root.querySelector('[data-jf-position]').textContent = (index + 1) + ' / ' + steps.length;
+    var params = new URLSearchParams(window.location.search);
+    params.set('seq', li.dataset.seq);
+    window.history.replaceState(null, '', '?' + params.toString());
+    load();
+  }
+
+  var moves = {
+    first: function () { return 0; },
+    prev: function () { return index - 1; },
+    next: function () { return index + 1; },
+    last: function () { return steps.length - 1; },
+  };
+
+  document.querySelectorAll('[data-jf-step]').forEach(function (button) {
+    button.addEventListener('click', function () {
+      select(moves[button.dataset.jfStep]());
+    });
+  });
+  steps.forEach(function (li, i) {
+    li.addEventListener('click', function () { select(i); });
+  });
+  processSelect.addEventListener('change', load);
+  document.addEventListener('keydown', function (event) {
+    var tag = event.target && event.target.tagName;
+    if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || event.altKey ||
+        event.ctrlKey || event.metaKey) {
+      return;
+    }
+    var keys = {ArrowLeft: 'prev', ArrowRight: 'next', Home: 'first', End: 'last'};
+    if (keys[event.key]) {
+      event.preventDefault();
+      select(moves[keys[event.key]]());
+    }
+  });
+
+  root.querySelector('[data-jf-position]').textContent = (index + 1) + ' / ' + steps.length;
+  load();
+}());
