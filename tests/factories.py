@@ -79,3 +79,118 @@ def deploy_library(services) -> None:
 
 def deploy_files(services, files: dict[str, bytes]) -> None:
     deploy_bundle(services.new_uow(), SYSTEM, files)
+
+
+# -- walking cases through the services ---------------------------------------------------------
+class Walk:
+    """Drive one case through the real services (intake, complete_task, timers) as its users."""
+
+    def __init__(self, services, clock):
+        from workflows.departments import seed_reference_data  # noqa: F401 (documented import)
+
+        self.services, self.clock = services, clock
+        self.users: dict[tuple, Actor] = {}
+        self.case_no: str | None = None
+
+    @classmethod
+    def ready(cls, services, clock) -> Walk:
+        """Reference data and the shipped library deployed."""
+        seed(services)
+        deploy_library(services)
+        return cls(services, clock)
+
+    def user(self, role: str, dept: str | None = None) -> Actor:
+        key = (role, dept)
+        if key not in self.users:
+            self.users[key] = make_user(self.services, role, dept)
+        return self.users[key]
+
+    def intake(self, *, clerk_dept: str = "ZZ", **fields) -> str:
+        from workflows.intake import IntakeRequest, submit_intake
+
+        outcome = submit_intake(self.services.new_uow(), self.user("intake_clerk", clerk_dept),
+                                IntakeRequest(**fields))
+        self.case_no = outcome.case_no
+        return outcome.case_no
+
+    def open(self) -> list[dict]:
+        """The open tasks of the case (projection rows) with department codes."""
+        from workflows.cases import find_case
+        from workflows.models import OpenTask
+
+        uow = self.services.new_uow()
+        with uow:
+            case = find_case(uow.session, self.case_no)
+            codes = {d.id: d.code for d in uow.session.scalars(select(Department))}
+            rows = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
+                                       .order_by(OpenTask.id))
+            return [{"bpmn_id": r.bpmn_id, "task_id": r.task_id, "role": r.role,
+                     "dept": codes.get(r.department_id), "assignee_id": r.assignee_id,
+                     "due_at": r.due_at, "lane": r.lane} for r in rows]
+
+    def ids(self) -> list[str]:
+        return sorted(t["bpmn_id"] for t in self.open())
+
+    def task(self, bpmn_id: str, dept: str | None = None) -> dict:
+        found = [t for t in self.open() if t["bpmn_id"] == bpmn_id
+                 and (dept is None or t["dept"] == dept or t.get("mi_dept") == dept)]
+        if not found and dept is not None:
+            found = [t for t in self.open() if t["bpmn_id"] == bpmn_id
+                     and self._mi_dept(t["task_id"]) == dept]
+        assert found, f"{bpmn_id} ({dept}) not open; open: {self.ids()}"
+        return found[0]
+
+    def _mi_dept(self, task_id: str) -> str | None:
+        from workflows.cases import find_case
+
+        uow = self.services.new_uow()
+        with uow:
+            case = find_case(uow.session, self.case_no)
+            inst = uow.load_instance(case.workflow_instance_id)
+            view = next((t for t in inst.ready_tasks() if t.id == task_id), None)
+            return view.data.get("dept") if view else None
+
+    def actor_for(self, task: dict) -> Actor:
+        if task["assignee_id"] is not None:
+            return next(a for a in self.users.values() if a.id == str(task["assignee_id"]))
+        dept = task["dept"] or {"triage_officer": "ZZ", "supervisor": "ZZ", "leader": "ZZ",
+                                "intake_clerk": "ZZ"}.get(task["role"])
+        return self.user(task["role"], dept)
+
+    def do(self, bpmn_id: str, dept: str | None = None, actor: Actor | None = None, **form):
+        """Complete the open task ``bpmn_id`` (of ``dept``) as its natural user."""
+        from workflows.tasks import complete_task
+
+        task = self.task(bpmn_id, dept)
+        return complete_task(self.services.new_uow(), actor or self.actor_for(task),
+                             case_no=self.case_no, task_id=task["task_id"], raw=form)
+
+    def advance(self, **delta) -> list[str]:
+        """Move the clock and fire the case's due timers (what the scheduler sweep does)."""
+        from workflows.tasks import fire_due_timers
+
+        self.clock.advance(**delta)
+        return fire_due_timers(self.services, self.case_no)
+
+    def until(self, moment) -> list[str]:
+        from workflows.tasks import fire_due_timers
+
+        self.clock.set(moment)
+        return fire_due_timers(self.services, self.case_no)
+
+    def summary(self) -> dict:
+        from workflows.cases import case_summary, find_case
+
+        with self.services.session_factory() as session:
+            return case_summary(session, find_case(session, self.case_no))
+
+    def orders(self) -> list[tuple]:
+        from workflows.cases import find_case
+        from workflows.models import WorkOrder
+
+        with self.services.session_factory() as session:
+            case = find_case(session, self.case_no)
+            codes = {d.id: d.code for d in session.scalars(select(Department))}
+            rows = session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
+                                   .order_by(WorkOrder.id))
+            return [(codes[o.department_id], o.role, o.round, o.status) for o in rows]

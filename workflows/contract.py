@@ -1,68 +1,166 @@
 """The data contract between the shipped BPMN library (bpmn/README.md) and the case services.
 
-Everything the services read from or write into workflow data is named here, so a change of the
-process library is a change of this one module.
+Everything the services read from or write into workflow data, and every task id they give a
+meaning to, is named here: a change of the process library is a change of this one module.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from workflows.models import CaseStatus
+from workflows.models import CaseStatus, WorkOrderStatus
 
-# Lane names that are not a role's own name (role names 受理员 … and codes map automatically).
+TOP_PROCESS = "general_dispute"
+
+# -- lanes and roles ------------------------------------------------------------------------------
+# Lane names are the roles' Chinese names (受理员 …); these are extra spellings.
 LANE_ALIASES: dict[str, str] = {
-    "受理": "intake_clerk", "受理窗口": "intake_clerk",
-    "分流研判": "triage_officer", "研判": "triage_officer",
-    "调解委员会": "mediator", "人民调解委员会": "mediator",
+    "受理": "intake_clerk", "分流研判": "triage_officer", "调解委员会": "mediator",
     "承办部门": "dept_handler", "牵头部门": "dept_handler", "协办部门": "dept_handler",
-    "办理单位": "dept_handler",
-    "督办": "supervisor", "领导小组": "leader", "区领导": "leader",
+    "督办": "supervisor", "区领导": "leader",
 }
-
+# Roles whose tasks belong to one department (the task's department must be the actor's).
+# Triage, supervision and leadership tasks are scoped by tier instead.
+DEPARTMENT_ROLES = frozenset({"dept_handler", "mediator"})
 # Task data keys naming the department a task belongs to: the multi-instance item first.
 TASK_DEPARTMENT_KEYS = ("dept", "department")
-# Task data keys naming the user a task is assigned to, per lane ("*": any lane).
-ASSIGNEE_KEYS: dict[str, tuple[str, ...]] = {"调解员": ("mediator_id",), "*": ("assignee_id",)}
+# Task data keys naming the user a task is assigned to, per role ("*": any role).
+ASSIGNEE_KEYS: dict[str, tuple[str, ...]] = {"mediator": ("mediator_id",), "*": ()}
 
-# Case columns copied from workflow data when present.
+# -- case fields from workflow data ---------------------------------------------------------------
 CASE_FIELDS = {"tier": "tier", "risk_level": "risk_level", "urgency": "urgency",
-               "category": "category", "outcome": "outcome", "satisfaction": "satisfaction"}
-LEAD_DEPARTMENT = "lead_department"
+               "category": "category", "people_count": "people_count", "outcome": "outcome",
+               "satisfaction": "satisfaction"}
+LEAD_DEPARTMENT = "department"          # routing.dmn output, changed by confirm_triage/redispatch
 CO_DEPARTMENTS = "co_departments"
-DISPATCH_ROUND = "dispatch_round"
 SECOND_COMPLAINT = "second_complaint"
 MEDIATOR_KEY = "mediator_id"
-STATUS_KEY = "case_status"
 
-# Work-order tasks: bpmn id -> stage ("sign_off" or "handle").
-WORK_ORDER_TASKS: dict[str, str] = {}
+# -- messages -------------------------------------------------------------------------------------
+MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (watch window, T-51)
+MSG_RATING = "rating"                   # payload 'satisfied' | 'basically_satisfied' | 'dissatisfied'
+MSG_RISK = "risk_raised"                # payload {"level": colour, "reason": text}
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
+           "unrated": "未评价"}
 
-# Messages the services deliver.
-MSG_REOPEN = "MSG_Reopen"
 
-# Start data of the top-level process.
-TOP_PROCESS = "general_dispute"
+def start_data(*, case_id: int, case_no: str, category: str, urgency: str, people_count: int,
+               emergency: bool, statutory_channel: bool, party_ids: list[str]) -> dict:
+    """Start data of ``general_dispute`` (bpmn/README.md): no personal data, party ids only."""
+    return {"case_id": case_id, "case_no": case_no, "category": category, "urgency": urgency,
+            "people_count": people_count, "emergency": emergency,
+            "statutory_channel": statutory_channel, "party_ids": party_ids,
+            "duplicate_candidates": [], "escalation_level": "none", "second_complaint": False}
+
+
+# -- work orders ----------------------------------------------------------------------------------
+# Tasks whose appearance means a department has an order to sign: bpmn id -> order role.
+SIGN_OFF_TASKS = {"sign_off": "lead", "co_sign_off": "co"}
+_S = WorkOrderStatus
+
+
+def _pick(field: str, mapping: dict[str, str]) -> Callable[[dict], str | None]:
+    return lambda clean: mapping.get(str(clean.get(field)))
+
+
+# bpmn id -> (role of the order it changes, function(clean form data) -> new status or None)
+WORK_ORDER_EFFECTS: dict[str, tuple[str, Callable[[dict], str | None]]] = {
+    "sign_off": ("lead", _pick("sign_off_decision", {"accept": _S.ACCEPTED,
+                                                     "return": _S.RETURNED})),
+    "contact_citizen": ("lead", lambda clean: _S.IN_PROGRESS),
+    "submit_result": ("lead", lambda clean: _S.DONE),
+    "review_result": ("lead", _pick("review_decision", {"return": _S.IN_PROGRESS})),
+    "verify_dissatisfaction": ("lead", _pick("dissatisfaction_cause",
+                                             {"handling_unit": _S.IN_PROGRESS})),
+    "co_sign_off": ("co", _pick("co_sign_off_decision", {"accept": _S.ACCEPTED,
+                                                         "return": _S.RETURNED})),
+    "review_co_return": ("co", _pick("co_return_review", {"reject_return": _S.DISPATCHED})),
+    "co_handle": ("co", lambda clean: _S.DONE),
+}
+RETURN_REASON_FIELDS = ("return_reason", "co_return_reason")
+RESULT_FIELDS = ("result_summary", "co_result")
+
+# -- documents ------------------------------------------------------------------------------------
+# Tasks whose completion produces a record document: bpmn id -> (kind, title).
+DOCUMENT_TASKS: dict[str, tuple[str, str]] = {
+    "register": ("registration", "受理登记表"),
+    "emergency_transfer": ("emergency_transfer", "紧急移交记录"),
+    "statutory_guidance": ("statutory_guidance", "依法导入告知书"),
+    "confirm_duplicate": ("duplicate_link", "重复件关联记录"),
+    "confirm_triage": ("risk_assessment", "风险研判记录"),
+    "sign_off": ("sign_off", "签收 / 退单记录"),
+    "redispatch": ("dispatch_order", "派单单（重新派单）"),
+    "co_sign_off": ("co_sign_off", "协办签收 / 退单记录"),
+    "co_handle": ("co_result", "协办办理反馈"),
+    "lead_consolidate": ("joint_result", "联合办理汇总"),
+    "contact_citizen": ("first_contact", "首次联系记录"),
+    "handle_case": ("handling_record", "办理记录"),
+    "submit_result": ("completion_report", "办结报告"),
+    "return_visit": ("return_visit", "回访记录 / 满意度评价"),
+    "verify_dissatisfaction": ("dissatisfaction_check", "不满意核实记录"),
+    "refusal_notice": ("refusal_notice", "不予调解告知"),
+    "register_mediation": ("mediation_registration", "调解登记表"),
+    "mediation_session": ("mediation_record", "调解笔录"),
+    "terminate_mediation": ("termination_notice", "终止调解告知书"),
+    "record_oral_agreement": ("oral_agreement", "口头协议内容记录"),
+    "prepare_jc": ("jc_application", "司法确认申请"),
+    "record_jc_decision": ("jc_decision", "司法确认结果"),
+    "performance_check": ("performance_visit", "履行回访记录"),
+    "labour_agreement": ("labour_agreement", "劳动争议调解协议"),
+    "prepare_arbitration": ("arbitration_guidance", "仲裁申请引导记录"),
+    "payment_order_guidance": ("payment_order_guidance", "支付令 / 仲裁引导记录"),
+    "inspection_result": ("inspection_decision", "劳动保障监察处理记录"),
+    "rights_notice": ("rights_notice", "权利告知书"),
+    "compensation_agreement": ("compensation_agreement", "补偿协议要点"),
+    "issue_supervision": ("supervision_notice", "督办单"),
+    "reply_supervision": ("supervision_reply", "情况说明"),
+    "leader_take_charge": ("leadership_letter", "包案责任书"),
+    "joint_meeting": ("meeting_minutes", "会商纪要"),
+}
+# Tasks producing the written mediation agreement (调解协议书) from party records and task data.
+AGREEMENT_TASKS: dict[str, Callable[[dict], bool]] = {"draft_agreement": lambda clean: True}
+AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_disputed_matters",
+                    "responsibilities": "agreement_responsibilities",
+                    "content": "agreement_terms", "manner": "performance_manner",
+                    "period": "performance_period", "judicial_confirmation": "jc_intended"}
+# Tasks where a mediator is chosen (user id or username): bpmn id -> form field.
+MEDIATOR_CHOICE: dict[str, str] = {"assign_mediator": "mediator_id"}
+# Tasks recording the citizen's rating: bpmn id -> form field.
+SATISFACTION_TASKS: dict[str, str] = {"return_visit": "satisfaction"}
+
+# -- status ---------------------------------------------------------------------------------------
+_INTAKE = {"register", "emergency_transfer", "statutory_guidance", "confirm_duplicate"}
+_TRIAGE = {"confirm_triage"}
+_DISPATCH = {"sign_off", "redispatch", "co_sign_off", "review_co_return"}
+_FEEDBACK = {"return_visit", "verify_dissatisfaction"}
+_MEDIATION_PROCESSES = {"people_mediation"}
+_END_OUTCOMES = {"end_routed": "R4", "end_transferred": "transferred",
+                 "end_duplicate": "duplicate", "end_reopen_requested": "duplicate"}
 
 
 def status_of(inst: Any, data: dict, ready: list) -> str:
-    """Case status: the process's own ``case_status`` when it sets one, else derived."""
-    if inst.is_completed():
+    """The case status the process is in, from its open tasks and waiting events."""
+    if inst.is_completed() or MSG_REOPEN in inst.waiting_messages():
         return CaseStatus.CLOSED
-    value = data.get(STATUS_KEY)
-    if value in set(CaseStatus):
-        return value
-    return CaseStatus.REGISTERED if not data.get(LEAD_DEPARTMENT) else CaseStatus.DISPATCHED
+    ids = {t.bpmn_id for t in ready}
+    if MSG_RATING in inst.waiting_messages() or ids & _FEEDBACK:
+        return CaseStatus.AWAITING_FEEDBACK
+    if ids & _INTAKE or not ids and not data.get(LEAD_DEPARTMENT):
+        return CaseStatus.REGISTERED
+    if ids & _TRIAGE:
+        return CaseStatus.TRIAGE
+    if ids & _DISPATCH and not ids - _DISPATCH:
+        return CaseStatus.DISPATCHED
+    if any(t.process_id in _MEDIATION_PROCESSES or t.lane == "调解员" for t in ready):
+        return CaseStatus.IN_MEDIATION
+    return CaseStatus.IN_HANDLING
 
-# Task effects (filled from bpmn/README.md): bpmn id -> function(clean form data) -> new status.
-WORK_ORDER_EFFECTS: dict[str, Any] = {}
-RETURN_REASON_FIELDS = ("return_reason", "reason")
-RESULT_FIELDS = ("result_summary", "result", "summary")
-# Tasks whose completion produces a record document: bpmn id -> (kind, title).
-DOCUMENT_TASKS: dict[str, tuple[str, str]] = {}
-# Tasks producing the written agreement when the predicate on the form data holds.
-AGREEMENT_TASKS: dict[str, Any] = {}
-# Tasks where a mediator is chosen by username: bpmn id -> form field.
-MEDIATOR_CHOICE: dict[str, str] = {}
-# Tasks recording the citizen's rating: bpmn id -> form field.
-SATISFACTION_TASKS: dict[str, str] = {}
+
+def end_outcome(inst: Any) -> str | None:
+    """The outcome an early end event implies (routed, transferred, duplicate)."""
+    states = inst.element_states().get(TOP_PROCESS, {})
+    for end_id, outcome in _END_OUTCOMES.items():
+        if end_id in states.get("completed", []):
+            return outcome
+    return None

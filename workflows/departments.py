@@ -49,15 +49,16 @@ class DepartmentSeed:
 
 D, S, C = Tier.DISTRICT, Tier.STREET, Tier.COMMUNITY
 
-# The 12 default departments of domain.md §3, in its order.
+# The 12 default departments of domain.md §3, in its order; codes are the ones routing.dmn names.
 DEFAULT_DEPARTMENTS: tuple[DepartmentSeed, ...] = (
-    DepartmentSeed("GA", "区公安分局", D, ("public_order", "high_altitude", "emergency")),
+    DepartmentSeed("GA", "区公安分局", D, ("public_order", "emergency")),
     DepartmentSeed("SF", "区司法局", D, ("mediation_guidance", "legal_aid")),
     DepartmentSeed("XF", "区信访局", D, ("petition",)),
-    DepartmentSeed("MZ", "区民政局", D, ("elderly", "social_assistance")),
-    DepartmentSeed("RS", "区人社局", D, ("labour", "wage_arrears")),
-    DepartmentSeed("ZJ", "区住建局", D, ("property", "property_collective", "expropriation")),
-    DepartmentSeed("CG", "区城管执法局", D, ("urban_management", "noise")),
+    DepartmentSeed("MZ", "区民政局", D, ("elderly", "social_assistance", "family")),
+    DepartmentSeed("RS", "区人社局", D, ("labour", "labour_collective")),
+    DepartmentSeed("ZJ", "区住建局（含房屋征收部门）", D,
+                   ("property", "property_collective", "expropriation")),
+    DepartmentSeed("CG", "区城管执法局", D, ("noise", "urban_management")),
     DepartmentSeed("SJ", "区市场监管局", D, ("consumer", "elevator", "special_equipment")),
     DepartmentSeed("WJ", "区卫健委", D, ("health",)),
     DepartmentSeed("ZR", "区自然资源和规划分局", D, ("land_rights",)),
@@ -65,30 +66,25 @@ DEFAULT_DEPARTMENTS: tuple[DepartmentSeed, ...] = (
     DepartmentSeed("FY", "区人民法院", D, ("judicial_confirmation", "payment_order")),
 )
 
-# Other dispatch targets (domain.md §3 "not departments, also configurable") and the units the
-# sample cases C01-C06 name. The district centre holds triage, supervision and leadership staff.
+# Other dispatch targets (domain.md §3 "not departments, also configurable") with the codes the
+# shipped routing table uses (bpmn/README.md). The district centre holds triage, supervision and
+# leadership staff.
 EXTRA_TARGETS: tuple[DepartmentSeed, ...] = (
-    DepartmentSeed("ZZZX", "区综治中心", D, ("triage", "supervision")),
-    DepartmentSeed("QLD", "区领导（包案）", D, ("leadership",)),
-    DepartmentSeed("FWZS", "区房屋征收部门", D, ("expropriation",), parent="ZJ"),
-    DepartmentSeed("PGZJ", "评估专家委员会", D, ("valuation_appraisal",)),
-    DepartmentSeed("JRJG", "金融监管/开户银行", D, ("wage_account",)),
-    DepartmentSeed("ZGH", "区总工会", D, ("labour",)),
+    DepartmentSeed("ZZ", "区综治中心（矛盾纠纷调处中心）", D, ("triage", "supervision", "other")),
+    DepartmentSeed("JD", "街道办事处（属地）", S, ("other", "noise", "expropriation")),
+    DepartmentSeed("XZ", "乡镇人民政府", S, ("land_rights",)),
+    DepartmentSeed("SQ", "社区居（村）委会（网格）", C, ("public_order", "emergency")),
+    DepartmentSeed("SQTJ", "社区（村）人民调解委员会", C, ("family", "neighbour")),
+    DepartmentSeed("JDTJ", "街道（乡镇）人民调解委员会", S,
+                   ("neighbour", "property", "family", "land_contract")),
+    DepartmentSeed("JDLT", "街道（乡镇）劳动争议调解中心", S, ("labour",)),
+    DepartmentSeed("WY", "物业服务企业", C, ("property", "neighbour")),
     DepartmentSeed("FL", "区妇联", D, ("family",)),
+    DepartmentSeed("GH", "区总工会", D, ("labour", "labour_collective")),
+    DepartmentSeed("JR", "金融监管部门 / 开户银行", D, ("labour_collective",)),
     DepartmentSeed("NY", "区农业农村局", D, ("land_contract",)),
     DepartmentSeed("JY", "区教育局", D, ("campus_safety",)),
-    DepartmentSeed("DHJD", "东湖街道", S, ("street_order",)),
-    DepartmentSeed("XCJD", "西城街道", S, ("street_order",)),
-    DepartmentSeed("XGJD", "新港街道", S, ("street_order",)),
-    DepartmentSeed("DGJD", "东关街道", S, ("street_order", "expropriation")),
-    DepartmentSeed("DH_TWH", "东湖街道人民调解委员会", S,
-                   ("neighbour", "property", "family"), parent="DHJD"),
-    DepartmentSeed("XC_TWH", "西城街道人民调解委员会", S,
-                   ("neighbour", "property", "family"), parent="XCJD"),
-    DepartmentSeed("XG_LDTJ", "新港街道劳动争议调解中心", S, ("labour",), parent="XGJD"),
-    DepartmentSeed("SQ_TJD", "社区矛盾调解点", C, ("neighbour", "family")),
-    DepartmentSeed("WY_JY", "锦苑物业服务中心", C, ("property",)),
-    DepartmentSeed("WY_HA", "恒安物业服务有限公司", C, ("property",)),
+    DepartmentSeed("PG", "房地产价格评估专家委员会", D, ("expropriation",)),
 )
 
 ALL_DEPARTMENTS = DEFAULT_DEPARTMENTS + EXTRA_TARGETS

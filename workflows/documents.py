@@ -7,6 +7,7 @@ only for signing").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from engine.crypto import field_aad
 from engine.instance import TaskView
 from workflows.actors import Actor
 from workflows.audit import AuditAction
+from workflows.contract import AGREEMENT_FIELDS
 from workflows.models import Case, CaseDocument, Department, User
 from workflows.parties import PartyVault, case_parties
 
@@ -64,6 +66,15 @@ def party_lines(uow: Any, case: Case, on: date, *, full: bool) -> list[PartyLine
     return lines
 
 
+def period_text(spec: str | None) -> str:
+    """'statutory_days(15)' -> '自本协议生效之日起15日内'."""
+    match = re.fullmatch(r"statutory_(days|months)\((\d+)\)", spec or "")
+    if not match:
+        return spec or BLANK
+    unit = "日" if match.group(1) == "days" else "个月"
+    return f"自本协议生效之日起{match.group(2)}{unit}内"
+
+
 def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict) -> str:
     """The 调解协议书 text with the three items of 人民调解法 Art 29 (domain.md §12)."""
     out = [f"# {header['committee']}", "## 人民调解协议书", "",
@@ -73,20 +84,18 @@ def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict)
         out.append(f"- {p.role}：{p.name}，性别：{p.sex}，出生日期：{p.birth}，民族：{BLANK}，"
                    f"证件类型：居民身份证，证件号码：{p.id_number}，住址：{p.address}，"
                    f"联系电话：{p.phone}")
+    f = {key: data.get(name) for key, name in AGREEMENT_FIELDS.items()}
     out += ["", "**二、纠纷的主要事实、争议事项以及各方当事人的责任**",
-            f"纠纷事实：{data.get('facts') or BLANK}",
-            f"争议事项：{data.get('disputed_matters') or BLANK}",
-            f"各方责任：{data.get('responsibilities') or BLANK}", "",
+            f"纠纷的主要事实：{f['facts'] or BLANK}",
+            f"争议事项：{f['disputed_matters'] or BLANK}",
+            f"各方当事人的责任：{f['responsibilities'] or BLANK}", "",
             "**三、当事人达成调解协议的内容，履行的方式、期限**",
-            f"协议内容：{data.get('agreement_content') or BLANK}"]
-    amount = data.get("amount")
-    if amount not in (None, ""):
-        out.append(f"金额：人民币 {amount} 元")
-    out += [f"履行方式：{data.get('performance_manner') or BLANK}",
-            f"履行期限：{data.get('performance_deadline') or BLANK}"]
+            f"协议内容：{f['content'] or BLANK}",
+            f"履行方式：{f['manner'] or BLANK}",
+            f"履行期限：{period_text(f['period'])}"]
     if data.get("performance_place"):
         out.append(f"履行地点：{data['performance_place']}")
-    out += ["", f"当事人{'拟' if data.get('judicial_confirmation') else '未表示'}"
+    out += ["", f"当事人{'拟' if f['judicial_confirmation'] else '未表示'}"
             "共同申请司法确认（人民调解法第三十三条：自协议生效之日起三十日内）。", "",
             "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效。"
             "本协议一式" + f"{len(lines) + 1}份，当事人各执一份，人民调解委员会留存一份。", "",

@@ -15,17 +15,18 @@ from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.documents import generate_agreement, record_from_task
 from workflows.errors import InvalidInput
-from workflows.models import Case, User, WorkOrder, WorkOrderStatus
-from workflows.projection import DepartmentIndex, task_department
+from workflows.models import Case, User, WorkOrderStatus
+from workflows.projection import DepartmentIndex, current_order, task_department
 
 
 def before_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
-    """Checks that need the database (e.g. the chosen mediator exists and has the role)."""
+    """Checks that need the database; may normalise ``clean`` (a mediator's username -> id)."""
     key = C.MEDIATOR_CHOICE.get(view.bpmn_id)
     if key and clean.get(key) not in (None, ""):
         user = _user(uow, clean[key])
         if user is None or not any(g.role.code == "mediator" for g in user.roles):
-            raise InvalidInput({key: "请填写调解员的用户名"})
+            raise InvalidInput({key: "请填写调解员的用户名或用户编号（须为调解员）"})
+        clean[key] = str(user.id)
 
 
 def after_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict,
@@ -33,23 +34,23 @@ def after_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: di
     """Apply the effects of the completed task inside the same unit of work."""
     _work_order(uow, actor, case, view, clean)
     key = C.MEDIATOR_CHOICE.get(view.bpmn_id)
-    if key and clean.get(key) not in (None, ""):
-        user = _user(uow, clean[key])
-        case.mediator_id = user.id
-        inst.set_data(mediator_id=user.id)
+    if key and clean.get(key):
+        case.mediator_id = int(clean[key])
     if view.bpmn_id in C.AGREEMENT_TASKS and C.AGREEMENT_TASKS[view.bpmn_id](clean):
-        generate_agreement(uow, actor, case, {**inst.latest_data(), **clean}, task_id=view.id)
+        generate_agreement(uow, actor, case, {**view.data, **clean}, task_id=view.id)
     elif view.bpmn_id in C.DOCUMENT_TASKS:
         kind, title = C.DOCUMENT_TASKS[view.bpmn_id]
         record_from_task(uow, actor, case, view, clean, kind=kind, title=title)
-    if view.bpmn_id in C.SATISFACTION_TASKS:
-        field = C.SATISFACTION_TASKS[view.bpmn_id]
-        if clean.get(field):
-            case.satisfaction = clean[field]
+    field = C.SATISFACTION_TASKS.get(view.bpmn_id)
+    if field and clean.get(field):
+        case.satisfaction = clean[field]
 
 
 def _user(uow: Any, value: Any) -> User | None:
-    query = select(User).where(User.username == str(value), User.active.is_(True))
+    text = str(value).strip()
+    column = User.id if text.isdigit() else User.username
+    query = select(User).where(column == (int(text) if text.isdigit() else text),
+                               User.active.is_(True))
     return uow.session.scalars(query).first()
 
 
@@ -58,36 +59,24 @@ def _work_order(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict)
     rule = C.WORK_ORDER_EFFECTS.get(view.bpmn_id)
     if rule is None:
         return
+    role, decide = rule
     dept = task_department(view, DepartmentIndex(uow.session))
-    order = _current_order(uow, case, dept)
-    if order is None:
+    order = current_order(case, dept, role)
+    status = decide(clean)
+    if order is None or status is None or order.status == status:
         return
-    before = order.status
-    now = uow.clock.now()
-    status = rule(clean)
+    before, now = order.status, uow.clock.now()
+    order.status = status
     if status == WorkOrderStatus.ACCEPTED:
-        order.status, order.accepted_at = WorkOrderStatus.ACCEPTED, now
+        order.accepted_at = now
     elif status == WorkOrderStatus.RETURNED:
-        order.status = WorkOrderStatus.RETURNED
         order.return_reason = _first(clean, C.RETURN_REASON_FIELDS)
     elif status == WorkOrderStatus.DONE:
-        order.status, order.completed_at = WorkOrderStatus.DONE, now
+        order.completed_at = now
         order.result_summary = _first(clean, C.RESULT_FIELDS)
-    elif status == WorkOrderStatus.IN_PROGRESS:
-        order.status = WorkOrderStatus.IN_PROGRESS
-    if order.status != before:
-        uow.audit.record(AuditAction.WORK_ORDER_CHANGED, actor, case=case,
-                         object_type="work_order", object_id=order.id,
-                         department_id=order.department_id, role=order.role,
-                         before=before, after=order.status, round=order.round)
-
-
-def _current_order(uow: Any, case: Case, dept: int | None) -> WorkOrder | None:
-    if dept is None:
-        return None
-    return uow.session.scalars(select(WorkOrder).where(
-        WorkOrder.case_id == case.id, WorkOrder.department_id == dept)
-        .order_by(WorkOrder.round.desc())).first()
+    uow.audit.record(AuditAction.WORK_ORDER_CHANGED, actor, case=case, object_type="work_order",
+                     object_id=order.id, department_id=order.department_id, role=order.role,
+                     before=before, after=status, round=order.round, task=view.bpmn_id)
 
 
 def _first(clean: dict, names: tuple[str, ...]) -> str | None:

@@ -53,7 +53,9 @@ class IntakeRequest:
     summary: str = ""                 # short, free of personal data (lists)
     people_count: int = 1
     urgency: str = Urgency.GENERAL
-    threat: bool = False              # threat of violence / self-harm
+    threat: bool = False              # threat of violence / self-harm: always urgent (domain §4)
+    emergency: bool = False           # danger to life or a crime in progress (-> 110/119/120)
+    statutory_channel: bool = False   # already in litigation, arbitration, review or petition review
     channel_ref: str | None = None
     received_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)   # process start data, no personal data
@@ -171,7 +173,8 @@ def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
     services = uow.services
     now = uow.clock.now()
     case = Case(channel=request.channel, channel_ref=request.channel_ref,
-                category=request.category, urgency=request.urgency,
+                category=request.category,
+                urgency=Urgency.URGENT if request.threat else request.urgency,
                 people_count=request.people_count, summary=request.summary[:200],
                 status=CaseStatus.REGISTERED, owner_id=user_id(actor),
                 opened_at=request.received_at or now)
@@ -194,15 +197,12 @@ def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
 
 def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, str]]) -> dict:
     """Start data of the process: codes, routing inputs and party ids, never personal data."""
-    return {
-        **request.extra,
-        "case_id": case.id, "case_no": case.case_no, "channel": case.channel,
-        "category": case.category, "urgency": case.urgency, "people_count": case.people_count,
-        "threat": bool(request.threat),
-        "party_ids": [pid for pid, _ in party_ids],
-        "applicant_ids": [pid for pid, role in party_ids if role == "applicant"],
-        "respondent_ids": [pid for pid, role in party_ids if role == "respondent"],
-    }
+    data = C.start_data(case_id=case.id, case_no=case.case_no, category=case.category,
+                        urgency=case.urgency, people_count=case.people_count,
+                        emergency=request.emergency,
+                        statutory_channel=request.statutory_channel,
+                        party_ids=[pid for pid, _ in party_ids])
+    return {**request.extra, **data}
 
 
 def _store_parties(uow: Any, actor: Actor, case: Case,

@@ -63,3 +63,25 @@ def _container_of(files: tuple, process_id: str, bpmn_id: str):
                 if isinstance(el.tag, str) and el.get("id") == bpmn_id:
                     return el.getparent()
     return None
+
+
+def boundary_timers(files: dict[str, str], process_id: str, bpmn_id: str) -> list[dict]:
+    """Timer boundary events attached to a task: ``{"name", "interrupting"}`` (for deadlines)."""
+    key = tuple(sorted((name, text) for name, text in files.items() if name.endswith(".bpmn")))
+    return [dict(t) for t in _boundary_timers(key, process_id, bpmn_id)]
+
+
+@lru_cache(maxsize=1024)
+def _boundary_timers(files: tuple, process_id: str, bpmn_id: str) -> tuple:
+    container = _container_of(files, process_id, bpmn_id)
+    if container is None:
+        return ()
+    out = []
+    for event in container.iter(f"{BPMN}boundaryEvent"):
+        if event.get("attachedToRef") != bpmn_id:
+            continue
+        if event.find(f"{BPMN}timerEventDefinition") is None:
+            continue
+        out.append((("name", event.get("name") or event.get("id")),
+                    ("interrupting", event.get("cancelActivity", "true") != "false")))
+    return tuple(out)

@@ -1,4 +1,8 @@
-"""Service-task operations registered by name; they run inside the unit of work's transaction."""
+"""Service-task operations registered by name; they run inside the unit of work's transaction.
+
+Every operation takes ``(context, task_data, **params)``; ``context`` is the unit of work's
+``OperationContext`` (None in deploy smoke runs, where nothing may be written).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,79 @@ from typing import Any
 
 from engine.operations import OperationRegistry
 
+RISK_RANK = {"green": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
+
 
 def notify(context: Any, task_data: dict, *, template: str, to: str = "applicant") -> dict:
-    """Queue a notification in the outbox (delivered after commit by the outbox job)."""
+    """Queue a notification in the outbox (delivered after commit by the outbox job).
+
+    ``to``: applicant (each applicant party, by their preferred channel), lead_department,
+    responsible_department (the task's own department), mediator, or a role code (leader,
+    supervisor, triage_officer). Parameters carry no personal data.
+    """
     if context is None:  # dry runs and deploy smoke runs have no unit of work
         return {"queued": False}
-    case = context.case
+    uow, case = context.uow, context.case
     case_key = getattr(case, "id", None) or task_data.get("case_id")
-    stamp = context.uow.clock.now().strftime("%Y%m%dT%H")
-    message = context.uow.outbox.add(
-        channel="file", recipient_type="role" if to != "applicant" else "party",
-        recipient_id=to, template=template,
-        params={"case_no": task_data.get("case_no"), "to": to},
-        dedupe_key=f"case:{case_key}:{template}:{to}:{stamp}", case=case)
-    return {"queued": message is not None}
+    stamp = uow.clock.now().strftime("%Y%m%dT%H")
+    params = {"case_no": task_data.get("case_no"), "to": to}
+    queued = 0
+    for channel, kind, recipient in _recipients(uow, case, task_data, to):
+        message = uow.outbox.add(
+            channel=channel, recipient_type=kind, recipient_id=recipient, template=template,
+            params=params, dedupe_key=f"case:{case_key}:{template}:{kind}:{recipient}:{stamp}",
+            case=case)
+        queued += message is not None
+    return {"queued": queued > 0}
+
+
+def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str, Any]]:
+    from sqlalchemy import select
+
+    from workflows.models import CaseParty, Department, Party
+
+    if to == "applicant":
+        case_id = getattr(case, "id", case)
+        rows = uow.session.execute(select(Party.id, Party.contact_preference).join(
+            CaseParty, CaseParty.party_id == Party.id).where(
+            CaseParty.case_id == case_id, CaseParty.role == "applicant")) if case_id else []
+        return [(CONTACT_CHANNELS[pref], "party", pid) for pid, pref in rows
+                if pref in CONTACT_CHANNELS]
+    if to in ("lead_department", "responsible_department"):
+        code = data.get("department") if to == "lead_department" else (
+            data.get("dept") or data.get("department"))
+        dept = uow.session.scalar(select(Department.id).where(Department.code == str(code))) \
+            if code else None
+        return [("file", "department", dept)] if dept else []
+    if to == "mediator":
+        mediator = data.get("mediator_id") or getattr(case, "mediator_id", None)
+        return [("file", "user", int(mediator))] if str(mediator or "").isdigit() else []
+    return [("file", "role", to)]
+
+
+def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -> str:
+    """Raise the case's risk colour to ``level`` if higher (never lowers); returns the colour.
+
+    The result variable of the shipped processes is ``risk_level``, so the process data and the
+    case row agree. A raise to red or orange is audited and the leadership is notified.
+    """
+    current = str(task_data.get("risk_level") or "blue")
+    target = level if RISK_RANK.get(level, -1) > RISK_RANK.get(current, 1) else current
+    if context is None or context.case is None or target == current:
+        return target
+    from workflows.audit import AuditAction
+
+    case = context.case
+    before, case.risk_level = case.risk_level, target
+    context.uow.audit.record(AuditAction.RISK_CHANGED, context.actor, case=case,
+                             object_type="case", object_id=case.case_no, before=before,
+                             after=target, reason=reason, trigger="bpmn:raise_risk")
+    if target in ("red", "orange"):
+        notify(context, {**task_data, "risk_level": target}, template="risk_raised", to="leader")
+    return target
 
 
 def build_registry() -> OperationRegistry:
     """Every operation the shipped processes may name."""
-    return OperationRegistry({"notify": notify})
+    return OperationRegistry({"notify": notify, "raise_risk": raise_risk})

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.instance import TaskView, WorkflowInstance
+from engine.models import InstanceRow, ProcessVersion
 from workflows import contract as C
 from workflows.models import (
     Case,
@@ -23,6 +24,7 @@ from workflows.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from workflows.nextsteps import boundary_timers
 
 
 def project_case(uow: Any, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
@@ -76,14 +78,20 @@ def task_department(task: TaskView, depts: DepartmentIndex) -> int | None:
     return None
 
 
-def task_assignee(task: TaskView) -> int | None:
+def task_assignee(task: TaskView, role: str | None = None) -> int | None:
     """A user the task is assigned to by the process (e.g. the chosen mediator)."""
-    roles = C.ASSIGNEE_KEYS.get(task.lane or "", C.ASSIGNEE_KEYS.get("*", ()))
-    for key in roles:
+    for key in C.ASSIGNEE_KEYS.get(role or "", C.ASSIGNEE_KEYS.get("*", ())):
         value = task.data.get(key)
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
             return int(value)
     return None
+
+
+def task_facts(task: TaskView, roles: dict[str, str], depts: DepartmentIndex) -> dict:
+    """Role, department and assignee of a ready task (what the policy checks)."""
+    role = roles.get((task.lane or "").strip())
+    department = task_department(task, depts) if role in C.DEPARTMENT_ROLES else None
+    return {"role": role, "department_id": department, "assignee_id": task_assignee(task, role)}
 
 
 # -- open tasks -------------------------------------------------------------------------------------
@@ -102,16 +110,37 @@ def _open_tasks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskVi
         previous = old.get(task.id)
         row = OpenTask(
             instance_id=instance_id, case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id,
-            name=task.name, lane=task.lane, role=roles.get((task.lane or "").strip()),
-            department_id=task_department(task, depts), assignee_id=task_assignee(task),
+            name=task.name, lane=task.lane, **task_facts(task, roles, depts),
             claimed_by=previous.claimed_by if previous else None,
             work_order_id=orders.get(task.id),
-            ready_at=previous.ready_at if previous else now, due_at=task.due_at)
+            ready_at=previous.ready_at if previous else now,
+            due_at=task_deadline(uow, case, inst, task))
         session.add(row)
         if previous is None:
             created.append(row)
     session.flush()
     return created
+
+
+def task_deadline(uow: Any, case: Case, inst: WorkflowInstance, task: TaskView) -> datetime | None:
+    """The task's deadline: its interrupting boundary timer, else the latest non-interrupting one
+    (e.g. T-02 on first contact; the earlier ones are 75 % warnings)."""
+    if task.due_at is not None:
+        return task.due_at
+    files = _version_files(uow, case)
+    names = {t["name"] for t in boundary_timers(files, task.process_id, task.bpmn_id)
+             if not t["interrupting"]}
+    dues = [due for name, due in inst.armed_timers() if name in names]
+    return max(dues) if dues else None
+
+
+def _version_files(uow: Any, case: Case) -> dict[str, str]:
+    cache = uow.__dict__.setdefault("_version_files", {})
+    if case.workflow_instance_id not in cache:
+        row = uow.session.get(InstanceRow, case.workflow_instance_id)
+        version = uow.session.get(ProcessVersion, row.process_version_id)
+        cache[case.workflow_instance_id] = version.engine_files
+    return cache[case.workflow_instance_id]
 
 
 # -- case fields ------------------------------------------------------------------------------------
@@ -134,40 +163,37 @@ def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: Departme
     status = C.status_of(inst, data, ready)
     if status == CaseStatus.CLOSED and case.status != CaseStatus.CLOSED:
         case.closed_at = now
+        case.outcome = case.outcome or C.end_outcome(inst)
     elif status != CaseStatus.CLOSED and case.status == CaseStatus.CLOSED:
         case.closed_at = None
     case.status = status
 
 
 # -- work orders ------------------------------------------------------------------------------------
+def current_order(case: Case, dept: int | None, role: str | None = None) -> WorkOrder | None:
+    """The latest order of a department on this case (optionally of one role)."""
+    orders = [o for o in case.work_orders if o.department_id == dept
+              and (role is None or o.role == role)]
+    return max(orders, key=lambda o: (o.round, o.id or 0), default=None)
+
+
 def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
                  depts: DepartmentIndex) -> None:
-    """Create the orders of the current dispatch round and follow their tasks."""
-    session = uow.session
-    round_no = int(data.get(C.DISPATCH_ROUND) or 0)
-    if round_no <= 0:
-        return
-    lead = depts.id_of(data.get(C.LEAD_DEPARTMENT))
-    co = [depts.id_of(code) for code in data.get(C.CO_DEPARTMENTS) or []]
-    wanted = ([(lead, "lead")] if lead else []) + [(d, "co") for d in co if d and d != lead]
-    existing = {(o.department_id, o.round): o for o in case.work_orders}
+    """A sign-off task opens an order for its department (a new round after a return or done)."""
     now = uow.clock.now()
-    for dept, role in wanted:
-        if (dept, round_no) not in existing:
-            order = WorkOrder(case_id=case.id, department_id=dept, round=round_no, role=role,
-                              status=WorkOrderStatus.DISPATCHED, dispatched_at=now)
-            session.add(order)
-            case.work_orders.append(order)
-            existing[(dept, round_no)] = order
     for task in ready:
+        role = C.SIGN_OFF_TASKS.get(task.bpmn_id)
         dept = task_department(task, depts)
-        order = existing.get((dept, round_no))
-        if order is None or task.bpmn_id not in C.WORK_ORDER_TASKS:
+        if role is None or dept is None:
             continue
+        order = current_order(case, dept)
+        if order is None or order.status in (WorkOrderStatus.DONE,) or (
+                order.status == WorkOrderStatus.RETURNED and role == "lead"):
+            rounds = [o.round for o in case.work_orders if o.department_id == dept]
+            order = WorkOrder(case_id=case.id, department_id=dept, round=max(rounds, default=0) + 1,
+                              role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now)
+            uow.session.add(order)
+            case.work_orders.append(order)
         order.task_id = task.id
         order.due_at = task.due_at or order.due_at
-        stage = C.WORK_ORDER_TASKS[task.bpmn_id]
-        if stage == "handle" and order.status in (WorkOrderStatus.DISPATCHED,
-                                                  WorkOrderStatus.ACCEPTED):
-            order.status = WorkOrderStatus.IN_PROGRESS
-    session.flush()
+    uow.session.flush()

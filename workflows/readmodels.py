@@ -27,7 +27,7 @@ from workflows.policy import (
     denials_audited,
     require_task,
 )
-from workflows.projection import DepartmentIndex, role_of_lane, task_assignee, task_department
+from workflows.projection import DepartmentIndex, lane_roles, task_facts
 
 ENGINE_EVENTS = {AuditAction.TASK_STATE_CHANGED}
 
@@ -129,9 +129,8 @@ def _may_complete(uow: Any, actor: Actor, case: Case, view: Any) -> bool:
     row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
                                                      OpenTask.task_id == view.id)).first()
     if row is None:
-        row = OpenTask(task_id=view.id, role=role_of_lane(uow.session, view.lane),
-                       department_id=task_department(view, DepartmentIndex(uow.session)),
-                       assignee_id=task_assignee(view))
+        row = OpenTask(task_id=view.id, **task_facts(view, lane_roles(uow.session),
+                                                  DepartmentIndex(uow.session)))
     try:
         require_task(actor, row, case)
     except Denied:

@@ -18,10 +18,9 @@ from workflows.models import Case, OpenTask
 from workflows.policy import Permission, denials_audited, require_task, user_id
 from workflows.projection import (
     DepartmentIndex,
+    lane_roles,
     project_case,
-    role_of_lane,
-    task_assignee,
-    task_department,
+    task_facts,
 )
 
 
@@ -100,9 +99,8 @@ def _task_facts(uow: Any, case: Case, view: TaskView) -> Any:
                                                      OpenTask.task_id == view.id)).first()
     if row is not None:
         return row
-    depts = DepartmentIndex(uow.session)
-    return OpenTask(task_id=view.id, role=role_of_lane(uow.session, view.lane),
-                    department_id=task_department(view, depts), assignee_id=task_assignee(view))
+    return OpenTask(task_id=view.id, **task_facts(view, lane_roles(uow.session),
+                                                  DepartmentIndex(uow.session)))
 
 
 def _ids(inst: WorkflowInstance) -> list[str]:
@@ -179,3 +177,35 @@ def _open_row(uow: Any, case: Case, task_id: str) -> OpenTask:
     if row is None:
         raise TaskNoLongerAvailable("", "not open")
     return row
+
+
+# -- timers without the scheduler ---------------------------------------------------------------
+def fire_due_timers(services: Any, case_no: str) -> list[str]:
+    """Fire one case's due timers now and commit (what the scheduler's sweep does per instance).
+
+    Returns the names of the timers that fired. Used by the demo loader, tests and operators.
+    """
+    from workflows.actors import SCHEDULER
+    from workflows.cases import find_case
+
+    uow = services.new_uow()
+    with uow:
+        case = find_case(uow.session, case_no)
+        inst = uow.load_instance(case.workflow_instance_id)
+        now = uow.clock.now()
+        due = [(name, at) for name, at in inst.armed_timers() if at <= now]
+        if not due:
+            return []
+        with uow.recording(inst, SCHEDULER, case=case):
+            inst.fire_timers()
+        still = set(inst.armed_timers())
+        fired = [(name, at) for name, at in due if (name, at) not in still]
+        for name, at in fired:
+            uow.audit.record(AuditAction.TIMER_FIRED, SCHEDULER, case=case,
+                             object_type="instance", object_id=case.workflow_instance_id,
+                             timer=name, due_at=at.isoformat(), fired_at=now.isoformat(),
+                             lateness_s=round((now - at).total_seconds(), 3))
+        created = project_case(uow, case, inst)
+        notify_new_tasks(uow, case, created)
+        uow.commit()
+        return [name for name, _ in fired]

@@ -28,7 +28,7 @@ def request(name: str = "刘淑芬", category: str = "neighbour") -> IntakeReque
 def clerk(services):
     seed(services)
     deploy_fixture(services, "simple.bpmn")
-    return make_user(services, "intake_clerk", "ZZZX")
+    return make_user(services, "intake_clerk", "ZZ")
 
 
 def test_codes_are_per_year_and_sequential(services, clerk):
@@ -56,7 +56,7 @@ def test_concurrent_intakes_get_distinct_codes(committed_services):
     services = committed_services
     seed(services)
     deploy_fixture(services, "simple.bpmn")
-    clerk = make_user(services, "intake_clerk", "ZZZX")
+    clerk = make_user(services, "intake_clerk", "ZZ")
     names = ["刘淑芬", "陈立伟", "马德顺", "韦春生"]
     codes, errors = [], []
 
@@ -104,15 +104,15 @@ def test_scope_by_role_department_and_tier(services, clerk):
     sees = {
         "clerk": clerk, "lead": make_user(services, "dept_handler", "RS"),
         "co": make_user(services, "dept_handler", "ZJ"),
-        "district_triage": make_user(services, "triage_officer", "ZZZX"),
+        "district_triage": make_user(services, "triage_officer", "ZZ"),
         "auditor": make_user(services, "auditor"), "owner": make_user(services, "process_owner"),
     }
     blind = {
         "other_dept": make_user(services, "dept_handler", "GA"),
-        "street_triage": make_user(services, "triage_officer", "DHJD"),
+        "street_triage": make_user(services, "triage_officer", "JD"),
         "admin": make_user(services, "admin"),
-        "other_clerk": make_user(services, "intake_clerk", "DHJD"),
-        "mediator": make_user(services, "mediator", "DH_TWH"),
+        "other_clerk": make_user(services, "intake_clerk", "JD"),
+        "mediator": make_user(services, "mediator", "JDTJ"),
     }
     assert {k for k, a in sees.items() if code in _visible(services, a)} == set(sees)
     assert {k for k, a in blind.items() if code in _visible(services, a)} == set()

@@ -22,8 +22,8 @@ from workflows.tasks import claim_task, complete_task, release_task
 def world(services):
     seed(services)
     deploy_fixture(services, "simple.bpmn")
-    clerk = make_user(services, "intake_clerk", "ZZZX")
-    mediator = make_user(services, "mediator", "DH_TWH")
+    clerk = make_user(services, "intake_clerk", "ZZ")
+    mediator = make_user(services, "mediator", "JDTJ")
     outcome = submit_intake(services.new_uow(), clerk, IntakeRequest(
         channel="counter", category="neighbour", description="楼上漏水",
         parties=[PartyInput(name="刘淑芬", id_number=IDS["刘淑芬"])]), process_id="simple")
@@ -71,8 +71,8 @@ def test_completion_validates_completes_and_audits(services, world):
 
 def test_another_users_task_is_denied_and_audited(services, world):
     [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
-    for intruder in (make_user(services, "mediator", "XC_TWH"),
-                     make_user(services, "dept_handler", "DH_TWH")):
+    for intruder in (make_user(services, "mediator", "SQTJ"),
+                     make_user(services, "dept_handler", "JDTJ")):
         with pytest.raises(NotPermitted):
             complete_task(services.new_uow(), intruder, case_no=world["case_no"],
                           task_id=task_id, raw={"amount": "1"})
