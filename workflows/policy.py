@@ -54,6 +54,8 @@ class Permission(StrEnum):
     CLAIM_TASK = "claim_task"
     REDISPATCH = "redispatch"              # re-dispatch after a return (退单)
     VIEW_AUDIT = "view_audit"
+    RECORD_RATING = "record_rating"        # the citizen's rating (SMS link, APP, phone)
+    REPORT_RISK = "report_risk"            # risk rising during handling
 
 
 class Denied(NotPermitted):
@@ -198,6 +200,9 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
                             R.SUPERVISOR, R.LEADER),
     Permission.REDISPATCH: (R.TRIAGE_OFFICER,),
     Permission.VIEW_AUDIT: (R.AUDITOR, R.SUPERVISOR),
+    Permission.RECORD_RATING: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.SUPERVISOR),
+    Permission.REPORT_RISK: (R.DEPT_HANDLER, R.MEDIATOR, R.TRIAGE_OFFICER, R.SUPERVISOR, R.LEADER,
+                             R.INTAKE_CLERK),
 }
 
 

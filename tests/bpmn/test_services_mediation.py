@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk
+from workflows.documents import full_text
 from workflows.models import CaseDocument
 from workflows.parties import PartyInput
 
@@ -50,7 +51,7 @@ def mediate_to_agreement(walk: Walk, signed_on: datetime, *, jc: bool) -> None:
     walk.do("choose_agreement_form", agreement_form="written")
     walk.do("draft_agreement", agreement_facts="502室卫生间防水层老化渗漏至402室",
             agreement_disputed_matters="维修责任与费用", agreement_responsibilities="502室承担主要责任",
-            agreement_terms="陈立伟修复防水并赔偿刘淑芬维修费4000元", performance_manner="一次性转账",
+            agreement_terms="被申请人修复防水并赔偿申请人维修费4000元", performance_manner="一次性转账",
             performance_period="statutory_days(15)", jc_intended="true" if jc else "false")
     walk.clock.set(signed_on)
     walk.do("sign_agreement", signing_outcome="signed", parties_signed="true",
@@ -79,7 +80,9 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
             jc_filed_on="2025-03-24")
     walk.do("record_jc_decision", jc_result="confirmed")
     assert walk.ids() == []                              # waiting for the performance deadline
-    walk.until(local(2025, 4, 5, 9, 0))
+    walk.until(local(2025, 4, 7, 23, 0))   # 15 days from 03-20 end on 04-04, 清明 (4-6): 04-07
+    assert walk.ids() == []
+    walk.until(local(2025, 4, 8, 9, 0))
     walk.do("performance_check", performed="performed", performance_note="已赔偿")
     walk.do("submit_result", outcome="R1", result_summary="调解协议已履行，经司法确认")
     walk.do("review_result", review_decision="approve")
@@ -98,3 +101,6 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
     assert "刘*芬" in agreement.body and "刘淑芬" not in agreement.body
     assert "自本协议生效之日起15日内" in agreement.body and "4000" in agreement.body
     assert {"registration", "sign_off", "jc_application", "completion_report"} <= set(docs)
+    signing_copy = full_text(services, agreement)       # printed in full only for signing
+    assert "申请人：刘淑芬，性别：女，出生日期：1962-03-15（62岁）" in signing_copy
+    assert IDS["陈立伟"] in signing_copy and IDS["陈立伟"] not in agreement.body
