@@ -18,7 +18,7 @@ from workflows import audit_access, audit_views
 from workflows.errors import NotFound
 from workflows.export import export_case
 from workflows.models import RoleCode
-from workflows.policy import Denied, Permission, require
+from workflows.policy import Denied, Permission, denials_audited, require
 from workflows.replay import find_case, replay_case
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -30,10 +30,14 @@ def register(app: Flask) -> None:
 
 
 # -- access -------------------------------------------------------------------------------------
-# A Denied leaving a view becomes a 403 page and one access_denied event (web/errors.py).
+# A Denied is audited here (denials_audited) and becomes a 403 page in web/errors.py.
+def _audited():
+    return denials_audited(services(), actor(), path=request.path, method=request.method)
+
+
 def _case(case_no: str):
     """The case if the actor may audit it (auditors: every case; supervisors: their scope)."""
-    with services().session_factory() as session:
+    with _audited(), services().session_factory() as session:
         case = find_case(session, case_no)
         require(actor(), Permission.VIEW_AUDIT, case, session=session)
         return case
@@ -41,8 +45,10 @@ def _case(case_no: str):
 
 def _auditor_only(what: str) -> None:
     """Database-wide pages (every chain, every user's reveals) are for auditors alone."""
-    if not actor().has(RoleCode.AUDITOR):
-        raise Denied("仅审计员可查看", f"audit.{what}.role", object_type="audit", object_id=what)
+    with _audited():
+        if not actor().has(RoleCode.AUDITOR):
+            raise Denied("仅审计员可查看", f"audit.{what}.role", object_type="audit",
+                         object_id=what)
 
 
 # -- query-string helpers -----------------------------------------------------------------------
@@ -69,7 +75,8 @@ def _filters() -> audit_views.HistoryFilter:
 def index() -> ResponseReturnValue:
     """Entry: find a case, whole-database chain status, access log."""
     who = actor()
-    require(who, Permission.VIEW_AUDIT)
+    with _audited():
+        require(who, Permission.VIEW_AUDIT)
     case_no = request.args.get("case_no", "").strip()
     return render_template("audit/index.html", case_no=case_no,
                            auditor=who.has(RoleCode.AUDITOR))
