@@ -148,15 +148,25 @@ class Driver:
                 if type(t.task_spec).__name__ == "EndEvent" and t.state == TaskState.COMPLETED}
 
 
-def first_rule(decision_id: str, data: dict) -> str:
-    """Id of the DMN rule the FIRST hit policy selects for ``data``."""
+def _first_match(decision_id: str, data: dict):
     parser = library().parser.dmn_parsers[decision_id]
     parser.parse()
     engine = make_script_engine(WorkingCalendar())
     task = SimpleNamespace(data=data, workflow=SimpleNamespace(script_engine=engine))
     matches = DMNEngine(parser.decision.decisionTables[0]).decide(task)
     assert matches, f"no rule of {decision_id} matches {data}"
-    return matches[0].id
+    return matches[0], engine
+
+
+def first_rule(decision_id: str, data: dict) -> str:
+    """Id of the DMN rule the FIRST hit policy selects for ``data``."""
+    return _first_match(decision_id, data)[0].id
+
+
+def decide(decision_id: str, data: dict) -> dict:
+    """The outputs the decision produces for ``data`` (what lands in task data)."""
+    rule, engine = _first_match(decision_id, data)
+    return {e.output.name: engine.evaluator.evaluate(e.text, data) for e in rule.outputEntries}
 
 
 def rule_ids(decision_id: str) -> list[str]:
