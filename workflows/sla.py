@@ -69,11 +69,12 @@ def pause_clock(uow: Any, actor: Actor, case: Case, kind: str, *, reason: str) -
     return clock
 
 
-def resume_clock(uow: Any, actor: Actor, case: Case, kind: str) -> SlaClock:
-    """Run the clock again: due and warning times move on by the paused time."""
+def resume_clock(uow: Any, actor: Actor, case: Case, kind: str, *,
+                 at: datetime | None = None) -> SlaClock:
+    """Run the clock again (as of ``at``): due and warning times move on by the paused time."""
     clock = _clock(uow, case, kind)
     if clock.paused_at is not None:
-        paused = uow.clock.now() - clock.paused_at
+        paused = (at or uow.clock.now()) - clock.paused_at
         clock.paused_seconds = (clock.paused_seconds or 0) + int(paused.total_seconds())
         clock.due_at += paused
         clock.warn_at = clock.warn_at + paused if clock.warn_at else None
@@ -177,7 +178,7 @@ def decide_request(uow: Any, actor: Actor, request_id: int, *, approve: bool,
 
 def _apply(uow: Any, actor: Actor, case: Case, clock: SlaClock, request: SlaRequest) -> None:
     if request.kind == RequestKind.SUSPEND:
-        clock.pause_approved_by = int(actor.id) if str(actor.id).isdigit() else None
+        clock.pause_approved_by = _user_id(uow, actor)
         pause_clock(uow, actor, case, clock.kind, reason=request.reason)
         return
     approved = uow.session.scalars(select(SlaRequest).where(
@@ -185,7 +186,7 @@ def _apply(uow: Any, actor: Actor, case: Case, clock: SlaClock, request: SlaRequ
         SlaRequest.status == RequestStatus.APPROVED)).all()
     if len(approved) >= MAX_EXTENSIONS:
         raise InvalidInput({"extension": f"每个时限最多延期 {MAX_EXTENSIONS} 次"})
-    new_due = calendar_of(uow).resolve(request.extension, clock.due_at)
+    new_due = extended_due(calendar_of(uow), request.extension, clock.due_at)
     if new_due - clock.due_at > clock.due_at - clock.started_at:
         raise InvalidInput({"extension": "延长的期限不得超过原期限"})
     before, clock.due_at = clock.due_at, new_due
@@ -193,6 +194,25 @@ def _apply(uow: Any, actor: Actor, case: Case, clock: SlaClock, request: SlaRequ
     clock.next_check_at = _next(uow, clock, uow.clock.now())
     _audit(uow, actor, case, clock, "extended", before=before.isoformat(),
            extension=request.extension)
+
+
+def _user_id(uow: Any, actor: Actor) -> int | None:
+    from workflows.models import User
+
+    if actor.type != "user" or not str(actor.id).isdigit():
+        return None
+    return int(actor.id) if uow.session.get(User, int(actor.id)) is not None else None
+
+
+def extended_due(calendar: Any, spec: str, due: datetime) -> datetime:
+    """"(+n)": n more units from the original expiry (domain §9.4).
+
+    A day-based deadline ends at 24:00, stored as 00:00 of the next day; counting must start
+    after the deadline's own day, not after the next one."""
+    local = due.astimezone(calendar.tz)
+    if not spec.startswith("P") and (local.hour, local.minute, local.second) == (0, 0, 0):
+        return calendar.resolve(spec, due - timedelta(microseconds=1))
+    return calendar.resolve(spec, due)
 
 
 def end_suspension(uow: Any, actor: Actor, request_id: int) -> None:
@@ -288,7 +308,8 @@ def check_case(services: Any, case_id: int, now: datetime) -> int:
 def _check_clock(uow: Any, case: Case, clock: SlaClock, now: datetime) -> None:
     if clock.paused_at is not None:  # the suspension cap is reached: the clock runs again
         _audit(uow, SCHEDULER, case, clock, "suspension_capped")
-        resume_clock(uow, SCHEDULER, case, clock.kind)
+        resume_clock(uow, SCHEDULER, case, clock.kind,
+                     at=clock.paused_at + timedelta(days=MAX_SUSPEND_DAYS))
         _end_requests(uow, clock, now)
         return
     limit = make_limit(calendar_of(uow), clock.kind, clock.started_at, clock.due_at, None,
