@@ -48,8 +48,12 @@ def not_found(exc: Exception):
 
 
 def forbidden(exc: NotPermitted):
-    """403 without any case content; the denial is audited once (services may have done it)."""
-    if not getattr(exc, "audited", False):
+    """403 without any case content; the denial is audited exactly once.
+
+    Policy denials (``policy.Denied``) are raised inside the services' ``denials_audited`` blocks,
+    which write the ``access_denied`` event; any other NotPermitted is audited here.
+    """
+    if not isinstance(exc, policy.Denied) and not getattr(exc, "audited", False):
         try:
             policy.deny(services(), actor(), exc, path=request.path, method=request.method)
             exc.audited = True
