@@ -224,3 +224,25 @@ def test_next_due_at_is_the_earliest_live_timer(simple, clock):
     assert timers.next_due_at(simple) == datetime(2025, 3, 3, 3, 0, tzinfo=UTC)
     with simple.session_factory() as session:
         assert session.scalar(select(InstanceRow.id).where(InstanceRow.status == "incident")) is None
+
+
+# -- a timer racing a user completing the same task (TS-2) --------------------------------------
+# "timer commits first, the user's commit conflicts" needs two real transactions: on SQLite the
+# user's transaction holds the write lock from its first read, so the sweep waits for it; the
+# interleaving is tested on PostgreSQL in tests/postgres/test_scheduler_pg.py.
+
+
+def test_user_commits_first_and_the_timer_run_changes_nothing(simple, clock):
+    instance_id, case_id = S.start(simple)
+    clock.advance(hours=1, minutes=59, seconds=59)
+    due = timers.due_candidates(simple, clock.now() + timedelta(seconds=2), 10)
+    assert due == [instance_id]                       # the sweep read it as due ...
+    with simple.new_uow() as uow:
+        inst = uow.load_instance(instance_id)
+        with uow.recording(inst, SYSTEM, case=case_id):
+            inst.complete(inst.find_ready("mediate").id, {"amount": 5, "outcome": "agreed"})
+        uow.commit()                                   # ... but the user committed first
+    clock.advance(seconds=2)
+    assert timers.fire_instance(simple, instance_id, clock.now()) is False
+    assert S.events(simple, "timer_fired", case_id) == []
+    assert S.row(simple, instance_id).status == "completed"
