@@ -132,7 +132,7 @@ SATISFACTION_TASKS: dict[str, str] = {"return_visit": "satisfaction"}
 # -- status ---------------------------------------------------------------------------------------
 _INTAKE = {"register", "emergency_transfer", "statutory_guidance", "confirm_duplicate"}
 _TRIAGE = {"confirm_triage"}
-_DISPATCH = {"sign_off", "redispatch", "co_sign_off", "review_co_return"}
+_DISPATCH = {"sign_off", "redispatch"}   # the lead department has not signed yet
 _FEEDBACK = {"return_visit", "verify_dissatisfaction"}
 _MEDIATION_PROCESSES = {"people_mediation"}
 _END_OUTCOMES = {"end_routed": "R4", "end_transferred": "transferred",
@@ -150,7 +150,7 @@ def status_of(inst: Any, data: dict, ready: list) -> str:
         return CaseStatus.REGISTERED
     if ids & _TRIAGE:
         return CaseStatus.TRIAGE
-    if ids & _DISPATCH and not ids - _DISPATCH:
+    if ids & _DISPATCH:
         return CaseStatus.DISPATCHED
     if any(t.process_id in _MEDIATION_PROCESSES or t.lane == "调解员" for t in ready):
         return CaseStatus.IN_MEDIATION

@@ -263,7 +263,7 @@ def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest) -> C
     case.tier = "district"
     inst.set_data(second_complaint=True)
     created = project_case(uow, case, inst)
-    if case.status == CaseStatus.CLOSED:
+    if case.status != CaseStatus.DISPATCHED:   # shown as 重新办理 until the next step
         case.status = CaseStatus.REOPENED
     uow.audit.record(AuditAction.CASE_REOPENED, actor, case=case, object_type="case",
                      object_id=case.case_no, reason="second_complaint", channel=request.channel,
