@@ -69,10 +69,11 @@ def case_no_of_task(uow: Any, actor: Actor, task_id: str) -> str:
         if done is None or done.case_id is None:
             raise NotFound("任务不存在")
         case_no = find_case_no(uow, done.case_id)
+        bpmn_id = json.loads(done.payload or "{}").get("bpmn_id", "")
     with denials_audited(uow.services, actor, object_type="task", object_id=task_id):
         with uow:
             load_case(uow, actor, case_no)
-    raise TaskNoLongerAvailable(json.loads(done.payload or "{}").get("bpmn_id", ""), "completed")
+    raise TaskNoLongerAvailable(bpmn_id, "completed")
 
 
 def find_case_no(uow: Any, case_id: int) -> str:

@@ -133,7 +133,7 @@ PATHS = {
             "201": _json(_ref("IntakeResponse"), "registered (or replayed)", {
                 "Idempotent-Replayed": {"description": "true when the stored response is replayed",
                                         "schema": {"type": "string", "enum": ["true"]}}}),
-            "422": _json({"oneOf": [_ref("FieldErrors"), _ref("Error")]},
+            "422": _json({"anyOf": [_ref("FieldErrors"), _ref("Error")]},
                          "field errors, or idempotency_key_reused (same key, other body)"),
             **ERRORS}}},
     "/api/v1/cases/{case_no}": {"get": {

@@ -1,0 +1,241 @@
+"""The JSON API: tokens, idempotent intake, status, tasks, completion, history, OpenAPI checked
+against the real responses."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
+from sqlalchemy import func, select
+
+from engine.models import AuditEvent
+from web.api.openapi import DOCUMENT
+from workflows import tokens
+from workflows.actors import SYSTEM
+from workflows.models import Case
+
+BODY = {
+    "category": "property", "summary": "电梯停运，业主拒交物业费", "people_count": 62,
+    "description": "锦绣家园3栋两部电梯已停运两周，物业称需业主分摊维修费。",
+    "channel_ref": "12345-20250704-0001",
+    "parties": [{"role": "applicant", "name": "周海燕", "phone": "13912345678",
+                 "id_number": "310101196306060025", "contact_preference": "sms",
+                 "vulnerable": ["elderly"]},
+                {"role": "respondent", "name": "恒安物业服务有限公司"}],
+}
+
+
+def _token(services, username: str, channel: str = "hotline_12345") -> dict:
+    issued = tokens.issue_token(services.new_uow(), SYSTEM, username=username, channel=channel)
+    return {"Authorization": f"Bearer {issued.token}"}
+
+
+@pytest.fixture
+def clerk(services, users, process):
+    return _token(services, "intake_clerk")
+
+
+@pytest.fixture
+def triage(services, users, process):
+    return _token(services, "triage_officer")
+
+
+def _openapi_path(path: str) -> str:
+    return re.sub(r"/JF-\d{4}-\d{6}", "/{case_no}", re.sub(
+        r"/tasks/[0-9a-f-]{36}/", "/tasks/{task_id}/", path))
+
+
+def conforms(response, path: str, method: str = "get"):
+    """Validate a response body against the OpenAPI document's schema for its status."""
+    spec = DOCUMENT["paths"][_openapi_path(path)][method]["responses"][str(response.status_code)]
+    schema = spec["content"]["application/json"]["schema"]
+    validator = Draft202012Validator({**schema, "components": DOCUMENT["components"]})
+    validator.validate(response.get_json())
+    return response.get_json()
+
+
+def test_openapi_document_is_valid_openapi_3_1(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    validate_spec(response.get_json())
+
+
+def test_every_api_route_is_documented(app):
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api_v1."):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        assert path in DOCUMENT["paths"], path
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in DOCUMENT["paths"][path], (path, method)
+
+
+def _refused(services) -> int:
+    with services.new_uow() as uow:
+        return uow.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "access_denied", AuditEvent.object_type == "api_token"))
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer jf_deadbeef_" + "x" * 43,
+                                    "Basic dXNlcjpwYXNz"])
+def test_missing_or_unknown_token_is_401_and_audited(client, services, users, header):
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/v1/cases/JF-2025-000001", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    conforms(response, "/api/v1/cases/JF-2025-000001")
+    assert _refused(services) == 1
+
+
+def test_revoked_token_is_401(client, services, clerk):
+    tokens.revoke_token(services.new_uow(), SYSTEM, prefix=clerk["Authorization"].split()[1])
+    assert client.get("/api/v1/cases/JF-2025-000001", headers=clerk).status_code == 401
+
+
+def test_api_ignores_cookies_and_csrf(client, clerk):
+    """Bearer tokens, no cookies: POST works without a CSRF token and sets no session cookie."""
+    response = client.post("/api/v1/cases", json=BODY, headers=clerk)
+    assert response.status_code == 201
+    assert "Set-Cookie" not in response.headers
+
+
+def test_intake_creates_one_case(client, clerk, services):
+    response = client.post("/api/v1/cases", json=BODY, headers={**clerk, "Idempotency-Key": "k1"})
+    body = conforms(response, "/api/v1/cases", "post")
+    assert response.status_code == 201 and body["linked_as"] == "new"
+    assert body["status_url"] == f"/api/v1/cases/{body['case_no']}"
+    assert "Idempotent-Replayed" not in response.headers
+    with services.new_uow() as uow:
+        case = uow.session.scalars(select(Case).where(Case.case_no == body["case_no"])).one()
+        assert case.channel == "hotline_12345" and case.channel_ref == "12345-20250704-0001"
+
+
+def test_same_key_twice_gives_one_case_and_the_stored_response(client, clerk, services):
+    """MI-1: a re-delivery with the same key returns the original code."""
+    first = client.post("/api/v1/cases", json=BODY, headers={**clerk, "Idempotency-Key": "k2"})
+    reordered = json.dumps(dict(reversed(list(BODY.items()))), ensure_ascii=False)
+    second = client.post("/api/v1/cases", data=reordered, content_type="application/json",
+                         headers={**clerk, "Idempotency-Key": "k2"})
+    assert second.status_code == 201 and second.headers["Idempotent-Replayed"] == "true"
+    assert second.data == first.data
+    conforms(second, "/api/v1/cases", "post")
+    with services.new_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_same_key_other_body_is_422_and_creates_nothing(client, clerk, services):
+    """MI-2."""
+    client.post("/api/v1/cases", json=BODY, headers={**clerk, "Idempotency-Key": "k3"})
+    response = client.post("/api/v1/cases", json={**BODY, "people_count": 63},
+                           headers={**clerk, "Idempotency-Key": "k3"})
+    assert response.status_code == 422
+    assert conforms(response, "/api/v1/cases", "post")["error"] == "idempotency_key_reused"
+    with services.new_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_keys_are_per_token(client, services, clerk, users):
+    other = _token(services, "triage_officer", channel="grid_app")
+    a = client.post("/api/v1/cases", json=BODY, headers={**clerk, "Idempotency-Key": "same"})
+    someone_else = {"name": "李四", "phone": "13700000000"}
+    b = client.post("/api/v1/cases", json={**BODY, "parties": [someone_else]},
+                    headers={**other, "Idempotency-Key": "same"})
+    assert a.status_code == b.status_code == 201
+    assert a.get_json()["case_no"] != b.get_json()["case_no"]
+
+
+def test_field_errors_are_422(client, clerk):
+    bad = {**BODY, "parties": [{"name": "周海燕", "id_number": "310101196306060026"}],
+           "people_count": "many", "extra": 1}
+    response = client.post("/api/v1/cases", json=bad, headers=clerk)
+    errors = conforms(response, "/api/v1/cases", "post")["errors"]
+    assert response.status_code == 422
+    assert {"people_count", "extra"} <= set(errors)
+    not_json = client.post("/api/v1/cases", data="x", headers=clerk)
+    assert not_json.status_code == 422
+
+
+def test_a_role_without_intake_rights_gets_403(client, services, users, process):
+    headers = _token(services, "dept_handler")
+    response = client.post("/api/v1/cases", json=BODY, headers=headers)
+    assert response.status_code == 403
+    assert "周海燕" not in response.get_data(as_text=True)
+    conforms(response, "/api/v1/cases", "post")
+
+
+def _create(client, headers) -> str:
+    return client.post("/api/v1/cases", json=BODY, headers=headers).get_json()["case_no"]
+
+
+def test_case_status_and_tasks(client, clerk, triage):
+    code = _create(client, clerk)
+    status = conforms(client.get(f"/api/v1/cases/{code}", headers=clerk), f"/api/v1/cases/{code}")
+    assert status["case_no"] == code and status["channel"] == "hotline_12345"
+    assert "周海燕" not in json.dumps(status, ensure_ascii=False)
+    tasks = conforms(client.get(f"/api/v1/cases/{code}/tasks", headers=triage),
+                     f"/api/v1/cases/{code}/tasks")["tasks"]
+    assert [t["bpmn_id"] for t in tasks] == ["triage"] and tasks[0]["can_complete"]
+    assert {f["id"] for f in tasks[0]["form"]} == {"department", "triage_note"}
+    mine = conforms(client.get(f"/api/v1/cases/{code}/tasks", headers=clerk),
+                    f"/api/v1/cases/{code}/tasks")["tasks"]
+    assert mine[0]["can_complete"] is False and mine[0]["form"] is None
+
+
+def test_complete_task_422_then_200_then_409(client, clerk, triage):
+    code = _create(client, clerk)
+    task_id = client.get(f"/api/v1/cases/{code}/tasks", headers=triage).get_json()[
+        "tasks"][0]["task_id"]
+    path = f"/api/v1/tasks/{task_id}/complete"
+    invalid = client.post(path, json={"department": "XX"}, headers=triage)
+    assert invalid.status_code == 422
+    assert set(conforms(invalid, path, "post")["errors"]) == {"department", "triage_note"}
+    done = client.post(path, json={"department": "ZJ", "triage_note": "住建局牵头"}, headers=triage)
+    assert conforms(done, path, "post")["next_tasks"][0]["bpmn_id"] == "handle"
+    again = client.post(path, json={"department": "ZJ", "triage_note": "再次提交"}, headers=triage)
+    assert again.status_code == 409
+    assert conforms(again, path, "post")["error"] == "task_no_longer_available"
+
+
+def test_complete_task_not_permitted_is_403(client, services, clerk, users):
+    code = _create(client, clerk)
+    triage = _token(services, "triage_officer")
+    task_id = client.get(f"/api/v1/cases/{code}/tasks", headers=triage).get_json()[
+        "tasks"][0]["task_id"]
+    response = client.post(f"/api/v1/tasks/{task_id}/complete",
+                           json={"department": "ZJ", "triage_note": "x"}, headers=clerk)
+    assert response.status_code == 403
+    conforms(response, f"/api/v1/tasks/{task_id}/complete", "post")
+
+
+def test_unknown_task_and_case_are_404(client, clerk):
+    response = client.post("/api/v1/tasks/00000000-0000-4000-8000-000000000000/complete",
+                           json={}, headers=clerk)
+    assert response.status_code == 404
+    assert client.get("/api/v1/cases/JF-2025-999999", headers=clerk).status_code == 404
+
+
+def test_history_is_ordered_and_free_of_access_metadata(client, clerk, triage):
+    code = _create(client, clerk)
+    task_id = client.get(f"/api/v1/cases/{code}/tasks", headers=triage).get_json()[
+        "tasks"][0]["task_id"]
+    client.post(f"/api/v1/tasks/{task_id}/complete",
+                json={"department": "ZJ", "triage_note": "ok"}, headers=triage)
+    events = conforms(client.get(f"/api/v1/cases/{code}/history", headers=clerk),
+                      f"/api/v1/cases/{code}/history")["events"]
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) == list(range(1, len(seqs) + 1))
+    actions = [e["action"] for e in events]
+    assert actions.index("case_opened") < actions.index("task_completed")
+    text = json.dumps(events, ensure_ascii=False)
+    assert "13912345678" not in text and "周海燕" not in text and '"ip"' not in text
+
+
+def test_a_case_outside_the_tokens_scope_is_403(client, services, clerk, users):
+    code = _create(client, clerk)
+    handler = _token(services, "dept_handler")
+    response = client.get(f"/api/v1/cases/{code}", headers=handler)
+    assert response.status_code == 403
+    conforms(response, f"/api/v1/cases/{code}")
