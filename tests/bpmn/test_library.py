@@ -1,0 +1,126 @@
+"""Static checks of the shipped library: deployability, lanes, forms, timer bases, diagrams, catalogue."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from lxml import etree
+
+from engine.xmlsafe import safe_fromstring
+from tests.bpmn.helpers import BPMN_DIR, library
+
+B = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+DI = "http://www.omg.org/spec/BPMN/20100524/DI"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+ROLES = {"受理员", "分流研判员", "调解员", "承办人", "督办员", "领导"}
+NOTIFY_TO = {"applicant", "lead_department", "responsible_department", "mediator", "supervisor", "leader"}
+FLOW_NODES = ("startEvent", "endEvent", "intermediateCatchEvent", "boundaryEvent", "userTask", "serviceTask",
+              "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+              "inclusiveGateway")
+FILES = sorted(p.name for p in BPMN_DIR.glob("*.bpmn"))
+README = (BPMN_DIR / "README.md").read_text(encoding="utf-8")
+
+
+def tree(name: str) -> etree._Element:
+    return safe_fromstring((BPMN_DIR / name).read_bytes(), name)
+
+
+def q(tag: str) -> str:
+    return f"{{{B}}}{tag}"
+
+
+def lanes_of(root) -> dict[str, str]:
+    return {ref.text: lane.get("name") for lane in root.iter(q("lane")) for ref in lane.iter(q("flowNodeRef"))}
+
+
+def test_bundle_deploys_without_problems_or_warnings():
+    bundle = library()
+    assert bundle.top_process_ids == ["general_dispute"]
+    assert sorted(bundle.process_ids) == sorted(f[:-5] for f in FILES)
+    assert sorted(bundle.decision_ids) == ["escalation_step", "reopen_case", "route_case"]
+    assert bundle.warnings == []
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_tasks_sit_in_role_lanes_with_forms_and_instructions(name):
+    root = tree(name)
+    lanes = lanes_of(root)
+    for task in root.iter(q("userTask")):
+        assert lanes.get(task.get("id")) in ROLES, task.get("id")
+        assert task.findall(f".//{{{CAMUNDA}}}formField"), f"{task.get('id')} has no form"
+        text = task.findtext(f".//{{{SPIFF}}}instructionsForEndUser") or ""
+        assert text.startswith("## ") and re.search(r"[\u4e00-\u9fff]", text), task.get("id")
+    for task in root.iter(q("serviceTask"), q("businessRuleTask")):
+        assert lanes.get(task.get("id")) == "平台", task.get("id")
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_timer_documents_its_basis(name):
+    for definition in tree(name).iter(q("timerEventDefinition")):
+        event = definition.getparent()
+        doc = event.findtext(q("documentation")) or ""
+        assert re.search(r"T-\d\d", doc), f"{event.get('id')}: no T-id in its documentation"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_only_registered_operations_with_known_recipients(name):
+    for op in tree(name).iter(f"{{{SPIFF}}}serviceTaskOperator"):
+        assert op.get("id") in ("notify", "raise_risk")
+        params = {p.get("id"): p.get("value") for p in op.iter(f"{{{SPIFF}}}parameter")}
+        if op.get("id") == "notify":
+            assert params["to"].strip("'") in NOTIFY_TO
+            assert f"`{params['template'].strip(chr(39))}`" in README
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_element_has_diagram_interchange(name):
+    root = tree(name)
+    shapes = {s.get("bpmnElement") for s in root.iter(f"{{{DI}}}BPMNShape")}
+    edges = {e.get("bpmnElement") for e in root.iter(f"{{{DI}}}BPMNEdge")}
+    nodes = {el.get("id") for tag in FLOW_NODES for el in root.iter(q(tag))}
+    assert nodes - shapes == set()
+    assert {f.get("id") for f in root.iter(q("sequenceFlow"))} - edges == set()
+    assert {lane.get("id") for lane in root.iter(q("lane"))} - shapes == set()
+    assert {p.get("id") for p in root.iter(q("participant"))} - shapes == set()
+    for subprocess in root.iter(q("subProcess")):
+        planes = {p.get("bpmnElement") for p in root.iter(f"{{{DI}}}BPMNPlane")}
+        assert subprocess.get("id") in planes, "collapsed sub-process needs its drill-down plane"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_ids_are_snake_case(name):
+    root = tree(name)
+    for tag in (*FLOW_NODES, "sequenceFlow", "process"):
+        for el in root.iter(q(tag)):
+            assert re.fullmatch(r"[a-z][a-z0-9_]*", el.get("id")), el.get("id")
+    for field in root.iter(f"{{{CAMUNDA}}}formField"):
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", field.get("id"))
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_readme_catalogues_every_task_timer_and_message(name):
+    root = tree(name)
+    assert f"`{root.find(q('process')).get('id')}`" in README
+    ids = [el.get("id") for tag in ("userTask", "boundaryEvent", "serviceTask", "callActivity")
+           for el in root.iter(q(tag))]
+    ids += [el.get("id") for el in root.iter(q("intermediateCatchEvent"))
+            if el.find(q("timerEventDefinition")) is not None]
+    missing = [i for i in ids if f"`{i}`" not in README]
+    assert missing == []
+    for message in root.iter(q("message")):
+        assert f"| `{message.get('name')}` |" in README
+
+
+def test_readme_department_table_is_the_form_option_list():
+    rows = dict(re.findall(r"^\| `([A-Z]{2,4})` \| ([^|]+?) \|", README, re.MULTILINE))
+    options = {}
+    for name in FILES:
+        for field in tree(name).iter(f"{{{CAMUNDA}}}formField"):
+            if field.get("id") in ("department", "dept"):
+                options.update({v.get("id"): v.get("name") for v in field.iter(f"{{{CAMUNDA}}}value")})
+    options.pop("none", None)
+    assert rows == options
+    routed = set(re.findall(r"'([A-Z]{2,4})'", (BPMN_DIR / "routing.dmn").read_text(encoding="utf-8")))
+    assert routed <= set(rows)
