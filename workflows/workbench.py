@@ -78,3 +78,8 @@ def import_files(actor: Actor, files: Mapping[str, str | bytes]) -> tuple[dict[s
     """Files uploaded from another modeler, with the rewrites jiefen needs and notes about them."""
     require_owner(actor)
     return adapt(files)
+
+
+def located(exc: DeployRejected, files: Mapping[str, str | bytes]) -> DeployRejected:
+    """The same refusal with its problems placed on elements where the message allows."""
+    return DeployRejected(locate(exc.problems, files))

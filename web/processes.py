@@ -1,0 +1,165 @@
+"""Blueprint ``processes`` (/processes, role process_owner): catalogue, versions, diff, migration.
+
+The editor and its JSON endpoints are in web/process_editor.py; ``register(app)`` adds both.
+Every view goes through workflows services that refuse anyone but process owners (a ``Denied``
+becomes an audited 403 in web/errors.py).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from web.context import actor, new_uow, services
+from workflows import drafts, processes
+from workflows import migration as migration_service
+from workflows.errors import DeployRejected, InvalidInput
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+MAX_FILES = 20
+
+
+@bp.get("/")
+def catalogue() -> ResponseReturnValue:
+    """Every process with its versions, case counts, live version and drafts; decision tables."""
+    entries = processes.catalogue(new_uow(), actor())
+    decisions = processes.decision_catalogue(new_uow(), actor())
+    return render_template("processes/catalogue.html", entries=entries, decisions=decisions,
+                           approval=services().settings.require_deploy_approval,
+                           me=actor().username)
+
+
+@bp.get("/<process_id>/v<int:number>/files/<name>")
+def version_file(process_id: str, number: int, name: str) -> ResponseReturnValue:
+    """One source file of a version (``?download=1`` as an attachment, for other modelers)."""
+    files = processes.version_files(new_uow(), actor(), process_id, number)
+    if name not in files:
+        abort(404)
+    response = Response(files[name], mimetype="application/xml")
+    if request.args.get("download"):
+        stem, _dot, ext = name.rpartition(".")
+        response.headers["Content-Disposition"] = \
+            f'attachment; filename="{stem}-v{number}.{ext}"'
+    return response
+
+
+@bp.get("/<process_id>/diff")
+def diff(process_id: str) -> ResponseReturnValue:
+    """Two versions side by side: removed/changed on the old, added/changed on the new diagram."""
+    old, new = _int_arg("from"), _int_arg("to")
+    result = processes.diff_versions(new_uow(), actor(), process_id, old, new)
+    old_files = processes.version_files(new_uow(), actor(), process_id, old)
+    new_files = processes.version_files(new_uow(), actor(), process_id, new)
+    return render_template("processes/diff.html", process_id=process_id, old=old, new=new,
+                           diff=result, old_files=sorted(old_files),
+                           new_files=sorted(new_files))
+
+
+def _int_arg(name: str) -> int:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        raise InvalidInput({name: _("请选择版本")}) from None
+
+
+@bp.post("/versions/<int:version_id>/approve")
+def approve(version_id: int) -> ResponseReturnValue:
+    """A second process owner lets a pending version go live."""
+    info = processes.approve_version(new_uow(), actor(), version_id)
+    flash(_("%(pid)s 版本 %(n)s 已审批生效", pid=info.process_id, n=info.version))
+    return redirect(url_for(".catalogue"))
+
+
+@bp.post("/versions/<int:version_id>/retire")
+def retire(version_id: int) -> ResponseReturnValue:
+    """Stop new cases on a version (running cases stay on it)."""
+    info = processes.retire_version(new_uow(), actor(), version_id,
+                                    request.form.get("reason", ""))
+    flash(_("%(pid)s 版本 %(n)s 已停用", pid=info.process_id, n=info.version))
+    return redirect(url_for(".catalogue"))
+
+
+@bp.post("/drafts/<int:draft_id>/delete")
+def delete_draft(draft_id: int) -> ResponseReturnValue:
+    drafts.delete_draft(new_uow(), actor(), draft_id)
+    flash(_("草稿已删除"))
+    return redirect(url_for(".catalogue"))
+
+
+@bp.post("/upload")
+def upload() -> ResponseReturnValue:
+    """.bpmn/.dmn files from any modeler become a draft (Camunda rewrites noted), then the editor."""
+    from workflows.workbench import import_files
+
+    files = uploaded_files()
+    imported, notes = import_files(actor(), files)
+    info = drafts.save_draft(new_uow(), actor(), imported, title=request.form.get("title") or None)
+    for note in notes:
+        flash(f"{note.file}#{note.element_id}: {note.message}")
+    return redirect(url_for("process_editor.editor", draft=info.id))
+
+
+def uploaded_files() -> dict[str, bytes]:
+    """The multipart ``files`` field as {logical name: bytes}; InvalidInput when empty."""
+    found = {}
+    for storage in request.files.getlist("files")[:MAX_FILES]:
+        name = (storage.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        if name:
+            found[name] = storage.read()
+    if not found:
+        raise InvalidInput({"files": _("请选择 .bpmn 或 .dmn 文件")})
+    return found
+
+
+@bp.get("/<process_id>/migrate")
+def migrate_preview(process_id: str) -> ResponseReturnValue:
+    """Every running case of the process on another version: safe or not, and what changes."""
+    to = _int_arg("to")
+    preview = migration_service.preview_migration(new_uow(), actor(), process_id, to)
+    return render_template("processes/migrate.html", preview=preview, results=None)
+
+
+@bp.post("/<process_id>/migrate")
+def migrate_run(process_id: str) -> ResponseReturnValue:
+    """Move the selected cases, one transaction each; the page shows each outcome."""
+    to = _int_arg("to")
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        raise InvalidInput({"reason": _("请说明迁移理由")})
+    chosen = request.form.getlist("case_no")
+    if not chosen:
+        raise InvalidInput({"case_no": _("请选择要迁移的案件")})
+    results = migration_service.migrate_cases(
+        services(), actor(), process_id, to, reason, case_nos=chosen,
+        force=bool(request.form.get("force")),
+        force_reason=request.form.get("force_reason") or None)
+    preview = migration_service.preview_migration(new_uow(), actor(), process_id, to)
+    return render_template("processes/migrate.html", preview=preview, results=results)
+
+
+def problems_response(exc: DeployRejected, status: int = 422):
+    """JSON for a refused bundle: every problem with file and element id."""
+    from flask import jsonify
+
+    return jsonify(error="invalid_bundle",
+                   problems=[p.as_dict() for p in exc.problems]), status
+
+
+def register(app: Flask) -> None:
+    """Add the catalogue and the editor to the app (called by web/__init__.py)."""
+    from web import process_editor
+
+    for blueprint in (bp, process_editor.bp):
+        if blueprint.name not in app.blueprints:
+            app.register_blueprint(blueprint)
