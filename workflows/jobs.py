@@ -2,10 +2,11 @@
 ``build_scheduler``. The database is the queue (MemoryJobStore): a restarted scheduler catches up
 on its first sweep.
 
-``timers.sweep`` is a date job that re-arms itself at min(next due timer, next SLA check,
-now + JIEFEN_SWEEP_MAX_SLEEP). It is re-armed from a job listener, which runs after the executor
-has released the finished run (re-adding from inside the job could be refused as a second
-instance), and it is re-armed after an error too, so the chain of sweeps never ends.
+``timers.sweep`` re-arms itself at min(next due timer, next SLA check, now + JIEFEN_SWEEP_MAX_SLEEP):
+its trigger provisionally schedules the next run at now + max sleep, and when a run finishes a job
+listener moves the next run to the time the sweep returned. The job is never removed, so neither a
+failing run nor a run that finishes before APScheduler has bookkept it can end the chain of sweeps
+(a date job re-added from inside itself can be removed again by the scheduler in that case).
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
-    EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
-    JobExecutionEvent,
-)
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import delete
 
 from workflows import notifications, sla, timers
@@ -131,10 +128,9 @@ def build_scheduler(services: Any, blocking: bool = False) -> BaseScheduler:
     scheduler = kind(timezone=ZoneInfo(settings.timezone), job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
     scheduler.add_listener(_rearm_sweep(scheduler, services),
-                           EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
-                           | EVENT_JOB_MAX_INSTANCES)
-    scheduler.add_job(timers_sweep, "date", id=SWEEP_JOB, args=[services],
-                      run_date=datetime.now(scheduler.timezone))
+                           EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.add_job(timers_sweep, SweepTrigger(settings.sweep_max_sleep), id=SWEEP_JOB,
+                      args=[services])
     scheduler.add_job(outbox_deliver, "interval", id="outbox.deliver", args=[services],
                       seconds=settings.outbox_interval)
     scheduler.add_job(audit_export_heads, "date", id="audit.export_heads.start",
@@ -155,25 +151,40 @@ REPORT_JOBS = (
 )
 
 
+class SweepTrigger(BaseTrigger):
+    """At once when added; afterwards provisionally max-sleep later (the listener brings it on)."""
+
+    def __init__(self, max_sleep: float):
+        self.max_sleep = timedelta(seconds=max_sleep)
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None,
+                           now: datetime) -> datetime:
+        return now if previous_fire_time is None else now + self.max_sleep
+
+    def __str__(self) -> str:
+        return f"sweep[max sleep {self.max_sleep.total_seconds()} s]"
+
+
 def _rearm_sweep(scheduler: BaseScheduler, services: Any) -> Callable[[Any], None]:
     def listener(event: Any) -> None:
         if event.job_id != SWEEP_JOB or not scheduler.running:
             return
-        now = services.clock.now()
-        run_at = event.retval if isinstance(event, JobExecutionEvent) and isinstance(
-            event.retval, datetime) else now + timedelta(seconds=services.settings.sweep_max_sleep)
         if getattr(event, "exception", None) is not None:
             log.error("timer sweep failed: %s", event.exception)
-        arm_sweep(scheduler, services, run_at)
+            return  # the provisional next run (now + max sleep) stands
+        if isinstance(event, JobExecutionEvent) and isinstance(event.retval, datetime):
+            arm_sweep(scheduler, services, event.retval)
     return listener
 
 
 def arm_sweep(scheduler: BaseScheduler, services: Any, run_at: datetime) -> None:
-    """(Re)schedule the sweep; a wall-clock delay equal to the services clock's delay."""
+    """Move the next sweep to ``run_at`` (read on the services clock, run on the wall clock)."""
     delay = max((run_at - services.clock.now()).total_seconds(), 0.0)
     wall = datetime.now(scheduler.timezone) + timedelta(seconds=delay)
-    scheduler.add_job(timers_sweep, "date", id=SWEEP_JOB, args=[services], run_date=wall,
-                      replace_existing=True)
+    try:
+        scheduler.modify_job(SWEEP_JOB, next_run_time=wall)
+    except JobLookupError:  # the scheduler is shutting down
+        pass
 
 
 def wake_sweep(scheduler: BaseScheduler | None) -> None:

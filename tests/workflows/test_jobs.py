@@ -1,0 +1,138 @@
+"""Scheduler jobs: the self-re-arming sweep fires within 2 s, --once, head export, housekeeping."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from engine.clock import SystemClock
+from engine.models import AuditCheckpoint
+from tests.workflows import sched_support as S
+from workflows import jobs
+from workflows.bootstrap import bootstrap
+from workflows.checkpoints import verify_checkpoint
+
+
+@pytest.fixture
+def live(committed_services, keyring):
+    """Services on a committed database reading the wall clock (the real scheduler's view)."""
+    services = bootstrap(committed_services.settings, clock=SystemClock(), keyring=keyring)
+    yield services
+    services.db.dispose()
+
+
+def test_running_scheduler_fires_a_timer_within_two_seconds_of_its_due_time(live):
+    S.deploy(live, "quick_timer.bpmn")
+    scheduler = jobs.build_scheduler(live, blocking=False)
+    scheduler.start()
+    try:
+        instance_id, case_id = S.start(live, "quick_timer")   # due in 3 s
+        deadline = time.monotonic() + 15
+        while not S.events(live, "timer_fired", case_id) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        scheduler.shutdown(wait=True)
+    [fired] = S.events(live, "timer_fired", case_id)
+    assert 0 < json.loads(fired.payload)["lateness_s"] <= 2.0
+    assert S.ready(live, instance_id) == ["escalate_review"]
+
+
+def test_sweep_is_rearmed_after_a_failing_run(live, monkeypatch):
+    calls = []
+
+    def broken(services):
+        calls.append(1)
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(jobs, "timers_sweep", broken)
+    scheduler = jobs.build_scheduler(live, blocking=False)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert len(calls) >= 2  # the chain of sweeps survived the exception
+
+
+def test_next_run_is_the_earliest_due_time_capped_by_the_max_sleep(services, clock):
+    S.deploy(services, "simple.bpmn")
+    now = clock.now()
+    assert jobs.next_run(services, now) == now + timedelta(seconds=1)
+    S.start(services)
+    soon = now + timedelta(hours=2) - timedelta(milliseconds=300)
+    assert jobs.next_run(services, soon) == now + timedelta(hours=2, milliseconds=1)
+    late = now + timedelta(hours=3)
+    assert jobs.next_run(services, late) == late + jobs.MIN_IDLE_SLEEP
+    assert jobs.next_run(services, late, busy=True) == late
+
+
+def test_run_once_fires_checks_and_delivers(services, clock, tmp_path):
+    from workflows.channels import FileChannel
+
+    services.channels["file"] = FileChannel(tmp_path / "m.jsonl")
+    S.deploy(services, "sched_probe.bpmn", probe=S.Probe())
+    instance_id, case_id = S.start(services, "sched_probe")
+    clock.advance(hours=6)
+    result = jobs.run_once(services)
+    assert (result["fired"], result["failures"]) == (1, 0)
+    assert S.ready(services, instance_id) == ["after"]
+
+
+def test_cli_once_at_sweeps_as_if_it_were_that_time(committed_services, monkeypatch):
+    from web.cli import cli
+
+    S.deploy(committed_services, "simple.bpmn")
+    instance_id, case_id = S.start(committed_services)     # 2025-03-03 09:00, due 11:00
+    settings = committed_services.settings
+    monkeypatch.setenv("DATABASE_URL", settings.database)
+    monkeypatch.setenv("JIEFEN_DATABASE_URL", settings.database)
+    monkeypatch.setenv("JIEFEN_INSTANCE_PATH", str(settings.instance_path))
+    runner = CliRunner()
+    early = runner.invoke(cli, ["scheduler", "--once", "--at", "2025-03-03T10:59:00+08:00"])
+    assert early.exit_code == 0, early.output
+    assert "fired 0 timers" in early.output
+    result = runner.invoke(cli, ["scheduler", "--once", "--at", "2025-03-03T11:00:01+08:00"])
+    assert result.exit_code == 0, result.output
+    assert "fired 1 timers" in result.output
+    [fired] = S.events(committed_services, "timer_fired", case_id)
+    assert fired.occurred_at == datetime(2025, 3, 3, 3, 0, 1, tzinfo=UTC)
+    naive = runner.invoke(cli, ["scheduler", "--once", "--at", "2025-03-03T11:00:01"])
+    assert naive.exit_code == 2
+
+
+def test_audit_heads_are_exported_full_then_as_deltas_with_a_mac(services, clock):
+    from workflows import timers
+    from workflows.checkpoints import HeadExporter
+
+    exporter = HeadExporter()
+    S.deploy(services, "simple.bpmn")
+    _, case_id = S.start(services)
+    first = exporter.export(services)                  # full: every chain
+    assert set(first.heads) == {"system"} and verify_checkpoint(services.keyring, first)
+    assert exporter.export(services) is None           # nothing moved: no row
+    clock.advance(hours=3)
+    timers.sweep_due_instances(services)               # events on the case's chain only
+    delta = exporter.export(services)
+    assert set(delta.heads) == {f"case:{case_id}"}
+    assert verify_checkpoint(services.keyring, delta)
+    delta.heads[f"case:{case_id}"] = [1, "0" * 64]     # a forged head no longer verifies
+    assert not verify_checkpoint(services.keyring, delta)
+    lines = (services.settings.instance_path / "audit" / "heads.jsonl").read_text().splitlines()
+    assert [json.loads(line)["full"] for line in lines[-2:]] == [True, False]
+    with services.session_factory() as session:
+        assert len(session.scalars(select(AuditCheckpoint)).all()) == 2
+
+
+def test_housekeeping_warns_from_november_when_next_years_holidays_are_unknown(services, clock):
+    clock.set(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+    result = jobs.housekeeping_daily(services)
+    assert "2027" in result["calendar_warning"]
+    clock.set(datetime(2025, 11, 2, 1, 0, tzinfo=UTC))
+    assert jobs.housekeeping_daily(services)["calendar_warning"] is None
