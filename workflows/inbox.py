@@ -14,8 +14,10 @@ from workflows.actors import Actor
 from workflows.models import Case, Department, OpenTask, WorkOrder
 from workflows.policy import user_id, visible_cases
 
-# The policy's scope clause has its own correlated OpenTask subquery; an alias keeps them apart.
+# The policy's scope clause has correlated subqueries on these tables; aliases keep them apart.
 T = aliased(OpenTask, name="inbox_task")
+W = aliased(WorkOrder, name="inbox_order")
+D = aliased(Department, name="inbox_department")
 SORTS = {  # allow-list (SW-11): name -> ORDER BY columns
     "due": (T.due_at.is_(None), T.due_at, T.id),
     "ready": (T.ready_at.desc(), T.id),
@@ -64,10 +66,10 @@ def inbox(uow: Any, actor: Actor, query: InboxQuery | None = None) -> InboxPage:
         where = _where(actor, query)
         total = uow.session.scalar(select(func.count(T.id)).select_from(T).join(
             Case, Case.id == T.case_id).where(where)) or 0
-        statement = (select(T, Case, WorkOrder.light, Department.name)
+        statement = (select(T, Case, W.light, D.name)
                      .join(Case, Case.id == T.case_id)
-                     .outerjoin(WorkOrder, WorkOrder.id == T.work_order_id)
-                     .outerjoin(Department, Department.id == T.department_id)
+                     .outerjoin(W, W.id == T.work_order_id)
+                     .outerjoin(D, D.id == T.department_id)
                      .where(where).order_by(*SORTS[query.sort])
                      .limit(query.per_page).offset((query.page - 1) * query.per_page))
         now = uow.clock.now()
