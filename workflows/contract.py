@@ -85,6 +85,7 @@ RESULT_FIELDS = ("result_summary", "co_result")
 # Tasks whose completion produces a record document: bpmn id -> (kind, title).
 DOCUMENT_TASKS: dict[str, tuple[str, str]] = {
     "register": ("registration", "受理登记表"),
+    "request_evidence": ("evidence_request", "用人单位材料调取通知"),
     "emergency_transfer": ("emergency_transfer", "紧急移交记录"),
     "statutory_guidance": ("statutory_guidance", "依法导入告知书"),
     "confirm_duplicate": ("duplicate_link", "重复件关联记录"),
@@ -126,13 +127,16 @@ AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_d
                     "period": "performance_period", "judicial_confirmation": "jc_intended"}
 # Tasks where a mediator is chosen (user id or username): bpmn id -> form field.
 MEDIATOR_CHOICE: dict[str, str] = {"assign_mediator": "mediator_id"}
+# The clerk's decision on similarity-only duplicate candidates (end_duplicate /
+# end_reopen_requested): bpmn id -> (decision field, master case code field).
+DUPLICATE_DECISION = {"confirm_duplicate": ("duplicate_decision", "master_case_no")}
 # Tasks recording the citizen's rating: bpmn id -> form field.
 SATISFACTION_TASKS: dict[str, str] = {"return_visit": "satisfaction"}
 
 # -- status ---------------------------------------------------------------------------------------
-_INTAKE = {"register", "emergency_transfer", "statutory_guidance", "confirm_duplicate"}
-_TRIAGE = {"confirm_triage"}
-_DISPATCH = {"sign_off", "redispatch"}   # the lead department has not signed yet
+_INTAKE = {"register", "confirm_duplicate"}
+_TRIAGE = {"emergency_transfer", "statutory_guidance", "confirm_triage", "redispatch"}
+_DISPATCH = {"sign_off"}                 # the lead department has not signed yet
 _FEEDBACK = {"return_visit", "verify_dissatisfaction"}
 _MEDIATION_PROCESSES = {"people_mediation"}
 _END_OUTCOMES = {"end_routed": "R4", "end_transferred": "transferred",

@@ -13,9 +13,10 @@ from engine.instance import TaskView, WorkflowInstance
 from workflows import contract as C
 from workflows.actors import Actor
 from workflows.audit import AuditAction
+from workflows.cases import find_case
 from workflows.documents import generate_agreement, record_from_task
 from workflows.errors import InvalidInput
-from workflows.models import Case, User, WorkOrderStatus
+from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
 from workflows.projection import DepartmentIndex, current_order, task_department
 
 
@@ -27,6 +28,25 @@ def before_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: d
         if user is None or not any(g.role.code == "mediator" for g in user.roles):
             raise InvalidInput({key: "请填写调解员的用户名或用户编号（须为调解员）"})
         clean[key] = str(user.id)
+    rule = C.DUPLICATE_DECISION.get(view.bpmn_id)
+    if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
+        _check_master(uow, view, clean, *rule)
+
+
+def _check_master(uow: Any, view: TaskView, clean: dict, decision: str, field: str) -> None:
+    from workflows.dedup import watching
+
+    code = (clean.get(field) or "").strip()
+    if code not in (view.data.get("duplicate_candidates") or []):
+        raise InvalidInput({field: "请填写候选案件编号之一"})
+    master = find_case(uow.session, code)
+    closed = master.status == CaseStatus.CLOSED
+    if clean[decision] == "duplicate" and closed:
+        raise InvalidInput({decision: "原案件已结案：观察期内选“二次投诉”，否则选“新案件”"})
+    if clean[decision] == "second_complaint" and not (
+            closed and watching(uow, master, uow.clock.now())):
+        raise InvalidInput({decision: "原案件不在结案观察期内"})
+    clean[field] = code
 
 
 def after_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict,
@@ -44,6 +64,24 @@ def after_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: di
     field = C.SATISFACTION_TASKS.get(view.bpmn_id)
     if field and clean.get(field):
         case.satisfaction = clean[field]
+    rule = C.DUPLICATE_DECISION.get(view.bpmn_id)
+    if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
+        _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
+
+
+def _link_confirmed(uow: Any, actor: Actor, case: Case, decision: str, master: Case) -> None:
+    """The clerk confirmed a similar case: link this submission to it (or reopen it)."""
+    from workflows.intake import reopen_case
+
+    case.duplicate_of_id = master.id
+    case.outcome = "duplicate"
+    uow.session.add(Submission(case_id=master.id, channel=case.channel,
+                               channel_ref=case.case_no, received_at=case.opened_at,
+                               summary=case.summary, linked_as=decision))
+    uow.audit.record(AuditAction.SUBMISSION_LINKED, actor, case=master, object_type="case",
+                     object_id=master.case_no, linked_as=decision, from_case=case.case_no)
+    if decision == "second_complaint":
+        reopen_case(uow, actor, master, channel=case.channel, linked_case_no=case.case_no)
 
 
 def _user(uow: Any, value: Any) -> User | None:

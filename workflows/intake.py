@@ -10,17 +10,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from engine.errors import MessageNotExpected
-from engine.models import InstanceRow
 from workflows import contract as C
 from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.cases import STATUS_LABELS, encrypt_narrative, insert_with_code
+from workflows.dedup import find_match, similar_cases
 from workflows.errors import InvalidInput
 from workflows.models import (
     Case,
@@ -39,7 +39,6 @@ from workflows.projection import project_case
 from workflows.tasks import notify_new_tasks
 
 CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
-REOPEN_WINDOW_DAYS = 30  # T-51 [proposal]; the process's own watch timer is the authority
 
 
 @dataclass
@@ -71,6 +70,7 @@ class IntakeOutcome:
     status_label: str | None
     saved: bool = False
     submission_id: int | None = None
+    candidates: list[str] = field(default_factory=list)   # similar cases for the clerk to confirm
 
 
 def preview_intake(uow: Any, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
@@ -81,7 +81,8 @@ def preview_intake(uow: Any, actor: Actor, request: IntakeRequest) -> IntakeOutc
     with uow:
         match, kind = find_match(uow, request)
         if match is None:
-            return IntakeOutcome("new", None, None, None)
+            return IntakeOutcome("new", None, None, None,
+                                 candidates=similar_cases(uow, request))
         return IntakeOutcome(kind, match.case_no, match.status, STATUS_LABELS.get(match.status))
 
 
@@ -129,43 +130,6 @@ def check(request: IntakeRequest) -> None:
         raise InvalidInput(errors)
 
 
-# -- matching -------------------------------------------------------------------------------------
-def find_match(uow: Any, request: IntakeRequest) -> tuple[Case | None, str | None]:
-    """The open case (duplicate) or recently closed case (second complaint) of the same matter."""
-    vault = PartyVault.of(uow.services)
-    keys = []
-    for party in request.parties:
-        if party.role == "applicant":
-            values = vault.clean(party)
-            index = vault.indexes(phone=values.get("phone"), id_number=values.get("id_number"))
-            keys.extend(index.items())
-    if not keys:
-        return None, None
-    clauses = [getattr(Party, column) == value for column, value in keys]
-    query = (select(Case).join(CaseParty, CaseParty.case_id == Case.id)
-             .join(Party, Party.id == CaseParty.party_id)
-             .where(CaseParty.role == "applicant", or_(*clauses),
-                    Case.category == request.category, Case.duplicate_of_id.is_(None))
-             .order_by(Case.opened_at.desc(), Case.id.desc()).distinct())
-    now = uow.clock.now()
-    settings = uow.services.settings
-    for case in uow.session.scalars(query):
-        if case.status != CaseStatus.CLOSED:
-            if case.opened_at >= now - timedelta(days=settings.duplicate_window_days):
-                return case, SubmissionLink.DUPLICATE
-        elif _watching(uow, case, now):
-            return case, SubmissionLink.SECOND_COMPLAINT
-    return None, None
-
-
-def _watching(uow: Any, case: Case, now: datetime) -> bool:
-    """Closed, within the watch window, and its instance still waits for the reopen message."""
-    if case.closed_at is None or case.closed_at < now - timedelta(days=REOPEN_WINDOW_DAYS):
-        return False
-    row = uow.session.get(InstanceRow, case.workflow_instance_id)
-    return row is not None and row.status not in ("completed", "cancelled")
-
-
 # -- the three outcomes -------------------------------------------------------------------------
 def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
               process_id: str = C.TOP_PROCESS) -> Case:
@@ -182,6 +146,7 @@ def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
     case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)
     party_ids = _store_parties(uow, actor, case, request.parties)
     data = start_data(case, request, party_ids)
+    data["duplicate_candidates"] = similar_cases(uow, request, exclude=case.id)
     row, inst = uow.start_instance(process_id, data=data, actor=actor, case=case)
     case.workflow_instance_id = row.id
     uow.session.flush()
@@ -248,11 +213,13 @@ def link_duplicate(uow: Any, actor: Actor, master: Case, request: IntakeRequest)
     return master
 
 
-def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest) -> Case:
+def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest | None = None, *,
+                channel: str | None = None, linked_case_no: str | None = None) -> Case:
     """Second complaint: deliver the reopen message to the closed case's instance."""
+    channel = request.channel if request is not None else channel
     inst = uow.load_instance(case.workflow_instance_id)
-    payload = {"channel": request.channel, "received_at": uow.clock.now().isoformat(),
-               "second_complaint": True}
+    payload = {"channel": channel, "received_at": uow.clock.now().isoformat(),
+               "second_complaint": True, "linked_case_no": linked_case_no}
     with uow.recording(inst, actor, case=case):
         try:
             inst.deliver_message(C.MSG_REOPEN, payload)
@@ -266,14 +233,14 @@ def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest) -> C
     if case.status != CaseStatus.DISPATCHED:   # shown as 重新办理 until the next step
         case.status = CaseStatus.REOPENED
     uow.audit.record(AuditAction.CASE_REOPENED, actor, case=case, object_type="case",
-                     object_id=case.case_no, reason="second_complaint", channel=request.channel,
-                     reopened_count=case.reopened_count)
-    _notify_party(uow, case, _matched_parties(uow, case, request), "case_reopened")
+                     object_id=case.case_no, reason="second_complaint", channel=channel,
+                     reopened_count=case.reopened_count, linked_case_no=linked_case_no)
+    _notify_party(uow, case, _matched_parties(uow, case), "case_reopened")
     notify_new_tasks(uow, case, created)
     return case
 
 
-def _matched_parties(uow: Any, case: Case, request: IntakeRequest) -> list[tuple[str, str]]:
+def _matched_parties(uow: Any, case: Case, request: Any = None) -> list[tuple[str, str]]:
     links = uow.session.scalars(select(CaseParty).where(CaseParty.case_id == case.id,
                                                         CaseParty.role == "applicant"))
     return [(link.party_id, link.role) for link in links]

@@ -57,7 +57,12 @@ def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str
         return [("file", "department", dept)] if dept else []
     if to == "mediator":
         mediator = data.get("mediator_id") or getattr(case, "mediator_id", None)
-        return [("file", "user", int(mediator))] if str(mediator or "").isdigit() else []
+        if str(mediator or "").isdigit():
+            return [("file", "user", int(mediator))]
+        return _recipients(uow, case, data, "lead_department")  # the lead unit's mediators
+    if to == "police":
+        dept = uow.session.scalar(select(Department.id).where(Department.code == "GA"))
+        return [("file", "department", dept)] if dept else []
     return [("file", "role", to)]
 
 
@@ -78,8 +83,11 @@ def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -
     context.uow.audit.record(AuditAction.RISK_CHANGED, context.actor, case=case,
                              object_type="case", object_id=case.case_no, before=before,
                              after=target, reason=reason, trigger="bpmn:raise_risk")
-    if target in ("red", "orange"):
-        notify(context, {**task_data, "risk_level": target}, template="risk_raised", to="leader")
+    if target in ("red", "orange"):   # report upward; red also to the police (信访工作条例 Art 25)
+        data = {**task_data, "risk_level": target}
+        notify(context, data, template="risk_raised", to="leader")
+        if target == "red":
+            notify(context, data, template="risk_raised", to="police")
     return target
 
 

@@ -227,3 +227,47 @@ def test_another_departments_task_cannot_be_read_or_completed(services, walk):
         assert all(e.actor_id == police.id for e in denied)
     with pytest.raises(InvalidInput):
         walk.do("co_sign_off", "JD", co_sign_off_decision="maybe")
+
+
+def counter_complaint(walk: Walk) -> str:
+    """The respondent of the first case complains about the same matter: a similar case."""
+    first = walk.case_no
+    request = noise_request("陈立伟", parties=[
+        PartyInput(name="陈立伟", id_number=IDS["陈立伟"]),
+        PartyInput(name="刘淑芬", role="respondent", id_number=IDS["刘淑芬"])])
+    preview = preview_intake(walk.services.new_uow(), walk.user("intake_clerk", "ZZ"), request)
+    assert (preview.kind, preview.candidates) == ("new", [first])
+    walk.intake(**vars(request))
+    walk.do("register", category="noise", urgency="general", people_count="1", summary="反映")
+    assert walk.ids() == ["confirm_duplicate"]
+    return first
+
+
+@pytest.mark.parametrize("decision", ["duplicate", "new"])
+def test_similar_case_confirmed_by_the_clerk(services, walk, decision):
+    registered(walk)
+    first = counter_complaint(walk)
+    with pytest.raises(InvalidInput):               # only a listed candidate may be named
+        walk.do("confirm_duplicate", duplicate_decision="duplicate", master_case_no="JF-2025-9")
+    walk.do("confirm_duplicate", duplicate_decision=decision,
+            master_case_no=first if decision == "duplicate" else "")
+    summary = walk.summary()
+    if decision == "duplicate":
+        assert (summary["status"], summary["outcome"]) == ("closed", "duplicate")
+        with services.session_factory() as session:
+            linked = [(s.linked_as, s.channel_ref) for s in session.scalars(select(Submission))]
+        assert ("duplicate", walk.case_no) in linked
+    else:
+        assert walk.ids() == ["sign_off"] and summary["status"] == "dispatched"
+
+
+def test_similar_case_confirmed_as_second_complaint_reopens_the_master(services, walk):
+    registered(walk)
+    close_with_rating(services, walk)
+    first = counter_complaint(walk)
+    walk.do("confirm_duplicate", duplicate_decision="second_complaint", master_case_no=first)
+    assert walk.summary()["outcome"] == "duplicate"
+    walk.case_no = first
+    summary = walk.summary()
+    assert summary["second_complaint"] and summary["status"] == "reopened"
+    assert walk.ids() == ["issue_supervision"]
