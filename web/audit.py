@@ -105,7 +105,7 @@ def replay_page(case_no: str) -> ResponseReturnValue:
     """Step through the case chain one event at a time with the diagram, data and deadlines."""
     case = _case(case_no)
     history = audit_views.case_history(services(), case_no)
-    steps = [e for e in history["entries"] if e.chain == f"case:{case.id}"]
+    steps = audit_views.stepping_entries(services(), history)
     if not steps:
         abort(404)
     start = request.args.get("seq", type=int) or steps[0].seq

@@ -224,6 +224,18 @@ def case_history(services: Any, case_no: str, filters: HistoryFilter | None = No
             "kinds": sorted({e.kind for e in entries}), "versions": sorted(versions - {"None"})}
 
 
+def stepping_entries(services: Any, history: dict) -> list[HistoryEntry]:
+    """The case-chain events worth stepping through: transitions of engine-internal helper tasks
+    (Start, joins, boundary splits) are left out; everything else stays."""
+    known: set[str] = set()
+    for version in history["versions"]:
+        known |= element_ids(services, int(version))
+    chain = f"case:{history['case_id']}"
+    return [e for e in history["entries"] if e.chain == chain and not (
+        e.action == AuditAction.TASK_STATE_CHANGED and known
+        and e.payload.get("task") not in known)]
+
+
 # -- the state at one event ------------------------------------------------------------------
 @dataclass
 class StepState:
@@ -237,10 +249,11 @@ class StepState:
     ready: list[dict]
     version_id: int | None
     replay_error: str | None = None
+    top_process: str | None = None
 
     def for_process(self, process_id: str | None) -> dict:
         """The JSON the diagram reads (case-diagram.js: completed, current, process_id)."""
-        pid = process_id or next(iter(self.elements), None)
+        pid = process_id or self.top_process or next(iter(self.elements), None)
         entry = self.elements.get(pid, {"completed": [], "current": []})
         return {"process_id": pid, **entry}
 
@@ -310,11 +323,13 @@ def state_at(services: Any, case_no: str, seq: int) -> StepState:
         ready = [{"bpmn_id": v.bpmn_id, "name": v.name, "index": v.instance_index,
                   "due": v.due_at.isoformat() if v.due_at else None}
                  for v in (instance.ready_tasks() if instance else [])]
-        version_id = replayer.version_id if replayer else None
+        opened = next((e.payload for e in events if e.action in START_ACTIONS), {})
+        version_id = replayer.version_id if replayer else opened.get("process_version_id")
         elements = _element_states(events, seq, element_ids(services, version_id))
         return StepState(seq, chosen.action, elements,
                          _data_at(events, seq, initial), sorted(deadlines, key=lambda d: d["due"]),
-                         ready, version_id, error)
+                         ready, version_id, error,
+                         instance.process_id if instance else opened.get("process_id"))
 
 
 def diagram_source(services: Any, version_id: int, process_id: str | None = None) -> str:

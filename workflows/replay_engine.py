@@ -168,6 +168,7 @@ class Replayer:
 
     def __init__(self, services: Any, session: Any, case_id: int | None):
         self.services, self.session, self.case_id = services, session, case_id
+        self.case = _case_stand_in(session, case_id)
         self.calendar = AsOfCalendar.load(session, services.settings.timezone)
         self.script_engine = make_script_engine(self.calendar, services.operations)
         self.instance: WorkflowInstance | None = None
@@ -188,7 +189,7 @@ class Replayer:
             with self._context() as recorder:
                 self._run(event, recorder)
             step.transitions = recorder.events
-        except (EngineError, ReplayError, KeyError, ValueError, TypeError) as exc:
+        except (EngineError, ReplayError, KeyError, ValueError, TypeError, AttributeError) as exc:
             step.error = f"{type(exc).__name__}: {exc}"
             return step
         step.digest = self.instance.state_digest()
@@ -253,6 +254,19 @@ class Replayer:
         self.version_id = target
 
 
+def _case_stand_in(session: Any, case_id: int | None) -> Any:
+    """A detached copy of the case row for operations (they may read or set attributes on it;
+    nothing reaches the database)."""
+    if case_id is None:
+        return None
+    from workflows.models import Case
+
+    row = session.get(Case, case_id)
+    if row is None:
+        return SimpleNamespace(id=case_id)
+    return SimpleNamespace(**{c.key: getattr(row, c.key) for c in Case.__table__.columns})
+
+
 class _StepContext:
     """Frozen clock, a dry operation context and a task recorder for one replayed step."""
 
@@ -265,10 +279,9 @@ class _StepContext:
         self.stack.enter_context(use_clock(r.clock.now))
         unit = SimpleNamespace(clock=r.clock, outbox=r.outbox, audit=_DryAudit(), session=r.session,
                                services=r.services)
-        case = SimpleNamespace(id=r.case_id) if r.case_id is not None else None
         from workflows.uow import OperationContext
 
-        self.stack.enter_context(operation_context(OperationContext(unit, REPLAY_ACTOR, case)))
+        self.stack.enter_context(operation_context(OperationContext(unit, REPLAY_ACTOR, r.case)))
         return self.stack.enter_context(TaskEventRecorder(
             r.instance.workflow, r.services.serializer.registry, r.clock.now))
 

@@ -22,6 +22,7 @@
     return li.dataset.seq === root.dataset.start;
   }));
   var version = root.dataset.version;
+  var shownProcess = root.dataset.process;
   var pending = 0;
 
   function diagram() {
@@ -84,8 +85,9 @@
     processSelect.value = state.process_id || '';
   }
 
-  // A migration moved the case to another version: load that version's diagram.
-  function switchVersion(state) {
+  // Another version (a migration) or another process (a call activity, in its own file):
+  // load that diagram.
+  function switchDiagram(state) {
     var old = diagram();
     var fresh = old.cloneNode(false);
     fresh.dataset.bpmnUrl = root.dataset.diagramBase + '?version=' + state.version_id +
@@ -94,12 +96,14 @@
     delete fresh.dataset.jfState;
     old.replaceWith(fresh);
     version = String(state.version_id);
+    shownProcess = state.process_id || '';
     return window.JiefenDiagram.init(fresh);
   }
 
   function highlight(state) {
-    var ready = String(state.version_id) !== version && state.version_id ?
-      switchVersion(state) : Promise.resolve();
+    var moved = state.version_id && (String(state.version_id) !== version ||
+      (state.process_id || '') !== shownProcess);
+    var ready = moved ? switchDiagram(state) : Promise.resolve();
     return ready.then(function () {
       diagram().dispatchEvent(new CustomEvent('jf:highlight', {detail: {
         completed: state.completed, current: state.current, process_id: state.process_id}}));
@@ -205,6 +209,9 @@
     }
   });
 
+  var list = root.querySelector('.jf-replay-steps');
+  list.style.maxHeight = '70vh'; // CSSOM, allowed by the CSP (no style attributes)
+  list.style.overflowY = 'auto';
   root.querySelector('[data-jf-position]').textContent = (index + 1) + ' / ' + steps.length;
   load();
 }());

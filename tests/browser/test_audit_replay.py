@@ -1,0 +1,134 @@
+"""An auditor steps through a case in headless Chromium: diagram tokens, deadlines, data, keyboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.audit_support import deploy, run_joint_case
+from web import audit, create_app
+from workflows import admin, auth
+from workflows.actors import SYSTEM
+
+PASSWORD = "audit-password-1"
+
+
+@pytest.fixture
+def server(committed_services, live_server, monkeypatch):
+    """A live app on a database with real commits, an auditor account and the joint test case."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
+                                                               parallelism=1))
+    admin.create_user(committed_services.new_uow(), SYSTEM, username="auditor1",
+                      password=PASSWORD, roles=["auditor"], display_name="郑洁（审计员）")
+    app = create_app(committed_services.settings, services=committed_services)
+    if "audit" not in app.blueprints:  # until web/__init__.py registers it
+        audit.register(app)
+    return live_server(app)
+
+
+def _sign_in(page, base: str) -> None:
+    page.goto(f"{base}/auth/login")
+    page.fill("input[name=username]", "auditor1")
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
+
+
+def _marker(page, element_id: str, marker: str):
+    return page.locator(f'[data-jf-replay] .djs-element[data-element-id="{element_id}"].{marker}')
+
+
+def _settled(page) -> None:
+    """The selected event's state has arrived (replay.js removes data-jf-loading)."""
+    expect(page.locator("[data-jf-replay]")).not_to_have_attribute("data-jf-loading", "1")
+
+
+def _step_to(page, action_text: str) -> None:
+    """Press → until the selected event's description contains ``action_text``."""
+    for _ in range(80):
+        if action_text in page.locator("[data-jf-event]").inner_text():
+            return
+        page.keyboard.press("ArrowRight")
+        _settled(page)
+    raise AssertionError(f"never reached {action_text!r}")
+
+
+def test_auditor_steps_through_branches_and_escalation(page, browser_log, server,
+                                                       committed_services, screenshot_dir):
+    deploy(committed_services, "audit_joint.bpmn")
+    run_joint_case(committed_services, "TEST-J-001")
+    _sign_in(page, server)
+
+    page.goto(f"{server}/audit/cases/TEST-J-001/replay")
+    expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready")
+    expect(page.locator("[data-jf-position]")).to_have_text(re.compile(r"^1 / \d+$"))
+
+    # the triage submission opens the joint dispatch: three co-department branches + the lead
+    _step_to(page, "提交表单 分流")
+    expect(_marker(page, "co_handle", "jf-current")).to_have_count(1)
+    expect(_marker(page, "lead_handle", "jf-current")).to_have_count(1)
+    expect(_marker(page, "lead_deadline", "jf-current")).to_have_count(1)
+    expect(_marker(page, "triage", "jf-done")).to_have_count(1)
+    expect(page.locator("[data-jf-deadlines] li")).to_have_text(["办理时限：2025/03/03 13:20"])
+    expect(page.locator("[data-jf-data]")).to_contain_text("386000")
+    expect(page.locator("[data-jf-ready] li")).to_have_count(4)
+
+    # the deadline passes: the lead task is cancelled and the escalation is current
+    _step_to(page, "定时器触发")
+    expect(_marker(page, "escalate", "jf-current")).to_have_count(1)
+    expect(_marker(page, "lead_handle", "jf-current")).to_have_count(0)
+    expect(page.locator("[data-jf-deadlines] li")).to_have_text(["无"])
+    page.screenshot(path=str(screenshot_dir / "audit-replay.png"), full_page=True)
+
+    # ← goes back one event; End jumps to the last one (the case is closed)
+    before = page.locator("[data-jf-replay]").get_attribute("data-jf-seq")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("[data-jf-replay]")).not_to_have_attribute("data-jf-seq", before)
+    page.keyboard.press("End")
+    expect(_marker(page, "end", "jf-done")).to_have_count(1)
+    assert not browser_log.problems(), browser_log.problems()
+
+
+def test_verify_button_on_the_case_page(page, browser_log, server, committed_services):
+    deploy(committed_services, "audit_joint.bpmn")
+    run_joint_case(committed_services, "TEST-J-001")
+    _sign_in(page, server)
+
+    page.goto(f"{server}/audit/cases/TEST-J-001")
+    page.get_by_test_id("verify").click()
+
+    expect(page.get_by_test_id("verify-result")).to_have_attribute("data-result", "verified")
+    expect(page.get_by_test_id("verify-result")).to_contain_text("9")
+    assert not browser_log.problems(), browser_log.problems()
+
+
+def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_services):
+    """C03 from `jiefen demo`: the joint dispatch branches and the escalation on the diagram."""
+    demo = pytest.importorskip("workflows.demo_cases", reason="jiefen demo samples not written yet")
+    from workflows.demo import load_demo
+
+    assert any(s.key == "C03" for s in demo.SAMPLES)
+    report = load_demo(committed_services)
+    case_no = next(line.split()[1] for line in report.cases if line.startswith("C03 "))
+    _sign_in(page, server)
+    page.goto(f"{server}/audit/cases/{case_no}/replay")
+    expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready")
+
+    seen: dict[str, bool] = {"joint_dispatch": False, "escalation": False}
+    steps = page.locator("li[data-seq]").count()
+    for _ in range(steps):
+        processes = page.locator("[data-jf-process] option").all_inner_texts()
+        for name in seen:
+            if name in processes and not seen[name]:
+                page.select_option("[data-jf-process]", name)
+                _settled(page)
+                current = page.locator("[data-jf-replay] .djs-element.jf-current")
+                seen[name] = current.count() > 0
+        page.keyboard.press("ArrowRight")
+        _settled(page)
+    assert seen == {"joint_dispatch": True, "escalation": True}
+    assert not browser_log.problems(), browser_log.problems()
