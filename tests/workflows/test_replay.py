@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+import pytest
 from sqlalchemy import select, text
 
 from engine.clock import use_clock
@@ -227,3 +228,18 @@ def test_data_diff_names_changed_added_and_missing_keys():
     assert diff == [{"key": "a", "expected": 1, "actual": 2, "change": "changed"},
                     {"key": "gone", "expected": 1, "actual": None, "change": "missing"},
                     {"key": "new", "expected": None, "actual": 3, "change": "added"}]
+
+
+def test_every_demo_sample_case_reproduces(services):
+    """domain.md §14 C01-C06 as `jiefen demo` records them: `jiefen replay --verify` passes."""
+    pytest.importorskip("workflows.demo_cases", reason="jiefen demo samples not written yet")
+    from workflows.demo import load_demo
+
+    report = load_demo(services)
+    results = {}
+    for line in report.cases:
+        key, case_no = line.split()[:2]
+        results[key] = replay_case(services, case_no, record=False).summary()
+
+    assert len(results) == 6
+    assert all(r.startswith("verified") for r in results.values()), results
