@@ -22,6 +22,9 @@ ROUTED = {"R4"}
 SATISFIED = {"satisfied", "basically_satisfied", "满意", "基本满意"}
 DISSATISFIED = {"dissatisfied", "不满意"}
 LIGHT_RANK = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
+DAY = timedelta(hours=24)
+# T-01 when no light was ever computed for an order (natural hours: no calendar needed)
+RESPONSE_LIMIT = {"urgent": timedelta(hours=2), "general": DAY}
 
 
 @dataclass(frozen=True)
@@ -171,11 +174,12 @@ def quarterly_evaluation(session: Any, *, start: datetime, end: datetime,
     departments = _departments(session)
     closed = session.scalars(select(Case).where(
         Case.closed_at >= start, Case.closed_at < end, Case.duplicate_of_id.is_(None))).all()
-    orders = session.execute(select(WorkOrder, WorkOrderSla.response_due_at, Case.category)
-                             .join(Case, Case.id == WorkOrder.case_id)
-                             .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
-                             .where(WorkOrder.dispatched_at >= start,
-                                    WorkOrder.dispatched_at < end)).all()
+    orders = [(order, due or order.dispatched_at + RESPONSE_LIMIT.get(urgency, DAY), category)
+              for order, due, category, urgency in session.execute(
+                  select(WorkOrder, WorkOrderSla.response_due_at, Case.category, Case.urgency)
+                  .join(Case, Case.id == WorkOrder.case_id)
+                  .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
+                  .where(WorkOrder.dispatched_at >= start, WorkOrder.dispatched_at < end))]
     rows = [{"scope": "全区", "name": "合计", **_kpis(closed, orders)}]
     for dept_id, name in sorted(departments.items()):
         mine = [c for c in closed if c.lead_department_id == dept_id]

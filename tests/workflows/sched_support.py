@@ -128,3 +128,17 @@ def case(services, **fields) -> int:
         ident = row.id
         uow.commit()
     return ident
+
+
+def user(services, username: str, *roles: str):
+    """A user row (for foreign keys such as created_by) and the Actor acting as it."""
+    from workflows.actors import Actor
+    from workflows.models import User
+
+    with services.new_uow() as uow:
+        row = User(username=username, display_name=username, password_hash="x")
+        uow.session.add(row)
+        uow.session.flush()
+        ident = row.id
+        uow.commit()
+    return Actor(type="user", id=str(ident), username=username, roles=frozenset(roles))
