@@ -72,13 +72,15 @@ def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -
     The result variable of the shipped processes is ``risk_level``, so the process data and the
     case row agree. A raise to red or orange is audited and the leadership is notified.
     """
-    current = str(task_data.get("risk_level") or "blue")
+    case = None if context is None else context.case
+    # the case row holds the colour of the last commit; the task data may already carry a
+    # colour chosen in a form this step (confirm_triage), which is not yet reported or audited
+    current = str(getattr(case, "risk_level", None) or task_data.get("risk_level") or "blue")
     target = level if RISK_RANK.get(level, -1) > RISK_RANK.get(current, 1) else current
-    if context is None or context.case is None or target == current:
+    if case is None or target == current:
         return target
     from workflows.audit import AuditAction
 
-    case = context.case
     before, case.risk_level = case.risk_level, target
     context.uow.audit.record(AuditAction.RISK_CHANGED, context.actor, case=case,
                              object_type="case", object_id=case.case_no, before=before,
