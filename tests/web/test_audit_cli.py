@@ -99,3 +99,20 @@ def test_export_then_verify_offline_and_one_changed_byte_fails(services, cli, tm
 def test_unknown_case(cli):
     result = cli("replay", "NOPE", "--verify")
     assert result.exit_code == 1 and "no case NOPE" in result.output
+
+
+def test_reordered_rows_are_named_by_audit_verify(services, cli):
+    deploy(services, "simple.bpmn")
+    driver = CaseDriver(services, "TEST-S-ORD", "simple").open()
+    driver.complete("mediate", {"amount": 3, "outcome": "agreed"})
+    drop_audit_triggers(services)
+    chain = f"case:{driver.case_id}"
+    for old, new in ((3, 1000), (4, 3), (1000, 4)):  # swap two events (UNIQUE(chain, seq))
+        services.db.execute(text("UPDATE audit_event SET seq = :n WHERE chain_key = :c AND seq = :o"),
+                            {"c": chain, "o": old, "n": new})
+
+    verified = cli("audit", "verify")
+    replayed = cli("replay", "TEST-S-ORD", "--verify")
+
+    assert verified.exit_code == 1 and "case TEST-S-ORD seq 3" in verified.output
+    assert replayed.exit_code == 1 and "broken at seq 3" in replayed.output
