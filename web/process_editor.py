@@ -43,7 +43,7 @@ targetNamespace="http://jiefen.example/bpmn">
 @bp.get("")
 def editor() -> ResponseReturnValue:
     """The editor page; what it opens is named by ?process=&version= or ?draft= (else new)."""
-    processes.require_owner(actor())
+    processes.require_owner(actor(), services())
     return render_template("processes/editor.html", source=_source_args(),
                            operations=sorted(services().operations.names()))
 
@@ -64,13 +64,14 @@ def files_json() -> ResponseReturnValue:
                        source=_("草稿 #%(id)s", id=info.id))
     if args.get("process") and args.get("version"):
         process_id, number = args["process"], int(args["version"])
+        processes.require_owner(actor(), services())
         with new_uow() as uow:
             row = processes.get_version(uow, actor(), process_id, number)
             files, version_id = dict(row.source_files), row.id
         return jsonify(files=files, draft_id=None, title=f"{process_id} v{number}",
                        base_version_id=version_id, process_id=process_id,
                        source=_("%(pid)s 版本 %(n)s", pid=process_id, n=number))
-    processes.require_owner(actor())
+    processes.require_owner(actor(), services())
     return jsonify(files={"new_process.bpmn": NEW_PROCESS}, draft_id=None, title=_("新流程"),
                    base_version_id=None, process_id=None, source=_("新流程"))
 
@@ -144,7 +145,7 @@ def deploy() -> ResponseReturnValue:
 @bp.post("/import")
 def import_files() -> ResponseReturnValue:
     """Files from another modeler, rewritten where jiefen needs it, back to the editor."""
-    files, notes = workbench.import_files(actor(), uploaded_files())
+    files, notes = workbench.import_files(services(), actor(), uploaded_files())
     texts = {}
     for name, data in files.items():
         try:

@@ -103,7 +103,7 @@ def upload() -> ResponseReturnValue:
     from workflows.workbench import import_files
 
     files = uploaded_files()
-    imported, notes = import_files(actor(), files)
+    imported, notes = import_files(services(), actor(), files)
     info = drafts.save_draft(new_uow(), actor(), imported, title=request.form.get("title") or None)
     for note in notes:
         flash(f"{note.file}#{note.element_id}: {note.message}")

@@ -51,7 +51,7 @@ def save_draft(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], 
                draft_id: int | None = None, title: str | None = None,
                base_version_id: int | None = None, note: str | None = None) -> DraftInfo:
     """Create or overwrite a draft; only names and sizes are checked (drafts may be unfinished)."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     texts = _draft_texts(files)
     with uow:
         now, who = uow.clock.now(), actor.username or actor.type
@@ -119,7 +119,7 @@ def _draft(uow: UnitOfWork, draft_id: int) -> ProcessDraft:
 
 def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> tuple[DraftInfo, dict[str, str]]:
     """A draft's description and files."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     with uow:
         d = _draft(uow, draft_id)
         return (DraftInfo(d.id, d.process_id, d.title, sorted(d.files), d.base_version_id,
@@ -127,7 +127,7 @@ def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> tuple[DraftInfo,
 
 
 def delete_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> None:
-    require_owner(actor)
+    require_owner(actor, uow.services)
     with uow:
         uow.session.delete(_draft(uow, draft_id))
         uow.commit()

@@ -88,7 +88,7 @@ class MigrationOutcome:
 def preview_migration(uow: UnitOfWork, actor: Actor, process_id: str,
                       to_version: int) -> MigrationPreview:
     """Plan (without changing anything) the move of every running case to ``to_version``."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     with uow:
         target = _target(uow, actor, process_id, to_version)
         rows = uow.session.execute(
@@ -106,7 +106,7 @@ def preview_migration(uow: UnitOfWork, actor: Actor, process_id: str,
 
 def plan_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int) -> CasePlan:
     """One case's preview (``jiefen migrate CODE --to-version N --dry-run``)."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     with uow:
         case, row = _case_and_row(uow, case_no)
         target = _target(uow, actor, row.process_id, to_version)
@@ -149,7 +149,7 @@ def _case_and_row(uow: UnitOfWork, case_no: str) -> tuple[Case, InstanceRow]:
 def migrate_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int, reason: str,
                  force: bool = False, *, force_reason: str | None = None) -> MigrationOutcome:
     """Move one case to ``to_version`` of its process and record ``instance_migrated``."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     reason = (reason or "").strip()
     if not reason:
         raise MigrationRefused({"reason": "请说明迁移理由"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import case, func, select
@@ -23,7 +24,7 @@ from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.deploy import deploy_bundle
 from workflows.errors import InvalidInput, NotFound
-from workflows.policy import Denied
+from workflows.policy import Denied, denials_audited, deny
 from workflows.uow import UnitOfWork
 
 OWNER_ROLE = "process_owner"
@@ -32,12 +33,16 @@ FINISHED = ("completed", "cancelled")
 STATUS_LABELS = {"active": "生效", "pending": "待审批", "retired": "已停用"}
 
 
-def require_owner(actor: Actor) -> None:
-    """Process definitions are the process owners' (and the CLI's); everyone else is denied."""
+def require_owner(actor: Actor, services: Any = None) -> None:
+    """Process definitions are the process owners' (and the CLI's); anyone else is denied, and
+    the denial is audited (``access_denied``) when ``services`` is given. Call it before opening
+    a unit of work: the audit event is written in a transaction of its own."""
     if actor.type in INTERNAL or actor.has(OWNER_ROLE):
         return
-    raise Denied("仅流程管理员可以管理流程", "manage_processes.role",
-                 object_type="process")
+    error = Denied("仅流程管理员可以管理流程", "manage_processes.role", object_type="process")
+    if services is not None:
+        deny(services, actor, error)
+    raise error
 
 
 # -- read models ----------------------------------------------------------------------------------
@@ -107,7 +112,7 @@ class DecisionEntry:
 
 def catalogue(uow: UnitOfWork, actor: Actor) -> list[ProcessEntry]:
     """Every process with its versions (case counts per version), live version and drafts."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     with uow:
         rows = uow.session.scalars(select(ProcessVersion)
                                    .order_by(ProcessVersion.process_id,
@@ -154,7 +159,7 @@ def _mark_live(entry: ProcessEntry) -> None:
 
 def decision_catalogue(uow: UnitOfWork, actor: Actor) -> list[DecisionEntry]:
     """Every decision table in any deployed version, grouped by the DMN file's content."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     from engine.specs import bundle_sha256
 
     found: dict[str, DecisionEntry] = {}
@@ -205,8 +210,8 @@ def parse_or_none(text: str | bytes, filename: str):
 
 
 def get_version(uow: UnitOfWork, actor: Actor, process_id: str, number: int) -> ProcessVersion:
-    """One version by process id and number (inside the caller's ``with uow``)."""
-    require_owner(actor)
+    """One version by process id and number (inside the caller's ``with uow``; the caller has
+    checked ``require_owner``)."""
     row = uow.session.scalars(select(ProcessVersion).where(
         ProcessVersion.process_id == process_id, ProcessVersion.version == int(number))).first()
     if row is None:
@@ -216,6 +221,7 @@ def get_version(uow: UnitOfWork, actor: Actor, process_id: str, number: int) -> 
 
 def version_files(uow: UnitOfWork, actor: Actor, process_id: str, number: int) -> dict[str, str]:
     """The source files of a version, as uploaded (what the editor opens)."""
+    require_owner(actor, uow.services)
     with uow:
         return dict(get_version(uow, actor, process_id, number).source_files)
 
@@ -224,7 +230,7 @@ def version_files(uow: UnitOfWork, actor: Actor, process_id: str, number: int) -
 def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
            note: str | None = None, draft_id: int | None = None) -> list[ProcessVersion]:
     """Deploy files (or a draft's files) as new immutable versions; the draft is then removed."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     from workflows.drafts import delete_draft, open_draft
 
     if draft_id is not None:
@@ -237,8 +243,8 @@ def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
 
 def approve_version(uow: UnitOfWork, actor: Actor, version_id: int) -> VersionInfo:
     """A second process owner (not the deployer) lets a pending version go live."""
-    require_owner(actor)
-    with uow:
+    require_owner(actor, uow.services)
+    with denials_audited(uow.services, actor, object_type="process_version"), uow:
         row = _version(uow, version_id)
         if row.status != "pending":
             raise InvalidInput({"status": f"版本状态为 {STATUS_LABELS.get(row.status)}，无需审批"})
@@ -256,7 +262,7 @@ def approve_version(uow: UnitOfWork, actor: Actor, version_id: int) -> VersionIn
 
 def retire_version(uow: UnitOfWork, actor: Actor, version_id: int, reason: str) -> VersionInfo:
     """No new case starts on a retired version; cases already on it keep running there."""
-    require_owner(actor)
+    require_owner(actor, uow.services)
     if not (reason or "").strip():
         raise InvalidInput({"reason": "请说明停用理由"})
     with uow:
@@ -283,6 +289,7 @@ def diff_versions(uow: UnitOfWork, actor: Actor, process_id: str, old: int, new:
     """Element-level diff between two deployed versions (``engine.diff.BundleDiff``)."""
     from engine.diff import diff_bundles
 
+    require_owner(actor, uow.services)
     with uow:
         before = dict(get_version(uow, actor, process_id, old).source_files)
         after = dict(get_version(uow, actor, process_id, new).source_files)

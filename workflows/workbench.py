@@ -41,7 +41,7 @@ class ValidationReport:
 
 def validate_files(services: Any, actor: Actor, files: Mapping[str, str | bytes]) -> ValidationReport:
     """Run every deploy check without storing; problems carry the element id to mark."""
-    require_owner(actor)
+    require_owner(actor, services)
     try:
         bundle = validate_bundle(services, files)
     except DeployRejected as exc:
@@ -64,7 +64,7 @@ def dry_run(services: Any, actor: Actor, files: Mapping[str, str | bytes], *,
             actions: Sequence[Mapping[str, Any]] = (), start: datetime | None = None
             ) -> SimulationResult:
     """Run ``files`` in memory from ``start`` (default: now) applying ``actions``; nothing stored."""
-    require_owner(actor)
+    require_owner(actor, services)
     bundle = compiled(services, files)
     process_id = process_id or (bundle.top_process_ids[0] if bundle.top_process_ids else None)
     if process_id not in bundle.top_process_ids:
@@ -74,9 +74,10 @@ def dry_run(services: Any, actor: Actor, files: Mapping[str, str | bytes], *,
                     resolve=services.calendar.resolve)
 
 
-def import_files(actor: Actor, files: Mapping[str, str | bytes]) -> tuple[dict[str, bytes], list[Note]]:
+def import_files(services: Any, actor: Actor, files: Mapping[str, str | bytes]
+                 ) -> tuple[dict[str, bytes], list[Note]]:
     """Files uploaded from another modeler, with the rewrites jiefen needs and notes about them."""
-    require_owner(actor)
+    require_owner(actor, services)
     return adapt(files)
 
 

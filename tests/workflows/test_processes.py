@@ -131,6 +131,8 @@ def test_pending_version_goes_live_only_after_a_second_owner_approves(services, 
     with pytest.raises(Denied) as same:
         processes.approve_version(services.new_uow(), OWNER, pending.id)
     assert same.value.rule == "approve_process.second_owner"
+    [denial] = _system_events(services, "access_denied")
+    assert denial["rule"] == "approve_process.second_owner" and denial["_actor"] == OWNER.id
     approved = processes.approve_version(services.new_uow(), SECOND, pending.id)
     assert approved.status == "active"
     assert _entry(services, "mediation").live.version == 2
@@ -171,6 +173,7 @@ def test_other_roles_are_denied(services):
         with pytest.raises(Denied) as denied:
             call()
         assert denied.value.rule == "manage_processes.role"
+    assert [e["_actor"] for e in _system_events(services, "access_denied")] == ["5", "5", "5"]
 
 
 def test_diff_between_two_deployed_versions(services):
@@ -243,7 +246,7 @@ def test_camunda_decision_reference_is_rewritten_on_import_and_runs(services):
     with pytest.raises(DeployRejected) as before:
         processes.deploy(services.new_uow(), OWNER, raw)
     assert before.value.problems[0].element_id == "Task_assess"
-    files, notes = import_files(OWNER, raw)
+    files, notes = import_files(services, OWNER, raw)
     assert [(n.element_id, n.message.startswith("已改写")) for n in notes] == [
         ("Task_assess", True), ("Task_assess", False)]
     processes.deploy(services.new_uow(), OWNER, files)

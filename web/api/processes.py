@@ -12,7 +12,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from web.api.base import bp
-from web.context import actor, new_uow
+from web.context import actor, new_uow, services
 from web.processes import problems_response, uploaded_files
 from workflows import processes, workbench
 from workflows.errors import DeployRejected
@@ -31,8 +31,8 @@ def list_processes() -> ResponseReturnValue:
 def deploy_processes() -> ResponseReturnValue:
     """Validate and deploy the uploaded bundle; 422 names each problem and stores nothing."""
     who = actor()
-    processes.require_owner(who)
-    files, notes = workbench.import_files(who, uploaded_files())
+    processes.require_owner(who, services())
+    files, notes = workbench.import_files(services(), who, uploaded_files())
     try:
         versions = processes.deploy(new_uow(), who, files, note=request.form.get("note") or None)
     except DeployRejected as exc:
