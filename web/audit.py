@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, abort, jsonify, render_template, r
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
-from workflows import audit_access, audit_views
+from workflows import audit_access, audit_steps, audit_views
 from workflows.errors import NotFound
 from workflows.export import export_case
 from workflows.models import RoleCode
@@ -105,11 +105,11 @@ def replay_page(case_no: str) -> ResponseReturnValue:
     """Step through the case chain one event at a time with the diagram, data and deadlines."""
     case = _case(case_no)
     history = audit_views.case_history(services(), case_no)
-    steps = audit_views.stepping_entries(services(), history)
+    steps = audit_steps.stepping_entries(services(), history)
     if not steps:
         abort(404)
     start = request.args.get("seq", type=int) or steps[0].seq
-    first = audit_views.state_at(services(), case_no, start)
+    first = audit_steps.state_at(services(), case_no, start)
     return render_template("audit/replay.html", case=case, steps=steps, start=start, first=first)
 
 
@@ -118,7 +118,7 @@ def step_state(case_no: str, seq: int) -> ResponseReturnValue:
     """State at one event: diagram highlights (per process), data, deadlines, ready tasks."""
     _case(case_no)
     try:
-        state = audit_views.state_at(services(), case_no, seq)
+        state = audit_steps.state_at(services(), case_no, seq)
     except NotFound:
         abort(404)
     process = request.args.get("process") or None
@@ -135,7 +135,7 @@ def diagram(case_no: str) -> ResponseReturnValue:
     version = request.args.get("version", type=int)
     if version is None:
         abort(404)
-    xml = audit_views.diagram_source(services(), version, request.args.get("process") or None)
+    xml = audit_steps.diagram_source(services(), version, request.args.get("process") or None)
     return Response(xml, mimetype="application/xml")
 
 

@@ -11,7 +11,8 @@ from tests.audit_support import MEDIATOR, deploy, drop_audit_triggers, run_joint
 from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.audit_access import access_log, chain_status
-from workflows.audit_views import HistoryFilter, case_history, state_at
+from workflows.audit_steps import state_at
+from workflows.audit_views import HistoryFilter, case_history
 from workflows.models import Party
 
 AUDITOR = Actor(type="user", id="9", username="auditor1", roles=frozenset({"auditor"}))
