@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.deadlines import SHANGHAI
-from tests.factories import IDS, Walk
+from tests.factories import IDS, Walk, make_user
 from workflows.documents import full_text
+from workflows.errors import InvalidInput, NotPermitted
 from workflows.models import CaseDocument
 from workflows.parties import PartyInput
 
@@ -104,3 +105,123 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
     signing_copy = full_text(services, agreement)       # printed in full only for signing
     assert "申请人：刘淑芬，性别：女，出生日期：1962-03-15（62岁）" in signing_copy
     assert IDS["陈立伟"] in signing_copy and IDS["陈立伟"] not in agreement.body
+
+
+def to_mediation(walk: Walk) -> None:
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
+    walk.do("co_sign_off", "WY", co_sign_off_decision="accept")
+    walk.do("co_handle", "WY", co_result="物业已协助", co_result_status="done")
+    walk.do("lead_consolidate", joint_result="物业协助", joint_outcome="partly_resolved")
+
+
+def close(services, walk: Walk, outcome: str) -> None:
+    from workflows.case_events import record_rating
+
+    walk.do("submit_result", outcome=outcome, result_summary="办结")
+    walk.do("review_result", review_decision="approve")
+    record_rating(services.new_uow(), walk.user("intake_clerk", "ZZ"), case_no=walk.case_no,
+                  rating="satisfied")
+    assert walk.summary()["status"] == "closed"
+
+
+def assign(walk: Walk, **extra) -> None:
+    walk.do("confirm_consent", consent="both_agree", consent_note="同意")
+    walk.do("assign_mediator", mediator_id=walk.user("mediator", "JDTJ").username,
+            mediator_chosen_by="parties", conflict_check="no_conflict", **extra)
+    walk.do("register_mediation", rights_notice_acknowledged="true",
+            mediation_publicity="public", mediation_registration_note="登记")
+
+
+def test_refused_consent_ends_mediation_with_a_legal_route_notice(services, c01):
+    to_mediation(c01)
+    c01.do("confirm_consent", consent="refused", consent_note="陈立伟拒绝调解")
+    c01.do("refusal_notice", actor=c01.user("mediator", "JDTJ"),
+           legal_route_notice="可向人民法院起诉")
+    close(services, c01, "R4")
+
+
+def test_mediator_conflict_reassignment_and_unknown_mediator(services, c01):
+    to_mediation(c01)
+    c01.do("confirm_consent", consent="both_agree", consent_note="同意")
+    with pytest.raises(InvalidInput):
+        c01.do("assign_mediator", mediator_id="nobody", mediator_chosen_by="committee",
+               conflict_check="no_conflict")
+    first = c01.user("mediator", "JDTJ")
+    c01.do("assign_mediator", mediator_id=first.username, mediator_chosen_by="committee",
+           conflict_check="conflict")
+    assert c01.ids() == ["assign_mediator"]                    # 另行指派
+    other = make_user(services, "mediator", "JDTJ")
+    c01.do("assign_mediator", mediator_id=other.id, mediator_chosen_by="committee",
+           conflict_check="no_conflict")
+    task = c01.task("register_mediation")
+    assert task["assignee_id"] == int(other.id)
+    with pytest.raises(NotPermitted):                           # assigned to the other one
+        c01.do("register_mediation", actor=first, rights_notice_acknowledged="true",
+               mediation_publicity="public", mediation_registration_note="x")
+
+
+def test_oral_agreement_unperformed_is_urged(services, c01):
+    to_mediation(c01)
+    assign(c01)
+    c01.do("mediation_session", session_mode="online", session_record="线上调解",
+           session_next="agreement")
+    c01.do("choose_agreement_form", agreement_form="oral")
+    c01.do("record_oral_agreement", oral_agreement_content="被申请人三日内修复",
+           agreement_effective_date="2025-03-05", performance_period="statutory_days(7)")
+    c01.advance(days=10)
+    c01.do("performance_check", performed="not_performed", performance_note="未修复")
+    c01.do("urge_performance", urge_record="已督促", legal_route_informed="true")
+    close(services, c01, "R1")
+
+
+def test_refused_signature_and_lapsed_judicial_confirmation_window(services, c01, clock):
+    to_mediation(c01)
+    assign(c01)
+    c01.do("mediation_session", session_mode="in_person", session_record="达成一致",
+           session_next="agreement")
+    c01.do("choose_agreement_form", agreement_form="written")
+    c01.do("draft_agreement", agreement_facts="渗漏", agreement_disputed_matters="维修费",
+           agreement_responsibilities="楼上负责", agreement_terms="赔偿", performance_manner="转账",
+           performance_period="statutory_days(30)", jc_intended="true")
+    c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
+           mediator_signed="false", committee_sealed="true", agreement_effective_date="2025-03-05")
+    assert c01.ids() == ["sign_agreement"]                     # not all signed yet: Art 29
+    c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
+           mediator_signed="true", committee_sealed="true", agreement_effective_date="2025-03-05")
+    fired = c01.advance(days=35)                                # T-03 lapses without filing
+    assert "司法确认申请期届满" in fired and "prepare_jc" not in c01.ids()
+
+
+def test_signing_refused_terminates_mediation(services, c01):
+    to_mediation(c01)
+    assign(c01)
+    c01.do("mediation_session", session_mode="in_person", session_record="一致",
+           session_next="agreement")
+    c01.do("choose_agreement_form", agreement_form="written")
+    c01.do("draft_agreement", agreement_facts="a", agreement_disputed_matters="b",
+           agreement_responsibilities="c", agreement_terms="d", performance_manner="e",
+           performance_period="statutory_days(7)", jc_intended="false")
+    c01.do("sign_agreement", signing_outcome="refused", parties_signed="false",
+           mediator_signed="false", committee_sealed="false",
+           agreement_effective_date="2025-03-05")
+    c01.do("terminate_mediation", termination_reason="一方拒签", legal_routes_informed="true")
+    close(services, c01, "R5")
+
+
+@pytest.mark.parametrize("continue_agreed", [True, False])
+def test_one_month_target_asks_whether_to_continue(services, c01, continue_agreed):
+    to_mediation(c01)
+    assign(c01)
+    fired = c01.advance(days=26)
+    assert "调解期限提醒（第25日）" in fired and c01.ids() == ["mediation_session"]
+    fired = c01.advance(days=10)                                # T-12: one month (清明 aside)
+    assert c01.ids() == ["extension_consent"]
+    c01.do("extension_consent", continue_agreed=str(continue_agreed).lower(),
+           extension_record="征询记录")
+    if continue_agreed:
+        assert c01.ids() == ["mediation_session"]
+        c01.do("mediation_session", session_mode="in_person", session_record="仍无结果",
+               session_next="no_agreement")
+    c01.do("terminate_mediation", termination_reason="调解不成", legal_routes_informed="true")
+    close(services, c01, "R5")
