@@ -42,7 +42,7 @@ lint: setup
 	$(BIN)/ruff check engine workflows web tests benchmarks migrations
 	$(BIN)/lint-imports
 	@! grep -rnE '(^|[^._a-zA-Z])(eval|exec)\(' engine workflows web --include='*.py' || (echo 'eval/exec is forbidden' && false)
-	@! grep -rn '\.commit()' engine workflows web --include='*.py' | grep -v 'workflows/uow.py' | grep -v '^\s*#' || (echo 'commit() only in workflows/uow.py' && false)
+	@! grep -rnE '(session|connection|conn|db)\.commit\(\)' engine workflows web --include='*.py' | grep -v '^workflows/uow.py' || (echo 'database commits only in workflows/uow.py (UnitOfWork.commit)' && false)
 
 test: setup vendor translations browser lint
 	$(BIN)/pytest -q -p no:cacheprovider
