@@ -194,3 +194,12 @@ class Walk:
             rows = session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
                                    .order_by(WorkOrder.id))
             return [(codes[o.department_id], o.role, o.round, o.status) for o in rows]
+
+    def data(self) -> dict:
+        """The case's current workflow data (what the last completed step left)."""
+        from workflows.cases import find_case
+
+        uow = self.services.new_uow()
+        with uow:
+            case = find_case(uow.session, self.case_no)
+            return dict(uow.load_instance(case.workflow_instance_id).latest_data())
