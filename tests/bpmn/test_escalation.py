@@ -33,7 +33,9 @@ def test_repeated_sign_off_breaches_climb_the_ladder():
     assert (view.data["escalation_level"], view.data["tier"]) == ("L2", "district")
 
     d.until(local(2025, 3, 11, 0, 1))  # 1 working day after Fri 03-07 -> Mon 03-10 24:00
-    assert "leader_take_charge" in d.ready()
+    assert d.ready() == ["leader_take_charge"]
+    d.advance(hours=24, seconds=1)
+    assert d.notified("leadership_reminder"), "T-54 reminder branch ends before the leader answers"
     d.complete("leader_take_charge", accept_charge="true", leader_instructions="约谈部门负责人",
                joint_meeting_required="false", response_deadline="working_days(3)")
     view = d.task("sign_off")

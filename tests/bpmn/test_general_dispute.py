@@ -202,3 +202,13 @@ def test_red_case_is_dispatched_while_the_leader_takes_charge():
     assert d.ready() == ["leader_take_charge", "sign_off"]
     assert ("raise_risk", {"level": "red", "reason": "triage_red"}) in d.calls
     assert d.task("sign_off").data["response_deadline"] == "PT2H"
+
+
+def test_risk_can_be_raised_more_than_once_while_handling():
+    d = single_department_case()
+    sign_off(d)
+    contact(d)
+    d.deliver("risk_raised", {"level": "yellow", "reason": "情绪激动"})
+    d.deliver("risk_raised", {"level": "orange", "reason": "多人聚集"})
+    assert [p["level"] for op, p in d.calls if op == "raise_risk"] == ["yellow", "orange"]
+    assert "handle_case" in d.ready()

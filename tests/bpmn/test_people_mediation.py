@@ -143,3 +143,30 @@ def test_agreement_is_effective_only_when_every_signature_and_the_seal_are_recor
     assert d.ready() == ["sign_agreement"]
     d.complete("sign_agreement", signing_outcome="refused", agreement_effective_date="2025-03-06")
     assert d.ready() == ["terminate_mediation"]
+
+
+def test_reopened_mediation_case_runs_a_second_round_cleanly():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    session(d, "agreement")
+    d.complete("choose_agreement_form", agreement_form="oral")
+    d.complete("record_oral_agreement", oral_agreement_content="三日内修复", agreement_effective_date="2025-03-03",
+               performance_period="statutory_days(7)")
+    d.advance(days(8))
+    d.complete("performance_check", performed="performed", performance_note="已修复")
+    d.complete("submit_result", outcome="R1", result_summary="口头协议已履行")
+    d.complete("review_result", review_decision="approve")
+    d.deliver("rating", "satisfied")
+    d.advance(days(5))
+    d.deliver("reopen", {"channel": "grid_app"})
+    d.complete("issue_supervision", supervision_note="再次渗漏", listed_in_weekly_review="true")
+    d.complete("reply_supervision", supervision_reply="复查", corrective_commitment="重新调解")
+    sign_off(d)
+    contact(d)
+    co_orders_done(d)
+    d.complete("lead_consolidate", joint_result="物业复查", joint_outcome="partly_resolved")
+    consent_and_assign(d)
+    session(d, "no_agreement")
+    d.complete("terminate_mediation", termination_reason="一方不再同意", legal_routes_informed="true")
+    finish = d.data("submit_result")
+    assert finish["second_complaint"] is True and finish["tier"] == "district"
