@@ -54,6 +54,7 @@ class UnitOfWork:
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
         self.committed = False
+        self.step_at = None  # the instant of the last engine step (replay reproduces it)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -127,14 +128,18 @@ class UnitOfWork:
 
     @contextmanager
     def recording(self, instance: WorkflowInstance, actor: Actor, *, case: Any = None) -> Iterator[Any]:
-        """Clock, operation context and task recorder for one engine step; events join the audit."""
-        clock = self.services.clock
+        """Clock, operation context and task recorder for one engine step; events join the audit.
+
+        The whole step runs at one instant (``self.step_at``): every timer it arms is computed from
+        that instant, so a replay under the recorded time reproduces the due times exactly."""
+        at = self.services.clock.now()
+        self.step_at = at
         self.services.calendar.warm(self.session)
         with ExitStack() as stack:
-            stack.enter_context(use_clock(clock.now))
+            stack.enter_context(use_clock(lambda: at))
             stack.enter_context(operation_context(OperationContext(self, actor, case)))
             recorder = stack.enter_context(
-                TaskEventRecorder(instance.workflow, self.services.serializer.registry, clock.now))
+                TaskEventRecorder(instance.workflow, self.services.serializer.registry, lambda: at))
             yield recorder
         for event in recorder.events:
             self.audit.record_copy(AuditAction.TASK_STATE_CHANGED, actor, event, case=case,
