@@ -7,6 +7,7 @@ work orders and case fields commit together with the new state.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.instance import TaskView, WorkflowInstance
 from engine.models import InstanceRow, ProcessVersion
+from engine.xmlsafe import safe_fromstring
 from workflows import contract as C
 from workflows.models import (
     Case,
@@ -24,7 +26,6 @@ from workflows.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from workflows.nextsteps import boundary_timers
 
 
 def project_case(uow: Any, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
@@ -197,3 +198,41 @@ def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
         order.task_id = task.id
         order.due_at = task.due_at or order.due_at
     uow.session.flush()
+
+
+# -- deadlines from the BPMN source (timer boundary events attached to a task) ----------------
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def boundary_timers(files: dict[str, str], process_id: str, bpmn_id: str) -> list[dict]:
+    """Timer boundary events attached to a task: ``{"name", "interrupting"}`` (for deadlines)."""
+    key = tuple(sorted((name, text) for name, text in files.items() if name.endswith(".bpmn")))
+    return [dict(t) for t in _boundary_timers(key, process_id, bpmn_id)]
+
+
+@lru_cache(maxsize=1024)
+def _boundary_timers(files: tuple, process_id: str, bpmn_id: str) -> tuple:
+    container = _container_of(files, process_id, bpmn_id)
+    if container is None:
+        return ()
+    out = []
+    for event in container.iter(f"{BPMN}boundaryEvent"):
+        if event.get("attachedToRef") != bpmn_id:
+            continue
+        if event.find(f"{BPMN}timerEventDefinition") is None:
+            continue
+        out.append((("name", event.get("name") or event.get("id")),
+                    ("interrupting", event.get("cancelActivity", "true") != "false")))
+    return tuple(out)
+
+
+def _container_of(files: tuple, process_id: str, bpmn_id: str):
+    for name, text in files:
+        root = safe_fromstring(text.encode("utf-8") if isinstance(text, str) else text, name)
+        for process in root.iter(f"{BPMN}process"):
+            if process.get("id") != process_id:
+                continue
+            for el in process.iter():
+                if isinstance(el.tag, str) and el.get("id") == bpmn_id:
+                    return el.getparent()
+    return None

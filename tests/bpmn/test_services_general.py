@@ -12,11 +12,11 @@ from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent
 from tests.factories import IDS, Walk
 from workflows.case_events import record_rating
+from workflows.case_views import task_page
 from workflows.errors import InvalidInput, NotPermitted, TaskNoLongerAvailable
 from workflows.intake import IntakeRequest, preview_intake, submit_intake
 from workflows.models import Submission
 from workflows.parties import PartyInput
-from workflows.readmodels import task_view
 from workflows.tasks import complete_task
 
 
@@ -213,13 +213,14 @@ def test_another_departments_task_cannot_be_read_or_completed(services, walk):
         complete_task(services.new_uow(), police, case_no=walk.case_no, task_id=task["task_id"],
                       raw={"sign_off_decision": "accept"})
     with pytest.raises(NotPermitted):
-        task_view(services.new_uow(), police, walk.case_no, task["task_id"])
+        task_page(services.new_uow(), police, walk.case_no, task["task_id"])
     # a co-department sees the case (masked) but not the lead's task
     walk.do("sign_off", sign_off_decision="accept")
     walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
     street = walk.user("dept_handler", "JD")
     lead_task = walk.task("co_sign_off", "JD")
-    assert task_view(services.new_uow(), street, walk.case_no, lead_task["task_id"])["can_complete"]
+    page = task_page(services.new_uow(), street, walk.case_no, lead_task["task_id"])
+    assert page.task.bpmn_id == "co_sign_off"
     with services.session_factory() as session:
         denied = list(session.scalars(select(AuditEvent).where(
             AuditEvent.action == "access_denied")))
