@@ -85,6 +85,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, health, i18n, *_feature_modules()):
         app.register_blueprint(module.bp)
+    for module in _workbenches():
+        module.register(app)  # these modules register their own blueprints
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
 
@@ -93,6 +95,13 @@ def _feature_modules() -> list:
     from web import cases, dispatch, satisfaction, tasks
 
     return [cases, tasks, dispatch, satisfaction]
+
+
+def _workbenches() -> list:
+    """The auditors' and process owners' areas (issues 6 and 7)."""
+    from web import audit, processes
+
+    return [audit, processes]
 
 
 def _register_error_handlers(app: Flask) -> None:

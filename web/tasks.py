@@ -7,11 +7,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from web.context import actor, new_uow
+from web.context import actor, new_uow, services
 from web.forms import task_form_fields
 from workflows import case_views
 from workflows import tasks as task_service
 from workflows.errors import InvalidInput
+from workflows.policy import Permission, denials_audited, require
 
 bp = Blueprint("tasks", __name__, url_prefix="/cases/<case_no>/tasks")
 
@@ -59,7 +60,9 @@ def claim(case_no: str, task_id: str) -> ResponseReturnValue:
 
 @bp.post("/<task_id>/release")
 def release(case_no: str, task_id: str) -> ResponseReturnValue:
-    """Give a claimed task back to the group."""
+    """Give a claimed task back to the group (only roles that work on tasks may try)."""
+    with denials_audited(services(), actor(), object_type="task", object_id=task_id):
+        require(actor(), Permission.CLAIM_TASK)
     task_service.release_task(new_uow(), actor(), case_no=case_no, task_id=task_id)
     flash(_("已释放任务"), "info")
     return redirect(url_for("cases.inbox"))

@@ -156,6 +156,39 @@ PATHS = {
         "summary": "The case's audit events in order", "operationId": "caseHistory",
         "parameters": [CASE_NO],
         "responses": {"200": _json(_ref("History"), "events"), **ERRORS}}},
+    "/api/v1/processes": {
+        "get": {"summary": "Processes with their versions, and the decision tables (process owners)",
+                "operationId": "listProcesses",
+                "responses": {"200": _json({"type": "object", "required": ["processes", "decisions"],
+                                            "properties": {
+                                                "processes": {"type": "array",
+                                                              "items": {"type": "object"}},
+                                                "decisions": {"type": "array",
+                                                              "items": {"type": "object"}}}},
+                                           "the catalogue"), **ERRORS}},
+        "post": {"summary": "Validate and deploy a BPMN/DMN bundle (process owners)",
+                 "operationId": "deployProcesses",
+                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                     "type": "object", "required": ["files"], "properties": {
+                         "files": {"type": "array",
+                                   "items": {"type": "string", "format": "binary"}},
+                         "note": {"type": "string"}}}}}},
+                 "responses": {
+                     "201": _json({"type": "object", "required": ["versions", "notes"],
+                                   "properties": {"versions": {"type": "array", "items": {
+                                       "type": "object", "required": ["process_id", "version"],
+                                       "properties": {"process_id": {"type": "string"},
+                                                      "version": {"type": "integer"},
+                                                      "status": {"type": "string"},
+                                                      "sha256": {"type": "string"},
+                                                      "deployed_at": {"type": "string"}}}},
+                                                  "notes": {"type": "array"}}},
+                                  "deployed (or the identical existing version)"),
+                     "422": _json({"type": "object", "required": ["error", "problems"],
+                                   "properties": {"error": {"const": "invalid_bundle"},
+                                                  "problems": {"type": "array"}}},
+                                  "every problem (file, element id, message); nothing stored"),
+                     **ERRORS}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document",
