@@ -1,25 +1,51 @@
-"""Blueprint ``satisfaction``: record the citizen's rating and comment (phone return visit or the
-reply to the SMS rating request); 'dissatisfied' follows the process back to re-handling."""
+"""Blueprint ``satisfaction``: record the citizen's rating and comment.
+
+While the case waits for the rating (SMS link / APP, T-52) the page records it as the ``rating``
+message; once the window has passed, the phone return visit is a task and the page leads to it.
+'Dissatisfied' follows the process back to verification and re-handling.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
-from web.context import actor, new_uow
-from workflows import case_views
+from web.context import actor, new_uow, services
+from workflows import case_events, case_views
 from workflows import contract as C
-from workflows.errors import TaskNoLongerAvailable
+from workflows.errors import InvalidInput
+from workflows.policy import Permission, denials_audited, require
 
 bp = Blueprint("satisfaction", __name__)
+SOURCES = ("sms_link", "app", "phone")
 
 
 @bp.get("/cases/<case_no>/satisfaction")
 def record(case_no: str) -> ResponseReturnValue:
-    """Open the rating step of the case (the guided step page records it)."""
+    """The rating form, or the return-visit step when the rating window has passed."""
     case = case_views.case_brief(new_uow(), actor(), case_no)
     for task in case["tasks"]:
         if task["bpmn_id"] in C.SATISFACTION_TASKS and task["can_act"]:
             return redirect(url_for("tasks.show", case_no=case_no, task_id=task["task_id"]))
-    # nothing to rate now: either not at that stage yet, or someone recorded it meanwhile
-    raise TaskNoLongerAvailable("satisfaction", "not open")
+    with denials_audited(services(), actor(), object_type="case", object_id=case_no):
+        require(actor(), Permission.RECORD_RATING)
+    return render_template("satisfaction/record.html", case=case, form={}, errors={})
+
+
+@bp.post("/cases/<case_no>/satisfaction")
+def submit(case_no: str) -> ResponseReturnValue:
+    """Record the rating; a case not waiting for one answers 409 with the input kept."""
+    form = request.form
+    source = form.get("source") if form.get("source") in SOURCES else "phone"
+    comment = (form.get("comment") or "").strip()
+    try:
+        case_events.record_rating(new_uow(), actor(), case_no=case_no,
+                                  rating=form.get("rating", ""),
+                                  comment=f"[{source}] {comment}" if comment else "")
+    except InvalidInput as exc:
+        case = case_views.case_brief(new_uow(), actor(), case_no)
+        return render_template("satisfaction/record.html", case=case, form=form,
+                               errors=exc.field_errors), 422
+    flash(_("已记录群众评价"), "success")
+    return redirect(url_for("cases.detail", case_no=case_no))

@@ -34,7 +34,8 @@ EXPECTED = {
     ("tasks.release", "POST"): ({"triage_officer", "supervisor"}, 302),  # claimer or supervisor
     ("dispatch.orders", "GET"): (EVERYONE, 200),
     ("dispatch.joint", "GET"): (SEE, 200),
-    ("satisfaction.record", "GET"): (SEE, 409),
+    ("satisfaction.record", "GET"): ({"intake_clerk", "triage_officer", "supervisor"}, 200),
+    ("satisfaction.submit", "POST"): ({"intake_clerk", "triage_officer", "supervisor"}, 409),
 }
 PERSONAL = ("周海燕", "周*", "13912345678", "139****5678", "310101196306060025", "锦绣家园",
             "电梯已停运")
@@ -94,7 +95,7 @@ def target(services, users, case_no):
 
 FORMS = {"cases.reveal": {"purpose": "contact"}, "cases.intake": {"action": "preview",
                                                                    "channel": "counter"},
-         "tasks.submit": {"department": "ZJ"}}
+         "tasks.submit": {"department": "ZJ"}, "satisfaction.submit": {"rating": "satisfied"}}
 
 
 @pytest.mark.parametrize("role", ROLES)

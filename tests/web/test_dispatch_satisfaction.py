@@ -56,9 +56,8 @@ def test_department_orders_page_lists_my_open_work(as_role, services, users, cas
 
 
 @pytest.fixture
-def rating_step(monkeypatch, services, users, case_no):
-    """The case at the rating step of the test process."""
-    monkeypatch.setitem(contract.SATISFACTION_TASKS, "rate", "satisfaction")
+def rating_step(services, users, case_no):
+    """The case handled and waiting for the citizen's rating (T-52 window open)."""
     actor = users.actor
     task_service.complete_task(services.new_uow(), actor("triage_officer"), case_no=case_no,
                                task_id=_task_id(services, case_no, "triage"),
@@ -69,32 +68,51 @@ def rating_step(monkeypatch, services, users, case_no):
     return case_no
 
 
-def test_satisfaction_page_opens_the_rating_step(as_role, services, rating_step):
+def test_rating_form_records_a_dissatisfied_rating_and_rehandling_follows(as_role, services,
+                                                                          rating_step):
     client = as_role("intake_clerk")
-    response = client.get(f"/cases/{rating_step}/satisfaction")
-    assert response.status_code == 302 and "/tasks/" in response.headers["Location"]
-    text = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert 'name="satisfaction"' in text and 'name="rating_comment"' in text
-
-
-def test_dissatisfied_rating_sends_the_case_back_to_handling(as_role, services, rating_step):
-    client = as_role("intake_clerk")
-    step = client.get(f"/cases/{rating_step}/satisfaction").headers["Location"]
-    response = post(client, step, {"satisfaction": "dissatisfied", "rating_comment": "电梯仍停运"})
+    page = client.get(f"/cases/{rating_step}/satisfaction")
+    assert page.status_code == 200 and 'name="rating"' in page.get_data(as_text=True)
+    response = post(client, f"/cases/{rating_step}/satisfaction",
+                    {"rating": "dissatisfied", "source": "sms_link", "comment": "电梯仍停运"})
     assert response.status_code == 302
     assert _task_id(services, rating_step, "handle")
-    page = as_role("triage_officer").get(f"/cases/{rating_step}").get_data(as_text=True)
-    assert 'data-testid="satisfaction">不满意' in page
+    text = as_role("triage_officer").get(f"/cases/{rating_step}").get_data(as_text=True)
+    assert 'data-testid="satisfaction">不满意' in text
 
 
 def test_satisfied_rating_closes_the_case(as_role, services, rating_step):
     client = as_role("intake_clerk")
-    step = client.get(f"/cases/{rating_step}/satisfaction").headers["Location"]
-    post(client, step, {"satisfaction": "satisfied"})
-    page = client.get(f"/cases/{rating_step}").get_data(as_text=True)
-    assert 'data-status="closed"' in page
+    post(client, f"/cases/{rating_step}/satisfaction", {"rating": "satisfied"})
+    assert 'data-status="closed"' in client.get(f"/cases/{rating_step}").get_data(as_text=True)
 
 
-def test_satisfaction_page_without_a_rating_step_is_409(as_role, case_no):
-    response = as_role("intake_clerk").get(f"/cases/{case_no}/satisfaction")
-    assert response.status_code == 409
+def test_rating_needs_a_value(as_role, rating_step):
+    response = post(as_role("intake_clerk"), f"/cases/{rating_step}/satisfaction", {"rating": ""})
+    assert response.status_code == 422 and "is-invalid" in response.get_data(as_text=True)
+
+
+def test_rating_a_case_that_does_not_wait_for_one_is_409(as_role, case_no):
+    response = post(as_role("intake_clerk"), f"/cases/{case_no}/satisfaction",
+                    {"rating": "satisfied", "comment": "很好"})
+    assert response.status_code == 409 and "很好" in response.get_data(as_text=True)
+
+
+def test_rating_is_refused_to_roles_without_the_right(as_role, rating_step):
+    assert as_role("auditor").get(f"/cases/{rating_step}/satisfaction").status_code == 403
+
+
+def test_after_the_window_the_page_leads_to_the_phone_return_visit(as_role, services, clock,
+                                                                   monkeypatch, rating_step):
+    from workflows.timers import sweep
+
+    monkeypatch.setitem(contract.SATISFACTION_TASKS, "rate", "satisfaction")
+    clock.advance(hours=73)
+    sweep(services, clock.now())
+    client = as_role("intake_clerk")
+    response = client.get(f"/cases/{rating_step}/satisfaction")
+    assert response.status_code == 302 and "/tasks/" in response.headers["Location"]
+    step = response.headers["Location"]
+    assert 'name="satisfaction"' in client.get(step).get_data(as_text=True)
+    post(client, step, {"satisfaction": "satisfied", "rating_comment": "电话回访满意"})
+    assert 'data-status="closed"' in client.get(f"/cases/{rating_step}").get_data(as_text=True)
