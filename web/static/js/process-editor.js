@@ -24,8 +24,9 @@
     failed: cfg.textFailed, complete: cfg.textComplete, noReady: cfg.textNoReady,
     finished: cfg.textFinished, error: cfg.textError, warning: cfg.textWarning, info: cfg.textInfo
   };
-  var modeler = JiefenModeler.createModeler({canvas: '#jf-canvas', properties: '#jf-props',
-    keyboard: document});
+  // no keyboard option: diagram-js binds keyboard shortcuts implicitly (an explicit bindTo logs
+  // an error, bpmn-io/diagram-js#661)
+  var modeler = JiefenModeler.createModeler({canvas: '#jf-canvas', properties: '#jf-props'});
   var dmn = new DmnJS({container: '#jf-dmn'});
   var canvasEl = document.getElementById('jf-canvas');
   var dmnEl = document.getElementById('jf-dmn');
@@ -96,7 +97,10 @@
       if (bpmn) {
         return modeler.importXML(state.files[name]).then(function (result) {
           props.captureRefs(result.warnings);
-          modeler.get('canvas').zoom('fit-viewport', 'auto');
+          var canvas = modeler.get('canvas');
+          canvas.zoom('fit-viewport', 'auto');
+          canvas.zoom(canvas.zoom() * 0.9, 'auto');
+          canvas.scroll({dx: 40, dy: 0});  // keep the palette off the first shapes
         });
       }
       return dmn.importXML(state.files[name]).then(function () {
