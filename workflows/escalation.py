@@ -80,8 +80,8 @@ def _act(uow: Any, case: Case, notice: SupervisionNotice, limit_due: datetime | 
               "reason": notice.reason, "risk": RISK_ZH.get(case.risk_level, case.risk_level)}
     key = notice.dedupe_key
     if notice.level == 0:
-        notify_department(uow, case, notice.department_id, template="reminder", params=params,
-                          key=key)
+        notify_department(uow, case, notice.department_id, template="sla_reminder",
+                          params=params, key=key)
     elif notice.level == 1:
         notify_department(uow, case, notice.department_id, template="supervision_notice",
                           params=params, key=key)

@@ -5,6 +5,10 @@ A work order has two limits: the sign-off response (T-01: PT2H urgent / PT24H ge
 dispatch, met by acceptance) and the handling deadline (``work_order.due_at``, met by completion).
 The light is stored on ``work_order.light``; ``work_order_sla.next_check_at`` says when it must be
 recomputed, so the SLA sweep reads only orders whose light can change now.
+
+The shipped processes climb the escalation ladder themselves (BPMN timers on sign-off, contact and
+handling call the ``escalation`` process), so by default a light is shown and audited only. With
+JIEFEN_LIGHT_LADDER=true (processes without their own ladder) the light also takes the rungs.
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def refresh_order(uow: Any, case: Case, order: WorkOrder) -> Light:
     breaches = sum(1 for lim in limits if lim.breached(now))
     order.breach_count = max(order.breach_count or 0, breaches)
     light = light_of(limits, now, breaches=order.breach_count, unanswered=bool(unanswered))
-    if order.status not in CLOSED:
+    if order.status not in CLOSED and uow.services.settings.light_ladder:
         _climb(uow, case, order, limits, light, now)
     _set_light(uow, case, order, light)
     open_order = order.status not in CLOSED

@@ -183,12 +183,22 @@ def _release(services: Any, message_id: int, now: datetime) -> None:
             uow.commit()
 
 
+def channel_of(services: Any, name: str) -> Any:
+    """The channel object for a row; an unconfigured SMS or e-mail channel falls back to the
+    file channel (the embedded default), so an installation without a gateway loses nothing."""
+    channels = channels_of(services)
+    if name not in channels and name in ("sms", "email"):
+        return channels.get("file")
+    return channels.get(name)
+
+
 def _deliver_one(services: Any, message: _Claimed, report: DeliveryReport) -> bool:
-    channel = channels_of(services).get(message.channel)
+    channel = channel_of(services, message.channel)
     try:
         if channel is None:
             raise PermanentFailure(f"渠道未配置：{message.channel}")
-        rendered = _prepare(services, message)
+        # the file channel standing in for SMS or e-mail gets no address
+        rendered = _prepare(services, message, stand_in=channel is channel_of(services, "file"))
         if getattr(channel, "in_transaction", False):
             with services.new_uow() as uow:
                 channel.send(rendered, uow=uow)
@@ -206,9 +216,9 @@ def _deliver_one(services: Any, message: _Claimed, report: DeliveryReport) -> bo
     return True
 
 
-def _prepare(services: Any, message: _Claimed) -> RenderedMessage:
+def _prepare(services: Any, message: _Claimed, *, stand_in: bool = False) -> RenderedMessage:
     subject, body = render(message.template, message.params)
-    address = _address(services, message)
+    address = None if stand_in else _address(services, message)
     return RenderedMessage(message.id, message.channel, message.recipient_type,
                            message.recipient_id, address, subject, body, message.case_id,
                            message.template)

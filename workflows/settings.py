@@ -34,6 +34,7 @@ class Settings:
     sweep_max_sleep: float = 1.0                    # lateness bound for timers armed elsewhere (s)
     sweep_batch: int = 200                          # instances per sweep
     timer_max_attempts: int = 3                     # then incident
+    light_ladder: bool = False                      # lights also climb the ladder (processes without one)
     outbox_interval: float = 10.0                   # seconds between deliveries
     outbox_max_attempts: int = 8
     notify_channels: tuple[str, ...] = ("file",)    # any of file, sms, email, phone

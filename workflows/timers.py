@@ -129,11 +129,13 @@ def fire_instance(services: Any, instance_id: int, now: datetime) -> bool:
 
 
 def refresh_case(uow: Any, case: Case, inst: Any) -> None:
-    """The case projection (issue 3) plus the timeliness lights, in the same transaction."""
+    """The case projection, new-task notices and the timeliness lights, in the same transaction."""
+    from workflows.lights import refresh_lights
     from workflows.projection import project_case
-    from workflows.sla import refresh_lights
+    from workflows.tasks import notify_new_tasks
 
-    project_case(uow, case, inst)
+    created = project_case(uow, case, inst)
+    notify_new_tasks(uow, case, created)
     refresh_lights(uow, case)
 
 

@@ -3,6 +3,7 @@ and message happens exactly once (R-SCHED-1, R-OUTBOX-1; security checklist TS-2
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import Counter
@@ -128,8 +129,10 @@ def test_user_first_then_the_sweep_finds_nothing_to_fire(two, clock):
     assert S.events(first, "timer_fired", case_id) == []
 
 
-def test_two_schedulers_climb_the_c03_ladder_once_per_rung(two, clock):
+def test_two_schedulers_climb_the_light_ladder_once_per_rung(two, clock):
     first, second = two
+    for services in (first, second):   # processes without a ladder of their own
+        services.settings = dataclasses.replace(services.settings, light_ladder=True)
     clock.set(datetime(2025, 3, 10, 1, 30, tzinfo=UTC))       # Mon 09:30 Beijing
     dept = S.department(first, "RS")
     cases = []
@@ -146,7 +149,7 @@ def test_two_schedulers_climb_the_c03_ladder_once_per_rung(two, clock):
         outbox = Counter((m.case_id, m.template) for m in session.scalars(select(OutboxMessage)))
     for case_id in cases:
         assert [rungs[(case_id, level)] for level in (0, 1, 2)] == [1, 1, 1]
-        assert outbox[(case_id, "reminder")] == 1
+        assert outbox[(case_id, "sla_reminder")] == 1
         assert outbox[(case_id, "supervision_notice")] == 1
         assert outbox[(case_id, "tier_upgraded")] == 2           # department and leader
         assert len(S.events(first, "tier_upgraded", case_id)) == 1
@@ -193,3 +196,26 @@ def test_two_deliverers_send_every_message_once_in_order(two, clock, tmp_path):
     with first.session_factory() as session:
         assert {m.status for m in session.scalars(select(OutboxMessage))} == {"sent"}
     assert json.dumps(gateway.requests).count("1390000000") == 14
+
+
+def test_c03_on_the_shipped_library_climbs_each_rung_once_with_two_schedulers(two, clock):
+    """C03: the 2 h response limit breached -> reminder -> 督办 -> upgrade, once each."""
+    from tests.bpmn.test_services_labour import local
+
+    first, second = two
+    walk = S.c03_walk(first, clock)
+
+    def both_at(*moments):
+        for moment in moments:
+            clock.set(moment)
+            _together(lambda: timers.sweep(first), lambda: timers.sweep(second))
+
+    both_at(local(2025, 3, 10, 11, 30, 1), local(2025, 3, 10, 11, 31))
+    assert S.ladder_counts(first, walk.case_no)["reminder"] == 1
+    both_at(local(2025, 3, 11, 11, 30, 2), local(2025, 3, 11, 12, 0))
+    walk.do("issue_supervision", supervision_note="限1个工作日书面说明", listed_in_weekly_review="true")
+    both_at(local(2025, 3, 13, 0, 0, 1), local(2025, 3, 13, 0, 5))
+    assert S.ladder_counts(first, walk.case_no) == {
+        "reminder": 1, "issue_supervision": 1, "upgrade_notice": 1, "timers_fired_twice": 0}
+    with first.session_factory() as session:
+        assert verify_chains(session, first.keyring).ok

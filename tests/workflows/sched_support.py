@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from engine.models import AuditEvent, InstanceRow
+from engine.models import AuditEvent, InstanceRow, OutboxMessage
 from tests.conftest import fixture_bytes
 from workflows.actors import SYSTEM
 from workflows.deploy import deploy_bundle
@@ -142,3 +142,40 @@ def user(services, username: str, *roles: str):
         ident = row.id
         uow.commit()
     return Actor(type="user", id=str(ident), username=username, roles=frozenset(roles))
+
+
+def c03_walk(services, clock):
+    """C03 on the shipped library: urgent collective wage arrears dispatched to 人社 at
+    Mon 2025-03-10 09:30 and never signed off (tests/bpmn/test_services_labour.py's intake)."""
+    from tests.bpmn.test_services_labour import c03_request, local
+    from tests.factories import Walk
+
+    clock.set(local(2025, 3, 10, 9, 30))
+    walk = Walk.ready(services, clock)
+    walk.intake(**vars(c03_request()))
+    walk.do("register", category="labour_collective", urgency="urgent", people_count="14",
+            summary="集体欠薪，工人表示将到项目大门聚集")
+    walk.do("confirm_triage", tier="district", department="RS", risk_level="orange",
+            handling="labour", triage_note="群体欠薪，维持路由")
+    return walk
+
+
+def ladder_counts(services, case_no: str) -> dict:
+    """How often each rung of the shipped ladder happened for a case."""
+    import json as _json
+
+    from workflows.models import Case as _Case
+
+    with services.session_factory() as session:
+        case_id = session.scalar(select(_Case.id).where(_Case.case_no == case_no))
+        templates = list(session.scalars(select(OutboxMessage.template).where(
+            OutboxMessage.case_id == case_id)))
+    ready = [_json.loads(e.payload)["task"] for e in events(services, "task_state_changed",
+                                                            case_id)
+             if _json.loads(e.payload)["to"] == "READY"]
+    fired = [(_json.loads(e.payload)["timer"], _json.loads(e.payload)["due_at"])
+             for e in events(services, "timer_fired", case_id)]
+    return {"reminder": templates.count("reminder"),
+            "issue_supervision": ready.count("issue_supervision"),
+            "upgrade_notice": templates.count("upgrade_notice"),
+            "timers_fired_twice": len(fired) - len(set(fired))}

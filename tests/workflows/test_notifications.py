@@ -144,6 +144,19 @@ def test_without_sms_configured_the_file_channel_carries_the_message(services, t
     assert line["address"] is None and "13800138000" not in json.dumps(line)
 
 
+def test_an_sms_row_without_a_gateway_goes_to_the_file_channel(services, tmp_path):
+    services.channels["file"] = FileChannel(tmp_path / "out.jsonl")
+    case_id = _case(services)
+    with services.new_uow() as uow:   # the shipped processes queue by preference
+        uow.outbox.add(channel="sms", recipient_type="party", recipient_id=S.party(services),
+                       template="receipt", params={"case_no": "JF-1"}, dedupe_key="k",
+                       case=case_id)
+        uow.commit()
+    assert N.deliver_pending(services).sent == 1
+    [line] = services.channels["file"].lines()
+    assert (line["channel"], line["address"]) == ("sms", None)
+
+
 def test_a_rolled_back_step_sends_nothing(services):
     case_id = _case(services)
     person = S.party(services)
@@ -164,7 +177,7 @@ def test_the_same_notification_is_queued_once(services):
 
 
 def test_templates_substitute_plain_placeholders_only():
-    subject, body = N.render("reminder", {"case_no": "{due}", "limit": "签收时限", "due": "x"})
+    subject, body = N.render("sla_reminder", {"case_no": "{due}", "limit": "签收时限", "due": "x"})
     assert body.startswith("【催办】案件 {due} 的签收时限")   # values are never re-expanded
     _, attack = N.render("unknown_{case_no.__class__}", {"case_no": "JF-1"})
     assert "{case_no.__class__}" in attack and "class 'str'" not in attack

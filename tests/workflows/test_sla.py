@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -60,7 +61,9 @@ def test_repeated_breach_or_an_unanswered_notice_is_red_and_a_met_limit_is_not_y
 # -- C03 through the SLA sweep ------------------------------------------------------------------
 @pytest.fixture
 def c03(services, clock):
-    """C03: urgent collective wage arrears, lead 人社 dispatched Mon 2025-03-10 09:30 (PT2H)."""
+    """C03: urgent collective wage arrears, lead 人社 dispatched Mon 2025-03-10 09:30 (PT2H), in a
+    deployment whose processes have no ladder of their own (JIEFEN_LIGHT_LADDER=true)."""
+    services.settings = dataclasses.replace(services.settings, light_ladder=True)
     clock.set(at("2025-03-10T09:30"))
     dept = S.department(services, "RS")
     case_id = S.case(services, urgency="urgent", risk_level="orange", tier="street",
@@ -95,23 +98,35 @@ def test_c03_response_breach_reminder_then_supervision_then_tier_upgrade_once_ea
     for when in ("2025-03-10T11:00", "2025-03-10T11:05"):
         _sweep(services, clock, when)
     assert _order(services, order_id).light == "yellow"
-    assert _ladder(services, case_id) == ([(0, "reminder")], ["reminder"])
+    assert _ladder(services, case_id) == ([(0, "reminder")], ["sla_reminder"])
     for when in ("2025-03-10T11:30", "2025-03-10T15:00", "2025-03-11T23:59"):
         _sweep(services, clock, when)
     assert _order(services, order_id).light == "orange"
     notice = _ladder(services, case_id)
-    assert notice == ([(0, "reminder"), (1, "supervision")], ["reminder", "supervision_notice"])
+    assert notice == ([(0, "reminder"), (1, "supervision")], ["sla_reminder",
+                                                              "supervision_notice"])
     for when in ("2025-03-12T00:00:01", "2025-03-12T09:00"):   # 督办 reply (1 WD) not received
         _sweep(services, clock, when)
     assert _order(services, order_id).light == "red"
     levels, outbox = _ladder(services, case_id)
     assert levels == [(0, "reminder"), (1, "supervision"), (2, "upgrade")]
-    assert outbox == ["reminder", "supervision_notice", "tier_upgraded", "tier_upgraded"]
+    assert outbox == ["sla_reminder", "supervision_notice", "tier_upgraded", "tier_upgraded"]
     with services.session_factory() as session:
         case = session.get(Case, case_id)
     assert case.tier == "district" and case.risk_level == "orange"
     upgraded = S.events(services, "tier_upgraded", case_id)
     assert len(upgraded) == 1 and json.loads(upgraded[0].payload)["before"] == "street"
+    lights = [json.loads(e.payload)["after"] for e in S.events(services, "light_changed", case_id)]
+    assert lights == ["yellow", "orange", "red"]
+
+
+def test_by_default_lights_are_shown_and_the_ladder_is_left_to_the_process(c03, clock):
+    services, case_id, order_id = c03
+    services.settings = dataclasses.replace(services.settings, light_ladder=False)
+    for when in ("2025-03-10T09:30", "2025-03-10T11:00", "2025-03-10T11:31", "2025-03-14T00:01"):
+        _sweep(services, clock, when)
+    assert _order(services, order_id).light == "red"
+    assert _ladder(services, case_id) == ([], [])
     lights = [json.loads(e.payload)["after"] for e in S.events(services, "light_changed", case_id)]
     assert lights == ["yellow", "orange", "red"]
 

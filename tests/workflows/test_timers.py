@@ -246,3 +246,30 @@ def test_user_commits_first_and_the_timer_run_changes_nothing(simple, clock):
     assert timers.fire_instance(simple, instance_id, clock.now()) is False
     assert S.events(simple, "timer_fired", case_id) == []
     assert S.row(simple, instance_id).status == "completed"
+
+
+# -- C03 on the shipped library -----------------------------------------------------------------
+def test_c03_sign_off_breach_climbs_reminder_supervision_upgrade_once_each(services, clock):
+    """The 2 h response limit passes unsigned: L0 reminder, then 督办 (issue_supervision), then the
+    unanswered 督办 upgrades (L2) -- each once, however often the sweep runs."""
+    from tests.bpmn.test_services_labour import local
+
+    walk = S.c03_walk(services, clock)
+    assert walk.task("sign_off", "RS")["due_at"] == local(2025, 3, 10, 11, 30)
+    for moment in (local(2025, 3, 10, 11, 30, 1), local(2025, 3, 10, 11, 31),
+                   local(2025, 3, 10, 18, 0)):
+        clock.set(moment)
+        timers.sweep(services)
+    assert S.ladder_counts(services, walk.case_no)["reminder"] == 1
+    for moment in (local(2025, 3, 11, 11, 30, 2), local(2025, 3, 11, 12, 0)):
+        clock.set(moment)
+        timers.sweep(services)
+    assert "issue_supervision" in walk.ids()
+    walk.do("issue_supervision", supervision_note="限1个工作日书面说明", listed_in_weekly_review="true")
+    for moment in (local(2025, 3, 13, 0, 0, 1), local(2025, 3, 13, 0, 5), local(2025, 3, 13, 9, 0)):
+        clock.set(moment)
+        timers.sweep(services)
+    counts = S.ladder_counts(services, walk.case_no)
+    assert counts == {"reminder": 1, "issue_supervision": 1, "upgrade_notice": 1,
+                      "timers_fired_twice": 0}
+    assert walk.data()["escalation_level"] == "L2"
