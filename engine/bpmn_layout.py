@@ -114,23 +114,27 @@ def _longest_path(graph: Graph, succ, back: set[str]) -> dict[str, int]:
 
 
 def _rows(graph: Graph, layer: dict[str, int], band: dict[str, int]) -> dict[str, int]:
-    """Row of each node inside its (band, layer) cell, ordered by the rows of its predecessors."""
+    """Row of each node in its band: a node follows its predecessor's track unless the cell, or the
+    cells its incoming edges run through at that row, are taken (then it moves down)."""
     preds: dict[str, list[str]] = defaultdict(list)
-    from_boundary = set()
+    below = set()
     for _, src, tgt in graph.flows:
         preds[tgt].append(graph.host.get(src, src))
         if src in graph.host:
-            from_boundary.add(tgt)
-    cells: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for node in graph.nodes:
-        cells[(band[node], layer[node])].append(node)
+            below.add(tgt)
+    order = {node: index for index, node in enumerate(graph.nodes)}
+    taken: set[tuple[int, int, int]] = set()
     row: dict[str, int] = {}
-    for key in sorted(cells, key=lambda k: k[1]):
-        def weight(node: str) -> tuple[float, int]:
-            placed = [row[p] for p in preds[node] if p in row and band.get(p) == band[node]]
-            return (sum(placed) / len(placed) if placed else 0.0, node in from_boundary)
-        for index, node in enumerate(sorted(cells[key], key=weight)):
-            row[node] = index
+    for node in sorted(graph.nodes, key=lambda n: (layer[n], order[n])):
+        placed = [p for p in preds[node] if p in row and layer[p] < layer[node]]
+        same = [row[p] for p in placed if band[p] == band[node]]
+        want = min(same) + (1 if node in below and len(set(preds[node])) == 1 else 0) if same else 0
+        spans = [range(layer[p] + 1, layer[node] + 1) for p in placed] or [range(layer[node], layer[node] + 1)]
+        r = want
+        while any((band[node], col, r) in taken for span in spans for col in span):
+            r += 1
+        taken.update((band[node], col, r) for span in spans for col in span)
+        row[node] = r
     return row
 
 
@@ -207,19 +211,20 @@ def _boundaries(graph: Graph, canvas: Canvas) -> None:
 
 
 def _route(src, tgt, from_boundary: bool, from_gateway: bool, back: bool) -> list[tuple[float, float]]:
+    """Orthogonal waypoints; long horizontal runs use the target's row (kept free by ``_rows``)."""
     sx, sy, sw, sh = src
     tx, ty, tw, th = tgt
     scx, scy, tcx, tcy = sx + sw / 2, sy + sh / 2, tx + tw / 2, ty + th / 2
     if back or tx <= sx:
         low = max(sy + sh, ty + th) + PAD
         return [(scx, sy + sh), (scx, low), (tcx, low), (tcx, ty + th)]
-    if from_boundary or (from_gateway and abs(scy - tcy) > 1):
+    if abs(scy - tcy) <= 1 and not from_boundary:
+        return [(sx + sw, scy), (tx, tcy)]
+    if from_boundary or from_gateway:
         start = (scx, sy + sh) if from_boundary or tcy > scy else (scx, sy)
         return [start, (scx, tcy), (tx, tcy)]
-    if abs(scy - tcy) <= 1:
-        return [(sx + sw, scy), (tx, tcy)]
-    mid = (sx + sw + tx) / 2
-    return [(sx + sw, scy), (mid, scy), (mid, tcy), (tx, tcy)]
+    gap = scx + COL_W / 2
+    return [(sx + sw, scy), (gap, scy), (gap, tcy), (tx, tcy)]
 
 
 def _has_di(root: etree._Element, container: etree._Element) -> bool:
