@@ -52,6 +52,8 @@ def intake_fields(form: Mapping[str, str], errors: Mapping[str, str]) -> list[di
           default="general"),
         f("people_count", _("涉及人数"), "long", min=1, max=100000, required=True, default=1),
         f("threat", _("有暴力或自伤倾向、聚集风险"), "boolean"),
+        f("emergency", _("危及生命安全或正在发生违法犯罪（需转 110/119/120）"), "boolean"),
+        f("statutory_channel", _("已进入诉讼、仲裁、行政复议或信访复核程序"), "boolean"),
         f("summary", _("事项摘要（不含姓名、证件号、电话）"), maxlength=200, required=True),
         f("description", _("诉求描述"), "textarea", required=True, maxlength=5000),
     ]
@@ -109,5 +111,7 @@ def intake_request(form: Mapping[str, str]) -> IntakeRequest:
         description=form.get("description") or "", summary=(form.get("summary") or "")[:200],
         people_count=int(people) if people.isdigit() else 0,
         urgency=form.get("urgency") or "general", threat=form.get("threat") == "true",
+        emergency=form.get("emergency") == "true",
+        statutory_channel=form.get("statutory_channel") == "true",
         channel_ref=(form.get("channel_ref") or "").strip() or None,
         parties=[_party(form, i) for i in range(_used_rows(form))])

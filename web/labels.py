@@ -30,14 +30,13 @@ CONTACT = {"sms": _l("短信"), "phone": _l("电话"), "email": _l("电子邮件
 VULNERABLE = {"elderly": _l("老年人"), "disabled": _l("残疾人"), "minor": _l("未成年人")}
 SATISFACTION = {"satisfied": _l("满意"), "basically_satisfied": _l("基本满意"),
                 "dissatisfied": _l("不满意"), "unrated": _l("未评价")}
-CATEGORY = {
-    "neighbour": _l("邻里纠纷"), "property": _l("物业纠纷"),
-    "property_collective": _l("物业纠纷（群体/电梯/安全）"), "family": _l("婚姻家庭纠纷"),
-    "labour": _l("劳资纠纷"), "wage_arrears": _l("欠薪"), "expropriation": _l("房屋征收补偿"),
-    "land_contract": _l("土地承包/流转"), "land_rights": _l("土地权属"), "noise": _l("噪声"),
-    "urban_management": _l("城市管理"), "public_order": _l("治安"),
-    "high_altitude": _l("高空抛物"), "petition": _l("信访事项"), "elderly": _l("独居老人"),
-    "other": _l("其他"),
+CATEGORY = {  # bpmn/README.md §3.1 (routing.dmn inputs)
+    "neighbour": _l("邻里纠纷"), "property": _l("物业纠纷（单户）"),
+    "property_collective": _l("物业纠纷（群体/电梯/安全）"), "family": _l("婚姻家庭/赡养"),
+    "labour": _l("劳资纠纷（个人）"), "labour_collective": _l("劳资/欠薪（群体或建筑领域）"),
+    "expropriation": _l("房屋征收补偿"), "land_contract": _l("土地承包/流转"),
+    "land_rights": _l("土地权属"), "noise": _l("噪声/城市管理"), "public_order": _l("高空抛物/治安"),
+    "petition": _l("信访转送事项"), "other": _l("其他"),
 }
 PURPOSE = {
     "contact": _l("联系当事人"), "document": _l("制作文书（调解协议书等）"),

@@ -27,7 +27,7 @@ from workflows.uow import UnitOfWork
 MAX_KEY = 128
 PARTY_KEYS = {"role", "name", "id_number", "phone", "address", "contact_preference", "vulnerable"}
 BODY_KEYS = {"category", "description", "summary", "people_count", "urgency", "threat",
-             "channel_ref", "received_at", "parties"}
+             "emergency", "statutory_channel", "channel_ref", "received_at", "parties"}
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,11 @@ def _scalars(body: dict, errors: dict[str, str]) -> dict[str, Any]:
         errors["people_count"] = "应为整数"
     else:
         out["people_count"] = people
-    threat = body.get("threat", False)
-    if not isinstance(threat, bool):
-        errors["threat"] = "应为 true 或 false"
-    out["threat"] = bool(threat)
+    for flag in ("threat", "emergency", "statutory_channel"):
+        value = body.get(flag, False)
+        if not isinstance(value, bool):
+            errors[flag] = "应为 true 或 false"
+        out[flag] = bool(value)
     received = body.get("received_at")
     if received is not None:
         out["received_at"] = _aware(received, errors)
