@@ -61,9 +61,13 @@ def diff(process_id: str) -> ResponseReturnValue:
     result = processes.diff_versions(new_uow(), actor(), process_id, old, new)
     old_files = processes.version_files(new_uow(), actor(), process_id, old)
     new_files = processes.version_files(new_uow(), actor(), process_id, new)
+    touched = {c.file for c in result.added + result.removed + result.changed}
+    touched |= set(result.files_added) | set(result.files_removed)
+    every = sorted(set(old_files) | set(new_files))
     return render_template("processes/diff.html", process_id=process_id, old=old, new=new,
-                           diff=result, old_files=sorted(old_files),
-                           new_files=sorted(new_files))
+                           diff=result, old_files=sorted(old_files), new_files=sorted(new_files),
+                           shown=[f for f in every if f in touched],
+                           unchanged=[f for f in every if f not in touched])
 
 
 def _int_arg(name: str) -> int:
