@@ -33,6 +33,10 @@ def test_evaluation_objection_is_guided_and_negotiated_to_an_agreement():
     d.complete("lead_consolidate", joint_result="司法局释明复核程序", joint_outcome="partly_resolved")
     d.advance(days(11))
     assert d.notified("rights_window")[0]["to"] == "applicant", "T-20 re-check window"
+    d.until(local(2025, 6, 9, 23, 0))
+    assert len(d.notified("rights_window")) == 1, "20 days from 05-19 end on Sun 06-08, extended to Mon 06-09"
+    d.until(local(2025, 6, 10, 0, 1))
+    assert len(d.notified("rights_window")) == 2, "T-21 + T-22 appraisal window"
     d.complete("evaluation_objection", recheck_requested="true", appraisal_requested="false",
                evaluation_follow_up="复核后面积更正")
     d.complete("negotiate_compensation", compensation_items_checked="房屋价值、搬迁费、临时安置费",
@@ -96,6 +100,9 @@ def test_illegal_enforcement_is_red_and_goes_to_the_leader():
                illegal_enforcement="true")
     assert ("raise_risk", {"level": "red", "reason": "illegal_enforcement"}) in d.calls
     assert d.ready() == ["leader_take_charge"]
+    d.complete("leader_take_charge", accept_charge="true", leader_instructions="立即制止违法强拆",
+               joint_meeting_required="false", response_deadline="PT24H")
+    assert d.ready() == ["submit_result"]
 
 
 def test_enforcement_window_is_reminded_and_lawful_enforcement_completes():

@@ -51,11 +51,12 @@ def test_written_agreement_with_judicial_confirmation_and_performance():
     sign_all(d, "2025-03-20")
     assert d.timers()["司法确认申请期届满"] == local(2025, 4, 22, 0, 0).astimezone(SHANGHAI), \
         "30 days from 03-20 end on Sat 04-19, extended to Mon 04-21 24:00"
-    d.complete("prepare_jc", jc_joint_application="true", jc_court="domicile_court", jc_filed_on="2025-03-25")
+    d.complete("prepare_jc", jc_joint_application="true", jc_court="domicile_court", jc_filed_on="2025-03-20")
+    d.advance(days(19))
+    assert d.notified("jc_court_follow_up"), "T-03b: court decision period passed (informational)"
     d.complete("record_jc_decision", jc_result="confirmed")
-    d.until(local(2025, 4, 7, 23, 0))
-    assert d.ready() == [], "15 days from 03-20 end on 04-04 (清明), extended to Mon 04-07 24:00"
-    d.until(local(2025, 4, 8, 0, 1))
+    assert d.timers()["履行期限"] == local(2025, 4, 24, 0, 0).astimezone(SHANGHAI), "15 days from 04-08"
+    d.until(local(2025, 4, 24, 0, 1))
     d.complete("performance_check", performed="performed", performance_note="已修复并赔偿")
     assert d.ready() == ["submit_result"]
 
