@@ -1,0 +1,90 @@
+"""Blueprint ``reports``: stored periodic reports (周调度、月通报、季评估), generate, download."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from web.context import actor, services
+from workflows import reports
+from workflows.errors import NotFound
+from workflows.models import RoleCode
+from workflows.policy import Denied, denials_audited
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+READERS = (RoleCode.SUPERVISOR, RoleCode.LEADER, RoleCode.AUDITOR)
+WRITERS = (RoleCode.SUPERVISOR, RoleCode.LEADER)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def register(app: Flask) -> None:
+    """Add the reports pages to the app."""
+    app.register_blueprint(bp)
+
+
+def _require(roles: tuple, what: str) -> None:
+    who = actor()
+    with denials_audited(services(), who, path=request.path, method=request.method):
+        if not who.has(*roles):
+            raise Denied("无权查看或生成报表", f"reports.{what}.role", object_type="page",
+                         object_id="reports")
+
+
+def _report(report_id: int):
+    with services().session_factory() as session:
+        try:
+            return reports.get_report(session, report_id)
+        except NotFound:
+            abort(404)
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Stored reports, newest period first."""
+    _require(READERS, "list")
+    kind = request.args.get("kind") if request.args.get("kind") in reports.KINDS else None
+    with services().session_factory() as session:
+        rows = reports.list_reports(session, kind)
+    return render_template("reports/index.html", reports=rows, kind=kind, titles=reports.TITLES,
+                           can_generate=actor().has(*WRITERS))
+
+
+@bp.post("/")
+def generate() -> ResponseReturnValue:
+    """Generate the report of the last complete period now."""
+    _require(WRITERS, "generate")
+    kind = request.form.get("kind", "")
+    if kind not in reports.KINDS:
+        abort(400)
+    stored = reports.generate(services(), kind, actor=actor())
+    flash(f"{stored.title}")
+    return redirect(url_for("reports.detail", report_id=stored.id))
+
+
+@bp.get("/<int:report_id>")
+def detail(report_id: int) -> ResponseReturnValue:
+    """One report as a table, with its KPI targets."""
+    _require(READERS, "view")
+    return render_template("reports/detail.html", report=_report(report_id))
+
+
+@bp.get("/<int:report_id>.<any(csv, xlsx):fmt>")
+def download(report_id: int, fmt: str) -> ResponseReturnValue:
+    """The report as CSV (UTF-8 with BOM) or XLSX."""
+    _require(READERS, "download")
+    report = _report(report_id)
+    body = reports.to_csv(report) if fmt == "csv" else reports.to_xlsx(report)
+    name = f"{report.kind}-{report.period_start.isoformat()}.{fmt}"
+    return Response(body, mimetype="text/csv" if fmt == "csv" else XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Content-Type-Options": "nosniff"})
