@@ -120,3 +120,22 @@ def test_refused_labour_mediation_goes_straight_to_arbitration():
     assert "prepare_arbitration" in d.ready()
     d.advance(days(51))
     assert d.notified("arbitration_tracking"), "T-05/T-06 informational tracking"
+
+
+def test_paid_agreement_closes_the_mediation_branch_without_a_joint_order():
+    d = Driver(category="other")
+    register(d, category="other", summary="个人工资差额")
+    d.complete("confirm_triage", tier="street", department="JDLT", risk_level="blue", handling="labour",
+               triage_note="劳动争议调解")
+    sign_off(d)
+    contact(d)
+    d.complete("request_evidence", evidence_items="工资条", evidence_status="received")
+    assert d.ready() == ["register_labour_mediation"], "no inspection (lead is not 人社), no co-departments"
+    d.complete("register_labour_mediation", mediation_application_date="2025-03-03", trade_union_present="false",
+               mediation_claims="工资差额")
+    d.complete("labour_mediation", labour_mediation_record="达成协议", labour_mediation_result="agreement")
+    d.complete("labour_agreement", payment_schedule="7日内支付", labour_agreement_signed="true",
+               payment_period="statutory_days(7)")
+    d.advance(days(8))
+    d.complete("payment_check", agreement_paid="paid", payment_check_note="已支付")
+    assert d.ready() == ["submit_result"]

@@ -171,3 +171,20 @@ def test_reopened_mediation_case_runs_a_second_round_cleanly():
     d.complete("terminate_mediation", termination_reason="一方不再同意", legal_routes_informed="true")
     finish = d.data("submit_result")
     assert finish["second_complaint"] is True and finish["tier"] == "district"
+
+
+def test_triage_may_send_an_unrouted_case_to_mediation_without_co_departments():
+    d = Driver(category="other")
+    register(d, category="other", summary="亲属之间借款纠纷")
+    d.complete("confirm_triage", tier="community", department="SQTJ", risk_level="blue", handling="mediation",
+               triage_note="适合人民调解")
+    sign_off(d)
+    contact(d)
+    assert d.ready() == ["confirm_consent"], "no co-departments: straight to mediation"
+    consent_and_assign(d)
+    written_agreement(d, jc=False, period="statutory_days(7)")
+    sign_all(d, "2025-03-03")
+    assert "履行期限" in d.timers() and "prepare_jc" not in d.ready()
+    d.advance(days(8))
+    d.complete("performance_check", performed="performed", performance_note="已还款")
+    assert d.ready() == ["submit_result"]
