@@ -130,14 +130,21 @@ def _apply_filters(query, f: CaseFilter):
     return query
 
 
-def case_summary(session: Session, case: Case) -> dict:
-    """Plain data about a case, free of personal data (lists, CLI, API)."""
+def case_summary(session: Session, case: Case, *, planned_co: list[str] | None = None) -> dict:
+    """Plain data about a case, free of personal data (lists, CLI, API).
+
+    ``co_departments``: departments with a co-department order, then (when ``planned_co`` codes
+    from the routing are given) those routed but not dispatched yet.
+    """
     depts = _departments(session, case)
     orders = session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
                              .order_by(WorkOrder.round, WorkOrder.id)).all()
-    latest = max((o.round for o in orders), default=0)
-    current = [o for o in orders if o.round == latest]
-    co = [depts[o.department_id] for o in current if o.role == "co" and o.department_id in depts]
+    co = list({o.department_id: depts[o.department_id] for o in orders
+               if o.role == "co" and o.department_id in depts}.values())
+    if planned_co:
+        known = {d["code"] for d in co}
+        rows = session.scalars(select(Department).where(Department.code.in_(planned_co)))
+        co += [{"code": d.code, "name": d.name} for d in rows if d.code not in known]
     tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
                             .order_by(OpenTask.due_at.is_(None), OpenTask.due_at)).all()
     lead = depts.get(case.lead_department_id) if case.lead_department_id else None
@@ -156,6 +163,15 @@ def case_summary(session: Session, case: Case) -> dict:
                         "assignee_id": t.assignee_id, "due_at": _iso(t.due_at)} for t in tasks],
         "deadline": _iso(min((t.due_at for t in tasks if t.due_at), default=None)),
     }
+
+
+def case_overview(uow: Any, case: Case) -> dict:
+    """The summary plus the routed co-departments from the workflow data (one case)."""
+    data = uow.load_instance(case.workflow_instance_id).latest_data() \
+        if case.workflow_instance_id else {}
+    planned = data.get("co_departments")
+    return case_summary(uow.session, case,
+                        planned_co=[str(c) for c in planned] if isinstance(planned, list) else None)
 
 
 def _departments(session: Session, case: Case) -> dict[int, dict]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 
-from web.commands.common import cli_services, fail
+from web.commands.common import cli_services, cli_settings, fail
 from workflows.actors import Actor
-from workflows.cases import CaseFilter, case_summary, find_case, list_cases
+from workflows.cases import CaseFilter, case_overview, find_case, list_cases
 from workflows.errors import NotFound
 
 OPERATOR = Actor(type="system", id="cli", username="cli")
@@ -54,8 +56,8 @@ def case_list(as_json: bool, status: str | None, open_only: bool) -> None:
     for row in rows:
         lead = (row["lead_department"] or {}).get("name", "-")
         click.echo(f"{row['case_no']}  {row['status_label']:<6} {row['tier'] or '-':<9} "
-                   f"{row['risk_level']:<7} {row['category'] or '-':<14} {lead}  "
-                   f"{row['deadline'] or ''}")
+                   f"{row['risk_level']:<7} {row['category'] or '-':<20} {lead}  "
+                   f"{_local(row['deadline'])}")
 
 
 @case.command("show")
@@ -64,9 +66,10 @@ def case_list(as_json: bool, status: str | None, open_only: bool) -> None:
 def case_show(code: str, as_json: bool) -> None:
     """One case: status, tier, lead and co-departments, open tasks, deadlines."""
     services = cli_services()
-    with services.session_factory() as session:
+    uow = services.new_uow()
+    with uow:
         try:
-            summary = case_summary(session, find_case(session, code))
+            summary = case_overview(uow, find_case(uow.session, code))
         except NotFound:
             fail(f"no case {code}")
             return
@@ -86,13 +89,22 @@ def _print_case(s: dict) -> None:
     click.echo(f"  牵头 lead: {lead}")
     click.echo(f"  协办 co: {co}")
     click.echo(f"  当前环节 stage: {s['stage'] or '-'}")
-    click.echo(f"  受理 opened: {s['opened_at']}  结案 closed: {s['closed_at'] or '-'}")
+    click.echo(f"  受理 opened: {_local(s['opened_at'])}  结案 closed: {_local(s['closed_at']) or '-'}")
     click.echo("  待办 open tasks:")
     for t in s["open_tasks"]:
         dept = (t["department"] or {}).get("name", "-")
-        click.echo(f"    {t['name']}  [{t['role'] or '-'} / {dept}]  期限 due: {t['due_at'] or '-'}")
+        click.echo(f"    {t['name']}  [{t['role'] or '-'} / {dept}]  "
+                   f"期限 due: {_local(t['due_at']) or '-'}")
     if not s["open_tasks"]:
         click.echo("    (none)")
+
+
+def _local(iso: str | None) -> str:
+    """ISO UTC -> 'YYYY-MM-DD HH:MM' in the configured time zone (Asia/Shanghai)."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(cli_settings().timezone))
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 COMMANDS = [demo, case]

@@ -1,0 +1,41 @@
+"""``jiefen demo``: reference data, users, the library and C01-C06 at realistic points."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+
+from workflows.cases import CaseFilter, list_cases
+from workflows.demo import load_demo
+from workflows.models import Case, Department, User
+from workflows.policy import actor_for_user
+
+
+def test_demo_loads_cases_at_realistic_points(committed_services):
+    services = committed_services
+    now = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    report = load_demo(services, now=now, hasher=cheap)
+    assert {u.role for u in report.users} >= {"intake_clerk", "triage_officer", "mediator",
+                                               "dept_handler", "supervisor", "leader",
+                                               "process_owner", "auditor", "admin"}
+    assert all(len(u.password) >= 10 for u in report.users)
+    with services.session_factory() as session:
+        cases = {c.summary: c for c in session.scalars(select(Case))}
+        by_key = {line.split()[0]: line.split()[2] for line in report.cases}
+        assert session.scalar(select(func.count()).select_from(Department)) >= 26
+        assert all(u.password_hash.startswith("$argon2id$") for u in session.scalars(select(User)))
+    assert len(cases) == 6
+    assert by_key["C01"] == "closed" and by_key["C04"] == "closed"
+    assert by_key["C02"] == "in_handling" and by_key["C06"] in ("in_handling", "triage")
+    with services.session_factory() as session:
+        c03 = next(c for c in session.scalars(select(Case)) if c.category == "labour_collective")
+        c06 = next(c for c in session.scalars(select(Case)) if c.people_count == 23)
+        assert c06.risk_level == "red"
+        clerk = actor_for_user(session.scalars(select(User).where(User.username == "clerk")).one())
+    overdue = [t for t in list_cases(services.new_uow(), clerk, CaseFilter(open_only=True))
+               if t["deadline"] and t["deadline"] < now.isoformat()]
+    assert [t["case_no"] for t in overdue] == [c03.case_no]
+    assert load_demo(services, if_empty=True).skipped
