@@ -191,3 +191,24 @@ def test_delivery_state_is_visible_per_case(services):
     with services.session_factory() as session:
         state = N.delivery_state(session, case_id)
     assert [(s["channel"], s["status"], s["attempts"]) for s in state] == [("file", "sent", 1)]
+
+
+def test_smtp_channel_sends_the_rendered_message_with_a_stable_message_id():
+    from email import message_from_string
+    from email.header import decode_header, make_header
+
+    from tests.workflows.gateway import SmtpSink
+    from workflows.channels import PermanentFailure, RenderedMessage, SmtpChannel
+
+    message = RenderedMessage(7, "email", "user", "3", "liaison@example.org",
+                              *N.render("receipt", {"case_no": "JF-2025-000007"}), None, "receipt")
+    with SmtpSink() as sink:
+        channel = SmtpChannel("127.0.0.1", sink.port, sender="jiefen@example.org", starttls=False)
+        channel.send(message)
+        with pytest.raises(PermanentFailure):
+            channel.send(dataclasses.replace(message, address=None))
+    [raw] = sink.messages
+    email = message_from_string(raw)
+    assert email["Message-ID"] == "<jiefen-outbox-7@jiefen>"
+    assert str(make_header(decode_header(email["Subject"]))) == "【解纷】受理回执"
+    assert "JF-2025-000007" in email.get_payload(decode=True).decode("utf-8")
