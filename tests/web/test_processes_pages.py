@@ -240,3 +240,11 @@ def test_api_needs_a_process_owner_token(client, services, users):
     headers = _bearer(services, users, "mediator")
     assert client.get("/api/v1/processes", headers=headers).status_code == 403
     assert client.get("/api/v1/processes").status_code == 401
+
+
+def test_catalogue_in_english(owner, services):
+    deploy_version(services, "mediation_v1")
+    token = csrf_token(owner, "/processes/")
+    owner.post("/i18n/locale/en", data={"csrf_token": token, "next": "/processes/"})
+    html = owner.get("/processes/").get_data(as_text=True)
+    assert "Live version" in html and "Upload as draft" in html and "生效版本" not in html
