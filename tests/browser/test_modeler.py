@@ -72,6 +72,9 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
     lanes = page.evaluate(ADD_TASK)
     assert lanes == ["Mediator"]
     expect(page.locator('[data-testid="exec-lane"]')).to_have_text("办理角色（泳道）：Mediator")
+    instructions = page.locator('[data-testid="exec-instructions"]')
+    instructions.fill("案件 {{ case_no }}：请制作调解协议书。")
+    instructions.press("Tab")  # change event
 
     # the form field, through the Camunda properties panel
     panel = page.locator("#jf-props")
@@ -89,6 +92,9 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
     panel.locator('select[name$="formFieldType"]').first.select_option("string")
     xml = page.evaluate("async () => (await JiefenEditor.files())['mediation.bpmn']")
     assert 'camunda:formField id="agreement_no" label="协议编号" type="string"' in xml
+    assert "<spiffworkflow:instructionsForEndUser>案件 {{ case_no }}：请制作调解协议书。" \
+        "</spiffworkflow:instructionsForEndUser>" in xml
+    assert 'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"' in xml
 
     page.click('[data-testid="validate"]')
     expect(page.locator('[data-testid="status"]')).to_have_text("校验通过")
@@ -177,7 +183,14 @@ def test_shipped_library_round_trips_through_the_editor_and_diffs_are_coloured(
     page.evaluate("""() => {
       const m = JiefenEditor.modeler;
       m.get('modeling').updateLabel(m.get('elementRegistry').get('register'), '登记来件（新）');
+      m.get('selection').select(m.get('elementRegistry').get('route_case'));
     }""")
+    expect(page.locator('[data-testid="exec-decision"]')).to_have_value("route_case")
+    page.evaluate("""() => {
+      const m = JiefenEditor.modeler;
+      m.get('selection').select(m.get('elementRegistry').get('raise_red_risk'));
+    }""")
+    expect(page.locator('[data-testid="exec-operation"]')).to_have_value("raise_risk")
     page.click('[data-testid="deploy"]')
     expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("general_dispute v2")
     page.goto(base + "/processes/general_dispute/diff?from=1&to=2")
