@@ -248,3 +248,12 @@ def test_catalogue_in_english(owner, services):
     owner.post("/i18n/locale/en", data={"csrf_token": token, "next": "/processes/"})
     html = owner.get("/processes/").get_data(as_text=True)
     assert "Live version" in html and "Upload as draft" in html and "生效版本" not in html
+
+
+def test_api_oversized_upload_is_413_and_nothing_stored(client, services, users):
+    headers = _bearer(services, users, "process_owner")
+    big = b"<definitions>" + b" " * (11 * 1024 * 1024) + b"</definitions>"
+    answer = client.post("/api/v1/processes", headers=headers, content_type="multipart/form-data",
+                         data={"files": [(io.BytesIO(big), "huge.bpmn")]})
+    assert answer.status_code == 413
+    assert _versions(services) == []
