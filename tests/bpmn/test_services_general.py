@@ -272,3 +272,30 @@ def test_similar_case_confirmed_as_second_complaint_reopens_the_master(services,
     summary = walk.summary()
     assert summary["second_complaint"] and summary["status"] == "reopened"
     assert walk.ids() == ["issue_supervision"]
+
+
+def test_co_department_return_rejected_goes_back_to_the_same_department(services, walk):
+    registered(walk)
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
+    walk.do("co_sign_off", "JD", co_sign_off_decision="return", co_return_reason="非属地",
+            co_return_basis="职责清单")
+    assert walk.orders()[-1] == ("JD", "co", 1, "returned")
+    walk.do("review_co_return", co_return_review="reject_return",
+            co_return_review_note="属地街道应协办")
+    assert walk.task("co_sign_off", "JD") and walk.orders()[-1] == ("JD", "co", 1, "dispatched")
+    walk.do("co_sign_off", "JD", co_sign_off_decision="accept")
+    assert walk.orders()[-1] == ("JD", "co", 1, "accepted")
+
+
+def test_co_department_sign_off_breach_escalates_to_that_department(services, walk):
+    registered(walk)
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
+    walk.advance(hours=25)                                    # L0 reminder to JD
+    walk.advance(hours=25)                                    # L1: 督办单
+    walk.do("issue_supervision", supervision_note="协办部门未签收", listed_in_weekly_review="true")
+    reply = walk.task("reply_supervision")
+    assert reply["dept"] == "JD"                              # the co-department replies
+    walk.do("reply_supervision", "JD", supervision_reply="已安排", corrective_commitment="今日签收")
+    assert walk.task("co_sign_off", "JD")

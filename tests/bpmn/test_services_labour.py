@@ -123,3 +123,38 @@ def test_c04_individual_labour_agreement_and_payment(services, clock):
     walk.advance(days=6)
     walk.do("return_visit", satisfaction="satisfied")
     assert walk.summary()["status"] == "closed"
+
+
+@pytest.mark.parametrize("result", ["refused", "agreement_paid"])
+def test_labour_mediation_refused_or_paid(services, clock, result):
+    clock.set(local(2025, 3, 3, 9, 0))
+    walk = Walk.ready(services, clock)
+    walk.intake(channel="counter", category="labour", summary="拖欠工资",
+                description="拖欠两个月工资", parties=[PartyInput(name="郑雅琪",
+                                                               id_number=IDS["郑雅琪"])])
+    walk.do("register", category="labour", urgency="general", people_count="1", summary="欠薪")
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
+    walk.do("request_evidence", evidence_items="工资台账", evidence_status="refused")
+    walk.do("co_sign_off", "RS", co_sign_off_decision="accept")
+    walk.do("co_handle", "RS", co_result="监察介入", co_result_status="partial")
+    walk.do("lead_consolidate", joint_result="人社介入", joint_outcome="partly_resolved")
+    mediator = walk.user("mediator", "JDLT")
+    walk.do("register_labour_mediation", actor=mediator, mediation_application_date="2025-03-03",
+            trade_union_present="true", mediation_claims="工资")
+    if result == "refused":
+        walk.do("labour_mediation", actor=mediator, labour_mediation_record="公司拒绝调解",
+                labour_mediation_result="refused")
+        walk.do("prepare_arbitration", arbitration_applied="true", legal_aid_provided="false")
+    else:
+        walk.do("labour_mediation", actor=mediator, labour_mediation_record="达成",
+                labour_mediation_result="agreement")
+        walk.do("labour_agreement", actor=mediator, payment_schedule="一次付清",
+                labour_agreement_signed="true", payment_period="statutory_days(7)")
+        walk.advance(days=12)
+        walk.do("payment_check", actor=mediator, agreement_paid="paid", payment_check_note="已付")
+    walk.do("submit_result", outcome="R4" if result == "refused" else "R1", result_summary="办结")
+    walk.do("review_result", review_decision="approve")
+    record_rating(services.new_uow(), walk.user("intake_clerk", "ZZ"), case_no=walk.case_no,
+                  rating="satisfied")
+    assert walk.summary()["status"] == "closed"
