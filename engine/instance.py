@@ -12,7 +12,7 @@ from uuid import UUID
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from engine.errors import EngineStepFailed, MessageNotExpected, TaskNotFound, TaskNotReady
@@ -101,14 +101,18 @@ class WorkflowInstance:
     def _steps(self) -> None:
         try:
             self.workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
+        except EngineError:
+            raise
+        except Exception as exc:  # operations may raise anything: the caller rolls back
             raise _wrap(exc) from exc
 
     def fire_timers(self) -> None:
         """Fire every due timer and run the engine (a passed deadline wins: P8)."""
         try:
             self.workflow.refresh_timers()
-        except SpiffWorkflowException as exc:
+        except EngineError:
+            raise
+        except Exception as exc:  # a timer expression or operation failed: the caller rolls back
             raise _wrap(exc) from exc
         self._steps()
 
@@ -132,7 +136,9 @@ class WorkflowInstance:
         try:
             task.set_data(**data)
             task.run()
-        except SpiffWorkflowException as exc:
+        except EngineError:
+            raise
+        except Exception as exc:
             raise _wrap(exc) from exc
         self._steps()
         return view

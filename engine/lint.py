@@ -56,6 +56,9 @@ def lint_bpmn(root: etree._Element, filename: str, *, functions: frozenset[str],
     _service_tasks(lint, root)
     _messages(lint, root)
     _user_tasks(lint, root)
+    for gateway in root.iter(f"{{{BPMN_NS}}}eventBasedGateway"):
+        lint.add(gateway.get("id"), "event-based gateway: its timers are invisible to the due-time "
+                                    "index; use boundary events instead", "warning")
     for process in root.iterfind(f"{{{BPMN_NS}}}process"):
         for element_id, message in reachability_problems(process):
             lint.add(element_id, message, "warning")
@@ -137,9 +140,10 @@ def _messages(lint: Linter, root: etree._Element) -> None:
     for prop in root.iter(f"{{{BPMN_NS}}}correlationPropertyRetrievalExpression"):
         for expr in prop.iter(f"{{{BPMN_NS}}}formalExpression", f"{{{BPMN_NS}}}messagePath"):
             lint.expression(_owner_id(prop), expr.text, "correlation expression")
+    receivers = {f"{{{BPMN_NS}}}{tag}" for tag in ("messageEventDefinition", "receiveTask")}
     for var in root.iter(f"{{{SPIFF_NS}}}messageVariable"):
         parent = var.getparent().getparent() if var.getparent() is not None else None
-        if parent is None or parent.tag != f"{{{BPMN_NS}}}messageEventDefinition":
+        if parent is None or parent.tag not in receivers:
             lint.add(_owner_id(var), "messageVariable must be inside bpmn:messageEventDefinition "
                                      "(engine guide P16: elsewhere the payload is lost)")
 
@@ -225,7 +229,7 @@ def _dmn_condition(input_expr: str, entry: str) -> str:
         ast.parse(entry)
         return f"({input_expr}) == ({entry})"
     except SyntaxError:
-        return f"{input_expr} {entry}"
+        return input_expr + entry  # concatenated without a space, exactly as the engine does
 
 
 def by_severity(problems: Iterable[Problem], severity: str) -> list[Problem]:
