@@ -15,7 +15,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
-from engine.errors import EngineStepFailed, MessageNotExpected, TaskNotFound, TaskNotReady
+from engine.errors import (
+    EngineError,
+    EngineStepFailed,
+    MessageNotExpected,
+    TaskNotFound,
+    TaskNotReady,
+)
 from engine.forms import FormField, fields_of
 
 TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
