@@ -14,11 +14,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
-from web.processes import problems_response, uploaded_files
+from web.processes import owners_only, problems_response, uploaded_files
 from workflows import drafts, processes, workbench
 from workflows.errors import DeployRejected, InvalidInput, NotFound
 
 bp = Blueprint("process_editor", __name__, url_prefix="/processes/editor")
+bp.before_request(owners_only)
 
 NEW_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
@@ -43,7 +44,6 @@ targetNamespace="http://jiefen.example/bpmn">
 @bp.get("")
 def editor() -> ResponseReturnValue:
     """The editor page; what it opens is named by ?process=&version= or ?draft= (else new)."""
-    processes.require_owner(actor(), services())
     return render_template("processes/editor.html", source=_source_args(),
                            operations=sorted(services().operations.names()))
 
@@ -64,14 +64,12 @@ def files_json() -> ResponseReturnValue:
                        source=_("草稿 #%(id)s", id=info.id))
     if args.get("process") and args.get("version"):
         process_id, number = args["process"], int(args["version"])
-        processes.require_owner(actor(), services())
         with new_uow() as uow:
             row = processes.get_version(uow, actor(), process_id, number)
             files, version_id = dict(row.source_files), row.id
         return jsonify(files=files, draft_id=None, title=f"{process_id} v{number}",
                        base_version_id=version_id, process_id=process_id,
                        source=_("%(pid)s 版本 %(n)s", pid=process_id, n=number))
-    processes.require_owner(actor(), services())
     return jsonify(files={"new_process.bpmn": NEW_PROCESS}, draft_id=None, title=_("新流程"),
                    base_version_id=None, process_id=None, source=_("新流程"))
 

@@ -30,6 +30,15 @@ bp = Blueprint("processes", __name__, url_prefix="/processes")
 MAX_FILES = 20
 
 
+def owners_only() -> None:
+    """Before any view of these blueprints: process owners only (denial audited), so nothing a
+    request carries is even read for anyone else."""
+    processes.require_owner(actor(), services())
+
+
+bp.before_request(owners_only)
+
+
 @bp.get("/")
 def catalogue() -> ResponseReturnValue:
     """Every process with its versions, case counts, live version and drafts; decision tables."""
