@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from engine.errors import TaskNotFound, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
 from engine.instance import TaskView, WorkflowInstance
+from workflows import hooks
 from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.cases import load_case
@@ -51,8 +52,6 @@ def complete_task(uow: Any, actor: Actor, *, case_no: str, task_id: str,
             require_task(actor, _task_facts(uow, case, view), case)
             clean = validate(view, raw)
             before = set(_ids(inst))
-            from workflows import hooks  # domain side effects of specific tasks
-
             hooks.before_complete(uow, actor, case, view, clean)
             with uow.recording(inst, actor, case=case):
                 inst.complete(view.id, clean)
