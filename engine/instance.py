@@ -261,13 +261,17 @@ class WorkflowInstance:
                 depth = max(depth, task.depth)  # the deepest task is always a live leaf
             spec = task.task_spec
             ready = ready or (task.state == TaskState.READY and spec.manual)
+            # finished tasks are history carried forward by their successors: their spec and
+            # state suffice; live tasks add their info and data
+            if task.state & FINISHED_STATES:
+                rows.append([task.workflow.spec.name, spec.name, "", TaskState.get_name(task.state),
+                             ""])
+                continue
             info = spec.task_info(task) if hasattr(spec, "task_info") else {}
             info = {k: v for k, v in info.items() if k != "instance_map"}  # child task UUIDs
-            # completed data is history carried forward by successors: hashing live tasks suffices
-            data = "" if task.state & FINISHED_STATES else _data_hash(task.data)
             rows.append([task.workflow.spec.name, spec.name,
                          json.dumps(info, sort_keys=True, default=str),
-                         TaskState.get_name(task.state), data])
+                         TaskState.get_name(task.state), _data_hash(task.data)])
         rows.sort()
         timers = self.armed_timers()
         blob = json.dumps({"tasks": rows, "timers": sorted(d.isoformat() for _, d in timers),

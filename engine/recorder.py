@@ -43,7 +43,9 @@ class TaskEventRecorder:
 
     def __init__(self, workflow, registry, clock: Callable[[], datetime]):
         self.workflow, self.registry, self.clock = workflow, registry, clock
-        self.last = {t.id: t.state for t in workflow.get_tasks()}
+        self.last = {tid: t.state for tid, t in workflow.tasks.items()}  # get_tasks() is slow
+        for sub in workflow.subprocesses.values():
+            self.last.update((tid, t.state) for tid, t in sub.tasks.items())
         self.events: list[dict] = []
 
     def __enter__(self) -> TaskEventRecorder:
