@@ -7,7 +7,7 @@ work orders and case fields commit together with the new state.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from threading import Lock
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -128,20 +128,30 @@ def task_deadline(uow: Any, case: Case, inst: WorkflowInstance, task: TaskView) 
     (e.g. T-02 on first contact; the earlier ones are 75 % warnings)."""
     if task.due_at is not None:
         return task.due_at
-    files = _version_files(uow, case)
-    names = {t["name"] for t in boundary_timers(files, task.process_id, task.bpmn_id)
-             if not t["interrupting"]}
+    timers = _timer_map(uow, case).get((task.process_id, task.bpmn_id), ())
+    names = {name for name, interrupting in timers if not interrupting}
     dues = [due for name, due in inst.armed_timers() if name in names]
     return max(dues) if dues else None
 
 
-def _version_files(uow: Any, case: Case) -> dict[str, str]:
-    cache = uow.__dict__.setdefault("_version_files", {})
-    if case.workflow_instance_id not in cache:
-        row = uow.session.get(InstanceRow, case.workflow_instance_id)
-        version = uow.session.get(ProcessVersion, row.process_version_id)
-        cache[case.workflow_instance_id] = version.engine_files
-    return cache[case.workflow_instance_id]
+_TIMER_MAPS: dict[str, dict] = {}   # bundle sha256 -> boundary timers (content-addressed)
+_TIMER_MAPS_LOCK = Lock()
+
+
+def _timer_map(uow: Any, case: Case) -> dict:
+    row = uow.session.get(InstanceRow, case.workflow_instance_id)
+    sha = uow.session.scalar(select(ProcessVersion.bundle_sha256)
+                             .where(ProcessVersion.id == row.process_version_id))
+    with _TIMER_MAPS_LOCK:
+        found = _TIMER_MAPS.get(sha)
+    if found is None:
+        files = uow.session.get(ProcessVersion, row.process_version_id).engine_files
+        found = boundary_timer_map(files)
+        with _TIMER_MAPS_LOCK:
+            if len(_TIMER_MAPS) > 64:
+                _TIMER_MAPS.clear()
+            _TIMER_MAPS[sha] = found
+    return found
 
 
 # -- case fields ------------------------------------------------------------------------------------
@@ -204,35 +214,18 @@ def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 
-def boundary_timers(files: dict[str, str], process_id: str, bpmn_id: str) -> list[dict]:
-    """Timer boundary events attached to a task: ``{"name", "interrupting"}`` (for deadlines)."""
-    key = tuple(sorted((name, text) for name, text in files.items() if name.endswith(".bpmn")))
-    return [dict(t) for t in _boundary_timers(key, process_id, bpmn_id)]
-
-
-@lru_cache(maxsize=1024)
-def _boundary_timers(files: tuple, process_id: str, bpmn_id: str) -> tuple:
-    container = _container_of(files, process_id, bpmn_id)
-    if container is None:
-        return ()
-    out = []
-    for event in container.iter(f"{BPMN}boundaryEvent"):
-        if event.get("attachedToRef") != bpmn_id:
+def boundary_timer_map(files: dict[str, str]) -> dict[tuple[str, str], tuple]:
+    """(process id, task id) -> ((timer name, interrupting), ...) for every timer boundary event."""
+    out: dict[tuple[str, str], list] = {}
+    for name, text in sorted(files.items()):
+        if not name.endswith(".bpmn"):
             continue
-        if event.find(f"{BPMN}timerEventDefinition") is None:
-            continue
-        out.append((("name", event.get("name") or event.get("id")),
-                    ("interrupting", event.get("cancelActivity", "true") != "false")))
-    return tuple(out)
-
-
-def _container_of(files: tuple, process_id: str, bpmn_id: str):
-    for name, text in files:
         root = safe_fromstring(text.encode("utf-8") if isinstance(text, str) else text, name)
         for process in root.iter(f"{BPMN}process"):
-            if process.get("id") != process_id:
-                continue
-            for el in process.iter():
-                if isinstance(el.tag, str) and el.get("id") == bpmn_id:
-                    return el.getparent()
-    return None
+            for event in process.iter(f"{BPMN}boundaryEvent"):
+                if event.find(f"{BPMN}timerEventDefinition") is None:
+                    continue
+                key = (process.get("id"), event.get("attachedToRef"))
+                out.setdefault(key, []).append((event.get("name") or event.get("id"),
+                                                event.get("cancelActivity", "true") != "false"))
+    return {key: tuple(value) for key, value in out.items()}
