@@ -55,6 +55,7 @@ EVENT = {
     "instance_migrated": _l("流程版本迁移"), "instance_started": _l("流程启动"),
     "sla_changed": _l("时限变更"), "incident_raised": _l("异常"),
     "case_exported": _l("案件导出"), "case_replayed": _l("案件回放"),
+    "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
 
 TABLES = {"status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL, "role": ROLE,

@@ -28,6 +28,9 @@ from workflows.policy import CaseAccess, case_access, denials_audited, require_t
 from workflows.process_graph import next_steps, process_source
 from workflows.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 
+# who looked at party data is the audit trail's business (auditors' pages), not the case history
+PAGE_HIDDEN = ENGINE_EVENTS | {"party_viewed"}
+
 
 @dataclass
 class CasePage:
@@ -92,8 +95,10 @@ def work_orders(session: Any, case: Case, now: Any) -> list[dict]:
              "role": o.role, "status": o.status, "dispatched_at": o.dispatched_at,
              "accepted_at": o.accepted_at, "due_at": o.due_at, "completed_at": o.completed_at,
              "result_summary": o.result_summary, "return_reason": o.return_reason,
+             # the order's due_at is its sign-off deadline: it speaks only until sign-off;
+             # afterwards the light the SLA sweep stores is the one to show
              "light": timeliness(o.dispatched_at, o.due_at, now, o.light)
-             if o.status not in ("done", "returned", "refused") else o.light,
+             if o.status == "dispatched" else o.light,
              "task_id": o.task_id} for o, name, code in rows]
 
 
@@ -101,16 +106,17 @@ def timeline(uow: Any, case: Case, limit: int = 300) -> list[dict]:
     """People-level events of the case chain (engine bookkeeping left out), oldest first."""
     rows = list(uow.session.scalars(
         select(AuditEvent).where(AuditEvent.chain_key == f"case:{case.id}",
-                                 AuditEvent.action.not_in(ENGINE_EVENTS))
+                                 AuditEvent.action.not_in(PAGE_HIDDEN))
         .order_by(AuditEvent.seq).limit(limit)))
     names = _actor_names(uow, rows)
     out = []
     for row in rows:
         payload = {k: v for k, v in json.loads(row.payload or "{}").items() if k not in HIDDEN_KEYS}
-        out.append({"seq": row.seq, "action": row.action, "at": row.occurred_at,
+        action = _action(row, payload)
+        out.append({"seq": row.seq, "action": action, "at": row.occurred_at,
                     "actor": names.get(row.actor_id or "", row.actor_type),
                     "role": row.actor_role, "name": payload.get("name") or payload.get("title"),
-                    "detail": _detail(row.action, payload)})
+                    "detail": _detail(action, payload)})
     return out
 
 
@@ -118,7 +124,8 @@ def _detail(action: str, payload: dict) -> str:
     """A short, personal-data-free description from the event payload."""
     keys = {"work_order_changed": ("before", "after"), "party_unmasked": ("purpose",),
             "case_reopened": ("reason",), "submission_linked": ("linked_as", "channel"),
-            "timer_fired": ("timer",), "risk_changed": ("before", "after")}.get(action, ())
+            "timer_fired": ("timer",), "risk_changed": ("before", "after"),
+            "satisfaction_recorded": ("rating",), "case_updated": ("change",)}.get(action, ())
     return " → ".join(str(payload[k]) for k in keys if payload.get(k) is not None)
 
 
@@ -136,6 +143,15 @@ def _tasks(uow: Any, actor: Actor, case: Case) -> list[dict]:
                     "role": row.role, "due_at": row.due_at, "can_act": can_act,
                     "claimed": row.claimed_by is not None})
     return out
+
+
+# case_updated events that say more under their own name on the page
+CHANGES = {"document_generated": "document_generated", "satisfaction_recorded": "satisfaction_recorded"}
+
+
+def _action(row: AuditEvent, payload: dict) -> str:
+    return CHANGES.get(payload.get("change"), row.action) if row.action == "case_updated" \
+        else row.action
 
 
 # -- the guided step page -----------------------------------------------------------------------
