@@ -30,7 +30,7 @@ from workflows.uow import UnitOfWork
 OWNER_ROLE = "process_owner"
 INTERNAL = ("system", "scheduler")
 FINISHED = ("completed", "cancelled")
-STATUS_LABELS = {"active": "生效", "pending": "待审批", "retired": "已停用"}
+STATUS_LABELS = {"active": "已启用", "pending": "待审批", "retired": "已停用"}
 
 
 def require_owner(actor: Actor, services: Any = None) -> None:

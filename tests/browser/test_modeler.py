@@ -63,6 +63,8 @@ def sign_in(page, base: str) -> None:
 def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_app,
                                                       committed_services, browser_log,
                                                       screenshot_dir):
+    start_case(committed_services, "mediation", "JF-WAITING")  # waits in mediation on v1
+    complete_step(committed_services, "JF-WAITING", "register", {"category": "labour"})
     base = live_server(owner_app)
     sign_in(page, base)
     page.goto(base + "/processes/editor?process=mediation&version=1")
@@ -122,6 +124,17 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
     page.click('[data-testid="deploy"]')
     expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("mediation v2")
 
+    # the waiting case is moved to version 2 from the migration page
+    page.goto(base + "/processes/mediation/migrate?to=2")
+    row = page.locator('[data-testid="case-JF-WAITING"]')
+    expect(row).to_contain_text("安全")
+    expect(row).to_contain_text("record_agreement")
+    page.fill("#reason", "增加制作调解协议书")
+    page.click('[data-testid="migrate"]')
+    expect(page.locator('[data-testid="migration-results"]')).to_contain_text(
+        "JF-WAITING：已迁移 v1 → v2")
+    page.screenshot(path=str(screenshot_dir / "process-migrate.png"), full_page=True)
+
     # a case started now runs on version 2 and reaches the new step
     start_case(committed_services, "mediation", "JF-BROWSER")
     complete_step(committed_services, "JF-BROWSER", "register", {"category": "labour"})
@@ -129,8 +142,11 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
                          {"outcome": "agreed"}) == ["record_agreement"]
     page.goto(base + "/processes/")
     row = page.locator('[data-testid="version-mediation-2"]')
-    expect(row.locator('[data-testid="running"]')).to_have_text("1")
+    expect(row.locator('[data-testid="running"]')).to_have_text("2")  # migrated + new
     expect(row).to_contain_text("增加制作调解协议书")
+    expect(page.locator('[data-testid="version-mediation-1"] [data-testid="running"]')) \
+        .to_have_text("0")
+    page.screenshot(path=str(screenshot_dir / "process-catalogue.png"), full_page=True)
     assert not browser_log.problems(), "\n".join(browser_log.problems())
 
 
