@@ -16,6 +16,7 @@ from flask_login import current_user, login_user, logout_user
 from web.access import public
 from web.context import actor, client_ip, new_uow
 from web.extensions import login_manager
+from web.labels import field_errors
 from workflows import auth as auth_service
 from workflows.auth import SessionUser
 from workflows.errors import InvalidInput
@@ -105,7 +106,7 @@ def password() -> ResponseReturnValue:
                                               new=form.get("new_password", ""), ip=client_ip())
     except InvalidInput as exc:
         errors = {("new_password" if k == "password" else k): v
-                  for k, v in exc.field_errors.items()}
+                  for k, v in field_errors(exc.field_errors).items()}
         return render_template("auth/password.html", errors=errors), 422
     session.clear()
     login_user(WebUser(result.user, result.session_id))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
 from web.forms import intake_fields, intake_request, party_rows
+from web.labels import field_errors
 from workflows import case_views, cases, parties
 from workflows import inbox as inbox_service
 from workflows import intake as intake_service
@@ -87,6 +88,7 @@ def _intake_page(form, errors: dict, outcome) -> str:
     """The intake form; only roles that may register see it (the denial is audited)."""
     with denials_audited(services(), actor(), object_type="intake"):
         require(actor(), Permission.REGISTER_CASE)
+    errors = field_errors(errors)
     return render_template("cases/intake.html", fields=intake_fields(form, errors),
                            parties=party_rows(form, errors), errors=errors, outcome=outcome,
                            form=form)
@@ -115,8 +117,8 @@ def reveal(case_no: str, party_id: str) -> ResponseReturnValue:
                                       reason=request.form.get("reason", "")[:200])
     except InvalidInput as exc:
         if request.headers.get("HX-Request"):
-            return render_template("cases/_reveal_error.html", errors=exc.field_errors,
-                                   party_id=party_id), 422
+            return render_template("cases/_reveal_error.html",
+                                   errors=field_errors(exc.field_errors), party_id=party_id), 422
         raise
     if request.headers.get("HX-Request"):
         return render_template("cases/_revealed.html", values=values, party_id=party_id)

@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from web.context import actor, services
+from web.labels import field_errors
 from workflows import policy
 from workflows.errors import (
     ConcurrentUpdate,
@@ -67,7 +68,7 @@ def forbidden(exc: NotPermitted):
 def invalid(exc: InvalidInput):
     if wants_json():
         return jsonify(error="invalid_input", errors=exc.field_errors), 422
-    return _page("errors/422.html", 422, errors=exc.field_errors)
+    return _page("errors/422.html", 422, errors=field_errors(exc.field_errors))
 
 
 def conflict(exc: Exception):

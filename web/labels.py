@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 STATUS = {
@@ -75,3 +78,51 @@ def label(kind: str, code: object) -> str:
 def choices(kind: str) -> list[tuple[str, str]]:
     """(code, translated label) pairs of a table, for select fields."""
     return [(code, str(text)) for code, text in TABLES[kind].items()]
+
+
+# Field errors come from the services in Chinese (the source language); these are shown translated.
+FIELD_ERRORS = {
+    "必填": _l("必填"), "未知字段": _l("未知字段"), "应为文本": _l("应为文本"),
+    "应为整数": _l("应为整数"), "应为是或否": _l("应为是或否"),
+    "请选择列表中的一项": _l("请选择列表中的一项"), "格式不正确": _l("格式不正确"),
+    "日期格式应为 YYYY-MM-DD": _l("日期格式应为 YYYY-MM-DD"),
+    "至少登记一名申请人": _l("至少登记一名申请人"), "请选择查看目的": _l("请选择查看目的"),
+    "请选择满意、基本满意或不满意": _l("请选择满意、基本满意或不满意"),
+    "手机号只能包含数字、空格、+、- 和括号": _l("手机号只能包含数字、空格、+、- 和括号"),
+    "手机号应为 11 位中国大陆手机号码（1 开头，第二位 3-9）":
+        _l("手机号应为 11 位中国大陆手机号码（1 开头，第二位 3-9）"),
+    "身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X）":
+        _l("身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X）"),
+    "身份证号中的出生日期无效": _l("身份证号中的出生日期无效"),
+    "身份证号校验码错误（GB 11643），请核对号码": _l("身份证号校验码错误（GB 11643），请核对号码"),
+    "请填写调解员的用户名或用户编号（须为调解员）": _l("请填写调解员的用户名或用户编号（须为调解员）"),
+    "原密码不正确": _l("原密码不正确"), "密码须同时包含字母和数字或符号": _l("密码须同时包含字母和数字或符号"),
+}
+FIELD_ERROR_PATTERNS = (
+    (re.compile(r"最多 (\S+) 个字符"), lambda v: gettext("最多 %(v)s 个字符", v=v)),
+    (re.compile(r"至少 (\S+) 个字符"), lambda v: gettext("至少 %(v)s 个字符", v=v)),
+    (re.compile(r"不能小于 (\S+)"), lambda v: gettext("不能小于 %(v)s", v=v)),
+    (re.compile(r"不能大于 (\S+)"), lambda v: gettext("不能大于 %(v)s", v=v)),
+    (re.compile(r"不能早于 (\S+)"), lambda v: gettext("不能早于 %(v)s", v=v)),
+    (re.compile(r"不能晚于 (\S+)"), lambda v: gettext("不能晚于 %(v)s", v=v)),
+    (re.compile(r"密码至少 (\S+) 位"), lambda v: gettext("密码至少 %(v)s 位", v=v)),
+)
+
+
+def field_error(message: str | None) -> str | None:
+    """A service's field error in the page's language (unknown messages pass through)."""
+    if not message:
+        return message
+    known = FIELD_ERRORS.get(message)
+    if known is not None:
+        return str(known)
+    for pattern, render in FIELD_ERROR_PATTERNS:
+        found = pattern.fullmatch(message)
+        if found:
+            return render(found.group(1))
+    return message
+
+
+def field_errors(errors: dict[str, str] | None) -> dict[str, str]:
+    """Every message of a field-error dict translated."""
+    return {key: field_error(value) for key, value in (errors or {}).items()}

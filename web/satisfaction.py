@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
+from web.labels import field_errors
 from workflows import case_events, case_views
 from workflows import contract as C
 from workflows.errors import InvalidInput
@@ -46,6 +47,6 @@ def submit(case_no: str) -> ResponseReturnValue:
     except InvalidInput as exc:
         case = case_views.case_brief(new_uow(), actor(), case_no)
         return render_template("satisfaction/record.html", case=case, form=form,
-                               errors=exc.field_errors), 422
+                               errors=field_errors(exc.field_errors)), 422
     flash(_("已记录群众评价"), "success")
     return redirect(url_for("cases.detail", case_no=case_no))

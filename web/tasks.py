@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from web.context import actor, new_uow, services
 from web.forms import task_form_fields
+from web.labels import field_errors
 from workflows import case_views
 from workflows import tasks as task_service
 from workflows.errors import InvalidInput
@@ -23,8 +24,8 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     # instructions are process-owner Markdown, rendered in a sandbox and sanitized by nh3
     instructions = Markup(page.instructions_html)  # noqa: S704
     return render_template("tasks/step.html", page=page, case=page.summary,
-                           fields=task_form_fields(page.task.form, values, errors),
-                           errors=errors or {}, instructions=instructions)
+                           fields=task_form_fields(page.task.form, values, field_errors(errors)),
+                           errors=field_errors(errors), instructions=instructions)
 
 
 @bp.get("/<task_id>")

@@ -50,3 +50,15 @@ def test_a_users_choice_follows_them_to_a_new_session(app, client, users):
     login(fresh, "mediator")
     text = fresh.get("/inbox", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "Tasks" in text and "待办任务" not in text
+
+
+def test_field_errors_are_shown_in_english(as_role, services, case_no):
+    from tests.web.conftest import post
+    from tests.web.test_task_pages import _task_id
+
+    client = as_role("triage_officer")
+    post(client, "/i18n/locale/en")
+    task_id = _task_id(services, case_no, "triage")
+    text = post(client, f"/cases/{case_no}/tasks/{task_id}",
+                {"department": "", "triage_note": "x" * 60}).get_data(as_text=True)
+    assert "Required" in text and "At most 50 characters" in text and "必填" not in text
