@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from engine.clock import FrozenClock, use_clock
-from engine.errors import BpmnValidationError, EngineStepFailed, Problem
+from engine.errors import BpmnValidationError, EngineStepFailed, ExpressionError, Problem
 from engine.instance import WorkflowInstance
 from engine.models import ProcessVersion
 from engine.specs import CompiledBundle, compile_bundle
@@ -42,10 +42,22 @@ def _smoke_run(services, bundle: CompiledBundle) -> list[Problem]:
             with use_clock(FrozenClock(SMOKE_INSTANT)):
                 WorkflowInstance.start(bundle, process_id, script_engine=services.script_engine)
         except EngineStepFailed as exc:
-            if "unknown name" in str(exc):  # needs case data the smoke run does not invent
+            if _needs_case_data(exc):  # a name the smoke run does not invent: not a defect
                 continue
             problems.append(Problem(_file_of(bundle, process_id), exc.element_id, str(exc)))
     return problems
+
+
+def _needs_case_data(exc: BaseException | None) -> bool:
+    """True when the step failed only because case data is missing (anywhere in the cause chain,
+    e.g. inside a DMN rule that SpiffWorkflow re-wraps)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ExpressionError) and "unknown name" in str(exc):
+            return True
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def _file_of(bundle: CompiledBundle, process_id: str) -> str:
