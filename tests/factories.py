@@ -203,3 +203,9 @@ class Walk:
         with uow:
             case = find_case(uow.session, self.case_no)
             return dict(uow.load_instance(case.workflow_instance_id).latest_data())
+
+    def replays(self) -> str:
+        """Verified re-execution of the case from its audit chain (``jiefen replay --verify``)."""
+        from workflows.replay import replay_case
+
+        return replay_case(self.services, self.case_no, record=False).summary()

@@ -18,7 +18,8 @@ from workflows.errors import InvalidInput, TaskNoLongerAvailable
 from workflows.models import Case
 from workflows.policy import Permission, denials_audited, require
 from workflows.projection import project_case
-from workflows.tasks import notify_new_tasks
+from workflows.replay import input_payload
+from workflows.tasks import fire_timers_recorded, notify_new_tasks
 
 RISK_LEVELS = ("blue", "yellow", "orange", "red")
 
@@ -69,13 +70,14 @@ def report_risk(uow: Any, actor: Actor, *, case_no: str, level: str, reason: str
 
 def _deliver(uow: Any, actor: Actor, case: Case, message: str, payload: Any) -> None:
     inst = uow.load_instance(case.workflow_instance_id)
+    fire_timers_recorded(uow, actor, case, inst)       # a passed deadline wins
     with uow.recording(inst, actor, case=case):
-        inst.fire_timers()
         try:
             inst.deliver_message(message, payload)
         except MessageNotExpected:
             raise TaskNoLongerAvailable(message, "not waiting") from None
     uow.audit.record(AuditAction.MESSAGE_RECEIVED, actor, case=case, object_type="instance",
-                     object_id=case.workflow_instance_id, message=message)
+                     object_id=case.workflow_instance_id,
+                     **input_payload(inst, at=uow.step_at, name=message, payload=payload))
     created = project_case(uow, case, inst)
     notify_new_tasks(uow, case, created)

@@ -36,7 +36,8 @@ from workflows.models import (
 from workflows.parties import PartyInput, PartyVault
 from workflows.policy import Permission, denials_audited, require, user_id
 from workflows.projection import project_case
-from workflows.tasks import notify_new_tasks
+from workflows.replay import input_payload
+from workflows.tasks import fire_timers_recorded, notify_new_tasks
 
 CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
 
@@ -152,9 +153,12 @@ def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
     uow.session.flush()
     created = project_case(uow, case, inst)
     uow.audit.record(AuditAction.CASE_OPENED, actor, case=case, object_type="case",
-                     object_id=case.case_no, channel=case.channel, category=case.category,
-                     urgency=case.urgency, people_count=case.people_count,
-                     parties=[{"id": pid, "role": role} for pid, role in party_ids])
+                     object_id=case.case_no, **input_payload(
+                         inst, at=uow.step_at, process_version_id=row.process_version_id,
+                         process_id=process_id, initial_data=data, channel=case.channel,
+                         category=case.category, urgency=case.urgency,
+                         people_count=case.people_count,
+                         parties=[{"id": pid, "role": role} for pid, role in party_ids]))
     _notify_party(uow, case, party_ids, "receipt")
     notify_new_tasks(uow, case, created)
     return case
@@ -218,6 +222,7 @@ def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest | Non
     """Second complaint: deliver the reopen message to the closed case's instance."""
     channel = request.channel if request is not None else channel
     inst = uow.load_instance(case.workflow_instance_id)
+    fire_timers_recorded(uow, actor, case, inst)      # a watch window that just ended wins
     payload = {"channel": channel, "received_at": uow.clock.now().isoformat(),
                "second_complaint": True, "linked_case_no": linked_case_no}
     with uow.recording(inst, actor, case=case):
@@ -225,10 +230,14 @@ def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest | Non
             inst.deliver_message(C.MSG_REOPEN, payload)
         except MessageNotExpected:
             raise InvalidInput({"case": "该案件已归档，不能再次打开"}) from None
+        inst.set_data(second_complaint=True)
     case.second_complaint = True
     case.reopened_count = (case.reopened_count or 0) + 1
     case.tier = "district"
-    inst.set_data(second_complaint=True)
+    uow.audit.record(AuditAction.MESSAGE_RECEIVED, actor, case=case, object_type="instance",
+                     object_id=case.workflow_instance_id, **input_payload(
+                         inst, at=uow.step_at, name=C.MSG_REOPEN, payload=payload,
+                         set_data={"second_complaint": True}))
     created = project_case(uow, case, inst)
     if case.status != CaseStatus.DISPATCHED:   # shown as 重新办理 until the next step
         case.status = CaseStatus.REOPENED

@@ -21,20 +21,19 @@ def notify(context: Any, task_data: dict, *, template: str, to: str = "applicant
     responsible_department (the task's own department), mediator, or a role code (leader,
     supervisor, triage_officer). Parameters carry no personal data.
     """
+    result = {"template": template, "to": to}  # the same in a replay (no outbox state in it)
     if context is None:  # dry runs and deploy smoke runs have no unit of work
-        return {"queued": False}
+        return result
     uow, case = context.uow, context.case
     case_key = getattr(case, "id", None) or task_data.get("case_id")
     stamp = uow.clock.now().strftime("%Y%m%dT%H")
     params = {"case_no": task_data.get("case_no"), "to": to}
-    queued = 0
     for channel, kind, recipient in _recipients(uow, case, task_data, to):
-        message = uow.outbox.add(
+        uow.outbox.add(
             channel=channel, recipient_type=kind, recipient_id=recipient, template=template,
             params=params, dedupe_key=f"case:{case_key}:{template}:{kind}:{recipient}:{stamp}",
             case=case)
-        queued += message is not None
-    return {"queued": queued > 0}
+    return result
 
 
 def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str, Any]]:
@@ -72,12 +71,12 @@ def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -
     The result variable of the shipped processes is ``risk_level``, so the process data and the
     case row agree. A raise to red or orange is audited and the leadership is notified.
     """
+    # the result depends on task data only (a replay re-runs this step and must get the same);
+    # the case row (the colour of the last commit) decides what is reported and audited
+    in_data = str(task_data.get("risk_level") or "blue")
+    target = level if RISK_RANK.get(level, -1) > RISK_RANK.get(in_data, 1) else in_data
     case = None if context is None else context.case
-    # the case row holds the colour of the last commit; the task data may already carry a
-    # colour chosen in a form this step (confirm_triage), which is not yet reported or audited
-    current = str(getattr(case, "risk_level", None) or task_data.get("risk_level") or "blue")
-    target = level if RISK_RANK.get(level, -1) > RISK_RANK.get(current, 1) else current
-    if case is None or target == current:
+    if case is None or RISK_RANK.get(target, 0) <= RISK_RANK.get(case.risk_level or "blue", 1):
         return target
     from workflows.audit import AuditAction
 

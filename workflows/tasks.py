@@ -23,6 +23,7 @@ from workflows.projection import (
     project_case,
     task_facts,
 )
+from workflows.replay import input_payload
 
 
 @dataclass
@@ -41,29 +42,40 @@ def complete_task(uow: Any, actor: Actor, *, case_no: str, task_id: str,
                   raw: dict[str, Any]) -> TaskResult:
     """Check, validate, complete and advance one user task; commit everything together.
 
-    Raises NotFound, Denied (audited), InvalidInput(field_errors), TaskNoLongerAvailable (after
-    committing the effects of deadlines that passed meanwhile) or ConcurrentUpdate.
+    Due timers fire first, in the same engine step (a passed deadline wins). Raises NotFound,
+    Denied (audited), InvalidInput(field_errors), TaskNoLongerAvailable (after committing the
+    effects of deadlines that passed meanwhile) or ConcurrentUpdate.
     """
     with denials_audited(uow.services, actor, task_id=task_id):
         with uow:
             case = load_case(uow, actor, case_no)
             inst = uow.load_instance(case.workflow_instance_id)
-            view = _ready_after_timers(uow, actor, case, inst, task_id)
-            require_task(actor, _task_facts(uow, case, view), case)
-            clean = validate(view, raw)
-            before = set(_ids(inst))
-            hooks.before_complete(uow, actor, case, view, clean)
+            before_ids = set(_ids(inst))
+            armed = inst.armed_timers()
+            digest = inst.state_digest()
             with uow.recording(inst, actor, case=case):
-                inst.complete(view.id, clean)
+                inst.fire_timers()
+                view = _ready(inst, task_id)
+                if view is not None:
+                    require_task(actor, _task_facts(uow, case, view), case)
+                    clean = validate(view, raw)
+                    hooks.before_complete(uow, actor, case, view, clean)
+                    inst.complete(view.id, clean)
+            if view is None:
+                _commit_timer_effects(uow, case, inst, armed, digest)
+                raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
             hooks.after_complete(uow, actor, case, view, clean, inst)
             created = project_case(uow, case, inst)
             uow.audit.record(AuditAction.TASK_COMPLETED, actor, case=case, object_type="task",
-                             object_id=view.id, bpmn_id=view.bpmn_id, name=view.name,
-                             lane=view.lane, submitted=clean)
+                             object_id=view.id, **input_payload(
+                                 inst, at=uow.step_at, bpmn_id=view.bpmn_id,
+                                 instance_index=view.instance_index, process_id=view.process_id,
+                                 dept=view.data.get("dept"), name=view.name,
+                                 task_name=view.name, lane=view.lane, submitted=clean))
             notify_new_tasks(uow, case, created)
             uow.commit()
             return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
-                              [_brief(t) for t in inst.ready_tasks() if t.id not in before])
+                              [_brief(t) for t in inst.ready_tasks() if t.id not in before_ids])
 
 
 def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
@@ -74,22 +86,65 @@ def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(exc.errors) from None
 
 
-def _ready_after_timers(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance,
-                        task_id: str) -> TaskView:
-    """Fire due timers first (a passed deadline wins); commit their effects if the task is gone."""
-    digest = inst.state_digest()
-    with uow.recording(inst, actor, case=case):
-        inst.fire_timers()
+def _ready(inst: WorkflowInstance, task_id: str) -> TaskView | None:
+    """The ready task's view; None when it exists but is no longer ready; NotFound otherwise."""
     try:
         inst.ready_task(task_id)
     except TaskNotFound:
         raise NotFound("任务不存在") from None
-    except TaskNotReady as exc:
-        if inst.state_digest() != digest:
-            project_case(uow, case, inst)
-            uow.commit()
-        raise TaskNoLongerAvailable(exc.bpmn_id, exc.state) from None
+    except TaskNotReady:
+        return None
     return next(t for t in inst.ready_tasks() if t.id == str(task_id))
+
+
+def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
+    try:
+        inst.ready_task(task_id)
+    except TaskNotReady as exc:
+        return exc.bpmn_id
+    except TaskNotFound:
+        return ""
+    return ""
+
+
+def _commit_timer_effects(uow: Any, case: Case, inst: WorkflowInstance, armed: list,
+                          digest: str) -> None:
+    """The task is gone because deadlines passed: keep what the timers did (one input event)."""
+    if inst.state_digest() == digest:
+        return
+    record_timer_step(uow, case, inst, armed)
+    notify_new_tasks(uow, case, project_case(uow, case, inst))
+    uow.commit()
+
+
+def record_timer_step(uow: Any, case: Case, inst: WorkflowInstance, armed: list,
+                      actor: Actor | None = None) -> list[str]:
+    """The ``timer_fired`` input event of one firing step (names of the timers that fired)."""
+    from workflows.actors import SCHEDULER
+
+    still = set(inst.armed_timers())
+    now = uow.step_at or uow.clock.now()
+    fired = [(name, at) for name, at in armed if at <= now and (name, at) not in still]
+    uow.audit.record(AuditAction.TIMER_FIRED, actor or SCHEDULER, case=case,
+                     object_type="instance",
+                     object_id=case.workflow_instance_id, **input_payload(
+                         inst, at=uow.step_at, fired_at=now.isoformat(),
+                         timers=[name for name, _ in fired],
+                         timer=fired[0][0] if fired else None,
+                         due_at=fired[0][1].isoformat() if fired else None,
+                         lateness_s=round((now - fired[0][1]).total_seconds(), 3) if fired
+                         else None))
+    return [name for name, _ in fired]
+
+
+def fire_timers_recorded(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance) -> list[str]:
+    """Fire due timers in their own step and record it when anything changed (replayable)."""
+    armed, digest = inst.armed_timers(), inst.state_digest()
+    with uow.recording(inst, actor, case=case):
+        inst.fire_timers()
+    if inst.state_digest() == digest:
+        return []
+    return record_timer_step(uow, case, inst, armed, actor)
 
 
 def _task_facts(uow: Any, case: Case, view: TaskView) -> Any:
@@ -192,19 +247,9 @@ def fire_due_timers(services: Any, case_no: str) -> list[str]:
         case = find_case(uow.session, case_no)
         inst = uow.load_instance(case.workflow_instance_id)
         now = uow.clock.now()
-        due = [(name, at) for name, at in inst.armed_timers() if at <= now]
-        if not due:
+        if not any(at <= now for _, at in inst.armed_timers()):
             return []
-        with uow.recording(inst, SCHEDULER, case=case):
-            inst.fire_timers()
-        still = set(inst.armed_timers())
-        fired = [(name, at) for name, at in due if (name, at) not in still]
-        for name, at in fired:
-            uow.audit.record(AuditAction.TIMER_FIRED, SCHEDULER, case=case,
-                             object_type="instance", object_id=case.workflow_instance_id,
-                             timer=name, due_at=at.isoformat(), fired_at=now.isoformat(),
-                             lateness_s=round((now - at).total_seconds(), 3))
-        created = project_case(uow, case, inst)
-        notify_new_tasks(uow, case, created)
+        fired = fire_timers_recorded(uow, SCHEDULER, case, inst)
+        notify_new_tasks(uow, case, project_case(uow, case, inst))
         uow.commit()
-        return [name for name, _ in fired]
+        return fired

@@ -60,6 +60,7 @@ def test_sign_off_breaches_climb_the_ladder(services, walk):
     assert walk.ids() == ["sign_off"]
     walk.do("sign_off", sign_off_decision="accept")
     assert walk.orders() == [("CG", "lead", 1, "accepted")]
+    assert walk.replays().startswith("verified")
 
 
 def test_reply_to_supervision_in_time_ends_the_rung(services, walk):

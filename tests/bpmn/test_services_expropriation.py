@@ -124,6 +124,7 @@ def test_c06_red_path_with_leadership_and_police(services, c06):
         police = session.scalars(select(OutboxMessage).where(
             OutboxMessage.template == "risk_raised")).all()
     assert changes and '"after":"red"' in changes[0]
+    assert walk.replays().startswith("verified")
     assert {m.recipient_type for m in police} >= {"department", "role"}
 
 

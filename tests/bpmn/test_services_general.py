@@ -166,6 +166,7 @@ def test_second_complaint_reopens_the_closed_case(services, walk, clock):
             corrective_commitment="三日内查处")
     assert walk.ids() == ["sign_off"] and walk.summary()["status"] == "dispatched"
     assert ("CG", "lead", 2, "dispatched") in walk.orders()       # re-dispatched
+    assert walk.replays().startswith("verified")
 
 
 def test_after_the_watch_window_a_new_case_is_opened(services, walk, clock):

@@ -105,6 +105,7 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
     signing_copy = full_text(services, agreement)       # printed in full only for signing
     assert "申请人：刘淑芬，性别：女，出生日期：1962-03-15（62岁）" in signing_copy
     assert IDS["陈立伟"] in signing_copy and IDS["陈立伟"] not in agreement.body
+    assert walk.replays().startswith("verified")
 
 
 def to_mediation(walk: Walk) -> None:
