@@ -37,6 +37,8 @@ def record(case_no: str) -> ResponseReturnValue:
 @bp.post("/cases/<case_no>/satisfaction")
 def submit(case_no: str) -> ResponseReturnValue:
     """Record the rating; a case not waiting for one answers 409 with the input kept."""
+    with denials_audited(services(), actor(), object_type="case", object_id=case_no):
+        require(actor(), Permission.RECORD_RATING)  # before any validation: a refusal is a 403
     form = request.form
     source = form.get("source") if form.get("source") in SOURCES else "phone"
     comment = (form.get("comment") or "").strip()
