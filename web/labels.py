@@ -61,7 +61,8 @@ EVENT = {
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
 
-TABLES = {"status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL, "role": ROLE,
+RISK = {"red": _l("红"), "orange": _l("橙"), "yellow": _l("黄"), "blue": _l("蓝"), "green": _l("绿")}
+TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL, "role": ROLE,
           "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS,
           "contact": CONTACT, "vulnerable": VULNERABLE, "satisfaction": SATISFACTION,
           "category": CATEGORY, "purpose": PURPOSE, "event": EVENT}

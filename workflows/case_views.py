@@ -116,17 +116,25 @@ def timeline(uow: Any, case: Case, limit: int = 300) -> list[dict]:
         out.append({"seq": row.seq, "action": action, "at": row.occurred_at,
                     "actor": names.get(row.actor_id or "", row.actor_type),
                     "role": row.actor_role, "name": payload.get("name") or payload.get("title"),
-                    "detail": _detail(action, payload)})
+                    "detail_kind": _detail(action, payload)[0],
+                    "detail": _detail(action, payload)[1]})
     return out
 
 
-def _detail(action: str, payload: dict) -> str:
-    """A short, personal-data-free description from the event payload."""
-    keys = {"work_order_changed": ("before", "after"), "party_unmasked": ("purpose",),
-            "case_reopened": ("reason",), "submission_linked": ("linked_as", "channel"),
-            "timer_fired": ("timer",), "risk_changed": ("before", "after"),
-            "satisfaction_recorded": ("rating",), "case_updated": ("change",)}.get(action, ())
-    return " → ".join(str(payload[k]) for k in keys if payload.get(k) is not None)
+# action -> (label table of the values, payload keys), personal-data-free by construction
+DETAILS = {"work_order_changed": ("wo_status", ("before", "after")),
+           "party_unmasked": ("purpose", ("purpose",)),
+           "case_reopened": ("", ("reason",)),
+           "submission_linked": ("", ("linked_as", "channel")),
+           "timer_fired": ("", ("timer",)),
+           "risk_changed": ("risk", ("before", "after")),
+           "satisfaction_recorded": ("satisfaction", ("rating",))}
+
+
+def _detail(action: str, payload: dict) -> tuple[str, list[str]]:
+    """A short description from the event payload: (label table, values) for the template."""
+    kind, keys = DETAILS.get(action, ("", ()))
+    return kind, [str(payload[k]) for k in keys if payload.get(k) is not None]
 
 
 def _tasks(uow: Any, actor: Actor, case: Case) -> list[dict]:
