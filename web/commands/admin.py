@@ -104,10 +104,16 @@ def token_revoke(token_or_prefix: str) -> None:
 
 
 def start_dev_scheduler(app) -> None:
-    """Hook for the embedded scheduler of `serve --dev` (issue 5 replaces this body).
+    """The embedded scheduler of `serve --dev` (docs/scheduler.md): timers fire in development.
 
-    Called once in the serving process (the reloader child), never under waitress.
+    Called once in the serving process (the reloader child), never under waitress; set
+    JIEFEN_SCHEDULER_EMBEDDED=false to run `jiefen scheduler` beside the dev server instead.
     """
+    if os.environ.get("JIEFEN_SCHEDULER_EMBEDDED", "true").lower() in ("0", "false", "no"):
+        return
+    from workflows.jobs import start_embedded_scheduler
+
+    start_embedded_scheduler(app.extensions["jiefen_services"])
 
 
 @click.command("serve")
