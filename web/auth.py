@@ -61,7 +61,7 @@ def safe_next(target: str | None, default: str = "/") -> str:
 @public
 def login() -> ResponseReturnValue:
     """Show the sign-in form; on POST check the password and open a new session."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD
         return render_template("auth/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "").strip()
     try:
@@ -95,7 +95,7 @@ def logout() -> ResponseReturnValue:
 @bp.route("/password", methods=["GET", "POST"])
 def password() -> ResponseReturnValue:
     """Change the own password; every other session of the account ends."""
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("auth/password.html", errors={})
     form = request.form
     if form.get("new_password") != form.get("confirm_password"):

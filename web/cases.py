@@ -69,7 +69,7 @@ def case_list() -> ResponseReturnValue:
 @bp.route("/cases/new", methods=["GET", "POST"])
 def intake() -> ResponseReturnValue:
     """Register a matter: preview duplicates / second complaints first, then save."""
-    if request.method == "GET":
+    if request.method != "POST":
         return _intake_page({}, {}, None)
     form = request.form
     try:

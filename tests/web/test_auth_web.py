@@ -182,3 +182,9 @@ def test_an_unexpected_error_shows_a_generic_page(app, client, users):
     assert response.status_code == 500
     assert "SELECT" not in body and "Traceback" not in body
     assert response.headers["X-Request-Id"] in body
+
+
+def test_head_requests_never_attempt_a_sign_in(client, services):
+    assert client.head("/auth/login").status_code == 200
+    with services.new_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(AuditEvent)) == 0

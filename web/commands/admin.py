@@ -130,7 +130,10 @@ def serve(dev: bool, host: str, port: int, threads: int) -> None:
         app = create_app(cli_settings())
         if os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader child serves
             start_dev_scheduler(app)
-        app.run(host=host, port=port, debug=True, use_reloader=True)
+        from werkzeug.serving import run_simple
+
+        # run_simple, not app.run(): Flask ignores app.run() inside its own CLI; no debugger
+        run_simple(host, port, app, use_reloader=True, use_debugger=False, threaded=True)
         return
     from waitress import serve as waitress_serve
 
