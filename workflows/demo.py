@@ -79,6 +79,7 @@ def load_demo(services: Any, *, if_empty: bool = False, now: datetime | None = N
     deploy_bundle(services.new_uow(), SYSTEM, read_directory(services.settings.bpmn_dir),
                   note="demo")
     now = now or services.clock.now()
+    _calendar(services, now)
     for sample in SAMPLES:
         report.cases.append(run_sample(services, sample, now))
     return report
@@ -91,6 +92,20 @@ def _reference_data(services: Any) -> None:
         uow.audit.record(AuditAction.CASE_UPDATED, SYSTEM, object_type="reference_data",
                          change="demo_seeded", departments=sorted(depts), roles=sorted(roles))
         uow.commit()
+
+
+def _calendar(services: Any, now: datetime) -> None:
+    """One visible, withdrawable override in the future (the admin calendar page shows it); it lies
+    after every sample deadline the demo computes, so the sample cases are unaffected."""
+    from datetime import timedelta
+
+    from workflows.calendar_admin import add_override
+
+    day = (now + timedelta(days=75)).astimezone(ZoneInfo(services.settings.timezone)).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    add_override(services.new_uow(), SYSTEM, day=day, kind="holiday",
+                 reason="演示数据：区机关办公楼停电检修闭馆一天（可在日历管理中撤销）")
 
 
 def _users(services: Any, hasher: PasswordHasher) -> list[DemoUser]:
