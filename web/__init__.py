@@ -98,10 +98,10 @@ def _feature_modules() -> list:
 
 
 def _workbenches() -> list:
-    """The auditors' and process owners' areas (issues 6 and 7)."""
-    from web import audit, processes
+    """Supervision, reports and the calendar (issue 5); audit (6); process owners (7)."""
+    from web import audit, calendar_admin, processes, reports, supervision
 
-    return [audit, processes]
+    return [supervision, reports, calendar_admin, audit, processes]
 
 
 def _register_error_handlers(app: Flask) -> None:
