@@ -44,6 +44,7 @@ class TaskView:
     instructions: str | None = None
     instance_index: int | None = None
     due_at: datetime | None = None
+    timers: list = field(default_factory=list)  # every armed boundary timer (BoundaryTimer)
     extensions: dict = field(default_factory=dict)
 
 
@@ -202,7 +203,7 @@ class WorkflowInstance:
             form=fields_of(extensions.get("form")),
             instructions=extensions.get("instructionsForEndUser") or spec.documentation,
             instance_index=info.get("instance") if isinstance(info, dict) else None,
-            due_at=_boundary_due(task), extensions=extensions)
+            due_at=_boundary_due(task), timers=_boundary_timers(task), extensions=extensions)
 
     @property
     def due_at(self) -> datetime | None:
@@ -306,18 +307,36 @@ def _data_hash(data: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _boundary_due(task) -> datetime | None:
-    """Earliest armed boundary timer attached to this task (its deadline)."""
+@dataclass(frozen=True)
+class BoundaryTimer:
+    """An armed timer on a task's boundary: its deadline (interrupting) or a reminder."""
+
+    bpmn_id: str
+    name: str | None
+    due_at: datetime
+    interrupting: bool
+
+
+def _boundary_timers(task) -> list[BoundaryTimer]:
+    """Armed boundary timers attached to this task, earliest first."""
     parent = task.parent
     if parent is not None and getattr(parent.task_spec, "bpmn_id", None) == task.task_spec.bpmn_id:
         parent = parent.parent  # a loop or multi-instance child: the boundary is on its parent
     if parent is None or "BoundaryEventSplit" not in type(parent.task_spec).__name__:
-        return None
-    dues = []
+        return []
+    timers = []
     for sibling in parent.children:
-        definition = getattr(sibling.task_spec, "event_definition", None)
+        spec = sibling.task_spec
         value = sibling.internal_data.get("event_value") if sibling.internal_data else None
-        cancels = getattr(sibling.task_spec, "cancel_activity", False)
-        if isinstance(definition, TimerEventDefinition) and isinstance(value, str) and cancels:
-            dues.append(_parse_due(value))
-    return min(dues) if dues else None
+        if isinstance(value, dict):  # a cycle timer: its next occurrence
+            value = value.get("next") if value.get("cycles", 1) != 0 else None
+        if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition) \
+                and isinstance(value, str):
+            timers.append(BoundaryTimer(spec.bpmn_id, spec.bpmn_name, _parse_due(value),
+                                        bool(getattr(spec, "cancel_activity", False))))
+    return sorted(timers, key=lambda t: t.due_at)
+
+
+def _boundary_due(task) -> datetime | None:
+    """Earliest armed interrupting boundary timer attached to this task (its deadline)."""
+    return next((t.due_at for t in _boundary_timers(task) if t.interrupting), None)

@@ -118,3 +118,11 @@ def test_round_trip_keeps_state_restricted_engine_and_timers(start, serializer, 
     assert loaded.state_digest() == instance.state_digest()
     assert loaded.due_at == instance.due_at
     assert names(loaded) == ["mediate"]
+
+
+def test_task_view_lists_deadline_and_reminders(start):
+    instance = start(category="neighbour", people_count=1)
+    finish_dispatch(instance)
+    timers = instance.find_ready("mediate").timers
+    assert [(t.bpmn_id, t.interrupting) for t in timers] == [("reminder", False), ("deadline", True)]
+    assert timers[0].due_at.isoformat() == "2025-03-03T02:00:00+00:00"
