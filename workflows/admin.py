@@ -51,8 +51,11 @@ def _check_roles(roles: list[str]) -> list[str]:
 
 def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
                 roles: list[str], department_code: str | None = None,
-                display_name: str | None = None, locale: str = "zh_Hans_CN") -> int:
-    """Create an active account with roles (scoped to its department); returns the user id."""
+                display_name: str | None = None, locale: str = "") -> int:
+    """Create an active account with roles (scoped to its department); returns the user id.
+
+    ``locale`` empty = no preference yet: the pages follow the session choice or the browser.
+    """
     roles = _check_roles(roles)
     if not username or len(username) > 64 or not username.isprintable() or " " in username:
         raise InvalidInput({"username": "用户名不合法"})

@@ -62,3 +62,10 @@ def test_field_errors_are_shown_in_english(as_role, services, case_no):
     text = post(client, f"/cases/{case_no}/tasks/{task_id}",
                 {"department": "", "triage_note": "x" * 60}).get_data(as_text=True)
     assert "Required" in text and "At most 50 characters" in text and "必填" not in text
+
+
+def test_a_new_account_follows_the_browser_until_a_choice_is_made(client, users):
+    login(client, "mediator")
+    text = client.get("/inbox", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Open tasks" in text or "Tasks" in text
+    assert "待办任务" not in text
