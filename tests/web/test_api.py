@@ -239,3 +239,20 @@ def test_a_case_outside_the_tokens_scope_is_403(client, services, clerk, users):
     response = client.get(f"/api/v1/cases/{code}", headers=handler)
     assert response.status_code == 403
     conforms(response, f"/api/v1/cases/{code}")
+
+
+API_SEE = {"intake_clerk", "triage_officer", "supervisor", "leader", "process_owner", "auditor"}
+
+
+@pytest.mark.parametrize("role", ["intake_clerk", "triage_officer", "mediator", "dept_handler",
+                                  "supervisor", "leader", "process_owner", "auditor", "admin"])
+def test_api_applies_the_page_policy_to_every_role(client, services, users, case_no, role):
+    """The same scope as the pages (tests/web/test_access_matrix.py), token by token."""
+    headers = _token(services, role)
+    for path in (f"/api/v1/cases/{case_no}", f"/api/v1/cases/{case_no}/tasks",
+                 f"/api/v1/cases/{case_no}/history"):
+        response = client.get(path, headers=headers)
+        expected = 200 if role in API_SEE else 403
+        assert response.status_code == expected, (role, path)
+        conforms(response, path)
+        assert "周海燕" not in response.get_data(as_text=True)
