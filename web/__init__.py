@@ -54,7 +54,8 @@ def _secret_key(settings: Settings) -> str:
         return path.read_text().strip()
     if settings.testing:
         return os.urandom(32).hex()
-    raise RuntimeError(f"no cookie secret: set JIEFEN_SECRET_KEY or run `jiefen keys init` ({path})")
+    raise RuntimeError(
+        f"no cookie secret: set JIEFEN_SECRET_KEY or run `jiefen keys init` ({path})")
 
 
 def _attach_services(app: Flask, settings: Settings, services) -> None:

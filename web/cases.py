@@ -36,17 +36,19 @@ def inbox() -> ResponseReturnValue:
     """My tasks and my group's tasks: deadline, light, risk, tier, type; server-side paging."""
     query = inbox_query()
     page = inbox_service.inbox(new_uow(), actor(), query)
-    template = "cases/_inbox_rows.html" if request.headers.get("HX-Request") else "cases/inbox.html"
-    return render_template(template, page=page, query=query)
+    htmx = request.headers.get("HX-Request")
+    return render_template("cases/_inbox_rows.html" if htmx else "cases/inbox.html",
+                           page=page, query=query)
 
 
 def inbox_query() -> inbox_service.InboxQuery:
     """The inbox filters from the query string (the service checks them against allow-lists)."""
     args = request.args
-    return inbox_service.InboxQuery(scope=args.get("scope", "all"), category=args.get("category") or None,
-                            tier=args.get("tier") or None,
-                            risk_level=args.get("risk_level") or None,
-                            sort=args.get("sort", "due"), page=_int_arg("page"))
+    return inbox_service.InboxQuery(scope=args.get("scope", "all"),
+                                    category=args.get("category") or None,
+                                    tier=args.get("tier") or None,
+                                    risk_level=args.get("risk_level") or None,
+                                    sort=args.get("sort", "due"), page=_int_arg("page"))
 
 
 @bp.get("/cases")

@@ -1,12 +1,9 @@
 """The one place that maps domain and engine errors to HTTP: HTML pages or JSON for the API.
 
-| Exception                                  | HTML                         | API                          |
-| NotFound                                   | 404                          | 404 {"error": "not_found"}   |
-| NotPermitted (audited as access_denied)    | 403, no personal data        | 403 {"error": "forbidden"}   |
-| InvalidInput                               | 422 (views re-render forms)  | 422 {"errors": {...}}        |
-| TaskNoLongerAvailable / ConcurrentUpdate   | 409 page, form data kept     | 409                          |
-| IdempotencyConflict                        | —                            | 422 idempotency_key_reused   |
-| anything else                              | 500, logged with request id  | 500                          |
+NotFound -> 404; NotPermitted -> 403 without personal data (audited as access_denied);
+InvalidInput -> 422 (views re-render their forms; the API answers {"errors": {...}});
+TaskNoLongerAvailable / ConcurrentUpdate -> 409 with the submitted form data kept;
+IdempotencyConflict -> 422 idempotency_key_reused (API); anything else -> 500 with a request id.
 """
 
 from __future__ import annotations

@@ -154,7 +154,8 @@ def _tasks(uow: Any, actor: Actor, case: Case) -> list[dict]:
 
 
 # case_updated events that say more under their own name on the page
-CHANGES = {"document_generated": "document_generated", "satisfaction_recorded": "satisfaction_recorded"}
+CHANGES = {"document_generated": "document_generated",
+           "satisfaction_recorded": "satisfaction_recorded"}
 
 
 def _action(row: AuditEvent, payload: dict) -> str:

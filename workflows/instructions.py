@@ -9,8 +9,8 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 
-TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "blockquote", "h1", "h2", "h3", "h4",
-        "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "hr"}
+TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "blockquote", "h1", "h2",
+        "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "hr"}
 ATTRIBUTES = {"a": {"href", "title"}}
 _env = SandboxedEnvironment(autoescape=True)
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")

@@ -1,4 +1,4 @@
-"""A case's history read from its audit chain, under the policy (case page timeline, API history)."""
+"""A case's history read from its audit chain, under the policy (API history, task lookups)."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def user() -> None:
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES),
               help="role slug; repeat for several roles")
-@click.option("--department", "department", default=None, help="department code (see department list)")
+@click.option("--department", "department", default=None,
+              help="department code (see department list)")
 @click.option("--name", "display_name", default=None, help="display name (default: USERNAME)")
 def user_create(username: str, roles: tuple[str, ...], department: str | None,
                 display_name: str | None) -> None:
@@ -117,7 +118,8 @@ def start_dev_scheduler(app) -> None:
 
 
 @click.command("serve")
-@click.option("--dev", is_flag=True, help="Flask's development server with reloader (not for production)")
+@click.option("--dev", is_flag=True,
+              help="Flask's development server with reloader (not for production)")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="waitress threads")
