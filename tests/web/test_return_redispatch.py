@@ -55,3 +55,24 @@ def test_handler_returns_the_order_and_triage_redispatches(app, walk):
     joint = triage.get(f"/cases/{walk.case_no}/dispatch").get_data(as_text=True)
     assert 'data-department="HJ" data-role="lead" data-status="dispatched"' in joint
     assert 'data-task="sign_off"' not in handler.get("/dispatch").get_data(as_text=True)
+
+
+def test_intake_preview_shows_a_second_complaint_before_saving(app, services, walk, clock):
+    """A closed case in its watch window: the clerk sees its code and state before saving."""
+    from tests.bpmn.test_services_general import close_with_rating
+
+    close_with_rating(services, walk)
+    clock.advance(days=3)
+    admin.create_user(services.new_uow(), SYSTEM, username="zz_clerk", password=PASSWORD,
+                      roles=["intake_clerk"], department_code="ZZ")
+    clerk = app.test_client()
+    login(clerk, "zz_clerk")
+    form = {"channel": "portal", "category": "noise", "urgency": "general", "people_count": "1",
+            "summary": "噪声又出现", "description": "工地夜间施工又开始了", "action": "preview",
+            "parties-0-role": "applicant", "parties-0-name": "刘淑芬",
+            "parties-0-id_number": IDS["刘淑芬"], "parties-0-contact_preference": "sms"}
+    text = post(clerk, "/cases/new", form).get_data(as_text=True)
+    assert 'data-kind="second_complaint"' in text and walk.case_no in text and "已结案" in text
+    saved = post(clerk, "/cases/new", {**form, "action": "save"})
+    assert saved.headers["Location"].startswith(f"/cases/{walk.case_no}/receipt")
+    assert walk.summary()["second_complaint"] is True
