@@ -122,3 +122,21 @@ def test_unknown_task_is_404(as_role, case_no):
     response = as_role("triage_officer").get(
         f"/cases/{case_no}/tasks/00000000-0000-4000-8000-000000000000")
     assert response.status_code == 404
+
+
+def test_a_concurrent_change_offers_to_resubmit_the_same_values(as_role, services, case_no,
+                                                               monkeypatch):
+    from workflows.errors import ConcurrentUpdate
+
+    def lost_the_race(*args, **kwargs):
+        raise ConcurrentUpdate("the case was changed by someone else meanwhile")
+
+    task_id = _task_id(services, case_no, "triage")
+    client = as_role("triage_officer")
+    monkeypatch.setattr(task_service, "complete_task", lost_the_race)
+    response = post(client, f"/cases/{case_no}/tasks/{task_id}",
+                    {"department": "ZJ", "triage_note": "我的研判意见"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "重新提交" in text
+    assert '<input type="hidden" name="triage_note" value="我的研判意见">' in text
+    assert f'action="/cases/{case_no}/tasks/{task_id}"' in text
