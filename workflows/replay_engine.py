@@ -204,11 +204,23 @@ class Replayer:
         if version is None:
             raise ReplayError(f"process version {version_id} no longer exists")
         process_id = payload.get("process_id") or version.process_id
-        bundle = self.services.specs.bundle(str(version_id))
+        bundle = self.bundle(version_id)
         self.instance = WorkflowInstance.create(
             bundle, process_id, script_engine=self.script_engine,
             data=payload.get("initial_data") or {}, spec_version=f"{version_id}:{process_id}")
         self.version_id = version_id
+
+    def bundle(self, version_id: int) -> Any:
+        """Compiled specs of a version, read through the replay's own session on a cache miss.
+
+        (On SQLite every transaction holds the write lock: a second connection would wait.)"""
+        def files() -> dict:
+            version = self.session.get(ProcessVersion, int(version_id))
+            if version is None:
+                raise ReplayError(f"process version {version_id} no longer exists")
+            return version.engine_files
+
+        return self.services.specs.bundle(str(version_id), files)
 
     def _run(self, event: RecordedEvent, recorder: Any) -> None:
         payload, instance = event.payload, self.instance
@@ -246,7 +258,7 @@ class Replayer:
         to = payload.get("to")
         target = int(payload.get("to_version_id") or (to or {}).get("version_id"))
         process_id = self.instance.process_id
-        bundle = self.services.specs.bundle(str(target))
+        bundle = self.bundle(target)
         plan = plan_migration(self.instance, self.services.serializer.registry,
                               bundle.spec(process_id), bundle.subprocess_specs(process_id))
         migrate(self.instance, plan, f"{target}:{process_id}")
