@@ -3,14 +3,14 @@
 ``replay_case`` verifies the case chain, rebuilds the starting process version, re-applies every
 input event in ``seq`` order under a frozen clock set to the recorded instant and compares the
 state digest (and the task transitions) after each input with what was recorded.
-Producers of input events build their payloads with ``input_payload``.
+Producers of input events record them with ``record_input`` / ``record_timers_fired`` /
+``write_data`` (or build the payload with ``input_payload``), all from ``workflows.replay_inputs``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -28,22 +28,11 @@ from workflows.replay_engine import (
     Replayer,
     Step,
 )
+from workflows.replay_inputs import input_payload, record_input, record_timers_fired, write_data
 
-__all__ = ["INPUT_ACTIONS", "Divergence", "ReplayReport", "input_payload", "replay_case",
-           "replay_steps", "case_events", "find_case"]
-
-
-def input_payload(instance: WorkflowInstance, *, at: datetime | None = None, **extra: Any) -> dict:
-    """Payload for an input event: ``extra`` plus the state digest after the step (and its instant).
-
-    Call it after the engine step, in the same unit of work, and pass ``at`` when the step ran under
-    a clock instant other than the audit event's ``occurred_at``.
-    """
-    payload = dict(extra)
-    payload["state_digest"] = instance.state_digest()
-    if at is not None:
-        payload["at"] = at.isoformat()
-    return payload
+__all__ = ["INPUT_ACTIONS", "Divergence", "ReplayReport", "input_payload", "record_input",
+           "record_timers_fired", "replay_case", "replay_steps", "case_events", "find_case",
+           "write_data"]
 
 
 @dataclass

@@ -26,6 +26,7 @@ from engine.operations import operation_context
 from engine.recorder import TaskEventRecorder
 from engine.script_engine import make_script_engine
 from workflows.actors import Actor
+from workflows.replay_inputs import SET_DATA
 
 REPLAY_ACTOR = Actor(type="replay", id="replay", username="replay")
 
@@ -33,9 +34,8 @@ REPLAY_ACTOR = Actor(type="replay", id="replay", username="replay")
 START_ACTIONS = frozenset({"case_opened", "instance_started"})
 INPUT_ACTIONS = START_ACTIONS | {"task_completed", "timer_fired", "message_received",
                                  "instance_migrated", "data_corrected"}
-# Any event whose payload carries this key changed workflow-level data outside an engine step
-# (or right after one, e.g. a hook setting mediator_id): replay applies the values too.
-SET_DATA = "set_data"
+# Any event whose payload carries SET_DATA changed workflow-level data outside an engine step
+# (or right after one): replay applies the values too.
 
 
 class ReplayError(Exception):
@@ -241,15 +241,20 @@ class Replayer:
             instance.set_data(**payload[SET_DATA])
 
     def _locate(self, payload: dict) -> Any:
+        """The READY task the event completed: bpmn id, multi-instance index, process and ``dept``.
+
+        Tasks inside a multi-instance call activity (one department order per co-department)
+        all have index None; the recorded ``dept`` tells them apart."""
         bpmn_id, index = payload["bpmn_id"], payload.get("instance_index")
-        process = payload.get("process_id")
+        process, dept = payload.get("process_id"), payload.get("dept")
         for view in self.instance.ready_tasks():
             if view.bpmn_id == bpmn_id and (index is None or view.instance_index == index) \
-                    and (not process or view.process_id == process):
+                    and (not process or view.process_id == process) \
+                    and (dept is None or view.data.get("dept") == dept):
                 return view
-        ready = ", ".join(f"{v.bpmn_id}[{v.instance_index}]" if v.instance_index is not None
-                          else v.bpmn_id for v in self.instance.ready_tasks()) or "none"
-        where = f"{bpmn_id}[{index}]" if index is not None else bpmn_id
+        ready = ", ".join(_label(v.bpmn_id, v.instance_index, v.data.get("dept"))
+                          for v in self.instance.ready_tasks()) or "none"
+        where = _label(bpmn_id, index, dept)
         raise ReplayError(f"task {where} is not ready in the replay (ready: {ready})")
 
     def _migrate(self, payload: dict) -> None:
@@ -264,6 +269,11 @@ class Replayer:
         migrate(self.instance, plan, f"{target}:{process_id}")
         self.instance.advance()  # as workflows.migration.migrate_case does
         self.version_id = target
+
+
+def _label(bpmn_id: str, index: int | None, dept: Any) -> str:
+    where = f"{bpmn_id}[{index}]" if index is not None else bpmn_id
+    return f"{where}@{dept}" if dept else where
 
 
 def _case_stand_in(session: Any, case_id: int | None) -> Any:

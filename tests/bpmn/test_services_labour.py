@@ -86,9 +86,8 @@ def test_c03_joint_dispatch_with_a_return_and_arbitration_after_15_days(services
     assert {d["code"] for d in summary["co_departments"]} == set(C03_CO)
 
 
-@pytest.mark.xfail(strict=True, reason="replay locates co_sign_off by bpmn id and instance index "
-                   "only; tasks inside the co_orders call activity need the `dept` hint")
 def test_c03_with_orders_signed_out_of_order_replays(services, c03):
+    """Co-department orders (index None inside the co_orders call activity) replay by `dept`."""
     walk = c03
     walk.do("confirm_triage", tier="district", department="RS", risk_level="orange",
             handling="labour", triage_note="维持")
