@@ -1,6 +1,6 @@
 """The one place that maps domain and engine errors to HTTP: HTML pages or JSON for the API.
 
-NotFound -> 404; NotPermitted -> 403 without personal data (audited as access_denied);
+NotFound -> 404; NotPermitted -> 403 without personal data (audited once as access_denied);
 InvalidInput -> 422 (views re-render their forms; the API answers {"errors": {...}});
 TaskNoLongerAvailable / ConcurrentUpdate -> 409 with the submitted form data kept;
 IdempotencyConflict -> 422 idempotency_key_reused (API); anything else -> 500 with a request id.
@@ -48,13 +48,12 @@ def not_found(exc: Exception):
 def forbidden(exc: NotPermitted):
     """403 without any case content; the denial is audited exactly once.
 
-    Policy denials (``policy.Denied``) are raised inside the services' ``denials_audited`` blocks,
-    which write the ``access_denied`` event; any other NotPermitted is audited here.
+    ``policy.deny`` (also called by the services' ``denials_audited`` blocks) marks the error
+    ``audited``; a denial that reaches this handler unmarked is audited here, whatever its type.
     """
-    if not isinstance(exc, policy.Denied) and not getattr(exc, "audited", False):
+    if not getattr(exc, "audited", False):
         try:
             policy.deny(services(), actor(), exc, path=request.path, method=request.method)
-            exc.audited = True
         except Exception:  # the 403 must still go out; the failure is logged
             log.exception("could not audit a denial (request %s)", g.get("request_id"))
     if wants_json():

@@ -208,7 +208,10 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
 
 # -- audited denials ----------------------------------------------------------------------------
 def deny(services: Services, actor: Actor, error: NotPermitted, **context: Any) -> None:
-    """Write an ``access_denied`` event in its own unit of work (the caller's one rolled back)."""
+    """Write an ``access_denied`` event in its own unit of work (the caller's one rolled back)
+    and mark the error ``audited``: a denial passing several layers is written exactly once."""
+    if getattr(error, "audited", False):
+        return
     object_type = getattr(error, "object_type", None) or context.pop("object_type", None)
     object_id = getattr(error, "object_id", None) or context.pop("object_id", None)
     context.pop("object_type", None)
@@ -220,11 +223,13 @@ def deny(services: Services, actor: Actor, error: NotPermitted, **context: Any) 
                          decision="deny", actor_roles=sorted(actor.roles), ip=actor.ip,
                          session_hash=actor.session_hash, **context)
         uow.commit()
+    error.audited = True
 
 
 @contextmanager
 def denials_audited(services: Services, actor: Actor, **context: Any) -> Iterator[None]:
-    """Wrap a service's ``with uow:`` block: a NotPermitted leaving it is audited, then re-raised."""
+    """Wrap a service's ``with uow:`` block: a NotPermitted leaving it is audited (unless an inner
+    layer already did), then re-raised."""
     try:
         yield
     except NotPermitted as error:
@@ -267,7 +272,11 @@ def _task_rule(actor: Actor, uid: int | None, task: Any) -> str | None:
         return "role"
     if task.assignee_id is not None and task.assignee_id != uid:
         return "assignee"
-    if task.department_id is not None and task.department_id != actor.department_id:
+    # an assigned mediator decides whichever unit they belong to: the task data's department is
+    # the lead's (e.g. 住建 leading, the mediator in a street committee)
+    assigned_mediator = task.role == R.MEDIATOR and task.assignee_id is not None
+    if not assigned_mediator and task.department_id is not None \
+            and task.department_id != actor.department_id:
         return "department"
     if task.claimed_by is not None and task.claimed_by != uid:
         return "claimed"

@@ -23,6 +23,7 @@ from workflows.models import (
     Department,
     OpenTask,
     Role,
+    RoleCode,
     WorkOrder,
     WorkOrderStatus,
 )
@@ -88,11 +89,22 @@ def task_assignee(task: TaskView, role: str | None = None) -> int | None:
     return None
 
 
-def task_facts(task: TaskView, roles: dict[str, str], depts: DepartmentIndex) -> dict:
-    """Role, department and assignee of a ready task (what the policy checks)."""
+def task_facts(task: TaskView, roles: dict[str, str], depts: DepartmentIndex,
+               case: Case | None = None) -> dict:
+    """Role, department and assignee of a ready task (what the policy checks).
+
+    A mediation task (调解员 lane) belongs to its assigned mediator (task data ``mediator_id``,
+    else the case's mediator), not to the department in the task data: that is the lead
+    department's, and the mediator may sit in another unit (e.g. a street committee)."""
     role = roles.get((task.lane or "").strip())
     department = task_department(task, depts) if role in C.DEPARTMENT_ROLES else None
-    return {"role": role, "department_id": department, "assignee_id": task_assignee(task, role)}
+    assignee = task_assignee(task, role)
+    if role == RoleCode.MEDIATOR:
+        if assignee is None and case is not None:
+            assignee = case.mediator_id
+        if assignee is not None:
+            department = None
+    return {"role": role, "department_id": department, "assignee_id": assignee}
 
 
 # -- open tasks -------------------------------------------------------------------------------------
@@ -111,7 +123,7 @@ def _open_tasks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskVi
         previous = old.get(task.id)
         row = OpenTask(
             instance_id=instance_id, case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id,
-            name=task.name, lane=task.lane, **task_facts(task, roles, depts),
+            name=task.name, lane=task.lane, **task_facts(task, roles, depts, case),
             claimed_by=previous.claimed_by if previous else None,
             work_order_id=orders.get(task.id),
             ready_at=previous.ready_at if previous else now,
