@@ -18,7 +18,7 @@ from workflows.errors import InvalidInput, TaskNoLongerAvailable
 from workflows.models import Case
 from workflows.policy import Permission, denials_audited, require
 from workflows.projection import project_case
-from workflows.replay import input_payload
+from workflows.replay import record_input
 from workflows.tasks import fire_timers_recorded, notify_new_tasks
 
 RISK_LEVELS = ("blue", "yellow", "orange", "red")
@@ -76,8 +76,7 @@ def _deliver(uow: Any, actor: Actor, case: Case, message: str, payload: Any) -> 
             inst.deliver_message(message, payload)
         except MessageNotExpected:
             raise TaskNoLongerAvailable(message, "not waiting") from None
-    uow.audit.record(AuditAction.MESSAGE_RECEIVED, actor, case=case, object_type="instance",
-                     object_id=case.workflow_instance_id,
-                     **input_payload(inst, at=uow.step_at, name=message, payload=payload))
+    record_input(uow, AuditAction.MESSAGE_RECEIVED, actor, case, inst, object_type="instance",
+                 object_id=case.workflow_instance_id, name=message, payload=payload)
     created = project_case(uow, case, inst)
     notify_new_tasks(uow, case, created)

@@ -18,6 +18,7 @@ from workflows.audit import AuditAction
 from workflows.models import Case, RiskLevel, Tier
 from workflows.models.scheduling import NoticeKind, SupervisionNotice
 from workflows.notifications import notify_department, notify_role
+from workflows.replay import write_data
 
 RISK_RANK = {RiskLevel.GREEN: 0, RiskLevel.BLUE: 1, RiskLevel.YELLOW: 2, RiskLevel.ORANGE: 3,
              RiskLevel.RED: 4}
@@ -123,9 +124,9 @@ def upgrade_tier(uow: Any, actor: Actor, case: Case, *, reason: str,
     if before is not None and TIER_RANK.get(before, 0) >= TIER_RANK[to]:
         return False
     case.tier = to
-    _stick(uow, case, tier=str(to))
     uow.audit.record(AuditAction.TIER_UPGRADED, actor, case=case, object_type="case",
-                     object_id=case.id, before=before, after=str(to), reason=reason)
+                     object_id=case.id, before=before, after=str(to), reason=reason,
+                     **_stick(uow, case, tier=str(to)))
     return True
 
 
@@ -152,10 +153,9 @@ def set_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
 def _change_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
                  trigger: str) -> None:
     before, case.risk_level = case.risk_level, str(RiskLevel(level))
-    _stick(uow, case, risk_level=case.risk_level)
     uow.audit.record(AuditAction.RISK_CHANGED, actor, case=case, object_type="case",
                      object_id=case.id, before=before, after=case.risk_level, reason=reason,
-                     trigger=trigger)
+                     trigger=trigger, **_stick(uow, case, risk_level=case.risk_level))
     if case.risk_level in (RiskLevel.RED, RiskLevel.ORANGE):
         notify_role(uow, case, role="leader", template="risk_raised",
                     params={"case_no": case.case_no, "risk": RISK_ZH[RiskLevel(level)],
@@ -181,12 +181,10 @@ def apply_risk_event(uow: Any, actor: Actor, case: Case, *, trigger: str, reason
     return raise_risk(uow, actor, case, risk_for(**facts), reason=reason, trigger=trigger)
 
 
-def _stick(uow: Any, case: Case, **values: str) -> None:
-    """Write into workflow-level data too: the projection copies these keys from the process."""
-    if case.workflow_instance_id is None:
-        return
-    inst = uow.load_instance(case.workflow_instance_id)
-    inst.set_data(**values)
+def _stick(uow: Any, case: Case, **values: str) -> dict:
+    """Write into workflow-level data too (the projection copies these keys from the process);
+    returns the ``set_data`` + ``state_digest`` fields that make the change replayable."""
+    return write_data(uow, case, **values)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -36,7 +36,7 @@ from workflows.models import (
 from workflows.parties import PartyInput, PartyVault
 from workflows.policy import Permission, denials_audited, require, user_id
 from workflows.projection import project_case
-from workflows.replay import input_payload
+from workflows.replay import record_input
 from workflows.tasks import fire_timers_recorded, notify_new_tasks
 
 CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
@@ -151,14 +151,12 @@ def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
     row, inst = uow.start_instance(process_id, data=data, actor=actor, case=case)
     case.workflow_instance_id = row.id
     uow.session.flush()
+    record_input(uow, AuditAction.CASE_OPENED, actor, case, inst, object_type="case",
+                 object_id=case.case_no, process_version_id=row.process_version_id,
+                 process_id=process_id, initial_data=data, channel=case.channel,
+                 category=case.category, urgency=case.urgency, people_count=case.people_count,
+                 parties=[{"id": pid, "role": role} for pid, role in party_ids])
     created = project_case(uow, case, inst)
-    uow.audit.record(AuditAction.CASE_OPENED, actor, case=case, object_type="case",
-                     object_id=case.case_no, **input_payload(
-                         inst, at=uow.step_at, process_version_id=row.process_version_id,
-                         process_id=process_id, initial_data=data, channel=case.channel,
-                         category=case.category, urgency=case.urgency,
-                         people_count=case.people_count,
-                         parties=[{"id": pid, "role": role} for pid, role in party_ids]))
     _notify_party(uow, case, party_ids, "receipt")
     notify_new_tasks(uow, case, created)
     return case
@@ -234,10 +232,9 @@ def reopen_case(uow: Any, actor: Actor, case: Case, request: IntakeRequest | Non
     case.second_complaint = True
     case.reopened_count = (case.reopened_count or 0) + 1
     case.tier = "district"
-    uow.audit.record(AuditAction.MESSAGE_RECEIVED, actor, case=case, object_type="instance",
-                     object_id=case.workflow_instance_id, **input_payload(
-                         inst, at=uow.step_at, name=C.MSG_REOPEN, payload=payload,
-                         set_data={"second_complaint": True}))
+    record_input(uow, AuditAction.MESSAGE_RECEIVED, actor, case, inst, object_type="instance",
+                 object_id=case.workflow_instance_id, name=C.MSG_REOPEN, payload=payload,
+                 set_data={"second_complaint": True})
     created = project_case(uow, case, inst)
     if case.status != CaseStatus.DISPATCHED:   # shown as 重新办理 until the next step
         case.status = CaseStatus.REOPENED

@@ -23,6 +23,7 @@ from workflows.audit import AuditAction
 from workflows.errors import DomainError, InvalidInput, NotFound
 from workflows.models import Case
 from workflows.processes import get_version, require_owner
+from workflows.replay import record_input
 from workflows.uow import UnitOfWork
 
 LIVE_STATUSES = ("running", "waiting", "incident")
@@ -169,14 +170,15 @@ def migrate_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int, r
             migrate(instance, plan, f"{target.id}:{row.process_id}")
             instance.advance()
         row.process_version_id = target.id
-        _project(uow, case, instance)
-        uow.audit.record(
-            AuditAction.INSTANCE_MIGRATED, actor, case=case, object_type="workflow_instance",
-            object_id=row.id, reset_mask=RESET_MASK_NAME, reason=reason,
+        record_input(
+            uow, AuditAction.INSTANCE_MIGRATED, actor, case, instance,
+            object_type="workflow_instance", object_id=row.id, to_version_id=target.id,
+            reset_mask=RESET_MASK_NAME, reason=reason,
             forced=not plan.safe, force_reason=(force_reason or None) if not plan.safe else None,
             diff=plan.summary(), **{"from": _ref(source), "to": _ref(target)},
             due_at_before=due_before.isoformat() if due_before else None,
             due_at_after=instance.due_at.isoformat() if instance.due_at else None)
+        _project(uow, case, instance)
         uow.commit()
         return MigrationOutcome(case.case_no, True, source.version, target.version,
                                 forced=not plan.safe)

@@ -11,7 +11,7 @@ from engine.errors import TaskNotFound, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
 from engine.instance import TaskView, WorkflowInstance
 from workflows import hooks
-from workflows.actors import Actor
+from workflows.actors import SCHEDULER, Actor
 from workflows.audit import AuditAction
 from workflows.cases import load_case
 from workflows.errors import InvalidInput, NotFound, TaskNoLongerAvailable
@@ -23,7 +23,7 @@ from workflows.projection import (
     project_case,
     task_facts,
 )
-from workflows.replay import input_payload
+from workflows.replay import record_input, record_timers_fired
 
 
 @dataclass
@@ -64,14 +64,14 @@ def complete_task(uow: Any, actor: Actor, *, case_no: str, task_id: str,
             if view is None:
                 _commit_timer_effects(uow, case, inst, armed, digest)
                 raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
+            # the step's input event first: data a hook writes afterwards (write_data) follows it
+            record_input(uow, AuditAction.TASK_COMPLETED, actor, case, inst, object_type="task",
+                         object_id=view.id, bpmn_id=view.bpmn_id,
+                         instance_index=view.instance_index, process_id=view.process_id,
+                         dept=view.data.get("dept"), name=view.name, task_name=view.name,
+                         lane=view.lane, submitted=clean)
             hooks.after_complete(uow, actor, case, view, clean, inst)
             created = project_case(uow, case, inst)
-            uow.audit.record(AuditAction.TASK_COMPLETED, actor, case=case, object_type="task",
-                             object_id=view.id, **input_payload(
-                                 inst, at=uow.step_at, bpmn_id=view.bpmn_id,
-                                 instance_index=view.instance_index, process_id=view.process_id,
-                                 dept=view.data.get("dept"), name=view.name,
-                                 task_name=view.name, lane=view.lane, submitted=clean))
             notify_new_tasks(uow, case, created)
             uow.commit()
             return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
@@ -112,29 +112,9 @@ def _commit_timer_effects(uow: Any, case: Case, inst: WorkflowInstance, armed: l
     """The task is gone because deadlines passed: keep what the timers did (one input event)."""
     if inst.state_digest() == digest:
         return
-    record_timer_step(uow, case, inst, armed)
+    record_timers_fired(uow, SCHEDULER, case, inst, armed)
     notify_new_tasks(uow, case, project_case(uow, case, inst))
     uow.commit()
-
-
-def record_timer_step(uow: Any, case: Case, inst: WorkflowInstance, armed: list,
-                      actor: Actor | None = None) -> list[str]:
-    """The ``timer_fired`` input event of one firing step (names of the timers that fired)."""
-    from workflows.actors import SCHEDULER
-
-    still = set(inst.armed_timers())
-    now = uow.step_at or uow.clock.now()
-    fired = [(name, at) for name, at in armed if at <= now and (name, at) not in still]
-    uow.audit.record(AuditAction.TIMER_FIRED, actor or SCHEDULER, case=case,
-                     object_type="instance",
-                     object_id=case.workflow_instance_id, **input_payload(
-                         inst, at=uow.step_at, fired_at=now.isoformat(),
-                         timers=[name for name, _ in fired],
-                         timer=fired[0][0] if fired else None,
-                         due_at=fired[0][1].isoformat() if fired else None,
-                         lateness_s=round((now - fired[0][1]).total_seconds(), 3) if fired
-                         else None))
-    return [name for name, _ in fired]
 
 
 def fire_timers_recorded(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance) -> list[str]:
@@ -144,7 +124,7 @@ def fire_timers_recorded(uow: Any, actor: Actor, case: Case, inst: WorkflowInsta
         inst.fire_timers()
     if inst.state_digest() == digest:
         return []
-    return record_timer_step(uow, case, inst, armed, actor)
+    return record_timers_fired(uow, actor, case, inst, armed)
 
 
 def _task_facts(uow: Any, case: Case, view: TaskView) -> Any:
@@ -239,7 +219,6 @@ def fire_due_timers(services: Any, case_no: str) -> list[str]:
 
     Returns the names of the timers that fired. Used by the demo loader, tests and operators.
     """
-    from workflows.actors import SCHEDULER
     from workflows.cases import find_case
 
     uow = services.new_uow()

@@ -20,6 +20,7 @@ from engine.models import InstanceRow
 from workflows.actors import SCHEDULER
 from workflows.audit import AuditAction
 from workflows.models import Case
+from workflows.replay import record_timers_fired
 
 log = logging.getLogger(__name__)
 
@@ -110,17 +111,13 @@ def fire_instance(services: Any, instance_id: int, now: datetime) -> bool:
             return False
         inst = uow.load_instance(row.id)
         case = uow.session.scalars(select(Case).where(Case.workflow_instance_id == row.id)).first()
-        due = [(name, at) for name, at in inst.armed_timers() if at < now]
+        armed, digest = inst.armed_timers(), inst.state_digest()
+        due = [(name, at) for name, at in armed if at < now]
         with uow.recording(inst, SCHEDULER, case=case):
             inst.fire_timers()
-        fired_at = uow.clock.now()
         still = set(inst.armed_timers())
-        for name, at in due:
-            if (name, at) not in still:
-                uow.audit.record(AuditAction.TIMER_FIRED, SCHEDULER, case=case,
-                                 object_type="instance", object_id=row.id, timer=name,
-                                 due_at=at.isoformat(), fired_at=fired_at.isoformat(),
-                                 lateness_s=round((fired_at - at).total_seconds(), 3))
+        if inst.state_digest() != digest:  # one input event per firing step (also cycle timers)
+            record_timers_fired(uow, SCHEDULER, case, inst, armed, instance_id=row.id)
         row.timer_attempts, row.last_error = 0, None
         if case is not None:
             refresh_case(uow, case, inst)
