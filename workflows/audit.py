@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,7 +22,7 @@ from engine.audit_chain import (
     verify_chain,
 )
 from engine.crypto import KeyPurpose, Keyring, UnknownKey
-from engine.models import AuditChainHead, AuditEvent
+from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from engine.recorder import json_copy
 from workflows.actors import Actor
 
@@ -193,11 +195,93 @@ class VerifyReport:
         return not self.breaks
 
 
-def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None = None) -> VerifyReport:
-    """Verify every (or the given) chain: sequence, links, HMACs and the head row."""
+@dataclass(frozen=True)
+class ExportedHead:
+    """A chain head exported off the chain (checkpoint row or the shipped heads file)."""
+
+    chain_key: str
+    seq: int
+    hash: str
+    source: str
+
+
+def exported_heads(session: Session, keyring: Keyring, heads_file: Path | None = None
+                   ) -> tuple[dict[str, ExportedHead], list[ChainBreak]]:
+    """The newest exported head per chain from checkpoint rows and the heads file, each record's
+    MAC checked; a forged record, or a shipped checkpoint whose row is gone, is a break."""
+    from workflows.checkpoints import verify_checkpoint
+
+    heads: dict[str, ExportedHead] = {}
+    breaks: list[ChainBreak] = []
+    rows = {c.id: c for c in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))}
+    for row in rows.values():
+        if not verify_checkpoint(keyring, row):
+            breaks.append(ChainBreak("checkpoint", row.id, "checkpoint MAC invalid (altered)"))
+            continue
+        _keep_newest(heads, row.heads, f"checkpoint {row.id}")
+    for number, record in enumerate(_read_heads_file(heads_file), start=1):
+        source = f"{heads_file.name} line {number}"
+        shipped = AuditCheckpoint(taken_at=_parse_time(record.get("taken_at")),
+                                  heads=record.get("heads") or {}, mac=record.get("mac") or "")
+        if shipped.taken_at is None or not verify_checkpoint(keyring, shipped):
+            breaks.append(ChainBreak("heads-file", number, f"{source}: MAC invalid (altered)"))
+            continue
+        if record.get("id") is not None and record["id"] not in rows:
+            breaks.append(ChainBreak("checkpoint", record["id"],
+                                     f"checkpoint row deleted (still in {source})"))
+        _keep_newest(heads, shipped.heads, source)
+    return heads, breaks
+
+
+def _keep_newest(heads: dict[str, ExportedHead], record: dict, source: str) -> None:
+    for chain, (seq, digest) in (record or {}).items():
+        if chain not in heads or int(seq) >= heads[chain].seq:
+            heads[chain] = ExportedHead(chain, int(seq), digest, source)
+
+
+def _read_heads_file(path: Path | None) -> list[dict]:
+    if path is None or not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            records.append({})  # counted, and refused as an unverifiable record
+    return records
+
+
+def _parse_time(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _exported_breaks(session: Session, exported: dict[str, ExportedHead],
+                     names: list[str] | None) -> list[ChainBreak]:
+    """Every exported head must still be an event of its chain with the same hash."""
+    breaks = []
+    for chain, head in sorted(exported.items()):
+        if names is not None and chain not in names:
+            continue
+        stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.chain_key == chain,
+                                                              AuditEvent.seq == head.seq))
+        if stored != head.hash:
+            what = "missing" if stored is None else "different"
+            breaks.append(ChainBreak(chain, head.seq, f"exported head ({head.source}) is {what}: "
+                                                      "events deleted or rewritten since"))
+    return breaks
+
+
+def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None = None, *,
+                  heads_file: Path | None = None) -> VerifyReport:
+    """Verify every (or the given) chain: sequence, links, HMACs, the head row, and every head
+    exported to checkpoints and the heads file (so a deleted tail is caught)."""
     heads = {h.chain_key: (h.last_seq, h.last_hash) for h in session.scalars(select(AuditChainHead))}
+    exported, export_breaks = exported_heads(session, keyring, heads_file)
     names = chains if chains is not None else sorted(
-        set(heads) | set(session.scalars(select(AuditEvent.chain_key).distinct())))
+        set(heads) | set(exported) | set(session.scalars(select(AuditEvent.chain_key).distinct())))
     report = VerifyReport()
 
     def key_for(key_id: str) -> bytes | None:
@@ -213,6 +297,9 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
         report.events += count
         if broken is not None:
             report.breaks.append(broken)
+    report.breaks += _exported_breaks(session, exported, chains)
+    if chains is None:
+        report.breaks += export_breaks
     return report
 
 

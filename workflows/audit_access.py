@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from engine.models import AuditCheckpoint, AuditEvent
+from engine.models import AuditEvent
 from workflows.audit import AuditAction, verify_chains
+from workflows.checkpoints import heads_path
 from workflows.replay_engine import RecordedEvent
 
 ACCESS_ACTIONS = (AuditAction.PARTY_UNMASKED, AuditAction.PARTY_VIEWED, AuditAction.CASE_EXPORTED,
@@ -146,11 +147,11 @@ def _case_numbers(session: Any, ids: set[int]) -> dict[int, str]:
 
 # -- chain status --------------------------------------------------------------------------------
 def chain_status(services: Any, chains: list[str] | None = None) -> dict:
-    """Verify every chain (or the given ones) and the latest exported checkpoint; name each break."""
+    """Verify every chain (or the given ones) against itself and its exported heads; name each break."""
     with services.session_factory() as session:
-        report = verify_chains(session, services.keyring, chains)
+        report = verify_chains(session, services.keyring, chains,
+                               heads_file=heads_path(services.settings))
         breaks = [{"chain": b.chain_key, "seq": b.seq, "reason": b.reason} for b in report.breaks]
-        breaks += _checkpoint_breaks(session, chains)
         ids = {int(b["chain"].split(":", 1)[1]) for b in breaks if b["chain"].startswith("case:")}
         numbers = _case_numbers(session, ids)
     for b in breaks:
@@ -158,24 +159,3 @@ def chain_status(services: Any, chains: list[str] | None = None) -> dict:
         b["label"] = f"案件 {b['case_no']}" if b.get("case_no") else b["chain"]
     return {"ok": not breaks, "chains": report.chains, "events": report.events, "breaks": breaks,
             "first": breaks[0] if breaks else None}
-
-
-def _checkpoint_breaks(session: Any, chains: list[str] | None) -> list[dict]:
-    """Every head in the latest checkpoint must still be in its chain (a deleted tail shows here)."""
-    checkpoint = session.scalars(select(AuditCheckpoint)
-                                 .order_by(AuditCheckpoint.taken_at.desc()).limit(1)).first()
-    if checkpoint is None:
-        return []
-    out = []
-    for chain, head in sorted((checkpoint.heads or {}).items()):
-        if chains is not None and chain not in chains:
-            continue
-        seq, digest = int(head[0]), head[1]
-        stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.chain_key == chain,
-                                                              AuditEvent.seq == seq))
-        if stored != digest:
-            what = "missing" if stored is None else "different"
-            out.append({"chain": chain, "seq": seq,
-                        "reason": f"exported head of {checkpoint.taken_at:%Y-%m-%d %H:%M}Z is "
-                                  f"{what} (events deleted or rewritten after the checkpoint)"})
-    return out

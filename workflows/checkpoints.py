@@ -62,9 +62,14 @@ def verify_checkpoint(keyring: Any, checkpoint: AuditCheckpoint) -> bool:
                for key_id in keyring.key_ids(KeyPurpose.AUDIT_HMAC))
 
 
+def heads_path(settings: Any) -> Path:
+    """The shipped heads file (copy it off the host: syslog, WORM storage)."""
+    return Path(settings.instance_path) / "audit" / "heads.jsonl"
+
+
 def _ship(services: Any, checkpoint: AuditCheckpoint, full: bool) -> None:
     """Append the record to the instance folder's heads file (copy it off the host)."""
-    path = Path(services.settings.instance_path) / "audit" / "heads.jsonl"
+    path = heads_path(services.settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"id": checkpoint.id, "taken_at": checkpoint.taken_at.isoformat(), "full": full,
               "heads": checkpoint.heads, "mac": checkpoint.mac}

@@ -13,6 +13,7 @@ from workflows.audit import AuditAction
 from workflows.audit_access import access_log, chain_status
 from workflows.audit_steps import state_at
 from workflows.audit_views import HistoryFilter, case_history
+from workflows.checkpoints import checkpoint_mac
 from workflows.models import Party
 
 AUDITOR = Actor(type="user", id="9", username="auditor1", roles=frozenset({"auditor"}))
@@ -175,9 +176,11 @@ def test_deleted_tail_is_found_through_the_checkpoint(services):
     with services.session_factory() as session:
         last = session.execute(text("SELECT seq, hash FROM audit_event WHERE chain_key = :c "
                                     "ORDER BY seq DESC LIMIT 1"), {"c": chain}).one()
+    heads = {chain: [last.seq, last.hash]}
     with services.new_uow() as uow:
-        uow.session.add(AuditCheckpoint(taken_at=services.clock.now(),
-                                        heads={chain: [last.seq, last.hash]}, mac="0" * 64))
+        uow.session.add(AuditCheckpoint(taken_at=services.clock.now(), heads=heads,
+                                        mac=checkpoint_mac(services.keyring, services.clock.now(),
+                                                           heads)))
         uow.commit()
     drop_audit_triggers(services)
     # the superuser deletes the newest event and moves the head back so the chain still closes

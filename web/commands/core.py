@@ -12,6 +12,7 @@ from web.commands.common import cli_services, cli_settings, fail
 from workflows import migrate
 from workflows.actors import Actor
 from workflows.audit import verify_chains
+from workflows.checkpoints import heads_path
 from workflows.deploy import deploy_bundle, read_directory
 from workflows.errors import DeployRejected
 
@@ -94,12 +95,16 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--case", "case_no", default=None, help="verify one case's chain")
-def audit_verify(case_no: str | None) -> None:
-    """Verify every chain (or one case's); exit 1 naming the first broken case and sequence."""
+@click.option("--heads", "heads_file", type=click.Path(path_type=Path), default=None,
+              help="exported heads file (default: the instance folder's audit/heads.jsonl)")
+def audit_verify(case_no: str | None, heads_file: Path | None) -> None:
+    """Verify every chain (or one case's) against itself and its exported heads; exit 1 naming
+    the first broken case and sequence."""
     services = cli_services()
     with services.session_factory() as session:
         chains = [_chain_of(session, case_no)] if case_no else None
-        report = verify_chains(session, services.keyring, chains)
+        report = verify_chains(session, services.keyring, chains,
+                               heads_file=heads_file or heads_path(services.settings))
     if not report.ok:
         first = report.breaks[0]
         fail(f"BROKEN {_label(services, first.chain_key)} seq {first.seq}: {first.reason}")
