@@ -63,12 +63,16 @@ class UTCDateTime(TypeDecorator):
 
 
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions."""
+    """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions.
+
+    ``hide_parameters``: a failing statement's bound values (serialized task data, free text)
+    never reach exception messages and so never the error log (R-LOG-1)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+                         hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

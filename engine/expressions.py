@@ -123,7 +123,7 @@ class Evaluator:
                     return self.functions[name](*(self._eval(a, data) for a in args))
                 except ExpressionError:
                     raise
-                except (TypeError, ValueError, KeyError) as exc:
+                except (TypeError, ValueError, KeyError, OverflowError) as exc:
                     raise ExpressionError(f"{name}(): {exc}") from None
         raise ExpressionError(f"{type(node).__name__} is not allowed")
 
@@ -169,8 +169,35 @@ class Evaluator:
             return _BINARY[type(op)](left, right)
         except ZeroDivisionError:
             raise ExpressionError("division by zero") from None
+        except OverflowError:  # an integer too large for a float (huge / 1)
+            raise ExpressionError("number out of range") from None
+
+
+MAX_NDIGITS = 15        # round(): more digits than a double holds change nothing
+
+
+def _round(number: Any, ndigits: Any = None) -> Any:
+    """round() with ``ndigits`` bounded: round(1, -10**9) would hold a worker for minutes."""
+    if not isinstance(number, _NUMBER):
+        raise ExpressionError("round() needs a number")
+    if ndigits is None:
+        return round(number)
+    if not isinstance(ndigits, int) or isinstance(ndigits, bool) \
+            or abs(ndigits) > MAX_NDIGITS:
+        raise ExpressionError(f"round(): ndigits must be a whole number from "
+                              f"-{MAX_NDIGITS} to {MAX_NDIGITS}")
+    return round(number, ndigits)
+
+
+def _sum(values: Any, start: Any = 0) -> Any:
+    """sum() of numbers only (no list or string concatenation through ``start``)."""
+    if not isinstance(values, list | tuple) or len(values) > MAX_SEQUENCE:
+        raise ExpressionError(f"sum() needs a list of at most {MAX_SEQUENCE} numbers")
+    if not isinstance(start, _NUMBER) or not all(isinstance(v, _NUMBER) for v in values):
+        raise ExpressionError("sum() adds numbers only")
+    return sum(values, start)
 
 
 BASE_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "len": len, "min": min, "max": max, "abs": abs, "round": round, "sum": sum,
+    "len": len, "min": min, "max": max, "abs": abs, "round": _round, "sum": _sum,
 }

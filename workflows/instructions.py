@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import nh3
-from jinja2 import TemplateError
+from jinja2 import TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 
@@ -14,6 +14,15 @@ TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "blockquote"
 ATTRIBUTES = {"a": {"href", "title"}}
 _env = SandboxedEnvironment(autoescape=True)
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+# Instructions are BPMN text rendered on every task page view: only substitution, conditions and
+# cheap filters. Loops, calls, macros and arithmetic could hold a worker (the sandbox's range cap
+# is per call, so nested loops or "x" * 10**9 are unbounded); such templates show as plain text.
+_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const,
+          nodes.Getattr, nodes.Getitem, nodes.If, nodes.CondExpr, nodes.Compare, nodes.Operand,
+          nodes.And, nodes.Or, nodes.Not, nodes.Test, nodes.Filter, nodes.Concat)
+_FILTERS = frozenset({"default", "d", "e", "escape", "upper", "lower", "trim", "title",
+                      "length", "count", "join", "first", "last", "string"})
+_TESTS = frozenset({"defined", "undefined", "none", "number", "string", "true", "false"})
 
 
 def render_instructions(text: str | None, data: dict[str, Any] | None = None) -> str:
@@ -22,10 +31,24 @@ def render_instructions(text: str | None, data: dict[str, Any] | None = None) ->
         return ""
     try:
         # task data holds no personal data (party ids only), so it may appear in instructions
-        source = _env.from_string(text).render(**{k: v for k, v in (data or {}).items()
-                                                  if isinstance(k, str) and k.isidentifier()})
+        tree = _env.parse(text)
+        source = _env.from_string(tree).render(**{k: v for k, v in (data or {}).items()
+                                                  if isinstance(k, str) and k.isidentifier()}) \
+            if _cheap(tree) else text
     except (TemplateError, TypeError, ValueError):
         source = text
     html = _markdown.render(source)
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https"},
                      link_rel="noopener noreferrer")
+
+
+def _cheap(tree: nodes.Template) -> bool:
+    """True when the template only substitutes, tests and filters (bounded by its data)."""
+    for node in tree.find_all(nodes.Node):
+        if not isinstance(node, _NODES):
+            return False
+        if isinstance(node, nodes.Filter) and node.name not in _FILTERS:
+            return False
+        if isinstance(node, nodes.Test) and node.name not in _TESTS:
+            return False
+    return True
