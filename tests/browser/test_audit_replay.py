@@ -106,14 +106,42 @@ def test_verify_button_on_the_case_page(page, browser_log, server, committed_ser
     assert not browser_log.problems(), browser_log.problems()
 
 
-def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_services):
+def _c03_goes_on(services, clock, case_no: str) -> None:
+    """C03 after `jiefen demo` (its lead sign-off overdue) as the scheduler and its users go on:
+    two missed sign-offs (L0 催办, then L1 督办单), the 督办单 answered, the lead signs and the
+    case reaches the joint dispatch to the six co-departments."""
+    from workflows.demo import play
+    from workflows.demo_cases import Step
+    from workflows.timers import sweep
+
+    clock.advance(minutes=5)
+    assert sweep(services).fired >= 1                       # sign-off overdue: L0 reminder
+    clock.advance(hours=24, minutes=1)
+    assert sweep(services).fired >= 1                       # missed again: L1 督办单
+    for step in (Step("issue_supervision", "supervisor", {"supervision_note": "签收超时，立即签收",
+                                                          "listed_in_weekly_review": "true"}),
+                 Step("reply_supervision", "handler", {"supervision_reply": "值班人员未及时查看",
+                                                       "corrective_commitment": "今日签收并联系"}),
+                 Step("sign_off", "handler", {"sign_off_decision": "accept"}),
+                 Step("contact_citizen", "handler", {"contact_channel": "in_person",
+                                                     "contact_summary": "与工人代表面谈"}),
+                 Step("request_evidence", "handler", {"evidence_items": "工人名册、工资台账",
+                                                      "evidence_status": "partial"})):
+        clock.advance(minutes=20)
+        play(services, case_no, step)
+
+
+def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_services, clock):
     """C03 from `jiefen demo`: the joint dispatch branches and the escalation on the diagram."""
     demo = pytest.importorskip("workflows.demo_cases", reason="jiefen demo samples not written yet")
     from workflows.demo import load_demo
+    from workflows.replay import replay_case
 
     assert any(s.key == "C03" for s in demo.SAMPLES)
     report = load_demo(committed_services)
     case_no = next(line.split()[1] for line in report.cases if line.startswith("C03 "))
+    _c03_goes_on(committed_services, clock, case_no)
+    assert replay_case(committed_services, case_no, record=False).ok
     _sign_in(page, server)
     page.goto(f"{server}/audit/cases/{case_no}/replay")
     expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready")
@@ -128,6 +156,8 @@ def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_
                 _settled(page)
                 current = page.locator("[data-jf-replay] .djs-element.jf-current")
                 seen[name] = current.count() > 0
+        if all(seen.values()):
+            break
         page.keyboard.press("ArrowRight")
         _settled(page)
     assert seen == {"joint_dispatch": True, "escalation": True}
