@@ -18,6 +18,7 @@ def create_app(settings: Settings | None = None, *, services=None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     _configure(app, settings)
+    _trust_proxies(app, settings.proxy_fix)
     _attach_services(app, settings, services)
     _init_extensions(app)
     _register_blueprints(app)
@@ -43,6 +44,19 @@ def _configure(app: Flask, settings: Settings) -> None:
         **cookie_config(settings),
     )
     app.json.ensure_ascii = False
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Behind ``count`` reverse proxies, take the client address and scheme from X-Forwarded-*.
+
+    Only that many hops are trusted (a client cannot spoof its address by sending the header);
+    without proxies (0) the headers are ignored and the socket address is the client."""
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # X-Forwarded-Proto is set (not appended) by the nearest proxy: trust one value
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=1, x_host=0, x_port=0,
+                                x_prefix=0)
 
 
 def _secret_key(settings: Settings) -> str:

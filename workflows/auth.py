@@ -139,7 +139,8 @@ def login(uow: UnitOfWork, *, username: str, password: str, ip: str | None) -> L
         name_hash = username_hash(uow.services.keyring, username)
         who = Actor(type="user", username=username[:64], ip=ip)
         if is_throttled(uow, name_hash=name_hash, ip=ip):
-            _failed(uow, who, name_hash, ip, "throttled")
+            # audited, but not counted: attempts during a lockout must not prolong it
+            _failed(uow, who, name_hash, ip, "throttled", count=False)
             raise LoginThrottled("too many failed sign-ins")
         user = uow.session.scalars(select(User).where(User.username == username.strip())).first()
         ok = verify_password(user.password_hash if user else None, password)
@@ -151,8 +152,11 @@ def login(uow: UnitOfWork, *, username: str, password: str, ip: str | None) -> L
     return result
 
 
-def _failed(uow: UnitOfWork, who: Actor, name_hash: str, ip: str | None, reason: str) -> None:
-    uow.session.add(LoginAttempt(username_hash=name_hash, ip=ip, at=uow.clock.now(), success=False))
+def _failed(uow: UnitOfWork, who: Actor, name_hash: str, ip: str | None, reason: str, *,
+            count: bool = True) -> None:
+    if count:
+        uow.session.add(LoginAttempt(username_hash=name_hash, ip=ip, at=uow.clock.now(),
+                                     success=False))
     uow.audit.record(AuditAction.LOGIN_FAILED, who, object_type="login", username_hash=name_hash,
                      ip=ip, reason=reason)
     uow.commit()

@@ -49,6 +49,7 @@ class Settings:
     login_max_failures: int = 5                     # failed sign-ins per username in the window
     login_max_failures_per_ip: int = 20             # failed sign-ins per client IP in the window
     login_window_minutes: int = 15
+    proxy_fix: int = 0                              # trusted reverse proxies in front (X-Forwarded-*)
     session_idle_minutes: int = 30
     session_max_age_hours: int = 8
     idempotency_ttl_days: int = 7
