@@ -2,16 +2,21 @@
 
 Scope rules (security.md R-AUTHZ-1, domain.md §2.2):
 
-* triage officers, supervisors and leaders see the cases of their own tier and the tiers below it
-  (a district-centre user sees every tier, including cases not yet triaged);
+* triage officers and supervisors see the cases of their own tier and the tiers below it
+  (a district-centre user sees every tier, including cases not yet triaged); supervisors see them
+  for supervision and reveal personal data only with a stated purpose, like everybody;
+* leaders see the cases escalated to them (domain §2.2, 包案): within their tier scope, a case
+  raised to 提级/领导包案 (a supervision notice of level 2 or more) or to an orange or red risk
+  (the ladder notifies the leadership), plus cases where they hold a task; everything else only
+  as aggregates (supervision page, reports);
 * intake clerks see the cases they registered and the cases owned by their unit;
 * mediators see the cases assigned to them;
 * department handlers see cases with a work order for their department; a department that only
   co-operates (协办) sees masked data and may not unmask;
 * everybody sees a case where they hold (are assigned or have claimed) an open task, or where an
   open task waits for their role in their department;
-* auditors read every case (masked, read-only); process owners see case summaries but no
-  personal data; administrators see no case content at all.
+* auditors read every case (masked, read-only); process owners and administrators see no case
+  content at all (process definitions and configuration only; R-ROLE-1, domain §2.2).
 """
 
 from __future__ import annotations
@@ -30,13 +35,18 @@ from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.errors import NotPermitted
 from workflows.models import Case, Department, OpenTask, RoleCode, Tier, User, WorkOrder
+from workflows.models.scheduling import SupervisionNotice
 
 if TYPE_CHECKING:
     from workflows.bootstrap import Services
 
 R = RoleCode
 TIER_RANK = {Tier.COMMUNITY: 0, Tier.STREET: 1, Tier.DISTRICT: 2}
-TIER_ROLES = (R.TRIAGE_OFFICER, R.SUPERVISOR, R.LEADER)
+TIER_ROLES = (R.TRIAGE_OFFICER, R.SUPERVISOR)
+# leaders: a case is escalated to the leadership at 提级 (level 2) / 领导包案 (level 3) or at these
+# risk colours (escalation.raise_risk notifies the leaders)
+LEADER_LEVEL = 2
+LEADER_RISKS = ("orange", "red")
 # Roles that may reveal a party's personal data on a case they fully see (purpose-bound, audited).
 UNMASK_ROLES = (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.MEDIATOR, R.DEPT_HANDLER, R.SUPERVISOR, R.LEADER)
 INTERNAL_ACTORS = ("system", "scheduler", "replay")
@@ -56,6 +66,10 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     RECORD_RATING = "record_rating"        # the citizen's rating (SMS link, APP, phone)
     REPORT_RISK = "report_risk"            # risk rising during handling
+    REQUEST_SLA_CHANGE = "request_sla_change"  # ask for 中止 / 延期 of a supervision clock
+    DECIDE_SLA_CHANGE = "decide_sla_change"    # approve or refuse it (not one's own request)
+    REPLY_NOTICE = "reply_notice"          # the department's written reply to a 督办单
+    RETRY_INCIDENT = "retry_incident"      # sweep an instance whose timers failed again
 
 
 class Denied(NotPermitted):
@@ -77,12 +91,14 @@ def user_id(actor: Actor) -> int | None:
 # -- SQL scoping --------------------------------------------------------------------------------
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on ``Case`` limiting any query to the cases this actor may read."""
-    if actor.type in INTERNAL_ACTORS or actor.has(R.AUDITOR, R.PROCESS_OWNER):
+    if actor.type in INTERNAL_ACTORS or actor.has(R.AUDITOR):
         return true()
     uid, dept = user_id(actor), actor.department_id
     clauses: list[ColumnElement[bool]] = []
     if actor.has(*TIER_ROLES):
         clauses.append(_tier_scope(dept))
+    elif actor.has(R.LEADER):
+        clauses.append(and_(_tier_scope(dept), _escalated_to_leaders()))
     if uid is not None:
         clauses.append(_task_scope(actor, uid, dept))
         if actor.has(R.INTAKE_CLERK):
@@ -105,6 +121,15 @@ def _tier_scope(dept: int | None) -> ColumnElement[bool]:
                for tier, tiers in below.items()]
     options.append(and_(my_tier == Tier.DISTRICT, Case.tier.is_(None)))
     return or_(*options)
+
+
+def _escalated_to_leaders() -> ColumnElement[bool]:
+    """Raised to 提级/包案, to orange or red, or waiting in the leadership lane (tier-scoped)."""
+    notice = exists(select(SupervisionNotice.id).where(SupervisionNotice.case_id == Case.id,
+                                                       SupervisionNotice.level >= LEADER_LEVEL))
+    lane = exists(select(OpenTask.id).where(OpenTask.case_id == Case.id,
+                                            OpenTask.role == R.LEADER))
+    return or_(notice, lane, Case.risk_level.in_(LEADER_RISKS))
 
 
 def _task_scope(actor: Actor, uid: int, dept: int | None) -> ColumnElement[bool]:
@@ -149,7 +174,8 @@ def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
 
 def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
     """A handler whose department holds only 协办 orders and no other claim on the case."""
-    if not actor.has(R.DEPT_HANDLER) or actor.has(*TIER_ROLES, R.MEDIATOR, R.INTAKE_CLERK):
+    if not actor.has(R.DEPT_HANDLER) or actor.has(*TIER_ROLES, R.LEADER, R.MEDIATOR,
+                                                   R.INTAKE_CLERK):
         return False
     roles = set(session.scalars(select(WorkOrder.role).where(
         WorkOrder.case_id == case.id, WorkOrder.department_id == actor.department_id)))
@@ -189,8 +215,8 @@ def _case_rule(permission: Permission, access: CaseAccess) -> str | None:
 
 
 _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
-    Permission.LIST_CASES: tuple(r for r in R if r != R.ADMIN),
-    Permission.VIEW_CASE: tuple(r for r in R if r != R.ADMIN),
+    Permission.LIST_CASES: tuple(r for r in R if r not in (R.ADMIN, R.PROCESS_OWNER)),
+    Permission.VIEW_CASE: tuple(r for r in R if r not in (R.ADMIN, R.PROCESS_OWNER)),
     Permission.VIEW_PARTIES: (*UNMASK_ROLES, R.AUDITOR),
     Permission.UNMASK_PARTY: UNMASK_ROLES,
     Permission.REGISTER_CASE: (R.INTAKE_CLERK, R.TRIAGE_OFFICER),
@@ -203,6 +229,10 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
     Permission.RECORD_RATING: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.SUPERVISOR),
     Permission.REPORT_RISK: (R.DEPT_HANDLER, R.MEDIATOR, R.TRIAGE_OFFICER, R.SUPERVISOR, R.LEADER,
                              R.INTAKE_CLERK),
+    Permission.REQUEST_SLA_CHANGE: (R.DEPT_HANDLER, R.MEDIATOR),
+    Permission.DECIDE_SLA_CHANGE: (R.SUPERVISOR, R.LEADER),
+    Permission.REPLY_NOTICE: (R.DEPT_HANDLER,),
+    Permission.RETRY_INCIDENT: (R.SUPERVISOR, R.LEADER),
 }
 
 

@@ -12,15 +12,16 @@ from tests.web.test_task_pages import _task_id
 from web.access import is_public
 
 CASE_BLUEPRINTS = ("cases", "tasks", "dispatch", "satisfaction")
-SEE = {"intake_clerk", "triage_officer", "supervisor", "leader", "process_owner", "auditor"}
+# leaders see only cases escalated to them, process owners no case at all (domain §2.2)
+SEE = {"intake_clerk", "triage_officer", "supervisor", "auditor"}
 REGISTER = {"intake_clerk", "triage_officer"}
-UNMASK = {"intake_clerk", "triage_officer", "supervisor", "leader"}
+UNMASK = {"intake_clerk", "triage_officer", "supervisor"}
 EVERYONE = set(ROLES)
 # (endpoint, method) -> (roles allowed, status when allowed); everyone else gets 403
 EXPECTED = {
     ("cases.inbox_page", "GET"): (EVERYONE, 302),
     ("cases.inbox", "GET"): (EVERYONE, 200),
-    ("cases.case_list", "GET"): (EVERYONE - {"admin"}, 200),
+    ("cases.case_list", "GET"): (EVERYONE - {"admin", "process_owner"}, 200),
     ("cases.intake", "GET"): (REGISTER, 200),
     ("cases.intake", "POST"): (REGISTER, 200),
     ("cases.receipt", "GET"): (SEE, 200),
@@ -36,6 +37,11 @@ EXPECTED = {
     ("dispatch.joint", "GET"): (SEE, 200),
     ("satisfaction.record", "GET"): ({"intake_clerk", "triage_officer", "supervisor"}, 200),
     ("satisfaction.submit", "POST"): ({"intake_clerk", "triage_officer", "supervisor"}, 409),
+    # 时限 panel: requests are for the lead's handlers and the assigned mediator (none yet on
+    # this case); deciding and resuming reach "no such request" (404) for supervisors/leaders
+    ("cases.deadline_request", "POST"): (set(), 200),
+    ("cases.deadline_decide", "POST"): ({"supervisor", "leader"}, 404),
+    ("cases.deadline_resume", "POST"): ({"supervisor", "leader"}, 404),
 }
 PERSONAL = ("周海燕", "周*", "13912345678", "139****5678", "310101196306060025", "锦绣家园",
             "电梯已停运")

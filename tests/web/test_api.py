@@ -241,7 +241,8 @@ def test_a_case_outside_the_tokens_scope_is_403(client, services, clerk, users):
     conforms(response, f"/api/v1/cases/{code}")
 
 
-API_SEE = {"intake_clerk", "triage_officer", "supervisor", "leader", "process_owner", "auditor"}
+# leaders see only cases escalated to them; process owners no case at all (domain §2.2)
+API_SEE = {"intake_clerk", "triage_officer", "supervisor", "auditor"}
 
 
 @pytest.mark.parametrize("role", ["intake_clerk", "triage_officer", "mediator", "dept_handler",

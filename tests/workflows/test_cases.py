@@ -105,9 +105,10 @@ def test_scope_by_role_department_and_tier(services, clerk):
         "clerk": clerk, "lead": make_user(services, "dept_handler", "RS"),
         "co": make_user(services, "dept_handler", "ZJ"),
         "district_triage": make_user(services, "triage_officer", "ZZ"),
-        "auditor": make_user(services, "auditor"), "owner": make_user(services, "process_owner"),
+        "auditor": make_user(services, "auditor"),
     }
     blind = {
+        "owner": make_user(services, "process_owner"),  # process definitions only (domain §2.2)
         "other_dept": make_user(services, "dept_handler", "GA"),
         "street_triage": make_user(services, "triage_officer", "JD"),
         "admin": make_user(services, "admin"),
@@ -124,7 +125,25 @@ def test_scope_by_role_department_and_tier(services, clerk):
         assert case_access(uow.session, sees["lead"], case).unmask
         assert not case_access(uow.session, sees["auditor"], case).unmask
         with pytest.raises(NotPermitted):
-            require(sees["owner"], Permission.VIEW_PARTIES, case, session=uow.session)
+            require(blind["owner"], Permission.VIEW_CASE, case, session=uow.session)
+
+
+def test_leaders_see_cases_escalated_to_them_and_supervisors_their_tier(services, clerk):
+    code = submit_intake(services.new_uow(), clerk, request(), process_id="simple").case_no
+    with services.new_uow() as uow:
+        find_case(uow.session, code).tier = "district"
+        uow.commit()
+    leader = make_user(services, "leader", "ZZ")
+    supervisor = make_user(services, "supervisor", "ZZ")
+    assert code not in _visible(services, leader)
+    assert code in _visible(services, supervisor)
+    with services.new_uow() as uow:
+        find_case(uow.session, code).risk_level = "orange"   # the ladder notifies the leaders
+        uow.commit()
+    assert code in _visible(services, leader)
+    with services.new_uow() as uow:
+        case = find_case(uow.session, code)
+        assert case_access(uow.session, leader, case).unmask   # with a purpose, on this case only
 
 
 def test_case_list_is_scoped_and_filtered(services, clerk):
