@@ -9,6 +9,12 @@ from typing import Any
 
 Operation = Callable[..., Any]
 _context: ContextVar[Any] = ContextVar("jiefen_operation_context", default=None)
+_step: ContextVar[str | None] = ContextVar("jiefen_operation_step", default=None)
+
+
+def current_step() -> str | None:
+    """Id of the engine task (the service task) whose operation is running; None outside one."""
+    return _step.get()
 
 
 class OperationRegistry:
@@ -26,10 +32,16 @@ class OperationRegistry:
     def names(self) -> frozenset[str]:
         return frozenset(self._operations)
 
-    def call(self, name: str, task_data: dict, params: dict[str, Any]) -> Any:
+    def call(self, name: str, task_data: dict, params: dict[str, Any], *,
+             step: str | None = None) -> Any:
+        """Run an operation; ``step`` (the calling task's id) is readable via ``current_step``."""
         if name not in self._operations:
             raise KeyError(f"unknown service operation {name!r}")
-        return self._operations[name](_context.get(), task_data, **params)
+        token = _step.set(step)
+        try:
+            return self._operations[name](_context.get(), task_data, **params)
+        finally:
+            _step.reset(token)
 
 
 @contextmanager

@@ -53,7 +53,8 @@ class JiefenScriptEngine(PythonScriptEngine):
     def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
         # engine guide P17: the base class's error path refers to an undefined name
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
-        return json.dumps(self.operations.call(operation_name, task.data, params))
+        return json.dumps(self.operations.call(operation_name, task.data, params,
+                                               step=str(task.id)))
 
 
 def make_functions(calendar: DeadlineCalendar | None) -> dict[str, Callable[..., Any]]:

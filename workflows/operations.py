@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.operations import OperationRegistry
+from engine.operations import OperationRegistry, current_step
 
 RISK_RANK = {"green": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+RISK_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色", "green": "绿色"}
 CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
 
 
@@ -22,18 +23,26 @@ def notify(context: Any, task_data: dict, *, template: str, to: str = "applicant
     supervisor, triage_officer). Parameters carry no personal data.
     """
     result = {"template": template, "to": to}  # the same in a replay (no outbox state in it)
+    _queue(context, task_data, template, to, {})
+    return result
+
+
+def _queue(context: Any, task_data: dict, template: str, to: str, extra: dict) -> None:
+    """One outbox row per recipient, deduplicated per (case, step, template, recipient).
+
+    The step is the service task calling the operation: the same step never queues a notice
+    twice, while a later step (a second risk raise, a loop's next round) always gets its own."""
     if context is None:  # dry runs and deploy smoke runs have no unit of work
-        return result
+        return
     uow, case = context.uow, context.case
     case_key = getattr(case, "id", None) or task_data.get("case_id")
-    stamp = uow.clock.now().strftime("%Y%m%dT%H")
-    params = {"case_no": task_data.get("case_no"), "to": to}
+    step = current_step() or (getattr(uow, "step_at", None) or uow.clock.now()).isoformat()
+    params = {"case_no": task_data.get("case_no"), "to": to, **extra}
     for channel, kind, recipient in _recipients(uow, case, task_data, to):
         uow.outbox.add(
             channel=channel, recipient_type=kind, recipient_id=recipient, template=template,
-            params=params, dedupe_key=f"case:{case_key}:{template}:{kind}:{recipient}:{stamp}",
+            params=params, dedupe_key=f"case:{case_key}:{step}:{template}:{kind}:{recipient}",
             case=case)
-    return result
 
 
 def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str, Any]]:
@@ -86,9 +95,11 @@ def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -
                              after=target, reason=reason, trigger="bpmn:raise_risk")
     if target in ("red", "orange"):   # report upward; red also to the police (信访工作条例 Art 25)
         data = {**task_data, "risk_level": target}
-        notify(context, data, template="risk_raised", to="leader")
+        # the notice names the colour and the reason (two raises are two distinct notices)
+        extra = {"risk": RISK_ZH.get(target, target), "reason": reason or "-"}
+        _queue(context, data, "risk_raised", "leader", extra)
         if target == "red":
-            notify(context, data, template="risk_raised", to="police")
+            _queue(context, data, "risk_raised", "police", extra)
     return target
 
 
