@@ -108,7 +108,7 @@ def intake_request(form: Mapping[str, str]) -> IntakeRequest:
     people = (form.get("people_count") or "1").strip()
     return IntakeRequest(
         channel=form.get("channel") or "", category=form.get("category") or "",
-        description=form.get("description") or "", summary=(form.get("summary") or "")[:200],
+        description=form.get("description") or "", summary=form.get("summary") or "",
         people_count=int(people) if people.isdigit() else 0,
         urgency=form.get("urgency") or "general", threat=form.get("threat") == "true",
         emergency=form.get("emergency") == "true",

@@ -22,6 +22,7 @@ from workflows.audit import AuditAction
 from workflows.cases import STATUS_LABELS, encrypt_narrative, insert_with_code
 from workflows.dedup import find_match, similar_cases
 from workflows.errors import InvalidInput
+from workflows.intake_rules import request_errors
 from workflows.models import (
     Case,
     CaseNote,
@@ -127,6 +128,7 @@ def check(request: IntakeRequest) -> None:
             PartyVault.clean(party, prefix=f"parties-{index}-")
         except InvalidInput as exc:
             errors.update(exc.field_errors)
+    errors.update(request_errors(request))  # enumerations and lengths (R-FORM-1)
     if errors:
         raise InvalidInput(errors)
 

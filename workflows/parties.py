@@ -22,6 +22,7 @@ from engine.crypto import (
 from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.errors import InvalidInput, NotFound
+from workflows.intake_rules import PARTY_MAX_LENGTH, text_errors
 from workflows.masking import mask_fields
 from workflows.models import Case, CaseParty, Party
 
@@ -79,6 +80,7 @@ class PartyVault:
             errors[f"{prefix}contact_preference"] = "请选择列表中的一项"
         if set(data.vulnerable) - set(VULNERABILITIES):
             errors[f"{prefix}vulnerable"] = "请选择列表中的一项"
+        errors.update(text_errors(vars(data), PARTY_MAX_LENGTH, prefix))  # before encryption
         if errors:
             raise InvalidInput(errors)
         return values

@@ -1,0 +1,95 @@
+"""R-FORM-1: intake enumerations and lengths are checked by the service, on the page and the API
+(a crafted post gets field errors and 422, never a 500 from PostgreSQL's column sizes)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.web.conftest import post
+from tests.web.test_api import BODY, _token
+from tests.web.test_case_pages import INTAKE
+from web.labels import CATEGORY, TABLES
+from workflows.intake_rules import CATEGORIES, PARTY_ROLES
+from workflows.models import Case, Party
+
+BAD = [  # (form field, API body change, value, expected message)
+    ("category", {"category": "x" * 100}, "x" * 100, "请选择列表中的一项"),
+    ("category", {"category": "burglary"}, "burglary", "请选择列表中的一项"),
+    ("channel_ref", {"channel_ref": "r" * 300}, "r" * 300, "最多 128 个字符"),
+    ("summary", {"summary": "摘" * 201}, "摘" * 201, "最多 200 个字符"),
+    ("description", {"description": "述" * 5001}, "述" * 5001, "最多 5000 个字符"),
+    ("description", {"description": "a\x00b"}, "a\x00b", "含有无效字符"),
+]
+BAD_PARTY = [  # (field of the second party, value, expected message)
+    ("role", "<b>superlongrolename</b>", "请选择列表中的一项"),
+    ("name", "名" * 101, "最多 100 个字符"),
+    ("address", "址" * 201, "最多 200 个字符"),
+    ("name", "周\x00海燕", "含有无效字符"),
+]
+
+
+def _cases(services) -> int:
+    with services.new_uow() as uow:
+        return uow.session.scalar(select(func.count()).select_from(Case))
+
+
+def _parties(services) -> int:
+    with services.new_uow() as uow:
+        return uow.session.scalar(select(func.count()).select_from(Party))
+
+
+def test_the_service_lists_match_the_page_choices():
+    assert set(CATEGORIES) == set(CATEGORY)
+    assert set(PARTY_ROLES) == set(TABLES["party_role"])
+
+
+@pytest.mark.parametrize(("field", "change", "value", "message"), BAD)
+def test_api_answers_field_errors(client, services, users, process, field, change, value,
+                                  message):
+    response = client.post("/api/v1/cases", json={**BODY, **change},
+                           headers=_token(services, "intake_clerk"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {field: message}
+    assert _cases(services) == 0
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_PARTY)
+def test_api_checks_party_fields(client, services, users, process, field, value, message):
+    parties = [BODY["parties"][0], {**BODY["parties"][1], field: value}]
+    response = client.post("/api/v1/cases", json={**BODY, "parties": parties},
+                           headers=_token(services, "intake_clerk"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {f"parties-1-{field}": message}
+    assert _cases(services) == 0 and _parties(services) == 0
+
+
+@pytest.mark.parametrize(("field", "change", "value", "message"), BAD)
+def test_intake_page_shows_the_field_error(as_role, services, process, field, change, value,
+                                           message):
+    client = as_role("intake_clerk")
+    response = post(client, "/cases/new", {**INTAKE, field: value, "action": "save"})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert _cases(services) == 0
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_PARTY)
+def test_intake_page_checks_party_fields(as_role, services, process, field, value, message):
+    client = as_role("intake_clerk")
+    response = post(client, "/cases/new",
+                    {**INTAKE, f"parties-1-{field}": value, "action": "preview"})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_values_at_the_limits_are_accepted(client, services, users, process):
+    body = {**BODY, "channel_ref": "r" * 128, "summary": "摘" * 200, "category": "other",
+            "parties": [{**BODY["parties"][0], "name": "名" * 100, "address": "址" * 200,
+                         "role": "third_party"},
+                        {**BODY["parties"][0], "phone": None, "id_number": None}]}
+    response = client.post("/api/v1/cases", json=body, headers=_token(services, "intake_clerk"))
+    assert response.status_code == 201, response.get_json()
+    with services.new_uow() as uow:
+        case = uow.session.scalars(select(Case)).one()
+        assert (len(case.channel_ref), len(case.summary), case.category) == (128, 200, "other")
