@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +42,8 @@ def keyring(instance_dir) -> Keyring:
 
 @pytest.fixture(scope="session")
 def settings(instance_dir, keyring) -> Settings:
-    return Settings.from_env(instance_path=instance_dir, testing=True, secret_key="test-secret")
+    return Settings.from_env(instance_path=instance_dir, testing=True, secret_key="test-secret",
+                             keys_file=instance_dir / "keys.json")
 
 
 def _reset_postgres(url: str, schema: str = "public") -> None:
@@ -70,8 +72,10 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def services(db_engine, settings, clock, keyring):
-    """Services bound to one outer transaction that is rolled back after the test."""
+def services(db_engine, settings, clock, keyring, tmp_path):
+    """Services bound to one outer transaction that is rolled back after the test; files the
+    services write (outbox file channel, exported audit heads) go to the test's own folder."""
+    settings = replace(settings, instance_path=tmp_path)
     with db_engine.connect() as connection:
         outer = connection.begin()
         yield bootstrap(settings, connection=connection, clock=clock, keyring=keyring)
@@ -91,8 +95,8 @@ def committed_services(tmp_path, settings, clock, keyring):
     else:
         schema, url = None, f"sqlite:///{tmp_path / 'committed.sqlite3'}"
     upgrade(url)
-    own = Settings.from_env(instance_path=settings.instance_path, testing=True, database_url=url,
-                            secret_key="test-secret")
+    own = Settings.from_env(instance_path=tmp_path, testing=True, database_url=url,
+                            secret_key="test-secret", keys_file=settings.keys_path)
     services = bootstrap(own, clock=clock, keyring=keyring)
     yield services
     services.db.dispose()

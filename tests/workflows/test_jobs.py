@@ -94,6 +94,7 @@ def test_cli_once_at_sweeps_as_if_it_were_that_time(committed_services, monkeypa
     monkeypatch.setenv("DATABASE_URL", settings.database)
     monkeypatch.setenv("JIEFEN_DATABASE_URL", settings.database)
     monkeypatch.setenv("JIEFEN_INSTANCE_PATH", str(settings.instance_path))
+    monkeypatch.setenv("JIEFEN_KEYS_FILE", str(settings.keys_path))
     runner = CliRunner()
     early = runner.invoke(cli, ["scheduler", "--once", "--at", "2025-03-03T10:59:00+08:00"])
     assert early.exit_code == 0, early.output
