@@ -2,7 +2,10 @@
 
 Case history with filters, step-by-step replay driving the bpmn-js diagram, verified
 re-execution, chain status per case and for the whole database, the personal-data access log and
-the case-file export. Every page is a GET; reads that matter (verify, export) are audited.
+the case-file export. Pages are GETs that change nothing; verify and export are POSTs (CSRF)
+because they write to the audit trail (case_replayed, case_exported). Raw payload values (task
+data, free text) are for auditors; supervisors see which fields changed, not their values, and
+only auditors export, with a stated purpose (R-VIEW-1).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from web.context import actor, services
 from workflows import audit_access, audit_steps, audit_views
 from workflows.errors import NotFound
-from workflows.export import export_case
+from workflows.export import EXPORT_PURPOSES, export_case
 from workflows.models import RoleCode
 from workflows.policy import Denied, Permission, denials_audited, require
 from workflows.replay import find_case, replay_case
@@ -41,6 +44,15 @@ def _case(case_no: str):
         case = find_case(session, case_no)
         require(actor(), Permission.VIEW_AUDIT, case, session=session)
         return case
+
+
+def _raw() -> bool:
+    """Raw payload values (task data, free text) are shown to auditors only."""
+    return actor().has(RoleCode.AUDITOR)
+
+
+def _masked(data: dict) -> dict:
+    return data if _raw() else dict.fromkeys(data, audit_views.HIDDEN_VALUE)
 
 
 def _auditor_only(what: str) -> None:
@@ -94,22 +106,24 @@ def case_page(case_no: str) -> ResponseReturnValue:
     """The case's history with filters, its chain status and the verify/export actions."""
     case = _case(case_no)
     filters = _filters()
-    history = audit_views.case_history(services(), case_no, filters)
+    history = audit_views.case_history(services(), case_no, filters, raw=_raw())
     status = audit_access.chain_status(services(), [f"case:{case.id}"])
     return render_template("audit/case.html", history=history, filters=filters, status=status,
-                           kinds=audit_views.KINDS, args=request.args)
+                           kinds=audit_views.KINDS, args=request.args,
+                           export_purposes=EXPORT_PURPOSES if _raw() else {})
 
 
 @bp.get("/cases/<case_no>/replay")
 def replay_page(case_no: str) -> ResponseReturnValue:
     """Step through the case chain one event at a time with the diagram, data and deadlines."""
     case = _case(case_no)
-    history = audit_views.case_history(services(), case_no)
+    history = audit_views.case_history(services(), case_no, raw=_raw())
     steps = audit_steps.stepping_entries(services(), history)
     if not steps:
         abort(404)
     start = request.args.get("seq", type=int) or steps[0].seq
     first = audit_steps.state_at(services(), case_no, start)
+    first.data = _masked(first.data)
     return render_template("audit/replay.html", case=case, steps=steps, start=start, first=first)
 
 
@@ -124,39 +138,46 @@ def step_state(case_no: str, seq: int) -> ResponseReturnValue:
     process = request.args.get("process") or None
     return jsonify(seq=state.seq, action=state.action, version_id=state.version_id,
                    processes=sorted(state.elements), **state.for_process(process),
-                   data=state.data, deadlines=state.deadlines, ready=state.ready,
+                   data=_masked(state.data), deadlines=state.deadlines, ready=state.ready,
                    replay_error=state.replay_error)
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")
 def diagram(case_no: str) -> ResponseReturnValue:
-    """The BPMN source of a version the case ran on (bpmn-js reads it)."""
+    """The BPMN source of a version the case ran on (bpmn-js reads it); other versions: 404."""
     _case(case_no)
     version = request.args.get("version", type=int)
-    if version is None:
+    if version is None or version not in audit_views.case_versions(services(), case_no):
         abort(404)
     xml = audit_steps.diagram_source(services(), version, request.args.get("process") or None)
-    return Response(xml, mimetype="application/xml")
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{case_no}-v{version}.bpmn"'
+    return response
 
 
-@bp.get("/cases/<case_no>/verify")
+@bp.post("/cases/<case_no>/verify")
 def verify(case_no: str) -> ResponseReturnValue:
-    """Verified re-execution; the result is recorded in the case chain (case_replayed)."""
+    """Verified re-execution; the result is recorded in the case chain (case_replayed), so it is
+    a POST with the CSRF token (never reachable by following a link)."""
     _case(case_no)
     report = replay_case(services(), case_no, verify=True, actor=actor())
     if request.accept_mimetypes.best == "application/json":
         return jsonify(report.as_dict())
     template = "audit/_verify.html" if request.headers.get("HX-Request") else "audit/verify.html"
-    return render_template(template, report=report, case_no=case_no)
+    return render_template(template, report=report, case_no=case_no, raw=_raw())
 
 
-@bp.get("/cases/<case_no>/export.<fmt>")
+@bp.post("/cases/<case_no>/export.<fmt>")
 def export(case_no: str, fmt: str) -> ResponseReturnValue:
-    """Download the case file: JSON (chain hashes, verifiable offline) or the HTML report."""
+    """Download the case file (auditors, with a purpose): JSON (chain hashes, verifiable
+    offline) or the HTML report. The file holds raw payloads; the export is audited."""
     if fmt not in ("json", "html"):
         abort(404)
-    _case(case_no)
-    content, html = export_case(services(), case_no, actor())
+    with _audited(), services().session_factory() as session:
+        require(actor(), Permission.EXPORT_AUDIT, find_case(session, case_no), session=session)
+    content, html = export_case(services(), case_no, actor(),
+                                purpose=request.form.get("purpose", ""),
+                                reason=request.form.get("reason", "")[:200])
     body, mime = (content, "application/json") if fmt == "json" else (html, "text/html")
     response = Response(body, mimetype=mime)
     response.headers["Content-Disposition"] = f'attachment; filename="{case_no}.{fmt}"'

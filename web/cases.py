@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from web.context import actor, new_uow, services
 from web.forms import intake_fields, intake_request, party_rows
 from web.labels import field_errors
+from web.params import MAX_PAGE, whole_number
 from workflows import case_views, cases, parties
 from workflows import inbox as inbox_service
 from workflows import intake as intake_service
@@ -21,8 +22,7 @@ LIST_PAGE = 25
 
 
 def _int_arg(name: str, default: int = 1) -> int:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
+    return whole_number(request.args.get(name), default, minimum=1, maximum=MAX_PAGE)
 
 
 @bp.get("/")

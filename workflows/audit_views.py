@@ -45,6 +45,7 @@ TITLES = {
     "case_replayed": "复核重放", "case_exported": "导出案卷", "sla_changed": "时限变更",
     "data_corrected": "数据更正", "notification_sent": "通知已发送",
 }
+HIDDEN_VALUE = "（内容仅审计员可见）"
 STATE_NAMES = {"READY": "就绪", "WAITING": "等待", "STARTED": "进行中", "COMPLETED": "完成",
                "CANCELLED": "取消", "ERROR": "出错", "FUTURE": "待定", "LIKELY": "可能",
                "MAYBE": "也许"}
@@ -167,8 +168,15 @@ def user_names(session: Any, ids: set[str]) -> dict[str, str]:
     return {str(r.id): f"{r.display_name}（{r.username}）" for r in rows}
 
 
-def _entry(event: RecordedEvent, chain: str, names: dict[str, str]) -> HistoryEntry:
+def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
+           raw: bool = True) -> HistoryEntry:
     actor_id = event.actor_id
+    payload, changes = event.payload, changes_of(event.payload)
+    if not raw:   # supervisors: which fields changed, never their values (free text, R-PII-2)
+        from workflows.timeline import project_payload
+
+        payload = project_payload(event.payload)
+        changes = [{"key": c["key"], "before": None, "after": HIDDEN_VALUE} for c in changes]
     name = names.get(actor_id or "", actor_id or event.actor_type or "")
     obj = f"{event.object_type or ''} {event.object_id or ''}".strip()
     return HistoryEntry(
@@ -177,7 +185,7 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str]) -> HistoryEn
         kind=kind_of(event.action, event.payload), title=TITLES.get(event.action, event.action),
         detail=describe(event), actor_type=event.actor_type, actor_id=actor_id, actor_name=name,
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
-        payload=event.payload, changes=changes_of(event.payload), hash=event.hash,
+        payload=payload, changes=changes, hash=event.hash,
         is_input=event.is_input, order=event.id or 0)
 
 
@@ -203,18 +211,32 @@ def _notifications(session: Any, case_id: int) -> list[HistoryEntry]:
             for row in rows]
 
 
-def case_history(services: Any, case_no: str, filters: HistoryFilter | None = None) -> dict:
-    """Every event of a case (its chain, related system events, notifications sent), filtered."""
+def _versions(events: list[RecordedEvent]) -> set[str]:
+    return {str(e.payload.get("process_version_id") or version_of(e.payload, "to"))
+            for e in events if e.action in (*START_ACTIONS, "instance_migrated")}
+
+
+def case_versions(services: Any, case_no: str) -> set[int]:
+    """Ids of the process versions the case ran on (started on or migrated to)."""
+    with services.session_factory() as session:
+        case = find_case(session, case_no)
+        found = _versions(case_events(session, case.id))
+    return {int(v) for v in found if v.isdigit()}
+
+
+def case_history(services: Any, case_no: str, filters: HistoryFilter | None = None, *,
+                 raw: bool = True) -> dict:
+    """Every event of a case (its chain, related system events, notifications sent), filtered;
+    ``raw=False`` (non-auditors) keeps payload values out: allow-listed keys and field names."""
     filters = filters or HistoryFilter()
     with services.session_factory() as session:
         case = find_case(session, case_no)
         events = case_events(session, case.id)
-        versions = {str(e.payload.get("process_version_id") or version_of(e.payload, "to"))
-                    for e in events if e.action in (*START_ACTIONS, "instance_migrated")}
+        versions = _versions(events)
         related = _related_rows(session, case.id, versions)
         names = user_names(session, {e.actor_id for e in events} | {e.actor_id for _, e in related})
-        entries = [_entry(e, f"case:{case.id}", names) for e in events]
-        entries += [_entry(e, chain, names) for chain, e in related]
+        entries = [_entry(e, f"case:{case.id}", names, raw) for e in events]
+        entries += [_entry(e, chain, names, raw) for chain, e in related]
         entries += _notifications(session, case.id)
     entries.sort(key=lambda e: (e.occurred_at, e.order))
     shown = [e for e in entries if filters.accepts(e)]

@@ -24,6 +24,14 @@ from workflows.replay import find_case
 
 EXPORT_FORMAT = "jiefen.case-export/1"
 ALGORITHM = "HMAC-SHA256"
+# why a case file leaves the system (R-VIEW-1: exports need an export permission and a purpose);
+# the file holds every raw payload, so only auditors export (policy Permission.EXPORT_AUDIT)
+EXPORT_PURPOSES = {
+    "external_review": "外部审查/复核",
+    "complaint_investigation": "投诉调查",
+    "legal_request": "司法/监察机关依法调取",
+    "internal_audit": "内部审计",
+}
 
 
 def _plain(value: Any) -> Any:
@@ -152,11 +160,16 @@ def _key(keyring: Keyring, key_id: str) -> bytes | None:
         return None
 
 
-def export_case(services: Any, case_no: str, actor: Actor) -> tuple[bytes, str]:
-    """JSON bytes and the HTML report of a case; the export itself is audited (case_exported)."""
+def export_case(services: Any, case_no: str, actor: Actor, *, purpose: str = "external_review",
+                reason: str = "") -> tuple[bytes, str]:
+    """JSON bytes and the HTML report of a case; the export itself is audited (case_exported,
+    with its purpose). Callers check the export permission (web: auditors; CLI: the operator)."""
     from workflows.audit_views import case_history
+    from workflows.errors import InvalidInput
     from workflows.export_html import render_report
 
+    if purpose not in EXPORT_PURPOSES:
+        raise InvalidInput({"purpose": "请选择导出目的"})
     doc = build_export(services, case_no, actor)
     content = export_bytes(doc)
     digest = hashlib.sha256(content).hexdigest()
@@ -164,6 +177,8 @@ def export_case(services: Any, case_no: str, actor: Actor) -> tuple[bytes, str]:
     with services.new_uow() as uow:
         uow.audit.record(AuditAction.CASE_EXPORTED, actor, case=doc["case"]["id"],
                          object_type="case", object_id=doc["case"]["id"], format="json+html",
-                         events=len(doc["events"]), sha256=digest)
+                         events=len(doc["events"]), sha256=digest, purpose=purpose,
+                         reason=reason[:200], decision="allow", rule="export_audit.role",
+                         ip=actor.ip, session_hash=actor.session_hash)
         uow.commit()
     return content, html

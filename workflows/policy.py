@@ -64,6 +64,7 @@ class Permission(StrEnum):
     CLAIM_TASK = "claim_task"
     REDISPATCH = "redispatch"              # re-dispatch after a return (退单)
     VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"          # the raw case file, with a purpose (auditors)
     RECORD_RATING = "record_rating"        # the citizen's rating (SMS link, APP, phone)
     REPORT_RISK = "report_risk"            # risk rising during handling
     REQUEST_SLA_CHANGE = "request_sla_change"  # ask for 中止 / 延期 of a supervision clock
@@ -157,6 +158,12 @@ class CaseAccess:
     unmask: bool = False       # may reveal plaintext with a purpose
     co_only: bool = False      # only a co-department (协办) of this case
 
+    @property
+    def free_text(self) -> bool:
+        """Free text of the case (order results, return reasons, documents): a co-department
+        sees its own orders' texts only (R-PII-2; masked data only)."""
+        return self.parties and not self.co_only
+
 
 def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
     """Decide what the actor may see of this case (one query for scope, one for work orders)."""
@@ -226,6 +233,7 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
                             R.SUPERVISOR, R.LEADER),
     Permission.REDISPATCH: (R.TRIAGE_OFFICER,),
     Permission.VIEW_AUDIT: (R.AUDITOR, R.SUPERVISOR),
+    Permission.EXPORT_AUDIT: (R.AUDITOR,),
     Permission.RECORD_RATING: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.SUPERVISOR),
     Permission.REPORT_RISK: (R.DEPT_HANDLER, R.MEDIATOR, R.TRIAGE_OFFICER, R.SUPERVISOR, R.LEADER,
                              R.INTAKE_CLERK),

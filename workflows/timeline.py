@@ -1,4 +1,10 @@
-"""A case's history read from its audit chain, under the policy (API history, task lookups)."""
+"""A case's history read from its audit chain, under the policy (API history, task lookups).
+
+Audit payloads carry task data and free text (form submissions, ``data_before``/``data_after``,
+reasons, comments). Only auditors read them raw (and that read is itself an access event);
+everybody else gets an allow-listed projection: codes, states, ids and the *names* of the fields
+a step changed, never their values (R-PII-2, R-AUTHZ-1).
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,58 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent
 from workflows.actors import Actor
+from workflows.audit import AuditAction
 from workflows.cases import load_case
 from workflows.errors import NotFound, TaskNoLongerAvailable
-from workflows.models import Case, OpenTask, User
+from workflows.models import Case, OpenTask, RoleCode, User
 from workflows.policy import denials_audited
 
 # access metadata stays in the audit trail for auditors; it is not part of a case's history
 HIDDEN_KEYS = {"ip", "session_hash", "actor_roles"}
 # engine bookkeeping that people do not need on the case page
 ENGINE_EVENTS = {"task_state_changed"}
+# payload keys that hold codes, states, ids, counts and instants -- never free text or task data
+SAFE_KEYS = frozenset({
+    "after", "approved", "attempts", "before", "bpmn_id", "bpmn_name", "breach_count",
+    "category", "change", "channel", "day", "decision", "department", "department_id",
+    "departments", "dept", "due_at", "due_at_after", "due_at_before", "element_id", "event",
+    "events", "extension", "fields", "fired_at", "format", "from", "instance_index", "kind",
+    "lane", "late", "lateness_s", "level", "limit_due_at", "linked_as", "linked_case_no",
+    "masked", "name", "people_count", "previous_status", "process", "process_id",
+    "process_version_id", "purpose", "rating", "reopened_count", "reply_due_at", "result",
+    "reused", "role", "round", "rule", "source", "status", "task", "task_id", "task_name",
+    "timer", "timers", "to", "to_version_id", "trigger", "type", "urgency", "verified",
+    "version", "work_order_id", "parties",
+})
+
+
+def project_payload(payload: dict) -> dict:
+    """The allow-listed part of an audit payload plus the names (not values) of changed fields."""
+    out = {k: v for k, v in payload.items() if k in SAFE_KEYS and _scalar_or_codes(v)}
+    submitted = payload.get("submitted")
+    if isinstance(submitted, dict):
+        out["fields"] = sorted(str(k) for k in submitted)
+    before, after = payload.get("data_before"), payload.get("data_after")
+    if isinstance(after, dict):
+        before = before if isinstance(before, dict) else {}
+        out["changed_fields"] = sorted(str(k) for k in set(before) | set(after)
+                                       if before.get(k) != after.get(k))
+    return out
+
+
+def _scalar_or_codes(value: object) -> bool:
+    if value is None or isinstance(value, bool | int | float | str):
+        return not isinstance(value, str) or len(value) <= 64   # a code, not a sentence
+    if isinstance(value, list):
+        return all(_scalar_or_codes(v) or (isinstance(v, dict) and set(v) <= {"id", "role"})
+                   for v in value)
+    return False
 
 
 def case_history(uow: Any, actor: Actor, case_no: str, *, engine_events: bool = True,
                  limit: int = 1000) -> list[dict]:
-    """The case chain's events in sequence order (after a VIEW_CASE check)."""
+    """The case chain's events in sequence order (after a VIEW_CASE check): raw payloads for
+    auditors (recorded as ``audit_payloads_read``), the allow-listed projection for the rest."""
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no):
         with uow:
             case = load_case(uow, actor, case_no)
@@ -32,7 +76,15 @@ def case_history(uow: Any, actor: Actor, case_no: str, *, engine_events: bool = 
                 query = query.where(AuditEvent.action.not_in(ENGINE_EVENTS))
             rows = list(uow.session.scalars(query))
             names = _actor_names(uow, rows)
-            return [_event(row, names) for row in rows]
+            raw = actor.has(RoleCode.AUDITOR)
+            events = [_event(row, names, raw=raw) for row in rows]
+            if raw:
+                uow.audit.record(AuditAction.AUDIT_PAYLOADS_READ, actor, case=case,
+                                 object_type="case", object_id=case.case_no, events=len(rows),
+                                 purpose="audit", decision="allow", rule="history.auditor",
+                                 ip=actor.ip, session_hash=actor.session_hash)
+                uow.commit()
+            return events
 
 
 def _actor_names(uow: Any, rows: list[AuditEvent]) -> dict[str, str]:
@@ -44,8 +96,9 @@ def _actor_names(uow: Any, rows: list[AuditEvent]) -> dict[str, str]:
     return {str(uid): name for uid, name in users}
 
 
-def _event(row: AuditEvent, names: dict[str, str]) -> dict:
+def _event(row: AuditEvent, names: dict[str, str], *, raw: bool = False) -> dict:
     payload = json.loads(row.payload) if row.payload else {}
+    payload = payload if raw else project_payload(payload)
     return {"seq": row.seq, "action": row.action, "occurred_at": row.occurred_at.isoformat(),
             "actor_type": row.actor_type, "actor_role": row.actor_role,
             "actor_name": names.get(row.actor_id or "", row.actor_type),

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from engine.models import AuditEvent
-from tests.audit_support import deploy, drop_audit_triggers, run_joint_case
+from tests.audit_support import deploy, deploy_bytes, drop_audit_triggers, run_joint_case
 from tests.web.conftest import Users, csrf_token
 from web import audit, create_app
 from workflows.audit import AuditAction
@@ -83,7 +83,9 @@ def test_step_state_drives_the_diagram(as_role, services, joint):
 def test_verify_button_reports_and_records(as_role, services, joint):
     client = as_role("auditor")
 
-    fragment = client.get(f"/audit/cases/{CASE}/verify", headers={"HX-Request": "true"})
+    token = csrf_token(client, f"/audit/cases/{CASE}")
+    fragment = client.post(f"/audit/cases/{CASE}/verify", data={"csrf_token": token},
+                           headers={"HX-Request": "true"})
 
     assert 'data-result="verified"' in fragment.get_data(as_text=True)
     with services.session_factory() as session:
@@ -102,7 +104,8 @@ def test_tampered_row_is_named_on_the_case_and_database_pages(as_role, services,
 
     case_page = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
     chains = client.get("/audit/chains").get_data(as_text=True)
-    verify = client.get(f"/audit/cases/{CASE}/verify").get_data(as_text=True)
+    verify = client.post(f"/audit/cases/{CASE}/verify",
+                         data={"csrf_token": csrf_token(client, "/audit/")}).get_data(as_text=True)
 
     assert 'data-ok="0"' in case_page and f"序号 {seq}" in case_page
     assert f"案件 {CASE} 序号 {seq}" in chains and "hash mismatch" in chains
@@ -129,12 +132,36 @@ def test_deleted_and_reordered_rows_are_named(as_role, services, joint):
 def test_export_downloads_verify(as_role, services, joint, keyring):
     client = as_role("auditor")
 
-    exported = client.get(f"/audit/cases/{CASE}/export.json")
-    report = client.get(f"/audit/cases/{CASE}/export.html")
+    form = {"csrf_token": csrf_token(client, f"/audit/cases/{CASE}"), "purpose": "internal_audit",
+            "reason": "年度抽查"}
+
+    exported = client.post(f"/audit/cases/{CASE}/export.json", data=form)
+    report = client.post(f"/audit/cases/{CASE}/export.html", data=form)
 
     assert exported.headers["Content-Disposition"] == f'attachment; filename="{CASE}.json"'
     assert verify_export(exported.data, keyring).ok
     assert report.mimetype == "text/html" and "案卷审计报告" in report.get_data(as_text=True)
+    with services.session_factory() as session:
+        purposes = [json.loads(p).get("purpose") for p in session.scalars(select(
+            AuditEvent.payload).where(AuditEvent.action == AuditAction.CASE_EXPORTED))]
+    assert purposes == ["internal_audit", "internal_audit"]
+
+
+def test_export_needs_a_purpose_and_verify_needs_a_post(as_role, services, joint):
+    client = as_role("auditor")
+    token = csrf_token(client, f"/audit/cases/{CASE}")
+
+    unstated = client.post(f"/audit/cases/{CASE}/export.json", data={"csrf_token": token})
+    link = client.get(f"/audit/cases/{CASE}/export.json")
+    no_csrf = client.post(f"/audit/cases/{CASE}/verify")
+    followed = client.get(f"/audit/cases/{CASE}/verify")
+
+    assert unstated.status_code == 422 and b'"events"' not in unstated.data
+    assert link.status_code == 405 and followed.status_code == 405 and no_csrf.status_code == 400
+    with services.session_factory() as session:
+        written = session.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(
+            [AuditAction.CASE_EXPORTED, AuditAction.CASE_REPLAYED]))).all()
+    assert written == []
 
 
 def test_access_log_lists_reveals_by_user_and_citizen(as_role, services, users, joint):
@@ -159,9 +186,11 @@ def test_access_log_lists_reveals_by_user_and_citizen(as_role, services, users, 
 def test_other_roles_are_refused_and_the_refusal_audited(as_role, services, joint):
     client = as_role("mediator")
 
-    for path in ("/audit/chains", "/audit/access", f"/audit/cases/{CASE}",
-                 f"/audit/cases/{CASE}/export.json"):
+    for path in ("/audit/chains", "/audit/access", f"/audit/cases/{CASE}"):
         assert client.get(path).status_code == 403, path
+    token = csrf_token(client, "/inbox")
+    assert client.post(f"/audit/cases/{CASE}/export.json",
+                       data={"csrf_token": token, "purpose": "internal_audit"}).status_code == 403
     with services.session_factory() as session:
         denied = session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == AuditAction.ACCESS_DENIED, AuditEvent.actor_role == "mediator"))
@@ -172,7 +201,9 @@ def test_auditor_can_change_nothing(app, as_role, services, joint, case_no):
     client = as_role("auditor")
     token = csrf_token(client, "/audit/")
     writes = [r for r in app.url_map.iter_rules() if "POST" in r.methods
-              and not r.endpoint.startswith(("auth.", "api_v1.", "i18n.", "static"))]
+              and not r.endpoint.startswith(("auth.", "api_v1.", "i18n.", "static"))
+              # the auditor's own POSTs: verify and export record themselves, change no case
+              and r.endpoint not in ("audit.verify", "audit.export")]
     assert writes, "no write endpoints found"
     with services.session_factory() as session:
         before = session.scalar(select(func.count()).select_from(AuditEvent))
@@ -196,3 +227,35 @@ def test_auditor_can_change_nothing(app, as_role, services, joint, case_no):
         written = session.scalars(select(AuditEvent.action).where(
             AuditEvent.id > before, AuditEvent.actor_role == "auditor")).all()
     assert set(written) <= {AuditAction.ACCESS_DENIED}
+
+
+def test_supervisor_sees_which_fields_changed_but_not_their_values(as_role, services, users,
+                                                                   joint):
+    users.add("supervisor_d", "supervisor", "T_CENTRE")     # district: every tier
+    with services.new_uow() as uow:
+        uow.session.get(Case, joint.case_id).tier = "district"
+        uow.commit()
+    client = as_role("supervisor_d")
+    triage = _seq(services, joint, "task_completed", bpmn_id="triage")
+
+    page = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    state = client.get(f"/audit/cases/{CASE}/steps/{triage}.json").get_json()
+    replay = client.get(f"/audit/cases/{CASE}/replay?seq={triage}").get_data(as_text=True)
+
+    assert "<code>amount</code>" in page and "386000" not in page and "意见0" not in page
+    assert "仅审计员可见" in page and 'data-testid="export-form"' not in page
+    assert "amount" in state["data"] and 386000 not in state["data"].values()
+    assert "386000" not in replay
+
+
+def test_diagram_serves_only_the_versions_the_case_ran_on(as_role, services, joint):
+    client = as_role("auditor")
+    triage = _seq(services, joint, "task_completed", bpmn_id="triage")
+    version = client.get(f"/audit/cases/{CASE}/steps/{triage}.json").get_json()["version_id"]
+    other = deploy_bytes(services, "audit_joint.bpmn", {"办理时限": "办理期限"})["joint_case"]
+
+    own = client.get(f"/audit/cases/{CASE}/diagram.bpmn?version={version}")
+    foreign = client.get(f"/audit/cases/{CASE}/diagram.bpmn?version={other.id}")
+
+    assert own.status_code == 200 and own.headers["Content-Disposition"].startswith("attachment")
+    assert foreign.status_code == 404

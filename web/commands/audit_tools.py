@@ -13,7 +13,7 @@ from web.commands.common import cli_services, cli_settings, fail
 from web.commands.core import audit as audit_group
 from workflows.actors import Actor
 from workflows.errors import NotFound
-from workflows.export import export_case, verify_export
+from workflows.export import EXPORT_PURPOSES, export_case, verify_export
 from workflows.replay import ReplayReport, replay_case
 
 CLI_ACTOR = Actor(type="system", id="cli", username="cli")
@@ -70,11 +70,13 @@ def replay(case_no: str, verify: bool, until_seq: int | None, as_json: bool) -> 
 @click.argument("case_no")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="JSON file to write; the HTML report goes next to it (.html)")
-def audit_export(case_no: str, output: Path) -> None:
+@click.option("--purpose", type=click.Choice(sorted(EXPORT_PURPOSES)), default="external_review",
+              show_default=True, help="why the file leaves the system (recorded in case_exported)")
+def audit_export(case_no: str, output: Path, purpose: str) -> None:
     """Export case CASE_NO for an external review: JSON events with chain hashes + HTML report."""
     services = cli_services()
     try:
-        content, html = export_case(services, case_no, CLI_ACTOR)
+        content, html = export_case(services, case_no, CLI_ACTOR, purpose=purpose)
     except NotFound:
         fail(f"no case {case_no}")
     output.write_bytes(content)
