@@ -62,6 +62,9 @@ class UTCDateTime(TypeDecorator):
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+WRITE_OPTION = "jiefen_write"
+
+
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions.
 
@@ -94,7 +97,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # writers (units of work) take the lock up front; plain reads use a WAL snapshot and
+        # never wait behind a writer
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
 
 
 def make_session_factory(bind) -> sessionmaker:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import use_clock
+from engine.db import WRITE_OPTION
 from engine.errors import ConcurrentUpdate
 from engine.instance import WorkflowInstance
 from engine.models import InstanceRow, ProcessVersion
@@ -50,6 +51,9 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.services.session_factory()
+        # SQLite: a unit of work may write, so it takes the write lock at its start (BEGIN
+        # IMMEDIATE) and queues instead of failing on a lock upgrade; plain reads do not
+        self.session.connection(execution_options={WRITE_OPTION: True})
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
