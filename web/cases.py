@@ -145,3 +145,7 @@ def diagram_state(case_no: str) -> ResponseReturnValue:
     _xml, state = case_views.case_diagram(new_uow(), actor(), case_no,
                                           request.args.get("process") or None)
     return state
+
+
+# the 时限 panel's actions are routes of this blueprint too (kept in their own module)
+from web import case_deadlines  # noqa: E402,F401

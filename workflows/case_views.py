@@ -17,17 +17,20 @@ from engine.instance import TaskView
 from engine.models import AuditEvent, InstanceRow, ProcessVersion
 from workflows.actors import Actor
 from workflows.audit import AuditAction
+from workflows.case_deadlines import deadline_panel, read_instance
 from workflows.cases import case_summary, decrypt_narrative, load_case
 from workflows.documents import list_documents
 from workflows.errors import NotFound, NotPermitted, TaskNoLongerAvailable
 from workflows.inbox import timeliness
 from workflows.instructions import render_instructions
 from workflows.models import Case, Department, OpenTask, WorkOrder
+from workflows.notifications import delivery_state
 from workflows.parties import PURPOSES, PartyVault, case_parties
 from workflows.policy import CaseAccess, case_access, denials_audited, require_task
 from workflows.process_graph import next_steps, process_source
 from workflows.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 
+OPEN_ORDERS = ("dispatched", "accepted", "in_progress")
 # who looked at party data is the audit trail's business (auditors' pages), not the case history
 PAGE_HIDDEN = ENGINE_EVENTS | {"party_viewed"}
 
@@ -45,6 +48,8 @@ class CasePage:
     timeline: list[dict] = field(default_factory=list)
     tasks: list[dict] = field(default_factory=list)
     purposes: dict = field(default_factory=lambda: dict(PURPOSES))
+    deadlines: dict = field(default_factory=dict)       # the 时限 panel (case_deadlines)
+    notifications: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -76,6 +81,8 @@ def case_page(uow: Any, actor: Actor, case_no: str) -> CasePage:
         page.documents = list_documents(uow.session, case)
         page.timeline = timeline(uow, case)
         page.tasks = _tasks(uow, actor, case)
+        page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
+        page.notifications = notifications(uow.session, case)
         if page.parties or page.narrative:
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
                              object_id=case.case_no, parties=[p["id"] for p in page.parties],
@@ -95,11 +102,19 @@ def work_orders(session: Any, case: Case, now: Any) -> list[dict]:
              "role": o.role, "status": o.status, "dispatched_at": o.dispatched_at,
              "accepted_at": o.accepted_at, "due_at": o.due_at, "completed_at": o.completed_at,
              "result_summary": o.result_summary, "return_reason": o.return_reason,
-             # the order's due_at is its sign-off deadline: it speaks only until sign-off;
-             # afterwards the light the SLA sweep stores is the one to show
-             "light": timeliness(o.dispatched_at, o.due_at, now, o.light)
-             if o.status == "dispatched" else o.light,
+             # an open order's due_at is its current step's deadline (projection): the light
+             # ages with it between sweeps; a finished order shows the light it ended with
+             "light": timeliness(o.accepted_at or o.dispatched_at, o.due_at, now, o.light)
+             if o.status in OPEN_ORDERS else o.light,
              "task_id": o.task_id} for o, name, code in rows]
+
+
+def notifications(session: Any, case: Case) -> list[dict]:
+    """The case's outbox messages with their delivery state; the recipient by kind only (never
+    the address) and no error text (a gateway's answer may quote the number)."""
+    return [{key: message[key] for key in ("id", "created_at", "template", "channel",
+                                           "recipient_type", "status", "attempts", "sent_at")}
+            for message in delivery_state(session, case.id)]
 
 
 def timeline(uow: Any, case: Case, limit: int = 300) -> list[dict]:

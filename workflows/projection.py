@@ -17,6 +17,7 @@ from engine.instance import TaskView, WorkflowInstance
 from engine.models import InstanceRow, ProcessVersion
 from engine.xmlsafe import safe_fromstring
 from workflows import contract as C
+from workflows.lights import refresh_lights
 from workflows.models import (
     Case,
     CaseStatus,
@@ -25,8 +26,11 @@ from workflows.models import (
     Role,
     RoleCode,
     WorkOrder,
+    WorkOrderRole,
     WorkOrderStatus,
 )
+from workflows.models.scheduling import WorkOrderSla
+from workflows.sla_projection import sync_clocks
 
 
 def project_case(uow: Any, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
@@ -37,7 +41,11 @@ def project_case(uow: Any, case: Case, inst: WorkflowInstance) -> list[OpenTask]
     _case_fields(case, inst, data, depts, uow.clock.now())
     ready = inst.ready_tasks()
     _work_orders(uow, case, ready, data, depts)
-    return _open_tasks(uow, case, inst, ready, depts)
+    created = _open_tasks(uow, case, inst, ready, depts)
+    clocks = sync_clocks(uow, case, inst, ready, data)
+    _order_deadlines(uow, case, inst, ready, depts, clocks.handling_due)
+    refresh_lights(uow, case)
+    return created
 
 
 # -- departments and roles ------------------------------------------------------------------------
@@ -220,6 +228,35 @@ def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
         order.task_id = task.id
         order.due_at = task.due_at or order.due_at
     uow.session.flush()
+
+
+def _order_deadlines(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskView],
+                     depts: DepartmentIndex, handling_due: datetime | None) -> None:
+    """An open order's deadline is its current step's: the earliest deadline of its department's
+    ready tasks (sign-off, first contact, co-handling …) and, for the lead, the running handling
+    deadline. A finished order keeps the deadline it was measured against (reports)."""
+    roles = lane_roles(uow.session)
+    steps = [task for task in ready if roles.get((task.lane or "").strip()) in C.DEPARTMENT_ROLES]
+    for order in case.work_orders:
+        if order.status in _FINISHED:
+            continue
+        dues = [task_deadline(uow, case, inst, task) for task in steps
+                if task_department(task, depts) == order.department_id]
+        if order.role == WorkOrderRole.LEAD and order.status != WorkOrderStatus.DISPATCHED:
+            dues.append(handling_due)
+        dues = [due for due in dues if due is not None]
+        if dues:
+            order.due_at = min(dues)
+        elif order.status != WorkOrderStatus.DISPATCHED and _is_sign_off_due(uow, order):
+            order.due_at = None   # signed off: the sign-off deadline no longer speaks
+
+
+_FINISHED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED)
+
+
+def _is_sign_off_due(uow: Any, order: WorkOrder) -> bool:
+    watch = uow.session.get(WorkOrderSla, order.id) if order.id is not None else None
+    return watch is not None and watch.response_due_at == order.due_at
 
 
 # -- deadlines from the BPMN source (timer boundary events attached to a task) ----------------

@@ -1,4 +1,5 @@
-"""Read models of the supervision page: what is overdue and what the ladder sent (no personal data)."""
+"""The supervision page: what is overdue, what the ladder sent (no personal data), timer
+incidents with retry; and the department's reply to a 督办单."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.models import OutboxMessage
+from engine.models import InstanceRow, OutboxMessage
 from workflows.actors import Actor
+from workflows.errors import NotFound
 from workflows.models import Case, Department, WorkOrder, WorkOrderStatus
 from workflows.models.scheduling import SupervisionNotice
-from workflows.policy import visible_cases
+from workflows.policy import Denied, Permission, denials_audited, require, visible_cases
 
 OPEN = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.IN_PROGRESS)
 # notices of the ladder: the shipped processes' and the light ladder's templates
@@ -54,3 +56,72 @@ def ladder_sent(session: Any, actor: Actor, *, now: datetime, days: int = 30) ->
              "reason": m.recipient_type, "reply_due_at": None, "replied_at": None,
              "status": m.status} for m, case_no in messages]
     return sorted(out, key=lambda r: r["at"], reverse=True)
+
+
+# -- the department's reply to a 督办单 -------------------------------------------------------------
+def department_notices(session: Any, actor: Actor) -> list[dict]:
+    """督办单 (L1) sent to the actor's department, unanswered first (the reply page)."""
+    if actor.department_id is None:
+        return []
+    rows = session.execute(
+        select(SupervisionNotice, Case.case_no).join(Case, Case.id == SupervisionNotice.case_id)
+        .where(SupervisionNotice.level == 1,
+               SupervisionNotice.department_id == actor.department_id)).all()
+    out = [{"id": n.id, "case_no": case_no, "issued_at": n.issued_at, "reason": n.reason,
+            "reply_due_at": n.reply_due_at, "replied_at": n.replied_at, "reply": n.reply_note}
+           for n, case_no in rows]
+    return sorted(out, key=lambda r: (r["replied_at"] is not None,
+                                      r["reply_due_at"] or r["issued_at"]))
+
+
+def reply_notice(services: Any, actor: Actor, notice_id: int, *, note: str) -> str:
+    """The addressed department's written explanation (情况说明); returns the case code.
+
+    Checked here (a handler of the notice's department who may see its case), recorded by
+    ``escalation.reply_to_notice`` (audited ``supervision_replied``)."""
+    from workflows.escalation import reply_to_notice
+
+    with denials_audited(services, actor, object_type="supervision_notice", object_id=notice_id):
+        require(actor, Permission.REPLY_NOTICE)
+        with services.session_factory() as session:
+            notice = session.get(SupervisionNotice, notice_id)
+            if notice is None or notice.level != 1:
+                raise NotFound(f"督办单 {notice_id}")
+            case = session.get(Case, notice.case_id)
+            if notice.department_id is None or notice.department_id != actor.department_id:
+                raise Denied("只能答复发给本部门的督办单", "reply_notice.department",
+                             case_id=case.id, object_type="supervision_notice",
+                             object_id=notice_id)
+            require(actor, Permission.VIEW_CASE, case, session=session)
+            case_no = case.case_no
+    reply_to_notice(services.new_uow(), actor, notice_id, note=note)
+    return case_no
+
+
+# -- incidents (timers that failed JIEFEN_TIMER_MAX_ATTEMPTS times) -------------------------------
+def incidents(session: Any, actor: Actor) -> list[dict]:
+    """Instances in status 'incident' whose case the actor may see, newest first."""
+    rows = session.execute(
+        select(InstanceRow, Case.case_no).join(Case, Case.workflow_instance_id == InstanceRow.id)
+        .where(InstanceRow.status == "incident", visible_cases(actor))
+        .order_by(InstanceRow.id.desc())).all()
+    return [{"instance_id": row.id, "case_no": case_no, "process_id": row.process_id,
+             "attempts": row.timer_attempts, "error": (row.last_error or "")[:300]}
+            for row, case_no in rows]
+
+
+def retry_incident(services: Any, actor: Actor, instance_id: int) -> str:
+    """A supervisor clears an incident: the instance is swept again (``timers.retry_incident``)."""
+    from workflows import timers
+
+    with denials_audited(services, actor, object_type="instance", object_id=instance_id):
+        require(actor, Permission.RETRY_INCIDENT)
+        with services.session_factory() as session:
+            case = session.scalars(select(Case).where(
+                Case.workflow_instance_id == instance_id)).first()
+            if case is None:
+                raise NotFound(f"实例 {instance_id}")
+            require(actor, Permission.VIEW_CASE, case, session=session)
+            case_no = case.case_no
+    timers.retry_incident(services.new_uow(), actor, instance_id)
+    return case_no

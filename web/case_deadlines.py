@@ -1,0 +1,58 @@
+"""The case page's 时限 actions (routes of the ``cases`` blueprint): request a suspension (中止)
+or an extension (延期) of an SLA clock, approve or refuse it (a supervisor who is not the
+requester), end a suspension. The services check and audit; a form error re-shows the case page
+with the messages (422)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from web.cases import bp
+from web.context import actor, new_uow
+from web.labels import field_errors
+from workflows import case_deadlines, case_views
+from workflows.errors import InvalidInput
+
+
+def _back(case_no: str) -> ResponseReturnValue:
+    return redirect(url_for("cases.detail", case_no=case_no, _anchor="h-deadlines"))
+
+
+@bp.post("/cases/<case_no>/deadlines/request")
+def deadline_request(case_no: str) -> ResponseReturnValue:
+    """A handler asks to suspend or extend one running clock, with a reason."""
+    form = request.form
+    try:
+        case_deadlines.request_clock_change(
+            new_uow(), actor(), case_no=case_no, kind=form.get("kind", ""),
+            request_kind=form.get("request_kind", ""), reason=form.get("reason", "")[:1000],
+            amount=form.get("amount", ""), unit=form.get("unit", ""))
+    except InvalidInput as exc:
+        page = case_views.case_page(new_uow(), actor(), case_no)
+        return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
+                               deadline_form=form, deadline_errors=field_errors(exc.field_errors)
+                               ), 422
+    flash(_("时限申请已提交，等待督办员审批"), "success")
+    return _back(case_no)
+
+
+@bp.post("/cases/<case_no>/deadlines/decide")
+def deadline_decide(case_no: str) -> ResponseReturnValue:
+    """A supervisor or leader approves or refuses a pending request."""
+    approve = request.form.get("decision") == "approve"
+    case_deadlines.decide_clock_request(new_uow(), actor(), case_no=case_no,
+                                        request_id=request.form.get("request_id", ""),
+                                        approve=approve, note=request.form.get("note", ""))
+    flash(_("已批准时限申请") if approve else _("已驳回时限申请"), "success")
+    return _back(case_no)
+
+
+@bp.post("/cases/<case_no>/deadlines/resume")
+def deadline_resume(case_no: str) -> ResponseReturnValue:
+    """End an approved suspension: the clock runs again from now."""
+    case_deadlines.end_clock_suspension(new_uow(), actor(), case_no=case_no,
+                                        request_id=request.form.get("request_id", ""))
+    flash(_("已恢复计时"), "success")
+    return _back(case_no)
