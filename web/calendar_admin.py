@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.deadlines import covers_year
 from web.context import actor, new_uow, services
+from web.params import whole_number
 from workflows import calendar_admin
 from workflows.errors import InvalidInput
 from workflows.models import RoleCode
@@ -33,7 +34,7 @@ def _require_admin() -> None:
 def _year() -> int:
     value = request.values.get("year", "")
     this_year = services().clock.now().astimezone(services().calendar.tz).year
-    return int(value) if value.isdigit() and 2000 <= int(value) <= 2100 else this_year
+    return whole_number(value, this_year, minimum=2000, maximum=2100)
 
 
 def _page(year: int, errors: dict | None = None, form: dict | None = None, status: int = 200):

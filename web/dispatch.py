@@ -7,10 +7,11 @@ pages show the orders and lead to the guided step of the right task, so the proc
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, new_uow
+from web.params import page_arg
 from workflows import case_views
 from workflows import inbox as inbox_service
 
@@ -20,9 +21,7 @@ bp = Blueprint("dispatch", __name__)
 @bp.get("/dispatch")
 def orders() -> ResponseReturnValue:
     """Open work-order tasks of my department (sign-off, handling) and re-dispatch tasks."""
-    page_no = request.args.get("page", "1")
-    query = inbox_service.InboxQuery(scope="all", sort="due",
-                                     page=int(page_no) if page_no.isdigit() else 1)
+    query = inbox_service.InboxQuery(scope="all", sort="due", page=page_arg())
     page = inbox_service.inbox(new_uow(), actor(), query)
     return render_template("dispatch/orders.html", page=page, query=query)
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from engine.forms import FormField
 from web.labels import choices
+from web.params import whole_number
 from workflows.intake import IntakeRequest
 from workflows.parties import PartyInput
 
@@ -109,7 +110,7 @@ def intake_request(form: Mapping[str, str]) -> IntakeRequest:
     return IntakeRequest(
         channel=form.get("channel") or "", category=form.get("category") or "",
         description=form.get("description") or "", summary=form.get("summary") or "",
-        people_count=int(people) if people.isdigit() else 0,
+        people_count=whole_number(people, 0),
         urgency=form.get("urgency") or "general", threat=form.get("threat") == "true",
         emergency=form.get("emergency") == "true",
         statutory_channel=form.get("statutory_channel") == "true",

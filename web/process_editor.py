@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
+from web.params import whole_number
 from web.processes import owners_only, problems_response, uploaded_files
 from workflows import drafts, processes, workbench
 from workflows.errors import DeployRejected, InvalidInput, NotFound
@@ -58,12 +59,12 @@ def files_json() -> ResponseReturnValue:
     """The files to open: a deployed version, a draft, or the blank new-process template."""
     args = request.args
     if args.get("draft"):
-        info, files = drafts.open_draft(new_uow(), actor(), int(args["draft"]))
+        info, files = drafts.open_draft(new_uow(), actor(), _number(args, "draft"))
         return jsonify(files=files, draft_id=info.id, title=info.title,
                        base_version_id=info.base_version_id, process_id=info.process_id,
                        source=_("草稿 #%(id)s", id=info.id))
     if args.get("process") and args.get("version"):
-        process_id, number = args["process"], int(args["version"])
+        process_id, number = args["process"], _number(args, "version")
         with new_uow() as uow:
             row = processes.get_version(uow, actor(), process_id, number)
             files, version_id = dict(row.source_files), row.id
@@ -129,10 +130,10 @@ def deploy() -> ResponseReturnValue:
         versions = processes.deploy(new_uow(), actor(), files, note=body.get("note") or None)
     except DeployRejected as exc:
         return problems_response(workbench.located(exc, files))
-    draft_id = body.get("draft_id")
+    draft_id = whole_number(body.get("draft_id"))
     if draft_id:
         try:  # the draft became a version
-            drafts.delete_draft(new_uow(), actor(), int(draft_id))
+            drafts.delete_draft(new_uow(), actor(), draft_id)
         except NotFound:
             pass
     return jsonify(versions=[{"process_id": v.process_id, "version": v.version,
@@ -151,3 +152,11 @@ def import_files() -> ResponseReturnValue:
         except UnicodeDecodeError:
             raise InvalidInput({name: _("文件不是 UTF-8 文本")}) from None
     return jsonify(files=texts, notes=[n.as_dict() for n in notes])
+
+
+def _number(args: Any, name: str) -> int:
+    """A draft or version number from the query string; 404 when it is not one."""
+    number = whole_number(args.get(name), minimum=1)
+    if number is None:
+        raise NotFound(f"{name} {args.get(name)!r}")
+    return number

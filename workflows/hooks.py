@@ -85,9 +85,10 @@ def _link_confirmed(uow: Any, actor: Actor, case: Case, decision: str, master: C
 
 
 def _user(uow: Any, value: Any) -> User | None:
-    text = str(value).strip()
-    column = User.id if text.isdigit() else User.username
-    query = select(User).where(column == (int(text) if text.isdigit() else text),
+    text = str(value).strip()[:64]
+    numeric = text.isascii() and text.isdigit() and len(text) <= 12  # '²'.isdigit() is True
+    column = User.id if numeric else User.username
+    query = select(User).where(column == (int(text) if numeric else text),
                                User.active.is_(True))
     return uow.session.scalars(query).first()
 

@@ -65,7 +65,7 @@ def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str
         return [("file", "department", dept)] if dept else []
     if to == "mediator":
         mediator = data.get("mediator_id") or getattr(case, "mediator_id", None)
-        if str(mediator or "").isdigit():
+        if str(mediator or "").isascii() and str(mediator or "").isdigit():
             return [("file", "user", int(mediator))]
         return _recipients(uow, case, data, "lead_department")  # the lead unit's mediators
     if to == "police":

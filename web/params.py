@@ -1,0 +1,32 @@
+"""Whole numbers from query strings and forms without 500s.
+
+``str.isdigit()`` accepts '²' (and ``int()`` then raises), ``int()`` refuses more than 4300 digits,
+and a page number of 10**20 overflows the SQL offset on PostgreSQL: every number a client sends
+goes through ``whole_number``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+MAX_DIGITS = 12
+MAX_PAGE = 10_000
+
+
+def whole_number(value: Any, default: Any = None, *, minimum: int | None = None,
+                 maximum: int | None = None) -> Any:
+    """``value`` as an int when it is 1-12 ASCII digits within the bounds, else ``default``."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
+        return default
+    number = int(text)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        return default
+    return number
+
+
+def page_arg(name: str = "page") -> int:
+    """The page number of a list (1 when missing, malformed or absurd)."""
+    return whole_number(request.args.get(name), 1, minimum=1, maximum=MAX_PAGE)
