@@ -129,6 +129,26 @@ def reveal(case_no: str, party_id: str) -> ResponseReturnValue:
                            revealed={party_id: values})
 
 
+@bp.post("/cases/<case_no>/narrative/reveal")
+def reveal_narrative(case_no: str) -> ResponseReturnValue:
+    """Show the complaint narrative for a stated purpose (audited; masked again on reload)."""
+    try:
+        text = case_views.reveal_narrative(new_uow(), actor(), case_no,
+                                           request.form.get("purpose", ""),
+                                           reason=request.form.get("reason", "")[:200])
+    except InvalidInput as exc:
+        if request.headers.get("HX-Request"):
+            return render_template("cases/_reveal_error.html",
+                                   errors=field_errors(exc.field_errors),
+                                   party_id="narrative"), 422
+        raise
+    if request.headers.get("HX-Request"):
+        return render_template("cases/_narrative.html", narrative=text)
+    page = case_views.case_page(new_uow(), actor(), case_no)
+    page.narrative = text
+    return render_template("cases/detail.html", page=page, case=page.summary, revealed={})
+
+
 @bp.get("/cases/<case_no>/diagram.bpmn")
 def diagram_xml(case_no: str) -> ResponseReturnValue:
     """The BPMN of the case's process version (what bpmn-js draws)."""

@@ -16,7 +16,9 @@ from workflows.checkpoints import heads_path
 from workflows.replay_engine import RecordedEvent
 
 ACCESS_ACTIONS = (AuditAction.PARTY_UNMASKED, AuditAction.PARTY_VIEWED, AuditAction.CASE_EXPORTED,
-                  AuditAction.ACCESS_DENIED)
+                  AuditAction.ACCESS_DENIED, AuditAction.NARRATIVE_UNMASKED,
+                  AuditAction.PARTIES_SEARCHED, AuditAction.AUDIT_PAYLOADS_READ,
+                  AuditAction.REPORT_DOWNLOADED)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -54,6 +56,8 @@ class AccessLog:
     alerts: list[dict] = field(default_factory=list)
     limit: int = 0
     case_numbers: dict[int, str] = field(default_factory=dict)
+    search_alerts: list[dict] = field(default_factory=list)   # R-VIEW-2: searches per hour
+    search_limit: int = 0
 
 
 def _detail(event: RecordedEvent) -> str:
@@ -63,6 +67,9 @@ def _detail(event: RecordedEvent) -> str:
                                          p.get("rule"), p.get("reason")) if x)
     if event.action == AuditAction.CASE_EXPORTED:
         return f"{p.get('format', '')} · {p.get('events', '')} 条事件"
+    if event.action == AuditAction.PARTIES_SEARCHED:
+        return (f"{'、'.join(p.get('kinds') or [])} · {p.get('results', 0)} 个结果"
+                f"（{p.get('out_of_scope', 0)} 个不在权限内）")
     fields = p.get("fields")
     return "、".join(fields) if isinstance(fields, list) else str(fields or "")
 
@@ -83,9 +90,10 @@ def access_log(services: Any, *, since: datetime | None = None, until: datetime 
         events = [(row.case_id, RecordedEvent.from_model(row)) for row in rows]
         names = user_names(session, {e.actor_id for _, e in events})
         entries = [_access_entry(case_id, e, names) for case_id, e in events]
-        log = AccessLog(limit=limit)
+        log = AccessLog(limit=limit, search_limit=services.settings.search_alert_per_hour)
         log.case_numbers = _case_numbers(session, {e.case_id for e in entries if e.case_id})
         _summarise(log, entries, _party_labels(session, {e.party_id for e in entries}))
+        log.search_alerts = _search_alerts(entries, log.search_limit)
     log.entries = [e for e in entries if (not user or user in (e.actor_id, e.actor_name))
                    and (not party or party == e.party_id)]
     return log
@@ -125,6 +133,15 @@ def _summarise(log: AccessLog, entries: list[AccessEntry], parties: dict[str, st
     log.alerts = [{"actor_id": a, "name": next((u["name"] for u in log.by_user
                                                 if u["actor_id"] == a), a), "day": d, "count": n}
                   for (a, d), n in sorted(over.items(), key=lambda kv: (kv[0][1], str(kv[0][0])))]
+
+
+def _search_alerts(entries: list[AccessEntry], limit: int) -> list[dict]:
+    """Users who searched by ID number or phone more than ``limit`` times in one hour."""
+    counts = Counter((e.actor_id, e.actor_name, e.occurred_at.astimezone(SHANGHAI)
+                      .strftime("%Y-%m-%d %H:00")) for e in entries
+                     if e.action == AuditAction.PARTIES_SEARCHED)
+    return [{"actor_id": a, "name": name, "hour": hour, "count": n}
+            for (a, name, hour), n in sorted(counts.items(), key=lambda kv: kv[0][2]) if n > limit]
 
 
 def _party_labels(session: Any, ids: set[str | None]) -> dict[str, str]:

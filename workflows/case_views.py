@@ -42,7 +42,8 @@ class CasePage:
     summary: dict
     access: CaseAccess
     parties: list[dict] = field(default_factory=list)
-    narrative: str | None = None
+    narrative: str | None = None     # never filled here: revealed by a purpose-bound POST only
+    has_narrative: bool = False
     work_orders: list[dict] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
@@ -75,21 +76,55 @@ def case_page(uow: Any, actor: Actor, case_no: str) -> CasePage:
         if access.parties:
             page.parties = [PartyVault.view(party, link.role)
                             for link, party in case_parties(uow.session, case)]
-        if access.unmask:
-            page.narrative = decrypt_narrative(uow.services, case)
-        page.work_orders = work_orders(uow.session, case, uow.clock.now())
-        page.documents = list_documents(uow.session, case)
-        page.timeline = timeline(uow, case)
+        page.has_narrative = bool(case.narrative_enc)
+        page.work_orders = _visible_texts(work_orders(uow.session, case, uow.clock.now()),
+                                          access, actor)
+        page.documents = list_documents(uow.session, case) if access.free_text else []
+        page.timeline = timeline(uow, case) if access.parties else []
         page.tasks = _tasks(uow, actor, case)
         page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
         page.notifications = notifications(uow.session, case)
-        if page.parties or page.narrative:
+        if page.parties:
+            # R-VIEW-1 access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
                              object_id=case.case_no, parties=[p["id"] for p in page.parties],
-                             masked=True, narrative=page.narrative is not None,
+                             masked=True, narrative=False, purpose="case_page", decision="allow",
+                             rule="view_parties.co_department" if access.co_only
+                             else "view_parties.scope",
                              ip=actor.ip, session_hash=actor.session_hash)
             uow.commit()
         return page
+
+
+def _visible_texts(orders: list[dict], access: CaseAccess, actor: Actor) -> list[dict]:
+    """Order results and return reasons are free text (R-PII-2): a co-department reads its own
+    orders' texts only."""
+    if access.free_text:
+        return orders
+    return [o if access.parties and o["department_code"] == actor.department_code
+            else {**o, "result_summary": None, "return_reason": None} for o in orders]
+
+
+def reveal_narrative(uow: Any, actor: Actor, case_no: str, purpose: str, *,
+                     reason: str = "") -> str:
+    """The complaint narrative for a stated purpose (R-VIEW-1, R-PII-2): the same rule as a
+    party's data (UNMASK_PARTY on this case); ``narrative_unmasked`` is committed before the
+    text is returned (fail closed), and the page shows it masked again on reload."""
+    from workflows.errors import InvalidInput
+    from workflows.policy import Permission, require
+
+    if purpose not in PURPOSES:
+        raise InvalidInput({"purpose": "请选择查看目的"})
+    with denials_audited(uow.services, actor, object_type="narrative", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        require(actor, Permission.UNMASK_PARTY, case, session=uow.session)
+        text = decrypt_narrative(uow.services, case)
+        uow.audit.record(AuditAction.NARRATIVE_UNMASKED, actor, case=case, object_type="case",
+                         object_id=case.case_no, purpose=purpose, reason=reason[:200],
+                         decision="allow", rule="unmask_party.scope", ip=actor.ip,
+                         session_hash=actor.session_hash)
+        uow.commit()
+    return text
 
 
 def work_orders(session: Any, case: Case, now: Any) -> list[dict]:
@@ -139,6 +174,7 @@ def timeline(uow: Any, case: Case, limit: int = 300) -> list[dict]:
 # action -> (label table of the values, payload keys), personal-data-free by construction
 DETAILS = {"work_order_changed": ("wo_status", ("before", "after")),
            "party_unmasked": ("purpose", ("purpose",)),
+           "narrative_unmasked": ("purpose", ("purpose",)),
            "case_reopened": ("", ("reason",)),
            "submission_linked": ("", ("linked_as", "channel")),
            "timer_fired": ("", ("timer",)),

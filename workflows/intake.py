@@ -38,6 +38,7 @@ from workflows.parties import PartyInput, PartyVault
 from workflows.policy import Permission, denials_audited, require, user_id
 from workflows.projection import project_case
 from workflows.replay import record_input
+from workflows.search_audit import record_search, visible_codes
 from workflows.tasks import fire_timers_recorded, notify_new_tasks
 
 CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
@@ -73,18 +74,30 @@ class IntakeOutcome:
     saved: bool = False
     submission_id: int | None = None
     candidates: list[str] = field(default_factory=list)   # similar cases for the clerk to confirm
+    in_scope: bool = True             # preview: the matched case is one the clerk may see
+    hidden_candidates: int = 0        # preview: similar cases outside the clerk's scope
 
 
 def preview_intake(uow: Any, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
-    """What saving would do, without saving (shown to the clerk before the save button)."""
+    """What saving would do, without saving (shown to the clerk before the save button).
+
+    The search is global, the answer scoped: a case outside the clerk's scope is reported
+    without its code or status, and every preview is audited as a search (search_audit)."""
     with denials_audited(uow.services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
     check(request)
     with uow:
         match, kind = find_match(uow, request)
+        found = [match.case_no] if match is not None else similar_cases(uow, request)
+        shown = visible_codes(uow, actor, found)
+        record_search(uow, actor, request.parties, matched=len(found), shown=len(shown))
+        uow.commit()
         if match is None:
             return IntakeOutcome("new", None, None, None,
-                                 candidates=similar_cases(uow, request))
+                                 candidates=[c for c in found if c in shown],
+                                 hidden_candidates=len(found) - len(shown))
+        if match.case_no not in shown:
+            return IntakeOutcome(kind, None, None, None, in_scope=False)
         return IntakeOutcome(kind, match.case_no, match.status, STATUS_LABELS.get(match.status))
 
 

@@ -22,6 +22,7 @@ from workflows.errors import ConcurrentUpdate, IdempotencyConflict, InvalidInput
 from workflows.intake import IntakeRequest, submit_intake
 from workflows.models import Case, IdempotencyKey, Submission
 from workflows.parties import PartyInput
+from workflows.policy import visible_cases
 from workflows.uow import UnitOfWork
 
 MAX_KEY = 128
@@ -126,15 +127,18 @@ def _aware(value: Any, errors: dict[str, str]) -> datetime | None:
 class _KeyedUnitOfWork(UnitOfWork):
     """A unit of work whose commit also stores the idempotency key and the response."""
 
-    def __init__(self, services: Any, token_id: int, key: str, digest: str):
+    def __init__(self, services: Any, token_id: int, key: str, digest: str, actor: Actor):
         super().__init__(services)
-        self.token_id, self.key, self.digest = token_id, key, digest
+        self.token_id, self.key, self.digest, self.actor = token_id, key, digest, actor
         self.response: ApiResponse | None = None
 
     def commit(self) -> None:
         case = _submitted_case(self.session)
         if case is not None and self.response is None:
-            body = response_body(case, _submitted_kind(self.session))
+            submission = _submission(self.session)
+            body = response_body(case, submission.linked_as, submission_id=submission.id,
+                                 visible=_may_see(self.session, self.actor, case,
+                                                  submission.linked_as))
             now = self.clock.now()
             ttl = timedelta(days=self.services.settings.idempotency_ttl_days)
             # an expired key of the same token may still sit there until housekeeping removes it
@@ -150,20 +154,34 @@ class _KeyedUnitOfWork(UnitOfWork):
 
 
 def _submitted_case(session: Any) -> Case | None:
+    submission = _submission(session)
+    return None if submission is None else session.get(Case, submission.case_id)
+
+
+def _submission(session: Any) -> Submission | None:
     submissions = [o for o in session.identity_map.values() if isinstance(o, Submission)]
-    if not submissions:
-        return None
-    return session.get(Case, submissions[-1].case_id)
+    return submissions[-1] if submissions else None
 
 
-def _submitted_kind(session: Any) -> str:
-    submissions = [o for o in session.identity_map.values() if isinstance(o, Submission)]
-    return submissions[-1].linked_as
+def _may_see(session: Any, actor: Actor, case: Case, kind: str) -> bool:
+    """A new case is the caller's own; a linked master case only if it is in the caller's scope
+    (R-AUTHZ-1: the API must not reveal another unit's case code or status)."""
+    if kind == "new":
+        return True
+    return session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor))) \
+        is not None
 
 
-def response_body(case: Case, kind: str) -> str:
-    """The JSON text returned (and stored for replays) after an intake."""
+def response_body(case: Case, kind: str, *, submission_id: int | None = None,
+                  visible: bool = True) -> str:
+    """The JSON text returned (and stored for replays) after an intake: the case code and status
+    when the caller may see the case, else only the submission id and how it was linked."""
+    if not visible:
+        return json.dumps({"case_no": None, "status": None, "linked_as": kind,
+                           "submission_id": submission_id, "status_url": None},
+                          ensure_ascii=False)
     return json.dumps({"case_no": case.case_no, "status": case.status, "linked_as": kind,
+                       "submission_id": submission_id,
                        "status_url": f"/api/v1/cases/{case.case_no}"}, ensure_ascii=False)
 
 
@@ -190,12 +208,14 @@ def submit(services: Any, actor: Actor, *, token_id: int, key: str | None,
         outcome = submit_intake(services.new_uow(), actor, request)
         with services.new_uow() as uow:
             case = uow.session.scalars(select(Case).where(Case.case_no == outcome.case_no)).one()
-            return ApiResponse(201, response_body(case, outcome.kind))
+            return ApiResponse(201, response_body(
+                case, outcome.kind, submission_id=outcome.submission_id,
+                visible=_may_see(uow.session, actor, case, outcome.kind)))
     digest = request_digest(body)
     found = stored_response(services, token_id, key, digest)
     if found is not None:
         return found
-    uow = _KeyedUnitOfWork(services, token_id, key, digest)
+    uow = _KeyedUnitOfWork(services, token_id, key, digest, actor)
     try:
         submit_intake(uow, actor, request)
     except ConcurrentUpdate:

@@ -71,9 +71,12 @@ SCHEMAS = {
             "parties": {"type": "array", "minItems": 1, "items": _ref("Party")}}},
     "IntakeResponse": {
         "type": "object", "required": ["case_no", "status", "linked_as", "status_url"],
-        "properties": {"case_no": {"type": "string"}, "status": {"type": "string"},
+        "description": "case_no, status and status_url are null when the submission was linked "
+                       "to a case outside the token user's scope (another unit's case)",
+        "properties": {"case_no": NULL_STR, "status": NULL_STR,
                        "linked_as": {"enum": ["new", "duplicate", "second_complaint"]},
-                       "status_url": {"type": "string"}}},
+                       "submission_id": {"type": ["integer", "null"]},
+                       "status_url": NULL_STR}},
     "WorkOrder": {"type": "object", "required": ["department", "role", "round", "status"],
                   "properties": {"department": {"type": "string"}, "role": {"enum": ["lead", "co"]},
                                  "round": {"type": "integer"}, "status": {"type": "string"},
