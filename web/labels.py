@@ -60,8 +60,7 @@ EVENT = {
     "case_exported": _l("案件导出"), "case_replayed": _l("案件回放"),
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
     "narrative_unmasked": _l("查看诉求描述"), "audit_payloads_read": _l("读取审计明细"),
-    "parties_searched": _l("按证件号/手机号查重"), "report_viewed": _l("查看报表"),
-    "report_downloaded": _l("下载报表"),
+    "parties_searched": _l("按证件号/手机号查重"), "report_downloaded": _l("下载报表"),
 }
 
 RISK = {"red": _l("红"), "orange": _l("橙"), "yellow": _l("黄"), "blue": _l("蓝"), "green": _l("绿")}

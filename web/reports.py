@@ -40,12 +40,12 @@ def _require(roles: tuple, what: str) -> None:
                          object_id="reports")
 
 
-def _report(report_id: int):
-    with services().session_factory() as session:
-        try:
-            return reports.get_report(session, report_id)
-        except NotFound:
-            abort(404)
+def _report(report_id: int, download: str | None = None) -> reports.ReportView:
+    """The report scoped to the reader (rows of cases outside their scope left out)."""
+    try:
+        return reports.read_report(services(), actor(), report_id, download=download)
+    except NotFound:
+        abort(404)
 
 
 @bp.get("/")
@@ -63,6 +63,9 @@ def index() -> ResponseReturnValue:
 def generate() -> ResponseReturnValue:
     """Generate the report of the last complete period now."""
     _require(WRITERS, "generate")
+    with denials_audited(services(), actor(), path=request.path, method=request.method), \
+            services().session_factory() as session:
+        reports.require_district(session, actor())
     kind = request.form.get("kind", "")
     if kind not in reports.KINDS:
         abort(400)
@@ -82,7 +85,7 @@ def detail(report_id: int) -> ResponseReturnValue:
 def download(report_id: int, fmt: str) -> ResponseReturnValue:
     """The report as CSV (UTF-8 with BOM) or XLSX."""
     _require(READERS, "download")
-    report = _report(report_id)
+    report = _report(report_id, download=fmt)
     body = reports.to_csv(report) if fmt == "csv" else reports.to_xlsx(report)
     name = f"{report.kind}-{report.period_start.isoformat()}.{fmt}"
     return Response(body, mimetype="text/csv" if fmt == "csv" else XLSX, headers={

@@ -57,7 +57,6 @@ class AuditAction(StrEnum):
     NARRATIVE_UNMASKED = "narrative_unmasked"      # the complaint narrative revealed (purpose)
     PARTIES_SEARCHED = "parties_searched"          # intake duplicate check by blind index
     AUDIT_PAYLOADS_READ = "audit_payloads_read"    # raw audit payloads read (auditors, API)
-    REPORT_VIEWED = "report_viewed"
     REPORT_DOWNLOADED = "report_downloaded"
     ACCESS_DENIED = "access_denied"
     LOGIN_SUCCEEDED = "login_succeeded"

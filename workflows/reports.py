@@ -3,12 +3,18 @@
 ``generate(services, kind, at=...)`` builds the report of the period that ended before ``at``
 (Asia/Shanghai dates) and stores it in ``report`` (one row per kind and period: regenerating the
 same period replaces its content and is audited again).
+
+Reports are stored district-wide and scoped when read (R-AUTHZ-1: exports go through the
+policy): a row naming a case is shown only to a reader who may see that case
+(``visible_cases``); aggregate rows (the quarterly KPIs) are for every reader. Only district-tier
+supervisors and leaders generate, and every download is audited (``report_downloaded``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -17,7 +23,9 @@ from sqlalchemy import select
 from workflows.actors import SCHEDULER, Actor
 from workflows.audit import AuditAction
 from workflows.errors import InvalidInput, NotFound
+from workflows.models import Case, Department, Tier
 from workflows.models.scheduling import Report
+from workflows.policy import Denied, visible_cases
 from workflows.report_data import monthly_bulletin, quarterly_evaluation, weekly_review
 
 KINDS = ("weekly", "monthly", "quarterly")
@@ -89,6 +97,61 @@ def get_report(session: Any, report_id: int) -> Report:
     if report is None:
         raise NotFound(f"报表 {report_id}")
     return report
+
+
+@dataclass
+class ReportView:
+    """A stored report as one reader may see it (rows naming cases outside their scope left out)."""
+
+    id: int
+    kind: str
+    title: str
+    period_start: date
+    period_end: date
+    columns: list
+    rows: list
+    summary: dict
+    generated_at: datetime
+    hidden: int = 0          # rows left out for this reader
+
+
+def read_report(services: Any, actor: Actor, report_id: int, *,
+                download: str | None = None) -> ReportView:
+    """The report scoped to the reader; a download (``csv``/``xlsx``) is audited."""
+    with services.new_uow() as uow:
+        report = get_report(uow.session, report_id)
+        rows = scoped_rows(uow.session, actor, report)
+        view = ReportView(report.id, report.kind, report.title, report.period_start,
+                          report.period_end, list(report.columns), rows,
+                          dict(report.summary or {}), report.generated_at,
+                          hidden=len(report.rows or []) - len(rows))
+        if download:
+            uow.audit.record(AuditAction.REPORT_DOWNLOADED, actor, object_type="report",
+                             object_id=report.id, kind=report.kind, format=download,
+                             rows=len(rows), hidden=view.hidden, decision="allow",
+                             rule="reports.scope", ip=actor.ip, session_hash=actor.session_hash)
+            uow.commit()
+    return view
+
+
+def scoped_rows(session: Any, actor: Actor, report: Report) -> list[dict]:
+    """Rows of the report the actor may read: a row with a case code needs that case in scope."""
+    rows = list(report.rows or [])
+    if "case_no" not in {key for key, _label in report.columns}:
+        return rows                                  # aggregates only (quarterly KPIs)
+    codes = sorted({row.get("case_no") for row in rows if row.get("case_no")})
+    seen = set(session.scalars(select(Case.case_no).where(
+        Case.case_no.in_(codes), visible_cases(actor)))) if codes else set()
+    return [row for row in rows if row.get("case_no") in seen]
+
+
+def require_district(session: Any, actor: Actor) -> None:
+    """Generating a district-wide report is for district-tier supervisors and leaders."""
+    tier = session.scalar(select(Department.tier).where(Department.id == actor.department_id)) \
+        if actor.department_id is not None else None
+    if tier != Tier.DISTRICT:
+        raise Denied("只有区级督办员和领导可以生成全区报表", "reports.generate.tier",
+                     object_type="page", object_id="reports")
 
 
 def to_csv(report: Report) -> bytes:
