@@ -11,14 +11,21 @@ _ADDRESS_UNITS = frozenset("省市区县旗盟州镇乡道路街巷弄村")  # a
 _ADDRESS_PREFIX = 6
 
 
+# two-character family names (复姓): the family name is what R-VIEW-1 keeps ('欧阳**')
+COMPOUND_SURNAMES = frozenset((
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 钟离 独孤 南宫 "
+    "西门 百里 呼延 端木 澹台 公冶 宗政 濮阳 淳于 单于 太叔 申屠 仲孙 闻人 万俟 赫连 拓跋 司空 "
+    "东郭 第五 羊舌 微生 梁丘 左丘 东门 谷梁 公羊 乐正 漆雕").split())
+
+
 def mask_name(name: str | None) -> str:
-    """'张三' -> '张*'; three or more characters keep first and last: '欧阳娜娜' -> '欧**娜'."""
+    """Family name + one '*' per other character (R-VIEW-1): '张三' -> '张*',
+    '王小明' -> '王**', '欧阳娜娜' -> '欧阳**'; a one-character name is '*'."""
     text = (name or "").strip()
     if len(text) <= 1:
         return MASK * len(text)
-    if len(text) == 2:
-        return text[0] + MASK
-    return text[0] + MASK * (len(text) - 2) + text[-1]
+    keep = 2 if len(text) > 2 and text[:2] in COMPOUND_SURNAMES else 1
+    return text[:keep] + MASK * (len(text) - keep)
 
 
 def mask_phone(phone: str | None) -> str:

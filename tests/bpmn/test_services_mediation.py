@@ -99,7 +99,7 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
     with services.session_factory() as session:
         docs = {d.kind: d for d in session.scalars(select(CaseDocument))}
     agreement = docs["mediation_agreement"]
-    assert "刘*芬" in agreement.body and "刘淑芬" not in agreement.body
+    assert "刘**" in agreement.body and "刘淑芬" not in agreement.body
     assert "自本协议生效之日起15日内" in agreement.body and "4000" in agreement.body
     assert {"registration", "sign_off", "jc_application", "completion_report"} <= set(docs)
     signing_copy = full_text(services, agreement)       # printed in full only for signing

@@ -9,9 +9,11 @@ from workflows.masking import mask_address, mask_fields, mask_id_number, mask_na
     ("name", "masked"),
     [
         ("张三", "张*"),
-        ("王小明", "王*明"),
-        ("欧阳娜娜", "欧**娜"),  # compound surname: only the first character is shown
-        ("买买提·艾力", "买****力"),
+        ("王小明", "王**"),      # family name + '*' (R-VIEW-1): no given-name character shown
+        ("欧阳娜娜", "欧阳**"),  # compound surname kept whole
+        ("欧阳", "欧*"),          # two characters: a one-character family name
+        ("司马光", "司马*"),
+        ("买买提·艾力", "买*****"),
         (" 张三 ", "张*"),
         ("李", "*"),
         ("", ""),
