@@ -55,6 +55,7 @@ class Settings:
     idempotency_ttl_days: int = 7
     reveal_alert_per_day: int = 20                  # personal-data reveals per user per day before a flag
     search_alert_per_hour: int = 30                 # duplicate-check searches per user per hour before a flag
+    api_refusals_per_minute: int = 30               # bad-token API requests per IP per minute before 429
     require_deploy_approval: bool = False           # a second process owner approves a version
     duplicate_window_days: int = 30                 # same person + category while open -> duplicate
     dev_mode: bool = False                          # `jiefen serve --dev`: cookies without Secure

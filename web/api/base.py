@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
+from web.api.refusals import RefusalLog
 from web.context import client_ip, new_uow, services
 from workflows import tokens
 from workflows.actors import Actor
@@ -22,7 +23,13 @@ def authenticate():
     found = tokens.verify_token(new_uow(), raw.strip(), ip=client_ip()) \
         if scheme.lower() == "bearer" and raw.strip() else None
     if found is None:
-        _audit_refused(raw.strip())
+        decision = _refusals().note(client_ip(), _prefix(raw.strip()))
+        if decision.audit:
+            _audit_refused(raw.strip(), decision.folded, decision.throttled)
+        if decision.throttled:
+            response = jsonify(error="too_many_requests", message="too many refused requests")
+            response.headers["Retry-After"] = "60"
+            return response, 429
         response = jsonify(error="unauthenticated", message="missing, unknown or revoked token")
         response.headers["WWW-Authenticate"] = 'Bearer realm="jiefen"'
         return response, 401
@@ -30,13 +37,28 @@ def authenticate():
     return None
 
 
-def _audit_refused(raw: str) -> None:
-    """An unknown or revoked token is a security event (MI-3); only the prefix is recorded."""
-    prefix = raw.split("_")[1][:8] if raw.startswith("jf_") and raw.count("_") >= 2 else None
+def _prefix(raw: str) -> str | None:
+    return raw.split("_")[1][:8] if raw.startswith("jf_") and raw.count("_") >= 2 else None
+
+
+def _refusals() -> RefusalLog:
+    """This app's refusal counters (one per app and process)."""
+    log = current_app.extensions.get("jiefen_api_refusals")
+    if log is None:
+        log = current_app.extensions["jiefen_api_refusals"] = RefusalLog(
+            services().settings.api_refusals_per_minute)
+    return log
+
+
+def _audit_refused(raw: str, folded: int = 0, throttled: bool = False) -> None:
+    """An unknown or revoked token is a security event (MI-3); only the prefix is recorded, once
+    per IP, prefix and minute (``folded``: refusals of the previous minute not written singly)."""
     uow = services().new_uow()
     with uow:
         uow.audit.record(AuditAction.ACCESS_DENIED, Actor(type="api", ip=client_ip()),
-                         object_type="api_token", object_id=prefix, rule="api.token_invalid",
-                         decision="deny", path=request.path, method=request.method)
+                         object_type="api_token", object_id=_prefix(raw),
+                         rule="api.throttled" if throttled else "api.token_invalid",
+                         decision="deny", path=request.path, method=request.method,
+                         folded=folded)
         uow.commit()
 
