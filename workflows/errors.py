@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.errors import ConcurrentUpdate, Problem
 
 __all__ = ["ConcurrentUpdate", "DeployRejected", "DomainError", "IdempotencyConflict",
-           "InvalidInput", "NotFound", "NotPermitted", "TaskNoLongerAvailable"]
+           "InvalidInput", "NotFound", "NotPermitted", "ProcessIncident", "TaskNoLongerAvailable"]
 
 
 class DomainError(Exception):
@@ -50,3 +50,12 @@ class DeployRejected(DomainError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))
+
+
+class ProcessIncident(DomainError):
+    """An engine step failed (an expression, an operation): nothing was saved, the instance is
+    in status 'incident' and the supervisors were notified (``workflows.incidents``)."""
+
+    def __init__(self, case_no: str, element_id: str | None = None):
+        self.case_no, self.element_id = case_no, element_id
+        super().__init__(f"process step {element_id or '?'} of case {case_no} failed")

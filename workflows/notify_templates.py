@@ -31,6 +31,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "sla_decided": ("【时限审批】", "【时限审批】案件 {case_no} 的{kind}申请已{decision}。"),
     "incident": ("【系统告警】自动步骤失败",
                  "【系统告警】案件 {case_no} 的自动步骤多次失败（{element}），已暂停，请处理。"),
+    "step_failed": ("【系统告警】流程执行出错",
+                    "【系统告警】案件 {case_no} 在流程环节 {element} 执行出错，流程已暂停，"
+                    "请联系流程负责人处理后在督办页面重试。"),
+    "sla_incident": ("【系统告警】时限检查失败",
+                     "【系统告警】案件 {case_no} 的时限检查多次失败，已暂停检查，请处理。"),
     "report_ready": ("【报表】", "【报表】{title} 已生成。"),
     # templates named by the shipped processes (notify service tasks; params: case_no only)
     "duplicate_linked": ("【解纷】重复件", "【解纷】您反映的事项已有案件在办，案件编号 {case_no}。"),

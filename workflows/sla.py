@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.errors import ConcurrentUpdate
 from workflows.actors import SCHEDULER, Actor
@@ -27,6 +27,7 @@ from workflows.models.scheduling import (
     SupervisionNotice,
     WorkOrderSla,
 )
+from workflows.models.sla_failures import SlaCheckFailure
 from workflows.notifications import notify_role
 
 __all__ = ["decide_request", "pause_clock", "refresh_lights", "request_change", "resume_clock",
@@ -233,50 +234,80 @@ def _kind_zh(kind: str) -> str:
 
 # -- the sweep ---------------------------------------------------------------------------------
 def due_cases(services: Any, now: datetime, limit: int = 500) -> list[int]:
-    """Cases with a clock, an order light or a 督办 reply due, through the partial indexes."""
+    """Cases with a clock, an order light or a 督办 reply due, through the partial indexes.
+
+    Cases backing off after a failed check, or with an SLA incident, are left out."""
+    held = _held_cases(now)
     with services.session_factory() as session:
         ids = set(session.scalars(select(SlaClock.case_id).where(
-            SlaClock.next_check_at.is_not(None), SlaClock.next_check_at <= now).limit(limit)))
+            SlaClock.next_check_at.is_not(None), SlaClock.next_check_at <= now,
+            SlaClock.case_id.not_in(held)).limit(limit)))
         ids |= set(session.scalars(select(WorkOrderSla.case_id).where(
-            WorkOrderSla.next_check_at.is_not(None), WorkOrderSla.next_check_at <= now)
-            .limit(limit)))
+            WorkOrderSla.next_check_at.is_not(None), WorkOrderSla.next_check_at <= now,
+            WorkOrderSla.case_id.not_in(held)).limit(limit)))
         ids |= set(session.scalars(select(SupervisionNotice.case_id).where(
-            SupervisionNotice.replied_at.is_(None), SupervisionNotice.reply_due_at.is_not(None),
-            SupervisionNotice.reply_due_at <= now).limit(limit)))
-        ids |= set(_unwatched_cases(session, limit))
+            *_unseen_replies(), SupervisionNotice.reply_due_at <= now,
+            SupervisionNotice.case_id.not_in(held)).limit(limit)))
+        ids |= set(_unwatched_cases(session, limit, held))
     return sorted(ids)
 
 
-def _unwatched_cases(session: Any, limit: int) -> list[int]:
+def _held_cases(now: datetime) -> Any:
+    """Cases the sweep must not check now: backing off until ``retry_at``, or an incident."""
+    return select(SlaCheckFailure.case_id).where(
+        or_(SlaCheckFailure.retry_at.is_(None), SlaCheckFailure.retry_at > now))
+
+
+def _unseen_replies() -> tuple:
+    """Unanswered 督办单 whose reply deadline the order's light has not yet taken into account.
+
+    Once a check after the deadline has turned the light red, an unanswered notice is no longer
+    a reason to check again (else an overdue reply would re-run the sweep every 100 ms)."""
+    seen = select(WorkOrderSla.work_order_id).where(
+        WorkOrderSla.work_order_id == SupervisionNotice.work_order_id,
+        WorkOrderSla.checked_at >= SupervisionNotice.reply_due_at)
+    return (SupervisionNotice.replied_at.is_(None), SupervisionNotice.reply_due_at.is_not(None),
+            SupervisionNotice.work_order_id.is_not(None), ~seen.exists())
+
+
+def _unwatched_cases(session: Any, limit: int, held: Any) -> list[int]:
     """Open work orders no light has been computed for yet (created since the last sweep)."""
     return list(session.scalars(
         select(WorkOrder.case_id).outerjoin(WorkOrderSla,
                                             WorkOrderSla.work_order_id == WorkOrder.id)
-        .where(WorkOrderSla.work_order_id.is_(None),
+        .where(WorkOrderSla.work_order_id.is_(None), WorkOrder.case_id.not_in(held),
                WorkOrder.status.in_((WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED,
                                      WorkOrderStatus.IN_PROGRESS)))
         .distinct().limit(limit)))
 
 
-def next_check_at(services: Any) -> datetime | None:
-    """Earliest pending SLA check (for re-arming the sweep job)."""
+def next_check_at(services: Any, now: datetime | None = None) -> datetime | None:
+    """Earliest pending SLA check (for re-arming the sweep job); held cases count from their
+    ``retry_at`` only."""
+    held = _held_cases(now or services.clock.now())
     with services.session_factory() as session:
         moments = [
             session.scalar(select(SlaClock.next_check_at).where(
-                SlaClock.next_check_at.is_not(None)).order_by(SlaClock.next_check_at).limit(1)),
+                SlaClock.next_check_at.is_not(None), SlaClock.case_id.not_in(held))
+                .order_by(SlaClock.next_check_at).limit(1)),
             session.scalar(select(WorkOrderSla.next_check_at).where(
-                WorkOrderSla.next_check_at.is_not(None))
+                WorkOrderSla.next_check_at.is_not(None), WorkOrderSla.case_id.not_in(held))
                 .order_by(WorkOrderSla.next_check_at).limit(1)),
             session.scalar(select(SupervisionNotice.reply_due_at).where(
-                SupervisionNotice.replied_at.is_(None),
-                SupervisionNotice.reply_due_at.is_not(None))
+                *_unseen_replies(), SupervisionNotice.case_id.not_in(held))
                 .order_by(SupervisionNotice.reply_due_at).limit(1)),
+            session.scalar(select(SlaCheckFailure.retry_at).where(
+                SlaCheckFailure.retry_at.is_not(None))
+                .order_by(SlaCheckFailure.retry_at).limit(1)),
         ]
     return min((m for m in moments if m is not None), default=None)
 
 
 def sweep_sla(services: Any, now: datetime | None = None) -> int:
-    """Check every case with something due; one transaction per case; returns cases checked."""
+    """Check every case with something due; one transaction per case; returns cases checked.
+
+    A case whose check fails is rolled back and backs off on its own (R-INC-1): later cases are
+    still checked, and the failing one is not retried at every sweep."""
     now = now or services.clock.now()
     checked = 0
     for case_id in due_cases(services, now):
@@ -286,7 +317,37 @@ def sweep_sla(services: Any, now: datetime | None = None) -> int:
                 break
             except ConcurrentUpdate:
                 continue
+            except Exception as exc:  # one case's failure must not stop the sweep
+                log.warning("SLA check failed for case %s: %s", case_id, exc)
+                record_check_failure(services, case_id, now, exc)
+                break
     return checked
+
+
+def record_check_failure(services: Any, case_id: int, now: datetime, exc: Exception) -> bool:
+    """Count a failed check in a new transaction: back off, or raise an incident; True if so."""
+    from workflows.incidents import raise_incident
+    from workflows.timers import BACKOFF_MINUTES
+
+    with services.new_uow() as uow:
+        row = uow.session.get(SlaCheckFailure, case_id, with_for_update=True)
+        if row is None:
+            row = SlaCheckFailure(case_id=case_id, attempts=0)
+            uow.session.add(row)
+        row.attempts += 1
+        row.last_error, row.failed_at = f"{type(exc).__name__}: {exc}"[:2000], now
+        incident = row.attempts >= services.settings.timer_max_attempts
+        if incident:
+            row.retry_at = None
+            raise_incident(uow, SCHEDULER, case=uow.session.get(Case, case_id),
+                           object_type="sla", object_id=case_id, element_id=None,
+                           error=row.last_error, key=f"sla:{case_id}:{row.attempts}:{now}",
+                           template="sla_incident", attempts=row.attempts)
+        else:
+            step = BACKOFF_MINUTES[min(row.attempts, len(BACKOFF_MINUTES)) - 1]
+            row.retry_at = now + timedelta(minutes=step)
+        uow.commit()
+    return incident
 
 
 def check_case(services: Any, case_id: int, now: datetime) -> int:
@@ -301,6 +362,9 @@ def check_case(services: Any, case_id: int, now: datetime) -> int:
                 SlaClock.next_check_at <= now)).all():
             _check_clock(uow, case, clock, now)
         refresh_lights(uow, case)
+        failure = uow.session.get(SlaCheckFailure, case_id)
+        if failure is not None:  # the case is healthy again
+            uow.session.delete(failure)
         uow.commit()
     return 1
 
