@@ -3,6 +3,7 @@
 NotFound -> 404; NotPermitted -> 403 without personal data (audited once as access_denied);
 InvalidInput -> 422 (views re-render their forms; the API answers {"errors": {...}});
 TaskNoLongerAvailable / ConcurrentUpdate -> 409 with the submitted form data kept;
+ProcessIncident -> 409 process_incident: the step failed, nothing was saved, supervisors notified;
 IdempotencyConflict -> 422 idempotency_key_reused (API); anything else -> 500 with a request id.
 """
 
@@ -24,6 +25,7 @@ from workflows.errors import (
     InvalidInput,
     NotFound,
     NotPermitted,
+    ProcessIncident,
     TaskNoLongerAvailable,
 )
 
@@ -80,6 +82,18 @@ def conflict(exc: Exception):
                  case_no=case_no)
 
 
+def process_incident(exc: ProcessIncident):
+    """409: the process failed at a step; what was typed is shown again, nothing was saved."""
+    message = _("流程执行出错，已通知督办员")
+    if wants_json():
+        return jsonify(error="process_incident", message=message,
+                       element_id=exc.element_id, case_no=exc.case_no), 409
+    kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"] \
+        if request.method == "POST" else []
+    return _page("errors/incident.html", 409, message=message, kept=kept, case_no=exc.case_no,
+                 element_id=exc.element_id)
+
+
 def idempotency_reused(exc: IdempotencyConflict):
     return jsonify(error="idempotency_key_reused",
                    message=_("同一 Idempotency-Key 已用于不同的请求内容")), 422
@@ -116,6 +130,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(InvalidInput, invalid)
     app.register_error_handler(TaskNoLongerAvailable, conflict)
     app.register_error_handler(ConcurrentUpdate, conflict)
+    app.register_error_handler(ProcessIncident, process_incident)
     app.register_error_handler(IdempotencyConflict, idempotency_reused)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(HTTPException, http_error)

@@ -15,6 +15,7 @@ from workflows.actors import Actor
 from workflows.audit import AuditAction
 from workflows.cases import load_case
 from workflows.errors import InvalidInput, TaskNoLongerAvailable
+from workflows.incidents import step_failures
 from workflows.models import Case
 from workflows.policy import Permission, denials_audited, require
 from workflows.projection import project_case
@@ -34,7 +35,8 @@ def record_rating(uow: Any, actor: Actor, *, case_no: str, rating: str, comment:
         raise InvalidInput({"rating": "请选择满意、基本满意或不满意"})
     if len(comment) > 1000:
         raise InvalidInput({"comment": "最多 1000 个字符"})
-    with denials_audited(uow.services, actor, object_type="case", object_id=case_no):
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
+            step_failures(uow.services, actor, case_no, message=C.MSG_RATING):
         with uow:
             case = load_case(uow, actor, case_no)
             require(actor, Permission.RECORD_RATING, case, session=uow.session)
@@ -56,7 +58,8 @@ def report_risk(uow: Any, actor: Actor, *, case_no: str, level: str, reason: str
         errors["reason"] = "必填"
     if errors:
         raise InvalidInput(errors)
-    with denials_audited(uow.services, actor, object_type="case", object_id=case_no):
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
+            step_failures(uow.services, actor, case_no, message=C.MSG_RISK):
         with uow:
             case = load_case(uow, actor, case_no)
             require(actor, Permission.REPORT_RISK, case, session=uow.session)

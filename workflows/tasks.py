@@ -15,6 +15,7 @@ from workflows.actors import SCHEDULER, Actor
 from workflows.audit import AuditAction
 from workflows.cases import load_case
 from workflows.errors import InvalidInput, NotFound, TaskNoLongerAvailable
+from workflows.incidents import step_failures
 from workflows.models import Case, OpenTask
 from workflows.policy import Permission, denials_audited, require_task, user_id
 from workflows.projection import (
@@ -44,9 +45,11 @@ def complete_task(uow: Any, actor: Actor, *, case_no: str, task_id: str,
 
     Due timers fire first, in the same engine step (a passed deadline wins). Raises NotFound,
     Denied (audited), InvalidInput(field_errors), TaskNoLongerAvailable (after committing the
-    effects of deadlines that passed meanwhile) or ConcurrentUpdate.
+    effects of deadlines that passed meanwhile), ConcurrentUpdate, or ProcessIncident (the step
+    failed: rolled back, then the instance set to 'incident' and the supervisors notified).
     """
-    with denials_audited(uow.services, actor, task_id=task_id):
+    with denials_audited(uow.services, actor, task_id=task_id), \
+            step_failures(uow.services, actor, case_no, task_id=task_id):
         with uow:
             case = load_case(uow, actor, case_no)
             inst = uow.load_instance(case.workflow_instance_id)

@@ -159,17 +159,12 @@ def record_failure(services: Any, instance_id: int, now: datetime, exc: Exceptio
 
 
 def _raise_incident(uow: Any, row: InstanceRow, exc: Exception) -> None:
-    case = uow.session.scalars(select(Case).where(Case.workflow_instance_id == row.id)).first()
-    element = getattr(exc, "element_id", None)
-    uow.audit.record(AuditAction.INCIDENT_RAISED, SCHEDULER, case=case, object_type="instance",
-                     object_id=row.id, attempts=row.timer_attempts, element_id=element,
-                     error=row.last_error)
-    if case is not None:
-        from workflows.notifications import notify_role
+    from workflows.incidents import raise_incident
 
-        notify_role(uow, case, role="supervisor", template="incident",
-                    params={"case_no": case.case_no, "element": element or ""},
-                    key=f"incident:{row.id}:{row.timer_attempts}")
+    case = uow.session.scalars(select(Case).where(Case.workflow_instance_id == row.id)).first()
+    raise_incident(uow, SCHEDULER, case=case, object_type="instance", object_id=row.id,
+                   element_id=getattr(exc, "element_id", None), error=row.last_error or "",
+                   key=f"incident:{row.id}:{row.timer_attempts}", attempts=row.timer_attempts)
 
 
 def retry_incident(uow: Any, actor: Any, instance_id: int) -> None:

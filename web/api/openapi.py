@@ -158,7 +158,10 @@ PATHS = {
             "type": "object", "description": "form field id -> value"}}}},
         "responses": {"200": _json(_ref("CompleteResult"), "completed; the case advanced"),
                       "409": _json(_ref("Error"), "completed by someone else, overtaken by a "
-                                                  "deadline, or a concurrent change"),
+                                                  "deadline, or a concurrent change; error "
+                                                  "process_incident: the process failed at "
+                                                  "element_id, nothing was saved, the case is "
+                                                  "paused and the supervisors were notified"),
                       "422": _json(_ref("FieldErrors"), "field errors"), **ERRORS}}},
     "/api/v1/cases/{case_no}/history": {"get": {
         "summary": "The case's audit events in order", "operationId": "caseHistory",

@@ -1,0 +1,158 @@
+"""R-EXPR-1 / FI-4 (review #5): an engine step failing while a user completes a task (or a message
+is delivered) is rolled back and becomes an incident: instance 'incident' with last_error, an
+audited incident_raised naming the element, a notice to the supervisors, and a clear 409 page or
+JSON for the user instead of a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.models import AuditEvent, InstanceRow, OutboxMessage
+from tests.web.conftest import HERE, new_case, post
+from tests.web.test_api import _token, conforms
+from workflows import case_events, supervision
+from workflows import tasks as task_service
+from workflows.actors import SYSTEM
+from workflows.cases import find_case
+from workflows.deploy import deploy_bundle
+from workflows.errors import ProcessIncident
+from workflows.intake import IntakeRequest, submit_intake
+from workflows.models import OpenTask
+from workflows.parties import PartyInput
+
+GATEWAY = ('<bpmn:sequenceFlow id="f_triage" name="派单" sourceRef="triage" targetRef="gw_x"/>'
+           '<bpmn:exclusiveGateway id="gw_x" default="f_x2"/>'
+           '<bpmn:sequenceFlow id="f_x1" sourceRef="gw_x" targetRef="handle">'
+           '<bpmn:conditionExpression>not_set_anywhere &gt; 3</bpmn:conditionExpression>'
+           '</bpmn:sequenceFlow>'
+           '<bpmn:sequenceFlow id="f_x2" sourceRef="gw_x" targetRef="handle"/>')
+
+
+@pytest.fixture
+def bad_process(services, reference):
+    """The web test process with a gateway whose condition names data nobody sets."""
+    xml = (HERE / "fixtures" / "general_dispute.bpmn").read_text()
+    xml = xml.replace('<bpmn:sequenceFlow id="f_triage" name="派单" sourceRef="triage" '
+                      'targetRef="handle"/>', GATEWAY)
+    xml = xml.replace("<bpmn:flowNodeRef>triage</bpmn:flowNodeRef>",
+                      "<bpmn:flowNodeRef>triage</bpmn:flowNodeRef>"
+                      "<bpmn:flowNodeRef>gw_x</bpmn:flowNodeRef>")
+    rating = "<bpmn:conditionExpression>satisfaction == 'dissatisfied'</bpmn:conditionExpression>"
+    xml = xml.replace(rating, "<bpmn:conditionExpression>satisfaction == 'dissatisfied' "
+                              "and rating_rule &gt; 1</bpmn:conditionExpression>")
+    return deploy_bundle(services.new_uow(), SYSTEM, {"general_dispute.bpmn": xml.encode()})
+
+
+@pytest.fixture
+def stuck(services, users, bad_process):
+    """(case code, triage task id) of a case on the faulty process."""
+    code = new_case(services, users)
+    return code, _task(services, code, "triage")
+
+
+def _task(services, code: str, bpmn_id: str) -> str:
+    with services.new_uow() as uow:
+        inst = uow.load_instance(find_case(uow.session, code).workflow_instance_id)
+        return next(t.id for t in inst.ready_tasks() if t.bpmn_id == bpmn_id)
+
+
+def _instance(services, code: str) -> InstanceRow:
+    with services.session_factory() as session:
+        row = session.get(InstanceRow, find_case(session, code).workflow_instance_id)
+        session.expunge(row)
+        return row
+
+
+def _count(services, model, *where) -> int:
+    with services.session_factory() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _incidents(services) -> list[dict]:
+    with services.session_factory() as session:
+        return [json.loads(p) for p in session.scalars(select(AuditEvent.payload).where(
+            AuditEvent.action == "incident_raised").order_by(AuditEvent.id))]
+
+
+def test_failing_step_gives_a_clear_page_and_raises_an_incident(as_role, services, stuck):
+    code, task_id = stuck
+    client = as_role("triage_officer")
+    response = post(client, f"/cases/{code}/tasks/{task_id}",
+                    {"department": "ZJ", "triage_note": "按物业纠纷派住建"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "流程执行出错，已通知督办员" in page and "gw_x" in page
+    assert "按物业纠纷派住建" in page                      # what was typed is not lost
+    row = _instance(services, code)
+    assert row.status == "incident" and "gw_x" in row.last_error
+    assert "not_set_anywhere" in row.last_error
+    [raised] = _incidents(services)
+    assert raised["element_id"] == "gw_x" and raised["task_id"] == task_id
+    notices = _count(services, OutboxMessage, OutboxMessage.template == "step_failed",
+                     OutboxMessage.recipient_id == "supervisor")
+    assert notices == 1
+    # the step was rolled back: the task is still open, nothing was recorded as completed
+    assert _count(services, OpenTask, OpenTask.task_id == task_id) == 1
+    assert _count(services, AuditEvent, AuditEvent.action == "task_completed") == 0
+
+
+def test_retrying_the_same_failure_does_not_raise_it_twice(as_role, services, stuck):
+    code, task_id = stuck
+    client = as_role("triage_officer")
+    for _ in range(2):
+        response = post(client, f"/cases/{code}/tasks/{task_id}",
+                        {"department": "ZJ", "triage_note": "再试一次"})
+        assert response.status_code == 409
+    assert len(_incidents(services)) == 1
+    assert _count(services, OutboxMessage, OutboxMessage.template == "step_failed") == 1
+
+
+def test_api_answers_409_process_incident(client, services, stuck):
+    code, task_id = stuck
+    path = f"/api/v1/tasks/{task_id}/complete"
+    response = client.post(path, json={"department": "SJ", "triage_note": "ok"},
+                           headers=_token(services, "triage_officer"))
+    assert response.status_code == 409
+    body = conforms(response, path, "post")
+    assert body["error"] == "process_incident" and body["element_id"] == "gw_x"
+    assert body["message"] == "流程执行出错，已通知督办员" and body["case_no"] == code
+    assert _instance(services, code).status == "incident"
+
+
+def test_supervisors_list_and_retry_the_incident(services, users, stuck):
+    code, task_id = stuck
+    with pytest.raises(ProcessIncident):
+        task_service.complete_task(services.new_uow(), users.actor("triage_officer"),
+                                   case_no=code, task_id=task_id,
+                                   raw={"department": "ZJ", "triage_note": "ok"})
+    boss = users.actor("supervisor")
+    with services.session_factory() as session:
+        [listed] = supervision.incidents(session, boss)
+    assert listed["case_no"] == code and "gw_x" in listed["error"]
+    supervision.retry_incident(services, boss, listed["instance_id"])
+    assert _instance(services, code).status == "running"
+
+
+def test_a_failing_message_step_is_an_incident_too(services, users, bad_process):
+    actor = users.actor
+    request = IntakeRequest(  # start data gets the case past the faulty gateway
+        channel="hotline_12345", category="property", description="电梯停运两周。",
+        summary="电梯停运", parties=[PartyInput(name="周海燕", phone="13912345678")],
+        extra={"not_set_anywhere": 5})
+    code = submit_intake(services.new_uow(), actor("intake_clerk"), request).case_no
+    task_service.complete_task(services.new_uow(), actor("triage_officer"), case_no=code,
+                               task_id=_task(services, code, "triage"),
+                               raw={"department": "ZJ", "triage_note": "ok"})
+    task_service.complete_task(services.new_uow(), actor("dept_handler"), case_no=code,
+                               task_id=_task(services, code, "handle"),
+                               raw={"result_summary": "已修复"})
+    with pytest.raises(ProcessIncident) as caught:
+        case_events.record_rating(services.new_uow(), actor("intake_clerk"), case_no=code,
+                                  rating="dissatisfied")
+    assert caught.value.element_id == "gw_rating"
+    [raised] = _incidents(services)
+    assert raised["element_id"] == "gw_rating" and raised["message"] == "rating"
+    assert _instance(services, code).status == "incident"
