@@ -56,6 +56,6 @@ class ProcessIncident(DomainError):
     """An engine step failed (an expression, an operation): nothing was saved, the instance is
     in status 'incident' and the supervisors were notified (``workflows.incidents``)."""
 
-    def __init__(self, case_no: str, element_id: str | None = None):
-        self.case_no, self.element_id = case_no, element_id
-        super().__init__(f"process step {element_id or '?'} of case {case_no} failed")
+    def __init__(self, case_no: str | None, element_id: str | None = None):
+        self.case_no, self.element_id = case_no, element_id  # case_no None: no case was saved
+        super().__init__(f"process step {element_id or '?'} of case {case_no or '-'} failed")

@@ -47,14 +47,20 @@ def raise_incident(uow: Any, actor: Actor, *, case: Case | None, object_type: st
 
 
 @contextmanager
-def step_failures(services: Any, actor: Actor, case_no: str, **context: Any) -> Iterator[None]:
+def step_failures(services: Any, actor: Actor, case_no: str | None,
+                  **context: Any) -> Iterator[None]:
     """Wrap a service's ``with uow:`` block: an engine step failing inside it (already rolled
-    back when it leaves the block) becomes an incident and ``ProcessIncident``."""
+    back when it leaves the block) becomes an incident and ``ProcessIncident``.
+
+    ``case_no`` None (intake: the new case was rolled back too): a system incident."""
     try:
         yield
     except EngineStepFailed as exc:
         log.warning("engine step failed in case %s at %s: %s", case_no, exc.element_id, exc)
-        record_step_failure(services, actor, case_no, exc, **context)
+        if case_no is None:
+            record_system_failure(services, actor, exc, **context)
+        else:
+            record_step_failure(services, actor, case_no, exc, **context)
         raise ProcessIncident(case_no, exc.element_id) from exc
 
 
@@ -81,6 +87,24 @@ def record_step_failure(services: Any, actor: Actor, case_no: str, exc: EngineSt
                        **detail)
         uow.commit()
     return True
+
+
+def record_system_failure(services: Any, actor: Actor, exc: EngineStepFailed,
+                          **context: Any) -> None:
+    """A step failed before any case exists (a new case's process start): audited on the system
+    chain; the supervisors are notified once per element and hour."""
+    error = f"{exc.element_id or '?'}: {exc}"[:MAX_ERROR]
+    with services.new_uow() as uow:
+        hour = uow.clock.now().strftime("%Y%m%dT%H")
+        detail = {k: v for k, v in context.items() if v is not None}
+        raise_incident(uow, actor, case=None, object_type="process", object_id=None,
+                       element_id=exc.element_id, error=error, key="", **detail)
+        from workflows.notifications import notify_role
+
+        notify_role(uow, None, role="supervisor", template="intake_failed",
+                    params={"element": exc.element_id or ""},
+                    key=f"system:{exc.element_id}:{hour}")
+        uow.commit()
 
 
 # -- SLA check incidents (workflows.sla) ---------------------------------------------------------

@@ -22,6 +22,7 @@ from workflows.audit import AuditAction
 from workflows.cases import STATUS_LABELS, encrypt_narrative, insert_with_code
 from workflows.dedup import find_match, similar_cases
 from workflows.errors import InvalidInput
+from workflows.incidents import step_failures
 from workflows.intake_rules import request_errors
 from workflows.models import (
     Case,
@@ -107,7 +108,7 @@ def submit_intake(uow: Any, actor: Actor, request: IntakeRequest, *,
     with denials_audited(uow.services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
     check(request)
-    with uow:
+    with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
         match, kind = find_match(uow, request)
         if match is None:
             case = open_case(uow, actor, request, process_id=process_id)

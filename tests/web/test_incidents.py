@@ -156,3 +156,40 @@ def test_a_failing_message_step_is_an_incident_too(services, users, bad_process)
     [raised] = _incidents(services)
     assert raised["element_id"] == "gw_rating" and raised["message"] == "rating"
     assert _instance(services, code).status == "incident"
+
+
+@pytest.fixture
+def bad_start(services, reference):
+    """A process whose first gateway (right after the start) names data nobody sets."""
+    xml = (HERE / "fixtures" / "general_dispute.bpmn").read_text()
+    xml = xml.replace('<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="triage"/>',
+                      '<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="gw_s"/>'
+                      '<bpmn:exclusiveGateway id="gw_s" default="f_s2"/>'
+                      '<bpmn:sequenceFlow id="f_s1" sourceRef="gw_s" targetRef="triage">'
+                      '<bpmn:conditionExpression>no_such_name &gt; 3</bpmn:conditionExpression>'
+                      '</bpmn:sequenceFlow>'
+                      '<bpmn:sequenceFlow id="f_s2" sourceRef="gw_s" targetRef="triage"/>')
+    xml = xml.replace("<bpmn:flowNodeRef>start</bpmn:flowNodeRef>",
+                      "<bpmn:flowNodeRef>start</bpmn:flowNodeRef>"
+                      "<bpmn:flowNodeRef>gw_s</bpmn:flowNodeRef>")
+    return deploy_bundle(services.new_uow(), SYSTEM, {"general_dispute.bpmn": xml.encode()})
+
+
+def test_intake_on_a_failing_start_is_a_system_incident(client, services, users, bad_start):
+    from tests.web.test_api import BODY
+    from workflows.models import Case
+
+    response = client.post("/api/v1/cases", json=BODY, headers=_token(services, "intake_clerk"))
+    assert response.status_code == 409
+    body = conforms(response, "/api/v1/cases", "post")
+    assert body["error"] == "process_incident" and body["element_id"] == "gw_s"
+    assert _count(services, Case) == 0                           # nothing was saved
+    [raised] = _incidents(services)
+    assert raised["element_id"] == "gw_s" and raised["source"] == "intake"
+    with services.session_factory() as session:
+        event = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "incident_raised")).one()
+        assert event.case_id is None                               # the system chain
+        notices = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.template == "intake_failed")).all()
+    assert [(n.recipient_type, n.recipient_id) for n in notices] == [("role", "supervisor")]

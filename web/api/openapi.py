@@ -141,6 +141,9 @@ PATHS = {
             "201": _json(_ref("IntakeResponse"), "registered (or replayed)", {
                 "Idempotent-Replayed": {"description": "true when the stored response is replayed",
                                         "schema": {"type": "string", "enum": ["true"]}}}),
+            "409": _json(_ref("Error"), "process_incident: the process failed at element_id "
+                                        "while opening the case; nothing was saved and the "
+                                        "supervisors were notified"),
             "422": _json({"anyOf": [_ref("FieldErrors"), _ref("Error")]},
                          "field errors, or idempotency_key_reused (same key, other body)"),
             **ERRORS}}},
