@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from engine.errors import ConcurrentUpdate
 from workflows.actors import SCHEDULER, Actor
@@ -29,6 +29,7 @@ from workflows.models.scheduling import (
 )
 from workflows.models.sla_failures import SlaCheckFailure
 from workflows.notifications import notify_role
+from workflows.sla_guard import clear_failure, held_cases, record_check_failure, unseen_replies
 
 __all__ = ["decide_request", "pause_clock", "refresh_lights", "request_change", "resume_clock",
            "start_clock", "stop_clock", "sweep_sla"]
@@ -237,7 +238,7 @@ def due_cases(services: Any, now: datetime, limit: int = 500) -> list[int]:
     """Cases with a clock, an order light or a 督办 reply due, through the partial indexes.
 
     Cases backing off after a failed check, or with an SLA incident, are left out."""
-    held = _held_cases(now)
+    held = held_cases(now)
     with services.session_factory() as session:
         ids = set(session.scalars(select(SlaClock.case_id).where(
             SlaClock.next_check_at.is_not(None), SlaClock.next_check_at <= now,
@@ -246,28 +247,10 @@ def due_cases(services: Any, now: datetime, limit: int = 500) -> list[int]:
             WorkOrderSla.next_check_at.is_not(None), WorkOrderSla.next_check_at <= now,
             WorkOrderSla.case_id.not_in(held)).limit(limit)))
         ids |= set(session.scalars(select(SupervisionNotice.case_id).where(
-            *_unseen_replies(), SupervisionNotice.reply_due_at <= now,
+            *unseen_replies(), SupervisionNotice.reply_due_at <= now,
             SupervisionNotice.case_id.not_in(held)).limit(limit)))
         ids |= set(_unwatched_cases(session, limit, held))
     return sorted(ids)
-
-
-def _held_cases(now: datetime) -> Any:
-    """Cases the sweep must not check now: backing off until ``retry_at``, or an incident."""
-    return select(SlaCheckFailure.case_id).where(
-        or_(SlaCheckFailure.retry_at.is_(None), SlaCheckFailure.retry_at > now))
-
-
-def _unseen_replies() -> tuple:
-    """Unanswered 督办单 whose reply deadline the order's light has not yet taken into account.
-
-    Once a check after the deadline has turned the light red, an unanswered notice is no longer
-    a reason to check again (else an overdue reply would re-run the sweep every 100 ms)."""
-    seen = select(WorkOrderSla.work_order_id).where(
-        WorkOrderSla.work_order_id == SupervisionNotice.work_order_id,
-        WorkOrderSla.checked_at >= SupervisionNotice.reply_due_at)
-    return (SupervisionNotice.replied_at.is_(None), SupervisionNotice.reply_due_at.is_not(None),
-            SupervisionNotice.work_order_id.is_not(None), ~seen.exists())
 
 
 def _unwatched_cases(session: Any, limit: int, held: Any) -> list[int]:
@@ -284,7 +267,7 @@ def _unwatched_cases(session: Any, limit: int, held: Any) -> list[int]:
 def next_check_at(services: Any, now: datetime | None = None) -> datetime | None:
     """Earliest pending SLA check (for re-arming the sweep job); held cases count from their
     ``retry_at`` only."""
-    held = _held_cases(now or services.clock.now())
+    held = held_cases(now or services.clock.now())
     with services.session_factory() as session:
         moments = [
             session.scalar(select(SlaClock.next_check_at).where(
@@ -294,7 +277,7 @@ def next_check_at(services: Any, now: datetime | None = None) -> datetime | None
                 WorkOrderSla.next_check_at.is_not(None), WorkOrderSla.case_id.not_in(held))
                 .order_by(WorkOrderSla.next_check_at).limit(1)),
             session.scalar(select(SupervisionNotice.reply_due_at).where(
-                *_unseen_replies(), SupervisionNotice.case_id.not_in(held))
+                *unseen_replies(), SupervisionNotice.case_id.not_in(held))
                 .order_by(SupervisionNotice.reply_due_at).limit(1)),
             session.scalar(select(SlaCheckFailure.retry_at).where(
                 SlaCheckFailure.retry_at.is_not(None))
@@ -324,32 +307,6 @@ def sweep_sla(services: Any, now: datetime | None = None) -> int:
     return checked
 
 
-def record_check_failure(services: Any, case_id: int, now: datetime, exc: Exception) -> bool:
-    """Count a failed check in a new transaction: back off, or raise an incident; True if so."""
-    from workflows.incidents import raise_incident
-    from workflows.timers import BACKOFF_MINUTES
-
-    with services.new_uow() as uow:
-        row = uow.session.get(SlaCheckFailure, case_id, with_for_update=True)
-        if row is None:
-            row = SlaCheckFailure(case_id=case_id, attempts=0)
-            uow.session.add(row)
-        row.attempts += 1
-        row.last_error, row.failed_at = f"{type(exc).__name__}: {exc}"[:2000], now
-        incident = row.attempts >= services.settings.timer_max_attempts
-        if incident:
-            row.retry_at = None
-            raise_incident(uow, SCHEDULER, case=uow.session.get(Case, case_id),
-                           object_type="sla", object_id=case_id, element_id=None,
-                           error=row.last_error, key=f"sla:{case_id}:{row.attempts}:{now}",
-                           template="sla_incident", attempts=row.attempts)
-        else:
-            step = BACKOFF_MINUTES[min(row.attempts, len(BACKOFF_MINUTES)) - 1]
-            row.retry_at = now + timedelta(minutes=step)
-        uow.commit()
-    return incident
-
-
 def check_case(services: Any, case_id: int, now: datetime) -> int:
     """Lock the case (SKIP LOCKED), advance its clocks and lights, commit; 0 if skipped."""
     with services.new_uow() as uow:
@@ -362,9 +319,7 @@ def check_case(services: Any, case_id: int, now: datetime) -> int:
                 SlaClock.next_check_at <= now)).all():
             _check_clock(uow, case, clock, now)
         refresh_lights(uow, case)
-        failure = uow.session.get(SlaCheckFailure, case_id)
-        if failure is not None:  # the case is healthy again
-            uow.session.delete(failure)
+        clear_failure(uow, case_id)  # the case is healthy again
         uow.commit()
     return 1
 
