@@ -22,7 +22,7 @@ from workflows.errors import ConcurrentUpdate, IdempotencyConflict, InvalidInput
 from workflows.intake import IntakeRequest, submit_intake
 from workflows.models import Case, IdempotencyKey, Submission
 from workflows.parties import PartyInput
-from workflows.policy import visible_cases
+from workflows.policy import Permission, denials_audited, require, visible_cases
 from workflows.uow import UnitOfWork
 
 MAX_KEY = 128
@@ -200,7 +200,11 @@ def stored_response(services: Any, token_id: int, key: str, digest: str) -> ApiR
 
 def submit(services: Any, actor: Actor, *, token_id: int, key: str | None,
            body: Any) -> ApiResponse:
-    """Register a channel submission once per (token, key); replays return the stored response."""
+    """Register a channel submission once per (token, key); replays return the stored response.
+    The caller's right to register is checked before the body is read (default deny: 403, not a
+    422 that tells a mediator's token how to shape a case)."""
+    with denials_audited(services, actor, object_type="intake"):
+        require(actor, Permission.REGISTER_CASE)
     if key is not None and (not key.strip() or len(key) > MAX_KEY or not key.isprintable()):
         raise InvalidInput({"Idempotency-Key": f"应为 1-{MAX_KEY} 个可见字符"})
     request = parse_request(body, actor.channel or "portal")

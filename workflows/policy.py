@@ -107,8 +107,8 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
         if actor.has(R.MEDIATOR):
             clauses.append(Case.mediator_id == uid)
     if actor.has(R.DEPT_HANDLER) and dept is not None:
-        clauses.append(exists(select(WorkOrder.id).where(WorkOrder.case_id == Case.id,
-                                                         WorkOrder.department_id == dept)))
+        clauses.append(exists(select(WorkOrder.id).where(
+            WorkOrder.case_id == Case.id, WorkOrder.department_id == dept).correlate(Case)))
     return or_(*clauses) if clauses else false()
 
 
@@ -126,10 +126,12 @@ def _tier_scope(dept: int | None) -> ColumnElement[bool]:
 
 def _escalated_to_leaders() -> ColumnElement[bool]:
     """Raised to 提级/包案, to orange or red, or waiting in the leadership lane (tier-scoped)."""
-    notice = exists(select(SupervisionNotice.id).where(SupervisionNotice.case_id == Case.id,
-                                                       SupervisionNotice.level >= LEADER_LEVEL))
+    # correlate only Case: the outer query may itself select notices or tasks (supervision page)
+    notice = exists(select(SupervisionNotice.id).where(
+        SupervisionNotice.case_id == Case.id, SupervisionNotice.level >= LEADER_LEVEL)
+        .correlate(Case))
     lane = exists(select(OpenTask.id).where(OpenTask.case_id == Case.id,
-                                            OpenTask.role == R.LEADER))
+                                            OpenTask.role == R.LEADER).correlate(Case))
     return or_(notice, lane, Case.risk_level.in_(LEADER_RISKS))
 
 
@@ -138,7 +140,8 @@ def _task_scope(actor: Actor, uid: int, dept: int | None) -> ColumnElement[bool]
     roles = [str(r) for r in actor.roles]
     group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
                  OpenTask.department_id == dept) if dept is not None else false()
-    return exists(select(OpenTask.id).where(OpenTask.case_id == Case.id, or_(mine, group)))
+    return exists(select(OpenTask.id).where(OpenTask.case_id == Case.id, or_(mine, group))
+                  .correlate(Case))
 
 
 def _intake_scope(uid: int, dept: int | None) -> ColumnElement[bool]:
