@@ -137,3 +137,25 @@ def test_housekeeping_warns_from_november_when_next_years_holidays_are_unknown(s
     assert "2027" in result["calendar_warning"]
     clock.set(datetime(2025, 11, 2, 1, 0, tzinfo=UTC))
     assert jobs.housekeeping_daily(services)["calendar_warning"] is None
+
+
+def test_cli_once_at_in_the_future_needs_not_production(committed_services, monkeypatch):
+    """Review #20: a future --at would fire real deadlines early on a production database."""
+    from web.cli import cli
+
+    S.deploy(committed_services, "simple.bpmn")
+    instance_id, case_id = S.start(committed_services)
+    settings = committed_services.settings
+    for name, value in (("DATABASE_URL", settings.database),
+                        ("JIEFEN_DATABASE_URL", settings.database),
+                        ("JIEFEN_INSTANCE_PATH", str(settings.instance_path)),
+                        ("JIEFEN_KEYS_FILE", str(settings.keys_path))):
+        monkeypatch.setenv(name, value)
+    future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["scheduler", "--once", "--at", future])
+    assert refused.exit_code == 2 and "--not-production" in refused.output
+    assert S.events(committed_services, "timer_fired", case_id) == []
+    allowed = runner.invoke(cli, ["scheduler", "--once", "--at", future, "--not-production"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "fired 1 timers" in allowed.output

@@ -26,23 +26,30 @@ def _instant(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _services_at(at: str | None):
+def _services_at(at: str | None, *, future_ok: bool = True):
     services = cli_services()
     if at:
-        services.clock = FrozenClock(_instant(at))  # every service reads this one clock
+        moment = _instant(at)
+        # a future instant fires real legal deadlines, reminders and escalations early
+        if moment > datetime.now(UTC) and not (future_ok or services.settings.dev_mode):
+            fail("--at 晚于当前时间会提前触发真实的期限、催办和督办；"
+                 "仅用于测试或演示数据库，并加上 --not-production", 2)
+        services.clock = FrozenClock(moment)  # every service reads this one clock
     return services
 
 
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="run a single sweep and exit")
 @click.option("--at", "at", default=None, help="with --once: sweep as if it were this ISO time")
-def scheduler(once: bool, at: str | None) -> None:
+@click.option("--not-production", is_flag=True,
+              help="allow a future --at (test and demo databases only)")
+def scheduler(once: bool, at: str | None, not_production: bool) -> None:
     """Run the scheduler: timer sweep, SLA checks, outbox, audit heads, housekeeping, reports."""
     from workflows import jobs
 
     if at and not once:
         fail("--at 只能与 --once 一起使用", 2)
-    services = _services_at(at)
+    services = _services_at(at, future_ok=not_production)
     if once:
         result = jobs.run_once(services)
         click.echo(f"{result['now'].isoformat()} fired {result['fired']} timers, "
