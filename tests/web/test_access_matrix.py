@@ -197,6 +197,13 @@ def measure(app, services, world, rule, method) -> dict[str, tuple]:
                 assert not [p for p in PERSONAL if p in body], where
             else:
                 assert written == 0, where
+            # lists and pages: no code of a case the role may not see (the API document's
+            # example code is no case)
+            if not _has_case(rule) and rule.endpoint != "api_v1.openapi":
+                hidden = {world["cases"]["foreign"]["case_no"]} if role != "auditor" else set()
+                if role in ("process_owner", "admin"):
+                    hidden.add(world["cases"]["own"]["case_no"])
+                assert not [code for code in hidden if code in body], where
             found.append(response.status_code)
         out[role] = (found[0], found[-1])
     return out
