@@ -8,6 +8,7 @@ A verifier compares each chain with the newest checkpoint that contains it.
 
 from __future__ import annotations
 
+import hmac
 import json
 from datetime import datetime
 from pathlib import Path
@@ -58,7 +59,9 @@ def checkpoint_mac(keyring: Any, taken_at: datetime, heads: dict) -> str:
 def verify_checkpoint(keyring: Any, checkpoint: AuditCheckpoint) -> bool:
     """The MAC recomputes under one of the keyring's audit keys."""
     body = canonical_json({"taken_at": checkpoint.taken_at, "heads": checkpoint.heads})
-    return any(audit_mac(keyring, key_id, body.encode("utf-8")) == checkpoint.mac
+    # constant-time comparison: a verifier must not leak how much of a forged MAC matched
+    return any(hmac.compare_digest(audit_mac(keyring, key_id, body.encode("utf-8")),
+                                   str(checkpoint.mac or ""))
                for key_id in keyring.key_ids(KeyPurpose.AUDIT_HMAC))
 
 
