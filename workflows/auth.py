@@ -224,10 +224,21 @@ def revoke_sessions(session: Session, user_id: int, now: datetime) -> int:
 
 def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,
                     ip: str | None) -> LoginResult:
-    """Change the actor's password, end all their sessions and open a new one."""
+    """Change the actor's password, end all their sessions and open a new one.
+
+    A wrong old password counts as a failed sign-in (audited ``login_failed``, reason
+    ``wrong_old_password``) and the sign-in throttle applies: a stolen session cannot try old
+    passwords without limit."""
     with uow:
         user = uow.session.get(User, int(actor.id or 0))
-        if user is None or not verify_password(user.password_hash, old):
+        if user is None:
+            raise InvalidInput({"old_password": "原密码不正确"})
+        name_hash = username_hash(uow.services.keyring, user.username)
+        if is_throttled(uow, name_hash=name_hash, ip=ip):
+            _failed(uow, actor, name_hash, ip, "password_change_throttled", count=False)
+            raise InvalidInput({"old_password": "尝试次数过多，请稍后再试"})
+        if not verify_password(user.password_hash, old):
+            _failed(uow, actor, name_hash, ip, "wrong_old_password")
             raise InvalidInput({"old_password": "原密码不正确"})
         user.password_hash = hash_password(new)
         revoke_sessions(uow.session, user.id, uow.clock.now())

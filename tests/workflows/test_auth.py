@@ -156,6 +156,29 @@ def test_change_password_revokes_other_sessions(services, handler):
     assert auth.resume(services.new_uow(), new.session_id) is not None
 
 
+def test_wrong_old_passwords_count_as_failed_sign_ins_and_are_throttled(services, handler,
+                                                                        clock):
+    from engine.models import AuditEvent
+
+    session = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip="10.0.0.9")
+    me = session.user.actor()
+    clock.advance(minutes=1)
+    for _ in range(services.settings.login_max_failures):
+        with pytest.raises(InvalidInput):
+            auth.change_password(services.new_uow(), me, old="guess-guess-1", new="another-pass-77",
+                                 ip="10.0.0.9")
+    with pytest.raises(InvalidInput) as refused:          # even the right one, for a while
+        auth.change_password(services.new_uow(), me, old=PASSWORD, new="another-pass-77",
+                             ip="10.0.0.9")
+    assert "稍后" in refused.value.field_errors["old_password"]
+    with services.session_factory() as db:
+        reasons = [e.payload for e in db.scalars(select(AuditEvent).where(
+            AuditEvent.action == "login_failed"))]
+    assert sum("wrong_old_password" in p for p in reasons) == services.settings.login_max_failures
+    assert any("password_change_throttled" in p for p in reasons)
+    assert auth.resume(services.new_uow(), session.session_id) is not None   # nothing changed
+
+
 def test_weak_password_is_refused(services, dept):
     with pytest.raises(InvalidInput):
         admin.create_user(services.new_uow(), SYSTEM, username="li", password="123456789012",
