@@ -269,6 +269,7 @@ def case_brief(uow: Any, actor: Actor, case_no: str) -> dict:
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
         summary = case_summary(uow.session, case)
-        summary["work_orders"] = work_orders(uow.session, case, uow.clock.now())
+        summary["work_orders"] = _visible_texts(work_orders(uow.session, case, uow.clock.now()),
+                                                case_access(uow.session, actor, case), actor)
         summary["tasks"] = _tasks(uow, actor, case)
         return summary

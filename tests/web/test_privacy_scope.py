@@ -162,6 +162,8 @@ def test_co_department_sees_its_own_order_text_not_the_leads(client, services, u
     assert "协办意见已提交" in text and "物业承诺维修" not in text
     assert "周*" in text and NARRATIVE not in text
     assert 'data-testid="documents"' not in text
+    joint = client.get(f"/cases/{case_no}/dispatch").get_data(as_text=True)
+    assert "协办意见已提交" in joint and "物业承诺维修" not in joint
 
 
 def test_lead_department_reads_the_result_text(as_role, services, users, case_no):
