@@ -30,7 +30,7 @@ from workflows.models.scheduling import (
     SlaRequest,
     SupervisionNotice,
 )
-from workflows.policy import Denied, Permission, denials_audited, require, user_id
+from workflows.policy import Denied, Permission, case_access, denials_audited, require, user_id
 
 # extension units offered on the form -> deadline spec (the calculator's forms)
 EXTENSION_UNITS = {"working_days": "working_days({n})", "statutory_days": "statutory_days({n})",
@@ -70,10 +70,11 @@ def deadline_panel(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance | 
     names = _names(uow, [r.requested_by for r in requests] + [r.decided_by for r in requests])
     kinds = {c.id: c.kind for c in clocks}
     paused = {c.id for c in clocks if c.paused_at is not None}
+    texts = case_access(uow.session, actor, case).free_text   # reasons are free text (R-PII-2)
     return {"rows": rows,
-            "requests": [_request_row(r, kinds, names, actor, handler, r.clock_id in paused)
-                         for r in reversed(requests)],
-            "notices": notices(uow.session, actor, case),
+            "requests": [_request_row(r, kinds, names, actor, handler, r.clock_id in paused,
+                                      texts) for r in reversed(requests)],
+            "notices": notices(uow.session, actor, case, texts=texts),
             "can_request": handler and any(r["can_request"] for r in rows),
             "units": list(EXTENSION_UNITS)}
 
@@ -126,16 +127,17 @@ def clock_light(uow: Any, clock: SlaClock, now: datetime) -> str:
 
 
 def _request_row(request: SlaRequest, kinds: dict, names: dict, actor: Actor, handler: bool,
-                 paused: bool) -> dict:
+                 paused: bool, texts: bool) -> dict:
     pending = request.status == RequestStatus.PENDING
     active_suspension = (request.kind == RequestKind.SUSPEND and paused
                          and request.status == RequestStatus.APPROVED)
     return {"id": request.id, "kind": request.kind, "clock": kinds.get(request.clock_id),
-            "reason": request.reason, "extension": request.extension, "status": request.status,
+            "reason": request.reason if texts else None, "extension": request.extension,
+            "status": request.status,
             "requested_by": names.get(request.requested_by, request.requested_by),
             "requested_at": request.requested_at,
             "decided_by": names.get(request.decided_by or "", request.decided_by),
-            "decided_at": request.decided_at, "note": request.decision_note,
+            "decided_at": request.decided_at, "note": request.decision_note if texts else None,
             "can_decide": pending and may_decide(actor)
             and request.requested_by != str(actor.id),
             "can_end": active_suspension and (handler or may_decide(actor))}
@@ -150,15 +152,17 @@ def _names(uow: Any, ids: list[str | None]) -> dict[str, str]:
     return {str(uid): name or username for uid, name, username in rows}
 
 
-def notices(session: Any, actor: Actor, case: Case) -> list[dict]:
-    """The case's 督办单 (L1) with the reply state; the addressed department may reply."""
+def notices(session: Any, actor: Actor, case: Case, *, texts: bool = True) -> list[dict]:
+    """The case's 督办单 (L1) with the reply state; the addressed department may reply (and
+    reads its own reply; other free text only with ``texts``)."""
     rows = session.execute(select(SupervisionNotice, Department.name)
                            .outerjoin(Department, Department.id == SupervisionNotice.department_id)
                            .where(SupervisionNotice.case_id == case.id,
                                   SupervisionNotice.level == 1)
                            .order_by(SupervisionNotice.issued_at.desc())).all()
     return [{"id": n.id, "issued_at": n.issued_at, "department": name, "reason": n.reason,
-             "reply_due_at": n.reply_due_at, "replied_at": n.replied_at, "reply": n.reply_note,
+             "reply_due_at": n.reply_due_at, "replied_at": n.replied_at,
+             "reply": n.reply_note if texts or n.department_id == actor.department_id else None,
              "can_reply": n.replied_at is None and may_reply(actor, n)} for n, name in rows]
 
 

@@ -171,3 +171,11 @@ def test_a_second_pending_request_for_the_same_clock_is_refused(walk):
     with pytest.raises(InvalidInput) as invalid:
         ask(walk, request_kind="extend", amount="3", unit="working_days")
     assert "request_kind" in invalid.value.field_errors
+
+
+def test_a_co_department_sees_the_requests_but_not_their_free_text(walk):
+    ask(walk)
+    [mine] = panel(walk, handler(walk))["requests"]
+    [theirs] = panel(walk, walk.user("dept_handler", "WY"))["requests"]
+    assert mine["reason"] == "等待司法鉴定结论"
+    assert theirs["status"] == "pending" and theirs["reason"] is None
