@@ -23,6 +23,7 @@ from engine.errors import (
     TaskNotReady,
 )
 from engine.forms import FormField, fields_of
+from engine.script_engine import JiefenScriptEngine
 
 TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
 FINISHED_STATES = TaskState.COMPLETED | TaskState.CANCELLED
@@ -69,6 +70,9 @@ class WorkflowInstance:
     def create(cls, bundle: Any, process_id: str, *, script_engine: Any, data: dict | None = None,
                spec_version: str | None = None) -> WorkflowInstance:
         """A new instance, not yet advanced; ``spec_version`` is '<version id>:<process>'."""
+        if not isinstance(script_engine, JiefenScriptEngine):
+            # without it SpiffWorkflow falls back to its eval-based engine (engine guide P6)
+            raise TypeError("a WorkflowInstance needs the restricted JiefenScriptEngine")
         workflow = BpmnWorkflow(bundle.spec(process_id), bundle.subprocess_specs(process_id),
                                 script_engine=script_engine)
         workflow.spec_version = spec_version or f"0:{process_id}"

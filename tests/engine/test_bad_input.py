@@ -98,3 +98,14 @@ def test_task_data_that_looks_like_python_never_executes(tmp_path, script_engine
     assert instance.is_completed()
     assert instance.data["note"] == payload           # kept as text, compared as text
     assert not marker.exists()
+
+
+def test_an_instance_cannot_be_created_with_the_eval_engine():
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+    from tests.conftest import fixture_bytes
+
+    bundle = compile_bundle(fixture_bytes("simple.bpmn"))
+    for engine in (None, PythonScriptEngine()):
+        with pytest.raises(TypeError, match="JiefenScriptEngine"):
+            WorkflowInstance.create(bundle, "simple", script_engine=engine)
