@@ -6,9 +6,11 @@ from datetime import date
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from engine.deadlines import covers_year
 from web.context import actor, new_uow, services
+from web.labels import field_errors
 from web.params import whole_number
 from workflows import calendar_admin
 from workflows.errors import InvalidInput
@@ -16,6 +18,8 @@ from workflows.models import RoleCode
 from workflows.policy import Denied, denials_audited
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
+# stored in the audit log in the source language, whatever the page's language
+WITHDRAW_REASON = "撤销调整"
 
 
 def register(app: Flask) -> None:
@@ -42,7 +46,8 @@ def _page(year: int, errors: dict | None = None, form: dict | None = None, statu
         history = calendar_admin.override_history(session, year)
     days = calendar_admin.year_days(services().calendar.calendar, year)
     return render_template("calendar_admin/index.html", year=year, days=days, history=history,
-                           covered=covers_year(year), errors=errors or {}, form=form or {}), status
+                           covered=covers_year(year), errors=field_errors(errors),
+                           form=form or {}), status
 
 
 @bp.get("/")
@@ -60,13 +65,13 @@ def add() -> ResponseReturnValue:
     try:
         day = date.fromisoformat(form["day"])
     except ValueError:
-        return _page(_year(), {"day": "请输入日期（YYYY-MM-DD）"}, form, 422)
+        return _page(_year(), {"day": _("请输入日期（YYYY-MM-DD）")}, form, 422)
     try:
         calendar_admin.add_override(new_uow(), actor(), day=day, kind=form["kind"],
                                     reason=form["reason"])
     except InvalidInput as exc:
         return _page(day.year, exc.field_errors, form, 422)
-    flash(f"{day.isoformat()} 已调整")
+    flash(_("%(day)s 已调整", day=day.isoformat()))
     return redirect(url_for("calendar_admin.index", year=day.year))
 
 
@@ -77,9 +82,9 @@ def withdraw() -> ResponseReturnValue:
     try:
         day = date.fromisoformat(request.form.get("day", ""))
         calendar_admin.withdraw_override(new_uow(), actor(), day=day,
-                                         reason=request.form.get("reason", "撤销调整"))
+                                         reason=request.form.get("reason", WITHDRAW_REASON))
     except (ValueError, InvalidInput) as exc:
-        errors = getattr(exc, "field_errors", {"day": "请输入日期（YYYY-MM-DD）"})
+        errors = getattr(exc, "field_errors", {"day": _("请输入日期（YYYY-MM-DD）")})
         return _page(_year(), errors, None, 422)
-    flash(f"{day.isoformat()} 的调整已撤销")
+    flash(_("%(day)s 的调整已撤销", day=day.isoformat()))
     return redirect(url_for("calendar_admin.index", year=day.year))

@@ -69,10 +69,13 @@ EVENT = {
 }
 
 RISK = {"red": _l("红"), "orange": _l("橙"), "yellow": _l("黄"), "blue": _l("蓝"), "green": _l("绿")}
+PROCESS_STATUS = {"active": _l("已启用"), "pending": _l("待审批"), "retired": _l("已停用")}
+REPORT_KIND = {"weekly": _l("周调度清单"), "monthly": _l("月度通报"), "quarterly": _l("季度评估")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL, "role": ROLE,
           "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS,
           "contact": CONTACT, "vulnerable": VULNERABLE, "satisfaction": SATISFACTION,
-          "category": CATEGORY, "purpose": PURPOSE, "event": EVENT}
+          "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
+          "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND}
 
 
 def label(kind: str, code: object) -> str:
@@ -106,6 +109,14 @@ FIELD_ERRORS = {
     "请填写调解员的用户名或用户编号（须为调解员）": _l("请填写调解员的用户名或用户编号（须为调解员）"),
     "原密码不正确": _l("原密码不正确"), "密码须同时包含字母和数字或符号": _l("密码须同时包含字母和数字或符号"),
     "含有无效字符": _l("含有无效字符"),
+    # workflows/calendar_admin.py, drafts.py, sla.py, processes.py
+    "类型须为 workday（上班）或 holiday（休息）": _l("类型须为 workday（上班）或 holiday（休息）"),
+    "请说明调整原因": _l("请说明调整原因"),
+    "文件名只能是不含路径的 .bpmn 或 .dmn 名称": _l("文件名只能是不含路径的 .bpmn 或 .dmn 名称"),
+    "文件超过 2 MiB": _l("文件超过 2 MiB"), "文件不是 UTF-8 文本": _l("文件不是 UTF-8 文本"),
+    "草稿至少需要一个文件": _l("草稿至少需要一个文件"), "文件合计超过 10 MiB": _l("文件合计超过 10 MiB"),
+    "请说明申请理由": _l("请说明申请理由"), "只能申请中止或延期": _l("只能申请中止或延期"),
+    "延长的期限不得超过原期限": _l("延长的期限不得超过原期限"), "该版本已停用": _l("该版本已停用"),
 }
 FIELD_ERROR_PATTERNS = (
     (re.compile(r"最多 (\S+) 个字符"), lambda v: gettext("最多 %(v)s 个字符", v=v)),
@@ -115,6 +126,8 @@ FIELD_ERROR_PATTERNS = (
     (re.compile(r"不能早于 (\S+)"), lambda v: gettext("不能早于 %(v)s", v=v)),
     (re.compile(r"不能晚于 (\S+)"), lambda v: gettext("不能晚于 %(v)s", v=v)),
     (re.compile(r"密码至少 (\S+) 位"), lambda v: gettext("密码至少 %(v)s 位", v=v)),
+    (re.compile(r"(\S+) 没有生效的调整"), lambda v: gettext("%(v)s 没有生效的调整", v=v)),
+    (re.compile(r"每个时限最多延期 (\S+) 次"), lambda v: gettext("每个时限最多延期 %(v)s 次", v=v)),
 )
 
 

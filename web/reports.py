@@ -16,6 +16,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
+from web.report_labels import report_title
 from workflows import reports
 from workflows.errors import NotFound
 from workflows.models import RoleCode
@@ -70,7 +71,7 @@ def generate() -> ResponseReturnValue:
     if kind not in reports.KINDS:
         abort(400)
     stored = reports.generate(services(), kind, actor=actor())
-    flash(f"{stored.title}")
+    flash(report_title(stored))
     return redirect(url_for("reports.detail", report_id=stored.id))
 
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from web.labels import choices, label
+from web.report_labels import report_text, report_title
 
 
 def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -32,5 +33,7 @@ def user_roles() -> frozenset[str]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["label"] = lambda code, kind: label(kind, code)
+    app.jinja_env.filters["report_text"] = report_text
+    app.jinja_env.filters["report_title"] = report_title
     app.jinja_env.globals["label_choices"] = choices
     app.jinja_env.globals["user_roles"] = user_roles
