@@ -248,6 +248,7 @@ def test_catalogue_in_english(owner, services):
     owner.post("/i18n/locale/en", data={"csrf_token": token, "next": "/processes/"})
     html = owner.get("/processes/").get_data(as_text=True)
     assert "Live version" in html and "Upload as draft" in html and "生效版本" not in html
+    assert "Active" in html and "已启用" not in html                  # version status
 
 
 def test_api_oversized_upload_is_413_and_nothing_stored(client, services, users):

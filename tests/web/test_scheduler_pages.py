@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -104,3 +105,32 @@ def test_admin_adds_and_withdraws_an_override(as_role, services):
     assert [r.superseded_at is not None for r in rows] == [True]
     assert services.calendar.calendar.is_working_day(datetime(2025, 3, 10).date())
     assert len(S.events(services, "calendar_changed")) == 2
+
+
+def test_reports_read_in_english_downloads_stay_chinese(as_role, clock):
+    clock.set(datetime(2025, 4, 2, 1, 0, tzinfo=UTC))
+    client = as_role("supervisor")
+    post(client, "/i18n/locale/en")
+    response = post(client, "/reports/", {"kind": "quarterly"})
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Quarterly evaluation (2025-01-01 to 2025-03-31)" in detail
+    assert "District-wide" in detail and "Dispute resolution rate" in detail
+    assert "季度评估" not in detail and "全区" not in detail and "化解率" not in detail
+    listing = client.get("/reports/").get_data(as_text=True)
+    assert "Weekly review list" in listing and "周调度清单" not in listing
+    report_id = response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    assert client.get(f"/reports/{report_id}.csv").data.decode("utf-8-sig").startswith("维度")
+
+
+def test_calendar_page_in_english(as_role, services):
+    client = as_role("admin")
+    post(client, "/i18n/locale/en")
+    bad = post(client, "/admin/calendar/", {"day": "2025-03-10", "kind": "holiday", "reason": ""})
+    assert "Please give a reason for the adjustment" in bad.get_data(as_text=True)
+    ok = post(client, "/admin/calendar/", {"day": "2025-03-10", "kind": "holiday",
+                                           "reason": "停电闭馆"}, follow_redirects=True)
+    page = ok.get_data(as_text=True)
+    assert "2025-03-10 adjusted" in page and "2025-10-01, 2025-10-02" in page and "、" not in page
+    assert 'name="reason" value=' not in page          # withdrawing sends no page-language text
+    post(client, "/admin/calendar/withdraw", {"day": "2025-03-10"})
+    assert json.loads(S.events(services, "calendar_changed")[-1].payload)["reason"] == "撤销调整"
