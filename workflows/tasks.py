@@ -137,7 +137,7 @@ def _task_facts(uow: Any, case: Case, view: TaskView) -> Any:
     if row is not None:
         return row
     return OpenTask(task_id=view.id, **task_facts(view, lane_roles(uow.session),
-                                                  DepartmentIndex(uow.session)))
+                                                  DepartmentIndex(uow.session), case))
 
 
 def _ids(inst: WorkflowInstance) -> list[str]:
