@@ -43,20 +43,7 @@
     statusEl.className = 'small' + (kind ? ' text-' + kind : '');
   }
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === 'text') {
-        node.textContent = attrs[key];
-      } else if (key === 'className') {
-        node.className = attrs[key];
-      } else {
-        node.setAttribute(key, attrs[key]);
-      }
-    });
-    (children || []).forEach(function (child) { node.appendChild(child); });
-    return node;
-  }
+  var el = window.JiefenDom.el;  // shared builder (dom.js)
 
   function postJSON(url, body) {
     return fetch(url, {method: 'POST', credentials: 'same-origin',

@@ -23,23 +23,10 @@
   var TIMER_HELP = '时长：PT2H、P15D、working_days(2)、statutory_days(15)、statutory_months(1)，' +
     '或变量名（如 response_deadline）；不要写 ${…}';
   var CONDITION_HELP = '条件为受限表达式，如 amount > 1000、category == "labour"；不要写 ${…}';
-  var LANE_HELP = '泳道名即办理角色：Intake、Triage、Mediator、Handling unit、Supervision、' +
-    'Leadership、Platform（或角色代码，如 mediator）';
+  var LANE_HELP = '泳道名即办理角色：受理员、分流研判员、调解员、承办人、督办员、领导、平台' +
+    '（也可用英文名或角色代码，如 mediator）';
 
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === 'text') {
-        node.textContent = attrs[key];
-      } else if (key === 'className') {
-        node.className = attrs[key];
-      } else {
-        node.setAttribute(key, attrs[key]);
-      }
-    });
-    (children || []).forEach(function (child) { node.appendChild(child); });
-    return node;
-  }
+  var el = window.JiefenDom.el;  // shared builder (dom.js)
 
   function localName(type) {
     return String(type || '').split(':').pop();
