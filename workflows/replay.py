@@ -20,7 +20,7 @@ from engine.instance import WorkflowInstance
 from engine.models import AuditEvent, InstanceRow
 from workflows.actors import Actor
 from workflows.audit import AuditAction, verify_chains
-from workflows.errors import NotFound
+from workflows.cases import find_case
 from workflows.replay_engine import (
     INPUT_ACTIONS,
     REPLAY_ACTOR,
@@ -96,16 +96,6 @@ class ReplayReport:
 
 
 # -- reading the record --------------------------------------------------------------------------
-def find_case(session: Any, case_no: str) -> Any:
-    """The Case row by case number; NotFound otherwise."""
-    from workflows.models import Case
-
-    case = session.scalars(select(Case).where(Case.case_no == case_no)).first()
-    if case is None:
-        raise NotFound(f"case {case_no}")
-    return case
-
-
 def case_events(session: Any, case_id: int) -> list[RecordedEvent]:
     """Every event of the case chain, in seq order, payloads parsed."""
     query = select(AuditEvent).where(AuditEvent.chain_key == f"case:{case_id}") \
