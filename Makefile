@@ -42,7 +42,7 @@ lint: setup
 	$(BIN)/ruff check engine workflows web tests benchmarks migrations
 	$(BIN)/lint-imports
 	@! grep -rnE '(^|[^._a-zA-Z])(eval|exec)\(' engine workflows web --include='*.py' || (echo 'eval/exec is forbidden' && false)
-	@! grep -rnE '(session|connection|conn|db)\.commit\(\)' engine workflows web --include='*.py' | grep -v '^workflows/uow.py' || (echo 'database commits only in workflows/uow.py (UnitOfWork.commit)' && false)
+	@! grep -rnE '(session|connection|conn|db)\.commit\(\)' engine workflows web --include='*.py' | grep -v '^workflows/runtime/unit_of_work.py' || (echo 'database commits only in workflows/runtime/unit_of_work.py (UnitOfWork.commit)' && false)
 
 test: setup vendor translations browser lint
 	$(BIN)/pytest -q -p no:cacheprovider

@@ -74,11 +74,11 @@ def raw_cycle(completed: int) -> tuple[Callable[[], None], Callable[[], int]]:
 def jiefen_cycle(completed: int, workdir: Path) -> tuple[Callable[[], None], Callable[[], int]]:
     """jiefen: unit of work on a SQLite file: load, validate, fire timers + complete, audit, commit."""
     from engine.forms import validate_submission
-    from workflows.actors import Actor
-    from workflows.bootstrap import bootstrap
-    from workflows.deploy import deploy_bundle
-    from workflows.migrate import upgrade
-    from workflows.settings import Settings
+    from workflows.core.actors import Actor
+    from workflows.core.schema import upgrade
+    from workflows.core.settings import Settings
+    from workflows.processes.deploy import deploy_bundle
+    from workflows.runtime.bootstrap import bootstrap
 
     url = f"sqlite:///{workdir / f'bench-{completed}.sqlite3'}"
     upgrade(url)

@@ -28,12 +28,16 @@ from engine.clock import FrozenClock  # noqa: E402
 from engine.crypto import Keyring  # noqa: E402
 from engine.db import make_engine  # noqa: E402
 from engine.models import InstanceRow  # noqa: E402
-from workflows import jobs, sla, timers  # noqa: E402
-from workflows.actors import SYSTEM  # noqa: E402
-from workflows.bootstrap import bootstrap  # noqa: E402
-from workflows.deploy import deploy_bundle  # noqa: E402
-from workflows.migrate import upgrade  # noqa: E402
-from workflows.settings import Settings  # noqa: E402
+from workflows.core.actors import SYSTEM  # noqa: E402
+from workflows.core.schema import upgrade  # noqa: E402
+from workflows.core.settings import Settings  # noqa: E402
+from workflows.processes.deploy import deploy_bundle  # noqa: E402
+from workflows.runtime.bootstrap import bootstrap  # noqa: E402
+from workflows.scheduler import (  # noqa: E402
+    jobs,
+    sla_sweep,  # noqa: E402
+    timers,
+)
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
@@ -108,7 +112,7 @@ def run(waiting: int, due: int, url: str | None, echo=print) -> dict:
         idle_med, idle_max = _timed(lambda: timers.sweep(services), 20)
         per_sweep = len(statements) // 20
         rearm_med, _ = _timed(lambda: jobs.next_run(services, clock.now()), 20)
-        sla_med, _ = _timed(lambda: sla.sweep_sla(services), 20)
+        sla_med, _ = _timed(lambda: sla_sweep.sweep_sla(services), 20)
         echo(f"idle sweep (nothing due): median {idle_med:.2f} ms, max {idle_max:.2f} ms, "
              f"{per_sweep} statement(s) per sweep")
         echo(f"re-arm queries (next due timer + next SLA check): median {rearm_med:.2f} ms")

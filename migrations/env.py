@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection or URL handed over by workflows.migrate."""
+"""Alembic environment: runs on the connection or URL handed over by workflows.core.schema."""
 
 from __future__ import annotations
 

@@ -10,11 +10,11 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from tests.conftest import fixture_bytes
-from workflows.actors import Actor
-from workflows.audit import AuditAction
-from workflows.deploy import deploy_bundle
+from workflows.audit.inputs import input_payload
+from workflows.audit.log import AuditAction
+from workflows.core.actors import Actor
 from workflows.models import Case
-from workflows.replay import input_payload
+from workflows.processes.deploy import deploy_bundle
 
 MEDIATOR = Actor(type="user", id="7", username="mediator1", roles=frozenset({"mediator"}),
                  department_id=3, department_code="dh_street")
@@ -81,7 +81,7 @@ class CaseDriver:
             uow.commit()
 
     def fire_timers(self) -> None:
-        from workflows.actors import SCHEDULER
+        from workflows.core.actors import SCHEDULER
 
         with self.services.new_uow() as uow:
             inst = uow.load_instance(self.instance_id)
@@ -106,7 +106,7 @@ class CaseDriver:
             uow.commit()
 
     def migrate(self, version, actor: Actor = MEDIATOR) -> None:
-        """What workflows.migration.migrate_case does, with the input payload of the contract."""
+        """What workflows.processes.case_migration.migrate_case does, with the input payload of the contract."""
         from engine.migration import migrate, plan_migration
         from engine.models import InstanceRow
 

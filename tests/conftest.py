@@ -17,9 +17,9 @@ from sqlalchemy import text
 from engine.clock import FrozenClock
 from engine.crypto import Keyring
 from engine.db import make_engine
-from workflows.bootstrap import bootstrap
-from workflows.migrate import upgrade
-from workflows.settings import Settings
+from workflows.core.schema import upgrade
+from workflows.core.settings import Settings
+from workflows.runtime.bootstrap import bootstrap
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG = os.environ.get("DATABASE_URL", "").startswith("postgresql")

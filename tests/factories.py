@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from workflows.actors import SYSTEM, Actor
-from workflows.departments import seed_reference_data
-from workflows.deploy import deploy_bundle, read_directory
+from workflows.access.policy import actor_for_user
+from workflows.core.actors import SYSTEM, Actor
 from workflows.models import Department, Role, User, UserRole
-from workflows.policy import actor_for_user
+from workflows.people.departments import seed_reference_data
+from workflows.processes.deploy import deploy_bundle, read_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN_DIR = ROOT / "bpmn"
@@ -86,7 +86,6 @@ class Walk:
     """Drive one case through the real services (intake, complete_task, timers) as its users."""
 
     def __init__(self, services, clock):
-        from workflows.departments import seed_reference_data  # noqa: F401 (documented import)
 
         self.services, self.clock = services, clock
         self.users: dict[tuple, Actor] = {}
@@ -106,7 +105,7 @@ class Walk:
         return self.users[key]
 
     def intake(self, *, clerk_dept: str = "ZZ", **fields) -> str:
-        from workflows.intake import IntakeRequest, submit_intake
+        from workflows.intake.register import IntakeRequest, submit_intake
 
         outcome = submit_intake(self.services.new_uow(), self.user("intake_clerk", clerk_dept),
                                 IntakeRequest(**fields))
@@ -115,7 +114,7 @@ class Walk:
 
     def open(self) -> list[dict]:
         """The open tasks of the case (projection rows) with department codes."""
-        from workflows.cases import find_case
+        from workflows.cases.lookup import find_case
         from workflows.models import OpenTask
 
         uow = self.services.new_uow()
@@ -141,7 +140,7 @@ class Walk:
         return found[0]
 
     def _mi_dept(self, task_id: str) -> str | None:
-        from workflows.cases import find_case
+        from workflows.cases.lookup import find_case
 
         uow = self.services.new_uow()
         with uow:
@@ -159,7 +158,7 @@ class Walk:
 
     def do(self, bpmn_id: str, dept: str | None = None, actor: Actor | None = None, **form):
         """Complete the open task ``bpmn_id`` (of ``dept``) as its natural user."""
-        from workflows.tasks import complete_task
+        from workflows.casework.tasks import complete_task
 
         task = self.task(bpmn_id, dept)
         return complete_task(self.services.new_uow(), actor or self.actor_for(task),
@@ -167,25 +166,25 @@ class Walk:
 
     def advance(self, **delta) -> list[str]:
         """Move the clock and fire the case's due timers (what the scheduler sweep does)."""
-        from workflows.tasks import fire_due_timers
+        from workflows.casework.steps import fire_due_timers
 
         self.clock.advance(**delta)
         return fire_due_timers(self.services, self.case_no)
 
     def until(self, moment) -> list[str]:
-        from workflows.tasks import fire_due_timers
+        from workflows.casework.steps import fire_due_timers
 
         self.clock.set(moment)
         return fire_due_timers(self.services, self.case_no)
 
     def summary(self) -> dict:
-        from workflows.cases import case_summary, find_case
+        from workflows.cases.lookup import case_summary, find_case
 
         with self.services.session_factory() as session:
             return case_summary(session, find_case(session, self.case_no))
 
     def orders(self) -> list[tuple]:
-        from workflows.cases import find_case
+        from workflows.cases.lookup import find_case
         from workflows.models import WorkOrder
 
         with self.services.session_factory() as session:
@@ -197,7 +196,7 @@ class Walk:
 
     def data(self) -> dict:
         """The case's current workflow data (what the last completed step left)."""
-        from workflows.cases import find_case
+        from workflows.cases.lookup import find_case
 
         uow = self.services.new_uow()
         with uow:
@@ -206,6 +205,6 @@ class Walk:
 
     def replays(self) -> str:
         """Verified re-execution of the case from its audit chain (``jiefen replay --verify``)."""
-        from workflows.replay import replay_case
+        from workflows.replay.case_replay import replay_case
 
         return replay_case(self.services, self.case_no, record=False).summary()

@@ -42,23 +42,23 @@ def serializer(engine=None, lookup=None):
 
 def owner(username: str = "owner1"):
     """A process owner actor (not a database user: the process services check the role only)."""
-    from workflows.actors import Actor
+    from workflows.core.actors import Actor
 
     return Actor(type="user", id="900", username=username, roles=frozenset({"process_owner"}))
 
 
 def deploy_version(services, name: str, actor=None, note: str | None = None):
     """Deploy a fixture version (e.g. 'mediation_v2') as mediation.bpmn; returns the rows."""
-    from workflows.deploy import deploy_bundle
+    from workflows.processes.deploy import deploy_bundle
 
     return deploy_bundle(services.new_uow(), actor or owner(), process_files(name), note=note)
 
 
 def start_case(services, process_id: str, case_no: str, data: dict | None = None) -> int:
     """A case row on the live version of ``process_id``; returns its workflow instance id."""
-    from workflows.actors import SYSTEM
+    from workflows.casework.projection import project_case
+    from workflows.core.actors import SYSTEM
     from workflows.models import Case
-    from workflows.projection import project_case
 
     uow = services.new_uow()
     with uow:
@@ -77,9 +77,9 @@ def complete_step(services, case_no: str, bpmn_id: str, data: dict) -> list[str]
     """Complete a ready task of a case through the unit of work; returns the ready task ids."""
     from sqlalchemy import select
 
-    from workflows.actors import SYSTEM
+    from workflows.casework.projection import project_case
+    from workflows.core.actors import SYSTEM
     from workflows.models import Case
-    from workflows.projection import project_case
 
     uow = services.new_uow()
     with uow:

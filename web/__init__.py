@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import get_locale
 
-from workflows.settings import Settings
+from workflows.core.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -74,7 +74,7 @@ def _secret_key(settings: Settings) -> str:
 
 def _attach_services(app: Flask, settings: Settings, services) -> None:
     if services is None:
-        from workflows.bootstrap import bootstrap
+        from workflows.runtime.bootstrap import bootstrap
 
         services = bootstrap(settings)
     app.extensions["jiefen_services"] = services
@@ -100,23 +100,27 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (auth, health, i18n, *_feature_modules()):
         app.register_blueprint(module.bp)
-    for module in _workbenches():
-        module.register(app)  # these modules register their own blueprints
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     app.register_blueprint(api_bp)
 
 
 def _feature_modules() -> list:
-    from web import cases, dispatch, satisfaction, tasks
+    from web import (
+        audit,
+        calendar_admin,
+        case_deadlines,
+        cases,
+        dispatch,
+        process_editor,
+        processes,
+        reports,
+        satisfaction,
+        supervision,
+        tasks,
+    )
 
-    return [cases, tasks, dispatch, satisfaction]
-
-
-def _workbenches() -> list:
-    """Supervision, reports and the calendar (issue 5); audit (6); process owners (7)."""
-    from web import audit, calendar_admin, processes, reports, supervision
-
-    return [supervision, reports, calendar_admin, audit, processes]
+    return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
+            calendar_admin, audit, processes, process_editor]
 
 
 def _register_error_handlers(app: Flask) -> None:

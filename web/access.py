@@ -1,6 +1,6 @@
 """Default deny at the HTTP edge: every endpoint needs a signed-in user unless marked public.
 
-Object-level decisions (department, tier, assignment) are the policy's (workflows/policy.py),
+Object-level decisions (department, tier, assignment) are the policy's (workflows/access/policy.py),
 asked by every service; this module only refuses anonymous requests before a view runs.
 """
 

@@ -13,23 +13,28 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
-from workflows import audit_access, audit_steps, audit_views
-from workflows.errors import NotFound
-from workflows.export import EXPORT_PURPOSES, export_case
+from workflows.access.policy import Denied, Permission, denials_audited, require
+from workflows.cases.lookup import find_case
+from workflows.core.errors import NotFound
 from workflows.models import RoleCode
-from workflows.policy import Denied, Permission, denials_audited, require
-from workflows.replay import find_case, replay_case
+from workflows.replay import (
+    access_log as audit_access,
+)
+from workflows.replay import (
+    history as audit_views,
+)
+from workflows.replay import (
+    steps as audit_steps,
+)
+from workflows.replay.case_replay import replay_case
+from workflows.replay.export import EXPORT_PURPOSES, export_case
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-
-def register(app: Flask) -> None:
-    """Add the auditor's workbench to the app."""
-    app.register_blueprint(bp)
 
 
 # -- access -------------------------------------------------------------------------------------

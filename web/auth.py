@@ -17,9 +17,9 @@ from web.access import public
 from web.context import actor, client_ip, new_uow
 from web.extensions import login_manager
 from web.labels import field_errors
-from workflows import auth as auth_service
-from workflows.auth import SessionUser
-from workflows.errors import InvalidInput
+from workflows.access import sign_in as auth_service
+from workflows.access.sign_in import SessionUser
+from workflows.core.errors import InvalidInput
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -12,19 +12,15 @@ from engine.deadlines import covers_year
 from web.context import actor, new_uow, services
 from web.labels import field_errors
 from web.params import whole_number
-from workflows import calendar_admin
-from workflows.errors import InvalidInput
+from workflows.access.policy import Denied, denials_audited
+from workflows.core.errors import InvalidInput
+from workflows.deadlines import calendar_admin
 from workflows.models import RoleCode
-from workflows.policy import Denied, denials_audited
 
 bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
 # stored in the audit log in the source language, whatever the page's language
 WITHDRAW_REASON = "撤销调整"
 
-
-def register(app: Flask) -> None:
-    """Add the calendar administration page to the app."""
-    app.register_blueprint(bp)
 
 
 def _require_admin() -> None:

@@ -1,19 +1,21 @@
-"""The case page's 时限 actions (routes of the ``cases`` blueprint): request a suspension (中止)
+"""The case page's 时限 actions: request a suspension (中止)
 or an extension (延期) of an SLA clock, approve or refuse it (a supervisor who is not the
 requester), end a suspension. The services check and audit; a form error re-shows the case page
 with the messages (422)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from web.cases import bp
 from web.context import actor, new_uow
 from web.labels import field_errors
-from workflows import case_deadlines, case_views
-from workflows.errors import InvalidInput
+from workflows.casework import views as case_views
+from workflows.core.errors import InvalidInput
+from workflows.deadlines import case_panel as case_deadlines
+
+bp = Blueprint("case_deadlines", __name__)
 
 
 def _back(case_no: str) -> ResponseReturnValue:

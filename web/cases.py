@@ -11,11 +11,13 @@ from web.context import actor, new_uow, services
 from web.forms import intake_fields, intake_request, party_rows
 from web.labels import field_errors
 from web.params import MAX_PAGE, whole_number
-from workflows import case_views, cases, parties
-from workflows import inbox as inbox_service
-from workflows import intake as intake_service
-from workflows.errors import InvalidInput
-from workflows.policy import Permission, denials_audited, require
+from workflows.access.policy import Permission, denials_audited, require
+from workflows.cases import inbox as inbox_service
+from workflows.cases import lookup as cases
+from workflows.cases import parties
+from workflows.casework import views as case_views
+from workflows.core.errors import InvalidInput
+from workflows.intake import register as intake_service
 
 bp = Blueprint("cases", __name__)
 LIST_PAGE = 25
@@ -166,6 +168,3 @@ def diagram_state(case_no: str) -> ResponseReturnValue:
                                           request.args.get("process") or None)
     return state
 
-
-# the 时限 panel's actions are routes of this blueprint too (kept in their own module)
-from web import case_deadlines  # noqa: E402,F401

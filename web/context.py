@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_login import current_user
 
-from workflows.actors import Actor
-from workflows.bootstrap import Services
-from workflows.uow import UnitOfWork
+from workflows.core.actors import Actor
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 
 ANONYMOUS = "anonymous"
 

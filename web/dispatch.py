@@ -12,8 +12,8 @@ from flask.typing import ResponseReturnValue
 
 from web.context import actor, new_uow
 from web.params import page_arg
-from workflows import case_views
-from workflows import inbox as inbox_service
+from workflows.cases import inbox as inbox_service
+from workflows.casework import views as case_views
 
 bp = Blueprint("dispatch", __name__)
 

@@ -18,8 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from web.context import actor, services
 from web.labels import field_errors
-from workflows import policy
-from workflows.errors import (
+from workflows.access import policy
+from workflows.core.errors import (
     ConcurrentUpdate,
     IdempotencyConflict,
     InvalidInput,

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from engine.forms import FormField
 from web.labels import choices
 from web.params import whole_number
-from workflows.intake import IntakeRequest
-from workflows.parties import PartyInput
+from workflows.cases.parties import PartyInput
+from workflows.intake.register import IntakeRequest
 
 PARTY_ROWS = 3
 PARTY_DEFAULT_ROLES = ("applicant", "respondent", "third_party")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from web.access import public
 from web.auth import safe_next
 from web.context import actor, new_uow
-from workflows import admin
+from workflows.people import admin
 
 bp = Blueprint("i18n", __name__, url_prefix="/i18n")
 DEFAULT = "zh_Hans_CN"

@@ -109,7 +109,7 @@ FIELD_ERRORS = {
     "请填写调解员的用户名或用户编号（须为调解员）": _l("请填写调解员的用户名或用户编号（须为调解员）"),
     "原密码不正确": _l("原密码不正确"), "密码须同时包含字母和数字或符号": _l("密码须同时包含字母和数字或符号"),
     "含有无效字符": _l("含有无效字符"),
-    # workflows/calendar_admin.py, drafts.py, sla.py, processes.py
+    # workflows/deadlines/calendar_admin.py, drafts.py, sla.py, processes.py
     "类型须为 workday（上班）或 holiday（休息）": _l("类型须为 workday（上班）或 holiday（休息）"),
     "请说明调整原因": _l("请说明调整原因"),
     "文件名只能是不含路径的 .bpmn 或 .dmn 名称": _l("文件名只能是不含路径的 .bpmn 或 .dmn 名称"),

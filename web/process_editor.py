@@ -15,9 +15,10 @@ from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
 from web.params import whole_number
-from web.processes import owners_only, problems_response, uploaded_files
-from workflows import drafts, processes, workbench
-from workflows.errors import DeployRejected, InvalidInput, NotFound
+from web.process_files import owners_only, problems_response, uploaded_files
+from workflows.core.errors import DeployRejected, InvalidInput, NotFound
+from workflows.processes import catalogue as processes
+from workflows.processes import drafts, workbench
 
 bp = Blueprint("process_editor", __name__, url_prefix="/processes/editor")
 bp.before_request(owners_only)

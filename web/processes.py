@@ -1,6 +1,6 @@
 """Blueprint ``processes`` (/processes, role process_owner): catalogue, versions, diff, migration.
 
-The editor and its JSON endpoints are in web/process_editor.py; ``register(app)`` adds both.
+The editor and its JSON endpoints are in web/process_editor.py.
 Every view goes through workflows services that refuse anyone but process owners (a ``Denied``
 becomes an audited 403 in web/errors.py).
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     flash,
@@ -22,18 +21,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
-from workflows import drafts, processes
-from workflows import migration as migration_service
-from workflows.errors import DeployRejected, InvalidInput
+from web.process_files import owners_only, uploaded_files
+from workflows.core.errors import InvalidInput
+from workflows.processes import case_migration as migration_service
+from workflows.processes import catalogue as processes
+from workflows.processes import drafts
+from workflows.processes.workbench import import_files
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
-MAX_FILES = 20
-
-
-def owners_only() -> None:
-    """Before any view of these blueprints: process owners only (denial audited), so nothing a
-    request carries is even read for anyone else."""
-    processes.require_owner(actor(), services())
 
 
 bp.before_request(owners_only)
@@ -113,26 +108,12 @@ def delete_draft(draft_id: int) -> ResponseReturnValue:
 @bp.post("/upload")
 def upload() -> ResponseReturnValue:
     """.bpmn/.dmn files from any modeler become a draft (Camunda rewrites noted), then the editor."""
-    from workflows.workbench import import_files
-
     files = uploaded_files()
     imported, notes = import_files(services(), actor(), files)
     info = drafts.save_draft(new_uow(), actor(), imported, title=request.form.get("title") or None)
     for note in notes:
         flash(f"{note.file}#{note.element_id}: {note.message}")
     return redirect(url_for("process_editor.editor", draft=info.id))
-
-
-def uploaded_files() -> dict[str, bytes]:
-    """The multipart ``files`` field as {logical name: bytes}; InvalidInput when empty."""
-    found = {}
-    for storage in request.files.getlist("files")[:MAX_FILES]:
-        name = (storage.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-        if name:
-            found[name] = storage.read()
-    if not found:
-        raise InvalidInput({"files": _("请选择 .bpmn 或 .dmn 文件")})
-    return found
 
 
 @bp.get("/<process_id>/migrate")
@@ -159,20 +140,3 @@ def migrate_run(process_id: str) -> ResponseReturnValue:
         force_reason=request.form.get("force_reason") or None)
     preview = migration_service.preview_migration(new_uow(), actor(), process_id, to)
     return render_template("processes/migrate.html", preview=preview, results=results)
-
-
-def problems_response(exc: DeployRejected, status: int = 422):
-    """JSON for a refused bundle: every problem with file and element id."""
-    from flask import jsonify
-
-    return jsonify(error="invalid_bundle",
-                   problems=[p.as_dict() for p in exc.problems]), status
-
-
-def register(app: Flask) -> None:
-    """Add the catalogue and the editor to the app (called by web/__init__.py)."""
-    from web import process_editor
-
-    for blueprint in (bp, process_editor.bp):
-        if blueprint.name not in app.blueprints:
-            app.register_blueprint(blueprint)

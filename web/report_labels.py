@@ -1,6 +1,6 @@
 """Report titles, column labels and fixed cell words in the page's language.
 
-Reports are stored with the Chinese texts of workflows/report_data.py (the source language; the
+Reports are stored with the Chinese texts of workflows/reports/data.py (the source language; the
 CSV/XLSX downloads keep them). Pages translate them here, by text, like the field errors.
 """
 
@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from web.labels import REPORT_KIND
 
-SEPARATOR = "、"  # how workflows/report_data.py joins several reasons in one cell
+SEPARATOR = "、"  # how workflows/reports/data.py joins several reasons in one cell
 TEXTS = {
     # column labels (WEEKLY_COLUMNS, MONTHLY_COLUMNS, QUARTERLY_COLUMNS)
     "案件编号": _l("案件编号"), "类型": _l("类型"), "层级": _l("层级"), "风险等级": _l("风险等级"),

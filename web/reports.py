@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     flash,
@@ -17,20 +16,16 @@ from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
 from web.report_labels import report_title
-from workflows import reports
-from workflows.errors import NotFound
+from workflows.access.policy import Denied, denials_audited
+from workflows.core.errors import NotFound
 from workflows.models import RoleCode
-from workflows.policy import Denied, denials_audited
+from workflows.reports import periodic as reports
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 READERS = (RoleCode.SUPERVISOR, RoleCode.LEADER, RoleCode.AUDITOR)
 WRITERS = (RoleCode.SUPERVISOR, RoleCode.LEADER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-def register(app: Flask) -> None:
-    """Add the reports pages to the app."""
-    app.register_blueprint(bp)
 
 
 def _require(roles: tuple, what: str) -> None:

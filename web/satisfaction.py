@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
 from web.labels import field_errors
-from workflows import case_events, case_views
-from workflows import contract as C
-from workflows.errors import InvalidInput
-from workflows.policy import Permission, denials_audited, require
+from workflows.access.policy import Permission, denials_audited, require
+from workflows.casework import events as case_events
+from workflows.casework import views as case_views
+from workflows.core.errors import InvalidInput
+from workflows.library import contract as C
 
 bp = Blueprint("satisfaction", __name__)
 SOURCES = ("sms_link", "app", "phone")

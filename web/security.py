@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Flask, Response, g, request
 
-from workflows.settings import Settings
+from workflows.core.settings import Settings
 
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'self'; form-action 'self'")

@@ -3,24 +3,21 @@ incidents with retry (supervisors, leaders), and the departments' replies to 督
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, services
 from web.labels import field_errors
-from workflows import supervision
-from workflows.errors import InvalidInput
+from workflows.access.policy import Denied, denials_audited
+from workflows.casework import incidents as incident_service
+from workflows.core.errors import InvalidInput
+from workflows.deadlines import supervision
 from workflows.models import RoleCode
-from workflows.policy import Denied, denials_audited
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 ROLES = (RoleCode.SUPERVISOR, RoleCode.LEADER)
 
-
-def register(app: Flask) -> None:
-    """Add the supervision pages to the app."""
-    app.register_blueprint(bp)
 
 
 def require_supervisor() -> None:
@@ -40,7 +37,7 @@ def index() -> ResponseReturnValue:
     with services().session_factory() as session:
         overdue = supervision.overdue_orders(session, who)
         sent = supervision.ladder_sent(session, who, now=services().clock.now())
-        incidents = supervision.incidents(session, who)
+        incidents = incident_service.incidents(session, who)
     return render_template("supervision/index.html", overdue=overdue, sent=sent,
                            incidents=incidents)
 
@@ -49,7 +46,7 @@ def index() -> ResponseReturnValue:
 def retry(instance_id: int) -> ResponseReturnValue:
     """Sweep an instance whose timers failed again (audited ``incident_retried``)."""
     require_supervisor()
-    case_no = supervision.retry_incident(services(), actor(), instance_id)
+    case_no = incident_service.retry_incident(services(), actor(), instance_id)
     flash(_("案件 %(code)s 的定时任务将重新执行", code=case_no), "success")
     return redirect(url_for("supervision.index"))
 

@@ -10,10 +10,10 @@ from markupsafe import Markup
 from web.context import actor, new_uow, services
 from web.forms import task_form_fields
 from web.labels import field_errors
-from workflows import case_views
-from workflows import tasks as task_service
-from workflows.errors import InvalidInput
-from workflows.policy import Permission, denials_audited, require
+from workflows.access.policy import Permission, denials_audited, require
+from workflows.casework import tasks as task_service
+from workflows.casework import views as case_views
+from workflows.core.errors import InvalidInput
 
 bp = Blueprint("tasks", __name__, url_prefix="/cases/<case_no>/tasks")
 

@@ -72,7 +72,7 @@ class Driver:
                                                data=start_data(**data))
         self._save_load()
 
-    # -- operations (what workflows/operations.py implements for real) ----------------------
+    # -- operations (what workflows/library/operations.py implements for real) ----------------------
     def _notify(self, _ctx, data: dict, template: str, to: str) -> dict:
         self.calls.append(("notify", {"template": template, "to": to, "dept": data.get("dept")}))
         return {"queued": True}

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from engine.deadlines import SHANGHAI
 from engine.models import OutboxMessage
 from tests.factories import IDS, Walk
-from workflows.case_events import report_risk
-from workflows.errors import InvalidInput
-from workflows.parties import PartyInput
+from workflows.cases.parties import PartyInput
+from workflows.casework.events import report_risk
+from workflows.core.errors import InvalidInput
 
 
 def local(*parts: int) -> datetime:

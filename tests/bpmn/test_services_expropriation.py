@@ -11,8 +11,8 @@ from sqlalchemy import select
 from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent, OutboxMessage
 from tests.factories import IDS, Walk
-from workflows.case_events import record_rating
-from workflows.parties import PartyInput
+from workflows.cases.parties import PartyInput
+from workflows.casework.events import record_rating
 
 
 def local(*parts: int) -> datetime:

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent
 from tests.factories import IDS, Walk
-from workflows.case_events import record_rating
-from workflows.case_views import task_page
-from workflows.errors import InvalidInput, NotPermitted, TaskNoLongerAvailable
-from workflows.intake import IntakeRequest, preview_intake, submit_intake
+from workflows.cases.parties import PartyInput
+from workflows.casework.events import record_rating
+from workflows.casework.tasks import complete_task
+from workflows.casework.views import task_page
+from workflows.core.errors import InvalidInput, NotPermitted, TaskNoLongerAvailable
+from workflows.intake.register import IntakeRequest, preview_intake, submit_intake
 from workflows.models import Submission
-from workflows.parties import PartyInput
-from workflows.tasks import complete_task
 
 
 def local(*parts: int) -> datetime:

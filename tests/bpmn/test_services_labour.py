@@ -9,9 +9,9 @@ import pytest
 
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk
-from workflows.case_events import record_rating
-from workflows.intake import IntakeRequest
-from workflows.parties import PartyInput
+from workflows.cases.parties import PartyInput
+from workflows.casework.events import record_rating
+from workflows.intake.register import IntakeRequest
 
 C03_CO = ["ZJ", "FY", "JR", "GH", "GA", "SF"]
 

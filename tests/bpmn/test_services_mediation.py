@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk, make_user
-from workflows.documents import full_text
-from workflows.errors import InvalidInput, NotPermitted
+from workflows.cases.parties import PartyInput
+from workflows.casework.documents import full_text
+from workflows.core.errors import InvalidInput, NotPermitted
 from workflows.models import CaseDocument
-from workflows.parties import PartyInput
 
 
 def local(*parts: int) -> datetime:
@@ -88,7 +88,7 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
     walk.do("submit_result", outcome="R1", result_summary="调解协议已履行，经司法确认")
     walk.do("review_result", review_decision="approve")
     assert walk.summary()["status"] == "awaiting_feedback"
-    from workflows.case_events import record_rating
+    from workflows.casework.events import record_rating
 
     record_rating(services.new_uow(), walk.user("intake_clerk", "ZZ"), case_no=walk.case_no,
                   rating="satisfied", comment="满意")
@@ -117,7 +117,7 @@ def to_mediation(walk: Walk) -> None:
 
 
 def close(services, walk: Walk, outcome: str) -> None:
-    from workflows.case_events import record_rating
+    from workflows.casework.events import record_rating
 
     walk.do("submit_result", outcome=outcome, result_summary="办结")
     walk.do("review_result", review_decision="approve")

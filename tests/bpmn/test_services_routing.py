@@ -11,7 +11,7 @@ import pytest
 from engine.deadlines import SHANGHAI
 from engine.xmlsafe import safe_fromstring
 from tests.factories import BPMN_DIR, IDS, Walk
-from workflows.parties import PartyInput
+from workflows.cases.parties import PartyInput
 
 DMN = "{https://www.omg.org/spec/DMN/20191111/MODEL/}"
 

@@ -8,9 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.audit_support import deploy, run_joint_case
-from web import audit, create_app
-from workflows import admin, auth
-from workflows.actors import SYSTEM
+from web import create_app
+from workflows.access import sign_in as auth
+from workflows.core.actors import SYSTEM
+from workflows.people import admin
 
 PASSWORD = "audit-password-1"
 
@@ -25,8 +26,6 @@ def server(committed_services, live_server, monkeypatch):
     admin.create_user(committed_services.new_uow(), SYSTEM, username="auditor1",
                       password=PASSWORD, roles=["auditor"], display_name="郑洁（审计员）")
     app = create_app(committed_services.settings, services=committed_services)
-    if "audit" not in app.blueprints:  # until web/__init__.py registers it
-        audit.register(app)
     return live_server(app)
 
 
@@ -110,9 +109,9 @@ def _c03_goes_on(services, clock, case_no: str) -> None:
     """C03 after `jiefen demo` (its lead sign-off overdue) as the scheduler and its users go on:
     two missed sign-offs (L0 催办, then L1 督办单), the 督办单 answered, the lead signs and the
     case reaches the joint dispatch to the six co-departments."""
-    from workflows.demo import play
-    from workflows.demo_cases import Step
-    from workflows.timers import sweep
+    from workflows.demo.cases import Step
+    from workflows.demo.loader import play
+    from workflows.scheduler.timers import sweep
 
     clock.advance(minutes=5)
     assert sweep(services).fired >= 1                       # sign-off overdue: L0 reminder
@@ -133,9 +132,9 @@ def _c03_goes_on(services, clock, case_no: str) -> None:
 
 def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_services, clock):
     """C03 from `jiefen demo`: the joint dispatch branches and the escalation on the diagram."""
-    demo = pytest.importorskip("workflows.demo_cases", reason="jiefen demo samples not written yet")
-    from workflows.demo import load_demo
-    from workflows.replay import replay_case
+    demo = pytest.importorskip("workflows.demo.cases", reason="jiefen demo samples not written yet")
+    from workflows.demo.loader import load_demo
+    from workflows.replay.case_replay import replay_case
 
     assert any(s.key == "C03" for s in demo.SAMPLES)
     report = load_demo(committed_services)

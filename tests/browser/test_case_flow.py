@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk
 from web import create_app
-from workflows import admin, auth
-from workflows.actors import SYSTEM
+from workflows.access import sign_in as auth
+from workflows.core.actors import SYSTEM
+from workflows.people import admin
 
 PASSWORD = "browser-pass-1"
 C02_TEXT = ("锦绣家园3栋两部电梯已停运两周，物业称需业主分摊维修费，部分业主以此为由拒交物业费，"

@@ -12,10 +12,11 @@ from playwright.sync_api import expect
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk
 from web import create_app
-from workflows import admin, auth
-from workflows.actors import SYSTEM
-from workflows.notifications import deliver_pending
-from workflows.parties import PartyInput
+from workflows.access import sign_in as auth
+from workflows.cases.parties import PartyInput
+from workflows.core.actors import SYSTEM
+from workflows.notify.delivery import deliver_pending
+from workflows.people import admin
 
 PASSWORD = "browser-pass-1"
 USERS = (("jdtj_handler", "dept_handler", "JDTJ", "赵敏（东湖街道调委会）"),
@@ -61,8 +62,8 @@ def base(committed_services, clock, live_server, monkeypatch) -> tuple[str, str]
 def _actor(walk: Walk, username: str):
     from sqlalchemy import select
 
+    from workflows.access.policy import actor_for_user
     from workflows.models import User
-    from workflows.policy import actor_for_user
 
     with walk.services.session_factory() as session:
         return actor_for_user(session.scalars(select(User).where(User.username == username)).one())

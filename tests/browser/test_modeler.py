@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 
 from tests.process_fixtures import complete_step, deploy_version, start_case
 from web import create_app
-from web import processes as process_pages
-from workflows import admin
-from workflows.actors import SYSTEM
-from workflows.departments import seed_reference_data
+from workflows.core.actors import SYSTEM
+from workflows.people import admin
+from workflows.people.departments import seed_reference_data
 
 PASSWORD = "owner-password-1"
 
@@ -37,7 +36,7 @@ ADD_TASK = """() => {
 def owner_app(committed_services, monkeypatch):
     from argon2 import PasswordHasher
 
-    from workflows import auth
+    from workflows.access import sign_in as auth
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(auth, "hasher", lambda: cheap)
@@ -48,7 +47,6 @@ def owner_app(committed_services, monkeypatch):
                       roles=["process_owner"], department_code=None, display_name="流程管理员")
     deploy_version(committed_services, "mediation_v1")
     app = create_app(committed_services.settings, services=committed_services)
-    process_pages.register(app)
     return app
 
 

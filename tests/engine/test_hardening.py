@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.db import make_engine
 from engine.errors import ExpressionError
 from engine.expressions import BASE_FUNCTIONS, Evaluator
-from workflows.instructions import render_instructions
+from workflows.library.instructions import render_instructions
 
 EVAL = Evaluator(BASE_FUNCTIONS)
 

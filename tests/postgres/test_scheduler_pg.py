@@ -17,12 +17,13 @@ from engine.models import InstanceRow, OutboxMessage
 from tests.conftest import PG
 from tests.workflows import sched_support as S
 from tests.workflows.gateway import Gateway
-from workflows import notifications, sla, timers
-from workflows.actors import Actor
-from workflows.audit import verify_chains
-from workflows.bootstrap import bootstrap
-from workflows.channels import SmsGatewayChannel
+from workflows.audit.log import verify_chains
+from workflows.core.actors import Actor
 from workflows.models.scheduling import SupervisionNotice
+from workflows.notify import delivery as notifications
+from workflows.notify.channels import SmsGatewayChannel
+from workflows.runtime.bootstrap import bootstrap
+from workflows.scheduler import sla_sweep, timers
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not PG, reason="needs PostgreSQL (DATABASE_URL)")]
@@ -143,7 +144,7 @@ def test_two_schedulers_climb_the_light_ladder_once_per_rung(two, clock):
         cases.append(case_id)
     for hours in (0, 1.5, 2.01, 38.6):                         # arm, 75 %, breach, reply overdue
         clock.set(datetime(2025, 3, 10, 1, 30, tzinfo=UTC) + timedelta(hours=hours))
-        _together(lambda: sla.sweep_sla(first), lambda: sla.sweep_sla(second))
+        _together(lambda: sla_sweep.sweep_sla(first), lambda: sla_sweep.sweep_sla(second))
     with first.session_factory() as session:
         rungs = Counter((n.case_id, n.level) for n in session.scalars(select(SupervisionNotice)))
         outbox = Counter((m.case_id, m.template) for m in session.scalars(select(OutboxMessage)))

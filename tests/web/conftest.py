@@ -11,14 +11,15 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from web import create_app
-from workflows import admin, auth
-from workflows.actors import SYSTEM, Actor
-from workflows.departments import seed_reference_data
-from workflows.deploy import deploy_bundle
-from workflows.intake import IntakeRequest, submit_intake
+from workflows.access import sign_in as auth
+from workflows.access.policy import actor_for_user
+from workflows.cases.parties import PartyInput
+from workflows.core.actors import SYSTEM, Actor
+from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Department, User
-from workflows.parties import PartyInput
-from workflows.policy import actor_for_user
+from workflows.people import admin
+from workflows.people.departments import seed_reference_data
+from workflows.processes.deploy import deploy_bundle
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "test-password-1"

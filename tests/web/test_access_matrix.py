@@ -23,15 +23,15 @@ from engine.models import AuditEvent, InstanceRow
 from tests.web.conftest import ROLES, login, post
 from tests.web.test_task_pages import _task_id
 from web.access import is_public
-from workflows import tokens
-from workflows.actors import SYSTEM
-from workflows.cases import find_case
-from workflows.intake import IntakeRequest, submit_intake
+from workflows.access import tokens
+from workflows.access.policy import actor_for_user
+from workflows.cases.lookup import find_case
+from workflows.cases.parties import PartyInput
+from workflows.casework.tasks import claim_task
+from workflows.core.actors import SYSTEM
+from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import CaseParty, Department, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
-from workflows.parties import PartyInput
-from workflows.policy import actor_for_user
-from workflows.tasks import claim_task
 
 # -- the world ------------------------------------------------------------------------------------
 SWEEP_DEPARTMENTS = {"intake_clerk": "JD", "triage_officer": "JD", "supervisor": "JD",
@@ -46,7 +46,7 @@ PERSONAL = tuple(v for d in (OWN, FOREIGN) for v in d.values()) + (
 
 
 def _user(services, username: str, role: str, dept: str | None) -> None:
-    from workflows import admin
+    from workflows.people import admin
 
     admin.create_user(services.new_uow(), SYSTEM, username=username, password="test-password-1",
                       roles=[role], department_code=dept, display_name=f"{role}用户")
@@ -106,7 +106,7 @@ def world(services, reference, process):
         claim_task(services.new_uow(), _actor(services, claimer),
                    case_no=cases[key]["case_no"], task_id=task)
         cases[key]["task_id"] = task
-    from workflows import reports
+    from workflows.reports import periodic as reports
 
     report = reports.generate(services, "weekly")
     with services.session_factory() as session:
@@ -130,7 +130,7 @@ FORMS = {  # POST bodies: valid enough to reach the policy, never needing a seco
     "cases.intake": {"action": "preview", "channel": "counter"},
     "tasks.submit": {"department": "ZJ"}, "satisfaction.submit": {"rating": "satisfied"},
     "audit.export": {"purpose": "internal_audit"}, "reports.generate": {"kind": "weekly"},
-    "supervision.reply": {"note": "已整改"}, "cases.deadline_request": {"kind": "suspend"},
+    "supervision.reply": {"note": "已整改"}, "case_deadlines.deadline_request": {"kind": "suspend"},
 }
 JSON = {"api_v1.complete_task": {"department": "ZJ"}, "api_v1.create_case": {}}
 
@@ -268,9 +268,9 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("calendar_admin.withdraw", "POST"): page(422, {"admin"}),
     # cases
     ("cases.case_list", "GET"): page(200, SEE_OWN),
-    ("cases.deadline_decide", "POST"): only(supervisor=(404, 403), leader=(404, 403)),
-    ("cases.deadline_request", "POST"): only(mediator=(404, 403), dept_handler=(404, 403)),
-    ("cases.deadline_resume", "POST"): only(mediator=(404, 403), dept_handler=(404, 403),
+    ("case_deadlines.deadline_decide", "POST"): only(supervisor=(404, 403), leader=(404, 403)),
+    ("case_deadlines.deadline_request", "POST"): only(mediator=(404, 403), dept_handler=(404, 403)),
+    ("case_deadlines.deadline_resume", "POST"): only(mediator=(404, 403), dept_handler=(404, 403),
                                             supervisor=(404, 403), leader=(404, 403)),
     ("cases.detail", "GET"): case(200, SEE_OWN, AUDITOR),
     ("cases.diagram_state", "GET"): case(200, SEE_OWN, AUDITOR),

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent
 from web.api.openapi import DOCUMENT
-from workflows import tokens
-from workflows.actors import SYSTEM
+from workflows.access import tokens
+from workflows.core.actors import SYSTEM
 from workflows.models import Case
 
 BODY = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.web.test_api import BODY
-from workflows import intake_api, tokens
-from workflows.actors import SYSTEM
+from workflows.access import tokens
+from workflows.core.actors import SYSTEM
+from workflows.intake import api as intake_api
 from workflows.models import Case
 
 

@@ -11,9 +11,9 @@ from engine.models import AuditEvent
 from tests.audit_support import deploy, deploy_bytes, drop_audit_triggers, run_joint_case
 from tests.web.conftest import Users, csrf_token
 from web import audit, create_app
-from workflows.audit import AuditAction
-from workflows.export import verify_export
+from workflows.audit.log import AuditAction
 from workflows.models import Case, CaseParty, OpenTask
+from workflows.replay.export import verify_export
 
 CASE = "TEST-J-001"
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from engine.models import AuditEvent
 from tests.web.conftest import PASSWORD, csrf_token, login, post
 from web import create_app
-from workflows import admin
-from workflows.actors import SYSTEM
+from workflows.core.actors import SYSTEM
+from workflows.people import admin
 
 
 def _count(services, action: str) -> int:

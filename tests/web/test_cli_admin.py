@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from workflows import auth, tokens
-from workflows.departments import seed_reference_data
+from workflows.access import sign_in as auth
+from workflows.access import tokens
 from workflows.models import User
+from workflows.people.departments import seed_reference_data
 
 JIEFEN = str(Path(sys.executable).with_name("jiefen"))
 

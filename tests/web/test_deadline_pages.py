@@ -14,12 +14,12 @@ from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent, InstanceRow, OutboxMessage
 from tests.factories import IDS, Walk, deploy_library
 from tests.web.conftest import PASSWORD, Users, login, post
-from workflows import admin
-from workflows.actors import SYSTEM
-from workflows.cases import find_case
+from workflows.cases.lookup import find_case
+from workflows.cases.parties import PartyInput
+from workflows.core.actors import SYSTEM
 from workflows.models import SlaClock
 from workflows.models.scheduling import SupervisionNotice
-from workflows.parties import PartyInput
+from workflows.people import admin
 
 ACCOUNTS = {  # username -> (role, department)
     "h_jdtj": ("dept_handler", "JDTJ"), "h_wy": ("dept_handler", "WY"),
@@ -179,7 +179,7 @@ def test_a_co_department_gets_no_form_and_a_403(client, walk, services):
 
 def breach(walk: Walk, services) -> int:
     """The resolution clock runs out: the SLA sweep issues a 督办单 to the lead (JDTJ)."""
-    from workflows.sla import sweep_sla
+    from workflows.scheduler.sla_sweep import sweep_sla
 
     sweep_sla(services, local(2025, 4, 8, 10, 0))
     with services.session_factory() as session:

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from engine.models import AuditEvent
 from tests.web.conftest import ROLES, login, post
 from tests.web.test_access_matrix import target  # noqa: F401 (fixture)
-from workflows import tokens
-from workflows.actors import SYSTEM
+from workflows.access import tokens
+from workflows.core.actors import SYSTEM
 
 SKIP = ("static", "auth.", "i18n.", "health.")
 ARG = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
@@ -73,7 +73,7 @@ def test_every_api_denial_is_audited_exactly_once(app, client, services, target,
 def probe_app(app, services):
     """Two extra views: a denial raised outside any service, and one passing two audit layers."""
     from web.context import actor
-    from workflows.policy import Denied, denials_audited
+    from workflows.access.policy import Denied, denials_audited
 
     def bare():
         raise Denied("无权执行此操作", "probe.bare", object_type="page")

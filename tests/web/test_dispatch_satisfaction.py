@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from tests.web.conftest import post
 from tests.web.test_task_pages import _task_id
-from workflows import contract
-from workflows import tasks as task_service
-from workflows.cases import find_case
+from workflows.cases.lookup import find_case
+from workflows.casework import tasks as task_service
+from workflows.library import contract
 from workflows.models import Department, WorkOrder
 
 
@@ -104,7 +104,7 @@ def test_rating_is_refused_to_roles_without_the_right(as_role, rating_step):
 
 def test_after_the_window_the_page_leads_to_the_phone_return_visit(as_role, services, clock,
                                                                    monkeypatch, rating_step):
-    from workflows.timers import sweep
+    from workflows.scheduler.timers import sweep
 
     monkeypatch.setitem(contract.SATISFACTION_TASKS, "rate", "satisfaction")
     clock.advance(hours=73)

@@ -13,15 +13,16 @@ from sqlalchemy import func, select
 from engine.models import AuditEvent, InstanceRow, OutboxMessage
 from tests.web.conftest import HERE, new_case, post
 from tests.web.test_api import _token, conforms
-from workflows import case_events, supervision
-from workflows import tasks as task_service
-from workflows.actors import SYSTEM
-from workflows.cases import find_case
-from workflows.deploy import deploy_bundle
-from workflows.errors import ProcessIncident
-from workflows.intake import IntakeRequest, submit_intake
+from workflows.cases.lookup import find_case
+from workflows.cases.parties import PartyInput
+from workflows.casework import events as case_events
+from workflows.casework import incidents
+from workflows.casework import tasks as task_service
+from workflows.core.actors import SYSTEM
+from workflows.core.errors import ProcessIncident
+from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import OpenTask
-from workflows.parties import PartyInput
+from workflows.processes.deploy import deploy_bundle
 
 GATEWAY = ('<bpmn:sequenceFlow id="f_triage" name="派单" sourceRef="triage" targetRef="gw_x"/>'
            '<bpmn:exclusiveGateway id="gw_x" default="f_x2"/>'
@@ -130,9 +131,9 @@ def test_supervisors_list_and_retry_the_incident(services, users, stuck):
                                    raw={"department": "ZJ", "triage_note": "ok"})
     boss = users.actor("supervisor")
     with services.session_factory() as session:
-        [listed] = supervision.incidents(session, boss)
+        [listed] = incidents.incidents(session, boss)
     assert listed["case_no"] == code and "gw_x" in listed["error"]
-    supervision.retry_incident(services, boss, listed["instance_id"])
+    incidents.retry_incident(services, boss, listed["instance_id"])
     assert _instance(services, code).status == "running"
 
 

@@ -10,7 +10,7 @@ from tests.web.conftest import post
 from tests.web.test_api import BODY, _token
 from tests.web.test_case_pages import INTAKE
 from web.labels import CATEGORY, TABLES
-from workflows.intake_rules import CATEGORIES, PARTY_ROLES
+from workflows.cases.field_limits import CATEGORIES, PARTY_ROLES
 from workflows.models import Case, Party
 
 BAD = [  # (form field, API body change, value, expected message)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.web.conftest import login, post
 from tests.web.test_case_pages import INTAKE
-from workflows import tokens
-from workflows.actors import SYSTEM
-from workflows.cases import find_case
+from workflows.access import tokens
+from workflows.cases.lookup import find_case
+from workflows.core.actors import SYSTEM
 from workflows.models import Department, WorkOrder
 
 NARRATIVE = "锦绣家园3栋两部电梯已停运两周"
@@ -175,7 +175,7 @@ def test_lead_department_reads_the_result_text(as_role, services, users, case_no
 # -- #3 the history API: allow-listed payloads, raw only for the auditor (recorded) -----------------
 def test_history_api_shows_codes_and_field_names_not_values(client, services, users, case_no):
     from tests.web.test_task_pages import _task_id
-    from workflows.tasks import complete_task
+    from workflows.casework.tasks import complete_task
 
     triage = users.actor("triage_officer")
     complete_task(services.new_uow(), triage, case_no=case_no,

@@ -8,20 +8,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-import web.api.processes  # noqa: F401  (registers the API routes on api_v1 before any app exists)
 from engine.models import AuditEvent, ProcessVersion
 from tests.process_fixtures import CAMUNDA, PROCESSES, complete_step, deploy_version, start_case
 from tests.web.conftest import csrf_token
-from web import processes as process_pages
-from workflows import tokens
-from workflows.actors import SYSTEM
-
-
-@pytest.fixture
-def app(app):
-    """The app with the process pages (web/__init__.py registers them once the lead wires it)."""
-    process_pages.register(app)
-    return app
+from workflows.access import tokens
+from workflows.core.actors import SYSTEM
 
 
 @pytest.fixture

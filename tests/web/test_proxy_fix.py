@@ -11,9 +11,9 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.web.conftest import PASSWORD, csrf_token
 from web import create_app
-from workflows import auth
+from workflows.access import sign_in as auth
+from workflows.core.settings import Settings
 from workflows.models import LoginAttempt
-from workflows.settings import Settings
 
 PROXY = {"REMOTE_ADDR": "10.0.0.2"}
 

@@ -10,7 +10,7 @@ from flask import render_template_string
 from tests.web.conftest import post
 from tests.web.test_case_pages import INTAKE
 from web.params import whole_number
-from workflows import hooks
+from workflows.casework import task_effects as hooks
 
 ODD_NUMBERS = ("²", "٣", "1e3", "-1", "0", "9" * 5000, "99999999999999999999", " 2 ")
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.web.conftest import login, post
 from tests.workflows import sched_support as S
-from workflows import reports
 from workflows.models import Case, Department
+from workflows.reports import periodic as reports
 
 
 def _weekly(services, clock) -> tuple[str, str, int]:

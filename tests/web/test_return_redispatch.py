@@ -6,9 +6,9 @@ import pytest
 
 from tests.factories import IDS, Walk
 from tests.web.conftest import PASSWORD, login, post
-from workflows import admin
-from workflows.actors import SYSTEM
-from workflows.parties import PartyInput
+from workflows.cases.parties import PartyInput
+from workflows.core.actors import SYSTEM
+from workflows.people import admin
 
 
 @pytest.fixture

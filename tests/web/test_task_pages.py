@@ -7,13 +7,13 @@ import re
 from sqlalchemy import select
 
 from tests.web.conftest import post
-from workflows import tasks as task_service
+from workflows.casework import tasks as task_service
 from workflows.models import OpenTask
 
 
 def _task_id(services, case_no: str, bpmn_id: str) -> str:
     with services.new_uow() as uow:
-        from workflows.cases import find_case
+        from workflows.cases.lookup import find_case
 
         case = find_case(uow.session, case_no)
         return uow.session.scalars(select(OpenTask.task_id).where(
@@ -126,7 +126,7 @@ def test_unknown_task_is_404(as_role, case_no):
 
 def test_a_concurrent_change_offers_to_resubmit_the_same_values(as_role, services, case_no,
                                                                monkeypatch):
-    from workflows.errors import ConcurrentUpdate
+    from workflows.core.errors import ConcurrentUpdate
 
     def lost_the_race(*args, **kwargs):
         raise ConcurrentUpdate("the case was changed by someone else meanwhile")

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent
 from tests.conftest import fixture_bytes
-from workflows.actors import SYSTEM, Actor
-from workflows.deploy import deploy_bundle
+from workflows.core.actors import SYSTEM, Actor
+from workflows.processes.deploy import deploy_bundle
 
 MEDIATOR = Actor(type="user", id="7", username="mediator1", roles=frozenset({"mediator"}),
                  department_id=3)

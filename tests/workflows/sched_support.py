@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, InstanceRow, OutboxMessage
 from tests.conftest import fixture_bytes
-from workflows.actors import SYSTEM
-from workflows.deploy import deploy_bundle
+from workflows.core.actors import SYSTEM
 from workflows.models import Case, Department, WorkOrder
+from workflows.processes.deploy import deploy_bundle
 
 _numbers = itertools.count(1)
 
@@ -132,7 +132,7 @@ def case(services, **fields) -> int:
 
 def user(services, username: str, *roles: str):
     """A user row (for foreign keys such as created_by) and the Actor acting as it."""
-    from workflows.actors import Actor
+    from workflows.core.actors import Actor
     from workflows.models import User
 
     with services.new_uow() as uow:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DatabaseError
 
 from tests.conftest import PG
 from tests.workflows.engine_helpers import complete, deploy_simple, start_simple
-from workflows.audit import verify_chains
+from workflows.audit.log import verify_chains
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_deleted_tail_with_rewound_head_and_checkpoint_is_caught_by_the_heads_fi
                                                                                   tmp_path):
     """A DBA deletes the newest events, rewinds the head row and deletes the checkpoint row: the
     heads file shipped off the database still names the chain and the missing event."""
-    from workflows.checkpoints import HeadExporter
+    from workflows.audit.checkpoints import HeadExporter
 
     services = replace(services, settings=replace(services.settings, instance_path=tmp_path))
     HeadExporter().export(services, full=True)
@@ -107,7 +107,7 @@ def test_deleted_tail_with_rewound_head_and_checkpoint_is_caught_by_the_heads_fi
 
 
 def test_forged_heads_file_line_is_refused(services, chain, tmp_path):
-    from workflows.checkpoints import HeadExporter
+    from workflows.audit.checkpoints import HeadExporter
 
     services = replace(services, settings=replace(services.settings, instance_path=tmp_path))
     HeadExporter().export(services, full=True)
@@ -119,7 +119,7 @@ def test_forged_heads_file_line_is_refused(services, chain, tmp_path):
 
 
 def test_checkpoint_rows_are_append_only(services, chain):
-    from workflows.checkpoints import HeadExporter
+    from workflows.audit.checkpoints import HeadExporter
 
     HeadExporter().export(services, full=True)
     connection = services.db

@@ -8,13 +8,13 @@ from sqlalchemy import text
 
 from engine.models import AuditCheckpoint
 from tests.audit_support import MEDIATOR, deploy, drop_audit_triggers, run_joint_case
-from workflows.actors import Actor
-from workflows.audit import AuditAction
-from workflows.audit_access import access_log, chain_status
-from workflows.audit_steps import state_at
-from workflows.audit_views import HistoryFilter, case_history
-from workflows.checkpoints import checkpoint_mac
+from workflows.audit.checkpoints import checkpoint_mac
+from workflows.audit.log import AuditAction
+from workflows.core.actors import Actor
 from workflows.models import Party
+from workflows.replay.access_log import access_log, chain_status
+from workflows.replay.history import HistoryFilter, case_history
+from workflows.replay.steps import state_at
 
 AUDITOR = Actor(type="user", id="9", username="auditor1", roles=frozenset({"auditor"}))
 

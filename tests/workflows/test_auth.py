@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import AuditEvent
-from workflows import admin, auth, tokens
-from workflows.actors import SYSTEM
-from workflows.errors import InvalidInput
+from workflows.access import sign_in as auth
+from workflows.access import tokens
+from workflows.core.actors import SYSTEM
+from workflows.core.errors import InvalidInput
 from workflows.models import Department, LoginSession, User
+from workflows.people import admin
 
 PASSWORD = "correct-horse-42"
 

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tests.workflows import sched_support as S
-from workflows import calendar_admin as C
-from workflows.actors import Actor
-from workflows.errors import InvalidInput, NotPermitted
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput, NotPermitted
+from workflows.deadlines import calendar_admin as C
 
 CLERK = Actor(type="user", id="2", username="clerk", roles=frozenset({"intake_clerk"}))
 SH = "+08:00"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from workflows.demo import load_demo
+from workflows.demo.loader import load_demo
 
 JIEFEN = str(Path(sys.executable).with_name("jiefen"))
 

@@ -12,13 +12,13 @@ from sqlalchemy import select
 from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent, OutboxMessage
 from tests.factories import IDS, Walk, make_user
-from workflows import case_deadlines as D
-from workflows.case_views import case_page
-from workflows.cases import find_case
-from workflows.errors import InvalidInput, NotPermitted
+from workflows.cases.lookup import find_case
+from workflows.cases.parties import PartyInput
+from workflows.casework.views import case_page
+from workflows.core.errors import InvalidInput, NotPermitted
+from workflows.deadlines import case_panel as D
 from workflows.models import SlaClock
 from workflows.models.scheduling import SlaRequest
-from workflows.parties import PartyInput
 
 
 def local(*parts: int) -> datetime:

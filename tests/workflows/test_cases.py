@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from tests.factories import IDS, department, make_user, seed
 from tests.workflows.helpers import deploy_fixture
-from workflows import cases as cases_module
-from workflows.cases import CaseFilter, find_case, list_cases
-from workflows.errors import NotPermitted
-from workflows.intake import IntakeRequest, submit_intake
+from workflows.access.policy import Permission, case_access, require, visible_cases
+from workflows.cases import lookup as cases_module
+from workflows.cases.lookup import CaseFilter, find_case, list_cases
+from workflows.cases.parties import PartyInput
+from workflows.core.errors import NotPermitted
+from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Case, WorkOrder
-from workflows.parties import PartyInput
-from workflows.policy import Permission, case_access, require, visible_cases
 
 
 def request(name: str = "刘淑芬", category: str = "neighbour") -> IntakeRequest:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk
-from workflows.cases import find_case
+from workflows.cases.lookup import find_case
+from workflows.cases.parties import PartyInput
 from workflows.models import SlaClock, WorkOrder
-from workflows.parties import PartyInput
 
 
 def local(*parts: int) -> datetime:
@@ -136,7 +136,7 @@ def test_a_step_without_a_process_timer_gets_a_clock_while_it_runs(walk):
     the task's arrival and stops when the task is done."""
     from dataclasses import replace
 
-    from workflows.sla_projection import sync_clocks
+    from workflows.deadlines.clock_sync import sync_clocks
 
     noise(walk)
     uow = walk.services.new_uow()

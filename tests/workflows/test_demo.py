@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from workflows.cases import CaseFilter, list_cases
-from workflows.demo import load_demo
+from workflows.access.policy import actor_for_user
+from workflows.cases.lookup import CaseFilter, list_cases
+from workflows.demo.loader import load_demo
 from workflows.models import Case, Department, User
-from workflows.policy import actor_for_user
 
 
 def test_demo_loads_cases_at_realistic_points(committed_services):

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent, ProcessVersion
 from tests.conftest import FIXTURES, fixture_bytes
-from workflows.actors import SYSTEM
-from workflows.deploy import deploy_bundle
-from workflows.errors import DeployRejected
+from workflows.core.actors import SYSTEM
+from workflows.core.errors import DeployRejected
+from workflows.processes.deploy import deploy_bundle
 
 JIEFEN = str(Path(sys.executable).with_name("jiefen"))
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from engine.crypto import Keyring
 from engine.models import AuditEvent
 from tests.audit_support import deploy, run_joint_case
-from workflows.actors import Actor
-from workflows.export import build_export, export_bytes, export_case, sign, verify_export
+from workflows.core.actors import Actor
+from workflows.replay.export import build_export, export_bytes, export_case, sign, verify_export
 
 AUDITOR = Actor(type="user", id="9", username="auditor1", roles=frozenset({"auditor"}))
 

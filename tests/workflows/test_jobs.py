@@ -13,9 +13,9 @@ from sqlalchemy import select
 from engine.clock import SystemClock
 from engine.models import AuditCheckpoint
 from tests.workflows import sched_support as S
-from workflows import jobs
-from workflows.bootstrap import bootstrap
-from workflows.checkpoints import verify_checkpoint
+from workflows.audit.checkpoints import verify_checkpoint
+from workflows.runtime.bootstrap import bootstrap
+from workflows.scheduler import jobs
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_next_run_is_the_earliest_due_time_capped_by_the_max_sleep(services, clo
 
 
 def test_run_once_fires_checks_and_delivers(services, clock, tmp_path):
-    from workflows.channels import FileChannel
+    from workflows.notify.channels import FileChannel
 
     services.channels["file"] = FileChannel(tmp_path / "m.jsonl")
     S.deploy(services, "sched_probe.bpmn", probe=S.Probe())
@@ -109,8 +109,8 @@ def test_cli_once_at_sweeps_as_if_it_were_that_time(committed_services, monkeypa
 
 
 def test_audit_heads_are_exported_full_then_as_deltas_with_a_mac(services, clock):
-    from workflows import timers
-    from workflows.checkpoints import HeadExporter
+    from workflows.audit.checkpoints import HeadExporter
+    from workflows.scheduler import timers
 
     exporter = HeadExporter()
     S.deploy(services, "simple.bpmn")

@@ -16,10 +16,10 @@ from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent, InstanceRow, ProcessVersion
 from tests.factories import BPMN_DIR, IDS, Walk
 from tests.process_fixtures import owner
-from workflows import processes
-from workflows.migration import migrate_case, preview_migration
+from workflows.cases.parties import PartyInput
 from workflows.models import Case
-from workflows.parties import PartyInput
+from workflows.processes import catalogue as processes
+from workflows.processes.case_migration import migrate_case, preview_migration
 
 OWNER = owner()
 NEW_STEP = """

@@ -2,7 +2,7 @@
 
 import pytest
 
-from workflows.masking import mask_address, mask_fields, mask_id_number, mask_name, mask_phone
+from workflows.core.masking import mask_address, mask_fields, mask_id_number, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent
 from tests.factories import Walk, make_user
-from workflows.errors import NotPermitted
-from workflows.parties import PartyInput
+from workflows.cases.parties import PartyInput
+from workflows.core.errors import NotPermitted
 
 
 @pytest.fixture

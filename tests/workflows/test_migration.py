@@ -11,17 +11,17 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent, InstanceRow, ProcessVersion
 from tests.process_fixtures import complete_step, deploy_version, owner, start_case
-from workflows.actors import Actor
-from workflows.audit import verify_chains
-from workflows.migration import (
+from workflows.access.policy import Denied
+from workflows.audit.log import verify_chains
+from workflows.core.actors import Actor
+from workflows.models import Case, OpenTask
+from workflows.processes.case_migration import (
     MigrationRefused,
     migrate_case,
     migrate_cases,
     plan_case,
     preview_migration,
 )
-from workflows.models import Case, OpenTask
-from workflows.policy import Denied
 
 DUE_15D = datetime.fromisoformat("2025-03-18T01:00:00+00:00")  # 15 days after Mon 09:00 Beijing
 OWNER = owner()

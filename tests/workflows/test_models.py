@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.clock import FrozenClock, use_clock
 from engine.db import Base, make_engine, make_session_factory
 from engine.models import InstanceRow, ProcessVersion
-from workflows.migrate import alembic_config, migrations_dir
+from workflows.core.schema import alembic_config, migrations_dir
 from workflows.models import (
     DOMAIN_TABLES,
     ApiToken,

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from engine.models import OutboxMessage
 from tests.workflows import sched_support as S
 from tests.workflows.gateway import Gateway
-from workflows import notifications as N
-from workflows.channels import FileChannel, SmsGatewayChannel
 from workflows.models import CallTask, Case, Party
+from workflows.notify import delivery as N
+from workflows.notify.channels import FileChannel, SmsGatewayChannel
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_after_eight_failures_the_message_is_dead_and_audited(sms, clock):
 
 
 def test_a_dead_message_can_be_requeued_by_an_admin(sms, clock):
-    from workflows.actors import SYSTEM
+    from workflows.core.actors import SYSTEM
 
     case_id = _case(sms)
     _enqueue(sms, case_id, S.party(sms, phone=None), "receipt", "k")
@@ -198,7 +198,7 @@ def test_smtp_channel_sends_the_rendered_message_with_a_stable_message_id():
     from email.header import decode_header, make_header
 
     from tests.workflows.gateway import SmtpSink
-    from workflows.channels import PermanentFailure, RenderedMessage, SmtpChannel
+    from workflows.notify.channels import PermanentFailure, RenderedMessage, SmtpChannel
 
     message = RenderedMessage(7, "email", "user", "3", "liaison@example.org",
                               *N.render("receipt", {"case_no": "JF-2025-000007"}), None, "receipt")

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from engine.models import OutboxMessage
 from engine.operations import operation_context
 from tests.workflows import sched_support as S
-from workflows import timers
-from workflows.actors import SYSTEM
-from workflows.deploy import deploy_bundle
+from workflows.core.actors import SYSTEM
+from workflows.library.operations import notify, raise_risk
 from workflows.models import Case
-from workflows.operations import notify, raise_risk
-from workflows.uow import OperationContext
+from workflows.processes.deploy import deploy_bundle
+from workflows.runtime.unit_of_work import OperationContext
+from workflows.scheduler import timers
 
 REMINDER = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

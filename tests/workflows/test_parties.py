@@ -8,11 +8,11 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.factories import IDS, make_user, seed
 from tests.workflows.helpers import deploy_fixture
-from workflows.audit import AuditAction, AuditLog
-from workflows.errors import InvalidInput, NotPermitted
-from workflows.intake import IntakeRequest, submit_intake
+from workflows.audit.log import AuditAction, AuditLog
+from workflows.cases.parties import PartyInput, PartyVault, unmask_party
+from workflows.core.errors import InvalidInput, NotPermitted
+from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Party
-from workflows.parties import PartyInput, PartyVault, unmask_party
 
 
 def liu() -> PartyInput:

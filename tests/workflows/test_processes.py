@@ -17,10 +17,11 @@ from tests.process_fixtures import (
     process_files,
     start_case,
 )
-from workflows import drafts, processes
-from workflows.actors import Actor
-from workflows.errors import DeployRejected, InvalidInput, NotFound
-from workflows.policy import Denied
+from workflows.access.policy import Denied
+from workflows.core.actors import Actor
+from workflows.core.errors import DeployRejected, InvalidInput, NotFound
+from workflows.processes import catalogue as processes
+from workflows.processes import drafts
 
 OWNER = owner()
 SECOND = owner("owner2")
@@ -187,7 +188,7 @@ def test_diff_between_two_deployed_versions(services):
 
 def test_validate_locates_problems_and_stores_nothing(services):
     from engine.models import ProcessVersion
-    from workflows.workbench import validate_files
+    from workflows.processes.workbench import validate_files
 
     bad = process_files("mediation_v1")["mediation.bpmn"].replace(b"P15D", b"P2H")
     report = validate_files(services, OWNER, {"mediation.bpmn": bad})
@@ -203,7 +204,7 @@ def test_validate_locates_problems_and_stores_nothing(services):
 
 def test_dry_run_of_a_draft_runs_in_memory(services):
     from engine.models import InstanceRow
-    from workflows.workbench import dry_run
+    from workflows.processes.workbench import dry_run
 
     result = dry_run(services, OWNER, process_files("mediation_v2"), data={"case_no": "DRY"},
                      actions=[{"complete": "register", "data": {"category": "labour"}},
@@ -239,7 +240,7 @@ def test_camunda_modeler_diagram_with_form_data_deploys_and_runs(services, clock
 
 def test_camunda_decision_reference_is_rewritten_on_import_and_runs(services):
     from tests.process_fixtures import CAMUNDA
-    from workflows.workbench import import_files
+    from workflows.processes.workbench import import_files
 
     raw = {"fee_camunda.bpmn": (CAMUNDA / "fee_camunda.bpmn").read_bytes(),
            "fee_level.dmn": (CAMUNDA / "fee_level.dmn").read_bytes()}

@@ -20,8 +20,8 @@ from tests.audit_support import (
     drop_audit_triggers,
     run_joint_case,
 )
-from workflows.audit import AuditAction
-from workflows.replay import data_diff, replay_case
+from workflows.audit.log import AuditAction
+from workflows.replay.case_replay import data_diff, replay_case
 
 
 def _actions(services, case_id):
@@ -232,8 +232,8 @@ def test_data_diff_names_changed_added_and_missing_keys():
 
 def test_every_demo_sample_case_reproduces(services):
     """domain.md §14 C01-C06 as `jiefen demo` records them: `jiefen replay --verify` passes."""
-    pytest.importorskip("workflows.demo_cases", reason="jiefen demo samples not written yet")
-    from workflows.demo import load_demo
+    pytest.importorskip("workflows.demo.cases", reason="jiefen demo samples not written yet")
+    from workflows.demo.loader import load_demo
 
     report = load_demo(services)
     results = {}

@@ -15,12 +15,14 @@ from engine.models import AuditEvent
 from tests.conftest import fixture_bytes
 from tests.factories import BPMN_DIR, IDS, Walk, deploy_files, make_user, seed
 from tests.process_fixtures import owner
-from workflows import escalation, timers
-from workflows.deploy import read_directory
-from workflows.intake import IntakeRequest, open_case
-from workflows.migration import migrate_case
-from workflows.parties import PartyInput
-from workflows.replay import find_case, replay_case
+from workflows.cases.lookup import find_case
+from workflows.cases.parties import PartyInput
+from workflows.deadlines import escalation
+from workflows.intake.register import IntakeRequest, open_case
+from workflows.processes.case_migration import migrate_case
+from workflows.processes.deploy import read_directory
+from workflows.replay.case_replay import replay_case
+from workflows.scheduler import timers
 
 START = datetime(2025, 3, 3, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)   # Monday 09:00 Beijing
 
@@ -126,7 +128,7 @@ def test_a_migrated_case_replays_on_its_new_version(services, clock):
 
 
 def test_demo_cases_still_reproduce_after_the_scheduler_swept_them(services, clock):
-    from workflows.demo import load_demo
+    from workflows.demo.loader import load_demo
 
     report = load_demo(services)
     clock.advance(days=3)

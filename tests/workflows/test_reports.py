@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, select
 
 from engine.db import Base
 from tests.workflows import sched_support as S
-from workflows import reports
-from workflows.migrate import upgrade
+from workflows.core.schema import upgrade
 from workflows.models import WorkOrder
 from workflows.models.scheduling import SCHEDULER_TABLES, Report, SupervisionNotice
+from workflows.reports import periodic as reports
 
 SH = "+08:00"
 

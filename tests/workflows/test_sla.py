@@ -12,12 +12,13 @@ from sqlalchemy import select
 from engine.deadlines import WorkingCalendar
 from engine.models import OutboxMessage
 from tests.workflows import sched_support as S
-from workflows import escalation, sla, timers
-from workflows.actors import Actor
-from workflows.errors import InvalidInput, NotPermitted
-from workflows.lights import light_of, make_limit
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput, NotPermitted
+from workflows.deadlines import escalation, sla
+from workflows.deadlines.lights import light_of, make_limit
 from workflows.models import Case, Light, SlaClock, WorkOrder
 from workflows.models.scheduling import SlaRequest, SupervisionNotice
+from workflows.scheduler import sla_sweep, timers
 
 SH = "+08:00"
 CAL = WorkingCalendar()
@@ -74,7 +75,7 @@ def c03(services, clock):
 
 def _sweep(services, clock, when: str) -> int:
     clock.set(at(when))
-    return sla.sweep_sla(services)
+    return sla_sweep.sweep_sla(services)
 
 
 def _ladder(services, case_id):

@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from engine.models import OutboxMessage
 from tests.workflows import sched_support as S
-from workflows import incidents, jobs, sla
-from workflows.actors import Actor
-from workflows.errors import NotFound
+from workflows.casework import incidents
+from workflows.core.actors import Actor
+from workflows.core.errors import NotFound
+from workflows.deadlines import sla
 from workflows.models import Case, SlaClock
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.models.sla_failures import SlaCheckFailure
+from workflows.scheduler import jobs, sla_sweep
 
 HANDLER = Actor(type="user", id="11", username="handler", roles=frozenset({"dept_handler"}))
 SUPERVISOR = Actor(type="user", id="12", username="sup", roles=frozenset({"supervisor"}))
@@ -42,14 +44,14 @@ def three_cases(services, clock):
 @pytest.fixture
 def poisoned(monkeypatch, three_cases):
     bad = three_cases[1]
-    original = sla._check_clock
+    original = sla_sweep._check_clock
 
     def check(uow, case, clock, now):
         if case.id == bad:
             raise RuntimeError("poisoned clock")
         original(uow, case, clock, now)
 
-    monkeypatch.setattr(sla, "_check_clock", check)
+    monkeypatch.setattr(sla_sweep, "_check_clock", check)
     return bad
 
 
@@ -65,7 +67,7 @@ def _failure(services, case_id) -> SlaCheckFailure | None:
 
 def test_one_failing_case_does_not_stop_the_later_ones(services, clock, three_cases, poisoned):
     clock.set(WARNED)
-    assert sla.sweep_sla(services) == 2
+    assert sla_sweep.sweep_sla(services) == 2
     first, bad, last = three_cases
     assert _warned(services, first) == WARNED and _warned(services, last) == WARNED
     assert _warned(services, bad) is None
@@ -76,16 +78,16 @@ def test_one_failing_case_does_not_stop_the_later_ones(services, clock, three_ca
 
 def test_failing_case_backs_off_then_becomes_an_incident(services, clock, three_cases, poisoned):
     clock.set(WARNED)
-    sla.sweep_sla(services)
+    sla_sweep.sweep_sla(services)
     clock.advance(seconds=30)
-    assert sla.due_cases(services, clock.now()) == []          # held: no hot loop
-    assert sla.next_check_at(services) == WARNED + timedelta(minutes=1)  # its retry time
+    assert sla_sweep.due_cases(services, clock.now()) == []          # held: no hot loop
+    assert sla_sweep.next_check_at(services) == WARNED + timedelta(minutes=1)  # its retry time
     assert jobs.next_run(services, clock.now()) == clock.now() + timedelta(seconds=1)  # max sleep
     for back_off, attempts in ((1, 2), (5, 3)):
         retry = _failure(services, poisoned).retry_at
         assert retry == _failure(services, poisoned).failed_at + timedelta(minutes=back_off)
         clock.set(retry)
-        sla.sweep_sla(services)
+        sla_sweep.sweep_sla(services)
         assert _failure(services, poisoned).attempts == attempts
     failure = _failure(services, poisoned)
     assert failure.retry_at is None                             # an incident: no more retries
@@ -97,7 +99,7 @@ def test_failing_case_backs_off_then_becomes_an_incident(services, clock, three_
             OutboxMessage.template == "sla_incident")).all()
     assert [(n.recipient_type, n.recipient_id) for n in notices] == [("role", "supervisor")]
     clock.advance(hours=1)
-    assert poisoned not in sla.due_cases(services, clock.now())
+    assert poisoned not in sla_sweep.due_cases(services, clock.now())
     assert jobs.next_run(services, clock.now()) > clock.now() + jobs.MIN_IDLE_SLEEP
 
 
@@ -105,7 +107,7 @@ def test_supervisor_retry_brings_a_repaired_case_back(services, clock, three_cas
                                                       monkeypatch):
     clock.set(WARNED)
     for _ in range(3):
-        sla.sweep_sla(services)
+        sla_sweep.sweep_sla(services)
         retry = _failure(services, poisoned).retry_at
         if retry:
             clock.set(retry)
@@ -116,7 +118,7 @@ def test_supervisor_retry_brings_a_repaired_case_back(services, clock, three_cas
         assert incidents.sla_incidents(session, HANDLER) == []   # not in the handler's scope
     monkeypatch.undo()                                           # the bug is fixed
     incidents.retry_sla_check(services.new_uow(), SUPERVISOR, poisoned)
-    assert sla.sweep_sla(services) == 1
+    assert sla_sweep.sweep_sla(services) == 1
     assert _warned(services, poisoned) == clock.now() and _failure(services, poisoned) is None
     assert S.events(services, "incident_retried", poisoned)
     with pytest.raises(NotFound):
@@ -126,10 +128,10 @@ def test_supervisor_retry_brings_a_repaired_case_back(services, clock, three_cas
 def test_a_check_that_succeeds_after_a_failure_clears_the_back_off(services, clock, three_cases,
                                                                    poisoned, monkeypatch):
     clock.set(WARNED)
-    sla.sweep_sla(services)
+    sla_sweep.sweep_sla(services)
     monkeypatch.undo()
     clock.advance(minutes=1)
-    assert sla.sweep_sla(services) == 1
+    assert sla_sweep.sweep_sla(services) == 1
     assert _failure(services, poisoned) is None
 
 
@@ -146,11 +148,11 @@ def test_an_overdue_unanswered_notice_does_not_make_the_sweep_spin(services, clo
             issued_by="scheduler", reply_due_at=START + timedelta(days=1), dedupe_key="n1"))
         uow.commit()
     clock.set(START + timedelta(days=1, minutes=1))
-    assert case_id in sla.due_cases(services, clock.now())
-    sla.sweep_sla(services)                                      # the light takes the deadline in
+    assert case_id in sla_sweep.due_cases(services, clock.now())
+    sla_sweep.sweep_sla(services)                                      # the light takes the deadline in
     with services.session_factory() as session:
         assert session.get(WorkOrderSla, order_id).checked_at == clock.now()
-    assert case_id not in sla.due_cases(services, clock.now())
-    nxt = sla.next_check_at(services)
+    assert case_id not in sla_sweep.due_cases(services, clock.now())
+    nxt = sla_sweep.next_check_at(services)
     assert nxt is None or nxt > clock.now()
     assert jobs.next_run(services, clock.now()) > clock.now() + jobs.MIN_IDLE_SLEEP

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.factories import IDS, make_user, seed
 from tests.workflows.helpers import deploy_fixture
-from workflows.cases import find_case
-from workflows.errors import InvalidInput, NotPermitted, TaskNoLongerAvailable
-from workflows.intake import IntakeRequest, submit_intake
+from workflows.access.policy import user_id
+from workflows.cases.lookup import find_case
+from workflows.cases.parties import PartyInput
+from workflows.casework.tasks import claim_task, complete_task, release_task
+from workflows.core.errors import InvalidInput, NotPermitted, TaskNoLongerAvailable
+from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import OpenTask
-from workflows.parties import PartyInput
-from workflows.policy import user_id
-from workflows.tasks import claim_task, complete_task, release_task
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from sqlalchemy import event, select, text
 from engine.errors import ConcurrentUpdate
 from engine.models import InstanceRow, OutboxMessage
 from tests.workflows import sched_support as S
-from workflows import timers
-from workflows.actors import SYSTEM
-from workflows.audit import verify_chains
+from workflows.audit.log import verify_chains
+from workflows.casework.incidents import clear_instance_incident
+from workflows.core.actors import SYSTEM
+from workflows.scheduler import timers
 
 
 @pytest.fixture
@@ -155,7 +156,7 @@ def test_operator_retry_after_the_cause_is_fixed_fires_the_timer(probed, clock):
     _fail_until_incident(services, clock)
     assert S.row(services, instance_id).status == "incident"
     probe.failing = False
-    timers.retry_incident(services.new_uow(), SYSTEM, instance_id)
+    clear_instance_incident(services.new_uow(), SYSTEM, instance_id)
     assert timers.sweep_due_instances(services) == 1
     assert S.ready(services, instance_id) == ["after"]
     assert probe.calls.count("deadline") == 4  # three failed tries, one success

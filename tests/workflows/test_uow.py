@@ -10,7 +10,7 @@ from sqlalchemy import update
 from engine.errors import ConcurrentUpdate
 from engine.models import InstanceRow, OutboxMessage
 from tests.workflows.engine_helpers import MEDIATOR, complete, deploy_simple, events, start_simple
-from workflows.actors import SYSTEM
+from workflows.core.actors import SYSTEM
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from web.api.refusals import RefusalLog
 from web.context import client_ip, new_uow, services
-from workflows import tokens
-from workflows.actors import Actor
-from workflows.audit import AuditAction
+from workflows.access import tokens
+from workflows.audit.log import AuditAction
+from workflows.core.actors import Actor
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api_v1.openapi"}

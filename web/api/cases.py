@@ -7,9 +7,11 @@ from flask.typing import ResponseReturnValue
 
 from web.api.base import bp
 from web.context import actor, new_uow, services
-from workflows import case_views, intake_api, timeline
-from workflows import tasks as task_service
-from workflows.errors import InvalidInput
+from workflows.cases import timeline
+from workflows.casework import tasks as task_service
+from workflows.casework import views as case_views
+from workflows.core.errors import InvalidInput
+from workflows.intake import api as intake_api
 
 
 def _json_body() -> object:

@@ -13,9 +13,11 @@ from flask.typing import ResponseReturnValue
 
 from web.api.base import bp
 from web.context import actor, new_uow, services
-from web.processes import problems_response, uploaded_files
-from workflows import processes, workbench
-from workflows.errors import DeployRejected
+from web.process_files import problems_response, uploaded_files
+from workflows.access.policy import require_owner
+from workflows.core.errors import DeployRejected
+from workflows.processes import catalogue as processes
+from workflows.processes import workbench
 
 
 @bp.get("/processes")
@@ -31,7 +33,7 @@ def list_processes() -> ResponseReturnValue:
 def deploy_processes() -> ResponseReturnValue:
     """Validate and deploy the uploaded bundle; 422 names each problem and stores nothing."""
     who = actor()
-    processes.require_owner(who, services())
+    require_owner(who, services())
     files, notes = workbench.import_files(services(), who, uploaded_files())
     try:
         versions = processes.deploy(new_uow(), who, files, note=request.form.get("note") or None)

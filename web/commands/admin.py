@@ -8,11 +8,11 @@ import sys
 import click
 
 from web.commands.common import cli_services, cli_settings, fail
-from workflows import admin as admin_service
-from workflows import tokens
-from workflows.actors import Actor
-from workflows.errors import InvalidInput, NotFound
+from workflows.access import tokens
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput, NotFound
 from workflows.models import RoleCode
+from workflows.people import admin as admin_service
 
 CLI_ACTOR = Actor(type="system", id="cli", username=os.environ.get("USER", "cli"))
 ROLES = [r.value for r in RoleCode]
@@ -112,7 +112,7 @@ def start_dev_scheduler(app) -> None:
     """
     if os.environ.get("JIEFEN_SCHEDULER_EMBEDDED", "true").lower() in ("0", "false", "no"):
         return
-    from workflows.jobs import start_embedded_scheduler
+    from workflows.scheduler.jobs import start_embedded_scheduler
 
     start_embedded_scheduler(app.extensions["jiefen_services"])
 

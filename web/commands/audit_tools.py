@@ -11,10 +11,10 @@ import click
 from engine.crypto import KeyFileError, Keyring
 from web.commands.common import cli_services, cli_settings, fail
 from web.commands.core import audit as audit_group
-from workflows.actors import Actor
-from workflows.errors import NotFound
-from workflows.export import EXPORT_PURPOSES, export_case, verify_export
-from workflows.replay import ReplayReport, replay_case
+from workflows.core.actors import Actor
+from workflows.core.errors import NotFound
+from workflows.replay.case_replay import ReplayReport, replay_case
+from workflows.replay.export import EXPORT_PURPOSES, export_case, verify_export
 
 CLI_ACTOR = Actor(type="system", id="cli", username="cli")
 

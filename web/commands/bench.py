@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from workflows.settings import ROOT
+from workflows.core.settings import ROOT
 
 
 @click.command("bench")

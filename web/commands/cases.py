@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from web.commands.common import cli_services, cli_settings, fail
-from workflows.actors import Actor
-from workflows.cases import CaseFilter, case_overview, find_case, list_cases
-from workflows.errors import NotFound
+from workflows.cases.lookup import CaseFilter, case_overview, find_case, list_cases
+from workflows.core.actors import Actor
+from workflows.core.errors import NotFound
+from workflows.demo.loader import load_demo
 
 OPERATOR = Actor(type="system", id="cli", username="cli")
 
@@ -20,8 +21,6 @@ OPERATOR = Actor(type="system", id="cli", username="cli")
 @click.option("--if-empty", is_flag=True, help="do nothing when cases exist (used by make run)")
 def demo(if_empty: bool) -> None:
     """Load departments, one user per role (passwords printed), bpmn/ and sample cases C01-C06."""
-    from workflows.demo import load_demo
-
     report = load_demo(cli_services(), if_empty=if_empty)
     if report.skipped:
         click.echo("demo data not loaded: cases exist already")

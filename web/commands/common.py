@@ -7,8 +7,8 @@ import sys
 import click
 
 from engine.crypto import KeyFileError
-from workflows.bootstrap import Services, bootstrap
-from workflows.settings import Settings
+from workflows.core.settings import Settings
+from workflows.runtime.bootstrap import Services, bootstrap
 
 
 def cli_settings() -> Settings:

@@ -6,15 +6,17 @@ import secrets
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from engine.crypto import Keyring
 from web.commands.common import cli_services, cli_settings, fail
-from workflows import migrate
-from workflows.actors import Actor
-from workflows.audit import verify_chains
-from workflows.checkpoints import heads_path
-from workflows.deploy import deploy_bundle, read_directory
-from workflows.errors import DeployRejected
+from workflows.audit.checkpoints import heads_path
+from workflows.audit.log import verify_chains
+from workflows.core import schema as migrate
+from workflows.core.actors import Actor
+from workflows.core.errors import DeployRejected
+from workflows.models import Case
+from workflows.processes.deploy import deploy_bundle, read_directory
 
 
 @click.group("keys")
@@ -112,9 +114,6 @@ def audit_verify(case_no: str | None, heads_file: Path | None) -> None:
 
 
 def _chain_of(session, case_no: str) -> str:
-    from sqlalchemy import select
-
-    from workflows.models import Case
 
     case_id = session.scalar(select(Case.id).where(Case.case_no == case_no))
     if case_id is None:
@@ -125,7 +124,6 @@ def _chain_of(session, case_no: str) -> str:
 def _label(services, chain_key: str) -> str:
     if not chain_key.startswith("case:"):
         return chain_key
-    from workflows.models import Case
 
     with services.session_factory() as session:
         case = session.get(Case, int(chain_key.split(":", 1)[1]))

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from web.commands.common import cli_services, fail
-from workflows import processes
-from workflows.actors import Actor
-from workflows.errors import InvalidInput, NotFound, NotPermitted
-from workflows.migration import migrate_case, plan_case
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput, NotFound, NotPermitted
+from workflows.processes import catalogue as processes
+from workflows.processes.case_migration import migrate_case, plan_case
 
 OPERATOR = Actor(type="system", id="cli", username="cli")
 CHANGE_LABELS = {"added": "+", "removed": "-", "changed": "~"}

@@ -10,8 +10,16 @@ import click
 from engine.clock import FrozenClock
 from engine.deadlines import covers_year
 from web.commands.common import cli_services, fail
-from workflows.actors import Actor
-from workflows.errors import DomainError
+from workflows.core.actors import Actor
+from workflows.core.errors import DomainError
+from workflows.deadlines.calendar_admin import (
+    active_overrides,
+    add_override,
+    override_history,
+    year_days,
+)
+from workflows.reports import periodic as reports
+from workflows.scheduler import jobs
 
 CLI_ADMIN = Actor(type="system", id="cli", username="cli", roles=frozenset({"admin"}))
 
@@ -45,8 +53,6 @@ def _services_at(at: str | None, *, future_ok: bool = True):
               help="allow a future --at (test and demo databases only)")
 def scheduler(once: bool, at: str | None, not_production: bool) -> None:
     """Run the scheduler: timer sweep, SLA checks, outbox, audit heads, housekeeping, reports."""
-    from workflows import jobs
-
     if at and not once:
         fail("--at 只能与 --once 一起使用", 2)
     services = _services_at(at, future_ok=not_production)
@@ -76,8 +82,6 @@ def calendar() -> None:
 @click.option("--all", "history", is_flag=True, help="include superseded overrides")
 def calendar_list(year: int | None, history: bool) -> None:
     """List overrides (day, kind, reason, who, when)."""
-    from workflows.calendar_admin import active_overrides, override_history
-
     services = cli_services()
     with services.session_factory() as session:
         rows = (override_history if history else active_overrides)(session, year)
@@ -95,8 +99,6 @@ def calendar_list(year: int | None, history: bool) -> None:
 @click.option("--reason", required=True, help="why (audited)")
 def calendar_add(day: datetime, kind: str, reason: str) -> None:
     """Make DAY a working day or a day off (replaces an earlier override of that day)."""
-    from workflows.calendar_admin import add_override
-
     services = cli_services()
     try:
         add_override(services.new_uow(), CLI_ADMIN, day=day.date(), kind=kind, reason=reason)
@@ -111,8 +113,6 @@ def calendar_add(day: datetime, kind: str, reason: str) -> None:
               help="show one day")
 def calendar_check(year: int | None, day: datetime | None) -> None:
     """Data coverage, holidays and make-up days; exit 1 if a needed year has no holiday data."""
-    from workflows.calendar_admin import active_overrides, year_days
-
     services = cli_services()
     cal = services.calendar.calendar
     if day is not None:
@@ -144,8 +144,6 @@ def calendar_check(year: int | None, day: datetime | None) -> None:
 @click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None)
 def report(kind: str, at: str | None, csv_path: Path | None, xlsx_path: Path | None) -> None:
     """Generate and store the weekly review, monthly bulletin or quarterly evaluation."""
-    from workflows import reports
-
     services = _services_at(at)
     stored = reports.generate(services, kind, actor=CLI_ADMIN)
     click.echo(f"{stored.title}: {len(stored.rows)} rows (report {stored.id})")

@@ -2,6 +2,7 @@
 
 from workflows.models.admin import ApiToken, CalendarOverride, DayKind, IdempotencyKey
 from workflows.models.cases import (
+    STATUS_LABELS,
     Case,
     CaseParty,
     CaseStatus,
@@ -62,6 +63,7 @@ DOMAIN_TABLES = (
 
 __all__ = [
     "DOMAIN_TABLES",
+    "STATUS_LABELS",
     "ApiToken",
     "CalendarOverride",
     "CallTask",

@@ -37,6 +37,14 @@ class CaseStatus(StrEnum):
     REOPENED = "reopened"
 
 
+STATUS_LABELS = {
+    CaseStatus.REGISTERED: "已登记", CaseStatus.TRIAGE: "分流研判", CaseStatus.DISPATCHED: "已派单",
+    CaseStatus.IN_HANDLING: "办理中", CaseStatus.IN_MEDIATION: "调解中",
+    CaseStatus.AWAITING_FEEDBACK: "待回访评价", CaseStatus.CLOSED: "已结案",
+    CaseStatus.REOPENED: "重新办理",
+}
+
+
 class Urgency(StrEnum):
     """紧急 / 一般: selects the 2 h or 24 h sign-off limit."""
 

@@ -2,7 +2,7 @@
 
 A case whose check raises is skipped until ``retry_at`` (1, 5, 25 minutes, as timer firings); after
 JIEFEN_TIMER_MAX_ATTEMPTS failures ``retry_at`` is NULL: an incident, checked again only after a
-supervisor's retry (``workflows.incidents.retry_sla_check``). A successful check deletes the row.
+supervisor's retry (``workflows.casework.incidents.retry_sla_check``). A successful check deletes the row.
 """
 
 from __future__ import annotations

@@ -1,0 +1,336 @@
+"""The one access policy (R-AUTHZ-1): default deny, SQL scoping of every case query, audited denials.
+
+Scope rules (security.md R-AUTHZ-1, domain.md §2.2):
+
+* triage officers and supervisors see the cases of their own tier and the tiers below it
+  (a district-centre user sees every tier, including cases not yet triaged); supervisors see them
+  for supervision and reveal personal data only with a stated purpose, like everybody;
+* leaders see the cases escalated to them (domain §2.2, 包案): within their tier scope, a case
+  raised to 提级/领导包案 (a supervision notice of level 2 or more) or to an orange or red risk
+  (the ladder notifies the leadership), plus cases where they hold a task; everything else only
+  as aggregates (supervision page, reports);
+* intake clerks see the cases they registered and the cases owned by their unit;
+* mediators see the cases assigned to them;
+* department handlers see cases with a work order for their department; a department that only
+  co-operates (协办) sees masked data and may not unmask;
+* everybody sees a case where they hold (are assigned or have claimed) an open task, or where an
+  open task waits for their role in their department;
+* auditors read every case (masked, read-only); process owners and administrators see no case
+  content at all (process definitions and configuration only; R-ROLE-1, domain §2.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflows.audit.log import AuditAction
+from workflows.core.actors import Actor
+from workflows.core.errors import NotPermitted
+from workflows.models import Case, Department, OpenTask, RoleCode, Tier, User, WorkOrder
+from workflows.models.scheduling import SupervisionNotice
+
+if TYPE_CHECKING:
+    from workflows.runtime.bootstrap import Services
+
+R = RoleCode
+TIER_RANK = {Tier.COMMUNITY: 0, Tier.STREET: 1, Tier.DISTRICT: 2}
+TIER_ROLES = (R.TRIAGE_OFFICER, R.SUPERVISOR)
+# leaders: a case is escalated to the leadership at 提级 (level 2) / 领导包案 (level 3) or at these
+# risk colours (escalation.raise_risk notifies the leaders)
+LEADER_LEVEL = 2
+LEADER_RISKS = ("orange", "red")
+# Roles that may reveal a party's personal data on a case they fully see (purpose-bound, audited).
+UNMASK_ROLES = (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.MEDIATOR, R.DEPT_HANDLER, R.SUPERVISOR, R.LEADER)
+INTERNAL_ACTORS = ("system", "scheduler", "replay")
+
+
+class Permission(StrEnum):
+    """What an actor may want to do; every service asks ``require`` for one of these."""
+
+    LIST_CASES = "list_cases"
+    VIEW_CASE = "view_case"
+    VIEW_PARTIES = "view_parties"          # masked party data
+    UNMASK_PARTY = "unmask_party"          # plaintext, with a purpose
+    REGISTER_CASE = "register_case"        # intake from any channel
+    COMPLETE_TASK = "complete_task"
+    CLAIM_TASK = "claim_task"
+    REDISPATCH = "redispatch"              # re-dispatch after a return (退单)
+    VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"          # the raw case file, with a purpose (auditors)
+    RECORD_RATING = "record_rating"        # the citizen's rating (SMS link, APP, phone)
+    REPORT_RISK = "report_risk"            # risk rising during handling
+    REQUEST_SLA_CHANGE = "request_sla_change"  # ask for 中止 / 延期 of a supervision clock
+    DECIDE_SLA_CHANGE = "decide_sla_change"    # approve or refuse it (not one's own request)
+    REPLY_NOTICE = "reply_notice"          # the department's written reply to a 督办单
+    RETRY_INCIDENT = "retry_incident"      # sweep an instance whose timers failed again
+
+
+class Denied(NotPermitted):
+    """A policy denial with what it was about (for the ``access_denied`` audit event)."""
+
+    def __init__(self, message: str, rule: str, *, case_id: int | None = None,
+                 object_type: str | None = None, object_id: Any = None):
+        super().__init__(message, rule)
+        self.case_id, self.object_type, self.object_id = case_id, object_type, object_id
+
+
+def user_id(actor: Actor) -> int | None:
+    """The numeric user id of a user (or user-bound API) actor."""
+    if actor.type in ("user", "api") and actor.id is not None and str(actor.id).isdigit():
+        return int(actor.id)
+    return None
+
+
+# -- SQL scoping --------------------------------------------------------------------------------
+def visible_cases(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on ``Case`` limiting any query to the cases this actor may read."""
+    if actor.type in INTERNAL_ACTORS or actor.has(R.AUDITOR):
+        return true()
+    uid, dept = user_id(actor), actor.department_id
+    clauses: list[ColumnElement[bool]] = []
+    if actor.has(*TIER_ROLES):
+        clauses.append(_tier_scope(dept))
+    elif actor.has(R.LEADER):
+        clauses.append(and_(_tier_scope(dept), _escalated_to_leaders()))
+    if uid is not None:
+        clauses.append(_task_scope(actor, uid, dept))
+        if actor.has(R.INTAKE_CLERK):
+            clauses.append(_intake_scope(uid, dept))
+        if actor.has(R.MEDIATOR):
+            clauses.append(Case.mediator_id == uid)
+    if actor.has(R.DEPT_HANDLER) and dept is not None:
+        clauses.append(exists(select(WorkOrder.id).where(
+            WorkOrder.case_id == Case.id, WorkOrder.department_id == dept).correlate(Case)))
+    return or_(*clauses) if clauses else false()
+
+
+def _tier_scope(dept: int | None) -> ColumnElement[bool]:
+    if dept is None:
+        return false()
+    my_tier = select(Department.tier).where(Department.id == dept).scalar_subquery()
+    below = {Tier.DISTRICT: [Tier.DISTRICT, Tier.STREET, Tier.COMMUNITY],
+             Tier.STREET: [Tier.STREET, Tier.COMMUNITY], Tier.COMMUNITY: [Tier.COMMUNITY]}
+    options = [and_(my_tier == tier, Case.tier.in_([str(t) for t in tiers]))
+               for tier, tiers in below.items()]
+    options.append(and_(my_tier == Tier.DISTRICT, Case.tier.is_(None)))
+    return or_(*options)
+
+
+def _escalated_to_leaders() -> ColumnElement[bool]:
+    """Raised to 提级/包案, to orange or red, or waiting in the leadership lane (tier-scoped)."""
+    # correlate only Case: the outer query may itself select notices or tasks (supervision page)
+    notice = exists(select(SupervisionNotice.id).where(
+        SupervisionNotice.case_id == Case.id, SupervisionNotice.level >= LEADER_LEVEL)
+        .correlate(Case))
+    lane = exists(select(OpenTask.id).where(OpenTask.case_id == Case.id,
+                                            OpenTask.role == R.LEADER).correlate(Case))
+    return or_(notice, lane, Case.risk_level.in_(LEADER_RISKS))
+
+
+def _task_scope(actor: Actor, uid: int, dept: int | None) -> ColumnElement[bool]:
+    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid)
+    roles = [str(r) for r in actor.roles]
+    group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
+                 OpenTask.department_id == dept) if dept is not None else false()
+    return exists(select(OpenTask.id).where(OpenTask.case_id == Case.id, or_(mine, group))
+                  .correlate(Case))
+
+
+def _intake_scope(uid: int, dept: int | None) -> ColumnElement[bool]:
+    if dept is None:
+        return Case.owner_id == uid
+    same_unit = select(User.id).where(User.department_id == dept)
+    return or_(Case.owner_id == uid, Case.owner_id.in_(same_unit))
+
+
+# -- decisions ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseAccess:
+    """How much of one case an actor sees."""
+
+    visible: bool
+    parties: bool = False      # masked party data and the narrative summary
+    unmask: bool = False       # may reveal plaintext with a purpose
+    co_only: bool = False      # only a co-department (协办) of this case
+
+    @property
+    def free_text(self) -> bool:
+        """Free text of the case (order results, return reasons, documents): a co-department
+        sees its own orders' texts only (R-PII-2; masked data only)."""
+        return self.parties and not self.co_only
+
+
+def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
+    """Decide what the actor may see of this case (one query for scope, one for work orders)."""
+    if actor.type in INTERNAL_ACTORS:
+        return CaseAccess(True, True, False)
+    visible = session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor)))
+    if visible is None:
+        return CaseAccess(False)
+    if actor.has(R.AUDITOR):
+        return CaseAccess(True, parties=True, unmask=False)
+    co_only = _co_department_only(session, actor, case)
+    full = not co_only and actor.has(*UNMASK_ROLES)
+    return CaseAccess(True, parties=full or co_only, unmask=full, co_only=co_only)
+
+
+def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
+    """A handler whose department holds only 协办 orders and no other claim on the case."""
+    if not actor.has(R.DEPT_HANDLER) or actor.has(*TIER_ROLES, R.LEADER, R.MEDIATOR,
+                                                   R.INTAKE_CLERK):
+        return False
+    roles = set(session.scalars(select(WorkOrder.role).where(
+        WorkOrder.case_id == case.id, WorkOrder.department_id == actor.department_id)))
+    if not roles:
+        return False
+    lead = case.lead_department_id is not None and case.lead_department_id == actor.department_id
+    return roles == {"co"} and not lead
+
+
+def require(actor: Actor, permission: Permission, case: Case | None = None, *,
+            session: Session | None = None) -> CaseAccess | None:
+    """Raise ``Denied`` unless the actor holds ``permission`` (on ``case`` when given)."""
+    rule = _ROLE_RULES.get(permission)
+    if rule is not None and actor.type not in INTERNAL_ACTORS and not actor.has(*rule):
+        raise Denied("无权执行此操作", f"{permission}.role", case_id=getattr(case, "id", None),
+                     object_type="case" if case is not None else None,
+                     object_id=getattr(case, "case_no", None))
+    if case is None:
+        return None
+    session = session or object_session(case)
+    access = case_access(session, actor, case)
+    reason = _case_rule(permission, access)
+    if reason:
+        raise Denied("无权访问此案件", reason, case_id=case.id, object_type="case",
+                     object_id=case.case_no)
+    return access
+
+
+def _case_rule(permission: Permission, access: CaseAccess) -> str | None:
+    if not access.visible:
+        return f"{permission}.scope"
+    if permission is Permission.VIEW_PARTIES and not access.parties:
+        return "view_parties.no_personal_data"
+    if permission is Permission.UNMASK_PARTY and not access.unmask:
+        return "unmask_party.not_allowed" if not access.co_only else "unmask_party.co_department"
+    return None
+
+
+_ROLE_RULES: dict[Permission, tuple[str, ...]] = {
+    Permission.LIST_CASES: tuple(r for r in R if r not in (R.ADMIN, R.PROCESS_OWNER)),
+    Permission.VIEW_CASE: tuple(r for r in R if r not in (R.ADMIN, R.PROCESS_OWNER)),
+    Permission.VIEW_PARTIES: (*UNMASK_ROLES, R.AUDITOR),
+    Permission.UNMASK_PARTY: UNMASK_ROLES,
+    Permission.REGISTER_CASE: (R.INTAKE_CLERK, R.TRIAGE_OFFICER),
+    Permission.COMPLETE_TASK: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.MEDIATOR, R.DEPT_HANDLER,
+                               R.SUPERVISOR, R.LEADER),
+    Permission.CLAIM_TASK: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.MEDIATOR, R.DEPT_HANDLER,
+                            R.SUPERVISOR, R.LEADER),
+    Permission.REDISPATCH: (R.TRIAGE_OFFICER,),
+    Permission.VIEW_AUDIT: (R.AUDITOR, R.SUPERVISOR),
+    Permission.EXPORT_AUDIT: (R.AUDITOR,),
+    Permission.RECORD_RATING: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.SUPERVISOR),
+    Permission.REPORT_RISK: (R.DEPT_HANDLER, R.MEDIATOR, R.TRIAGE_OFFICER, R.SUPERVISOR, R.LEADER,
+                             R.INTAKE_CLERK),
+    Permission.REQUEST_SLA_CHANGE: (R.DEPT_HANDLER, R.MEDIATOR),
+    Permission.DECIDE_SLA_CHANGE: (R.SUPERVISOR, R.LEADER),
+    Permission.REPLY_NOTICE: (R.DEPT_HANDLER,),
+    Permission.RETRY_INCIDENT: (R.SUPERVISOR, R.LEADER),
+}
+
+
+# -- audited denials ----------------------------------------------------------------------------
+def deny(services: Services, actor: Actor, error: NotPermitted, **context: Any) -> None:
+    """Write an ``access_denied`` event in its own unit of work (the caller's one rolled back)
+    and mark the error ``audited``: a denial passing several layers is written exactly once."""
+    if getattr(error, "audited", False):
+        return
+    object_type = getattr(error, "object_type", None) or context.pop("object_type", None)
+    object_id = getattr(error, "object_id", None) or context.pop("object_id", None)
+    context.pop("object_type", None)
+    context.pop("object_id", None)
+    uow = services.new_uow()
+    with uow:
+        uow.audit.record(AuditAction.ACCESS_DENIED, actor, case=getattr(error, "case_id", None),
+                         object_type=object_type, object_id=object_id, rule=error.rule,
+                         decision="deny", actor_roles=sorted(actor.roles), ip=actor.ip,
+                         session_hash=actor.session_hash, **context)
+        uow.commit()
+    error.audited = True
+
+
+@contextmanager
+def denials_audited(services: Services, actor: Actor, **context: Any) -> Iterator[None]:
+    """Wrap a service's ``with uow:`` block: a NotPermitted leaving it is audited (unless an inner
+    layer already did), then re-raised."""
+    try:
+        yield
+    except NotPermitted as error:
+        deny(services, actor, error, **context)
+        raise
+
+
+def actor_for_user(user: Any, *, ip: str | None = None, session_hash: str | None = None,
+                   type: str = "user") -> Actor:
+    """The Actor of a signed-in user: every granted role, the user's department."""
+    roles = frozenset(str(grant.role.code) for grant in user.roles)
+    department = user.department
+    return Actor(type=type, id=str(user.id), username=user.username, roles=roles,
+                 department_id=user.department_id,
+                 department_code=department.code if department is not None else None,
+                 ip=ip, session_hash=session_hash)
+
+
+def require_task(actor: Actor, task: Any, case: Case, *,
+                 permission: Permission = Permission.COMPLETE_TASK) -> None:
+    """Raise ``Denied`` unless the actor may act on this open task (role, department, assignment).
+
+    ``task`` is an ``OpenTask`` row (or any object with role, department_id, assignee_id,
+    claimed_by, task_id).
+    """
+    if actor.type in INTERNAL_ACTORS:
+        return
+    require(actor, permission)
+    uid = user_id(actor)
+    rule = _task_rule(actor, uid, task)
+    if rule:
+        raise Denied("无权办理此任务", f"{permission}.{rule}", case_id=case.id,
+                     object_type="task", object_id=task.task_id)
+
+
+def _task_rule(actor: Actor, uid: int | None, task: Any) -> str | None:
+    if not task.role:
+        return "no_role_for_lane"          # default deny: a lane nobody is mapped to
+    if not actor.has(task.role):
+        return "role"
+    if task.assignee_id is not None and task.assignee_id != uid:
+        return "assignee"
+    # an assigned mediator decides whichever unit they belong to: the task data's department is
+    # the lead's (e.g. 住建 leading, the mediator in a street committee)
+    assigned_mediator = task.role == R.MEDIATOR and task.assignee_id is not None
+    if not assigned_mediator and task.department_id is not None \
+            and task.department_id != actor.department_id:
+        return "department"
+    if task.claimed_by is not None and task.claimed_by != uid:
+        return "claimed"
+    return None
+
+
+def require_owner(actor: Actor, services: Any = None) -> None:
+    """Process definitions are the process owners' (and the CLI's); anyone else is denied, and
+    the denial is audited (``access_denied``) when ``services`` is given. Call it before opening
+    a unit of work: the audit event is written in a transaction of its own."""
+    if actor.type in ("system", "scheduler") or actor.has(R.PROCESS_OWNER):
+        return
+    error = Denied("仅流程管理员可以管理流程", "manage_processes.role", object_type="process")
+    if services is not None:
+        deny(services, actor, error)
+    raise error

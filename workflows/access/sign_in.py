@@ -1,0 +1,259 @@
+"""Sign-in without Flask: argon2id passwords, server-side login sessions, DB-stored throttling.
+
+R-SESS-1: the cookie holds a random session id; only its sha256 is stored. Every request resumes the
+session from the table, so sign-out, a password change or disabling the account ends it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from engine.crypto import KeyPurpose, Keyring
+from workflows.audit.log import AuditAction
+from workflows.core.actors import Actor
+from workflows.core.errors import DomainError, InvalidInput
+from workflows.models import Department, LoginAttempt, LoginSession, User, UserRole
+from workflows.runtime.unit_of_work import UnitOfWork
+
+TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most once a minute
+MIN_PASSWORD = 10
+
+
+class LoginFailed(DomainError):
+    """Wrong username or password, or a disabled account (one message for all: SW-14)."""
+
+
+class LoginThrottled(DomainError):
+    """Too many failed sign-ins for this username or address within the window."""
+
+
+@cache
+def hasher() -> PasswordHasher:
+    """argon2id with the library's current defaults (RFC 9106 low-memory profile)."""
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    # verifying an unknown user against this keeps the timing of both failure paths alike
+    return hasher().hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of a password that meets the policy; InvalidInput otherwise."""
+    check_password_policy(password)
+    return hasher().hash(password)
+
+
+def check_password_policy(password: str) -> None:
+    """At least 10 characters, not only digits or only letters."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput({"password": f"密码至少 {MIN_PASSWORD} 位"})
+    if password.isdigit() or password.isalpha():
+        raise InvalidInput({"password": "密码须同时包含字母和数字或符号"})
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Constant-work check; an unknown account is checked against a dummy hash."""
+    try:
+        return hasher().verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def username_hash(keyring: Keyring, username: str) -> str:
+    """Keyed hash of a normalized username for the attempt log (no plain usernames stored)."""
+    key = keyring.key(KeyPurpose.BLIND_INDEX, keyring.primary_id(KeyPurpose.BLIND_INDEX))
+    return hmac.new(key, f"login:{username.strip().lower()}".encode(), hashlib.sha256).hexdigest()
+
+
+def session_hash(raw: str) -> str:
+    """sha256 of a raw session id, the form stored in login_session.id_hash."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """What a request needs of the signed-in user, read once per request."""
+
+    user_id: int
+    username: str
+    display_name: str
+    locale: str | None
+    roles: frozenset[str]
+    department_id: int | None
+    department_code: str | None
+    department_name: str | None
+    session_hash: str
+
+    def actor(self, ip: str | None = None) -> Actor:
+        """The policy's view of this user for one request."""
+        return Actor(type="user", id=str(self.user_id), username=self.username, roles=self.roles,
+                     department_id=self.department_id, department_code=self.department_code,
+                     ip=ip, session_hash=self.session_hash)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """A new session: the raw id goes into the cookie and nowhere else."""
+
+    session_id: str
+    user: SessionUser
+
+
+# -- throttling ---------------------------------------------------------------------------------
+def _failures_since(session: Session, column, value, since: datetime) -> int:
+    last_ok = select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success)
+    last_success = session.scalar(last_ok)
+    start = max(since, last_success) if last_success else since
+    query = select(func.count()).select_from(LoginAttempt).where(
+        column == value, LoginAttempt.at > start, LoginAttempt.success.is_(False))
+    return session.scalar(query) or 0
+
+
+def is_throttled(uow: UnitOfWork, *, name_hash: str, ip: str | None) -> bool:
+    """True when the username or the address has too many recent failures (works across workers)."""
+    settings = uow.services.settings
+    since = uow.clock.now() - timedelta(minutes=settings.login_window_minutes)
+    if _failures_since(uow.session, LoginAttempt.username_hash, name_hash, since) \
+            >= settings.login_max_failures:
+        return True
+    return ip is not None and _failures_since(uow.session, LoginAttempt.ip, ip, since) \
+        >= settings.login_max_failures_per_ip
+
+
+# -- sign-in and sessions -----------------------------------------------------------------------
+def login(uow: UnitOfWork, *, username: str, password: str, ip: str | None) -> LoginResult:
+    """Check the password and open a fresh login session (new id at every sign-in)."""
+    with uow:
+        name_hash = username_hash(uow.services.keyring, username)
+        who = Actor(type="user", username=username[:64], ip=ip)
+        if is_throttled(uow, name_hash=name_hash, ip=ip):
+            # audited, but not counted: attempts during a lockout must not prolong it
+            _failed(uow, who, name_hash, ip, "throttled", count=False)
+            raise LoginThrottled("too many failed sign-ins")
+        user = uow.session.scalars(select(User).where(User.username == username.strip())).first()
+        ok = verify_password(user.password_hash if user else None, password)
+        if not ok or user is None or not user.active:
+            _failed(uow, who, name_hash, ip, "disabled" if ok else "bad_credentials")
+            raise LoginFailed("wrong username or password")
+        result = _open_session(uow, user, name_hash, ip, password)
+        uow.commit()
+    return result
+
+
+def _failed(uow: UnitOfWork, who: Actor, name_hash: str, ip: str | None, reason: str, *,
+            count: bool = True) -> None:
+    if count:
+        uow.session.add(LoginAttempt(username_hash=name_hash, ip=ip, at=uow.clock.now(),
+                                     success=False))
+    uow.audit.record(AuditAction.LOGIN_FAILED, who, object_type="login", username_hash=name_hash,
+                     ip=ip, reason=reason)
+    uow.commit()
+
+
+def _open_session(uow: UnitOfWork, user: User, name_hash: str, ip: str | None,
+                  password: str) -> LoginResult:
+    now = uow.clock.now()
+    if hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hasher().hash(password)  # parameters were raised (SW-1)
+    raw = secrets.token_urlsafe(32)
+    max_age = timedelta(hours=uow.services.settings.session_max_age_hours)
+    uow.session.add(LoginSession(id_hash=session_hash(raw), user_id=user.id, created_at=now,
+                                 last_seen_at=now, expires_at=now + max_age, ip=ip))
+    uow.session.add(LoginAttempt(username_hash=name_hash, ip=ip, at=now, success=True))
+    user.last_login_at = now
+    session_user = _session_user(uow.session, user, session_hash(raw))
+    uow.audit.record(AuditAction.LOGIN_SUCCEEDED, session_user.actor(ip), object_type="user",
+                     object_id=user.id, ip=ip, session_hash=session_hash(raw)[:16])
+    return LoginResult(raw, session_user)
+
+
+def resume(uow: UnitOfWork, raw: str) -> SessionUser | None:
+    """The user of a live session, or None if it is unknown, revoked, idle too long or expired."""
+    with uow:
+        row = uow.session.scalars(
+            select(LoginSession).where(LoginSession.id_hash == session_hash(raw))).first()
+        now = uow.clock.now()
+        if row is None or not _alive(row, now, uow.services.settings.session_idle_minutes):
+            return None
+        user = uow.session.get(User, row.user_id)
+        if user is None or not user.active:
+            return None
+        result = _session_user(uow.session, user, row.id_hash)
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            row.last_seen_at = now
+            uow.commit()
+    return result
+
+
+def _alive(row: LoginSession, now: datetime, idle_minutes: int) -> bool:
+    return (row.revoked_at is None and now < row.expires_at
+            and now - row.last_seen_at < timedelta(minutes=idle_minutes))
+
+
+def logout(uow: UnitOfWork, raw: str, actor: Actor) -> None:
+    """End one session now; the copied cookie is worthless afterwards (SW-3)."""
+    with uow:
+        uow.session.execute(update(LoginSession)
+                            .where(LoginSession.id_hash == session_hash(raw),
+                                   LoginSession.revoked_at.is_(None))
+                            .values(revoked_at=uow.clock.now()))
+        uow.audit.record(AuditAction.LOGGED_OUT, actor, object_type="user", object_id=actor.id)
+        uow.commit()
+
+
+def revoke_sessions(session: Session, user_id: int, now: datetime) -> int:
+    """Revoke every open session of a user (disable, password or role change); inside a UoW."""
+    result = session.execute(update(LoginSession)
+                             .where(LoginSession.user_id == user_id,
+                                    LoginSession.revoked_at.is_(None))
+                             .values(revoked_at=now))
+    return result.rowcount or 0
+
+
+def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,
+                    ip: str | None) -> LoginResult:
+    """Change the actor's password, end all their sessions and open a new one.
+
+    A wrong old password counts as a failed sign-in (audited ``login_failed``, reason
+    ``wrong_old_password``) and the sign-in throttle applies: a stolen session cannot try old
+    passwords without limit."""
+    with uow:
+        user = uow.session.get(User, int(actor.id or 0))
+        if user is None:
+            raise InvalidInput({"old_password": "原密码不正确"})
+        name_hash = username_hash(uow.services.keyring, user.username)
+        if is_throttled(uow, name_hash=name_hash, ip=ip):
+            _failed(uow, actor, name_hash, ip, "password_change_throttled", count=False)
+            raise InvalidInput({"old_password": "尝试次数过多，请稍后再试"})
+        if not verify_password(user.password_hash, old):
+            _failed(uow, actor, name_hash, ip, "wrong_old_password")
+            raise InvalidInput({"old_password": "原密码不正确"})
+        user.password_hash = hash_password(new)
+        revoke_sessions(uow.session, user.id, uow.clock.now())
+        uow.audit.record(AuditAction.USER_UPDATED, actor, object_type="user", object_id=user.id,
+                         change="password")
+        result = _open_session(uow, user, username_hash(uow.services.keyring, user.username), ip,
+                               new)
+        uow.commit()
+    return result
+
+
+def _session_user(session: Session, user: User, id_hash: str) -> SessionUser:
+    links = session.scalars(select(UserRole).where(UserRole.user_id == user.id)).unique()
+    codes = frozenset(link.role.code for link in links)
+    department = session.get(Department, user.department_id) if user.department_id else None
+    return SessionUser(user.id, user.username, user.display_name, user.locale, codes,
+                       user.department_id, department.code if department else None,
+                       department.name if department else None, id_hash)

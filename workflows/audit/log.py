@@ -1,0 +1,311 @@
+"""The audit log: events collected during a unit of work, appended to per-case HMAC chains at commit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.audit_chain import (
+    GENESIS,
+    ChainBreak,
+    canonical_json,
+    chain_hash,
+    event_body,
+    verify_chain,
+)
+from engine.crypto import KeyPurpose, Keyring, UnknownKey
+from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
+from engine.recorder import json_copy
+from workflows.audit.checkpoints import verify_checkpoint
+from workflows.core.actors import Actor
+
+SYSTEM_CHAIN = "system"
+
+
+class AuditAction(StrEnum):
+    """Event names: <subject>_<past_tense_verb>."""
+
+    CASE_OPENED = "case_opened"
+    CASE_UPDATED = "case_updated"
+    CASE_CLOSED = "case_closed"
+    CASE_REOPENED = "case_reopened"
+    SUBMISSION_LINKED = "submission_linked"
+    TASK_STATE_CHANGED = "task_state_changed"
+    TASK_COMPLETED = "task_completed"
+    TASK_CLAIMED = "task_claimed"
+    TASK_RELEASED = "task_released"
+    TIMER_FIRED = "timer_fired"
+    MESSAGE_RECEIVED = "message_received"
+    PROCESS_DEPLOYED = "process_deployed"
+    PROCESS_REJECTED = "process_rejected"
+    PROCESS_APPROVED = "process_approved"
+    PROCESS_RETIRED = "process_retired"
+    INSTANCE_MIGRATED = "instance_migrated"
+    INSTANCE_STARTED = "instance_started"
+    WORK_ORDER_CHANGED = "work_order_changed"
+    RISK_CHANGED = "risk_changed"
+    PARTY_REGISTERED = "party_registered"
+    PARTY_VIEWED = "party_viewed"
+    PARTY_UNMASKED = "party_unmasked"
+    NARRATIVE_UNMASKED = "narrative_unmasked"      # the complaint narrative revealed (purpose)
+    PARTIES_SEARCHED = "parties_searched"          # intake duplicate check by blind index
+    AUDIT_PAYLOADS_READ = "audit_payloads_read"    # raw audit payloads read (auditors, API)
+    REPORT_DOWNLOADED = "report_downloaded"
+    ACCESS_DENIED = "access_denied"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    LOGGED_OUT = "logged_out"
+    USER_CREATED = "user_created"
+    USER_DISABLED = "user_disabled"
+    USER_UPDATED = "user_updated"
+    ROLE_GRANTED = "role_granted"
+    TOKEN_CREATED = "token_created"  # noqa: S105 - an event name
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name
+    CALENDAR_CHANGED = "calendar_changed"
+    NOTIFICATION_QUEUED = "notification_queued"
+    OUTBOX_FAILED = "outbox_failed"
+    INCIDENT_RAISED = "incident_raised"
+    CASE_REPLAYED = "case_replayed"
+    CASE_EXPORTED = "case_exported"
+    SLA_CHANGED = "sla_changed"
+    SLA_REQUESTED = "sla_requested"
+    SLA_DECIDED = "sla_decided"
+    LIGHT_CHANGED = "light_changed"
+    SUPERVISION_ISSUED = "supervision_issued"
+    SUPERVISION_REPLIED = "supervision_replied"
+    TIER_UPGRADED = "tier_upgraded"
+    INCIDENT_RETRIED = "incident_retried"
+    OUTBOX_RETRIED = "outbox_retried"
+    REPORT_GENERATED = "report_generated"
+
+
+@dataclass
+class PendingEvent:
+    """An event waiting for the commit; ``case`` may be an object whose id appears at flush."""
+
+    action: str
+    actor: Actor
+    occurred_at: datetime
+    payload: dict
+    case: Any = None
+    object_type: str | None = None
+    object_id: str | None = None
+    chain_key: str | None = None
+
+    def resolve(self) -> tuple[str, int | None]:
+        case_id = getattr(self.case, "id", self.case)
+        if self.chain_key:
+            return self.chain_key, case_id
+        return (f"case:{case_id}" if case_id is not None else SYSTEM_CHAIN), case_id
+
+
+@dataclass
+class AuditLog:
+    """Collects events of one unit of work; ``append_pending`` writes them inside its transaction."""
+
+    session: Session
+    keyring: Keyring
+    clock: Any
+    pending: list[PendingEvent] = field(default_factory=list)
+
+    def record(self, action: str, actor: Actor, *, case: Any = None, object_type: str | None = None,
+               object_id: Any = None, chain_key: str | None = None, **payload: Any) -> None:
+        """Queue an event; the payload is deep-copied now so later changes cannot rewrite history."""
+        self.record_copy(action, actor, json_copy(payload), case=case, object_type=object_type,
+                         object_id=object_id, chain_key=chain_key)
+
+    def record_copy(self, action: str, actor: Actor, payload: dict, *, case: Any = None,
+                    object_type: str | None = None, object_id: Any = None,
+                    chain_key: str | None = None) -> None:
+        """Queue an event whose payload is already a private JSON copy (the engine recorder's)."""
+        self.pending.append(PendingEvent(
+            str(action), actor, self.clock.now(), payload, case, object_type,
+            None if object_id is None else str(object_id), chain_key))
+
+    def append_pending(self) -> int:
+        """Append every queued event to its chain (called by UnitOfWork.commit after flush)."""
+        events, self.pending = self.pending, []
+        by_chain: dict[str, list[tuple[PendingEvent, int | None]]] = {}
+        for event in events:
+            chain, case_id = event.resolve()
+            by_chain.setdefault(chain, []).append((event, case_id))
+        for chain, items in by_chain.items():
+            self._append_chain(chain, items)
+        return len(events)
+
+    def _append_chain(self, chain: str, items: list[tuple[PendingEvent, int | None]]) -> None:
+        head = self._lock_head(chain)
+        key_id = self.keyring.primary_id(KeyPurpose.AUDIT_HMAC)
+        key = self.keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
+        rows = []
+        for event, case_id in items:
+            header = _header(chain, head.last_seq + 1, event, case_id, key_id)
+            payload_text = canonical_json(event.payload)
+            digest = chain_hash(key, head.last_hash, event_body(header, payload_text))
+            rows.append({**header, "payload": payload_text, "prev_hash": head.last_hash,
+                         "hash": digest})
+            head.last_seq, head.last_hash = head.last_seq + 1, digest
+        self.session.execute(AuditEvent.__table__.insert(), rows)
+
+    def _lock_head(self, chain: str) -> AuditChainHead:
+        query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
+        head = self.session.scalars(query).first()
+        if head is None:
+            head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
+            self.session.add(head)
+        return head
+
+
+def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:
+    actor = event.actor
+    return {"chain_key": chain, "seq": seq, "case_id": case_id, "occurred_at": event.occurred_at,
+            "actor_type": actor.type, "actor_id": actor.id, "actor_role": actor.role,
+            "actor_department_id": None if actor.department_id is None else str(actor.department_id),
+            "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
+            "key_id": key_id}
+
+
+def _row_dict(row: AuditEvent) -> dict:
+    return {c: getattr(row, c) for c in ("chain_key", "seq", "case_id", "occurred_at", "actor_type",
+                                         "actor_id", "actor_role", "actor_department_id", "action",
+                                         "object_type", "object_id", "key_id", "payload",
+                                         "prev_hash", "hash")}
+
+
+def chain_rows(session: Session, chain: str) -> Iterator[dict]:
+    query = select(AuditEvent).where(AuditEvent.chain_key == chain).order_by(AuditEvent.seq,
+                                                                             AuditEvent.id)
+    for row in session.scalars(query).yield_per(500):
+        yield _row_dict(row)
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of verifying one or more chains."""
+
+    chains: int = 0
+    events: int = 0
+    breaks: list[ChainBreak] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+@dataclass(frozen=True)
+class ExportedHead:
+    """A chain head exported off the chain (checkpoint row or the shipped heads file)."""
+
+    chain_key: str
+    seq: int
+    hash: str
+    source: str
+
+
+def exported_heads(session: Session, keyring: Keyring, heads_file: Path | None = None
+                   ) -> tuple[dict[str, ExportedHead], list[ChainBreak]]:
+    """The newest exported head per chain from checkpoint rows and the heads file, each record's
+    MAC checked; a forged record, or a shipped checkpoint whose row is gone, is a break."""
+    heads: dict[str, ExportedHead] = {}
+    breaks: list[ChainBreak] = []
+    rows = {c.id: c for c in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))}
+    for row in rows.values():
+        if not verify_checkpoint(keyring, row):
+            breaks.append(ChainBreak("checkpoint", row.id, "checkpoint MAC invalid (altered)"))
+            continue
+        _keep_newest(heads, row.heads, f"checkpoint {row.id}")
+    for number, record in enumerate(_read_heads_file(heads_file), start=1):
+        source = f"{heads_file.name} line {number}"
+        shipped = AuditCheckpoint(taken_at=_parse_time(record.get("taken_at")),
+                                  heads=record.get("heads") or {}, mac=record.get("mac") or "")
+        if shipped.taken_at is None or not verify_checkpoint(keyring, shipped):
+            breaks.append(ChainBreak("heads-file", number, f"{source}: MAC invalid (altered)"))
+            continue
+        if record.get("id") is not None and record["id"] not in rows:
+            breaks.append(ChainBreak("checkpoint", record["id"],
+                                     f"checkpoint row deleted (still in {source})"))
+        _keep_newest(heads, shipped.heads, source)
+    return heads, breaks
+
+
+def _keep_newest(heads: dict[str, ExportedHead], record: dict, source: str) -> None:
+    for chain, (seq, digest) in (record or {}).items():
+        if chain not in heads or int(seq) >= heads[chain].seq:
+            heads[chain] = ExportedHead(chain, int(seq), digest, source)
+
+
+def _read_heads_file(path: Path | None) -> list[dict]:
+    if path is None or not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            records.append({})  # counted, and refused as an unverifiable record
+    return records
+
+
+def _parse_time(text: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _exported_breaks(session: Session, exported: dict[str, ExportedHead],
+                     names: list[str] | None) -> list[ChainBreak]:
+    """Every exported head must still be an event of its chain with the same hash."""
+    breaks = []
+    for chain, head in sorted(exported.items()):
+        if names is not None and chain not in names:
+            continue
+        stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.chain_key == chain,
+                                                              AuditEvent.seq == head.seq))
+        if stored != head.hash:
+            what = "missing" if stored is None else "different"
+            breaks.append(ChainBreak(chain, head.seq, f"exported head ({head.source}) is {what}: "
+                                                      "events deleted or rewritten since"))
+    return breaks
+
+
+def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None = None, *,
+                  heads_file: Path | None = None) -> VerifyReport:
+    """Verify every (or the given) chain: sequence, links, HMACs, the head row, and every head
+    exported to checkpoints and the heads file (so a deleted tail is caught)."""
+    heads = {h.chain_key: (h.last_seq, h.last_hash) for h in session.scalars(select(AuditChainHead))}
+    exported, export_breaks = exported_heads(session, keyring, heads_file)
+    names = chains if chains is not None else sorted(
+        set(heads) | set(exported) | set(session.scalars(select(AuditEvent.chain_key).distinct())))
+    report = VerifyReport()
+
+    def key_for(key_id: str) -> bytes | None:
+        try:
+            return keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
+        except UnknownKey:
+            return None
+
+    for chain in names:
+        count, broken = verify_chain(chain, chain_rows(session, chain), key_for,
+                                     head=heads.get(chain, (0, GENESIS)))
+        report.chains += 1
+        report.events += count
+        if broken is not None:
+            report.breaks.append(broken)
+    report.breaks += _exported_breaks(session, exported, chains)
+    if chains is None:
+        report.breaks += export_breaks
+    return report
+
+
+def event_count(session: Session, chain: str) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.chain_key == chain)) or 0

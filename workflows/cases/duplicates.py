@@ -1,0 +1,80 @@
+"""De-duplication of intake submissions (domain.md §11).
+
+* exact match — an applicant of the submission is an applicant of a case (ID-number or phone blind
+  index) with the same category: an open case (within the window) -> duplicate; a case closed
+  within its watch window -> second complaint. Linked automatically by the intake service.
+* similar — any party of the submission is a party of an open or watched case with the same
+  category, in any role (e.g. the respondent complains back): the case codes are handed to the
+  process as ``duplicate_candidates`` and the clerk confirms in ``confirm_duplicate``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from engine.models import InstanceRow
+from workflows.cases.parties import PartyVault
+from workflows.models import Case, CaseParty, CaseStatus, Party, SubmissionLink
+
+REOPEN_WINDOW_DAYS = 30  # T-51 [proposal]; the process's own watch timer is the authority
+
+
+def _keys(uow: Any, parties: list, roles: tuple[str, ...] | None) -> list:
+    vault = PartyVault.of(uow.services)
+    keys = []
+    for party in parties:
+        if roles is None or party.role in roles:
+            values = vault.clean(party)
+            index = vault.indexes(phone=values.get("phone"), id_number=values.get("id_number"))
+            keys.extend(getattr(Party, column) == value for column, value in index.items())
+    return keys
+
+
+def _same_matter(uow: Any, request: Any, *, applicants_only: bool):
+    keys = _keys(uow, request.parties, ("applicant",) if applicants_only else None)
+    if not keys:
+        return []
+    query = (select(Case).join(CaseParty, CaseParty.case_id == Case.id)
+             .join(Party, Party.id == CaseParty.party_id)
+             .where(or_(*keys), Case.category == request.category,
+                    Case.duplicate_of_id.is_(None))
+             .order_by(Case.opened_at.desc(), Case.id.desc()).distinct())
+    if applicants_only:
+        query = query.where(CaseParty.role == "applicant")
+    return list(uow.session.scalars(query))
+
+
+def find_match(uow: Any, request: Any) -> tuple[Case | None, str | None]:
+    """The open case (duplicate) or recently closed case (second complaint) of the same matter."""
+    now = uow.clock.now()
+    window = timedelta(days=uow.services.settings.duplicate_window_days)
+    for case in _same_matter(uow, request, applicants_only=True):
+        if case.status != CaseStatus.CLOSED:
+            if case.opened_at >= now - window:
+                return case, SubmissionLink.DUPLICATE
+        elif watching(uow, case, now):
+            return case, SubmissionLink.SECOND_COMPLAINT
+    return None, None
+
+
+def similar_cases(uow: Any, request: Any, *, exclude: int | None = None) -> list[str]:
+    """Codes of open or watched cases sharing any party and the category (clerk confirms)."""
+    now = uow.clock.now()
+    out = []
+    for case in _same_matter(uow, request, applicants_only=False):
+        if case.id == exclude:
+            continue
+        if case.status != CaseStatus.CLOSED or watching(uow, case, now):
+            out.append(case.case_no)
+    return out
+
+
+def watching(uow: Any, case: Case, now: datetime) -> bool:
+    """Closed, within the watch window, and its instance still waits for the reopen message."""
+    if case.closed_at is None or case.closed_at < now - timedelta(days=REOPEN_WINDOW_DAYS):
+        return False
+    row = uow.session.get(InstanceRow, case.workflow_instance_id)
+    return row is not None and row.status not in ("completed", "cancelled")

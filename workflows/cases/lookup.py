@@ -1,0 +1,182 @@
+"""Cases: the one case code (一案一码), loading under the policy, listing and the case summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.crypto import field_aad
+from workflows.access.policy import Permission, denials_audited, require, visible_cases
+from workflows.core.actors import Actor
+from workflows.core.errors import ConcurrentUpdate, NotFound
+from workflows.models import STATUS_LABELS, Case, CaseStatus, Department, OpenTask, WorkOrder
+
+CODE_PREFIX = "JF"
+CODE_ATTEMPTS = 8
+TIER_LABELS = {"district": "区级", "street": "街道（乡镇）级", "community": "社区（村）级"}
+RISK_LABELS = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝", "green": "绿"}
+
+
+# -- case code ----------------------------------------------------------------------------------
+def next_case_no(session: Session, year: int) -> str:
+    """The next free code of a year: ``JF-<year>-<6 digits>`` (max + 1)."""
+    prefix = f"{CODE_PREFIX}-{year}-"
+    last = session.scalar(select(func.max(Case.case_no)).where(Case.case_no.like(f"{prefix}%")))
+    number = int(last[len(prefix):]) + 1 if last else 1
+    return f"{prefix}{number:06d}"
+
+
+def insert_with_code(session: Session, case: Case, moment: datetime, tz: str) -> Case:
+    """Insert ``case`` under a fresh code; a concurrent writer taking the same code makes us retry.
+
+    Each attempt runs in a savepoint, so a unique-constraint violation (another transaction
+    committed that code first) rolls back only the attempt, never the caller's transaction.
+    """
+    year = moment.astimezone(ZoneInfo(tz)).year
+    for _ in range(CODE_ATTEMPTS):
+        case.case_no = next_case_no(session, year)
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+            return case
+        except IntegrityError:
+            continue
+    raise ConcurrentUpdate("案件编号分配冲突，请重试")
+
+
+# -- loading under the policy -------------------------------------------------------------------
+def find_case(session: Session, case_no: str) -> Case:
+    """The case with this code (no policy check: internal callers only)."""
+    case = session.scalars(select(Case).where(Case.case_no == case_no)).first()
+    if case is None:
+        raise NotFound(f"案件 {case_no} 不存在")
+    return case
+
+
+def load_case(uow: Any, actor: Actor, case_no: str,
+              permission: Permission = Permission.VIEW_CASE) -> Case:
+    """The case if the actor may see it: NotFound if none, Denied if out of scope."""
+    case = find_case(uow.session, case_no)
+    require(actor, permission, case, session=uow.session)
+    return case
+
+
+def decrypt_narrative(services: Any, case: Case) -> str:
+    """The complaint narrative (personal content): callers check VIEW_PARTIES first."""
+    if not case.narrative_enc:
+        return ""
+    return services.cipher.decrypt(case.narrative_enc,
+                                   aad=field_aad("dispute_case", "narrative_enc", case.case_no))
+
+
+def encrypt_narrative(services: Any, case_no: str, text: str) -> str | None:
+    """Encrypt a narrative bound to the case code (the row id does not exist before insert)."""
+    if not text:
+        return None
+    return services.cipher.encrypt(text, aad=field_aad("dispute_case", "narrative_enc", case_no))
+
+
+# -- lists --------------------------------------------------------------------------------------
+@dataclass
+class CaseFilter:
+    """Server-side filters of the case list."""
+
+    status: str | None = None
+    category: str | None = None
+    tier: str | None = None
+    risk_level: str | None = None
+    department_code: str | None = None
+    open_only: bool = False
+
+
+def list_cases(uow: Any, actor: Actor, filters: CaseFilter | None = None, *,
+               limit: int = 200, offset: int = 0) -> list[dict]:
+    """Case summaries the actor may see, newest first (no personal data)."""
+    filters = filters or CaseFilter()
+    with denials_audited(uow.services, actor, object_type="case_list"):
+        require(actor, Permission.LIST_CASES)
+    with uow:
+        query = select(Case).where(visible_cases(actor))
+        query = _apply_filters(query, filters)
+        cases = list(uow.session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc())
+                                         .limit(limit).offset(offset)))
+        return [case_summary(uow.session, c) for c in cases]
+
+
+def _apply_filters(query, f: CaseFilter):
+    for column, value in ((Case.status, f.status), (Case.category, f.category),
+                          (Case.tier, f.tier), (Case.risk_level, f.risk_level)):
+        if value:
+            query = query.where(column == value)
+    if f.open_only:
+        query = query.where(Case.status != CaseStatus.CLOSED)
+    if f.department_code:
+        dept = select(Department.id).where(Department.code == f.department_code)
+        query = query.where(Case.id.in_(select(WorkOrder.case_id)
+                                        .where(WorkOrder.department_id.in_(dept))))
+    return query
+
+
+def case_summary(session: Session, case: Case, *, planned_co: list[str] | None = None) -> dict:
+    """Plain data about a case, free of personal data (lists, CLI, API).
+
+    ``co_departments``: departments with a co-department order, then (when ``planned_co`` codes
+    from the routing are given) those routed but not dispatched yet.
+    """
+    depts = _departments(session, case)
+    orders = session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
+                             .order_by(WorkOrder.round, WorkOrder.id)).all()
+    co = list({o.department_id: depts[o.department_id] for o in orders
+               if o.role == "co" and o.department_id in depts}.values())
+    if planned_co:
+        known = {d["code"] for d in co}
+        rows = session.scalars(select(Department).where(Department.code.in_(planned_co)))
+        co += [{"code": d.code, "name": d.name} for d in rows if d.code not in known]
+    tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
+                            .order_by(OpenTask.due_at.is_(None), OpenTask.due_at)).all()
+    lead = depts.get(case.lead_department_id) if case.lead_department_id else None
+    return {
+        "case_no": case.case_no, "status": case.status,
+        "status_label": STATUS_LABELS.get(case.status, case.status), "stage": case.stage,
+        "channel": case.channel, "category": case.category, "urgency": case.urgency,
+        "tier": case.tier, "risk_level": case.risk_level, "people_count": case.people_count,
+        "summary": case.summary, "second_complaint": case.second_complaint,
+        "reopened_count": case.reopened_count, "outcome": case.outcome,
+        "satisfaction": case.satisfaction,
+        "lead_department": lead, "co_departments": co,
+        "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
+        "open_tasks": [{"task_id": t.task_id, "bpmn_id": t.bpmn_id, "name": t.name,
+                        "role": t.role, "department": depts.get(t.department_id),
+                        "assignee_id": t.assignee_id, "due_at": _iso(t.due_at)} for t in tasks],
+        "deadline": _iso(min((t.due_at for t in tasks if t.due_at), default=None)),
+    }
+
+
+def case_overview(uow: Any, case: Case) -> dict:
+    """The summary plus the routed co-departments from the workflow data (one case)."""
+    data = uow.load_instance(case.workflow_instance_id).latest_data() \
+        if case.workflow_instance_id else {}
+    planned = data.get("co_departments")
+    return case_summary(uow.session, case,
+                        planned_co=[str(c) for c in planned] if isinstance(planned, list) else None)
+
+
+def _departments(session: Session, case: Case) -> dict[int, dict]:
+    ids = set(session.scalars(select(WorkOrder.department_id).where(WorkOrder.case_id == case.id)))
+    ids |= set(session.scalars(select(OpenTask.department_id).where(OpenTask.case_id == case.id)))
+    if case.lead_department_id:
+        ids.add(case.lead_department_id)
+    ids.discard(None)
+    rows = session.scalars(select(Department).where(Department.id.in_(ids))) if ids else []
+    return {d.id: {"code": d.code, "name": d.name} for d in rows}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

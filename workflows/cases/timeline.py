@@ -1,0 +1,137 @@
+"""A case's history read from its audit chain, under the policy (API history, task lookups).
+
+Audit payloads carry task data and free text (form submissions, ``data_before``/``data_after``,
+reasons, comments). Only auditors read them raw (and that read is itself an access event);
+everybody else gets an allow-listed projection: codes, states, ids and the *names* of the fields
+a step changed, never their values (R-PII-2, R-AUTHZ-1).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.models import AuditEvent
+from workflows.access.policy import denials_audited
+from workflows.audit.log import AuditAction
+from workflows.cases.lookup import load_case
+from workflows.core.actors import Actor
+from workflows.core.errors import NotFound, TaskNoLongerAvailable
+from workflows.models import Case, OpenTask, RoleCode, User
+
+# access metadata stays in the audit trail for auditors; it is not part of a case's history
+HIDDEN_KEYS = {"ip", "session_hash", "actor_roles"}
+# engine bookkeeping that people do not need on the case page
+ENGINE_EVENTS = {"task_state_changed"}
+# payload keys that hold codes, states, ids, counts and instants -- never free text or task data
+SAFE_KEYS = frozenset({
+    "after", "approved", "attempts", "before", "bpmn_id", "bpmn_name", "breach_count",
+    "category", "change", "channel", "day", "decision", "department", "department_id",
+    "departments", "dept", "due_at", "due_at_after", "due_at_before", "element_id", "event",
+    "events", "extension", "fields", "fired_at", "format", "from", "instance_index", "kind",
+    "lane", "late", "lateness_s", "level", "limit_due_at", "linked_as", "linked_case_no",
+    "masked", "name", "people_count", "previous_status", "process", "process_id",
+    "process_version_id", "purpose", "rating", "reopened_count", "reply_due_at", "result",
+    "reused", "role", "round", "rule", "source", "status", "task", "task_id", "task_name",
+    "timer", "timers", "to", "to_version_id", "trigger", "type", "urgency", "verified",
+    "version", "work_order_id", "parties",
+})
+
+
+def project_payload(payload: dict) -> dict:
+    """The allow-listed part of an audit payload plus the names (not values) of changed fields."""
+    out = {k: v for k, v in payload.items() if k in SAFE_KEYS and _scalar_or_codes(v)}
+    submitted = payload.get("submitted")
+    if isinstance(submitted, dict):
+        out["fields"] = sorted(str(k) for k in submitted)
+    before, after = payload.get("data_before"), payload.get("data_after")
+    if isinstance(after, dict):
+        before = before if isinstance(before, dict) else {}
+        out["changed_fields"] = sorted(str(k) for k in set(before) | set(after)
+                                       if before.get(k) != after.get(k))
+    return out
+
+
+def _scalar_or_codes(value: object) -> bool:
+    if value is None or isinstance(value, bool | int | float | str):
+        return not isinstance(value, str) or len(value) <= 64   # a code, not a sentence
+    if isinstance(value, list):
+        return all(_scalar_or_codes(v) or (isinstance(v, dict) and set(v) <= {"id", "role"})
+                   for v in value)
+    return False
+
+
+def case_history(uow: Any, actor: Actor, case_no: str, *, engine_events: bool = True,
+                 limit: int = 1000) -> list[dict]:
+    """The case chain's events in sequence order (after a VIEW_CASE check): raw payloads for
+    auditors (recorded as ``audit_payloads_read``), the allow-listed projection for the rest."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            query = (select(AuditEvent).where(AuditEvent.chain_key == f"case:{case.id}")
+                     .order_by(AuditEvent.seq).limit(limit))
+            if not engine_events:
+                query = query.where(AuditEvent.action.not_in(ENGINE_EVENTS))
+            rows = list(uow.session.scalars(query))
+            names = _actor_names(uow, rows)
+            raw = actor.has(RoleCode.AUDITOR)
+            events = [_event(row, names, raw=raw) for row in rows]
+            if raw:
+                uow.audit.record(AuditAction.AUDIT_PAYLOADS_READ, actor, case=case,
+                                 object_type="case", object_id=case.case_no, events=len(rows),
+                                 purpose="audit", decision="allow", rule="history.auditor",
+                                 ip=actor.ip, session_hash=actor.session_hash)
+                uow.commit()
+            return events
+
+
+def _actor_names(uow: Any, rows: list[AuditEvent]) -> dict[str, str]:
+    ids = {int(r.actor_id) for r in rows
+           if r.actor_type in ("user", "api") and r.actor_id and r.actor_id.isdigit()}
+    if not ids:
+        return {}
+    users = uow.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {str(uid): name for uid, name in users}
+
+
+def _event(row: AuditEvent, names: dict[str, str], *, raw: bool = False) -> dict:
+    payload = json.loads(row.payload) if row.payload else {}
+    payload = payload if raw else project_payload(payload)
+    return {"seq": row.seq, "action": row.action, "occurred_at": row.occurred_at.isoformat(),
+            "actor_type": row.actor_type, "actor_role": row.actor_role,
+            "actor_name": names.get(row.actor_id or "", row.actor_type),
+            "object_type": row.object_type, "object_id": row.object_id,
+            "payload": {k: v for k, v in payload.items() if k not in HIDDEN_KEYS}}
+
+
+def case_no_of_task(uow: Any, actor: Actor, task_id: str) -> str:
+    """The case code of an open task (API callers know only the task id).
+
+    A task that was open once but is completed now raises TaskNoLongerAvailable (after the
+    policy check on its case); an unknown id raises NotFound.
+    """
+    with uow:
+        row = uow.session.scalars(select(OpenTask).where(OpenTask.task_id == task_id)).first()
+        if row is not None:
+            return find_case_no(uow, row.case_id)
+        done = uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.object_type == "task", AuditEvent.object_id == task_id,
+            AuditEvent.action == "task_completed")).first()
+        if done is None or done.case_id is None:
+            raise NotFound("任务不存在")
+        case_no = find_case_no(uow, done.case_id)
+        bpmn_id = json.loads(done.payload or "{}").get("bpmn_id", "")
+    with denials_audited(uow.services, actor, object_type="task", object_id=task_id):
+        with uow:
+            load_case(uow, actor, case_no)
+    raise TaskNoLongerAvailable(bpmn_id, "completed")
+
+
+def find_case_no(uow: Any, case_id: int) -> str:
+    """The code of a case by id (internal: callers check the policy afterwards)."""
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("案件不存在")
+    return case.case_no

@@ -1,0 +1,183 @@
+"""Documents generated from case data: the mediation agreement (调解协议书) and task records.
+
+A document has a masked ``body`` (what screens show) and, when it names people in full, an
+encrypted ``body_enc`` printed only for signing (domain.md §12: "masked on screen, printed in full
+only for signing").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from engine.crypto import field_aad
+from engine.instance import TaskView
+from workflows.audit.log import AuditAction
+from workflows.cases.parties import PartyVault, case_parties
+from workflows.core.actors import Actor
+from workflows.library.contract import AGREEMENT_FIELDS
+from workflows.models import Case, CaseDocument, Department, User
+
+BLANK = "＿＿＿＿"
+ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人", "third_party": "第三人"}
+
+
+@dataclass
+class PartyLine:
+    """One party as printed in 协议书 (一)."""
+
+    role: str
+    name: str
+    sex: str
+    birth: str
+    id_number: str
+    address: str
+    phone: str
+
+
+def id_facts(id_number: str | None, on: date) -> tuple[str, str]:
+    """Sex and 'birth date (age)' from an 18-digit resident ID (GB 11643: digits 7-14, 17)."""
+    if not id_number or len(id_number) != 18 or not id_number[:17].isdigit():
+        return BLANK, BLANK
+    born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    sex = "男" if int(id_number[16]) % 2 else "女"
+    return sex, f"{born.isoformat()}（{age}岁）"
+
+
+def party_lines(uow: Any, case: Case, on: date, *, full: bool) -> list[PartyLine]:
+    """Parties of the case: plaintext when ``full`` (for signing), else masked values."""
+    vault = PartyVault.of(uow.services)
+    lines = []
+    for link, party in case_parties(uow.session, case):
+        plain = vault.reveal(party)
+        shown = plain if full else dict(party.masked or {})
+        sex, birth = id_facts(plain.get("id_number"), on)
+        if not full:
+            birth = birth.split("（")[-1].rstrip("）") if birth != BLANK else BLANK
+        lines.append(PartyLine(ROLE_LABELS.get(link.role, link.role), shown.get("name") or BLANK,
+                               sex, birth, shown.get("id_number") or BLANK,
+                               shown.get("address") or BLANK, shown.get("phone") or BLANK))
+    return lines
+
+
+def period_text(spec: str | None) -> str:
+    """'statutory_days(15)' -> '自本协议生效之日起15日内'."""
+    match = re.fullmatch(r"statutory_(days|months)\((\d+)\)", spec or "")
+    if not match:
+        return spec or BLANK
+    unit = "日" if match.group(1) == "days" else "个月"
+    return f"自本协议生效之日起{match.group(2)}{unit}内"
+
+
+def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict) -> str:
+    """The 调解协议书 text with the three items of 人民调解法 Art 29 (domain.md §12)."""
+    out = [f"# {header['committee']}", "## 人民调解协议书", "",
+           f"协议编号：{header['number']}　　案件编号：{case.case_no}", ""]
+    out.append("**一、当事人的基本情况**")
+    for p in lines:
+        out.append(f"- {p.role}：{p.name}，性别：{p.sex}，出生日期：{p.birth}，民族：{BLANK}，"
+                   f"证件类型：居民身份证，证件号码：{p.id_number}，住址：{p.address}，"
+                   f"联系电话：{p.phone}")
+    f = {key: data.get(name) for key, name in AGREEMENT_FIELDS.items()}
+    out += ["", "**二、纠纷的主要事实、争议事项以及各方当事人的责任**",
+            f"纠纷的主要事实：{f['facts'] or BLANK}",
+            f"争议事项：{f['disputed_matters'] or BLANK}",
+            f"各方当事人的责任：{f['responsibilities'] or BLANK}", "",
+            "**三、当事人达成调解协议的内容，履行的方式、期限**",
+            f"协议内容：{f['content'] or BLANK}",
+            f"履行方式：{f['manner'] or BLANK}",
+            f"履行期限：{period_text(f['period'])}"]
+    if data.get("performance_place"):
+        out.append(f"履行地点：{data['performance_place']}")
+    out += ["", f"当事人{'拟' if f['judicial_confirmation'] else '未表示'}"
+            "共同申请司法确认（人民调解法第三十三条：自协议生效之日起三十日内）。", "",
+            "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效。"
+            "本协议一式" + f"{len(lines) + 1}份，当事人各执一份，人民调解委员会留存一份。", "",
+            *[f"{p.role}（签名/盖章/按指印）：{BLANK}" for p in lines],
+            f"人民调解员（签名）：{header['mediator']}",
+            f"{header['committee']}（印章）", f"调解地点：{header['place']}",
+            f"日期：{header['date']}"]
+    return "\n".join(out)
+
+
+def generate_agreement(uow: Any, actor: Actor, case: Case, data: dict, *,
+                       task_id: str | None = None) -> CaseDocument:
+    """Create the agreement document from party records and the mediation task data."""
+    today = _local_day(uow)
+    header = _agreement_header(uow, case, data, today)
+    masked = agreement_text(case, header, party_lines(uow, case, today, full=False), data)
+    full = agreement_text(case, header, party_lines(uow, case, today, full=True), data)
+    return _store(uow, actor, case, "mediation_agreement", "人民调解协议书", masked, full, task_id)
+
+
+def _agreement_header(uow: Any, case: Case, data: dict, today: date) -> dict:
+    session = uow.session
+    committee = session.get(Department, case.lead_department_id) if case.lead_department_id \
+        else None
+    mediator = session.get(User, case.mediator_id) if case.mediator_id else None
+    count = len(session.scalars(select(CaseDocument.id).where(
+        CaseDocument.case_id == case.id, CaseDocument.kind == "mediation_agreement")).all())
+    return {"committee": committee.name if committee else "人民调解委员会",
+            "number": f"{case.case_no}-XY{count + 1:02d}",
+            "mediator": mediator.display_name if mediator else BLANK,
+            "place": data.get("mediation_place") or (committee.name if committee else BLANK),
+            "date": today.isoformat()}
+
+
+def record_from_task(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict, *,
+                     kind: str, title: str) -> CaseDocument:
+    """A record document (登记表, 签收/退单记录, 办结报告 …) from a task's submitted form."""
+    labels = {f.id: f for f in view.form}
+    lines = [f"# {title}", "", f"案件编号：{case.case_no}", f"环节：{view.name}",
+             f"日期：{_local_day(uow).isoformat()}", ""]
+    for key, value in clean.items():
+        field = labels.get(key)
+        if field is None:
+            continue
+        shown = dict(field.options).get(str(value), value) if field.options else value
+        if isinstance(shown, bool):
+            shown = "是" if shown else "否"
+        lines.append(f"- {field.label}：{shown}")
+    return _store(uow, actor, case, kind, title, "\n".join(lines), None, view.id)
+
+
+def _store(uow: Any, actor: Actor, case: Case, kind: str, title: str, body: str,
+           full: str | None, task_id: str | None) -> CaseDocument:
+    doc = CaseDocument(case_id=case.id, kind=kind, title=title, body=body, task_id=task_id,
+                       created_by=int(actor.id) if str(actor.id or "").isdigit() else None,
+                       created_at=uow.clock.now())
+    uow.session.add(doc)
+    uow.session.flush()
+    if full is not None:
+        doc.body_enc = uow.services.cipher.encrypt(
+            full, aad=field_aad("case_document", "body_enc", doc.id))
+    uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case_document",
+                     object_id=doc.id, change="document_generated", kind=kind, title=title)
+    return doc
+
+
+def full_text(services: Any, doc: CaseDocument) -> str | None:
+    """The signing copy (plaintext names): callers check UNMASK_PARTY and audit first."""
+    if not doc.body_enc:
+        return None
+    return services.cipher.decrypt(doc.body_enc, aad=field_aad("case_document", "body_enc", doc.id))
+
+
+def list_documents(session: Any, case: Case) -> list[dict]:
+    """Documents of a case, oldest first (masked bodies only)."""
+    rows = session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)
+                           .order_by(CaseDocument.created_at, CaseDocument.id))
+    return [{"id": d.id, "kind": d.kind, "title": d.title, "body": d.body, "task_id": d.task_id,
+             "has_signing_copy": d.body_enc is not None,
+             "created_at": d.created_at.isoformat() if d.created_at else None} for d in rows]
+
+
+def _local_day(uow: Any) -> date:
+    moment: datetime = uow.clock.now()
+    return moment.astimezone(ZoneInfo(uow.services.settings.timezone)).date()

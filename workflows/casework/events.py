@@ -1,0 +1,83 @@
+"""Events from outside a task form, delivered to the process as BPMN messages.
+
+* ``record_rating``: the citizen's satisfaction from the SMS link / APP (message ``rating``);
+  the phone return visit is the ``return_visit`` user task instead.
+* ``report_risk``: risk rising during handling (message ``risk_raised``), e.g. a planned gathering.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import MessageNotExpected
+from workflows.access.policy import Permission, denials_audited, require
+from workflows.audit.inputs import record_input
+from workflows.audit.log import AuditAction
+from workflows.cases.lookup import load_case
+from workflows.casework.incidents import step_failures
+from workflows.casework.steps import after_step, fire_timers_recorded
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput, TaskNoLongerAvailable
+from workflows.library import contract as C
+from workflows.models import Case
+
+RISK_LEVELS = ("blue", "yellow", "orange", "red")
+
+
+def record_rating(uow: Any, actor: Actor, *, case_no: str, rating: str, comment: str = "") -> str:
+    """Record the citizen's rating; 'dissatisfied' leads the process to verification and re-handling.
+
+    Returns the case status afterwards. TaskNoLongerAvailable if the case is not waiting for a
+    rating (already rated, or the window passed and a return visit was opened instead).
+    """
+    if rating not in C.RATINGS or rating == "unrated":
+        raise InvalidInput({"rating": "请选择满意、基本满意或不满意"})
+    if len(comment) > 1000:
+        raise InvalidInput({"comment": "最多 1000 个字符"})
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
+            step_failures(uow.services, actor, case_no, message=C.MSG_RATING):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            require(actor, Permission.RECORD_RATING, case, session=uow.session)
+            _deliver(uow, actor, case, C.MSG_RATING, rating)
+            case.satisfaction = rating
+            uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case",
+                             object_id=case.case_no, change="satisfaction_recorded",
+                             rating=rating, comment=comment.strip(), source=actor.type)
+            uow.commit()
+            return case.status
+
+
+def report_risk(uow: Any, actor: Actor, *, case_no: str, level: str, reason: str) -> str:
+    """Report rising risk during handling; the process recolours and escalates. Returns status."""
+    errors = {}
+    if level not in RISK_LEVELS:
+        errors["level"] = "请选择列表中的一项"
+    if not reason.strip():
+        errors["reason"] = "必填"
+    if errors:
+        raise InvalidInput(errors)
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
+            step_failures(uow.services, actor, case_no, message=C.MSG_RISK):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            require(actor, Permission.REPORT_RISK, case, session=uow.session)
+            _deliver(uow, actor, case, C.MSG_RISK, {"level": level, "reason": reason.strip()})
+            uow.audit.record(AuditAction.RISK_CHANGED, actor, case=case, object_type="case",
+                             object_id=case.case_no, reported=level, reason=reason.strip(),
+                             trigger="reported", after=case.risk_level)
+            uow.commit()
+            return case.status
+
+
+def _deliver(uow: Any, actor: Actor, case: Case, message: str, payload: Any) -> None:
+    inst = uow.load_instance(case.workflow_instance_id)
+    fire_timers_recorded(uow, actor, case, inst)       # a passed deadline wins
+    with uow.recording(inst, actor, case=case):
+        try:
+            inst.deliver_message(message, payload)
+        except MessageNotExpected:
+            raise TaskNoLongerAvailable(message, "not waiting") from None
+    record_input(uow, AuditAction.MESSAGE_RECEIVED, actor, case, inst, object_type="instance",
+                 object_id=case.workflow_instance_id, name=message, payload=payload)
+    after_step(uow, case, inst)

@@ -1,0 +1,280 @@
+"""The case projection, rebuilt from the workflow instance on every save (architecture §4.1).
+
+``project_case`` runs inside the unit of work that changed the instance, so the open-task rows,
+work orders and case fields commit together with the new state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.instance import TaskView, WorkflowInstance
+from engine.models import InstanceRow, ProcessVersion
+from engine.xmlsafe import safe_fromstring
+from workflows.deadlines.clock_sync import sync_clocks
+from workflows.deadlines.lights import refresh_lights
+from workflows.library import contract as C
+from workflows.models import (
+    Case,
+    CaseStatus,
+    Department,
+    OpenTask,
+    Role,
+    RoleCode,
+    WorkOrder,
+    WorkOrderRole,
+    WorkOrderStatus,
+)
+from workflows.models.scheduling import WorkOrderSla
+
+
+def project_case(uow: Any, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
+    """Rebuild the open tasks, work orders and case fields from the instance; returns new tasks."""
+    session = uow.session
+    data = inst.latest_data()
+    depts = DepartmentIndex(session)
+    _case_fields(case, inst, data, depts, uow.clock.now())
+    ready = inst.ready_tasks()
+    _work_orders(uow, case, ready, data, depts)
+    created = _open_tasks(uow, case, inst, ready, depts)
+    clocks = sync_clocks(uow, case, inst, ready, data)
+    _order_deadlines(uow, case, inst, ready, depts, clocks.handling_due)
+    refresh_lights(uow, case)
+    return created
+
+
+# -- departments and roles ------------------------------------------------------------------------
+class DepartmentIndex:
+    """Department ids by code, loaded once per projection."""
+
+    def __init__(self, session: Session):
+        rows = session.execute(select(Department.code, Department.id))
+        self.by_code: dict[str, int] = {row[0]: row[1] for row in rows}
+
+    def id_of(self, value: Any) -> int | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, int):
+            return value
+        return self.by_code.get(str(value))
+
+
+def lane_roles(session: Session) -> dict[str, str]:
+    """Lane name -> role code: the roles' Chinese and English names, codes and known aliases."""
+    out = dict(C.LANE_ALIASES)
+    for code, zh, en in session.execute(select(Role.code, Role.name_zh, Role.name_en)):
+        out[zh], out[en], out[code] = code, code, code
+    return out
+
+
+def role_of_lane(session: Session, lane: str | None) -> str | None:
+    return lane_roles(session).get((lane or "").strip()) if lane else None
+
+
+def task_department(task: TaskView, depts: DepartmentIndex) -> int | None:
+    """The department a task belongs to: the multi-instance item, else the task data key."""
+    for key in C.TASK_DEPARTMENT_KEYS:
+        value = task.data.get(key)
+        if isinstance(value, dict):
+            value = value.get("code")
+        ident = depts.id_of(value)
+        if ident is not None:
+            return ident
+    return None
+
+
+def task_assignee(task: TaskView, role: str | None = None) -> int | None:
+    """A user the task is assigned to by the process (e.g. the chosen mediator)."""
+    for key in C.ASSIGNEE_KEYS.get(role or "", C.ASSIGNEE_KEYS.get("*", ())):
+        value = task.data.get(key)
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return int(value)
+    return None
+
+
+def task_facts(task: TaskView, roles: dict[str, str], depts: DepartmentIndex,
+               case: Case | None = None) -> dict:
+    """Role, department and assignee of a ready task (what the policy checks).
+
+    A mediation task (调解员 lane) belongs to its assigned mediator (task data ``mediator_id``,
+    else the case's mediator), not to the department in the task data: that is the lead
+    department's, and the mediator may sit in another unit (e.g. a street committee)."""
+    role = roles.get((task.lane or "").strip())
+    department = task_department(task, depts) if role in C.DEPARTMENT_ROLES else None
+    assignee = task_assignee(task, role)
+    if role == RoleCode.MEDIATOR:
+        if assignee is None and case is not None:
+            assignee = case.mediator_id
+        if assignee is not None:
+            department = None
+    return {"role": role, "department_id": department, "assignee_id": assignee}
+
+
+# -- open tasks -------------------------------------------------------------------------------------
+def _open_tasks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskView],
+                depts: DepartmentIndex) -> list[OpenTask]:
+    session = uow.session
+    instance_id = case.workflow_instance_id
+    old = {t.task_id: t for t in session.scalars(
+        select(OpenTask).where(OpenTask.instance_id == instance_id))}
+    session.execute(delete(OpenTask).where(OpenTask.instance_id == instance_id))
+    roles = lane_roles(session)
+    orders = {o.task_id: o.id for o in case.work_orders if o.task_id}
+    created = []
+    now = uow.clock.now()
+    for task in ready:
+        previous = old.get(task.id)
+        row = OpenTask(
+            instance_id=instance_id, case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id,
+            name=task.name, lane=task.lane, **task_facts(task, roles, depts, case),
+            claimed_by=previous.claimed_by if previous else None,
+            work_order_id=orders.get(task.id),
+            ready_at=previous.ready_at if previous else now,
+            due_at=task_deadline(uow, case, inst, task))
+        session.add(row)
+        if previous is None:
+            created.append(row)
+    session.flush()
+    return created
+
+
+def task_deadline(uow: Any, case: Case, inst: WorkflowInstance, task: TaskView) -> datetime | None:
+    """The task's deadline: its interrupting boundary timer, else the latest non-interrupting one
+    (e.g. T-02 on first contact; the earlier ones are 75 % warnings)."""
+    if task.due_at is not None:
+        return task.due_at
+    timers = _timer_map(uow, case).get((task.process_id, task.bpmn_id), ())
+    names = {name for name, interrupting in timers if not interrupting}
+    dues = [due for name, due in inst.armed_timers() if name in names]
+    return max(dues) if dues else None
+
+
+_TIMER_MAPS: dict[str, dict] = {}   # bundle sha256 -> boundary timers (content-addressed)
+_TIMER_MAPS_LOCK = Lock()
+
+
+def _timer_map(uow: Any, case: Case) -> dict:
+    row = uow.session.get(InstanceRow, case.workflow_instance_id)
+    sha = uow.session.scalar(select(ProcessVersion.bundle_sha256)
+                             .where(ProcessVersion.id == row.process_version_id))
+    with _TIMER_MAPS_LOCK:
+        found = _TIMER_MAPS.get(sha)
+    if found is None:
+        files = uow.session.get(ProcessVersion, row.process_version_id).engine_files
+        found = boundary_timer_map(files)
+        with _TIMER_MAPS_LOCK:
+            if len(_TIMER_MAPS) > 64:
+                _TIMER_MAPS.clear()
+            _TIMER_MAPS[sha] = found
+    return found
+
+
+# -- case fields ------------------------------------------------------------------------------------
+def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: DepartmentIndex,
+                 now: datetime) -> None:
+    for attribute, key in C.CASE_FIELDS.items():
+        value = data.get(key)
+        if value not in (None, ""):
+            setattr(case, attribute, value)
+    lead = depts.id_of(data.get(C.LEAD_DEPARTMENT))
+    if lead is not None:
+        case.lead_department_id = lead
+    if data.get(C.SECOND_COMPLAINT):
+        case.second_complaint = True
+    mediator = data.get(C.MEDIATOR_KEY)
+    if isinstance(mediator, int) or (isinstance(mediator, str) and mediator.isdigit()):
+        case.mediator_id = int(mediator)
+    ready = inst.ready_tasks()
+    case.stage = "、".join(dict.fromkeys(t.name for t in ready))[:255] or None
+    status = C.status_of(inst, data, ready)
+    if status == CaseStatus.CLOSED and case.status != CaseStatus.CLOSED:
+        case.closed_at = now
+        case.outcome = case.outcome or C.end_outcome(inst)
+    elif status != CaseStatus.CLOSED and case.status == CaseStatus.CLOSED:
+        case.closed_at = None
+    case.status = status
+
+
+# -- work orders ------------------------------------------------------------------------------------
+def current_order(case: Case, dept: int | None, role: str | None = None) -> WorkOrder | None:
+    """The latest order of a department on this case (optionally of one role)."""
+    orders = [o for o in case.work_orders if o.department_id == dept
+              and (role is None or o.role == role)]
+    return max(orders, key=lambda o: (o.round, o.id or 0), default=None)
+
+
+def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
+                 depts: DepartmentIndex) -> None:
+    """A sign-off task opens an order for its department (a new round after a return or done)."""
+    now = uow.clock.now()
+    for task in ready:
+        role = C.SIGN_OFF_TASKS.get(task.bpmn_id)
+        dept = task_department(task, depts)
+        if role is None or dept is None:
+            continue
+        order = current_order(case, dept)
+        if order is None or order.status in (WorkOrderStatus.DONE,) or (
+                order.status == WorkOrderStatus.RETURNED and role == "lead"):
+            rounds = [o.round for o in case.work_orders if o.department_id == dept]
+            order = WorkOrder(case_id=case.id, department_id=dept, round=max(rounds, default=0) + 1,
+                              role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now)
+            uow.session.add(order)
+            case.work_orders.append(order)
+        order.task_id = task.id
+        order.due_at = task.due_at or order.due_at
+    uow.session.flush()
+
+
+def _order_deadlines(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskView],
+                     depts: DepartmentIndex, handling_due: datetime | None) -> None:
+    """An open order's deadline is its current step's: the earliest deadline of its department's
+    ready tasks (sign-off, first contact, co-handling …) and, for the lead, the running handling
+    deadline. A finished order keeps the deadline it was measured against (reports)."""
+    roles = lane_roles(uow.session)
+    steps = [task for task in ready if roles.get((task.lane or "").strip()) in C.DEPARTMENT_ROLES]
+    for order in case.work_orders:
+        if order.status in _FINISHED:
+            continue
+        dues = [task_deadline(uow, case, inst, task) for task in steps
+                if task_department(task, depts) == order.department_id]
+        if order.role == WorkOrderRole.LEAD and order.status != WorkOrderStatus.DISPATCHED:
+            dues.append(handling_due)
+        dues = [due for due in dues if due is not None]
+        if dues:
+            order.due_at = min(dues)
+        elif order.status != WorkOrderStatus.DISPATCHED and _is_sign_off_due(uow, order):
+            order.due_at = None   # signed off: the sign-off deadline no longer speaks
+
+
+_FINISHED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED)
+
+
+def _is_sign_off_due(uow: Any, order: WorkOrder) -> bool:
+    watch = uow.session.get(WorkOrderSla, order.id) if order.id is not None else None
+    return watch is not None and watch.response_due_at == order.due_at
+
+
+# -- deadlines from the BPMN source (timer boundary events attached to a task) ----------------
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def boundary_timer_map(files: dict[str, str]) -> dict[tuple[str, str], tuple]:
+    """(process id, task id) -> ((timer name, interrupting), ...) for every timer boundary event."""
+    out: dict[tuple[str, str], list] = {}
+    for name, text in sorted(files.items()):
+        if not name.endswith(".bpmn"):
+            continue
+        root = safe_fromstring(text.encode("utf-8") if isinstance(text, str) else text, name)
+        for process in root.iter(f"{BPMN}process"):
+            for event in process.iter(f"{BPMN}boundaryEvent"):
+                if event.find(f"{BPMN}timerEventDefinition") is None:
+                    continue
+                key = (process.get("id"), event.get("attachedToRef"))
+                out.setdefault(key, []).append((event.get("name") or event.get("id"),
+                                                event.get("cancelActivity", "true") != "false"))
+    return {key: tuple(value) for key, value in out.items()}

@@ -1,0 +1,52 @@
+"""What follows every engine step of a case, and timers fired outside the scheduler."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.instance import WorkflowInstance
+from workflows.audit.inputs import record_timers_fired
+from workflows.cases.lookup import find_case
+from workflows.casework.projection import project_case
+from workflows.core.actors import SCHEDULER, Actor
+from workflows.models import Case, OpenTask
+from workflows.notify.case_notices import notify_new_tasks
+
+if TYPE_CHECKING:
+    from workflows.runtime.bootstrap import Services
+    from workflows.runtime.unit_of_work import UnitOfWork
+
+
+def after_step(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
+    """Project the case from its instance and tell whoever must do the new tasks; returns them."""
+    created = project_case(uow, case, inst)
+    notify_new_tasks(uow, case, created)
+    return created
+
+
+def fire_timers_recorded(uow: UnitOfWork, actor: Actor, case: Case, inst: WorkflowInstance) -> list[str]:
+    """Fire due timers in their own step and record it when anything changed (replayable)."""
+    armed, digest = inst.armed_timers(), inst.state_digest()
+    with uow.recording(inst, actor, case=case):
+        inst.fire_timers()
+    if inst.state_digest() == digest:
+        return []
+    return record_timers_fired(uow, actor, case, inst, armed)
+
+
+def fire_due_timers(services: Services, case_no: str) -> list[str]:
+    """Fire one case's due timers now and commit (what the scheduler's sweep does per instance).
+
+    Returns the names of the timers that fired. Used by the demo loader, tests and operators.
+    """
+    uow = services.new_uow()
+    with uow:
+        case = find_case(uow.session, case_no)
+        inst = uow.load_instance(case.workflow_instance_id)
+        now = uow.clock.now()
+        if not any(at <= now for _, at in inst.armed_timers()):
+            return []
+        fired = fire_timers_recorded(uow, SCHEDULER, case, inst)
+        after_step(uow, case, inst)
+        uow.commit()
+        return fired

@@ -1,0 +1,123 @@
+"""Domain effects of completing particular tasks: work-order status, documents, assignments.
+
+Which tasks have which effect is data in ``workflows.library.contract`` (taken from bpmn/README.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.instance import TaskView, WorkflowInstance
+from workflows.audit.log import AuditAction
+from workflows.cases.duplicates import watching
+from workflows.cases.lookup import find_case
+from workflows.casework.documents import generate_agreement, record_from_task
+from workflows.casework.projection import DepartmentIndex, current_order, task_department
+from workflows.casework.reopen import reopen_case
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput
+from workflows.library import contract as C
+from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
+
+
+def before_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
+    """Checks that need the database; may normalise ``clean`` (a mediator's username -> id)."""
+    key = C.MEDIATOR_CHOICE.get(view.bpmn_id)
+    if key and clean.get(key) not in (None, ""):
+        user = _user(uow, clean[key])
+        if user is None or not any(g.role.code == "mediator" for g in user.roles):
+            raise InvalidInput({key: "请填写调解员的用户名或用户编号（须为调解员）"})
+        clean[key] = str(user.id)
+    rule = C.DUPLICATE_DECISION.get(view.bpmn_id)
+    if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
+        _check_master(uow, view, clean, *rule)
+
+
+def _check_master(uow: Any, view: TaskView, clean: dict, decision: str, field: str) -> None:
+    code = (clean.get(field) or "").strip()
+    if code not in (view.data.get("duplicate_candidates") or []):
+        raise InvalidInput({field: "请填写候选案件编号之一"})
+    master = find_case(uow.session, code)
+    closed = master.status == CaseStatus.CLOSED
+    if clean[decision] == "duplicate" and closed:
+        raise InvalidInput({decision: "原案件已结案：观察期内选“二次投诉”，否则选“新案件”"})
+    if clean[decision] == "second_complaint" and not (
+            closed and watching(uow, master, uow.clock.now())):
+        raise InvalidInput({decision: "原案件不在结案观察期内"})
+    clean[field] = code
+
+
+def after_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict,
+                   inst: WorkflowInstance) -> None:
+    """Apply the effects of the completed task inside the same unit of work."""
+    _work_order(uow, actor, case, view, clean)
+    key = C.MEDIATOR_CHOICE.get(view.bpmn_id)
+    if key and clean.get(key):
+        case.mediator_id = int(clean[key])
+    if view.bpmn_id in C.AGREEMENT_TASKS and C.AGREEMENT_TASKS[view.bpmn_id](clean):
+        generate_agreement(uow, actor, case, {**view.data, **clean}, task_id=view.id)
+    elif view.bpmn_id in C.DOCUMENT_TASKS:
+        kind, title = C.DOCUMENT_TASKS[view.bpmn_id]
+        record_from_task(uow, actor, case, view, clean, kind=kind, title=title)
+    field = C.SATISFACTION_TASKS.get(view.bpmn_id)
+    if field and clean.get(field):
+        case.satisfaction = clean[field]
+    rule = C.DUPLICATE_DECISION.get(view.bpmn_id)
+    if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
+        _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
+
+
+def _link_confirmed(uow: Any, actor: Actor, case: Case, decision: str, master: Case) -> None:
+    """The clerk confirmed a similar case: link this submission to it (or reopen it)."""
+    case.duplicate_of_id = master.id
+    case.outcome = "duplicate"
+    uow.session.add(Submission(case_id=master.id, channel=case.channel,
+                               channel_ref=case.case_no, received_at=case.opened_at,
+                               summary=case.summary, linked_as=decision))
+    uow.audit.record(AuditAction.SUBMISSION_LINKED, actor, case=master, object_type="case",
+                     object_id=master.case_no, linked_as=decision, from_case=case.case_no)
+    if decision == "second_complaint":
+        reopen_case(uow, actor, master, channel=case.channel, linked_case_no=case.case_no)
+
+
+def _user(uow: Any, value: Any) -> User | None:
+    text = str(value).strip()[:64]
+    numeric = text.isascii() and text.isdigit() and len(text) <= 12  # '²'.isdigit() is True
+    column = User.id if numeric else User.username
+    query = select(User).where(column == (int(text) if numeric else text),
+                               User.active.is_(True))
+    return uow.session.scalars(query).first()
+
+
+def _work_order(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
+    """Sign-off accepts or returns (退单) an order; a result task marks it done."""
+    rule = C.WORK_ORDER_EFFECTS.get(view.bpmn_id)
+    if rule is None:
+        return
+    role, decide = rule
+    dept = task_department(view, DepartmentIndex(uow.session))
+    order = current_order(case, dept, role)
+    status = decide(clean)
+    if order is None or status is None or order.status == status:
+        return
+    before, now = order.status, uow.clock.now()
+    order.status = status
+    if status == WorkOrderStatus.ACCEPTED:
+        order.accepted_at = now
+    elif status == WorkOrderStatus.RETURNED:
+        order.return_reason = _first(clean, C.RETURN_REASON_FIELDS)
+    elif status == WorkOrderStatus.DONE:
+        order.completed_at = now
+        order.result_summary = _first(clean, C.RESULT_FIELDS)
+    uow.audit.record(AuditAction.WORK_ORDER_CHANGED, actor, case=case, object_type="work_order",
+                     object_id=order.id, department_id=order.department_id, role=order.role,
+                     before=before, after=status, round=order.round, task=view.bpmn_id)
+
+
+def _first(clean: dict, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        if clean.get(name):
+            return str(clean[name])
+    return None

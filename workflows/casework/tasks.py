@@ -1,0 +1,181 @@
+"""Task completion through one service, plus claim and release of group tasks (architecture §5.1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+
+from engine.errors import TaskNotFound, TaskNotReady
+from engine.forms import FormInvalid, validate_submission
+from engine.instance import TaskView, WorkflowInstance
+from workflows.access.policy import Denied, Permission, denials_audited, require_task, user_id
+from workflows.audit.inputs import record_input, record_timers_fired
+from workflows.audit.log import AuditAction
+from workflows.cases.lookup import load_case
+from workflows.casework import task_effects as hooks
+from workflows.casework.incidents import step_failures
+from workflows.casework.projection import DepartmentIndex, lane_roles, task_facts
+from workflows.casework.steps import after_step
+from workflows.core.actors import SCHEDULER, Actor
+from workflows.core.errors import InvalidInput, NotFound, TaskNoLongerAvailable
+from workflows.models import Case, OpenTask
+
+
+@dataclass
+class TaskResult:
+    """What a completion did: the case's new status and the tasks that are now open."""
+
+    case_no: str
+    task_id: str
+    bpmn_id: str
+    name: str
+    status: str
+    next_tasks: list[dict] = field(default_factory=list)
+
+
+def complete_task(uow: Any, actor: Actor, *, case_no: str, task_id: str,
+                  raw: dict[str, Any]) -> TaskResult:
+    """Check, validate, complete and advance one user task; commit everything together.
+
+    Due timers fire first, in the same engine step (a passed deadline wins). Raises NotFound,
+    Denied (audited), InvalidInput(field_errors), TaskNoLongerAvailable (after committing the
+    effects of deadlines that passed meanwhile), ConcurrentUpdate, or ProcessIncident (the step
+    failed: rolled back, then the instance set to 'incident' and the supervisors notified).
+    """
+    with denials_audited(uow.services, actor, task_id=task_id), \
+            step_failures(uow.services, actor, case_no, task_id=task_id):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            inst = uow.load_instance(case.workflow_instance_id)
+            before_ids = set(_ids(inst))
+            armed = inst.armed_timers()
+            digest = inst.state_digest()
+            with uow.recording(inst, actor, case=case):
+                inst.fire_timers()
+                view = _ready(inst, task_id)
+                if view is not None:
+                    require_task(actor, _task_facts(uow, case, view), case)
+                    clean = validate(view, raw)
+                    hooks.before_complete(uow, actor, case, view, clean)
+                    inst.complete(view.id, clean)
+            if view is None:
+                _commit_timer_effects(uow, case, inst, armed, digest)
+                raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
+            # the step's input event first: data a hook writes afterwards (write_data) follows it
+            record_input(uow, AuditAction.TASK_COMPLETED, actor, case, inst, object_type="task",
+                         object_id=view.id, bpmn_id=view.bpmn_id,
+                         instance_index=view.instance_index, process_id=view.process_id,
+                         dept=view.data.get("dept"), name=view.name, task_name=view.name,
+                         lane=view.lane, submitted=clean)
+            hooks.after_complete(uow, actor, case, view, clean, inst)
+            after_step(uow, case, inst)
+            uow.commit()
+            return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
+                              [_brief(t) for t in inst.ready_tasks() if t.id not in before_ids])
+
+
+def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
+    """Form data cleaned against the task's BPMN form fields; InvalidInput on any field error."""
+    try:
+        return validate_submission(view.form, raw or {})
+    except FormInvalid as exc:
+        raise InvalidInput(exc.errors) from None
+
+
+def _ready(inst: WorkflowInstance, task_id: str) -> TaskView | None:
+    """The ready task's view; None when it exists but is no longer ready; NotFound otherwise."""
+    try:
+        inst.ready_task(task_id)
+    except TaskNotFound:
+        raise NotFound("任务不存在") from None
+    except TaskNotReady:
+        return None
+    return next(t for t in inst.ready_tasks() if t.id == str(task_id))
+
+
+def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
+    try:
+        inst.ready_task(task_id)
+    except TaskNotReady as exc:
+        return exc.bpmn_id
+    except TaskNotFound:
+        return ""
+    return ""
+
+
+def _commit_timer_effects(uow: Any, case: Case, inst: WorkflowInstance, armed: list,
+                          digest: str) -> None:
+    """The task is gone because deadlines passed: keep what the timers did (one input event)."""
+    if inst.state_digest() == digest:
+        return
+    record_timers_fired(uow, SCHEDULER, case, inst, armed)
+    after_step(uow, case, inst)
+    uow.commit()
+
+
+def _task_facts(uow: Any, case: Case, view: TaskView) -> Any:
+    """The open-task row of a ready task, or the same facts computed from the live instance."""
+    row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
+                                                     OpenTask.task_id == view.id)).first()
+    if row is not None:
+        return row
+    return OpenTask(task_id=view.id, **task_facts(view, lane_roles(uow.session),
+                                                  DepartmentIndex(uow.session), case))
+
+
+def _ids(inst: WorkflowInstance) -> list[str]:
+    return [t.id for t in inst.ready_tasks()]
+
+
+def _brief(task: TaskView) -> dict:
+    return {"task_id": task.id, "bpmn_id": task.bpmn_id, "name": task.name, "lane": task.lane,
+            "due_at": task.due_at.isoformat() if task.due_at else None}
+
+
+# -- claim and release ------------------------------------------------------------------------------
+def claim_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
+    """Take a group task so colleagues see it is being handled; one claimer wins."""
+    with denials_audited(uow.services, actor, task_id=task_id):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            row = _open_row(uow, case, task_id)
+            require_task(actor, row, case, permission=Permission.CLAIM_TASK)
+            uid = user_id(actor)
+            if row.claimed_by == uid:
+                return
+            result = uow.session.execute(
+                update(OpenTask).where(OpenTask.id == row.id, OpenTask.claimed_by.is_(None))
+                .values(claimed_by=uid).execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                raise TaskNoLongerAvailable(row.bpmn_id, "claimed")
+            uow.audit.record(AuditAction.TASK_CLAIMED, actor, case=case, object_type="task",
+                             object_id=task_id, bpmn_id=row.bpmn_id)
+            uow.commit()
+
+
+def release_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
+    """Give a claimed task back to the group (the claimer, or a supervisor)."""
+    with denials_audited(uow.services, actor, task_id=task_id):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            row = _open_row(uow, case, task_id)
+            uid = user_id(actor)
+            if row.claimed_by is None:
+                return
+            if row.claimed_by != uid and not actor.has("supervisor"):
+                raise Denied("只能释放自己认领的任务", "release_task.not_claimer",
+                             case_id=case.id, object_type="task", object_id=task_id)
+            row.claimed_by = None
+            uow.audit.record(AuditAction.TASK_RELEASED, actor, case=case, object_type="task",
+                             object_id=task_id, bpmn_id=row.bpmn_id)
+            uow.commit()
+
+
+def _open_row(uow: Any, case: Case, task_id: str) -> OpenTask:
+    row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
+                                                     OpenTask.task_id == str(task_id))).first()
+    if row is None:
+        raise TaskNoLongerAvailable("", "not open")
+    return row

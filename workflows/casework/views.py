@@ -1,0 +1,279 @@
+"""Read models of the case and task pages (Flask-free, under the policy, personal data masked).
+
+Showing masked party data is itself recorded (``party_viewed``): 人民调解法 Art 15 and R-VIEW-1
+want every look at a citizen's record on file, not only the unmasking.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.errors import TaskNotFound, TaskNotReady
+from engine.instance import TaskView
+from engine.models import AuditEvent, InstanceRow, ProcessVersion
+from workflows.access.policy import (
+    CaseAccess,
+    Permission,
+    case_access,
+    denials_audited,
+    require,
+    require_task,
+)
+from workflows.audit.log import AuditAction
+from workflows.cases.inbox import timeliness
+from workflows.cases.lookup import case_summary, decrypt_narrative, load_case
+from workflows.cases.parties import PURPOSES, PartyVault, case_parties
+from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
+from workflows.casework.documents import list_documents
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput, NotFound, NotPermitted, TaskNoLongerAvailable
+from workflows.deadlines.case_panel import deadline_panel, read_instance
+from workflows.library.graph import next_steps, process_source
+from workflows.library.instructions import render_instructions
+from workflows.models import Case, Department, OpenTask, WorkOrder
+from workflows.notify.delivery import delivery_state
+
+OPEN_ORDERS = ("dispatched", "accepted", "in_progress")
+# who looked at party data is the audit trail's business (auditors' pages), not the case history
+PAGE_HIDDEN = ENGINE_EVENTS | {"party_viewed"}
+
+
+@dataclass
+class CasePage:
+    """Everything the case page shows."""
+
+    summary: dict
+    access: CaseAccess
+    parties: list[dict] = field(default_factory=list)
+    narrative: str | None = None     # never filled here: revealed by a purpose-bound POST only
+    has_narrative: bool = False
+    work_orders: list[dict] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+    tasks: list[dict] = field(default_factory=list)
+    purposes: dict = field(default_factory=lambda: dict(PURPOSES))
+    deadlines: dict = field(default_factory=dict)       # the 时限 panel (case_deadlines)
+    notifications: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class TaskPage:
+    """The guided step page of one ready task."""
+
+    case_no: str
+    task: TaskView
+    instructions_html: str
+    summary: dict
+    documents: list[dict]
+    next_steps: list[dict]
+    claimed_by_me: bool = False
+    claimable: bool = False
+
+
+def case_page(uow: Any, actor: Actor, case_no: str) -> CasePage:
+    """The case as this actor may see it; a view of (masked) party data is audited."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        access = case_access(uow.session, actor, case)
+        page = CasePage(case_summary(uow.session, case), access)
+        if access.parties:
+            page.parties = [PartyVault.view(party, link.role)
+                            for link, party in case_parties(uow.session, case)]
+        page.has_narrative = bool(case.narrative_enc)
+        page.work_orders = _visible_texts(work_orders(uow.session, case, uow.clock.now()),
+                                          access, actor)
+        page.documents = list_documents(uow.session, case) if access.free_text else []
+        page.timeline = timeline(uow, case) if access.parties else []
+        page.tasks = _tasks(uow, actor, case)
+        page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
+        page.notifications = notifications(uow.session, case)
+        if page.parties:
+            # R-VIEW-1 access event: what was shown (masked), why (the case page) and by which rule
+            uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
+                             object_id=case.case_no, parties=[p["id"] for p in page.parties],
+                             masked=True, narrative=False, purpose="case_page", decision="allow",
+                             rule="view_parties.co_department" if access.co_only
+                             else "view_parties.scope",
+                             ip=actor.ip, session_hash=actor.session_hash)
+            uow.commit()
+        return page
+
+
+def _visible_texts(orders: list[dict], access: CaseAccess, actor: Actor) -> list[dict]:
+    """Order results and return reasons are free text (R-PII-2): a co-department reads its own
+    orders' texts only."""
+    if access.free_text:
+        return orders
+    return [o if access.parties and o["department_code"] == actor.department_code
+            else {**o, "result_summary": None, "return_reason": None} for o in orders]
+
+
+def reveal_narrative(uow: Any, actor: Actor, case_no: str, purpose: str, *,
+                     reason: str = "") -> str:
+    """The complaint narrative for a stated purpose (R-VIEW-1, R-PII-2): the same rule as a
+    party's data (UNMASK_PARTY on this case); ``narrative_unmasked`` is committed before the
+    text is returned (fail closed), and the page shows it masked again on reload."""
+    if purpose not in PURPOSES:
+        raise InvalidInput({"purpose": "请选择查看目的"})
+    with denials_audited(uow.services, actor, object_type="narrative", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        require(actor, Permission.UNMASK_PARTY, case, session=uow.session)
+        text = decrypt_narrative(uow.services, case)
+        uow.audit.record(AuditAction.NARRATIVE_UNMASKED, actor, case=case, object_type="case",
+                         object_id=case.case_no, purpose=purpose, reason=reason[:200],
+                         decision="allow", rule="unmask_party.scope", ip=actor.ip,
+                         session_hash=actor.session_hash)
+        uow.commit()
+    return text
+
+
+def work_orders(session: Any, case: Case, now: Any) -> list[dict]:
+    """Every work order of the case, latest round first, with department and timeliness."""
+    rows = session.execute(select(WorkOrder, Department.name, Department.code)
+                           .join(Department, Department.id == WorkOrder.department_id)
+                           .where(WorkOrder.case_id == case.id)
+                           .order_by(WorkOrder.round.desc(), WorkOrder.role.desc(), WorkOrder.id))
+    return [{"id": o.id, "department": name, "department_code": code, "round": o.round,
+             "role": o.role, "status": o.status, "dispatched_at": o.dispatched_at,
+             "accepted_at": o.accepted_at, "due_at": o.due_at, "completed_at": o.completed_at,
+             "result_summary": o.result_summary, "return_reason": o.return_reason,
+             # an open order's due_at is its current step's deadline (projection): the light
+             # ages with it between sweeps; a finished order shows the light it ended with
+             "light": timeliness(o.accepted_at or o.dispatched_at, o.due_at, now, o.light)
+             if o.status in OPEN_ORDERS else o.light,
+             "task_id": o.task_id} for o, name, code in rows]
+
+
+def notifications(session: Any, case: Case) -> list[dict]:
+    """The case's outbox messages with their delivery state; the recipient by kind only (never
+    the address) and no error text (a gateway's answer may quote the number)."""
+    return [{key: message[key] for key in ("id", "created_at", "template", "channel",
+                                           "recipient_type", "status", "attempts", "sent_at")}
+            for message in delivery_state(session, case.id)]
+
+
+def timeline(uow: Any, case: Case, limit: int = 300) -> list[dict]:
+    """People-level events of the case chain (engine bookkeeping left out), oldest first."""
+    rows = list(uow.session.scalars(
+        select(AuditEvent).where(AuditEvent.chain_key == f"case:{case.id}",
+                                 AuditEvent.action.not_in(PAGE_HIDDEN))
+        .order_by(AuditEvent.seq).limit(limit)))
+    names = _actor_names(uow, rows)
+    out = []
+    for row in rows:
+        payload = {k: v for k, v in json.loads(row.payload or "{}").items() if k not in HIDDEN_KEYS}
+        action = _action(row, payload)
+        out.append({"seq": row.seq, "action": action, "at": row.occurred_at,
+                    "actor": names.get(row.actor_id or "", row.actor_type),
+                    "role": row.actor_role, "name": payload.get("name") or payload.get("title"),
+                    "detail_kind": _detail(action, payload)[0],
+                    "detail": _detail(action, payload)[1]})
+    return out
+
+
+# action -> (label table of the values, payload keys), personal-data-free by construction
+DETAILS = {"work_order_changed": ("wo_status", ("before", "after")),
+           "party_unmasked": ("purpose", ("purpose",)),
+           "narrative_unmasked": ("purpose", ("purpose",)),
+           "case_reopened": ("", ("reason",)),
+           "submission_linked": ("", ("linked_as", "channel")),
+           "timer_fired": ("", ("timer",)),
+           "risk_changed": ("risk", ("before", "after")),
+           "satisfaction_recorded": ("satisfaction", ("rating",))}
+
+
+def _detail(action: str, payload: dict) -> tuple[str, list[str]]:
+    """A short description from the event payload: (label table, values) for the template."""
+    kind, keys = DETAILS.get(action, ("", ()))
+    return kind, [str(payload[k]) for k in keys if payload.get(k) is not None]
+
+
+def _tasks(uow: Any, actor: Actor, case: Case) -> list[dict]:
+    rows = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
+                               .order_by(OpenTask.due_at.is_(None), OpenTask.due_at))
+    out = []
+    for row in rows:
+        try:
+            require_task(actor, row, case)
+            can_act = True
+        except NotPermitted:
+            can_act = False
+        out.append({"task_id": row.task_id, "bpmn_id": row.bpmn_id, "name": row.name,
+                    "role": row.role, "due_at": row.due_at, "can_act": can_act,
+                    "claimed": row.claimed_by is not None})
+    return out
+
+
+# case_updated events that say more under their own name on the page
+CHANGES = {"document_generated": "document_generated",
+           "satisfaction_recorded": "satisfaction_recorded"}
+
+
+def _action(row: AuditEvent, payload: dict) -> str:
+    return CHANGES.get(payload.get("change"), row.action) if row.action == "case_updated" \
+        else row.action
+
+
+# -- the guided step page -----------------------------------------------------------------------
+def task_page(uow: Any, actor: Actor, case_no: str, task_id: str) -> TaskPage:
+    """A ready task the actor may act on, with what they need to do it well."""
+    with denials_audited(uow.services, actor, object_type="task", object_id=task_id), uow:
+        case = load_case(uow, actor, case_no)
+        inst = uow.load_instance(case.workflow_instance_id)
+        try:
+            inst.ready_task(task_id)
+        except TaskNotFound:
+            raise NotFound("任务不存在") from None
+        except TaskNotReady as exc:
+            raise TaskNoLongerAvailable(exc.bpmn_id, exc.state) from None
+        view = next(t for t in inst.ready_tasks() if t.id == str(task_id))
+        row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
+                                                         OpenTask.task_id == view.id)).first()
+        if row is None:
+            raise TaskNoLongerAvailable(view.bpmn_id, "not open")
+        require_task(actor, row, case)
+        files = _version_files(uow, case)
+        return TaskPage(case.case_no, view, render_instructions(view.instructions, view.data),
+                        case_summary(uow.session, case), list_documents(uow.session, case),
+                        next_steps(files, view.process_id, view.bpmn_id),
+                        claimed_by_me=row.claimed_by is not None,
+                        claimable=row.claimed_by is None and row.assignee_id is None)
+
+
+def _version_files(uow: Any, case: Case) -> dict[str, str]:
+    row = uow.session.get(InstanceRow, case.workflow_instance_id)
+    version = uow.session.get(ProcessVersion, row.process_version_id) if row else None
+    return dict(version.source_files) if version else {}
+
+
+# -- the process diagram ------------------------------------------------------------------------
+def case_diagram(uow: Any, actor: Actor, case_no: str, process_id: str | None = None) -> tuple:
+    """(BPMN XML of the case's version, {completed, current, process_id}) for bpmn-js."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        if case.workflow_instance_id is None:
+            raise NotFound("案件没有流程实例")
+        row = uow.session.get(InstanceRow, case.workflow_instance_id)
+        shown = process_id or row.process_id
+        xml = process_source(_version_files(uow, case), shown)
+        if xml is None:
+            raise NotFound(f"流程 {shown} 不在此版本中")
+        states = uow.load_instance(case.workflow_instance_id).element_states()
+        state = states.get(shown, {"completed": [], "current": []})
+        return xml, {"completed": state["completed"], "current": state["current"],
+                     "process_id": shown, "processes": sorted(states)}
+
+
+def case_brief(uow: Any, actor: Actor, case_no: str) -> dict:
+    """The personal-data-free summary of one case (receipt, satisfaction and dispatch headers)."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        summary = case_summary(uow.session, case)
+        summary["work_orders"] = _visible_texts(work_orders(uow.session, case, uow.clock.now()),
+                                                case_access(uow.session, actor, case), actor)
+        summary["tasks"] = _tasks(uow, actor, case)
+        return summary

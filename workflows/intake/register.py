@@ -1,0 +1,236 @@
+"""Intake from any channel with de-duplication (domain.md §11).
+
+* same applicant (ID-number or phone blind index) and same category while a case is open
+  -> duplicate (重复件): a Submission row on the open case, no second case or work order;
+* same matter within the watch window after closure -> second complaint (二次投诉): the closed
+  case is reopened through the process's reopen message, flagged, tier raised;
+* otherwise a new case with its code (一案一码), started on the live general-dispute process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.crypto import field_aad
+from workflows.access.policy import Permission, denials_audited, require, user_id
+from workflows.audit.inputs import record_input
+from workflows.audit.log import AuditAction
+from workflows.cases.duplicates import find_match, similar_cases
+from workflows.cases.field_limits import request_errors
+from workflows.cases.lookup import encrypt_narrative, insert_with_code
+from workflows.cases.parties import PartyInput, PartyVault
+from workflows.cases.party_search import record_search, visible_codes
+from workflows.casework.incidents import step_failures
+from workflows.casework.reopen import reopen_case
+from workflows.casework.steps import after_step
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput
+from workflows.library import contract as C
+from workflows.models import (
+    STATUS_LABELS,
+    Case,
+    CaseNote,
+    CaseParty,
+    CaseStatus,
+    Channel,
+    Submission,
+    SubmissionLink,
+    Urgency,
+)
+from workflows.notify.case_notices import applicants, notify_applicants
+
+
+@dataclass
+class IntakeRequest:
+    """One submission from a channel; ``description`` is personal content and stored encrypted."""
+
+    channel: str
+    category: str
+    description: str
+    parties: list[PartyInput]
+    summary: str = ""                 # short, free of personal data (lists)
+    people_count: int = 1
+    urgency: str = Urgency.GENERAL
+    threat: bool = False              # threat of violence / self-harm: always urgent (domain §4)
+    emergency: bool = False           # danger to life or a crime in progress (-> 110/119/120)
+    statutory_channel: bool = False   # already in litigation, arbitration, review or petition review
+    channel_ref: str | None = None
+    received_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)   # process start data, no personal data
+
+
+@dataclass
+class IntakeOutcome:
+    """What intake did (or, for a preview, would do)."""
+
+    kind: str                         # new | duplicate | second_complaint
+    case_no: str | None
+    status: str | None
+    status_label: str | None
+    saved: bool = False
+    submission_id: int | None = None
+    candidates: list[str] = field(default_factory=list)   # similar cases for the clerk to confirm
+    in_scope: bool = True             # preview: the matched case is one the clerk may see
+    hidden_candidates: int = 0        # preview: similar cases outside the clerk's scope
+
+
+def preview_intake(uow: Any, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
+    """What saving would do, without saving (shown to the clerk before the save button).
+
+    The search is global, the answer scoped: a case outside the clerk's scope is reported
+    without its code or status, and every preview is audited as a search (search_audit)."""
+    with denials_audited(uow.services, actor, object_type="intake"):
+        require(actor, Permission.REGISTER_CASE)
+    check(request)
+    with uow:
+        match, kind = find_match(uow, request)
+        found = [match.case_no] if match is not None else similar_cases(uow, request)
+        shown = visible_codes(uow, actor, found)
+        record_search(uow, actor, request.parties, matched=len(found), shown=len(shown))
+        uow.commit()
+        if match is None:
+            return IntakeOutcome("new", None, None, None,
+                                 candidates=[c for c in found if c in shown],
+                                 hidden_candidates=len(found) - len(shown))
+        if match.case_no not in shown:
+            return IntakeOutcome(kind, None, None, None, in_scope=False)
+        return IntakeOutcome(kind, match.case_no, match.status, STATUS_LABELS.get(match.status))
+
+
+def submit_intake(uow: Any, actor: Actor, request: IntakeRequest, *,
+                  process_id: str = C.TOP_PROCESS) -> IntakeOutcome:
+    """Register a submission: a new case, a linked duplicate, or a reopened closed case."""
+    with denials_audited(uow.services, actor, object_type="intake"):
+        require(actor, Permission.REGISTER_CASE)
+    check(request)
+    with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
+        match, kind = find_match(uow, request)
+        if match is None:
+            case = open_case(uow, actor, request, process_id=process_id)
+        elif kind == SubmissionLink.DUPLICATE:
+            case = link_duplicate(uow, actor, match, request)
+        else:
+            case = reopen_case(uow, actor, match, request)
+        submission = _submission(uow, case, request, kind if match else SubmissionLink.NEW)
+        uow.commit()
+        return IntakeOutcome(str(kind if match else SubmissionLink.NEW), case.case_no,
+                             case.status, STATUS_LABELS.get(case.status), True, submission.id)
+
+
+def check(request: IntakeRequest) -> None:
+    """Field errors of the request itself (parties are checked by the vault)."""
+    errors = {}
+    if request.channel not in set(Channel):
+        errors["channel"] = "请选择列表中的一项"
+    if not request.category:
+        errors["category"] = "必填"
+    if not request.description.strip():
+        errors["description"] = "必填"
+    if request.people_count < 1:
+        errors["people_count"] = "不能小于 1"
+    if request.urgency not in set(Urgency):
+        errors["urgency"] = "请选择列表中的一项"
+    if not any(p.role == "applicant" for p in request.parties):
+        errors["parties"] = "至少登记一名申请人"
+    for index, party in enumerate(request.parties):
+        try:
+            PartyVault.clean(party, prefix=f"parties-{index}-")
+        except InvalidInput as exc:
+            errors.update(exc.field_errors)
+    errors.update(request_errors(request))  # enumerations and lengths (R-FORM-1)
+    if errors:
+        raise InvalidInput(errors)
+
+
+# -- the three outcomes -------------------------------------------------------------------------
+def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
+              process_id: str = C.TOP_PROCESS) -> Case:
+    """A new case with its parties, started on the live general-dispute process."""
+    services = uow.services
+    now = uow.clock.now()
+    case = Case(channel=request.channel, channel_ref=request.channel_ref,
+                category=request.category,
+                urgency=Urgency.URGENT if request.threat else request.urgency,
+                people_count=request.people_count, summary=request.summary[:200],
+                status=CaseStatus.REGISTERED, owner_id=user_id(actor),
+                opened_at=request.received_at or now)
+    insert_with_code(uow.session, case, now, services.settings.timezone)
+    case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)
+    party_ids = _store_parties(uow, actor, case, request.parties)
+    data = start_data(case, request, party_ids)
+    data["duplicate_candidates"] = similar_cases(uow, request, exclude=case.id)
+    row, inst = uow.start_instance(process_id, data=data, actor=actor, case=case)
+    case.workflow_instance_id = row.id
+    uow.session.flush()
+    record_input(uow, AuditAction.CASE_OPENED, actor, case, inst, object_type="case",
+                 object_id=case.case_no, process_version_id=row.process_version_id,
+                 process_id=process_id, initial_data=data, channel=case.channel,
+                 category=case.category, urgency=case.urgency, people_count=case.people_count,
+                 parties=[{"id": pid, "role": role} for pid, role in party_ids])
+    notify_applicants(uow, case, "receipt", party_ids)
+    after_step(uow, case, inst)
+    return case
+
+
+def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, str]]) -> dict:
+    """Start data of the process: codes, routing inputs and party ids, never personal data."""
+    data = C.start_data(case_id=case.id, case_no=case.case_no, category=case.category,
+                        urgency=case.urgency, people_count=case.people_count,
+                        emergency=request.emergency,
+                        statutory_channel=request.statutory_channel,
+                        party_ids=[pid for pid, _ in party_ids])
+    return {**request.extra, **data}
+
+
+def _store_parties(uow: Any, actor: Actor, case: Case,
+                   parties: list[PartyInput]) -> list[tuple[str, str]]:
+    vault = PartyVault.of(uow.services)
+    out = []
+    for data in parties:
+        values = vault.clean(data)
+        existing = vault.find(uow.session, id_number=values["id_number"]) \
+            if values.get("id_number") else []
+        party = existing[0] if existing else vault.new_party(data)
+        if not existing:
+            uow.session.add(party)
+        uow.session.flush()
+        if (party.id, data.role) not in out:
+            uow.session.add(CaseParty(case_id=case.id, party_id=party.id, role=data.role))
+            out.append((party.id, data.role))
+            uow.audit.record(AuditAction.PARTY_REGISTERED, actor, case=case,
+                             object_type="party", object_id=party.id, role=data.role,
+                             reused=bool(existing),
+                             fields=[f for f in ("name", "id_number", "phone", "address")
+                                     if values.get(f)])
+    uow.session.flush()
+    return out
+
+
+def link_duplicate(uow: Any, actor: Actor, master: Case, request: IntakeRequest) -> Case:
+    """Link a repeat submission to the open master case: new facts as a note, no work order."""
+    services = uow.services
+    note = CaseNote(case_id=master.id, author_id=user_id(actor), created_at=uow.clock.now(),
+                    body_enc="")
+    uow.session.add(note)
+    uow.session.flush()
+    note.body_enc = services.cipher.encrypt(
+        f"【重复件 {request.channel}】{request.description}",
+        aad=field_aad("case_note", "body_enc", note.id))
+    uow.audit.record(AuditAction.SUBMISSION_LINKED, actor, case=master, object_type="case",
+                     object_id=master.case_no, linked_as="duplicate", channel=request.channel,
+                     channel_ref=request.channel_ref)
+    notify_applicants(uow, master, "duplicate_linked")
+    return master
+
+
+def _submission(uow: Any, case: Case, request: IntakeRequest, kind: str) -> Submission:
+    found = applicants(uow, case)
+    row = Submission(case_id=case.id, channel=request.channel, channel_ref=request.channel_ref,
+                     received_at=request.received_at or uow.clock.now(),
+                     party_id=found[0][0] if found else None,
+                     summary=request.summary[:200], linked_as=str(kind))
+    uow.session.add(row)
+    uow.session.flush()
+    return row

@@ -1,0 +1,137 @@
+"""Reading a deployed version's BPMN: the file that draws a process, and what follows a task."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from lxml import etree
+
+from engine.bpmn_parser import BPMN_NS
+from engine.errors import BpmnValidationError
+from engine.xmlsafe import safe_fromstring
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"}
+MAX_HOPS = 3
+
+
+def _parse(files: dict[str, str]) -> list[tuple[str, etree._Element]]:
+    out = []
+    for name, text in sorted(files.items()):
+        if name.endswith(".bpmn"):
+            out.append((name, safe_fromstring(text.encode(), name)))
+    return out
+
+
+def process_source(files: dict[str, str], process_id: str) -> str | None:
+    """The source text of the .bpmn file that defines ``process_id`` (None if absent)."""
+    for name, root in _parse(files):
+        if root.find(f"{BPMN}process[@id='{_quoted(process_id)}']") is not None:
+            return files[name]
+    return None
+
+
+def _quoted(value: str) -> str:
+    # ids are XML NCNames; anything else cannot match and must not reach the XPath
+    return value if all(ch.isalnum() or ch in "_-." for ch in value) else "\x00"
+
+
+def next_steps(files: dict[str, str], process_id: str, bpmn_id: str) -> list[dict]:
+    """What follows a task: each outgoing path with its label and the next named element.
+
+    Gateways are looked through (their outgoing flow names say which way is which); boundary
+    events on the task (deadlines) are listed too, marked ``deadline``.
+    """
+    for _name, root in _parse(files):
+        process = root.find(f"{BPMN}process[@id='{_quoted(process_id)}']")
+        if process is None:
+            continue
+        index = _Index(process)
+        if bpmn_id not in index.nodes:
+            return []
+        steps = [step for flow in index.outgoing.get(bpmn_id, [])
+                 for step in index.follow(flow, "", 0)]
+        steps += index.deadlines(bpmn_id)
+        return _unique(steps)
+    return []
+
+
+class _Index:
+    """Flow nodes (including those in subprocesses) and flows of one process."""
+
+    def __init__(self, process: etree._Element):
+        self.nodes: dict[str, etree._Element] = {}
+        self.flows: dict[str, etree._Element] = {}
+        self.outgoing: dict[str, list[str]] = {}
+        for el in process.iter():
+            if not isinstance(el.tag, str) or not el.tag.startswith(BPMN) or not el.get("id"):
+                continue
+            if etree.QName(el).localname == "sequenceFlow":
+                self.flows[el.get("id")] = el
+                self.outgoing.setdefault(el.get("sourceRef"), []).append(el.get("id"))
+            else:
+                self.nodes[el.get("id")] = el
+
+    def follow(self, flow_id: str, label: str, hops: int) -> list[dict]:
+        flow = self.flows[flow_id]
+        label = flow.get("name") or label
+        target = self.nodes.get(flow.get("targetRef"))
+        if target is None:
+            return []
+        kind = etree.QName(target).localname
+        if kind in GATEWAYS and hops < MAX_HOPS:
+            return [step for out in self.outgoing.get(target.get("id"), [])
+                    for step in self.follow(out, label, hops + 1)] or []
+        return [{"when": label, "name": target.get("name") or "", "kind": kind,
+                 "id": target.get("id")}]
+
+    def deadlines(self, bpmn_id: str) -> list[dict]:
+        out = []
+        for node_id, el in self.nodes.items():
+            if etree.QName(el).localname == "boundaryEvent" and el.get("attachedToRef") == bpmn_id \
+                    and el.find(f"{BPMN}timerEventDefinition") is not None:
+                then = [self.nodes.get(self.flows[f].get("targetRef"))
+                        for f in self.outgoing.get(node_id, [])]
+                names = "、".join(t.get("name") or "" for t in then if t is not None)
+                out.append({"when": el.get("name") or "", "name": names, "kind": "deadline",
+                            "id": node_id})
+        return out
+
+
+def _unique(steps: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for step in steps:
+        key = (step["when"], step["id"])
+        if key not in seen:
+            seen.add(key)
+            out.append(step)
+    return out
+
+
+def process_names(files: Mapping[str, str]) -> dict[str, str]:
+    """Process id -> name from BPMN files (unparsable files are skipped)."""
+    names = {}
+    for filename, text in files.items():
+        if not filename.endswith(".bpmn"):
+            continue
+        root = parse_or_none(text, filename)
+        if root is None:
+            continue
+        for process in root.iter(f"{{{BPMN_NS}}}process"):
+            names[process.get("id")] = process.get("name") or process.get("id")
+    return names
+
+
+def decision_names(text: str, filename: str) -> dict[str, str]:
+    root = parse_or_none(text, filename)
+    if root is None:
+        return {}
+    return {el.get("id"): el.get("name") or el.get("id") for el in root.iter()
+            if isinstance(el.tag, str) and etree.QName(el).localname == "decision"}
+
+
+def parse_or_none(text: str | bytes, filename: str):
+    try:
+        return safe_fromstring(text.encode("utf-8") if isinstance(text, str) else text, filename)
+    except BpmnValidationError:
+        return None

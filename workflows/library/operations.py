@@ -1,0 +1,108 @@
+"""Service-task operations registered by name; they run inside the unit of work's transaction.
+
+Every operation takes ``(context, task_data, **params)``; ``context`` is the unit of work's
+``OperationContext`` (None in deploy smoke runs, where nothing may be written).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.operations import OperationRegistry, current_step
+from workflows.audit.log import AuditAction
+from workflows.models import CaseParty, Department, Party
+
+RISK_RANK = {"green": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+RISK_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色", "green": "绿色"}
+CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
+
+
+def notify(context: Any, task_data: dict, *, template: str, to: str = "applicant") -> dict:
+    """Queue a notification in the outbox (delivered after commit by the outbox job).
+
+    ``to``: applicant (each applicant party, by their preferred channel), lead_department,
+    responsible_department (the task's own department), mediator, or a role code (leader,
+    supervisor, triage_officer). Parameters carry no personal data.
+    """
+    result = {"template": template, "to": to}  # the same in a replay (no outbox state in it)
+    _queue(context, task_data, template, to, {})
+    return result
+
+
+def _queue(context: Any, task_data: dict, template: str, to: str, extra: dict) -> None:
+    """One outbox row per recipient, deduplicated per (case, step, template, recipient).
+
+    The step is the service task calling the operation: the same step never queues a notice
+    twice, while a later step (a second risk raise, a loop's next round) always gets its own."""
+    if context is None:  # dry runs and deploy smoke runs have no unit of work
+        return
+    uow, case = context.uow, context.case
+    case_key = getattr(case, "id", None) or task_data.get("case_id")
+    step = current_step() or (getattr(uow, "step_at", None) or uow.clock.now()).isoformat()
+    params = {"case_no": task_data.get("case_no"), "to": to, **extra}
+    for channel, kind, recipient in _recipients(uow, case, task_data, to):
+        uow.outbox.add(
+            channel=channel, recipient_type=kind, recipient_id=recipient, template=template,
+            params=params, dedupe_key=f"case:{case_key}:{step}:{template}:{kind}:{recipient}",
+            case=case)
+
+
+def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str, Any]]:
+
+    if to == "applicant":
+        case_id = getattr(case, "id", case)
+        rows = uow.session.execute(select(Party.id, Party.contact_preference).join(
+            CaseParty, CaseParty.party_id == Party.id).where(
+            CaseParty.case_id == case_id, CaseParty.role == "applicant")) if case_id else []
+        return [(CONTACT_CHANNELS[pref], "party", pid) for pid, pref in rows
+                if pref in CONTACT_CHANNELS]
+    if to in ("lead_department", "responsible_department"):
+        code = data.get("department") if to == "lead_department" else (
+            data.get("dept") or data.get("department"))
+        dept = uow.session.scalar(select(Department.id).where(Department.code == str(code))) \
+            if code else None
+        return [("file", "department", dept)] if dept else []
+    if to == "mediator":
+        mediator = data.get("mediator_id") or getattr(case, "mediator_id", None)
+        if str(mediator or "").isascii() and str(mediator or "").isdigit():
+            return [("file", "user", int(mediator))]
+        return _recipients(uow, case, data, "lead_department")  # the lead unit's mediators
+    if to == "police":
+        dept = uow.session.scalar(select(Department.id).where(Department.code == "GA"))
+        return [("file", "department", dept)] if dept else []
+    return [("file", "role", to)]
+
+
+def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -> str:
+    """Raise the case's risk colour to ``level`` if higher (never lowers); returns the colour.
+
+    The result variable of the shipped processes is ``risk_level``, so the process data and the
+    case row agree. A raise to red or orange is audited and the leadership is notified.
+    """
+    # the result depends on task data only (a replay re-runs this step and must get the same);
+    # the case row (the colour of the last commit) decides what is reported and audited
+    in_data = str(task_data.get("risk_level") or "blue")
+    target = level if RISK_RANK.get(level, -1) > RISK_RANK.get(in_data, 1) else in_data
+    case = None if context is None else context.case
+    if case is None or RISK_RANK.get(target, 0) <= RISK_RANK.get(case.risk_level or "blue", 1):
+        return target
+
+    before, case.risk_level = case.risk_level, target
+    context.uow.audit.record(AuditAction.RISK_CHANGED, context.actor, case=case,
+                             object_type="case", object_id=case.case_no, before=before,
+                             after=target, reason=reason, trigger="bpmn:raise_risk")
+    if target in ("red", "orange"):   # report upward; red also to the police (信访工作条例 Art 25)
+        data = {**task_data, "risk_level": target}
+        # the notice names the colour and the reason (two raises are two distinct notices)
+        extra = {"risk": RISK_ZH.get(target, target), "reason": reason or "-"}
+        _queue(context, data, "risk_raised", "leader", extra)
+        if target == "red":
+            _queue(context, data, "risk_raised", "police", extra)
+    return target
+
+
+def build_registry() -> OperationRegistry:
+    """Every operation the shipped processes may name."""
+    return OperationRegistry({"notify": notify, "raise_risk": raise_risk})

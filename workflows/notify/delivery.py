@@ -1,0 +1,315 @@
+"""Notifications: enqueue outbox rows in the caller's transaction; deliver them with retries (D17).
+
+Delivery (architecture §5.5, R-OUTBOX-1): pending rows with ``next_attempt_at <= now`` are claimed
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and leased for a few minutes, then sent outside any
+transaction, then marked sent. A crash between sending and marking re-sends after the lease with the
+same idempotency key (at-least-once). Rows for one recipient go out in id order: a failing row holds
+back the later rows to the same target. Failure: attempts + 1, back-off 1 min x 2^n capped at 1 h;
+after JIEFEN_OUTBOX_MAX_ATTEMPTS the row is ``dead`` and ``outbox_failed`` is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.crypto import field_aad
+from engine.models import OutboxMessage
+from workflows.audit.log import AuditAction
+from workflows.core.actors import SCHEDULER
+from workflows.core.errors import NotFound
+from workflows.models import Party
+from workflows.notify.channels import (
+    DeliveryFailed,
+    PermanentFailure,
+    RenderedMessage,
+    default_channels,
+)
+from workflows.notify.templates import TEMPLATES
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+# -- enqueue (inside the caller's unit of work) -------------------------------------------------
+def channel_for_party(settings: Any, preference: str | None) -> str | None:
+    """The channel a citizen gets: their preference when enabled, else the file channel."""
+    enabled = set(settings.notify_channels)
+    if preference == "none":
+        return None
+    if preference == "phone":
+        return "phone"  # a call task in the department inbox needs no external service
+    if preference in ("sms", "email") and preference in enabled:
+        return preference
+    return "file"
+
+
+def notify_party(uow: Any, case: Any, party: Any, *, template: str, params: dict,
+                 key: str) -> OutboxMessage | None:
+    """Queue a message to a citizen by their preferred channel (None if they want none)."""
+    channel = channel_for_party(uow.services.settings, getattr(party, "contact_preference", None))
+    if channel is None:
+        return None
+    return _add(uow, case, channel, "party", party.id, template, params, key)
+
+
+def notify_department(uow: Any, case: Any, department_id: int | None, *, template: str,
+                      params: dict, key: str) -> OutboxMessage | None:
+    """Queue a notice to a department (liaison and head); staff notices use the file channel."""
+    return _add(uow, case, "file", "department", department_id, template, params, key)
+
+
+def notify_role(uow: Any, case: Any, *, role: str, template: str, params: dict,
+                key: str) -> OutboxMessage | None:
+    """Queue a notice to everyone holding a role (supervisors, leaders)."""
+    return _add(uow, case, "file", "role", role, template, params, key)
+
+
+def _add(uow: Any, case: Any, channel: str, recipient_type: str, recipient_id: Any,
+         template: str, params: dict, key: str) -> OutboxMessage | None:
+    case_id = getattr(case, "id", case)
+    dedupe = f"case:{case_id}:{template}:{recipient_type}:{recipient_id}:{key}"[:200]
+    return uow.outbox.add(channel=channel, recipient_type=recipient_type,
+                          recipient_id=recipient_id, template=template, params=dict(params),
+                          dedupe_key=dedupe, case=case)
+
+
+# -- rendering ------------------------------------------------------------------------------------
+def render(template: str, params: dict) -> tuple[str, str]:
+    """(subject, body): plain ``{name}`` substitution, no attribute access, no template engine."""
+    subject, body = TEMPLATES.get(template, ("【解纷】通知", "【解纷】案件 {case_no}：" + template))
+
+    def substitute(text: str) -> str:
+        return _PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), m.group(0))), text)
+
+    return substitute(subject), substitute(body)
+
+
+# -- delivery ------------------------------------------------------------------------------------
+@dataclass
+class DeliveryReport:
+    """Counts of one delivery pass."""
+
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    held: int = 0
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    channel: str
+    recipient_type: str
+    recipient_id: str | None
+    template: str
+    params: dict
+    case_id: int | None
+    attempts: int
+
+    @property
+    def target(self) -> tuple[str, str, str | None]:
+        return self.channel, self.recipient_type, self.recipient_id
+
+
+def channels_of(services: Any) -> dict[str, Any]:
+    """The configured channels (injected in tests through ``bootstrap(channels=...)``)."""
+    if not services.channels:
+        services.channels.update(default_channels(services.settings))
+    return services.channels
+
+
+def deliver_pending(services: Any, now: datetime | None = None, *,
+                    limit: int = 100) -> DeliveryReport:
+    """Deliver due pending messages, in order per recipient; one short transaction per step."""
+    now = now or services.clock.now()
+    report = DeliveryReport()
+    blocked: set[tuple] = set()
+    for message in _claim(services, now, limit):
+        if message.target in blocked:
+            _release(services, message.id, now)
+            report.held += 1
+            continue
+        if not _deliver_one(services, message, report):
+            blocked.add(message.target)
+    return report
+
+
+def _claim(services: Any, now: datetime, limit: int) -> list[_Claimed]:
+    """Lease due rows whose recipient has no earlier pending row; SKIP LOCKED on PostgreSQL."""
+    with services.new_uow() as uow:
+        rows = uow.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)).all()
+        order = _order_bounds(uow.session, rows, now)
+        claimed, started = [], set()
+        for row in rows:
+            target = (row.channel, row.recipient_type, row.recipient_id)
+            first, waiting = order[target]
+            if (target not in started and first != row.id) or (waiting and row.id > waiting):
+                continue  # an earlier message to this recipient is waiting for its retry
+            started.add(target)
+            row.next_attempt_at = now + LEASE
+            claimed.append(_Claimed(row.id, row.channel, row.recipient_type, row.recipient_id,
+                                    row.template, dict(row.params or {}), row.case_id,
+                                    row.attempts))
+        uow.commit()
+    return claimed
+
+
+def _order_bounds(session: Any, rows: list[OutboxMessage],
+                  now: datetime) -> dict[tuple, tuple[int, int | None]]:
+    """Per recipient: the lowest pending id and the lowest id still waiting for a retry."""
+    out: dict[tuple, tuple[int, int | None]] = {}
+    for target in {(r.channel, r.recipient_type, r.recipient_id) for r in rows}:
+        channel, rtype, rid = target
+        same = (OutboxMessage.status == "pending", OutboxMessage.channel == channel,
+                OutboxMessage.recipient_type == rtype, OutboxMessage.recipient_id == rid)
+        first = session.scalar(select(func.min(OutboxMessage.id)).where(*same))
+        waiting = session.scalar(select(func.min(OutboxMessage.id)).where(
+            *same, OutboxMessage.next_attempt_at > now))
+        out[target] = (first, waiting)
+    return out
+
+
+def _release(services: Any, message_id: int, now: datetime) -> None:
+    """Give a held-back row its lease back: it goes after the earlier row's retry."""
+    with services.new_uow() as uow:
+        row = uow.session.get(OutboxMessage, message_id)
+        if row is not None and row.status == "pending":
+            row.next_attempt_at = now + timedelta(minutes=1)
+            uow.commit()
+
+
+def channel_of(services: Any, name: str) -> Any:
+    """The channel object for a row; an unconfigured SMS or e-mail channel falls back to the
+    file channel (the embedded default), so an installation without a gateway loses nothing."""
+    channels = channels_of(services)
+    if name not in channels and name in ("sms", "email"):
+        return channels.get("file")
+    return channels.get(name)
+
+
+def _deliver_one(services: Any, message: _Claimed, report: DeliveryReport) -> bool:
+    channel = channel_of(services, message.channel)
+    try:
+        if channel is None:
+            raise PermanentFailure(f"渠道未配置：{message.channel}")
+        # the file channel standing in for SMS or e-mail gets no address
+        rendered = _prepare(services, message, stand_in=channel is channel_of(services, "file"))
+        if getattr(channel, "in_transaction", False):
+            with services.new_uow() as uow:
+                channel.send(rendered, uow=uow)
+                _mark_sent(uow, message.id)
+                uow.commit()
+        else:
+            channel.send(rendered)  # network I/O outside any transaction
+            with services.new_uow() as uow:
+                _mark_sent(uow, message.id)
+                uow.commit()
+    except DeliveryFailed as exc:
+        _mark_failed(services, message, exc, report)
+        return False
+    report.sent += 1
+    return True
+
+
+def _prepare(services: Any, message: _Claimed, *, stand_in: bool = False) -> RenderedMessage:
+    subject, body = render(message.template, message.params)
+    address = None if stand_in else _address(services, message)
+    return RenderedMessage(message.id, message.channel, message.recipient_type,
+                           message.recipient_id, address, subject, body, message.case_id,
+                           message.template)
+
+
+def _address(services: Any, message: _Claimed) -> str | None:
+    """Decrypt the recipient's address now; it is never stored in the outbox."""
+    if message.recipient_type != "party" or message.channel not in ("sms", "email"):
+        return None
+
+    with services.session_factory() as session:
+        party = session.get(Party, message.recipient_id)
+    if party is None:
+        raise PermanentFailure("当事人不存在")
+    if message.channel == "email":
+        raise PermanentFailure("当事人记录没有电子邮箱字段")
+    if not party.phone_enc:
+        raise PermanentFailure("当事人没有手机号")
+    return services.cipher.decrypt(party.phone_enc, aad=field_aad("party", "phone_enc", party.id))
+
+
+def _mark_sent(uow: Any, message_id: int) -> None:
+    row = uow.session.get(OutboxMessage, message_id)
+    row.status, row.sent_at = "sent", uow.clock.now()
+    row.attempts = (row.attempts or 0) + 1
+    row.next_attempt_at, row.last_error = None, None
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 min x 2^(attempts-1), capped at 1 h."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _mark_failed(services: Any, message: _Claimed, exc: Exception,
+                 report: DeliveryReport) -> None:
+    max_attempts = services.settings.outbox_max_attempts
+    with services.new_uow() as uow:
+        row = uow.session.get(OutboxMessage, message.id)
+        now = uow.clock.now()
+        row.attempts = (row.attempts or 0) + 1
+        row.last_error = str(exc)[:1000]
+        if isinstance(exc, PermanentFailure) or row.attempts >= max_attempts:
+            row.status, row.next_attempt_at = "dead", None
+            uow.audit.record(AuditAction.OUTBOX_FAILED, SCHEDULER, case=row.case_id,
+                             object_type="outbox_message", object_id=row.id,
+                             channel=row.channel, template=row.template, attempts=row.attempts,
+                             error=row.last_error)
+            report.dead += 1
+        else:
+            row.next_attempt_at = now + backoff(row.attempts)
+            report.failed += 1
+        uow.commit()
+    log.info("outbox %s failed (%s)", message.id, exc)
+
+
+def retry_dead(uow: Any, actor: Any, message_id: int) -> None:
+    """An admin re-queues a dead message (audited)."""
+    with uow:
+        row = uow.session.get(OutboxMessage, message_id)
+        if row is None or row.status != "dead":
+            raise NotFound(f"no dead outbox message {message_id}")
+        row.status, row.attempts, row.next_attempt_at = "pending", 0, uow.clock.now()
+        uow.audit.record(AuditAction.OUTBOX_RETRIED, actor, case=row.case_id,
+                         object_type="outbox_message", object_id=row.id)
+        uow.commit()
+
+
+# -- reading --------------------------------------------------------------------------------------
+def delivery_state(session: Any, case_id: int) -> list[dict]:
+    """Every notification of a case with its delivery state (for the case page)."""
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id)
+                           .order_by(OutboxMessage.id)).all()
+    return [{"id": r.id, "created_at": r.created_at, "channel": r.channel, "template": r.template,
+             "recipient_type": r.recipient_type, "status": r.status, "attempts": r.attempts,
+             "next_attempt_at": r.next_attempt_at, "sent_at": r.sent_at,
+             "last_error": r.last_error} for r in rows]
+
+
+def undelivered(session: Any, older_than: datetime) -> list[dict]:
+    """Reconciliation: pending rows created before ``older_than`` and every dead row."""
+    rows = session.scalars(select(OutboxMessage).where(
+        (OutboxMessage.status == "dead")
+        | ((OutboxMessage.status == "pending") & (OutboxMessage.created_at < older_than)))
+        .order_by(OutboxMessage.id)).all()
+    return [{"id": r.id, "case_id": r.case_id, "channel": r.channel, "template": r.template,
+             "status": r.status, "attempts": r.attempts, "last_error": r.last_error}
+            for r in rows]

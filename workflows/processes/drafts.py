@@ -1,0 +1,136 @@
+"""Process drafts: BPMN/DMN files a process owner is still editing; never executed (issue 6).
+
+Only logical file names and sizes are checked when saving (a draft may be unfinished); the full
+validation runs when the draft is validated, dry-run or deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from engine.bpmn_parser import BPMN_NS
+from engine.specs import LOGICAL_NAME, MAX_BUNDLE_BYTES
+from engine.xmlsafe import MAX_BYTES
+from workflows.access.policy import require_owner
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput, NotFound
+from workflows.library.graph import parse_or_none
+from workflows.models.drafts import ProcessDraft
+from workflows.runtime.unit_of_work import UnitOfWork
+
+
+@dataclass
+class DraftInfo:
+    """A saved draft (without its file contents)."""
+
+    id: int
+    process_id: str | None
+    title: str
+    files: list[str]
+    base_version_id: int | None
+    updated_by: str
+    updated_at: datetime
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "process_id": self.process_id, "title": self.title,
+                "files": self.files, "base_version_id": self.base_version_id,
+                "updated_by": self.updated_by, "updated_at": self.updated_at.isoformat()}
+
+
+def list_drafts(uow: UnitOfWork) -> list[DraftInfo]:
+    rows = uow.session.scalars(select(ProcessDraft).order_by(ProcessDraft.updated_at.desc()))
+    return [DraftInfo(d.id, d.process_id, d.title, sorted(d.files), d.base_version_id,
+                      d.updated_by, d.updated_at) for d in rows]
+
+
+# -- drafts ---------------------------------------------------------------------------------------
+def save_draft(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
+               draft_id: int | None = None, title: str | None = None,
+               base_version_id: int | None = None, note: str | None = None) -> DraftInfo:
+    """Create or overwrite a draft; only names and sizes are checked (drafts may be unfinished)."""
+    require_owner(actor, uow.services)
+    texts = _draft_texts(files)
+    with uow:
+        now, who = uow.clock.now(), actor.username or actor.type
+        draft = _draft(uow, draft_id) if draft_id else None
+        if draft is None:
+            draft = ProcessDraft(created_by=who, created_at=now, version_id=1,
+                                 base_version_id=base_version_id)
+            uow.session.add(draft)
+        draft.files, draft.updated_by, draft.updated_at = texts, who, now
+        draft.process_id = _main_process(texts) or draft.process_id
+        draft.title = (title or draft.title or draft.process_id or "草稿")[:200]
+        if note is not None:
+            draft.note = note
+        uow.session.flush()
+        info = DraftInfo(draft.id, draft.process_id, draft.title, sorted(texts),
+                         draft.base_version_id, who, now)
+        uow.commit()
+    return info
+
+
+def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:
+    errors, texts = {}, {}
+    for name, data in files.items():
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        if not LOGICAL_NAME.match(name):
+            errors[name] = "文件名只能是不含路径的 .bpmn 或 .dmn 名称"
+        elif len(raw) > MAX_BYTES:
+            errors[name] = "文件超过 2 MiB"
+        else:
+            try:
+                texts[name] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                errors[name] = "文件不是 UTF-8 文本"
+    if not files:
+        errors["files"] = "草稿至少需要一个文件"
+    elif sum(len(t.encode("utf-8")) for t in texts.values()) > MAX_BUNDLE_BYTES:
+        errors["files"] = "文件合计超过 10 MiB"
+    if errors:
+        raise InvalidInput(errors)
+    return texts
+
+
+def _main_process(files: Mapping[str, str]) -> str | None:
+    """The first executable process that no call activity of the bundle calls."""
+    called: set[str] = set()
+    candidates: list[str] = []
+    for name in sorted(files):
+        if not name.endswith(".bpmn"):
+            continue
+        root = parse_or_none(files[name], name)
+        if root is None:
+            continue
+        called.update(el.get("calledElement") for el in root.iter(f"{{{BPMN_NS}}}callActivity"))
+        candidates.extend(p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process")
+                          if p.get("isExecutable", "true") != "false")
+    return next((pid for pid in candidates if pid not in called), None)
+
+
+def _draft(uow: UnitOfWork, draft_id: int) -> ProcessDraft:
+    draft = uow.session.get(ProcessDraft, int(draft_id))
+    if draft is None:
+        raise NotFound(f"草稿 {draft_id} 不存在")
+    return draft
+
+
+def open_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> tuple[DraftInfo, dict[str, str]]:
+    """A draft's description and files."""
+    require_owner(actor, uow.services)
+    with uow:
+        d = _draft(uow, draft_id)
+        return (DraftInfo(d.id, d.process_id, d.title, sorted(d.files), d.base_version_id,
+                          d.updated_by, d.updated_at), dict(d.files))
+
+
+def delete_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> None:
+    require_owner(actor, uow.services)
+    with uow:
+        uow.session.delete(_draft(uow, draft_id))
+        uow.commit()
+
+

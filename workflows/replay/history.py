@@ -1,0 +1,245 @@
+"""Auditor read models: a case's history with filters (state at an event: workflows.replay.steps).
+
+Personal-data access log and chain status live in ``workflows.replay.access_log``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+
+from engine.models import AuditEvent, OutboxMessage
+from workflows.audit.log import AuditAction
+from workflows.cases.lookup import find_case
+from workflows.cases.timeline import project_payload
+from workflows.models import User
+from workflows.replay.case_replay import case_events
+from workflows.replay.engine import START_ACTIONS, RecordedEvent
+
+# What the filter calls a "kind" of event; actions not listed fall into "other".
+KINDS = {
+    "case": "案件", "task": "任务状态", "submission": "表单提交", "timer": "定时器",
+    "message": "消息", "escalation": "升级督办", "return": "退回", "deploy": "流程部署",
+    "migration": "版本迁移", "notification": "通知", "personal_data": "个人信息查看",
+    "denied": "拒绝访问", "replay": "复核", "other": "其他",
+}
+_KIND_OF = {
+    "task_state_changed": "task", "task_completed": "submission", "task_claimed": "task",
+    "task_released": "task", "timer_fired": "timer", "message_received": "message",
+    "process_deployed": "deploy", "instance_migrated": "migration",
+    "notification_queued": "notification", "outbox_failed": "notification",
+    "party_viewed": "personal_data", "party_unmasked": "personal_data",
+    "case_exported": "personal_data", "access_denied": "denied", "case_replayed": "replay",
+}
+TITLES = {
+    "case_opened": "立案", "case_updated": "案件信息变更", "case_closed": "结案",
+    "case_reopened": "重新办理", "task_state_changed": "任务状态变化", "task_completed": "提交表单",
+    "task_claimed": "认领任务", "task_released": "释放任务", "timer_fired": "定时器触发",
+    "message_received": "收到消息", "instance_migrated": "迁移到新流程版本",
+    "instance_started": "启动流程实例", "process_deployed": "部署流程版本",
+    "work_order_changed": "工单变更", "risk_changed": "风险等级变更",
+    "party_registered": "登记当事人", "party_viewed": "查看当事人（脱敏）",
+    "party_unmasked": "显示当事人完整信息", "access_denied": "拒绝访问",
+    "notification_queued": "通知排队", "outbox_failed": "通知发送失败", "incident_raised": "异常",
+    "case_replayed": "复核重放", "case_exported": "导出案卷", "sla_changed": "时限变更",
+    "data_corrected": "数据更正", "notification_sent": "通知已发送",
+}
+HIDDEN_VALUE = "（内容仅审计员可见）"
+STATE_NAMES = {"READY": "就绪", "WAITING": "等待", "STARTED": "进行中", "COMPLETED": "完成",
+               "CANCELLED": "取消", "ERROR": "出错", "FUTURE": "待定", "LIKELY": "可能",
+               "MAYBE": "也许"}
+
+
+def kind_of(action: str, payload: dict | None = None) -> str:
+    """The filter kind of an event (escalations and returns are recognised by name and payload)."""
+    if "escalat" in action or (payload or {}).get("escalated"):
+        return "escalation"
+    if "return" in action or (payload or {}).get("status") == "returned":
+        return "return"
+    if action in _KIND_OF:
+        return _KIND_OF[action]
+    return "case" if action.startswith("case_") else "other"
+
+
+@dataclass
+class HistoryFilter:
+    """Filters of the case history page; empty means 'all'."""
+
+    kinds: frozenset[str] = frozenset()
+    actor: str | None = None          # actor id or username
+    department: str | None = None     # department id
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def accepts(self, entry: HistoryEntry) -> bool:
+        return ((not self.kinds or entry.kind in self.kinds)
+                and (not self.actor or self.actor in (entry.actor_id, entry.actor_name))
+                and (not self.department or self.department == entry.department_id)
+                and (self.since is None or entry.occurred_at >= self.since)
+                and (self.until is None or entry.occurred_at <= self.until))
+
+
+@dataclass
+class HistoryEntry:
+    """One line of the timeline."""
+
+    seq: int | None
+    chain: str
+    occurred_at: datetime
+    action: str
+    kind: str
+    title: str
+    detail: str
+    actor_type: str | None
+    actor_id: str | None
+    actor_name: str
+    role: str | None
+    department_id: str | None
+    object: str
+    payload: dict
+    changes: list[dict] = field(default_factory=list)
+    hash: str = ""
+    is_input: bool = False
+    order: int = 0
+
+    @property
+    def local_time(self) -> str:
+        return self.occurred_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def changes_of(payload: dict) -> list[dict]:
+    """Readable before/after lines of a form submission or a completed task."""
+    before, after = payload.get("data_before"), payload.get("data_after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(set(before) | set(after), key=str)
+        return [{"key": k, "before": before.get(k), "after": after.get(k)} for k in keys
+                if before.get(k) != after.get(k)]
+    submitted = payload.get("submitted")
+    if isinstance(submitted, dict):
+        return [{"key": k, "before": None, "after": v} for k, v in sorted(submitted.items())]
+    return []
+
+
+def version_of(payload: dict, side: str) -> Any:
+    """Version id of an instance_migrated side ('from'/'to'): flat ``to_version_id`` or {version_id}."""
+    ref = payload.get(side)
+    return payload.get(f"{side}_version_id") or (ref.get("version_id") if isinstance(ref, dict)
+                                                  else ref)
+
+
+def describe(event: RecordedEvent) -> str:
+    """A one-line Chinese description of what the event says."""
+    p, action = event.payload, event.action
+    if action == "task_state_changed":
+        name = p.get("bpmn_name") or p.get("task")
+        old, new = STATE_NAMES.get(p.get("from"), p.get("from") or "新建"), STATE_NAMES.get(
+            p.get("to"), p.get("to"))
+        return f"{name}：{old} → {new}"
+    if action == "task_completed":
+        index = p.get("instance_index")
+        suffix = f" #{index + 1}" if isinstance(index, int) else ""
+        return f"{p.get('task_name') or p.get('bpmn_id')}{suffix}"
+    if action == "timer_fired":
+        return "、".join(str(t) for t in p.get("timers") or []) or "到期定时器"
+    if action == "message_received":
+        return str(p.get("name", ""))
+    if action == "instance_migrated":
+        return f"版本 {version_of(p, 'from')} → {version_of(p, 'to')}：{p.get('reason', '')}"
+    if action in ("party_unmasked", "party_viewed"):
+        return f"当事人 {p.get('party_id', '')} 用途：{p.get('purpose', '—')}"
+    if action == "access_denied":
+        return f"{p.get('path') or p.get('object') or ''} 规则：{p.get('rule', '')}"
+    if action == "case_replayed":
+        return str(p.get("summary", p.get("result", "")))
+    if action in START_ACTIONS:
+        return f"流程 {p.get('process_id', '')}（版本 {p.get('process_version_id', '')}）"
+    return ""
+
+
+def user_names(session: Any, ids: set[str]) -> dict[str, str]:
+    numeric = [int(i) for i in ids if i and i.isdigit()]
+    if not numeric:
+        return {}
+    rows = session.execute(select(User.id, User.display_name, User.username)
+                           .where(User.id.in_(numeric))).all()
+    return {str(r.id): f"{r.display_name}（{r.username}）" for r in rows}
+
+
+def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
+           raw: bool = True) -> HistoryEntry:
+    actor_id = event.actor_id
+    payload, changes = event.payload, changes_of(event.payload)
+    if not raw:   # supervisors: which fields changed, never their values (free text, R-PII-2)
+
+        payload = project_payload(event.payload)
+        changes = [{"key": c["key"], "before": None, "after": HIDDEN_VALUE} for c in changes]
+    name = names.get(actor_id or "", actor_id or event.actor_type or "")
+    obj = f"{event.object_type or ''} {event.object_id or ''}".strip()
+    return HistoryEntry(
+        seq=event.seq if chain.startswith("case:") else None, chain=chain,
+        occurred_at=event.occurred_at, action=event.action,
+        kind=kind_of(event.action, event.payload), title=TITLES.get(event.action, event.action),
+        detail=describe(event), actor_type=event.actor_type, actor_id=actor_id, actor_name=name,
+        role=event.actor_role, department_id=event.actor_department_id, object=obj,
+        payload=payload, changes=changes, hash=event.hash,
+        is_input=event.is_input, order=event.id or 0)
+
+
+def _related_rows(session: Any, case_id: int,
+                  version_ids: set[str]) -> list[tuple[str, RecordedEvent]]:
+    """Events of other chains about this case: denials, reveals, deploys of its versions."""
+    query = select(AuditEvent).where(
+        AuditEvent.chain_key != f"case:{case_id}",
+        or_(AuditEvent.case_id == case_id,
+            (AuditEvent.action == AuditAction.PROCESS_DEPLOYED)
+            & AuditEvent.object_id.in_(version_ids or {"-"})))
+    return [(row.chain_key, RecordedEvent.from_model(row)) for row in session.scalars(query)]
+
+
+def _notifications(session: Any, case_id: int) -> list[HistoryEntry]:
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id,
+                                                       OutboxMessage.status == "sent"))
+    return [HistoryEntry(None, "outbox", row.sent_at or row.created_at, "notification_sent",
+                         "notification", TITLES["notification_sent"],
+                         f"{row.channel} · {row.template} → {row.recipient_type}", "system", None,
+                         "outbox", None, None, f"outbox {row.id}", {"template": row.template},
+                         order=10**15 + row.id)
+            for row in rows]
+
+
+def _versions(events: list[RecordedEvent]) -> set[str]:
+    return {str(e.payload.get("process_version_id") or version_of(e.payload, "to"))
+            for e in events if e.action in (*START_ACTIONS, "instance_migrated")}
+
+
+def case_versions(services: Any, case_no: str) -> set[int]:
+    """Ids of the process versions the case ran on (started on or migrated to)."""
+    with services.session_factory() as session:
+        case = find_case(session, case_no)
+        found = _versions(case_events(session, case.id))
+    return {int(v) for v in found if v.isdigit()}
+
+
+def case_history(services: Any, case_no: str, filters: HistoryFilter | None = None, *,
+                 raw: bool = True) -> dict:
+    """Every event of a case (its chain, related system events, notifications sent), filtered;
+    ``raw=False`` (non-auditors) keeps payload values out: allow-listed keys and field names."""
+    filters = filters or HistoryFilter()
+    with services.session_factory() as session:
+        case = find_case(session, case_no)
+        events = case_events(session, case.id)
+        versions = _versions(events)
+        related = _related_rows(session, case.id, versions)
+        names = user_names(session, {e.actor_id for e in events} | {e.actor_id for _, e in related})
+        entries = [_entry(e, f"case:{case.id}", names, raw) for e in events]
+        entries += [_entry(e, chain, names, raw) for chain, e in related]
+        entries += _notifications(session, case.id)
+    entries.sort(key=lambda e: (e.occurred_at, e.order))
+    shown = [e for e in entries if filters.accepts(e)]
+    return {"case_no": case.case_no, "case_id": case.id, "summary": case.summary,
+            "status": case.status, "entries": shown, "total": len(entries),
+            "kinds": sorted({e.kind for e in entries}), "versions": sorted(versions - {"None"})}

@@ -1,0 +1,136 @@
+"""The case as it was at any event of its chain: diagram state, data, deadlines (§5.7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.models import ProcessVersion
+from workflows.audit.log import AuditAction
+from workflows.cases.lookup import find_case
+from workflows.core.errors import NotFound
+from workflows.replay.case_replay import case_events, replay_steps
+from workflows.replay.engine import START_ACTIONS, RecordedEvent
+from workflows.replay.history import HistoryEntry
+
+LIVE = {"READY", "WAITING", "STARTED"}
+
+
+def stepping_entries(services: Any, history: dict) -> list[HistoryEntry]:
+    """The case-chain events worth stepping through: transitions of engine-internal helper tasks
+    (Start, joins, boundary splits) are left out; everything else stays."""
+    known: set[str] = set()
+    for version in history["versions"]:
+        known |= element_ids(services, int(version))
+    chain = f"case:{history['case_id']}"
+    return [e for e in history["entries"] if e.chain == chain and not (
+        e.action == AuditAction.TASK_STATE_CHANGED and known
+        and e.payload.get("task") not in known)]
+
+
+# -- the state at one event ------------------------------------------------------------------
+@dataclass
+class StepState:
+    """What the case looked like just after event ``seq``."""
+
+    seq: int
+    action: str
+    elements: dict[str, dict[str, list[str]]]
+    data: dict
+    deadlines: list[dict]
+    ready: list[dict]
+    version_id: int | None
+    replay_error: str | None = None
+    top_process: str | None = None
+
+    def for_process(self, process_id: str | None) -> dict:
+        """The JSON the diagram reads (case-diagram.js: completed, current, process_id)."""
+        pid = process_id or self.top_process or next(iter(self.elements), None)
+        entry = self.elements.get(pid, {"completed": [], "current": []})
+        return {"process_id": pid, **entry}
+
+
+def element_ids(services: Any, version_id: int | None) -> set[str]:
+    """BPMN ids of every element of a version (internal helper specs have none)."""
+    if version_id is None:
+        return set()
+    bundle = services.specs.bundle(str(version_id))
+    ids: set[str] = set()
+    for pid in bundle.top_process_ids:
+        for spec in [bundle.spec(pid), *bundle.subprocess_specs(pid).values()]:
+            ids.update(t.bpmn_id for t in spec.task_specs.values() if getattr(t, "bpmn_id", None))
+    return ids
+
+
+def _element_states(events: list[RecordedEvent], seq: int,
+                    known: set[str]) -> dict[str, dict[str, list[str]]]:
+    """Completed and current BPMN ids per process as recorded by task transitions up to ``seq``."""
+    tasks: dict[str, tuple[str, str, str]] = {}
+    for event in events:
+        if event.seq > seq:
+            break
+        if event.action == AuditAction.TASK_STATE_CHANGED:
+            p = event.payload
+            tasks[p.get("task_id")] = (p.get("process"), p.get("task"), p.get("to"))
+    out: dict[str, dict[str, set]] = {}
+    for process, task, state in tasks.values():
+        if known and task not in known:
+            continue
+        entry = out.setdefault(process, {"completed": set(), "current": set()})
+        if state == "COMPLETED":
+            entry["completed"].add(task)
+        elif state in LIVE:
+            entry["current"].add(task)
+    return {p: {k: sorted(v) for k, v in e.items()} for p, e in out.items()}
+
+
+def _data_at(events: list[RecordedEvent], seq: int, fallback: dict) -> dict:
+    latest = None
+    for event in events:
+        if event.seq > seq:
+            break
+        if event.action == AuditAction.TASK_STATE_CHANGED and event.payload.get("to") == "COMPLETED":
+            latest = event.payload.get("data_after")
+    return latest if isinstance(latest, dict) else fallback
+
+
+def state_at(services: Any, case_no: str, seq: int) -> StepState:
+    """Diagram state and data as recorded at ``seq``; deadlines and ready tasks from the replay."""
+    with services.session_factory() as session:
+        case = find_case(session, case_no)
+        events = case_events(session, case.id)
+        chosen = next((e for e in events if e.seq == seq), None)
+        if chosen is None:
+            raise NotFound(f"event {seq} of case {case_no}")
+        replayer, error, initial = None, None, {}
+        for step, current in replay_steps(services, session, case.id, events, seq):
+            replayer, error = current, step.error or error
+            if step.event.action in START_ACTIONS:
+                initial = step.event.payload.get("initial_data") or {}
+        instance = replayer.instance if replayer else None
+        deadlines = [{"name": name, "due": due.isoformat()}
+                     for name, due in (instance.armed_timers() if instance else [])]
+        ready = [{"bpmn_id": v.bpmn_id, "name": v.name, "index": v.instance_index,
+                  "due": v.due_at.isoformat() if v.due_at else None}
+                 for v in (instance.ready_tasks() if instance else [])]
+        opened = next((e.payload for e in events if e.action in START_ACTIONS), {})
+        version_id = replayer.version_id if replayer else opened.get("process_version_id")
+        elements = _element_states(events, seq, element_ids(services, version_id))
+        return StepState(seq, chosen.action, elements,
+                         _data_at(events, seq, initial), sorted(deadlines, key=lambda d: d["due"]),
+                         ready, version_id, error,
+                         instance.process_id if instance else opened.get("process_id"))
+
+
+def diagram_source(services: Any, version_id: int, process_id: str | None = None) -> str:
+    """The BPMN file of a version that defines ``process_id`` (for bpmn-js)."""
+    with services.session_factory() as session:
+        version = session.get(ProcessVersion, version_id)
+        if version is None:
+            raise NotFound(f"process version {version_id}")
+        files = {n: t for n, t in (version.source_files or {}).items() if n.endswith(".bpmn")}
+    wanted = process_id or version.process_id
+    for text in files.values():
+        if f'id="{wanted}"' in text:
+            return text
+    return next(iter(files.values()), "")

@@ -1,0 +1,200 @@
+"""UnitOfWork: one transaction for engine step + state + projections + audit + outbox (D8, R-TX-1).
+
+``commit()`` here is the only commit in the code base.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.clock import use_clock
+from engine.db import WRITE_OPTION
+from engine.errors import ConcurrentUpdate
+from engine.instance import WorkflowInstance
+from engine.models import InstanceRow, ProcessVersion
+from engine.operations import operation_context
+from engine.recorder import TaskEventRecorder
+from engine.serializer import SERIALIZER_VERSION
+from workflows.audit.log import AuditAction, AuditLog
+from workflows.core.actors import Actor
+from workflows.core.errors import NotFound
+from workflows.notify.outbox import Outbox
+
+if TYPE_CHECKING:
+    from workflows.runtime.bootstrap import Services
+
+LIBRARY_VERSION = "3.2.0"
+
+
+@dataclass
+class OperationContext:
+    """What service-task operations may use during one engine step."""
+
+    uow: UnitOfWork
+    actor: Actor
+    case: Any
+
+
+class UnitOfWork:
+    """Owns the session, the pending audit events, outbox rows and the instances it loaded."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self._after_commit: list[Callable[[], None]] = []
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.services.session_factory()
+        # SQLite: a unit of work may write, so it takes the write lock at its start (BEGIN
+        # IMMEDIATE) and queues instead of failing on a lock upgrade; plain reads do not
+        self.session.connection(execution_options={WRITE_OPTION: True})
+        self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
+        self.outbox = Outbox(self.session, self.services.clock)
+        self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
+        self.committed = False
+        self.step_at = None  # the instant of the last engine step (replay reproduces it)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if not self.committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    @property
+    def clock(self):
+        return self.services.clock
+
+    # -- instances --------------------------------------------------------------------------
+    def live_version(self, process_id: str) -> ProcessVersion:
+        """The newest active version of a process; NotFound if none is deployed."""
+        version = self.session.scalars(
+            select(ProcessVersion).where(ProcessVersion.process_id == process_id,
+                                         ProcessVersion.status == "active")
+            .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        if version is None:
+            raise NotFound(f"process {process_id} is not deployed")
+        return version
+
+    def start_instance(self, process_id: str, *, data: dict, actor: Actor, case: Any = None,
+                       version: ProcessVersion | None = None) -> tuple[InstanceRow, WorkflowInstance]:
+        """Create an instance on the live (or given) version and run it to its first wait state."""
+        version = version or self.live_version(process_id)
+        bundle = self.bundle(version.id)
+        instance = WorkflowInstance.create(
+            bundle, process_id, script_engine=self.services.script_engine, data=data,
+            spec_version=f"{version.id}:{process_id}")
+        with self.recording(instance, actor, case=case):
+            instance.advance()
+        now = self.clock.now()
+        row = InstanceRow(process_version_id=version.id, process_id=process_id, state="",
+                          serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
+                          status="running", version_id=1, created_at=now, updated_at=now)
+        self.session.add(row)
+        self.session.flush()
+        self.tracked[row.id] = (row, instance)
+        return row, instance
+
+    def load_instance(self, instance_id: int) -> WorkflowInstance:
+        """Load (once per unit of work) an instance with the restricted engine attached."""
+        if instance_id in self.tracked:
+            return self.tracked[instance_id][1]
+        row = self.session.get(InstanceRow, instance_id)
+        if row is None:
+            raise NotFound(f"workflow instance {instance_id}")
+        self.bundle(row.process_version_id)  # warm the spec cache through this session
+        instance = WorkflowInstance.load(row.state, self.services.serializer)
+        self.tracked[instance_id] = (row, instance)
+        return instance
+
+    def bundle(self, version_id: int):
+        """Compiled specs of a version, read through this unit of work's session on a cache miss.
+
+        (A second connection would wait behind this transaction's SQLite write lock.)"""
+        def files() -> dict:
+            version = self.session.get(ProcessVersion, version_id)
+            if version is None:
+                raise NotFound(f"process version {version_id}")
+            return version.engine_files
+
+        return self.services.specs.bundle(str(version_id), files)
+
+    def instance_row(self, instance_id: int) -> InstanceRow:
+        self.load_instance(instance_id)
+        return self.tracked[instance_id][0]
+
+    @contextmanager
+    def recording(self, instance: WorkflowInstance, actor: Actor, *, case: Any = None) -> Iterator[Any]:
+        """Clock, operation context and task recorder for one engine step; events join the audit.
+
+        The whole step runs at one instant (``self.step_at``): every timer it arms is computed from
+        that instant, so a replay under the recorded time reproduces the due times exactly."""
+        at = self.services.clock.now()
+        self.step_at = at
+        self.services.calendar.warm(self.session)
+        with ExitStack() as stack:
+            stack.enter_context(use_clock(lambda: at))
+            stack.enter_context(operation_context(OperationContext(self, actor, case)))
+            recorder = stack.enter_context(
+                TaskEventRecorder(instance.workflow, self.services.serializer.registry, lambda: at))
+            yield recorder
+        for event in recorder.events:
+            self.audit.record_copy(AuditAction.TASK_STATE_CHANGED, actor, event, case=case,
+                                   object_type="task", object_id=event["task_id"])
+
+    # -- commit -----------------------------------------------------------------------------
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def commit(self) -> None:
+        """Save instances, append audit events and commit once; a stale write raises ConcurrentUpdate."""
+        try:
+            self._save_instances()
+            self.session.flush()
+            self.audit.append_pending()
+            self.session.flush()
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise ConcurrentUpdate("the case was changed by someone else meanwhile") from None
+        except (IntegrityError, OperationalError) as exc:
+            self.session.rollback()
+            if _is_conflict(exc):
+                raise ConcurrentUpdate("a concurrent change won") from None
+            raise
+        self.committed = True
+        for callback in self._after_commit:
+            callback()
+
+    def _save_instances(self) -> None:
+        now = self.clock.now()
+        serializer = self.services.serializer
+        for row, instance in self.tracked.values():
+            snap = instance.snapshot()
+            row.state = instance.dump(serializer)
+            row.due_at = snap.due_at
+            row.status = _status(row.status, snap)
+            row.state_digest = snap.digest
+            row.max_depth = snap.max_depth
+            row.updated_at = now
+
+
+def _status(current: str, snap) -> str:
+    if snap.completed:
+        return "completed"
+    if current in ("cancelled", "incident"):
+        return current
+    return "running" if snap.has_ready_tasks else "waiting"
+
+
+def _is_conflict(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(word in text for word in ("unique", "duplicate key", "serializ", "deadlock",
+                                         "could not obtain lock", "database is locked"))

@@ -1,0 +1,217 @@
+"""APScheduler jobs (architecture §5.2, §8): module-level functions taking ``Services``, and
+``build_scheduler``. The database is the queue (MemoryJobStore): a restarted scheduler catches up
+on its first sweep.
+
+``timers.sweep`` re-arms itself at min(next due timer, next SLA check, now + JIEFEN_SWEEP_MAX_SLEEP):
+its trigger provisionally schedules the next run at now + max sleep, and when a run finishes a job
+listener moves the next run to the time the sweep returned. The job is never removed, so neither a
+failing run nor a run that finishes before APScheduler has bookkept it can end the chain of sweeps
+(a date job re-added from inside itself can be removed again by the scheduler in that case).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import delete
+
+from workflows.audit.checkpoints import HeadExporter
+from workflows.deadlines.calendar_admin import horizon_warning
+from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
+from workflows.notify import delivery as notifications
+from workflows.reports.periodic import generate
+from workflows.scheduler import sla_sweep, timers
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "timers.sweep"
+MIN_IDLE_SLEEP = timedelta(milliseconds=100)   # when a sweep found work it could not finish
+_exporter = HeadExporter()
+
+
+# -- job functions ------------------------------------------------------------------------------
+def timers_sweep(services: Any) -> datetime:
+    """Fire due BPMN timers, then check SLA clocks and lights; returns when to run next."""
+    now = services.clock.now()
+    result = timers.sweep(services, now)
+    try:
+        sla_sweep.sweep_sla(services, now)
+    except Exception:  # an SLA problem must not stop BPMN timers from firing
+        log.exception("SLA sweep failed")
+    busy = result.fired + result.failures >= services.settings.sweep_batch
+    return next_run(services, now, busy=busy or bool(result.skipped))
+
+
+def next_run(services: Any, now: datetime, *, busy: bool = False) -> datetime:
+    """min(next due timer, next SLA check, now + max sleep); at once when more work is due."""
+    if busy:
+        return now
+    cap = now + timedelta(seconds=services.settings.sweep_max_sleep)
+    moments = [m for m in (timers.next_due_at(services), sla_sweep.next_check_at(services)) if m]
+    # SpiffWorkflow fires a timer strictly after its due time: aim a millisecond past it
+    earliest = min([m + timedelta(milliseconds=1) for m in moments] + [cap])
+    return max(earliest, now + MIN_IDLE_SLEEP) if earliest <= now else earliest
+
+
+def outbox_deliver(services: Any) -> int:
+    """Deliver due outbox messages (every JIEFEN_OUTBOX_INTERVAL seconds)."""
+    return notifications.deliver_pending(services).sent
+
+
+def audit_export_heads(services: Any, full: bool = False) -> int | None:
+    """Write an audit checkpoint (every 5 minutes, full at start, daily and at shutdown)."""
+    checkpoint = _exporter.export(services, full=full)
+    return checkpoint.id if checkpoint is not None else None
+
+
+def housekeeping_daily(services: Any) -> dict:
+    """Expired idempotency keys, old login sessions and attempts; reconciliation; calendar alarm."""
+    now = services.clock.now()
+    with services.new_uow() as uow:
+        deleted = {
+            "idempotency_keys": uow.session.execute(
+                delete(IdempotencyKey).where(IdempotencyKey.expires_at < now)).rowcount,
+            "login_sessions": uow.session.execute(
+                delete(LoginSession).where(LoginSession.expires_at < now - timedelta(days=1))
+            ).rowcount,
+            "login_attempts": uow.session.execute(
+                delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=30))).rowcount,
+        }
+        uow.commit()
+    with services.session_factory() as session:
+        stale = notifications.undelivered(session, now - timedelta(hours=1))
+    warning = horizon_warning(services, now)
+    if stale:
+        log.warning("outbox reconciliation: %d undelivered messages", len(stale))
+    if warning:
+        log.warning("%s", warning)
+    audit_export_heads(services, full=True)
+    return {**deleted, "undelivered": len(stale), "calendar_warning": warning}
+
+
+def periodic_report(services: Any, kind: str) -> int:
+    """Generate the report for the period that just ended (weekly, monthly, quarterly)."""
+    report = generate(services, kind, at=services.clock.now())
+    return report.id
+
+
+def run_once(services: Any, *, max_rounds: int = 50) -> dict:
+    """One sweep as ``jiefen scheduler --once`` runs it: timers until none due, SLA, outbox."""
+    now = services.clock.now()
+    fired = failures = 0
+    for _ in range(max_rounds):
+        result = timers.sweep(services, now)
+        fired, failures = fired + result.fired, failures + result.failures
+        if not timers.due_candidates(services, now, 1) or result.fired + result.failures == 0:
+            break
+    checked = sla_sweep.sweep_sla(services, now)
+    sent = notifications.deliver_pending(services, now).sent
+    return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "sent": sent}
+
+
+# -- the scheduler ------------------------------------------------------------------------------
+def build_scheduler(services: Any, blocking: bool = False) -> BaseScheduler:
+    """The scheduler with every job registered under a stable id (architecture §8)."""
+    settings = services.settings
+    kind = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = kind(timezone=ZoneInfo(settings.timezone), job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    scheduler.add_listener(_rearm_sweep(scheduler, services),
+                           EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.add_job(timers_sweep, SweepTrigger(settings.sweep_max_sleep), id=SWEEP_JOB,
+                      args=[services])
+    scheduler.add_job(outbox_deliver, "interval", id="outbox.deliver", args=[services],
+                      seconds=settings.outbox_interval)
+    scheduler.add_job(audit_export_heads, "date", id="audit.export_heads.start",
+                      args=[services, True], run_date=datetime.now(scheduler.timezone))
+    scheduler.add_job(audit_export_heads, "interval", id="audit.export_heads", args=[services],
+                      minutes=5)
+    scheduler.add_job(housekeeping_daily, "cron", id="housekeeping.daily", args=[services],
+                      hour=3, minute=15)
+    for job_id, report, cron in REPORT_JOBS:
+        scheduler.add_job(periodic_report, "cron", id=job_id, args=[services, report], **cron)
+    return scheduler
+
+
+REPORT_JOBS = (
+    ("reports.weekly", "weekly", {"day_of_week": "mon", "hour": 6, "minute": 0}),
+    ("reports.monthly", "monthly", {"day": 1, "hour": 6, "minute": 10}),
+    ("reports.quarterly", "quarterly", {"month": "1,4,7,10", "day": 1, "hour": 6, "minute": 20}),
+)
+
+
+class SweepTrigger(BaseTrigger):
+    """At once when added; afterwards provisionally max-sleep later (the listener brings it on)."""
+
+    def __init__(self, max_sleep: float):
+        self.max_sleep = timedelta(seconds=max_sleep)
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None,
+                           now: datetime) -> datetime:
+        return now if previous_fire_time is None else now + self.max_sleep
+
+    def __str__(self) -> str:
+        return f"sweep[max sleep {self.max_sleep.total_seconds()} s]"
+
+
+def _rearm_sweep(scheduler: BaseScheduler, services: Any) -> Callable[[Any], None]:
+    def listener(event: Any) -> None:
+        if event.job_id != SWEEP_JOB or not scheduler.running:
+            return
+        if getattr(event, "exception", None) is not None:
+            log.error("timer sweep failed: %s", event.exception)
+            return  # the provisional next run (now + max sleep) stands
+        if isinstance(event, JobExecutionEvent) and isinstance(event.retval, datetime):
+            arm_sweep(scheduler, services, event.retval)
+    return listener
+
+
+def arm_sweep(scheduler: BaseScheduler, services: Any, run_at: datetime) -> None:
+    """Move the next sweep to ``run_at`` (read on the services clock, run on the wall clock)."""
+    delay = max((run_at - services.clock.now()).total_seconds(), 0.0)
+    wall = datetime.now(scheduler.timezone) + timedelta(seconds=delay)
+    try:
+        scheduler.modify_job(SWEEP_JOB, next_run_time=wall)
+    except JobLookupError:  # the scheduler is shutting down
+        pass
+
+
+def wake_sweep(scheduler: BaseScheduler | None) -> None:
+    """Run the sweep now (after a commit that armed an earlier timer in this process)."""
+    if scheduler is None or not scheduler.running:
+        return
+    job = scheduler.get_job(SWEEP_JOB)
+    if job is not None:
+        job.modify(next_run_time=datetime.now(scheduler.timezone))
+
+
+_embedded: dict[str, BaseScheduler] = {}
+
+
+def start_embedded_scheduler(services: Any) -> BaseScheduler:
+    """The dev server's BackgroundScheduler (``jiefen serve --dev``); started once per process."""
+    import atexit
+
+    if "scheduler" in _embedded and _embedded["scheduler"].running:
+        return _embedded["scheduler"]
+    scheduler = build_scheduler(services, blocking=False)
+    scheduler.start()
+    _embedded["scheduler"] = scheduler
+
+    def stop() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+            audit_export_heads(services)
+
+    atexit.register(stop)
+    return scheduler
