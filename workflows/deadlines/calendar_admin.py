@@ -1,5 +1,5 @@
-"""Calendar overrides (architecture §4.4, domain §9.3): admins add or withdraw a day's override;
-rows are superseded, never deleted, so the calendar as of any instant can be rebuilt for replay.
+"""Calendar overrides: admins add or withdraw a day's override (docs/calendar.md); rows are
+superseded, never deleted, so the calendar as of any instant can be rebuilt for replay.
 
 A change applies to deadlines computed afterwards; armed timers keep their due time.
 """

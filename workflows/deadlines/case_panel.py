@@ -80,7 +80,8 @@ def deadline_panel(uow: UnitOfWork, actor: Actor, case: Case,
     names = _names(uow, [r.requested_by for r in requests] + [r.decided_by for r in requests])
     kinds = {c.id: c.kind for c in clocks}
     paused = {c.id for c in clocks if c.paused_at is not None}
-    texts = case_access(uow.session, actor, case).free_text   # reasons are free text (R-PII-2)
+    # reasons are free text: shown only to those who may read the case's free text
+    texts = case_access(uow.session, actor, case).free_text
     return {"rows": rows,
             "requests": [_request_row(r, kinds, names, actor, handler, r.clock_id in paused,
                                       texts) for r in reversed(requests)],

@@ -34,7 +34,7 @@ from workflows.models import Case, OpenTask, SlaClock
 from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-FIRST_CONTACT_TASK = "contact_citizen"       # bpmn/README §2: the first substantive contact
+FIRST_CONTACT_TASK = "contact_citizen"       # the first substantive contact (bpmn/README.md)
 LEAD_SIGN_OFF_TASK = "sign_off"
 HANDLING_PROCESS = "case_handling"           # the handling call activity's process
 HANDLING_EXPRESSION = "handling_deadline"    # routing.dmn output timing the handling

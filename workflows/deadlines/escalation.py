@@ -1,9 +1,9 @@
-"""The escalation ladder (domain §7(e)): L0 催办 -> L1 督办单 -> L2 提级/挂牌督办 -> L3 领导包案,
+"""The escalation ladder: L0 催办 -> L1 督办单 -> L2 提级/挂牌督办 -> L3 领导包案,
 and the five risk colours.
 
 Every rung is idempotent: a ``supervision_notice`` row with a unique dedupe key built from
-(case, source, work order, limit due time, level) -- R-SCHED-1's "(case, timer, due_at)" key -- so two
-schedulers, a retried sweep or a BPMN service task reaching the same rung write it once.
+(case, source, work order, limit due time, level), so two schedulers, a retried sweep or a BPMN
+service task reaching the same rung write it once.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def _change_risk(uow: UnitOfWork, actor: Actor, case: Case, level: str, *, reaso
 def risk_for(*, people: int = 1, threat: bool = False, second_complaint: bool = False,
              complex_case: bool = False, overdue: bool = False,
              dissatisfied: bool = False) -> RiskLevel:
-    """The colour the facts call for (domain §7(e) example triggers)."""
+    """The colour the facts call for (group size, threat, repeat complaint, complexity, delay)."""
     if threat or people >= 30:
         return RiskLevel.RED
     if people >= 10 or (second_complaint and complex_case):

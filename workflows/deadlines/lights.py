@@ -1,4 +1,4 @@
-"""Timeliness lights per work order (domain §7(e)): green, yellow at 75 %, orange on breach,
+"""Timeliness lights per work order: green, yellow at 75 %, orange on breach,
 red on a repeated breach, an unanswered 督办单 or more than 3 working days overdue.
 
 A work order has two limits: the sign-off response (T-01: PT2H urgent / PT24H general, from

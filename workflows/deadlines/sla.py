@@ -209,7 +209,7 @@ def _user_id(uow: UnitOfWork, actor: Actor) -> int | None:
 
 def extended_due(calendar: CalendarProvider | WorkingCalendar, spec: str,
                  due: datetime) -> datetime:
-    """"(+n)": n more units from the original expiry (domain §9.4).
+    """An extension runs n more units from the original expiry, not from the approval.
 
     A day-based deadline ends at 24:00, stored as 00:00 of the next day; counting must start
     after the deadline's own day, not after the next one."""

@@ -1,4 +1,5 @@
-"""Channel intake over the API with Idempotency-Key (architecture §5.4, R-IDEM-1).
+"""Channel intake over the API with Idempotency-Key: a re-delivery returns the first result and
+creates no second case (channels retry).
 
 The key row is written in the same transaction as the case (a unit of work whose commit adds it),
 so a crash leaves either both or neither. The same key twice replays the stored response; the same
@@ -166,7 +167,7 @@ def _submission(session: Session) -> Submission | None:
 
 def _may_see(session: Session, actor: Actor, case: Case, kind: str) -> bool:
     """A new case is the caller's own; a linked master case only if it is in the caller's scope
-    (R-AUTHZ-1: the API must not reveal another unit's case code or status)."""
+    (the API must not reveal another unit's case code or status)."""
     if kind == "new":
         return True
     return session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor))) \

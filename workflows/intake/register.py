@@ -1,4 +1,4 @@
-"""Intake from any channel with de-duplication (domain.md §11).
+"""Intake from any channel with de-duplication.
 
 * same applicant (ID-number or phone blind index) and same category while a case is open
   -> duplicate (重复件): a Submission row on the open case, no second case or work order;
@@ -54,7 +54,7 @@ class IntakeRequest:
     summary: str = ""                 # short, free of personal data (lists)
     people_count: int = 1
     urgency: str = Urgency.GENERAL
-    threat: bool = False              # threat of violence / self-harm: always urgent (domain §4)
+    threat: bool = False              # threat of violence / self-harm: always urgent
     emergency: bool = False           # danger to life or a crime in progress (-> 110/119/120)
     statutory_channel: bool = False   # already in litigation, arbitration, review or petition review
     channel_ref: str | None = None
@@ -142,7 +142,7 @@ def check(request: IntakeRequest) -> None:
             PartyVault.clean(party, prefix=f"parties-{index}-")
         except InvalidInput as exc:
             errors.update(exc.field_errors)
-    errors.update(request_errors(request))  # enumerations and lengths (R-FORM-1)
+    errors.update(request_errors(request))  # enumerations and lengths of the stored columns
     if errors:
         raise InvalidInput(errors)
 

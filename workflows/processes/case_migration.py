@@ -1,4 +1,4 @@
-"""Moving running cases to another version of their process (architecture §5.8).
+"""Moving running cases to another version of their process.
 
 ``preview_migration`` lists, for every running case of a process on another version, whether
 the move is safe and which tasks it adds, changes or removes. ``migrate_case`` moves one case:

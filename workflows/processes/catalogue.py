@@ -1,4 +1,4 @@
-"""Process owners' catalogue: versions, approval, retirement and diffs (issue 6, architecture §5.3).
+"""Process owners' catalogue: versions, approval, retirement and diffs (docs/process-owners.md).
 
 Deployed versions are immutable (only their status moves: pending -> active -> retired); drafts
 are files being edited and are never executed. Only process owners (and internal actors such as

@@ -1,4 +1,6 @@
-"""Validate and deploy BPMN/DMN bundles as immutable, content-addressed process versions (D4, §5.3)."""
+"""Validate and deploy BPMN/DMN bundles as immutable process versions, one per content sha256.
+
+Instances name their version; the stored state does not embed the spec."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ SMOKE_INSTANT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
 def validate_bundle(services: Services, files: Mapping[str, bytes | str]) -> CompiledBundle:
-    """Steps 1-8 of a deploy without storing: limits, XML safety, parse, lint, smoke run."""
+    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run."""
     try:
         bundle = compile_bundle(files, operations=services.operations.names(),
                                 check_spec=services.calendar.check_spec)

@@ -1,7 +1,7 @@
-"""The editor's checks: validate files with problems located on elements, and dry runs (issue 6).
+"""The editor's checks: validate files with problems located on elements, and dry runs.
 
-Neither stores anything: validation is deploy steps 1-8 (architecture §5.3) and a dry run runs the
-bundle in memory under a frozen clock (``engine.simulate``).
+Neither stores anything: validation runs every check of a deploy, and a dry run runs the bundle in
+memory under a frozen clock (``engine.simulate``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Personal-data access log (reveals, exports, denials) and whole-database chain status (R-AUDIT-1)."""
+"""Personal-data access log (reveals, exports, denials) and whole-database chain status."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class AccessLog:
     alerts: list[dict] = field(default_factory=list)
     limit: int = 0
     case_numbers: dict[int, str] = field(default_factory=dict)
-    search_alerts: list[dict] = field(default_factory=list)   # R-VIEW-2: searches per hour
+    search_alerts: list[dict] = field(default_factory=list)   # too many searches in one hour
     search_limit: int = 0
 
 

@@ -1,4 +1,4 @@
-"""Verified re-execution of a case from its recorded inputs (architecture §5.7, docs/audit.md).
+"""Verified re-execution of a case from its recorded inputs (docs/audit.md).
 
 ``replay_case`` verifies the case chain, rebuilds the starting process version, re-applies every
 input event in ``seq`` order under a frozen clock set to the recorded instant and compares the

@@ -1,4 +1,4 @@
-"""Re-applies recorded audit inputs to a fresh workflow instance under the recorded clock (§5.7).
+"""Re-applies recorded audit inputs to a fresh workflow instance under the recorded clock.
 
 Nothing here writes to the database: service-task operations see a throw-away unit of work whose
 outbox only remembers dedupe keys, and the session it lends them is never committed.

@@ -28,7 +28,7 @@ from workflows.runtime.bootstrap import Services
 
 EXPORT_FORMAT = "jiefen.case-export/1"
 ALGORITHM = "HMAC-SHA256"
-# why a case file leaves the system (R-VIEW-1: exports need an export permission and a purpose);
+# why a case file leaves the system (every export needs the export permission and a purpose);
 # the file holds every raw payload, so only auditors export (policy Permission.EXPORT_AUDIT)
 EXPORT_PURPOSES = {
     "external_review": "外部审查/复核",

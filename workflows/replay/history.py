@@ -176,7 +176,7 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
            raw: bool = True) -> HistoryEntry:
     actor_id = event.actor_id
     payload, changes = event.payload, changes_of(event.payload)
-    if not raw:   # supervisors: which fields changed, never their values (free text, R-PII-2)
+    if not raw:   # supervisors: which fields changed, never their values (may be free text)
 
         payload = project_payload(event.payload)
         changes = [{"key": c["key"], "before": None, "after": HIDDEN_VALUE} for c in changes]

@@ -1,4 +1,4 @@
-"""The case as it was at any event of its chain: diagram state, data, deadlines (§5.7)."""
+"""The case as it was at any event of its chain: diagram state, data, deadlines."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the periodic reports contain (plan §5.2 周调度、月通报、季评估; domain §10 KPIs).
+"""What the periodic reports contain: 周调度、月通报、季评估 and their KPIs (docs/reports.md).
 
 Every builder returns (columns, rows, summary) with no personal data: case codes, categories,
 departments, dates and counts only. Duplicates (重复件) never count as cases.
@@ -30,7 +30,7 @@ RESPONSE_LIMIT = {"urgent": timedelta(hours=2), "general": DAY}
 
 @dataclass(frozen=True)
 class Target:
-    """A dated KPI target (domain §10.2): the one valid on the period's last day applies."""
+    """A dated KPI target: the one valid on the period's last day applies."""
 
     kpi: str
     valid_from: date

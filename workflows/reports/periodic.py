@@ -1,11 +1,11 @@
-"""Periodic reports: generate for a period, store, list, download as CSV or XLSX (T-50).
+"""Periodic reports: generate for a period, store, list, download as CSV or XLSX.
 
 ``generate(services, kind, at=...)`` builds the report of the period that ended before ``at``
 (Asia/Shanghai dates) and stores it in ``report`` (one row per kind and period: regenerating the
 same period replaces its content and is audited again).
 
-Reports are stored district-wide and scoped when read (R-AUTHZ-1: exports go through the
-policy): a row naming a case is shown only to a reader who may see that case
+Reports are stored district-wide and scoped when read (a download goes through the access
+policy like any page): a row naming a case is shown only to a reader who may see that case
 (``visible_cases``); aggregate rows (the quarterly KPIs) are for every reader. Only district-tier
 supervisors and leaders generate, and every download is audited (``report_downloaded``).
 """

@@ -1,6 +1,5 @@
-"""APScheduler jobs (architecture §5.2, §8): module-level functions taking ``Services``, and
-``build_scheduler``. The database is the queue (MemoryJobStore): a restarted scheduler catches up
-on its first sweep.
+"""APScheduler jobs: module-level functions taking ``Services``, and ``build_scheduler``. The
+database is the queue (MemoryJobStore): a restarted scheduler catches up on its first sweep.
 
 ``timers.sweep`` re-arms itself at min(next due timer, next SLA check, now + JIEFEN_SWEEP_MAX_SLEEP):
 its trigger provisionally schedules the next run at now + max sleep, and when a run finishes a job
@@ -121,7 +120,7 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
 
 # -- the scheduler ------------------------------------------------------------------------------
 def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler:
-    """The scheduler with every job registered under a stable id (architecture §8)."""
+    """The scheduler with every job registered under a stable id (docs/scheduler.md)."""
     settings = services.settings
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(timezone=ZoneInfo(settings.timezone), job_defaults={

@@ -90,8 +90,8 @@ def next_check_at(services: Services, now: datetime | None = None) -> datetime |
 def sweep_sla(services: Services, now: datetime | None = None) -> int:
     """Check every case with something due; one transaction per case; returns cases checked.
 
-    A case whose check fails is rolled back and backs off on its own (R-INC-1): later cases are
-    still checked, and the failing one is not retried at every sweep."""
+    A case whose check fails is rolled back and backs off on its own: later cases are still
+    checked, and the failing one is not retried at every sweep."""
     now = now or services.clock.now()
     checked = 0
     for case_id in due_cases(services, now):

@@ -1,6 +1,6 @@
 """The timer sweep: claim instances with ``due_at <= now``, fire, commit; retries and incidents.
 
-Architecture §5.2, R-SCHED-1, R-INC-1. One transaction per instance; on PostgreSQL the claim is
+Every timer fires once: one transaction per instance; on PostgreSQL the claim is
 ``FOR UPDATE SKIP LOCKED`` so a second scheduler never fires the same timer. Firing is
 ``refresh_timers(); do_engine_steps()``: a timer that fired is no longer armed, so a repeated sweep
 over committed state changes nothing.
@@ -88,7 +88,7 @@ def _fire_with_retries(services: Services, instance_id: int, now: datetime,
         except ConcurrentUpdate:
             # someone (a user, another scheduler) committed first: reload and re-check
             result.conflicts += 1
-        except Exception as exc:  # engine or operation failure: never fails silently (R-INC-1)
+        except Exception as exc:  # engine or operation failure: counted, never silent
             log.warning("timer firing failed for instance %s: %s", instance_id, exc)
             result.failures += 1
             if record_failure(services, instance_id, now, exc):
