@@ -1,4 +1,5 @@
-"""Timer sweep cost with many waiting instances (security checklist TS-6).
+"""Timer sweep cost with many waiting instances: it must read only the due ones (the ``due_at``
+index), so its time does not grow with the waiting count.
 
     python benchmarks/sweep_bench.py [--waiting 100000] [--due 10] [--url postgresql+psycopg://...]
 

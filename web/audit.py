@@ -1,11 +1,11 @@
-"""Blueprint ``audit``: the auditor's workbench (read-only; architecture §5.7, security R-AUDIT-1).
+"""Blueprint ``audit``: the auditor's workbench (read-only; docs/audit.md).
 
 Case history with filters, step-by-step replay driving the bpmn-js diagram, verified
 re-execution, chain status per case and for the whole database, the personal-data access log and
 the case-file export. Pages are GETs that change nothing; verify and export are POSTs (CSRF)
 because they write to the audit trail (case_replayed, case_exported). Raw payload values (task
 data, free text) are for auditors; supervisors see which fields changed, not their values, and
-only auditors export, with a stated purpose (R-VIEW-1).
+only auditors export, with a stated purpose.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Blueprint ``auth``: sign-in, sign-out and password change on server-side login sessions.
 
 Flask-Login keeps only the random login-session id in the signed cookie (``get_id`` returns it);
-every request resumes it from ``login_session``, so revoked sessions end at once (R-SESS-1).
+every request resumes it from ``login_session``, so revoked sessions end at once.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def load_user(session_id: str) -> WebUser | None:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path of this application only (SW-13); anything else becomes ``default``."""
+    """A local path of this application only (never an open redirect); else ``default``."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     parts = urlsplit(target)

@@ -1,4 +1,4 @@
-"""The ``jiefen`` console script: Flask's CLI group plus jiefen's commands (D15)."""
+"""The ``jiefen`` console script: Flask's CLI group plus jiefen's commands."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import importlib
 
 from flask.cli import FlaskGroup
 
-# each module exposes COMMANDS; issues add their own modules here
+# each module exposes COMMANDS; a new group of commands adds its module here
 COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler"]
 
 

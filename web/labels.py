@@ -33,7 +33,7 @@ CONTACT = {"sms": _l("短信"), "phone": _l("电话"), "email": _l("电子邮件
 VULNERABLE = {"elderly": _l("老年人"), "disabled": _l("残疾人"), "minor": _l("未成年人")}
 SATISFACTION = {"satisfied": _l("满意"), "basically_satisfied": _l("基本满意"),
                 "dissatisfied": _l("不满意"), "unrated": _l("未评价")}
-CATEGORY = {  # bpmn/README.md §3.1 (routing.dmn inputs)
+CATEGORY = {  # the categories routing.dmn reads (bpmn/README.md, "Categories")
     "neighbour": _l("邻里纠纷"), "property": _l("物业纠纷（单户）"),
     "property_collective": _l("物业纠纷（群体/电梯/安全）"), "family": _l("婚姻家庭/赡养"),
     "labour": _l("劳资纠纷（个人）"), "labour_collective": _l("劳资/欠薪（群体或建筑领域）"),

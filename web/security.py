@@ -1,4 +1,5 @@
-"""Security headers and cookie flags (R-WEB-1, R-SESS-1, architecture §7)."""
+"""Security headers and cookie flags: no external origins, no framing, dynamic pages never
+cached, session cookies that scripts cannot read."""
 
 from __future__ import annotations
 

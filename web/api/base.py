@@ -51,7 +51,7 @@ def _refusals() -> RefusalLog:
 
 
 def _audit_refused(raw: str, folded: int = 0, throttled: bool = False) -> None:
-    """An unknown or revoked token is a security event (MI-3); only the prefix is recorded, once
+    """An unknown or revoked token is a security event; only the prefix is recorded, once
     per IP, prefix and minute (``folded``: refusals of the previous minute not written singly)."""
     uow = services().new_uow()
     with uow:

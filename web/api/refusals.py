@@ -1,5 +1,5 @@
 """Refused API requests (missing, unknown or revoked token) are audited without letting an
-anonymous caller write an audit row per request (review #18).
+anonymous caller write an audit row per request (that would let anyone flood the audit trail).
 
 Per client IP and token prefix, the first refusal of each one-minute window writes the
 ``access_denied`` event (with how many refusals the previous window folded in); the others of

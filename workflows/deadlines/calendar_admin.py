@@ -1,26 +1,29 @@
-"""Calendar overrides (architecture §4.4, domain §9.3): admins add or withdraw a day's override;
-rows are superseded, never deleted, so the calendar as of any instant can be rebuilt for replay.
+"""Calendar overrides: admins add or withdraw a day's override (docs/calendar.md); rows are
+superseded, never deleted, so the calendar as of any instant can be rebuilt for replay.
 
 A change applies to deadlines computed afterwards; armed timers keep their due time.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from engine.deadlines import WorkingCalendar, covers_year
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput, NotPermitted
 from workflows.models import CalendarOverride, DayKind
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 
 EDITORS = ("admin",)
 
 
-def add_override(uow: Any, actor: Actor, *, day: date, kind: str, reason: str) -> CalendarOverride:
+def add_override(uow: UnitOfWork, actor: Actor, *, day: date, kind: str,
+                 reason: str) -> CalendarOverride:
     """Make ``day`` a working day or a day off (replacing an earlier override of that day)."""
     _check(actor, kind=kind, reason=reason)
     with uow:
@@ -35,7 +38,7 @@ def add_override(uow: Any, actor: Actor, *, day: date, kind: str, reason: str) -
     return row
 
 
-def withdraw_override(uow: Any, actor: Actor, *, day: date, reason: str) -> None:
+def withdraw_override(uow: UnitOfWork, actor: Actor, *, day: date, reason: str) -> None:
     """Withdraw the override of ``day``: chinese-calendar decides again."""
     _check(actor, kind=DayKind.WORKDAY, reason=reason)
     with uow:
@@ -59,7 +62,7 @@ def _check(actor: Actor, *, kind: str, reason: str) -> None:
         raise InvalidInput(errors)
 
 
-def _supersede(uow: Any, day: date) -> str | None:
+def _supersede(uow: UnitOfWork, day: date) -> str | None:
     now = uow.clock.now()
     before = None
     for row in uow.session.scalars(select(CalendarOverride).where(
@@ -68,7 +71,7 @@ def _supersede(uow: Any, day: date) -> str | None:
     return before
 
 
-def _audit(uow: Any, actor: Actor, day: date, before: str | None, after: str | None,
+def _audit(uow: UnitOfWork, actor: Actor, day: date, before: str | None, after: str | None,
            reason: str) -> None:
     calendar = WorkingCalendar()
     uow.audit.record(AuditAction.CALENDAR_CHANGED, actor, object_type="calendar_day",
@@ -77,11 +80,13 @@ def _audit(uow: Any, actor: Actor, day: date, before: str | None, after: str | N
 
 
 def _user_id(actor: Actor) -> int | None:
-    return int(actor.id) if actor.type == "user" and str(actor.id).isdigit() else None
+    if actor.type == "user" and actor.id is not None and str(actor.id).isdigit():
+        return int(actor.id)
+    return None
 
 
 # -- reading ------------------------------------------------------------------------------------
-def active_overrides(session: Any, year: int | None = None) -> list[CalendarOverride]:
+def active_overrides(session: Session, year: int | None = None) -> list[CalendarOverride]:
     """Overrides in force, by day (optionally one year)."""
     query = select(CalendarOverride).where(CalendarOverride.superseded_at.is_(None))
     if year is not None:
@@ -90,7 +95,7 @@ def active_overrides(session: Any, year: int | None = None) -> list[CalendarOver
     return list(session.scalars(query.order_by(CalendarOverride.day)))
 
 
-def override_history(session: Any, year: int | None = None) -> list[CalendarOverride]:
+def override_history(session: Session, year: int | None = None) -> list[CalendarOverride]:
     """Every override row, superseded ones included (what the calendar was, and who changed it)."""
     query = select(CalendarOverride)
     if year is not None:
@@ -99,7 +104,7 @@ def override_history(session: Any, year: int | None = None) -> list[CalendarOver
     return list(session.scalars(query.order_by(CalendarOverride.day, CalendarOverride.id)))
 
 
-def calendar_as_of(session: Any, moment: datetime, tz: Any = None) -> WorkingCalendar:
+def calendar_as_of(session: Session, moment: datetime, tz: tzinfo | None = None) -> WorkingCalendar:
     """The working calendar as it was at ``moment`` (verified replay of old deadlines)."""
     rows = session.scalars(select(CalendarOverride).where(
         CalendarOverride.created_at <= moment,
@@ -111,7 +116,8 @@ def calendar_as_of(session: Any, moment: datetime, tz: Any = None) -> WorkingCal
 
 def year_days(calendar: WorkingCalendar, year: int) -> dict[str, list[date]]:
     """Statutory holidays and make-up working days of a year (the calendar page and CLI)."""
-    day, out = date(year, 1, 1), {"holidays": [], "makeup_workdays": []}
+    day = date(year, 1, 1)
+    out: dict[str, list[date]] = {"holidays": [], "makeup_workdays": []}
     while day.year == year:
         working = calendar.is_working_day(day)
         if not working and calendar.is_statutory_holiday(day):
@@ -122,7 +128,7 @@ def year_days(calendar: WorkingCalendar, year: int) -> dict[str, list[date]]:
     return out
 
 
-def horizon_warning(services: Any, now: datetime) -> str | None:
+def horizon_warning(services: Services, now: datetime) -> str | None:
     """From 1 November: next year's holidays are not yet known (package or overrides)."""
     local = now.astimezone(services.calendar.tz)
     year = local.year + 1

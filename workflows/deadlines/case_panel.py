@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.instance import WorkflowInstance
 from engine.models import InstanceRow
@@ -38,6 +39,7 @@ from workflows.models.scheduling import (
     SlaRequest,
     SupervisionNotice,
 )
+from workflows.runtime.unit_of_work import UnitOfWork
 
 # extension units offered on the form -> deadline spec (the calculator's forms)
 EXTENSION_UNITS = {"working_days": "working_days({n})", "statutory_days": "statutory_days({n})",
@@ -46,7 +48,7 @@ MAX_EXTENSION = 90
 
 
 # -- reading -------------------------------------------------------------------------------------
-def read_instance(uow: Any, case: Case) -> WorkflowInstance | None:
+def read_instance(uow: UnitOfWork, case: Case) -> WorkflowInstance | None:
     """The case's instance for reading only: not tracked, so a page that commits (e.g. the
     ``party_viewed`` event) never writes the instance row."""
     row = uow.session.get(InstanceRow, case.workflow_instance_id) \
@@ -57,7 +59,8 @@ def read_instance(uow: Any, case: Case) -> WorkflowInstance | None:
     return WorkflowInstance.load(row.state, uow.services.serializer)
 
 
-def deadline_panel(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance | None) -> dict:
+def deadline_panel(uow: UnitOfWork, actor: Actor, case: Case,
+                   inst: WorkflowInstance | None) -> dict:
     """Running deadlines (earliest first), clock requests and 督办单 of a case, with what the
     actor may do about them. Called inside the case page's unit of work (access checked)."""
     now = uow.clock.now()
@@ -77,7 +80,8 @@ def deadline_panel(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance | 
     names = _names(uow, [r.requested_by for r in requests] + [r.decided_by for r in requests])
     kinds = {c.id: c.kind for c in clocks}
     paused = {c.id for c in clocks if c.paused_at is not None}
-    texts = case_access(uow.session, actor, case).free_text   # reasons are free text (R-PII-2)
+    # reasons are free text: shown only to those who may read the case's free text
+    texts = case_access(uow.session, actor, case).free_text
     return {"rows": rows,
             "requests": [_request_row(r, kinds, names, actor, handler, r.clock_id in paused,
                                       texts) for r in reversed(requests)],
@@ -86,7 +90,7 @@ def deadline_panel(uow: Any, actor: Actor, case: Case, inst: WorkflowInstance | 
             "units": list(EXTENSION_UNITS)}
 
 
-def _process_rows(uow: Any, case: Case, inst: WorkflowInstance, now: datetime) -> list[dict]:
+def _process_rows(uow: UnitOfWork, case: Case, inst: WorkflowInstance, now: datetime) -> list[dict]:
     """The BPMN timers: those of each open task, then the other armed ones (e.g. 办理时限)."""
     arrived = {row.task_id: (row.ready_at, row.due_at) for row in uow.session.scalars(
         select(OpenTask).where(OpenTask.case_id == case.id))}
@@ -112,7 +116,7 @@ def _row(source: str, name: str | None, due: datetime, light: str | None, *,
             "can_request": False, **extra}
 
 
-def _clock_row(uow: Any, clock: SlaClock, now: datetime, extended: bool,
+def _clock_row(uow: UnitOfWork, clock: SlaClock, now: datetime, extended: bool,
                can_request: bool) -> dict:
     state = "paused" if clock.paused_at is not None else "running"
     return _row("clock", clock.kind, clock.due_at, clock_light(uow, clock, now), state=state,
@@ -121,7 +125,7 @@ def _clock_row(uow: Any, clock: SlaClock, now: datetime, extended: bool,
                 can_request=can_request)
 
 
-def clock_light(uow: Any, clock: SlaClock, now: datetime) -> str:
+def clock_light(uow: UnitOfWork, clock: SlaClock, now: datetime) -> str:
     """green, yellow (warning passed), orange (breached), red (> 3 working days overdue)."""
     limit = make_limit(calendar_of(uow), clock.kind, clock.started_at, clock.due_at, None,
                        warn=clock.warn_at)
@@ -150,7 +154,7 @@ def _request_row(request: SlaRequest, kinds: dict, names: dict, actor: Actor, ha
             "can_end": active_suspension and (handler or may_decide(actor))}
 
 
-def _names(uow: Any, ids: list[str | None]) -> dict[str, str]:
+def _names(uow: UnitOfWork, ids: list[str | None]) -> dict[str, str]:
     numbers = {int(i) for i in ids if i and str(i).isdigit()}
     if not numbers:
         return {}
@@ -159,7 +163,7 @@ def _names(uow: Any, ids: list[str | None]) -> dict[str, str]:
     return {str(uid): name or username for uid, name, username in rows}
 
 
-def notices(session: Any, actor: Actor, case: Case, *, texts: bool = True) -> list[dict]:
+def notices(session: Session, actor: Actor, case: Case, *, texts: bool = True) -> list[dict]:
     """The case's 督办单 (L1) with the reply state; the addressed department may reply (and
     reads its own reply; other free text only with ``texts``)."""
     rows = session.execute(select(SupervisionNotice, Department.name)
@@ -195,8 +199,8 @@ def may_reply(actor: Actor, notice: SupervisionNotice) -> bool:
 
 
 # -- actions -------------------------------------------------------------------------------------
-def request_clock_change(uow: Any, actor: Actor, *, case_no: str, kind: str, request_kind: str,
-                         reason: str, amount: str = "", unit: str = "") -> int:
+def request_clock_change(uow: UnitOfWork, actor: Actor, *, case_no: str, kind: str,
+                         request_kind: str, reason: str, amount: str = "", unit: str = "") -> int:
     """Ask for a suspension or an extension of one running clock; returns the request id."""
     with denials_audited(uow.services, actor, object_type="sla_clock", object_id=kind), uow:
         case = load_case(uow, actor, case_no)
@@ -214,7 +218,7 @@ def request_clock_change(uow: Any, actor: Actor, *, case_no: str, kind: str, req
         return request.id
 
 
-def decide_clock_request(uow: Any, actor: Actor, *, case_no: str, request_id: int | str,
+def decide_clock_request(uow: UnitOfWork, actor: Actor, *, case_no: str, request_id: int | str,
                          approve: bool, note: str = "") -> None:
     """Approve or refuse a pending request (four eyes: not the requester)."""
     with denials_audited(uow.services, actor, object_type="sla_request",
@@ -229,7 +233,7 @@ def decide_clock_request(uow: Any, actor: Actor, *, case_no: str, request_id: in
         uow.commit()
 
 
-def end_clock_suspension(uow: Any, actor: Actor, *, case_no: str,
+def end_clock_suspension(uow: UnitOfWork, actor: Actor, *, case_no: str,
                          request_id: int | str) -> None:
     """The reason for a suspension has gone: the clock runs again (handler or supervisor)."""
     with denials_audited(uow.services, actor, object_type="sla_request",
@@ -252,7 +256,7 @@ def extension_spec(amount: str, unit: str) -> str:
     return EXTENSION_UNITS[unit].format(n=int(text))
 
 
-def _running_clock(uow: Any, case: Case, kind: str) -> SlaClock:
+def _running_clock(uow: UnitOfWork, case: Case, kind: str) -> SlaClock:
     clock = uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
                                                        SlaClock.kind == kind)).first()
     if clock is None or clock.stopped_at is not None:
@@ -260,12 +264,12 @@ def _running_clock(uow: Any, case: Case, kind: str) -> SlaClock:
     return clock
 
 
-def _pending(uow: Any, clock: SlaClock) -> bool:
+def _pending(uow: UnitOfWork, clock: SlaClock) -> bool:
     return uow.session.scalar(select(SlaRequest.id).where(
         SlaRequest.clock_id == clock.id, SlaRequest.status == RequestStatus.PENDING)) is not None
 
 
-def _request(uow: Any, case: Case, request_id: int | str) -> SlaRequest:
+def _request(uow: UnitOfWork, case: Case, request_id: int | str) -> SlaRequest:
     """The case's request (a number from a form is checked only after the policy)."""
     if not str(request_id).isdigit():
         raise NotFound("时限申请")

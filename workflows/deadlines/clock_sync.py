@@ -20,8 +20,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
-from typing import Any
 
+from lxml import etree
 from sqlalchemy import select
 
 from engine.instance import TaskView, WorkflowInstance
@@ -31,9 +31,10 @@ from workflows.core.actors import SYSTEM
 from workflows.deadlines import sla
 from workflows.library import contract as C
 from workflows.models import Case, OpenTask, SlaClock
+from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-FIRST_CONTACT_TASK = "contact_citizen"       # bpmn/README §2: the first substantive contact
+FIRST_CONTACT_TASK = "contact_citizen"       # the first substantive contact (bpmn/README.md)
 LEAD_SIGN_OFF_TASK = "sign_off"
 HANDLING_PROCESS = "case_handling"           # the handling call activity's process
 HANDLING_EXPRESSION = "handling_deadline"    # routing.dmn output timing the handling
@@ -59,7 +60,7 @@ class ClockState:
     handling_due: datetime | None = None
 
 
-def sync_clocks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskView],
+def sync_clocks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
                 data: dict) -> ClockState:
     """Start, restart and stop the case's SLA clocks for the steps that run now."""
     timers = watch_timers(uow, case)
@@ -75,7 +76,8 @@ def sync_clocks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskVi
     for kind, step in steps.items():
         clock = clocks.get(kind)
         running = clock is not None and clock.stopped_at is None
-        if step.running and not running and not step.modelled and _valid(uow, step.policy):
+        if step.running and not running and not step.modelled and step.policy \
+                and _valid(uow, step.policy):
             clocks[kind] = sla.start_clock(uow, SYSTEM, case, kind, step.policy,
                                            start=step.start or uow.clock.now())
         elif running and not step.running:
@@ -83,7 +85,7 @@ def sync_clocks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskVi
     return ClockState(handling_due=_handling_due(armed, timers, clocks.get("resolution")))
 
 
-def _valid(uow: Any, policy: str | None) -> bool:
+def _valid(uow: UnitOfWork, policy: str | None) -> bool:
     """A deadline spec the calculator accepts (the deployment lint checks the routing table;
     a bad value must not stop the case from moving)."""
     if not policy:
@@ -96,7 +98,7 @@ def _valid(uow: Any, policy: str | None) -> bool:
     return True
 
 
-def _task_step(uow: Any, case: Case, ready: list[TaskView], bpmn_id: str,
+def _task_step(uow: UnitOfWork, case: Case, ready: list[TaskView], bpmn_id: str,
                policy: str | None) -> Step:
     task = next((t for t in ready if t.bpmn_id == bpmn_id), None)
     if task is None:
@@ -140,7 +142,7 @@ _CACHE: dict[str, dict] = {}
 _CACHE_LOCK = Lock()
 
 
-def watch_timers(uow: Any, case: Case) -> dict[str, frozenset[str]]:
+def watch_timers(uow: UnitOfWork, case: Case) -> dict[str, frozenset[str]]:
     """Names of the version's handling-deadline timers and of the timers on the rating wait."""
     row = uow.session.get(InstanceRow, case.workflow_instance_id)
     sha = uow.session.scalar(select(ProcessVersion.bundle_sha256)
@@ -173,11 +175,11 @@ def timer_roles(files: dict[str, str]) -> dict[str, frozenset[str]]:
     return {"handling": frozenset(handling), "rating": frozenset(rating)}
 
 
-def _label(event: Any) -> str:
+def _label(event: etree._Element) -> str:
     return event.get("name") or event.get("id")
 
 
-def _watchers(process: Any) -> set[str]:
+def _watchers(process: etree._Element) -> set[str]:
     # the engine's normalized copy reads timeDate ``due_at(handling_deadline)``, the source
     # timeDuration ``handling_deadline``
     wanted = {HANDLING_EXPRESSION, f"due_at({HANDLING_EXPRESSION})"}
@@ -189,7 +191,7 @@ def _watchers(process: Any) -> set[str]:
     return out
 
 
-def _rating_timers(process: Any, messages: set[str]) -> set[str]:
+def _rating_timers(process: etree._Element, messages: set[str]) -> set[str]:
     waits = set()
     for event in process.iter(f"{BPMN}intermediateCatchEvent"):
         definition = event.find(f"{BPMN}messageEventDefinition")

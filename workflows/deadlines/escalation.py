@@ -1,9 +1,9 @@
-"""The escalation ladder (domain §7(e)): L0 催办 -> L1 督办单 -> L2 提级/挂牌督办 -> L3 领导包案,
+"""The escalation ladder: L0 催办 -> L1 督办单 -> L2 提级/挂牌督办 -> L3 领导包案,
 and the five risk colours.
 
 Every rung is idempotent: a ``supervision_notice`` row with a unique dedupe key built from
-(case, source, work order, limit due time, level) -- R-SCHED-1's "(case, timer, due_at)" key -- so two
-schedulers, a retried sweep or a BPMN service task reaching the same rung write it once.
+(case, source, work order, limit due time, level), so two schedulers, a retried sweep or a BPMN
+service task reaching the same rung write it once.
 """
 
 from __future__ import annotations
@@ -17,15 +17,17 @@ from workflows.audit.inputs import write_data
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import InvalidInput, NotFound
-from workflows.models import Case, RiskLevel, Tier
+from workflows.core.working_calendar import CalendarProvider
+from workflows.models import Case, RiskLevel, Tier, WorkOrder
 from workflows.models.scheduling import NoticeKind, SupervisionNotice
 from workflows.notify.delivery import notify_department, notify_role
+from workflows.runtime.unit_of_work import OperationContext, UnitOfWork
 
 RISK_RANK = {RiskLevel.GREEN: 0, RiskLevel.BLUE: 1, RiskLevel.YELLOW: 2, RiskLevel.ORANGE: 3,
              RiskLevel.RED: 4}
-RISK_ZH = {RiskLevel.RED: "红色", RiskLevel.ORANGE: "橙色", RiskLevel.YELLOW: "黄色",
+RISK_ZH: dict[str, str] = {RiskLevel.RED: "红色", RiskLevel.ORANGE: "橙色", RiskLevel.YELLOW: "黄色",
            RiskLevel.BLUE: "蓝色", RiskLevel.GREEN: "绿色"}
-TIER_RANK = {Tier.COMMUNITY: 0, Tier.STREET: 1, Tier.DISTRICT: 2}
+TIER_RANK: dict[str, int] = {Tier.COMMUNITY: 0, Tier.STREET: 1, Tier.DISTRICT: 2}
 TIER_ZH = {Tier.COMMUNITY: "社区", Tier.STREET: "街道", Tier.DISTRICT: "区综治中心"}
 LIMIT_ZH = {"response": "签收响应时限", "handling": "办理时限", "first_contact": "首次联系时限",
             "resolution": "办结时限", "feedback": "答复时限"}
@@ -34,7 +36,7 @@ KIND_OF_LEVEL = {0: NoticeKind.REMINDER, 1: NoticeKind.SUPERVISION, 2: NoticeKin
 REPLY_SPEC = "working_days(1)"   # T-53: written reply to a 督办单
 
 
-def calendar_of(uow: Any) -> Any:
+def calendar_of(uow: UnitOfWork) -> CalendarProvider:
     """The working calendar, its overrides loaded through this unit of work's session.
 
     (A lazy load through a second connection would wait behind this transaction's SQLite lock.)"""
@@ -49,8 +51,8 @@ def notice_key(case_id: int, source: str, work_order_id: int | None, due: dateti
     return f"esc:{case_id}:{source}:{work_order_id or '-'}:{stamp}:L{level}"[:200]
 
 
-def escalate(uow: Any, case: Case, *, level: int, source: str, reason: str,
-             limit_due: datetime | None = None, work_order: Any = None,
+def escalate(uow: UnitOfWork, case: Case, *, level: int, source: str, reason: str,
+             limit_due: datetime | None = None, work_order: WorkOrder | None = None,
              actor: Actor = SCHEDULER) -> SupervisionNotice | None:
     """Take one rung of the ladder once; returns the new notice, None if it was taken before."""
     work_order_id = getattr(work_order, "id", None)
@@ -75,7 +77,7 @@ def escalate(uow: Any, case: Case, *, level: int, source: str, reason: str,
     return notice
 
 
-def _act(uow: Any, case: Case, notice: SupervisionNotice, limit_due: datetime | None,
+def _act(uow: UnitOfWork, case: Case, notice: SupervisionNotice, limit_due: datetime | None,
          actor: Actor) -> None:
     params = {"case_no": case.case_no, "limit": LIMIT_ZH.get(notice.source.split(":")[-1], "时限"),
               "due": _local(uow, limit_due), "reply_by": _local(uow, notice.reply_due_at),
@@ -98,7 +100,7 @@ def _act(uow: Any, case: Case, notice: SupervisionNotice, limit_due: datetime | 
         notify_role(uow, case, role="leader", template="leadership", params=params, key=key)
 
 
-def reply_to_notice(uow: Any, actor: Actor, notice_id: int, *, note: str) -> None:
+def reply_to_notice(uow: UnitOfWork, actor: Actor, notice_id: int, *, note: str) -> None:
     """The department's written explanation (情况说明) to a 督办单; stops the L2 trigger."""
     if not note or not note.strip():
         raise InvalidInput({"note": "请填写情况说明"})
@@ -116,7 +118,7 @@ def reply_to_notice(uow: Any, actor: Actor, notice_id: int, *, note: str) -> Non
 
 
 # -- tier and risk ----------------------------------------------------------------------------
-def upgrade_tier(uow: Any, actor: Actor, case: Case, *, reason: str,
+def upgrade_tier(uow: UnitOfWork, actor: Actor, case: Case, *, reason: str,
                  to: str = Tier.DISTRICT) -> bool:
     """Raise the case's tier (never lowers); sticky in workflow data so projection keeps it."""
     before = case.tier
@@ -129,7 +131,7 @@ def upgrade_tier(uow: Any, actor: Actor, case: Case, *, reason: str,
     return True
 
 
-def raise_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
+def raise_risk(uow: UnitOfWork, actor: Actor, case: Case, level: str, *, reason: str,
                trigger: str) -> bool:
     """Raise the risk colour if ``level`` is higher; who and why go to the audit log."""
     if RISK_RANK[RiskLevel(level)] <= RISK_RANK.get(RiskLevel(case.risk_level), 1):
@@ -138,7 +140,7 @@ def raise_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
     return True
 
 
-def set_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
+def set_risk(uow: UnitOfWork, actor: Actor, case: Case, level: str, *, reason: str,
              trigger: str = "manual") -> None:
     """Set the risk colour in either direction (routing table, triage override); reason needed."""
     if not reason.strip():
@@ -147,7 +149,7 @@ def set_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
         _change_risk(uow, actor, case, level, reason=reason, trigger=trigger)
 
 
-def _change_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
+def _change_risk(uow: UnitOfWork, actor: Actor, case: Case, level: str, *, reason: str,
                  trigger: str) -> None:
     before, case.risk_level = case.risk_level, str(RiskLevel(level))
     uow.audit.record(AuditAction.RISK_CHANGED, actor, case=case, object_type="case",
@@ -162,7 +164,7 @@ def _change_risk(uow: Any, actor: Actor, case: Case, level: str, *, reason: str,
 def risk_for(*, people: int = 1, threat: bool = False, second_complaint: bool = False,
              complex_case: bool = False, overdue: bool = False,
              dissatisfied: bool = False) -> RiskLevel:
-    """The colour the facts call for (domain §7(e) example triggers)."""
+    """The colour the facts call for (group size, threat, repeat complaint, complexity, delay)."""
     if threat or people >= 30:
         return RiskLevel.RED
     if people >= 10 or (second_complaint and complex_case):
@@ -172,13 +174,13 @@ def risk_for(*, people: int = 1, threat: bool = False, second_complaint: bool = 
     return RiskLevel.BLUE
 
 
-def apply_risk_event(uow: Any, actor: Actor, case: Case, *, trigger: str, reason: str,
+def apply_risk_event(uow: UnitOfWork, actor: Actor, case: Case, *, trigger: str, reason: str,
                      **facts: Any) -> bool:
     """An event (group size, threat, second complaint, overdue, rating) may raise the colour."""
     return raise_risk(uow, actor, case, risk_for(**facts), reason=reason, trigger=trigger)
 
 
-def _stick(uow: Any, case: Case, **values: str) -> dict:
+def _stick(uow: UnitOfWork, case: Case, **values: str) -> dict:
     """Write into workflow-level data too (the projection copies these keys from the process);
     returns the ``set_data`` + ``state_digest`` fields that make the change replayable."""
     return write_data(uow, case, **values)
@@ -188,14 +190,14 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _local(uow: Any, moment: datetime | None) -> str:
+def _local(uow: UnitOfWork, moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(calendar_of(uow).tz).strftime("%Y-%m-%d %H:%M")
 
 
 # -- BPMN service operation --------------------------------------------------------------------
-def escalate_operation(context: Any, task_data: dict, *, level: int = 1,
+def escalate_operation(context: OperationContext | None, task_data: dict, *, level: int = 1,
                        reason: str = "流程时限超时") -> dict:
     """Service task ``escalate`` (shipped escalation process): one rung, idempotent per timer."""
     if context is None or context.case is None:

@@ -1,4 +1,4 @@
-"""Timeliness lights per work order (domain §7(e)): green, yellow at 75 %, orange on breach,
+"""Timeliness lights per work order: green, yellow at 75 %, orange on breach,
 red on a repeated breach, an unanswered 督办单 or more than 3 working days overdue.
 
 A work order has two limits: the sign-off response (T-01: PT2H urgent / PT24H general, from
@@ -15,17 +15,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
+from engine.deadlines import WorkingCalendar
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER
+from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of, escalate
 from workflows.models import Case, Light, Urgency, WorkOrder, WorkOrderStatus
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
+from workflows.runtime.unit_of_work import UnitOfWork
 
-RESPONSE_POLICY = {Urgency.URGENT: "PT2H", Urgency.GENERAL: "PT24H"}
+RESPONSE_POLICY: dict[str, str] = {Urgency.URGENT: "PT2H", Urgency.GENERAL: "PT24H"}
 LIGHT_RANK = {Light.GREEN: 0, Light.YELLOW: 1, Light.ORANGE: 2, Light.RED: 3}
 CLOSED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED)
 RED_AFTER = "working_days(3)"
@@ -50,8 +52,8 @@ class Limit:
         return self.met_at is None
 
 
-def make_limit(calendar: Any, name: str, start: datetime, due: datetime,
-               met_at: datetime | None, *, warn: datetime | None = None) -> Limit:
+def make_limit(calendar: CalendarProvider | WorkingCalendar, name: str, start: datetime,
+               due: datetime, met_at: datetime | None, *, warn: datetime | None = None) -> Limit:
     """A limit with its 75 % warning and its "> 3 working days overdue" instant."""
     if warn is None:
         warn = start + (due - start) * 3 / 4 if due > start else due
@@ -80,7 +82,7 @@ def next_check(limits: list[Limit], now: datetime, reply_dues: list[datetime]) -
 
 
 # -- work orders -------------------------------------------------------------------------------
-def watch_of(uow: Any, case: Case, order: WorkOrder) -> WorkOrderSla:
+def watch_of(uow: UnitOfWork, case: Case, order: WorkOrder) -> WorkOrderSla:
     """The order's SLA watch row, created (with the T-01 response due time) on first sight."""
     watch = uow.session.get(WorkOrderSla, order.id)
     if watch is None:
@@ -95,7 +97,7 @@ def watch_of(uow: Any, case: Case, order: WorkOrder) -> WorkOrderSla:
     return watch
 
 
-def order_limits(uow: Any, order: WorkOrder, watch: WorkOrderSla) -> list[Limit]:
+def order_limits(uow: UnitOfWork, order: WorkOrder, watch: WorkOrderSla) -> list[Limit]:
     calendar = calendar_of(uow)
     responded = order.accepted_at or order.completed_at
     if responded is None and order.status != WorkOrderStatus.DISPATCHED:
@@ -108,7 +110,7 @@ def order_limits(uow: Any, order: WorkOrder, watch: WorkOrderSla) -> list[Limit]
     return limits
 
 
-def refresh_order(uow: Any, case: Case, order: WorkOrder) -> Light:
+def refresh_order(uow: UnitOfWork, case: Case, order: WorkOrder) -> Light:
     """Recompute one order's light, climb the ladder for what is due, and re-arm its check."""
     now = uow.clock.now()
     watch = watch_of(uow, case, order)
@@ -130,7 +132,7 @@ def refresh_order(uow: Any, case: Case, order: WorkOrder) -> Light:
     return light
 
 
-def _climb(uow: Any, case: Case, order: WorkOrder, limits: list[Limit], light: Light,
+def _climb(uow: UnitOfWork, case: Case, order: WorkOrder, limits: list[Limit], light: Light,
            now: datetime) -> None:
     for lim in limits:
         if not lim.open():
@@ -160,7 +162,7 @@ def _red_reason(order: WorkOrder, limits: list[Limit], now: datetime) -> str:
     return "督办单逾期未答复"
 
 
-def _set_light(uow: Any, case: Case, order: WorkOrder, light: Light) -> None:
+def _set_light(uow: UnitOfWork, case: Case, order: WorkOrder, light: Light) -> None:
     if order.light == light:
         return
     uow.audit.record(AuditAction.LIGHT_CHANGED, SCHEDULER, case=case, object_type="work_order",
@@ -169,7 +171,7 @@ def _set_light(uow: Any, case: Case, order: WorkOrder, light: Light) -> None:
     order.light = str(light)
 
 
-def refresh_lights(uow: Any, case: Case) -> dict[int, Light]:
+def refresh_lights(uow: UnitOfWork, case: Case) -> dict[int, Light]:
     """Recompute the lights of every work order of a case (after any change to the case)."""
     uow.session.flush()
     orders = uow.session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)

@@ -13,10 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from engine.deadlines import WorkingCalendar
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput, NotFound, NotPermitted
+from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of
 from workflows.deadlines.lights import make_limit, refresh_lights
 from workflows.models import Case, SlaClock, User, WorkOrder, WorkOrderStatus
@@ -27,6 +30,7 @@ from workflows.models.scheduling import (
     SupervisionNotice,
 )
 from workflows.notify.delivery import notify_role
+from workflows.runtime.unit_of_work import UnitOfWork
 
 __all__ = ["decide_request", "pause_clock", "refresh_lights", "request_change", "resume_clock",
            "start_clock", "stop_clock"]
@@ -38,7 +42,7 @@ MAX_EXTENSIONS = 1          # approved extensions per clock; each at most the or
 
 
 # -- clocks ------------------------------------------------------------------------------------
-def start_clock(uow: Any, actor: Actor, case: Case, kind: str, policy: str, *,
+def start_clock(uow: UnitOfWork, actor: Actor, case: Case, kind: str, policy: str, *,
                 start: datetime | None = None) -> SlaClock:
     """Start (or restart) the case's ``kind`` clock with a deadline spec such as PT24H."""
     start = start or uow.clock.now()
@@ -57,7 +61,7 @@ def start_clock(uow: Any, actor: Actor, case: Case, kind: str, policy: str, *,
     return clock
 
 
-def pause_clock(uow: Any, actor: Actor, case: Case, kind: str, *, reason: str) -> SlaClock:
+def pause_clock(uow: UnitOfWork, actor: Actor, case: Case, kind: str, *, reason: str) -> SlaClock:
     """Stop the clock running (an approved suspension)."""
     clock = _clock(uow, case, kind)
     if clock.paused_at is None and clock.stopped_at is None:
@@ -68,7 +72,7 @@ def pause_clock(uow: Any, actor: Actor, case: Case, kind: str, *, reason: str) -
     return clock
 
 
-def resume_clock(uow: Any, actor: Actor, case: Case, kind: str, *,
+def resume_clock(uow: UnitOfWork, actor: Actor, case: Case, kind: str, *,
                  at: datetime | None = None) -> SlaClock:
     """Run the clock again (as of ``at``): due and warning times move on by the paused time."""
     clock = _clock(uow, case, kind)
@@ -83,7 +87,7 @@ def resume_clock(uow: Any, actor: Actor, case: Case, kind: str, *,
     return clock
 
 
-def stop_clock(uow: Any, actor: Actor, case: Case, kind: str) -> SlaClock:
+def stop_clock(uow: UnitOfWork, actor: Actor, case: Case, kind: str) -> SlaClock:
     """The watched thing happened (contact made, case resolved): the clock stops."""
     clock = _clock(uow, case, kind)
     if clock.stopped_at is None:
@@ -95,7 +99,7 @@ def stop_clock(uow: Any, actor: Actor, case: Case, kind: str) -> SlaClock:
     return clock
 
 
-def _clock(uow: Any, case: Case, kind: str) -> SlaClock:
+def _clock(uow: UnitOfWork, case: Case, kind: str) -> SlaClock:
     clock = uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
                                                        SlaClock.kind == kind)).first()
     if clock is None:
@@ -103,7 +107,7 @@ def _clock(uow: Any, case: Case, kind: str) -> SlaClock:
     return clock
 
 
-def next_check(uow: Any, clock: SlaClock, now: datetime) -> datetime | None:
+def next_check(uow: UnitOfWork, clock: SlaClock, now: datetime) -> datetime | None:
     """When the clock must next be looked at: warning, due, "> 3 WD overdue", or the cap."""
     if clock.stopped_at is not None:
         return None
@@ -114,7 +118,8 @@ def next_check(uow: Any, clock: SlaClock, now: datetime) -> datetime | None:
     return min(moments, default=None)
 
 
-def audit_clock(uow: Any, actor: Actor, case: Case, clock: SlaClock, event: str, **extra: Any) -> None:
+def audit_clock(uow: UnitOfWork, actor: Actor, case: Case, clock: SlaClock, event: str,
+                **extra: Any) -> None:
     uow.session.flush()
     uow.audit.record(AuditAction.SLA_CHANGED, actor, case=case, object_type="sla_clock",
                      object_id=clock.id, kind=clock.kind, event=event,
@@ -122,7 +127,7 @@ def audit_clock(uow: Any, actor: Actor, case: Case, clock: SlaClock, event: str,
 
 
 # -- suspension and extension requests ---------------------------------------------------------
-def request_change(uow: Any, actor: Actor, case: Case, kind: str, *, request_kind: str,
+def request_change(uow: UnitOfWork, actor: Actor, case: Case, kind: str, *, request_kind: str,
                    reason: str, extension: str | None = None) -> SlaRequest:
     """Ask for a suspension (中止) or an extension (延期) of a clock; a reason is required."""
     errors = {}
@@ -152,7 +157,7 @@ def request_change(uow: Any, actor: Actor, case: Case, kind: str, *, request_kin
     return request
 
 
-def decide_request(uow: Any, actor: Actor, request_id: int, *, approve: bool,
+def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, approve: bool,
                    note: str = "") -> SlaRequest:
     """A supervisor approves or rejects; the requester may not decide their own request."""
     if not actor.has(*APPROVERS):
@@ -175,7 +180,7 @@ def decide_request(uow: Any, actor: Actor, request_id: int, *, approve: bool,
     return request
 
 
-def _apply(uow: Any, actor: Actor, case: Case, clock: SlaClock, request: SlaRequest) -> None:
+def _apply(uow: UnitOfWork, actor: Actor, case: Case, clock: SlaClock, request: SlaRequest) -> None:
     if request.kind == RequestKind.SUSPEND:
         clock.pause_approved_by = _user_id(uow, actor)
         pause_clock(uow, actor, case, clock.kind, reason=request.reason)
@@ -185,6 +190,7 @@ def _apply(uow: Any, actor: Actor, case: Case, clock: SlaClock, request: SlaRequ
         SlaRequest.status == RequestStatus.APPROVED)).all()
     if len(approved) >= MAX_EXTENSIONS:
         raise InvalidInput({"extension": f"每个时限最多延期 {MAX_EXTENSIONS} 次"})
+    assert request.extension is not None  # request_change refuses an extension without a spec
     new_due = extended_due(calendar_of(uow), request.extension, clock.due_at)
     if new_due - clock.due_at > clock.due_at - clock.started_at:
         raise InvalidInput({"extension": "延长的期限不得超过原期限"})
@@ -195,14 +201,15 @@ def _apply(uow: Any, actor: Actor, case: Case, clock: SlaClock, request: SlaRequ
            extension=request.extension)
 
 
-def _user_id(uow: Any, actor: Actor) -> int | None:
-    if actor.type != "user" or not str(actor.id).isdigit():
+def _user_id(uow: UnitOfWork, actor: Actor) -> int | None:
+    if actor.type != "user" or actor.id is None or not str(actor.id).isdigit():
         return None
     return int(actor.id) if uow.session.get(User, int(actor.id)) is not None else None
 
 
-def extended_due(calendar: Any, spec: str, due: datetime) -> datetime:
-    """"(+n)": n more units from the original expiry (domain §9.4).
+def extended_due(calendar: CalendarProvider | WorkingCalendar, spec: str,
+                 due: datetime) -> datetime:
+    """An extension runs n more units from the original expiry, not from the approval.
 
     A day-based deadline ends at 24:00, stored as 00:00 of the next day; counting must start
     after the deadline's own day, not after the next one."""
@@ -212,7 +219,7 @@ def extended_due(calendar: Any, spec: str, due: datetime) -> datetime:
     return calendar.resolve(spec, due)
 
 
-def end_suspension(uow: Any, actor: Actor, request_id: int) -> None:
+def end_suspension(uow: UnitOfWork, actor: Actor, request_id: int) -> None:
     """Resume a clock suspended by an approved request."""
     request = uow.session.get(SlaRequest, request_id)
     if request is None or request.kind != RequestKind.SUSPEND \
@@ -229,7 +236,7 @@ def _kind_zh(kind: str) -> str:
 
 
 # -- reading -----------------------------------------------------------------------------------
-def case_sla(session: Any, case_id: int) -> dict:
+def case_sla(session: Session, case_id: int) -> dict:
     """Clocks, requests and supervision notices of a case (visible on the case page)."""
     clocks = session.scalars(select(SlaClock).where(SlaClock.case_id == case_id)
                              .order_by(SlaClock.id)).all()
@@ -240,7 +247,7 @@ def case_sla(session: Any, case_id: int) -> dict:
     return {"clocks": clocks, "requests": requests, "notices": notices}
 
 
-def overdue_orders(session: Any, *, department_id: int | None = None) -> list[WorkOrder]:
+def overdue_orders(session: Session, *, department_id: int | None = None) -> list[WorkOrder]:
     """Open work orders whose light is orange or red (the supervision page)."""
     query = select(WorkOrder).where(
         WorkOrder.light.in_(("orange", "red")),
@@ -251,7 +258,7 @@ def overdue_orders(session: Any, *, department_id: int | None = None) -> list[Wo
     return list(session.scalars(query.order_by(WorkOrder.due_at)))
 
 
-def notices_sent(session: Any, *, since: datetime | None = None,
+def notices_sent(session: Session, *, since: datetime | None = None,
                  level: int | None = None) -> list[SupervisionNotice]:
     """What the ladder sent, newest first (the supervision page)."""
     query = select(SupervisionNotice)

@@ -4,9 +4,9 @@ incidents with retry; and the department's reply to a 督办单."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.models import OutboxMessage
 from workflows.access.policy import Denied, Permission, denials_audited, require, visible_cases
@@ -15,6 +15,7 @@ from workflows.core.errors import NotFound
 from workflows.deadlines.escalation import reply_to_notice
 from workflows.models import Case, Department, WorkOrder, WorkOrderStatus
 from workflows.models.scheduling import SupervisionNotice
+from workflows.runtime.bootstrap import Services
 
 OPEN = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.IN_PROGRESS)
 # notices of the ladder: the shipped processes' and the light ladder's templates
@@ -23,7 +24,7 @@ LADDER_TEMPLATES = ("reminder", "sla_reminder", "sign_off_reminder", "handling_o
                     "leadership_reminder", "joint_meeting_reminder")
 
 
-def overdue_orders(session: Any, actor: Actor) -> list[dict]:
+def overdue_orders(session: Session, actor: Actor) -> list[dict]:
     """Open work orders with a yellow, orange or red light in the actor's scope, worst first."""
     rank = {"red": 0, "orange": 1, "yellow": 2}
     rows = session.execute(
@@ -40,7 +41,7 @@ def overdue_orders(session: Any, actor: Actor) -> list[dict]:
     return sorted(out, key=lambda r: (rank[r["light"]], r["due_at"] or r["dispatched_at"]))
 
 
-def ladder_sent(session: Any, actor: Actor, *, now: datetime, days: int = 30) -> list[dict]:
+def ladder_sent(session: Session, actor: Actor, *, now: datetime, days: int = 30) -> list[dict]:
     """Supervision notices and ladder messages of the last ``days`` days, newest first."""
     since = now - timedelta(days=days)
     notices = session.execute(
@@ -60,7 +61,7 @@ def ladder_sent(session: Any, actor: Actor, *, now: datetime, days: int = 30) ->
 
 
 # -- the department's reply to a 督办单 -------------------------------------------------------------
-def department_notices(session: Any, actor: Actor) -> list[dict]:
+def department_notices(session: Session, actor: Actor) -> list[dict]:
     """督办单 (L1) sent to the actor's department, unanswered first (the reply page)."""
     if actor.department_id is None:
         return []
@@ -75,7 +76,7 @@ def department_notices(session: Any, actor: Actor) -> list[dict]:
                                       r["reply_due_at"] or r["issued_at"]))
 
 
-def reply_notice(services: Any, actor: Actor, notice_id: int, *, note: str) -> str:
+def reply_notice(services: Services, actor: Actor, notice_id: int, *, note: str) -> str:
     """The addressed department's written explanation (情况说明); returns the case code.
 
     Checked here (a handler of the notice's department who may see its case), recorded by

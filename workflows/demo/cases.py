@@ -1,4 +1,4 @@
-"""The sample cases C01-C06 of domain.md §14 as demo scripts: intake data plus the steps that
+"""Six sample cases (C01-C06) as demo scripts: intake data plus the steps that
 bring each case to a realistic point relative to the moment the demo is loaded."""
 
 from __future__ import annotations

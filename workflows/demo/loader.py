@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
@@ -29,6 +28,7 @@ from workflows.intake.register import submit_intake
 from workflows.models import Case, Department, OpenTask, User, UserRole
 from workflows.people.departments import seed_reference_data
 from workflows.processes.deploy import deploy_bundle, read_directory
+from workflows.runtime.bootstrap import Services
 
 MAX_WAIT_DAYS = 40
 
@@ -66,7 +66,7 @@ class DemoReport:
     cases: list[str] = field(default_factory=list)
 
 
-def load_demo(services: Any, *, if_empty: bool = False, now: datetime | None = None,
+def load_demo(services: Services, *, if_empty: bool = False, now: datetime | None = None,
               hasher: PasswordHasher | None = None) -> DemoReport:
     """Load the demo data set; with ``if_empty`` nothing happens when cases exist.
 
@@ -87,7 +87,7 @@ def load_demo(services: Any, *, if_empty: bool = False, now: datetime | None = N
     return report
 
 
-def _reference_data(services: Any) -> None:
+def _reference_data(services: Services) -> None:
     uow = services.new_uow()
     with uow:
         roles, depts = seed_reference_data(uow.session)
@@ -96,7 +96,7 @@ def _reference_data(services: Any) -> None:
         uow.commit()
 
 
-def _calendar(services: Any, now: datetime) -> None:
+def _calendar(services: Services, now: datetime) -> None:
     """One visible, withdrawable override in the future (the admin calendar page shows it); it lies
     after every sample deadline the demo computes, so the sample cases are unaffected."""
 
@@ -108,7 +108,7 @@ def _calendar(services: Any, now: datetime) -> None:
                  reason="演示数据：区机关办公楼停电检修闭馆一天（可在日历管理中撤销）")
 
 
-def _users(services: Any, hasher: PasswordHasher) -> list[DemoUser]:
+def _users(services: Services, hasher: PasswordHasher) -> list[DemoUser]:
     extra = sorted({user for sample in SAMPLES for user in sample.users})
     wanted = [(u, r, d, n) for u, r, d, n in DEMO_USERS] + [(u, r, d, u) for u, r, d in extra]
     created = []
@@ -136,40 +136,42 @@ def _users(services: Any, hasher: PasswordHasher) -> list[DemoUser]:
 
 
 # -- sample cases -----------------------------------------------------------------------------------
-def actor_named(services: Any, username: str) -> Actor:
+def actor_named(services: Services, username: str) -> Actor:
     """The Actor of a demo user."""
     with services.session_factory() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         return actor_for_user(user)
 
 
-def run_sample(services: Any, sample: Sample, now: datetime) -> str:
+def run_sample(services: Services, sample: Sample, now: datetime) -> str:
     """Register one sample at its (relative) time and play its steps; returns a summary line."""
     clock = FrozenClock(now - sample.ago)
     local = replace(services, clock=clock)
     outcome = submit_intake(local.new_uow(), actor_named(local, sample.clerk), sample.request())
+    case_no = outcome.case_no
+    assert case_no is not None  # a saved intake always names its case
     for step in sample.steps:
         clock.advance(seconds=step.after.total_seconds())
         if clock.now() > now:
             raise RuntimeError(f"{sample.key}: step {step.task} would be in the future")
-        fire_due_timers(local, outcome.case_no)
+        fire_due_timers(local, case_no)
         for _ in range(MAX_WAIT_DAYS if step.wait else 0):
-            if _open_row(local, outcome.case_no, step) is not None:
+            if _open_row(local, case_no, step) is not None:
                 break
             clock.advance(days=1)
-            fire_due_timers(local, outcome.case_no)
+            fire_due_timers(local, case_no)
         if clock.now() > now:
             raise RuntimeError(f"{sample.key}: step {step.task} would be in the future")
-        play(local, outcome.case_no, step)
+        play(local, case_no, step)
     if sample.fire_at_end:
         clock.set(now)
-        fire_due_timers(local, outcome.case_no)
+        fire_due_timers(local, case_no)
     with services.session_factory() as session:
-        case = session.scalars(select(Case).where(Case.case_no == outcome.case_no)).one()
+        case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
         return f"{sample.key} {case.case_no} {case.status:<17} {sample.title}"
 
 
-def _open_row(services: Any, case_no: str, step: Step) -> OpenTask | None:
+def _open_row(services: Services, case_no: str, step: Step) -> OpenTask | None:
     with services.session_factory() as session:
         case_id = session.scalar(select(Case.id).where(Case.case_no == case_no))
         query = select(OpenTask).where(OpenTask.case_id == case_id,
@@ -183,7 +185,7 @@ def _open_row(services: Any, case_no: str, step: Step) -> OpenTask | None:
         return row
 
 
-def play(services: Any, case_no: str, step: Step) -> None:
+def play(services: Services, case_no: str, step: Step) -> None:
     """Complete the open task ``step.task`` (of ``step.department`` when several are open)."""
     actor = actor_named(services, step.user)
     today = services.clock.now().astimezone(ZoneInfo(services.settings.timezone)).date()

@@ -1,4 +1,5 @@
-"""Channel intake over the API with Idempotency-Key (architecture §5.4, R-IDEM-1).
+"""Channel intake over the API with Idempotency-Key: a re-delivery returns the first result and
+creates no second case (channels retry).
 
 The key row is written in the same transaction as the case (a unit of work whose commit adds it),
 so a crash leaves either both or neither. The same key twice replays the stored response; the same
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from engine.audit_chain import canonical_json
 from workflows.access.policy import Permission, denials_audited, require, visible_cases
@@ -23,6 +25,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, IdempotencyConflict, InvalidInput
 from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Case, IdempotencyKey, Submission
+from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_KEY = 128
@@ -127,15 +130,14 @@ def _aware(value: Any, errors: dict[str, str]) -> datetime | None:
 class _KeyedUnitOfWork(UnitOfWork):
     """A unit of work whose commit also stores the idempotency key and the response."""
 
-    def __init__(self, services: Any, token_id: int, key: str, digest: str, actor: Actor):
+    def __init__(self, services: Services, token_id: int, key: str, digest: str, actor: Actor):
         super().__init__(services)
         self.token_id, self.key, self.digest, self.actor = token_id, key, digest, actor
         self.response: ApiResponse | None = None
 
     def commit(self) -> None:
-        case = _submitted_case(self.session)
-        if case is not None and self.response is None:
-            submission = _submission(self.session)
+        submission, case = _submission(self.session), _submitted_case(self.session)
+        if case is not None and submission is not None and self.response is None:
             body = response_body(case, submission.linked_as, submission_id=submission.id,
                                  visible=_may_see(self.session, self.actor, case,
                                                   submission.linked_as))
@@ -153,19 +155,19 @@ class _KeyedUnitOfWork(UnitOfWork):
         super().commit()
 
 
-def _submitted_case(session: Any) -> Case | None:
+def _submitted_case(session: Session) -> Case | None:
     submission = _submission(session)
     return None if submission is None else session.get(Case, submission.case_id)
 
 
-def _submission(session: Any) -> Submission | None:
+def _submission(session: Session) -> Submission | None:
     submissions = [o for o in session.identity_map.values() if isinstance(o, Submission)]
     return submissions[-1] if submissions else None
 
 
-def _may_see(session: Any, actor: Actor, case: Case, kind: str) -> bool:
+def _may_see(session: Session, actor: Actor, case: Case, kind: str) -> bool:
     """A new case is the caller's own; a linked master case only if it is in the caller's scope
-    (R-AUTHZ-1: the API must not reveal another unit's case code or status)."""
+    (the API must not reveal another unit's case code or status)."""
     if kind == "new":
         return True
     return session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor))) \
@@ -185,7 +187,7 @@ def response_body(case: Case, kind: str, *, submission_id: int | None = None,
                        "status_url": f"/api/v1/cases/{case.case_no}"}, ensure_ascii=False)
 
 
-def stored_response(services: Any, token_id: int, key: str, digest: str) -> ApiResponse | None:
+def stored_response(services: Services, token_id: int, key: str, digest: str) -> ApiResponse | None:
     """The stored response of a live key, None if unused; IdempotencyConflict on another body."""
     uow = services.new_uow()
     with uow:
@@ -198,7 +200,7 @@ def stored_response(services: Any, token_id: int, key: str, digest: str) -> ApiR
         return ApiResponse(row.response_status or 200, row.response_body, replayed=True)
 
 
-def submit(services: Any, actor: Actor, *, token_id: int, key: str | None,
+def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
            body: Any) -> ApiResponse:
     """Register a channel submission once per (token, key); replays return the stored response.
     The caller's right to register is checked before the body is read (default deny: 403, not a

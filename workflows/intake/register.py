@@ -1,4 +1,4 @@
-"""Intake from any channel with de-duplication (domain.md §11).
+"""Intake from any channel with de-duplication.
 
 * same applicant (ID-number or phone blind index) and same category while a case is open
   -> duplicate (重复件): a Submission row on the open case, no second case or work order;
@@ -40,6 +40,7 @@ from workflows.models import (
     Urgency,
 )
 from workflows.notify.case_notices import applicants, notify_applicants
+from workflows.runtime.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -53,7 +54,7 @@ class IntakeRequest:
     summary: str = ""                 # short, free of personal data (lists)
     people_count: int = 1
     urgency: str = Urgency.GENERAL
-    threat: bool = False              # threat of violence / self-harm: always urgent (domain §4)
+    threat: bool = False              # threat of violence / self-harm: always urgent
     emergency: bool = False           # danger to life or a crime in progress (-> 110/119/120)
     statutory_channel: bool = False   # already in litigation, arbitration, review or petition review
     channel_ref: str | None = None
@@ -76,7 +77,7 @@ class IntakeOutcome:
     hidden_candidates: int = 0        # preview: similar cases outside the clerk's scope
 
 
-def preview_intake(uow: Any, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
+def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
     """What saving would do, without saving (shown to the clerk before the save button).
 
     The search is global, the answer scoped: a case outside the clerk's scope is reported
@@ -95,11 +96,12 @@ def preview_intake(uow: Any, actor: Actor, request: IntakeRequest) -> IntakeOutc
                                  candidates=[c for c in found if c in shown],
                                  hidden_candidates=len(found) - len(shown))
         if match.case_no not in shown:
-            return IntakeOutcome(kind, None, None, None, in_scope=False)
-        return IntakeOutcome(kind, match.case_no, match.status, STATUS_LABELS.get(match.status))
+            return IntakeOutcome(str(kind), None, None, None, in_scope=False)
+        return IntakeOutcome(str(kind), match.case_no, match.status,
+                             STATUS_LABELS.get(match.status))
 
 
-def submit_intake(uow: Any, actor: Actor, request: IntakeRequest, *,
+def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                   process_id: str = C.TOP_PROCESS) -> IntakeOutcome:
     """Register a submission: a new case, a linked duplicate, or a reopened closed case."""
     with denials_audited(uow.services, actor, object_type="intake"):
@@ -113,9 +115,10 @@ def submit_intake(uow: Any, actor: Actor, request: IntakeRequest, *,
             case = link_duplicate(uow, actor, match, request)
         else:
             case = reopen_case(uow, actor, match, request)
-        submission = _submission(uow, case, request, kind if match else SubmissionLink.NEW)
+        link = str(kind) if match is not None else SubmissionLink.NEW
+        submission = _submission(uow, case, request, link)
         uow.commit()
-        return IntakeOutcome(str(kind if match else SubmissionLink.NEW), case.case_no,
+        return IntakeOutcome(str(link), case.case_no,
                              case.status, STATUS_LABELS.get(case.status), True, submission.id)
 
 
@@ -139,13 +142,13 @@ def check(request: IntakeRequest) -> None:
             PartyVault.clean(party, prefix=f"parties-{index}-")
         except InvalidInput as exc:
             errors.update(exc.field_errors)
-    errors.update(request_errors(request))  # enumerations and lengths (R-FORM-1)
+    errors.update(request_errors(request))  # enumerations and lengths of the stored columns
     if errors:
         raise InvalidInput(errors)
 
 
 # -- the three outcomes -------------------------------------------------------------------------
-def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
+def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
               process_id: str = C.TOP_PROCESS) -> Case:
     """A new case with its parties, started on the live general-dispute process."""
     services = uow.services
@@ -176,7 +179,7 @@ def open_case(uow: Any, actor: Actor, request: IntakeRequest, *,
 
 def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, str]]) -> dict:
     """Start data of the process: codes, routing inputs and party ids, never personal data."""
-    data = C.start_data(case_id=case.id, case_no=case.case_no, category=case.category,
+    data = C.start_data(case_id=case.id, case_no=case.case_no, category=request.category,
                         urgency=case.urgency, people_count=case.people_count,
                         emergency=request.emergency,
                         statutory_channel=request.statutory_channel,
@@ -184,7 +187,7 @@ def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, st
     return {**request.extra, **data}
 
 
-def _store_parties(uow: Any, actor: Actor, case: Case,
+def _store_parties(uow: UnitOfWork, actor: Actor, case: Case,
                    parties: list[PartyInput]) -> list[tuple[str, str]]:
     vault = PartyVault.of(uow.services)
     out = []
@@ -208,7 +211,7 @@ def _store_parties(uow: Any, actor: Actor, case: Case,
     return out
 
 
-def link_duplicate(uow: Any, actor: Actor, master: Case, request: IntakeRequest) -> Case:
+def link_duplicate(uow: UnitOfWork, actor: Actor, master: Case, request: IntakeRequest) -> Case:
     """Link a repeat submission to the open master case: new facts as a note, no work order."""
     services = uow.services
     note = CaseNote(case_id=master.id, author_id=user_id(actor), created_at=uow.clock.now(),
@@ -225,7 +228,7 @@ def link_duplicate(uow: Any, actor: Actor, master: Case, request: IntakeRequest)
     return master
 
 
-def _submission(uow: Any, case: Case, request: IntakeRequest, kind: str) -> Submission:
+def _submission(uow: UnitOfWork, case: Case, request: IntakeRequest, kind: str) -> Submission:
     found = applicants(uow, case)
     row = Submission(case_id=case.id, channel=request.channel, channel_ref=request.channel_ref,
                      received_at=request.received_at or uow.clock.now(),

@@ -37,7 +37,7 @@ class CaseStatus(StrEnum):
     REOPENED = "reopened"
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     CaseStatus.REGISTERED: "已登记", CaseStatus.TRIAGE: "分流研判", CaseStatus.DISPATCHED: "已派单",
     CaseStatus.IN_HANDLING: "办理中", CaseStatus.IN_MEDIATION: "调解中",
     CaseStatus.AWAITING_FEEDBACK: "待回访评价", CaseStatus.CLOSED: "已结案",

@@ -1,4 +1,4 @@
-"""Users, roles and departments administration (no case content here; R-ROLE-1)."""
+"""Users, roles and departments administration (no case content here)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from workflows.models import Department, RoleCode, User, UserRole
 from workflows.people.departments import seed_roles
 from workflows.runtime.unit_of_work import UnitOfWork
 
-# separation of duties: no account holds both (R-ROLE-1)
+# separation of duties: no account is both administrator and auditor
 EXCLUSIVE = frozenset({RoleCode.ADMIN, RoleCode.AUDITOR})
 
 
@@ -82,7 +82,7 @@ def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
 
 
 def disable_user(uow: UnitOfWork, actor: Actor, *, username: str) -> int:
-    """Disable an account and end all its sessions now (SW-4); returns sessions revoked."""
+    """Disable an account and end all its sessions now; returns sessions revoked."""
     with uow:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None:

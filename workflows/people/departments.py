@@ -1,7 +1,7 @@
 """Seed data: the nine roles and the default departments with their responsibility lists.
 
-Departments are editable data (domain.md §3 [proposal]); ``seed_reference_data`` only inserts
-what is missing, so an administrator's edits survive a second run.
+Departments are editable data (the seeded list is a starting point); ``seed_reference_data``
+only inserts what is missing, so an administrator's edits survive a second run.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class DepartmentSeed:
 
 D, S, C = Tier.DISTRICT, Tier.STREET, Tier.COMMUNITY
 
-# The 12 default departments of domain.md §3, in its order; codes are the ones routing.dmn names.
+# The 12 default departments; codes are the ones routing.dmn names.
 DEFAULT_DEPARTMENTS: tuple[DepartmentSeed, ...] = (
     DepartmentSeed("GA", "区公安分局", D, ("public_order", "emergency")),
     DepartmentSeed("SF", "区司法局", D, ("mediation_guidance", "legal_aid")),
@@ -66,7 +66,7 @@ DEFAULT_DEPARTMENTS: tuple[DepartmentSeed, ...] = (
     DepartmentSeed("FY", "区人民法院", D, ("judicial_confirmation", "payment_order")),
 )
 
-# Other dispatch targets (domain.md §3 "not departments, also configurable") with the codes the
+# Other dispatch targets (not departments, but configurable the same way) with the codes the
 # shipped routing table uses (bpmn/README.md). The district centre holds triage, supervision and
 # leadership staff.
 EXTRA_TARGETS: tuple[DepartmentSeed, ...] = (

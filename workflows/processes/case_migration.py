@@ -1,4 +1,4 @@
-"""Moving running cases to another version of their process (architecture §5.8).
+"""Moving running cases to another version of their process.
 
 ``preview_migration`` lists, for every running case of a process on another version, whether
 the move is safe and which tasks it adds, changes or removes. ``migrate_case`` moves one case:
@@ -26,6 +26,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, InvalidInput, NotFound
 from workflows.models import Case
 from workflows.processes.catalogue import get_version
+from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
 LIVE_STATUSES = ("running", "waiting", "incident")
@@ -209,8 +210,8 @@ def _project(uow: UnitOfWork, case: Case, instance: WorkflowInstance) -> None:
     project_case(uow, case, instance)
 
 
-def migrate_cases(services, actor: Actor, process_id: str, to_version: int, reason: str, *,
-                  case_nos: Iterable[str] | None = None, force: bool = False,
+def migrate_cases(services: Services, actor: Actor, process_id: str, to_version: int,
+                  reason: str, *, case_nos: Iterable[str] | None = None, force: bool = False,
                   force_reason: str | None = None) -> list[MigrationOutcome]:
     """Bulk move: one transaction per case; a refused or failing case does not stop the others.
 

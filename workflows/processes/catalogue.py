@@ -1,4 +1,4 @@
-"""Process owners' catalogue: versions, approval, retirement and diffs (issue 6, architecture §5.3).
+"""Process owners' catalogue: versions, approval, retirement and diffs (docs/process-owners.md).
 
 Deployed versions are immutable (only their status moves: pending -> active -> retired); drafts
 are files being edited and are never executed. Only process owners (and internal actors such as
@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select
 
-from engine.diff import diff_bundles
+from engine.diff import BundleDiff, diff_bundles
 from engine.models import InstanceRow, ProcessVersion
 from engine.specs import bundle_sha256
 from workflows.access.policy import Denied, denials_audited, require_owner
@@ -237,7 +237,8 @@ def _version(uow: UnitOfWork, version_id: int) -> ProcessVersion:
     return row
 
 
-def diff_versions(uow: UnitOfWork, actor: Actor, process_id: str, old: int, new: int):
+def diff_versions(uow: UnitOfWork, actor: Actor, process_id: str, old: int,
+                  new: int) -> BundleDiff:
     """Element-level diff between two deployed versions (``engine.diff.BundleDiff``)."""
     require_owner(actor, uow.services)
     with uow:

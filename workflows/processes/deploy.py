@@ -1,4 +1,6 @@
-"""Validate and deploy BPMN/DMN bundles as immutable, content-addressed process versions (D4, §5.3)."""
+"""Validate and deploy BPMN/DMN bundles as immutable process versions, one per content sha256.
+
+Instances name their version; the stored state does not embed the spec."""
 
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from engine.specs import CompiledBundle, compile_bundle
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DeployRejected
+from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import LIBRARY_VERSION, UnitOfWork
 
 SMOKE_INSTANT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
-def validate_bundle(services, files: Mapping[str, bytes | str]) -> CompiledBundle:
-    """Steps 1-8 of a deploy without storing: limits, XML safety, parse, lint, smoke run."""
+def validate_bundle(services: Services, files: Mapping[str, bytes | str]) -> CompiledBundle:
+    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run."""
     try:
         bundle = compile_bundle(files, operations=services.operations.names(),
                                 check_spec=services.calendar.check_spec)
@@ -34,7 +37,7 @@ def validate_bundle(services, files: Mapping[str, bytes | str]) -> CompiledBundl
     return bundle
 
 
-def _smoke_run(services, bundle: CompiledBundle) -> list[Problem]:
+def _smoke_run(services: Services, bundle: CompiledBundle) -> list[Problem]:
     """Start each top-level process in memory under a frozen clock to its first wait state."""
     problems = []
     for process_id in bundle.top_process_ids:
@@ -101,7 +104,8 @@ def _store(uow: UnitOfWork, actor: Actor, bundle: CompiledBundle, process_id: st
     return version
 
 
-def _audit_rejection(uow: UnitOfWork, actor: Actor, files, problems: list[Problem]) -> None:
+def _audit_rejection(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes | str],
+                     problems: list[Problem]) -> None:
     with uow:
         uow.audit.record(AuditAction.PROCESS_REJECTED, actor, object_type="bundle",
                          files=sorted(files), problems=[p.as_dict() for p in problems])

@@ -1,4 +1,4 @@
-"""Process drafts: BPMN/DMN files a process owner is still editing; never executed (issue 6).
+"""Process drafts: BPMN/DMN files a process owner is still editing; never executed.
 
 Only logical file names and sizes are checked when saving (a draft may be unfinished); the full
 validation runs when the draft is validated, dry-run or deployed.

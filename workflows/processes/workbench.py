@@ -1,7 +1,7 @@
-"""The editor's checks: validate files with problems located on elements, and dry runs (issue 6).
+"""The editor's checks: validate files with problems located on elements, and dry runs.
 
-Neither stores anything: validation is deploy steps 1-8 (architecture §5.3) and a dry run runs the
-bundle in memory under a frozen clock (``engine.simulate``).
+Neither stores anything: validation runs every check of a deploy, and a dry run runs the bundle in
+memory under a frozen clock (``engine.simulate``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from workflows.access.policy import require_owner
 from workflows.core.actors import Actor
 from workflows.core.errors import DeployRejected, InvalidInput
 from workflows.processes.deploy import validate_bundle
+from workflows.runtime.bootstrap import Services
 
 
 @dataclass
@@ -39,7 +40,8 @@ class ValidationReport:
                 "process_ids": self.process_ids, "decision_ids": self.decision_ids}
 
 
-def validate_files(services: Any, actor: Actor, files: Mapping[str, str | bytes]) -> ValidationReport:
+def validate_files(services: Services, actor: Actor,
+                   files: Mapping[str, str | bytes]) -> ValidationReport:
     """Run every deploy check without storing; problems carry the element id to mark."""
     require_owner(actor, services)
     try:
@@ -51,7 +53,7 @@ def validate_files(services: Any, actor: Actor, files: Mapping[str, str | bytes]
                             decision_ids=list(bundle.decision_ids))
 
 
-def compiled(services: Any, files: Mapping[str, str | bytes]) -> CompiledBundle:
+def compiled(services: Services, files: Mapping[str, str | bytes]) -> CompiledBundle:
     """The validated bundle, or DeployRejected with located problems."""
     try:
         return validate_bundle(services, files)
@@ -59,7 +61,7 @@ def compiled(services: Any, files: Mapping[str, str | bytes]) -> CompiledBundle:
         raise DeployRejected(locate(exc.problems, files)) from None
 
 
-def dry_run(services: Any, actor: Actor, files: Mapping[str, str | bytes], *,
+def dry_run(services: Services, actor: Actor, files: Mapping[str, str | bytes], *,
             process_id: str | None = None, data: Mapping[str, Any] | None = None,
             actions: Sequence[Mapping[str, Any]] = (), start: datetime | None = None
             ) -> SimulationResult:
@@ -74,7 +76,7 @@ def dry_run(services: Any, actor: Actor, files: Mapping[str, str | bytes], *,
                     resolve=services.calendar.resolve)
 
 
-def import_files(services: Any, actor: Actor, files: Mapping[str, str | bytes]
+def import_files(services: Services, actor: Actor, files: Mapping[str, str | bytes]
                  ) -> tuple[dict[str, bytes], list[Note]]:
     """Files uploaded from another modeler, with the rewrites jiefen needs and notes about them."""
     require_owner(actor, services)

@@ -1,4 +1,4 @@
-"""Personal-data access log (reveals, exports, denials) and whole-database chain status (R-AUDIT-1)."""
+"""Personal-data access log (reveals, exports, denials) and whole-database chain status."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent
 from workflows.audit.checkpoints import heads_path
@@ -16,6 +17,7 @@ from workflows.audit.log import AuditAction, verify_chains
 from workflows.models import Case, Party
 from workflows.replay.engine import RecordedEvent
 from workflows.replay.history import user_names
+from workflows.runtime.bootstrap import Services
 
 ACCESS_ACTIONS = (AuditAction.PARTY_UNMASKED, AuditAction.PARTY_VIEWED, AuditAction.CASE_EXPORTED,
                   AuditAction.ACCESS_DENIED, AuditAction.NARRATIVE_UNMASKED,
@@ -58,7 +60,7 @@ class AccessLog:
     alerts: list[dict] = field(default_factory=list)
     limit: int = 0
     case_numbers: dict[int, str] = field(default_factory=dict)
-    search_alerts: list[dict] = field(default_factory=list)   # R-VIEW-2: searches per hour
+    search_alerts: list[dict] = field(default_factory=list)   # too many searches in one hour
     search_limit: int = 0
 
 
@@ -76,7 +78,7 @@ def _detail(event: RecordedEvent) -> str:
     return "、".join(fields) if isinstance(fields, list) else str(fields or "")
 
 
-def access_log(services: Any, *, since: datetime | None = None, until: datetime | None = None,
+def access_log(services: Services, *, since: datetime | None = None, until: datetime | None = None,
                user: str | None = None, party: str | None = None) -> AccessLog:
     """Every access to personal data in the window (default: the last 30 days), with summaries."""
     until = until or services.clock.now()
@@ -145,7 +147,7 @@ def _search_alerts(entries: list[AccessEntry], limit: int) -> list[dict]:
             for (a, name, hour), n in sorted(counts.items(), key=lambda kv: kv[0][2]) if n > limit]
 
 
-def _party_labels(session: Any, ids: set[str | None]) -> dict[str, str]:
+def _party_labels(session: Session, ids: set[str | None]) -> dict[str, str]:
     wanted = [i for i in ids if i]
     if not wanted:
         return {}
@@ -153,19 +155,20 @@ def _party_labels(session: Any, ids: set[str | None]) -> dict[str, str]:
     return {r.id: (r.masked or {}).get("name") or r.id for r in rows}
 
 
-def _case_numbers(session: Any, ids: set[int]) -> dict[int, str]:
+def _case_numbers(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(Case.id, Case.case_no).where(Case.id.in_(ids))).all())
 
 
 # -- chain status --------------------------------------------------------------------------------
-def chain_status(services: Any, chains: list[str] | None = None) -> dict:
+def chain_status(services: Services, chains: list[str] | None = None) -> dict:
     """Verify every chain (or the given ones) against itself and its exported heads; name each break."""
     with services.session_factory() as session:
         report = verify_chains(session, services.keyring, chains,
                                heads_file=heads_path(services.settings))
-        breaks = [{"chain": b.chain_key, "seq": b.seq, "reason": b.reason} for b in report.breaks]
+        breaks: list[dict[str, Any]] = [{"chain": b.chain_key, "seq": b.seq, "reason": b.reason}
+                                        for b in report.breaks]
         ids = {int(b["chain"].split(":", 1)[1]) for b in breaks if b["chain"].startswith("case:")}
         numbers = _case_numbers(session, ids)
     for b in breaks:

@@ -1,4 +1,4 @@
-"""Verified re-execution of a case from its recorded inputs (architecture §5.7, docs/audit.md).
+"""Verified re-execution of a case from its recorded inputs (docs/audit.md).
 
 ``replay_case`` verifies the case chain, rebuilds the starting process version, re-applies every
 input event in ``seq`` order under a frozen clock set to the recorded instant and compares the
@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.audit_chain import ChainBreak
 from engine.instance import WorkflowInstance
@@ -21,7 +22,9 @@ from engine.models import AuditEvent, InstanceRow
 from workflows.audit.log import AuditAction, verify_chains
 from workflows.cases.lookup import find_case
 from workflows.core.actors import Actor
+from workflows.models import Case
 from workflows.replay.engine import REPLAY_ACTOR, RecordedEvent, Replayer, Step
+from workflows.runtime.bootstrap import Services
 
 
 @dataclass
@@ -67,7 +70,7 @@ class ReplayReport:
         """One line for the CLI and the page."""
         if self.result == "verified":
             return f"verified: {self.verified} events reproduce"
-        if self.result == "broken_chain":
+        if self.result == "broken_chain" and self.chain_break is not None:
             return f"refused: audit chain broken at seq {self.chain_break.seq}: {self.chain_break.reason}"
         if self.result == "incomplete":
             seqs = ", ".join(str(s) for s in self.unverified[:10])
@@ -85,7 +88,7 @@ class ReplayReport:
 
 
 # -- reading the record --------------------------------------------------------------------------
-def case_events(session: Any, case_id: int) -> list[RecordedEvent]:
+def case_events(session: Session, case_id: int) -> list[RecordedEvent]:
     """Every event of the case chain, in seq order, payloads parsed."""
     query = select(AuditEvent).where(AuditEvent.chain_key == f"case:{case_id}") \
         .order_by(AuditEvent.seq, AuditEvent.id)
@@ -108,7 +111,7 @@ def _key(t: dict) -> tuple:
     return (t.get("process"), t.get("task"), t.get("from"), t.get("to"))
 
 
-def replay_steps(services: Any, session: Any, case_id: int, events: list[RecordedEvent],
+def replay_steps(services: Services, session: Session, case_id: int, events: list[RecordedEvent],
                  until_seq: int | None = None) -> Iterator[tuple[Step, Replayer]]:
     """Re-apply the inputs among ``events`` (up to ``until_seq``); yields each step and the replayer."""
     replayer = Replayer(services, session, case_id)
@@ -170,7 +173,8 @@ def _check(step: Step, recorded: list[dict], verify: bool = True) -> Divergence 
     return None
 
 
-def _check_stored(services: Any, session: Any, case: Any, replayer: Replayer) -> Divergence | None:
+def _check_stored(services: Services, session: Session, case: Case,
+                  replayer: Replayer) -> Divergence | None:
     """The stored instance must be the state the history leads to (else it was altered)."""
     if not case.workflow_instance_id or replayer.instance is None:
         return None
@@ -193,8 +197,9 @@ def _check_stored(services: Any, session: Any, case: Any, replayer: Replayer) ->
 
 
 # -- the use case --------------------------------------------------------------------------------
-def replay_case(services: Any, case_no: str, *, verify: bool = True, until_seq: int | None = None,
-                actor: Actor | None = None, record: bool | None = None) -> ReplayReport:
+def replay_case(services: Services, case_no: str, *, verify: bool = True,
+                until_seq: int | None = None, actor: Actor | None = None,
+                record: bool | None = None) -> ReplayReport:
     """Re-execute a case from its recorded inputs; record ``case_replayed`` for full verifications."""
     with services.session_factory() as session:
         case = find_case(session, case_no)
@@ -210,7 +215,8 @@ def replay_case(services: Any, case_no: str, *, verify: bool = True, until_seq: 
     return report
 
 
-def _run(services: Any, session: Any, case: Any, report: ReplayReport, verify: bool) -> None:
+def _run(services: Services, session: Session, case: Case, report: ReplayReport,
+         verify: bool) -> None:
     events = case_events(session, case.id)
     report.events = len(events)
     segments = _segments(events)
@@ -241,7 +247,7 @@ def _run(services: Any, session: Any, case: Any, report: ReplayReport, verify: b
         report.result = "incomplete"
 
 
-def _record(services: Any, case_id: int, report: ReplayReport, actor: Actor) -> None:
+def _record(services: Services, case_id: int, report: ReplayReport, actor: Actor) -> None:
     divergence = None if report.divergence is None else {
         "seq": report.divergence.seq, "action": report.divergence.action,
         "reason": report.divergence.reason, "expected": report.divergence.expected,

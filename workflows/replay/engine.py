@@ -1,4 +1,4 @@
-"""Re-applies recorded audit inputs to a fresh workflow instance under the recorded clock (§5.7).
+"""Re-applies recorded audit inputs to a fresh workflow instance under the recorded clock.
 
 Nothing here writes to the database: service-task operations see a throw-away unit of work whose
 outbox only remembers dedupe keys, and the session it lends them is never committed.
@@ -11,26 +11,29 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import clock as engine_clock
 from engine.clock import FrozenClock, use_clock
 from engine.deadlines import WorkingCalendar
 from engine.errors import EngineError
-from engine.instance import WorkflowInstance
+from engine.instance import TaskView, WorkflowInstance
 from engine.migration import migrate, plan_migration
-from engine.models import ProcessVersion
+from engine.models import AuditEvent, ProcessVersion
 from engine.operations import operation_context
 from engine.recorder import TaskEventRecorder
 from engine.script_engine import make_script_engine
+from engine.specs import CompiledBundle
 from workflows.audit.inputs import SET_DATA
 from workflows.core.actors import Actor
 from workflows.models import Case
 from workflows.models.admin import CalendarOverride
-from workflows.runtime.unit_of_work import OperationContext
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import OperationContext, UnitOfWork
 
 REPLAY_ACTOR = Actor(type="replay", id="replay", username="replay")
 
@@ -79,7 +82,7 @@ class RecordedEvent:
                    key_id=row.get("key_id") or "", id=row.get("id"), **fields)
 
     @classmethod
-    def from_model(cls, row: Any) -> RecordedEvent:
+    def from_model(cls, row: AuditEvent) -> RecordedEvent:
         """From an AuditEvent ORM row."""
         return cls.from_row({c: getattr(row, c) for c in (
             "id", "seq", "action", "occurred_at", "payload", "hash", "prev_hash", "key_id", "actor_type",
@@ -115,7 +118,7 @@ class AsOfCalendar:
         self._cache: dict[frozenset, WorkingCalendar] = {}
 
     @classmethod
-    def load(cls, session, tz: str) -> AsOfCalendar:
+    def load(cls, session: Session, tz: str) -> AsOfCalendar:
         rows = [(r.day, r.kind == "workday", _aware(r.created_at),
                  _aware(r.superseded_at) if r.superseded_at else None)
                 for r in session.scalars(select(CalendarOverride))]
@@ -142,7 +145,7 @@ class DryOutbox:
         self.keys: set[str] = set()
         self.messages: list[dict] = []
 
-    def add(self, *, dedupe_key: str, **fields: Any) -> Any:
+    def add(self, *, dedupe_key: str, **fields: Any) -> SimpleNamespace | None:
         if dedupe_key in self.keys:
             return None
         self.keys.add(dedupe_key)
@@ -168,7 +171,7 @@ class Step:
 class Replayer:
     """Holds the fresh instance of one case and applies its inputs one at a time."""
 
-    def __init__(self, services: Any, session: Any, case_id: int | None):
+    def __init__(self, services: Services, session: Session, case_id: int | None):
         self.services, self.session, self.case_id = services, session, case_id
         self.case = _case_stand_in(session, case_id)
         self.calendar = AsOfCalendar.load(session, services.settings.timezone)
@@ -197,6 +200,12 @@ class Replayer:
         step.digest = self.instance.state_digest()
         return step
 
+    @property
+    def live(self) -> WorkflowInstance:
+        """The instance being replayed (``apply`` re-applies nothing before the start event)."""
+        assert self.instance is not None
+        return self.instance
+
     def _context(self) -> _StepContext:
         return _StepContext(self)
 
@@ -212,7 +221,7 @@ class Replayer:
             data=payload.get("initial_data") or {}, spec_version=f"{version_id}:{process_id}")
         self.version_id = version_id
 
-    def bundle(self, version_id: int) -> Any:
+    def bundle(self, version_id: int) -> CompiledBundle:
         """Compiled specs of a version, read through the replay's own session on a cache miss.
 
         (On SQLite every transaction holds the write lock: a second connection would wait.)"""
@@ -224,8 +233,8 @@ class Replayer:
 
         return self.services.specs.bundle(str(version_id), files)
 
-    def _run(self, event: RecordedEvent, recorder: Any) -> None:
-        payload, instance = event.payload, self.instance
+    def _run(self, event: RecordedEvent, recorder: TaskEventRecorder) -> None:
+        payload, instance = event.payload, self.live
         if event.action in START_ACTIONS:
             instance.advance()
         elif event.action == "task_completed":
@@ -242,32 +251,34 @@ class Replayer:
         if isinstance(payload.get(SET_DATA), dict):
             instance.set_data(**payload[SET_DATA])
 
-    def _locate(self, payload: dict) -> Any:
+    def _locate(self, payload: dict) -> TaskView:
         """The READY task the event completed: bpmn id, multi-instance index, process and ``dept``.
 
         Tasks inside a multi-instance call activity (one department order per co-department)
         all have index None; the recorded ``dept`` tells them apart."""
         bpmn_id, index = payload["bpmn_id"], payload.get("instance_index")
         process, dept = payload.get("process_id"), payload.get("dept")
-        for view in self.instance.ready_tasks():
+        for view in self.live.ready_tasks():
             if view.bpmn_id == bpmn_id and (index is None or view.instance_index == index) \
                     and (not process or view.process_id == process) \
                     and (dept is None or view.data.get("dept") == dept):
                 return view
         ready = ", ".join(_label(v.bpmn_id, v.instance_index, v.data.get("dept"))
-                          for v in self.instance.ready_tasks()) or "none"
+                          for v in self.live.ready_tasks()) or "none"
         where = _label(bpmn_id, index, dept)
         raise ReplayError(f"task {where} is not ready in the replay (ready: {ready})")
 
     def _migrate(self, payload: dict) -> None:
-        to = payload.get("to")
-        target = int(payload.get("to_version_id") or (to or {}).get("version_id"))
-        process_id = self.instance.process_id
+        to: dict = payload.get("to") or {}
+        # a record without the target fails here, reported as the step's error
+        target = int(payload.get("to_version_id") or to.get("version_id"))  # type: ignore[arg-type]
+        instance = self.live
+        process_id = instance.process_id
         bundle = self.bundle(target)
-        plan = plan_migration(self.instance, self.services.serializer.registry,
+        plan = plan_migration(instance, self.services.serializer.registry,
                               bundle.spec(process_id), bundle.subprocess_specs(process_id))
-        migrate(self.instance, plan, f"{target}:{process_id}")
-        self.instance.advance()  # as workflows.processes.case_migration.migrate_case does
+        migrate(instance, plan, f"{target}:{process_id}")
+        instance.advance()  # as workflows.processes.case_migration.migrate_case does
         self.version_id = target
 
 
@@ -276,7 +287,7 @@ def _label(bpmn_id: str, index: int | None, dept: Any) -> str:
     return f"{where}@{dept}" if dept else where
 
 
-def _case_stand_in(session: Any, case_id: int | None) -> Any:
+def _case_stand_in(session: Session, case_id: int | None) -> SimpleNamespace | None:
     """A detached copy of the case row for operations (they may read or set attributes on it;
     nothing reaches the database)."""
     if case_id is None:
@@ -301,9 +312,10 @@ class _StepContext:
         unit = SimpleNamespace(clock=r.clock, outbox=r.outbox, audit=_DryAudit(), session=r.session,
                                services=r.services)
 
-        self.stack.enter_context(operation_context(OperationContext(unit, REPLAY_ACTOR, r.case)))
+        dry = cast("UnitOfWork", unit)  # a stand-in with the attributes operations use
+        self.stack.enter_context(operation_context(OperationContext(dry, REPLAY_ACTOR, r.case)))
         return self.stack.enter_context(TaskEventRecorder(
-            r.instance.workflow, r.services.serializer.registry, r.clock.now))
+            r.live.workflow, r.services.serializer.registry, r.clock.now))
 
     def __exit__(self, *exc: object) -> None:
         self.stack.close()

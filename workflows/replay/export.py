@@ -24,10 +24,11 @@ from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput
 from workflows.replay.export_html import render_report
 from workflows.replay.history import case_history
+from workflows.runtime.bootstrap import Services
 
 EXPORT_FORMAT = "jiefen.case-export/1"
 ALGORITHM = "HMAC-SHA256"
-# why a case file leaves the system (R-VIEW-1: exports need an export permission and a purpose);
+# why a case file leaves the system (every export needs the export permission and a purpose);
 # the file holds every raw payload, so only auditors export (policy Permission.EXPORT_AUDIT)
 EXPORT_PURPOSES = {
     "external_review": "外部审查/复核",
@@ -48,7 +49,7 @@ def _event(row: AuditEvent) -> dict:
     return out
 
 
-def build_export(services: Any, case_no: str, actor: Actor) -> dict:
+def build_export(services: Services, case_no: str, actor: Actor) -> dict:
     """The export document of one case (every event of its chain, head, latest checkpoint, MAC)."""
     with services.session_factory() as session:
         case = find_case(session, case_no)
@@ -163,7 +164,7 @@ def _key(keyring: Keyring, key_id: str) -> bytes | None:
         return None
 
 
-def export_case(services: Any, case_no: str, actor: Actor, *, purpose: str = "external_review",
+def export_case(services: Services, case_no: str, actor: Actor, *, purpose: str = "external_review",
                 reason: str = "") -> tuple[bytes, str]:
     """JSON bytes and the HTML report of a case; the export itself is audited (case_exported,
     with its purpose). Callers check the export permission (web: auditors; CLI: the operator)."""

@@ -5,12 +5,14 @@ Personal-data access log and chain status live in ``workflows.replay.access_log`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, OutboxMessage
 from workflows.audit.log import AuditAction
@@ -19,6 +21,7 @@ from workflows.cases.timeline import project_payload
 from workflows.models import User
 from workflows.replay.case_replay import case_events
 from workflows.replay.engine import START_ACTIONS, RecordedEvent
+from workflows.runtime.bootstrap import Services
 
 # What the filter calls a "kind" of event; actions not listed fall into "other".
 KINDS = {
@@ -136,8 +139,8 @@ def describe(event: RecordedEvent) -> str:
     p, action = event.payload, event.action
     if action == "task_state_changed":
         name = p.get("bpmn_name") or p.get("task")
-        old, new = STATE_NAMES.get(p.get("from"), p.get("from") or "新建"), STATE_NAMES.get(
-            p.get("to"), p.get("to"))
+        old, new = STATE_NAMES.get(p.get("from") or "", p.get("from") or "新建"), STATE_NAMES.get(
+            p.get("to") or "", p.get("to"))
         return f"{name}：{old} → {new}"
     if action == "task_completed":
         index = p.get("instance_index")
@@ -160,7 +163,7 @@ def describe(event: RecordedEvent) -> str:
     return ""
 
 
-def user_names(session: Any, ids: set[str]) -> dict[str, str]:
+def user_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
     numeric = [int(i) for i in ids if i and i.isdigit()]
     if not numeric:
         return {}
@@ -173,7 +176,7 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
            raw: bool = True) -> HistoryEntry:
     actor_id = event.actor_id
     payload, changes = event.payload, changes_of(event.payload)
-    if not raw:   # supervisors: which fields changed, never their values (free text, R-PII-2)
+    if not raw:   # supervisors: which fields changed, never their values (may be free text)
 
         payload = project_payload(event.payload)
         changes = [{"key": c["key"], "before": None, "after": HIDDEN_VALUE} for c in changes]
@@ -189,7 +192,7 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
         is_input=event.is_input, order=event.id or 0)
 
 
-def _related_rows(session: Any, case_id: int,
+def _related_rows(session: Session, case_id: int,
                   version_ids: set[str]) -> list[tuple[str, RecordedEvent]]:
     """Events of other chains about this case: denials, reveals, deploys of its versions."""
     query = select(AuditEvent).where(
@@ -200,7 +203,7 @@ def _related_rows(session: Any, case_id: int,
     return [(row.chain_key, RecordedEvent.from_model(row)) for row in session.scalars(query)]
 
 
-def _notifications(session: Any, case_id: int) -> list[HistoryEntry]:
+def _notifications(session: Session, case_id: int) -> list[HistoryEntry]:
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id,
                                                        OutboxMessage.status == "sent"))
     return [HistoryEntry(None, "outbox", row.sent_at or row.created_at, "notification_sent",
@@ -216,7 +219,7 @@ def _versions(events: list[RecordedEvent]) -> set[str]:
             for e in events if e.action in (*START_ACTIONS, "instance_migrated")}
 
 
-def case_versions(services: Any, case_no: str) -> set[int]:
+def case_versions(services: Services, case_no: str) -> set[int]:
     """Ids of the process versions the case ran on (started on or migrated to)."""
     with services.session_factory() as session:
         case = find_case(session, case_no)
@@ -224,7 +227,7 @@ def case_versions(services: Any, case_no: str) -> set[int]:
     return {int(v) for v in found if v.isdigit()}
 
 
-def case_history(services: Any, case_no: str, filters: HistoryFilter | None = None, *,
+def case_history(services: Services, case_no: str, filters: HistoryFilter | None = None, *,
                  raw: bool = True) -> dict:
     """Every event of a case (its chain, related system events, notifications sent), filtered;
     ``raw=False`` (non-auditors) keeps payload values out: allow-listed keys and field names."""

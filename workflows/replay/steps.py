@@ -1,4 +1,4 @@
-"""The case as it was at any event of its chain: diagram state, data, deadlines (§5.7)."""
+"""The case as it was at any event of its chain: diagram state, data, deadlines."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
 from workflows.core.errors import NotFound
 from workflows.replay.case_replay import case_events, replay_steps
-from workflows.replay.engine import START_ACTIONS, RecordedEvent
+from workflows.replay.engine import START_ACTIONS, RecordedEvent, Replayer
 from workflows.replay.history import HistoryEntry
+from workflows.runtime.bootstrap import Services
 
 LIVE = {"READY", "WAITING", "STARTED"}
 
 
-def stepping_entries(services: Any, history: dict) -> list[HistoryEntry]:
+def stepping_entries(services: Services, history: dict) -> list[HistoryEntry]:
     """The case-chain events worth stepping through: transitions of engine-internal helper tasks
     (Start, joins, boundary splits) are left out; everything else stays."""
     known: set[str] = set()
@@ -46,11 +47,11 @@ class StepState:
     def for_process(self, process_id: str | None) -> dict:
         """The JSON the diagram reads (case-diagram.js: completed, current, process_id)."""
         pid = process_id or self.top_process or next(iter(self.elements), None)
-        entry = self.elements.get(pid, {"completed": [], "current": []})
+        entry = self.elements.get(pid or "", {"completed": [], "current": []})
         return {"process_id": pid, **entry}
 
 
-def element_ids(services: Any, version_id: int | None) -> set[str]:
+def element_ids(services: Services, version_id: int | None) -> set[str]:
     """BPMN ids of every element of a version (internal helper specs have none)."""
     if version_id is None:
         return set()
@@ -65,7 +66,7 @@ def element_ids(services: Any, version_id: int | None) -> set[str]:
 def _element_states(events: list[RecordedEvent], seq: int,
                     known: set[str]) -> dict[str, dict[str, list[str]]]:
     """Completed and current BPMN ids per process as recorded by task transitions up to ``seq``."""
-    tasks: dict[str, tuple[str, str, str]] = {}
+    tasks: dict[Any, tuple[Any, Any, Any]] = {}   # payload values as recorded
     for event in events:
         if event.seq > seq:
             break
@@ -94,7 +95,7 @@ def _data_at(events: list[RecordedEvent], seq: int, fallback: dict) -> dict:
     return latest if isinstance(latest, dict) else fallback
 
 
-def state_at(services: Any, case_no: str, seq: int) -> StepState:
+def state_at(services: Services, case_no: str, seq: int) -> StepState:
     """Diagram state and data as recorded at ``seq``; deadlines and ready tasks from the replay."""
     with services.session_factory() as session:
         case = find_case(session, case_no)
@@ -102,7 +103,9 @@ def state_at(services: Any, case_no: str, seq: int) -> StepState:
         chosen = next((e for e in events if e.seq == seq), None)
         if chosen is None:
             raise NotFound(f"event {seq} of case {case_no}")
-        replayer, error, initial = None, None, {}
+        replayer: Replayer | None = None
+        error: str | None = None
+        initial: dict = {}
         for step, current in replay_steps(services, session, case.id, events, seq):
             replayer, error = current, step.error or error
             if step.event.action in START_ACTIONS:
@@ -122,7 +125,7 @@ def state_at(services: Any, case_no: str, seq: int) -> StepState:
                          instance.process_id if instance else opened.get("process_id"))
 
 
-def diagram_source(services: Any, version_id: int, process_id: str | None = None) -> str:
+def diagram_source(services: Services, version_id: int, process_id: str | None = None) -> str:
     """The BPMN file of a version that defines ``process_id`` (for bpmn-js)."""
     with services.session_factory() as session:
         version = session.get(ProcessVersion, version_id)

@@ -1,4 +1,4 @@
-"""What the periodic reports contain (plan §5.2 周调度、月通报、季评估; domain §10 KPIs).
+"""What the periodic reports contain: 周调度、月通报、季评估 and their KPIs (docs/reports.md).
 
 Every builder returns (columns, rows, summary) with no personal data: case codes, categories,
 departments, dates and counts only. Duplicates (重复件) never count as cases.
@@ -7,12 +7,13 @@ departments, dates and counts only. Duplicates (重复件) never count as cases.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from statistics import mean
-from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from workflows.models import Case, CaseStatus, Department, SlaClock, WorkOrder
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
@@ -29,7 +30,7 @@ RESPONSE_LIMIT = {"urgent": timedelta(hours=2), "general": DAY}
 
 @dataclass(frozen=True)
 class Target:
-    """A dated KPI target (domain §10.2): the one valid on the period's last day applies."""
+    """A dated KPI target: the one valid on the period's last day applies."""
 
     kpi: str
     valid_from: date
@@ -59,11 +60,11 @@ def target_for(kpi: str, last_day: date) -> Target | None:
     return next((t for t in TARGETS if t.kpi == kpi and t.valid_on(last_day)), None)
 
 
-def _departments(session: Any) -> dict[int, str]:
+def _departments(session: Session) -> dict[int | None, str]:
     return dict(session.execute(select(Department.id, Department.name)).all())
 
 
-def _local_day(moment: datetime | None, tz: Any) -> str:
+def _local_day(moment: datetime | None, tz: tzinfo) -> str:
     return moment.astimezone(tz).date().isoformat() if moment else ""
 
 
@@ -74,7 +75,7 @@ WEEKLY_COLUMNS = [["case_no", "案件编号"], ["category", "类型"], ["tier", 
                   ["light", "时效灯"], ["level", "督办级别"], ["reason", "列入原因"]]
 
 
-def weekly_review(session: Any, *, end: datetime, tz: Any) -> tuple[list, list, dict]:
+def weekly_review(session: Session, *, end: datetime, tz: tzinfo) -> tuple[list, list, dict]:
     """Open cases that are open more than 7 days or overdue at the end of the week."""
     departments = _departments(session)
     cases = session.scalars(select(Case).where(
@@ -107,7 +108,7 @@ def weekly_review(session: Any, *, end: datetime, tz: Any) -> tuple[list, list, 
     return WEEKLY_COLUMNS, rows, summary
 
 
-def _worst_lights(session: Any, case_ids: list[int]) -> dict[int, str]:
+def _worst_lights(session: Session, case_ids: list[int]) -> dict[int, str]:
     if not case_ids:
         return {}
     out: dict[int, str] = {}
@@ -125,8 +126,8 @@ MONTHLY_COLUMNS = [["department", "部门"], ["case_no", "案件编号"], ["role
                    ["status", "状态"]]
 
 
-def monthly_bulletin(session: Any, *, start: datetime, end: datetime,
-                     tz: Any) -> tuple[list, list, dict]:
+def monthly_bulletin(session: Session, *, start: datetime, end: datetime,
+                     tz: tzinfo) -> tuple[list, list, dict]:
     """Overdue and escalated work orders of the month, by department."""
     departments = _departments(session)
     escalated = dict(session.execute(select(SupervisionNotice.work_order_id, func.max(
@@ -139,7 +140,9 @@ def monthly_bulletin(session: Any, *, start: datetime, end: datetime,
                                                                     WorkOrder.case_id)
                              .where(WorkOrder.dispatched_at < end)
                              .order_by(WorkOrder.department_id, WorkOrder.id)).all()
-    rows, per_dept = [], defaultdict(lambda: {"overdue": 0, "escalated": 0, "upgraded": 0})
+    rows: list[dict] = []
+    per_dept: defaultdict[str, dict[str, int]] = defaultdict(
+        lambda: {"overdue": 0, "escalated": 0, "upgraded": 0})
     for order, case_no in orders:
         level = escalated.get(order.id)
         late = order.completed_at and order.due_at and order.completed_at > order.due_at
@@ -168,7 +171,7 @@ QUARTERLY_COLUMNS = [["scope", "维度"], ["name", "名称"], ["closed", "办结
                      ["K-05", "平均响应（小时）"], ["K-08", "平均办结周期（天）"]]
 
 
-def quarterly_evaluation(session: Any, *, start: datetime, end: datetime,
+def quarterly_evaluation(session: Session, *, start: datetime, end: datetime,
                          last_day: date) -> tuple[list, list, dict]:
     """KPIs by department and by type against the targets valid on the period's last day."""
     departments = _departments(session)
@@ -193,7 +196,7 @@ def quarterly_evaluation(session: Any, *, start: datetime, end: datetime,
     return QUARTERLY_COLUMNS, rows, {"targets": _against_targets(rows[0], last_day)}
 
 
-def _kpis(cases: list, orders: list) -> dict:
+def _kpis(cases: Sequence, orders: list) -> dict:
     counted = [c for c in cases if (c.outcome or "").upper() not in ROUTED]
     resolved = [c for c in counted if (c.outcome or "").upper() in RESOLVED
                 and c.satisfaction not in DISSATISFIED]

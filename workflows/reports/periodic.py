@@ -1,11 +1,11 @@
-"""Periodic reports: generate for a period, store, list, download as CSV or XLSX (T-50).
+"""Periodic reports: generate for a period, store, list, download as CSV or XLSX.
 
 ``generate(services, kind, at=...)`` builds the report of the period that ended before ``at``
 (Asia/Shanghai dates) and stores it in ``report`` (one row per kind and period: regenerating the
 same period replaces its content and is audited again).
 
-Reports are stored district-wide and scoped when read (R-AUTHZ-1: exports go through the
-policy): a row naming a case is shown only to a reader who may see that case
+Reports are stored district-wide and scoped when read (a download goes through the access
+policy like any page): a row naming a case is shown only to a reader who may see that case
 (``visible_cases``); aggregate rows (the quarterly KPIs) are for every reader. Only district-tier
 supervisors and leaders generate, and every download is audited (``report_downloaded``).
 """
@@ -15,12 +15,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workflows.access.policy import Denied, visible_cases
 from workflows.audit.log import AuditAction
@@ -29,6 +30,7 @@ from workflows.core.errors import InvalidInput, NotFound
 from workflows.models import Case, Department, Tier
 from workflows.models.scheduling import Report
 from workflows.reports.data import monthly_bulletin, quarterly_evaluation, weekly_review
+from workflows.runtime.bootstrap import Services
 
 KINDS = ("weekly", "monthly", "quarterly")
 TITLES = {"weekly": "周调度清单", "monthly": "月度通报", "quarterly": "季度评估"}
@@ -49,7 +51,7 @@ def period_before(kind: str, day: date) -> tuple[date, date]:
     raise InvalidInput({"kind": f"报表类型须为 {'、'.join(KINDS)}"})
 
 
-def generate(services: Any, kind: str, *, at: datetime | None = None,
+def generate(services: Services, kind: str, *, at: datetime | None = None,
              actor: Actor = SCHEDULER) -> Report:
     """Build, store and audit the report of the period before ``at`` (default: now)."""
     at = at or services.clock.now()
@@ -76,8 +78,8 @@ def generate(services: Any, kind: str, *, at: datetime | None = None,
     return report
 
 
-def _build(session: Any, kind: str, start: datetime, end: datetime, last: date,
-           tz: Any) -> tuple[list, list, dict]:
+def _build(session: Session, kind: str, start: datetime, end: datetime, last: date,
+           tz: tzinfo) -> tuple[list, list, dict]:
     if kind == "weekly":
         return weekly_review(session, end=end, tz=tz)
     if kind == "monthly":
@@ -86,7 +88,7 @@ def _build(session: Any, kind: str, start: datetime, end: datetime, last: date,
 
 
 # -- reading and downloads ------------------------------------------------------------------------
-def list_reports(session: Any, kind: str | None = None) -> list[Report]:
+def list_reports(session: Session, kind: str | None = None) -> list[Report]:
     """Stored reports, newest period first."""
     query = select(Report)
     if kind:
@@ -94,7 +96,7 @@ def list_reports(session: Any, kind: str | None = None) -> list[Report]:
     return list(session.scalars(query.order_by(Report.period_start.desc(), Report.kind)))
 
 
-def get_report(session: Any, report_id: int) -> Report:
+def get_report(session: Session, report_id: int) -> Report:
     report = session.get(Report, report_id)
     if report is None:
         raise NotFound(f"报表 {report_id}")
@@ -117,7 +119,7 @@ class ReportView:
     hidden: int = 0          # rows left out for this reader
 
 
-def read_report(services: Any, actor: Actor, report_id: int, *,
+def read_report(services: Services, actor: Actor, report_id: int, *,
                 download: str | None = None) -> ReportView:
     """The report scoped to the reader; a download (``csv``/``xlsx``) is audited."""
     with services.new_uow() as uow:
@@ -136,7 +138,7 @@ def read_report(services: Any, actor: Actor, report_id: int, *,
     return view
 
 
-def scoped_rows(session: Any, actor: Actor, report: Report) -> list[dict]:
+def scoped_rows(session: Session, actor: Actor, report: Report) -> list[dict]:
     """Rows of the report the actor may read: a row with a case code needs that case in scope."""
     rows = list(report.rows or [])
     if "case_no" not in {key for key, _label in report.columns}:
@@ -147,7 +149,7 @@ def scoped_rows(session: Any, actor: Actor, report: Report) -> list[dict]:
     return [row for row in rows if row.get("case_no") in seen]
 
 
-def require_district(session: Any, actor: Actor) -> None:
+def require_district(session: Session, actor: Actor) -> None:
     """Generating a district-wide report is for district-tier supervisors and leaders."""
     tier = session.scalar(select(Department.tier).where(Department.id == actor.department_id)) \
         if actor.department_id is not None else None

@@ -1,6 +1,5 @@
-"""APScheduler jobs (architecture §5.2, §8): module-level functions taking ``Services``, and
-``build_scheduler``. The database is the queue (MemoryJobStore): a restarted scheduler catches up
-on its first sweep.
+"""APScheduler jobs: module-level functions taking ``Services``, and ``build_scheduler``. The
+database is the queue (MemoryJobStore): a restarted scheduler catches up on its first sweep.
 
 ``timers.sweep`` re-arms itself at min(next due timer, next SLA check, now + JIEFEN_SWEEP_MAX_SLEEP):
 its trigger provisionally schedules the next run at now + max sleep, and when a run finishes a job
@@ -14,10 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobEvent, JobExecutionEvent
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -30,6 +28,7 @@ from workflows.deadlines.calendar_admin import horizon_warning
 from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
 from workflows.notify import delivery as notifications
 from workflows.reports.periodic import generate
+from workflows.runtime.bootstrap import Services
 from workflows.scheduler import sla_sweep, timers
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ _exporter = HeadExporter()
 
 
 # -- job functions ------------------------------------------------------------------------------
-def timers_sweep(services: Any) -> datetime:
+def timers_sweep(services: Services) -> datetime:
     """Fire due BPMN timers, then check SLA clocks and lights; returns when to run next."""
     now = services.clock.now()
     result = timers.sweep(services, now)
@@ -52,7 +51,7 @@ def timers_sweep(services: Any) -> datetime:
     return next_run(services, now, busy=busy or bool(result.skipped))
 
 
-def next_run(services: Any, now: datetime, *, busy: bool = False) -> datetime:
+def next_run(services: Services, now: datetime, *, busy: bool = False) -> datetime:
     """min(next due timer, next SLA check, now + max sleep); at once when more work is due."""
     if busy:
         return now
@@ -63,18 +62,18 @@ def next_run(services: Any, now: datetime, *, busy: bool = False) -> datetime:
     return max(earliest, now + MIN_IDLE_SLEEP) if earliest <= now else earliest
 
 
-def outbox_deliver(services: Any) -> int:
+def outbox_deliver(services: Services) -> int:
     """Deliver due outbox messages (every JIEFEN_OUTBOX_INTERVAL seconds)."""
     return notifications.deliver_pending(services).sent
 
 
-def audit_export_heads(services: Any, full: bool = False) -> int | None:
+def audit_export_heads(services: Services, full: bool = False) -> int | None:
     """Write an audit checkpoint (every 5 minutes, full at start, daily and at shutdown)."""
     checkpoint = _exporter.export(services, full=full)
     return checkpoint.id if checkpoint is not None else None
 
 
-def housekeeping_daily(services: Any) -> dict:
+def housekeeping_daily(services: Services) -> dict:
     """Expired idempotency keys, old login sessions and attempts; reconciliation; calendar alarm."""
     now = services.clock.now()
     with services.new_uow() as uow:
@@ -99,13 +98,13 @@ def housekeeping_daily(services: Any) -> dict:
     return {**deleted, "undelivered": len(stale), "calendar_warning": warning}
 
 
-def periodic_report(services: Any, kind: str) -> int:
+def periodic_report(services: Services, kind: str) -> int:
     """Generate the report for the period that just ended (weekly, monthly, quarterly)."""
     report = generate(services, kind, at=services.clock.now())
     return report.id
 
 
-def run_once(services: Any, *, max_rounds: int = 50) -> dict:
+def run_once(services: Services, *, max_rounds: int = 50) -> dict:
     """One sweep as ``jiefen scheduler --once`` runs it: timers until none due, SLA, outbox."""
     now = services.clock.now()
     fired = failures = 0
@@ -120,8 +119,8 @@ def run_once(services: Any, *, max_rounds: int = 50) -> dict:
 
 
 # -- the scheduler ------------------------------------------------------------------------------
-def build_scheduler(services: Any, blocking: bool = False) -> BaseScheduler:
-    """The scheduler with every job registered under a stable id (architecture §8)."""
+def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler:
+    """The scheduler with every job registered under a stable id (docs/scheduler.md)."""
     settings = services.settings
     kind = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(timezone=ZoneInfo(settings.timezone), job_defaults={
@@ -164,8 +163,8 @@ class SweepTrigger(BaseTrigger):
         return f"sweep[max sleep {self.max_sleep.total_seconds()} s]"
 
 
-def _rearm_sweep(scheduler: BaseScheduler, services: Any) -> Callable[[Any], None]:
-    def listener(event: Any) -> None:
+def _rearm_sweep(scheduler: BaseScheduler, services: Services) -> Callable[[JobEvent], None]:
+    def listener(event: JobEvent) -> None:
         if event.job_id != SWEEP_JOB or not scheduler.running:
             return
         if getattr(event, "exception", None) is not None:
@@ -176,7 +175,7 @@ def _rearm_sweep(scheduler: BaseScheduler, services: Any) -> Callable[[Any], Non
     return listener
 
 
-def arm_sweep(scheduler: BaseScheduler, services: Any, run_at: datetime) -> None:
+def arm_sweep(scheduler: BaseScheduler, services: Services, run_at: datetime) -> None:
     """Move the next sweep to ``run_at`` (read on the services clock, run on the wall clock)."""
     delay = max((run_at - services.clock.now()).total_seconds(), 0.0)
     wall = datetime.now(scheduler.timezone) + timedelta(seconds=delay)
@@ -198,7 +197,7 @@ def wake_sweep(scheduler: BaseScheduler | None) -> None:
 _embedded: dict[str, BaseScheduler] = {}
 
 
-def start_embedded_scheduler(services: Any) -> BaseScheduler:
+def start_embedded_scheduler(services: Services) -> BaseScheduler:
     """The dev server's BackgroundScheduler (``jiefen serve --dev``); started once per process."""
     import atexit
 

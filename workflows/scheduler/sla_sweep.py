@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
 
 from engine.errors import ConcurrentUpdate
 from workflows.casework.incidents import raise_incident
@@ -28,12 +28,14 @@ from workflows.models.scheduling import (
     WorkOrderSla,
 )
 from workflows.models.sla_failures import SlaCheckFailure
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 from workflows.scheduler.timers import BACKOFF_MINUTES
 
 log = logging.getLogger(__name__)
 
 
-def due_cases(services: Any, now: datetime, limit: int = 500) -> list[int]:
+def due_cases(services: Services, now: datetime, limit: int = 500) -> list[int]:
     """Cases with a clock, an order light or a 督办 reply due, through the partial indexes.
 
     Cases backing off after a failed check, or with an SLA incident, are left out."""
@@ -52,7 +54,7 @@ def due_cases(services: Any, now: datetime, limit: int = 500) -> list[int]:
     return sorted(ids)
 
 
-def _unwatched_cases(session: Any, limit: int, held: Any) -> list[int]:
+def _unwatched_cases(session: Session, limit: int, held: Select[int]) -> list[int]:
     """Open work orders no light has been computed for yet (created since the last sweep)."""
     return list(session.scalars(
         select(WorkOrder.case_id).outerjoin(WorkOrderSla,
@@ -63,7 +65,7 @@ def _unwatched_cases(session: Any, limit: int, held: Any) -> list[int]:
         .distinct().limit(limit)))
 
 
-def next_check_at(services: Any, now: datetime | None = None) -> datetime | None:
+def next_check_at(services: Services, now: datetime | None = None) -> datetime | None:
     """Earliest pending SLA check (for re-arming the sweep job); held cases count from their
     ``retry_at`` only."""
     held = held_cases(now or services.clock.now())
@@ -85,11 +87,11 @@ def next_check_at(services: Any, now: datetime | None = None) -> datetime | None
     return min((m for m in moments if m is not None), default=None)
 
 
-def sweep_sla(services: Any, now: datetime | None = None) -> int:
+def sweep_sla(services: Services, now: datetime | None = None) -> int:
     """Check every case with something due; one transaction per case; returns cases checked.
 
-    A case whose check fails is rolled back and backs off on its own (R-INC-1): later cases are
-    still checked, and the failing one is not retried at every sweep."""
+    A case whose check fails is rolled back and backs off on its own: later cases are still
+    checked, and the failing one is not retried at every sweep."""
     now = now or services.clock.now()
     checked = 0
     for case_id in due_cases(services, now):
@@ -106,7 +108,7 @@ def sweep_sla(services: Any, now: datetime | None = None) -> int:
     return checked
 
 
-def check_case(services: Any, case_id: int, now: datetime) -> int:
+def check_case(services: Services, case_id: int, now: datetime) -> int:
     """Lock the case (SKIP LOCKED), advance its clocks and lights, commit; 0 if skipped."""
     with services.new_uow() as uow:
         case = uow.session.scalars(select(Case).where(Case.id == case_id)
@@ -123,7 +125,7 @@ def check_case(services: Any, case_id: int, now: datetime) -> int:
     return 1
 
 
-def _check_clock(uow: Any, case: Case, clock: SlaClock, now: datetime) -> None:
+def _check_clock(uow: UnitOfWork, case: Case, clock: SlaClock, now: datetime) -> None:
     if clock.paused_at is not None:  # the suspension cap is reached: the clock runs again
         audit_clock(uow, SCHEDULER, case, clock, "suspension_capped")
         resume_clock(uow, SCHEDULER, case, clock.kind,
@@ -150,21 +152,21 @@ def _check_clock(uow: Any, case: Case, clock: SlaClock, now: datetime) -> None:
     clock.next_check_at = next_check(uow, clock, now)
 
 
-def _end_requests(uow: Any, clock: SlaClock, now: datetime) -> None:
+def _end_requests(uow: UnitOfWork, clock: SlaClock, now: datetime) -> None:
     for request in uow.session.scalars(select(SlaRequest).where(
             SlaRequest.clock_id == clock.id, SlaRequest.status == RequestStatus.APPROVED,
             SlaRequest.kind == RequestKind.SUSPEND)).all():
         request.status, request.ended_at = RequestStatus.ENDED, now
 
 
-def _lead_order(uow: Any, case: Case) -> WorkOrder | None:
+def _lead_order(uow: UnitOfWork, case: Case) -> WorkOrder | None:
     return uow.session.scalars(select(WorkOrder).where(
         WorkOrder.case_id == case.id, WorkOrder.role == WorkOrderRole.LEAD)
         .order_by(WorkOrder.round.desc())).first()
 
 
 # -- isolation of failing cases ---------------------------------------------------------------
-def held_cases(now: datetime) -> Any:
+def held_cases(now: datetime) -> Select[int]:
     """Cases the sweep must not check now: backing off until ``retry_at``, or an incident."""
     return select(SlaCheckFailure.case_id).where(
         or_(SlaCheckFailure.retry_at.is_(None), SlaCheckFailure.retry_at > now))
@@ -182,7 +184,7 @@ def unseen_replies() -> tuple:
             SupervisionNotice.work_order_id.is_not(None), ~seen.exists())
 
 
-def record_check_failure(services: Any, case_id: int, now: datetime, exc: Exception) -> bool:
+def record_check_failure(services: Services, case_id: int, now: datetime, exc: Exception) -> bool:
     """Count a failed check in a new transaction: back off, or raise an incident; True if so."""
     with services.new_uow() as uow:
         row = uow.session.get(SlaCheckFailure, case_id, with_for_update=True)
@@ -205,7 +207,7 @@ def record_check_failure(services: Any, case_id: int, now: datetime, exc: Except
     return incident
 
 
-def clear_failure(uow: Any, case_id: int) -> None:
+def clear_failure(uow: UnitOfWork, case_id: int) -> None:
     """A check succeeded: forget the case's failures (inside the check's unit of work)."""
     failure = uow.session.get(SlaCheckFailure, case_id)
     if failure is not None:

@@ -1,6 +1,6 @@
 """The timer sweep: claim instances with ``due_at <= now``, fire, commit; retries and incidents.
 
-Architecture §5.2, R-SCHED-1, R-INC-1. One transaction per instance; on PostgreSQL the claim is
+Every timer fires once: one transaction per instance; on PostgreSQL the claim is
 ``FOR UPDATE SKIP LOCKED`` so a second scheduler never fires the same timer. Firing is
 ``refresh_timers(); do_engine_steps()``: a timer that fired is no longer armed, so a repeated sweep
 over committed state changes nothing.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
@@ -22,6 +21,8 @@ from workflows.casework.incidents import raise_incident
 from workflows.casework.steps import after_step
 from workflows.core.actors import SCHEDULER
 from workflows.models import Case
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,13 @@ class SweepResult:
     skipped: list[int] = field(default_factory=list)
 
 
-def sweep_due_instances(services: Any, now: datetime | None = None) -> int:
+def sweep_due_instances(services: Services, now: datetime | None = None) -> int:
     """Fire the timers of every instance due at ``now``; returns how many instances fired."""
     return sweep(services, now).fired
 
 
-def sweep(services: Any, now: datetime | None = None, *, limit: int | None = None) -> SweepResult:
+def sweep(services: Services, now: datetime | None = None, *,
+          limit: int | None = None) -> SweepResult:
     """One pass over the due instances (at most ``limit``, default JIEFEN_SWEEP_BATCH)."""
     now = now or services.clock.now()
     result = SweepResult()
@@ -55,7 +57,7 @@ def sweep(services: Any, now: datetime | None = None, *, limit: int | None = Non
     return result
 
 
-def due_candidates(services: Any, now: datetime, limit: int) -> list[int]:
+def due_candidates(services: Services, now: datetime, limit: int) -> list[int]:
     """Ids of due live instances, earliest first, read through the partial ``due_at`` index.
 
     Strictly before ``now``: SpiffWorkflow fires a timer once its due time has passed."""
@@ -67,7 +69,7 @@ def due_candidates(services: Any, now: datetime, limit: int) -> list[int]:
         return list(session.scalars(query))
 
 
-def next_due_at(services: Any) -> datetime | None:
+def next_due_at(services: Services) -> datetime | None:
     """The earliest armed timer of a live instance (for re-arming the sweep job)."""
     query = (select(InstanceRow.due_at).where(InstanceRow.due_at.is_not(None),
                                               InstanceRow.status.in_(LIVE))
@@ -76,7 +78,7 @@ def next_due_at(services: Any) -> datetime | None:
         return session.scalar(query)
 
 
-def _fire_with_retries(services: Any, instance_id: int, now: datetime,
+def _fire_with_retries(services: Services, instance_id: int, now: datetime,
                        result: SweepResult) -> None:
     for _attempt in range(CONFLICT_RETRIES):
         try:
@@ -86,7 +88,7 @@ def _fire_with_retries(services: Any, instance_id: int, now: datetime,
         except ConcurrentUpdate:
             # someone (a user, another scheduler) committed first: reload and re-check
             result.conflicts += 1
-        except Exception as exc:  # engine or operation failure: never fails silently (R-INC-1)
+        except Exception as exc:  # engine or operation failure: counted, never silent
             log.warning("timer firing failed for instance %s: %s", instance_id, exc)
             result.failures += 1
             if record_failure(services, instance_id, now, exc):
@@ -95,7 +97,7 @@ def _fire_with_retries(services: Any, instance_id: int, now: datetime,
     result.skipped.append(instance_id)  # conflicts do not count as failures; next sweep
 
 
-def _claim(uow: Any, instance_id: int, now: datetime) -> InstanceRow | None:
+def _claim(uow: UnitOfWork, instance_id: int, now: datetime) -> InstanceRow | None:
     """Lock the row if it is still due; skipped when another transaction holds it."""
     query = (select(InstanceRow)
              .where(InstanceRow.id == instance_id, InstanceRow.due_at.is_not(None),
@@ -104,7 +106,7 @@ def _claim(uow: Any, instance_id: int, now: datetime) -> InstanceRow | None:
     return uow.session.scalars(query).first()
 
 
-def fire_instance(services: Any, instance_id: int, now: datetime) -> bool:
+def fire_instance(services: Services, instance_id: int, now: datetime) -> bool:
     """Claim one instance, fire its due timers, refresh the case, commit; True if one fired."""
     with services.new_uow() as uow:
         row = _claim(uow, instance_id, now)
@@ -126,7 +128,7 @@ def fire_instance(services: Any, instance_id: int, now: datetime) -> bool:
     return any((name, at) not in still for name, at in due)
 
 
-def record_failure(services: Any, instance_id: int, now: datetime, exc: Exception) -> bool:
+def record_failure(services: Services, instance_id: int, now: datetime, exc: Exception) -> bool:
     """Count a failed firing in a new transaction: back off, or raise an incident; True if so."""
     max_attempts = services.settings.timer_max_attempts
     with services.new_uow() as uow:
@@ -148,7 +150,7 @@ def record_failure(services: Any, instance_id: int, now: datetime, exc: Exceptio
     return incident
 
 
-def _raise_incident(uow: Any, row: InstanceRow, exc: Exception) -> None:
+def _raise_incident(uow: UnitOfWork, row: InstanceRow, exc: Exception) -> None:
     case = uow.session.scalars(select(Case).where(Case.workflow_instance_id == row.id)).first()
     raise_incident(uow, SCHEDULER, case=case, object_type="instance", object_id=row.id,
                    element_id=getattr(exc, "element_id", None), error=row.last_error or "",
