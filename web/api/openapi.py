@@ -40,7 +40,13 @@ SCHEMAS = {
     "FieldErrors": {"type": "object", "required": ["error", "errors"], "properties": {
         "error": {"const": "invalid_input"},
         "errors": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "field id -> message (party fields: parties-<i>-<field>)"}}},
+                   "description": "field id -> message (party fields: parties-<i>-<field>)"},
+        "fields": {"type": "object", "description": "field id -> machine-readable error",
+                   "additionalProperties": {"type": "object", "required": ["code", "message"],
+                                            "properties": {
+                                                "code": {"type": "string"},
+                                                "params": {"type": "object"},
+                                                "message": {"type": "string"}}}}}},
     "Party": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "role": {"enum": ["applicant", "respondent", "third_party"], "default": "applicant"},
         "name": {"type": "string", "maxLength": 100},

@@ -8,6 +8,7 @@ import sys
 import click
 
 from web.commands.common import cli_services, cli_settings, fail
+from web.messages import describe
 from workflows.access import tokens
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput, NotFound
@@ -45,7 +46,7 @@ def user_create(username: str, roles: tuple[str, ...], department: str | None,
             cli_services().new_uow(), CLI_ACTOR, username=username, password=_read_password(),
             roles=list(roles), department_code=department, display_name=display_name)
     except InvalidInput as exc:
-        fail("错误：" + "；".join(exc.field_errors.values()))
+        fail("错误：" + describe(exc))
     click.echo(f"created user {username} (id {user_id}): {', '.join(roles)}")
 
 
