@@ -188,7 +188,8 @@ def field_details(errors: Mapping[str, FieldError] | None) -> dict[str, dict[str
 def describe(exc: DomainError) -> str:
     """A domain error as one line of words (the CLI; pages show field errors one by one)."""
     if isinstance(exc, InvalidInput):
-        return "；".join(f"{field}：{words}" for field, words in field_errors(exc.field_errors).items())
+        words = field_errors(exc.field_errors)
+        return "；".join(f"{field}：{text}" for field, text in words.items())
     if exc.code:
         return message(FieldError(exc.code, exc.params)) or str(exc)
     return str(exc)

@@ -18,7 +18,8 @@ from workflows.models import (
 )
 
 # the Chinese words workflows writes itself (notices, documents, CLI), beside their enums
-WORKFLOWS_WORDS = [(STATUS_LABELS, CaseStatus, "status"), (PARTY_ROLE_LABELS, PartyRole, "party_role"),
+WORKFLOWS_WORDS = [(STATUS_LABELS, CaseStatus, "status"),
+                   (PARTY_ROLE_LABELS, PartyRole, "party_role"),
                    (VERSION_STATUS_LABELS, VersionStatus, "process_status"),
                    (RISK_LABELS, RiskLevel, None)]
 

@@ -56,8 +56,8 @@ def user_disable(username: str) -> None:
     """Disable USERNAME and end all of its sessions at once."""
     try:
         revoked = admin_service.disable_user(cli_services().new_uow(), CLI_ACTOR, username=username)
-    except NotFound:
-        fail(f"错误：没有用户 {username}")
+    except NotFound as exc:
+        fail("错误：" + describe(exc))
     click.echo(f"disabled {username}; {revoked} session(s) ended")
 
 
@@ -90,8 +90,8 @@ def token_create(username: str, channel: str, name: str, days: int | None) -> No
     try:
         issued = tokens.issue_token(cli_services().new_uow(), CLI_ACTOR, username=username,
                                     channel=channel, name=name, days=days)
-    except NotFound:
-        fail(f"错误：没有可用的用户 {username}")
+    except NotFound as exc:
+        fail("错误：" + describe(exc))
     click.echo(issued.token)
 
 

@@ -200,7 +200,8 @@ def require(actor: Actor, permission: Permission, case: Case | None = None, *,
     """Raise ``Denied`` unless the actor holds ``permission`` (on ``case`` when given)."""
     rule = _ROLE_RULES.get(permission)
     if rule is not None and actor.type not in INTERNAL_ACTORS and not actor.has(*rule):
-        raise Denied(ErrorCode.NOT_PERMITTED, f"{permission}.role", case_id=getattr(case, "id", None),
+        raise Denied(ErrorCode.NOT_PERMITTED, f"{permission}.role",
+                     case_id=getattr(case, "id", None),
                      object_type="case" if case is not None else None,
                      object_id=getattr(case, "case_no", None))
     if case is None:

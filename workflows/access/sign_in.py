@@ -58,7 +58,8 @@ def hash_password(password: str) -> str:
 def check_password_policy(password: str) -> None:
     """At least 10 characters, not only digits or only letters."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput({"password": FieldError(ErrorCode.PASSWORD_TOO_SHORT, {"limit": MIN_PASSWORD})})
+        raise InvalidInput({"password": FieldError(
+            ErrorCode.PASSWORD_TOO_SHORT, {"limit": MIN_PASSWORD})})
     if password.isdigit() or password.isalpha():
         raise InvalidInput({"password": FieldError(ErrorCode.PASSWORD_TOO_SIMPLE)})
 

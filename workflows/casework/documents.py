@@ -59,7 +59,8 @@ def party_lines(uow: Any, case: Case, on: date, *, full: bool) -> list[PartyLine
         sex, birth = id_facts(plain.get("id_number"), on)
         if not full:
             birth = birth.split("（")[-1].rstrip("）") if birth != BLANK else BLANK
-        lines.append(PartyLine(PARTY_ROLE_LABELS.get(link.role, link.role), shown.get("name") or BLANK,
+        role = PARTY_ROLE_LABELS.get(link.role, link.role)
+        lines.append(PartyLine(role, shown.get("name") or BLANK,
                                sex, birth, shown.get("id_number") or BLANK,
                                shown.get("address") or BLANK, shown.get("phone") or BLANK))
     return lines

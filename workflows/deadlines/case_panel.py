@@ -248,7 +248,8 @@ def extension_spec(amount: str, unit: str) -> str:
     if unit not in EXTENSION_UNITS:
         raise InvalidInput({"extension": FieldError(ErrorCode.CHOOSE_EXTENSION_UNIT)})
     if not text.isdigit() or not 1 <= int(text) <= MAX_EXTENSION:
-        raise InvalidInput({"extension": FieldError(ErrorCode.EXTENSION_COUNT, {"limit": MAX_EXTENSION})})
+        raise InvalidInput({"extension": FieldError(
+            ErrorCode.EXTENSION_COUNT, {"limit": MAX_EXTENSION})})
     return EXTENSION_UNITS[unit].format(n=int(text))
 
 

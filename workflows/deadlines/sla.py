@@ -184,7 +184,8 @@ def _apply(uow: Any, actor: Actor, case: Case, clock: SlaClock, request: SlaRequ
         SlaRequest.clock_id == clock.id, SlaRequest.kind == RequestKind.EXTEND,
         SlaRequest.status == RequestStatus.APPROVED)).all()
     if len(approved) >= MAX_EXTENSIONS:
-        raise InvalidInput({"extension": FieldError(ErrorCode.TOO_MANY_EXTENSIONS, {"limit": MAX_EXTENSIONS})})
+        raise InvalidInput({"extension": FieldError(
+            ErrorCode.TOO_MANY_EXTENSIONS, {"limit": MAX_EXTENSIONS})})
     new_due = extended_due(calendar_of(uow), request.extension, clock.due_at)
     if new_due - clock.due_at > clock.due_at - clock.started_at:
         raise InvalidInput({"extension": FieldError(ErrorCode.EXTENSION_TOO_LONG)})

@@ -213,7 +213,8 @@ def submit(services: Any, actor: Actor, *, token_id: int, key: str | None,
     with denials_audited(services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
     if key is not None and (not key.strip() or len(key) > MAX_KEY or not key.isprintable()):
-        raise InvalidInput({"Idempotency-Key": FieldError(ErrorCode.BAD_IDEMPOTENCY_KEY, {"limit": MAX_KEY})})
+        raise InvalidInput({"Idempotency-Key": FieldError(
+            ErrorCode.BAD_IDEMPOTENCY_KEY, {"limit": MAX_KEY})})
     request = parse_request(body, actor.channel or "portal")
     if key is None:
         outcome = submit_intake(services.new_uow(), actor, request)

@@ -43,7 +43,8 @@ def _department(session: Session, code: str | None) -> Department | None:
 def _check_roles(roles: list[str]) -> list[str]:
     unknown = [r for r in roles if r not in {c.value for c in RoleCode}]
     if unknown or not roles:
-        raise InvalidInput({"role": FieldError(ErrorCode.UNKNOWN_ROLE, {"roles": ", ".join(unknown)})})
+        raise InvalidInput({"role": FieldError(
+            ErrorCode.UNKNOWN_ROLE, {"roles": ", ".join(unknown)})})
     if EXCLUSIVE.issubset(set(roles)):
         raise InvalidInput({"role": FieldError(ErrorCode.ADMIN_NOT_AUDITOR)})
     return list(dict.fromkeys(roles))
@@ -61,7 +62,8 @@ def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
         raise InvalidInput({"username": FieldError(ErrorCode.BAD_USERNAME)})
     with uow:
         if uow.session.scalars(select(User).where(User.username == username)).first():
-            raise InvalidInput({"username": FieldError(ErrorCode.USER_EXISTS, {"username": username})})
+            raise InvalidInput({"username": FieldError(
+                ErrorCode.USER_EXISTS, {"username": username})})
         department = _department(uow.session, department_code)
         role_rows = seed_roles(uow.session)
         user = User(username=username, display_name=display_name or username,

@@ -137,7 +137,8 @@ def _plan(uow: UnitOfWork, instance: WorkflowInstance, target: ProcessVersion,
 def _target(uow: UnitOfWork, actor: Actor, process_id: str, to_version: int) -> ProcessVersion:
     target = get_version(uow, actor, process_id, to_version)
     if target.status == "pending":
-        raise MigrationRefused({"to_version": FieldError(ErrorCode.VERSION_NOT_ACTIVE, {"version": to_version})})
+        raise MigrationRefused({"to_version": FieldError(
+            ErrorCode.VERSION_NOT_ACTIVE, {"version": to_version})})
     return target
 
 
@@ -159,12 +160,14 @@ def migrate_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int, r
     with uow:
         case, row = _case_and_row(uow, case_no)
         if row.status not in LIVE_STATUSES:
-            ended = ErrorCode.PROCESS_ENDED if row.status == "completed" else ErrorCode.PROCESS_CANCELLED
+            ended = (ErrorCode.PROCESS_ENDED if row.status == "completed"
+                     else ErrorCode.PROCESS_CANCELLED)
             raise MigrationRefused({"case": FieldError(ended)})
         target = _target(uow, actor, row.process_id, to_version)
         source = uow.session.get(ProcessVersion, row.process_version_id)
         if source.id == target.id:
-            raise MigrationRefused({"to_version": FieldError(ErrorCode.ALREADY_ON_VERSION, {"version": target.version})})
+            raise MigrationRefused({"to_version": FieldError(
+                ErrorCode.ALREADY_ON_VERSION, {"version": target.version})})
         instance = uow.load_instance(row.id)
         plan = _plan(uow, instance, target, row.process_id)
         _check(plan, force, force_reason)

@@ -199,7 +199,8 @@ def approve_version(uow: UnitOfWork, actor: Actor, version_id: int) -> VersionIn
     with denials_audited(uow.services, actor, object_type="process_version"), uow:
         row = _version(uow, version_id)
         if row.status != "pending":
-            raise InvalidInput({"status": FieldError(ErrorCode.VERSION_NOT_PENDING, {"status": row.status})})
+            raise InvalidInput({"status": FieldError(
+                ErrorCode.VERSION_NOT_PENDING, {"status": row.status})})
         if actor.type not in INTERNAL and row.deployed_by == actor.username:
             raise Denied(ErrorCode.SECOND_OWNER, "approve_process.second_owner",
                          object_type="process_version", object_id=row.id)

@@ -68,7 +68,8 @@ def dry_run(services: Any, actor: Actor, files: Mapping[str, str | bytes], *,
     bundle = compiled(services, files)
     process_id = process_id or (bundle.top_process_ids[0] if bundle.top_process_ids else None)
     if process_id not in bundle.top_process_ids:
-        raise InvalidInput({"process_id": FieldError(ErrorCode.NO_TOP_PROCESS, {"process_id": process_id})})
+        raise InvalidInput({"process_id": FieldError(
+            ErrorCode.NO_TOP_PROCESS, {"process_id": process_id})})
     return simulate(bundle, process_id, script_engine=services.script_engine,
                     start=start or services.clock.now(), data=data, actions=actions,
                     resolve=services.calendar.resolve)
