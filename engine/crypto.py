@@ -21,6 +21,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from engine.errors import FieldCode, FieldRefused
+
 FORMAT_VERSION = 1
 KEY_BYTES = 32
 _KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -246,12 +248,12 @@ def normalize_phone(value: str) -> str:
     """Mainland mobile number as 11 digits: separators and a +86/0086/86 prefix removed."""
     digits = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", value or ""))
     if not digits.isascii() or not digits.isdigit():
-        raise ValueError("手机号只能包含数字、空格、+、- 和括号")
+        raise FieldRefused(FieldCode.PHONE_CHARACTERS)
     for prefix in ("0086", "86"):
         if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
             digits = digits[len(prefix) :]
     if not _MOBILE.fullmatch(digits):
-        raise ValueError("手机号应为 11 位中国大陆手机号码（1 开头，第二位 3-9）")
+        raise FieldRefused(FieldCode.PHONE_NOT_MOBILE)
     return digits
 
 
@@ -259,13 +261,13 @@ def normalize_id_number(value: str) -> str:
     """18-digit resident ID, upper-case without spaces, GB 11643 check digit verified."""
     text = re.sub(r"\s", "", unicodedata.normalize("NFKC", value or "")).upper()
     if not _ID_18.fullmatch(text) or not text.isascii():
-        raise ValueError("身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X）")
+        raise FieldRefused(FieldCode.ID_NUMBER_FORMAT)
     try:
         date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise ValueError("身份证号中的出生日期无效") from None
+        raise FieldRefused(FieldCode.ID_NUMBER_BIRTH_DATE) from None
     if id_check_digit(text[:17]) != text[17]:
-        raise ValueError("身份证号校验码错误（GB 11643），请核对号码")
+        raise FieldRefused(FieldCode.ID_NUMBER_CHECK_DIGIT)
     return text
 
 

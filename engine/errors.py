@@ -2,11 +2,64 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 
 class EngineError(Exception):
     """Base of every engine error."""
+
+
+class FieldCode(StrEnum):
+    """Why the engine refused a value (forms, phone numbers, ID numbers); params in comments.
+
+    Codes, not sentences: the web layer turns them into words (web/messages.py).
+    """
+
+    REQUIRED = "required"
+    UNKNOWN_FIELD = "unknown_field"
+    UNSUPPORTED_TYPE = "unsupported_type"  # type
+    NOT_TEXT = "not_text"
+    TOO_LONG = "too_long"  # limit
+    TOO_SHORT = "too_short"  # limit
+    BAD_FORMAT = "bad_format"
+    NOT_INTEGER = "not_integer"
+    TOO_SMALL = "too_small"  # limit
+    TOO_LARGE = "too_large"  # limit
+    NOT_BOOLEAN = "not_boolean"
+    NOT_DATE = "not_date"
+    TOO_EARLY = "too_early"  # limit
+    TOO_LATE = "too_late"  # limit
+    NOT_AN_OPTION = "not_an_option"
+    PHONE_CHARACTERS = "phone_characters"
+    PHONE_NOT_MOBILE = "phone_not_mobile"
+    ID_NUMBER_FORMAT = "id_number_format"
+    ID_NUMBER_BIRTH_DATE = "id_number_birth_date"
+    ID_NUMBER_CHECK_DIGIT = "id_number_check_digit"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One refused value: a code (FieldCode or workflows' ErrorCode) and its parameters."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.code + (f" {dict(self.params)}" if self.params else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": str(self.code), "params": dict(self.params)}
+
+
+class FieldRefused(ValueError):
+    """A value was refused; ``error`` says why as a FieldError (never a sentence)."""
+
+    def __init__(self, code: str, **params: Any):
+        self.error = FieldError(code, params)
+        super().__init__(str(self.error))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from engine.errors import FieldCode, FieldError, FieldRefused
+
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "textarea")
 MAX_TEXT = {"string": 500, "textarea": 5000}
 NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*][^)]*\)[+*{]")
@@ -47,9 +49,9 @@ def fields_of(form: list[Mapping[str, Any]] | None) -> list[FormField]:
 
 
 class FormInvalid(ValueError):
-    """Submitted data failed validation; ``errors`` maps field id to a message."""
+    """Submitted data failed validation; ``errors`` maps field id to a FieldError (a code)."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, FieldError]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
@@ -57,16 +59,19 @@ class FormInvalid(ValueError):
 def validate_submission(fields: list[FormField], raw: Mapping[str, Any]) -> dict[str, Any]:
     """Clean ``raw`` against ``fields``; raise FormInvalid with every field error at once."""
     known = {f.id for f in fields}
-    errors: dict[str, str] = {}
+    errors: dict[str, FieldError] = {}
     for key in raw:
         if key not in known and key not in ("csrf_token",):
-            errors[str(key)] = "未知字段"
+            errors[str(key)] = FieldError(FieldCode.UNKNOWN_FIELD)
     clean: dict[str, Any] = {}
     for f in fields:
         try:
             value = _clean(f, _raw_value(raw, f))
-        except ValueError as exc:
-            errors[f.id] = str(exc)
+        except FieldRefused as exc:
+            errors[f.id] = exc.error
+            continue
+        except ValueError:  # a constraint the deploy lint let through
+            errors[f.id] = FieldError(FieldCode.BAD_FORMAT)
             continue
         if value is not None:
             clean[f.id] = value
@@ -87,41 +92,41 @@ def _clean(f: FormField, value: Any) -> Any:
         value = value.strip()
     if value is None or value == "":
         if f.required:
-            raise ValueError("必填")
+            raise FieldRefused(FieldCode.REQUIRED)
         return None
     cleaner = _CLEANERS.get(f.type)
     if cleaner is None:
-        raise ValueError(f"不支持的字段类型 {f.type}")
+        raise FieldRefused(FieldCode.UNSUPPORTED_TYPE, type=f.type)
     return cleaner(f, value)
 
 
 def _text(f: FormField, value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError("应为文本")
+        raise FieldRefused(FieldCode.NOT_TEXT)
     limit = int(f.constraint("maxlength") or MAX_TEXT.get(f.type, 500))
     if len(value) > limit:
-        raise ValueError(f"最多 {limit} 个字符")
+        raise FieldRefused(FieldCode.TOO_LONG, limit=limit)
     minimum = f.constraint("minlength")
     if minimum and len(value) < int(minimum):
-        raise ValueError(f"至少 {minimum} 个字符")
+        raise FieldRefused(FieldCode.TOO_SHORT, limit=int(minimum))
     pattern = f.constraint("pattern")
     if pattern and not re.fullmatch(pattern, value):
-        raise ValueError("格式不正确")
+        raise FieldRefused(FieldCode.BAD_FORMAT)
     return value
 
 
 def _long(f: FormField, value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueError("应为整数")
+        raise FieldRefused(FieldCode.NOT_INTEGER)
     try:
         number = int(value) if isinstance(value, int) else int(str(value), 10)
     except ValueError:
-        raise ValueError("应为整数") from None
+        raise FieldRefused(FieldCode.NOT_INTEGER) from None
     low, high = f.constraint("min"), f.constraint("max")
     if low is not None and number < int(low):
-        raise ValueError(f"不能小于 {low}")
+        raise FieldRefused(FieldCode.TOO_SMALL, limit=int(low))
     if high is not None and number > int(high):
-        raise ValueError(f"不能大于 {high}")
+        raise FieldRefused(FieldCode.TOO_LARGE, limit=int(high))
     return number
 
 
@@ -133,26 +138,26 @@ def _boolean(_f: FormField, value: Any) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError("应为是或否")
+    raise FieldRefused(FieldCode.NOT_BOOLEAN)
 
 
 def _date(f: FormField, value: Any) -> str:
     try:
         day = date.fromisoformat(str(value))
     except ValueError:
-        raise ValueError("日期格式应为 YYYY-MM-DD") from None
+        raise FieldRefused(FieldCode.NOT_DATE) from None
     low, high = f.constraint("min"), f.constraint("max")
     if low and day < date.fromisoformat(low):
-        raise ValueError(f"不能早于 {low}")
+        raise FieldRefused(FieldCode.TOO_EARLY, limit=low)
     if high and day > date.fromisoformat(high):
-        raise ValueError(f"不能晚于 {high}")
+        raise FieldRefused(FieldCode.TOO_LATE, limit=high)
     return day.isoformat()  # ISO text: task data stays JSON (engine guide P12)
 
 
 def _enum(f: FormField, value: Any) -> str:
     allowed = {v for v, _ in f.options}
     if str(value) not in allowed:
-        raise ValueError("请选择列表中的一项")
+        raise FieldRefused(FieldCode.NOT_AN_OPTION)
     return str(value)
 
 

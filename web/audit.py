@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from web.context import actor, services
 from workflows.access.policy import Denied, Permission, denials_audited, require
 from workflows.cases.lookup import find_case
-from workflows.core.errors import NotFound
+from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import RoleCode
 from workflows.replay import (
     access_log as audit_access,
@@ -64,7 +64,7 @@ def _auditor_only(what: str) -> None:
     """Database-wide pages (every chain, every user's reveals) are for auditors alone."""
     with _audited():
         if not actor().has(RoleCode.AUDITOR):
-            raise Denied("仅审计员可查看", f"audit.{what}.role", object_type="audit",
+            raise Denied(ErrorCode.AUDITOR_ONLY, f"audit.{what}.role", object_type="audit",
                          object_id=what)
 
 

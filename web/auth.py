@@ -16,7 +16,7 @@ from flask_login import current_user, login_user, logout_user
 from web.access import public
 from web.context import actor, client_ip, new_uow
 from web.extensions import login_manager
-from web.labels import field_errors
+from web.messages import field_errors
 from workflows.access import sign_in as auth_service
 from workflows.access.sign_in import SessionUser
 from workflows.core.errors import InvalidInput

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 
 from engine.deadlines import covers_year
 from web.context import actor, new_uow, services
-from web.labels import field_errors
+from web.messages import field_errors
 from web.params import whole_number
 from workflows.access.policy import Denied, denials_audited
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.deadlines import calendar_admin
 from workflows.models import RoleCode
 
@@ -27,7 +27,7 @@ def _require_admin() -> None:
     who = actor()
     with denials_audited(services(), who, path=request.path, method=request.method):
         if not who.has(RoleCode.ADMIN):
-            raise Denied("仅系统管理员可维护工作日历", "calendar.edit.role",
+            raise Denied(ErrorCode.CALENDAR_ADMIN_ONLY, "calendar.edit.role",
                          object_type="page", object_id="calendar")
 
 
@@ -80,7 +80,7 @@ def withdraw() -> ResponseReturnValue:
         calendar_admin.withdraw_override(new_uow(), actor(), day=day,
                                          reason=request.form.get("reason", WITHDRAW_REASON))
     except (ValueError, InvalidInput) as exc:
-        errors = getattr(exc, "field_errors", {"day": _("请输入日期（YYYY-MM-DD）")})
+        errors = getattr(exc, "field_errors", {"day": FieldError(FieldCode.NOT_DATE)})
         return _page(_year(), errors, None, 422)
     flash(_("%(day)s 的调整已撤销", day=day.isoformat()))
     return redirect(url_for("calendar_admin.index", year=day.year))

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow
-from web.labels import field_errors
+from web.messages import field_errors
 from workflows.casework import views as case_views
 from workflows.core.errors import InvalidInput
 from workflows.deadlines import case_panel as case_deadlines

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
 from web.forms import intake_fields, intake_request, party_rows
-from web.labels import field_errors
+from web.messages import field_errors
 from web.params import MAX_PAGE, whole_number
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.cases import inbox as inbox_service

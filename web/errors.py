@@ -1,7 +1,8 @@
 """The one place that maps domain and engine errors to HTTP: HTML pages or JSON for the API.
 
 NotFound -> 404; NotPermitted -> 403 without personal data (audited once as access_denied);
-InvalidInput -> 422 (views re-render their forms; the API answers {"errors": {...}});
+InvalidInput -> 422 (views re-render their forms; the API answers {"errors": {field: words},
+"fields": {field: {code, params, message}}}, words from web/messages.py);
 TaskNoLongerAvailable / ConcurrentUpdate -> 409 with the submitted form data kept;
 ProcessIncident -> 409 process_incident: the step failed, nothing was saved, supervisors notified;
 IdempotencyConflict -> 422 idempotency_key_reused (API); anything else -> 500 with a request id.
@@ -17,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from web.context import actor, services
-from web.labels import field_errors
+from web.messages import field_details, field_errors
 from workflows.access import policy
 from workflows.core.errors import (
     ConcurrentUpdate,
@@ -65,7 +66,8 @@ def forbidden(exc: NotPermitted):
 
 def invalid(exc: InvalidInput):
     if wants_json():
-        return jsonify(error="invalid_input", errors=exc.field_errors), 422
+        return jsonify(error="invalid_input", errors=field_errors(exc.field_errors),
+                       fields=field_details(exc.field_errors)), 422
     return _page("errors/422.html", 422, errors=field_errors(exc.field_errors))
 
 

@@ -12,9 +12,10 @@ from web.labels import choices
 from web.params import whole_number
 from workflows.cases.parties import PartyInput
 from workflows.intake.register import IntakeRequest
+from workflows.models import PartyRole
 
 PARTY_ROWS = 3
-PARTY_DEFAULT_ROLES = ("applicant", "respondent", "third_party")
+PARTY_DEFAULT_ROLES = tuple(str(role) for role in PartyRole)  # one row per role, in order
 PARTY_TEXT = ("name", "id_number", "phone", "address")
 
 

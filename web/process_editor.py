@@ -14,9 +14,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
+from web.messages import field_errors
 from web.params import whole_number
 from web.process_files import owners_only, problems_response, uploaded_files
-from workflows.core.errors import DeployRejected, InvalidInput, NotFound
+from workflows.core.errors import DeployRejected, ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.processes import catalogue as processes
 from workflows.processes import drafts, workbench
 
@@ -81,7 +82,7 @@ def _files() -> dict[str, str]:
     files = body.get("files") if isinstance(body, dict) else None
     if not isinstance(files, dict) or not files or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise InvalidInput({"files": _("请求应为 JSON：{\"files\": {文件名: XML}}")})
+        raise InvalidInput({"files": FieldError(ErrorCode.FILES_BODY)})
     return files
 
 
@@ -112,13 +113,15 @@ def dry_run() -> ResponseReturnValue:
     data = body.get("data") or {}
     actions = body.get("actions") or []
     if not isinstance(data, dict) or not isinstance(actions, list):
-        raise InvalidInput({"data": _("示例数据应为 JSON 对象，操作应为列表")})
+        raise InvalidInput({"data": FieldError(ErrorCode.DRY_RUN_BODY)})
     try:
         result = workbench.dry_run(services(), actor(), _files(),
                                    process_id=body.get("process_id") or None, data=data,
                                    actions=actions)
     except DeployRejected as exc:
         return problems_response(exc)
+    if result.error and result.error.get("field_errors"):  # codes -> words for the editor
+        result.error["field_errors"] = field_errors(result.error["field_errors"])
     return jsonify(result=result.as_dict(), states=result.element_states())
 
 
@@ -151,7 +154,7 @@ def import_files() -> ResponseReturnValue:
         try:
             texts[name] = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput({name: _("文件不是 UTF-8 文本")}) from None
+            raise InvalidInput({name: FieldError(ErrorCode.NOT_UTF8)}) from None
     return jsonify(files=texts, notes=[n.as_dict() for n in notes])
 
 
@@ -159,5 +162,5 @@ def _number(args: Any, name: str) -> int:
     """A draft or version number from the query string; 404 when it is not one."""
     number = whole_number(args.get(name), minimum=1)
     if number is None:
-        raise NotFound(f"{name} {args.get(name)!r}")
+        raise NotFound(ErrorCode.NOT_FOUND, **{name: args.get(name)})
     return number

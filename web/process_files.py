@@ -4,11 +4,10 @@ the JSON answer for a refused bundle."""
 from __future__ import annotations
 
 from flask import jsonify, request
-from flask_babel import gettext as _
 
 from web.context import actor, services
 from workflows.access.policy import require_owner
-from workflows.core.errors import DeployRejected, InvalidInput
+from workflows.core.errors import DeployRejected, ErrorCode, FieldError, InvalidInput
 
 MAX_FILES = 20
 
@@ -27,7 +26,7 @@ def uploaded_files() -> dict[str, bytes]:
         if name:
             found[name] = storage.read()
     if not found:
-        raise InvalidInput({"files": _("请选择 .bpmn 或 .dmn 文件")})
+        raise InvalidInput({"files": FieldError(ErrorCode.CHOOSE_FILES)})
     return found
 
 

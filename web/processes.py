@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
 from web.process_files import owners_only, uploaded_files
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.processes import case_migration as migration_service
 from workflows.processes import catalogue as processes
 from workflows.processes import drafts
@@ -78,7 +78,7 @@ def _int_arg(name: str) -> int:
     try:
         return int(request.args.get(name, ""))
     except ValueError:
-        raise InvalidInput({name: _("请选择版本")}) from None
+        raise InvalidInput({name: FieldError(ErrorCode.CHOOSE_VERSION)}) from None
 
 
 @bp.post("/versions/<int:version_id>/approve")
@@ -130,10 +130,10 @@ def migrate_run(process_id: str) -> ResponseReturnValue:
     to = _int_arg("to")
     reason = request.form.get("reason", "").strip()
     if not reason:
-        raise InvalidInput({"reason": _("请说明迁移理由")})
+        raise InvalidInput({"reason": FieldError(ErrorCode.MIGRATION_REASON_REQUIRED)})
     chosen = request.form.getlist("case_no")
     if not chosen:
-        raise InvalidInput({"case_no": _("请选择要迁移的案件")})
+        raise InvalidInput({"case_no": FieldError(ErrorCode.CHOOSE_CASES)})
     results = migration_service.migrate_cases(
         services(), actor(), process_id, to, reason, case_nos=chosen,
         force=bool(request.form.get("force")),

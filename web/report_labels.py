@@ -1,7 +1,7 @@
 """Report titles, column labels and fixed cell words in the page's language.
 
 Reports are stored with the Chinese texts of workflows/reports/data.py (the source language; the
-CSV/XLSX downloads keep them). Pages translate them here, by text, like the field errors.
+CSV/XLSX downloads keep them). Pages translate them here, by text (stored data, not codes).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from web.context import actor, services
 from web.report_labels import report_title
 from workflows.access.policy import Denied, denials_audited
-from workflows.core.errors import NotFound
+from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import RoleCode
 from workflows.reports import periodic as reports
 
@@ -32,7 +32,7 @@ def _require(roles: tuple, what: str) -> None:
     who = actor()
     with denials_audited(services(), who, path=request.path, method=request.method):
         if not who.has(*roles):
-            raise Denied("无权查看或生成报表", f"reports.{what}.role", object_type="page",
+            raise Denied(ErrorCode.REPORTS_ROLE, f"reports.{what}.role", object_type="page",
                          object_id="reports")
 
 

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
-from web.labels import field_errors
+from web.messages import field_errors
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import events as case_events
 from workflows.casework import views as case_views

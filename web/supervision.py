@@ -8,10 +8,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, services
-from web.labels import field_errors
+from web.messages import field_errors
 from workflows.access.policy import Denied, denials_audited
 from workflows.casework import incidents as incident_service
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, InvalidInput
 from workflows.deadlines import supervision
 from workflows.models import RoleCode
 
@@ -25,7 +25,7 @@ def require_supervisor() -> None:
     who = actor()
     with denials_audited(services(), who, path=request.path, method=request.method):
         if not who.has(*ROLES):
-            raise Denied("仅督办员和领导可查看督办情况", "supervision.role",
+            raise Denied(ErrorCode.SUPERVISION_ROLE, "supervision.role",
                          object_type="page", object_id="supervision")
 
 
@@ -56,7 +56,7 @@ def require_handler() -> None:
     who = actor()
     with denials_audited(services(), who, path=request.path, method=request.method):
         if not who.has(RoleCode.DEPT_HANDLER):
-            raise Denied("仅承办部门可答复督办单", "reply_notice.role",
+            raise Denied(ErrorCode.NOTICE_REPLY_ROLE, "reply_notice.role",
                          object_type="page", object_id="supervision_notices")
 
 

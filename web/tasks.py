@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from web.context import actor, new_uow, services
 from web.forms import task_form_fields
-from web.labels import field_errors
+from web.messages import field_errors
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views

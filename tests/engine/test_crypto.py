@@ -22,6 +22,7 @@ from engine.crypto import (
     normalize_id_number,
     normalize_phone,
 )
+from engine.errors import FieldCode, FieldRefused
 
 # Valid resident IDs (check digits computed by hand with the GB 11643 weights; the first is the
 # standard's own example).
@@ -251,7 +252,7 @@ def test_blind_index_is_keyed_not_a_plain_hash(keyring, tmp_path):
 def test_blind_index_rejects_unknown_kind_and_invalid_value(keyring):
     with pytest.raises(ValueError, match="盲索引类型"):
         blind_index(keyring, "name", "张三")
-    with pytest.raises(ValueError, match="手机号"):
+    with pytest.raises(FieldRefused, match="phone_not_mobile"):
         blind_index(keyring, "phone", "12345")
 
 
@@ -278,19 +279,20 @@ def test_id_number_spaces_and_lower_case_x_are_normalized():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("110105194912310021", "校验码错误"),  # the X replaced by 1
-        ("310104199003074511", "校验码错误"),
-        ("440304198512311230", "校验码错误"),
-        ("310104199002304510", "出生日期"),  # 30 February
-        ("31010419900307451", "18 位"),
-        ("310104900307451", "18 位"),  # 15-digit legacy number
-        ("3101041990030745X0", "18 位"),
-        ("", "18 位"),
+        ("110105194912310021", FieldCode.ID_NUMBER_CHECK_DIGIT),  # the X replaced by 1
+        ("310104199003074511", FieldCode.ID_NUMBER_CHECK_DIGIT),
+        ("440304198512311230", FieldCode.ID_NUMBER_CHECK_DIGIT),
+        ("310104199002304510", FieldCode.ID_NUMBER_BIRTH_DATE),  # 30 February
+        ("31010419900307451", FieldCode.ID_NUMBER_FORMAT),
+        ("310104900307451", FieldCode.ID_NUMBER_FORMAT),  # 15-digit legacy number
+        ("3101041990030745X0", FieldCode.ID_NUMBER_FORMAT),
+        ("", FieldCode.ID_NUMBER_FORMAT),
     ],
 )
 def test_invalid_id_numbers_are_rejected_without_echoing_them(value, message):
-    with pytest.raises(ValueError, match=message) as caught:
+    with pytest.raises(FieldRefused) as caught:
         normalize_id_number(value)
+    assert caught.value.error.code == message
     assert value == "" or value not in str(caught.value)
 
 
@@ -298,5 +300,5 @@ def test_invalid_id_numbers_are_rejected_without_echoing_them(value, message):
     "value", ["12812345678", "1381234567", "138123456789", "021-12345678", "138abc45678", ""]
 )
 def test_invalid_phones_are_rejected(value):
-    with pytest.raises(ValueError, match="手机号"):
+    with pytest.raises(FieldRefused, match="phone_"):
         normalize_phone(value)

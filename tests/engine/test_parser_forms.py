@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.clock import _EngineDatetime
+from engine.errors import FieldCode, FieldError
 from engine.forms import FormInvalid, validate_submission
 from engine.specs import compile_bundle
 from tests.conftest import fixture_bytes
@@ -40,17 +41,22 @@ def test_every_field_error_is_reported_at_once(mediate_form):
     fields = fields_of(mediate_form.extensions["form"])
     with pytest.raises(FormInvalid) as info:
         validate_submission(fields, {"amount": "-5", "outcome": "maybe", "_evil": "1"})
-    assert info.value.errors == {"amount": "不能小于 0", "outcome": "请选择列表中的一项",
-                                 "_evil": "未知字段"}
+    assert info.value.errors == {"amount": FieldError(FieldCode.TOO_SMALL, {"limit": 0}),
+                                 "outcome": FieldError(FieldCode.NOT_AN_OPTION),
+                                 "_evil": FieldError(FieldCode.UNKNOWN_FIELD)}
 
 
 @pytest.mark.parametrize(("field", "raw", "error"), [
-    ({"id": "d", "type": "date"}, "2025-02-30", "日期格式应为 YYYY-MM-DD"),
-    ({"id": "n", "type": "long", "validation": {"max": "10"}}, "11", "不能大于 10"),
-    ({"id": "b", "type": "boolean"}, "perhaps", "应为是或否"),
-    ({"id": "s", "type": "string", "validation": {"pattern": "[0-9]{4}"}}, "12a4", "格式不正确"),
-    ({"id": "s", "type": "string", "validation": {"maxlength": "3"}}, "四个字符", "最多 3 个字符"),
-    ({"id": "r", "type": "string", "validation": {"required": None}}, "  ", "必填"),
+    ({"id": "d", "type": "date"}, "2025-02-30", FieldError(FieldCode.NOT_DATE)),
+    ({"id": "n", "type": "long", "validation": {"max": "10"}}, "11",
+     FieldError(FieldCode.TOO_LARGE, {"limit": 10})),
+    ({"id": "b", "type": "boolean"}, "perhaps", FieldError(FieldCode.NOT_BOOLEAN)),
+    ({"id": "s", "type": "string", "validation": {"pattern": "[0-9]{4}"}}, "12a4",
+     FieldError(FieldCode.BAD_FORMAT)),
+    ({"id": "s", "type": "string", "validation": {"maxlength": "3"}}, "四个字符",
+     FieldError(FieldCode.TOO_LONG, {"limit": 3})),
+    ({"id": "r", "type": "string", "validation": {"required": None}}, "  ",
+     FieldError(FieldCode.REQUIRED)),
 ])
 def test_field_types_and_constraints(field, raw, error):
     from engine.forms import FormField

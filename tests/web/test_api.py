@@ -151,11 +151,15 @@ def test_field_errors_are_422(client, clerk):
     bad = {**BODY, "parties": [{"name": "周海燕", "id_number": "310101196306060026"}],
            "people_count": "many", "extra": 1}
     response = client.post("/api/v1/cases", json=bad, headers=clerk)
-    errors = conforms(response, "/api/v1/cases", "post")["errors"]
+    body = conforms(response, "/api/v1/cases", "post")
     assert response.status_code == 422
-    assert {"people_count", "extra"} <= set(errors)
+    assert {"people_count", "extra"} <= set(body["errors"])
+    assert body["fields"]["people_count"] == {"code": "not_integer", "params": {},
+                                              "message": body["errors"]["people_count"]}
+    assert body["fields"]["extra"]["code"] == "unknown_field"
     not_json = client.post("/api/v1/cases", data="x", headers=clerk)
     assert not_json.status_code == 422
+    assert not_json.get_json()["fields"]["body"]["code"] == "body_not_json"
 
 
 def test_a_role_without_intake_rights_gets_403(client, services, users, process):

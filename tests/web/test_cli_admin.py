@@ -47,7 +47,8 @@ def test_user_create_reads_the_password_from_stdin_and_can_sign_in(env, committe
 def test_user_create_refuses_bad_input(env):
     unknown_dept = run(env, "user", "create", "x", "--role", "mediator", "--department", "NOPE",
                        stdin="a-strong-pass-9\n")
-    assert unknown_dept.returncode == 1 and "NOPE" in unknown_dept.stderr
+    assert unknown_dept.returncode == 1  # the words of web/messages.py, Chinese by default
+    assert "department：没有编码为 NOPE 的部门" in unknown_dept.stderr
     weak = run(env, "user", "create", "y", "--role", "mediator", stdin="short\n")
     assert weak.returncode == 1 and "密码" in weak.stderr
     bad_role = run(env, "user", "create", "z", "--role", "wizard", stdin="a-strong-pass-9\n")

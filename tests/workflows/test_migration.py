@@ -14,6 +14,7 @@ from tests.process_fixtures import complete_step, deploy_version, owner, start_c
 from workflows.access.policy import Denied
 from workflows.audit.log import verify_chains
 from workflows.core.actors import Actor
+from workflows.core.errors import ErrorCode, FieldError
 from workflows.models import Case, OpenTask
 from workflows.processes.case_migration import (
     MigrationRefused,
@@ -119,7 +120,7 @@ def test_unsafe_case_needs_force_and_a_second_reason(services, waiting_case):
     assert not planned.safe and planned.plan.blocking == ["register"]
     with pytest.raises(MigrationRefused) as refused:
         migrate_case(services.new_uow(), OWNER, "JF-A", 3, "表单调整")
-    assert "register" in refused.value.field_errors["to_version"]
+    assert "register" in refused.value.field_errors["to_version"].params["elements"]
     with pytest.raises(MigrationRefused) as no_second:
         migrate_case(services.new_uow(), OWNER, "JF-A", 3, "表单调整", force=True)
     assert "force_reason" in no_second.value.field_errors
@@ -148,7 +149,9 @@ def test_bulk_migration_runs_one_transaction_per_case(services, waiting_case):
     deploy_version(services, "mediation_v3")
     outcomes = {o.case_no: o for o in migrate_cases(services, OWNER, "mediation", 3, "批量迁移")}
     assert outcomes["JF-B"].migrated
-    assert not outcomes["JF-A"].migrated and "register" in outcomes["JF-A"].error
+    assert not outcomes["JF-A"].migrated
+    assert outcomes["JF-A"].error.code == ErrorCode.STEPS_CHANGED
+    assert "register" in outcomes["JF-A"].error.params["elements"]
     assert _version_of(services, "JF-B") == 3 and _version_of(services, "JF-A") == 1
 
 
@@ -157,13 +160,16 @@ def test_refusals_reason_same_version_finished_case_and_pending_target(services,
     with pytest.raises(MigrationRefused) as no_reason:
         migrate_case(services.new_uow(), OWNER, "JF-A", 1, " ")
     assert "reason" in no_reason.value.field_errors
-    with pytest.raises(MigrationRefused, match="已在版本 1"):
+    with pytest.raises(MigrationRefused) as same:
         migrate_case(services.new_uow(), OWNER, "JF-A", 1, "无变化")
+    assert same.value.field_errors["to_version"] == FieldError(ErrorCode.ALREADY_ON_VERSION,
+                                                               {"version": 1})
     services.settings = replace(settings, require_deploy_approval=True)
     [pending] = deploy_version(services, "mediation_v2")
     assert pending.status == "pending"
-    with pytest.raises(MigrationRefused, match="尚未审批"):
+    with pytest.raises(MigrationRefused) as unapproved:
         migrate_case(services.new_uow(), OWNER, "JF-A", 2, "试图迁移")
+    assert unapproved.value.field_errors["to_version"].code == ErrorCode.VERSION_NOT_ACTIVE
 
 
 def test_only_process_owners_may_preview_or_migrate(services, waiting_case):

@@ -13,7 +13,7 @@ from engine.deadlines import WorkingCalendar
 from engine.models import OutboxMessage
 from tests.workflows import sched_support as S
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotPermitted
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotPermitted
 from workflows.deadlines import escalation, sla
 from workflows.deadlines.lights import light_of, make_limit
 from workflows.models import Case, Light, SlaClock, WorkOrder
@@ -275,7 +275,8 @@ def test_extension_is_requested_with_a_reason_approved_by_a_supervisor_and_cappe
         uow.commit()
     with services.new_uow() as uow, pytest.raises(InvalidInput) as capped:
         sla.decide_request(uow, SUPERVISOR, again.id, approve=True)
-    assert "最多延期" in capped.value.field_errors["extension"]
+    assert capped.value.field_errors["extension"] == FieldError(ErrorCode.TOO_MANY_EXTENSIONS,
+                                                                {"limit": sla.MAX_EXTENSIONS})
     decided = S.events(services, "sla_decided", case_id)
     assert len(decided) == 1 and json.loads(decided[0].payload)["approved"] is True
     assert decided[0].actor_id == "12"

@@ -10,14 +10,14 @@ from web.context import actor, new_uow, services
 from workflows.cases import timeline
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.intake import api as intake_api
 
 
 def _json_body() -> object:
     body = request.get_json(silent=True)
     if body is None:
-        raise InvalidInput({"body": "请求体应为 JSON（Content-Type: application/json）"})
+        raise InvalidInput({"body": FieldError(ErrorCode.BODY_NOT_JSON)})
     return body
 
 
@@ -79,7 +79,7 @@ def complete_task(task_id: str) -> ResponseReturnValue:
     """Complete a task with JSON form data: 422 field errors, 409 stale, 403 not permitted."""
     body = _json_body()
     if not isinstance(body, dict):
-        raise InvalidInput({"body": "请求体应为 JSON 对象（表单字段）"})
+        raise InvalidInput({"body": FieldError(ErrorCode.BODY_NOT_OBJECT)})
     case_no = timeline.case_no_of_task(new_uow(), actor(), task_id)
     result = task_service.complete_task(new_uow(), actor(), case_no=case_no, task_id=task_id,
                                         raw=body)

@@ -7,6 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from web.access import public
 from web.api.base import bp
+from workflows.cases.parties import VULNERABILITIES
+from workflows.models import Category, ContactPreference, PartyRole, Urgency
 
 NULL_STR = {"type": ["string", "null"]}
 NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -40,25 +42,31 @@ SCHEMAS = {
     "FieldErrors": {"type": "object", "required": ["error", "errors"], "properties": {
         "error": {"const": "invalid_input"},
         "errors": {"type": "object", "additionalProperties": {"type": "string"},
-                   "description": "field id -> message (party fields: parties-<i>-<field>)"}}},
+                   "description": "field id -> message (party fields: parties-<i>-<field>)"},
+        "fields": {"type": "object", "description": "field id -> machine-readable error",
+                   "additionalProperties": {"type": "object", "required": ["code", "message"],
+                                            "properties": {
+                                                "code": {"type": "string"},
+                                                "params": {"type": "object"},
+                                                "message": {"type": "string"}}}}}},
     "Party": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
-        "role": {"enum": ["applicant", "respondent", "third_party"], "default": "applicant"},
+        "role": {"enum": [str(r) for r in PartyRole], "default": "applicant"},
         "name": {"type": "string", "maxLength": 100},
         "id_number": {"type": "string", "description": "18-digit resident ID (GB 11643)"},
         "phone": {"type": "string", "description": "mainland mobile number"},
         "address": {"type": "string"},
-        "contact_preference": {"enum": ["sms", "phone", "email", "none"], "default": "sms"},
-        "vulnerable": {"type": "array", "items": {"enum": ["elderly", "disabled", "minor"]}}}},
+        "contact_preference": {"enum": [str(p) for p in ContactPreference], "default": "sms"},
+        "vulnerable": {"type": "array", "items": {"enum": list(VULNERABILITIES)}}}},
     "IntakeRequest": {
         "type": "object", "required": ["category", "description", "parties"],
         "additionalProperties": False, "properties": {
-            "category": {"type": "string", "description": "dispute type code, e.g. property"},
+            "category": {"enum": [str(c) for c in Category], "description": "dispute type code"},
             "description": {"type": "string", "maxLength": 5000,
                             "description": "complaint narrative (stored encrypted)"},
             "summary": {"type": "string", "maxLength": 200,
                         "description": "short, without personal data"},
             "people_count": {"type": "integer", "minimum": 1, "default": 1},
-            "urgency": {"enum": ["urgent", "general"], "default": "general"},
+            "urgency": {"enum": [str(u) for u in Urgency], "default": "general"},
             "threat": {"type": "boolean", "default": False,
                        "description": "threat of violence or self-harm (always urgent)"},
             "emergency": {"type": "boolean", "default": False,

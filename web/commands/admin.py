@@ -8,6 +8,7 @@ import sys
 import click
 
 from web.commands.common import cli_services, cli_settings, fail
+from web.messages import describe
 from workflows.access import tokens
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput, NotFound
@@ -45,7 +46,7 @@ def user_create(username: str, roles: tuple[str, ...], department: str | None,
             cli_services().new_uow(), CLI_ACTOR, username=username, password=_read_password(),
             roles=list(roles), department_code=department, display_name=display_name)
     except InvalidInput as exc:
-        fail("错误：" + "；".join(exc.field_errors.values()))
+        fail("错误：" + describe(exc))
     click.echo(f"created user {username} (id {user_id}): {', '.join(roles)}")
 
 
@@ -55,8 +56,8 @@ def user_disable(username: str) -> None:
     """Disable USERNAME and end all of its sessions at once."""
     try:
         revoked = admin_service.disable_user(cli_services().new_uow(), CLI_ACTOR, username=username)
-    except NotFound:
-        fail(f"错误：没有用户 {username}")
+    except NotFound as exc:
+        fail("错误：" + describe(exc))
     click.echo(f"disabled {username}; {revoked} session(s) ended")
 
 
@@ -89,8 +90,8 @@ def token_create(username: str, channel: str, name: str, days: int | None) -> No
     try:
         issued = tokens.issue_token(cli_services().new_uow(), CLI_ACTOR, username=username,
                                     channel=channel, name=name, days=days)
-    except NotFound:
-        fail(f"错误：没有可用的用户 {username}")
+    except NotFound as exc:
+        fail("错误：" + describe(exc))
     click.echo(issued.token)
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from web.commands.common import cli_services, fail
+from web.messages import describe
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput, NotFound, NotPermitted
 from workflows.processes import catalogue as processes
@@ -62,7 +63,7 @@ def process_diff(process_id: str, v1: int, v2: int, as_json: bool) -> None:
     try:
         diff = processes.diff_versions(services.new_uow(), OPERATOR, process_id, v1, v2)
     except NotFound as exc:
-        fail(str(exc))
+        fail(describe(exc))
     if as_json:
         click.echo(json.dumps(diff.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -100,9 +101,9 @@ def migrate(case_no: str, to_version: int, dry_run: bool, reason: str | None, fo
         outcome = migrate_case(services.new_uow(), OPERATOR, case_no, to_version, reason, force,
                                force_reason=force_reason)
     except InvalidInput as exc:
-        fail("refused: " + "; ".join(exc.field_errors.values()))
+        fail("refused: " + describe(exc))
     except (NotFound, NotPermitted) as exc:
-        fail(str(exc))
+        fail(describe(exc))
     click.echo(f"migrated {outcome.case_no} v{outcome.from_version} -> v{outcome.to_version}"
                + (" (forced)" if outcome.forced else ""))
 

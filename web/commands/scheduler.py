@@ -10,6 +10,7 @@ import click
 from engine.clock import FrozenClock
 from engine.deadlines import covers_year
 from web.commands.common import cli_services, fail
+from web.messages import describe
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError
 from workflows.deadlines.calendar_admin import (
@@ -103,7 +104,7 @@ def calendar_add(day: datetime, kind: str, reason: str) -> None:
     try:
         add_override(services.new_uow(), CLI_ADMIN, day=day.date(), kind=kind, reason=reason)
     except DomainError as exc:
-        fail(f"错误：{exc}")
+        fail(f"错误：{describe(exc)}")
     click.echo(f"{day.date().isoformat()} is now a {kind}")
 
 

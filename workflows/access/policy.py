@@ -33,7 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import NotPermitted
+from workflows.core.errors import ErrorCode, NotPermitted
 from workflows.models import Case, Department, OpenTask, RoleCode, Tier, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
 
@@ -76,9 +76,9 @@ class Permission(StrEnum):
 class Denied(NotPermitted):
     """A policy denial with what it was about (for the ``access_denied`` audit event)."""
 
-    def __init__(self, message: str, rule: str, *, case_id: int | None = None,
+    def __init__(self, code: str, rule: str, *, case_id: int | None = None,
                  object_type: str | None = None, object_id: Any = None):
-        super().__init__(message, rule)
+        super().__init__(code, rule)
         self.case_id, self.object_type, self.object_id = case_id, object_type, object_id
 
 
@@ -200,7 +200,8 @@ def require(actor: Actor, permission: Permission, case: Case | None = None, *,
     """Raise ``Denied`` unless the actor holds ``permission`` (on ``case`` when given)."""
     rule = _ROLE_RULES.get(permission)
     if rule is not None and actor.type not in INTERNAL_ACTORS and not actor.has(*rule):
-        raise Denied("无权执行此操作", f"{permission}.role", case_id=getattr(case, "id", None),
+        raise Denied(ErrorCode.NOT_PERMITTED, f"{permission}.role",
+                     case_id=getattr(case, "id", None),
                      object_type="case" if case is not None else None,
                      object_id=getattr(case, "case_no", None))
     if case is None:
@@ -209,7 +210,7 @@ def require(actor: Actor, permission: Permission, case: Case | None = None, *,
     access = case_access(session, actor, case)
     reason = _case_rule(permission, access)
     if reason:
-        raise Denied("无权访问此案件", reason, case_id=case.id, object_type="case",
+        raise Denied(ErrorCode.NO_CASE_ACCESS, reason, case_id=case.id, object_type="case",
                      object_id=case.case_no)
     return access
 
@@ -302,7 +303,7 @@ def require_task(actor: Actor, task: Any, case: Case, *,
     uid = user_id(actor)
     rule = _task_rule(actor, uid, task)
     if rule:
-        raise Denied("无权办理此任务", f"{permission}.{rule}", case_id=case.id,
+        raise Denied(ErrorCode.NO_TASK_ACCESS, f"{permission}.{rule}", case_id=case.id,
                      object_type="task", object_id=task.task_id)
 
 
@@ -330,7 +331,7 @@ def require_owner(actor: Actor, services: Any = None) -> None:
     a unit of work: the audit event is written in a transaction of its own."""
     if actor.type in ("system", "scheduler") or actor.has(R.PROCESS_OWNER):
         return
-    error = Denied("仅流程管理员可以管理流程", "manage_processes.role", object_type="process")
+    error = Denied(ErrorCode.PROCESS_OWNER_ONLY, "manage_processes.role", object_type="process")
     if services is not None:
         deny(services, actor, error)
     raise error

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from engine.crypto import KeyPurpose, Keyring
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import DomainError, InvalidInput
+from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput
 from workflows.models import Department, LoginAttempt, LoginSession, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -58,9 +58,10 @@ def hash_password(password: str) -> str:
 def check_password_policy(password: str) -> None:
     """At least 10 characters, not only digits or only letters."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput({"password": f"密码至少 {MIN_PASSWORD} 位"})
+        raise InvalidInput({"password": FieldError(
+            ErrorCode.PASSWORD_TOO_SHORT, {"limit": MIN_PASSWORD})})
     if password.isdigit() or password.isalpha():
-        raise InvalidInput({"password": "密码须同时包含字母和数字或符号"})
+        raise InvalidInput({"password": FieldError(ErrorCode.PASSWORD_TOO_SIMPLE)})
 
 
 def verify_password(stored: str | None, password: str) -> bool:
@@ -232,14 +233,14 @@ def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,
     with uow:
         user = uow.session.get(User, int(actor.id or 0))
         if user is None:
-            raise InvalidInput({"old_password": "原密码不正确"})
+            raise InvalidInput({"old_password": FieldError(ErrorCode.WRONG_PASSWORD)})
         name_hash = username_hash(uow.services.keyring, user.username)
         if is_throttled(uow, name_hash=name_hash, ip=ip):
             _failed(uow, actor, name_hash, ip, "password_change_throttled", count=False)
-            raise InvalidInput({"old_password": "尝试次数过多，请稍后再试"})
+            raise InvalidInput({"old_password": FieldError(ErrorCode.TOO_MANY_ATTEMPTS)})
         if not verify_password(user.password_hash, old):
             _failed(uow, actor, name_hash, ip, "wrong_old_password")
-            raise InvalidInput({"old_password": "原密码不正确"})
+            raise InvalidInput({"old_password": FieldError(ErrorCode.WRONG_PASSWORD)})
         user.password_hash = hash_password(new)
         revoke_sessions(uow.session, user.id, uow.clock.now())
         uow.audit.record(AuditAction.USER_UPDATED, actor, object_type="user", object_id=user.id,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.models import ApiToken, Channel, Department, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -47,11 +47,11 @@ def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = 
                 name: str = "", days: int | None = None) -> IssuedToken:
     """Create a token for ``username`` on ``channel``; the plain token is returned once."""
     if channel not in {c.value for c in API_CHANNELS}:
-        raise InvalidInput({"channel": f"未知渠道 {channel}"})
+        raise InvalidInput({"channel": FieldError(ErrorCode.UNKNOWN_CHANNEL, {"channel": channel})})
     with uow:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active:
-            raise NotFound(f"user {username}")
+            raise NotFound(ErrorCode.USER_NOT_FOUND, username=username)
         prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
         now = uow.clock.now()
         row = ApiToken(channel=channel, name=name or f"{channel}:{username}", prefix=prefix,

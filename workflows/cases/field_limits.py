@@ -9,27 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.models import PartyRole
+from workflows.core.errors import ErrorCode, FieldCode, FieldError
+from workflows.models import Category, PartyRole
 
-# bpmn/README.md §3.1: the categories routing.dmn knows (web/labels.py CATEGORY labels them)
-CATEGORIES = ("neighbour", "property", "property_collective", "family", "labour",
-              "labour_collective", "expropriation", "land_contract", "land_rights", "noise",
-              "public_order", "petition", "other")
+CATEGORIES = tuple(str(category) for category in Category)
 PARTY_ROLES = tuple(str(role) for role in PartyRole)
 MAX_LENGTH = {"channel_ref": 128, "summary": 200, "description": 5000}  # dispute_case columns
 PARTY_MAX_LENGTH = {"name": 100, "address": 200, "id_number": 32, "phone": 32}
-CHOOSE = "请选择列表中的一项"
-BAD_CHARACTERS = "含有无效字符"
+CHOOSE = FieldError(FieldCode.NOT_AN_OPTION)
+BAD_CHARACTERS = FieldError(ErrorCode.BAD_CHARACTERS)
 
 
-def too_long(limit: int) -> str:
-    """The field error of an over-long value (web/labels.py translates the pattern)."""
-    return f"最多 {limit} 个字符"
+def too_long(limit: int) -> FieldError:
+    """The field error of an over-long value."""
+    return FieldError(FieldCode.TOO_LONG, {"limit": limit})
 
 
-def text_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = "") -> dict:
+def text_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = ""
+                ) -> dict[str, FieldError]:
     """Over-long values and NUL characters (PostgreSQL refuses them in text) as field errors."""
-    errors = {}
+    errors: dict[str, FieldError] = {}
     for name, limit in limits.items():
         value = values.get(name)
         if not isinstance(value, str):
@@ -41,7 +40,7 @@ def text_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = ""
     return errors
 
 
-def request_errors(request: Any) -> dict[str, str]:
+def request_errors(request: Any) -> dict[str, FieldError]:
     """Category and text limits of an intake request (other fields: ``intake.check``)."""
     errors = text_errors({name: getattr(request, name, None) for name in MAX_LENGTH}, MAX_LENGTH)
     if request.category and request.category not in CATEGORIES:

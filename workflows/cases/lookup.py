@@ -14,13 +14,11 @@ from sqlalchemy.orm import Session
 from engine.crypto import field_aad
 from workflows.access.policy import Permission, denials_audited, require, visible_cases
 from workflows.core.actors import Actor
-from workflows.core.errors import ConcurrentUpdate, NotFound
+from workflows.core.errors import ConcurrentUpdate, ErrorCode, NotFound
 from workflows.models import STATUS_LABELS, Case, CaseStatus, Department, OpenTask, WorkOrder
 
 CODE_PREFIX = "JF"
 CODE_ATTEMPTS = 8
-TIER_LABELS = {"district": "区级", "street": "街道（乡镇）级", "community": "社区（村）级"}
-RISK_LABELS = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝", "green": "绿"}
 
 
 # -- case code ----------------------------------------------------------------------------------
@@ -56,7 +54,7 @@ def find_case(session: Session, case_no: str) -> Case:
     """The case with this code (no policy check: internal callers only)."""
     case = session.scalars(select(Case).where(Case.case_no == case_no)).first()
     if case is None:
-        raise NotFound(f"案件 {case_no} 不存在")
+        raise NotFound(ErrorCode.CASE_NOT_FOUND, case_no=case_no)
     return case
 
 

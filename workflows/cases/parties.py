@@ -19,17 +19,18 @@ from engine.crypto import (
     normalize_id_number,
     normalize_phone,
 )
+from engine.errors import FieldRefused
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.audit.log import AuditAction
 from workflows.cases.field_limits import PARTY_MAX_LENGTH, text_errors
 from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.core.masking import mask_fields
-from workflows.models import Case, CaseParty, Party
+from workflows.models import Case, CaseParty, ContactPreference, Party
 
 FIELDS = ("name", "id_number", "phone", "address")
-CONTACT_PREFERENCES = ("sms", "phone", "email", "none")
+CONTACT_PREFERENCES = tuple(str(p) for p in ContactPreference)
 VULNERABILITIES = ("elderly", "disabled", "minor")
 PURPOSES = {  # purpose codes for revealing personal data (R-VIEW-1)
     "contact": "联系当事人",
@@ -67,21 +68,21 @@ class PartyVault:
     @staticmethod
     def clean(data: PartyInput, prefix: str = "") -> dict[str, str | None]:
         """Normalized plaintext values; InvalidInput names every bad field (prefixed for forms)."""
-        errors: dict[str, str] = {}
+        errors: dict[str, FieldError] = {}
         values: dict[str, str | None] = {"name": (data.name or "").strip() or None,
                                          "address": (data.address or "").strip() or None}
         if not values["name"]:
-            errors[f"{prefix}name"] = "必填"
+            errors[f"{prefix}name"] = FieldError(FieldCode.REQUIRED)
         for name, normalize in (("id_number", normalize_id_number), ("phone", normalize_phone)):
             raw = (getattr(data, name) or "").strip()
             try:
                 values[name] = normalize(raw) if raw else None
-            except ValueError as exc:
-                errors[f"{prefix}{name}"] = str(exc)
+            except FieldRefused as exc:
+                errors[f"{prefix}{name}"] = exc.error
         if data.contact_preference not in CONTACT_PREFERENCES:
-            errors[f"{prefix}contact_preference"] = "请选择列表中的一项"
+            errors[f"{prefix}contact_preference"] = FieldError(FieldCode.NOT_AN_OPTION)
         if set(data.vulnerable) - set(VULNERABILITIES):
-            errors[f"{prefix}vulnerable"] = "请选择列表中的一项"
+            errors[f"{prefix}vulnerable"] = FieldError(FieldCode.NOT_AN_OPTION)
         errors.update(text_errors(vars(data), PARTY_MAX_LENGTH, prefix))  # before encryption
         if errors:
             raise InvalidInput(errors)
@@ -172,7 +173,7 @@ def unmask_party(uow: Any, actor: Actor, party_id: str, purpose: str, *,
     cannot be written, nothing is shown.
     """
     if purpose not in PURPOSES:
-        raise InvalidInput({"purpose": "请选择查看目的"})
+        raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
     with denials_audited(uow.services, actor, object_type="party", party_id=party_id):
         with uow:
             case = load_case(uow, actor, case_no)
@@ -180,7 +181,7 @@ def unmask_party(uow: Any, actor: Actor, party_id: str, purpose: str, *,
             link = uow.session.scalars(select(CaseParty).where(
                 CaseParty.case_id == case.id, CaseParty.party_id == party_id)).first()
             if link is None:
-                raise NotFound("此案件没有该当事人")
+                raise NotFound(ErrorCode.PARTY_NOT_IN_CASE)
             party = uow.session.get(Party, party_id)
             values = PartyVault.of(uow.services).reveal(party)
             uow.audit.record(AuditAction.PARTY_UNMASKED, actor, case=case, object_type="party",

@@ -18,7 +18,7 @@ from workflows.access.policy import denials_audited
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
-from workflows.core.errors import NotFound, TaskNoLongerAvailable
+from workflows.core.errors import ErrorCode, NotFound, TaskNoLongerAvailable
 from workflows.models import Case, OpenTask, RoleCode, User
 
 # access metadata stays in the audit trail for auditors; it is not part of a case's history
@@ -120,7 +120,7 @@ def case_no_of_task(uow: Any, actor: Actor, task_id: str) -> str:
             AuditEvent.object_type == "task", AuditEvent.object_id == task_id,
             AuditEvent.action == "task_completed")).first()
         if done is None or done.case_id is None:
-            raise NotFound("任务不存在")
+            raise NotFound(ErrorCode.TASK_NOT_FOUND)
         case_no = find_case_no(uow, done.case_id)
         bpmn_id = json.loads(done.payload or "{}").get("bpmn_id", "")
     with denials_audited(uow.services, actor, object_type="task", object_id=task_id):
@@ -133,5 +133,5 @@ def find_case_no(uow: Any, case_id: int) -> str:
     """The code of a case by id (internal: callers check the policy afterwards)."""
     case = uow.session.get(Case, case_id)
     if case is None:
-        raise NotFound("案件不存在")
+        raise NotFound(ErrorCode.NOT_FOUND, case_id=case_id)
     return case.case_no

@@ -21,10 +21,9 @@ from workflows.audit.log import AuditAction
 from workflows.cases.parties import PartyVault, case_parties
 from workflows.core.actors import Actor
 from workflows.library.contract import AGREEMENT_FIELDS
-from workflows.models import Case, CaseDocument, Department, User
+from workflows.models import PARTY_ROLE_LABELS, Case, CaseDocument, Department, User
 
 BLANK = "＿＿＿＿"
-ROLE_LABELS = {"applicant": "申请人", "respondent": "被申请人", "third_party": "第三人"}
 
 
 @dataclass
@@ -60,7 +59,8 @@ def party_lines(uow: Any, case: Case, on: date, *, full: bool) -> list[PartyLine
         sex, birth = id_facts(plain.get("id_number"), on)
         if not full:
             birth = birth.split("（")[-1].rstrip("）") if birth != BLANK else BLANK
-        lines.append(PartyLine(ROLE_LABELS.get(link.role, link.role), shown.get("name") or BLANK,
+        role = PARTY_ROLE_LABELS.get(link.role, link.role)
+        lines.append(PartyLine(role, shown.get("name") or BLANK,
                                sex, birth, shown.get("id_number") or BLANK,
                                shown.get("address") or BLANK, shown.get("phone") or BLANK))
     return lines

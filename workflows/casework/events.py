@@ -17,7 +17,13 @@ from workflows.cases.lookup import load_case
 from workflows.casework.incidents import step_failures
 from workflows.casework.steps import after_step, fire_timers_recorded
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, TaskNoLongerAvailable
+from workflows.core.errors import (
+    ErrorCode,
+    FieldCode,
+    FieldError,
+    InvalidInput,
+    TaskNoLongerAvailable,
+)
 from workflows.library import contract as C
 from workflows.models import Case
 
@@ -31,9 +37,9 @@ def record_rating(uow: Any, actor: Actor, *, case_no: str, rating: str, comment:
     rating (already rated, or the window passed and a return visit was opened instead).
     """
     if rating not in C.RATINGS or rating == "unrated":
-        raise InvalidInput({"rating": "请选择满意、基本满意或不满意"})
+        raise InvalidInput({"rating": FieldError(ErrorCode.CHOOSE_RATING)})
     if len(comment) > 1000:
-        raise InvalidInput({"comment": "最多 1000 个字符"})
+        raise InvalidInput({"comment": FieldError(FieldCode.TOO_LONG, {"limit": 1000})})
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
             step_failures(uow.services, actor, case_no, message=C.MSG_RATING):
         with uow:
@@ -52,9 +58,9 @@ def report_risk(uow: Any, actor: Actor, *, case_no: str, level: str, reason: str
     """Report rising risk during handling; the process recolours and escalates. Returns status."""
     errors = {}
     if level not in RISK_LEVELS:
-        errors["level"] = "请选择列表中的一项"
+        errors["level"] = FieldError(FieldCode.NOT_AN_OPTION)
     if not reason.strip():
-        errors["reason"] = "必填"
+        errors["reason"] = FieldError(FieldCode.REQUIRED)
     if errors:
         raise InvalidInput(errors)
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \

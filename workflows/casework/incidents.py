@@ -27,7 +27,7 @@ from engine.models import InstanceRow
 from workflows.access.policy import Permission, denials_audited, require, visible_cases
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import NotFound, ProcessIncident
+from workflows.core.errors import ErrorCode, NotFound, ProcessIncident
 from workflows.models import Case
 from workflows.models.sla_failures import SlaCheckFailure
 from workflows.notify.delivery import notify_role
@@ -125,7 +125,7 @@ def retry_sla_check(uow: Any, actor: Actor, case_id: int) -> None:
     with uow:
         row = uow.session.get(SlaCheckFailure, case_id)
         if row is None or row.retry_at is not None:
-            raise NotFound(f"no SLA incident on case {case_id}")
+            raise NotFound(ErrorCode.NOT_FOUND, sla_incident_of_case=case_id)
         uow.audit.record(AuditAction.INCIDENT_RETRIED, actor, case=case_id, object_type="sla",
                          object_id=case_id, last_error=row.last_error)
         uow.session.delete(row)
@@ -152,7 +152,7 @@ def retry_incident(services: Any, actor: Actor, instance_id: int) -> str:
             case = session.scalars(select(Case).where(
                 Case.workflow_instance_id == instance_id)).first()
             if case is None:
-                raise NotFound(f"实例 {instance_id}")
+                raise NotFound(ErrorCode.NOT_FOUND, instance_id=instance_id)
             require(actor, Permission.VIEW_CASE, case, session=session)
             case_no = case.case_no
     clear_instance_incident(services.new_uow(), actor, instance_id)
@@ -164,7 +164,7 @@ def clear_instance_incident(uow: Any, actor: Any, instance_id: int) -> None:
     with uow:
         row = uow.session.get(InstanceRow, instance_id)
         if row is None or row.status != "incident":
-            raise NotFound(f"no incident on instance {instance_id}")
+            raise NotFound(ErrorCode.NOT_FOUND, incident_of_instance=instance_id)
         row.status, row.timer_attempts = "running", 0
         uow.load_instance(row.id)  # the commit recomputes due_at from the armed timers
         case = uow.session.scalars(select(Case).where(Case.workflow_instance_id == row.id)).first()

@@ -9,7 +9,7 @@ from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.casework.steps import after_step, fire_timers_recorded
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.library import contract as C
 from workflows.models import Case, CaseStatus
 from workflows.notify.case_notices import notify_applicants
@@ -30,7 +30,7 @@ def reopen_case(uow: UnitOfWork, actor: Actor, case: Case, request: Any = None, 
         try:
             inst.deliver_message(C.MSG_REOPEN, payload)
         except MessageNotExpected:
-            raise InvalidInput({"case": "该案件已归档，不能再次打开"}) from None
+            raise InvalidInput({"case": FieldError(ErrorCode.CASE_ARCHIVED)}) from None
         inst.set_data(second_complaint=True)
     case.second_complaint = True
     case.reopened_count = (case.reopened_count or 0) + 1

@@ -17,7 +17,7 @@ from workflows.casework.documents import generate_agreement, record_from_task
 from workflows.casework.projection import DepartmentIndex, current_order, task_department
 from workflows.casework.reopen import reopen_case
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.library import contract as C
 from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
 
@@ -28,7 +28,7 @@ def before_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: d
     if key and clean.get(key) not in (None, ""):
         user = _user(uow, clean[key])
         if user is None or not any(g.role.code == "mediator" for g in user.roles):
-            raise InvalidInput({key: "请填写调解员的用户名或用户编号（须为调解员）"})
+            raise InvalidInput({key: FieldError(ErrorCode.MEDIATOR_REQUIRED)})
         clean[key] = str(user.id)
     rule = C.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
@@ -38,14 +38,14 @@ def before_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: d
 def _check_master(uow: Any, view: TaskView, clean: dict, decision: str, field: str) -> None:
     code = (clean.get(field) or "").strip()
     if code not in (view.data.get("duplicate_candidates") or []):
-        raise InvalidInput({field: "请填写候选案件编号之一"})
+        raise InvalidInput({field: FieldError(ErrorCode.CHOOSE_CANDIDATE)})
     master = find_case(uow.session, code)
     closed = master.status == CaseStatus.CLOSED
     if clean[decision] == "duplicate" and closed:
-        raise InvalidInput({decision: "原案件已结案：观察期内选“二次投诉”，否则选“新案件”"})
+        raise InvalidInput({decision: FieldError(ErrorCode.ORIGINAL_CASE_CLOSED)})
     if clean[decision] == "second_complaint" and not (
             closed and watching(uow, master, uow.clock.now())):
-        raise InvalidInput({decision: "原案件不在结案观察期内"})
+        raise InvalidInput({decision: FieldError(ErrorCode.ORIGINAL_CASE_NOT_OBSERVED)})
     clean[field] = code
 
 

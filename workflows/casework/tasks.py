@@ -19,7 +19,7 @@ from workflows.casework.incidents import step_failures
 from workflows.casework.projection import DepartmentIndex, lane_roles, task_facts
 from workflows.casework.steps import after_step
 from workflows.core.actors import SCHEDULER, Actor
-from workflows.core.errors import InvalidInput, NotFound, TaskNoLongerAvailable
+from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
 from workflows.models import Case, OpenTask
 
 
@@ -89,7 +89,7 @@ def _ready(inst: WorkflowInstance, task_id: str) -> TaskView | None:
     try:
         inst.ready_task(task_id)
     except TaskNotFound:
-        raise NotFound("任务不存在") from None
+        raise NotFound(ErrorCode.TASK_NOT_FOUND) from None
     except TaskNotReady:
         return None
     return next(t for t in inst.ready_tasks() if t.id == str(task_id))
@@ -165,7 +165,7 @@ def release_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
             if row.claimed_by is None:
                 return
             if row.claimed_by != uid and not actor.has("supervisor"):
-                raise Denied("只能释放自己认领的任务", "release_task.not_claimer",
+                raise Denied(ErrorCode.RELEASE_OWN_TASK, "release_task.not_claimer",
                              case_id=case.id, object_type="task", object_id=task_id)
             row.claimed_by = None
             uow.audit.record(AuditAction.TASK_RELEASED, actor, case=case, object_type="task",

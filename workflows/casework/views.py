@@ -30,7 +30,14 @@ from workflows.cases.parties import PURPOSES, PartyVault, case_parties
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound, NotPermitted, TaskNoLongerAvailable
+from workflows.core.errors import (
+    ErrorCode,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    TaskNoLongerAvailable,
+)
 from workflows.deadlines.case_panel import deadline_panel, read_instance
 from workflows.library.graph import next_steps, process_source
 from workflows.library.instructions import render_instructions
@@ -118,7 +125,7 @@ def reveal_narrative(uow: Any, actor: Actor, case_no: str, purpose: str, *,
     party's data (UNMASK_PARTY on this case); ``narrative_unmasked`` is committed before the
     text is returned (fail closed), and the page shows it masked again on reload."""
     if purpose not in PURPOSES:
-        raise InvalidInput({"purpose": "请选择查看目的"})
+        raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
     with denials_audited(uow.services, actor, object_type="narrative", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
         require(actor, Permission.UNMASK_PARTY, case, session=uow.session)
@@ -227,7 +234,7 @@ def task_page(uow: Any, actor: Actor, case_no: str, task_id: str) -> TaskPage:
         try:
             inst.ready_task(task_id)
         except TaskNotFound:
-            raise NotFound("任务不存在") from None
+            raise NotFound(ErrorCode.TASK_NOT_FOUND) from None
         except TaskNotReady as exc:
             raise TaskNoLongerAvailable(exc.bpmn_id, exc.state) from None
         view = next(t for t in inst.ready_tasks() if t.id == str(task_id))
@@ -256,12 +263,12 @@ def case_diagram(uow: Any, actor: Actor, case_no: str, process_id: str | None = 
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
         if case.workflow_instance_id is None:
-            raise NotFound("案件没有流程实例")
+            raise NotFound(ErrorCode.CASE_WITHOUT_PROCESS, case_no=case_no)
         row = uow.session.get(InstanceRow, case.workflow_instance_id)
         shown = process_id or row.process_id
         xml = process_source(_version_files(uow, case), shown)
         if xml is None:
-            raise NotFound(f"流程 {shown} 不在此版本中")
+            raise NotFound(ErrorCode.PROCESS_NOT_IN_VERSION, process=shown)
         states = uow.load_instance(case.workflow_instance_id).element_states()
         state = states.get(shown, {"completed": [], "current": []})
         return xml, {"completed": state["completed"], "current": state["current"],

@@ -1,35 +1,160 @@
-"""Domain errors: what a caller (view, CLI, job) can act on. They carry data, not HTML."""
+"""Domain errors: what a caller (view, CLI, job) can act on. They carry codes, not sentences.
+
+A refusal is a code with parameters: ``FieldCode`` (engine: generic value checks) or ``ErrorCode``
+(below: the services' own). web/messages.py gives every code its words, in Chinese and English.
+"""
 
 from __future__ import annotations
 
-from engine.errors import ConcurrentUpdate, Problem
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
 
-__all__ = ["ConcurrentUpdate", "DeployRejected", "DomainError", "IdempotencyConflict",
-           "InvalidInput", "NotFound", "NotPermitted", "ProcessIncident", "TaskNoLongerAvailable"]
+from engine.errors import ConcurrentUpdate, FieldCode, FieldError, Problem
+
+__all__ = ["ConcurrentUpdate", "DeployRejected", "DomainError", "ErrorCode", "FieldCode",
+           "FieldError", "IdempotencyConflict", "InvalidInput", "NotFound", "NotPermitted",
+           "ProcessIncident", "TaskNoLongerAvailable"]
+
+
+class ErrorCode(StrEnum):
+    """Why a service refused; the parameters a code's words use are named in its comment."""
+
+    # anything
+    NOT_FOUND = "not_found"
+    NOT_PERMITTED = "not_permitted"
+    BAD_CHARACTERS = "bad_characters"
+    # cases and tasks
+    CASE_NOT_FOUND = "case_not_found"  # case_no
+    CASE_WITHOUT_PROCESS = "case_without_process"  # case_no
+    TASK_NOT_FOUND = "task_not_found"
+    PARTY_NOT_IN_CASE = "party_not_in_case"
+    CHOOSE_PURPOSE = "choose_purpose"
+    CHOOSE_EXPORT_PURPOSE = "choose_export_purpose"
+    CASE_ARCHIVED = "case_archived"
+    PROCESS_NOT_IN_VERSION = "process_not_in_version"  # process
+    CHOOSE_RATING = "choose_rating"
+    MEDIATOR_REQUIRED = "mediator_required"
+    CHOOSE_CANDIDATE = "choose_candidate"
+    ORIGINAL_CASE_CLOSED = "original_case_closed"
+    ORIGINAL_CASE_NOT_OBSERVED = "original_case_not_observed"
+    # intake and the API
+    APPLICANT_REQUIRED = "applicant_required"
+    PARTY_REQUIRED = "party_required"
+    BODY_NOT_JSON = "body_not_json"
+    BODY_NOT_OBJECT = "body_not_object"
+    NOT_OBJECT = "not_object"
+    NOT_TRUE_FALSE = "not_true_false"
+    NOT_ISO_TIME = "not_iso_time"
+    TIME_WITHOUT_ZONE = "time_without_zone"
+    BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"  # limit
+    UNKNOWN_CHANNEL = "unknown_channel"  # channel
+    # accounts
+    PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a code, not a secret); limit
+    PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    UNKNOWN_DEPARTMENT = "unknown_department"  # code
+    UNKNOWN_ROLE = "unknown_role"  # roles
+    ADMIN_NOT_AUDITOR = "admin_not_auditor"
+    BAD_USERNAME = "bad_username"
+    USER_EXISTS = "user_exists"  # username
+    USER_NOT_FOUND = "user_not_found"  # username
+    # processes
+    NO_TOP_PROCESS = "no_top_process"  # process_id
+    CHOOSE_FILES = "choose_files"
+    FILES_BODY = "files_body"
+    DRY_RUN_BODY = "dry_run_body"
+    BAD_FILE_NAME = "bad_file_name"
+    FILE_TOO_LARGE = "file_too_large"  # limit
+    NOT_UTF8 = "not_utf8"
+    DRAFT_EMPTY = "draft_empty"
+    FILES_TOO_LARGE = "files_too_large"  # limit
+    DRAFT_NOT_FOUND = "draft_not_found"  # draft_id
+    VERSION_NOT_FOUND = "version_not_found"  # process_id, version
+    VERSION_ID_NOT_FOUND = "version_id_not_found"  # version_id
+    VERSION_NOT_PENDING = "version_not_pending"  # status
+    VERSION_RETIRED = "version_retired"
+    RETIRE_REASON_REQUIRED = "retire_reason_required"
+    CHOOSE_VERSION = "choose_version"
+    CHOOSE_CASES = "choose_cases"
+    VERSION_NOT_ACTIVE = "version_not_active"  # version
+    MIGRATION_REASON_REQUIRED = "migration_reason_required"
+    FORCE_REASON_REQUIRED = "force_reason_required"
+    PROCESS_ENDED = "process_ended"
+    PROCESS_CANCELLED = "process_cancelled"
+    ALREADY_ON_VERSION = "already_on_version"  # version
+    SUBPROCESS_MISSING = "subprocess_missing"  # elements
+    STEPS_CHANGED = "steps_changed"  # elements
+    MIGRATION_FAILED = "migration_failed"  # detail
+    # reports
+    REPORT_NOT_FOUND = "report_not_found"  # report_id
+    # deadlines, calendar, supervision
+    NO_OVERRIDE = "no_override"  # day
+    BAD_DAY_KIND = "bad_day_kind"
+    CALENDAR_REASON_REQUIRED = "calendar_reason_required"
+    CLOCK_NOT_FOUND = "clock_not_found"  # case_no, kind
+    CLOCK_NOT_RUNNING = "clock_not_running"  # case_no, kind
+    REQUEST_NOT_FOUND = "request_not_found"  # request_id
+    REQUEST_PENDING = "request_pending"
+    REQUEST_REASON_REQUIRED = "request_reason_required"
+    ONLY_SUSPEND_OR_EXTEND = "only_suspend_or_extend"
+    CHOOSE_EXTENSION_UNIT = "choose_extension_unit"
+    EXTENSION_COUNT = "extension_count"  # limit
+    BAD_EXTENSION = "bad_extension"
+    TOO_MANY_EXTENSIONS = "too_many_extensions"  # limit
+    EXTENSION_TOO_LONG = "extension_too_long"
+    NOTE_REQUIRED = "note_required"
+    NOTICE_NOT_FOUND = "notice_not_found"  # notice_id
+    RISK_REASON_REQUIRED = "risk_reason_required"
+    # denials (NotPermitted; the rule names the policy rule)
+    NO_CASE_ACCESS = "no_case_access"
+    NO_TASK_ACCESS = "no_task_access"
+    PROCESS_OWNER_ONLY = "process_owner_only"
+    RELEASE_OWN_TASK = "release_own_task"
+    SECOND_OWNER = "second_owner"
+    DISTRICT_REPORTS = "district_reports"
+    REPORTS_ROLE = "reports_role"
+    SUPERVISION_ROLE = "supervision_role"
+    CALENDAR_ADMIN_ONLY = "calendar_admin_only"
+    SLA_REQUEST_HANDLER = "sla_request_handler"
+    SLA_APPROVER = "sla_approver"
+    FOUR_EYES = "four_eyes"
+    SLA_RESUME = "sla_resume"
+    NOTICE_DEPARTMENT = "notice_department"
+    NOTICE_REPLY_ROLE = "notice_reply_role"
+    AUDITOR_ONLY = "auditor_only"
 
 
 class DomainError(Exception):
-    """Base of the domain errors."""
+    """Base of the domain errors; ``code`` and ``params`` say what happened, where it applies."""
+
+    code: str | None = None
+    params: Mapping[str, Any] = {}
 
 
 class NotFound(DomainError):
     """No such object (or not visible to this actor: callers see 403 for out-of-scope cases)."""
 
+    def __init__(self, code: str = ErrorCode.NOT_FOUND, **params: Any):
+        self.code, self.params = code, params
+        super().__init__(str(FieldError(code, params)))
+
 
 class NotPermitted(DomainError):
     """The actor may not do this; ``rule`` names the policy rule that denied it."""
 
-    def __init__(self, message: str = "not permitted", rule: str = ""):
-        self.rule = rule
-        super().__init__(message)
+    def __init__(self, code: str = ErrorCode.NOT_PERMITTED, rule: str = "", **params: Any):
+        self.code, self.params, self.rule = code, params, rule
+        super().__init__(str(FieldError(code, params)))
 
 
 class InvalidInput(DomainError):
-    """Submitted data failed validation; ``field_errors`` maps field to message."""
+    """Submitted data failed validation; ``field_errors`` maps field to a FieldError."""
 
-    def __init__(self, field_errors: dict[str, str]):
-        self.field_errors = field_errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in field_errors.items()))
+    def __init__(self, field_errors: Mapping[str, FieldError]):
+        self.field_errors = dict(field_errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.field_errors.items()))
 
 
 class TaskNoLongerAvailable(DomainError):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.deadlines import WorkingCalendar, covers_year
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotPermitted
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotPermitted
 from workflows.models import CalendarOverride, DayKind
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -44,7 +44,7 @@ def withdraw_override(uow: UnitOfWork, actor: Actor, *, day: date, reason: str) 
     with uow:
         before = _supersede(uow, day)
         if before is None:
-            raise InvalidInput({"day": f"{day} 没有生效的调整"})
+            raise InvalidInput({"day": FieldError(ErrorCode.NO_OVERRIDE, {"day": day.isoformat()})})
         _audit(uow, actor, day, before, None, reason)
         uow.after_commit(uow.services.calendar.invalidate)
         uow.commit()
@@ -52,12 +52,12 @@ def withdraw_override(uow: UnitOfWork, actor: Actor, *, day: date, reason: str) 
 
 def _check(actor: Actor, *, kind: str, reason: str) -> None:
     if not actor.has(*EDITORS) and actor.type != "system":
-        raise NotPermitted("只有系统管理员可以调整工作日历", rule="calendar.edit")
+        raise NotPermitted(ErrorCode.CALENDAR_ADMIN_ONLY, rule="calendar.edit")
     errors = {}
     if kind not in set(DayKind):
-        errors["kind"] = "类型须为 workday（上班）或 holiday（休息）"
+        errors["kind"] = FieldError(ErrorCode.BAD_DAY_KIND)
     if not (reason or "").strip():
-        errors["reason"] = "请说明调整原因"
+        errors["reason"] = FieldError(ErrorCode.CALENDAR_REASON_REQUIRED)
     if errors:
         raise InvalidInput(errors)
 

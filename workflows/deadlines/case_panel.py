@@ -28,7 +28,7 @@ from workflows.access.policy import (
 from workflows.cases.inbox import timeliness
 from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.deadlines import sla
 from workflows.deadlines.escalation import calendar_of
 from workflows.deadlines.lights import make_limit
@@ -206,11 +206,11 @@ def request_clock_change(uow: UnitOfWork, actor: Actor, *, case_no: str, kind: s
         case = load_case(uow, actor, case_no)
         require(actor, Permission.REQUEST_SLA_CHANGE, case)
         if not may_request(actor, case):
-            raise Denied("只有牵头部门承办人或指派的调解员可以申请", "sla_request.not_handler",
+            raise Denied(ErrorCode.SLA_REQUEST_HANDLER, "sla_request.not_handler",
                          case_id=case.id, object_type="sla_clock", object_id=kind)
         clock = _running_clock(uow, case, kind)
         if _pending(uow, clock):
-            raise InvalidInput({"request_kind": "该时限已有待审批的申请"})
+            raise InvalidInput({"request_kind": FieldError(ErrorCode.REQUEST_PENDING)})
         extension = extension_spec(amount, unit) if request_kind == RequestKind.EXTEND else None
         request = sla.request_change(uow, actor, case, kind, request_kind=request_kind,
                                      reason=reason, extension=extension)
@@ -227,7 +227,7 @@ def decide_clock_request(uow: UnitOfWork, actor: Actor, *, case_no: str, request
         require(actor, Permission.DECIDE_SLA_CHANGE, case)
         request = _request(uow, case, request_id)
         if request.requested_by == str(actor.id):
-            raise Denied("不能审批本人提出的申请", "sla_decide.four_eyes", case_id=case.id,
+            raise Denied(ErrorCode.FOUR_EYES, "sla_decide.four_eyes", case_id=case.id,
                          object_type="sla_request", object_id=request_id)
         sla.decide_request(uow, actor, request.id, approve=approve, note=note[:500])
         uow.commit()
@@ -240,7 +240,7 @@ def end_clock_suspension(uow: UnitOfWork, actor: Actor, *, case_no: str,
                          object_id=request_id), uow:
         case = load_case(uow, actor, case_no)
         if not (may_request(actor, case) or may_decide(actor)):
-            raise Denied("无权恢复计时", "sla_resume.role", case_id=case.id,
+            raise Denied(ErrorCode.SLA_RESUME, "sla_resume.role", case_id=case.id,
                          object_type="sla_request", object_id=request_id)
         sla.end_suspension(uow, actor, _request(uow, case, request_id).id)
         uow.commit()
@@ -250,9 +250,10 @@ def extension_spec(amount: str, unit: str) -> str:
     """The deadline spec of an extension typed as a number and a unit (e.g. 15 working days)."""
     text = str(amount or "").strip()
     if unit not in EXTENSION_UNITS:
-        raise InvalidInput({"extension": "请选择延期单位"})
+        raise InvalidInput({"extension": FieldError(ErrorCode.CHOOSE_EXTENSION_UNIT)})
     if not text.isdigit() or not 1 <= int(text) <= MAX_EXTENSION:
-        raise InvalidInput({"extension": f"延期数量须为 1 至 {MAX_EXTENSION} 的整数"})
+        raise InvalidInput({"extension": FieldError(
+            ErrorCode.EXTENSION_COUNT, {"limit": MAX_EXTENSION})})
     return EXTENSION_UNITS[unit].format(n=int(text))
 
 
@@ -260,7 +261,7 @@ def _running_clock(uow: UnitOfWork, case: Case, kind: str) -> SlaClock:
     clock = uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
                                                        SlaClock.kind == kind)).first()
     if clock is None or clock.stopped_at is not None:
-        raise NotFound(f"案件 {case.case_no} 没有计时中的 {kind} 时限")
+        raise NotFound(ErrorCode.CLOCK_NOT_RUNNING, case_no=case.case_no, kind=kind)
     return clock
 
 
@@ -272,8 +273,8 @@ def _pending(uow: UnitOfWork, clock: SlaClock) -> bool:
 def _request(uow: UnitOfWork, case: Case, request_id: int | str) -> SlaRequest:
     """The case's request (a number from a form is checked only after the policy)."""
     if not str(request_id).isdigit():
-        raise NotFound("时限申请")
+        raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
     request = uow.session.get(SlaRequest, int(request_id))
     if request is None or request.case_id != case.id:
-        raise NotFound(f"时限申请 {request_id}")
+        raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
     return request

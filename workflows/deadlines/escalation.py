@@ -16,17 +16,15 @@ from sqlalchemy import select
 from workflows.audit.inputs import write_data
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER, Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.core.working_calendar import CalendarProvider
-from workflows.models import Case, RiskLevel, Tier, WorkOrder
+from workflows.models import RISK_LABELS, Case, RiskLevel, Tier, WorkOrder
 from workflows.models.scheduling import NoticeKind, SupervisionNotice
 from workflows.notify.delivery import notify_department, notify_role
 from workflows.runtime.unit_of_work import OperationContext, UnitOfWork
 
 RISK_RANK = {RiskLevel.GREEN: 0, RiskLevel.BLUE: 1, RiskLevel.YELLOW: 2, RiskLevel.ORANGE: 3,
              RiskLevel.RED: 4}
-RISK_ZH: dict[str, str] = {RiskLevel.RED: "红色", RiskLevel.ORANGE: "橙色", RiskLevel.YELLOW: "黄色",
-           RiskLevel.BLUE: "蓝色", RiskLevel.GREEN: "绿色"}
 TIER_RANK: dict[str, int] = {Tier.COMMUNITY: 0, Tier.STREET: 1, Tier.DISTRICT: 2}
 TIER_ZH = {Tier.COMMUNITY: "社区", Tier.STREET: "街道", Tier.DISTRICT: "区综治中心"}
 LIMIT_ZH = {"response": "签收响应时限", "handling": "办理时限", "first_contact": "首次联系时限",
@@ -81,7 +79,7 @@ def _act(uow: UnitOfWork, case: Case, notice: SupervisionNotice, limit_due: date
          actor: Actor) -> None:
     params = {"case_no": case.case_no, "limit": LIMIT_ZH.get(notice.source.split(":")[-1], "时限"),
               "due": _local(uow, limit_due), "reply_by": _local(uow, notice.reply_due_at),
-              "reason": notice.reason, "risk": RISK_ZH.get(case.risk_level, case.risk_level)}
+              "reason": notice.reason, "risk": RISK_LABELS.get(case.risk_level, case.risk_level)}
     key = notice.dedupe_key
     if notice.level == 0:
         notify_department(uow, case, notice.department_id, template="sla_reminder",
@@ -103,11 +101,11 @@ def _act(uow: UnitOfWork, case: Case, notice: SupervisionNotice, limit_due: date
 def reply_to_notice(uow: UnitOfWork, actor: Actor, notice_id: int, *, note: str) -> None:
     """The department's written explanation (情况说明) to a 督办单; stops the L2 trigger."""
     if not note or not note.strip():
-        raise InvalidInput({"note": "请填写情况说明"})
+        raise InvalidInput({"note": FieldError(ErrorCode.NOTE_REQUIRED)})
     with uow:
         notice = uow.session.get(SupervisionNotice, notice_id)
         if notice is None or notice.level != 1:
-            raise NotFound(f"督办单 {notice_id}")
+            raise NotFound(ErrorCode.NOTICE_NOT_FOUND, notice_id=notice_id)
         if notice.replied_at is None:
             notice.replied_at, notice.reply_note = uow.clock.now(), note.strip()[:2000]
             uow.audit.record(AuditAction.SUPERVISION_REPLIED, actor, case=notice.case_id,
@@ -144,7 +142,7 @@ def set_risk(uow: UnitOfWork, actor: Actor, case: Case, level: str, *, reason: s
              trigger: str = "manual") -> None:
     """Set the risk colour in either direction (routing table, triage override); reason needed."""
     if not reason.strip():
-        raise InvalidInput({"reason": "调整风险等级须说明理由"})
+        raise InvalidInput({"reason": FieldError(ErrorCode.RISK_REASON_REQUIRED)})
     if case.risk_level != level:
         _change_risk(uow, actor, case, level, reason=reason, trigger=trigger)
 
@@ -157,7 +155,7 @@ def _change_risk(uow: UnitOfWork, actor: Actor, case: Case, level: str, *, reaso
                      trigger=trigger, **_stick(uow, case, risk_level=case.risk_level))
     if case.risk_level in (RiskLevel.RED, RiskLevel.ORANGE):
         notify_role(uow, case, role="leader", template="risk_raised",
-                    params={"case_no": case.case_no, "risk": RISK_ZH[RiskLevel(level)],
+                    params={"case_no": case.case_no, "risk": RISK_LABELS[RiskLevel(level)],
                             "reason": reason}, key=f"risk:{case.risk_level}:{trigger}")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine.deadlines import WorkingCalendar
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound, NotPermitted
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound, NotPermitted
 from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of
 from workflows.deadlines.lights import make_limit, refresh_lights
@@ -103,7 +103,7 @@ def _clock(uow: UnitOfWork, case: Case, kind: str) -> SlaClock:
     clock = uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
                                                        SlaClock.kind == kind)).first()
     if clock is None:
-        raise NotFound(f"案件 {case.case_no} 没有 {kind} 时限")
+        raise NotFound(ErrorCode.CLOCK_NOT_FOUND, case_no=case.case_no, kind=kind)
     return clock
 
 
@@ -132,14 +132,14 @@ def request_change(uow: UnitOfWork, actor: Actor, case: Case, kind: str, *, requ
     """Ask for a suspension (中止) or an extension (延期) of a clock; a reason is required."""
     errors = {}
     if not (reason or "").strip():
-        errors["reason"] = "请说明申请理由"
+        errors["reason"] = FieldError(ErrorCode.REQUEST_REASON_REQUIRED)
     if request_kind == RequestKind.EXTEND:
         try:
             calendar_of(uow).check_spec(extension or "")
-        except ValueError as exc:
-            errors["extension"] = str(exc)
+        except ValueError:
+            errors["extension"] = FieldError(ErrorCode.BAD_EXTENSION)
     elif request_kind != RequestKind.SUSPEND:
-        errors["request_kind"] = "只能申请中止或延期"
+        errors["request_kind"] = FieldError(ErrorCode.ONLY_SUSPEND_OR_EXTEND)
     if errors:
         raise InvalidInput(errors)
     clock = _clock(uow, case, kind)
@@ -161,12 +161,12 @@ def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, approve: b
                    note: str = "") -> SlaRequest:
     """A supervisor approves or rejects; the requester may not decide their own request."""
     if not actor.has(*APPROVERS):
-        raise NotPermitted("只有督办员或领导可以审批时限申请", rule="sla.approve")
+        raise NotPermitted(ErrorCode.SLA_APPROVER, rule="sla.approve")
     request = uow.session.get(SlaRequest, request_id)
     if request is None or request.status != RequestStatus.PENDING:
-        raise NotFound(f"待审批的时限申请 {request_id}")
+        raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
     if request.requested_by == str(actor.id):
-        raise NotPermitted("不能审批本人提出的申请", rule="sla.four_eyes")
+        raise NotPermitted(ErrorCode.FOUR_EYES, rule="sla.four_eyes")
     case = uow.session.get(Case, request.case_id)
     clock = uow.session.get(SlaClock, request.clock_id)
     if approve:
@@ -189,11 +189,12 @@ def _apply(uow: UnitOfWork, actor: Actor, case: Case, clock: SlaClock, request: 
         SlaRequest.clock_id == clock.id, SlaRequest.kind == RequestKind.EXTEND,
         SlaRequest.status == RequestStatus.APPROVED)).all()
     if len(approved) >= MAX_EXTENSIONS:
-        raise InvalidInput({"extension": f"每个时限最多延期 {MAX_EXTENSIONS} 次"})
+        raise InvalidInput({"extension": FieldError(
+            ErrorCode.TOO_MANY_EXTENSIONS, {"limit": MAX_EXTENSIONS})})
     assert request.extension is not None  # request_change refuses an extension without a spec
     new_due = extended_due(calendar_of(uow), request.extension, clock.due_at)
     if new_due - clock.due_at > clock.due_at - clock.started_at:
-        raise InvalidInput({"extension": "延长的期限不得超过原期限"})
+        raise InvalidInput({"extension": FieldError(ErrorCode.EXTENSION_TOO_LONG)})
     before, clock.due_at = clock.due_at, new_due
     clock.breached_at = None if uow.clock.now() < new_due else clock.breached_at
     clock.next_check_at = next_check(uow, clock, uow.clock.now())
@@ -224,7 +225,7 @@ def end_suspension(uow: UnitOfWork, actor: Actor, request_id: int) -> None:
     request = uow.session.get(SlaRequest, request_id)
     if request is None or request.kind != RequestKind.SUSPEND \
             or request.status != RequestStatus.APPROVED:
-        raise NotFound(f"生效中的中止申请 {request_id}")
+        raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
     case = uow.session.get(Case, request.case_id)
     clock = uow.session.get(SlaClock, request.clock_id)
     resume_clock(uow, actor, case, clock.kind)

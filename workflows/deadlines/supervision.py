@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engine.models import OutboxMessage
 from workflows.access.policy import Denied, Permission, denials_audited, require, visible_cases
 from workflows.core.actors import Actor
-from workflows.core.errors import NotFound
+from workflows.core.errors import ErrorCode, NotFound
 from workflows.deadlines.escalation import reply_to_notice
 from workflows.models import Case, Department, WorkOrder, WorkOrderStatus
 from workflows.models.scheduling import SupervisionNotice
@@ -86,10 +86,10 @@ def reply_notice(services: Services, actor: Actor, notice_id: int, *, note: str)
         with services.session_factory() as session:
             notice = session.get(SupervisionNotice, notice_id)
             if notice is None or notice.level != 1:
-                raise NotFound(f"督办单 {notice_id}")
+                raise NotFound(ErrorCode.NOTICE_NOT_FOUND, notice_id=notice_id)
             case = session.get(Case, notice.case_id)
             if notice.department_id is None or notice.department_id != actor.department_id:
-                raise Denied("只能答复发给本部门的督办单", "reply_notice.department",
+                raise Denied(ErrorCode.NOTICE_DEPARTMENT, "reply_notice.department",
                              case_id=case.id, object_type="supervision_notice",
                              object_id=notice_id)
             require(actor, Permission.VIEW_CASE, case, session=session)

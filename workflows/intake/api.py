@@ -22,7 +22,14 @@ from engine.audit_chain import canonical_json
 from workflows.access.policy import Permission, denials_audited, require, visible_cases
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import Actor
-from workflows.core.errors import ConcurrentUpdate, IdempotencyConflict, InvalidInput
+from workflows.core.errors import (
+    ConcurrentUpdate,
+    ErrorCode,
+    FieldCode,
+    FieldError,
+    IdempotencyConflict,
+    InvalidInput,
+)
 from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Case, IdempotencyKey, Submission
 from workflows.runtime.bootstrap import Services
@@ -51,11 +58,11 @@ def request_digest(body: Any) -> str:
 def parse_request(body: Any, channel: str) -> IntakeRequest:
     """An IntakeRequest from a JSON body; unknown keys and wrong types are field errors."""
     if not isinstance(body, dict):
-        raise InvalidInput({"body": "请求体应为 JSON 对象"})
-    errors = {key: "未知字段" for key in body if key not in BODY_KEYS}
+        raise InvalidInput({"body": FieldError(ErrorCode.BODY_NOT_OBJECT)})
+    errors = {key: FieldError(FieldCode.UNKNOWN_FIELD) for key in body if key not in BODY_KEYS}
     parties = body.get("parties")
     if not isinstance(parties, list) or not parties:
-        errors["parties"] = "至少登记一名当事人"
+        errors["parties"] = FieldError(ErrorCode.PARTY_REQUIRED)
         parties = []
     party_inputs = []
     for index, raw in enumerate(parties):
@@ -72,7 +79,7 @@ def parse_request(body: Any, channel: str) -> IntakeRequest:
 def _party(raw: Any, index: int) -> PartyInput:
     prefix = f"parties-{index}-"
     if not isinstance(raw, dict):
-        raise InvalidInput({f"parties-{index}": "应为对象"})
+        raise InvalidInput({f"parties-{index}": FieldError(ErrorCode.NOT_OBJECT)})
     unknown = {f"{prefix}{k}": "未知字段" for k in raw if k not in PARTY_KEYS}
     text = {k: raw.get(k) for k in ("name", "id_number", "phone", "address")}
     bad = {f"{prefix}{k}": "应为文本" for k, v in text.items() if v is not None
@@ -93,20 +100,20 @@ def _scalars(body: dict, errors: dict[str, str]) -> dict[str, Any]:
     for key in ("category", "description", "summary", "urgency", "channel_ref"):
         value = body.get(key)
         if value is not None and not isinstance(value, str):
-            errors[key] = "应为文本"
+            errors[key] = FieldError(FieldCode.NOT_TEXT)
         elif value is not None:
             out[key] = value
     out.setdefault("category", "")
     out.setdefault("description", "")
     people = body.get("people_count", 1)
     if isinstance(people, bool) or not isinstance(people, int):
-        errors["people_count"] = "应为整数"
+        errors["people_count"] = FieldError(FieldCode.NOT_INTEGER)
     else:
         out["people_count"] = people
     for flag in ("threat", "emergency", "statutory_channel"):
         value = body.get(flag, False)
         if not isinstance(value, bool):
-            errors[flag] = "应为 true 或 false"
+            errors[flag] = FieldError(ErrorCode.NOT_TRUE_FALSE)
         out[flag] = bool(value)
     received = body.get("received_at")
     if received is not None:
@@ -118,10 +125,10 @@ def _aware(value: Any, errors: dict[str, str]) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
-        errors["received_at"] = "应为 ISO 8601 时间"
+        errors["received_at"] = FieldError(ErrorCode.NOT_ISO_TIME)
         return None
     if moment.tzinfo is None:
-        errors["received_at"] = "须带时区，例如 2025-07-04T08:40:00+08:00"
+        errors["received_at"] = FieldError(ErrorCode.TIME_WITHOUT_ZONE)
         return None
     return moment
 
@@ -208,7 +215,8 @@ def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
     with denials_audited(services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
     if key is not None and (not key.strip() or len(key) > MAX_KEY or not key.isprintable()):
-        raise InvalidInput({"Idempotency-Key": f"应为 1-{MAX_KEY} 个可见字符"})
+        raise InvalidInput({"Idempotency-Key": FieldError(
+            ErrorCode.BAD_IDEMPOTENCY_KEY, {"limit": MAX_KEY})})
     request = parse_request(body, actor.channel or "portal")
     if key is None:
         outcome = submit_intake(services.new_uow(), actor, request)

@@ -26,7 +26,7 @@ from workflows.casework.incidents import step_failures
 from workflows.casework.reopen import reopen_case
 from workflows.casework.steps import after_step
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.library import contract as C
 from workflows.models import (
     STATUS_LABELS,
@@ -126,17 +126,17 @@ def check(request: IntakeRequest) -> None:
     """Field errors of the request itself (parties are checked by the vault)."""
     errors = {}
     if request.channel not in set(Channel):
-        errors["channel"] = "请选择列表中的一项"
+        errors["channel"] = FieldError(FieldCode.NOT_AN_OPTION)
     if not request.category:
-        errors["category"] = "必填"
+        errors["category"] = FieldError(FieldCode.REQUIRED)
     if not request.description.strip():
-        errors["description"] = "必填"
+        errors["description"] = FieldError(FieldCode.REQUIRED)
     if request.people_count < 1:
-        errors["people_count"] = "不能小于 1"
+        errors["people_count"] = FieldError(FieldCode.TOO_SMALL, {"limit": 1})
     if request.urgency not in set(Urgency):
-        errors["urgency"] = "请选择列表中的一项"
+        errors["urgency"] = FieldError(FieldCode.NOT_AN_OPTION)
     if not any(p.role == "applicant" for p in request.parties):
-        errors["parties"] = "至少登记一名申请人"
+        errors["parties"] = FieldError(ErrorCode.APPLICANT_REQUIRED)
     for index, party in enumerate(request.parties):
         try:
             PartyVault.clean(party, prefix=f"parties-{index}-")

@@ -12,11 +12,10 @@ from sqlalchemy import select
 
 from engine.operations import OperationRegistry, current_step
 from workflows.audit.log import AuditAction
-from workflows.models import CaseParty, Department, Party
+from workflows.models import RISK_LABELS, CaseParty, Department, Party
+from workflows.notify.case_notices import CONTACT_CHANNELS
 
 RISK_RANK = {"green": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
-RISK_ZH = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色", "green": "绿色"}
-CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
 
 
 def notify(context: Any, task_data: dict, *, template: str, to: str = "applicant") -> dict:
@@ -96,7 +95,7 @@ def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -
     if target in ("red", "orange"):   # report upward; red also to the police (信访工作条例 Art 25)
         data = {**task_data, "risk_level": target}
         # the notice names the colour and the reason (two raises are two distinct notices)
-        extra = {"risk": RISK_ZH.get(target, target), "reason": reason or "-"}
+        extra = {"risk": RISK_LABELS.get(target, target), "reason": reason or "-"}
         _queue(context, data, "risk_raised", "leader", extra)
         if target == "red":
             _queue(context, data, "risk_raised", "police", extra)

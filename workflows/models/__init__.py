@@ -1,12 +1,23 @@
 """Domain tables of the workflows layer; import models from here."""
 
-from workflows.models.admin import ApiToken, CalendarOverride, DayKind, IdempotencyKey
+from workflows.models.admin import (
+    VERSION_STATUS_LABELS,
+    ApiToken,
+    CalendarOverride,
+    DayKind,
+    IdempotencyKey,
+    VersionStatus,
+)
 from workflows.models.cases import (
+    PARTY_ROLE_LABELS,
+    RISK_LABELS,
     STATUS_LABELS,
     Case,
     CaseParty,
     CaseStatus,
+    Category,
     Channel,
+    ContactPreference,
     Light,
     Party,
     PartyRole,
@@ -63,7 +74,10 @@ DOMAIN_TABLES = (
 
 __all__ = [
     "DOMAIN_TABLES",
+    "PARTY_ROLE_LABELS",
+    "RISK_LABELS",
     "STATUS_LABELS",
+    "VERSION_STATUS_LABELS",
     "ApiToken",
     "CalendarOverride",
     "CallTask",
@@ -73,7 +87,9 @@ __all__ = [
     "CaseNote",
     "CaseParty",
     "CaseStatus",
+    "Category",
     "Channel",
+    "ContactPreference",
     "DayKind",
     "Department",
     "IdempotencyKey",
@@ -94,6 +110,7 @@ __all__ = [
     "Urgency",
     "User",
     "UserRole",
+    "VersionStatus",
     "WorkOrder",
     "WorkOrderRole",
     "WorkOrderStatus",

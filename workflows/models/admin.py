@@ -19,6 +19,19 @@ class DayKind(StrEnum):
     HOLIDAY = "holiday"
 
 
+class VersionStatus(StrEnum):
+    """Status of a deployed process version (column ``process_version.status``)."""
+
+    ACTIVE = "active"
+    PENDING = "pending"  # waiting for a second process owner's approval
+    RETIRED = "retired"
+
+
+# Chinese words of the statuses in texts workflows writes itself (web/labels.py: pages)
+VERSION_STATUS_LABELS = {VersionStatus.ACTIVE: "已启用", VersionStatus.PENDING: "待审批",
+                         VersionStatus.RETIRED: "已停用"}
+
+
 class CalendarOverride(Base):
     """An admin's correction of one day; superseded, never deleted, so past calendars rebuild."""
 

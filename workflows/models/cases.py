@@ -24,6 +24,24 @@ class Channel(StrEnum):
     POLICE_110 = "police_110"
 
 
+class Category(StrEnum):
+    """Dispute categories: the inputs routing.dmn knows (bpmn/README.md, section 3.1)."""
+
+    NEIGHBOUR = "neighbour"
+    PROPERTY = "property"
+    PROPERTY_COLLECTIVE = "property_collective"
+    FAMILY = "family"
+    LABOUR = "labour"
+    LABOUR_COLLECTIVE = "labour_collective"
+    EXPROPRIATION = "expropriation"
+    LAND_CONTRACT = "land_contract"
+    LAND_RIGHTS = "land_rights"
+    NOISE = "noise"
+    PUBLIC_ORDER = "public_order"
+    PETITION = "petition"
+    OTHER = "other"
+
+
 class CaseStatus(StrEnum):
     """Case status projected from the workflow."""
 
@@ -37,6 +55,8 @@ class CaseStatus(StrEnum):
     REOPENED = "reopened"
 
 
+# Chinese words of codes in texts workflows writes itself (notices, documents, CLI); pages use
+# web/labels.py, and tests/web/test_labels.py keeps the two in step.
 STATUS_LABELS: dict[str, str] = {
     CaseStatus.REGISTERED: "已登记", CaseStatus.TRIAGE: "分流研判", CaseStatus.DISPATCHED: "已派单",
     CaseStatus.IN_HANDLING: "办理中", CaseStatus.IN_MEDIATION: "调解中",
@@ -62,6 +82,10 @@ class RiskLevel(StrEnum):
     GREEN = "green"
 
 
+RISK_LABELS = {RiskLevel.RED: "红色", RiskLevel.ORANGE: "橙色", RiskLevel.YELLOW: "黄色",
+               RiskLevel.BLUE: "蓝色", RiskLevel.GREEN: "绿色"}
+
+
 class Light(StrEnum):
     """Timeliness light of a work order (domain §(e))."""
 
@@ -77,6 +101,19 @@ class PartyRole(StrEnum):
     APPLICANT = "applicant"
     RESPONDENT = "respondent"
     THIRD_PARTY = "third_party"
+
+
+PARTY_ROLE_LABELS = {PartyRole.APPLICANT: "申请人", PartyRole.RESPONDENT: "被申请人",
+                     PartyRole.THIRD_PARTY: "第三人"}
+
+
+class ContactPreference(StrEnum):
+    """How a party wants to hear from the centre; each one but NONE is a notification channel."""
+
+    SMS = "sms"
+    PHONE = "phone"
+    EMAIL = "email"
+    NONE = "none"
 
 
 class WorkOrderRole(StrEnum):

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from workflows.models import STATUS_LABELS, Case, CaseParty, OpenTask, Party
+from workflows.models import STATUS_LABELS, Case, CaseParty, ContactPreference, OpenTask, Party
 
 if TYPE_CHECKING:
     from workflows.runtime.unit_of_work import UnitOfWork
 
-CONTACT_CHANNELS = {"sms": "sms", "phone": "phone", "email": "email"}
+# a party's contact preference -> the outbox channel that reaches them (NONE: no notice)
+CONTACT_CHANNELS = {str(p): str(p) for p in ContactPreference if p != ContactPreference.NONE}
 
 
 def notify_new_tasks(uow: UnitOfWork, case: Case, created: list[OpenTask]) -> None:

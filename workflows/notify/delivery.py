@@ -22,7 +22,7 @@ from engine.crypto import field_aad
 from engine.models import OutboxMessage
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER
-from workflows.core.errors import NotFound
+from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import Party
 from workflows.notify.channels import (
     DeliveryFailed,
@@ -286,7 +286,7 @@ def retry_dead(uow: Any, actor: Any, message_id: int) -> None:
     with uow:
         row = uow.session.get(OutboxMessage, message_id)
         if row is None or row.status != "dead":
-            raise NotFound(f"no dead outbox message {message_id}")
+            raise NotFound(ErrorCode.NOT_FOUND, dead_outbox_message=message_id)
         row.status, row.attempts, row.next_attempt_at = "pending", 0, uow.clock.now()
         uow.audit.record(AuditAction.OUTBOX_RETRIED, actor, case=row.case_id,
                          object_type="outbox_message", object_id=row.id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from workflows.access.sign_in import hash_password, revoke_sessions
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.models import Department, RoleCode, User, UserRole
 from workflows.people.departments import seed_roles
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -36,16 +36,17 @@ def _department(session: Session, code: str | None) -> Department | None:
         return None
     department = session.scalars(select(Department).where(Department.code == code)).first()
     if department is None:
-        raise InvalidInput({"department": f"没有编码为 {code} 的部门"})
+        raise InvalidInput({"department": FieldError(ErrorCode.UNKNOWN_DEPARTMENT, {"code": code})})
     return department
 
 
 def _check_roles(roles: list[str]) -> list[str]:
     unknown = [r for r in roles if r not in {c.value for c in RoleCode}]
     if unknown or not roles:
-        raise InvalidInput({"role": f"未知角色 {', '.join(unknown) or '(无)'}"})
+        raise InvalidInput({"role": FieldError(
+            ErrorCode.UNKNOWN_ROLE, {"roles": ", ".join(unknown)})})
     if EXCLUSIVE.issubset(set(roles)):
-        raise InvalidInput({"role": "管理员与审计员不能由同一账号担任"})
+        raise InvalidInput({"role": FieldError(ErrorCode.ADMIN_NOT_AUDITOR)})
     return list(dict.fromkeys(roles))
 
 
@@ -58,10 +59,11 @@ def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
     """
     roles = _check_roles(roles)
     if not username or len(username) > 64 or not username.isprintable() or " " in username:
-        raise InvalidInput({"username": "用户名不合法"})
+        raise InvalidInput({"username": FieldError(ErrorCode.BAD_USERNAME)})
     with uow:
         if uow.session.scalars(select(User).where(User.username == username)).first():
-            raise InvalidInput({"username": f"用户 {username} 已存在"})
+            raise InvalidInput({"username": FieldError(
+                ErrorCode.USER_EXISTS, {"username": username})})
         department = _department(uow.session, department_code)
         role_rows = seed_roles(uow.session)
         user = User(username=username, display_name=display_name or username,
@@ -86,7 +88,7 @@ def disable_user(uow: UnitOfWork, actor: Actor, *, username: str) -> int:
     with uow:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None:
-            raise NotFound(f"user {username}")
+            raise NotFound(ErrorCode.USER_NOT_FOUND, username=username)
         user.active = False
         revoked = revoke_sessions(uow.session, user.id, uow.clock.now())
         uow.audit.record(AuditAction.USER_DISABLED, actor, object_type="user", object_id=user.id,

@@ -23,7 +23,7 @@ from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.casework.projection import project_case
 from workflows.core.actors import Actor
-from workflows.core.errors import DomainError, InvalidInput, NotFound
+from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.models import Case
 from workflows.processes.catalogue import get_version
 from workflows.runtime.bootstrap import Services
@@ -86,7 +86,7 @@ class MigrationOutcome:
     from_version: int | None = None
     to_version: int | None = None
     forced: bool = False
-    error: str | None = None
+    error: FieldError | None = None
 
 
 def preview_migration(uow: UnitOfWork, actor: Actor, process_id: str,
@@ -138,14 +138,15 @@ def _plan(uow: UnitOfWork, instance: WorkflowInstance, target: ProcessVersion,
 def _target(uow: UnitOfWork, actor: Actor, process_id: str, to_version: int) -> ProcessVersion:
     target = get_version(uow, actor, process_id, to_version)
     if target.status == "pending":
-        raise MigrationRefused({"to_version": f"版本 {to_version} 尚未审批生效"})
+        raise MigrationRefused({"to_version": FieldError(
+            ErrorCode.VERSION_NOT_ACTIVE, {"version": to_version})})
     return target
 
 
 def _case_and_row(uow: UnitOfWork, case_no: str) -> tuple[Case, InstanceRow]:
     case = uow.session.scalars(select(Case).where(Case.case_no == case_no)).first()
     if case is None or case.workflow_instance_id is None:
-        raise NotFound(f"案件 {case_no} 不存在或没有流程实例")
+        raise NotFound(ErrorCode.CASE_WITHOUT_PROCESS, case_no=case_no)
     uow.load_instance(case.workflow_instance_id)
     return case, uow.instance_row(case.workflow_instance_id)
 
@@ -156,15 +157,18 @@ def migrate_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int, r
     require_owner(actor, uow.services)
     reason = (reason or "").strip()
     if not reason:
-        raise MigrationRefused({"reason": "请说明迁移理由"})
+        raise MigrationRefused({"reason": FieldError(ErrorCode.MIGRATION_REASON_REQUIRED)})
     with uow:
         case, row = _case_and_row(uow, case_no)
         if row.status not in LIVE_STATUSES:
-            raise MigrationRefused({"case": f"案件流程已{'结束' if row.status == 'completed' else '取消'}"})
+            ended = (ErrorCode.PROCESS_ENDED if row.status == "completed"
+                     else ErrorCode.PROCESS_CANCELLED)
+            raise MigrationRefused({"case": FieldError(ended)})
         target = _target(uow, actor, row.process_id, to_version)
         source = uow.session.get(ProcessVersion, row.process_version_id)
         if source.id == target.id:
-            raise MigrationRefused({"to_version": f"案件已在版本 {target.version}"})
+            raise MigrationRefused({"to_version": FieldError(
+                ErrorCode.ALREADY_ON_VERSION, {"version": target.version})})
         instance = uow.load_instance(row.id)
         plan = _plan(uow, instance, target, row.process_id)
         _check(plan, force, force_reason)
@@ -189,15 +193,15 @@ def migrate_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int, r
 
 def _check(plan: MigrationPlan, force: bool, force_reason: str | None) -> None:
     if not plan.possible:
-        raise MigrationRefused({"to_version": "新版本缺少正在运行的子流程："
-                                + "、".join(plan.missing_subprocesses)})
+        raise MigrationRefused({"to_version": FieldError(
+            ErrorCode.SUBPROCESS_MISSING, {"elements": list(plan.missing_subprocesses)})})
     if plan.safe:
         return
     if not force:
-        raise MigrationRefused({"to_version": "已完成或进行中的步骤在新版本中被修改或删除："
-                                + "、".join(plan.blocking) + "（需强制迁移并说明理由）"})
+        raise MigrationRefused({"to_version": FieldError(
+            ErrorCode.STEPS_CHANGED, {"elements": list(plan.blocking)})})
     if not (force_reason or "").strip():
-        raise MigrationRefused({"force_reason": "强制迁移需要第二个理由"})
+        raise MigrationRefused({"force_reason": FieldError(ErrorCode.FORCE_REASON_REQUIRED)})
 
 
 def _ref(version: ProcessVersion) -> dict:
@@ -226,10 +230,15 @@ def migrate_cases(services: Services, actor: Actor, process_id: str, to_version:
             outcomes.append(migrate_case(services.new_uow(), actor, case_no, to_version, reason,
                                          force, force_reason=force_reason))
         except (DomainError, EngineError, ValueError) as exc:
-            outcomes.append(MigrationOutcome(case_no, False, error=_message(exc)))
+            outcomes.append(MigrationOutcome(case_no, False, error=_error(exc)))
     return outcomes
 
 
-def _message(exc: Exception) -> str:
-    errors = getattr(exc, "field_errors", None)
-    return "; ".join(errors.values()) if errors else str(exc)
+def _error(exc: Exception) -> FieldError:
+    """The first reason a case was not moved, as a code (web gives it words)."""
+    if isinstance(exc, InvalidInput) and exc.field_errors:
+        return next(iter(exc.field_errors.values()))
+    code = getattr(exc, "code", None)
+    if isinstance(exc, DomainError) and code:
+        return FieldError(code, dict(exc.params))
+    return FieldError(ErrorCode.MIGRATION_FAILED, {"detail": str(exc)})

@@ -20,15 +20,15 @@ from engine.specs import bundle_sha256
 from workflows.access.policy import Denied, denials_audited, require_owner
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.library.graph import decision_names, process_names
+from workflows.models import VERSION_STATUS_LABELS
 from workflows.processes.deploy import deploy_bundle
 from workflows.processes.drafts import delete_draft, list_drafts, open_draft
 from workflows.runtime.unit_of_work import UnitOfWork
 
 FINISHED = ("completed", "cancelled")
 INTERNAL = ("system", "scheduler")
-STATUS_LABELS = {"active": "已启用", "pending": "待审批", "retired": "已停用"}
 
 
 # -- read models ----------------------------------------------------------------------------------
@@ -51,7 +51,7 @@ class VersionInfo:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return VERSION_STATUS_LABELS.get(self.status, self.status)
 
     def as_dict(self) -> dict:
         return {"id": self.id, "process_id": self.process_id, "version": self.version,
@@ -169,7 +169,7 @@ def get_version(uow: UnitOfWork, actor: Actor, process_id: str, number: int) -> 
     row = uow.session.scalars(select(ProcessVersion).where(
         ProcessVersion.process_id == process_id, ProcessVersion.version == int(number))).first()
     if row is None:
-        raise NotFound(f"流程 {process_id} 没有版本 {number}")
+        raise NotFound(ErrorCode.VERSION_NOT_FOUND, process_id=process_id, version=number)
     return row
 
 
@@ -199,9 +199,10 @@ def approve_version(uow: UnitOfWork, actor: Actor, version_id: int) -> VersionIn
     with denials_audited(uow.services, actor, object_type="process_version"), uow:
         row = _version(uow, version_id)
         if row.status != "pending":
-            raise InvalidInput({"status": f"版本状态为 {STATUS_LABELS.get(row.status)}，无需审批"})
+            raise InvalidInput({"status": FieldError(
+                ErrorCode.VERSION_NOT_PENDING, {"status": row.status})})
         if actor.type not in INTERNAL and row.deployed_by == actor.username:
-            raise Denied("部署人不能审批自己部署的版本", "approve_process.second_owner",
+            raise Denied(ErrorCode.SECOND_OWNER, "approve_process.second_owner",
                          object_type="process_version", object_id=row.id)
         row.status = "active"
         uow.audit.record(AuditAction.PROCESS_APPROVED, actor, object_type="process_version",
@@ -216,11 +217,11 @@ def retire_version(uow: UnitOfWork, actor: Actor, version_id: int, reason: str) 
     """No new case starts on a retired version; cases already on it keep running there."""
     require_owner(actor, uow.services)
     if not (reason or "").strip():
-        raise InvalidInput({"reason": "请说明停用理由"})
+        raise InvalidInput({"reason": FieldError(ErrorCode.RETIRE_REASON_REQUIRED)})
     with uow:
         row = _version(uow, version_id)
         if row.status == "retired":
-            raise InvalidInput({"status": "该版本已停用"})
+            raise InvalidInput({"status": FieldError(ErrorCode.VERSION_RETIRED)})
         before, row.status = row.status, "retired"
         uow.audit.record(AuditAction.PROCESS_RETIRED, actor, object_type="process_version",
                          object_id=row.id, process_id=row.process_id, version=row.version,
@@ -233,7 +234,7 @@ def retire_version(uow: UnitOfWork, actor: Actor, version_id: int, reason: str) 
 def _version(uow: UnitOfWork, version_id: int) -> ProcessVersion:
     row = uow.session.get(ProcessVersion, int(version_id))
     if row is None:
-        raise NotFound(f"流程版本 {version_id} 不存在")
+        raise NotFound(ErrorCode.VERSION_ID_NOT_FOUND, version_id=version_id)
     return row
 
 

@@ -17,7 +17,7 @@ from engine.specs import LOGICAL_NAME, MAX_BUNDLE_BYTES
 from engine.xmlsafe import MAX_BYTES
 from workflows.access.policy import require_owner
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.library.graph import parse_or_none
 from workflows.models.drafts import ProcessDraft
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -78,18 +78,18 @@ def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:
     for name, data in files.items():
         raw = data.encode("utf-8") if isinstance(data, str) else data
         if not LOGICAL_NAME.match(name):
-            errors[name] = "文件名只能是不含路径的 .bpmn 或 .dmn 名称"
+            errors[name] = FieldError(ErrorCode.BAD_FILE_NAME)
         elif len(raw) > MAX_BYTES:
-            errors[name] = "文件超过 2 MiB"
+            errors[name] = FieldError(ErrorCode.FILE_TOO_LARGE, {"limit": "2 MiB"})
         else:
             try:
                 texts[name] = raw.decode("utf-8")
             except UnicodeDecodeError:
-                errors[name] = "文件不是 UTF-8 文本"
+                errors[name] = FieldError(ErrorCode.NOT_UTF8)
     if not files:
-        errors["files"] = "草稿至少需要一个文件"
+        errors["files"] = FieldError(ErrorCode.DRAFT_EMPTY)
     elif sum(len(t.encode("utf-8")) for t in texts.values()) > MAX_BUNDLE_BYTES:
-        errors["files"] = "文件合计超过 10 MiB"
+        errors["files"] = FieldError(ErrorCode.FILES_TOO_LARGE, {"limit": "10 MiB"})
     if errors:
         raise InvalidInput(errors)
     return texts
@@ -114,7 +114,7 @@ def _main_process(files: Mapping[str, str]) -> str | None:
 def _draft(uow: UnitOfWork, draft_id: int) -> ProcessDraft:
     draft = uow.session.get(ProcessDraft, int(draft_id))
     if draft is None:
-        raise NotFound(f"草稿 {draft_id} 不存在")
+        raise NotFound(ErrorCode.DRAFT_NOT_FOUND, draft_id=draft_id)
     return draft
 
 

@@ -17,7 +17,7 @@ from engine.simulate import SimulationResult, simulate
 from engine.specs import CompiledBundle
 from workflows.access.policy import require_owner
 from workflows.core.actors import Actor
-from workflows.core.errors import DeployRejected, InvalidInput
+from workflows.core.errors import DeployRejected, ErrorCode, FieldError, InvalidInput
 from workflows.processes.deploy import validate_bundle
 from workflows.runtime.bootstrap import Services
 
@@ -70,7 +70,8 @@ def dry_run(services: Services, actor: Actor, files: Mapping[str, str | bytes], 
     bundle = compiled(services, files)
     process_id = process_id or (bundle.top_process_ids[0] if bundle.top_process_ids else None)
     if process_id not in bundle.top_process_ids:
-        raise InvalidInput({"process_id": f"文件中没有可执行的顶层流程 {process_id}"})
+        raise InvalidInput({"process_id": FieldError(
+            ErrorCode.NO_TOP_PROCESS, {"process_id": process_id})})
     return simulate(bundle, process_id, script_engine=services.script_engine,
                     start=start or services.clock.now(), data=data, actions=actions,
                     resolve=services.calendar.resolve)

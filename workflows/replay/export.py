@@ -21,7 +21,7 @@ from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from workflows.audit.log import AuditAction, verify_chains
 from workflows.cases.lookup import find_case
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.replay.export_html import render_report
 from workflows.replay.history import case_history
 from workflows.runtime.bootstrap import Services
@@ -169,7 +169,7 @@ def export_case(services: Services, case_no: str, actor: Actor, *, purpose: str 
     """JSON bytes and the HTML report of a case; the export itself is audited (case_exported,
     with its purpose). Callers check the export permission (web: auditors; CLI: the operator)."""
     if purpose not in EXPORT_PURPOSES:
-        raise InvalidInput({"purpose": "请选择导出目的"})
+        raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_EXPORT_PURPOSE)})
     doc = build_export(services, case_no, actor)
     content = export_bytes(doc)
     digest = hashlib.sha256(content).hexdigest()

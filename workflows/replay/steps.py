@@ -8,7 +8,7 @@ from typing import Any
 from engine.models import ProcessVersion
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
-from workflows.core.errors import NotFound
+from workflows.core.errors import ErrorCode, NotFound
 from workflows.replay.case_replay import case_events, replay_steps
 from workflows.replay.engine import START_ACTIONS, RecordedEvent, Replayer
 from workflows.replay.history import HistoryEntry
@@ -102,7 +102,7 @@ def state_at(services: Services, case_no: str, seq: int) -> StepState:
         events = case_events(session, case.id)
         chosen = next((e for e in events if e.seq == seq), None)
         if chosen is None:
-            raise NotFound(f"event {seq} of case {case_no}")
+            raise NotFound(ErrorCode.NOT_FOUND, event=seq, case_no=case_no)
         replayer: Replayer | None = None
         error: str | None = None
         initial: dict = {}
@@ -130,7 +130,7 @@ def diagram_source(services: Services, version_id: int, process_id: str | None =
     with services.session_factory() as session:
         version = session.get(ProcessVersion, version_id)
         if version is None:
-            raise NotFound(f"process version {version_id}")
+            raise NotFound(ErrorCode.VERSION_ID_NOT_FOUND, version_id=version_id)
         files = {n: t for n, t in (version.source_files or {}).items() if n.endswith(".bpmn")}
     wanted = process_id or version.process_id
     for text in files.values():

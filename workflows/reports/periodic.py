@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from workflows.access.policy import Denied, visible_cases
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER, Actor
-from workflows.core.errors import InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import Case, Department, Tier
 from workflows.models.scheduling import Report
 from workflows.reports.data import monthly_bulletin, quarterly_evaluation, weekly_review
@@ -48,7 +48,7 @@ def period_before(kind: str, day: date) -> tuple[date, date]:
         first = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
         end = first - timedelta(days=1)
         return date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end
-    raise InvalidInput({"kind": f"报表类型须为 {'、'.join(KINDS)}"})
+    raise InvalidInput({"kind": FieldError(FieldCode.NOT_AN_OPTION)})
 
 
 def generate(services: Services, kind: str, *, at: datetime | None = None,
@@ -99,7 +99,7 @@ def list_reports(session: Session, kind: str | None = None) -> list[Report]:
 def get_report(session: Session, report_id: int) -> Report:
     report = session.get(Report, report_id)
     if report is None:
-        raise NotFound(f"报表 {report_id}")
+        raise NotFound(ErrorCode.REPORT_NOT_FOUND, report_id=report_id)
     return report
 
 
@@ -154,7 +154,7 @@ def require_district(session: Session, actor: Actor) -> None:
     tier = session.scalar(select(Department.tier).where(Department.id == actor.department_id)) \
         if actor.department_id is not None else None
     if tier != Tier.DISTRICT:
-        raise Denied("只有区级督办员和领导可以生成全区报表", "reports.generate.tier",
+        raise Denied(ErrorCode.DISTRICT_REPORTS, "reports.generate.tier",
                      object_type="page", object_id="reports")
 
 

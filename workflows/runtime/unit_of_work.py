@@ -24,7 +24,7 @@ from engine.recorder import TaskEventRecorder
 from engine.serializer import SERIALIZER_VERSION
 from workflows.audit.log import AuditAction, AuditLog
 from workflows.core.actors import Actor
-from workflows.core.errors import NotFound
+from workflows.core.errors import ErrorCode, NotFound
 from workflows.notify.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class UnitOfWork:
                                          ProcessVersion.status == "active")
             .order_by(ProcessVersion.version.desc()).limit(1)).first()
         if version is None:
-            raise NotFound(f"process {process_id} is not deployed")
+            raise NotFound(ErrorCode.NOT_FOUND, process_id=process_id)
         return version
 
     def start_instance(self, process_id: str, *, data: dict, actor: Actor, case: Any = None,
@@ -108,7 +108,7 @@ class UnitOfWork:
             return self.tracked[instance_id][1]
         row = self.session.get(InstanceRow, instance_id)
         if row is None:
-            raise NotFound(f"workflow instance {instance_id}")
+            raise NotFound(ErrorCode.NOT_FOUND, instance_id=instance_id)
         self.bundle(row.process_version_id)  # warm the spec cache through this session
         instance = WorkflowInstance.load(row.state, self.services.serializer)
         self.tracked[instance_id] = (row, instance)
@@ -121,7 +121,7 @@ class UnitOfWork:
         def files() -> dict:
             version = self.session.get(ProcessVersion, version_id)
             if version is None:
-                raise NotFound(f"process version {version_id}")
+                raise NotFound(ErrorCode.VERSION_ID_NOT_FOUND, version_id=version_id)
             return version.engine_files
 
         return self.services.specs.bundle(str(version_id), files)

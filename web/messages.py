@@ -1,0 +1,195 @@
+"""The one place where error codes become words (Flask-Babel; Chinese msgids, English in en/).
+
+Services and the engine refuse with codes and parameters (``FieldError``, ``ErrorCode``,
+``FieldCode``); pages, the JSON API and the CLI all take their sentences from ``MESSAGES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from web.labels import label
+from workflows.core.errors import DomainError, ErrorCode, FieldCode, FieldError, InvalidInput
+
+MESSAGES = {
+    FieldCode.REQUIRED: _l("必填"),
+    FieldCode.UNKNOWN_FIELD: _l("未知字段"),
+    FieldCode.UNSUPPORTED_TYPE: _l("不支持的字段类型 %(type)s"),
+    FieldCode.NOT_TEXT: _l("应为文本"),
+    FieldCode.TOO_LONG: _l("最多 %(limit)s 个字符"),
+    FieldCode.TOO_SHORT: _l("至少 %(limit)s 个字符"),
+    FieldCode.BAD_FORMAT: _l("格式不正确"),
+    FieldCode.NOT_INTEGER: _l("应为整数"),
+    FieldCode.TOO_SMALL: _l("不能小于 %(limit)s"),
+    FieldCode.TOO_LARGE: _l("不能大于 %(limit)s"),
+    FieldCode.NOT_BOOLEAN: _l("应为是或否"),
+    FieldCode.NOT_DATE: _l("日期格式应为 YYYY-MM-DD"),
+    FieldCode.TOO_EARLY: _l("不能早于 %(limit)s"),
+    FieldCode.TOO_LATE: _l("不能晚于 %(limit)s"),
+    FieldCode.NOT_AN_OPTION: _l("请选择列表中的一项"),
+    FieldCode.PHONE_CHARACTERS: _l("手机号只能包含数字、空格、+、- 和括号"),
+    FieldCode.PHONE_NOT_MOBILE: _l("手机号应为 11 位中国大陆手机号码（1 开头，第二位 3-9）"),
+    FieldCode.ID_NUMBER_FORMAT: _l("身份证号应为 18 位：17 位数字加 1 位校验码（数字或 X）"),
+    FieldCode.ID_NUMBER_BIRTH_DATE: _l("身份证号中的出生日期无效"),
+    FieldCode.ID_NUMBER_CHECK_DIGIT: _l("身份证号校验码错误（GB 11643），请核对号码"),
+    # anything
+    ErrorCode.NOT_FOUND: _l("未找到"),
+    ErrorCode.NOT_PERMITTED: _l("无权执行此操作"),
+    ErrorCode.BAD_CHARACTERS: _l("含有无效字符"),
+    # cases and tasks
+    ErrorCode.CASE_NOT_FOUND: _l("案件 %(case_no)s 不存在"),
+    ErrorCode.CASE_WITHOUT_PROCESS: _l("案件 %(case_no)s 不存在或没有流程实例"),
+    ErrorCode.TASK_NOT_FOUND: _l("任务不存在"),
+    ErrorCode.PARTY_NOT_IN_CASE: _l("此案件没有该当事人"),
+    ErrorCode.CHOOSE_PURPOSE: _l("请选择查看目的"),
+    ErrorCode.CHOOSE_EXPORT_PURPOSE: _l("请选择导出目的"),
+    ErrorCode.CASE_ARCHIVED: _l("该案件已归档，不能再次打开"),
+    ErrorCode.PROCESS_NOT_IN_VERSION: _l("流程 %(process)s 不在此版本中"),
+    ErrorCode.CHOOSE_RATING: _l("请选择满意、基本满意或不满意"),
+    ErrorCode.MEDIATOR_REQUIRED: _l("请填写调解员的用户名或用户编号（须为调解员）"),
+    ErrorCode.CHOOSE_CANDIDATE: _l("请填写候选案件编号之一"),
+    ErrorCode.ORIGINAL_CASE_CLOSED: _l("原案件已结案：观察期内选“二次投诉”，否则选“新案件”"),
+    ErrorCode.ORIGINAL_CASE_NOT_OBSERVED: _l("原案件不在结案观察期内"),
+    # intake and the API
+    ErrorCode.APPLICANT_REQUIRED: _l("至少登记一名申请人"),
+    ErrorCode.PARTY_REQUIRED: _l("至少登记一名当事人"),
+    ErrorCode.BODY_NOT_JSON: _l("请求体应为 JSON（Content-Type: application/json）"),
+    ErrorCode.BODY_NOT_OBJECT: _l("请求体应为 JSON 对象"),
+    ErrorCode.NOT_OBJECT: _l("应为对象"),
+    ErrorCode.NOT_TRUE_FALSE: _l("应为 true 或 false"),
+    ErrorCode.NOT_ISO_TIME: _l("应为 ISO 8601 时间"),
+    ErrorCode.TIME_WITHOUT_ZONE: _l("须带时区，例如 2025-07-04T08:40:00+08:00"),
+    ErrorCode.BAD_IDEMPOTENCY_KEY: _l("应为 1-%(limit)s 个可见字符"),
+    ErrorCode.UNKNOWN_CHANNEL: _l("未知渠道 %(channel)s"),
+    # accounts
+    ErrorCode.PASSWORD_TOO_SHORT: _l("密码至少 %(limit)s 位"),
+    ErrorCode.PASSWORD_TOO_SIMPLE: _l("密码须同时包含字母和数字或符号"),
+    ErrorCode.WRONG_PASSWORD: _l("原密码不正确"),
+    ErrorCode.TOO_MANY_ATTEMPTS: _l("尝试次数过多，请稍后再试"),
+    ErrorCode.UNKNOWN_DEPARTMENT: _l("没有编码为 %(code)s 的部门"),
+    ErrorCode.UNKNOWN_ROLE: _l("未知角色 %(roles)s"),
+    ErrorCode.ADMIN_NOT_AUDITOR: _l("管理员与审计员不能由同一账号担任"),
+    ErrorCode.BAD_USERNAME: _l("用户名不合法"),
+    ErrorCode.USER_EXISTS: _l("用户 %(username)s 已存在"),
+    ErrorCode.USER_NOT_FOUND: _l("没有可用的用户 %(username)s"),
+    # processes
+    ErrorCode.NO_TOP_PROCESS: _l("文件中没有可执行的顶层流程 %(process_id)s"),
+    ErrorCode.CHOOSE_FILES: _l("请选择 .bpmn 或 .dmn 文件"),
+    ErrorCode.FILES_BODY: _l("请求应为 JSON：{\"files\": {文件名: XML}}"),
+    ErrorCode.DRY_RUN_BODY: _l("示例数据应为 JSON 对象，操作应为列表"),
+    ErrorCode.BAD_FILE_NAME: _l("文件名只能是不含路径的 .bpmn 或 .dmn 名称"),
+    ErrorCode.FILE_TOO_LARGE: _l("文件超过 %(limit)s"),
+    ErrorCode.NOT_UTF8: _l("文件不是 UTF-8 文本"),
+    ErrorCode.DRAFT_EMPTY: _l("草稿至少需要一个文件"),
+    ErrorCode.FILES_TOO_LARGE: _l("文件合计超过 %(limit)s"),
+    ErrorCode.DRAFT_NOT_FOUND: _l("草稿 %(draft_id)s 不存在"),
+    ErrorCode.VERSION_NOT_FOUND: _l("流程 %(process_id)s 没有版本 %(version)s"),
+    ErrorCode.VERSION_ID_NOT_FOUND: _l("流程版本 %(version_id)s 不存在"),
+    ErrorCode.VERSION_NOT_PENDING: _l("版本状态为 %(status)s，无需审批"),
+    ErrorCode.VERSION_RETIRED: _l("该版本已停用"),
+    ErrorCode.RETIRE_REASON_REQUIRED: _l("请说明停用理由"),
+    ErrorCode.CHOOSE_VERSION: _l("请选择版本"),
+    ErrorCode.CHOOSE_CASES: _l("请选择要迁移的案件"),
+    ErrorCode.VERSION_NOT_ACTIVE: _l("版本 %(version)s 尚未审批生效"),
+    ErrorCode.MIGRATION_REASON_REQUIRED: _l("请说明迁移理由"),
+    ErrorCode.FORCE_REASON_REQUIRED: _l("强制迁移需要第二个理由"),
+    ErrorCode.PROCESS_ENDED: _l("案件流程已结束"),
+    ErrorCode.PROCESS_CANCELLED: _l("案件流程已取消"),
+    ErrorCode.ALREADY_ON_VERSION: _l("案件已在版本 %(version)s"),
+    ErrorCode.SUBPROCESS_MISSING: _l("新版本缺少正在运行的子流程：%(elements)s"),
+    ErrorCode.STEPS_CHANGED: _l("已完成或进行中的步骤在新版本中被修改或删除：%(elements)s"),
+    ErrorCode.MIGRATION_FAILED: _l("迁移失败：%(detail)s"),
+    # reports
+    ErrorCode.REPORT_NOT_FOUND: _l("报表 %(report_id)s 不存在"),
+    # deadlines, calendar, supervision
+    ErrorCode.NO_OVERRIDE: _l("%(day)s 没有生效的调整"),
+    ErrorCode.BAD_DAY_KIND: _l("类型须为 workday（上班）或 holiday（休息）"),
+    ErrorCode.CALENDAR_REASON_REQUIRED: _l("请说明调整原因"),
+    ErrorCode.CLOCK_NOT_FOUND: _l("案件 %(case_no)s 没有 %(kind)s 时限"),
+    ErrorCode.CLOCK_NOT_RUNNING: _l("案件 %(case_no)s 没有计时中的 %(kind)s 时限"),
+    ErrorCode.REQUEST_NOT_FOUND: _l("时限申请 %(request_id)s 不存在或已处理"),
+    ErrorCode.REQUEST_PENDING: _l("该时限已有待审批的申请"),
+    ErrorCode.REQUEST_REASON_REQUIRED: _l("请说明申请理由"),
+    ErrorCode.ONLY_SUSPEND_OR_EXTEND: _l("只能申请中止或延期"),
+    ErrorCode.CHOOSE_EXTENSION_UNIT: _l("请选择延期单位"),
+    ErrorCode.EXTENSION_COUNT: _l("延期数量须为 1 至 %(limit)s 的整数"),
+    ErrorCode.BAD_EXTENSION: _l("延期期限无效"),
+    ErrorCode.TOO_MANY_EXTENSIONS: _l("每个时限最多延期 %(limit)s 次"),
+    ErrorCode.EXTENSION_TOO_LONG: _l("延长的期限不得超过原期限"),
+    ErrorCode.NOTE_REQUIRED: _l("请填写情况说明"),
+    ErrorCode.NOTICE_NOT_FOUND: _l("督办单 %(notice_id)s 不存在"),
+    ErrorCode.RISK_REASON_REQUIRED: _l("调整风险等级须说明理由"),
+    # denials (NotPermitted; the rule names the policy rule)
+    ErrorCode.NO_CASE_ACCESS: _l("无权访问此案件"),
+    ErrorCode.NO_TASK_ACCESS: _l("无权办理此任务"),
+    ErrorCode.PROCESS_OWNER_ONLY: _l("仅流程管理员可以管理流程"),
+    ErrorCode.RELEASE_OWN_TASK: _l("只能释放自己认领的任务"),
+    ErrorCode.SECOND_OWNER: _l("部署人不能审批自己部署的版本"),
+    ErrorCode.DISTRICT_REPORTS: _l("只有区级督办员和领导可以生成全区报表"),
+    ErrorCode.REPORTS_ROLE: _l("无权查看或生成报表"),
+    ErrorCode.SUPERVISION_ROLE: _l("仅督办员和领导可查看督办情况"),
+    ErrorCode.CALENDAR_ADMIN_ONLY: _l("只有系统管理员可以调整工作日历"),
+    ErrorCode.SLA_REQUEST_HANDLER: _l("只有牵头部门承办人或指派的调解员可以申请"),
+    ErrorCode.SLA_APPROVER: _l("只有督办员或领导可以审批时限申请"),
+    ErrorCode.FOUR_EYES: _l("不能审批本人提出的申请"),
+    ErrorCode.SLA_RESUME: _l("无权恢复计时"),
+    ErrorCode.NOTICE_DEPARTMENT: _l("只能答复发给本部门的督办单"),
+    ErrorCode.NOTICE_REPLY_ROLE: _l("仅承办部门可答复督办单"),
+    ErrorCode.AUDITOR_ONLY: _l("仅审计员可查看"),
+}
+# parameters that are codes themselves, shown with their label (code -> {param: label table})
+PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"}}
+LIST_SEPARATOR = "、"
+
+
+def message(error: FieldError | None) -> str | None:
+    """A field error (code and parameters) as a sentence in the current language."""
+    if error is None:
+        return None
+    if isinstance(error, str):  # words made elsewhere; never expected from a service
+        return error
+    words = MESSAGES.get(error.code)
+    if words is None:
+        return str(error.code)
+    text = str(words)
+    if not error.params:
+        return text
+    kinds = PARAM_LABELS.get(error.code, {})
+    params = {name: _param(value, kinds.get(name)) for name, value in error.params.items()}
+    try:
+        return text % params
+    except (KeyError, ValueError, TypeError):  # a parameter the words do not expect
+        return text
+
+
+def _param(value: Any, kind: str | None) -> Any:
+    if kind:
+        return label(kind, value)
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return value
+
+
+def field_errors(errors: Mapping[str, FieldError] | None) -> dict[str, str]:
+    """Every error of a field-error dict as words (for forms and pages)."""
+    return {field: message(error) or "" for field, error in (errors or {}).items()}
+
+
+def field_details(errors: Mapping[str, FieldError] | None) -> dict[str, dict[str, Any]]:
+    """Field errors for the JSON API: machine-readable code and parameters, plus the words."""
+    return {field: {"code": str(error.code), "params": dict(error.params),
+                     "message": message(error)}
+            for field, error in (errors or {}).items() if isinstance(error, FieldError)}
+
+
+def describe(exc: DomainError) -> str:
+    """A domain error as one line of words (the CLI; pages show field errors one by one)."""
+    if isinstance(exc, InvalidInput):
+        words = field_errors(exc.field_errors)
+        return "；".join(f"{field}：{text}" for field, text in words.items())
+    if exc.code:
+        return message(FieldError(exc.code, exc.params)) or str(exc)
+    return str(exc)
