@@ -19,6 +19,8 @@ class NotFound(DomainError):
 class NotPermitted(DomainError):
     """The actor may not do this; ``rule`` names the policy rule that denied it."""
 
+    audited = False  # set once its access_denied event is written (access.policy.deny)
+
     def __init__(self, message: str = "not permitted", rule: str = ""):
         self.rule = rule
         super().__init__(message)

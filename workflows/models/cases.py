@@ -1,4 +1,4 @@
-"""Cases, parties and work orders (architecture §4.2)."""
+"""Cases, parties and work orders."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from workflows.models._columns import IdType, new_uuid, utcnow
 
 
 class Channel(StrEnum):
-    """Where a matter came in (domain §(a) start events)."""
+    """Where a matter came in."""
 
     COUNTER = "counter"
     HOTLINE_12345 = "hotline_12345"
@@ -37,7 +37,7 @@ class CaseStatus(StrEnum):
     REOPENED = "reopened"
 
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     CaseStatus.REGISTERED: "已登记", CaseStatus.TRIAGE: "分流研判", CaseStatus.DISPATCHED: "已派单",
     CaseStatus.IN_HANDLING: "办理中", CaseStatus.IN_MEDIATION: "调解中",
     CaseStatus.AWAITING_FEEDBACK: "待回访评价", CaseStatus.CLOSED: "已结案",
@@ -53,7 +53,7 @@ class Urgency(StrEnum):
 
 
 class RiskLevel(StrEnum):
-    """The five risk colours, red highest (domain §(e))."""
+    """The five risk colours, red highest."""
 
     RED = "red"
     ORANGE = "orange"
@@ -63,7 +63,7 @@ class RiskLevel(StrEnum):
 
 
 class Light(StrEnum):
-    """Timeliness light of a work order (domain §(e))."""
+    """Timeliness light of a work order."""
 
     GREEN = "green"
     YELLOW = "yellow"
@@ -147,7 +147,7 @@ class Case(Base):
 
 
 class Party(Base):
-    """A person or organisation; personal fields are encrypted envelopes (D12)."""
+    """A person or organisation; personal fields are encrypted envelopes."""
 
     __tablename__ = "party"
 
