@@ -1,4 +1,4 @@
-"""Server-side limits of intake fields (R-FORM-1): enumerations and lengths as field errors.
+"""Server-side limits of intake fields: enumerations and lengths as field errors.
 
 The HTML ``maxlength`` and ``<select>`` are conveniences; the API and crafted posts bypass them.
 Without these checks an over-long value is truncated silently on SQLite and raises
@@ -7,9 +7,12 @@ Without these checks an over-long value is truncated silently on SQLite and rais
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflows.models import PartyRole
+
+if TYPE_CHECKING:
+    from workflows.intake.register import IntakeRequest
 
 # bpmn/README.md §3.1: the categories routing.dmn knows (web/labels.py CATEGORY labels them)
 CATEGORIES = ("neighbour", "property", "property_collective", "family", "labour",
@@ -41,7 +44,7 @@ def text_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = ""
     return errors
 
 
-def request_errors(request: Any) -> dict[str, str]:
+def request_errors(request: IntakeRequest) -> dict[str, str]:
     """Category and text limits of an intake request (other fields: ``intake.check``)."""
     errors = text_errors({name: getattr(request, name, None) for name in MAX_LENGTH}, MAX_LENGTH)
     if request.category and request.category not in CATEGORIES:
