@@ -49,7 +49,7 @@ class TaskView:
     instructions: str | None = None
     instance_index: int | None = None
     due_at: datetime | None = None
-    timers: list = field(default_factory=list)  # every armed boundary timer (BoundaryTimer)
+    timers: list[BoundaryTimer] = field(default_factory=list)  # every armed boundary timer
     extensions: dict = field(default_factory=dict)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, or_, select
 
 from engine.models import InstanceRow
-from workflows.cases.parties import PartyVault
+from workflows.cases.parties import PartyInput, PartyVault
 from workflows.models import Case, CaseParty, CaseStatus, Party, SubmissionLink
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 REOPEN_WINDOW_DAYS = 30  # watch window after closure; the process's own watch timer decides
 
 
-def _keys(uow: UnitOfWork, parties: list, roles: tuple[str, ...] | None) -> list:
+def _keys(uow: UnitOfWork, parties: list[PartyInput],
+          roles: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
     vault = PartyVault.of(uow.services)
     keys: list[ColumnElement[bool]] = []
     for party in parties:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from workflows.access.policy import visible_cases
 from workflows.audit.log import AuditAction
+from workflows.cases.parties import PartyInput
 from workflows.core.actors import Actor
 from workflows.models import Case
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -27,7 +28,7 @@ def visible_codes(uow: UnitOfWork, actor: Actor, codes: list[str]) -> set[str]:
                                                               visible_cases(actor))))
 
 
-def search_kinds(parties: list) -> list[str]:
+def search_kinds(parties: list[PartyInput]) -> list[str]:
     """Which blind indexes a submission searches by (never the values)."""
     kinds = set()
     for party in parties:
@@ -38,8 +39,8 @@ def search_kinds(parties: list) -> list[str]:
     return sorted(kinds)
 
 
-def record_search(uow: UnitOfWork, actor: Actor, parties: list, *, matched: int, shown: int,
-                  purpose: str = "duplicate_check") -> None:
+def record_search(uow: UnitOfWork, actor: Actor, parties: list[PartyInput], *, matched: int,
+                  shown: int, purpose: str = "duplicate_check") -> None:
     """The ``parties_searched`` access event, on the system chain (no case: a foreign case's
     chain must not learn who searched, and the searcher's view is what matters)."""
     uow.audit.record(AuditAction.PARTIES_SEARCHED, actor, object_type="party_search",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -106,8 +107,8 @@ def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
     return ""
 
 
-def _commit_timer_effects(uow: UnitOfWork, case: Case, inst: WorkflowInstance, armed: list,
-                          digest: str) -> None:
+def _commit_timer_effects(uow: UnitOfWork, case: Case, inst: WorkflowInstance,
+                          armed: list[tuple[str, datetime]], digest: str) -> None:
     """The task is gone because deadlines passed: keep what the timers did (one input event)."""
     if inst.state_digest() == digest:
         return

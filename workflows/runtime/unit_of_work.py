@@ -112,12 +112,12 @@ class UnitOfWork:
         also for a case without one (``instance_id`` None)."""
         if instance_id in self.tracked:
             return self.tracked[instance_id][1]
-        row = self.session.get(InstanceRow, instance_id) if instance_id is not None else None
-        if row is None:
+        row = None if instance_id is None else self.session.get(InstanceRow, instance_id)
+        if instance_id is None or row is None:
             raise NotFound(f"workflow instance {instance_id}")
         self.bundle(row.process_version_id)  # warm the spec cache through this session
         instance = WorkflowInstance.load(row.state, self.services.serializer)
-        self.tracked[row.id] = (row, instance)
+        self.tracked[instance_id] = (row, instance)
         return instance
 
     def bundle(self, version_id: int) -> CompiledBundle:
