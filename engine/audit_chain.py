@@ -1,4 +1,4 @@
-"""Audit hash-chain maths: canonical JSON, HMAC links and verification (D9, §5.6)."""
+"""Audit hash-chain maths: canonical JSON, HMAC links and verification."""
 
 from __future__ import annotations
 

@@ -58,9 +58,9 @@ def _graph(container: etree._Element) -> Graph:
             graph.host[el.get("id")] = el.get("attachedToRef")
         elif tag == "sequenceFlow":
             graph.flows.append((el.get("id"), el.get("sourceRef"), el.get("targetRef")))
-        elif _kind(tag):
+        elif kind := _kind(tag):
             graph.nodes.append(el.get("id"))
-            graph.kinds[el.get("id")] = _kind(tag)
+            graph.kinds[el.get("id")] = kind
     return graph
 
 

@@ -1,5 +1,5 @@
 """JiefenParser: SpiffBpmnParser fed only by the hardened XML parser; forms read, scripts refused,
-timers normalized so one deadline calculator computes every due time (engine guide §1)."""
+timers normalized so one deadline calculator computes every due time."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class JiefenParser(SpiffBpmnParser):
         root = safe_fromstring(data, filename)
         reject_scripts(root, filename)
         normalize_timers(root, filename)
-        # the validator rewrites some tags in place (engine guide §7): keep what we stored
+        # the validator rewrites some tags in place: keep what we stored
         normalized = copy.deepcopy(root)
         self.add_bpmn_xml(root, filename)
         return normalized
@@ -87,7 +87,7 @@ class JiefenParser(SpiffBpmnParser):
 
 
 def reject_scripts(root: etree._Element, filename: str) -> None:
-    """scriptTask and pre/post scripts are refused: BPMN text never reaches Python (D5)."""
+    """scriptTask and pre/post scripts are refused: BPMN text never reaches Python."""
     query = ".//bpmn:scriptTask | .//spiffworkflow:preScript | .//spiffworkflow:postScript"
     for node in root.xpath(query, namespaces=NS):
         element = node if node.tag == f"{{{BPMN_NS}}}scriptTask" else node.getparent().getparent()

@@ -1,4 +1,4 @@
-"""The one time source, with a hook so SpiffWorkflow's timers read the same clock (engine guide §3.5)."""
+"""The one time source, with a hook so SpiffWorkflow's timers read the same clock."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 
@@ -27,6 +28,12 @@ def use_clock(clock: ClockFn | None) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+class Clock(Protocol):
+    """What services read the time from: SystemClock, or FrozenClock in tests and replays."""
+
+    def now(self) -> datetime: ...
 
 
 class SystemClock:
@@ -70,5 +77,6 @@ class _EngineDatetime(datetime):
         return current.astimezone(tz) if tz is not None else current.replace(tzinfo=None)
 
 
-# engine guide §3.5: SpiffWorkflow has no clock hook; a guard test checks the module still uses this name.
+# SpiffWorkflow has no clock hook: its timer module's ``datetime`` is replaced (a guard test checks
+# the module still uses that name).
 _spiff_timer.datetime = _EngineDatetime

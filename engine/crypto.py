@@ -1,4 +1,4 @@
-"""Field encryption, blind indexes and audit MACs from one keys file (security.md R-PII-1)."""
+"""Field encryption, blind indexes and audit MACs from one keys file."""
 
 from __future__ import annotations
 

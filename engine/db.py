@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import JSON, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.types import TypeEngine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,14 +38,14 @@ class UTCDateTime(TypeDecorator):
     impl = String(32)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import TIMESTAMP
 
             return dialect.type_descriptor(TIMESTAMP(timezone=True))
         return dialect.type_descriptor(String(32))
 
-    def process_bind_param(self, value: datetime | None, dialect) -> Any:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -54,7 +55,7 @@ class UTCDateTime(TypeDecorator):
             return value
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-    def process_result_value(self, value: Any, dialect) -> datetime | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, datetime):
@@ -69,7 +70,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engin
     """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions.
 
     ``hide_parameters``: a failing statement's bound values (serialized task data, free text)
-    never reach exception messages and so never the error log (R-LOG-1)."""
+    never reach exception messages and so never the error log."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
@@ -105,7 +106,7 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def make_session_factory(bind) -> sessionmaker:
+def make_session_factory(bind: Engine | Connection) -> sessionmaker:
     """Session factory; in tests ``bind`` is a connection inside an outer transaction."""
     kwargs: dict[str, Any] = {"expire_on_commit": False}
     if not isinstance(bind, Engine):

@@ -1,4 +1,4 @@
-"""The one deadline calculator for BPMN timers and SLA clocks (domain.md §9, engine guide §3.2)."""
+"""The one deadline calculator for BPMN timers and SLA clocks."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ class WorkingCalendar:
         return self._moment(spec)
 
     def warn_at(self, spec: str, start: datetime) -> datetime:
-        """Yellow-light instant: 75% of the period in its own unit (domain.md §9.4)."""
+        """Yellow-light instant: 75% of the period in its own unit."""
         due = self.resolve(spec, start)
         form = _CALENDAR_FORM.fullmatch(spec.strip())
         if form is None:  # natural time and absolute instants: 75% of the exact span

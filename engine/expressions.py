@@ -1,6 +1,7 @@
-"""Restricted expression language: an AST allow-list interpreted by a tree walker (D5, R-EXPR-1).
+"""Restricted expression language: an AST allow-list interpreted by a tree walker.
 
-No BPMN text ever reaches Python's eval/exec/compile; see engine guide §6.3 for the grammar.
+No BPMN text ever reaches Python's eval/exec/compile; docs/bpmn-authoring.md lists what an
+expression may contain.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def _check_node(node: ast.AST, function_names: frozenset[str]) -> None:
 def names_used(expression: str, function_names: frozenset[str]) -> set[str]:
     """Data names an expression reads (function names excluded)."""
     tree = parse(expression, function_names)
-    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    called = {n.func.id for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}  # parse() checked
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
 
 
@@ -82,7 +84,8 @@ class Evaluator:
     def evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
         return self._eval(parse(expression, self.names).body, data)
 
-    def _eval(self, node: ast.AST, data: Mapping[str, Any]) -> Any:  # noqa: C901
+    # node None: the ``**`` entry of a dict display, refused like any node not matched
+    def _eval(self, node: ast.AST | None, data: Mapping[str, Any]) -> Any:  # noqa: C901
         match node:
             case ast.Constant(value=value):
                 return value
@@ -162,7 +165,7 @@ class Evaluator:
         if isinstance(op, ast.Add) and isinstance(left, str | list) and isinstance(right, type(left)):
             if len(left) + len(right) > MAX_SEQUENCE:
                 raise ExpressionError("result is too long")
-            return left + right
+            return left + right  # type: ignore[operator]  # same type, checked above
         if not (isinstance(left, _NUMBER) and isinstance(right, _NUMBER)):
             raise ExpressionError(f"{type(op).__name__} needs numbers")
         try:

@@ -1,9 +1,9 @@
-"""User-task forms declared in BPMN (camunda:formData) and their server-side validation (D6)."""
+"""User-task forms declared in BPMN (camunda:formData) and their server-side validation."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -43,7 +43,7 @@ class FormField:
         return self.validation.get(name)
 
 
-def fields_of(form: list[Mapping[str, Any]] | None) -> list[FormField]:
+def fields_of(form: Sequence[Mapping[str, Any]] | None) -> list[FormField]:
     """FormField objects from the parsed ``extensions['form']`` list."""
     return [FormField.from_dict(f) for f in form or ()]
 
@@ -151,7 +151,7 @@ def _date(f: FormField, value: Any) -> str:
         raise FieldRefused(FieldCode.TOO_EARLY, limit=low)
     if high and day > date.fromisoformat(high):
         raise FieldRefused(FieldCode.TOO_LATE, limit=high)
-    return day.isoformat()  # ISO text: task data stays JSON (engine guide P12)
+    return day.isoformat()  # ISO text: task data stays plain JSON
 
 
 def _enum(f: FormField, value: Any) -> str:

@@ -1,9 +1,10 @@
-"""WorkflowInstance: the only code that touches BpmnWorkflow and TaskState (engine guide §2.9)."""
+"""WorkflowInstance: the only code that touches BpmnWorkflow and TaskState."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.task import Task
 
 from engine.errors import (
     EngineError,
@@ -24,6 +26,8 @@ from engine.errors import (
 )
 from engine.forms import FormField, fields_of
 from engine.script_engine import JiefenScriptEngine
+from engine.serializer import Serializer
+from engine.specs import CompiledBundle
 
 TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
 FINISHED_STATES = TaskState.COMPLETED | TaskState.CANCELLED
@@ -45,7 +49,7 @@ class TaskView:
     instructions: str | None = None
     instance_index: int | None = None
     due_at: datetime | None = None
-    timers: list = field(default_factory=list)  # every armed boundary timer (BoundaryTimer)
+    timers: list[BoundaryTimer] = field(default_factory=list)  # every armed boundary timer
     extensions: dict = field(default_factory=dict)
 
 
@@ -67,11 +71,12 @@ class WorkflowInstance:
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
-    def create(cls, bundle: Any, process_id: str, *, script_engine: Any, data: dict | None = None,
+    def create(cls, bundle: CompiledBundle, process_id: str, *, script_engine: JiefenScriptEngine,
+               data: dict | None = None,
                spec_version: str | None = None) -> WorkflowInstance:
         """A new instance, not yet advanced; ``spec_version`` is '<version id>:<process>'."""
         if not isinstance(script_engine, JiefenScriptEngine):
-            # without it SpiffWorkflow falls back to its eval-based engine (engine guide P6)
+            # without it SpiffWorkflow falls back to its eval-based engine
             raise TypeError("a WorkflowInstance needs the restricted JiefenScriptEngine")
         workflow = BpmnWorkflow(bundle.spec(process_id), bundle.subprocess_specs(process_id),
                                 script_engine=script_engine)
@@ -81,7 +86,8 @@ class WorkflowInstance:
         return cls(workflow)
 
     @classmethod
-    def start(cls, bundle: Any, process_id: str, *, script_engine: Any, data: dict | None = None,
+    def start(cls, bundle: CompiledBundle, process_id: str, *, script_engine: JiefenScriptEngine,
+              data: dict | None = None,
               spec_version: str | None = None) -> WorkflowInstance:
         """Create and run to the first wait state."""
         instance = cls.create(bundle, process_id, script_engine=script_engine, data=data,
@@ -94,10 +100,10 @@ class WorkflowInstance:
         self._steps()
 
     @classmethod
-    def load(cls, state: str, serializer: Any) -> WorkflowInstance:
+    def load(cls, state: str, serializer: Serializer) -> WorkflowInstance:
         return cls(serializer.deserialize_json(state))
 
-    def dump(self, serializer: Any) -> str:
+    def dump(self, serializer: Serializer) -> str:
         return serializer.serialize_json(self.workflow)
 
     @property
@@ -118,7 +124,7 @@ class WorkflowInstance:
             raise _wrap(exc) from exc
 
     def fire_timers(self) -> None:
-        """Fire every due timer and run the engine (a passed deadline wins: P8)."""
+        """Fire every due timer and run the engine (a passed deadline beats a late completion)."""
         try:
             self.workflow.refresh_timers()
         except EngineError:
@@ -127,7 +133,7 @@ class WorkflowInstance:
             raise _wrap(exc) from exc
         self._steps()
 
-    def ready_task(self, task_id: str | UUID):
+    def ready_task(self, task_id: str | UUID) -> Task:
         """The READY manual task with this id; TaskNotFound / TaskNotReady otherwise."""
         try:
             task = self.workflow.get_task_from_id(UUID(str(task_id)))
@@ -155,7 +161,7 @@ class WorkflowInstance:
         return view
 
     def deliver_message(self, name: str, payload: Any = None) -> None:
-        """Deliver a message event (the spiff flavour of the definition must be used: P10)."""
+        """Deliver a message event (its definition class must match the parser's flavour: spiff)."""
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)
         try:
             self.workflow.send_event(event)
@@ -197,7 +203,7 @@ class WorkflowInstance:
         latest = max(done, key=lambda t: t.last_state_change, default=self.workflow.task_tree)
         return {**latest.data, **self.workflow.data}
 
-    def _view(self, task) -> TaskView:
+    def _view(self, task: Task) -> TaskView:
         spec = task.task_spec
         extensions = dict(getattr(spec, "extensions", {}) or {})
         info = spec.task_info(task) if hasattr(spec, "task_info") else {}
@@ -247,10 +253,10 @@ class WorkflowInstance:
         return out
 
     def state_digest(self) -> str:
-        """sha256 of the semantic state; task UUIDs (random) deliberately excluded (§5.7)."""
+        """sha256 of the semantic state (the replay compares it); random task UUIDs left out."""
         return self.snapshot().digest
 
-    def _all_tasks(self):
+    def _all_tasks(self) -> Iterator[Task]:
         """Every task of the workflow and its subprocesses (plain dict walks: get_tasks() is slow)."""
         yield from self.workflow.tasks.values()
         for sub in self.workflow.subprocesses.values():
@@ -321,7 +327,7 @@ class BoundaryTimer:
     interrupting: bool
 
 
-def _boundary_timers(task) -> list[BoundaryTimer]:
+def _boundary_timers(task: Task) -> list[BoundaryTimer]:
     """Armed boundary timers attached to this task, earliest first."""
     parent = task.parent
     if parent is not None and getattr(parent.task_spec, "bpmn_id", None) == task.task_spec.bpmn_id:
@@ -341,6 +347,6 @@ def _boundary_timers(task) -> list[BoundaryTimer]:
     return sorted(timers, key=lambda t: t.due_at)
 
 
-def _boundary_due(task) -> datetime | None:
+def _boundary_due(task: Task) -> datetime | None:
     """Earliest armed interrupting boundary timer attached to this task (its deadline)."""
     return next((t.due_at for t in _boundary_timers(task) if t.interrupting), None)

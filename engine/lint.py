@@ -1,4 +1,4 @@
-"""Deploy-time checks of a bundle: every expression, timer, DMN cell, operation and form (D5, §5.3)."""
+"""Deploy-time checks of a bundle: every expression, timer, DMN cell, operation and form."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ def _messages(lint: Linter, root: etree._Element) -> None:
         parent = var.getparent().getparent() if var.getparent() is not None else None
         if parent is None or parent.tag not in receivers:
             lint.add(_owner_id(var), "messageVariable must be inside bpmn:messageEventDefinition "
-                                     "(engine guide P16: elsewhere the payload is lost)")
+                                     "(elsewhere the payload is lost)")
 
 
 def _user_tasks(lint: Linter, root: etree._Element) -> None:
@@ -222,7 +222,7 @@ def _deadline_literal(lint: Linter, element_id: str | None, text: str) -> None:
 
 
 def _dmn_condition(input_expr: str, entry: str) -> str:
-    """The expression SpiffWorkflow's DMN engine builds from an input entry (engine guide §2.6)."""
+    """The expression SpiffWorkflow's DMN engine builds from an input entry."""
     if "?" in entry:
         return re.sub(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", "dmninputexpr", entry)
     try:

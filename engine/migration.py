@@ -1,18 +1,27 @@
-"""Moving a running instance to another spec version (engine guide §4.4, architecture §5.8).
+"""Moving a running instance to another spec version.
 
 The rule: a migration is *safe* unless a task that changed or disappeared in the new version is
 already COMPLETED or STARTED (the finished part of the case would no longer match its history).
 Migration always uses ``reset_mask=TaskState.READY``: the library default also resets WAITING
-tasks, which re-arms pending timers and silently restarts deadlines (P9).
+tasks, which re-arms pending timers and silently restarts deadlines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from SpiffWorkflow import TaskState
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, filter_tasks, migrate_workflow
+from SpiffWorkflow.bpmn.serializer.helpers.dictionary import DictionaryConverter
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.diff import (
+    SpecDiff,
+    WorkflowDiff,
+    diff_workflow,
+    filter_tasks,
+    migrate_workflow,
+)
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task
 
 from engine.errors import EngineError
 from engine.instance import WorkflowInstance
@@ -37,9 +46,9 @@ class MigrationPlan:
     blocking: list[str] = field(default_factory=list)
     missing_subprocesses: list[str] = field(default_factory=list)
     # the library objects migrate() needs; not part of the summary
-    _wf_diff: Any = None
+    _wf_diff: WorkflowDiff | None = None
     _sp_diffs: dict = field(default_factory=dict)
-    _new_spec: Any = None
+    _new_spec: BpmnProcessSpec | None = None
     _new_deps: dict = field(default_factory=dict)
 
     @property
@@ -54,8 +63,8 @@ class MigrationPlan:
                 "missing_subprocesses": self.missing_subprocesses}
 
 
-def plan_migration(instance: WorkflowInstance, registry: Any, new_spec: Any,
-                   new_deps: dict) -> MigrationPlan:
+def plan_migration(instance: WorkflowInstance, registry: DictionaryConverter,
+                   new_spec: BpmnProcessSpec, new_deps: dict) -> MigrationPlan:
     """Diff the instance (top level and every subprocess) against ``new_spec``/``new_deps``."""
     workflow = instance.workflow
     wf_diff, sp_diffs = diff_workflow(registry, workflow, new_spec, new_deps)
@@ -76,7 +85,7 @@ def plan_migration(instance: WorkflowInstance, registry: Any, new_spec: Any,
     return plan
 
 
-def _finished(diff: Any) -> list:
+def _finished(diff: WorkflowDiff) -> list[Task]:
     return filter_tasks(list(diff.changed) + list(diff.removed), state=FINISHED)
 
 
@@ -93,12 +102,12 @@ def _collect_spec_changes(plan: MigrationPlan, spec_diff: SpecDiff) -> None:
             plan.removed.append(_bpmn_id(spec))
 
 
-def _is_element(spec: Any) -> bool:
+def _is_element(spec: TaskSpec) -> bool:
     """Only BPMN elements (not the library's internal Start/End/join helper specs)."""
     return bool(getattr(spec, "bpmn_id", None))
 
 
-def _bpmn_id(spec: Any) -> str:
+def _bpmn_id(spec: TaskSpec) -> str:
     return getattr(spec, "bpmn_id", None) or spec.name
 
 

@@ -1,4 +1,4 @@
-"""Engine tables: process versions, workflow instances, the audit chain and the outbox (§4.1, §4.5)."""
+"""Engine tables: process versions, workflow instances, the audit chain and the outbox."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class AuditCheckpoint(Base):
 
 
 class OutboxMessage(Base):
-    """A notification written with the state change and delivered later (D17)."""
+    """A notification written with the state change and delivered later."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_message_pending", "next_attempt_at",

@@ -1,4 +1,7 @@
-"""Captures every task state change of a workflow during one unit of work (engine guide §5.2)."""
+"""Captures every task state change of a workflow during one unit of work.
+
+SpiffWorkflow logs each change to the ``spiff.task`` logger with the task id and the new state as
+record extras; a context variable routes the records to the recorder of the running step."""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.helpers.dictionary import DictionaryConverter
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
 _recorder: ContextVar[TaskEventRecorder | None] = ContextVar("jiefen_recorder", default=None)
@@ -21,7 +27,7 @@ class _Dispatch(logging.Handler):
         if recorder is not None and hasattr(record, "task_id"):
             try:
                 recorder.on_record(record)
-            except Exception:  # an exception here would abort the engine step (P13)
+            except Exception:  # handlers run inside the engine: raising would abort its step
                 self.handleError(record)
 
 
@@ -32,8 +38,8 @@ if not any(isinstance(h, _Dispatch) for h in _log.handlers):
     _log.addHandler(_Dispatch())
 
 
-def json_copy(value: Any, registry: Any = None) -> Any:
-    """Deep copy through JSON now: 3.2.0 shares nested values between task snapshots (P4)."""
+def json_copy(value: Any, registry: DictionaryConverter | None = None) -> Any:
+    """Deep copy through JSON now: 3.2.0 shares nested values between task snapshots."""
     converted = registry.convert(value) if registry is not None else value
     return json.loads(json.dumps(converted, default=str))
 
@@ -41,7 +47,8 @@ def json_copy(value: Any, registry: Any = None) -> Any:
 class TaskEventRecorder:
     """Collects task state changes; ``events`` are plain JSON-able dicts."""
 
-    def __init__(self, workflow, registry, clock: Callable[[], datetime]):
+    def __init__(self, workflow: BpmnWorkflow, registry: DictionaryConverter | None,
+                 clock: Callable[[], datetime]):
         self.workflow, self.registry, self.clock = workflow, registry, clock
         self.last = {tid: t.state for tid, t in workflow.tasks.items()}  # get_tasks() is slow
         for sub in workflow.subprocesses.values():
@@ -56,13 +63,15 @@ class TaskEventRecorder:
         _recorder.reset(self._token)
 
     def on_record(self, record: logging.LogRecord) -> None:
+        extra = vars(record)  # the extras the library logs: task_id, state, workflow_spec, ...
+        task_id = extra["task_id"]
         try:
-            task = self.workflow.get_task_from_id(record.task_id)
-        except Exception:  # root task of a subprocess still being created (P13)
+            task = self.workflow.get_task_from_id(task_id)
+        except Exception:  # the root task of a subprocess logs before the subprocess is registered
             task = None
-        previous = self.last.get(record.task_id)
-        state = task.state if task is not None else TaskState.get_value(record.state)
-        self.last[record.task_id] = state
+        previous = self.last.get(task_id)
+        state = task.state if task is not None else TaskState.get_value(extra["state"])
+        self.last[task_id] = state
         spec = task.task_spec if task is not None else None
         before = after = delta = None
         if state == TaskState.COMPLETED and task is not None:
@@ -70,22 +79,23 @@ class TaskEventRecorder:
             delta = {"updates": DeepMerge.get_updated_keys(before or {}, after),
                      "deletions": DeepMerge.get_deleted_keys(before or {}, after)}
         self.events.append({
-            "at": self.clock().isoformat(), "task_id": str(record.task_id),
-            "process": record.workflow_spec, "task": getattr(spec, "bpmn_id", None) or record.task_spec,
-            "type": record.task_type, "bpmn_name": getattr(spec, "bpmn_name", None),
+            "at": self.clock().isoformat(), "task_id": str(task_id),
+            "process": extra["workflow_spec"],
+            "task": getattr(spec, "bpmn_id", None) or extra["task_spec"],
+            "type": extra["task_type"], "bpmn_name": getattr(spec, "bpmn_name", None),
             "from": TaskState.get_name(previous) if previous is not None else None,
-            "to": record.state,
+            "to": extra["state"],
             "info": _task_info(task),
             "data_before": before, "data_after": after, "delta": delta,
         })
 
-    def _before(self, task) -> Any:
+    def _before(self, task: Task | None) -> Any:
         if task is None or task.parent is None:
             return None
         return json_copy(task.parent.data, self.registry)
 
 
-def _task_info(task) -> dict:
+def _task_info(task: Task | None) -> dict:
     if task is None:
         return {}
     try:

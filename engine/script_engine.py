@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.task import Task
 
 from engine import clock
 from engine.expressions import BASE_FUNCTIONS, Evaluator
@@ -50,8 +51,9 @@ class JiefenScriptEngine(PythonScriptEngine):
     def execute(self, task, script, external_context=None):
         raise PermissionError("script execution is disabled")
 
-    def call_service(self, task, operation_name=None, operation_params=None, **_kwargs):
-        # engine guide P17: the base class's error path refers to an undefined name
+    def call_service(self, task: Task, operation_name=None, operation_params=None,
+                     **_kwargs) -> str:
+        # overrides the whole method: the base class's error path refers to an undefined name
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         return json.dumps(self.operations.call(operation_name, task.data, params,
                                                step=str(task.id)))

@@ -1,23 +1,27 @@
-"""Workflow state as JSON without the embedded spec; the restricted engine re-attached on load (D4, D5)."""
+"""Workflow state as JSON without the embedded spec; the restricted engine re-attached on load."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TypeAlias
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as _SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-SpecLookup = Callable[[str], tuple[Any, dict]]
+from engine.script_engine import JiefenScriptEngine
+
+Serializer: TypeAlias = BpmnWorkflowSerializer  # the type Services.serializer holds
+SpecLookup = Callable[[str], tuple[BpmnProcessSpec, dict]]
 
 
-def make_serializer(script_engine: Any, spec_lookup: SpecLookup) -> BpmnWorkflowSerializer:
+def make_serializer(script_engine: JiefenScriptEngine, spec_lookup: SpecLookup) -> Serializer:
     """``spec_lookup(spec_version) -> (spec, subprocess_specs)``; specs live once per version."""
 
     class SpecRefWorkflowConverter(BpmnWorkflowConverter):
@@ -44,7 +48,7 @@ def make_serializer(script_engine: Any, spec_lookup: SpecLookup) -> BpmnWorkflow
         def from_dict(self, dct, **kwargs):
             obj = super().from_dict(dct, **kwargs)
             if isinstance(obj, BpmnWorkflow):
-                # never serialized: without this the default eval-based engine comes back (P6)
+                # never serialized: without this the library's eval-based engine comes back
                 obj.script_engine = script_engine  # subprocesses delegate to the top workflow
             return obj
 

@@ -17,12 +17,15 @@ from uuid import UUID
 
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.task import Task
 
 from engine.clock import FrozenClock, use_clock
 from engine.errors import EngineError, EngineStepFailed, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
-from engine.instance import WorkflowInstance, _parse_due
+from engine.instance import TaskView, WorkflowInstance, _parse_due
 from engine.recorder import TaskEventRecorder, json_copy
+from engine.script_engine import JiefenScriptEngine
+from engine.specs import CompiledBundle
 
 MAX_ACTIONS = 200
 Resolve = Callable[[str, datetime], datetime]
@@ -66,7 +69,8 @@ class SimulationResult:
         return {"completed": done, "current": current}
 
 
-def simulate(bundle: Any, process_id: str, *, script_engine: Any, start: datetime,
+def simulate(bundle: CompiledBundle, process_id: str, *, script_engine: JiefenScriptEngine,
+             start: datetime,
              data: Mapping[str, Any] | None = None, actions: Sequence[Mapping[str, Any]] = (),
              resolve: Resolve | None = None) -> SimulationResult:
     """Start ``process_id`` at ``start`` with ``data`` and apply ``actions`` in order.
@@ -97,13 +101,20 @@ def simulate(bundle: Any, process_id: str, *, script_engine: Any, start: datetim
 class _Run:
     """The instance, its clock and the path recorded so far."""
 
-    def __init__(self, clock: FrozenClock, script_engine: Any, resolve: Resolve | None):
+    def __init__(self, clock: FrozenClock, script_engine: JiefenScriptEngine,
+                 resolve: Resolve | None):
         self.clock, self.script_engine, self.resolve = clock, script_engine, resolve
         self.steps: list[Step] = []
         self.fired: list[dict] = []
         self.instance: WorkflowInstance | None = None
 
-    def start(self, bundle: Any, process_id: str, data: dict) -> None:
+    @property
+    def live(self) -> WorkflowInstance:
+        """The started instance (actions only run after ``start`` succeeded)."""
+        assert self.instance is not None
+        return self.instance
+
+    def start(self, bundle: CompiledBundle, process_id: str, data: dict) -> None:
         self.instance = WorkflowInstance.create(bundle, process_id, script_engine=self.script_engine,
                                                 data=data, spec_version=f"dry-run:{process_id}")
         self._recorded(self.instance.advance)
@@ -119,13 +130,13 @@ class _Run:
             raise ValueError(f"unknown action {sorted(action)}")
 
     def _complete(self, bpmn_id: str, raw: Mapping[str, Any], index: Any) -> None:
-        view = self.instance.find_ready(bpmn_id, None if index in (None, "") else int(index))
+        view = self.live.find_ready(bpmn_id, None if index in (None, "") else int(index))
         clean = validate_submission(view.form, raw)
-        self._recorded(lambda: self.instance.complete(view.id, clean), submitted={view.id: clean})
+        self._recorded(lambda: self.live.complete(view.id, clean), submitted={view.id: clean})
 
     def _advance(self, spec: str) -> None:
         if spec == "next_timer":
-            dues = [t["due"] for t in armed_timers(self.instance)]
+            dues = [t["due"] for t in armed_timers(self.live)]
             if not dues:
                 raise ValueError("no timer is armed")
             # the library fires a timer strictly after its due time
@@ -141,10 +152,10 @@ class _Run:
         if moment < self.clock.now():
             raise ValueError("the clock cannot go back")
         self.clock.set(moment)
-        self._recorded(self.instance.fire_timers)
+        self._recorded(self.live.fire_timers)
 
     def _recorded(self, step: Callable[[], Any], submitted: dict | None = None) -> None:
-        workflow = self.instance.workflow
+        workflow = self.live.workflow
         with TaskEventRecorder(workflow, None, self.clock.now) as recorder:
             step()
         for event in recorder.events:
@@ -153,9 +164,9 @@ class _Run:
     def _record(self, event: dict, submitted: dict | None) -> None:
         if event["to"] not in ("COMPLETED", "CANCELLED"):
             return
-        task = _task(self.instance, event["task_id"])
+        task = _task(self.live, event["task_id"])
         spec = getattr(task, "task_spec", None)
-        if spec is None or not getattr(spec, "bpmn_id", None):
+        if task is None or spec is None or not getattr(spec, "bpmn_id", None):
             return  # the library's own helper tasks (Start, joins, boundary splits)
         is_timer = isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
         kind = "timer" if is_timer else type(spec).__name__
@@ -192,14 +203,14 @@ def armed_timers(instance: WorkflowInstance) -> list[dict]:
     return sorted(out, key=lambda t: t["due"])
 
 
-def _task(instance: WorkflowInstance, task_id: str) -> Any:
+def _task(instance: WorkflowInstance, task_id: str) -> Task | None:
     try:
         return instance.workflow.get_task_from_id(UUID(task_id))
     except Exception:  # removed from the tree (a cancelled branch): nothing to show
         return None
 
 
-def _ready(view: Any) -> dict:
+def _ready(view: TaskView) -> dict:
     return {"id": view.id, "element_id": view.bpmn_id, "name": view.name, "lane": view.lane,
             "instance_index": view.instance_index,
             "due_at": view.due_at.isoformat() if view.due_at else None,

@@ -8,10 +8,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from threading import Lock
-from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn_parser import BPMN_NS, JiefenParser
@@ -39,7 +39,7 @@ class CompiledBundle:
     def sha256(self) -> str:
         return bundle_sha256(self.source_files)
 
-    def spec(self, process_id: str) -> Any:
+    def spec(self, process_id: str) -> BpmnProcessSpec:
         return self.parser.get_spec(process_id)
 
     def subprocess_specs(self, process_id: str) -> dict:
@@ -89,7 +89,9 @@ def _limits(raw: Mapping[str, bytes]) -> list[Problem]:
     return problems
 
 
-def _add_file(parser, name, data, engine_files, operations, check_spec) -> list[Problem]:
+def _add_file(parser: JiefenParser, name: str, data: bytes, engine_files: dict[str, str],
+              operations: frozenset[str] | None,
+              check_spec: Callable[[str], None] | None) -> list[Problem]:
     try:
         if name.endswith(".dmn"):
             root = parser.add_dmn_bytes(data, name)
@@ -112,7 +114,8 @@ def _message(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _build(parser: JiefenParser, raw, engine_files) -> CompiledBundle:
+def _build(parser: JiefenParser, raw: Mapping[str, bytes],
+           engine_files: dict[str, str]) -> CompiledBundle:
     process_ids = list(parser.process_parsers)
     called = set()
     for text in engine_files.values():
@@ -167,7 +170,7 @@ class SpecLibrary:
                 self._cache.popitem(last=False)
         return bundle
 
-    def lookup(self, spec_version: str) -> tuple[Any, dict]:
+    def lookup(self, spec_version: str) -> tuple[BpmnProcessSpec, dict]:
         """``spec_version`` is '<version id>:<process id>' as stamped on every instance."""
         version_id, _, process_id = str(spec_version).partition(":")
         bundle = self.bundle(version_id)

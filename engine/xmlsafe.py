@@ -1,4 +1,4 @@
-"""The only XML entry point: a hardened parser for BPMN/DMN (R-XML-1, engine guide §7)."""
+"""The only XML entry point: a hardened parser for BPMN/DMN."""
 
 from __future__ import annotations
 

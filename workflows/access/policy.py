@@ -1,11 +1,11 @@
-"""The one access policy (R-AUTHZ-1): default deny, SQL scoping of every case query, audited denials.
+"""The one access policy: default deny, SQL scoping of every case query, audited denials.
 
-Scope rules (security.md R-AUTHZ-1, domain.md §2.2):
+Scope rules:
 
 * triage officers and supervisors see the cases of their own tier and the tiers below it
   (a district-centre user sees every tier, including cases not yet triaged); supervisors see them
   for supervision and reveal personal data only with a stated purpose, like everybody;
-* leaders see the cases escalated to them (domain §2.2, 包案): within their tier scope, a case
+* leaders see the cases escalated to them (包案): within their tier scope, a case
   raised to 提级/领导包案 (a supervision notice of level 2 or more) or to an orange or red risk
   (the ladder notifies the leadership), plus cases where they hold a task; everything else only
   as aggregates (supervision page, reports);
@@ -16,7 +16,7 @@ Scope rules (security.md R-AUTHZ-1, domain.md §2.2):
 * everybody sees a case where they hold (are assigned or have claimed) an open task, or where an
   open task waits for their role in their department;
 * auditors read every case (masked, read-only); process owners and administrators see no case
-  content at all (process definitions and configuration only; R-ROLE-1, domain §2.2).
+  content at all (process definitions and configuration only).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ class CaseAccess:
     @property
     def free_text(self) -> bool:
         """Free text of the case (order results, return reasons, documents): a co-department
-        sees its own orders' texts only (R-PII-2; masked data only)."""
+        sees its own orders' texts only (masked data only)."""
         return self.parties and not self.co_only
 
 
@@ -207,6 +207,7 @@ def require(actor: Actor, permission: Permission, case: Case | None = None, *,
     if case is None:
         return None
     session = session or object_session(case)
+    assert session is not None, "a case checked by the policy is loaded in a session"
     access = case_access(session, actor, case)
     reason = _case_rule(permission, access)
     if reason:
@@ -279,7 +280,7 @@ def denials_audited(services: Services, actor: Actor, **context: Any) -> Iterato
         raise
 
 
-def actor_for_user(user: Any, *, ip: str | None = None, session_hash: str | None = None,
+def actor_for_user(user: User, *, ip: str | None = None, session_hash: str | None = None,
                    type: str = "user") -> Actor:
     """The Actor of a signed-in user: every granted role, the user's department."""
     roles = frozenset(str(grant.role.code) for grant in user.roles)
@@ -290,12 +291,11 @@ def actor_for_user(user: Any, *, ip: str | None = None, session_hash: str | None
                  ip=ip, session_hash=session_hash)
 
 
-def require_task(actor: Actor, task: Any, case: Case, *,
+def require_task(actor: Actor, task: OpenTask, case: Case, *,
                  permission: Permission = Permission.COMPLETE_TASK) -> None:
     """Raise ``Denied`` unless the actor may act on this open task (role, department, assignment).
 
-    ``task`` is an ``OpenTask`` row (or any object with role, department_id, assignee_id,
-    claimed_by, task_id).
+    ``task`` is an ``OpenTask`` row, stored or built from the live instance.
     """
     if actor.type in INTERNAL_ACTORS:
         return
@@ -307,7 +307,7 @@ def require_task(actor: Actor, task: Any, case: Case, *,
                      object_type="task", object_id=task.task_id)
 
 
-def _task_rule(actor: Actor, uid: int | None, task: Any) -> str | None:
+def _task_rule(actor: Actor, uid: int | None, task: OpenTask) -> str | None:
     if not task.role:
         return "no_role_for_lane"          # default deny: a lane nobody is mapped to
     if not actor.has(task.role):
@@ -325,7 +325,7 @@ def _task_rule(actor: Actor, uid: int | None, task: Any) -> str | None:
     return None
 
 
-def require_owner(actor: Actor, services: Any = None) -> None:
+def require_owner(actor: Actor, services: Services | None = None) -> None:
     """Process definitions are the process owners' (and the CLI's); anyone else is denied, and
     the denial is audited (``access_denied``) when ``services`` is given. Call it before opening
     a unit of work: the audit event is written in a transaction of its own."""

@@ -1,6 +1,6 @@
 """Sign-in without Flask: argon2id passwords, server-side login sessions, DB-stored throttling.
 
-R-SESS-1: the cookie holds a random session id; only its sha256 is stored. Every request resumes the
+The cookie holds a random session id; only its sha256 is stored. Every request resumes the
 session from the table, so sign-out, a password change or disabling the account ends it at once.
 """
 
@@ -30,7 +30,7 @@ MIN_PASSWORD = 10
 
 
 class LoginFailed(DomainError):
-    """Wrong username or password, or a disabled account (one message for all: SW-14)."""
+    """Wrong username or password, or a disabled account (one message for all: no enumeration)."""
 
 
 class LoginThrottled(DomainError):
@@ -167,7 +167,7 @@ def _open_session(uow: UnitOfWork, user: User, name_hash: str, ip: str | None,
                   password: str) -> LoginResult:
     now = uow.clock.now()
     if hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = hasher().hash(password)  # parameters were raised (SW-1)
+        user.password_hash = hasher().hash(password)  # the configured Argon2 parameters were raised
     raw = secrets.token_urlsafe(32)
     max_age = timedelta(hours=uow.services.settings.session_max_age_hours)
     uow.session.add(LoginSession(id_hash=session_hash(raw), user_id=user.id, created_at=now,
@@ -204,7 +204,7 @@ def _alive(row: LoginSession, now: datetime, idle_minutes: int) -> bool:
 
 
 def logout(uow: UnitOfWork, raw: str, actor: Actor) -> None:
-    """End one session now; the copied cookie is worthless afterwards (SW-3)."""
+    """End one session now; the copied cookie is worthless afterwards."""
     with uow:
         uow.session.execute(update(LoginSession)
                             .where(LoginSession.id_hash == session_hash(raw),
@@ -220,7 +220,7 @@ def revoke_sessions(session: Session, user_id: int, now: datetime) -> int:
                              .where(LoginSession.user_id == user_id,
                                     LoginSession.revoked_at.is_(None))
                              .values(revoked_at=now))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,

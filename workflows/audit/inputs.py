@@ -1,4 +1,4 @@
-"""Recording the replay's inputs (docs/audit.md §1): the one place producers build them from.
+"""Recording the replay's inputs (docs/audit.md): the one place producers build them from.
 
 Every engine step a service runs gets one input event in the same unit of work, after the step,
 carrying the instance's state digest and the step's instant (``uow.step_at``). Workflow data
@@ -9,10 +9,15 @@ written outside a step travels as ``set_data`` on the event of that change. Re-e
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.instance import WorkflowInstance
 from workflows.audit.log import AuditAction
+from workflows.core.actors import Actor
+from workflows.models import Case
+
+if TYPE_CHECKING:
+    from workflows.runtime.unit_of_work import UnitOfWork
 
 SET_DATA = "set_data"
 
@@ -30,15 +35,17 @@ def input_payload(instance: WorkflowInstance, *, at: datetime | None = None, **e
     return payload
 
 
-def record_input(uow: Any, action: str, actor: Any, case: Any, instance: WorkflowInstance, *,
-                 object_type: str, object_id: Any, **fields: Any) -> None:
+def record_input(uow: UnitOfWork, action: str, actor: Actor, case: Case | int | None,
+                 instance: WorkflowInstance, *, object_type: str, object_id: Any,
+                 **fields: Any) -> None:
     """Record the input event of the engine step ``uow`` just ran (its instant: ``uow.step_at``)."""
     uow.audit.record(action, actor, case=case, object_type=object_type, object_id=object_id,
                      **input_payload(instance, at=uow.step_at, **fields))
 
 
-def record_timers_fired(uow: Any, actor: Any, case: Any, instance: WorkflowInstance,
-                        armed: list, *, instance_id: Any = None) -> list[str]:
+def record_timers_fired(uow: UnitOfWork, actor: Actor, case: Case | None,
+                        instance: WorkflowInstance, armed: list[tuple[str, datetime]], *,
+                        instance_id: int | None = None) -> list[str]:
     """The one ``timer_fired`` event of a firing step; ``armed`` = the timers before it.
 
     Returns the names of the timers that fired (a cycle timer re-armed at a later time counts)."""
@@ -56,7 +63,7 @@ def record_timers_fired(uow: Any, actor: Any, case: Any, instance: WorkflowInsta
     return [name for name, _ in fired]
 
 
-def write_data(uow: Any, case: Any, **values: Any) -> dict:
+def write_data(uow: UnitOfWork, case: Case, **values: Any) -> dict:
     """Write workflow-level data outside an engine step; returns the fields for the event that
     records the change (``set_data`` + ``state_digest``), or {} when the case has no instance.
 
@@ -67,4 +74,4 @@ def write_data(uow: Any, case: Any, **values: Any) -> dict:
         return {}
     instance = uow.load_instance(instance_id)
     instance.set_data(**values)
-    return input_payload(instance, **{SET_DATA: dict(values)})
+    return input_payload(instance, at=None, **{SET_DATA: dict(values)})

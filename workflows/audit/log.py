@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from engine.audit_chain import (
@@ -21,11 +21,13 @@ from engine.audit_chain import (
     event_body,
     verify_chain,
 )
+from engine.clock import Clock
 from engine.crypto import KeyPurpose, Keyring, UnknownKey
 from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from engine.recorder import json_copy
 from workflows.audit.checkpoints import verify_checkpoint
 from workflows.core.actors import Actor
+from workflows.models import Case
 
 SYSTEM_CHAIN = "system"
 
@@ -89,19 +91,19 @@ class AuditAction(StrEnum):
 
 @dataclass
 class PendingEvent:
-    """An event waiting for the commit; ``case`` may be an object whose id appears at flush."""
+    """An event waiting for the commit; ``case``: an id, or a row whose id appears at flush."""
 
     action: str
     actor: Actor
     occurred_at: datetime
     payload: dict
-    case: Any = None
+    case: Case | int | None = None
     object_type: str | None = None
     object_id: str | None = None
     chain_key: str | None = None
 
     def resolve(self) -> tuple[str, int | None]:
-        case_id = getattr(self.case, "id", self.case)
+        case_id = self.case if self.case is None or isinstance(self.case, int) else self.case.id
         if self.chain_key:
             return self.chain_key, case_id
         return (f"case:{case_id}" if case_id is not None else SYSTEM_CHAIN), case_id
@@ -113,16 +115,18 @@ class AuditLog:
 
     session: Session
     keyring: Keyring
-    clock: Any
+    clock: Clock
     pending: list[PendingEvent] = field(default_factory=list)
 
-    def record(self, action: str, actor: Actor, *, case: Any = None, object_type: str | None = None,
-               object_id: Any = None, chain_key: str | None = None, **payload: Any) -> None:
+    def record(self, action: str, actor: Actor, *, case: Case | int | None = None,
+               object_type: str | None = None, object_id: Any = None,
+               chain_key: str | None = None, **payload: Any) -> None:
         """Queue an event; the payload is deep-copied now so later changes cannot rewrite history."""
         self.record_copy(action, actor, json_copy(payload), case=case, object_type=object_type,
                          object_id=object_id, chain_key=chain_key)
 
-    def record_copy(self, action: str, actor: Actor, payload: dict, *, case: Any = None,
+    def record_copy(self, action: str, actor: Actor, payload: dict, *,
+                    case: Case | int | None = None,
                     object_type: str | None = None, object_id: Any = None,
                     chain_key: str | None = None) -> None:
         """Queue an event whose payload is already a private JSON copy (the engine recorder's)."""
@@ -153,7 +157,8 @@ class AuditLog:
             rows.append({**header, "payload": payload_text, "prev_hash": head.last_hash,
                          "hash": digest})
             head.last_seq, head.last_hash = head.last_seq + 1, digest
-        self.session.execute(AuditEvent.__table__.insert(), rows)
+        # a Core insert of plain rows (a declarative class's __table__ is a Table)
+        self.session.execute(cast(Table, AuditEvent.__table__).insert(), rows)
 
     def _lock_head(self, chain: str) -> AuditChainHead:
         query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
@@ -222,8 +227,9 @@ def exported_heads(session: Session, keyring: Keyring, heads_file: Path | None =
             breaks.append(ChainBreak("checkpoint", row.id, "checkpoint MAC invalid (altered)"))
             continue
         _keep_newest(heads, row.heads, f"checkpoint {row.id}")
+    file_name = heads_file.name if heads_file is not None else ""
     for number, record in enumerate(_read_heads_file(heads_file), start=1):
-        source = f"{heads_file.name} line {number}"
+        source = f"{file_name} line {number}"
         shipped = AuditCheckpoint(taken_at=_parse_time(record.get("taken_at")),
                                   heads=record.get("heads") or {}, mac=record.get("mac") or "")
         if shipped.taken_at is None or not verify_checkpoint(keyring, shipped):

@@ -1,4 +1,4 @@
-"""De-duplication of intake submissions (domain.md §11).
+"""De-duplication of intake submissions.
 
 * exact match — an applicant of the submission is an applicant of a case (ID-number or phone blind
   index) with the same category: an open case (within the window) -> duplicate; a case closed
@@ -11,20 +11,25 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from engine.models import InstanceRow
-from workflows.cases.parties import PartyVault
+from workflows.cases.parties import PartyInput, PartyVault
 from workflows.models import Case, CaseParty, CaseStatus, Party, SubmissionLink
+from workflows.runtime.unit_of_work import UnitOfWork
 
-REOPEN_WINDOW_DAYS = 30  # T-51 [proposal]; the process's own watch timer is the authority
+if TYPE_CHECKING:
+    from workflows.intake.register import IntakeRequest
+
+REOPEN_WINDOW_DAYS = 30  # watch window after closure; the process's own watch timer decides
 
 
-def _keys(uow: Any, parties: list, roles: tuple[str, ...] | None) -> list:
+def _keys(uow: UnitOfWork, parties: list[PartyInput],
+          roles: tuple[str, ...] | None) -> list[ColumnElement[bool]]:
     vault = PartyVault.of(uow.services)
-    keys = []
+    keys: list[ColumnElement[bool]] = []
     for party in parties:
         if roles is None or party.role in roles:
             values = vault.clean(party)
@@ -33,7 +38,7 @@ def _keys(uow: Any, parties: list, roles: tuple[str, ...] | None) -> list:
     return keys
 
 
-def _same_matter(uow: Any, request: Any, *, applicants_only: bool):
+def _same_matter(uow: UnitOfWork, request: IntakeRequest, *, applicants_only: bool):
     keys = _keys(uow, request.parties, ("applicant",) if applicants_only else None)
     if not keys:
         return []
@@ -47,7 +52,7 @@ def _same_matter(uow: Any, request: Any, *, applicants_only: bool):
     return list(uow.session.scalars(query))
 
 
-def find_match(uow: Any, request: Any) -> tuple[Case | None, str | None]:
+def find_match(uow: UnitOfWork, request: IntakeRequest) -> tuple[Case | None, str | None]:
     """The open case (duplicate) or recently closed case (second complaint) of the same matter."""
     now = uow.clock.now()
     window = timedelta(days=uow.services.settings.duplicate_window_days)
@@ -60,7 +65,8 @@ def find_match(uow: Any, request: Any) -> tuple[Case | None, str | None]:
     return None, None
 
 
-def similar_cases(uow: Any, request: Any, *, exclude: int | None = None) -> list[str]:
+def similar_cases(uow: UnitOfWork, request: IntakeRequest, *,
+                  exclude: int | None = None) -> list[str]:
     """Codes of open or watched cases sharing any party and the category (clerk confirms)."""
     now = uow.clock.now()
     out = []
@@ -72,7 +78,7 @@ def similar_cases(uow: Any, request: Any, *, exclude: int | None = None) -> list
     return out
 
 
-def watching(uow: Any, case: Case, now: datetime) -> bool:
+def watching(uow: UnitOfWork, case: Case, now: datetime) -> bool:
     """Closed, within the watch window, and its instance still waits for the reopen message."""
     if case.closed_at is None or case.closed_at < now - timedelta(days=REOPEN_WINDOW_DAYS):
         return False

@@ -1,4 +1,4 @@
-"""Server-side limits of intake fields (R-FORM-1): enumerations and lengths as field errors.
+"""Server-side limits of intake fields: enumerations and lengths as field errors.
 
 The HTML ``maxlength`` and ``<select>`` are conveniences; the API and crafted posts bypass them.
 Without these checks an over-long value is truncated silently on SQLite and raises
@@ -7,10 +7,13 @@ Without these checks an over-long value is truncated silently on SQLite and rais
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflows.core.errors import ErrorCode, FieldCode, FieldError
 from workflows.models import Category, PartyRole
+
+if TYPE_CHECKING:
+    from workflows.intake.register import IntakeRequest
 
 CATEGORIES = tuple(str(category) for category in Category)
 PARTY_ROLES = tuple(str(role) for role in PartyRole)
@@ -40,7 +43,7 @@ def text_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = ""
     return errors
 
 
-def request_errors(request: Any) -> dict[str, FieldError]:
+def request_errors(request: IntakeRequest) -> dict[str, FieldError]:
     """Category and text limits of an intake request (other fields: ``intake.check``)."""
     errors = text_errors({name: getattr(request, name, None) for name in MAX_LENGTH}, MAX_LENGTH)
     if request.category and request.category not in CATEGORIES:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
@@ -13,12 +12,13 @@ from sqlalchemy.orm import aliased
 from workflows.access.policy import user_id, visible_cases
 from workflows.core.actors import Actor
 from workflows.models import Case, Department, OpenTask, WorkOrder
+from workflows.runtime.unit_of_work import UnitOfWork
 
 # The policy's scope clause has correlated subqueries on these tables; aliases keep them apart.
 T = aliased(OpenTask, name="inbox_task")
 W = aliased(WorkOrder, name="inbox_order")
 D = aliased(Department, name="inbox_department")
-SORTS = {  # allow-list (SW-11): name -> ORDER BY columns
+SORTS = {  # allow-list (no SQL from a parameter): name -> ORDER BY columns
     "due": (T.due_at.is_(None), T.due_at, T.id),
     "ready": (T.ready_at.desc(), T.id),
     "risk": (sql_case({"red": 0, "orange": 1, "yellow": 2, "blue": 3, "green": 4},
@@ -27,7 +27,7 @@ SORTS = {  # allow-list (SW-11): name -> ORDER BY columns
 }
 SCOPES = ("all", "mine", "group")
 PER_PAGE = 20
-WARN_SHARE = 0.75  # yellow light at 75 % of the period (domain §7(e))
+WARN_SHARE = 0.75  # yellow light at 75 % of the period
 
 
 @dataclass
@@ -57,7 +57,7 @@ class InboxPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def inbox(uow: Any, actor: Actor, query: InboxQuery | None = None) -> InboxPage:
+def inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery | None = None) -> InboxPage:
     """Open tasks for the actor's roles: assigned to or claimed by them, or their group's."""
     query = _checked(query or InboxQuery())
     # no role check: the query itself is scoped to the actor's roles and visible cases, so

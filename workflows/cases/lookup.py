@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -16,6 +15,8 @@ from workflows.access.policy import Permission, denials_audited, require, visibl
 from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, ErrorCode, NotFound
 from workflows.models import STATUS_LABELS, Case, CaseStatus, Department, OpenTask, WorkOrder
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 
 CODE_PREFIX = "JF"
 CODE_ATTEMPTS = 8
@@ -58,7 +59,7 @@ def find_case(session: Session, case_no: str) -> Case:
     return case
 
 
-def load_case(uow: Any, actor: Actor, case_no: str,
+def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
               permission: Permission = Permission.VIEW_CASE) -> Case:
     """The case if the actor may see it: NotFound if none, Denied if out of scope."""
     case = find_case(uow.session, case_no)
@@ -66,7 +67,7 @@ def load_case(uow: Any, actor: Actor, case_no: str,
     return case
 
 
-def decrypt_narrative(services: Any, case: Case) -> str:
+def decrypt_narrative(services: Services, case: Case) -> str:
     """The complaint narrative (personal content): callers check VIEW_PARTIES first."""
     if not case.narrative_enc:
         return ""
@@ -74,7 +75,7 @@ def decrypt_narrative(services: Any, case: Case) -> str:
                                    aad=field_aad("dispute_case", "narrative_enc", case.case_no))
 
 
-def encrypt_narrative(services: Any, case_no: str, text: str) -> str | None:
+def encrypt_narrative(services: Services, case_no: str, text: str) -> str | None:
     """Encrypt a narrative bound to the case code (the row id does not exist before insert)."""
     if not text:
         return None
@@ -94,7 +95,7 @@ class CaseFilter:
     open_only: bool = False
 
 
-def list_cases(uow: Any, actor: Actor, filters: CaseFilter | None = None, *,
+def list_cases(uow: UnitOfWork, actor: Actor, filters: CaseFilter | None = None, *,
                limit: int = 200, offset: int = 0) -> list[dict]:
     """Case summaries the actor may see, newest first (no personal data)."""
     filters = filters or CaseFilter()
@@ -151,13 +152,14 @@ def case_summary(session: Session, case: Case, *, planned_co: list[str] | None =
         "lead_department": lead, "co_departments": co,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
         "open_tasks": [{"task_id": t.task_id, "bpmn_id": t.bpmn_id, "name": t.name,
-                        "role": t.role, "department": depts.get(t.department_id),
+                        "role": t.role,
+                        "department": depts.get(t.department_id) if t.department_id is not None else None,
                         "assignee_id": t.assignee_id, "due_at": _iso(t.due_at)} for t in tasks],
         "deadline": _iso(min((t.due_at for t in tasks if t.due_at), default=None)),
     }
 
 
-def case_overview(uow: Any, case: Case) -> dict:
+def case_overview(uow: UnitOfWork, case: Case) -> dict:
     """The summary plus the routed co-departments from the workflow data (one case)."""
     data = uow.load_instance(case.workflow_instance_id).latest_data() \
         if case.workflow_instance_id else {}
@@ -172,7 +174,9 @@ def _departments(session: Session, case: Case) -> dict[int, dict]:
     if case.lead_department_id:
         ids.add(case.lead_department_id)
     ids.discard(None)
-    rows = session.scalars(select(Department).where(Department.id.in_(ids))) if ids else []
+    if not ids:
+        return {}
+    rows = session.scalars(select(Department).where(Department.id.in_(ids)))
     return {d.id: {"code": d.code, "name": d.name} for d in rows}
 
 

@@ -1,4 +1,4 @@
-"""PartyVault: personal data of parties encrypted at rest, blind-indexed, masked for display (D12).
+"""PartyVault: personal data of parties encrypted at rest, blind-indexed, masked for display.
 
 Task data never holds these values: processes refer to parties by ``party.id`` only.
 """
@@ -28,11 +28,13 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.core.masking import mask_fields
 from workflows.models import Case, CaseParty, ContactPreference, Party
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 
 FIELDS = ("name", "id_number", "phone", "address")
 CONTACT_PREFERENCES = tuple(str(p) for p in ContactPreference)
 VULNERABILITIES = ("elderly", "disabled", "minor")
-PURPOSES = {  # purpose codes for revealing personal data (R-VIEW-1)
+PURPOSES = {  # purpose codes for revealing personal data
     "contact": "联系当事人",
     "document": "制作文书（调解协议书等）",
     "verify_identity": "核实身份",
@@ -61,7 +63,7 @@ class PartyVault:
         self.cipher, self.keyring = cipher, keyring
 
     @classmethod
-    def of(cls, services: Any) -> PartyVault:
+    def of(cls, services: Services) -> PartyVault:
         return cls(services.cipher, services.keyring)
 
     # -- validation and indexes -----------------------------------------------------------------
@@ -165,7 +167,7 @@ def case_parties(session: Session, case: Case) -> list[tuple[CaseParty, Party]]:
     return [(link, party) for link, party in rows]
 
 
-def unmask_party(uow: Any, actor: Actor, party_id: str, purpose: str, *,
+def unmask_party(uow: UnitOfWork, actor: Actor, party_id: str, purpose: str, *,
                  case_no: str, reason: str = "") -> dict[str, str | None]:
     """Reveal one party's data on one case for a stated purpose; audited, fail closed.
 
@@ -183,6 +185,7 @@ def unmask_party(uow: Any, actor: Actor, party_id: str, purpose: str, *,
             if link is None:
                 raise NotFound(ErrorCode.PARTY_NOT_IN_CASE)
             party = uow.session.get(Party, party_id)
+            assert party is not None, "a case_party row references its party"
             values = PartyVault.of(uow.services).reveal(party)
             uow.audit.record(AuditAction.PARTY_UNMASKED, actor, case=case, object_type="party",
                              object_id=party_id, purpose=purpose, reason=reason,

@@ -1,5 +1,4 @@
-"""Searches by ID number or phone (the intake duplicate check): scoped display, audited (R-AUTHZ-1,
-AC-3, R-VIEW-2).
+"""Searches by ID number or phone (the intake duplicate check): scoped display, audited.
 
 De-duplication itself stays global (a second complaint must be found wherever the first one
 sits), but what the searcher is *shown* is limited to the cases they may see: a match outside
@@ -11,17 +10,17 @@ many cases matched, whether they were in scope), and the access log flags users 
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from workflows.access.policy import visible_cases
 from workflows.audit.log import AuditAction
+from workflows.cases.parties import PartyInput
 from workflows.core.actors import Actor
 from workflows.models import Case
+from workflows.runtime.unit_of_work import UnitOfWork
 
 
-def visible_codes(uow: Any, actor: Actor, codes: list[str]) -> set[str]:
+def visible_codes(uow: UnitOfWork, actor: Actor, codes: list[str]) -> set[str]:
     """The subset of ``codes`` the actor may see (one query)."""
     if not codes:
         return set()
@@ -29,7 +28,7 @@ def visible_codes(uow: Any, actor: Actor, codes: list[str]) -> set[str]:
                                                               visible_cases(actor))))
 
 
-def search_kinds(parties: list) -> list[str]:
+def search_kinds(parties: list[PartyInput]) -> list[str]:
     """Which blind indexes a submission searches by (never the values)."""
     kinds = set()
     for party in parties:
@@ -40,8 +39,8 @@ def search_kinds(parties: list) -> list[str]:
     return sorted(kinds)
 
 
-def record_search(uow: Any, actor: Actor, parties: list, *, matched: int, shown: int,
-                  purpose: str = "duplicate_check") -> None:
+def record_search(uow: UnitOfWork, actor: Actor, parties: list[PartyInput], *, matched: int,
+                  shown: int, purpose: str = "duplicate_check") -> None:
     """The ``parties_searched`` access event, on the system chain (no case: a foreign case's
     chain must not learn who searched, and the searcher's view is what matters)."""
     uow.audit.record(AuditAction.PARTIES_SEARCHED, actor, object_type="party_search",

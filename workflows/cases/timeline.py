@@ -3,13 +3,12 @@
 Audit payloads carry task data and free text (form submissions, ``data_before``/``data_after``,
 reasons, comments). Only auditors read them raw (and that read is itself an access event);
 everybody else gets an allow-listed projection: codes, states, ids and the *names* of the fields
-a step changed, never their values (R-PII-2, R-AUTHZ-1).
+a step changed, never their values.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound, TaskNoLongerAvailable
 from workflows.models import Case, OpenTask, RoleCode, User
+from workflows.runtime.unit_of_work import UnitOfWork
 
 # access metadata stays in the audit trail for auditors; it is not part of a case's history
 HIDDEN_KEYS = {"ip", "session_hash", "actor_roles"}
@@ -63,7 +63,7 @@ def _scalar_or_codes(value: object) -> bool:
     return False
 
 
-def case_history(uow: Any, actor: Actor, case_no: str, *, engine_events: bool = True,
+def case_history(uow: UnitOfWork, actor: Actor, case_no: str, *, engine_events: bool = True,
                  limit: int = 1000) -> list[dict]:
     """The case chain's events in sequence order (after a VIEW_CASE check): raw payloads for
     auditors (recorded as ``audit_payloads_read``), the allow-listed projection for the rest."""
@@ -87,7 +87,7 @@ def case_history(uow: Any, actor: Actor, case_no: str, *, engine_events: bool = 
             return events
 
 
-def _actor_names(uow: Any, rows: list[AuditEvent]) -> dict[str, str]:
+def _actor_names(uow: UnitOfWork, rows: list[AuditEvent]) -> dict[str, str]:
     ids = {int(r.actor_id) for r in rows
            if r.actor_type in ("user", "api") and r.actor_id and r.actor_id.isdigit()}
     if not ids:
@@ -106,7 +106,7 @@ def _event(row: AuditEvent, names: dict[str, str], *, raw: bool = False) -> dict
             "payload": {k: v for k, v in payload.items() if k not in HIDDEN_KEYS}}
 
 
-def case_no_of_task(uow: Any, actor: Actor, task_id: str) -> str:
+def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:
     """The case code of an open task (API callers know only the task id).
 
     A task that was open once but is completed now raises TaskNoLongerAvailable (after the
@@ -129,7 +129,7 @@ def case_no_of_task(uow: Any, actor: Actor, task_id: str) -> str:
     raise TaskNoLongerAvailable(bpmn_id, "completed")
 
 
-def find_case_no(uow: Any, case_id: int) -> str:
+def find_case_no(uow: UnitOfWork, case_id: int) -> str:
     """The code of a case by id (internal: callers check the policy afterwards)."""
     case = uow.session.get(Case, case_id)
     if case is None:

@@ -1,8 +1,7 @@
 """Documents generated from case data: the mediation agreement (调解协议书) and task records.
 
 A document has a masked ``body`` (what screens show) and, when it names people in full, an
-encrypted ``body_enc`` printed only for signing (domain.md §12: "masked on screen, printed in full
-only for signing").
+encrypted ``body_enc``: masked on screen, printed in full only for signing.
 """
 
 from __future__ import annotations
@@ -10,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad
 from engine.instance import TaskView
@@ -22,6 +21,8 @@ from workflows.cases.parties import PartyVault, case_parties
 from workflows.core.actors import Actor
 from workflows.library.contract import AGREEMENT_FIELDS
 from workflows.models import PARTY_ROLE_LABELS, Case, CaseDocument, Department, User
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 
 BLANK = "＿＿＿＿"
 
@@ -49,7 +50,7 @@ def id_facts(id_number: str | None, on: date) -> tuple[str, str]:
     return sex, f"{born.isoformat()}（{age}岁）"
 
 
-def party_lines(uow: Any, case: Case, on: date, *, full: bool) -> list[PartyLine]:
+def party_lines(uow: UnitOfWork, case: Case, on: date, *, full: bool) -> list[PartyLine]:
     """Parties of the case: plaintext when ``full`` (for signing), else masked values."""
     vault = PartyVault.of(uow.services)
     lines = []
@@ -76,7 +77,7 @@ def period_text(spec: str | None) -> str:
 
 
 def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict) -> str:
-    """The 调解协议书 text with the three items of 人民调解法 Art 29 (domain.md §12)."""
+    """The 调解协议书 text with the three items of 人民调解法 Art 29."""
     out = [f"# {header['committee']}", "## 人民调解协议书", "",
            f"协议编号：{header['number']}　　案件编号：{case.case_no}", ""]
     out.append("**一、当事人的基本情况**")
@@ -106,7 +107,7 @@ def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict)
     return "\n".join(out)
 
 
-def generate_agreement(uow: Any, actor: Actor, case: Case, data: dict, *,
+def generate_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: dict, *,
                        task_id: str | None = None) -> CaseDocument:
     """Create the agreement document from party records and the mediation task data."""
     today = _local_day(uow)
@@ -116,7 +117,7 @@ def generate_agreement(uow: Any, actor: Actor, case: Case, data: dict, *,
     return _store(uow, actor, case, "mediation_agreement", "人民调解协议书", masked, full, task_id)
 
 
-def _agreement_header(uow: Any, case: Case, data: dict, today: date) -> dict:
+def _agreement_header(uow: UnitOfWork, case: Case, data: dict, today: date) -> dict:
     session = uow.session
     committee = session.get(Department, case.lead_department_id) if case.lead_department_id \
         else None
@@ -130,7 +131,7 @@ def _agreement_header(uow: Any, case: Case, data: dict, today: date) -> dict:
             "date": today.isoformat()}
 
 
-def record_from_task(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict, *,
+def record_from_task(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict, *,
                      kind: str, title: str) -> CaseDocument:
     """A record document (登记表, 签收/退单记录, 办结报告 …) from a task's submitted form."""
     labels = {f.id: f for f in view.form}
@@ -147,10 +148,10 @@ def record_from_task(uow: Any, actor: Actor, case: Case, view: TaskView, clean: 
     return _store(uow, actor, case, kind, title, "\n".join(lines), None, view.id)
 
 
-def _store(uow: Any, actor: Actor, case: Case, kind: str, title: str, body: str,
+def _store(uow: UnitOfWork, actor: Actor, case: Case, kind: str, title: str, body: str,
            full: str | None, task_id: str | None) -> CaseDocument:
     doc = CaseDocument(case_id=case.id, kind=kind, title=title, body=body, task_id=task_id,
-                       created_by=int(actor.id) if str(actor.id or "").isdigit() else None,
+                       created_by=int(str(actor.id)) if str(actor.id or "").isdigit() else None,
                        created_at=uow.clock.now())
     uow.session.add(doc)
     uow.session.flush()
@@ -162,14 +163,14 @@ def _store(uow: Any, actor: Actor, case: Case, kind: str, title: str, body: str,
     return doc
 
 
-def full_text(services: Any, doc: CaseDocument) -> str | None:
+def full_text(services: Services, doc: CaseDocument) -> str | None:
     """The signing copy (plaintext names): callers check UNMASK_PARTY and audit first."""
     if not doc.body_enc:
         return None
     return services.cipher.decrypt(doc.body_enc, aad=field_aad("case_document", "body_enc", doc.id))
 
 
-def list_documents(session: Any, case: Case) -> list[dict]:
+def list_documents(session: Session, case: Case) -> list[dict]:
     """Documents of a case, oldest first (masked bodies only)."""
     rows = session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)
                            .order_by(CaseDocument.created_at, CaseDocument.id))
@@ -178,6 +179,6 @@ def list_documents(session: Any, case: Case) -> list[dict]:
              "created_at": d.created_at.isoformat() if d.created_at else None} for d in rows]
 
 
-def _local_day(uow: Any) -> date:
+def _local_day(uow: UnitOfWork) -> date:
     moment: datetime = uow.clock.now()
     return moment.astimezone(ZoneInfo(uow.services.settings.timezone)).date()

@@ -26,11 +26,13 @@ from workflows.core.errors import (
 )
 from workflows.library import contract as C
 from workflows.models import Case
+from workflows.runtime.unit_of_work import UnitOfWork
 
 RISK_LEVELS = ("blue", "yellow", "orange", "red")
 
 
-def record_rating(uow: Any, actor: Actor, *, case_no: str, rating: str, comment: str = "") -> str:
+def record_rating(uow: UnitOfWork, actor: Actor, *, case_no: str, rating: str,
+                  comment: str = "") -> str:
     """Record the citizen's rating; 'dissatisfied' leads the process to verification and re-handling.
 
     Returns the case status afterwards. TaskNoLongerAvailable if the case is not waiting for a
@@ -54,7 +56,7 @@ def record_rating(uow: Any, actor: Actor, *, case_no: str, rating: str, comment:
             return case.status
 
 
-def report_risk(uow: Any, actor: Actor, *, case_no: str, level: str, reason: str) -> str:
+def report_risk(uow: UnitOfWork, actor: Actor, *, case_no: str, level: str, reason: str) -> str:
     """Report rising risk during handling; the process recolours and escalates. Returns status."""
     errors = {}
     if level not in RISK_LEVELS:
@@ -76,7 +78,7 @@ def report_risk(uow: Any, actor: Actor, *, case_no: str, level: str, reason: str
             return case.status
 
 
-def _deliver(uow: Any, actor: Actor, case: Case, message: str, payload: Any) -> None:
+def _deliver(uow: UnitOfWork, actor: Actor, case: Case, message: str, payload: Any) -> None:
     inst = uow.load_instance(case.workflow_instance_id)
     fire_timers_recorded(uow, actor, case, inst)       # a passed deadline wins
     with uow.recording(inst, actor, case=case):

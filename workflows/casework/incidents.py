@@ -1,4 +1,4 @@
-"""Incidents (R-INC-1, FI-4): a failure that must not pass silently, recorded in its own small
+"""Incidents: a failure that must not pass silently, recorded in its own small
 unit of work after the failing one rolled back.
 
 * An engine step that fails while a user completes a task or a message is delivered (an
@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.errors import EngineStepFailed
 from engine.models import InstanceRow
@@ -31,12 +32,14 @@ from workflows.core.errors import ErrorCode, NotFound, ProcessIncident
 from workflows.models import Case
 from workflows.models.sla_failures import SlaCheckFailure
 from workflows.notify.delivery import notify_role
+from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_ERROR = 2000
 
 
-def raise_incident(uow: Any, actor: Actor, *, case: Case | None, object_type: str,
+def raise_incident(uow: UnitOfWork, actor: Actor, *, case: Case | None, object_type: str,
                    object_id: Any, element_id: str | None, error: str, key: str,
                    template: str = "incident", **payload: Any) -> None:
     """Audit ``incident_raised`` and notify the case's supervisors (once per ``key``)."""
@@ -48,7 +51,7 @@ def raise_incident(uow: Any, actor: Actor, *, case: Case | None, object_type: st
 
 
 @contextmanager
-def step_failures(services: Any, actor: Actor, case_no: str | None,
+def step_failures(services: Services, actor: Actor, case_no: str | None,
                   **context: Any) -> Iterator[None]:
     """Wrap a service's ``with uow:`` block: an engine step failing inside it (already rolled
     back when it leaves the block) becomes an incident and ``ProcessIncident``.
@@ -65,7 +68,7 @@ def step_failures(services: Any, actor: Actor, case_no: str | None,
         raise ProcessIncident(case_no, exc.element_id) from exc
 
 
-def record_step_failure(services: Any, actor: Actor, case_no: str, exc: EngineStepFailed,
+def record_step_failure(services: Services, actor: Actor, case_no: str, exc: EngineStepFailed,
                         **context: Any) -> bool:
     """Put the case's instance into 'incident' in a new transaction; True if newly raised.
 
@@ -90,7 +93,7 @@ def record_step_failure(services: Any, actor: Actor, case_no: str, exc: EngineSt
     return True
 
 
-def record_system_failure(services: Any, actor: Actor, exc: EngineStepFailed,
+def record_system_failure(services: Services, actor: Actor, exc: EngineStepFailed,
                           **context: Any) -> None:
     """A step failed before any case exists (a new case's process start): audited on the system
     chain; the supervisors are notified once per element and hour."""
@@ -107,7 +110,7 @@ def record_system_failure(services: Any, actor: Actor, exc: EngineStepFailed,
 
 
 # -- SLA check incidents (workflows.deadlines.sla) ---------------------------------------------------------
-def sla_incidents(session: Any, actor: Actor) -> list[dict]:
+def sla_incidents(session: Session, actor: Actor) -> list[dict]:
     """Cases whose SLA checks stopped after repeated failures, visible to the actor."""
     rows = session.execute(
         select(SlaCheckFailure, Case.case_no).join(Case, Case.id == SlaCheckFailure.case_id)
@@ -118,7 +121,7 @@ def sla_incidents(session: Any, actor: Actor) -> list[dict]:
             for row, case_no in rows]
 
 
-def retry_sla_check(uow: Any, actor: Actor, case_id: int) -> None:
+def retry_sla_check(uow: UnitOfWork, actor: Actor, case_id: int) -> None:
     """A supervisor clears an SLA incident: the case's clocks are checked by the next sweep.
 
     The caller checks the permission (as ``retry_incident`` does)."""
@@ -133,7 +136,7 @@ def retry_sla_check(uow: Any, actor: Actor, case_id: int) -> None:
 
 
 # -- incidents (timers that failed JIEFEN_TIMER_MAX_ATTEMPTS times) -------------------------------
-def incidents(session: Any, actor: Actor) -> list[dict]:
+def incidents(session: Session, actor: Actor) -> list[dict]:
     """Instances in status 'incident' whose case the actor may see, newest first."""
     rows = session.execute(
         select(InstanceRow, Case.case_no).join(Case, Case.workflow_instance_id == InstanceRow.id)
@@ -144,7 +147,7 @@ def incidents(session: Any, actor: Actor) -> list[dict]:
             for row, case_no in rows]
 
 
-def retry_incident(services: Any, actor: Actor, instance_id: int) -> str:
+def retry_incident(services: Services, actor: Actor, instance_id: int) -> str:
     """A supervisor clears an incident: the instance is swept again."""
     with denials_audited(services, actor, object_type="instance", object_id=instance_id):
         require(actor, Permission.RETRY_INCIDENT)
@@ -159,7 +162,7 @@ def retry_incident(services: Any, actor: Actor, instance_id: int) -> str:
     return case_no
 
 
-def clear_instance_incident(uow: Any, actor: Any, instance_id: int) -> None:
+def clear_instance_incident(uow: UnitOfWork, actor: Actor, instance_id: int) -> None:
     """An operator clears an incident: the instance becomes due now and is swept again."""
     with uow:
         row = uow.session.get(InstanceRow, instance_id)

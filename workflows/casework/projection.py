@@ -1,4 +1,4 @@
-"""The case projection, rebuilt from the workflow instance on every save (architecture §4.1).
+"""The case projection, rebuilt from the workflow instance on every save.
 
 ``project_case`` runs inside the unit of work that changed the instance, so the open-task rows,
 work orders and case fields commit together with the new state.
@@ -31,9 +31,10 @@ from workflows.models import (
     WorkOrderStatus,
 )
 from workflows.models.scheduling import WorkOrderSla
+from workflows.runtime.unit_of_work import UnitOfWork
 
 
-def project_case(uow: Any, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
+def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[OpenTask]:
     """Rebuild the open tasks, work orders and case fields from the instance; returns new tasks."""
     session = uow.session
     data = inst.latest_data()
@@ -116,7 +117,7 @@ def task_facts(task: TaskView, roles: dict[str, str], depts: DepartmentIndex,
 
 
 # -- open tasks -------------------------------------------------------------------------------------
-def _open_tasks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskView],
+def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
                 depts: DepartmentIndex) -> list[OpenTask]:
     session = uow.session
     instance_id = case.workflow_instance_id
@@ -143,7 +144,8 @@ def _open_tasks(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskVi
     return created
 
 
-def task_deadline(uow: Any, case: Case, inst: WorkflowInstance, task: TaskView) -> datetime | None:
+def task_deadline(uow: UnitOfWork, case: Case, inst: WorkflowInstance,
+                  task: TaskView) -> datetime | None:
     """The task's deadline: its interrupting boundary timer, else the latest non-interrupting one
     (e.g. T-02 on first contact; the earlier ones are 75 % warnings)."""
     if task.due_at is not None:
@@ -158,15 +160,18 @@ _TIMER_MAPS: dict[str, dict] = {}   # bundle sha256 -> boundary timers (content-
 _TIMER_MAPS_LOCK = Lock()
 
 
-def _timer_map(uow: Any, case: Case) -> dict:
+def _timer_map(uow: UnitOfWork, case: Case) -> dict:
     row = uow.session.get(InstanceRow, case.workflow_instance_id)
+    assert row is not None, "only a case with an instance has ready tasks"
     sha = uow.session.scalar(select(ProcessVersion.bundle_sha256)
                              .where(ProcessVersion.id == row.process_version_id))
+    assert sha is not None, "an instance's process version is never deleted"
     with _TIMER_MAPS_LOCK:
         found = _TIMER_MAPS.get(sha)
     if found is None:
-        files = uow.session.get(ProcessVersion, row.process_version_id).engine_files
-        found = boundary_timer_map(files)
+        version = uow.session.get(ProcessVersion, row.process_version_id)
+        assert version is not None, "an instance's process version is never deleted"
+        found = boundary_timer_map(version.engine_files)
         with _TIMER_MAPS_LOCK:
             if len(_TIMER_MAPS) > 64:
                 _TIMER_MAPS.clear()
@@ -208,7 +213,7 @@ def current_order(case: Case, dept: int | None, role: str | None = None) -> Work
     return max(orders, key=lambda o: (o.round, o.id or 0), default=None)
 
 
-def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
+def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
                  depts: DepartmentIndex) -> None:
     """A sign-off task opens an order for its department (a new round after a return or done)."""
     now = uow.clock.now()
@@ -230,7 +235,7 @@ def _work_orders(uow: Any, case: Case, ready: list[TaskView], data: dict,
     uow.session.flush()
 
 
-def _order_deadlines(uow: Any, case: Case, inst: WorkflowInstance, ready: list[TaskView],
+def _order_deadlines(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
                      depts: DepartmentIndex, handling_due: datetime | None) -> None:
     """An open order's deadline is its current step's: the earliest deadline of its department's
     ready tasks (sign-off, first contact, co-handling …) and, for the lead, the running handling
@@ -244,9 +249,9 @@ def _order_deadlines(uow: Any, case: Case, inst: WorkflowInstance, ready: list[T
                 if task_department(task, depts) == order.department_id]
         if order.role == WorkOrderRole.LEAD and order.status != WorkOrderStatus.DISPATCHED:
             dues.append(handling_due)
-        dues = [due for due in dues if due is not None]
-        if dues:
-            order.due_at = min(dues)
+        known = [due for due in dues if due is not None]
+        if known:
+            order.due_at = min(known)
         elif order.status != WorkOrderStatus.DISPATCHED and _is_sign_off_due(uow, order):
             order.due_at = None   # signed off: the sign-off deadline no longer speaks
 
@@ -254,7 +259,7 @@ def _order_deadlines(uow: Any, case: Case, inst: WorkflowInstance, ready: list[T
 _FINISHED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED)
 
 
-def _is_sign_off_due(uow: Any, order: WorkOrder) -> bool:
+def _is_sign_off_due(uow: UnitOfWork, order: WorkOrder) -> bool:
     watch = uow.session.get(WorkOrderSla, order.id) if order.id is not None else None
     return watch is not None and watch.response_due_at == order.due_at
 

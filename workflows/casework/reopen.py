@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.errors import MessageNotExpected
 from workflows.audit.inputs import record_input
@@ -15,10 +15,11 @@ from workflows.models import Case, CaseStatus
 from workflows.notify.case_notices import notify_applicants
 
 if TYPE_CHECKING:
+    from workflows.intake.register import IntakeRequest
     from workflows.runtime.unit_of_work import UnitOfWork
 
 
-def reopen_case(uow: UnitOfWork, actor: Actor, case: Case, request: Any = None, *,
+def reopen_case(uow: UnitOfWork, actor: Actor, case: Case, request: IntakeRequest | None = None, *,
                 channel: str | None = None, linked_case_no: str | None = None) -> Case:
     """Second complaint: deliver the reopen message to the closed case's instance."""
     channel = request.channel if request is not None else channel

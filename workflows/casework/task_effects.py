@@ -20,9 +20,10 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.library import contract as C
 from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
+from workflows.runtime.unit_of_work import UnitOfWork
 
 
-def before_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
+def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
     """Checks that need the database; may normalise ``clean`` (a mediator's username -> id)."""
     key = C.MEDIATOR_CHOICE.get(view.bpmn_id)
     if key and clean.get(key) not in (None, ""):
@@ -35,7 +36,7 @@ def before_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: d
         _check_master(uow, view, clean, *rule)
 
 
-def _check_master(uow: Any, view: TaskView, clean: dict, decision: str, field: str) -> None:
+def _check_master(uow: UnitOfWork, view: TaskView, clean: dict, decision: str, field: str) -> None:
     code = (clean.get(field) or "").strip()
     if code not in (view.data.get("duplicate_candidates") or []):
         raise InvalidInput({field: FieldError(ErrorCode.CHOOSE_CANDIDATE)})
@@ -49,7 +50,7 @@ def _check_master(uow: Any, view: TaskView, clean: dict, decision: str, field: s
     clean[field] = code
 
 
-def after_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict,
+def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict,
                    inst: WorkflowInstance) -> None:
     """Apply the effects of the completed task inside the same unit of work."""
     _work_order(uow, actor, case, view, clean)
@@ -69,7 +70,7 @@ def after_complete(uow: Any, actor: Actor, case: Case, view: TaskView, clean: di
         _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
 
 
-def _link_confirmed(uow: Any, actor: Actor, case: Case, decision: str, master: Case) -> None:
+def _link_confirmed(uow: UnitOfWork, actor: Actor, case: Case, decision: str, master: Case) -> None:
     """The clerk confirmed a similar case: link this submission to it (or reopen it)."""
     case.duplicate_of_id = master.id
     case.outcome = "duplicate"
@@ -82,7 +83,7 @@ def _link_confirmed(uow: Any, actor: Actor, case: Case, decision: str, master: C
         reopen_case(uow, actor, master, channel=case.channel, linked_case_no=case.case_no)
 
 
-def _user(uow: Any, value: Any) -> User | None:
+def _user(uow: UnitOfWork, value: Any) -> User | None:
     text = str(value).strip()[:64]
     numeric = text.isascii() and text.isdigit() and len(text) <= 12  # '²'.isdigit() is True
     column = User.id if numeric else User.username
@@ -91,7 +92,7 @@ def _user(uow: Any, value: Any) -> User | None:
     return uow.session.scalars(query).first()
 
 
-def _work_order(uow: Any, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
+def _work_order(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
     """Sign-off accepts or returns (退单) an order; a result task marks it done."""
     rule = C.WORK_ORDER_EFFECTS.get(view.bpmn_id)
     if rule is None:

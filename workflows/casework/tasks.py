@@ -1,8 +1,9 @@
-"""Task completion through one service, plus claim and release of group tasks (architecture §5.1)."""
+"""Task completion through one service, plus claim and release of group tasks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,6 +22,7 @@ from workflows.casework.steps import after_step
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
 from workflows.models import Case, OpenTask
+from workflows.runtime.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -35,7 +37,7 @@ class TaskResult:
     next_tasks: list[dict] = field(default_factory=list)
 
 
-def complete_task(uow: Any, actor: Actor, *, case_no: str, task_id: str,
+def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                   raw: dict[str, Any]) -> TaskResult:
     """Check, validate, complete and advance one user task; commit everything together.
 
@@ -105,8 +107,8 @@ def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
     return ""
 
 
-def _commit_timer_effects(uow: Any, case: Case, inst: WorkflowInstance, armed: list,
-                          digest: str) -> None:
+def _commit_timer_effects(uow: UnitOfWork, case: Case, inst: WorkflowInstance,
+                          armed: list[tuple[str, datetime]], digest: str) -> None:
     """The task is gone because deadlines passed: keep what the timers did (one input event)."""
     if inst.state_digest() == digest:
         return
@@ -115,7 +117,7 @@ def _commit_timer_effects(uow: Any, case: Case, inst: WorkflowInstance, armed: l
     uow.commit()
 
 
-def _task_facts(uow: Any, case: Case, view: TaskView) -> Any:
+def _task_facts(uow: UnitOfWork, case: Case, view: TaskView) -> OpenTask:
     """The open-task row of a ready task, or the same facts computed from the live instance."""
     row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
                                                      OpenTask.task_id == view.id)).first()
@@ -135,7 +137,7 @@ def _brief(task: TaskView) -> dict:
 
 
 # -- claim and release ------------------------------------------------------------------------------
-def claim_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
+def claim_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str) -> None:
     """Take a group task so colleagues see it is being handled; one claimer wins."""
     with denials_audited(uow.services, actor, task_id=task_id):
         with uow:
@@ -148,14 +150,14 @@ def claim_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
             result = uow.session.execute(
                 update(OpenTask).where(OpenTask.id == row.id, OpenTask.claimed_by.is_(None))
                 .values(claimed_by=uid).execution_options(synchronize_session=False))
-            if result.rowcount != 1:
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
                 raise TaskNoLongerAvailable(row.bpmn_id, "claimed")
             uow.audit.record(AuditAction.TASK_CLAIMED, actor, case=case, object_type="task",
                              object_id=task_id, bpmn_id=row.bpmn_id)
             uow.commit()
 
 
-def release_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
+def release_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str) -> None:
     """Give a claimed task back to the group (the claimer, or a supervisor)."""
     with denials_audited(uow.services, actor, task_id=task_id):
         with uow:
@@ -173,7 +175,7 @@ def release_task(uow: Any, actor: Actor, *, case_no: str, task_id: str) -> None:
             uow.commit()
 
 
-def _open_row(uow: Any, case: Case, task_id: str) -> OpenTask:
+def _open_row(uow: UnitOfWork, case: Case, task_id: str) -> OpenTask:
     row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
                                                      OpenTask.task_id == str(task_id))).first()
     if row is None:

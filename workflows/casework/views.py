@@ -1,16 +1,17 @@
 """Read models of the case and task pages (Flask-free, under the policy, personal data masked).
 
-Showing masked party data is itself recorded (``party_viewed``): 人民调解法 Art 15 and R-VIEW-1
-want every look at a citizen's record on file, not only the unmasking.
+Showing masked party data is itself recorded (``party_viewed``): 人民调解法 Art 15 and the
+access rules want every look at a citizen's record on file, not only the unmasking.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.errors import TaskNotFound, TaskNotReady
 from engine.instance import TaskView
@@ -43,6 +44,7 @@ from workflows.library.graph import next_steps, process_source
 from workflows.library.instructions import render_instructions
 from workflows.models import Case, Department, OpenTask, WorkOrder
 from workflows.notify.delivery import delivery_state
+from workflows.runtime.unit_of_work import UnitOfWork
 
 OPEN_ORDERS = ("dispatched", "accepted", "in_progress")
 # who looked at party data is the audit trail's business (auditors' pages), not the case history
@@ -81,7 +83,7 @@ class TaskPage:
     claimable: bool = False
 
 
-def case_page(uow: Any, actor: Actor, case_no: str) -> CasePage:
+def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
     """The case as this actor may see it; a view of (masked) party data is audited."""
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
@@ -99,7 +101,7 @@ def case_page(uow: Any, actor: Actor, case_no: str) -> CasePage:
         page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
         page.notifications = notifications(uow.session, case)
         if page.parties:
-            # R-VIEW-1 access event: what was shown (masked), why (the case page) and by which rule
+            # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
                              object_id=case.case_no, parties=[p["id"] for p in page.parties],
                              masked=True, narrative=False, purpose="case_page", decision="allow",
@@ -111,7 +113,7 @@ def case_page(uow: Any, actor: Actor, case_no: str) -> CasePage:
 
 
 def _visible_texts(orders: list[dict], access: CaseAccess, actor: Actor) -> list[dict]:
-    """Order results and return reasons are free text (R-PII-2): a co-department reads its own
+    """Order results and return reasons are free text: a co-department reads its own
     orders' texts only."""
     if access.free_text:
         return orders
@@ -119,9 +121,9 @@ def _visible_texts(orders: list[dict], access: CaseAccess, actor: Actor) -> list
             else {**o, "result_summary": None, "return_reason": None} for o in orders]
 
 
-def reveal_narrative(uow: Any, actor: Actor, case_no: str, purpose: str, *,
+def reveal_narrative(uow: UnitOfWork, actor: Actor, case_no: str, purpose: str, *,
                      reason: str = "") -> str:
-    """The complaint narrative for a stated purpose (R-VIEW-1, R-PII-2): the same rule as a
+    """The complaint narrative for a stated purpose: the same rule as a
     party's data (UNMASK_PARTY on this case); ``narrative_unmasked`` is committed before the
     text is returned (fail closed), and the page shows it masked again on reload."""
     if purpose not in PURPOSES:
@@ -138,7 +140,7 @@ def reveal_narrative(uow: Any, actor: Actor, case_no: str, purpose: str, *,
     return text
 
 
-def work_orders(session: Any, case: Case, now: Any) -> list[dict]:
+def work_orders(session: Session, case: Case, now: datetime) -> list[dict]:
     """Every work order of the case, latest round first, with department and timeliness."""
     rows = session.execute(select(WorkOrder, Department.name, Department.code)
                            .join(Department, Department.id == WorkOrder.department_id)
@@ -155,7 +157,7 @@ def work_orders(session: Any, case: Case, now: Any) -> list[dict]:
              "task_id": o.task_id} for o, name, code in rows]
 
 
-def notifications(session: Any, case: Case) -> list[dict]:
+def notifications(session: Session, case: Case) -> list[dict]:
     """The case's outbox messages with their delivery state; the recipient by kind only (never
     the address) and no error text (a gateway's answer may quote the number)."""
     return [{key: message[key] for key in ("id", "created_at", "template", "channel",
@@ -163,7 +165,7 @@ def notifications(session: Any, case: Case) -> list[dict]:
             for message in delivery_state(session, case.id)]
 
 
-def timeline(uow: Any, case: Case, limit: int = 300) -> list[dict]:
+def timeline(uow: UnitOfWork, case: Case, limit: int = 300) -> list[dict]:
     """People-level events of the case chain (engine bookkeeping left out), oldest first."""
     rows = list(uow.session.scalars(
         select(AuditEvent).where(AuditEvent.chain_key == f"case:{case.id}",
@@ -199,7 +201,7 @@ def _detail(action: str, payload: dict) -> tuple[str, list[str]]:
     return kind, [str(payload[k]) for k in keys if payload.get(k) is not None]
 
 
-def _tasks(uow: Any, actor: Actor, case: Case) -> list[dict]:
+def _tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[dict]:
     rows = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
                                .order_by(OpenTask.due_at.is_(None), OpenTask.due_at))
     out = []
@@ -221,12 +223,12 @@ CHANGES = {"document_generated": "document_generated",
 
 
 def _action(row: AuditEvent, payload: dict) -> str:
-    return CHANGES.get(payload.get("change"), row.action) if row.action == "case_updated" \
+    return CHANGES.get(payload.get("change") or "", row.action) if row.action == "case_updated" \
         else row.action
 
 
 # -- the guided step page -----------------------------------------------------------------------
-def task_page(uow: Any, actor: Actor, case_no: str, task_id: str) -> TaskPage:
+def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> TaskPage:
     """A ready task the actor may act on, with what they need to do it well."""
     with denials_audited(uow.services, actor, object_type="task", object_id=task_id), uow:
         case = load_case(uow, actor, case_no)
@@ -251,20 +253,22 @@ def task_page(uow: Any, actor: Actor, case_no: str, task_id: str) -> TaskPage:
                         claimable=row.claimed_by is None and row.assignee_id is None)
 
 
-def _version_files(uow: Any, case: Case) -> dict[str, str]:
+def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:
     row = uow.session.get(InstanceRow, case.workflow_instance_id)
     version = uow.session.get(ProcessVersion, row.process_version_id) if row else None
     return dict(version.source_files) if version else {}
 
 
 # -- the process diagram ------------------------------------------------------------------------
-def case_diagram(uow: Any, actor: Actor, case_no: str, process_id: str | None = None) -> tuple:
+def case_diagram(uow: UnitOfWork, actor: Actor, case_no: str,
+                 process_id: str | None = None) -> tuple:
     """(BPMN XML of the case's version, {completed, current, process_id}) for bpmn-js."""
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
         if case.workflow_instance_id is None:
             raise NotFound(ErrorCode.CASE_WITHOUT_PROCESS, case_no=case_no)
         row = uow.session.get(InstanceRow, case.workflow_instance_id)
+        assert row is not None, "a case's instance row is never deleted"
         shown = process_id or row.process_id
         xml = process_source(_version_files(uow, case), shown)
         if xml is None:
@@ -275,7 +279,7 @@ def case_diagram(uow: Any, actor: Actor, case_no: str, process_id: str | None = 
                      "process_id": shown, "processes": sorted(states)}
 
 
-def case_brief(uow: Any, actor: Actor, case_no: str) -> dict:
+def case_brief(uow: UnitOfWork, actor: Actor, case_no: str) -> dict:
     """The personal-data-free summary of one case (receipt, satisfaction and dispatch headers)."""
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)

@@ -144,6 +144,8 @@ class NotFound(DomainError):
 class NotPermitted(DomainError):
     """The actor may not do this; ``rule`` names the policy rule that denied it."""
 
+    audited = False  # set once its access_denied event is written (access.policy.deny)
+
     def __init__(self, code: str = ErrorCode.NOT_PERMITTED, rule: str = "", **params: Any):
         self.code, self.params, self.rule = code, params, rule
         super().__init__(str(FieldError(code, params)))

@@ -1,4 +1,4 @@
-"""Display masks for personal data, applied on the server before templating (R-VIEW-1)."""
+"""Display masks for personal data, applied on the server before templating."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ _ADDRESS_UNITS = frozenset("省市区县旗盟州镇乡道路街巷弄村")  # a
 _ADDRESS_PREFIX = 6
 
 
-# two-character family names (复姓): the family name is what R-VIEW-1 keeps ('欧阳**')
+# two-character family names (复姓): the mask keeps the whole family name ('欧阳**')
 COMPOUND_SURNAMES = frozenset((
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 钟离 独孤 南宫 "
     "西门 百里 呼延 端木 澹台 公冶 宗政 濮阳 淳于 单于 太叔 申屠 仲孙 闻人 万俟 赫连 拓跋 司空 "
@@ -19,7 +19,7 @@ COMPOUND_SURNAMES = frozenset((
 
 
 def mask_name(name: str | None) -> str:
-    """Family name + one '*' per other character (R-VIEW-1): '张三' -> '张*',
+    """Family name + one '*' per other character: '张三' -> '张*',
     '王小明' -> '王**', '欧阳娜娜' -> '欧阳**'; a one-character name is '*'."""
     text = (name or "").strip()
     if len(text) <= 1:

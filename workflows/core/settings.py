@@ -20,7 +20,7 @@ def _default_bpmn_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """jiefen configuration (architecture §7)."""
+    """jiefen configuration (``from_env`` reads it from JIEFEN_* variables)."""
 
     instance_path: Path = field(default_factory=lambda: Path.cwd() / "instance")  # SQLite, keys, files
     database_url: str = ""                          # default: SQLite file in the instance folder

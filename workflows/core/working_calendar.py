@@ -16,7 +16,7 @@ from workflows.models.admin import CalendarOverride
 
 
 class CalendarProvider:
-    """Resolves deadline specs with chinese-calendar plus the current overrides (D11)."""
+    """Resolves deadline specs with chinese-calendar plus the current overrides."""
 
     def __init__(self, session_factory: Callable[[], Session], tz: str = "Asia/Shanghai"):
         self.session_factory = session_factory

@@ -7,8 +7,8 @@ meaning to, is named here: a change of the process library is a change of this o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from engine.instance import TaskView, WorkflowInstance
 from workflows.models import CaseStatus, WorkOrderStatus
 
 TOP_PROCESS = "general_dispute"
@@ -38,7 +38,7 @@ SECOND_COMPLAINT = "second_complaint"
 MEDIATOR_KEY = "mediator_id"
 
 # -- messages -------------------------------------------------------------------------------------
-MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (watch window, T-51)
+MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (the watch window after closure)
 MSG_RATING = "rating"                   # payload 'satisfied' | 'basically_satisfied' | 'dissatisfied'
 MSG_RISK = "risk_raised"                # payload {"level": colour, "reason": text}
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
@@ -143,7 +143,7 @@ _END_OUTCOMES = {"end_routed": "R4", "end_transferred": "transferred",
                  "end_duplicate": "duplicate", "end_reopen_requested": "duplicate"}
 
 
-def status_of(inst: Any, data: dict, ready: list) -> str:
+def status_of(inst: WorkflowInstance, data: dict, ready: list[TaskView]) -> str:
     """The case status the process is in, from its open tasks and waiting events."""
     if inst.is_completed() or MSG_REOPEN in inst.waiting_messages():
         return CaseStatus.CLOSED
@@ -161,7 +161,7 @@ def status_of(inst: Any, data: dict, ready: list) -> str:
     return CaseStatus.IN_HANDLING
 
 
-def end_outcome(inst: Any) -> str | None:
+def end_outcome(inst: WorkflowInstance) -> str | None:
     """The outcome an early end event implies (routed, transferred, duplicate)."""
     states = inst.element_states().get(TOP_PROCESS, {})
     for end_id, outcome in _END_OUTCOMES.items():

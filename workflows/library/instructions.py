@@ -1,4 +1,4 @@
-"""Task instructions: Jinja SandboxedEnvironment -> Markdown (raw HTML off) -> nh3 (R-TPL-1)."""
+"""Task instructions: Jinja SandboxedEnvironment -> Markdown (raw HTML off) -> nh3."""
 
 from __future__ import annotations
 

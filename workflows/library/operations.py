@@ -6,19 +6,23 @@ Every operation takes ``(context, task_data, **params)``; ``context`` is the uni
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from engine.operations import OperationRegistry, current_step
 from workflows.audit.log import AuditAction
-from workflows.models import RISK_LABELS, CaseParty, Department, Party
+from workflows.models import RISK_LABELS, Case, CaseParty, Department, Party
 from workflows.notify.case_notices import CONTACT_CHANNELS
+
+if TYPE_CHECKING:
+    from workflows.runtime.unit_of_work import OperationContext, UnitOfWork
 
 RISK_RANK = {"green": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
 
 
-def notify(context: Any, task_data: dict, *, template: str, to: str = "applicant") -> dict:
+def notify(context: OperationContext | None, task_data: dict, *, template: str,
+           to: str = "applicant") -> dict:
     """Queue a notification in the outbox (delivered after commit by the outbox job).
 
     ``to``: applicant (each applicant party, by their preferred channel), lead_department,
@@ -30,7 +34,8 @@ def notify(context: Any, task_data: dict, *, template: str, to: str = "applicant
     return result
 
 
-def _queue(context: Any, task_data: dict, template: str, to: str, extra: dict) -> None:
+def _queue(context: OperationContext | None, task_data: dict, template: str, to: str,
+           extra: dict) -> None:
     """One outbox row per recipient, deduplicated per (case, step, template, recipient).
 
     The step is the service task calling the operation: the same step never queues a notice
@@ -48,13 +53,16 @@ def _queue(context: Any, task_data: dict, template: str, to: str, extra: dict) -
             case=case)
 
 
-def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str, Any]]:
+def _recipients(uow: UnitOfWork, case: Case | None, data: dict,
+                to: str) -> list[tuple[str, str, Any]]:
 
     if to == "applicant":
         case_id = getattr(case, "id", case)
+        if not case_id:
+            return []
         rows = uow.session.execute(select(Party.id, Party.contact_preference).join(
             CaseParty, CaseParty.party_id == Party.id).where(
-            CaseParty.case_id == case_id, CaseParty.role == "applicant")) if case_id else []
+            CaseParty.case_id == case_id, CaseParty.role == "applicant"))
         return [(CONTACT_CHANNELS[pref], "party", pid) for pid, pref in rows
                 if pref in CONTACT_CHANNELS]
     if to in ("lead_department", "responsible_department"):
@@ -66,7 +74,7 @@ def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str
     if to == "mediator":
         mediator = data.get("mediator_id") or getattr(case, "mediator_id", None)
         if str(mediator or "").isascii() and str(mediator or "").isdigit():
-            return [("file", "user", int(mediator))]
+            return [("file", "user", int(str(mediator)))]
         return _recipients(uow, case, data, "lead_department")  # the lead unit's mediators
     if to == "police":
         dept = uow.session.scalar(select(Department.id).where(Department.code == "GA"))
@@ -74,7 +82,8 @@ def _recipients(uow: Any, case: Any, data: dict, to: str) -> list[tuple[str, str
     return [("file", "role", to)]
 
 
-def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -> str:
+def raise_risk(context: OperationContext | None, task_data: dict, *, level: str,
+               reason: str = "") -> str:
     """Raise the case's risk colour to ``level`` if higher (never lowers); returns the colour.
 
     The result variable of the shipped processes is ``risk_level``, so the process data and the
@@ -85,7 +94,8 @@ def raise_risk(context: Any, task_data: dict, *, level: str, reason: str = "") -
     in_data = str(task_data.get("risk_level") or "blue")
     target = level if RISK_RANK.get(level, -1) > RISK_RANK.get(in_data, 1) else in_data
     case = None if context is None else context.case
-    if case is None or RISK_RANK.get(target, 0) <= RISK_RANK.get(case.risk_level or "blue", 1):
+    if context is None or case is None \
+            or RISK_RANK.get(target, 0) <= RISK_RANK.get(case.risk_level or "blue", 1):
         return target
 
     before, case.risk_level = case.risk_level, target

@@ -1,4 +1,4 @@
-"""Administration tables: calendar overrides, channel API tokens, idempotency keys (§4.3, §4.4)."""
+"""Administration tables: calendar overrides, channel API tokens, idempotency keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cases, parties and work orders (architecture §4.2)."""
+"""Cases, parties and work orders."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from workflows.models._columns import IdType, new_uuid, utcnow
 
 
 class Channel(StrEnum):
-    """Where a matter came in (domain §(a) start events)."""
+    """Where a matter came in."""
 
     COUNTER = "counter"
     HOTLINE_12345 = "hotline_12345"
@@ -73,7 +73,7 @@ class Urgency(StrEnum):
 
 
 class RiskLevel(StrEnum):
-    """The five risk colours, red highest (domain §(e))."""
+    """The five risk colours, red highest."""
 
     RED = "red"
     ORANGE = "orange"
@@ -87,7 +87,7 @@ RISK_LABELS = {RiskLevel.RED: "红色", RiskLevel.ORANGE: "橙色", RiskLevel.YE
 
 
 class Light(StrEnum):
-    """Timeliness light of a work order (domain §(e))."""
+    """Timeliness light of a work order."""
 
     GREEN = "green"
     YELLOW = "yellow"
@@ -184,7 +184,7 @@ class Case(Base):
 
 
 class Party(Base):
-    """A person or organisation; personal fields are encrypted envelopes (D12)."""
+    """A person or organisation; personal fields are encrypted envelopes."""
 
     __tablename__ = "party"
 

@@ -1,4 +1,4 @@
-"""Work around a case: open tasks, SLA clocks, notes, calls, documents, submissions (§4.1, §4.2)."""
+"""Work around a case: open tasks, SLA clocks, notes, calls, documents, submissions."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class CallTaskStatus(StrEnum):
 
 
 class SubmissionLink(StrEnum):
-    """How an intake submission was linked to a case (domain: matching decision)."""
+    """How an intake submission was linked to a case (the matching decision)."""
 
     DUPLICATE = "duplicate"
     NEW = "new"

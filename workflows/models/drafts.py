@@ -1,4 +1,4 @@
-"""Process drafts: BPMN/DMN files a process owner is still editing; never executed (issue 6)."""
+"""Process drafts: BPMN/DMN files a process owner is still editing; never executed."""
 
 from __future__ import annotations
 

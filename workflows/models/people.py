@@ -1,4 +1,4 @@
-"""People and access: departments, users, roles, login sessions and attempts (architecture §4.3)."""
+"""People and access: departments, users, roles, login sessions and attempts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from workflows.models._columns import IdType, utcnow
 
 
 class Tier(StrEnum):
-    """Organisation tier of a department or a case (domain §2.1)."""
+    """Organisation tier of a department or a case."""
 
     DISTRICT = "district"
     STREET = "street"  # township / street (乡镇(街道))
@@ -21,7 +21,7 @@ class Tier(StrEnum):
 
 
 class RoleCode(StrEnum):
-    """The nine login roles (domain §2.2)."""
+    """The nine login roles."""
 
     INTAKE_CLERK = "intake_clerk"
     TRIAGE_OFFICER = "triage_officer"

@@ -18,7 +18,7 @@ SCHEDULER_TABLES = ("work_order_sla", "supervision_notice", "sla_request", "repo
 
 
 class NoticeKind(StrEnum):
-    """The rungs of the escalation ladder (domain §7(e)): L0 reminder .. L3 leadership."""
+    """The rungs of the escalation ladder: L0 reminder .. L3 leadership."""
 
     REMINDER = "reminder"          # L0 催办
     SUPERVISION = "supervision"    # L1 督办单 with a reply deadline

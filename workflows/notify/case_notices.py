@@ -18,6 +18,7 @@ CONTACT_CHANNELS = {str(p): str(p) for p in ContactPreference if p != ContactPre
 def notify_new_tasks(uow: UnitOfWork, case: Case, created: list[OpenTask]) -> None:
     """One outbox row per newly opened task for its assignee or department (no personal data)."""
     for task in created:
+        recipient: int | str | None
         if task.assignee_id is not None:
             kind, recipient = "user", task.assignee_id
         elif task.department_id is not None:

@@ -1,4 +1,4 @@
-"""Delivery channels for outbox messages (D17): SMS gateway, SMTP, file, phone-call task.
+"""Delivery channels for outbox messages: SMS gateway, SMTP, file, phone-call task.
 
 A channel's ``send(message)`` returns on success and raises ``DeliveryFailed`` (retried with back-off)
 or ``PermanentFailure`` (dead at once). Channels with ``in_transaction = True`` write rows and are
@@ -15,10 +15,14 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workflows.core.masking import mask_phone
+from workflows.core.settings import Settings
 from workflows.models import CallTask, Case
+
+if TYPE_CHECKING:
+    from workflows.runtime.unit_of_work import UnitOfWork
 
 
 class DeliveryFailed(Exception):
@@ -52,7 +56,7 @@ class FileChannel:
     """JSON lines in the instance folder: the embedded default, tests and the demo.
 
     The address is written masked: the file is a stand-in for a gateway, not a place for
-    personal data (R-LOG-1).
+    personal data.
     """
 
     in_transaction = False
@@ -141,7 +145,7 @@ class PhoneTaskChannel:
 
     in_transaction = True
 
-    def send(self, message: RenderedMessage, *, uow: Any) -> None:
+    def send(self, message: RenderedMessage, *, uow: UnitOfWork) -> None:
         if message.case_id is None:
             raise PermanentFailure("电话回访任务必须属于一个案件")
         case = uow.session.get(Case, message.case_id)
@@ -152,7 +156,7 @@ class PhoneTaskChannel:
             status="open", created_at=uow.clock.now()))
 
 
-def default_channels(settings: Any) -> dict[str, Any]:
+def default_channels(settings: Settings) -> dict[str, Any]:
     """Channels from settings: file always, phone always, SMS and email when configured."""
     channels: dict[str, Any] = {
         "file": FileChannel(Path(settings.instance_path) / "outbox" / "messages.jsonl"),

@@ -1,6 +1,6 @@
-"""Notifications: enqueue outbox rows in the caller's transaction; deliver them with retries (D17).
+"""Notifications: enqueue outbox rows in the caller's transaction; deliver them with retries.
 
-Delivery (architecture §5.5, R-OUTBOX-1): pending rows with ``next_attempt_at <= now`` are claimed
+Delivery: pending rows with ``next_attempt_at <= now`` are claimed
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and leased for a few minutes, then sent outside any
 transaction, then marked sent. A crash between sending and marking re-sends after the lease with the
 same idempotency key (at-least-once). Rows for one recipient go out in id order: a failing row holds
@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad
 from engine.models import OutboxMessage
 from workflows.audit.log import AuditAction
-from workflows.core.actors import SCHEDULER
+from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, NotFound
-from workflows.models import Party
+from workflows.core.settings import Settings
+from workflows.models import Case, Party
 from workflows.notify.channels import (
     DeliveryFailed,
     PermanentFailure,
@@ -31,6 +34,10 @@ from workflows.notify.channels import (
     default_channels,
 )
 from workflows.notify.templates import TEMPLATES
+
+if TYPE_CHECKING:
+    from workflows.runtime.bootstrap import Services
+    from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 # -- enqueue (inside the caller's unit of work) -------------------------------------------------
-def channel_for_party(settings: Any, preference: str | None) -> str | None:
+def channel_for_party(settings: Settings, preference: str | None) -> str | None:
     """The channel a citizen gets: their preference when enabled, else the file channel."""
     enabled = set(settings.notify_channels)
     if preference == "none":
@@ -52,8 +59,8 @@ def channel_for_party(settings: Any, preference: str | None) -> str | None:
     return "file"
 
 
-def notify_party(uow: Any, case: Any, party: Any, *, template: str, params: dict,
-                 key: str) -> OutboxMessage | None:
+def notify_party(uow: UnitOfWork, case: Case | int | None, party: Party, *, template: str,
+                 params: dict, key: str) -> OutboxMessage | None:
     """Queue a message to a citizen by their preferred channel (None if they want none)."""
     channel = channel_for_party(uow.services.settings, getattr(party, "contact_preference", None))
     if channel is None:
@@ -61,20 +68,20 @@ def notify_party(uow: Any, case: Any, party: Any, *, template: str, params: dict
     return _add(uow, case, channel, "party", party.id, template, params, key)
 
 
-def notify_department(uow: Any, case: Any, department_id: int | None, *, template: str,
-                      params: dict, key: str) -> OutboxMessage | None:
+def notify_department(uow: UnitOfWork, case: Case | int | None, department_id: int | None, *,
+                      template: str, params: dict, key: str) -> OutboxMessage | None:
     """Queue a notice to a department (liaison and head); staff notices use the file channel."""
     return _add(uow, case, "file", "department", department_id, template, params, key)
 
 
-def notify_role(uow: Any, case: Any, *, role: str, template: str, params: dict,
+def notify_role(uow: UnitOfWork, case: Case | int | None, *, role: str, template: str, params: dict,
                 key: str) -> OutboxMessage | None:
     """Queue a notice to everyone holding a role (supervisors, leaders)."""
     return _add(uow, case, "file", "role", role, template, params, key)
 
 
-def _add(uow: Any, case: Any, channel: str, recipient_type: str, recipient_id: Any,
-         template: str, params: dict, key: str) -> OutboxMessage | None:
+def _add(uow: UnitOfWork, case: Case | int | None, channel: str, recipient_type: str,
+         recipient_id: Any, template: str, params: dict, key: str) -> OutboxMessage | None:
     case_id = getattr(case, "id", case)
     dedupe = f"case:{case_id}:{template}:{recipient_type}:{recipient_id}:{key}"[:200]
     return uow.outbox.add(channel=channel, recipient_type=recipient_type,
@@ -120,14 +127,14 @@ class _Claimed:
         return self.channel, self.recipient_type, self.recipient_id
 
 
-def channels_of(services: Any) -> dict[str, Any]:
+def channels_of(services: Services) -> dict[str, Any]:
     """The configured channels (injected in tests through ``bootstrap(channels=...)``)."""
     if not services.channels:
         services.channels.update(default_channels(services.settings))
     return services.channels
 
 
-def deliver_pending(services: Any, now: datetime | None = None, *,
+def deliver_pending(services: Services, now: datetime | None = None, *,
                     limit: int = 100) -> DeliveryReport:
     """Deliver due pending messages, in order per recipient; one short transaction per step."""
     now = now or services.clock.now()
@@ -143,7 +150,7 @@ def deliver_pending(services: Any, now: datetime | None = None, *,
     return report
 
 
-def _claim(services: Any, now: datetime, limit: int) -> list[_Claimed]:
+def _claim(services: Services, now: datetime, limit: int) -> list[_Claimed]:
     """Lease due rows whose recipient has no earlier pending row; SKIP LOCKED on PostgreSQL."""
     with services.new_uow() as uow:
         rows = uow.session.scalars(
@@ -166,10 +173,10 @@ def _claim(services: Any, now: datetime, limit: int) -> list[_Claimed]:
     return claimed
 
 
-def _order_bounds(session: Any, rows: list[OutboxMessage],
-                  now: datetime) -> dict[tuple, tuple[int, int | None]]:
+def _order_bounds(session: Session, rows: Sequence[OutboxMessage],
+                  now: datetime) -> dict[tuple, tuple[int | None, int | None]]:
     """Per recipient: the lowest pending id and the lowest id still waiting for a retry."""
-    out: dict[tuple, tuple[int, int | None]] = {}
+    out: dict[tuple, tuple[int | None, int | None]] = {}
     for target in {(r.channel, r.recipient_type, r.recipient_id) for r in rows}:
         channel, rtype, rid = target
         same = (OutboxMessage.status == "pending", OutboxMessage.channel == channel,
@@ -181,7 +188,7 @@ def _order_bounds(session: Any, rows: list[OutboxMessage],
     return out
 
 
-def _release(services: Any, message_id: int, now: datetime) -> None:
+def _release(services: Services, message_id: int, now: datetime) -> None:
     """Give a held-back row its lease back: it goes after the earlier row's retry."""
     with services.new_uow() as uow:
         row = uow.session.get(OutboxMessage, message_id)
@@ -190,7 +197,7 @@ def _release(services: Any, message_id: int, now: datetime) -> None:
             uow.commit()
 
 
-def channel_of(services: Any, name: str) -> Any:
+def channel_of(services: Services, name: str) -> Any:
     """The channel object for a row; an unconfigured SMS or e-mail channel falls back to the
     file channel (the embedded default), so an installation without a gateway loses nothing."""
     channels = channels_of(services)
@@ -199,7 +206,7 @@ def channel_of(services: Any, name: str) -> Any:
     return channels.get(name)
 
 
-def _deliver_one(services: Any, message: _Claimed, report: DeliveryReport) -> bool:
+def _deliver_one(services: Services, message: _Claimed, report: DeliveryReport) -> bool:
     channel = channel_of(services, message.channel)
     try:
         if channel is None:
@@ -223,7 +230,7 @@ def _deliver_one(services: Any, message: _Claimed, report: DeliveryReport) -> bo
     return True
 
 
-def _prepare(services: Any, message: _Claimed, *, stand_in: bool = False) -> RenderedMessage:
+def _prepare(services: Services, message: _Claimed, *, stand_in: bool = False) -> RenderedMessage:
     subject, body = render(message.template, message.params)
     address = None if stand_in else _address(services, message)
     return RenderedMessage(message.id, message.channel, message.recipient_type,
@@ -231,7 +238,7 @@ def _prepare(services: Any, message: _Claimed, *, stand_in: bool = False) -> Ren
                            message.template)
 
 
-def _address(services: Any, message: _Claimed) -> str | None:
+def _address(services: Services, message: _Claimed) -> str | None:
     """Decrypt the recipient's address now; it is never stored in the outbox."""
     if message.recipient_type != "party" or message.channel not in ("sms", "email"):
         return None
@@ -247,8 +254,9 @@ def _address(services: Any, message: _Claimed) -> str | None:
     return services.cipher.decrypt(party.phone_enc, aad=field_aad("party", "phone_enc", party.id))
 
 
-def _mark_sent(uow: Any, message_id: int) -> None:
+def _mark_sent(uow: UnitOfWork, message_id: int) -> None:
     row = uow.session.get(OutboxMessage, message_id)
+    assert row is not None, "a claimed outbox row is never deleted"
     row.status, row.sent_at = "sent", uow.clock.now()
     row.attempts = (row.attempts or 0) + 1
     row.next_attempt_at, row.last_error = None, None
@@ -259,11 +267,12 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _mark_failed(services: Any, message: _Claimed, exc: Exception,
+def _mark_failed(services: Services, message: _Claimed, exc: Exception,
                  report: DeliveryReport) -> None:
     max_attempts = services.settings.outbox_max_attempts
     with services.new_uow() as uow:
         row = uow.session.get(OutboxMessage, message.id)
+        assert row is not None, "a claimed outbox row is never deleted"
         now = uow.clock.now()
         row.attempts = (row.attempts or 0) + 1
         row.last_error = str(exc)[:1000]
@@ -281,7 +290,7 @@ def _mark_failed(services: Any, message: _Claimed, exc: Exception,
     log.info("outbox %s failed (%s)", message.id, exc)
 
 
-def retry_dead(uow: Any, actor: Any, message_id: int) -> None:
+def retry_dead(uow: UnitOfWork, actor: Actor, message_id: int) -> None:
     """An admin re-queues a dead message (audited)."""
     with uow:
         row = uow.session.get(OutboxMessage, message_id)
@@ -294,7 +303,7 @@ def retry_dead(uow: Any, actor: Any, message_id: int) -> None:
 
 
 # -- reading --------------------------------------------------------------------------------------
-def delivery_state(session: Any, case_id: int) -> list[dict]:
+def delivery_state(session: Session, case_id: int) -> list[dict]:
     """Every notification of a case with its delivery state (for the case page)."""
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id)
                            .order_by(OutboxMessage.id)).all()
@@ -304,7 +313,7 @@ def delivery_state(session: Any, case_id: int) -> list[dict]:
              "last_error": r.last_error} for r in rows]
 
 
-def undelivered(session: Any, older_than: datetime) -> list[dict]:
+def undelivered(session: Session, older_than: datetime) -> list[dict]:
     """Reconciliation: pending rows created before ``older_than`` and every dead row."""
     rows = session.scalars(select(OutboxMessage).where(
         (OutboxMessage.status == "dead")

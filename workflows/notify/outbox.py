@@ -1,4 +1,4 @@
-"""Outbox rows written in the caller's transaction (D17); delivery lives in workflows/notify/delivery."""
+"""Outbox rows written in the caller's transaction; delivery lives in workflows/notify/delivery."""
 
 from __future__ import annotations
 
@@ -7,18 +7,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.clock import Clock
 from engine.models import OutboxMessage
+from workflows.models import Case
 
 
 class Outbox:
     """Queues notifications in the unit of work's session; a repeated dedupe key is ignored."""
 
-    def __init__(self, session: Session, clock: Any):
+    def __init__(self, session: Session, clock: Clock):
         self.session, self.clock = session, clock
         self._keys: set[str] = set()
 
     def add(self, *, channel: str, recipient_type: str, recipient_id: Any, template: str,
-            params: dict, dedupe_key: str, case: Any = None) -> OutboxMessage | None:
+            params: dict, dedupe_key: str, case: Case | int | None = None) -> OutboxMessage | None:
         """Queue one message; params must be free of personal data (addresses resolve at delivery)."""
         if dedupe_key in self._keys or self.session.scalar(
                 select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):

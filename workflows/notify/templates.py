@@ -1,7 +1,7 @@
-"""Notification texts: (subject, body) with plain ``{name}`` placeholders (R-TPL-1).
+"""Notification texts: (subject, body) with plain ``{name}`` placeholders.
 
 Parameters carry no personal data: case code, deadlines, department and stage names only
-(R-PII-2: narratives never go into notifications).
+(narratives never go into notifications).
 """
 
 from __future__ import annotations

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import sessionmaker
 
-from engine.clock import SystemClock
+from engine.clock import Clock, SystemClock
 from engine.crypto import FieldCipher, Keyring
 from engine.db import make_engine, make_session_factory
 from engine.models import ProcessVersion
 from engine.operations import OperationRegistry
 from engine.script_engine import JiefenScriptEngine, make_script_engine
-from engine.serializer import make_serializer
+from engine.serializer import Serializer, make_serializer
 from engine.specs import SpecLibrary
 from workflows.core.settings import Settings
 from workflows.core.working_calendar import CalendarProvider
@@ -30,22 +29,23 @@ class Services:
     settings: Settings
     db: Engine | Connection
     session_factory: sessionmaker
-    clock: Any
+    clock: Clock
     keyring: Keyring
     cipher: FieldCipher
     calendar: CalendarProvider
     operations: OperationRegistry
     script_engine: JiefenScriptEngine
     specs: SpecLibrary
-    serializer: Any
+    serializer: Serializer
     channels: dict
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self)
 
 
-def bootstrap(settings: Settings, *, connection: Connection | None = None, clock: Any = None,
-              keyring: Keyring | None = None, channels: dict | None = None) -> Services:
+def bootstrap(settings: Settings, *, connection: Connection | None = None,
+              clock: Clock | None = None, keyring: Keyring | None = None,
+              channels: dict | None = None) -> Services:
     """Wire settings, database, keys, calendar, operations, engine and serializer together."""
     db = connection if connection is not None else make_engine(settings.database)
     session_factory = make_session_factory(db)

@@ -1,4 +1,4 @@
-"""UnitOfWork: one transaction for engine step + state + projections + audit + outbox (D8, R-TX-1).
+"""UnitOfWork: one transaction for engine step + state + projections + audit + outbox.
 
 ``commit()`` here is the only commit in the code base.
 """
@@ -8,23 +8,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.clock import use_clock
+from engine.clock import Clock, use_clock
 from engine.db import WRITE_OPTION
 from engine.errors import ConcurrentUpdate
-from engine.instance import WorkflowInstance
+from engine.instance import Snapshot, WorkflowInstance
 from engine.models import InstanceRow, ProcessVersion
 from engine.operations import operation_context
 from engine.recorder import TaskEventRecorder
 from engine.serializer import SERIALIZER_VERSION
+from engine.specs import CompiledBundle
 from workflows.audit.log import AuditAction, AuditLog
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound
+from workflows.models import Case
 from workflows.notify.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -39,7 +43,7 @@ class OperationContext:
 
     uow: UnitOfWork
     actor: Actor
-    case: Any
+    case: Case | None
 
 
 class UnitOfWork:
@@ -50,7 +54,7 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.services.session_factory()
+        self.session: Session = self.services.session_factory()
         # SQLite: a unit of work may write, so it takes the write lock at its start (BEGIN
         # IMMEDIATE) and queues instead of failing on a lock upgrade; plain reads do not
         self.session.connection(execution_options={WRITE_OPTION: True})
@@ -58,7 +62,8 @@ class UnitOfWork:
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
         self.committed = False
-        self.step_at = None  # the instant of the last engine step (replay reproduces it)
+        # the instant of the last engine step (a replay reproduces it)
+        self.step_at: datetime | None = None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -69,7 +74,7 @@ class UnitOfWork:
             self.session.close()
 
     @property
-    def clock(self):
+    def clock(self) -> Clock:
         return self.services.clock
 
     # -- instances --------------------------------------------------------------------------
@@ -83,7 +88,7 @@ class UnitOfWork:
             raise NotFound(ErrorCode.NOT_FOUND, process_id=process_id)
         return version
 
-    def start_instance(self, process_id: str, *, data: dict, actor: Actor, case: Any = None,
+    def start_instance(self, process_id: str, *, data: dict, actor: Actor, case: Case | None = None,
                        version: ProcessVersion | None = None) -> tuple[InstanceRow, WorkflowInstance]:
         """Create an instance on the live (or given) version and run it to its first wait state."""
         version = version or self.live_version(process_id)
@@ -102,19 +107,20 @@ class UnitOfWork:
         self.tracked[row.id] = (row, instance)
         return row, instance
 
-    def load_instance(self, instance_id: int) -> WorkflowInstance:
-        """Load (once per unit of work) an instance with the restricted engine attached."""
+    def load_instance(self, instance_id: int | None) -> WorkflowInstance:
+        """Load (once per unit of work) an instance with the restricted engine attached; NotFound
+        also for a case without one (``instance_id`` None)."""
         if instance_id in self.tracked:
             return self.tracked[instance_id][1]
-        row = self.session.get(InstanceRow, instance_id)
-        if row is None:
+        row = None if instance_id is None else self.session.get(InstanceRow, instance_id)
+        if instance_id is None or row is None:
             raise NotFound(ErrorCode.NOT_FOUND, instance_id=instance_id)
         self.bundle(row.process_version_id)  # warm the spec cache through this session
         instance = WorkflowInstance.load(row.state, self.services.serializer)
         self.tracked[instance_id] = (row, instance)
         return instance
 
-    def bundle(self, version_id: int):
+    def bundle(self, version_id: int) -> CompiledBundle:
         """Compiled specs of a version, read through this unit of work's session on a cache miss.
 
         (A second connection would wait behind this transaction's SQLite write lock.)"""
@@ -131,7 +137,8 @@ class UnitOfWork:
         return self.tracked[instance_id][0]
 
     @contextmanager
-    def recording(self, instance: WorkflowInstance, actor: Actor, *, case: Any = None) -> Iterator[Any]:
+    def recording(self, instance: WorkflowInstance, actor: Actor, *,
+                  case: Case | None = None) -> Iterator[TaskEventRecorder]:
         """Clock, operation context and task recorder for one engine step; events join the audit.
 
         The whole step runs at one instant (``self.step_at``): every timer it arms is computed from
@@ -186,7 +193,7 @@ class UnitOfWork:
             row.updated_at = now
 
 
-def _status(current: str, snap) -> str:
+def _status(current: str, snap: Snapshot) -> str:
     if snap.completed:
         return "completed"
     if current in ("cancelled", "incident"):
