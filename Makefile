@@ -41,6 +41,7 @@ browser:
 lint: setup
 	$(BIN)/ruff check engine workflows web tests benchmarks migrations
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	@! grep -rnE '(^|[^._a-zA-Z])(eval|exec)\(' engine workflows web --include='*.py' || (echo 'eval/exec is forbidden' && false)
 	@! grep -rnE '(session|connection|conn|db)\.commit\(\)' engine workflows web --include='*.py' | grep -v '^workflows/runtime/unit_of_work.py' || (echo 'database commits only in workflows/runtime/unit_of_work.py (UnitOfWork.commit)' && false)
 

@@ -36,6 +36,7 @@ MESSAGES = {
     FieldCode.ID_NUMBER_BIRTH_DATE: _l("身份证号中的出生日期无效"),
     FieldCode.ID_NUMBER_CHECK_DIGIT: _l("身份证号校验码错误（GB 11643），请核对号码"),
     # anything
+    ErrorCode.NOT_LIST: _l("应为列表"),
     ErrorCode.NOT_FOUND: _l("未找到"),
     ErrorCode.NOT_PERMITTED: _l("无权执行此操作"),
     ErrorCode.BAD_CHARACTERS: _l("含有无效字符"),

@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     BODY_NOT_JSON = "body_not_json"
     BODY_NOT_OBJECT = "body_not_object"
     NOT_OBJECT = "not_object"
+    NOT_LIST = "not_list"
     NOT_TRUE_FALSE = "not_true_false"
     NOT_ISO_TIME = "not_iso_time"
     TIME_WITHOUT_ZONE = "time_without_zone"

@@ -9,6 +9,7 @@ assigned mediator; deciding for supervisors and leaders. Every refusal is audite
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -77,7 +78,7 @@ def deadline_panel(uow: UnitOfWork, actor: Actor, case: Case,
                         handler and clock.id not in pending and clock.paused_at is None)
              for clock in clocks if clock.stopped_at is None]
     rows.sort(key=lambda r: r["due_at"])
-    names = _names(uow, [r.requested_by for r in requests] + [r.decided_by for r in requests])
+    names = _names(uow, [*(r.requested_by for r in requests), *(r.decided_by for r in requests)])
     kinds = {c.id: c.kind for c in clocks}
     paused = {c.id for c in clocks if c.paused_at is not None}
     # reasons are free text: shown only to those who may read the case's free text
@@ -154,7 +155,7 @@ def _request_row(request: SlaRequest, kinds: dict, names: dict, actor: Actor, ha
             "can_end": active_suspension and (handler or may_decide(actor))}
 
 
-def _names(uow: UnitOfWork, ids: list[str | None]) -> dict[str, str]:
+def _names(uow: UnitOfWork, ids: Iterable[str | None]) -> dict[str, str]:
     numbers = {int(i) for i in ids if i and str(i).isdigit()}
     if not numbers:
         return {}

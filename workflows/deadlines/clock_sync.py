@@ -144,13 +144,16 @@ _CACHE_LOCK = Lock()
 
 def watch_timers(uow: UnitOfWork, case: Case) -> dict[str, frozenset[str]]:
     """Names of the version's handling-deadline timers and of the timers on the rating wait."""
-    row = uow.session.get(InstanceRow, case.workflow_instance_id)
-    sha = uow.session.scalar(select(ProcessVersion.bundle_sha256)
-                             .where(ProcessVersion.id == row.process_version_id))
+    row = uow.session.get(InstanceRow, case.workflow_instance_id) \
+        if case.workflow_instance_id else None
+    version = uow.session.get(ProcessVersion, row.process_version_id) if row else None
+    if version is None:
+        return {"handling": frozenset(), "rating": frozenset()}
+    sha = version.bundle_sha256
     with _CACHE_LOCK:
         found = _CACHE.get(sha)
     if found is None:
-        found = timer_roles(uow.session.get(ProcessVersion, row.process_version_id).engine_files)
+        found = timer_roles(version.engine_files)
         with _CACHE_LOCK:
             if len(_CACHE) > 64:
                 _CACHE.clear()

@@ -167,8 +167,7 @@ def decide_request(uow: UnitOfWork, actor: Actor, request_id: int, *, approve: b
         raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
     if request.requested_by == str(actor.id):
         raise NotPermitted(ErrorCode.FOUR_EYES, rule="sla.four_eyes")
-    case = uow.session.get(Case, request.case_id)
-    clock = uow.session.get(SlaClock, request.clock_id)
+    case, clock = _request_targets(uow, request)
     if approve:
         _apply(uow, actor, case, clock, request)
     request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
@@ -226,10 +225,17 @@ def end_suspension(uow: UnitOfWork, actor: Actor, request_id: int) -> None:
     if request is None or request.kind != RequestKind.SUSPEND \
             or request.status != RequestStatus.APPROVED:
         raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
-    case = uow.session.get(Case, request.case_id)
-    clock = uow.session.get(SlaClock, request.clock_id)
+    case, clock = _request_targets(uow, request)
     resume_clock(uow, actor, case, clock.kind)
     request.status, request.ended_at = RequestStatus.ENDED, uow.clock.now()
+
+
+def _request_targets(uow: UnitOfWork, request: SlaRequest) -> tuple[Case, SlaClock]:
+    """The case and clock a request is about (both required by foreign keys)."""
+    case = uow.session.get(Case, request.case_id)
+    clock = uow.session.get(SlaClock, request.clock_id)
+    assert case is not None and clock is not None, "a request's case and clock exist"
+    return case, clock
 
 
 def _kind_zh(kind: str) -> str:

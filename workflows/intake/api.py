@@ -80,13 +80,13 @@ def _party(raw: Any, index: int) -> PartyInput:
     prefix = f"parties-{index}-"
     if not isinstance(raw, dict):
         raise InvalidInput({f"parties-{index}": FieldError(ErrorCode.NOT_OBJECT)})
-    unknown = {f"{prefix}{k}": "未知字段" for k in raw if k not in PARTY_KEYS}
+    unknown = {f"{prefix}{k}": FieldError(FieldCode.UNKNOWN_FIELD) for k in raw if k not in PARTY_KEYS}
     text = {k: raw.get(k) for k in ("name", "id_number", "phone", "address")}
-    bad = {f"{prefix}{k}": "应为文本" for k, v in text.items() if v is not None
+    bad = {f"{prefix}{k}": FieldError(FieldCode.NOT_TEXT) for k, v in text.items() if v is not None
            and not isinstance(v, str)}
     vulnerable = raw.get("vulnerable") or []
     if not isinstance(vulnerable, list):
-        bad[f"{prefix}vulnerable"] = "应为列表"
+        bad[f"{prefix}vulnerable"] = FieldError(ErrorCode.NOT_LIST)
     if unknown or bad:
         raise InvalidInput({**unknown, **bad})
     return PartyInput(name=text["name"] or "", role=str(raw.get("role") or "applicant"),
@@ -95,7 +95,7 @@ def _party(raw: Any, index: int) -> PartyInput:
                       vulnerable=[str(v) for v in vulnerable])
 
 
-def _scalars(body: dict, errors: dict[str, str]) -> dict[str, Any]:
+def _scalars(body: dict, errors: dict[str, FieldError]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("category", "description", "summary", "urgency", "channel_ref"):
         value = body.get(key)
@@ -121,7 +121,7 @@ def _scalars(body: dict, errors: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _aware(value: Any, errors: dict[str, str]) -> datetime | None:
+def _aware(value: Any, errors: dict[str, FieldError]) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:

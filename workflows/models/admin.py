@@ -28,7 +28,7 @@ class VersionStatus(StrEnum):
 
 
 # Chinese words of the statuses in texts workflows writes itself (web/labels.py: pages)
-VERSION_STATUS_LABELS = {VersionStatus.ACTIVE: "已启用", VersionStatus.PENDING: "待审批",
+VERSION_STATUS_LABELS: dict[str, str] = {VersionStatus.ACTIVE: "已启用", VersionStatus.PENDING: "待审批",
                          VersionStatus.RETIRED: "已停用"}
 
 

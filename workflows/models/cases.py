@@ -82,7 +82,7 @@ class RiskLevel(StrEnum):
     GREEN = "green"
 
 
-RISK_LABELS = {RiskLevel.RED: "红色", RiskLevel.ORANGE: "橙色", RiskLevel.YELLOW: "黄色",
+RISK_LABELS: dict[str, str] = {RiskLevel.RED: "红色", RiskLevel.ORANGE: "橙色", RiskLevel.YELLOW: "黄色",
                RiskLevel.BLUE: "蓝色", RiskLevel.GREEN: "绿色"}
 
 
@@ -103,7 +103,7 @@ class PartyRole(StrEnum):
     THIRD_PARTY = "third_party"
 
 
-PARTY_ROLE_LABELS = {PartyRole.APPLICANT: "申请人", PartyRole.RESPONDENT: "被申请人",
+PARTY_ROLE_LABELS: dict[str, str] = {PartyRole.APPLICANT: "申请人", PartyRole.RESPONDENT: "被申请人",
                      PartyRole.THIRD_PARTY: "第三人"}
 
 

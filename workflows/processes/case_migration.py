@@ -108,14 +108,19 @@ def preview_migration(uow: UnitOfWork, actor: Actor, process_id: str,
         return MigrationPreview(process_id, target.version, plans)
 
 
+def _version_of(uow: UnitOfWork, row: InstanceRow) -> ProcessVersion:
+    version = uow.session.get(ProcessVersion, row.process_version_id)
+    assert version is not None, "an instance's version exists (foreign key)"
+    return version
+
+
 def plan_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int) -> CasePlan:
     """One case's preview (``jiefen migrate CODE --to-version N --dry-run``)."""
     require_owner(actor, uow.services)
     with uow:
         case, row = _case_and_row(uow, case_no)
         target = _target(uow, actor, row.process_id, to_version)
-        current = uow.session.get(ProcessVersion, row.process_version_id)
-        return _case_plan(uow, row, case.case_no, current.version, target)
+        return _case_plan(uow, row, case.case_no, _version_of(uow, row).version, target)
 
 
 def _case_plan(uow: UnitOfWork, row: InstanceRow, case_no: str | None, version: int,
@@ -165,7 +170,7 @@ def migrate_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int, r
                      else ErrorCode.PROCESS_CANCELLED)
             raise MigrationRefused({"case": FieldError(ended)})
         target = _target(uow, actor, row.process_id, to_version)
-        source = uow.session.get(ProcessVersion, row.process_version_id)
+        source = _version_of(uow, row)
         if source.id == target.id:
             raise MigrationRefused({"to_version": FieldError(
                 ErrorCode.ALREADY_ON_VERSION, {"version": target.version})})

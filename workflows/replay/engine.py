@@ -313,7 +313,8 @@ class _StepContext:
                                services=r.services)
 
         dry = cast("UnitOfWork", unit)  # a stand-in with the attributes operations use
-        self.stack.enter_context(operation_context(OperationContext(dry, REPLAY_ACTOR, r.case)))
+        case = cast("Case | None", r.case)  # the replay's stand-in row has the fields operations read
+        self.stack.enter_context(operation_context(OperationContext(dry, REPLAY_ACTOR, case)))
         return self.stack.enter_context(TaskEventRecorder(
             r.live.workflow, r.services.serializer.registry, r.clock.now))
 

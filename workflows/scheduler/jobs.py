@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobEvent, JobExecutionEvent
@@ -21,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, Delete, delete
 
 from workflows.audit.checkpoints import HeadExporter
 from workflows.deadlines.calendar_admin import horizon_warning
@@ -29,6 +30,7 @@ from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
 from workflows.notify import delivery as notifications
 from workflows.reports.periodic import generate
 from workflows.runtime.bootstrap import Services
+from workflows.runtime.unit_of_work import UnitOfWork
 from workflows.scheduler import sla_sweep, timers
 
 log = logging.getLogger(__name__)
@@ -73,18 +75,22 @@ def audit_export_heads(services: Services, full: bool = False) -> int | None:
     return checkpoint.id if checkpoint is not None else None
 
 
+def _deleted(uow: UnitOfWork, statement: Delete) -> int:
+    result = cast(CursorResult, uow.session.execute(statement))  # a DELETE has a row count
+    return result.rowcount
+
+
 def housekeeping_daily(services: Services) -> dict:
     """Expired idempotency keys, old login sessions and attempts; reconciliation; calendar alarm."""
     now = services.clock.now()
     with services.new_uow() as uow:
         deleted = {
-            "idempotency_keys": uow.session.execute(
-                delete(IdempotencyKey).where(IdempotencyKey.expires_at < now)).rowcount,
-            "login_sessions": uow.session.execute(
-                delete(LoginSession).where(LoginSession.expires_at < now - timedelta(days=1))
-            ).rowcount,
-            "login_attempts": uow.session.execute(
-                delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=30))).rowcount,
+            "idempotency_keys": _deleted(uow, delete(IdempotencyKey).where(
+                IdempotencyKey.expires_at < now)),
+            "login_sessions": _deleted(uow, delete(LoginSession).where(
+                LoginSession.expires_at < now - timedelta(days=1))),
+            "login_attempts": _deleted(uow, delete(LoginAttempt).where(
+                LoginAttempt.at < now - timedelta(days=30))),
         }
         uow.commit()
     with services.session_factory() as session:
