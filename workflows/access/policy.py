@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotPermitted
+from workflows.district.units import unit_path
 from workflows.models import Case, Department, OpenTask, RoleCode, Tier, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
 
@@ -97,9 +98,9 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
     uid, dept = user_id(actor), actor.department_id
     clauses: list[ColumnElement[bool]] = []
     if actor.has(*TIER_ROLES):
-        clauses.append(_tier_scope(dept))
+        clauses.append(and_(_tier_scope(dept), _place_scope(actor)))
     elif actor.has(R.LEADER):
-        clauses.append(and_(_tier_scope(dept), _escalated_to_leaders()))
+        clauses.append(and_(_tier_scope(dept), _place_scope(actor), _escalated_to_leaders()))
     if uid is not None:
         clauses.append(_task_scope(actor, uid, dept))
         if actor.has(R.INTAKE_CLERK):
@@ -115,13 +116,26 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
 def _tier_scope(dept: int | None) -> ColumnElement[bool]:
     if dept is None:
         return false()
-    my_tier = select(Department.tier).where(Department.id == dept).scalar_subquery()
+    my_tier = _unit_tier(dept)
     below = {Tier.DISTRICT: [Tier.DISTRICT, Tier.STREET, Tier.COMMUNITY],
              Tier.STREET: [Tier.STREET, Tier.COMMUNITY], Tier.COMMUNITY: [Tier.COMMUNITY]}
     options = [and_(my_tier == tier, Case.tier.in_([str(t) for t in tiers]))
                for tier, tiers in below.items()]
     options.append(and_(my_tier == Tier.DISTRICT, Case.tier.is_(None)))
     return or_(*options)
+
+
+def _place_scope(actor: Actor) -> ColumnElement[bool]:
+    """The subtree of the actor's unit's place; a case without a place belongs to the district
+    level (units without a place or at a district)."""
+    if actor.unit_path is None:
+        return true()
+    unlocated = and_(Case.place_path.is_(None), _unit_tier(actor.department_id) == Tier.DISTRICT)
+    return or_(Case.place_path.startswith(actor.unit_path, autoescape=True), unlocated)
+
+
+def _unit_tier(dept: int | None) -> Any:
+    return select(Department.tier).where(Department.id == dept).scalar_subquery()
 
 
 def _escalated_to_leaders() -> ColumnElement[bool]:
@@ -284,10 +298,11 @@ def actor_for_user(user: User, *, ip: str | None = None, session_hash: str | Non
                    type: str = "user") -> Actor:
     """The Actor of a signed-in user: every granted role, the user's department."""
     roles = frozenset(str(grant.role.code) for grant in user.roles)
-    department = user.department
+    department, session = user.department, object_session(user)
     return Actor(type=type, id=str(user.id), username=user.username, roles=roles,
                  department_id=user.department_id,
                  department_code=department.code if department is not None else None,
+                 unit_path=unit_path(session, department) if session is not None else None,
                  ip=ip, session_hash=session_hash)
 
 

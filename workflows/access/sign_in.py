@@ -22,6 +22,7 @@ from engine.crypto import KeyPurpose, Keyring
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput
+from workflows.district.units import unit_path
 from workflows.models import Department, LoginAttempt, LoginSession, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -96,11 +97,13 @@ class SessionUser:
     department_code: str | None
     department_name: str | None
     session_hash: str
+    unit_path: str | None = None
 
     def actor(self, ip: str | None = None) -> Actor:
         """The policy's view of this user for one request."""
         return Actor(type="user", id=str(self.user_id), username=self.username, roles=self.roles,
                      department_id=self.department_id, department_code=self.department_code,
+                     unit_path=self.unit_path,
                      ip=ip, session_hash=self.session_hash)
 
 
@@ -257,4 +260,5 @@ def _session_user(session: Session, user: User, id_hash: str) -> SessionUser:
     department = session.get(Department, user.department_id) if user.department_id else None
     return SessionUser(user.id, user.username, user.display_name, user.locale, codes,
                        user.department_id, department.code if department else None,
-                       department.name if department else None, id_hash)
+                       department.name if department else None, id_hash,
+                       unit_path(session, department))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.district.units import unit_path
 from workflows.models import ApiToken, Channel, Department, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -116,4 +117,5 @@ def _token_actor(session: Session, row: ApiToken, ip: str | None) -> Actor | Non
     return Actor(type="api", id=str(user.id), username=user.username, roles=roles,
                  department_id=user.department_id,
                  department_code=department.code if department else None,
+                 unit_path=unit_path(session, department),
                  channel=row.channel, ip=ip, session_hash=f"token:{row.prefix}")

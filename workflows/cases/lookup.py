@@ -14,6 +14,8 @@ from engine.crypto import field_aad
 from workflows.access.policy import Permission, denials_audited, require, visible_cases
 from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, ErrorCode, NotFound
+from workflows.district.places import location_of
+from workflows.district.units import UnitResolver
 from workflows.models import STATUS_LABELS, Case, CaseStatus, Department, OpenTask, WorkOrder
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -136,7 +138,10 @@ def case_summary(session: Session, case: Case, *, planned_co: list[str] | None =
                if o.role == "co" and o.department_id in depts}.values())
     if planned_co:
         known = {d["code"] for d in co}
-        rows = session.scalars(select(Department).where(Department.code.in_(planned_co)))
+        resolver = UnitResolver(session, case.place_path)
+        planned = [resolver.id_of(code) for code in planned_co]
+        rows = session.scalars(select(Department).where(
+            Department.id.in_([ident for ident in planned if ident is not None])))
         co += [{"code": d.code, "name": d.name} for d in rows if d.code not in known]
     tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
                             .order_by(OpenTask.due_at.is_(None), OpenTask.due_at)).all()
@@ -149,8 +154,13 @@ def case_summary(session: Session, case: Case, *, planned_co: list[str] | None =
         "summary": case.summary, "second_complaint": case.second_complaint,
         "reopened_count": case.reopened_count, "outcome": case.outcome,
         "satisfaction": case.satisfaction,
-        "lead_department": lead, "co_departments": co,
+        "lead_department": lead, "co_departments": co, "lead_unit": lead, "co_units": co,
+        "location": location_of(session, case.place_id, case.place_path),
+        "location_detail": case.location_detail,
+        "amount": float(case.amount) if case.amount is not None else None,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
+        "received_at": _iso(case.opened_at),
+        "registered_at": _iso(case.registered_at or case.opened_at),
         "open_tasks": [{"task_id": t.task_id, "bpmn_id": t.bpmn_id, "name": t.name,
                         "role": t.role,
                         "department": depts.get(t.department_id) if t.department_id is not None else None,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from threading import Lock
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -18,11 +17,11 @@ from engine.models import InstanceRow, ProcessVersion
 from engine.xmlsafe import safe_fromstring
 from workflows.deadlines.clock_sync import sync_clocks
 from workflows.deadlines.lights import refresh_lights
+from workflows.district.units import UnitResolver
 from workflows.library import contract as C
 from workflows.models import (
     Case,
     CaseStatus,
-    Department,
     OpenTask,
     Role,
     RoleCode,
@@ -38,7 +37,7 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
     """Rebuild the open tasks, work orders and case fields from the instance; returns new tasks."""
     session = uow.session
     data = inst.latest_data()
-    depts = DepartmentIndex(session)
+    depts = UnitResolver(session, case.place_path)
     _case_fields(case, inst, data, depts, uow.clock.now())
     ready = inst.ready_tasks()
     _work_orders(uow, case, ready, data, depts)
@@ -49,22 +48,7 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
     return created
 
 
-# -- departments and roles ------------------------------------------------------------------------
-class DepartmentIndex:
-    """Department ids by code, loaded once per projection."""
-
-    def __init__(self, session: Session):
-        rows = session.execute(select(Department.code, Department.id))
-        self.by_code: dict[str, int] = {row[0]: row[1] for row in rows}
-
-    def id_of(self, value: Any) -> int | None:
-        if value is None or value == "":
-            return None
-        if isinstance(value, int):
-            return value
-        return self.by_code.get(str(value))
-
-
+# -- units and roles ------------------------------------------------------------------------
 def lane_roles(session: Session) -> dict[str, str]:
     """Lane name -> role code: the roles' Chinese and English names, codes and known aliases."""
     out = dict(C.LANE_ALIASES)
@@ -77,7 +61,7 @@ def role_of_lane(session: Session, lane: str | None) -> str | None:
     return lane_roles(session).get((lane or "").strip()) if lane else None
 
 
-def task_department(task: TaskView, depts: DepartmentIndex) -> int | None:
+def task_department(task: TaskView, depts: UnitResolver) -> int | None:
     """The department a task belongs to: the multi-instance item, else the task data key."""
     for key in C.TASK_DEPARTMENT_KEYS:
         value = task.data.get(key)
@@ -98,7 +82,7 @@ def task_assignee(task: TaskView, role: str | None = None) -> int | None:
     return None
 
 
-def task_facts(task: TaskView, roles: dict[str, str], depts: DepartmentIndex,
+def task_facts(task: TaskView, roles: dict[str, str], depts: UnitResolver,
                case: Case | None = None) -> dict:
     """Role, department and assignee of a ready task (what the policy checks).
 
@@ -118,7 +102,7 @@ def task_facts(task: TaskView, roles: dict[str, str], depts: DepartmentIndex,
 
 # -- open tasks -------------------------------------------------------------------------------------
 def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
-                depts: DepartmentIndex) -> list[OpenTask]:
+                depts: UnitResolver) -> list[OpenTask]:
     session = uow.session
     instance_id = case.workflow_instance_id
     old = {t.task_id: t for t in session.scalars(
@@ -180,7 +164,7 @@ def _timer_map(uow: UnitOfWork, case: Case) -> dict:
 
 
 # -- case fields ------------------------------------------------------------------------------------
-def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: DepartmentIndex,
+def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: UnitResolver,
                  now: datetime) -> None:
     for attribute, key in C.CASE_FIELDS.items():
         value = data.get(key)
@@ -214,7 +198,7 @@ def current_order(case: Case, dept: int | None, role: str | None = None) -> Work
 
 
 def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
-                 depts: DepartmentIndex) -> None:
+                 depts: UnitResolver) -> None:
     """A sign-off task opens an order for its department (a new round after a return or done)."""
     now = uow.clock.now()
     for task in ready:
@@ -236,7 +220,7 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
 
 
 def _order_deadlines(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
-                     depts: DepartmentIndex, handling_due: datetime | None) -> None:
+                     depts: UnitResolver, handling_due: datetime | None) -> None:
     """An open order's deadline is its current step's: the earliest deadline of its department's
     ready tasks (sign-off, first contact, co-handling …) and, for the lead, the running handling
     deadline. A finished order keeps the deadline it was measured against (reports)."""

@@ -14,10 +14,11 @@ from workflows.audit.log import AuditAction
 from workflows.cases.duplicates import watching
 from workflows.cases.lookup import find_case
 from workflows.casework.documents import generate_agreement, record_from_task
-from workflows.casework.projection import DepartmentIndex, current_order, task_department
+from workflows.casework.projection import current_order, task_department
 from workflows.casework.reopen import reopen_case
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
+from workflows.district.units import UnitResolver
 from workflows.library import contract as C
 from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -98,7 +99,7 @@ def _work_order(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean
     if rule is None:
         return
     role, decide = rule
-    dept = task_department(view, DepartmentIndex(uow.session))
+    dept = task_department(view, UnitResolver(uow.session, case.place_path))
     order = current_order(case, dept, role)
     status = decide(clean)
     if order is None or status is None or order.status == status:

@@ -17,10 +17,11 @@ from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.casework import task_effects as hooks
 from workflows.casework.incidents import step_failures
-from workflows.casework.projection import DepartmentIndex, lane_roles, task_facts
+from workflows.casework.projection import lane_roles, task_facts
 from workflows.casework.steps import after_step
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
+from workflows.district.units import UnitResolver
 from workflows.models import Case, OpenTask
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -124,7 +125,7 @@ def _task_facts(uow: UnitOfWork, case: Case, view: TaskView) -> OpenTask:
     if row is not None:
         return row
     return OpenTask(task_id=view.id, **task_facts(view, lane_roles(uow.session),
-                                                  DepartmentIndex(uow.session), case))
+                                                  UnitResolver(uow.session, case.place_path), case))
 
 
 def _ids(inst: WorkflowInstance) -> list[str]:

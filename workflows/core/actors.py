@@ -15,6 +15,7 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     department_id: int | None = None
     department_code: str | None = None
+    unit_path: str | None = None                # place path of the user's unit (None: no place)
     channel: str | None = None                  # for api actors: hotline_12345, grid_app, portal
     ip: str | None = None
     session_hash: str | None = None

@@ -158,7 +158,7 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                 urgency=Urgency.URGENT if request.threat else request.urgency,
                 people_count=request.people_count, summary=request.summary[:200],
                 status=CaseStatus.REGISTERED, owner_id=user_id(actor),
-                opened_at=request.received_at or now)
+                opened_at=request.received_at or now, registered_at=now)
     insert_with_code(uow.session, case, now, services.settings.timezone)
     case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)
     party_ids = _store_parties(uow, actor, case, request.parties)

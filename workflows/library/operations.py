@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from engine.operations import OperationRegistry, current_step
 from workflows.audit.log import AuditAction
-from workflows.models import RISK_LABELS, Case, CaseParty, Department, Party
+from workflows.district.units import UnitResolver
+from workflows.models import RISK_LABELS, Case, CaseParty, Party
 from workflows.notify.case_notices import CONTACT_CHANNELS
 
 if TYPE_CHECKING:
@@ -65,20 +66,20 @@ def _recipients(uow: UnitOfWork, case: Case | None, data: dict,
             CaseParty.case_id == case_id, CaseParty.role == "applicant"))
         return [(CONTACT_CHANNELS[pref], "party", pid) for pid, pref in rows
                 if pref in CONTACT_CHANNELS]
-    if to in ("lead_department", "responsible_department"):
-        code = data.get("department") if to == "lead_department" else (
-            data.get("dept") or data.get("department"))
-        dept = uow.session.scalar(select(Department.id).where(Department.code == str(code))) \
+    if to in ("lead_department", "responsible_department", "police"):
+        code = {"lead_department": data.get("department"), "police": "GA"}.get(
+            to, data.get("dept") or data.get("department"))
+        lead = getattr(case, "lead_department_id", None)
+        if to == "lead_department" and lead:
+            return [("file", "department", lead)]
+        unit = UnitResolver(uow.session, getattr(case, "place_path", None)).id_of(code) \
             if code else None
-        return [("file", "department", dept)] if dept else []
+        return [("file", "department", unit)] if unit else []
     if to == "mediator":
         mediator = data.get("mediator_id") or getattr(case, "mediator_id", None)
         if str(mediator or "").isascii() and str(mediator or "").isdigit():
             return [("file", "user", int(str(mediator)))]
         return _recipients(uow, case, data, "lead_department")  # the lead unit's mediators
-    if to == "police":
-        dept = uow.session.scalar(select(Department.id).where(Department.code == "GA"))
-        return [("file", "department", dept)] if dept else []
     return [("file", "role", to)]
 
 

@@ -20,6 +20,7 @@ from workflows.models.cases import (
     ContactPreference,
     Light,
     Party,
+    PartyKind,
     PartyRole,
     RiskLevel,
     Urgency,
@@ -38,6 +39,15 @@ from workflows.models.casework import (
     Submission,
     SubmissionLink,
 )
+from workflows.models.district import (
+    LEVEL_DEPTH,
+    EarlyWarning,
+    Place,
+    PlaceLevel,
+    WarningKind,
+    WarningState,
+    path_ids,
+)
 from workflows.models.people import (
     Department,
     LoginAttempt,
@@ -49,7 +59,7 @@ from workflows.models.people import (
     UserRole,
 )
 
-# Tables created by migrations/versions/0002_domain.py, in creation order.
+# Domain tables (0002_domain.py and later migrations), in creation order.
 DOMAIN_TABLES = (
     "department",
     "user_account",
@@ -70,10 +80,13 @@ DOMAIN_TABLES = (
     "calendar_override",
     "api_token",
     "idempotency_key",
+    "place",
+    "early_warning",
 )
 
 __all__ = [
     "DOMAIN_TABLES",
+    "LEVEL_DEPTH",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",
@@ -91,6 +104,7 @@ __all__ = [
     "Channel",
     "ContactPreference",
     "DayKind",
+    "EarlyWarning",
     "Department",
     "IdempotencyKey",
     "Light",
@@ -98,7 +112,10 @@ __all__ = [
     "LoginSession",
     "OpenTask",
     "Party",
+    "PartyKind",
     "PartyRole",
+    "Place",
+    "PlaceLevel",
     "RiskLevel",
     "Role",
     "RoleCode",
@@ -111,7 +128,10 @@ __all__ = [
     "User",
     "UserRole",
     "VersionStatus",
+    "WarningKind",
+    "WarningState",
     "WorkOrder",
     "WorkOrderRole",
     "WorkOrderStatus",
+    "path_ids",
 ]

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, JSONType, UTCDateTime
@@ -141,6 +152,10 @@ class Case(Base):
     __table_args__ = (
         Index("ix_dispute_case_status_lead_department_id", "status", "lead_department_id"),
         Index("ix_dispute_case_channel_channel_ref", "channel", "channel_ref"),
+        # subtree scope and hotspot counts: place_path LIKE '/1/7/%'
+        Index("ix_dispute_case_place_path", "place_path",
+              postgresql_ops={"place_path": "text_pattern_ops"}),
+        Index("ix_dispute_case_place_id_category_opened_at", "place_id", "category", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -166,7 +181,14 @@ class Case(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("dispute_case.id"))
     second_complaint: Mapped[bool] = mapped_column(Boolean, default=False)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    # opened_at is when a channel received the matter; registered_at when jiefen registered it
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_late_reason: Mapped[str | None] = mapped_column(String(200))
+    place_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("place.id"))
+    place_path: Mapped[str | None] = mapped_column(String(255))
+    location_detail: Mapped[str | None] = mapped_column(String(200))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # yuan in dispute
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(32))
     satisfaction: Mapped[str | None] = mapped_column(String(32))
@@ -183,6 +205,13 @@ class Case(Base):
     )
 
 
+class PartyKind(StrEnum):
+    """A natural person or an organisation (company, cooperative...)."""
+
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
 class Party(Base):
     """A person or organisation; personal fields are encrypted envelopes."""
 
@@ -190,7 +219,11 @@ class Party(Base):
 
     # Generated in Python (see the init listener) so the encryption AAD can include it before flush.
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    kind: Mapped[str] = mapped_column(String(16), default=PartyKind.PERSON)
     name_enc: Mapped[str] = mapped_column(Text)
+    credit_code: Mapped[str | None] = mapped_column(String(18))  # 统一社会信用代码, public data
+    age: Mapped[int | None] = mapped_column(Integer)
+    birth_date_enc: Mapped[str | None] = mapped_column(Text)
     id_number_enc: Mapped[str | None] = mapped_column(Text)
     phone_enc: Mapped[str | None] = mapped_column(Text)
     address_enc: Mapped[str | None] = mapped_column(Text)

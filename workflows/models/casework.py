@@ -159,3 +159,5 @@ class Submission(Base):
     party_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("party.id"))
     summary: Mapped[str] = mapped_column(String(200), default="")
     linked_as: Mapped[str] = mapped_column(String(16))
+    # what made a duplicate a duplicate: "person" (same party) or "location" (same place)
+    linked_by: Mapped[str | None] = mapped_column(String(16))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, JSONType, UTCDateTime
@@ -35,18 +35,32 @@ class RoleCode(StrEnum):
 
 
 class Department(Base):
-    """A department or mediation body that receives work orders."""
+    """A unit: one concrete organisation at a place that receives work orders.
+
+    ``kind`` is the code the routing table speaks in (RS, JDTJ, SQTJ...); a case's place resolves
+    each kind to the unit whose place is the nearest ancestor of the case's place. A unit without
+    a place serves the whole deployment (the district level)."""
 
     __tablename__ = "department"
+    __table_args__ = (Index("ix_department_kind_place_id", "kind", "place_id"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     tier: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    place_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("place.id"))
     parent_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("department.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # 部门职责边界清单: category codes this department is responsible for (editable data, K-10).
     responsibilities: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+@event.listens_for(Department, "init")
+def _kind_defaults_to_code(_target: Department, _args: tuple, kwargs: dict) -> None:
+    # a unit created without a kind is the district-level unit of the kind its code names
+    if kwargs.get("code") is not None:
+        kwargs.setdefault("kind", kwargs["code"])
 
 
 class User(Base):

@@ -1,0 +1,89 @@
+"""Which unit receives a kind of work for a case: the nearest unit up the case's place tree.
+
+The routing table answers kinds (RS, JDTJ, SQTJ...). A case located at 青山镇石门村's grid gets
+石门村's mediation committee for SQTJ and 青山镇's for JDTJ; a kind with no unit on the way up
+falls back to the district-level unit (a unit without a place, or placed at a district or
+city). A value that is no kind may still name one unit by its code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from workflows.models import Department, Place, PlaceLevel, path_ids
+
+# A street's office and a township's government play one part; the routing table may name either.
+KIND_EQUIVALENTS: dict[str, tuple[str, ...]] = {"JD": ("JD", "XZ"), "XZ": ("XZ", "JD")}
+DISTRICT_LEVELS = (PlaceLevel.DISTRICT, PlaceLevel.CITY)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as routing sees it."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    depth: int          # 0 = no place; else the length of its place path
+
+
+def unit_path(session: Session, unit: Department | None) -> str | None:
+    """The place path of a unit (None for a unit without a place): the root of its scope."""
+    if unit is None or unit.place_id is None:
+        return None
+    return session.scalar(select(Place.path).where(Place.id == unit.place_id))
+
+
+class UnitResolver:
+    """Resolves kinds for one case place; loads the candidate units once."""
+
+    def __init__(self, session: Session, place_path: str | None = None):
+        self.session = session
+        self.place_path = place_path
+        ancestors = path_ids(place_path)
+        located = Department.place_id.in_(ancestors) if ancestors else Place.level.in_(
+            [str(level) for level in DISTRICT_LEVELS])
+        rows = session.execute(
+            select(Department.id, Department.code, Department.name, Department.kind, Place.path)
+            .outerjoin(Place, Place.id == Department.place_id)
+            .where(Department.active.is_(True), or_(Department.place_id.is_(None), located))
+            .order_by(Department.id))
+        self.nearest: dict[str, Unit] = {}
+        for ident, code, name, kind, path in rows:
+            unit = Unit(ident, code, name, kind, len(path_ids(path)))
+            known = self.nearest.get(kind)
+            if known is None or unit.depth > known.depth:
+                self.nearest[kind] = unit
+        self._by_code: dict[str, int | None] = {}
+
+    @property
+    def located(self) -> bool:
+        """False when the case has no place (every kind resolves at the district level)."""
+        return bool(self.place_path)
+
+    def unit_of_kind(self, kind: str) -> Unit | None:
+        """The nearest unit of this kind (or of an equivalent kind at a deeper place)."""
+        found = [self.nearest[k] for k in KIND_EQUIVALENTS.get(kind, (kind,)) if k in self.nearest]
+        return max(found, key=lambda unit: unit.depth, default=None)
+
+    def id_of(self, value: Any) -> int | None:
+        """A unit id for a kind, a unit code or an id; None when nothing matches."""
+        if value is None or value == "":
+            return None
+        if isinstance(value, int):
+            return value
+        unit = self.unit_of_kind(str(value))
+        if unit is not None:
+            return unit.id
+        return self._code(str(value))
+
+    def _code(self, code: str) -> int | None:
+        if code not in self._by_code:
+            self._by_code[code] = self.session.scalar(
+                select(Department.id).where(Department.code == code))
+        return self._by_code[code]
