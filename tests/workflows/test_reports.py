@@ -121,7 +121,7 @@ def test_quarterly_evaluation_computes_kpis_against_the_dated_targets(services, 
     assert total["K-08"] == 10.0
     targets = report.summary["targets"]
     assert targets["K-01"] == {"name": "矛盾纠纷化解率", "value": 0.5, "met": False,
-                               "target": ">= 0.8", "source": "方案 §3.3"}
+                               "target": ">= 0.8", "source": "《区综治中心机制建设方案》"}
     assert targets["K-03"]["met"] is False and targets["K-02"]["met"] is False
     scopes = {(r["scope"], r["name"]) for r in report.rows}
     assert {("部门", "部门RS"), ("类型", "labour"), ("类型", "neighbour")} <= scopes

@@ -227,7 +227,7 @@ def test_next_due_at_is_the_earliest_live_timer(simple, clock):
         assert session.scalar(select(InstanceRow.id).where(InstanceRow.status == "incident")) is None
 
 
-# -- a timer racing a user completing the same task (TS-2) --------------------------------------
+# -- a timer racing a user completing the same task --------------------------------------------
 # "timer commits first, the user's commit conflicts" needs two real transactions: on SQLite the
 # user's transaction holds the write lock from its first read, so the sweep waits for it; the
 # interleaving is tested on PostgreSQL in tests/postgres/test_scheduler_pg.py.
