@@ -22,6 +22,9 @@ class FieldCode(StrEnum):
     UNKNOWN_FIELD = "unknown_field"
     UNSUPPORTED_TYPE = "unsupported_type"  # type
     NOT_TEXT = "not_text"
+    BAD_CHARACTERS = "bad_characters"  # control characters, invalid UTF-8, lone surrogates
+    INVISIBLE = "invisible"  # nothing visible (zero-width, bidi controls only)
+    TOO_DEEP = "too_deep"  # limit (JSON nesting)
     TOO_LONG = "too_long"  # limit
     TOO_SHORT = "too_short"  # limit
     BAD_FORMAT = "bad_format"

@@ -81,10 +81,11 @@ def _attach_services(app: Flask, settings: Settings, services) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from web import access, i18n, security
+    from web import access, boundary, i18n, security
     from web.extensions import babel, csrf, login_manager
 
-    security.init_app(app)
+    security.init_app(app)  # the request id first (it keeps only a plain-token header)
+    boundary.init_app(app)  # then nothing reads a request before its values are checked
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)

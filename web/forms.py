@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from engine.forms import FormField
 from web.labels import choices
 from web.params import whole_number
+from workflows.cases.field_limits import MAX_PEOPLE
 from workflows.cases.parties import PartyInput
 from workflows.intake.register import IntakeRequest
 from workflows.models import PartyRole
@@ -52,7 +53,7 @@ def intake_fields(form: Mapping[str, str], errors: Mapping[str, str]) -> list[di
         f("category", _("纠纷类型"), "enum", options=choices("category"), required=True),
         f("urgency", _("紧急程度"), "enum", options=choices("urgency"), required=True,
           default="general"),
-        f("people_count", _("涉及人数"), "long", min=1, max=100000, required=True, default=1),
+        f("people_count", _("涉及人数"), "long", min=1, max=MAX_PEOPLE, required=True, default=1),
         f("threat", _("有暴力或自伤倾向、聚集风险"), "boolean"),
         f("emergency", _("危及生命安全或正在发生违法犯罪（需转 110/119/120）"), "boolean"),
         f("statutory_channel", _("已进入诉讼、仲裁、行政复议或信访复核程序"), "boolean"),
@@ -105,13 +106,22 @@ def _party(form: Mapping[str, str], index: int) -> PartyInput:
                                   if form.get(f"{prefix}vulnerable-{code}") == "true"])
 
 
+def _count(text: str) -> int:
+    """A typed count; 0 (too small) when it is no number, above the maximum when it has more
+    digits than any count (the service refuses both with the field's limit)."""
+    number = whole_number(text, None, minimum=0)
+    if number is None and text.isascii() and text.isdigit():
+        return MAX_PEOPLE + 1
+    return number or 0
+
+
 def intake_request(form: Mapping[str, str]) -> IntakeRequest:
     """An IntakeRequest from the posted intake form (the service validates every field)."""
     people = (form.get("people_count") or "1").strip()
     return IntakeRequest(
         channel=form.get("channel") or "", category=form.get("category") or "",
         description=form.get("description") or "", summary=form.get("summary") or "",
-        people_count=whole_number(people, 0),
+        people_count=_count(people),
         urgency=form.get("urgency") or "general", threat=form.get("threat") == "true",
         emergency=form.get("emergency") == "true",
         statutory_channel=form.get("statutory_channel") == "true",

@@ -19,6 +19,9 @@ MESSAGES = {
     FieldCode.UNKNOWN_FIELD: _l("未知字段"),
     FieldCode.UNSUPPORTED_TYPE: _l("不支持的字段类型 %(type)s"),
     FieldCode.NOT_TEXT: _l("应为文本"),
+    FieldCode.BAD_CHARACTERS: _l("含有无效字符"),
+    FieldCode.INVISIBLE: _l("不能只由空白或不可见字符组成"),
+    FieldCode.TOO_DEEP: _l("嵌套不能超过 %(limit)s 层"),
     FieldCode.TOO_LONG: _l("最多 %(limit)s 个字符"),
     FieldCode.TOO_SHORT: _l("至少 %(limit)s 个字符"),
     FieldCode.BAD_FORMAT: _l("格式不正确"),
@@ -39,7 +42,6 @@ MESSAGES = {
     ErrorCode.NOT_LIST: _l("应为列表"),
     ErrorCode.NOT_FOUND: _l("未找到"),
     ErrorCode.NOT_PERMITTED: _l("无权执行此操作"),
-    ErrorCode.BAD_CHARACTERS: _l("含有无效字符"),
     # cases and tasks
     ErrorCode.CASE_NOT_FOUND: _l("案件 %(case_no)s 不存在"),
     ErrorCode.CASE_WITHOUT_PROCESS: _l("案件 %(case_no)s 不存在或没有流程实例"),

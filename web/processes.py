@@ -20,9 +20,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from engine.input_rules import INT32_MAX
 from web.context import actor, new_uow, services
+from web.params import whole_number
 from web.process_files import owners_only, uploaded_files
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.processes import case_migration as migration_service
 from workflows.processes import catalogue as processes
 from workflows.processes import drafts
@@ -75,10 +77,15 @@ def diff(process_id: str) -> ResponseReturnValue:
 
 
 def _int_arg(name: str) -> int:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        raise InvalidInput({name: FieldError(ErrorCode.CHOOSE_VERSION)}) from None
+    """A version number from the query string: 422 when it is none, 404 when it cannot exist."""
+    text = request.args.get(name, "").strip()
+    number = whole_number(text, maximum=INT32_MAX)
+    if number is not None:
+        return number
+    if text.isascii() and text.isdigit():
+        raise NotFound(ErrorCode.VERSION_NOT_FOUND, process_id=request.view_args.get(
+            "process_id"), version=text[:12])
+    raise InvalidInput({name: FieldError(ErrorCode.CHOOSE_VERSION)})
 
 
 @bp.post("/versions/<int:version_id>/approve")

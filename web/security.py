@@ -3,6 +3,7 @@ cached, session cookies that scripts cannot read."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from workflows.core.settings import Settings
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'self'; form-action 'self'")
 HSTS = "max-age=31536000; includeSubDomains"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def cookie_config(settings: Settings) -> dict:
@@ -29,8 +31,10 @@ def cookie_config(settings: Settings) -> dict:
 
 
 def start_request() -> None:
-    """A correlation id per request (logs and the 500 page show it)."""
-    g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    """A correlation id per request (logs and the 500 page show it); a proxy's id is kept only
+    when it is a plain token (it is echoed in a response header and in logs)."""
+    given = request.headers.get("X-Request-Id", "")
+    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def add_headers(response: Response) -> Response:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workflows.core.errors import ErrorCode, FieldCode, FieldError
+from engine.input_rules import name_error, text_error
+from workflows.core.errors import FieldCode, FieldError
 from workflows.models import Category, PartyRole
 
 if TYPE_CHECKING:
@@ -19,8 +20,10 @@ CATEGORIES = tuple(str(category) for category in Category)
 PARTY_ROLES = tuple(str(role) for role in PartyRole)
 MAX_LENGTH = {"channel_ref": 128, "summary": 200, "description": 5000}  # dispute_case columns
 PARTY_MAX_LENGTH = {"name": 100, "address": 200, "id_number": 32, "phone": 32}
+MULTILINE = frozenset({"description"})  # the others are one line on the form
+NAMES = frozenset({"name"})  # something visible, no bidi controls
+MAX_PEOPLE = 100_000  # the intake form's maximum (the column holds 32 bits)
 CHOOSE = FieldError(FieldCode.NOT_AN_OPTION)
-BAD_CHARACTERS = FieldError(ErrorCode.BAD_CHARACTERS)
 
 
 def too_long(limit: int) -> FieldError:
@@ -30,16 +33,15 @@ def too_long(limit: int) -> FieldError:
 
 def text_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = ""
                 ) -> dict[str, FieldError]:
-    """Over-long values and NUL characters (PostgreSQL refuses them in text) as field errors."""
+    """Over-long values, characters no column may hold (engine/input_rules.py) and names with
+    nothing visible, as field errors."""
     errors: dict[str, FieldError] = {}
     for name, limit in limits.items():
         value = values.get(name)
-        if not isinstance(value, str):
-            continue
-        if "\x00" in value:
-            errors[prefix + name] = BAD_CHARACTERS
-        elif len(value) > limit:
-            errors[prefix + name] = too_long(limit)
+        error = name_error(value, max_length=limit) if name in NAMES else \
+            text_error(value, multiline=name in MULTILINE, max_length=limit)
+        if error is not None:
+            errors[prefix + name] = error
     return errors
 
 
@@ -48,6 +50,8 @@ def request_errors(request: IntakeRequest) -> dict[str, FieldError]:
     errors = text_errors({name: getattr(request, name, None) for name in MAX_LENGTH}, MAX_LENGTH)
     if request.category and request.category not in CATEGORIES:
         errors["category"] = CHOOSE
+    if request.people_count > MAX_PEOPLE:
+        errors["people_count"] = FieldError(FieldCode.TOO_LARGE, {"limit": MAX_PEOPLE})
     for index, party in enumerate(request.parties):
         prefix = f"parties-{index}-"
         if party.role not in PARTY_ROLES:  # lengths of party fields: PartyVault.clean

@@ -23,7 +23,6 @@ class ErrorCode(StrEnum):
     # anything
     NOT_FOUND = "not_found"
     NOT_PERMITTED = "not_permitted"
-    BAD_CHARACTERS = "bad_characters"
     # cases and tasks
     CASE_NOT_FOUND = "case_not_found"  # case_no
     CASE_WITHOUT_PROCESS = "case_without_process"  # case_no

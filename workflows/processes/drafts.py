@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from engine.bpmn_parser import BPMN_NS
+from engine.input_rules import INT64_MAX, has_bad_characters, int_error, text_error
 from engine.specs import LOGICAL_NAME, MAX_BUNDLE_BYTES
 from engine.xmlsafe import MAX_BYTES
 from workflows.access.policy import require_owner
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.library.graph import parse_or_none
 from workflows.models.drafts import ProcessDraft
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -54,6 +55,7 @@ def save_draft(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], 
     """Create or overwrite a draft; only names and sizes are checked (drafts may be unfinished)."""
     require_owner(actor, uow.services)
     texts = _draft_texts(files)
+    _check_fields(draft_id=draft_id, base_version_id=base_version_id, title=title, note=note)
     with uow:
         now, who = uow.clock.now(), actor.username or actor.type
         draft = _draft(uow, draft_id) if draft_id else None
@@ -73,6 +75,26 @@ def save_draft(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], 
     return info
 
 
+def _check_fields(**values: object) -> None:
+    """The editor's JSON fields: ids as whole numbers a column holds, title and note as text."""
+    errors = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name.endswith("_id"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors[name] = FieldError(FieldCode.NOT_INTEGER)
+            elif (error := int_error(value, 1, INT64_MAX)) is not None:
+                errors[name] = error
+        elif not isinstance(value, str):
+            errors[name] = FieldError(FieldCode.NOT_TEXT)
+        elif (error := text_error(value, multiline=name == "note",
+                                  max_length=200 if name == "title" else 5000)) is not None:
+            errors[name] = error
+    if errors:
+        raise InvalidInput(errors)
+
+
 def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:
     errors, texts = {}, {}
     for name, data in files.items():
@@ -86,6 +108,9 @@ def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:
                 texts[name] = raw.decode("utf-8")
             except UnicodeDecodeError:
                 errors[name] = FieldError(ErrorCode.NOT_UTF8)
+                continue
+            if has_bad_characters(texts[name], multiline=True):
+                errors[name] = FieldError(FieldCode.BAD_CHARACTERS)
     if not files:
         errors["files"] = FieldError(ErrorCode.DRAFT_EMPTY)
     elif sum(len(t.encode("utf-8")) for t in texts.values()) > MAX_BUNDLE_BYTES:
