@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import importlib
 
+import click
 from flask.cli import FlaskGroup
+
+from engine.input_rules import BAD_CHARACTERS, has_bad_characters
+from web.messages import describe
+from workflows.core.errors import InvalidInput
 
 # each module exposes COMMANDS; a new group of commands adds its module here
 COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler"]
@@ -16,9 +21,33 @@ def _create_app():
     return create_app()
 
 
+class CheckedGroup(FlaskGroup):
+    """The root group: every argument of every command is checked before any is parsed (the
+    CLI's share of the input boundary; numbers and lengths are each option's own type)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for index, arg in enumerate(args):
+            # invalid UTF-8 in argv arrives as lone surrogates: refused like control characters
+            if has_bad_characters(arg, multiline=True):
+                raise click.UsageError(refusal(args, index), ctx)
+        return super().parse_args(ctx, args)
+
+
+def refusal(args: list[str], index: int) -> str:
+    """The refusal of one argument, naming its option (or its position) in words."""
+    arg = args[index]
+    if arg.startswith("--") and "=" in arg:
+        name = arg.split("=", 1)[0]
+    elif index > 0 and args[index - 1].startswith("-") and "=" not in args[index - 1]:
+        name = args[index - 1]
+    else:
+        name = f"#{index + 1}"
+    return describe(InvalidInput({name: BAD_CHARACTERS}))
+
+
 def build_cli() -> FlaskGroup:
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=True,
-                     help="jiefen (解纷) — mediation case manager")
+    cli = CheckedGroup(create_app=_create_app, add_default_commands=True,
+                       help="jiefen (解纷) — mediation case manager")
     for name in COMMAND_MODULES:
         for command in importlib.import_module(name).COMMANDS:
             cli.add_command(command)

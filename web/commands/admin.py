@@ -84,13 +84,14 @@ def token() -> None:
               type=click.Choice([c.value for c in tokens.API_CHANNELS]),
               help="intake channel recorded on cases created with this token")
 @click.option("--name", default="", help="a label for the token")
-@click.option("--days", type=int, default=None, help="expire after this many days")
-def token_create(username: str, channel: str, name: str, days: int | None) -> None:
+@click.option("--days", type=click.IntRange(1, tokens.MAX_DAYS), default=tokens.DEFAULT_DAYS,
+              show_default=True, help="expire after this many days")
+def token_create(username: str, channel: str, name: str, days: int) -> None:
     """Print a new token for USER (shown once; only its hash is stored)."""
     try:
         issued = tokens.issue_token(cli_services().new_uow(), CLI_ACTOR, username=username,
                                     channel=channel, name=name, days=days)
-    except NotFound as exc:
+    except (NotFound, InvalidInput) as exc:
         fail("错误：" + describe(exc))
     click.echo(issued.token)
 
@@ -122,8 +123,9 @@ def start_dev_scheduler(app) -> None:
 @click.option("--dev", is_flag=True,
               help="Flask's development server with reloader (not for production)")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="waitress threads")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="waitress threads")
 def serve(dev: bool, host: str, port: int, threads: int) -> None:
     """Run the web app: waitress by default, Flask's server only with --dev."""
     from web import create_app

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from engine.crypto import KeyFileError, Keyring
-from web.commands.common import cli_services, cli_settings, fail
+from web.commands.common import VERSION, cli_services, cli_settings, fail, write_file
 from web.commands.core import audit as audit_group
 from workflows.core.actors import Actor
 from workflows.core.errors import NotFound
@@ -46,7 +46,7 @@ def _print_report(report: ReplayReport) -> None:
 @click.argument("case_no")
 @click.option("--verify", is_flag=True, help="compare every state with the recorded one and "
               "record the result (case_replayed)")
-@click.option("--until-seq", type=int, default=None, help="stop after this event")
+@click.option("--until-seq", type=VERSION, default=None, help="stop after this event")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 def replay(case_no: str, verify: bool, until_seq: int | None, as_json: bool) -> None:
     """Re-run case CASE_NO from its recorded inputs; exit 1 at the first divergence."""
@@ -79,9 +79,9 @@ def audit_export(case_no: str, output: Path, purpose: str) -> None:
         content, html = export_case(services, case_no, CLI_ACTOR, purpose=purpose)
     except NotFound:
         fail(f"no case {case_no}")
-    output.write_bytes(content)
     report = output.with_suffix(".html")
-    report.write_text(html, encoding="utf-8")
+    write_file(output, content)
+    write_file(report, html)
     click.echo(f"wrote {output} ({len(content)} bytes) and {report}")
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from engine.crypto import KeyFileError
+from engine.input_rules import INT32_MAX
 from workflows.core.settings import Settings
 from workflows.runtime.bootstrap import Services, bootstrap
+
+# numbers a command passes to a 32-bit column (version numbers, event sequence numbers)
+VERSION = click.IntRange(1, INT32_MAX)
+YEAR = click.IntRange(2000, 2100)  # the working calendar's years, as on the web page
 
 
 def cli_settings() -> Settings:
@@ -27,3 +33,15 @@ def cli_services() -> Services:
 def fail(message: str, code: int = 1) -> None:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+def write_file(path: Path, content: bytes | str) -> None:
+    """Write an output file; a path that cannot be written is a clear error, not a traceback."""
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        fail(f"错误：无法写入 {str(path)[:200]!r}：{exc.strerror or exc.__class__.__name__}"
+             if isinstance(exc, OSError) else f"错误：无法写入 {str(path)[:200]!r}")

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import click
+from alembic.util.exc import CommandError
 from sqlalchemy import select
 
 from engine.crypto import Keyring
@@ -59,7 +60,10 @@ def db_upgrade(revision: str) -> None:
     """Migrate the configured database (DATABASE_URL or the SQLite file) to REVISION."""
     settings = cli_settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(settings.database, revision=revision)
+    try:
+        migrate.upgrade(settings.database, revision=revision)
+    except CommandError:
+        fail(f"错误：没有数据库版本 {revision!r}（可用 heads 或 jiefen db current 显示的版本）", 2)
     click.echo(f"database at {', '.join(migrate.current(settings.database))}")
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from web.commands.common import cli_services, fail
+from web.commands.common import VERSION, cli_services, fail
 from web.messages import describe
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput, NotFound, NotPermitted
@@ -54,8 +54,8 @@ def process_list(as_json: bool) -> None:
 
 @process.command("diff")
 @click.argument("process_id")
-@click.argument("v1", type=int)
-@click.argument("v2", type=int)
+@click.argument("v1", type=VERSION)
+@click.argument("v2", type=VERSION)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def process_diff(process_id: str, v1: int, v2: int, as_json: bool) -> None:
     """Elements added (+), removed (-) and changed (~) from version V1 to version V2."""
@@ -82,7 +82,7 @@ def process_diff(process_id: str, v1: int, v2: int, as_json: bool) -> None:
 
 @click.command("migrate")
 @click.argument("case_no", metavar="CODE")
-@click.option("--to-version", "to_version", type=int, required=True, help="target version number")
+@click.option("--to-version", "to_version", type=VERSION, required=True, help="target version number")
 @click.option("--dry-run", is_flag=True, help="show the plan only")
 @click.option("--reason", default=None, help="why (required unless --dry-run)")
 @click.option("--force", is_flag=True, help="move even when finished steps changed")

@@ -9,7 +9,7 @@ import click
 
 from engine.clock import FrozenClock
 from engine.deadlines import covers_year
-from web.commands.common import cli_services, fail
+from web.commands.common import YEAR, cli_services, fail, write_file
 from web.messages import describe
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError
@@ -29,10 +29,14 @@ def _instant(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        fail(f"无法识别的时间：{text}（ISO 8601，如 2025-03-10T12:00:00+08:00）", 2)
+        fail(f"无法识别的时间：{text[:64]!r}（ISO 8601，如 2025-03-10T12:00:00+08:00）", 2)
     if moment.tzinfo is None:
         fail("时间须带时区偏移（如 +08:00）", 2)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # the first or last hours of the calendar
+        fail(f"时间超出范围：{text[:64]!r}", 2)
+        raise
 
 
 def _services_at(at: str | None, *, future_ok: bool = True):
@@ -79,7 +83,7 @@ def calendar() -> None:
 
 
 @calendar.command("list")
-@click.option("--year", type=int, default=None, help="one year (default: all overrides)")
+@click.option("--year", type=YEAR, default=None, help="one year (default: all overrides)")
 @click.option("--all", "history", is_flag=True, help="include superseded overrides")
 def calendar_list(year: int | None, history: bool) -> None:
     """List overrides (day, kind, reason, who, when)."""
@@ -109,7 +113,7 @@ def calendar_add(day: datetime, kind: str, reason: str) -> None:
 
 
 @calendar.command("check")
-@click.option("--year", type=int, default=None, help="default: this year and the next")
+@click.option("--year", type=YEAR, default=None, help="default: this year and the next")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="show one day")
 def calendar_check(year: int | None, day: datetime | None) -> None:
@@ -151,10 +155,9 @@ def report(kind: str, at: str | None, csv_path: Path | None, xlsx_path: Path | N
     for kpi, item in (stored.summary or {}).get("targets", {}).items():
         met = {True: "met", False: "MISSED", None: "no data"}[item["met"]]
         click.echo(f"  {kpi} {item['name']}: {item['value']} (target {item['target']}) {met}")
-    if csv_path:
-        csv_path.write_bytes(reports.to_csv(stored))
-    if xlsx_path:
-        xlsx_path.write_bytes(reports.to_xlsx(stored))
+    for path, content in ((csv_path, reports.to_csv), (xlsx_path, reports.to_xlsx)):
+        if path:
+            write_file(path, content(stored))
 
 
 COMMANDS = [scheduler, calendar, report]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.input_rules import int_error, text_error
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
@@ -27,6 +28,8 @@ TOKEN_PATTERN = re.compile(r"jf_([0-9a-f]{8})_([A-Za-z0-9_-]{32,64})")
 API_CHANNELS = (Channel.HOTLINE_12345, Channel.GRID_APP, Channel.PORTAL,
                 Channel.PETITION_TRANSFER, Channel.POLICE_110)
 LAST_USED_EVERY = timedelta(minutes=5)
+DEFAULT_DAYS, MAX_DAYS = 90, 366  # every token expires: 1 to 366 days
+MAX_NAME = 100  # api_token.name
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,18 @@ def _digest(secret: str) -> str:
 
 
 def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = "portal",
-                name: str = "", days: int | None = None) -> IssuedToken:
-    """Create a token for ``username`` on ``channel``; the plain token is returned once."""
+                name: str = "", days: int = DEFAULT_DAYS) -> IssuedToken:
+    """Create a token for ``username`` on ``channel``, valid ``days`` (1-366) days; the plain
+    token is returned once."""
+    errors = {}
     if channel not in {c.value for c in API_CHANNELS}:
-        raise InvalidInput({"channel": FieldError(ErrorCode.UNKNOWN_CHANNEL, {"channel": channel})})
+        errors["channel"] = FieldError(ErrorCode.UNKNOWN_CHANNEL, {"channel": channel})
+    if (error := int_error(days, 1, MAX_DAYS)) is not None:
+        errors["days"] = error
+    if (error := text_error(name, max_length=MAX_NAME)) is not None:
+        errors["name"] = error
+    if errors:
+        raise InvalidInput(errors)
     with uow:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active:
@@ -58,7 +69,7 @@ def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = 
         row = ApiToken(channel=channel, name=name or f"{channel}:{username}", prefix=prefix,
                        token_hash=_digest(secret), scopes=["cases"], user_id=user.id,
                        created_by=int(actor.id) if actor.type == "user" and actor.id else None,
-                       created_at=now, expires_at=now + timedelta(days=days) if days else None)
+                       created_at=now, expires_at=now + timedelta(days=days))
         uow.session.add(row)
         uow.session.flush()
         uow.audit.record(AuditAction.TOKEN_CREATED, actor, object_type="api_token",

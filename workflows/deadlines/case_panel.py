@@ -273,9 +273,10 @@ def _pending(uow: UnitOfWork, clock: SlaClock) -> bool:
 
 def _request(uow: UnitOfWork, case: Case, request_id: int | str) -> SlaRequest:
     """The case's request (a number from a form is checked only after the policy)."""
-    if not str(request_id).isdigit():
-        raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
-    request = uow.session.get(SlaRequest, int(request_id))
+    text = str(request_id)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # within a 64-bit id
+        raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=text[:20])
+    request = uow.session.get(SlaRequest, int(text))
     if request is None or request.case_id != case.id:
         raise NotFound(ErrorCode.REQUEST_NOT_FOUND, request_id=request_id)
     return request

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.input_rules import name_error
 from workflows.access.sign_in import hash_password, revoke_sessions
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
@@ -58,8 +59,11 @@ def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
     ``locale`` empty = no preference yet: the pages follow the session choice or the browser.
     """
     roles = _check_roles(roles)
-    if not username or len(username) > 64 or not username.isprintable() or " " in username:
+    if not username or len(username) > 64 or not username.isprintable() or " " in username \
+            or name_error(username) is not None:
         raise InvalidInput({"username": FieldError(ErrorCode.BAD_USERNAME)})
+    if display_name and (error := name_error(display_name, max_length=100)) is not None:
+        raise InvalidInput({"display_name": error})
     with uow:
         if uow.session.scalars(select(User).where(User.username == username)).first():
             raise InvalidInput({"username": FieldError(
