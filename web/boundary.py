@@ -6,7 +6,7 @@ HTTP carries.
   404 (no object has such a name); ``<int:…>`` path values beyond a 32-bit column: 404.
 * Headers with control characters; query-string keys and values (one line, at most
   ``MAX_QUERY_VALUE`` characters); form keys and values (tab and newline allowed, at most
-  ``MAX_FORM_VALUE``); uploaded file names; JSON bodies nested deeper than ``MAX_JSON_DEPTH``,
+  ``MAX_FORM_VALUE``); either of them not UTF-8 once percent-decoded; uploaded file names; JSON bodies nested deeper than ``MAX_JSON_DEPTH``,
   or holding such strings or integers beyond 64 bits: 422 ``invalid_input`` naming the field.
 * JSON is parsed with the same depth limit and without NaN/Infinity (not JSON; a database's
   JSON column refuses them): a body that breaks either is "not JSON".
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
@@ -80,7 +81,10 @@ def check_request() -> None:
     for name, value in request.headers.items():
         if _HEADER_CONTROL.search(value):
             errors[printable(name)] = BAD_CHARACTERS
+    errors.update(_undecodable(request.query_string))
     _check_pairs(request.args, errors, multiline=False, limit=MAX_QUERY_VALUE)
+    if request.mimetype == "application/x-www-form-urlencoded":
+        errors.update(_undecodable(request.get_data(cache=True)))  # the form parser reuses it
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         _check_pairs(request.form, errors, multiline=True, limit=MAX_FORM_VALUE)
         for name, storage in request.files.items(multi=True):
@@ -91,6 +95,20 @@ def check_request() -> None:
         errors.update(_json_body_errors())
     if errors:
         raise InvalidInput(errors)
+
+
+def _undecodable(encoded: bytes) -> dict[str, FieldError]:
+    """Fields of a query string or form body that are not UTF-8 once percent-decoded (the
+    parser would keep them as %-text, or drop the whole form)."""
+    errors = {}
+    for pair in encoded.split(b"&"):
+        name, _eq, value = pair.partition(b"=")
+        try:
+            for part in (name, value):
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            errors[printable(unquote_to_bytes(name).decode("utf-8", "replace"))] = BAD_CHARACTERS
+    return errors
 
 
 def _check_pairs(pairs, errors: dict[str, FieldError], *, multiline: bool, limit: int) -> None:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
+from workflows.core.pii_text import PersonalDataKind
 from workflows.library.contract import RATINGS
 from workflows.models import (
     CaseStatus,
@@ -112,19 +113,24 @@ RISK = {RiskLevel.RED: _l("红"), RiskLevel.ORANGE: _l("橙"), RiskLevel.YELLOW:
         RiskLevel.BLUE: _l("蓝"), RiskLevel.GREEN: _l("绿")}
 PROCESS_STATUS = {VersionStatus.ACTIVE: _l("已启用"), VersionStatus.PENDING: _l("待审批"),
                   VersionStatus.RETIRED: _l("已停用")}
+PERSONAL_DATA = {PersonalDataKind.ID_NUMBER: _l("身份证号"), PersonalDataKind.BANK_CARD: _l("银行卡号"),
+                 PersonalDataKind.MOBILE: _l("手机号"), PersonalDataKind.LANDLINE: _l("固定电话"),
+                 PersonalDataKind.EMAIL: _l("电子邮箱")}
 REPORT_KIND = {"weekly": _l("周调度清单"), "monthly": _l("月度通报"), "quarterly": _l("季度评估")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE,
           "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,
           "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
-          "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND}
+          "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND,
+          "personal_data": PERSONAL_DATA}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
               "wo_role": WorkOrderRole, "wo_status": WorkOrderStatus, "contact": ContactPreference,
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
               "purpose": PURPOSES, "event": (*AuditAction, *CHANGES.values()),
-              "process_status": VersionStatus, "report_kind": REPORT_KINDS}
+              "process_status": VersionStatus, "report_kind": REPORT_KINDS,
+              "personal_data": PersonalDataKind}
 
 
 def label(kind: str, code: object) -> str:

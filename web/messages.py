@@ -42,6 +42,8 @@ MESSAGES = {
     ErrorCode.NOT_LIST: _l("应为列表"),
     ErrorCode.NOT_FOUND: _l("未找到"),
     ErrorCode.NOT_PERMITTED: _l("无权执行此操作"),
+    ErrorCode.PERSONAL_DATA_IN_TEXT: _l(
+        "含有%(kind)s：文字中不能填写身份证号、电话、银行卡号或电子邮箱，请登记在当事人信息中"),
     # cases and tasks
     ErrorCode.CASE_NOT_FOUND: _l("案件 %(case_no)s 不存在"),
     ErrorCode.CASE_WITHOUT_PROCESS: _l("案件 %(case_no)s 不存在或没有流程实例"),
@@ -144,7 +146,8 @@ MESSAGES = {
     ErrorCode.AUDITOR_ONLY: _l("仅审计员可查看"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})
-PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"}}
+PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"},
+                ErrorCode.PERSONAL_DATA_IN_TEXT: {"kind": "personal_data"}}
 LIST_SEPARATOR = "、"
 
 

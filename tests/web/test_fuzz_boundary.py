@@ -21,7 +21,7 @@ import re
 import sys
 from urllib.parse import quote
 
-from tests.fuzz_corpus import ALWAYS, SEED, TEXT, Hostile, corpus, sample
+from tests.fuzz_corpus import ALWAYS, EVERYTHING, SEED, TEXT, Hostile, corpus, sample
 from tests.web.conftest import csrf_token, login
 from tests.web.test_access_matrix import (
     ARG,
@@ -201,7 +201,10 @@ def fuzz_route(fuzzer: Fuzzer, rule, route, rng: random.Random, costly: list[Hos
     json_names = _names(JSON_NAMES, source) + EXTRA_JSON.get(endpoint, []) if is_json else []
     names = query_names + form_names + json_names
     plan = [(v, names) for v in sample(values, rng, 2) + costly]
-    plan += [(v, [rng.choice(names)]) for v in sample(values, rng, 1)[len(ALWAYS):] if names]
+    if names:
+        singles = sample(values, rng, 1)[len(ALWAYS):]
+        plan += [(v, [n]) for v in singles for n in names] if EVERYTHING else \
+            [(v, [rng.choice(names)]) for v in singles]
     form_base = {k: quote(str(v), safe="") for k, v in BASELINE_FORM.get(endpoint, {}).items()}
     for hostile, chosen in plan:
         query = _pairs(QUERY.get(endpoint, "").format(**shared)) + \

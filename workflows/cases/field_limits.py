@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.input_rules import name_error, text_error
+from workflows.core import pii_text
 from workflows.core.errors import FieldCode, FieldError
 from workflows.models import Category, PartyRole
 
@@ -21,6 +22,7 @@ PARTY_ROLES = tuple(str(role) for role in PartyRole)
 MAX_LENGTH = {"channel_ref": 128, "summary": 200, "description": 5000}  # dispute_case columns
 PARTY_MAX_LENGTH = {"name": 100, "address": 200, "id_number": 32, "phone": 32}
 MULTILINE = frozenset({"description"})  # the others are one line on the form
+FREE_TEXT = ("summary", "description")  # no ID, phone, card or e-mail: party fields hold them
 NAMES = frozenset({"name"})  # something visible, no bidi controls
 MAX_PEOPLE = 100_000  # the intake form's maximum (the column holds 32 bits)
 CHOOSE = FieldError(FieldCode.NOT_AN_OPTION)
@@ -48,6 +50,8 @@ def text_errors(values: dict[str, Any], limits: dict[str, int], prefix: str = ""
 def request_errors(request: IntakeRequest) -> dict[str, FieldError]:
     """Category and text limits of an intake request (other fields: ``intake.check``)."""
     errors = text_errors({name: getattr(request, name, None) for name in MAX_LENGTH}, MAX_LENGTH)
+    for name, error in pii_text.field_errors(vars(request), FREE_TEXT).items():
+        errors.setdefault(name, error)
     if request.category and request.category not in CATEGORIES:
         errors["category"] = CHOOSE
     if request.people_count > MAX_PEOPLE:

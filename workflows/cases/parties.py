@@ -24,6 +24,7 @@ from workflows.access.policy import Permission, denials_audited, require
 from workflows.audit.log import AuditAction
 from workflows.cases.field_limits import PARTY_MAX_LENGTH, text_errors
 from workflows.cases.lookup import load_case
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.core.masking import mask_fields
@@ -176,6 +177,7 @@ def unmask_party(uow: UnitOfWork, actor: Actor, party_id: str, purpose: str, *,
     """
     if purpose not in PURPOSES:
         raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
+    pii_text.refuse(reason=reason)
     with denials_audited(uow.services, actor, object_type="party", party_id=party_id):
         with uow:
             case = load_case(uow, actor, case_no)

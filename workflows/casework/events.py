@@ -16,6 +16,7 @@ from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.casework.incidents import step_failures
 from workflows.casework.steps import after_step, fire_timers_recorded
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import (
     ErrorCode,
@@ -42,6 +43,7 @@ def record_rating(uow: UnitOfWork, actor: Actor, *, case_no: str, rating: str,
         raise InvalidInput({"rating": FieldError(ErrorCode.CHOOSE_RATING)})
     if len(comment) > 1000:
         raise InvalidInput({"comment": FieldError(FieldCode.TOO_LONG, {"limit": 1000})})
+    pii_text.refuse(comment=comment)
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
             step_failures(uow.services, actor, case_no, message=C.MSG_RATING):
         with uow:
@@ -63,6 +65,7 @@ def report_risk(uow: UnitOfWork, actor: Actor, *, case_no: str, level: str, reas
         errors["level"] = FieldError(FieldCode.NOT_AN_OPTION)
     if not reason.strip():
         errors["reason"] = FieldError(FieldCode.REQUIRED)
+    errors.update(pii_text.field_errors({"reason": reason}))
     if errors:
         raise InvalidInput(errors)
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \

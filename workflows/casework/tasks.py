@@ -19,11 +19,14 @@ from workflows.casework import task_effects as hooks
 from workflows.casework.incidents import step_failures
 from workflows.casework.projection import lane_roles, task_facts
 from workflows.casework.steps import after_step
+from workflows.core import pii_text
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
 from workflows.district.units import UnitResolver
 from workflows.models import Case, OpenTask
 from workflows.runtime.unit_of_work import UnitOfWork
+
+TEXT = ("string", "textarea")  # form field types a handler types free text into
 
 
 @dataclass
@@ -80,11 +83,16 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
 
 
 def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
-    """Form data cleaned against the task's BPMN form fields; InvalidInput on any field error."""
+    """Form data cleaned against the task's BPMN form fields; InvalidInput on any field error,
+    personal data in a text field included (it belongs in the party fields)."""
+    personal = pii_text.field_errors(raw or {}, [f.id for f in view.form if f.type in TEXT])
     try:
-        return validate_submission(view.form, raw or {})
+        clean = validate_submission(view.form, raw or {})
     except FormInvalid as exc:
-        raise InvalidInput(exc.errors) from None
+        raise InvalidInput({**personal, **exc.errors}) from None
+    if personal:
+        raise InvalidInput(personal)
+    return clean
 
 
 def _ready(inst: WorkflowInstance, task_id: str) -> TaskView | None:

@@ -30,6 +30,7 @@ from workflows.cases.lookup import case_summary, decrypt_narrative, load_case
 from workflows.cases.parties import PURPOSES, PartyVault, case_parties
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import (
     ErrorCode,
@@ -128,6 +129,7 @@ def reveal_narrative(uow: UnitOfWork, actor: Actor, case_no: str, purpose: str, 
     text is returned (fail closed), and the page shows it masked again on reload."""
     if purpose not in PURPOSES:
         raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
+    pii_text.refuse(reason=reason)
     with denials_audited(uow.services, actor, object_type="narrative", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
         require(actor, Permission.UNMASK_PARTY, case, session=uow.session)

@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     # anything
     NOT_FOUND = "not_found"
     NOT_PERMITTED = "not_permitted"
+    PERSONAL_DATA_IN_TEXT = "personal_data_in_text"  # kind (workflows.core.pii_text)
     # cases and tasks
     CASE_NOT_FOUND = "case_not_found"  # case_no
     CASE_WITHOUT_PROCESS = "case_without_process"  # case_no

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.deadlines import WorkingCalendar, covers_year
 from workflows.audit.log import AuditAction
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotPermitted
 from workflows.models import CalendarOverride, DayKind
@@ -58,6 +59,7 @@ def _check(actor: Actor, *, kind: str, reason: str) -> None:
         errors["kind"] = FieldError(ErrorCode.BAD_DAY_KIND)
     if not (reason or "").strip():
         errors["reason"] = FieldError(ErrorCode.CALENDAR_REASON_REQUIRED)
+    errors.update(pii_text.field_errors({"reason": reason}))
     if errors:
         raise InvalidInput(errors)
 

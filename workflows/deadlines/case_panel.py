@@ -28,6 +28,7 @@ from workflows.access.policy import (
 )
 from workflows.cases.inbox import timeliness
 from workflows.cases.lookup import load_case
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.deadlines import sla
@@ -203,6 +204,7 @@ def may_reply(actor: Actor, notice: SupervisionNotice) -> bool:
 def request_clock_change(uow: UnitOfWork, actor: Actor, *, case_no: str, kind: str,
                          request_kind: str, reason: str, amount: str = "", unit: str = "") -> int:
     """Ask for a suspension or an extension of one running clock; returns the request id."""
+    pii_text.refuse(reason=reason)
     with denials_audited(uow.services, actor, object_type="sla_clock", object_id=kind), uow:
         case = load_case(uow, actor, case_no)
         require(actor, Permission.REQUEST_SLA_CHANGE, case)
@@ -222,6 +224,7 @@ def request_clock_change(uow: UnitOfWork, actor: Actor, *, case_no: str, kind: s
 def decide_clock_request(uow: UnitOfWork, actor: Actor, *, case_no: str, request_id: int | str,
                          approve: bool, note: str = "") -> None:
     """Approve or refuse a pending request (four eyes: not the requester)."""
+    pii_text.refuse(note=note)
     with denials_audited(uow.services, actor, object_type="sla_request",
                          object_id=request_id), uow:
         case = load_case(uow, actor, case_no)

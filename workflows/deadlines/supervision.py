@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import OutboxMessage
 from workflows.access.policy import Denied, Permission, denials_audited, require, visible_cases
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound
 from workflows.deadlines.escalation import reply_to_notice
@@ -81,6 +82,7 @@ def reply_notice(services: Services, actor: Actor, notice_id: int, *, note: str)
 
     Checked here (a handler of the notice's department who may see its case), recorded by
     ``escalation.reply_to_notice`` (audited ``supervision_replied``)."""
+    pii_text.refuse(note=note)
     with denials_audited(services, actor, object_type="supervision_notice", object_id=notice_id):
         require(actor, Permission.REPLY_NOTICE)
         with services.session_factory() as session:

@@ -22,6 +22,7 @@ from workflows.access.policy import require_owner
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.casework.projection import project_case
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.models import Case
@@ -163,6 +164,8 @@ def migrate_case(uow: UnitOfWork, actor: Actor, case_no: str, to_version: int, r
     reason = (reason or "").strip()
     if not reason:
         raise MigrationRefused({"reason": FieldError(ErrorCode.MIGRATION_REASON_REQUIRED)})
+    if found := pii_text.field_errors({"reason": reason, "force_reason": force_reason}):
+        raise MigrationRefused(found)
     with uow:
         case, row = _case_and_row(uow, case_no)
         if row.status not in LIVE_STATUSES:

@@ -19,6 +19,7 @@ from engine.models import InstanceRow, ProcessVersion
 from engine.specs import bundle_sha256
 from workflows.access.policy import Denied, denials_audited, require_owner
 from workflows.audit.log import AuditAction
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.library.graph import decision_names, process_names
@@ -218,6 +219,7 @@ def retire_version(uow: UnitOfWork, actor: Actor, version_id: int, reason: str) 
     require_owner(actor, uow.services)
     if not (reason or "").strip():
         raise InvalidInput({"reason": FieldError(ErrorCode.RETIRE_REASON_REQUIRED)})
+    pii_text.refuse(reason=reason)
     with uow:
         row = _version(uow, version_id)
         if row.status == "retired":

@@ -20,6 +20,7 @@ from engine.crypto import KeyPurpose, Keyring, UnknownKey
 from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from workflows.audit.log import AuditAction, verify_chains
 from workflows.cases.lookup import find_case
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.replay.export_html import render_report
@@ -170,6 +171,7 @@ def export_case(services: Services, case_no: str, actor: Actor, *, purpose: str 
     with its purpose). Callers check the export permission (web: auditors; CLI: the operator)."""
     if purpose not in EXPORT_PURPOSES:
         raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_EXPORT_PURPOSE)})
+    pii_text.refuse(reason=reason)
     doc = build_export(services, case_no, actor)
     content = export_bytes(doc)
     digest = hashlib.sha256(content).hexdigest()
