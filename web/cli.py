@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, routes_command, shell_command
 
 from engine.input_rules import BAD_CHARACTERS, has_bad_characters
 from web.messages import describe
@@ -46,8 +46,11 @@ def refusal(args: list[str], index: int) -> str:
 
 
 def build_cli() -> FlaskGroup:
-    cli = CheckedGroup(create_app=_create_app, add_default_commands=True,
+    # Flask's `routes` and `shell`, not its `run`: `jiefen serve` serves (waitress, or --dev)
+    cli = CheckedGroup(create_app=_create_app, add_default_commands=False,
                        help="jiefen (解纷) — mediation case manager")
+    cli.add_command(routes_command)
+    cli.add_command(shell_command)
     for name in COMMAND_MODULES:
         for command in importlib.import_module(name).COMMANDS:
             cli.add_command(command)

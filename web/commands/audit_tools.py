@@ -79,7 +79,7 @@ def audit_export(case_no: str, output: Path, purpose: str) -> None:
         content, html = export_case(services, case_no, CLI_ACTOR, purpose=purpose)
     except NotFound:
         fail(f"no case {case_no}")
-    report = output.with_suffix(".html")
+    report = output.with_suffix(".html") if output.name else output  # '' fails on writing
     write_file(output, content)
     write_file(report, html)
     click.echo(f"wrote {output} ({len(content)} bytes) and {report}")

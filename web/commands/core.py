@@ -61,6 +61,8 @@ def db_upgrade(revision: str) -> None:
     settings = cli_settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     try:
+        if not revision.strip():
+            raise CommandError("empty revision")
         migrate.upgrade(settings.database, revision=revision)
     except CommandError:
         fail(f"错误：没有数据库版本 {revision!r}（可用 heads 或 jiefen db current 显示的版本）", 2)
@@ -109,8 +111,12 @@ def audit_verify(case_no: str | None, heads_file: Path | None) -> None:
     services = cli_services()
     with services.session_factory() as session:
         chains = [_chain_of(session, case_no)] if case_no else None
-        report = verify_chains(session, services.keyring, chains,
-                               heads_file=heads_file or heads_path(services.settings))
+        try:
+            report = verify_chains(session, services.keyring, chains,
+                                   heads_file=heads_file or heads_path(services.settings))
+        except OSError as exc:  # the heads file named cannot be read
+            fail(f"错误：无法读取 {str(heads_file)[:200]!r}：{exc.strerror}", 2)
+            return
     if not report.ok:
         first = report.breaks[0]
         fail(f"BROKEN {_label(services, first.chain_key)} seq {first.seq}: {first.reason}")

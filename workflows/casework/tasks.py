@@ -89,7 +89,7 @@ def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
     try:
         clean = validate_submission(view.form, raw or {})
     except FormInvalid as exc:
-        raise InvalidInput({**personal, **exc.errors}) from None
+        raise InvalidInput({**exc.errors, **personal}) from None
     if personal:
         raise InvalidInput(personal)
     return clean
