@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from engine.errors import FieldCode, FieldError, FieldRefused
+from engine.input_rules import INT64_MAX, INT64_MIN, has_bad_characters
 
 FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "textarea")
 MAX_TEXT = {"string": 500, "textarea": 5000}
@@ -103,6 +104,8 @@ def _clean(f: FormField, value: Any) -> Any:
 def _text(f: FormField, value: Any) -> str:
     if not isinstance(value, str):
         raise FieldRefused(FieldCode.NOT_TEXT)
+    if has_bad_characters(value, multiline=f.type == "textarea"):
+        raise FieldRefused(FieldCode.BAD_CHARACTERS)
     limit = int(f.constraint("maxlength") or MAX_TEXT.get(f.type, 500))
     if len(value) > limit:
         raise FieldRefused(FieldCode.TOO_LONG, limit=limit)
@@ -123,10 +126,12 @@ def _long(f: FormField, value: Any) -> int:
     except ValueError:
         raise FieldRefused(FieldCode.NOT_INTEGER) from None
     low, high = f.constraint("min"), f.constraint("max")
-    if low is not None and number < int(low):
-        raise FieldRefused(FieldCode.TOO_SMALL, limit=int(low))
-    if high is not None and number > int(high):
-        raise FieldRefused(FieldCode.TOO_LARGE, limit=int(high))
+    low_limit = INT64_MIN if low is None else max(int(low), INT64_MIN)
+    high_limit = INT64_MAX if high is None else min(int(high), INT64_MAX)
+    if number < low_limit:
+        raise FieldRefused(FieldCode.TOO_SMALL, limit=low_limit)
+    if number > high_limit:
+        raise FieldRefused(FieldCode.TOO_LARGE, limit=high_limit)
     return number
 
 

@@ -100,3 +100,31 @@ def test_non_finite_numbers_are_refused():
 
 def test_field_names_are_echoed_printable_and_short():
     assert printable("a\x00b\u202e") == "a?b?" and len(printable("x" * 500)) == 64
+
+
+# -- task forms (engine/forms.py) apply the same rules ---------------------------------------------
+def _form(type_: str, **validation):
+    from engine.forms import FormField
+
+    return [FormField(id="x", type=type_, validation=validation)]
+
+
+@pytest.mark.parametrize(("type_", "value", "code"), [
+    ("string", "a\x00b", FieldCode.BAD_CHARACTERS), ("string", "两行\n文字", FieldCode.BAD_CHARACTERS),
+    ("textarea", "x\ud800", FieldCode.BAD_CHARACTERS), ("long", str(2**63), FieldCode.TOO_LARGE),
+    ("long", -(2**63) - 1, FieldCode.TOO_SMALL), ("long", "9" * 5000, FieldCode.NOT_INTEGER),
+])
+def test_task_form_values_beyond_what_is_stored_are_refused(type_, value, code):
+    from engine.forms import FormInvalid, validate_submission
+
+    with pytest.raises(FormInvalid) as refused:
+        validate_submission(_form(type_), {"x": value})
+    assert refused.value.errors["x"].code == code
+
+
+def test_task_form_textareas_keep_newlines_and_longs_their_own_bounds():
+    from engine.forms import validate_submission
+
+    assert validate_submission(_form("textarea"), {"x": "第一行\n\t第二行"}) == {
+        "x": "第一行\n\t第二行"}
+    assert validate_submission(_form("long", max="10"), {"x": "10"}) == {"x": 10}
