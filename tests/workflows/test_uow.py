@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from engine.errors import ConcurrentUpdate
+from engine.errors import ConcurrentUpdate, EngineStepFailed
 from engine.models import InstanceRow, OutboxMessage
 from tests.workflows.engine_helpers import MEDIATOR, complete, deploy_simple, events, start_simple
 from workflows.core.actors import SYSTEM
+from workflows.runtime.unit_of_work import lost_race
 
 
 @pytest.fixture
@@ -85,6 +87,58 @@ def test_stale_commit_raises_concurrent_update_and_writes_nothing(services, inst
     assert not [e for e in events(services, "case:42", "task_state_changed")
                 if json.loads(e.payload)["to"] == "COMPLETED"
                 and json.loads(e.payload)["task"] == "mediate"]
+
+
+def test_a_stale_autoflush_before_commit_is_a_concurrent_update_and_writes_nothing(services,
+                                                                                   instance_id):
+    """The race shows up at a query's autoflush, before ``commit()``: still 409, nothing saved."""
+    before = row(services, instance_id)
+    count = len(events(services, "case:42"))
+    uow = services.new_uow()
+    with pytest.raises(ConcurrentUpdate), uow:
+        loaded = uow.instance_row(instance_id)
+        uow.session.execute(
+            update(InstanceRow).where(InstanceRow.id == instance_id)
+            .values(version_id=InstanceRow.version_id + 1)
+            .execution_options(synchronize_session=False))
+        uow.audit.record("case_updated", SYSTEM, case=42, change="autoflush")
+        loaded.status = "waiting"
+        uow.session.scalars(select(InstanceRow.id)).all()        # autoflush: the stale UPDATE
+    after = row(services, instance_id)
+    assert (after.status, after.version_id) == (before.status, before.version_id)
+    assert len(events(services, "case:42")) == count
+
+
+def test_a_key_taken_meanwhile_is_a_concurrent_update_other_integrity_errors_are_not(services,
+                                                                                    clock):
+    def message(recipient: str, channel: str | None, key: str) -> OutboxMessage:
+        return OutboxMessage(channel=channel, recipient_type="party", recipient_id=recipient,
+                             template="x", params={}, dedupe_key=key, created_at=clock.now())
+
+    with services.new_uow() as uow:
+        uow.session.add(message("p1", "file", "taken"))
+        uow.commit()
+    with pytest.raises(ConcurrentUpdate), services.new_uow() as uow:
+        uow.session.add(message("p2", "file", "taken"))
+        uow.flush()
+    with pytest.raises(IntegrityError), services.new_uow() as uow:  # a bug, not a race: 500
+        uow.session.add(message("p3", None, "fresh"))
+        uow.flush()
+
+
+def test_a_race_inside_an_engine_step_is_a_concurrent_update_not_an_incident():
+    """An operation's query inside an engine step may autoflush into a taken key: the step's
+    wrapper must not turn the lost race into a process incident."""
+    taken = IntegrityError("INSERT", {}, Exception("duplicate key value violates unique constraint"))
+    try:
+        try:
+            raise taken
+        except IntegrityError as inner:
+            raise EngineStepFailed("operation failed", "dispatch") from inner
+    except EngineStepFailed as step:
+        assert lost_race(step)
+    assert not lost_race(EngineStepFailed("name 'x' is not defined", "gateway"))
+    assert not lost_race(IntegrityError("INSERT", {}, Exception("NOT NULL constraint failed")))
 
 
 def test_audit_payload_is_a_copy_taken_at_event_time(services):

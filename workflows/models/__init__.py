@@ -13,6 +13,7 @@ from workflows.models.cases import (
     RISK_LABELS,
     STATUS_LABELS,
     Case,
+    CaseNumber,
     CaseParty,
     CaseStatus,
     Category,
@@ -82,6 +83,7 @@ DOMAIN_TABLES = (
     "idempotency_key",
     "place",
     "early_warning",
+    "case_number",
 )
 
 __all__ = [
@@ -98,6 +100,7 @@ __all__ = [
     "Case",
     "CaseDocument",
     "CaseNote",
+    "CaseNumber",
     "CaseParty",
     "CaseStatus",
     "Category",

@@ -212,6 +212,17 @@ class PartyKind(StrEnum):
     ORGANISATION = "organisation"
 
 
+class CaseNumber(Base):
+    """The last case code number handed out per year: the row is locked from allocation until the
+    intake commits, so concurrent intakes queue for a number instead of colliding on one, and a
+    rolled-back intake gives its number back (codes stay gap-free)."""
+
+    __tablename__ = "case_number"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_no: Mapped[int] = mapped_column(Integer)
+
+
 class Party(Base):
     """A person or organisation; personal fields are encrypted envelopes."""
 
