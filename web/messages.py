@@ -65,6 +65,7 @@ MESSAGES = {
     ErrorCode.TIME_WITHOUT_ZONE: _l("须带时区，例如 2025-07-04T08:40:00+08:00"),
     ErrorCode.BAD_IDEMPOTENCY_KEY: _l("应为 1-%(limit)s 个可见字符"),
     ErrorCode.UNKNOWN_CHANNEL: _l("未知渠道 %(channel)s"),
+    ErrorCode.TOKEN_DAYS: _l("有效期应为 %(min)s 至 %(max)s 天之间的整数"),
     # accounts
     ErrorCode.PASSWORD_TOO_SHORT: _l("密码至少 %(limit)s 位"),
     ErrorCode.PASSWORD_TOO_SIMPLE: _l("密码须同时包含字母和数字或符号"),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from workflows.access import sign_in as auth
 from workflows.access import tokens
-from workflows.models import User
+from workflows.models import ApiToken, User
 from workflows.people.departments import seed_reference_data
 
 JIEFEN = str(Path(sys.executable).with_name("jiefen"))
@@ -86,6 +86,19 @@ def test_token_create_prints_a_working_token_and_revoke_ends_it(env, committed_s
     assert revoked.returncode == 0
     assert tokens.verify_token(committed_services.new_uow(), token) is None
     assert run(env, "token", "create", "--user", "ghost").returncode == 1
+
+
+def test_token_lifetime_is_1_to_366_days_default_90(env, committed_services, clock):
+    run(env, "user", "create", "portal_bot", "--role", "intake_clerk", stdin="a-strong-pass-9\n")
+    for days in ("0", "-1", "99999999", "abc"):
+        refused = run(env, "token", "create", "--user", "portal_bot", "--days", days)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, (days, refused)
+        assert "有效期应为 1 至 366 天之间的整数" in refused.stderr, days
+    assert run(env, "token", "create", "--user", "portal_bot", "--days", "366").returncode == 0
+    assert run(env, "token", "create", "--user", "portal_bot").returncode == 0
+    with committed_services.new_uow() as uow:
+        rows = uow.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+        assert [(r.expires_at - r.created_at).days for r in rows] == [366, 90]
 
 
 def test_serve_offers_waitress_and_a_dev_flag(env):

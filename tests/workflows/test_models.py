@@ -182,6 +182,7 @@ def test_case_work_rows_round_trip(factory):
             prefix="abcd1234",
             token_hash="th",
             scopes=["cases:create"],
+            expires_at=T0 + timedelta(days=90),
         )
         session.add(token)
         session.flush()

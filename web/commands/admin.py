@@ -84,13 +84,15 @@ def token() -> None:
               type=click.Choice([c.value for c in tokens.API_CHANNELS]),
               help="intake channel recorded on cases created with this token")
 @click.option("--name", default="", help="a label for the token")
-@click.option("--days", type=int, default=None, help="expire after this many days")
-def token_create(username: str, channel: str, name: str, days: int | None) -> None:
+@click.option("--days", default=str(tokens.DEFAULT_DAYS), show_default=True,
+              help=f"lifetime in days, {tokens.MIN_DAYS} to {tokens.MAX_DAYS}")
+def token_create(username: str, channel: str, name: str, days: str) -> None:
     """Print a new token for USER (shown once; only its hash is stored)."""
     try:
+        lifetime = tokens.check_days(int(days) if days.strip().lstrip("+-").isdecimal() else None)
         issued = tokens.issue_token(cli_services().new_uow(), CLI_ACTOR, username=username,
-                                    channel=channel, name=name, days=days)
-    except NotFound as exc:
+                                    channel=channel, name=name, days=lifetime)
+    except (NotFound, InvalidInput) as exc:
         fail("错误：" + describe(exc))
     click.echo(issued.token)
 

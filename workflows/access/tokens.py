@@ -2,6 +2,8 @@
 
 Format: ``jf_<prefix>_<secret>``; the 8-character prefix finds the row by index, the secret's sha256
 is compared with ``hmac.compare_digest``. A token acts under its user's roles and scope (0003_web).
+Every token expires: its lifetime is 1 to 366 days (default 90), so a leaked token does not work
+forever and channel systems rotate theirs at least once a year.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ TOKEN_PATTERN = re.compile(r"jf_([0-9a-f]{8})_([A-Za-z0-9_-]{32,64})")
 API_CHANNELS = (Channel.HOTLINE_12345, Channel.GRID_APP, Channel.PORTAL,
                 Channel.PETITION_TRANSFER, Channel.POLICE_110)
 LAST_USED_EVERY = timedelta(minutes=5)
+MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 366, 90
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,12 @@ def _digest(secret: str) -> str:
 
 
 def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = "portal",
-                name: str = "", days: int | None = None) -> IssuedToken:
-    """Create a token for ``username`` on ``channel``; the plain token is returned once."""
+                name: str = "", days: int = DEFAULT_DAYS) -> IssuedToken:
+    """Create a token for ``username`` on ``channel`` valid for ``days`` (1..366); the plain
+    token is returned once."""
     if channel not in {c.value for c in API_CHANNELS}:
         raise InvalidInput({"channel": FieldError(ErrorCode.UNKNOWN_CHANNEL, {"channel": channel})})
+    check_days(days)
     with uow:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active:
@@ -58,13 +63,22 @@ def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = 
         row = ApiToken(channel=channel, name=name or f"{channel}:{username}", prefix=prefix,
                        token_hash=_digest(secret), scopes=["cases"], user_id=user.id,
                        created_by=int(actor.id) if actor.type == "user" and actor.id else None,
-                       created_at=now, expires_at=now + timedelta(days=days) if days else None)
+                       created_at=now, expires_at=now + timedelta(days=days))
         uow.session.add(row)
         uow.session.flush()
         uow.audit.record(AuditAction.TOKEN_CREATED, actor, object_type="api_token",
-                         object_id=row.id, prefix=prefix, channel=channel, user_id=user.id)
+                         object_id=row.id, prefix=prefix, channel=channel, user_id=user.id,
+                         days=days, expires_at=row.expires_at.isoformat())
         uow.commit()
         return IssuedToken(row.id, f"jf_{prefix}_{secret}", prefix, channel, username)
+
+
+def check_days(days: object) -> int:
+    """A token lifetime in whole days within 1..366; InvalidInput ``days`` otherwise."""
+    if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
+        raise InvalidInput({"days": FieldError(ErrorCode.TOKEN_DAYS,
+                                               {"min": MIN_DAYS, "max": MAX_DAYS})})
+    return days
 
 
 def revoke_token(uow: UnitOfWork, actor: Actor, *, prefix: str) -> int:
@@ -104,7 +118,7 @@ def verify_token(uow: UnitOfWork, raw: str, *, ip: str | None = None) -> tuple[A
 
 
 def _live(row: ApiToken, now: datetime) -> bool:
-    return row.revoked_at is None and (row.expires_at is None or now < row.expires_at)
+    return row.revoked_at is None and now < row.expires_at
 
 
 def _token_actor(session: Session, row: ApiToken, ip: str | None) -> Actor | None:

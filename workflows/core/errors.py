@@ -50,6 +50,7 @@ class ErrorCode(StrEnum):
     TIME_WITHOUT_ZONE = "time_without_zone"
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"  # limit
     UNKNOWN_CHANNEL = "unknown_channel"  # channel
+    TOKEN_DAYS = "token_days"  # noqa: S105 (a code, not a secret); min, max
     # accounts
     PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a code, not a secret); limit
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105

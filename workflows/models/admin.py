@@ -61,7 +61,7 @@ class ApiToken(Base):
     # the account whose roles and scope API calls with this token act under (0003_web)
     user_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)   # every token expires (0008)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
