@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -107,9 +108,11 @@ def test_serve_offers_waitress_and_a_dev_flag(env):
     assert "--dev" in result.stdout and "--host" in result.stdout and "--port" in result.stdout
 
 
-def test_serve_runs_waitress_and_answers_healthz(env):
+def test_serve_runs_waitress_and_answers_healthz(env, tmp_path):
+    """...and, stopped by SIGTERM, exports the audit heads (at start and at the stop)."""
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     with socket.socket() as probe:
@@ -128,7 +131,16 @@ def test_serve_runs_waitress_and_answers_healthz(env):
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline
                 time.sleep(0.3)
+        refused = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/cases/JF-2025-000001",
+                                         headers={"Authorization": "Bearer jf_deadbeef_" + "x" * 43})
+        with pytest.raises(urllib.error.HTTPError):   # 401, audited: the system chain moves
+            urllib.request.urlopen(refused, timeout=10)
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "waitress" in output
+    assert server.returncode == 0, output
+    records = [json.loads(line) for line in (tmp_path / "inst" / "audit" / "heads.jsonl")
+               .read_text(encoding="utf-8").splitlines()]
+    assert records[0]["reason"] == "start" and records[-1]["reason"] == "stop"
+    assert "system" in records[-1]["heads"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -111,12 +112,16 @@ def start_dev_scheduler(app) -> None:
     """The embedded scheduler of `serve --dev` (docs/scheduler.md): timers fire in development.
 
     Called once in the serving process (the reloader child), never under waitress; set
-    JIEFEN_SCHEDULER_EMBEDDED=false to run `jiefen scheduler` beside the dev server instead.
+    JIEFEN_SCHEDULER_EMBEDDED=false to run `jiefen scheduler` beside the dev server instead (the
+    dev server then exports the audit heads itself, as waitress does).
     """
-    if os.environ.get("JIEFEN_SCHEDULER_EMBEDDED", "true").lower() in ("0", "false", "no"):
-        return
-    from workflows.scheduler.jobs import start_embedded_scheduler
+    import atexit
 
+    from workflows.scheduler.jobs import HeadTicker, start_embedded_scheduler
+
+    if os.environ.get("JIEFEN_SCHEDULER_EMBEDDED", "true").lower() in ("0", "false", "no"):
+        atexit.register(HeadTicker(app.extensions["jiefen_services"]).start().stop)
+        return
     start_embedded_scheduler(app.extensions["jiefen_services"])
 
 
@@ -142,9 +147,23 @@ def serve(dev: bool, host: str, port: int, threads: int) -> None:
         return
     from waitress import serve as waitress_serve
 
+    from workflows.scheduler.jobs import HeadTicker
+
     app = create_app(cli_settings())
-    click.echo(f"jiefen on http://{host}:{port} (waitress, {threads} threads)")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    ticker = HeadTicker(app.extensions["jiefen_services"]).start()
+    try:
+        signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: export the heads first
+        click.echo(f"jiefen on http://{host}:{port} (waitress, {threads} threads)")
+        waitress_serve(app, host=host, port=port, threads=threads)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ticker.stop()
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 COMMANDS = [user, department, token, serve]

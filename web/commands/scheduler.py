@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,16 +62,27 @@ def scheduler(once: bool, at: str | None, not_production: bool) -> None:
         result = jobs.run_once(services)
         click.echo(f"{result['now'].isoformat()} fired {result['fired']} timers, "
                    f"{result['failures']} failed; checked {result['sla_cases']} cases; "
-                   f"sent {result['sent']} messages")
+                   f"sent {result['sent']} messages; audit checkpoint {result['checkpoint']}")
         return
     sched = jobs.build_scheduler(services, blocking=True)
-    click.echo("jiefen scheduler started (Ctrl-C to stop)")
+    # service managers stop with SIGTERM, a terminal with SIGINT: both end the loop below, so the
+    # closing checkpoint is written before the process exits
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
     try:
+        click.echo("jiefen scheduler started (Ctrl-C to stop)")
         sched.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        jobs.audit_export_heads(services)  # the heads at shutdown
+        for signum in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut it short
+            signal.signal(signum, signal.SIG_IGN)
+        jobs.stop_scheduler(sched, services)
+        click.echo("jiefen scheduler stopped; audit heads exported")
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @click.group("calendar")

@@ -57,6 +57,11 @@ class Settings:
     search_alert_per_hour: int = 30                 # duplicate-check searches per user per hour before a flag
     api_refusals_per_minute: int = 30               # bad-token API requests per IP per minute before 429
     require_deploy_approval: bool = False           # a second process owner approves a version
+    audit_heads_file: Path | None = None            # heads file sink (default <instance>/audit/heads.jsonl)
+    audit_heads_url: str = ""                       # HTTP heads sink: each record POSTed, read back by GET
+    audit_heads_token: str = ""                     # bearer token sent to the HTTP heads sink
+    audit_heads_retries: int = 3                    # further attempts per record and shipping round
+    audit_heads_interval_minutes: int = 5           # heads export period of web and scheduler processes
     duplicate_window_days: int = 30                 # same person + category while open -> duplicate
     dev_mode: bool = False                          # `jiefen serve --dev`: cookies without Secure
     testing: bool = False
