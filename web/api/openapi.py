@@ -27,11 +27,20 @@ def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
     return out
 
 
-ERRORS = {
-    "401": _json(_ref("Error"), "missing, unknown, revoked or expired token"),
-    "403": _json(_ref("Error"), "the token's user may not do this (audited; no personal data)"),
-    "404": _json(_ref("Error"), "no such case or task"),
+AUTH_ERRORS = {
+    "401": _json(_ref("Error"), "unauthenticated: missing, unknown, revoked or expired token",
+                 {"WWW-Authenticate": {"schema": {"type": "string"}}}),
+    "403": _json(_ref("Error"), "forbidden: the token's user may not do this (audited; no "
+                                "personal data); rule names the policy rule"),
+    "429": _json(_ref("Error"), "too_many_requests: more refused (401) requests from this "
+                                "address in a minute than allowed; a valid token is never "
+                                "throttled", {"Retry-After": {"schema": {"type": "string"}}}),
+    "500": _json(_ref("Error"), "internal_error with a request_id to quote; nothing was saved"),
 }
+ERRORS = {**AUTH_ERRORS, "404": _json(_ref("Error"), "not_found: no such case or task")}
+TOO_LARGE = {"413": _json(_ref("Error"), "request_entity_too_large: the body is over "
+                                         "JIEFEN_MAX_UPLOAD_BYTES")}
+CONCURRENT = "concurrent_update: a concurrent change won; nothing was saved, send it again"
 CASE_NO = {"name": "case_no", "in": "path", "required": True, "schema": {"type": "string"},
            "example": "JF-2025-000001"}
 
@@ -151,10 +160,11 @@ PATHS = {
                                         "schema": {"type": "string", "enum": ["true"]}}}),
             "409": _json(_ref("Error"), "process_incident: the process failed at element_id "
                                         "while opening the case; nothing was saved and the "
-                                        "supervisors were notified"),
+                                        "supervisors were notified; or " + CONCURRENT +
+                                        " (with the same Idempotency-Key)"),
             "422": _json({"anyOf": [_ref("FieldErrors"), _ref("Error")]},
                          "field errors, or idempotency_key_reused (same key, other body)"),
-            **ERRORS}}},
+            **AUTH_ERRORS, **TOO_LARGE}}},
     "/api/v1/cases/{case_no}": {"get": {
         "summary": "Case status", "operationId": "getCase", "parameters": [CASE_NO],
         "responses": {"200": _json(_ref("Case"), "the case"), **ERRORS}}},
@@ -168,12 +178,14 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "description": "form field id -> value"}}}},
         "responses": {"200": _json(_ref("CompleteResult"), "completed; the case advanced"),
-                      "409": _json(_ref("Error"), "completed by someone else, overtaken by a "
-                                                  "deadline, or a concurrent change; error "
-                                                  "process_incident: the process failed at "
-                                                  "element_id, nothing was saved, the case is "
-                                                  "paused and the supervisors were notified"),
-                      "422": _json(_ref("FieldErrors"), "field errors"), **ERRORS}}},
+                      "409": _json(_ref("Error"), "task_no_longer_available: completed by "
+                                                  "someone else or overtaken by a deadline; "
+                                                  + CONCURRENT + "; process_incident: the "
+                                                  "process failed at element_id, nothing was "
+                                                  "saved, the case is paused and the "
+                                                  "supervisors were notified"),
+                      "422": _json(_ref("FieldErrors"), "field errors"), **ERRORS,
+                      **TOO_LARGE}}},
     "/api/v1/cases/{case_no}/history": {"get": {
         "summary": "The case's audit events in order", "operationId": "caseHistory",
         "parameters": [CASE_NO],
@@ -187,7 +199,7 @@ PATHS = {
                                                               "items": {"type": "object"}},
                                                 "decisions": {"type": "array",
                                                               "items": {"type": "object"}}}},
-                                           "the catalogue"), **ERRORS}},
+                                           "the catalogue"), **AUTH_ERRORS}},
         "post": {"summary": "Validate and deploy a BPMN/DMN bundle (process owners)",
                  "operationId": "deployProcesses",
                  "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -206,11 +218,16 @@ PATHS = {
                                                       "deployed_at": {"type": "string"}}}},
                                                   "notes": {"type": "array"}}},
                                   "deployed (or the identical existing version)"),
-                     "422": _json({"type": "object", "required": ["error", "problems"],
-                                   "properties": {"error": {"const": "invalid_bundle"},
-                                                  "problems": {"type": "array"}}},
-                                  "every problem (file, element id, message); nothing stored"),
-                     **ERRORS}}},
+                     "409": _json(_ref("Error"), CONCURRENT + " (another deploy of the "
+                                                 "same process at the same moment)"),
+                     "422": _json({"anyOf": [
+                         {"type": "object", "required": ["error", "problems"],
+                          "properties": {"error": {"const": "invalid_bundle"},
+                                         "problems": {"type": "array"}}},
+                         _ref("FieldErrors")]},
+                         "invalid_bundle: every problem (file, element id, message), nothing "
+                         "stored; or invalid_input (no files, a file name refused)"),
+                     **AUTH_ERRORS, **TOO_LARGE}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document",
@@ -223,7 +240,9 @@ DOCUMENT = {
              "description": "Channel intake and case status for 12345, the grid app, the portal "
                             "and scripts. Authorization: Bearer jf_<prefix>_<secret> "
                             "(`jiefen token create --user USERNAME`). Errors are JSON "
-                            "{\"error\": code}. No personal data is returned."},
+                            "{\"error\": code, ...}; any path answers 405 "
+                            "method_not_allowed to a method it does not have. No personal "
+                            "data is returned."},
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
