@@ -149,3 +149,19 @@ def test_audit_payload_is_a_copy_taken_at_event_time(services):
         data["ids"].append(2)                                    # a later in-place change ...
         uow.commit()
     assert json.loads(events(services, "case:7")[0].payload) == {"parties": {"ids": [1]}}
+
+
+def test_a_write_lock_not_had_in_time_is_a_concurrent_update(services, monkeypatch):
+    """SQLite's busy timeout (or a PostgreSQL lock timeout) at the start of a unit of work."""
+    from sqlalchemy.exc import OperationalError
+
+    class Busy:
+        def connection(self, **_kwargs):
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(services, "session_factory", Busy)
+    with pytest.raises(ConcurrentUpdate), services.new_uow():
+        pass

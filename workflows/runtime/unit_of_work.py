@@ -61,7 +61,13 @@ class UnitOfWork:
         self.session: Session = self.services.session_factory()
         # SQLite: a unit of work may write, so it takes the write lock at its start (BEGIN
         # IMMEDIATE) and queues instead of failing on a lock upgrade; plain reads do not
-        self.session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            self.session.connection(execution_options={WRITE_OPTION: True})
+        except OperationalError as exc:  # the lock not had within the busy timeout
+            self.session.close()
+            if lost_race(exc):
+                raise ConcurrentUpdate("the database is busy") from None
+            raise
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
