@@ -25,7 +25,7 @@ def test_a_stopped_scheduler_exports_the_heads_before_it_exits(committed_service
     instance = tmp_path / "inst"
     env = {**os.environ, "JIEFEN_INSTANCE_PATH": str(instance),
            "JIEFEN_KEYS_FILE": str(settings.keys_path), "JIEFEN_SECRET_KEY": "cli-test",
-           "DATABASE_URL": committed_services.settings.database}
+           "DATABASE_URL": committed_services.settings.database, "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen([JIEFEN, "scheduler"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     first: list[str] = []
@@ -34,7 +34,12 @@ def test_a_stopped_scheduler_exports_the_heads_before_it_exits(committed_service
     reader.join(timeout=120)
     assert first and "started" in first[0], process.stderr.read() if process.poll() else first
     process.send_signal(signum)
-    out, err = process.communicate(timeout=120)
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # show where it hangs (faulthandler prints every thread)
+        process.send_signal(signal.SIGABRT)
+        out, err = process.communicate(timeout=30)
+        raise AssertionError(err[-6000:]) from None
     assert process.returncode == 0, err
     assert "audit heads exported" in out, (out, err)
     records = [json.loads(line) for line in

@@ -67,22 +67,20 @@ def scheduler(once: bool, at: str | None, not_production: bool) -> None:
     sched = jobs.build_scheduler(services, blocking=True)
     # service managers stop with SIGTERM, a terminal with SIGINT: both end the loop below, so the
     # closing checkpoint is written before the process exits
+    stop = jobs.SignalStop(sched)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _stop)
+        signal.signal(signum, stop)
     try:
         click.echo("jiefen scheduler started (Ctrl-C to stop)")
         sched.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    except Exception:
+        if not stop.requested.is_set():
+            raise
+        # the loop was cut short by the shutdown it was asked for (a job it was handling is gone)
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut it short
-            signal.signal(signum, signal.SIG_IGN)
+        stop.join()
         jobs.stop_scheduler(sched, services)
         click.echo("jiefen scheduler stopped; audit heads exported")
-
-
-def _stop(signum: int, _frame: object) -> None:
-    raise SystemExit(0)
 
 
 @click.group("calendar")

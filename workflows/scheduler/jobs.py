@@ -17,8 +17,15 @@ from datetime import datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobEvent, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_SCHEDULER_START,
+    JobEvent,
+    JobExecutionEvent,
+)
 from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -253,6 +260,47 @@ def stop_scheduler(scheduler: BaseScheduler, services: Services) -> None:
     if scheduler.running:
         scheduler.shutdown(wait=True)
     audit_export_heads(services, full=True, reason="stop")
+
+
+class SignalStop:
+    """A signal handler that ends a ``BlockingScheduler``'s loop, whenever the signal comes.
+
+    It only flags the request and hands the shutdown to a thread: an exception raised by the
+    handler inside APScheduler's loop would be caught and logged there, and the loop's locks are
+    not re-entrant for a handler running on the same thread. A signal before the scheduler runs
+    is acted on when it starts."""
+
+    def __init__(self, scheduler: BaseScheduler):
+        self.scheduler = scheduler
+        self.requested = threading.Event()
+        self.thread: threading.Thread | None = None
+        scheduler.add_listener(self._started, EVENT_SCHEDULER_START)
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.requested.set()
+        if self.scheduler.running:
+            self._shutdown_soon()
+
+    def _started(self, _event: object) -> None:
+        if self.requested.is_set():
+            self._shutdown_soon()
+
+    def _shutdown_soon(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._shutdown, name="scheduler-stop",
+                                           daemon=True)
+            self.thread.start()
+
+    def _shutdown(self) -> None:
+        try:
+            self.scheduler.shutdown(wait=True)   # running jobs finish first
+        except SchedulerNotRunningError:
+            pass
+
+    def join(self) -> None:
+        """Wait until the shutdown (and the jobs it waits for) is over."""
+        if self.thread is not None:
+            self.thread.join()
 
 
 class HeadTicker:
