@@ -50,6 +50,24 @@ class ErrorCode(StrEnum):
     TIME_WITHOUT_ZONE = "time_without_zone"
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"  # limit
     UNKNOWN_CHANNEL = "unknown_channel"  # channel
+    # intake: location, amount, parties, received time
+    LOCATION_ONE_OF = "location_one_of"
+    PLACE_UNKNOWN = "place_unknown"  # code
+    PLACE_NOT_CASE_LEVEL = "place_not_case_level"  # code
+    ADDRESS_CANDIDATES = "address_candidates"  # candidates: [{"code", "address"}]
+    NOT_NUMBER = "not_number"
+    AMOUNT_DECIMALS = "amount_decimals"
+    PHONE_FORMAT = "phone_format"
+    CREDIT_CODE_FORMAT = "credit_code_format"
+    CREDIT_CODE_CHECK_DIGIT = "credit_code_check_digit"
+    PERSON_ONLY = "person_only"
+    ORGANISATION_ONLY = "organisation_only"
+    AGE_OR_BIRTH_DATE = "age_or_birth_date"
+    BIRTH_DATE_IN_FUTURE = "birth_date_in_future"
+    TOO_MANY_PARTIES = "too_many_parties"  # limit
+    RECEIVED_YEAR = "received_year"  # low, high
+    RECEIVED_IN_FUTURE = "received_in_future"  # minutes
+    RECEIVED_LATE_REASON = "received_late_reason"  # days
     # accounts
     PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a code, not a secret); limit
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105

@@ -58,6 +58,9 @@ class Settings:
     api_refusals_per_minute: int = 30               # bad-token API requests per IP per minute before 429
     require_deploy_approval: bool = False           # a second process owner approves a version
     duplicate_window_days: int = 30                 # same person + category while open -> duplicate
+    received_skew_minutes: int = 5                  # received_at may lie this far ahead (clock skew)
+    received_max_days: int = 30                     # an older received_at needs the clerk's reason
+    address_match_min: int = 85                     # similarity score (0-100) for address candidates
     dev_mode: bool = False                          # `jiefen serve --dev`: cookies without Secure
     testing: bool = False
 
