@@ -17,6 +17,7 @@ from workflows.models import (
     Category,
     Channel,
     ContactPreference,
+    PartyKind,
     PartyRole,
     RiskLevel,
     RoleCode,
@@ -51,6 +52,7 @@ ROLE = {
 }
 PARTY_ROLE = {PartyRole.APPLICANT: _l("申请人"), PartyRole.RESPONDENT: _l("被申请人"),
               PartyRole.THIRD_PARTY: _l("第三人")}
+PARTY_KIND = {PartyKind.PERSON: _l("个人"), PartyKind.ORGANISATION: _l("单位（企业、组织）")}
 WORK_ORDER_ROLE = {WorkOrderRole.LEAD: _l("牵头"), WorkOrderRole.CO: _l("协办")}
 WORK_ORDER_STATUS = {
     WorkOrderStatus.DISPATCHED: _l("待签收"), WorkOrderStatus.ACCEPTED: _l("已签收"),
@@ -114,13 +116,14 @@ PROCESS_STATUS = {VersionStatus.ACTIVE: _l("已启用"), VersionStatus.PENDING: 
                   VersionStatus.RETIRED: _l("已停用")}
 REPORT_KIND = {"weekly": _l("周调度清单"), "monthly": _l("月度通报"), "quarterly": _l("季度评估")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
-          "role": ROLE, "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE,
-          "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,
+          "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
+          "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,
           "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
           "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
+              "party_kind": PartyKind,
               "wo_role": WorkOrderRole, "wo_status": WorkOrderStatus, "contact": ContactPreference,
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
               "purpose": PURPOSES, "event": (*AuditAction, *CHANGES.values()),

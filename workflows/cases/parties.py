@@ -299,6 +299,15 @@ def case_parties(session: Session, case: Case) -> list[tuple[CaseParty, Party]]:
     return [(link, party) for link, party in rows]
 
 
+def vulnerable_kinds(session: Session, case: Case) -> list[str]:
+    """The vulnerabilities among the case's parties (codes, no names): the task pages' banner."""
+    found: set[str] = set()
+    for flags in session.scalars(select(Party.vulnerable).join(
+            CaseParty, CaseParty.party_id == Party.id).where(CaseParty.case_id == case.id)):
+        found.update(flags or [])
+    return [code for code in VULNERABILITIES if code in found]
+
+
 def unmask_party(uow: UnitOfWork, actor: Actor, party_id: str, purpose: str, *,
                  case_no: str, reason: str = "") -> dict[str, str | None]:
     """Reveal one party's data on one case for a stated purpose; audited, fail closed.

@@ -27,7 +27,7 @@ from workflows.access.policy import (
 from workflows.audit.log import AuditAction
 from workflows.cases.inbox import timeliness
 from workflows.cases.lookup import case_summary, decrypt_narrative, load_case
-from workflows.cases.parties import PURPOSES, PartyVault, case_parties
+from workflows.cases.parties import PURPOSES, PartyVault, case_parties, vulnerable_kinds
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
 from workflows.core.actors import Actor
@@ -67,6 +67,7 @@ class CasePage:
     purposes: dict = field(default_factory=lambda: dict(PURPOSES))
     deadlines: dict = field(default_factory=dict)       # the 时限 panel (case_deadlines)
     notifications: list[dict] = field(default_factory=list)
+    vulnerable: list[str] = field(default_factory=list)  # codes of the parties' vulnerabilities
 
 
 @dataclass
@@ -81,6 +82,7 @@ class TaskPage:
     next_steps: list[dict]
     claimed_by_me: bool = False
     claimable: bool = False
+    vulnerable: list[str] = field(default_factory=list)  # the banner: call, do not text
 
 
 def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
@@ -100,6 +102,7 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.tasks = _tasks(uow, actor, case)
         page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
         page.notifications = notifications(uow.session, case)
+        page.vulnerable = vulnerable_kinds(uow.session, case)
         if page.parties:
             # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
@@ -250,7 +253,8 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                         case_summary(uow.session, case), list_documents(uow.session, case),
                         next_steps(files, view.process_id, view.bpmn_id),
                         claimed_by_me=row.claimed_by is not None,
-                        claimable=row.claimed_by is None and row.assignee_id is None)
+                        claimable=row.claimed_by is None and row.assignee_id is None,
+                        vulnerable=vulnerable_kinds(uow.session, case))
 
 
 def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:

@@ -19,10 +19,13 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.access.policy import Permission, denials_audited, require
+from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.district.places import address_key, location_of
 from workflows.models import Place, PlaceLevel
 from workflows.models.district import CASE_LEVELS
+from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_CANDIDATES = 5
 MIN_SIMILAR_KEY = 4     # shorter inputs ("12栋") resemble too many buildings to suggest any
@@ -142,3 +145,11 @@ def place_choices(session: Session, query: str, limit: int = 20) -> list[dict]:
         out.append({"code": place.code, "level": place.level, "names": found["names"],
                     "address": place.address})
     return out
+
+
+def search_places(uow: UnitOfWork, actor: Actor, query: str) -> list[dict]:
+    """``place_choices`` for a clerk who may register cases (the intake form's picker)."""
+    with denials_audited(uow.services, actor, object_type="intake"):
+        require(actor, Permission.REGISTER_CASE)
+    with uow:
+        return place_choices(uow.session, query)
