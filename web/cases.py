@@ -102,13 +102,17 @@ def intake() -> ResponseReturnValue:
             form = without_row(form, index)
         return _intake_page(form, {}, None)
     try:
-        request_data = intake_request(form, tz=services().settings.timezone)
+        request_data = intake_request(form, tz=services().settings.timezone,
+                                      check=lambda data: intake_service.check(data, new_uow()))
         if action != "save":
             outcome = intake_service.preview_intake(new_uow(), actor(), request_data)
             return _intake_page(form, {}, outcome)
         outcome = intake_service.submit_intake(new_uow(), actor(), request_data)
     except InvalidInput as exc:
-        return _intake_page(form, exc.field_errors, None), 422
+        # address candidates alone are a question for the clerk, not a mistake
+        asking = set(exc.field_errors) == {"location-address"} and address_candidates(
+            exc.field_errors)
+        return _intake_page(form, exc.field_errors, None), 200 if asking else 422
     flash(_("已登记，案件编号 %(code)s", code=outcome.case_no), "success")
     return redirect(url_for("cases.receipt", case_no=outcome.case_no, kind=outcome.kind))
 

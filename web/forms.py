@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -66,7 +66,7 @@ def intake_fields(form: Mapping[str, str], errors: Mapping[str, str], *,
           help=_("来件时间早于 30 天前时必填")),
         f("category", _("纠纷类型"), "enum", options=choices("category"), required=True),
         f("urgency", _("紧急程度"), "enum", options=choices("urgency"), required=True,
-          default="general", help=_("当事人中有老年人、残疾人或未成年人的，一般件自动提为紧急")),
+          default="general"),
         f("people_count", _("涉及人数"), "long", min=1, max=100000, required=True, default=1),
         f("amount", _("争议金额（元）"), "decimal", min=0, help=_("不涉及金额的不填")),
         f("threat", _("有暴力或自伤倾向、聚集风险"), "boolean"),
@@ -149,7 +149,7 @@ def party_row(form: Mapping[str, str], errors: Mapping[str, str], index: int,
         f("age", _("年龄"), "long", min=0, max=150, group="person"),
         f("birth_date", _("出生日期（与年龄填其一）"), "date", group="person"),
         f("contact_preference", _("联系方式偏好"), "enum", options=choices("contact"),
-          default="sms", help=_("特殊群体当事人一律电话联系")),
+          default="sms"),
     ], "vulnerable": [(code, text, form.get(f"{prefix}vulnerable-{code}") == "true")
                       for code, text in choices("vulnerable")],
         "vulnerable_error": errors.get(prefix + "vulnerable")}
@@ -232,9 +232,11 @@ def _amount(form: Mapping[str, str], errors: dict[str, FieldError]) -> Decimal |
         return None
 
 
-def intake_request(form: Mapping[str, str], *, tz: str = "Asia/Shanghai") -> IntakeRequest:
+def intake_request(form: Mapping[str, str], *, tz: str = "Asia/Shanghai",
+                   check: Callable[[IntakeRequest], None] | None = None) -> IntakeRequest:
     """An IntakeRequest from the posted intake form (the service validates every field; values
-    the form cannot even read are field errors here)."""
+    the form cannot even read are field errors here, reported with ``check``'s so the clerk
+    sees every mistake at once)."""
     errors: dict[str, FieldError] = {}
     people = (form.get("people_count") or "1").strip()
     request = IntakeRequest(
@@ -250,5 +252,10 @@ def intake_request(form: Mapping[str, str], *, tz: str = "Asia/Shanghai") -> Int
         location=_location(form), amount=_amount(form, errors),
         parties=[_party(form, i, errors) for i in range(_used_rows(form))])
     if errors:
+        try:
+            if check is not None:
+                check(request)
+        except InvalidInput as exc:
+            errors = {**exc.field_errors, **errors}
         raise InvalidInput(errors)
     return request

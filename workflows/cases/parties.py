@@ -96,8 +96,8 @@ def normalize_credit_code(value: str) -> str:
 
 # -- phone numbers: a mobile, or a landline with its area code ----------------------------------
 # area codes: 010 and 02x have three digits, the others four (0xxx); numbers 7 or 8 digits
-# starting 2-9; an extension after "-", "转" or "ext"
-_LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d{2}))-?([2-9]\d{6,7})(?:(?:-|转|ext\.?|x)(\d{1,6}))?")
+# starting 2-9 (written in one piece or as 8765-4321); an extension after "-", "转" or "ext"
+_LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d{2}))-?([2-9]\d{2,3}-?\d{4})(?:(?:-|转|ext\.?|x)(\d{1,6}))?")
 _LANDLINE_NOISE = re.compile(r"[\s()（）]")
 
 
@@ -114,7 +114,7 @@ def normalize_any_phone(value: str) -> str:
     if found is None:
         raise FieldRefused(ErrorCode.PHONE_FORMAT)
     area, number, extension = found.groups()
-    return f"{area}-{number}" + (f"-{extension}" if extension else "")
+    return f"{area}-{number.replace('-', '')}" + (f"-{extension}" if extension else "")
 
 
 def is_mobile(phone: str | None) -> bool:
