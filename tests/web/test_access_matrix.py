@@ -279,6 +279,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("cases.inbox_page", "GET"): page(302, EVERYONE),
     ("cases.intake", "GET"): page(200, REGISTER),
     ("cases.intake", "POST"): page(422, REGISTER),
+    ("cases.place_options", "GET"): page(200, REGISTER),   # the place picker's suggestions
     ("cases.receipt", "GET"): case(200, SEE_OWN, AUDITOR),
     ("cases.reveal", "POST"): case(200, STAFF),            # purpose-bound; never the auditor
     ("cases.reveal_narrative", "POST"): case(200, STAFF),
