@@ -283,3 +283,17 @@ def test_a_vulnerable_party_puts_a_banner_on_every_task_page(as_role, services, 
     assert "请电话联系" in page
     assert 'data-testid="vulnerable-banner"' in triage.get(
         f"/cases/{case_no}").get_data(as_text=True)
+
+
+def test_the_place_picker_suggests_grids_and_buildings_by_code_or_name(as_role, district,
+                                                                       process):
+    client = as_role("intake_clerk")
+    text = client.get("/cases/new/places?location-place_code=石门").get_data(as_text=True)
+    assert '<option value="B_SM12">示范区 / 青山镇 / 石门村 / 石门村第一网格 / 石门村12栋' in text
+    assert '<option value="G_SM1">' in text
+    assert 'value="V_SM"' not in text and 'value="B_OLD"' not in text   # village; inactive
+    assert "B_HX2" in client.get("/cases/new/places?location-place_code=b_hx").get_data(
+        as_text=True)
+    assert client.get("/cases/new/places").get_data(as_text=True).strip() == ""
+    assert as_role("mediator").get("/cases/new/places?location-place_code=石门").status_code \
+        == 403

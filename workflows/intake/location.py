@@ -134,10 +134,12 @@ def place_choices(session: Session, query: str, limit: int = 20) -> list[dict]:
     text = query.strip()
     if not text:
         return []
-    pattern = f"%{text.replace('%', '').replace('_', '')}%"
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
     rows = session.scalars(select(Place).where(
         Place.active.is_(True), Place.level.in_(CASE_LEVEL_CODES),
-        Place.code.ilike(pattern) | Place.name.ilike(pattern) | Place.address.ilike(pattern))
+        Place.code.ilike(pattern, escape="\\") | Place.name.ilike(pattern, escape="\\")
+        | Place.address.ilike(pattern, escape="\\"))
         .order_by(Place.level, Place.code).limit(limit)).all()
     out = []
     for place in rows:
