@@ -87,6 +87,7 @@ class AuditAction(StrEnum):
     INCIDENT_RETRIED = "incident_retried"
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
+    WARNING_RAISED = "warning_raised"
 
 
 @dataclass

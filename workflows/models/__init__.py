@@ -9,6 +9,7 @@ from workflows.models.admin import (
     VersionStatus,
 )
 from workflows.models.cases import (
+    CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
     RISK_LABELS,
     STATUS_LABELS,
@@ -33,6 +34,7 @@ from workflows.models.casework import (
     CallTaskStatus,
     CaseDocument,
     CaseNote,
+    LinkBasis,
     OpenTask,
     SlaClock,
     SlaKind,
@@ -85,6 +87,7 @@ DOMAIN_TABLES = (
 )
 
 __all__ = [
+    "CATEGORY_LABELS",
     "DOMAIN_TABLES",
     "LEVEL_DEPTH",
     "PARTY_ROLE_LABELS",
@@ -123,6 +126,7 @@ __all__ = [
     "SlaKind",
     "Submission",
     "SubmissionLink",
+    "LinkBasis",
     "Tier",
     "Urgency",
     "User",
