@@ -76,7 +76,7 @@ def record_report(uow: UnitOfWork, actor: Actor, case: Case,
         Place.id.in_(path_ids(case.place_path)),
         Place.level.in_([str(level) for level in WATCHED_LEVELS]))).all()
     out = []
-    for place in places:
+    for place in sorted(places, key=lambda row: -len(path_ids(row.path))):   # building first
         warning = _count_at(uow, actor, place, case.category, submission.received_at, rule)
         if warning is not None:
             out.append(warning)

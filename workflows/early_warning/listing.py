@@ -39,11 +39,12 @@ class PlacePage:
     link_cases: bool = False          # the viewer may open case pages
 
 
-def may_see_place(actor: Actor, path: str) -> bool:
-    """Administrators, and supervisors and leaders whose unit's subtree holds the place."""
+def may_see_place(actor: Actor, path: str | None) -> bool:
+    """Administrators, and supervisors and leaders whose unit's subtree holds the place
+    (``path`` None: whether the actor may see any place at all)."""
     if actor.type in INTERNAL_ACTORS or actor.has(RoleCode.ADMIN):
         return True
-    return actor.has(*PLACE_ROLES) and (actor.unit_path is None
+    return actor.has(*PLACE_ROLES) and (actor.unit_path is None or path is None
                                         or path.startswith(actor.unit_path))
 
 
@@ -52,6 +53,8 @@ def list_warnings(uow: UnitOfWork, actor: Actor, *, state: str | None = None,
     """Warnings newest first, optionally of one state and within one place's subtree; a
     non-administrator sees those within their unit's subtree."""
     with denials_audited(uow.services, actor, object_type="early_warning"), uow:
+        if not may_see_place(actor, None):
+            raise Denied(ErrorCode.PLACE_SCOPE, "view_place.role", object_type="early_warning")
         query = select(EarlyWarning, Place.path).join(Place, Place.id == EarlyWarning.place_id)
         if state:
             query = query.where(EarlyWarning.state == state)
@@ -67,19 +70,29 @@ def list_warnings(uow: UnitOfWork, actor: Actor, *, state: str | None = None,
         return warning_rows(uow.session, uow.services.settings, visible)
 
 
-def case_warnings(session: Session, settings: Settings, case: Case) -> list[dict]:
-    """The warnings whose cases include this one (its building's and its grid's)."""
+def case_warnings(session: Session, settings: Settings, case: Case, actor: Actor) -> list[dict]:
+    """The warnings whose cases include this one (its building's and its grid's), each with
+    ``place_visible``: the actor may open the place page."""
     if case.place_path is None or not case.category:
         return []
-    found = session.scalars(select(EarlyWarning).where(
-        EarlyWarning.place_id.in_(path_ids(case.place_path)),
-        EarlyWarning.category == case.category).order_by(EarlyWarning.raised_at)).all()
-    return warning_rows(session, settings, [w for w in found if case.id in (w.case_ids or [])])
+    found = session.execute(
+        select(EarlyWarning, Place.path).join(Place, Place.id == EarlyWarning.place_id)
+        .where(EarlyWarning.place_id.in_(path_ids(case.place_path)),
+               EarlyWarning.category == case.category)
+        .order_by(EarlyWarning.raised_at, EarlyWarning.id)).all()
+    mine = [(warning, path) for warning, path in found if case.id in (warning.case_ids or [])]
+    rows = warning_rows(session, settings, [warning for warning, _ in mine])
+    for row, (_, path) in zip(rows, mine, strict=True):
+        row["place_visible"] = may_see_place(actor, path)
+    return rows
 
 
 def place_page(uow: UnitOfWork, actor: Actor, code: str) -> PlacePage:
     """A place with its name path, its open warnings and its recent cases (a count)."""
     with denials_audited(uow.services, actor, object_type="place", object_id=code), uow:
+        if not may_see_place(actor, None):   # the role first: no answer says a code exists
+            raise Denied(ErrorCode.PLACE_SCOPE, "view_place.role", object_type="place",
+                         object_id=code)
         place = _place(uow.session, code)
         if not may_see_place(actor, place.path):
             raise Denied(ErrorCode.PLACE_SCOPE, "view_place.scope", object_type="place",

@@ -43,6 +43,7 @@ from workflows.models.casework import (
 )
 from workflows.models.district import (
     LEVEL_DEPTH,
+    WARNING_STATE_LABELS,
     EarlyWarning,
     Place,
     PlaceLevel,
@@ -90,6 +91,7 @@ __all__ = [
     "CATEGORY_LABELS",
     "DOMAIN_TABLES",
     "LEVEL_DEPTH",
+    "WARNING_STATE_LABELS",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",
