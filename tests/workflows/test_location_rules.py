@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -22,6 +23,10 @@ _phones = itertools.count(13800000001)
 
 @pytest.fixture
 def district(services):
+    return build_district(services)
+
+
+def build_district(services) -> dict:
     """示范区 > 青山镇 > 石门村 > 石门村第1网格 > 1栋, 2栋 (and 白沙镇's 网格 with its 1栋);
     青山镇综治中心 (kind ZZ) with a supervisor, the clerk at the district centre."""
     seed(services)
@@ -296,3 +301,25 @@ def test_without_supervisors_the_unit_itself_is_told(services, clock, district):
         unit_id = session.scalar(select(Department.id).where(Department.code == "BS-ZZ"))
     assert {(n.recipient_type, n.recipient_id) for n in notices(services, "hotspot_warning")} \
         == {("department", str(unit_id))}
+
+
+def test_reports_at_one_building_at_once_raise_one_warning(committed_services):
+    services = committed_services
+    district = build_district(services)
+    outcomes, errors = [], []
+
+    def work():
+        try:
+            outcomes.append(report(services, district, "SM-B1"))
+        except Exception as exc:  # collected: the assertion below shows it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(o.kind for o in outcomes) == ["duplicate", "duplicate", "duplicate", "new"]
+    assert sorted((w.place_id, w.count) for w in warnings(services)) == [
+        (district["ids"]["SM-G1"], 4), (district["ids"]["SM-B1"], 4)]

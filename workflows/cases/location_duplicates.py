@@ -25,7 +25,8 @@ def location_master(uow: UnitOfWork, place_id: int | None, category: str,
     window = uow.services.settings.location_duplicate_window(category)
     if place_id is None or window is None or urgent:
         return None
-    level = uow.session.scalar(select(Place.level).where(Place.id == place_id))
+    # locked: two reports at one building at once do not both open a case
+    level = uow.session.scalar(select(Place.level).where(Place.id == place_id).with_for_update())
     if level != PlaceLevel.BUILDING:
         return None
     return uow.session.scalars(

@@ -72,9 +72,12 @@ def record_report(uow: UnitOfWork, actor: Actor, case: Case,
     rule = uow.services.settings.hotspot_rule(case.category)
     if rule is None:
         return []
+    # the place rows are locked: two reports at one place at once count one after the other,
+    # so a window never gets two warnings
     places = uow.session.scalars(select(Place).where(
         Place.id.in_(path_ids(case.place_path)),
-        Place.level.in_([str(level) for level in WATCHED_LEVELS]))).all()
+        Place.level.in_([str(level) for level in WATCHED_LEVELS]))
+        .order_by(Place.id).with_for_update()).all()
     out = []
     for place in sorted(places, key=lambda row: -len(path_ids(row.path))):   # building first
         warning = _count_at(uow, actor, place, case.category, submission.received_at, rule)
