@@ -17,6 +17,7 @@ from workflows.cases.parties import PartyInput
 from workflows.district.places import child_path
 from workflows.intake.register import IntakeRequest, preview_intake, submit_intake
 from workflows.models import Case, Department, EarlyWarning, Place, Submission
+from workflows.replay.case_replay import replay_case
 
 _phones = itertools.count(13800000001)
 
@@ -105,6 +106,7 @@ def test_a_report_at_the_same_building_within_seven_days_is_linked_to_the_open_c
     # the reporter (not the master's applicant) is told the open case's code
     told = notices(services, "duplicate_linked")
     assert [(n.recipient_id, n.params["case_no"]) for n in told] == [(reporter, master.case_no)]
+    assert replay_case(services, master.case_no, record=False).summary().startswith("verified")
 
 
 def test_seven_days_and_a_second_later_a_new_case_is_opened(services, clock, district):
