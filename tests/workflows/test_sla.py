@@ -196,7 +196,7 @@ def test_tier_upgrade_sticks_when_the_workflow_projection_runs_again(services, c
                             reason="测试提级", limit_due=clock.now())
         uow.commit()
     clock.advance(hours=3)
-    assert timers.sweep_due_instances(services) == 1          # project_case runs in the sweep
+    assert timers.sweep(services).fired == 1          # project_case runs in the sweep
     with services.session_factory() as session:
         assert session.get(Case, case_id).tier == "district"
 

@@ -263,15 +263,3 @@ def overdue_orders(session: Session, *, department_id: int | None = None) -> lis
     if department_id is not None:
         query = query.where(WorkOrder.department_id == department_id)
     return list(session.scalars(query.order_by(WorkOrder.due_at)))
-
-
-def notices_sent(session: Session, *, since: datetime | None = None,
-                 level: int | None = None) -> list[SupervisionNotice]:
-    """What the ladder sent, newest first (the supervision page)."""
-    query = select(SupervisionNotice)
-    if since is not None:
-        query = query.where(SupervisionNotice.issued_at >= since)
-    if level is not None:
-        query = query.where(SupervisionNotice.level == level)
-    return list(session.scalars(query.order_by(SupervisionNotice.issued_at.desc())))
-
