@@ -62,34 +62,8 @@ from workflows.models.people import (
     UserRole,
 )
 
-# Domain tables (0002_domain.py and later migrations), in creation order.
-DOMAIN_TABLES = (
-    "department",
-    "user_account",
-    "role",
-    "user_role",
-    "login_session",
-    "login_attempt",
-    "dispute_case",
-    "party",
-    "case_party",
-    "work_order",
-    "open_task",
-    "sla_clock",
-    "case_note",
-    "call_task",
-    "case_document",
-    "submission",
-    "calendar_override",
-    "api_token",
-    "idempotency_key",
-    "place",
-    "early_warning",
-)
-
 __all__ = [
     "CATEGORY_LABELS",
-    "DOMAIN_TABLES",
     "LEVEL_DEPTH",
     "WARNING_STATE_LABELS",
     "PARTY_ROLE_LABELS",
