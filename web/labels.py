@@ -17,10 +17,12 @@ from workflows.models import (
     Category,
     Channel,
     ContactPreference,
+    LinkBasis,
     PartyRole,
     PlaceLevel,
     RiskLevel,
     RoleCode,
+    SubmissionLink,
     Tier,
     Urgency,
     VersionStatus,
@@ -124,12 +126,16 @@ PLACE_LEVEL = {
 WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发")}
 WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l("已确认"),
                  WarningState.DISMISSED: _l("已排除")}
+LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
+             SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
+LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE,
           "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,
           "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
           "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND,
-          "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE}
+          "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
+          "linked_as": LINKED_AS, "linked_by": LINKED_BY}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -137,7 +143,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
               "purpose": PURPOSES, "event": (*AuditAction, *CHANGES.values()),
               "process_status": VersionStatus, "report_kind": REPORT_KINDS,
-              "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState}
+              "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
+              "linked_as": SubmissionLink, "linked_by": LinkBasis}
 
 
 def label(kind: str, code: object) -> str:

@@ -156,3 +156,15 @@ def test_the_api_says_what_linked_a_duplicate(client, services, users, process):
     assert (first["linked_as"], first["linked_by"]) == ("new", None)
     assert (again["linked_as"], again["linked_by"], again["case_no"]) == (
         "duplicate", "person", first["case_no"])
+
+
+def test_the_case_history_names_a_linked_report_in_words(client, services, clock, users, process,
+                                                         places):
+    master = report(services, users, places["SM-B1"], "13900000001")
+    clock.advance(days=1)
+    assert report(services, users, places["SM-B1"], "13900000002") == master
+    login(client, "supervisor")
+    page = client.get(f"/cases/{master}").get_data(as_text=True)
+    timeline = page[page.index('data-testid="timeline"'):]
+    assert "重复件，同一地点，12345 热线" in timeline
+    assert "duplicate" not in timeline and "hotline_12345" not in timeline
