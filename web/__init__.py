@@ -111,6 +111,7 @@ def _feature_modules() -> list:
         case_deadlines,
         cases,
         dispatch,
+        places,
         process_editor,
         processes,
         reports,
@@ -120,7 +121,7 @@ def _feature_modules() -> list:
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
-            calendar_admin, audit, processes, process_editor]
+            calendar_admin, audit, processes, process_editor, places]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -18,11 +18,14 @@ from workflows.models import (
     Channel,
     ContactPreference,
     PartyRole,
+    PlaceLevel,
     RiskLevel,
     RoleCode,
     Tier,
     Urgency,
     VersionStatus,
+    WarningKind,
+    WarningState,
     WorkOrderRole,
     WorkOrderStatus,
 )
@@ -104,7 +107,8 @@ EVENT = {
     A.LIGHT_CHANGED: _l("时效变化"), A.SUPERVISION_ISSUED: _l("督办"),
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
-    A.REPORT_GENERATED: _l("生成报表"), A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
+    A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
@@ -113,18 +117,28 @@ RISK = {RiskLevel.RED: _l("红"), RiskLevel.ORANGE: _l("橙"), RiskLevel.YELLOW:
 PROCESS_STATUS = {VersionStatus.ACTIVE: _l("已启用"), VersionStatus.PENDING: _l("待审批"),
                   VersionStatus.RETIRED: _l("已停用")}
 REPORT_KIND = {"weekly": _l("周调度清单"), "monthly": _l("月度通报"), "quarterly": _l("季度评估")}
+PLACE_LEVEL = {
+    PlaceLevel.CITY: _l("市"), PlaceLevel.DISTRICT: _l("区"), PlaceLevel.STREET: _l("街道"),
+    PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
+    PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋"),
+}
+WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发")}
+WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l("已确认"),
+                 WarningState.DISMISSED: _l("已排除")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE,
           "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,
           "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
-          "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND}
+          "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND,
+          "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
               "wo_role": WorkOrderRole, "wo_status": WorkOrderStatus, "contact": ContactPreference,
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
               "purpose": PURPOSES, "event": (*AuditAction, *CHANGES.values()),
-              "process_status": VersionStatus, "report_kind": REPORT_KINDS}
+              "process_status": VersionStatus, "report_kind": REPORT_KINDS,
+              "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState}
 
 
 def label(kind: str, code: object) -> str:

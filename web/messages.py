@@ -144,6 +144,7 @@ MESSAGES = {
     ErrorCode.NOTE_REQUIRED: _l("请填写情况说明"),
     ErrorCode.NOTICE_NOT_FOUND: _l("督办单 %(notice_id)s 不存在"),
     ErrorCode.RISK_REASON_REQUIRED: _l("调整风险等级须说明理由"),
+    ErrorCode.PLACE_NOT_FOUND: _l("地点 %(place_code)s 不存在"),
     # denials (NotPermitted; the rule names the policy rule)
     ErrorCode.NO_CASE_ACCESS: _l("无权访问此案件"),
     ErrorCode.NO_TASK_ACCESS: _l("无权办理此任务"),
@@ -161,6 +162,7 @@ MESSAGES = {
     ErrorCode.NOTICE_DEPARTMENT: _l("只能答复发给本部门的督办单"),
     ErrorCode.NOTICE_REPLY_ROLE: _l("仅承办部门可答复督办单"),
     ErrorCode.AUDITOR_ONLY: _l("仅审计员可查看"),
+    ErrorCode.PLACE_SCOPE: _l("仅该地点所属单位的督办员、领导和系统管理员可查看"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})
 PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"}}

@@ -1,5 +1,5 @@
-"""The access sweep (AC-1, AC-2, AC-4, AC-7, AC-9, AC-10; review #15): EVERY route of the URL map
-(pages and API) x the nine roles x {own case, foreign case}, against an explicit table.
+"""The access sweep: EVERY route of the URL map (pages and API) x the nine roles x {own case,
+foreign case}, against an explicit table.
 
 * The world: street-tier staff (综治中心 of a street: intake clerk, triage officer, supervisor,
   leader), a street mediation committee's mediator and a 住建 (ZJ) handler. Their *own* case is a
@@ -30,7 +30,7 @@ from workflows.cases.parties import PartyInput
 from workflows.casework.tasks import claim_task
 from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
-from workflows.models import CaseParty, Department, User, WorkOrder
+from workflows.models import CaseParty, Department, Place, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
 
 # -- the world ------------------------------------------------------------------------------------
@@ -112,7 +112,14 @@ def world(services, reference, process):
     with services.session_factory() as session:
         version = session.scalar(select(InstanceRow.process_version_id).where(
             InstanceRow.id == cases["own"]["instance_id"]))
+    with services.new_uow() as uow:
+        place = Place(code="SW-B1", name="锦绣家园3栋", level="building")
+        uow.session.add(place)
+        uow.session.flush()
+        place.path = f"/{place.id}/"
+        uow.commit()
     shared = {"report_id": report.id, "version_id": version, "process_id": "general_dispute",
+              "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css"}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
@@ -284,6 +291,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("cases.reveal_narrative", "POST"): case(200, STAFF),
     ("dispatch.joint", "GET"): case(200, SEE_OWN, AUDITOR),
     ("dispatch.orders", "GET"): page(200, EVERYONE),      # the own department's orders only
+    # a place: supervisors and leaders of a unit above it (here: units without a place), admins
+    ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
     # public
     ("health.healthz", "GET"): page(200, EVERYONE),
     ("i18n.set_locale", "POST"): page(303, EVERYONE),
@@ -328,7 +337,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
 
 
 def test_every_route_has_an_expectation(app):
-    """AC-10: a new route (page or API) without an entry here fails the build."""
+    """A new route (page or API) without an entry here fails the build."""
     found = {(rule.endpoint, method) for rule, method in _routes(app)}
     assert found - set(EXPECTED) == set(), "add the new routes to EXPECTED"
     assert set(EXPECTED) - found == set(), "remove the routes that are gone"
@@ -336,7 +345,7 @@ def test_every_route_has_an_expectation(app):
 
 @pytest.mark.parametrize("route", sorted(EXPECTED), ids=lambda r: f"{r[0]}-{r[1]}")
 def test_route_answers_every_role_as_the_table_says(app, services, world, route):
-    """AC-1, AC-2, AC-9: each role on the own and the foreign case (or the page), every denial
+    """Each role on the own and the foreign case (or the page), every denial
     a 403 without personal data and with exactly one access_denied event."""
     rule = next(r for r, m in _routes(app) if (r.endpoint, m) == route)
     assert measure(app, services, world, rule, route[1]) == EXPECTED[route]

@@ -40,6 +40,7 @@ from workflows.core.errors import (
     TaskNoLongerAvailable,
 )
 from workflows.deadlines.case_panel import deadline_panel, read_instance
+from workflows.early_warning.listing import case_warnings
 from workflows.library.graph import next_steps, process_source
 from workflows.library.instructions import render_instructions
 from workflows.models import Case, Department, OpenTask, WorkOrder
@@ -67,6 +68,7 @@ class CasePage:
     purposes: dict = field(default_factory=lambda: dict(PURPOSES))
     deadlines: dict = field(default_factory=dict)       # the 时限 panel (case_deadlines)
     notifications: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # hotspot warnings counting this case
 
 
 @dataclass
@@ -100,6 +102,7 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.tasks = _tasks(uow, actor, case)
         page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
         page.notifications = notifications(uow.session, case)
+        page.warnings = case_warnings(uow.session, uow.services.settings, case, actor)
         if page.parties:
             # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",

@@ -129,6 +129,7 @@ class ErrorCode(StrEnum):
     NOTE_REQUIRED = "note_required"
     NOTICE_NOT_FOUND = "notice_not_found"  # notice_id
     RISK_REASON_REQUIRED = "risk_reason_required"
+    PLACE_NOT_FOUND = "place_not_found"  # place_code
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"
@@ -146,6 +147,7 @@ class ErrorCode(StrEnum):
     NOTICE_DEPARTMENT = "notice_department"
     NOTICE_REPLY_ROLE = "notice_reply_role"
     AUDITOR_ONLY = "auditor_only"
+    PLACE_SCOPE = "place_scope"
 
 
 class DomainError(Exception):

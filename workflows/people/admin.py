@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,18 +15,6 @@ from workflows.runtime.unit_of_work import UnitOfWork
 
 # separation of duties: no account is both administrator and auditor
 EXCLUSIVE = frozenset({RoleCode.ADMIN, RoleCode.AUDITOR})
-
-
-@dataclass(frozen=True)
-class UserSummary:
-    """A user as the CLI and the admin pages list them."""
-
-    id: int
-    username: str
-    display_name: str
-    department_code: str | None
-    roles: tuple[str, ...]
-    active: bool
 
 
 def _department(session: Session, code: str | None) -> Department | None:
@@ -113,19 +99,6 @@ def list_departments(uow: UnitOfWork, *, active_only: bool = True) -> list[tuple
         if active_only:
             query = query.where(Department.active.is_(True))
         return [(code, name) for code, name in uow.session.execute(query)]
-
-
-def list_users(uow: UnitOfWork) -> list[UserSummary]:
-    """Every account with its roles and department code."""
-    with uow:
-        out = []
-        for user in uow.session.scalars(select(User).order_by(User.username)):
-            dept = uow.session.get(Department, user.department_id) if user.department_id else None
-            out.append(UserSummary(user.id, user.username, user.display_name,
-                                   dept.code if dept else None,
-                                   tuple(sorted(link.role.code for link in user.roles)),
-                                   user.active))
-        return out
 
 
 def _actor_user_id(actor: Actor) -> int | None:
