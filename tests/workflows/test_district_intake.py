@@ -447,3 +447,15 @@ def test_a_vulnerable_party_gets_the_two_hour_limit_from_receipt(walk):
     noise_case(walk, PartyInput(name="孙永福", id_number=IDS["孙永福"], vulnerable=["elderly"]),
                received=received)
     assert walk.task("sign_off")["due_at"] == local(2025, 3, 3, 10, 30)
+
+
+def test_a_located_report_reaches_the_location_rules(services, clerk):
+    # the place found by intake (here by standard address) is the one the location rules use
+    first = submit(services, clerk, request(
+        PartyInput(name="刘淑芬", phone="13800000001"), category="public_order",
+        location=LocationInput(address="青山镇石门村12栋")))
+    second = submit(services, clerk, request(
+        PartyInput(name="陈立伟", phone="13800000002"), category="public_order",
+        location=LocationInput(place_code="B_SM12", detail="楼下")))
+    assert (second.kind, second.linked_by, second.case_no) == ("duplicate", "location",
+                                                               first.case_no)
