@@ -76,6 +76,18 @@ MESSAGES = {
     ErrorCode.BAD_USERNAME: _l("用户名不合法"),
     ErrorCode.USER_EXISTS: _l("用户 %(username)s 已存在"),
     ErrorCode.USER_NOT_FOUND: _l("没有可用的用户 %(username)s"),
+    ErrorCode.ROLE_REQUIRED: _l("请至少选择一个角色"),
+    ErrorCode.DISPLAY_NAME_REQUIRED: _l("请填写姓名"),
+    # units and places
+    ErrorCode.UNKNOWN_UNIT: _l("没有编码为 %(code)s 的单位"),
+    ErrorCode.UNIT_EXISTS: _l("单位编码 %(code)s 已被使用"),
+    ErrorCode.UNIT_NOT_FOUND: _l("没有编码为 %(unit)s 的单位"),
+    ErrorCode.BAD_CODE: _l("编码只能由字母、数字、- 和 _ 组成，以字母或数字开头，最多 32 个字符"),
+    ErrorCode.UNKNOWN_KIND: _l("未知单位类别 %(kind)s"),
+    ErrorCode.UNKNOWN_PLACE: _l("没有编码为 %(place)s 的地点"),
+    ErrorCode.CHOOSE_IMPORT_KIND: _l("请选择导入的内容：地点、单位或账号"),
+    ErrorCode.CHOOSE_IMPORT_FILE: _l("请选择 CSV 或 XLSX 文件"),
+    ErrorCode.IMPORT_EXPIRED: _l("预览已过期，请重新上传文件"),
     # processes
     ErrorCode.NO_TOP_PROCESS: _l("文件中没有可执行的顶层流程 %(process_id)s"),
     ErrorCode.CHOOSE_FILES: _l("请选择 .bpmn 或 .dmn 文件"),
@@ -140,6 +152,7 @@ MESSAGES = {
     ErrorCode.NOTICE_DEPARTMENT: _l("只能答复发给本部门的督办单"),
     ErrorCode.NOTICE_REPLY_ROLE: _l("仅承办部门可答复督办单"),
     ErrorCode.AUDITOR_ONLY: _l("仅审计员可查看"),
+    ErrorCode.ADMIN_ONLY: _l("只有系统管理员可以管理账号、单位和地点"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})
 PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"}}

@@ -61,6 +61,18 @@ class ErrorCode(StrEnum):
     BAD_USERNAME = "bad_username"
     USER_EXISTS = "user_exists"  # username
     USER_NOT_FOUND = "user_not_found"  # username
+    ROLE_REQUIRED = "role_required"
+    DISPLAY_NAME_REQUIRED = "display_name_required"
+    # units and places (the admin's directory pages)
+    UNKNOWN_UNIT = "unknown_unit"  # code
+    UNIT_EXISTS = "unit_exists"  # code
+    UNIT_NOT_FOUND = "unit_not_found"  # unit
+    BAD_CODE = "bad_code"
+    UNKNOWN_KIND = "unknown_kind"  # kind
+    UNKNOWN_PLACE = "unknown_place"  # place
+    CHOOSE_IMPORT_KIND = "choose_import_kind"
+    CHOOSE_IMPORT_FILE = "choose_import_file"
+    IMPORT_EXPIRED = "import_expired"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"
@@ -125,6 +137,7 @@ class ErrorCode(StrEnum):
     NOTICE_DEPARTMENT = "notice_department"
     NOTICE_REPLY_ROLE = "notice_reply_role"
     AUDITOR_ONLY = "auditor_only"
+    ADMIN_ONLY = "admin_only"
 
 
 class DomainError(Exception):

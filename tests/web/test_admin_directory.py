@@ -1,0 +1,363 @@
+"""The administrator's directory pages: accounts, units, places and imports, as an admin sees
+them, every change audited; nobody else gets past the door."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.models import AuditEvent
+from tests.district_fixtures import build_district
+from tests.web.conftest import ROLES, csrf_token, login, post
+from workflows.models import Department, User
+
+OTP = re.compile(r'data-testid="one-time-password">([^<]+)<')
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def district(services, reference):
+    return build_district(services)
+
+
+@pytest.fixture
+def admin_client(as_role, district):
+    return as_role("admin")
+
+
+def _events(services, action: str) -> list[dict]:
+    """The payloads of the audit events of one action, oldest first."""
+    with services.session_factory() as session:
+        return [json.loads(payload) for payload in session.scalars(
+            select(AuditEvent.payload).where(AuditEvent.action == action)
+            .order_by(AuditEvent.id))]
+
+
+def _user(services, username: str) -> User | None:
+    with services.session_factory() as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is not None:
+            user.roles and user.department  # load before the session closes  # noqa: B018
+        return user
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _visible(page: str, testid: str | None = None) -> str:
+    """The words a reader sees (of one element marked data-testid, when given): no tags."""
+    if testid:
+        found = re.search(rf'<(\w+)[^>]*data-testid="{testid}".*?</\1>', page, re.S)
+        assert found, testid
+        page = found.group(0)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def _create(client, **fields):
+    data = {"username": "wangli", "display_name": "王丽", "unit": "QS-JDTJ",
+            "roles": ["mediator"], **fields}
+    return post(client, "/admin/users", data)
+
+
+def _fresh_client(app):
+    return app.test_client()
+
+
+# -- accounts -------------------------------------------------------------------------------------
+def test_new_account_signs_in_with_its_one_time_password_shown_once(app, admin_client, services):
+    form = _text(admin_client.get("/admin/users/new"))
+    assert "青山镇人民调解委员会" in form and "调解员" in form and "所属单位" in form
+    response = _create(admin_client, roles=["mediator", "supervisor"])
+    assert response.status_code == 200
+    page = _text(response)
+    password = OTP.search(page).group(1)
+    assert "只显示这一次" in page and len(password) == 12
+    user = _user(services, "wangli")
+    assert user.display_name == "王丽" and user.active
+    assert password not in user.password_hash
+    # the password is never in the audit log
+    created = _events(services, "user_created")[-1]
+    assert created["roles"] == ["mediator", "supervisor"]
+    assert created["department"] == "QS-JDTJ"
+    assert password not in str(created)
+    # and it works
+    fresh = _fresh_client(app)
+    assert login(fresh, "wangli", password).status_code == 302
+    assert "王丽" in _text(fresh.get("/inbox"))
+    # the list shows the account with its unit and roles in Chinese
+    listing = _text(admin_client.get("/admin/users?unit=QS-JDTJ"))
+    assert "wangli" in listing and "青山镇人民调解委员会" in listing
+    assert "调解员、督办员" in listing
+    assert not re.search(r"mediator|supervisor|\[", _visible(listing, "user-list"))
+
+
+def test_user_list_filters_by_text_unit_role_and_state(admin_client, users, services):
+    _create(admin_client, username="zhaomin", display_name="赵敏", unit="BS-JDTJ")
+    page = _text(admin_client.get("/admin/users?q=赵"))
+    assert "zhaomin" in page and "wangli" not in page
+    page = _text(admin_client.get("/admin/users?role=auditor"))
+    assert 'data-username="auditor"' in page and 'data-username="zhaomin"' not in page
+    page = _text(admin_client.get("/admin/users?unit=BS-JDTJ"))
+    assert 'data-username="zhaomin"' in page and 'data-username="mediator"' not in page
+    post(admin_client, "/admin/users/zhaomin/disable")
+    page = _text(admin_client.get("/admin/users?state=disabled"))
+    assert 'data-username="zhaomin"' in page and 'data-username="admin"' not in page
+    # odd values are ignored, not errors
+    assert admin_client.get("/admin/users?role=wizard&state=x&page=abc").status_code == 200
+
+
+def test_edit_form_starts_from_the_account_and_saves_roles_and_unit(admin_client, users,
+                                                                    services):
+    page = _text(admin_client.get("/admin/users/mediator"))
+    assert re.search(r'value="mediator" id="role-mediator"\s+checked', page)
+    assert re.search(r'<option value="T_MEDIATION" selected>', page)
+    assert 'value="mediator用户"' in page
+    response = post(admin_client, "/admin/users/mediator",
+                    {"display_name": "李调解", "unit": "QS-JDTJ",
+                     "roles": ["mediator", "triage_officer"]})
+    assert response.status_code == 302
+    user = _user(services, "mediator")
+    assert user.display_name == "李调解"
+    assert user.department.code == "QS-JDTJ"
+    assert sorted(link.role.code for link in user.roles) == ["mediator", "triage_officer"]
+    event = _events(services, "user_updated")[-1]
+    assert event["roles"] == {"from": ["mediator"],
+                                      "to": ["mediator", "triage_officer"]}
+    assert event["unit"] == {"from": "T_MEDIATION", "to": "QS-JDTJ"}
+    assert "李调解" not in str(event)
+    page = _text(admin_client.get("/admin/users/mediator"))
+    assert "已保存" in page and "临江区 / 青山镇" in page
+
+
+def test_disabled_account_cannot_sign_in_until_enabled(app, admin_client, users, services):
+    signed_in = _fresh_client(app)
+    assert login(signed_in, "mediator").status_code == 302
+    assert post(admin_client, "/admin/users/mediator/disable").status_code == 302
+    assert "已停用" in _text(admin_client.get("/admin/users/mediator"))
+    assert signed_in.get("/inbox").status_code == 302          # its session ended at once
+    assert login(_fresh_client(app), "mediator").status_code == 401
+    assert post(admin_client, "/admin/users/mediator/enable").status_code == 302
+    assert login(_fresh_client(app), "mediator").status_code == 302
+    assert len(_events(services, "user_disabled")) == 1
+    assert len(_events(services, "user_enabled")) == 1
+
+
+def test_password_reset_shows_a_new_one_time_password(app, admin_client, users, services):
+    signed_in = _fresh_client(app)
+    login(signed_in, "mediator")
+    response = post(admin_client, "/admin/users/mediator/password")
+    assert response.status_code == 200 and "密码已重置" in _text(response)
+    password = OTP.search(_text(response)).group(1)
+    assert signed_in.get("/inbox").status_code == 302          # sessions ended
+    assert login(_fresh_client(app), "mediator").status_code == 401   # old password
+    assert login(_fresh_client(app), "mediator", password).status_code == 302
+    event = _events(services, "password_reset")[-1]
+    assert password not in str(event) and event["sessions_revoked"] == 1
+
+
+def test_unlock_after_throttling_lets_the_user_sign_in_again(app, admin_client, users,
+                                                             services, settings):
+    for _ in range(settings.login_max_failures):
+        assert login(_fresh_client(app), "mediator", "wrong-password-1").status_code == 401
+    assert login(_fresh_client(app), "mediator").status_code == 429
+    page = _text(admin_client.get("/admin/users/mediator"))
+    assert "登录已锁定" in page and "解除登录锁定" in page
+    response = post(admin_client, "/admin/users/mediator/unlock")
+    assert response.status_code == 302
+    page = _text(admin_client.get("/admin/users/mediator"))
+    assert "已解除登录锁定" in page and 'data-testid="user-locked"' not in page
+    assert login(_fresh_client(app), "mediator").status_code == 302
+    assert len(_events(services, "user_unlocked")) == 1
+    # unlocking an account that is not locked says so and writes nothing
+    post(admin_client, "/admin/users/mediator/unlock")
+    assert "该账号没有被锁定" in _text(admin_client.get("/admin/users/mediator"))
+    assert len(_events(services, "user_unlocked")) == 1
+
+
+def test_an_unlock_resets_the_count_rather_than_lifting_the_limit(app, admin_client, users,
+                                                                  settings, clock):
+    for _ in range(settings.login_max_failures):
+        login(_fresh_client(app), "mediator", "wrong-password-1")
+    post(admin_client, "/admin/users/mediator/unlock")
+    clock.advance(seconds=1)
+    for _ in range(settings.login_max_failures):
+        login(_fresh_client(app), "mediator", "wrong-password-1")
+    assert login(_fresh_client(app), "mediator").status_code == 429
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), [
+    ({"roles": []}, "role", "请至少选择一个角色"),
+    ({"roles": ["admin", "auditor"]}, "role", "管理员与审计员不能由同一账号担任"),
+    ({"username": "has space"}, "username", "用户名不合法"),
+    ({"username": "admin"}, "username", "用户 admin 已存在"),
+    ({"display_name": ""}, "display_name", "请填写姓名"),
+    ({"unit": "NOPE"}, "unit", "没有编码为 NOPE 的单位"),
+])
+def test_bad_account_input_gets_chinese_field_errors(admin_client, users, services, fields,
+                                                     field, words):
+    response = _create(admin_client, **fields)
+    assert response.status_code == 422
+    page = _text(response)
+    assert words in page and "is-invalid" in page
+    assert 'value="王丽"' in page or fields.get("display_name") == ""   # what was typed stays
+    assert _user(services, "wangli") is None
+
+
+def test_bad_edit_keeps_what_was_typed(admin_client, users):
+    response = post(admin_client, "/admin/users/mediator",
+                    {"display_name": "新名字", "unit": "T_MEDIATION", "roles": []})
+    assert response.status_code == 422
+    page = _text(response)
+    assert "请至少选择一个角色" in page and 'value="新名字"' in page
+
+
+def test_unknown_account_is_404(admin_client):
+    assert admin_client.get("/admin/users/nobody").status_code == 404
+    assert post(admin_client, "/admin/users/nobody/disable").status_code == 404
+
+
+# -- units ----------------------------------------------------------------------------------------
+def test_units_page_lists_kind_place_tier_responsibilities_and_users(admin_client, users):
+    page = _text(admin_client.get("/admin/units"))
+    row = re.search(r'<tr data-unit="QS-JDTJ">(.*?)</tr>', page, re.S).group(1)
+    assert "青山镇人民调解委员会" in row
+    assert "街道（乡镇）人民调解委员会" in row          # the kind
+    assert "临江区 / 青山镇" in row and "街道（乡镇）级" in row
+    row = re.search(r'<tr data-unit="ZJ">(.*?)</tr>', page, re.S).group(1)
+    assert "全区" in row and "区级" in row
+    assert "物业纠纷（单户）" in row and "房屋征收补偿" in row      # responsibilities
+    assert re.search(r'unit=ZJ">1</a>', row)                   # the dept_handler
+    for code in ("township", "street", "district", "property", "labour"):
+        assert f">{code}<" not in page
+    assert "['" not in page
+    filtered = _text(admin_client.get("/admin/units?kind=JDTJ"))
+    assert "QS-JDTJ" in filtered and "BS-JDTJ" in filtered and 'data-unit="ZJ"' not in filtered
+    at_place = _text(admin_client.get("/admin/units?place=QS"))
+    assert 'data-unit="QS-ZZ"' in at_place and 'data-unit="BS-JDTJ"' not in at_place
+    assert "临江区 / 青山镇" in at_place
+
+
+def test_create_and_edit_a_unit(admin_client, services):
+    form = _text(admin_client.get("/admin/units/new?place=QS-SM"))
+    assert 'value="QS-SM"' in form and "社区（村）人民调解委员会" in form
+    response = post(admin_client, "/admin/units", {"code": "QS-SM-GH", "name": "石门村工会",
+                                                   "kind": "GH", "place": "QS-SM"})
+    assert response.status_code == 302
+    with services.session_factory() as session:
+        unit = session.scalars(select(Department).where(Department.code == "QS-SM-GH")).one()
+        assert (unit.kind, unit.tier) == ("GH", "community")
+        assert unit.responsibilities == ["labour", "labour_collective"]
+    page = _text(admin_client.get("/admin/units/QS-SM-GH"))
+    assert 'value="石门村工会"' in page and '<option value="GH" selected>' in page
+    assert 'value="QS-SM"' in page
+    response = post(admin_client, "/admin/units/QS-SM-GH",
+                    {"name": "青山镇工会", "kind": "GH", "place": "QS", "active": "true"})
+    assert response.status_code == 302
+    with services.session_factory() as session:
+        unit = session.scalars(select(Department).where(Department.code == "QS-SM-GH")).one()
+        assert (unit.name, unit.tier) == ("青山镇工会", "street")
+    created, updated = _events(services, "unit_created")[-1], _events(services, "unit_updated")[-1]
+    assert created["place"] == "QS-SM"
+    assert updated["place"] == {"from": "QS-SM", "to": "QS"}
+    assert updated["tier"] == {"from": "community", "to": "street"}
+    # switched off: no longer offered for accounts, still listed
+    post(admin_client, "/admin/units/QS-SM-GH", {"name": "青山镇工会", "kind": "GH", "place": "QS"})
+    assert "已停用" in _text(admin_client.get("/admin/units?q=QS-SM-GH"))
+    assert 'value="QS-SM-GH"' not in _text(admin_client.get("/admin/users/new"))
+
+
+@pytest.mark.parametrize(("fields", "field_words"), [
+    ({"code": "bad code"}, "编码只能由字母、数字"),
+    ({"code": "QS-JDTJ"}, "单位编码 QS-JDTJ 已被使用"),
+    ({"name": ""}, "必填"),
+    ({"kind": "WIZARD"}, "未知单位类别 WIZARD"),
+    ({"place": "NOWHERE"}, "没有编码为 NOWHERE 的地点"),
+])
+def test_bad_unit_input_gets_chinese_field_errors(admin_client, services, fields, field_words):
+    data = {"code": "NEW-1", "name": "新单位", "kind": "GH", "place": "QS", **fields}
+    response = post(admin_client, "/admin/units", data)
+    assert response.status_code == 422
+    assert field_words in _text(response) and "is-invalid" in _text(response)
+    with services.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Department)
+                              .where(Department.code == "NEW-1")) == 0
+
+
+def test_unknown_unit_is_404(admin_client):
+    assert admin_client.get("/admin/units/NOPE").status_code == 404
+
+
+# -- places ---------------------------------------------------------------------------------------
+def test_place_browser_walks_the_tree_with_counts_and_units(admin_client):
+    root = _text(admin_client.get("/admin/places"))
+    assert 'data-place="LJ"' in root and "区（县）" in root
+    district = _text(admin_client.get("/admin/places?code=LJ"))
+    row = re.search(r'<tr data-place="QS">(.*?)</tr>', district, re.S).group(1)
+    assert "青山镇" in row and "乡镇" in row
+    assert 'code=QS">1</a>' in row                 # one village below
+    assert 'place=QS">3</a>' in row                # three units placed there
+    township = _text(admin_client.get("/admin/places?code=QS"))
+    assert "青山镇人民调解委员会" in township and "石门村" in township
+    assert re.search(r'breadcrumb-item"><a href="/admin/places\?code=LJ">临江区', township)
+    building = _text(admin_client.get("/admin/places?code=QS-SM-G1-B3"))
+    assert "临江区青山镇石门村3组12号" in building and "楼栋（标准地址）" in building
+    assert "本地点没有单位" in building
+    for code in ("township", "village", "building", "grid"):
+        assert f">{code}<" not in township + building
+
+
+def test_place_search_by_name_code_or_address_shows_the_path(admin_client):
+    hits = _text(admin_client.get("/admin/places?q=石门"))
+    assert 'data-place="QS-SM"' in hits and 'data-place="QS-SM-G1"' in hits
+    assert "临江区 / 青山镇" in hits
+    assert 'data-place="BS-HT"' not in hits
+    assert 'data-place="CD-XF-G2-B12"' in _text(admin_client.get("/admin/places?q=幸福路8号"))
+    assert 'data-place="BS"' in _text(admin_client.get("/admin/places?q=bs"))
+    assert "没有名称、编码或地址含" in _text(admin_client.get("/admin/places?q=%25_"))
+    assert admin_client.get("/admin/places?code=NOWHERE").status_code == 404
+
+
+# -- the door -------------------------------------------------------------------------------------
+PAGES = ["/admin/users", "/admin/users/new", "/admin/users/mediator", "/admin/units",
+         "/admin/units/new", "/admin/units/ZJ", "/admin/places", "/admin/places?q=青山",
+         "/admin/import/"]
+WRITES = ["/admin/users", "/admin/users/mediator", "/admin/users/mediator/disable",
+          "/admin/users/mediator/enable", "/admin/users/mediator/password",
+          "/admin/users/mediator/unlock", "/admin/units", "/admin/units/ZJ",
+          "/admin/import/preview", "/admin/import/confirm"]
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+def test_nobody_but_an_admin_gets_in(client, users, district, services, role):
+    login(client, role)
+    before = len(_events(services, "access_denied"))
+    for path in PAGES:
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "无权访问" in _text(response)
+    token = csrf_token(client, "/inbox")
+    for path in WRITES:
+        response = client.post(path, data={"csrf_token": token, "roles": ["admin"],
+                                           "display_name": "x", "unit": ""})
+        assert response.status_code == 403, path
+    assert len(_events(services, "access_denied")) - before == len(PAGES) + len(WRITES)
+    assert _user(services, "mediator").active
+    assert _events(services, "password_reset") == []
+    nav = _text(client.get("/inbox"))
+    assert "/admin/users" not in nav
+
+
+def test_admin_navigation_names_the_directory_pages(admin_client):
+    nav = _text(admin_client.get("/admin/users"))
+    for words in ("账号", "单位", "地点", "导入", "工作日历"):
+        assert f">{words}</a>" in nav
+
+
+def test_forms_without_csrf_token_are_refused(admin_client, services):
+    response = admin_client.post("/admin/units", data={"code": "X1", "name": "x", "kind": "GH"})
+    assert response.status_code == 400
+    assert _events(services, "unit_created") == []
