@@ -55,6 +55,8 @@ def _user_form() -> dict:
     return {"username": form.get("username", "").strip()[:200],
             "display_name": form.get("display_name", "").strip()[:200],
             "unit": form.get("unit", "").strip()[:64],
+            "mobile": form.get("mobile", "").strip()[:40],
+            "clear_mobile": form.get("clear_mobile") == "true",
             "roles": form.getlist("roles")[:20]}
 
 
@@ -66,7 +68,7 @@ def _new_user_page(form: dict, errors: dict | None = None, status: int = 200):
 @bp.get("/users/new")
 def new_user() -> ResponseReturnValue:
     """The form for a new account (a unit given in ?unit= is chosen already)."""
-    return _new_user_page({"username": "", "display_name": "",
+    return _new_user_page({"username": "", "display_name": "", "mobile": "",
                            "unit": request.args.get("unit", "")[:32], "roles": []})
 
 
@@ -77,7 +79,7 @@ def create_user() -> ResponseReturnValue:
     try:
         _, password = admin.invite_user(new_uow(), actor(), username=form["username"],
                                         display_name=form["display_name"], roles=form["roles"],
-                                        unit_code=form["unit"] or None)
+                                        unit_code=form["unit"] or None, mobile=form["mobile"])
     except InvalidInput as exc:
         return _new_user_page(form, exc.field_errors, 422)
     return render_template("admin/password.html", username=form["username"],
@@ -89,7 +91,7 @@ def _user_page(username: str, form: dict | None = None, errors: dict | None = No
     detail = admin.user_detail(new_uow(), actor(), username)
     user = detail.summary
     form = form or {"display_name": user.display_name, "unit": user.department_code or "",
-                    "roles": list(user.roles)}
+                    "roles": list(user.roles), "mobile": "", "clear_mobile": False}
     return render_template("admin/user.html", detail=detail, user=user, form=form,
                            errors=field_errors(errors), units=unit_options()), status
 
@@ -107,7 +109,8 @@ def update_user(username: str) -> ResponseReturnValue:
     try:
         changed = admin.update_user(new_uow(), actor(), username=username,
                                     display_name=form["display_name"], roles=form["roles"],
-                                    unit_code=form["unit"] or None)
+                                    unit_code=form["unit"] or None, mobile=form["mobile"],
+                                    clear_mobile=form["clear_mobile"])
     except InvalidInput as exc:
         return _user_page(username, form, exc.field_errors, 422)
     flash(_("已保存") if changed else _("没有变化"))

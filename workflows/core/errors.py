@@ -61,15 +61,33 @@ class ErrorCode(StrEnum):
     BAD_USERNAME = "bad_username"
     USER_EXISTS = "user_exists"  # username
     USER_NOT_FOUND = "user_not_found"  # username
+    # directory imports (places, units, users); a row error names its row and column
+    IMPORT_FILE_TYPE = "import_file_type"
+    IMPORT_FILE_UNREADABLE = "import_file_unreadable"
+    IMPORT_NO_ROWS = "import_no_rows"
+    IMPORT_TOO_MANY_ROWS = "import_too_many_rows"  # limit
+    MISSING_COLUMN = "missing_column"  # column
+    UNKNOWN_COLUMN = "unknown_column"  # column
+    DUPLICATE_COLUMN = "duplicate_column"  # column
+    DUPLICATE_IN_FILE = "duplicate_in_file"  # value, row
+    BAD_CODE = "bad_code"
+    UNKNOWN_LEVEL = "unknown_level"
+    PARENT_REQUIRED = "parent_required"
+    UNKNOWN_PARENT = "unknown_parent"  # code
+    PLACE_CYCLE = "place_cycle"  # codes
+    LEVEL_NOT_BELOW_PARENT = "level_not_below_parent"  # code
+    LEVEL_NOT_ABOVE_CHILD = "level_not_above_child"  # code
+    ADDRESS_ONLY_BUILDING = "address_only_building"
+    UNKNOWN_PLACE = "unknown_place"  # code
+    UNKNOWN_UNIT = "unknown_unit"  # code
+    UNIT_REQUIRED = "unit_required"
+    UNKNOWN_KIND = "unknown_kind"  # kind (a warning: nothing routes to it)
+    # the admin's directory pages
     ROLE_REQUIRED = "role_required"
     DISPLAY_NAME_REQUIRED = "display_name_required"
-    # units and places (the admin's directory pages)
-    UNKNOWN_UNIT = "unknown_unit"  # code
     UNIT_EXISTS = "unit_exists"  # code
     UNIT_NOT_FOUND = "unit_not_found"  # unit
-    BAD_CODE = "bad_code"
-    UNKNOWN_KIND = "unknown_kind"  # kind
-    UNKNOWN_PLACE = "unknown_place"  # place
+    PLACE_NOT_FOUND = "place_not_found"  # place
     CHOOSE_IMPORT_KIND = "choose_import_kind"
     CHOOSE_IMPORT_FILE = "choose_import_file"
     IMPORT_EXPIRED = "import_expired"

@@ -5,9 +5,6 @@ every service here refuses anyone else (``require_admin``)."""
 
 from __future__ import annotations
 
-import re
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from engine.crypto import field_aad, normalize_phone
+from engine.errors import FieldRefused
 from workflows.access.policy import Denied, deny
 from workflows.access.sign_in import (
     hash_password,
@@ -25,6 +24,7 @@ from workflows.access.sign_in import (
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
+from workflows.core.masking import mask_phone
 from workflows.models import (
     Department,
     LoginAttempt,
@@ -36,7 +36,16 @@ from workflows.models import (
     User,
     UserRole,
 )
-from workflows.people.departments import ALL_DEPARTMENTS, seed_roles
+from workflows.people.departments import seed_roles
+from workflows.people.directory_import import (
+    CODE,
+    ROUTING_KINDS,
+    SEED_RESPONSIBILITIES,
+    TIER_OF_LEVEL,
+    UNIT_CODE_MAX,
+    UNIT_ROLES,
+    one_time_password,
+)
 from workflows.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -45,20 +54,6 @@ if TYPE_CHECKING:
 # separation of duties: no account is both administrator and auditor
 EXCLUSIVE = frozenset({RoleCode.ADMIN, RoleCode.AUDITOR})
 USERS_PAGE = 50
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-# one-time passwords: no look-alike characters (0/O, 1/l/I), read aloud or typed from paper
-OTP_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
-OTP_LENGTH = 12
-# the tier a unit works at follows the level of its place (no place: the district)
-TIER_OF_LEVEL: dict[str, str] = {
-    PlaceLevel.CITY: Tier.DISTRICT, PlaceLevel.DISTRICT: Tier.DISTRICT,
-    PlaceLevel.STREET: Tier.STREET, PlaceLevel.TOWNSHIP: Tier.STREET,
-    PlaceLevel.COMMUNITY: Tier.COMMUNITY, PlaceLevel.VILLAGE: Tier.COMMUNITY,
-    PlaceLevel.GRID: Tier.COMMUNITY, PlaceLevel.BUILDING: Tier.COMMUNITY,
-}
-# the kinds the shipped routing table speaks in, with the responsibilities of their seed unit
-SEED_KINDS: dict[str, tuple[str, ...]] = {seed.code: seed.responsibilities
-                                          for seed in ALL_DEPARTMENTS}
 
 
 def require_admin(actor: Actor, services: Services | None = None) -> None:
@@ -85,6 +80,7 @@ class UserSummary:
     active: bool
     unit_name: str | None = None
     last_login_at: datetime | None = None
+    mobile_masked: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,60 +139,102 @@ def _check_display_name(display_name: str) -> None:
 
 def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
                 roles: list[str], department_code: str | None = None,
-                display_name: str | None = None, locale: str = "",
-                unit_field: str = "department") -> int:
+                display_name: str | None = None, locale: str = "") -> int:
     """Create an active account with roles (scoped to its department); returns the user id.
 
     ``locale`` empty = no preference yet: the pages follow the session choice or the browser.
-    ``unit_field`` names the field an unknown unit code is reported on.
     """
     require_admin(actor, uow.services)
     roles = _check_roles(roles)
     _check_username(username)
     _check_display_name(display_name or "")
     with uow:
-        if uow.session.scalars(select(User).where(User.username == username)).first():
-            raise InvalidInput({"username": FieldError(
-                ErrorCode.USER_EXISTS, {"username": username})})
-        department = _department(uow.session, department_code, unit_field)
-        role_rows = seed_roles(uow.session)
-        user = User(username=username, display_name=display_name or username,
-                    password_hash=hash_password(password), locale=locale, active=True,
-                    department_id=department.id if department else None,
-                    created_at=uow.clock.now())
-        uow.session.add(user)
-        uow.session.flush()
-        for code in roles:
-            uow.session.add(UserRole(user_id=user.id, role_id=role_rows[code].id,
-                                     department_id=user.department_id,
-                                     granted_by=_actor_user_id(actor),
-                                     granted_at=uow.clock.now()))
-        uow.audit.record(AuditAction.USER_CREATED, actor, object_type="user", object_id=user.id,
-                         username=username, roles=roles, department=department_code)
+        user = _insert_user(uow, actor, username=username, password=password, roles=roles,
+                            unit_code=department_code, display_name=display_name or username,
+                            locale=locale, unit_field="department")
         uow.commit()
         return user.id
 
 
-def one_time_password() -> str:
-    """A random password that meets the policy (letters and digits), to be shown once."""
-    while True:
-        word = "".join(secrets.choice(OTP_ALPHABET) for _ in range(OTP_LENGTH))
-        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
-            return word
+def _insert_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
+                 roles: list[str], unit_code: str | None, display_name: str, locale: str,
+                 unit_field: str) -> User:
+    if uow.session.scalars(select(User).where(User.username == username)).first():
+        raise InvalidInput({"username": FieldError(ErrorCode.USER_EXISTS, {"username": username})})
+    department = _department(uow.session, unit_code, unit_field)
+    role_rows = seed_roles(uow.session)
+    user = User(username=username, display_name=display_name,
+                password_hash=hash_password(password), locale=locale, active=True,
+                department_id=department.id if department else None,
+                created_at=uow.clock.now())
+    uow.session.add(user)
+    uow.session.flush()
+    for code in roles:
+        uow.session.add(UserRole(user_id=user.id, role_id=role_rows[code].id,
+                                 department_id=user.department_id,
+                                 granted_by=_actor_user_id(actor), granted_at=uow.clock.now()))
+    uow.audit.record(AuditAction.USER_CREATED, actor, object_type="user", object_id=user.id,
+                     username=username, roles=roles, department=unit_code or None)
+    return user
+
+
+def _check_profile(*, display_name: str, roles: list[str], unit_code: str | None,
+                   mobile: str | None, username: str | None = None) -> tuple[list[str], str | None]:
+    """Every field of the account form at once: (roles without repeats, normalised mobile)."""
+    errors: dict[str, FieldError] = {}
+    checks = [lambda: _check_display_name(display_name)]
+    if username is not None:
+        checks.append(lambda: _check_username(username))
+    for check in checks:
+        try:
+            check()
+        except InvalidInput as exc:
+            errors.update(exc.field_errors)
+    if not display_name:
+        errors["display_name"] = FieldError(ErrorCode.DISPLAY_NAME_REQUIRED)
+    try:
+        roles = _check_roles(roles)
+    except InvalidInput as exc:
+        errors.update(exc.field_errors)
+    if not unit_code and UNIT_ROLES.intersection(roles):
+        errors["unit"] = FieldError(ErrorCode.UNIT_REQUIRED)
+    number = None
+    if mobile:
+        try:
+            number = normalize_phone(mobile)   # a mainland mobile; landlines are refused
+        except FieldRefused as exc:
+            errors["mobile"] = exc.error
+    if errors:
+        raise InvalidInput(errors)
+    return roles, number
+
+
+def _set_mobile(uow: UnitOfWork, user: User, number: str | None) -> None:
+    # encrypted like a party's phone; pages show only the mask
+    user.mobile_enc = None if number is None else uow.services.cipher.encrypt(
+        number, aad=field_aad("user_account", "mobile_enc", user.id))
+    user.mobile_masked = None if number is None else mask_phone(number)
 
 
 def invite_user(uow: UnitOfWork, actor: Actor, *, username: str, display_name: str,
-                roles: list[str], unit_code: str | None) -> tuple[int, str]:
+                roles: list[str], unit_code: str | None,
+                mobile: str | None = None) -> tuple[int, str]:
     """Create an account with a one-time password; returns (user id, password). Only the hash
-    is stored: the caller shows the password once and the user changes it after signing in."""
-    display_name = display_name.strip()
-    if not display_name:
-        raise InvalidInput({"display_name": FieldError(ErrorCode.DISPLAY_NAME_REQUIRED)})
+    is stored: the caller shows the password once and the user changes it after signing in.
+    Accounts acting for a unit (every role but process owner, auditor and administrator) need
+    one."""
+    require_admin(actor, uow.services)
+    username, display_name = username.strip(), display_name.strip()
+    roles, number = _check_profile(display_name=display_name, roles=roles, unit_code=unit_code,
+                                   mobile=mobile, username=username)
     password = one_time_password()
-    user_id = create_user(uow, actor, username=username.strip(), password=password, roles=roles,
-                          department_code=unit_code or None, display_name=display_name,
-                          unit_field="unit")
-    return user_id, password
+    with uow:
+        user = _insert_user(uow, actor, username=username, password=password, roles=roles,
+                            unit_code=unit_code or None, display_name=display_name, locale="",
+                            unit_field="unit")
+        _set_mobile(uow, user, number)
+        uow.commit()
+        return user.id, password
 
 
 def _user(session: Session, username: str) -> User:
@@ -207,26 +245,35 @@ def _user(session: Session, username: str) -> User:
 
 
 def update_user(uow: UnitOfWork, actor: Actor, *, username: str, display_name: str,
-                roles: list[str], unit_code: str | None) -> bool:
-    """Change an account's display name, roles and unit; True when anything changed.
+                roles: list[str], unit_code: str | None, mobile: str | None = None,
+                clear_mobile: bool = False) -> bool:
+    """Change an account's display name, roles, unit and mobile (empty: kept as it is);
+    True when anything changed.
 
     Sessions stay open: every request reads the roles and the unit afresh, so the new rights
     apply from the user's next request."""
     require_admin(actor, uow.services)
-    roles = _check_roles(roles)
     display_name = display_name.strip()
-    if not display_name:
-        raise InvalidInput({"display_name": FieldError(ErrorCode.DISPLAY_NAME_REQUIRED)})
-    _check_display_name(display_name)
+    roles, number = _check_profile(display_name=display_name, roles=roles, unit_code=unit_code,
+                                   mobile=None if clear_mobile else mobile)
     with uow:
         user = _user(uow.session, username)
         unit = _department(uow.session, unit_code, "unit")
         unit_id = unit.id if unit else None
         before_unit = user.department.code if user.department else None
         before_roles = sorted(link.role.code for link in user.roles)
-        before_display = user.display_name
-        if (user.display_name, user.department_id, before_roles) == (
-                display_name, unit_id, sorted(roles)):
+        changes: dict[str, Any] = {}
+        if user.display_name != display_name:
+            changes["display_name"] = "changed"   # the new name itself stays out of the log
+        if before_roles != sorted(roles):
+            changes["roles"] = {"from": before_roles, "to": sorted(roles)}
+        if before_unit != (unit.code if unit else None):
+            changes["unit"] = {"from": before_unit, "to": unit.code if unit else None}
+        if clear_mobile and user.mobile_enc is not None:
+            changes["mobile"] = "removed"
+        elif number is not None and number != _mobile(uow, user):
+            changes["mobile"] = "changed"
+        if not changes:
             return False
         role_rows = seed_roles(uow.session)
         for link in list(user.roles):
@@ -241,17 +288,19 @@ def update_user(uow: UnitOfWork, actor: Actor, *, username: str, display_name: s
                                            granted_at=uow.clock.now()))
         user.display_name = display_name
         user.department_id = unit_id
-        changes: dict[str, Any] = {}
-        if before_display != display_name:
-            changes["display_name"] = "changed"   # the new name itself stays out of the log
-        if before_roles != sorted(roles):
-            changes["roles"] = {"from": before_roles, "to": sorted(roles)}
-        if before_unit != (unit.code if unit else None):
-            changes["unit"] = {"from": before_unit, "to": unit.code if unit else None}
+        if "mobile" in changes:
+            _set_mobile(uow, user, None if clear_mobile else number)
         uow.audit.record(AuditAction.USER_UPDATED, actor, object_type="user", object_id=user.id,
                          change="profile", **changes)
         uow.commit()
         return True
+
+
+def _mobile(uow: UnitOfWork, user: User) -> str | None:
+    if user.mobile_enc is None:
+        return None
+    return uow.services.cipher.decrypt(user.mobile_enc,
+                                       aad=field_aad("user_account", "mobile_enc", user.id))
 
 
 def disable_user(uow: UnitOfWork, actor: Actor, *, username: str) -> int:
@@ -349,7 +398,7 @@ def _summary(user: User) -> UserSummary:
     return UserSummary(user.id, user.username, user.display_name,
                        unit.code if unit else None,
                        tuple(sorted(link.role.code for link in user.roles)), user.active,
-                       unit.name if unit else None, user.last_login_at)
+                       unit.name if unit else None, user.last_login_at, user.mobile_masked)
 
 
 def search_users(uow: UnitOfWork, actor: Actor, *, text: str = "", unit_code: str = "",
@@ -434,7 +483,7 @@ def unit_kinds(uow: UnitOfWork) -> list[str]:
     """Every kind a unit may have: the routing table's and any already in use, sorted."""
     with uow:
         used = set(uow.session.scalars(select(Department.kind).distinct()))
-    return sorted(used | set(SEED_KINDS))
+    return sorted(used | ROUTING_KINDS)
 
 
 def list_units(uow: UnitOfWork, actor: Actor, *, text: str = "", kind: str = "",
@@ -490,7 +539,7 @@ def _unit_fields(session: Session, *, name: str, kind: str,
         errors["name"] = FieldError(FieldCode.REQUIRED)
     elif len(name) > 100:
         errors["name"] = FieldError(FieldCode.TOO_LONG, {"limit": 100})
-    known = set(SEED_KINDS) | set(session.scalars(select(Department.kind).distinct()))
+    known = ROUTING_KINDS | set(session.scalars(select(Department.kind).distinct()))
     if not kind:
         errors["kind"] = FieldError(FieldCode.REQUIRED)
     elif kind not in known:
@@ -499,7 +548,7 @@ def _unit_fields(session: Session, *, name: str, kind: str,
     if place_code:
         place = session.scalars(select(Place).where(Place.code == place_code)).first()
         if place is None:
-            errors["place"] = FieldError(ErrorCode.UNKNOWN_PLACE, {"place": place_code})
+            errors["place"] = FieldError(ErrorCode.UNKNOWN_PLACE, {"code": place_code})
     if errors:
         raise InvalidInput(errors)
     tier = TIER_OF_LEVEL.get(place.level, Tier.DISTRICT) if place else Tier.DISTRICT
@@ -512,7 +561,7 @@ def create_unit(uow: UnitOfWork, actor: Actor, *, code: str, name: str, kind: st
     level and its responsibilities start as those of the kind's seed unit. Returns its id."""
     require_admin(actor, uow.services)
     code, name, kind = code.strip(), name.strip(), kind.strip()
-    if not CODE.match(code):
+    if not CODE.fullmatch(code) or len(code) > UNIT_CODE_MAX:
         raise InvalidInput({"code": FieldError(ErrorCode.BAD_CODE)})
     with uow:
         if uow.session.scalar(select(Department.id).where(Department.code == code)):
@@ -520,7 +569,7 @@ def create_unit(uow: UnitOfWork, actor: Actor, *, code: str, name: str, kind: st
         tier, place = _unit_fields(uow.session, name=name, kind=kind, place_code=place_code)
         unit = Department(code=code, name=name, kind=kind, tier=tier,
                           place_id=place.id if place else None, active=True,
-                          responsibilities=list(SEED_KINDS.get(kind, ())))
+                          responsibilities=list(SEED_RESPONSIBILITIES.get(kind, ())))
         uow.session.add(unit)
         uow.session.flush()
         uow.audit.record(AuditAction.UNIT_CREATED, actor, object_type="unit", object_id=unit.id,
@@ -620,7 +669,7 @@ def place_view(uow: UnitOfWork, actor: Actor, code: str | None = None) -> PlaceV
         if code:
             place = session.scalars(select(Place).where(Place.code == code)).first()
             if place is None:
-                raise NotFound(ErrorCode.UNKNOWN_PLACE, place=code)
+                raise NotFound(ErrorCode.PLACE_NOT_FOUND, place=code)
         parent_id = place.id if place is not None else None
         children = list(session.scalars(
             select(Place).where(Place.parent_id.is_(None) if parent_id is None
