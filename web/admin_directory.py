@@ -14,6 +14,7 @@ from web.params import page_arg
 from workflows.core.errors import InvalidInput
 from workflows.models import RoleCode
 from workflows.people import admin
+from workflows.people.departments import UNIT_KINDS
 
 bp = Blueprint("directory", __name__, url_prefix="/admin")
 USER_STATES = ("active", "disabled")
@@ -166,8 +167,11 @@ def units() -> ResponseReturnValue:
 
 
 def _kind_options() -> list[tuple[str, str]]:
-    return sorted(((kind, label("unit_kind", kind)) for kind in admin.unit_kinds(new_uow())),
-                  key=lambda pair: pair[0])
+    """Kinds in the routing table's order (district departments first), others after."""
+    order = {kind: index for index, kind in enumerate(UNIT_KINDS)}
+    kinds = sorted(admin.unit_kinds(new_uow()), key=lambda kind: (order.get(kind, len(order)),
+                                                                  kind))
+    return [(kind, label("unit_kind", kind)) for kind in kinds]
 
 
 def _unit_form() -> dict:
