@@ -1,4 +1,4 @@
-"""Process drafts (issue 6): files a process owner is editing; never executed.
+"""Process drafts: files a process owner is editing; never executed.
 
 Revision ID: 0003_processes
 Revises: 0002_domain

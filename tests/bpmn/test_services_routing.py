@@ -1,5 +1,5 @@
 """Routing through the services: every row of routing.dmn is hit by an intake, and the sample
-cases C01-C06 get their expected lead department (domain.md §5, §14)."""
+cases C01-C06 (docs/case-services.md) get their expected lead department."""
 
 from __future__ import annotations
 

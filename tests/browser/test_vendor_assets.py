@@ -16,8 +16,8 @@ WEB = REPO / "web"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BPMN = FIXTURES / "vendor_check.bpmn"
 DMN = FIXTURES / "vendor_check.dmn"
-# security.md R-WEB-1 plus img-src data:, which Bootstrap's CSS icons (select arrow, invalid
-# field, navbar toggler, close button) need; a data: image cannot run script.
+# The app's CSP directives (docs/web.md); img-src data: is for Bootstrap's CSS icons (select
+# arrow, invalid field, navbar toggler, close button); a data: image cannot run script.
 CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'"
 CJK_FONTS = ("WenQuanYi", "Noto Sans CJK", "Noto Serif CJK", "Source Han", "Droid Sans Fallback")
 STATE = {

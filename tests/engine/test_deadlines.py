@@ -1,4 +1,4 @@
-"""Deadline calculator: domain.md §9 worked examples, engine guide §3.2 table, 2026 holidays."""
+"""Deadline calculator: the worked examples and warning rule of docs/calendar.md, 2026 holidays."""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ def cal() -> WorkingCalendar:
     return WorkingCalendar()
 
 
-# domain.md §9.5 and engine guide §3.2 ------------------------------------------------------------
+# the worked examples of docs/calendar.md -----------------------------------------------------------
 
 WORKED = [
     (local(2025, 3, 3, 10, 20), "PT24H", local(2025, 3, 4, 10, 20)),
@@ -223,7 +223,7 @@ def test_statutory_extension_can_ignore_weekends(cal):
     assert qingming == end_of(2025, 4, 7)
 
 
-# warn_at (domain.md §9.4) -------------------------------------------------------------------------
+# warn_at: 75 % of the period in its own unit (docs/calendar.md) ------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def test_field_types_and_constraints(field, raw, error):
 
 
 def test_timer_module_still_reads_the_clock_hook():
-    """Guard: the clock hook patches a module attribute of SpiffWorkflow (engine guide §3.5)."""
+    """Guard: the clock hook patches a module attribute of SpiffWorkflow."""
     from SpiffWorkflow.bpmn.specs.event_definitions import timer
 
     assert timer.datetime is _EngineDatetime

@@ -1,5 +1,5 @@
 """Two schedulers on PostgreSQL (each its own Services and connections): every timer, ladder rung
-and message happens exactly once (R-SCHED-1, R-OUTBOX-1; security checklist TS-2, TS-3)."""
+and message happens exactly once, also when a timer races a user completing the same task."""
 
 from __future__ import annotations
 

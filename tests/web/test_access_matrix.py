@@ -1,5 +1,5 @@
-"""The access sweep (AC-1, AC-2, AC-4, AC-7, AC-9, AC-10; review #15): EVERY route of the URL map
-(pages and API) x the nine roles x {own case, foreign case}, against an explicit table.
+"""The access sweep: EVERY route of the URL map (pages and API) x the nine roles x {own case,
+foreign case}, against an explicit table.
 
 * The world: street-tier staff (综治中心 of a street: intake clerk, triage officer, supervisor,
   leader), a street mediation committee's mediator and a 住建 (ZJ) handler. Their *own* case is a
@@ -347,7 +347,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
 
 
 def test_every_route_has_an_expectation(app):
-    """AC-10: a new route (page or API) without an entry here fails the build."""
+    """A new route (page or API) without an entry here fails the build."""
     found = {(rule.endpoint, method) for rule, method in _routes(app)}
     assert found - set(EXPECTED) == set(), "add the new routes to EXPECTED"
     assert set(EXPECTED) - found == set(), "remove the routes that are gone"
@@ -355,7 +355,7 @@ def test_every_route_has_an_expectation(app):
 
 @pytest.mark.parametrize("route", sorted(EXPECTED), ids=lambda r: f"{r[0]}-{r[1]}")
 def test_route_answers_every_role_as_the_table_says(app, services, world, route):
-    """AC-1, AC-2, AC-9: each role on the own and the foreign case (or the page), every denial
+    """Each role on the own and the foreign case (or the page), every denial
     a 403 without personal data and with exactly one access_denied event."""
     rule = next(r for r, m in _routes(app) if (r.endpoint, m) == route)
     assert measure(app, services, world, rule, route[1]) == EXPECTED[route]

@@ -245,7 +245,7 @@ def test_a_case_outside_the_tokens_scope_is_403(client, services, clerk, users):
     conforms(response, f"/api/v1/cases/{code}")
 
 
-# leaders see only cases escalated to them; process owners no case at all (domain §2.2)
+# leaders see only cases escalated to them; process owners no case at all (docs/case-services.md)
 API_SEE = {"intake_clerk", "triage_officer", "supervisor", "auditor"}
 
 

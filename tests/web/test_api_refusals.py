@@ -1,4 +1,4 @@
-"""Anonymous API callers cannot make the app write an audit row per request (review #18)."""
+"""Anonymous API callers cannot make the app write an audit row per request."""
 
 from __future__ import annotations
 

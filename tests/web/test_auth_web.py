@@ -36,7 +36,7 @@ def test_sign_in_lands_on_the_inbox(client, users):
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(client, users, services):
-    """SW-14: one message, one status for both; both audited."""
+    """One message, one status for both; both audited."""
     wrong = login(client, "mediator", "not-the-password-1")
     unknown = login(client, "nobody", "not-the-password-1")
     assert wrong.status_code == unknown.status_code == 401
@@ -47,7 +47,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, users, serv
 
 
 def test_repeated_failures_lock_the_account_temporarily(client, users):
-    """SW-2: the sixth attempt is refused even with the right password."""
+    """The sixth attempt is refused even with the right password."""
     for _ in range(5):
         assert login(client, "mediator", "wrong-password-9").status_code == 401
     response = login(client, "mediator")
@@ -56,7 +56,7 @@ def test_repeated_failures_lock_the_account_temporarily(client, users):
 
 
 def test_next_parameter_only_redirects_inside_the_app(client, users):
-    """SW-13: an absolute or protocol-relative next= is ignored."""
+    """An absolute or protocol-relative next= is ignored."""
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         token = csrf_token(client)
         response = client.post("/auth/login", data={"username": "mediator", "password": PASSWORD,
@@ -70,7 +70,7 @@ def test_next_parameter_only_redirects_inside_the_app(client, users):
 
 
 def test_logout_revokes_the_session_on_the_server(app, client, users):
-    """SW-3: a cookie copied before sign-out is rejected afterwards."""
+    """A cookie copied before sign-out is rejected afterwards."""
     login(client, "mediator")
     copied = client.get_cookie("jiefen").value
     post(client, "/auth/logout")
@@ -80,7 +80,7 @@ def test_logout_revokes_the_session_on_the_server(app, client, users):
 
 
 def test_disabling_an_account_ends_its_open_sessions(app, client, users, services):
-    """SW-4 / AC-6: the next request after disabling goes to the sign-in page."""
+    """The next request after disabling goes to the sign-in page."""
     login(client, "dept_handler")
     assert client.get("/inbox").status_code == 200
     admin.disable_user(services.new_uow(), SYSTEM, username="dept_handler")
@@ -88,7 +88,7 @@ def test_disabling_an_account_ends_its_open_sessions(app, client, users, service
 
 
 def test_session_cookie_changes_at_sign_in(client, users):
-    """SW-5: a new session id at login (no fixation)."""
+    """A new session id at login (no fixation)."""
     client.get("/auth/login")
     before = client.get_cookie("jiefen").value
     login(client, "mediator")
@@ -96,7 +96,7 @@ def test_session_cookie_changes_at_sign_in(client, users):
 
 
 def test_post_without_csrf_token_is_refused(client, users):
-    """SW-8: a form post without the token changes nothing."""
+    """A form post without the token changes nothing."""
     response = client.post("/auth/login", data={"username": "mediator", "password": PASSWORD})
     assert response.status_code == 400
     assert client.get("/inbox").status_code == 302
@@ -130,7 +130,7 @@ def test_password_change_errors_are_shown(client, users):
 
 
 def test_production_cookie_flags(services, settings):
-    """SW-7: Secure, HttpOnly, SameSite=Lax and a __Host- name outside dev and tests."""
+    """Secure, HttpOnly, SameSite=Lax and a __Host- name outside dev and tests."""
     from dataclasses import replace
 
     app = create_app(replace(settings, testing=False), services=services)
@@ -144,7 +144,7 @@ def test_production_cookie_flags(services, settings):
 
 @pytest.mark.parametrize("path", ["/inbox", "/auth/login", "/healthz", "/api/v1/openapi.json"])
 def test_security_headers_on_every_response(client, users, path):
-    """SW-10: CSP with frame-ancestors, nosniff, no referrer, HSTS; no caching of pages."""
+    """CSP with frame-ancestors, nosniff, no referrer, HSTS; no caching of pages."""
     login(client, "mediator")
     headers = client.get(path).headers
     assert "default-src 'self'" in headers["Content-Security-Policy"]
@@ -170,7 +170,7 @@ def test_healthz_reports_the_database(client):
 
 
 def test_an_unexpected_error_shows_a_generic_page(app, client, users):
-    """SW-12: no trace, no SQL; a request id to quote."""
+    """No trace, no SQL; a request id to quote."""
 
     @app.get("/boom")
     def boom():

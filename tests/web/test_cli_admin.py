@@ -119,3 +119,17 @@ def test_serve_runs_waitress_and_answers_healthz(env):
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "waitress" in output
+
+
+def test_dev_scheduler_follows_the_scheduler_embedded_setting(monkeypatch):
+    from types import SimpleNamespace
+
+    from web.commands.admin import start_dev_scheduler
+    from workflows.core.settings import Settings
+
+    started = []
+    monkeypatch.setattr("workflows.scheduler.jobs.start_embedded_scheduler", started.append)
+    for environ in ({}, {"JIEFEN_SCHEDULER_EMBEDDED": "false"}):
+        services = SimpleNamespace(settings=Settings.from_env(environ))
+        start_dev_scheduler(SimpleNamespace(extensions={"jiefen_services": services}))
+    assert len(started) == 1  # on by default, off with JIEFEN_SCHEDULER_EMBEDDED=false

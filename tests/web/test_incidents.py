@@ -1,4 +1,4 @@
-"""R-EXPR-1 / FI-4 (review #5): an engine step failing while a user completes a task (or a message
+"""An engine step failing while a user completes a task (or a message
 is delivered) is rolled back and becomes an incident: instance 'incident' with last_error, an
 audited incident_raised naming the element, a notice to the supervisors, and a clear 409 page or
 JSON for the user instead of a 500."""

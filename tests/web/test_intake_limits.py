@@ -1,4 +1,4 @@
-"""R-FORM-1: intake enumerations and lengths are checked by the service, on the page and the API
+"""Intake enumerations and lengths are checked by the service, on the page and the API
 (a crafted post gets field errors and 422, never a 500 from PostgreSQL's column sizes)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""What a user is shown stays inside their scope: duplicate-check preview and API intake answer
-(review #1), the complaint narrative behind a purpose (#4), free text for co-departments and the
-history API's payloads (#3), the party_viewed access event (#23)."""
+"""What a user is shown stays inside their scope: duplicate-check preview and API intake answer,
+the complaint narrative behind a purpose, free text for co-departments and the history API's
+payloads, the party_viewed access event."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reports go through the policy (review #8): rows naming cases are scoped to the reader, only
+"""Reports go through the policy: rows naming cases are scoped to the reader, only
 district-tier roles generate, downloads are audited."""
 
 from __future__ import annotations

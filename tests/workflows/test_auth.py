@@ -39,7 +39,7 @@ def _actions(services) -> list[str]:
 
 
 def test_password_is_stored_as_argon2id(services, handler):
-    """SW-1: the stored hash is argon2id, never the password."""
+    """The stored hash is argon2id, never the password."""
     with services.new_uow() as uow:
         user = uow.session.scalars(select(User).where(User.username == handler)).one()
         assert user.password_hash.startswith("$argon2id$")
@@ -70,7 +70,7 @@ def test_session_cookie_value_is_not_stored(services, handler):
 
 
 def test_wrong_password_and_unknown_user_fail_alike(services, handler):
-    """SW-14: same exception for an unknown account and a wrong password; both audited."""
+    """Same exception for an unknown account and a wrong password; both audited."""
     with pytest.raises(auth.LoginFailed) as wrong:
         auth.login(services.new_uow(), username=handler, password="nope-nope-1", ip="10.0.0.2")
     with pytest.raises(auth.LoginFailed) as unknown:
@@ -80,14 +80,14 @@ def test_wrong_password_and_unknown_user_fail_alike(services, handler):
 
 
 def test_logout_ends_the_session_at_once(services, handler):
-    """SW-3: a cookie captured before sign-out no longer works."""
+    """A cookie captured before sign-out no longer works."""
     result = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
     auth.logout(services.new_uow(), result.session_id, result.user.actor())
     assert auth.resume(services.new_uow(), result.session_id) is None
 
 
 def test_disabling_a_user_ends_all_sessions(services, handler):
-    """SW-4: three open sessions are all rejected after the account is disabled."""
+    """Three open sessions are all rejected after the account is disabled."""
     ids = [auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None).session_id
            for _ in range(3)]
     assert admin.disable_user(services.new_uow(), SYSTEM, username=handler) == 3
@@ -97,7 +97,7 @@ def test_disabling_a_user_ends_all_sessions(services, handler):
 
 
 def test_idle_and_absolute_timeouts(services, handler, clock):
-    """SW-5: 31 idle minutes end a session; so do 8 hours of activity."""
+    """31 idle minutes end a session; so do 8 hours of activity."""
     idle = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
     clock.advance(minutes=31)
     assert auth.resume(services.new_uow(), idle.session_id) is None
@@ -110,7 +110,7 @@ def test_idle_and_absolute_timeouts(services, handler, clock):
 
 
 def test_throttling_per_username_survives_a_correct_password(services, handler):
-    """SW-2: after 5 failures even the right password is refused until the window passes."""
+    """After 5 failures even the right password is refused until the window passes."""
     for _ in range(5):
         with pytest.raises(auth.LoginFailed):
             auth.login(services.new_uow(), username=handler, password="wrong-pass-1", ip=None)
@@ -136,7 +136,7 @@ def test_throttling_per_ip_across_usernames(services, handler):
 
 
 def test_outdated_hash_parameters_are_upgraded_at_login(services, handler):
-    """SW-1: a hash made with weaker parameters is replaced on the next sign-in."""
+    """A hash made with weaker parameters is replaced on the next sign-in."""
     from argon2 import PasswordHasher
 
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)

@@ -108,7 +108,7 @@ def test_scope_by_role_department_and_tier(services, clerk):
         "auditor": make_user(services, "auditor"),
     }
     blind = {
-        "owner": make_user(services, "process_owner"),  # process definitions only (domain §2.2)
+        "owner": make_user(services, "process_owner"),  # process definitions only, no case
         "other_dept": make_user(services, "dept_handler", "GA"),
         "street_triage": make_user(services, "triage_officer", "JD"),
         "admin": make_user(services, "admin"),

@@ -1,4 +1,4 @@
-"""Display masks (security.md R-VIEW-1, check PD-5)."""
+"""Display masks (docs/personal-data.md, "Masking")."""
 
 import pytest
 
@@ -9,7 +9,7 @@ from workflows.core.masking import mask_address, mask_fields, mask_id_number, ma
     ("name", "masked"),
     [
         ("张三", "张*"),
-        ("王小明", "王**"),      # family name + '*' (R-VIEW-1): no given-name character shown
+        ("王小明", "王**"),      # family name + '*' per character: no given-name character shown
         ("欧阳娜娜", "欧阳**"),  # compound surname kept whole
         ("欧阳", "欧*"),          # two characters: a one-character family name
         ("司马光", "司马*"),

@@ -1,4 +1,4 @@
-"""A process owner deploys a new version with an extra step and moves running cases (issue 6)."""
+"""A process owner deploys a new version with an extra step and moves running cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Process catalogue, drafts, second-owner approval and retirement (issue 6)."""
+"""Process catalogue, drafts, second-owner approval and retirement."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Verified re-execution: recorded inputs reproduce the recorded states; tampering is found (§5.7)."""
+"""Verified re-execution: recorded inputs reproduce the recorded states; tampering is found."""
 
 from __future__ import annotations
 
@@ -231,7 +231,7 @@ def test_data_diff_names_changed_added_and_missing_keys():
 
 
 def test_every_demo_sample_case_reproduces(services):
-    """domain.md §14 C01-C06 as `jiefen demo` records them: `jiefen replay --verify` passes."""
+    """The sample cases C01-C06 as `jiefen demo` records them: `jiefen replay --verify` passes."""
     pytest.importorskip("workflows.demo.cases", reason="jiefen demo samples not written yet")
     from workflows.demo.loader import load_demo
 

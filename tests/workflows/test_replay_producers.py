@@ -1,4 +1,4 @@
-"""The real producers record inputs that verified re-execution reproduces (docs/audit.md §1):
+"""The real producers record inputs that verified re-execution reproduces (docs/audit.md, the input-event contract):
 intake, task completion, the scheduler's sweep (also cycle timers), the escalation ladder writing
 workflow data outside a step, a manual risk/tier change, migration, and the demo after a sweep."""
 

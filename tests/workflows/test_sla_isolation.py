@@ -1,4 +1,4 @@
-"""SLA sweep isolation (R-INC-1, review #7): one failing case neither stops the later cases nor
+"""SLA sweep isolation: one failing case neither stops the later cases nor
 makes the sweep re-run every 100 ms; it backs off 1/5/25 minutes and becomes an incident."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from engine.audit_chain import (
@@ -316,8 +316,3 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
     if chains is None:
         report.breaks += export_breaks
     return report
-
-
-def event_count(session: Session, chain: str) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEvent)
-                          .where(AuditEvent.chain_key == chain)) or 0

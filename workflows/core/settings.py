@@ -30,7 +30,7 @@ class Settings:
     default_locale: str = "zh_Hans_CN"
     locales: tuple[str, ...] = ("zh_Hans_CN", "en")
     bpmn_dir: Path = field(default_factory=_default_bpmn_dir)  # shipped defaults for `jiefen deploy`
-    scheduler_embedded: bool = False                # run the scheduler inside the dev server
+    scheduler_embedded: bool = True                 # `serve --dev` runs the scheduler in-process
     sweep_max_sleep: float = 1.0                    # lateness bound for timers armed elsewhere (s)
     sweep_batch: int = 200                          # instances per sweep
     timer_max_attempts: int = 3                     # then incident

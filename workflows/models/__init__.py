@@ -59,33 +59,7 @@ from workflows.models.people import (
     UserRole,
 )
 
-# Domain tables (0002_domain.py and later migrations), in creation order.
-DOMAIN_TABLES = (
-    "department",
-    "user_account",
-    "role",
-    "user_role",
-    "login_session",
-    "login_attempt",
-    "dispute_case",
-    "party",
-    "case_party",
-    "work_order",
-    "open_task",
-    "sla_clock",
-    "case_note",
-    "call_task",
-    "case_document",
-    "submission",
-    "calendar_override",
-    "api_token",
-    "idempotency_key",
-    "place",
-    "early_warning",
-)
-
 __all__ = [
-    "DOMAIN_TABLES",
     "LEVEL_DEPTH",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",

@@ -386,13 +386,6 @@ def list_departments(uow: UnitOfWork, *, active_only: bool = True) -> list[tuple
         return [(code, name) for code, name in uow.session.execute(query)]
 
 
-def list_users(uow: UnitOfWork) -> list[UserSummary]:
-    """Every account with its roles and department code."""
-    with uow:
-        return [_summary(user) for user in uow.session.scalars(select(User)
-                                                                .order_by(User.username))]
-
-
 def _summary(user: User) -> UserSummary:
     unit = user.department
     return UserSummary(user.id, user.username, user.display_name,

@@ -43,13 +43,15 @@ class Target:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+# the source shown with each target (the 依据 column of the XLSX): the district's plan, docs/kpis.md
+PLAN = "《区综治中心机制建设方案》"
 TARGETS = (
-    Target("K-01", date(2024, 1, 1), date(2025, 12, 31), ">=", 0.80, "方案 §3.3"),
-    Target("K-01", date(2026, 1, 1), date(2028, 12, 31), ">=", 0.85, "方案 §3.3"),
-    Target("K-02", date(2024, 1, 1), date(2025, 12, 31), ">=", 0.85, "方案 §3.3"),
-    Target("K-02", date(2026, 1, 1), date(2028, 12, 31), ">=", 0.90, "方案 §3.3"),
-    Target("K-03", date(2024, 1, 1), None, "<=", 0.10, "方案 §3.2"),
-    Target("K-05", date(2024, 1, 1), None, "<=", 24.0, "方案 §3.2（小时）"),
+    Target("K-01", date(2024, 1, 1), date(2025, 12, 31), ">=", 0.80, PLAN),
+    Target("K-01", date(2026, 1, 1), date(2028, 12, 31), ">=", 0.85, PLAN),
+    Target("K-02", date(2024, 1, 1), date(2025, 12, 31), ">=", 0.85, PLAN),
+    Target("K-02", date(2026, 1, 1), date(2028, 12, 31), ">=", 0.90, PLAN),
+    Target("K-03", date(2024, 1, 1), None, "<=", 0.10, PLAN),
+    Target("K-05", date(2024, 1, 1), None, "<=", 24.0, PLAN),
 )
 KPI_ZH = {"K-01": "矛盾纠纷化解率", "K-02": "群众满意度", "K-03": "二次投诉率",
           "K-26": "按时签收率", "K-25": "按期办结率", "K-05": "平均响应时间（小时）",
