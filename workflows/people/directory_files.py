@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from openpyxl import load_workbook
 
-from workflows.core.errors import ErrorCode, FieldError
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -98,12 +98,21 @@ class ImportRow:
         return self.values.get(key, "")
 
 
-class ImportRejected(Exception):
-    """A file or some of its rows were refused; nothing was imported. ``problems`` say where."""
+class ImportRejected(InvalidInput):
+    """A file or some of its rows were refused; nothing was imported. ``problems`` say where.
+
+    As an ``InvalidInput`` its field errors are keyed ``"<row>.<column>"`` (a page that does not
+    catch it still answers 422 with every reason)."""
 
     def __init__(self, problems: list[RowProblem]):
         self.problems = problems
-        super().__init__("; ".join(f"row {p.row} {p.column}: {p.error}" for p in problems[:5]))
+        errors: dict[str, FieldError] = {}
+        for problem in problems:
+            key = f"{problem.row}.{problem.column}"
+            while key in errors:
+                key += "+"
+            errors[key] = problem.error
+        super().__init__(errors)
 
 
 def parse_file(kind: str, filename: str, data: bytes) -> list[ImportRow]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import selectinload
 
 from engine.crypto import field_aad, normalize_phone
@@ -39,7 +39,7 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, NotPermitted
 from workflows.core.masking import mask_phone
-from workflows.district.places import address_key, child_path
+from workflows.district.places import address_key
 from workflows.models import (
     LEVEL_DEPTH,
     Case,
@@ -277,6 +277,7 @@ class _KnownPlace:
     name: str
     level: str
     parent_id: int | None
+    path: str
     address: str | None
 
 
@@ -284,7 +285,8 @@ class _PlacesPlan(_Plan):
     def __init__(self, uow: UnitOfWork, rows: list[ImportRow]):
         super().__init__(ImportKind.PLACES, rows)
         known = [_KnownPlace(*row) for row in uow.session.execute(select(
-            Place.id, Place.code, Place.name, Place.level, Place.parent_id, Place.address))]
+            Place.id, Place.code, Place.name, Place.level, Place.parent_id, Place.path,
+            Place.address))]
         self.known = {place.code: place for place in known}
         code_of = {place.id: place.code for place in known}
         parent_code = {p.code: code_of.get(p.parent_id) if p.parent_id else None for p in known}
@@ -392,37 +394,32 @@ class _PlacesPlan(_Plan):
                 if parent_id != place.parent_id:
                     moved.append(place.id)
                 place.name, place.level, place.parent_id = item.name, item.level, parent_id
-                self._address(place, item)
+                for column, value in self._address(item).items():
+                    setattr(place, column, value)
         session.flush()
-        parents: dict[int, Place] = {}
-        new = [self.items[code] for code in self.preview.created]
-        for generation in self._generations(new):
-            wanted = {ids[i.parent] for i in generation if i.parent and i.parent in ids}
-            missing = [pid for pid in wanted if pid not in parents]
-            for chunk in _chunks(missing):
-                parents.update((p.id, p) for p in session.scalars(
-                    select(Place).where(Place.id.in_(chunk))))
-            places = []
-            for item in generation:
-                place = Place(code=item.code, name=item.name, level=item.level, path="",
-                              parent_id=ids[item.parent] if item.parent else None, active=True)
-                self._address(place, item)
-                places.append(place)
-            session.add_all(places)
-            session.flush()
-            for place in places:
-                ids[place.code] = place.id
-                place.path = child_path(parents.get(place.parent_id or 0), place.id)
-                parents[place.id] = place
-        session.flush()
+        # bulk statements per generation (an ORM insert would go row by row to learn each id)
+        paths = {code: place.path for code, place in self.known.items()}
+        for generation in self._generations([self.items[c] for c in self.preview.created]):
+            session.execute(insert(Place), [
+                {"code": item.code, "name": item.name, "level": item.level, "path": "",
+                 "parent_id": ids[item.parent] if item.parent else None, "active": True,
+                 **self._address(item)} for item in generation])
+            for chunk in _chunks([item.code for item in generation]):
+                ids.update((code, ident) for code, ident in session.execute(
+                    select(Place.code, Place.id).where(Place.code.in_(chunk))))
+            for item in generation:   # the form of district.places.child_path
+                paths[item.code] = f"{paths[item.parent] if item.parent else '/'}{ids[item.code]}/"
+            session.execute(update(Place), [{"id": ids[item.code], "path": paths[item.code]}
+                                            for item in generation])
         if moved:
             _repath(uow)
 
     @staticmethod
-    def _address(place: Place, item: _PlaceRow) -> None:
-        is_building = item.level == PlaceLevel.BUILDING
-        place.address = item.address if is_building else None
-        place.address_key = address_key(item.address) if is_building and item.address else None
+    def _address(item: _PlaceRow) -> dict[str, str | None]:
+        """A building's standard address and its match key; other places carry none."""
+        if item.level != PlaceLevel.BUILDING or not item.address:
+            return {"address": None, "address_key": None}
+        return {"address": item.address, "address_key": address_key(item.address)}
 
     def _generations(self, new: list[_PlaceRow]) -> list[list[_PlaceRow]]:
         """New places, parents before children (a parent that is new too comes a step earlier)."""

@@ -1,7 +1,7 @@
 """A user's work mobile, encrypted, with its display mask (directory imports carry it).
 
-Revision ID: 0008_user_mobile
-Revises: 0007_district
+Revision ID: 0009_user_mobile
+Revises: 0008_district
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_user_mobile"
-down_revision = "0007_district"
+revision = "0009_user_mobile"
+down_revision = "0008_district"
 branch_labels = None
 depends_on = None
 
