@@ -117,11 +117,6 @@ RISK = {RiskLevel.RED: _l("红"), RiskLevel.ORANGE: _l("橙"), RiskLevel.YELLOW:
         RiskLevel.BLUE: _l("蓝"), RiskLevel.GREEN: _l("绿")}
 PROCESS_STATUS = {VersionStatus.ACTIVE: _l("已启用"), VersionStatus.PENDING: _l("待审批"),
                   VersionStatus.RETIRED: _l("已停用")}
-PLACE_LEVEL = {
-    PlaceLevel.CITY: _l("市"), PlaceLevel.DISTRICT: _l("区（县）"), PlaceLevel.STREET: _l("街道"),
-    PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
-    PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋（标准地址）"),
-}
 UNIT_KIND = {  # the kinds of the routing table (the department codes of earlier releases)
     "GA": _l("公安机关（分局、派出所）"), "SF": _l("司法行政部门（司法局、司法所）"),
     "XF": _l("信访部门"), "MZ": _l("民政部门"), "RS": _l("人力资源和社会保障部门"),
@@ -144,6 +139,11 @@ RESPONSIBILITY = {  # 部门职责边界清单: dispute categories and the other
     "triage": _l("分流研判"), "supervision": _l("督办"), "campus_safety": _l("校园安全"),
 }
 REPORT_KIND = {"weekly": _l("周调度清单"), "monthly": _l("月度通报"), "quarterly": _l("季度评估")}
+PLACE_LEVEL = {
+    PlaceLevel.CITY: _l("市"), PlaceLevel.DISTRICT: _l("区"), PlaceLevel.STREET: _l("街道"),
+    PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
+    PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋"),
+}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE,
           "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,

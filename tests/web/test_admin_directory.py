@@ -298,7 +298,7 @@ def test_unknown_unit_is_404(admin_client):
 # -- places ---------------------------------------------------------------------------------------
 def test_place_browser_walks_the_tree_with_counts_and_units(admin_client):
     root = _text(admin_client.get("/admin/places"))
-    assert 'data-place="LJ"' in root and "区（县）" in root
+    assert 'data-place="LJ"' in root and ">区<" in root
     district = _text(admin_client.get("/admin/places?code=LJ"))
     row = re.search(r'<tr data-place="QS">(.*?)</tr>', district, re.S).group(1)
     assert "青山镇" in row and "乡镇" in row
@@ -308,7 +308,7 @@ def test_place_browser_walks_the_tree_with_counts_and_units(admin_client):
     assert "青山镇人民调解委员会" in township and "石门村" in township
     assert re.search(r'breadcrumb-item"><a href="/admin/places\?code=LJ">临江区', township)
     building = _text(admin_client.get("/admin/places?code=QS-SM-G1-B3"))
-    assert "临江区青山镇石门村3组12号" in building and "楼栋（标准地址）" in building
+    assert "临江区青山镇石门村3组12号" in building and "楼栋 · " in building
     assert "本地点没有单位" in building
     for code in ("township", "village", "building", "grid"):
         assert f">{code}<" not in township + building
@@ -422,7 +422,7 @@ def test_places_import_previews_then_applies_on_confirm(admin_client, services):
     page = _text(response)
     assert "新建 3，更新 1，不变 0" in page
     rows = _visible(page, "import-rows")
-    assert "东湖村第一网格" in rows and "网格" in rows and "楼栋（标准地址）" in rows
+    assert "东湖村第一网格" in rows and "网格" in rows and "楼栋" in rows
     assert "名称" in rows                           # the changed column of QS-SM
     assert not re.search(r"\b(village|grid|building|name)\b", rows)
     assert admin_client.get("/admin/places?q=东湖").get_data(as_text=True).count(
