@@ -26,11 +26,12 @@ def admins_only() -> None:
     admin.require_admin(actor(), services())
 
 
-def unit_options() -> list[tuple[str, list[tuple[str, str]]]]:
-    """Units for a select, grouped by place name path ("全区" for district-level units)."""
+def unit_options(current: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
+    """Active units for a select, grouped by place name path ("全区" for district-level units);
+    ``current`` is offered even when inactive, so saving a form never drops it unasked."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for unit in admin.list_units(new_uow(), actor()):
-        if not unit.active:
+        if not unit.active and unit.code != current:
             continue
         where = " / ".join(unit.place_names) or _("全区")
         groups.setdefault(where, []).append((unit.code, unit.name))
@@ -94,7 +95,8 @@ def _user_page(username: str, form: dict | None = None, errors: dict | None = No
     form = form or {"display_name": user.display_name, "unit": user.department_code or "",
                     "roles": list(user.roles), "mobile": "", "clear_mobile": False}
     return render_template("admin/user.html", detail=detail, user=user, form=form,
-                           errors=field_errors(errors), units=unit_options()), status
+                           errors=field_errors(errors),
+                           units=unit_options(user.department_code or "")), status
 
 
 @bp.get("/users/<username>")
@@ -121,7 +123,10 @@ def update_user(username: str) -> ResponseReturnValue:
 @bp.post("/users/<username>/disable")
 def disable_user(username: str) -> ResponseReturnValue:
     """Disable the account; its sessions end at once."""
-    admin.disable_user(new_uow(), actor(), username=username)
+    try:
+        admin.disable_user(new_uow(), actor(), username=username)
+    except InvalidInput as exc:
+        return _user_page(username, errors=exc.field_errors, status=422)
     flash(_("账号已停用，登录状态已全部退出"))
     return redirect(url_for("directory.user", username=username))
 

@@ -103,6 +103,7 @@ MESSAGES = {
     ErrorCode.UNIT_EXISTS: _l("单位编码 %(code)s 已被使用"),
     ErrorCode.UNIT_NOT_FOUND: _l("没有编码为 %(unit)s 的单位"),
     ErrorCode.PLACE_NOT_FOUND: _l("没有编码为 %(place)s 的地点"),
+    ErrorCode.OWN_ACCOUNT: _l("不能停用自己的账号，也不能取消自己的系统管理员角色"),
     ErrorCode.CHOOSE_IMPORT_KIND: _l("请选择导入的内容：地点、单位或账号"),
     ErrorCode.CHOOSE_IMPORT_FILE: _l("请选择 CSV 或 XLSX 文件"),
     ErrorCode.IMPORT_EXPIRED: _l("预览已过期，请重新上传文件"),

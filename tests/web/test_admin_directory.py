@@ -526,3 +526,21 @@ def test_a_preview_belongs_to_the_admin_who_made_it_and_expires(app, admin_clien
     with services.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Department)
                               .where(Department.code == "QS-DH-SQTJ")) == 0
+
+
+def test_an_admin_cannot_lock_themselves_out(admin_client, services):
+    response = post(admin_client, "/admin/users/admin/disable")
+    assert response.status_code == 422 and "不能停用自己的账号" in _text(response)
+    response = post(admin_client, "/admin/users/admin", {"display_name": "管理员",
+                                                         "roles": ["process_owner"]})
+    assert response.status_code == 422 and "不能停用自己的账号" in _text(response)
+    assert _user(services, "admin").active
+    assert admin_client.get("/admin/users").status_code == 200
+
+
+def test_an_account_in_an_inactive_unit_keeps_it_when_edited(admin_client, services):
+    post(admin_client, "/admin/units/T_MEDIATION", {"name": "测试街道人民调解委员会",
+                                                    "kind": "T_MEDIATION", "place": ""})
+    page = _text(admin_client.get("/admin/users/mediator"))
+    assert '<option value="T_MEDIATION" selected>' in page
+    assert 'value="T_MEDIATION"' not in _text(admin_client.get("/admin/users/new"))

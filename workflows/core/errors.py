@@ -88,6 +88,7 @@ class ErrorCode(StrEnum):
     UNIT_EXISTS = "unit_exists"  # code
     UNIT_NOT_FOUND = "unit_not_found"  # unit
     PLACE_NOT_FOUND = "place_not_found"  # place
+    OWN_ACCOUNT = "own_account"
     CHOOSE_IMPORT_KIND = "choose_import_kind"
     CHOOSE_IMPORT_FILE = "choose_import_file"
     IMPORT_EXPIRED = "import_expired"

@@ -258,6 +258,8 @@ def update_user(uow: UnitOfWork, actor: Actor, *, username: str, display_name: s
                                    mobile=None if clear_mobile else mobile)
     with uow:
         user = _user(uow.session, username)
+        if user.id == _actor_user_id(actor) and RoleCode.ADMIN not in roles:
+            raise InvalidInput({"role": FieldError(ErrorCode.OWN_ACCOUNT)})
         unit = _department(uow.session, unit_code, "unit")
         unit_id = unit.id if unit else None
         before_unit = user.department.code if user.department else None
@@ -275,17 +277,7 @@ def update_user(uow: UnitOfWork, actor: Actor, *, username: str, display_name: s
             changes["mobile"] = "changed"
         if not changes:
             return False
-        role_rows = seed_roles(uow.session)
-        for link in list(user.roles):
-            if link.role.code not in roles:
-                user.roles.remove(link)
-            else:
-                link.department_id = unit_id
-        for code in roles:
-            if code not in before_roles:
-                user.roles.append(UserRole(role_id=role_rows[code].id, department_id=unit_id,
-                                           granted_by=_actor_user_id(actor),
-                                           granted_at=uow.clock.now()))
+        _regrant(uow, actor, user, roles, unit_id)
         user.display_name = display_name
         user.department_id = unit_id
         if "mobile" in changes:
@@ -294,6 +286,24 @@ def update_user(uow: UnitOfWork, actor: Actor, *, username: str, display_name: s
                          change="profile", **changes)
         uow.commit()
         return True
+
+
+def _regrant(uow: UnitOfWork, actor: Actor, user: User, roles: list[str],
+             unit_id: int | None) -> None:
+    """Roles dropped are revoked, kept ones follow the unit, new ones are granted by the actor."""
+    role_rows = seed_roles(uow.session)
+    held = set()
+    for link in list(user.roles):
+        if link.role.code not in roles:
+            user.roles.remove(link)
+        else:
+            link.department_id = unit_id
+            held.add(link.role.code)
+    for code in roles:
+        if code not in held:
+            user.roles.append(UserRole(role_id=role_rows[code].id, department_id=unit_id,
+                                       granted_by=_actor_user_id(actor),
+                                       granted_at=uow.clock.now()))
 
 
 def _mobile(uow: UnitOfWork, user: User) -> str | None:
@@ -308,6 +318,9 @@ def disable_user(uow: UnitOfWork, actor: Actor, *, username: str) -> int:
     require_admin(actor, uow.services)
     with uow:
         user = _user(uow.session, username)
+        if user.id == _actor_user_id(actor):
+            # the last administrator could lock everybody out of these pages
+            raise InvalidInput({"account": FieldError(ErrorCode.OWN_ACCOUNT)})
         user.active = False
         revoked = revoke_sessions(uow.session, user.id, uow.clock.now())
         uow.audit.record(AuditAction.USER_DISABLED, actor, object_type="user", object_id=user.id,
