@@ -544,3 +544,17 @@ def test_an_account_in_an_inactive_unit_keeps_it_when_edited(admin_client, servi
     page = _text(admin_client.get("/admin/users/mediator"))
     assert '<option value="T_MEDIATION" selected>' in page
     assert 'value="T_MEDIATION"' not in _text(admin_client.get("/admin/users/new"))
+
+
+def test_the_pages_speak_english_too(admin_client):
+    admin_client.post("/i18n/locale/en", data={"csrf_token": csrf_token(admin_client, "/inbox"),
+                                               "next": "/inbox"})
+    pages = {"/admin/users/mediator": ("Unit and roles", "Mediator", "Reset password"),
+             "/admin/units?kind=JDTJ": ("Unit type", "Street (township) mediation committee",
+                                        "Street / township", "District-wide"),
+             "/admin/places?code=LJ": ("Places below", "Township"),
+             "/admin/import/": ("Import places, units and accounts", "File formats")}
+    for path, words in pages.items():
+        page = _text(admin_client.get(path))
+        for word in words:
+            assert word in page, (path, word)
