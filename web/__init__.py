@@ -113,6 +113,7 @@ def _feature_modules() -> list:
         case_deadlines,
         cases,
         dispatch,
+        places,
         process_editor,
         processes,
         reports,
@@ -122,7 +123,8 @@ def _feature_modules() -> list:
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
-            calendar_admin, admin_directory, admin_import, audit, processes, process_editor]
+            calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
+            places]
 
 
 def _register_error_handlers(app: Flask) -> None:

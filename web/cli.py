@@ -8,7 +8,7 @@ import click
 from flask.cli import FlaskGroup, NoAppException
 
 # each module exposes COMMANDS; a new group of commands adds its module here
-COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler", "web.commands.district"]
+COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler", "web.commands.warnings", "web.commands.district"]
 
 
 def _create_app():

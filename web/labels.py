@@ -17,13 +17,17 @@ from workflows.models import (
     Category,
     Channel,
     ContactPreference,
+    LinkBasis,
     PartyRole,
     PlaceLevel,
     RiskLevel,
     RoleCode,
+    SubmissionLink,
     Tier,
     Urgency,
     VersionStatus,
+    WarningKind,
+    WarningState,
     WorkOrderRole,
     WorkOrderStatus,
 )
@@ -106,7 +110,8 @@ EVENT = {
     A.LIGHT_CHANGED: _l("时效变化"), A.SUPERVISION_ISSUED: _l("督办"),
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
-    A.REPORT_GENERATED: _l("生成报表"), A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
+    A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
@@ -144,12 +149,20 @@ PLACE_LEVEL = {
     PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
     PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋"),
 }
+WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发")}
+WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l("已确认"),
+                 WarningState.DISMISSED: _l("已排除")}
+LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
+             SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
+LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE,
           "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,
           "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
           "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND,
-          "place_level": PLACE_LEVEL, "unit_kind": UNIT_KIND, "responsibility": RESPONSIBILITY}
+          "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
+          "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
+          "responsibility": RESPONSIBILITY}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -157,7 +170,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
               "purpose": PURPOSES, "event": (*AuditAction, *CHANGES.values()),
               "process_status": VersionStatus, "report_kind": REPORT_KINDS,
-              "place_level": PlaceLevel, "unit_kind": UNIT_KINDS,
+              "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
+              "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES}
 
 

@@ -102,7 +102,6 @@ MESSAGES = {
     ErrorCode.DISPLAY_NAME_REQUIRED: _l("请填写姓名"),
     ErrorCode.UNIT_EXISTS: _l("单位编码 %(code)s 已被使用"),
     ErrorCode.UNIT_NOT_FOUND: _l("没有编码为 %(unit)s 的单位"),
-    ErrorCode.PLACE_NOT_FOUND: _l("没有编码为 %(place)s 的地点"),
     ErrorCode.OWN_ACCOUNT: _l("不能停用自己的账号，也不能取消自己的系统管理员角色"),
     ErrorCode.CHOOSE_IMPORT_KIND: _l("请选择导入的内容：地点、单位或账号"),
     ErrorCode.CHOOSE_IMPORT_FILE: _l("请选择 CSV 或 XLSX 文件"),
@@ -154,6 +153,7 @@ MESSAGES = {
     ErrorCode.NOTE_REQUIRED: _l("请填写情况说明"),
     ErrorCode.NOTICE_NOT_FOUND: _l("督办单 %(notice_id)s 不存在"),
     ErrorCode.RISK_REASON_REQUIRED: _l("调整风险等级须说明理由"),
+    ErrorCode.PLACE_NOT_FOUND: _l("地点 %(place_code)s 不存在"),
     # denials (NotPermitted; the rule names the policy rule)
     ErrorCode.NO_CASE_ACCESS: _l("无权访问此案件"),
     ErrorCode.NO_TASK_ACCESS: _l("无权办理此任务"),
@@ -172,6 +172,7 @@ MESSAGES = {
     ErrorCode.NOTICE_REPLY_ROLE: _l("仅承办部门可答复督办单"),
     ErrorCode.AUDITOR_ONLY: _l("仅审计员可查看"),
     ErrorCode.ADMIN_ONLY: _l("只有系统管理员可以管理账号、单位和地点"),
+    ErrorCode.PLACE_SCOPE: _l("仅该地点所属单位的督办员、领导和系统管理员可查看"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})
 PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"}}

@@ -30,7 +30,7 @@ from workflows.cases.parties import PartyInput
 from workflows.casework.tasks import claim_task
 from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
-from workflows.models import CaseParty, Department, User, WorkOrder
+from workflows.models import CaseParty, Department, Place, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
 
 # -- the world ------------------------------------------------------------------------------------
@@ -112,7 +112,14 @@ def world(services, reference, process):
     with services.session_factory() as session:
         version = session.scalar(select(InstanceRow.process_version_id).where(
             InstanceRow.id == cases["own"]["instance_id"]))
+    with services.new_uow() as uow:
+        place = Place(code="SW-B1", name="锦绣家园3栋", level="building")
+        uow.session.add(place)
+        uow.session.flush()
+        place.path = f"/{place.id}/"
+        uow.commit()
     shared = {"report_id": report.id, "version_id": version, "process_id": "general_dispute",
+              "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
               "unit_code": "ZJ"}
@@ -303,6 +310,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("cases.reveal_narrative", "POST"): case(200, STAFF),
     ("dispatch.joint", "GET"): case(200, SEE_OWN, AUDITOR),
     ("dispatch.orders", "GET"): page(200, EVERYONE),      # the own department's orders only
+    # a place: supervisors and leaders of a unit above it (here: units without a place), admins
+    ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
     # public
     ("health.healthz", "GET"): page(200, EVERYONE),
     ("i18n.set_locale", "POST"): page(303, EVERYONE),

@@ -83,6 +83,9 @@ SCHEMAS = {
                        "to a case outside the token user's scope (another unit's case)",
         "properties": {"case_no": NULL_STR, "status": NULL_STR,
                        "linked_as": {"enum": ["new", "duplicate", "second_complaint"]},
+                       "linked_by": {"enum": ["person", "location", None],
+                                     "description": "a duplicate's basis: the same applicant "
+                                                    "or the same building"},
                        "submission_id": {"type": ["integer", "null"]},
                        "status_url": NULL_STR}},
     "WorkOrder": {"type": "object", "required": ["department", "role", "round", "status"],

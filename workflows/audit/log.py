@@ -92,6 +92,7 @@ class AuditAction(StrEnum):
     INCIDENT_RETRIED = "incident_retried"
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
+    WARNING_RAISED = "warning_raised"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
 
 

@@ -87,7 +87,6 @@ class ErrorCode(StrEnum):
     DISPLAY_NAME_REQUIRED = "display_name_required"
     UNIT_EXISTS = "unit_exists"  # code
     UNIT_NOT_FOUND = "unit_not_found"  # unit
-    PLACE_NOT_FOUND = "place_not_found"  # place
     OWN_ACCOUNT = "own_account"
     CHOOSE_IMPORT_KIND = "choose_import_kind"
     CHOOSE_IMPORT_FILE = "choose_import_file"
@@ -139,6 +138,7 @@ class ErrorCode(StrEnum):
     NOTE_REQUIRED = "note_required"
     NOTICE_NOT_FOUND = "notice_not_found"  # notice_id
     RISK_REASON_REQUIRED = "risk_reason_required"
+    PLACE_NOT_FOUND = "place_not_found"  # place_code
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"
@@ -157,6 +157,7 @@ class ErrorCode(StrEnum):
     NOTICE_REPLY_ROLE = "notice_reply_role"
     AUDITOR_ONLY = "auditor_only"
     ADMIN_ONLY = "admin_only"
+    PLACE_SCOPE = "place_scope"
 
 
 class DomainError(Exception):

@@ -59,8 +59,8 @@ class Sample:
     steps: list[Step]
     fire_at_end: bool = True
 
-    def request(self) -> IntakeRequest:
-        return IntakeRequest(**self.fields)
+    def request(self, place_id: int | None = None) -> IntakeRequest:
+        return IntakeRequest(**self.fields, place_id=place_id)
 
 
 def _co(dept: str, user: str, after: timedelta = 10 * M) -> list[Step]:

@@ -131,11 +131,10 @@ def run_sample(services: Services, sample: Sample, now: datetime) -> str:
     """Register one sample at its (relative) time and play its steps; returns a summary line."""
     clock = FrozenClock(now - sample.ago)
     local = replace(services, clock=clock)
-    clerk = actor_named(local, sample.clerk)
-    outcome = submit_intake(local.new_uow(), clerk, sample.request())
+    outcome = submit_intake(local.new_uow(), actor_named(local, sample.clerk),
+                            sample.request(place_id(local, sample.place)))
     case_no = outcome.case_no
     assert case_no is not None  # a saved intake always names its case
-    locate(local, clerk, case_no, sample.place)
     for step in sample.steps:
         clock.advance(seconds=step.after.total_seconds())
         if clock.now() > now:
@@ -157,17 +156,10 @@ def run_sample(services: Services, sample: Sample, now: datetime) -> str:
         return f"{sample.key} {case.case_no} {case.status:<17} {sample.title}"
 
 
-def locate(services: Services, actor: Actor, case_no: str, place_code: str) -> None:
-    """Put a registered case at its grid or building before triage routes it (the clerk's
-    correction of the location, audited on the case)."""
-    uow = services.new_uow()
-    with uow:
-        case = uow.session.scalars(select(Case).where(Case.case_no == case_no)).one()
-        place = uow.session.scalars(select(Place).where(Place.code == place_code)).one()
-        case.place_id, case.place_path = place.id, place.path
-        uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case",
-                         object_id=case_no, change="location", place_code=place_code)
-        uow.commit()
+def place_id(services: Services, code: str) -> int:
+    """The id of a place of the demo district by its code."""
+    with services.session_factory() as session:
+        return session.scalars(select(Place.id).where(Place.code == code)).one()
 
 
 def _open_row(services: Services, case_no: str, step: Step) -> OpenTask | None:

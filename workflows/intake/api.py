@@ -147,7 +147,8 @@ class _KeyedUnitOfWork(UnitOfWork):
         if case is not None and submission is not None and self.response is None:
             body = response_body(case, submission.linked_as, submission_id=submission.id,
                                  visible=_may_see(self.session, self.actor, case,
-                                                  submission.linked_as))
+                                                  submission.linked_as),
+                                 linked_by=submission.linked_by)
             now = self.clock.now()
             ttl = timedelta(days=self.services.settings.idempotency_ttl_days)
             # an expired key of the same token may still sit there until housekeeping removes it
@@ -182,15 +183,16 @@ def _may_see(session: Session, actor: Actor, case: Case, kind: str) -> bool:
 
 
 def response_body(case: Case, kind: str, *, submission_id: int | None = None,
-                  visible: bool = True) -> str:
+                  visible: bool = True, linked_by: str | None = None) -> str:
     """The JSON text returned (and stored for replays) after an intake: the case code and status
-    when the caller may see the case, else only the submission id and how it was linked."""
+    when the caller may see the case, else only the submission id and how it was linked
+    (``linked_by``: what made a duplicate one, the same person or the same building)."""
     if not visible:
         return json.dumps({"case_no": None, "status": None, "linked_as": kind,
-                           "submission_id": submission_id, "status_url": None},
-                          ensure_ascii=False)
+                           "linked_by": linked_by, "submission_id": submission_id,
+                           "status_url": None}, ensure_ascii=False)
     return json.dumps({"case_no": case.case_no, "status": case.status, "linked_as": kind,
-                       "submission_id": submission_id,
+                       "linked_by": linked_by, "submission_id": submission_id,
                        "status_url": f"/api/v1/cases/{case.case_no}"}, ensure_ascii=False)
 
 
@@ -224,7 +226,8 @@ def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
             case = uow.session.scalars(select(Case).where(Case.case_no == outcome.case_no)).one()
             return ApiResponse(201, response_body(
                 case, outcome.kind, submission_id=outcome.submission_id,
-                visible=_may_see(uow.session, actor, case, outcome.kind)))
+                visible=_may_see(uow.session, actor, case, outcome.kind),
+                linked_by=outcome.linked_by))
     digest = request_digest(body)
     found = stored_response(services, token_id, key, digest)
     if found is not None:

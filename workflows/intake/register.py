@@ -2,6 +2,8 @@
 
 * same applicant (ID-number or phone blind index) and same category while a case is open
   -> duplicate (重复件): a Submission row on the open case, no second case or work order;
+* else same category at the same building near an open case (cases/location_duplicates.py)
+  -> duplicate by location: the same, and the reporter is told the open case's code;
 * same matter within the watch window after closure -> second complaint (二次投诉): the closed
   case is reopened through the process's reopen message, flagged, tier raised;
 * otherwise a new case with its code (一案一码), started on the live general-dispute process.
@@ -19,6 +21,7 @@ from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.duplicates import find_match, similar_cases
 from workflows.cases.field_limits import request_errors
+from workflows.cases.location_duplicates import location_master
 from workflows.cases.lookup import encrypt_narrative, insert_with_code
 from workflows.cases.parties import PartyInput, PartyVault
 from workflows.cases.party_search import record_search, visible_codes
@@ -27,6 +30,7 @@ from workflows.casework.reopen import reopen_case
 from workflows.casework.steps import after_step
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
+from workflows.early_warning.hotspots import record_report
 from workflows.library import contract as C
 from workflows.models import (
     STATUS_LABELS,
@@ -35,6 +39,8 @@ from workflows.models import (
     CaseParty,
     CaseStatus,
     Channel,
+    LinkBasis,
+    Place,
     Submission,
     SubmissionLink,
     Urgency,
@@ -60,6 +66,7 @@ class IntakeRequest:
     channel_ref: str | None = None
     received_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)   # process start data, no personal data
+    place_id: int | None = None       # the grid or building the report is about
 
 
 @dataclass
@@ -75,6 +82,7 @@ class IntakeOutcome:
     candidates: list[str] = field(default_factory=list)   # similar cases for the clerk to confirm
     in_scope: bool = True             # preview: the matched case is one the clerk may see
     hidden_candidates: int = 0        # preview: similar cases outside the clerk's scope
+    linked_by: str | None = None      # a duplicate's basis: person | location
 
 
 def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
@@ -86,7 +94,7 @@ def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> Int
         require(actor, Permission.REGISTER_CASE)
     check(request)
     with uow:
-        match, kind = find_match(uow, request)
+        match, kind, basis = find_any_match(uow, request)
         found = [match.case_no] if match is not None else similar_cases(uow, request)
         shown = visible_codes(uow, actor, found)
         record_search(uow, actor, request.parties, matched=len(found), shown=len(shown))
@@ -96,9 +104,9 @@ def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> Int
                                  candidates=[c for c in found if c in shown],
                                  hidden_candidates=len(found) - len(shown))
         if match.case_no not in shown:
-            return IntakeOutcome(str(kind), None, None, None, in_scope=False)
+            return IntakeOutcome(str(kind), None, None, None, in_scope=False, linked_by=basis)
         return IntakeOutcome(str(kind), match.case_no, match.status,
-                             STATUS_LABELS.get(match.status))
+                             STATUS_LABELS.get(match.status), linked_by=basis)
 
 
 def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
@@ -108,18 +116,35 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
         require(actor, Permission.REGISTER_CASE)
     check(request)
     with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
-        match, kind = find_match(uow, request)
+        match, kind, basis = find_any_match(uow, request)
+        reporter = None
         if match is None:
             case = open_case(uow, actor, request, process_id=process_id)
         elif kind == SubmissionLink.DUPLICATE:
-            case = link_duplicate(uow, actor, match, request)
+            case, reporter = link_duplicate(uow, actor, match, request, basis=basis)
         else:
             case = reopen_case(uow, actor, match, request)
         link = str(kind) if match is not None else SubmissionLink.NEW
-        submission = _submission(uow, case, request, link)
+        submission = _submission(uow, case, request, link, basis, reporter)
+        record_report(uow, actor, case, submission)
         uow.commit()
-        return IntakeOutcome(str(link), case.case_no,
-                             case.status, STATUS_LABELS.get(case.status), True, submission.id)
+        return IntakeOutcome(str(link), case.case_no, case.status,
+                             STATUS_LABELS.get(case.status), True, submission.id,
+                             linked_by=basis)
+
+
+def find_any_match(uow: UnitOfWork, request: IntakeRequest) -> tuple[Case | None, str | None,
+                                                                       str | None]:
+    """(case, link, basis): the person rule first, then the same building's open case."""
+    match, kind = find_match(uow, request)
+    if match is not None:
+        return match, kind, LinkBasis.PERSON if kind == SubmissionLink.DUPLICATE else None
+    master = location_master(uow, request.place_id, request.category,
+                             request.received_at or uow.clock.now(),
+                             urgent=request.threat or request.emergency)
+    if master is not None:
+        return master, SubmissionLink.DUPLICATE, LinkBasis.LOCATION
+    return None, None, None
 
 
 def check(request: IntakeRequest) -> None:
@@ -159,6 +184,9 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                 people_count=request.people_count, summary=request.summary[:200],
                 status=CaseStatus.REGISTERED, owner_id=user_id(actor),
                 opened_at=request.received_at or now, registered_at=now)
+    place = uow.session.get(Place, request.place_id) if request.place_id is not None else None
+    if place is not None:
+        case.place_id, case.place_path = place.id, place.path
     insert_with_code(uow.session, case, now, services.settings.timezone)
     case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)
     party_ids = _store_parties(uow, actor, case, request.parties)
@@ -211,8 +239,11 @@ def _store_parties(uow: UnitOfWork, actor: Actor, case: Case,
     return out
 
 
-def link_duplicate(uow: UnitOfWork, actor: Actor, master: Case, request: IntakeRequest) -> Case:
-    """Link a repeat submission to the open master case: new facts as a note, no work order."""
+def link_duplicate(uow: UnitOfWork, actor: Actor, master: Case, request: IntakeRequest, *,
+                   basis: str | None = LinkBasis.PERSON) -> tuple[Case, str | None]:
+    """Link a repeat submission to the open master case: new facts as a note, no work order.
+    Returns the master and, for a link by location, the reporter's party id (the reporter is
+    somebody else than the master's applicants: stored, told the master's code)."""
     services = uow.services
     note = CaseNote(case_id=master.id, author_id=user_id(actor), created_at=uow.clock.now(),
                     body_enc="")
@@ -222,18 +253,46 @@ def link_duplicate(uow: UnitOfWork, actor: Actor, master: Case, request: IntakeR
         f"【重复件 {request.channel}】{request.description}",
         aad=field_aad("case_note", "body_enc", note.id))
     uow.audit.record(AuditAction.SUBMISSION_LINKED, actor, case=master, object_type="case",
-                     object_id=master.case_no, linked_as="duplicate", channel=request.channel,
-                     channel_ref=request.channel_ref)
-    notify_applicants(uow, master, "duplicate_linked")
-    return master
+                     object_id=master.case_no, linked_as="duplicate", linked_by=basis,
+                     channel=request.channel, channel_ref=request.channel_ref)
+    if basis != LinkBasis.LOCATION:
+        notify_applicants(uow, master, "duplicate_linked")
+        return master, None
+    reporter = _store_reporter(uow, actor, master, request.parties)
+    if reporter is not None:
+        notify_applicants(uow, master, "duplicate_linked", [(reporter, "applicant")])
+    return master, reporter
 
 
-def _submission(uow: UnitOfWork, case: Case, request: IntakeRequest, kind: str) -> Submission:
-    found = applicants(uow, case)
+def _store_reporter(uow: UnitOfWork, actor: Actor, master: Case,
+                    parties: list[PartyInput]) -> str | None:
+    """The first applicant of a report linked by location, as a party of no case (the
+    submission names it); an ID number already on file reuses its party."""
+    data = next((p for p in parties if p.role == "applicant"), None)
+    if data is None:
+        return None
+    vault = PartyVault.of(uow.services)
+    values = vault.clean(data)
+    existing = vault.find(uow.session, id_number=values["id_number"]) \
+        if values.get("id_number") else []
+    party = existing[0] if existing else vault.new_party(data)
+    if not existing:
+        uow.session.add(party)
+        uow.session.flush()
+    uow.audit.record(AuditAction.PARTY_REGISTERED, actor, case=master, object_type="party",
+                     object_id=party.id, role=data.role, reused=bool(existing),
+                     linked_by=LinkBasis.LOCATION,
+                     fields=[f for f in ("name", "id_number", "phone", "address") if values.get(f)])
+    return party.id
+
+
+def _submission(uow: UnitOfWork, case: Case, request: IntakeRequest, kind: str,
+                basis: str | None = None, reporter: str | None = None) -> Submission:
+    found = [(reporter, "applicant")] if reporter else applicants(uow, case)
     row = Submission(case_id=case.id, channel=request.channel, channel_ref=request.channel_ref,
                      received_at=request.received_at or uow.clock.now(),
                      party_id=found[0][0] if found else None,
-                     summary=request.summary[:200], linked_as=str(kind))
+                     summary=request.summary[:200], linked_as=str(kind), linked_by=basis)
     uow.session.add(row)
     uow.session.flush()
     return row

@@ -9,6 +9,7 @@ from workflows.models.admin import (
     VersionStatus,
 )
 from workflows.models.cases import (
+    CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
     RISK_LABELS,
     STATUS_LABELS,
@@ -33,6 +34,7 @@ from workflows.models.casework import (
     CallTaskStatus,
     CaseDocument,
     CaseNote,
+    LinkBasis,
     OpenTask,
     SlaClock,
     SlaKind,
@@ -41,6 +43,7 @@ from workflows.models.casework import (
 )
 from workflows.models.district import (
     LEVEL_DEPTH,
+    WARNING_STATE_LABELS,
     EarlyWarning,
     Place,
     PlaceLevel,
@@ -60,7 +63,9 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "CATEGORY_LABELS",
     "LEVEL_DEPTH",
+    "WARNING_STATE_LABELS",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",
@@ -97,6 +102,7 @@ __all__ = [
     "SlaKind",
     "Submission",
     "SubmissionLink",
+    "LinkBasis",
     "Tier",
     "Urgency",
     "User",

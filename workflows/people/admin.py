@@ -675,7 +675,7 @@ def place_view(uow: UnitOfWork, actor: Actor, code: str | None = None) -> PlaceV
         if code:
             place = session.scalars(select(Place).where(Place.code == code)).first()
             if place is None:
-                raise NotFound(ErrorCode.PLACE_NOT_FOUND, place=code)
+                raise NotFound(ErrorCode.PLACE_NOT_FOUND, place_code=code)
         parent_id = place.id if place is not None else None
         children = list(session.scalars(
             select(Place).where(Place.parent_id.is_(None) if parent_id is None

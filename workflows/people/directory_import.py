@@ -160,6 +160,17 @@ def apply_import(uow: UnitOfWork, actor: Actor, kind: str, rows: list[ImportRow]
     new users' passwords (default: the sign-in hasher)."""
     if actor.type == "user" and not actor.has(RoleCode.ADMIN):
         raise NotPermitted(ErrorCode.NOT_PERMITTED, rule="directory_import.admin")
+    hasher = hasher or default_hasher()
+    ready: dict[str, tuple[str, str]] = {}
+    if ImportKind(kind) is ImportKind.USERS:
+        # argon2 is slow on purpose: hash before the transaction that holds the write lock
+        preview = preview_import(uow.services.new_uow(), kind, rows)
+        if preview.ok:
+            ready = {name: _new_password(hasher) for name in preview.created}
+
+    def password_for(username: str) -> tuple[str, str]:
+        return ready.get(username) or _new_password(hasher)
+
     with uow:
         plan = _planner(kind)(uow, rows)
         if plan.preview.errors:
@@ -167,7 +178,7 @@ def apply_import(uow: UnitOfWork, actor: Actor, kind: str, rows: list[ImportRow]
         result = ImportResult(str(ImportKind(kind)), list(plan.preview.created),
                               list(plan.preview.updated), len(plan.preview.unchanged),
                               list(plan.preview.warnings))
-        plan.apply(uow, actor, result, hasher or default_hasher())
+        plan.apply(uow, actor, result, password_for)
         uow.audit.record(AuditAction.DIRECTORY_IMPORTED, actor, object_type="directory",
                          object_id=str(kind), kind=str(kind), rows=len(rows),
                          created=len(result.created), updated=len(result.updated),
@@ -240,7 +251,7 @@ class _Plan:
         return {problem.row for problem in self.preview.errors}
 
     def apply(self, uow: UnitOfWork, actor: Actor, result: ImportResult,
-              hasher: PasswordHasher) -> None:
+              password_for: Callable[[str], tuple[str, str]]) -> None:
         raise NotImplementedError
 
 
@@ -382,7 +393,7 @@ class _PlacesPlan(_Plan):
         return found
 
     def apply(self, uow: UnitOfWork, actor: Actor, result: ImportResult,
-              hasher: PasswordHasher) -> None:
+              password_for: Callable[[str], tuple[str, str]]) -> None:
         session = uow.session
         ids = {code: place.id for code, place in self.known.items()}
         moved: list[int] = []
@@ -531,7 +542,7 @@ class _UnitsPlan(_Plan):
         return TIER_OF_LEVEL[self.places[item.place][1]]
 
     def apply(self, uow: UnitOfWork, actor: Actor, result: ImportResult,
-              hasher: PasswordHasher) -> None:
+              password_for: Callable[[str], tuple[str, str]]) -> None:
         for code in self.preview.created + self.preview.updated:
             item = self.items[code]
             place_id = self._place_id(item)
@@ -646,7 +657,7 @@ class _UsersPlan(_Plan):
         user.mobile_masked = None if mobile is None else mask_phone(mobile)
 
     def apply(self, uow: UnitOfWork, actor: Actor, result: ImportResult,
-              hasher: PasswordHasher) -> None:
+              password_for: Callable[[str], tuple[str, str]]) -> None:
         session = uow.session
         roles = seed_roles(session)
         granted_by = int(actor.id) if actor.type == "user" and actor.id and actor.id.isdigit() \
@@ -655,9 +666,9 @@ class _UsersPlan(_Plan):
         created: list[tuple[User, _UserRow]] = []
         for name in self.preview.created:
             item = self.items[name]
-            password = one_time_password()
+            password, digest = password_for(name)
             user = User(username=name, display_name=item.display_name,
-                        password_hash=hasher.hash(password), locale="", active=True,
+                        password_hash=digest, locale="", active=True,
                         department_id=self._unit_id(item), created_at=now)
             session.add(user)
             created.append((user, item))
@@ -709,6 +720,11 @@ def _role_names(session: Any) -> dict[str, str]:
         for word in (code, zh, en):
             names[str(word).casefold()] = code
     return names
+
+
+def _new_password(hasher: PasswordHasher) -> tuple[str, str]:
+    password = one_time_password()
+    return password, hasher.hash(password)
 
 
 def one_time_password() -> str:
