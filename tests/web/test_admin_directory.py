@@ -552,7 +552,7 @@ def test_the_pages_speak_english_too(admin_client):
     pages = {"/admin/users/mediator": ("Unit and roles", "Mediator", "Reset password"),
              "/admin/units?kind=JDTJ": ("Unit type", "Street (township) mediation committee",
                                         "Street / township", "District-wide"),
-             "/admin/places?code=LJ": ("Places below", "Township"),
+             "/admin/places?code=LJ": ("Places below", ">township<"),
              "/admin/import/": ("Import places, units and accounts", "File formats")}
     for path, words in pages.items():
         page = _text(admin_client.get(path))
