@@ -114,6 +114,15 @@ MESSAGES = {
     ErrorCode.UNKNOWN_UNIT: _l("没有编码为 %(code)s 的单位"),
     ErrorCode.UNIT_REQUIRED: _l("除流程管理员、审计员和系统管理员外，用户须属于一个单位：请填写单位编码"),
     ErrorCode.UNKNOWN_KIND: _l("类型 %(kind)s 不是路由表使用的类型，不会有案件派给该单位"),
+    # the admin's directory pages
+    ErrorCode.ROLE_REQUIRED: _l("请至少选择一个角色"),
+    ErrorCode.DISPLAY_NAME_REQUIRED: _l("请填写姓名"),
+    ErrorCode.UNIT_EXISTS: _l("单位编码 %(code)s 已被使用"),
+    ErrorCode.UNIT_NOT_FOUND: _l("没有编码为 %(unit)s 的单位"),
+    ErrorCode.OWN_ACCOUNT: _l("不能停用自己的账号，也不能取消自己的系统管理员角色"),
+    ErrorCode.CHOOSE_IMPORT_KIND: _l("请选择导入的内容：地点、单位或账号"),
+    ErrorCode.CHOOSE_IMPORT_FILE: _l("请选择 CSV 或 XLSX 文件"),
+    ErrorCode.IMPORT_EXPIRED: _l("预览已过期，请重新上传文件"),
     # processes
     ErrorCode.NO_TOP_PROCESS: _l("文件中没有可执行的顶层流程 %(process_id)s"),
     ErrorCode.CHOOSE_FILES: _l("请选择 .bpmn 或 .dmn 文件"),
@@ -179,6 +188,7 @@ MESSAGES = {
     ErrorCode.NOTICE_DEPARTMENT: _l("只能答复发给本部门的督办单"),
     ErrorCode.NOTICE_REPLY_ROLE: _l("仅承办部门可答复督办单"),
     ErrorCode.AUDITOR_ONLY: _l("仅审计员可查看"),
+    ErrorCode.ADMIN_ONLY: _l("只有系统管理员可以管理账号、单位和地点"),
     ErrorCode.PLACE_SCOPE: _l("仅该地点所属单位的督办员、领导和系统管理员可查看"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})

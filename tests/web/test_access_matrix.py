@@ -121,7 +121,8 @@ def world(services, reference, process):
     shared = {"report_id": report.id, "version_id": version, "process_id": "general_dispute",
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
-              "code": "en", "filename": "css/jiefen.css"}
+              "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
+              "unit_code": "ZJ"}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -269,7 +270,25 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("auth.logout", "POST"): page(302, EVERYONE),
     ("auth.password", "GET"): page(200, EVERYONE),
     ("auth.password", "POST"): page(422, EVERYONE),
-    # configuration (admins see no case content)
+    # configuration (admins see no case content); empty forms: 422
+    ("directory.create_unit", "POST"): page(422, {"admin"}),
+    ("directory.create_user", "POST"): page(422, {"admin"}),
+    ("directory.disable_user", "POST"): page(302, {"admin"}),
+    ("directory.enable_user", "POST"): page(302, {"admin"}),
+    ("directory.new_unit", "GET"): page(200, {"admin"}),
+    ("directory.new_user", "GET"): page(200, {"admin"}),
+    ("directory.places", "GET"): page(200, {"admin"}),
+    ("directory.reset_password", "POST"): page(200, {"admin"}),
+    ("directory.unit", "GET"): page(200, {"admin"}),
+    ("directory.units", "GET"): page(200, {"admin"}),
+    ("directory.unlock_user", "POST"): page(302, {"admin"}),
+    ("directory.update_unit", "POST"): page(422, {"admin"}),
+    ("directory.update_user", "POST"): page(422, {"admin"}),
+    ("directory.user", "GET"): page(200, {"admin"}),
+    ("directory.users", "GET"): page(200, {"admin"}),
+    ("directory_import.confirm", "POST"): page(422, {"admin"}),
+    ("directory_import.index", "GET"): page(200, {"admin"}),
+    ("directory_import.preview", "POST"): page(422, {"admin"}),
     ("calendar_admin.add", "POST"): page(422, {"admin"}),
     ("calendar_admin.index", "GET"): page(200, {"admin"}),
     ("calendar_admin.withdraw", "POST"): page(422, {"admin"}),

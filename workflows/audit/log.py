@@ -68,6 +68,11 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
     USER_UPDATED = "user_updated"
+    USER_ENABLED = "user_enabled"
+    USER_UNLOCKED = "user_unlocked"                # sign-in throttle cleared by an admin
+    PASSWORD_RESET = "password_reset"              # noqa: S105 - an event name
+    UNIT_CREATED = "unit_created"
+    UNIT_UPDATED = "unit_updated"
     ROLE_GRANTED = "role_granted"
     TOKEN_CREATED = "token_created"  # noqa: S105 - an event name
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name

@@ -100,6 +100,15 @@ class ErrorCode(StrEnum):
     UNKNOWN_UNIT = "unknown_unit"  # code
     UNIT_REQUIRED = "unit_required"
     UNKNOWN_KIND = "unknown_kind"  # kind (a warning: nothing routes to it)
+    # the admin's directory pages
+    ROLE_REQUIRED = "role_required"
+    DISPLAY_NAME_REQUIRED = "display_name_required"
+    UNIT_EXISTS = "unit_exists"  # code
+    UNIT_NOT_FOUND = "unit_not_found"  # unit
+    OWN_ACCOUNT = "own_account"
+    CHOOSE_IMPORT_KIND = "choose_import_kind"
+    CHOOSE_IMPORT_FILE = "choose_import_file"
+    IMPORT_EXPIRED = "import_expired"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"
@@ -165,6 +174,7 @@ class ErrorCode(StrEnum):
     NOTICE_DEPARTMENT = "notice_department"
     NOTICE_REPLY_ROLE = "notice_reply_role"
     AUDITOR_ONLY = "auditor_only"
+    ADMIN_ONLY = "admin_only"
     PLACE_SCOPE = "place_scope"
 
 

@@ -88,6 +88,10 @@ EXTRA_TARGETS: tuple[DepartmentSeed, ...] = (
 )
 
 ALL_DEPARTMENTS = DEFAULT_DEPARTMENTS + EXTRA_TARGETS
+# the unit kinds the routing table speaks in, and every responsibility code the seeds use
+UNIT_KINDS = tuple(seed.code for seed in ALL_DEPARTMENTS)
+RESPONSIBILITIES = tuple(dict.fromkeys(code for seed in ALL_DEPARTMENTS
+                                       for code in seed.responsibilities))
 
 
 def seed_roles(session: Session) -> dict[str, Role]:
