@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,6 +86,7 @@ class TaskPage:
     claimed_by_me: bool = False
     claimable: bool = False
     vulnerable: list[str] = field(default_factory=list)  # the banner: call, do not text
+    known: dict[str, Any] = field(default_factory=dict)   # what the form starts from
 
 
 def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
@@ -260,7 +262,21 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                         next_steps(files, view.process_id, view.bpmn_id),
                         claimed_by_me=row.claimed_by is not None,
                         claimable=row.claimed_by is None and row.assignee_id is None,
-                        vulnerable=vulnerable_kinds(uow.session, case))
+                        vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case))
+
+
+def known_values(view: TaskView, case: Case) -> dict[str, Any]:
+    """A form starts from what the case already knows: a field named like a process variable
+    holding a plain value (category, urgency...) or like a case field typed at intake (the
+    summary) shows that value."""
+    known = {name: getattr(case, name) for name in CASE_KNOWN}
+    known.update(view.data)
+    return {f.id: known[f.id] for f in view.form
+            if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""}
+
+
+# case fields a step may ask to confirm (the rest of what intake typed is process data)
+CASE_KNOWN = ("summary", "category", "urgency", "people_count", "location_detail")
 
 
 def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:
