@@ -144,3 +144,30 @@ def test_serve_runs_waitress_and_answers_healthz(env, tmp_path):
                .read_text(encoding="utf-8").splitlines()]
     assert records[0]["reason"] == "start" and records[-1]["reason"] == "stop"
     assert "system" in records[-1]["heads"]
+
+
+def test_dev_scheduler_follows_the_scheduler_embedded_setting(monkeypatch):
+    from types import SimpleNamespace
+
+    from web.commands.admin import start_dev_scheduler
+    from workflows.core.settings import Settings
+
+    started, tickers = [], []
+
+    class Ticker:  # the dev server without its scheduler exports the audit heads itself
+        def __init__(self, services):
+            tickers.append(services)
+
+        def start(self):
+            return self
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr("workflows.scheduler.jobs.start_embedded_scheduler", started.append)
+    monkeypatch.setattr("workflows.scheduler.jobs.HeadTicker", Ticker)
+    for environ in ({}, {"JIEFEN_SCHEDULER_EMBEDDED": "false"}):
+        services = SimpleNamespace(settings=Settings.from_env(environ))
+        start_dev_scheduler(SimpleNamespace(extensions={"jiefen_services": services}))
+    assert len(started) == 1  # on by default, off with JIEFEN_SCHEDULER_EMBEDDED=false
+    assert len(tickers) == 1  # then the heads are exported by the dev server

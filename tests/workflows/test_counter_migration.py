@@ -1,4 +1,4 @@
-"""Upgrading to 0008: the case code counter starts after the codes already issued, and tokens
+"""Upgrading to 0010: the case code counter starts after the codes already issued, and tokens
 without an expiry (or with one beyond the longest lifetime) get one 90 days out."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from workflows.models import ApiToken, Case, CaseNumber
 
 def test_upgrade_seeds_the_counter_and_bounds_token_lifetimes(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    upgrade(url, revision="0007_district")
+    upgrade(url, revision="0009_user_mobile")
     engine = make_engine(url)
     now = datetime.now(UTC)
     with Session(engine) as session:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConcurrentUpdate, EngineStepFailed
-from engine.models import InstanceRow, OutboxMessage
+from engine.models import InstanceRow, OutboxMessage, ProcessVersion
 from tests.workflows.engine_helpers import MEDIATOR, complete, deploy_simple, events, start_simple
 from workflows.core.actors import SYSTEM
 from workflows.runtime.unit_of_work import lost_race
@@ -32,6 +33,10 @@ def test_state_is_stored_without_spec_and_due_at_is_the_earliest_timer(services,
     assert stored.due_at == clock.now().replace(hour=3)          # PT2H deadline on 'mediate'
     assert stored.status == "running"
     assert stored.serializer_version == "1.5"
+    # the installed SpiffWorkflow release, on the instance and on the version it runs
+    assert stored.library_version == version("SpiffWorkflow")
+    with services.session_factory() as session:
+        assert session.get(ProcessVersion, stored.process_version_id).library_version == version("SpiffWorkflow")
 
 
 def test_completion_commits_state_audit_and_outbox_together(services, instance_id):

@@ -7,13 +7,19 @@ from flask.typing import ResponseReturnValue
 
 from web.access import public
 from web.api.base import bp
+from workflows.cases.field_limits import AMOUNT_MAX, LOCATION_MAX_LENGTH, MAX_PARTIES
 from workflows.cases.parties import VULNERABILITIES
-from workflows.models import Category, ContactPreference, PartyRole, Urgency
+from workflows.models import Category, ContactPreference, PartyKind, PartyRole, Urgency
 
 NULL_STR = {"type": ["string", "null"]}
 NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
 DEPT = {"type": ["object", "null"], "required": ["code", "name"],
         "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
+LOCATION = {"type": ["object", "null"], "required": ["place_code", "names"],
+            "description": "the case's grid or building; null: not located (district-level units)",
+            "properties": {"place_code": NULL_STR, "names": {
+                "type": "array", "items": {"type": "string"},
+                "description": "names from the district down to the grid or building"}}}
 
 
 def _ref(name: str) -> dict:
@@ -60,12 +66,38 @@ SCHEMAS = {
                                                 "message": {"type": "string"}}}}}},
     "Party": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "role": {"enum": [str(r) for r in PartyRole], "default": "applicant"},
-        "name": {"type": "string", "maxLength": 100},
-        "id_number": {"type": "string", "description": "18-digit resident ID (GB 11643)"},
-        "phone": {"type": "string", "description": "mainland mobile number"},
+        "kind": {"enum": [str(k) for k in PartyKind], "default": "person"},
+        "name": {"type": "string", "maxLength": 100,
+                 "description": "a person's name or an organisation's registered name"},
+        "id_number": {"type": "string", "description": "18-digit resident ID (GB 11643); persons"},
+        "credit_code": {"type": "string", "description": "统一社会信用代码, 18 characters with "
+                                                         "the GB 32100 check digit; organisations"},
+        "phone": {"type": "string", "description": "a mainland mobile number, or a landline with "
+                                                   "its area code (010-62345678, extension "
+                                                   "after '-')"},
         "address": {"type": "string"},
-        "contact_preference": {"enum": [str(p) for p in ContactPreference], "default": "sms"},
-        "vulnerable": {"type": "array", "items": {"enum": list(VULNERABILITIES)}}}},
+        "age": {"type": "integer", "minimum": 0, "maximum": 150,
+                "description": "persons; give age or birth_date"},
+        "birth_date": {"type": "string", "format": "date",
+                       "description": "persons; stored encrypted, shown masked as the year"},
+        "contact_preference": {"enum": [str(p) for p in ContactPreference], "default": "sms",
+                               "description": "a vulnerable party is always called (phone)"},
+        "vulnerable": {"type": "array", "items": {"enum": list(VULNERABILITIES)},
+                       "description": "persons; any value raises a general case to urgent"}}},
+    "Location": {
+        "type": "object", "additionalProperties": False,
+        "description": "place_code, or address (+ detail); an address only similar to "
+                       "standard addresses is answered 422 with the candidates in "
+                       "fields['location-address'].params.candidates",
+        "properties": {
+            "place_code": {"type": "string", "maxLength": LOCATION_MAX_LENGTH["place_code"],
+                           "description": "an active grid or building"},
+            "address": {"type": "string", "maxLength": LOCATION_MAX_LENGTH["address"]},
+            "detail": {"type": "string", "maxLength": LOCATION_MAX_LENGTH["detail"],
+                       "description": "unit, door, spot"},
+            "unmatched": {"type": "boolean", "default": False,
+                          "description": "the address is none of the candidates: register "
+                                         "without a place"}}},
     "IntakeRequest": {
         "type": "object", "required": ["category", "description", "parties"],
         "additionalProperties": False, "properties": {
@@ -84,14 +116,26 @@ SCHEMAS = {
                                   "description": "already in litigation, arbitration or review"},
             "channel_ref": {"type": "string", "maxLength": 128,
                             "description": "the channel's own reference (12345 order number)"},
-            "received_at": {"type": "string", "format": "date-time"},
-            "parties": {"type": "array", "minItems": 1, "items": _ref("Party")}}},
+            "received_at": {"type": "string", "format": "date-time",
+                            "description": "when the channel received the matter, with its "
+                                           "offset; the sign-off limit runs from it. At most "
+                                           "5 minutes ahead, at most 30 days back unless "
+                                           "received_late_reason (both configurable)"},
+            "received_late_reason": {"type": "string", "maxLength": 200},
+            "location": _ref("Location"),
+            "amount": {"type": "number", "minimum": 0, "maximum": float(AMOUNT_MAX),
+                       "description": "yuan in dispute, at most two decimals"},
+            "parties": {"type": "array", "minItems": 1, "maxItems": MAX_PARTIES,
+                        "items": _ref("Party")}}},
     "IntakeResponse": {
         "type": "object", "required": ["case_no", "status", "linked_as", "status_url"],
         "description": "case_no, status and status_url are null when the submission was linked "
                        "to a case outside the token user's scope (another unit's case)",
         "properties": {"case_no": NULL_STR, "status": NULL_STR,
                        "linked_as": {"enum": ["new", "duplicate", "second_complaint"]},
+                       "linked_by": {"enum": ["person", "location", None],
+                                     "description": "a duplicate's basis: the same applicant "
+                                                    "or the same building"},
                        "submission_id": {"type": ["integer", "null"]},
                        "status_url": NULL_STR}},
     "WorkOrder": {"type": "object", "required": ["department", "role", "round", "status"],
@@ -107,7 +151,11 @@ SCHEMAS = {
                  "second_complaint": {"type": "boolean"}, "reopened_count": {"type": "integer"},
                  "outcome": NULL_STR, "satisfaction": NULL_STR, "lead_department": DEPT,
                  "co_departments": {"type": "array", "items": DEPT}, "opened_at": NULL_TIME,
-                 "closed_at": NULL_TIME, "deadline": NULL_TIME,
+                 "closed_at": NULL_TIME, "deadline": NULL_TIME, "location": LOCATION,
+                 "location_detail": NULL_STR, "lead_unit": DEPT,
+                 "co_units": {"type": "array", "items": DEPT}, "received_at": NULL_TIME,
+                 "registered_at": NULL_TIME,
+                 "amount": {"type": ["number", "null"], "description": "yuan"},
                  "work_orders": {"type": "array", "items": _ref("WorkOrder")}}},
     "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
                   "properties": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from dataclasses import replace
 
 import click
 
@@ -119,10 +120,11 @@ def start_dev_scheduler(app) -> None:
 
     from workflows.scheduler.jobs import HeadTicker, start_embedded_scheduler
 
-    if os.environ.get("JIEFEN_SCHEDULER_EMBEDDED", "true").lower() in ("0", "false", "no"):
-        atexit.register(HeadTicker(app.extensions["jiefen_services"]).start().stop)
+    services = app.extensions["jiefen_services"]
+    if not services.settings.scheduler_embedded:
+        atexit.register(HeadTicker(services).start().stop)
         return
-    start_embedded_scheduler(app.extensions["jiefen_services"])
+    start_embedded_scheduler(services)
 
 
 @click.command("serve")
@@ -136,11 +138,12 @@ def serve(dev: bool, host: str, port: int, threads: int) -> None:
     from web import create_app
 
     if dev:
-        os.environ["JIEFEN_DEV_MODE"] = "1"  # cookies without Secure over plain http
-        app = create_app(cli_settings())
-        if os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader child serves
+        from werkzeug.serving import is_running_from_reloader, run_simple
+
+        # dev_mode: cookies without Secure over plain http (the reloader child runs this too)
+        app = create_app(replace(cli_settings(), dev_mode=True))
+        if is_running_from_reloader():  # the reloader child serves
             start_dev_scheduler(app)
-        from werkzeug.serving import run_simple
 
         # run_simple, not app.run(): Flask ignores app.run() inside its own CLI; no debugger
         run_simple(host, port, app, use_reloader=True, use_debugger=False, threaded=True)

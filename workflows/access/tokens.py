@@ -1,7 +1,7 @@
 """API tokens for channel systems: shown once, stored as prefix + sha256, checked in constant time.
 
 Format: ``jf_<prefix>_<secret>``; the 8-character prefix finds the row by index, the secret's sha256
-is compared with ``hmac.compare_digest``. A token acts under its user's roles and scope (0003_web).
+is compared with ``hmac.compare_digest``. A token acts under its user's roles and scope (0005_web).
 Every token expires: its lifetime is 1 to 366 days (default 90), so a leaked token does not work
 forever and channel systems rotate theirs at least once a year.
 """

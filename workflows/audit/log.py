@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from engine.audit_chain import (
@@ -67,6 +67,11 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
     USER_UPDATED = "user_updated"
+    USER_ENABLED = "user_enabled"
+    USER_UNLOCKED = "user_unlocked"                # sign-in throttle cleared by an admin
+    PASSWORD_RESET = "password_reset"              # noqa: S105 - an event name
+    UNIT_CREATED = "unit_created"
+    UNIT_UPDATED = "unit_updated"
     ROLE_GRANTED = "role_granted"
     TOKEN_CREATED = "token_created"  # noqa: S105 - an event name
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name
@@ -86,6 +91,8 @@ class AuditAction(StrEnum):
     INCIDENT_RETRIED = "incident_retried"
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
+    WARNING_RAISED = "warning_raised"
+    DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
 
 
 @dataclass
@@ -322,8 +329,3 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
         if objects:
             report.breaks += missing_records(session)
     return report
-
-
-def event_count(session: Session, chain: str) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEvent)
-                          .where(AuditEvent.chain_key == chain)) or 0

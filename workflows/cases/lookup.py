@@ -193,6 +193,7 @@ def case_summary(session: Session, case: Case, *, planned_co: list[str] | None =
         "lead_department": lead, "co_departments": co, "lead_unit": lead, "co_units": co,
         "location": location_of(session, case.place_id, case.place_path),
         "location_detail": case.location_detail,
+        "received_late_reason": case.received_late_reason,
         "amount": float(case.amount) if case.amount is not None else None,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
         "received_at": _iso(case.opened_at),

@@ -27,7 +27,7 @@ from engine.instance import Snapshot, WorkflowInstance
 from engine.models import InstanceRow, ProcessVersion
 from engine.operations import operation_context
 from engine.recorder import TaskEventRecorder
-from engine.serializer import SERIALIZER_VERSION
+from engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from engine.specs import CompiledBundle
 from workflows.audit.log import AuditAction, AuditLog
 from workflows.core.actors import Actor
@@ -37,8 +37,6 @@ from workflows.notify.outbox import Outbox
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
-
-LIBRARY_VERSION = "3.2.0"
 
 
 @dataclass

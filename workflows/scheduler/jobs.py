@@ -224,15 +224,6 @@ def arm_sweep(scheduler: BaseScheduler, services: Services, run_at: datetime) ->
         pass
 
 
-def wake_sweep(scheduler: BaseScheduler | None) -> None:
-    """Run the sweep now (after a commit that armed an earlier timer in this process)."""
-    if scheduler is None or not scheduler.running:
-        return
-    job = scheduler.get_job(SWEEP_JOB)
-    if job is not None:
-        job.modify(next_run_time=datetime.now(scheduler.timezone))
-
-
 _embedded: dict[str, BaseScheduler] = {}
 
 

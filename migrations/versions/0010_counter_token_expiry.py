@@ -5,8 +5,8 @@ expire 90 days after the upgrade (time to rotate them), and api_token.expires_at
 
 Mirrors CaseNumber in workflows/models/cases.py and ApiToken in workflows/models/admin.py.
 
-Revision ID: 0008_counter_token_expiry
-Revises: 0007_district
+Revision ID: 0010_counter_token_expiry
+Revises: 0009_user_mobile
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0008_counter_token_expiry"
-down_revision = "0007_district"
+revision = "0010_counter_token_expiry"
+down_revision = "0009_user_mobile"
 branch_labels = None
 depends_on = None
 
