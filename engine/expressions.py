@@ -63,14 +63,6 @@ def _check_node(node: ast.AST, function_names: frozenset[str]) -> None:
         raise ExpressionError("only calls to allowed functions with positional arguments")
 
 
-def names_used(expression: str, function_names: frozenset[str]) -> set[str]:
-    """Data names an expression reads (function names excluded)."""
-    tree = parse(expression, function_names)
-    called = {n.func.id for n in ast.walk(tree)
-              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}  # parse() checked
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - called
-
-
 class Evaluator:
     """Evaluates checked expressions over plain data (dict/list/str/int/float/bool/None)."""
 

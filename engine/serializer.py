@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from importlib.metadata import version
 from typing import TypeAlias
 from uuid import UUID
 
@@ -59,3 +60,4 @@ def make_serializer(script_engine: JiefenScriptEngine, spec_lookup: SpecLookup) 
 
 
 SERIALIZER_VERSION = _SERIALIZER_VERSION
+LIBRARY_VERSION = version("SpiffWorkflow")  # the installed release, stored beside each state

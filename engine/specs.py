@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn_parser import BPMN_NS, JiefenParser
+from engine.bpmn_parser import JiefenParser
 from engine.errors import BpmnValidationError, Problem
 from engine.lint import by_severity, lint_bpmn, lint_dmn
 from engine.script_engine import FUNCTION_NAMES
@@ -176,5 +176,3 @@ class SpecLibrary:
         bundle = self.bundle(version_id)
         return bundle.spec(process_id), bundle.subprocess_specs(process_id)
 
-
-BPMN_PROCESS = f"{{{BPMN_NS}}}process"

@@ -56,6 +56,8 @@ def deploy_version(services, name: str, actor=None, note: str | None = None):
 
 def start_case(services, process_id: str, case_no: str, data: dict | None = None) -> int:
     """A case row on the live version of ``process_id``; returns its workflow instance id."""
+    from workflows.audit.inputs import record_input
+    from workflows.audit.log import AuditAction
     from workflows.casework.projection import project_case
     from workflows.core.actors import SYSTEM
     from workflows.models import Case
@@ -65,9 +67,12 @@ def start_case(services, process_id: str, case_no: str, data: dict | None = None
         case = Case(case_no=case_no, channel="counter", summary="测试案件")
         uow.session.add(case)
         uow.session.flush()
-        row, instance = uow.start_instance(process_id, data={"case_no": case_no, **(data or {})},
-                                           actor=SYSTEM, case=case)
+        initial = {"case_no": case_no, **(data or {})}
+        row, instance = uow.start_instance(process_id, data=initial, actor=SYSTEM, case=case)
         case.workflow_instance_id = row.id
+        record_input(uow, AuditAction.CASE_OPENED, SYSTEM, case, instance, object_type="case",
+                     object_id=case_no, process_version_id=row.process_version_id,
+                     process_id=process_id, initial_data=initial)
         project_case(uow, case, instance)
         uow.commit()
         return row.id

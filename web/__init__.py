@@ -107,11 +107,14 @@ def _register_blueprints(app: Flask) -> None:
 
 def _feature_modules() -> list:
     from web import (
+        admin_directory,
+        admin_import,
         audit,
         calendar_admin,
         case_deadlines,
         cases,
         dispatch,
+        places,
         process_editor,
         processes,
         reports,
@@ -121,7 +124,8 @@ def _feature_modules() -> list:
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
-            calendar_admin, audit, processes, process_editor]
+            calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
+            places]
 
 
 def _register_error_handlers(app: Flask) -> None:

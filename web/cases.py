@@ -3,24 +3,37 @@ party reveal (purpose-bound, audited) and the live process diagram."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
-from web.forms import intake_fields, intake_request, party_rows
+from web.forms import (
+    address_candidates,
+    intake_fields,
+    intake_request,
+    location_fields,
+    party_rows,
+    row_count,
+    without_row,
+)
 from web.messages import field_errors
 from web.params import MAX_PAGE, whole_number
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.cases import inbox as inbox_service
 from workflows.cases import lookup as cases
 from workflows.cases import parties
+from workflows.cases.field_limits import MAX_PARTIES
 from workflows.casework import views as case_views
 from workflows.core.errors import InvalidInput
+from workflows.intake import location as intake_location
 from workflows.intake import register as intake_service
 
 bp = Blueprint("cases", __name__)
 LIST_PAGE = 25
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"   # <input type="datetime-local">
 
 
 def _int_arg(name: str, default: int = 1) -> int:
@@ -72,30 +85,59 @@ def case_list() -> ResponseReturnValue:
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 def intake() -> ResponseReturnValue:
-    """Register a matter: preview duplicates / second complaints first, then save."""
+    """Register a matter: preview duplicates, the location and second complaints, then save.
+
+    ``action``: preview | save | add_party | remove_party-<n> (the last two only re-render the
+    form, for browsers without JavaScript)."""
     if request.method != "POST":
         return _intake_page({}, {}, None)
-    form = request.form
+    form = request.form.to_dict()
+    action = form.get("action") or "preview"
+    if action == "add_party":
+        return _intake_page(form, {}, None, rows=row_count(form) + 1)
+    if action.startswith("remove_party-"):
+        index = whole_number(action.removeprefix("remove_party-"), None, maximum=MAX_PARTIES)
+        rows = row_count(form)
+        if index is not None and index < rows and rows > 1:
+            form = without_row(form, index)
+        return _intake_page(form, {}, None)
     try:
-        request_data = intake_request(form)
-        if form.get("action") != "save":
+        request_data = intake_request(form, tz=services().settings.timezone,
+                                      check=lambda data: intake_service.check(data, new_uow()))
+        if action != "save":
             outcome = intake_service.preview_intake(new_uow(), actor(), request_data)
             return _intake_page(form, {}, outcome)
         outcome = intake_service.submit_intake(new_uow(), actor(), request_data)
     except InvalidInput as exc:
-        return _intake_page(form, exc.field_errors, None), 422
+        # address candidates alone are a question for the clerk, not a mistake
+        asking = set(exc.field_errors) == {"location-address"} and address_candidates(
+            exc.field_errors)
+        return _intake_page(form, exc.field_errors, None), 200 if asking else 422
     flash(_("已登记，案件编号 %(code)s", code=outcome.case_no), "success")
     return redirect(url_for("cases.receipt", case_no=outcome.case_no, kind=outcome.kind))
 
 
-def _intake_page(form, errors: dict, outcome) -> str:
+def _intake_page(form, errors: dict, outcome, *, rows: int | None = None) -> str:
     """The intake form; only roles that may register see it (the denial is audited)."""
     with denials_audited(services(), actor(), object_type="intake"):
         require(actor(), Permission.REGISTER_CASE)
-    errors = field_errors(errors)
-    return render_template("cases/intake.html", fields=intake_fields(form, errors),
-                           parties=party_rows(form, errors), errors=errors, outcome=outcome,
-                           form=form)
+    candidates = address_candidates(errors)
+    words = field_errors(errors)
+    now = services().clock.now().astimezone(ZoneInfo(services().settings.timezone))
+    return render_template("cases/intake.html",
+                           fields=intake_fields(form, words, now_local=now.strftime(LOCAL_INPUT)),
+                           location=location_fields(form, words), candidates=candidates,
+                           picked=form.get("location-pick"),
+                           parties=party_rows(form, words, rows), errors=words, outcome=outcome, form=form,
+                           max_parties=MAX_PARTIES)
+
+
+@bp.get("/cases/new/places")
+def place_options() -> ResponseReturnValue:
+    """The place picker's suggestions (grids and buildings matching the typed text)."""
+    found = intake_location.search_places(new_uow(), actor(),
+                                          request.args.get("location-place_code", "")[:40])
+    return render_template("cases/_place_options.html", places=found)
 
 
 @bp.get("/cases/<case_no>/receipt")

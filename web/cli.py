@@ -5,25 +5,37 @@ from __future__ import annotations
 import importlib
 
 import click
-from flask.cli import FlaskGroup, routes_command, shell_command
+from flask.cli import FlaskGroup, NoAppException, routes_command, shell_command
 
 from engine.input_rules import BAD_CHARACTERS, has_bad_characters
 from web.messages import describe
 from workflows.core.errors import InvalidInput
 
 # each module exposes COMMANDS; a new group of commands adds its module here
-COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler"]
+COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler", "web.commands.warnings", "web.commands.district"]
 
 
 def _create_app():
     from web import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except RuntimeError as exc:  # no cookie secret yet: a one-line error, not a traceback
+        raise NoAppException(str(exc)) from None
 
 
-class CheckedGroup(FlaskGroup):
-    """The root group: every argument of every command is checked before any is parsed (the
-    CLI's share of the input boundary; numbers and lengths are each option's own type)."""
+class JiefenGroup(FlaskGroup):
+    """Flask's group without app-provided commands or plugins: every command is registered here,
+    so listing or resolving one never builds the app (``--help`` needs no keys and no database).
+
+    Every argument of every command is checked before any is parsed (the CLI's share of the
+    input boundary; numbers and lengths are each option's own type)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return click.Group.list_commands(self, ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return click.Group.get_command(self, ctx, name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         for index, arg in enumerate(args):
@@ -47,8 +59,8 @@ def refusal(args: list[str], index: int) -> str:
 
 def build_cli() -> FlaskGroup:
     # Flask's `routes` and `shell`, not its `run`: `jiefen serve` serves (waitress, or --dev)
-    cli = CheckedGroup(create_app=_create_app, add_default_commands=False,
-                       help="jiefen (解纷) — mediation case manager")
+    cli = JiefenGroup(create_app=_create_app, add_default_commands=False,
+                      help="jiefen (解纷) — mediation case manager")
     cli.add_command(routes_command)
     cli.add_command(shell_command)
     for name in COMMAND_MODULES:

@@ -76,7 +76,8 @@ def conflict(exc: Exception):
     gone = isinstance(exc, TaskNoLongerAvailable)
     if wants_json():
         return jsonify(error="task_no_longer_available" if gone else "concurrent_update",
-                       message=str(exc)), 409
+                       message=_("此任务已由他人处理或已超过时限，提交的内容没有保存")
+                       if gone else _("内容刚被他人更新，提交的内容没有保存，请重新提交")), 409
     kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"] \
         if request.method == "POST" else []
     case_no = (request.view_args or {}).get("case_no")

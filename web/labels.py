@@ -18,15 +18,22 @@ from workflows.models import (
     Category,
     Channel,
     ContactPreference,
+    LinkBasis,
+    PartyKind,
     PartyRole,
+    PlaceLevel,
     RiskLevel,
     RoleCode,
+    SubmissionLink,
     Tier,
     Urgency,
     VersionStatus,
+    WarningKind,
+    WarningState,
     WorkOrderRole,
     WorkOrderStatus,
 )
+from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
 
 S, A = CaseStatus, AuditAction
@@ -52,6 +59,7 @@ ROLE = {
 }
 PARTY_ROLE = {PartyRole.APPLICANT: _l("申请人"), PartyRole.RESPONDENT: _l("被申请人"),
               PartyRole.THIRD_PARTY: _l("第三人")}
+PARTY_KIND = {PartyKind.PERSON: _l("个人"), PartyKind.ORGANISATION: _l("单位（企业、组织）")}
 WORK_ORDER_ROLE = {WorkOrderRole.LEAD: _l("牵头"), WorkOrderRole.CO: _l("协办")}
 WORK_ORDER_STATUS = {
     WorkOrderStatus.DISPATCHED: _l("待签收"), WorkOrderStatus.ACCEPTED: _l("已签收"),
@@ -105,7 +113,11 @@ EVENT = {
     A.LIGHT_CHANGED: _l("时效变化"), A.SUPERVISION_ISSUED: _l("督办"),
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
-    A.REPORT_GENERATED: _l("生成报表"),
+    A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
+    A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
+    A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
+    A.UNIT_UPDATED: _l("单位变更"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
@@ -116,21 +128,59 @@ PROCESS_STATUS = {VersionStatus.ACTIVE: _l("已启用"), VersionStatus.PENDING: 
 PERSONAL_DATA = {PersonalDataKind.ID_NUMBER: _l("身份证号"), PersonalDataKind.BANK_CARD: _l("银行卡号"),
                  PersonalDataKind.MOBILE: _l("手机号"), PersonalDataKind.LANDLINE: _l("固定电话"),
                  PersonalDataKind.EMAIL: _l("电子邮箱")}
+UNIT_KIND = {  # the kinds of the routing table (the department codes of earlier releases)
+    "GA": _l("公安机关（分局、派出所）"), "SF": _l("司法行政部门（司法局、司法所）"),
+    "XF": _l("信访部门"), "MZ": _l("民政部门"), "RS": _l("人力资源和社会保障部门"),
+    "ZJ": _l("住房和城乡建设部门（含房屋征收）"), "CG": _l("城市管理综合执法部门"),
+    "SJ": _l("市场监督管理部门"), "WJ": _l("卫生健康部门"), "ZR": _l("自然资源和规划部门"),
+    "HJ": _l("生态环境部门"), "FY": _l("人民法院"), "ZZ": _l("综治中心（矛盾纠纷调处中心）"),
+    "JD": _l("街道办事处"), "XZ": _l("乡镇人民政府"), "SQ": _l("社区居（村）委会（网格）"),
+    "SQTJ": _l("社区（村）人民调解委员会"), "JDTJ": _l("街道（乡镇）人民调解委员会"),
+    "JDLT": _l("街道（乡镇）劳动争议调解中心"), "WY": _l("物业服务企业"), "FL": _l("妇联"),
+    "GH": _l("工会"), "JR": _l("金融监管部门 / 开户银行"), "NY": _l("农业农村部门"),
+    "JY": _l("教育部门"), "PG": _l("房地产价格评估专家委员会"),
+}
+RESPONSIBILITY = {  # 部门职责边界清单: dispute categories and the other duties of the seeds
+    **{code: text for code, text in CATEGORY.items() if code in RESPONSIBILITIES},
+    "emergency": _l("突发事件"), "mediation_guidance": _l("人民调解指导"),
+    "legal_aid": _l("法律援助"), "elderly": _l("养老服务"), "social_assistance": _l("社会救助"),
+    "urban_management": _l("城市管理"), "consumer": _l("消费维权"), "elevator": _l("电梯安全"),
+    "special_equipment": _l("特种设备"), "health": _l("医疗卫生"), "environment": _l("生态环境"),
+    "judicial_confirmation": _l("司法确认"), "payment_order": _l("支付令"),
+    "triage": _l("分流研判"), "supervision": _l("督办"), "campus_safety": _l("校园安全"),
+}
 REPORT_KIND = {"weekly": _l("周调度清单"), "monthly": _l("月度通报"), "quarterly": _l("季度评估")}
+PLACE_LEVEL = {
+    PlaceLevel.CITY: _l("市"), PlaceLevel.DISTRICT: _l("区"), PlaceLevel.STREET: _l("街道"),
+    PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
+    PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋"),
+}
+WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发")}
+WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l("已确认"),
+                 WarningState.DISMISSED: _l("已排除")}
+LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
+             SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
+LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
-          "role": ROLE, "party_role": PARTY_ROLE, "wo_role": WORK_ORDER_ROLE,
-          "wo_status": WORK_ORDER_STATUS, "contact": CONTACT, "vulnerable": VULNERABLE,
+          "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
+          "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
+          "vulnerable": VULNERABLE,
           "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
           "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND,
-          "personal_data": PERSONAL_DATA}
+          "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
+          "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
+          "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
+              "party_kind": PartyKind,
               "wo_role": WorkOrderRole, "wo_status": WorkOrderStatus, "contact": ContactPreference,
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
               "purpose": PURPOSES, "event": (*AuditAction, *CHANGES.values()),
               "process_status": VersionStatus, "report_kind": REPORT_KINDS,
-              "personal_data": PersonalDataKind}
+              "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
+              "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
+              "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind}
 
 
 def label(kind: str, code: object) -> str:

@@ -24,7 +24,9 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     # instructions are process-owner Markdown, rendered in a sandbox and sanitized by nh3
     instructions = Markup(page.instructions_html)  # noqa: S704
     return render_template("tasks/step.html", page=page, case=page.summary,
-                           fields=task_form_fields(page.task.form, values, field_errors(errors)),
+                           fields=task_form_fields(page.task.form,
+                                                   page.known if values is None else values,
+                                                   field_errors(errors)),
                            errors=field_errors(errors), instructions=instructions)
 
 

@@ -23,9 +23,10 @@ from engine.operations import OperationRegistry
 from engine.script_engine import make_script_engine
 from engine.serializer import make_serializer
 from engine.specs import CompiledBundle, compile_bundle
+from workflows.library.operations import response_due
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
-OPERATIONS = frozenset({"notify", "raise_risk"})
+OPERATIONS = frozenset({"notify", "raise_risk", "response_due"})
 TOP = "general_dispute"
 
 
@@ -44,7 +45,8 @@ def start_data(**overrides: Any) -> dict[str, Any]:
     data = {"case_id": 1, "case_no": "JF-2025-000001", "category": "neighbour", "urgency": "general",
             "people_count": 2, "emergency": False, "statutory_channel": False,
             "party_ids": ["party-a", "party-b"], "duplicate_candidates": [],
-            "escalation_level": "none", "second_complaint": False}
+            "escalation_level": "none", "second_complaint": False,
+            "received_at": "2025-03-03T10:20:00+08:00"}
     data.update(overrides)
     return data
 
@@ -61,9 +63,11 @@ class Driver:
         self.clock = FrozenClock(at or local(2025, 3, 3, 10, 20))
         self.calls: list[tuple[str, dict]] = []
         self.risk = "blue"
-        registry = OperationRegistry({"notify": self._notify, "raise_risk": self._raise_risk})
+        registry = OperationRegistry({"notify": self._notify, "raise_risk": self._raise_risk,
+                                      "response_due": response_due})
         self.engine = make_script_engine(WorkingCalendar(), registry)
         bundle = library()
+        data.setdefault("received_at", self.clock.now().isoformat())
         self.serializer = make_serializer(
             self.engine, lambda version: (bundle.spec(TOP), bundle.subprocess_specs(TOP)))
         self.roundtrip = roundtrip

@@ -67,7 +67,7 @@ def test_every_timer_documents_its_basis(name):
 @pytest.mark.parametrize("name", FILES)
 def test_only_registered_operations_with_known_recipients(name):
     for op in tree(name).iter(f"{{{SPIFF}}}serviceTaskOperator"):
-        assert op.get("id") in ("notify", "raise_risk")
+        assert op.get("id") in ("notify", "raise_risk", "response_due")
         params = {p.get("id"): p.get("value") for p in op.iter(f"{{{SPIFF}}}parameter")}
         if op.get("id") == "notify":
             assert params["to"].strip("'") in NOTIFY_TO

@@ -30,7 +30,7 @@ from workflows.cases.parties import PartyInput
 from workflows.casework.tasks import claim_task
 from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
-from workflows.models import CaseParty, Department, User, WorkOrder
+from workflows.models import CaseParty, Department, Place, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
 
 # -- the world ------------------------------------------------------------------------------------
@@ -112,9 +112,17 @@ def world(services, reference, process):
     with services.session_factory() as session:
         version = session.scalar(select(InstanceRow.process_version_id).where(
             InstanceRow.id == cases["own"]["instance_id"]))
+    with services.new_uow() as uow:
+        place = Place(code="SW-B1", name="锦绣家园3栋", level="building")
+        uow.session.add(place)
+        uow.session.flush()
+        place.path = f"/{place.id}/"
+        uow.commit()
     shared = {"report_id": report.id, "version_id": version, "process_id": "general_dispute",
+              "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
-              "code": "en", "filename": "css/jiefen.css"}
+              "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
+              "unit_code": "ZJ"}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -262,7 +270,25 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("auth.logout", "POST"): page(302, EVERYONE),
     ("auth.password", "GET"): page(200, EVERYONE),
     ("auth.password", "POST"): page(422, EVERYONE),
-    # configuration (admins see no case content)
+    # configuration (admins see no case content); empty forms: 422
+    ("directory.create_unit", "POST"): page(422, {"admin"}),
+    ("directory.create_user", "POST"): page(422, {"admin"}),
+    ("directory.disable_user", "POST"): page(302, {"admin"}),
+    ("directory.enable_user", "POST"): page(302, {"admin"}),
+    ("directory.new_unit", "GET"): page(200, {"admin"}),
+    ("directory.new_user", "GET"): page(200, {"admin"}),
+    ("directory.places", "GET"): page(200, {"admin"}),
+    ("directory.reset_password", "POST"): page(200, {"admin"}),
+    ("directory.unit", "GET"): page(200, {"admin"}),
+    ("directory.units", "GET"): page(200, {"admin"}),
+    ("directory.unlock_user", "POST"): page(302, {"admin"}),
+    ("directory.update_unit", "POST"): page(422, {"admin"}),
+    ("directory.update_user", "POST"): page(422, {"admin"}),
+    ("directory.user", "GET"): page(200, {"admin"}),
+    ("directory.users", "GET"): page(200, {"admin"}),
+    ("directory_import.confirm", "POST"): page(422, {"admin"}),
+    ("directory_import.index", "GET"): page(200, {"admin"}),
+    ("directory_import.preview", "POST"): page(422, {"admin"}),
     ("calendar_admin.add", "POST"): page(422, {"admin"}),
     ("calendar_admin.index", "GET"): page(200, {"admin"}),
     ("calendar_admin.withdraw", "POST"): page(422, {"admin"}),
@@ -279,11 +305,14 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("cases.inbox_page", "GET"): page(302, EVERYONE),
     ("cases.intake", "GET"): page(200, REGISTER),
     ("cases.intake", "POST"): page(422, REGISTER),
+    ("cases.place_options", "GET"): page(200, REGISTER),   # the place picker's suggestions
     ("cases.receipt", "GET"): case(200, SEE_OWN, AUDITOR),
     ("cases.reveal", "POST"): case(200, STAFF),            # purpose-bound; never the auditor
     ("cases.reveal_narrative", "POST"): case(200, STAFF),
     ("dispatch.joint", "GET"): case(200, SEE_OWN, AUDITOR),
     ("dispatch.orders", "GET"): page(200, EVERYONE),      # the own department's orders only
+    # a place: supervisors and leaders of a unit above it (here: units without a place), admins
+    ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
     # public
     ("health.healthz", "GET"): page(200, EVERYONE),
     ("i18n.set_locale", "POST"): page(303, EVERYONE),

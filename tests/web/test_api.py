@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -15,6 +16,7 @@ from engine.models import AuditEvent
 from web.api.openapi import DOCUMENT
 from workflows.access import tokens
 from workflows.core.actors import SYSTEM
+from workflows.core.errors import InvalidInput
 from workflows.models import Case
 
 BODY = {
@@ -93,6 +95,22 @@ def test_missing_or_unknown_token_is_401_and_audited(client, services, users, he
 def test_revoked_token_is_401(client, services, clerk):
     tokens.revoke_token(services.new_uow(), SYSTEM, prefix=clerk["Authorization"].split()[1])
     assert client.get("/api/v1/cases/JF-2025-000001", headers=clerk).status_code == 401
+
+
+@pytest.mark.parametrize("days", [0, -1, 367, 99999999, None, True, "30"])
+def test_a_token_lifetime_outside_1_to_366_days_is_refused(services, users, days):
+    with pytest.raises(InvalidInput) as refused:
+        tokens.issue_token(services.new_uow(), SYSTEM, username="intake_clerk", days=days)
+    assert set(refused.value.field_errors) == {"days"}
+
+
+def test_a_token_lives_90_days_by_default_then_is_401(client, services, users, clock):
+    issued = tokens.issue_token(services.new_uow(), SYSTEM, username="intake_clerk")
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    clock.advance(timedelta(days=90, seconds=-1))
+    assert client.get("/api/v1/cases/JF-2025-000001", headers=headers).status_code == 404
+    clock.advance(timedelta(seconds=1))
+    assert client.get("/api/v1/cases/JF-2025-000001", headers=headers).status_code == 401
 
 
 def test_api_ignores_cookies_and_csrf(client, clerk):

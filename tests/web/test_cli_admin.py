@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from workflows.access import sign_in as auth
 from workflows.access import tokens
-from workflows.models import User
+from workflows.models import ApiToken, User
 from workflows.people.departments import seed_reference_data
 
 JIEFEN = str(Path(sys.executable).with_name("jiefen"))
@@ -88,15 +89,30 @@ def test_token_create_prints_a_working_token_and_revoke_ends_it(env, committed_s
     assert run(env, "token", "create", "--user", "ghost").returncode == 1
 
 
+def test_token_lifetime_is_1_to_366_days_default_90(env, committed_services, clock):
+    run(env, "user", "create", "portal_bot", "--role", "intake_clerk", stdin="a-strong-pass-9\n")
+    for days in ("0", "-1", "99999999", "abc"):
+        refused = run(env, "token", "create", "--user", "portal_bot", "--days", days)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, (days, refused)
+        assert "有效期应为 1 至 366 天之间的整数" in refused.stderr, days
+    assert run(env, "token", "create", "--user", "portal_bot", "--days", "366").returncode == 0
+    assert run(env, "token", "create", "--user", "portal_bot").returncode == 0
+    with committed_services.new_uow() as uow:
+        rows = uow.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+        assert [(r.expires_at - r.created_at).days for r in rows] == [366, 90]
+
+
 def test_serve_offers_waitress_and_a_dev_flag(env):
     result = run(env, "serve", "--help")
     assert result.returncode == 0
     assert "--dev" in result.stdout and "--host" in result.stdout and "--port" in result.stdout
 
 
-def test_serve_runs_waitress_and_answers_healthz(env):
+def test_serve_runs_waitress_and_answers_healthz(env, tmp_path):
+    """...and, stopped by SIGTERM, exports the audit heads (at start and at the stop)."""
     import socket
     import time
+    import urllib.error
     import urllib.request
 
     with socket.socket() as probe:
@@ -115,7 +131,43 @@ def test_serve_runs_waitress_and_answers_healthz(env):
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline
                 time.sleep(0.3)
+        refused = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/cases/JF-2025-000001",
+                                         headers={"Authorization": "Bearer jf_deadbeef_" + "x" * 43})
+        with pytest.raises(urllib.error.HTTPError):   # 401, audited: the system chain moves
+            urllib.request.urlopen(refused, timeout=10)
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "waitress" in output
+    assert server.returncode == 0, output
+    records = [json.loads(line) for line in (tmp_path / "inst" / "audit" / "heads.jsonl")
+               .read_text(encoding="utf-8").splitlines()]
+    assert records[0]["reason"] == "start" and records[-1]["reason"] == "stop"
+    assert "system" in records[-1]["heads"]
+
+
+def test_dev_scheduler_follows_the_scheduler_embedded_setting(monkeypatch):
+    from types import SimpleNamespace
+
+    from web.commands.admin import start_dev_scheduler
+    from workflows.core.settings import Settings
+
+    started, tickers = [], []
+
+    class Ticker:  # the dev server without its scheduler exports the audit heads itself
+        def __init__(self, services):
+            tickers.append(services)
+
+        def start(self):
+            return self
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr("workflows.scheduler.jobs.start_embedded_scheduler", started.append)
+    monkeypatch.setattr("workflows.scheduler.jobs.HeadTicker", Ticker)
+    for environ in ({}, {"JIEFEN_SCHEDULER_EMBEDDED": "false"}):
+        services = SimpleNamespace(settings=Settings.from_env(environ))
+        start_dev_scheduler(SimpleNamespace(extensions={"jiefen_services": services}))
+    assert len(started) == 1  # on by default, off with JIEFEN_SCHEDULER_EMBEDDED=false
+    assert len(tickers) == 1  # then the heads are exported by the dev server

@@ -7,20 +7,26 @@ from flask_babel import force_locale
 
 from web.labels import CODE_LISTS, TABLES
 from workflows.models import (
+    CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
     RISK_LABELS,
     STATUS_LABELS,
     VERSION_STATUS_LABELS,
+    WARNING_STATE_LABELS,
     CaseStatus,
+    Category,
     PartyRole,
     RiskLevel,
     VersionStatus,
+    WarningState,
 )
 
 # the Chinese words workflows writes itself (notices, documents, CLI), beside their enums
 WORKFLOWS_WORDS = [(STATUS_LABELS, CaseStatus, "status"),
                    (PARTY_ROLE_LABELS, PartyRole, "party_role"),
                    (VERSION_STATUS_LABELS, VersionStatus, "process_status"),
+                   (CATEGORY_LABELS, Category, "category"),
+                   (WARNING_STATE_LABELS, WarningState, "warning_state"),
                    (RISK_LABELS, RiskLevel, None)]
 
 

@@ -119,7 +119,7 @@ def test_audit_heads_are_exported_full_then_as_deltas_with_a_mac(services, clock
     assert set(first.heads) == {"system"} and verify_checkpoint(services.keyring, first)
     assert exporter.export(services) is None           # nothing moved: no row
     clock.advance(hours=3)
-    timers.sweep_due_instances(services)               # events on the case's chain only
+    timers.sweep(services)                     # events on the case's chain only
     delta = exporter.export(services)
     assert set(delta.heads) == {f"case:{case_id}"}
     assert verify_checkpoint(services.keyring, delta)

@@ -1,4 +1,4 @@
-"""Domain models on SQLite: round trips, unique constraints, optimistic locking."""
+"""Domain models on SQLite: round trips, unique constraints, optimistic locking; the Alembic history."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -18,9 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.clock import FrozenClock, use_clock
 from engine.db import Base, make_engine, make_session_factory
 from engine.models import InstanceRow, ProcessVersion
-from workflows.core.schema import alembic_config, migrations_dir
+from workflows.core.schema import alembic_config, current, migrations_dir, model_metadata
 from workflows.models import (
-    DOMAIN_TABLES,
     ApiToken,
     CalendarOverride,
     CallTask,
@@ -182,6 +182,7 @@ def test_case_work_rows_round_trip(factory):
             prefix="abcd1234",
             token_hash="th",
             scopes=["cases:create"],
+            expires_at=T0 + timedelta(days=90),
         )
         session.add(token)
         session.flush()
@@ -352,48 +353,71 @@ def test_stale_work_order_update_raises(factory):
         second.close()
 
 
-# --- migrations/versions/0002_domain.py builds exactly the schema of the models -----------------
+# --- the Alembic history: linear, and head builds exactly the schema of the models -------------
 
 needs_migrations = pytest.mark.skipif(
     not (migrations_dir() / "env.py").exists(), reason="migrations/env.py not written yet"
 )
 
 
-def _domain_schema_diffs(url: str) -> list:
-    """Upgrade a fresh database to head; return alembic's differences for the domain tables."""
+def _schema_diffs(url: str) -> list:
+    """Upgrade a fresh database to head; return alembic's differences from every model table."""
     command.upgrade(alembic_config(url), "heads")
+    return _diffs(url)
+
+
+def _diffs(url: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={
-                    "compare_type": True,
-                    "include_object": lambda _o, name, kind, _r, _c: (
-                        kind != "table" or name in DOMAIN_TABLES
-                    ),
-                    "include_name": lambda name, kind, _p: kind != "table" or name in DOMAIN_TABLES,
-                },
-            )
-            return compare_metadata(context, Base.metadata)
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, model_metadata())
     finally:
         engine.dispose()
 
 
-def _domain_tables_left(url: str) -> set[str]:
-    command.downgrade(alembic_config(url), "0001_engine")
+def _tables_left(url: str) -> set[str]:
+    command.downgrade(alembic_config(url), "base")
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) & set(DOMAIN_TABLES)
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_migration_history_is_one_line_numbered_in_order():
+    script = ScriptDirectory.from_config(alembic_config())
+    revisions = list(reversed(list(script.walk_revisions())))
+    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
+    assert [r.down_revision for r in revisions] == [None] + [r.revision for r in revisions[:-1]]
+    assert [int(r.revision[:4]) for r in revisions] == list(range(1, len(revisions) + 1))
+    assert revisions[-1].revision == script.get_current_head()
 
 
 @needs_migrations
 def test_migration_matches_models_on_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
-    assert _domain_schema_diffs(url) == []
-    assert _domain_tables_left(url) == set()
+    assert _schema_diffs(url) == []
+    assert _tables_left(url) == set()
+
+
+@pytest.mark.parametrize(("reached", "former"), [
+    ("0005_web", "0004_merge"),
+    ("0006_checkpoint_append_only", "0005_checkpoint_append_only"),
+    ("0007_sla_failures", "0006_merge"),
+    ("0008_district", "0007_district"),
+])
+def test_a_database_stamped_with_a_former_revision_id_upgrades_to_head(tmp_path, reached, former):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), reached)
+    engine = create_engine(url)
+    with engine.begin() as connection:  # what the branched history left in alembic_version
+        connection.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{former}'")
+    engine.dispose()
+    command.upgrade(alembic_config(url), "heads")
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current(url) == [head]
+    assert _diffs(url) == []
 
 
 @pytest.fixture
@@ -418,5 +442,5 @@ def scratch_postgres_url():
 @needs_migrations
 @pytest.mark.postgres
 def test_migration_matches_models_on_postgres(scratch_postgres_url):
-    assert _domain_schema_diffs(scratch_postgres_url) == []
-    assert _domain_tables_left(scratch_postgres_url) == set()
+    assert _schema_diffs(scratch_postgres_url) == []
+    assert _tables_left(scratch_postgres_url) == set()

@@ -1,5 +1,5 @@
 """Periodic reports: periods, weekly review list, monthly bulletin, quarterly KPIs vs targets,
-storage, CSV/XLSX downloads; and the scheduler tables match their migration."""
+storage, CSV/XLSX downloads."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from engine.db import Base
 from tests.workflows import sched_support as S
-from workflows.core.schema import upgrade
 from workflows.models import WorkOrder
-from workflows.models.scheduling import SCHEDULER_TABLES, Report, SupervisionNotice
+from workflows.models.scheduling import Report, SupervisionNotice
 from workflows.reports import periodic as reports
 
 SH = "+08:00"
@@ -167,19 +163,3 @@ def test_xlsx_download_holds_the_rows_and_the_kpi_sheet(services):
     kpis = book["指标对照"]
     assert [c.value for c in kpis[2]][:2] == ["K-01", "矛盾纠纷化解率"]
     assert kpis["E2"].value == "达标"
-
-
-def test_scheduler_tables_match_their_migration(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrated.db'}"
-    upgrade(url)
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "compare_type": True,
-                "include_name": lambda name, kind, _p: kind != "table" or name in SCHEDULER_TABLES,
-                "include_object": lambda _o, name, kind, _r, _c: (
-                    kind != "table" or name in SCHEDULER_TABLES)})
-            assert compare_metadata(context, Base.metadata) == []
-    finally:
-        engine.dispose()

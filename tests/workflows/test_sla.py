@@ -196,7 +196,7 @@ def test_tier_upgrade_sticks_when_the_workflow_projection_runs_again(services, c
                             reason="测试提级", limit_due=clock.now())
         uow.commit()
     clock.advance(hours=3)
-    assert timers.sweep_due_instances(services) == 1          # project_case runs in the sweep
+    assert timers.sweep(services).fired == 1          # project_case runs in the sweep
     with services.session_factory() as session:
         assert session.get(Case, case_id).tier == "district"
 
@@ -330,13 +330,15 @@ def test_a_suspension_ends_by_itself_at_the_cap(c02, clock):
     assert "suspension_capped" in events
 
 
-def test_case_sla_shows_clocks_requests_and_notices(c02, clock):
+def test_the_sweep_leaves_the_clock_and_its_notices_on_the_case(c02, clock):
     services, case_id = c02
     _sweep(services, clock, "2025-07-09T00:00:01")
     with services.session_factory() as session:
-        view = sla.case_sla(session, case_id)
-    assert [c.kind for c in view["clocks"]] == ["first_contact"]
-    assert [n.level for n in view["notices"]] == [0, 1]
+        clocks = session.scalars(select(SlaClock).where(SlaClock.case_id == case_id)).all()
+        notices = session.scalars(select(SupervisionNotice).where(
+            SupervisionNotice.case_id == case_id).order_by(SupervisionNotice.id)).all()
+    assert [c.kind for c in clocks] == ["first_contact"]
+    assert [n.level for n in notices] == [0, 1]
 
 
 # -- risk colours ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def simple(services):
 def test_due_timer_fires_once_with_its_lateness(simple, clock):
     instance_id, case_id = S.start(simple)
     clock.advance(hours=2, seconds=1)
-    assert timers.sweep_due_instances(simple) == 1
+    assert timers.sweep(simple).fired == 1
     assert S.ready(simple, instance_id) == ["escalate_review"]
     fired = S.events(simple, "timer_fired", case_id)
     assert len(fired) == 1
@@ -35,22 +35,22 @@ def test_due_timer_fires_once_with_its_lateness(simple, clock):
     assert payload["due_at"] == "2025-03-03T03:00:00+00:00"
     assert payload["lateness_s"] == 1.0
     assert fired[0].actor_type == "scheduler"
-    assert timers.sweep_due_instances(simple) == 0
+    assert timers.sweep(simple).fired == 0
     assert len(S.events(simple, "timer_fired", case_id)) == 1
 
 
 def test_nothing_fires_before_the_due_time(simple, clock):
     instance_id, _ = S.start(simple)
     clock.advance(hours=1, minutes=59, seconds=59)
-    assert timers.sweep_due_instances(simple) == 0
+    assert timers.sweep(simple).fired == 0
     assert S.ready(simple, instance_id) == ["mediate"]
 
 
 def test_restart_after_downtime_fires_each_overdue_timer_once(simple, clock):
     started = [S.start(simple) for _ in range(3)]
     clock.advance(hours=5)  # the scheduler was down while all three fell due
-    assert timers.sweep_due_instances(simple) == 3
-    assert timers.sweep_due_instances(simple) == 0
+    assert timers.sweep(simple).fired == 3
+    assert timers.sweep(simple).fired == 0
     for instance_id, case_id in started:
         assert S.ready(simple, instance_id) == ["escalate_review"]
         assert len(S.events(simple, "timer_fired", case_id)) == 1
@@ -60,9 +60,9 @@ def test_restart_after_downtime_fires_each_overdue_timer_once(simple, clock):
 def test_clock_stepped_back_after_a_firing_escalates_nothing_again(simple, clock):
     instance_id, case_id = S.start(simple)
     clock.advance(hours=3)
-    assert timers.sweep_due_instances(simple) == 1
+    assert timers.sweep(simple).fired == 1
     clock.advance(hours=-1)
-    assert timers.sweep_due_instances(simple) == 0
+    assert timers.sweep(simple).fired == 0
     assert len(S.events(simple, "timer_fired", case_id)) == 1
 
 
@@ -75,7 +75,7 @@ def test_completed_task_cancels_its_timer_so_the_sweep_has_nothing(simple, clock
         uow.commit()
     assert S.row(simple, instance_id).due_at is None
     clock.advance(hours=3)
-    assert timers.sweep_due_instances(simple) == 0
+    assert timers.sweep(simple).fired == 0
     assert S.events(simple, "timer_fired", case_id) == []
 
 
@@ -89,7 +89,7 @@ def test_idle_sweep_reads_only_the_due_index_and_loads_no_instance(simple, clock
 
     event.listen(simple.db, "before_cursor_execute", spy)
     try:
-        assert timers.sweep_due_instances(simple) == 0
+        assert timers.sweep(simple).fired == 0
     finally:
         event.remove(simple.db, "before_cursor_execute", spy)
     touching = [s for s in statements if "workflow_instance" in s]
@@ -122,7 +122,7 @@ def test_failing_timer_backs_off_then_raises_an_incident_on_the_third_failure(pr
     probe.failing = True
     clock.advance(hours=1, seconds=1)
     for backoff in (1, 5):
-        assert timers.sweep_due_instances(services) == 0
+        assert timers.sweep(services).fired == 0
         row = S.row(services, instance_id)
         assert row.due_at == clock.now() + timedelta(minutes=backoff)
         assert row.status != "incident" and "probe failure" in row.last_error
@@ -157,7 +157,7 @@ def test_operator_retry_after_the_cause_is_fixed_fires_the_timer(probed, clock):
     assert S.row(services, instance_id).status == "incident"
     probe.failing = False
     clear_instance_incident(services.new_uow(), SYSTEM, instance_id)
-    assert timers.sweep_due_instances(services) == 1
+    assert timers.sweep(services).fired == 1
     assert S.ready(services, instance_id) == ["after"]
     assert probe.calls.count("deadline") == 4  # three failed tries, one success
     assert len(S.events(services, "incident_retried", case_id)) == 1
@@ -192,7 +192,7 @@ def test_persistent_conflicts_leave_the_instance_for_the_next_sweep(simple, cloc
     result = timers.sweep(simple)
     assert result.skipped == [instance_id] and result.conflicts == 3
     monkeypatch.undo()
-    assert timers.sweep_due_instances(simple) == 1
+    assert timers.sweep(simple).fired == 1
 
 
 def test_fifteen_day_labour_mediation_limit_escalates_to_arbitration(services, clock):
@@ -202,9 +202,9 @@ def test_fifteen_day_labour_mediation_limit_escalates_to_arbitration(services, c
     instance_id, case_id = S.start(services, "labour_mediation", urgency="urgent")
     assert S.row(services, instance_id).due_at == datetime(2025, 3, 25, 16, 0, tzinfo=UTC)
     clock.set(datetime(2025, 3, 25, 15, 59, 59, tzinfo=UTC))  # 23:59:59 Beijing on day 15
-    assert timers.sweep_due_instances(services) == 0
+    assert timers.sweep(services).fired == 0
     clock.set(datetime(2025, 3, 25, 16, 0, 1, tzinfo=UTC))
-    assert timers.sweep_due_instances(services) == 1
+    assert timers.sweep(services).fired == 1
     assert S.ready(services, instance_id) == ["prepare_arbitration"]
 
 
@@ -212,7 +212,7 @@ def test_audit_chains_verify_after_sweeps(simple, clock):
     for _ in range(2):
         S.start(simple)
     clock.advance(hours=2, seconds=1)
-    timers.sweep_due_instances(simple)
+    timers.sweep(simple)
     with simple.session_factory() as session:
         assert verify_chains(session, simple.keyring).ok
 

@@ -33,6 +33,7 @@ def upgraded(tmp_path_factory):
     with gzip.open(FIXTURE / "jiefen.sqlite3.gz") as packed, database.open("wb") as out:
         shutil.copyfileobj(packed, out)
     shutil.copy(FIXTURE / "keys.json", folder / "keys.json")
+    (folder / "keys.json").chmod(0o600)  # a checkout makes it 0644; jiefen refuses such a file
     with sqlite3.connect(database) as raw:
         before = {
             "departments": raw.execute("SELECT id, code FROM department ORDER BY id").fetchall(),

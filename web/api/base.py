@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
 
 from web.api.refusals import RefusalLog
 from web.context import client_ip, new_uow, services
@@ -19,7 +20,7 @@ def authenticate():
     """Resolve ``Authorization: Bearer jf_<prefix>_<secret>``; 401 (audited) otherwise."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
     found = tokens.verify_token(new_uow(), raw.strip(), ip=client_ip()) \
         if scheme.lower() == "bearer" and raw.strip() else None
     if found is None:
@@ -27,10 +28,11 @@ def authenticate():
         if decision.audit:
             _audit_refused(raw.strip(), decision.folded, decision.throttled)
         if decision.throttled:
-            response = jsonify(error="too_many_requests", message="too many refused requests")
+            response = jsonify(error="too_many_requests",
+                               message=_("被拒绝的请求过多，请 60 秒后再试"))
             response.headers["Retry-After"] = "60"
             return response, 429
-        response = jsonify(error="unauthenticated", message="missing, unknown or revoked token")
+        response = jsonify(error="unauthenticated", message=_("令牌缺失、未知、已撤销或已过期"))
         response.headers["WWW-Authenticate"] = 'Bearer realm="jiefen"'
         return response, 401
     g.api_actor, g.api_token_id = found

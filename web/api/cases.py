@@ -43,7 +43,8 @@ def _case_json(brief: dict) -> dict:
     keys = ("case_no", "status", "stage", "channel", "category", "urgency", "tier", "risk_level",
             "people_count", "summary", "second_complaint", "reopened_count", "outcome",
             "satisfaction", "lead_department", "co_departments", "opened_at", "closed_at",
-            "deadline")
+            "deadline", "location", "location_detail", "lead_unit", "co_units", "received_at",
+            "registered_at", "amount")
     out = {k: brief.get(k) for k in keys}
     out["work_orders"] = [{"department": o["department_code"], "role": o["role"],
                            "round": o["round"], "status": o["status"],

@@ -7,13 +7,19 @@ from flask.typing import ResponseReturnValue
 
 from web.access import public
 from web.api.base import bp
+from workflows.cases.field_limits import AMOUNT_MAX, LOCATION_MAX_LENGTH, MAX_PARTIES
 from workflows.cases.parties import VULNERABILITIES
-from workflows.models import Category, ContactPreference, PartyRole, Urgency
+from workflows.models import Category, ContactPreference, PartyKind, PartyRole, Urgency
 
 NULL_STR = {"type": ["string", "null"]}
 NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
 DEPT = {"type": ["object", "null"], "required": ["code", "name"],
         "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}
+LOCATION = {"type": ["object", "null"], "required": ["place_code", "names"],
+            "description": "the case's grid or building; null: not located (district-level units)",
+            "properties": {"place_code": NULL_STR, "names": {
+                "type": "array", "items": {"type": "string"},
+                "description": "names from the district down to the grid or building"}}}
 
 
 def _ref(name: str) -> dict:
@@ -27,11 +33,20 @@ def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
     return out
 
 
-ERRORS = {
-    "401": _json(_ref("Error"), "missing, unknown, revoked or expired token"),
-    "403": _json(_ref("Error"), "the token's user may not do this (audited; no personal data)"),
-    "404": _json(_ref("Error"), "no such case or task"),
+AUTH_ERRORS = {
+    "401": _json(_ref("Error"), "unauthenticated: missing, unknown, revoked or expired token",
+                 {"WWW-Authenticate": {"schema": {"type": "string"}}}),
+    "403": _json(_ref("Error"), "forbidden: the token's user may not do this (audited; no "
+                                "personal data); rule names the policy rule"),
+    "429": _json(_ref("Error"), "too_many_requests: more refused (401) requests from this "
+                                "address in a minute than allowed; a valid token is never "
+                                "throttled", {"Retry-After": {"schema": {"type": "string"}}}),
+    "500": _json(_ref("Error"), "internal_error with a request_id to quote; nothing was saved"),
 }
+ERRORS = {**AUTH_ERRORS, "404": _json(_ref("Error"), "not_found: no such case or task")}
+TOO_LARGE = {"413": _json(_ref("Error"), "request_entity_too_large: the body is over "
+                                         "JIEFEN_MAX_UPLOAD_BYTES")}
+CONCURRENT = "concurrent_update: a concurrent change won; nothing was saved, send it again"
 CASE_NO = {"name": "case_no", "in": "path", "required": True, "schema": {"type": "string"},
            "example": "JF-2025-000001"}
 
@@ -51,12 +66,38 @@ SCHEMAS = {
                                                 "message": {"type": "string"}}}}}},
     "Party": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {
         "role": {"enum": [str(r) for r in PartyRole], "default": "applicant"},
-        "name": {"type": "string", "maxLength": 100},
-        "id_number": {"type": "string", "description": "18-digit resident ID (GB 11643)"},
-        "phone": {"type": "string", "description": "mainland mobile number"},
+        "kind": {"enum": [str(k) for k in PartyKind], "default": "person"},
+        "name": {"type": "string", "maxLength": 100,
+                 "description": "a person's name or an organisation's registered name"},
+        "id_number": {"type": "string", "description": "18-digit resident ID (GB 11643); persons"},
+        "credit_code": {"type": "string", "description": "统一社会信用代码, 18 characters with "
+                                                         "the GB 32100 check digit; organisations"},
+        "phone": {"type": "string", "description": "a mainland mobile number, or a landline with "
+                                                   "its area code (010-62345678, extension "
+                                                   "after '-')"},
         "address": {"type": "string"},
-        "contact_preference": {"enum": [str(p) for p in ContactPreference], "default": "sms"},
-        "vulnerable": {"type": "array", "items": {"enum": list(VULNERABILITIES)}}}},
+        "age": {"type": "integer", "minimum": 0, "maximum": 150,
+                "description": "persons; give age or birth_date"},
+        "birth_date": {"type": "string", "format": "date",
+                       "description": "persons; stored encrypted, shown masked as the year"},
+        "contact_preference": {"enum": [str(p) for p in ContactPreference], "default": "sms",
+                               "description": "a vulnerable party is always called (phone)"},
+        "vulnerable": {"type": "array", "items": {"enum": list(VULNERABILITIES)},
+                       "description": "persons; any value raises a general case to urgent"}}},
+    "Location": {
+        "type": "object", "additionalProperties": False,
+        "description": "place_code, or address (+ detail); an address only similar to "
+                       "standard addresses is answered 422 with the candidates in "
+                       "fields['location-address'].params.candidates",
+        "properties": {
+            "place_code": {"type": "string", "maxLength": LOCATION_MAX_LENGTH["place_code"],
+                           "description": "an active grid or building"},
+            "address": {"type": "string", "maxLength": LOCATION_MAX_LENGTH["address"]},
+            "detail": {"type": "string", "maxLength": LOCATION_MAX_LENGTH["detail"],
+                       "description": "unit, door, spot"},
+            "unmatched": {"type": "boolean", "default": False,
+                          "description": "the address is none of the candidates: register "
+                                         "without a place"}}},
     "IntakeRequest": {
         "type": "object", "required": ["category", "description", "parties"],
         "additionalProperties": False, "properties": {
@@ -75,14 +116,26 @@ SCHEMAS = {
                                   "description": "already in litigation, arbitration or review"},
             "channel_ref": {"type": "string", "maxLength": 128,
                             "description": "the channel's own reference (12345 order number)"},
-            "received_at": {"type": "string", "format": "date-time"},
-            "parties": {"type": "array", "minItems": 1, "items": _ref("Party")}}},
+            "received_at": {"type": "string", "format": "date-time",
+                            "description": "when the channel received the matter, with its "
+                                           "offset; the sign-off limit runs from it. At most "
+                                           "5 minutes ahead, at most 30 days back unless "
+                                           "received_late_reason (both configurable)"},
+            "received_late_reason": {"type": "string", "maxLength": 200},
+            "location": _ref("Location"),
+            "amount": {"type": "number", "minimum": 0, "maximum": float(AMOUNT_MAX),
+                       "description": "yuan in dispute, at most two decimals"},
+            "parties": {"type": "array", "minItems": 1, "maxItems": MAX_PARTIES,
+                        "items": _ref("Party")}}},
     "IntakeResponse": {
         "type": "object", "required": ["case_no", "status", "linked_as", "status_url"],
         "description": "case_no, status and status_url are null when the submission was linked "
                        "to a case outside the token user's scope (another unit's case)",
         "properties": {"case_no": NULL_STR, "status": NULL_STR,
                        "linked_as": {"enum": ["new", "duplicate", "second_complaint"]},
+                       "linked_by": {"enum": ["person", "location", None],
+                                     "description": "a duplicate's basis: the same applicant "
+                                                    "or the same building"},
                        "submission_id": {"type": ["integer", "null"]},
                        "status_url": NULL_STR}},
     "WorkOrder": {"type": "object", "required": ["department", "role", "round", "status"],
@@ -98,7 +151,11 @@ SCHEMAS = {
                  "second_complaint": {"type": "boolean"}, "reopened_count": {"type": "integer"},
                  "outcome": NULL_STR, "satisfaction": NULL_STR, "lead_department": DEPT,
                  "co_departments": {"type": "array", "items": DEPT}, "opened_at": NULL_TIME,
-                 "closed_at": NULL_TIME, "deadline": NULL_TIME,
+                 "closed_at": NULL_TIME, "deadline": NULL_TIME, "location": LOCATION,
+                 "location_detail": NULL_STR, "lead_unit": DEPT,
+                 "co_units": {"type": "array", "items": DEPT}, "received_at": NULL_TIME,
+                 "registered_at": NULL_TIME,
+                 "amount": {"type": ["number", "null"], "description": "yuan"},
                  "work_orders": {"type": "array", "items": _ref("WorkOrder")}}},
     "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
                   "properties": {
@@ -151,10 +208,11 @@ PATHS = {
                                         "schema": {"type": "string", "enum": ["true"]}}}),
             "409": _json(_ref("Error"), "process_incident: the process failed at element_id "
                                         "while opening the case; nothing was saved and the "
-                                        "supervisors were notified"),
+                                        "supervisors were notified; or " + CONCURRENT +
+                                        " (with the same Idempotency-Key)"),
             "422": _json({"anyOf": [_ref("FieldErrors"), _ref("Error")]},
                          "field errors, or idempotency_key_reused (same key, other body)"),
-            **ERRORS}}},
+            **AUTH_ERRORS, **TOO_LARGE}}},
     "/api/v1/cases/{case_no}": {"get": {
         "summary": "Case status", "operationId": "getCase", "parameters": [CASE_NO],
         "responses": {"200": _json(_ref("Case"), "the case"), **ERRORS}}},
@@ -168,12 +226,14 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "description": "form field id -> value"}}}},
         "responses": {"200": _json(_ref("CompleteResult"), "completed; the case advanced"),
-                      "409": _json(_ref("Error"), "completed by someone else, overtaken by a "
-                                                  "deadline, or a concurrent change; error "
-                                                  "process_incident: the process failed at "
-                                                  "element_id, nothing was saved, the case is "
-                                                  "paused and the supervisors were notified"),
-                      "422": _json(_ref("FieldErrors"), "field errors"), **ERRORS}}},
+                      "409": _json(_ref("Error"), "task_no_longer_available: completed by "
+                                                  "someone else or overtaken by a deadline; "
+                                                  + CONCURRENT + "; process_incident: the "
+                                                  "process failed at element_id, nothing was "
+                                                  "saved, the case is paused and the "
+                                                  "supervisors were notified"),
+                      "422": _json(_ref("FieldErrors"), "field errors"), **ERRORS,
+                      **TOO_LARGE}}},
     "/api/v1/cases/{case_no}/history": {"get": {
         "summary": "The case's audit events in order", "operationId": "caseHistory",
         "parameters": [CASE_NO],
@@ -187,7 +247,7 @@ PATHS = {
                                                               "items": {"type": "object"}},
                                                 "decisions": {"type": "array",
                                                               "items": {"type": "object"}}}},
-                                           "the catalogue"), **ERRORS}},
+                                           "the catalogue"), **AUTH_ERRORS}},
         "post": {"summary": "Validate and deploy a BPMN/DMN bundle (process owners)",
                  "operationId": "deployProcesses",
                  "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -206,11 +266,16 @@ PATHS = {
                                                       "deployed_at": {"type": "string"}}}},
                                                   "notes": {"type": "array"}}},
                                   "deployed (or the identical existing version)"),
-                     "422": _json({"type": "object", "required": ["error", "problems"],
-                                   "properties": {"error": {"const": "invalid_bundle"},
-                                                  "problems": {"type": "array"}}},
-                                  "every problem (file, element id, message); nothing stored"),
-                     **ERRORS}}},
+                     "409": _json(_ref("Error"), CONCURRENT + " (another deploy of the "
+                                                 "same process at the same moment)"),
+                     "422": _json({"anyOf": [
+                         {"type": "object", "required": ["error", "problems"],
+                          "properties": {"error": {"const": "invalid_bundle"},
+                                         "problems": {"type": "array"}}},
+                         _ref("FieldErrors")]},
+                         "invalid_bundle: every problem (file, element id, message), nothing "
+                         "stored; or invalid_input (no files, a file name refused)"),
+                     **AUTH_ERRORS, **TOO_LARGE}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document",
@@ -223,7 +288,9 @@ DOCUMENT = {
              "description": "Channel intake and case status for 12345, the grid app, the portal "
                             "and scripts. Authorization: Bearer jf_<prefix>_<secret> "
                             "(`jiefen token create --user USERNAME`). Errors are JSON "
-                            "{\"error\": code}. No personal data is returned."},
+                            "{\"error\": code, ...}; any path answers 405 "
+                            "method_not_allowed to a method it does not have. No personal "
+                            "data is returned."},
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from dataclasses import replace
 
 import click
 
@@ -84,13 +86,14 @@ def token() -> None:
               type=click.Choice([c.value for c in tokens.API_CHANNELS]),
               help="intake channel recorded on cases created with this token")
 @click.option("--name", default="", help="a label for the token")
-@click.option("--days", type=click.IntRange(1, tokens.MAX_DAYS), default=tokens.DEFAULT_DAYS,
-              show_default=True, help="expire after this many days")
-def token_create(username: str, channel: str, name: str, days: int) -> None:
+@click.option("--days", default=str(tokens.DEFAULT_DAYS), show_default=True,
+              help=f"lifetime in days, {tokens.MIN_DAYS} to {tokens.MAX_DAYS}")
+def token_create(username: str, channel: str, name: str, days: str) -> None:
     """Print a new token for USER (shown once; only its hash is stored)."""
     try:
+        lifetime = tokens.check_days(int(days) if days.strip().lstrip("+-").isdecimal() else None)
         issued = tokens.issue_token(cli_services().new_uow(), CLI_ACTOR, username=username,
-                                    channel=channel, name=name, days=days)
+                                    channel=channel, name=name, days=lifetime)
     except (NotFound, InvalidInput) as exc:
         fail("错误：" + describe(exc))
     click.echo(issued.token)
@@ -110,13 +113,18 @@ def start_dev_scheduler(app) -> None:
     """The embedded scheduler of `serve --dev` (docs/scheduler.md): timers fire in development.
 
     Called once in the serving process (the reloader child), never under waitress; set
-    JIEFEN_SCHEDULER_EMBEDDED=false to run `jiefen scheduler` beside the dev server instead.
+    JIEFEN_SCHEDULER_EMBEDDED=false to run `jiefen scheduler` beside the dev server instead (the
+    dev server then exports the audit heads itself, as waitress does).
     """
-    if os.environ.get("JIEFEN_SCHEDULER_EMBEDDED", "true").lower() in ("0", "false", "no"):
-        return
-    from workflows.scheduler.jobs import start_embedded_scheduler
+    import atexit
 
-    start_embedded_scheduler(app.extensions["jiefen_services"])
+    from workflows.scheduler.jobs import HeadTicker, start_embedded_scheduler
+
+    services = app.extensions["jiefen_services"]
+    if not services.settings.scheduler_embedded:
+        atexit.register(HeadTicker(services).start().stop)
+        return
+    start_embedded_scheduler(services)
 
 
 @click.command("serve")
@@ -131,20 +139,35 @@ def serve(dev: bool, host: str, port: int, threads: int) -> None:
     from web import create_app
 
     if dev:
-        os.environ["JIEFEN_DEV_MODE"] = "1"  # cookies without Secure over plain http
-        app = create_app(cli_settings())
-        if os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader child serves
+        from werkzeug.serving import is_running_from_reloader, run_simple
+
+        # dev_mode: cookies without Secure over plain http (the reloader child runs this too)
+        app = create_app(replace(cli_settings(), dev_mode=True))
+        if is_running_from_reloader():  # the reloader child serves
             start_dev_scheduler(app)
-        from werkzeug.serving import run_simple
 
         # run_simple, not app.run(): Flask ignores app.run() inside its own CLI; no debugger
         run_simple(host, port, app, use_reloader=True, use_debugger=False, threaded=True)
         return
     from waitress import serve as waitress_serve
 
+    from workflows.scheduler.jobs import HeadTicker
+
     app = create_app(cli_settings())
-    click.echo(f"jiefen on http://{host}:{port} (waitress, {threads} threads)")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    ticker = HeadTicker(app.extensions["jiefen_services"]).start()
+    try:
+        signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: export the heads first
+        click.echo(f"jiefen on http://{host}:{port} (waitress, {threads} threads)")
+        waitress_serve(app, host=host, port=port, threads=threads)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ticker.stop()
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 COMMANDS = [user, department, token, serve]

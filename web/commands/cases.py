@@ -20,15 +20,16 @@ OPERATOR = Actor(type="system", id="cli", username="cli")
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="do nothing when cases exist (used by make run)")
 def demo(if_empty: bool) -> None:
-    """Load departments, one user per role (passwords printed), bpmn/ and sample cases C01-C06."""
+    """Load the district 临江区 (places, units and users from workflows/demo/data/, passwords
+    printed once), bpmn/ and sample cases C01-C06."""
     report = load_demo(cli_services(), if_empty=if_empty)
     if report.skipped:
         click.echo("demo data not loaded: cases exist already")
         return
-    click.echo("用户 / users (username  password  role  department):")
+    click.echo("用户 / users (username  password  roles  unit  name):")
     for user in report.users:
-        click.echo(f"  {user.username:<14} {user.password:<16} {user.role:<15} "
-                   f"{user.department or '-'}")
+        click.echo(f"  {user.username:<16} {user.password:<16} {user.role:<28} "
+                   f"{user.department or '-':<18} {user.display_name}")
     click.echo("案件 / cases:")
     for line in report.cases:
         click.echo(f"  {line}")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from engine.crypto import Keyring
 from web.commands.common import cli_services, cli_settings, fail
-from workflows.audit.checkpoints import heads_path
+from workflows.audit.checkpoints import SinkUnreadable, shipped_copies
 from workflows.audit.log import verify_chains
 from workflows.core import schema as migrate
 from workflows.core.actors import Actor
@@ -104,19 +104,20 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--case", "case_no", default=None, help="verify one case's chain")
 @click.option("--heads", "heads_file", type=click.Path(path_type=Path), default=None,
-              help="exported heads file (default: the instance folder's audit/heads.jsonl)")
+              help="a copy of exported heads (JSON lines) instead of the configured sinks")
 def audit_verify(case_no: str | None, heads_file: Path | None) -> None:
-    """Verify every chain (or one case's) against itself and its exported heads; exit 1 naming
-    the first broken case and sequence."""
+    """Verify every chain (or one case's) against itself and the exported heads of the
+    configured sinks (file, and HTTP when set), and that every case, user, token and process
+    version still has its record; exit 1 naming the first break."""
     services = cli_services()
+    try:
+        shipped = [(heads_file.name, heads_file.read_text(encoding="utf-8").splitlines())] \
+            if heads_file else shipped_copies(services.settings)
+    except (OSError, UnicodeDecodeError, SinkUnreadable) as exc:
+        fail(f"错误：无法读取导出的审计链头：{exc}", 2)
     with services.session_factory() as session:
         chains = [_chain_of(session, case_no)] if case_no else None
-        try:
-            report = verify_chains(session, services.keyring, chains,
-                                   heads_file=heads_file or heads_path(services.settings))
-        except OSError as exc:  # the heads file named cannot be read
-            fail(f"错误：无法读取 {str(heads_file)[:200]!r}：{exc.strerror}", 2)
-            return
+        report = verify_chains(session, services.keyring, chains, shipped=shipped, objects=True)
     if not report.ok:
         first = report.breaks[0]
         fail(f"BROKEN {_label(services, first.chain_key)} seq {first.seq}: {first.reason}")

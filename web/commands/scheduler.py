@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,16 +66,25 @@ def scheduler(once: bool, at: str | None, not_production: bool) -> None:
         result = jobs.run_once(services)
         click.echo(f"{result['now'].isoformat()} fired {result['fired']} timers, "
                    f"{result['failures']} failed; checked {result['sla_cases']} cases; "
-                   f"sent {result['sent']} messages")
+                   f"sent {result['sent']} messages; audit checkpoint {result['checkpoint']}")
         return
     sched = jobs.build_scheduler(services, blocking=True)
-    click.echo("jiefen scheduler started (Ctrl-C to stop)")
+    # service managers stop with SIGTERM, a terminal with SIGINT: both end the loop below, so the
+    # closing checkpoint is written before the process exits
+    stop = jobs.SignalStop(sched)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
     try:
+        click.echo("jiefen scheduler started (Ctrl-C to stop)")
         sched.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+    except Exception:
+        if not stop.requested.is_set():
+            raise
+        # the loop was cut short by the shutdown it was asked for (a job it was handling is gone)
     finally:
-        jobs.audit_export_heads(services)  # the heads at shutdown
+        stop.join()
+        jobs.stop_scheduler(sched, services)
+        click.echo("jiefen scheduler stopped; audit heads exported")
 
 
 @click.group("calendar")

@@ -1,7 +1,9 @@
 """API tokens for channel systems: shown once, stored as prefix + sha256, checked in constant time.
 
 Format: ``jf_<prefix>_<secret>``; the 8-character prefix finds the row by index, the secret's sha256
-is compared with ``hmac.compare_digest``. A token acts under its user's roles and scope (0003_web).
+is compared with ``hmac.compare_digest``. A token acts under its user's roles and scope (0005_web).
+Every token expires: its lifetime is 1 to 366 days (default 90), so a leaked token does not work
+forever and channel systems rotate theirs at least once a year.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.input_rules import int_error, text_error
+from engine.input_rules import text_error
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
@@ -28,7 +30,7 @@ TOKEN_PATTERN = re.compile(r"jf_([0-9a-f]{8})_([A-Za-z0-9_-]{32,64})")
 API_CHANNELS = (Channel.HOTLINE_12345, Channel.GRID_APP, Channel.PORTAL,
                 Channel.PETITION_TRANSFER, Channel.POLICE_110)
 LAST_USED_EVERY = timedelta(minutes=5)
-DEFAULT_DAYS, MAX_DAYS = 90, 366  # every token expires: 1 to 366 days
+MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 366, 90
 MAX_NAME = 100  # api_token.name
 
 
@@ -49,17 +51,13 @@ def _digest(secret: str) -> str:
 
 def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = "portal",
                 name: str = "", days: int = DEFAULT_DAYS) -> IssuedToken:
-    """Create a token for ``username`` on ``channel``, valid ``days`` (1-366) days; the plain
+    """Create a token for ``username`` on ``channel`` valid for ``days`` (1..366); the plain
     token is returned once."""
-    errors = {}
     if channel not in {c.value for c in API_CHANNELS}:
-        errors["channel"] = FieldError(ErrorCode.UNKNOWN_CHANNEL, {"channel": channel})
-    if (error := int_error(days, 1, MAX_DAYS)) is not None:
-        errors["days"] = error
+        raise InvalidInput({"channel": FieldError(ErrorCode.UNKNOWN_CHANNEL, {"channel": channel})})
+    check_days(days)
     if (error := text_error(name, max_length=MAX_NAME)) is not None:
-        errors["name"] = error
-    if errors:
-        raise InvalidInput(errors)
+        raise InvalidInput({"name": error})
     with uow:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active:
@@ -73,9 +71,18 @@ def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = 
         uow.session.add(row)
         uow.session.flush()
         uow.audit.record(AuditAction.TOKEN_CREATED, actor, object_type="api_token",
-                         object_id=row.id, prefix=prefix, channel=channel, user_id=user.id)
+                         object_id=row.id, prefix=prefix, channel=channel, user_id=user.id,
+                         days=days, expires_at=row.expires_at.isoformat())
         uow.commit()
         return IssuedToken(row.id, f"jf_{prefix}_{secret}", prefix, channel, username)
+
+
+def check_days(days: object) -> int:
+    """A token lifetime in whole days within 1..366; InvalidInput ``days`` otherwise."""
+    if isinstance(days, bool) or not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
+        raise InvalidInput({"days": FieldError(ErrorCode.TOKEN_DAYS,
+                                               {"min": MIN_DAYS, "max": MAX_DAYS})})
+    return days
 
 
 def revoke_token(uow: UnitOfWork, actor: Actor, *, prefix: str) -> int:
@@ -115,7 +122,7 @@ def verify_token(uow: UnitOfWork, raw: str, *, ip: str | None = None) -> tuple[A
 
 
 def _live(row: ApiToken, now: datetime) -> bool:
-    return row.revoked_at is None and (row.expires_at is None or now < row.expires_at)
+    return row.revoked_at is None and now < row.expires_at
 
 
 def _token_actor(session: Session, row: ApiToken, ip: str | None) -> Actor | None:

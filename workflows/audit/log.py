@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from engine.audit_chain import (
@@ -26,10 +26,9 @@ from engine.crypto import KeyPurpose, Keyring, UnknownKey
 from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from engine.recorder import json_copy
 from workflows.audit.checkpoints import verify_checkpoint
+from workflows.audit.coverage import SYSTEM_CHAIN, missing_records
 from workflows.core.actors import Actor
 from workflows.models import Case
-
-SYSTEM_CHAIN = "system"
 
 
 class AuditAction(StrEnum):
@@ -68,6 +67,11 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
     USER_UPDATED = "user_updated"
+    USER_ENABLED = "user_enabled"
+    USER_UNLOCKED = "user_unlocked"                # sign-in throttle cleared by an admin
+    PASSWORD_RESET = "password_reset"              # noqa: S105 - an event name
+    UNIT_CREATED = "unit_created"
+    UNIT_UPDATED = "unit_updated"
     ROLE_GRANTED = "role_granted"
     TOKEN_CREATED = "token_created"  # noqa: S105 - an event name
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name
@@ -87,6 +91,8 @@ class AuditAction(StrEnum):
     INCIDENT_RETRIED = "incident_retried"
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
+    WARNING_RAISED = "warning_raised"
+    DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
 
 
 @dataclass
@@ -215,10 +221,12 @@ class ExportedHead:
     source: str
 
 
-def exported_heads(session: Session, keyring: Keyring, heads_file: Path | None = None
+def exported_heads(session: Session, keyring: Keyring, heads_file: Path | None = None, *,
+                   shipped: Iterable[tuple[str, list[str]]] = ()
                    ) -> tuple[dict[str, ExportedHead], list[ChainBreak]]:
-    """The newest exported head per chain from checkpoint rows and the heads file, each record's
-    MAC checked; a forged record, or a shipped checkpoint whose row is gone, is a break."""
+    """The newest exported head per chain from checkpoint rows, the heads file and ``shipped``
+    copies ((name, JSON lines) read back from a sink), each record's MAC checked; a forged record,
+    or a shipped checkpoint whose row is gone, is a break."""
     heads: dict[str, ExportedHead] = {}
     breaks: list[ChainBreak] = []
     rows = {c.id: c for c in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))}
@@ -227,18 +235,21 @@ def exported_heads(session: Session, keyring: Keyring, heads_file: Path | None =
             breaks.append(ChainBreak("checkpoint", row.id, "checkpoint MAC invalid (altered)"))
             continue
         _keep_newest(heads, row.heads, f"checkpoint {row.id}")
-    file_name = heads_file.name if heads_file is not None else ""
-    for number, record in enumerate(_read_heads_file(heads_file), start=1):
-        source = f"{file_name} line {number}"
-        shipped = AuditCheckpoint(taken_at=_parse_time(record.get("taken_at")),
-                                  heads=record.get("heads") or {}, mac=record.get("mac") or "")
-        if shipped.taken_at is None or not verify_checkpoint(keyring, shipped):
-            breaks.append(ChainBreak("heads-file", number, f"{source}: MAC invalid (altered)"))
-            continue
-        if record.get("id") is not None and record["id"] not in rows:
-            breaks.append(ChainBreak("checkpoint", record["id"],
-                                     f"checkpoint row deleted (still in {source})"))
-        _keep_newest(heads, shipped.heads, source)
+    sources = [(heads_file.name, _file_lines(heads_file))] if heads_file is not None else []
+    for name, lines in [*sources, *shipped]:
+        for number, line in enumerate(lines, start=1):
+            source = f"{name} line {number}"
+            record = _record(line)
+            shipped_row = AuditCheckpoint(taken_at=_parse_time(record.get("taken_at")),
+                                          heads=record.get("heads") or {},
+                                          mac=record.get("mac") or "")
+            if shipped_row.taken_at is None or not verify_checkpoint(keyring, shipped_row):
+                breaks.append(ChainBreak("heads-file", number, f"{source}: MAC invalid (altered)"))
+                continue
+            if record.get("id") is not None and record["id"] not in rows:
+                breaks.append(ChainBreak("checkpoint", record["id"],
+                                         f"checkpoint row deleted (still in {source})"))
+            _keep_newest(heads, shipped_row.heads, source)
     return heads, breaks
 
 
@@ -248,16 +259,18 @@ def _keep_newest(heads: dict[str, ExportedHead], record: dict, source: str) -> N
             heads[chain] = ExportedHead(chain, int(seq), digest, source)
 
 
-def _read_heads_file(path: Path | None) -> list[dict]:
-    if path is None or not path.exists():
+def _file_lines(path: Path) -> list[str]:
+    if not path.exists():
         return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            records.append({})  # counted, and refused as an unverifiable record
-    return records
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _record(line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return {}  # counted, and refused as an unverifiable record
+    return record if isinstance(record, dict) else {}
 
 
 def _parse_time(text: Any) -> datetime | None:
@@ -284,11 +297,15 @@ def _exported_breaks(session: Session, exported: dict[str, ExportedHead],
 
 
 def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None = None, *,
-                  heads_file: Path | None = None) -> VerifyReport:
+                  heads_file: Path | None = None, shipped: Iterable[tuple[str, list[str]]] = (),
+                  objects: bool = False) -> VerifyReport:
     """Verify every (or the given) chain: sequence, links, HMACs, the head row, and every head
-    exported to checkpoints and the heads file (so a deleted tail is caught)."""
+    exported to checkpoints, the heads file and ``shipped`` copies (so a deleted tail is caught).
+
+    ``objects`` (with every chain): also every case, user, token and process version must still
+    have its record (``workflows.audit.coverage``), so a chain deleted with its head is caught."""
     heads = {h.chain_key: (h.last_seq, h.last_hash) for h in session.scalars(select(AuditChainHead))}
-    exported, export_breaks = exported_heads(session, keyring, heads_file)
+    exported, export_breaks = exported_heads(session, keyring, heads_file, shipped=shipped)
     names = chains if chains is not None else sorted(
         set(heads) | set(exported) | set(session.scalars(select(AuditEvent.chain_key).distinct())))
     report = VerifyReport()
@@ -309,9 +326,6 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
     report.breaks += _exported_breaks(session, exported, chains)
     if chains is None:
         report.breaks += export_breaks
+        if objects:
+            report.breaks += missing_records(session)
     return report
-
-
-def event_count(session: Session, chain: str) -> int:
-    return session.scalar(select(func.count()).select_from(AuditEvent)
-                          .where(AuditEvent.chain_key == chain)) or 0

@@ -53,12 +53,16 @@ def _same_matter(uow: UnitOfWork, request: IntakeRequest, *, applicants_only: bo
 
 
 def find_match(uow: UnitOfWork, request: IntakeRequest) -> tuple[Case | None, str | None]:
-    """The open case (duplicate) or recently closed case (second complaint) of the same matter."""
+    """The open case (duplicate) or recently closed case (second complaint) of the same matter.
+
+    The duplicate window runs between the received times: the open case's (``opened_at``) and
+    this submission's (now when the channel gave none)."""
     now = uow.clock.now()
+    received = request.received_at or now
     window = timedelta(days=uow.services.settings.duplicate_window_days)
     for case in _same_matter(uow, request, applicants_only=True):
         if case.status != CaseStatus.CLOSED:
-            if case.opened_at >= now - window:
+            if case.opened_at >= received - window:
                 return case, SubmissionLink.DUPLICATE
         elif watching(uow, case, now):
             return case, SubmissionLink.SECOND_COMPLAINT

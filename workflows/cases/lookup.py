@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +18,15 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, ErrorCode, NotFound
 from workflows.district.places import location_of
 from workflows.district.units import UnitResolver
-from workflows.models import STATUS_LABELS, Case, CaseStatus, Department, OpenTask, WorkOrder
+from workflows.models import (
+    STATUS_LABELS,
+    Case,
+    CaseNumber,
+    CaseStatus,
+    Department,
+    OpenTask,
+    WorkOrder,
+)
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -25,31 +35,57 @@ CODE_ATTEMPTS = 8
 
 
 # -- case code ----------------------------------------------------------------------------------
-def next_case_no(session: Session, year: int) -> str:
-    """The next free code of a year: ``JF-<year>-<6 digits>`` (max + 1)."""
-    prefix = f"{CODE_PREFIX}-{year}-"
-    last = session.scalar(select(func.max(Case.case_no)).where(Case.case_no.like(f"{prefix}%")))
-    number = int(last[len(prefix):]) + 1 if last else 1
-    return f"{prefix}{number:06d}"
+def allocate_case_no(session: Session, year: int) -> str:
+    """Take the next code of a year from its counter row: ``JF-<year>-<6 digits>``.
+
+    The counter row stays locked until the caller's transaction ends, so concurrent intakes
+    queue here (PostgreSQL row lock; SQLite writers are serialised anyway) and never collide on
+    a number; a rollback gives the number back. A year without a row starts after the highest
+    code already issued that year."""
+    number = session.scalar(
+        update(CaseNumber).where(CaseNumber.year == year)
+        .values(last_no=CaseNumber.last_no + 1).returning(CaseNumber.last_no)
+        .execution_options(synchronize_session=False))
+    if number is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        first = insert(CaseNumber).values(year=year, last_no=_highest(session, year) + 1)
+        number = session.scalar(first.on_conflict_do_update(
+            index_elements=[CaseNumber.year], set_={"last_no": CaseNumber.last_no + 1})
+            .returning(CaseNumber.last_no))
+    assert number is not None  # an upsert with RETURNING always yields the row
+    return _code(year, number)
 
 
 def insert_with_code(session: Session, case: Case, moment: datetime, tz: str) -> Case:
-    """Insert ``case`` under a fresh code; a concurrent writer taking the same code makes us retry.
+    """Insert ``case`` under a freshly allocated code of the year of ``moment`` (in ``tz``).
 
-    Each attempt runs in a savepoint, so a unique-constraint violation (another transaction
-    committed that code first) rolls back only the attempt, never the caller's transaction.
-    """
+    A code can only be taken already by a row written without the counter (an import, an
+    older release): the attempt's savepoint is rolled back, the counter moves past the highest
+    code issued and the next number is tried. Concurrent intakes do not get here: they queue
+    on the counter row."""
     year = moment.astimezone(ZoneInfo(tz)).year
     for _ in range(CODE_ATTEMPTS):
-        case.case_no = next_case_no(session, year)
+        case.case_no = allocate_case_no(session, year)
         try:
             with session.begin_nested():
                 session.add(case)
                 session.flush()
             return case
         except IntegrityError:
-            continue
-    raise ConcurrentUpdate("案件编号分配冲突，请重试")
+            session.execute(update(CaseNumber).where(CaseNumber.year == year)
+                            .values(last_no=_highest(session, year))
+                            .execution_options(synchronize_session=False))
+    raise ConcurrentUpdate("no free case code")
+
+
+def _highest(session: Session, year: int) -> int:
+    prefix = f"{CODE_PREFIX}-{year}-"
+    codes = session.scalars(select(Case.case_no).where(Case.case_no.like(f"{prefix}%")))
+    return max((int(c[len(prefix):]) for c in codes if c[len(prefix):].isdigit()), default=0)
+
+
+def _code(year: int, number: int) -> str:
+    return f"{CODE_PREFIX}-{year}-{number:06d}"
 
 
 # -- loading under the policy -------------------------------------------------------------------
@@ -157,6 +193,7 @@ def case_summary(session: Session, case: Case, *, planned_co: list[str] | None =
         "lead_department": lead, "co_departments": co, "lead_unit": lead, "co_units": co,
         "location": location_of(session, case.place_id, case.place_path),
         "location_detail": case.location_detail,
+        "received_late_reason": case.received_late_reason,
         "amount": float(case.amount) if case.amount is not None else None,
         "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
         "received_at": _iso(case.opened_at),

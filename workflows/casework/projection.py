@@ -57,10 +57,6 @@ def lane_roles(session: Session) -> dict[str, str]:
     return out
 
 
-def role_of_lane(session: Session, lane: str | None) -> str | None:
-    return lane_roles(session).get((lane or "").strip()) if lane else None
-
-
 def task_department(task: TaskView, depts: UnitResolver) -> int | None:
     """The department a task belongs to: the multi-instance item, else the task data key."""
     for key in C.TASK_DEPARTMENT_KEYS:

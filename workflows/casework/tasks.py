@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -12,13 +11,13 @@ from engine.errors import TaskNotFound, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
 from engine.instance import TaskView, WorkflowInstance
 from workflows.access.policy import Denied, Permission, denials_audited, require_task, user_id
-from workflows.audit.inputs import record_input, record_timers_fired
+from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.casework import task_effects as hooks
 from workflows.casework.incidents import step_failures
 from workflows.casework.projection import lane_roles, task_facts
-from workflows.casework.steps import after_step
+from workflows.casework.steps import after_step, fire_timers_recorded
 from workflows.core import pii_text
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
@@ -45,10 +44,12 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                   raw: dict[str, Any]) -> TaskResult:
     """Check, validate, complete and advance one user task; commit everything together.
 
-    Due timers fire first, in the same engine step (a passed deadline wins). Raises NotFound,
-    Denied (audited), InvalidInput(field_errors), TaskNoLongerAvailable (after committing the
-    effects of deadlines that passed meanwhile), ConcurrentUpdate, or ProcessIncident (the step
-    failed: rolled back, then the instance set to 'incident' and the supervisors notified).
+    The caller's right to complete this task is established before anything changes: only then
+    do due timers fire (a passed deadline wins), in their own step recorded as the scheduler's.
+    Raises NotFound, Denied (audited, nothing fired), InvalidInput(field_errors),
+    TaskNoLongerAvailable (after committing the effects of deadlines that passed meanwhile),
+    ConcurrentUpdate, or ProcessIncident (the step failed: rolled back, then the instance set to
+    'incident' and the supervisors notified).
     """
     with denials_audited(uow.services, actor, task_id=task_id), \
             step_failures(uow.services, actor, case_no, task_id=task_id):
@@ -56,19 +57,23 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
             case = load_case(uow, actor, case_no)
             inst = uow.load_instance(case.workflow_instance_id)
             before_ids = set(_ids(inst))
-            armed = inst.armed_timers()
-            digest = inst.state_digest()
-            with uow.recording(inst, actor, case=case):
-                inst.fire_timers()
-                view = _ready(inst, task_id)
-                if view is not None:
-                    require_task(actor, _task_facts(uow, case, view), case)
-                    clean = validate(view, raw)
-                    hooks.before_complete(uow, actor, case, view, clean)
-                    inst.complete(view.id, clean)
+            view = _ready(inst, task_id)
             if view is None:
-                _commit_timer_effects(uow, case, inst, armed, digest)
                 raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
+            require_task(actor, _task_facts(uow, case, view), case)
+            digest = inst.state_digest()
+            fire_timers_recorded(uow, SCHEDULER, case, inst)
+            if inst.state_digest() != digest:
+                view = _ready(inst, task_id)
+                if view is None:
+                    after_step(uow, case, inst)    # keep what the deadlines did
+                    uow.commit()
+                    raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
+                require_task(actor, _task_facts(uow, case, view), case)
+            with uow.recording(inst, actor, case=case):
+                clean = validate(view, raw)
+                hooks.before_complete(uow, actor, case, view, clean)
+                inst.complete(view.id, clean)
             # the step's input event first: data a hook writes afterwards (write_data) follows it
             record_input(uow, AuditAction.TASK_COMPLETED, actor, case, inst, object_type="task",
                          object_id=view.id, bpmn_id=view.bpmn_id,
@@ -114,16 +119,6 @@ def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
     except TaskNotFound:
         return ""
     return ""
-
-
-def _commit_timer_effects(uow: UnitOfWork, case: Case, inst: WorkflowInstance,
-                          armed: list[tuple[str, datetime]], digest: str) -> None:
-    """The task is gone because deadlines passed: keep what the timers did (one input event)."""
-    if inst.state_digest() == digest:
-        return
-    record_timers_fired(uow, SCHEDULER, case, inst, armed)
-    after_step(uow, case, inst)
-    uow.commit()
 
 
 def _task_facts(uow: UnitOfWork, case: Case, view: TaskView) -> OpenTask:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +28,7 @@ from workflows.access.policy import (
 from workflows.audit.log import AuditAction
 from workflows.cases.inbox import timeliness
 from workflows.cases.lookup import case_summary, decrypt_narrative, load_case
-from workflows.cases.parties import PURPOSES, PartyVault, case_parties
+from workflows.cases.parties import PURPOSES, PartyVault, case_parties, vulnerable_kinds
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
 from workflows.core import pii_text
@@ -41,6 +42,7 @@ from workflows.core.errors import (
     TaskNoLongerAvailable,
 )
 from workflows.deadlines.case_panel import deadline_panel, read_instance
+from workflows.early_warning.listing import case_warnings
 from workflows.library.graph import next_steps, process_source
 from workflows.library.instructions import render_instructions
 from workflows.models import Case, Department, OpenTask, WorkOrder
@@ -68,6 +70,8 @@ class CasePage:
     purposes: dict = field(default_factory=lambda: dict(PURPOSES))
     deadlines: dict = field(default_factory=dict)       # the 时限 panel (case_deadlines)
     notifications: list[dict] = field(default_factory=list)
+    vulnerable: list[str] = field(default_factory=list)  # codes of the parties' vulnerabilities
+    warnings: list[dict] = field(default_factory=list)  # hotspot warnings counting this case
 
 
 @dataclass
@@ -82,6 +86,8 @@ class TaskPage:
     next_steps: list[dict]
     claimed_by_me: bool = False
     claimable: bool = False
+    vulnerable: list[str] = field(default_factory=list)  # the banner: call, do not text
+    known: dict[str, Any] = field(default_factory=dict)   # what the form starts from
 
 
 def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
@@ -101,6 +107,8 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.tasks = _tasks(uow, actor, case)
         page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
         page.notifications = notifications(uow.session, case)
+        page.vulnerable = vulnerable_kinds(uow.session, case)
+        page.warnings = case_warnings(uow.session, uow.services.settings, case, actor)
         if page.parties:
             # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
@@ -181,26 +189,29 @@ def timeline(uow: UnitOfWork, case: Case, limit: int = 300) -> list[dict]:
         out.append({"seq": row.seq, "action": action, "at": row.occurred_at,
                     "actor": names.get(row.actor_id or "", row.actor_type),
                     "role": row.actor_role, "name": payload.get("name") or payload.get("title"),
-                    "detail_kind": _detail(action, payload)[0],
-                    "detail": _detail(action, payload)[1]})
+                    "detail": _detail(action, payload), "arrow": action in ARROW})
     return out
 
 
-# action -> (label table of the values, payload keys), personal-data-free by construction
-DETAILS = {"work_order_changed": ("wo_status", ("before", "after")),
-           "party_unmasked": ("purpose", ("purpose",)),
-           "narrative_unmasked": ("purpose", ("purpose",)),
-           "case_reopened": ("", ("reason",)),
-           "submission_linked": ("", ("linked_as", "channel")),
-           "timer_fired": ("", ("timer",)),
-           "risk_changed": ("risk", ("before", "after")),
-           "satisfaction_recorded": ("satisfaction", ("rating",))}
+# action -> payload keys shown, each with the label table of its values (personal-data-free by
+# construction); "arrow" actions show a change from one value to the next
+DETAILS: dict[str, tuple[tuple[str, str], ...]] = {
+    "work_order_changed": (("before", "wo_status"), ("after", "wo_status")),
+    "party_unmasked": (("purpose", "purpose"),),
+    "narrative_unmasked": (("purpose", "purpose"),),
+    "case_reopened": (("reason", ""),),
+    "submission_linked": (("linked_as", "linked_as"), ("linked_by", "linked_by"),
+                          ("channel", "channel")),
+    "timer_fired": (("timer", ""),),
+    "risk_changed": (("before", "risk"), ("after", "risk")),
+    "satisfaction_recorded": (("rating", "satisfaction"),)}
+ARROW = ("work_order_changed", "risk_changed")
 
 
-def _detail(action: str, payload: dict) -> tuple[str, list[str]]:
-    """A short description from the event payload: (label table, values) for the template."""
-    kind, keys = DETAILS.get(action, ("", ()))
-    return kind, [str(payload[k]) for k in keys if payload.get(k) is not None]
+def _detail(action: str, payload: dict) -> list[tuple[str, str]]:
+    """A short description from the event payload: (label table, value) pairs for the template."""
+    return [(kind, str(payload[key])) for key, kind in DETAILS.get(action, ())
+            if payload.get(key) is not None]
 
 
 def _tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[dict]:
@@ -252,7 +263,22 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                         case_summary(uow.session, case), list_documents(uow.session, case),
                         next_steps(files, view.process_id, view.bpmn_id),
                         claimed_by_me=row.claimed_by is not None,
-                        claimable=row.claimed_by is None and row.assignee_id is None)
+                        claimable=row.claimed_by is None and row.assignee_id is None,
+                        vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case))
+
+
+def known_values(view: TaskView, case: Case) -> dict[str, Any]:
+    """A form starts from what the case already knows: a field named like a process variable
+    holding a plain value (category, urgency...) or like a case field typed at intake (the
+    summary) shows that value."""
+    known = {name: getattr(case, name) for name in CASE_KNOWN}
+    known.update(view.data)
+    return {f.id: known[f.id] for f in view.form
+            if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""}
+
+
+# case fields a step may ask to confirm (the rest of what intake typed is process data)
+CASE_KNOWN = ("summary", "category", "urgency", "people_count", "location_detail")
 
 
 def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:

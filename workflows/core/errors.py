@@ -50,6 +50,25 @@ class ErrorCode(StrEnum):
     TIME_WITHOUT_ZONE = "time_without_zone"
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"  # limit
     UNKNOWN_CHANNEL = "unknown_channel"  # channel
+    TOKEN_DAYS = "token_days"  # noqa: S105 (a code, not a secret); min, max
+    # intake: location, amount, parties, received time
+    LOCATION_ONE_OF = "location_one_of"
+    PLACE_UNKNOWN = "place_unknown"  # code
+    PLACE_NOT_CASE_LEVEL = "place_not_case_level"  # code
+    ADDRESS_CANDIDATES = "address_candidates"  # candidates: [{"code", "address"}]
+    NOT_NUMBER = "not_number"
+    AMOUNT_DECIMALS = "amount_decimals"
+    PHONE_FORMAT = "phone_format"
+    CREDIT_CODE_FORMAT = "credit_code_format"
+    CREDIT_CODE_CHECK_DIGIT = "credit_code_check_digit"
+    PERSON_ONLY = "person_only"
+    ORGANISATION_ONLY = "organisation_only"
+    AGE_OR_BIRTH_DATE = "age_or_birth_date"
+    BIRTH_DATE_IN_FUTURE = "birth_date_in_future"
+    TOO_MANY_PARTIES = "too_many_parties"  # limit
+    RECEIVED_YEAR = "received_year"  # low, high
+    RECEIVED_IN_FUTURE = "received_in_future"  # minutes
+    RECEIVED_LATE_REASON = "received_late_reason"  # days
     # accounts
     PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a code, not a secret); limit
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105
@@ -61,6 +80,36 @@ class ErrorCode(StrEnum):
     BAD_USERNAME = "bad_username"
     USER_EXISTS = "user_exists"  # username
     USER_NOT_FOUND = "user_not_found"  # username
+    # directory imports (places, units, users); a row error names its row and column
+    IMPORT_FILE_TYPE = "import_file_type"
+    IMPORT_FILE_UNREADABLE = "import_file_unreadable"
+    IMPORT_NO_ROWS = "import_no_rows"
+    IMPORT_TOO_MANY_ROWS = "import_too_many_rows"  # limit
+    MISSING_COLUMN = "missing_column"  # column
+    UNKNOWN_COLUMN = "unknown_column"  # column
+    DUPLICATE_COLUMN = "duplicate_column"  # column
+    DUPLICATE_IN_FILE = "duplicate_in_file"  # value, row
+    BAD_CODE = "bad_code"
+    UNKNOWN_LEVEL = "unknown_level"
+    PARENT_REQUIRED = "parent_required"
+    UNKNOWN_PARENT = "unknown_parent"  # code
+    PLACE_CYCLE = "place_cycle"  # codes
+    LEVEL_NOT_BELOW_PARENT = "level_not_below_parent"  # code
+    LEVEL_NOT_ABOVE_CHILD = "level_not_above_child"  # code
+    ADDRESS_ONLY_BUILDING = "address_only_building"
+    UNKNOWN_PLACE = "unknown_place"  # code
+    UNKNOWN_UNIT = "unknown_unit"  # code
+    UNIT_REQUIRED = "unit_required"
+    UNKNOWN_KIND = "unknown_kind"  # kind (a warning: nothing routes to it)
+    # the admin's directory pages
+    ROLE_REQUIRED = "role_required"
+    DISPLAY_NAME_REQUIRED = "display_name_required"
+    UNIT_EXISTS = "unit_exists"  # code
+    UNIT_NOT_FOUND = "unit_not_found"  # unit
+    OWN_ACCOUNT = "own_account"
+    CHOOSE_IMPORT_KIND = "choose_import_kind"
+    CHOOSE_IMPORT_FILE = "choose_import_file"
+    IMPORT_EXPIRED = "import_expired"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"
@@ -108,6 +157,7 @@ class ErrorCode(StrEnum):
     NOTE_REQUIRED = "note_required"
     NOTICE_NOT_FOUND = "notice_not_found"  # notice_id
     RISK_REASON_REQUIRED = "risk_reason_required"
+    PLACE_NOT_FOUND = "place_not_found"  # place_code
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"
@@ -125,6 +175,8 @@ class ErrorCode(StrEnum):
     NOTICE_DEPARTMENT = "notice_department"
     NOTICE_REPLY_ROLE = "notice_reply_role"
     AUDITOR_ONLY = "auditor_only"
+    ADMIN_ONLY = "admin_only"
+    PLACE_SCOPE = "place_scope"
 
 
 class DomainError(Exception):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Connection
 
+import engine.models  # noqa: F401 - registers the engine tables
+import workflows.models
+from engine.db import Base
 from workflows.core.settings import ROOT
 
 
@@ -19,6 +24,13 @@ def migrations_dir() -> Path:
     if (local / "env.py").exists():
         return local
     return Path(sys.prefix) / "share" / "jiefen" / "migrations"
+
+
+def model_metadata() -> MetaData:
+    """Every table of the models (each module of workflows.models imported): what head must equal."""
+    for module in pkgutil.iter_modules(workflows.models.__path__):
+        importlib.import_module(f"workflows.models.{module.name}")
+    return Base.metadata
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

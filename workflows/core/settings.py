@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
 
 
 def _default_bpmn_dir() -> Path:
@@ -30,7 +34,7 @@ class Settings:
     default_locale: str = "zh_Hans_CN"
     locales: tuple[str, ...] = ("zh_Hans_CN", "en")
     bpmn_dir: Path = field(default_factory=_default_bpmn_dir)  # shipped defaults for `jiefen deploy`
-    scheduler_embedded: bool = False                # run the scheduler inside the dev server
+    scheduler_embedded: bool = True                 # `serve --dev` runs the scheduler in-process
     sweep_max_sleep: float = 1.0                    # lateness bound for timers armed elsewhere (s)
     sweep_batch: int = 200                          # instances per sweep
     timer_max_attempts: int = 3                     # then incident
@@ -57,9 +61,47 @@ class Settings:
     search_alert_per_hour: int = 30                 # duplicate-check searches per user per hour before a flag
     api_refusals_per_minute: int = 30               # bad-token API requests per IP per minute before 429
     require_deploy_approval: bool = False           # a second process owner approves a version
+    audit_heads_file: Path | None = None            # heads file sink (default <instance>/audit/heads.jsonl)
+    audit_heads_url: str = ""                       # HTTP heads sink: each record POSTed, read back by GET
+    audit_heads_token: str = ""                     # bearer token sent to the HTTP heads sink
+    audit_heads_retries: int = 3                    # further attempts per record and shipping round
+    audit_heads_interval_minutes: int = 5           # heads export period of web and scheduler processes
     duplicate_window_days: int = 30                 # same person + category while open -> duplicate
+    received_skew_minutes: int = 5                  # received_at may lie this far ahead (clock skew)
+    received_max_days: int = 30                     # an older received_at needs the clerk's reason
+    address_match_min: int = 85                     # similarity score (0-100) for address candidates
+    # same category at the same building within N days of an open case -> duplicate (0: off);
+    # "category=days" items override it (matters between particular households are off)
+    location_duplicate_days: int = 7
+    location_duplicate_days_by_category: tuple[str, ...] = (
+        "family=0", "labour=0", "property=0", "expropriation=0", "land_contract=0")
+    # N reports of one category at one building or grid within M days raise a warning;
+    # "category=N/M" items override it (N=0: off)
+    hotspot_reports: int = 3
+    hotspot_window_days: int = 30
+    hotspot_by_category: tuple[str, ...] = ()
+    hotspot_notify_kind: str = "ZZ"                 # unit kind whose supervisors hear of a warning
     dev_mode: bool = False                          # `jiefen serve --dev`: cookies without Secure
     testing: bool = False
+
+    def __post_init__(self) -> None:
+        # a bad override fails at start-up, not at the first located report
+        self.location_duplicate_window("")
+        self.hotspot_rule("")
+
+    def location_duplicate_window(self, category: str) -> timedelta | None:
+        """How close to an open case at the same building a report of ``category`` is linked to
+        it (None: never linked by location)."""
+        days = _overrides(self.location_duplicate_days_by_category, "location_duplicate_days",
+                          lambda value: int(value)).get(category, self.location_duplicate_days)
+        return timedelta(days=days) if days > 0 else None
+
+    def hotspot_rule(self, category: str) -> tuple[int, timedelta] | None:
+        """(reports, window) that raise a hotspot warning for ``category`` (None: never)."""
+        default = (self.hotspot_reports, self.hotspot_window_days)
+        reports, days = _overrides(self.hotspot_by_category, "hotspot", _reports_per_days).get(
+            category, default)
+        return (reports, timedelta(days=days)) if reports > 0 and days > 0 else None
 
     @property
     def database(self) -> str:
@@ -81,6 +123,25 @@ class Settings:
             if raw is not None:
                 values[f.name] = _convert(f.type, raw)
         return replace(cls(), **{**values, **overrides})
+
+
+def _reports_per_days(value: str) -> tuple[int, int]:
+    reports, _, days = value.partition("/")
+    return int(reports), int(days)
+
+
+def _overrides(items: tuple[str, ...], name: str, parse: Callable[[str], T]) -> dict[str, T]:
+    """``("category=value", ...)`` as a dict; a malformed item is a ValueError naming it."""
+    out: dict[str, T] = {}
+    for item in items:
+        category, sep, value = item.partition("=")
+        try:
+            if not sep or not category.strip():
+                raise ValueError(item)
+            out[category.strip()] = parse(value.strip())
+        except ValueError:
+            raise ValueError(f"JIEFEN_{name.upper()}_BY_CATEGORY: bad item {item!r}") from None
+    return out
 
 
 def _convert(kind: object, raw: str) -> object:

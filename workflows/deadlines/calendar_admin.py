@@ -6,9 +6,9 @@ A change applies to deadlines computed afterwards; armed timers keep their due t
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.deadlines import WorkingCalendar, covers_year
@@ -104,16 +104,6 @@ def override_history(session: Session, year: int | None = None) -> list[Calendar
         query = query.where(CalendarOverride.day >= date(year, 1, 1),
                             CalendarOverride.day <= date(year, 12, 31))
     return list(session.scalars(query.order_by(CalendarOverride.day, CalendarOverride.id)))
-
-
-def calendar_as_of(session: Session, moment: datetime, tz: tzinfo | None = None) -> WorkingCalendar:
-    """The working calendar as it was at ``moment`` (verified replay of old deadlines)."""
-    rows = session.scalars(select(CalendarOverride).where(
-        CalendarOverride.created_at <= moment,
-        or_(CalendarOverride.superseded_at.is_(None),
-            and_(CalendarOverride.superseded_at > moment)))).all()
-    overrides = {row.day: row.kind == DayKind.WORKDAY for row in rows}
-    return WorkingCalendar(overrides, tz=tz) if tz else WorkingCalendar(overrides)
 
 
 def year_days(calendar: WorkingCalendar, year: int) -> dict[str, list[date]]:

@@ -5,8 +5,9 @@ A supervision clock runs while its step runs, unless the process version times t
 then the BPMN timer is the one deadline (shown on the case page from the instance) and no clock
 is started, so a limit never climbs the escalation ladder twice.
 
-* ``response`` (T-01): while the lead's sign-off task is ready; ``response_deadline``; timed by
-  the process when the task has an armed boundary timer;
+* ``response`` (T-01): while the lead's sign-off task is ready; ``response_deadline``, the first
+  time counted from the received time (``opened_at``); timed by the process when the task has an
+  armed boundary timer;
 * ``first_contact`` (T-02): while the first-contact task is ready; ``working_days(2)``; same test;
 * ``resolution``: while the handling sub-process runs; ``handling_deadline``; timed by the process
   when a ``handling_deadline`` timer outside a task (the watcher) is armed;
@@ -78,8 +79,10 @@ def sync_clocks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list
         running = clock is not None and clock.stopped_at is None
         if step.running and not running and not step.modelled and step.policy \
                 and _valid(uow, step.policy):
-            clocks[kind] = sla.start_clock(uow, SYSTEM, case, kind, step.policy,
-                                           start=step.start or uow.clock.now())
+            start = step.start or uow.clock.now()
+            if kind == "response" and clock is None and case.opened_at is not None:
+                start = min(start, case.opened_at)  # the first sign-off runs from receipt
+            clocks[kind] = sla.start_clock(uow, SYSTEM, case, kind, step.policy, start=start)
         elif running and not step.running:
             sla.stop_clock(uow, SYSTEM, case, kind)
     return ClockState(handling_due=_handling_due(armed, timers, clocks.get("resolution")))

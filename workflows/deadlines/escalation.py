@@ -21,7 +21,7 @@ from workflows.core.working_calendar import CalendarProvider
 from workflows.models import RISK_LABELS, Case, RiskLevel, Tier, WorkOrder
 from workflows.models.scheduling import NoticeKind, SupervisionNotice
 from workflows.notify.delivery import notify_department, notify_role
-from workflows.runtime.unit_of_work import OperationContext, UnitOfWork
+from workflows.runtime.unit_of_work import UnitOfWork
 
 RISK_RANK = {RiskLevel.GREEN: 0, RiskLevel.BLUE: 1, RiskLevel.YELLOW: 2, RiskLevel.ORANGE: 3,
              RiskLevel.RED: 4}
@@ -192,19 +192,3 @@ def _local(uow: UnitOfWork, moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(calendar_of(uow).tz).strftime("%Y-%m-%d %H:%M")
-
-
-# -- BPMN service operation --------------------------------------------------------------------
-def escalate_operation(context: OperationContext | None, task_data: dict, *, level: int = 1,
-                       reason: str = "流程时限超时") -> dict:
-    """Service task ``escalate`` (shipped escalation process): one rung, idempotent per timer."""
-    if context is None or context.case is None:
-        return {"escalated": False}
-    case = context.case if isinstance(context.case, Case) else context.uow.session.get(
-        Case, context.case)
-    due = task_data.get("deadline_due_at")
-    limit_due = datetime.fromisoformat(due) if isinstance(due, str) else None
-    notice = escalate(context.uow, case, level=int(level), source="bpmn:deadline",
-                      reason=str(reason), limit_due=limit_due or context.uow.clock.now(),
-                      actor=context.actor)
-    return {"escalated": notice is not None, "level": int(level)}

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from engine.deadlines import WorkingCalendar
 from workflows.audit.log import AuditAction
@@ -22,12 +21,11 @@ from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound,
 from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of
 from workflows.deadlines.lights import make_limit, refresh_lights
-from workflows.models import Case, SlaClock, User, WorkOrder, WorkOrderStatus
+from workflows.models import Case, SlaClock, User
 from workflows.models.scheduling import (
     RequestKind,
     RequestStatus,
     SlaRequest,
-    SupervisionNotice,
 )
 from workflows.notify.delivery import notify_role
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -240,38 +238,3 @@ def _request_targets(uow: UnitOfWork, request: SlaRequest) -> tuple[Case, SlaClo
 
 def _kind_zh(kind: str) -> str:
     return "中止计时" if kind == RequestKind.SUSPEND else "延期"
-
-
-# -- reading -----------------------------------------------------------------------------------
-def case_sla(session: Session, case_id: int) -> dict:
-    """Clocks, requests and supervision notices of a case (visible on the case page)."""
-    clocks = session.scalars(select(SlaClock).where(SlaClock.case_id == case_id)
-                             .order_by(SlaClock.id)).all()
-    requests = session.scalars(select(SlaRequest).where(SlaRequest.case_id == case_id)
-                               .order_by(SlaRequest.id)).all()
-    notices = session.scalars(select(SupervisionNotice).where(
-        SupervisionNotice.case_id == case_id).order_by(SupervisionNotice.id)).all()
-    return {"clocks": clocks, "requests": requests, "notices": notices}
-
-
-def overdue_orders(session: Session, *, department_id: int | None = None) -> list[WorkOrder]:
-    """Open work orders whose light is orange or red (the supervision page)."""
-    query = select(WorkOrder).where(
-        WorkOrder.light.in_(("orange", "red")),
-        WorkOrder.status.in_((WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED,
-                              WorkOrderStatus.IN_PROGRESS)))
-    if department_id is not None:
-        query = query.where(WorkOrder.department_id == department_id)
-    return list(session.scalars(query.order_by(WorkOrder.due_at)))
-
-
-def notices_sent(session: Session, *, since: datetime | None = None,
-                 level: int | None = None) -> list[SupervisionNotice]:
-    """What the ladder sent, newest first (the supervision page)."""
-    query = select(SupervisionNotice)
-    if since is not None:
-        query = query.where(SupervisionNotice.issued_at >= since)
-    if level is not None:
-        query = query.where(SupervisionNotice.level == level)
-    return list(session.scalars(query.order_by(SupervisionNotice.issued_at.desc())))
-

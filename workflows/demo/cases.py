@@ -35,8 +35,8 @@ def organisation(name: str) -> PartyInput:
 
 @dataclass
 class Step:
-    """Complete task ``task`` as ``user`` (``department``: which co-department's order), after
-    ``after`` of clock time; ``task='@rating'`` records the citizen's rating instead."""
+    """Complete task ``task`` as ``user`` after ``after`` of clock time (``department``: the kind
+    of the co-unit whose order it is); ``task='@rating'`` records the citizen's rating instead."""
 
     task: str
     user: str
@@ -54,13 +54,13 @@ class Sample:
     title: str
     ago: timedelta
     clerk: str
+    place: str                # code of the grid or building (data/places.csv) the case is at
     fields: dict
     steps: list[Step]
-    users: tuple[tuple[str, str, str], ...] = ()        # (username, role, department)
     fire_at_end: bool = True
 
-    def request(self) -> IntakeRequest:
-        return IntakeRequest(**self.fields)
+    def request(self, place_id: int | None = None) -> IntakeRequest:
+        return IntakeRequest(**self.fields, place_id=place_id)
 
 
 def _co(dept: str, user: str, after: timedelta = 10 * M) -> list[Step]:
@@ -82,6 +82,7 @@ def _close(lead_user: str, outcome: str, after: timedelta = D) -> list[Step]:
 
 C01 = Sample(
     "C01", "邻里纠纷：卫生间渗漏（调解协议 + 司法确认，已结案）", 36 * D, "clerk",
+    "990102003001W02B01",  # 东湖街道锦苑小区3栋
     {"channel": "grid_app", "category": "neighbour", "summary": "楼上卫生间渗漏至楼下",
      "description": "东湖街道锦苑小区3栋502室卫生间长期渗漏至402室，天花板霉变、墙皮脱落。402室业主刘淑芬"
                     "多次上门协商未果，要求502室修复防水并赔偿维修费约4000元；502室业主陈立伟认为系公共"
@@ -123,11 +124,11 @@ C01 = Sample(
      Step("record_jc_decision", "mediator", {"jc_result": "confirmed"}, 5 * D),
      Step("performance_check", "mediator", {"performed": "performed",
                                             "performance_note": "已修复并付款"}, 7 * D, wait=True),
-     *_close("handler_jdtj", "R1", H)],
-    users=(("handler_jdtj", "dept_handler", "JDTJ"), ("handler_wy", "dept_handler", "WY")))
+     *_close("handler_jdtj", "R1", H)])
 
 C02 = Sample(
     "C02", "物业纠纷：电梯停运（联合派单，协办部门待签收）", 5 * H, "clerk",
+    "990102004001W02B01",  # 西城街道锦绣家园3栋
     {"channel": "hotline_12345", "category": "property_collective", "people_count": 62,
      "summary": "两部电梯停运两周，业主拒交物业费",
      "description": "锦绣家园3栋两部电梯已停运两周，物业称需业主分摊维修费，部分业主以此为由拒交物业费……",
@@ -137,11 +138,11 @@ C02 = Sample(
      Step("sign_off", "handler_zj", {"sign_off_decision": "accept"}, H),
      Step("contact_citizen", "handler_zj", {"contact_channel": "phone",
                                             "contact_summary": "已联系业主代表"}, H),
-     *_co("SJ", "handler_sj", 30 * M)],
-    users=(("handler_zj", "dept_handler", "ZJ"), ("handler_sj", "dept_handler", "SJ")))
+     *_co("SJ", "handler_sj", 30 * M)])
 
 C03 = Sample(
     "C03", "集体欠薪（紧急，签收已超时）", 3 * H, "clerk",
+    "990102007003W01",  # 新港街道产业园社区第一网格（新港产业园）
     {"channel": "counter", "category": "labour_collective", "urgency": "urgent",
      "people_count": 14, "summary": "14名钢筋工被拖欠工资38.6万元，扬言聚集",
      "description": "我们14名工人在宏基建设承建的新港产业园二期项目做钢筋工，劳务班组长吴某拖欠2025年1月"
@@ -156,6 +157,7 @@ C03 = Sample(
 
 C04 = Sample(
     "C04", "个人劳资：经济补偿（调解协议，已归档）", 75 * D, "clerk",
+    "990102006003W03B01",  # 滨江街道滨江科创园5栋
     {"channel": "portal", "category": "labour", "summary": "解除劳动合同未支付经济补偿",
      "description": "本人在星辰电子科技有限公司工作三年，公司以“业务调整”为由口头通知解除劳动合同……",
      "parties": [person("郑雅琪", contact_preference="sms"),
@@ -179,11 +181,11 @@ C04 = Sample(
                                                 "payment_period": "statutory_days(15)"}, H),
      Step("payment_check", "mediator_jdlt", {"agreement_paid": "paid",
                                              "payment_check_note": "已支付"}, 15 * D, wait=True),
-     *_close("handler_jdlt", "R1")],
-    users=(("handler_jdlt", "dept_handler", "JDLT"), ("mediator_jdlt", "mediator", "JDLT")))
+     *_close("handler_jdlt", "R1")])
 
 C05 = Sample(
     "C05", "房屋征收：评估异议（联合派单办理中）", 2 * D, "clerk",
+    "990102005001W02B01",  # 东关街道东关片区3号院
     {"channel": "petition_transfer", "category": "expropriation", "urgency": "urgent",
      "summary": "评估面积少算、单价偏低，担心超过复核期限",
      "description": "本人东关片区平房已列入征收范围，5月12日收到分户评估报告，认为建筑面积少算了11平方米……",
@@ -198,13 +200,11 @@ C05 = Sample(
      *_co("JD", "handler_jd"), *_co("SF", "handler_sf"), *_co("PG", "handler_pg"),
      *_co("XF", "handler_xf"),
      Step("lead_consolidate", "handler_zj", {"joint_result": "街道走访、司法局释明复核程序",
-                                             "joint_outcome": "partly_resolved"}, H)],
-    users=(("handler_zj", "dept_handler", "ZJ"), ("handler_jd", "dept_handler", "JD"),
-           ("handler_sf", "dept_handler", "SF"), ("handler_pg", "dept_handler", "PG"),
-           ("handler_xf", "dept_handler", "XF")))
+                                             "joint_outcome": "partly_resolved"}, H)])
 
 C06 = Sample(
     "C06", "房屋征收：计划堵路（红色，领导包案待确认）", 20 * H, "clerk",
+    "990102005001W01",  # 东关街道东关社区第一网格
     {"channel": "police_110", "category": "expropriation", "urgency": "urgent", "people_count": 23,
      "summary": "23户不满补偿决定，计划次日堵路",
      "description": "东关片区23户被征收人对6月16日公告的补偿决定不满，已在微信群商议明早7点到东关路口拉横幅、"
@@ -216,7 +216,6 @@ C06 = Sample(
                                        "triage_note": "计划次日堵路，定为红色"}, 10 * M),
      Step("sign_off", "handler_zj", {"sign_off_decision": "accept"}, 30 * M),
      Step("contact_citizen", "handler_zj", {"contact_channel": "in_person",
-                                            "contact_summary": "与代表面谈"}, H)],
-    users=(("handler_zj", "dept_handler", "ZJ"),))
+                                            "contact_summary": "与代表面谈"}, H)])
 
 SAMPLES: tuple[Sample, ...] = (C04, C01, C02, C03, C05, C06)

@@ -1,4 +1,5 @@
-"""``jiefen demo``: departments, one user per role, the process library and sample cases C01-C06.
+"""``jiefen demo``: the district 临江区 (places, units, users), the process library and sample
+cases C01-C06.
 
 Sample cases are registered through the intake service and advanced through ``complete_task``
 under a frozen clock that walks from the past up to now, so their deadlines, audit chains and
@@ -7,9 +8,9 @@ projections are exactly what real use produces: some closed, some waiting, one o
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
@@ -24,27 +25,21 @@ from workflows.casework.tasks import complete_task
 from workflows.core.actors import SYSTEM, Actor
 from workflows.deadlines.calendar_admin import add_override
 from workflows.demo.cases import SAMPLES, Sample, Step
+from workflows.district.units import UnitResolver
 from workflows.intake.register import submit_intake
-from workflows.models import Case, Department, OpenTask, User, UserRole
+from workflows.models import Case, OpenTask, Place, User
 from workflows.people.departments import seed_reference_data
+from workflows.people.directory_import import apply_import, parse_file
 from workflows.processes.deploy import deploy_bundle, read_directory
 from workflows.runtime.bootstrap import Services
 
 MAX_WAIT_DAYS = 40
-
-# username, role, department code, display name
-DEMO_USERS: tuple[tuple[str, str, str | None, str], ...] = (
-    ("clerk", "intake_clerk", "ZZ", "王敏（受理员）"),
-    ("triage", "triage_officer", "ZZ", "李强（分流研判员）"),
-    ("mediator", "mediator", "JDTJ", "张秀兰（调解员）"),
-    ("mediator_rs", "mediator", "RS", "钱进（人社局调解员）"),
-    ("handler", "dept_handler", "RS", "赵刚（人社局承办人）"),
-    ("supervisor", "supervisor", "ZZ", "孙丽（督办员）"),
-    ("leader", "leader", "ZZ", "周建国（分管区领导）"),
-    ("owner", "process_owner", None, "吴涛（流程管理员）"),
-    ("auditor", "auditor", None, "郑洁（审计员）"),
-    ("admin", "admin", None, "系统管理员"),
-)
+DATA = Path(__file__).resolve().parent / "data"
+# places, then units at places, then users in units (the order the imports need)
+DIRECTORY_FILES = (("places", "places.csv"), ("units", "units.csv"), ("users", "users.csv"))
+# The demo prints every password on the console, so its accounts are hashed with light argon2id
+# parameters; the first sign-in re-hashes with the configured ones (sign_in.check_needs_rehash).
+DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=7168, parallelism=1)
 
 
 @dataclass
@@ -53,8 +48,9 @@ class DemoUser:
 
     username: str
     password: str
-    role: str
-    department: str | None
+    role: str                 # role codes, ";" between several
+    department: str | None    # unit code
+    display_name: str = ""
 
 
 @dataclass
@@ -70,14 +66,16 @@ def load_demo(services: Services, *, if_empty: bool = False, now: datetime | Non
               hasher: PasswordHasher | None = None) -> DemoReport:
     """Load the demo data set; with ``if_empty`` nothing happens when cases exist.
 
-    ``hasher``: argon2 parameters for the demo passwords (tests pass cheap ones).
+    The district 临江区 (places, units, users) comes from the files in ``data/`` through the
+    directory imports. ``hasher``: argon2 parameters for the demo passwords (default
+    ``DEMO_HASHER``; tests pass cheaper ones).
     """
     with services.session_factory() as session:
         if if_empty and session.scalar(select(func.count()).select_from(Case)):
             return DemoReport(skipped=True)
     report = DemoReport()
     _reference_data(services)
-    report.users = _users(services, hasher or PasswordHasher())
+    report.users = load_directory(services, hasher or DEMO_HASHER)
     deploy_bundle(services.new_uow(), SYSTEM, read_directory(services.settings.bpmn_dir),
                   note="demo")
     now = now or services.clock.now()
@@ -96,6 +94,19 @@ def _reference_data(services: Services) -> None:
         uow.commit()
 
 
+def load_directory(services: Services, hasher: PasswordHasher,
+                   folder: Path = DATA) -> list[DemoUser]:
+    """Import the district's places, units and users; the new users with their passwords."""
+    users: list[DemoUser] = []
+    for kind, name in DIRECTORY_FILES:
+        path = folder / name
+        rows = parse_file(kind, path.name, path.read_bytes())
+        result = apply_import(services.new_uow(), SYSTEM, kind, rows, hasher=hasher)
+        users += [DemoUser(p.username, p.password, ";".join(p.roles), p.unit_code,
+                           p.display_name) for p in result.passwords]
+    return users
+
+
 def _calendar(services: Services, now: datetime) -> None:
     """One visible, withdrawable override in the future (the admin calendar page shows it); it lies
     after every sample deadline the demo computes, so the sample cases are unaffected."""
@@ -106,33 +117,6 @@ def _calendar(services: Services, now: datetime) -> None:
         day += timedelta(days=1)
     add_override(services.new_uow(), SYSTEM, day=day, kind="holiday",
                  reason="演示数据：区机关办公楼停电检修闭馆一天（可在日历管理中撤销）")
-
-
-def _users(services: Services, hasher: PasswordHasher) -> list[DemoUser]:
-    extra = sorted({user for sample in SAMPLES for user in sample.users})
-    wanted = [(u, r, d, n) for u, r, d, n in DEMO_USERS] + [(u, r, d, u) for u, r, d in extra]
-    created = []
-    uow = services.new_uow()
-    with uow:
-        roles, depts = seed_reference_data(uow.session)
-        for username, role, dept, name in wanted:
-            if uow.session.scalars(select(User).where(User.username == username)).first():
-                continue
-            password = secrets.token_urlsafe(9) + "-7"
-            user = User(username=username, display_name=name,
-                        password_hash=hasher.hash(password), active=True,
-                        department_id=depts[dept].id if dept else None,
-                        created_at=uow.clock.now())
-            uow.session.add(user)
-            uow.session.flush()
-            uow.session.add(UserRole(user_id=user.id, role_id=roles[role].id,
-                                     department_id=user.department_id))
-            uow.audit.record(AuditAction.USER_CREATED, SYSTEM, object_type="user",
-                             object_id=user.id, username=username, roles=[role],
-                             department=dept, source="demo")
-            created.append(DemoUser(username, password, role, dept))
-        uow.commit()
-    return created
 
 
 # -- sample cases -----------------------------------------------------------------------------------
@@ -147,7 +131,8 @@ def run_sample(services: Services, sample: Sample, now: datetime) -> str:
     """Register one sample at its (relative) time and play its steps; returns a summary line."""
     clock = FrozenClock(now - sample.ago)
     local = replace(services, clock=clock)
-    outcome = submit_intake(local.new_uow(), actor_named(local, sample.clerk), sample.request())
+    outcome = submit_intake(local.new_uow(), actor_named(local, sample.clerk),
+                            sample.request(place_id(local, sample.place)))
     case_no = outcome.case_no
     assert case_no is not None  # a saved intake always names its case
     for step in sample.steps:
@@ -171,14 +156,20 @@ def run_sample(services: Services, sample: Sample, now: datetime) -> str:
         return f"{sample.key} {case.case_no} {case.status:<17} {sample.title}"
 
 
+def place_id(services: Services, code: str) -> int:
+    """The id of a place of the demo district by its code."""
+    with services.session_factory() as session:
+        return session.scalars(select(Place.id).where(Place.code == code)).one()
+
+
 def _open_row(services: Services, case_no: str, step: Step) -> OpenTask | None:
     with services.session_factory() as session:
-        case_id = session.scalar(select(Case.id).where(Case.case_no == case_no))
-        query = select(OpenTask).where(OpenTask.case_id == case_id,
+        case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
+        query = select(OpenTask).where(OpenTask.case_id == case.id,
                                        OpenTask.bpmn_id == step.task).order_by(OpenTask.id)
-        if step.department is not None:
-            query = query.where(OpenTask.department_id == select(Department.id).where(
-                Department.code == step.department).scalar_subquery())
+        if step.department is not None:   # a kind: the unit it resolves to at the case's place
+            unit = UnitResolver(session, case.place_path).id_of(step.department)
+            query = query.where(OpenTask.department_id == unit)
         row = session.scalars(query).first()
         if row is not None:
             session.expunge(row)

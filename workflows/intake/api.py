@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -30,15 +31,19 @@ from workflows.core.errors import (
     IdempotencyConflict,
     InvalidInput,
 )
+from workflows.intake.location import LocationInput
 from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Case, IdempotencyKey, Submission
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_KEY = 128
-PARTY_KEYS = {"role", "name", "id_number", "phone", "address", "contact_preference", "vulnerable"}
+PARTY_KEYS = {"role", "name", "id_number", "phone", "address", "contact_preference", "vulnerable",
+              "kind", "credit_code", "age", "birth_date"}
 BODY_KEYS = {"category", "description", "summary", "people_count", "urgency", "threat",
-             "emergency", "statutory_channel", "channel_ref", "received_at", "parties"}
+             "emergency", "statutory_channel", "channel_ref", "received_at",
+             "received_late_reason", "parties", "location", "amount"}
+LOCATION_KEYS = {"place_code", "address", "detail", "unmatched"}
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,49 @@ def parse_request(body: Any, channel: str) -> IntakeRequest:
         except InvalidInput as exc:
             errors.update(exc.field_errors)
     fields = _scalars(body, errors)
+    fields["location"] = _location(body.get("location"), errors)
+    fields["amount"] = _amount(body.get("amount"), errors)
     if errors:
         raise InvalidInput(errors)
     return IntakeRequest(channel=channel, parties=party_inputs, **fields)
+
+
+def _location(raw: Any, errors: dict[str, FieldError]) -> LocationInput | None:
+    """``{"place_code"}`` or ``{"address", "detail"}`` (``unmatched``: none of the candidates)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        errors["location"] = FieldError(ErrorCode.NOT_OBJECT)
+        return None
+    bad = {f"location-{k}": FieldError(FieldCode.UNKNOWN_FIELD) for k in raw if k not in
+           LOCATION_KEYS}
+    text = {k: raw.get(k) for k in ("place_code", "address", "detail")}
+    bad |= {f"location-{k}": FieldError(FieldCode.NOT_TEXT) for k, v in text.items()
+            if v is not None and not isinstance(v, str)}
+    unmatched = raw.get("unmatched", False)
+    if not isinstance(unmatched, bool):
+        bad["location-unmatched"] = FieldError(ErrorCode.NOT_TRUE_FALSE)
+    if not bad and (text["place_code"] or "").strip() and (text["address"] or "").strip():
+        bad["location"] = FieldError(ErrorCode.LOCATION_ONE_OF)
+    if bad:
+        errors.update(bad)
+        return None
+    return LocationInput(place_code=text["place_code"], address=text["address"],
+                         detail=text["detail"], unmatched=unmatched)
+
+
+def _amount(raw: Any, errors: dict[str, FieldError]) -> Decimal | None:
+    """Yuan as a JSON number (limits: ``field_limits.amount_errors``)."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        errors["amount"] = FieldError(ErrorCode.NOT_NUMBER)
+        return None
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation:
+        errors["amount"] = FieldError(ErrorCode.NOT_NUMBER)
+        return None
 
 
 def _party(raw: Any, index: int) -> PartyInput:
@@ -81,23 +126,30 @@ def _party(raw: Any, index: int) -> PartyInput:
     if not isinstance(raw, dict):
         raise InvalidInput({f"parties-{index}": FieldError(ErrorCode.NOT_OBJECT)})
     unknown = {f"{prefix}{k}": FieldError(FieldCode.UNKNOWN_FIELD) for k in raw if k not in PARTY_KEYS}
-    text = {k: raw.get(k) for k in ("name", "id_number", "phone", "address")}
+    text = {k: raw.get(k) for k in ("name", "id_number", "phone", "address", "kind",
+                                    "credit_code", "birth_date")}
     bad = {f"{prefix}{k}": FieldError(FieldCode.NOT_TEXT) for k, v in text.items() if v is not None
            and not isinstance(v, str)}
     vulnerable = raw.get("vulnerable") or []
     if not isinstance(vulnerable, list):
         bad[f"{prefix}vulnerable"] = FieldError(ErrorCode.NOT_LIST)
+    age = raw.get("age")
+    if age is not None and (isinstance(age, bool) or not isinstance(age, int)):
+        bad[f"{prefix}age"] = FieldError(FieldCode.NOT_INTEGER)
     if unknown or bad:
         raise InvalidInput({**unknown, **bad})
     return PartyInput(name=text["name"] or "", role=str(raw.get("role") or "applicant"),
                       id_number=text["id_number"], phone=text["phone"], address=text["address"],
                       contact_preference=str(raw.get("contact_preference") or "sms"),
-                      vulnerable=[str(v) for v in vulnerable])
+                      vulnerable=[str(v) for v in vulnerable],
+                      kind=text["kind"] or "person", credit_code=text["credit_code"],
+                      age=age, birth_date=text["birth_date"])
 
 
 def _scalars(body: dict, errors: dict[str, FieldError]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("category", "description", "summary", "urgency", "channel_ref"):
+    for key in ("category", "description", "summary", "urgency", "channel_ref",
+                "received_late_reason"):
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             errors[key] = FieldError(FieldCode.NOT_TEXT)
@@ -152,7 +204,8 @@ class _KeyedUnitOfWork(UnitOfWork):
         if case is not None and submission is not None and self.response is None:
             body = response_body(case, submission.linked_as, submission_id=submission.id,
                                  visible=_may_see(self.session, self.actor, case,
-                                                  submission.linked_as))
+                                                  submission.linked_as),
+                                 linked_by=submission.linked_by)
             now = self.clock.now()
             ttl = timedelta(days=self.services.settings.idempotency_ttl_days)
             # an expired key of the same token may still sit there until housekeeping removes it
@@ -187,15 +240,16 @@ def _may_see(session: Session, actor: Actor, case: Case, kind: str) -> bool:
 
 
 def response_body(case: Case, kind: str, *, submission_id: int | None = None,
-                  visible: bool = True) -> str:
+                  visible: bool = True, linked_by: str | None = None) -> str:
     """The JSON text returned (and stored for replays) after an intake: the case code and status
-    when the caller may see the case, else only the submission id and how it was linked."""
+    when the caller may see the case, else only the submission id and how it was linked
+    (``linked_by``: what made a duplicate one, the same person or the same building)."""
     if not visible:
         return json.dumps({"case_no": None, "status": None, "linked_as": kind,
-                           "submission_id": submission_id, "status_url": None},
-                          ensure_ascii=False)
+                           "linked_by": linked_by, "submission_id": submission_id,
+                           "status_url": None}, ensure_ascii=False)
     return json.dumps({"case_no": case.case_no, "status": case.status, "linked_as": kind,
-                       "submission_id": submission_id,
+                       "linked_by": linked_by, "submission_id": submission_id,
                        "status_url": f"/api/v1/cases/{case.case_no}"}, ensure_ascii=False)
 
 
@@ -229,7 +283,8 @@ def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
             case = uow.session.scalars(select(Case).where(Case.case_no == outcome.case_no)).one()
             return ApiResponse(201, response_body(
                 case, outcome.kind, submission_id=outcome.submission_id,
-                visible=_may_see(uow.session, actor, case, outcome.kind)))
+                visible=_may_see(uow.session, actor, case, outcome.kind),
+                linked_by=outcome.linked_by))
     digest = request_digest(body)
     found = stored_response(services, token_id, key, digest)
     if found is not None:

@@ -2,16 +2,24 @@
 
 * same applicant (ID-number or phone blind index) and same category while a case is open
   -> duplicate (重复件): a Submission row on the open case, no second case or work order;
+* else same category at the same building near an open case (cases/location_duplicates.py)
+  -> duplicate by location: the same, and the reporter is told the open case's code;
 * same matter within the watch window after closure -> second complaint (二次投诉): the closed
   case is reopened through the process's reopen message, flagged, tier raised;
 * otherwise a new case with its code (一案一码), started on the live general-dispute process.
+
+The case is located (``workflows.intake.location``) and its received time checked
+(``workflows.intake.received``) before any of that: a bad place code, address candidates to
+choose from, or a received time out of bounds are field errors and nothing is saved.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.crypto import field_aad
 from workflows.access.policy import Permission, denials_audited, require, user_id
@@ -19,6 +27,7 @@ from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.duplicates import find_match, similar_cases
 from workflows.cases.field_limits import request_errors
+from workflows.cases.location_duplicates import location_master
 from workflows.cases.lookup import encrypt_narrative, insert_with_code
 from workflows.cases.parties import PartyInput, PartyVault
 from workflows.cases.party_search import record_search, visible_codes
@@ -27,6 +36,15 @@ from workflows.casework.reopen import reopen_case
 from workflows.casework.steps import after_step
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
+from workflows.early_warning.hotspots import record_report
+from workflows.intake.location import (
+    NOWHERE,
+    Located,
+    LocationInput,
+    location_text,
+    resolve_location,
+)
+from workflows.intake.received import is_late, received_errors
 from workflows.library import contract as C
 from workflows.models import (
     STATUS_LABELS,
@@ -35,6 +53,8 @@ from workflows.models import (
     CaseParty,
     CaseStatus,
     Channel,
+    LinkBasis,
+    Place,
     Submission,
     SubmissionLink,
     Urgency,
@@ -59,7 +79,16 @@ class IntakeRequest:
     statutory_channel: bool = False   # already in litigation, arbitration, review or petition review
     channel_ref: str | None = None
     received_at: datetime | None = None
+    received_late_reason: str | None = None   # required when received_at is older than the window
+    location: LocationInput | None = None
+    amount: Decimal | None = None             # yuan in dispute
     extra: dict[str, Any] = field(default_factory=dict)   # process start data, no personal data
+    place_id: int | None = None       # internal callers: the grid or building, by id
+
+    @property
+    def vulnerable(self) -> bool:
+        """A party is elderly living alone, disabled or a minor: priority one step up."""
+        return any(party.vulnerable for party in self.parties)
 
 
 @dataclass
@@ -75,6 +104,9 @@ class IntakeOutcome:
     candidates: list[str] = field(default_factory=list)   # similar cases for the clerk to confirm
     in_scope: bool = True             # preview: the matched case is one the clerk may see
     hidden_candidates: int = 0        # preview: similar cases outside the clerk's scope
+    location: dict | None = None      # preview: {"place_code", "names", "matched"}; None: no place
+    urgency_raised: bool = False      # preview: a vulnerable party makes a general case urgent
+    linked_by: str | None = None      # a duplicate's basis: person | location
 
 
 def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> IntakeOutcome:
@@ -84,21 +116,26 @@ def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> Int
     without its code or status, and every preview is audited as a search (search_audit)."""
     with denials_audited(uow.services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
-    check(request)
+    check(request, uow)
     with uow:
-        match, kind = find_match(uow, request)
+        place = locate(uow, request)
+        match, kind, basis = find_any_match(uow, request, place.place_id)
         found = [match.case_no] if match is not None else similar_cases(uow, request)
         shown = visible_codes(uow, actor, found)
         record_search(uow, actor, request.parties, matched=len(found), shown=len(shown))
+        where = location_text(uow.session, place)
         uow.commit()
+        raised = request.vulnerable and not request.threat and request.urgency != Urgency.URGENT
         if match is None:
             return IntakeOutcome("new", None, None, None,
                                  candidates=[c for c in found if c in shown],
-                                 hidden_candidates=len(found) - len(shown))
+                                 hidden_candidates=len(found) - len(shown), location=where,
+                                 urgency_raised=raised)
         if match.case_no not in shown:
-            return IntakeOutcome(str(kind), None, None, None, in_scope=False)
+            return IntakeOutcome(str(kind), None, None, None, in_scope=False, linked_by=basis,
+                                 location=where)
         return IntakeOutcome(str(kind), match.case_no, match.status,
-                             STATUS_LABELS.get(match.status))
+                             STATUS_LABELS.get(match.status), linked_by=basis, location=where)
 
 
 def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
@@ -106,25 +143,59 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     """Register a submission: a new case, a linked duplicate, or a reopened closed case."""
     with denials_audited(uow.services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
-    check(request)
+    check(request, uow)
     with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
-        match, kind = find_match(uow, request)
+        place = locate(uow, request)
+        match, kind, basis = find_any_match(uow, request, place.place_id)
+        reporter = None
         if match is None:
-            case = open_case(uow, actor, request, process_id=process_id)
+            case = open_case(uow, actor, request, process_id=process_id, place=place)
         elif kind == SubmissionLink.DUPLICATE:
-            case = link_duplicate(uow, actor, match, request)
+            case, reporter = link_duplicate(uow, actor, match, request, basis=basis)
         else:
             case = reopen_case(uow, actor, match, request)
         link = str(kind) if match is not None else SubmissionLink.NEW
-        submission = _submission(uow, case, request, link)
+        submission = _submission(uow, case, request, link, basis, reporter)
+        record_report(uow, actor, case, submission)
         uow.commit()
-        return IntakeOutcome(str(link), case.case_no,
-                             case.status, STATUS_LABELS.get(case.status), True, submission.id)
+        return IntakeOutcome(str(link), case.case_no, case.status,
+                             STATUS_LABELS.get(case.status), True, submission.id,
+                             linked_by=basis)
 
 
-def check(request: IntakeRequest) -> None:
-    """Field errors of the request itself (parties are checked by the vault)."""
-    errors = {}
+def find_any_match(uow: UnitOfWork, request: IntakeRequest, place_id: int | None
+                   ) -> tuple[Case | None, str | None, str | None]:
+    """(case, link, basis): the person rule first, then the same building's open case."""
+    match, kind = find_match(uow, request)
+    if match is not None:
+        return match, kind, LinkBasis.PERSON if kind == SubmissionLink.DUPLICATE else None
+    master = location_master(uow, place_id, request.category,
+                             request.received_at or uow.clock.now(),
+                             urgent=request.threat or request.emergency)
+    if master is not None:
+        return master, SubmissionLink.DUPLICATE, LinkBasis.LOCATION
+    return None, None, None
+
+
+def locate(uow: UnitOfWork, request: IntakeRequest) -> Located:
+    """The case's place (InvalidInput for a bad code or address candidates to choose from);
+    an internal caller may name the place by its id instead."""
+    if request.location is None and request.place_id is not None:
+        place = uow.session.get(Place, request.place_id)
+        return Located(place.id, place.path, None, "code") if place is not None else NOWHERE
+    return resolve_location(uow.session, request.location,
+                            min_score=uow.services.settings.address_match_min)
+
+
+def local_today(uow: UnitOfWork) -> date:
+    """Today in the deployment's time zone (birth dates are local dates)."""
+    return uow.clock.now().astimezone(ZoneInfo(uow.services.settings.timezone)).date()
+
+
+def check(request: IntakeRequest, uow: UnitOfWork | None = None) -> None:
+    """Field errors of the request itself (parties are checked by the vault); with a unit of
+    work also the received time against its clock."""
+    errors: dict[str, FieldError] = {}
     if request.channel not in set(Channel):
         errors["channel"] = FieldError(FieldCode.NOT_AN_OPTION)
     if not request.category:
@@ -137,28 +208,47 @@ def check(request: IntakeRequest) -> None:
         errors["urgency"] = FieldError(FieldCode.NOT_AN_OPTION)
     if not any(p.role == "applicant" for p in request.parties):
         errors["parties"] = FieldError(ErrorCode.APPLICANT_REQUIRED)
+    today = local_today(uow) if uow is not None else None
     for index, party in enumerate(request.parties):
         try:
-            PartyVault.clean(party, prefix=f"parties-{index}-")
+            PartyVault.clean(party, prefix=f"parties-{index}-", today=today)
         except InvalidInput as exc:
             errors.update(exc.field_errors)
     errors.update(request_errors(request))  # enumerations and lengths of the stored columns
+    if uow is not None:
+        errors.update(received_errors(request.received_at, request.received_late_reason,
+                                      uow.clock.now(), uow.services.settings))
     if errors:
         raise InvalidInput(errors)
 
 
 # -- the three outcomes -------------------------------------------------------------------------
+def case_urgency(request: IntakeRequest) -> str:
+    """A threat is always urgent; a vulnerable party raises a general case one step, to urgent
+    (the 2 h instead of the 24 h response limit)."""
+    if request.threat or request.vulnerable:
+        return Urgency.URGENT
+    return request.urgency
+
+
 def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
-              process_id: str = C.TOP_PROCESS) -> Case:
-    """A new case with its parties, started on the live general-dispute process."""
+              process_id: str = C.TOP_PROCESS, place: Located = NOWHERE) -> Case:
+    """A new case with its parties, started on the live general-dispute process.
+
+    ``opened_at`` is the received time (the response limits run from it), ``registered_at``
+    the moment of this registration."""
     services = uow.services
     now = uow.clock.now()
+    late = is_late(request.received_at, now, services.settings)
     case = Case(channel=request.channel, channel_ref=request.channel_ref,
-                category=request.category,
-                urgency=Urgency.URGENT if request.threat else request.urgency,
+                category=request.category, urgency=case_urgency(request),
                 people_count=request.people_count, summary=request.summary[:200],
                 status=CaseStatus.REGISTERED, owner_id=user_id(actor),
-                opened_at=request.received_at or now, registered_at=now)
+                opened_at=request.received_at or now, registered_at=now,
+                received_late_reason=(request.received_late_reason or "").strip() or None
+                if late else None,
+                place_id=place.place_id, place_path=place.place_path,
+                location_detail=place.detail, amount=request.amount)
     insert_with_code(uow.session, case, now, services.settings.timezone)
     case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)
     party_ids = _store_parties(uow, actor, case, request.parties)
@@ -171,7 +261,12 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                  object_id=case.case_no, process_version_id=row.process_version_id,
                  process_id=process_id, initial_data=data, channel=case.channel,
                  category=case.category, urgency=case.urgency, people_count=case.people_count,
-                 parties=[{"id": pid, "role": role} for pid, role in party_ids])
+                 parties=[{"id": pid, "role": role} for pid, role in party_ids],
+                 received_at=case.opened_at.isoformat(),
+                 received_late_reason=case.received_late_reason,
+                 place_id=case.place_id, located_by=place.matched,
+                 urgency_raised="vulnerable_party" if request.vulnerable and not request.threat
+                 and request.urgency != Urgency.URGENT else None)
     notify_applicants(uow, case, "receipt", party_ids)
     after_step(uow, case, inst)
     return case
@@ -183,36 +278,43 @@ def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, st
                         urgency=case.urgency, people_count=case.people_count,
                         emergency=request.emergency,
                         statutory_channel=request.statutory_channel,
-                        party_ids=[pid for pid, _ in party_ids])
+                        party_ids=[pid for pid, _ in party_ids],
+                        received_at=case.opened_at.isoformat())
     return {**request.extra, **data}
 
 
 def _store_parties(uow: UnitOfWork, actor: Actor, case: Case,
                    parties: list[PartyInput]) -> list[tuple[str, str]]:
     vault = PartyVault.of(uow.services)
-    out = []
+    out: list[tuple[str, str]] = []
     for data in parties:
-        values = vault.clean(data)
+        values = vault.clean(data, today=local_today(uow))
         existing = vault.find(uow.session, id_number=values["id_number"]) \
             if values.get("id_number") else []
         party = existing[0] if existing else vault.new_party(data)
         if not existing:
             uow.session.add(party)
+        elif data.vulnerable:  # a known person who is now vulnerable: called from now on
+            party.vulnerable = sorted(set(party.vulnerable or []) | set(data.vulnerable))
+            party.contact_preference = data.contact
         uow.session.flush()
         if (party.id, data.role) not in out:
             uow.session.add(CaseParty(case_id=case.id, party_id=party.id, role=data.role))
             out.append((party.id, data.role))
             uow.audit.record(AuditAction.PARTY_REGISTERED, actor, case=case,
                              object_type="party", object_id=party.id, role=data.role,
-                             reused=bool(existing),
-                             fields=[f for f in ("name", "id_number", "phone", "address")
-                                     if values.get(f)])
+                             reused=bool(existing), kind=data.kind,
+                             fields=[f for f in ("name", "id_number", "phone", "address",
+                                                 "birth_date", "credit_code") if values.get(f)])
     uow.session.flush()
     return out
 
 
-def link_duplicate(uow: UnitOfWork, actor: Actor, master: Case, request: IntakeRequest) -> Case:
-    """Link a repeat submission to the open master case: new facts as a note, no work order."""
+def link_duplicate(uow: UnitOfWork, actor: Actor, master: Case, request: IntakeRequest, *,
+                   basis: str | None = LinkBasis.PERSON) -> tuple[Case, str | None]:
+    """Link a repeat submission to the open master case: new facts as a note, no work order.
+    Returns the master and, for a link by location, the reporter's party id (the reporter is
+    somebody else than the master's applicants: stored, told the master's code)."""
     services = uow.services
     note = CaseNote(case_id=master.id, author_id=user_id(actor), created_at=uow.clock.now(),
                     body_enc="")
@@ -222,18 +324,46 @@ def link_duplicate(uow: UnitOfWork, actor: Actor, master: Case, request: IntakeR
         f"【重复件 {request.channel}】{request.description}",
         aad=field_aad("case_note", "body_enc", note.id))
     uow.audit.record(AuditAction.SUBMISSION_LINKED, actor, case=master, object_type="case",
-                     object_id=master.case_no, linked_as="duplicate", channel=request.channel,
-                     channel_ref=request.channel_ref)
-    notify_applicants(uow, master, "duplicate_linked")
-    return master
+                     object_id=master.case_no, linked_as="duplicate", linked_by=basis,
+                     channel=request.channel, channel_ref=request.channel_ref)
+    if basis != LinkBasis.LOCATION:
+        notify_applicants(uow, master, "duplicate_linked")
+        return master, None
+    reporter = _store_reporter(uow, actor, master, request.parties)
+    if reporter is not None:
+        notify_applicants(uow, master, "duplicate_linked", [(reporter, "applicant")])
+    return master, reporter
 
 
-def _submission(uow: UnitOfWork, case: Case, request: IntakeRequest, kind: str) -> Submission:
-    found = applicants(uow, case)
+def _store_reporter(uow: UnitOfWork, actor: Actor, master: Case,
+                    parties: list[PartyInput]) -> str | None:
+    """The first applicant of a report linked by location, as a party of no case (the
+    submission names it); an ID number already on file reuses its party."""
+    data = next((p for p in parties if p.role == "applicant"), None)
+    if data is None:
+        return None
+    vault = PartyVault.of(uow.services)
+    values = vault.clean(data)
+    existing = vault.find(uow.session, id_number=values["id_number"]) \
+        if values.get("id_number") else []
+    party = existing[0] if existing else vault.new_party(data)
+    if not existing:
+        uow.session.add(party)
+        uow.session.flush()
+    uow.audit.record(AuditAction.PARTY_REGISTERED, actor, case=master, object_type="party",
+                     object_id=party.id, role=data.role, reused=bool(existing),
+                     linked_by=LinkBasis.LOCATION,
+                     fields=[f for f in ("name", "id_number", "phone", "address") if values.get(f)])
+    return party.id
+
+
+def _submission(uow: UnitOfWork, case: Case, request: IntakeRequest, kind: str,
+                basis: str | None = None, reporter: str | None = None) -> Submission:
+    found = [(reporter, "applicant")] if reporter else applicants(uow, case)
     row = Submission(case_id=case.id, channel=request.channel, channel_ref=request.channel_ref,
                      received_at=request.received_at or uow.clock.now(),
                      party_id=found[0][0] if found else None,
-                     summary=request.summary[:200], linked_as=str(kind))
+                     summary=request.summary[:200], linked_as=str(kind), linked_by=basis)
     uow.session.add(row)
     uow.session.flush()
     return row

@@ -46,12 +46,15 @@ RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissat
 
 
 def start_data(*, case_id: int, case_no: str, category: str, urgency: str, people_count: int,
-               emergency: bool, statutory_channel: bool, party_ids: list[str]) -> dict:
-    """Start data of ``general_dispute`` (bpmn/README.md): no personal data, party ids only."""
+               emergency: bool, statutory_channel: bool, party_ids: list[str],
+               received_at: str) -> dict:
+    """Start data of ``general_dispute`` (bpmn/README.md): no personal data, party ids only.
+    ``received_at`` (ISO, with offset) is where the first sign-off limit starts."""
     return {"case_id": case_id, "case_no": case_no, "category": category, "urgency": urgency,
             "people_count": people_count, "emergency": emergency,
             "statutory_channel": statutory_channel, "party_ids": party_ids,
-            "duplicate_candidates": [], "escalation_level": "none", "second_complaint": False}
+            "duplicate_candidates": [], "escalation_level": "none", "second_complaint": False,
+            "received_at": received_at}
 
 
 # -- work orders ----------------------------------------------------------------------------------

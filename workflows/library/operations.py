@@ -6,10 +6,12 @@ Every operation takes ``(context, task_data, **params)``; ``context`` is the uni
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from engine.deadlines import WorkingCalendar
 from engine.operations import OperationRegistry, current_step
 from workflows.audit.log import AuditAction
 from workflows.district.units import UnitResolver
@@ -113,6 +115,29 @@ def raise_risk(context: OperationContext | None, task_data: dict, *, level: str,
     return target
 
 
+def response_due(context: OperationContext | None, task_data: dict, *, spec: str,
+                 start: str | None = None) -> str:
+    """The instant a limit ``spec`` ends when counted from ``start`` (an offset-aware ISO time,
+    e.g. the case's ``received_at``), as an ISO time a timer reads.
+
+    Without a start the spec itself is returned: the timer then counts from when it is armed.
+    The result depends on the task data and the calendar only (a replay gets the same)."""
+    if not start:
+        return spec
+    try:
+        moment = datetime.fromisoformat(str(start))
+    except ValueError:
+        return spec
+    if moment.tzinfo is None:
+        return spec
+    calendar = context.uow.services.calendar if context is not None else WorkingCalendar()
+    try:
+        return calendar.resolve(str(spec), moment).isoformat()
+    except ValueError:  # a bad spec fails in the timer, where the deploy lint points at it
+        return spec
+
+
 def build_registry() -> OperationRegistry:
     """Every operation the shipped processes may name."""
-    return OperationRegistry({"notify": notify, "raise_risk": raise_risk})
+    return OperationRegistry({"notify": notify, "raise_risk": raise_risk,
+                              "response_due": response_due})

@@ -9,10 +9,12 @@ from workflows.models.admin import (
     VersionStatus,
 )
 from workflows.models.cases import (
+    CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
     RISK_LABELS,
     STATUS_LABELS,
     Case,
+    CaseNumber,
     CaseParty,
     CaseStatus,
     Category,
@@ -33,6 +35,7 @@ from workflows.models.casework import (
     CallTaskStatus,
     CaseDocument,
     CaseNote,
+    LinkBasis,
     OpenTask,
     SlaClock,
     SlaKind,
@@ -41,6 +44,7 @@ from workflows.models.casework import (
 )
 from workflows.models.district import (
     LEVEL_DEPTH,
+    WARNING_STATE_LABELS,
     EarlyWarning,
     Place,
     PlaceLevel,
@@ -59,34 +63,10 @@ from workflows.models.people import (
     UserRole,
 )
 
-# Domain tables (0002_domain.py and later migrations), in creation order.
-DOMAIN_TABLES = (
-    "department",
-    "user_account",
-    "role",
-    "user_role",
-    "login_session",
-    "login_attempt",
-    "dispute_case",
-    "party",
-    "case_party",
-    "work_order",
-    "open_task",
-    "sla_clock",
-    "case_note",
-    "call_task",
-    "case_document",
-    "submission",
-    "calendar_override",
-    "api_token",
-    "idempotency_key",
-    "place",
-    "early_warning",
-)
-
 __all__ = [
-    "DOMAIN_TABLES",
+    "CATEGORY_LABELS",
     "LEVEL_DEPTH",
+    "WARNING_STATE_LABELS",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",
@@ -98,6 +78,7 @@ __all__ = [
     "Case",
     "CaseDocument",
     "CaseNote",
+    "CaseNumber",
     "CaseParty",
     "CaseStatus",
     "Category",
@@ -123,6 +104,7 @@ __all__ = [
     "SlaKind",
     "Submission",
     "SubmissionLink",
+    "LinkBasis",
     "Tier",
     "Urgency",
     "User",

@@ -58,10 +58,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(255))
     scopes: Mapped[list[str]] = mapped_column(JSONType, default=list)
     created_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
-    # the account whose roles and scope API calls with this token act under (0003_web)
+    # the account whose roles and scope API calls with this token act under (0005_web)
     user_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)   # every token expires (0010)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

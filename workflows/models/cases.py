@@ -53,6 +53,16 @@ class Category(StrEnum):
     OTHER = "other"
 
 
+CATEGORY_LABELS: dict[str, str] = {
+    Category.NEIGHBOUR: "邻里纠纷", Category.PROPERTY: "物业纠纷（单户）",
+    Category.PROPERTY_COLLECTIVE: "物业纠纷（群体/电梯/安全）", Category.FAMILY: "婚姻家庭/赡养",
+    Category.LABOUR: "劳资纠纷（个人）", Category.LABOUR_COLLECTIVE: "劳资/欠薪（群体或建筑领域）",
+    Category.EXPROPRIATION: "房屋征收补偿", Category.LAND_CONTRACT: "土地承包/流转",
+    Category.LAND_RIGHTS: "土地权属", Category.NOISE: "噪声/城市管理",
+    Category.PUBLIC_ORDER: "高空抛物/治安", Category.PETITION: "信访转送事项", Category.OTHER: "其他",
+}
+
+
 class CaseStatus(StrEnum):
     """Case status projected from the workflow."""
 
@@ -210,6 +220,17 @@ class PartyKind(StrEnum):
 
     PERSON = "person"
     ORGANISATION = "organisation"
+
+
+class CaseNumber(Base):
+    """The last case code number handed out per year: the row is locked from allocation until the
+    intake commits, so concurrent intakes queue for a number instead of colliding on one, and a
+    rolled-back intake gives its number back (codes stay gap-free)."""
+
+    __tablename__ = "case_number"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_no: Mapped[int] = mapped_column(Integer)
 
 
 class Party(Base):

@@ -37,6 +37,13 @@ class SubmissionLink(StrEnum):
     SECOND_COMPLAINT = "second_complaint"
 
 
+class LinkBasis(StrEnum):
+    """What made a duplicate a duplicate (``Submission.linked_by``)."""
+
+    PERSON = "person"        # the same applicant
+    LOCATION = "location"    # the same building
+
+
 class OpenTask(Base):
     """Projection of one READY manual task, rebuilt on every save of its instance."""
 

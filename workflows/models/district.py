@@ -73,6 +73,12 @@ class WarningState(StrEnum):
     DISMISSED = "dismissed"
 
 
+# Chinese words of the states in texts workflows writes itself (CLI); pages use web/labels.py.
+WARNING_STATE_LABELS: dict[str, str] = {WarningState.OPEN: "待处置",
+                                        WarningState.CONFIRMED: "已确认",
+                                        WarningState.DISMISSED: "已排除"}
+
+
 class WarningKind(StrEnum):
     """What raised a warning."""
 

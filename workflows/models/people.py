@@ -77,6 +77,9 @@ class User(Base):
         IdType, ForeignKey("department.id"), index=True
     )
     locale: Mapped[str] = mapped_column(String(16), default="zh_CN")
+    # work mobile: encrypted like a party's phone, masked for display (never in clear)
+    mobile_enc: Mapped[str | None] = mapped_column(Text)
+    mobile_masked: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

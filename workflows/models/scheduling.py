@@ -1,6 +1,6 @@
 """Tables of the scheduler area: work-order SLA watch, supervision notices, clock requests, reports.
 
-Created by migrations/versions/0003_scheduler.py (tests/workflows/test_reports.py compares them).
+Created by migrations/versions/0004_scheduler.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, JSONType, UTCDateTime
 from workflows.models._columns import IdType, utcnow
-
-SCHEDULER_TABLES = ("work_order_sla", "supervision_notice", "sla_request", "report")
 
 
 class NoticeKind(StrEnum):

@@ -1,4 +1,4 @@
-"""Per-case failures of the SLA sweep: back-off and incident state (created by 0005_sla_failures).
+"""Per-case failures of the SLA sweep: back-off and incident state (created by 0007_sla_failures).
 
 A case whose check raises is skipped until ``retry_at`` (1, 5, 25 minutes, as timer firings); after
 JIEFEN_TIMER_MAX_ATTEMPTS failures ``retry_at`` is NULL: an incident, checked again only after a

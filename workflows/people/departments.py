@@ -88,6 +88,10 @@ EXTRA_TARGETS: tuple[DepartmentSeed, ...] = (
 )
 
 ALL_DEPARTMENTS = DEFAULT_DEPARTMENTS + EXTRA_TARGETS
+# the unit kinds the routing table speaks in, and every responsibility code the seeds use
+UNIT_KINDS = tuple(seed.code for seed in ALL_DEPARTMENTS)
+RESPONSIBILITIES = tuple(dict.fromkeys(code for seed in ALL_DEPARTMENTS
+                                       for code in seed.responsibilities))
 
 
 def seed_roles(session: Session) -> dict[str, Role]:
@@ -123,19 +127,3 @@ def seed_departments(session: Session,
 def seed_reference_data(session: Session) -> tuple[dict[str, Role], dict[str, Department]]:
     """Roles and departments, idempotent."""
     return seed_roles(session), seed_departments(session)
-
-
-def department_ids(session: Session, codes: list[str] | tuple[str, ...]) -> dict[str, int]:
-    """Department ids by code for the given codes (unknown codes are left out)."""
-    if not codes:
-        return {}
-    rows = session.execute(select(Department.code, Department.id)
-                           .where(Department.code.in_(list(codes))))
-    return {row[0]: row[1] for row in rows}
-
-
-def responsible_departments(session: Session, category: str) -> list[Department]:
-    """Active departments whose responsibility list names the category (部门职责边界清单)."""
-    rows = session.scalars(select(Department).where(Department.active.is_(True))
-                           .order_by(Department.id))
-    return [d for d in rows if category in (d.responsibilities or [])]

@@ -69,10 +69,6 @@ class MigrationPreview:
     to_version: int
     cases: list[CasePlan]
 
-    @property
-    def safe_cases(self) -> list[CasePlan]:
-        return [c for c in self.cases if c.safe]
-
     def as_dict(self) -> dict:
         return {"process_id": self.process_id, "to_version": self.to_version,
                 "cases": [c.as_dict() for c in self.cases]}

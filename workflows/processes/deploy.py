@@ -14,12 +14,13 @@ from engine.clock import FrozenClock, use_clock
 from engine.errors import BpmnValidationError, EngineStepFailed, ExpressionError, Problem
 from engine.instance import WorkflowInstance
 from engine.models import ProcessVersion
+from engine.serializer import LIBRARY_VERSION
 from engine.specs import CompiledBundle, compile_bundle
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DeployRejected
 from workflows.runtime.bootstrap import Services
-from workflows.runtime.unit_of_work import LIBRARY_VERSION, UnitOfWork
+from workflows.runtime.unit_of_work import UnitOfWork
 
 SMOKE_INSTANT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 

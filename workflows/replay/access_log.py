@@ -163,10 +163,11 @@ def _case_numbers(session: Session, ids: set[int]) -> dict[int, str]:
 
 # -- chain status --------------------------------------------------------------------------------
 def chain_status(services: Services, chains: list[str] | None = None) -> dict:
-    """Verify every chain (or the given ones) against itself and its exported heads; name each break."""
+    """Verify every chain (or the given ones) against itself and its exported heads, and (every
+    chain) that every case and system object still has its record; name each break."""
     with services.session_factory() as session:
         report = verify_chains(session, services.keyring, chains,
-                               heads_file=heads_path(services.settings))
+                               heads_file=heads_path(services.settings), objects=chains is None)
         breaks: list[dict[str, Any]] = [{"chain": b.chain_key, "seq": b.seq, "reason": b.reason}
                                         for b in report.breaks]
         ids = {int(b["chain"].split(":", 1)[1]) for b in breaks if b["chain"].startswith("case:")}

@@ -1,6 +1,10 @@
 """UnitOfWork: one transaction for engine step + state + projections + audit + outbox.
 
-``commit()`` here is the only commit in the code base.
+``commit()`` here is the only commit in the code base. The unit of work also owns what a race
+does to that transaction: a stale versioned row, a unique key taken meanwhile, a deadlock or a
+lock timeout, whether raised by ``commit()``, an explicit ``flush()`` or an autoflush before a
+query (also when an engine step wrapped it), leaves the block as ``ConcurrentUpdate`` after a
+rollback, so nothing of the attempt is written and callers answer 409.
 """
 
 from __future__ import annotations
@@ -12,18 +16,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock, use_clock
 from engine.db import WRITE_OPTION
-from engine.errors import ConcurrentUpdate
+from engine.errors import ConcurrentUpdate, EngineStepFailed
 from engine.instance import Snapshot, WorkflowInstance
 from engine.models import InstanceRow, ProcessVersion
 from engine.operations import operation_context
 from engine.recorder import TaskEventRecorder
-from engine.serializer import SERIALIZER_VERSION
+from engine.serializer import LIBRARY_VERSION, SERIALIZER_VERSION
 from engine.specs import CompiledBundle
 from workflows.audit.log import AuditAction, AuditLog
 from workflows.core.actors import Actor
@@ -33,8 +37,6 @@ from workflows.notify.outbox import Outbox
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
-
-LIBRARY_VERSION = "3.2.0"
 
 
 @dataclass
@@ -57,7 +59,13 @@ class UnitOfWork:
         self.session: Session = self.services.session_factory()
         # SQLite: a unit of work may write, so it takes the write lock at its start (BEGIN
         # IMMEDIATE) and queues instead of failing on a lock upgrade; plain reads do not
-        self.session.connection(execution_options={WRITE_OPTION: True})
+        try:
+            self.session.connection(execution_options={WRITE_OPTION: True})
+        except OperationalError as exc:  # the lock not had within the busy timeout
+            self.session.close()
+            if lost_race(exc):
+                raise ConcurrentUpdate("the database is busy") from None
+            raise
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
@@ -66,12 +74,24 @@ class UnitOfWork:
         self.step_at: datetime | None = None
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         try:
             if not self.committed:
                 self.session.rollback()
         finally:
             self.session.close()
+        if exc is not None and lost_race(exc):
+            raise ConcurrentUpdate("a concurrent change won") from None
+
+    def flush(self) -> None:
+        """Flush now; a race (stale row, taken key, deadlock) raises ConcurrentUpdate."""
+        try:
+            self.session.flush()
+        except SQLAlchemyError as exc:
+            if lost_race(exc):
+                self.session.rollback()
+                raise ConcurrentUpdate("a concurrent change won") from None
+            raise
 
     @property
     def clock(self) -> Clock:
@@ -168,12 +188,9 @@ class UnitOfWork:
             self.audit.append_pending()
             self.session.flush()
             self.session.commit()
-        except StaleDataError:
+        except SQLAlchemyError as exc:
             self.session.rollback()
-            raise ConcurrentUpdate("the case was changed by someone else meanwhile") from None
-        except (IntegrityError, OperationalError) as exc:
-            self.session.rollback()
-            if _is_conflict(exc):
+            if lost_race(exc):
                 raise ConcurrentUpdate("a concurrent change won") from None
             raise
         self.committed = True
@@ -201,7 +218,27 @@ def _status(current: str, snap: Snapshot) -> str:
     return "running" if snap.has_ready_tasks else "waiting"
 
 
-def _is_conflict(exc: Exception) -> bool:
+def lost_race(exc: BaseException) -> bool:
+    """True if ``exc`` is (or, for an engine step or a SQLAlchemy error, was caused by) a lost race:
+    a stale versioned row, a unique key another transaction took, a deadlock, a serialization
+    failure or a lock that could not be had. Other integrity errors are bugs and stay errors."""
+    current: BaseException | None = exc
+    in_step = False   # below an engine step, the library's own wrappers are looked through
+    for _depth in range(8):
+        if current is None:
+            return False
+        if isinstance(current, StaleDataError):
+            return True
+        if isinstance(current, (IntegrityError, OperationalError)):
+            return _is_conflict(current)
+        in_step = in_step or isinstance(current, EngineStepFailed)
+        if not in_step and not isinstance(current, SQLAlchemyError):
+            return False
+        current = current.__cause__ or getattr(current, "exception", None) or current.__context__
+    return False
+
+
+def _is_conflict(exc: BaseException) -> bool:
     text = str(getattr(exc, "orig", exc)).lower()
     return any(word in text for word in ("unique", "duplicate key", "serializ", "deadlock",
                                          "could not obtain lock", "database is locked"))

@@ -11,20 +11,28 @@ failing run nor a run that finishes before APScheduler has bookkept it can end t
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobEvent, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_SCHEDULER_START,
+    JobEvent,
+    JobExecutionEvent,
+)
 from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import CursorResult, Delete, delete
 
-from workflows.audit.checkpoints import HeadExporter
+from workflows.audit.checkpoints import HeadExporter, HttpSink
 from workflows.deadlines.calendar_admin import horizon_warning
 from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
 from workflows.notify import delivery as notifications
@@ -37,18 +45,24 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "timers.sweep"
 MIN_IDLE_SLEEP = timedelta(milliseconds=100)   # when a sweep found work it could not finish
+SHIP_INTERVAL = 15                             # seconds between rounds of the HTTP heads sink
 _exporter = HeadExporter()
 
 
 # -- job functions ------------------------------------------------------------------------------
 def timers_sweep(services: Services) -> datetime:
-    """Fire due BPMN timers, then check SLA clocks and lights; returns when to run next."""
+    """Fire due BPMN timers, check SLA clocks and lights, export the heads that moved (whoever
+    moved them); returns when to run next."""
     now = services.clock.now()
     result = timers.sweep(services, now)
     try:
         sla_sweep.sweep_sla(services, now)
     except Exception:  # an SLA problem must not stop BPMN timers from firing
         log.exception("SLA sweep failed")
+    try:
+        _exporter.export(services, reason="sweep", if_new_events=True)
+    except Exception:  # the next sweep or the interval export tries again
+        log.exception("audit heads export after the sweep failed")
     busy = result.fired + result.failures >= services.settings.sweep_batch
     return next_run(services, now, busy=busy or bool(result.skipped))
 
@@ -69,10 +83,22 @@ def outbox_deliver(services: Services) -> int:
     return notifications.deliver_pending(services).sent
 
 
-def audit_export_heads(services: Services, full: bool = False) -> int | None:
-    """Write an audit checkpoint (every 5 minutes, full at start, daily and at shutdown)."""
-    checkpoint = _exporter.export(services, full=full)
+def audit_export_heads(services: Services, full: bool = False,
+                       reason: str = "interval") -> int | None:
+    """Write an audit checkpoint (every JIEFEN_AUDIT_HEADS_INTERVAL_MINUTES; full at start,
+    daily and at shutdown) and send what the HTTP sink has not accepted yet."""
+    checkpoint = _exporter.export(services, full=full, reason=reason)
+    ship_heads(services)
     return checkpoint.id if checkpoint is not None else None
+
+
+def ship_heads(services: Services) -> int:
+    """Send the spooled heads records to the HTTP sink (if one is configured); never raises."""
+    try:
+        return HttpSink(services.settings).drain()
+    except Exception:  # the spool keeps them for the next round
+        log.exception("shipping audit heads to the HTTP sink failed")
+        return 0
 
 
 def _deleted(uow: UnitOfWork, statement: Delete) -> int:
@@ -100,7 +126,7 @@ def housekeeping_daily(services: Services) -> dict:
         log.warning("outbox reconciliation: %d undelivered messages", len(stale))
     if warning:
         log.warning("%s", warning)
-    audit_export_heads(services, full=True)
+    audit_export_heads(services, full=True, reason="daily")
     return {**deleted, "undelivered": len(stale), "calendar_warning": warning}
 
 
@@ -111,7 +137,8 @@ def periodic_report(services: Services, kind: str) -> int:
 
 
 def run_once(services: Services, *, max_rounds: int = 50) -> dict:
-    """One sweep as ``jiefen scheduler --once`` runs it: timers until none due, SLA, outbox."""
+    """One sweep as ``jiefen scheduler --once`` runs it: timers until none due, SLA, outbox,
+    then a full heads export (a new process has no earlier export to take a delta from)."""
     now = services.clock.now()
     fired = failures = 0
     for _ in range(max_rounds):
@@ -121,7 +148,10 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
             break
     checked = sla_sweep.sweep_sla(services, now)
     sent = notifications.deliver_pending(services, now).sent
-    return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "sent": sent}
+    checkpoint = HeadExporter().export(services, full=True, reason="once")
+    ship_heads(services)
+    return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "sent": sent,
+            "checkpoint": checkpoint.id if checkpoint is not None else None}
 
 
 # -- the scheduler ------------------------------------------------------------------------------
@@ -138,9 +168,12 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
     scheduler.add_job(outbox_deliver, "interval", id="outbox.deliver", args=[services],
                       seconds=settings.outbox_interval)
     scheduler.add_job(audit_export_heads, "date", id="audit.export_heads.start",
-                      args=[services, True], run_date=datetime.now(scheduler.timezone))
+                      args=[services, True, "start"], run_date=datetime.now(scheduler.timezone))
     scheduler.add_job(audit_export_heads, "interval", id="audit.export_heads", args=[services],
-                      minutes=5)
+                      minutes=settings.audit_heads_interval_minutes)
+    if settings.audit_heads_url:
+        scheduler.add_job(ship_heads, "interval", id="audit.ship_heads", args=[services],
+                          seconds=SHIP_INTERVAL)
     scheduler.add_job(housekeeping_daily, "cron", id="housekeeping.daily", args=[services],
                       hour=3, minute=15)
     for job_id, report, cron in REPORT_JOBS:
@@ -191,15 +224,6 @@ def arm_sweep(scheduler: BaseScheduler, services: Services, run_at: datetime) ->
         pass
 
 
-def wake_sweep(scheduler: BaseScheduler | None) -> None:
-    """Run the sweep now (after a commit that armed an earlier timer in this process)."""
-    if scheduler is None or not scheduler.running:
-        return
-    job = scheduler.get_job(SWEEP_JOB)
-    if job is not None:
-        job.modify(next_run_time=datetime.now(scheduler.timezone))
-
-
 _embedded: dict[str, BaseScheduler] = {}
 
 
@@ -216,7 +240,90 @@ def start_embedded_scheduler(services: Services) -> BaseScheduler:
     def stop() -> None:
         if scheduler.running:
             scheduler.shutdown(wait=True)
-            audit_export_heads(services)
+            audit_export_heads(services, full=True, reason="stop")
 
     atexit.register(stop)
     return scheduler
+
+
+def stop_scheduler(scheduler: BaseScheduler, services: Services) -> None:
+    """Shut down (a running sweep finishes first), then the closing full checkpoint, shipped."""
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+    audit_export_heads(services, full=True, reason="stop")
+
+
+class SignalStop:
+    """A signal handler that ends a ``BlockingScheduler``'s loop, whenever the signal comes.
+
+    It only flags the request and hands the shutdown to a thread: an exception raised by the
+    handler inside APScheduler's loop would be caught and logged there, and the loop's locks are
+    not re-entrant for a handler running on the same thread. A signal before the scheduler runs
+    is acted on when it starts."""
+
+    def __init__(self, scheduler: BaseScheduler):
+        self.scheduler = scheduler
+        self.requested = threading.Event()
+        self.thread: threading.Thread | None = None
+        scheduler.add_listener(self._started, EVENT_SCHEDULER_START)
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.requested.set()
+        if self.scheduler.running:
+            self._shutdown_soon()
+
+    def _started(self, _event: object) -> None:
+        if self.requested.is_set():
+            self._shutdown_soon()
+
+    def _shutdown_soon(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._shutdown, name="scheduler-stop",
+                                           daemon=True)
+            self.thread.start()
+
+    def _shutdown(self) -> None:
+        try:
+            self.scheduler.shutdown(wait=True)   # running jobs finish first
+        except SchedulerNotRunningError:
+            pass
+
+    def join(self) -> None:
+        """Wait until the shutdown (and the jobs it waits for) is over."""
+        if self.thread is not None:
+            self.thread.join()
+
+
+class HeadTicker:
+    """A web process without an embedded scheduler exports the heads every
+    JIEFEN_AUDIT_HEADS_INTERVAL_MINUTES from a daemon thread, and once more when it stops."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.exporter = HeadExporter()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="audit-heads", daemon=True)
+
+    def start(self) -> HeadTicker:
+        self.tick("start")   # before the process serves anything
+        self.thread.start()
+        return self
+
+    def tick(self, reason: str = "interval") -> None:
+        try:
+            self.exporter.export(self.services, reason=reason)
+        except Exception:  # the next tick tries again
+            log.exception("audit heads export of the web process failed")
+        ship_heads(self.services)
+
+    def _run(self) -> None:
+        while not self.stopping.wait(self.services.settings.audit_heads_interval_minutes * 60):
+            self.tick()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=HEADS_STOP_WAIT)
+        self.tick("stop")
+
+
+HEADS_STOP_WAIT = 30.0   # seconds a stopping web process waits for a running export

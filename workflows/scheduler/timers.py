@@ -33,18 +33,13 @@ CONFLICT_RETRIES = 3
 
 @dataclass
 class SweepResult:
-    """What one sweep did (returned by ``sweep``; ``sweep_due_instances`` returns ``fired``)."""
+    """What one sweep did (returned by ``sweep``)."""
 
     fired: int = 0
     conflicts: int = 0
     failures: int = 0
     incidents: int = 0
     skipped: list[int] = field(default_factory=list)
-
-
-def sweep_due_instances(services: Services, now: datetime | None = None) -> int:
-    """Fire the timers of every instance due at ``now``; returns how many instances fired."""
-    return sweep(services, now).fired
 
 
 def sweep(services: Services, now: datetime | None = None, *,

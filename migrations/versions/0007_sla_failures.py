@@ -2,8 +2,8 @@
 
 Mirrors workflows/models/sla_failures.py.
 
-Revision ID: 0005_sla_failures
-Revises: 0004_merge
+Revision ID: 0007_sla_failures
+Revises: 0006_checkpoint_append_only
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0005_sla_failures"
-down_revision = "0004_merge"
+revision = "0007_sla_failures"
+down_revision = "0006_checkpoint_append_only"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Web and API access: an API token belongs to a user (its roles and scope apply to API calls).
 
-Revision ID: 0003_web
-Revises: 0002_domain
+Revision ID: 0005_web
+Revises: 0004_scheduler
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_web"
-down_revision = "0002_domain"
+revision = "0005_web"
+down_revision = "0004_scheduler"
 branch_labels = None
 depends_on = None
 

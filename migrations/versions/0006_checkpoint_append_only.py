@@ -1,13 +1,13 @@
 """audit_checkpoint is append-only too: an exported head row cannot be rewritten or removed quietly.
 
-Revision ID: 0005_checkpoint_append_only
-Revises: 0004_merge
+Revision ID: 0006_checkpoint_append_only
+Revises: 0005_web
 """
 
 from alembic import op
 
-revision = "0005_checkpoint_append_only"
-down_revision = "0004_merge"
+revision = "0006_checkpoint_append_only"
+down_revision = "0005_web"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,8 @@
 
 Mirrors workflows/models/scheduling.py (tests/workflows/test_reports.py compares them).
 
-Revision ID: 0003_scheduler
-Revises: 0002_domain
+Revision ID: 0004_scheduler
+Revises: 0003_processes
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0003_scheduler"
-down_revision = "0002_domain"
+revision = "0004_scheduler"
+down_revision = "0003_processes"
 branch_labels = None
 depends_on = None
 

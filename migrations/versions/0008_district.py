@@ -4,8 +4,8 @@ Each existing department becomes a unit of the kind named by its code, without a
 serves the whole district), so users, work orders and cases keep their units unchanged.
 Mirrors workflows/models/district.py and the new columns in cases.py, casework.py, people.py.
 
-Revision ID: 0007_district
-Revises: 0006_merge
+Revision ID: 0008_district
+Revises: 0007_sla_failures
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0007_district"
-down_revision = "0006_merge"
+revision = "0008_district"
+down_revision = "0007_sla_failures"
 branch_labels = None
 depends_on = None
 
