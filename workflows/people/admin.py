@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.input_rules import name_error
-from workflows.access.sign_in import hash_password, revoke_sessions
 from engine.crypto import field_aad, normalize_phone
 from engine.errors import FieldRefused
+from engine.input_rules import name_error
 from workflows.access.policy import Denied, deny
 from workflows.access.sign_in import (
     hash_password,
