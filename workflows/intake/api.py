@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -181,11 +181,6 @@ def _aware(value: Any, errors: dict[str, FieldError]) -> datetime | None:
         return None
     if moment.tzinfo is None:
         errors["received_at"] = FieldError(ErrorCode.TIME_WITHOUT_ZONE)
-        return None
-    try:
-        moment.astimezone(UTC)
-    except OverflowError:  # the first or last hours of the calendar: no UTC instant
-        errors["received_at"] = FieldError(ErrorCode.NOT_ISO_TIME)
         return None
     return moment
 
