@@ -23,6 +23,10 @@ from workflows.runtime.bootstrap import bootstrap
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+# argon2id at its lowest cost: the same code paths, about a millisecond a hash instead of ~100 ms
+# (tests of the hashing itself set the production cost again)
+CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+CHEAP_HASHING_ENV = {f"JIEFEN_{name.upper()}": str(value) for name, value in CHEAP_HASHING.items()}
 
 
 def fixture_bytes(*names: str) -> dict[str, bytes]:
@@ -43,7 +47,7 @@ def keyring(instance_dir) -> Keyring:
 @pytest.fixture(scope="session")
 def settings(instance_dir, keyring) -> Settings:
     return Settings.from_env(instance_path=instance_dir, testing=True, secret_key="test-secret",
-                             keys_file=instance_dir / "keys.json")
+                             keys_file=instance_dir / "keys.json", **CHEAP_HASHING)
 
 
 def _reset_postgres(url: str, schema: str = "public") -> None:
@@ -96,7 +100,8 @@ def committed_services(tmp_path, settings, clock, keyring):
         schema, url = None, f"sqlite:///{tmp_path / 'committed.sqlite3'}"
     upgrade(url)
     own = Settings.from_env(instance_path=tmp_path, testing=True, database_url=url,
-                            secret_key="test-secret", keys_file=settings.keys_path)
+                            secret_key="test-secret", keys_file=settings.keys_path,
+                            **CHEAP_HASHING)
     services = bootstrap(own, clock=clock, keyring=keyring)
     yield services
     services.db.dispose()

@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from tests.audit_support import deploy, run_joint_case
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
 
@@ -17,12 +16,8 @@ PASSWORD = "audit-password-1"
 
 
 @pytest.fixture
-def server(committed_services, live_server, monkeypatch):
+def server(committed_services, live_server):
     """A live app on a database with real commits, an auditor account and the joint test case."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     admin.create_user(committed_services.new_uow(), SYSTEM, username="auditor1",
                       password=PASSWORD, roles=["auditor"], display_name="郑洁（审计员）")
     app = create_app(committed_services.settings, services=committed_services)

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.access.policy import actor_for_user
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM, Actor
@@ -34,14 +32,7 @@ TEST_DEPARTMENTS = (("T_CENTRE", "测试区综治中心", "district"),
                     ("T_MEDIATION", "测试街道人民调解委员会", "street"),
                     ("T_LEADERS", "测试区领导", "district"))
 ROLES = tuple(ROLE_DEPARTMENTS)
-CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    """argon2id with tiny parameters: same code paths, milliseconds instead of 100 ms a user."""
-    monkeypatch.setattr(auth, "hasher", lambda: CHEAP)
 
 
 @pytest.fixture

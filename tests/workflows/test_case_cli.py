@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from workflows.demo.loader import load_demo
 
@@ -18,8 +17,7 @@ JIEFEN = str(Path(sys.executable).with_name("jiefen"))
 
 @pytest.fixture
 def demo_env(tmp_path, committed_services, settings):
-    load_demo(committed_services, hasher=PasswordHasher(time_cost=1, memory_cost=1024,
-                                                        parallelism=1))
+    load_demo(committed_services)
     env = {**os.environ, "JIEFEN_INSTANCE_PATH": str(tmp_path / "inst"),
            "JIEFEN_KEYS_FILE": str(settings.keys_path),
            "DATABASE_URL": committed_services.settings.database}

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from engine.clock import FrozenClock
 from workflows.access.policy import actor_for_user
+from workflows.access.sign_in import hasher
 from workflows.audit.log import AuditAction
 from workflows.casework.events import record_rating
 from workflows.casework.steps import fire_due_timers
@@ -66,18 +67,15 @@ class DemoReport:
     cases: list[str] = field(default_factory=list)
 
 
-def load_demo(services: Services, *, if_empty: bool = False, now: datetime | None = None,
-              hasher: PasswordHasher | None = None) -> DemoReport:
-    """Load the demo data set; with ``if_empty`` nothing happens when cases exist.
-
-    ``hasher``: argon2 parameters for the demo passwords (tests pass cheap ones).
-    """
+def load_demo(services: Services, *, if_empty: bool = False,
+              now: datetime | None = None) -> DemoReport:
+    """Load the demo data set; with ``if_empty`` nothing happens when cases exist."""
     with services.session_factory() as session:
         if if_empty and session.scalar(select(func.count()).select_from(Case)):
             return DemoReport(skipped=True)
     report = DemoReport()
     _reference_data(services)
-    report.users = _users(services, hasher or PasswordHasher())
+    report.users = _users(services, hasher(services.settings))
     deploy_bundle(services.new_uow(), SYSTEM, read_directory(services.settings.bpmn_dir),
                   note="demo")
     now = now or services.clock.now()

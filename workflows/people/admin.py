@@ -67,7 +67,8 @@ def create_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
         department = _department(uow.session, department_code)
         role_rows = seed_roles(uow.session)
         user = User(username=username, display_name=display_name or username,
-                    password_hash=hash_password(password), locale=locale, active=True,
+                    password_hash=hash_password(uow.services.settings, password),
+                    locale=locale, active=True,
                     department_id=department.id if department else None,
                     created_at=uow.clock.now())
         uow.session.add(user)
