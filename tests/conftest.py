@@ -6,13 +6,15 @@ Every test runs on SQLite by default; with DATABASE_URL set (CI) the same tests 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from engine.clock import FrozenClock
 from engine.crypto import Keyring
@@ -23,6 +25,7 @@ from workflows.runtime.bootstrap import bootstrap
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ... under pytest-xdist
 # argon2id at its lowest cost: the same code paths, about a millisecond a hash instead of ~100 ms
 # (tests of the hashing itself set the production cost again)
 CHEAP_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
@@ -45,9 +48,10 @@ def keyring(instance_dir) -> Keyring:
 
 
 @pytest.fixture(scope="session")
-def settings(instance_dir, keyring) -> Settings:
+def settings(instance_dir, keyring, database_url) -> Settings:
     return Settings.from_env(instance_path=instance_dir, testing=True, secret_key="test-secret",
-                             keys_file=instance_dir / "keys.json", **CHEAP_HASHING)
+                             keys_file=instance_dir / "keys.json", database_url=database_url,
+                             **CHEAP_HASHING)
 
 
 def _reset_postgres(url: str, schema: str = "public") -> None:
@@ -56,6 +60,51 @@ def _reset_postgres(url: str, schema: str = "public") -> None:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """PostgreSQL: an autocommit connection pool for CREATE/DROP DATABASE (on DATABASE_URL's
+    database, which is only used to reach the server)."""
+    if not PG:
+        yield None
+        return
+    server = create_engine(os.environ["DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    yield server
+    server.dispose()
+
+
+def _create_database(server, name: str, template: str | None = None) -> None:
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"'
+                             + (f' TEMPLATE "{template}"' if template else ""))
+
+
+def _drop_database(server, name: str) -> None:
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server, instance_dir) -> str:
+    """This run's database: SQLite in the instance folder, or DATABASE_URL's PostgreSQL database;
+    under pytest-xdist each worker has its own (``<name>_gw0``, ...), created when missing."""
+    if not PG:
+        return f"sqlite:///{instance_dir / 'jiefen.sqlite3'}"
+    url = os.environ["DATABASE_URL"]
+    if not WORKER:
+        return url
+    name = f"{make_url(url).database}_{WORKER}"
+    with pg_server.connect() as conn:
+        if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(n)s",
+                                    {"n": name}).first():
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return _with_database(url, name)
 
 
 @pytest.fixture(scope="session")
@@ -87,26 +136,44 @@ def services(db_engine, settings, clock, keyring, tmp_path):
             outer.rollback()
 
 
+@pytest.fixture(scope="session")
+def committed_template(pg_server, settings, tmp_path_factory):
+    """A database migrated once per run that every ``committed_services`` starts from a copy of
+    (Alembic takes seconds; copying a SQLite file or a PostgreSQL template takes milliseconds)."""
+    if PG:
+        name = f"{make_url(settings.database).database}_tpl"
+        _create_database(pg_server, name)
+        upgrade(_with_database(settings.database, name))  # NullPool: no connection stays open
+        yield name
+        _drop_database(pg_server, name)
+    else:
+        path = tmp_path_factory.mktemp("template") / "committed.sqlite3"
+        upgrade(f"sqlite:///{path}")
+        yield path
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy whatever is still in the source's write-ahead log."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 @pytest.fixture
-def committed_services(tmp_path, settings, clock, keyring):
+def committed_services(tmp_path, settings, clock, keyring, committed_template, pg_server):
     """Services on a private database where commits are real (concurrency, crash, CLI tests)."""
     if PG:
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        _reset_postgres(settings.database, schema)
-        url = settings.database
-        sep = "&" if "?" in url else "?"
-        url = f"{url}{sep}options=-csearch_path%3D{schema}"
+        name = f"{committed_template[:-len('_tpl')]}_c{uuid.uuid4().hex[:10]}"
+        _create_database(pg_server, name, template=committed_template)
+        url = _with_database(settings.database, name)
     else:
-        schema, url = None, f"sqlite:///{tmp_path / 'committed.sqlite3'}"
-    upgrade(url)
+        name, path = None, tmp_path / "committed.sqlite3"
+        _copy_sqlite(committed_template, path)
+        url = f"sqlite:///{path}"
     own = Settings.from_env(instance_path=tmp_path, testing=True, database_url=url,
                             secret_key="test-secret", keys_file=settings.keys_path,
                             **CHEAP_HASHING)
     services = bootstrap(own, clock=clock, keyring=keyring)
     yield services
     services.db.dispose()
-    if schema:
-        engine = make_engine(settings.database)
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+    if name:
+        _drop_database(pg_server, name)
