@@ -8,19 +8,26 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, make_url, text
 
+from engine import specs
 from engine.clock import FrozenClock
 from engine.crypto import Keyring
 from engine.db import make_engine
+from engine.specs import CompiledBundle
 from workflows.core.schema import upgrade
 from workflows.core.settings import Settings
+from workflows.processes import deploy
 from workflows.runtime.bootstrap import bootstrap
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -35,6 +42,56 @@ CHEAP_HASHING_ENV = {f"JIEFEN_{name.upper()}": str(value) for name, value in CHE
 def fixture_bytes(*names: str) -> dict[str, bytes]:
     """BPMN/DMN fixture files by logical name."""
     return {name: (FIXTURES / "bpmn" / name).read_bytes() for name in names}
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates kept in memory for the run: every test's app would otherwise
+    compile each page template again (the bucket checks the source's checksum)."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+def _compile_once(compile_bundle: Callable[..., CompiledBundle]) -> Callable[..., CompiledBundle]:
+    """compile_bundle remembered by content for the run. The services of every test compile the
+    same few bundles (the shipped library, the fixtures) at deploy and on first use; production
+    keeps compiled bundles too (SpecLibrary) and shares them between instances the same way.
+    Failures are not remembered; each caller gets its own lists and dicts around the shared specs."""
+    done: dict[tuple, CompiledBundle] = {}
+
+    def compiled(files: Mapping[str, bytes | str], **options) -> CompiledBundle:
+        key = (tuple(sorted((name, data.encode() if isinstance(data, str) else data)
+                            for name, data in files.items())),
+               tuple(sorted(options.items(), key=lambda item: item[0])))
+        if key not in done:
+            done[key] = compile_bundle(files, **options)
+        bundle = done[key]
+        return replace(bundle, source_files=dict(bundle.source_files),
+                       engine_files=dict(bundle.engine_files), process_ids=list(bundle.process_ids),
+                       top_process_ids=list(bundle.top_process_ids),
+                       decision_ids=list(bundle.decision_ids), warnings=list(bundle.warnings))
+
+    return compiled
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compile_once():
+    """Templates and BPMN bundles compiled once per run (see the two helpers above); the tests
+    of compiling itself call engine.specs.compile_bundle directly and are not affected."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options,
+                                               "bytecode_cache": _CompiledTemplates()})
+        compiled = _compile_once(specs.compile_bundle)
+        patch.setattr(specs, "compile_bundle", compiled)      # SpecLibrary (instances)
+        patch.setattr(deploy, "compile_bundle", compiled)     # deploy validation
+        yield
 
 
 @pytest.fixture(scope="session")
