@@ -38,6 +38,11 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def reference(services):
     """Roles and departments."""
+    seed_reference(services)
+
+
+def seed_reference(services) -> None:
+    """Roles, the reference departments and the test users' units."""
     with services.new_uow() as uow:
         seed_reference_data(uow.session)
         for code, name, tier in TEST_DEPARTMENTS:
@@ -117,6 +122,10 @@ def as_role(client, users):
 @pytest.fixture
 def process(services, reference):
     """The small test process (triage -> handle -> rate) deployed as general_dispute."""
+    return deploy_test_process(services)
+
+
+def deploy_test_process(services):
     files = {"general_dispute.bpmn": (HERE / "fixtures" / "general_dispute.bpmn").read_bytes()}
     return deploy_bundle(services.new_uow(), SYSTEM, files)
 
