@@ -4,6 +4,7 @@ tests of the process boundary itself (the console script, a real server) start `
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -20,8 +21,13 @@ def jiefen(env: dict[str, str], *args: str, stdin: str | None = None) -> Result:
     fails the test (a real run would print a traceback)."""
     from web.cli import cli
 
-    result = CliRunner().invoke(cli, list(args), input=stdin, prog_name="jiefen",
-                                env={**CHEAP_HASHING_ENV, **env})
+    saved = dict(os.environ)  # Flask's CLI group sets variables of its own (FLASK_RUN_FROM_CLI)
+    try:
+        result = CliRunner().invoke(cli, list(args), input=stdin, prog_name="jiefen",
+                                    env={**CHEAP_HASHING_ENV, **env})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
