@@ -45,8 +45,9 @@ lint: setup
 	@! grep -rnE '(^|[^._a-zA-Z])(eval|exec)\(' engine workflows web --include='*.py' || (echo 'eval/exec is forbidden' && false)
 	@! grep -rnE '(session|connection|conn|db)\.commit\(\)' engine workflows web --include='*.py' | grep -v '^workflows/runtime/unit_of_work.py' || (echo 'database commits only in workflows/runtime/unit_of_work.py (UnitOfWork.commit)' && false)
 
+# -n auto: one pytest-xdist worker per core (tests/conftest.py gives each its own database)
 test: setup vendor translations browser lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto
 
 check: test
 

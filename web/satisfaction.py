@@ -17,7 +17,7 @@ from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import events as case_events
 from workflows.casework import views as case_views
 from workflows.core.errors import InvalidInput
-from workflows.library import contract as C
+from workflows.library import contract
 
 bp = Blueprint("satisfaction", __name__)
 SOURCES = ("sms_link", "app", "phone")
@@ -28,7 +28,7 @@ def record(case_no: str) -> ResponseReturnValue:
     """The rating form, or the return-visit step when the rating window has passed."""
     case = case_views.case_brief(new_uow(), actor(), case_no)
     for task in case["tasks"]:
-        if task["bpmn_id"] in C.SATISFACTION_TASKS and task["can_act"]:
+        if task["bpmn_id"] in contract.SATISFACTION_TASKS and task["can_act"]:
             return redirect(url_for("tasks.show", case_no=case_no, task_id=task["task_id"]))
     with denials_audited(services(), actor(), object_type="case", object_id=case_no):
         require(actor(), Permission.RECORD_RATING)

@@ -120,7 +120,7 @@ def test_c06_red_path_with_leadership_and_police(services, c06):
     finish(services, walk, "R4")
     with services.session_factory() as session:
         changes = [e.payload for e in session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "risk_changed"))]
+            AuditEvent.action == "risk_changed").order_by(AuditEvent.id))]
         police = session.scalars(select(OutboxMessage).where(
             OutboxMessage.template == "risk_raised")).all()
     assert changes and '"after":"red"' in changes[0]

@@ -5,11 +5,9 @@ password, which then signs in; screenshots for docs/district.md."""
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
 from workflows.people.departments import seed_reference_data
@@ -39,8 +37,6 @@ USERS = ("用户名,姓名,角色,单位编码,手机\n"
 
 @pytest.fixture
 def site(committed_services, live_server, monkeypatch) -> str:
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     with committed_services.new_uow() as uow:
         seed_reference_data(uow.session)
         uow.commit()

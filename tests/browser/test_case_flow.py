@@ -7,13 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
 
@@ -33,10 +31,8 @@ def walk(committed_services, clock) -> Walk:
 
 
 @pytest.fixture
-def base(walk, committed_services, live_server, monkeypatch) -> str:
+def base(walk, committed_services, live_server) -> str:
     """The live app with a clerk of the district centre and a handler of 住建局 (ZJ)."""
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     for username, role, dept, name in (("clerk", "intake_clerk", "ZZ", "王敏（受理员）"),
                                        ("zj_handler", "dept_handler", "ZJ", "李强（住建局）")):
         admin.create_user(committed_services.new_uow(), SYSTEM, username=username,

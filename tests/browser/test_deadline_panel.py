@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
 from engine.deadlines import SHANGHAI
 from tests.factories import IDS, Walk
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
 from workflows.notify.delivery import deliver_pending
@@ -28,11 +26,9 @@ def local(*parts: int) -> datetime:
 
 
 @pytest.fixture
-def base(committed_services, clock, live_server, monkeypatch) -> tuple[str, str]:
+def base(committed_services, clock, live_server) -> tuple[str, str]:
     """A neighbour dispute (lead JDTJ, co 物业 WY) in mediation handling: its resolution clock
     runs; notifications delivered once (file channel sent, SMS not configured)."""
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     clock.set(local(2025, 3, 3, 9, 0))
     walk = Walk.ready(committed_services, clock)
     for username, role, dept, name in USERS:

@@ -7,14 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
 from engine.deadlines import SHANGHAI
 from tests.browser.test_admin_screens import sign_in, upload
 from tests.factories import IDS, Walk
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
 
@@ -44,8 +42,6 @@ def local(*parts: int) -> datetime:
 def site(committed_services, clock, live_server, monkeypatch) -> str:
     clock.set(local(2025, 3, 3, 9, 0))
     Walk.ready(committed_services, clock)   # reference data and the shipped processes
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     admin.create_user(committed_services.new_uow(), SYSTEM, username="admin", password=PASSWORD,
                       roles=["admin"], display_name="孙敏（系统管理员）")
     return live_server(create_app(committed_services.settings, services=committed_services))

@@ -7,14 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
 from engine.deadlines import SHANGHAI
 from tests.factories import Walk
 from tests.workflows.test_district_intake import ORG_CODE, build_district
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
 
@@ -30,8 +28,6 @@ def base(committed_services, clock, live_server, monkeypatch) -> str:
     clock.set(local(2025, 3, 3, 9, 0))
     Walk.ready(committed_services, clock)
     build_district(committed_services)
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     admin.create_user(committed_services.new_uow(), SYSTEM, username="clerk", password=PASSWORD,
                       roles=["intake_clerk"], department_code="ZZ", display_name="王敏（受理员）")
     return live_server(create_app(committed_services.settings, services=committed_services))

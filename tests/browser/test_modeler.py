@@ -33,13 +33,7 @@ ADD_TASK = """() => {
 
 
 @pytest.fixture
-def owner_app(committed_services, monkeypatch):
-    from argon2 import PasswordHasher
-
-    from workflows.access import sign_in as auth
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "hasher", lambda: cheap)
+def owner_app(committed_services):
     with committed_services.new_uow() as uow:
         seed_reference_data(uow.session)
         uow.commit()

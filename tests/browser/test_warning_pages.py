@@ -7,13 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 
 from engine.deadlines import SHANGHAI
 from tests.factories import Walk
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
 from workflows.district.places import child_path
@@ -33,8 +31,6 @@ def local(*parts: int) -> datetime:
 
 @pytest.fixture
 def base(committed_services, clock, live_server, monkeypatch) -> tuple[str, list[str]]:
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     services = committed_services
     clock.set(local(2025, 3, 3, 9, 0))
     walk = Walk.ready(services, clock)

@@ -22,10 +22,10 @@ EVAL = Evaluator(BASE_FUNCTIONS)
     "1e308 * 10 * 0 + round(1e308 * 10)", "99999999999999999999 ** 2",
 ])
 def test_function_arguments_are_bounded(expression):
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: other processes on a loaded machine do not count
     with pytest.raises(ExpressionError):
         EVAL.evaluate(expression, {})
-    assert time.monotonic() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_integer_too_large_for_a_float_is_an_expression_error():
@@ -51,9 +51,9 @@ def test_ordinary_rounding_and_sums_still_work(expression, expected):
     "{{ range(10)|list }}",
 ])
 def test_costly_instructions_show_as_plain_text(template):
-    started = time.monotonic()
+    started = time.process_time()
     html = render_instructions(template, {"amount": 1})
-    assert time.monotonic() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert "{" in html and "aaaa" not in html
 
 

@@ -7,7 +7,6 @@ import threading
 from collections import Counter
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent
@@ -15,7 +14,6 @@ from tests.conftest import PG
 from tests.web.conftest import HERE, ROLE_DEPARTMENTS, TEST_DEPARTMENTS, Users
 from tests.web.test_api import BODY
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.access import tokens
 from workflows.audit.log import verify_chains
 from workflows.core.actors import SYSTEM
@@ -31,8 +29,6 @@ THREADS = 50
 @pytest.fixture
 def api(committed_services, monkeypatch):
     """The app on committed services with the reference data, users, the test process and tokens."""
-    monkeypatch.setattr(auth, "hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
     services = committed_services
     with services.new_uow() as uow:
         seed_reference_data(uow.session)

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from web import create_app
-from workflows.access import sign_in as auth
 from workflows.access.policy import actor_for_user
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM, Actor
@@ -34,19 +32,17 @@ TEST_DEPARTMENTS = (("T_CENTRE", "测试区综治中心", "district"),
                     ("T_MEDIATION", "测试街道人民调解委员会", "street"),
                     ("T_LEADERS", "测试区领导", "district"))
 ROLES = tuple(ROLE_DEPARTMENTS)
-CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    """argon2id with tiny parameters: same code paths, milliseconds instead of 100 ms a user."""
-    monkeypatch.setattr(auth, "hasher", lambda: CHEAP)
 
 
 @pytest.fixture
 def reference(services):
     """Roles and departments."""
+    seed_reference(services)
+
+
+def seed_reference(services) -> None:
+    """Roles, the reference departments and the test users' units."""
     with services.new_uow() as uow:
         seed_reference_data(uow.session)
         for code, name, tier in TEST_DEPARTMENTS:
@@ -126,6 +122,10 @@ def as_role(client, users):
 @pytest.fixture
 def process(services, reference):
     """The small test process (triage -> handle -> rate) deployed as general_dispute."""
+    return deploy_test_process(services)
+
+
+def deploy_test_process(services):
     files = {"general_dispute.bpmn": (HERE / "fixtures" / "general_dispute.bpmn").read_bytes()}
     return deploy_bundle(services.new_uow(), SYSTEM, files)
 

@@ -6,8 +6,9 @@ foreign case}, against an explicit table.
   street case registered by their clerk, led by ZJ, mediated by their mediator and raised to
   orange (so it is escalated to the leaders). The *foreign* case is a district case registered
   at the district centre and led by 公安 (GA): nobody but the auditor may see it.
-* Every request runs inside a savepoint rolled back afterwards, so each answer is measured on the
-  same state; a denial is a 403 whose body has no personal data of either case and which wrote
+* The world is built and the users signed in once for the module; every test runs in a
+  savepoint and every request inside it in another, both rolled back afterwards, so each answer
+  is measured on the same state; a denial is a 403 whose body has no personal data of either case and which wrote
   exactly one ``access_denied`` event; an allowed answer writes none.
 * A route without an entry in ``EXPECTED`` fails ``test_every_route_has_an_expectation``.
 """
@@ -15,13 +16,19 @@ foreign case}, against an explicit table.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from engine.clock import FrozenClock
 from engine.models import AuditEvent, InstanceRow
-from tests.web.conftest import ROLES, login, post
+from tests.web.conftest import ROLES, deploy_test_process, login, post, seed_reference
 from tests.web.test_task_pages import _task_id
+from web import create_app
 from web.access import is_public
 from workflows.access import tokens
 from workflows.access.policy import actor_for_user
@@ -32,6 +39,7 @@ from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import CaseParty, Department, Place, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
+from workflows.runtime.bootstrap import Services, bootstrap
 
 # -- the world ------------------------------------------------------------------------------------
 SWEEP_DEPARTMENTS = {"intake_clerk": "JD", "triage_officer": "JD", "supervisor": "JD",
@@ -90,8 +98,7 @@ def _shape(services, case_no: str, *, tier: str, lead: str, mediator: str | None
     return ids
 
 
-@pytest.fixture
-def world(services, reference, process):
+def _world(services) -> dict:
     """Users sw_<role>, the own and the foreign case, API tokens, a stored report."""
     for role, dept in SWEEP_DEPARTMENTS.items():
         _user(services, f"sw_{role}", role, dept)
@@ -127,6 +134,54 @@ def world(services, reference, process):
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
     return {"cases": cases, "shared": shared, "headers": headers}
+
+
+@dataclass
+class Sweep:
+    """The sweep's world, built once for the module; ``client(role)`` is a fresh test client
+    carrying that role's signed-in session cookie."""
+
+    services: Services
+    app: Flask
+    world: dict
+    cookies: dict[str, str]
+
+    def client(self, role: str | None = None) -> FlaskClient:
+        client = self.app.test_client()
+        if role is not None:
+            client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], self.cookies[role])
+        return client
+
+
+@pytest.fixture(scope="module")
+def built(db_engine, settings, keyring, tmp_path_factory):
+    """The world in a transaction of its own, rolled back after the module: ~75 tests x 9 roles
+    would otherwise each build it and sign in again (seconds per test)."""
+    clock = FrozenClock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC))  # as the ``clock`` fixture
+    own = replace(settings, instance_path=tmp_path_factory.mktemp("sweep"))
+    with db_engine.connect() as connection:
+        outer = connection.begin()
+        services = bootstrap(own, connection=connection, clock=clock, keyring=keyring)
+        seed_reference(services)
+        deploy_test_process(services)
+        world = _world(services)
+        app = create_app(settings, services=services)
+        cookies = {}
+        for role in ROLES:
+            client = app.test_client()
+            assert login(client, f"sw_{role}").status_code == 302
+            cookies[role] = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+        yield Sweep(services, app, world, cookies)
+        outer.rollback()
+
+
+@pytest.fixture
+def sweep(built):
+    """The module's world for one test: whatever the test writes is rolled back after it (each
+    request is measured in a savepoint of its own inside this one)."""
+    savepoint = built.services.db.begin_nested()
+    yield built
+    savepoint.rollback()
 
 
 # -- requests -------------------------------------------------------------------------------------
@@ -180,13 +235,13 @@ def _send(client, world, role, rule, method, values):
     return client.get(path)
 
 
-def measure(app, services, world, rule, method) -> dict[str, tuple]:
+def measure(sweep: Sweep, rule, method) -> dict[str, tuple]:
     """{role: (own status, foreign status)}, each request in a rolled-back savepoint; checks every
     denial (403, no personal data, one access_denied) and that nothing else writes one."""
+    services, world = sweep.services, sweep.world
     out = {}
     for role in ROLES:
-        client = app.test_client()
-        login(client, f"sw_{role}")
+        client = sweep.client(role)
         found = []
         kinds = ("own", "foreign") if _has_case(rule) else ("own",)
         for kind in kinds:
@@ -364,16 +419,17 @@ def test_every_route_has_an_expectation(app):
 
 
 @pytest.mark.parametrize("route", sorted(EXPECTED), ids=lambda r: f"{r[0]}-{r[1]}")
-def test_route_answers_every_role_as_the_table_says(app, services, world, route):
+def test_route_answers_every_role_as_the_table_says(sweep, route):
     """Each role on the own and the foreign case (or the page), every denial
     a 403 without personal data and with exactly one access_denied event."""
-    rule = next(r for r, m in _routes(app) if (r.endpoint, m) == route)
-    assert measure(app, services, world, rule, route[1]) == EXPECTED[route]
+    rule = next(r for r, m in _routes(sweep.app) if (r.endpoint, m) == route)
+    assert measure(sweep, rule, route[1]) == EXPECTED[route]
 
 
-def test_every_route_outside_the_public_list_needs_a_sign_in(app, client, world):
+def test_every_route_outside_the_public_list_needs_a_sign_in(sweep):
     """Anonymous requests reach only the sign-in page, health, language switch and the API doc;
     the API answers 401, pages send to the sign-in page (or 400: CSRF before the login check)."""
+    app, client, world = sweep.app, sweep.client(), sweep.world
     public = set()
     for rule in app.url_map.iter_rules():
         with app.test_request_context():

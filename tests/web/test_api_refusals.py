@@ -13,7 +13,8 @@ BAD = {"Authorization": "Bearer jf_deadbeef_" + "x" * 43}
 def _refusals(services) -> list[str]:
     with services.session_factory() as session:
         return list(session.scalars(select(AuditEvent.payload).where(
-            AuditEvent.action == "access_denied", AuditEvent.object_type == "api_token")))
+            AuditEvent.action == "access_denied", AuditEvent.object_type == "api_token")
+            .order_by(AuditEvent.id)))  # PostgreSQL returns rows in no fixed order without it
 
 
 def test_repeated_bad_tokens_write_one_event_per_minute(client, services):

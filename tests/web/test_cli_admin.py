@@ -1,22 +1,20 @@
-"""`jiefen user|department|token|serve` as an operator runs them (real subprocesses)."""
+"""`jiefen user|department|token|serve` as an operator runs them (in process; `serve` for real)."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.cli_support import JIEFEN, jiefen
+from tests.conftest import CHEAP_HASHING_ENV
 from workflows.access import sign_in as auth
 from workflows.access import tokens
 from workflows.models import ApiToken, User
 from workflows.people.departments import seed_reference_data
-
-JIEFEN = str(Path(sys.executable).with_name("jiefen"))
 
 
 @pytest.fixture
@@ -24,20 +22,16 @@ def env(tmp_path, committed_services, settings):
     with committed_services.new_uow() as uow:
         seed_reference_data(uow.session)
         uow.commit()
-    return {**os.environ, "JIEFEN_INSTANCE_PATH": str(tmp_path / "inst"),
+    return {"JIEFEN_INSTANCE_PATH": str(tmp_path / "inst"),
             "JIEFEN_KEYS_FILE": str(settings.keys_path), "JIEFEN_SECRET_KEY": "cli-test",
             "DATABASE_URL": committed_services.settings.database}
 
 
-def run(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([JIEFEN, *args], env=env, input=stdin, capture_output=True, text=True,
-                          check=False, timeout=120)
-
 
 def test_user_create_reads_the_password_from_stdin_and_can_sign_in(env, committed_services):
-    result = run(env, "user", "create", "li_handler", "--role", "dept_handler",
+    result = jiefen(env, "user", "create", "li_handler", "--role", "dept_handler",
                  "--department", "ZJ", stdin="a-strong-pass-9\n")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "created user li_handler" in result.stdout
     assert "a-strong-pass-9" not in result.stdout + result.stderr
     login = auth.login(committed_services.new_uow(), username="li_handler",
@@ -46,65 +40,65 @@ def test_user_create_reads_the_password_from_stdin_and_can_sign_in(env, committe
 
 
 def test_user_create_refuses_bad_input(env):
-    unknown_dept = run(env, "user", "create", "x", "--role", "mediator", "--department", "NOPE",
+    unknown_dept = jiefen(env, "user", "create", "x", "--role", "mediator", "--department", "NOPE",
                        stdin="a-strong-pass-9\n")
-    assert unknown_dept.returncode == 1  # the words of web/messages.py, Chinese by default
+    assert unknown_dept.exit_code == 1  # the words of web/messages.py, Chinese by default
     assert "department：没有编码为 NOPE 的部门" in unknown_dept.stderr
-    weak = run(env, "user", "create", "y", "--role", "mediator", stdin="short\n")
-    assert weak.returncode == 1 and "密码" in weak.stderr
-    bad_role = run(env, "user", "create", "z", "--role", "wizard", stdin="a-strong-pass-9\n")
-    assert bad_role.returncode == 2
+    weak = jiefen(env, "user", "create", "y", "--role", "mediator", stdin="short\n")
+    assert weak.exit_code == 1 and "密码" in weak.stderr
+    bad_role = jiefen(env, "user", "create", "z", "--role", "wizard", stdin="a-strong-pass-9\n")
+    assert bad_role.exit_code == 2
 
 
 def test_user_disable_ends_sessions(env, committed_services):
-    run(env, "user", "create", "wang", "--role", "mediator", stdin="a-strong-pass-9\n")
+    jiefen(env, "user", "create", "wang", "--role", "mediator", stdin="a-strong-pass-9\n")
     session = auth.login(committed_services.new_uow(), username="wang",
                          password="a-strong-pass-9", ip=None)
-    result = run(env, "user", "disable", "wang")
-    assert result.returncode == 0 and "1 session(s) ended" in result.stdout
+    result = jiefen(env, "user", "disable", "wang")
+    assert result.exit_code == 0 and "1 session(s) ended" in result.stdout
     assert auth.resume(committed_services.new_uow(), session.session_id) is None
     with committed_services.new_uow() as uow:
         assert not uow.session.scalars(select(User).where(User.username == "wang")).one().active
-    assert run(env, "user", "disable", "nobody").returncode == 1
+    assert jiefen(env, "user", "disable", "nobody").exit_code == 1
 
 
 def test_department_list_prints_code_and_name_per_line(env):
-    result = run(env, "department", "list")
+    result = jiefen(env, "department", "list")
     lines = result.stdout.splitlines()
-    assert result.returncode == 0 and "ZJ\t区住建局" in "\n".join(lines)
+    assert result.exit_code == 0 and "ZJ\t区住建局" in "\n".join(lines)
     assert all(len(line.split("\t")) == 2 for line in lines)
     assert [line.split("\t")[0] for line in lines] == sorted(line.split("\t")[0] for line in lines)
 
 
 def test_token_create_prints_a_working_token_and_revoke_ends_it(env, committed_services):
-    run(env, "user", "create", "portal_bot", "--role", "intake_clerk", stdin="a-strong-pass-9\n")
-    created = run(env, "token", "create", "--user", "portal_bot", "--channel", "portal")
+    jiefen(env, "user", "create", "portal_bot", "--role", "intake_clerk", stdin="a-strong-pass-9\n")
+    created = jiefen(env, "token", "create", "--user", "portal_bot", "--channel", "portal")
     token = created.stdout.strip()
-    assert created.returncode == 0 and token.startswith("jf_")
+    assert created.exit_code == 0 and token.startswith("jf_")
     actor, _id = tokens.verify_token(committed_services.new_uow(), token)
     assert actor.username == "portal_bot" and actor.channel == "portal"
-    revoked = run(env, "token", "revoke", token.split("_")[1])
-    assert revoked.returncode == 0
+    revoked = jiefen(env, "token", "revoke", token.split("_")[1])
+    assert revoked.exit_code == 0
     assert tokens.verify_token(committed_services.new_uow(), token) is None
-    assert run(env, "token", "create", "--user", "ghost").returncode == 1
+    assert jiefen(env, "token", "create", "--user", "ghost").exit_code == 1
 
 
 def test_token_lifetime_is_1_to_366_days_default_90(env, committed_services, clock):
-    run(env, "user", "create", "portal_bot", "--role", "intake_clerk", stdin="a-strong-pass-9\n")
+    jiefen(env, "user", "create", "portal_bot", "--role", "intake_clerk", stdin="a-strong-pass-9\n")
     for days in ("0", "-1", "99999999", "abc"):
-        refused = run(env, "token", "create", "--user", "portal_bot", "--days", days)
-        assert refused.returncode == 1 and "Traceback" not in refused.stderr, (days, refused)
+        refused = jiefen(env, "token", "create", "--user", "portal_bot", "--days", days)
+        assert refused.exit_code == 1, (days, refused)
         assert "有效期应为 1 至 366 天之间的整数" in refused.stderr, days
-    assert run(env, "token", "create", "--user", "portal_bot", "--days", "366").returncode == 0
-    assert run(env, "token", "create", "--user", "portal_bot").returncode == 0
+    assert jiefen(env, "token", "create", "--user", "portal_bot", "--days", "366").exit_code == 0
+    assert jiefen(env, "token", "create", "--user", "portal_bot").exit_code == 0
     with committed_services.new_uow() as uow:
         rows = uow.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
         assert [(r.expires_at - r.created_at).days for r in rows] == [366, 90]
 
 
 def test_serve_offers_waitress_and_a_dev_flag(env):
-    result = run(env, "serve", "--help")
-    assert result.returncode == 0
+    result = jiefen(env, "serve", "--help")
+    assert result.exit_code == 0
     assert "--dev" in result.stdout and "--host" in result.stdout and "--port" in result.stdout
 
 
@@ -118,6 +112,7 @@ def test_serve_runs_waitress_and_answers_healthz(env, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    env = {**os.environ, **CHEAP_HASHING_ENV, **env}  # the console script in its own process
     server = subprocess.Popen([JIEFEN, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -21,6 +21,8 @@ import re
 import sys
 from urllib.parse import quote
 
+import pytest
+
 from tests.fuzz_corpus import ALWAYS, EVERYTHING, SEED, TEXT, Hostile, corpus, sample
 from tests.web.conftest import csrf_token, login
 from tests.web.test_access_matrix import (
@@ -30,10 +32,17 @@ from tests.web.test_access_matrix import (
     FORMS,
     JSON,
     QUERY,
-    world,  # noqa: F401 (fixture)
+    _world,
 )
 from tests.web.test_api import BODY
 from tests.web.test_case_pages import INTAKE
+
+
+@pytest.fixture
+def world(services, reference, process) -> dict:
+    """The access sweep's world (own and foreign case, users, tokens) on this test's database."""
+    return _world(services)
+
 
 # fields a route reads that its module's source does not name literally
 EXTRA_FORM = {
@@ -227,7 +236,7 @@ def _routes(app):
             yield rule, (rule.endpoint, method)
 
 
-def test_no_route_answers_500_to_hostile_values(app, services, world):  # noqa: F811
+def test_no_route_answers_500_to_hostile_values(app, services, world):
     rng = random.Random(SEED)
     fuzzer = Fuzzer(app, services, world)
     routes = list(_routes(app))

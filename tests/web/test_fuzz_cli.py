@@ -22,10 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.fuzz_corpus import ALWAYS, SEED, Hostile, corpus, sample
-from tests.web.conftest import CHEAP, HERE
+from tests.web.conftest import HERE
 from tests.web.test_access_matrix import OWN, _actor, _register
 from web.cli import cli
-from workflows.access import sign_in as auth
 from workflows.access import tokens
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
@@ -97,7 +96,6 @@ def cli_world(committed_services, settings, tmp_path, monkeypatch):
     """A database with a deployed process, a case, a user and a token; commands get copies of
     the committed services; servers, the scheduler loop and the benchmark are stubs."""
     services = committed_services
-    monkeypatch.setattr(auth, "hasher", lambda: CHEAP)
     with services.new_uow() as uow:
         seed_reference_data(uow.session)
         uow.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from workflows.access import sign_in as auth
 from workflows.access import tokens
 from workflows.core.actors import SYSTEM
 from workflows.core.errors import ErrorCode, InvalidInput
+from workflows.core.settings import Settings
 from workflows.models import Department, LoginSession, User
 from workflows.people import admin
 
@@ -39,11 +41,23 @@ def _actions(services) -> list[str]:
 
 
 def test_password_is_stored_as_argon2id(services, handler):
-    """The stored hash is argon2id, never the password."""
+    """The stored hash is argon2id with the configured cost, never the password."""
     with services.new_uow() as uow:
         user = uow.session.scalars(select(User).where(User.username == handler)).one()
-        assert user.password_hash.startswith("$argon2id$")
+        assert user.password_hash.startswith("$argon2id$v=19$m=1024,t=1,p=1$")  # the test cost
         assert PASSWORD not in user.password_hash
+
+
+def test_default_hashing_cost_is_the_rfc_9106_low_memory_profile():
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    default = Settings()
+    assert (default.argon2_time_cost, default.argon2_memory_kib, default.argon2_parallelism) \
+        == (RFC_9106_LOW_MEMORY.time_cost, RFC_9106_LOW_MEMORY.memory_cost,
+            RFC_9106_LOW_MEMORY.parallelism)
+    tuned = Settings.from_env({"JIEFEN_ARGON2_TIME_COST": "2", "JIEFEN_ARGON2_MEMORY_KIB": "2048",
+                               "JIEFEN_ARGON2_PARALLELISM": "2"})
+    assert auth.hasher(tuned).hash(PASSWORD).startswith("$argon2id$v=19$m=2048,t=2,p=2$")
 
 
 def test_login_opens_a_session_with_roles_and_department(services, handler):
@@ -136,18 +150,23 @@ def test_throttling_per_ip_across_usernames(services, handler):
 
 
 def test_outdated_hash_parameters_are_upgraded_at_login(services, handler):
-    """A hash made with weaker parameters is replaced on the next sign-in."""
+    """A hash made with weaker parameters is replaced on the next sign-in (at the
+    production cost, not the tests' cheap one)."""
     from argon2 import PasswordHasher
 
+    default = Settings()
+    production = replace(services, settings=replace(
+        services.settings, argon2_time_cost=default.argon2_time_cost,
+        argon2_memory_kib=default.argon2_memory_kib, argon2_parallelism=default.argon2_parallelism))
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     with services.new_uow() as uow:
         uow.session.scalars(select(User).where(User.username == handler)).one().password_hash = weak
         uow.commit()
-    auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
+    auth.login(production.new_uow(), username=handler, password=PASSWORD, ip=None)
     with services.new_uow() as uow:
         stored = uow.session.scalars(select(User).where(User.username == handler)).one()
-        assert stored.password_hash != weak
-        assert not auth.hasher().check_needs_rehash(stored.password_hash)
+        assert stored.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert not auth.hasher(production.settings).check_needs_rehash(stored.password_hash)
 
 
 def test_change_password_revokes_other_sessions(services, handler):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from workflows.access.policy import actor_for_user
@@ -16,8 +15,7 @@ from workflows.models import Case, Department, User
 def test_demo_loads_cases_at_realistic_points(committed_services):
     services = committed_services
     now = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    report = load_demo(services, now=now, hasher=cheap)
+    report = load_demo(services, now=now)
     assert {u.role for u in report.users} >= {"intake_clerk", "triage_officer", "mediator",
                                                "dept_handler", "supervisor", "leader",
                                                "process_owner", "auditor", "admin"}

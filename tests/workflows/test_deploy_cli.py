@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from engine.models import AuditEvent, ProcessVersion
+from tests.cli_support import jiefen
 from tests.conftest import FIXTURES, fixture_bytes
 from workflows.core.actors import SYSTEM
 from workflows.core.errors import DeployRejected
 from workflows.processes.deploy import deploy_bundle
-
-JIEFEN = str(Path(sys.executable).with_name("jiefen"))
 
 
 def versions(services) -> list[tuple[str, int]]:
@@ -48,37 +43,34 @@ def test_refused_bundle_stores_nothing_and_is_audited(services):
 
 @pytest.fixture
 def cli_env(tmp_path, committed_services, settings):
-    env = {**os.environ, "JIEFEN_INSTANCE_PATH": str(tmp_path / "inst"),
+    env = {"JIEFEN_INSTANCE_PATH": str(tmp_path / "inst"),
            "JIEFEN_KEYS_FILE": str(settings.keys_path),
            "DATABASE_URL": committed_services.settings.database}
-    subprocess.run([JIEFEN, "keys", "init"], env=env, check=True, capture_output=True)
+    assert jiefen(env, "keys", "init").exit_code == 0
     return env
 
 
-def run(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([JIEFEN, *args], env=env, capture_output=True, text=True, check=False)
-
 
 def test_cli_deploy_and_verify(cli_env, tmp_path):
-    ok = run(cli_env, "deploy", str(FIXTURES / "bpmn" / "simple.bpmn"))
-    assert ok.returncode == 0, ok.stderr
+    ok = jiefen(cli_env, "deploy", str(FIXTURES / "bpmn" / "simple.bpmn"))
+    assert ok.exit_code == 0, ok.stderr
     assert ok.stdout.strip().startswith("simple version 1")
     bad = tmp_path / "evil.bpmn"
     bad.write_text((FIXTURES / "bpmn" / "simple.bpmn").read_text(encoding="utf-8")
                    .replace('<bpmn:userTask id="review" name="复核"/>',
                             '<bpmn:scriptTask id="review"><bpmn:script>x=1</bpmn:script>'
                             '</bpmn:scriptTask>'), encoding="utf-8")
-    refused = run(cli_env, "deploy", str(bad))
-    assert refused.returncode == 1
+    refused = jiefen(cli_env, "deploy", str(bad))
+    assert refused.exit_code == 1
     assert "evil.bpmn#review: scripts are not allowed" in refused.stderr
-    verified = run(cli_env, "audit", "verify")
-    assert verified.returncode == 0 and verified.stdout.startswith("OK 1 chains")
+    verified = jiefen(cli_env, "audit", "verify")
+    assert verified.exit_code == 0 and verified.stdout.startswith("OK 1 chains")
 
 
 def test_cli_audit_verify_names_the_broken_place(cli_env, committed_services):
     from tests.workflows.engine_helpers import complete, start_simple
 
-    assert run(cli_env, "deploy", str(FIXTURES / "bpmn" / "simple.bpmn")).returncode == 0
+    assert jiefen(cli_env, "deploy", str(FIXTURES / "bpmn" / "simple.bpmn")).exit_code == 0
     instance_id = start_simple(committed_services, case_id=42)
     complete(committed_services, instance_id, "mediate", {"amount": 5000})
     with committed_services.db.begin() as conn:
@@ -92,6 +84,6 @@ def test_cli_audit_verify_names_the_broken_place(cli_env, committed_services):
                                 "AND payload LIKE '%5000%' ORDER BY seq LIMIT 1")).one()
         conn.execute(text("UPDATE audit_event SET payload = :p WHERE chain_key = 'case:42' "
                           "AND seq = :s"), {"p": json.dumps({"forged": True}), "s": row.seq})
-    result = run(cli_env, "audit", "verify")
-    assert result.returncode == 1
+    result = jiefen(cli_env, "audit", "verify")
+    assert result.exit_code == 1
     assert f"BROKEN case:42 seq {row.seq}" in result.stderr

@@ -102,7 +102,6 @@ def test_places_units_and_users_import_with_chinese_headers(services):
 
 
 def test_the_one_time_password_signs_in(services, monkeypatch):
-    monkeypatch.setattr(auth, "hasher", lambda: CHEAP)
     _import(services, "places", PLACES)
     _import(services, "units", UNITS)
     password = next(p.password for p in _import(services, "users", USERS).passwords

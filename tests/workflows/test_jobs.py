@@ -1,4 +1,5 @@
-"""Scheduler jobs: the self-re-arming sweep fires within 2 s, --once, head export, housekeeping."""
+"""Scheduler jobs: the self-re-arming sweep fires due timers on time, --once, head export,
+housekeeping."""
 
 from __future__ import annotations
 
@@ -26,20 +27,54 @@ def live(committed_services, keyring):
     services.db.dispose()
 
 
-def test_running_scheduler_fires_a_timer_within_two_seconds_of_its_due_time(live):
+def test_running_scheduler_fires_a_timer_after_its_due_time(live):
+    """The real scheduler on the wall clock fires a PT3S timer. How late it fires depends on the
+    machine's load, so the figure is measured in benchmarks/timer_lateness.py, and the arming is
+    asserted on the frozen clock below."""
     S.deploy(live, "quick_timer.bpmn")
     scheduler = jobs.build_scheduler(live, blocking=False)
     scheduler.start()
     try:
         instance_id, case_id = S.start(live, "quick_timer")   # due in 3 s
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # a timeout for a stuck scheduler, not a measurement
         while not S.events(live, "timer_fired", case_id) and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         scheduler.shutdown(wait=True)
     [fired] = S.events(live, "timer_fired", case_id)
-    assert 0 < json.loads(fired.payload)["lateness_s"] <= 2.0
+    assert json.loads(fired.payload)["lateness_s"] > 0
     assert S.ready(live, instance_id) == ["escalate_review"]
+
+
+def test_a_finished_sweep_arms_the_next_run_at_the_due_timer_which_then_fires_on_time(services,
+                                                                                     clock):
+    """The listener moves the sweep job to the next due time (read on the services clock, run on
+    the wall clock); a sweep at that time fires the timer 1 ms after its due time."""
+    from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+
+    S.deploy(services, "quick_timer.bpmn")
+    instance_id, case_id = S.start(services, "quick_timer")   # due in 3 s
+    due = clock.now() + timedelta(seconds=3)
+    scheduler = jobs.build_scheduler(services, blocking=False)
+    scheduler.start(paused=True)
+    try:
+        clock.advance(seconds=2.5)  # within the max sleep (1 s) of the due time
+        run_at = jobs.timers_sweep(services)
+        assert run_at == due + timedelta(milliseconds=1)
+        before = datetime.now(UTC)
+        jobs._rearm_sweep(scheduler, services)(JobExecutionEvent(
+            EVENT_JOB_EXECUTED, jobs.SWEEP_JOB, "default", before, retval=run_at))
+        after = datetime.now(UTC)
+        armed = scheduler.get_job(jobs.SWEEP_JOB).next_run_time
+    finally:
+        scheduler.shutdown(wait=False)
+    delay = run_at - clock.now()
+    assert before + delay <= armed <= after + delay
+    clock.set(run_at)
+    jobs.timers_sweep(services)
+    [fired] = S.events(services, "timer_fired", case_id)
+    assert json.loads(fired.payload)["lateness_s"] == 0.001
+    assert S.ready(services, instance_id) == ["escalate_review"]
 
 
 def test_sweep_is_rearmed_after_a_failing_run(live, monkeypatch):

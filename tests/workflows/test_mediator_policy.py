@@ -40,7 +40,8 @@ def _register(walk: Walk, actor) -> None:
 
 def _denials(services, rule: str) -> list[dict]:
     with services.session_factory() as session:
-        rows = session.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied"))
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.action == "access_denied")
+                               .order_by(AuditEvent.id))
         return [p for p in (json.loads(r.payload) for r in rows) if p.get("rule") == rule]
 
 

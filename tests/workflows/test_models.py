@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -52,19 +54,29 @@ from workflows.models import (
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
+@pytest.fixture(scope="module")
+def models_db(tmp_path_factory) -> Path:
+    """The models' tables created once; each test works on its own copy."""
+    path = tmp_path_factory.mktemp("models") / "models.db"
+    engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def factory(tmp_path, models_db):
+    shutil.copyfile(models_db, tmp_path / "models.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
     yield make_session_factory(engine)
     engine.dispose()
 
 
 @pytest.fixture
-def loose_session(tmp_path):
+def loose_session(tmp_path, models_db):
     """A session without SQLite foreign-key enforcement, to reach unique constraints."""
+    shutil.copyfile(models_db, tmp_path / "loose.db")
     engine = create_engine(f"sqlite:///{tmp_path / 'loose.db'}")
-    Base.metadata.create_all(engine)
     with Session(engine) as session:
         yield session
     engine.dispose()

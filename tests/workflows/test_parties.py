@@ -64,7 +64,8 @@ def _case_with_party(services):
 def _events(services, action):
     uow = services.new_uow()
     with uow:
-        rows = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == action))
+        rows = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == action)
+                                   .order_by(AuditEvent.id))
         return [{"object_id": r.object_id, "payload": r.payload, "chain": r.chain_key}
                 for r in rows]
 

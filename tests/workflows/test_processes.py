@@ -30,7 +30,8 @@ SECOND = owner("owner2")
 def _system_events(services, action: str) -> list[dict]:
     with services.session_factory() as session:
         rows = session.scalars(select(AuditEvent).where(AuditEvent.chain_key == "system",
-                                                        AuditEvent.action == action))
+                                                        AuditEvent.action == action)
+                               .order_by(AuditEvent.id))
         return [json.loads(r.payload) | {"_actor": r.actor_id} for r in rows]
 
 

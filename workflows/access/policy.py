@@ -41,15 +41,14 @@ from workflows.models.scheduling import SupervisionNotice
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
 
-R = RoleCode
 TIER_RANK = {Tier.COMMUNITY: 0, Tier.STREET: 1, Tier.DISTRICT: 2}
-TIER_ROLES = (R.TRIAGE_OFFICER, R.SUPERVISOR)
+TIER_ROLES = (RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR)
 # leaders: a case is escalated to the leadership at 提级 (level 2) / 领导包案 (level 3) or at these
 # risk colours (escalation.raise_risk notifies the leaders)
 LEADER_LEVEL = 2
 LEADER_RISKS = ("orange", "red")
 # Roles that may reveal a party's personal data on a case they fully see (purpose-bound, audited).
-UNMASK_ROLES = (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.MEDIATOR, R.DEPT_HANDLER, R.SUPERVISOR, R.LEADER)
+UNMASK_ROLES = (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.MEDIATOR, RoleCode.DEPT_HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER)
 INTERNAL_ACTORS = ("system", "scheduler", "replay")
 
 
@@ -93,21 +92,21 @@ def user_id(actor: Actor) -> int | None:
 # -- SQL scoping --------------------------------------------------------------------------------
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on ``Case`` limiting any query to the cases this actor may read."""
-    if actor.type in INTERNAL_ACTORS or actor.has(R.AUDITOR):
+    if actor.type in INTERNAL_ACTORS or actor.has(RoleCode.AUDITOR):
         return true()
     uid, dept = user_id(actor), actor.department_id
     clauses: list[ColumnElement[bool]] = []
     if actor.has(*TIER_ROLES):
         clauses.append(and_(_tier_scope(dept), _place_scope(actor)))
-    elif actor.has(R.LEADER):
+    elif actor.has(RoleCode.LEADER):
         clauses.append(and_(_tier_scope(dept), _place_scope(actor), _escalated_to_leaders()))
     if uid is not None:
         clauses.append(_task_scope(actor, uid, dept))
-        if actor.has(R.INTAKE_CLERK):
+        if actor.has(RoleCode.INTAKE_CLERK):
             clauses.append(_intake_scope(uid, dept))
-        if actor.has(R.MEDIATOR):
+        if actor.has(RoleCode.MEDIATOR):
             clauses.append(Case.mediator_id == uid)
-    if actor.has(R.DEPT_HANDLER) and dept is not None:
+    if actor.has(RoleCode.DEPT_HANDLER) and dept is not None:
         clauses.append(exists(select(WorkOrder.id).where(
             WorkOrder.case_id == Case.id, WorkOrder.department_id == dept).correlate(Case)))
     return or_(*clauses) if clauses else false()
@@ -145,7 +144,7 @@ def _escalated_to_leaders() -> ColumnElement[bool]:
         SupervisionNotice.case_id == Case.id, SupervisionNotice.level >= LEADER_LEVEL)
         .correlate(Case))
     lane = exists(select(OpenTask.id).where(OpenTask.case_id == Case.id,
-                                            OpenTask.role == R.LEADER).correlate(Case))
+                                            OpenTask.role == RoleCode.LEADER).correlate(Case))
     return or_(notice, lane, Case.risk_level.in_(LEADER_RISKS))
 
 
@@ -189,7 +188,7 @@ def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
     visible = session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor)))
     if visible is None:
         return CaseAccess(False)
-    if actor.has(R.AUDITOR):
+    if actor.has(RoleCode.AUDITOR):
         return CaseAccess(True, parties=True, unmask=False)
     co_only = _co_department_only(session, actor, case)
     full = not co_only and actor.has(*UNMASK_ROLES)
@@ -198,8 +197,8 @@ def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
 
 def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
     """A handler whose department holds only 协办 orders and no other claim on the case."""
-    if not actor.has(R.DEPT_HANDLER) or actor.has(*TIER_ROLES, R.LEADER, R.MEDIATOR,
-                                                   R.INTAKE_CLERK):
+    if not actor.has(RoleCode.DEPT_HANDLER) or actor.has(*TIER_ROLES, RoleCode.LEADER, RoleCode.MEDIATOR,
+                                                   RoleCode.INTAKE_CLERK):
         return False
     roles = set(session.scalars(select(WorkOrder.role).where(
         WorkOrder.case_id == case.id, WorkOrder.department_id == actor.department_id)))
@@ -240,26 +239,27 @@ def _case_rule(permission: Permission, access: CaseAccess) -> str | None:
     return None
 
 
+CASE_READERS = tuple(r for r in RoleCode if r not in (RoleCode.ADMIN, RoleCode.PROCESS_OWNER))
 _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
-    Permission.LIST_CASES: tuple(r for r in R if r not in (R.ADMIN, R.PROCESS_OWNER)),
-    Permission.VIEW_CASE: tuple(r for r in R if r not in (R.ADMIN, R.PROCESS_OWNER)),
-    Permission.VIEW_PARTIES: (*UNMASK_ROLES, R.AUDITOR),
+    Permission.LIST_CASES: CASE_READERS,
+    Permission.VIEW_CASE: CASE_READERS,
+    Permission.VIEW_PARTIES: (*UNMASK_ROLES, RoleCode.AUDITOR),
     Permission.UNMASK_PARTY: UNMASK_ROLES,
-    Permission.REGISTER_CASE: (R.INTAKE_CLERK, R.TRIAGE_OFFICER),
-    Permission.COMPLETE_TASK: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.MEDIATOR, R.DEPT_HANDLER,
-                               R.SUPERVISOR, R.LEADER),
-    Permission.CLAIM_TASK: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.MEDIATOR, R.DEPT_HANDLER,
-                            R.SUPERVISOR, R.LEADER),
-    Permission.REDISPATCH: (R.TRIAGE_OFFICER,),
-    Permission.VIEW_AUDIT: (R.AUDITOR, R.SUPERVISOR),
-    Permission.EXPORT_AUDIT: (R.AUDITOR,),
-    Permission.RECORD_RATING: (R.INTAKE_CLERK, R.TRIAGE_OFFICER, R.SUPERVISOR),
-    Permission.REPORT_RISK: (R.DEPT_HANDLER, R.MEDIATOR, R.TRIAGE_OFFICER, R.SUPERVISOR, R.LEADER,
-                             R.INTAKE_CLERK),
-    Permission.REQUEST_SLA_CHANGE: (R.DEPT_HANDLER, R.MEDIATOR),
-    Permission.DECIDE_SLA_CHANGE: (R.SUPERVISOR, R.LEADER),
-    Permission.REPLY_NOTICE: (R.DEPT_HANDLER,),
-    Permission.RETRY_INCIDENT: (R.SUPERVISOR, R.LEADER),
+    Permission.REGISTER_CASE: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER),
+    Permission.COMPLETE_TASK: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.MEDIATOR, RoleCode.DEPT_HANDLER,
+                               RoleCode.SUPERVISOR, RoleCode.LEADER),
+    Permission.CLAIM_TASK: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.MEDIATOR, RoleCode.DEPT_HANDLER,
+                            RoleCode.SUPERVISOR, RoleCode.LEADER),
+    Permission.REDISPATCH: (RoleCode.TRIAGE_OFFICER,),
+    Permission.VIEW_AUDIT: (RoleCode.AUDITOR, RoleCode.SUPERVISOR),
+    Permission.EXPORT_AUDIT: (RoleCode.AUDITOR,),
+    Permission.RECORD_RATING: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR),
+    Permission.REPORT_RISK: (RoleCode.DEPT_HANDLER, RoleCode.MEDIATOR, RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR, RoleCode.LEADER,
+                             RoleCode.INTAKE_CLERK),
+    Permission.REQUEST_SLA_CHANGE: (RoleCode.DEPT_HANDLER, RoleCode.MEDIATOR),
+    Permission.DECIDE_SLA_CHANGE: (RoleCode.SUPERVISOR, RoleCode.LEADER),
+    Permission.REPLY_NOTICE: (RoleCode.DEPT_HANDLER,),
+    Permission.RETRY_INCIDENT: (RoleCode.SUPERVISOR, RoleCode.LEADER),
 }
 
 
@@ -331,7 +331,7 @@ def _task_rule(actor: Actor, uid: int | None, task: OpenTask) -> str | None:
         return "assignee"
     # an assigned mediator decides whichever unit they belong to: the task data's department is
     # the lead's (e.g. 住建 leading, the mediator in a street committee)
-    assigned_mediator = task.role == R.MEDIATOR and task.assignee_id is not None
+    assigned_mediator = task.role == RoleCode.MEDIATOR and task.assignee_id is not None
     if not assigned_mediator and task.department_id is not None \
             and task.department_id != actor.department_id:
         return "department"
@@ -344,7 +344,7 @@ def require_owner(actor: Actor, services: Services | None = None) -> None:
     """Process definitions are the process owners' (and the CLI's); anyone else is denied, and
     the denial is audited (``access_denied``) when ``services`` is given. Call it before opening
     a unit of work: the audit event is written in a transaction of its own."""
-    if actor.type in ("system", "scheduler") or actor.has(R.PROCESS_OWNER):
+    if actor.type in ("system", "scheduler") or actor.has(RoleCode.PROCESS_OWNER):
         return
     error = Denied(ErrorCode.PROCESS_OWNER_ONLY, "manage_processes.role", object_type="process")
     if services is not None:

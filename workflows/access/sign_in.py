@@ -22,6 +22,7 @@ from engine.crypto import KeyPurpose, Keyring
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput
+from workflows.core.settings import Settings
 from workflows.district.units import unit_path
 from workflows.models import Department, LoginAttempt, LoginSession, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -38,22 +39,27 @@ class LoginThrottled(DomainError):
     """Too many failed sign-ins for this username or address within the window."""
 
 
-@cache
-def hasher() -> PasswordHasher:
-    """argon2id with the library's current defaults (RFC 9106 low-memory profile)."""
-    return PasswordHasher()
+def hasher(settings: Settings) -> PasswordHasher:
+    """argon2id with the configured cost (by default the library's RFC 9106 low-memory profile)."""
+    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
+                   settings.argon2_parallelism)
 
 
 @cache
-def _dummy_hash() -> str:
+def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+@cache
+def _dummy_hash(ph: PasswordHasher) -> str:
     # verifying an unknown user against this keeps the timing of both failure paths alike
-    return hasher().hash(secrets.token_urlsafe(16))
+    return ph.hash(secrets.token_urlsafe(16))
 
 
-def hash_password(password: str) -> str:
+def hash_password(settings: Settings, password: str) -> str:
     """argon2id hash of a password that meets the policy; InvalidInput otherwise."""
     check_password_policy(password)
-    return hasher().hash(password)
+    return hasher(settings).hash(password)
 
 
 def check_password_policy(password: str) -> None:
@@ -65,10 +71,11 @@ def check_password_policy(password: str) -> None:
         raise InvalidInput({"password": FieldError(ErrorCode.PASSWORD_TOO_SIMPLE)})
 
 
-def verify_password(stored: str | None, password: str) -> bool:
+def verify_password(settings: Settings, stored: str | None, password: str) -> bool:
     """Constant-work check; an unknown account is checked against a dummy hash."""
+    ph = hasher(settings)
     try:
-        return hasher().verify(stored or _dummy_hash(), password) and stored is not None
+        return ph.verify(stored or _dummy_hash(ph), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -147,7 +154,8 @@ def login(uow: UnitOfWork, *, username: str, password: str, ip: str | None) -> L
             _failed(uow, who, name_hash, ip, "throttled", count=False)
             raise LoginThrottled("too many failed sign-ins")
         user = uow.session.scalars(select(User).where(User.username == username.strip())).first()
-        ok = verify_password(user.password_hash if user else None, password)
+        ok = verify_password(uow.services.settings, user.password_hash if user else None,
+                             password)
         if not ok or user is None or not user.active:
             _failed(uow, who, name_hash, ip, "disabled" if ok else "bad_credentials")
             raise LoginFailed("wrong username or password")
@@ -169,8 +177,9 @@ def _failed(uow: UnitOfWork, who: Actor, name_hash: str, ip: str | None, reason:
 def _open_session(uow: UnitOfWork, user: User, name_hash: str, ip: str | None,
                   password: str) -> LoginResult:
     now = uow.clock.now()
-    if hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = hasher().hash(password)  # the configured Argon2 parameters were raised
+    ph = hasher(uow.services.settings)
+    if ph.check_needs_rehash(user.password_hash):
+        user.password_hash = ph.hash(password)  # the configured Argon2 parameters were changed
     raw = secrets.token_urlsafe(32)
     max_age = timedelta(hours=uow.services.settings.session_max_age_hours)
     uow.session.add(LoginSession(id_hash=session_hash(raw), user_id=user.id, created_at=now,
@@ -241,10 +250,10 @@ def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,
         if is_throttled(uow, name_hash=name_hash, ip=ip):
             _failed(uow, actor, name_hash, ip, "password_change_throttled", count=False)
             raise InvalidInput({"old_password": FieldError(ErrorCode.TOO_MANY_ATTEMPTS)})
-        if not verify_password(user.password_hash, old):
+        if not verify_password(uow.services.settings, user.password_hash, old):
             _failed(uow, actor, name_hash, ip, "wrong_old_password")
             raise InvalidInput({"old_password": FieldError(ErrorCode.WRONG_PASSWORD)})
-        user.password_hash = hash_password(new)
+        user.password_hash = hash_password(uow.services.settings, new)
         revoke_sessions(uow.session, user.id, uow.clock.now())
         uow.audit.record(AuditAction.USER_UPDATED, actor, object_type="user", object_id=user.id,
                          change="password")

@@ -25,7 +25,7 @@ from workflows.core.errors import (
     InvalidInput,
     TaskNoLongerAvailable,
 )
-from workflows.library import contract as C
+from workflows.library import contract
 from workflows.models import Case
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -39,17 +39,17 @@ def record_rating(uow: UnitOfWork, actor: Actor, *, case_no: str, rating: str,
     Returns the case status afterwards. TaskNoLongerAvailable if the case is not waiting for a
     rating (already rated, or the window passed and a return visit was opened instead).
     """
-    if rating not in C.RATINGS or rating == "unrated":
+    if rating not in contract.RATINGS or rating == "unrated":
         raise InvalidInput({"rating": FieldError(ErrorCode.CHOOSE_RATING)})
     if len(comment) > 1000:
         raise InvalidInput({"comment": FieldError(FieldCode.TOO_LONG, {"limit": 1000})})
     pii_text.refuse(comment=comment)
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
-            step_failures(uow.services, actor, case_no, message=C.MSG_RATING):
+            step_failures(uow.services, actor, case_no, message=contract.MSG_RATING):
         with uow:
             case = load_case(uow, actor, case_no)
             require(actor, Permission.RECORD_RATING, case, session=uow.session)
-            _deliver(uow, actor, case, C.MSG_RATING, rating)
+            _deliver(uow, actor, case, contract.MSG_RATING, rating)
             case.satisfaction = rating
             uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case",
                              object_id=case.case_no, change="satisfaction_recorded",
@@ -69,11 +69,11 @@ def report_risk(uow: UnitOfWork, actor: Actor, *, case_no: str, level: str, reas
     if errors:
         raise InvalidInput(errors)
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
-            step_failures(uow.services, actor, case_no, message=C.MSG_RISK):
+            step_failures(uow.services, actor, case_no, message=contract.MSG_RISK):
         with uow:
             case = load_case(uow, actor, case_no)
             require(actor, Permission.REPORT_RISK, case, session=uow.session)
-            _deliver(uow, actor, case, C.MSG_RISK, {"level": level, "reason": reason.strip()})
+            _deliver(uow, actor, case, contract.MSG_RISK, {"level": level, "reason": reason.strip()})
             uow.audit.record(AuditAction.RISK_CHANGED, actor, case=case, object_type="case",
                              object_id=case.case_no, reported=level, reason=reason.strip(),
                              trigger="reported", after=case.risk_level)

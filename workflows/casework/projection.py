@@ -18,7 +18,7 @@ from engine.xmlsafe import safe_fromstring
 from workflows.deadlines.clock_sync import sync_clocks
 from workflows.deadlines.lights import refresh_lights
 from workflows.district.units import UnitResolver
-from workflows.library import contract as C
+from workflows.library import contract
 from workflows.models import (
     Case,
     CaseStatus,
@@ -51,7 +51,7 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
 # -- units and roles ------------------------------------------------------------------------
 def lane_roles(session: Session) -> dict[str, str]:
     """Lane name -> role code: the roles' Chinese and English names, codes and known aliases."""
-    out = dict(C.LANE_ALIASES)
+    out = dict(contract.LANE_ALIASES)
     for code, zh, en in session.execute(select(Role.code, Role.name_zh, Role.name_en)):
         out[zh], out[en], out[code] = code, code, code
     return out
@@ -59,7 +59,7 @@ def lane_roles(session: Session) -> dict[str, str]:
 
 def task_department(task: TaskView, depts: UnitResolver) -> int | None:
     """The department a task belongs to: the multi-instance item, else the task data key."""
-    for key in C.TASK_DEPARTMENT_KEYS:
+    for key in contract.TASK_DEPARTMENT_KEYS:
         value = task.data.get(key)
         if isinstance(value, dict):
             value = value.get("code")
@@ -71,7 +71,7 @@ def task_department(task: TaskView, depts: UnitResolver) -> int | None:
 
 def task_assignee(task: TaskView, role: str | None = None) -> int | None:
     """A user the task is assigned to by the process (e.g. the chosen mediator)."""
-    for key in C.ASSIGNEE_KEYS.get(role or "", C.ASSIGNEE_KEYS.get("*", ())):
+    for key in contract.ASSIGNEE_KEYS.get(role or "", contract.ASSIGNEE_KEYS.get("*", ())):
         value = task.data.get(key)
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
             return int(value)
@@ -86,7 +86,7 @@ def task_facts(task: TaskView, roles: dict[str, str], depts: UnitResolver,
     else the case's mediator), not to the department in the task data: that is the lead
     department's, and the mediator may sit in another unit (e.g. a street committee)."""
     role = roles.get((task.lane or "").strip())
-    department = task_department(task, depts) if role in C.DEPARTMENT_ROLES else None
+    department = task_department(task, depts) if role in contract.DEPARTMENT_ROLES else None
     assignee = task_assignee(task, role)
     if role == RoleCode.MEDIATOR:
         if assignee is None and case is not None:
@@ -162,24 +162,24 @@ def _timer_map(uow: UnitOfWork, case: Case) -> dict:
 # -- case fields ------------------------------------------------------------------------------------
 def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: UnitResolver,
                  now: datetime) -> None:
-    for attribute, key in C.CASE_FIELDS.items():
+    for attribute, key in contract.CASE_FIELDS.items():
         value = data.get(key)
         if value not in (None, ""):
             setattr(case, attribute, value)
-    lead = depts.id_of(data.get(C.LEAD_DEPARTMENT))
+    lead = depts.id_of(data.get(contract.LEAD_DEPARTMENT))
     if lead is not None:
         case.lead_department_id = lead
-    if data.get(C.SECOND_COMPLAINT):
+    if data.get(contract.SECOND_COMPLAINT):
         case.second_complaint = True
-    mediator = data.get(C.MEDIATOR_KEY)
+    mediator = data.get(contract.MEDIATOR_KEY)
     if isinstance(mediator, int) or (isinstance(mediator, str) and mediator.isdigit()):
         case.mediator_id = int(mediator)
     ready = inst.ready_tasks()
     case.stage = "、".join(dict.fromkeys(t.name for t in ready))[:255] or None
-    status = C.status_of(inst, data, ready)
+    status = contract.status_of(inst, data, ready)
     if status == CaseStatus.CLOSED and case.status != CaseStatus.CLOSED:
         case.closed_at = now
-        case.outcome = case.outcome or C.end_outcome(inst)
+        case.outcome = case.outcome or contract.end_outcome(inst)
     elif status != CaseStatus.CLOSED and case.status == CaseStatus.CLOSED:
         case.closed_at = None
     case.status = status
@@ -198,7 +198,7 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
     """A sign-off task opens an order for its department (a new round after a return or done)."""
     now = uow.clock.now()
     for task in ready:
-        role = C.SIGN_OFF_TASKS.get(task.bpmn_id)
+        role = contract.SIGN_OFF_TASKS.get(task.bpmn_id)
         dept = task_department(task, depts)
         if role is None or dept is None:
             continue
@@ -221,7 +221,7 @@ def _order_deadlines(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready:
     ready tasks (sign-off, first contact, co-handling …) and, for the lead, the running handling
     deadline. A finished order keeps the deadline it was measured against (reports)."""
     roles = lane_roles(uow.session)
-    steps = [task for task in ready if roles.get((task.lane or "").strip()) in C.DEPARTMENT_ROLES]
+    steps = [task for task in ready if roles.get((task.lane or "").strip()) in contract.DEPARTMENT_ROLES]
     for order in case.work_orders:
         if order.status in _FINISHED:
             continue

@@ -10,7 +10,7 @@ from workflows.audit.log import AuditAction
 from workflows.casework.steps import after_step, fire_timers_recorded
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
-from workflows.library import contract as C
+from workflows.library import contract
 from workflows.models import Case, CaseStatus
 from workflows.notify.case_notices import notify_applicants
 
@@ -29,7 +29,7 @@ def reopen_case(uow: UnitOfWork, actor: Actor, case: Case, request: IntakeReques
                "second_complaint": True, "linked_case_no": linked_case_no}
     with uow.recording(inst, actor, case=case):
         try:
-            inst.deliver_message(C.MSG_REOPEN, payload)
+            inst.deliver_message(contract.MSG_REOPEN, payload)
         except MessageNotExpected:
             raise InvalidInput({"case": FieldError(ErrorCode.CASE_ARCHIVED)}) from None
         inst.set_data(second_complaint=True)
@@ -37,7 +37,7 @@ def reopen_case(uow: UnitOfWork, actor: Actor, case: Case, request: IntakeReques
     case.reopened_count = (case.reopened_count or 0) + 1
     case.tier = "district"
     record_input(uow, AuditAction.MESSAGE_RECEIVED, actor, case, inst, object_type="instance",
-                 object_id=case.workflow_instance_id, name=C.MSG_REOPEN, payload=payload,
+                 object_id=case.workflow_instance_id, name=contract.MSG_REOPEN, payload=payload,
                  set_data={"second_complaint": True})
     after_step(uow, case, inst)
     if case.status != CaseStatus.DISPATCHED:   # shown as 重新办理 until the next step

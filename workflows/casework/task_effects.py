@@ -19,20 +19,20 @@ from workflows.casework.reopen import reopen_case
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.district.units import UnitResolver
-from workflows.library import contract as C
+from workflows.library import contract
 from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
 from workflows.runtime.unit_of_work import UnitOfWork
 
 
 def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
     """Checks that need the database; may normalise ``clean`` (a mediator's username -> id)."""
-    key = C.MEDIATOR_CHOICE.get(view.bpmn_id)
+    key = contract.MEDIATOR_CHOICE.get(view.bpmn_id)
     if key and clean.get(key) not in (None, ""):
         user = _user(uow, clean[key])
         if user is None or not any(g.role.code == "mediator" for g in user.roles):
             raise InvalidInput({key: FieldError(ErrorCode.MEDIATOR_REQUIRED)})
         clean[key] = str(user.id)
-    rule = C.DUPLICATE_DECISION.get(view.bpmn_id)
+    rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _check_master(uow, view, clean, *rule)
 
@@ -55,18 +55,18 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
                    inst: WorkflowInstance) -> None:
     """Apply the effects of the completed task inside the same unit of work."""
     _work_order(uow, actor, case, view, clean)
-    key = C.MEDIATOR_CHOICE.get(view.bpmn_id)
+    key = contract.MEDIATOR_CHOICE.get(view.bpmn_id)
     if key and clean.get(key):
         case.mediator_id = int(clean[key])
-    if view.bpmn_id in C.AGREEMENT_TASKS and C.AGREEMENT_TASKS[view.bpmn_id](clean):
+    if view.bpmn_id in contract.AGREEMENT_TASKS and contract.AGREEMENT_TASKS[view.bpmn_id](clean):
         generate_agreement(uow, actor, case, {**view.data, **clean}, task_id=view.id)
-    elif view.bpmn_id in C.DOCUMENT_TASKS:
-        kind, title = C.DOCUMENT_TASKS[view.bpmn_id]
+    elif view.bpmn_id in contract.DOCUMENT_TASKS:
+        kind, title = contract.DOCUMENT_TASKS[view.bpmn_id]
         record_from_task(uow, actor, case, view, clean, kind=kind, title=title)
-    field = C.SATISFACTION_TASKS.get(view.bpmn_id)
+    field = contract.SATISFACTION_TASKS.get(view.bpmn_id)
     if field and clean.get(field):
         case.satisfaction = clean[field]
-    rule = C.DUPLICATE_DECISION.get(view.bpmn_id)
+    rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
 
@@ -95,7 +95,7 @@ def _user(uow: UnitOfWork, value: Any) -> User | None:
 
 def _work_order(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
     """Sign-off accepts or returns (退单) an order; a result task marks it done."""
-    rule = C.WORK_ORDER_EFFECTS.get(view.bpmn_id)
+    rule = contract.WORK_ORDER_EFFECTS.get(view.bpmn_id)
     if rule is None:
         return
     role, decide = rule
@@ -109,10 +109,10 @@ def _work_order(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean
     if status == WorkOrderStatus.ACCEPTED:
         order.accepted_at = now
     elif status == WorkOrderStatus.RETURNED:
-        order.return_reason = _first(clean, C.RETURN_REASON_FIELDS)
+        order.return_reason = _first(clean, contract.RETURN_REASON_FIELDS)
     elif status == WorkOrderStatus.DONE:
         order.completed_at = now
-        order.result_summary = _first(clean, C.RESULT_FIELDS)
+        order.result_summary = _first(clean, contract.RESULT_FIELDS)
     uow.audit.record(AuditAction.WORK_ORDER_CHANGED, actor, case=case, object_type="work_order",
                      object_id=order.id, department_id=order.department_id, role=order.role,
                      before=before, after=status, round=order.round, task=view.bpmn_id)

@@ -14,7 +14,7 @@ from workflows.access.policy import Denied, Permission, denials_audited, require
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
-from workflows.casework import task_effects as hooks
+from workflows.casework import task_effects
 from workflows.casework.incidents import step_failures
 from workflows.casework.projection import lane_roles, task_facts
 from workflows.casework.steps import after_step, fire_timers_recorded
@@ -72,7 +72,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                 require_task(actor, _task_facts(uow, case, view), case)
             with uow.recording(inst, actor, case=case):
                 clean = validate(view, raw)
-                hooks.before_complete(uow, actor, case, view, clean)
+                task_effects.before_complete(uow, actor, case, view, clean)
                 inst.complete(view.id, clean)
             # the step's input event first: data a hook writes afterwards (write_data) follows it
             record_input(uow, AuditAction.TASK_COMPLETED, actor, case, inst, object_type="task",
@@ -80,7 +80,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                          instance_index=view.instance_index, process_id=view.process_id,
                          dept=view.data.get("dept"), name=view.name, task_name=view.name,
                          lane=view.lane, submitted=clean)
-            hooks.after_complete(uow, actor, case, view, clean, inst)
+            task_effects.after_complete(uow, actor, case, view, clean, inst)
             after_step(uow, case, inst)
             uow.commit()
             return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,

@@ -53,6 +53,10 @@ class Settings:
     login_max_failures: int = 5                     # failed sign-ins per username in the window
     login_max_failures_per_ip: int = 20             # failed sign-ins per client IP in the window
     login_window_minutes: int = 15
+    # argon2id cost; the defaults are argon2's RFC 9106 low-memory profile (tests lower them)
+    argon2_time_cost: int = 3                       # passes over the memory
+    argon2_memory_kib: int = 65536                  # memory per hash in KiB
+    argon2_parallelism: int = 4                     # lanes
     proxy_fix: int = 0                              # trusted reverse proxies in front (X-Forwarded-*)
     session_idle_minutes: int = 30
     session_max_age_hours: int = 8

@@ -30,7 +30,7 @@ from engine.models import InstanceRow, ProcessVersion
 from engine.xmlsafe import safe_fromstring
 from workflows.core.actors import SYSTEM
 from workflows.deadlines import sla
-from workflows.library import contract as C
+from workflows.library import contract
 from workflows.models import Case, OpenTask, SlaClock
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -120,7 +120,7 @@ def _handling_step(inst: WorkflowInstance, armed: list, timers: dict, data: dict
 
 
 def _feedback_step(inst: WorkflowInstance, armed: list, timers: dict) -> Step:
-    if C.MSG_RATING not in inst.waiting_messages():
+    if contract.MSG_RATING not in inst.waiting_messages():
         return Step(False)
     modelled = any(name in timers["rating"] for name, _due in armed)
     return Step(True, modelled=modelled, policy=POLICIES["feedback"])
@@ -174,7 +174,7 @@ def timer_roles(files: dict[str, str]) -> dict[str, frozenset[str]]:
             continue
         root = safe_fromstring(text.encode("utf-8") if isinstance(text, str) else text, name)
         rating_messages = {m.get("id") for m in root.iter(f"{BPMN}message")
-                           if m.get("name") == C.MSG_RATING}
+                           if m.get("name") == contract.MSG_RATING}
         for process in root.iter(f"{BPMN}process"):
             handling |= _watchers(process)
             rating |= _rating_timers(process, rating_messages)

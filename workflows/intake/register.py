@@ -45,7 +45,7 @@ from workflows.intake.location import (
     resolve_location,
 )
 from workflows.intake.received import is_late, received_errors
-from workflows.library import contract as C
+from workflows.library import contract
 from workflows.models import (
     STATUS_LABELS,
     Case,
@@ -139,7 +139,7 @@ def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> Int
 
 
 def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
-                  process_id: str = C.TOP_PROCESS) -> IntakeOutcome:
+                  process_id: str = contract.TOP_PROCESS) -> IntakeOutcome:
     """Register a submission: a new case, a linked duplicate, or a reopened closed case."""
     with denials_audited(uow.services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
@@ -232,7 +232,7 @@ def case_urgency(request: IntakeRequest) -> str:
 
 
 def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
-              process_id: str = C.TOP_PROCESS, place: Located = NOWHERE) -> Case:
+              process_id: str = contract.TOP_PROCESS, place: Located = NOWHERE) -> Case:
     """A new case with its parties, started on the live general-dispute process.
 
     ``opened_at`` is the received time (the response limits run from it), ``registered_at``
@@ -274,7 +274,7 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
 
 def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, str]]) -> dict:
     """Start data of the process: codes, routing inputs and party ids, never personal data."""
-    data = C.start_data(case_id=case.id, case_no=case.case_no, category=request.category,
+    data = contract.start_data(case_id=case.id, case_no=case.case_no, category=request.category,
                         urgency=case.urgency, people_count=case.people_count,
                         emergency=request.emergency,
                         statutory_channel=request.statutory_channel,

@@ -165,7 +165,7 @@ def _insert_user(uow: UnitOfWork, actor: Actor, *, username: str, password: str,
     department = _department(uow.session, unit_code, unit_field)
     role_rows = seed_roles(uow.session)
     user = User(username=username, display_name=display_name,
-                password_hash=hash_password(password), locale=locale, active=True,
+                password_hash=hash_password(uow.services.settings, password), locale=locale, active=True,
                 department_id=department.id if department else None,
                 created_at=uow.clock.now())
     uow.session.add(user)
@@ -349,7 +349,7 @@ def reset_password(uow: UnitOfWork, actor: Actor, *, username: str) -> str:
     password = one_time_password()
     with uow:
         user = _user(uow.session, username)
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(uow.services.settings, password)
         revoked = revoke_sessions(uow.session, user.id, uow.clock.now())
         uow.audit.record(AuditAction.PASSWORD_RESET, actor, object_type="user",
                          object_id=user.id, sessions_revoked=revoked)

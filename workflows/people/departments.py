@@ -47,44 +47,44 @@ class DepartmentSeed:
     parent: str | None = None
 
 
-D, S, C = Tier.DISTRICT, Tier.STREET, Tier.COMMUNITY
+DISTRICT, STREET, COMMUNITY = Tier.DISTRICT, Tier.STREET, Tier.COMMUNITY
 
 # The 12 default departments; codes are the ones routing.dmn names.
 DEFAULT_DEPARTMENTS: tuple[DepartmentSeed, ...] = (
-    DepartmentSeed("GA", "区公安分局", D, ("public_order", "emergency")),
-    DepartmentSeed("SF", "区司法局", D, ("mediation_guidance", "legal_aid")),
-    DepartmentSeed("XF", "区信访局", D, ("petition",)),
-    DepartmentSeed("MZ", "区民政局", D, ("elderly", "social_assistance", "family")),
-    DepartmentSeed("RS", "区人社局", D, ("labour", "labour_collective")),
-    DepartmentSeed("ZJ", "区住建局（含房屋征收部门）", D,
+    DepartmentSeed("GA", "区公安分局", DISTRICT, ("public_order", "emergency")),
+    DepartmentSeed("SF", "区司法局", DISTRICT, ("mediation_guidance", "legal_aid")),
+    DepartmentSeed("XF", "区信访局", DISTRICT, ("petition",)),
+    DepartmentSeed("MZ", "区民政局", DISTRICT, ("elderly", "social_assistance", "family")),
+    DepartmentSeed("RS", "区人社局", DISTRICT, ("labour", "labour_collective")),
+    DepartmentSeed("ZJ", "区住建局（含房屋征收部门）", DISTRICT,
                    ("property", "property_collective", "expropriation")),
-    DepartmentSeed("CG", "区城管执法局", D, ("noise", "urban_management")),
-    DepartmentSeed("SJ", "区市场监管局", D, ("consumer", "elevator", "special_equipment")),
-    DepartmentSeed("WJ", "区卫健委", D, ("health",)),
-    DepartmentSeed("ZR", "区自然资源和规划分局", D, ("land_rights",)),
-    DepartmentSeed("HJ", "区生态环境分局", D, ("environment", "noise")),
-    DepartmentSeed("FY", "区人民法院", D, ("judicial_confirmation", "payment_order")),
+    DepartmentSeed("CG", "区城管执法局", DISTRICT, ("noise", "urban_management")),
+    DepartmentSeed("SJ", "区市场监管局", DISTRICT, ("consumer", "elevator", "special_equipment")),
+    DepartmentSeed("WJ", "区卫健委", DISTRICT, ("health",)),
+    DepartmentSeed("ZR", "区自然资源和规划分局", DISTRICT, ("land_rights",)),
+    DepartmentSeed("HJ", "区生态环境分局", DISTRICT, ("environment", "noise")),
+    DepartmentSeed("FY", "区人民法院", DISTRICT, ("judicial_confirmation", "payment_order")),
 )
 
 # Other dispatch targets (not departments, but configurable the same way) with the codes the
 # shipped routing table uses (bpmn/README.md). The district centre holds triage, supervision and
 # leadership staff.
 EXTRA_TARGETS: tuple[DepartmentSeed, ...] = (
-    DepartmentSeed("ZZ", "区综治中心（矛盾纠纷调处中心）", D, ("triage", "supervision", "other")),
-    DepartmentSeed("JD", "街道办事处（属地）", S, ("other", "noise", "expropriation")),
-    DepartmentSeed("XZ", "乡镇人民政府", S, ("land_rights",)),
-    DepartmentSeed("SQ", "社区居（村）委会（网格）", C, ("public_order", "emergency")),
-    DepartmentSeed("SQTJ", "社区（村）人民调解委员会", C, ("family", "neighbour")),
-    DepartmentSeed("JDTJ", "街道（乡镇）人民调解委员会", S,
+    DepartmentSeed("ZZ", "区综治中心（矛盾纠纷调处中心）", DISTRICT, ("triage", "supervision", "other")),
+    DepartmentSeed("JD", "街道办事处（属地）", STREET, ("other", "noise", "expropriation")),
+    DepartmentSeed("XZ", "乡镇人民政府", STREET, ("land_rights",)),
+    DepartmentSeed("SQ", "社区居（村）委会（网格）", COMMUNITY, ("public_order", "emergency")),
+    DepartmentSeed("SQTJ", "社区（村）人民调解委员会", COMMUNITY, ("family", "neighbour")),
+    DepartmentSeed("JDTJ", "街道（乡镇）人民调解委员会", STREET,
                    ("neighbour", "property", "family", "land_contract")),
-    DepartmentSeed("JDLT", "街道（乡镇）劳动争议调解中心", S, ("labour",)),
-    DepartmentSeed("WY", "物业服务企业", C, ("property", "neighbour")),
-    DepartmentSeed("FL", "区妇联", D, ("family",)),
-    DepartmentSeed("GH", "区总工会", D, ("labour", "labour_collective")),
-    DepartmentSeed("JR", "金融监管部门 / 开户银行", D, ("labour_collective",)),
-    DepartmentSeed("NY", "区农业农村局", D, ("land_contract",)),
-    DepartmentSeed("JY", "区教育局", D, ("campus_safety",)),
-    DepartmentSeed("PG", "房地产价格评估专家委员会", D, ("expropriation",)),
+    DepartmentSeed("JDLT", "街道（乡镇）劳动争议调解中心", STREET, ("labour",)),
+    DepartmentSeed("WY", "物业服务企业", COMMUNITY, ("property", "neighbour")),
+    DepartmentSeed("FL", "区妇联", DISTRICT, ("family",)),
+    DepartmentSeed("GH", "区总工会", DISTRICT, ("labour", "labour_collective")),
+    DepartmentSeed("JR", "金融监管部门 / 开户银行", DISTRICT, ("labour_collective",)),
+    DepartmentSeed("NY", "区农业农村局", DISTRICT, ("land_contract",)),
+    DepartmentSeed("JY", "区教育局", DISTRICT, ("campus_safety",)),
+    DepartmentSeed("PG", "房地产价格评估专家委员会", DISTRICT, ("expropriation",)),
 )
 
 ALL_DEPARTMENTS = DEFAULT_DEPARTMENTS + EXTRA_TARGETS

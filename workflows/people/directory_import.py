@@ -161,7 +161,7 @@ def apply_import(uow: UnitOfWork, actor: Actor, kind: str, rows: list[ImportRow]
     new users' passwords (default: the sign-in hasher)."""
     if actor.type == "user" and not actor.has(RoleCode.ADMIN):
         raise NotPermitted(ErrorCode.NOT_PERMITTED, rule="directory_import.admin")
-    hasher = hasher or default_hasher()
+    hasher = hasher or default_hasher(uow.services.settings)
     ready: dict[str, tuple[str, str]] = {}
     if ImportKind(kind) is ImportKind.USERS:
         # argon2 is slow on purpose: hash before the transaction that holds the write lock
