@@ -315,3 +315,15 @@ def test_preview_reports_counts_for_the_admin_page(services):
     preview = preview_import(services.new_uow(), "places", _rows("places", PLACES))
     assert preview.ok and preview.rows == 8 and len(preview.created) == 8
     assert json.dumps(preview.created)   # plain data
+
+
+def test_cells_meet_the_input_rules(services):
+    """A name cell must show something; no cell holds control characters or lone surrogates."""
+    bad = ("编码,名称,层级,上级编码,地址\nLJ,临江区,区,,\nQS,\u200b\ufeff,乡镇,LJ,\n"
+           "CD,城东\u202e街道,街道,LJ,\nSM,石门村,村,QS,某路\x01号\n")
+    with pytest.raises(ImportRejected) as refused:
+        _import(services, "places", bad)
+    assert _problems(refused.value) >= {(3, "name", FieldCode.INVISIBLE),
+                                        (4, "name", FieldCode.BAD_CHARACTERS),
+                                        (5, "address", FieldCode.BAD_CHARACTERS)}
+    assert _places(services) == {}

@@ -91,7 +91,8 @@ def token() -> None:
 def token_create(username: str, channel: str, name: str, days: str) -> None:
     """Print a new token for USER (shown once; only its hash is stored)."""
     try:
-        lifetime = tokens.check_days(int(days) if days.strip().lstrip("+-").isdecimal() else None)
+        number = days.strip().lstrip("+-")
+        lifetime = tokens.check_days(int(days) if number.isdecimal() and len(number) < 10 else None)
         issued = tokens.issue_token(cli_services().new_uow(), CLI_ACTOR, username=username,
                                     channel=channel, name=name, days=lifetime)
     except (NotFound, InvalidInput) as exc:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import selectinload
 
 from engine.crypto import field_aad, normalize_phone
 from engine.errors import FieldRefused
-from engine.input_rules import has_bad_characters
+from engine.input_rules import name_error, text_error
 from workflows.access.sign_in import check_password_policy, revoke_sessions
 from workflows.access.sign_in import hasher as default_hasher
 from workflows.audit.log import AuditAction
@@ -70,6 +70,7 @@ __all__ = ["ImportKind", "ImportPreview", "ImportRejected", "ImportResult", "Imp
            "preview_import"]
 
 PLACE_CODE_MAX, UNIT_CODE_MAX, NAME_MAX, ADDRESS_MAX, USERNAME_MAX = 40, 32, 100, 200, 64
+NAMES = frozenset({"name", "display_name"})
 CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MOBILE = re.compile(r"1[3-9]\d{9}")
 CHUNK = 500
@@ -207,10 +208,10 @@ class _Plan:
         if not value:
             if required:
                 self.error(row, column, FieldCode.REQUIRED)
-        elif has_bad_characters(value):  # a cell is one line (engine/input_rules.py)
-            self.error(row, column, FieldCode.BAD_CHARACTERS)
-        elif len(value) > limit:
-            self.error(row, column, FieldCode.TOO_LONG, limit=limit)
+        elif (error := name_error(value, max_length=limit) if column in NAMES else
+              text_error(value, max_length=limit)) is not None:
+            # a cell is one line; a name shows something (engine/input_rules.py)
+            self.error(row, column, error.code, **error.params)
         return value
 
     def code(self, row: ImportRow, column: str, limit: int, *, required: bool = True) -> str:
