@@ -11,7 +11,9 @@ from flask_babel import lazy_gettext as _l
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
+from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
+from workflows.library import contract
 from workflows.library.contract import RATINGS
 from workflows.models import (
     CaseStatus,
@@ -160,6 +162,10 @@ WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l(
                  WarningState.DISMISSED: _l("已排除")}
 LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
              SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
+ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
+              "system": _l("系统"), "replay": _l("复核重放")}
+MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
+           contract.MSG_RISK: _l("风险上报")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
@@ -169,7 +175,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND,
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
-          "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA}
+          "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
+          "actor_type": ACTOR_TYPE, "message": MESSAGE}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -180,7 +187,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "process_status": VersionStatus, "report_kind": REPORT_KINDS,
               "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
-              "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind}
+              "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
+              "actor_type": ACTOR_TYPES, "message": contract.MESSAGES}
 
 
 def label(kind: str, code: object) -> str:

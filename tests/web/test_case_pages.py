@@ -151,6 +151,23 @@ def test_case_page_lists_the_open_task_and_the_timeline(as_role, case_no):
     assert 'data-bpmn-url="/cases/' in text and 'data-state-url="/cases/' in text
 
 
+def test_the_timeline_names_machine_actors_and_messages_in_words(as_role, services, case_no):
+    from workflows.audit.log import AuditAction
+    from workflows.cases.lookup import find_case
+    from workflows.core.actors import SCHEDULER
+
+    with services.new_uow() as uow:   # what a rating message taken in by the scheduler records
+        case = find_case(uow.session, case_no)
+        uow.audit.record(AuditAction.MESSAGE_RECEIVED, SCHEDULER, case=case,
+                         object_type="instance", object_id=case.workflow_instance_id,
+                         name="rating")
+        uow.commit()
+    text = as_role("triage_officer").get(f"/cases/{case_no}").get_data(as_text=True)
+    timeline = text[text.index('data-testid="timeline"'):]
+    assert "收到消息</strong>「满意度评价」" in timeline and "定时任务" in timeline
+    assert "rating" not in timeline and "scheduler" not in timeline
+
+
 def test_receipt_shows_the_code(as_role, services, users, process):
     code = new_case(services, users, phone="13800001111")
     text = as_role("intake_clerk").get(f"/cases/{code}/receipt").get_data(as_text=True)

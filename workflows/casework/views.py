@@ -187,7 +187,8 @@ def timeline(uow: UnitOfWork, case: Case, limit: int = 300) -> list[dict]:
         payload = {k: v for k, v in json.loads(row.payload or "{}").items() if k not in HIDDEN_KEYS}
         action = _action(row, payload)
         out.append({"seq": row.seq, "action": action, "at": row.occurred_at,
-                    "actor": names.get(row.actor_id or "", row.actor_type),
+                    "actor": names.get(row.actor_id or ""), "actor_type": row.actor_type,
+                    "name_kind": "message" if action == "message_received" else "",
                     "role": row.actor_role, "name": payload.get("name") or payload.get("title"),
                     "detail": _detail(action, payload), "arrow": action in ARROW})
     return out

@@ -32,6 +32,8 @@ class Actor:
         return None
 
 
+# every Actor.type, for the words pages show for actors that are not people
+ACTOR_TYPES = ("user", "api", "scheduler", "system", "replay")
 ROLE_ORDER = ("admin", "auditor", "process_owner", "leader", "supervisor", "triage_officer",
               "mediator", "dept_handler", "intake_clerk")
 SYSTEM = Actor(type="system", id="system", username="system")

@@ -41,6 +41,7 @@ MEDIATOR_KEY = "mediator_id"
 MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (the watch window after closure)
 MSG_RATING = "rating"                   # payload 'satisfied' | 'basically_satisfied' | 'dissatisfied'
 MSG_RISK = "risk_raised"                # payload {"level": colour, "reason": text}
+MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK)
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
            "unrated": "未评价"}
 
