@@ -23,8 +23,8 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput
 from workflows.core.settings import Settings
-from workflows.district.units import unit_path
-from workflows.models import Department, LoginAttempt, LoginSession, User, UserRole
+from workflows.district.units import unit_row
+from workflows.models import LoginAttempt, LoginSession, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most once a minute
@@ -266,8 +266,7 @@ def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,
 def _session_user(session: Session, user: User, id_hash: str) -> SessionUser:
     links = session.scalars(select(UserRole).where(UserRole.user_id == user.id)).unique()
     codes = frozenset(link.role.code for link in links)
-    department = session.get(Department, user.department_id) if user.department_id else None
+    unit = unit_row(session, user.department_id)
     return SessionUser(user.id, user.username, user.display_name, user.locale, codes,
-                       user.department_id, department.code if department else None,
-                       department.name if department else None, id_hash,
-                       unit_path(session, department))
+                       user.department_id, unit.code if unit else None,
+                       unit.name if unit else None, id_hash, unit.path if unit else None)

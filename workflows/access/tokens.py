@@ -22,8 +22,8 @@ from engine.input_rules import text_error
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
-from workflows.district.units import unit_path
-from workflows.models import ApiToken, Channel, Department, User, UserRole
+from workflows.district.units import unit_row
+from workflows.models import ApiToken, Channel, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
 
 TOKEN_PATTERN = re.compile(r"jf_([0-9a-f]{8})_([A-Za-z0-9_-]{32,64})")
@@ -131,9 +131,8 @@ def _token_actor(session: Session, row: ApiToken, ip: str | None) -> Actor | Non
         return None
     roles = frozenset(link.role.code for link in
                       session.scalars(select(UserRole).where(UserRole.user_id == user.id)).unique())
-    department = session.get(Department, user.department_id) if user.department_id else None
+    unit = unit_row(session, user.department_id)
     return Actor(type="api", id=str(user.id), username=user.username, roles=roles,
-                 department_id=user.department_id,
-                 department_code=department.code if department else None,
-                 unit_path=unit_path(session, department),
+                 department_id=user.department_id, department_code=unit.code if unit else None,
+                 unit_path=unit.path if unit else None,
                  channel=row.channel, ip=ip, session_hash=f"token:{row.prefix}")
