@@ -4,8 +4,8 @@ append-only case event log with its head row and the readers' cursors.
 
 Mirrors workflows/models/channels.py.
 
-Revision ID: 0011_channels
-Revises: 0010_counter_token_expiry
+Revision ID: 0012_channels
+Revises: 0011_case_participant
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0011_channels"
-down_revision = "0010_counter_token_expiry"
+revision = "0012_channels"
+down_revision = "0011_case_participant"
 branch_labels = None
 depends_on = None
 
