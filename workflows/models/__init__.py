@@ -43,6 +43,20 @@ from workflows.models.casework import (
     Submission,
     SubmissionLink,
 )
+from workflows.models.channels import (
+    CaseEvent,
+    CaseEventHead,
+    CaseEventKind,
+    CategoryMapping,
+    ChannelCursor,
+    ChannelOrder,
+    Direction,
+    Interface,
+    InterfaceKind,
+    InterfaceMessage,
+    InterfaceStatus,
+    OrderStatus,
+)
 from workflows.models.district import (
     LEVEL_DEPTH,
     WARNING_STATE_LABELS,
@@ -65,6 +79,18 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "OrderStatus",
+    "InterfaceStatus",
+    "InterfaceMessage",
+    "InterfaceKind",
+    "Interface",
+    "Direction",
+    "ChannelOrder",
+    "ChannelCursor",
+    "CategoryMapping",
+    "CaseEventKind",
+    "CaseEventHead",
+    "CaseEvent",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
     "WARNING_STATE_LABELS",
