@@ -92,6 +92,8 @@ class AuditAction(StrEnum):
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
     WARNING_RAISED = "warning_raised"
+    WARNING_DECIDED = "warning_decided"            # 已核实 / 误报, with the note
+    WARNING_RULE_CHANGED = "warning_rule_changed"  # a rule's switch, thresholds or categories
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
 
 

@@ -43,12 +43,15 @@ from workflows.models.casework import (
     SubmissionLink,
 )
 from workflows.models.district import (
+    DECIDED_STATES,
     LEVEL_DEPTH,
+    WARNING_KIND_LABELS,
     WARNING_STATE_LABELS,
     EarlyWarning,
     Place,
     PlaceLevel,
     WarningKind,
+    WarningRule,
     WarningState,
     path_ids,
 )
@@ -66,7 +69,10 @@ from workflows.models.people import (
 __all__ = [
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
+    "DECIDED_STATES",
+    "WARNING_KIND_LABELS",
     "WARNING_STATE_LABELS",
+    "WarningRule",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",
