@@ -7,8 +7,8 @@ an index on audit_event (action, occurred_at).
 Mirrors EarlyWarning and WarningRule in workflows/models/district.py and AuditEvent in
 engine/models.py.
 
-Revision ID: 0011_warning_rules
-Revises: 0010_counter_token_expiry
+Revision ID: 0013_warning_rules
+Revises: 0012_channels
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0011_warning_rules"
-down_revision = "0010_counter_token_expiry"
+revision = "0013_warning_rules"
+down_revision = "0012_channels"
 branch_labels = None
 depends_on = None
 
