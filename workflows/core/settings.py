@@ -85,6 +85,8 @@ class Settings:
     hotspot_window_days: int = 30
     hotspot_by_category: tuple[str, ...] = ()
     hotspot_notify_kind: str = "ZZ"                 # unit kind whose supervisors hear of a warning
+    # alarms of one device and kind within N minutes of the previous one join its open case
+    alarm_window_minutes: int = 60
     dev_mode: bool = False                          # `jiefen serve --dev`: cookies without Secure
     testing: bool = False
 
