@@ -308,6 +308,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.deploy_processes", "POST"): page(422, OWNER),
     ("api_v1.get_case", "GET"): case(200, SEE_OWN, AUDITOR),
     ("api_v1.history", "GET"): case(200, SEE_OWN, AUDITOR),
+    ("api_v1.list_cases", "GET"): page(200, SEE_OWN),              # each sees their scope
     ("api_v1.list_processes", "GET"): page(200, OWNER),
     ("api_v1.openapi", "GET"): page(200, EVERYONE),
     # the auditor's workbench (supervisors: their tier, values hidden; export: auditors)

@@ -13,10 +13,13 @@ from workflows.models import (
     AlarmKind,
     AlarmSeverity,
     AlarmState,
+    CaseStatus,
     Category,
     ContactPreference,
     PartyKind,
     PartyRole,
+    RiskLevel,
+    Tier,
     Urgency,
 )
 
@@ -166,6 +169,25 @@ SCHEMAS = {
                  "registered_at": NULL_TIME,
                  "amount": {"type": ["number", "null"], "description": "yuan"},
                  "work_orders": {"type": "array", "items": _ref("WorkOrder")}}},
+    "CaseRow": {
+        "type": "object",
+        "required": ["case_no", "status", "channel", "category", "tier", "risk_level", "summary",
+                     "lead_unit", "location", "registered_at", "deadline"],
+        "properties": {
+            "case_no": {"type": "string"}, "status": {"type": "string"}, "stage": NULL_STR,
+            "channel": {"type": "string"}, "category": NULL_STR, "urgency": {"type": "string"},
+            "tier": NULL_STR, "risk_level": {"type": "string"},
+            "people_count": {"type": "integer"}, "summary": {"type": "string"},
+            "second_complaint": {"type": "boolean"}, "outcome": NULL_STR,
+            "satisfaction": NULL_STR, "lead_unit": DEPT, "location": LOCATION,
+            "location_detail": NULL_STR, "received_at": NULL_TIME, "registered_at": NULL_TIME,
+            "closed_at": NULL_TIME,
+            "deadline": {**NULL_TIME, "description": "the earliest due time of its open tasks"}}},
+    "CaseList": {
+        "type": "object", "required": ["total", "page", "per_page", "cases"], "properties": {
+            "total": {"type": "integer", "description": "cases matching, over all pages"},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "cases": {"type": "array", "items": _ref("CaseRow")}}},
     "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
                   "properties": {
                       "id": {"type": "string"},
@@ -202,8 +224,39 @@ SCHEMAS = {
         "case_no": {"type": "string"}, "events": {"type": "array", "items": _ref("Event")}}},
 }
 
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False,
+            "schema": schema or {"type": "string"}, "description": description}
+
+
+LIST_PARAMETERS = [
+    _query("q", "free text, words separated by spaces, each must match: case code, summary, "
+                "location, place names; a whole ID number or mobile number matches a party "
+                "exactly (never in part)", {"type": "string", "maxLength": 100}),
+    _query("category", "dispute type code", {"enum": [str(c) for c in Category]}),
+    _query("status", "case status code", {"enum": [str(s) for s in CaseStatus]}),
+    _query("tier", "district | street | community", {"enum": [str(t) for t in Tier]}),
+    _query("risk_level", "risk colour", {"enum": [str(r) for r in RiskLevel]}),
+    _query("place", "a place code: cases at that place or below it"),
+    _query("from", "registered on or after this local date",
+           {"type": "string", "format": "date"}),
+    _query("to", "registered on or before this local date", {"type": "string", "format": "date"}),
+    _query("open", "1: only cases not closed", {"enum": ["1", "true"]}),
+    _query("kpi", "a KPI id: only the cases behind that figure of /api/v1/kpis for from, to "
+                  "and place"),
+    _query("page", "1-based page number", {"type": "integer", "minimum": 1, "maximum": 10000,
+                                          "default": 1}),
+    _query("per_page", "rows per page", {"type": "integer", "minimum": 1, "maximum": 100,
+                                         "default": 25}),
+]
+
 PATHS = {
-    "/api/v1/cases": {"post": {
+    "/api/v1/cases": {"get": {
+        "summary": "Cases in the caller's scope, newest registration first, filtered and paged",
+        "operationId": "listCases", "parameters": LIST_PARAMETERS,
+        "responses": {"200": _json(_ref("CaseList"), "one page and the total"),
+                      "422": _json(_ref("FieldErrors"), "a parameter refused (named in errors)"),
+                      **AUTH_ERRORS}}, "post": {
         "summary": "Register a submission (intake from a channel)",
         "operationId": "createCase",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,

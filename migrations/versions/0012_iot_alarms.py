@@ -3,8 +3,8 @@ the quarantine of alarms from unknown devices.
 
 Mirrors workflows/models/alarms.py.
 
-Revision ID: 0011_iot_alarms
-Revises: 0010_counter_token_expiry
+Revision ID: 0012_iot_alarms
+Revises: 0011_case_participant
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0011_iot_alarms"
-down_revision = "0010_counter_token_expiry"
+revision = "0012_iot_alarms"
+down_revision = "0011_case_participant"
 branch_labels = None
 depends_on = None
 
