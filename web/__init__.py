@@ -114,6 +114,7 @@ def _feature_modules() -> list:
         calendar_admin,
         case_deadlines,
         cases,
+        channels,
         dispatch,
         places,
         process_editor,
@@ -126,7 +127,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, alarms]
+            places, channels, alarms]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -27,6 +27,7 @@ from workflows.cases import inbox as inbox_service
 from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
 from workflows.casework import views as case_views
+from workflows.channels import quarantine
 from workflows.core.errors import InvalidInput
 from workflows.intake import location as intake_location
 from workflows.intake import register as intake_service
@@ -84,6 +85,9 @@ def intake() -> ResponseReturnValue:
     ``action``: preview | save | add_party | remove_party-<n> (the last two only re-render the
     form, for browsers without JavaScript)."""
     if request.method != "POST":
+        order = whole_number(request.args.get("order"), None)
+        if order is not None:   # a quarantined channel order, prefilled with what was mapped
+            return _intake_page(quarantine.prefill(new_uow(), actor(), order), {}, None)
         return _intake_page({}, {}, None)
     form = request.form.to_dict()
     action = form.get("action") or "preview"
@@ -101,7 +105,11 @@ def intake() -> ResponseReturnValue:
         if action != "save":
             outcome = intake_service.preview_intake(new_uow(), actor(), request_data)
             return _intake_page(form, {}, outcome)
-        outcome = intake_service.submit_intake(new_uow(), actor(), request_data)
+        order = whole_number(form.get("channel_order"), None)
+        if order is not None:
+            outcome = quarantine.complete_order(services(), actor(), order, request_data)
+        else:
+            outcome = intake_service.submit_intake(new_uow(), actor(), request_data)
     except InvalidInput as exc:
         # address candidates alone are a question for the clerk, not a mistake
         asking = set(exc.field_errors) == {"location-address"} and address_candidates(

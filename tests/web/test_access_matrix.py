@@ -311,6 +311,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.list_cases", "GET"): page(200, SEE_OWN),              # each sees their scope
     ("api_v1.list_processes", "GET"): page(200, OWNER),
     ("api_v1.openapi", "GET"): page(200, EVERYONE),
+    # signed with the channel secret, not a token: unsigned is 401 for anyone
+    ("api_v1.hotline_orders", "POST"): page(401, EVERYONE),
     # the auditor's workbench (supervisors: their tier, values hidden; export: auditors)
     ("audit.access", "GET"): page(200, AUDITOR),
     ("audit.case_page", "GET"): case(200, AUDIT, AUDITOR),
@@ -349,6 +351,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("calendar_admin.add", "POST"): page(422, {"admin"}),
     ("calendar_admin.index", "GET"): page(200, {"admin"}),
     ("calendar_admin.withdraw", "POST"): page(422, {"admin"}),
+    # channels: the quarantine (intake roles), the request-type mapping (admins; empty form 422)
+    ("channels.mappings", "GET"): page(200, {"admin"}),
+    ("channels.mappings", "POST"): page(422, {"admin"}),
+    ("channels.quarantine_list", "GET"): page(200, REGISTER),
     # cases
     ("cases.case_list", "GET"): page(200, SEE_OWN),
     ("case_deadlines.deadline_decide", "POST"): only(supervisor=(404, 403), leader=(404, 403)),

@@ -242,3 +242,21 @@ def test_devices_import_command_reads_xlsx_and_refuses_bad_rows(committed_servic
     listed = jiefen(env, "devices", "list", "--json")
     assert [d["device_id"] for d in json.loads(listed.stdout)] == ["EL-0001",
                                                                                "SD-0009"]
+
+
+def test_alarms_keep_the_iot_interface_alive_and_quarantine_counts_as_a_failure(
+        client, services, clock, iot):
+    from workflows.channels.catalogue import save_interface
+    from workflows.models import Interface
+
+    save_interface(services.new_uow(), SYSTEM, code="iot", name="物联网感知设备", kind="device",
+                   direction="in", owner_unit_id=None, datasets=[], status="planned",
+                   expected_interval_minutes=60)
+    send(client, iot, alarm(clock), 201)
+    clock.advance(minutes=1)
+    send(client, iot, alarm(clock, device_id="XX-404"), 202)
+    with services.new_uow() as uow:
+        row = uow.session.scalars(select(Interface).where(Interface.code == "iot")).one()
+        assert row.status == "connected"
+        assert row.last_success_at < row.last_failure_at == clock.now()
+        assert row.last_failure_reason == "unknown_device"

@@ -220,6 +220,21 @@ SCHEMAS = {
                   "actor_type": {"type": "string"}, "actor_role": NULL_STR,
                   "actor_name": {"type": "string"}, "object_type": NULL_STR,
                   "object_id": NULL_STR, "payload": {"type": "object"}}},
+    "HotlineOrder": {"type": "object", "required": ["order_no"], "properties": {
+        "order_no": {"type": "string", "maxLength": 64, "description": "工单号 (idempotency key)"},
+        "received_at": {"type": "string", "format": "date-time",
+                        "description": "受理时间, ISO 8601 with offset"},
+        "category_text": {"type": "string", "description": "诉求类型 as the hotline names it"},
+        "content": {"type": "string", "description": "诉求内容; identifiers in it are masked"},
+        "caller": {"type": "object", "properties": {"name": {"type": "string"},
+                                                    "phone": {"type": "string"}}},
+        "address": {"type": "string", "description": "事发地址"}}},
+    "HotlineAccepted": {"type": "object", "required": ["case_no", "linked_as"], "properties": {
+        "case_no": {"type": "string"},
+        "linked_as": {"enum": ["new", "duplicate", "second_complaint"]}}},
+    "HotlineQuarantined": {"type": "object", "required": ["quarantined", "reason"],
+                           "properties": {"quarantined": {"const": True},
+                                          "reason": {"type": "string"}}},
     "History": {"type": "object", "required": ["case_no", "events"], "properties": {
         "case_no": {"type": "string"}, "events": {"type": "array", "items": _ref("Event")}}},
 }
@@ -338,6 +353,32 @@ PATHS = {
                          "invalid_bundle: every problem (file, element id, message), nothing "
                          "stored; or invalid_input (no files, a file name refused)"),
                      **AUTH_ERRORS, **TOO_LARGE}}},
+    "/api/v1/channels/hotline_12345/orders": {"post": {
+        "summary": "A 12345 work order pushed by the hotline (signed with the channel secret)",
+        "operationId": "pushHotlineOrder", "security": [],
+        "description": "Headers X-Jiefen-Timestamp (Unix seconds) and X-Jiefen-Signature: "
+                       "sha256=<hex HMAC-SHA256 over \"<timestamp>.<raw body>\" with the "
+                       "secret from `jiefen channel secret hotline_12345`>. The same order_no "
+                       "again answers as the first time and creates nothing.",
+        "parameters": [
+            {"name": "X-Jiefen-Timestamp", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+            {"name": "X-Jiefen-Signature", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(
+            "HotlineOrder")}}},
+        "responses": {
+            "201": _json(_ref("HotlineAccepted"), "registered as a case, or linked to one"),
+            "202": _json(_ref("HotlineQuarantined"), "kept in the quarantine for an intake "
+                                                     "clerk (reason: why it could not be "
+                                                     "mapped)"),
+            "401": _json({"type": "object", "required": ["error", "reason"], "properties": {
+                "error": {"const": "unauthenticated"}, "reason": {"enum": [
+                    "missing_signature", "bad_timestamp", "stale_timestamp", "bad_signature",
+                    "no_secret"]}, "message": {"type": "string"}}},
+                "missing, bad or stale signature (older or further ahead than 5 minutes)"),
+            "422": _json(_ref("FieldErrors"), "not JSON, or no usable order_no"),
+            "429": AUTH_ERRORS["429"], "500": AUTH_ERRORS["500"], **TOO_LARGE}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document",

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from engine.input_rules import text_error
 from workflows.access.policy import Denied, Permission, denials_audited, require
 from workflows.audit.log import AuditAction
+from workflows.channels.health import record_failure, record_interface_event
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.early_warning.hotspots import record_report
@@ -53,6 +54,7 @@ from workflows.models import (
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
+INTERFACE = "iot"        # the interface catalogue's code of this channel
 BODY_KEYS = ("device_id", "kind", "severity", "occurred_at", "state")
 DEVICE_ID_MAX = 64
 # the dispute category an alarm's case is routed as (routing.dmn speaks categories)
@@ -140,16 +142,24 @@ def receive_alarm(services: Services, actor: Actor, *, token_id: int | None,
             raise Denied(ErrorCode.IOT_CHANNEL_ONLY, "alarms.channel", object_type="alarm")
         require(actor, Permission.REGISTER_CASE)
     uow = services.new_uow()
-    with uow:
-        alarm = parse_alarm(body, uow.clock.now(), services)
-        device = uow.session.scalars(select(Device).where(Device.device_id == alarm.device_id)
-                                     .with_for_update()).first()
-        if device is None or not device.active:
-            answer = _quarantine(uow, actor, alarm, token_id, device)
-        else:
-            answer = _record(uow, actor, device, alarm)
-        uow.commit()
-        return answer
+    try:
+        with uow:
+            alarm = parse_alarm(body, uow.clock.now(), services)
+            device = uow.session.scalars(select(Device).where(
+                Device.device_id == alarm.device_id).with_for_update()).first()
+            if device is None or not device.active:
+                answer = _quarantine(uow, actor, alarm, token_id, device)
+            else:
+                answer = _record(uow, actor, device, alarm)
+            # the interface page shows the channel alive; a quarantined message is a failure
+            quarantined = answer.status == 202
+            record_interface_event(uow, INTERFACE, not quarantined,
+                                   answer.body.get("reason") if quarantined else None)
+            uow.commit()
+            return answer
+    except InvalidInput:
+        record_failure(services, INTERFACE, "invalid_input")
+        raise
 
 
 def _quarantine(uow: UnitOfWork, actor: Actor, alarm: AlarmInput, token_id: int | None,
