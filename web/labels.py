@@ -6,6 +6,9 @@ fails when a code has no label here. Error codes get their words in web/messages
 
 from __future__ import annotations
 
+import re
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workflows.audit.log import AuditAction
@@ -190,7 +193,12 @@ ALARM_SEVERITY = {AlarmSeverity.LOW: _l("低"), AlarmSeverity.MEDIUM: _l("中"),
                   AlarmSeverity.HIGH: _l("高"), AlarmSeverity.CRITICAL: _l("危急")}
 ALARM_STATE = {AlarmState.ALARM: _l("告警中"), AlarmState.CLEARED: _l("已解除")}
 ALARM_QUARANTINE_REASON = {QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
-                     QuarantineReason.INACTIVE_DEVICE: _l("设备已停用")}
+                           QuarantineReason.INACTIVE_DEVICE: _l("设备已停用")}
+HANDLING = {"mediation": _l("人民调解"), "labour": _l("劳资纠纷处置"),
+            "expropriation": _l("征收补偿协调"), "generic": _l("部门办理")}
+OUTCOME = {"R1": _l("协议化解"), "R2": _l("行政处理化解"), "R3": _l("解释说明，无补救"),
+           "R4": _l("依法导入法定途径"), "R5": _l("调解不成，告知法律途径"),
+           "transferred": _l("紧急移交"), "duplicate": _l("重复件")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 INTERFACE_KIND = {InterfaceKind.PUSH_IN: _l("工单推送"), InterfaceKind.DEVICE: _l("设备告警"),
                   InterfaceKind.APP: _l("移动应用"), InterfaceKind.FEED: _l("事件订阅"),
@@ -220,7 +228,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
-          "actor_type": ACTOR_TYPE, "message": MESSAGE, "interface_kind": INTERFACE_KIND,
+          "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
+          "outcome": OUTCOME, "interface_kind": INTERFACE_KIND,
           "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
           "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
           "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
@@ -238,6 +247,7 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
+              "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,
               "interface_kind": InterfaceKind, "direction": Direction,
               "interface_status": InterfaceStatus, "order_status": OrderStatus,
               "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS,
@@ -251,6 +261,39 @@ def label(kind: str, code: object) -> str:
         return "—"
     found = TABLES.get(kind, {}).get(str(code))
     return str(found) if found is not None else str(code)
+
+
+def labels(kind: str, value: object) -> str:
+    """``label`` for one code or a list of codes (joined with 、)."""
+    if isinstance(value, list | tuple):
+        return "、".join(label(kind, v) for v in value) or "—"
+    return label(kind, value)
+
+
+PERIOD = re.compile(r"(statutory|working)_(days|months|hours)\((\d+)\)")
+
+
+def period(spec: object) -> str:
+    """A deadline spec in words: 'statutory_days(15)' -> 15日, 'working_days(2)' -> 2个工作日."""
+    match = PERIOD.fullmatch(str(spec or ""))
+    if not match:
+        return str(spec) if spec else "—"
+    kind, unit, n = match.groups()
+    if unit == "months":
+        return _("%(n)s个月", n=n)
+    if unit == "hours":
+        return _("%(n)s小时", n=n)
+    return _("%(n)s个工作日", n=n) if kind == "working" else _("%(n)s日", n=n)
+
+
+def instruction_filters(unit_names: dict[str, str]) -> dict:
+    """The filters task instructions use to show codes in words: ``label(kind)`` through the
+    label tables, ``unit`` through the names of the units in the task data, ``period`` for a
+    deadline spec."""
+    def unit(value: object) -> str:
+        codes = value if isinstance(value, list | tuple) else [value]
+        return "、".join(unit_names.get(str(c), str(c)) for c in codes if c) or "—"
+    return {"label": lambda value, kind: labels(kind, value), "unit": unit, "period": period}
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
