@@ -123,11 +123,12 @@ def _feature_modules() -> list:
         satisfaction,
         supervision,
         tasks,
+        warnings,
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, alarms]
+            places, channels, warnings, alarms]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -130,6 +130,7 @@ EVENT = {
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
+    A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
     A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
@@ -177,9 +178,11 @@ PLACE_LEVEL = {
     PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
     PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋"),
 }
-WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发")}
-WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l("已确认"),
-                 WarningState.DISMISSED: _l("已排除")}
+WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发"), WarningKind.REPEAT_PERSON: _l("同一人反复投诉"),
+                WarningKind.LARGE_GROUP: _l("群体性风险"), WarningKind.TREND_SPIKE: _l("类型激增"),
+                WarningKind.RISK_RISE: _l("风险等级上升"), WarningKind.WAGE_ARREARS: _l("节前欠薪")}
+WARNING_STATE = {WarningState.OPEN: _l("待核实"), WarningState.CONFIRMED: _l("已核实"),
+                 WarningState.FALSE_ALARM: _l("误报")}
 LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
              SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
 ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),

@@ -3,8 +3,8 @@ the quarantine of alarms from unknown devices.
 
 Mirrors workflows/models/alarms.py.
 
-Revision ID: 0013_iot_alarms
-Revises: 0012_channels
+Revision ID: 0014_iot_alarms
+Revises: 0013_warning_rules
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0013_iot_alarms"
-down_revision = "0012_channels"
+revision = "0014_iot_alarms"
+down_revision = "0013_warning_rules"
 branch_labels = None
 depends_on = None
 
