@@ -393,7 +393,7 @@ def _diffs(url: str) -> list:
 
 def _compared(name, type_, sqlite: bool) -> bool:
     """SQLite's FTS5 table ``case_search`` and its shadow tables are not models, and the GIN
-    index of the search terms exists on PostgreSQL only (``ddl_if``; migration 0014)."""
+    index of the search terms exists on PostgreSQL only (``ddl_if``; migration 0015)."""
     if type_ == "table" and name is not None and name.startswith("case_search"):
         return False
     return not (sqlite and type_ == "index" and name == "ix_dispute_case_search_terms")

@@ -35,6 +35,7 @@ class Channel(StrEnum):
     PORTAL = "portal"
     PETITION_TRANSFER = "petition_transfer"
     POLICE_110 = "police_110"
+    IOT = "iot"                        # alarms from sensors (workflows/alarms)
 
 
 class Category(StrEnum):
@@ -210,7 +211,7 @@ class Case(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(32))
     version_id: Mapped[int] = mapped_column(Integer)
     # free-text terms of case_no, summary and location detail (search_text.py); SQLite's FTS5
-    # table case_search indexes them through triggers (migration 0014)
+    # table case_search indexes them through triggers (migration 0015)
     search_terms: Mapped[str | None] = mapped_column(SearchTerms(), deferred=True)
 
     __mapper_args__ = {"version_id_col": version_id}

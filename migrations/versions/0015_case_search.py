@@ -6,8 +6,8 @@ kept in step by triggers). The list's keyset index on (registered_at, id).
 On SQLite a later batch migration that rebuilds ``dispute_case`` drops these triggers: such a
 migration must create them again (``create_sqlite_triggers``).
 
-Revision ID: 0014_case_search
-Revises: 0013_warning_rules
+Revision ID: 0015_case_search
+Revises: 0014_iot_alarms
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from workflows.models.search_text import search_terms, tsvector_literal
 
-revision = "0014_case_search"
-down_revision = "0013_warning_rules"
+revision = "0015_case_search"
+down_revision = "0014_iot_alarms"
 branch_labels = None
 depends_on = None
 
