@@ -3,16 +3,16 @@ day (was: per kind and first day).
 
 Mirrors Report in workflows/models/scheduling.py.
 
-Revision ID: 0014_report_ranges
-Revises: 0013_warning_rules
+Revision ID: 0016_report_ranges
+Revises: 0015_case_search
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0014_report_ranges"
-down_revision = "0013_warning_rules"
+revision = "0016_report_ranges"
+down_revision = "0015_case_search"
 branch_labels = None
 depends_on = None
 
