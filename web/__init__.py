@@ -113,6 +113,7 @@ def _feature_modules() -> list:
         calendar_admin,
         case_deadlines,
         cases,
+        channels,
         dispatch,
         places,
         process_editor,
@@ -121,11 +122,12 @@ def _feature_modules() -> list:
         satisfaction,
         supervision,
         tasks,
+        warnings,
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places]
+            places, channels, warnings]
 
 
 def _register_error_handlers(app: Flask) -> None:

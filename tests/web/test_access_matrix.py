@@ -131,7 +131,7 @@ def _world(services) -> dict:
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
-              "unit_code": "ZJ"}
+              "unit_code": "ZJ", "warning_id": 999999, "rule_code": "hotspot"}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -310,8 +310,11 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.deploy_processes", "POST"): page(422, OWNER),
     ("api_v1.get_case", "GET"): case(200, SEE_OWN, AUDITOR),
     ("api_v1.history", "GET"): case(200, SEE_OWN, AUDITOR),
+    ("api_v1.list_cases", "GET"): page(200, SEE_OWN),              # each sees their scope
     ("api_v1.list_processes", "GET"): page(200, OWNER),
     ("api_v1.openapi", "GET"): page(200, EVERYONE),
+    # signed with the channel secret, not a token: unsigned is 401 for anyone
+    ("api_v1.hotline_orders", "POST"): page(401, EVERYONE),
     # the auditor's workbench (supervisors: their tier, values hidden; export: auditors)
     ("audit.access", "GET"): page(200, AUDITOR),
     ("audit.case_page", "GET"): case(200, AUDIT, AUDITOR),
@@ -358,6 +361,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("calendar_admin.add", "POST"): page(422, {"admin"}),
     ("calendar_admin.index", "GET"): page(200, {"admin"}),
     ("calendar_admin.withdraw", "POST"): page(422, {"admin"}),
+    # channels: the quarantine (intake roles), the request-type mapping (admins; empty form 422)
+    ("channels.mappings", "GET"): page(200, {"admin"}),
+    ("channels.mappings", "POST"): page(422, {"admin"}),
+    ("channels.quarantine_list", "GET"): page(200, REGISTER),
     # cases
     ("cases.case_list", "GET"): page(200, SEE_OWN),
     ("case_deadlines.deadline_decide", "POST"): only(supervisor=(404, 403), leader=(404, 403)),
@@ -379,6 +386,11 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("dispatch.orders", "GET"): page(200, EVERYONE),      # the own department's orders only
     # a place: supervisors and leaders of a unit above it (here: units without a place), admins
     ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
+    # warnings: read like places; supervisors decide (an unknown warning: 404); admins set rules
+    ("warnings.index", "GET"): page(200, {"supervisor", "leader", "admin"}),
+    ("warnings.decide_one", "POST"): only(supervisor=(404, 404)),
+    ("warnings.rule_set", "GET"): page(200, {"admin"}),
+    ("warnings.save_rule", "POST"): page(422, {"admin"}),
     # public
     ("health.healthz", "GET"): page(200, EVERYONE),
     ("i18n.set_locale", "POST"): page(303, EVERYONE),

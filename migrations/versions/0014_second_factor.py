@@ -4,8 +4,8 @@ the one-time recovery codes (argon2id hashes). user_account.totp_secret_enc exis
 
 Mirrors User, LoginSession and RecoveryCode in workflows/models/people.py.
 
-Revision ID: 0011_second_factor
-Revises: 0010_counter_token_expiry
+Revision ID: 0014_second_factor
+Revises: 0013_warning_rules
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0011_second_factor"
-down_revision = "0010_counter_token_expiry"
+revision = "0014_second_factor"
+down_revision = "0013_warning_rules"
 branch_labels = None
 depends_on = None
 
