@@ -109,6 +109,7 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        alarms,
         audit,
         calendar_admin,
         case_deadlines,
@@ -127,7 +128,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings]
+            places, channels, warnings, alarms]
 
 
 def _register_error_handlers(app: Flask) -> None:
