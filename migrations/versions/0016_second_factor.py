@@ -4,8 +4,8 @@ the one-time recovery codes (argon2id hashes). user_account.totp_secret_enc exis
 
 Mirrors User, LoginSession and RecoveryCode in workflows/models/people.py.
 
-Revision ID: 0015_second_factor
-Revises: 0014_iot_alarms
+Revision ID: 0016_second_factor
+Revises: 0015_case_search
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0015_second_factor"
-down_revision = "0014_iot_alarms"
+revision = "0016_second_factor"
+down_revision = "0015_case_search"
 branch_labels = None
 depends_on = None
 
