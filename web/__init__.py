@@ -109,6 +109,7 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        alarms,
         audit,
         calendar_admin,
         case_deadlines,
@@ -122,11 +123,12 @@ def _feature_modules() -> list:
         satisfaction,
         supervision,
         tasks,
+        warnings,
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels]
+            places, channels, warnings, alarms]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -129,7 +129,7 @@ def _world(services) -> dict:
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
-              "unit_code": "ZJ"}
+              "unit_code": "ZJ", "warning_id": 999999, "rule_code": "hotspot"}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -304,6 +304,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.case_tasks", "GET"): case(200, SEE_OWN, AUDITOR),
     ("api_v1.complete_task", "POST"): only(triage_officer=(422, 403)),  # claimer; form invalid
     ("api_v1.create_case", "POST"): page(422, REGISTER),                # empty body
+    ("api_v1.post_alarm", "POST"): page(201, set()),                   # no iot token: all 403
     ("api_v1.deploy_processes", "POST"): page(422, OWNER),
     ("api_v1.get_case", "GET"): case(200, SEE_OWN, AUDITOR),
     ("api_v1.history", "GET"): case(200, SEE_OWN, AUDITOR),
@@ -380,6 +381,12 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("dispatch.orders", "GET"): page(200, EVERYONE),      # the own department's orders only
     # a place: supervisors and leaders of a unit above it (here: units without a place), admins
     ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
+    ("alarms.quarantine", "GET"): page(200, {"intake_clerk", "admin"}),
+    # warnings: read like places; supervisors decide (an unknown warning: 404); admins set rules
+    ("warnings.index", "GET"): page(200, {"supervisor", "leader", "admin"}),
+    ("warnings.decide_one", "POST"): only(supervisor=(404, 404)),
+    ("warnings.rule_set", "GET"): page(200, {"admin"}),
+    ("warnings.save_rule", "POST"): page(422, {"admin"}),
     # public
     ("health.healthz", "GET"): page(200, EVERYONE),
     ("i18n.set_locale", "POST"): page(303, EVERYONE),

@@ -8,6 +8,18 @@ from workflows.models.admin import (
     IdempotencyKey,
     VersionStatus,
 )
+from workflows.models.alarms import (
+    ALARM_KIND_LABELS,
+    SEVERITY_RANK,
+    AlarmKind,
+    AlarmMessage,
+    AlarmSeverity,
+    AlarmState,
+    Device,
+    DeviceAlarm,
+    QuarantinedAlarm,
+    QuarantineReason,
+)
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -58,12 +70,15 @@ from workflows.models.channels import (
     OrderStatus,
 )
 from workflows.models.district import (
+    DECIDED_STATES,
     LEVEL_DEPTH,
+    WARNING_KIND_LABELS,
     WARNING_STATE_LABELS,
     EarlyWarning,
     Place,
     PlaceLevel,
     WarningKind,
+    WarningRule,
     WarningState,
     path_ids,
 )
@@ -79,6 +94,16 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "ALARM_KIND_LABELS",
+    "AlarmKind",
+    "AlarmMessage",
+    "AlarmSeverity",
+    "AlarmState",
+    "Device",
+    "DeviceAlarm",
+    "QuarantinedAlarm",
+    "QuarantineReason",
+    "SEVERITY_RANK",
     "OrderStatus",
     "InterfaceStatus",
     "InterfaceMessage",
@@ -93,7 +118,10 @@ __all__ = [
     "CaseEvent",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
+    "DECIDED_STATES",
+    "WARNING_KIND_LABELS",
     "WARNING_STATE_LABELS",
+    "WarningRule",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",
