@@ -314,6 +314,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.list_cases", "GET"): page(200, SEE_OWN),              # each sees their scope
     ("api_v1.list_processes", "GET"): page(200, OWNER),
     ("api_v1.openapi", "GET"): page(200, EVERYONE),
+    ("api_v1.events", "GET"): page(200, SEE_OWN),     # events of cases in the caller's scope
     # signed with the channel secret, not a token: unsigned is 401 for anyone
     ("api_v1.hotline_orders", "POST"): page(401, EVERYONE),
     # the auditor's workbench (supervisors: their tier, values hidden; export: auditors)
@@ -366,6 +367,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("channels.mappings", "GET"): page(200, {"admin"}),
     ("channels.mappings", "POST"): page(422, {"admin"}),
     ("channels.quarantine_list", "GET"): page(200, REGISTER),
+    # interface catalogue and health: supervisors and admins read; an empty post edits the
+    # catalogue, which is the admins' (422: empty form) and refused to supervisors
+    ("channels.interfaces", "GET"): page(200, {"supervisor", "admin"}),
+    ("channels.interfaces", "POST"): page(422, {"admin"}),
     # cases
     ("cases.case_list", "GET"): page(200, SEE_OWN),
     ("case_deadlines.deadline_decide", "POST"): only(supervisor=(404, 403), leader=(404, 403)),
