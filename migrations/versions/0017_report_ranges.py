@@ -3,16 +3,16 @@ day (was: per kind and first day).
 
 Mirrors Report in workflows/models/scheduling.py.
 
-Revision ID: 0016_report_ranges
-Revises: 0015_case_search
+Revision ID: 0017_report_ranges
+Revises: 0016_second_factor
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0016_report_ranges"
-down_revision = "0015_case_search"
+revision = "0017_report_ranges"
+down_revision = "0016_second_factor"
 branch_labels = None
 depends_on = None
 
