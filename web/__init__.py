@@ -113,7 +113,9 @@ def _feature_modules() -> list:
         calendar_admin,
         case_deadlines,
         cases,
+        cockpit,
         dispatch,
+        kpi_targets,
         places,
         process_editor,
         processes,
@@ -125,7 +127,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places]
+            places, cockpit, kpi_targets]
 
 
 def _register_error_handlers(app: Flask) -> None:

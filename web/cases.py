@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from web.cockpit import drill_args
 from web.context import actor, new_uow, services
 from web.forms import (
     address_candidates,
@@ -30,6 +31,7 @@ from workflows.casework import views as case_views
 from workflows.core.errors import InvalidInput
 from workflows.intake import location as intake_location
 from workflows.intake import register as intake_service
+from workflows.reports import cockpit
 
 bp = Blueprint("cases", __name__)
 LIST_PAGE = 25
@@ -68,8 +70,12 @@ def inbox_query() -> inbox_service.InboxQuery:
 
 @bp.get("/cases")
 def case_list() -> ResponseReturnValue:
-    """Cases the user may see, newest first, filtered on the server (no personal data)."""
+    """Cases the user may see, newest first, filtered on the server (no personal data); with
+    ``kpi=`` the cases behind a cockpit figure instead (leaders and supervisors)."""
     args = request.args
+    drill = drill_args()
+    if drill is not None:
+        return _drill_list(drill)
     filters = cases.CaseFilter(status=args.get("status") or None,
                                category=args.get("category") or None,
                                tier=args.get("tier") or None,
@@ -81,6 +87,15 @@ def case_list() -> ResponseReturnValue:
     more = len(rows) > LIST_PAGE
     page = {"page": number, "pages": number + 1 if more else number}
     return render_template("cases/list.html", rows=rows[:LIST_PAGE], page=page, filters=filters)
+
+
+def _drill_list(drill) -> ResponseReturnValue:
+    number = _int_arg("page")
+    total, rows = cockpit.drill(services(), actor(), drill, limit=LIST_PAGE,
+                                offset=(number - 1) * LIST_PAGE)
+    pages = max(1, (total + LIST_PAGE - 1) // LIST_PAGE)
+    return render_template("cases/drill.html", rows=rows, total=total, drill=drill,
+                           page={"page": number, "pages": pages})
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

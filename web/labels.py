@@ -20,6 +20,7 @@ from workflows.models import (
     Category,
     Channel,
     ContactPreference,
+    Light,
     LinkBasis,
     PartyKind,
     PartyRole,
@@ -36,7 +37,9 @@ from workflows.models import (
     WorkOrderStatus,
 )
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
+from workflows.reports.kpi_cases import FIGURES, KPI_BY_ID, KPI_STATUSES, KPI_UNITS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
+from workflows.reports.targets import COMPARATORS
 
 S, A = CaseStatus, AuditAction
 STATUS = {
@@ -117,6 +120,7 @@ EVENT = {
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
@@ -167,6 +171,19 @@ ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
            contract.MSG_RISK: _l("风险上报")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
+KPI = {"K-01": _l("矛盾纠纷化解率"), "K-02": _l("群众满意度"), "K-03": _l("二次投诉率"),
+       "K-04": _l("群众诉求响应时间"), "K-05": _l("部门响应时间"), "K-06": _l("紧急事项响应时间"),
+       "K-07": _l("一般事项响应时间"), "K-08": _l("平均办结周期"), "K-09": _l("办结率"),
+       "K-11": _l("预警准确率"), "K-25": _l("按期办结率"), "K-26": _l("按时签收率")}
+KPI_UNIT = {"percent": _l("%"), "hours": _l("小时"), "working_days": _l("个工作日"),
+            "days": _l("天")}
+KPI_STATUS = {"met": _l("达标"), "at_risk": _l("临界"), "missed": _l("未达标"),
+              "no_data": _l("无数据")}
+FIGURE = {"received": _l("受理"), "closed": _l("办结"), "overdue": _l("超期"),
+          "open": _l("在办"), "returns": _l("退单"), "notices": _l("收到督办")}
+LIGHT = {Light.GREEN: _l("绿灯"), Light.YELLOW: _l("黄灯"), Light.ORANGE: _l("橙灯"),
+         Light.RED: _l("红灯")}
+COMPARATOR = {">=": _l("不低于"), "<=": _l("不高于")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -176,7 +193,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
-          "actor_type": ACTOR_TYPE, "message": MESSAGE}
+          "actor_type": ACTOR_TYPE, "message": MESSAGE, "kpi": KPI, "kpi_unit": KPI_UNIT,
+          "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -188,7 +206,9 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
-              "actor_type": ACTOR_TYPES, "message": contract.MESSAGES}
+              "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
+              "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
+              "figure": FIGURES, "light": Light, "comparator": COMPARATORS}
 
 
 def label(kind: str, code: object) -> str:

@@ -50,7 +50,28 @@ CONCURRENT = "concurrent_update: a concurrent change won; nothing was saved, sen
 CASE_NO = {"name": "case_no", "in": "path", "required": True, "schema": {"type": "string"},
            "example": "JF-2025-000001"}
 
+NUMBER = {"type": ["number", "null"]}
+KPI = {"type": "object", "required": ["id", "value", "numerator", "denominator", "unit", "target",
+                                      "status", "cases_url"], "properties": {
+    "id": {"type": "string", "example": "K-01"}, "value": NUMBER, "numerator": NUMBER,
+    "denominator": {"type": "integer"}, "previous": NUMBER,
+    "unit": {"enum": ["percent", "hours", "working_days", "days"]},
+    "cases": {"type": ["integer", "null"],
+              "description": "cases behind the denominator (for work-order KPIs: the cases of "
+                             "the orders), equal to the total of cases_url"},
+    "target": {"type": ["object", "null"], "required": ["comparator", "value", "valid_from",
+                                                        "valid_to", "source"], "properties": {
+        "comparator": {"enum": [">=", "<="]}, "value": {"type": "number"},
+        "valid_from": {"type": "string", "format": "date"}, "valid_to": NULL_STR,
+        "source": {"type": "string"}}},
+    "status": {"enum": ["met", "at_risk", "missed", "no_data"]},
+    "cases_url": {**NULL_STR, "description": "GET /api/v1/cases listing the denominator's "
+                                             "cases; null for K-11 (it counts warnings)"}}}
+
 SCHEMAS = {
+    "KpiList": {"type": "object", "required": ["from", "to", "place", "kpis"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "place": NULL_STR, "kpis": {"type": "array", "items": KPI}}},
     "Error": {"type": "object", "required": ["error"], "properties": {
         "error": {"type": "string"}, "message": {"type": "string"}, "rule": {"type": "string"},
         "request_id": {"type": "string"}}},
@@ -276,6 +297,20 @@ PATHS = {
                          "invalid_bundle: every problem (file, element id, message), nothing "
                          "stored; or invalid_input (no files, a file name refused)"),
                      **AUTH_ERRORS, **TOO_LARGE}}},
+    "/api/v1/kpis": {"get": {
+        "summary": "The cockpit's KPIs for a period, in the caller's scope (leaders, supervisors)",
+        "operationId": "listKpis",
+        "parameters": [
+            {"name": "from", "in": "query", "required": True,
+             "schema": {"type": "string", "format": "date"}, "description": "first day"},
+            {"name": "to", "in": "query", "required": True,
+             "schema": {"type": "string", "format": "date"}, "description": "last day"},
+            {"name": "place", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "a place code inside the caller's unit's subtree"}],
+        "responses": {"200": _json(_ref("KpiList"), "every KPI"),
+                      "422": _json(_ref("FieldErrors"), "a date missing or malformed, a "
+                                                        "period over 1100 days, an unknown place"),
+                      **AUTH_ERRORS}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document",

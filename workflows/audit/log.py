@@ -93,6 +93,7 @@ class AuditAction(StrEnum):
     REPORT_GENERATED = "report_generated"
     WARNING_RAISED = "warning_raised"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
+    KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
 
 
 @dataclass

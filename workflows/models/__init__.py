@@ -52,6 +52,7 @@ from workflows.models.district import (
     WarningState,
     path_ids,
 )
+from workflows.models.kpis import ALL_SCOPES, KpiTarget
 from workflows.models.people import (
     Department,
     LoginAttempt,
@@ -64,6 +65,8 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "ALL_SCOPES",
+    "KpiTarget",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
     "WARNING_STATE_LABELS",

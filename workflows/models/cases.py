@@ -166,6 +166,9 @@ class Case(Base):
         Index("ix_dispute_case_place_path", "place_path",
               postgresql_ops={"place_path": "text_pattern_ops"}),
         Index("ix_dispute_case_place_id_category_opened_at", "place_id", "category", "opened_at"),
+        # the cockpit's period filters (received, closed in a date range)
+        Index("ix_dispute_case_opened_at", "opened_at"),
+        Index("ix_dispute_case_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -288,6 +291,7 @@ class WorkOrder(Base):
             "case_id", "department_id", "round", name="uq_work_order_case_id_department_id_round"
         ),
         Index("ix_work_order_department_id_status", "department_id", "status"),
+        Index("ix_work_order_dispatched_at", "dispatched_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
