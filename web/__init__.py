@@ -113,6 +113,7 @@ def _feature_modules() -> list:
         calendar_admin,
         case_deadlines,
         cases,
+        channels,
         cockpit,
         dispatch,
         kpi_targets,
@@ -127,7 +128,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, cockpit, kpi_targets]
+            places, channels, cockpit, kpi_targets]
 
 
 def _register_error_handlers(app: Flask) -> None:

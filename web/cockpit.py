@@ -3,6 +3,7 @@ drill-down arguments the case list reads (``kpi=`` …)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +13,6 @@ from flask.typing import ResponseReturnValue
 from web.context import actor, services
 from web.params import day_arg, whole_number
 from workflows.reports import cockpit, ranking_xlsx
-from workflows.reports.kpi_cases import DRILLS
 
 bp = Blueprint("cockpit", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,15 +113,24 @@ def _get(thing: Any, name: str) -> Any:
     return thing.get(name) if isinstance(thing, dict) else getattr(thing, name)
 
 
-def drill_args() -> cockpit.Drill | None:
-    """The drill-down of the case list (``kpi`` and its period, place, unit, board cell)."""
-    kpi = request.args.get("kpi")
-    if not kpi:
+def drill_of(args: Mapping[str, str]) -> cockpit.Drill:
+    """The drill-down asked for by a query string (``kpi`` and its period, place, unit and
+    board or hotspot cell); the cockpit checks every value."""
+    def text(name: str) -> str | None:
+        value = str(args.get(name) or "").strip()
+        return value[:64] or None
+
+    return cockpit.Drill(kpi=(text("kpi") or "")[:16], first=_day(text("from")),
+                         last=_day(text("to")), place=text("place"), unit=text("unit"),
+                         category=text("category"), light=text("light"), risk=text("risk"),
+                         level=whole_number(args.get("level"), None, maximum=3))
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text and len(text) == 10 else None
+    except ValueError:
         return None
-    return cockpit.Drill(kpi=kpi if kpi in DRILLS else kpi[:16], first=day_arg("from"),
-                         last=day_arg("to"), place=_text("place"), unit=_text("unit"),
-                         category=_text("category"), light=_text("light"), risk=_text("risk"),
-                         level=whole_number(request.args.get("level"), None, maximum=3))
 
 
 def precision():

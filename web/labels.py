@@ -11,17 +11,23 @@ from flask_babel import lazy_gettext as _l
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
+from workflows.channels import hotline
 from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
 from workflows.library.contract import RATINGS
 from workflows.models import (
+    CaseEventKind,
     CaseStatus,
     Category,
     Channel,
     ContactPreference,
+    Direction,
+    InterfaceKind,
+    InterfaceStatus,
     Light,
     LinkBasis,
+    OrderStatus,
     PartyKind,
     PartyRole,
     PlaceLevel,
@@ -121,6 +127,10 @@ EVENT = {
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
     A.KPI_TARGET_CHANGED: _l("修改指标目标"),
+    A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
+    A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
+    A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.INTERFACE_SAVED: _l("修改接口目录"),
+    A.INTERFACE_SILENT: _l("接口长时间无消息"),
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
@@ -184,6 +194,25 @@ FIGURE = {"received": _l("受理"), "closed": _l("办结"), "overdue": _l("超�
 LIGHT = {Light.GREEN: _l("绿灯"), Light.YELLOW: _l("黄灯"), Light.ORANGE: _l("橙灯"),
          Light.RED: _l("红灯")}
 COMPARATOR = {">=": _l("不低于"), "<=": _l("不高于")}
+INTERFACE_KIND = {InterfaceKind.PUSH_IN: _l("工单推送"), InterfaceKind.DEVICE: _l("设备告警"),
+                  InterfaceKind.APP: _l("移动应用"), InterfaceKind.FEED: _l("事件订阅"),
+                  InterfaceKind.SHARE: _l("数据共享")}
+DIRECTION = {Direction.IN: _l("接入"), Direction.OUT: _l("推出"), Direction.BOTH: _l("双向")}
+INTERFACE_STATUS = {InterfaceStatus.CONNECTED: _l("已接通"), InterfaceStatus.PLANNED: _l("待接入"),
+                    InterfaceStatus.DISABLED: _l("已停用")}
+ORDER_STATUS = {OrderStatus.REGISTERED: _l("已登记"), OrderStatus.QUARANTINED: _l("待补录"),
+                OrderStatus.RESOLVED: _l("已补录")}
+CASE_EVENT = {CaseEventKind.REGISTERED: _l("登记"), CaseEventKind.DISPATCHED: _l("派单"),
+              CaseEventKind.SIGNED_OFF: _l("签收"), CaseEventKind.PROGRESS: _l("办理进展"),
+              CaseEventKind.DEADLINE_NEAR: _l("临近期限"), CaseEventKind.OVERDUE: _l("超期"),
+              CaseEventKind.CLOSED: _l("办结"), CaseEventKind.RATED: _l("满意度评价")}
+QUARANTINE_REASON = {
+    hotline.Reason.UNKNOWN_CATEGORY: _l("诉求类型没有对照的纠纷类型"),
+    hotline.Reason.MISSING_FIELD: _l("缺少必填内容"),
+    hotline.Reason.BAD_RECEIVED_AT: _l("受理时间无法识别或超出范围"),
+    hotline.Reason.ADDRESS_CANDIDATES: _l("事发地址需确认标准地址"),
+    hotline.Reason.INVALID_FIELD: _l("内容不符合登记要求"),
+}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -193,8 +222,12 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
-          "actor_type": ACTOR_TYPE, "message": MESSAGE, "kpi": KPI, "kpi_unit": KPI_UNIT,
-          "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR}
+          "kpi": KPI, "kpi_unit": KPI_UNIT,
+          "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
+          "actor_type": ACTOR_TYPE, "message": MESSAGE, "interface_kind": INTERFACE_KIND,
+          "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
+          "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
+          "quarantine_reason": QUARANTINE_REASON}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -208,7 +241,10 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
               "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
-              "figure": FIGURES, "light": Light, "comparator": COMPARATORS}
+              "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
+              "interface_kind": InterfaceKind, "direction": Direction,
+              "interface_status": InterfaceStatus, "order_status": OrderStatus,
+              "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS}
 
 
 def label(kind: str, code: object) -> str:

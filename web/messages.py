@@ -86,6 +86,11 @@ MESSAGES = {
     ErrorCode.TIME_WITHOUT_ZONE: _l("须带时区，例如 2025-07-04T08:40:00+08:00"),
     ErrorCode.BAD_IDEMPOTENCY_KEY: _l("应为 1-%(limit)s 个可见字符"),
     ErrorCode.UNKNOWN_CHANNEL: _l("未知渠道 %(channel)s"),
+    ErrorCode.BAD_ORDER_NO: _l("工单号应为 1-%(limit)s 个可见字符"),
+    ErrorCode.ORDER_NOT_QUARANTINED: _l("工单 %(order_no)s 已不在待补录列表中"),
+    ErrorCode.BAD_ENDPOINT: _l("应为 https 地址（本机测试可用 http://127.0.0.1）"),
+    ErrorCode.CHOOSE_EVENT_KINDS: _l("请至少选择一类事件"),
+    ErrorCode.BAD_CURSOR: _l("游标应为上次返回的 next 值"),
     ErrorCode.TOKEN_DAYS: _l("有效期应为 %(min)s 至 %(max)s 天之间的整数"),
     # accounts
     ErrorCode.PASSWORD_TOO_SHORT: _l("密码至少 %(limit)s 位"),

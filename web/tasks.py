@@ -47,6 +47,9 @@ def submit(case_no: str, task_id: str) -> ResponseReturnValue:
         return render_task(case_no, task_id, raw, exc.field_errors), 422
     flash(_("「%(name)s」已提交", name=result.name), "success")
     target = url_for("cases.detail", case_no=case_no)
+    if not case_views.may_view(new_uow(), actor(), case_no):
+        flash(_("案件 %(case_no)s 已转出您的办理范围", case_no=case_no), "info")
+        target = url_for("cases.inbox")
     if request.headers.get("HX-Request"):
         return "", 204, {"HX-Redirect": target}
     return redirect(target)

@@ -49,7 +49,7 @@ def base(committed_services, clock, live_server, monkeypatch) -> tuple[str, list
         building = rows["QS-SM-01-003"].id
         uow.commit()
     admin.create_user(services.new_uow(), SYSTEM, username="supervisor", password=PASSWORD,
-                      roles=["supervisor"], department_code="ZZ", display_name="孙丽（督办员）")
+                      roles=["supervisor"], department_code="ZZ", display_name="孙丽")
     clerk = walk.user("intake_clerk", "ZZ")
     codes = []
     for day, phone in ((3, "13800000001"), (12, "13800000002"), (21, "13800000003")):

@@ -308,6 +308,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.deploy_processes", "POST"): page(422, OWNER),
     ("api_v1.get_case", "GET"): case(200, SEE_OWN, AUDITOR),
     ("api_v1.history", "GET"): case(200, SEE_OWN, AUDITOR),
+    ("api_v1.list_cases", "GET"): page(200, SEE_OWN),              # each sees their scope
     ("api_v1.list_processes", "GET"): page(200, OWNER),
     ("api_v1.openapi", "GET"): page(200, EVERYONE),
     ("api_v1.kpis", "GET"): page(200, {"supervisor", "leader"}),
@@ -319,6 +320,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("kpi_targets.save", "POST"): page(422, {"admin"}),
     ("kpi_targets.import_file", "POST"): page(422, {"admin"}),
     ("kpi_targets.delete", "POST"): page(404, {"admin"}),
+    # signed with the channel secret, not a token: unsigned is 401 for anyone
+    ("api_v1.hotline_orders", "POST"): page(401, EVERYONE),
     # the auditor's workbench (supervisors: their tier, values hidden; export: auditors)
     ("audit.access", "GET"): page(200, AUDITOR),
     ("audit.case_page", "GET"): case(200, AUDIT, AUDITOR),
@@ -357,6 +360,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("calendar_admin.add", "POST"): page(422, {"admin"}),
     ("calendar_admin.index", "GET"): page(200, {"admin"}),
     ("calendar_admin.withdraw", "POST"): page(422, {"admin"}),
+    # channels: the quarantine (intake roles), the request-type mapping (admins; empty form 422)
+    ("channels.mappings", "GET"): page(200, {"admin"}),
+    ("channels.mappings", "POST"): page(422, {"admin"}),
+    ("channels.quarantine_list", "GET"): page(200, REGISTER),
     # cases
     ("cases.case_list", "GET"): page(200, SEE_OWN),
     ("case_deadlines.deadline_decide", "POST"): only(supervisor=(404, 403), leader=(404, 403)),

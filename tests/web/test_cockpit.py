@@ -60,8 +60,14 @@ def test_kpi_api_answers_the_contract_and_each_drill_down_lists_the_denominator(
     assert kpis["K-11"]["cases_url"] is None and kpis["K-11"]["status"] == "no_data"
     web = app.test_client()
     login(web, "supervisor")
+    token = _bearer(services, "supervisor")
     for kpi in kpis.values():
         if kpi["cases_url"]:
+            listed = client.get(kpi["cases_url"], headers=token)
+            assert listed.status_code == 200, listed.get_json()
+            assert conforms(listed, "/api/v1/cases")["total"] == kpi["cases"], kpi["id"]
+            if kpi["unit"] == "percent" and kpi["id"] in ("K-01", "K-02", "K-03", "K-09"):
+                assert listed.get_json()["total"] == kpi["denominator"]
             web_url = kpi["cases_url"].replace("/api/v1/cases", "/cases")
             assert _total(web, web_url) == kpi["cases"], kpi["id"]
 
@@ -98,6 +104,12 @@ def test_a_township_leader_sees_only_the_township(app, services, month):
     assert "青山镇" in page and "城东街道" not in page
     assert _total(web, "/cases?kpi=K-03&from=2025-03-01&to=2025-03-31") == 2
     assert web.get("/cases?kpi=K-03&from=2025-03-01&to=2025-03-31&place=CD").status_code == 403
+    # a leader's own case list holds only escalated cases; the figure's list counts them all,
+    # and shows no code of a case the leader may not open
+    listed = client.get(kpis["K-03"]["cases_url"], headers=_bearer(services, "qs_leader"))
+    rows = listed.get_json()["cases"]
+    assert listed.get_json()["total"] == 2
+    assert all(r["case_no"] is None and r["summary"] == "" for r in rows if not r["visible"])
 
 
 def test_cockpit_page_shows_tiles_ranking_board_and_hotspots(app, month):

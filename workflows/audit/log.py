@@ -92,6 +92,13 @@ class AuditAction(StrEnum):
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
     WARNING_RAISED = "warning_raised"
+    CHANNEL_SECRET_ISSUED = "channel_secret_issued"  # noqa: S105 - an event name (no secret)
+    CHANNEL_ORDER_QUARANTINED = "channel_order_quarantined"
+    CHANNEL_ORDER_VIEWED = "channel_order_viewed"    # a clerk opened a quarantined order
+    CHANNEL_ORDER_RESOLVED = "channel_order_resolved"
+    CATEGORY_MAPPING_CHANGED = "category_mapping_changed"
+    INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
+    INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
     KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
 

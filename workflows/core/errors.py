@@ -50,6 +50,11 @@ class ErrorCode(StrEnum):
     TIME_WITHOUT_ZONE = "time_without_zone"
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"  # limit
     UNKNOWN_CHANNEL = "unknown_channel"  # channel
+    BAD_ORDER_NO = "bad_order_no"  # limit
+    ORDER_NOT_QUARANTINED = "order_not_quarantined"
+    BAD_ENDPOINT = "bad_endpoint"
+    CHOOSE_EVENT_KINDS = "choose_event_kinds"
+    BAD_CURSOR = "bad_cursor"
     TOKEN_DAYS = "token_days"  # noqa: S105 (a code, not a secret); min, max
     # intake: location, amount, parties, received time
     LOCATION_ONE_OF = "location_one_of"

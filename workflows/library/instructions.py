@@ -1,4 +1,5 @@
-"""Task instructions: Jinja SandboxedEnvironment -> Markdown (raw HTML off) -> nh3."""
+"""Task instructions: Jinja SandboxedEnvironment -> Markdown (raw HTML off) -> nh3; generated
+documents: Markdown -> nh3."""
 
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ def render_instructions(text: str | None, data: dict[str, Any] | None = None) ->
     except (TemplateError, TypeError, ValueError):
         source = text
     html = _markdown.render(source)
+    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https"},
+                     link_rel="noopener noreferrer")
+
+
+def render_document(text: str | None) -> str:
+    """Sanitized HTML for a generated document's (masked) Markdown body. Masks are runs of '*'
+    ('138****5678', '刘*'): escaped first, so two masked values on a line never turn the text
+    between them bold."""
+    if not text:
+        return ""
+    html = _markdown.render(text.replace("*", "\\*"))
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https"},
                      link_rel="noopener noreferrer")
 

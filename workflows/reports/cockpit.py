@@ -398,25 +398,6 @@ def drill_condition(session: Session, actor: Actor, drill: Drill,
     return and_(condition, *extra)
 
 
-def drill_cases(session: Session, actor: Actor, drill: Drill, tz: str, *, limit: int,
-                offset: int) -> tuple[int, list[dict[str, Any]]]:
-    """The total and one page of the cases behind a figure (no personal data: a case the actor
-    may not open is counted and shows its type and status, not its code or summary)."""
-    condition = drill_condition(session, actor, drill, tz)
-    total = session.scalar(select(func.count()).select_from(Case).where(condition)) or 0
-    rows = session.execute(
-        select(Case.case_no, Case.summary, Case.category, Case.status, Case.tier,
-               Case.risk_level, Department.name, Case.opened_at, Case.closed_at,
-               visible_cases(actor).label("visible"))
-        .outerjoin(Department, Department.id == Case.lead_department_id)
-        .where(condition).order_by(Case.opened_at.desc(), Case.id.desc())
-        .limit(limit).offset(offset)).all()
-    return int(total), [
-        {"case_no": r[0] if r[9] else None, "summary": r[1] if r[9] else "", "category": r[2], "status": r[3],
-         "tier": r[4], "risk_level": r[5], "lead_unit": r[6], "opened_at": r[7],
-         "closed_at": r[8], "visible": bool(r[9])} for r in rows]
-
-
 # -- entry points (pages, API) --------------------------------------------------------------------
 @dataclass
 class Overview:
@@ -468,13 +449,12 @@ def page(services: Services, actor: Actor, first: date | None, last: date | None
                     board(s, actor, scope), hotspots(s, period, scope))
 
 
-def drill(services: Services, actor: Actor, drill_of: Drill, *, limit: int,
-          offset: int) -> tuple[int, list[dict[str, Any]]]:
-    """The cases behind a figure (scope checked first; a denial is audited)."""
+def drill_scope(services: Services, actor: Actor, drill_of: Drill) -> ColumnElement[bool]:
+    """The condition selecting the cases behind a figure in the actor's cockpit scope, for the
+    case list (scope checked first; a denial is audited)."""
     uow = services.new_uow()
     with denials_audited(services, actor, object_type="case_list"), uow:
-        return drill_cases(uow.session, actor, drill_of, services.settings.timezone,
-                           limit=limit, offset=offset)
+        return drill_condition(uow.session, actor, drill_of, services.settings.timezone)
 
 
 def ranking_page(services: Services, actor: Actor, first: date | None, last: date | None,

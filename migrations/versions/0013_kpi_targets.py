@@ -3,8 +3,8 @@
 Mirrors workflows/models/kpis.py and the period indexes in cases.py, casework.py, scheduling.py.
 The default rows are workflows/reports/targets.py's PLAN_TARGETS at the time of writing.
 
-Revision ID: 0011_kpi_targets
-Revises: 0010_counter_token_expiry
+Revision ID: 0013_kpi_targets
+Revises: 0012_channels
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0011_kpi_targets"
-down_revision = "0010_counter_token_expiry"
+revision = "0013_kpi_targets"
+down_revision = "0012_channels"
 branch_labels = None
 depends_on = None
 
