@@ -124,11 +124,12 @@ def _feature_modules() -> list:
         satisfaction,
         supervision,
         tasks,
+        warnings,
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, cockpit, kpi_targets]
+            places, channels, warnings, cockpit, kpi_targets]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -60,8 +60,7 @@ def index() -> ResponseReturnValue:
     """KPI tiles, trends, ranking of units, live board, hotspots for the period and scope."""
     first, last, kind = chosen_period()
     place, unit = _text("place"), _text("unit")
-    data = cockpit.page(services(), actor(), first, last, place, unit,
-                        precision=precision())
+    data = cockpit.page(services(), actor(), first, last, place, unit)
     sort = request.args.get("sort", "sign_rate")
     descending = request.args.get("dir", "desc") != "asc"
     rows = cockpit.sort_ranking(data.ranking, sort, descending)
@@ -131,8 +130,3 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text) if text and len(text) == 10 else None
     except ValueError:
         return None
-
-
-def precision():
-    """K-11 from the early-warning confirmations, once that module is installed."""
-    return None

@@ -6,6 +6,9 @@ fails when a code has no label here. Error codes get their words in web/messages
 
 from __future__ import annotations
 
+import re
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workflows.audit.log import AuditAction
@@ -125,6 +128,7 @@ EVENT = {
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
+    A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
     A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
@@ -171,15 +175,22 @@ PLACE_LEVEL = {
     PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
     PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋"),
 }
-WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发")}
-WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l("已确认"),
-                 WarningState.DISMISSED: _l("已排除")}
+WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发"), WarningKind.REPEAT_PERSON: _l("同一人反复投诉"),
+                WarningKind.LARGE_GROUP: _l("群体性风险"), WarningKind.TREND_SPIKE: _l("类型激增"),
+                WarningKind.RISK_RISE: _l("风险等级上升"), WarningKind.WAGE_ARREARS: _l("节前欠薪")}
+WARNING_STATE = {WarningState.OPEN: _l("待核实"), WarningState.CONFIRMED: _l("已核实"),
+                 WarningState.FALSE_ALARM: _l("误报")}
 LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
              SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
 ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
            contract.MSG_RISK: _l("风险上报")}
+HANDLING = {"mediation": _l("人民调解"), "labour": _l("劳资纠纷处置"),
+            "expropriation": _l("征收补偿协调"), "generic": _l("部门办理")}
+OUTCOME = {"R1": _l("协议化解"), "R2": _l("行政处理化解"), "R3": _l("解释说明，无补救"),
+           "R4": _l("依法导入法定途径"), "R5": _l("调解不成，告知法律途径"),
+           "transferred": _l("紧急移交"), "duplicate": _l("重复件")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 KPI = {"K-01": _l("矛盾纠纷化解率"), "K-02": _l("群众满意度"), "K-03": _l("二次投诉率"),
        "K-04": _l("群众诉求响应时间"), "K-05": _l("部门响应时间"), "K-06": _l("紧急事项响应时间"),
@@ -224,7 +235,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
           "kpi": KPI, "kpi_unit": KPI_UNIT,
           "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
-          "actor_type": ACTOR_TYPE, "message": MESSAGE, "interface_kind": INTERFACE_KIND,
+          "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
+          "outcome": OUTCOME, "interface_kind": INTERFACE_KIND,
           "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
           "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
           "quarantine_reason": QUARANTINE_REASON}
@@ -242,6 +254,7 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
               "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
               "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
+              "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,
               "interface_kind": InterfaceKind, "direction": Direction,
               "interface_status": InterfaceStatus, "order_status": OrderStatus,
               "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS}
@@ -253,6 +266,39 @@ def label(kind: str, code: object) -> str:
         return "—"
     found = TABLES.get(kind, {}).get(str(code))
     return str(found) if found is not None else str(code)
+
+
+def labels(kind: str, value: object) -> str:
+    """``label`` for one code or a list of codes (joined with 、)."""
+    if isinstance(value, list | tuple):
+        return "、".join(label(kind, v) for v in value) or "—"
+    return label(kind, value)
+
+
+PERIOD = re.compile(r"(statutory|working)_(days|months|hours)\((\d+)\)")
+
+
+def period(spec: object) -> str:
+    """A deadline spec in words: 'statutory_days(15)' -> 15日, 'working_days(2)' -> 2个工作日."""
+    match = PERIOD.fullmatch(str(spec or ""))
+    if not match:
+        return str(spec) if spec else "—"
+    kind, unit, n = match.groups()
+    if unit == "months":
+        return _("%(n)s个月", n=n)
+    if unit == "hours":
+        return _("%(n)s小时", n=n)
+    return _("%(n)s个工作日", n=n) if kind == "working" else _("%(n)s日", n=n)
+
+
+def instruction_filters(unit_names: dict[str, str]) -> dict:
+    """The filters task instructions use to show codes in words: ``label(kind)`` through the
+    label tables, ``unit`` through the names of the units in the task data, ``period`` for a
+    deadline spec."""
+    def unit(value: object) -> str:
+        codes = value if isinstance(value, list | tuple) else [value]
+        return "、".join(unit_names.get(str(c), str(c)) for c in codes if c) or "—"
+    return {"label": lambda value, kind: labels(kind, value), "unit": unit, "period": period}
 
 
 def choices(kind: str) -> list[tuple[str, str]]:

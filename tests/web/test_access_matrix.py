@@ -129,7 +129,8 @@ def _world(services) -> dict:
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
-              "unit_code": "ZJ", "target_id": 999999}
+              "unit_code": "ZJ", "warning_id": 999999, "rule_code": "hotspot",
+              "target_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -385,6 +386,11 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("dispatch.orders", "GET"): page(200, EVERYONE),      # the own department's orders only
     # a place: supervisors and leaders of a unit above it (here: units without a place), admins
     ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
+    # warnings: read like places; supervisors decide (an unknown warning: 404); admins set rules
+    ("warnings.index", "GET"): page(200, {"supervisor", "leader", "admin"}),
+    ("warnings.decide_one", "POST"): only(supervisor=(404, 404)),
+    ("warnings.rule_set", "GET"): page(200, {"admin"}),
+    ("warnings.save_rule", "POST"): page(422, {"admin"}),
     # public
     ("health.healthz", "GET"): page(200, EVERYONE),
     ("i18n.set_locale", "POST"): page(303, EVERYONE),

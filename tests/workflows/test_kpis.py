@@ -189,3 +189,21 @@ def test_a_bureau_head_sees_the_bureau(services, month):
     with services.new_uow() as uow:
         where = cockpit.cockpit_scope(uow.session, head)
     assert where.scope.unit_id == district.units["QS-JDTJ"]
+
+
+def test_warning_precision_counts_decided_warnings_of_the_period(services, month):
+    district, _cases = month
+    from tests.kpi_fixtures import at
+    from workflows.models import EarlyWarning
+    with services.new_uow() as uow:
+        for state, place in (("confirmed", "QS-SM-G1"), ("confirmed", "CD-XF-G2"),
+                             ("false_alarm", "CD-XF-G2"), ("open", "QS-SM-G1")):
+            uow.session.add(EarlyWarning(kind="hotspot", place_id=district.places[place],
+                                         category="neighbour", count=3, case_ids=[],
+                                         window_start=at("2025-03-01 00:00"),
+                                         raised_at=at("2025-03-10 09:00"), state=state))
+        uow.commit()
+    f = _figures(services)["K-11"]
+    assert (f.numerator, f.denominator, f.value, f.status) == (2, 3, 66.7, "missed")
+    township = _figures(services, scope=kc.Scope(district.paths["QS"]))["K-11"]
+    assert (township.numerator, township.denominator, township.value) == (1, 1, 100.0)

@@ -8,7 +8,6 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from web.api.base import bp
-from web.cockpit import precision
 from web.context import actor, services
 from web.params import day_arg
 from workflows.reports import cockpit
@@ -20,8 +19,7 @@ def kpis() -> ResponseReturnValue:
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD[&place=CODE]``: every KPI with its target and status."""
     first, last = day_arg("from"), day_arg("to")
     place = (request.args.get("place") or "").strip() or None
-    top = cockpit.overview(services(), actor(), first, last, place,
-                           precision=precision())
+    top = cockpit.overview(services(), actor(), first, last, place)
     return jsonify({"from": top.period.first.isoformat(), "to": top.period.last.isoformat(),
                     "place": top.where.place_code,
                     "kpis": [_figure(f, top) for f in top.figures]})

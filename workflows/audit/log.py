@@ -92,6 +92,8 @@ class AuditAction(StrEnum):
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
     WARNING_RAISED = "warning_raised"
+    WARNING_DECIDED = "warning_decided"            # 已核实 / 误报, with the note
+    WARNING_RULE_CHANGED = "warning_rule_changed"  # a rule's switch, thresholds or categories
     CHANNEL_SECRET_ISSUED = "channel_secret_issued"  # noqa: S105 - an event name (no secret)
     CHANNEL_ORDER_QUARANTINED = "channel_order_quarantined"
     CHANNEL_ORDER_VIEWED = "channel_order_viewed"    # a clerk opened a quarantined order

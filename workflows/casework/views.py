@@ -45,7 +45,6 @@ from workflows.deadlines.case_panel import deadline_panel, read_instance
 from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS
 from workflows.library.graph import next_steps, process_source
-from workflows.library.instructions import render_instructions
 from workflows.models import Case, Department, OpenTask, WorkOrder
 from workflows.notify.delivery import delivery_state
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -81,7 +80,6 @@ class TaskPage:
 
     case_no: str
     task: TaskView
-    instructions_html: str
     summary: dict
     documents: list[dict]
     next_steps: list[dict]
@@ -90,6 +88,7 @@ class TaskPage:
     vulnerable: list[str] = field(default_factory=list)  # the banner: call, do not text
     known: dict[str, Any] = field(default_factory=dict)   # what the form starts from
     co_feedback: list[dict] = field(default_factory=list)  # the lead's consolidation: co-units
+    unit_names: dict[str, str] = field(default_factory=dict)  # unit codes in the task data
 
 
 def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
@@ -267,14 +266,26 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
         require_task(actor, row, case)
         files = _version_files(uow, case)
         documents = list_documents(uow.session, case)
-        return TaskPage(case.case_no, view, render_instructions(view.instructions, view.data),
-                        case_summary(uow.session, case), documents,
+        return TaskPage(case.case_no, view, case_summary(uow.session, case), documents,
                         next_steps(files, view.process_id, view.bpmn_id),
                         claimed_by_me=row.claimed_by is not None,
                         claimable=row.claimed_by is None and row.assignee_id is None,
                         vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case),
                         co_feedback=co_feedback(uow.session, case, documents, uow.clock.now())
-                        if view.bpmn_id in CONSOLIDATION_TASKS else [])
+                        if view.bpmn_id in CONSOLIDATION_TASKS else [],
+                        unit_names=unit_names(uow.session, view.data))
+
+
+def unit_names(session: Session, data: dict[str, Any]) -> dict[str, str]:
+    """Names of the units whose codes appear in the task data (dept, department,
+    co_departments...), so instructions can say 区人社局 instead of RS."""
+    codes = {v for value in data.values()
+             for v in (value if isinstance(value, list) else [value])
+             if isinstance(v, str) and 0 < len(v) <= 32}
+    if not codes:
+        return {}
+    return dict(session.execute(select(Department.code, Department.name)
+                                .where(Department.code.in_(sorted(codes)))).all())
 
 
 def co_feedback(session: Session, case: Case, documents: list[dict],

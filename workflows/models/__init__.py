@@ -58,12 +58,15 @@ from workflows.models.channels import (
     OrderStatus,
 )
 from workflows.models.district import (
+    DECIDED_STATES,
     LEVEL_DEPTH,
+    WARNING_KIND_LABELS,
     WARNING_STATE_LABELS,
     EarlyWarning,
     Place,
     PlaceLevel,
     WarningKind,
+    WarningRule,
     WarningState,
     path_ids,
 )
@@ -96,7 +99,10 @@ __all__ = [
     "CaseEvent",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
+    "DECIDED_STATES",
+    "WARNING_KIND_LABELS",
     "WARNING_STATE_LABELS",
+    "WarningRule",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",

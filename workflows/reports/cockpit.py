@@ -352,7 +352,8 @@ def hotspots(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, 
         select(EarlyWarning.id, EarlyWarning.kind, EarlyWarning.category, EarlyWarning.count,
                EarlyWarning.state, EarlyWarning.raised_at, Place.code, Place.name)
         .join(Place, Place.id == EarlyWarning.place_id)
-        .where(EarlyWarning.raised_at >= period.start, EarlyWarning.raised_at < period.end,
+        .where(EarlyWarning.kind == "hotspot",
+               EarlyWarning.raised_at >= period.start, EarlyWarning.raised_at < period.end,
                *([Place.path.startswith(scope.place_path)] if scope.place_path else []))
         .order_by(EarlyWarning.raised_at.desc()).limit(20)).all()
     order = [c for c in CATEGORY_LABELS if c in categories]
@@ -409,8 +410,7 @@ class Overview:
 
 
 def overview(services: Services, actor: Actor, first: date | None, last: date | None,
-             place_code: str | None = None, unit_code: str | None = None, *,
-             precision: kpis.Precision | None = None) -> Overview:
+             place_code: str | None = None, unit_code: str | None = None) -> Overview:
     """Every KPI of the period with the previous period and the status (scope checked first;
     a denial is audited)."""
     uow = services.new_uow()
@@ -422,7 +422,7 @@ def overview(services: Services, actor: Actor, first: date | None, last: date | 
         services.calendar.warm(uow.session)
         figures = kpis.figures(uow.session, period, where.scope,
                                is_working_day=services.calendar.calendar.is_working_day,
-                               scope_codes=where.place_codes, precision=precision)
+                               scope_codes=where.place_codes)
         return Overview(where, period, figures)
 
 
@@ -438,10 +438,9 @@ class Page:
 
 
 def page(services: Services, actor: Actor, first: date | None, last: date | None,
-         place_code: str | None = None, unit_code: str | None = None, *,
-         precision: kpis.Precision | None = None) -> Page:
+         place_code: str | None = None, unit_code: str | None = None) -> Page:
     """The whole cockpit in a fixed number of queries."""
-    top = overview(services, actor, first, last, place_code, unit_code, precision=precision)
+    top = overview(services, actor, first, last, place_code, unit_code)
     uow = services.new_uow()
     with uow:
         s, scope, period = uow.session, top.where.scope, top.period

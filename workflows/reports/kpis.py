@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -18,6 +18,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from workflows.early_warning.precision import warning_precision
 from workflows.models import Case, SlaClock, WorkOrder
 from workflows.models.scheduling import WorkOrderSla
 from workflows.reports import kpi_cases as kc
@@ -27,8 +28,6 @@ from workflows.reports.targets import TargetView, all_targets, pick
 # percentage points for percentages, a share of the target for times
 AT_RISK_POINTS = 5.0
 AT_RISK_SHARE = 0.10
-# K-11 warning precision: (session, first, last, place_path) -> {"confirmed", "false_alarm", ...}
-Precision = Callable[[Session, date, date, str | None], dict]
 
 
 @dataclass
@@ -63,8 +62,7 @@ def _distinct(condition: ColumnElement[bool], column: Any) -> Any:
 
 
 def raw_figures(session: Session, period: kc.Period, scope: kc.Scope,
-                is_working_day: Callable[[date], bool],
-                precision: Precision | None = None) -> dict[str, Figure]:
+                is_working_day: Callable[[date], bool]) -> dict[str, Figure]:
     """Numerators and denominators of every KPI for one period (values, no status yet)."""
     by = kc.KPI_BY_ID
     out: dict[str, Figure] = {}
@@ -85,7 +83,7 @@ def raw_figures(session: Session, period: kc.Period, scope: kc.Scope,
                          _rate(received[1], int(received[0])))
     out.update(_order_figures(session, period, scope))
     out["K-04"] = _first_contact(session, period, scope, is_working_day)
-    out["K-11"] = _precision(session, period, scope, precision)
+    out["K-11"] = _precision(session, period, scope)
     return out
 
 
@@ -140,16 +138,18 @@ def _first_contact(session: Session, period: kc.Period, scope: kc.Scope,
                   extra={"within_limit": _rate(within, len(days))})
 
 
-def _precision(session: Session, period: kc.Period, scope: kc.Scope,
-               precision: Precision | None) -> Figure:
+def _precision(session: Session, period: kc.Period, scope: kc.Scope) -> Figure:
+    """K-11 from the early-warning decisions (warnings count by place, not by unit)."""
     kpi = kc.KPI_BY_ID["K-11"]
-    if precision is None or scope.unit_id is not None:
+    if scope.unit_id is not None:
         return Figure(kpi, None, 0, 0)
-    result = precision(session, period.first, period.last, scope.place_path)
-    confirmed = int(result.get("confirmed") or 0)
-    decided = confirmed + int(result.get("false_alarm") or 0)
-    return Figure(kpi, confirmed, decided, 0, _rate(confirmed, decided),
-                  extra={"by_rule": result.get("by_rule") or {}})
+    result = warning_precision(session, period.first, period.last, scope.place_path,
+                               tz=period.start.tzinfo or UTC)
+    decided = int(result.get("denominator") or 0)
+    return Figure(kpi, result.get("numerator"), decided, 0,
+                  _rate(result.get("numerator"), decided),
+                  extra={"by_rule": result.get("by_rule") or {},
+                         "open": result.get("open") or 0})
 
 
 def status(value: float | None, target: TargetView | None, unit: str) -> str:
@@ -164,12 +164,12 @@ def status(value: float | None, target: TargetView | None, unit: str) -> str:
 
 
 def figures(session: Session, period: kc.Period, scope: kc.Scope, *,
-            is_working_day: Callable[[date], bool], scope_codes: tuple[str, ...] = (),
-            precision: Precision | None = None) -> list[Figure]:
+            is_working_day: Callable[[date], bool],
+            scope_codes: tuple[str, ...] = ()) -> list[Figure]:
     """Every KPI of the cockpit for the period, with the previous period's value and the status
     against the target valid on the period's last day."""
-    now = raw_figures(session, period, scope, is_working_day, precision)
-    before = raw_figures(session, period.previous(), scope, is_working_day, precision)
+    now = raw_figures(session, period, scope, is_working_day)
+    before = raw_figures(session, period.previous(), scope, is_working_day)
     targets = all_targets(session)
     out = []
     for kpi in kc.KPIS:
