@@ -109,6 +109,7 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        alarms,
         audit,
         calendar_admin,
         case_deadlines,
@@ -129,7 +130,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings, cockpit, kpi_targets]
+            places, channels, warnings, alarms, cockpit, kpi_targets]
 
 
 def _register_error_handlers(app: Flask) -> None:

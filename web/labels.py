@@ -20,6 +20,9 @@ from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
 from workflows.library.contract import RATINGS
 from workflows.models import (
+    AlarmKind,
+    AlarmSeverity,
+    AlarmState,
     CaseEventKind,
     CaseStatus,
     Category,
@@ -34,6 +37,7 @@ from workflows.models import (
     PartyKind,
     PartyRole,
     PlaceLevel,
+    QuarantineReason,
     RiskLevel,
     RoleCode,
     SubmissionLink,
@@ -63,6 +67,7 @@ CHANNEL = {
     Channel.COUNTER: _l("窗口来访"), Channel.HOTLINE_12345: _l("12345 热线"),
     Channel.GRID_APP: _l("网格员 APP"), Channel.PORTAL: _l("网上平台"),
     Channel.PETITION_TRANSFER: _l("信访转送"), Channel.POLICE_110: _l("110 分流"),
+    Channel.IOT: _l("物联网感知设备"),
 }
 ROLE = {
     RoleCode.INTAKE_CLERK: _l("受理员"), RoleCode.TRIAGE_OFFICER: _l("分流研判员"),
@@ -138,6 +143,8 @@ EVENT = {
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
+    A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
+    A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
@@ -186,6 +193,14 @@ ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
            contract.MSG_RISK: _l("风险上报")}
+ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
+              AlarmKind.DOOR_FORCED: _l("门禁被强行打开"), AlarmKind.WATER_LEAK: _l("漏水"),
+              AlarmKind.ELEVATOR_TRAPPED: _l("电梯困人")}
+ALARM_SEVERITY = {AlarmSeverity.LOW: _l("低"), AlarmSeverity.MEDIUM: _l("中"),
+                  AlarmSeverity.HIGH: _l("高"), AlarmSeverity.CRITICAL: _l("危急")}
+ALARM_STATE = {AlarmState.ALARM: _l("告警中"), AlarmState.CLEARED: _l("已解除")}
+ALARM_QUARANTINE_REASON = {QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
+                           QuarantineReason.INACTIVE_DEVICE: _l("设备已停用")}
 HANDLING = {"mediation": _l("人民调解"), "labour": _l("劳资纠纷处置"),
             "expropriation": _l("征收补偿协调"), "generic": _l("部门办理")}
 OUTCOME = {"R1": _l("协议化解"), "R2": _l("行政处理化解"), "R3": _l("解释说明，无补救"),
@@ -239,7 +254,9 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "outcome": OUTCOME, "interface_kind": INTERFACE_KIND,
           "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
           "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
-          "quarantine_reason": QUARANTINE_REASON}
+          "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
+          "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
+          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -257,7 +274,9 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,
               "interface_kind": InterfaceKind, "direction": Direction,
               "interface_status": InterfaceStatus, "order_status": OrderStatus,
-              "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS}
+              "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS,
+              "alarm_kind": AlarmKind, "alarm_severity": AlarmSeverity, "alarm_state": AlarmState,
+              "alarm_quarantine_reason": QuarantineReason}
 
 
 def label(kind: str, code: object) -> str:

@@ -210,6 +210,11 @@ MESSAGES = {
     ErrorCode.ADMIN_ONLY: _l("只有系统管理员可以管理账号、单位和地点"),
     ErrorCode.PLACE_SCOPE: _l("仅该地点所属单位的督办员、领导和系统管理员可查看"),
     ErrorCode.COCKPIT_ROLE: _l("驾驶舱仅供领导和督办员查看"),
+    ErrorCode.IOT_CHANNEL_ONLY: _l("只有物联网（iot）渠道的令牌可以上报设备告警"),
+    ErrorCode.QUARANTINE_ROLE: _l("仅受理员和系统管理员可查看隔离的设备告警"),
+    ErrorCode.UNKNOWN_ALARM_KIND: _l("未知的设备类型 %(kind)s（烟感、燃气、门禁、漏水、电梯困人）"),
+    ErrorCode.PLACE_NOT_BUILDING: _l("地点 %(code)s 不是楼栋（设备须登记在楼栋）"),
+    ErrorCode.OCCURRED_TOO_OLD: _l("发生时间早于 %(days)s 天前"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})
 PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"},

@@ -306,6 +306,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.case_tasks", "GET"): case(200, SEE_OWN, AUDITOR),
     ("api_v1.complete_task", "POST"): only(triage_officer=(422, 403)),  # claimer; form invalid
     ("api_v1.create_case", "POST"): page(422, REGISTER),                # empty body
+    ("api_v1.post_alarm", "POST"): page(201, set()),                   # no iot token: all 403
     ("api_v1.deploy_processes", "POST"): page(422, OWNER),
     ("api_v1.get_case", "GET"): case(200, SEE_OWN, AUDITOR),
     ("api_v1.history", "GET"): case(200, SEE_OWN, AUDITOR),
@@ -386,6 +387,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("dispatch.orders", "GET"): page(200, EVERYONE),      # the own department's orders only
     # a place: supervisors and leaders of a unit above it (here: units without a place), admins
     ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
+    ("alarms.quarantine", "GET"): page(200, {"intake_clerk", "admin"}),
     # warnings: read like places; supervisors decide (an unknown warning: 404); admins set rules
     ("warnings.index", "GET"): page(200, {"supervisor", "leader", "admin"}),
     ("warnings.decide_one", "POST"): only(supervisor=(404, 404)),

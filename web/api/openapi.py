@@ -10,6 +10,9 @@ from web.api.base import bp
 from workflows.cases.field_limits import AMOUNT_MAX, LOCATION_MAX_LENGTH, MAX_PARTIES
 from workflows.cases.parties import VULNERABILITIES
 from workflows.models import (
+    AlarmKind,
+    AlarmSeverity,
+    AlarmState,
     CaseStatus,
     Category,
     ContactPreference,
@@ -423,6 +426,40 @@ PATHS = {
         "responses": {"200": {"description": "OpenAPI 3.1 document",
                               "content": {"application/json": {}}}}}},
 }
+
+# IoT alarms (web/api/alarms.py, workflows/alarms/receive.py)
+SCHEMAS["AlarmRequest"] = {
+    "type": "object", "additionalProperties": False,
+    "required": ["device_id", "kind", "severity", "occurred_at", "state"],
+    "properties": {
+        "device_id": {"type": "string", "maxLength": 64,
+                      "description": "as registered with `jiefen devices import`"},
+        "kind": {"enum": [str(k) for k in AlarmKind]},
+        "severity": {"enum": [str(s) for s in AlarmSeverity]},
+        "occurred_at": {"type": "string", "format": "date-time",
+                        "description": "with its UTC offset"},
+        "state": {"enum": [str(s) for s in AlarmState]}}}
+SCHEMAS["AlarmResponse"] = {
+    "type": "object", "required": ["case_no", "alarm_count"], "properties": {
+        "case_no": NULL_STR, "alarm_count": {"type": "integer"},
+        "state": {"type": ["string", "null"], "enum": [*(str(s) for s in AlarmState), None]}}}
+SCHEMAS["AlarmQuarantined"] = {
+    "type": "object", "required": ["quarantined"], "properties": {
+        "quarantined": {"const": True}, "reason": {"type": "string"}}}
+PATHS["/api/v1/alarms"] = {"post": {
+    "summary": "An alarm (or its clearing) from a device; token channel iot",
+    "operationId": "postAlarm",
+    "requestBody": {"required": True,
+                    "content": {"application/json": {"schema": _ref("AlarmRequest")}}},
+    "responses": {
+        "201": _json(_ref("AlarmResponse"), "a new urgent case at the device's building"),
+        "200": _json(_ref("AlarmResponse"), "joined the open case of the device and kind (or "
+                                            "cleared it, or the same message again)"),
+        "202": _json(_ref("AlarmQuarantined"), "unknown or retired device: kept in the "
+                                               "quarantine list, no case"),
+        "409": _json(_ref("Error"), CONCURRENT),
+        "422": _json(_ref("FieldErrors"), "field errors"),
+        **AUTH_ERRORS, **TOO_LARGE}}}
 
 DOCUMENT = {
     "openapi": "3.1.0",

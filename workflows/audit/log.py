@@ -103,6 +103,10 @@ class AuditAction(StrEnum):
     INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
     KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
+    DEVICES_IMPORTED = "devices_imported"       # the IoT device registry imported from a file
+    ALARM_RECEIVED = "alarm_received"           # a device's alarm opened or joined a case
+    ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared
+    ALARM_QUARANTINED = "alarm_quarantined"     # an alarm from an unknown device kept aside
 
 
 @dataclass

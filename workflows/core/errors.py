@@ -173,6 +173,10 @@ class ErrorCode(StrEnum):
     NOTICE_NOT_FOUND = "notice_not_found"  # notice_id
     RISK_REASON_REQUIRED = "risk_reason_required"
     PLACE_NOT_FOUND = "place_not_found"  # place_code
+    # IoT alarms and devices
+    UNKNOWN_ALARM_KIND = "unknown_alarm_kind"  # kind
+    PLACE_NOT_BUILDING = "place_not_building"  # code
+    OCCURRED_TOO_OLD = "occurred_too_old"  # days
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"
@@ -193,6 +197,8 @@ class ErrorCode(StrEnum):
     ADMIN_ONLY = "admin_only"
     PLACE_SCOPE = "place_scope"
     COCKPIT_ROLE = "cockpit_role"
+    IOT_CHANNEL_ONLY = "iot_channel_only"
+    QUARANTINE_ROLE = "quarantine_role"
 
 
 class DomainError(Exception):

@@ -8,6 +8,18 @@ from workflows.models.admin import (
     IdempotencyKey,
     VersionStatus,
 )
+from workflows.models.alarms import (
+    ALARM_KIND_LABELS,
+    SEVERITY_RANK,
+    AlarmKind,
+    AlarmMessage,
+    AlarmSeverity,
+    AlarmState,
+    Device,
+    DeviceAlarm,
+    QuarantinedAlarm,
+    QuarantineReason,
+)
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -85,6 +97,16 @@ from workflows.models.people import (
 __all__ = [
     "ALL_SCOPES",
     "KpiTarget",
+    "ALARM_KIND_LABELS",
+    "AlarmKind",
+    "AlarmMessage",
+    "AlarmSeverity",
+    "AlarmState",
+    "Device",
+    "DeviceAlarm",
+    "QuarantinedAlarm",
+    "QuarantineReason",
+    "SEVERITY_RANK",
     "OrderStatus",
     "InterfaceStatus",
     "InterfaceMessage",

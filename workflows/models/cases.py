@@ -33,6 +33,7 @@ class Channel(StrEnum):
     PORTAL = "portal"
     PETITION_TRANSFER = "petition_transfer"
     POLICE_110 = "police_110"
+    IOT = "iot"                        # alarms from sensors (workflows/alarms)
 
 
 class Category(StrEnum):
