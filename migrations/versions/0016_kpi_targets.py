@@ -3,8 +3,8 @@
 Mirrors workflows/models/kpis.py and the period indexes in cases.py, casework.py, scheduling.py.
 The default rows are workflows/reports/targets.py's PLAN_TARGETS at the time of writing.
 
-Revision ID: 0015_kpi_targets
-Revises: 0014_iot_alarms
+Revision ID: 0016_kpi_targets
+Revises: 0015_case_search
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0015_kpi_targets"
-down_revision = "0014_iot_alarms"
+revision = "0016_kpi_targets"
+down_revision = "0015_case_search"
 branch_labels = None
 depends_on = None
 
