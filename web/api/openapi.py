@@ -261,6 +261,24 @@ SCHEMAS = {
     "HotlineQuarantined": {"type": "object", "required": ["quarantined", "reason"],
                            "properties": {"quarantined": {"const": True},
                                           "reason": {"type": "string"}}},
+    "CaseEvent": {"type": "object",
+                  "required": ["id", "kind", "occurred_at", "case_no", "status", "data"],
+                  "properties": {
+                      "id": {"type": "string", "description": "event id (idempotency)"},
+                      "kind": {"enum": ["registered", "dispatched", "signed_off", "progress",
+                                        "deadline_near", "overdue", "closed", "rated"]},
+                      "occurred_at": {"type": "string", "format": "date-time"},
+                      "case_no": {"type": "string"}, "category": NULL_STR,
+                      "status": {"type": "string"},
+                      "unit_id": {"type": ["integer", "null"]},
+                      "data": {"type": "object", "description": "work_order, role, round, "
+                                                                "light, outcome, rating"},
+                      "applicant": {"type": ["string", "null"],
+                                    "description": "the applicant's masked name, for roles "
+                                                   "that may see parties; never clear"}}},
+    "EventPage": {"type": "object", "required": ["events", "next"], "properties": {
+        "events": {"type": "array", "items": _ref("CaseEvent")},
+        "next": {"type": "string"}}},
     "History": {"type": "object", "required": ["case_no", "events"], "properties": {
         "case_no": {"type": "string"}, "events": {"type": "array", "items": _ref("Event")}}},
 }
@@ -421,6 +439,19 @@ PATHS = {
                 "missing, bad or stale signature (older or further ahead than 5 minutes)"),
             "422": _json(_ref("FieldErrors"), "not JSON, or no usable order_no"),
             "429": AUTH_ERRORS["429"], "500": AUTH_ERRORS["500"], **TOO_LARGE}}},
+    "/api/v1/events": {"get": {
+        "summary": "Case events after a cursor, in the token user's scope",
+        "operationId": "listEvents",
+        "parameters": [
+            {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "the next value of the previous answer; omitted: from the start"},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+        "responses": {
+            "200": _json(_ref("EventPage"), "events oldest first; next: the cursor to send"),
+            "403": AUTH_ERRORS["403"],
+            "422": _json(_ref("FieldErrors"), "since is not a cursor (bad_cursor)"),
+            "401": AUTH_ERRORS["401"], "429": AUTH_ERRORS["429"], "500": AUTH_ERRORS["500"]}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document",

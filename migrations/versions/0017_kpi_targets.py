@@ -3,8 +3,8 @@
 Mirrors workflows/models/kpis.py and the period indexes in cases.py, casework.py, scheduling.py.
 The default rows are workflows/reports/targets.py's PLAN_TARGETS at the time of writing.
 
-Revision ID: 0016_kpi_targets
-Revises: 0015_case_search
+Revision ID: 0017_kpi_targets
+Revises: 0016_second_factor
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0016_kpi_targets"
-down_revision = "0015_case_search"
+revision = "0017_kpi_targets"
+down_revision = "0016_second_factor"
 branch_labels = None
 depends_on = None
 
