@@ -433,6 +433,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # reports: rows scoped to the reader; generating is for district-tier roles (the sweep's
     # supervisor and leader sit in a street, so nobody here may: tests/web/test_report_scope.py)
     ("reports.detail", "GET"): page(200, {"supervisor", "leader", "auditor"}),
+    ("reports.printable", "GET"): page(200, {"supervisor", "leader", "auditor"}),
     ("reports.download", "GET"): page(200, {"supervisor", "leader", "auditor"}),
     ("reports.generate", "POST"): page(403, set()),
     ("reports.index", "GET"): page(200, {"supervisor", "leader", "auditor"}),

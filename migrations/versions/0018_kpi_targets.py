@@ -3,8 +3,8 @@
 Mirrors workflows/models/kpis.py and the period indexes in cases.py, casework.py, scheduling.py.
 The default rows are workflows/reports/targets.py's PLAN_TARGETS at the time of writing.
 
-Revision ID: 0017_kpi_targets
-Revises: 0016_second_factor
+Revision ID: 0018_kpi_targets
+Revises: 0017_report_ranges
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0017_kpi_targets"
-down_revision = "0016_second_factor"
+revision = "0018_kpi_targets"
+down_revision = "0017_report_ranges"
 branch_labels = None
 depends_on = None
 
