@@ -109,12 +109,15 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        alarms,
         audit,
         calendar_admin,
         case_deadlines,
         cases,
         channels,
+        cockpit,
         dispatch,
+        kpi_targets,
         places,
         process_editor,
         processes,
@@ -122,11 +125,12 @@ def _feature_modules() -> list:
         satisfaction,
         supervision,
         tasks,
+        warnings,
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels]
+            places, channels, warnings, alarms, cockpit, kpi_targets]
 
 
 def _register_error_handlers(app: Flask) -> None:

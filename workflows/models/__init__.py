@@ -8,6 +8,18 @@ from workflows.models.admin import (
     IdempotencyKey,
     VersionStatus,
 )
+from workflows.models.alarms import (
+    ALARM_KIND_LABELS,
+    SEVERITY_RANK,
+    AlarmKind,
+    AlarmMessage,
+    AlarmSeverity,
+    AlarmState,
+    Device,
+    DeviceAlarm,
+    QuarantinedAlarm,
+    QuarantineReason,
+)
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -58,19 +70,24 @@ from workflows.models.channels import (
     OrderStatus,
 )
 from workflows.models.district import (
+    DECIDED_STATES,
     LEVEL_DEPTH,
+    WARNING_KIND_LABELS,
     WARNING_STATE_LABELS,
     EarlyWarning,
     Place,
     PlaceLevel,
     WarningKind,
+    WarningRule,
     WarningState,
     path_ids,
 )
+from workflows.models.kpis import ALL_SCOPES, KpiTarget
 from workflows.models.people import (
     Department,
     LoginAttempt,
     LoginSession,
+    RecoveryCode,
     Role,
     RoleCode,
     Tier,
@@ -79,6 +96,18 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "ALL_SCOPES",
+    "KpiTarget",
+    "ALARM_KIND_LABELS",
+    "AlarmKind",
+    "AlarmMessage",
+    "AlarmSeverity",
+    "AlarmState",
+    "Device",
+    "DeviceAlarm",
+    "QuarantinedAlarm",
+    "QuarantineReason",
+    "SEVERITY_RANK",
     "OrderStatus",
     "InterfaceStatus",
     "InterfaceMessage",
@@ -93,7 +122,10 @@ __all__ = [
     "CaseEvent",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
+    "DECIDED_STATES",
+    "WARNING_KIND_LABELS",
     "WARNING_STATE_LABELS",
+    "WarningRule",
     "PARTY_ROLE_LABELS",
     "RISK_LABELS",
     "STATUS_LABELS",
@@ -119,6 +151,7 @@ __all__ = [
     "Light",
     "LoginAttempt",
     "LoginSession",
+    "RecoveryCode",
     "OpenTask",
     "Party",
     "PartyKind",
