@@ -217,7 +217,8 @@ NOTICE = {
     "evidence_overdue": _l("材料调取催办"), "inspection_filing_due": _l("监察受理催办"),
     "inspection_due": _l("监察调查催办"), "jc_window_reminder": _l("司法确认权利提示"),
     "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
-    "enforcement_window": _l("强制执行权利提示"),
+    "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
+    "interface_silent": _l("接口无消息告警"),
 }
 RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
              "role": _l("角色"), "channel_order": _l("来件渠道")}

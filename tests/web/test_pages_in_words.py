@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import html as lxml_html
 
+from tests.second_factor_support import enrol_if_required
 from tests.web.conftest import login, post
 from web import create_app
 from web.labels import CODE_LISTS
@@ -112,6 +113,9 @@ def crawl(client, codes: set[str], chinese: bool) -> dict[str, list[str]]:
 @pytest.fixture
 def demo(committed_services, settings):
     report = load_demo(committed_services, now=NOW)
+    for user in report.users:
+        if user.username in PEOPLE:      # privileged people sign in with a second factor
+            enrol_if_required(committed_services, user.username, user.role.split(";"))
     passwords = {u.username: u.password for u in report.users}
     return create_app(settings, services=committed_services), passwords
 
