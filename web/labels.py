@@ -119,6 +119,8 @@ EVENT = {
     A.PARTIES_SEARCHED: _l("按证件号/手机号查重"), A.AUDIT_PAYLOADS_READ: _l("读取审计明细"),
     A.REPORT_DOWNLOADED: _l("下载报表"), A.ACCESS_DENIED: _l("拒绝访问"),
     A.LOGIN_SUCCEEDED: _l("登录成功"), A.LOGIN_FAILED: _l("登录失败"),
+    A.LOGIN_PASSWORD_ACCEPTED: _l("密码验证通过（待第二因素）"),
+    A.SECOND_FACTOR_ENROLLED: _l("启用双因素登录"), A.SECOND_FACTOR_RESET: _l("重置双因素登录"),
     A.LOGGED_OUT: _l("已退出登录"),
     A.USER_CREATED: _l("创建账号"), A.USER_DISABLED: _l("停用账号"),
     A.USER_UPDATED: _l("账号变更"), A.ROLE_GRANTED: _l("授予角色"),

@@ -97,6 +97,7 @@ MESSAGES = {
     ErrorCode.PASSWORD_TOO_SIMPLE: _l("密码须同时包含字母和数字或符号"),
     ErrorCode.WRONG_PASSWORD: _l("原密码不正确"),
     ErrorCode.TOO_MANY_ATTEMPTS: _l("尝试次数过多，请稍后再试"),
+    ErrorCode.WRONG_SECOND_FACTOR: _l("动态验证码或恢复码不正确"),
     ErrorCode.UNKNOWN_DEPARTMENT: _l("没有编码为 %(code)s 的部门"),
     ErrorCode.UNKNOWN_ROLE: _l("未知角色 %(roles)s"),
     ErrorCode.ADMIN_NOT_AUDITOR: _l("管理员与审计员不能由同一账号担任"),

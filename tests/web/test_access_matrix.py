@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from engine.clock import FrozenClock
 from engine.models import AuditEvent, InstanceRow
+from tests.second_factor_support import enrol_if_required
 from tests.web.conftest import ROLES, deploy_test_process, login, post, seed_reference
 from tests.web.test_task_pages import _task_id
 from web import create_app
@@ -58,6 +59,7 @@ def _user(services, username: str, role: str, dept: str | None) -> None:
 
     admin.create_user(services.new_uow(), SYSTEM, username=username, password="test-password-1",
                       roles=[role], department_code=dept, display_name=f"{role}用户")
+    enrol_if_required(services, username, [role])
 
 
 def _actor(services, username: str):
@@ -299,6 +301,7 @@ def only(**statuses: tuple[int, int]) -> dict[str, tuple[int, int]]:
 
 
 EVERYONE = set(ROLES)
+PRIVILEGED = {"admin", "process_owner", "auditor"}
 EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # the JSON API (Bearer token of each role's user)
     ("api_v1.case_tasks", "GET"): case(200, SEE_OWN, AUDITOR),
@@ -330,6 +333,13 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("auth.logout", "POST"): page(302, EVERYONE),
     ("auth.password", "GET"): page(200, EVERYONE),
     ("auth.password", "POST"): page(422, EVERYONE),
+    # the own account and its second factor (signed in fully: the factor step sends onward;
+    # the privileged have enrolled already, the others may enrol: an empty code is 422)
+    ("auth.account", "GET"): page(200, EVERYONE),
+    ("auth.enrol", "GET"): {r: (302, 302) if r in PRIVILEGED else (200, 200) for r in ROLES},
+    ("auth.enrol", "POST"): {r: (302, 302) if r in PRIVILEGED else (422, 422) for r in ROLES},
+    ("auth.factor", "GET"): page(302, EVERYONE),
+    ("auth.factor", "POST"): page(302, EVERYONE),
     # configuration (admins see no case content); empty forms: 422
     ("directory.create_unit", "POST"): page(422, {"admin"}),
     ("directory.create_user", "POST"): page(422, {"admin"}),
@@ -339,6 +349,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("directory.new_user", "GET"): page(200, {"admin"}),
     ("directory.places", "GET"): page(200, {"admin"}),
     ("directory.reset_password", "POST"): page(200, {"admin"}),
+    ("directory.reset_second_factor", "POST"): page(302, {"admin"}),
     ("directory.unit", "GET"): page(200, {"admin"}),
     ("directory.units", "GET"): page(200, {"admin"}),
     ("directory.unlock_user", "POST"): page(302, {"admin"}),
@@ -411,6 +422,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # reports: rows scoped to the reader; generating is for district-tier roles (the sweep's
     # supervisor and leader sit in a street, so nobody here may: tests/web/test_report_scope.py)
     ("reports.detail", "GET"): page(200, {"supervisor", "leader", "auditor"}),
+    ("reports.printable", "GET"): page(200, {"supervisor", "leader", "auditor"}),
     ("reports.download", "GET"): page(200, {"supervisor", "leader", "auditor"}),
     ("reports.generate", "POST"): page(403, set()),
     ("reports.index", "GET"): page(200, {"supervisor", "leader", "auditor"}),

@@ -63,6 +63,9 @@ class AuditAction(StrEnum):
     ACCESS_DENIED = "access_denied"
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
+    LOGIN_PASSWORD_ACCEPTED = "login_password_accepted"  # noqa: S105 - the second factor is due
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
+    SECOND_FACTOR_RESET = "second_factor_reset"    # removed by an administrator (lost phone)
     LOGGED_OUT = "logged_out"
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"

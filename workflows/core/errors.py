@@ -79,6 +79,7 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105
     WRONG_PASSWORD = "wrong_password"  # noqa: S105
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    WRONG_SECOND_FACTOR = "wrong_second_factor"
     UNKNOWN_DEPARTMENT = "unknown_department"  # code
     UNKNOWN_ROLE = "unknown_role"  # roles
     ADMIN_NOT_AUDITOR = "admin_not_auditor"
