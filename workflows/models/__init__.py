@@ -82,6 +82,7 @@ from workflows.models.district import (
     WarningState,
     path_ids,
 )
+from workflows.models.grid import Attachment, GridReport, GridVisit, VisitOutcome
 from workflows.models.people import (
     Department,
     LoginAttempt,
@@ -94,6 +95,10 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "Attachment",
+    "GridReport",
+    "GridVisit",
+    "VisitOutcome",
     "ALARM_KIND_LABELS",
     "AlarmKind",
     "AlarmMessage",
