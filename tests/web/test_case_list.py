@@ -19,6 +19,7 @@ from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Department, WorkOrder
+from workflows.models.search_text import search_terms
 
 QS_PERSON = {"name": "周海燕", "phone": "13912345678", "id_number": "310101196306060025"}
 BS_PERSON = {"name": "刘淑芬", "phone": "13787654321", "id_number": "110101196203150020"}
@@ -189,3 +190,28 @@ def test_the_page_costs_the_same_statements_with_2_or_8_rows(app, world, service
                          f"第{n}批木工欠薪")
         _place(services, world["district"], code, "QS-SM-G1-B3", "QS-JDTJ")
     assert _statements(services, lambda: client.get("/cases")) == few
+
+
+def test_search_terms_are_bigrams_and_each_runs_last_character():
+    assert search_terms("JF-2025-7", "木工工资") == "jf f 20 02 25 5 7 木工 工工 工资 资"
+
+
+@pytest.mark.parametrize(("q", "found"), [
+    ("木", True), ("资", True), ("木工", True), ("工被拖", True), ("被拖欠工资", True),
+    ("拖工", False), ("木匠", False), ("3号门", True), ("东侧3号门", True), ("3号楼", False),
+    ("jf", True), ("JF-2025-00000", True),
+])
+def test_free_text_is_any_run_of_characters(client, world, services, q, found):
+    with services.new_uow() as uow:
+        find_case(uow.session, world["carpenters"]).location_detail = "工地东侧3号门"
+        uow.commit()
+    assert (world["carpenters"] in _codes(client, world, q=q)) is found
+
+
+def test_the_search_follows_a_changed_summary_in_the_same_transaction(client, world, services):
+    with services.new_uow() as uow:
+        case = find_case(uow.session, world["elevator"])
+        case.summary = "电梯恢复运行后的物业费争议"
+        uow.commit()
+    assert _codes(client, world, q="恢复运行") == [world["elevator"]]
+    assert _codes(client, world, q="电梯停运") == []

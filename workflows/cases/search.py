@@ -1,6 +1,7 @@
 """Free text on the case list: each word of ``q`` must match the case's code, summary or location
-detail, the name of its place or of a place above it, or — exactly, through the blind index —
-a party's ID number or mobile number (docs/personal-data.md).
+detail (character bigrams: PostgreSQL ``tsvector``, SQLite FTS5), the name of its place or of a
+place above it, or — exactly, through the blind index — a party's ID number or mobile number
+(docs/personal-data.md).
 
 An ID number or phone is never compared in part: a word that is not a whole valid ID number or
 mobile number never reaches the blind index, and the indexes are HMACs anyway. A search that used
@@ -9,13 +10,15 @@ the blind index is an access event (``parties_searched``: the kinds, never the v
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, cast, false, literal_column, or_, select, table
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from engine.crypto import blind_index, normalize_id_number, normalize_phone
 from engine.errors import FieldRefused
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.models import Case, CaseParty, Party, Place
+from workflows.models.search_text import run_tokens, runs
 from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_QUERY = 100
@@ -52,7 +55,7 @@ def matches(uow: UnitOfWork, q: str) -> ColumnElement[bool]:
 
 
 def _word(uow: UnitOfWork, word: str) -> ColumnElement[bool]:
-    options: list[ColumnElement[bool]] = [_text(word)]
+    options: list[ColumnElement[bool]] = [_text(uow.session.get_bind().dialect.name, word)]
     paths = uow.session.scalars(select(Place.path).where(Place.name.contains(word, autoescape=True))
                                 .order_by(Place.path).limit(MAX_PLACES)).all()
     options += [Case.place_path.startswith(path, autoescape=True) for path in paths]
@@ -64,10 +67,21 @@ def _word(uow: UnitOfWork, word: str) -> ColumnElement[bool]:
     return or_(*options) if options else false()
 
 
-def _text(word: str) -> ColumnElement[bool]:
-    return or_(Case.case_no.contains(word, autoescape=True),
-               Case.summary.contains(word, autoescape=True),
-               Case.location_detail.contains(word, autoescape=True))
+def _text(dialect: str, word: str) -> ColumnElement[bool]:
+    """The word's runs of letters and digits each as a phrase of its bigrams (a lone character
+    as a prefix) against the case's search terms (workflows/models/search_text.py)."""
+    phrases = [run_tokens(run)[:-1] or [run] for run in runs(word)]
+    if not phrases:
+        return false()
+    if dialect == "postgresql":
+        query = " & ".join(" <-> ".join(f"'{t}'" for t in p) + (":*" if len(p[0]) == 1 else "")
+                           for p in phrases)
+        return Case.search_terms.bool_op("@@")(cast(query, TSQUERY))
+    match = " AND ".join('"' + " ".join(p) + '"' + ("*" if len(p[0]) == 1 else "")
+                         for p in phrases)
+    fts = table("case_search")
+    return Case.id.in_(select(literal_column("rowid")).select_from(fts).where(
+        literal_column("case_search").op("MATCH")(match)))
 
 
 def record_party_search(uow: UnitOfWork, actor: Actor, q: str, *, found: int) -> bool:

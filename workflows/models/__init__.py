@@ -83,10 +83,12 @@ from workflows.models.district import (
     path_ids,
 )
 from workflows.models.grid import Attachment, GridReport, GridVisit, VisitOutcome
+from workflows.models.kpis import ALL_SCOPES, KpiTarget
 from workflows.models.people import (
     Department,
     LoginAttempt,
     LoginSession,
+    RecoveryCode,
     Role,
     RoleCode,
     Tier,
@@ -95,6 +97,8 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "ALL_SCOPES",
+    "KpiTarget",
     "Attachment",
     "GridReport",
     "GridVisit",
@@ -152,6 +156,7 @@ __all__ = [
     "Light",
     "LoginAttempt",
     "LoginSession",
+    "RecoveryCode",
     "OpenTask",
     "Party",
     "PartyKind",

@@ -3,8 +3,8 @@
 
 Mirrors workflows/models/grid.py and Case.owner_id in workflows/models/cases.py.
 
-Revision ID: 0015_grid_reports
-Revises: 0014_iot_alarms
+Revision ID: 0019_grid_reports
+Revises: 0018_kpi_targets
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0015_grid_reports"
-down_revision = "0014_iot_alarms"
+revision = "0019_grid_reports"
+down_revision = "0018_kpi_targets"
 branch_labels = None
 depends_on = None
 
