@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
-from workflows.channels import hotline
+from workflows.channels import feeds, hotline
+from workflows.channels import health as channel_health
 from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
@@ -31,6 +32,7 @@ from workflows.models import (
     Direction,
     InterfaceKind,
     InterfaceStatus,
+    Light,
     LinkBasis,
     OrderStatus,
     PartyKind,
@@ -43,13 +45,19 @@ from workflows.models import (
     Tier,
     Urgency,
     VersionStatus,
+    VisitOutcome,
     WarningKind,
     WarningState,
     WorkOrderRole,
     WorkOrderStatus,
 )
+from workflows.models.scheduling import NoticeKind
+from workflows.notify.outbox import DELIVERY_STATES, NOTICE_CHANNELS, RECIPIENT_TYPES
+from workflows.notify.templates import TEMPLATES
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
+from workflows.reports.kpi_cases import FIGURES, KPI_BY_ID, KPI_STATUSES, KPI_UNITS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
+from workflows.reports.targets import COMPARATORS
 
 S, A = CaseStatus, AuditAction
 STATUS = {
@@ -71,7 +79,7 @@ ROLE = {
     RoleCode.MEDIATOR: _l("调解员"), RoleCode.DEPT_HANDLER: _l("承办人"),
     RoleCode.SUPERVISOR: _l("督办员"), RoleCode.LEADER: _l("领导"),
     RoleCode.PROCESS_OWNER: _l("流程管理员"), RoleCode.AUDITOR: _l("审计员"),
-    RoleCode.ADMIN: _l("系统管理员"),
+    RoleCode.ADMIN: _l("系统管理员"), RoleCode.GRID_WORKER: _l("网格员"),
 }
 PARTY_ROLE = {PartyRole.APPLICANT: _l("申请人"), PartyRole.RESPONDENT: _l("被申请人"),
               PartyRole.THIRD_PARTY: _l("第三人")}
@@ -118,6 +126,8 @@ EVENT = {
     A.PARTIES_SEARCHED: _l("按证件号/手机号查重"), A.AUDIT_PAYLOADS_READ: _l("读取审计明细"),
     A.REPORT_DOWNLOADED: _l("下载报表"), A.ACCESS_DENIED: _l("拒绝访问"),
     A.LOGIN_SUCCEEDED: _l("登录成功"), A.LOGIN_FAILED: _l("登录失败"),
+    A.LOGIN_PASSWORD_ACCEPTED: _l("密码验证通过（待第二因素）"),
+    A.SECOND_FACTOR_ENROLLED: _l("启用双因素登录"), A.SECOND_FACTOR_RESET: _l("重置双因素登录"),
     A.LOGGED_OUT: _l("已退出登录"),
     A.USER_CREATED: _l("创建账号"), A.USER_DISABLED: _l("停用账号"),
     A.USER_UPDATED: _l("账号变更"), A.ROLE_GRANTED: _l("授予角色"),
@@ -132,6 +142,7 @@ EVENT = {
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
     A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
     A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.INTERFACE_SAVED: _l("修改接口目录"),
@@ -139,6 +150,8 @@ EVENT = {
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
+    A.ATTACHMENT_ADDED: _l("添加附件"), A.GRID_REPORTED: _l("网格员上报"),
+    A.GRID_VISIT_RECORDED: _l("网格员回访"),
     A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
     A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
@@ -161,7 +174,7 @@ UNIT_KIND = {  # the kinds of the routing table (the department codes of earlier
     "SQTJ": _l("社区（村）人民调解委员会"), "JDTJ": _l("街道（乡镇）人民调解委员会"),
     "JDLT": _l("街道（乡镇）劳动争议调解中心"), "WY": _l("物业服务企业"), "FL": _l("妇联"),
     "GH": _l("工会"), "JR": _l("金融监管部门 / 开户银行"), "NY": _l("农业农村部门"),
-    "JY": _l("教育部门"), "PG": _l("房地产价格评估专家委员会"),
+    "JY": _l("教育部门"), "PG": _l("房地产价格评估专家委员会"), "WG": _l("网格工作站"),
 }
 RESPONSIBILITY = {  # 部门职责边界清单: dispute categories and the other duties of the seeds
     **{code: text for code, text in CATEGORY.items() if code in RESPONSIBILITIES},
@@ -189,11 +202,48 @@ ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
            contract.MSG_RISK: _l("风险上报")}
+NOTICE_KIND = {NoticeKind.REMINDER: _l("催办"), NoticeKind.SUPERVISION: _l("督办单"),
+               NoticeKind.UPGRADE: _l("提级督办"), NoticeKind.LEADERSHIP: _l("领导包案")}
+NOTICE = {
+    "receipt": _l("受理回执"), "progress": _l("进度通知"), "reply": _l("答复"),
+    "rating_request": _l("评价邀请"), "reminder": _l("催办"), "sla_reminder": _l("时限催办"),
+    "supervision_notice": _l("督办通知"), "tier_upgraded": _l("提级通知"),
+    "leadership": _l("领导包案"), "risk_raised": _l("风险预警"), "sla_request": _l("时限申请"),
+    "sla_decided": _l("时限审批"), "incident": _l("自动步骤失败"), "step_failed": _l("流程执行出错"),
+    "intake_failed": _l("来件登记失败"), "sla_incident": _l("时限检查失败"),
+    "report_ready": _l("报表已生成"), "hotspot_warning": _l("矛盾纠纷多发预警"),
+    "duplicate_linked": _l("重复件关联"), "case_reopened": _l("重新办理"), "case_closed": _l("结案告知"),
+    "result_reply": _l("办理结果答复"), "statutory_guidance": _l("依法导入告知"),
+    "task_ready": _l("新任务"), "sign_off_reminder": _l("签收催办"), "handling_overdue": _l("超期督办"),
+    "upgrade_notice": _l("提级通知"), "leadership_reminder": _l("领导包案提醒"),
+    "joint_meeting_reminder": _l("会商提醒"), "mediation_reminder": _l("调解催办"),
+    "labour_mediation_reminder": _l("劳动争议调解催办"), "arbitration_tracking": _l("仲裁跟踪"),
+    "evidence_overdue": _l("材料调取催办"), "inspection_filing_due": _l("监察受理催办"),
+    "inspection_due": _l("监察调查催办"), "jc_window_reminder": _l("司法确认权利提示"),
+    "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
+    "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
+    "interface_silent": _l("接口无消息告警"),
+}
+RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
+             "role": _l("角色"), "channel_order": _l("来件渠道")}
+DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
+NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
+                  "phone": _l("电话任务")}
+ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
+              "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
               AlarmKind.DOOR_FORCED: _l("门禁被强行打开"), AlarmKind.WATER_LEAK: _l("漏水"),
               AlarmKind.ELEVATOR_TRAPPED: _l("电梯困人")}
 ALARM_SEVERITY = {AlarmSeverity.LOW: _l("低"), AlarmSeverity.MEDIUM: _l("中"),
                   AlarmSeverity.HIGH: _l("高"), AlarmSeverity.CRITICAL: _l("危急")}
+VISIT_OUTCOME = {VisitOutcome.RESOLVED: _l("已当场化解"), VisitOutcome.ONGOING: _l("仍在处理"),
+                 VisitOutcome.WORSE: _l("情况加重，需要尽快处理")}
+# a case's status in the plain words of the grid worker's phone
+GRID_STATUS = {
+    S.REGISTERED: _l("已收到，等待受理"), S.TRIAGE: _l("正在分派"), S.DISPATCHED: _l("已交给负责单位"),
+    S.IN_HANDLING: _l("正在处理"), S.IN_MEDIATION: _l("正在调解"),
+    S.AWAITING_FEEDBACK: _l("已处理，等待回访"), S.CLOSED: _l("已办结"), S.REOPENED: _l("重新处理中"),
+}
 ALARM_STATE = {AlarmState.ALARM: _l("告警中"), AlarmState.CLEARED: _l("已解除")}
 ALARM_QUARANTINE_REASON = {QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
                            QuarantineReason.INACTIVE_DEVICE: _l("设备已停用")}
@@ -203,6 +253,19 @@ OUTCOME = {"R1": _l("协议化解"), "R2": _l("行政处理化解"), "R3": _l("�
            "R4": _l("依法导入法定途径"), "R5": _l("调解不成，告知法律途径"),
            "transferred": _l("紧急移交"), "duplicate": _l("重复件")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
+KPI = {"K-01": _l("矛盾纠纷化解率"), "K-02": _l("群众满意度"), "K-03": _l("二次投诉率"),
+       "K-04": _l("群众诉求响应时间"), "K-05": _l("部门响应时间"), "K-06": _l("紧急事项响应时间"),
+       "K-07": _l("一般事项响应时间"), "K-08": _l("平均办结周期"), "K-09": _l("办结率"),
+       "K-11": _l("预警准确率"), "K-25": _l("按期办结率"), "K-26": _l("按时签收率")}
+KPI_UNIT = {"percent": _l("%"), "hours": _l("小时"), "working_days": _l("个工作日"),
+            "days": _l("天")}
+KPI_STATUS = {"met": _l("达标"), "at_risk": _l("临界"), "missed": _l("未达标"),
+              "no_data": _l("无数据")}
+FIGURE = {"received": _l("受理"), "closed": _l("办结"), "overdue": _l("超期"),
+          "open": _l("在办"), "returns": _l("退单"), "notices": _l("收到督办")}
+LIGHT = {Light.GREEN: _l("绿灯"), Light.YELLOW: _l("黄灯"), Light.ORANGE: _l("橙灯"),
+         Light.RED: _l("红灯")}
+COMPARATOR = {">=": _l("不低于"), "<=": _l("不高于")}
 INTERFACE_KIND = {InterfaceKind.PUSH_IN: _l("工单推送"), InterfaceKind.DEVICE: _l("设备告警"),
                   InterfaceKind.APP: _l("移动应用"), InterfaceKind.FEED: _l("事件订阅"),
                   InterfaceKind.SHARE: _l("数据共享")}
@@ -222,6 +285,26 @@ QUARANTINE_REASON = {
     hotline.Reason.ADDRESS_CANDIDATES: _l("事发地址需确认标准地址"),
     hotline.Reason.INVALID_FIELD: _l("内容不符合登记要求"),
 }
+INTERFACE_FAILURE = {
+    "signature:missing_signature": _l("签名缺失"), "signature:bad_timestamp": _l("时间戳无效"),
+    "signature:stale_timestamp": _l("时间戳过期（疑似重放或时钟偏差）"),
+    "signature:bad_signature": _l("签名不符"), "signature:no_secret": _l("尚未设置密钥"),
+    "quarantined:unknown_category": _l("待补录：诉求类型没有对照"),
+    "quarantined:missing_field": _l("待补录：缺少必填内容"),
+    "quarantined:bad_received_at": _l("待补录：受理时间无法识别或超出范围"),
+    "quarantined:address_candidates": _l("待补录：事发地址需确认"),
+    "quarantined:invalid_field": _l("待补录：内容不符合登记要求"),
+    "unreachable": _l("对方无法连接"), "invalid_input": _l("报文不符合接口要求"),
+    QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
+    QuarantineReason.INACTIVE_DEVICE: _l("设备已停用"),
+}
+OUTBOUND = {
+    "feed_dispatched": _l("事件推送：派单"), "feed_deadline_near": _l("事件推送：临近期限"),
+    "feed_overdue": _l("事件推送：超期"), "feed_closed": _l("事件推送：办结"),
+    "feed_rated": _l("事件推送：满意度评价"), "callback_accepted": _l("回告：已受理"),
+    "callback_signed_off": _l("回告：已签收"), "callback_progress": _l("回告：办理进展"),
+    "callback_result": _l("回告：办理结果"), "callback_satisfaction": _l("回告：满意度"),
+}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -231,13 +314,18 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
+          "kpi": KPI, "kpi_unit": KPI_UNIT,
+          "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
           "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
-          "outcome": OUTCOME, "interface_kind": INTERFACE_KIND,
+          "outcome": OUTCOME, "notice_kind": NOTICE_KIND, "notice": NOTICE,
+          "escalation": ESCALATION, "recipient": RECIPIENT, "delivery": DELIVERY, "notice_channel": NOTICE_CHANNEL, "interface_kind": INTERFACE_KIND,
           "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
           "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
           "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
           "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
-          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON}
+          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON,
+          "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND,
+          "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -250,12 +338,20 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
+              "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
+              "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
               "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,
+              "notice_kind": NoticeKind, "notice": TEMPLATES,
+              "escalation": contract.ESCALATION_LEVELS, "recipient": RECIPIENT_TYPES,
+              "delivery": DELIVERY_STATES, "notice_channel": NOTICE_CHANNELS,
               "interface_kind": InterfaceKind, "direction": Direction,
               "interface_status": InterfaceStatus, "order_status": OrderStatus,
               "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS,
               "alarm_kind": AlarmKind, "alarm_severity": AlarmSeverity, "alarm_state": AlarmState,
-              "alarm_quarantine_reason": QuarantineReason}
+              "alarm_quarantine_reason": QuarantineReason,
+              "interface_failure": (*channel_health.FAILURE_REASONS, *QuarantineReason),
+              "outbound": feeds.OUTBOUND_TEMPLATES,
+              "visit_outcome": VisitOutcome, "grid_status": CaseStatus}
 
 
 def label(kind: str, code: object) -> str:
@@ -274,13 +370,21 @@ def labels(kind: str, value: object) -> str:
 
 
 PERIOD = re.compile(r"(statutory|working)_(days|months|hours)\((\d+)\)")
+ISO_PERIOD = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
 
 
 def period(spec: object) -> str:
     """A deadline spec in words: 'statutory_days(15)' -> 15日, 'working_days(2)' -> 2个工作日."""
-    match = PERIOD.fullmatch(str(spec or ""))
+    text = str(spec or "")
+    iso = ISO_PERIOD.fullmatch(text)
+    if iso and any(iso.groups()):
+        days, hours, minutes = iso.groups()
+        parts = [_("%(n)s日", n=days) if days else "", _("%(n)s小时", n=hours) if hours else "",
+                 _("%(n)s分钟", n=minutes) if minutes else ""]
+        return "".join(parts)
+    match = PERIOD.fullmatch(text)
     if not match:
-        return str(spec) if spec else "—"
+        return text or "—"
     kind, unit, n = match.groups()
     if unit == "months":
         return _("%(n)s个月", n=n)

@@ -144,10 +144,6 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("occurred_at", UTCDateTime(), nullable=False),
         sa.Column("data", JSONType, nullable=False),
-        sa.ForeignKeyConstraint(["case_id"], ["dispute_case.id"],
-                                name=op.f("fk_case_event_case_id_dispute_case")),
-        sa.ForeignKeyConstraint(["unit_id"], ["department.id"],
-                                name=op.f("fk_case_event_unit_id_department")),
         sa.PrimaryKeyConstraint("position", name=op.f("pk_case_event")),
     )
     op.create_index("ix_case_event_unit_id_position", "case_event", ["unit_id", "position"])

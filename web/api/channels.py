@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.api.base import _refusals, bp
-from web.context import client_ip, services
-from workflows.channels import hotline
+from web.context import actor, client_ip, new_uow, services
+from web.params import whole_number
+from workflows.channels import feeds, hotline
 from workflows.channels.health import record_failure
 from workflows.channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -35,3 +36,10 @@ def hotline_orders() -> ResponseReturnValue:
             return response, 429
         return jsonify({**answer.body, "message": _("签名缺失、无效或已过期")}), 401
     return jsonify(answer.body), answer.status
+
+
+@bp.get("/events")
+def events() -> ResponseReturnValue:
+    """Case events after ``since`` in the token user's scope: ``{"events", "next"}``."""
+    limit = whole_number(request.args.get("limit"), 100, minimum=1, maximum=feeds.MAX_PAGE)
+    return jsonify(feeds.events_page(new_uow(), actor(), request.args.get("since"), limit))

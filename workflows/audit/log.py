@@ -63,6 +63,9 @@ class AuditAction(StrEnum):
     ACCESS_DENIED = "access_denied"
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
+    LOGIN_PASSWORD_ACCEPTED = "login_password_accepted"  # noqa: S105 - the second factor is due
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
+    SECOND_FACTOR_RESET = "second_factor_reset"    # removed by an administrator (lost phone)
     LOGGED_OUT = "logged_out"
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
@@ -102,10 +105,14 @@ class AuditAction(StrEnum):
     INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
     INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
+    KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
     DEVICES_IMPORTED = "devices_imported"       # the IoT device registry imported from a file
     ALARM_RECEIVED = "alarm_received"           # a device's alarm opened or joined a case
     ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared
     ALARM_QUARANTINED = "alarm_quarantined"     # an alarm from an unknown device kept aside
+    ATTACHMENT_ADDED = "attachment_added"       # a file stored on a case (its sha256)
+    GRID_REPORTED = "grid_reported"             # a grid worker's report registered
+    GRID_VISIT_RECORDED = "grid_visit_recorded"  # a grid worker's follow-up visit
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.input_rules import text_error
 from workflows.audit.log import AuditAction
-from workflows.channels.health import interface_by_code
+from workflows.channels.health import interface_by_code, sharing_rate
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import (
@@ -32,17 +32,8 @@ MAX_DATASETS = 20
 
 
 def data_sharing_rate(session: Session) -> float | None:
-    """K-12 as a fraction (None when the catalogue names no dataset)."""
-    rows = session.execute(select(Interface.datasets, Interface.status).where(
-        Interface.status != InterfaceStatus.DISABLED)).all()
-    listed: set[str] = set()
-    connected: set[str] = set()
-    for datasets, status in rows:
-        names = {str(d) for d in datasets or []}
-        listed |= names
-        if status == InterfaceStatus.CONNECTED:
-            connected |= names
-    return len(connected) / len(listed) if listed else None
+    """K-12 as a fraction (None when the catalogue names no dataset); the cockpit calls it."""
+    return sharing_rate(session)
 
 
 def catalogue(session: Session) -> list[dict]:
@@ -56,6 +47,15 @@ def catalogue(session: Session) -> list[dict]:
              "endpoint_url": row.endpoint_url, "event_kinds": list(row.event_kinds or []),
              "expected_interval_minutes": row.expected_interval_minutes,
              "has_secret": bool(row.secret_enc)} for row, unit in rows]
+
+
+def unit_id(uow: UnitOfWork, code: str) -> int:
+    """The id of the unit with this code (InvalidInput on the owner field otherwise)."""
+    with uow:
+        found = uow.session.scalar(select(Department.id).where(Department.code == code))
+    if found is None:
+        raise InvalidInput({"owner_unit": FieldError(ErrorCode.UNKNOWN_UNIT, {"code": code})})
+    return found
 
 
 def endpoint_error(url: str) -> FieldError | None:

@@ -79,6 +79,7 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105
     WRONG_PASSWORD = "wrong_password"  # noqa: S105
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    WRONG_SECOND_FACTOR = "wrong_second_factor"
     UNKNOWN_DEPARTMENT = "unknown_department"  # code
     UNKNOWN_ROLE = "unknown_role"  # roles
     ADMIN_NOT_AUDITOR = "admin_not_auditor"
@@ -144,6 +145,16 @@ class ErrorCode(StrEnum):
     MIGRATION_FAILED = "migration_failed"  # detail
     # reports
     REPORT_NOT_FOUND = "report_not_found"  # report_id
+    # KPI targets and the cockpit
+    UNKNOWN_KPI = "unknown_kpi"  # kpi
+    BAD_COMPARATOR = "bad_comparator"
+    BAD_TARGET_VALUE = "bad_target_value"  # high
+    NOT_DATE = "not_date"
+    DATES_REVERSED = "dates_reversed"
+    SOURCE_REQUIRED = "source_required"
+    TARGET_NOT_FOUND = "target_not_found"  # target_id
+    ROW_ERRORS = "row_errors"  # rows: "2, 5"
+    PERIOD_TOO_LONG = "period_too_long"  # days
     # deadlines, calendar, supervision
     NO_OVERRIDE = "no_override"  # day
     BAD_DAY_KIND = "bad_day_kind"
@@ -167,6 +178,16 @@ class ErrorCode(StrEnum):
     UNKNOWN_ALARM_KIND = "unknown_alarm_kind"  # kind
     PLACE_NOT_BUILDING = "place_not_building"  # code
     OCCURRED_TOO_OLD = "occurred_too_old"  # days
+    # attachments and grid workers' reports
+    ATTACHMENT_EMPTY = "attachment_empty"
+    ATTACHMENT_TYPE = "attachment_type"  # allowed
+    ATTACHMENT_DISGUISED = "attachment_disguised"  # extension
+    ATTACHMENT_UNREADABLE = "attachment_unreadable"
+    ATTACHMENT_NOT_FOUND = "attachment_not_found"  # attachment_id
+    PLACE_OUTSIDE_GRID = "place_outside_grid"  # code
+    GRID_PLACE_REQUIRED = "grid_place_required"
+    NO_GRID = "no_grid"
+    GRID_REPORT_NOT_FOUND = "grid_report_not_found"  # report_id
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"
@@ -186,8 +207,10 @@ class ErrorCode(StrEnum):
     AUDITOR_ONLY = "auditor_only"
     ADMIN_ONLY = "admin_only"
     PLACE_SCOPE = "place_scope"
+    COCKPIT_ROLE = "cockpit_role"
     IOT_CHANNEL_ONLY = "iot_channel_only"
     QUARANTINE_ROLE = "quarantine_role"
+    OWN_REPORTS_ONLY = "own_reports_only"
 
 
 class DomainError(Exception):

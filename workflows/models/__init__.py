@@ -82,10 +82,13 @@ from workflows.models.district import (
     WarningState,
     path_ids,
 )
+from workflows.models.grid import Attachment, GridReport, GridVisit, VisitOutcome
+from workflows.models.kpis import ALL_SCOPES, KpiTarget
 from workflows.models.people import (
     Department,
     LoginAttempt,
     LoginSession,
+    RecoveryCode,
     Role,
     RoleCode,
     Tier,
@@ -94,6 +97,12 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "ALL_SCOPES",
+    "KpiTarget",
+    "Attachment",
+    "GridReport",
+    "GridVisit",
+    "VisitOutcome",
     "ALARM_KIND_LABELS",
     "AlarmKind",
     "AlarmMessage",
@@ -147,6 +156,7 @@ __all__ = [
     "Light",
     "LoginAttempt",
     "LoginSession",
+    "RecoveryCode",
     "OpenTask",
     "Party",
     "PartyKind",

@@ -168,9 +168,10 @@ class CaseEvent(Base):
         Index("ix_case_event_case_id_position", "case_id", "position"),
     )
 
+    # no foreign keys: an append-only log names rows, it does not hold them in place
     position: Mapped[int] = mapped_column(PositionType, primary_key=True, autoincrement=False)
-    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"))
-    unit_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("department.id"))
+    case_id: Mapped[int] = mapped_column(IdType)
+    unit_id: Mapped[int | None] = mapped_column(IdType)
     kind: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)   # no personal data

@@ -33,6 +33,8 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import CursorResult, Delete, delete
 
 from workflows.audit.checkpoints import HeadExporter, HttpSink
+from workflows.channels import feeds
+from workflows.channels import health as channel_health
 from workflows.deadlines.calendar_admin import horizon_warning
 from workflows.early_warning import evaluate as warning_rules
 from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
@@ -81,8 +83,20 @@ def next_run(services: Services, now: datetime, *, busy: bool = False) -> dateti
 
 
 def outbox_deliver(services: Services) -> int:
-    """Deliver due outbox messages (every JIEFEN_OUTBOX_INTERVAL seconds)."""
+    """Queue new case events for feeds and callbacks, then deliver due outbox messages (every
+    JIEFEN_OUTBOX_INTERVAL seconds)."""
+    feeds.install(services)
+    try:
+        while feeds.fan_out(services) == feeds.BATCH:
+            pass
+    except Exception:  # a failing fan-out must not stop the other notifications
+        log.exception("case event fan-out failed")
     return notifications.deliver_pending(services).sent
+
+
+def interface_silence(services: Services) -> int:
+    """Warn about interfaces silent longer than their expected interval."""
+    return channel_health.check_silence(services)
 
 
 def audit_export_heads(services: Services, full: bool = False,
@@ -155,6 +169,9 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
         if not timers.due_candidates(services, now, 1) or result.fired + result.failures == 0:
             break
     checked = sla_sweep.sweep_sla(services, now)
+    feeds.install(services)
+    feeds.fan_out(services)
+    channel_health.check_silence(services, now)
     warnings = warning_rules.evaluate(services, now)
     sent = notifications.deliver_pending(services, now).sent
     checkpoint = HeadExporter().export(services, full=True, reason="once")
@@ -177,6 +194,8 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
                       args=[services])
     scheduler.add_job(outbox_deliver, "interval", id="outbox.deliver", args=[services],
                       seconds=settings.outbox_interval)
+    scheduler.add_job(interface_silence, "interval", id="channels.silence", args=[services],
+                      minutes=settings.silence_check_minutes)
     scheduler.add_job(audit_export_heads, "date", id="audit.export_heads.start",
                       args=[services, True, "start"], run_date=datetime.now(scheduler.timezone))
     scheduler.add_job(audit_export_heads, "interval", id="audit.export_heads", args=[services],
