@@ -11,13 +11,16 @@ from collections.abc import Mapping
 
 from sqlalchemy import ColumnElement
 
+from web.context import services
 from workflows.cases.listing import CaseQuery, parse_query
+from workflows.core.dates import filter_bounds
 from workflows.core.errors import FieldCode, FieldError, InvalidInput
 
 
 def case_query(args: Mapping[str, str], *, per_page: int) -> CaseQuery:
     """The list asked for by ``args``; InvalidInput names every bad parameter."""
-    query = parse_query(args, per_page=per_page)
+    query = parse_query(args, per_page=per_page, bounds=filter_bounds(
+        services().clock.now(), services().settings))
     kpi = (args.get("kpi") or "").strip()
     if kpi:
         query.restrict = kpi_cases(kpi, query)
