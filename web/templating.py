@@ -11,8 +11,9 @@ from markupsafe import Markup
 
 from web.labels import choices, label
 from web.messages import message
-from web.report_labels import report_text, report_title
+from web.report_labels import report_cell, report_text, report_title
 from workflows.library.instructions import render_document
+from workflows.reports.charts import shown_target
 
 
 def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -45,5 +46,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["document_html"] = document_html
     app.jinja_env.filters["report_text"] = report_text
     app.jinja_env.filters["report_title"] = report_title
+    app.jinja_env.globals["report_cell"] = report_cell
+    app.jinja_env.globals["report_target"] = shown_target
     app.jinja_env.globals["label_choices"] = choices
     app.jinja_env.globals["user_roles"] = user_roles

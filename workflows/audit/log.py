@@ -105,6 +105,7 @@ class AuditAction(StrEnum):
     INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
     INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
+    KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
     DEVICES_IMPORTED = "devices_imported"       # the IoT device registry imported from a file
     ALARM_RECEIVED = "alarm_received"           # a device's alarm opened or joined a case
     ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared
