@@ -109,6 +109,7 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        assistant,
         audit,
         calendar_admin,
         case_deadlines,
@@ -125,7 +126,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places]
+            places, assistant]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from workflows.assistant.flags import Flag
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
@@ -24,6 +25,7 @@ from workflows.models import (
     PartyKind,
     PartyRole,
     PlaceLevel,
+    ReviewState,
     RiskLevel,
     RoleCode,
     SubmissionLink,
@@ -120,6 +122,8 @@ EVENT = {
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
+    A.ASSISTANT_SUGGESTED: _l("智能助手建议类型"), A.RED_FLAG_RAISED: _l("红旗复核待办"),
+    A.RED_FLAG_REVIEWED: _l("红旗复核完成"), A.ASSISTANT_RETRAINED: _l("智能助手重新训练"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
@@ -167,6 +171,11 @@ ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
            contract.MSG_RISK: _l("风险上报")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
+FLAG = {Flag.THREAT: _l("扬言威胁"), Flag.SELF_HARM: _l("自杀自伤"), Flag.GATHERING: _l("聚集上访"),
+        Flag.ROAD_BLOCK: _l("堵路堵门"), Flag.VIOLENCE: _l("暴力冲突"),
+        Flag.MASS_WAGE_ARREARS: _l("群体讨薪（10人以上）")}
+REVIEW_STATE = {ReviewState.PENDING: _l("待复核"), ReviewState.CONFIRMED: _l("确认风险"),
+                ReviewState.DISMISSED: _l("排除风险")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -176,7 +185,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
-          "actor_type": ACTOR_TYPE, "message": MESSAGE}
+          "actor_type": ACTOR_TYPE, "message": MESSAGE, "flag": FLAG,
+          "review_state": REVIEW_STATE}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -188,7 +198,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
-              "actor_type": ACTOR_TYPES, "message": contract.MESSAGES}
+              "actor_type": ACTOR_TYPES, "message": contract.MESSAGES, "flag": Flag,
+              "review_state": ReviewState}
 
 
 def label(kind: str, code: object) -> str:

@@ -93,6 +93,10 @@ class AuditAction(StrEnum):
     REPORT_GENERATED = "report_generated"
     WARNING_RAISED = "warning_raised"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
+    ASSISTANT_SUGGESTED = "assistant_suggested"  # the intake assistant's suggestion and the final category
+    RED_FLAG_RAISED = "red_flag_raised"          # urgent words in a description: a person reviews
+    RED_FLAG_REVIEWED = "red_flag_reviewed"
+    ASSISTANT_RETRAINED = "assistant_retrained"  # a model trained; replaced or refused
 
 
 @dataclass

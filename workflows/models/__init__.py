@@ -8,6 +8,7 @@ from workflows.models.admin import (
     IdempotencyKey,
     VersionStatus,
 )
+from workflows.models.assistant import AssistantModel, IntakeSuggestion, ReviewState
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -64,6 +65,9 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "AssistantModel",
+    "IntakeSuggestion",
+    "ReviewState",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
     "WARNING_STATE_LABELS",

@@ -43,6 +43,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "hotspot_warning": ("【预警】矛盾纠纷多发",
                         "【预警】{place}{days}天内发生{category}类纠纷{count}起（案件 {cases}），"
                         "请研判处置。"),
+    "red_flag": ("【红旗复核】", "【红旗复核】案件 {case_no} 的诉求描述含{flags}类字样，请尽快人工复核。"),
     # templates named by the shipped processes (notify service tasks; params: case_no only)
     "duplicate_linked": ("【解纷】重复件", "【解纷】您反映的事项已有案件在办，案件编号 {case_no}。"),
     "case_reopened": ("【解纷】重新办理", "【解纷】案件 {case_no} 已重新办理（二次投诉）。"),
