@@ -109,11 +109,13 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        alarms,
         assistant,
         audit,
         calendar_admin,
         case_deadlines,
         cases,
+        channels,
         dispatch,
         places,
         process_editor,
@@ -122,11 +124,12 @@ def _feature_modules() -> list:
         satisfaction,
         supervision,
         tasks,
+        warnings,
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, assistant]
+            places, channels, warnings, alarms, assistant]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -110,7 +110,8 @@ class Report(Base):
     """A generated periodic report (周调度 / 月通报 / 季评估), stored for listing and download."""
 
     __tablename__ = "report"
-    __table_args__ = (UniqueConstraint("kind", "period_start", name="uq_report_kind_period_start"),)
+    __table_args__ = (UniqueConstraint("kind", "period_start", "period_end",
+                                       name="uq_report_kind_period_start_period_end"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))        # weekly | monthly | quarterly

@@ -3,8 +3,8 @@ final category, the red-flag review) and assistant_model (trained classifiers, o
 
 Mirrors workflows/models/assistant.py.
 
-Revision ID: 0011_intake_assistant
-Revises: 0010_counter_token_expiry
+Revision ID: 0018_intake_assistant
+Revises: 0017_report_ranges
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0011_intake_assistant"
-down_revision = "0010_counter_token_expiry"
+revision = "0018_intake_assistant"
+down_revision = "0017_report_ranges"
 branch_labels = None
 depends_on = None
 
