@@ -116,7 +116,9 @@ def _feature_modules() -> list:
         case_deadlines,
         cases,
         channels,
+        cockpit,
         dispatch,
+        kpi_targets,
         places,
         process_editor,
         processes,
@@ -129,7 +131,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings, alarms, assistant]
+            places, channels, warnings, alarms, cockpit, kpi_targets, assistant]
 
 
 def _register_error_handlers(app: Flask) -> None:

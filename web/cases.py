@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.case_query import case_query
+from web.cockpit import drill_of
 from web.context import actor, new_uow, services
 from web.forms import (
     address_candidates,
@@ -71,10 +72,14 @@ def inbox_query() -> inbox_service.InboxQuery:
 @bp.get("/cases")
 def case_list() -> ResponseReturnValue:
     """Cases the user may see, newest first, filtered and searched on the server (no personal
-    data); the same query as ``GET /api/v1/cases``."""
+    data); the same query as ``GET /api/v1/cases``. With ``kpi=`` the cases behind a cockpit
+    figure (leaders and supervisors)."""
     args = {**request.args.to_dict(), "page": str(_int_arg("page"))}  # a page link never fails
     query = case_query(args, per_page=LIST_PAGE)
     page = listing.list_page(new_uow(), actor(), query)
+    if query.scope is not None:      # the cases behind a cockpit figure
+        return render_template("cases/drill.html", rows=page.rows, page=page,
+                               drill=drill_of(args))
     filters = {**query.args(), "kpi": request.args.get("kpi") or None}
     return render_template("cases/list.html", rows=page.rows, page=page, filters=filters)
 

@@ -15,7 +15,8 @@ from workflows.assistant.flags import Flag
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
-from workflows.channels import hotline
+from workflows.channels import feeds, hotline
+from workflows.channels import health as channel_health
 from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
@@ -32,6 +33,7 @@ from workflows.models import (
     Direction,
     InterfaceKind,
     InterfaceStatus,
+    Light,
     LinkBasis,
     OrderStatus,
     PartyKind,
@@ -51,7 +53,9 @@ from workflows.models import (
     WorkOrderStatus,
 )
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
+from workflows.reports.kpi_cases import FIGURES, KPI_BY_ID, KPI_STATUSES, KPI_UNITS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
+from workflows.reports.targets import COMPARATORS
 
 S, A = CaseStatus, AuditAction
 STATUS = {
@@ -136,6 +140,7 @@ EVENT = {
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
     A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
     A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.INTERFACE_SAVED: _l("修改接口目录"),
@@ -209,6 +214,19 @@ OUTCOME = {"R1": _l("协议化解"), "R2": _l("行政处理化解"), "R3": _l("�
            "R4": _l("依法导入法定途径"), "R5": _l("调解不成，告知法律途径"),
            "transferred": _l("紧急移交"), "duplicate": _l("重复件")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
+KPI = {"K-01": _l("矛盾纠纷化解率"), "K-02": _l("群众满意度"), "K-03": _l("二次投诉率"),
+       "K-04": _l("群众诉求响应时间"), "K-05": _l("部门响应时间"), "K-06": _l("紧急事项响应时间"),
+       "K-07": _l("一般事项响应时间"), "K-08": _l("平均办结周期"), "K-09": _l("办结率"),
+       "K-11": _l("预警准确率"), "K-25": _l("按期办结率"), "K-26": _l("按时签收率")}
+KPI_UNIT = {"percent": _l("%"), "hours": _l("小时"), "working_days": _l("个工作日"),
+            "days": _l("天")}
+KPI_STATUS = {"met": _l("达标"), "at_risk": _l("临界"), "missed": _l("未达标"),
+              "no_data": _l("无数据")}
+FIGURE = {"received": _l("受理"), "closed": _l("办结"), "overdue": _l("超期"),
+          "open": _l("在办"), "returns": _l("退单"), "notices": _l("收到督办")}
+LIGHT = {Light.GREEN: _l("绿灯"), Light.YELLOW: _l("黄灯"), Light.ORANGE: _l("橙灯"),
+         Light.RED: _l("红灯")}
+COMPARATOR = {">=": _l("不低于"), "<=": _l("不高于")}
 INTERFACE_KIND = {InterfaceKind.PUSH_IN: _l("工单推送"), InterfaceKind.DEVICE: _l("设备告警"),
                   InterfaceKind.APP: _l("移动应用"), InterfaceKind.FEED: _l("事件订阅"),
                   InterfaceKind.SHARE: _l("数据共享")}
@@ -233,6 +251,26 @@ FLAG = {Flag.THREAT: _l("扬言威胁"), Flag.SELF_HARM: _l("自杀自伤"), Fla
         Flag.MASS_WAGE_ARREARS: _l("群体讨薪（10人以上）")}
 REVIEW_STATE = {ReviewState.PENDING: _l("待复核"), ReviewState.CONFIRMED: _l("确认风险"),
                 ReviewState.DISMISSED: _l("排除风险")}
+INTERFACE_FAILURE = {
+    "signature:missing_signature": _l("签名缺失"), "signature:bad_timestamp": _l("时间戳无效"),
+    "signature:stale_timestamp": _l("时间戳过期（疑似重放或时钟偏差）"),
+    "signature:bad_signature": _l("签名不符"), "signature:no_secret": _l("尚未设置密钥"),
+    "quarantined:unknown_category": _l("待补录：诉求类型没有对照"),
+    "quarantined:missing_field": _l("待补录：缺少必填内容"),
+    "quarantined:bad_received_at": _l("待补录：受理时间无法识别或超出范围"),
+    "quarantined:address_candidates": _l("待补录：事发地址需确认"),
+    "quarantined:invalid_field": _l("待补录：内容不符合登记要求"),
+    "unreachable": _l("对方无法连接"), "invalid_input": _l("报文不符合接口要求"),
+    QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
+    QuarantineReason.INACTIVE_DEVICE: _l("设备已停用"),
+}
+OUTBOUND = {
+    "feed_dispatched": _l("事件推送：派单"), "feed_deadline_near": _l("事件推送：临近期限"),
+    "feed_overdue": _l("事件推送：超期"), "feed_closed": _l("事件推送：办结"),
+    "feed_rated": _l("事件推送：满意度评价"), "callback_accepted": _l("回告：已受理"),
+    "callback_signed_off": _l("回告：已签收"), "callback_progress": _l("回告：办理进展"),
+    "callback_result": _l("回告：办理结果"), "callback_satisfaction": _l("回告：满意度"),
+}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -242,13 +280,16 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
+          "kpi": KPI, "kpi_unit": KPI_UNIT,
+          "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
           "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
           "outcome": OUTCOME, "interface_kind": INTERFACE_KIND,
           "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
           "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
           "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
           "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
-          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON, "flag": FLAG,
+          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON,
+          "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND, "flag": FLAG,
           "review_state": REVIEW_STATE}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
@@ -262,12 +303,16 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
+              "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
+              "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
               "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,
               "interface_kind": InterfaceKind, "direction": Direction,
               "interface_status": InterfaceStatus, "order_status": OrderStatus,
               "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS,
               "alarm_kind": AlarmKind, "alarm_severity": AlarmSeverity, "alarm_state": AlarmState,
-              "alarm_quarantine_reason": QuarantineReason, "flag": Flag,
+              "alarm_quarantine_reason": QuarantineReason,
+              "interface_failure": (*channel_health.FAILURE_REASONS, *QuarantineReason),
+              "outbound": feeds.OUTBOUND_TEMPLATES, "flag": Flag,
               "review_state": ReviewState}
 
 

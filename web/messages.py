@@ -163,6 +163,15 @@ MESSAGES = {
     ErrorCode.MIGRATION_FAILED: _l("迁移失败：%(detail)s"),
     # reports
     ErrorCode.REPORT_NOT_FOUND: _l("报表 %(report_id)s 不存在"),
+    ErrorCode.UNKNOWN_KPI: _l("没有指标 %(kpi)s"),
+    ErrorCode.BAD_COMPARATOR: _l("请选择“不低于”或“不高于”"),
+    ErrorCode.BAD_TARGET_VALUE: _l("目标值应为 0 到 %(high)s 之间的数"),
+    ErrorCode.NOT_DATE: _l("日期格式应为 年-月-日，例如 2026-01-01"),
+    ErrorCode.DATES_REVERSED: _l("截止日期不能早于起始日期"),
+    ErrorCode.SOURCE_REQUIRED: _l("请填写依据"),
+    ErrorCode.TARGET_NOT_FOUND: _l("指标目标 %(target_id)s 不存在"),
+    ErrorCode.ROW_ERRORS: _l("第 %(rows)s 行有误，未导入任何内容"),
+    ErrorCode.PERIOD_TOO_LONG: _l("时间段不能超过 %(days)s 天"),
     # deadlines, calendar, supervision
     ErrorCode.NO_OVERRIDE: _l("%(day)s 没有生效的调整"),
     ErrorCode.BAD_DAY_KIND: _l("类型须为 workday（上班）或 holiday（休息）"),
@@ -201,6 +210,7 @@ MESSAGES = {
     ErrorCode.AUDITOR_ONLY: _l("仅审计员可查看"),
     ErrorCode.ADMIN_ONLY: _l("只有系统管理员可以管理账号、单位和地点"),
     ErrorCode.PLACE_SCOPE: _l("仅该地点所属单位的督办员、领导和系统管理员可查看"),
+    ErrorCode.COCKPIT_ROLE: _l("驾驶舱仅供领导和督办员查看"),
     ErrorCode.IOT_CHANNEL_ONLY: _l("只有物联网（iot）渠道的令牌可以上报设备告警"),
     ErrorCode.QUARANTINE_ROLE: _l("仅受理员和系统管理员可查看隔离的设备告警"),
     ErrorCode.UNKNOWN_ALARM_KIND: _l("未知的设备类型 %(kind)s（烟感、燃气、门禁、漏水、电梯困人）"),

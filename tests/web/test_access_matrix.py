@@ -133,7 +133,8 @@ def _world(services) -> dict:
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
-              "unit_code": "ZJ", "warning_id": 999999, "rule_code": "hotspot"}
+              "unit_code": "ZJ", "warning_id": 999999, "rule_code": "hotspot",
+              "target_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -191,7 +192,8 @@ def sweep(built):
 # -- requests -------------------------------------------------------------------------------------
 ARG = re.compile(r"<(?:([^:<>()]+)(?:\([^)]*\))?:)?(\w+)>")
 FORMATS = {"audit.export": "json", "reports.download": "csv"}
-QUERY = {"audit.diagram": "?version={version_id}"}   # routes that need a query string
+QUERY = {"audit.diagram": "?version={version_id}",   # routes that need a query string
+         "api_v1.kpis": "?from=2025-03-01&to=2025-03-31"}
 FORMS = {  # POST bodies: valid enough to reach the policy, never needing a second step
     "cases.reveal": {"purpose": "contact"}, "cases.reveal_narrative": {"purpose": "contact"},
     "cases.intake": {"action": "preview", "channel": "counter"},
@@ -259,7 +261,7 @@ def measure(sweep: Sweep, rule, method) -> dict[str, tuple]:
                 written = _denials(services) - before
             finally:
                 savepoint.rollback()
-            body = response.get_data(as_text=True)
+            body = response.get_data().decode("utf-8", "replace")   # XLSX downloads too
             where = (rule.endpoint, method, role, kind, response.status_code)
             if response.status_code == 403:
                 assert written == 1, where
@@ -325,6 +327,15 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("assistant.review", "POST"): only(triage_officer=(409, 403), supervisor=(409, 403)),
     ("assistant.accuracy", "GET"): page(200, {"supervisor", "leader"}),
     ("api_v1.events", "GET"): page(200, SEE_OWN),     # events of cases in the caller's scope
+    ("api_v1.kpis", "GET"): page(200, {"supervisor", "leader"}),
+    # the cockpit: aggregates for leaders and supervisors; KPI targets for admins
+    ("cockpit.index", "GET"): page(200, {"supervisor", "leader"}),
+    ("cockpit.ranking_download", "GET"): page(200, {"supervisor", "leader"}),
+    ("kpi_targets.index", "GET"): page(200, {"admin"}),
+    ("kpi_targets.download", "GET"): page(200, {"admin"}),
+    ("kpi_targets.save", "POST"): page(422, {"admin"}),
+    ("kpi_targets.import_file", "POST"): page(422, {"admin"}),
+    ("kpi_targets.delete", "POST"): page(404, {"admin"}),
     # signed with the channel secret, not a token: unsigned is 401 for anyone
     ("api_v1.hotline_orders", "POST"): page(401, EVERYONE),
     # the auditor's workbench (supervisors: their tier, values hidden; export: auditors)

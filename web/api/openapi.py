@@ -62,7 +62,28 @@ CONCURRENT = "concurrent_update: a concurrent change won; nothing was saved, sen
 CASE_NO = {"name": "case_no", "in": "path", "required": True, "schema": {"type": "string"},
            "example": "JF-2025-000001"}
 
+NUMBER = {"type": ["number", "null"]}
+KPI = {"type": "object", "required": ["id", "value", "numerator", "denominator", "unit", "target",
+                                      "status", "cases_url"], "properties": {
+    "id": {"type": "string", "example": "K-01"}, "value": NUMBER, "numerator": NUMBER,
+    "denominator": {"type": "integer"}, "previous": NUMBER,
+    "unit": {"enum": ["percent", "hours", "working_days", "days"]},
+    "cases": {"type": ["integer", "null"],
+              "description": "cases behind the denominator (for work-order KPIs: the cases of "
+                             "the orders), equal to the total of cases_url"},
+    "target": {"type": ["object", "null"], "required": ["comparator", "value", "valid_from",
+                                                        "valid_to", "source"], "properties": {
+        "comparator": {"enum": [">=", "<="]}, "value": {"type": "number"},
+        "valid_from": {"type": "string", "format": "date"}, "valid_to": NULL_STR,
+        "source": {"type": "string"}}},
+    "status": {"enum": ["met", "at_risk", "missed", "no_data"]},
+    "cases_url": {**NULL_STR, "description": "GET /api/v1/cases listing the denominator's "
+                                             "cases; null for K-11 (it counts warnings)"}}}
+
 SCHEMAS = {
+    "KpiList": {"type": "object", "required": ["from", "to", "place", "kpis"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "place": NULL_STR, "kpis": {"type": "array", "items": KPI}}},
     "Error": {"type": "object", "required": ["error"], "properties": {
         "error": {"type": "string"}, "message": {"type": "string"}, "rule": {"type": "string"},
         "request_id": {"type": "string"}}},
@@ -174,7 +195,12 @@ SCHEMAS = {
         "required": ["case_no", "status", "channel", "category", "tier", "risk_level", "summary",
                      "lead_unit", "location", "registered_at", "deadline"],
         "properties": {
-            "case_no": {"type": "string"}, "status": {"type": "string"}, "stage": NULL_STR,
+            "case_no": {**NULL_STR, "description": "null only in a kpi drill-down, for a case "
+                                                   "the caller may not open (visible false)"},
+            "visible": {"type": "boolean", "description": "false: counted in a kpi "
+                                                          "drill-down, code, summary and place "
+                                                          "withheld"},
+            "status": {"type": "string"}, "stage": NULL_STR,
             "channel": {"type": "string"}, "category": NULL_STR, "urgency": {"type": "string"},
             "tier": NULL_STR, "risk_level": {"type": "string"},
             "people_count": {"type": "integer"}, "summary": {"type": "string"},
@@ -275,8 +301,10 @@ LIST_PARAMETERS = [
            {"type": "string", "format": "date"}),
     _query("to", "registered on or before this local date", {"type": "string", "format": "date"}),
     _query("open", "1: only cases not closed", {"enum": ["1", "true"]}),
-    _query("kpi", "a KPI id: only the cases behind that figure of /api/v1/kpis for from, to "
-                  "and place"),
+    _query("kpi", "a KPI id (or received, closed, overdue, open, returns, notices): exactly the "
+                  "cases behind that figure of /api/v1/kpis, in the caller's cockpit scope "
+                  "(leaders, supervisors); from and to are then the figure's period (required) "
+                  "and unit a unit code; see docs/cockpit.md"),
     _query("page", "1-based page number", {"type": "integer", "minimum": 1, "maximum": 10000,
                                           "default": 1}),
     _query("per_page", "rows per page", {"type": "integer", "minimum": 1, "maximum": 100,
@@ -371,6 +399,20 @@ PATHS = {
                          "invalid_bundle: every problem (file, element id, message), nothing "
                          "stored; or invalid_input (no files, a file name refused)"),
                      **AUTH_ERRORS, **TOO_LARGE}}},
+    "/api/v1/kpis": {"get": {
+        "summary": "The cockpit's KPIs for a period, in the caller's scope (leaders, supervisors)",
+        "operationId": "listKpis",
+        "parameters": [
+            {"name": "from", "in": "query", "required": True,
+             "schema": {"type": "string", "format": "date"}, "description": "first day"},
+            {"name": "to", "in": "query", "required": True,
+             "schema": {"type": "string", "format": "date"}, "description": "last day"},
+            {"name": "place", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "a place code inside the caller's unit's subtree"}],
+        "responses": {"200": _json(_ref("KpiList"), "every KPI"),
+                      "422": _json(_ref("FieldErrors"), "a date missing or malformed, a "
+                                                        "period over 1100 days, an unknown place"),
+                      **AUTH_ERRORS}}},
     "/api/v1/channels/hotline_12345/orders": {"post": {
         "summary": "A 12345 work order pushed by the hotline (signed with the channel secret)",
         "operationId": "pushHotlineOrder", "security": [],

@@ -109,6 +109,7 @@ class AuditAction(StrEnum):
     RED_FLAG_RAISED = "red_flag_raised"          # urgent words in a description: a person reviews
     RED_FLAG_REVIEWED = "red_flag_reviewed"
     ASSISTANT_RETRAINED = "assistant_retrained"  # a model trained; replaced or refused
+    KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
     DEVICES_IMPORTED = "devices_imported"       # the IoT device registry imported from a file
     ALARM_RECEIVED = "alarm_received"           # a device's alarm opened or joined a case
     ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared

@@ -51,8 +51,10 @@ CHOICES = {"category": [str(c) for c in Category], "status": [str(s) for s in Ca
 class CaseQuery:
     """What a list asks for; every value has passed ``parse_query`` (or is typed in code).
 
-    ``restrict`` is an extra condition on ``Case`` supplied by a layer above (the cockpit's
-    ``kpi`` drill-down): it narrows the list, never widens the caller's scope."""
+    ``restrict`` is an extra condition on ``Case`` supplied by a layer above: it narrows the
+    list, never widens the caller's scope. ``scope`` replaces the caller's scope: the cockpit's
+    ``kpi`` drill-down lists every case behind a figure of the viewer's cockpit scope (checked
+    by the cockpit before it sets it); rows of cases the viewer may not open are masked."""
 
     q: str = ""
     category: str | None = None
@@ -67,6 +69,8 @@ class CaseQuery:
     page: int = 1
     per_page: int = PER_PAGE
     restrict: ColumnElement[bool] | None = field(default=None, compare=False)
+    scope: ColumnElement[bool] | None = field(default=None, compare=False)
+    extra_args: dict[str, str] = field(default_factory=dict)
 
     def args(self) -> dict[str, str]:
         """The query string that asks for this list again (page links, the search box)."""
@@ -74,7 +78,7 @@ class CaseQuery:
                "risk_level": self.risk_level, "place": self.place,
                "from": self.registered_from.isoformat() if self.registered_from else None,
                "to": self.registered_to.isoformat() if self.registered_to else None,
-               "open": "1" if self.open_only else None}
+               "open": "1" if self.open_only else None, **self.extra_args}
         return {k: v for k, v in out.items() if v}
 
 
@@ -160,7 +164,7 @@ def list_page(uow: UnitOfWork, actor: Actor, query: CaseQuery | None = None) -> 
     with uow:
         where = _where(uow, actor, query)
         total = uow.session.scalar(select(func.count()).select_from(Case).where(where)) or 0
-        rows = _rows(uow.session, where, query) if total else []
+        rows = _rows(uow.session, where, query, visible_cases(actor)) if total else []
         if search.record_party_search(uow, actor, query.q, found=total):
             uow.commit()
     return CasePage(rows, total, query.page, query.per_page)
@@ -172,7 +176,8 @@ def with_page(query: CaseQuery, page: int) -> CaseQuery:
 
 
 def _where(uow: UnitOfWork, actor: Actor, query: CaseQuery) -> ColumnElement[bool]:
-    clauses: list[ColumnElement[bool]] = [visible_cases(actor)]
+    clauses: list[ColumnElement[bool]] = [
+        query.scope if query.scope is not None else visible_cases(actor)]
     for column, value in ((Case.status, query.status), (Case.category, query.category),
                           (Case.tier, query.tier), (Case.risk_level, query.risk_level)):
         if value:
@@ -208,17 +213,20 @@ def _start_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-def _rows(session: Session, where: ColumnElement[bool], query: CaseQuery) -> list[dict]:
+def _rows(session: Session, where: ColumnElement[bool], query: CaseQuery,
+          visible: ColumnElement[bool]) -> list[dict]:
     deadline = (select(func.min(OpenTask.due_at)).where(OpenTask.case_id == Case.id)
                 .correlate(Case).scalar_subquery())
-    statement = (select(Case, Department.code, Department.name, deadline)
+    statement = (select(Case, Department.code, Department.name, deadline,
+                        visible.label("visible"))
                  .outerjoin(Department, Department.id == Case.lead_department_id)
                  .where(where)
                  .order_by(Case.registered_at.desc(), Case.id.desc())
                  .limit(query.per_page).offset((query.page - 1) * query.per_page))
     found = session.execute(statement).all()
     places = _place_rows(session, [case.place_path for case, *_ in found])
-    return [_row(case, code, name, due, places) for case, code, name, due in found]
+    return [_row(case, code, name, due, places) if seen else _masked(case, code, name, due)
+            for case, code, name, due, seen in found]
 
 
 def _place_rows(session: Session, paths: list[str | None]) -> dict[int, tuple[str, str, str]]:
@@ -246,7 +254,23 @@ def _row(case: Case, lead_code: str | None, lead_name: str | None, due: datetime
         "outcome": case.outcome, "satisfaction": case.satisfaction,
         "lead_unit": lead, "location": location, "location_detail": case.location_detail,
         "received_at": _iso(case.opened_at), "registered_at": _iso(case.registered_at),
-        "closed_at": _iso(case.closed_at), "deadline": _iso(due),
+        "closed_at": _iso(case.closed_at), "deadline": _iso(due), "visible": True,
+    }
+
+
+def _masked(case: Case, lead_code: str | None, lead_name: str | None,
+            due: datetime | None) -> dict:
+    """A case counted in a drill-down that the viewer may not open: no code, summary or place."""
+    lead = {"code": lead_code, "name": lead_name} if lead_code else None
+    return {
+        "case_no": None, "status": case.status, "stage": None, "channel": case.channel,
+        "category": case.category, "urgency": case.urgency, "tier": case.tier,
+        "risk_level": case.risk_level, "people_count": case.people_count, "summary": "",
+        "second_complaint": case.second_complaint, "outcome": case.outcome,
+        "satisfaction": case.satisfaction, "lead_unit": lead, "location": None,
+        "location_detail": None, "received_at": _iso(case.opened_at),
+        "registered_at": _iso(case.registered_at), "closed_at": _iso(case.closed_at),
+        "deadline": _iso(due), "visible": False,
     }
 
 

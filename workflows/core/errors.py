@@ -145,6 +145,16 @@ class ErrorCode(StrEnum):
     MIGRATION_FAILED = "migration_failed"  # detail
     # reports
     REPORT_NOT_FOUND = "report_not_found"  # report_id
+    # KPI targets and the cockpit
+    UNKNOWN_KPI = "unknown_kpi"  # kpi
+    BAD_COMPARATOR = "bad_comparator"
+    BAD_TARGET_VALUE = "bad_target_value"  # high
+    NOT_DATE = "not_date"
+    DATES_REVERSED = "dates_reversed"
+    SOURCE_REQUIRED = "source_required"
+    TARGET_NOT_FOUND = "target_not_found"  # target_id
+    ROW_ERRORS = "row_errors"  # rows: "2, 5"
+    PERIOD_TOO_LONG = "period_too_long"  # days
     # deadlines, calendar, supervision
     NO_OVERRIDE = "no_override"  # day
     BAD_DAY_KIND = "bad_day_kind"
@@ -187,6 +197,7 @@ class ErrorCode(StrEnum):
     AUDITOR_ONLY = "auditor_only"
     ADMIN_ONLY = "admin_only"
     PLACE_SCOPE = "place_scope"
+    COCKPIT_ROLE = "cockpit_role"
     IOT_CHANNEL_ONLY = "iot_channel_only"
     QUARANTINE_ROLE = "quarantine_role"
 

@@ -83,6 +83,7 @@ from workflows.models.district import (
     WarningState,
     path_ids,
 )
+from workflows.models.kpis import ALL_SCOPES, KpiTarget
 from workflows.models.people import (
     Department,
     LoginAttempt,
@@ -96,6 +97,8 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "ALL_SCOPES",
+    "KpiTarget",
     "ALARM_KIND_LABELS",
     "AlarmKind",
     "AlarmMessage",

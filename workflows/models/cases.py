@@ -169,6 +169,9 @@ class Case(Base):
         Index("ix_dispute_case_place_path", "place_path",
               postgresql_ops={"place_path": "text_pattern_ops"}),
         Index("ix_dispute_case_place_id_category_opened_at", "place_id", "category", "opened_at"),
+        # the cockpit's period filters (received, closed in a date range)
+        Index("ix_dispute_case_opened_at", "opened_at"),
+        Index("ix_dispute_case_closed_at", "closed_at"),
         # the case list: newest registration first (keyset), and the free-text index
         Index("ix_dispute_case_registered_at_id", "registered_at", "id"),
         Index("ix_dispute_case_search_terms", "search_terms",
@@ -311,6 +314,7 @@ class WorkOrder(Base):
             "case_id", "department_id", "round", name="uq_work_order_case_id_department_id_round"
         ),
         Index("ix_work_order_department_id_status", "department_id", "status"),
+        Index("ix_work_order_dispatched_at", "dispatched_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

@@ -84,6 +84,8 @@ class SlaClock(Base):
             postgresql_where=text("next_check_at IS NOT NULL"),
             sqlite_where=text("next_check_at IS NOT NULL"),
         ),
+        Index("ix_sla_clock_breached_at", "breached_at"),
+        Index("ix_sla_clock_kind_started_at", "kind", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

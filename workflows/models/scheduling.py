@@ -67,6 +67,7 @@ class SupervisionNotice(Base):
         Index("ix_supervision_notice_reply_due_at", "reply_due_at",
               postgresql_where=text("replied_at IS NULL AND reply_due_at IS NOT NULL"),
               sqlite_where=text("replied_at IS NULL AND reply_due_at IS NOT NULL")),
+        Index("ix_supervision_notice_issued_at", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

@@ -3,8 +3,8 @@ final category, the red-flag review) and assistant_model (trained classifiers, o
 
 Mirrors workflows/models/assistant.py.
 
-Revision ID: 0018_intake_assistant
-Revises: 0017_report_ranges
+Revision ID: 0019_intake_assistant
+Revises: 0018_kpi_targets
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0018_intake_assistant"
-down_revision = "0017_report_ranges"
+revision = "0019_intake_assistant"
+down_revision = "0018_kpi_targets"
 branch_labels = None
 depends_on = None
 
