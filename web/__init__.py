@@ -111,6 +111,7 @@ def _feature_modules() -> list:
         admin_import,
         alarms,
         assistant,
+        attachments,
         audit,
         calendar_admin,
         case_deadlines,
@@ -118,6 +119,7 @@ def _feature_modules() -> list:
         channels,
         cockpit,
         dispatch,
+        grid,
         kpi_targets,
         places,
         process_editor,
@@ -131,7 +133,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings, alarms, cockpit, kpi_targets, assistant]
+            places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments, assistant]
 
 
 def _register_error_handlers(app: Flask) -> None:

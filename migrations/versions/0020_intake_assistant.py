@@ -3,8 +3,8 @@ final category, the red-flag review) and assistant_model (trained classifiers, o
 
 Mirrors workflows/models/assistant.py.
 
-Revision ID: 0019_intake_assistant
-Revises: 0018_kpi_targets
+Revision ID: 0020_intake_assistant
+Revises: 0019_grid_reports
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0019_intake_assistant"
-down_revision = "0018_kpi_targets"
+revision = "0020_intake_assistant"
+down_revision = "0019_grid_reports"
 branch_labels = None
 depends_on = None
 
