@@ -13,13 +13,15 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, flash, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
 from web.data_display import data_rows
+from web.messages import message
 from workflows.access.policy import Denied, Permission, denials_audited, require
 from workflows.cases.lookup import find_case
+from workflows.core.dates import filter_bounds, filter_day_error
 from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import RoleCode
 from workflows.replay import (
@@ -75,6 +77,10 @@ def _day(name: str, end: bool = False) -> datetime | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
+        return None
+    wrong = filter_day_error(day, filter_bounds(services().clock.now(), services().settings))
+    if wrong is not None:  # year 1 or 9999: said once, then the filter is left out
+        flash(message(wrong) or "", "warning")
         return None
     zone = ZoneInfo(services().settings.timezone)
     return datetime.combine(day, time.max if end else time.min, zone)
