@@ -24,6 +24,7 @@ from web.forms import (
 from web.messages import field_errors, message
 from web.params import MAX_PAGE, whole_number
 from workflows.access.policy import Permission, denials_audited, require
+from workflows.assistant import records as assistant_records
 from workflows.cases import inbox as inbox_service
 from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
@@ -165,7 +166,8 @@ def receipt(case_no: str) -> ResponseReturnValue:
 def detail(case_no: str) -> ResponseReturnValue:
     """The case page: masked parties, work orders, tasks, documents, timeline, diagram."""
     page = case_views.case_page(new_uow(), actor(), case_no)
-    return render_template("cases/detail.html", page=page, case=page.summary, revealed={})
+    return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
+                           red_flags=assistant_records.case_flags(new_uow(), actor(), case_no))
 
 
 @bp.post("/cases/<case_no>/parties/<party_id>/reveal")
