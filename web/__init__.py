@@ -114,6 +114,7 @@ def _feature_modules() -> list:
         case_deadlines,
         cases,
         dispatch,
+        mediation,
         places,
         process_editor,
         processes,
@@ -125,7 +126,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places]
+            places, mediation]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -16,16 +16,21 @@ from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
 from workflows.library.contract import RATINGS
 from workflows.models import (
+    Attendance,
     CaseStatus,
     Category,
     Channel,
     ContactPreference,
+    ExpertField,
+    InvitationStatus,
     LinkBasis,
     PartyKind,
     PartyRole,
     PlaceLevel,
     RiskLevel,
     RoleCode,
+    SessionMode,
+    SessionStatus,
     SubmissionLink,
     Tier,
     Urgency,
@@ -117,6 +122,10 @@ EVENT = {
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.ROOM_SAVED: _l("保存调解室"), A.SESSION_BOOKED: _l("预约调解"),
+    A.SESSION_RESCHEDULED: _l("调解改期"), A.SESSION_CANCELLED: _l("取消调解预约"),
+    A.SESSION_ATTENDED: _l("登记到场情况"), A.EXPERT_SAVED: _l("保存专家信息"),
+    A.EXPERT_INVITED: _l("邀请专家"), A.EXPERT_OPINION_SUBMITTED: _l("专家提交书面意见"),
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
@@ -165,7 +174,18 @@ LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("
 ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
-           contract.MSG_RISK: _l("风险上报")}
+           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消")}
+SESSION_MODE = {SessionMode.IN_PERSON: _l("现场调解"), SessionMode.ONLINE: _l("线上调解")}
+SESSION_STATUS = {SessionStatus.BOOKED: _l("已预约"), SessionStatus.HELD: _l("已举行"),
+                  SessionStatus.NO_SHOW: _l("有当事人缺席"), SessionStatus.CANCELLED: _l("已取消")}
+ATTENDANCE = {Attendance.IN_PERSON: _l("到场"), Attendance.ONLINE: _l("线上参加"),
+              Attendance.PHONE: _l("电话参加"), Attendance.ABSENT: _l("缺席")}
+EXPERT_FIELD = {ExpertField.LAW: _l("法律"), ExpertField.PSYCHOLOGY: _l("心理"),
+                ExpertField.LABOUR: _l("劳动"), ExpertField.CONSTRUCTION: _l("建筑"),
+                ExpertField.LAND: _l("土地")}
+INVITATION_STATUS = {InvitationStatus.INVITED: _l("已邀请"),
+                     InvitationStatus.SUBMITTED: _l("已提交意见"),
+                     InvitationStatus.WITHDRAWN: _l("已撤回")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
@@ -176,7 +196,9 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
-          "actor_type": ACTOR_TYPE, "message": MESSAGE}
+          "actor_type": ACTOR_TYPE, "message": MESSAGE, "session_mode": SESSION_MODE,
+          "session_status": SESSION_STATUS, "attendance": ATTENDANCE,
+          "expert_field": EXPERT_FIELD, "invitation_status": INVITATION_STATUS}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -188,7 +210,10 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
-              "actor_type": ACTOR_TYPES, "message": contract.MESSAGES}
+              "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
+              "session_mode": SessionMode, "session_status": SessionStatus,
+              "attendance": Attendance, "expert_field": ExpertField,
+              "invitation_status": InvitationStatus}
 
 
 def label(kind: str, code: object) -> str:

@@ -9,13 +9,16 @@ from markupsafe import Markup
 
 from web.context import actor, new_uow, services
 from web.forms import task_form_fields
+from web.mediation import room_options
 from web.messages import field_errors
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core.errors import InvalidInput
+from workflows.mediation.rooms import room_choices
 
 bp = Blueprint("tasks", __name__, url_prefix="/cases/<case_no>/tasks")
+ROOM_FIELD, TIME_FIELDS = "room_code", ("session_start", "session_end")
 
 
 def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
@@ -23,10 +26,14 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     page = case_views.task_page(new_uow(), actor(), case_no, task_id)
     # instructions are process-owner Markdown, rendered in a sandbox and sanitized by nh3
     instructions = Markup(page.instructions_html)  # noqa: S704
-    return render_template("tasks/step.html", page=page, case=page.summary,
-                           fields=task_form_fields(page.task.form,
-                                                   page.known if values is None else values,
-                                                   field_errors(errors)),
+    fields = task_form_fields(page.task.form, page.known if values is None else values,
+                              field_errors(errors))
+    for f in fields:
+        if f["id"] == ROOM_FIELD:   # the booking form: the rooms of the mediator's unit
+            f.update(type="enum", options=room_options(room_choices(new_uow(), actor())))
+        elif f["id"] in TIME_FIELDS:
+            f.update(help=_("整刻钟，例如 09:00、14:30"))
+    return render_template("tasks/step.html", page=page, case=page.summary, fields=fields,
                            errors=field_errors(errors), instructions=instructions)
 
 

@@ -129,7 +129,7 @@ def _world(services) -> dict:
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
-              "unit_code": "ZJ"}
+              "unit_code": "ZJ", "room_id": 999999, "session_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -325,6 +325,15 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("auth.logout", "POST"): page(302, EVERYONE),
     ("auth.password", "GET"): page(200, EVERYONE),
     ("auth.password", "POST"): page(422, EVERYONE),
+    # mediation rooms (administrators edit; the others read utilisation) and a case's sessions
+    # (its mediator moves or cancels them; no such session: 422)
+    ("mediation.rooms", "GET"): page(200, {"admin", "supervisor", "leader", "mediator"}),
+    ("mediation.room_new", "GET"): page(200, {"admin"}),
+    ("mediation.room_new", "POST"): page(422, {"admin"}),
+    ("mediation.room_edit", "GET"): page(404, {"admin"}),
+    ("mediation.room_edit", "POST"): page(404, {"admin"}),
+    ("mediation.reschedule", "POST"): only(mediator=(422, 403)),
+    ("mediation.cancel", "POST"): only(mediator=(422, 403)),
     # configuration (admins see no case content); empty forms: 422
     ("directory.create_unit", "POST"): page(422, {"admin"}),
     ("directory.create_user", "POST"): page(422, {"admin"}),

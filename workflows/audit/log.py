@@ -93,6 +93,14 @@ class AuditAction(StrEnum):
     REPORT_GENERATED = "report_generated"
     WARNING_RAISED = "warning_raised"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
+    ROOM_SAVED = "room_saved"                   # a mediation room created, edited or imported
+    SESSION_BOOKED = "session_booked"           # a mediation session booked (room or online)
+    SESSION_RESCHEDULED = "session_rescheduled"
+    SESSION_CANCELLED = "session_cancelled"     # its slots released
+    SESSION_ATTENDED = "session_attended"       # who took part and how (or a no-show)
+    EXPERT_SAVED = "expert_saved"
+    EXPERT_INVITED = "expert_invited"           # with the conflicts of interest shown
+    EXPERT_OPINION_SUBMITTED = "expert_opinion_submitted"
 
 
 @dataclass

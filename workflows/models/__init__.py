@@ -52,6 +52,18 @@ from workflows.models.district import (
     WarningState,
     path_ids,
 )
+from workflows.models.mediation import (
+    Attendance,
+    Expert,
+    ExpertField,
+    ExpertInvitation,
+    InvitationStatus,
+    MediationSession,
+    Room,
+    RoomSlot,
+    SessionMode,
+    SessionStatus,
+)
 from workflows.models.people import (
     Department,
     LoginAttempt,
@@ -64,6 +76,16 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "Attendance",
+    "Expert",
+    "ExpertField",
+    "ExpertInvitation",
+    "InvitationStatus",
+    "MediationSession",
+    "Room",
+    "RoomSlot",
+    "SessionMode",
+    "SessionStatus",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
     "WARNING_STATE_LABELS",

@@ -43,6 +43,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "hotspot_warning": ("【预警】矛盾纠纷多发",
                         "【预警】{place}{days}天内发生{category}类纠纷{count}起（案件 {cases}），"
                         "请研判处置。"),
+    # mediation sessions (params: case_no, when, place: a room and its unit, or the meeting link)
+    "session_scheduled": ("【解纷】调解安排",
+                          "【解纷】案件 {case_no} 定于 {when} 调解，地点：{place}。请准时参加，"
+                          "不能参加的请提前联系调解员。"),
+    "session_rescheduled": ("【解纷】调解改期",
+                            "【解纷】案件 {case_no} 的调解改为 {when}，地点：{place}。"),
+    "session_cancelled": ("【解纷】调解取消",
+                          "【解纷】案件 {case_no} 原定 {when} 的调解已取消，另行通知。"),
     # templates named by the shipped processes (notify service tasks; params: case_no only)
     "duplicate_linked": ("【解纷】重复件", "【解纷】您反映的事项已有案件在办，案件编号 {case_no}。"),
     "case_reopened": ("【解纷】重新办理", "【解纷】案件 {case_no} 已重新办理（二次投诉）。"),
