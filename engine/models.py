@@ -63,7 +63,9 @@ class AuditEvent(Base):
     """Append-only; one HMAC chain per case plus the 'system' chain."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("chain_key", "seq"),)
+    __table_args__ = (UniqueConstraint("chain_key", "seq"),
+                      # the warning rules read recent events of one action (risk_changed)
+                      Index("ix_audit_event_action_occurred_at", "action", "occurred_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     chain_key: Mapped[str] = mapped_column(String(40))

@@ -109,11 +109,15 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        alarms,
         audit,
         calendar_admin,
         case_deadlines,
         cases,
+        channels,
+        cockpit,
         dispatch,
+        kpi_targets,
         mediation,
         places,
         process_editor,
@@ -122,11 +126,12 @@ def _feature_modules() -> list:
         satisfaction,
         supervision,
         tasks,
+        warnings,
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, mediation]
+            places, channels, warnings, alarms, cockpit, kpi_targets, mediation]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -32,9 +32,25 @@ def is_public(endpoint: str | None) -> bool:
     return bool(getattr(view, PUBLIC_ATTR, False))
 
 
+# what a session that has passed the password only may reach (the factor pages and sign-out)
+STAGE_ENDPOINTS = {"factor": {"auth.factor", "auth.logout"},
+                   "enrol": {"auth.enrol", "auth.logout"}}
+STAGE_PAGES = {"factor": "auth.factor", "enrol": "auth.enrol"}
+
+
 def require_login():
-    """before_request: anonymous requests to protected endpoints go to the sign-in page."""
-    if is_public(request.endpoint) or current_user.is_authenticated:
+    """before_request: anonymous requests to protected endpoints go to the sign-in page, and a
+    session still owing its second factor (or its enrolment) goes to that page."""
+    if is_public(request.endpoint):
+        return None
+    if current_user.is_authenticated:
+        stage = current_user.stage
+        if stage in STAGE_ENDPOINTS and request.endpoint not in STAGE_ENDPOINTS[stage]:
+            if request.headers.get("HX-Request") or \
+                    request.accept_mimetypes.best == "application/json":
+                return jsonify(error="second_factor_required"), 401
+            target = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for(STAGE_PAGES[stage], next=target))
         return None
     if request.headers.get("HX-Request") or request.accept_mimetypes.best == "application/json":
         return jsonify(error="unauthenticated"), 401

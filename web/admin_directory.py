@@ -157,6 +157,14 @@ def unlock_user(username: str) -> ResponseReturnValue:
     return redirect(url_for("directory.user", username=username))
 
 
+@bp.post("/users/<username>/second-factor")
+def reset_second_factor(username: str) -> ResponseReturnValue:
+    """Remove a lost second factor: the account's sessions end and it enrols again."""
+    admin.reset_second_factor(new_uow(), actor(), username=username)
+    flash(_("已重置双因素登录，该账号下次登录时需重新启用。"))
+    return redirect(url_for("directory.user", username=username))
+
+
 # -- units ----------------------------------------------------------------------------------------
 @bp.get("/units")
 def units() -> ResponseReturnValue:

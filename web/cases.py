@@ -9,6 +9,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from web.case_query import case_query
+from web.cockpit import drill_of
 from web.context import actor, new_uow, services
 from web.forms import (
     address_candidates,
@@ -23,10 +25,10 @@ from web.messages import field_errors
 from web.params import MAX_PAGE, whole_number
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.cases import inbox as inbox_service
-from workflows.cases import lookup as cases
-from workflows.cases import parties
+from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
 from workflows.casework import views as case_views
+from workflows.channels import quarantine
 from workflows.core.errors import InvalidInput
 from workflows.intake import location as intake_location
 from workflows.intake import register as intake_service
@@ -68,19 +70,17 @@ def inbox_query() -> inbox_service.InboxQuery:
 
 @bp.get("/cases")
 def case_list() -> ResponseReturnValue:
-    """Cases the user may see, newest first, filtered on the server (no personal data)."""
-    args = request.args
-    filters = cases.CaseFilter(status=args.get("status") or None,
-                               category=args.get("category") or None,
-                               tier=args.get("tier") or None,
-                               risk_level=args.get("risk_level") or None,
-                               open_only=args.get("open") == "1")
-    number = _int_arg("page")
-    rows = cases.list_cases(new_uow(), actor(), filters, limit=LIST_PAGE + 1,
-                            offset=(number - 1) * LIST_PAGE)
-    more = len(rows) > LIST_PAGE
-    page = {"page": number, "pages": number + 1 if more else number}
-    return render_template("cases/list.html", rows=rows[:LIST_PAGE], page=page, filters=filters)
+    """Cases the user may see, newest first, filtered and searched on the server (no personal
+    data); the same query as ``GET /api/v1/cases``. With ``kpi=`` the cases behind a cockpit
+    figure (leaders and supervisors)."""
+    args = {**request.args.to_dict(), "page": str(_int_arg("page"))}  # a page link never fails
+    query = case_query(args, per_page=LIST_PAGE)
+    page = listing.list_page(new_uow(), actor(), query)
+    if query.scope is not None:      # the cases behind a cockpit figure
+        return render_template("cases/drill.html", rows=page.rows, page=page,
+                               drill=drill_of(args))
+    filters = {**query.args(), "kpi": request.args.get("kpi") or None}
+    return render_template("cases/list.html", rows=page.rows, page=page, filters=filters)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -90,6 +90,9 @@ def intake() -> ResponseReturnValue:
     ``action``: preview | save | add_party | remove_party-<n> (the last two only re-render the
     form, for browsers without JavaScript)."""
     if request.method != "POST":
+        order = whole_number(request.args.get("order"), None)
+        if order is not None:   # a quarantined channel order, prefilled with what was mapped
+            return _intake_page(quarantine.prefill(new_uow(), actor(), order), {}, None)
         return _intake_page({}, {}, None)
     form = request.form.to_dict()
     action = form.get("action") or "preview"
@@ -107,7 +110,11 @@ def intake() -> ResponseReturnValue:
         if action != "save":
             outcome = intake_service.preview_intake(new_uow(), actor(), request_data)
             return _intake_page(form, {}, outcome)
-        outcome = intake_service.submit_intake(new_uow(), actor(), request_data)
+        order = whole_number(form.get("channel_order"), None)
+        if order is not None:
+            outcome = quarantine.complete_order(services(), actor(), order, request_data)
+        else:
+            outcome = intake_service.submit_intake(new_uow(), actor(), request_data)
     except InvalidInput as exc:
         # address candidates alone are a question for the clerk, not a mistake
         asking = set(exc.field_errors) == {"location-address"} and address_candidates(

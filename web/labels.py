@@ -6,27 +6,41 @@ fails when a code has no label here. Error codes get their words in web/messages
 
 from __future__ import annotations
 
+import re
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
+from workflows.channels import hotline
 from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
 from workflows.library.contract import RATINGS
 from workflows.models import (
+    AlarmKind,
+    AlarmSeverity,
+    AlarmState,
     Attendance,
+    CaseEventKind,
     CaseStatus,
     Category,
     Channel,
     ContactPreference,
+    Direction,
     ExpertField,
+    InterfaceKind,
+    InterfaceStatus,
     InvitationStatus,
+    Light,
     LinkBasis,
+    OrderStatus,
     PartyKind,
     PartyRole,
     PlaceLevel,
+    QuarantineReason,
     RiskLevel,
     RoleCode,
     SessionMode,
@@ -41,7 +55,9 @@ from workflows.models import (
     WorkOrderStatus,
 )
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
+from workflows.reports.kpi_cases import FIGURES, KPI_BY_ID, KPI_STATUSES, KPI_UNITS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
+from workflows.reports.targets import COMPARATORS
 
 S, A = CaseStatus, AuditAction
 STATUS = {
@@ -56,6 +72,7 @@ CHANNEL = {
     Channel.COUNTER: _l("窗口来访"), Channel.HOTLINE_12345: _l("12345 热线"),
     Channel.GRID_APP: _l("网格员 APP"), Channel.PORTAL: _l("网上平台"),
     Channel.PETITION_TRANSFER: _l("信访转送"), Channel.POLICE_110: _l("110 分流"),
+    Channel.IOT: _l("物联网感知设备"),
 }
 ROLE = {
     RoleCode.INTAKE_CLERK: _l("受理员"), RoleCode.TRIAGE_OFFICER: _l("分流研判员"),
@@ -109,6 +126,8 @@ EVENT = {
     A.PARTIES_SEARCHED: _l("按证件号/手机号查重"), A.AUDIT_PAYLOADS_READ: _l("读取审计明细"),
     A.REPORT_DOWNLOADED: _l("下载报表"), A.ACCESS_DENIED: _l("拒绝访问"),
     A.LOGIN_SUCCEEDED: _l("登录成功"), A.LOGIN_FAILED: _l("登录失败"),
+    A.LOGIN_PASSWORD_ACCEPTED: _l("密码验证通过（待第二因素）"),
+    A.SECOND_FACTOR_ENROLLED: _l("启用双因素登录"), A.SECOND_FACTOR_RESET: _l("重置双因素登录"),
     A.LOGGED_OUT: _l("已退出登录"),
     A.USER_CREATED: _l("创建账号"), A.USER_DISABLED: _l("停用账号"),
     A.USER_UPDATED: _l("账号变更"), A.ROLE_GRANTED: _l("授予角色"),
@@ -121,14 +140,22 @@ EVENT = {
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
+    A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
     A.ROOM_SAVED: _l("保存调解室"), A.SESSION_BOOKED: _l("预约调解"),
     A.SESSION_RESCHEDULED: _l("调解改期"), A.SESSION_CANCELLED: _l("取消调解预约"),
     A.SESSION_ATTENDED: _l("登记到场情况"), A.EXPERT_SAVED: _l("保存专家信息"),
     A.EXPERT_INVITED: _l("邀请专家"), A.EXPERT_OPINION_SUBMITTED: _l("专家提交书面意见"),
+    A.KPI_TARGET_CHANGED: _l("修改指标目标"),
+    A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
+    A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
+    A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.INTERFACE_SAVED: _l("修改接口目录"),
+    A.INTERFACE_SILENT: _l("接口长时间无消息"),
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
+    A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
+    A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
@@ -166,9 +193,11 @@ PLACE_LEVEL = {
     PlaceLevel.TOWNSHIP: _l("乡镇"), PlaceLevel.COMMUNITY: _l("社区"), PlaceLevel.VILLAGE: _l("村"),
     PlaceLevel.GRID: _l("网格"), PlaceLevel.BUILDING: _l("楼栋"),
 }
-WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发")}
-WARNING_STATE = {WarningState.OPEN: _l("待处置"), WarningState.CONFIRMED: _l("已确认"),
-                 WarningState.DISMISSED: _l("已排除")}
+WARNING_KIND = {WarningKind.HOTSPOT: _l("同类纠纷多发"), WarningKind.REPEAT_PERSON: _l("同一人反复投诉"),
+                WarningKind.LARGE_GROUP: _l("群体性风险"), WarningKind.TREND_SPIKE: _l("类型激增"),
+                WarningKind.RISK_RISE: _l("风险等级上升"), WarningKind.WAGE_ARREARS: _l("节前欠薪")}
+WARNING_STATE = {WarningState.OPEN: _l("待核实"), WarningState.CONFIRMED: _l("已核实"),
+                 WarningState.FALSE_ALARM: _l("误报")}
 LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
              SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
 ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
@@ -186,7 +215,52 @@ EXPERT_FIELD = {ExpertField.LAW: _l("法律"), ExpertField.PSYCHOLOGY: _l("心�
 INVITATION_STATUS = {InvitationStatus.INVITED: _l("已邀请"),
                      InvitationStatus.SUBMITTED: _l("已提交意见"),
                      InvitationStatus.WITHDRAWN: _l("已撤回")}
+ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
+              AlarmKind.DOOR_FORCED: _l("门禁被强行打开"), AlarmKind.WATER_LEAK: _l("漏水"),
+              AlarmKind.ELEVATOR_TRAPPED: _l("电梯困人")}
+ALARM_SEVERITY = {AlarmSeverity.LOW: _l("低"), AlarmSeverity.MEDIUM: _l("中"),
+                  AlarmSeverity.HIGH: _l("高"), AlarmSeverity.CRITICAL: _l("危急")}
+ALARM_STATE = {AlarmState.ALARM: _l("告警中"), AlarmState.CLEARED: _l("已解除")}
+ALARM_QUARANTINE_REASON = {QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
+                           QuarantineReason.INACTIVE_DEVICE: _l("设备已停用")}
+HANDLING = {"mediation": _l("人民调解"), "labour": _l("劳资纠纷处置"),
+            "expropriation": _l("征收补偿协调"), "generic": _l("部门办理")}
+OUTCOME = {"R1": _l("协议化解"), "R2": _l("行政处理化解"), "R3": _l("解释说明，无补救"),
+           "R4": _l("依法导入法定途径"), "R5": _l("调解不成，告知法律途径"),
+           "transferred": _l("紧急移交"), "duplicate": _l("重复件")}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
+KPI = {"K-01": _l("矛盾纠纷化解率"), "K-02": _l("群众满意度"), "K-03": _l("二次投诉率"),
+       "K-04": _l("群众诉求响应时间"), "K-05": _l("部门响应时间"), "K-06": _l("紧急事项响应时间"),
+       "K-07": _l("一般事项响应时间"), "K-08": _l("平均办结周期"), "K-09": _l("办结率"),
+       "K-11": _l("预警准确率"), "K-25": _l("按期办结率"), "K-26": _l("按时签收率")}
+KPI_UNIT = {"percent": _l("%"), "hours": _l("小时"), "working_days": _l("个工作日"),
+            "days": _l("天")}
+KPI_STATUS = {"met": _l("达标"), "at_risk": _l("临界"), "missed": _l("未达标"),
+              "no_data": _l("无数据")}
+FIGURE = {"received": _l("受理"), "closed": _l("办结"), "overdue": _l("超期"),
+          "open": _l("在办"), "returns": _l("退单"), "notices": _l("收到督办")}
+LIGHT = {Light.GREEN: _l("绿灯"), Light.YELLOW: _l("黄灯"), Light.ORANGE: _l("橙灯"),
+         Light.RED: _l("红灯")}
+COMPARATOR = {">=": _l("不低于"), "<=": _l("不高于")}
+INTERFACE_KIND = {InterfaceKind.PUSH_IN: _l("工单推送"), InterfaceKind.DEVICE: _l("设备告警"),
+                  InterfaceKind.APP: _l("移动应用"), InterfaceKind.FEED: _l("事件订阅"),
+                  InterfaceKind.SHARE: _l("数据共享")}
+DIRECTION = {Direction.IN: _l("接入"), Direction.OUT: _l("推出"), Direction.BOTH: _l("双向")}
+INTERFACE_STATUS = {InterfaceStatus.CONNECTED: _l("已接通"), InterfaceStatus.PLANNED: _l("待接入"),
+                    InterfaceStatus.DISABLED: _l("已停用")}
+ORDER_STATUS = {OrderStatus.REGISTERED: _l("已登记"), OrderStatus.QUARANTINED: _l("待补录"),
+                OrderStatus.RESOLVED: _l("已补录")}
+CASE_EVENT = {CaseEventKind.REGISTERED: _l("登记"), CaseEventKind.DISPATCHED: _l("派单"),
+              CaseEventKind.SIGNED_OFF: _l("签收"), CaseEventKind.PROGRESS: _l("办理进展"),
+              CaseEventKind.DEADLINE_NEAR: _l("临近期限"), CaseEventKind.OVERDUE: _l("超期"),
+              CaseEventKind.CLOSED: _l("办结"), CaseEventKind.RATED: _l("满意度评价")}
+QUARANTINE_REASON = {
+    hotline.Reason.UNKNOWN_CATEGORY: _l("诉求类型没有对照的纠纷类型"),
+    hotline.Reason.MISSING_FIELD: _l("缺少必填内容"),
+    hotline.Reason.BAD_RECEIVED_AT: _l("受理时间无法识别或超出范围"),
+    hotline.Reason.ADDRESS_CANDIDATES: _l("事发地址需确认标准地址"),
+    hotline.Reason.INVALID_FIELD: _l("内容不符合登记要求"),
+}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -196,9 +270,18 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
-          "actor_type": ACTOR_TYPE, "message": MESSAGE, "session_mode": SESSION_MODE,
+          "session_mode": SESSION_MODE,
           "session_status": SESSION_STATUS, "attendance": ATTENDANCE,
-          "expert_field": EXPERT_FIELD, "invitation_status": INVITATION_STATUS}
+          "expert_field": EXPERT_FIELD, "invitation_status": INVITATION_STATUS,
+          "kpi": KPI, "kpi_unit": KPI_UNIT,
+          "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
+          "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
+          "outcome": OUTCOME, "interface_kind": INTERFACE_KIND,
+          "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
+          "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
+          "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
+          "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
+          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -213,7 +296,15 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
               "session_mode": SessionMode, "session_status": SessionStatus,
               "attendance": Attendance, "expert_field": ExpertField,
-              "invitation_status": InvitationStatus}
+              "invitation_status": InvitationStatus,
+              "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
+              "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
+              "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,
+              "interface_kind": InterfaceKind, "direction": Direction,
+              "interface_status": InterfaceStatus, "order_status": OrderStatus,
+              "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS,
+              "alarm_kind": AlarmKind, "alarm_severity": AlarmSeverity, "alarm_state": AlarmState,
+              "alarm_quarantine_reason": QuarantineReason}
 
 
 def label(kind: str, code: object) -> str:
@@ -222,6 +313,39 @@ def label(kind: str, code: object) -> str:
         return "—"
     found = TABLES.get(kind, {}).get(str(code))
     return str(found) if found is not None else str(code)
+
+
+def labels(kind: str, value: object) -> str:
+    """``label`` for one code or a list of codes (joined with 、)."""
+    if isinstance(value, list | tuple):
+        return "、".join(label(kind, v) for v in value) or "—"
+    return label(kind, value)
+
+
+PERIOD = re.compile(r"(statutory|working)_(days|months|hours)\((\d+)\)")
+
+
+def period(spec: object) -> str:
+    """A deadline spec in words: 'statutory_days(15)' -> 15日, 'working_days(2)' -> 2个工作日."""
+    match = PERIOD.fullmatch(str(spec or ""))
+    if not match:
+        return str(spec) if spec else "—"
+    kind, unit, n = match.groups()
+    if unit == "months":
+        return _("%(n)s个月", n=n)
+    if unit == "hours":
+        return _("%(n)s小时", n=n)
+    return _("%(n)s个工作日", n=n) if kind == "working" else _("%(n)s日", n=n)
+
+
+def instruction_filters(unit_names: dict[str, str]) -> dict:
+    """The filters task instructions use to show codes in words: ``label(kind)`` through the
+    label tables, ``unit`` through the names of the units in the task data, ``period`` for a
+    deadline spec."""
+    def unit(value: object) -> str:
+        codes = value if isinstance(value, list | tuple) else [value]
+        return "、".join(unit_names.get(str(c), str(c)) for c in codes if c) or "—"
+    return {"label": lambda value, kind: labels(kind, value), "unit": unit, "period": period}
 
 
 def choices(kind: str) -> list[tuple[str, str]]:

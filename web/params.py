@@ -7,6 +7,7 @@ goes through ``whole_number``.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import request
@@ -30,3 +31,14 @@ def whole_number(value: Any, default: Any = None, *, minimum: int | None = None,
 def page_arg(name: str = "page") -> int:
     """The page number of a list (1 when missing, malformed or absurd)."""
     return whole_number(request.args.get(name), 1, minimum=1, maximum=MAX_PAGE)
+
+
+def day_arg(name: str) -> date | None:
+    """A YYYY-MM-DD date from the query string, None when missing or not a date."""
+    text = (request.args.get(name) or "").strip()
+    if len(text) != 10 or not text.isascii():
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

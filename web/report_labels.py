@@ -11,7 +11,8 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from web.labels import REPORT_KIND
+from web.labels import REPORT_KIND, TABLES, label
+from workflows.reports.charts import shown
 
 SEPARATOR = "、"  # how workflows/reports/data.py joins several reasons in one cell
 TEXTS = {
@@ -33,6 +34,10 @@ TEXTS = {
     "是": _l("是"), "否": _l("否"), "牵头": _l("牵头"), "协办": _l("协办"), "全区": _l("全区"),
     "合计": _l("合计"), "未分类": _l("未分类"), "超过7天未办结": _l("超过7天未办结"),
     "超期": _l("超期"),
+    # chart titles and series (workflows/reports/charts.py)
+    "列入清单的案件（按牵头部门）": _l("列入清单的案件（按牵头部门）"), "案件数": _l("案件数"),
+    "超期与督办工单（按部门）": _l("超期与督办工单（按部门）"), "督办": _l("督办"),
+    "升级督办": _l("升级督办"), "各部门指标": _l("各部门指标"), "未分派": _l("未分派"),
 }
 
 
@@ -47,6 +52,27 @@ def report_text(value: Any) -> Any:
     if len(parts) > 1 and all(part in TEXTS for part in parts):
         return gettext("、").join(str(TEXTS[part]) for part in parts)
     return value
+
+
+# the code lists of the columns that hold codes (the case status of a weekly row, the order
+# status of a monthly row: a monthly row has a lead/co role)
+CODED = {"category": "category", "tier": "tier", "risk_level": "risk", "light": "risk"}
+
+
+def report_cell(key: str, value: Any, row: dict | None = None) -> Any:
+    """A stored cell as the page shows it: rates as percentages, codes and texts in words, None
+    empty."""
+    if value is None or value == "":
+        return ""
+    row = row or {}
+    kind = CODED.get(key)
+    if key == "status":
+        kind = "wo_status" if "role" in row else "status"
+    elif key == "name" and row.get("scope") == "类型":
+        kind = "category"
+    if kind is not None and str(value) in TABLES[kind]:
+        return label(kind, value)
+    return report_text(shown(key, value))
 
 
 def report_title(report: Any) -> str:

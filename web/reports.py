@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Blueprint,
     Response,
@@ -15,9 +17,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
+from web.messages import field_errors
 from web.report_labels import report_title
 from workflows.access.policy import Denied, denials_audited
-from workflows.core.errors import ErrorCode, NotFound
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import RoleCode
 from workflows.reports import periodic as reports
 
@@ -48,24 +51,54 @@ def _report(report_id: int, download: str | None = None) -> reports.ReportView:
 def index() -> ResponseReturnValue:
     """Stored reports, newest period first."""
     _require(READERS, "list")
+    return _index()
+
+
+def _index(form: dict | None = None, errors: dict | None = None, status: int = 200):
     kind = request.args.get("kind") if request.args.get("kind") in reports.KINDS else None
     with services().session_factory() as session:
         rows = reports.list_reports(session, kind)
     return render_template("reports/index.html", reports=rows, kind=kind, titles=reports.TITLES,
-                           can_generate=actor().has(*WRITERS))
+                           can_generate=actor().has(*WRITERS), periods=PERIODS,
+                           form=form or {"kind": "weekly", "period": "previous"},
+                           errors=field_errors(errors)), status
+
+
+PERIODS = ("previous", "current", "range")
+
+
+def _day(form: dict, name: str, errors: dict) -> date | None:
+    try:
+        return date.fromisoformat(form.get(name, "").strip())
+    except ValueError:
+        errors[name] = FieldError(FieldCode.REQUIRED if not form.get(name) else FieldCode.NOT_DATE)
+        return None
 
 
 @bp.post("/")
 def generate() -> ResponseReturnValue:
-    """Generate the report of the last complete period now."""
+    """Generate a report: the last complete period, the current one up to today, or a range."""
     _require(WRITERS, "generate")
     with denials_audited(services(), actor(), path=request.path, method=request.method), \
             services().session_factory() as session:
         reports.require_district(session, actor())
-    kind = request.form.get("kind", "")
-    if kind not in reports.KINDS:
+    form = {key: request.form.get(key, "")[:20] for key in ("kind", "period", "from", "to")}
+    kind, period = form["kind"], form["period"] or "previous"
+    if kind not in reports.KINDS or period not in PERIODS:
         abort(400)
-    stored = reports.generate(services(), kind, actor=actor())
+    try:
+        if period == "current":
+            stored = reports.generate_current(services(), kind, actor=actor())
+        elif period == "range":
+            errors: dict = {}
+            first, last = _day(form, "from", errors), _day(form, "to", errors)
+            if errors or first is None or last is None:
+                raise InvalidInput(errors)
+            stored = reports.generate_range(services(), kind, first, last, actor=actor())
+        else:
+            stored = reports.generate(services(), kind, actor=actor())
+    except InvalidInput as exc:
+        return _index(form, exc.field_errors, 422)
     flash(report_title(stored))
     return redirect(url_for("reports.detail", report_id=stored.id))
 
@@ -75,6 +108,13 @@ def detail(report_id: int) -> ResponseReturnValue:
     """One report as a table, with its KPI targets."""
     _require(READERS, "view")
     return render_template("reports/detail.html", report=_report(report_id))
+
+
+@bp.get("/<int:report_id>/print")
+def printable(report_id: int) -> ResponseReturnValue:
+    """The report on one page for printing (no navigation; print CSS)."""
+    _require(READERS, "view")
+    return render_template("reports/print.html", report=_report(report_id))
 
 
 @bp.get("/<int:report_id>.<any(csv, xlsx):fmt>")

@@ -9,12 +9,14 @@ from markupsafe import Markup
 
 from web.context import actor, new_uow, services
 from web.forms import task_form_fields
+from web.labels import instruction_filters
 from web.mediation import room_options
 from web.messages import field_errors
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core.errors import InvalidInput
+from workflows.library.instructions import render_instructions
 from workflows.mediation.rooms import room_choices
 
 bp = Blueprint("tasks", __name__, url_prefix="/cases/<case_no>/tasks")
@@ -24,8 +26,10 @@ ROOM_FIELD, TIME_FIELDS = "room_code", ("session_start", "session_end")
 def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     """The step page: instructions, case summary, form, earlier documents, what comes next."""
     page = case_views.task_page(new_uow(), actor(), case_no, task_id)
-    # instructions are process-owner Markdown, rendered in a sandbox and sanitized by nh3
-    instructions = Markup(page.instructions_html)  # noqa: S704
+    # instructions are process-owner Markdown, rendered in a sandbox and sanitized by nh3; codes
+    # in them are shown in words through the label tables and the unit names
+    instructions = Markup(render_instructions(  # noqa: S704
+        page.task.instructions, page.task.data, instruction_filters(page.unit_names)))
     fields = task_form_fields(page.task.form, page.known if values is None else values,
                               field_errors(errors))
     for f in fields:
@@ -54,6 +58,9 @@ def submit(case_no: str, task_id: str) -> ResponseReturnValue:
         return render_task(case_no, task_id, raw, exc.field_errors), 422
     flash(_("「%(name)s」已提交", name=result.name), "success")
     target = url_for("cases.detail", case_no=case_no)
+    if not case_views.may_view(new_uow(), actor(), case_no):
+        flash(_("案件 %(case_no)s 已转出您的办理范围", case_no=case_no), "info")
+        target = url_for("cases.inbox")
     if request.headers.get("HX-Request"):
         return "", 204, {"HX-Redirect": target}
     return redirect(target)

@@ -7,10 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_login import current_user
+from markupsafe import Markup
 
 from web.labels import choices, label
 from web.messages import message
-from web.report_labels import report_text, report_title
+from web.report_labels import report_cell, report_text, report_title
+from workflows.library.instructions import render_document
+from workflows.reports.charts import shown_target
 
 
 def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -24,6 +27,11 @@ def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone(zone).strftime(fmt)
 
 
+def document_html(body: str | None) -> Markup:
+    """A generated document's Markdown as sanitized HTML (markdown-it, then nh3)."""
+    return Markup(render_document(body))  # noqa: S704 - nh3-cleaned
+
+
 def user_roles() -> frozenset[str]:
     """Role codes of the signed-in user (navigation only; the policy decides access)."""
     if current_user and current_user.is_authenticated:
@@ -35,7 +43,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["label"] = lambda code, kind: label(kind, code)
     app.jinja_env.filters["message"] = message
+    app.jinja_env.filters["document_html"] = document_html
     app.jinja_env.filters["report_text"] = report_text
     app.jinja_env.filters["report_title"] = report_title
+    app.jinja_env.globals["report_cell"] = report_cell
+    app.jinja_env.globals["report_target"] = shown_target
     app.jinja_env.globals["label_choices"] = choices
     app.jinja_env.globals["user_roles"] = user_roles

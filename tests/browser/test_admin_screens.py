@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.second_factor_support import enrol_known, give_code_if_asked
 from web import create_app
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
@@ -42,16 +43,20 @@ def site(committed_services, live_server, monkeypatch) -> str:
         uow.commit()
     admin.create_user(committed_services.new_uow(), SYSTEM, username="admin", password=PASSWORD,
                       roles=["admin"], display_name="孙敏（系统管理员）")
+    enrol_known(committed_services, "admin")
     return live_server(create_app(committed_services.settings, services=committed_services))
 
 
-def sign_in(page, url: str, username: str, password: str = PASSWORD) -> None:
+def sign_in(page, url: str, username: str, password: str = PASSWORD, services=None) -> None:
+    """Sign in; with ``services``, answer the second-factor step of an enrolled account."""
     page.context.clear_cookies()
     page.goto(f"{url}/auth/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("[data-testid=login-submit]")
+    if services is not None:
+        give_code_if_asked(page, services, username)
 
 
 def upload(page, url: str, kind: str, name: str, content: str, tmp_path) -> None:
@@ -63,8 +68,9 @@ def upload(page, url: str, kind: str, name: str, content: str, tmp_path) -> None
         page.click("[data-testid=preview]")
 
 
-def test_admin_walks_the_directory_screens(page, site, tmp_path, screenshot_dir, browser_log):
-    sign_in(page, site, "admin")
+def test_admin_walks_the_directory_screens(page, site, tmp_path, screenshot_dir, browser_log,
+                                           committed_services):
+    sign_in(page, site, "admin", services=committed_services)
     upload(page, site, "places", "places.csv", PLACES, tmp_path)
     expect(page.get_by_test_id("preview-counts")).to_contain_text("新建 9")
     page.screenshot(path=str(screenshot_dir / "admin-import-preview.png"), full_page=True)

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.audit_support import deploy, run_joint_case
+from tests.second_factor_support import enrol_known, give_code_if_asked
 from web import create_app
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
@@ -20,16 +21,18 @@ def server(committed_services, live_server):
     """A live app on a database with real commits, an auditor account and the joint test case."""
     admin.create_user(committed_services.new_uow(), SYSTEM, username="auditor1",
                       password=PASSWORD, roles=["auditor"], display_name="郑洁（审计员）")
+    enrol_known(committed_services, "auditor1")
     app = create_app(committed_services.settings, services=committed_services)
     return live_server(app)
 
 
-def _sign_in(page, base: str) -> None:
+def _sign_in(page, base: str, services) -> None:
     page.goto(f"{base}/auth/login")
     page.fill("input[name=username]", "auditor1")
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.press("input[name=password]", "Enter")
+    give_code_if_asked(page, services, "auditor1")
 
 
 def _marker(page, element_id: str, marker: str):
@@ -55,7 +58,7 @@ def test_auditor_steps_through_branches_and_escalation(page, browser_log, server
                                                        committed_services, screenshot_dir):
     deploy(committed_services, "audit_joint.bpmn")
     run_joint_case(committed_services, "TEST-J-001")
-    _sign_in(page, server)
+    _sign_in(page, server, committed_services)
 
     page.goto(f"{server}/audit/cases/TEST-J-001/replay")
     expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready")
@@ -90,7 +93,7 @@ def test_auditor_steps_through_branches_and_escalation(page, browser_log, server
 def test_verify_button_on_the_case_page(page, browser_log, server, committed_services):
     deploy(committed_services, "audit_joint.bpmn")
     run_joint_case(committed_services, "TEST-J-001")
-    _sign_in(page, server)
+    _sign_in(page, server, committed_services)
 
     page.goto(f"{server}/audit/cases/TEST-J-001")
     page.get_by_test_id("verify").click()
@@ -136,7 +139,7 @@ def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_
     case_no = next(line.split()[1] for line in report.cases if line.startswith("C03 "))
     _c03_goes_on(committed_services, clock, case_no)
     assert replay_case(committed_services, case_no, record=False).ok
-    _sign_in(page, server)
+    _sign_in(page, server, committed_services)
     page.goto(f"{server}/audit/cases/{case_no}/replay")
     expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready")
 

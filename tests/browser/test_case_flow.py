@@ -33,7 +33,7 @@ def walk(committed_services, clock) -> Walk:
 @pytest.fixture
 def base(walk, committed_services, live_server) -> str:
     """The live app with a clerk of the district centre and a handler of 住建局 (ZJ)."""
-    for username, role, dept, name in (("clerk", "intake_clerk", "ZZ", "王敏（受理员）"),
+    for username, role, dept, name in (("clerk", "intake_clerk", "ZZ", "王敏"),
                                        ("zj_handler", "dept_handler", "ZJ", "李强（住建局）")):
         admin.create_user(committed_services.new_uow(), SYSTEM, username=username,
                           password=PASSWORD, roles=[role], department_code=dept,

@@ -18,7 +18,7 @@ from workflows.people import admin
 
 PASSWORD = "browser-pass-1"
 USERS = (("jdtj_handler", "dept_handler", "JDTJ", "赵敏（东湖街道调委会）"),
-         ("supervisor", "supervisor", "ZZ", "钱伟（督办员）"))
+         ("supervisor", "supervisor", "ZZ", "钱伟"))
 
 
 def local(*parts: int) -> datetime:

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from engine.deadlines import SHANGHAI
 from tests.browser.test_admin_screens import sign_in, upload
 from tests.factories import IDS, Walk
+from tests.second_factor_support import enrol_known
 from web import create_app
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
@@ -44,6 +45,7 @@ def site(committed_services, clock, live_server, monkeypatch) -> str:
     Walk.ready(committed_services, clock)   # reference data and the shipped processes
     admin.create_user(committed_services.new_uow(), SYSTEM, username="admin", password=PASSWORD,
                       roles=["admin"], display_name="孙敏（系统管理员）")
+    enrol_known(committed_services, "admin")
     return live_server(create_app(committed_services.settings, services=committed_services))
 
 
@@ -61,8 +63,8 @@ def _import(page, site, tmp_path) -> dict[str, str]:
 
 
 def test_a_case_at_a_township_building_reaches_the_townships_committee(
-        page, browser_log, site, tmp_path, screenshot_dir):
-    sign_in(page, site, "admin")
+        page, browser_log, site, tmp_path, screenshot_dir, committed_services):
+    sign_in(page, site, "admin", services=committed_services)
     passwords = _import(page, site, tmp_path)
     assert set(passwords) == {"qs_clerk", "qs_handler", "bs_handler"}
 

@@ -29,7 +29,7 @@ def base(committed_services, clock, live_server, monkeypatch) -> str:
     Walk.ready(committed_services, clock)
     build_district(committed_services)
     admin.create_user(committed_services.new_uow(), SYSTEM, username="clerk", password=PASSWORD,
-                      roles=["intake_clerk"], department_code="ZZ", display_name="王敏（受理员）")
+                      roles=["intake_clerk"], department_code="ZZ", display_name="王敏")
     return live_server(create_app(committed_services.settings, services=committed_services))
 
 

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.process_fixtures import complete_step, deploy_version, start_case
+from tests.second_factor_support import enrol_known, give_code_if_asked
 from web import create_app
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
@@ -39,16 +40,19 @@ def owner_app(committed_services):
         uow.commit()
     admin.create_user(committed_services.new_uow(), SYSTEM, username="owner", password=PASSWORD,
                       roles=["process_owner"], department_code=None, display_name="流程管理员")
+    enrol_known(committed_services, "owner")
     deploy_version(committed_services, "mediation_v1")
     app = create_app(committed_services.settings, services=committed_services)
     return app
 
 
-def sign_in(page, base: str) -> None:
+def sign_in(page, base: str, services) -> None:
     page.goto(base + "/auth/login")
     page.fill("input[name=username]", "owner")
     page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    give_code_if_asked(page, services, "owner")
     page.wait_for_load_state()
 
 
@@ -58,7 +62,7 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
     start_case(committed_services, "mediation", "JF-WAITING")  # waits in mediation on v1
     complete_step(committed_services, "JF-WAITING", "register", {"category": "labour"})
     base = live_server(owner_app)
-    sign_in(page, base)
+    sign_in(page, base, committed_services)
     page.goto(base + "/processes/editor?process=mediation&version=1")
     expect(page.locator("#jf-editor")).to_have_attribute("data-jf-state", "ready")
     expect(page.locator("#jf-source")).to_have_text("mediation 版本 1")
@@ -146,7 +150,7 @@ def test_validation_problems_are_drawn_on_their_elements(page, live_server, owne
                                                         committed_services, browser_log,
                                                         screenshot_dir):
     base = live_server(owner_app)
-    sign_in(page, base)
+    sign_in(page, base, committed_services)
     page.goto(base + "/processes/editor?process=mediation&version=1")
     expect(page.locator("#jf-editor")).to_have_attribute("data-jf-state", "ready")
     page.evaluate("""() => {
@@ -171,7 +175,7 @@ def test_shipped_library_round_trips_through_the_editor_and_diffs_are_coloured(
 
     deploy_library(committed_services)
     base = live_server(owner_app)
-    sign_in(page, base)
+    sign_in(page, base, committed_services)
     page.goto(base + "/processes/editor?process=general_dispute&version=1")
     expect(page.locator("#jf-editor")).to_have_attribute("data-jf-state", "ready")
     page.click('#jf-file-tabs [data-file="joint_dispatch.bpmn"]')

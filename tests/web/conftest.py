@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.second_factor_support import enrol_if_required, fresh_code
 from web import create_app
 from workflows.access.policy import actor_for_user
 from workflows.cases.parties import PartyInput
@@ -62,8 +63,10 @@ class Users:
             return actor_for_user(user)
 
     def add(self, username: str, role: str, department: str | None) -> str:
+        """A user with one role; a privileged one has its second factor (known secret)."""
         admin.create_user(self.services.new_uow(), SYSTEM, username=username, password=PASSWORD,
                           roles=[role], department_code=department, display_name=f"{role}用户")
+        enrol_if_required(self.services, username, [role])
         return username
 
 
@@ -95,9 +98,16 @@ def csrf_token(client, path: str = "/auth/login") -> str:
 
 
 def login(client, username: str, password: str = PASSWORD):
+    """Sign in; an account with a second factor gives its current code too."""
     token = csrf_token(client)
-    return client.post("/auth/login", data={"username": username, "password": password,
-                                            "csrf_token": token})
+    response = client.post("/auth/login", data={"username": username, "password": password,
+                                                "csrf_token": token})
+    if response.status_code == 302 and response.headers["Location"].startswith("/auth/factor"):
+        services = client.application.extensions["jiefen_services"]
+        response = client.post("/auth/factor", data={
+            "code": fresh_code(services, username),
+            "csrf_token": csrf_token(client, response.headers["Location"])})
+    return response
 
 
 def post(client, path: str, data: dict | None = None, **kwargs):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from tests.cli_support import JIEFEN, jiefen
 from tests.conftest import CHEAP_HASHING_ENV
+from tests.second_factor_support import enrol_known
 from workflows.access import sign_in as auth
 from workflows.access import tokens
 from workflows.models import ApiToken, User
@@ -60,6 +61,18 @@ def test_user_disable_ends_sessions(env, committed_services):
     with committed_services.new_uow() as uow:
         assert not uow.session.scalars(select(User).where(User.username == "wang")).one().active
     assert jiefen(env, "user", "disable", "nobody").exit_code == 1
+
+
+def test_user_reset_factor_lets_a_locked_out_administrator_enrol_again(env, committed_services):
+    jiefen(env, "user", "create", "root", "--role", "admin", stdin="a-strong-pass-9\n")
+    enrol_known(committed_services, "root")
+    assert auth.login(committed_services.new_uow(), username="root", password="a-strong-pass-9",
+                      ip=None).user.stage == "factor"
+    result = jiefen(env, "user", "reset-factor", "root")
+    assert result.exit_code == 0 and "second factor of root removed" in result.stdout
+    assert auth.login(committed_services.new_uow(), username="root", password="a-strong-pass-9",
+                      ip=None).user.stage == "enrol"
+    assert jiefen(env, "user", "reset-factor", "nobody").exit_code == 1
 
 
 def test_department_list_prints_code_and_name_per_line(env):

@@ -46,6 +46,7 @@ def _baseline(case_no: str, export: str, prefix: str) -> dict[tuple[str, ...], d
         ("process", "diff"): {"process_id": "general_dispute", "v1": "1", "v2": "1"},
         ("user", "create"): {"username": "fuzz_new", "roles": "mediator"},
         ("user", "disable"): {"username": "fuzz_user"},
+        ("user", "reset-factor"): {"username": "fuzz_user"},
         ("token", "create"): {"username": "fuzz_user"},
         ("token", "revoke"): {"token_or_prefix": prefix},
         ("calendar", "add"): {"day": "2025-05-06", "kind": "holiday", "reason": "调休"},

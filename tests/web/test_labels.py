@@ -12,12 +12,14 @@ from workflows.models import (
     RISK_LABELS,
     STATUS_LABELS,
     VERSION_STATUS_LABELS,
+    WARNING_KIND_LABELS,
     WARNING_STATE_LABELS,
     CaseStatus,
     Category,
     PartyRole,
     RiskLevel,
     VersionStatus,
+    WarningKind,
     WarningState,
 )
 
@@ -27,6 +29,7 @@ WORKFLOWS_WORDS = [(STATUS_LABELS, CaseStatus, "status"),
                    (VERSION_STATUS_LABELS, VersionStatus, "process_status"),
                    (CATEGORY_LABELS, Category, "category"),
                    (WARNING_STATE_LABELS, WarningState, "warning_state"),
+                   (WARNING_KIND_LABELS, WarningKind, "warning_kind"),
                    (RISK_LABELS, RiskLevel, None)]
 
 

@@ -67,7 +67,7 @@ def test_the_case_page_shows_the_warnings_that_count_the_case(client, users, hot
     assert page.count('data-testid="case-warning"') == 2        # the building's and the grid's
     assert "预警：该楼栋30天内同类纠纷3起" in page
     assert "预警：该网格30天内同类纠纷3起" in page
-    assert "高空抛物/治安" in page and "待处置" in page
+    assert "高空抛物/治安" in page and "待核实" in page
     assert all(code in page for code in hotspot)
     assert 'href="/places/SM-B1"' in page                       # the supervisor may open it
     other = report(services, users, places["SM-B2"], "13900000009", category="noise")
@@ -135,13 +135,13 @@ def test_warnings_list_json_with_state_and_place_filters(cli, hotspot, clock):
                                ("hotspot", "SM-B1", "幸福家园1栋", "public_order", 3, "open")]
     assert rows[0]["cases"] == rows[1]["cases"] == hotspot
     assert rows[0]["raised_at"] == (clock.now() - timedelta(days=10)).isoformat()
-    assert json.loads(cli("--json", "--state", "dismissed").output) == []
+    assert json.loads(cli("--json", "--state", "false_alarm").output) == []
     assert len(json.loads(cli("--json", "--place", "QS").output)) == 2
     assert [r["place_code"] for r in json.loads(cli("--json", "--place", "SM-B1").output)] == \
         ["SM-B1"]
     assert json.loads(cli("--json", "--place", "BS").output) == []
     text = cli().output
-    assert "待处置" in text and "幸福家园1栋" in text and "高空抛物/治安 3起" in text
+    assert "待核实" in text and "幸福家园1栋" in text and "高空抛物/治安 3起" in text
     unknown = cli("--place", "NOPE")
     assert unknown.exit_code == 1 and "地点 NOPE 不存在" in unknown.output
 

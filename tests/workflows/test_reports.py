@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.workflows import sched_support as S
+from workflows.core.errors import InvalidInput
 from workflows.models import WorkOrder
 from workflows.models.scheduling import Report, SupervisionNotice
 from workflows.reports import periodic as reports
@@ -163,3 +164,77 @@ def test_xlsx_download_holds_the_rows_and_the_kpi_sheet(services):
     kpis = book["指标对照"]
     assert [c.value for c in kpis[2]][:2] == ["K-01", "矛盾纠纷化解率"]
     assert kpis["E2"].value == "达标"
+
+
+def test_a_range_report_counts_only_its_dates_and_is_stored_beside_the_period(services, clock):
+    rs = S.department(services, "RS")
+    _closed(services, rs, outcome="R1", satisfaction="satisfied", closed="2025-01-10T09:00")
+    _closed(services, rs, outcome="R3", satisfaction="dissatisfied", closed="2025-02-20T09:00")
+    clock.set(at("2025-04-02T09:00"))
+    quarter = reports.generate(services, "quarterly")
+    january = reports.generate_range(services, "quarterly", date(2025, 1, 1), date(2025, 1, 31))
+    assert quarter.id != january.id and january.period_end == date(2025, 1, 31)
+    assert january.title == "季度评估（2025-01-01 至 2025-01-31）"
+    assert (january.rows[0]["closed"], january.rows[0]["K-01"]) == (1, 1.0)
+    assert (quarter.rows[0]["closed"], quarter.rows[0]["K-01"]) == (2, 0.5)
+    # the trend of a month is by day; of a quarter by week (Mondays)
+    assert len(january.summary["trend"]) == 31
+    assert january.summary["trend"][9] == {"label": "2025-01-10", "received": 0, "closed": 1}
+    assert quarter.summary["trend"][0]["label"] == "2024-12-30"
+    assert sum(p["received"] for p in quarter.summary["trend"]) == 2
+
+
+def test_the_current_period_runs_to_today(services, clock):
+    clock.set(at("2025-03-12T09:00"))                    # a Wednesday
+    report = reports.generate_current(services, "weekly")
+    assert (report.period_start, report.period_end) == (date(2025, 3, 10), date(2025, 3, 12))
+    assert reports.period_containing("quarterly", date(2025, 5, 20)) == (date(2025, 4, 1),
+                                                                         date(2025, 5, 20))
+
+
+@pytest.mark.parametrize(("first", "last", "field"), [
+    (date(2025, 3, 5), date(2025, 3, 1), "to"),           # ends before it starts
+    (date(2025, 3, 1), date(2025, 3, 13), "to"),          # after today
+    (date(2023, 1, 1), date(2025, 3, 1), "from"),         # more than 366 days
+])
+def test_a_bad_range_is_refused_with_the_field(services, clock, first, last, field):
+    clock.set(at("2025-03-12T09:00"))
+    with pytest.raises(InvalidInput) as refused:
+        reports.generate_range(services, "monthly", first, last)
+    assert set(refused.value.field_errors) == {field}
+
+
+def test_rates_are_percentages_in_csv_and_xlsx_and_the_xlsx_carries_charts(services):
+    from openpyxl import load_workbook
+
+    rs = S.department(services, "RS")
+    _closed(services, rs, outcome="R1", satisfaction="satisfied")
+    _closed(services, rs, outcome="R3", satisfaction="dissatisfied")
+    report = reports.generate(services, "quarterly", at=at("2025-04-01T06:20"))
+    rows = list(csv.reader(io.StringIO(reports.to_csv(report).decode("utf-8-sig"))))
+    assert rows[0][3:6] == ["化解率", "满意度", "二次投诉率"]
+    assert rows[1][3:6] == ["50.0%", "50.0%", "0.0%"]
+    book = load_workbook(io.BytesIO(reports.to_xlsx(report)))
+    sheet = book["季度评估"]
+    assert sheet["D3"].value == 0.5 and sheet["D3"].number_format == "0.0%"
+    kpis = book["指标对照"]
+    assert kpis["C2"].number_format == "0.0%" and kpis["D2"].value == "≥ 80.0%"
+    assert kpis["D5"].value == "≤ 24"                              # K-05 in hours
+    charts = book["图表"]._charts
+    assert len(charts) == 2
+    assert [type(c).__name__ for c in charts] == ["LineChart", "BarChart"]
+    assert book["图表"]["A1"].value == "日期"
+
+
+@pytest.mark.parametrize("kind", ["weekly", "monthly"])
+def test_weekly_and_monthly_xlsx_carry_their_charts(services, kind):
+    from openpyxl import load_workbook
+
+    dept = S.department(services, "RS")
+    case = S.case(services, opened_at=at("2025-02-03T10:00"), category="labour",
+                  lead_department_id=dept)
+    _order(services, case, dept, dispatched_at=at("2025-02-03T10:00"), light="red")
+    report = reports.generate(services, kind, at=at("2025-03-03T06:00"))
+    assert report.summary["chart"]["names"] == ["部门RS"]
+    book = load_workbook(io.BytesIO(reports.to_xlsx(report)))
+    assert len(book["图表"]._charts) == 2

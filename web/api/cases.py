@@ -1,4 +1,5 @@
-"""API routes: intake with Idempotency-Key, case status, open tasks, completion, history."""
+"""API routes: intake with Idempotency-Key, the case list, case status, open tasks, completion,
+history."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from flask import Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from web.api.base import bp
+from web.case_query import case_query
 from web.context import actor, new_uow, services
-from workflows.cases import timeline
+from workflows.cases import listing, timeline
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
@@ -30,6 +32,14 @@ def create_case() -> ResponseReturnValue:
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+@bp.get("/cases")
+def list_cases() -> ResponseReturnValue:
+    """Cases in the caller's scope, filtered and paginated (no personal data)."""
+    page = listing.list_page(new_uow(), actor(),
+                             case_query(request.args, per_page=listing.PER_PAGE))
+    return jsonify(total=page.total, page=page.page, per_page=page.per_page, cases=page.rows)
 
 
 @bp.get("/cases/<case_no>")

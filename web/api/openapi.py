@@ -9,7 +9,19 @@ from web.access import public
 from web.api.base import bp
 from workflows.cases.field_limits import AMOUNT_MAX, LOCATION_MAX_LENGTH, MAX_PARTIES
 from workflows.cases.parties import VULNERABILITIES
-from workflows.models import Category, ContactPreference, PartyKind, PartyRole, Urgency
+from workflows.models import (
+    AlarmKind,
+    AlarmSeverity,
+    AlarmState,
+    CaseStatus,
+    Category,
+    ContactPreference,
+    PartyKind,
+    PartyRole,
+    RiskLevel,
+    Tier,
+    Urgency,
+)
 
 NULL_STR = {"type": ["string", "null"]}
 NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -50,7 +62,28 @@ CONCURRENT = "concurrent_update: a concurrent change won; nothing was saved, sen
 CASE_NO = {"name": "case_no", "in": "path", "required": True, "schema": {"type": "string"},
            "example": "JF-2025-000001"}
 
+NUMBER = {"type": ["number", "null"]}
+KPI = {"type": "object", "required": ["id", "value", "numerator", "denominator", "unit", "target",
+                                      "status", "cases_url"], "properties": {
+    "id": {"type": "string", "example": "K-01"}, "value": NUMBER, "numerator": NUMBER,
+    "denominator": {"type": "integer"}, "previous": NUMBER,
+    "unit": {"enum": ["percent", "hours", "working_days", "days"]},
+    "cases": {"type": ["integer", "null"],
+              "description": "cases behind the denominator (for work-order KPIs: the cases of "
+                             "the orders), equal to the total of cases_url"},
+    "target": {"type": ["object", "null"], "required": ["comparator", "value", "valid_from",
+                                                        "valid_to", "source"], "properties": {
+        "comparator": {"enum": [">=", "<="]}, "value": {"type": "number"},
+        "valid_from": {"type": "string", "format": "date"}, "valid_to": NULL_STR,
+        "source": {"type": "string"}}},
+    "status": {"enum": ["met", "at_risk", "missed", "no_data"]},
+    "cases_url": {**NULL_STR, "description": "GET /api/v1/cases listing the denominator's "
+                                             "cases; null for K-11 (it counts warnings)"}}}
+
 SCHEMAS = {
+    "KpiList": {"type": "object", "required": ["from", "to", "place", "kpis"], "properties": {
+        "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+        "place": NULL_STR, "kpis": {"type": "array", "items": KPI}}},
     "Error": {"type": "object", "required": ["error"], "properties": {
         "error": {"type": "string"}, "message": {"type": "string"}, "rule": {"type": "string"},
         "request_id": {"type": "string"}}},
@@ -157,6 +190,30 @@ SCHEMAS = {
                  "registered_at": NULL_TIME,
                  "amount": {"type": ["number", "null"], "description": "yuan"},
                  "work_orders": {"type": "array", "items": _ref("WorkOrder")}}},
+    "CaseRow": {
+        "type": "object",
+        "required": ["case_no", "status", "channel", "category", "tier", "risk_level", "summary",
+                     "lead_unit", "location", "registered_at", "deadline"],
+        "properties": {
+            "case_no": {**NULL_STR, "description": "null only in a kpi drill-down, for a case "
+                                                   "the caller may not open (visible false)"},
+            "visible": {"type": "boolean", "description": "false: counted in a kpi "
+                                                          "drill-down, code, summary and place "
+                                                          "withheld"},
+            "status": {"type": "string"}, "stage": NULL_STR,
+            "channel": {"type": "string"}, "category": NULL_STR, "urgency": {"type": "string"},
+            "tier": NULL_STR, "risk_level": {"type": "string"},
+            "people_count": {"type": "integer"}, "summary": {"type": "string"},
+            "second_complaint": {"type": "boolean"}, "outcome": NULL_STR,
+            "satisfaction": NULL_STR, "lead_unit": DEPT, "location": LOCATION,
+            "location_detail": NULL_STR, "received_at": NULL_TIME, "registered_at": NULL_TIME,
+            "closed_at": NULL_TIME,
+            "deadline": {**NULL_TIME, "description": "the earliest due time of its open tasks"}}},
+    "CaseList": {
+        "type": "object", "required": ["total", "page", "per_page", "cases"], "properties": {
+            "total": {"type": "integer", "description": "cases matching, over all pages"},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "cases": {"type": "array", "items": _ref("CaseRow")}}},
     "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
                   "properties": {
                       "id": {"type": "string"},
@@ -189,12 +246,78 @@ SCHEMAS = {
                   "actor_type": {"type": "string"}, "actor_role": NULL_STR,
                   "actor_name": {"type": "string"}, "object_type": NULL_STR,
                   "object_id": NULL_STR, "payload": {"type": "object"}}},
+    "HotlineOrder": {"type": "object", "required": ["order_no"], "properties": {
+        "order_no": {"type": "string", "maxLength": 64, "description": "工单号 (idempotency key)"},
+        "received_at": {"type": "string", "format": "date-time",
+                        "description": "受理时间, ISO 8601 with offset"},
+        "category_text": {"type": "string", "description": "诉求类型 as the hotline names it"},
+        "content": {"type": "string", "description": "诉求内容; identifiers in it are masked"},
+        "caller": {"type": "object", "properties": {"name": {"type": "string"},
+                                                    "phone": {"type": "string"}}},
+        "address": {"type": "string", "description": "事发地址"}}},
+    "HotlineAccepted": {"type": "object", "required": ["case_no", "linked_as"], "properties": {
+        "case_no": {"type": "string"},
+        "linked_as": {"enum": ["new", "duplicate", "second_complaint"]}}},
+    "HotlineQuarantined": {"type": "object", "required": ["quarantined", "reason"],
+                           "properties": {"quarantined": {"const": True},
+                                          "reason": {"type": "string"}}},
+    "CaseEvent": {"type": "object",
+                  "required": ["id", "kind", "occurred_at", "case_no", "status", "data"],
+                  "properties": {
+                      "id": {"type": "string", "description": "event id (idempotency)"},
+                      "kind": {"enum": ["registered", "dispatched", "signed_off", "progress",
+                                        "deadline_near", "overdue", "closed", "rated"]},
+                      "occurred_at": {"type": "string", "format": "date-time"},
+                      "case_no": {"type": "string"}, "category": NULL_STR,
+                      "status": {"type": "string"},
+                      "unit_id": {"type": ["integer", "null"]},
+                      "data": {"type": "object", "description": "work_order, role, round, "
+                                                                "light, outcome, rating"},
+                      "applicant": {"type": ["string", "null"],
+                                    "description": "the applicant's masked name, for roles "
+                                                   "that may see parties; never clear"}}},
+    "EventPage": {"type": "object", "required": ["events", "next"], "properties": {
+        "events": {"type": "array", "items": _ref("CaseEvent")},
+        "next": {"type": "string"}}},
     "History": {"type": "object", "required": ["case_no", "events"], "properties": {
         "case_no": {"type": "string"}, "events": {"type": "array", "items": _ref("Event")}}},
 }
 
+def _query(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "required": False,
+            "schema": schema or {"type": "string"}, "description": description}
+
+
+LIST_PARAMETERS = [
+    _query("q", "free text, words separated by spaces, each must match: case code, summary, "
+                "location, place names; a whole ID number or mobile number matches a party "
+                "exactly (never in part)", {"type": "string", "maxLength": 100}),
+    _query("category", "dispute type code", {"enum": [str(c) for c in Category]}),
+    _query("status", "case status code", {"enum": [str(s) for s in CaseStatus]}),
+    _query("tier", "district | street | community", {"enum": [str(t) for t in Tier]}),
+    _query("risk_level", "risk colour", {"enum": [str(r) for r in RiskLevel]}),
+    _query("place", "a place code: cases at that place or below it"),
+    _query("from", "registered on or after this local date",
+           {"type": "string", "format": "date"}),
+    _query("to", "registered on or before this local date", {"type": "string", "format": "date"}),
+    _query("open", "1: only cases not closed", {"enum": ["1", "true"]}),
+    _query("kpi", "a KPI id (or received, closed, overdue, open, returns, notices): exactly the "
+                  "cases behind that figure of /api/v1/kpis, in the caller's cockpit scope "
+                  "(leaders, supervisors); from and to are then the figure's period (required) "
+                  "and unit a unit code; see docs/cockpit.md"),
+    _query("page", "1-based page number", {"type": "integer", "minimum": 1, "maximum": 10000,
+                                          "default": 1}),
+    _query("per_page", "rows per page", {"type": "integer", "minimum": 1, "maximum": 100,
+                                         "default": 25}),
+]
+
 PATHS = {
-    "/api/v1/cases": {"post": {
+    "/api/v1/cases": {"get": {
+        "summary": "Cases in the caller's scope, newest registration first, filtered and paged",
+        "operationId": "listCases", "parameters": LIST_PARAMETERS,
+        "responses": {"200": _json(_ref("CaseList"), "one page and the total"),
+                      "422": _json(_ref("FieldErrors"), "a parameter refused (named in errors)"),
+                      **AUTH_ERRORS}}, "post": {
         "summary": "Register a submission (intake from a channel)",
         "operationId": "createCase",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
@@ -276,11 +399,98 @@ PATHS = {
                          "invalid_bundle: every problem (file, element id, message), nothing "
                          "stored; or invalid_input (no files, a file name refused)"),
                      **AUTH_ERRORS, **TOO_LARGE}}},
+    "/api/v1/kpis": {"get": {
+        "summary": "The cockpit's KPIs for a period, in the caller's scope (leaders, supervisors)",
+        "operationId": "listKpis",
+        "parameters": [
+            {"name": "from", "in": "query", "required": True,
+             "schema": {"type": "string", "format": "date"}, "description": "first day"},
+            {"name": "to", "in": "query", "required": True,
+             "schema": {"type": "string", "format": "date"}, "description": "last day"},
+            {"name": "place", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "a place code inside the caller's unit's subtree"}],
+        "responses": {"200": _json(_ref("KpiList"), "every KPI"),
+                      "422": _json(_ref("FieldErrors"), "a date missing or malformed, a "
+                                                        "period over 1100 days, an unknown place"),
+                      **AUTH_ERRORS}}},
+    "/api/v1/channels/hotline_12345/orders": {"post": {
+        "summary": "A 12345 work order pushed by the hotline (signed with the channel secret)",
+        "operationId": "pushHotlineOrder", "security": [],
+        "description": "Headers X-Jiefen-Timestamp (Unix seconds) and X-Jiefen-Signature: "
+                       "sha256=<hex HMAC-SHA256 over \"<timestamp>.<raw body>\" with the "
+                       "secret from `jiefen channel secret hotline_12345`>. The same order_no "
+                       "again answers as the first time and creates nothing.",
+        "parameters": [
+            {"name": "X-Jiefen-Timestamp", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+            {"name": "X-Jiefen-Signature", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(
+            "HotlineOrder")}}},
+        "responses": {
+            "201": _json(_ref("HotlineAccepted"), "registered as a case, or linked to one"),
+            "202": _json(_ref("HotlineQuarantined"), "kept in the quarantine for an intake "
+                                                     "clerk (reason: why it could not be "
+                                                     "mapped)"),
+            "401": _json({"type": "object", "required": ["error", "reason"], "properties": {
+                "error": {"const": "unauthenticated"}, "reason": {"enum": [
+                    "missing_signature", "bad_timestamp", "stale_timestamp", "bad_signature",
+                    "no_secret"]}, "message": {"type": "string"}}},
+                "missing, bad or stale signature (older or further ahead than 5 minutes)"),
+            "422": _json(_ref("FieldErrors"), "not JSON, or no usable order_no"),
+            "429": AUTH_ERRORS["429"], "500": AUTH_ERRORS["500"], **TOO_LARGE}}},
+    "/api/v1/events": {"get": {
+        "summary": "Case events after a cursor, in the token user's scope",
+        "operationId": "listEvents",
+        "parameters": [
+            {"name": "since", "in": "query", "required": False, "schema": {"type": "string"},
+             "description": "the next value of the previous answer; omitted: from the start"},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}}],
+        "responses": {
+            "200": _json(_ref("EventPage"), "events oldest first; next: the cursor to send"),
+            "403": AUTH_ERRORS["403"],
+            "422": _json(_ref("FieldErrors"), "since is not a cursor (bad_cursor)"),
+            "401": AUTH_ERRORS["401"], "429": AUTH_ERRORS["429"], "500": AUTH_ERRORS["500"]}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "This document", "operationId": "openapi", "security": [],
         "responses": {"200": {"description": "OpenAPI 3.1 document",
                               "content": {"application/json": {}}}}}},
 }
+
+# IoT alarms (web/api/alarms.py, workflows/alarms/receive.py)
+SCHEMAS["AlarmRequest"] = {
+    "type": "object", "additionalProperties": False,
+    "required": ["device_id", "kind", "severity", "occurred_at", "state"],
+    "properties": {
+        "device_id": {"type": "string", "maxLength": 64,
+                      "description": "as registered with `jiefen devices import`"},
+        "kind": {"enum": [str(k) for k in AlarmKind]},
+        "severity": {"enum": [str(s) for s in AlarmSeverity]},
+        "occurred_at": {"type": "string", "format": "date-time",
+                        "description": "with its UTC offset"},
+        "state": {"enum": [str(s) for s in AlarmState]}}}
+SCHEMAS["AlarmResponse"] = {
+    "type": "object", "required": ["case_no", "alarm_count"], "properties": {
+        "case_no": NULL_STR, "alarm_count": {"type": "integer"},
+        "state": {"type": ["string", "null"], "enum": [*(str(s) for s in AlarmState), None]}}}
+SCHEMAS["AlarmQuarantined"] = {
+    "type": "object", "required": ["quarantined"], "properties": {
+        "quarantined": {"const": True}, "reason": {"type": "string"}}}
+PATHS["/api/v1/alarms"] = {"post": {
+    "summary": "An alarm (or its clearing) from a device; token channel iot",
+    "operationId": "postAlarm",
+    "requestBody": {"required": True,
+                    "content": {"application/json": {"schema": _ref("AlarmRequest")}}},
+    "responses": {
+        "201": _json(_ref("AlarmResponse"), "a new urgent case at the device's building"),
+        "200": _json(_ref("AlarmResponse"), "joined the open case of the device and kind (or "
+                                            "cleared it, or the same message again)"),
+        "202": _json(_ref("AlarmQuarantined"), "unknown or retired device: kept in the "
+                                               "quarantine list, no case"),
+        "409": _json(_ref("Error"), CONCURRENT),
+        "422": _json(_ref("FieldErrors"), "field errors"),
+        **AUTH_ERRORS, **TOO_LARGE}}}
 
 DOCUMENT = {
     "openapi": "3.1.0",

@@ -63,6 +63,19 @@ def user_disable(username: str) -> None:
     click.echo(f"disabled {username}; {revoked} session(s) ended")
 
 
+@user.command("reset-factor")
+@click.argument("username")
+def user_reset_factor(username: str) -> None:
+    """Remove USERNAME's second factor (lost phone, or the last administrator locked out); its
+    sessions end and it enrols again at the next sign-in."""
+    try:
+        ended = admin_service.reset_second_factor(cli_services().new_uow(), CLI_ACTOR,
+                                                  username=username)
+    except NotFound as exc:
+        fail("错误：" + describe(exc))
+    click.echo(f"second factor of {username} removed; {ended} session(s) ended")
+
+
 @click.group("department")
 def department() -> None:
     """Departments."""

@@ -11,9 +11,9 @@ import click
 from engine.clock import FrozenClock
 from engine.deadlines import covers_year
 from web.commands.common import YEAR, cli_services, fail, write_file
-from web.messages import describe
+from web.messages import describe, field_errors
 from workflows.core.actors import Actor
-from workflows.core.errors import DomainError
+from workflows.core.errors import DomainError, InvalidInput
 from workflows.deadlines.calendar_admin import (
     active_overrides,
     add_override,
@@ -21,6 +21,7 @@ from workflows.deadlines.calendar_admin import (
     year_days,
 )
 from workflows.reports import periodic as reports
+from workflows.reports.charts import shown, shown_target
 from workflows.scheduler import jobs
 
 CLI_ADMIN = Actor(type="system", id="cli", username="cli", roles=frozenset({"admin"}))
@@ -155,16 +156,36 @@ def calendar_check(year: int | None, day: datetime | None) -> None:
 @click.command("report")
 @click.argument("kind", type=click.Choice(["weekly", "monthly", "quarterly"]))
 @click.option("--at", "at", default=None, help="generate the period before this ISO time")
+@click.option("--current", is_flag=True, help="the current period up to today instead")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="a range of dates instead (with --to; both included)")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None)
 @click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), default=None)
-def report(kind: str, at: str | None, csv_path: Path | None, xlsx_path: Path | None) -> None:
+def report(kind: str, at: str | None, current: bool, first: datetime | None,
+           last: datetime | None, csv_path: Path | None, xlsx_path: Path | None) -> None:
     """Generate and store the weekly review, monthly bulletin or quarterly evaluation."""
     services = _services_at(at)
-    stored = reports.generate(services, kind, actor=CLI_ADMIN)
+    if (first is None) != (last is None):
+        fail("--from 和 --to 需要同时给出")
+    try:
+        if first is not None and last is not None:
+            stored = reports.generate_range(services, kind, first.date(), last.date(),
+                                            actor=CLI_ADMIN)
+        elif current:
+            stored = reports.generate_current(services, kind, actor=CLI_ADMIN)
+        else:
+            stored = reports.generate(services, kind, actor=CLI_ADMIN)
+    except InvalidInput as exc:
+        fail("错误：" + "；".join(f"{name} {text}" for name, text in
+                                 field_errors(exc.field_errors).items()))
+        return
     click.echo(f"{stored.title}: {len(stored.rows)} rows (report {stored.id})")
     for kpi, item in (stored.summary or {}).get("targets", {}).items():
         met = {True: "met", False: "MISSED", None: "no data"}[item["met"]]
-        click.echo(f"  {kpi} {item['name']}: {item['value']} (target {item['target']}) {met}")
+        value = "—" if item["value"] is None else shown(kpi, item["value"])
+        click.echo(f"  {kpi} {item['name']}: {value} (target "
+                   f"{shown_target(kpi, item['target'])}) {met}")
     for path, content in ((csv_path, reports.to_csv), (xlsx_path, reports.to_xlsx)):
         if path:
             write_file(path, content(stored))

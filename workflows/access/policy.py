@@ -35,7 +35,16 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotPermitted
 from workflows.district.units import unit_path
-from workflows.models import Case, Department, OpenTask, RoleCode, Tier, User, WorkOrder
+from workflows.models import (
+    Case,
+    CaseParticipant,
+    Department,
+    OpenTask,
+    RoleCode,
+    Tier,
+    User,
+    WorkOrder,
+)
 from workflows.models.scheduling import SupervisionNotice
 
 if TYPE_CHECKING:
@@ -102,6 +111,9 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
         clauses.append(and_(_tier_scope(dept), _place_scope(actor), _escalated_to_leaders()))
     if uid is not None:
         clauses.append(_task_scope(actor, uid, dept))
+        # whoever completed a step keeps reading the case (masked as their role requires)
+        clauses.append(exists(select(CaseParticipant.id).where(
+            CaseParticipant.case_id == Case.id, CaseParticipant.user_id == uid).correlate(Case)))
         if actor.has(RoleCode.INTAKE_CLERK):
             clauses.append(_intake_scope(uid, dept))
         if actor.has(RoleCode.MEDIATOR):

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -19,16 +20,40 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.crypto import KeyPurpose, Keyring
+from workflows.access.codes import check_code
+from workflows.access.hashing import hasher
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput
 from workflows.core.settings import Settings
 from workflows.district.units import unit_row
-from workflows.models import LoginAttempt, LoginSession, User, UserRole
+from workflows.models import LoginAttempt, LoginSession, RoleCode, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most once a minute
 MIN_PASSWORD = 10
+FACTOR_WAIT = timedelta(minutes=5)  # a password-only session waits this long for the code
+# accounts that must sign in with a second factor (workflows/access/second_factor.py)
+PRIVILEGED = frozenset({RoleCode.ADMIN, RoleCode.PROCESS_OWNER, RoleCode.AUDITOR})
+
+
+class Stage(StrEnum):
+    """How far a login session has got; only ``full`` sessions reach anything but the factor
+    pages and sign-out."""
+
+    FULL = "full"
+    FACTOR = "factor"      # password accepted; the second factor is due
+    ENROL = "enrol"        # password accepted; a privileged account must enrol a factor first
+
+
+def factor_required(roles: frozenset[str] | set[str]) -> bool:
+    """True when an account with these roles must sign in with a second factor."""
+    return bool(PRIVILEGED & set(roles))
+
+
+def enrolled(user: User) -> bool:
+    """True when the account has a confirmed second factor."""
+    return user.totp_enrolled_at is not None and user.totp_secret_enc is not None
 
 
 class LoginFailed(DomainError):
@@ -37,17 +62,6 @@ class LoginFailed(DomainError):
 
 class LoginThrottled(DomainError):
     """Too many failed sign-ins for this username or address within the window."""
-
-
-def hasher(settings: Settings) -> PasswordHasher:
-    """argon2id with the configured cost (by default the library's RFC 9106 low-memory profile)."""
-    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
-                   settings.argon2_parallelism)
-
-
-@cache
-def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
 @cache
@@ -105,6 +119,7 @@ class SessionUser:
     department_name: str | None
     session_hash: str
     unit_path: str | None = None
+    stage: str = Stage.FULL
 
     def actor(self, ip: str | None = None) -> Actor:
         """The policy's view of this user for one request."""
@@ -159,9 +174,27 @@ def login(uow: UnitOfWork, *, username: str, password: str, ip: str | None) -> L
         if not ok or user is None or not user.active:
             _failed(uow, who, name_hash, ip, "disabled" if ok else "bad_credentials")
             raise LoginFailed("wrong username or password")
-        result = _open_session(uow, user, name_hash, ip, password)
+        _rehash(uow, user, password)
+        result = _after_password(uow, user, name_hash, ip)
         uow.commit()
     return result
+
+
+def _after_password(uow: UnitOfWork, user: User, name_hash: str, ip: str | None) -> LoginResult:
+    """A full session, or one that may only give (or, for a privileged account, enrol) the
+    second factor."""
+    if enrolled(user):
+        return open_session(uow, user, name_hash, ip, stage=Stage.FACTOR)
+    if factor_required(_role_codes(uow.session, user)):
+        return open_session(uow, user, name_hash, ip, stage=Stage.ENROL)
+    return open_session(uow, user, name_hash, ip)
+
+
+def record_failure(uow: UnitOfWork, who: Actor, name_hash: str, ip: str | None, reason: str, *,
+                   count: bool = True) -> None:
+    """A failed sign-in step, audited and (unless ``count`` is false) counted for the throttle;
+    committed at once so the raise that follows cannot roll it back."""
+    _failed(uow, who, name_hash, ip, reason, count=count)
 
 
 def _failed(uow: UnitOfWork, who: Actor, name_hash: str, ip: str | None, reason: str, *,
@@ -174,21 +207,36 @@ def _failed(uow: UnitOfWork, who: Actor, name_hash: str, ip: str | None, reason:
     uow.commit()
 
 
-def _open_session(uow: UnitOfWork, user: User, name_hash: str, ip: str | None,
-                  password: str) -> LoginResult:
-    now = uow.clock.now()
+def _rehash(uow: UnitOfWork, user: User, password: str) -> None:
     ph = hasher(uow.services.settings)
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = ph.hash(password)  # the configured Argon2 parameters were changed
+
+
+def open_session(uow: UnitOfWork, user: User, name_hash: str, ip: str | None, *,
+                 stage: Stage = Stage.FULL, factor: str | None = None) -> LoginResult:
+    """A new login session with a new random id. A full one counts as a successful sign-in (it
+    restarts the throttle's count); one waiting for the second factor does not, so wrong codes
+    keep adding up even if the password is typed again."""
+    now = uow.clock.now()
     raw = secrets.token_urlsafe(32)
     max_age = timedelta(hours=uow.services.settings.session_max_age_hours)
+    expires = now + (FACTOR_WAIT if stage == Stage.FACTOR else max_age)
     uow.session.add(LoginSession(id_hash=session_hash(raw), user_id=user.id, created_at=now,
-                                 last_seen_at=now, expires_at=now + max_age, ip=ip))
-    uow.session.add(LoginAttempt(username_hash=name_hash, ip=ip, at=now, success=True))
-    user.last_login_at = now
-    session_user = _session_user(uow.session, user, session_hash(raw))
-    uow.audit.record(AuditAction.LOGIN_SUCCEEDED, session_user.actor(ip), object_type="user",
-                     object_id=user.id, ip=ip, session_hash=session_hash(raw)[:16])
+                                 last_seen_at=now, expires_at=expires, ip=ip, stage=stage))
+    session_user = _session_user(uow.session, user, session_hash(raw), stage)
+    if stage == Stage.FULL:
+        uow.session.add(LoginAttempt(username_hash=name_hash, ip=ip, at=now, success=True))
+        user.last_login_at = now
+        payload: dict[str, object] = {"ip": ip, "session_hash": session_hash(raw)[:16]}
+        if factor:
+            payload["second_factor"] = factor
+        uow.audit.record_copy(AuditAction.LOGIN_SUCCEEDED, session_user.actor(ip), payload,
+                              object_type="user", object_id=user.id)
+    else:
+        uow.audit.record(AuditAction.LOGIN_PASSWORD_ACCEPTED, session_user.actor(ip),
+                         object_type="user", object_id=user.id, ip=ip, stage=str(stage),
+                         session_hash=session_hash(raw)[:16])
     return LoginResult(raw, session_user)
 
 
@@ -203,7 +251,10 @@ def resume(uow: UnitOfWork, raw: str) -> SessionUser | None:
         user = uow.session.get(User, row.user_id)
         if user is None or not user.active:
             return None
-        result = _session_user(uow.session, user, row.id_hash)
+        result = _session_user(uow.session, user, row.id_hash, row.stage)
+        if result.stage == Stage.FULL and factor_required(result.roles) and not enrolled(user):
+            # a role that needs a factor was granted after this sign-in: enrol before going on
+            result = replace(result, stage=Stage.ENROL)
         if now - row.last_seen_at >= TOUCH_EVERY:
             row.last_seen_at = now
             uow.commit()
@@ -235,13 +286,14 @@ def revoke_sessions(session: Session, user_id: int, now: datetime) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
-def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,
-                    ip: str | None) -> LoginResult:
+def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str, ip: str | None,
+                    code: str = "") -> LoginResult:
     """Change the actor's password, end all their sessions and open a new one.
 
     A wrong old password counts as a failed sign-in (audited ``login_failed``, reason
     ``wrong_old_password``) and the sign-in throttle applies: a stolen session cannot try old
-    passwords without limit."""
+    passwords without limit. With a second factor, ``code`` (a current code or a recovery
+    code) is needed too, counted the same way: a stolen session cannot change the password."""
     with uow:
         user = uow.session.get(User, int(actor.id or 0))
         if user is None:
@@ -253,20 +305,31 @@ def change_password(uow: UnitOfWork, actor: Actor, *, old: str, new: str,
         if not verify_password(uow.services.settings, user.password_hash, old):
             _failed(uow, actor, name_hash, ip, "wrong_old_password")
             raise InvalidInput({"old_password": FieldError(ErrorCode.WRONG_PASSWORD)})
+        check_password_policy(new)
+        if enrolled(user) and check_code(uow, user, code) is None:
+            _failed(uow, actor, name_hash, ip, "wrong_second_factor")
+            raise InvalidInput({"code": FieldError(ErrorCode.WRONG_SECOND_FACTOR)})
         user.password_hash = hash_password(uow.services.settings, new)
         revoke_sessions(uow.session, user.id, uow.clock.now())
         uow.audit.record(AuditAction.USER_UPDATED, actor, object_type="user", object_id=user.id,
                          change="password")
-        result = _open_session(uow, user, username_hash(uow.services.keyring, user.username), ip,
-                               new)
+        result = open_session(uow, user, username_hash(uow.services.keyring, user.username), ip,
+                              stage=Stage.ENROL if factor_required(actor.roles)
+                              and not enrolled(user) else Stage.FULL)
         uow.commit()
     return result
 
 
-def _session_user(session: Session, user: User, id_hash: str) -> SessionUser:
+def _role_codes(session: Session, user: User) -> frozenset[str]:
     links = session.scalars(select(UserRole).where(UserRole.user_id == user.id)).unique()
-    codes = frozenset(link.role.code for link in links)
+    return frozenset(link.role.code for link in links)
+
+
+def _session_user(session: Session, user: User, id_hash: str,
+                  stage: str = Stage.FULL) -> SessionUser:
+    codes = _role_codes(session, user)
     unit = unit_row(session, user.department_id)
     return SessionUser(user.id, user.username, user.display_name, user.locale, codes,
                        user.department_id, unit.code if unit else None,
-                       unit.name if unit else None, id_hash, unit.path if unit else None)
+                       unit.name if unit else None, id_hash, unit.path if unit else None,
+                       stage)

@@ -28,7 +28,7 @@ from workflows.runtime.unit_of_work import UnitOfWork
 
 TOKEN_PATTERN = re.compile(r"jf_([0-9a-f]{8})_([A-Za-z0-9_-]{32,64})")
 API_CHANNELS = (Channel.HOTLINE_12345, Channel.GRID_APP, Channel.PORTAL,
-                Channel.PETITION_TRANSFER, Channel.POLICE_110)
+                Channel.PETITION_TRANSFER, Channel.POLICE_110, Channel.IOT)
 LAST_USED_EVERY = timedelta(minutes=5)
 MIN_DAYS, MAX_DAYS, DEFAULT_DAYS = 1, 366, 90
 MAX_NAME = 100  # api_token.name

@@ -63,6 +63,9 @@ class AuditAction(StrEnum):
     ACCESS_DENIED = "access_denied"
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
+    LOGIN_PASSWORD_ACCEPTED = "login_password_accepted"  # noqa: S105 - the second factor is due
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
+    SECOND_FACTOR_RESET = "second_factor_reset"    # removed by an administrator (lost phone)
     LOGGED_OUT = "logged_out"
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
@@ -92,6 +95,15 @@ class AuditAction(StrEnum):
     OUTBOX_RETRIED = "outbox_retried"
     REPORT_GENERATED = "report_generated"
     WARNING_RAISED = "warning_raised"
+    WARNING_DECIDED = "warning_decided"            # 已核实 / 误报, with the note
+    WARNING_RULE_CHANGED = "warning_rule_changed"  # a rule's switch, thresholds or categories
+    CHANNEL_SECRET_ISSUED = "channel_secret_issued"  # noqa: S105 - an event name (no secret)
+    CHANNEL_ORDER_QUARANTINED = "channel_order_quarantined"
+    CHANNEL_ORDER_VIEWED = "channel_order_viewed"    # a clerk opened a quarantined order
+    CHANNEL_ORDER_RESOLVED = "channel_order_resolved"
+    CATEGORY_MAPPING_CHANGED = "category_mapping_changed"
+    INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
+    INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
     ROOM_SAVED = "room_saved"                   # a mediation room created, edited or imported
     SESSION_BOOKED = "session_booked"           # a mediation session booked (room or online)
@@ -101,6 +113,11 @@ class AuditAction(StrEnum):
     EXPERT_SAVED = "expert_saved"
     EXPERT_INVITED = "expert_invited"           # with the conflicts of interest shown
     EXPERT_OPINION_SUBMITTED = "expert_opinion_submitted"
+    KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
+    DEVICES_IMPORTED = "devices_imported"       # the IoT device registry imported from a file
+    ALARM_RECEIVED = "alarm_received"           # a device's alarm opened or joined a case
+    ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared
+    ALARM_QUARANTINED = "alarm_quarantined"     # an alarm from an unknown device kept aside
 
 
 @dataclass

@@ -171,12 +171,19 @@ def full_text(services: Services, doc: CaseDocument) -> str | None:
 
 
 def list_documents(session: Session, case: Case) -> list[dict]:
-    """Documents of a case, oldest first (masked bodies only)."""
-    rows = session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)
-                           .order_by(CaseDocument.created_at, CaseDocument.id))
+    """Documents of a case, oldest first (masked bodies only), each with the person and unit
+    who wrote it (none for documents the system wrote)."""
+    rows = session.execute(
+        select(CaseDocument, User.display_name, Department.name, Department.code)
+        .outerjoin(User, User.id == CaseDocument.created_by)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(CaseDocument.case_id == case.id)
+        .order_by(CaseDocument.created_at, CaseDocument.id))
     return [{"id": d.id, "kind": d.kind, "title": d.title, "body": d.body, "task_id": d.task_id,
-             "has_signing_copy": d.body_enc is not None,
-             "created_at": d.created_at.isoformat() if d.created_at else None} for d in rows]
+             "has_signing_copy": d.body_enc is not None, "author": author, "unit": unit,
+             "unit_code": unit_code,
+             "created_at": d.created_at.isoformat() if d.created_at else None}
+            for d, author, unit, unit_code in rows]
 
 
 def _local_day(uow: UnitOfWork) -> date:

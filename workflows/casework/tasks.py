@@ -22,7 +22,7 @@ from workflows.core import pii_text
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
 from workflows.district.units import UnitResolver
-from workflows.models import Case, OpenTask
+from workflows.models import Case, CaseParticipant, OpenTask
 from workflows.runtime.unit_of_work import UnitOfWork
 
 TEXT = ("string", "textarea")  # form field types a handler types free text into
@@ -82,9 +82,21 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                          lane=view.lane, submitted=clean)
             task_effects.after_complete(uow, actor, case, view, clean, inst)
             after_step(uow, case, inst)
+            _note_participant(uow, actor, case)
             uow.commit()
             return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
                               [_brief(t) for t in inst.ready_tasks() if t.id not in before_ids])
+
+
+def _note_participant(uow: UnitOfWork, actor: Actor, case: Case) -> None:
+    """Remember that this user worked on the case: they keep read access to it."""
+    uid = user_id(actor)
+    if uid is None:
+        return
+    known = uow.session.scalar(select(CaseParticipant.id).where(
+        CaseParticipant.case_id == case.id, CaseParticipant.user_id == uid))
+    if known is None:
+        uow.session.add(CaseParticipant(case_id=case.id, user_id=uid, first_at=uow.clock.now()))
 
 
 def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from workflows.access.policy import (
 )
 from workflows.audit.log import AuditAction
 from workflows.cases.inbox import timeliness
-from workflows.cases.lookup import case_summary, decrypt_narrative, load_case
+from workflows.cases.lookup import case_summary, decrypt_narrative, find_case, load_case
 from workflows.cases.parties import PURPOSES, PartyVault, case_parties, vulnerable_kinds
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
@@ -44,8 +44,8 @@ from workflows.core.errors import (
 )
 from workflows.deadlines.case_panel import deadline_panel, read_instance
 from workflows.early_warning.listing import case_warnings
+from workflows.library.contract import CONSOLIDATION_TASKS
 from workflows.library.graph import next_steps, process_source
-from workflows.library.instructions import render_instructions
 from workflows.models import Case, Department, OpenTask, WorkOrder
 from workflows.notify.delivery import delivery_state
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -83,7 +83,6 @@ class TaskPage:
 
     case_no: str
     task: TaskView
-    instructions_html: str
     summary: dict
     documents: list[dict]
     next_steps: list[dict]
@@ -91,6 +90,8 @@ class TaskPage:
     claimable: bool = False
     vulnerable: list[str] = field(default_factory=list)  # the banner: call, do not text
     known: dict[str, Any] = field(default_factory=dict)   # what the form starts from
+    co_feedback: list[dict] = field(default_factory=list)  # the lead's consolidation: co-units
+    unit_names: dict[str, str] = field(default_factory=dict)  # unit codes in the task data
 
 
 def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
@@ -222,17 +223,21 @@ def _detail(action: str, payload: dict) -> list[tuple[str, str]]:
 
 
 def _tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[dict]:
-    rows = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id)
-                               .order_by(OpenTask.due_at.is_(None), OpenTask.due_at))
+    """Open tasks with the unit each belongs to (six co-units' sign-offs are six named rows)."""
+    rows = uow.session.execute(
+        select(OpenTask, Department.name).outerjoin(Department,
+                                                    Department.id == OpenTask.department_id)
+        .where(OpenTask.case_id == case.id)
+        .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, Department.name, OpenTask.id))
     out = []
-    for row in rows:
+    for row, unit in rows:
         try:
             require_task(actor, row, case)
             can_act = True
         except NotPermitted:
             can_act = False
         out.append({"task_id": row.task_id, "bpmn_id": row.bpmn_id, "name": row.name,
-                    "role": row.role, "due_at": row.due_at, "can_act": can_act,
+                    "unit": unit, "role": row.role, "due_at": row.due_at, "can_act": can_act,
                     "claimed": row.claimed_by is not None})
     return out
 
@@ -266,12 +271,42 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
             raise TaskNoLongerAvailable(view.bpmn_id, "not open")
         require_task(actor, row, case)
         files = _version_files(uow, case)
-        return TaskPage(case.case_no, view, render_instructions(view.instructions, view.data),
-                        case_summary(uow.session, case), list_documents(uow.session, case),
+        documents = list_documents(uow.session, case)
+        return TaskPage(case.case_no, view, case_summary(uow.session, case), documents,
                         next_steps(files, view.process_id, view.bpmn_id),
                         claimed_by_me=row.claimed_by is not None,
                         claimable=row.claimed_by is None and row.assignee_id is None,
-                        vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case))
+                        vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case),
+                        co_feedback=co_feedback(uow.session, case, documents, uow.clock.now())
+                        if view.bpmn_id in CONSOLIDATION_TASKS else [],
+                        unit_names=unit_names(uow.session, view.data))
+
+
+def unit_names(session: Session, data: dict[str, Any]) -> dict[str, str]:
+    """Names of the units whose codes appear in the task data (dept, department,
+    co_departments...), so instructions can say 区人社局 instead of RS."""
+    codes = {v for value in data.values()
+             for v in (value if isinstance(value, list) else [value])
+             if isinstance(v, str) and 0 < len(v) <= 32}
+    if not codes:
+        return {}
+    return dict(session.execute(select(Department.code, Department.name)
+                                .where(Department.code.in_(sorted(codes)))).all())
+
+
+def co_feedback(session: Session, case: Case, documents: list[dict],
+                now: datetime) -> list[dict]:
+    """Every co-unit of the latest joint round by name, with its decision, its result or return
+    reason and the documents its people wrote — read from the work orders, so the pairing never
+    depends on the order in which the co-units answered."""
+    co_orders = [o for o in work_orders(session, case, now) if o["role"] == "co"]
+    if not co_orders:
+        return []
+    latest = max(o["round"] for o in co_orders)
+    rows = sorted((o for o in co_orders if o["round"] == latest),
+                  key=lambda o: (o["department"], o["id"]))
+    return [{**o, "documents": [d for d in documents if d["unit_code"] == o["department_code"]]}
+            for o in rows]
 
 
 def known_values(view: TaskView, case: Case) -> dict[str, Any]:
@@ -312,6 +347,13 @@ def case_diagram(uow: UnitOfWork, actor: Actor, case_no: str,
         state = states.get(shown, {"completed": [], "current": []})
         return xml, {"completed": state["completed"], "current": state["current"],
                      "process_id": shown, "processes": sorted(states)}
+
+
+def may_view(uow: UnitOfWork, actor: Actor, case_no: str) -> bool:
+    """Whether the case page would open for this actor (where to land after a submit)."""
+    with uow:
+        case = find_case(uow.session, case_no)
+        return case_access(uow.session, actor, case).visible
 
 
 def case_brief(uow: UnitOfWork, actor: Actor, case_no: str) -> dict:

@@ -50,6 +50,11 @@ class ErrorCode(StrEnum):
     TIME_WITHOUT_ZONE = "time_without_zone"
     BAD_IDEMPOTENCY_KEY = "bad_idempotency_key"  # limit
     UNKNOWN_CHANNEL = "unknown_channel"  # channel
+    BAD_ORDER_NO = "bad_order_no"  # limit
+    ORDER_NOT_QUARANTINED = "order_not_quarantined"
+    BAD_ENDPOINT = "bad_endpoint"
+    CHOOSE_EVENT_KINDS = "choose_event_kinds"
+    BAD_CURSOR = "bad_cursor"
     TOKEN_DAYS = "token_days"  # noqa: S105 (a code, not a secret); min, max
     # intake: location, amount, parties, received time
     LOCATION_ONE_OF = "location_one_of"
@@ -74,6 +79,7 @@ class ErrorCode(StrEnum):
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105
     WRONG_PASSWORD = "wrong_password"  # noqa: S105
     TOO_MANY_ATTEMPTS = "too_many_attempts"
+    WRONG_SECOND_FACTOR = "wrong_second_factor"
     UNKNOWN_DEPARTMENT = "unknown_department"  # code
     UNKNOWN_ROLE = "unknown_role"  # roles
     ADMIN_NOT_AUDITOR = "admin_not_auditor"
@@ -163,6 +169,16 @@ class ErrorCode(StrEnum):
     MIGRATION_FAILED = "migration_failed"  # detail
     # reports
     REPORT_NOT_FOUND = "report_not_found"  # report_id
+    # KPI targets and the cockpit
+    UNKNOWN_KPI = "unknown_kpi"  # kpi
+    BAD_COMPARATOR = "bad_comparator"
+    BAD_TARGET_VALUE = "bad_target_value"  # high
+    NOT_DATE = "not_date"
+    DATES_REVERSED = "dates_reversed"
+    SOURCE_REQUIRED = "source_required"
+    TARGET_NOT_FOUND = "target_not_found"  # target_id
+    ROW_ERRORS = "row_errors"  # rows: "2, 5"
+    PERIOD_TOO_LONG = "period_too_long"  # days
     # deadlines, calendar, supervision
     NO_OVERRIDE = "no_override"  # day
     BAD_DAY_KIND = "bad_day_kind"
@@ -182,6 +198,10 @@ class ErrorCode(StrEnum):
     NOTICE_NOT_FOUND = "notice_not_found"  # notice_id
     RISK_REASON_REQUIRED = "risk_reason_required"
     PLACE_NOT_FOUND = "place_not_found"  # place_code
+    # IoT alarms and devices
+    UNKNOWN_ALARM_KIND = "unknown_alarm_kind"  # kind
+    PLACE_NOT_BUILDING = "place_not_building"  # code
+    OCCURRED_TOO_OLD = "occurred_too_old"  # days
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"
@@ -201,6 +221,9 @@ class ErrorCode(StrEnum):
     AUDITOR_ONLY = "auditor_only"
     ADMIN_ONLY = "admin_only"
     PLACE_SCOPE = "place_scope"
+    COCKPIT_ROLE = "cockpit_role"
+    IOT_CHANNEL_ONLY = "iot_channel_only"
+    QUARANTINE_ROLE = "quarantine_role"
 
 
 class DomainError(Exception):

@@ -70,6 +70,33 @@ def find(text: str) -> list[PersonalDataKind]:
     return found
 
 
+def mask(text: str) -> tuple[str, list[PersonalDataKind]]:
+    """``text`` with every number and e-mail address ``find`` names masked (all but the last
+    four characters of a number starred, an e-mail address reduced to its first letter and
+    domain), and the kinds that were masked. Used where a text from outside must be kept rather
+    than refused (a pushed work order's content)."""
+    kinds = find(text)
+    if not kinds:
+        return text, []
+    plain = unicodedata.normalize("NFKC", text)
+    spans: list[tuple[int, int]] = []
+    for _kind, pattern, valid in _NUMBERS:
+        for match in pattern.finditer(plain):
+            span = match.span(1)
+            if all(span[1] <= start or span[0] >= end for start, end in spans) \
+                    and valid(_digits(match.group(1))):
+                spans.append(span)
+    # the spans index the normalised text; the original keeps its punctuation when they align
+    out = text if len(text) == len(plain) else plain
+    for start, end in sorted(spans, reverse=True):
+        part = out[start:end]
+        keep = 4
+        starred = "".join("*" if ch.isalnum() else ch for ch in part[:-keep]) + part[-keep:]
+        out = out[:start] + starred + out[end:]
+    out = _EMAIL.sub(lambda m: m.group(0)[0] + "***@" + m.group(0).split("@", 1)[1], out)
+    return out, kinds
+
+
 def field_errors(values: Mapping[str, Any], names: Iterable[str] | None = None
                  ) -> dict[str, FieldError]:
     """``PERSONAL_DATA_IN_TEXT`` for each text value (of ``names``, default all) that holds

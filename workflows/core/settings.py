@@ -85,6 +85,11 @@ class Settings:
     hotspot_window_days: int = 30
     hotspot_by_category: tuple[str, ...] = ()
     hotspot_notify_kind: str = "ZZ"                 # unit kind whose supervisors hear of a warning
+    # alarms of one device and kind within N minutes of the previous one join its open case
+    alarm_window_minutes: int = 60
+    channel_secret_grace_hours: int = 24            # a replaced channel secret still verifies this long
+    channel_max_skew_seconds: int = 300             # signed pushes older (or further ahead) are refused
+    silence_check_minutes: int = 5                  # how often interface silence is checked
     dev_mode: bool = False                          # `jiefen serve --dev`: cookies without Secure
     testing: bool = False
 

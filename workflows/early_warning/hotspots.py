@@ -7,8 +7,8 @@ The rules:
   complaint) is the same report again and does not count. A report's time is its received time;
 * a building counts the reports located at it; a grid counts those located at it and at every
   building in it;
-* N reports within M days (``Settings.hotspot_rule(category)``, 3 in 30 by default, both ends
-  of the window included) raise a warning whose window starts at the earliest of them and lasts
+* N reports within M days (the hotspot rule of the rule set, workflows/early_warning/rules.py;
+  3 in 30 by default, both ends of the window included) raise a warning whose window starts at the earliest of them and lasts
   M days;
 * once per place, category and window: a report inside the window of a warning of its place
   and category updates that warning's count and cases (whatever its state) and raises nothing;
@@ -20,28 +20,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.district.places import location_of
-from workflows.district.units import UnitResolver
+from workflows.early_warning.raising import case_numbers, category_words, notify, place_words
+from workflows.early_warning.rules import hotspot_rule
 from workflows.models import (
-    CATEGORY_LABELS,
     Case,
     EarlyWarning,
     LinkBasis,
     Place,
     PlaceLevel,
-    Role,
-    RoleCode,
     Submission,
     SubmissionLink,
-    User,
-    UserRole,
     WarningKind,
     WarningState,
     path_ids,
@@ -69,7 +63,7 @@ def record_report(uow: UnitOfWork, actor: Actor, case: Case,
     """Count a registered report at its building and grid; the warnings raised or updated."""
     if case.place_path is None or not case.category or not _counted(submission):
         return []
-    rule = uow.services.settings.hotspot_rule(case.category)
+    rule = hotspot_rule(uow.session, uow.services.settings, case.category)
     if rule is None:
         return []
     # the place rows are locked: two reports at one place at once count one after the other,
@@ -109,6 +103,8 @@ def _count_at(uow: UnitOfWork, actor: Actor, place: Place, category: str, at: da
     if len(found) < needed:
         return None
     warning = EarlyWarning(kind=WarningKind.HOTSPOT, place_id=place.id, category=category,
+                           subject_key=f"place:{place.id}:{category}",
+                           details={"reports": needed, "days": window.days},
                            window_start=found[0].received_at, raised_at=uow.clock.now(),
                            state=WarningState.OPEN)
     _fill(warning, found)
@@ -151,34 +147,7 @@ def _raised(uow: UnitOfWork, actor: Actor, warning: EarlyWarning, place: Place,
                      object_id=warning.id, kind=warning.kind, place_code=place.code,
                      category=warning.category, count=warning.count, cases=codes,
                      window_start=warning.window_start.isoformat())
-    location = location_of(session, place.id, place.path) or {"names": [place.name]}
-    params = {"place": "".join(location["names"]), "days": window.days,
-              "category": CATEGORY_LABELS.get(warning.category, warning.category),
+    params = {"place": place_words(session, place), "days": window.days,
+              "category": category_words(warning.category),
               "count": warning.count, "cases": "、".join(codes)}
-    for kind, recipient in recipients(uow, place):
-        uow.outbox.add(channel="file", recipient_type=kind, recipient_id=recipient,
-                       template=TEMPLATE, params=params,
-                       dedupe_key=f"warning:{warning.id}:{TEMPLATE}:{kind}:{recipient}")
-
-
-def recipients(uow: UnitOfWork, place: Place) -> list[tuple[str, Any]]:
-    """The supervisors of the unit of the configured kind nearest up from the place; the unit
-    itself when it has none; every supervisor when no such unit exists."""
-    kind = uow.services.settings.hotspot_notify_kind
-    unit = UnitResolver(uow.session, place.path).unit_of_kind(kind)
-    if unit is None:
-        return [("role", str(RoleCode.SUPERVISOR))]
-    users = uow.session.scalars(
-        select(User.id).join(UserRole, UserRole.user_id == User.id)
-        .join(Role, Role.id == UserRole.role_id)
-        .where(User.department_id == unit.id, User.active.is_(True),
-               Role.code == RoleCode.SUPERVISOR).distinct().order_by(User.id)).all()
-    return [("user", uid) for uid in users] or [("department", unit.id)]
-
-
-def case_numbers(session: Session, case_ids: list[int]) -> list[str]:
-    """The codes of the cases, in id order."""
-    if not case_ids:
-        return []
-    return list(session.scalars(select(Case.case_no).where(Case.id.in_(case_ids))
-                                .order_by(Case.id)))
+    notify(uow, warning, place, TEMPLATE, params)

@@ -131,6 +131,12 @@ AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_d
                     "responsibilities": "agreement_responsibilities",
                     "content": "agreement_terms", "manner": "performance_manner",
                     "period": "performance_period", "judicial_confirmation": "jc_intended"}
+# How a case is handled (the triage form's choice; case_handling calls the matching sub-process).
+HANDLING_MODES = ("mediation", "labour", "expropriation", "generic")
+# A case's outcome: the result form's R1-R5, and what an early end implies.
+OUTCOMES = ("R1", "R2", "R3", "R4", "R5", "transferred", "duplicate")
+# The lead unit's consolidation of a joint dispatch: its page lists every co-unit's answer.
+CONSOLIDATION_TASKS = frozenset({"lead_consolidate"})
 # Tasks where a mediator is chosen (user id or username): bpmn id -> form field.
 MEDIATOR_CHOICE: dict[str, str] = {"assign_mediator": "mediator_id"}
 # The clerk's decision on similarity-only duplicate candidates (end_duplicate /

@@ -1,7 +1,9 @@
-"""Task instructions: Jinja SandboxedEnvironment -> Markdown (raw HTML off) -> nh3."""
+"""Task instructions: Jinja SandboxedEnvironment -> Markdown (raw HTML off) -> nh3; generated
+documents: Markdown -> nh3."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import nh3
@@ -21,23 +23,47 @@ _NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Co
           nodes.Getattr, nodes.Getitem, nodes.If, nodes.CondExpr, nodes.Compare, nodes.Operand,
           nodes.And, nodes.Or, nodes.Not, nodes.Test, nodes.Filter, nodes.Concat)
 _FILTERS = frozenset({"default", "d", "e", "escape", "upper", "lower", "trim", "title",
-                      "length", "count", "join", "first", "last", "string"})
+                      "length", "count", "join", "first", "last", "string", "label", "unit",
+                      "period"})
+
+
+def _as_is(value: Any, *_: Any) -> Any:
+    return value
+
+
+# ``label(kind)``, ``unit`` and ``period`` turn codes into words; the pages pass their own (translated label
+# tables, unit names), everything else (dry runs) shows the codes
+DEFAULT_FILTERS: dict[str, Callable[..., Any]] = {"label": _as_is, "unit": _as_is, "period": _as_is}
 _TESTS = frozenset({"defined", "undefined", "none", "number", "string", "true", "false"})
 
 
-def render_instructions(text: str | None, data: dict[str, Any] | None = None) -> str:
+def render_instructions(text: str | None, data: dict[str, Any] | None = None,
+                        filters: dict[str, Callable[..., Any]] | None = None) -> str:
     """Sanitized HTML for a task's instructions; template errors fall back to the plain text."""
     if not text:
         return ""
+    env = _env.overlay()
+    env.filters.update({**DEFAULT_FILTERS, **(filters or {})})
     try:
         # task data holds no personal data (party ids only), so it may appear in instructions
-        tree = _env.parse(text)
-        source = _env.from_string(tree).render(**{k: v for k, v in (data or {}).items()
+        tree = env.parse(text)
+        source = env.from_string(tree).render(**{k: v for k, v in (data or {}).items()
                                                   if isinstance(k, str) and k.isidentifier()}) \
             if _cheap(tree) else text
     except (TemplateError, TypeError, ValueError):
         source = text
     html = _markdown.render(source)
+    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https"},
+                     link_rel="noopener noreferrer")
+
+
+def render_document(text: str | None) -> str:
+    """Sanitized HTML for a generated document's (masked) Markdown body. Masks are runs of '*'
+    ('138****5678', '刘*'): escaped first, so two masked values on a line never turn the text
+    between them bold."""
+    if not text:
+        return ""
+    html = _markdown.render(text.replace("*", "\\*"))
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https"},
                      link_rel="noopener noreferrer")
 

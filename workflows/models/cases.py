@@ -18,10 +18,12 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, JSONType, UTCDateTime
 from workflows.models._columns import IdType, new_uuid, utcnow
+from workflows.models.search_text import SearchTerms, search_terms
 
 
 class Channel(StrEnum):
@@ -33,6 +35,7 @@ class Channel(StrEnum):
     PORTAL = "portal"
     PETITION_TRANSFER = "petition_transfer"
     POLICE_110 = "police_110"
+    IOT = "iot"                        # alarms from sensors (workflows/alarms)
 
 
 class Category(StrEnum):
@@ -166,6 +169,13 @@ class Case(Base):
         Index("ix_dispute_case_place_path", "place_path",
               postgresql_ops={"place_path": "text_pattern_ops"}),
         Index("ix_dispute_case_place_id_category_opened_at", "place_id", "category", "opened_at"),
+        # the cockpit's period filters (received, closed in a date range)
+        Index("ix_dispute_case_opened_at", "opened_at"),
+        Index("ix_dispute_case_closed_at", "closed_at"),
+        # the case list: newest registration first (keyset), and the free-text index
+        Index("ix_dispute_case_registered_at_id", "registered_at", "id"),
+        Index("ix_dispute_case_search_terms", "search_terms",
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -203,6 +213,9 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     satisfaction: Mapped[str | None] = mapped_column(String(32))
     version_id: Mapped[int] = mapped_column(Integer)
+    # free-text terms of case_no, summary and location detail (search_text.py); SQLite's FTS5
+    # table case_search indexes them through triggers (migration 0015)
+    search_terms: Mapped[str | None] = mapped_column(SearchTerms(), deferred=True)
 
     __mapper_args__ = {"version_id_col": version_id}
 
@@ -213,6 +226,19 @@ class Case(Base):
     work_orders: Mapped[list[WorkOrder]] = relationship(
         back_populates="case", order_by="WorkOrder.id"
     )
+
+
+SEARCHED_FIELDS = ("case_no", "summary", "location_detail")
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_search_terms(mapper: Any, connection: Any, case: Case) -> None:
+    """The terms follow the searched fields in the same flush (hence the same transaction)."""
+    state = sa_inspect(case)
+    if state.key is None or any(state.attrs[name].history.has_changes()
+                                for name in SEARCHED_FIELDS):
+        case.search_terms = search_terms(case.case_no, case.summary, case.location_detail)
 
 
 class PartyKind(StrEnum):
@@ -288,6 +314,7 @@ class WorkOrder(Base):
             "case_id", "department_id", "round", name="uq_work_order_case_id_department_id_round"
         ),
         Index("ix_work_order_department_id_status", "department_id", "status"),
+        Index("ix_work_order_dispatched_at", "dispatched_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

@@ -84,6 +84,8 @@ class SlaClock(Base):
             postgresql_where=text("next_check_at IS NOT NULL"),
             sqlite_where=text("next_check_at IS NOT NULL"),
         ),
+        Index("ix_sla_clock_breached_at", "breached_at"),
+        Index("ix_sla_clock_kind_started_at", "kind", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -168,3 +170,19 @@ class Submission(Base):
     linked_as: Mapped[str] = mapped_column(String(16))
     # what made a duplicate a duplicate: "person" (same party) or "location" (same place)
     linked_by: Mapped[str | None] = mapped_column(String(16))
+
+
+class CaseParticipant(Base):
+    """A user who completed a step of a case: they keep read access to it (masked as their
+    role requires), so a mediator can look at the agreement they just wrote after the case
+    has moved on to another unit."""
+
+    __tablename__ = "case_participant"
+    __table_args__ = (
+        UniqueConstraint("user_id", "case_id", name="uq_case_participant_user_id_case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"))
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

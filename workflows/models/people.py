@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, JSONType, UTCDateTime
@@ -72,7 +82,11 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
+    # second factor (TOTP): the secret encrypted like personal data; enrolled once confirmed
+    # with a code; the last accepted time step refuses a replayed code
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     department_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("department.id"), index=True
     )
@@ -146,6 +160,9 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(45))
+    # "full"; or a password-only session that may only give its second factor ("factor") or
+    # enrol one ("enrol") -- see workflows/access/second_factor.py
+    stage: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
 
 
 class LoginAttempt(Base):
@@ -162,3 +179,15 @@ class LoginAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code of a user's second factor, stored as an argon2id hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -67,6 +67,7 @@ class SupervisionNotice(Base):
         Index("ix_supervision_notice_reply_due_at", "reply_due_at",
               postgresql_where=text("replied_at IS NULL AND reply_due_at IS NOT NULL"),
               sqlite_where=text("replied_at IS NULL AND reply_due_at IS NOT NULL")),
+        Index("ix_supervision_notice_issued_at", "issued_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -110,7 +111,8 @@ class Report(Base):
     """A generated periodic report (周调度 / 月通报 / 季评估), stored for listing and download."""
 
     __tablename__ = "report"
-    __table_args__ = (UniqueConstraint("kind", "period_start", name="uq_report_kind_period_start"),)
+    __table_args__ = (UniqueConstraint("kind", "period_start", "period_end",
+                                       name="uq_report_kind_period_start_period_end"),)
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))        # weekly | monthly | quarterly

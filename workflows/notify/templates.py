@@ -51,6 +51,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                             "【解纷】案件 {case_no} 的调解改为 {when}，地点：{place}。"),
     "session_cancelled": ("【解纷】调解取消",
                           "【解纷】案件 {case_no} 原定 {when} 的调解已取消，另行通知。"),
+    "interface_silent": ("【接口告警】接口无消息",
+                         "【接口告警】{name}（{code}）已 {minutes} 分钟没有消息（最后一次 {last}），"
+                         "请检查对接系统和网络。"),
+    "early_warning": ("【预警】{rule}", "【预警】{rule}：{what}（案件 {cases}），请核实处置。"),
     # templates named by the shipped processes (notify service tasks; params: case_no only)
     "duplicate_linked": ("【解纷】重复件", "【解纷】您反映的事项已有案件在办，案件编号 {case_no}。"),
     "case_reopened": ("【解纷】重新办理", "【解纷】案件 {case_no} 已重新办理（二次投诉）。"),

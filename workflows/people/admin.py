@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad, normalize_phone
@@ -17,6 +17,7 @@ from engine.errors import FieldRefused
 from engine.input_rules import name_error
 from workflows.access.policy import Denied, deny
 from workflows.access.sign_in import (
+    enrolled,
     hash_password,
     is_throttled,
     revoke_sessions,
@@ -31,6 +32,7 @@ from workflows.models import (
     LoginAttempt,
     Place,
     PlaceLevel,
+    RecoveryCode,
     Role,
     RoleCode,
     Tier,
@@ -92,6 +94,7 @@ class UserDetail:
     created_at: datetime | None
     locked: bool
     unit_places: tuple[str, ...] = ()
+    second_factor_at: datetime | None = None   # when the second factor was enrolled
 
 
 @dataclass(frozen=True)
@@ -357,6 +360,25 @@ def reset_password(uow: UnitOfWork, actor: Actor, *, username: str) -> str:
     return password
 
 
+def reset_second_factor(uow: UnitOfWork, actor: Actor, *, username: str) -> int:
+    """Remove an account's second factor (a lost phone): secret, recovery codes and every open
+    session go; a privileged account enrols a new one at its next sign-in. Returns the number
+    of sessions ended."""
+    require_admin(actor, uow.services)
+    with uow:
+        user = _user(uow.session, username)
+        had = enrolled(user)
+        user.totp_secret_enc = None
+        user.totp_enrolled_at = None
+        user.totp_last_step = None
+        uow.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        ended = revoke_sessions(uow.session, user.id, uow.clock.now())
+        uow.audit.record(AuditAction.SECOND_FACTOR_RESET, actor, object_type="user",
+                         object_id=user.id, was_enrolled=had, sessions_revoked=ended)
+        uow.commit()
+    return ended
+
+
 def is_locked(uow: UnitOfWork, username: str) -> bool:
     """True while the sign-in throttle refuses this username (failures since the last success)."""
     with uow:
@@ -447,7 +469,8 @@ def user_detail(uow: UnitOfWork, actor: Actor, username: str) -> UserDetail:
             place = uow.session.get(Place, user.department.place_id)
             places = tuple(place_names(uow.session, [place.path]).get(place.path, ())) \
                 if place is not None else ()
-        return UserDetail(_summary(user), user.created_at, locked, places)
+        return UserDetail(_summary(user), user.created_at, locked, places,
+                          user.totp_enrolled_at if enrolled(user) else None)
 
 
 def _escape_like(text: str) -> str:

@@ -131,7 +131,12 @@ def parse_file(kind: str, filename: str, data: bytes) -> list[ImportRow]:
     The format comes from the file name (.csv / .xlsx), else from the content. Raises
     ``ImportRejected`` for what concerns the file as a whole: type, encoding, size, missing,
     unknown or repeated columns, no data rows. Cell values are checked by ``preview_import``."""
-    kind = ImportKind(kind)
+    return parse_table(COLUMNS[ImportKind(kind)], filename, data)
+
+
+def parse_table(columns: tuple[Column, ...], filename: str, data: bytes) -> list[ImportRow]:
+    """The data rows of a CSV or XLSX file with these columns (other imports, e.g. devices,
+    follow the directory's conventions through this call)."""
     if len(data) > MAX_BYTES:
         raise _file_problem(ErrorCode.FILE_TOO_LARGE, limit=f"{MAX_BYTES // (1024 * 1024)} MB")
     name = (filename or "").lower()
@@ -140,7 +145,7 @@ def parse_file(kind: str, filename: str, data: bytes) -> list[ImportRow]:
     if name.endswith(".xls"):
         raise _file_problem(ErrorCode.IMPORT_FILE_TYPE)
     table = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
-    return _rows(kind, table)
+    return _rows(columns, table)
 
 
 def _file_problem(code: str, **params: object) -> ImportRejected:
@@ -197,11 +202,11 @@ def _fold(header: str) -> str:
     return re.sub(r"[\s*_\-]", "", text)
 
 
-def _rows(kind: ImportKind, table: list[list[str]]) -> list[ImportRow]:
+def _rows(columns: tuple[Column, ...], table: list[list[str]]) -> list[ImportRow]:
     header_at = next((i for i, row in enumerate(table) if any(c.strip() for c in row)), None)
     if header_at is None:
         raise _file_problem(ErrorCode.IMPORT_NO_ROWS)
-    positions = _header(kind, table[header_at], header_at + 1)
+    positions = _header(columns, table[header_at], header_at + 1)
     rows = []
     for number, raw_row in enumerate(table[header_at + 1:], start=header_at + 2):
         values = {key: (raw_row[i] if i < len(raw_row) else "").strip()
@@ -215,9 +220,8 @@ def _rows(kind: ImportKind, table: list[list[str]]) -> list[ImportRow]:
     return rows
 
 
-def _header(kind: ImportKind, header: list[str], number: int) -> dict[int, str]:
+def _header(columns: tuple[Column, ...], header: list[str], number: int) -> dict[int, str]:
     """Column key by position; unknown, repeated or missing columns refuse the file."""
-    columns = COLUMNS[kind]
     names = {_fold(name): column.key for column in columns
              for name in (column.title, column.key, *column.aliases)}
     problems: list[RowProblem] = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import mean
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflows.models import Case, CaseStatus, Department, SlaClock, WorkOrder
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
+from workflows.reports.targets import all_targets, pick
 
 RESOLVED = {"R1", "R2"}
 ROUTED = {"R4"}
@@ -28,38 +28,9 @@ DAY = timedelta(hours=24)
 RESPONSE_LIMIT = {"urgent": timedelta(hours=2), "general": DAY}
 
 
-@dataclass(frozen=True)
-class Target:
-    """A dated KPI target: the one valid on the period's last day applies."""
-
-    kpi: str
-    valid_from: date
-    valid_to: date | None
-    comparator: str   # '>=' or '<='
-    value: float
-    source: str
-
-    def valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
-
-# the source shown with each target (the 依据 column of the XLSX): the district's plan, docs/kpis.md
-PLAN = "《区综治中心机制建设方案》"
-TARGETS = (
-    Target("K-01", date(2024, 1, 1), date(2025, 12, 31), ">=", 0.80, PLAN),
-    Target("K-01", date(2026, 1, 1), date(2028, 12, 31), ">=", 0.85, PLAN),
-    Target("K-02", date(2024, 1, 1), date(2025, 12, 31), ">=", 0.85, PLAN),
-    Target("K-02", date(2026, 1, 1), date(2028, 12, 31), ">=", 0.90, PLAN),
-    Target("K-03", date(2024, 1, 1), None, "<=", 0.10, PLAN),
-    Target("K-05", date(2024, 1, 1), None, "<=", 24.0, PLAN),
-)
 KPI_ZH = {"K-01": "矛盾纠纷化解率", "K-02": "群众满意度", "K-03": "二次投诉率",
           "K-26": "按时签收率", "K-25": "按期办结率", "K-05": "平均响应时间（小时）",
           "K-08": "平均办结周期（天）"}
-
-
-def target_for(kpi: str, last_day: date) -> Target | None:
-    return next((t for t in TARGETS if t.kpi == kpi and t.valid_on(last_day)), None)
 
 
 def _departments(session: Session) -> dict[int | None, str]:
@@ -195,7 +166,7 @@ def quarterly_evaluation(session: Session, *, start: datetime, end: datetime,
         rows.append({"scope": "类型", "name": category,
                      **_kpis([c for c in closed if (c.category or "未分类") == category],
                              [o for o in orders if (o[2] or "未分类") == category])})
-    return QUARTERLY_COLUMNS, rows, {"targets": _against_targets(rows[0], last_day)}
+    return QUARTERLY_COLUMNS, rows, {"targets": _against_targets(session, rows[0], last_day)}
 
 
 def _kpis(cases: Sequence, orders: list) -> dict:
@@ -219,15 +190,19 @@ def _kpis(cases: Sequence, orders: list) -> dict:
     }
 
 
-def _against_targets(overall: dict, last_day: date) -> dict:
-    out = {}
+def _against_targets(session: Session, overall: dict, last_day: date) -> dict:
+    """The district's KPIs against the targets valid on the last day (kpi_target rows; the
+    records keep percentages in percent, this report keeps ratios)."""
+    out, targets = {}, all_targets(session)
     for kpi in ("K-01", "K-02", "K-03", "K-05"):
-        target, value = target_for(kpi, last_day), overall.get(kpi)
+        target, value = pick(targets, kpi, last_day), overall.get(kpi)
+        goal = None if target is None else (
+            round(target.value / 100, 4) if kpi != "K-05" else target.value)
         met = None
-        if target is not None and value is not None:
-            met = value >= target.value if target.comparator == ">=" else value <= target.value
+        if goal is not None and target is not None and value is not None:
+            met = value >= goal if target.comparator == ">=" else value <= goal
         out[kpi] = {"name": KPI_ZH[kpi], "value": value, "met": met,
-                    "target": None if target is None else f"{target.comparator} {target.value}",
+                    "target": None if target is None else f"{target.comparator} {goal}",
                     "source": None if target is None else target.source}
     return out
 

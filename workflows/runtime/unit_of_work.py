@@ -1,4 +1,5 @@
-"""UnitOfWork: one transaction for engine step + state + projections + audit + outbox.
+"""UnitOfWork: one transaction for engine step + state + projections + audit + outbox + the case
+event log.
 
 ``commit()`` here is the only commit in the code base. The unit of work also owns what a race
 does to that transaction: a stale versioned row, a unique key taken meanwhile, a deadlock or a
@@ -33,6 +34,7 @@ from workflows.audit.log import AuditAction, AuditLog
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import Case
+from workflows.notify import case_events
 from workflows.notify.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class UnitOfWork:
                 raise ConcurrentUpdate("the database is busy") from None
             raise
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
+        case_events.watch(self.session)   # the case event log, written at commit
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
         self.committed = False
@@ -187,6 +190,7 @@ class UnitOfWork:
             self.session.flush()
             self.audit.append_pending()
             self.session.flush()
+            case_events.append_pending(self.session, self.clock.now())
             self.session.commit()
         except SQLAlchemyError as exc:
             self.session.rollback()

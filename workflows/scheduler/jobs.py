@@ -33,7 +33,10 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import CursorResult, Delete, delete
 
 from workflows.audit.checkpoints import HeadExporter, HttpSink
+from workflows.channels import feeds
+from workflows.channels import health as channel_health
 from workflows.deadlines.calendar_admin import horizon_warning
+from workflows.early_warning import evaluate as warning_rules
 from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
 from workflows.notify import delivery as notifications
 from workflows.reports.periodic import generate
@@ -44,6 +47,7 @@ from workflows.scheduler import sla_sweep, timers
 log = logging.getLogger(__name__)
 
 SWEEP_JOB = "timers.sweep"
+WARNINGS_JOB = "warnings.evaluate"
 MIN_IDLE_SLEEP = timedelta(milliseconds=100)   # when a sweep found work it could not finish
 SHIP_INTERVAL = 15                             # seconds between rounds of the HTTP heads sink
 _exporter = HeadExporter()
@@ -79,8 +83,20 @@ def next_run(services: Services, now: datetime, *, busy: bool = False) -> dateti
 
 
 def outbox_deliver(services: Services) -> int:
-    """Deliver due outbox messages (every JIEFEN_OUTBOX_INTERVAL seconds)."""
+    """Queue new case events for feeds and callbacks, then deliver due outbox messages (every
+    JIEFEN_OUTBOX_INTERVAL seconds)."""
+    feeds.install(services)
+    try:
+        while feeds.fan_out(services) == feeds.BATCH:
+            pass
+    except Exception:  # a failing fan-out must not stop the other notifications
+        log.exception("case event fan-out failed")
     return notifications.deliver_pending(services).sent
+
+
+def interface_silence(services: Services) -> int:
+    """Warn about interfaces silent longer than their expected interval."""
+    return channel_health.check_silence(services)
 
 
 def audit_export_heads(services: Services, full: bool = False,
@@ -136,6 +152,12 @@ def periodic_report(services: Services, kind: str) -> int:
     return report.id
 
 
+def warnings_evaluate(services: Services) -> dict[str, int]:
+    """Run the early-warning rules (hourly); idempotent: a warning is raised once per rule,
+    subject and window."""
+    return warning_rules.evaluate(services, services.clock.now())
+
+
 def run_once(services: Services, *, max_rounds: int = 50) -> dict:
     """One sweep as ``jiefen scheduler --once`` runs it: timers until none due, SLA, outbox,
     then a full heads export (a new process has no earlier export to take a delta from)."""
@@ -147,10 +169,15 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
         if not timers.due_candidates(services, now, 1) or result.fired + result.failures == 0:
             break
     checked = sla_sweep.sweep_sla(services, now)
+    feeds.install(services)
+    feeds.fan_out(services)
+    channel_health.check_silence(services, now)
+    warnings = warning_rules.evaluate(services, now)
     sent = notifications.deliver_pending(services, now).sent
     checkpoint = HeadExporter().export(services, full=True, reason="once")
     ship_heads(services)
-    return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "sent": sent,
+    return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "warnings": warnings,
+            "sent": sent,
             "checkpoint": checkpoint.id if checkpoint is not None else None}
 
 
@@ -167,6 +194,8 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
                       args=[services])
     scheduler.add_job(outbox_deliver, "interval", id="outbox.deliver", args=[services],
                       seconds=settings.outbox_interval)
+    scheduler.add_job(interface_silence, "interval", id="channels.silence", args=[services],
+                      minutes=settings.silence_check_minutes)
     scheduler.add_job(audit_export_heads, "date", id="audit.export_heads.start",
                       args=[services, True, "start"], run_date=datetime.now(scheduler.timezone))
     scheduler.add_job(audit_export_heads, "interval", id="audit.export_heads", args=[services],
@@ -176,6 +205,7 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
                           seconds=SHIP_INTERVAL)
     scheduler.add_job(housekeeping_daily, "cron", id="housekeeping.daily", args=[services],
                       hour=3, minute=15)
+    scheduler.add_job(warnings_evaluate, "cron", id=WARNINGS_JOB, args=[services], minute=5)
     for job_id, report, cron in REPORT_JOBS:
         scheduler.add_job(periodic_report, "cron", id=job_id, args=[services, report], **cron)
     return scheduler

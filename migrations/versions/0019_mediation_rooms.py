@@ -4,8 +4,8 @@ and experts' invitations to sessions.
 
 Mirrors workflows/models/mediation.py.
 
-Revision ID: 0011_mediation_rooms
-Revises: 0010_counter_token_expiry
+Revision ID: 0019_mediation_rooms
+Revises: 0018_kpi_targets
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0011_mediation_rooms"
-down_revision = "0010_counter_token_expiry"
+revision = "0019_mediation_rooms"
+down_revision = "0018_kpi_targets"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,106 @@
+"""The interface catalogue and health page, K-12, and the silence warning under the injectable
+clock."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.models import AuditEvent, OutboxMessage
+from tests.web.conftest import post
+from tests.web.test_hotline import order, push
+from workflows.channels import catalogue, feeds, mapping
+from workflows.channels.health import check_silence, record_interface_event
+from workflows.channels.signing import issue_secret
+from workflows.core.actors import SYSTEM
+from workflows.models import Department, Interface
+
+
+def _unit(services, code: str) -> int:
+    with services.new_uow() as uow:
+        return uow.session.scalars(select(Department.id).where(Department.code == code)).one()
+
+
+def _note(services, code: str, ok: bool = True, reason: str | None = None) -> None:
+    with services.new_uow() as uow:
+        record_interface_event(uow, code, ok, reason)
+        uow.commit()
+
+
+def _silence_notices(services) -> list[tuple]:
+    with services.new_uow() as uow:
+        return [(m.recipient_type, m.recipient_id, m.params) for m in uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "interface_silent")
+            .order_by(OutboxMessage.id))]
+
+
+def test_a_silent_interface_warns_its_owner_and_the_centre_once(services, reference, clock):
+    catalogue.save_interface(services.new_uow(), SYSTEM, code="iot", name="物联感知告警",
+                             kind="device", direction="in", owner_unit_id=_unit(services, "ZJ"),
+                             datasets=["设备告警"], status="planned", expected_interval_minutes=30)
+    assert check_silence(services) == 0                  # planned, nothing heard yet
+    _note(services, "iot")                               # first message: connected
+    clock.advance(minutes=29)
+    assert check_silence(services) == 0
+    clock.advance(minutes=2)                             # 31 minutes without a message
+    assert check_silence(services) == 1
+    notices = _silence_notices(services)
+    assert {(kind, rid) for kind, rid, _params in notices} == {
+        ("department", str(_unit(services, "ZJ"))), ("role", "supervisor")}
+    assert notices[0][2]["minutes"] == 31 and notices[0][2]["code"] == "iot"
+    clock.advance(minutes=30)
+    assert check_silence(services) == 0                  # the same silence is told once
+    _note(services, "iot", False, "gateway timeout")     # a message (even a failure) ends it
+    clock.advance(minutes=31)
+    assert check_silence(services) == 1                  # a new silence is told again
+    with services.new_uow() as uow:
+        assert uow.session.scalar(select(AuditEvent.id).where(
+            AuditEvent.action == "interface_silent")) is not None
+
+
+def test_data_sharing_rate_counts_connected_datasets(services, reference):
+    with services.new_uow() as uow:
+        base = catalogue.data_sharing_rate(uow.session)
+    assert base == 0.0                                    # the seeded channels are planned
+    for code, datasets, status in (("share_rs", ["劳动监察", "就业登记"], "connected"),
+                                   ("share_ga", ["人口信息"], "planned")):
+        catalogue.save_interface(services.new_uow(), SYSTEM, code=code, name=code, kind="share",
+                                 direction="out", owner_unit_id=None, datasets=datasets,
+                                 status=status, expected_interval_minutes=None)
+    with services.new_uow() as uow:
+        rate = catalogue.data_sharing_rate(uow.session)
+        listed = {d for row in uow.session.scalars(select(Interface.datasets)) for d in row}
+    assert rate == 2 / len(listed)
+
+
+def test_the_interface_page_shows_health_and_queues(client, services, users, process, as_role,
+                                                    clock):
+    mapping.save_mapping(services.new_uow(), SYSTEM, "hotline_12345", "物业服务", "property")
+    secret = issue_secret(services.new_uow(), SYSTEM, "hotline_12345")
+    push(client, services, secret, order(services))
+    push(client, services, "wrong", order(services, "X-2"))
+    feeds.subscribe(services.new_uow(), SYSTEM, unit_code="ZJ",
+                    endpoint_url="https://zj.example/hook", kinds=["dispatched"])
+    page = as_role("supervisor").get("/channels/interfaces")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'data-interface="hotline_12345"' in text and 'data-interface="feed_ZJ"' in text
+    assert "signature:bad_signature" in text and "数据共享率" in text
+    assert 'data-testid="catalogue-form"' not in text       # editing is the admins'
+    assert as_role("dept_handler").get("/channels/interfaces").status_code == 403
+
+
+def test_admins_subscribe_a_feed_and_see_its_secret_once(client, services, users, as_role):
+    admin = as_role("admin")
+    answer = post(admin, "/channels/interfaces", {
+        "action": "subscribe", "unit_code": "ZJ", "endpoint_url": "https://zj.example/hook",
+        "kind-closed": "1", "kind-overdue": "1"})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and 'data-testid="feed-secret"' in text
+    with services.new_uow() as uow:
+        row = uow.session.scalars(select(Interface).where(Interface.code == "feed_ZJ")).one()
+        assert row.event_kinds == ["overdue", "closed"] and row.secret_enc
+    bad = post(admin, "/channels/interfaces", {
+        "action": "subscribe", "unit_code": "ZJ", "endpoint_url": "ftp://zj.example"})
+    assert bad.status_code == 422
+    again = admin.get("/channels/interfaces").get_data(as_text=True)
+    assert 'data-testid="feed-secret"' not in again

@@ -1,0 +1,2 @@
+"""IoT alarms: the device registry (``devices``), alarms turned into cases (``receive``) and the
+quarantine of alarms from unknown devices (``quarantine``)."""

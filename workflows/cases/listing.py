@@ -1,0 +1,278 @@
+"""The case list shared by the /cases page, ``GET /api/v1/cases`` and the cockpit's drill-down.
+
+Filters come in as query-string text and are checked here against allow-lists (bad values are
+field errors, never SQL); the caller's scope is the policy's ``visible_cases``; one page costs a
+fixed number of statements whatever its size: the count, the rows with their lead unit and next
+deadline, and the place names of the page's rows (plus one lookup each for places and parties
+when there is free text). Rows hold no personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import FieldCode, FieldError
+from engine.input_rules import text_error
+from workflows.access.policy import Permission, denials_audited, require, visible_cases
+from workflows.cases import search
+from workflows.core.actors import Actor
+from workflows.core.errors import ErrorCode, InvalidInput
+from workflows.models import (
+    Case,
+    CaseStatus,
+    Category,
+    Department,
+    OpenTask,
+    Place,
+    RiskLevel,
+    Tier,
+    WorkOrder,
+    path_ids,
+)
+from workflows.runtime.unit_of_work import UnitOfWork
+
+PER_PAGE = 25
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+# the query-string names this module reads (the web and API layers add their own, e.g. kpi)
+PARAMS = ("q", "category", "status", "tier", "risk_level", "place", "from", "to", "open",
+          "page", "per_page")
+CHOICES = {"category": [str(c) for c in Category], "status": [str(s) for s in CaseStatus],
+           "tier": [str(t) for t in Tier], "risk_level": [str(r) for r in RiskLevel]}
+
+
+@dataclass
+class CaseQuery:
+    """What a list asks for; every value has passed ``parse_query`` (or is typed in code).
+
+    ``restrict`` is an extra condition on ``Case`` supplied by a layer above: it narrows the
+    list, never widens the caller's scope. ``scope`` replaces the caller's scope: the cockpit's
+    ``kpi`` drill-down lists every case behind a figure of the viewer's cockpit scope (checked
+    by the cockpit before it sets it); rows of cases the viewer may not open are masked."""
+
+    q: str = ""
+    category: str | None = None
+    status: str | None = None
+    tier: str | None = None
+    risk_level: str | None = None
+    place: str | None = None          # a place code: that place's subtree
+    registered_from: date | None = None
+    registered_to: date | None = None  # inclusive, local dates
+    open_only: bool = False
+    department_code: str | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+    restrict: ColumnElement[bool] | None = field(default=None, compare=False)
+    scope: ColumnElement[bool] | None = field(default=None, compare=False)
+    extra_args: dict[str, str] = field(default_factory=dict)
+
+    def args(self) -> dict[str, str]:
+        """The query string that asks for this list again (page links, the search box)."""
+        out = {"q": self.q, "category": self.category, "status": self.status, "tier": self.tier,
+               "risk_level": self.risk_level, "place": self.place,
+               "from": self.registered_from.isoformat() if self.registered_from else None,
+               "to": self.registered_to.isoformat() if self.registered_to else None,
+               "open": "1" if self.open_only else None, **self.extra_args}
+        return {k: v for k, v in out.items() if v}
+
+
+@dataclass
+class CasePage:
+    """One page of the list and the number of cases behind it."""
+
+    rows: list[dict]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def parse_query(args: Mapping[str, str], *, per_page: int = PER_PAGE) -> CaseQuery:
+    """A ``CaseQuery`` from query-string values; InvalidInput names every bad parameter."""
+    errors: dict[str, FieldError] = {}
+    values: dict[str, str] = {}
+    for name in PARAMS:
+        raw = args.get(name)
+        if raw is None or raw == "":
+            continue
+        problem = text_error(raw, max_length=search.MAX_QUERY if name == "q" else 64)
+        if problem is not None:
+            errors[name] = problem
+        else:
+            values[name] = raw.strip()
+    query = CaseQuery(q=values.get("q", ""), place=values.get("place"),
+                      open_only=values.get("open") in ("1", "true"), per_page=per_page)
+    for check in (_choices, _dates, _numbers):
+        check(query, values, errors)
+    if errors:
+        raise InvalidInput(errors)
+    return query
+
+
+def _choices(query: CaseQuery, values: dict[str, str], errors: dict[str, FieldError]) -> None:
+    for name, options in CHOICES.items():
+        if name in values and values[name] not in options:
+            errors[name] = FieldError(FieldCode.NOT_AN_OPTION)
+        elif name in values:
+            setattr(query, name, values[name])
+
+
+def _dates(query: CaseQuery, values: dict[str, str], errors: dict[str, FieldError]) -> None:
+    for name, attr in (("from", "registered_from"), ("to", "registered_to")):
+        try:
+            setattr(query, attr, date.fromisoformat(values[name]) if name in values else None)
+        except ValueError:
+            errors[name] = FieldError(FieldCode.NOT_DATE)
+    first, last = query.registered_from, query.registered_to
+    if first and last and last < first:
+        errors["to"] = FieldError(FieldCode.TOO_EARLY, {"limit": first.isoformat()})
+
+
+def _numbers(query: CaseQuery, values: dict[str, str], errors: dict[str, FieldError]) -> None:
+    for name, maximum in (("page", MAX_PAGE), ("per_page", MAX_PER_PAGE)):
+        if name not in values:
+            continue
+        number = _whole(values[name])
+        if number is None:
+            errors[name] = FieldError(FieldCode.NOT_INTEGER)
+        elif number < 1:
+            errors[name] = FieldError(FieldCode.TOO_SMALL, {"limit": 1})
+        elif number > maximum:
+            errors[name] = FieldError(FieldCode.TOO_LARGE, {"limit": maximum})
+        else:
+            setattr(query, name, number)
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+
+
+def list_page(uow: UnitOfWork, actor: Actor, query: CaseQuery | None = None) -> CasePage:
+    """One page of the cases the actor may see, newest registration first."""
+    query = query or CaseQuery()
+    with denials_audited(uow.services, actor, object_type="case_list"):
+        require(actor, Permission.LIST_CASES)
+    with uow:
+        where = _where(uow, actor, query)
+        total = uow.session.scalar(select(func.count()).select_from(Case).where(where)) or 0
+        rows = _rows(uow.session, where, query, visible_cases(actor)) if total else []
+        if search.record_party_search(uow, actor, query.q, found=total):
+            uow.commit()
+    return CasePage(rows, total, query.page, query.per_page)
+
+
+def with_page(query: CaseQuery, page: int) -> CaseQuery:
+    """The same list at another page."""
+    return replace(query, page=page)
+
+
+def _where(uow: UnitOfWork, actor: Actor, query: CaseQuery) -> ColumnElement[bool]:
+    clauses: list[ColumnElement[bool]] = [
+        query.scope if query.scope is not None else visible_cases(actor)]
+    for column, value in ((Case.status, query.status), (Case.category, query.category),
+                          (Case.tier, query.tier), (Case.risk_level, query.risk_level)):
+        if value:
+            clauses.append(column == value)
+    if query.open_only:
+        clauses.append(Case.status != CaseStatus.CLOSED)
+    if query.place:
+        clauses.append(_in_place(uow.session, query.place))
+    tz = ZoneInfo(uow.services.settings.timezone)
+    if query.registered_from:
+        clauses.append(Case.registered_at >= _start_of(query.registered_from, tz))
+    if query.registered_to:
+        clauses.append(Case.registered_at < _start_of(query.registered_to + timedelta(days=1), tz))
+    if query.department_code:
+        dept = select(Department.id).where(Department.code == query.department_code)
+        clauses.append(Case.id.in_(select(WorkOrder.case_id)
+                                   .where(WorkOrder.department_id.in_(dept))))
+    if query.q:
+        clauses.append(search.matches(uow, query.q))
+    if query.restrict is not None:
+        clauses.append(query.restrict)
+    return and_(*clauses)
+
+
+def _in_place(session: Session, code: str) -> ColumnElement[bool]:
+    path = session.scalar(select(Place.path).where(Place.code == code))
+    if path is None:
+        raise InvalidInput({"place": FieldError(ErrorCode.PLACE_UNKNOWN, {"code": code})})
+    return Case.place_path.startswith(path, autoescape=True)
+
+
+def _start_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _rows(session: Session, where: ColumnElement[bool], query: CaseQuery,
+          visible: ColumnElement[bool]) -> list[dict]:
+    deadline = (select(func.min(OpenTask.due_at)).where(OpenTask.case_id == Case.id)
+                .correlate(Case).scalar_subquery())
+    statement = (select(Case, Department.code, Department.name, deadline,
+                        visible.label("visible"))
+                 .outerjoin(Department, Department.id == Case.lead_department_id)
+                 .where(where)
+                 .order_by(Case.registered_at.desc(), Case.id.desc())
+                 .limit(query.per_page).offset((query.page - 1) * query.per_page))
+    found = session.execute(statement).all()
+    places = _place_rows(session, [case.place_path for case, *_ in found])
+    return [_row(case, code, name, due, places) if seen else _masked(case, code, name, due)
+            for case, code, name, due, seen in found]
+
+
+def _place_rows(session: Session, paths: list[str | None]) -> dict[int, tuple[str, str, str]]:
+    """id -> (code, name, level) of every place on the given paths (one statement)."""
+    ids = {i for path in paths for i in path_ids(path)}
+    if not ids:
+        return {}
+    return {row.id: (row.code, row.name, row.level) for row in session.execute(
+        select(Place.id, Place.code, Place.name, Place.level).where(Place.id.in_(ids)))}
+
+
+def _row(case: Case, lead_code: str | None, lead_name: str | None, due: datetime | None,
+         places: dict[int, tuple[str, str, str]]) -> dict:
+    location = None
+    if case.place_id is not None:
+        chain = [places[i] for i in path_ids(case.place_path) if i in places]
+        location = {"place_code": places[case.place_id][0] if case.place_id in places else None,
+                    "names": [name for _code, name, level in chain if level != "city"]}
+    lead = {"code": lead_code, "name": lead_name} if lead_code else None
+    return {
+        "case_no": case.case_no, "status": case.status, "stage": case.stage,
+        "channel": case.channel, "category": case.category, "urgency": case.urgency,
+        "tier": case.tier, "risk_level": case.risk_level, "people_count": case.people_count,
+        "summary": case.summary, "second_complaint": case.second_complaint,
+        "outcome": case.outcome, "satisfaction": case.satisfaction,
+        "lead_unit": lead, "location": location, "location_detail": case.location_detail,
+        "received_at": _iso(case.opened_at), "registered_at": _iso(case.registered_at),
+        "closed_at": _iso(case.closed_at), "deadline": _iso(due), "visible": True,
+    }
+
+
+def _masked(case: Case, lead_code: str | None, lead_name: str | None,
+            due: datetime | None) -> dict:
+    """A case counted in a drill-down that the viewer may not open: no code, summary or place."""
+    lead = {"code": lead_code, "name": lead_name} if lead_code else None
+    return {
+        "case_no": None, "status": case.status, "stage": None, "channel": case.channel,
+        "category": case.category, "urgency": case.urgency, "tier": case.tier,
+        "risk_level": case.risk_level, "people_count": case.people_count, "summary": "",
+        "second_complaint": case.second_complaint, "outcome": case.outcome,
+        "satisfaction": case.satisfaction, "lead_unit": lead, "location": None,
+        "location_detail": None, "received_at": _iso(case.opened_at),
+        "registered_at": _iso(case.registered_at), "closed_at": _iso(case.closed_at),
+        "deadline": _iso(due), "visible": False,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,183 @@
+"""The cockpit's KPIs for any period and scope, with the previous period and the target status.
+
+Each figure is a numerator over a denominator taken with the conditions of kpi_cases.py, so the
+case list behind a figure (``kpi=`` drill-down) lists exactly its denominator's cases. The work
+is a fixed number of aggregate queries per period, whatever the period's length or the scope.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from workflows.early_warning.precision import warning_precision
+from workflows.models import Case, SlaClock, WorkOrder
+from workflows.models.scheduling import WorkOrderSla
+from workflows.reports import kpi_cases as kc
+from workflows.reports.targets import TargetView, all_targets, pick
+
+# how far a figure may miss its target and still be "at risk" rather than "missed":
+# percentage points for percentages, a share of the target for times
+AT_RISK_POINTS = 5.0
+AT_RISK_SHARE = 0.10
+
+
+@dataclass
+class Figure:
+    """One KPI for one period: value in its unit, what it was computed from, and its status."""
+
+    kpi: kc.Kpi
+    numerator: float | None
+    denominator: int
+    cases: int                       # distinct cases behind the denominator (the drill-down)
+    value: float | None = None
+    previous: float | None = None
+    target: TargetView | None = None
+    status: str = "no_data"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _rate(part: float | None, whole: int) -> float | None:
+    return round(100.0 * (part or 0) / whole, 1) if whole else None
+
+
+def _mean(total: float | None, count: int) -> float | None:
+    return round((total or 0.0) / count, 1) if count else None
+
+
+def _sum(condition: ColumnElement[bool], value: Any = 1) -> Any:
+    return func.coalesce(func.sum(sql_case((condition, value), else_=0)), 0)
+
+
+def _distinct(condition: ColumnElement[bool], column: Any) -> Any:
+    return func.count(func.distinct(sql_case((condition, column), else_=None)))
+
+
+def raw_figures(session: Session, period: kc.Period, scope: kc.Scope,
+                is_working_day: Callable[[date], bool]) -> dict[str, Figure]:
+    """Numerators and denominators of every KPI for one period (values, no status yet)."""
+    by = kc.KPI_BY_ID
+    out: dict[str, Figure] = {}
+    closed = kc.case_kpi_filter("K-03", period)
+    days = kc.seconds_between(Case.closed_at, Case.opened_at) / 86400.0
+    c = session.execute(select(
+        _sum(kc.not_routed()), _sum(and_(kc.not_routed(), kc.resolved())),
+        _sum(kc.rated()), _sum(Case.satisfaction.in_(kc.SATISFIED)),
+        func.count(), _sum(Case.second_complaint.is_(True)), func.sum(days),
+    ).where(kc.case_scope(scope), closed)).one()
+    out["K-01"] = Figure(by["K-01"], c[1], int(c[0]), int(c[0]), _rate(c[1], int(c[0])))
+    out["K-02"] = Figure(by["K-02"], c[3], int(c[2]), int(c[2]), _rate(c[3], int(c[2])))
+    out["K-03"] = Figure(by["K-03"], c[5], int(c[4]), int(c[4]), _rate(c[5], int(c[4])))
+    out["K-08"] = Figure(by["K-08"], c[6], int(c[4]), int(c[4]), _mean(c[6], int(c[4])))
+    received = session.execute(select(func.count(), _sum(kc.closed_by(period.end))).where(
+        kc.case_scope(scope), kc.case_kpi_filter("K-09", period))).one()
+    out["K-09"] = Figure(by["K-09"], received[1], int(received[0]), int(received[0]),
+                         _rate(received[1], int(received[0])))
+    out.update(_order_figures(session, period, scope))
+    out["K-04"] = _first_contact(session, period, scope, is_working_day)
+    out["K-11"] = _precision(session, period, scope)
+    return out
+
+
+def _order_figures(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, Figure]:
+    by = kc.KPI_BY_ID
+    hours = kc.response_hours()
+    conds = {kpi: kc.order_kpi_filter(kpi, period) for kpi in ("K-05", "K-06", "K-07", "K-25")}
+    dispatched = kc.order_kpi_filter("K-26", period)
+    columns = []
+    for kpi in ("K-05", "K-06", "K-07"):
+        columns += [_sum(conds[kpi]), _sum(conds[kpi], hours), _distinct(conds[kpi], Case.id)]
+    columns += [_sum(conds["K-25"]), _sum(and_(conds["K-25"], kc.completed_on_time())),
+                _distinct(conds["K-25"], Case.id),
+                _sum(dispatched), _sum(and_(dispatched, kc.signed_on_time())),
+                _distinct(dispatched, Case.id)]
+    row = session.execute(
+        select(*columns).select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
+        .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
+        .where(kc.order_scope(scope), WorkOrder.dispatched_at >= period.start,
+               WorkOrder.dispatched_at < period.end)).one()
+    out = {}
+    for index, kpi in enumerate(("K-05", "K-06", "K-07")):
+        count, total, cases = int(row[3 * index]), row[3 * index + 1], int(row[3 * index + 2])
+        out[kpi] = Figure(by[kpi], total, count, cases, _mean(total, count))
+    done, on_time, done_cases, sent, signed, sent_cases = row[9:15]
+    out["K-25"] = Figure(by["K-25"], on_time, int(done), int(done_cases), _rate(on_time, int(done)))
+    out["K-26"] = Figure(by["K-26"], signed, int(sent), int(sent_cases), _rate(signed, int(sent)))
+    return out
+
+
+def _first_contact(session: Session, period: kc.Period, scope: kc.Scope,
+                   is_working_day: Callable[[date], bool]) -> Figure:
+    """K-04: working days from the start of the first-contact limit (the order's acceptance) to
+    the contact; a contact on the same day counts 0, on the next working day 1."""
+    tz = period.start.tzinfo
+    rows = session.execute(select(SlaClock.started_at, SlaClock.stopped_at)
+                           .join(Case, Case.id == SlaClock.case_id)
+                           .where(kc.case_scope(scope), kc.first_contact_filter(period))).all()
+    if not rows:
+        return Figure(kc.KPI_BY_ID["K-04"], None, 0, 0)
+    days = [(start.astimezone(tz).date(), stop.astimezone(tz).date()) for start, stop in rows
+            if stop is not None]
+    first = min(d for d, _ in days)
+    last = max(d for _, d in days)
+    working = [first + timedelta(n) for n in range((last - first).days + 1)
+               if is_working_day(first + timedelta(n))]
+    total = sum(max(0, bisect_right(working, stop) - bisect_right(working, start))
+                for start, stop in days)
+    within = sum(1 for start, stop in days
+                 if bisect_right(working, stop) - bisect_right(working, start) <= 2)
+    return Figure(kc.KPI_BY_ID["K-04"], total, len(days), len(days), _mean(total, len(days)),
+                  extra={"within_limit": _rate(within, len(days))})
+
+
+def _precision(session: Session, period: kc.Period, scope: kc.Scope) -> Figure:
+    """K-11 from the early-warning decisions (warnings count by place, not by unit)."""
+    kpi = kc.KPI_BY_ID["K-11"]
+    if scope.unit_id is not None:
+        return Figure(kpi, None, 0, 0)
+    result = warning_precision(session, period.first, period.last, scope.place_path,
+                               tz=period.start.tzinfo or UTC)
+    decided = int(result.get("denominator") or 0)
+    return Figure(kpi, result.get("numerator"), decided, 0,
+                  _rate(result.get("numerator"), decided),
+                  extra={"by_rule": result.get("by_rule") or {},
+                         "open": result.get("open") or 0})
+
+
+def status(value: float | None, target: TargetView | None, unit: str) -> str:
+    """met / at_risk / missed against the target; no_data without a value or a target."""
+    if value is None or target is None:
+        return "no_data"
+    gap = target.value - value if target.comparator == ">=" else value - target.value
+    if gap <= 0:
+        return "met"
+    margin = AT_RISK_POINTS if unit == "percent" else AT_RISK_SHARE * target.value
+    return "at_risk" if gap <= margin else "missed"
+
+
+def figures(session: Session, period: kc.Period, scope: kc.Scope, *,
+            is_working_day: Callable[[date], bool],
+            scope_codes: tuple[str, ...] = ()) -> list[Figure]:
+    """Every KPI of the cockpit for the period, with the previous period's value and the status
+    against the target valid on the period's last day."""
+    now = raw_figures(session, period, scope, is_working_day)
+    before = raw_figures(session, period.previous(), scope, is_working_day)
+    targets = all_targets(session)
+    out = []
+    for kpi in kc.KPIS:
+        figure = now[kpi.id]
+        figure.previous = before[kpi.id].value
+        figure.target = pick(targets, kpi.id, period.last, scope_codes)
+        figure.status = status(figure.value, figure.target, kpi.unit)
+        out.append(figure)
+    return out
+
+
