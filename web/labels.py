@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
-from workflows.channels import hotline
+from workflows.channels import feeds, hotline
+from workflows.channels import health as channel_health
 from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
@@ -261,6 +262,26 @@ QUARANTINE_REASON = {
     hotline.Reason.ADDRESS_CANDIDATES: _l("事发地址需确认标准地址"),
     hotline.Reason.INVALID_FIELD: _l("内容不符合登记要求"),
 }
+INTERFACE_FAILURE = {
+    "signature:missing_signature": _l("签名缺失"), "signature:bad_timestamp": _l("时间戳无效"),
+    "signature:stale_timestamp": _l("时间戳过期（疑似重放或时钟偏差）"),
+    "signature:bad_signature": _l("签名不符"), "signature:no_secret": _l("尚未设置密钥"),
+    "quarantined:unknown_category": _l("待补录：诉求类型没有对照"),
+    "quarantined:missing_field": _l("待补录：缺少必填内容"),
+    "quarantined:bad_received_at": _l("待补录：受理时间无法识别或超出范围"),
+    "quarantined:address_candidates": _l("待补录：事发地址需确认"),
+    "quarantined:invalid_field": _l("待补录：内容不符合登记要求"),
+    "unreachable": _l("对方无法连接"), "invalid_input": _l("报文不符合接口要求"),
+    QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
+    QuarantineReason.INACTIVE_DEVICE: _l("设备已停用"),
+}
+OUTBOUND = {
+    "feed_dispatched": _l("事件推送：派单"), "feed_deadline_near": _l("事件推送：临近期限"),
+    "feed_overdue": _l("事件推送：超期"), "feed_closed": _l("事件推送：办结"),
+    "feed_rated": _l("事件推送：满意度评价"), "callback_accepted": _l("回告：已受理"),
+    "callback_signed_off": _l("回告：已签收"), "callback_progress": _l("回告：办理进展"),
+    "callback_result": _l("回告：办理结果"), "callback_satisfaction": _l("回告：满意度"),
+}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -281,7 +302,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
           "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
           "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
-          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON}
+          "alarm_quarantine_reason": ALARM_QUARANTINE_REASON,
+          "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -304,7 +326,9 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "interface_status": InterfaceStatus, "order_status": OrderStatus,
               "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS,
               "alarm_kind": AlarmKind, "alarm_severity": AlarmSeverity, "alarm_state": AlarmState,
-              "alarm_quarantine_reason": QuarantineReason}
+              "alarm_quarantine_reason": QuarantineReason,
+              "interface_failure": (*channel_health.FAILURE_REASONS, *QuarantineReason),
+              "outbound": feeds.OUTBOUND_TEMPLATES}
 
 
 def label(kind: str, code: object) -> str:

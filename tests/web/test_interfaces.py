@@ -84,7 +84,7 @@ def test_the_interface_page_shows_health_and_queues(client, services, users, pro
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'data-interface="hotline_12345"' in text and 'data-interface="feed_ZJ"' in text
-    assert "signature:bad_signature" in text and "数据共享率" in text
+    assert "签名不符" in text and "数据共享率" in text
     assert 'data-testid="catalogue-form"' not in text       # editing is the admins'
     assert as_role("dept_handler").get("/channels/interfaces").status_code == 403
 
@@ -104,3 +104,30 @@ def test_admins_subscribe_a_feed_and_see_its_secret_once(client, services, users
     assert bad.status_code == 422
     again = admin.get("/channels/interfaces").get_data(as_text=True)
     assert 'data-testid="feed-secret"' not in again
+
+
+def test_dead_letters_are_listed_in_words_and_can_be_sent_again(client, services, users,
+                                                                case_no, as_role):
+    feeds.subscribe(services.new_uow(), SYSTEM, unit_code="ZJ",
+                    endpoint_url="https://zj.example/hook", kinds=["dispatched"])
+    with services.new_uow() as uow:
+        uow.outbox.add(channel="feed", recipient_type="interface", recipient_id=uow.session.scalar(
+            select(Interface.id).where(Interface.code == "feed_ZJ")), template="feed_dispatched",
+            params={"event": 1}, dedupe_key="feed:test:1")
+        uow.flush()
+        row = uow.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == "feed:test:1")).one()
+        row.status, row.attempts, row.last_error = "dead", 8, "HTTP 503"
+        message_id = row.id
+        uow.commit()
+    supervisor = as_role("supervisor")
+    text = supervisor.get("/channels/interfaces").get_data(as_text=True)
+    assert 'data-testid="dead-letters"' in text and "事件推送：派单" in text
+    assert "事件订阅" in text and ">feed_dispatched<" not in text
+    resent = post(supervisor, "/channels/interfaces", {"action": "retry",
+                                                       "message": str(message_id)})
+    assert resent.status_code == 302
+    with services.new_uow() as uow:
+        assert uow.session.get(OutboxMessage, message_id).status == "pending"
+        assert uow.session.scalar(select(AuditEvent.id).where(
+            AuditEvent.action == "outbox_retried")) is not None

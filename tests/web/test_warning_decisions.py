@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent
 from tests.web.conftest import login, post
-from tests.web.test_warnings import hotspot, places  # noqa: F401 (fixtures)
+from tests.web.test_warnings import cli, hotspot, places  # noqa: F401 (fixtures)
 from workflows.models import EarlyWarning, WarningRule
 
 
@@ -92,3 +92,41 @@ def test_the_administrator_sets_a_rule_on_the_page(client, users, services):
 def test_only_administrators_open_the_rules_page(client, users, role):
     login(client, role)
     assert client.get("/admin/warning-rules").status_code == 403
+
+
+def test_the_cli_json_names_the_rule_the_state_and_who_decided(
+        cli, services, hotspot, clock, users):  # noqa: F811
+    grid, building = _warnings(services)
+    login_as = users.actor("supervisor")
+    from workflows.early_warning.decide import decide_warning
+
+    decide_warning(services.new_uow(), login_as, building.id, decision="confirmed",
+                   note="现场核实")
+    rows = {r["id"]: r for r in json.loads(cli("--json").output)}
+    assert rows[building.id]["rule"] == "hotspot" and rows[building.id]["state"] == "confirmed"
+    assert rows[building.id]["decided_by"] == login_as.username
+    assert rows[building.id]["decided_at"] == clock.now().isoformat()
+    assert rows[building.id]["note"] == "现场核实"
+    assert (rows[grid.id]["state"], rows[grid.id]["decided_by"]) == ("open", None)
+    assert [r["id"] for r in json.loads(cli("--json", "--state", "confirmed").output)] == [
+        building.id]
+    assert json.loads(cli("--json", "--rule", "trend_spike").output) == []
+    text = cli().output
+    assert "同类纠纷多发  已核实" in text and login_as.username in text
+
+
+def test_the_case_page_names_a_large_group_warning_in_words(client, services, users, process,
+                                                            places, clock):  # noqa: F811
+    from workflows.cases.parties import PartyInput
+    from workflows.early_warning.evaluate import evaluate
+    from workflows.intake.register import IntakeRequest, submit_intake
+
+    case_no = submit_intake(services.new_uow(), users.actor("intake_clerk"), IntakeRequest(
+        channel="counter", category="labour_collective", summary="工地欠薪", people_count=12,
+        description="十二名工人反映工地欠薪", place_id=places["SM-B1"],
+        parties=[PartyInput(name="工人代表", phone="13800000019")])).case_no
+    evaluate(services, clock.now())
+    login(client, "supervisor")
+    page = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    assert "预警：群体性风险，一件纠纷涉及12人（达到5人）" in page
+    assert "large_group" not in page.split('id="main"')[-1]

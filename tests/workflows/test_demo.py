@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from workflows.access.policy import actor_for_user
 from workflows.cases.lookup import CaseFilter, list_cases
 from workflows.demo.loader import load_demo
-from workflows.models import Case, Department, User
+from workflows.models import Case, Department, EarlyWarning, User
 
 
 def test_demo_loads_cases_at_realistic_points(committed_services):
@@ -21,7 +21,7 @@ def test_demo_loads_cases_at_realistic_points(committed_services):
                                                "process_owner", "auditor", "admin"}
     assert all(len(u.password) >= 10 for u in report.users)
     with services.session_factory() as session:
-        cases = {c.summary: c for c in session.scalars(select(Case))}
+        cases = {c.summary: c for c in session.scalars(select(Case)) if c.category != "noise"}
         by_key = {line.split()[0]: line.split()[2] for line in report.cases}
         assert session.scalar(select(func.count()).select_from(Department)) >= 26
         assert all(u.password_hash.startswith("$argon2id$") for u in session.scalars(select(User)))
@@ -37,3 +37,10 @@ def test_demo_loads_cases_at_realistic_points(committed_services):
                if t["deadline"] and t["deadline"] < now.isoformat()]
     assert [t["case_no"] for t in overdue] == [c03.case_no]
     assert load_demo(services, if_empty=True).skipped
+    # warnings of several rules, one already confirmed by the district's supervisor
+    with services.session_factory() as session:
+        warnings = session.scalars(select(EarlyWarning).order_by(EarlyWarning.id)).all()
+        kinds = {w.kind for w in warnings}
+        states = sorted(w.state for w in warnings)
+    assert {"hotspot", "large_group", "risk_rise"} <= kinds, report.warnings
+    assert states.count("confirmed") == 1 and "open" in states

@@ -33,6 +33,9 @@ def demo(if_empty: bool) -> None:
     click.echo("案件 / cases:")
     for line in report.cases:
         click.echo(f"  {line}")
+    click.echo("预警 / warnings (rule  cases  state):")
+    for line in report.warnings:
+        click.echo(f"  {line}")
 
 
 @click.group("case")

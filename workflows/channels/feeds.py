@@ -67,6 +67,9 @@ FEED_KINDS = (CaseEventKind.DISPATCHED, CaseEventKind.DEADLINE_NEAR, CaseEventKi
 CALLBACKS = {CaseEventKind.SIGNED_OFF: "signed_off", CaseEventKind.PROGRESS: "progress",
              CaseEventKind.CLOSED: "result", CaseEventKind.RATED: "satisfaction"}
 FEED_DATASET = "案件事件"
+# outbox templates of the messages sent here (their words: web/labels.py)
+OUTBOUND_TEMPLATES = (*(f"feed_{k}" for k in FEED_KINDS),
+                      *(f"callback_{k}" for k in ("accepted", *CALLBACKS.values())))
 FAN_OUT = "fan_out"
 BATCH = 500
 MAX_PAGE = 500

@@ -23,6 +23,13 @@ from workflows.notify.delivery import notify_department, notify_role, retry_dead
 from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_REASON = 200
+# the failure reasons the channels here record (words on the pages: web/labels.py); a channel
+# may record others (they are shown as they are)
+FAILURE_REASONS = (
+    "signature:missing_signature", "signature:bad_timestamp", "signature:stale_timestamp",
+    "signature:bad_signature", "signature:no_secret", "quarantined:unknown_category",
+    "quarantined:missing_field", "quarantined:bad_received_at", "quarantined:address_candidates",
+    "quarantined:invalid_field", "unreachable", "invalid_input")
 
 
 def interface_by_code(session: Session, code: str) -> Interface | None:
@@ -134,8 +141,13 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
         dead = uow.session.scalars(select(OutboxMessage).where(
             OutboxMessage.status == "dead", OutboxMessage.channel.in_(OUTBOX_CHANNELS))
             .order_by(OutboxMessage.id.desc()).limit(DEAD_SHOWN)).all()
+        names: dict[tuple[str, str | None], str] = {
+            ("feed", str(r["id"])): r["name"] for r in rows if r["kind"] == "feed"}
+        names |= {(r["code"], None): r["name"] for r in rows if r["code"] in OUTBOX_CHANNELS}
         return {"interfaces": rows, "now": now,
-                "dead": [{"id": m.id, "channel": m.channel, "template": m.template,
+                "dead": [{"id": m.id, "template": m.template,
+                          "interface": names.get((m.channel, m.recipient_id if m.channel == "feed"
+                                                  else None), m.channel),
                           "attempts": m.attempts, "created_at": m.created_at,
                           "last_error": (m.last_error or "")[:200]} for m in dead],
                 "sharing_rate": sharing_rate(uow.session)}

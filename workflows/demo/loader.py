@@ -1,5 +1,5 @@
-"""``jiefen demo``: the district 临江区 (places, units, users), the process library and sample
-cases C01-C06.
+"""``jiefen demo``: the district 临江区 (places, units, users), the process library, sample
+cases C01-C06 and a few early warnings (workflows/demo/warnings.py).
 
 Sample cases are registered through the intake service and advanced through ``complete_task``
 under a frozen clock that walks from the past up to now, so their deadlines, audit chains and
@@ -25,6 +25,7 @@ from workflows.casework.tasks import complete_task
 from workflows.core.actors import SYSTEM, Actor
 from workflows.deadlines.calendar_admin import add_override
 from workflows.demo.cases import SAMPLES, Sample, Step
+from workflows.demo.warnings import load_warnings
 from workflows.district.units import UnitResolver
 from workflows.intake.register import submit_intake
 from workflows.models import Case, OpenTask, Place, User
@@ -61,6 +62,7 @@ class DemoReport:
     skipped: bool = False
     users: list[DemoUser] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_demo(services: Services, *, if_empty: bool = False, now: datetime | None = None,
@@ -83,6 +85,8 @@ def load_demo(services: Services, *, if_empty: bool = False, now: datetime | Non
     _calendar(services, now)
     for sample in SAMPLES:
         report.cases.append(run_sample(services, sample, now))
+    report.warnings = load_warnings(services, now, actor_named(services, "clerk"),
+                                    actor_named(services, "supervisor"))
     return report
 
 
