@@ -110,6 +110,7 @@ def _feature_modules() -> list:
         admin_directory,
         admin_import,
         alarms,
+        attachments,
         audit,
         calendar_admin,
         case_deadlines,
@@ -117,6 +118,7 @@ def _feature_modules() -> list:
         channels,
         cockpit,
         dispatch,
+        grid,
         kpi_targets,
         mediation,
         places,
@@ -131,7 +133,8 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings, alarms, cockpit, kpi_targets, mediation]
+            places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
+            mediation]
 
 
 def _register_error_handlers(app: Flask) -> None:

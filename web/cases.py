@@ -50,7 +50,10 @@ def inbox_page() -> ResponseReturnValue:
 
 @bp.get("/inbox")
 def inbox() -> ResponseReturnValue:
-    """My tasks and my group's tasks: deadline, light, risk, tier, type; server-side paging."""
+    """My tasks and my group's tasks: deadline, light, risk, tier, type; server-side paging.
+    A grid worker has no tasks: their home is the phone pages."""
+    if actor().roles == {"grid_worker"}:
+        return redirect(url_for("grid.home"))
     query = inbox_query()
     page = inbox_service.inbox(new_uow(), actor(), query)
     htmx = request.headers.get("HX-Request")

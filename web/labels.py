@@ -50,6 +50,7 @@ from workflows.models import (
     Tier,
     Urgency,
     VersionStatus,
+    VisitOutcome,
     WarningKind,
     WarningState,
     WorkOrderRole,
@@ -80,7 +81,7 @@ ROLE = {
     RoleCode.MEDIATOR: _l("调解员"), RoleCode.DEPT_HANDLER: _l("承办人"),
     RoleCode.SUPERVISOR: _l("督办员"), RoleCode.LEADER: _l("领导"),
     RoleCode.PROCESS_OWNER: _l("流程管理员"), RoleCode.AUDITOR: _l("审计员"),
-    RoleCode.ADMIN: _l("系统管理员"),
+    RoleCode.ADMIN: _l("系统管理员"), RoleCode.GRID_WORKER: _l("网格员"),
 }
 PARTY_ROLE = {PartyRole.APPLICANT: _l("申请人"), PartyRole.RESPONDENT: _l("被申请人"),
               PartyRole.THIRD_PARTY: _l("第三人")}
@@ -155,6 +156,8 @@ EVENT = {
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
+    A.ATTACHMENT_ADDED: _l("添加附件"), A.GRID_REPORTED: _l("网格员上报"),
+    A.GRID_VISIT_RECORDED: _l("网格员回访"),
     A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
     A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
@@ -177,7 +180,7 @@ UNIT_KIND = {  # the kinds of the routing table (the department codes of earlier
     "SQTJ": _l("社区（村）人民调解委员会"), "JDTJ": _l("街道（乡镇）人民调解委员会"),
     "JDLT": _l("街道（乡镇）劳动争议调解中心"), "WY": _l("物业服务企业"), "FL": _l("妇联"),
     "GH": _l("工会"), "JR": _l("金融监管部门 / 开户银行"), "NY": _l("农业农村部门"),
-    "JY": _l("教育部门"), "PG": _l("房地产价格评估专家委员会"),
+    "JY": _l("教育部门"), "PG": _l("房地产价格评估专家委员会"), "WG": _l("网格工作站"),
 }
 RESPONSIBILITY = {  # 部门职责边界清单: dispute categories and the other duties of the seeds
     **{code: text for code, text in CATEGORY.items() if code in RESPONSIBILITIES},
@@ -221,6 +224,14 @@ ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄�
               AlarmKind.ELEVATOR_TRAPPED: _l("电梯困人")}
 ALARM_SEVERITY = {AlarmSeverity.LOW: _l("低"), AlarmSeverity.MEDIUM: _l("中"),
                   AlarmSeverity.HIGH: _l("高"), AlarmSeverity.CRITICAL: _l("危急")}
+VISIT_OUTCOME = {VisitOutcome.RESOLVED: _l("已当场化解"), VisitOutcome.ONGOING: _l("仍在处理"),
+                 VisitOutcome.WORSE: _l("情况加重，需要尽快处理")}
+# a case's status in the plain words of the grid worker's phone
+GRID_STATUS = {
+    S.REGISTERED: _l("已收到，等待受理"), S.TRIAGE: _l("正在分派"), S.DISPATCHED: _l("已交给负责单位"),
+    S.IN_HANDLING: _l("正在处理"), S.IN_MEDIATION: _l("正在调解"),
+    S.AWAITING_FEEDBACK: _l("已处理，等待回访"), S.CLOSED: _l("已办结"), S.REOPENED: _l("重新处理中"),
+}
 ALARM_STATE = {AlarmState.ALARM: _l("告警中"), AlarmState.CLEARED: _l("已解除")}
 ALARM_QUARANTINE_REASON = {QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
                            QuarantineReason.INACTIVE_DEVICE: _l("设备已停用")}
@@ -303,7 +314,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
           "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
           "alarm_quarantine_reason": ALARM_QUARANTINE_REASON,
-          "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND}
+          "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND,
+          "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -328,7 +340,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "alarm_kind": AlarmKind, "alarm_severity": AlarmSeverity, "alarm_state": AlarmState,
               "alarm_quarantine_reason": QuarantineReason,
               "interface_failure": (*channel_health.FAILURE_REASONS, *QuarantineReason),
-              "outbound": feeds.OUTBOUND_TEMPLATES}
+              "outbound": feeds.OUTBOUND_TEMPLATES,
+              "visit_outcome": VisitOutcome, "grid_status": CaseStatus}
 
 
 def label(kind: str, code: object) -> str:

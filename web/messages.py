@@ -239,6 +239,16 @@ MESSAGES = {
     ErrorCode.UNKNOWN_ALARM_KIND: _l("未知的设备类型 %(kind)s（烟感、燃气、门禁、漏水、电梯困人）"),
     ErrorCode.PLACE_NOT_BUILDING: _l("地点 %(code)s 不是楼栋（设备须登记在楼栋）"),
     ErrorCode.OCCURRED_TOO_OLD: _l("发生时间早于 %(days)s 天前"),
+    ErrorCode.ATTACHMENT_EMPTY: _l("文件是空的"),
+    ErrorCode.ATTACHMENT_TYPE: _l("只能上传这些类型的文件：%(allowed)s"),
+    ErrorCode.ATTACHMENT_DISGUISED: _l("文件内容与扩展名 .%(extension)s 不符"),
+    ErrorCode.ATTACHMENT_UNREADABLE: _l("图片无法读取（文件损坏或尺寸过大）"),
+    ErrorCode.ATTACHMENT_NOT_FOUND: _l("附件不存在"),
+    ErrorCode.PLACE_OUTSIDE_GRID: _l("%(code)s 不是本网格内的楼栋"),
+    ErrorCode.GRID_PLACE_REQUIRED: _l("请选择楼栋，或写明在哪里"),
+    ErrorCode.NO_GRID: _l("您的账号没有所属网格，请联系系统管理员"),
+    ErrorCode.GRID_REPORT_NOT_FOUND: _l("没有这条上报"),
+    ErrorCode.OWN_REPORTS_ONLY: _l("只能查看和回访自己上报的事件"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})
 PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"},

@@ -133,7 +133,7 @@ def _world(services) -> dict:
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
               "unit_code": "ZJ", "room_id": 999999, "session_id": 999999,
               "warning_id": 999999, "rule_code": "hotspot",
-              "target_id": 999999}
+              "target_id": 999999, "attachment_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -414,6 +414,14 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # a place: supervisors and leaders of a unit above it (here: units without a place), admins
     ("places.detail", "GET"): page(200, {"supervisor", "leader", "admin"}),
     ("alarms.quarantine", "GET"): page(200, {"intake_clerk", "admin"}),
+    # the grid worker's phone pages: grid workers only (tests/web/test_grid.py covers them)
+    ("grid.home", "GET"): page(200, set()),
+    ("grid.report_form", "GET"): page(200, set()),
+    ("grid.report_submit", "POST"): page(302, set()),
+    ("grid.reports", "GET"): page(200, set()),
+    ("grid.report_detail", "GET"): page(200, set()),
+    ("grid.record_visit", "POST"): page(302, set()),
+    ("attachments.download", "GET"): page(404, set(ROLES)),           # no such attachment
     # warnings: read like places; supervisors decide (an unknown warning: 404); admins set rules
     ("warnings.index", "GET"): page(200, {"supervisor", "leader", "admin"}),
     ("warnings.decide_one", "POST"): only(supervisor=(404, 404)),

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from workflows.access.policy import actor_for_user
 from workflows.cases.lookup import CaseFilter, list_cases
 from workflows.demo.loader import load_demo
-from workflows.models import Case, Department, EarlyWarning, User
+from workflows.models import Case, Department, Device, DeviceAlarm, EarlyWarning, User
 
 
 def test_demo_loads_cases_at_realistic_points(committed_services):
@@ -25,7 +25,13 @@ def test_demo_loads_cases_at_realistic_points(committed_services):
         by_key = {line.split()[0]: line.split()[2] for line in report.cases}
         assert session.scalar(select(func.count()).select_from(Department)) >= 26
         assert all(u.password_hash.startswith("$argon2id$") for u in session.scalars(select(User)))
-    assert len(cases) == 6
+    assert len(cases) == 8          # the six samples, a grid worker's report, a smoke alarm
+    channels = {c.channel for c in cases.values()}
+    assert {"grid_app", "iot"} <= channels
+    with services.session_factory() as session:
+        alarm = session.scalars(select(DeviceAlarm)).one()
+        assert (alarm.kind, alarm.count) == ("smoke", 3)
+        assert session.scalar(select(func.count()).select_from(Device)) == 5
     assert by_key["C01"] == "closed" and by_key["C04"] == "closed"
     assert by_key["C02"] == "in_handling" and by_key["C06"] in ("in_handling", "triage")
     with services.session_factory() as session:

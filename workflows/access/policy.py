@@ -11,6 +11,7 @@ Scope rules:
   as aggregates (supervision page, reports);
 * intake clerks see the cases they registered and the cases owned by their unit;
 * mediators see the cases assigned to them;
+* grid workers see the cases their own reports opened (nothing else of their grid);
 * department handlers see cases with a work order for their department; a department that only
   co-operates (协办) sees masked data and may not unmask;
 * everybody sees a case where they hold (are assigned or have claimed) an open task, or where an
@@ -69,6 +70,7 @@ class Permission(StrEnum):
     VIEW_PARTIES = "view_parties"          # masked party data
     UNMASK_PARTY = "unmask_party"          # plaintext, with a purpose
     REGISTER_CASE = "register_case"        # intake from any channel
+    REPORT_FROM_GRID = "report_from_grid"  # a grid worker's report from their own grid
     COMPLETE_TASK = "complete_task"
     CLAIM_TASK = "claim_task"
     REDISPATCH = "redispatch"              # re-dispatch after a return (退单)
@@ -118,6 +120,8 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
             clauses.append(_intake_scope(uid, dept))
         if actor.has(RoleCode.MEDIATOR):
             clauses.append(Case.mediator_id == uid)
+        if actor.has(RoleCode.GRID_WORKER):
+            clauses.append(Case.owner_id == uid)      # the cases their own reports opened
     if actor.has(RoleCode.DEPT_HANDLER) and dept is not None:
         clauses.append(exists(select(WorkOrder.id).where(
             WorkOrder.case_id == Case.id, WorkOrder.department_id == dept).correlate(Case)))
@@ -258,6 +262,7 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
     Permission.VIEW_PARTIES: (*UNMASK_ROLES, RoleCode.AUDITOR),
     Permission.UNMASK_PARTY: UNMASK_ROLES,
     Permission.REGISTER_CASE: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER),
+    Permission.REPORT_FROM_GRID: (RoleCode.GRID_WORKER,),
     Permission.COMPLETE_TASK: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.MEDIATOR, RoleCode.DEPT_HANDLER,
                                RoleCode.SUPERVISOR, RoleCode.LEADER),
     Permission.CLAIM_TASK: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.MEDIATOR, RoleCode.DEPT_HANDLER,

@@ -118,6 +118,9 @@ class AuditAction(StrEnum):
     ALARM_RECEIVED = "alarm_received"           # a device's alarm opened or joined a case
     ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared
     ALARM_QUARANTINED = "alarm_quarantined"     # an alarm from an unknown device kept aside
+    ATTACHMENT_ADDED = "attachment_added"       # a file stored on a case (its sha256)
+    GRID_REPORTED = "grid_reported"             # a grid worker's report registered
+    GRID_VISIT_RECORDED = "grid_visit_recorded"  # a grid worker's follow-up visit
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import OutboxMessage
@@ -23,6 +23,7 @@ from workflows.notify.delivery import notify_department, notify_role, retry_dead
 from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_REASON = 200
+SUCCESS_EVERY = timedelta(seconds=30)
 # the failure reasons the channels here record (words on the pages: web/labels.py); a channel
 # may record others (they are shown as they are)
 FAILURE_REASONS = (
@@ -46,13 +47,24 @@ def record_interface_event(uow: UnitOfWork, interface_code: str, ok: bool,
         return
     now = uow.clock.now()
     text = (reason or "")[:MAX_REASON] or None
-    if ok:
-        row.last_success_at = now
-        if row.status == InterfaceStatus.PLANNED:
-            row.status = InterfaceStatus.CONNECTED
-    else:
-        row.last_failure_at, row.last_failure_reason = now, text
     uow.session.add(InterfaceMessage(interface_id=row.id, at=now, ok=ok, reason=text))
+    if not ok:
+        row.last_failure_at, row.last_failure_reason = now, text
+        return
+    if row.last_success_at is not None and row.status != InterfaceStatus.PLANNED \
+            and now - row.last_success_at < SUCCESS_EVERY:
+        return
+    # a busy channel would make its catalogue row a lock every message queues on: the last
+    # success is written at most every SUCCESS_EVERY, and only by a transaction that finds it
+    # older (the others skip the row without waiting)
+    uow.session.execute(
+        update(Interface).where(Interface.id == row.id, or_(
+            Interface.last_success_at.is_(None),
+            Interface.last_success_at < now - SUCCESS_EVERY,
+            Interface.status == InterfaceStatus.PLANNED))
+        .values(last_success_at=now, status=case(
+            (Interface.status == InterfaceStatus.PLANNED, InterfaceStatus.CONNECTED),
+            else_=Interface.status)).execution_options(synchronize_session=False))
 
 
 def record_failure(services, interface_code: str, reason: str) -> None:

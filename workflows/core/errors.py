@@ -202,6 +202,16 @@ class ErrorCode(StrEnum):
     UNKNOWN_ALARM_KIND = "unknown_alarm_kind"  # kind
     PLACE_NOT_BUILDING = "place_not_building"  # code
     OCCURRED_TOO_OLD = "occurred_too_old"  # days
+    # attachments and grid workers' reports
+    ATTACHMENT_EMPTY = "attachment_empty"
+    ATTACHMENT_TYPE = "attachment_type"  # allowed
+    ATTACHMENT_DISGUISED = "attachment_disguised"  # extension
+    ATTACHMENT_UNREADABLE = "attachment_unreadable"
+    ATTACHMENT_NOT_FOUND = "attachment_not_found"  # attachment_id
+    PLACE_OUTSIDE_GRID = "place_outside_grid"  # code
+    GRID_PLACE_REQUIRED = "grid_place_required"
+    NO_GRID = "no_grid"
+    GRID_REPORT_NOT_FOUND = "grid_report_not_found"  # report_id
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"
@@ -224,6 +234,7 @@ class ErrorCode(StrEnum):
     COCKPIT_ROLE = "cockpit_role"
     IOT_CHANNEL_ONLY = "iot_channel_only"
     QUARANTINE_ROLE = "quarantine_role"
+    OWN_REPORTS_ONLY = "own_reports_only"
 
 
 class DomainError(Exception):

@@ -50,6 +50,7 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = ""
     max_upload_bytes: int = 10 * 1024 * 1024
+    attachment_max_bytes: int = 8 * 1024 * 1024     # one attached file (photos re-encoded)
     login_max_failures: int = 5                     # failed sign-ins per username in the window
     login_max_failures_per_ip: int = 20             # failed sign-ins per client IP in the window
     login_window_minutes: int = 15

@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 
 from engine.clock import FrozenClock
 from workflows.access.policy import actor_for_user
+from workflows.alarms.devices import import_devices, parse_devices
+from workflows.alarms.receive import receive_alarm
 from workflows.audit.log import AuditAction
 from workflows.casework.events import record_rating
 from workflows.casework.steps import fire_due_timers
@@ -27,6 +29,7 @@ from workflows.deadlines.calendar_admin import add_override
 from workflows.demo.cases import SAMPLES, Sample, Step
 from workflows.demo.warnings import load_warnings
 from workflows.district.units import UnitResolver
+from workflows.grid.reports import GridReportInput, report_issue
 from workflows.intake.register import submit_intake
 from workflows.models import Case, OpenTask, Place, User
 from workflows.people.departments import seed_reference_data
@@ -87,7 +90,30 @@ def load_demo(services: Services, *, if_empty: bool = False, now: datetime | Non
         report.cases.append(run_sample(services, sample, now))
     report.warnings = load_warnings(services, now, actor_named(services, "clerk"),
                                     actor_named(services, "supervisor"))
+    report.cases += grid_and_alarms(services, now)
     return report
+
+
+def grid_and_alarms(services: Services, now: datetime) -> list[str]:
+    """The sensors of 锦苑小区 and 石门村 (``data/devices.csv``), a grid worker's report from
+    锦苑社区第二网格 and a smoke alarm that flapped three times: one case with a count."""
+    path = DATA / "devices.csv"
+    import_devices(services.new_uow(), SYSTEM, parse_devices(path.name, path.read_bytes()))
+    local = replace(services, clock=FrozenClock(now - timedelta(hours=3)))
+    done = report_issue(local, actor_named(local, "wangge"), GridReportInput(
+        category="property_collective", summary="锦苑小区4栋电梯停运三天，老人上下楼困难",
+        place_code="990102003001W02B02", where="2单元"))
+    # the gateway's token is an iot token of the account iot_gateway (jiefen token create)
+    gateway = replace(actor_named(local, "iot_gateway"), type="api", channel="iot")
+    answer = None
+    for minutes in (0, 4, 9):
+        local = replace(services, clock=FrozenClock(now - timedelta(hours=2) + timedelta(minutes=minutes)))
+        answer = receive_alarm(local, gateway, token_id=None, body={
+            "device_id": "SD-JY3-01", "kind": "smoke", "severity": "high",
+            "occurred_at": local.clock.now().isoformat(), "state": "alarm"})
+    assert answer is not None
+    return [f"G1 {done.case_no} 网格员赵丽上报：锦苑小区4栋电梯停运",
+            f"A1 {answer.body['case_no']} 烟感报警（SD-JY3-01，{answer.body['alarm_count']} 次）"]
 
 
 def _reference_data(services: Services) -> None:

@@ -84,6 +84,7 @@ class IntakeRequest:
     amount: Decimal | None = None             # yuan in dispute
     extra: dict[str, Any] = field(default_factory=dict)   # process start data, no personal data
     place_id: int | None = None       # internal callers: the grid or building, by id
+    applicant_required: bool = True   # False: a grid worker's or a sensor's own report
 
     @property
     def vulnerable(self) -> bool:
@@ -139,10 +140,12 @@ def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> Int
 
 
 def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
-                  process_id: str = contract.TOP_PROCESS) -> IntakeOutcome:
-    """Register a submission: a new case, a linked duplicate, or a reopened closed case."""
+                  process_id: str = contract.TOP_PROCESS,
+                  permission: Permission = Permission.REGISTER_CASE) -> IntakeOutcome:
+    """Register a submission: a new case, a linked duplicate, or a reopened closed case.
+    ``permission``: the right the caller needs (a grid worker reports with their own)."""
     with denials_audited(uow.services, actor, object_type="intake"):
-        require(actor, Permission.REGISTER_CASE)
+        require(actor, permission)
     check(request, uow)
     with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
         place = locate(uow, request)
@@ -206,7 +209,7 @@ def check(request: IntakeRequest, uow: UnitOfWork | None = None) -> None:
         errors["people_count"] = FieldError(FieldCode.TOO_SMALL, {"limit": 1})
     if request.urgency not in set(Urgency):
         errors["urgency"] = FieldError(FieldCode.NOT_AN_OPTION)
-    if not any(p.role == "applicant" for p in request.parties):
+    if request.applicant_required and not any(p.role == "applicant" for p in request.parties):
         errors["parties"] = FieldError(ErrorCode.APPLICANT_REQUIRED)
     today = local_today(uow) if uow is not None else None
     for index, party in enumerate(request.parties):

@@ -82,6 +82,7 @@ from workflows.models.district import (
     WarningState,
     path_ids,
 )
+from workflows.models.grid import Attachment, GridReport, GridVisit, VisitOutcome
 from workflows.models.kpis import ALL_SCOPES, KpiTarget
 from workflows.models.mediation import (
     Attendance,
@@ -120,6 +121,10 @@ __all__ = [
     "SessionStatus",
     "ALL_SCOPES",
     "KpiTarget",
+    "Attachment",
+    "GridReport",
+    "GridVisit",
+    "VisitOutcome",
     "ALARM_KIND_LABELS",
     "AlarmKind",
     "AlarmMessage",

@@ -194,7 +194,8 @@ class Case(Base):
     lead_department_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("department.id"))
     mediator_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
     # 首接责任人: set at registration; NULL only between an API intake and the clerk's pickup.
-    owner_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    owner_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"),
+                                                 index=True)
     workflow_instance_id: Mapped[int | None] = mapped_column(
         IdType, ForeignKey("workflow_instance.id"), unique=True
     )

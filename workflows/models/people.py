@@ -31,7 +31,7 @@ class Tier(StrEnum):
 
 
 class RoleCode(StrEnum):
-    """The nine login roles."""
+    """The login roles."""
 
     INTAKE_CLERK = "intake_clerk"
     TRIAGE_OFFICER = "triage_officer"
@@ -42,6 +42,7 @@ class RoleCode(StrEnum):
     PROCESS_OWNER = "process_owner"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    GRID_WORKER = "grid_worker"       # 网格员: reports from their grid on the phone
 
 
 class Department(Base):

@@ -1,4 +1,4 @@
-"""Seed data: the nine roles and the default departments with their responsibility lists.
+"""Seed data: the login roles and the default departments with their responsibility lists.
 
 Departments are editable data (the seeded list is a starting point); ``seed_reference_data``
 only inserts what is missing, so an administrator's edits survive a second run.
@@ -33,6 +33,7 @@ ROLES: tuple[RoleSeed, ...] = (
     RoleSeed(RoleCode.PROCESS_OWNER, "流程管理员", "Process owner"),
     RoleSeed(RoleCode.AUDITOR, "审计员", "Auditor"),
     RoleSeed(RoleCode.ADMIN, "系统管理员", "Administrator"),
+    RoleSeed(RoleCode.GRID_WORKER, "网格员", "Grid worker"),
 )
 
 
@@ -88,14 +89,18 @@ EXTRA_TARGETS: tuple[DepartmentSeed, ...] = (
 )
 
 ALL_DEPARTMENTS = DEFAULT_DEPARTMENTS + EXTRA_TARGETS
-# the unit kinds the routing table speaks in, and every responsibility code the seeds use
-UNIT_KINDS = tuple(seed.code for seed in ALL_DEPARTMENTS)
+# unit kinds no case is routed to: a grid station (网格工作站) holds a grid's grid workers
+GRID_STATION = "WG"
+OTHER_KINDS = (GRID_STATION,)
+# the unit kinds (those the routing table speaks in, then the others), and every
+# responsibility code the seeds use
+UNIT_KINDS = tuple(seed.code for seed in ALL_DEPARTMENTS) + OTHER_KINDS
 RESPONSIBILITIES = tuple(dict.fromkeys(code for seed in ALL_DEPARTMENTS
                                        for code in seed.responsibilities))
 
 
 def seed_roles(session: Session) -> dict[str, Role]:
-    """Insert the nine roles if missing; return them by code."""
+    """Insert the roles if missing; return them by code."""
     existing = {r.code: r for r in session.scalars(select(Role))}
     for seed in ROLES:
         if seed.code not in existing:

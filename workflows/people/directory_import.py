@@ -54,7 +54,7 @@ from workflows.models import (
     User,
     UserRole,
 )
-from workflows.people.departments import ALL_DEPARTMENTS, ROLES, seed_roles
+from workflows.people.departments import ALL_DEPARTMENTS, OTHER_KINDS, ROLES, seed_roles
 from workflows.people.directory_files import (
     ImportKind,
     ImportRejected,
@@ -93,11 +93,11 @@ TIER_OF_LEVEL: dict[str, str] = {
     PlaceLevel.COMMUNITY: Tier.COMMUNITY, PlaceLevel.VILLAGE: Tier.COMMUNITY,
     PlaceLevel.GRID: Tier.COMMUNITY, PlaceLevel.BUILDING: Tier.COMMUNITY,
 }
-# kinds the shipped routing table speaks in (bpmn/README.md section 3.3)
-ROUTING_KINDS = frozenset(seed.code for seed in ALL_DEPARTMENTS)
+# kinds the shipped routing table speaks in (bpmn/README.md section 3.3), and the grid station
+ROUTING_KINDS = frozenset(seed.code for seed in ALL_DEPARTMENTS) | frozenset(OTHER_KINDS)
 SEED_RESPONSIBILITIES = {seed.code: list(seed.responsibilities) for seed in ALL_DEPARTMENTS}
 # roles that act for a unit; the others (process owner, auditor, administrator) need none
-UNIT_ROLES = frozenset({RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.MEDIATOR,
+UNIT_ROLES = frozenset({RoleCode.GRID_WORKER, RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.MEDIATOR,
                         RoleCode.DEPT_HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER})
 EXCLUSIVE = frozenset({RoleCode.ADMIN, RoleCode.AUDITOR})
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105

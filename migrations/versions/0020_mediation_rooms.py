@@ -4,8 +4,8 @@ and experts' invitations to sessions.
 
 Mirrors workflows/models/mediation.py.
 
-Revision ID: 0019_mediation_rooms
-Revises: 0018_kpi_targets
+Revision ID: 0020_mediation_rooms
+Revises: 0019_grid_reports
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0019_mediation_rooms"
-down_revision = "0018_kpi_targets"
+revision = "0020_mediation_rooms"
+down_revision = "0019_grid_reports"
 branch_labels = None
 depends_on = None
 
