@@ -135,6 +135,8 @@ AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_d
 HANDLING_MODES = ("mediation", "labour", "expropriation", "generic")
 # A case's outcome: the result form's R1-R5, and what an early end implies.
 OUTCOMES = ("R1", "R2", "R3", "R4", "R5", "transferred", "duplicate")
+# The escalation ladder's levels as escalation.dmn writes them (none: not escalated).
+ESCALATION_LEVELS = ("none", "L0", "L1", "L2", "L3")
 # The lead unit's consolidation of a joint dispatch: its page lists every co-unit's answer.
 CONSOLIDATION_TASKS = frozenset({"lead_consolidate"})
 # Tasks where a mediator is chosen (user id or username): bpmn id -> form field.
@@ -147,6 +149,8 @@ DUPLICATE_DECISION = {"confirm_duplicate": ("duplicate_decision", "master_case_n
 # the task data as SESSION_KEY.
 SESSION_BOOKING_TASKS = frozenset({"schedule_session"})
 SESSION_KEY = "session_id"
+# Date fields of task forms that plan ahead (every other date records something that happened).
+PLAN_DATE_FIELDS = frozenset({"session_date"})
 # Recording who took part in the booked session: bpmn id -> {side: form field}.
 ATTENDANCE_TASKS: dict[str, dict[str, str]] = {
     "record_attendance": {"applicant": "applicant_attendance",
