@@ -4,8 +4,8 @@ and experts' invitations to sessions.
 
 Mirrors workflows/models/mediation.py.
 
-Revision ID: 0020_mediation_rooms
-Revises: 0019_grid_reports
+Revision ID: 0021_mediation_rooms
+Revises: 0020_intake_assistant
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.db import JSONType, UTCDateTime
 
-revision = "0020_mediation_rooms"
-down_revision = "0019_grid_reports"
+revision = "0021_mediation_rooms"
+down_revision = "0020_intake_assistant"
 branch_labels = None
 depends_on = None
 
