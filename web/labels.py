@@ -51,6 +51,9 @@ from workflows.models import (
     WorkOrderRole,
     WorkOrderStatus,
 )
+from workflows.models.scheduling import NoticeKind
+from workflows.notify.outbox import DELIVERY_STATES, NOTICE_CHANNELS, RECIPIENT_TYPES
+from workflows.notify.templates import TEMPLATES
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
 from workflows.reports.kpi_cases import FIGURES, KPI_BY_ID, KPI_STATUSES, KPI_UNITS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
@@ -199,6 +202,35 @@ ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
            contract.MSG_RISK: _l("风险上报")}
+NOTICE_KIND = {NoticeKind.REMINDER: _l("催办"), NoticeKind.SUPERVISION: _l("督办单"),
+               NoticeKind.UPGRADE: _l("提级督办"), NoticeKind.LEADERSHIP: _l("领导包案")}
+NOTICE = {
+    "receipt": _l("受理回执"), "progress": _l("进度通知"), "reply": _l("答复"),
+    "rating_request": _l("评价邀请"), "reminder": _l("催办"), "sla_reminder": _l("时限催办"),
+    "supervision_notice": _l("督办通知"), "tier_upgraded": _l("提级通知"),
+    "leadership": _l("领导包案"), "risk_raised": _l("风险预警"), "sla_request": _l("时限申请"),
+    "sla_decided": _l("时限审批"), "incident": _l("自动步骤失败"), "step_failed": _l("流程执行出错"),
+    "intake_failed": _l("来件登记失败"), "sla_incident": _l("时限检查失败"),
+    "report_ready": _l("报表已生成"), "hotspot_warning": _l("矛盾纠纷多发预警"),
+    "duplicate_linked": _l("重复件关联"), "case_reopened": _l("重新办理"), "case_closed": _l("结案告知"),
+    "result_reply": _l("办理结果答复"), "statutory_guidance": _l("依法导入告知"),
+    "task_ready": _l("新任务"), "sign_off_reminder": _l("签收催办"), "handling_overdue": _l("超期督办"),
+    "upgrade_notice": _l("提级通知"), "leadership_reminder": _l("领导包案提醒"),
+    "joint_meeting_reminder": _l("会商提醒"), "mediation_reminder": _l("调解催办"),
+    "labour_mediation_reminder": _l("劳动争议调解催办"), "arbitration_tracking": _l("仲裁跟踪"),
+    "evidence_overdue": _l("材料调取催办"), "inspection_filing_due": _l("监察受理催办"),
+    "inspection_due": _l("监察调查催办"), "jc_window_reminder": _l("司法确认权利提示"),
+    "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
+    "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
+    "interface_silent": _l("接口无消息告警"),
+}
+RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
+             "role": _l("角色"), "channel_order": _l("来件渠道")}
+DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
+NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
+                  "phone": _l("电话任务")}
+ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
+              "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
               AlarmKind.DOOR_FORCED: _l("门禁被强行打开"), AlarmKind.WATER_LEAK: _l("漏水"),
               AlarmKind.ELEVATOR_TRAPPED: _l("电梯困人")}
@@ -285,7 +317,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "kpi": KPI, "kpi_unit": KPI_UNIT,
           "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
           "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
-          "outcome": OUTCOME, "interface_kind": INTERFACE_KIND,
+          "outcome": OUTCOME, "notice_kind": NOTICE_KIND, "notice": NOTICE,
+          "escalation": ESCALATION, "recipient": RECIPIENT, "delivery": DELIVERY, "notice_channel": NOTICE_CHANNEL, "interface_kind": INTERFACE_KIND,
           "direction": DIRECTION, "interface_status": INTERFACE_STATUS,
           "order_status": ORDER_STATUS, "case_event": CASE_EVENT,
           "quarantine_reason": QUARANTINE_REASON, "alarm_kind": ALARM_KIND,
@@ -308,6 +341,9 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
               "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
               "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,
+              "notice_kind": NoticeKind, "notice": TEMPLATES,
+              "escalation": contract.ESCALATION_LEVELS, "recipient": RECIPIENT_TYPES,
+              "delivery": DELIVERY_STATES, "notice_channel": NOTICE_CHANNELS,
               "interface_kind": InterfaceKind, "direction": Direction,
               "interface_status": InterfaceStatus, "order_status": OrderStatus,
               "case_event": CaseEventKind, "quarantine_reason": hotline.REASONS,
@@ -334,13 +370,21 @@ def labels(kind: str, value: object) -> str:
 
 
 PERIOD = re.compile(r"(statutory|working)_(days|months|hours)\((\d+)\)")
+ISO_PERIOD = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
 
 
 def period(spec: object) -> str:
     """A deadline spec in words: 'statutory_days(15)' -> 15日, 'working_days(2)' -> 2个工作日."""
-    match = PERIOD.fullmatch(str(spec or ""))
+    text = str(spec or "")
+    iso = ISO_PERIOD.fullmatch(text)
+    if iso and any(iso.groups()):
+        days, hours, minutes = iso.groups()
+        parts = [_("%(n)s日", n=days) if days else "", _("%(n)s小时", n=hours) if hours else "",
+                 _("%(n)s分钟", n=minutes) if minutes else ""]
+        return "".join(parts)
+    match = PERIOD.fullmatch(text)
     if not match:
-        return str(spec) if spec else "—"
+        return text or "—"
     kind, unit, n = match.groups()
     if unit == "months":
         return _("%(n)s个月", n=n)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -14,6 +16,7 @@ from web.messages import field_errors
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
+from workflows.core import dates
 from workflows.core.errors import InvalidInput
 from workflows.library.instructions import render_instructions
 
@@ -30,8 +33,14 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     return render_template("tasks/step.html", page=page, case=page.summary,
                            fields=task_form_fields(page.task.form,
                                                    page.known if values is None else values,
-                                                   field_errors(errors)),
+                                                   field_errors(errors), _days()),
                            errors=field_errors(errors), instructions=instructions)
+
+
+def _days() -> tuple[date, date]:
+    """A task form's dates record what happened: from the floor to today."""
+    settings = services().settings
+    return dates.floor(settings), dates.latest_past(services().clock.now(), settings)
 
 
 @bp.get("/<task_id>")

@@ -78,7 +78,7 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
     jc = walk.task("prepare_jc")
     assert jc["due_at"] == local(2025, 4, 22, 0, 0)    # 30 days from 03-20: Sat 04-19 -> Mon 04-21
     walk.do("prepare_jc", jc_joint_application="true", jc_court="domicile_court",
-            jc_filed_on="2025-03-24")
+            jc_filed_on="2025-03-20")
     walk.do("record_jc_decision", jc_result="confirmed")
     assert walk.ids() == []                              # waiting for the performance deadline
     walk.until(local(2025, 4, 7, 23, 0))   # 15 days from 03-20 end on 04-04, 清明 (4-6): 04-07
@@ -169,7 +169,7 @@ def test_oral_agreement_unperformed_is_urged(services, c01):
            session_next="agreement")
     c01.do("choose_agreement_form", agreement_form="oral")
     c01.do("record_oral_agreement", oral_agreement_content="被申请人三日内修复",
-           agreement_effective_date="2025-03-05", performance_period="statutory_days(7)")
+           agreement_effective_date="2025-03-03", performance_period="statutory_days(7)")
     c01.advance(days=10)
     c01.do("performance_check", performed="not_performed", performance_note="未修复")
     c01.do("urge_performance", urge_record="已督促", legal_route_informed="true")
@@ -186,10 +186,10 @@ def test_refused_signature_and_lapsed_judicial_confirmation_window(services, c01
            agreement_responsibilities="楼上负责", agreement_terms="赔偿", performance_manner="转账",
            performance_period="statutory_days(30)", jc_intended="true")
     c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
-           mediator_signed="false", committee_sealed="true", agreement_effective_date="2025-03-05")
+           mediator_signed="false", committee_sealed="true", agreement_effective_date="2025-03-03")
     assert c01.ids() == ["sign_agreement"]                     # not all signed yet: Art 29
     c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
-           mediator_signed="true", committee_sealed="true", agreement_effective_date="2025-03-05")
+           mediator_signed="true", committee_sealed="true", agreement_effective_date="2025-03-03")
     fired = c01.advance(days=35)                                # T-03 lapses without filing
     assert "司法确认申请期届满" in fired and "prepare_jc" not in c01.ids()
 
@@ -205,7 +205,7 @@ def test_signing_refused_terminates_mediation(services, c01):
            performance_period="statutory_days(7)", jc_intended="false")
     c01.do("sign_agreement", signing_outcome="refused", parties_signed="false",
            mediator_signed="false", committee_sealed="false",
-           agreement_effective_date="2025-03-05")
+           agreement_effective_date="2025-03-03")
     c01.do("terminate_mediation", termination_reason="一方拒签", legal_routes_informed="true")
     close(services, c01, "R5")
 

@@ -112,7 +112,7 @@ def handle_between(walk: Walk) -> None:
             session_record="物业承担维修费六成，业主补缴物业费", session_next="agreement")
     walk.do("choose_agreement_form", agreement_form="oral")
     walk.do("record_oral_agreement", oral_agreement_content="物业7日内修复电梯，业主补缴物业费",
-            agreement_effective_date="2025-07-10", performance_period="statutory_days(7)")
+            agreement_effective_date="2025-07-04", performance_period="statutory_days(7)")
     walk.until(local(2025, 7, 18, 9, 0))
     walk.do("performance_check", performed="performed", performance_note="电梯已恢复运行")
 

@@ -42,6 +42,7 @@ from workflows.core.errors import (
     TaskNoLongerAvailable,
 )
 from workflows.deadlines.case_panel import deadline_panel, read_instance
+from workflows.district.units import unit_names_in
 from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS
 from workflows.library.graph import next_steps, process_source
@@ -273,19 +274,7 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                         vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case),
                         co_feedback=co_feedback(uow.session, case, documents, uow.clock.now())
                         if view.bpmn_id in CONSOLIDATION_TASKS else [],
-                        unit_names=unit_names(uow.session, view.data))
-
-
-def unit_names(session: Session, data: dict[str, Any]) -> dict[str, str]:
-    """Names of the units whose codes appear in the task data (dept, department,
-    co_departments...), so instructions can say 区人社局 instead of RS."""
-    codes = {v for value in data.values()
-             for v in (value if isinstance(value, list) else [value])
-             if isinstance(v, str) and 0 < len(v) <= 32}
-    if not codes:
-        return {}
-    return dict(session.execute(select(Department.code, Department.name)
-                                .where(Department.code.in_(sorted(codes)))).all())
+                        unit_names=unit_names_in(uow.session, view.data))
 
 
 def co_feedback(session: Session, case: Case, documents: list[dict],

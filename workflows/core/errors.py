@@ -80,6 +80,9 @@ class ErrorCode(StrEnum):
     WRONG_PASSWORD = "wrong_password"  # noqa: S105
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     WRONG_SECOND_FACTOR = "wrong_second_factor"
+    DATE_BEFORE_FLOOR = "date_before_floor"  # floor
+    DATE_IN_FUTURE = "date_in_future"  # latest
+    DATE_TOO_FAR = "date_too_far"  # latest
     UNKNOWN_DEPARTMENT = "unknown_department"  # code
     UNKNOWN_ROLE = "unknown_role"  # roles
     ADMIN_NOT_AUDITOR = "admin_not_auditor"

@@ -133,6 +133,8 @@ AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_d
 HANDLING_MODES = ("mediation", "labour", "expropriation", "generic")
 # A case's outcome: the result form's R1-R5, and what an early end implies.
 OUTCOMES = ("R1", "R2", "R3", "R4", "R5", "transferred", "duplicate")
+# The escalation ladder's levels as escalation.dmn writes them (none: not escalated).
+ESCALATION_LEVELS = ("none", "L0", "L1", "L2", "L3")
 # The lead unit's consolidation of a joint dispatch: its page lists every co-unit's answer.
 CONSOLIDATION_TASKS = frozenset({"lead_consolidate"})
 # Tasks where a mediator is chosen (user id or username): bpmn id -> form field.

@@ -152,38 +152,41 @@ def buckets(first: date, last: date) -> tuple[str, list[Bucket]]:
 
 def trends(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, Any]:
     """Received, closed and overdue cases per week or month, and satisfaction and resolution
-    rate per week or month (three queries whatever the number of buckets)."""
+    rate per week or month: three grouped queries whatever the number of buckets."""
     size, parts = buckets(period.first, period.last)
     tz = period.start.tzinfo
     spans = [kc.Period.of(b.first, b.last, tz) for b in parts]  # type: ignore[arg-type]
 
-    def within(column: Any, span: kc.Period) -> ColumnElement[bool]:
-        return and_(column >= span.start, column < span.end)
+    def bucket(column: Any) -> Any:
+        """The index of the bucket a moment of the period falls in (one CASE per row)."""
+        return sql_case(*[(column < span.end, index) for index, span in enumerate(spans)],
+                        else_=len(spans) - 1)
 
     def total(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(sql_case((condition, 1), else_=0)), 0)
 
-    received = session.execute(select(*[total(within(Case.opened_at, s)) for s in spans]).where(
-        kc.case_scope(scope), within(Case.opened_at, period))).one() if spans else ()
-    closed_cols = []
-    for s in spans:
-        closed = within(Case.closed_at, s)
-        closed_cols += [total(closed), total(and_(closed, kc.not_routed())),
-                        total(and_(closed, kc.not_routed(), kc.resolved())),
-                        total(and_(closed, kc.rated())),
-                        total(and_(closed, Case.satisfaction.in_(kc.SATISFIED)))]
-    closed_row = session.execute(select(*closed_cols).where(
-        kc.case_scope(scope), kc.closed_in(period))).one() if spans else ()
-    overdue = session.execute(select(*[
-        func.count(func.distinct(sql_case((within(SlaClock.breached_at, s), Case.id),
-                                          else_=None))) for s in spans])
+    opened = bucket(Case.opened_at)
+    received: dict[int, int] = dict(session.execute(select(opened, func.count()).where(
+        kc.case_scope(scope), Case.opened_at >= period.start, Case.opened_at < period.end)
+        .group_by(opened)).all())
+    closed_at = bucket(Case.closed_at)
+    closed = {row[0]: row[1:] for row in session.execute(
+        select(closed_at, func.count(), total(kc.not_routed()),
+               total(and_(kc.not_routed(), kc.resolved())), total(kc.rated()),
+               total(Case.satisfaction.in_(kc.SATISFIED)))
+        .where(kc.case_scope(scope), kc.closed_in(period)).group_by(closed_at))}
+    breached = bucket(SlaClock.breached_at)
+    overdue: dict[int, int] = dict(session.execute(
+        select(breached, func.count(func.distinct(Case.id)))
         .select_from(SlaClock).join(Case, Case.id == SlaClock.case_id)
-        .where(kc.case_scope(scope), within(SlaClock.breached_at, period))).one() if spans else ()
+        .where(kc.case_scope(scope), SlaClock.breached_at >= period.start,
+               SlaClock.breached_at < period.end).group_by(breached)).all())
     rows = []
     for index, part in enumerate(parts):
-        c = closed_row[5 * index: 5 * index + 5]
-        rows.append({"first": part.first, "last": part.last, "received": int(received[index]),
-                     "closed": int(c[0]), "overdue": int(overdue[index]),
+        c = closed.get(index, (0, 0, 0, 0, 0))
+        rows.append({"first": part.first, "last": part.last,
+                     "received": int(received.get(index, 0)), "closed": int(c[0]),
+                     "overdue": int(overdue.get(index, 0)),
                      "resolution": _rate(c[2], c[1]), "satisfaction": _rate(c[4], c[3])})
     return {"size": size, "rows": rows}
 
@@ -321,27 +324,30 @@ def board_condition(light: str | None, risk: str | None, level: int | None) -> C
 def hotspots(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, Any]:
     """Cases received in the period by the next place level down and category, the top
     buildings, and the hotspot warnings raised in the period."""
-    parent_id: int | None
-    if scope.place_path:
-        parent_id = path_ids(scope.place_path)[-1]
-    else:
-        parent_id = session.scalar(select(Place.id).where(Place.parent_id.is_(None))
-                                   .order_by(Place.id).limit(1))
-    child = Place.__table__.alias("child")
+    path = scope.place_path or session.scalar(   # the whole district: from the district down
+        select(Place.path).where(Place.level == "district").order_by(Place.id).limit(1))
+    parent_id = path_ids(path)[-1] if path else None
+    depth = len(path_ids(path))
     received = kc.case_kpi_filter("received", period)
-    cells = session.execute(
-        select(child.c.code, child.c.name, child.c.level, Case.category, func.count())
-        .select_from(Case).join(child, Case.place_path.startswith(child.c.path))
-        .where(child.c.parent_id == parent_id, kc.case_scope(scope), received)
-        .group_by(child.c.code, child.c.name, child.c.level, Case.category)).all()
+    children = {row.id: row for row in session.execute(
+        select(Place.id, Place.code, Place.name, Place.level).where(Place.parent_id == parent_id))}
+    # by the cases' own places (one grouped pass); each path names its child of the scope place
+    cells = session.execute(select(Case.place_path, Case.category, func.count())
+                            .where(kc.case_scope(scope), received, Case.place_path.is_not(None))
+                            .group_by(Case.place_path, Case.category)).all()
     places: dict[str, dict[str, Any]] = {}
     categories: set[str] = set()
-    for code, name, level, category, count in cells:
-        row = places.setdefault(code, {"code": code, "name": name, "level": level,
-                                       "total": 0, "cells": {}})
-        row["cells"][category or "other"] = int(count)
+    for path, category, count in cells:
+        ids = path_ids(path)
+        child = children.get(ids[depth]) if len(ids) > depth else None
+        if child is None:
+            continue
+        row = places.setdefault(child.code, {"code": child.code, "name": child.name,
+                                             "level": child.level, "total": 0, "cells": {}})
+        key = category or "other"
+        row["cells"][key] = row["cells"].get(key, 0) + int(count)
         row["total"] += int(count)
-        categories.add(category or "other")
+        categories.add(key)
     top = session.execute(
         select(Place.code, Place.name, Place.address, func.count())
         .join(Case, Case.place_id == Place.id)

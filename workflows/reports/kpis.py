@@ -57,10 +57,6 @@ def _sum(condition: ColumnElement[bool], value: Any = 1) -> Any:
     return func.coalesce(func.sum(sql_case((condition, value), else_=0)), 0)
 
 
-def _distinct(condition: ColumnElement[bool], column: Any) -> Any:
-    return func.count(func.distinct(sql_case((condition, column), else_=None)))
-
-
 def raw_figures(session: Session, period: kc.Period, scope: kc.Scope,
                 is_working_day: Callable[[date], bool]) -> dict[str, Figure]:
     """Numerators and denominators of every KPI for one period (values, no status yet)."""
@@ -92,25 +88,35 @@ def _order_figures(session: Session, period: kc.Period, scope: kc.Scope) -> dict
     hours = kc.response_hours()
     conds = {kpi: kc.order_kpi_filter(kpi, period) for kpi in ("K-05", "K-06", "K-07", "K-25")}
     dispatched = kc.order_kpi_filter("K-26", period)
-    columns = []
+    # per case first (one pass), then over the cases: the number of cases behind each
+    # denominator without a COUNT(DISTINCT) per figure
+    parts = []
     for kpi in ("K-05", "K-06", "K-07"):
-        columns += [_sum(conds[kpi]), _sum(conds[kpi], hours), _distinct(conds[kpi], Case.id)]
-    columns += [_sum(conds["K-25"]), _sum(and_(conds["K-25"], kc.completed_on_time())),
-                _distinct(conds["K-25"], Case.id),
-                _sum(dispatched), _sum(and_(dispatched, kc.signed_on_time())),
-                _distinct(dispatched, Case.id)]
-    row = session.execute(
-        select(*columns).select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
-        .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
-        .where(kc.order_scope(scope), WorkOrder.dispatched_at >= period.start,
-               WorkOrder.dispatched_at < period.end)).one()
+        parts += [_sum(conds[kpi]), _sum(conds[kpi], hours)]
+    parts += [_sum(conds["K-25"]), _sum(and_(conds["K-25"], kc.completed_on_time())),
+              _sum(dispatched), _sum(and_(dispatched, kc.signed_on_time()))]
+    per_case = (select(*[part.label(f"c{i}") for i, part in enumerate(parts)])
+                .select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
+                .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
+                .where(kc.order_scope(scope), WorkOrder.dispatched_at >= period.start,
+                       WorkOrder.dispatched_at < period.end)
+                .group_by(WorkOrder.case_id).subquery())
+    c = per_case.c
+    columns = []
+    for index in range(3):
+        orders, hours_sum = c[f"c{2 * index}"], c[f"c{2 * index + 1}"]
+        columns += [func.sum(orders), func.sum(hours_sum), _sum(orders > 0)]
+    columns += [func.sum(c.c6), func.sum(c.c7), _sum(c.c6 > 0),
+                func.sum(c.c8), func.sum(c.c9), _sum(c.c8 > 0)]
+    row = [value or 0 for value in session.execute(select(*columns)).one()]
     out = {}
     for index, kpi in enumerate(("K-05", "K-06", "K-07")):
-        count, total, cases = int(row[3 * index]), row[3 * index + 1], int(row[3 * index + 2])
-        out[kpi] = Figure(by[kpi], total, count, cases, _mean(total, count))
-    done, on_time, done_cases, sent, signed, sent_cases = row[9:15]
-    out["K-25"] = Figure(by["K-25"], on_time, int(done), int(done_cases), _rate(on_time, int(done)))
-    out["K-26"] = Figure(by["K-26"], signed, int(sent), int(sent_cases), _rate(signed, int(sent)))
+        count, total, cases = int(row[3 * index]), float(row[3 * index + 1]), \
+            int(row[3 * index + 2])
+        out[kpi] = Figure(by[kpi], total if count else None, count, cases, _mean(total, count))
+    done, on_time, done_cases, sent, signed, sent_cases = (int(v) for v in row[9:15])
+    out["K-25"] = Figure(by["K-25"], on_time, done, done_cases, _rate(on_time, done))
+    out["K-26"] = Figure(by["K-26"], signed, sent, sent_cases, _rate(signed, sent))
     return out
 
 
