@@ -11,6 +11,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from workflows.assistant.flags import Flag
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
@@ -39,6 +40,7 @@ from workflows.models import (
     PartyRole,
     PlaceLevel,
     QuarantineReason,
+    ReviewState,
     RiskLevel,
     RoleCode,
     SubmissionLink,
@@ -154,6 +156,8 @@ EVENT = {
     A.GRID_VISIT_RECORDED: _l("网格员回访"),
     A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
     A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
+    A.ASSISTANT_SUGGESTED: _l("智能助手建议类型"), A.RED_FLAG_RAISED: _l("红旗复核待办"),
+    A.RED_FLAG_REVIEWED: _l("红旗复核完成"), A.ASSISTANT_RETRAINED: _l("智能助手重新训练"),
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
 }
@@ -222,7 +226,7 @@ NOTICE = {
     "inspection_due": _l("监察调查催办"), "jc_window_reminder": _l("司法确认权利提示"),
     "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
     "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
-    "interface_silent": _l("接口无消息告警"),
+    "interface_silent": _l("接口无消息告警"), "red_flag": _l("红旗复核提醒"),
 }
 RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
              "role": _l("角色"), "channel_order": _l("来件渠道")}
@@ -285,6 +289,11 @@ QUARANTINE_REASON = {
     hotline.Reason.ADDRESS_CANDIDATES: _l("事发地址需确认标准地址"),
     hotline.Reason.INVALID_FIELD: _l("内容不符合登记要求"),
 }
+FLAG = {Flag.THREAT: _l("扬言威胁"), Flag.SELF_HARM: _l("自杀自伤"), Flag.GATHERING: _l("聚集上访"),
+        Flag.ROAD_BLOCK: _l("堵路堵门"), Flag.VIOLENCE: _l("暴力冲突"),
+        Flag.MASS_WAGE_ARREARS: _l("群体讨薪（10人以上）")}
+REVIEW_STATE = {ReviewState.PENDING: _l("待复核"), ReviewState.CONFIRMED: _l("确认风险"),
+                ReviewState.DISMISSED: _l("排除风险")}
 INTERFACE_FAILURE = {
     "signature:missing_signature": _l("签名缺失"), "signature:bad_timestamp": _l("时间戳无效"),
     "signature:stale_timestamp": _l("时间戳过期（疑似重放或时钟偏差）"),
@@ -325,7 +334,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
           "alarm_quarantine_reason": ALARM_QUARANTINE_REASON,
           "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND,
-          "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS}
+          "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS,
+          "flag": FLAG, "review_state": REVIEW_STATE}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -351,7 +361,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "alarm_quarantine_reason": QuarantineReason,
               "interface_failure": (*channel_health.FAILURE_REASONS, *QuarantineReason),
               "outbound": feeds.OUTBOUND_TEMPLATES,
-              "visit_outcome": VisitOutcome, "grid_status": CaseStatus}
+              "visit_outcome": VisitOutcome, "grid_status": CaseStatus,
+              "flag": Flag, "review_state": ReviewState}
 
 
 def label(kind: str, code: object) -> str:

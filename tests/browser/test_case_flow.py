@@ -196,3 +196,33 @@ def test_sign_in_page_and_failed_sign_in(page, browser_log, base, screenshot_dir
     # the refused sign-in answers 401, which Chromium logs; anything else is a problem
     problems = [p for p in browser_log.problems() if "status of 401" not in p]
     assert not problems, problems
+
+
+def test_the_case_diagram_opens_readable_on_the_current_step(page, browser_log, base, walk,
+                                                             screenshot_dir):
+    from workflows.cases.parties import PartyInput
+
+    code = walk.intake(channel="hotline_12345", category="property_collective",
+                       summary="电梯停运两周", description=C02_TEXT,
+                       parties=[PartyInput(name="周桂英", id_number=IDS["刘淑芬"],
+                                           phone="13812345678")])
+    walk.do("register", category="property_collective", urgency="general", people_count="62",
+            summary="电梯停运两周")
+    sign_in(page, base, "clerk")
+    page.goto(f"{base}/cases/{code}")
+    diagram = page.locator(".jf-diagram")
+    expect(diagram).to_have_attribute("data-jf-state", "ready", timeout=15000)
+    current = page.locator(".djs-element.jf-current").first
+    frame, shape = diagram.bounding_box(), current.bounding_box()
+    # the whole process fitted into the page would draw a task ~30 px wide: it opens readable,
+    # with the current step inside the visible frame
+    assert shape["width"] >= 70
+    assert frame["x"] <= shape["x"] and shape["x"] + shape["width"] <= frame["x"] + frame["width"]
+    assert frame["y"] <= shape["y"] and shape["y"] + shape["height"] <= frame["y"] + frame["height"]
+    diagram.screenshot(path=str(screenshot_dir / "case-diagram-zoom.png"))
+    page.click("[data-jf-zoom=in]")
+    assert current.bounding_box()["width"] > shape["width"] * 1.2
+    page.click("[data-jf-zoom=fit]")
+    assert current.bounding_box()["width"] < shape["width"]
+    expect(page.locator("[data-jf-zoom=out]")).to_have_attribute("title", "缩小")
+    assert not browser_log.problems(), browser_log.problems()

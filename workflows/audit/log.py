@@ -105,6 +105,10 @@ class AuditAction(StrEnum):
     INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
     INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
+    ASSISTANT_SUGGESTED = "assistant_suggested"  # the intake assistant's suggestion and the final category
+    RED_FLAG_RAISED = "red_flag_raised"          # urgent words in a description: a person reviews
+    RED_FLAG_REVIEWED = "red_flag_reviewed"
+    ASSISTANT_RETRAINED = "assistant_retrained"  # a model trained; replaced or refused
     KPI_TARGET_CHANGED = "kpi_target_changed"   # a KPI target added, edited, removed or imported
     DEVICES_IMPORTED = "devices_imported"       # the IoT device registry imported from a file
     ALARM_RECEIVED = "alarm_received"           # a device's alarm opened or joined a case

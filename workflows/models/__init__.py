@@ -20,6 +20,7 @@ from workflows.models.alarms import (
     QuarantinedAlarm,
     QuarantineReason,
 )
+from workflows.models.assistant import AssistantModel, IntakeSuggestion, ReviewState
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -125,6 +126,9 @@ __all__ = [
     "CaseEventKind",
     "CaseEventHead",
     "CaseEvent",
+    "AssistantModel",
+    "IntakeSuggestion",
+    "ReviewState",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
     "DECIDED_STATES",

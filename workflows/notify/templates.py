@@ -43,6 +43,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "hotspot_warning": ("【预警】矛盾纠纷多发",
                         "【预警】{place}{days}天内发生{category}类纠纷{count}起（案件 {cases}），"
                         "请研判处置。"),
+    "red_flag": ("【红旗复核】", "【红旗复核】案件 {case_no} 的诉求描述含{flags}类字样，请尽快人工复核。"),
     "interface_silent": ("【接口告警】接口无消息",
                          "【接口告警】{name}（{code}）已 {minutes} 分钟没有消息（最后一次 {last}），"
                          "请检查对接系统和网络。"),

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from workflows.access.policy import Denied, visible_cases
 from workflows.audit.log import AuditAction
+from workflows.core import dates
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import Case, Department, Tier
@@ -90,6 +91,9 @@ def generate_range(services: Services, kind: str, first: date, last: date, *,
         raise InvalidInput({"to": FieldError(FieldCode.TOO_EARLY, {"limit": first.isoformat()})})
     if last > today:
         raise InvalidInput({"to": FieldError(FieldCode.TOO_LATE, {"limit": today.isoformat()})})
+    if first < dates.floor(services.settings):
+        raise InvalidInput({"from": FieldError(ErrorCode.DATE_BEFORE_FLOOR,
+                                               {"floor": services.settings.date_floor})})
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise InvalidInput({"from": FieldError(FieldCode.TOO_EARLY, {
             "limit": (last - timedelta(days=MAX_RANGE_DAYS - 1)).isoformat()})})
