@@ -21,7 +21,7 @@ from web.forms import (
     row_count,
     without_row,
 )
-from web.messages import field_errors
+from web.messages import field_errors, message
 from web.params import MAX_PAGE, whole_number
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.assistant import records as assistant_records
@@ -30,7 +30,7 @@ from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
 from workflows.casework import views as case_views
 from workflows.channels import quarantine
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import FieldError, InvalidInput, NotFound
 from workflows.intake import location as intake_location
 from workflows.intake import register as intake_service
 
@@ -96,7 +96,11 @@ def intake() -> ResponseReturnValue:
     if request.method != "POST":
         order = whole_number(request.args.get("order"), None)
         if order is not None:   # a quarantined channel order, prefilled with what was mapped
-            return _intake_page(quarantine.prefill(new_uow(), actor(), order), {}, None)
+            try:
+                return _intake_page(quarantine.prefill(new_uow(), actor(), order), {}, None)
+            except NotFound as exc:   # completed by someone else meanwhile: back to the list
+                flash(message(FieldError(exc.code, exc.params)) or "", "warning")
+                return redirect(url_for("channels.quarantine_list"))
         return _intake_page({}, {}, None)
     form = request.form.to_dict()
     action = form.get("action") or "preview"
