@@ -13,12 +13,15 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, flash, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
+from web.data_display import data_rows
+from web.messages import message
 from workflows.access.policy import Denied, Permission, denials_audited, require
 from workflows.cases.lookup import find_case
+from workflows.core.dates import filter_bounds, filter_day_error
 from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import RoleCode
 from workflows.replay import (
@@ -75,6 +78,10 @@ def _day(name: str, end: bool = False) -> datetime | None:
         day = date.fromisoformat(value)
     except ValueError:
         return None
+    wrong = filter_day_error(day, filter_bounds(services().clock.now(), services().settings))
+    if wrong is not None:  # year 1 or 9999: said once, then the filter is left out
+        flash(message(wrong) or "", "warning")
+        return None
     zone = ZoneInfo(services().settings.timezone)
     return datetime.combine(day, time.max if end else time.min, zone)
 
@@ -129,7 +136,8 @@ def replay_page(case_no: str) -> ResponseReturnValue:
     start = request.args.get("seq", type=int) or steps[0].seq
     first = audit_steps.state_at(services(), case_no, start)
     first.data = _masked(first.data)
-    return render_template("audit/replay.html", case=case, steps=steps, start=start, first=first)
+    return render_template("audit/replay.html", case=case, steps=steps, start=start, first=first,
+                           data_rows=data_rows(first.data, first.labels, first.units, first.options))
 
 
 @bp.get("/cases/<case_no>/steps/<int:seq>.json")
@@ -143,7 +151,8 @@ def step_state(case_no: str, seq: int) -> ResponseReturnValue:
     process = request.args.get("process") or None
     return jsonify(seq=state.seq, action=state.action, version_id=state.version_id,
                    processes=sorted(state.elements), **state.for_process(process),
-                   data=_masked(state.data), deadlines=state.deadlines, ready=state.ready,
+                   data=data_rows(_masked(state.data), state.labels, state.units, state.options),
+                   deadlines=state.deadlines, ready=state.ready,
                    replay_error=state.replay_error)
 
 

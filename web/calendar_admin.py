@@ -65,8 +65,9 @@ def add() -> ResponseReturnValue:
     try:
         calendar_admin.add_override(new_uow(), actor(), day=day, kind=form["kind"],
                                     reason=form["reason"])
-    except InvalidInput as exc:
-        return _page(day.year, exc.field_errors, form, 422)
+    except InvalidInput as exc:  # a refused day may lie in a year the page cannot show
+        year = _year() if "day" in exc.field_errors else day.year
+        return _page(year, exc.field_errors, form, 422)
     flash(_("%(day)s 已调整", day=day.isoformat()))
     return redirect(url_for("calendar_admin.index", year=day.year))
 

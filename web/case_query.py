@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from web.cockpit import drill_of
 from web.context import actor, services
 from workflows.cases.listing import CaseQuery, parse_query
+from workflows.core.dates import filter_bounds
 from workflows.reports import cockpit
 
 # the drill-down's own parameters (kept on page links)
@@ -22,12 +23,13 @@ DRILL_PARAMS = ("kpi", "from", "to", "unit", "light", "risk", "level")
 
 def case_query(args: Mapping[str, str], *, per_page: int) -> CaseQuery:
     """The list asked for by ``args``; InvalidInput names every bad parameter."""
+    bounds = filter_bounds(services().clock.now(), services().settings)
     kpi = (args.get("kpi") or "").strip()
     if not kpi:
-        return parse_query(args, per_page=per_page)
+        return parse_query(args, per_page=per_page, bounds=bounds)
     drill = drill_of(args)
     query = parse_query({k: v for k, v in args.items() if k not in DRILL_PARAMS},
-                        per_page=per_page)
+                        per_page=per_page, bounds=bounds)
     query.scope = cockpit.drill_scope(services(), actor(), drill)
     query.extra_args = {k: str(args[k]) for k in DRILL_PARAMS if args.get(k)}
     return query

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,10 +34,18 @@ def field_dict(field: FormField, value: Any = None, error: str | None = None) ->
 
 
 def task_form_fields(fields: list[FormField], values: Mapping[str, Any] | None = None,
-                     errors: Mapping[str, str] | None = None) -> list[dict]:
-    """Every field of a task form with the submitted values and errors kept on re-display."""
+                     errors: Mapping[str, str] | None = None,
+                     days: tuple[date, date] | None = None) -> list[dict]:
+    """Every field of a task form with the submitted values and errors kept on re-display;
+    ``days``: the range a date may name (the browser's picker offers only those days)."""
     values, errors = values or {}, errors or {}
-    return [field_dict(f, values.get(f.id), errors.get(f.id)) for f in fields]
+    rows = [field_dict(f, values.get(f.id), errors.get(f.id)) for f in fields]
+    if days is not None:
+        for row in rows:
+            if row["type"] == "date":
+                row["min"] = max(filter(None, (row["min"], days[0].isoformat())))
+                row["max"] = min(filter(None, (row["max"], days[1].isoformat())))
+    return rows
 
 
 # -- intake -------------------------------------------------------------------------------------
@@ -260,6 +268,7 @@ def intake_request(form: Mapping[str, str], *, tz: str = "Asia/Shanghai",
         received_at=_received_at(form, tz, errors),
         received_late_reason=(form.get("received_late_reason") or "").strip() or None,
         location=_location(form), amount=_amount(form, errors),
+        suggestion_shown=form.get("assistant-shown") == "true",
         parties=[_party(form, i, errors) for i in range(_used_rows(form))])
     if errors:
         try:

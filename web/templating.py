@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 from markupsafe import Markup
 
+from web.data_display import value_text
 from web.labels import choices, label
 from web.messages import message
 from web.report_labels import report_cell, report_text, report_title
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["label"] = lambda code, kind: label(kind, code)
     app.jinja_env.filters["message"] = message
     app.jinja_env.filters["document_html"] = document_html
+    app.jinja_env.filters["data_value"] = \
+        lambda value, key, units, options=None: value_text(key, value, units, options)
     app.jinja_env.filters["report_text"] = report_text
     app.jinja_env.filters["report_title"] = report_title
     app.jinja_env.globals["report_cell"] = report_cell

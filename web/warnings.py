@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from web.context import actor, new_uow, services
 from web.messages import field_errors
 from web.params import page_arg
+from workflows.core.dates import filter_bounds, filter_day_error
 from workflows.core.errors import FieldCode, FieldError, InvalidInput
 from workflows.early_warning import decide, rules
 from workflows.early_warning.listing import WarningFilter, warnings_page
@@ -29,10 +30,15 @@ def _day(name: str, errors: dict[str, FieldError]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[name] = FieldError(FieldCode.NOT_DATE)
         return None
+    wrong = filter_day_error(day, filter_bounds(services().clock.now(), services().settings))
+    if wrong is not None:
+        errors[name] = wrong
+        return None
+    return day
 
 
 def _filters() -> tuple[dict, dict[str, FieldError]]:

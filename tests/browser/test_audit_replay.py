@@ -62,10 +62,12 @@ def test_auditor_steps_through_branches_and_escalation(page, browser_log, server
 
     page.goto(f"{server}/audit/cases/TEST-J-001/replay")
     expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready")
-    expect(page.locator("[data-jf-position]")).to_have_text(re.compile(r"^1 / \d+$"))
+    first_seq = page.locator(".jf-replay-steps li").first.get_attribute("data-seq")
+    expect(page.locator("[data-jf-position]")).to_have_text(
+        re.compile(rf"^序号 {first_seq} · 1 / \d+$"))   # the row's number and its place agree
 
     # the triage submission opens the joint dispatch: three co-department branches + the lead
-    _step_to(page, "提交表单 分流")
+    _step_to(page, "完成任务 分流")
     expect(_marker(page, "co_handle", "jf-current")).to_have_count(1)
     expect(_marker(page, "lead_handle", "jf-current")).to_have_count(1)
     expect(_marker(page, "lead_deadline", "jf-current")).to_have_count(1)
@@ -75,7 +77,7 @@ def test_auditor_steps_through_branches_and_escalation(page, browser_log, server
     expect(page.locator("[data-jf-ready] li")).to_have_count(4)
 
     # the deadline passes: the lead task is cancelled and the escalation is current
-    _step_to(page, "定时器触发")
+    _step_to(page, "时限到期")
     expect(_marker(page, "escalate", "jf-current")).to_have_count(1)
     expect(_marker(page, "lead_handle", "jf-current")).to_have_count(0)
     expect(page.locator("[data-jf-deadlines] li")).to_have_text(["无"])

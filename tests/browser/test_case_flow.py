@@ -108,11 +108,10 @@ def handle_between(walk: Walk) -> None:
             mediator_chosen_by="committee", conflict_check="no_conflict", experts_invited="true")
     walk.do("register_mediation", rights_notice_acknowledged="true",
             mediation_publicity="non_public", mediation_registration_note="登记")
-    walk.do("mediation_session", session_mode="in_person",
-            session_record="物业承担维修费六成，业主补缴物业费", session_next="agreement")
+    walk.session("物业承担维修费六成，业主补缴物业费", "agreement")
     walk.do("choose_agreement_form", agreement_form="oral")
     walk.do("record_oral_agreement", oral_agreement_content="物业7日内修复电梯，业主补缴物业费",
-            agreement_effective_date="2025-07-10", performance_period="statutory_days(7)")
+            agreement_effective_date="2025-07-04", performance_period="statutory_days(7)")
     walk.until(local(2025, 7, 18, 9, 0))
     walk.do("performance_check", performed="performed", performance_note="电梯已恢复运行")
 
@@ -196,3 +195,33 @@ def test_sign_in_page_and_failed_sign_in(page, browser_log, base, screenshot_dir
     # the refused sign-in answers 401, which Chromium logs; anything else is a problem
     problems = [p for p in browser_log.problems() if "status of 401" not in p]
     assert not problems, problems
+
+
+def test_the_case_diagram_opens_readable_on_the_current_step(page, browser_log, base, walk,
+                                                             screenshot_dir):
+    from workflows.cases.parties import PartyInput
+
+    code = walk.intake(channel="hotline_12345", category="property_collective",
+                       summary="电梯停运两周", description=C02_TEXT,
+                       parties=[PartyInput(name="周桂英", id_number=IDS["刘淑芬"],
+                                           phone="13812345678")])
+    walk.do("register", category="property_collective", urgency="general", people_count="62",
+            summary="电梯停运两周")
+    sign_in(page, base, "clerk")
+    page.goto(f"{base}/cases/{code}")
+    diagram = page.locator(".jf-diagram")
+    expect(diagram).to_have_attribute("data-jf-state", "ready", timeout=15000)
+    current = page.locator(".djs-element.jf-current").first
+    frame, shape = diagram.bounding_box(), current.bounding_box()
+    # the whole process fitted into the page would draw a task ~30 px wide: it opens readable,
+    # with the current step inside the visible frame
+    assert shape["width"] >= 70
+    assert frame["x"] <= shape["x"] and shape["x"] + shape["width"] <= frame["x"] + frame["width"]
+    assert frame["y"] <= shape["y"] and shape["y"] + shape["height"] <= frame["y"] + frame["height"]
+    diagram.screenshot(path=str(screenshot_dir / "case-diagram-zoom.png"))
+    page.click("[data-jf-zoom=in]")
+    assert current.bounding_box()["width"] > shape["width"] * 1.2
+    page.click("[data-jf-zoom=fit]")
+    assert current.bounding_box()["width"] < shape["width"]
+    expect(page.locator("[data-jf-zoom=out]")).to_have_attribute("title", "缩小")
+    assert not browser_log.problems(), browser_log.problems()

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from engine.deadlines import SHANGHAI
 from tests.factories import Walk
+from tests.second_factor_support import enrol_known, give_code_if_asked
 from web import create_app
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
@@ -109,6 +110,7 @@ def test_a_supervisor_confirms_one_warning_and_marks_another_false(
     evaluate(services, clock.now())
     admin.create_user(services.new_uow(), SYSTEM, username="admin", password=PASSWORD,
                       roles=["admin"], display_name="管理员")
+    enrol_known(services, "admin")
 
     sign_in(page, url, "supervisor")
     page.goto(f"{url}/warnings")
@@ -136,6 +138,7 @@ def test_a_supervisor_confirms_one_warning_and_marks_another_false(
 
     page.context.clear_cookies()
     sign_in(page, url, "admin")
+    give_code_if_asked(page, services, "admin")
     page.goto(f"{url}/admin/warning-rules")
     expect(page.locator("[data-testid=rule-form]")).to_have_count(6)
     page.fill("#trend_spike-factor", "2.5")

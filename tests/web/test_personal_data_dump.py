@@ -5,7 +5,8 @@ after a run that typed them into every free-text field a user reaches (docs/pers
 * every free-text field refuses them with a field error naming what was found (summary and
   narrative on the intake form and the API, task text on the page and the API, the rating
   comment, reveal and export reasons, the deadline request reason and decision note, the
-  supervision reply, the calendar reason, process retire and migration reasons);
+  supervision reply, the calendar reason, a process draft's title, process retire and migration
+  reasons);
 * the case then runs with clean text (registration, triage, handling, rating), and every row of
   every table — case rows, documents, audit payloads, instance state — is searched for the
   values, on SQLite and PostgreSQL.
@@ -121,6 +122,10 @@ def typed(app, services, users, process):
     login(owner, "process_owner")
     _refused(post(owner, f"/processes/versions/{process[0].id}/retire", {"reason": TYPED}),
              "retire reason")
+    drafted = owner.post("/processes/editor/draft", json={
+        "files": {"general_dispute.bpmn": "<definitions/>"}, "title": TYPED},
+        headers={"X-CSRFToken": csrf_token(owner, "/inbox")})
+    assert drafted.status_code == 422 and "title" in drafted.get_data(as_text=True)
     migrated = post(owner, "/processes/general_dispute/migrate?to=1",
                     {"reason": TYPED, "case_no": case_no})
     assert REFUSED in migrated.get_data(as_text=True)

@@ -270,3 +270,10 @@ def test_touch_is_rate_limited(services, handler, clock):
     with services.new_uow() as uow:
         row = uow.session.scalars(select(LoginSession)).one()
         assert clock.now() - row.last_seen_at == timedelta(seconds=30)
+
+
+def test_token_label_holds_no_personal_data(services, handler):
+    with pytest.raises(InvalidInput) as refused:
+        tokens.issue_token(services.new_uow(), SYSTEM, username=handler, channel="portal",
+                           name="张三 13800000088")
+    assert refused.value.field_errors["name"].code == ErrorCode.PERSONAL_DATA_IN_TEXT

@@ -112,10 +112,11 @@ def test_secret_is_stored_encrypted_and_kept_until_confirmed(services, make_user
     assert again.secret == first.secret
     stored = _row(services, "boss")[0]
     assert stored and first.secret not in stored
-    with pytest.raises(InvalidInput) as refused:
-        second_factor.confirm_enrolment(services.new_uow(), me, code="000000", ip=IP,
-                                        raw_session=pending.session_id)
-    assert refused.value.field_errors["code"].code == ErrorCode.WRONG_SECOND_FACTOR
+    for wrong in ("000000", "１２３４５６", "😀😀😀😀😀😀", "abc"):
+        with pytest.raises(InvalidInput) as refused:
+            second_factor.confirm_enrolment(services.new_uow(), me, code=wrong, ip=IP,
+                                            raw_session=pending.session_id)
+        assert refused.value.field_errors["code"].code == ErrorCode.WRONG_SECOND_FACTOR
     assert _row(services, "boss")[1] is None
 
 

@@ -35,12 +35,19 @@ def current_step(now: datetime) -> int:
 
 def matching_step(key: str, code: str, now: datetime) -> int | None:
     """The time step within the drift window whose code is ``code``; None if none is."""
+    if not is_totp_code(code):  # compare_digest refuses non-ASCII text: check the shape first
+        return None
     totp = pyotp.TOTP(key)
     here = current_step(now)
     for step in (here, here - DRIFT_STEPS, here + DRIFT_STEPS):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
+
+
+def is_totp_code(code: str) -> bool:
+    """Six ASCII digits (anything else may still be a recovery code)."""
+    return len(code) == 6 and code.isascii() and code.isdigit()
 
 
 def normal(code: str) -> str:
@@ -55,7 +62,7 @@ def check_code(uow: UnitOfWork, user: User, code: str) -> str | None:
     code = normal(code)
     if not code or user.totp_secret_enc is None:
         return None
-    if len(code) == 6 and code.isascii() and code.isdigit():
+    if is_totp_code(code):
         step = matching_step(secret(uow, user), code, uow.clock.now())
         if step is None:
             return None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.input_rules import text_error
 from workflows.audit.log import AuditAction
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.district.units import unit_row
@@ -58,6 +59,7 @@ def issue_token(uow: UnitOfWork, actor: Actor, *, username: str, channel: str = 
     check_days(days)
     if (error := text_error(name, max_length=MAX_NAME)) is not None:
         raise InvalidInput({"name": error})
+    pii_text.refuse(name=name)  # a label is free text: no one's phone number in it
     with uow:
         user = uow.session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active:

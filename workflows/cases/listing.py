@@ -22,6 +22,7 @@ from engine.input_rules import text_error
 from workflows.access.policy import Permission, denials_audited, require, visible_cases
 from workflows.cases import search
 from workflows.core.actors import Actor
+from workflows.core.dates import filter_day_error
 from workflows.core.errors import ErrorCode, InvalidInput
 from workflows.models import (
     Case,
@@ -40,6 +41,9 @@ from workflows.runtime.unit_of_work import UnitOfWork
 PER_PAGE = 25
 MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
+# registration-date filters without configured bounds (callers pass dates.filter_bounds): a year
+# outside is a typing error, and 9999-12-31 + 1 day would overflow the end-of-day arithmetic
+DEFAULT_BOUNDS = (date(2000, 1, 1), date(2999, 12, 31))
 # the query-string names this module reads (the web and API layers add their own, e.g. kpi)
 PARAMS = ("q", "category", "status", "tier", "risk_level", "place", "from", "to", "open",
           "page", "per_page")
@@ -96,8 +100,10 @@ class CasePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def parse_query(args: Mapping[str, str], *, per_page: int = PER_PAGE) -> CaseQuery:
-    """A ``CaseQuery`` from query-string values; InvalidInput names every bad parameter."""
+def parse_query(args: Mapping[str, str], *, per_page: int = PER_PAGE,
+                bounds: tuple[date, date] = DEFAULT_BOUNDS) -> CaseQuery:
+    """A ``CaseQuery`` from query-string values; InvalidInput names every bad parameter
+    (registration dates outside ``bounds`` included)."""
     errors: dict[str, FieldError] = {}
     values: dict[str, str] = {}
     for name in PARAMS:
@@ -111,8 +117,9 @@ def parse_query(args: Mapping[str, str], *, per_page: int = PER_PAGE) -> CaseQue
             values[name] = raw.strip()
     query = CaseQuery(q=values.get("q", ""), place=values.get("place"),
                       open_only=values.get("open") in ("1", "true"), per_page=per_page)
-    for check in (_choices, _dates, _numbers):
-        check(query, values, errors)
+    _choices(query, values, errors)
+    _dates(query, values, errors, bounds)
+    _numbers(query, values, errors)
     if errors:
         raise InvalidInput(errors)
     return query
@@ -126,12 +133,20 @@ def _choices(query: CaseQuery, values: dict[str, str], errors: dict[str, FieldEr
             setattr(query, name, values[name])
 
 
-def _dates(query: CaseQuery, values: dict[str, str], errors: dict[str, FieldError]) -> None:
+def _dates(query: CaseQuery, values: dict[str, str], errors: dict[str, FieldError],
+           bounds: tuple[date, date]) -> None:
     for name, attr in (("from", "registered_from"), ("to", "registered_to")):
         try:
             setattr(query, attr, date.fromisoformat(values[name]) if name in values else None)
         except ValueError:
             errors[name] = FieldError(FieldCode.NOT_DATE)
+    first, last = query.registered_from, query.registered_to
+    for name, attr in (("from", "registered_from"), ("to", "registered_to")):
+        day = getattr(query, attr)
+        wrong = filter_day_error(day, bounds) if day is not None else None
+        if wrong is not None:
+            errors[name] = wrong
+            setattr(query, attr, None)
     first, last = query.registered_from, query.registered_to
     if first and last and last < first:
         errors["to"] = FieldError(FieldCode.TOO_EARLY, {"limit": first.isoformat()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,8 +21,17 @@ from workflows.casework.projection import lane_roles, task_facts
 from workflows.casework.steps import after_step, fire_timers_recorded
 from workflows.core import pii_text
 from workflows.core.actors import SCHEDULER, Actor
-from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
+from workflows.core.dates import past_day_error, plan_day_error
+from workflows.core.errors import (
+    ErrorCode,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    TaskNoLongerAvailable,
+)
+from workflows.core.settings import Settings
 from workflows.district.units import UnitResolver
+from workflows.library import contract
 from workflows.models import Case, CaseParticipant, OpenTask
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -71,7 +81,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                     raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
                 require_task(actor, _task_facts(uow, case, view), case)
             with uow.recording(inst, actor, case=case):
-                clean = validate(view, raw)
+                clean = validate(view, raw, now=uow.clock.now(), settings=uow.services.settings)
                 task_effects.before_complete(uow, actor, case, view, clean)
                 inst.complete(view.id, clean)
             # the step's input event first: data a hook writes afterwards (write_data) follows it
@@ -99,9 +109,11 @@ def _note_participant(uow: UnitOfWork, actor: Actor, case: Case) -> None:
         uow.session.add(CaseParticipant(case_id=case.id, user_id=uid, first_at=uow.clock.now()))
 
 
-def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
+def validate(view: TaskView, raw: dict[str, Any], *, now: datetime | None = None,
+             settings: Settings | None = None) -> dict[str, Any]:
     """Form data cleaned against the task's BPMN form fields; InvalidInput on any field error,
-    personal data in a text field included (it belongs in the party fields)."""
+    personal data in a text field included (it belongs in the party fields), and (given the
+    time and settings) a date outside floor .. today (workflows/core/dates.py)."""
     personal = pii_text.field_errors(raw or {}, [f.id for f in view.form if f.type in TEXT])
     try:
         clean = validate_submission(view.form, raw or {})
@@ -109,7 +121,21 @@ def validate(view: TaskView, raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput({**exc.errors, **personal}) from None
     if personal:
         raise InvalidInput(personal)
+    if now is not None and settings is not None:
+        wrong = {f.id: error for f in view.form if f.type == "date" and clean.get(f.id)
+                 for error in [_day_error(f.id, date.fromisoformat(clean[f.id]), now, settings)]
+                 if error is not None}
+        if wrong:
+            raise InvalidInput(wrong)
     return clean
+
+
+def _day_error(field: str, day: date, now: datetime, settings: Settings) -> FieldError | None:
+    """A date that plans ahead (a session's day) is bounded like a calendar day, any other
+    like something that happened."""
+    if field in contract.PLAN_DATE_FIELDS:
+        return plan_day_error(day, now, settings)
+    return past_day_error(day, now, settings)
 
 
 def _ready(inst: WorkflowInstance, task_id: str) -> TaskView | None:

@@ -31,6 +31,7 @@ from workflows.cases.lookup import case_summary, decrypt_narrative, find_case, l
 from workflows.cases.parties import PURPOSES, PartyVault, case_parties, vulnerable_kinds
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
+from workflows.casework.sessions import case_sessions, may_manage
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import (
@@ -42,6 +43,7 @@ from workflows.core.errors import (
     TaskNoLongerAvailable,
 )
 from workflows.deadlines.case_panel import deadline_panel, read_instance
+from workflows.district.units import unit_names_in
 from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS
 from workflows.library.graph import next_steps, process_source
@@ -72,6 +74,8 @@ class CasePage:
     notifications: list[dict] = field(default_factory=list)
     vulnerable: list[str] = field(default_factory=list)  # codes of the parties' vulnerabilities
     warnings: list[dict] = field(default_factory=list)  # hotspot warnings counting this case
+    sessions: list[dict] = field(default_factory=list)  # booked mediation sessions
+    manage_sessions: bool = False                       # the case's mediator: move or cancel
 
 
 @dataclass
@@ -110,6 +114,9 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.notifications = notifications(uow.session, case)
         page.vulnerable = vulnerable_kinds(uow.session, case)
         page.warnings = case_warnings(uow.session, uow.services.settings, case, actor)
+        if access.free_text:
+            page.sessions = case_sessions(uow, case)
+            page.manage_sessions = may_manage(actor, case)
         if page.parties:
             # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
@@ -273,19 +280,7 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                         vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case),
                         co_feedback=co_feedback(uow.session, case, documents, uow.clock.now())
                         if view.bpmn_id in CONSOLIDATION_TASKS else [],
-                        unit_names=unit_names(uow.session, view.data))
-
-
-def unit_names(session: Session, data: dict[str, Any]) -> dict[str, str]:
-    """Names of the units whose codes appear in the task data (dept, department,
-    co_departments...), so instructions can say 区人社局 instead of RS."""
-    codes = {v for value in data.values()
-             for v in (value if isinstance(value, list) else [value])
-             if isinstance(v, str) and 0 < len(v) <= 32}
-    if not codes:
-        return {}
-    return dict(session.execute(select(Department.code, Department.name)
-                                .where(Department.code.in_(sorted(codes)))).all())
+                        unit_names=unit_names_in(uow.session, view.data))
 
 
 def co_feedback(session: Session, case: Case, documents: list[dict],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -74,6 +74,7 @@ class Settings:
     duplicate_window_days: int = 30                 # same person + category while open -> duplicate
     received_skew_minutes: int = 5                  # received_at may lie this far ahead (clock skew)
     received_max_days: int = 30                     # an older received_at needs the clerk's reason
+    date_floor: str = "2000-01-01"                  # no typed date (form, filter, calendar) before it
     address_match_min: int = 85                     # similarity score (0-100) for address candidates
     # same category at the same building within N days of an open case -> duplicate (0: off);
     # "category=days" items override it (matters between particular households are off)
@@ -98,6 +99,7 @@ class Settings:
         # a bad override fails at start-up, not at the first located report
         self.location_duplicate_window("")
         self.hotspot_rule("")
+        date.fromisoformat(self.date_floor)
 
     def location_duplicate_window(self, category: str) -> timedelta | None:
         """How close to an open case at the same building a report of ``category`` is linked to

@@ -15,6 +15,7 @@ from engine.deadlines import WorkingCalendar, covers_year
 from workflows.audit.log import AuditAction
 from workflows.core import pii_text
 from workflows.core.actors import Actor
+from workflows.core.dates import plan_day_error
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotPermitted
 from workflows.models import CalendarOverride, DayKind
 from workflows.runtime.bootstrap import Services
@@ -28,6 +29,9 @@ def add_override(uow: UnitOfWork, actor: Actor, *, day: date, kind: str,
     """Make ``day`` a working day or a day off (replacing an earlier override of that day)."""
     _check(actor, kind=kind, reason=reason)
     with uow:
+        wrong = plan_day_error(day, uow.clock.now(), uow.services.settings)
+        if wrong is not None:
+            raise InvalidInput({"day": wrong})
         before = _supersede(uow, day)
         row = CalendarOverride(day=day, kind=str(DayKind(kind)), reason=reason.strip()[:200],
                                created_by=_user_id(actor), created_at=uow.clock.now())

@@ -97,3 +97,15 @@ class UnitResolver:
             self._by_code[code] = self.session.scalar(
                 select(Department.id).where(Department.code == code))
         return self._by_code[code]
+
+
+def unit_names_in(session: Session, data: dict[str, Any]) -> dict[str, str]:
+    """Names of the units whose codes appear among the values of ``data`` (dept, department,
+    co_departments...), so pages can say 区人社局 instead of RS."""
+    codes = {v for value in data.values()
+             for v in (value if isinstance(value, list) else [value])
+             if isinstance(v, str) and 0 < len(v) <= 32}
+    if not codes:
+        return {}
+    return dict(session.execute(select(Department.code, Department.name)
+                                .where(Department.code.in_(sorted(codes)))).all())

@@ -107,14 +107,45 @@ def _category_filter(rule: RuleConfig) -> list:
 
 
 # -- windowed subjects (a person, an organisation) ---------------------------------------------
-def _windowed(uow: UnitOfWork, rule: RuleConfig, kind: str, subject_key: str,
-              events: list[Event], needed: int, days: int, what: Callable[[int], str]) -> bool:
-    """Raise or update the warning of a subject whose events (earliest first) are given."""
+def _earlier(uow: UnitOfWork, kind: str, keys: list[str]) -> dict[str, list[EarlyWarning]]:
+    """The warnings already raised for these subjects, earliest window first (one query)."""
+    out: dict[str, list[EarlyWarning]] = defaultdict(list)
+    for start in range(0, len(keys), 1000):
+        for warning in uow.session.scalars(select(EarlyWarning).where(
+                EarlyWarning.kind == kind, EarlyWarning.subject_key.in_(keys[start:start + 1000]))
+                .order_by(EarlyWarning.window_start, EarlyWarning.id)):
+            out[warning.subject_key or ""].append(warning)
+    return out
+
+
+def _new_subjects(uow: UnitOfWork, kind: str, keys: list[str],
+                  window_start: datetime | None = None) -> set[str]:
+    """Those of ``keys`` no warning of ``kind`` (of that window, when given) has yet."""
+    seen: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        query = select(EarlyWarning.subject_key).where(
+            EarlyWarning.kind == kind, EarlyWarning.subject_key.in_(keys[start:start + 1000]))
+        if window_start is not None:
+            query = query.where(EarlyWarning.window_start == window_start)
+        seen.update(k for k in uow.session.scalars(query) if k)
+    return set(keys) - seen
+
+
+def _place(uow: UnitOfWork, place_id: int | None, cache: dict) -> Place | None:
+    if place_id is None:
+        return None
+    if ("place", place_id) not in cache:
+        cache[("place", place_id)] = uow.session.get(Place, place_id)
+    return cache[("place", place_id)]
+
+
+def _windowed(uow: UnitOfWork, kind: str, subject_key: str, events: list[Event],
+              earlier: list[EarlyWarning], needed: int, days: int,
+              what: Callable[[int], str], cache: dict) -> bool:
+    """Raise or update the warning of a subject whose events (earliest first) and earlier
+    warnings are given."""
     window = timedelta(days=days)
     latest = events[-1].at
-    earlier = list(uow.session.scalars(select(EarlyWarning).where(
-        EarlyWarning.kind == kind, EarlyWarning.subject_key == subject_key)
-        .order_by(EarlyWarning.window_start)))
     spans = [(w.window_start, w.window_start + window) for w in earlier]
     covering = [w for w in earlier if w.window_start <= latest <= w.window_start + window]
     if covering:
@@ -129,12 +160,13 @@ def _windowed(uow: UnitOfWork, rule: RuleConfig, kind: str, subject_key: str,
     if len({e.case_id for e in found}) < needed:
         return False
     last = found[-1]
-    place = uow.session.get(Place, last.place_id) if last.place_id is not None else None
+    place = _place(uow, last.place_id, cache)
     count = len({e.case_id for e in found})
     return raise_once(uow, SCHEDULER, kind=kind, subject_key=subject_key,
                       window_start=found[0].at, place=place, category=last.category,
                       case_ids=[e.case_id for e in found],
-                      details={"threshold": needed, "days": days}, what=what(count)) is not None
+                      details={"threshold": needed, "days": days}, what=what(count),
+                      known=False, cache=cache) is not None
 
 
 def _subjects(uow: UnitOfWork, rule: RuleConfig, key, role: str, party_kind: str, needed: int,
@@ -168,12 +200,13 @@ def _subjects(uow: UnitOfWork, rule: RuleConfig, key, role: str, party_kind: str
 def repeat_person(uow: UnitOfWork, rule: RuleConfig, now: datetime) -> int:
     needed, days = int(rule.value("matters")), int(rule.value("days"))
     person = func.coalesce(Party.id_number_bidx, Party.phone_bidx)
-    raised = 0
-    for subject, events in _subjects(uow, rule, person, PartyRole.APPLICANT, PartyKind.PERSON,
-                                     needed, days, now).items():
-        raised += _windowed(uow, rule, WarningKind.REPEAT_PERSON, f"person:{subject}", events,
-                            needed, days, partial(PERSON_WORDS.format, days=days))
-    return raised
+    subjects = {f"person:{key}": events for key, events in _subjects(
+        uow, rule, person, PartyRole.APPLICANT, PartyKind.PERSON, needed, days, now).items()}
+    earlier = _earlier(uow, WarningKind.REPEAT_PERSON, sorted(subjects))
+    cache: dict = {}
+    return sum(_windowed(uow, WarningKind.REPEAT_PERSON, key, events, earlier.get(key, []),
+                         needed, days, partial(PERSON_WORDS.format, days=days), cache)
+               for key, events in subjects.items())
 
 
 def large_group(uow: UnitOfWork, rule: RuleConfig, now: datetime) -> int:
@@ -184,20 +217,26 @@ def large_group(uow: UnitOfWork, rule: RuleConfig, now: datetime) -> int:
         .where(Case.duplicate_of_id.is_(None), Case.people_count >= people,
                Case.opened_at >= now - LOOKBACK, Case.opened_at <= now, *_category_filter(rule))
         .order_by(Case.id)).all()
+    cache: dict = {}
+    new = _new_subjects(uow, WarningKind.LARGE_GROUP, [f"case:{row[0]}" for row in big])
     for case_id, opened, place_id, category, count in big:
-        place = uow.session.get(Place, place_id) if place_id is not None else None
+        if f"case:{case_id}" not in new:
+            continue
+        place = _place(uow, place_id, cache)
         raised += raise_once(
             uow, SCHEDULER, kind=WarningKind.LARGE_GROUP, subject_key=f"case:{case_id}",
             window_start=opened, place=place, category=category, case_ids=[case_id],
-            details={"people": count, "threshold": people},
-            what=f"{place_words(uow.session, place)}一件{category_words(category)}涉及{count}人"
-        ) is not None
+            details={"people": count, "threshold": people}, known=False, cache=cache,
+            what=f"{place_words(uow.session, place, cache)}一件{category_words(category)}"
+                 f"涉及{count}人") is not None
     needed, days = int(rule.value("org_cases")), int(rule.value("days"))
     org = func.coalesce(Party.credit_code, Party.id)
-    for subject, events in _subjects(uow, rule, org, PartyRole.RESPONDENT,
-                                     PartyKind.ORGANISATION, needed, days, now).items():
-        raised += _windowed(uow, rule, WarningKind.LARGE_GROUP, f"org:{subject}", events, needed,
-                            days, partial(ORG_WORDS.format, days=days))
+    subjects = {f"org:{key}": events for key, events in _subjects(
+        uow, rule, org, PartyRole.RESPONDENT, PartyKind.ORGANISATION, needed, days, now).items()}
+    earlier = _earlier(uow, WarningKind.LARGE_GROUP, sorted(subjects))
+    raised += sum(_windowed(uow, WarningKind.LARGE_GROUP, key, events, earlier.get(key, []),
+                            needed, days, partial(ORG_WORDS.format, days=days), cache)
+                  for key, events in subjects.items())
     return raised
 
 
@@ -229,6 +268,7 @@ def trend_spike(uow: UnitOfWork, rule: RuleConfig, now: datetime) -> int:
                 counts[(place_id, category)][0] += int(current or 0)
                 counts[(place_id, category)][1] += int(total) - int(current or 0)
     raised = 0
+    cache: dict = {}
     for (place_id, category), (current, before) in sorted(counts.items()):
         mean = before / weeks
         if current < floor or current < factor * mean:
@@ -242,7 +282,7 @@ def trend_spike(uow: UnitOfWork, rule: RuleConfig, now: datetime) -> int:
             uow, SCHEDULER, kind=WarningKind.TREND_SPIKE, subject_key=f"place:{place_id}:{category}",
             window_start=start, place=place, category=category, case_ids=ids,
             details={"this_week": current, "mean": round(mean, 2), "factor": factor,
-                     "weeks": weeks, "days": 7},
+                     "weeks": weeks, "days": 7}, cache=cache,
             what=f"{place_words(uow.session, place)}本周{category_words(category)}{current}起，"
                  f"为前{weeks}周周均{mean:.1f}起的{current / mean if mean else current:.1f}倍"
         ) is not None
@@ -269,15 +309,16 @@ def risk_rise(uow: UnitOfWork, rule: RuleConfig, now: datetime) -> int:
     cases = {row.id: row for row in uow.session.scalars(
         select(Case).where(Case.id.in_({r[0] for r in rises})))}
     raised = 0
+    cache: dict = {}
     for case_id, at, before, after in rises:
         found = cases.get(case_id)
         if found is None or not rule.watches(found.category):
             continue
-        place = uow.session.get(Place, found.place_id) if found.place_id is not None else None
+        place = _place(uow, found.place_id, cache)
         raised += raise_once(
             uow, SCHEDULER, kind=WarningKind.RISK_RISE, subject_key=f"case:{case_id}",
             window_start=at, place=place, category=found.category, case_ids=[case_id],
-            details={"before": before, "after": after},
+            details={"before": before, "after": after}, cache=cache,
             what=f"案件{found.case_no}风险等级由{RISK_LABELS.get(before, before)}"
                  f"升为{RISK_LABELS.get(after, after)}") is not None
     return raised
@@ -322,13 +363,18 @@ def wage_arrears(uow: UnitOfWork, rule: RuleConfig, now: datetime) -> int:
                Case.opened_at <= now, *_category_filter(rule))
         .order_by(Case.id)).all()
     raised = 0
+    cache: dict = {}
+    new = _new_subjects(uow, WarningKind.WAGE_ARREARS, [f"case:{row[0]}" for row in open_cases],
+                        start)
     for case_id, case_no, place_id, category, people in open_cases:
-        place = uow.session.get(Place, place_id) if place_id is not None else None
+        if f"case:{case_id}" not in new:
+            continue
+        place = _place(uow, place_id, cache)
         raised += raise_once(
             uow, SCHEDULER, kind=WarningKind.WAGE_ARREARS, subject_key=f"case:{case_id}",
             window_start=start, place=place, category=category, case_ids=[case_id],
             details={"festival": festival.isoformat(), "days_left": (festival - today).days,
-                     "people": people, "days": days},
+                     "people": people, "days": days}, known=False, cache=cache,
             what=f"距春节假期{(festival - today).days}天，欠薪案件{case_no}（{people}人）尚未办结"
         ) is not None
     return raised

@@ -39,12 +39,15 @@ TEMPLATE = "early_warning"
 
 def raise_once(uow: UnitOfWork, actor: Actor, *, kind: str, subject_key: str,
                window_start: datetime, place: Place | None, category: str | None,
-               case_ids: list[int], details: dict[str, Any], what: str) -> EarlyWarning | None:
+               case_ids: list[int], details: dict[str, Any], what: str, known: bool = True,
+               cache: dict | None = None) -> EarlyWarning | None:
     """The new warning (audited and notified), or None when the window's warning exists (it is
-    updated). ``what`` is the notice's sentence (Chinese, no personal data)."""
+    updated). ``what`` is the notice's sentence (Chinese, no personal data). ``known=False``:
+    the caller has checked that no such warning exists; ``cache`` keeps the recipients of each
+    place for one run."""
     existing = uow.session.scalars(select(EarlyWarning).where(
         EarlyWarning.kind == kind, EarlyWarning.subject_key == subject_key,
-        EarlyWarning.window_start == window_start)).first()
+        EarlyWarning.window_start == window_start)).first() if known else None
     ids = sorted(set(case_ids))
     if existing is not None:
         existing.count, existing.case_ids = len(ids), ids
@@ -63,13 +66,17 @@ def raise_once(uow: UnitOfWork, actor: Actor, *, kind: str, subject_key: str,
                      window_start=window_start.isoformat(), details=details)
     params = {"rule": WARNING_KIND_LABELS.get(kind, kind), "what": what,
               "cases": "、".join(codes)}
-    notify(uow, warning, place, TEMPLATE, params)
+    notify(uow, warning, place, TEMPLATE, params, cache)
     return warning
 
 
 def notify(uow: UnitOfWork, warning: EarlyWarning, place: Place | None, template: str,
-           params: dict[str, Any]) -> None:
-    for kind, recipient in recipients(uow, place):
+           params: dict[str, Any], cache: dict | None = None) -> None:
+    cache = {} if cache is None else cache
+    key = ("recipients", place.id if place else None)
+    if key not in cache:
+        cache[key] = recipients(uow, place)
+    for kind, recipient in cache[key]:
         uow.outbox.add(channel="file", recipient_type=kind, recipient_id=recipient,
                        template=template, params=params,
                        dedupe_key=f"warning:{warning.id}:{template}:{kind}:{recipient}")
@@ -98,12 +105,18 @@ def case_numbers(session: Session, case_ids: list[int]) -> list[str]:
                                 .order_by(Case.id)))
 
 
-def place_words(session: Session, place: Place | None) -> str:
+def place_words(session: Session, place: Place | None, cache: dict | None = None) -> str:
     """The place's names from the district down (全区 without a place)."""
     if place is None:
         return "全区"
+    key = ("words", place.id)
+    if cache is not None and key in cache:
+        return cache[key]
     location = location_of(session, place.id, place.path) or {"names": [place.name]}
-    return "".join(location["names"])
+    words = "".join(location["names"])
+    if cache is not None:
+        cache[key] = words
+    return words
 
 
 def category_words(category: str | None) -> str:

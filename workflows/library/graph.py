@@ -44,6 +44,8 @@ def next_steps(files: dict[str, str], process_id: str, bpmn_id: str) -> list[dic
     """
     for _name, root in _parse(files):
         process = root.find(f"{BPMN}process[@id='{_quoted(process_id)}']")
+        if process is None:  # a task of an embedded sub-process runs in a flow of that id
+            process = root.find(f".//{BPMN}subProcess[@id='{_quoted(process_id)}']")
         if process is None:
             continue
         index = _Index(process)
@@ -135,3 +137,28 @@ def parse_or_none(text: str | bytes, filename: str):
         return safe_fromstring(text.encode("utf-8") if isinstance(text, str) else text, filename)
     except BpmnValidationError:
         return None
+
+
+def field_words(files: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """What the process calls its data fields and their coded values: (form field and decision
+    output labels, {field: {option id: option name}} of the enum form fields); the first
+    definition of a field wins. For pages that show task data in words."""
+    labels: dict[str, str] = {}
+    options: dict[str, dict[str, str]] = {}
+    for name, text in sorted(files.items()):
+        root = parse_or_none(text, name) if name.endswith((".bpmn", ".dmn")) else None
+        for element in root.iter() if root is not None else ():
+            if not isinstance(element.tag, str):
+                continue
+            local = etree.QName(element).localname
+            key = element.get("id") if local == "formField" else \
+                element.get("name") if local == "output" else None
+            if key and element.get("label"):
+                labels.setdefault(key, element.get("label"))
+            if local == "formField" and key and key not in options:
+                values = {v.get("id"): v.get("name") for v in element
+                          if isinstance(v.tag, str) and etree.QName(v).localname == "value"
+                          and v.get("id") and v.get("name")}
+                if values:
+                    options[key] = values
+    return labels, options

@@ -11,6 +11,11 @@ from engine.clock import Clock
 from engine.models import OutboxMessage
 from workflows.models import Case
 
+# who a message is for (the address itself is resolved at delivery) and where it stands
+RECIPIENT_TYPES = ("party", "user", "department", "role", "channel_order")
+DELIVERY_STATES = ("pending", "sent", "dead")
+NOTICE_CHANNELS = ("file", "sms", "email", "phone")
+
 
 class Outbox:
     """Queues notifications in the unit of work's session; a repeated dedupe key is ignored."""

@@ -17,6 +17,7 @@ from engine.input_rules import INT64_MAX, has_bad_characters, int_error, text_er
 from engine.specs import LOGICAL_NAME, MAX_BUNDLE_BYTES
 from engine.xmlsafe import MAX_BYTES
 from workflows.access.policy import require_owner
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.library.graph import parse_or_none
@@ -91,8 +92,10 @@ def _check_fields(**values: object) -> None:
         elif (error := text_error(value, multiline=name == "note",
                                   max_length=200 if name == "title" else 5000)) is not None:
             errors[name] = error
-    if errors:
-        raise InvalidInput(errors)
+    # a process owner's title and note are free text like a case summary: no personal data
+    personal = pii_text.field_errors(values, [n for n in ("title", "note") if n not in errors])
+    if errors or personal:
+        raise InvalidInput({**errors, **personal})
 
 
 def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:

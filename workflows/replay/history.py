@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine.models import AuditEvent, OutboxMessage
+from engine.models import AuditEvent, OutboxMessage, ProcessVersion
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
 from workflows.cases.timeline import project_payload
+from workflows.district.units import unit_names_in
+from workflows.library.graph import field_words
 from workflows.models import User
 from workflows.replay.case_replay import case_events
 from workflows.replay.engine import START_ACTIONS, RecordedEvent
@@ -241,8 +243,18 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
         entries = [_entry(e, f"case:{case.id}", names, raw) for e in events]
         entries += [_entry(e, chain, names, raw) for chain, e in related]
         entries += _notifications(session, case.id)
+        labels: dict[str, str] = {}
+        options: dict[str, dict[str, str]] = {}
+        for version in session.scalars(select(ProcessVersion).where(
+                ProcessVersion.id.in_([int(v) for v in versions if str(v).isdigit()]))):
+            named, coded = field_words(version.source_files or {})
+            labels, options = {**named, **labels}, {**coded, **options}
+        changed = [v for e in entries for c in e.changes for k in ("before", "after")
+                   for v in (c[k] if isinstance(c[k], list) else [c[k]])]
+        units = unit_names_in(session, {"changed": changed})
     entries.sort(key=lambda e: (e.occurred_at, e.order))
     shown = [e for e in entries if filters.accepts(e)]
     return {"case_no": case.case_no, "case_id": case.id, "summary": case.summary,
             "status": case.status, "entries": shown, "total": len(entries),
-            "kinds": sorted({e.kind for e in entries}), "versions": sorted(versions - {"None"})}
+            "kinds": sorted({e.kind for e in entries}), "versions": sorted(versions - {"None"}),
+            "labels": labels, "options": options, "units": units}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.models import ProcessVersion
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
 from workflows.core.errors import ErrorCode, NotFound
+from workflows.district.units import unit_names_in
+from workflows.library.graph import field_words
 from workflows.replay.case_replay import case_events, replay_steps
 from workflows.replay.engine import START_ACTIONS, RecordedEvent, Replayer
 from workflows.replay.history import HistoryEntry
@@ -43,6 +45,9 @@ class StepState:
     version_id: int | None
     replay_error: str | None = None
     top_process: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # data field -> what the forms call it
+    options: dict[str, dict[str, str]] = field(default_factory=dict)  # coded values -> names
+    units: dict[str, str] = field(default_factory=dict)   # unit codes in the data -> names
 
     def for_process(self, process_id: str | None) -> dict:
         """The JSON the diagram reads (case-diagram.js: completed, current, process_id)."""
@@ -119,10 +124,13 @@ def state_at(services: Services, case_no: str, seq: int) -> StepState:
         opened = next((e.payload for e in events if e.action in START_ACTIONS), {})
         version_id = replayer.version_id if replayer else opened.get("process_version_id")
         elements = _element_states(events, seq, element_ids(services, version_id))
-        return StepState(seq, chosen.action, elements,
-                         _data_at(events, seq, initial), sorted(deadlines, key=lambda d: d["due"]),
-                         ready, version_id, error,
-                         instance.process_id if instance else opened.get("process_id"))
+        data = _data_at(events, seq, initial)
+        version = session.get(ProcessVersion, version_id) if version_id else None
+        labels, options = field_words(version.source_files or {}) if version else ({}, {})
+        return StepState(seq, chosen.action, elements, data,
+                         sorted(deadlines, key=lambda d: d["due"]), ready, version_id, error,
+                         instance.process_id if instance else opened.get("process_id"),
+                         labels=labels, options=options, units=unit_names_in(session, data))
 
 
 def diagram_source(services: Services, version_id: int, process_id: str | None = None) -> str:

@@ -14,6 +14,7 @@ from statistics import mean
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflows.core.dates import elapsed_days
 from workflows.models import Case, CaseStatus, Department, SlaClock, WorkOrder
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.reports.targets import all_targets, pick
@@ -64,7 +65,7 @@ def weekly_review(session: Session, *, end: datetime, tz: tzinfo) -> tuple[list,
         SlaClock.stopped_at.is_(None)))) if ids else set()
     rows = []
     for case in cases:
-        days = (end - case.opened_at).days
+        days = elapsed_days(case.opened_at, end)
         overdue = LIGHT_RANK.get(lights.get(case.id, "green"), 0) >= 2 or case.id in breached
         if days <= 7 and not overdue:
             continue
@@ -185,8 +186,9 @@ def _kpis(cases: Sequence, orders: list) -> dict:
         "K-03": _ratio(len([c for c in cases if c.second_complaint]), len(cases)),
         "K-26": _ratio(len(on_time_sign), len(orders)),
         "K-25": _ratio(len(on_time_done), len(done)),
-        "K-05": _mean([(o.accepted_at - o.dispatched_at) / timedelta(hours=1) for o in signed]),
-        "K-08": _mean([(c.closed_at - c.opened_at) / timedelta(days=1) for c in cases]),
+        "K-05": _mean([max(0.0, (o.accepted_at - o.dispatched_at) / timedelta(hours=1))
+                       for o in signed]),
+        "K-08": _mean([max(0.0, (c.closed_at - c.opened_at) / timedelta(days=1)) for c in cases]),
     }
 
 

@@ -156,6 +156,43 @@
     canvas.zoom(canvas.zoom() * 0.92, 'auto');
   }
 
+  // A large process fitted into a page is too small to read: open it at a readable scale
+  // centred on the current step (the whole process stays one "fit" click away).
+  var READABLE = 0.75;
+  function focusCurrent(el, entry) {
+    var canvas = entry.viewer.get('canvas');
+    var current = entry.marked.filter(function (m) { return m[1] === CURRENT && m[0].width; });
+    if (!current.length || canvas.zoom() >= READABLE || !el.clientWidth) {
+      return;
+    }
+    var box = current[0][0];
+    var width = el.clientWidth / READABLE;
+    var height = el.clientHeight / READABLE;
+    canvas.viewbox({x: box.x + box.width / 2 - width / 2, y: box.y + box.height / 2 - height / 2,
+                    width: width, height: height});
+  }
+
+  // Zoom buttons (+, −, fit), labelled from the container's data-zoom-* texts.
+  function addControls(el, entry) {
+    var bar = document.createElement('div');
+    bar.className = 'jf-diagram-zoom btn-group-vertical';
+    bar.setAttribute('role', 'group');
+    [['in', '+', function (c) { c.zoom(c.zoom() * 1.25); }],
+     ['out', '−', function (c) { c.zoom(c.zoom() / 1.25); }],
+     ['fit', '⤢', fit]].forEach(function (spec) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'btn btn-light btn-sm border';
+      button.textContent = spec[1];
+      button.title = el.dataset['zoom' + spec[0][0].toUpperCase() + spec[0].slice(1)] || spec[0];
+      button.setAttribute('aria-label', button.title);
+      button.dataset.jfZoom = spec[0];
+      button.addEventListener('click', function () { spec[2](entry.viewer.get('canvas')); });
+      bar.appendChild(button);
+    });
+    el.appendChild(bar);
+  }
+
   function render(el, entry) {
     var stateUrl = el.dataset.stateUrl;
     return Promise.all([
@@ -166,6 +203,7 @@
         return openProcess(entry.viewer, results[1].process_id).then(function () {
           fit(entry.viewer.get('canvas'));
           var missing = applyState(el, entry, results[1]);
+          focusCurrent(el, entry);
           return {warnings: imported.warnings.length, missing: missing};
         });
       });
@@ -186,6 +224,7 @@
     }
     var entry = {viewer: new window.BpmnJS({container: el}), marked: []};
     diagrams.set(el, entry);
+    addControls(el, entry);
     el.addEventListener('jf:highlight', function (event) {
       highlight(el, event.detail).catch(function (err) {
         setStatus(el, el.dataset.errorText || '流程状态加载失败', true);

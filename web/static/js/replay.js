@@ -55,17 +55,17 @@
     rows.forEach(function (text) { list.appendChild(item(text)); });
   }
 
-  function fillData(body, data) {
+  // rows arrive in words: [{key, label, text}] (web/data_display.py)
+  function fillData(body, rows) {
     body.replaceChildren();
-    Object.keys(data || {}).sort().forEach(function (key) {
+    (rows || []).forEach(function (row) {
       var tr = document.createElement('tr');
       var th = document.createElement('th');
-      var code = document.createElement('code');
       var td = document.createElement('td');
       th.scope = 'row';
-      code.textContent = key;
-      th.appendChild(code);
-      td.textContent = JSON.stringify(data[key]);
+      th.title = row.key;
+      th.textContent = row.label;
+      td.textContent = row.text;
       tr.append(th, td);
       body.appendChild(tr);
     });
@@ -162,6 +162,12 @@
       });
   }
 
+  // the selected row's own number (its sequence in the chain), then where it is in the list
+  function showPosition() {
+    root.querySelector('[data-jf-position]').textContent =
+      texts.at + ' ' + steps[index].dataset.seq + ' · ' + (index + 1) + ' / ' + steps.length;
+  }
+
   function select(next) {
     if (next < 0 || next >= steps.length) {
       return;
@@ -173,7 +179,7 @@
     li.classList.add('active');
     li.setAttribute('aria-current', 'step');
     li.scrollIntoView({block: 'nearest'});
-    root.querySelector('[data-jf-position]').textContent = (index + 1) + ' / ' + steps.length;
+    showPosition();
     var params = new URLSearchParams(window.location.search);
     params.set('seq', li.dataset.seq);
     window.history.replaceState(null, '', '?' + params.toString());
@@ -212,6 +218,6 @@
   var list = root.querySelector('.jf-replay-steps');
   list.style.maxHeight = '70vh'; // CSSOM, allowed by the CSP (no style attributes)
   list.style.overflowY = 'auto';
-  root.querySelector('[data-jf-position]').textContent = (index + 1) + ' / ' + steps.length;
+  showPosition();
   load();
 }());
