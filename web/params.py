@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import request
+from flask import current_app, request
+
+from workflows.core import dates
 
 MAX_DIGITS = 12
 MAX_PAGE = 10_000
@@ -34,11 +36,15 @@ def page_arg(name: str = "page") -> int:
 
 
 def day_arg(name: str) -> date | None:
-    """A YYYY-MM-DD date from the query string, None when missing or not a date."""
+    """A YYYY-MM-DD date from the query string, None when missing, not a date, or outside the
+    filters' sane range (workflows/core/dates.py: year 1 or 9999 is a typing error)."""
     text = (request.args.get(name) or "").strip()
     if len(text) != 10 or not text.isascii():
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    services = current_app.extensions["jiefen_services"]
+    bounds = dates.filter_bounds(services.clock.now(), services.settings)
+    return None if dates.filter_day_error(day, bounds) else day

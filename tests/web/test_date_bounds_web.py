@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from tests.web.conftest import post
 from workflows.access import tokens
 from workflows.core.actors import SYSTEM
@@ -46,3 +48,23 @@ def test_calendar_override_far_ahead_is_refused(as_role):
     assert "日期不能晚于 2027-12-31，请检查年份" in response.get_data(as_text=True)
     assert post(client, "/admin/calendar/", {"day": "2026-10-08", "kind": "holiday",
                                              "reason": "调休"}).status_code == 302
+
+
+def test_report_range_before_the_floor_is_refused(services):
+    import pytest
+
+    from workflows.core.errors import ErrorCode, InvalidInput
+    from workflows.reports import periodic
+
+    with pytest.raises(InvalidInput) as refused:
+        periodic.generate_range(services, "weekly", date(1999, 12, 30), date(2000, 1, 2))
+    assert refused.value.field_errors["from"].code == ErrorCode.DATE_BEFORE_FLOOR
+
+
+def test_kpi_period_with_an_absurd_year_is_a_field_error(client, services, users):
+    issued = tokens.issue_token(services.new_uow(), SYSTEM, username="leader",
+                                channel="portal")
+    response = client.get("/api/v1/kpis?from=0001-01-01&to=9999-12-31",
+                          headers={"Authorization": f"Bearer {issued.token}"})
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"from", "to"}

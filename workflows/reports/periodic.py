@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session
 
 from workflows.access.policy import Denied, visible_cases
 from workflows.audit.log import AuditAction
+from workflows.core import dates
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
+from workflows.mediation.rooms import month_room_use
 from workflows.models import Case, Department, Tier
 from workflows.models.scheduling import Report
 from workflows.reports.charts import RATE_KEYS, series, shown, shown_target, trend
@@ -90,6 +92,9 @@ def generate_range(services: Services, kind: str, first: date, last: date, *,
         raise InvalidInput({"to": FieldError(FieldCode.TOO_EARLY, {"limit": first.isoformat()})})
     if last > today:
         raise InvalidInput({"to": FieldError(FieldCode.TOO_LATE, {"limit": today.isoformat()})})
+    if first < dates.floor(services.settings):
+        raise InvalidInput({"from": FieldError(ErrorCode.DATE_BEFORE_FLOOR,
+                                               {"floor": services.settings.date_floor})})
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise InvalidInput({"from": FieldError(FieldCode.TOO_EARLY, {
             "limit": (last - timedelta(days=MAX_RANGE_DAYS - 1)).isoformat()})})
@@ -128,7 +133,8 @@ def _build(session: Session, kind: str, start: datetime, end: datetime, last: da
     if kind == "weekly":
         return weekly_review(session, end=end, tz=tz)
     if kind == "monthly":
-        return monthly_bulletin(session, start=start, end=end, tz=tz)
+        columns, rows, summary = monthly_bulletin(session, start=start, end=end, tz=tz)
+        return columns, rows, {**summary, "room_use": month_room_use(session, start.date(), last)}
     return quarterly_evaluation(session, start=start, end=end, last_day=last)
 
 
