@@ -12,9 +12,9 @@ from tests.bpmn.test_services_mediation import local, to_mediation
 from tests.browser.test_case_flow import PASSWORD, shot, sign_in
 from tests.factories import Walk
 from web import create_app
+from workflows.access.policy import actor_for_user
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
-from workflows.access.policy import actor_for_user
 from workflows.models import Department, Room, User
 from workflows.people import admin
 
