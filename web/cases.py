@@ -21,15 +21,18 @@ from web.forms import (
     row_count,
     without_row,
 )
-from web.messages import field_errors
+from web.messages import field_errors, message
 from web.params import MAX_PAGE, whole_number
 from workflows.access.policy import Permission, denials_audited, require
+from workflows.alarms.receive import case_alarms
+from workflows.assistant import records as assistant_records
+from workflows.attachments.store import list_attachments
 from workflows.cases import inbox as inbox_service
 from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
 from workflows.casework import views as case_views
 from workflows.channels import quarantine
-from workflows.core.errors import InvalidInput
+from workflows.core.errors import FieldError, InvalidInput, NotFound
 from workflows.intake import location as intake_location
 from workflows.intake import register as intake_service
 
@@ -95,7 +98,11 @@ def intake() -> ResponseReturnValue:
     if request.method != "POST":
         order = whole_number(request.args.get("order"), None)
         if order is not None:   # a quarantined channel order, prefilled with what was mapped
-            return _intake_page(quarantine.prefill(new_uow(), actor(), order), {}, None)
+            try:
+                return _intake_page(quarantine.prefill(new_uow(), actor(), order), {}, None)
+            except NotFound as exc:   # completed by someone else meanwhile: back to the list
+                flash(message(FieldError(exc.code, exc.params)) or "", "warning")
+                return redirect(url_for("channels.quarantine_list"))
         return _intake_page({}, {}, None)
     form = request.form.to_dict()
     action = form.get("action") or "preview"
@@ -161,7 +168,15 @@ def receipt(case_no: str) -> ResponseReturnValue:
 def detail(case_no: str) -> ResponseReturnValue:
     """The case page: masked parties, work orders, tasks, documents, timeline, diagram."""
     page = case_views.case_page(new_uow(), actor(), case_no)
-    return render_template("cases/detail.html", page=page, case=page.summary, revealed={})
+    return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
+                           red_flags=assistant_records.case_flags(new_uow(), actor(), case_no),
+                           **_files_and_alarms(case_no))
+
+
+def _files_and_alarms(case_no: str) -> dict:
+    """The case's attachments (photos from the grid) and device alarm episodes."""
+    return {"attachments": list_attachments(new_uow(), actor(), case_no),
+            "alarms": case_alarms(new_uow(), actor(), case_no)}
 
 
 @bp.post("/cases/<case_no>/parties/<party_id>/reveal")
@@ -180,7 +195,7 @@ def reveal(case_no: str, party_id: str) -> ResponseReturnValue:
         return render_template("cases/_revealed.html", values=values, party_id=party_id)
     page = case_views.case_page(new_uow(), actor(), case_no)
     return render_template("cases/detail.html", page=page, case=page.summary,
-                           revealed={party_id: values})
+                           revealed={party_id: values}, **_files_and_alarms(case_no))
 
 
 @bp.post("/cases/<case_no>/narrative/reveal")
@@ -200,7 +215,8 @@ def reveal_narrative(case_no: str) -> ResponseReturnValue:
         return render_template("cases/_narrative.html", narrative=text)
     page = case_views.case_page(new_uow(), actor(), case_no)
     page.narrative = text
-    return render_template("cases/detail.html", page=page, case=page.summary, revealed={})
+    return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
+                           **_files_and_alarms(case_no))
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")

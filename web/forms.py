@@ -268,6 +268,7 @@ def intake_request(form: Mapping[str, str], *, tz: str = "Asia/Shanghai",
         received_at=_received_at(form, tz, errors),
         received_late_reason=(form.get("received_late_reason") or "").strip() or None,
         location=_location(form), amount=_amount(form, errors),
+        suggestion_shown=form.get("assistant-shown") == "true",
         parties=[_party(form, i, errors) for i in range(_used_rows(form))])
     if errors:
         try:

@@ -38,7 +38,7 @@ from workflows.cases.parties import PartyInput
 from workflows.casework.tasks import claim_task
 from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
-from workflows.models import CaseParty, Department, Place, User, WorkOrder
+from workflows.models import CaseParty, Department, IntakeSuggestion, Place, User, WorkOrder
 from workflows.models.scheduling import SupervisionNotice
 from workflows.runtime.bootstrap import Services, bootstrap
 
@@ -94,8 +94,10 @@ def _shape(services, case_no: str, *, tier: str, lead: str, mediator: str | None
         uow.session.add(notice)
         uow.session.flush()
         party = uow.session.scalar(select(CaseParty.party_id).where(CaseParty.case_id == case.id))
+        suggestion = uow.session.scalar(select(IntakeSuggestion.id).where(
+            IntakeSuggestion.case_id == case.id))
         ids = {"case_no": case_no, "party_id": party, "notice_id": notice.id,
-               "instance_id": case.workflow_instance_id}
+               "instance_id": case.workflow_instance_id, "suggestion_id": suggestion}
         uow.commit()
     return ids
 
@@ -131,7 +133,8 @@ def _world(services) -> dict:
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
-              "unit_code": "ZJ", "warning_id": 999999, "rule_code": "hotspot",
+              "unit_code": "ZJ", "room_id": 999999, "session_id": 999999,
+              "warning_id": 999999, "rule_code": "hotspot",
               "target_id": 999999, "attachment_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
@@ -198,6 +201,7 @@ FORMS = {  # POST bodies: valid enough to reach the policy, never needing a seco
     "tasks.submit": {"department": "ZJ"}, "satisfaction.submit": {"rating": "satisfied"},
     "audit.export": {"purpose": "internal_audit"}, "reports.generate": {"kind": "weekly"},
     "supervision.reply": {"note": "已整改"}, "case_deadlines.deadline_request": {"kind": "suspend"},
+    "assistant.review": {"outcome": "confirmed"},
 }
 JSON = {"api_v1.complete_task": {"department": "ZJ"}, "api_v1.create_case": {}}
 
@@ -219,7 +223,8 @@ def _path(rule, endpoint: str, values: dict) -> str:
 
 
 def _has_case(rule) -> bool:
-    return bool({"case_no", "task_id", "party_id", "notice_id", "instance_id"} & rule.arguments)
+    return bool({"case_no", "task_id", "party_id", "notice_id", "instance_id", "suggestion_id"}
+                & rule.arguments)
 
 
 def _denials(services) -> int:
@@ -316,6 +321,12 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("api_v1.list_cases", "GET"): page(200, SEE_OWN),              # each sees their scope
     ("api_v1.list_processes", "GET"): page(200, OWNER),
     ("api_v1.openapi", "GET"): page(200, EVERYONE),
+    # the intake assistant: suggestions for those who register (empty description: 422); red
+    # flags for triage and supervisors (the sweep's cases have none pending: 409); accuracy
+    ("assistant.suggest", "POST"): page(422, REGISTER),
+    ("assistant.reviews", "GET"): page(200, {"triage_officer", "supervisor"}),
+    ("assistant.review", "POST"): only(triage_officer=(409, 403), supervisor=(409, 403)),
+    ("assistant.accuracy", "GET"): page(200, {"supervisor", "leader"}),
     ("api_v1.events", "GET"): page(200, SEE_OWN),     # events of cases in the caller's scope
     ("api_v1.kpis", "GET"): page(200, {"supervisor", "leader"}),
     # the cockpit: aggregates for leaders and supervisors; KPI targets for admins
@@ -344,6 +355,15 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("auth.logout", "POST"): page(302, EVERYONE),
     ("auth.password", "GET"): page(200, EVERYONE),
     ("auth.password", "POST"): page(422, EVERYONE),
+    # mediation rooms (administrators edit; the others read utilisation) and a case's sessions
+    # (its mediator moves or cancels them; no such session: 422)
+    ("mediation.rooms", "GET"): page(200, {"admin", "supervisor", "leader", "mediator"}),
+    ("mediation.room_new", "GET"): page(200, {"admin"}),
+    ("mediation.room_new", "POST"): page(422, {"admin"}),
+    ("mediation.room_edit", "GET"): page(404, {"admin"}),
+    ("mediation.room_edit", "POST"): page(404, {"admin"}),
+    ("mediation.reschedule", "POST"): only(mediator=(422, 403)),
+    ("mediation.cancel", "POST"): only(mediator=(422, 403)),
     # the own account and its second factor (signed in fully: the factor step sends onward;
     # the privileged have enrolled already, the others may enrol: an empty code is 422)
     ("auth.account", "GET"): page(200, EVERYONE),

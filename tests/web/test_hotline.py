@@ -220,6 +220,10 @@ def test_the_quarantine_page_opens_the_prefilled_intake_form(client, services, s
     assert "/receipt" in saved.headers["Location"]
     listed = client.get("/channels/quarantine").get_data(as_text=True)
     assert "12345-20250704-0038" not in listed
+    # a second clerk's stale link leads back to the list with a word, not to an error page
+    stale = client.get(f"/cases/new?order={order_id}")
+    assert stale.status_code == 302 and stale.headers["Location"].endswith("/channels/quarantine")
+    assert "已不在待补录列表中" in client.get("/channels/quarantine").get_data(as_text=True)
 
 
 def test_others_cannot_see_the_quarantine(client, services, secret, as_role):

@@ -25,7 +25,7 @@ def authenticate():
     found = tokens.verify_token(new_uow(), raw.strip(), ip=client_ip()) \
         if scheme.lower() == "bearer" and raw.strip() else None
     if found is None:
-        decision = _refusals().note(client_ip(), _prefix(raw.strip()))
+        decision = refusal_log().note(client_ip(), _prefix(raw.strip()))
         if decision.audit:
             _audit_refused(raw.strip(), decision.folded, decision.throttled)
         if decision.throttled:
@@ -44,7 +44,7 @@ def _prefix(raw: str) -> str | None:
     return raw.split("_")[1][:8] if raw.startswith("jf_") and raw.count("_") >= 2 else None
 
 
-def _refusals() -> RefusalLog:
+def refusal_log() -> RefusalLog:
     """This app's refusal counters (one per app and process)."""
     log = current_app.extensions.get("jiefen_api_refusals")
     if log is None:

@@ -11,7 +11,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from web.api.base import _refusals, bp
+from web.api.base import bp, refusal_log
 from web.context import actor, client_ip, new_uow, services
 from web.params import whole_number
 from workflows.channels import feeds, hotline
@@ -26,7 +26,7 @@ def hotline_orders() -> ResponseReturnValue:
                                    timestamp=request.headers.get(TIMESTAMP_HEADER),
                                    signature=request.headers.get(SIGNATURE_HEADER))
     if answer.status == 401:
-        decision = _refusals().note(client_ip(), f"channel:{hotline.CHANNEL}")
+        decision = refusal_log().note(client_ip(), f"channel:{hotline.CHANNEL}")
         if decision.audit:
             record_failure(services(), hotline.CHANNEL, f"signature:{answer.body['reason']}")
         if decision.throttled:

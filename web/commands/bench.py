@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from web.commands.common import cli_services
 from workflows.core.settings import ROOT
 
 MAX_SIZE = 5000
@@ -20,17 +21,54 @@ def _sizes(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[in
     return tuple(int(p) for p in parts)
 
 
-@click.command("bench")
+@click.group("bench", invoke_without_command=True)
 @click.option("--repeats", default=30, show_default=True, type=click.IntRange(1, 1000),
               help="measured cycles per size")
 @click.option("--sizes", default="10,50,200", show_default=True, callback=_sizes,
               help="completed tasks per case")
-def bench(repeats: int, sizes: tuple[int, ...]) -> None:
-    """Raw SpiffWorkflow cycle vs jiefen's service-level task completion; prints the ratio."""
+@click.pass_context
+def bench(ctx: click.Context, repeats: int, sizes: tuple[int, ...]) -> None:
+    """Raw SpiffWorkflow cycle vs jiefen's service-level task completion; prints the ratio.
+    Subcommands: generate (bulk cases), list (the case-list benchmark)."""
+    if ctx.invoked_subcommand is not None:
+        return
     sys.path.insert(0, str(ROOT))
     from benchmarks.engine_cycle import run
 
     run(sizes, repeats=repeats, echo=click.echo)
+
+
+@bench.command("generate")
+@click.option("--cases", "count", required=True, type=click.IntRange(1, 10_000_000),
+              help="how many cases to add")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**31),
+              help="the same seed gives the same cases")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="processes building and writing rows (PostgreSQL)")
+def generate(count: int, seed: int, workers: int) -> None:
+    """Add COUNT believable cases in bulk to a database that holds a district (jiefen demo)."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.generate import generate as fill
+
+    services = cli_services()
+    figures = fill(services, count, seed, workers, echo=click.echo)
+    click.echo(f"{figures['cases']:,} cases in {figures['seconds']:.1f} s "
+               f"({figures['cases'] / figures['seconds']:,.0f} cases/s)")
+
+
+@bench.command("list")
+@click.option("--requests", "count", default=200, show_default=True,
+              type=click.IntRange(1, 10_000), help="requests of each kind")
+@click.option("--unit", default="ZZ", show_default=True,
+              help="code of the unit whose supervisor asks (ZZ: the district's centre)")
+def list_bench(count: int, unit: str) -> None:
+    """p50 / p95 of the /cases page and GET /api/v1/cases with filters and free text."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.case_list_bench import run
+    from web import create_app
+
+    app = create_app()
+    run(app, app.extensions["jiefen_services"], requests=count, unit=unit, echo=click.echo)
 
 
 COMMANDS = [bench]

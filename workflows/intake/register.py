@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from engine.crypto import field_aad
 from workflows.access.policy import Permission, denials_audited, require, user_id
+from workflows.assistant import records as assistant
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.duplicates import find_match, similar_cases
@@ -84,6 +85,7 @@ class IntakeRequest:
     amount: Decimal | None = None             # yuan in dispute
     extra: dict[str, Any] = field(default_factory=dict)   # process start data, no personal data
     place_id: int | None = None       # internal callers: the grid or building, by id
+    suggestion_shown: bool = False    # the clerk asked the assistant (workflows.assistant)
     applicant_required: bool = True   # False: a grid worker's or a sensor's own report
 
     @property
@@ -160,6 +162,8 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
         link = str(kind) if match is not None else SubmissionLink.NEW
         submission = _submission(uow, case, request, link, basis, reporter)
         record_report(uow, actor, case, submission)
+        assistant.record(uow, actor, case, submission, request.description, request.category,
+                         shown=request.suggestion_shown)
         uow.commit()
         return IntakeOutcome(str(link), case.case_no, case.status,
                              STATUS_LABELS.get(case.status), True, submission.id,

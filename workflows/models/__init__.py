@@ -20,6 +20,7 @@ from workflows.models.alarms import (
     QuarantinedAlarm,
     QuarantineReason,
 )
+from workflows.models.assistant import AssistantModel, IntakeSuggestion, ReviewState
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -84,6 +85,18 @@ from workflows.models.district import (
 )
 from workflows.models.grid import Attachment, GridReport, GridVisit, VisitOutcome
 from workflows.models.kpis import ALL_SCOPES, KpiTarget
+from workflows.models.mediation import (
+    Attendance,
+    Expert,
+    ExpertField,
+    ExpertInvitation,
+    InvitationStatus,
+    MediationSession,
+    Room,
+    RoomSlot,
+    SessionMode,
+    SessionStatus,
+)
 from workflows.models.people import (
     Department,
     LoginAttempt,
@@ -97,6 +110,16 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "Attendance",
+    "Expert",
+    "ExpertField",
+    "ExpertInvitation",
+    "InvitationStatus",
+    "MediationSession",
+    "Room",
+    "RoomSlot",
+    "SessionMode",
+    "SessionStatus",
     "ALL_SCOPES",
     "KpiTarget",
     "Attachment",
@@ -125,6 +148,9 @@ __all__ = [
     "CaseEventKind",
     "CaseEventHead",
     "CaseEvent",
+    "AssistantModel",
+    "IntakeSuggestion",
+    "ReviewState",
     "CATEGORY_LABELS",
     "LEVEL_DEPTH",
     "DECIDED_STATES",

@@ -4,8 +4,8 @@ already closed are closed at the upgrade, so no page shows them as waiting for a
 
 Mirrors SupervisionNotice in workflows/models/scheduling.py.
 
-Revision ID: 0020_notice_closed
-Revises: 0019_grid_reports
+Revision ID: 0022_notice_closed
+Revises: 0021_mediation_rooms
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0020_notice_closed"
-down_revision = "0019_grid_reports"
+revision = "0022_notice_closed"
+down_revision = "0021_mediation_rooms"
 branch_labels = None
 depends_on = None
 
