@@ -1,6 +1,6 @@
 """The intake assistant in headless Chromium: a clerk types a description, sees the suggested
 category, flags and amount in Chinese, takes them, registers; the triage officer sees the red
-flag on the case page and confirms it. Screenshots go to docs/screenshots/."""
+flag on the case page and confirms it; a supervisor reads the accuracy page. Screenshots go to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def base(committed_services, clock, live_server) -> str:
     Walk.ready(committed_services, clock)
     build_district(committed_services)
     for username, role, name in (("clerk", "intake_clerk", "王敏（受理员）"),
-                                 ("triage", "triage_officer", "李强（研判员）")):
+                                 ("triage", "triage_officer", "李强（研判员）"),
+                                 ("chief", "supervisor", "赵兰（督办员）")):
         admin.create_user(committed_services.new_uow(), SYSTEM, username=username,
                           password=PASSWORD, roles=[role], department_code="ZZ",
                           display_name=name)
@@ -86,4 +87,12 @@ def test_clerk_takes_the_suggestion_and_triage_confirms_the_red_flag(
     with page.expect_navigation():
         page.click("[data-testid=confirm-flag]")
     expect(page.locator("[data-testid=red-flags]")).to_contain_text("确认风险")
+
+    page.context.clear_cookies()
+    sign_in(page, base, "chief")
+    page.goto(f"{base}/assistant/accuracy")
+    expect(page.locator("[data-testid=overall-total]")).to_have_text("1")
+    expect(page.locator("[data-testid=overall-top1]")).to_have_text("100.0%")
+    expect(page.locator("[data-testid=flags-figures]")).to_contain_text("1（1 / 0）")
+    page.screenshot(path=str(screenshot_dir / "assistant-accuracy.png"), full_page=True)
     assert browser_log.problems() == []
