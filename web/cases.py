@@ -24,7 +24,9 @@ from web.forms import (
 from web.messages import field_errors, message
 from web.params import MAX_PAGE, whole_number
 from workflows.access.policy import Permission, denials_audited, require
+from workflows.alarms.receive import case_alarms
 from workflows.assistant import records as assistant_records
+from workflows.attachments.store import list_attachments
 from workflows.cases import inbox as inbox_service
 from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
@@ -167,7 +169,14 @@ def detail(case_no: str) -> ResponseReturnValue:
     """The case page: masked parties, work orders, tasks, documents, timeline, diagram."""
     page = case_views.case_page(new_uow(), actor(), case_no)
     return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
-                           red_flags=assistant_records.case_flags(new_uow(), actor(), case_no))
+                           red_flags=assistant_records.case_flags(new_uow(), actor(), case_no),
+                           **_files_and_alarms(case_no))
+
+
+def _files_and_alarms(case_no: str) -> dict:
+    """The case's attachments (photos from the grid) and device alarm episodes."""
+    return {"attachments": list_attachments(new_uow(), actor(), case_no),
+            "alarms": case_alarms(new_uow(), actor(), case_no)}
 
 
 @bp.post("/cases/<case_no>/parties/<party_id>/reveal")
@@ -186,7 +195,7 @@ def reveal(case_no: str, party_id: str) -> ResponseReturnValue:
         return render_template("cases/_revealed.html", values=values, party_id=party_id)
     page = case_views.case_page(new_uow(), actor(), case_no)
     return render_template("cases/detail.html", page=page, case=page.summary,
-                           revealed={party_id: values})
+                           revealed={party_id: values}, **_files_and_alarms(case_no))
 
 
 @bp.post("/cases/<case_no>/narrative/reveal")
@@ -206,7 +215,8 @@ def reveal_narrative(case_no: str) -> ResponseReturnValue:
         return render_template("cases/_narrative.html", narrative=text)
     page = case_views.case_page(new_uow(), actor(), case_no)
     page.narrative = text
-    return render_template("cases/detail.html", page=page, case=page.summary, revealed={})
+    return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
+                           **_files_and_alarms(case_no))
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")

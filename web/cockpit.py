@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
 from web.params import day_arg, whole_number
+from workflows.channels import catalogue
 from workflows.reports import cockpit, ranking_xlsx
 
 bp = Blueprint("cockpit", __name__)
@@ -69,7 +70,9 @@ def index() -> ResponseReturnValue:
     where = data.overview.where
     links = {key: [drill_url(key, row, where) for row in data.trends["rows"]]
              for key in ("received", "closed", "overdue")}
-    return render_template("cockpit/index.html", data=data, top=data.overview,
+    with services().session_factory() as session:   # K-12: the interface catalogue, now
+        sharing = catalogue.data_sharing_rate(session)
+    return render_template("cockpit/index.html", data=data, top=data.overview, sharing=sharing,
                            where=where, period=data.overview.period, kind=kind,
                            periods=periods, ranking=rows, sort=sort, descending=descending,
                            drill=drill_url, trend_links=links, merge=_merge)

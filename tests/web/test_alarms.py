@@ -260,3 +260,12 @@ def test_alarms_keep_the_iot_interface_alive_and_quarantine_counts_as_a_failure(
         assert row.status == "connected"
         assert row.last_success_at < row.last_failure_at == clock.now()
         assert row.last_failure_reason == "unknown_device"
+
+
+def test_the_case_page_shows_the_alarm_with_its_count(client, services, clock, iot, as_role):
+    first = send(client, iot, alarm(clock), 201)
+    clock.advance(minutes=2)
+    send(client, iot, alarm(clock), 200)
+    as_role("intake_clerk")
+    page = client.get(f"/cases/{first['case_no']}").get_data(as_text=True)
+    assert "SD-0001" in page and "2 次" in page and "告警中" in page

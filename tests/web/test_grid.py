@@ -256,3 +256,19 @@ def test_a_plain_image_passes_and_keeps_its_pixels():
     png = check_file("scan.png", photo("PNG"), LIMIT)
     with Image.open(io.BytesIO(png.data)) as image:
         assert image.getpixel((0, 0)) == (200, 30, 30)
+
+
+def test_the_case_page_links_the_photo_for_its_handlers(client, services, app, grid_workers):
+    sign_in(client, "grid_sm")
+    report(client)
+    with services.new_uow() as uow:
+        case_no = uow.session.scalar(select(Case.case_no))
+        attachment_id = uow.session.scalar(select(Attachment.id))
+    triage = app.test_client()
+    sign_in(triage, "triage_officer")        # the district centre sees every new case
+    page = triage.get(f"/cases/{case_no}")
+    assert page.status_code == 200
+    assert f"/attachments/{attachment_id}" in page.get_data(as_text=True)
+    assert triage.get(f"/attachments/{attachment_id}").status_code == 200
+    own = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    assert f"/attachments/{attachment_id}" in own

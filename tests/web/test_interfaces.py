@@ -131,3 +131,17 @@ def test_dead_letters_are_listed_in_words_and_can_be_sent_again(client, services
         assert uow.session.get(OutboxMessage, message_id).status == "pending"
         assert uow.session.scalar(select(AuditEvent.id).where(
             AuditEvent.action == "outbox_retried")) is not None
+
+
+def test_the_cockpit_shows_k12(client, services, users, as_role):
+    catalogue.save_interface(services.new_uow(), SYSTEM, code="share_rs", name="人社数据",
+                             kind="share", direction="out", owner_unit_id=None,
+                             datasets=["劳动监察"], status="connected",
+                             expected_interval_minutes=None)
+    with services.new_uow() as uow:
+        rate = catalogue.data_sharing_rate(uow.session)
+    page = as_role("supervisor").get("/cockpit").get_data(as_text=True)
+    assert 'data-testid="tile-K-12"' in page and f"{rate * 100:.0f}%" in page
+    assert "/channels/interfaces" in page
+    leader = as_role("leader").get("/cockpit").get_data(as_text=True)
+    assert 'data-testid="tile-K-12"' in leader and "/channels/interfaces" not in leader

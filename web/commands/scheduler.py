@@ -67,6 +67,7 @@ def scheduler(once: bool, at: str | None, not_production: bool) -> None:
         result = jobs.run_once(services)
         click.echo(f"{result['now'].isoformat()} fired {result['fired']} timers, "
                    f"{result['failures']} failed; checked {result['sla_cases']} cases; "
+                   f"raised {sum(result['warnings'].values())} warnings; "
                    f"sent {result['sent']} messages; audit checkpoint {result['checkpoint']}")
         return
     sched = jobs.build_scheduler(services, blocking=True)

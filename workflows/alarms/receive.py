@@ -25,6 +25,7 @@ from sqlalchemy import select
 from engine.input_rules import text_error
 from workflows.access.policy import Denied, Permission, denials_audited, require
 from workflows.audit.log import AuditAction
+from workflows.cases.lookup import load_case
 from workflows.channels.health import record_failure, record_interface_event
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
@@ -269,3 +270,28 @@ def _body(session: Any, episode: DeviceAlarm | None) -> dict[str, Any]:
         return {"case_no": None, "alarm_count": 0, "state": None}
     case_no = session.scalar(select(Case.case_no).where(Case.id == episode.case_id))
     return {"case_no": case_no, "alarm_count": episode.count, "state": episode.state}
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    """An alarm episode as the case page shows it."""
+
+    device_id: str
+    kind: str
+    severity: str
+    count: int
+    state: str
+    first_at: datetime
+    last_at: datetime
+    cleared_at: datetime | None
+
+
+def case_alarms(uow: UnitOfWork, actor: Actor, case_no: str) -> list[EpisodeRow]:
+    """The device alarm episodes of a case the actor may see (one query after the policy)."""
+    with denials_audited(uow.services, actor, object_type="device_alarm"), uow:
+        case = load_case(uow, actor, case_no)
+        rows = uow.session.execute(
+            select(DeviceAlarm, Device.device_id).join(Device, Device.id == DeviceAlarm.device_pk)
+            .where(DeviceAlarm.case_id == case.id).order_by(DeviceAlarm.first_at))
+        return [EpisodeRow(device_id, e.kind, e.severity, e.count, e.state, e.first_at,
+                           e.last_at, e.cleared_at) for e, device_id in rows]

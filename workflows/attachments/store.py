@@ -22,6 +22,7 @@ import os
 import unicodedata
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import filetype
@@ -30,6 +31,7 @@ from sqlalchemy import select
 
 from workflows.access.policy import Permission, denials_audited, require, user_id
 from workflows.audit.log import AuditAction
+from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.models import Attachment, Case
@@ -186,3 +188,21 @@ def case_attachments(uow: UnitOfWork, case_id: int) -> list[Attachment]:
     """A case's attachments, oldest first (callers have checked the case is visible)."""
     return list(uow.session.scalars(select(Attachment).where(Attachment.case_id == case_id)
                                     .order_by(Attachment.id)))
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    """An attachment as the case page lists it."""
+
+    id: int
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+
+def list_attachments(uow: UnitOfWork, actor: Actor, case_no: str) -> list[AttachmentRow]:
+    """The attachments of a case the actor may see (Denied / NotFound otherwise), oldest first."""
+    with denials_audited(uow.services, actor, object_type="attachment"), uow:
+        case = load_case(uow, actor, case_no)
+        return [AttachmentRow(r.id, r.content_type, r.size, r.uploaded_at)
+                for r in case_attachments(uow, case.id)]
