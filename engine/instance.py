@@ -328,13 +328,15 @@ class BoundaryTimer:
 
 
 def _boundary_timers(task: Task) -> list[BoundaryTimer]:
-    """Armed boundary timers attached to this task, earliest first."""
+    """Armed boundary timers attached to this task, earliest first; a task without any inside
+    an embedded sub-process has the sub-process's (a deadline over several rounds of tasks)."""
     parent = task.parent
     if parent is not None and getattr(parent.task_spec, "bpmn_id", None) == task.task_spec.bpmn_id:
         parent = parent.parent  # a loop or multi-instance child: the boundary is on its parent
+    timers: list[BoundaryTimer] = []
     if parent is None or "BoundaryEventSplit" not in type(parent.task_spec).__name__:
-        return []
-    timers = []
+        host = _embedding_task(task)
+        return _boundary_timers(host) if host is not None else []
     for sibling in parent.children:
         spec = sibling.task_spec
         value = sibling.internal_data.get("event_value") if sibling.internal_data else None
@@ -344,7 +346,21 @@ def _boundary_timers(task: Task) -> list[BoundaryTimer]:
                 and isinstance(value, str):
             timers.append(BoundaryTimer(spec.bpmn_id, spec.bpmn_name, _parse_due(value),
                                         bool(getattr(spec, "cancel_activity", False))))
+    if not timers and (host := _embedding_task(task)) is not None:
+        return _boundary_timers(host)
     return sorted(timers, key=lambda t: t.due_at)
+
+
+def _embedding_task(task: Task) -> Task | None:
+    """The embedded sub-process task whose flow ``task`` runs in (None at top level and in a
+    called process: a call activity's deadline is the caller's business, not its tasks')."""
+    workflow = task.workflow
+    parent_id = getattr(workflow, "parent_task_id", None)
+    if parent_id is None:
+        return None
+    host = workflow.top_workflow.get_task_from_id(parent_id)
+    kind = type(host.task_spec).__name__
+    return host if kind == "SubWorkflowTask" else None
 
 
 def _boundary_due(task: Task) -> datetime | None:

@@ -159,8 +159,18 @@ def _user_tasks(lint: Linter, root: etree._Element) -> None:
                 lint.add(task_id, f"form field {field.get('id')}: personal data belongs in party "
                                   "records, not task data")
         _instructions(lint, task)
-        if task_id not in lanes:
+        if task_id not in lanes and not _in_laned_subprocess(task, lanes):
             lint.add(task_id, "user task is in no lane (no role may act on it)", "warning")
+
+
+def _in_laned_subprocess(task: etree._Element, lanes: set[str | None]) -> bool:
+    """A task of an embedded sub-process takes the lane the sub-process sits in."""
+    parent = task.getparent()
+    while parent is not None and parent.tag == f"{{{BPMN_NS}}}subProcess":
+        if parent.get("id") in lanes:
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def _instructions(lint: Linter, task: etree._Element) -> None:

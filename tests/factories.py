@@ -164,6 +164,26 @@ class Walk:
         return complete_task(self.services.new_uow(), actor or self.actor_for(task),
                              case_no=self.case_no, task_id=task["task_id"], raw=form)
 
+    def schedule(self, mode: str = "online", *, room: str = "", days: int = 1,
+                 start: str = "09:00", end: str = "10:30", link: str = "https://meet.example.cn/j/1"):
+        """Book the next mediation session (``schedule_session``) ``days`` after today."""
+        from datetime import timedelta
+
+        from engine.deadlines import SHANGHAI
+
+        day = (self.clock.now().astimezone(SHANGHAI) + timedelta(days=days)).date().isoformat()
+        return self.do("schedule_session", session_mode=mode, room_code=room, session_date=day,
+                       session_start=start, session_end=end,
+                       meeting_link=link if mode == "online" else "")
+
+    def session(self, record: str, next_step: str, *, mode: str = "online", room: str = "",
+                applicant: str = "in_person", respondent: str = "online"):
+        """One mediation session: booked, both sides attend, the record says what follows."""
+        self.schedule(mode, room=room)
+        self.do("record_attendance", applicant_attendance=applicant,
+                respondent_attendance=respondent)
+        return self.do("mediation_session", session_record=record, session_next=next_step)
+
     def advance(self, **delta) -> list[str]:
         """Move the clock and fire the case's due timers (what the scheduler sweep does)."""
         from workflows.casework.steps import fire_due_timers

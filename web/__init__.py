@@ -121,6 +121,7 @@ def _feature_modules() -> list:
         dispatch,
         grid,
         kpi_targets,
+        mediation,
         places,
         process_editor,
         processes,
@@ -133,7 +134,8 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments, assistant]
+            places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
+            assistant, mediation]
 
 
 def _register_error_handlers(app: Flask) -> None:

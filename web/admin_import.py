@@ -42,7 +42,8 @@ from workflows.people.directory_import import (
 
 bp = Blueprint("directory_import", __name__, url_prefix="/admin/import")
 KINDS = tuple(str(kind) for kind in ImportKind)
-KEY_COLUMN = {ImportKind.PLACES: "code", ImportKind.UNITS: "code", ImportKind.USERS: "username"}
+KEY_COLUMN = {ImportKind.PLACES: "code", ImportKind.UNITS: "code", ImportKind.USERS: "username",
+              ImportKind.ROOMS: "code"}
 STASH_MINUTES = 60
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 SHOWN_ROWS = 500   # rows listed on a preview; the counts always cover the whole file

@@ -25,14 +25,17 @@ from workflows.models import (
     AlarmKind,
     AlarmSeverity,
     AlarmState,
+    Attendance,
     CaseEventKind,
     CaseStatus,
     Category,
     Channel,
     ContactPreference,
     Direction,
+    ExpertField,
     InterfaceKind,
     InterfaceStatus,
+    InvitationStatus,
     Light,
     LinkBasis,
     OrderStatus,
@@ -43,6 +46,8 @@ from workflows.models import (
     ReviewState,
     RiskLevel,
     RoleCode,
+    SessionMode,
+    SessionStatus,
     SubmissionLink,
     Tier,
     Urgency,
@@ -144,6 +149,10 @@ EVENT = {
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
+    A.ROOM_SAVED: _l("保存调解室"), A.SESSION_BOOKED: _l("预约调解"),
+    A.SESSION_RESCHEDULED: _l("调解改期"), A.SESSION_CANCELLED: _l("取消调解预约"),
+    A.SESSION_ATTENDED: _l("登记到场情况"), A.EXPERT_SAVED: _l("保存专家信息"),
+    A.EXPERT_INVITED: _l("邀请专家"), A.EXPERT_OPINION_SUBMITTED: _l("专家提交书面意见"),
     A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
     A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
@@ -205,7 +214,18 @@ LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("
 ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
-           contract.MSG_RISK: _l("风险上报")}
+           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消")}
+SESSION_MODE = {SessionMode.IN_PERSON: _l("现场调解"), SessionMode.ONLINE: _l("线上调解")}
+SESSION_STATUS = {SessionStatus.BOOKED: _l("已预约"), SessionStatus.HELD: _l("已举行"),
+                  SessionStatus.NO_SHOW: _l("有当事人缺席"), SessionStatus.CANCELLED: _l("已取消")}
+ATTENDANCE = {Attendance.IN_PERSON: _l("到场"), Attendance.ONLINE: _l("线上参加"),
+              Attendance.PHONE: _l("电话参加"), Attendance.ABSENT: _l("缺席")}
+EXPERT_FIELD = {ExpertField.LAW: _l("法律"), ExpertField.PSYCHOLOGY: _l("心理"),
+                ExpertField.LABOUR: _l("劳动"), ExpertField.CONSTRUCTION: _l("建筑"),
+                ExpertField.LAND: _l("土地")}
+INVITATION_STATUS = {InvitationStatus.INVITED: _l("已邀请"),
+                     InvitationStatus.SUBMITTED: _l("已提交意见"),
+                     InvitationStatus.WITHDRAWN: _l("已撤回")}
 NOTICE_KIND = {NoticeKind.REMINDER: _l("催办"), NoticeKind.SUPERVISION: _l("督办单"),
                NoticeKind.UPGRADE: _l("提级督办"), NoticeKind.LEADERSHIP: _l("领导包案")}
 NOTICE = {
@@ -226,7 +246,9 @@ NOTICE = {
     "inspection_due": _l("监察调查催办"), "jc_window_reminder": _l("司法确认权利提示"),
     "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
     "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
-    "interface_silent": _l("接口无消息告警"), "red_flag": _l("红旗复核提醒"),
+    "interface_silent": _l("接口无消息告警"),
+    "session_scheduled": _l("调解安排通知"), "session_rescheduled": _l("调解改期通知"),
+    "session_cancelled": _l("调解取消通知"), "red_flag": _l("红旗复核提醒"),
 }
 RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
              "role": _l("角色"), "channel_order": _l("来件渠道")}
@@ -323,6 +345,9 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
           "responsibility": RESPONSIBILITY, "personal_data": PERSONAL_DATA,
+          "session_mode": SESSION_MODE,
+          "session_status": SESSION_STATUS, "attendance": ATTENDANCE,
+          "expert_field": EXPERT_FIELD, "invitation_status": INVITATION_STATUS,
           "kpi": KPI, "kpi_unit": KPI_UNIT,
           "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
           "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
@@ -348,6 +373,9 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,
               "responsibility": RESPONSIBILITIES, "personal_data": PersonalDataKind,
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
+              "session_mode": SessionMode, "session_status": SessionStatus,
+              "attendance": Attendance, "expert_field": ExpertField,
+              "invitation_status": InvitationStatus,
               "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
               "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
               "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,

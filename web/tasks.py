@@ -12,15 +12,19 @@ from markupsafe import Markup
 from web.context import actor, new_uow, services
 from web.forms import task_form_fields
 from web.labels import instruction_filters
+from web.mediation import room_options
 from web.messages import field_errors
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core import dates
 from workflows.core.errors import InvalidInput
+from workflows.library.contract import PLAN_DATE_FIELDS
 from workflows.library.instructions import render_instructions
+from workflows.mediation.rooms import room_choices
 
 bp = Blueprint("tasks", __name__, url_prefix="/cases/<case_no>/tasks")
+ROOM_FIELD, TIME_FIELDS = "room_code", ("session_start", "session_end")
 
 
 def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
@@ -30,10 +34,16 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     # in them are shown in words through the label tables and the unit names
     instructions = Markup(render_instructions(  # noqa: S704
         page.task.instructions, page.task.data, instruction_filters(page.unit_names)))
-    return render_template("tasks/step.html", page=page, case=page.summary,
-                           fields=task_form_fields(page.task.form,
-                                                   page.known if values is None else values,
-                                                   field_errors(errors), _days()),
+    fields = task_form_fields(page.task.form, page.known if values is None else values,
+                              field_errors(errors), _days())
+    for f in fields:
+        if f["id"] == ROOM_FIELD:   # the booking form: the rooms of the mediator's unit
+            f.update(type="enum", options=room_options(room_choices(new_uow(), actor())))
+        elif f["id"] in TIME_FIELDS:
+            f.update(help=_("整刻钟，例如 09:00、14:30"))
+        elif f["id"] in PLAN_DATE_FIELDS:   # a session's day lies ahead
+            f.update(min=_days()[1].isoformat(), max=None)
+    return render_template("tasks/step.html", page=page, case=page.summary, fields=fields,
                            errors=field_errors(errors), instructions=instructions)
 
 

@@ -32,7 +32,14 @@ def q(tag: str) -> str:
 
 
 def lanes_of(root) -> dict[str, str]:
-    return {ref.text: lane.get("name") for lane in root.iter(q("lane")) for ref in lane.iter(q("flowNodeRef"))}
+    """Element id -> lane name; an embedded sub-process's elements sit in its lane."""
+    lanes = {ref.text: lane.get("name") for lane in root.iter(q("lane")) for ref in lane.iter(q("flowNodeRef"))}
+    for sub in root.iter(q("subProcess")):
+        if sub.get("id") in lanes:
+            for el in sub.iter():
+                if el.get("id") and el.get("id") not in lanes:
+                    lanes[el.get("id")] = lanes[sub.get("id")]
+    return lanes
 
 
 def test_bundle_deploys_without_problems_or_warnings():

@@ -25,8 +25,16 @@ def consent_and_assign(d: Driver) -> None:
                mediation_registration_note="漏水赔偿")
 
 
-def session(d: Driver, next_step: str) -> None:
-    d.complete("mediation_session", session_mode="in_person", session_record="第一次调解", session_next=next_step)
+def schedule(d: Driver, day: str = "2025-03-10") -> None:
+    d.complete("schedule_session", session_mode="online", session_date=day, session_start="09:00",
+               session_end="10:30", meeting_link="https://meeting.example.cn/j/1")
+
+
+def session(d: Driver, next_step: str, *, applicant: str = "in_person", respondent: str = "online") -> None:
+    """One session: scheduled, both sides attend, the record says what comes next."""
+    schedule(d)
+    d.complete("record_attendance", applicant_attendance=applicant, respondent_attendance=respondent)
+    d.complete("mediation_session", session_record="第一次调解", session_next=next_step)
 
 
 def written_agreement(d: Driver, jc: bool, period: str = "statutory_days(15)") -> None:
@@ -45,7 +53,7 @@ def sign_all(d: Driver, day: str) -> None:
 def test_written_agreement_with_judicial_confirmation_and_performance():
     d = neighbour_mediation()
     consent_and_assign(d)
-    assert d.task("mediation_session").data["mediator_id"] == "mediator1"
+    assert d.task("schedule_session").data["mediator_id"] == "mediator1"
     written_agreement(d, jc=True)
     d.until(local(2025, 3, 20, 15, 0))
     sign_all(d, "2025-03-20")
@@ -124,7 +132,7 @@ def test_one_month_target_reminds_then_continues_with_consent():
     assert d.notified("mediation_reminder")
     d.until(local(2025, 4, 4, 0, 1))  # 1 month from 03-03 ends 04-03 24:00
     d.complete("extension_consent", continue_agreed="true", extension_record="双方同意延长")
-    assert d.ready() == ["mediation_session"]
+    assert d.ready() == ["schedule_session"], "a new month of sessions starts with scheduling"
 
 
 def test_one_month_target_without_consent_terminates():
@@ -188,3 +196,46 @@ def test_triage_may_send_an_unrouted_case_to_mediation_without_co_departments():
     d.advance(days(8))
     d.complete("performance_check", performed="performed", performance_note="已还款")
     assert d.ready() == ["submit_result"]
+
+
+# -- scheduled sessions: attendance, no-show, cancellation ------------------------------------------
+def test_every_session_task_carries_the_one_month_deadline_of_the_sessions():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    due = d.task("schedule_session").due_at
+    assert due == local(2025, 4, 4, 0, 0), "T-12 on the sub-process: 1 month from 03-03 ends 04-03 24:00"
+    schedule(d)
+    assert d.task("record_attendance").due_at == due
+    d.complete("record_attendance", applicant_attendance="phone", respondent_attendance="in_person")
+    assert d.task("mediation_session").due_at == due, "the deadline is not re-armed per session"
+
+
+def test_a_no_show_branches_to_no_show_handling_and_a_new_session_is_scheduled():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    schedule(d)
+    d.complete("record_attendance", applicant_attendance="in_person", respondent_attendance="absent")
+    assert d.ready() == ["handle_no_show"], "no record of a session that did not take place"
+    d.complete("handle_no_show", session_next="continue", no_show_note="被申请人出差，同意改期")
+    assert d.ready() == ["schedule_session"]
+    session(d, "agreement")
+    assert d.ready() == ["choose_agreement_form"]
+
+
+def test_a_no_show_without_good_reason_terminates_the_mediation():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    schedule(d)
+    d.complete("record_attendance", applicant_attendance="absent", respondent_attendance="absent")
+    d.complete("handle_no_show", session_next="terminate_requested", no_show_note="两次通知均未到场")
+    assert d.ready() == ["terminate_mediation"]
+
+
+def test_a_cancelled_booking_sends_the_mediator_back_to_scheduling():
+    d = neighbour_mediation()
+    consent_and_assign(d)
+    schedule(d)
+    assert "session_cancelled" in d.inst.waiting_messages()
+    d.deliver("session_cancelled", {"session_id": 1})
+    assert d.ready() == ["schedule_session"]
+    assert "session_cancelled" not in d.inst.waiting_messages()

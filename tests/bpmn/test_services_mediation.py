@@ -45,10 +45,8 @@ def mediate_to_agreement(walk: Walk, signed_on: datetime, *, jc: bool) -> None:
             conflict_check="no_conflict")
     walk.do("register_mediation", rights_notice_acknowledged="true",
             mediation_publicity="non_public", mediation_registration_note="登记")
-    walk.do("mediation_session", session_mode="site_visit", session_record="实地查看，物业工程师到场",
-            session_next="continue")
-    walk.do("mediation_session", session_mode="in_person", session_record="双方协商",
-            session_next="agreement")
+    walk.session("实地查看，物业工程师到场", "continue")
+    walk.session("双方协商", "agreement")
     walk.do("choose_agreement_form", agreement_form="written")
     walk.do("draft_agreement", agreement_facts="502室卫生间防水层老化渗漏至402室",
             agreement_disputed_matters="维修责任与费用", agreement_responsibilities="502室承担主要责任",
@@ -165,8 +163,7 @@ def test_mediator_conflict_reassignment_and_unknown_mediator(services, c01):
 def test_oral_agreement_unperformed_is_urged(services, c01):
     to_mediation(c01)
     assign(c01)
-    c01.do("mediation_session", session_mode="online", session_record="线上调解",
-           session_next="agreement")
+    c01.session("线上调解", "agreement")
     c01.do("choose_agreement_form", agreement_form="oral")
     c01.do("record_oral_agreement", oral_agreement_content="被申请人三日内修复",
            agreement_effective_date="2025-03-03", performance_period="statutory_days(7)")
@@ -179,8 +176,7 @@ def test_oral_agreement_unperformed_is_urged(services, c01):
 def test_refused_signature_and_lapsed_judicial_confirmation_window(services, c01, clock):
     to_mediation(c01)
     assign(c01)
-    c01.do("mediation_session", session_mode="in_person", session_record="达成一致",
-           session_next="agreement")
+    c01.session("达成一致", "agreement")
     c01.do("choose_agreement_form", agreement_form="written")
     c01.do("draft_agreement", agreement_facts="渗漏", agreement_disputed_matters="维修费",
            agreement_responsibilities="楼上负责", agreement_terms="赔偿", performance_manner="转账",
@@ -197,8 +193,7 @@ def test_refused_signature_and_lapsed_judicial_confirmation_window(services, c01
 def test_signing_refused_terminates_mediation(services, c01):
     to_mediation(c01)
     assign(c01)
-    c01.do("mediation_session", session_mode="in_person", session_record="一致",
-           session_next="agreement")
+    c01.session("一致", "agreement")
     c01.do("choose_agreement_form", agreement_form="written")
     c01.do("draft_agreement", agreement_facts="a", agreement_disputed_matters="b",
            agreement_responsibilities="c", agreement_terms="d", performance_manner="e",
@@ -215,14 +210,13 @@ def test_one_month_target_asks_whether_to_continue(services, c01, continue_agree
     to_mediation(c01)
     assign(c01)
     fired = c01.advance(days=26)
-    assert "调解期限提醒（第25日）" in fired and c01.ids() == ["mediation_session"]
+    assert "调解期限提醒（第25日）" in fired and c01.ids() == ["schedule_session"]
     fired = c01.advance(days=10)                                # T-12: one month (清明 aside)
     assert c01.ids() == ["extension_consent"]
     c01.do("extension_consent", continue_agreed=str(continue_agreed).lower(),
            extension_record="征询记录")
     if continue_agreed:
-        assert c01.ids() == ["mediation_session"]
-        c01.do("mediation_session", session_mode="in_person", session_record="仍无结果",
-               session_next="no_agreement")
+        assert c01.ids() == ["schedule_session"]
+        c01.session("仍无结果", "no_agreement")
     c01.do("terminate_mediation", termination_reason="调解不成", legal_routes_informed="true")
     close(services, c01, "R5")

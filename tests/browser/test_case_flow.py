@@ -108,8 +108,7 @@ def handle_between(walk: Walk) -> None:
             mediator_chosen_by="committee", conflict_check="no_conflict", experts_invited="true")
     walk.do("register_mediation", rights_notice_acknowledged="true",
             mediation_publicity="non_public", mediation_registration_note="登记")
-    walk.do("mediation_session", session_mode="in_person",
-            session_record="物业承担维修费六成，业主补缴物业费", session_next="agreement")
+    walk.session("物业承担维修费六成，业主补缴物业费", "agreement")
     walk.do("choose_agreement_form", agreement_form="oral")
     walk.do("record_oral_agreement", oral_agreement_content="物业7日内修复电梯，业主补缴物业费",
             agreement_effective_date="2025-07-04", performance_period="statutory_days(7)")

@@ -133,7 +133,8 @@ def _world(services) -> dict:
               "place_code": "SW-B1",
               "number": 1, "name": "general_dispute.bpmn", "draft_id": 999999, "seq": 1,
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
-              "unit_code": "ZJ", "warning_id": 999999, "rule_code": "hotspot",
+              "unit_code": "ZJ", "room_id": 999999, "session_id": 999999,
+              "warning_id": 999999, "rule_code": "hotspot",
               "target_id": 999999, "attachment_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
@@ -354,6 +355,15 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("auth.logout", "POST"): page(302, EVERYONE),
     ("auth.password", "GET"): page(200, EVERYONE),
     ("auth.password", "POST"): page(422, EVERYONE),
+    # mediation rooms (administrators edit; the others read utilisation) and a case's sessions
+    # (its mediator moves or cancels them; no such session: 422)
+    ("mediation.rooms", "GET"): page(200, {"admin", "supervisor", "leader", "mediator"}),
+    ("mediation.room_new", "GET"): page(200, {"admin"}),
+    ("mediation.room_new", "POST"): page(422, {"admin"}),
+    ("mediation.room_edit", "GET"): page(404, {"admin"}),
+    ("mediation.room_edit", "POST"): page(404, {"admin"}),
+    ("mediation.reschedule", "POST"): only(mediator=(422, 403)),
+    ("mediation.cancel", "POST"): only(mediator=(422, 403)),
     # the own account and its second factor (signed in fully: the factor step sends onward;
     # the privileged have enrolled already, the others may enrol: an empty code is 422)
     ("auth.account", "GET"): page(200, EVERYONE),

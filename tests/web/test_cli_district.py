@@ -108,3 +108,33 @@ def test_users_import_prints_each_one_time_password_once(env, tmp_path, committe
     assert signed_in.user.roles == {"mediator", "dept_handler"}
     again = run(env, "users", "import", _file(tmp_path, "users.csv", users))
     assert again.returncode == 0 and "one-time passwords" not in again.stdout
+
+
+ROOMS = """编码,名称,单位编码,容纳人数,录音录像,视频设备,无障碍
+QS-R1,青山镇调解室,QS-JDTJ,8,是,否,是
+QS-R2,青山镇心理疏导室,QS-JDTJ,4,否,否,否
+"""
+
+
+def test_rooms_import_checks_the_units_then_imports_and_a_second_import_updates(env, tmp_path):
+    run(env, "places", "import", _file(tmp_path, "places.csv", PLACES))
+    run(env, "units", "import", _file(tmp_path, "units.csv",
+                                      "编码,名称,类型,所在地编码\nQS-JDTJ,青山镇人民调解委员会,JDTJ,QS\n"))
+    bad = run(env, "rooms", "import", _file(tmp_path, "bad.csv",
+                                            "编码,名称,单位编码,容纳人数,录音录像\n"
+                                            "X1,无名室,NOPE,999,也许\n"))
+    assert bad.returncode == 1
+    assert "第 2 行 单位编码" in bad.stderr and "NOPE" in bad.stderr
+    assert "第 2 行 容纳人数" in bad.stderr and "第 2 行 录音录像" in bad.stderr
+    assert json.loads(run(env, "rooms", "list", "--json").stdout) == []
+
+    done = run(env, "rooms", "import", _file(tmp_path, "rooms.csv", ROOMS))
+    assert done.returncode == 0, done.stderr
+    assert "新增 created 2" in done.stdout
+    rooms = {r["code"]: r for r in json.loads(run(env, "rooms", "list", "--json").stdout)}
+    assert rooms["QS-R1"]["unit_code"] == "QS-JDTJ" and rooms["QS-R1"]["capacity"] == 8
+    assert (rooms["QS-R1"]["recording"], rooms["QS-R1"]["video"], rooms["QS-R1"]["accessible"]) \
+        == (True, False, True)
+    again = run(env, "rooms", "import", _file(tmp_path, "rooms2.csv",
+                                              ROOMS.replace("QS-JDTJ,8,是", "QS-JDTJ,10,是")))
+    assert "新增 created 0，更新 updated 1，不变 unchanged 1" in again.stdout

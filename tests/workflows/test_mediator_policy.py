@@ -54,7 +54,7 @@ def test_the_assigned_mediator_of_another_unit_conducts_the_mediation(services, 
     assert task["assignee_id"] == int(mediator.id)
     assert task["dept"] is None                         # the lead's department does not decide
     _register(walk, mediator)
-    assert "mediation_session" in walk.ids()
+    assert "schedule_session" in walk.ids()
     assert walk.summary()["status"] == "in_mediation"
 
 
@@ -74,4 +74,4 @@ def test_a_mediator_not_assigned_stays_refused_and_the_denial_is_audited(service
         denials = _denials(services, rule)
         assert len(denials) == 1                        # audited once, no personal data
         assert denials[0]["decision"] == "deny" and "周海燕" not in json.dumps(denials[0])
-    assert "mediation_session" not in walk.ids()
+    assert "schedule_session" not in walk.ids()

@@ -11,6 +11,7 @@ import click
 from web.commands.admin import CLI_ACTOR
 from web.commands.common import cli_services
 from web.messages import message
+from workflows.mediation.rooms import list_rooms
 from workflows.people.directory import list_places, list_units
 from workflows.people.directory_import import (
     ImportKind,
@@ -24,7 +25,8 @@ from workflows.people.directory_import import (
     preview_import,
 )
 
-WHAT = {ImportKind.PLACES: "地点", ImportKind.UNITS: "单位", ImportKind.USERS: "用户"}
+WHAT = {ImportKind.PLACES: "地点", ImportKind.UNITS: "单位", ImportKind.USERS: "用户",
+        ImportKind.ROOMS: "调解室"}
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -156,4 +158,32 @@ def users_import(path: Path, dry_run: bool) -> None:
     run_import(ImportKind.USERS, path, dry_run)
 
 
-COMMANDS = [places, units, users]
+@click.group("rooms")
+def rooms() -> None:
+    """Mediation rooms of the units (name, capacity, equipment)."""
+
+
+@rooms.command("import")
+@click.argument("path", metavar="FILE", type=FILE)
+@_dry_run
+def rooms_import(path: Path, dry_run: bool) -> None:
+    """Import mediation rooms from a CSV or XLSX file (编码,名称,单位编码,容纳人数,录音录像,
+    视频设备,无障碍; equipment 是/否); by code, so a second import updates."""
+    run_import(ImportKind.ROOMS, path, dry_run)
+
+
+@rooms.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def rooms_list(as_json: bool) -> None:
+    """Every room: code, name, unit, capacity and equipment."""
+    rows = list_rooms(cli_services().new_uow())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        kit = "、".join(w for k, w in (("recording", "录音录像"), ("video", "视频"),
+                                       ("accessible", "无障碍")) if r[k])
+        click.echo(f"{r['code']}\t{r['name']}\t{r['unit_code']}\t{r['capacity']}\t{kit or '-'}")
+
+
+COMMANDS = [places, units, users, rooms]

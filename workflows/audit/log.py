@@ -105,6 +105,14 @@ class AuditAction(StrEnum):
     INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
     INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
+    ROOM_SAVED = "room_saved"                   # a mediation room created, edited or imported
+    SESSION_BOOKED = "session_booked"           # a mediation session booked (room or online)
+    SESSION_RESCHEDULED = "session_rescheduled"
+    SESSION_CANCELLED = "session_cancelled"     # its slots released
+    SESSION_ATTENDED = "session_attended"       # who took part and how (or a no-show)
+    EXPERT_SAVED = "expert_saved"
+    EXPERT_INVITED = "expert_invited"           # with the conflicts of interest shown
+    EXPERT_OPINION_SUBMITTED = "expert_opinion_submitted"
     ASSISTANT_SUGGESTED = "assistant_suggested"  # the intake assistant's suggestion and the final category
     RED_FLAG_RAISED = "red_flag_raised"          # urgent words in a description: a person reviews
     RED_FLAG_REVIEWED = "red_flag_reviewed"

@@ -20,6 +20,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.district.units import UnitResolver
 from workflows.library import contract
+from workflows.mediation import booking
 from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -35,6 +36,10 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _check_master(uow, view, clean, *rule)
+    if view.bpmn_id in contract.SESSION_BOOKING_TASKS:
+        # the room is booked with the step: a refusal (taken, past) keeps the task open
+        row = booking.book(uow, actor, case, booking.read_slot(uow, actor, clean), task_id=view.id)
+        clean[contract.SESSION_KEY] = row.id
 
 
 def _check_master(uow: UnitOfWork, view: TaskView, clean: dict, decision: str, field: str) -> None:
@@ -63,6 +68,11 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
     elif view.bpmn_id in contract.DOCUMENT_TASKS:
         kind, title = contract.DOCUMENT_TASKS[view.bpmn_id]
         record_from_task(uow, actor, case, view, clean, kind=kind, title=title)
+    sides = contract.ATTENDANCE_TASKS.get(view.bpmn_id)
+    if sides:
+        row = booking.booked_session(uow, case, view.data.get(contract.SESSION_KEY))
+        booking.record_attendance(uow, actor, case, row,
+                                  {side: clean[key] for side, key in sides.items()})
     field = contract.SATISFACTION_TASKS.get(view.bpmn_id)
     if field and clean.get(field):
         case.satisfaction = clean[field]

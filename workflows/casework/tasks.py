@@ -21,10 +21,17 @@ from workflows.casework.projection import lane_roles, task_facts
 from workflows.casework.steps import after_step, fire_timers_recorded
 from workflows.core import pii_text
 from workflows.core.actors import SCHEDULER, Actor
-from workflows.core.dates import past_day_error
-from workflows.core.errors import ErrorCode, InvalidInput, NotFound, TaskNoLongerAvailable
+from workflows.core.dates import past_day_error, plan_day_error
+from workflows.core.errors import (
+    ErrorCode,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    TaskNoLongerAvailable,
+)
 from workflows.core.settings import Settings
 from workflows.district.units import UnitResolver
+from workflows.library import contract
 from workflows.models import Case, CaseParticipant, OpenTask
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -116,11 +123,19 @@ def validate(view: TaskView, raw: dict[str, Any], *, now: datetime | None = None
         raise InvalidInput(personal)
     if now is not None and settings is not None:
         wrong = {f.id: error for f in view.form if f.type == "date" and clean.get(f.id)
-                 for error in [past_day_error(date.fromisoformat(clean[f.id]), now, settings)]
+                 for error in [_day_error(f.id, date.fromisoformat(clean[f.id]), now, settings)]
                  if error is not None}
         if wrong:
             raise InvalidInput(wrong)
     return clean
+
+
+def _day_error(field: str, day: date, now: datetime, settings: Settings) -> FieldError | None:
+    """A date that plans ahead (a session's day) is bounded like a calendar day, any other
+    like something that happened."""
+    if field in contract.PLAN_DATE_FIELDS:
+        return plan_day_error(day, now, settings)
+    return past_day_error(day, now, settings)
 
 
 def _ready(inst: WorkflowInstance, task_id: str) -> TaskView | None:

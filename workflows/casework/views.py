@@ -31,6 +31,7 @@ from workflows.cases.lookup import case_summary, decrypt_narrative, find_case, l
 from workflows.cases.parties import PURPOSES, PartyVault, case_parties, vulnerable_kinds
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
+from workflows.casework.sessions import case_sessions, may_manage
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import (
@@ -73,6 +74,8 @@ class CasePage:
     notifications: list[dict] = field(default_factory=list)
     vulnerable: list[str] = field(default_factory=list)  # codes of the parties' vulnerabilities
     warnings: list[dict] = field(default_factory=list)  # hotspot warnings counting this case
+    sessions: list[dict] = field(default_factory=list)  # booked mediation sessions
+    manage_sessions: bool = False                       # the case's mediator: move or cancel
 
 
 @dataclass
@@ -111,6 +114,9 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.notifications = notifications(uow.session, case)
         page.vulnerable = vulnerable_kinds(uow.session, case)
         page.warnings = case_warnings(uow.session, uow.services.settings, case, actor)
+        if access.free_text:
+            page.sessions = case_sessions(uow, case)
+            page.manage_sessions = may_manage(actor, case)
         if page.parties:
             # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",

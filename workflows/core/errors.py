@@ -119,6 +119,30 @@ class ErrorCode(StrEnum):
     CHOOSE_IMPORT_KIND = "choose_import_kind"
     CHOOSE_IMPORT_FILE = "choose_import_file"
     IMPORT_EXPIRED = "import_expired"
+    # mediation rooms, sessions and experts
+    ROOM_NOT_FOUND = "room_not_found"  # code
+    ROOM_REQUIRED = "room_required"
+    ROOM_NOT_OF_UNIT = "room_not_of_unit"  # code
+    ROOM_TAKEN = "room_taken"  # room, start, end, case_no (the conflicting booking)
+    ROOM_TAKEN_MEANWHILE = "room_taken_meanwhile"  # room
+    MEETING_LINK_REQUIRED = "meeting_link_required"
+    MEETING_LINK_FORMAT = "meeting_link_format"
+    TIME_FORMAT = "time_format"
+    QUARTER_HOURS = "quarter_hours"
+    END_BEFORE_START = "end_before_start"
+    SESSION_TOO_LONG = "session_too_long"  # hours
+    SESSION_IN_PAST = "session_in_past"
+    SESSION_NOT_FOUND = "session_not_found"
+    SESSION_NOT_BOOKED = "session_not_booked"  # status
+    CANCEL_REASON_REQUIRED = "cancel_reason_required"
+    CAPACITY_RANGE = "capacity_range"  # min, max
+    EXPERT_NOT_FOUND = "expert_not_found"
+    EXPERT_FIELD = "expert_field"
+    WEEKDAYS = "weekdays"
+    EXPERT_NOT_AVAILABLE = "expert_not_available"  # day
+    CONFLICT_NOT_CONFIRMED = "conflict_not_confirmed"
+    ALREADY_INVITED = "already_invited"
+    OPINION_REQUIRED = "opinion_required"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"

@@ -40,7 +40,8 @@ from workflows.runtime.bootstrap import Services
 MAX_WAIT_DAYS = 40
 DATA = Path(__file__).resolve().parent / "data"
 # places, then units at places, then users in units (the order the imports need)
-DIRECTORY_FILES = (("places", "places.csv"), ("units", "units.csv"), ("users", "users.csv"))
+DIRECTORY_FILES = (("places", "places.csv"), ("units", "units.csv"), ("users", "users.csv"),
+                   ("rooms", "rooms.csv"))
 # The demo prints every password on the console, so its accounts are hashed with light argon2id
 # parameters; the first sign-in re-hashes with the configured ones (sign_in.check_needs_rehash).
 DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=7168, parallelism=1)
@@ -210,7 +211,8 @@ def play(services: Services, case_no: str, step: Step) -> None:
     """Complete the open task ``step.task`` (of ``step.department`` when several are open)."""
     actor = actor_named(services, step.user)
     today = services.clock.now().astimezone(ZoneInfo(services.settings.timezone)).date()
-    data = {k: today.isoformat() if v == "@today" else v for k, v in step.data.items()}
+    days = {"@today": today, "@tomorrow": today + timedelta(days=1)}
+    data = {k: days[v].isoformat() if v in days else v for k, v in step.data.items()}
     if step.task == "@rating":
         record_rating(services.new_uow(), actor, case_no=case_no, rating=data["rating"])
         return

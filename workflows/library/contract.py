@@ -41,7 +41,8 @@ MEDIATOR_KEY = "mediator_id"
 MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (the watch window after closure)
 MSG_RATING = "rating"                   # payload 'satisfied' | 'basically_satisfied' | 'dissatisfied'
 MSG_RISK = "risk_raised"                # payload {"level": colour, "reason": text}
-MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK)
+MSG_SESSION_CANCELLED = "session_cancelled"  # a booked session was cancelled: schedule again
+MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK, MSG_SESSION_CANCELLED)
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
            "unrated": "未评价"}
 
@@ -107,6 +108,7 @@ DOCUMENT_TASKS: dict[str, tuple[str, str]] = {
     "refusal_notice": ("refusal_notice", "不予调解告知"),
     "register_mediation": ("mediation_registration", "调解登记表"),
     "mediation_session": ("mediation_record", "调解笔录"),
+    "handle_no_show": ("no_show_record", "缺席处理记录"),
     "terminate_mediation": ("termination_notice", "终止调解告知书"),
     "record_oral_agreement": ("oral_agreement", "口头协议内容记录"),
     "prepare_jc": ("jc_application", "司法确认申请"),
@@ -142,6 +144,17 @@ MEDIATOR_CHOICE: dict[str, str] = {"assign_mediator": "mediator_id"}
 # The clerk's decision on similarity-only duplicate candidates (end_duplicate /
 # end_reopen_requested): bpmn id -> (decision field, master case code field).
 DUPLICATE_DECISION = {"confirm_duplicate": ("duplicate_decision", "master_case_no")}
+# Scheduling a mediation session books a room or an online meeting (form fields session_mode,
+# room_code, session_date, session_start, session_end, meeting_link); the booking's id goes into
+# the task data as SESSION_KEY.
+SESSION_BOOKING_TASKS = frozenset({"schedule_session"})
+SESSION_KEY = "session_id"
+# Date fields of task forms that plan ahead (every other date records something that happened).
+PLAN_DATE_FIELDS = frozenset({"session_date"})
+# Recording who took part in the booked session: bpmn id -> {side: form field}.
+ATTENDANCE_TASKS: dict[str, dict[str, str]] = {
+    "record_attendance": {"applicant": "applicant_attendance",
+                          "respondent": "respondent_attendance"}}
 # Tasks recording the citizen's rating: bpmn id -> form field.
 SATISFACTION_TASKS: dict[str, str] = {"return_visit": "satisfaction"}
 
@@ -150,7 +163,7 @@ _INTAKE = {"register", "confirm_duplicate"}
 _TRIAGE = {"emergency_transfer", "statutory_guidance", "confirm_triage", "redispatch"}
 _DISPATCH = {"sign_off"}                 # the lead department has not signed yet
 _FEEDBACK = {"return_visit", "verify_dissatisfaction"}
-_MEDIATION_PROCESSES = {"people_mediation"}
+_MEDIATION_PROCESSES = {"people_mediation", "mediation_sessions"}
 _END_OUTCOMES = {"end_routed": "R4", "end_transferred": "transferred",
                  "end_duplicate": "duplicate", "end_reopen_requested": "duplicate"}
 

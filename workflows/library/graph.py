@@ -44,6 +44,8 @@ def next_steps(files: dict[str, str], process_id: str, bpmn_id: str) -> list[dic
     """
     for _name, root in _parse(files):
         process = root.find(f"{BPMN}process[@id='{_quoted(process_id)}']")
+        if process is None:  # a task of an embedded sub-process runs in a flow of that id
+            process = root.find(f".//{BPMN}subProcess[@id='{_quoted(process_id)}']")
         if process is None:
             continue
         index = _Index(process)

@@ -85,6 +85,18 @@ from workflows.models.district import (
 )
 from workflows.models.grid import Attachment, GridReport, GridVisit, VisitOutcome
 from workflows.models.kpis import ALL_SCOPES, KpiTarget
+from workflows.models.mediation import (
+    Attendance,
+    Expert,
+    ExpertField,
+    ExpertInvitation,
+    InvitationStatus,
+    MediationSession,
+    Room,
+    RoomSlot,
+    SessionMode,
+    SessionStatus,
+)
 from workflows.models.people import (
     Department,
     LoginAttempt,
@@ -98,6 +110,16 @@ from workflows.models.people import (
 )
 
 __all__ = [
+    "Attendance",
+    "Expert",
+    "ExpertField",
+    "ExpertInvitation",
+    "InvitationStatus",
+    "MediationSession",
+    "Room",
+    "RoomSlot",
+    "SessionMode",
+    "SessionStatus",
     "ALL_SCOPES",
     "KpiTarget",
     "Attachment",

@@ -43,6 +43,14 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "hotspot_warning": ("【预警】矛盾纠纷多发",
                         "【预警】{place}{days}天内发生{category}类纠纷{count}起（案件 {cases}），"
                         "请研判处置。"),
+    # mediation sessions (params: case_no, when, place: a room and its unit, or the meeting link)
+    "session_scheduled": ("【解纷】调解安排",
+                          "【解纷】案件 {case_no} 定于 {when} 调解，地点：{place}。请准时参加，"
+                          "不能参加的请提前联系调解员。"),
+    "session_rescheduled": ("【解纷】调解改期",
+                            "【解纷】案件 {case_no} 的调解改为 {when}，地点：{place}。"),
+    "session_cancelled": ("【解纷】调解取消",
+                          "【解纷】案件 {case_no} 原定 {when} 的调解已取消，另行通知。"),
     "red_flag": ("【红旗复核】", "【红旗复核】案件 {case_no} 的诉求描述含{flags}类字样，请尽快人工复核。"),
     "interface_silent": ("【接口告警】接口无消息",
                          "【接口告警】{name}（{code}）已 {minutes} 分钟没有消息（最后一次 {last}），"

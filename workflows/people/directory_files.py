@@ -31,6 +31,7 @@ class ImportKind(StrEnum):
     PLACES = "places"
     UNITS = "units"
     USERS = "users"
+    ROOMS = "rooms"       # mediation rooms of the units
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
         Column("roles", "角色", ("roles", "role"), True),
         Column("unit_code", "单位编码", ("所属单位编码", "unit_code", "unit")),
         Column("mobile", "手机", ("手机号", "mobile")),
+    ),
+    ImportKind.ROOMS: (
+        Column("code", "编码", ("调解室编码", "code"), True),
+        Column("name", "名称", ("调解室名称", "name"), True),
+        Column("unit_code", "单位编码", ("所属单位编码", "unit_code", "unit"), True),
+        Column("capacity", "容纳人数", ("人数", "capacity")),
+        Column("recording", "录音录像", ("录音", "recording")),
+        Column("video", "视频设备", ("视频", "video")),
+        Column("accessible", "无障碍", ("accessible",)),
     ),
 }
 

@@ -1,4 +1,4 @@
-"""Importing the district's directory from spreadsheets: places, units and users.
+"""Importing the district's directory from spreadsheets: places, units, users and rooms.
 
 The CLI (``jiefen places|units|users import``) and the admin pages build on three calls:
 
@@ -12,8 +12,8 @@ The CLI (``jiefen places|units|users import``) and the admin pages build on thre
   importing the same file twice changes nothing the second time. Every import is audited
   (``directory_imported``; users also ``user_created`` / ``user_updated`` each).
 
-Kinds are ``ImportKind`` values: ``places``, ``units``, ``users`` (import them in that order:
-units name places, users name units). New users get a one-time password, returned once in
+Kinds are ``ImportKind`` values: ``places``, ``units``, ``users``, ``rooms`` (import them in that
+order: units name places, users and mediation rooms name units). New users get a one-time password, returned once in
 ``ImportResult.passwords`` and stored only as an argon2id hash; a user's mobile is stored
 encrypted with a display mask, like a party's phone.
 """
@@ -49,6 +49,7 @@ from workflows.models import (
     PlaceLevel,
     Role,
     RoleCode,
+    Room,
     Tier,
     User,
     UserRole,
@@ -258,7 +259,7 @@ class _Plan:
 
 def _planner(kind: str) -> Callable[[UnitOfWork, list[ImportRow]], _Plan]:
     return {ImportKind.PLACES: _PlacesPlan, ImportKind.UNITS: _UnitsPlan,
-            ImportKind.USERS: _UsersPlan}[ImportKind(kind)]
+            ImportKind.USERS: _UsersPlan, ImportKind.ROOMS: _RoomsPlan}[ImportKind(kind)]
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -735,3 +736,96 @@ def one_time_password() -> str:
         if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
             check_password_policy(password)
             return password
+
+
+# -- mediation rooms ----------------------------------------------------------------------------
+YES = frozenset({"是", "有", "y", "yes", "true", "1", "√", "✓"})
+NO = frozenset({"否", "无", "n", "no", "false", "0", ""})
+CAPACITY = (1, 200)
+
+
+@dataclass
+class _RoomRow:
+    row: ImportRow
+    code: str
+    name: str
+    unit: str
+    capacity: int | None
+    flags: dict[str, bool | None]
+
+
+class _RoomsPlan(_Plan):
+    """Rooms by code: the unit must exist; capacity a count; equipment 是/否."""
+
+    FLAGS = ("recording", "video", "accessible")
+
+    def __init__(self, uow: UnitOfWork, rows: list[ImportRow]):
+        super().__init__(ImportKind.ROOMS, rows)
+        session = uow.session
+        self.known = {room.code: room for room in session.scalars(select(Room))}
+        self.units: dict[str, int] = dict(
+            session.execute(select(Department.code, Department.id)).all())
+        parsed = [self._row(row) for row in rows]
+        self.items: dict[str, _RoomRow] = self.unique(parsed, "code", "code")
+        for item in parsed:
+            if item.unit and item.unit not in self.units:
+                self.error(item.row, "unit_code", ErrorCode.UNKNOWN_UNIT, code=item.unit)
+        if self.preview.errors:
+            return
+        for code, item in self.items.items():
+            room = self.known.get(code)
+            changed = [] if room is None else [
+                column for column, before, after in (
+                    ("name", room.name, item.name), ("unit_code", room.unit_id,
+                                                     self.units[item.unit]),
+                    ("capacity", room.capacity, item.capacity if item.capacity is not None
+                     else room.capacity),
+                    *((flag, getattr(room, flag), item.flags[flag]
+                       if item.flags[flag] is not None else getattr(room, flag))
+                      for flag in self.FLAGS)) if before != after]
+            self.classify(code, room is not None, changed)
+
+    def _row(self, row: ImportRow) -> _RoomRow:
+        code = self.code(row, "code", 40)
+        name = self.text(row, "name", NAME_MAX, required=True)
+        unit = self.code(row, "unit_code", UNIT_CODE_MAX)
+        capacity = None
+        if row.get("capacity"):
+            text = unicodedata.normalize("NFKC", row.get("capacity")).strip()
+            if not (text.isascii() and text.isdigit() and CAPACITY[0] <= int(text) <= CAPACITY[1]):
+                self.error(row, "capacity", ErrorCode.CAPACITY_RANGE, min=CAPACITY[0],
+                           max=CAPACITY[1])
+            else:
+                capacity = int(text)
+        flags: dict[str, bool | None] = {}
+        for flag in self.FLAGS:
+            word = row.get(flag).strip().lower()
+            if not _optional(row, flag):
+                flags[flag] = None
+            elif word in YES or word in NO:
+                flags[flag] = word in YES
+            else:
+                flags[flag] = None
+                self.error(row, flag, FieldCode.NOT_AN_OPTION)
+        return _RoomRow(row, code, name, unit, capacity, flags)
+
+    def apply(self, uow: UnitOfWork, actor: Actor, result: ImportResult,
+              password_for: Callable[[str], tuple[str, str]]) -> None:
+        for code in self.preview.created + self.preview.updated:
+            item = self.items[code]
+            room = self.known.get(code)
+            if room is None:
+                room = Room(code=code, capacity=6, recording=False, video=False,
+                            accessible=False, active=True)
+                uow.session.add(room)
+            room.name, room.unit_id = item.name, self.units[item.unit]
+            if item.capacity is not None:
+                room.capacity = item.capacity
+            for flag in self.FLAGS:
+                if item.flags[flag] is not None:
+                    setattr(room, flag, item.flags[flag])
+            uow.session.flush()
+            uow.audit.record(AuditAction.ROOM_SAVED, actor, object_type="mediation_room",
+                             object_id=room.id, code=room.code, unit_id=room.unit_id,
+                             capacity=room.capacity, recording=room.recording, video=room.video,
+                             accessible=room.accessible, source="import")

@@ -30,6 +30,7 @@ from workflows.audit.log import AuditAction
 from workflows.core import dates
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
+from workflows.mediation.rooms import month_room_use
 from workflows.models import Case, Department, Tier
 from workflows.models.scheduling import Report
 from workflows.reports.charts import RATE_KEYS, series, shown, shown_target, trend
@@ -132,7 +133,8 @@ def _build(session: Session, kind: str, start: datetime, end: datetime, last: da
     if kind == "weekly":
         return weekly_review(session, end=end, tz=tz)
     if kind == "monthly":
-        return monthly_bulletin(session, start=start, end=end, tz=tz)
+        columns, rows, summary = monthly_bulletin(session, start=start, end=end, tz=tz)
+        return columns, rows, {**summary, "room_use": month_room_use(session, start.date(), last)}
     return quarterly_evaluation(session, start=start, end=end, last_day=last)
 
 

@@ -1,0 +1,127 @@
+"""Blueprint ``mediation``: mediation rooms and their use, moving and cancelling a case's sessions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from web.context import actor, new_uow, services
+from web.messages import field_errors
+from workflows.access.policy import Denied, denials_audited
+from workflows.casework import sessions as session_service
+from workflows.casework import views as case_views
+from workflows.core.errors import ErrorCode, InvalidInput, NotFound
+from workflows.mediation import rooms as room_service
+from workflows.models import RoleCode
+
+bp = Blueprint("mediation", __name__)
+ROOM_FIELDS = ("code", "name", "unit_code", "capacity", "recording", "video", "accessible",
+               "active")
+SLOT_FIELDS = ("session_mode", "room_code", "session_date", "session_start", "session_end",
+               "meeting_link")
+
+
+def equipment(room: dict) -> str:
+    """The room's equipment in words (the select of the booking form, the rooms page)."""
+    words = [text for key, text in (("recording", _("录音录像")), ("video", _("视频")),
+                                    ("accessible", _("无障碍"))) if room.get(key)]
+    return _("、").join(words) or _("无")
+
+
+def room_options(rooms: list[dict]) -> list[tuple[str, str]]:
+    return [(r["code"], _("%(name)s（%(capacity)s 人；%(kit)s）", name=r["name"],
+                          capacity=r["capacity"], kit=equipment(r))) for r in rooms]
+
+
+@bp.get("/rooms")
+def rooms() -> ResponseReturnValue:
+    """The rooms and their booked / used hours per week against the 80 % target."""
+    who = actor()
+    with denials_audited(services(), who, object_type="page", object_id="rooms"):
+        page = room_service.rooms_page(new_uow(), who)
+    return render_template("mediation/rooms.html", page=page, target=room_service.TARGET,
+                           open_hours=room_service.OPEN_HOURS_PER_WEEK, equipment=equipment)
+
+
+def _require_admin() -> None:
+    who = actor()
+    with denials_audited(services(), who, path=request.path, method=request.method):
+        if not who.has(RoleCode.ADMIN):
+            raise Denied(ErrorCode.NOT_PERMITTED, "edit_rooms.admin", object_type="page",
+                         object_id="rooms")
+
+
+def _room_form(room: dict | None, form: dict, errors: dict | None = None, status: int = 200):
+    return render_template("mediation/room.html", room=room, form=form,
+                           errors=field_errors(errors)), status
+
+
+@bp.route("/rooms/new", methods=["GET", "POST"])
+def room_new() -> ResponseReturnValue:
+    """A new room (administrators)."""
+    _require_admin()
+    if request.method == "GET":
+        return _room_form(None, {"capacity": "6", "active": "true"})
+    form = {k: request.form.get(k, "").strip() for k in ROOM_FIELDS}
+    try:
+        room_service.save_room(new_uow(), actor(), form)
+    except InvalidInput as exc:
+        return _room_form(None, form, exc.field_errors, 422)
+    flash(_("调解室已保存"), "success")
+    return redirect(url_for("mediation.rooms"))
+
+
+@bp.route("/rooms/<int:room_id>", methods=["GET", "POST"])
+def room_edit(room_id: int) -> ResponseReturnValue:
+    """Edit a room (administrators)."""
+    _require_admin()
+    room = next((r for r in room_service.list_rooms(new_uow()) if r["id"] == room_id), None)
+    if room is None:
+        raise NotFound(ErrorCode.NOT_FOUND)
+    if request.method == "GET":
+        form = {k: room.get(k) for k in ROOM_FIELDS}
+        form.update({k: "true" if room[k] else "" for k in ("recording", "video", "accessible",
+                                                            "active")})
+        return _room_form(room, form)
+    form = {k: request.form.get(k, "").strip() for k in ROOM_FIELDS}
+    form["code"] = room["code"]
+    try:
+        room_service.save_room(new_uow(), actor(), form, room_id=room_id)
+    except InvalidInput as exc:
+        return _room_form(room, form, exc.field_errors, 422)
+    flash(_("调解室已保存"), "success")
+    return redirect(url_for("mediation.rooms"))
+
+
+@bp.post("/cases/<case_no>/sessions/<int:session_id>/reschedule")
+def reschedule(case_no: str, session_id: int) -> ResponseReturnValue:
+    """Move a booked session (the case's mediator); the parties are told again."""
+    form = {k: request.form.get(k, "").strip() for k in SLOT_FIELDS}
+    try:
+        session_service.reschedule_session(new_uow(), actor(), case_no=case_no,
+                                           session_id=session_id, form=form)
+    except InvalidInput as exc:
+        return _case_again(case_no, exc)
+    flash(_("调解已改期，已通知当事人"), "success")
+    return redirect(url_for("cases.detail", case_no=case_no) + "#sessions")
+
+
+@bp.post("/cases/<case_no>/sessions/<int:session_id>/cancel")
+def cancel(case_no: str, session_id: int) -> ResponseReturnValue:
+    """Cancel a booked session: the room is free again, the parties told, scheduling reopens."""
+    try:
+        session_service.cancel_session(new_uow(), actor(), case_no=case_no,
+                                       session_id=session_id,
+                                       reason=request.form.get("reason", "").strip())
+    except InvalidInput as exc:
+        return _case_again(case_no, exc)
+    flash(_("调解预约已取消，已通知当事人"), "success")
+    return redirect(url_for("cases.detail", case_no=case_no) + "#sessions")
+
+
+def _case_again(case_no: str, exc: InvalidInput) -> ResponseReturnValue:
+    """The case page again with what was wrong about the move or cancellation (422)."""
+    page = case_views.case_page(new_uow(), actor(), case_no)
+    return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
+                           session_errors=list(field_errors(exc.field_errors).values())), 422
