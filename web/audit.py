@@ -91,7 +91,8 @@ def _filters() -> audit_views.HistoryFilter:
     kinds = frozenset(k for k in args.getlist("kind") if k in audit_views.KINDS)
     return audit_views.HistoryFilter(kinds=kinds, actor=args.get("actor") or None,
                                      department=args.get("department") or None,
-                                     since=_day("since"), until=_day("until", end=True))
+                                     since=_day("since"), until=_day("until", end=True),
+                                     engine_steps=args.get("engine") == "1")
 
 
 # -- pages --------------------------------------------------------------------------------------
@@ -129,7 +130,9 @@ def case_page(case_no: str) -> ResponseReturnValue:
 def replay_page(case_no: str) -> ResponseReturnValue:
     """Step through the case chain one event at a time with the diagram, data and deadlines."""
     case = _case(case_no)
-    history = audit_views.case_history(services(), case_no, raw=_raw())
+    history = audit_views.case_history(
+        services(), case_no, audit_views.HistoryFilter(engine_steps=request.args.get("engine") == "1"),
+        raw=_raw())
     steps = audit_steps.stepping_entries(services(), history)
     if not steps:
         abort(404)

@@ -1,6 +1,6 @@
 """The case page's 时限 actions: request a suspension (中止)
 or an extension (延期) of an SLA clock, approve or refuse it (a supervisor who is not the
-requester), end a suspension. The services check and audit; a form error re-shows the case page
+requester), end a suspension, and a supervisor's 催办 or 督办单 by hand. The services check and audit; a form error re-shows the case page
 with the messages (422)."""
 
 from __future__ import annotations
@@ -57,4 +57,27 @@ def deadline_resume(case_no: str) -> ResponseReturnValue:
     case_deadlines.end_clock_suspension(new_uow(), actor(), case_no=case_no,
                                         request_id=request.form.get("request_id", ""))
     flash(_("已恢复计时"), "success")
+    return _back(case_no)
+
+
+@bp.post("/cases/<case_no>/deadlines/notice")
+def deadline_notice(case_no: str) -> ResponseReturnValue:
+    """A supervisor sends a 催办 or a 督办单 by hand, with the reason the unit will read."""
+    form = request.form
+    try:
+        sent = case_deadlines.issue_notice(new_uow(), actor(), case_no=case_no,
+                                           level=form.get("level", ""),
+                                           reason=form.get("reason", "")[:200],
+                                           unit=form.get("unit", ""))
+    except InvalidInput as exc:
+        page = case_views.case_page(new_uow(), actor(), case_no)
+        return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
+                               notice_form=form, notice_errors=field_errors(exc.field_errors)
+                               ), 422
+    if not sent:
+        flash(_("刚刚已发出同样的催办或督办"), "info")
+    elif form.get("level") == "1":
+        flash(_("督办单已发出，承办单位须在一个工作日内书面答复"), "success")
+    else:
+        flash(_("催办已发出"), "success")
     return _back(case_no)

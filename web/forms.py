@@ -25,8 +25,10 @@ from workflows.models import PartyRole
 def field_dict(field: FormField, value: Any = None, error: str | None = None) -> dict:
     """A BPMN form field as the dict the ``form_field`` macro renders."""
     v = field.validation
+    # an unticked checkbox is a valid "no" (the engine reads it as false): never marked required
     return {"id": field.id, "label": field.label or field.id, "type": field.type,
-            "required": field.required, "options": list(field.options),
+            "required": field.required and field.type != "boolean",
+            "options": list(field.options),
             "value": field.default if value is None else value, "error": error,
             "min": v.get("min"), "max": v.get("max"), "minlength": v.get("minlength"),
             "maxlength": v.get("maxlength"), "pattern": v.get("pattern"),

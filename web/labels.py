@@ -96,6 +96,7 @@ WORK_ORDER_STATUS = {
     WorkOrderStatus.DISPATCHED: _l("待签收"), WorkOrderStatus.ACCEPTED: _l("已签收"),
     WorkOrderStatus.RETURNED: _l("已退单"), WorkOrderStatus.IN_PROGRESS: _l("办理中"),
     WorkOrderStatus.DONE: _l("已办结"), WorkOrderStatus.REFUSED: _l("已拒绝"),
+    WorkOrderStatus.CLOSED: _l("随案关闭"),
 }
 CONTACT = {ContactPreference.SMS: _l("短信"), ContactPreference.PHONE: _l("电话"),
            ContactPreference.EMAIL: _l("电子邮件"), ContactPreference.NONE: _l("不联系")}
@@ -144,7 +145,7 @@ EVENT = {
     A.CASE_REPLAYED: _l("案件回放"), A.CASE_EXPORTED: _l("案件导出"),
     A.SLA_CHANGED: _l("时限变更"), A.SLA_REQUESTED: _l("时限申请"), A.SLA_DECIDED: _l("时限审批"),
     A.LIGHT_CHANGED: _l("时效变化"), A.SUPERVISION_ISSUED: _l("督办"),
-    A.SUPERVISION_REPLIED: _l("督办单答复"), A.TIER_UPGRADED: _l("提级"),
+    A.SUPERVISION_REPLIED: _l("督办单答复"), A.SUPERVISION_CLOSED: _l("督办单随案关闭"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
@@ -232,6 +233,7 @@ NOTICE = {
     "receipt": _l("受理回执"), "progress": _l("进度通知"), "reply": _l("答复"),
     "rating_request": _l("评价邀请"), "reminder": _l("催办"), "sla_reminder": _l("时限催办"),
     "supervision_notice": _l("督办通知"), "tier_upgraded": _l("提级通知"),
+    "manual_reminder": _l("人工催办"), "manual_supervision": _l("人工督办通知"),
     "leadership": _l("领导包案"), "risk_raised": _l("风险预警"), "sla_request": _l("时限申请"),
     "sla_decided": _l("时限审批"), "incident": _l("自动步骤失败"), "step_failed": _l("流程执行出错"),
     "intake_failed": _l("来件登记失败"), "sla_incident": _l("时限检查失败"),

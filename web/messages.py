@@ -192,7 +192,6 @@ MESSAGES = {
     ErrorCode.UNKNOWN_KPI: _l("没有指标 %(kpi)s"),
     ErrorCode.BAD_COMPARATOR: _l("请选择“不低于”或“不高于”"),
     ErrorCode.BAD_TARGET_VALUE: _l("目标值应为 0 到 %(high)s 之间的数"),
-    ErrorCode.NOT_DATE: _l("日期格式应为 年-月-日，例如 2026-01-01"),
     ErrorCode.DATES_REVERSED: _l("截止日期不能早于起始日期"),
     ErrorCode.SOURCE_REQUIRED: _l("请填写依据"),
     ErrorCode.TARGET_NOT_FOUND: _l("指标目标 %(target_id)s 不存在"),
@@ -215,6 +214,10 @@ MESSAGES = {
     ErrorCode.EXTENSION_TOO_LONG: _l("延长的期限不得超过原期限"),
     ErrorCode.NOTE_REQUIRED: _l("请填写情况说明"),
     ErrorCode.NOTICE_NOT_FOUND: _l("督办单 %(notice_id)s 不存在"),
+    ErrorCode.NOTICE_CLOSED: _l("案件已办结，督办单已随案关闭，无需答复"),
+    ErrorCode.NOTICE_REASON_REQUIRED: _l("请填写催办或督办的事由"),
+    ErrorCode.NOTICE_CASE_CLOSED: _l("案件已办结，不能再催办或督办"),
+    ErrorCode.NOTICE_DEPARTMENT_UNKNOWN: _l("请选择本案的牵头或承办单位"),
     ErrorCode.RISK_REASON_REQUIRED: _l("调整风险等级须说明理由"),
     ErrorCode.PLACE_NOT_FOUND: _l("地点 %(place_code)s 不存在"),
     # denials (NotPermitted; the rule names the policy rule)

@@ -149,7 +149,7 @@ def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_
     # stepping with the keys is the first test's subject
     _click_event(page, "L1 签发督办单：待定 → 就绪")   # sign-off missed twice: the 督办单 waits
     _expect_current_in(page, "escalation")
-    _click_event(page, "联合派单：新建 → 就绪")         # signed off: six co-departments
+    _click_event(page, "协办部门工单（并行）：")          # signed off: six co-departments
     _expect_current_in(page, "joint_dispatch")
     assert not browser_log.problems(), browser_log.problems()
 

@@ -405,6 +405,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # cases
     ("cases.case_list", "GET"): page(200, SEE_OWN),
     ("case_deadlines.deadline_decide", "POST"): only(supervisor=(404, 403), leader=(404, 403)),
+    ("case_deadlines.deadline_notice", "POST"): only(supervisor=(422, 403)),  # empty form
     ("case_deadlines.deadline_request", "POST"): only(mediator=(404, 403), dept_handler=(404, 403)),
     ("case_deadlines.deadline_resume", "POST"): only(mediator=(404, 403), dept_handler=(404, 403),
                                             supervisor=(404, 403), leader=(404, 403)),

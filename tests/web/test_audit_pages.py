@@ -260,3 +260,16 @@ def test_diagram_serves_only_the_versions_the_case_ran_on(as_role, services, joi
 
     assert own.status_code == 200 and own.headers["Content-Disposition"].startswith("attachment")
     assert foreign.status_code == 404
+
+
+def test_engine_steps_are_behind_a_toggle(as_role, joint):
+    client = as_role("auditor")
+    people = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    everything = client.get(f"/audit/cases/{CASE}?engine=1").get_data(as_text=True)
+    # starts, gateways and predicted steps only with the toggle; people's steps either way
+    assert people.count('data-action="task_state_changed"') < \
+        everything.count('data-action="task_state_changed"')
+    assert "分流" in people and 'data-action="task_completed"' in people
+    assert everything.count('data-action="task_completed"') == \
+        people.count('data-action="task_completed"')
+    assert "→ 待定" not in people and "→ 待定" in everything     # predictions only

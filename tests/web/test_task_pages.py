@@ -140,3 +140,19 @@ def test_a_concurrent_change_offers_to_resubmit_the_same_values(as_role, service
     assert response.status_code == 409 and "重新提交" in text
     assert '<input type="hidden" name="triage_note" value="我的研判意见">' in text
     assert f'action="/cases/{case_no}/tasks/{task_id}"' in text
+
+
+def test_a_checkbox_is_never_marked_required_since_unticked_means_no(app):
+    from engine.forms import FormField, validate_submission
+    from web.forms import field_dict
+
+    flag = FormField(id="parties_signed", type="boolean", label="双方已签名",
+                     validation={"required": None})
+    note = FormField(id="note", type="string", label="说明", validation={"required": None})
+    assert validate_submission([flag], {}) == {"parties_signed": False}   # unticked is accepted
+    assert field_dict(flag)["required"] is False
+    assert field_dict(note)["required"] is True
+    with app.test_request_context():
+        html = app.jinja_env.from_string(
+            '{% import "_macros.html" as m %}{{ m.form_field(f) }}').render(f=field_dict(flag))
+    assert "jf-required" not in html and " required" not in html

@@ -82,6 +82,7 @@ class Permission(StrEnum):
     DECIDE_SLA_CHANGE = "decide_sla_change"    # approve or refuse it (not one's own request)
     REPLY_NOTICE = "reply_notice"          # the department's written reply to a 督办单
     RETRY_INCIDENT = "retry_incident"      # sweep an instance whose timers failed again
+    ISSUE_NOTICE = "issue_notice"          # a 催办 or 督办单 by hand
     REVIEW_RED_FLAG = "review_red_flag"    # decide on the intake assistant's red flag
     VIEW_ASSISTANT_ACCURACY = "view_assistant_accuracy"  # suggested against final categories
 
@@ -279,6 +280,7 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
     Permission.DECIDE_SLA_CHANGE: (RoleCode.SUPERVISOR, RoleCode.LEADER),
     Permission.REPLY_NOTICE: (RoleCode.DEPT_HANDLER,),
     Permission.RETRY_INCIDENT: (RoleCode.SUPERVISOR, RoleCode.LEADER),
+    Permission.ISSUE_NOTICE: (RoleCode.SUPERVISOR,),
     Permission.REVIEW_RED_FLAG: (RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR),
     Permission.VIEW_ASSISTANT_ACCURACY: (RoleCode.SUPERVISOR, RoleCode.LEADER),
 }

@@ -90,6 +90,7 @@ class AuditAction(StrEnum):
     LIGHT_CHANGED = "light_changed"
     SUPERVISION_ISSUED = "supervision_issued"
     SUPERVISION_REPLIED = "supervision_replied"
+    SUPERVISION_CLOSED = "supervision_closed"      # an unanswered 督办单 closed with its case
     TIER_UPGRADED = "tier_upgraded"
     INCIDENT_RETRIED = "incident_retried"
     OUTBOX_RETRIED = "outbox_retried"

@@ -55,16 +55,20 @@ def matches(uow: UnitOfWork, q: str) -> ColumnElement[bool]:
 
 
 def _word(uow: UnitOfWork, word: str) -> ColumnElement[bool]:
+    keys = _party_keys(word)
+    if keys:   # a whole ID or mobile number: summaries never hold one, only parties do
+        return or_(*[_party(uow, kind, value) for kind, value in keys])
     options: list[ColumnElement[bool]] = [_text(uow.session.get_bind().dialect.name, word)]
     paths = uow.session.scalars(select(Place.path).where(Place.name.contains(word, autoescape=True))
                                 .order_by(Place.path).limit(MAX_PLACES)).all()
     options += [Case.place_path.startswith(path, autoescape=True) for path in paths]
-    for kind, value in _party_keys(word):
-        column = Party.id_number_bidx if kind == "id_number" else Party.phone_bidx
-        parties = select(Party.id).where(column == blind_index(uow.services.keyring, kind, value))
-        options.append(Case.id.in_(select(CaseParty.case_id)
-                                   .where(CaseParty.party_id.in_(parties))))
-    return or_(*options) if options else false()
+    return or_(*options)
+
+
+def _party(uow: UnitOfWork, kind: str, value: str) -> ColumnElement[bool]:
+    column = Party.id_number_bidx if kind == "id_number" else Party.phone_bidx
+    parties = select(Party.id).where(column == blind_index(uow.services.keyring, kind, value))
+    return Case.id.in_(select(CaseParty.case_id).where(CaseParty.party_id.in_(parties)))
 
 
 def _text(dialect: str, word: str) -> ColumnElement[bool]:

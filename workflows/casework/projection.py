@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from engine.instance import TaskView, WorkflowInstance
 from engine.models import InstanceRow, ProcessVersion
 from engine.xmlsafe import safe_fromstring
+from workflows.audit.log import AuditAction
+from workflows.core.actors import SYSTEM
 from workflows.deadlines.clock_sync import sync_clocks
 from workflows.deadlines.lights import refresh_lights
 from workflows.district.units import UnitResolver
@@ -29,7 +31,7 @@ from workflows.models import (
     WorkOrderRole,
     WorkOrderStatus,
 )
-from workflows.models.scheduling import WorkOrderSla
+from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.runtime.unit_of_work import UnitOfWork
 
 
@@ -38,7 +40,10 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
     session = uow.session
     data = inst.latest_data()
     depts = UnitResolver(session, case.place_path)
+    was_closed = case.status == CaseStatus.CLOSED
     _case_fields(case, inst, data, depts, uow.clock.now())
+    if case.status == CaseStatus.CLOSED and not was_closed:
+        close_open_work(uow, case)
     ready = inst.ready_tasks()
     _work_orders(uow, case, ready, data, depts)
     created = _open_tasks(uow, case, inst, ready, depts)
@@ -185,6 +190,29 @@ def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: UnitReso
     case.status = status
 
 
+def close_open_work(uow: UnitOfWork, case: Case) -> None:
+    """A closed case leaves nothing waiting: its open work orders and its unanswered 督办单 are
+    closed with it (audited), so no page shows "待部门答复" for a case that is over."""
+    now = uow.clock.now()
+    for order in case.work_orders:
+        if order.status not in _FINISHED:
+            before, order.status = order.status, WorkOrderStatus.CLOSED
+            order.completed_at = order.completed_at or now
+            uow.audit.record(AuditAction.WORK_ORDER_CHANGED, SYSTEM, case=case,
+                             object_type="work_order", object_id=order.id,
+                             department_id=order.department_id, role=order.role,
+                             before=before, after=order.status, round=order.round,
+                             why="case_closed")
+    notices = uow.session.scalars(select(SupervisionNotice).where(
+        SupervisionNotice.case_id == case.id, SupervisionNotice.replied_at.is_(None),
+        SupervisionNotice.reply_due_at.is_not(None), SupervisionNotice.closed_at.is_(None)))
+    for notice in notices:
+        notice.closed_at = now
+        uow.audit.record(AuditAction.SUPERVISION_CLOSED, SYSTEM, case=case,
+                         object_type="supervision_notice", object_id=notice.id,
+                         why="case_closed")
+
+
 # -- work orders ------------------------------------------------------------------------------------
 def current_order(case: Case, dept: int | None, role: str | None = None) -> WorkOrder | None:
     """The latest order of a department on this case (optionally of one role)."""
@@ -236,7 +264,8 @@ def _order_deadlines(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready:
             order.due_at = None   # signed off: the sign-off deadline no longer speaks
 
 
-_FINISHED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED)
+_FINISHED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED,
+             WorkOrderStatus.CLOSED)
 
 
 def _is_sign_off_due(uow: UnitOfWork, order: WorkOrder) -> bool:

@@ -176,7 +176,6 @@ class ErrorCode(StrEnum):
     UNKNOWN_KPI = "unknown_kpi"  # kpi
     BAD_COMPARATOR = "bad_comparator"
     BAD_TARGET_VALUE = "bad_target_value"  # high
-    NOT_DATE = "not_date"
     DATES_REVERSED = "dates_reversed"
     SOURCE_REQUIRED = "source_required"
     TARGET_NOT_FOUND = "target_not_found"  # target_id
@@ -199,6 +198,10 @@ class ErrorCode(StrEnum):
     EXTENSION_TOO_LONG = "extension_too_long"
     NOTE_REQUIRED = "note_required"
     NOTICE_NOT_FOUND = "notice_not_found"  # notice_id
+    NOTICE_CLOSED = "notice_closed"        # the case closed: the 督办单 closed with it
+    NOTICE_REASON_REQUIRED = "notice_reason_required"
+    NOTICE_CASE_CLOSED = "notice_case_closed"
+    NOTICE_DEPARTMENT_UNKNOWN = "notice_department_unknown"
     RISK_REASON_REQUIRED = "risk_reason_required"
     PLACE_NOT_FOUND = "place_not_found"  # place_code
     # IoT alarms and devices

@@ -30,11 +30,21 @@ from workflows.cases.inbox import timeliness
 from workflows.cases.lookup import load_case
 from workflows.core import pii_text
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.deadlines import sla
-from workflows.deadlines.escalation import calendar_of
+from workflows.deadlines.escalation import MANUAL, calendar_of, escalate
+from workflows.deadlines.lights import CLOSED as FINISHED_ORDERS
 from workflows.deadlines.lights import make_limit
-from workflows.models import Case, Department, OpenTask, RoleCode, SlaClock, User
+from workflows.models import (
+    Case,
+    CaseStatus,
+    Department,
+    OpenTask,
+    RoleCode,
+    SlaClock,
+    User,
+    WorkOrder,
+)
 from workflows.models.scheduling import (
     RequestKind,
     RequestStatus,
@@ -88,6 +98,10 @@ def deadline_panel(uow: UnitOfWork, actor: Actor, case: Case,
             "requests": [_request_row(r, kinds, names, actor, handler, r.clock_id in paused,
                                       texts) for r in reversed(requests)],
             "notices": notices(uow.session, actor, case, texts=texts),
+            "can_issue": actor.has(RoleCode.SUPERVISOR) and case.status != CaseStatus.CLOSED,
+            "issue_units": [(code, name) for _, code, name, _ in
+                            notice_units(uow.session, case)]
+            if actor.has(RoleCode.SUPERVISOR) else [],
             "can_request": handler and any(r["can_request"] for r in rows),
             "units": list(EXTENSION_UNITS)}
 
@@ -175,8 +189,10 @@ def notices(session: Session, actor: Actor, case: Case, *, texts: bool = True) -
                            .order_by(SupervisionNotice.issued_at.desc())).all()
     return [{"id": n.id, "issued_at": n.issued_at, "department": name, "reason": n.reason,
              "reply_due_at": n.reply_due_at, "replied_at": n.replied_at,
+             "closed_at": n.closed_at,
              "reply": n.reply_note if texts or n.department_id == actor.department_id else None,
-             "can_reply": n.replied_at is None and may_reply(actor, n)} for n, name in rows]
+             "can_reply": n.replied_at is None and n.closed_at is None and may_reply(actor, n)}
+            for n, name in rows]
 
 
 # -- who may do what -----------------------------------------------------------------------------
@@ -192,6 +208,58 @@ def may_request(actor: Actor, case: Case) -> bool:
 def may_decide(actor: Actor) -> bool:
     """Supervisors and leaders decide (never on their own request)."""
     return actor.has(*sla.APPROVERS)
+
+
+def issue_notice(uow: UnitOfWork, actor: Actor, *, case_no: str, level: str, reason: str,
+                 unit: str = "") -> bool:
+    """A supervisor's 催办 (``level`` "0") or 督办单 ("1") by hand on a case in their scope, to the
+    lead unit or the unit of one of its work orders (``unit``: its code); delivered like the
+    ladder's notices (a 督办单 asks for a written reply within a working day) and audited
+    ``supervision_issued`` with source ``manual``. False when the same notice was already sent
+    this minute (a double click)."""
+    pii_text.refuse(reason=reason)
+    with denials_audited(uow.services, actor, object_type="supervision_notice"), uow:
+        case = load_case(uow, actor, case_no)
+        require(actor, Permission.ISSUE_NOTICE, case)
+        errors: dict[str, FieldError] = {}
+        if level not in ("0", "1"):
+            errors["level"] = FieldError(FieldCode.NOT_AN_OPTION)
+        if not reason.strip():
+            errors["reason"] = FieldError(ErrorCode.NOTICE_REASON_REQUIRED)
+        if case.status == CaseStatus.CLOSED:
+            errors["level"] = FieldError(ErrorCode.NOTICE_CASE_CLOSED)
+        targets = notice_units(uow.session, case)
+        chosen = next((t for t in targets if t[1] == unit), targets[0] if targets and not unit
+                      else None)
+        if chosen is None:
+            errors["unit"] = FieldError(ErrorCode.NOTICE_DEPARTMENT_UNKNOWN)
+        if errors:
+            raise InvalidInput(errors)
+        assert chosen is not None
+        department_id, _code, _name, order = chosen
+        now = uow.clock.now()
+        key = f"esc:{case.id}:{MANUAL}:{actor.id}:{department_id}:{now:%Y%m%d%H%M}:L{level}"
+        notice = escalate(uow, case, level=int(level), source=MANUAL, reason=reason.strip(),
+                          work_order=order, department_id=department_id, actor=actor, key=key)
+        uow.commit()
+        return notice is not None
+
+
+def notice_units(session: Session, case: Case) -> list[tuple[int, str, str, WorkOrder | None]]:
+    """Whom a notice by hand may go to: the lead unit, then the units of the case's open work
+    orders, as (department id, code, name, that unit's open order)."""
+    open_orders = [o for o in case.work_orders if o.status not in FINISHED_ORDERS]
+    ids = [i for i in dict.fromkeys([case.lead_department_id,
+                                     *(o.department_id for o in open_orders)]) if i]
+    names = {d.id: (d.code, d.name) for d in session.scalars(
+        select(Department).where(Department.id.in_(ids)))} if ids else {}
+    out = []
+    for ident in ids:
+        order = max((o for o in open_orders if o.department_id == ident),
+                    key=lambda o: (o.round, o.id or 0), default=None)
+        code, name = names.get(ident, ("", ""))
+        out.append((ident, code, name, order))
+    return out
 
 
 def may_reply(actor: Actor, notice: SupervisionNotice) -> bool:

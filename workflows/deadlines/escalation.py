@@ -32,6 +32,7 @@ LIMIT_ZH = {"response": "签收响应时限", "handling": "办理时限", "first
 KIND_OF_LEVEL = {0: NoticeKind.REMINDER, 1: NoticeKind.SUPERVISION, 2: NoticeKind.UPGRADE,
                  3: NoticeKind.LEADERSHIP}
 REPLY_SPEC = "working_days(1)"   # T-53: written reply to a 督办单
+MANUAL = "manual"                # source of a 催办 / 督办单 a supervisor issued by hand
 
 
 def calendar_of(uow: UnitOfWork) -> CalendarProvider:
@@ -51,14 +52,17 @@ def notice_key(case_id: int, source: str, work_order_id: int | None, due: dateti
 
 def escalate(uow: UnitOfWork, case: Case, *, level: int, source: str, reason: str,
              limit_due: datetime | None = None, work_order: WorkOrder | None = None,
-             actor: Actor = SCHEDULER) -> SupervisionNotice | None:
-    """Take one rung of the ladder once; returns the new notice, None if it was taken before."""
+             actor: Actor = SCHEDULER, department_id: int | None = None,
+             key: str | None = None) -> SupervisionNotice | None:
+    """Take one rung of the ladder once; returns the new notice, None if it was taken before
+    (``key``: the dedupe key when not the ladder's own, e.g. a supervisor's notice by hand)."""
     work_order_id = getattr(work_order, "id", None)
-    key = notice_key(case.id, source, work_order_id, limit_due, level)
+    key = key or notice_key(case.id, source, work_order_id, limit_due, level)
     if uow.session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.dedupe_key == key)):
         return None
     now = uow.clock.now()
-    department_id = getattr(work_order, "department_id", None) or case.lead_department_id
+    department_id = department_id or getattr(work_order, "department_id", None) \
+        or case.lead_department_id
     reply_due = calendar_of(uow).resolve(REPLY_SPEC, now) if level == 1 else None
     notice = SupervisionNotice(
         case_id=case.id, work_order_id=work_order_id, department_id=department_id, level=level,
@@ -81,7 +85,11 @@ def _act(uow: UnitOfWork, case: Case, notice: SupervisionNotice, limit_due: date
               "due": _local(uow, limit_due), "reply_by": _local(uow, notice.reply_due_at),
               "reason": notice.reason, "risk": RISK_LABELS.get(case.risk_level, case.risk_level)}
     key = notice.dedupe_key
-    if notice.level == 0:
+    if notice.source == MANUAL:  # by hand: the supervisor's reason, no overdue risk rise
+        template = "manual_reminder" if notice.level == 0 else "manual_supervision"
+        notify_department(uow, case, notice.department_id, template=template, params=params,
+                          key=key)
+    elif notice.level == 0:
         notify_department(uow, case, notice.department_id, template="sla_reminder",
                           params=params, key=key)
     elif notice.level == 1:
@@ -106,6 +114,8 @@ def reply_to_notice(uow: UnitOfWork, actor: Actor, notice_id: int, *, note: str)
         notice = uow.session.get(SupervisionNotice, notice_id)
         if notice is None or notice.level != 1:
             raise NotFound(ErrorCode.NOTICE_NOT_FOUND, notice_id=notice_id)
+        if notice.closed_at is not None and notice.replied_at is None:
+            raise InvalidInput({"note": FieldError(ErrorCode.NOTICE_CLOSED)})
         if notice.replied_at is None:
             notice.replied_at, notice.reply_note = uow.clock.now(), note.strip()[:2000]
             uow.audit.record(AuditAction.SUPERVISION_REPLIED, actor, case=notice.case_id,

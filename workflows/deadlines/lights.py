@@ -29,7 +29,8 @@ from workflows.runtime.unit_of_work import UnitOfWork
 
 RESPONSE_POLICY: dict[str, str] = {Urgency.URGENT: "PT2H", Urgency.GENERAL: "PT24H"}
 LIGHT_RANK = {Light.GREEN: 0, Light.YELLOW: 1, Light.ORANGE: 2, Light.RED: 3}
-CLOSED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED)
+CLOSED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETURNED,
+          WorkOrderStatus.CLOSED)
 RED_AFTER = "working_days(3)"
 _TICK = timedelta(microseconds=1)
 

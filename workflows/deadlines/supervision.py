@@ -22,7 +22,8 @@ OPEN = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.IN
 # notices of the ladder: the shipped processes' and the light ladder's templates
 LADDER_TEMPLATES = ("reminder", "sla_reminder", "sign_off_reminder", "handling_overdue",
                     "supervision_notice", "upgrade_notice", "tier_upgraded", "leadership",
-                    "leadership_reminder", "joint_meeting_reminder")
+                    "leadership_reminder", "joint_meeting_reminder", "manual_reminder",
+                    "manual_supervision")
 
 
 def overdue_orders(session: Session, actor: Actor) -> list[dict]:
@@ -71,9 +72,9 @@ def department_notices(session: Session, actor: Actor) -> list[dict]:
         .where(SupervisionNotice.level == 1,
                SupervisionNotice.department_id == actor.department_id)).all()
     out = [{"id": n.id, "case_no": case_no, "issued_at": n.issued_at, "reason": n.reason,
-            "reply_due_at": n.reply_due_at, "replied_at": n.replied_at, "reply": n.reply_note}
-           for n, case_no in rows]
-    return sorted(out, key=lambda r: (r["replied_at"] is not None,
+            "reply_due_at": n.reply_due_at, "replied_at": n.replied_at, "reply": n.reply_note,
+            "closed_at": n.closed_at} for n, case_no in rows]
+    return sorted(out, key=lambda r: (r["replied_at"] is not None or r["closed_at"] is not None,
                                       r["reply_due_at"] or r["issued_at"]))
 
 

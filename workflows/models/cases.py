@@ -156,6 +156,7 @@ class WorkOrderStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     REFUSED = "refused"
+    CLOSED = "closed"          # the case closed while the order was still open
 
 
 class Case(Base):

@@ -85,6 +85,7 @@ class SupervisionNotice(Base):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_note: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the case closed unanswered
 
 
 class SlaRequest(Base):

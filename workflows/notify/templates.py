@@ -16,6 +16,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "reminder": ("【催办】", "【催办】案件 {case_no} 的办理期限即将到期，请抓紧办理。"),
     "sla_reminder": ("【催办】期限预警",
                      "【催办】案件 {case_no} 的{limit}将于 {due} 到期，请抓紧办理。"),
+    "manual_reminder": ("【催办】",
+                        "【催办】案件 {case_no}：{reason}。请抓紧办理。"),
+    "manual_supervision": ("【督办通知】",
+                           "【督办通知】案件 {case_no}：{reason}。"
+                           "请于 {reply_by} 前书面说明情况并报送新的办结时间。"),
     "supervision_notice": ("【督办通知】",
                            "【督办通知】案件 {case_no} 的{limit}已于 {due} 超时。"
                            "请于 {reply_by} 前书面说明情况并报送新的办结时间。"),

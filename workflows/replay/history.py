@@ -79,9 +79,11 @@ class HistoryFilter:
     department: str | None = None     # department id
     since: datetime | None = None
     until: datetime | None = None
+    engine_steps: bool = False        # the engine's own transitions (start, gateways, joins)
 
     def accepts(self, entry: HistoryEntry) -> bool:
-        return ((not self.kinds or entry.kind in self.kinds)
+        return ((self.engine_steps or not entry.engine)
+                and (not self.kinds or entry.kind in self.kinds)
                 and (not self.actor or self.actor in (entry.actor_id, entry.actor_name))
                 and (not self.department or self.department == entry.department_id)
                 and (self.since is None or entry.occurred_at >= self.since)
@@ -110,6 +112,7 @@ class HistoryEntry:
     hash: str = ""
     is_input: bool = False
     order: int = 0
+    engine: bool = False              # a transition people did not cause nor wait for
 
     @property
     def local_time(self) -> str:
@@ -191,7 +194,21 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
         detail=describe(event), actor_type=event.actor_type, actor_id=actor_id, actor_name=name,
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
         payload=payload, changes=changes, hash=event.hash,
-        is_input=event.is_input, order=event.id or 0)
+        is_input=event.is_input, order=event.id or 0, engine=engine_step(event))
+
+
+# what people work on or wait for; every other task type is the engine's bookkeeping
+PEOPLE_STEPS = {"UserTask", "ManualTask", "BoundaryEvent", "IntermediateCatchEvent",
+                "ReceiveTask", "CallActivity", "SubWorkflowTask", "EndEvent"}
+SPECULATIVE = {"FUTURE", "LIKELY", "MAYBE"}    # a step only predicted (maybe later)
+
+
+def engine_step(event: RecordedEvent) -> bool:
+    """An engine-internal transition: a start, gateway or join, or a step only predicted."""
+    if event.action != "task_state_changed":
+        return False
+    p = event.payload
+    return p.get("type") not in PEOPLE_STEPS or p.get("to") in SPECULATIVE
 
 
 def _related_rows(session: Session, case_id: int,

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from workflows.access.policy import Denied, denials_audited, visible_cases
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.models import (
     CATEGORY_LABELS,
     Case,
@@ -74,9 +74,9 @@ def require_cockpit(actor: Actor) -> None:
 def check_period(first: date | None, last: date | None) -> None:
     errors = {}
     if first is None:
-        errors["from"] = FieldError(ErrorCode.NOT_DATE)
+        errors["from"] = FieldError(FieldCode.NOT_DATE)
     if last is None:
-        errors["to"] = FieldError(ErrorCode.NOT_DATE)
+        errors["to"] = FieldError(FieldCode.NOT_DATE)
     if first and last and last < first:
         errors["to"] = FieldError(ErrorCode.DATES_REVERSED)
     elif first and last and (last - first).days >= MAX_DAYS:
@@ -286,13 +286,16 @@ def open_now() -> ColumnElement[bool]:
 
 def board(session: Session, actor: Actor, scope: kc.Scope) -> dict[str, Any]:
     """Open cases now: by worst light and risk colour, by ladder level, and the red-risk cases."""
-    light = worst_light_rank()
-    cells = session.execute(select(Case.risk_level, light, func.count()).where(
-        kc.case_scope(scope), open_now()).group_by(Case.risk_level, light)).all()
-    grid = {(risk, LIGHTS[int(rank)]): int(count) for risk, rank, count in cells}
-    level = ladder_level()
-    levels: dict[int, int] = dict(session.execute(select(level, func.count()).where(
-        kc.case_scope(scope), open_now()).group_by(level)).all())
+    light, level = worst_light_rank(), ladder_level()
+    grid: dict[tuple[str, str], int] = {}
+    levels = dict.fromkeys(LEVELS, 0)
+    for risk, rank, rung, count in session.execute(    # one pass over the open cases
+            select(Case.risk_level, light, level, func.count())
+            .where(kc.case_scope(scope), open_now()).group_by(Case.risk_level, light, level)):
+        key = (risk, LIGHTS[int(rank)])
+        grid[key] = grid.get(key, 0) + int(count)
+        if int(rung) in levels:
+            levels[int(rung)] += int(count)
     deadline = select(func.min(OpenTask.due_at)).where(OpenTask.case_id == Case.id) \
         .correlate(Case).scalar_subquery()
     red = session.execute(
@@ -301,8 +304,7 @@ def board(session: Session, actor: Actor, scope: kc.Scope) -> dict[str, Any]:
         .outerjoin(Department, Department.id == Case.lead_department_id)
         .where(kc.case_scope(scope), open_now(), Case.risk_level == "red")
         .order_by(deadline.is_(None), deadline, Case.id).limit(20)).all()
-    return {"grid": grid, "open": sum(grid.values()),
-            "levels": {n: int(levels.get(n, 0)) for n in LEVELS},
+    return {"grid": grid, "open": sum(grid.values()), "levels": levels,
             "red": [{"case_no": r[0] if r[4] else None, "category": r[1], "lead_unit": r[2], "deadline": r[3],
                      "visible": bool(r[4])} for r in red],
             "red_total": sum(v for (risk, _l), v in grid.items() if risk == "red")}

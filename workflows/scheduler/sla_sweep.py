@@ -180,7 +180,8 @@ def unseen_replies() -> tuple:
     seen = select(WorkOrderSla.work_order_id).where(
         WorkOrderSla.work_order_id == SupervisionNotice.work_order_id,
         WorkOrderSla.checked_at >= SupervisionNotice.reply_due_at)
-    return (SupervisionNotice.replied_at.is_(None), SupervisionNotice.reply_due_at.is_not(None),
+    return (SupervisionNotice.replied_at.is_(None), SupervisionNotice.closed_at.is_(None),
+            SupervisionNotice.reply_due_at.is_not(None),
             SupervisionNotice.work_order_id.is_not(None), ~seen.exists())
 
 

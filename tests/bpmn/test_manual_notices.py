@@ -1,0 +1,110 @@
+"""A supervisor's 催办 and 督办单 by hand, and what closing a case does to open notices and orders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import AuditEvent, OutboxMessage
+from tests.bpmn.test_services_general import close_with_rating, registered, walk  # noqa: F401
+from workflows.casework.projection import close_open_work
+from workflows.core.errors import ErrorCode, InvalidInput, NotPermitted
+from workflows.deadlines import case_panel
+from workflows.deadlines.escalation import reply_to_notice
+from workflows.models import Case, WorkOrder
+from workflows.models.scheduling import SupervisionNotice
+
+
+def _notices(services, case_no: str) -> list[SupervisionNotice]:
+    with services.new_uow() as uow:
+        case = uow.session.scalars(select(Case).where(Case.case_no == case_no)).one()
+        rows = uow.session.scalars(select(SupervisionNotice).where(
+            SupervisionNotice.case_id == case.id).order_by(SupervisionNotice.id)).all()
+        uow.session.expunge_all()
+        return list(rows)
+
+
+def _issue(services, walk, level: str, reason: str = "群众多次来电催问进度", **extra) -> bool:  # noqa: F811
+    return case_panel.issue_notice(services.new_uow(), walk.user("supervisor", "ZZ"),
+                                   case_no=walk.case_no, level=level, reason=reason, **extra)
+
+
+def test_supervisor_issues_a_reminder_and_a_notice_by_hand(services, walk):  # noqa: F811
+    registered(walk)
+    assert _issue(services, walk, "0") is True
+    assert _issue(services, walk, "0") is False          # a double click: sent once
+    assert _issue(services, walk, "1", "三天未见进展，请说明") is True
+    reminder, notice = _notices(services, walk.case_no)
+    assert (reminder.level, reminder.source, reminder.reply_due_at) == (0, "manual", None)
+    assert notice.level == 1 and notice.reply_due_at is not None
+    assert notice.reason == "三天未见进展，请说明"
+    with services.new_uow() as uow:
+        sent = uow.session.scalars(select(OutboxMessage.template).where(
+            OutboxMessage.template.in_(("manual_reminder", "manual_supervision")))).all()
+        assert set(sent) == {"manual_reminder", "manual_supervision"}
+        issued = uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "supervision_issued")).all()
+        assert [json.loads(e.payload)["source"] for e in issued] == ["manual", "manual"]
+        assert all(e.actor_id == walk.user("supervisor", "ZZ").id for e in issued)
+    assert walk.summary()["risk_level"] != "yellow"  # by hand: no overdue risk rise
+
+
+def test_reason_is_required_and_free_of_personal_data(services, walk):  # noqa: F811
+    registered(walk)
+    for reason, code in (("  ", ErrorCode.NOTICE_REASON_REQUIRED),
+                         ("请联系13800000088", ErrorCode.PERSONAL_DATA_IN_TEXT)):
+        with pytest.raises(InvalidInput) as refused:
+            _issue(services, walk, "1", reason)
+        assert refused.value.field_errors["reason"].code == code
+    with pytest.raises(InvalidInput) as refused:
+        _issue(services, walk, "1", unit="NOPE")
+    assert refused.value.field_errors["unit"].code == ErrorCode.NOTICE_DEPARTMENT_UNKNOWN
+    assert _notices(services, walk.case_no) == []
+
+
+def test_only_supervisors_issue_notices(services, walk):  # noqa: F811
+    registered(walk)
+    with pytest.raises(NotPermitted):
+        case_panel.issue_notice(services.new_uow(), walk.user("intake_clerk", "ZZ"),
+                                case_no=walk.case_no, level="1", reason="催一下")
+    assert _notices(services, walk.case_no) == []
+
+
+def test_closing_the_case_closes_an_unanswered_notice(services, walk):  # noqa: F811
+    registered(walk)
+    _issue(services, walk, "1", "请说明进展")
+    close_with_rating(services, walk)
+    assert walk.summary()["status"] == "closed"
+    (notice,) = _notices(services, walk.case_no)
+    assert notice.closed_at is not None and notice.replied_at is None
+    with services.new_uow() as uow:
+        case = uow.session.scalars(select(Case).where(Case.case_no == walk.case_no)).one()
+        panel = case_panel.notices(uow.session, walk.user("supervisor", "ZZ"), case)
+        assert panel[0]["closed_at"] is not None and not panel[0]["can_reply"]
+        assert uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "supervision_closed")).one()
+    with pytest.raises(InvalidInput) as refused:
+        reply_to_notice(services.new_uow(), walk.user("dept_handler", "CG"), notice.id,
+                        note="已整改")
+    assert refused.value.field_errors["note"].code == ErrorCode.NOTICE_CLOSED
+    with pytest.raises(InvalidInput) as refused:
+        _issue(services, walk, "0")
+    assert refused.value.field_errors["level"].code == ErrorCode.NOTICE_CASE_CLOSED
+
+
+def test_closing_closes_the_orders_still_open(services, walk):  # noqa: F811
+    registered(walk)
+    with services.new_uow() as uow:
+        case = uow.session.scalars(select(Case).where(Case.case_no == walk.case_no)).one()
+        open_orders = [o for o in case.work_orders if o.status == "dispatched"]
+        assert open_orders  # the lead unit's sign-off is waiting
+        close_open_work(uow, case)
+        uow.commit()
+    with services.new_uow() as uow:
+        statuses = {o.status for o in uow.session.scalars(select(WorkOrder))}
+        assert statuses == {"closed"}
+        event = uow.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "work_order_changed")).all()[-1]
+        assert json.loads(event.payload)["why"] == "case_closed"
