@@ -26,6 +26,14 @@ def to_agreement(walk: Walk) -> None:
     mediate_to_agreement(walk, local(2025, 3, 20, 15, 0), jc=True)
 
 
+def fonts(data: bytes) -> set[str]:
+    found = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            found.add(str(font.get_object()["/BaseFont"]))
+    return found
+
+
 def pages(data: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
 
@@ -59,6 +67,7 @@ def test_full_agreement_pdf_has_every_article_29_item_once_per_party_and_committ
     found = pdf_documents.download_pdf(services.new_uow(), mediator, signed.case_no,
                                        agreement_id(services), full=True, purpose="document")
     assert found.data.startswith(b"%PDF")
+    assert any("WenQuanYiMicroHei" in name for name in fonts(found.data))  # embedded CJK font
     texts = [compact(t) for t in pages(found.data)]
     whole = "".join(texts)
     # three copies: 申请人, 被申请人, the committee's
@@ -208,3 +217,33 @@ def test_supervision_notice_pdf(services, signed):
         assert item in whole, item
     assert pdf_documents.download_notice_pdf(services.new_uow(), signed.user("supervisor", "ZZ"),
                                              signed.case_no, notice_id).sha256 == found.sha256
+
+
+def test_completion_report_pdf_after_performance(services, signed):
+    signed.do("prepare_jc", jc_joint_application="true", jc_court="domicile_court",
+              jc_filed_on="2025-03-20")
+    signed.do("record_jc_decision", jc_result="confirmed")
+    signed.until(local(2025, 4, 8, 9, 0))
+    signed.do("performance_check", performed="performed", performance_note="已赔偿")
+    signed.do("submit_result", outcome="R1", result_summary="调解协议已履行，经司法确认")
+    report = document_of(services, "completion_report")
+    found = pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                       signed.case_no, report.id, full=False)
+    whole = compact("".join(pages(found.data)))
+    for item in ("办结报告", signed.case_no, "调解协议已履行，经司法确认"):
+        assert item in whole, item
+
+
+def test_a_page_renders_as_an_image_when_pdftoppm_is_installed(services, signed, tmp_path):
+    import shutil
+    import subprocess
+
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    found = pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                       signed.case_no, agreement_id(services), full=False)
+    (tmp_path / "a.pdf").write_bytes(found.data)
+    subprocess.run([tool, "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "a.pdf"),
+                    str(tmp_path / "page")], check=True)
+    assert list(tmp_path.glob("page*.png"))
