@@ -192,7 +192,6 @@ MESSAGES = {
     ErrorCode.UNKNOWN_KPI: _l("没有指标 %(kpi)s"),
     ErrorCode.BAD_COMPARATOR: _l("请选择“不低于”或“不高于”"),
     ErrorCode.BAD_TARGET_VALUE: _l("目标值应为 0 到 %(high)s 之间的数"),
-    ErrorCode.NOT_DATE: _l("日期格式应为 年-月-日，例如 2026-01-01"),
     ErrorCode.DATES_REVERSED: _l("截止日期不能早于起始日期"),
     ErrorCode.SOURCE_REQUIRED: _l("请填写依据"),
     ErrorCode.TARGET_NOT_FOUND: _l("指标目标 %(target_id)s 不存在"),

@@ -131,7 +131,7 @@ class Fuzzer:
         finally:
             savepoint.rollback()
         self.sent += 1
-        if response.status_code >= 500 or "Traceback" in response.get_data(as_text=True):
+        if response.status_code >= 500 or b"Traceback" in response.get_data():  # bytes: downloads
             self.failures.append((endpoint, method, label, response.status_code))
 
 

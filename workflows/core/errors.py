@@ -176,7 +176,6 @@ class ErrorCode(StrEnum):
     UNKNOWN_KPI = "unknown_kpi"  # kpi
     BAD_COMPARATOR = "bad_comparator"
     BAD_TARGET_VALUE = "bad_target_value"  # high
-    NOT_DATE = "not_date"
     DATES_REVERSED = "dates_reversed"
     SOURCE_REQUIRED = "source_required"
     TARGET_NOT_FOUND = "target_not_found"  # target_id

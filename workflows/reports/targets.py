@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.errors import FieldCode
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
@@ -111,9 +112,9 @@ def check(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
     valid_from = start if isinstance(start, date) else None
     valid_to = stop if isinstance(stop, date) else None
     if valid_from is None:
-        errors["valid_from"] = FieldError(ErrorCode.NOT_DATE)
+        errors["valid_from"] = FieldError(FieldCode.NOT_DATE)
     if stop is False:
-        errors["valid_to"] = FieldError(ErrorCode.NOT_DATE)
+        errors["valid_to"] = FieldError(FieldCode.NOT_DATE)
     elif valid_from and valid_to and valid_to < valid_from:
         errors["valid_to"] = FieldError(ErrorCode.DATES_REVERSED)
     source = str(raw.get("source") or "").strip()[:200]
