@@ -214,6 +214,9 @@ class ErrorCode(StrEnum):
     ATTACHMENT_DISGUISED = "attachment_disguised"  # extension
     ATTACHMENT_UNREADABLE = "attachment_unreadable"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # attachment_id
+    DOCUMENT_NOT_FOUND = "document_not_found"  # document_id
+    DOCUMENT_ALTERED = "document_altered"  # document_id: differs from the hash first issued
+    DOCUMENT_FONT_MISSING = "document_font_missing"  # path
     PLACE_OUTSIDE_GRID = "place_outside_grid"  # code
     GRID_PLACE_REQUIRED = "grid_place_required"
     NO_GRID = "no_grid"

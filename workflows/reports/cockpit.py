@@ -19,10 +19,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from engine.errors import FieldCode
 from workflows.access.policy import Denied, denials_audited, visible_cases
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.models import (
     CATEGORY_LABELS,
     Case,

@@ -19,10 +19,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import FieldCode
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import ALL_SCOPES, KpiTarget, Place
 from workflows.reports.kpi_cases import KPI_BY_ID
 from workflows.runtime.unit_of_work import UnitOfWork
