@@ -247,3 +247,37 @@ def test_a_page_renders_as_an_image_when_pdftoppm_is_installed(services, signed,
     subprocess.run([tool, "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "a.pdf"),
                     str(tmp_path / "page")], check=True)
     assert list(tmp_path.glob("page*.png"))
+
+
+def test_labour_agreement_has_the_parties_particulars_and_payment_plan(services, clock):
+    from tests.bpmn.test_services_labour import local as labour_local
+    from workflows.cases.parties import PartyInput
+
+    clock.set(labour_local(2025, 9, 30, 16, 40))
+    walk = Walk.ready(services, clock)
+    walk.intake(channel="portal", category="labour", summary="解除劳动合同未支付经济补偿",
+                description="本人在星辰电子科技有限公司工作三年",
+                parties=[PartyInput(name="郑雅琪", id_number=IDS["郑雅琪"], phone="13600000000"),
+                         PartyInput(name="星辰电子科技有限公司", role="respondent")])
+    walk.do("register", category="labour", urgency="general", people_count="1", summary="经济补偿")
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
+    walk.do("request_evidence", evidence_items="劳动合同、工资流水", evidence_status="received")
+    walk.do("co_sign_off", "RS", co_sign_off_decision="accept")
+    walk.do("co_handle", "RS", co_result="提供法律咨询", co_result_status="done")
+    walk.do("lead_consolidate", joint_result="人社已提供咨询", joint_outcome="resolved")
+    mediator = walk.user("mediator", "JDLT")
+    walk.do("register_labour_mediation", actor=mediator, mediation_application_date="2025-09-30",
+            trade_union_present="false", mediation_claims="经济补偿及离职证明")
+    walk.do("labour_mediation", actor=mediator, labour_mediation_record="双方同意",
+            labour_mediation_result="agreement")
+    walk.do("labour_agreement", actor=mediator, payment_schedule="公司10日内支付经济补偿3万元",
+            labour_agreement_signed="true", payment_period="statutory_days(7)")
+    doc = document_of(services, "labour_agreement")
+    found = pdf_documents.download_pdf(services.new_uow(), mediator, walk.case_no, doc.id,
+                                       full=True, purpose="document")
+    whole = compact("".join(pages(found.data)))
+    for item in ("劳动争议调解协议书", "郑雅琪", "星辰电子科技有限公司", "民族", "职业",
+                 "经济补偿及离职证明", "公司10日内支付经济补偿3万元", "自本协议生效之日起7日内",
+                 "申请支付令", "第3份（共3份）调解组织存档", "调解员（签名）", walk.case_no):
+        assert item in whole, item

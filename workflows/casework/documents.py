@@ -83,9 +83,10 @@ def period_text(spec: str | None) -> str:
     return f"自本协议生效之日起{match.group(2)}{unit}内"
 
 
-def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict) -> str:
+def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict, *,
+                   title: str = "人民调解协议书") -> str:
     """The 调解协议书 text with the three items of 人民调解法 Art 29."""
-    out = [f"# {header['committee']}", "## 人民调解协议书", "",
+    out = [f"# {header['committee']}", f"## {title}", "",
            f"协议编号：{header['number']}　　案件编号：{case.case_no}", ""]
     out.append("**一、当事人的基本情况**")
     for p in lines:
@@ -103,10 +104,15 @@ def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict)
             f"履行期限：{period_text(f['period'])}"]
     if data.get("performance_place"):
         out.append(f"履行地点：{data['performance_place']}")
-    out += ["", f"当事人{'拟' if f['judicial_confirmation'] else '未表示'}"
-            "共同申请司法确认（人民调解法第三十三条：自协议生效之日起三十日内）。", "",
-            "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效。"
-            "本协议一式" + f"{len(lines) + 1}份，当事人各执一份，人民调解委员会留存一份。", "",
+    if title == LABOUR_TITLE:
+        out += ["", "用人单位在协议约定期限内不履行支付拖欠劳动报酬、工伤医疗费、经济补偿或者赔偿金"
+                "事项的，劳动者可以持本协议书依法向人民法院申请支付令（劳动争议调解仲裁法第十六条）。", ""]
+    else:
+        out += ["", f"当事人{'拟' if f['judicial_confirmation'] else '未表示'}"
+                "共同申请司法确认（人民调解法第三十三条：自协议生效之日起三十日内）。", ""]
+    org = "调解组织" if title == LABOUR_TITLE else "人民调解委员会"
+    out += [f"本协议自各方当事人签名、盖章或者按指印，调解员签名并加盖{org}印章之日起生效。"
+            f"本协议一式{len(lines) + 1}份，当事人各执一份，{org}留存一份。", "",
             *[f"{p.role}（签名/盖章/按指印）：{BLANK}" for p in lines],
             f"人民调解员（签名）：{BLANK}（{header['mediator']}）",
             f"{header['committee']}（印章）", f"调解地点：{header['place']}",
@@ -122,6 +128,27 @@ def generate_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: dict, *,
     masked = agreement_text(case, header, party_lines(uow, case, today, full=False), data)
     full = agreement_text(case, header, party_lines(uow, case, today, full=True), data)
     return _store(uow, actor, case, "mediation_agreement", "人民调解协议书", masked, full, task_id)
+
+
+LABOUR_TITLE = "劳动争议调解协议书"
+
+
+def generate_labour_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: dict, *,
+                              task_id: str | None = None) -> CaseDocument:
+    """The 劳动争议调解协议书 (劳动争议调解仲裁法 Art 14) with the same particulars: the
+    worker's claims as the facts and disputed matters, the payment plan as the terms."""
+    today = _local_day(uow)
+    header = _agreement_header(uow, case, data, today, kind="labour_agreement")
+    claims = data.get("mediation_claims") or case.summary
+    mapped = {"agreement_facts": case.summary, "agreement_disputed_matters": claims,
+              "agreement_terms": data.get("payment_schedule"),
+              "performance_manner": "按协议内容向劳动者支付",
+              "performance_period": data.get("payment_period")}
+    masked = agreement_text(case, header, party_lines(uow, case, today, full=False), mapped,
+                            title=LABOUR_TITLE)
+    full = agreement_text(case, header, party_lines(uow, case, today, full=True), mapped,
+                          title=LABOUR_TITLE)
+    return _store(uow, actor, case, "labour_agreement", LABOUR_TITLE, masked, full, task_id)
 
 
 def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case) -> CaseDocument:
@@ -201,13 +228,14 @@ def generate_jc_application(uow: UnitOfWork, actor: Actor, case: Case, view: Tas
                   view.id)
 
 
-def _agreement_header(uow: UnitOfWork, case: Case, data: dict, today: date) -> dict:
+def _agreement_header(uow: UnitOfWork, case: Case, data: dict, today: date, *,
+                      kind: str = "mediation_agreement") -> dict:
     session = uow.session
     committee = session.get(Department, case.lead_department_id) if case.lead_department_id \
         else None
     mediator = session.get(User, case.mediator_id) if case.mediator_id else None
     count = len(session.scalars(select(CaseDocument.id).where(
-        CaseDocument.case_id == case.id, CaseDocument.kind == "mediation_agreement")).all())
+        CaseDocument.case_id == case.id, CaseDocument.kind == kind)).all())
     return {"committee": committee.name if committee else "人民调解委员会",
             "number": f"{case.case_no}-XY{count + 1:02d}",
             "mediator": mediator.display_name if mediator else BLANK,

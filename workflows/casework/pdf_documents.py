@@ -156,8 +156,9 @@ def copies_of(uow: UnitOfWork, case: Case, doc: CaseDocument) -> list[str]:
     roles = [PARTY_ROLE_LABELS.get(link.role, link.role)
              for link, _party in case_parties(uow.session, case)]
     total = len(roles) + 1
+    keeper = "调解组织" if doc.kind == "labour_agreement" else "人民调解委员会"
     return [f"第{n}份（共{total}份）　{role}执" for n, role in enumerate(roles, 1)] + [
-        f"第{total}份（共{total}份）　人民调解委员会存档"]
+        f"第{total}份（共{total}份）　{keeper}存档"]
 
 
 def issued_hash(uow: UnitOfWork, case: Case, object_type: str, object_id: int,

@@ -16,6 +16,7 @@ from workflows.cases.lookup import find_case
 from workflows.casework.documents import (
     generate_agreement,
     generate_jc_application,
+    generate_labour_agreement,
     record_from_task,
 )
 from workflows.casework.projection import current_order, task_department
@@ -69,6 +70,8 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
         case.mediator_id = int(clean[key])
     if view.bpmn_id in contract.AGREEMENT_TASKS and contract.AGREEMENT_TASKS[view.bpmn_id](clean):
         generate_agreement(uow, actor, case, {**view.data, **clean}, task_id=view.id)
+    elif view.bpmn_id in contract.LABOUR_AGREEMENT_TASKS:
+        generate_labour_agreement(uow, actor, case, {**view.data, **clean}, task_id=view.id)
     elif view.bpmn_id in contract.JC_APPLICATION_TASKS and clean.get("jc_joint_application"):
         generate_jc_application(uow, actor, case, view, {**view.data, **clean})
     elif view.bpmn_id in contract.DOCUMENT_TASKS:
