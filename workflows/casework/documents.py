@@ -19,6 +19,7 @@ from engine.instance import TaskView
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PartyVault, case_parties
 from workflows.core.actors import Actor
+from workflows.district.places import location_of
 from workflows.library.contract import AGREEMENT_FIELDS
 from workflows.models import (
     CATEGORY_LABELS,
@@ -163,6 +164,9 @@ def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case) -> CaseDocument:
               "clerk": clerk.display_name if clerk else BLANK,
               "received": received.strftime("%Y-%m-%d %H:%M"), "date": today.isoformat()}
 
+    located = location_of(uow.session, case.place_id, case.place_path)
+    place = "".join([*(located["names"] if located else []), case.location_detail or ""])
+
     def text(full: bool) -> str:
         people = party_lines(uow, case, today, full=full)
         out = [f"# {header['unit']}", "## 受理回执", "",
@@ -172,7 +176,7 @@ def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case) -> CaseDocument:
         out += ["", "**二、受理事项**",
                 f"纠纷类别：{CATEGORY_LABELS.get(case.category or '', BLANK)}",
                 f"事项摘要：{case.summary or BLANK}",
-                f"发生地点：{case.location_detail or case.place_path or BLANK}",
+                f"发生地点：{place or BLANK}",
                 *([f"涉及金额：{case.amount:,.2f}元"] if case.amount else []),
                 f"受理时间：{header['received']}", "",
                 "**三、告知事项**",
