@@ -30,6 +30,7 @@ from workflows.attachments.store import list_attachments
 from workflows.cases import inbox as inbox_service
 from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
+from workflows.casework import pdf_documents
 from workflows.casework import views as case_views
 from workflows.channels import quarantine
 from workflows.core.errors import FieldError, InvalidInput, NotFound
@@ -217,6 +218,44 @@ def reveal_narrative(case_no: str) -> ResponseReturnValue:
     page.narrative = text
     return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
                            **_files_and_alarms(case_no))
+
+
+@bp.route("/cases/<case_no>/documents/<int:document_id>.pdf", methods=["GET", "POST"])
+def document_pdf(case_no: str, document_id: int) -> ResponseReturnValue:
+    """A document as a PDF download: GET the masked copy; POST with a purpose the signing copy
+    (names in clear). Rendered on demand and checked against the hash first issued."""
+    full = request.method == "POST"
+    try:
+        found = pdf_documents.download_pdf(
+            new_uow(), actor(), case_no, document_id, full=full,
+            purpose=request.form.get("purpose", ""), reason=request.form.get("reason", ""))
+    except InvalidInput as exc:
+        flash(" ".join(filter(None, (message(e) for e in exc.field_errors.values()))), "danger")
+        return redirect(url_for("cases.detail", case_no=case_no) + "#docs")
+    except (pdf_documents.DocumentAltered, pdf_documents.FontMissing) as exc:
+        flash(message(FieldError(str(exc.code), dict(exc.params))) or "", "danger")
+        return redirect(url_for("cases.detail", case_no=case_no) + "#docs")
+    return _pdf_response(found)
+
+
+@bp.get("/cases/<case_no>/notices/<int:notice_id>.pdf")
+def notice_pdf(case_no: str, notice_id: int) -> ResponseReturnValue:
+    """A 督办单 as a PDF download (no personal data; checked against its first issue)."""
+    try:
+        found = pdf_documents.download_notice_pdf(new_uow(), actor(), case_no, notice_id)
+    except (pdf_documents.DocumentAltered, pdf_documents.FontMissing) as exc:
+        flash(message(FieldError(str(exc.code), dict(exc.params))) or "", "danger")
+        return redirect(url_for("cases.detail", case_no=case_no))
+    return _pdf_response(found)
+
+
+def _pdf_response(found: pdf_documents.PdfFile) -> Response:
+    """Always a download, never shown inline, never cached."""
+    response = Response(found.data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{found.download_name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")

@@ -72,7 +72,7 @@ def test_c03_joint_dispatch_with_a_return_and_arbitration_after_15_days(services
     walk.until(local(2025, 3, 26, 0, 5))                       # no agreement by day 15
     assert "prepare_arbitration" in walk.ids() and "labour_mediation" not in walk.ids()
     walk.do("prepare_arbitration", arbitration_applied="true", legal_aid_provided="true",
-            arbitration_application_date="2025-03-27")
+            arbitration_application_date="2025-03-26")
     walk.do("inspection_result", payment_ordered="true", wages_paid="unpaid",
             enforcement_applied="true", blacklist_proposed="true", criminal_referral="false")
     walk.do("lead_consolidate", joint_result="住建冻结工资保证金，公安约谈班组长",

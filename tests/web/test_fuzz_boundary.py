@@ -131,7 +131,8 @@ class Fuzzer:
         finally:
             savepoint.rollback()
         self.sent += 1
-        if response.status_code >= 500 or "Traceback" in response.get_data(as_text=True):
+        # downloads (spreadsheets) are bytes: look for a traceback without decoding strictly
+        if response.status_code >= 500 or b"Traceback" in response.get_data():
             self.failures.append((endpoint, method, label, response.status_code))
 
 

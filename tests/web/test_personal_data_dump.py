@@ -5,7 +5,7 @@ after a run that typed them into every free-text field a user reaches (docs/pers
 * every free-text field refuses them with a field error naming what was found (summary and
   narrative on the intake form and the API, task text on the page and the API, the rating
   comment, reveal and export reasons, the deadline request reason and decision note, the
-  supervision reply, the calendar reason, a process draft's title, process retire and migration
+  supervision reply, a supervisor's notice by hand, the calendar reason, a process draft's title, process retire and migration
   reasons);
 * the case then runs with clean text (registration, triage, handling, rating), and every row of
   every table — case rows, documents, audit payloads, instance state — is searched for the
@@ -110,6 +110,9 @@ def typed(app, services, users, process):
     login(supervisor, "supervisor")
     _refused(post(supervisor, f"/cases/{case_no}/deadlines/decide",
                   {"request_id": "1", "decision": "approve", "note": TYPED}), "note")
+    _refused(post(supervisor, f"/cases/{case_no}/deadlines/notice",
+                  {"level": "1", "reason": TYPED}), "notice reason",
+             words=False)  # the case is closed by now: the page shows no notice form
     auditor = app.test_client()
     login(auditor, "auditor")
     _refused(post(auditor, f"/audit/cases/{case_no}/export.json",

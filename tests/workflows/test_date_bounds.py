@@ -64,3 +64,22 @@ def test_calendar_override_refuses_an_absurd_day(services):
 def test_ages_are_never_negative():
     assert elapsed_days(NOW + timedelta(days=3), NOW) == 0
     assert elapsed_days(NOW - timedelta(days=3, hours=1), NOW) == 3
+
+
+def test_report_durations_of_cases_with_extreme_dates_are_never_negative():
+    """A case closed before it was opened (a clock that ran ahead at intake) counts as closed
+    the same day; one opened at the floor shows its real cycle, not years of nonsense."""
+    from types import SimpleNamespace
+
+    from workflows.reports.data import _kpis
+
+    ahead = SimpleNamespace(outcome="R1", satisfaction=None, second_complaint=False,
+                            opened_at=NOW + timedelta(days=400), closed_at=NOW)
+    old = SimpleNamespace(outcome="R1", satisfaction=None, second_complaint=False,
+                          opened_at=datetime(2000, 1, 1, tzinfo=UTC),
+                          closed_at=datetime(2000, 1, 11, tzinfo=UTC))
+    order = SimpleNamespace(accepted_at=NOW - timedelta(hours=5), dispatched_at=NOW,
+                            completed_at=None, due_at=None)
+    figures = _kpis([ahead, old], [(order, None, None)])
+    assert figures["K-08"] == 5.0     # (0 + 10) / 2
+    assert figures["K-05"] == 0.0

@@ -34,7 +34,7 @@ from workflows.district.places import address_key, child_path
 from workflows.intake.location import LocationInput
 from workflows.intake.received import received_errors
 from workflows.intake.register import IntakeRequest, preview_intake, submit_intake
-from workflows.models import Case, CaseParty, Department, Party, Place
+from workflows.models import Case, CaseDocument, CaseParty, Department, Party, Place
 
 NOW = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)          # the clock fixture: Mon 09:00 in Beijing
 ORG_CODE = "91350100M000100Y43"                        # a valid 统一社会信用代码 (GB 32100)
@@ -213,6 +213,9 @@ def test_a_grid_or_building_code_locates_the_case(services, clerk, code):
         assert located(services, outcome.case_no) == (place.id, place.path, "3单元502室门口")
     where = summary(services, outcome.case_no)["location"]
     assert where["place_code"] == code and where["names"][:3] == ["示范区", "青山镇", "石门村"]
+    with services.session_factory() as session:              # the receipt names the place
+        receipt = session.scalars(select(CaseDocument).where(CaseDocument.kind == "receipt")).one()
+    assert "发生地点：示范区青山镇石门村" in receipt.body and "3单元502室门口" in receipt.body
 
 
 @pytest.mark.parametrize(("code", "error"), [

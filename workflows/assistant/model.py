@@ -16,7 +16,6 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,8 @@ FORMAT = 1
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
-@lru_cache(maxsize=2048)
 def features(text: str) -> tuple[str, ...]:
-    """Words of the text, then its pairs of adjacent Chinese characters (marked with ``#``);
-    cached, as cross-validation asks for the same texts again."""
+    """Words of the text, then its pairs of adjacent Chinese characters (marked with ``#``)."""
     pairs = [f"#{run[i:i + 2]}" for run in _HAN_RUN.findall(text) for i in range(len(run) - 1)]
     return (*words(text), *pairs)
 
@@ -45,9 +42,11 @@ class LinearModel:
     meta: dict[str, Any]               # how it was trained and how well it did
     sha256: str
 
-    def scores(self, text: str) -> list[tuple[str, float]]:
-        """Every class with its probability, best first (ties by code)."""
-        counts = Counter(f for f in features(text) if f in self.terms)
+    def scores(self, text: str, found: tuple[str, ...] | None = None
+               ) -> list[tuple[str, float]]:
+        """Every class with its probability, best first (ties by code); ``found``: the text's
+        features when the caller has them already."""
+        counts = Counter(f for f in (found or features(text)) if f in self.terms)
         values = {f: (1 + math.log(n)) * self.terms[f][0] for f, n in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
         logits = list(self.intercept)

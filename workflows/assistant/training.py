@@ -54,13 +54,29 @@ class Accuracy:
     count: int
 
 
-def train(samples: Sequence[Sample], meta: dict | None = None) -> LinearModel:
+class Features:
+    """Each text's features computed once for one training run (cross-validation asks for the
+    same texts again); kept in memory only for the run, as descriptions are personal content."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, tuple[str, ...]] = {}
+
+    def __call__(self, text: str) -> tuple[str, ...]:
+        found = self._found.get(text)
+        if found is None:
+            found = self._found[text] = features(text)
+        return found
+
+
+def train(samples: Sequence[Sample], meta: dict | None = None,
+          of: Features | None = None) -> LinearModel:
     """A model fitted on ``samples`` (scikit-learn is imported here only)."""
+    of = of or Features()
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(analyzer=_same, sublinear_tf=True)
-    matrix = vectorizer.fit_transform([features(text) for _, text in samples])
+    matrix = vectorizer.fit_transform([of(text) for _, text in samples])
     classifier = LogisticRegression(C=C, max_iter=5000, random_state=SEED)
     classifier.fit(matrix, [code for code, _ in samples])
     classes = [str(c) for c in classifier.classes_]
@@ -79,11 +95,13 @@ def _same(doc: list[str]) -> list[str]:
     return doc
 
 
-def measure(model: LinearModel, samples: Iterable[Sample]) -> Accuracy:
+def measure(model: LinearModel, samples: Iterable[Sample], of: Features | None = None
+            ) -> Accuracy:
     """Top-1 and top-3 accuracy of ``model`` on ``samples``."""
+    of = of or Features()
     top1 = top3 = count = 0
     for code, text in samples:
-        ranked = [c for c, _ in model.scores(text)[:3]]
+        ranked = [c for c, _ in model.scores(text, of(text))[:3]]
         top1 += ranked[0] == code
         top3 += code in ranked
         count += 1
@@ -127,9 +145,10 @@ def cross_validate(samples: Sequence[Sample], folds: int = FOLDS) -> Accuracy:
             fold_of[index % folds].append(row)
     top1 = top3 = 0.0
     count = 0
+    of = Features()
     for k in range(folds):
         rest = [s for j, fold in enumerate(fold_of) if j != k for s in fold]
-        found = measure(train(rest), fold_of[k])
+        found = measure(train(rest, of=of), fold_of[k], of)
         top1 += found.top1 * found.count
         top3 += found.top3 * found.count
         count += found.count

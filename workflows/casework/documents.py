@@ -19,8 +19,16 @@ from engine.instance import TaskView
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PartyVault, case_parties
 from workflows.core.actors import Actor
+from workflows.district.places import location_of
 from workflows.library.contract import AGREEMENT_FIELDS
-from workflows.models import PARTY_ROLE_LABELS, Case, CaseDocument, Department, User
+from workflows.models import (
+    CATEGORY_LABELS,
+    PARTY_ROLE_LABELS,
+    Case,
+    CaseDocument,
+    Department,
+    User,
+)
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -76,14 +84,15 @@ def period_text(spec: str | None) -> str:
     return f"自本协议生效之日起{match.group(2)}{unit}内"
 
 
-def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict) -> str:
+def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict, *,
+                   title: str = "人民调解协议书") -> str:
     """The 调解协议书 text with the three items of 人民调解法 Art 29."""
-    out = [f"# {header['committee']}", "## 人民调解协议书", "",
+    out = [f"# {header['committee']}", f"## {title}", "",
            f"协议编号：{header['number']}　　案件编号：{case.case_no}", ""]
     out.append("**一、当事人的基本情况**")
     for p in lines:
         out.append(f"- {p.role}：{p.name}，性别：{p.sex}，出生日期：{p.birth}，民族：{BLANK}，"
-                   f"证件类型：居民身份证，证件号码：{p.id_number}，住址：{p.address}，"
+                   f"职业：{BLANK}，证件类型：居民身份证，证件号码：{p.id_number}，住址：{p.address}，"
                    f"联系电话：{p.phone}")
     f = {key: data.get(name) for key, name in AGREEMENT_FIELDS.items()}
     out += ["", "**二、纠纷的主要事实、争议事项以及各方当事人的责任**",
@@ -96,12 +105,17 @@ def agreement_text(case: Case, header: dict, lines: list[PartyLine], data: dict)
             f"履行期限：{period_text(f['period'])}"]
     if data.get("performance_place"):
         out.append(f"履行地点：{data['performance_place']}")
-    out += ["", f"当事人{'拟' if f['judicial_confirmation'] else '未表示'}"
-            "共同申请司法确认（人民调解法第三十三条：自协议生效之日起三十日内）。", "",
-            "本协议自各方当事人签名、盖章或者按指印，人民调解员签名并加盖人民调解委员会印章之日起生效。"
-            "本协议一式" + f"{len(lines) + 1}份，当事人各执一份，人民调解委员会留存一份。", "",
+    if title == LABOUR_TITLE:
+        out += ["", "用人单位在协议约定期限内不履行支付拖欠劳动报酬、工伤医疗费、经济补偿或者赔偿金"
+                "事项的，劳动者可以持本协议书依法向人民法院申请支付令（劳动争议调解仲裁法第十六条）。", ""]
+    else:
+        out += ["", f"当事人{'拟' if f['judicial_confirmation'] else '未表示'}"
+                "共同申请司法确认（人民调解法第三十三条：自协议生效之日起三十日内）。", ""]
+    org = "调解组织" if title == LABOUR_TITLE else "人民调解委员会"
+    out += [f"本协议自各方当事人签名、盖章或者按指印，调解员签名并加盖{org}印章之日起生效。"
+            f"本协议一式{len(lines) + 1}份，当事人各执一份，{org}留存一份。", "",
             *[f"{p.role}（签名/盖章/按指印）：{BLANK}" for p in lines],
-            f"人民调解员（签名）：{header['mediator']}",
+            f"人民调解员（签名）：{BLANK}（{header['mediator']}）",
             f"{header['committee']}（印章）", f"调解地点：{header['place']}",
             f"日期：{header['date']}"]
     return "\n".join(out)
@@ -117,13 +131,115 @@ def generate_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: dict, *,
     return _store(uow, actor, case, "mediation_agreement", "人民调解协议书", masked, full, task_id)
 
 
-def _agreement_header(uow: UnitOfWork, case: Case, data: dict, today: date) -> dict:
+LABOUR_TITLE = "劳动争议调解协议书"
+
+
+def generate_labour_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: dict, *,
+                              task_id: str | None = None) -> CaseDocument:
+    """The 劳动争议调解协议书 (劳动争议调解仲裁法 Art 14) with the same particulars: the
+    worker's claims as the facts and disputed matters, the payment plan as the terms."""
+    today = _local_day(uow)
+    header = _agreement_header(uow, case, data, today, kind="labour_agreement")
+    claims = data.get("mediation_claims") or case.summary
+    mapped = {"agreement_facts": case.summary, "agreement_disputed_matters": claims,
+              "agreement_terms": data.get("payment_schedule"),
+              "performance_manner": "按协议内容向劳动者支付",
+              "performance_period": data.get("payment_period")}
+    masked = agreement_text(case, header, party_lines(uow, case, today, full=False), mapped,
+                            title=LABOUR_TITLE)
+    full = agreement_text(case, header, party_lines(uow, case, today, full=True), mapped,
+                          title=LABOUR_TITLE)
+    return _store(uow, actor, case, "labour_agreement", LABOUR_TITLE, masked, full, task_id)
+
+
+def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case) -> CaseDocument:
+    """The 受理回执 handed to the person who reported: what was received, when, by whom."""
+    today = _local_day(uow)
+    clerk = uow.session.get(User, int(str(actor.id))) if str(actor.id or "").isdigit() else None
+    unit = uow.session.get(Department, clerk.department_id) if clerk and clerk.department_id \
+        else None
+    moment = case.registered_at or case.opened_at or uow.clock.now()
+    received = moment.astimezone(ZoneInfo(uow.services.settings.timezone))
+    header = {"unit": unit.name if unit else "矛盾纠纷多元化解中心",
+              "clerk": clerk.display_name if clerk else BLANK,
+              "received": received.strftime("%Y-%m-%d %H:%M"), "date": today.isoformat()}
+
+    located = location_of(uow.session, case.place_id, case.place_path)
+    place = "".join([*(located["names"] if located else []), case.location_detail or ""])
+
+    def text(full: bool) -> str:
+        people = party_lines(uow, case, today, full=full)
+        out = [f"# {header['unit']}", "## 受理回执", "",
+               f"回执编号：{case.case_no}-HZ　　案件编号：{case.case_no}", "",
+               "**一、当事人**"]
+        out += [f"- {p.role}：{p.name}，联系电话：{p.phone}" for p in people] or [f"- {BLANK}"]
+        out += ["", "**二、受理事项**",
+                f"纠纷类别：{CATEGORY_LABELS.get(case.category or '', BLANK)}",
+                f"事项摘要：{case.summary or BLANK}",
+                f"发生地点：{place or BLANK}",
+                *([f"涉及金额：{case.amount:,.2f}元"] if case.amount else []),
+                f"受理时间：{header['received']}", "",
+                "**三、告知事项**",
+                "您反映的事项已登记受理。承办单位将在规定时限内与您联系并告知办理进展；"
+                "请妥善保管本回执，凭案件编号查询办理情况。", "",
+                f"受理人：{header['clerk']}",
+                f"{header['unit']}（印章）", f"日期：{header['date']}"]
+        return "\n".join(out)
+
+    return _store(uow, actor, case, "receipt", "受理回执", text(False), text(True), None)
+
+
+def generate_jc_application(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView,
+                            data: dict) -> CaseDocument:
+    """The 司法确认申请书: the parties jointly ask the court to confirm the agreement
+    (人民调解法 Art 33: within 30 days of its effect)."""
+    today = _local_day(uow)
+    header = _agreement_header(uow, case, data, today)
+    options = {f.id: dict(f.options) for f in view.form if f.options}
+    court = options.get("jc_court", {}).get(str(data.get("jc_court") or ""), "")
+    effective = data.get("agreement_effective_date") or BLANK
+    deadline = BLANK
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(effective)):
+        deadline = date.fromordinal(date.fromisoformat(effective).toordinal() + 30).isoformat()
+    terms = data.get(AGREEMENT_FIELDS["content"]) or BLANK
+
+    def text(full: bool) -> str:
+        people = party_lines(uow, case, today, full=full)
+        out = [f"# {header['committee']}", "## 司法确认申请书", "",
+               f"案件编号：{case.case_no}", "", "**申请人**"]
+        out += [f"- 申请人（{p.role}）：{p.name}，性别：{p.sex}，出生日期：{p.birth}，"
+                f"民族：{BLANK}，职业：{BLANK}，证件号码：{p.id_number}，住址：{p.address}，联系电话：{p.phone}"
+                for p in people]
+        out += ["", "**请求事项**",
+                f"请求人民法院依法确认申请人于{effective}经{header['committee']}主持调解达成的"
+                "《人民调解协议书》有效。", "",
+                "**事实和理由**",
+                f"申请人之间因{CATEGORY_LABELS.get(case.category or '', '纠纷')}"
+                f"（{case.summary or BLANK}），经{header['committee']}主持调解，于{effective}"
+                f"达成调解协议，协议内容：{terms}。",
+                "申请人依照《中华人民共和国人民调解法》第三十三条，自调解协议生效之日起三十日内"
+                f"共同申请司法确认（最迟{deadline}）。", "",
+                "**申请人承诺**",
+                "申请人出于解决纠纷的目的自愿达成调解协议，没有恶意串通、规避法律的行为；"
+                "如因虚假陈述造成他人合法权益损害，愿意承担相应的民事责任和其他法律责任。", "",
+                f"此致　{court or BLANK + '人民法院'}", "",
+                "附：人民调解协议书一份", "",
+                *[f"申请人（{p.role}）（签名/盖章/按指印）：{BLANK}" for p in people],
+                f"日期：{today.isoformat()}"]
+        return "\n".join(out)
+
+    return _store(uow, actor, case, "jc_application", "司法确认申请书", text(False), text(True),
+                  view.id)
+
+
+def _agreement_header(uow: UnitOfWork, case: Case, data: dict, today: date, *,
+                      kind: str = "mediation_agreement") -> dict:
     session = uow.session
     committee = session.get(Department, case.lead_department_id) if case.lead_department_id \
         else None
     mediator = session.get(User, case.mediator_id) if case.mediator_id else None
     count = len(session.scalars(select(CaseDocument.id).where(
-        CaseDocument.case_id == case.id, CaseDocument.kind == "mediation_agreement")).all())
+        CaseDocument.case_id == case.id, CaseDocument.kind == kind)).all())
     return {"committee": committee.name if committee else "人民调解委员会",
             "number": f"{case.case_no}-XY{count + 1:02d}",
             "mediator": mediator.display_name if mediator else BLANK,

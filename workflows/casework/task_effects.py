@@ -13,7 +13,12 @@ from engine.instance import TaskView, WorkflowInstance
 from workflows.audit.log import AuditAction
 from workflows.cases.duplicates import watching
 from workflows.cases.lookup import find_case
-from workflows.casework.documents import generate_agreement, record_from_task
+from workflows.casework.documents import (
+    generate_agreement,
+    generate_jc_application,
+    generate_labour_agreement,
+    record_from_task,
+)
 from workflows.casework.projection import current_order, task_department
 from workflows.casework.reopen import reopen_case
 from workflows.core.actors import Actor
@@ -65,6 +70,10 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
         case.mediator_id = int(clean[key])
     if view.bpmn_id in contract.AGREEMENT_TASKS and contract.AGREEMENT_TASKS[view.bpmn_id](clean):
         generate_agreement(uow, actor, case, {**view.data, **clean}, task_id=view.id)
+    elif view.bpmn_id in contract.LABOUR_AGREEMENT_TASKS:
+        generate_labour_agreement(uow, actor, case, {**view.data, **clean}, task_id=view.id)
+    elif view.bpmn_id in contract.JC_APPLICATION_TASKS and clean.get("jc_joint_application"):
+        generate_jc_application(uow, actor, case, view, {**view.data, **clean})
     elif view.bpmn_id in contract.DOCUMENT_TASKS:
         kind, title = contract.DOCUMENT_TASKS[view.bpmn_id]
         record_from_task(uow, actor, case, view, clean, kind=kind, title=title)

@@ -244,7 +244,7 @@ def _tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[dict]:
 
 
 # case_updated events that say more under their own name on the page
-CHANGES = {"document_generated": "document_generated",
+CHANGES = {"document_generated": "document_generated", "document_issued": "document_issued",
            "satisfaction_recorded": "satisfaction_recorded"}
 
 

@@ -176,7 +176,6 @@ class ErrorCode(StrEnum):
     UNKNOWN_KPI = "unknown_kpi"  # kpi
     BAD_COMPARATOR = "bad_comparator"
     BAD_TARGET_VALUE = "bad_target_value"  # high
-    NOT_DATE = "not_date"
     DATES_REVERSED = "dates_reversed"
     SOURCE_REQUIRED = "source_required"
     TARGET_NOT_FOUND = "target_not_found"  # target_id
@@ -215,6 +214,9 @@ class ErrorCode(StrEnum):
     ATTACHMENT_DISGUISED = "attachment_disguised"  # extension
     ATTACHMENT_UNREADABLE = "attachment_unreadable"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # attachment_id
+    DOCUMENT_NOT_FOUND = "document_not_found"  # document_id
+    DOCUMENT_ALTERED = "document_altered"  # document_id: differs from the hash first issued
+    DOCUMENT_FONT_MISSING = "document_font_missing"  # path
     PLACE_OUTSIDE_GRID = "place_outside_grid"  # code
     GRID_PLACE_REQUIRED = "grid_place_required"
     NO_GRID = "no_grid"

@@ -32,6 +32,7 @@ from workflows.cases.location_duplicates import location_master
 from workflows.cases.lookup import encrypt_narrative, insert_with_code
 from workflows.cases.parties import PartyInput, PartyVault
 from workflows.cases.party_search import record_search, visible_codes
+from workflows.casework.documents import generate_receipt
 from workflows.casework.incidents import step_failures
 from workflows.casework.reopen import reopen_case
 from workflows.casework.steps import after_step
@@ -275,6 +276,7 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                  urgency_raised="vulnerable_party" if request.vulnerable and not request.threat
                  and request.urgency != Urgency.URGENT else None)
     notify_applicants(uow, case, "receipt", party_ids)
+    generate_receipt(uow, actor, case)
     after_step(uow, case, inst)
     return case
 

@@ -127,6 +127,10 @@ DOCUMENT_TASKS: dict[str, tuple[str, str]] = {
 }
 # Tasks producing the written mediation agreement (调解协议书) from party records and task data.
 AGREEMENT_TASKS: dict[str, Callable[[dict], bool]] = {"draft_agreement": lambda clean: True}
+# the joint application for judicial confirmation, drawn up when the parties apply together
+JC_APPLICATION_TASKS = ("prepare_jc",)
+# the labour mediation's written agreement, with the parties' particulars like the one above
+LABOUR_AGREEMENT_TASKS = ("labour_agreement",)
 AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_disputed_matters",
                     "responsibilities": "agreement_responsibilities",
                     "content": "agreement_terms", "manner": "performance_manner",

@@ -3,6 +3,7 @@ documents: Markdown -> nh3."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -57,13 +58,18 @@ def render_instructions(text: str | None, data: dict[str, Any] | None = None,
                      link_rel="noopener noreferrer")
 
 
+_HEADING = re.compile(r"\*\*[^*]+\*\*")
+
+
 def render_document(text: str | None) -> str:
     """Sanitized HTML for a generated document's (masked) Markdown body. Masks are runs of '*'
     ('138****5678', '刘*'): escaped first, so two masked values on a line never turn the text
-    between them bold."""
+    between them bold; a line that is one bold heading (**一、当事人**) stays bold."""
     if not text:
         return ""
-    html = _markdown.render(text.replace("*", "\\*"))
+    lines = [line if _HEADING.fullmatch(line.strip()) else line.replace("*", "\\*")
+             for line in text.split("\n")]
+    html = _markdown.render("\n".join(lines))
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https"},
                      link_rel="noopener noreferrer")
 

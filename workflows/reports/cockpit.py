@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from workflows.access.policy import Denied, denials_audited, visible_cases
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.models import (
     CATEGORY_LABELS,
     Case,
@@ -74,9 +74,9 @@ def require_cockpit(actor: Actor) -> None:
 def check_period(first: date | None, last: date | None) -> None:
     errors = {}
     if first is None:
-        errors["from"] = FieldError(ErrorCode.NOT_DATE)
+        errors["from"] = FieldError(FieldCode.NOT_DATE)
     if last is None:
-        errors["to"] = FieldError(ErrorCode.NOT_DATE)
+        errors["to"] = FieldError(FieldCode.NOT_DATE)
     if first and last and last < first:
         errors["to"] = FieldError(ErrorCode.DATES_REVERSED)
     elif first and last and (last - first).days >= MAX_DAYS:

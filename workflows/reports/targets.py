@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import ALL_SCOPES, KpiTarget, Place
 from workflows.reports.kpi_cases import KPI_BY_ID
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -111,9 +111,9 @@ def check(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
     valid_from = start if isinstance(start, date) else None
     valid_to = stop if isinstance(stop, date) else None
     if valid_from is None:
-        errors["valid_from"] = FieldError(ErrorCode.NOT_DATE)
+        errors["valid_from"] = FieldError(FieldCode.NOT_DATE)
     if stop is False:
-        errors["valid_to"] = FieldError(ErrorCode.NOT_DATE)
+        errors["valid_to"] = FieldError(FieldCode.NOT_DATE)
     elif valid_from and valid_to and valid_to < valid_from:
         errors["valid_to"] = FieldError(ErrorCode.DATES_REVERSED)
     source = str(raw.get("source") or "").strip()[:200]

@@ -1,0 +1,283 @@
+"""Case documents as PDF: rendered on demand, checked against the first issue's hash, audited."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from engine.models import AuditEvent
+from tests.bpmn.test_services_mediation import c01, local, mediate_to_agreement  # noqa: F401
+from tests.factories import IDS, Walk
+from workflows.casework import pdf_documents
+from workflows.core.errors import InvalidInput, NotPermitted
+from workflows.models import CaseDocument
+
+
+def to_agreement(walk: Walk) -> None:
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已电话联系双方")
+    walk.do("co_sign_off", "WY", co_sign_off_decision="accept")
+    walk.do("co_handle", "WY", co_result="物业工程师查明立管完好", co_result_status="done")
+    walk.do("lead_consolidate", joint_result="物业已查明原因", joint_outcome="partly_resolved")
+    mediate_to_agreement(walk, local(2025, 3, 20, 15, 0), jc=True)
+
+
+def fonts(data: bytes) -> set[str]:
+    found = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            found.add(str(font.get_object()["/BaseFont"]))
+    return found
+
+
+def pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def compact(text: str) -> str:
+    return "".join(text.split())
+
+
+def agreement_id(services) -> int:
+    with services.session_factory() as session:
+        return session.scalars(select(CaseDocument.id).where(
+            CaseDocument.kind == "mediation_agreement")).one()
+
+
+def events(services, action: str) -> list[dict]:
+    with services.session_factory() as session:
+        return [json.loads(row.payload) for row in session.scalars(
+            select(AuditEvent).where(AuditEvent.action == action,
+                                     AuditEvent.object_type == "case_document"))]
+
+
+@pytest.fixture
+def signed(services, c01) -> Walk:  # noqa: F811 - the fixture imported above
+    to_agreement(c01)
+    return c01
+
+
+def test_full_agreement_pdf_has_every_article_29_item_once_per_party_and_committee(
+        services, signed):
+    mediator = signed.user("mediator", "JDTJ")
+    found = pdf_documents.download_pdf(services.new_uow(), mediator, signed.case_no,
+                                       agreement_id(services), full=True, purpose="document")
+    assert found.data.startswith(b"%PDF")
+    assert any("WenQuanYiMicroHei" in name for name in fonts(found.data))  # embedded CJK font
+    texts = [compact(t) for t in pages(found.data)]
+    whole = "".join(texts)
+    # three copies: 申请人, 被申请人, the committee's
+    assert "第1份（共3份）申请人执" in whole and "第3份（共3份）人民调解委员会存档" in whole
+    assert whole.count("人民调解协议书") == 3
+    for item in ("当事人的基本情况", "刘淑芬", "陈立伟", "性别：女", "民族", "职业", IDS["陈立伟"],
+                 "东湖街道锦苑小区3栋402室", "纠纷的主要事实", "502室卫生间防水层老化渗漏至402室",
+                 "争议事项", "维修责任与费用", "4000元", "履行方式：一次性转账",
+                 "自本协议生效之日起15日内", "人民调解员（签名）", "（印章）",
+                 "申请人（签名/盖章/按指印）", signed.case_no):
+        assert item in whole, item
+    assert found.download_name == f"{signed.case_no}-mediation_agreement-{agreement_id(services)}.pdf"
+    reveal = events(services, "party_unmasked")
+    assert [(e["purpose"], e["sha256"]) for e in reveal] == [("document", found.sha256)]
+    assert [e["variant"] for e in events(services, "case_updated")
+            if e.get("change") == "document_issued"] == ["full"]
+
+
+def test_masked_copy_for_a_reader_without_unmask_and_purpose_required_for_full(
+        services, signed):
+    auditor = signed.user("auditor")
+    found = pdf_documents.download_pdf(services.new_uow(), auditor, signed.case_no,
+                                       agreement_id(services), full=False)
+    whole = compact("".join(pages(found.data)))
+    assert "刘**" in whole and "刘淑芬" not in whole and IDS["陈立伟"] not in whole
+    assert "4000元" in whole and signed.case_no in whole
+    assert found.download_name.endswith("-masked.pdf")
+    assert len(events(services, "party_viewed")) == 1
+    with pytest.raises(NotPermitted):
+        pdf_documents.download_pdf(services.new_uow(), auditor, signed.case_no,
+                                   agreement_id(services), full=True, purpose="supervision")
+    with pytest.raises(InvalidInput):
+        pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                   signed.case_no, agreement_id(services), full=True)
+    assert events(services, "party_unmasked") == []
+
+
+def test_the_same_record_gives_the_same_file_and_a_tampered_record_is_refused(
+        services, signed):
+    mediator = signed.user("mediator", "JDTJ")
+    doc_id = agreement_id(services)
+    first = pdf_documents.download_pdf(services.new_uow(), mediator, signed.case_no, doc_id,
+                                       full=False)
+    again = pdf_documents.download_pdf(services.new_uow(), mediator, signed.case_no, doc_id,
+                                       full=False)
+    assert again.data == first.data
+    with services.session_factory() as session:
+        doc = session.get(CaseDocument, doc_id)
+        doc.body = doc.body.replace("4000", "400")
+        session.commit()
+    with pytest.raises(pdf_documents.DocumentAltered):
+        pdf_documents.download_pdf(services.new_uow(), mediator, signed.case_no, doc_id,
+                                   full=False)
+    assert len(events(services, "party_viewed")) == 2      # the refused one is not a download
+
+
+def test_every_recorded_document_renders_with_the_case_code(services, signed):
+    mediator = signed.user("mediator", "JDTJ")
+    with services.session_factory() as session:
+        docs = list(session.scalars(select(CaseDocument)))
+    titles = {d.kind: d.title for d in docs}
+    assert {"registration", "mediation_agreement"} <= set(titles)
+    for doc in docs:
+        found = pdf_documents.download_pdf(services.new_uow(), mediator, signed.case_no,
+                                           doc.id, full=False)
+        whole = compact("".join(pages(found.data)))
+        assert signed.case_no in whole and compact(doc.title) in whole, doc.kind
+
+
+def test_outsider_is_refused_and_audited(services, signed):
+    outsider = signed.user("mediator", "JDLT")
+    with pytest.raises(NotPermitted):
+        pdf_documents.download_pdf(services.new_uow(), outsider, signed.case_no,
+                                   agreement_id(services), full=False)
+    assert events(services, "party_viewed") == []
+    with services.session_factory() as session:
+        denied = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "access_denied")).all()
+    assert denied
+
+
+def test_missing_font_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(pdf_documents, "FONT_PATHS", (tmp_path / "none.ttc",))
+    with pytest.raises(pdf_documents.FontMissing) as refused:
+        pdf_documents.font_path()
+    assert refused.value.params == {"path": str(tmp_path / "none.ttc")}
+
+
+def document_of(services, kind: str) -> CaseDocument:
+    with services.session_factory() as session:
+        return session.scalars(select(CaseDocument).where(CaseDocument.kind == kind)).one()
+
+
+def test_receipt_names_the_case_the_amount_and_the_reporting_parties(services, clock):
+    from decimal import Decimal
+
+    from tests.bpmn.test_services_mediation import c01_parties
+
+    clock.set(local(2025, 3, 3, 10, 20))
+    walk = Walk.ready(services, clock)
+    walk.intake(channel="grid_app", category="labour", summary="12名木工被拖欠工资",
+                description="工地12名木工被拖欠工资", parties=c01_parties(),
+                amount=Decimal("386000"))
+    receipt = document_of(services, "receipt")
+    clerk = walk.user("intake_clerk", "ZZ")
+    masked = compact("".join(pages(pdf_documents.download_pdf(
+        services.new_uow(), clerk, walk.case_no, receipt.id, full=False).data)))
+    for item in ("受理回执", f"回执编号：{walk.case_no}-HZ", "12名木工被拖欠工资",
+                 "涉及金额：386,000.00元", "受理时间：2025-03-0310:20", "刘**", "（印章）"):
+        assert item in masked, item
+    assert "刘淑芬" not in masked and "13812345678" not in masked
+    full = compact("".join(pages(pdf_documents.download_pdf(
+        services.new_uow(), clerk, walk.case_no, receipt.id, full=True,
+        purpose="contact").data)))
+    assert "刘淑芬" in full and "13812345678" in full
+
+
+def test_joint_judicial_confirmation_application(services, signed):
+    signed.do("prepare_jc", jc_joint_application="true", jc_court="domicile_court",
+              jc_filed_on="2025-03-20")
+    application = document_of(services, "jc_application")
+    found = pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                       signed.case_no, application.id, full=True,
+                                       purpose="document")
+    whole = compact("".join(pages(found.data)))
+    for item in ("司法确认申请书", "请求事项", "事实和理由", "申请人承诺", "刘淑芬", "陈立伟",
+                 "被申请人修复防水并赔偿申请人维修费4000元", "三十日内", "最迟2025-04-19", "人民法院",
+                 "申请人（申请人）（签名/盖章/按指印）", signed.case_no):
+        assert item in whole, item
+
+
+def test_supervision_notice_pdf(services, signed):
+    from workflows.cases.lookup import find_case
+    from workflows.deadlines.escalation import escalate
+
+    uow = services.new_uow()
+    with uow:
+        notice = escalate(uow, find_case(uow.session, signed.case_no), level=1,
+                          source="order:handling", reason="办理超时未反馈")
+        notice_id = notice.id
+        uow.commit()
+    found = pdf_documents.download_notice_pdf(services.new_uow(), signed.user("supervisor", "ZZ"),
+                                              signed.case_no, notice_id)
+    whole = compact("".join(pages(found.data)))
+    for item in ("督办单", f"{signed.case_no}-DB{notice_id:04d}", "办理超时未反馈", "办理时限",
+                 "答复要求", "（印章）", "卫生间渗漏至楼下"):
+        assert item in whole, item
+    assert pdf_documents.download_notice_pdf(services.new_uow(), signed.user("supervisor", "ZZ"),
+                                             signed.case_no, notice_id).sha256 == found.sha256
+
+
+def test_completion_report_pdf_after_performance(services, signed):
+    signed.do("prepare_jc", jc_joint_application="true", jc_court="domicile_court",
+              jc_filed_on="2025-03-20")
+    signed.do("record_jc_decision", jc_result="confirmed")
+    signed.until(local(2025, 4, 8, 9, 0))
+    signed.do("performance_check", performed="performed", performance_note="已赔偿")
+    signed.do("submit_result", outcome="R1", result_summary="调解协议已履行，经司法确认")
+    report = document_of(services, "completion_report")
+    found = pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                       signed.case_no, report.id, full=False)
+    whole = compact("".join(pages(found.data)))
+    for item in ("办结报告", signed.case_no, "调解协议已履行，经司法确认"):
+        assert item in whole, item
+
+
+def test_a_page_renders_as_an_image_when_pdftoppm_is_installed(services, signed, tmp_path):
+    import shutil
+    import subprocess
+
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    found = pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                       signed.case_no, agreement_id(services), full=False)
+    (tmp_path / "a.pdf").write_bytes(found.data)
+    subprocess.run([tool, "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "a.pdf"),
+                    str(tmp_path / "page")], check=True)
+    assert list(tmp_path.glob("page*.png"))
+
+
+def test_labour_agreement_has_the_parties_particulars_and_payment_plan(services, clock):
+    from tests.bpmn.test_services_labour import local as labour_local
+    from workflows.cases.parties import PartyInput
+
+    clock.set(labour_local(2025, 9, 30, 16, 40))
+    walk = Walk.ready(services, clock)
+    walk.intake(channel="portal", category="labour", summary="解除劳动合同未支付经济补偿",
+                description="本人在星辰电子科技有限公司工作三年",
+                parties=[PartyInput(name="郑雅琪", id_number=IDS["郑雅琪"], phone="13600000000"),
+                         PartyInput(name="星辰电子科技有限公司", role="respondent")])
+    walk.do("register", category="labour", urgency="general", people_count="1", summary="经济补偿")
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
+    walk.do("request_evidence", evidence_items="劳动合同、工资流水", evidence_status="received")
+    walk.do("co_sign_off", "RS", co_sign_off_decision="accept")
+    walk.do("co_handle", "RS", co_result="提供法律咨询", co_result_status="done")
+    walk.do("lead_consolidate", joint_result="人社已提供咨询", joint_outcome="resolved")
+    mediator = walk.user("mediator", "JDLT")
+    walk.do("register_labour_mediation", actor=mediator, mediation_application_date="2025-09-30",
+            trade_union_present="false", mediation_claims="经济补偿及离职证明")
+    walk.do("labour_mediation", actor=mediator, labour_mediation_record="双方同意",
+            labour_mediation_result="agreement")
+    walk.do("labour_agreement", actor=mediator, payment_schedule="公司10日内支付经济补偿3万元",
+            labour_agreement_signed="true", payment_period="statutory_days(7)")
+    doc = document_of(services, "labour_agreement")
+    found = pdf_documents.download_pdf(services.new_uow(), mediator, walk.case_no, doc.id,
+                                       full=True, purpose="document")
+    whole = compact("".join(pages(found.data)))
+    for item in ("劳动争议调解协议书", "郑雅琪", "星辰电子科技有限公司", "民族", "职业",
+                 "经济补偿及离职证明", "公司10日内支付经济补偿3万元", "自本协议生效之日起7日内",
+                 "申请支付令", "第3份（共3份）调解组织存档", "调解员（签名）", walk.case_no):
+        assert item in whole, item
