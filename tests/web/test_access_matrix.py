@@ -38,7 +38,15 @@ from workflows.cases.parties import PartyInput
 from workflows.casework.tasks import claim_task
 from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
-from workflows.models import CaseParty, Department, IntakeSuggestion, Place, User, WorkOrder
+from workflows.models import (
+    CaseDocument,
+    CaseParty,
+    Department,
+    IntakeSuggestion,
+    Place,
+    User,
+    WorkOrder,
+)
 from workflows.models.scheduling import SupervisionNotice
 from workflows.runtime.bootstrap import Services, bootstrap
 
@@ -96,8 +104,11 @@ def _shape(services, case_no: str, *, tier: str, lead: str, mediator: str | None
         party = uow.session.scalar(select(CaseParty.party_id).where(CaseParty.case_id == case.id))
         suggestion = uow.session.scalar(select(IntakeSuggestion.id).where(
             IntakeSuggestion.case_id == case.id))
+        document = uow.session.scalar(select(CaseDocument.id).where(
+            CaseDocument.case_id == case.id).order_by(CaseDocument.id))
         ids = {"case_no": case_no, "party_id": party, "notice_id": notice.id,
-               "instance_id": case.workflow_instance_id, "suggestion_id": suggestion}
+               "instance_id": case.workflow_instance_id, "suggestion_id": suggestion,
+               "document_id": document}
         uow.commit()
     return ids
 
@@ -223,8 +234,8 @@ def _path(rule, endpoint: str, values: dict) -> str:
 
 
 def _has_case(rule) -> bool:
-    return bool({"case_no", "task_id", "party_id", "notice_id", "instance_id", "suggestion_id"}
-                & rule.arguments)
+    return bool({"case_no", "task_id", "party_id", "notice_id", "instance_id", "suggestion_id",
+                 "document_id"} & rule.arguments)
 
 
 def _denials(services) -> int:
@@ -418,6 +429,9 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("cases.intake", "POST"): page(422, REGISTER),
     ("cases.place_options", "GET"): page(200, REGISTER),   # the place picker's suggestions
     ("cases.receipt", "GET"): case(200, SEE_OWN, AUDITOR),
+    ("cases.document_pdf", "GET"): case(200, SEE_OWN, AUDITOR),      # the masked copy
+    ("cases.document_pdf", "POST"): case(302, STAFF),     # no purpose given: back to the page
+    ("cases.notice_pdf", "GET"): case(200, SEE_OWN, AUDITOR),
     ("cases.reveal", "POST"): case(200, STAFF),            # purpose-bound; never the auditor
     ("cases.reveal_narrative", "POST"): case(200, STAFF),
     ("dispatch.joint", "GET"): case(200, SEE_OWN, AUDITOR),

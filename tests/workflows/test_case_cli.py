@@ -23,7 +23,8 @@ def test_case_list_show_and_demo_if_empty(demo_env):
     listed = jiefen(demo_env, "case", "list", "--json")
     assert listed.exit_code == 0, listed.stderr
     rows = json.loads(listed.stdout)
-    assert len(rows) == 6 and {r["status"] for r in rows} >= {"closed", "dispatched"}
+    # the six sample cases and the cases the grid worker and the sensors reported
+    assert len(rows) >= 6 and {r["status"] for r in rows} >= {"closed", "dispatched"}
     labour = next(r for r in rows if r["category"] == "labour_collective")
     shown = jiefen(demo_env, "case", "show", labour["case_no"], "--json")
     detail = json.loads(shown.stdout)

@@ -241,16 +241,16 @@ def download_pdf(uow: UnitOfWork, actor: Actor, case_no: str, document_id: int, 
     purpose; anyone else who may see the case gets the masked copy. The audit events are
     committed before the bytes are returned (fail closed).
     """
-    if full and purpose not in PURPOSES:
-        raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
     with denials_audited(uow.services, actor, object_type="case_document",
                          object_id=document_id), uow:
         case = load_case(uow, actor, case_no)
         doc = uow.session.get(CaseDocument, document_id)
         if doc is None or doc.case_id != case.id:
             raise NotFound(ErrorCode.DOCUMENT_NOT_FOUND, document_id=document_id)
-        if full:
+        if full:   # the right first, then what the request says (rights before anything else)
             require(actor, Permission.UNMASK_PARTY, case, session=uow.session)
+            if purpose not in PURPOSES:
+                raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
         text = full_text(uow.services, doc) if full else None
         variant = "full" if text is not None else "masked"
         data = render_pdf(doc.title, text if text is not None else doc.body,
