@@ -114,7 +114,10 @@ def test_the_old_secret_works_for_the_grace_period_only(client, services, secret
     assert push(client, services, new, order(services, "A-4")).status_code == 201
 
 
-def test_cli_prints_a_new_secret_once(services, settings, tmp_path):
+def test_cli_prints_a_new_secret_once(committed_services, settings, tmp_path):
+    # the command commits through its own connection: a database of its own, not the rolled-back
+    # one the other tests of this worker share
+    services = committed_services
     env = {"JIEFEN_INSTANCE_PATH": str(tmp_path / "inst"),
            "JIEFEN_KEYS_FILE": str(settings.keys_path), "DATABASE_URL": services.settings.database}
     result = jiefen(env, "channel", "secret", "hotline_12345")
