@@ -175,7 +175,7 @@ def test_housekeeping_warns_from_november_when_next_years_holidays_are_unknown(s
 
 
 def test_cli_once_at_in_the_future_needs_not_production(committed_services, monkeypatch):
-    """Review #20: a future --at would fire real deadlines early on a production database."""
+    """A future --at would fire real deadlines early on a production database."""
     from web.cli import cli
 
     S.deploy(committed_services, "simple.bpmn")
