@@ -244,13 +244,13 @@ def download_pdf(uow: UnitOfWork, actor: Actor, case_no: str, document_id: int, 
     with denials_audited(uow.services, actor, object_type="case_document",
                          object_id=document_id), uow:
         case = load_case(uow, actor, case_no)
+        if full:   # the right first, then what the request names and says
+            require(actor, Permission.UNMASK_PARTY, case, session=uow.session)
         doc = uow.session.get(CaseDocument, document_id)
         if doc is None or doc.case_id != case.id:
             raise NotFound(ErrorCode.DOCUMENT_NOT_FOUND, document_id=document_id)
-        if full:   # the right first, then what the request says (rights before anything else)
-            require(actor, Permission.UNMASK_PARTY, case, session=uow.session)
-            if purpose not in PURPOSES:
-                raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
+        if full and purpose not in PURPOSES:
+            raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
         text = full_text(uow.services, doc) if full else None
         variant = "full" if text is not None else "masked"
         data = render_pdf(doc.title, text if text is not None else doc.body,
