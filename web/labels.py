@@ -162,7 +162,7 @@ EVENT = {
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
-    A.ATTACHMENT_ADDED: _l("添加附件"), A.GRID_REPORTED: _l("网格员上报"),
+    A.ATTACHMENT_ADDED: _l("添加附件"), A.ATTACHMENT_DOWNLOADED: _l("下载附件"), A.GRID_REPORTED: _l("网格员上报"),
     A.GRID_VISIT_RECORDED: _l("网格员回访"),
     A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
     A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
