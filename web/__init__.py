@@ -120,6 +120,7 @@ def _feature_modules() -> list:
         channels,
         cockpit,
         dispatch,
+        experts,
         grid,
         kpi_targets,
         mediation,
@@ -136,7 +137,7 @@ def _feature_modules() -> list:
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
             case_types, places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
-            assistant, mediation]
+            assistant, mediation, experts]
 
 
 def _register_error_handlers(app: Flask) -> None:

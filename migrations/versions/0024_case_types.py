@@ -3,8 +3,8 @@ starts on; open tasks gain the users a task was drawn for (``camunda:candidateUs
 
 Mirrors workflows/models/case_types.py and OpenTask in workflows/models/casework.py.
 
-Revision ID: 0023_case_types
-Revises: 0022_notice_closed
+Revision ID: 0024_case_types
+Revises: 0023_expert_role
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0023_case_types"
-down_revision = "0022_notice_closed"
+revision = "0024_case_types"
+down_revision = "0023_expert_role"
 branch_labels = None
 depends_on = None
 
