@@ -151,6 +151,8 @@ MESSAGES = {
     ErrorCode.CONFLICT_NOT_CONFIRMED: _l("存在利害关系，请确认已告知当事人并征得同意后再邀请"),
     ErrorCode.ALREADY_INVITED: _l("该专家已受邀参加这场调解"),
     ErrorCode.OPINION_REQUIRED: _l("请填写书面意见"),
+    ErrorCode.OPINION_SUBMITTED: _l("书面意见已经提交，不能再修改"),
+    ErrorCode.INVITATION_NOT_FOUND: _l("没有这份专家邀请"),
     # the admin's directory pages
     ErrorCode.ROLE_REQUIRED: _l("请至少选择一个角色"),
     ErrorCode.DISPLAY_NAME_REQUIRED: _l("请填写姓名"),
@@ -176,6 +178,9 @@ MESSAGES = {
     ErrorCode.VERSION_NOT_PENDING: _l("版本状态为 %(status)s，无需审批"),
     ErrorCode.VERSION_RETIRED: _l("该版本已停用"),
     ErrorCode.RETIRE_REASON_REQUIRED: _l("请说明停用理由"),
+    ErrorCode.LAST_ENTRY_VERSION: _l("这是受理入口流程（案件类型指向它）唯一生效的版本，停用后新案件将无法登记：请先部署并启用新版本，或把案件类型改到其他流程"),
+    ErrorCode.PROCESS_NOT_STARTABLE: _l("该流程没有生效的版本，不能用来登记新案件"),
+    ErrorCode.CASE_TYPE_NOT_FOUND: _l("案件类型不存在"),
     ErrorCode.CHOOSE_VERSION: _l("请选择版本"),
     ErrorCode.CHOOSE_CASES: _l("请选择要迁移的案件"),
     ErrorCode.VERSION_NOT_ACTIVE: _l("版本 %(version)s 尚未审批生效"),

@@ -143,6 +143,8 @@ class ErrorCode(StrEnum):
     CONFLICT_NOT_CONFIRMED = "conflict_not_confirmed"
     ALREADY_INVITED = "already_invited"
     OPINION_REQUIRED = "opinion_required"
+    OPINION_SUBMITTED = "opinion_submitted"  # an invitation's opinion is written once
+    INVITATION_NOT_FOUND = "invitation_not_found"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"
@@ -159,6 +161,9 @@ class ErrorCode(StrEnum):
     VERSION_NOT_PENDING = "version_not_pending"  # status
     VERSION_RETIRED = "version_retired"
     RETIRE_REASON_REQUIRED = "retire_reason_required"
+    LAST_ENTRY_VERSION = "last_entry_version"  # the last active version of an entry process
+    PROCESS_NOT_STARTABLE = "process_not_startable"  # no active version
+    CASE_TYPE_NOT_FOUND = "case_type_not_found"
     CHOOSE_VERSION = "choose_version"
     CHOOSE_CASES = "choose_cases"
     VERSION_NOT_ACTIVE = "version_not_active"  # version

@@ -2,8 +2,8 @@
 
 Mirrors User.text_size in workflows/models/people.py.
 
-Revision ID: 0023_text_size
-Revises: 0022_notice_closed
+Revision ID: 0025_text_size
+Revises: 0024_case_types
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_text_size"
-down_revision = "0022_notice_closed"
+revision = "0025_text_size"
+down_revision = "0024_case_types"
 branch_labels = None
 depends_on = None
 
