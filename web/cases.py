@@ -60,6 +60,8 @@ def inbox() -> ResponseReturnValue:
     A grid worker has no tasks: their home is the phone pages."""
     if actor().roles == {"grid_worker"}:
         return redirect(url_for("grid.home"))
+    if actor().roles == {"expert"}:      # an expert has no tasks: their invitations
+        return redirect(url_for("experts.home"))
     query = inbox_query()
     page = inbox_service.inbox(new_uow(), actor(), query)
     htmx = request.headers.get("HX-Request")

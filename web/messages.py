@@ -151,6 +151,8 @@ MESSAGES = {
     ErrorCode.CONFLICT_NOT_CONFIRMED: _l("存在利害关系，请确认已告知当事人并征得同意后再邀请"),
     ErrorCode.ALREADY_INVITED: _l("该专家已受邀参加这场调解"),
     ErrorCode.OPINION_REQUIRED: _l("请填写书面意见"),
+    ErrorCode.OPINION_SUBMITTED: _l("书面意见已经提交，不能再修改"),
+    ErrorCode.INVITATION_NOT_FOUND: _l("没有这份专家邀请"),
     # the admin's directory pages
     ErrorCode.ROLE_REQUIRED: _l("请至少选择一个角色"),
     ErrorCode.DISPLAY_NAME_REQUIRED: _l("请填写姓名"),

@@ -143,6 +143,8 @@ class ErrorCode(StrEnum):
     CONFLICT_NOT_CONFIRMED = "conflict_not_confirmed"
     ALREADY_INVITED = "already_invited"
     OPINION_REQUIRED = "opinion_required"
+    OPINION_SUBMITTED = "opinion_submitted"  # an invitation's opinion is written once
+    INVITATION_NOT_FOUND = "invitation_not_found"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"
