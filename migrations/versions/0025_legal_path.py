@@ -3,8 +3,8 @@ case entered it, and when a petition's 复核 was answered (final).
 
 Mirrors CaseLegalPath in workflows/models/casework.py.
 
-Revision ID: 0024_legal_path
-Revises: 0023_expert_role
+Revision ID: 0025_legal_path
+Revises: 0024_case_types
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0024_legal_path"
-down_revision = "0023_expert_role"
+revision = "0025_legal_path"
+down_revision = "0024_case_types"
 branch_labels = None
 depends_on = None
 
