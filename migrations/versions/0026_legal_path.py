@@ -3,8 +3,8 @@ case entered it, and when a petition's 复核 was answered (final).
 
 Mirrors CaseLegalPath in workflows/models/casework.py.
 
-Revision ID: 0025_legal_path
-Revises: 0024_case_types
+Revision ID: 0026_legal_path
+Revises: 0025_text_size
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0025_legal_path"
-down_revision = "0024_case_types"
+revision = "0026_legal_path"
+down_revision = "0025_text_size"
 branch_labels = None
 depends_on = None
 
