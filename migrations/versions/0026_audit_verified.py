@@ -3,8 +3,8 @@ on-page verification re-hashes only the events appended since the previous one.
 
 Mirrors AuditChainVerified in engine/models.py.
 
-Revision ID: 0023_audit_verified
-Revises: 0022_notice_closed
+Revision ID: 0026_audit_verified
+Revises: 0025_text_size
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0023_audit_verified"
-down_revision = "0022_notice_closed"
+revision = "0026_audit_verified"
+down_revision = "0025_text_size"
 branch_labels = None
 depends_on = None
 
