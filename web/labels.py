@@ -174,6 +174,7 @@ EVENT = {
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
     "document_issued": _l("首次出具 PDF 文书"),
+    "performance_recorded": _l("记录协议已履行"),
 }
 RISK = {RiskLevel.RED: _l("红"), RiskLevel.ORANGE: _l("橙"), RiskLevel.YELLOW: _l("黄"),
         RiskLevel.BLUE: _l("蓝"), RiskLevel.GREEN: _l("绿")}
@@ -219,7 +220,8 @@ LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("
 ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
-           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消")}
+           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消"),
+           contract.MSG_PERFORMED: _l("协议已履行")}
 SESSION_MODE = {SessionMode.IN_PERSON: _l("现场调解"), SessionMode.ONLINE: _l("线上调解")}
 SESSION_STATUS = {SessionStatus.BOOKED: _l("已预约"), SessionStatus.HELD: _l("已举行"),
                   SessionStatus.NO_SHOW: _l("有当事人缺席"), SessionStatus.CANCELLED: _l("已取消")}

@@ -498,6 +498,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # the citizen's rating (the case is not awaiting feedback: 409)
     ("satisfaction.record", "GET"): case(200, RATE),
     ("satisfaction.submit", "POST"): case(409, RATE),
+    # a mediator in scope: the sweep's case waits for no payment (409); anyone else 403
+    ("satisfaction.performance", "POST"): only(mediator=(409, 403)),
     # supervision
     ("supervision.index", "GET"): page(200, {"supervisor", "leader"}),
     ("supervision.notices", "GET"): page(200, {"dept_handler"}),
