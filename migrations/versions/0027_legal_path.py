@@ -3,8 +3,8 @@ case entered it, and when a petition's 复核 was answered (final).
 
 Mirrors CaseLegalPath in workflows/models/casework.py.
 
-Revision ID: 0026_legal_path
-Revises: 0025_text_size
+Revision ID: 0027_legal_path
+Revises: 0026_audit_verified
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0026_legal_path"
-down_revision = "0025_text_size"
+revision = "0027_legal_path"
+down_revision = "0026_audit_verified"
 branch_labels = None
 depends_on = None
 
