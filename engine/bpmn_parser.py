@@ -27,6 +27,9 @@ ISO_CYCLE = re.compile(r"^R\d*/[^\s/]+(/[^\s/]+)?$")
 CALENDAR_FORM = re.compile(r"^(working_days|statutory_days|statutory_months)\(\s*\d{1,3}\s*\)$")
 LOOKS_LIKE_DURATION = re.compile(r"^P(T)?\d")
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# "statutory_days(30) from agreement_date": the period counts from a date in task data
+FROM_DATE = re.compile(r"^(?P<spec>\S+)\s+from\s+(?P<name>[A-Za-z][A-Za-z0-9_]*)$")
+NORMAL_FROM = re.compile(r"^due_from\((?P<spec>'[^']*'|[A-Za-z][A-Za-z0-9_]*), '(?P<name>[A-Za-z][A-Za-z0-9_]*)'\)$")
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
 
 
@@ -95,7 +98,8 @@ def reject_scripts(root: etree._Element, filename: str) -> None:
 
 
 def normalize_timers(root: etree._Element, filename: str) -> None:
-    """'PT2H' -> due_at('PT2H'); working_days(2) -> due_at('working_days(2)'); v -> due_at(v)."""
+    """'PT2H' -> due_at('PT2H'); working_days(2) -> due_at('working_days(2)'); v -> due_at(v);
+    'statutory_days(30) from agreement_date' -> due_from('statutory_days(30)', 'agreement_date')."""
     for el in root.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in TIMER_TAGS)):
         event = el.getparent().getparent()
         text = _unquote((el.text or "").strip())
@@ -106,8 +110,18 @@ def normalize_timers(root: etree._Element, filename: str) -> None:
                     node=event, file_name=filename)
             el.text = repr(text)
             continue
-        el.text = f"due_at({_timer_argument(text, event, filename)})"
+        el.text = _timer_expression(text, event, filename)
         el.tag = f"{{{BPMN_NS}}}timeDate"
+
+
+def _timer_expression(text: str, event: etree._Element, filename: str) -> str:
+    if NORMAL_FROM.match(text):  # already normalized (engine files parsed again)
+        return text
+    typed = FROM_DATE.match(text)
+    if typed is None:
+        return f"due_at({_timer_argument(text, event, filename)})"
+    spec = _timer_argument(_unquote(typed.group("spec")), event, filename)
+    return f"due_from({spec}, {typed.group('name')!r})"
 
 
 def _timer_argument(text: str, event: etree._Element, filename: str) -> str:
@@ -119,7 +133,8 @@ def _timer_argument(text: str, event: etree._Element, filename: str) -> str:
         return text
     raise ValidationException(
         f"timer {text!r} is not an ISO-8601 duration (PT2H, P15D), an offset-aware date-time, "
-        "working_days(n), statutory_days(n), statutory_months(n) or a variable name",
+        "working_days(n), statutory_days(n), statutory_months(n) or a variable name, "
+        "optionally followed by 'from <date field>'",
         node=event, file_name=filename)
 
 

@@ -119,6 +119,7 @@ def _feature_modules() -> list:
         channels,
         cockpit,
         dispatch,
+        experts,
         grid,
         kpi_targets,
         mediation,
@@ -135,7 +136,7 @@ def _feature_modules() -> list:
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
             places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
-            assistant, mediation]
+            assistant, mediation, experts]
 
 
 def _register_error_handlers(app: Flask) -> None:

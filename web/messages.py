@@ -151,6 +151,8 @@ MESSAGES = {
     ErrorCode.CONFLICT_NOT_CONFIRMED: _l("存在利害关系，请确认已告知当事人并征得同意后再邀请"),
     ErrorCode.ALREADY_INVITED: _l("该专家已受邀参加这场调解"),
     ErrorCode.OPINION_REQUIRED: _l("请填写书面意见"),
+    ErrorCode.OPINION_SUBMITTED: _l("书面意见已经提交，不能再修改"),
+    ErrorCode.INVITATION_NOT_FOUND: _l("没有这份专家邀请"),
     # the admin's directory pages
     ErrorCode.ROLE_REQUIRED: _l("请至少选择一个角色"),
     ErrorCode.DISPLAY_NAME_REQUIRED: _l("请填写姓名"),
@@ -250,6 +252,8 @@ MESSAGES = {
     ErrorCode.ATTACHMENT_DISGUISED: _l("文件内容与扩展名 .%(extension)s 不符"),
     ErrorCode.ATTACHMENT_UNREADABLE: _l("图片无法读取（文件损坏或尺寸过大）"),
     ErrorCode.ATTACHMENT_NOT_FOUND: _l("附件不存在"),
+    ErrorCode.ATTACHMENT_NAME: _l("文件名不能含路径或特殊字符，请改用普通文件名"),
+    ErrorCode.TOO_MANY_FILES: _l("一次最多上传 %(limit)s 个文件"),
     ErrorCode.DOCUMENT_NOT_FOUND: _l("文书不存在"),
     ErrorCode.DOCUMENT_ALTERED: _l("文书记录已被改动，与首次出具时的文件（SHA-256）不一致，拒绝生成 PDF，请联系管理员核查"),
     ErrorCode.DOCUMENT_FONT_MISSING: _l("服务器缺少中文字体（%(path)s），无法生成 PDF，请管理员安装 fonts-wqy-microhei"),

@@ -124,6 +124,7 @@ class AuditAction(StrEnum):
     ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared
     ALARM_QUARANTINED = "alarm_quarantined"     # an alarm from an unknown device kept aside
     ATTACHMENT_ADDED = "attachment_added"       # a file stored on a case (its sha256)
+    ATTACHMENT_DOWNLOADED = "attachment_downloaded"  # someone fetched an attached file
     GRID_REPORTED = "grid_reported"             # a grid worker's report registered
     GRID_VISIT_RECORDED = "grid_visit_recorded"  # a grid worker's follow-up visit
 

@@ -143,6 +143,8 @@ class ErrorCode(StrEnum):
     CONFLICT_NOT_CONFIRMED = "conflict_not_confirmed"
     ALREADY_INVITED = "already_invited"
     OPINION_REQUIRED = "opinion_required"
+    OPINION_SUBMITTED = "opinion_submitted"  # an invitation's opinion is written once
+    INVITATION_NOT_FOUND = "invitation_not_found"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"
@@ -214,6 +216,8 @@ class ErrorCode(StrEnum):
     ATTACHMENT_DISGUISED = "attachment_disguised"  # extension
     ATTACHMENT_UNREADABLE = "attachment_unreadable"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # attachment_id
+    ATTACHMENT_NAME = "attachment_name"   # a path or control characters in an attached file's name
+    TOO_MANY_FILES = "too_many_files"  # limit
     DOCUMENT_NOT_FOUND = "document_not_found"  # document_id
     DOCUMENT_ALTERED = "document_altered"  # document_id: differs from the hash first issued
     DOCUMENT_FONT_MISSING = "document_font_missing"  # path

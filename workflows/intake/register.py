@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from engine.crypto import field_aad
 from workflows.access.policy import Permission, denials_audited, require, user_id
 from workflows.assistant import records as assistant
+from workflows.attachments.store import add_attachment, check_files
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.duplicates import find_match, similar_cases
@@ -88,6 +89,7 @@ class IntakeRequest:
     place_id: int | None = None       # internal callers: the grid or building, by id
     suggestion_shown: bool = False    # the clerk asked the assistant (workflows.assistant)
     applicant_required: bool = True   # False: a grid worker's or a sensor's own report
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # (name, bytes) to attach
 
     @property
     def vulnerable(self) -> bool:
@@ -150,6 +152,7 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     with denials_audited(uow.services, actor, object_type="intake"):
         require(actor, permission)
     check(request, uow)
+    checked = check_files(request.files, uow.services.settings.attachment_max_bytes)
     with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
         place = locate(uow, request)
         match, kind, basis = find_any_match(uow, request, place.place_id)
@@ -163,6 +166,8 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
         link = str(kind) if match is not None else SubmissionLink.NEW
         submission = _submission(uow, case, request, link, basis, reporter)
         record_report(uow, actor, case, submission)
+        for checked_file in checked:
+            add_attachment(uow, actor, case, checked_file)
         assistant.record(uow, actor, case, submission, request.description, request.category,
                          shown=request.suggestion_shown)
         uow.commit()

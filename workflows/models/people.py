@@ -43,6 +43,7 @@ class RoleCode(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     GRID_WORKER = "grid_worker"       # 网格员: reports from their grid on the phone
+    EXPERT = "expert"                 # 专家: the cases they are invited to, their own opinion
 
 
 class Department(Base):
