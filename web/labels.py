@@ -159,7 +159,7 @@ EVENT = {
     A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
     A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
-    A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.INTERFACE_SAVED: _l("修改接口目录"),
+    A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.CASE_TYPE_CHANGED: _l("修改案件类型"), A.INTERFACE_SAVED: _l("修改接口目录"),
     A.INTERFACE_SILENT: _l("接口长时间无消息"),
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),

@@ -477,6 +477,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("process_editor.save_draft", "POST"): page(422, OWNER),
     ("process_editor.validate", "POST"): page(422, OWNER),
     ("processes.approve", "POST"): page(422, OWNER),
+    ("case_types.table", "GET"): page(200, OWNER),
+    ("case_types.table", "POST"): page(422, OWNER),
     ("processes.catalogue", "GET"): page(200, OWNER),
     ("processes.delete_draft", "POST"): page(404, OWNER),
     ("processes.diff", "GET"): page(422, OWNER),

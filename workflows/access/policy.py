@@ -175,7 +175,8 @@ def _escalated_to_leaders() -> ColumnElement[bool]:
 
 
 def _task_scope(actor: Actor, uid: int, dept: int | None) -> ColumnElement[bool]:
-    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid)
+    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid,
+               OpenTask.candidate_users.contains(f",{uid},"))
     roles = [str(r) for r in actor.roles]
     group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
                  OpenTask.department_id == dept) if dept is not None else false()
@@ -383,6 +384,8 @@ def _task_rule(actor: Actor, uid: int | None, task: OpenTask) -> str | None:
         return "role"
     if task.assignee_id is not None and task.assignee_id != uid:
         return "assignee"
+    if task.candidate_users and f",{uid}," not in task.candidate_users:
+        return "candidate"           # drawn for named users (camunda:candidateUsers)
     # an assigned mediator decides whichever unit they belong to: the task data's department is
     # the lead's (e.g. 住建 leading, the mediator in a street committee)
     assigned_mediator = task.role == RoleCode.MEDIATOR and task.assignee_id is not None

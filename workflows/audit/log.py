@@ -103,6 +103,7 @@ class AuditAction(StrEnum):
     CHANNEL_ORDER_VIEWED = "channel_order_viewed"    # a clerk opened a quarantined order
     CHANNEL_ORDER_RESOLVED = "channel_order_resolved"
     CATEGORY_MAPPING_CHANGED = "category_mapping_changed"
+    CASE_TYPE_CHANGED = "case_type_changed"          # a category's entry process set or removed
     INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
     INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file

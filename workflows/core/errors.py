@@ -161,6 +161,9 @@ class ErrorCode(StrEnum):
     VERSION_NOT_PENDING = "version_not_pending"  # status
     VERSION_RETIRED = "version_retired"
     RETIRE_REASON_REQUIRED = "retire_reason_required"
+    LAST_ENTRY_VERSION = "last_entry_version"  # the last active version of an entry process
+    PROCESS_NOT_STARTABLE = "process_not_startable"  # no active version
+    CASE_TYPE_NOT_FOUND = "case_type_not_found"
     CHOOSE_VERSION = "choose_version"
     CHOOSE_CASES = "choose_cases"
     VERSION_NOT_ACTIVE = "version_not_active"  # version
