@@ -390,6 +390,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # the own account and its second factor (signed in fully: the factor step sends onward;
     # the privileged have enrolled already, the others may enrol: an empty code is 422)
     ("auth.account", "GET"): page(200, EVERYONE),
+    ("auth.text_size", "POST"): page(422, EVERYONE),
     ("auth.enrol", "GET"): {r: (302, 302) if r in PRIVILEGED else (200, 200) for r in ROLES},
     ("auth.enrol", "POST"): {r: (302, 302) if r in PRIVILEGED else (422, 422) for r in ROLES},
     ("auth.factor", "GET"): page(302, EVERYONE),
