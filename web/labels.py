@@ -151,6 +151,7 @@ EVENT = {
     A.LIGHT_CHANGED: _l("时效变化"), A.SUPERVISION_ISSUED: _l("督办"),
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.SUPERVISION_CLOSED: _l("督办单随案关闭"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
+    A.AUDIT_VERIFIED: _l("审计链核验"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
