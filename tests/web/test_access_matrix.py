@@ -476,6 +476,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("process_editor.files_json", "GET"): page(200, OWNER),
     ("process_editor.import_files", "POST"): page(422, OWNER),
     ("process_editor.save_draft", "POST"): page(422, OWNER),
+    ("process_editor.sample_data", "POST"): page(422, OWNER),
     ("process_editor.validate", "POST"): page(422, OWNER),
     ("processes.approve", "POST"): page(422, OWNER),
     ("case_types.table", "GET"): page(200, OWNER),
