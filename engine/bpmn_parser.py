@@ -18,6 +18,9 @@ from engine.xmlsafe import safe_fromstring
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+FLOWABLE_NS = "http://flowable.org/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+ASSIGNMENT_KEYS = ("candidateGroups", "candidateUsers", "assignee")
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
@@ -49,6 +52,25 @@ def read_form(node: etree._Element) -> list[dict]:
     return fields
 
 
+def read_assignment(node: etree._Element) -> dict[str, str]:
+    """Who a user task is drawn for, as the modeler wrote it: ``camunda:`` / ``flowable:``
+    attributes or a Zeebe ``assignmentDefinition`` (candidateGroups, candidateUsers, assignee).
+    The text is kept as written; workflows resolves it against roles and units."""
+    found: dict[str, str] = {}
+    for namespace in (CAMUNDA_NS, FLOWABLE_NS):
+        for key in ASSIGNMENT_KEYS:
+            value = (node.get(f"{{{namespace}}}{key}") or "").strip()
+            if value:
+                found.setdefault(key, value)
+    for definition in node.iterfind(f"./{{{BPMN_NS}}}extensionElements/"
+                                    f"{{{ZEEBE_NS}}}assignmentDefinition"):
+        for key in ASSIGNMENT_KEYS:
+            value = (definition.get(key) or "").strip()
+            if value:
+                found.setdefault(key, value)
+    return found
+
+
 class FormUserTaskParser(UserTaskParser):
     """Reads camunda:formData into task_spec.extensions['form'] (serialized with the spec)."""
 
@@ -58,6 +80,9 @@ class FormUserTaskParser(UserTaskParser):
             fields = read_form(self.node)
             if fields:
                 extensions["form"] = fields
+            assignment = read_assignment(self.node)
+            if assignment:
+                extensions["assignment"] = assignment
             documentation = self.node.find(f"{{{BPMN_NS}}}documentation")
             if "instructionsForEndUser" not in extensions and documentation is not None:
                 extensions["instructionsForEndUser"] = documentation.text

@@ -115,6 +115,7 @@ def _feature_modules() -> list:
         audit,
         calendar_admin,
         case_deadlines,
+        case_types,
         cases,
         channels,
         cockpit,
@@ -135,7 +136,7 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
+            case_types, places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
             assistant, mediation, experts]
 
 

@@ -98,6 +98,8 @@ MESSAGES = {
     ErrorCode.WRONG_PASSWORD: _l("原密码不正确"),
     ErrorCode.TOO_MANY_ATTEMPTS: _l("尝试次数过多，请稍后再试"),
     ErrorCode.WRONG_SECOND_FACTOR: _l("动态验证码或恢复码不正确"),
+    ErrorCode.PETITION_FINAL: _l("不予受理：该信访人的同一事项已在案件 %(case_no)s 复核终结，"
+                                 "以同一事实和理由再次提出的不再受理（信访工作条例第36条）"),
     ErrorCode.DATE_BEFORE_FLOOR: _l("日期不能早于 %(floor)s，请检查年份"),
     ErrorCode.DATE_IN_FUTURE: _l("记录已发生的事，日期不能晚于 %(latest)s"),
     ErrorCode.DATE_TOO_FAR: _l("日期不能晚于 %(latest)s，请检查年份"),
@@ -178,6 +180,9 @@ MESSAGES = {
     ErrorCode.VERSION_NOT_PENDING: _l("版本状态为 %(status)s，无需审批"),
     ErrorCode.VERSION_RETIRED: _l("该版本已停用"),
     ErrorCode.RETIRE_REASON_REQUIRED: _l("请说明停用理由"),
+    ErrorCode.LAST_ENTRY_VERSION: _l("这是受理入口流程（案件类型指向它）唯一生效的版本，停用后新案件将无法登记：请先部署并启用新版本，或把案件类型改到其他流程"),
+    ErrorCode.PROCESS_NOT_STARTABLE: _l("该流程没有生效的版本，不能用来登记新案件"),
+    ErrorCode.CASE_TYPE_NOT_FOUND: _l("案件类型不存在"),
     ErrorCode.CHOOSE_VERSION: _l("请选择版本"),
     ErrorCode.CHOOSE_CASES: _l("请选择要迁移的案件"),
     ErrorCode.VERSION_NOT_ACTIVE: _l("版本 %(version)s 尚未审批生效"),

@@ -83,6 +83,7 @@ class Permission(StrEnum):
     EXPORT_AUDIT = "export_audit"          # the raw case file, with a purpose (auditors)
     RECORD_RATING = "record_rating"        # the citizen's rating (SMS link, APP, phone)
     REPORT_RISK = "report_risk"            # risk rising during handling
+    RECORD_PERFORMANCE = "record_performance"  # an agreement paid / performed before its period ran out
     REQUEST_SLA_CHANGE = "request_sla_change"  # ask for 中止 / 延期 of a supervision clock
     DECIDE_SLA_CHANGE = "decide_sla_change"    # approve or refuse it (not one's own request)
     REPLY_NOTICE = "reply_notice"          # the department's written reply to a 督办单
@@ -175,7 +176,8 @@ def _escalated_to_leaders() -> ColumnElement[bool]:
 
 
 def _task_scope(actor: Actor, uid: int, dept: int | None) -> ColumnElement[bool]:
-    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid)
+    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid,
+               OpenTask.candidate_users.contains(f",{uid},"))
     roles = [str(r) for r in actor.roles]
     group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
                  OpenTask.department_id == dept) if dept is not None else false()
@@ -284,6 +286,7 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
     Permission.RECORD_RATING: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR),
     Permission.REPORT_RISK: (RoleCode.DEPT_HANDLER, RoleCode.MEDIATOR, RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR, RoleCode.LEADER,
                              RoleCode.INTAKE_CLERK),
+    Permission.RECORD_PERFORMANCE: (RoleCode.MEDIATOR,),
     Permission.REQUEST_SLA_CHANGE: (RoleCode.DEPT_HANDLER, RoleCode.MEDIATOR),
     Permission.DECIDE_SLA_CHANGE: (RoleCode.SUPERVISOR, RoleCode.LEADER),
     Permission.REPLY_NOTICE: (RoleCode.DEPT_HANDLER,),
@@ -383,6 +386,8 @@ def _task_rule(actor: Actor, uid: int | None, task: OpenTask) -> str | None:
         return "role"
     if task.assignee_id is not None and task.assignee_id != uid:
         return "assignee"
+    if task.candidate_users and f",{uid}," not in task.candidate_users:
+        return "candidate"           # drawn for named users (camunda:candidateUsers)
     # an assigned mediator decides whichever unit they belong to: the task data's department is
     # the lead's (e.g. 住建 leading, the mediator in a street committee)
     assigned_mediator = task.role == RoleCode.MEDIATOR and task.assignee_id is not None

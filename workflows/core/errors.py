@@ -74,6 +74,7 @@ class ErrorCode(StrEnum):
     RECEIVED_YEAR = "received_year"  # low, high
     RECEIVED_IN_FUTURE = "received_in_future"  # minutes
     RECEIVED_LATE_REASON = "received_late_reason"  # days
+    PETITION_FINAL = "petition_final"  # case_no: the earlier petition answered on 复核
     # accounts
     PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a code, not a secret); limit
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105
@@ -161,6 +162,9 @@ class ErrorCode(StrEnum):
     VERSION_NOT_PENDING = "version_not_pending"  # status
     VERSION_RETIRED = "version_retired"
     RETIRE_REASON_REQUIRED = "retire_reason_required"
+    LAST_ENTRY_VERSION = "last_entry_version"  # the last active version of an entry process
+    PROCESS_NOT_STARTABLE = "process_not_startable"  # no active version
+    CASE_TYPE_NOT_FOUND = "case_type_not_found"
     CHOOSE_VERSION = "choose_version"
     CHOOSE_CASES = "choose_cases"
     VERSION_NOT_ACTIVE = "version_not_active"  # version

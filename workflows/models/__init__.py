@@ -21,6 +21,7 @@ from workflows.models.alarms import (
     QuarantineReason,
 )
 from workflows.models.assistant import AssistantModel, IntakeSuggestion, ReviewState
+from workflows.models.case_types import CaseType
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -47,8 +48,10 @@ from workflows.models.casework import (
     CallTask,
     CallTaskStatus,
     CaseDocument,
+    CaseLegalPath,
     CaseNote,
     CaseParticipant,
+    LegalPath,
     LinkBasis,
     OpenTask,
     SlaClock,
@@ -108,6 +111,14 @@ from workflows.models.people import (
     User,
     UserRole,
 )
+from workflows.models.rollups import (
+    RollupCase,
+    RollupFacts,
+    RollupOpen,
+    RollupOrder,
+    RollupPlace,
+    RollupState,
+)
 
 __all__ = [
     "Attendance",
@@ -145,6 +156,7 @@ __all__ = [
     "ChannelOrder",
     "ChannelCursor",
     "CategoryMapping",
+    "CaseType",
     "CaseEventKind",
     "CaseEventHead",
     "CaseEvent",
@@ -164,6 +176,8 @@ __all__ = [
     "ApiToken",
     "CalendarOverride",
     "CallTask",
+    "CaseLegalPath",
+    "LegalPath",
     "CallTaskStatus",
     "Case",
     "CaseDocument",
@@ -191,6 +205,12 @@ __all__ = [
     "PlaceLevel",
     "RiskLevel",
     "Role",
+    "RollupCase",
+    "RollupFacts",
+    "RollupOpen",
+    "RollupOrder",
+    "RollupPlace",
+    "RollupState",
     "RoleCode",
     "SlaClock",
     "SlaKind",
