@@ -39,6 +39,7 @@ from workflows.models import (
     InterfaceKind,
     InterfaceStatus,
     InvitationStatus,
+    LegalPath,
     Light,
     LinkBasis,
     OrderStatus,
@@ -267,6 +268,10 @@ NOTICE = {
     "petition_review_window": _l("复查 / 复核权利提示"), "limitation_reminder": _l("仲裁时效提示"),
     "sue_window": _l("起诉期限提示"), "legal_follow_up": _l("法定途径跟进"),
 }
+LEGAL_PATH = {LegalPath.PETITION: _l("信访（受理、答复、复查、复核）"),
+              LegalPath.LAND_ARBITRATION: _l("农村土地承包仲裁"),
+              LegalPath.LABOUR_AWARD: _l("劳动仲裁（时效与裁决后期限）"),
+              LegalPath.ADMINISTRATIVE_REVIEW: _l("行政复议")}
 # the legal basis of a window on the case page's 时限 panel: article and what the limit is
 LEGAL_BASIS = {
     "T-03": _l("人民调解法第33条：自调解协议生效之日起30日内共同申请司法确认"),
@@ -431,7 +436,7 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS,
           "flag": FLAG, "review_state": REVIEW_STATE,
           "diff_aspect": DIFF_ASPECT, "element_kind": ELEMENT_KIND, "field_type": FIELD_TYPE,
-          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS}
+          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS, "legal_path": LEGAL_PATH}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -464,7 +469,7 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "flag": Flag, "review_state": ReviewState,
               "diff_aspect": bundle_diff.ASPECTS, "element_kind": bundle_diff.ELEMENT_KINDS,
               "field_type": FIELD_TYPES, "timer_kind": bundle_diff.TIMER_TAGS,
-              "legal_basis": contract.LEGAL_WINDOW_IDS}
+              "legal_basis": contract.LEGAL_WINDOW_IDS, "legal_path": LegalPath}
 
 
 def label(kind: str, code: object) -> str:
