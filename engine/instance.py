@@ -25,6 +25,7 @@ from engine.errors import (
     TaskNotReady,
 )
 from engine.forms import FormField, fields_of
+from engine.limits import LimitExceeded, tick
 from engine.script_engine import JiefenScriptEngine
 from engine.serializer import Serializer
 from engine.specs import CompiledBundle
@@ -53,7 +54,14 @@ class TaskView:
     extensions: dict = field(default_factory=dict)
 
 
-def _wrap(exc: Exception) -> EngineStepFailed:
+def _count_step(task: Task) -> None:
+    tick(getattr(task.task_spec, "bpmn_id", None))
+
+
+def _wrap(exc: Exception) -> EngineError:
+    limit = _limit_in(exc)
+    if limit is not None:  # the library may have wrapped it: it stays a limit, not a failure
+        return limit
     task = getattr(exc, "task", None)
     element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
     detail = str(exc.args[0]) if exc.args else type(exc).__name__
@@ -61,6 +69,14 @@ def _wrap(exc: Exception) -> EngineStepFailed:
     if inner is not None and str(inner) not in detail:
         detail = f"{detail}: {inner}"
     return EngineStepFailed(detail, element)
+
+
+def _limit_in(exc: BaseException | None) -> LimitExceeded | None:
+    for _depth in range(10):
+        if exc is None or isinstance(exc, LimitExceeded):
+            return exc
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    return None
 
 
 class WorkflowInstance:
@@ -117,7 +133,7 @@ class WorkflowInstance:
     # -- advancing --------------------------------------------------------------------------
     def _steps(self) -> None:
         try:
-            self.workflow.do_engine_steps()
+            self.workflow.do_engine_steps(will_complete_task=_count_step)
         except EngineError:
             raise
         except Exception as exc:  # operations may raise anything: the caller rolls back

@@ -31,6 +31,7 @@ from workflows.cases.lookup import case_summary, decrypt_narrative, find_case, l
 from workflows.cases.parties import PURPOSES, PartyVault, case_parties, vulnerable_kinds
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
+from workflows.casework.events import waiting_for_performance
 from workflows.casework.sessions import case_sessions, may_manage
 from workflows.core import pii_text
 from workflows.core.actors import Actor
@@ -48,7 +49,7 @@ from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS
 from workflows.library.graph import next_steps, process_source
 from workflows.mediation.invitations import invitable_experts
-from workflows.models import Case, Department, OpenTask, WorkOrder
+from workflows.models import Case, Department, OpenTask, RoleCode, WorkOrder
 from workflows.notify.delivery import delivery_state
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -77,6 +78,7 @@ class CasePage:
     warnings: list[dict] = field(default_factory=list)  # hotspot warnings counting this case
     sessions: list[dict] = field(default_factory=list)  # booked mediation sessions
     manage_sessions: bool = False                       # the case's mediator: move or cancel
+    record_performance: bool = False    # waiting for an agreement's performance: the mediator records it
     expert_pool: list[dict] = field(default_factory=list)  # whom the mediator may invite
 
 
@@ -112,7 +114,10 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.documents = list_documents(uow.session, case) if access.free_text else []
         page.timeline = timeline(uow, case) if access.parties else []
         page.tasks = _tasks(uow, actor, case)
-        page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
+        inst = read_instance(uow, case)
+        page.deadlines = deadline_panel(uow, actor, case, inst)
+        page.record_performance = (access.free_text and actor.has(RoleCode.MEDIATOR)
+                                   and waiting_for_performance(inst))
         page.notifications = notifications(uow.session, case)
         page.vulnerable = vulnerable_kinds(uow.session, case)
         page.warnings = case_warnings(uow.session, uow.services.settings, case, actor)
@@ -249,7 +254,8 @@ def _tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[dict]:
 
 # case_updated events that say more under their own name on the page
 CHANGES = {"document_generated": "document_generated", "document_issued": "document_issued",
-           "satisfaction_recorded": "satisfaction_recorded"}
+           "satisfaction_recorded": "satisfaction_recorded",
+           "performance_recorded": "performance_recorded"}
 
 
 def _action(row: AuditEvent, payload: dict) -> str:

@@ -42,7 +42,9 @@ MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (the watch w
 MSG_RATING = "rating"                   # payload 'satisfied' | 'basically_satisfied' | 'dissatisfied'
 MSG_RISK = "risk_raised"                # payload {"level": colour, "reason": text}
 MSG_SESSION_CANCELLED = "session_cancelled"  # a booked session was cancelled: schedule again
-MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK, MSG_SESSION_CANCELLED)
+MSG_PERFORMED = "performed"            # payload 'paid': the parties performed before the period ran out
+PERFORMED_PAID = "paid"                # what the ``performed`` message sets (the return visit's answer)
+MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK, MSG_SESSION_CANCELLED, MSG_PERFORMED)
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
            "unrated": "未评价"}
 

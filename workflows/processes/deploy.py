@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from engine.clock import FrozenClock, use_clock
 from engine.errors import BpmnValidationError, EngineStepFailed, ExpressionError, Problem
 from engine.instance import WorkflowInstance
+from engine.limits import Budget, LimitExceeded, budgeted
 from engine.models import ProcessVersion
 from engine.serializer import LIBRARY_VERSION
 from engine.specs import CompiledBundle, compile_bundle
@@ -25,30 +26,47 @@ from workflows.runtime.unit_of_work import UnitOfWork
 SMOKE_INSTANT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
-def validate_bundle(services: Services, files: Mapping[str, bytes | str]) -> CompiledBundle:
-    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run."""
+def validate_bundle(services: Services, files: Mapping[str, bytes | str], *,
+                    budget: Budget | None = None) -> CompiledBundle:
+    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run.
+
+    The smoke run has a step and time budget (``run_budget``; a test injects its own)."""
     try:
         bundle = compile_bundle(files, operations=services.operations.names(),
-                                check_spec=services.calendar.check_spec)
+                                check_spec=services.calendar.check_spec,
+                                max_cardinality=services.settings.max_cardinality)
     except BpmnValidationError as exc:
         raise DeployRejected(exc.problems) from None
-    problems = _smoke_run(services, bundle)
+    problems = _smoke_run(services, bundle, budget or run_budget(services))
     if problems:
         raise DeployRejected(problems)
     return bundle
 
 
-def _smoke_run(services: Services, bundle: CompiledBundle) -> list[Problem]:
+def run_budget(services: Services) -> Budget:
+    """The budget of one validation or dry run, from the settings."""
+    return Budget(services.settings.run_budget_steps, services.settings.run_budget_seconds)
+
+
+def limit_problem(file: str, exc: LimitExceeded) -> Problem:
+    """A refused limit as a problem on its element (the web layer has words for the code)."""
+    return Problem(file, exc.element_id, str(exc), "error", f"limit_{exc.code}",
+                   tuple(exc.params.items()))
+
+
+def _smoke_run(services: Services, bundle: CompiledBundle, budget: Budget) -> list[Problem]:
     """Start each top-level process in memory under a frozen clock to its first wait state."""
     problems = []
     for process_id in bundle.top_process_ids:
         try:
-            with use_clock(FrozenClock(SMOKE_INSTANT)):
+            with use_clock(FrozenClock(SMOKE_INSTANT)), budgeted(budget):
                 WorkflowInstance.start(bundle, process_id, script_engine=services.script_engine)
+        except LimitExceeded as exc:
+            problems.append(limit_problem(file_of(bundle, process_id), exc))
         except EngineStepFailed as exc:
             if _needs_case_data(exc):  # a name the smoke run does not invent: not a defect
                 continue
-            problems.append(Problem(_file_of(bundle, process_id), exc.element_id, str(exc)))
+            problems.append(Problem(file_of(bundle, process_id), exc.element_id, str(exc)))
     return problems
 
 
@@ -64,7 +82,7 @@ def _needs_case_data(exc: BaseException | None) -> bool:
     return False
 
 
-def _file_of(bundle: CompiledBundle, process_id: str) -> str:
+def file_of(bundle: CompiledBundle, process_id: str) -> str:
     return bundle.parser.process_parsers[process_id].filename or "(bundle)"
 
 

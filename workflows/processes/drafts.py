@@ -65,7 +65,7 @@ def save_draft(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], 
                                  base_version_id=base_version_id)
             uow.session.add(draft)
         draft.files, draft.updated_by, draft.updated_at = texts, who, now
-        draft.process_id = _main_process(texts) or draft.process_id
+        draft.process_id = main_process(texts) or draft.process_id
         draft.title = (title or draft.title or draft.process_id or "草稿")[:200]
         if note is not None:
             draft.note = note
@@ -123,7 +123,7 @@ def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:
     return texts
 
 
-def _main_process(files: Mapping[str, str]) -> str | None:
+def main_process(files: Mapping[str, str]) -> str | None:
     """The first executable process that no call activity of the bundle calls."""
     called: set[str] = set()
     candidates: list[str] = []
