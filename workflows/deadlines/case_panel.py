@@ -33,6 +33,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.deadlines import sla
 from workflows.deadlines.escalation import MANUAL, calendar_of, escalate
+from workflows.deadlines.legal_windows import legal_window
 from workflows.deadlines.lights import CLOSED as FINISHED_ORDERS
 from workflows.deadlines.lights import make_limit
 from workflows.models import (
@@ -111,13 +112,15 @@ def _process_rows(uow: UnitOfWork, case: Case, inst: WorkflowInstance, now: date
     arrived = {row.task_id: (row.ready_at, row.due_at) for row in uow.session.scalars(
         select(OpenTask).where(OpenTask.case_id == case.id))}
     rows, seen = [], set()
+    tz = calendar_of(uow).tz
     for task in inst.ready_tasks():
         ready_at, deadline = arrived.get(task.id, (None, None))
         for timer in task.timers:
             seen.add((timer.name, timer.due_at))
             rows.append(_row("process", timer.name, timer.due_at,
                              timeliness(ready_at, timer.due_at, now), task=task.name,
-                             deadline=timer.interrupting or timer.due_at == deadline))
+                             deadline=timer.interrupting or timer.due_at == deadline,
+                             legal=legal_window(timer, task.data, tz)))
     for name, due in inst.armed_timers():
         if (name, due) not in seen:
             seen.add((name, due))
@@ -129,7 +132,7 @@ def _row(source: str, name: str | None, due: datetime, light: str | None, *,
          task: str | None = None, deadline: bool = True, **extra: Any) -> dict:
     return {"source": source, "name": name, "task": task, "due_at": due, "light": light,
             "deadline": deadline, "state": "running", "kind": None, "clock_id": None,
-            "can_request": False, **extra}
+            "can_request": False, "legal": None, **extra}
 
 
 def _clock_row(uow: UnitOfWork, clock: SlaClock, now: datetime, extended: bool,
