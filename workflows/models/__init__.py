@@ -111,6 +111,14 @@ from workflows.models.people import (
     User,
     UserRole,
 )
+from workflows.models.rollups import (
+    RollupCase,
+    RollupFacts,
+    RollupOpen,
+    RollupOrder,
+    RollupPlace,
+    RollupState,
+)
 
 __all__ = [
     "Attendance",
@@ -197,6 +205,12 @@ __all__ = [
     "PlaceLevel",
     "RiskLevel",
     "Role",
+    "RollupCase",
+    "RollupFacts",
+    "RollupOpen",
+    "RollupOrder",
+    "RollupPlace",
+    "RollupState",
     "RoleCode",
     "SlaClock",
     "SlaKind",
