@@ -130,6 +130,7 @@ EVENT = {
     A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
     A.MESSAGE_RECEIVED: _l("收到消息"),
     A.PROCESS_DEPLOYED: _l("部署流程"), A.PROCESS_REJECTED: _l("流程部署被拒"),
+    A.DRAFTS_CLEANED: _l("清理过期草稿"),
     A.PROCESS_APPROVED: _l("流程版本审批生效"), A.PROCESS_RETIRED: _l("流程版本停用"),
     A.INSTANCE_MIGRATED: _l("流程版本迁移"), A.INSTANCE_STARTED: _l("流程启动"),
     A.WORK_ORDER_CHANGED: _l("工单变更"), A.RISK_CHANGED: _l("风险等级变更"),
