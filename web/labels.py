@@ -269,7 +269,8 @@ RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department":
              "role": _l("角色"), "channel_order": _l("来件渠道")}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
 NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
-                  "phone": _l("电话任务")}
+                  "phone": _l("电话任务"), "feed": _l("单位事件订阅"),
+                  "hotline_12345": _l("12345 热线回传")}
 ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
               "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
