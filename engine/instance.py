@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from engine.script_engine import JiefenScriptEngine
 from engine.serializer import Serializer
 from engine.specs import CompiledBundle
 
+TYPED_START = re.compile(r"^due_from\(.*, '([A-Za-z][A-Za-z0-9_]*)'\)$")
 TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
 FINISHED_STATES = TaskState.COMPLETED | TaskState.CANCELLED
 LIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED \
@@ -341,6 +343,8 @@ class BoundaryTimer:
     name: str | None
     due_at: datetime
     interrupting: bool
+    documentation: str | None = None   # names the limit (T-id) and its legal basis
+    typed_start: str | None = None     # the task-data date a `from` timer counts from
 
 
 def _boundary_timers(task: Task) -> list[BoundaryTimer]:
@@ -360,8 +364,10 @@ def _boundary_timers(task: Task) -> list[BoundaryTimer]:
             value = value.get("next") if value.get("cycles", 1) != 0 else None
         if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition) \
                 and isinstance(value, str):
+            start = TYPED_START.match(str(getattr(spec.event_definition, "expression", "")))
             timers.append(BoundaryTimer(spec.bpmn_id, spec.bpmn_name, _parse_due(value),
-                                        bool(getattr(spec, "cancel_activity", False))))
+                                        bool(getattr(spec, "cancel_activity", False)),
+                                        spec.documentation, start.group(1) if start else None))
     if not timers and (host := _embedding_task(task)) is not None:
         return _boundary_timers(host)
     return sorted(timers, key=lambda t: t.due_at)

@@ -39,6 +39,7 @@ from workflows.models import (
     InterfaceKind,
     InterfaceStatus,
     InvitationStatus,
+    LegalPath,
     Light,
     LinkBasis,
     OrderStatus,
@@ -130,6 +131,7 @@ EVENT = {
     A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
     A.MESSAGE_RECEIVED: _l("收到消息"),
     A.PROCESS_DEPLOYED: _l("部署流程"), A.PROCESS_REJECTED: _l("流程部署被拒"),
+    A.DRAFTS_CLEANED: _l("清理过期草稿"),
     A.PROCESS_APPROVED: _l("流程版本审批生效"), A.PROCESS_RETIRED: _l("流程版本停用"),
     A.INSTANCE_MIGRATED: _l("流程版本迁移"), A.INSTANCE_STARTED: _l("流程启动"),
     A.WORK_ORDER_CHANGED: _l("工单变更"), A.RISK_CHANGED: _l("风险等级变更"),
@@ -264,6 +266,31 @@ NOTICE = {
     "expert_invited": _l("专家邀请通知"), "expert_opinion": _l("专家意见已提交通知"),
     "session_scheduled": _l("调解安排通知"), "session_rescheduled": _l("调解改期通知"),
     "session_cancelled": _l("调解取消通知"), "red_flag": _l("红旗复核提醒"),
+    "petition_review_window": _l("复查 / 复核权利提示"), "limitation_reminder": _l("仲裁时效提示"),
+    "sue_window": _l("起诉期限提示"), "legal_follow_up": _l("法定途径跟进"),
+}
+LEGAL_PATH = {LegalPath.PETITION: _l("信访（受理、答复、复查、复核）"),
+              LegalPath.LAND_ARBITRATION: _l("农村土地承包仲裁"),
+              LegalPath.LABOUR_AWARD: _l("劳动仲裁（时效与裁决后期限）"),
+              LegalPath.ADMINISTRATIVE_REVIEW: _l("行政复议")}
+# the legal basis of a window on the case page's 时限 panel: article and what the limit is
+LEGAL_BASIS = {
+    "T-03": _l("人民调解法第33条：自调解协议生效之日起30日内共同申请司法确认"),
+    "T-07": _l("劳动争议调解仲裁法第48—50条：收到仲裁裁决书之日起15日内起诉（终局裁决的用人单位30日内申请撤销）"),
+    "T-08": _l("劳动争议调解仲裁法第27条：申请劳动仲裁的时效期间为1年"),
+    "T-20": _l("国有土地上房屋征收评估办法第20条：收到评估报告之日起10日内申请复核"),
+    "T-21": _l("国有土地上房屋征收评估办法第21—22条：复核10日、申请鉴定10日"),
+    "T-24": _l("行政复议法第20条：知道行政行为之日起60日内申请行政复议"),
+    "T-25": _l("行政复议法第62条：受理之日起60日内作出复议决定，可延长30日"),
+    "T-26": _l("行政诉讼法第45—46条：起诉期限（复议后15日，直接起诉6个月）"),
+    "T-30": _l("信访工作条例第34条：受理之日起60日内办结，可延长30日"),
+    "T-31": _l("信访工作条例第22—23条：收到之日起15日内告知受理或转送"),
+    "T-32": _l("信访工作条例第23条：收到转送之日起5个工作日内提出异议"),
+    "T-33": _l("信访工作条例第35—36条：复查、复核的请求与答复各30日，复核为终局"),
+    "T-40": _l("农村土地承包经营纠纷调解仲裁法第18条：申请仲裁的时效期间为2年"),
+    "T-41": _l("农村土地承包经营纠纷调解仲裁法第23—24条：收到申请之日起5个工作日内决定是否受理"),
+    "T-42": _l("农村土地承包经营纠纷调解仲裁法第47条：受理之日起60日内结束仲裁，可延长30日"),
+    "T-43": _l("农村土地承包经营纠纷调解仲裁法第48条：收到裁决书之日起30日内起诉"),
 }
 RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
              "role": _l("角色"), "channel_order": _l("来件渠道")}
@@ -411,7 +438,7 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS,
           "flag": FLAG, "review_state": REVIEW_STATE,
           "diff_aspect": DIFF_ASPECT, "element_kind": ELEMENT_KIND, "field_type": FIELD_TYPE,
-          "timer_kind": TIMER_KIND}
+          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS, "legal_path": LEGAL_PATH}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -443,7 +470,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "visit_outcome": VisitOutcome, "grid_status": CaseStatus,
               "flag": Flag, "review_state": ReviewState,
               "diff_aspect": bundle_diff.ASPECTS, "element_kind": bundle_diff.ELEMENT_KINDS,
-              "field_type": FIELD_TYPES, "timer_kind": bundle_diff.TIMER_TAGS}
+              "field_type": FIELD_TYPES, "timer_kind": bundle_diff.TIMER_TAGS,
+              "legal_basis": contract.LEGAL_WINDOW_IDS, "legal_path": LegalPath}
 
 
 def label(kind: str, code: object) -> str:

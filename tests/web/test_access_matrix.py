@@ -483,6 +483,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("case_types.table", "POST"): page(422, OWNER),
     ("processes.catalogue", "GET"): page(200, OWNER),
     ("processes.delete_draft", "POST"): page(404, OWNER),
+    ("processes.delete_stale_drafts", "POST"): page(302, OWNER),
     ("processes.diff", "GET"): page(422, OWNER),
     ("processes.migrate_preview", "GET"): page(422, OWNER),
     ("processes.migrate_run", "POST"): page(422, OWNER),

@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     PROCESS_REJECTED = "process_rejected"
     PROCESS_APPROVED = "process_approved"
     PROCESS_RETIRED = "process_retired"
+    DRAFTS_CLEANED = "drafts_cleaned"
     INSTANCE_MIGRATED = "instance_migrated"
     INSTANCE_STARTED = "instance_started"
     WORK_ORDER_CHANGED = "work_order_changed"

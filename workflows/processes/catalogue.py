@@ -189,9 +189,12 @@ def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
     require_owner(actor, uow.services)
     if draft_id is not None:
         _, files = open_draft(uow, actor, draft_id)
-    versions = deploy_bundle(uow, actor, files, note=note)
+    versions = deploy_bundle(uow, actor, files, note=note)  # closes drafts of the same content
     if draft_id is not None:
-        delete_draft(uow, actor, draft_id)
+        try:
+            delete_draft(uow, actor, draft_id)
+        except NotFound:
+            pass  # already closed with its content
     return versions
 
 

@@ -20,6 +20,7 @@ from engine.specs import CompiledBundle, compile_bundle
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DeployRejected
+from workflows.processes.drafts import close_deployed
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -96,6 +97,7 @@ def deploy_bundle(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes | str
         raise
     with uow:
         versions = [_store(uow, actor, bundle, pid, note) for pid in bundle.top_process_ids]
+        close_deployed(uow, bundle.sha256)  # a draft that became this version is closed
         uow.commit()
     return versions
 
