@@ -131,7 +131,8 @@ EVENT = {
     A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
     A.MESSAGE_RECEIVED: _l("收到消息"),
     A.PROCESS_DEPLOYED: _l("部署流程"), A.PROCESS_REJECTED: _l("流程部署被拒"),
-    A.DRAFTS_CLEANED: _l("清理过期草稿"),
+    A.DRAFTS_CLEANED: _l("清理过期草稿"), A.DRY_RUN_EXAMPLE_SAVED: _l("保存试运行回归示例"),
+    A.DRY_RUN_EXAMPLE_DELETED: _l("删除试运行回归示例"),
     A.PROCESS_APPROVED: _l("流程版本审批生效"), A.PROCESS_RETIRED: _l("流程版本停用"),
     A.INSTANCE_MIGRATED: _l("流程版本迁移"), A.INSTANCE_STARTED: _l("流程启动"),
     A.WORK_ORDER_CHANGED: _l("工单变更"), A.RISK_CHANGED: _l("风险等级变更"),
@@ -296,7 +297,8 @@ RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department":
              "role": _l("角色"), "channel_order": _l("来件渠道")}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
 NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
-                  "phone": _l("电话任务")}
+                  "phone": _l("电话任务"), "feed": _l("单位事件订阅"),
+                  "hotline_12345": _l("12345 热线回传")}
 ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
               "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
