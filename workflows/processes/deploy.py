@@ -5,6 +5,7 @@ Instances name their version; the stored state does not embed the spec."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,20 +20,31 @@ from engine.specs import CompiledBundle, compile_bundle
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DeployRejected
+from workflows.processes.claimability import deploy_note, unclaimable
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
 SMOKE_INSTANT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
-def validate_bundle(services: Services, files: Mapping[str, bytes | str]) -> CompiledBundle:
-    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run."""
+def validate_bundle(services: Services, files: Mapping[str, bytes | str], *,
+                    claims: str = "refuse") -> CompiledBundle:
+    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run, and
+    who could claim each user task (``claims``: ``refuse`` unclaimable tasks, ``warn`` about
+    them — the owner insisted — or ``skip`` the check, for dry runs)."""
     try:
         bundle = compile_bundle(files, operations=services.operations.names(),
                                 check_spec=services.calendar.check_spec)
     except BpmnValidationError as exc:
         raise DeployRejected(exc.problems) from None
     problems = _smoke_run(services, bundle)
+    if claims != "skip":
+        with services.session_factory() as session:
+            nobody = unclaimable(session, bundle.source_files)
+        if claims == "warn":
+            bundle.warnings += [replace(p, severity="warning") for p in nobody]
+        else:
+            problems += nobody
     if problems:
         raise DeployRejected(problems)
     return bundle
@@ -69,13 +81,18 @@ def _file_of(bundle: CompiledBundle, process_id: str) -> str:
 
 
 def deploy_bundle(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes | str], *,
-                  note: str | None = None) -> list[ProcessVersion]:
-    """Store one version per top-level process; identical content returns the existing version."""
+                  note: str | None = None,
+                  allow_unclaimable: bool = False) -> list[ProcessVersion]:
+    """Store one version per top-level process; identical content returns the existing version.
+    ``allow_unclaimable``: deploy even with user tasks nobody could claim (kept as warnings)."""
     try:
-        bundle = validate_bundle(uow.services, files)
+        bundle = validate_bundle(uow.services, files,
+                                 claims="warn" if allow_unclaimable else "refuse")
     except DeployRejected as exc:
         _audit_rejection(uow, actor, files, exc.problems)
         raise
+    if allow_unclaimable:
+        note = deploy_note(note, bundle.warnings)
     with uow:
         versions = [_store(uow, actor, bundle, pid, note) for pid in bundle.top_process_ids]
         uow.commit()
