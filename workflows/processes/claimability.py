@@ -4,9 +4,10 @@ Each user task's drawing (lane, candidate groups, candidate users, assignee) is 
 projection will resolve it (``workflows.library.assignment``) against the roles, units and
 users in the database: a name that is no role, unit kind or unit, a user who does not exist or
 is inactive, a unit kind without a unit, or a role (in a unit of that kind) that no active user
-holds. A unit taken from task data by an expression is checked for its syntax and the role only.
+holds. A lane that only names a role (the shipped library's way, the unit coming from task data)
+is checked for the name only. A unit taken from task data by an expression is checked for its syntax and the role only.
 On a database without any active user (a fresh installation before the directory is imported)
-only the names are checked. Messages are Chinese and name the element.
+only the names are checked; before the roles are seeded, nothing. Messages are Chinese and name the element.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ class Staff:
 def unclaimable(session: Session, files: Mapping[str, str | bytes]) -> list[Problem]:
     """Every user task of the bundle that nobody could claim, with the reason."""
     names = Directory(session)
+    if not names.role_names:
+        return []     # no reference data yet (roles are seeded with the directory)
     staff = Staff.load(session)
     problems: list[Problem] = []
     for filename, text in sorted(files.items()):
@@ -107,7 +110,9 @@ def reasons(drawn: Drawing, names: Directory, staff: Staff) -> list[str]:
     out += _users(drawn, names)
     if unit is not None and unit.kind == "unit_kind" and unit.value not in names.kinds:
         out.append(f"没有「{_kind_words(unit.value)}」类型的在用单位")
-    if out or not staff.grants:
+    if out or not staff.grants or (not drawn.explicit and unit is None):
+        # a lane that only names a role is the shipped library's way: the unit comes from task
+        # data at run time and the directory grows after the library is deployed
         return out
     if unit is not None or dynamic:
         role = role or HANDLER
