@@ -14,8 +14,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
-from web.messages import field_errors
 from web.params import whole_number
+from web.problem_words import dry_run_error, in_words
 from web.process_files import owners_only, problems_response, uploaded_files
 from workflows.core.errors import DeployRejected, ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.processes import catalogue as processes
@@ -103,7 +103,19 @@ def save_draft() -> ResponseReturnValue:
 @bp.post("/validate")
 def validate() -> ResponseReturnValue:
     """Every deploy check, nothing stored; problems carry the element id to mark."""
-    return jsonify(workbench.validate_files(services(), actor(), _files()).as_dict())
+    report = workbench.validate_files(services(), actor(), _files()).as_dict()
+    report["errors"], report["warnings"] = in_words(report["errors"]), in_words(report["warnings"])
+    return jsonify(report)
+
+
+@bp.post("/sample-data")
+def sample_data() -> ResponseReturnValue:
+    """Start data to try a dry run with, from what the process declares (editable in the page)."""
+    body = _body()
+    process_id = body.get("process_id") or None
+    if process_id is not None and not isinstance(process_id, str):
+        raise InvalidInput({"process_id": FieldError(ErrorCode.DRY_RUN_BODY)})
+    return jsonify(data=workbench.sample_data(services(), actor(), _files(), process_id))
 
 
 @bp.post("/dry-run")
@@ -119,9 +131,9 @@ def dry_run() -> ResponseReturnValue:
                                    process_id=body.get("process_id") or None, data=data,
                                    actions=actions)
     except DeployRejected as exc:
-        return problems_response(exc)
-    if result.error and result.error.get("field_errors"):  # codes -> words for the editor
-        result.error["field_errors"] = field_errors(result.error["field_errors"])
+        return problems_response(exc, words=True)
+    if result.error:  # codes -> words for the editor
+        result.error = dry_run_error(result.error)
     return jsonify(result=result.as_dict(), states=result.element_states())
 
 
@@ -133,7 +145,7 @@ def deploy() -> ResponseReturnValue:
     try:
         versions = processes.deploy(new_uow(), actor(), files, note=body.get("note") or None)
     except DeployRejected as exc:
-        return problems_response(workbench.located(exc, files))
+        return problems_response(workbench.located(exc, files), words=True)
     draft_id = whole_number(body.get("draft_id"))
     if draft_id:
         try:  # the draft became a version

@@ -26,7 +26,14 @@ from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.district.units import UnitResolver
 from workflows.library import contract
 from workflows.mediation import booking
-from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
+from workflows.models import (
+    Case,
+    CaseLegalPath,
+    CaseStatus,
+    Submission,
+    User,
+    WorkOrderStatus,
+)
 from workflows.runtime.unit_of_work import UnitOfWork
 
 
@@ -88,6 +95,18 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
+    _legal_path(uow, case, view, clean)
+
+
+def _legal_path(uow: UnitOfWork, case: Case, view: TaskView, clean: dict) -> None:
+    """Screening routed the case to a followed statutory channel, or its 复核 was answered."""
+    path = contract.LEGAL_PATH_ROUTES.get(str(clean.get("statutory_route")))
+    if view.bpmn_id == contract.LEGAL_PATH_ROUTE_TASK and path:
+        uow.session.add(CaseLegalPath(case_id=case.id, path=path, entered_at=uow.clock.now()))
+    elif view.bpmn_id == contract.PETITION_FINAL_TASK:
+        row = uow.session.scalar(select(CaseLegalPath).where(CaseLegalPath.case_id == case.id))
+        if row is not None:
+            row.final_at = uow.clock.now()
 
 
 def _link_confirmed(uow: UnitOfWork, actor: Actor, case: Case, decision: str, master: Case) -> None:

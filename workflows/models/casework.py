@@ -188,3 +188,26 @@ class CaseParticipant(Base):
     case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
     user_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"))
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LegalPath(StrEnum):
+    """The statutory channels a case is followed on after screening (依法导入)."""
+
+    PETITION = "petition"
+    LAND_ARBITRATION = "land_arbitration"
+    LABOUR_AWARD = "labour_award"
+    ADMINISTRATIVE_REVIEW = "administrative_review"
+
+
+class CaseLegalPath(Base):
+    """A case routed to a statutory channel whose windows jiefen keeps watching (one per case):
+    the cockpit counts cases per path; ``final_at`` marks a petition whose 复核 was answered
+    (信访工作条例 Art 36: the same facts and reasons are not accepted again)."""
+
+    __tablename__ = "case_legal_path"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), unique=True)
+    path: Mapped[str] = mapped_column(String(32), index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

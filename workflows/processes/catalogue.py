@@ -191,9 +191,13 @@ def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
     require_owner(actor, uow.services)
     if draft_id is not None:
         _, files = open_draft(uow, actor, draft_id)
+    # closes drafts of the same content
     versions = deploy_bundle(uow, actor, files, note=note, allow_unclaimable=allow_unclaimable)
     if draft_id is not None:
-        delete_draft(uow, actor, draft_id)
+        try:
+            delete_draft(uow, actor, draft_id)
+        except NotFound:
+            pass  # already closed with its content
     return versions
 
 
