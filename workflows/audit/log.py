@@ -51,6 +51,8 @@ class AuditAction(StrEnum):
     PROCESS_APPROVED = "process_approved"
     PROCESS_RETIRED = "process_retired"
     DRAFTS_CLEANED = "drafts_cleaned"
+    DRY_RUN_EXAMPLE_SAVED = "dry_run_example_saved"
+    DRY_RUN_EXAMPLE_DELETED = "dry_run_example_deleted"
     INSTANCE_MIGRATED = "instance_migrated"
     INSTANCE_STARTED = "instance_started"
     WORK_ORDER_CHANGED = "work_order_changed"
