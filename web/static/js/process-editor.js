@@ -397,6 +397,7 @@
     if (!panel.hidden && !sampled && document.getElementById('jf-dr-data').value.trim() === '{}') {
       sampled = true;  // first opening: start data shaped like the process's real start
       dryRun.sample(true);
+      examples.refresh();
     }
   });
   var dryRun = JiefenDryRun.init({
@@ -404,6 +405,13 @@
     getFiles: currentFiles, processSelect: document.getElementById('jf-dr-process'),
     onStates: highlight, onProblems: function (problems) { showProblems(problems); },
     texts: texts
+  });
+
+  var examples = JiefenExamples.init({
+    section: document.getElementById('jf-examples'), csrf: csrf, getFiles: currentFiles,
+    processSelect: document.getElementById('jf-dr-process'), dryRun: dryRun,
+    urls: {list: cfg.examplesUrl, save: cfg.exampleSaveUrl, check: cfg.exampleCheckUrl,
+      remove: cfg.exampleDeleteUrl}
   });
 
   window.JiefenEditor = {
