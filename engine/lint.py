@@ -10,7 +10,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from engine.bpmn_parser import BPMN_NS, CAMUNDA_NS, ISO_CYCLE, SPIFF_NS, read_form
+from engine.bpmn_parser import BPMN_NS, CAMUNDA_NS, ISO_CYCLE, SPIFF_NS, read_assignment, read_form
 from engine.errors import ExpressionError, Problem
 from engine.expressions import parse
 from engine.forms import fields_of, form_problems
@@ -185,7 +185,8 @@ def _user_tasks(lint: Linter, root: etree._Element) -> None:
                 lint.add(task_id, f"form field {field.get('id')}: personal data belongs in party "
                                   "records, not task data")
         _instructions(lint, task)
-        if task_id not in lanes and not _in_laned_subprocess(task, lanes):
+        if task_id not in lanes and not _in_laned_subprocess(task, lanes) \
+                and not read_assignment(task):
             lint.add(task_id, "user task is in no lane (no role may act on it)", "warning")
 
 

@@ -39,6 +39,7 @@ from workflows.models import (
     InterfaceKind,
     InterfaceStatus,
     InvitationStatus,
+    LegalPath,
     Light,
     LinkBasis,
     OrderStatus,
@@ -130,6 +131,8 @@ EVENT = {
     A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
     A.MESSAGE_RECEIVED: _l("收到消息"),
     A.PROCESS_DEPLOYED: _l("部署流程"), A.PROCESS_REJECTED: _l("流程部署被拒"),
+    A.DRAFTS_CLEANED: _l("清理过期草稿"), A.DRY_RUN_EXAMPLE_SAVED: _l("保存试运行回归示例"),
+    A.DRY_RUN_EXAMPLE_DELETED: _l("删除试运行回归示例"),
     A.PROCESS_APPROVED: _l("流程版本审批生效"), A.PROCESS_RETIRED: _l("流程版本停用"),
     A.INSTANCE_MIGRATED: _l("流程版本迁移"), A.INSTANCE_STARTED: _l("流程启动"),
     A.WORK_ORDER_CHANGED: _l("工单变更"), A.RISK_CHANGED: _l("风险等级变更"),
@@ -267,6 +270,10 @@ NOTICE = {
     "petition_review_window": _l("复查 / 复核权利提示"), "limitation_reminder": _l("仲裁时效提示"),
     "sue_window": _l("起诉期限提示"), "legal_follow_up": _l("法定途径跟进"),
 }
+LEGAL_PATH = {LegalPath.PETITION: _l("信访（受理、答复、复查、复核）"),
+              LegalPath.LAND_ARBITRATION: _l("农村土地承包仲裁"),
+              LegalPath.LABOUR_AWARD: _l("劳动仲裁（时效与裁决后期限）"),
+              LegalPath.ADMINISTRATIVE_REVIEW: _l("行政复议")}
 # the legal basis of a window on the case page's 时限 panel: article and what the limit is
 LEGAL_BASIS = {
     "T-03": _l("人民调解法第33条：自调解协议生效之日起30日内共同申请司法确认"),
@@ -290,7 +297,8 @@ RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department":
              "role": _l("角色"), "channel_order": _l("来件渠道")}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
 NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
-                  "phone": _l("电话任务")}
+                  "phone": _l("电话任务"), "feed": _l("单位事件订阅"),
+                  "hotline_12345": _l("12345 热线回传")}
 ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
               "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
@@ -431,7 +439,7 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS,
           "flag": FLAG, "review_state": REVIEW_STATE,
           "diff_aspect": DIFF_ASPECT, "element_kind": ELEMENT_KIND, "field_type": FIELD_TYPE,
-          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS}
+          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS, "legal_path": LEGAL_PATH}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -464,7 +472,7 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "flag": Flag, "review_state": ReviewState,
               "diff_aspect": bundle_diff.ASPECTS, "element_kind": bundle_diff.ELEMENT_KINDS,
               "field_type": FIELD_TYPES, "timer_kind": bundle_diff.TIMER_TAGS,
-              "legal_basis": contract.LEGAL_WINDOW_IDS}
+              "legal_basis": contract.LEGAL_WINDOW_IDS, "legal_path": LegalPath}
 
 
 def label(kind: str, code: object) -> str:

@@ -128,6 +128,8 @@ def _by_code(code: str, params: Mapping[str, Any]) -> str | None:
     if code == "limit_steps":
         return _("运行超过 %(limit)s 步仍未停下（可能是没有出口的循环），已中止",
                  limit=params.get("limit"))
+    if code == "no_process":
+        return _("这组文件中没有流程 %(process_id)s", process_id=params.get("process_id"))
     if code == "limit_seconds":
         return _("运行超过 %(limit)s 秒仍未停下，已中止", limit=params.get("limit"))
     return None
@@ -179,3 +181,55 @@ def dry_run_error(error: Mapping[str, Any]) -> dict:
     if error.get("field_errors"):
         out["field_errors"] = field_errors(error["field_errors"])
     return out
+
+
+def _step_words(step: list | None) -> str:
+    if not step:
+        return _("（路径已结束）")
+    element, outcome = step[0], step[1] if len(step) > 1 else "completed"
+    return _("%(element)s（已取消）", element=element) if outcome == "cancelled" else str(element)
+
+
+def _ids(values: list) -> str:
+    return "、".join(str(v) for v in values) or _("（无）")
+
+
+def difference_words(difference: Mapping[str, Any]) -> str:
+    """One way a re-run example differs from when it was saved (engine.path_compare)."""
+    p = difference.get("params") or {}
+    code = difference.get("code")
+    if code == "path":
+        text = _("第 %(step)s 步不同：原来是 %(before)s，现在是 %(after)s", step=p.get("step"),
+                 before=_step_words(p.get("before")), after=_step_words(p.get("after")))
+        if p.get("missing"):
+            text += _("；不再经过：%(ids)s", ids=_ids(p["missing"]))
+        if p.get("extra"):
+            text += _("；新经过：%(ids)s", ids=_ids(p["extra"]))
+        return text
+    if code == "ready":
+        return _("最后等待办理的任务：原来 %(before)s，现在 %(after)s",
+                 before=_ids(p.get("before") or []), after=_ids(p.get("after") or []))
+    if code == "armed":
+        return _("最后等待中的计时器：原来 %(before)s，现在 %(after)s",
+                 before=_ids(p.get("before") or []), after=_ids(p.get("after") or []))
+    if code == "completed":
+        return _("流程现在会走到结束") if p.get("after") else _("流程现在不再走到结束")
+    if code == "error_now":
+        return _("现在第 %(action)s 步操作被拒绝（元素 %(element)s）", action=p.get("action"),
+                 element=p.get("element_id") or "—")
+    if code == "error_gone":
+        return _("原来第 %(action)s 步被拒绝的操作现在可以执行", action=p.get("action"))
+    return _("结果不同")
+
+
+def check_words(check: Mapping[str, Any]) -> dict:
+    """A re-run example with its verdict in words."""
+    if check.get("problems"):
+        verdict = _("新草稿无法运行此示例：%(why)s",
+                    why="；".join(problem_message(p) for p in check["problems"]))
+    elif check.get("same"):
+        verdict = _("路径没有变化")
+    else:
+        verdict = _("路径有变化")
+    return {**check, "verdict": verdict,
+            "details": [difference_words(d) for d in check.get("differences") or []]}

@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
 from web.params import whole_number
-from web.problem_words import dry_run_error, in_words
+from web.problem_words import check_words, dry_run_error, in_words
 from web.process_files import owners_only, problems_response, uploaded_files
 from workflows.core.errors import DeployRejected, ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.processes import catalogue as processes
-from workflows.processes import drafts, workbench
+from workflows.processes import drafts, examples, workbench
 
 bp = Blueprint("process_editor", __name__, url_prefix="/processes/editor")
 bp.before_request(owners_only)
@@ -135,6 +135,46 @@ def dry_run() -> ResponseReturnValue:
     if result.error:  # codes -> words for the editor
         result.error = dry_run_error(result.error)
     return jsonify(result=result.as_dict(), states=result.element_states())
+
+
+@bp.get("/examples.json")
+def examples_json() -> ResponseReturnValue:
+    """The regression examples kept for ``?process=`` (all when absent)."""
+    found = examples.list_examples(services(), actor(), request.args.get("process") or None)
+    return jsonify(examples=[e.as_dict() for e in found])
+
+
+@bp.post("/examples")
+def save_example() -> ResponseReturnValue:
+    """Keep the current dry run (start data and actions) as a regression example."""
+    body = _body()
+    data, actions = body.get("data") or {}, body.get("actions") or []
+    if not isinstance(data, dict) or not isinstance(actions, list):
+        raise InvalidInput({"data": FieldError(ErrorCode.DRY_RUN_BODY)})
+    try:
+        info = examples.save_example(services(), actor(), _files(),
+                                     process_id=body.get("process_id") or None,
+                                     title=body.get("title") or "", data=data, actions=actions)
+    except DeployRejected as exc:
+        return problems_response(exc, words=True)
+    return jsonify(example=info.as_dict()), 201
+
+
+@bp.post("/examples/check")
+def check_examples() -> ResponseReturnValue:
+    """Re-run every example of the process on the editor's files: did the change alter it?"""
+    body = _body()
+    process_id = body.get("process_id")
+    if not isinstance(process_id, str) or not process_id:
+        raise InvalidInput({"process_id": FieldError(ErrorCode.DRY_RUN_BODY)})
+    checks = examples.check_examples(services(), actor(), _files(), process_id)
+    return jsonify(checks=[check_words(c.as_dict()) for c in checks])
+
+
+@bp.post("/examples/<int:example_id>/delete")
+def delete_example(example_id: int) -> ResponseReturnValue:
+    examples.delete_example(services(), actor(), example_id)
+    return jsonify(deleted=example_id)
 
 
 @bp.post("/deploy")

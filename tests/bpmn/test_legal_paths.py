@@ -253,3 +253,29 @@ def test_t25_review_decision_60_days_supervises_the_review_body_and_the_extensio
     assert timers["起诉期提醒（第10日）"] == shanghai(2025, 10, 30, 9)
     d.complete("admin_sue_window", admin_after_review="sued")
     assert d.completed
+
+
+def test_t08_limitation_lapses_at_its_last_minute():
+    d = labour(local(2025, 3, 3, 10))
+    d.complete("labour_stage_check", labour_stage="not_applied")
+    d.complete("labour_limitation_start", labour_right_infringed_on="2024-10-01",
+               labour_employment_ongoing="false")
+    d.until(local(2025, 9, 1, 9, 1))
+    assert [n["to"] for n in d.notified("limitation_reminder")] == ["applicant"]
+    d.until(local(2025, 10, 9, 23, 59))
+    assert d.ready() == ["labour_limitation"]
+    d.until(local(2025, 10, 10, 0, 1))
+    assert "end_labour_time_barred" in d.end_events() and d.completed
+
+
+def test_t25_extended_window_supervises_again_at_its_own_edge():
+    d = routed("administrative_review", local(2025, 8, 4, 10))
+    d.complete("admin_review_accepted", admin_review_accepted_on="2025-08-02")
+    d.complete("admin_review_decision", admin_review_status="extended", admin_review_decided_on="2025-09-20")
+    due = d.timers()["延长后复议决定期限（90日）"]
+    before, after = edges(due)
+    d.until(before)
+    assert d.supervised() == [], "the 60-day window was replaced by the recorded extension"
+    d.until(after)
+    assert d.supervised() == [{"limit": "T-25", "to": "SF"}]
+    assert d.ready() == ["admin_review_decision_extended"]

@@ -1,6 +1,7 @@
 """axe-core in headless Chromium on the pages staff use every day: the sign-in page, each staff
-role's inbox, a task page of each, the case page, the intake form, the reports and the cockpit.
-Any serious or critical violation fails, listed by rule id and element."""
+role's inbox, a task page of each, the case page, the intake form, the reports and the cockpit,
+supervision, warnings, the case audit and the rooms, some also in English. Any serious or
+critical violation fails, listed by rule id and element."""
 
 from __future__ import annotations
 
@@ -84,9 +85,21 @@ def test_every_roles_daily_pages_have_no_serious_violation(page, browser_log, di
     page.goto(f"{base}/cases")
     check(page, "clerk: case list", found)
 
+    page.click("text=语言")                            # the same pages in English
+    with page.expect_navigation():
+        page.click("button[lang=en]")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    check(page, "clerk (English): case list", found)
+    open_task(page, base, "register")
+    check(page, "clerk (English): task register", found)
+    page.goto(f"{base}/cases/new")
+    check(page, "clerk (English): intake form", found)
+
     sign_in(page, base, "mediator")
     page.goto(f"{base}/cases/{cases.mediation}")
     check(page, "mediator: case page", found)
+    page.goto(f"{base}/rooms")
+    check(page, "mediator: rooms", found)
 
     sign_in(page, base, "supervisor")
     page.goto(f"{base}/reports/")
@@ -97,6 +110,12 @@ def test_every_roles_daily_pages_have_no_serious_violation(page, browser_log, di
     check(page, "supervisor: cockpit", found)
     page.goto(f"{base}/cases/{cases.triage}")
     check(page, "supervisor: case page", found)
+    page.goto(f"{base}/supervision/")
+    check(page, "supervisor: supervision", found)
+    page.goto(f"{base}/warnings")
+    check(page, "supervisor: warnings", found)
+    page.goto(f"{base}/audit/cases/{cases.sign_off}")
+    check(page, "supervisor: case audit", found)
 
     sign_in(page, base, "leader")
     page.goto(f"{base}/cockpit")

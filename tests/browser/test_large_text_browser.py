@@ -73,6 +73,12 @@ def test_extra_large_text_grows_every_page_and_survives_a_new_sign_in(page, brow
     assert px(page) == pytest.approx(standard * 1.5)
     assert blocking(axe_violations(page)) == []
     page.screenshot(path=str(screenshot_dir / "inbox-xlarge.png"), full_page=True)
+    case_no = page.locator("[data-testid=inbox] tbody tr").first.get_attribute("data-case")
+    page.goto(f"{base}/cases/{case_no}")
+    expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready", timeout=15000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280   # no sideways scroll
+    assert blocking(axe_violations(page)) == []
+    page.screenshot(path=str(screenshot_dir / "case-xlarge.png"), full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/inbox")

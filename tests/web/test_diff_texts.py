@@ -53,3 +53,21 @@ def test_a_words_only_change_is_safe_to_migrate_and_says_so(as_role, services):
     row = page.split("JF-W")[1].split("迁移理由")[0]
     assert "安全" in row and "不安全" not in row
     assert "register（仅文字，安全）" in page.replace(" ", "")
+
+
+def test_stale_drafts_are_listed_on_the_catalogue_and_deleted_there(as_role, services, clock):
+    from tests.process_fixtures import process_files
+    from tests.web.conftest import csrf_token
+    from workflows.processes import drafts
+
+    old = drafts.save_draft(services.new_uow(), owner(), process_files("mediation_v1"),
+                            title="去年的草稿")
+    clock.advance(days=45)
+    client = as_role("process_owner")  # signed in after the clock moved (sessions expire)
+    html = client.get("/processes/").get_data(as_text=True)
+    section = html.split('data-testid="stale-drafts"')[1].split("</section>")[0]
+    assert "超过 30 天未保存的草稿" in section and "去年的草稿" in section
+    done = client.post("/processes/drafts/stale/delete", data={
+        "csrf_token": csrf_token(client, "/processes/"), "draft_id": str(old.id)})
+    assert done.status_code == 302
+    assert 'data-testid="stale-drafts"' not in client.get("/processes/").get_data(as_text=True)

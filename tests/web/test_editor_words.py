@@ -109,3 +109,40 @@ def test_next_timer_reaches_a_repeating_reminder_and_says_so_in_words_when_none(
         "actions": [{"complete": "check", "data": {}}, {"advance": "next_timer"}]}
     ).get_json()["result"]
     assert finished["error"]["message"] == "没有等待中的计时器"
+
+
+def _mediation(version: str) -> dict[str, str]:
+    from tests.process_fixtures import PROCESSES
+    return {"mediation.bpmn": (PROCESSES / f"mediation_{version}.bpmn").read_text(encoding="utf-8")}
+
+
+def test_a_dry_run_saved_as_an_example_is_rerun_against_a_new_draft_in_words(owner):
+    actions = [{"complete": "register", "data": {"category": "labour"}},
+               {"complete": "mediate", "data": {"outcome": "agreed"}}]
+    saved = _post(owner, "/processes/editor/examples", {
+        "files": _mediation("v1"), "process_id": "mediation", "title": "调解成功",
+        "data": {"case_no": "EX-1"}, "actions": actions})
+    assert saved.status_code == 201
+    listed = owner.get("/processes/editor/examples.json?process=mediation").get_json()
+    assert [e["title"] for e in listed["examples"]] == ["调解成功"]
+    same = _post(owner, "/processes/editor/examples/check",
+                 {"files": _mediation("v1"), "process_id": "mediation"}).get_json()
+    assert [c["verdict"] for c in same["checks"]] == ["路径没有变化"]
+    [changed] = _post(owner, "/processes/editor/examples/check",
+                      {"files": _mediation("v2"), "process_id": "mediation"}).get_json()["checks"]
+    assert changed["verdict"] == "路径有变化"
+    assert changed["details"] == [
+        "第 5 步不同：原来是 end_done，现在是 （路径已结束）；不再经过：end_done",
+        "最后等待办理的任务：原来 （无），现在 record_agreement",
+        "流程现在不再走到结束"]
+    example_id = saved.get_json()["example"]["id"]
+    assert _post(owner, f"/processes/editor/examples/{example_id}/delete", {}).status_code == 200
+    assert owner.get("/processes/editor/examples.json").get_json()["examples"] == []
+
+
+def test_an_example_without_a_title_is_refused_in_words(owner):
+    answer = owner.post("/processes/editor/examples", data=json.dumps({
+        "files": _mediation("v1"), "title": "", "data": {}, "actions": []}),
+        content_type="application/json",
+        headers={"X-CSRFToken": csrf_token(owner, "/processes/"), "Accept": "application/json"})
+    assert answer.status_code == 422 and "title" in answer.get_json()["errors"]

@@ -79,7 +79,9 @@ def db_current() -> None:
 @click.command("deploy")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--note", default=None, help="why this version is deployed")
-def deploy(paths: tuple[Path, ...], note: str | None) -> None:
+@click.option("--allow-unclaimable", is_flag=True,
+              help="deploy even with user tasks no active user could claim (noted on the version)")
+def deploy(paths: tuple[Path, ...], note: str | None, allow_unclaimable: bool) -> None:
     """Deploy BPMN/DMN files or folders as one bundle (default: the shipped bpmn/ folder)."""
     services = cli_services()
     files: dict[str, bytes] = {}
@@ -87,7 +89,8 @@ def deploy(paths: tuple[Path, ...], note: str | None) -> None:
         files.update(read_directory(Path(path)))
     actor = Actor(type="system", id="cli", username="cli")
     try:
-        versions = deploy_bundle(services.new_uow(), actor, files, note=note)
+        versions = deploy_bundle(services.new_uow(), actor, files, note=note,
+                                 allow_unclaimable=allow_unclaimable)
     except DeployRejected as exc:
         click.echo("部署被拒绝 / deploy refused:", err=True)
         for problem in exc.problems:
@@ -95,6 +98,8 @@ def deploy(paths: tuple[Path, ...], note: str | None) -> None:
         raise SystemExit(1) from None
     for version in versions:
         click.echo(f"{version.process_id} version {version.version} ({version.bundle_sha256[:12]})")
+        if version.note and "【警告】" in version.note:
+            click.echo(f"  {version.note}", err=True)
 
 
 @click.group("audit")

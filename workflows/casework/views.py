@@ -173,13 +173,17 @@ def work_orders(session: Session, case: Case, now: datetime) -> list[dict]:
                            .join(Department, Department.id == WorkOrder.department_id)
                            .where(WorkOrder.case_id == case.id)
                            .order_by(WorkOrder.round.desc(), WorkOrder.role.desc(), WorkOrder.id))
+    steps = {t.task_id: (t.ready_at, t.due_at) for t in session.scalars(
+        select(OpenTask).where(OpenTask.case_id == case.id))}
     return [{"id": o.id, "department": name, "department_code": code, "round": o.round,
              "role": o.role, "status": o.status, "dispatched_at": o.dispatched_at,
              "accepted_at": o.accepted_at, "due_at": o.due_at, "completed_at": o.completed_at,
              "result_summary": o.result_summary, "return_reason": o.return_reason,
-             # an open order's due_at is its current step's deadline (projection): the light
-             # ages with it between sweeps; a finished order shows the light it ended with
-             "light": timeliness(o.accepted_at or o.dispatched_at, o.due_at, now, o.light)
+             # an open order's light is its current step's deadline light, computed as the 时限
+             # table computes it (same start, due time and stored light), so the two agree; a
+             # finished order shows the light it ended with
+             "light": timeliness(*steps.get(o.task_id or "", (o.accepted_at or o.dispatched_at,
+                                                              o.due_at)), now, o.light)
              if o.status in OPEN_ORDERS else o.light,
              "task_id": o.task_id} for o, name, code in rows]
 

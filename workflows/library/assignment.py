@@ -128,6 +128,8 @@ class Directory:
                                        Department.kind).where(Department.active.is_(True))).all()
         self.kinds = {kind for _id, _code, _name, kind in units}
         self.units: dict[str, tuple[int, str, str]] = {}
+        self.unit_ids = {code: ident for ident, code, _name, _kind in units}
+        self.unit_names = {code: name for _ident, code, name, _kind in units}
         for ident, code, name, kind in units:
             self.units.setdefault(code, (ident, code, kind))
             self.units.setdefault(name, (ident, code, kind))

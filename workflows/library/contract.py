@@ -19,6 +19,9 @@ LANE_ALIASES: dict[str, str] = {
     "受理": "intake_clerk", "分流研判": "triage_officer", "调解委员会": "mediator",
     "承办部门": "dept_handler", "牵头部门": "dept_handler", "协办部门": "dept_handler",
     "督办": "supervisor", "区领导": "leader",
+    # the short English lane names other modelers' files use
+    "Intake": "intake_clerk", "Triage": "triage_officer", "Handling unit": "dept_handler",
+    "Supervision": "supervisor", "Leadership": "leader",
 }
 # Roles whose tasks belong to one department (the task's department must be the actor's).
 # Triage, supervision and leadership tasks are scoped by tier instead.

@@ -5,6 +5,7 @@ Instances name their version; the stored state does not embed the spec."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from engine.specs import CompiledBundle, compile_bundle
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DeployRejected
+from workflows.processes.claimability import deploy_note, unclaimable
+from workflows.processes.drafts import close_deployed
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -27,8 +30,10 @@ SMOKE_INSTANT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
 def validate_bundle(services: Services, files: Mapping[str, bytes | str], *,
-                    budget: Budget | None = None) -> CompiledBundle:
-    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run.
+                    budget: Budget | None = None, claims: str = "refuse") -> CompiledBundle:
+    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run, and
+    who could claim each user task (``claims``: ``refuse`` unclaimable tasks, ``warn`` about
+    them — the owner insisted — or ``skip`` the check, for dry runs).
 
     The smoke run has a step and time budget (``run_budget``; a test injects its own)."""
     try:
@@ -38,6 +43,13 @@ def validate_bundle(services: Services, files: Mapping[str, bytes | str], *,
     except BpmnValidationError as exc:
         raise DeployRejected(exc.problems) from None
     problems = _smoke_run(services, bundle, budget or run_budget(services))
+    if claims != "skip":
+        with services.session_factory() as session:
+            nobody = unclaimable(session, bundle.source_files)
+        if claims == "warn":
+            bundle.warnings += [replace(p, severity="warning") for p in nobody]
+        else:
+            problems += nobody
     if problems:
         raise DeployRejected(problems)
     return bundle
@@ -87,15 +99,21 @@ def file_of(bundle: CompiledBundle, process_id: str) -> str:
 
 
 def deploy_bundle(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes | str], *,
-                  note: str | None = None) -> list[ProcessVersion]:
-    """Store one version per top-level process; identical content returns the existing version."""
+                  note: str | None = None,
+                  allow_unclaimable: bool = False) -> list[ProcessVersion]:
+    """Store one version per top-level process; identical content returns the existing version.
+    ``allow_unclaimable``: deploy even with user tasks nobody could claim (kept as warnings)."""
     try:
-        bundle = validate_bundle(uow.services, files)
+        bundle = validate_bundle(uow.services, files,
+                                 claims="warn" if allow_unclaimable else "refuse")
     except DeployRejected as exc:
         _audit_rejection(uow, actor, files, exc.problems)
         raise
+    if allow_unclaimable:
+        note = deploy_note(note, bundle.warnings)
     with uow:
         versions = [_store(uow, actor, bundle, pid, note) for pid in bundle.top_process_ids]
+        close_deployed(uow, bundle.sha256)  # a draft that became this version is closed
         uow.commit()
     return versions
 

@@ -93,7 +93,7 @@ def outbox_deliver(services: Services) -> int:
             pass
     except Exception:  # a failing fan-out must not stop the other notifications
         log.exception("case event fan-out failed")
-    return notifications.deliver_pending(services).sent
+    return notifications.drain(services).sent
 
 
 def interface_silence(services: Services) -> int:
@@ -184,7 +184,7 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
     feeds.fan_out(services)
     channel_health.check_silence(services, now)
     warnings = warning_rules.evaluate(services, now)
-    sent = notifications.deliver_pending(services, now).sent
+    sent = notifications.drain(services).sent
     checkpoint = HeadExporter().export(services, full=True, reason="once")
     ship_heads(services)
     return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "warnings": warnings,

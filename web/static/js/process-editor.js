@@ -27,7 +27,7 @@
   // no keyboard option: diagram-js binds keyboard shortcuts implicitly (an explicit bindTo logs
   // an error, bpmn-io/diagram-js#661)
   var modeler = JiefenModeler.createModeler({canvas: '#jf-canvas', properties: '#jf-props'});
-  var dmn = new DmnJS({container: '#jf-dmn'});
+  var dmn = new DmnJS({container: '#jf-dmn', common: {additionalModules: [JiefenModeler.translateModule()]}});
   var canvasEl = document.getElementById('jf-canvas');
   var dmnEl = document.getElementById('jf-dmn');
   var props = JiefenExecProps.create(modeler, document.getElementById('jf-exec-body'), {
@@ -397,6 +397,7 @@
     if (!panel.hidden && !sampled && document.getElementById('jf-dr-data').value.trim() === '{}') {
       sampled = true;  // first opening: start data shaped like the process's real start
       dryRun.sample(true);
+      examples.refresh();
     }
   });
   var dryRun = JiefenDryRun.init({
@@ -404,6 +405,13 @@
     getFiles: currentFiles, processSelect: document.getElementById('jf-dr-process'),
     onStates: highlight, onProblems: function (problems) { showProblems(problems); },
     texts: texts
+  });
+
+  var examples = JiefenExamples.init({
+    section: document.getElementById('jf-examples'), csrf: csrf, getFiles: currentFiles,
+    processSelect: document.getElementById('jf-dr-process'), dryRun: dryRun,
+    urls: {list: cfg.examplesUrl, save: cfg.exampleSaveUrl, check: cfg.exampleCheckUrl,
+      remove: cfg.exampleDeleteUrl}
   });
 
   window.JiefenEditor = {
