@@ -5,8 +5,8 @@ A database without cases starts built (every later change is counted in its own 
 one that already holds cases starts unbuilt, and the cockpit reads the case tables directly
 until ``jiefen cockpit rebuild`` has run. Mirrors workflows/models/rollups.py.
 
-Revision ID: 0030_cockpit_rollups
-Revises: 0029_inbox_order_index
+Revision ID: 0028_cockpit_rollups
+Revises: 0027_legal_path
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0030_cockpit_rollups"
-down_revision = "0029_inbox_order_index"
+revision = "0028_cockpit_rollups"
+down_revision = "0027_legal_path"
 branch_labels = None
 depends_on = None
 

@@ -3,16 +3,16 @@ group inbox walks the index and stops after its rows instead of sorting every ta
 
 Mirrors OpenTask in workflows/models/casework.py.
 
-Revision ID: 0029_inbox_order_index
-Revises: 0028_cockpit_rollups
+Revision ID: 0030_inbox_order_index
+Revises: 0029_dry_run_examples
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0029_inbox_order_index"
-down_revision = "0028_cockpit_rollups"
+revision = "0030_inbox_order_index"
+down_revision = "0029_dry_run_examples"
 branch_labels = None
 depends_on = None
 
