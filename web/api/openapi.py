@@ -224,7 +224,8 @@ SCHEMAS = {
     "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
                   "properties": {
                       "id": {"type": "string"},
-                      "type": {"enum": ["string", "long", "boolean", "date", "enum", "textarea"]},
+                      "type": {"enum": ["string", "long", "boolean", "date", "enum", "enums",
+                                        "textarea"]},
                       "label": {"type": "string"}, "required": {"type": "boolean"},
                       "default": NULL_STR,
                       "options": {"type": "array", "items": {"type": "object", "properties": {
