@@ -216,6 +216,9 @@ SCHEMAS = {
     "CaseList": {
         "type": "object", "required": ["total", "page", "per_page", "cases"], "properties": {
             "total": {"type": "integer", "description": "cases matching, over all pages"},
+            "total_exact": {"type": "boolean", "description":
+                            "false: at least total cases match (outside a kpi drill-down the "
+                            "count stops at 1,000 or ten pages past this one)"},
             "page": {"type": "integer"}, "per_page": {"type": "integer"},
             "cases": {"type": "array", "items": _ref("CaseRow")}}},
     "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
