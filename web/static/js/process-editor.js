@@ -27,7 +27,7 @@
   // no keyboard option: diagram-js binds keyboard shortcuts implicitly (an explicit bindTo logs
   // an error, bpmn-io/diagram-js#661)
   var modeler = JiefenModeler.createModeler({canvas: '#jf-canvas', properties: '#jf-props'});
-  var dmn = new DmnJS({container: '#jf-dmn'});
+  var dmn = new DmnJS({container: '#jf-dmn', common: {additionalModules: [JiefenModeler.translateModule()]}});
   var canvasEl = document.getElementById('jf-canvas');
   var dmnEl = document.getElementById('jf-dmn');
   var props = JiefenExecProps.create(modeler, document.getElementById('jf-exec-body'), {
@@ -308,7 +308,7 @@
         state.draftId = null;
         answer.json.versions.forEach(function (v) {
           result.appendChild(el('div', {className: 'text-success', text: texts.deployed + '：' + v.process_id +
-            ' v' + v.version + '（' + v.status + '，' + v.sha256.slice(0, 12) + '）'}));
+            ' v' + v.version + '（' + (v.status_label || v.status) + '，' + v.sha256.slice(0, 12) + '）'}));
         });
         result.appendChild(el('a', {href: cfg.catalogueUrl, text: '→ ' + cfg.textCatalogue}));
         showProblems([]);
