@@ -45,6 +45,8 @@ def sample_value(field: Mapping[str, Any], today: date) -> Any:
     validation = field.get("validation") or {}
     if kind == "enum":
         return default if default is not None else (options[0][0] if options else "")
+    if kind == "enums":
+        return [options[0][0]] if options else []
     if kind == "boolean":
         return str(default).lower() == "true" if default is not None else False
     if kind == "long":

@@ -410,7 +410,7 @@ ELEMENT_KIND = {
     "rule": _l("规则"), "definitions": _l("定义"),
 }
 FIELD_TYPE = {"string": _l("文本"), "long": _l("整数"), "boolean": _l("是/否"), "date": _l("日期"),
-              "enum": _l("下拉选择"), "textarea": _l("多行文本")}
+              "enum": _l("下拉选择"), "enums": _l("多项选择"), "textarea": _l("多行文本")}
 TIMER_KIND = {"timeDuration": _l("时长"), "timeDate": _l("时间点"), "timeCycle": _l("重复")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
+from web.labels import label
 from web.params import whole_number
 from web.problem_words import check_words, dry_run_error, in_words
 from web.process_files import owners_only, problems_response, uploaded_files
@@ -193,7 +194,8 @@ def deploy() -> ResponseReturnValue:
         except NotFound:
             pass
     return jsonify(versions=[{"process_id": v.process_id, "version": v.version,
-                              "status": v.status, "sha256": v.bundle_sha256}
+                              "status": v.status, "status_label": label("process_status", v.status),
+                              "sha256": v.bundle_sha256}
                              for v in versions]), 201
 
 

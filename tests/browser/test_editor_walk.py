@@ -76,6 +76,12 @@ def test_owner_walk_dry_run_example_guidance_edit_deploy_diff_migrate(
     expect(page.locator('[data-testid="example-list"]')).to_contain_text("邻里纠纷：登记后签收预警")
     page.screenshot(path=str(screenshot_dir / "process-editor-dry-run.png"), full_page=True)
 
+    # the decision table editor speaks Chinese too
+    page.click('#jf-file-tabs button[data-file="routing.dmn"]')
+    expect(page.locator("#jf-dmn")).to_contain_text("命中策略")
+    page.click('#jf-file-tabs button[data-file="general_dispute.bpmn"]')
+    expect(page.locator("#jf-editor")).to_have_attribute("data-jf-state", "ready")
+
     # a guidance-text edit: the panel speaks Chinese, validation passes, the example is unchanged
     page.evaluate(EDIT_GUIDANCE, GUIDANCE)
     panel = page.locator("#jf-props")
@@ -97,6 +103,7 @@ def test_owner_walk_dry_run_example_guidance_edit_deploy_diff_migrate(
     page.click('[data-testid="deploy"]')
     expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("general_dispute v2",
                                                                           timeout=30_000)
+    expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("已启用")
     page.goto(base + "/processes/")
     expect(page.locator('[data-testid^="draft-"]')).to_have_count(0)
 

@@ -45,6 +45,10 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
         if user is None or not any(g.role.code == "mediator" for g in user.roles):
             raise InvalidInput({key: FieldError(ErrorCode.MEDIATOR_REQUIRED)})
         clean[key] = str(user.id)
+    co = clean.get(contract.CO_DEPARTMENTS)
+    if isinstance(co, list) and clean.get("department") in co:
+        # the lead unit leads: ticking it among the co-units as well does not add an order
+        clean[contract.CO_DEPARTMENTS] = [c for c in co if c != clean["department"]]
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _check_master(uow, view, clean, *rule)
@@ -92,6 +96,10 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
     field = contract.SATISFACTION_TASKS.get(view.bpmn_id)
     if field and clean.get(field):
         case.satisfaction = clean[field]
+    co = clean.get(contract.CO_DEPARTMENTS)
+    if isinstance(co, list) and clean.get("department") in co:
+        # the lead unit leads: ticking it among the co-units as well does not add an order
+        clean[contract.CO_DEPARTMENTS] = [c for c in co if c != clean["department"]]
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))

@@ -315,11 +315,13 @@ def co_feedback(session: Session, case: Case, documents: list[dict],
 def known_values(view: TaskView, case: Case) -> dict[str, Any]:
     """A form starts from what the case already knows: a field named like a process variable
     holding a plain value (category, urgency...) or like a case field typed at intake (the
-    summary) shows that value."""
+    summary) shows that value; a choice of several starts from the list the process holds
+    (triage: the co-units the routing table suggests)."""
     known = {name: getattr(case, name) for name in CASE_KNOWN}
     known.update(view.data)
     return {f.id: known[f.id] for f in view.form
-            if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""}
+            if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""
+            or f.type == "enums" and isinstance(known.get(f.id), list)}
 
 
 # case fields a step may ask to confirm (the rest of what intake typed is process data)

@@ -50,6 +50,8 @@ class OpenTask(Base):
     __tablename__ = "open_task"
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id", name="uq_open_task_instance_id_task_id"),
+        # the inbox's default order (due first, undated last): a page walks the index and stops
+        Index("ix_open_task_role_due_at_id", "role", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

@@ -308,7 +308,7 @@
         state.draftId = null;
         answer.json.versions.forEach(function (v) {
           result.appendChild(el('div', {className: 'text-success', text: texts.deployed + '：' + v.process_id +
-            ' v' + v.version + '（' + v.status + '，' + v.sha256.slice(0, 12) + '）'}));
+            ' v' + v.version + '（' + (v.status_label || v.status) + '，' + v.sha256.slice(0, 12) + '）'}));
         });
         result.appendChild(el('a', {href: cfg.catalogueUrl, text: '→ ' + cfg.textCatalogue}));
         showProblems([]);
