@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.a11y_support import PASSWORD, axe_violations, blocking, build_district
+from tests.a11y_support import PASSWORD, axe_violations, blocking, build_district, local
 from web import create_app
 
 
@@ -173,3 +173,41 @@ def test_every_badge_light_and_button_colour_reads_at_4_5_to_1(page, live_server
     page.screenshot(path=str(screenshot_dir / "a11y-palette.png"), full_page=True)
     problems = blocking(axe_violations(page))
     assert not problems, "\n".join(problems)
+
+
+def test_the_grid_workers_phone_pages_have_no_serious_violation(page, committed_services, clock,
+                                                                 live_server):
+    """Grid workers are often older volunteers on a phone: the home, report and my-reports
+    pages at 390 px."""
+    from tests.browser.test_grid_phone import PLACES
+    from tests.factories import Walk
+    from workflows.core.actors import SYSTEM
+    from workflows.models import Department, Place
+    from workflows.people import admin
+
+    clock.set(local(2025, 3, 3, 9, 0))
+    Walk.ready(committed_services, clock)
+    with committed_services.new_uow() as uow:
+        rows: dict[str, Place] = {}
+        for code, name, level, parent in PLACES:
+            place = Place(code=code, name=name, level=level,
+                          parent_id=rows[parent].id if parent else None)
+            uow.session.add(place)
+            uow.session.flush()
+            place.path = (rows[parent].path if parent else "/") + f"{place.id}/"
+            rows[code] = place
+        uow.session.add(Department(code="QS-SM-WG1", name="石门村第一网格工作站", kind="WG",
+                                   tier="community", place_id=rows["QS-SM-G1"].id,
+                                   responsibilities=[]))
+        uow.commit()
+    admin.create_user(committed_services.new_uow(), SYSTEM, username="wangge", password=PASSWORD,
+                      roles=["grid_worker"], department_code="QS-SM-WG1", display_name="赵丽")
+    base = live_server(create_app(committed_services.settings, services=committed_services))
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, base, "wangge")
+    found: dict[str, list[str]] = {}
+    for name, path in (("home", "/grid/"), ("report", "/grid/report"),
+                       ("my reports", "/grid/reports")):
+        assert page.goto(base + path).ok, path
+        check(page, f"grid worker: {name}", found)
+    assert not found, report(found)

@@ -380,10 +380,10 @@ def require_task(actor: Actor, task: OpenTask, case: Case, *,
 
 
 def _task_rule(actor: Actor, uid: int | None, task: OpenTask) -> str | None:
-    if not task.role:
+    if not task.role and task.assignee_id is None and not task.candidate_users:
         return "no_role_for_lane"          # default deny: a lane nobody is mapped to
-    if not actor.has(task.role):
-        return "role"
+    if task.role and not actor.has(task.role):
+        return "role"                      # (a task drawn only for named users has no role)
     if task.assignee_id is not None and task.assignee_id != uid:
         return "assignee"
     if task.candidate_users and f",{uid}," not in task.candidate_users:

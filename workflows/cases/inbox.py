@@ -103,7 +103,9 @@ def _where(actor: Actor, query: InboxQuery):
                      T.department_id.is_(None)),
                  or_(T.candidate_users.is_(None), T.candidate_users.contains(f",{uid},")))
     scope = {"mine": mine, "group": group}.get(query.scope, or_(mine, group))
-    clauses = [T.role.in_([str(r) for r in actor.roles]), scope, visible_cases(actor)]
+    named = or_(T.assignee_id == uid, T.candidate_users.contains(f",{uid},"))
+    role = or_(T.role.in_([str(r) for r in actor.roles]), and_(T.role.is_(None), named))
+    clauses = [role, scope, visible_cases(actor)]
     for column, value in ((Case.category, query.category), (Case.tier, query.tier),
                           (Case.risk_level, query.risk_level)):
         if value:
