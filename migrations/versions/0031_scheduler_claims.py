@@ -3,8 +3,8 @@ processes can share one database without running a daily job twice.
 
 Mirrors SchedulerClaim in workflows/models/scheduling.py.
 
-Revision ID: 0030_scheduler_claims
-Revises: 0029_dry_run_examples
+Revision ID: 0031_scheduler_claims
+Revises: 0030_inbox_order_index
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 from engine.db import UTCDateTime
 
-revision = "0030_scheduler_claims"
-down_revision = "0029_dry_run_examples"
+revision = "0031_scheduler_claims"
+down_revision = "0030_inbox_order_index"
 branch_labels = None
 depends_on = None
 
