@@ -68,6 +68,7 @@ class WorkflowInstance:
 
     def __init__(self, workflow: BpmnWorkflow):
         self.workflow = workflow
+        self._snapshot: Snapshot | None = None   # valid until the next engine step or data change
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -116,6 +117,7 @@ class WorkflowInstance:
 
     # -- advancing --------------------------------------------------------------------------
     def _steps(self) -> None:
+        self._snapshot = None
         try:
             self.workflow.do_engine_steps()
         except EngineError:
@@ -125,6 +127,7 @@ class WorkflowInstance:
 
     def fire_timers(self) -> None:
         """Fire every due timer and run the engine (a passed deadline beats a late completion)."""
+        self._snapshot = None
         try:
             self.workflow.refresh_timers()
         except EngineError:
@@ -173,12 +176,17 @@ class WorkflowInstance:
 
     def set_data(self, **values: Any) -> None:
         """Set workflow-level data (e.g. corrections by an audited admin action)."""
+        self._snapshot = None
         self.workflow.data.update(values)
 
     # -- reading ----------------------------------------------------------------------------
     def ready_tasks(self) -> list[TaskView]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
         return [self._view(t) for t in tasks]
+
+    def ready_view(self, task_id: str | UUID) -> TaskView:
+        """The view of one READY user task (TaskNotFound / TaskNotReady otherwise)."""
+        return self._view(self.ready_task(task_id))
 
     def find_ready(self, bpmn_id: str, instance_index: int | None = None) -> TaskView:
         """A ready task by BPMN id (and multi-instance index); replay and tests locate tasks so."""
@@ -199,7 +207,7 @@ class WorkflowInstance:
         """Data as of the most recently completed task (what a case summary shows)."""
         if self.is_completed():
             return dict(self.workflow.data)
-        done = [t for t in self.workflow.get_tasks() if t.state == TaskState.COMPLETED]
+        done = [t for t in self._all_tasks() if t.state == TaskState.COMPLETED]
         latest = max(done, key=lambda t: t.last_state_change, default=self.workflow.task_tree)
         return {**latest.data, **self.workflow.data}
 
@@ -263,7 +271,13 @@ class WorkflowInstance:
             yield from sub.tasks.values()
 
     def snapshot(self) -> Snapshot:
-        """Digest, depth, readiness and due time in one walk over the task tree (saved per commit)."""
+        """Digest, depth, readiness and due time in one walk over the task tree (saved per commit);
+        kept until the instance next changes (an input's digest and the commit share it)."""
+        if self._snapshot is None:
+            self._snapshot = self._take_snapshot()
+        return self._snapshot
+
+    def _take_snapshot(self) -> Snapshot:
         rows, depth, ready = [], 0, False
         for task in self._all_tasks():
             if not task.state & LIVE_STATES:

@@ -155,6 +155,12 @@ class UnitOfWork:
 
         return self.services.specs.bundle(str(version_id), files)
 
+    def instance_bundle(self, instance_id: int) -> CompiledBundle | None:
+        """The compiled bundle an instance runs on, without deserializing the instance."""
+        tracked = self.tracked.get(instance_id)
+        row = tracked[0] if tracked is not None else self.session.get(InstanceRow, instance_id)
+        return None if row is None else self.bundle(row.process_version_id)
+
     def instance_row(self, instance_id: int) -> InstanceRow:
         self.load_instance(instance_id)
         return self.tracked[instance_id][0]
