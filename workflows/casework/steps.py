@@ -39,7 +39,7 @@ def _fire(uow: UnitOfWork, actor: Actor, case: Case, inst: WorkflowInstance) -> 
     armed = inst.armed_timers()
     with uow.recording(inst, actor, case=case) as recorder:
         inst.fire_timers()
-    if not recorder.events:
+    if not recorder.transitions:
         return False, []
     return True, record_timers_fired(uow, actor, case, inst, armed)
 

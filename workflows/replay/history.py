@@ -33,7 +33,7 @@ KINDS = {
     "denied": "拒绝访问", "replay": "复核", "other": "其他",
 }
 _KIND_OF = {
-    "task_state_changed": "task", "task_completed": "submission", "task_claimed": "task",
+    "task_state_changed": "task", "engine_step": "task", "task_completed": "submission", "task_claimed": "task",
     "task_released": "task", "timer_fired": "timer", "message_received": "message",
     "process_deployed": "deploy", "instance_migrated": "migration",
     "notification_queued": "notification", "outbox_failed": "notification",
@@ -42,7 +42,8 @@ _KIND_OF = {
 }
 TITLES = {
     "case_opened": "立案", "case_updated": "案件信息变更", "case_closed": "结案",
-    "case_reopened": "重新办理", "task_state_changed": "任务状态变化", "task_completed": "提交表单",
+    "case_reopened": "重新办理", "task_state_changed": "任务状态变化", "engine_step": "流程推进",
+    "task_completed": "提交表单",
     "task_claimed": "认领任务", "task_released": "释放任务", "timer_fired": "定时器触发",
     "message_received": "收到消息", "instance_migrated": "迁移到新流程版本",
     "instance_started": "启动流程实例", "process_deployed": "部署流程版本",

@@ -181,9 +181,9 @@ class UnitOfWork:
             recorder = stack.enter_context(
                 TaskEventRecorder(instance.workflow, self.services.serializer.registry, lambda: at))
             yield recorder
-        for event in recorder.events:
-            self.audit.record_copy(AuditAction.TASK_STATE_CHANGED, actor, event, case=case,
-                                   object_type="task", object_id=event["task_id"])
+        if recorder.transitions:   # one event per step (engine/recorder.py, docs/audit.md)
+            self.audit.record_copy(AuditAction.ENGINE_STEP, actor, recorder.step_payload(),
+                                   case=case, object_type="engine_step")
 
     # -- commit -----------------------------------------------------------------------------
     def after_commit(self, callback: Callable[[], None]) -> None:
