@@ -18,6 +18,9 @@ from engine.xmlsafe import safe_fromstring
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+FLOWABLE_NS = "http://flowable.org/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+ASSIGNMENT_KEYS = ("candidateGroups", "candidateUsers", "assignee")
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
 
@@ -27,6 +30,9 @@ ISO_CYCLE = re.compile(r"^R\d*/[^\s/]+(/[^\s/]+)?$")
 CALENDAR_FORM = re.compile(r"^(working_days|statutory_days|statutory_months)\(\s*\d{1,3}\s*\)$")
 LOOKS_LIKE_DURATION = re.compile(r"^P(T)?\d")
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# "statutory_days(30) from agreement_date": the period counts from a date in task data
+FROM_DATE = re.compile(r"^(?P<spec>\S+)\s+from\s+(?P<name>[A-Za-z][A-Za-z0-9_]*)$")
+NORMAL_FROM = re.compile(r"^due_from\((?P<spec>'[^']*'|[A-Za-z][A-Za-z0-9_]*), '(?P<name>[A-Za-z][A-Za-z0-9_]*)'\)$")
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
 
 
@@ -46,6 +52,25 @@ def read_form(node: etree._Element) -> list[dict]:
     return fields
 
 
+def read_assignment(node: etree._Element) -> dict[str, str]:
+    """Who a user task is drawn for, as the modeler wrote it: ``camunda:`` / ``flowable:``
+    attributes or a Zeebe ``assignmentDefinition`` (candidateGroups, candidateUsers, assignee).
+    The text is kept as written; workflows resolves it against roles and units."""
+    found: dict[str, str] = {}
+    for namespace in (CAMUNDA_NS, FLOWABLE_NS):
+        for key in ASSIGNMENT_KEYS:
+            value = (node.get(f"{{{namespace}}}{key}") or "").strip()
+            if value:
+                found.setdefault(key, value)
+    for definition in node.iterfind(f"./{{{BPMN_NS}}}extensionElements/"
+                                    f"{{{ZEEBE_NS}}}assignmentDefinition"):
+        for key in ASSIGNMENT_KEYS:
+            value = (definition.get(key) or "").strip()
+            if value:
+                found.setdefault(key, value)
+    return found
+
+
 class FormUserTaskParser(UserTaskParser):
     """Reads camunda:formData into task_spec.extensions['form'] (serialized with the spec)."""
 
@@ -55,6 +80,9 @@ class FormUserTaskParser(UserTaskParser):
             fields = read_form(self.node)
             if fields:
                 extensions["form"] = fields
+            assignment = read_assignment(self.node)
+            if assignment:
+                extensions["assignment"] = assignment
             documentation = self.node.find(f"{{{BPMN_NS}}}documentation")
             if "instructionsForEndUser" not in extensions and documentation is not None:
                 extensions["instructionsForEndUser"] = documentation.text
@@ -95,7 +123,8 @@ def reject_scripts(root: etree._Element, filename: str) -> None:
 
 
 def normalize_timers(root: etree._Element, filename: str) -> None:
-    """'PT2H' -> due_at('PT2H'); working_days(2) -> due_at('working_days(2)'); v -> due_at(v)."""
+    """'PT2H' -> due_at('PT2H'); working_days(2) -> due_at('working_days(2)'); v -> due_at(v);
+    'statutory_days(30) from agreement_date' -> due_from('statutory_days(30)', 'agreement_date')."""
     for el in root.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in TIMER_TAGS)):
         event = el.getparent().getparent()
         text = _unquote((el.text or "").strip())
@@ -106,8 +135,18 @@ def normalize_timers(root: etree._Element, filename: str) -> None:
                     node=event, file_name=filename)
             el.text = repr(text)
             continue
-        el.text = f"due_at({_timer_argument(text, event, filename)})"
+        el.text = _timer_expression(text, event, filename)
         el.tag = f"{{{BPMN_NS}}}timeDate"
+
+
+def _timer_expression(text: str, event: etree._Element, filename: str) -> str:
+    if NORMAL_FROM.match(text):  # already normalized (engine files parsed again)
+        return text
+    typed = FROM_DATE.match(text)
+    if typed is None:
+        return f"due_at({_timer_argument(text, event, filename)})"
+    spec = _timer_argument(_unquote(typed.group("spec")), event, filename)
+    return f"due_from({spec}, {typed.group('name')!r})"
 
 
 def _timer_argument(text: str, event: etree._Element, filename: str) -> str:
@@ -119,7 +158,8 @@ def _timer_argument(text: str, event: etree._Element, filename: str) -> str:
         return text
     raise ValidationException(
         f"timer {text!r} is not an ISO-8601 duration (PT2H, P15D), an offset-aware date-time, "
-        "working_days(n), statutory_days(n), statutory_months(n) or a variable name",
+        "working_days(n), statutory_days(n), statutory_months(n) or a variable name, "
+        "optionally followed by 'from <date field>'",
         node=event, file_name=filename)
 
 

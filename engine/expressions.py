@@ -114,8 +114,12 @@ class Evaluator:
             case ast.Dict(keys=keys, values=values):
                 return {self._eval(k, data): self._eval(v, data) for k, v in zip(keys, values)}
             case ast.Call(func=ast.Name(id=name), args=args):
+                function = self.functions[name]
+                values = [self._eval(a, data) for a in args]
                 try:
-                    return self.functions[name](*(self._eval(a, data) for a in args))
+                    if getattr(function, "reads_data", False):  # e.g. due_from: a typed date
+                        return function(data, *values)
+                    return function(*values)
                 except ExpressionError:
                     raise
                 except (TypeError, ValueError, KeyError, OverflowError) as exc:

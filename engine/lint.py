@@ -19,7 +19,7 @@ from engine.graph import reachability_problems
 PERSONAL_FIELD = re.compile(
     r"(id_?number|id_?card|identity|phone|mobile|tel|address|addr|身份证|手机|电话|住址|地址|姓名)",
     re.IGNORECASE)
-SPEC_CALL = re.compile(r"^due_at\('(?P<spec>[^']*)'\)$")
+SPEC_CALL = re.compile(r"^due_(?:at|from)\('(?P<spec>[^']*)'(?:, '[A-Za-z][A-Za-z0-9_]*')?\)$")
 _JINJA = SandboxedEnvironment(autoescape=True)
 
 
@@ -82,11 +82,20 @@ def _conditions(lint: Linter, root: etree._Element) -> None:
         lint.expression(_owner_id(cond), cond.text, "condition")
 
 
+TYPED_START = re.compile(r"^due_from\(.*, '(?P<name>[A-Za-z][A-Za-z0-9_]*)'\)$")
+
+
 def _timers(lint: Linter, root: etree._Element) -> None:
+    dates = {f.get("id") for f in root.iter(f"{{{CAMUNDA_NS}}}formField") if f.get("type") == "date"}
     for el in root.iter(f"{{{BPMN_NS}}}timeDate", f"{{{BPMN_NS}}}timeCycle"):
         event_id = _owner_id(el)
         text = (el.text or "").strip()
         lint.expression(event_id, text, "timer")
+        typed = TYPED_START.match(text)
+        if typed and typed.group("name") not in dates:
+            lint.add(event_id, f"timer counts from {typed.group('name')!r}, which no date form "
+                               "field of this file sets (left empty, the timer counts from when "
+                               "it is armed)", "warning")
         match = SPEC_CALL.match(text)
         if match and lint.check_spec is not None:
             try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, tzinfo
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -12,6 +12,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.task import Task
 
 from engine import clock
+from engine.deadlines import SHANGHAI
 from engine.expressions import BASE_FUNCTIONS, Evaluator
 from engine.operations import OperationRegistry
 
@@ -68,8 +69,33 @@ def make_functions(calendar: DeadlineCalendar | None) -> dict[str, Callable[...,
             raise ValueError("no working calendar configured")
         return calendar.resolve(str(spec), clock.now()).isoformat()
 
+    def due_from(data: Mapping[str, Any], spec: str, name: str) -> str:
+        if calendar is None:
+            raise ValueError("no working calendar configured")
+        start = typed_start(data.get(str(name)), getattr(calendar, "tz", SHANGHAI))
+        return calendar.resolve(str(spec), start or clock.now()).isoformat()
+
+    due_from.reads_data = True  # type: ignore[attr-defined]  # the evaluator passes task data
     functions["due_at"] = due_at
+    functions["due_from"] = due_from
     return functions
+
+
+def typed_start(value: Any, tz: tzinfo) -> datetime | None:
+    """The start instant of a period counted from a typed date: 00:00 of that day (a calendar
+    form then does not count it, 民法典 Art 201); None when the date was left empty."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), tz)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"起算日期无法识别：{text!r}（应为 YYYY-MM-DD）") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"起算时间缺少时区偏移：{text!r}")
+    return moment
 
 
 def make_script_engine(calendar: DeadlineCalendar | None = None,

@@ -115,10 +115,12 @@ def _feature_modules() -> list:
         audit,
         calendar_admin,
         case_deadlines,
+        case_types,
         cases,
         channels,
         cockpit,
         dispatch,
+        experts,
         grid,
         kpi_targets,
         mediation,
@@ -134,8 +136,8 @@ def _feature_modules() -> list:
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
-            places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
-            assistant, mediation]
+            case_types, places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
+            assistant, mediation, experts]
 
 
 def _register_error_handlers(app: Flask) -> None:

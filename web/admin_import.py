@@ -25,6 +25,7 @@ from web.labels import label
 from web.messages import message
 from workflows.core.errors import ErrorCode, FieldError
 from workflows.core.masking import mask_phone
+from workflows.mediation.experts import field_code
 from workflows.people import admin
 from workflows.people.directory_files import COLUMNS, split_roles
 from workflows.people.directory_import import (
@@ -43,7 +44,7 @@ from workflows.people.directory_import import (
 bp = Blueprint("directory_import", __name__, url_prefix="/admin/import")
 KINDS = tuple(str(kind) for kind in ImportKind)
 KEY_COLUMN = {ImportKind.PLACES: "code", ImportKind.UNITS: "code", ImportKind.USERS: "username",
-              ImportKind.ROOMS: "code"}
+              ImportKind.ROOMS: "code", ImportKind.EXPERTS: "username"}
 STASH_MINUTES = 60
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 SHOWN_ROWS = 500   # rows listed on a preview; the counts always cover the whole file
@@ -157,8 +158,10 @@ def _cell(kind: str, column: str, value: str) -> str:
         return f"{name}（{value}）" if name != value else value
     if column == "roles":
         return "、".join(label("role", role) for role in split_roles(value))
-    if column == "mobile":
+    if column in ("mobile", "contact"):
         return mask_phone(value)
+    if column == "field" and (code := field_code(value)) is not None:
+        return label("expert_field", code)
     return value
 
 

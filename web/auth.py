@@ -25,6 +25,7 @@ from workflows.access import second_factor
 from workflows.access import sign_in as auth_service
 from workflows.access.sign_in import LoginResult, SessionUser, Stage
 from workflows.core.errors import InvalidInput
+from workflows.people import preferences
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -159,7 +160,21 @@ def _enrol_page(enrolment: second_factor.Enrolment, target: str, errors: dict,
 def account() -> ResponseReturnValue:
     """The own account: roles, unit, the second factor's state, links to change things."""
     return render_template("auth/account.html",
-                           factor=second_factor.status(new_uow(), actor()))
+                           factor=second_factor.status(new_uow(), actor()), errors={})
+
+
+@bp.post("/account/text-size")
+def text_size() -> ResponseReturnValue:
+    """The own text size for every page (standard, large, extra large); audited."""
+    try:
+        changed = preferences.set_text_size(new_uow(), actor(),
+                                            request.form.get("text_size", "")[:16])
+    except InvalidInput as exc:
+        return render_template("auth/account.html", errors=field_errors(exc.field_errors),
+                               factor=second_factor.status(new_uow(), actor())), 422
+    if changed:
+        flash(_("字号已保存，所有页面按此字号显示。"), "success")
+    return redirect(url_for("auth.account"), 303)
 
 
 def _login_error(message: str, username: str, status: int) -> ResponseReturnValue:

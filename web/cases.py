@@ -23,9 +23,11 @@ from web.forms import (
 )
 from web.messages import field_errors, message
 from web.params import MAX_PAGE, whole_number
+from web.uploads import upload_limits, uploaded_files
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.alarms.receive import case_alarms
 from workflows.assistant import records as assistant_records
+from workflows.attachments.store import FIELD as FILE_FIELD
 from workflows.attachments.store import list_attachments
 from workflows.cases import inbox as inbox_service
 from workflows.cases import listing, parties
@@ -58,6 +60,8 @@ def inbox() -> ResponseReturnValue:
     A grid worker has no tasks: their home is the phone pages."""
     if actor().roles == {"grid_worker"}:
         return redirect(url_for("grid.home"))
+    if actor().roles == {"expert"}:      # an expert has no tasks: their invitations
+        return redirect(url_for("experts.home"))
     query = inbox_query()
     page = inbox_service.inbox(new_uow(), actor(), query)
     htmx = request.headers.get("HX-Request")
@@ -121,6 +125,7 @@ def intake() -> ResponseReturnValue:
         if action != "save":
             outcome = intake_service.preview_intake(new_uow(), actor(), request_data)
             return _intake_page(form, {}, outcome)
+        request_data.files = uploaded_files()
         order = whole_number(form.get("channel_order"), None)
         if order is not None:
             outcome = quarantine.complete_order(services(), actor(), order, request_data)
@@ -147,7 +152,8 @@ def _intake_page(form, errors: dict, outcome, *, rows: int | None = None) -> str
                            location=location_fields(form, words), candidates=candidates,
                            picked=form.get("location-pick"),
                            parties=party_rows(form, words, rows), errors=words, outcome=outcome, form=form,
-                           max_parties=MAX_PARTIES)
+                           max_parties=MAX_PARTIES, file_error=words.get(FILE_FIELD),
+                           attachment_limits=upload_limits())
 
 
 @bp.get("/cases/new/places")

@@ -21,6 +21,7 @@ from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
 from workflows.library.contract import RATINGS
+from workflows.mediation.conflicts import Conflict
 from workflows.models import (
     AlarmKind,
     AlarmSeverity,
@@ -87,6 +88,7 @@ ROLE = {
     RoleCode.SUPERVISOR: _l("督办员"), RoleCode.LEADER: _l("领导"),
     RoleCode.PROCESS_OWNER: _l("流程管理员"), RoleCode.AUDITOR: _l("审计员"),
     RoleCode.ADMIN: _l("系统管理员"), RoleCode.GRID_WORKER: _l("网格员"),
+    RoleCode.EXPERT: _l("专家"),
 }
 PARTY_ROLE = {PartyRole.APPLICANT: _l("申请人"), PartyRole.RESPONDENT: _l("被申请人"),
               PartyRole.THIRD_PARTY: _l("第三人")}
@@ -157,12 +159,12 @@ EVENT = {
     A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
     A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
-    A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.INTERFACE_SAVED: _l("修改接口目录"),
+    A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.CASE_TYPE_CHANGED: _l("修改案件类型"), A.INTERFACE_SAVED: _l("修改接口目录"),
     A.INTERFACE_SILENT: _l("接口长时间无消息"),
     A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
-    A.ATTACHMENT_ADDED: _l("添加附件"), A.GRID_REPORTED: _l("网格员上报"),
+    A.ATTACHMENT_ADDED: _l("添加附件"), A.ATTACHMENT_DOWNLOADED: _l("下载附件"), A.GRID_REPORTED: _l("网格员上报"),
     A.GRID_VISIT_RECORDED: _l("网格员回访"),
     A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
     A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
@@ -228,6 +230,10 @@ EXPERT_FIELD = {ExpertField.LAW: _l("法律"), ExpertField.PSYCHOLOGY: _l("心�
 INVITATION_STATUS = {InvitationStatus.INVITED: _l("已邀请"),
                      InvitationStatus.SUBMITTED: _l("已提交意见"),
                      InvitationStatus.WITHDRAWN: _l("已撤回")}
+CONFLICT = {Conflict.SAME_ORGANISATION: _l("专家的工作单位是本案当事人"),
+            Conflict.COMPLETED_TASK: _l("专家曾在本案中办理过环节"),
+            Conflict.CASE_PARTICIPANT: _l("专家曾参与本案（登记、调解或承办）"),
+            Conflict.IS_PARTY: _l("专家的联系电话与本案当事人相同，可能本人就是当事人")}
 NOTICE_KIND = {NoticeKind.REMINDER: _l("催办"), NoticeKind.SUPERVISION: _l("督办单"),
                NoticeKind.UPGRADE: _l("提级督办"), NoticeKind.LEADERSHIP: _l("领导包案")}
 NOTICE = {
@@ -250,6 +256,7 @@ NOTICE = {
     "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
     "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
     "interface_silent": _l("接口无消息告警"),
+    "expert_invited": _l("专家邀请通知"), "expert_opinion": _l("专家意见已提交通知"),
     "session_scheduled": _l("调解安排通知"), "session_rescheduled": _l("调解改期通知"),
     "session_cancelled": _l("调解取消通知"), "red_flag": _l("红旗复核提醒"),
 }
@@ -351,6 +358,7 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "session_mode": SESSION_MODE,
           "session_status": SESSION_STATUS, "attendance": ATTENDANCE,
           "expert_field": EXPERT_FIELD, "invitation_status": INVITATION_STATUS,
+          "conflict": CONFLICT,
           "kpi": KPI, "kpi_unit": KPI_UNIT,
           "kpi_status": KPI_STATUS, "figure": FIGURE, "light": LIGHT, "comparator": COMPARATOR,
           "actor_type": ACTOR_TYPE, "message": MESSAGE, "handling": HANDLING,
@@ -378,7 +386,7 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "actor_type": ACTOR_TYPES, "message": contract.MESSAGES,
               "session_mode": SessionMode, "session_status": SessionStatus,
               "attendance": Attendance, "expert_field": ExpertField,
-              "invitation_status": InvitationStatus,
+              "invitation_status": InvitationStatus, "conflict": Conflict,
               "kpi": tuple(KPI_BY_ID), "kpi_unit": KPI_UNITS, "kpi_status": KPI_STATUSES,
               "figure": FIGURES, "light": Light, "comparator": COMPARATORS,
               "handling": contract.HANDLING_MODES, "outcome": contract.OUTCOMES,

@@ -14,7 +14,9 @@ from web.forms import task_form_fields
 from web.labels import instruction_filters
 from web.mediation import room_options
 from web.messages import field_errors
+from web.uploads import upload_limits, uploaded_files
 from workflows.access.policy import Permission, denials_audited, require
+from workflows.attachments.store import FIELD
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core import dates
@@ -43,8 +45,10 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
             f.update(help=_("整刻钟，例如 09:00、14:30"))
         elif f["id"] in PLAN_DATE_FIELDS:   # a session's day lies ahead
             f.update(min=_days()[1].isoformat(), max=None)
+    words = field_errors(errors)
     return render_template("tasks/step.html", page=page, case=page.summary, fields=fields,
-                           errors=field_errors(errors), instructions=instructions)
+                           errors=words, instructions=instructions,
+                           file_error=words.get(FIELD), attachment_limits=upload_limits())
 
 
 def _days() -> tuple[date, date]:
@@ -65,7 +69,7 @@ def submit(case_no: str, task_id: str) -> ResponseReturnValue:
     raw = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
         result = task_service.complete_task(new_uow(), actor(), case_no=case_no,
-                                            task_id=task_id, raw=raw)
+                                            task_id=task_id, raw=raw, files=uploaded_files())
     except InvalidInput as exc:
         return render_task(case_no, task_id, raw, exc.field_errors), 422
     flash(_("「%(name)s」已提交", name=result.name), "success")

@@ -33,9 +33,10 @@ def test_evaluation_objection_is_guided_and_negotiated_to_an_agreement():
     d.complete("lead_consolidate", joint_result="司法局释明复核程序", joint_outcome="partly_resolved")
     d.advance(days(11))
     assert d.notified("rights_window")[0]["to"] == "applicant", "T-20 re-check window"
-    d.until(local(2025, 6, 9, 23, 0))
-    assert len(d.notified("rights_window")) == 1, "20 days from 05-19 end on Sun 06-08, extended to Mon 06-09"
-    d.until(local(2025, 6, 10, 0, 1))
+    d.until(local(2025, 6, 3, 23, 59))
+    assert len(d.notified("rights_window")) == 1, \
+        "20 days from the typed key date 05-12 end on Sun 06-01 (Dragon Boat holiday), extended to Tue 06-03"
+    d.until(local(2025, 6, 4, 0, 1))
     assert len(d.notified("rights_window")) == 2, "T-21 + T-22 appraisal window"
     d.complete("evaluation_objection", recheck_requested="true", appraisal_requested="false",
                evaluation_follow_up="复核后面积更正")

@@ -60,8 +60,9 @@ def test_c05_evaluation_objection_to_a_compensation_agreement(services, c05):
             red_flag_blockade="false", key_date="2025-05-12")
     co_orders(walk, ["JD", "SF", "PG", "XF"])
     recheck = walk.task("evaluation_objection")
-    # reminders T-20 (10 days) and T-21/22 (20 days): 06-08 is a Sunday -> Mon 06-09, 24:00
-    assert recheck["due_at"] == local(2025, 6, 10, 0, 0)
+    # reminders T-20 (10 days) and T-21/22 (20 days) from the typed key date 05-12: day 20 is
+    # Sun 06-01, inside the Dragon Boat holiday (05-31..06-02) -> Tue 06-03, 24:00
+    assert recheck["due_at"] == local(2025, 6, 4, 0, 0)
     walk.do("evaluation_objection", recheck_requested="true", appraisal_requested="false",
             evaluation_follow_up="复核后面积更正为86平方米")
     walk.do("negotiate_compensation", compensation_items_checked="房屋价值、搬迁费、临时安置费",

@@ -146,7 +146,8 @@ def _world(services) -> dict:
               "code": "en", "filename": "css/jiefen.css", "username": "sw_mediator",
               "unit_code": "ZJ", "room_id": 999999, "session_id": 999999,
               "warning_id": 999999, "rule_code": "hotspot",
-              "target_id": 999999, "attachment_id": 999999}
+              "target_id": 999999, "attachment_id": 999999,
+              "expert_id": 999999, "invitation_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -375,9 +376,21 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("mediation.room_edit", "POST"): page(404, {"admin"}),
     ("mediation.reschedule", "POST"): only(mediator=(422, 403)),
     ("mediation.cancel", "POST"): only(mediator=(422, 403)),
+    # the expert pool (administrators edit; no such expert: 404), inviting (the case's mediator;
+    # no such session: 422), the experts' own pages (the role expert only: 403 for these nine)
+    ("experts.pool_page", "GET"): page(200, {"admin", "mediator", "supervisor", "leader"}),
+    ("experts.expert_new", "GET"): page(200, {"admin"}),
+    ("experts.expert_new", "POST"): page(422, {"admin"}),
+    ("experts.expert_edit", "GET"): page(404, {"admin"}),
+    ("experts.expert_edit", "POST"): page(404, {"admin"}),
+    ("experts.invite", "POST"): only(mediator=(422, 403)),
+    ("experts.home", "GET"): page(200, set()),
+    ("experts.invitation", "GET"): page(200, set()),
+    ("experts.opinion", "POST"): page(302, set()),
     # the own account and its second factor (signed in fully: the factor step sends onward;
     # the privileged have enrolled already, the others may enrol: an empty code is 422)
     ("auth.account", "GET"): page(200, EVERYONE),
+    ("auth.text_size", "POST"): page(422, EVERYONE),
     ("auth.enrol", "GET"): {r: (302, 302) if r in PRIVILEGED else (200, 200) for r in ROLES},
     ("auth.enrol", "POST"): {r: (302, 302) if r in PRIVILEGED else (422, 422) for r in ROLES},
     ("auth.factor", "GET"): page(302, EVERYONE),
@@ -465,6 +478,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("process_editor.save_draft", "POST"): page(422, OWNER),
     ("process_editor.validate", "POST"): page(422, OWNER),
     ("processes.approve", "POST"): page(422, OWNER),
+    ("case_types.table", "GET"): page(200, OWNER),
+    ("case_types.table", "POST"): page(422, OWNER),
     ("processes.catalogue", "GET"): page(200, OWNER),
     ("processes.delete_draft", "POST"): page(404, OWNER),
     ("processes.diff", "GET"): page(422, OWNER),

@@ -155,6 +155,10 @@ SCHEMAS = {
                                            "5 minutes ahead, at most 30 days back unless "
                                            "received_late_reason (both configurable)"},
             "received_late_reason": {"type": "string", "maxLength": 200},
+            "process_id": {"type": "string", "maxLength": 100,
+                           "description": "the process to start the case on (its active "
+                                          "version); default: the case type of the category "
+                                          "and channel, else general_dispute"},
             "location": _ref("Location"),
             "amount": {"type": "number", "minimum": 0, "maximum": float(AMOUNT_MAX),
                        "description": "yuan in dispute, at most two decimals"},

@@ -30,6 +30,8 @@ FILES: dict[str, list[tuple[str, str]]] = {
     # dmn-js JavaScript is bundled by esbuild (BUNDLES); only its stylesheets and fonts are copied.
     "dmn-js": [("dist/assets", "assets")],
     "echarts": [("dist/echarts.min.js", "echarts.min.js")],
+    # Only the accessibility browser tests inject axe (page.add_script_tag); no page links it.
+    "axe-core": [("axe.min.js", "axe.min.js")],
     "@bpmn-io/properties-panel": [
         ("dist/assets/properties-panel.css", "properties-panel.css"),
     ],

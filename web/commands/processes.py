@@ -1,8 +1,9 @@
-"""Process commands: ``jiefen process list|diff`` and ``jiefen migrate CODE --to-version N``."""
+"""Process commands: ``jiefen process list|diff|start`` and ``jiefen migrate CODE --to-version N``."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -10,7 +11,10 @@ import click
 from web.commands.common import VERSION, cli_services, fail
 from web.messages import describe
 from workflows.core.actors import Actor
-from workflows.core.errors import InvalidInput, NotFound, NotPermitted
+from workflows.core.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from workflows.intake.api import parse_request
+from workflows.intake.register import submit_intake
+from workflows.models import Channel
 from workflows.processes import catalogue as processes
 from workflows.processes.case_migration import migrate_case, plan_case
 
@@ -106,6 +110,34 @@ def migrate(case_no: str, to_version: int, dry_run: bool, reason: str | None, fo
         fail(describe(exc))
     click.echo(f"migrated {outcome.case_no} v{outcome.from_version} -> v{outcome.to_version}"
                + (" (forced)" if outcome.forced else ""))
+
+
+@process.command("start")
+@click.argument("process_id")
+@click.option("--data", "data_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="the intake as JSON: the API's body (category, description, parties, ...) "
+                   "and optionally channel")
+def process_start(process_id: str, data_file: Path) -> None:
+    """Register a case on the live version of PROCESS_ID (intake's checks and audit); prints the
+    new case code (or the case a duplicate was linked to)."""
+    try:
+        body = json.loads(data_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"错误：{str(data_file)[:200]} 不是 UTF-8 JSON 文件（{exc.__class__.__name__}）", 2)
+    channel = body.pop("channel", Channel.COUNTER) if isinstance(body, dict) else Channel.COUNTER
+    if not isinstance(channel, str) or channel not in set(Channel):
+        fail("错误：channel：请选择列表中的一项", 2)
+    services = cli_services()
+    try:
+        request = parse_request(body, channel)
+        outcome = submit_intake(services.new_uow(), OPERATOR, request, process_id=process_id)
+    except DomainError as exc:
+        fail("错误：" + describe(exc))
+    if outcome.kind == "new":
+        click.echo(outcome.case_no)
+    else:
+        click.echo(f"{outcome.case_no}  ({outcome.kind})")
 
 
 def _print_plan(plan) -> None:

@@ -17,7 +17,9 @@ Scope rules:
 * everybody sees a case where they hold (are assigned or have claimed) an open task, or where an
   open task waits for their role in their department;
 * auditors read every case (masked, read-only); process owners and administrators see no case
-  content at all (process definitions and configuration only).
+  content at all (process definitions and configuration only);
+* experts of the pool read no case through the case pages: only the cases they are invited to,
+  through their own pages (``require_invited``), and write nothing but their own opinion.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ from workflows.models import (
     Case,
     CaseParticipant,
     Department,
+    Expert,
+    ExpertInvitation,
+    InvitationStatus,
     OpenTask,
     RoleCode,
     Tier,
@@ -85,6 +90,8 @@ class Permission(StrEnum):
     ISSUE_NOTICE = "issue_notice"          # a 催办 or 督办单 by hand
     REVIEW_RED_FLAG = "review_red_flag"    # decide on the intake assistant's red flag
     VIEW_ASSISTANT_ACCURACY = "view_assistant_accuracy"  # suggested against final categories
+    INVITE_EXPERT = "invite_expert"        # bring an expert of the pool into a session
+    WRITE_EXPERT_OPINION = "write_expert_opinion"  # an invited expert's own written opinion
 
 
 class Denied(NotPermitted):
@@ -168,7 +175,8 @@ def _escalated_to_leaders() -> ColumnElement[bool]:
 
 
 def _task_scope(actor: Actor, uid: int, dept: int | None) -> ColumnElement[bool]:
-    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid)
+    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid,
+               OpenTask.candidate_users.contains(f",{uid},"))
     roles = [str(r) for r in actor.roles]
     group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
                  OpenTask.department_id == dept) if dept is not None else false()
@@ -258,7 +266,8 @@ def _case_rule(permission: Permission, access: CaseAccess) -> str | None:
     return None
 
 
-CASE_READERS = tuple(r for r in RoleCode if r not in (RoleCode.ADMIN, RoleCode.PROCESS_OWNER))
+CASE_READERS = tuple(r for r in RoleCode
+                     if r not in (RoleCode.ADMIN, RoleCode.PROCESS_OWNER, RoleCode.EXPERT))
 _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
     Permission.LIST_CASES: CASE_READERS,
     Permission.VIEW_CASE: CASE_READERS,
@@ -283,7 +292,30 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
     Permission.ISSUE_NOTICE: (RoleCode.SUPERVISOR,),
     Permission.REVIEW_RED_FLAG: (RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR),
     Permission.VIEW_ASSISTANT_ACCURACY: (RoleCode.SUPERVISOR, RoleCode.LEADER),
+    Permission.INVITE_EXPERT: (RoleCode.MEDIATOR,),
+    Permission.WRITE_EXPERT_OPINION: (RoleCode.EXPERT,),
 }
+
+
+# -- experts ------------------------------------------------------------------------------------
+def invited_cases(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on ``Case``: the cases this expert holds an invitation to (not withdrawn)."""
+    uid = user_id(actor)
+    if uid is None or not actor.has(RoleCode.EXPERT):
+        return false()
+    return exists(select(ExpertInvitation.id)
+                  .join(Expert, Expert.id == ExpertInvitation.expert_id)
+                  .where(ExpertInvitation.case_id == Case.id, Expert.user_id == uid,
+                         ExpertInvitation.status != InvitationStatus.WITHDRAWN)
+                  .correlate(Case))
+
+
+def require_invited(session: Session, actor: Actor, case: Case) -> None:
+    """Raise ``Denied`` unless the actor is an expert invited to this case."""
+    require(actor, Permission.WRITE_EXPERT_OPINION)
+    if session.scalar(select(Case.id).where(Case.id == case.id, invited_cases(actor))) is None:
+        raise Denied(ErrorCode.NO_CASE_ACCESS, "expert_case.not_invited", case_id=case.id,
+                     object_type="case", object_id=case.case_no)
 
 
 # -- audited denials ----------------------------------------------------------------------------
@@ -352,6 +384,8 @@ def _task_rule(actor: Actor, uid: int | None, task: OpenTask) -> str | None:
         return "role"
     if task.assignee_id is not None and task.assignee_id != uid:
         return "assignee"
+    if task.candidate_users and f",{uid}," not in task.candidate_users:
+        return "candidate"           # drawn for named users (camunda:candidateUsers)
     # an assigned mediator decides whichever unit they belong to: the task data's department is
     # the lead's (e.g. 住建 leading, the mediator in a street committee)
     assigned_mediator = task.role == RoleCode.MEDIATOR and task.assignee_id is not None

@@ -120,6 +120,7 @@ class SessionUser:
     session_hash: str
     unit_path: str | None = None
     stage: str = Stage.FULL
+    text_size: str = "standard"
 
     def actor(self, ip: str | None = None) -> Actor:
         """The policy's view of this user for one request."""
@@ -332,4 +333,4 @@ def _session_user(session: Session, user: User, id_hash: str,
     return SessionUser(user.id, user.username, user.display_name, user.locale, codes,
                        user.department_id, unit.code if unit else None,
                        unit.name if unit else None, id_hash, unit.path if unit else None,
-                       stage)
+                       stage, user.text_size or "standard")

@@ -10,8 +10,11 @@ What a file must pass before anything is written (``check_file``):
   EXIF orientation), every piece of metadata (EXIF with GPS, XMP, comments) is dropped.
 
 The stored bytes are named by their SHA-256 under ``<instance>/attachments/ab/abcdef…``; the
-hash goes into the case's audit chain (``attachment_added``). Only users who may see the case
-read a file back (``open_attachment``), and pages send it as a download.
+hash goes into the case's audit chain (``attachment_added``). Files come from a grid worker's
+report, the intake form and any task form (``check_files``: several at once, all refused if one
+is). Who may see a case reads its files back (``open_attachment``, each download audited) — a
+co-department (协办) only the files its own people attached, as with order texts; pages send
+them as downloads.
 """
 
 from __future__ import annotations
@@ -21,20 +24,29 @@ import io
 import os
 import unicodedata
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from workflows.access.policy import Permission, denials_audited, require, user_id
+from workflows.access.policy import (
+    CaseAccess,
+    Denied,
+    Permission,
+    case_access,
+    denials_audited,
+    require,
+    user_id,
+)
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
-from workflows.models import Attachment, Case
+from workflows.models import Attachment, Case, Department, User
 from workflows.runtime.unit_of_work import UnitOfWork
 
 # content type -> the extensions a name of that type may have (the first is used for downloads)
@@ -47,7 +59,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 MAX_PIXELS = 40_000_000          # a phone photo has ~12 M; more is a decompression bomb
 MAX_NAME = 200
+MAX_FILES = 10                   # files in one form submission
 FOLDER = "attachments"
+FIELD = "attachments"            # the file field of the intake and task forms
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,7 @@ def check_file(filename: str, data: bytes, max_bytes: int, *, field: str = "file
         return InvalidInput({field: FieldError(code, params)})
 
     if not _plain_name(filename):
-        raise refuse(ErrorCode.BAD_FILE_NAME)
+        raise refuse(ErrorCode.ATTACHMENT_NAME)
     if len(data) > max_bytes:
         raise refuse(ErrorCode.FILE_TOO_LARGE, limit=f"{max_bytes // (1024 * 1024)} MB")
     if not data:
@@ -84,6 +98,15 @@ def check_file(filename: str, data: bytes, max_bytes: int, *, field: str = "file
     if content_type in IMAGE_FORMATS:
         data = _reencode(data, IMAGE_FORMATS[content_type], refuse)
     return CheckedFile(data, content_type, hashlib.sha256(data).hexdigest())
+
+
+def check_files(files: Sequence[tuple[str, bytes]], max_bytes: int, *,
+                field: str = FIELD) -> list[CheckedFile]:
+    """Every file of one form checked, or ``InvalidInput`` for the first one refused (then none
+    is kept: the form's other effects do not happen either)."""
+    if len(files) > MAX_FILES:
+        raise InvalidInput({field: FieldError(ErrorCode.TOO_MANY_FILES, {"limit": MAX_FILES})})
+    return [check_file(name, data, max_bytes, field=field) for name, data in files]
 
 
 def _plain_name(filename: str) -> bool:
@@ -129,9 +152,12 @@ def file_path(root: Path, sha256: str) -> Path:
     return root / FOLDER / sha256[:2] / sha256
 
 
-def add_attachment(uow: UnitOfWork, actor: Actor, case: Case, checked: CheckedFile) -> Attachment:
+def add_attachment(uow: UnitOfWork, actor: Actor, case: Case, checked: CheckedFile, *,
+                   task_id: str | None = None) -> Attachment:
     """Store a checked file on ``case`` inside the caller's unit of work (the caller has checked
-    the actor's right to add it). The same content twice on one case is one attachment."""
+    the actor's right to add it). The same content twice on one case is one attachment.
+    The bytes are written before the commit: a rolled-back step leaves at most an unlisted
+    file named by its hash, never a listed attachment without its file."""
     found = uow.session.scalars(select(Attachment).where(
         Attachment.case_id == case.id, Attachment.sha256 == checked.sha256)).first()
     if found is not None:
@@ -144,7 +170,7 @@ def add_attachment(uow: UnitOfWork, actor: Actor, case: Case, checked: CheckedFi
     uow.session.flush()
     uow.audit.record(AuditAction.ATTACHMENT_ADDED, actor, case=case, object_type="attachment",
                      object_id=row.id, sha256=checked.sha256, content_type=checked.content_type,
-                     size=row.size)
+                     size=row.size, **({"task_id": task_id} if task_id else {}))
     return row
 
 
@@ -176,12 +202,34 @@ def open_attachment(uow: UnitOfWork, actor: Actor, attachment_id: int) -> Stored
                 raise NotFound(ErrorCode.ATTACHMENT_NOT_FOUND, attachment_id=attachment_id)
             case = uow.session.get(Case, row.case_id)
             assert case is not None
-            require(actor, Permission.VIEW_CASE, case, session=uow.session)
+            access = require(actor, Permission.VIEW_CASE, case, session=uow.session)
+            if not _may_see(uow, access, actor, row.uploaded_by):
+                raise Denied(ErrorCode.NOT_PERMITTED, "view_attachment.co_department",
+                             case_id=case.id, object_type="attachment", object_id=attachment_id)
             path = file_path(uow.services.settings.instance_path, row.sha256)
             if not path.is_file():
                 raise NotFound(ErrorCode.ATTACHMENT_NOT_FOUND, attachment_id=attachment_id)
+            uow.audit.record(AuditAction.ATTACHMENT_DOWNLOADED, actor, case=case,
+                             object_type="attachment", object_id=row.id, sha256=row.sha256,
+                             ip=actor.ip, session_hash=actor.session_hash)
+            uow.commit()
             extension = ALLOWED.get(row.content_type, ("bin",))[0]
             return StoredFile(path, row.content_type, f"{case.case_no}-{row.id}.{extension}")
+
+
+def _may_see(uow: UnitOfWork, access: CaseAccess | None, actor: Actor,
+             uploaded_by: int | None) -> bool:
+    """The rule of the case's documents: who reads its free text sees every file; a
+    co-department only its own people's; anyone the files they attached themselves."""
+    if access is None or access.free_text:
+        return True
+    uid = user_id(actor)
+    if uploaded_by is not None and uploaded_by == uid:
+        return True
+    if not access.co_only or uploaded_by is None:
+        return False
+    return uow.session.scalar(select(User.department_id).where(User.id == uploaded_by)) \
+        == actor.department_id
 
 
 def case_attachments(uow: UnitOfWork, case_id: int) -> list[Attachment]:
@@ -192,17 +240,29 @@ def case_attachments(uow: UnitOfWork, case_id: int) -> list[Attachment]:
 
 @dataclass(frozen=True)
 class AttachmentRow:
-    """An attachment as the case page lists it."""
+    """An attachment as the case page lists it: who attached it, from which unit, when."""
 
     id: int
     content_type: str
     size: int
     uploaded_at: datetime
+    uploader: str | None = None
+    unit: str | None = None
 
 
 def list_attachments(uow: UnitOfWork, actor: Actor, case_no: str) -> list[AttachmentRow]:
-    """The attachments of a case the actor may see (Denied / NotFound otherwise), oldest first."""
+    """The attachments of a case the actor may see (Denied / NotFound otherwise), oldest first;
+    a co-department sees only the files its own people attached."""
     with denials_audited(uow.services, actor, object_type="attachment"), uow:
         case = load_case(uow, actor, case_no)
-        return [AttachmentRow(r.id, r.content_type, r.size, r.uploaded_at)
-                for r in case_attachments(uow, case.id)]
+        access = case_access(uow.session, actor, case)
+        query = (select(Attachment, User.display_name, Department.name)
+                 .outerjoin(User, User.id == Attachment.uploaded_by)
+                 .outerjoin(Department, Department.id == User.department_id)
+                 .where(Attachment.case_id == case.id).order_by(Attachment.id))
+        if not access.free_text:
+            mine = Attachment.uploaded_by == user_id(actor)
+            query = query.where(or_(mine, User.department_id == actor.department_id)
+                                if access.co_only and actor.department_id is not None else mine)
+        return [AttachmentRow(r.id, r.content_type, r.size, r.uploaded_at, name, unit)
+                for r, name, unit in uow.session.execute(query)]

@@ -104,6 +104,7 @@ class AuditAction(StrEnum):
     CHANNEL_ORDER_VIEWED = "channel_order_viewed"    # a clerk opened a quarantined order
     CHANNEL_ORDER_RESOLVED = "channel_order_resolved"
     CATEGORY_MAPPING_CHANGED = "category_mapping_changed"
+    CASE_TYPE_CHANGED = "case_type_changed"          # a category's entry process set or removed
     INTERFACE_SAVED = "interface_saved"              # a catalogue row or feed created or edited
     INTERFACE_SILENT = "interface_silent"
     DIRECTORY_IMPORTED = "directory_imported"   # places, units or users imported from a file
@@ -125,6 +126,7 @@ class AuditAction(StrEnum):
     ALARM_CLEARED = "alarm_cleared"             # the device reported the alarm cleared
     ALARM_QUARANTINED = "alarm_quarantined"     # an alarm from an unknown device kept aside
     ATTACHMENT_ADDED = "attachment_added"       # a file stored on a case (its sha256)
+    ATTACHMENT_DOWNLOADED = "attachment_downloaded"  # someone fetched an attached file
     GRID_REPORTED = "grid_reported"             # a grid worker's report registered
     GRID_VISIT_RECORDED = "grid_visit_recorded"  # a grid worker's follow-up visit
 

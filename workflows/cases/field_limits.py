@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 CATEGORIES = tuple(str(category) for category in Category)
 PARTY_ROLES = tuple(str(role) for role in PartyRole)
 MAX_LENGTH = {"channel_ref": 128, "summary": 200, "description": 5000,  # dispute_case columns
-              "received_late_reason": 200}
+              "received_late_reason": 200, "process_id": 100}
 PARTY_MAX_LENGTH = {"name": 100, "address": 200, "id_number": 32, "phone": 32, "credit_code": 32,
                     "birth_date": 10}
 # address and detail together become location_detail (200) when no place matches

@@ -91,7 +91,8 @@ def _where(actor: Actor, query: InboxQuery):
     mine = or_(T.assignee_id == uid, T.claimed_by == uid)
     group = and_(T.assignee_id.is_(None), T.claimed_by.is_(None),
                  or_(T.department_id == actor.department_id,
-                     T.department_id.is_(None)))
+                     T.department_id.is_(None)),
+                 or_(T.candidate_users.is_(None), T.candidate_users.contains(f",{uid},")))
     scope = {"mine": mine, "group": group}.get(query.scope, or_(mine, group))
     clauses = [T.role.in_([str(r) for r in actor.roles]), scope, visible_cases(actor)]
     for column, value in ((Case.category, query.category), (Case.tier, query.tier),

@@ -18,7 +18,7 @@ from workflows.core.actors import SYSTEM
 from workflows.deadlines.clock_sync import sync_clocks
 from workflows.deadlines.lights import refresh_lights
 from workflows.district.units import UnitResolver
-from workflows.library import contract
+from workflows.library import assignment, contract
 from workflows.models import (
     Case,
     CaseStatus,
@@ -92,7 +92,11 @@ def task_facts(task: TaskView, roles: dict[str, str], depts: UnitResolver,
 
     A mediation task (调解员 lane) belongs to its assigned mediator (task data ``mediator_id``,
     else the case's mediator), not to the department in the task data: that is the lead
-    department's, and the mediator may sit in another unit (e.g. a street committee)."""
+    department's, and the mediator may sit in another unit (e.g. a street committee). A task
+    drawn with candidate groups, users or a unit's lane: ``workflows.library.assignment``."""
+    drawn = assignment.drawn_facts(task, roles, depts)
+    if drawn is not None:
+        return drawn
     role = roles.get((task.lane or "").strip())
     department = task_department(task, depts) if role in contract.DEPARTMENT_ROLES else None
     assignee = task_assignee(task, role)

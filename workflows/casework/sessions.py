@@ -23,6 +23,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode
 from workflows.library import contract
 from workflows.mediation import booking
+from workflows.mediation.invitations import session_experts
 from workflows.models import Case, Department, MediationSession, RoleCode, Room
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -35,10 +36,11 @@ def case_sessions(uow: UnitOfWork, case: Case) -> list[dict]:
         .outerjoin(Department, Department.id == Room.unit_id)
         .where(MediationSession.case_id == case.id)
         .order_by(MediationSession.starts_at.desc(), MediationSession.id.desc()))
+    experts = session_experts(uow, case)
     return [{"id": row.id, "mode": row.mode, "room": room, "room_code": code, "unit": unit,
              "starts_at": row.starts_at, "ends_at": row.ends_at, "link": row.meeting_link,
              "status": row.status, "attendance": dict(row.attendance or {}),
-             "cancel_reason": row.cancel_reason, "experts": []}
+             "cancel_reason": row.cancel_reason, "experts": experts.get(row.id, [])}
             for row, room, code, unit in rows]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from engine.errors import TaskNotFound, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
 from engine.instance import TaskView, WorkflowInstance
 from workflows.access.policy import Denied, Permission, denials_audited, require_task, user_id
+from workflows.attachments.store import add_attachment, check_files
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
@@ -51,8 +53,11 @@ class TaskResult:
 
 
 def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
-                  raw: dict[str, Any]) -> TaskResult:
+                  raw: dict[str, Any], files: Sequence[tuple[str, bytes]] = ()) -> TaskResult:
     """Check, validate, complete and advance one user task; commit everything together.
+
+    ``files`` ((name, bytes) from the form's file field) are checked with the form: one refused
+    file refuses the whole step, and the kept ones are attached to the case in the same commit.
 
     The caller's right to complete this task is established before anything changes: only then
     do due timers fire (a passed deadline wins), in their own step recorded as the scheduler's.
@@ -79,7 +84,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                     raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
                 require_task(actor, _task_facts(uow, case, view), case)
             with uow.recording(inst, actor, case=case):
-                clean = validate(view, raw, now=uow.clock.now(), settings=uow.services.settings)
+                clean, checked = _validate_with_files(view, raw, files, uow)
                 task_effects.before_complete(uow, actor, case, view, clean)
                 inst.complete(view.id, clean)
             # the step's input event first: data a hook writes afterwards (write_data) follows it
@@ -88,12 +93,32 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
                          instance_index=view.instance_index, process_id=view.process_id,
                          dept=view.data.get("dept"), name=view.name, task_name=view.name,
                          lane=view.lane, submitted=clean)
+            for checked_file in checked:
+                add_attachment(uow, actor, case, checked_file, task_id=view.id)
             task_effects.after_complete(uow, actor, case, view, clean, inst)
             after_step(uow, case, inst)
             _note_participant(uow, actor, case)
             uow.commit()
             return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
                               [_brief(t) for t in inst.ready_tasks() if t.id not in before_ids])
+
+
+def _validate_with_files(view: TaskView, raw: dict[str, Any],
+                         files: Sequence[tuple[str, bytes]], uow: UnitOfWork):
+    """The cleaned form and the checked files, or every field error of both at once."""
+    errors: dict[str, FieldError] = {}
+    checked = []
+    try:
+        checked = check_files(files, uow.services.settings.attachment_max_bytes)
+    except InvalidInput as exc:
+        errors.update(exc.field_errors)
+    try:
+        clean = validate(view, raw, now=uow.clock.now(), settings=uow.services.settings)
+    except InvalidInput as exc:
+        raise InvalidInput({**exc.field_errors, **errors}) from None
+    if errors:
+        raise InvalidInput(errors)
+    return clean, checked
 
 
 def _note_participant(uow: UnitOfWork, actor: Actor, case: Case) -> None:

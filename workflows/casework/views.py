@@ -47,6 +47,7 @@ from workflows.district.units import unit_names_in
 from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS
 from workflows.library.graph import next_steps, process_source
+from workflows.mediation.invitations import invitable_experts
 from workflows.models import Case, Department, OpenTask, WorkOrder
 from workflows.notify.delivery import delivery_state
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -76,6 +77,7 @@ class CasePage:
     warnings: list[dict] = field(default_factory=list)  # hotspot warnings counting this case
     sessions: list[dict] = field(default_factory=list)  # booked mediation sessions
     manage_sessions: bool = False                       # the case's mediator: move or cancel
+    expert_pool: list[dict] = field(default_factory=list)  # whom the mediator may invite
 
 
 @dataclass
@@ -117,6 +119,8 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         if access.free_text:
             page.sessions = case_sessions(uow, case)
             page.manage_sessions = may_manage(actor, case)
+            if page.manage_sessions:
+                page.expert_pool = invitable_experts(uow)
         if page.parties:
             # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",

@@ -35,6 +35,6 @@ class Actor:
 # every Actor.type, for the words pages show for actors that are not people
 ACTOR_TYPES = ("user", "api", "scheduler", "system", "replay")
 ROLE_ORDER = ("admin", "auditor", "process_owner", "leader", "supervisor", "triage_officer",
-              "mediator", "dept_handler", "intake_clerk")
+              "mediator", "dept_handler", "intake_clerk", "expert")
 SYSTEM = Actor(type="system", id="system", username="system")
 SCHEDULER = Actor(type="scheduler", id="scheduler", username="scheduler")

@@ -143,6 +143,8 @@ class ErrorCode(StrEnum):
     CONFLICT_NOT_CONFIRMED = "conflict_not_confirmed"
     ALREADY_INVITED = "already_invited"
     OPINION_REQUIRED = "opinion_required"
+    OPINION_SUBMITTED = "opinion_submitted"  # an invitation's opinion is written once
+    INVITATION_NOT_FOUND = "invitation_not_found"
     # processes
     NO_TOP_PROCESS = "no_top_process"  # process_id
     CHOOSE_FILES = "choose_files"
@@ -159,6 +161,9 @@ class ErrorCode(StrEnum):
     VERSION_NOT_PENDING = "version_not_pending"  # status
     VERSION_RETIRED = "version_retired"
     RETIRE_REASON_REQUIRED = "retire_reason_required"
+    LAST_ENTRY_VERSION = "last_entry_version"  # the last active version of an entry process
+    PROCESS_NOT_STARTABLE = "process_not_startable"  # no active version
+    CASE_TYPE_NOT_FOUND = "case_type_not_found"
     CHOOSE_VERSION = "choose_version"
     CHOOSE_CASES = "choose_cases"
     VERSION_NOT_ACTIVE = "version_not_active"  # version
@@ -214,6 +219,8 @@ class ErrorCode(StrEnum):
     ATTACHMENT_DISGUISED = "attachment_disguised"  # extension
     ATTACHMENT_UNREADABLE = "attachment_unreadable"
     ATTACHMENT_NOT_FOUND = "attachment_not_found"  # attachment_id
+    ATTACHMENT_NAME = "attachment_name"   # a path or control characters in an attached file's name
+    TOO_MANY_FILES = "too_many_files"  # limit
     DOCUMENT_NOT_FOUND = "document_not_found"  # document_id
     DOCUMENT_ALTERED = "document_altered"  # document_id: differs from the hash first issued
     DOCUMENT_FONT_MISSING = "document_font_missing"  # path

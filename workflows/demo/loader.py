@@ -39,9 +39,9 @@ from workflows.runtime.bootstrap import Services
 
 MAX_WAIT_DAYS = 40
 DATA = Path(__file__).resolve().parent / "data"
-# places, then units at places, then users in units (the order the imports need)
+# places, then units at places, then users, rooms and experts in units (the imports' order)
 DIRECTORY_FILES = (("places", "places.csv"), ("units", "units.csv"), ("users", "users.csv"),
-                   ("rooms", "rooms.csv"))
+                   ("rooms", "rooms.csv"), ("experts", "experts.csv"))
 # The demo prints every password on the console, so its accounts are hashed with light argon2id
 # parameters; the first sign-in re-hashes with the configured ones (sign_in.check_needs_rehash).
 DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=7168, parallelism=1)

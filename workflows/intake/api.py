@@ -42,7 +42,7 @@ PARTY_KEYS = {"role", "name", "id_number", "phone", "address", "contact_preferen
               "kind", "credit_code", "age", "birth_date"}
 BODY_KEYS = {"category", "description", "summary", "people_count", "urgency", "threat",
              "emergency", "statutory_channel", "channel_ref", "received_at",
-             "received_late_reason", "parties", "location", "amount"}
+             "received_late_reason", "parties", "location", "amount", "process_id"}
 LOCATION_KEYS = {"place_code", "address", "detail", "unmatched"}
 
 
@@ -149,7 +149,7 @@ def _party(raw: Any, index: int) -> PartyInput:
 def _scalars(body: dict, errors: dict[str, FieldError]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("category", "description", "summary", "urgency", "channel_ref",
-                "received_late_reason"):
+                "received_late_reason", "process_id"):
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             errors[key] = FieldError(FieldCode.NOT_TEXT)

@@ -6,7 +6,9 @@
   -> duplicate by location: the same, and the reporter is told the open case's code;
 * same matter within the watch window after closure -> second complaint (二次投诉): the closed
   case is reopened through the process's reopen message, flagged, tier raised;
-* otherwise a new case with its code (一案一码), started on the live general-dispute process.
+* otherwise a new case with its code (一案一码), started on the live version of its case type's
+  process (``workflows.library.entry``: general_dispute unless a process owner mapped the
+  category, and the channel, to another process) or of the process the caller named.
 
 The case is located (``workflows.intake.location``) and its received time checked
 (``workflows.intake.received``) before any of that: a bad place code, address candidates to
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 from engine.crypto import field_aad
 from workflows.access.policy import Permission, denials_audited, require, user_id
 from workflows.assistant import records as assistant
+from workflows.attachments.store import add_attachment, check_files
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
 from workflows.cases.duplicates import find_match, similar_cases
@@ -48,6 +51,7 @@ from workflows.intake.location import (
 )
 from workflows.intake.received import is_late, received_errors
 from workflows.library import contract
+from workflows.library.entry import entry_process, has_active_version
 from workflows.models import (
     STATUS_LABELS,
     Case,
@@ -88,6 +92,8 @@ class IntakeRequest:
     place_id: int | None = None       # internal callers: the grid or building, by id
     suggestion_shown: bool = False    # the clerk asked the assistant (workflows.assistant)
     applicant_required: bool = True   # False: a grid worker's or a sensor's own report
+    process_id: str | None = None     # the process to start on; None: the case type's
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # (name, bytes) to attach
 
     @property
     def vulnerable(self) -> bool:
@@ -143,13 +149,15 @@ def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> Int
 
 
 def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
-                  process_id: str = contract.TOP_PROCESS,
+                  process_id: str | None = None,
                   permission: Permission = Permission.REGISTER_CASE) -> IntakeOutcome:
     """Register a submission: a new case, a linked duplicate, or a reopened closed case.
     ``permission``: the right the caller needs (a grid worker reports with their own)."""
     with denials_audited(uow.services, actor, object_type="intake"):
         require(actor, permission)
     check(request, uow)
+    checked = check_files(request.files, uow.services.settings.attachment_max_bytes)
+    process_id = process_id or request.process_id
     with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
         place = locate(uow, request)
         match, kind, basis = find_any_match(uow, request, place.place_id)
@@ -163,6 +171,8 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
         link = str(kind) if match is not None else SubmissionLink.NEW
         submission = _submission(uow, case, request, link, basis, reporter)
         record_report(uow, actor, case, submission)
+        for checked_file in checked:
+            add_attachment(uow, actor, case, checked_file)
         assistant.record(uow, actor, case, submission, request.description, request.category,
                          shown=request.suggestion_shown)
         uow.commit()
@@ -240,12 +250,15 @@ def case_urgency(request: IntakeRequest) -> str:
 
 
 def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
-              process_id: str = contract.TOP_PROCESS, place: Located = NOWHERE) -> Case:
-    """A new case with its parties, started on the live general-dispute process.
+              process_id: str | None = None, place: Located = NOWHERE) -> Case:
+    """A new case with its parties, started on the live version of ``process_id`` or else of
+    its case type's process (an entry process without an active version is a field error, not
+    a 404: nothing is saved).
 
     ``opened_at`` is the received time (the response limits run from it), ``registered_at``
     the moment of this registration."""
     services = uow.services
+    process_id = startable_process(uow, request, process_id)
     now = uow.clock.now()
     late = is_late(request.received_at, now, services.settings)
     case = Case(channel=request.channel, channel_ref=request.channel_ref,
@@ -279,6 +292,16 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     generate_receipt(uow, actor, case)
     after_step(uow, case, inst)
     return case
+
+
+def startable_process(uow: UnitOfWork, request: IntakeRequest, process_id: str | None) -> str:
+    """The process a new case starts on; InvalidInput when it has no active version."""
+    named = process_id or request.process_id
+    chosen = named or entry_process(uow.session, request.category, request.channel)
+    if not has_active_version(uow.session, chosen):
+        raise InvalidInput({"process_id" if named else "category":
+                            FieldError(ErrorCode.PROCESS_NOT_STARTABLE)})
+    return chosen
 
 
 def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, str]]) -> dict:

@@ -21,6 +21,7 @@ from workflows.models.alarms import (
     QuarantineReason,
 )
 from workflows.models.assistant import AssistantModel, IntakeSuggestion, ReviewState
+from workflows.models.case_types import CaseType
 from workflows.models.cases import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -145,6 +146,7 @@ __all__ = [
     "ChannelOrder",
     "ChannelCursor",
     "CategoryMapping",
+    "CaseType",
     "CaseEventKind",
     "CaseEventHead",
     "CaseEvent",

@@ -67,6 +67,8 @@ class OpenTask(Base):
         IdType, ForeignKey("user_account.id"), index=True
     )
     claimed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    # the users a task was drawn for (camunda:candidateUsers) as ",12,15,": one LIKE finds a user
+    candidate_users: Mapped[str | None] = mapped_column(String(500))
     work_order_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("work_order.id"))
     ready_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -135,7 +135,8 @@ class Expert(Base):
 
 
 class ExpertInvitation(Base):
-    """An expert invited to a session of a case; what the conflict check showed is kept."""
+    """An expert invited to a session of a case; what the conflict check showed is kept, with
+    the mediator's reason for inviting anyway."""
 
     __tablename__ = "expert_invitation"
     __table_args__ = (
@@ -152,4 +153,5 @@ class ExpertInvitation(Base):
     invited_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     shared_note: Mapped[str | None] = mapped_column(Text)
+    conflict_reason: Mapped[str | None] = mapped_column(String(200))  # why invited despite them
     document_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("case_document.id"))

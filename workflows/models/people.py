@@ -43,6 +43,7 @@ class RoleCode(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     GRID_WORKER = "grid_worker"       # 网格员: reports from their grid on the phone
+    EXPERT = "expert"                 # 专家: the cases they are invited to, their own opinion
 
 
 class Department(Base):
@@ -92,6 +93,9 @@ class User(Base):
         IdType, ForeignKey("department.id"), index=True
     )
     locale: Mapped[str] = mapped_column(String(16), default="zh_CN")
+    # standard | large | xlarge: the type size of every page for this user (older staff)
+    text_size: Mapped[str] = mapped_column(String(16), default="standard",
+                                           server_default="standard")
     # work mobile: encrypted like a party's phone, masked for display (never in clear)
     mobile_enc: Mapped[str | None] = mapped_column(Text)
     mobile_masked: Mapped[str | None] = mapped_column(String(20))

@@ -74,6 +74,12 @@ def notify_department(uow: UnitOfWork, case: Case | int | None, department_id: i
     return _add(uow, case, "file", "department", department_id, template, params, key)
 
 
+def notify_user(uow: UnitOfWork, case: Case | int | None, user_id: int, *, template: str,
+                params: dict, key: str) -> OutboxMessage | None:
+    """Queue a notice to one user's inbox (an invited expert, a case's mediator)."""
+    return _add(uow, case, "file", "user", user_id, template, params, key)
+
+
 def notify_role(uow: UnitOfWork, case: Case | int | None, *, role: str, template: str, params: dict,
                 key: str) -> OutboxMessage | None:
     """Queue a notice to everyone holding a role (supervisors, leaders)."""

@@ -56,6 +56,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                             "【解纷】案件 {case_no} 的调解改为 {when}，地点：{place}。"),
     "session_cancelled": ("【解纷】调解取消",
                           "【解纷】案件 {case_no} 原定 {when} 的调解已取消，另行通知。"),
+    # experts (params: case_no, when, place; no personal data)
+    "expert_invited": ("【解纷】专家邀请",
+                       "【解纷】邀请您以专家身份参加案件 {case_no} 的调解，时间 {when}，地点：{place}。"
+                       "请登录解纷查看案情并提交书面意见。"),
+    "expert_opinion": ("【解纷】专家意见", "【解纷】案件 {case_no} 的受邀专家已提交书面意见，请查看。"),
     "red_flag": ("【红旗复核】", "【红旗复核】案件 {case_no} 的诉求描述含{flags}类字样，请尽快人工复核。"),
     "interface_silent": ("【接口告警】接口无消息",
                          "【接口告警】{name}（{code}）已 {minutes} 分钟没有消息（最后一次 {last}），"

@@ -34,6 +34,7 @@ ROLES: tuple[RoleSeed, ...] = (
     RoleSeed(RoleCode.AUDITOR, "审计员", "Auditor"),
     RoleSeed(RoleCode.ADMIN, "系统管理员", "Administrator"),
     RoleSeed(RoleCode.GRID_WORKER, "网格员", "Grid worker"),
+    RoleSeed(RoleCode.EXPERT, "专家", "Expert"),
 )
 
 

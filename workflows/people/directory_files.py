@@ -32,6 +32,7 @@ class ImportKind(StrEnum):
     UNITS = "units"
     USERS = "users"
     ROOMS = "rooms"       # mediation rooms of the units
+    EXPERTS = "experts"   # the expert pool: each row an expert and their sign-in account
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,16 @@ COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
         Column("recording", "录音录像", ("录音", "recording")),
         Column("video", "视频设备", ("视频", "video")),
         Column("accessible", "无障碍", ("accessible",)),
+    ),
+    ImportKind.EXPERTS: (
+        Column("username", "用户名", ("账号", "username"), True),
+        Column("display_name", "姓名", ("display_name", "name"), True),
+        Column("field", "专业领域", ("领域", "field"), True),
+        Column("unit_code", "单位编码", ("所属单位编码", "unit_code", "unit"), True),
+        Column("organisation", "工作单位", ("organisation",)),
+        Column("organisation_code", "统一社会信用代码", ("工作单位代码", "organisation_code")),
+        Column("contact", "联系电话", ("电话", "手机", "contact")),
+        Column("available_days", "可约日", ("可约时间", "available_days", "days")),
     ),
 }
 

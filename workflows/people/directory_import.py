@@ -12,8 +12,9 @@ The CLI (``jiefen places|units|users import``) and the admin pages build on thre
   importing the same file twice changes nothing the second time. Every import is audited
   (``directory_imported``; users also ``user_created`` / ``user_updated`` each).
 
-Kinds are ``ImportKind`` values: ``places``, ``units``, ``users``, ``rooms`` (import them in that
-order: units name places, users and mediation rooms name units). New users get a one-time password, returned once in
+Kinds are ``ImportKind`` values: ``places``, ``units``, ``users``, ``rooms``, ``experts`` (import
+them in that order: units name places, users, mediation rooms and experts name units; an expert
+row creates the expert's account with the role ``expert``). New users get a one-time password, returned once in
 ``ImportResult.passwords`` and stored only as an argon2id hash; a user's mobile is stored
 encrypted with a display mask, like a party's phone.
 """
@@ -41,10 +42,12 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, NotPermitted
 from workflows.core.masking import mask_phone
 from workflows.district.places import address_key
+from workflows.mediation import experts as expert_pool
 from workflows.models import (
     LEVEL_DEPTH,
     Case,
     Department,
+    Expert,
     Place,
     PlaceLevel,
     Role,
@@ -164,7 +167,7 @@ def apply_import(uow: UnitOfWork, actor: Actor, kind: str, rows: list[ImportRow]
         raise NotPermitted(ErrorCode.NOT_PERMITTED, rule="directory_import.admin")
     hasher = hasher or default_hasher(uow.services.settings)
     ready: dict[str, tuple[str, str]] = {}
-    if ImportKind(kind) is ImportKind.USERS:
+    if ImportKind(kind) in (ImportKind.USERS, ImportKind.EXPERTS):
         # argon2 is slow on purpose: hash before the transaction that holds the write lock
         preview = preview_import(uow.services.new_uow(), kind, rows)
         if preview.ok:
@@ -259,7 +262,8 @@ class _Plan:
 
 def _planner(kind: str) -> Callable[[UnitOfWork, list[ImportRow]], _Plan]:
     return {ImportKind.PLACES: _PlacesPlan, ImportKind.UNITS: _UnitsPlan,
-            ImportKind.USERS: _UsersPlan, ImportKind.ROOMS: _RoomsPlan}[ImportKind(kind)]
+            ImportKind.USERS: _UsersPlan, ImportKind.ROOMS: _RoomsPlan,
+            ImportKind.EXPERTS: _ExpertsPlan}[ImportKind(kind)]
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -829,3 +833,111 @@ class _RoomsPlan(_Plan):
                              object_id=room.id, code=room.code, unit_id=room.unit_id,
                              capacity=room.capacity, recording=room.recording, video=room.video,
                              accessible=room.accessible, source="import")
+
+
+# -- the expert pool ----------------------------------------------------------------------------
+@dataclass
+class _ExpertRow:
+    row: ImportRow
+    username: str
+    item: expert_pool.ExpertInput
+
+
+class _ExpertsPlan(_Plan):
+    """Experts by username: a new one gets an account with the role ``expert``; an existing
+    account must already be an expert of the pool. Cells are read like the admin's form."""
+
+    COMPARED = ("display_name", "field", "unit_code", "organisation", "organisation_code",
+                "contact", "available_days")
+
+    def __init__(self, uow: UnitOfWork, rows: list[ImportRow]):
+        super().__init__(ImportKind.EXPERTS, rows)
+        session = uow.session
+        self.uow = uow
+        self.units: dict[str, int] = dict(
+            session.execute(select(Department.code, Department.id)).all())
+        parsed = [self._row(row) for row in rows]
+        self.items: dict[str, _ExpertRow] = self.unique(parsed, "username", "username")
+        self.users: dict[str, User] = {}
+        for chunk in _chunks(sorted(self.items)):
+            self.users.update((u.username, u) for u in session.scalars(
+                select(User).where(User.username.in_(chunk))))
+        self.experts = {e.user_id: e for e in session.scalars(select(Expert).where(
+            Expert.user_id.in_([u.id for u in self.users.values()])))} if self.users else {}
+        for item in parsed:
+            if item.item.unit_code and item.item.unit_code not in self.units:
+                self.error(item.row, "unit_code", ErrorCode.UNKNOWN_UNIT,
+                           code=item.item.unit_code)
+            user = self.users.get(item.username)
+            if user is not None and user.id not in self.experts:
+                self.error(item.row, "username", ErrorCode.USER_EXISTS, username=item.username)
+        if self.preview.errors:
+            return
+        for name, item in self.items.items():
+            user = self.users.get(name)
+            changed = [] if user is None else self._changes(user, item)
+            self.classify(name, user is not None, changed)
+
+    def _row(self, row: ImportRow) -> _ExpertRow:
+        username = row.get("username")
+        if not username:
+            self.error(row, "username", FieldCode.REQUIRED)
+        elif len(username) > USERNAME_MAX or not username.isprintable() or " " in username:
+            self.error(row, "username", ErrorCode.BAD_USERNAME)
+        item, errors = expert_pool.check_input(row.values)
+        for column, error in errors.items():
+            self.preview.errors.append(RowProblem(row.number, column, error))
+        return _ExpertRow(row, username, item)
+
+    def _changes(self, user: User, row: _ExpertRow) -> list[str]:
+        expert, item = self.experts[user.id], row.item
+        contact = expert_pool.contact_of(self.uow, expert)
+        unit_code = next((c for c, i in self.units.items() if i == expert.unit_id), None)
+        before = {"display_name": user.display_name, "field": expert.field,
+                  "unit_code": unit_code, "organisation": expert.organisation,
+                  "organisation_code": expert.organisation_code, "contact": contact,
+                  "available_days": list(expert.available_days or [])}
+        after = {"display_name": item.display_name, "field": item.field,
+                 "unit_code": item.unit_code, "organisation": item.organisation,
+                 "organisation_code": item.organisation_code,
+                 "contact": item.contact if _optional(row.row, "contact") else contact,
+                 "available_days": item.available_days}
+        return [column for column in self.COMPARED if before[column] != after[column]]
+
+    def apply(self, uow: UnitOfWork, actor: Actor, result: ImportResult,
+              password_for: Callable[[str], tuple[str, str]]) -> None:
+        session = uow.session
+        role = seed_roles(session)[RoleCode.EXPERT]
+        granted_by = int(actor.id) if actor.type == "user" and actor.id and actor.id.isdigit() \
+            else None
+        now = uow.clock.now()
+        for name in self.preview.created:
+            row = self.items[name]
+            unit_id = self.units[row.item.unit_code]
+            password, digest = password_for(name)
+            user = User(username=name, display_name=row.item.display_name,
+                        password_hash=digest, locale="", active=True, department_id=unit_id,
+                        created_at=now)
+            session.add(user)
+            session.flush()
+            session.add(UserRole(user_id=user.id, role_id=role.id, department_id=unit_id,
+                                 granted_by=granted_by, granted_at=now))
+            result.passwords.append(OneTimePassword(name, row.item.display_name, password,
+                                                    (str(RoleCode.EXPERT),), row.item.unit_code))
+            uow.audit.record(AuditAction.USER_CREATED, actor, object_type="user",
+                             object_id=user.id, username=name, roles=[RoleCode.EXPERT],
+                             department=row.item.unit_code, source="import")
+            expert = Expert(user_id=user.id, active=True)
+            session.add(expert)
+            expert_pool.apply_input(uow, expert, row.item, unit_id)
+            session.flush()
+            expert_pool.audit_saved(uow, actor, expert, "import")
+        for name in self.preview.updated:
+            row, user = self.items[name], self.users[name]
+            expert = self.experts[user.id]
+            unit_id = self.units[row.item.unit_code]
+            user.display_name, user.department_id = row.item.display_name, unit_id
+            expert_pool.apply_input(uow, expert, row.item, unit_id,
+                                    keep_contact=not _optional(row.row, "contact"))
+            session.flush()
+            expert_pool.audit_saved(uow, actor, expert, "import")

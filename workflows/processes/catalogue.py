@@ -22,6 +22,7 @@ from workflows.audit.log import AuditAction
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.library.entry import entry_processes
 from workflows.library.graph import decision_names, process_names
 from workflows.models import VERSION_STATUS_LABELS
 from workflows.processes.deploy import deploy_bundle
@@ -224,6 +225,10 @@ def retire_version(uow: UnitOfWork, actor: Actor, version_id: int, reason: str) 
         row = _version(uow, version_id)
         if row.status == "retired":
             raise InvalidInput({"status": FieldError(ErrorCode.VERSION_RETIRED)})
+        if row.status == "active" and _last_active(uow, row) \
+                and row.process_id in entry_processes(uow.session):
+            # new cases of a case type (or the default) would have nowhere to start
+            raise InvalidInput({"status": FieldError(ErrorCode.LAST_ENTRY_VERSION)})
         before, row.status = row.status, "retired"
         uow.audit.record(AuditAction.PROCESS_RETIRED, actor, object_type="process_version",
                          object_id=row.id, process_id=row.process_id, version=row.version,
@@ -231,6 +236,13 @@ def retire_version(uow: UnitOfWork, actor: Actor, version_id: int, reason: str) 
         info = _version_info(row, {})
         uow.commit()
     return info
+
+
+def _last_active(uow: UnitOfWork, row: ProcessVersion) -> bool:
+    others = uow.session.scalar(select(func.count()).select_from(ProcessVersion).where(
+        ProcessVersion.process_id == row.process_id, ProcessVersion.status == "active",
+        ProcessVersion.id != row.id))
+    return not others
 
 
 def _version(uow: UnitOfWork, version_id: int) -> ProcessVersion:

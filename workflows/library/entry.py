@@ -1,0 +1,37 @@
+"""Which process a new case starts on: the case types table, else the shipped general dispute.
+
+Intake asks ``entry_process``; the process catalogue asks ``entry_processes`` before it lets the
+last active version of a process go (a process a case type points to must stay startable)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import ProcessVersion
+from workflows.library.contract import TOP_PROCESS
+from workflows.models import CaseType
+
+ANY_CHANNEL = ""
+
+
+def entry_process(session: Session, category: str, channel: str | None) -> str:
+    """The process of the case type for this category and channel (a channel's own row first),
+    else ``general_dispute``."""
+    rows = session.execute(select(CaseType.channel, CaseType.process_id).where(
+        CaseType.category == category,
+        CaseType.channel.in_([channel or ANY_CHANNEL, ANY_CHANNEL]))).all()
+    found: dict[str, str] = {row[0]: row[1] for row in rows}
+    return found.get(channel or ANY_CHANNEL) or found.get(ANY_CHANNEL) or TOP_PROCESS
+
+
+def entry_processes(session: Session) -> set[str]:
+    """Every process a new case may start on: the case types' and the default."""
+    return {TOP_PROCESS, *session.scalars(select(CaseType.process_id).distinct())}
+
+
+def has_active_version(session: Session, process_id: str) -> bool:
+    """True when new cases can start on the process (it has an active version)."""
+    return session.scalar(select(ProcessVersion.id).where(
+        ProcessVersion.process_id == process_id, ProcessVersion.status == "active")
+        .limit(1)) is not None
