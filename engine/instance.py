@@ -69,6 +69,7 @@ class WorkflowInstance:
     def __init__(self, workflow: BpmnWorkflow):
         self.workflow = workflow
         self._snapshot: Snapshot | None = None   # valid until the next engine step or data change
+        self._ready: list[TaskView] | None = None  # likewise
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -116,8 +117,16 @@ class WorkflowInstance:
         return self.workflow.spec.name
 
     # -- advancing --------------------------------------------------------------------------
+    def forget_derived(self) -> None:
+        """Drop the digest and ready tasks kept for the current state (the workflow was changed
+        from outside, e.g. migrated)."""
+        self._changed()
+
+    def _changed(self) -> None:
+        self._snapshot = self._ready = None
+
     def _steps(self) -> None:
-        self._snapshot = None
+        self._changed()
         try:
             self.workflow.do_engine_steps()
         except EngineError:
@@ -127,7 +136,7 @@ class WorkflowInstance:
 
     def fire_timers(self) -> None:
         """Fire every due timer and run the engine (a passed deadline beats a late completion)."""
-        self._snapshot = None
+        self._changed()
         try:
             self.workflow.refresh_timers()
         except EngineError:
@@ -176,13 +185,16 @@ class WorkflowInstance:
 
     def set_data(self, **values: Any) -> None:
         """Set workflow-level data (e.g. corrections by an audited admin action)."""
-        self._snapshot = None
+        self._changed()
         self.workflow.data.update(values)
 
     # -- reading ----------------------------------------------------------------------------
     def ready_tasks(self) -> list[TaskView]:
-        tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        return [self._view(t) for t in tasks]
+        """The ready user tasks in tree order (kept until the instance next changes)."""
+        if self._ready is None:
+            tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+            self._ready = [self._view(t) for t in tasks]
+        return list(self._ready)
 
     def ready_view(self, task_id: str | UUID) -> TaskView:
         """The view of one READY user task (TaskNotFound / TaskNotReady otherwise)."""

@@ -39,7 +39,7 @@ def raw(services, sql: str, **params) -> None:
 
 def test_untouched_chains_verify(services, chain):
     report = verify(services)
-    assert report.ok and report.events > 10 and report.chains == 2   # case:42 and system
+    assert report.ok and report.events >= 4 and report.chains == 2   # case:42 and system
 
 
 def test_changed_payload_is_named(services, chain):

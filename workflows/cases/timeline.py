@@ -101,8 +101,9 @@ def _events(row: AuditEvent, names: dict[str, str], *, raw: bool = False) -> lis
     """The row as history events: a step event gives one per transition (as recorded before)."""
     payload = json.loads(row.payload) if row.payload else {}
     if row.action == AuditAction.ENGINE_STEP:
-        return [_event(row, names, transition, raw=raw, action=AuditAction.TASK_STATE_CHANGED,
-                       object_id=transition.get("task_id")) for transition in expand_step(payload)]
+        return [{**_event(row, names, transition, raw=raw, action=AuditAction.TASK_STATE_CHANGED,
+                          object_id=transition.get("task_id")), "transition": index}
+                for index, transition in enumerate(expand_step(payload))]
     return [_event(row, names, payload, raw=raw)]
 
 
