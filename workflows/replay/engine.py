@@ -58,8 +58,8 @@ def expand_steps(events: list[RecordedEvent]) -> list[RecordedEvent]:
             out.append(event)
             continue
         out.extend(replace(event, action=TRANSITION, payload=payload, object_type="task",
-                           object_id=payload.get("task_id"))
-                   for payload in expand_step(event.payload))
+                           object_id=payload.get("task_id"), transition=index)
+                   for index, payload in enumerate(expand_step(event.payload)))
     return out
 
 
@@ -85,6 +85,7 @@ class RecordedEvent:
     prev_hash: str = ""
     key_id: str = ""
     id: int | None = None  # global insertion order (ties between chains at the same instant)
+    transition: int | None = None  # place within its engine step (a step event read as transitions)
 
     @classmethod
     def from_row(cls, row: dict) -> RecordedEvent:

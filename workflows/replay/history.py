@@ -114,6 +114,7 @@ class HistoryEntry:
     is_input: bool = False
     order: int = 0
     engine: bool = False              # a transition people did not cause nor wait for
+    transition: int | None = None     # place within its engine step (one seq, several lines)
 
     @property
     def local_time(self) -> str:
@@ -195,7 +196,8 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
         detail=describe(event), actor_type=event.actor_type, actor_id=actor_id, actor_name=name,
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
         payload=payload, changes=changes, hash=event.hash,
-        is_input=event.is_input, order=event.id or 0, engine=engine_step(event))
+        is_input=event.is_input, order=event.id or 0, engine=engine_step(event),
+        transition=event.transition)
 
 
 # what people work on or wait for; every other task type is the engine's bookkeeping
