@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 vendor: $(VENDOR)
 
-$(VENDOR): web/assets/package.json web/assets/package-lock.json web/assets/copy_vendor.py $(wildcard web/assets/src/*.js)
+$(VENDOR): web/assets/package.json web/assets/package-lock.json web/assets/copy_vendor.py $(wildcard web/assets/src/*.js web/assets/src/*.json)
 	cd web/assets && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python web/assets/copy_vendor.py
 	touch $(VENDOR)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from hashlib import sha256
 from typing import Any
 
 GENESIS = "0" * 64
@@ -28,9 +27,14 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+# one encoder for every call: json.dumps with options builds a new one each time
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            default=_default)
+
+
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no spaces, UTF-8 text: the exact bytes that get hashed."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+    return _ENCODER.encode(obj)
 
 
 def event_body(header: Mapping[str, Any], payload_text: str) -> str:
@@ -40,7 +44,7 @@ def event_body(header: Mapping[str, Any], payload_text: str) -> str:
 
 def chain_hash(key: bytes, prev_hash: str, body: str) -> str:
     """HMAC-SHA256(key, prev_hash bytes || canonical event)."""
-    return hmac.new(key, bytes.fromhex(prev_hash) + body.encode("utf-8"), sha256).hexdigest()
+    return hmac.digest(key, bytes.fromhex(prev_hash) + body.encode("utf-8"), "sha256").hex()
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,12 @@ class ChainBreak:
 
 def verify_chain(chain_key: str, rows: Iterable[Mapping[str, Any]],
                  key_for: Callable[[str], bytes | None],
-                 head: tuple[int, str] | None = None) -> tuple[int, ChainBreak | None]:
-    """Verify rows ordered by seq; returns (events checked, first break or None)."""
-    expected_seq, prev, count = 1, GENESIS, 0
+                 head: tuple[int, str] | None = None,
+                 start: tuple[int, str] = (0, GENESIS)) -> tuple[int, ChainBreak | None]:
+    """Verify rows ordered by seq; returns (events checked, first break or None).
+
+    ``start`` (seq, hash): an already verified position, so only the rows after it are given."""
+    expected_seq, prev, count = start[0] + 1, start[1], 0
     for row in rows:
         seq = row["seq"]
         if seq != expected_seq:
@@ -74,7 +81,8 @@ def verify_chain(chain_key: str, rows: Iterable[Mapping[str, Any]],
         if not hmac.compare_digest(chain_hash(key, prev, event_body(row, row["payload"])), row["hash"]):
             return count, ChainBreak(chain_key, seq, "hash mismatch (event content altered)")
         prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
-    if head is not None and (head[0] != count or head[1] != (prev if count else head[1])):
-        return count, ChainBreak(chain_key, count + 1 if head[0] > count else head[0],
+    last = start[0] + count
+    if head is not None and (head[0] != last or head[1] != (prev if last else head[1])):
+        return count, ChainBreak(chain_key, last + 1 if head[0] > last else head[0],
                                  "chain head does not match the last event (events deleted?)")
     return count, None

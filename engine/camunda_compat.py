@@ -3,8 +3,10 @@
 jiefen reads ``camunda:formData`` as it is. What Camunda expresses differently is rewritten on
 upload and reported to the process owner, never silently: a business rule task's
 ``camunda:decisionRef`` becomes ``spiffworkflow:calledDecisionId`` (what the engine reads).
-Everything else (JUEL ``${...}`` expressions, ``camunda:candidateGroups``, scripts) is left for the
-validation to report at its element, because guessing its meaning would be unsafe.
+``camunda:candidateGroups`` / ``candidateUsers`` / ``assignee`` are read as they are (the parser
+keeps them; workflows resolves them against roles and units). Everything else (JUEL ``${...}``
+conditions, scripts) is left for the validation to report at its element, because guessing its
+meaning would be unsafe.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def adapt(files: Mapping[str, bytes | str]) -> tuple[dict[str, bytes], list[Note
             root = safe_fromstring(raw, name)
         except BpmnValidationError:
             continue  # the validation reports it
-        found = _decision_refs(root, name) + _hints(root, name)
+        found = _decision_refs(root, name)
         if any(n.message.startswith("已改写") for n in found):
             out[name] = tostring(root)
         notes.extend(found)
@@ -77,15 +79,3 @@ def _decision_refs(root: etree._Element, filename: str) -> list[Note]:
 def _after_documentation(task: etree._Element) -> int:
     """extensionElements follows documentation (BPMN schema order)."""
     return 1 if len(task) and task[0].tag == f"{{{BPMN_NS}}}documentation" else 0
-
-
-def _hints(root: etree._Element, filename: str) -> list[Note]:
-    notes = []
-    lanes = {(ref.text or "").strip() for ref in root.iter(f"{{{BPMN_NS}}}flowNodeRef")}
-    for task in root.iter(f"{{{BPMN_NS}}}userTask"):
-        groups = task.get(f"{{{CAMUNDA_NS}}}candidateGroups")
-        if groups and task.get("id") not in lanes:
-            notes.append(Note(filename, task.get("id"),
-                              f"camunda:candidateGroups {groups!r} 不决定办理角色：请把任务放入"
-                              "对应角色的泳道"))
-    return notes

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -42,6 +43,22 @@ CHILD_ASPECTS = {
     "text": "text", "description": "documentation",
 }
 SKIP_CHILDREN = {"incoming", "outgoing", "flowNodeRef", "extensionElements"}
+# aspects a person reads or writes as text: the diff shows them before and after
+TEXT_ASPECTS = ("name", "documentation", "instructions", "form", "condition", "timer")
+ASPECTS = tuple(sorted({*EXTENSION_ASPECTS.values(), *CHILD_ASPECTS.values(), "type",
+                        "incoming", "outgoing", "lane", "extensions", "attributes", "name",
+                        "called_process", "default_flow", "attached_to", "interrupting",
+                        "source", "target"}))
+TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
+# the element kinds a diff names (BPMN and DMN local names); others are shown as drawn
+ELEMENT_KINDS = ("process", "startEvent", "endEvent", "userTask", "serviceTask", "task",
+                 "manualTask", "businessRuleTask", "sendTask", "receiveTask", "callActivity",
+                 "subProcess", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+                 "eventBasedGateway", "boundaryEvent", "intermediateCatchEvent",
+                 "intermediateThrowEvent", "sequenceFlow", "lane", "laneSet", "participant",
+                 "collaboration", "message", "error", "escalation", "signal", "dataObject",
+                 "dataObjectReference", "textAnnotation", "association", "decision",
+                 "decisionTable", "input", "output", "rule", "definitions")
 
 
 @dataclass
@@ -53,10 +70,13 @@ class ElementChange:
     kind: str
     name: str | None = None
     changes: list[str] = field(default_factory=list)
+    # aspect -> (before, after) for the text aspects that changed (form: a list of fields)
+    texts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"element_id": self.element_id, "file": self.file, "kind": self.kind,
-                "name": self.name, "changes": self.changes}
+                "name": self.name, "changes": self.changes,
+                "texts": {k: list(v) for k, v in self.texts.items()}}
 
 
 @dataclass
@@ -86,6 +106,7 @@ class _Element:
     kind: str
     name: str | None
     aspects: dict[str, str]
+    texts: dict[str, Any] = field(default_factory=dict)
 
 
 def diff_bundles(old: Mapping[str, str | bytes], new: Mapping[str, str | bytes]) -> BundleDiff:
@@ -100,10 +121,13 @@ def diff_bundles(old: Mapping[str, str | bytes], new: Mapping[str, str | bytes])
         el = before[element_id]
         result.removed.append(ElementChange(element_id, el.file, el.kind, el.name))
     for element_id in sorted(before.keys() & after.keys()):
-        what = _compare(before[element_id], after[element_id])
+        old_el, el = before[element_id], after[element_id]
+        what = _compare(old_el, el)
         if what:
-            el = after[element_id]
-            result.changed.append(ElementChange(element_id, el.file, el.kind, el.name, what))
+            texts = {k: (old_el.texts.get(k), el.texts.get(k)) for k in TEXT_ASPECTS
+                     if k in what and old_el.texts.get(k) != el.texts.get(k)}
+            result.changed.append(ElementChange(element_id, el.file, el.kind, el.name, what,
+                                                texts))
     return result
 
 
@@ -143,8 +167,44 @@ def _elements(root: etree._Element, filename: str) -> dict[str, _Element]:
         if element_id in lanes:
             aspects["lane"] = lanes[element_id]
         out[element_id] = _Element(filename, etree.QName(el).localname, el.get("name")
-                                   or el.get("label"), aspects)
+                                   or el.get("label"), aspects, _texts(el))
     return out
+
+
+def _texts(el: etree._Element) -> dict[str, Any]:
+    """The element's text aspects as written (what the diff shows side by side)."""
+    out: dict[str, Any] = {"name": el.get("name") or el.get("label")}
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local in ("documentation", "description"):
+            out["documentation"] = _joined(out.get("documentation"), _text(child))
+        elif local == "conditionExpression":
+            out["condition"] = _text(child)
+        elif local == "conditionalEventDefinition":
+            out["condition"] = _text(child.find(f"{{{BPMN_NS}}}condition"))
+        elif local == "timerEventDefinition":
+            out["timer"] = [[etree.QName(t).localname, _text(t)] for t in child
+                            if isinstance(t.tag, str) and etree.QName(t).localname in TIMER_TAGS]
+    for ext in el.iterfind(f"{{{BPMN_NS}}}extensionElements"):
+        for child in ext:
+            if isinstance(child.tag, str) and child.tag == f"{{{SPIFF_NS}}}instructionsForEndUser":
+                out["instructions"] = _text(child)
+    fields = read_form(el)
+    if fields:
+        out["form"] = [{"id": f["id"], "label": f["label"], "type": f["type"],
+                        "required": "required" in (f.get("validation") or {}),
+                        "options": [o[1] for o in f["options"]]} for f in fields]
+    return {k: v for k, v in out.items() if v not in (None, "", [])}
+
+
+def _text(el: etree._Element | None) -> str:
+    return (el.text or "").strip() if el is not None else ""
+
+
+def _joined(first: str | None, second: str) -> str:
+    return f"{first}\n{second}" if first else second
 
 
 def _is_drawing(el: etree._Element) -> bool:

@@ -73,14 +73,19 @@ class Problem:
     element_id: str | None
     message: str
     severity: str = "error"
+    code: str | None = None  # set where the web layer has words for it (the message is English)
+    params: tuple[tuple[str, Any], ...] = ()
 
     def __str__(self) -> str:
         where = f"{self.file}#{self.element_id}" if self.element_id else self.file
         return f"{where}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "element_id": self.element_id, "message": self.message,
-                "severity": self.severity}
+        out: dict[str, Any] = {"file": self.file, "element_id": self.element_id,
+                               "message": self.message, "severity": self.severity}
+        if self.code:
+            out.update(code=self.code, params=dict(self.params))
+        return out
 
 
 class BpmnValidationError(EngineError):

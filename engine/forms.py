@@ -11,7 +11,9 @@ from typing import Any
 from engine.errors import FieldCode, FieldError, FieldRefused
 from engine.input_rules import INT64_MAX, INT64_MIN, has_bad_characters
 
-FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "textarea")
+# "enums": several of the options (a list in task data; sent empty: none of them; not sent at
+# all: the field is left as it was, so an API client that does not know it changes nothing)
+FIELD_TYPES = ("string", "long", "boolean", "date", "enum", "enums", "textarea")
 MAX_TEXT = {"string": 500, "textarea": 5000}
 NESTED_QUANTIFIER = re.compile(r"\([^)]*[+*][^)]*\)[+*{]")
 TRUE_WORDS = {"true", "on", "1", "yes", "y"}
@@ -91,10 +93,11 @@ def _raw_value(raw: Mapping[str, Any], f: FormField) -> Any:
 def _clean(f: FormField, value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         if f.required:
             raise FieldRefused(FieldCode.REQUIRED)
-        return None
+        # a choice of several sent empty is "none of them"; not sent at all, "unchanged"
+        return [] if f.type == "enums" and value is not None else None
     cleaner = _CLEANERS.get(f.type)
     if cleaner is None:
         raise FieldRefused(FieldCode.UNSUPPORTED_TYPE, type=f.type)
@@ -166,8 +169,20 @@ def _enum(f: FormField, value: Any) -> str:
     return str(value)
 
 
+def _enums(f: FormField, value: Any) -> list[str]:
+    """Several options, each once, in the order the form lists them."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise FieldRefused(FieldCode.NOT_AN_OPTION)
+    values = [v for v in values if v]       # the form's empty marker (see the enums macro)
+    allowed = [v for v, _ in f.options]
+    if set(values) - set(allowed):
+        raise FieldRefused(FieldCode.NOT_AN_OPTION)
+    return [v for v in allowed if v in values]
+
+
 _CLEANERS = {"string": _text, "textarea": _text, "long": _long, "boolean": _boolean,
-             "date": _date, "enum": _enum}
+             "date": _date, "enum": _enum, "enums": _enums}
 
 
 def form_problems(fields: list[FormField]) -> list[tuple[str, str]]:
@@ -188,8 +203,8 @@ def _field_problems(f: FormField, seen: set[str]) -> list[str]:  # noqa: C901
         out.append("duplicate field id")
     if f.type not in FIELD_TYPES:
         out.append(f"unknown field type {f.type!r} (use {', '.join(FIELD_TYPES)})")
-    if f.type == "enum" and not f.options:
-        out.append("enum field without options")
+    if f.type in ("enum", "enums") and not f.options:
+        out.append(f"{f.type} field without options")
     for name in ("min", "max", "minlength", "maxlength"):
         value = f.constraint(name)
         if value is not None and f.type != "date" and not re.fullmatch(r"-?\d+", value):

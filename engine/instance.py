@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +26,12 @@ from engine.errors import (
     TaskNotReady,
 )
 from engine.forms import FormField, fields_of
+from engine.limits import LimitExceeded, tick
 from engine.script_engine import JiefenScriptEngine
 from engine.serializer import Serializer
 from engine.specs import CompiledBundle
 
+TYPED_START = re.compile(r"^due_from\(.*, '([A-Za-z][A-Za-z0-9_]*)'\)$")
 TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
 FINISHED_STATES = TaskState.COMPLETED | TaskState.CANCELLED
 LIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED \
@@ -53,7 +56,14 @@ class TaskView:
     extensions: dict = field(default_factory=dict)
 
 
-def _wrap(exc: Exception) -> EngineStepFailed:
+def _count_step(task: Task) -> None:
+    tick(getattr(task.task_spec, "bpmn_id", None))
+
+
+def _wrap(exc: Exception) -> EngineError:
+    limit = _limit_in(exc)
+    if limit is not None:  # the library may have wrapped it: it stays a limit, not a failure
+        return limit
     task = getattr(exc, "task", None)
     element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
     detail = str(exc.args[0]) if exc.args else type(exc).__name__
@@ -61,6 +71,14 @@ def _wrap(exc: Exception) -> EngineStepFailed:
     if inner is not None and str(inner) not in detail:
         detail = f"{detail}: {inner}"
     return EngineStepFailed(detail, element)
+
+
+def _limit_in(exc: BaseException | None) -> LimitExceeded | None:
+    for _depth in range(10):
+        if exc is None or isinstance(exc, LimitExceeded):
+            return exc
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    return None
 
 
 class WorkflowInstance:
@@ -128,7 +146,7 @@ class WorkflowInstance:
     def _steps(self) -> None:
         self._changed()
         try:
-            self.workflow.do_engine_steps()
+            self.workflow.do_engine_steps(will_complete_task=_count_step)
         except EngineError:
             raise
         except Exception as exc:  # operations may raise anything: the caller rolls back
@@ -351,6 +369,8 @@ class BoundaryTimer:
     name: str | None
     due_at: datetime
     interrupting: bool
+    documentation: str | None = None   # names the limit (T-id) and its legal basis
+    typed_start: str | None = None     # the task-data date a `from` timer counts from
 
 
 def _boundary_timers(task: Task) -> list[BoundaryTimer]:
@@ -370,8 +390,10 @@ def _boundary_timers(task: Task) -> list[BoundaryTimer]:
             value = value.get("next") if value.get("cycles", 1) != 0 else None
         if isinstance(getattr(spec, "event_definition", None), TimerEventDefinition) \
                 and isinstance(value, str):
+            start = TYPED_START.match(str(getattr(spec.event_definition, "expression", "")))
             timers.append(BoundaryTimer(spec.bpmn_id, spec.bpmn_name, _parse_due(value),
-                                        bool(getattr(spec, "cancel_activity", False))))
+                                        bool(getattr(spec, "cancel_activity", False)),
+                                        spec.documentation, start.group(1) if start else None))
     if not timers and (host := _embedding_task(task)) is not None:
         return _boundary_timers(host)
     return sorted(timers, key=lambda t: t.due_at)

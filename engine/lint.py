@@ -10,11 +10,12 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from engine.bpmn_parser import BPMN_NS, CAMUNDA_NS, ISO_CYCLE, SPIFF_NS, read_form
+from engine.bpmn_parser import BPMN_NS, CAMUNDA_NS, ISO_CYCLE, SPIFF_NS, read_assignment, read_form
 from engine.errors import ExpressionError, Problem
 from engine.expressions import parse
 from engine.forms import fields_of, form_problems
 from engine.graph import reachability_problems
+from engine.limits import DEFAULT_MAX_CARDINALITY
 
 PERSONAL_FIELD = re.compile(
     r"(id_?number|id_?card|identity|phone|mobile|tel|address|addr|身份证|手机|电话|住址|地址|姓名)",
@@ -27,13 +28,17 @@ class Linter:
     """Collects problems for one file; ``check_spec`` validates literal deadline specs."""
 
     def __init__(self, filename: str, functions: frozenset[str], operations: frozenset[str] | None,
-                 check_spec: Callable[[str], None] | None):
+                 check_spec: Callable[[str], None] | None,
+                 max_cardinality: int = DEFAULT_MAX_CARDINALITY):
         self.filename, self.functions = filename, functions
         self.operations, self.check_spec = operations, check_spec
+        self.max_cardinality = max_cardinality
         self.problems: list[Problem] = []
 
-    def add(self, element_id: str | None, message: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.filename, element_id, message, severity))
+    def add(self, element_id: str | None, message: str, severity: str = "error",
+            code: str | None = None, **params: object) -> None:
+        self.problems.append(Problem(self.filename, element_id, message, severity, code,
+                                     tuple(params.items())))
 
     def expression(self, element_id: str | None, text: str | None, what: str) -> None:
         if text is None or not text.strip():
@@ -47,9 +52,10 @@ class Linter:
 
 def lint_bpmn(root: etree._Element, filename: str, *, functions: frozenset[str],
               operations: frozenset[str] | None = None,
-              check_spec: Callable[[str], None] | None = None) -> list[Problem]:
+              check_spec: Callable[[str], None] | None = None,
+              max_cardinality: int = DEFAULT_MAX_CARDINALITY) -> list[Problem]:
     """Problems of one normalized BPMN tree."""
-    lint = Linter(filename, functions, operations, check_spec)
+    lint = Linter(filename, functions, operations, check_spec, max_cardinality)
     _conditions(lint, root)
     _timers(lint, root)
     _loops(lint, root)
@@ -125,9 +131,20 @@ def _loops(lint: Linter, root: etree._Element) -> None:
                       ("loopCondition", "loop condition"), ("loopMaximum", "loop maximum")):
         for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
             lint.expression(_owner_id(el), el.text, what)
+            if tag in ("loopCardinality", "loopMaximum"):
+                _ceiling(lint, _owner_id(el), el.text)
     for el in root.iter(f"{{{BPMN_NS}}}loopDataInputRef", f"{{{BPMN_NS}}}loopDataOutputRef"):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", (el.text or "").strip()):
             lint.add(_owner_id(el), f"multi-instance collection {el.text!r} must be a data name")
+
+
+def _ceiling(lint: Linter, element_id: str | None, text: str | None) -> None:
+    """A literal count above the ceiling is refused here; an expression is checked when it runs."""
+    literal = (text or "").strip().replace("_", "")
+    if literal.isdigit() and int(literal) > lint.max_cardinality:
+        lint.add(element_id, f"multi-instance or loop count {int(literal)} is above the limit "
+                             f"of {lint.max_cardinality}", code="cardinality",
+                 count=int(literal), limit=lint.max_cardinality)
 
 
 def _service_tasks(lint: Linter, root: etree._Element) -> None:
@@ -168,7 +185,8 @@ def _user_tasks(lint: Linter, root: etree._Element) -> None:
                 lint.add(task_id, f"form field {field.get('id')}: personal data belongs in party "
                                   "records, not task data")
         _instructions(lint, task)
-        if task_id not in lanes and not _in_laned_subprocess(task, lanes):
+        if task_id not in lanes and not _in_laned_subprocess(task, lanes) \
+                and not read_assignment(task):
             lint.add(task_id, "user task is in no lane (no role may act on it)", "warning")
 
 

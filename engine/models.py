@@ -95,6 +95,19 @@ class AuditChainHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditChainVerified(Base):
+    """Where the last verification of a chain reached, signed, so the next incremental run
+    re-hashes only what was appended after it."""
+
+    __tablename__ = "audit_chain_verified"
+
+    chain_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    mac: Mapped[str] = mapped_column(String(100))    # "<key id>:<HMAC of chain, seq, hash>"
+
+
 class AuditCheckpoint(Base):
     """Exported chain heads (so deleting the newest events of a chain becomes visible)."""
 

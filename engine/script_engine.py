@@ -14,6 +14,7 @@ from SpiffWorkflow.task import Task
 from engine import clock
 from engine.deadlines import SHANGHAI
 from engine.expressions import BASE_FUNCTIONS, Evaluator
+from engine.limits import DEFAULT_MAX_CARDINALITY, check_cardinality, tick
 from engine.operations import OperationRegistry
 
 
@@ -44,10 +45,22 @@ class SafeExpressionEnvironment(BasePythonScriptEngineEnvironment):
 class JiefenScriptEngine(PythonScriptEngine):
     """The only script engine jiefen uses; re-attached after every load by the serializer."""
 
-    def __init__(self, evaluator: Evaluator, operations: OperationRegistry):
+    def __init__(self, evaluator: Evaluator, operations: OperationRegistry,
+                 max_cardinality: int = DEFAULT_MAX_CARDINALITY):
         super().__init__(environment=SafeExpressionEnvironment(evaluator))
         self.evaluator = evaluator
         self.operations = operations
+        self.max_cardinality = max_cardinality
+
+    def evaluate(self, task, expression, external_context=None):
+        spec = getattr(task, "task_spec", None)
+        element_id = getattr(spec, "bpmn_id", None)
+        tick(element_id)  # a draft's run has a budget (engine.limits); real cases have none
+        value = super().evaluate(task, expression, external_context)
+        if expression is not None and expression == getattr(spec, "cardinality", None):
+            # before the library creates one child task per instance
+            check_cardinality(value, self.max_cardinality, element_id)
+        return value
 
     def execute(self, task, script, external_context=None):
         raise PermissionError("script execution is disabled")
@@ -99,9 +112,11 @@ def typed_start(value: Any, tz: tzinfo) -> datetime | None:
 
 
 def make_script_engine(calendar: DeadlineCalendar | None = None,
-                       operations: OperationRegistry | None = None) -> JiefenScriptEngine:
-    """Build the restricted script engine."""
-    return JiefenScriptEngine(Evaluator(make_functions(calendar)), operations or OperationRegistry())
+                       operations: OperationRegistry | None = None,
+                       max_cardinality: int = DEFAULT_MAX_CARDINALITY) -> JiefenScriptEngine:
+    """Build the restricted script engine (multi-instances above ``max_cardinality`` refused)."""
+    return JiefenScriptEngine(Evaluator(make_functions(calendar)), operations or OperationRegistry(),
+                              max_cardinality)
 
 
 FUNCTION_NAMES = frozenset(make_functions(None))

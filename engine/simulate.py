@@ -9,6 +9,7 @@ Service-task operations run without a unit of work, exactly as in the deploy smo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -20,15 +21,26 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.task import Task
 
 from engine.clock import FrozenClock, use_clock
-from engine.errors import EngineError, EngineStepFailed, TaskNotReady
+from engine.errors import EngineError, EngineStepFailed, ExpressionError, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
 from engine.instance import TaskView, WorkflowInstance, _parse_due
+from engine.limits import LimitExceeded
 from engine.recorder import TaskEventRecorder, json_copy
 from engine.script_engine import JiefenScriptEngine
 from engine.specs import CompiledBundle
 
 MAX_ACTIONS = 200
 Resolve = Callable[[str, datetime], datetime]
+EXPRESSION_IN_MESSAGE = re.compile(r"Error evaluating expression '(?P<expr>.*)'", re.DOTALL)
+UNKNOWN_NAME = re.compile(r"unknown name '(?P<name>[^']+)'")
+
+
+class DryRunRefused(ValueError):
+    """An action the run cannot apply; ``code`` and ``params`` say why (the web has words)."""
+
+    def __init__(self, code: str, **params: Any):
+        self.code, self.params = code, params
+        super().__init__(f"{code} {params}" if params else code)
 
 
 @dataclass
@@ -77,7 +89,8 @@ def simulate(bundle: CompiledBundle, process_id: str, *, script_engine: JiefenSc
 
     Actions: ``{"complete": bpmn_id, "data": {...}, "index": n}`` (form-validated input for a
     ready user task), ``{"advance": "PT2H" | "working_days(1)" | "next_timer"}`` or
-    ``{"advance_to": ISO date-time}`` (then due timers fire).
+    ``{"advance_to": ISO date-time}`` (then due timers fire). A limit (engine.limits) is not
+    an error of the run: it propagates, and nothing of the run is shown.
     """
     clock = FrozenClock(start)
     run = _Run(clock, script_engine, resolve)
@@ -85,12 +98,16 @@ def simulate(bundle: CompiledBundle, process_id: str, *, script_engine: JiefenSc
     with use_clock(clock.now):
         try:
             run.start(bundle, process_id, dict(data or {}))
+        except LimitExceeded:
+            raise
         except EngineError as exc:
             result.error = _error(0, exc)
             return run.finish(result)
         for number, action in enumerate(list(actions)[:MAX_ACTIONS], start=1):
             try:
                 run.apply(action)
+            except LimitExceeded:
+                raise
             except (EngineError, FormInvalid, ValueError, KeyError) as exc:
                 result.error = _error(number, exc)
                 break
@@ -127,7 +144,7 @@ class _Run:
         elif "advance" in action:
             self._advance(str(action["advance"]))
         else:
-            raise ValueError(f"unknown action {sorted(action)}")
+            raise DryRunRefused("unknown_action")
 
     def _complete(self, bpmn_id: str, raw: Mapping[str, Any], index: Any) -> None:
         view = self.live.find_ready(bpmn_id, None if index in (None, "") else int(index))
@@ -138,21 +155,36 @@ class _Run:
         if spec == "next_timer":
             dues = [t["due"] for t in armed_timers(self.live)]
             if not dues:
-                raise ValueError("no timer is armed")
+                raise DryRunRefused("no_timer")
             # the library fires a timer strictly after its due time
             self._advance_to(datetime.fromisoformat(min(dues)) + timedelta(seconds=1))
             return
         if self.resolve is None:
-            raise ValueError("no calendar to resolve the advance")
-        self._advance_to(self.resolve(spec, self.clock.now()))
+            raise DryRunRefused("no_calendar")
+        try:
+            moment = self.resolve(spec, self.clock.now())
+        except ValueError:
+            raise DryRunRefused("bad_duration", spec=spec) from None
+        self._advance_to(moment)
 
     def _advance_to(self, moment: datetime) -> None:
         if moment.tzinfo is None:
-            raise ValueError("advance_to needs a time zone offset")
+            raise DryRunRefused("no_offset")
         if moment < self.clock.now():
-            raise ValueError("the clock cannot go back")
+            raise DryRunRefused("clock_back")
+        due = [t for t in armed_timers(self.live) if datetime.fromisoformat(t["due"]) < moment]
         self.clock.set(moment)
+        fired_before, steps_before = len(self.fired), len(self.steps)
         self._recorded(self.live.fire_timers)
+        seen = {t["element_id"] for t in self.fired[fired_before:]}
+        for timer in due:  # a repeating timer stays armed (no COMPLETED event): it fired all the same
+            if timer["element_id"] not in seen:
+                seen.add(timer["element_id"])
+                at = self.clock.now().isoformat()
+                self.fired.append({"element_id": timer["element_id"], "name": timer["name"],
+                                   "at": at})
+                self.steps.insert(steps_before, Step(at, timer["element_id"], timer["name"],
+                                                     "timer", self.live.process_id))
 
     def _recorded(self, step: Callable[[], Any], submitted: dict | None = None) -> None:
         workflow = self.live.workflow
@@ -196,6 +228,8 @@ def armed_timers(instance: WorkflowInstance) -> list[dict]:
         spec = task.task_spec
         definition = getattr(spec, "event_definition", None)
         value = (task.internal_data or {}).get("event_value")
+        if isinstance(value, dict):  # a cycle timer (a repeated reminder): its next occurrence
+            value = value.get("next") if value.get("cycles", 1) != 0 else None
         if task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition) \
                 and isinstance(value, str):
             out.append({"element_id": spec.bpmn_id, "name": spec.bpmn_name,
@@ -220,11 +254,42 @@ def _ready(view: TaskView) -> dict:
 
 
 def _error(number: int, exc: Exception) -> dict:
-    error: dict[str, Any] = {"action": number, "message": str(exc), "element_id": None}
-    if isinstance(exc, EngineStepFailed):
+    """The refused action: its number, element, a code with parameters (the web layer words it)
+    and the library's own message (kept for the log, never shown on a Chinese page)."""
+    error: dict[str, Any] = {"action": number, "message": str(exc), "element_id": None,
+                             "code": "failed", "params": {}}
+    if isinstance(exc, DryRunRefused):
+        error.update(code=exc.code, params=dict(exc.params))
+    elif isinstance(exc, EngineStepFailed):
         error["element_id"] = exc.element_id
-    if isinstance(exc, TaskNotReady):
-        error["element_id"] = exc.bpmn_id
-    if isinstance(exc, FormInvalid):
-        error["field_errors"] = exc.errors
+        error.update(_step_failure(exc))
+    elif isinstance(exc, TaskNotReady):
+        error.update(element_id=exc.bpmn_id, code="not_ready")
+    elif isinstance(exc, FormInvalid):
+        error.update(field_errors=exc.errors, code="form")
+    elif isinstance(exc, (ValueError, KeyError)):
+        error["code"] = "bad_action"
     return error
+
+
+def _step_failure(exc: EngineStepFailed) -> dict:
+    """Which expression failed and why, from the library's wrapped exception chain."""
+    match = EXPRESSION_IN_MESSAGE.search(str(exc))
+    inner = _expression_error(exc)
+    if match is None and inner is None:
+        return {"code": "step_failed", "params": {}}
+    expression = match.group("expr") if match else ""
+    unknown = UNKNOWN_NAME.search(str(inner or exc))
+    if unknown:
+        return {"code": "missing_data", "params": {"name": unknown.group("name"),
+                                                   "expression": expression}}
+    return {"code": "expression", "params": {"expression": expression,
+                                             "detail": str(inner) if inner else ""}}
+
+
+def _expression_error(exc: BaseException | None) -> ExpressionError | None:
+    for _depth in range(10):
+        if exc is None or isinstance(exc, ExpressionError):
+            return exc
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    return None

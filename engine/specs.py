@@ -17,6 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn_parser import JiefenParser
 from engine.errors import BpmnValidationError, Problem
+from engine.limits import DEFAULT_MAX_CARDINALITY
 from engine.lint import by_severity, lint_bpmn, lint_dmn
 from engine.script_engine import FUNCTION_NAMES
 
@@ -65,7 +66,8 @@ def bundle_sha256(files: Mapping[str, str | bytes]) -> str:
 
 
 def compile_bundle(files: Mapping[str, bytes | str], *, operations: frozenset[str] | None = None,
-                   check_spec: Callable[[str], None] | None = None) -> CompiledBundle:
+                   check_spec: Callable[[str], None] | None = None,
+                   max_cardinality: int = DEFAULT_MAX_CARDINALITY) -> CompiledBundle:
     """Validate and parse a bundle; raise BpmnValidationError naming every file, element and reason."""
     raw = {name: data.encode("utf-8") if isinstance(data, str) else data
            for name, data in files.items()}
@@ -75,7 +77,8 @@ def compile_bundle(files: Mapping[str, bytes | str], *, operations: frozenset[st
     parser = JiefenParser()
     engine_files: dict[str, str] = {}
     for name in sorted(raw, key=lambda n: (not n.endswith(".dmn"), n)):  # DMN first: tasks need them
-        problems.extend(_add_file(parser, name, raw[name], engine_files, operations, check_spec))
+        problems.extend(_add_file(parser, name, raw[name], engine_files, operations, check_spec,
+                                  max_cardinality))
     errors = by_severity(problems, "error")
     if errors:
         raise BpmnValidationError(errors)
@@ -99,7 +102,8 @@ def _limits(raw: Mapping[str, bytes]) -> list[Problem]:
 
 def _add_file(parser: JiefenParser, name: str, data: bytes, engine_files: dict[str, str],
               operations: frozenset[str] | None,
-              check_spec: Callable[[str], None] | None) -> list[Problem]:
+              check_spec: Callable[[str], None] | None,
+              max_cardinality: int = DEFAULT_MAX_CARDINALITY) -> list[Problem]:
     try:
         if name.endswith(".dmn"):
             root = parser.add_dmn_bytes(data, name)
@@ -108,7 +112,7 @@ def _add_file(parser: JiefenParser, name: str, data: bytes, engine_files: dict[s
         root = parser.add_bpmn_bytes(data, name)
         engine_files[name] = etree.tostring(root, encoding="unicode")
         return lint_bpmn(root, name, functions=FUNCTION_NAMES, operations=operations,
-                         check_spec=check_spec)
+                         check_spec=check_spec, max_cardinality=max_cardinality)
     except BpmnValidationError as exc:
         return exc.problems
     except ValidationException as exc:

@@ -109,9 +109,12 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/chains")
 def chains() -> ResponseReturnValue:
-    """Verify every chain in the database and name the first broken link."""
+    """Verify what was appended since the last saved verification (``?full=1``: every chain)
+    and name the first broken link."""
     _auditor_only("chains")
-    return render_template("audit/chains.html", status=audit_access.chain_status(services()))
+    full = request.args.get("full") == "1"
+    return render_template("audit/chains.html", full=full,
+                           status=audit_access.chain_status(services(), incremental=not full))
 
 
 @bp.get("/cases/<case_no>")

@@ -12,7 +12,7 @@ from web.messages import describe
 from workflows.core.errors import InvalidInput
 
 # each module exposes COMMANDS; a new group of commands adds its module here
-COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler", "web.commands.warnings", "web.commands.district", "web.commands.channels", "web.commands.devices", "web.commands.assistant"]
+COMMAND_MODULES = ["web.commands.core", "web.commands.bench", "web.commands.cases", "web.commands.audit_tools", "web.commands.processes", "web.commands.admin", "web.commands.scheduler", "web.commands.warnings", "web.commands.district", "web.commands.channels", "web.commands.devices", "web.commands.assistant", "web.commands.cockpit"]
 
 
 def _create_app():

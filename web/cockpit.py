@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from web.context import actor, services
 from web.params import day_arg, whole_number
 from workflows.channels import catalogue
-from workflows.reports import cockpit, ranking_xlsx
+from workflows.reports import cockpit, legal_paths, ranking_xlsx
 
 bp = Blueprint("cockpit", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -72,7 +72,9 @@ def index() -> ResponseReturnValue:
              for key in ("received", "closed", "overdue")}
     with services().session_factory() as session:   # K-12: the interface catalogue, now
         sharing = catalogue.data_sharing_rate(session)
+        paths = legal_paths.cases_per_path(session, data.overview.period, where.scope)
     return render_template("cockpit/index.html", data=data, top=data.overview, sharing=sharing,
+                           legal_paths=paths,
                            where=where, period=data.overview.period, kind=kind,
                            periods=periods, ranking=rows, sort=sort, descending=descending,
                            drill=drill_url, trend_links=links, merge=_merge)

@@ -11,6 +11,8 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine import diff as bundle_diff
+from engine.forms import FIELD_TYPES
 from workflows.assistant.flags import Flag
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, VULNERABILITIES
@@ -37,6 +39,7 @@ from workflows.models import (
     InterfaceKind,
     InterfaceStatus,
     InvitationStatus,
+    LegalPath,
     Light,
     LinkBasis,
     OrderStatus,
@@ -128,6 +131,8 @@ EVENT = {
     A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
     A.MESSAGE_RECEIVED: _l("收到消息"),
     A.PROCESS_DEPLOYED: _l("部署流程"), A.PROCESS_REJECTED: _l("流程部署被拒"),
+    A.DRAFTS_CLEANED: _l("清理过期草稿"), A.DRY_RUN_EXAMPLE_SAVED: _l("保存试运行回归示例"),
+    A.DRY_RUN_EXAMPLE_DELETED: _l("删除试运行回归示例"),
     A.PROCESS_APPROVED: _l("流程版本审批生效"), A.PROCESS_RETIRED: _l("流程版本停用"),
     A.INSTANCE_MIGRATED: _l("流程版本迁移"), A.INSTANCE_STARTED: _l("流程启动"),
     A.WORK_ORDER_CHANGED: _l("工单变更"), A.RISK_CHANGED: _l("风险等级变更"),
@@ -149,6 +154,7 @@ EVENT = {
     A.LIGHT_CHANGED: _l("时效变化"), A.SUPERVISION_ISSUED: _l("督办"),
     A.SUPERVISION_REPLIED: _l("督办单答复"), A.SUPERVISION_CLOSED: _l("督办单随案关闭"), A.TIER_UPGRADED: _l("提级"),
     A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
+    A.AUDIT_VERIFIED: _l("审计链核验"),
     A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
     A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
@@ -173,6 +179,7 @@ EVENT = {
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
     "document_issued": _l("首次出具 PDF 文书"),
+    "performance_recorded": _l("记录协议已履行"),
 }
 RISK = {RiskLevel.RED: _l("红"), RiskLevel.ORANGE: _l("橙"), RiskLevel.YELLOW: _l("黄"),
         RiskLevel.BLUE: _l("蓝"), RiskLevel.GREEN: _l("绿")}
@@ -218,7 +225,8 @@ LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("
 ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
               "system": _l("系统"), "replay": _l("复核重放")}
 MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
-           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消")}
+           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消"),
+           contract.MSG_PERFORMED: _l("协议已履行")}
 SESSION_MODE = {SessionMode.IN_PERSON: _l("现场调解"), SessionMode.ONLINE: _l("线上调解")}
 SESSION_STATUS = {SessionStatus.BOOKED: _l("已预约"), SessionStatus.HELD: _l("已举行"),
                   SessionStatus.NO_SHOW: _l("有当事人缺席"), SessionStatus.CANCELLED: _l("已取消")}
@@ -259,12 +267,38 @@ NOTICE = {
     "expert_invited": _l("专家邀请通知"), "expert_opinion": _l("专家意见已提交通知"),
     "session_scheduled": _l("调解安排通知"), "session_rescheduled": _l("调解改期通知"),
     "session_cancelled": _l("调解取消通知"), "red_flag": _l("红旗复核提醒"),
+    "petition_review_window": _l("复查 / 复核权利提示"), "limitation_reminder": _l("仲裁时效提示"),
+    "sue_window": _l("起诉期限提示"), "legal_follow_up": _l("法定途径跟进"),
+}
+LEGAL_PATH = {LegalPath.PETITION: _l("信访（受理、答复、复查、复核）"),
+              LegalPath.LAND_ARBITRATION: _l("农村土地承包仲裁"),
+              LegalPath.LABOUR_AWARD: _l("劳动仲裁（时效与裁决后期限）"),
+              LegalPath.ADMINISTRATIVE_REVIEW: _l("行政复议")}
+# the legal basis of a window on the case page's 时限 panel: article and what the limit is
+LEGAL_BASIS = {
+    "T-03": _l("人民调解法第33条：自调解协议生效之日起30日内共同申请司法确认"),
+    "T-07": _l("劳动争议调解仲裁法第48—50条：收到仲裁裁决书之日起15日内起诉（终局裁决的用人单位30日内申请撤销）"),
+    "T-08": _l("劳动争议调解仲裁法第27条：申请劳动仲裁的时效期间为1年"),
+    "T-20": _l("国有土地上房屋征收评估办法第20条：收到评估报告之日起10日内申请复核"),
+    "T-21": _l("国有土地上房屋征收评估办法第21—22条：复核10日、申请鉴定10日"),
+    "T-24": _l("行政复议法第20条：知道行政行为之日起60日内申请行政复议"),
+    "T-25": _l("行政复议法第62条：受理之日起60日内作出复议决定，可延长30日"),
+    "T-26": _l("行政诉讼法第45—46条：起诉期限（复议后15日，直接起诉6个月）"),
+    "T-30": _l("信访工作条例第34条：受理之日起60日内办结，可延长30日"),
+    "T-31": _l("信访工作条例第22—23条：收到之日起15日内告知受理或转送"),
+    "T-32": _l("信访工作条例第23条：收到转送之日起5个工作日内提出异议"),
+    "T-33": _l("信访工作条例第35—36条：复查、复核的请求与答复各30日，复核为终局"),
+    "T-40": _l("农村土地承包经营纠纷调解仲裁法第18条：申请仲裁的时效期间为2年"),
+    "T-41": _l("农村土地承包经营纠纷调解仲裁法第23—24条：收到申请之日起5个工作日内决定是否受理"),
+    "T-42": _l("农村土地承包经营纠纷调解仲裁法第47条：受理之日起60日内结束仲裁，可延长30日"),
+    "T-43": _l("农村土地承包经营纠纷调解仲裁法第48条：收到裁决书之日起30日内起诉"),
 }
 RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
              "role": _l("角色"), "channel_order": _l("来件渠道")}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
 NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
-                  "phone": _l("电话任务")}
+                  "phone": _l("电话任务"), "feed": _l("单位事件订阅"),
+                  "hotline_12345": _l("12345 热线回传")}
 ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
               "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
@@ -346,6 +380,38 @@ OUTBOUND = {
     "callback_signed_off": _l("回告：已签收"), "callback_progress": _l("回告：办理进展"),
     "callback_result": _l("回告：办理结果"), "callback_satisfaction": _l("回告：满意度"),
 }
+DIFF_ASPECT = {
+    "type": _l("元素类型"), "name": _l("名称"), "documentation": _l("说明"),
+    "instructions": _l("办理说明"), "form": _l("表单"), "condition": _l("条件"),
+    "timer": _l("计时器"), "multi_instance": _l("多实例"), "loop": _l("循环"),
+    "message": _l("消息"), "error": _l("错误事件"), "escalation": _l("升级事件"),
+    "signal": _l("信号"), "decision": _l("决策表引用"), "operation": _l("服务操作"),
+    "input_entry": _l("决策表输入条件"), "output_entry": _l("决策表输出"),
+    "expression": _l("输入表达式"), "text": _l("文本"), "incoming": _l("流入连线"),
+    "outgoing": _l("流出连线"), "lane": _l("泳道"), "extensions": _l("扩展属性"),
+    "attributes": _l("其他属性"), "called_process": _l("调用的流程"),
+    "default_flow": _l("默认分支"), "attached_to": _l("所附任务"),
+    "interrupting": _l("是否中断"), "source": _l("起点"), "target": _l("终点"),
+}
+ELEMENT_KIND = {
+    "process": _l("流程"), "startEvent": _l("开始事件"), "endEvent": _l("结束事件"),
+    "userTask": _l("用户任务"), "serviceTask": _l("服务任务"), "task": _l("任务"),
+    "manualTask": _l("人工任务"), "businessRuleTask": _l("决策任务"), "sendTask": _l("发送任务"),
+    "receiveTask": _l("接收任务"), "callActivity": _l("调用子流程"), "subProcess": _l("子流程"),
+    "exclusiveGateway": _l("排他网关"), "parallelGateway": _l("并行网关"),
+    "inclusiveGateway": _l("包容网关"), "eventBasedGateway": _l("事件网关"),
+    "boundaryEvent": _l("边界事件"), "intermediateCatchEvent": _l("中间捕获事件"),
+    "intermediateThrowEvent": _l("中间抛出事件"), "sequenceFlow": _l("连线"), "lane": _l("泳道"),
+    "laneSet": _l("泳道组"), "participant": _l("参与者（池）"), "collaboration": _l("协作"),
+    "message": _l("消息"), "error": _l("错误"), "escalation": _l("升级"), "signal": _l("信号"),
+    "dataObject": _l("数据对象"), "dataObjectReference": _l("数据对象引用"),
+    "textAnnotation": _l("注释"), "association": _l("关联"), "decision": _l("决策"),
+    "decisionTable": _l("决策表"), "input": _l("输入列"), "output": _l("输出列"),
+    "rule": _l("规则"), "definitions": _l("定义"),
+}
+FIELD_TYPE = {"string": _l("文本"), "long": _l("整数"), "boolean": _l("是/否"), "date": _l("日期"),
+              "enum": _l("下拉选择"), "enums": _l("多项选择"), "textarea": _l("多行文本")}
+TIMER_KIND = {"timeDuration": _l("时长"), "timeDate": _l("时间点"), "timeCycle": _l("重复")}
 TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "channel": CHANNEL,
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
@@ -371,7 +437,9 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "alarm_quarantine_reason": ALARM_QUARANTINE_REASON,
           "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND,
           "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS,
-          "flag": FLAG, "review_state": REVIEW_STATE}
+          "flag": FLAG, "review_state": REVIEW_STATE,
+          "diff_aspect": DIFF_ASPECT, "element_kind": ELEMENT_KIND, "field_type": FIELD_TYPE,
+          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS, "legal_path": LEGAL_PATH}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -401,7 +469,10 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "interface_failure": (*channel_health.FAILURE_REASONS, *QuarantineReason),
               "outbound": feeds.OUTBOUND_TEMPLATES,
               "visit_outcome": VisitOutcome, "grid_status": CaseStatus,
-              "flag": Flag, "review_state": ReviewState}
+              "flag": Flag, "review_state": ReviewState,
+              "diff_aspect": bundle_diff.ASPECTS, "element_kind": bundle_diff.ELEMENT_KINDS,
+              "field_type": FIELD_TYPES, "timer_kind": bundle_diff.TIMER_TAGS,
+              "legal_basis": contract.LEGAL_WINDOW_IDS, "legal_path": LegalPath}
 
 
 def label(kind: str, code: object) -> str:

@@ -98,6 +98,8 @@ MESSAGES = {
     ErrorCode.WRONG_PASSWORD: _l("原密码不正确"),
     ErrorCode.TOO_MANY_ATTEMPTS: _l("尝试次数过多，请稍后再试"),
     ErrorCode.WRONG_SECOND_FACTOR: _l("动态验证码或恢复码不正确"),
+    ErrorCode.PETITION_FINAL: _l("不予受理：该信访人的同一事项已在案件 %(case_no)s 复核终结，"
+                                 "以同一事实和理由再次提出的不再受理（信访工作条例第36条）"),
     ErrorCode.DATE_BEFORE_FLOOR: _l("日期不能早于 %(floor)s，请检查年份"),
     ErrorCode.DATE_IN_FUTURE: _l("记录已发生的事，日期不能晚于 %(latest)s"),
     ErrorCode.DATE_TOO_FAR: _l("日期不能晚于 %(latest)s，请检查年份"),

@@ -14,12 +14,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
-from web.messages import field_errors
+from web.labels import label
 from web.params import whole_number
+from web.problem_words import check_words, dry_run_error, in_words
 from web.process_files import owners_only, problems_response, uploaded_files
 from workflows.core.errors import DeployRejected, ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.processes import catalogue as processes
-from workflows.processes import drafts, workbench
+from workflows.processes import drafts, examples, workbench
 
 bp = Blueprint("process_editor", __name__, url_prefix="/processes/editor")
 bp.before_request(owners_only)
@@ -103,7 +104,19 @@ def save_draft() -> ResponseReturnValue:
 @bp.post("/validate")
 def validate() -> ResponseReturnValue:
     """Every deploy check, nothing stored; problems carry the element id to mark."""
-    return jsonify(workbench.validate_files(services(), actor(), _files()).as_dict())
+    report = workbench.validate_files(services(), actor(), _files()).as_dict()
+    report["errors"], report["warnings"] = in_words(report["errors"]), in_words(report["warnings"])
+    return jsonify(report)
+
+
+@bp.post("/sample-data")
+def sample_data() -> ResponseReturnValue:
+    """Start data to try a dry run with, from what the process declares (editable in the page)."""
+    body = _body()
+    process_id = body.get("process_id") or None
+    if process_id is not None and not isinstance(process_id, str):
+        raise InvalidInput({"process_id": FieldError(ErrorCode.DRY_RUN_BODY)})
+    return jsonify(data=workbench.sample_data(services(), actor(), _files(), process_id))
 
 
 @bp.post("/dry-run")
@@ -119,10 +132,50 @@ def dry_run() -> ResponseReturnValue:
                                    process_id=body.get("process_id") or None, data=data,
                                    actions=actions)
     except DeployRejected as exc:
-        return problems_response(exc)
-    if result.error and result.error.get("field_errors"):  # codes -> words for the editor
-        result.error["field_errors"] = field_errors(result.error["field_errors"])
+        return problems_response(exc, words=True)
+    if result.error:  # codes -> words for the editor
+        result.error = dry_run_error(result.error)
     return jsonify(result=result.as_dict(), states=result.element_states())
+
+
+@bp.get("/examples.json")
+def examples_json() -> ResponseReturnValue:
+    """The regression examples kept for ``?process=`` (all when absent)."""
+    found = examples.list_examples(services(), actor(), request.args.get("process") or None)
+    return jsonify(examples=[e.as_dict() for e in found])
+
+
+@bp.post("/examples")
+def save_example() -> ResponseReturnValue:
+    """Keep the current dry run (start data and actions) as a regression example."""
+    body = _body()
+    data, actions = body.get("data") or {}, body.get("actions") or []
+    if not isinstance(data, dict) or not isinstance(actions, list):
+        raise InvalidInput({"data": FieldError(ErrorCode.DRY_RUN_BODY)})
+    try:
+        info = examples.save_example(services(), actor(), _files(),
+                                     process_id=body.get("process_id") or None,
+                                     title=body.get("title") or "", data=data, actions=actions)
+    except DeployRejected as exc:
+        return problems_response(exc, words=True)
+    return jsonify(example=info.as_dict()), 201
+
+
+@bp.post("/examples/check")
+def check_examples() -> ResponseReturnValue:
+    """Re-run every example of the process on the editor's files: did the change alter it?"""
+    body = _body()
+    process_id = body.get("process_id")
+    if not isinstance(process_id, str) or not process_id:
+        raise InvalidInput({"process_id": FieldError(ErrorCode.DRY_RUN_BODY)})
+    checks = examples.check_examples(services(), actor(), _files(), process_id)
+    return jsonify(checks=[check_words(c.as_dict()) for c in checks])
+
+
+@bp.post("/examples/<int:example_id>/delete")
+def delete_example(example_id: int) -> ResponseReturnValue:
+    examples.delete_example(services(), actor(), example_id)
+    return jsonify(deleted=example_id)
 
 
 @bp.post("/deploy")
@@ -133,7 +186,7 @@ def deploy() -> ResponseReturnValue:
     try:
         versions = processes.deploy(new_uow(), actor(), files, note=body.get("note") or None)
     except DeployRejected as exc:
-        return problems_response(workbench.located(exc, files))
+        return problems_response(workbench.located(exc, files), words=True)
     draft_id = whole_number(body.get("draft_id"))
     if draft_id:
         try:  # the draft became a version
@@ -141,7 +194,8 @@ def deploy() -> ResponseReturnValue:
         except NotFound:
             pass
     return jsonify(versions=[{"process_id": v.process_id, "version": v.version,
-                              "status": v.status, "sha256": v.bundle_sha256}
+                              "status": v.status, "status_label": label("process_status", v.status),
+                              "sha256": v.bundle_sha256}
                              for v in versions]), 201
 
 

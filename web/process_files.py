@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from web.context import actor, services
+from web.problem_words import in_words
 from workflows.access.policy import require_owner
 from workflows.core.errors import DeployRejected, ErrorCode, FieldError, InvalidInput
 
@@ -30,7 +31,9 @@ def uploaded_files() -> dict[str, bytes]:
     return found
 
 
-def problems_response(exc: DeployRejected, status: int = 422):
-    """JSON for a refused bundle: every problem with file and element id."""
+def problems_response(exc: DeployRejected, status: int = 422, *, words: bool = False):
+    """JSON for a refused bundle: every problem with file and element id (``words``: the
+    message in the page's language, for the editor; the API keeps the engine's sentence)."""
+    problems = [p.as_dict() for p in exc.problems]
     return jsonify(error="invalid_bundle",
-                   problems=[p.as_dict() for p in exc.problems]), status
+                   problems=in_words(problems) if words else problems), status

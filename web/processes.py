@@ -41,9 +41,11 @@ def catalogue() -> ResponseReturnValue:
     """Every process with its versions, case counts, live version and drafts; decision tables."""
     entries = processes.catalogue(new_uow(), actor())
     decisions = processes.decision_catalogue(new_uow(), actor())
+    stale = drafts.stale_drafts(new_uow(), actor())
     return render_template("processes/catalogue.html", entries=entries, decisions=decisions,
                            approval=services().settings.require_deploy_approval,
-                           me=actor().username)
+                           me=actor().username, stale=stale,
+                           stale_days=services().settings.draft_stale_days)
 
 
 @bp.get("/<process_id>/v<int:number>/files/<name>")
@@ -109,6 +111,16 @@ def retire(version_id: int) -> ResponseReturnValue:
 def delete_draft(draft_id: int) -> ResponseReturnValue:
     drafts.delete_draft(new_uow(), actor(), draft_id)
     flash(_("草稿已删除"))
+    return redirect(url_for(".catalogue"))
+
+
+@bp.post("/drafts/stale/delete")
+def delete_stale_drafts() -> ResponseReturnValue:
+    """Delete the chosen drafts among those untouched for ``draft_stale_days``."""
+    chosen = [n for n in (whole_number(v, minimum=1) for v in request.form.getlist("draft_id"))
+              if n is not None]
+    gone = drafts.delete_stale(new_uow(), actor(), chosen)
+    flash(_("已清理 %(n)s 份过期草稿", n=gone))
     return redirect(url_for(".catalogue"))
 
 

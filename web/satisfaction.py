@@ -1,4 +1,5 @@
-"""Blueprint ``satisfaction``: record the citizen's rating and comment.
+"""Blueprint ``satisfaction``: record the citizen's rating and comment, and an agreement
+performed early (the mediator's 记录已付款 / 已履行 on the case page).
 
 While the case waits for the rating (SMS link / APP, T-52) the page records it as the ``rating``
 message; once the window has passed, the phone return visit is a task and the page leads to it.
@@ -12,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from web.context import actor, new_uow, services
-from web.messages import field_errors
+from web.messages import field_errors, message
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.casework import events as case_events
 from workflows.casework import views as case_views
@@ -53,3 +54,20 @@ def submit(case_no: str) -> ResponseReturnValue:
                                errors=field_errors(exc.field_errors)), 422
     flash(_("已记录群众评价"), "success")
     return redirect(url_for("cases.detail", case_no=case_no))
+
+
+@bp.post("/cases/<case_no>/performance")
+def performance(case_no: str) -> ResponseReturnValue:
+    """The parties performed the agreement before its period ran out: the case moves on now.
+    A case no longer waiting (recorded already, or the period ran out first) is a 409."""
+    with denials_audited(services(), actor(), object_type="case", object_id=case_no):
+        require(actor(), Permission.RECORD_PERFORMANCE)
+    target = url_for("cases.detail", case_no=case_no)
+    try:
+        case_events.record_performance(new_uow(), actor(), case_no=case_no,
+                                       note=request.form.get("note", ""))
+    except InvalidInput as exc:
+        flash(" ".join(filter(None, (message(e) for e in exc.field_errors.values()))), "danger")
+        return redirect(target + "#performance")
+    flash(_("已记录协议已履行，案件继续办理"), "success")
+    return redirect(target)

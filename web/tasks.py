@@ -66,7 +66,8 @@ def show(case_no: str, task_id: str) -> ResponseReturnValue:
 @bp.post("/<task_id>")
 def submit(case_no: str, task_id: str) -> ResponseReturnValue:
     """Complete the task; field errors re-display the form with what was typed (422)."""
-    raw = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    # a field sent several times (the boxes of a choice of several) is a list
+    raw = {k: vs if len(vs) > 1 else vs[0] for k, vs in request.form.lists() if k != "csrf_token"}
     try:
         result = task_service.complete_task(new_uow(), actor(), case_no=case_no,
                                             task_id=task_id, raw=raw, files=uploaded_files())

@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from web.data_display import value_text
-from web.labels import choices, label
+from web.labels import choices, label, labels
 from web.messages import message
 from web.report_labels import report_cell, report_text, report_title
 from workflows.library.instructions import render_document
@@ -43,6 +43,7 @@ def user_roles() -> frozenset[str]:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["label"] = lambda code, kind: label(kind, code)
+    app.jinja_env.filters["labels"] = lambda codes, kind: labels(kind, codes)
     app.jinja_env.filters["message"] = message
     app.jinja_env.filters["document_html"] = document_html
     app.jinja_env.filters["data_value"] = \

@@ -26,7 +26,7 @@ from engine.specs import CompiledBundle, compile_bundle
 from workflows.library.operations import response_due
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
-OPERATIONS = frozenset({"notify", "raise_risk", "response_due"})
+OPERATIONS = frozenset({"notify", "raise_risk", "response_due", "supervise"})
 TOP = "general_dispute"
 
 
@@ -64,7 +64,7 @@ class Driver:
         self.calls: list[tuple[str, dict]] = []
         self.risk = "blue"
         registry = OperationRegistry({"notify": self._notify, "raise_risk": self._raise_risk,
-                                      "response_due": response_due})
+                                      "response_due": response_due, "supervise": self._supervise})
         self.engine = make_script_engine(WorkingCalendar(), registry)
         bundle = library()
         data.setdefault("received_at", self.clock.now().isoformat())
@@ -85,6 +85,13 @@ class Driver:
         self.calls.append(("raise_risk", {"level": level, "reason": reason}))
         self.risk = level
         return level
+
+    def _supervise(self, _ctx, _data: dict, limit: str, to: str) -> dict:
+        self.calls.append(("supervise", {"limit": limit, "to": to}))
+        return {"limit": limit, "to": to}
+
+    def supervised(self) -> list[dict]:
+        return [p for op, p in self.calls if op == "supervise"]
 
     def notified(self, template: str) -> list[dict]:
         return [p for op, p in self.calls if op == "notify" and p["template"] == template]

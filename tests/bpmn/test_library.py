@@ -15,7 +15,8 @@ DI = "http://www.omg.org/spec/BPMN/20100524/DI"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 ROLES = {"受理员", "分流研判员", "调解员", "承办人", "督办员", "领导"}
-NOTIFY_TO = {"applicant", "lead_department", "responsible_department", "mediator", "supervisor", "leader"}
+NOTIFY_TO = {"applicant", "lead_department", "responsible_department", "mediator", "supervisor", "leader",
+             "triage_officer"}
 FLOW_NODES = ("startEvent", "endEvent", "intermediateCatchEvent", "boundaryEvent", "userTask", "serviceTask",
               "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
               "inclusiveGateway")
@@ -74,7 +75,7 @@ def test_every_timer_documents_its_basis(name):
 @pytest.mark.parametrize("name", FILES)
 def test_only_registered_operations_with_known_recipients(name):
     for op in tree(name).iter(f"{{{SPIFF}}}serviceTaskOperator"):
-        assert op.get("id") in ("notify", "raise_risk", "response_due")
+        assert op.get("id") in ("notify", "raise_risk", "response_due", "supervise")
         params = {p.get("id"): p.get("value") for p in op.iter(f"{{{SPIFF}}}parameter")}
         if op.get("id") == "notify":
             assert params["to"].strip("'") in NOTIFY_TO

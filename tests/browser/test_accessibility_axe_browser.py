@@ -1,13 +1,14 @@
 """axe-core in headless Chromium on the pages staff use every day: the sign-in page, each staff
-role's inbox, a task page of each, the case page, the intake form, the reports and the cockpit.
-Any serious or critical violation fails, listed by rule id and element."""
+role's inbox, a task page of each, the case page, the intake form, the reports and the cockpit,
+supervision, warnings, the case audit and the rooms, some also in English. Any serious or
+critical violation fails, listed by rule id and element."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.a11y_support import PASSWORD, axe_violations, blocking, build_district
+from tests.a11y_support import PASSWORD, axe_violations, blocking, build_district, local
 from web import create_app
 
 
@@ -84,9 +85,21 @@ def test_every_roles_daily_pages_have_no_serious_violation(page, browser_log, di
     page.goto(f"{base}/cases")
     check(page, "clerk: case list", found)
 
+    page.click("text=语言")                            # the same pages in English
+    with page.expect_navigation():
+        page.click("button[lang=en]")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    check(page, "clerk (English): case list", found)
+    open_task(page, base, "register")
+    check(page, "clerk (English): task register", found)
+    page.goto(f"{base}/cases/new")
+    check(page, "clerk (English): intake form", found)
+
     sign_in(page, base, "mediator")
     page.goto(f"{base}/cases/{cases.mediation}")
     check(page, "mediator: case page", found)
+    page.goto(f"{base}/rooms")
+    check(page, "mediator: rooms", found)
 
     sign_in(page, base, "supervisor")
     page.goto(f"{base}/reports/")
@@ -97,6 +110,12 @@ def test_every_roles_daily_pages_have_no_serious_violation(page, browser_log, di
     check(page, "supervisor: cockpit", found)
     page.goto(f"{base}/cases/{cases.triage}")
     check(page, "supervisor: case page", found)
+    page.goto(f"{base}/supervision/")
+    check(page, "supervisor: supervision", found)
+    page.goto(f"{base}/warnings")
+    check(page, "supervisor: warnings", found)
+    page.goto(f"{base}/audit/cases/{cases.sign_off}")
+    check(page, "supervisor: case audit", found)
 
     sign_in(page, base, "leader")
     page.goto(f"{base}/cockpit")
@@ -154,3 +173,41 @@ def test_every_badge_light_and_button_colour_reads_at_4_5_to_1(page, live_server
     page.screenshot(path=str(screenshot_dir / "a11y-palette.png"), full_page=True)
     problems = blocking(axe_violations(page))
     assert not problems, "\n".join(problems)
+
+
+def test_the_grid_workers_phone_pages_have_no_serious_violation(page, committed_services, clock,
+                                                                 live_server):
+    """Grid workers are often older volunteers on a phone: the home, report and my-reports
+    pages at 390 px."""
+    from tests.browser.test_grid_phone import PLACES
+    from tests.factories import Walk
+    from workflows.core.actors import SYSTEM
+    from workflows.models import Department, Place
+    from workflows.people import admin
+
+    clock.set(local(2025, 3, 3, 9, 0))
+    Walk.ready(committed_services, clock)
+    with committed_services.new_uow() as uow:
+        rows: dict[str, Place] = {}
+        for code, name, level, parent in PLACES:
+            place = Place(code=code, name=name, level=level,
+                          parent_id=rows[parent].id if parent else None)
+            uow.session.add(place)
+            uow.session.flush()
+            place.path = (rows[parent].path if parent else "/") + f"{place.id}/"
+            rows[code] = place
+        uow.session.add(Department(code="QS-SM-WG1", name="石门村第一网格工作站", kind="WG",
+                                   tier="community", place_id=rows["QS-SM-G1"].id,
+                                   responsibilities=[]))
+        uow.commit()
+    admin.create_user(committed_services.new_uow(), SYSTEM, username="wangge", password=PASSWORD,
+                      roles=["grid_worker"], department_code="QS-SM-WG1", display_name="赵丽")
+    base = live_server(create_app(committed_services.settings, services=committed_services))
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, base, "wangge")
+    found: dict[str, list[str]] = {}
+    for name, path in (("home", "/grid/"), ("report", "/grid/report"),
+                       ("my reports", "/grid/reports")):
+        assert page.goto(base + path).ok, path
+        check(page, f"grid worker: {name}", found)
+    assert not found, report(found)

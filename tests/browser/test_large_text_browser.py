@@ -1,6 +1,6 @@
 """An older clerk sets 特大字 on 我的账号 in headless Chromium: the inbox text grows by half, the
-choice survives signing out and in, the page still passes axe, and at 390 px the inbox still
-shows cards that fit the screen. Screenshots go to docs/screenshots/."""
+choice survives signing out and in, the case page and its diagram grow with it and still pass
+axe, and at 390 px the inbox still shows cards that fit the screen. Screenshots go to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -73,6 +73,16 @@ def test_extra_large_text_grows_every_page_and_survives_a_new_sign_in(page, brow
     assert px(page) == pytest.approx(standard * 1.5)
     assert blocking(axe_violations(page)) == []
     page.screenshot(path=str(screenshot_dir / "inbox-xlarge.png"), full_page=True)
+    case_no = page.locator("[data-testid=inbox] tbody tr").first.get_attribute("data-case")
+    page.goto(f"{base}/cases/{case_no}")
+    expect(page.locator(".jf-diagram")).to_have_attribute("data-jf-state", "ready", timeout=15000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280   # no sideways scroll
+    # the diagram grows with the text: a task (100 units wide) opens drawn at 0.75 × 1.5
+    current = page.locator(".djs-element.jf-current").first
+    assert current.bounding_box()["width"] >= 110
+    assert page.locator(".jf-diagram").bounding_box()["height"] == pytest.approx(420 * 1.5, abs=2)
+    assert blocking(axe_violations(page)) == []
+    page.screenshot(path=str(screenshot_dir / "case-xlarge.png"), full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/inbox")

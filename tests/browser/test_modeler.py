@@ -76,10 +76,10 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
 
     # the form field, through the Camunda properties panel
     panel = page.locator("#jf-props")
-    panel.locator('.bio-properties-panel-group-header:has-text("Form")').first.click()
+    panel.locator('.bio-properties-panel-group-header:has-text("表单")').first.click()
     panel.locator("select").filter(has=page.locator('option[value="formData"]')).select_option(
         "formData")
-    panel.locator('.bio-properties-panel-group-header:has-text("Form fields")').first \
+    panel.locator('.bio-properties-panel-group-header:has-text("表单字段")').first \
         .locator("button.bio-properties-panel-add-entry").click()
     field_id = panel.locator('input[name$="formFieldID"]').first
     field_id.fill("agreement_no")
@@ -210,7 +210,7 @@ def test_shipped_library_round_trips_through_the_editor_and_diffs_are_coloured(
     expect(new).to_have_attribute("data-jf-state", "ready")
     expect(new.locator('g.djs-element.jf-changed[data-element-id="register"]')).to_have_count(1)
     expect(page.locator('[data-testid="diff-table"] tr[data-element-id="register"]')) \
-        .to_contain_text("name")
+        .to_contain_text("名称")
     # the bpmn-js round trip itself changed nothing jiefen executes
     expect(page.locator('[data-testid="diff-table"] tbody tr')).to_have_count(1)
     page.screenshot(path=str(screenshot_dir / "process-diff.png"), full_page=True)

@@ -11,7 +11,8 @@ from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from engine.clock import FrozenClock, use_clock
 from engine.instance import WorkflowInstance
 from engine.migration import RESET_MASK, MigrationRefused, migrate, plan_migration
-from tests.process_fixtures import MONDAY_9, bundle, script_engine, serializer
+from engine.specs import compile_bundle
+from tests.process_fixtures import MONDAY_9, PROCESSES, bundle, script_engine, serializer
 
 DUE_15D = datetime.fromisoformat("2025-03-18T01:00:00+00:00")
 
@@ -50,12 +51,59 @@ def test_added_step_after_the_current_task_is_safe_and_listed(engine, clock):
     assert plan.blocking == [] and plan.removed == []
 
 
-def test_change_to_a_completed_task_is_unsafe_and_names_it(engine, clock):
+def _edited(*replacements: tuple[str, str]):
+    """mediation v1 with text replaced (each replacement must apply)."""
+    text = (PROCESSES / "mediation_v1.bpmn").read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    return compile_bundle({"mediation.bpmn": text})
+
+
+OPTIONAL_FIELD = ('<camunda:formField id="summary" label="摘要" type="string"/>',
+                  '<camunda:formField id="summary" label="摘要" type="string"/>'
+                  '<camunda:formField id="people_count" label="涉及人数" type="long"/>')
+
+
+def test_a_required_field_added_to_a_completed_task_is_unsafe_and_names_it(engine, clock):
     instance = _at_mediate(engine, clock)
-    plan = _plan(instance, bundle("mediation_v3"))  # v3 adds a form field to 'register'
+    plan = _plan(instance, bundle("mediation_v3"))  # v3: a required field on 'register'
     assert not plan.safe
     assert plan.blocking == ["register"]
-    assert "extensions" in plan.changed["register"]
+    assert "extensions" in plan.changed["register"] and plan.wording == []
+
+
+def test_an_optional_field_added_to_a_completed_task_is_safe(engine, clock):
+    plan = _plan(_at_mediate(engine, clock), _edited(OPTIONAL_FIELD))
+    assert plan.safe and plan.blocking == [] and plan.wording == ["register"]
+
+
+def test_words_are_safe_anywhere_guidance_labels_names_and_option_names(engine, clock):
+    plan = _plan(_at_mediate(engine, clock), _edited(
+        ("请在 15 日内组织调解。", "请在 15 日内组织调解，并告知双方权利义务。"),  # guidance
+        ('label="纠纷类型"', 'label="纠纷类别"'),                             # field label
+        ('name="邻里纠纷"', 'name="邻里之间的纠纷"'),                          # option name
+        ('name="登记纠纷"', 'name="登记纠纷事项"'),                            # element name
+        ('name="15日期限"', 'name="十五日期限"')))                             # timer label
+    assert plan.safe, plan.summary()
+    assert plan.wording == ["deadline_15d", "mediate", "register"]
+    assert plan.blocking == []
+
+
+def test_a_removed_or_renamed_waiting_element_is_unsafe(engine, clock):
+    renamed = _edited(*[(f'{attr}="mediate"', f'{attr}="mediate_case"') for attr in
+                        ("id", "targetRef", "attachedToRef")],
+                      ("<bpmn:flowNodeRef>mediate</bpmn:flowNodeRef>",
+                       "<bpmn:flowNodeRef>mediate_case</bpmn:flowNodeRef>"),
+                      ('sourceRef="mediate"', 'sourceRef="mediate_case"'),
+                      ('bpmnElement="mediate"', 'bpmnElement="mediate_case"'))
+    plan = _plan(_at_mediate(engine, clock), renamed)
+    assert not plan.safe and "mediate" in plan.blocking
+
+
+def test_a_changed_option_value_of_a_completed_task_is_unsafe(engine, clock):
+    plan = _plan(_at_mediate(engine, clock), _edited(('id="neighbour"', 'id="neighbours"')))
+    assert not plan.safe and plan.blocking == ["register"]
 
 
 def test_the_same_change_is_safe_for_a_case_that_has_not_reached_it(engine, clock):

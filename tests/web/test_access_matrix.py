@@ -476,12 +476,18 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("process_editor.files_json", "GET"): page(200, OWNER),
     ("process_editor.import_files", "POST"): page(422, OWNER),
     ("process_editor.save_draft", "POST"): page(422, OWNER),
+    ("process_editor.sample_data", "POST"): page(422, OWNER),
+    ("process_editor.delete_example", "POST"): page(404, OWNER),
+    ("process_editor.check_examples", "POST"): page(422, OWNER),
+    ("process_editor.save_example", "POST"): page(422, OWNER),
+    ("process_editor.examples_json", "GET"): page(200, OWNER),
     ("process_editor.validate", "POST"): page(422, OWNER),
     ("processes.approve", "POST"): page(422, OWNER),
     ("case_types.table", "GET"): page(200, OWNER),
     ("case_types.table", "POST"): page(422, OWNER),
     ("processes.catalogue", "GET"): page(200, OWNER),
     ("processes.delete_draft", "POST"): page(404, OWNER),
+    ("processes.delete_stale_drafts", "POST"): page(302, OWNER),
     ("processes.diff", "GET"): page(422, OWNER),
     ("processes.migrate_preview", "GET"): page(422, OWNER),
     ("processes.migrate_run", "POST"): page(422, OWNER),
@@ -498,6 +504,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     # the citizen's rating (the case is not awaiting feedback: 409)
     ("satisfaction.record", "GET"): case(200, RATE),
     ("satisfaction.submit", "POST"): case(409, RATE),
+    # a mediator in scope: the sweep's case waits for no payment (409); anyone else 403
+    ("satisfaction.performance", "POST"): only(mediator=(409, 403)),
     # supervision
     ("supervision.index", "GET"): page(200, {"supervisor", "leader"}),
     ("supervision.notices", "GET"): page(200, {"dept_handler"}),

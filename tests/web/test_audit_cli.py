@@ -117,3 +117,16 @@ def test_reordered_rows_are_named_by_audit_verify(services, cli):
 
     assert verified.exit_code == 1 and "case TEST-S-ORD seq 3" in verified.output
     assert replayed.exit_code == 1 and "broken at seq 3" in replayed.output
+
+
+def test_incremental_verify_checks_only_what_came_after_the_full_run(services, cli):
+    deploy(services, "simple.bpmn")
+    CaseDriver(services, "TEST-S-INC", "simple").open()
+
+    full = cli("audit", "verify")
+    incremental = cli("audit", "verify", "--incremental")
+
+    assert full.exit_code == 0 and full.output.startswith("OK ")
+    # only the system chain moved since: the full run's own audit_verified event
+    assert incremental.exit_code == 0
+    assert incremental.output.strip() == "OK incremental: 1 chains, 1 events"

@@ -215,3 +215,21 @@ def test_the_search_follows_a_changed_summary_in_the_same_transaction(client, wo
         uow.commit()
     assert _codes(client, world, q="恢复运行") == [world["elevator"]]
     assert _codes(client, world, q="电梯停运") == []
+
+
+def test_beyond_the_count_bound_the_list_says_at_least(client, world, monkeypatch):
+    from workflows.cases import listing
+    monkeypatch.setattr(listing, "COUNT_BOUND", 1)
+    monkeypatch.setattr(listing, "PAGES_AHEAD", 0)
+    response = client.get("/api/v1/cases", query_string={"per_page": "1"},
+                          headers=world["headers"])
+    body = conforms(response, "/api/v1/cases")
+    assert (body["total"], body["total_exact"], len(body["cases"])) == (1, False, 1)
+    body = client.get("/api/v1/cases", query_string={"per_page": "1", "page": "2"},
+                      headers=world["headers"]).get_json()
+    assert (body["total"], body["total_exact"]) == (2, True)     # the bound grows with the page
+    import web.cases
+    monkeypatch.setattr(web.cases, "LIST_PAGE", 1)
+    login(client, "qs_supervisor")
+    page = client.get("/cases").get_data(as_text=True)
+    assert "共 1+ 条" in page

@@ -133,7 +133,7 @@ def test_main_pages_in_english_show_no_chinese_in_navbar_and_headings(english_ca
             response = client.get(path)
             assert response.status_code == 200, (role, path)
             page = response.get_data(as_text=True)
-            assert '<html lang="en">' in page
+            assert '<html lang="en"' in page
             found = visible_chinese(page, process_names())
             if found:
                 problems[f"{role} {path}"] = found

@@ -65,11 +65,14 @@ def test_kpi_api_answers_the_contract_and_each_drill_down_lists_the_denominator(
         if kpi["cases_url"]:
             listed = client.get(kpi["cases_url"], headers=token)
             assert listed.status_code == 200, listed.get_json()
-            assert conforms(listed, "/api/v1/cases")["total"] == kpi["cases"], kpi["id"]
-            if kpi["unit"] == "percent" and kpi["id"] in ("K-01", "K-02", "K-03", "K-09"):
-                assert listed.get_json()["total"] == kpi["denominator"]
+            total = conforms(listed, "/api/v1/cases")["total"]
+            if kpi["id"] in ("K-05", "K-06", "K-07", "K-25", "K-26"):
+                # orders: the cases of the denominator's orders (tests/workflows/test_kpis.py)
+                assert kpi["cases"] is None and 0 < total <= kpi["denominator"], kpi["id"]
+            else:
+                assert total == kpi["cases"] == kpi["denominator"], kpi["id"]
             web_url = kpi["cases_url"].replace("/api/v1/cases", "/cases")
-            assert _total(web, web_url) == kpi["cases"], kpi["id"]
+            assert _total(web, web_url) == total, kpi["id"]
 
 
 def test_kpi_api_refuses_bad_dates_other_roles_and_places_outside_the_scope(app, services,

@@ -133,7 +133,7 @@ def test_base_layout_sends_csrf_to_htmx_and_skips_missing_language_endpoint(app)
     token = re.search(r'<meta name="csrf-token" content="([^"]+)">', html).group(1)
     headers = re.search(r"hx-headers='([^']+)'", html).group(1)
     assert json.loads(headers) == {"X-CSRFToken": token}
-    assert '<html lang="zh-Hans-CN">' in html
+    assert '<html lang="zh-Hans-CN"' in html
     assert "正文" in html and "jf-lang" not in html  # no i18n.set_locale endpoint here
     assert "http" not in html  # every asset is served from /static, never a CDN
 
@@ -142,7 +142,7 @@ def test_english_locale_translates_layout(app):
     with app.test_request_context("/"):
         session["locale"] = "en"
         html = render_template_string(MACROS + '{% extends "base.html" %}{{ m.risk_badge("red") }}')
-    assert '<html lang="en">' in html
+    assert '<html lang="en"' in html
     assert "Skip to main content" in html and "跳到主要内容" not in html
 
 

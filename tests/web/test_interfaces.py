@@ -86,6 +86,9 @@ def test_the_interface_page_shows_health_and_queues(client, services, users, pro
     assert 'data-interface="hotline_12345"' in text and 'data-interface="feed_ZJ"' in text
     assert "签名不符" in text and "数据共享率" in text
     assert 'data-testid="catalogue-form"' not in text       # editing is the admins'
+    # the notification backlog per channel, in words
+    backlog = text.split('data-testid="outbox-backlog"', 1)[1].split("</table>", 1)[0]
+    assert 'data-channel="hotline_12345"' in backlog and "12345 热线回传" in backlog
     assert as_role("dept_handler").get("/channels/interfaces").status_code == 403
 
 

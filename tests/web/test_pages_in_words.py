@@ -21,18 +21,19 @@ import pytest
 from lxml import html as lxml_html
 
 from tests.second_factor_support import enrol_if_required
-from tests.web.conftest import login, post
+from tests.web.conftest import csrf_token, login
 from web import create_app
 from web.labels import CODE_LISTS
 from workflows.demo.loader import load_demo
 
 NOW = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
 PEOPLE = ("clerk", "triage", "supervisor", "leader", "handler", "handler_zj", "mediator",
-          "mediator_rs", "handler_jdtj", "auditor", "owner", "admin")
+          "mediator_rs", "handler_jdtj", "auditor", "owner", "admin", "expert_engineer")
 PAGES_PER_PERSON = 60
 PER_KIND = 6
 SEEDS = ("/", "/inbox", "/cases", "/dispatch", "/supervision", "/supervision/notices", "/reports",
-         "/warnings", "/cockpit", "/audit", "/processes", "/admin/users", "/channels")
+         "/warnings", "/cockpit", "/audit", "/processes", "/admin/users", "/channels",
+         "/experts", "/expert")
 SKIP = re.compile(r"^/(static|auth/logout|i18n)|\.(xlsx|pdf|csv|json|bpmn|dmn|png|svg)$|/export|"
                   r"/download|/diagram\.xml")
 # Python literals: a list or dict of strings; None/True/False on a Chinese page ("None" is an
@@ -129,7 +130,8 @@ def test_no_page_shows_a_code_or_a_python_value(demo):
         for username in PEOPLE:
             client = app.test_client()
             login(client, username, passwords[username])
-            post(client, f"/i18n/locale/{locale}", {"next": "/"})
+            client.post(f"/i18n/locale/{locale}", data={    # every role sees its account page
+                "next": "/", "csrf_token": csrf_token(client, "/auth/account")})
             for url, found in crawl(client, codes, chinese=locale.startswith("zh")).items():
                 report[f"{locale} {username} {url}"] = found
     if report and os.environ.get("WORDS_REPORT"):     # the whole list, for whoever fixes it

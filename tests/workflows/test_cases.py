@@ -12,7 +12,7 @@ from tests.workflows.helpers import deploy_fixture
 from workflows.access.policy import Permission, case_access, require, visible_cases
 from workflows.cases.lookup import CaseFilter, find_case, list_cases
 from workflows.cases.parties import PartyInput
-from workflows.core.errors import NotFound, NotPermitted
+from workflows.core.errors import InvalidInput, NotPermitted
 from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Case, CaseNumber, WorkOrder
 
@@ -50,7 +50,7 @@ def test_a_code_written_without_the_counter_is_skipped(services, clerk):
 
 def test_a_rolled_back_intake_gives_its_number_back(services, clerk):
     first = submit_intake(services.new_uow(), clerk, request("刘淑芬"), process_id="simple")
-    with pytest.raises(NotFound):   # no such process: the case row and its number roll back
+    with pytest.raises(InvalidInput):   # no such process: refused, the number is not used
         submit_intake(services.new_uow(), clerk, request("陈立伟"), process_id="not_deployed")
     second = submit_intake(services.new_uow(), clerk, request("马德顺"), process_id="simple")
     assert (first.case_no, second.case_no) == ("JF-2025-000001", "JF-2025-000002")

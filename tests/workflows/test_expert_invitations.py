@@ -258,7 +258,7 @@ def test_the_expert_sees_the_invited_case_masked_and_nothing_else(services, cloc
     with services.session_factory() as session:
         views = session.scalars(select(AuditEvent).where(
             AuditEvent.action == "party_viewed", AuditEvent.actor_id == who.id)).all()
-    assert len(views) == 1 and json.loads(views[0].payload)["purpose"] == "expert_opinion"
+    assert len(views) == 1 and json.loads(views[0].payload)["rule"] == "expert_case.invited"
     # the case pages, and another expert's invitation, are out of scope
     with pytest.raises(NotPermitted):
         case_page(services.new_uow(), who, walk.case_no)
@@ -307,3 +307,25 @@ def test_the_written_opinion_is_a_document_of_the_case_once(services, invited):
     assert twice.value.field_errors["opinion"].code == ErrorCode.OPINION_SUBMITTED
     [mine] = invitations.my_invitations(services.new_uow(), who)
     assert mine["state"] == "done"
+
+
+def test_a_moved_then_cancelled_session_tells_the_invited_expert(services, invited):
+    from datetime import timedelta
+
+    from engine.deadlines import SHANGHAI
+    from workflows.casework.sessions import cancel_session, reschedule_session
+
+    walk, who, _inv = invited
+    day = (walk.clock.now().astimezone(SHANGHAI) + timedelta(days=2)).date().isoformat()
+    session_id = booked_session(services, walk)
+    reschedule_session(services.new_uow(), mediator(walk), case_no=walk.case_no,
+                       session_id=session_id, form={
+                           "session_mode": "in_person", "room_code": "A", "session_date": day,
+                           "session_start": "14:00", "session_end": "15:00"})
+    cancel_session(services.new_uow(), mediator(walk), case_no=walk.case_no,
+                   session_id=session_id, reason="申请人住院")
+    with services.session_factory() as session:
+        told = {m.template: m for m in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient_type == "user", OutboxMessage.recipient_id == who.id))}
+    assert set(told) == {"expert_invited", "session_rescheduled", "session_cancelled"}
+    assert told["session_rescheduled"].params["when"] == f"{day} 14:00—15:00"

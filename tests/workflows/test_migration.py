@@ -115,7 +115,7 @@ def test_new_step_old_cases_stay_new_cases_take_it_waiting_case_migrates_with_it
 
 def test_unsafe_case_needs_force_and_a_second_reason(services, waiting_case):
     deploy_version(services, "mediation_v2")
-    deploy_version(services, "mediation_v3")  # changes the form of 'register', already done
+    deploy_version(services, "mediation_v3")  # a required field on 'register', already done
     [planned] = preview_migration(services.new_uow(), OWNER, "mediation", 3).cases
     assert not planned.safe and planned.plan.blocking == ["register"]
     with pytest.raises(MigrationRefused) as refused:

@@ -39,7 +39,8 @@ def list_cases() -> ResponseReturnValue:
     """Cases in the caller's scope, filtered and paginated (no personal data)."""
     page = listing.list_page(new_uow(), actor(),
                              case_query(request.args, per_page=listing.PER_PAGE))
-    return jsonify(total=page.total, page=page.page, per_page=page.per_page, cases=page.rows)
+    return jsonify(total=page.total, total_exact=page.exact, page=page.page,
+                   per_page=page.per_page, cases=page.rows)
 
 
 @bp.get("/cases/<case_no>")

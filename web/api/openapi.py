@@ -216,12 +216,16 @@ SCHEMAS = {
     "CaseList": {
         "type": "object", "required": ["total", "page", "per_page", "cases"], "properties": {
             "total": {"type": "integer", "description": "cases matching, over all pages"},
+            "total_exact": {"type": "boolean", "description":
+                            "false: at least total cases match (outside a kpi drill-down the "
+                            "count stops at 1,000 or ten pages past this one)"},
             "page": {"type": "integer"}, "per_page": {"type": "integer"},
             "cases": {"type": "array", "items": _ref("CaseRow")}}},
     "FormField": {"type": "object", "required": ["id", "type", "label", "required", "options"],
                   "properties": {
                       "id": {"type": "string"},
-                      "type": {"enum": ["string", "long", "boolean", "date", "enum", "textarea"]},
+                      "type": {"enum": ["string", "long", "boolean", "date", "enum", "enums",
+                                        "textarea"]},
                       "label": {"type": "string"}, "required": {"type": "boolean"},
                       "default": NULL_STR,
                       "options": {"type": "array", "items": {"type": "object", "properties": {

@@ -36,10 +36,13 @@ def deploy_processes() -> ResponseReturnValue:
     require_owner(who, services())
     files, notes = workbench.import_files(services(), who, uploaded_files())
     try:
-        versions = processes.deploy(new_uow(), who, files, note=request.form.get("note") or None)
+        versions = processes.deploy(new_uow(), who, files, note=request.form.get("note") or None,
+                                    allow_unclaimable=request.form.get("allow_unclaimable") in
+                                    ("1", "true", "on"))
     except DeployRejected as exc:
         return problems_response(workbench.located(exc, files))
     return jsonify(versions=[{"process_id": v.process_id, "version": v.version,
                               "status": v.status, "sha256": v.bundle_sha256,
-                              "deployed_at": v.deployed_at.isoformat()} for v in versions],
+                              "deployed_at": v.deployed_at.isoformat(),
+                              "note": v.note} for v in versions],
                    notes=[n.as_dict() for n in notes]), 201

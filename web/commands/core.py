@@ -13,8 +13,9 @@ from engine.crypto import Keyring
 from web.commands.common import cli_services, cli_settings, fail
 from workflows.audit.checkpoints import SinkUnreadable, shipped_copies
 from workflows.audit.log import verify_chains
+from workflows.audit.verification import run_verification
 from workflows.core import schema as migrate
-from workflows.core.actors import Actor
+from workflows.core.actors import SYSTEM, Actor
 from workflows.core.errors import DeployRejected
 from workflows.models import Case
 from workflows.processes.deploy import deploy_bundle, read_directory
@@ -78,7 +79,9 @@ def db_current() -> None:
 @click.command("deploy")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--note", default=None, help="why this version is deployed")
-def deploy(paths: tuple[Path, ...], note: str | None) -> None:
+@click.option("--allow-unclaimable", is_flag=True,
+              help="deploy even with user tasks no active user could claim (noted on the version)")
+def deploy(paths: tuple[Path, ...], note: str | None, allow_unclaimable: bool) -> None:
     """Deploy BPMN/DMN files or folders as one bundle (default: the shipped bpmn/ folder)."""
     services = cli_services()
     files: dict[str, bytes] = {}
@@ -86,7 +89,8 @@ def deploy(paths: tuple[Path, ...], note: str | None) -> None:
         files.update(read_directory(Path(path)))
     actor = Actor(type="system", id="cli", username="cli")
     try:
-        versions = deploy_bundle(services.new_uow(), actor, files, note=note)
+        versions = deploy_bundle(services.new_uow(), actor, files, note=note,
+                                 allow_unclaimable=allow_unclaimable)
     except DeployRejected as exc:
         click.echo("部署被拒绝 / deploy refused:", err=True)
         for problem in exc.problems:
@@ -94,6 +98,8 @@ def deploy(paths: tuple[Path, ...], note: str | None) -> None:
         raise SystemExit(1) from None
     for version in versions:
         click.echo(f"{version.process_id} version {version.version} ({version.bundle_sha256[:12]})")
+        if version.note and "【警告】" in version.note:
+            click.echo(f"  {version.note}", err=True)
 
 
 @click.group("audit")
@@ -105,23 +111,38 @@ def audit() -> None:
 @click.option("--case", "case_no", default=None, help="verify one case's chain")
 @click.option("--heads", "heads_file", type=click.Path(path_type=Path), default=None,
               help="a copy of exported heads (JSON lines) instead of the configured sinks")
-def audit_verify(case_no: str | None, heads_file: Path | None) -> None:
+@click.option("--incremental", is_flag=True,
+              help="only the events appended since each chain's last verified position")
+@click.option("--workers", type=click.IntRange(1, 16), default=None,
+              help="processes for a full run (default: one per core)")
+def audit_verify(case_no: str | None, heads_file: Path | None, incremental: bool,
+                 workers: int | None) -> None:
     """Verify every chain (or one case's) against itself and the exported heads of the
     configured sinks (file, and HTTP when set), and that every case, user, token and process
-    version still has its record; exit 1 naming the first break."""
+    version still has its record; exit 1 naming the first break. A run over every chain signs
+    the positions it verified, so ``--incremental`` later re-hashes only what was appended."""
     services = cli_services()
-    try:
-        shipped = [(heads_file.name, heads_file.read_text(encoding="utf-8").splitlines())] \
-            if heads_file else shipped_copies(services.settings)
-    except (OSError, UnicodeDecodeError, SinkUnreadable) as exc:
-        fail(f"错误：无法读取导出的审计链头：{exc}", 2)
-    with services.session_factory() as session:
-        chains = [_chain_of(session, case_no)] if case_no else None
-        report = verify_chains(session, services.keyring, chains, shipped=shipped, objects=True)
+    if case_no:
+        with services.session_factory() as session:
+            report = verify_chains(session, services.keyring, [_chain_of(session, case_no)],
+                                   shipped=_shipped(services, heads_file))
+    else:
+        report = run_verification(services, SYSTEM, incremental=incremental, workers=workers,
+                                  shipped=() if incremental else _shipped(services, heads_file))
     if not report.ok:
         first = report.breaks[0]
         fail(f"BROKEN {_label(services, first.chain_key)} seq {first.seq}: {first.reason}")
-    click.echo(f"OK {report.chains} chains, {report.events} events")
+    mode = "incremental: " if incremental and not case_no else ""
+    click.echo(f"OK {mode}{report.chains} chains, {report.events} events")
+
+
+def _shipped(services, heads_file: Path | None) -> list[tuple[str, list[str]]]:
+    try:
+        return [(heads_file.name, heads_file.read_text(encoding="utf-8").splitlines())] \
+            if heads_file else shipped_copies(services.settings)
+    except (OSError, UnicodeDecodeError, SinkUnreadable) as exc:
+        fail(f"错误：无法读取导出的审计链头：{exc}", 2)
+        raise
 
 
 def _chain_of(session, case_no: str) -> str:

@@ -83,6 +83,7 @@ class Permission(StrEnum):
     EXPORT_AUDIT = "export_audit"          # the raw case file, with a purpose (auditors)
     RECORD_RATING = "record_rating"        # the citizen's rating (SMS link, APP, phone)
     REPORT_RISK = "report_risk"            # risk rising during handling
+    RECORD_PERFORMANCE = "record_performance"  # an agreement paid / performed before its period ran out
     REQUEST_SLA_CHANGE = "request_sla_change"  # ask for 中止 / 延期 of a supervision clock
     DECIDE_SLA_CHANGE = "decide_sla_change"    # approve or refuse it (not one's own request)
     REPLY_NOTICE = "reply_notice"          # the department's written reply to a 督办单
@@ -285,6 +286,7 @@ _ROLE_RULES: dict[Permission, tuple[str, ...]] = {
     Permission.RECORD_RATING: (RoleCode.INTAKE_CLERK, RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR),
     Permission.REPORT_RISK: (RoleCode.DEPT_HANDLER, RoleCode.MEDIATOR, RoleCode.TRIAGE_OFFICER, RoleCode.SUPERVISOR, RoleCode.LEADER,
                              RoleCode.INTAKE_CLERK),
+    Permission.RECORD_PERFORMANCE: (RoleCode.MEDIATOR,),
     Permission.REQUEST_SLA_CHANGE: (RoleCode.DEPT_HANDLER, RoleCode.MEDIATOR),
     Permission.DECIDE_SLA_CHANGE: (RoleCode.SUPERVISOR, RoleCode.LEADER),
     Permission.REPLY_NOTICE: (RoleCode.DEPT_HANDLER,),
@@ -378,10 +380,10 @@ def require_task(actor: Actor, task: OpenTask, case: Case, *,
 
 
 def _task_rule(actor: Actor, uid: int | None, task: OpenTask) -> str | None:
-    if not task.role:
+    if not task.role and task.assignee_id is None and not task.candidate_users:
         return "no_role_for_lane"          # default deny: a lane nobody is mapped to
-    if not actor.has(task.role):
-        return "role"
+    if task.role and not actor.has(task.role):
+        return "role"                      # (a task drawn only for named users has no role)
     if task.assignee_id is not None and task.assignee_id != uid:
         return "assignee"
     if task.candidate_users and f",{uid}," not in task.candidate_users:

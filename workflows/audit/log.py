@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
 from engine.audit_chain import (
@@ -25,6 +25,7 @@ from engine.clock import Clock
 from engine.crypto import KeyPurpose, Keyring, UnknownKey
 from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from engine.recorder import json_copy
+from workflows.audit.bulk_verify import verify_all
 from workflows.audit.checkpoints import verify_checkpoint
 from workflows.audit.coverage import SYSTEM_CHAIN, missing_records
 from workflows.core.actors import Actor
@@ -50,6 +51,9 @@ class AuditAction(StrEnum):
     PROCESS_REJECTED = "process_rejected"
     PROCESS_APPROVED = "process_approved"
     PROCESS_RETIRED = "process_retired"
+    DRAFTS_CLEANED = "drafts_cleaned"
+    DRY_RUN_EXAMPLE_SAVED = "dry_run_example_saved"
+    DRY_RUN_EXAMPLE_DELETED = "dry_run_example_deleted"
     INSTANCE_MIGRATED = "instance_migrated"
     INSTANCE_STARTED = "instance_started"
     WORK_ORDER_CHANGED = "work_order_changed"
@@ -60,6 +64,7 @@ class AuditAction(StrEnum):
     NARRATIVE_UNMASKED = "narrative_unmasked"      # the complaint narrative revealed (purpose)
     PARTIES_SEARCHED = "parties_searched"          # intake duplicate check by blind index
     AUDIT_PAYLOADS_READ = "audit_payloads_read"    # raw audit payloads read (auditors, API)
+    AUDIT_VERIFIED = "audit_verified"              # a verification run of the chains
     REPORT_DOWNLOADED = "report_downloaded"
     ACCESS_DENIED = "access_denied"
     LOGIN_SUCCEEDED = "login_succeeded"
@@ -241,6 +246,7 @@ class VerifyReport:
     chains: int = 0
     events: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
+    positions: list[tuple[str, int, str]] = field(default_factory=list)  # chains found intact
 
     @property
     def ok(self) -> bool:
@@ -318,33 +324,48 @@ def _parse_time(text: Any) -> datetime | None:
 
 def _exported_breaks(session: Session, exported: dict[str, ExportedHead],
                      names: list[str] | None) -> list[ChainBreak]:
-    """Every exported head must still be an event of its chain with the same hash."""
+    """Every exported head must still be an event of its chain with the same hash (looked up
+    a few hundred at a time)."""
     breaks = []
-    for chain, head in sorted(exported.items()):
-        if names is not None and chain not in names:
-            continue
-        stored = session.scalar(select(AuditEvent.hash).where(AuditEvent.chain_key == chain,
-                                                              AuditEvent.seq == head.seq))
-        if stored != head.hash:
-            what = "missing" if stored is None else "different"
-            breaks.append(ChainBreak(chain, head.seq, f"exported head ({head.source}) is {what}: "
-                                                      "events deleted or rewritten since"))
+    wanted = sorted(chain for chain in exported if names is None or chain in names)
+    for offset in range(0, len(wanted), 500):
+        part = wanted[offset:offset + 500]
+        stored = dict(session.execute(
+            select(AuditEvent.chain_key, AuditEvent.hash).where(
+                tuple_(AuditEvent.chain_key, AuditEvent.seq).in_(
+                    [(chain, exported[chain].seq) for chain in part]))).all())
+        for chain in part:
+            head = exported[chain]
+            if stored.get(chain) != head.hash:
+                what = "missing" if chain not in stored else "different"
+                breaks.append(ChainBreak(chain, head.seq, f"exported head ({head.source}) is "
+                                                          f"{what}: events deleted or rewritten since"))
     return breaks
 
 
 def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None = None, *,
                   heads_file: Path | None = None, shipped: Iterable[tuple[str, list[str]]] = (),
-                  objects: bool = False) -> VerifyReport:
+                  objects: bool = False, workers: int | None = 1) -> VerifyReport:
     """Verify every (or the given) chain: sequence, links, HMACs, the head row, and every head
     exported to checkpoints, the heads file and ``shipped`` copies (so a deleted tail is caught).
 
+    Every chain is one ordered stream (``workers`` processes on a large database, None: one per
+    core); the given chains are read one by one.
     ``objects`` (with every chain): also every case, user, token and process version must still
     have its record (``workflows.audit.coverage``), so a chain deleted with its head is caught."""
-    heads = {h.chain_key: (h.last_seq, h.last_hash) for h in session.scalars(select(AuditChainHead))}
     exported, export_breaks = exported_heads(session, keyring, heads_file, shipped=shipped)
-    names = chains if chains is not None else sorted(
-        set(heads) | set(exported) | set(session.scalars(select(AuditEvent.chain_key).distinct())))
     report = VerifyReport()
+    if chains is None:
+        streamed = verify_all(session, keyring, workers=workers)
+        report.chains, report.events, report.breaks = streamed.chains, streamed.events, streamed.breaks
+        report.positions = streamed.positions
+        report.breaks += _exported_breaks(session, exported, None)
+        report.breaks += export_breaks
+        if objects:
+            report.breaks += missing_records(session, streamed.facts)
+        return report
+    heads = {h.chain_key: (h.last_seq, h.last_hash) for h in session.scalars(
+        select(AuditChainHead).where(AuditChainHead.chain_key.in_(chains)))}
 
     def key_for(key_id: str) -> bytes | None:
         try:
@@ -352,7 +373,7 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
         except UnknownKey:
             return None
 
-    for chain in names:
+    for chain in chains:
         count, broken = verify_chain(chain, chain_rows(session, chain), key_for,
                                      head=heads.get(chain, (0, GENESIS)))
         report.chains += 1
@@ -360,8 +381,4 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
         if broken is not None:
             report.breaks.append(broken)
     report.breaks += _exported_breaks(session, exported, chains)
-    if chains is None:
-        report.breaks += export_breaks
-        if objects:
-            report.breaks += missing_records(session)
     return report

@@ -17,7 +17,15 @@ from sqlalchemy import ColumnElement, or_, select
 
 from engine.models import InstanceRow
 from workflows.cases.parties import PartyInput, PartyVault
-from workflows.models import Case, CaseParty, CaseStatus, Party, SubmissionLink
+from workflows.models import (
+    Case,
+    CaseLegalPath,
+    CaseParty,
+    CaseStatus,
+    LegalPath,
+    Party,
+    SubmissionLink,
+)
 from workflows.runtime.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -67,6 +75,20 @@ def find_match(uow: UnitOfWork, request: IntakeRequest) -> tuple[Case | None, st
         elif watching(uow, case, now):
             return case, SubmissionLink.SECOND_COMPLAINT
     return None, None
+
+
+def final_petition(uow: UnitOfWork, request: IntakeRequest) -> Case | None:
+    """The latest earlier case of an applicant of this submission whose petition path ended with
+    the 复核 answer: 信访工作条例 Art 36, the same facts and reasons are not accepted again."""
+    keys = _keys(uow, request.parties, ("applicant",))
+    if not keys:
+        return None
+    return uow.session.scalars(
+        select(Case).join(CaseLegalPath, CaseLegalPath.case_id == Case.id)
+        .join(CaseParty, CaseParty.case_id == Case.id).join(Party, Party.id == CaseParty.party_id)
+        .where(or_(*keys), CaseParty.role == "applicant",
+               CaseLegalPath.path == LegalPath.PETITION, CaseLegalPath.final_at.is_not(None))
+        .order_by(CaseLegalPath.final_at.desc(), Case.id.desc())).first()
 
 
 def similar_cases(uow: UnitOfWork, request: IntakeRequest, *,

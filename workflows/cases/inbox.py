@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
@@ -18,8 +19,8 @@ from workflows.runtime.unit_of_work import UnitOfWork
 T = aliased(OpenTask, name="inbox_task")
 W = aliased(WorkOrder, name="inbox_order")
 D = aliased(Department, name="inbox_department")
-SORTS = {  # allow-list (no SQL from a parameter): name -> ORDER BY columns
-    "due": (T.due_at.is_(None), T.due_at, T.id),
+SORTS: dict[str, tuple[Any, ...]] = {  # allow-list (no SQL from a parameter): name -> ORDER BY columns
+    "due": (T.due_at.asc().nulls_last(), T.id),   # ix_open_task_role_due_at_id
     "ready": (T.ready_at.desc(), T.id),
     "risk": (sql_case({"red": 0, "orange": 1, "yellow": 2, "blue": 3, "green": 4},
                       value=Case.risk_level, else_=5), T.due_at, T.id),
@@ -27,6 +28,7 @@ SORTS = {  # allow-list (no SQL from a parameter): name -> ORDER BY columns
 }
 SCOPES = ("all", "mine", "group")
 PER_PAGE = 20
+COUNT_BOUND, PAGES_AHEAD = 1000, 10
 WARN_SHARE = 0.75  # yellow light at 75 % of the period
 
 
@@ -51,10 +53,12 @@ class InboxPage:
     total: int = 0
     page: int = 1
     per_page: int = PER_PAGE
+    exact: bool = True      # False: at least ``total`` tasks (the count stopped there)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """Pages known to exist; one more when the count stopped at its bound."""
+        return max(1, -(-self.total // self.per_page) + (0 if self.exact else 1))
 
 
 def inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery | None = None) -> InboxPage:
@@ -64,8 +68,13 @@ def inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery | None = None) -> Inb
     # roles without tasks (auditor, process owner, admin) simply see an empty inbox
     with uow:
         where = _where(actor, query)
-        total = uow.session.scalar(select(func.count(T.id)).select_from(T).join(
-            Case, Case.id == T.case_id).where(where)) or 0
+        # counted up to a bound (ten pages past this one, at least COUNT_BOUND): a triage
+        # group of tens of thousands of tasks needs "1,000+", not a visit to every case
+        bound = max(COUNT_BOUND, (query.page + PAGES_AHEAD) * query.per_page)
+        found = int(uow.session.scalar(select(func.count()).select_from(
+            select(T.id).join(Case, Case.id == T.case_id).where(where).limit(bound + 1)
+            .subquery())) or 0)
+        total, exact = (bound, False) if found > bound else (found, True)
         statement = (select(T, Case, W.light, D.name)
                      .join(Case, Case.id == T.case_id)
                      .outerjoin(W, W.id == T.work_order_id)
@@ -75,7 +84,7 @@ def inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery | None = None) -> Inb
         now = uow.clock.now()
         rows = [_row(task, case, light, dept, actor, now)
                 for task, case, light, dept in uow.session.execute(statement)]
-    return InboxPage(rows, total, query.page, query.per_page)
+    return InboxPage(rows, total, query.page, query.per_page, exact)
 
 
 def _checked(query: InboxQuery) -> InboxQuery:
@@ -94,7 +103,9 @@ def _where(actor: Actor, query: InboxQuery):
                      T.department_id.is_(None)),
                  or_(T.candidate_users.is_(None), T.candidate_users.contains(f",{uid},")))
     scope = {"mine": mine, "group": group}.get(query.scope, or_(mine, group))
-    clauses = [T.role.in_([str(r) for r in actor.roles]), scope, visible_cases(actor)]
+    named = or_(T.assignee_id == uid, T.candidate_users.contains(f",{uid},"))
+    role = or_(T.role.in_([str(r) for r in actor.roles]), and_(T.role.is_(None), named))
+    clauses = [role, scope, visible_cases(actor)]
     for column, value in ((Case.category, query.category), (Case.tier, query.tier),
                           (Case.risk_level, query.risk_level)):
         if value:

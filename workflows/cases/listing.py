@@ -94,10 +94,12 @@ class CasePage:
     total: int
     page: int
     per_page: int
+    exact: bool = True      # False: at least ``total`` cases match (the count stopped there)
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        """Pages known to exist; one more when the count stopped at its bound."""
+        return max(1, -(-self.total // self.per_page) + (0 if self.exact else 1))
 
 
 def parse_query(args: Mapping[str, str], *, per_page: int = PER_PAGE,
@@ -178,11 +180,27 @@ def list_page(uow: UnitOfWork, actor: Actor, query: CaseQuery | None = None) -> 
         require(actor, Permission.LIST_CASES)
     with uow:
         where = _where(uow, actor, query)
-        total = uow.session.scalar(select(func.count()).select_from(Case).where(where)) or 0
+        total, exact = _count(uow.session, where, query)
         rows = _rows(uow.session, where, query, visible_cases(actor)) if total else []
         if search.record_party_search(uow, actor, query.q, found=total):
             uow.commit()
-    return CasePage(rows, total, query.page, query.per_page)
+    return CasePage(rows, total, query.page, query.per_page, exact)
+
+
+def _count(session: Session, where: ColumnElement[bool], query: CaseQuery) -> tuple[int, bool]:
+    """The number of matching cases, exact for a cockpit drill-down (it must equal the tile) and
+    up to a bound otherwise: counting a million visible rows costs seconds, and "1,000+" says
+    what a reader needs. The bound reaches ten pages past the current one, so the next pages
+    are always linked."""
+    if query.scope is not None:
+        return int(session.scalar(select(func.count()).select_from(Case).where(where)) or 0), True
+    bound = max(COUNT_BOUND, (query.page + PAGES_AHEAD) * query.per_page)
+    found = int(session.scalar(select(func.count()).select_from(
+        select(Case.id).where(where).limit(bound + 1).subquery())) or 0)
+    return (bound, False) if found > bound else (found, True)
+
+
+COUNT_BOUND, PAGES_AHEAD = 1000, 10
 
 
 def with_page(query: CaseQuery, page: int) -> CaseQuery:

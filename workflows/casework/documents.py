@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad
 from engine.instance import TaskView
+from workflows.access.policy import user_id
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PartyVault, case_parties
 from workflows.core.actors import Actor
@@ -27,6 +28,7 @@ from workflows.models import (
     Case,
     CaseDocument,
     Department,
+    RoleCode,
     User,
 )
 from workflows.runtime.bootstrap import Services
@@ -139,7 +141,7 @@ def generate_labour_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: d
     """The 劳动争议调解协议书 (劳动争议调解仲裁法 Art 14) with the same particulars: the
     worker's claims as the facts and disputed matters, the payment plan as the terms."""
     today = _local_day(uow)
-    header = _agreement_header(uow, case, data, today, kind="labour_agreement")
+    header = _agreement_header(uow, case, data, today, kind="labour_agreement", writer=actor)
     claims = data.get("mediation_claims") or case.summary
     mapped = {"agreement_facts": case.summary, "agreement_disputed_matters": claims,
               "agreement_terms": data.get("payment_schedule"),
@@ -233,11 +235,15 @@ def generate_jc_application(uow: UnitOfWork, actor: Actor, case: Case, view: Tas
 
 
 def _agreement_header(uow: UnitOfWork, case: Case, data: dict, today: date, *,
-                      kind: str = "mediation_agreement") -> dict:
+                      kind: str = "mediation_agreement", writer: Actor | None = None) -> dict:
+    """``writer``: who writes the agreement; named as its mediator when the case has none
+    assigned (a labour mediation is taken by the lead unit's mediators without assignment)."""
     session = uow.session
     committee = session.get(Department, case.lead_department_id) if case.lead_department_id \
         else None
-    mediator = session.get(User, case.mediator_id) if case.mediator_id else None
+    mediator_id = case.mediator_id or (user_id(writer) if writer is not None
+                                       and writer.has(RoleCode.MEDIATOR) else None)
+    mediator = session.get(User, mediator_id) if mediator_id else None
     count = len(session.scalars(select(CaseDocument.id).where(
         CaseDocument.case_id == case.id, CaseDocument.kind == kind)).all())
     return {"committee": committee.name if committee else "人民调解委员会",

@@ -3,6 +3,9 @@
 * ``record_rating``: the citizen's satisfaction from the SMS link / APP (message ``rating``);
   the phone return visit is the ``return_visit`` user task instead.
 * ``report_risk``: risk rising during handling (message ``risk_raised``), e.g. a planned gathering.
+* ``record_performance``: the mediator records that the agreement was paid / performed before its
+  period ran out (message ``performed``); the case moves on at once and the period's timer is
+  cancelled with the wait it guarded.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import MessageNotExpected
+from engine.instance import WorkflowInstance
 from workflows.access.policy import Permission, denials_audited, require
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
@@ -79,6 +83,35 @@ def report_risk(uow: UnitOfWork, actor: Actor, *, case_no: str, level: str, reas
                              trigger="reported", after=case.risk_level)
             uow.commit()
             return case.status
+
+
+PERFORMANCE_NOTE = 200
+
+
+def record_performance(uow: UnitOfWork, actor: Actor, *, case_no: str, note: str = "") -> str:
+    """Record that the parties performed the agreement early; returns the case status after.
+
+    TaskNoLongerAvailable when the case is not waiting for performance (recorded already, or
+    the period ran out first: the return visit is then a task)."""
+    note = note.strip()
+    if len(note) > PERFORMANCE_NOTE:
+        raise InvalidInput({"note": FieldError(FieldCode.TOO_LONG, {"limit": PERFORMANCE_NOTE})})
+    pii_text.refuse(note=note)
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), \
+            step_failures(uow.services, actor, case_no, message=contract.MSG_PERFORMED):
+        with uow:
+            case = load_case(uow, actor, case_no)
+            require(actor, Permission.RECORD_PERFORMANCE, case, session=uow.session)
+            _deliver(uow, actor, case, contract.MSG_PERFORMED, contract.PERFORMED_PAID)
+            uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case",
+                             object_id=case.case_no, change="performance_recorded", note=note)
+            uow.commit()
+            return case.status
+
+
+def waiting_for_performance(inst: WorkflowInstance | None) -> bool:
+    """Whether the case's process waits for an agreement to be performed (the button shows)."""
+    return inst is not None and contract.MSG_PERFORMED in inst.waiting_messages()
 
 
 def _deliver(uow: UnitOfWork, actor: Actor, case: Case, message: str, payload: Any) -> None:

@@ -23,7 +23,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode
 from workflows.library import contract
 from workflows.mediation import booking
-from workflows.mediation.invitations import session_experts
+from workflows.mediation.invitations import session_experts, tell_invited
 from workflows.models import Case, Department, MediationSession, RoleCode, Room
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -71,6 +71,7 @@ def reschedule_session(uow: UnitOfWork, actor: Actor, *, case_no: str, session_i
         _require_mediator(actor, case)
         row = booking.booked_session(uow, case, session_id)
         booking.reschedule(uow, actor, case, row, booking.read_slot(uow, actor, form))
+        tell_invited(uow, case, row, "session_rescheduled")
         uow.commit()
 
 
@@ -88,6 +89,7 @@ def cancel_session(uow: UnitOfWork, actor: Actor, *, case_no: str, session_id: A
             _require_mediator(actor, case)
             row = booking.booked_session(uow, case, session_id)
             booking.cancel(uow, actor, case, row, reason)
+            tell_invited(uow, case, row, "session_cancelled")
             inst = uow.load_instance(case.workflow_instance_id)
             fire_timers_recorded(uow, actor, case, inst)       # a passed deadline wins
             if contract.MSG_SESSION_CANCELLED in inst.waiting_messages():

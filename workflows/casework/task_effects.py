@@ -26,7 +26,14 @@ from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.district.units import UnitResolver
 from workflows.library import contract
 from workflows.mediation import booking
-from workflows.models import Case, CaseStatus, Submission, User, WorkOrderStatus
+from workflows.models import (
+    Case,
+    CaseLegalPath,
+    CaseStatus,
+    Submission,
+    User,
+    WorkOrderStatus,
+)
 from workflows.runtime.unit_of_work import UnitOfWork
 
 
@@ -38,6 +45,10 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
         if user is None or not any(g.role.code == "mediator" for g in user.roles):
             raise InvalidInput({key: FieldError(ErrorCode.MEDIATOR_REQUIRED)})
         clean[key] = str(user.id)
+    co = clean.get(contract.CO_DEPARTMENTS)
+    if isinstance(co, list) and clean.get("department") in co:
+        # the lead unit leads: ticking it among the co-units as well does not add an order
+        clean[contract.CO_DEPARTMENTS] = [c for c in co if c != clean["department"]]
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _check_master(uow, view, clean, *rule)
@@ -85,9 +96,25 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
     field = contract.SATISFACTION_TASKS.get(view.bpmn_id)
     if field and clean.get(field):
         case.satisfaction = clean[field]
+    co = clean.get(contract.CO_DEPARTMENTS)
+    if isinstance(co, list) and clean.get("department") in co:
+        # the lead unit leads: ticking it among the co-units as well does not add an order
+        clean[contract.CO_DEPARTMENTS] = [c for c in co if c != clean["department"]]
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
+    _legal_path(uow, case, view, clean)
+
+
+def _legal_path(uow: UnitOfWork, case: Case, view: TaskView, clean: dict) -> None:
+    """Screening routed the case to a followed statutory channel, or its 复核 was answered."""
+    path = contract.LEGAL_PATH_ROUTES.get(str(clean.get("statutory_route")))
+    if view.bpmn_id == contract.LEGAL_PATH_ROUTE_TASK and path:
+        uow.session.add(CaseLegalPath(case_id=case.id, path=path, entered_at=uow.clock.now()))
+    elif view.bpmn_id == contract.PETITION_FINAL_TASK:
+        row = uow.session.scalar(select(CaseLegalPath).where(CaseLegalPath.case_id == case.id))
+        if row is not None:
+            row.final_at = uow.clock.now()
 
 
 def _link_confirmed(uow: UnitOfWork, actor: Actor, case: Case, decision: str, master: Case) -> None:

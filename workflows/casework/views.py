@@ -31,6 +31,7 @@ from workflows.cases.lookup import case_summary, decrypt_narrative, find_case, l
 from workflows.cases.parties import PURPOSES, PartyVault, case_parties, vulnerable_kinds
 from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
+from workflows.casework.events import waiting_for_performance
 from workflows.casework.sessions import case_sessions, may_manage
 from workflows.core import pii_text
 from workflows.core.actors import Actor
@@ -48,7 +49,7 @@ from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS
 from workflows.library.graph import next_steps, process_source
 from workflows.mediation.invitations import invitable_experts
-from workflows.models import Case, Department, OpenTask, WorkOrder
+from workflows.models import Case, Department, OpenTask, RoleCode, WorkOrder
 from workflows.notify.delivery import delivery_state
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -77,6 +78,7 @@ class CasePage:
     warnings: list[dict] = field(default_factory=list)  # hotspot warnings counting this case
     sessions: list[dict] = field(default_factory=list)  # booked mediation sessions
     manage_sessions: bool = False                       # the case's mediator: move or cancel
+    record_performance: bool = False    # waiting for an agreement's performance: the mediator records it
     expert_pool: list[dict] = field(default_factory=list)  # whom the mediator may invite
 
 
@@ -112,7 +114,10 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.documents = list_documents(uow.session, case) if access.free_text else []
         page.timeline = timeline(uow, case) if access.parties else []
         page.tasks = _tasks(uow, actor, case)
-        page.deadlines = deadline_panel(uow, actor, case, read_instance(uow, case))
+        inst = read_instance(uow, case)
+        page.deadlines = deadline_panel(uow, actor, case, inst)
+        page.record_performance = (access.free_text and actor.has(RoleCode.MEDIATOR)
+                                   and waiting_for_performance(inst))
         page.notifications = notifications(uow.session, case)
         page.vulnerable = vulnerable_kinds(uow.session, case)
         page.warnings = case_warnings(uow.session, uow.services.settings, case, actor)
@@ -168,13 +173,17 @@ def work_orders(session: Session, case: Case, now: datetime) -> list[dict]:
                            .join(Department, Department.id == WorkOrder.department_id)
                            .where(WorkOrder.case_id == case.id)
                            .order_by(WorkOrder.round.desc(), WorkOrder.role.desc(), WorkOrder.id))
+    steps = {t.task_id: (t.ready_at, t.due_at) for t in session.scalars(
+        select(OpenTask).where(OpenTask.case_id == case.id))}
     return [{"id": o.id, "department": name, "department_code": code, "round": o.round,
              "role": o.role, "status": o.status, "dispatched_at": o.dispatched_at,
              "accepted_at": o.accepted_at, "due_at": o.due_at, "completed_at": o.completed_at,
              "result_summary": o.result_summary, "return_reason": o.return_reason,
-             # an open order's due_at is its current step's deadline (projection): the light
-             # ages with it between sweeps; a finished order shows the light it ended with
-             "light": timeliness(o.accepted_at or o.dispatched_at, o.due_at, now, o.light)
+             # an open order's light is its current step's deadline light, computed as the 时限
+             # table computes it (same start, due time and stored light), so the two agree; a
+             # finished order shows the light it ended with
+             "light": timeliness(*steps.get(o.task_id or "", (o.accepted_at or o.dispatched_at,
+                                                              o.due_at)), now, o.light)
              if o.status in OPEN_ORDERS else o.light,
              "task_id": o.task_id} for o, name, code in rows]
 
@@ -249,7 +258,8 @@ def _tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[dict]:
 
 # case_updated events that say more under their own name on the page
 CHANGES = {"document_generated": "document_generated", "document_issued": "document_issued",
-           "satisfaction_recorded": "satisfaction_recorded"}
+           "satisfaction_recorded": "satisfaction_recorded",
+           "performance_recorded": "performance_recorded"}
 
 
 def _action(row: AuditEvent, payload: dict) -> str:
@@ -305,11 +315,13 @@ def co_feedback(session: Session, case: Case, documents: list[dict],
 def known_values(view: TaskView, case: Case) -> dict[str, Any]:
     """A form starts from what the case already knows: a field named like a process variable
     holding a plain value (category, urgency...) or like a case field typed at intake (the
-    summary) shows that value."""
+    summary) shows that value; a choice of several starts from the list the process holds
+    (triage: the co-units the routing table suggests)."""
     known = {name: getattr(case, name) for name in CASE_KNOWN}
     known.update(view.data)
     return {f.id: known[f.id] for f in view.form
-            if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""}
+            if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""
+            or f.type == "enums" and isinstance(known.get(f.id), list)}
 
 
 # case fields a step may ask to confirm (the rest of what intake typed is process data)

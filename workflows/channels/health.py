@@ -19,7 +19,7 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import Department, Interface, InterfaceMessage, InterfaceStatus, RoleCode
-from workflows.notify.delivery import notify_department, notify_role, retry_dead
+from workflows.notify.delivery import backlog, notify_department, notify_role, retry_dead
 from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_REASON = 200
@@ -162,7 +162,8 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
                                                   else None), m.channel),
                           "attempts": m.attempts, "created_at": m.created_at,
                           "last_error": (m.last_error or "")[:200]} for m in dead],
-                "sharing_rate": sharing_rate(uow.session)}
+                "sharing_rate": sharing_rate(uow.session),
+                "backlog": backlog(uow.session, now)}
 
 
 def catalogue_rows(session: Session) -> list[dict]:

@@ -74,6 +74,7 @@ class ErrorCode(StrEnum):
     RECEIVED_YEAR = "received_year"  # low, high
     RECEIVED_IN_FUTURE = "received_in_future"  # minutes
     RECEIVED_LATE_REASON = "received_late_reason"  # days
+    PETITION_FINAL = "petition_final"  # case_no: the earlier petition answered on 复核
     # accounts
     PASSWORD_TOO_SHORT = "password_too_short"  # noqa: S105 (a code, not a secret); limit
     PASSWORD_TOO_SIMPLE = "password_too_simple"  # noqa: S105

@@ -40,6 +40,9 @@ class Settings:
     timer_max_attempts: int = 3                     # then incident
     light_ladder: bool = False                      # lights also climb the ladder (processes without one)
     outbox_interval: float = 10.0                   # seconds between deliveries
+    outbox_batch: int = 500                         # messages claimed per round trip
+    outbox_drain_seconds: float = 8.0               # a delivery run stops after this
+    outbox_rate_limits: str = ""                    # "sms=20,email=5": messages/s per channel
     outbox_max_attempts: int = 8
     notify_channels: tuple[str, ...] = ("file",)    # any of file, sms, email, phone
     sms_endpoint: str = ""
@@ -66,6 +69,10 @@ class Settings:
     search_alert_per_hour: int = 30                 # duplicate-check searches per user per hour before a flag
     api_refusals_per_minute: int = 30               # bad-token API requests per IP per minute before 429
     require_deploy_approval: bool = False           # a second process owner approves a version
+    max_cardinality: int = 200                      # multi-instance / loop count ceiling of any model
+    run_budget_steps: int = 5000                    # engine steps of one validation or dry run
+    run_budget_seconds: float = 5.0                 # seconds of one validation or dry run
+    draft_stale_days: int = 30                      # drafts untouched this long are listed for cleanup
     audit_heads_file: Path | None = None            # heads file sink (default <instance>/audit/heads.jsonl)
     audit_heads_url: str = ""                       # HTTP heads sink: each record POSTed, read back by GET
     audit_heads_token: str = ""                     # bearer token sent to the HTTP heads sink

@@ -33,6 +33,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.deadlines import sla
 from workflows.deadlines.escalation import MANUAL, calendar_of, escalate
+from workflows.deadlines.legal_windows import legal_window
 from workflows.deadlines.lights import CLOSED as FINISHED_ORDERS
 from workflows.deadlines.lights import make_limit
 from workflows.models import (
@@ -110,14 +111,20 @@ def _process_rows(uow: UnitOfWork, case: Case, inst: WorkflowInstance, now: date
     """The BPMN timers: those of each open task, then the other armed ones (e.g. 办理时限)."""
     arrived = {row.task_id: (row.ready_at, row.due_at) for row in uow.session.scalars(
         select(OpenTask).where(OpenTask.case_id == case.id))}
+    stored = order_lights(uow.session, case)
     rows, seen = [], set()
+    tz = calendar_of(uow).tz
     for task in inst.ready_tasks():
         ready_at, deadline = arrived.get(task.id, (None, None))
         for timer in task.timers:
             seen.add((timer.name, timer.due_at))
+            is_deadline = timer.interrupting or timer.due_at == deadline
+            # a step's deadline is its work order's: the light the order table shows
             rows.append(_row("process", timer.name, timer.due_at,
-                             timeliness(ready_at, timer.due_at, now), task=task.name,
-                             deadline=timer.interrupting or timer.due_at == deadline))
+                             timeliness(ready_at, timer.due_at, now,
+                                        stored.get(task.id) if is_deadline else None),
+                             task=task.name, deadline=is_deadline,
+                             legal=legal_window(timer, task.data, tz)))
     for name, due in inst.armed_timers():
         if (name, due) not in seen:
             seen.add((name, due))
@@ -125,11 +132,19 @@ def _process_rows(uow: UnitOfWork, case: Case, inst: WorkflowInstance, now: date
     return rows
 
 
+def order_lights(session: Session, case: Case) -> dict[str, str | None]:
+    """The light the SLA sweep stored on each open work order, by the order's current step."""
+    rows = session.execute(select(WorkOrder.task_id, WorkOrder.light).where(
+        WorkOrder.case_id == case.id, WorkOrder.task_id.is_not(None),
+        WorkOrder.status.not_in(FINISHED_ORDERS)))
+    return {str(row.task_id): row.light for row in rows}
+
+
 def _row(source: str, name: str | None, due: datetime, light: str | None, *,
          task: str | None = None, deadline: bool = True, **extra: Any) -> dict:
     return {"source": source, "name": name, "task": task, "due_at": due, "light": light,
             "deadline": deadline, "state": "running", "kind": None, "clock_id": None,
-            "can_request": False, **extra}
+            "can_request": False, "legal": None, **extra}
 
 
 def _clock_row(uow: UnitOfWork, clock: SlaClock, now: datetime, extended: bool,

@@ -36,7 +36,8 @@ def organisation(name: str) -> PartyInput:
 @dataclass
 class Step:
     """Complete task ``task`` as ``user`` after ``after`` of clock time (``department``: the kind
-    of the co-unit whose order it is); ``task='@rating'`` records the citizen's rating instead."""
+    of the co-unit whose order it is); ``task='@rating'`` records the citizen's rating instead,
+    ``@invite_expert`` / ``@expert_opinion`` an expert's invitation and written opinion."""
 
     task: str
     user: str
@@ -116,8 +117,18 @@ C01 = Sample(
      Step("schedule_session", "mediator", {"session_mode": "in_person", "room_code": "RM-DH-01",
                                            "session_date": "@tomorrow", "session_start": "14:00",
                                            "session_end": "16:00"}, DAY),
+     # a construction expert of the pool looks at the leak and writes an opinion
+     Step("@invite_expert", "mediator", {"expert": "expert_engineer", "shared_note":
+                                         "502室卫生间渗漏至402室，物业工程师初查为防水层老化；"
+                                         "请就渗漏原因、修复方案和维修费用提出意见。"}, HOUR),
      Step("record_attendance", "mediator", {"applicant_attendance": "in_person",
                                             "respondent_attendance": "in_person"}, DAY),
+     Step("@expert_opinion", "expert_engineer", {
+         "opinion": "现场查看：502室卫生间地面防水层老化开裂，楼板渗水至402室顶棚，"
+                    "渗漏原因在502室。",
+         "basis": "《住宅室内防水工程技术规范》（JGJ 298）；《民法典》第二百八十八条（相邻关系）。",
+         "recommendation": "由502室重做卫生间防水并修复402室顶棚，维修费用约4000元由502室承担。"},
+          2 * HOUR),
      Step("mediation_session", "mediator", {"session_record": "双方就维修和赔偿达成一致",
                                             "session_next": "agreement"}, 3 * DAY),
      Step("choose_agreement_form", "mediator", {"agreement_form": "written"}, HOUR),

@@ -31,7 +31,16 @@ from workflows.demo.warnings import load_warnings
 from workflows.district.units import UnitResolver
 from workflows.grid.reports import GridReportInput, report_issue
 from workflows.intake.register import submit_intake
-from workflows.models import Case, OpenTask, Place, User
+from workflows.mediation.invitations import invite_expert, submit_opinion
+from workflows.models import (
+    Case,
+    Expert,
+    ExpertInvitation,
+    MediationSession,
+    OpenTask,
+    Place,
+    User,
+)
 from workflows.people.departments import seed_reference_data
 from workflows.people.directory_import import apply_import, parse_file
 from workflows.processes.deploy import deploy_bundle, read_directory
@@ -187,6 +196,27 @@ def run_sample(services: Services, sample: Sample, now: datetime) -> str:
         return f"{sample.key} {case.case_no} {case.status:<17} {sample.title}"
 
 
+def expert_step(services: Services, actor: Actor, case_no: str, task: str, data: dict) -> None:
+    """The mediator invites an expert of the pool to the case's booked session, or the expert
+    writes their opinion on their latest invitation to the case (looked up first, in a session
+    closed before the service's own unit of work)."""
+    with services.session_factory() as session:
+        case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
+        expert = session.scalars(select(Expert.id).join(User, User.id == Expert.user_id).where(
+            User.username == data.get("expert", actor.username))).one()
+        booked = session.scalars(select(MediationSession.id).where(
+            MediationSession.case_id == case.id, MediationSession.status == "booked")
+            .order_by(MediationSession.id.desc())).first()
+        invitation = session.scalars(select(ExpertInvitation.id).where(
+            ExpertInvitation.case_id == case.id, ExpertInvitation.expert_id == expert)
+            .order_by(ExpertInvitation.id.desc())).first()
+    if task == "@invite_expert":
+        invite_expert(services.new_uow(), actor, case_no=case_no, session_id=booked,
+                      expert_id=expert, shared_note=data.get("shared_note", ""))
+    else:
+        submit_opinion(services.new_uow(), actor, invitation, data)
+
+
 def place_id(services: Services, code: str) -> int:
     """The id of a place of the demo district by its code."""
     with services.session_factory() as session:
@@ -215,6 +245,9 @@ def play(services: Services, case_no: str, step: Step) -> None:
     data = {k: days[v].isoformat() if v in days else v for k, v in step.data.items()}
     if step.task == "@rating":
         record_rating(services.new_uow(), actor, case_no=case_no, rating=data["rating"])
+        return
+    if step.task in ("@invite_expert", "@expert_opinion"):
+        expert_step(services, actor, case_no, step.task, data)
         return
     row = _open_row(services, case_no, step)
     if row is None:

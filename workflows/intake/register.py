@@ -29,7 +29,7 @@ from workflows.assistant import records as assistant
 from workflows.attachments.store import add_attachment, check_files
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
-from workflows.cases.duplicates import find_match, similar_cases
+from workflows.cases.duplicates import final_petition, find_match, similar_cases
 from workflows.cases.field_limits import request_errors
 from workflows.cases.location_duplicates import location_master
 from workflows.cases.lookup import encrypt_narrative, insert_with_code
@@ -58,6 +58,7 @@ from workflows.models import (
     CaseNote,
     CaseParty,
     CaseStatus,
+    Category,
     Channel,
     LinkBasis,
     Place,
@@ -159,6 +160,7 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     checked = check_files(request.files, uow.services.settings.attachment_max_bytes)
     process_id = process_id or request.process_id
     with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
+        refuse_final_petition(uow, request)
         place = locate(uow, request)
         match, kind, basis = find_any_match(uow, request, place.place_id)
         reporter = None
@@ -179,6 +181,17 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
         return IntakeOutcome(str(link), case.case_no, case.status,
                              STATUS_LABELS.get(case.status), True, submission.id,
                              linked_by=basis)
+
+
+def refuse_final_petition(uow: UnitOfWork, request: IntakeRequest) -> None:
+    """A petition whose applicant's earlier petition was answered on 复核 is refused, naming that
+    case (信访工作条例 Art 36: the same facts and reasons are not accepted again)."""
+    if request.category != Category.PETITION and request.channel != Channel.PETITION_TRANSFER:
+        return
+    earlier = final_petition(uow, request)
+    if earlier is not None:
+        raise InvalidInput({"category": FieldError(ErrorCode.PETITION_FINAL,
+                                                   {"case_no": earlier.case_no})})
 
 
 def find_any_match(uow: UnitOfWork, request: IntakeRequest, place_id: int | None

@@ -12,7 +12,8 @@ is resolved against
 * units — code or name (``QS-JDTJ``, 青山镇人民调解委员会);
 
 in that order. A unit without a role means the unit's handlers (承办人); a role from the groups
-wins over the lane's. Expressions (``${…}``, ``#{…}``, ``=…``) go through the restricted
+wins over the lane's; a task drawn only for users (candidate users, assignee) has no role: those
+users may do it, whatever their role. Expressions (``${…}``, ``#{…}``, ``=…``) go through the restricted
 evaluator (never Python ``eval``). What cannot be resolved leaves the task to nobody (default
 deny): the deploy check (``workflows.processes.claimability``) refuses such drawings first.
 """
@@ -33,12 +34,9 @@ from engine.instance import TaskView
 from workflows.district.kinds import kind_of_alias
 from workflows.district.units import UnitResolver
 from workflows.library.contract import LANE_ALIASES
-from workflows.models import Department, Role, RoleCode, User, UserRole
+from workflows.models import Department, Role, RoleCode, User
 
 HANDLER = str(RoleCode.DEPT_HANDLER)
-# roles that may complete tasks, in the order a user's role is taken for a task drawn for them
-WORKING_ROLES = (RoleCode.DEPT_HANDLER, RoleCode.MEDIATOR, RoleCode.TRIAGE_OFFICER,
-                 RoleCode.INTAKE_CLERK, RoleCode.SUPERVISOR, RoleCode.LEADER)
 EXPRESSION = re.compile(r"^\s*(?:\$\{(?P<a>.*)\}|#\{(?P<b>.*)\}|=(?P<c>.*))\s*$", re.S)
 SEPARATORS = re.compile(r"[,，、;；]")
 EVALUATOR = Evaluator(BASE_FUNCTIONS)
@@ -128,6 +126,8 @@ class Directory:
                                        Department.kind).where(Department.active.is_(True))).all()
         self.kinds = {kind for _id, _code, _name, kind in units}
         self.units: dict[str, tuple[int, str, str]] = {}
+        self.unit_ids = {code: ident for ident, code, _name, _kind in units}
+        self.unit_names = {code: name for _ident, code, name, _kind in units}
         for ident, code, name, kind in units:
             self.units.setdefault(code, (ident, code, kind))
             self.units.setdefault(name, (ident, code, kind))
@@ -161,12 +161,6 @@ class Directory:
                 query = query.where(User.username == name)
             self._users[name] = self.session.scalar(query)
         return self._users[name]
-
-    def working_role(self, user: int) -> str | None:
-        """The role a task drawn for this user is worked in: their first working role."""
-        held = set(self.session.scalars(select(Role.code).join(UserRole, UserRole.role_id == Role.id)
-                                        .where(UserRole.user_id == user)))
-        return next((str(role) for role in WORKING_ROLES if role in held), None)
 
 
 def directory(session: Session) -> Directory:
@@ -210,8 +204,6 @@ def resolve(drawn: Drawing, data: Mapping[str, Any], names: Directory,
             role = None          # drawn for a unit the case's place does not have: nobody
         else:
             role = role or HANDLER
-    elif role is None and (assignee is not None or users):
-        role = names.working_role(assignee if assignee is not None else users[0])
     if drawn.explicit and (drawn.users or drawn.assignee) and assignee is None and not users:
         role = None              # drawn for users none of whom is active: nobody
     return {"role": role, "department_id": department, "assignee_id": assignee,

@@ -19,6 +19,9 @@ LANE_ALIASES: dict[str, str] = {
     "受理": "intake_clerk", "分流研判": "triage_officer", "调解委员会": "mediator",
     "承办部门": "dept_handler", "牵头部门": "dept_handler", "协办部门": "dept_handler",
     "督办": "supervisor", "区领导": "leader",
+    # the short English lane names other modelers' files use
+    "Intake": "intake_clerk", "Triage": "triage_officer", "Handling unit": "dept_handler",
+    "Supervision": "supervisor", "Leadership": "leader",
 }
 # Roles whose tasks belong to one department (the task's department must be the actor's).
 # Triage, supervision and leadership tasks are scoped by tier instead.
@@ -42,7 +45,9 @@ MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (the watch w
 MSG_RATING = "rating"                   # payload 'satisfied' | 'basically_satisfied' | 'dissatisfied'
 MSG_RISK = "risk_raised"                # payload {"level": colour, "reason": text}
 MSG_SESSION_CANCELLED = "session_cancelled"  # a booked session was cancelled: schedule again
-MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK, MSG_SESSION_CANCELLED)
+MSG_PERFORMED = "performed"            # payload 'paid': the parties performed before the period ran out
+PERFORMED_PAID = "paid"                # what the ``performed`` message sets (the return visit's answer)
+MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK, MSG_SESSION_CANCELLED, MSG_PERFORMED)
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
            "unrated": "未评价"}
 
@@ -159,6 +164,17 @@ PLAN_DATE_FIELDS = frozenset({"session_date"})
 ATTENDANCE_TASKS: dict[str, dict[str, str]] = {
     "record_attendance": {"applicant": "applicant_attendance",
                           "respondent": "respondent_attendance"}}
+# Screening's statutory routes that the centre keeps following in a process of their own
+# (general_dispute: gw_statutory_path): route -> path (CaseLegalPath.path).
+LEGAL_PATH_ROUTE_TASK = "statutory_guidance"
+LEGAL_PATH_ROUTES = {"petition": "petition", "petition_review": "petition",
+                     "land_arbitration": "land_arbitration", "labour_award": "labour_award",
+                     "administrative_review": "administrative_review"}
+# The limits whose legal basis the case page's 时限 panel states in words (docs/legal-windows.md).
+LEGAL_WINDOW_IDS = ("T-03", "T-07", "T-08", "T-20", "T-21", "T-24", "T-25", "T-26", "T-30",
+                    "T-31", "T-32", "T-33", "T-40", "T-41", "T-42", "T-43")
+# The 复核 answer: a petition's last level (信访工作条例 Art 36).
+PETITION_FINAL_TASK = "recheck_decision"
 # Tasks recording the citizen's rating: bpmn id -> form field.
 SATISFACTION_TASKS: dict[str, str] = {"return_visit": "satisfaction"}
 

@@ -16,7 +16,9 @@ from engine.operations import OperationRegistry, current_step
 from workflows.audit.log import AuditAction
 from workflows.district.units import UnitResolver
 from workflows.models import RISK_LABELS, Case, CaseParty, Party
+from workflows.models.scheduling import NoticeKind, SupervisionNotice
 from workflows.notify.case_notices import CONTACT_CHANNELS
+from workflows.notify.delivery import notify_department
 
 if TYPE_CHECKING:
     from workflows.runtime.unit_of_work import OperationContext, UnitOfWork
@@ -137,7 +139,53 @@ def response_due(context: OperationContext | None, task_data: dict, *, spec: str
         return spec
 
 
+# the statutory limits an authority can miss, as a 督办单 names them (docs/legal-windows.md)
+AUTHORITY_LIMITS = {"T-30": "信访事项办理期限", "T-31": "信访事项告知受理期限",
+                    "T-33": "复查 / 复核答复期限", "T-25": "行政复议决定期限"}
+REPLY_SPEC = "working_days(1)"   # T-53: the written reply to a 督办单
+
+
+def supervise(context: OperationContext | None, task_data: dict, *, limit: str,
+              to: str) -> dict:
+    """A 督办单 (ladder level L1) to the body ``to`` (a unit kind such as XF, SF) that let its own
+    statutory limit ``limit`` (a T-id) pass: a ``supervision_notice`` the body must answer within
+    one working day (T-53), audited, and a notice to that body. Once per step (a retried or
+    replayed step writes nothing new); the result depends on the parameters only."""
+    result = {"limit": limit, "to": to}
+    case = None if context is None else context.case
+    if context is None or case is None:
+        return result
+    uow = context.uow
+    key = f"legal:{case.id}:{current_step() or uow.clock.now().isoformat()}:{limit}"[:200]
+    if uow.session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.dedupe_key == key)):
+        return result
+    now = uow.clock.now()
+    calendar = uow.services.calendar
+    calendar.warm(uow.session)
+    unit = UnitResolver(uow.session, case.place_path).id_of(to)
+    what = AUTHORITY_LIMITS.get(limit, "法定期限")
+    reply_due = calendar.resolve(REPLY_SPEC, now)
+    notice = SupervisionNotice(
+        case_id=case.id, department_id=unit, level=1, kind=NoticeKind.SUPERVISION,
+        reason=f"{limit} {what}已届满", source=f"legal:{limit}", issued_at=now,
+        issued_by=str(context.actor.id), limit_due_at=now,
+        reply_due_at=reply_due, dedupe_key=key)
+    uow.session.add(notice)
+    uow.session.flush()
+    uow.audit.record(AuditAction.SUPERVISION_ISSUED, context.actor, case=case,
+                     object_type="supervision_notice", object_id=notice.id, level=1,
+                     kind=notice.kind, source=notice.source, reason=notice.reason,
+                     department_id=unit, reply_due_at=reply_due.isoformat())
+    zone = calendar.tz
+    notify_department(uow, case, unit, template="supervision_notice", key=key, params={
+        "case_no": case.case_no, "limit": what, "reason": notice.reason,
+        "due": now.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "reply_by": reply_due.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "risk": RISK_LABELS.get(case.risk_level, case.risk_level)})
+    return result
+
+
 def build_registry() -> OperationRegistry:
     """Every operation the shipped processes may name."""
     return OperationRegistry({"notify": notify, "raise_risk": raise_risk,
-                              "response_due": response_due})
+                              "response_due": response_due, "supervise": supervise})

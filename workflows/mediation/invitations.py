@@ -169,6 +169,21 @@ def invite_expert(uow: UnitOfWork, actor: Actor, *, case_no: str, session_id: An
         return row.id
 
 
+def tell_invited(uow: UnitOfWork, case: Case, session: MediationSession, template: str) -> None:
+    """A moved or cancelled session: its invited experts get the parties' notice too."""
+    rows = uow.session.execute(
+        select(ExpertInvitation.id, Expert.user_id)
+        .join(Expert, Expert.id == ExpertInvitation.expert_id)
+        .where(ExpertInvitation.session_id == session.id,
+               ExpertInvitation.status != InvitationStatus.WITHDRAWN))
+    for invitation_id, expert_user in rows:
+        notify_user(uow, case, expert_user, template=template,
+                    params={"case_no": case.case_no, "when": _when(session),
+                            "place": place_text(uow, session)},
+                    key=f"invitation:{invitation_id}:{session.starts_at.isoformat()}:"
+                        f"{session.status}")
+
+
 def session_experts(uow: UnitOfWork, case: Case) -> dict[int, list[dict]]:
     """The invited experts of each session of the case (the case page's 调解安排)."""
     rows = uow.session.execute(
@@ -284,7 +299,7 @@ def expert_case(uow: UnitOfWork, actor: Actor, invitation_id: Any) -> ExpertCase
                                 "created_at": doc.created_at}
         uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
                          object_id=case.case_no, parties=[], masked=True, narrative=False,
-                         purpose="expert_opinion", decision="allow",
+                         purpose="case_page", decision="allow",
                          rule="expert_case.invited", ip=actor.ip,
                          session_hash=actor.session_hash)
         uow.commit()
@@ -337,13 +352,13 @@ def submit_opinion(uow: UnitOfWork, actor: Actor, invitation_id: Any,
 def opinion_text(case: Case, brief: dict, values: dict, now: Any) -> str:
     """The opinion as a case document (Markdown, shown sanitised like every document)."""
     day = now.astimezone(LOCAL).date().isoformat()
-    out = ["## 专家书面意见", "", f"案件编号：{case.case_no}",
-           f"专家：{brief['name']}（{brief['unit'] or '—'}）", "", "**一、意见**",
+    out = ["## 专家书面意见", "", f"案件编号：{case.case_no}", "",
+           f"专家：{brief['name']}（{brief['unit'] or '—'}）", "", "**一、意见**", "",
            values["opinion"], ""]
     if values["basis"]:
-        out += ["**二、依据（法律法规、政策或专业标准）**", values["basis"], ""]
+        out += ["**二、依据（法律法规、政策或专业标准）**", "", values["basis"], ""]
     if values["recommendation"]:
-        out += ["**三、调解建议**", values["recommendation"], ""]
+        out += ["**三、调解建议**", "", values["recommendation"], ""]
     out += [f"日期：{day}"]
     return "\n".join(out)
 

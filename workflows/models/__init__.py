@@ -48,8 +48,10 @@ from workflows.models.casework import (
     CallTask,
     CallTaskStatus,
     CaseDocument,
+    CaseLegalPath,
     CaseNote,
     CaseParticipant,
+    LegalPath,
     LinkBasis,
     OpenTask,
     SlaClock,
@@ -109,6 +111,14 @@ from workflows.models.people import (
     User,
     UserRole,
 )
+from workflows.models.rollups import (
+    RollupCase,
+    RollupFacts,
+    RollupOpen,
+    RollupOrder,
+    RollupPlace,
+    RollupState,
+)
 
 __all__ = [
     "Attendance",
@@ -166,6 +176,8 @@ __all__ = [
     "ApiToken",
     "CalendarOverride",
     "CallTask",
+    "CaseLegalPath",
+    "LegalPath",
     "CallTaskStatus",
     "Case",
     "CaseDocument",
@@ -193,6 +205,12 @@ __all__ = [
     "PlaceLevel",
     "RiskLevel",
     "Role",
+    "RollupCase",
+    "RollupFacts",
+    "RollupOpen",
+    "RollupOrder",
+    "RollupPlace",
+    "RollupState",
     "RoleCode",
     "SlaClock",
     "SlaKind",

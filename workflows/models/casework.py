@@ -50,6 +50,8 @@ class OpenTask(Base):
     __tablename__ = "open_task"
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id", name="uq_open_task_instance_id_task_id"),
+        # the inbox's default order (due first, undated last): a page walks the index and stops
+        Index("ix_open_task_role_due_at_id", "role", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -188,3 +190,26 @@ class CaseParticipant(Base):
     case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), index=True)
     user_id: Mapped[int] = mapped_column(IdType, ForeignKey("user_account.id"))
     first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LegalPath(StrEnum):
+    """The statutory channels a case is followed on after screening (依法导入)."""
+
+    PETITION = "petition"
+    LAND_ARBITRATION = "land_arbitration"
+    LABOUR_AWARD = "labour_award"
+    ADMINISTRATIVE_REVIEW = "administrative_review"
+
+
+class CaseLegalPath(Base):
+    """A case routed to a statutory channel whose windows jiefen keeps watching (one per case):
+    the cockpit counts cases per path; ``final_at`` marks a petition whose 复核 was answered
+    (信访工作条例 Art 36: the same facts and reasons are not accepted again)."""
+
+    __tablename__ = "case_legal_path"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    case_id: Mapped[int] = mapped_column(IdType, ForeignKey("dispute_case.id"), unique=True)
+    path: Mapped[str] = mapped_column(String(32), index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -66,11 +66,16 @@ class FileChannel:
         self._lock = threading.Lock()
 
     def send(self, message: RenderedMessage) -> None:
-        line = {**asdict(message), "address": _masked(message.address),
-                "idempotency_key": message.idempotency_key}
+        self.send_many([message])
+
+    def send_many(self, messages: list[RenderedMessage]) -> None:
+        """A batch in one write (the outbox drain hands over a batch at a time)."""
+        text = "".join(json.dumps({**asdict(m), "address": _masked(m.address),
+                                   "idempotency_key": m.idempotency_key},
+                                  ensure_ascii=False) + "\n" for m in messages)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            out.write(text)
 
     def lines(self) -> list[dict]:
         """Everything written so far (tests, the demo)."""

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+HELD_BACK = timedelta(minutes=1)     # behind an earlier message to the same recipient
+THROTTLED = timedelta(seconds=1)     # over its channel's rate limit
 MAX_BACKOFF = timedelta(hours=1)
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
@@ -115,6 +118,12 @@ class DeliveryReport:
     failed: int = 0
     dead: int = 0
     held: int = 0
+    throttled: int = 0
+    claimed: int = 0
+
+    def add(self, other: DeliveryReport) -> None:
+        for name in ("sent", "failed", "dead", "held", "throttled", "claimed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass(frozen=True)
@@ -140,20 +149,116 @@ def channels_of(services: Services) -> dict[str, Any]:
     return services.channels
 
 
-def deliver_pending(services: Services, now: datetime | None = None, *,
-                    limit: int = 100) -> DeliveryReport:
-    """Deliver due pending messages, in order per recipient; one short transaction per step."""
+def deliver_pending(services: Services, now: datetime | None = None, *, limit: int = 100,
+                    limiter: RateLimiter | None = None) -> DeliveryReport:
+    """Deliver one batch of due messages, in order per recipient: claimed in one short
+    transaction, sent, and the sent ones marked in one more (a crash in between re-sends them
+    after the lease, with the same idempotency keys)."""
     now = now or services.clock.now()
     report = DeliveryReport()
     blocked: set[tuple] = set()
-    for message in _claim(services, now, limit):
+    sent: list[int] = []
+    grouped: dict[str, list[RenderedMessage]] = {}
+    claimed = _claim(services, now, limit)
+    report.claimed = len(claimed)
+    for message in claimed:
         if message.target in blocked:
-            _release(services, message.id, now)
+            _release(services, message.id, now, HELD_BACK)
             report.held += 1
             continue
-        if not _deliver_one(services, message, report):
+        if limiter is not None and not limiter.take(message.channel):
             blocked.add(message.target)
+            _release(services, message.id, now, THROTTLED)
+            report.throttled += 1
+            continue
+        if not _deliver_one(services, message, report, sent, grouped):
+            blocked.add(message.target)
+    for name, messages in grouped.items():   # channels that write a batch at once
+        channels_of(services)[name].send_many(messages)
+    if sent:
+        with services.new_uow() as uow:
+            uow.session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(sent))
+                .values(status="sent", sent_at=uow.clock.now(),
+                        attempts=func.coalesce(OutboxMessage.attempts, 0) + 1,
+                        next_attempt_at=None, last_error=None))
+            uow.commit()
+    report.sent += len(sent)
     return report
+
+
+def drain(services: Services, *, budget: float | None = None, batch: int | None = None,
+          monotonic: Callable[[], float] = time.monotonic) -> DeliveryReport:
+    """Deliver batch after batch until nothing is due or ``budget`` seconds are spent, within
+    each channel's rate limit (JIEFEN_OUTBOX_RATE_LIMITS)."""
+    settings = services.settings
+    budget = settings.outbox_drain_seconds if budget is None else budget
+    batch = batch or settings.outbox_batch
+    limiter = RateLimiter(parse_rate_limits(settings.outbox_rate_limits), monotonic)
+    deadline = monotonic() + budget
+    total = DeliveryReport()
+    while True:
+        report = deliver_pending(services, limit=batch, limiter=limiter)
+        total.add(report)
+        if report.claimed < batch or monotonic() >= deadline:
+            return total
+        if report.sent == 0 and report.failed == 0 and report.dead == 0:
+            return total    # everything due is held back or throttled: the next run goes on
+
+
+def parse_rate_limits(text: str) -> dict[str, float]:
+    """``"sms=20,email=5"``: messages per second per channel (absent: unlimited)."""
+    limits: dict[str, float] = {}
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        name, _, rate = part.partition("=")
+        try:
+            value = float(rate)
+        except ValueError:
+            raise ValueError(f"JIEFEN_OUTBOX_RATE_LIMITS: {part!r} is not channel=rate") from None
+        if value <= 0:
+            raise ValueError(f"JIEFEN_OUTBOX_RATE_LIMITS: {part!r} must be above zero")
+        limits[name.strip()] = value
+    return limits
+
+
+class RateLimiter:
+    """A token bucket per channel: ``rate`` messages a second, bursts of up to one second's."""
+
+    def __init__(self, rates: dict[str, float], monotonic: Callable[[], float] = time.monotonic):
+        self.rates, self.monotonic = rates, monotonic
+        self.tokens = dict(rates)
+        self.at = {name: monotonic() for name in rates}
+
+    def take(self, channel: str) -> bool:
+        rate = self.rates.get(channel)
+        if rate is None:
+            return True
+        now = self.monotonic()
+        self.tokens[channel] = min(rate, self.tokens[channel] + (now - self.at[channel]) * rate)
+        self.at[channel] = now
+        if self.tokens[channel] < 1:
+            return False
+        self.tokens[channel] -= 1
+        return True
+
+
+def backlog(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Per channel: messages waiting, due now, the oldest waiting one, and dead letters —
+    for the interface health page. One grouped query."""
+    pending = OutboxMessage.status == "pending"
+    rows = session.execute(select(
+        OutboxMessage.channel,
+        func.sum(case((pending, 1), else_=0)),
+        func.sum(case((and_(pending, OutboxMessage.next_attempt_at <= now), 1), else_=0)),
+        func.min(case((pending, OutboxMessage.created_at))),
+        func.sum(case((OutboxMessage.status == "dead", 1), else_=0)))
+        .where(OutboxMessage.status.in_(("pending", "dead")))
+        .group_by(OutboxMessage.channel).order_by(OutboxMessage.channel)).all()
+    return [{"channel": channel, "waiting": int(waiting or 0), "due": int(due or 0),
+             "oldest": oldest, "dead": int(dead or 0)}
+            for channel, waiting, due, oldest, dead in rows]
 
 
 def _claim(services: Services, now: datetime, limit: int) -> list[_Claimed]:
@@ -167,7 +272,7 @@ def _claim(services: Services, now: datetime, limit: int) -> list[_Claimed]:
         claimed, started = [], set()
         for row in rows:
             target = (row.channel, row.recipient_type, row.recipient_id)
-            first, waiting = order[target]
+            first, waiting = order.get(target, (None, None))
             if (target not in started and first != row.id) or (waiting and row.id > waiting):
                 continue  # an earlier message to this recipient is waiting for its retry
             started.add(target)
@@ -181,25 +286,33 @@ def _claim(services: Services, now: datetime, limit: int) -> list[_Claimed]:
 
 def _order_bounds(session: Session, rows: Sequence[OutboxMessage],
                   now: datetime) -> dict[tuple, tuple[int | None, int | None]]:
-    """Per recipient: the lowest pending id and the lowest id still waiting for a retry."""
+    """Per recipient: the lowest pending id and the lowest id still waiting for a retry (two
+    grouped queries over the batch's recipients, a few hundred at a time)."""
+    targets = sorted({(r.channel, r.recipient_type, r.recipient_id) for r in rows},
+                     key=lambda t: tuple(str(x) for x in t))
+    key = tuple_(OutboxMessage.channel, OutboxMessage.recipient_type, OutboxMessage.recipient_id)
     out: dict[tuple, tuple[int | None, int | None]] = {}
-    for target in {(r.channel, r.recipient_type, r.recipient_id) for r in rows}:
-        channel, rtype, rid = target
-        same = (OutboxMessage.status == "pending", OutboxMessage.channel == channel,
-                OutboxMessage.recipient_type == rtype, OutboxMessage.recipient_id == rid)
-        first = session.scalar(select(func.min(OutboxMessage.id)).where(*same))
-        waiting = session.scalar(select(func.min(OutboxMessage.id)).where(
-            *same, OutboxMessage.next_attempt_at > now))
-        out[target] = (first, waiting)
+    for offset in range(0, len(targets), 300):
+        part = targets[offset:offset + 300]
+        base = (select(OutboxMessage.channel, OutboxMessage.recipient_type,
+                       OutboxMessage.recipient_id, func.min(OutboxMessage.id))
+                .where(OutboxMessage.status == "pending", key.in_(part))
+                .group_by(OutboxMessage.channel, OutboxMessage.recipient_type,
+                          OutboxMessage.recipient_id))
+        first = {(c, t, r): m for c, t, r, m in session.execute(base)}
+        waiting = {(c, t, r): m for c, t, r, m in session.execute(
+            base.where(OutboxMessage.next_attempt_at > now))}
+        for target in part:
+            out[target] = (first.get(target), waiting.get(target))
     return out
 
 
-def _release(services: Services, message_id: int, now: datetime) -> None:
-    """Give a held-back row its lease back: it goes after the earlier row's retry."""
+def _release(services: Services, message_id: int, now: datetime, after: timedelta) -> None:
+    """Give a held-back or throttled row its lease back."""
     with services.new_uow() as uow:
         row = uow.session.get(OutboxMessage, message_id)
         if row is not None and row.status == "pending":
-            row.next_attempt_at = now + timedelta(minutes=1)
+            row.next_attempt_at = now + after
             uow.commit()
 
 
@@ -212,7 +325,9 @@ def channel_of(services: Services, name: str) -> Any:
     return channels.get(name)
 
 
-def _deliver_one(services: Services, message: _Claimed, report: DeliveryReport) -> bool:
+def _deliver_one(services: Services, message: _Claimed, report: DeliveryReport, sent: list[int],
+                 grouped: dict[str, list[RenderedMessage]]) -> bool:
+    """Send one message (or queue it for its channel's batch write); False when it failed."""
     channel = channel_of(services, message.channel)
     try:
         if channel is None:
@@ -224,15 +339,17 @@ def _deliver_one(services: Services, message: _Claimed, report: DeliveryReport) 
                 channel.send(rendered, uow=uow)
                 _mark_sent(uow, message.id)
                 uow.commit()
+            report.sent += 1
+            return True
+        if hasattr(channel, "send_many"):
+            name = next(n for n, c in channels_of(services).items() if c is channel)
+            grouped.setdefault(name, []).append(rendered)
         else:
             channel.send(rendered)  # network I/O outside any transaction
-            with services.new_uow() as uow:
-                _mark_sent(uow, message.id)
-                uow.commit()
     except DeliveryFailed as exc:
         _mark_failed(services, message, exc, report)
         return False
-    report.sent += 1
+    sent.append(message.id)
     return True
 
 

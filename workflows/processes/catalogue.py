@@ -184,14 +184,20 @@ def version_files(uow: UnitOfWork, actor: Actor, process_id: str, number: int) -
 
 # -- deploy, approve, retire ----------------------------------------------------------------------
 def deploy(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], *,
-           note: str | None = None, draft_id: int | None = None) -> list[ProcessVersion]:
-    """Deploy files (or a draft's files) as new immutable versions; the draft is then removed."""
+           note: str | None = None, draft_id: int | None = None,
+           allow_unclaimable: bool = False) -> list[ProcessVersion]:
+    """Deploy files (or a draft's files) as new immutable versions; the draft is then removed.
+    ``allow_unclaimable``: the owner insists on tasks nobody could claim (noted on the version)."""
     require_owner(actor, uow.services)
     if draft_id is not None:
         _, files = open_draft(uow, actor, draft_id)
-    versions = deploy_bundle(uow, actor, files, note=note)
+    # closes drafts of the same content
+    versions = deploy_bundle(uow, actor, files, note=note, allow_unclaimable=allow_unclaimable)
     if draft_id is not None:
-        delete_draft(uow, actor, draft_id)
+        try:
+            delete_draft(uow, actor, draft_id)
+        except NotFound:
+            pass  # already closed with its content
     return versions
 
 

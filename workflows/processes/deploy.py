@@ -5,6 +5,7 @@ Instances name their version; the stored state does not embed the spec."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,42 +14,71 @@ from sqlalchemy import func, select
 from engine.clock import FrozenClock, use_clock
 from engine.errors import BpmnValidationError, EngineStepFailed, ExpressionError, Problem
 from engine.instance import WorkflowInstance
+from engine.limits import Budget, LimitExceeded, budgeted
 from engine.models import ProcessVersion
 from engine.serializer import LIBRARY_VERSION
 from engine.specs import CompiledBundle, compile_bundle
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import DeployRejected
+from workflows.processes.claimability import deploy_note, unclaimable
+from workflows.processes.drafts import close_deployed
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
 SMOKE_INSTANT = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
 
 
-def validate_bundle(services: Services, files: Mapping[str, bytes | str]) -> CompiledBundle:
-    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run."""
+def validate_bundle(services: Services, files: Mapping[str, bytes | str], *,
+                    budget: Budget | None = None, claims: str = "refuse") -> CompiledBundle:
+    """Every check of a deploy without storing: limits, XML safety, parse, lint, smoke run, and
+    who could claim each user task (``claims``: ``refuse`` unclaimable tasks, ``warn`` about
+    them — the owner insisted — or ``skip`` the check, for dry runs).
+
+    The smoke run has a step and time budget (``run_budget``; a test injects its own)."""
     try:
         bundle = compile_bundle(files, operations=services.operations.names(),
-                                check_spec=services.calendar.check_spec)
+                                check_spec=services.calendar.check_spec,
+                                max_cardinality=services.settings.max_cardinality)
     except BpmnValidationError as exc:
         raise DeployRejected(exc.problems) from None
-    problems = _smoke_run(services, bundle)
+    problems = _smoke_run(services, bundle, budget or run_budget(services))
+    if claims != "skip":
+        with services.session_factory() as session:
+            nobody = unclaimable(session, bundle.source_files)
+        if claims == "warn":
+            bundle.warnings += [replace(p, severity="warning") for p in nobody]
+        else:
+            problems += nobody
     if problems:
         raise DeployRejected(problems)
     return bundle
 
 
-def _smoke_run(services: Services, bundle: CompiledBundle) -> list[Problem]:
+def run_budget(services: Services) -> Budget:
+    """The budget of one validation or dry run, from the settings."""
+    return Budget(services.settings.run_budget_steps, services.settings.run_budget_seconds)
+
+
+def limit_problem(file: str, exc: LimitExceeded) -> Problem:
+    """A refused limit as a problem on its element (the web layer has words for the code)."""
+    return Problem(file, exc.element_id, str(exc), "error", f"limit_{exc.code}",
+                   tuple(exc.params.items()))
+
+
+def _smoke_run(services: Services, bundle: CompiledBundle, budget: Budget) -> list[Problem]:
     """Start each top-level process in memory under a frozen clock to its first wait state."""
     problems = []
     for process_id in bundle.top_process_ids:
         try:
-            with use_clock(FrozenClock(SMOKE_INSTANT)):
+            with use_clock(FrozenClock(SMOKE_INSTANT)), budgeted(budget):
                 WorkflowInstance.start(bundle, process_id, script_engine=services.script_engine)
+        except LimitExceeded as exc:
+            problems.append(limit_problem(file_of(bundle, process_id), exc))
         except EngineStepFailed as exc:
             if _needs_case_data(exc):  # a name the smoke run does not invent: not a defect
                 continue
-            problems.append(Problem(_file_of(bundle, process_id), exc.element_id, str(exc)))
+            problems.append(Problem(file_of(bundle, process_id), exc.element_id, str(exc)))
     return problems
 
 
@@ -64,20 +94,26 @@ def _needs_case_data(exc: BaseException | None) -> bool:
     return False
 
 
-def _file_of(bundle: CompiledBundle, process_id: str) -> str:
+def file_of(bundle: CompiledBundle, process_id: str) -> str:
     return bundle.parser.process_parsers[process_id].filename or "(bundle)"
 
 
 def deploy_bundle(uow: UnitOfWork, actor: Actor, files: Mapping[str, bytes | str], *,
-                  note: str | None = None) -> list[ProcessVersion]:
-    """Store one version per top-level process; identical content returns the existing version."""
+                  note: str | None = None,
+                  allow_unclaimable: bool = False) -> list[ProcessVersion]:
+    """Store one version per top-level process; identical content returns the existing version.
+    ``allow_unclaimable``: deploy even with user tasks nobody could claim (kept as warnings)."""
     try:
-        bundle = validate_bundle(uow.services, files)
+        bundle = validate_bundle(uow.services, files,
+                                 claims="warn" if allow_unclaimable else "refuse")
     except DeployRejected as exc:
         _audit_rejection(uow, actor, files, exc.problems)
         raise
+    if allow_unclaimable:
+        note = deploy_note(note, bundle.warnings)
     with uow:
         versions = [_store(uow, actor, bundle, pid, note) for pid in bundle.top_process_ids]
+        close_deployed(uow, bundle.sha256)  # a draft that became this version is closed
         uow.commit()
     return versions
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from engine.bpmn_parser import BPMN_NS
 from engine.input_rules import INT64_MAX, has_bad_characters, int_error, text_error
-from engine.specs import LOGICAL_NAME, MAX_BUNDLE_BYTES
+from engine.specs import LOGICAL_NAME, MAX_BUNDLE_BYTES, bundle_sha256
 from engine.xmlsafe import MAX_BYTES
 from workflows.access.policy import require_owner
+from workflows.audit.log import AuditAction
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
@@ -65,7 +66,7 @@ def save_draft(uow: UnitOfWork, actor: Actor, files: Mapping[str, str | bytes], 
                                  base_version_id=base_version_id)
             uow.session.add(draft)
         draft.files, draft.updated_by, draft.updated_at = texts, who, now
-        draft.process_id = _main_process(texts) or draft.process_id
+        draft.process_id = main_process(texts) or draft.process_id
         draft.title = (title or draft.title or draft.process_id or "草稿")[:200]
         if note is not None:
             draft.note = note
@@ -123,7 +124,7 @@ def _draft_texts(files: Mapping[str, str | bytes]) -> dict[str, str]:
     return texts
 
 
-def _main_process(files: Mapping[str, str]) -> str | None:
+def main_process(files: Mapping[str, str]) -> str | None:
     """The first executable process that no call activity of the bundle calls."""
     called: set[str] = set()
     candidates: list[str] = []
@@ -160,5 +161,45 @@ def delete_draft(uow: UnitOfWork, actor: Actor, draft_id: int) -> None:
     with uow:
         uow.session.delete(_draft(uow, draft_id))
         uow.commit()
+
+
+def close_deployed(uow: UnitOfWork, sha256: str) -> list[int]:
+    """Remove the drafts whose files are exactly a bundle just deployed (inside the deploy's
+    transaction: a deployed draft is closed whichever way it was deployed). Returns their ids."""
+    closed = []
+    for draft in uow.session.scalars(select(ProcessDraft)):
+        if bundle_sha256(draft.files or {}) == sha256:
+            closed.append(draft.id)
+            uow.session.delete(draft)
+    return closed
+
+
+def stale_drafts(uow: UnitOfWork, actor: Actor, days: int | None = None) -> list[DraftInfo]:
+    """Drafts nobody saved for ``days`` (default: the ``draft_stale_days`` setting), oldest first."""
+    require_owner(actor, uow.services)
+    days = uow.services.settings.draft_stale_days if days is None else days
+    with uow:
+        cutoff = uow.clock.now() - timedelta(days=days)
+        rows = uow.session.scalars(select(ProcessDraft).where(ProcessDraft.updated_at < cutoff)
+                                   .order_by(ProcessDraft.updated_at))
+        return [DraftInfo(d.id, d.process_id, d.title, sorted(d.files), d.base_version_id,
+                          d.updated_by, d.updated_at) for d in rows]
+
+
+def delete_stale(uow: UnitOfWork, actor: Actor, draft_ids: list[int],
+                 days: int | None = None) -> int:
+    """Delete the listed drafts that are still stale (one saved meanwhile is kept); returns how
+    many were deleted."""
+    stale = {d.id for d in stale_drafts(uow, actor, days)}
+    with uow:
+        gone = 0
+        for draft_id in draft_ids:
+            if draft_id in stale and (draft := uow.session.get(ProcessDraft, draft_id)):
+                uow.session.delete(draft)
+                gone += 1
+        uow.audit.record(AuditAction.DRAFTS_CLEANED, actor, object_type="process_draft",
+                         drafts=sorted(set(draft_ids) & stale))
+        uow.commit()
+    return gone
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent
+from workflows.audit.bulk_verify import verify_since_last
 from workflows.audit.checkpoints import heads_path
-from workflows.audit.log import AuditAction, verify_chains
+from workflows.audit.coverage import SYSTEM_CHAIN
+from workflows.audit.log import AuditAction, VerifyReport, verify_chains
 from workflows.models import Case, Party
 from workflows.replay.engine import RecordedEvent
 from workflows.replay.history import user_names
@@ -162,12 +165,21 @@ def _case_numbers(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 # -- chain status --------------------------------------------------------------------------------
-def chain_status(services: Services, chains: list[str] | None = None) -> dict:
+def chain_status(services: Services, chains: list[str] | None = None, *,
+                 incremental: bool = False) -> dict:
     """Verify every chain (or the given ones) against itself and its exported heads, and (every
-    chain) that every case and system object still has its record; name each break."""
+    chain) that every case and system object still has its record; name each break.
+
+    ``incremental``: only the events appended since the signed positions of the last saved run
+    (the nightly check), read-only — what the auditors' page shows by default."""
     with services.session_factory() as session:
-        report = verify_chains(session, services.keyring, chains,
-                               heads_file=heads_path(services.settings), objects=chains is None)
+        if incremental:
+            part = verify_since_last(session, services.keyring)
+            report = VerifyReport(chains=part.chains, events=part.events, breaks=part.breaks)
+        else:
+            report = verify_chains(session, services.keyring, chains,
+                                   heads_file=heads_path(services.settings),
+                                   objects=chains is None)
         breaks: list[dict[str, Any]] = [{"chain": b.chain_key, "seq": b.seq, "reason": b.reason}
                                         for b in report.breaks]
         ids = {int(b["chain"].split(":", 1)[1]) for b in breaks if b["chain"].startswith("case:")}
@@ -176,4 +188,20 @@ def chain_status(services: Services, chains: list[str] | None = None) -> dict:
         b["case_no"] = numbers.get(int(b["chain"][5:])) if b["chain"].startswith("case:") else None
         b["label"] = f"案件 {b['case_no']}" if b.get("case_no") else b["chain"]
     return {"ok": not breaks, "chains": report.chains, "events": report.events, "breaks": breaks,
-            "first": breaks[0] if breaks else None}
+            "first": breaks[0] if breaks else None, "incremental": incremental,
+            "last_run": last_verification(services) if incremental else None}
+
+
+def last_verification(services: Services) -> dict | None:
+    """The newest saved verification run (mode, when, chains, events, breaks)."""
+    with services.session_factory() as session:
+        row = session.execute(
+            select(AuditEvent.occurred_at, AuditEvent.payload)
+            .where(AuditEvent.chain_key == SYSTEM_CHAIN,
+                   AuditEvent.action == AuditAction.AUDIT_VERIFIED)
+            .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    payload = json.loads(row.payload)
+    return {"at": row.occurred_at, "mode": payload.get("mode"), "chains": payload.get("chains"),
+            "events": payload.get("events"), "breaks": payload.get("breaks")}

@@ -194,7 +194,8 @@ class Replayer:
         self.services, self.session, self.case_id = services, session, case_id
         self.case = _case_stand_in(session, case_id)
         self.calendar = AsOfCalendar.load(session, services.settings.timezone)
-        self.script_engine = make_script_engine(self.calendar, services.operations)
+        self.script_engine = make_script_engine(self.calendar, services.operations,
+                                                services.settings.max_cardinality)
         self.instance: WorkflowInstance | None = None
         self.version_id: int | None = None
         self.outbox = DryOutbox()

@@ -37,7 +37,7 @@ from workflows.models import (
 )
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.reports import kpi_cases as kc
-from workflows.reports import kpis
+from workflows.reports import kpis, rollup_reads
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
@@ -165,16 +165,27 @@ def trends(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, An
     def total(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(sql_case((condition, 1), else_=0)), 0)
 
-    opened = bucket(Case.opened_at)
-    received: dict[int, int] = dict(session.execute(select(opened, func.count()).where(
-        kc.case_scope(scope), Case.opened_at >= period.start, Case.opened_at < period.end)
-        .group_by(opened)).all())
-    closed_at = bucket(Case.closed_at)
-    closed = {row[0]: row[1:] for row in session.execute(
-        select(closed_at, func.count(), total(kc.not_routed()),
-               total(and_(kc.not_routed(), kc.resolved())), total(kc.rated()),
-               total(Case.satisfaction.in_(kc.SATISFIED)))
-        .where(kc.case_scope(scope), kc.closed_in(period)).group_by(closed_at))}
+    received: dict[int, int] = {}
+    closed: dict[int, Any] = {}
+    if rollup_reads.usable(session, scope):
+        for first, _last, sums in rollup_reads.case_days(session, period, scope,
+                                                            months=size == "month"):
+            index = next(i for i, b in enumerate(parts) if b.first <= first <= b.last)
+            received[index] = received.get(index, 0) + sums["received"]
+            have = closed.get(index, (0, 0, 0, 0, 0))
+            closed[index] = tuple(a + sums[n] for a, n in zip(
+                have, ("closed", "counted", "resolved", "rated", "satisfied"), strict=True))
+    else:
+        opened = bucket(Case.opened_at)
+        received = dict(session.execute(select(opened, func.count()).where(
+            kc.case_scope(scope), Case.opened_at >= period.start, Case.opened_at < period.end)
+            .group_by(opened)).all())
+        closed_at = bucket(Case.closed_at)
+        closed = {row[0]: row[1:] for row in session.execute(
+            select(closed_at, func.count(), total(kc.not_routed()),
+                   total(and_(kc.not_routed(), kc.resolved())), total(kc.rated()),
+                   total(Case.satisfaction.in_(kc.SATISFIED)))
+            .where(kc.case_scope(scope), kc.closed_in(period)).group_by(closed_at))}
     breached = bucket(SlaClock.breached_at)
     overdue: dict[int, int] = dict(session.execute(
         select(breached, func.count(func.distinct(Case.id)))
@@ -209,18 +220,23 @@ def ranking(session: Session, period: kc.Period, scope: kc.Scope) -> list[dict[s
     def total(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(sql_case((condition, 1), else_=0)), 0)
 
-    orders = session.execute(
-        select(WorkOrder.department_id, func.count(), total(kc.signed_on_time()), total(done),
-               total(and_(done, kc.completed_on_time())), total(returns))
-        .select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
-        .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
-        .where(kc.order_scope(kc.Scope(scope.place_path)), dispatched)
-        .group_by(WorkOrder.department_id)).all()
-    rated = session.execute(
-        select(Case.lead_department_id, func.count(),
-               total(Case.satisfaction.in_(kc.SATISFIED)))
-        .where(kc.case_scope(kc.Scope(scope.place_path)), kc.case_kpi_filter("K-02", period))
-        .group_by(Case.lead_department_id)).all()
+    if rollup_reads.usable(session, scope):
+        orders = rollup_reads.orders_by_unit(session, period, scope.place_path)
+        rated = rollup_reads.rated_by_unit(session, period, scope.place_path)
+    else:
+        orders = list(session.execute(
+            select(WorkOrder.department_id, func.count(), total(kc.signed_on_time()),
+                   total(done), total(and_(done, kc.completed_on_time())), total(returns))
+            .select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
+            .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
+            .where(kc.order_scope(kc.Scope(scope.place_path)), dispatched)
+            .group_by(WorkOrder.department_id)).all())
+        rated = list(session.execute(
+            select(Case.lead_department_id, func.count(),
+                   total(Case.satisfaction.in_(kc.SATISFIED)))
+            .where(kc.case_scope(kc.Scope(scope.place_path)),
+                   kc.case_kpi_filter("K-02", period))
+            .group_by(Case.lead_department_id)).all())
     notices = session.execute(
         select(SupervisionNotice.department_id, func.count(func.distinct(Case.id)))
         .join(Case, Case.id == SupervisionNotice.case_id)
@@ -334,9 +350,13 @@ def hotspots(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, 
     children = {row.id: row for row in session.execute(
         select(Place.id, Place.code, Place.name, Place.level).where(Place.parent_id == parent_id))}
     # by the cases' own places (one grouped pass); each path names its child of the scope place
-    cells = session.execute(select(Case.place_path, Case.category, func.count())
-                            .where(kc.case_scope(scope), received, Case.place_path.is_not(None))
-                            .group_by(Case.place_path, Case.category)).all()
+    rolled = rollup_reads.usable(session, scope)
+    cells = rollup_reads.received_cells(session, period, scope) if rolled else None
+    if cells is None:
+        cells = list(session.execute(select(Case.place_path, Case.category, func.count())
+                                .where(kc.case_scope(scope), received,
+                                       Case.place_path.is_not(None))
+                                .group_by(Case.place_path, Case.category)).all())
     places: dict[str, dict[str, Any]] = {}
     categories: set[str] = set()
     for path, category, count in cells:
@@ -350,12 +370,14 @@ def hotspots(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, 
         row["cells"][key] = row["cells"].get(key, 0) + int(count)
         row["total"] += int(count)
         categories.add(key)
-    top = session.execute(
-        select(Place.code, Place.name, Place.address, func.count())
-        .join(Case, Case.place_id == Place.id)
-        .where(Place.level == "building", kc.case_scope(scope), received)
-        .group_by(Place.code, Place.name, Place.address)
-        .order_by(func.count().desc(), Place.code).limit(TOP)).all()
+    top = rollup_reads.top_buildings(session, period, scope, TOP) if rolled else None
+    if top is None:
+        top = list(session.execute(
+            select(Place.code, Place.name, Place.address, func.count())
+            .join(Case, Case.place_id == Place.id)
+            .where(Place.level == "building", kc.case_scope(scope), received)
+            .group_by(Place.code, Place.name, Place.address)
+            .order_by(func.count().desc(), Place.code).limit(TOP)).all())
     warnings = session.execute(
         select(EarlyWarning.id, EarlyWarning.kind, EarlyWarning.category, EarlyWarning.count,
                EarlyWarning.state, EarlyWarning.raised_at, Place.code, Place.name)

@@ -26,12 +26,14 @@ from sqlalchemy.types import Float
 
 from workflows.models import Case, CaseStatus, SlaClock, WorkOrder, WorkOrderStatus
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
-
-RESOLVED = ("R1", "R2")
-ROUTED = ("R4",)
-SATISFIED = ("satisfied", "basically_satisfied", "满意", "基本满意")
-DISSATISFIED = ("dissatisfied", "不满意")
-URGENT_LIMIT_HOURS, GENERAL_LIMIT_HOURS = 2, 24   # T-01 when an order has no recorded limit
+from workflows.rollups.facts import (  # noqa: F401 - the sets the rollups count with
+    DISSATISFIED,
+    GENERAL_LIMIT_HOURS,
+    RESOLVED,
+    ROUTED,
+    SATISFIED,
+    URGENT_LIMIT_HOURS,
+)
 
 
 @dataclass(frozen=True)

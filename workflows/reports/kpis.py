@@ -22,6 +22,7 @@ from workflows.early_warning.precision import warning_precision
 from workflows.models import Case, SlaClock, WorkOrder
 from workflows.models.scheduling import WorkOrderSla
 from workflows.reports import kpi_cases as kc
+from workflows.reports import rollup_reads
 from workflows.reports.targets import TargetView, all_targets, pick
 
 # how far a figure may miss its target and still be "at risk" rather than "missed":
@@ -37,7 +38,9 @@ class Figure:
     kpi: kc.Kpi
     numerator: float | None
     denominator: int
-    cases: int                       # distinct cases behind the denominator (the drill-down)
+    # distinct cases behind the denominator (the drill-down); None for work-order figures,
+    # whose denominator counts orders (the drill-down lists the cases of those orders)
+    cases: int | None
     value: float | None = None
     previous: float | None = None
     target: TargetView | None = None
@@ -60,6 +63,45 @@ def _sum(condition: ColumnElement[bool], value: Any = 1) -> Any:
 def raw_figures(session: Session, period: kc.Period, scope: kc.Scope,
                 is_working_day: Callable[[date], bool]) -> dict[str, Figure]:
     """Numerators and denominators of every KPI for one period (values, no status yet)."""
+    if rollup_reads.usable(session, scope):
+        out = _rollup_figures(session, period, scope)
+    else:
+        out = _case_figures(session, period, scope)
+        out.update(_order_figures(session, period, scope))
+    out["K-04"] = _first_contact(session, period, scope, is_working_day)
+    out["K-11"] = _precision(session, period, scope)
+    return out
+
+
+def _rollup_figures(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, Figure]:
+    """The case and work-order KPIs from the rollups (the same values as the direct queries)."""
+    by = kc.KPI_BY_ID
+    c = rollup_reads.case_sums(session, period, scope)
+    o = rollup_reads.order_sums(session, period, scope)
+    counted, closed, rated = int(c["counted"]), int(c["closed"]), int(c["rated"])
+    received = int(c["received"])
+    done_by_end = rollup_reads.closed_by_end(session, period, scope)
+    out = {
+        "K-01": Figure(by["K-01"], c["resolved"], counted, counted,
+                       _rate(c["resolved"], counted)),
+        "K-02": Figure(by["K-02"], c["satisfied"], rated, rated, _rate(c["satisfied"], rated)),
+        "K-03": Figure(by["K-03"], c["second"], closed, closed, _rate(c["second"], closed)),
+        "K-08": Figure(by["K-08"], c["days"], closed, closed, _mean(c["days"], closed)),
+        "K-09": Figure(by["K-09"], done_by_end, received, received,
+                       _rate(done_by_end, received)),
+    }
+    signed, urgent = int(o["signed"]), int(o["urgent_signed"])
+    for kpi, count, total in (("K-05", signed, o["hours"]), ("K-06", urgent, o["urgent_hours"]),
+                              ("K-07", signed - urgent, o["hours"] - o["urgent_hours"])):
+        out[kpi] = Figure(by[kpi], total if count else None, count, None, _mean(total, count))
+    done, sent = int(o["done"]), int(o["dispatched"])
+    out["K-25"] = Figure(by["K-25"], o["done_on_time"], done, None, _rate(o["done_on_time"], done))
+    out["K-26"] = Figure(by["K-26"], o["signed_on_time"], sent, None,
+                         _rate(o["signed_on_time"], sent))
+    return out
+
+
+def _case_figures(session: Session, period: kc.Period, scope: kc.Scope) -> dict[str, Figure]:
     by = kc.KPI_BY_ID
     out: dict[str, Figure] = {}
     closed = kc.case_kpi_filter("K-03", period)
@@ -77,9 +119,6 @@ def raw_figures(session: Session, period: kc.Period, scope: kc.Scope,
         kc.case_scope(scope), kc.case_kpi_filter("K-09", period))).one()
     out["K-09"] = Figure(by["K-09"], received[1], int(received[0]), int(received[0]),
                          _rate(received[1], int(received[0])))
-    out.update(_order_figures(session, period, scope))
-    out["K-04"] = _first_contact(session, period, scope, is_working_day)
-    out["K-11"] = _precision(session, period, scope)
     return out
 
 
@@ -88,35 +127,23 @@ def _order_figures(session: Session, period: kc.Period, scope: kc.Scope) -> dict
     hours = kc.response_hours()
     conds = {kpi: kc.order_kpi_filter(kpi, period) for kpi in ("K-05", "K-06", "K-07", "K-25")}
     dispatched = kc.order_kpi_filter("K-26", period)
-    # per case first (one pass), then over the cases: the number of cases behind each
-    # denominator without a COUNT(DISTINCT) per figure
     parts = []
     for kpi in ("K-05", "K-06", "K-07"):
         parts += [_sum(conds[kpi]), _sum(conds[kpi], hours)]
     parts += [_sum(conds["K-25"]), _sum(and_(conds["K-25"], kc.completed_on_time())),
               _sum(dispatched), _sum(and_(dispatched, kc.signed_on_time()))]
-    per_case = (select(*[part.label(f"c{i}") for i, part in enumerate(parts)])
-                .select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
-                .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
-                .where(kc.order_scope(scope), WorkOrder.dispatched_at >= period.start,
-                       WorkOrder.dispatched_at < period.end)
-                .group_by(WorkOrder.case_id).subquery())
-    c = per_case.c
-    columns = []
-    for index in range(3):
-        orders, hours_sum = c[f"c{2 * index}"], c[f"c{2 * index + 1}"]
-        columns += [func.sum(orders), func.sum(hours_sum), _sum(orders > 0)]
-    columns += [func.sum(c.c6), func.sum(c.c7), _sum(c.c6 > 0),
-                func.sum(c.c8), func.sum(c.c9), _sum(c.c8 > 0)]
-    row = [value or 0 for value in session.execute(select(*columns)).one()]
+    row = [value or 0 for value in session.execute(
+        select(*parts).select_from(WorkOrder).join(Case, Case.id == WorkOrder.case_id)
+        .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
+        .where(kc.order_scope(scope), WorkOrder.dispatched_at >= period.start,
+               WorkOrder.dispatched_at < period.end)).one()]
     out = {}
     for index, kpi in enumerate(("K-05", "K-06", "K-07")):
-        count, total, cases = int(row[3 * index]), float(row[3 * index + 1]), \
-            int(row[3 * index + 2])
-        out[kpi] = Figure(by[kpi], total if count else None, count, cases, _mean(total, count))
-    done, on_time, done_cases, sent, signed, sent_cases = (int(v) for v in row[9:15])
-    out["K-25"] = Figure(by["K-25"], on_time, done, done_cases, _rate(on_time, done))
-    out["K-26"] = Figure(by["K-26"], signed, sent, sent_cases, _rate(signed, sent))
+        count, total = int(row[2 * index]), float(row[2 * index + 1])
+        out[kpi] = Figure(by[kpi], total if count else None, count, None, _mean(total, count))
+    done, on_time, sent, signed = (int(v) for v in row[6:10])
+    out["K-25"] = Figure(by["K-25"], on_time, done, None, _rate(on_time, done))
+    out["K-26"] = Figure(by["K-26"], signed, sent, None, _rate(signed, sent))
     return out
 
 

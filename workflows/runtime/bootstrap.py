@@ -52,7 +52,7 @@ def bootstrap(settings: Settings, *, connection: Connection | None = None,
     keyring = keyring or Keyring.load(settings.keys_path)
     calendar = CalendarProvider(session_factory, settings.timezone)
     operations = _operations()
-    script_engine = make_script_engine(calendar, operations)
+    script_engine = make_script_engine(calendar, operations, settings.max_cardinality)
 
     def load_files(version_id: str) -> dict:
         with session_factory() as session:

@@ -36,6 +36,7 @@ from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import Case
 from workflows.notify import case_events
 from workflows.notify.outbox import Outbox
+from workflows.rollups import maintain as rollups
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
@@ -70,6 +71,7 @@ class UnitOfWork:
             raise
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
         case_events.watch(self.session)   # the case event log, written at commit
+        rollups.watch(self.session)       # the cockpit's rollups, replaced at commit
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
         self.committed = False
@@ -197,6 +199,7 @@ class UnitOfWork:
             self.audit.append_pending()
             self.session.flush()
             case_events.append_pending(self.session, self.clock.now())
+            rollups.apply_pending(self.session, self.services.settings.timezone)
             self.session.commit()
         except SQLAlchemyError as exc:
             self.session.rollback()

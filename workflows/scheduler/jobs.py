@@ -33,8 +33,10 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import CursorResult, Delete, delete
 
 from workflows.audit.checkpoints import HeadExporter, HttpSink
+from workflows.audit.verification import run_verification
 from workflows.channels import feeds
 from workflows.channels import health as channel_health
+from workflows.core.actors import SCHEDULER
 from workflows.deadlines.calendar_admin import horizon_warning
 from workflows.early_warning import evaluate as warning_rules
 from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
@@ -91,7 +93,7 @@ def outbox_deliver(services: Services) -> int:
             pass
     except Exception:  # a failing fan-out must not stop the other notifications
         log.exception("case event fan-out failed")
-    return notifications.deliver_pending(services).sent
+    return notifications.drain(services).sent
 
 
 def interface_silence(services: Services) -> int:
@@ -146,6 +148,15 @@ def housekeeping_daily(services: Services) -> dict:
     return {**deleted, "undelivered": len(stale), "calendar_warning": warning}
 
 
+def audit_verify_nightly(services: Services) -> dict:
+    """Verify the events appended since the last run (signed positions move on); a break is
+    logged as an error and recorded with the run, for the auditors' page."""
+    report = run_verification(services, SCHEDULER, incremental=True)
+    if not report.ok:
+        log.error("audit chain broken: %s", report.breaks[0])
+    return {"chains": report.chains, "events": report.events, "breaks": len(report.breaks)}
+
+
 def periodic_report(services: Services, kind: str) -> int:
     """Generate the report for the period that just ended (weekly, monthly, quarterly)."""
     report = generate(services, kind, at=services.clock.now())
@@ -173,7 +184,7 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
     feeds.fan_out(services)
     channel_health.check_silence(services, now)
     warnings = warning_rules.evaluate(services, now)
-    sent = notifications.deliver_pending(services, now).sent
+    sent = notifications.drain(services).sent
     checkpoint = HeadExporter().export(services, full=True, reason="once")
     ship_heads(services)
     return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "warnings": warnings,
@@ -205,6 +216,8 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
                           seconds=SHIP_INTERVAL)
     scheduler.add_job(housekeeping_daily, "cron", id="housekeeping.daily", args=[services],
                       hour=3, minute=15)
+    scheduler.add_job(audit_verify_nightly, "cron", id="audit.verify_nightly", args=[services],
+                      hour=2, minute=30)
     scheduler.add_job(warnings_evaluate, "cron", id=WARNINGS_JOB, args=[services], minute=5)
     for job_id, report, cron in REPORT_JOBS:
         scheduler.add_job(periodic_report, "cron", id=job_id, args=[services, report], **cron)

@@ -11,9 +11,15 @@ import {
 } from 'bpmn-js-properties-panel';
 import CamundaBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-platform';
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
+import { translateModule } from './translate';
+
+/** The page's language (the <html lang> the server rendered). */
+function pageLang() {
+  return document.documentElement.lang || 'zh-CN';
+}
 
 /** Create a Modeler wired with the properties panel; `canvas`/`properties` are elements or selectors. */
-function createModeler({ canvas, properties, keyboard } = {}) {
+function createModeler({ canvas, properties, keyboard, lang } = {}) {
   return new BpmnModeler({
     container: canvas,
     keyboard: keyboard ? { bindTo: keyboard } : undefined,
@@ -23,9 +29,14 @@ function createModeler({ canvas, properties, keyboard } = {}) {
       BpmnPropertiesProviderModule,
       CamundaPlatformPropertiesProviderModule,
       CamundaBehaviorsModule,
+      translateModule(lang || pageLang()),
     ],
     moddleExtensions: { camunda: camundaModdle },
   });
 }
 
-window.JiefenModeler = { Modeler: BpmnModeler, createModeler, camundaModdle };
+// dmn-js takes the same module: new DmnJS({common: {additionalModules: [JiefenModeler.translateModule()]}})
+window.JiefenModeler = {
+  Modeler: BpmnModeler, createModeler, camundaModdle,
+  translateModule: (lang) => translateModule(lang || pageLang()),
+};

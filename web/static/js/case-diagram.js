@@ -158,16 +158,22 @@
 
   // A large process fitted into a page is too small to read: open it at a readable scale
   // centred on the current step (the whole process stays one "fit" click away).
+  // The user's text size (大字/特大字 scale the root font) scales that readable size too.
   var READABLE = 0.75;
+  function readable() {
+    var root = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    return READABLE * (root > 16 ? root / 16 : 1);
+  }
   function focusCurrent(el, entry) {
     var canvas = entry.viewer.get('canvas');
     var current = entry.marked.filter(function (m) { return m[1] === CURRENT && m[0].width; });
-    if (!current.length || canvas.zoom() >= READABLE || !el.clientWidth) {
+    var scale = readable();
+    if (!current.length || canvas.zoom() >= scale || !el.clientWidth) {
       return;
     }
     var box = current[0][0];
-    var width = el.clientWidth / READABLE;
-    var height = el.clientHeight / READABLE;
+    var width = el.clientWidth / scale;
+    var height = el.clientHeight / scale;
     canvas.viewbox({x: box.x + box.width / 2 - width / 2, y: box.y + box.height / 2 - height / 2,
                     width: width, height: height});
   }

@@ -27,7 +27,7 @@
   // no keyboard option: diagram-js binds keyboard shortcuts implicitly (an explicit bindTo logs
   // an error, bpmn-io/diagram-js#661)
   var modeler = JiefenModeler.createModeler({canvas: '#jf-canvas', properties: '#jf-props'});
-  var dmn = new DmnJS({container: '#jf-dmn'});
+  var dmn = new DmnJS({container: '#jf-dmn', common: {additionalModules: [JiefenModeler.translateModule()]}});
   var canvasEl = document.getElementById('jf-canvas');
   var dmnEl = document.getElementById('jf-dmn');
   var props = JiefenExecProps.create(modeler, document.getElementById('jf-exec-body'), {
@@ -138,6 +138,20 @@
       });
     });
     return ids.filter(function (id) { return !called[id]; });
+  }
+
+  // the file that holds the bundle's entry process (the one nothing calls), not the first by name
+  function entryFile(processId) {
+    var wanted = processId ? [processId].concat(processIds()) : processIds();
+    var found = null;
+    wanted.some(function (id) {
+      found = Object.keys(state.files).filter(isBpmn).sort().filter(function (name) {
+        return Array.prototype.some.call(parse(state.files[name]).getElementsByTagNameNS('*', 'process'),
+          function (p) { return p.getAttribute('id') === id; });
+      })[0] || null;
+      return found !== null;
+    });
+    return found;
   }
 
   function decisionIds() {
@@ -294,9 +308,9 @@
         state.draftId = null;
         answer.json.versions.forEach(function (v) {
           result.appendChild(el('div', {className: 'text-success', text: texts.deployed + '：' + v.process_id +
-            ' v' + v.version + '（' + v.status + '，' + v.sha256.slice(0, 12) + '）'}));
+            ' v' + v.version + '（' + (v.status_label || v.status) + '，' + v.sha256.slice(0, 12) + '）'}));
         });
-        result.appendChild(el('a', {href: cfg.catalogueUrl, text: '→ 流程管理'}));
+        result.appendChild(el('a', {href: cfg.catalogueUrl, text: '→ ' + cfg.textCatalogue}));
         showProblems([]);
         return;
       }
@@ -366,7 +380,7 @@
         document.getElementById('jf-source').textContent = data.source;
         document.getElementById('jf-title').value = data.title || '';
         var names = Object.keys(data.files).sort();
-        return open(names.filter(isBpmn)[0] || names[0]);
+        return open(entryFile(data.process_id) || names.filter(isBpmn)[0] || names[0]);
       });
   }
 
@@ -376,15 +390,28 @@
   document.getElementById('jf-download').addEventListener('click', download);
   document.getElementById('jf-add-dmn').addEventListener('click', addDmn);
   document.getElementById('jf-open-files').addEventListener('change', function (e) { importFiles(e.target); });
+  var sampled = false;
   document.getElementById('jf-dryrun-toggle').addEventListener('click', function () {
     var panel = document.getElementById('jf-dryrun');
     panel.hidden = !panel.hidden;
+    if (!panel.hidden && !sampled && document.getElementById('jf-dr-data').value.trim() === '{}') {
+      sampled = true;  // first opening: start data shaped like the process's real start
+      dryRun.sample(true);
+      examples.refresh();
+    }
   });
-  JiefenDryRun.init({
-    panel: document.getElementById('jf-dryrun'), url: cfg.dryRunUrl, csrf: csrf,
+  var dryRun = JiefenDryRun.init({
+    panel: document.getElementById('jf-dryrun'), url: cfg.dryRunUrl, sampleUrl: cfg.sampleUrl, csrf: csrf,
     getFiles: currentFiles, processSelect: document.getElementById('jf-dr-process'),
     onStates: highlight, onProblems: function (problems) { showProblems(problems); },
     texts: texts
+  });
+
+  var examples = JiefenExamples.init({
+    section: document.getElementById('jf-examples'), csrf: csrf, getFiles: currentFiles,
+    processSelect: document.getElementById('jf-dr-process'), dryRun: dryRun,
+    urls: {list: cfg.examplesUrl, save: cfg.exampleSaveUrl, check: cfg.exampleCheckUrl,
+      remove: cfg.exampleDeleteUrl}
   });
 
   window.JiefenEditor = {

@@ -1,0 +1,137 @@
+"""Audit verification throughput: a full run with one and with several processes, and an
+incremental run after a day's worth of appended events.
+
+    python benchmarks/audit_verify_bench.py [--chains 20000] [--events 20] [--workers 2]
+                                            [--appended 2000] [--url postgresql+psycopg://...]
+
+Fills an empty database (a temporary SQLite file without ``--url``; with a PostgreSQL URL, that
+database's tables are created by the migrations and must be empty) with ``--chains`` chains of
+``--events`` genuinely chained and HMAC'd events, then prints events per second for each run.
+Not a timed test: it prints, it does not assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.audit_chain import GENESIS, canonical_json, chain_hash, event_body  # noqa: E402
+from engine.crypto import KeyPurpose, Keyring  # noqa: E402
+from engine.db import make_engine  # noqa: E402
+from engine.models import AuditChainHead, AuditEvent  # noqa: E402
+from workflows.audit import bulk_verify  # noqa: E402
+from workflows.audit.bulk_verify import save_positions, verify_all, verify_since_last  # noqa: E402
+from workflows.core.schema import upgrade  # noqa: E402
+
+ACTIONS = ("party_registered", "task_state_changed", "case_opened", "task_completed",
+           "work_order_changed", "case_updated", "case_closed")
+
+
+def fill(url: str, keyring: Keyring, chains: int, events: int, *, first: int = 0,
+         start: dict[str, tuple[int, str]] | None = None) -> dict[str, tuple[int, str]]:
+    """Append ``events`` events to each of ``chains`` chains (continuing ``start``)."""
+    key_id = keyring.primary_id(KeyPurpose.AUDIT_HMAC)
+    key = keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
+    engine = make_engine(url)
+    heads: dict[str, tuple[int, str]] = {}
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    with engine.begin() as conn:
+        rows: list[dict] = []
+        for number in range(first, first + chains):
+            chain = f"case:{number + 1}"
+            seq, prev = (start or {}).get(chain, (0, GENESIS))
+            for _ in range(events):
+                seq += 1
+                header = {"chain_key": chain, "seq": seq, "occurred_at": at + timedelta(minutes=seq),
+                          "actor_type": "user", "actor_id": "7", "actor_role": "mediator",
+                          "actor_department_id": "12", "action": ACTIONS[min(seq - 1, 6)],
+                          "object_type": "case", "object_id": str(number + 1),
+                          "case_id": number + 1, "key_id": key_id}
+                payload = canonical_json({"step": seq, "note": "调解进展记录" * 4})
+                digest = chain_hash(key, prev, event_body(header, payload))
+                rows.append({**header, "payload": payload, "prev_hash": prev, "hash": digest})
+                prev = digest
+            heads[chain] = (seq, prev)
+            if len(rows) >= 20_000:
+                conn.execute(insert(AuditEvent), rows)
+                rows = []
+        if rows:
+            conn.execute(insert(AuditEvent), rows)
+        for chain, (seq, digest) in heads.items():
+            if start and chain in start:
+                conn.execute(AuditChainHead.__table__.update()
+                             .where(AuditChainHead.chain_key == chain)
+                             .values(last_seq=seq, last_hash=digest))
+        fresh = [{"chain_key": c, "last_seq": s, "last_hash": h} for c, (s, h) in heads.items()
+                 if not start or c not in start]
+        if fresh:
+            conn.execute(insert(AuditChainHead), fresh)
+    engine.dispose()
+    return heads
+
+
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(label: str, run) -> None:
+    """Wall time and CPU seconds (this process and its finished workers): on a shared machine
+    the CPU figure says what the work costs, the wall figure what this run got."""
+    began, cpu = time.perf_counter(), _cpu()
+    result = run()
+    took, used = time.perf_counter() - began, _cpu() - cpu
+    print(f"{label:<34} {result.events:>10,} events {result.chains:>8,} chains "
+          f"{took:8.2f} s wall {result.events / took:>10,.0f} events/s   "
+          f"{used:7.2f} CPU s {result.events / max(used, 1e-9):>10,.0f} events per CPU s"
+          f"  breaks {len(result.breaks)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chains", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--appended", type=int, default=2_000, help="chains that get 3 more events")
+    parser.add_argument("--url", default=None)
+    args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory()
+    url = args.url or f"sqlite:///{Path(scratch.name) / 'audit.sqlite3'}"
+    keyring = Keyring.generate(Path(scratch.name) / "keys.json")
+    upgrade(url)
+    began = time.perf_counter()
+    heads = fill(url, keyring, args.chains, args.events)
+    print(f"filled {args.chains:,} chains x {args.events} events in "
+          f"{time.perf_counter() - began:.1f} s ({url.split(':', 1)[0]})")
+    bulk_verify.MIN_CHAINS_PER_WORKER = 1
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    engine = make_engine(url)
+    with Session(engine) as session:
+        timed("full, 1 process", lambda: verify_all(session, keyring, workers=1))
+        timed(f"full, {args.workers} processes", lambda: verify_all(session, keyring,
+                                                                   workers=args.workers))
+        first = verify_all(session, keyring, workers=args.workers)
+        save_positions(session, keyring, first.positions, datetime.now(UTC))
+        session.commit()
+    fill(url, keyring, args.appended, 3, start=heads)
+    with Session(engine) as session:
+        timed(f"incremental ({args.appended:,} chains moved)",
+              lambda: verify_since_last(session, keyring))
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

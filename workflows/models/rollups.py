@@ -1,0 +1,111 @@
+"""The cockpit's rollups: counts per day and per month, so a year's figures read a few thousand
+rows instead of every case (docs/cockpit.md, "Rollups").
+
+Each case contributes to these rows through its facts (``rollup_case_facts``: what of the case
+and its work orders the figures count). A unit of work that changes a case, a work order or its
+response limit replaces the case's contribution in the same transaction; ``jiefen cockpit
+rebuild`` recomputes every row from the cases. ``grain`` is ``d`` (``day`` is the local day) or
+``m`` (``day`` is the first of the local month). ``area_path`` is the case's place cut at the
+community/village level; ``unit_id`` 0 and ``category`` '' stand for none.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base, UTCDateTime
+from workflows.models._columns import IdType
+
+# rollup_open.closed for a case not (finally) closed
+NOT_CLOSED = date(9999, 12, 31)
+
+
+class RollupCase(Base):
+    """Cases received on the day (by opened_at) and closed on the day (final closure), with the
+    closure's figures (K-01, K-02, K-03, K-08)."""
+
+    __tablename__ = "rollup_case"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    area_path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    counted: Mapped[int] = mapped_column(Integer, default=0)      # closed, not routed (R4)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    second: Mapped[int] = mapped_column(Integer, default=0)
+    days: Mapped[float] = mapped_column(Float, default=0.0)       # sum of opened->closed days
+
+
+class RollupOpen(Base):
+    """Cases received on the day by the day they were finally closed (K-09: received in the
+    period and closed by its end)."""
+
+    __tablename__ = "rollup_open"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    area_path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    closed: Mapped[date] = mapped_column(Date, primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupOrder(Base):
+    """Work orders dispatched on the day, per unit (K-05, K-06, K-07, K-25, K-26, returns)."""
+
+    __tablename__ = "rollup_order"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    area_path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    dispatched: Mapped[int] = mapped_column(Integer, default=0)
+    signed: Mapped[int] = mapped_column(Integer, default=0)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    urgent_signed: Mapped[int] = mapped_column(Integer, default=0)
+    urgent_hours: Mapped[float] = mapped_column(Float, default=0.0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    done_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    signed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupPlace(Base):
+    """Cases received on the day per place (grid, building …) and category: hotspots below the
+    community level and the top buildings."""
+
+    __tablename__ = "rollup_place"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    place_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    place_path: Mapped[str] = mapped_column(String(255))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupFacts(Base):
+    """What one case contributes to the rollups now (JSON), replaced when it changes."""
+
+    __tablename__ = "rollup_case_facts"
+
+    case_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    facts: Mapped[str] = mapped_column(Text)
+
+
+class RollupState(Base):
+    """One row: whether the rollups hold every case (built) and when they were last rebuilt."""
+
+    __tablename__ = "rollup_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    built: Mapped[int] = mapped_column(Integer, default=0)
+    rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

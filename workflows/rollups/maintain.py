@@ -1,0 +1,199 @@
+"""Keeping the rollups current: a change to a case, a work order or a response limit replaces
+the case's contribution in the same transaction (``watch`` notes the case at each flush,
+``apply_pending`` runs in the unit of work's commit); ``rebuild`` recomputes everything from
+the cases (``jiefen cockpit rebuild``, and the bulk generator after a load).
+
+Each case's facts are kept in rollup_case_facts and locked while they are replaced, so two
+transactions changing one case apply their differences one after the other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflows.models import Case, WorkOrder
+from workflows.models.rollups import (
+    RollupCase,
+    RollupFacts,
+    RollupOpen,
+    RollupOrder,
+    RollupPlace,
+    RollupState,
+)
+from workflows.models.scheduling import WorkOrderSla
+from workflows.rollups.facts import TABLES, Contributions, contributions, facts, place_paths
+
+PENDING = "jiefen_rollup_cases"
+MODELS: dict[str, Any] = {"case": RollupCase, "open": RollupOpen, "order": RollupOrder,
+                          "place": RollupPlace}
+KEYS = {"case": ("grain", "day", "area_path", "unit_id", "category"),
+        "open": ("grain", "day", "area_path", "unit_id", "closed"),
+        "order": ("grain", "day", "area_path", "unit_id"),
+        "place": ("grain", "day", "place_id", "category")}
+CASE_COLUMNS = (Case.id, Case.duplicate_of_id, Case.opened_at, Case.closed_at, Case.status,
+                Case.outcome, Case.satisfaction, Case.second_complaint, Case.urgency,
+                Case.place_id, Case.place_path, Case.lead_department_id, Case.category)
+ORDER_COLUMNS = (WorkOrder.id, WorkOrder.case_id, WorkOrder.department_id,
+                 WorkOrder.dispatched_at, WorkOrder.accepted_at, WorkOrder.completed_at,
+                 WorkOrder.due_at, WorkOrder.status, WorkOrder.return_reason)
+BATCH = 20_000
+
+
+def watch(session: Session) -> None:
+    """Note the cases whose rows change at each flush of ``session``."""
+    event.listen(session, "after_flush", _after_flush)
+
+
+def _after_flush(session: Session, _context: object) -> None:
+    noted: set[int] = session.info.setdefault(PENDING, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Case) and obj.id is not None:
+            noted.add(obj.id)
+        elif isinstance(obj, WorkOrder | WorkOrderSla) and obj.case_id is not None:
+            noted.add(obj.case_id)
+
+
+def apply_pending(session: Session, tz: str) -> int:
+    """Replace the contributions of the cases changed in this transaction (call after the last
+    flush, before commit); returns how many cases."""
+    ids = sorted(session.info.pop(PENDING, set()))
+    if not ids:
+        return 0
+    zone = ZoneInfo(tz)
+    old = {row.case_id: json.loads(row.facts) for row in session.execute(
+        select(RollupFacts.case_id, RollupFacts.facts).where(RollupFacts.case_id.in_(ids))
+        .order_by(RollupFacts.case_id).with_for_update())}
+    new = _facts_of(session, ids, zone)
+    delta: Contributions = {}
+    paths: dict[int, str] = {}
+    for case_id in ids:
+        before, after = old.get(case_id), new.get(case_id)
+        if before == after:
+            continue
+        for key, values in contributions(after).items():
+            _merge(delta, key, values, 1)
+        for key, values in contributions(before).items():
+            _merge(delta, key, values, -1)
+        paths.update(place_paths(after))
+        paths.update(place_paths(before))
+    _upsert(session, delta, paths)
+    gone = [i for i in ids if i in old and new.get(i) is None]
+    if gone:
+        session.execute(delete(RollupFacts).where(RollupFacts.case_id.in_(gone)))
+    changed = [{"case_id": i, "facts": json.dumps(new[i], separators=(",", ":"))}
+               for i in ids if new.get(i) is not None and new[i] != old.get(i)]
+    if changed:
+        _put(session, RollupFacts.__table__, changed, ("case_id",), replace=("facts",))
+    return len(ids)
+
+
+def _merge(out: Contributions, key: Any, values: list[float], sign: int) -> None:
+    have = out.setdefault(key, [0] * len(values))
+    for i, v in enumerate(values):
+        have[i] += sign * v
+
+
+def _facts_of(session: Session, ids: list[int], zone: ZoneInfo
+              ) -> dict[int, dict[str, Any] | None]:
+    cases = session.execute(select(*CASE_COLUMNS).where(Case.id.in_(ids))).all()
+    orders: dict[int, list[Any]] = {}
+    for row in session.execute(select(*ORDER_COLUMNS).where(WorkOrder.case_id.in_(ids))
+                               .order_by(WorkOrder.id)):
+        orders.setdefault(row.case_id, []).append(row)
+    limits = dict(session.execute(select(WorkOrderSla.work_order_id,
+                                         WorkOrderSla.response_due_at)
+                                  .where(WorkOrderSla.case_id.in_(ids))).all())
+    return {c.id: facts(c, orders.get(c.id, ()), limits, zone) for c in cases}
+
+
+def _insert(session: Session, table: Any) -> Any:
+    return (postgresql.insert(table) if session.get_bind().dialect.name == "postgresql"
+            else sqlite.insert(table))
+
+
+def _put(session: Session, table: Any, rows: list[dict[str, Any]], keys: Iterable[str], *,
+         add: Iterable[str] = (), replace: Iterable[str] = ()) -> None:
+    stmt = _insert(session, table)
+    updates = {name: table.c[name] + stmt.excluded[name] for name in add}
+    updates.update({name: stmt.excluded[name] for name in replace})
+    session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=updates), rows)
+
+
+def _rows(delta: Contributions, paths: dict[int, str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
+    for (name, key), values in sorted(delta.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        if not any(values):
+            continue
+        row = dict(zip(KEYS[name], key, strict=True))
+        row.update(zip(TABLES[name], values, strict=True))
+        if name == "place":
+            row["place_path"] = paths.get(row["place_id"], "")
+        out[name].append(row)
+    return out
+
+
+def _upsert(session: Session, delta: Contributions, paths: dict[int, str]) -> None:
+    for name, rows in _rows(delta, paths).items():
+        if rows:   # in key order: concurrent writers lock rows in the same order
+            _put(session, MODELS[name].__table__, rows, KEYS[name], add=TABLES[name])
+
+
+# -- rebuild ------------------------------------------------------------------------------------
+def rebuild(session: Session, tz: str, now: datetime) -> dict[str, int]:
+    """Recompute every rollup row and every case's facts from the cases (one transaction: the
+    caller commits). Returns row counts."""
+    zone = ZoneInfo(tz)
+    if session.get_bind().dialect.name == "postgresql":
+        # a change committing meanwhile waits (its facts lock) and then applies to the new rows
+        session.execute(text("LOCK TABLE rollup_case_facts IN EXCLUSIVE MODE"))
+    for model in (*MODELS.values(), RollupFacts):
+        session.execute(delete(model))
+    total: Contributions = {}
+    paths: dict[int, str] = {}
+    cases = 0
+    last = int(session.scalar(select(func.coalesce(func.max(Case.id), 0))) or 0)
+    start = 0
+    while start < last:
+        ids = list(session.scalars(select(Case.id).where(Case.id > start, Case.id <= start + BATCH)))
+        start += BATCH
+        if not ids:
+            continue
+        found = _facts_of(session, ids, zone)
+        rows = []
+        for case_id, f in found.items():
+            if f is None:
+                continue
+            cases += 1
+            rows.append({"case_id": case_id, "facts": json.dumps(f, separators=(",", ":"))})
+            for key, values in contributions(f).items():
+                _merge(total, key, values, 1)
+            paths.update(place_paths(f))
+        if rows:
+            session.execute(insert(RollupFacts), rows)
+    counts = {"cases": cases}
+    for name, rows in _rows(total, paths).items():
+        for chunk in range(0, len(rows), BATCH):
+            session.execute(insert(MODELS[name]), rows[chunk:chunk + BATCH])
+        counts[name] = len(rows)
+    state = session.get(RollupState, 1)
+    if state is None:
+        session.add(RollupState(id=1, built=1, rebuilt_at=now))
+    else:
+        state.built, state.rebuilt_at = 1, now
+    return counts
+
+
+def is_built(session: Session) -> bool:
+    return bool(session.scalar(select(RollupState.built).where(RollupState.id == 1)))
+
+
+def day_of(moment: datetime, tz: str) -> date:
+    return moment.astimezone(ZoneInfo(tz)).date()
