@@ -104,3 +104,27 @@ def test_only_a_mediator_records_and_the_note_holds_no_personal_data(services, w
         record_performance(services.new_uow(), waiting.mediator, case_no=waiting.case_no,
                            note="郑雅琪 13912345678 已收款")
     assert [t["bpmn_id"] for t in waiting.open()] == []        # still waiting
+
+
+def test_a_people_mediation_agreement_performed_early_closes_the_mediation(services, clock):
+    from tests.bpmn.test_services_mediation import c01_parties, mediate_to_agreement
+
+    clock.set(local(2025, 3, 3, 10, 20))
+    walk = Walk.ready(services, clock)
+    walk.intake(channel="grid_app", category="neighbour", summary="卫生间渗漏至楼下",
+                description="502室卫生间长期渗漏至402室", parties=c01_parties())
+    walk.do("register", category="neighbour", urgency="general", people_count="2",
+            summary="卫生间渗漏至楼下")
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已电话联系双方")
+    walk.do("co_sign_off", "WY", co_sign_off_decision="accept")
+    walk.do("co_handle", "WY", co_result="物业已查明原因", co_result_status="done")
+    walk.do("lead_consolidate", joint_result="物业已查明原因", joint_outcome="partly_resolved")
+    mediate_to_agreement(walk, local(2025, 3, 20, 15, 0), jc=False)
+    assert walk.ids() == []                                   # waiting for the 15 days
+    clock.set(local(2025, 3, 25, 9, 0))
+    record_performance(services.new_uow(), walk.user("mediator", "JDTJ"), case_no=walk.case_no,
+                       note="维修费已转账")
+    assert walk.ids() == ["submit_result"]
+    assert "履行期限" not in walk.advance(days=30)
+    assert "performance_check" not in walk.ids()

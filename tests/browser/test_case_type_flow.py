@@ -111,4 +111,8 @@ def test_owner_maps_a_category_and_the_right_unit_works_the_case(
     page.goto(f"{base}/inbox")
     expect(page.locator('tr[data-task="Task_school"]')).to_have_count(1)
     shot(page, screenshot_dir, "case-type-unit-inbox.png")
+    page.goto(f"{base}/cases/{code}")       # the case page: its steps and their deadlines
+    expect(page.locator("main")).to_contain_text("督促学校落实安全措施")
+    expect(page.locator("main")).to_contain_text("校园周边巡逻管控")
+    shot(page, screenshot_dir, "case-type-case-page.png")
     assert not browser_log.problems(), browser_log.problems()

@@ -89,9 +89,10 @@ def test_owner_walk_dry_run_example_guidance_edit_deploy_diff_migrate(
     expect(panel).to_contain_text("说明")
     expect(panel).to_contain_text("用户任务")
     page.click('[data-testid="validate"]')
-    expect(page.locator('[data-testid="status"]')).to_contain_text("校验通过")
+    expect(page.locator('[data-testid="status"]')).to_contain_text("校验通过", timeout=30_000)
     page.click('[data-testid="example-check"]')
-    expect(page.locator('[data-testid="example-result"]')).to_contain_text("路径没有变化")
+    expect(page.locator('[data-testid="example-result"]')).to_contain_text("路径没有变化",
+                                                                           timeout=30_000)
     page.screenshot(path=str(screenshot_dir / "process-editor-example.png"), full_page=True)
 
     # saved as a draft, then deployed: the draft is closed
@@ -100,7 +101,8 @@ def test_owner_walk_dry_run_example_guidance_edit_deploy_diff_migrate(
     expect(page.locator('[data-testid="status"]')).to_contain_text("已保存草稿")
     page.fill("#jf-note", "登记核对说明补充")
     page.click('[data-testid="deploy"]')
-    expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("general_dispute v2")
+    expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("general_dispute v2",
+                                                                          timeout=30_000)
     expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("已启用")
     page.goto(base + "/processes/")
     expect(page.locator('[data-testid^="draft-"]')).to_have_count(0)

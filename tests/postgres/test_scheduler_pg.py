@@ -23,7 +23,7 @@ from workflows.models.scheduling import SupervisionNotice
 from workflows.notify import delivery as notifications
 from workflows.notify.channels import SmsGatewayChannel
 from workflows.runtime.bootstrap import bootstrap
-from workflows.scheduler import sla_sweep, timers
+from workflows.scheduler import claims, sla_sweep, timers
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(not PG, reason="needs PostgreSQL (DATABASE_URL)")]
@@ -225,3 +225,17 @@ def test_c03_on_the_shipped_library_climbs_each_rung_once_with_two_schedulers(tw
         "reminder": 1, "issue_supervision": 1, "upgrade_notice": 1, "timers_fired_twice": 0}
     with first.session_factory() as session:
         assert verify_chains(session, first.keyring).ok
+
+
+def test_two_schedulers_run_a_daily_job_once(two):
+    first, second = two
+    ran: list[str] = []
+
+    @claims.once_per("day")
+    def daily(services):
+        ran.append(services.settings.database_url)
+        return True
+
+    results = _together(lambda: daily(first), lambda: daily(second))
+
+    assert sorted(map(bool, results)) == [False, True] and len(ran) == 1

@@ -147,7 +147,7 @@ def _world(services) -> dict:
               "unit_code": "ZJ", "room_id": 999999, "session_id": 999999,
               "warning_id": 999999, "rule_code": "hotspot",
               "target_id": 999999, "attachment_id": 999999,
-              "expert_id": 999999, "invitation_id": 999999}
+              "expert_id": 999999, "invitation_id": 999999, "example_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}

@@ -6,7 +6,7 @@ others; the reminder fires in the scheduler's sweep; the case closes and replays
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from workflows.core.actors import SYSTEM
 from workflows.people import admin
 from workflows.people.departments import seed_reference_data
 from workflows.processes.deploy import deploy_bundle
+from workflows.reports.data import quarterly_evaluation
 from workflows.scheduler import timers
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "camunda"
@@ -119,6 +120,14 @@ def test_a_camunda_joint_process_runs_as_drawn(world, clock, settings, tmp_path)
     status = client.get(f"/api/v1/cases/{code}", headers=h["zz"]).get_json()
     assert status["status"] == "closed"
     assert _open(client, h["zz"], code) == {}
+
+    # the quarter's evaluation counts it, overall and under its category
+    with services.session_factory() as session:
+        _columns, rows, _extra = quarterly_evaluation(
+            session, start=datetime(2025, 1, 1, tzinfo=UTC), end=datetime(2025, 4, 1, tzinfo=UTC),
+            last_day=date(2025, 3, 31))
+    closed = {(row["scope"], row["name"]): row["closed"] for row in rows}
+    assert closed[("全区", "合计")] == 1 and closed[("类型", "public_order")] == 1
 
     env = {"JIEFEN_INSTANCE_PATH": str(tmp_path / "inst"), "JIEFEN_KEYS_FILE": str(settings.keys_path),
            "DATABASE_URL": services.settings.database}

@@ -60,3 +60,30 @@ def test_a_second_run_continues_codes_and_ids(committed_services):
         codes = list(session.scalars(select(Case.case_no)))
         assert len(codes) == len(set(codes)) == 60
         assert verify_chains(session, services.keyring, objects=True).ok
+
+
+def test_a_history_is_closed_cases_with_their_rollups(committed_services):
+    """The demo's year: closed cases only (nothing lands in an inbox) and the cockpit's rollups
+    rebuilt over them, equal to the case queries."""
+    from datetime import date
+
+    from workflows.models.rollups import RollupCase
+    from workflows.reports import kpi_cases as kc
+    from workflows.reports import kpis
+    services = committed_services
+    seed_reference(services)
+    build_district(services)
+    deploy_test_process(services)
+    generate(services, 60, seed=3, echo=lambda _line: None, history=True)
+    today = services.clock.now().date()
+    period = kc.Period.of(date(today.year - 1, 1, 1), today, services.settings.timezone)
+    with services.session_factory() as session:
+        assert set(session.scalars(select(Case.status))) == {"closed"}
+        assert session.scalar(select(func.count()).select_from(OpenTask)) == 0
+        assert session.scalar(select(func.sum(RollupCase.received)).where(
+            RollupCase.grain == "d")) == 60
+        rolled = kpis._rollup_figures(session, period, kc.Scope())
+        direct = kpis._case_figures(session, period, kc.Scope())
+        assert [(round(f.numerator or 0, 3), f.denominator, f.value) for f in direct.values()] \
+            == [(round(rolled[k].numerator or 0, 3), rolled[k].denominator, rolled[k].value)
+                for k in direct]

@@ -388,7 +388,11 @@ PATHS = {
                      "type": "object", "required": ["files"], "properties": {
                          "files": {"type": "array",
                                    "items": {"type": "string", "format": "binary"}},
-                         "note": {"type": "string"}}}}}},
+                         "note": {"type": "string"},
+                         "allow_unclaimable": {
+                             "type": "string", "enum": ["1", "true", "on"],
+                             "description": "deploy although a user task no active user could "
+                                            "claim; the version's note then names each one"}}}}}},
                  "responses": {
                      "201": _json({"type": "object", "required": ["versions", "notes"],
                                    "properties": {"versions": {"type": "array", "items": {
@@ -397,7 +401,8 @@ PATHS = {
                                                       "version": {"type": "integer"},
                                                       "status": {"type": "string"},
                                                       "sha256": {"type": "string"},
-                                                      "deployed_at": {"type": "string"}}}},
+                                                      "deployed_at": {"type": "string"},
+                                                      "note": {"type": ["string", "null"]}}}},
                                                   "notes": {"type": "array"}}},
                                   "deployed (or the identical existing version)"),
                      "409": _json(_ref("Error"), CONCURRENT + " (another deploy of the "

@@ -19,10 +19,12 @@ OPERATOR = Actor(type="system", id="cli", username="cli")
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="do nothing when cases exist (used by make run)")
-def demo(if_empty: bool) -> None:
+@click.option("--history", default=1500, show_default=True, type=click.IntRange(0, 100_000),
+              help="closed cases of the past year added in bulk (the cockpit's trends)")
+def demo(if_empty: bool, history: int) -> None:
     """Load the district 临江区 (places, units and users from workflows/demo/data/, passwords
-    printed once), bpmn/ and sample cases C01-C06."""
-    report = load_demo(cli_services(), if_empty=if_empty)
+    printed once), bpmn/, sample cases C01-C06 and a year of closed cases in bulk."""
+    report = load_demo(cli_services(), if_empty=if_empty, history=history)
     if report.skipped:
         click.echo("demo data not loaded: cases exist already")
         return
@@ -36,6 +38,8 @@ def demo(if_empty: bool) -> None:
     click.echo("预警 / warnings (rule  cases  state):")
     for line in report.warnings:
         click.echo(f"  {line}")
+    if report.history:
+        click.echo(f"历史案件 / history: {report.history:,} closed cases of the past year")
 
 
 @click.group("case")

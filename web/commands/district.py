@@ -11,6 +11,7 @@ import click
 from web.commands.admin import CLI_ACTOR
 from web.commands.common import cli_services
 from web.messages import message
+from workflows.mediation.experts import list_experts
 from workflows.mediation.rooms import list_rooms
 from workflows.people.directory import list_places, list_units
 from workflows.people.directory_import import (
@@ -26,7 +27,7 @@ from workflows.people.directory_import import (
 )
 
 WHAT = {ImportKind.PLACES: "地点", ImportKind.UNITS: "单位", ImportKind.USERS: "用户",
-        ImportKind.ROOMS: "调解室"}
+        ImportKind.ROOMS: "调解室", ImportKind.EXPERTS: "专家"}
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
@@ -186,4 +187,33 @@ def rooms_list(as_json: bool) -> None:
         click.echo(f"{r['code']}\t{r['name']}\t{r['unit_code']}\t{r['capacity']}\t{kit or '-'}")
 
 
-COMMANDS = [places, units, users, rooms]
+@click.group("experts")
+def experts() -> None:
+    """The expert pool: lawyers, counsellors, retired cadres … each with an expert account."""
+
+
+@experts.command("import")
+@click.argument("path", metavar="FILE", type=FILE)
+@_dry_run
+def experts_import(path: Path, dry_run: bool) -> None:
+    """Import experts from a CSV or XLSX file (用户名,姓名,专业领域,单位编码,工作单位,
+    统一社会信用代码,联系电话,可约日); by username. New experts' one-time passwords are
+    printed once."""
+    run_import(ImportKind.EXPERTS, path, dry_run)
+
+
+@experts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def experts_list(as_json: bool) -> None:
+    """Every expert: username, name, field, unit, masked contact and available days."""
+    rows = list_experts(cli_services().new_uow())
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        days = ",".join(str(d) for d in r["available_days"]) or "1-7"
+        click.echo(f"{r['username']}	{r['name']}	{r['field']}	{r['unit_code'] or '-'}	"
+                   f"{r['contact_masked'] or '-'}	{days}")
+
+
+COMMANDS = [places, units, users, rooms, experts]

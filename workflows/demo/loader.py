@@ -26,6 +26,7 @@ from workflows.casework.steps import fire_due_timers
 from workflows.casework.tasks import complete_task
 from workflows.core.actors import SYSTEM, Actor
 from workflows.deadlines.calendar_admin import add_override
+from workflows.demo.bulk import generate
 from workflows.demo.cases import SAMPLES, Sample, Step
 from workflows.demo.warnings import load_warnings
 from workflows.district.units import UnitResolver
@@ -75,15 +76,18 @@ class DemoReport:
     users: list[DemoUser] = field(default_factory=list)
     cases: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    history: int = 0          # bulk closed cases of the past year
 
 
 def load_demo(services: Services, *, if_empty: bool = False, now: datetime | None = None,
-              hasher: PasswordHasher | None = None) -> DemoReport:
+              hasher: PasswordHasher | None = None, history: int = 0) -> DemoReport:
     """Load the demo data set; with ``if_empty`` nothing happens when cases exist.
 
     The district 临江区 (places, units, users) comes from the files in ``data/`` through the
     directory imports. ``hasher``: argon2 parameters for the demo passwords (default
-    ``DEMO_HASHER``; tests pass cheaper ones).
+    ``DEMO_HASHER``; tests pass cheaper ones). ``history``: that many closed cases of the past
+    year written in bulk (workflows/demo/bulk.py, about a second per thousand), so the cockpit
+    has trends, a ranking and hotspots to show; they have no workflow state.
     """
     with services.session_factory() as session:
         if if_empty and session.scalar(select(func.count()).select_from(Case)):
@@ -100,6 +104,9 @@ def load_demo(services: Services, *, if_empty: bool = False, now: datetime | Non
     report.warnings = load_warnings(services, now, actor_named(services, "clerk"),
                                     actor_named(services, "supervisor"))
     report.cases += grid_and_alarms(services, now)
+    if history:
+        generate(services, history, seed=2026, workers=1, echo=lambda _line: None, history=True)
+        report.history = history
     return report
 
 

@@ -125,3 +125,15 @@ class Report(Base):
     summary: Mapped[dict] = mapped_column(JSONType)
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     generated_by: Mapped[str] = mapped_column(String(64))
+
+
+class SchedulerClaim(Base):
+    """Which scheduler process ran a once-per-period job (several schedulers may share one
+    database: the first to insert the job's slot runs it, the others skip)."""
+
+    __tablename__ = "scheduler_claim"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(40), primary_key=True)   # e.g. the local date
+    claimed_by: Mapped[str] = mapped_column(String(100))               # host:pid
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -45,6 +45,7 @@ from workflows.reports.periodic import generate
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 from workflows.scheduler import sla_sweep, timers
+from workflows.scheduler.claims import forget_old, once_per
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def housekeeping_daily(services: Services) -> dict:
     if warning:
         log.warning("%s", warning)
     audit_export_heads(services, full=True, reason="daily")
+    deleted["scheduler_claims"] = forget_old(services)
     return {**deleted, "undelivered": len(stale), "calendar_warning": warning}
 
 
@@ -214,13 +216,17 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
     if settings.audit_heads_url:
         scheduler.add_job(ship_heads, "interval", id="audit.ship_heads", args=[services],
                           seconds=SHIP_INTERVAL)
-    scheduler.add_job(housekeeping_daily, "cron", id="housekeeping.daily", args=[services],
+    # once-per-period jobs claim their slot: any number of schedulers may share the database
+    scheduler.add_job(once_per("day")(housekeeping_daily), "cron", id="housekeeping.daily",
+                      args=[services],
                       hour=3, minute=15)
-    scheduler.add_job(audit_verify_nightly, "cron", id="audit.verify_nightly", args=[services],
-                      hour=2, minute=30)
-    scheduler.add_job(warnings_evaluate, "cron", id=WARNINGS_JOB, args=[services], minute=5)
+    scheduler.add_job(once_per("day")(audit_verify_nightly), "cron", id="audit.verify_nightly",
+                      args=[services], hour=2, minute=30)
+    scheduler.add_job(once_per("hour")(warnings_evaluate), "cron", id=WARNINGS_JOB,
+                      args=[services], minute=5)
     for job_id, report, cron in REPORT_JOBS:
-        scheduler.add_job(periodic_report, "cron", id=job_id, args=[services, report], **cron)
+        scheduler.add_job(once_per("day")(periodic_report), "cron", id=job_id,
+                          args=[services, report], **cron)
     return scheduler
 
 

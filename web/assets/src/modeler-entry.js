@@ -35,7 +35,7 @@ function createModeler({ canvas, properties, keyboard, lang } = {}) {
   });
 }
 
-// dmn-js takes the same module: new DmnJS({common: {additionalModules: [JiefenModeler.translateModule()]}})
+// dmn-js takes the same module, per view: new DmnJS({decisionTable: {additionalModules: [...]}, ...})
 window.JiefenModeler = {
   Modeler: BpmnModeler, createModeler, camundaModdle,
   translateModule: (lang) => translateModule(lang || pageLang()),

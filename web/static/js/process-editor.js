@@ -27,7 +27,10 @@
   // no keyboard option: diagram-js binds keyboard shortcuts implicitly (an explicit bindTo logs
   // an error, bpmn-io/diagram-js#661)
   var modeler = JiefenModeler.createModeler({canvas: '#jf-canvas', properties: '#jf-props'});
-  var dmn = new DmnJS({container: '#jf-dmn', common: {additionalModules: [JiefenModeler.translateModule()]}});
+  // dmn-js drops common.additionalModules (Manager#_createViewer): translate per view
+  var dmnTranslate = {additionalModules: [JiefenModeler.translateModule()]};
+  var dmn = new DmnJS({container: '#jf-dmn', drd: dmnTranslate, decisionTable: dmnTranslate,
+    literalExpression: dmnTranslate, boxedExpression: dmnTranslate});
   var canvasEl = document.getElementById('jf-canvas');
   var dmnEl = document.getElementById('jf-dmn');
   var props = JiefenExecProps.create(modeler, document.getElementById('jf-exec-body'), {
