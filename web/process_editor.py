@@ -103,10 +103,13 @@ def save_draft() -> ResponseReturnValue:
 
 @bp.post("/validate")
 def validate() -> ResponseReturnValue:
-    """Every deploy check, nothing stored; problems carry the element id to mark."""
+    """Every deploy check, nothing stored; problems carry the element id to mark. A model over
+    a limit (multi-instance ceiling, step or time budget) answers 422, like the dry run."""
     report = workbench.validate_files(services(), actor(), _files()).as_dict()
+    refused = any(str(e.get("code") or "").startswith(("limit_", "cardinality"))
+                  for e in report["errors"])
     report["errors"], report["warnings"] = in_words(report["errors"]), in_words(report["warnings"])
-    return jsonify(report)
+    return jsonify(report), 422 if refused else 200
 
 
 @bp.post("/sample-data")

@@ -37,10 +37,18 @@ def _library() -> dict[str, str]:
 
 
 def test_a_cardinality_of_a_million_is_refused_in_chinese_on_its_element(owner):
-    report = _post(owner, "/processes/editor/validate", {"files": huge("1000000")}).get_json()
-    [error] = report["errors"]
+    answer = _post(owner, "/processes/editor/validate", {"files": huge("1000000")})
+    assert answer.status_code == 422
+    [error] = answer.get_json()["errors"]
     assert error["element_id"] == "review"
     assert error["message"] == "多实例或循环数量 1000000 超过上限 200（设置 max_cardinality）"
+
+
+def test_a_validation_over_its_step_budget_answers_422_naming_the_loop(owner, services):
+    services.settings = replace(services.settings, run_budget_steps=80)
+    answer = _post(owner, "/processes/editor/validate", {"files": runaway()})
+    assert answer.status_code == 422 and not answer.get_json()["ok"]
+    assert any("80 步" in e["message"] for e in answer.get_json()["errors"])
 
 
 def test_a_runaway_dry_run_answers_422_naming_the_loop(owner, services):
