@@ -86,6 +86,8 @@ class WorkflowInstance:
 
     def __init__(self, workflow: BpmnWorkflow):
         self.workflow = workflow
+        self._snapshot: Snapshot | None = None   # valid until the next engine step or data change
+        self._ready: list[TaskView] | None = None  # likewise
 
     # -- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -133,7 +135,16 @@ class WorkflowInstance:
         return self.workflow.spec.name
 
     # -- advancing --------------------------------------------------------------------------
+    def forget_derived(self) -> None:
+        """Drop the digest and ready tasks kept for the current state (the workflow was changed
+        from outside, e.g. migrated)."""
+        self._changed()
+
+    def _changed(self) -> None:
+        self._snapshot = self._ready = None
+
     def _steps(self) -> None:
+        self._changed()
         try:
             self.workflow.do_engine_steps(will_complete_task=_count_step)
         except EngineError:
@@ -143,6 +154,7 @@ class WorkflowInstance:
 
     def fire_timers(self) -> None:
         """Fire every due timer and run the engine (a passed deadline beats a late completion)."""
+        self._changed()
         try:
             self.workflow.refresh_timers()
         except EngineError:
@@ -191,12 +203,20 @@ class WorkflowInstance:
 
     def set_data(self, **values: Any) -> None:
         """Set workflow-level data (e.g. corrections by an audited admin action)."""
+        self._changed()
         self.workflow.data.update(values)
 
     # -- reading ----------------------------------------------------------------------------
     def ready_tasks(self) -> list[TaskView]:
-        tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        return [self._view(t) for t in tasks]
+        """The ready user tasks in tree order (kept until the instance next changes)."""
+        if self._ready is None:
+            tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+            self._ready = [self._view(t) for t in tasks]
+        return list(self._ready)
+
+    def ready_view(self, task_id: str | UUID) -> TaskView:
+        """The view of one READY user task (TaskNotFound / TaskNotReady otherwise)."""
+        return self._view(self.ready_task(task_id))
 
     def find_ready(self, bpmn_id: str, instance_index: int | None = None) -> TaskView:
         """A ready task by BPMN id (and multi-instance index); replay and tests locate tasks so."""
@@ -217,7 +237,7 @@ class WorkflowInstance:
         """Data as of the most recently completed task (what a case summary shows)."""
         if self.is_completed():
             return dict(self.workflow.data)
-        done = [t for t in self.workflow.get_tasks() if t.state == TaskState.COMPLETED]
+        done = [t for t in self._all_tasks() if t.state == TaskState.COMPLETED]
         latest = max(done, key=lambda t: t.last_state_change, default=self.workflow.task_tree)
         return {**latest.data, **self.workflow.data}
 
@@ -281,7 +301,13 @@ class WorkflowInstance:
             yield from sub.tasks.values()
 
     def snapshot(self) -> Snapshot:
-        """Digest, depth, readiness and due time in one walk over the task tree (saved per commit)."""
+        """Digest, depth, readiness and due time in one walk over the task tree (saved per commit);
+        kept until the instance next changes (an input's digest and the commit share it)."""
+        if self._snapshot is None:
+            self._snapshot = self._take_snapshot()
+        return self._snapshot
+
+    def _take_snapshot(self) -> Snapshot:
         rows, depth, ready = [], 0, False
         for task in self._all_tasks():
             if not task.state & LIVE_STATES:

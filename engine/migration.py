@@ -192,3 +192,4 @@ def migrate(instance: WorkflowInstance, plan: MigrationPlan, spec_version: str) 
         migrate_workflow(diff, sp, plan._new_deps[sp.spec.name], reset_mask=RESET_MASK)
     workflow.subprocess_specs = plan._new_deps
     workflow.spec_version = spec_version
+    instance.forget_derived()

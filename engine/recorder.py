@@ -44,8 +44,17 @@ def json_copy(value: Any, registry: DictionaryConverter | None = None) -> Any:
     return json.loads(json.dumps(converted, default=str))
 
 
+STEP_FORMAT = 2   # one audit event per engine step (transitions + distinct data); 1: a row each
+TRANSITION_KEYS = ("task_id", "process", "task", "type", "bpmn_name", "from", "to", "info")
+
+
 class TaskEventRecorder:
-    """Collects task state changes; ``events`` are plain JSON-able dicts."""
+    """Collects the task state changes of one engine step.
+
+    ``step_payload()`` is what the audit keeps: the transitions, each completed task naming its data
+    before and after by reference into one table of the distinct data values of the step (a step
+    that passes the same data through many gateways stores it once). ``events`` expands it into one
+    plain dict per transition (``expand_step``), as replay and history read them."""
 
     def __init__(self, workflow: BpmnWorkflow, registry: DictionaryConverter | None,
                  clock: Callable[[], datetime]):
@@ -53,7 +62,9 @@ class TaskEventRecorder:
         self.last = {tid: t.state for tid, t in workflow.tasks.items()}  # get_tasks() is slow
         for sub in workflow.subprocesses.values():
             self.last.update((tid, t.state) for tid, t in sub.tasks.items())
-        self.events: list[dict] = []
+        self.transitions: list[dict] = []
+        self._refs: dict[str, str] = {}      # JSON text of a data value -> its reference
+        self.at: str | None = None
 
     def __enter__(self) -> TaskEventRecorder:
         self._token = _recorder.set(self)
@@ -73,26 +84,58 @@ class TaskEventRecorder:
         state = task.state if task is not None else TaskState.get_value(extra["state"])
         self.last[task_id] = state
         spec = task.task_spec if task is not None else None
-        before = after = delta = None
+        before = after = None
         if state == TaskState.COMPLETED and task is not None:
-            before, after = self._before(task), json_copy(task.data, self.registry)
-            delta = {"updates": DeepMerge.get_updated_keys(before or {}, after),
-                     "deletions": DeepMerge.get_deleted_keys(before or {}, after)}
-        self.events.append({
-            "at": self.clock().isoformat(), "task_id": str(task_id),
-            "process": extra["workflow_spec"],
+            # serialized now: the library shares nested values between tasks, a later task
+            # could change them
+            before = self._ref(task.parent.data) if task.parent is not None else None
+            after = self._ref(task.data)
+        if self.at is None:
+            self.at = self.clock().isoformat()
+        self.transitions.append({
+            "task_id": str(task_id), "process": extra["workflow_spec"],
             "task": getattr(spec, "bpmn_id", None) or extra["task_spec"],
             "type": extra["task_type"], "bpmn_name": getattr(spec, "bpmn_name", None),
             "from": TaskState.get_name(previous) if previous is not None else None,
-            "to": extra["state"],
-            "info": _task_info(task),
-            "data_before": before, "data_after": after, "delta": delta,
+            "to": extra["state"], "info": _task_info(task),
+            "data_before": before, "data_after": after,
         })
 
-    def _before(self, task: Task | None) -> Any:
-        if task is None or task.parent is None:
-            return None
-        return json_copy(task.parent.data, self.registry)
+    def _ref(self, value: Any) -> str:
+        converted = self.registry.convert(value) if self.registry is not None else value
+        text = json.dumps(converted, default=str, ensure_ascii=False)
+        ref = self._refs.get(text)
+        if ref is None:
+            ref = self._refs[text] = f"d{len(self._refs)}"
+        return ref
+
+    def step_payload(self) -> dict:
+        """The audit payload of the step (``format`` 2); empty transitions if nothing changed."""
+        return {"format": STEP_FORMAT, "at": self.at, "transitions": self.transitions,
+                "data": {ref: json.loads(text) for text, ref in self._refs.items()}}
+
+    @property
+    def events(self) -> list[dict]:
+        """One plain dict per transition with its data before and after (replay compares them)."""
+        return expand_step(self.step_payload())
+
+
+def expand_step(payload: dict) -> list[dict]:
+    """The transitions of a step payload as they were once recorded one event each: at, task,
+    states, info, the completed task's data before and after and the delta between them."""
+    data = payload.get("data") or {}
+    out = []
+    for item in payload.get("transitions") or []:
+        before_ref, after_ref = item.get("data_before"), item.get("data_after")
+        before = json_copy(data.get(before_ref)) if before_ref is not None else None
+        after = json_copy(data.get(after_ref)) if after_ref is not None else None
+        delta = None
+        if after_ref is not None:
+            delta = {"updates": DeepMerge.get_updated_keys(before or {}, after),
+                     "deletions": DeepMerge.get_deleted_keys(before or {}, after)}
+        out.append({"at": payload.get("at"), **{k: item.get(k) for k in TRANSITION_KEYS},
+                    "data_before": before, "data_after": after, "delta": delta})
+    return out
 
 
 def _task_info(task: Task | None) -> dict:

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from threading import Lock
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -35,6 +36,13 @@ class CompiledBundle:
     top_process_ids: list[str]
     decision_ids: list[str]
     warnings: list[Problem] = field(default_factory=list)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, name: str, build: Callable[[dict[str, str]], Any]) -> Any:
+        """``build(engine_files)`` computed once per compiled bundle (a bundle never changes)."""
+        if name not in self._derived:
+            self._derived[name] = build(self.engine_files)
+        return self._derived[name]
 
     @property
     def sha256(self) -> str:

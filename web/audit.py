@@ -151,7 +151,8 @@ def step_state(case_no: str, seq: int) -> ResponseReturnValue:
     """State at one event: diagram highlights (per process), data, deadlines, ready tasks."""
     _case(case_no)
     try:
-        state = audit_steps.state_at(services(), case_no, seq)
+        state = audit_steps.state_at(services(), case_no, seq,
+                                     request.args.get("t", type=int))
     except NotFound:
         abort(404)
     process = request.args.get("process") or None

@@ -126,7 +126,7 @@ PURPOSE = {
 EVENT = {
     A.CASE_OPENED: _l("案件登记"), A.CASE_UPDATED: _l("案件更新"), A.CASE_CLOSED: _l("结案"),
     A.CASE_REOPENED: _l("重新办理"), A.SUBMISSION_LINKED: _l("关联来件"),
-    A.TASK_STATE_CHANGED: _l("任务状态变化"),
+    A.TASK_STATE_CHANGED: _l("任务状态变化"), A.ENGINE_STEP: _l("流程推进"),
     A.TASK_COMPLETED: _l("完成任务"), A.TASK_CLAIMED: _l("认领任务"),
     A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
     A.MESSAGE_RECEIVED: _l("收到消息"),

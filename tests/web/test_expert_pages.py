@@ -268,3 +268,26 @@ def test_the_opinion_becomes_a_document_the_mediator_reads(services, app, as_rol
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "expert_opinion_submitted")) == 1
     assert doc.title.startswith("专家书面意见")
+
+
+def test_every_post_route_of_a_case_refuses_the_expert(services, app, invited):
+    """Whatever a case route an expert POSTs to (tasks, parties, sessions, documents, ratings,
+    deadlines …), the answer is 403 and nothing but the denial is written."""
+    client = sign_in(app, "lawyer_li", invited["password"])
+    values = {"case_no": invited["case_no"], "session_id": invited["session_id"],
+              "task_id": _task_id(services, invited["case_no"], "triage"), "fmt": "json"}
+    refused = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or set()) or "case_no" not in rule.arguments \
+                or rule.endpoint.startswith("api_v1."):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values.get(m.group(1), 1)),
+                      rule.rule)
+        before = denials(services)
+        answer = expert_post(client, path, {"purpose": "contact", "reason": "x"})
+        refused.append((rule.endpoint, answer.status_code, denials(services) - before))
+    wrong = [r for r in refused if r[1:] != (403, 1)]
+    assert refused and not wrong, wrong
+    with services.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(CaseDocument).where(
+            CaseDocument.kind == "expert_opinion")) == 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from engine.models import AuditEvent
+from engine.recorder import expand_step
 from tests.conftest import fixture_bytes
 from workflows.core.actors import SYSTEM, Actor
 from workflows.processes.deploy import deploy_bundle
@@ -41,8 +44,29 @@ def complete(services, instance_id: int, bpmn_id: str, data: dict, *, case_id: i
 
 
 def events(services, chain: str, action: str | None = None) -> list[AuditEvent]:
+    """The chain's rows (of ``action``); ``task_state_changed``: every transition, also those
+    recorded inside step events (as unsaved rows, one per transition)."""
     with services.session_factory() as session:
         query = select(AuditEvent).where(AuditEvent.chain_key == chain).order_by(AuditEvent.seq)
+        if action == "task_state_changed":
+            return transitions(session.scalars(query.where(
+                AuditEvent.action.in_(("task_state_changed", "engine_step")))))
         if action:
             query = query.where(AuditEvent.action == action)
         return list(session.scalars(query))
+
+
+def transitions(rows) -> list[AuditEvent]:
+    """Step events expanded into one-transition rows (not saved); other rows as they are."""
+    out = []
+    for row in rows:
+        if row.action != "engine_step":
+            out.append(row)
+            continue
+        for payload in expand_step(json.loads(row.payload)):
+            out.append(AuditEvent(chain_key=row.chain_key, seq=row.seq, case_id=row.case_id,
+                                  occurred_at=row.occurred_at, actor_type=row.actor_type,
+                                  actor_id=row.actor_id, actor_role=row.actor_role,
+                                  action="task_state_changed", object_type="task",
+                                  object_id=payload["task_id"], payload=json.dumps(payload)))
+    return out

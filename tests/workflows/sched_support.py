@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, InstanceRow, OutboxMessage
 from tests.conftest import fixture_bytes
+from tests.workflows.engine_helpers import transitions
 from workflows.core.actors import SYSTEM
 from workflows.models import Case, Department, WorkOrder
 from workflows.processes.deploy import deploy_bundle
@@ -88,11 +89,13 @@ def row(services, instance_id: int) -> InstanceRow:
 
 
 def events(services, action: str, case_id: int | None = None) -> list[AuditEvent]:
-    query = select(AuditEvent).where(AuditEvent.action == action)
+    """Rows of ``action``; ``task_state_changed`` also from step events (one per transition)."""
+    names = (action, "engine_step") if action == "task_state_changed" else (action,)
+    query = select(AuditEvent).where(AuditEvent.action.in_(names))
     if case_id is not None:
         query = query.where(AuditEvent.case_id == case_id)
     with services.session_factory() as session:
-        return list(session.scalars(query.order_by(AuditEvent.id)))
+        return transitions(session.scalars(query.order_by(AuditEvent.id)))
 
 
 def count(services, model, *where) -> int:

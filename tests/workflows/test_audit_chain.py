@@ -39,7 +39,8 @@ def raw(services, sql: str, **params) -> None:
 
 def test_untouched_chains_verify(services, chain):
     report = verify(services)
-    assert report.ok and report.events > 10 and report.chains == 2   # case:42 and system
+    # case:42 (two engine steps, the start and the completion) and system
+    assert report.ok and report.events >= 4 and report.chains == 2
 
 
 def test_changed_payload_is_named(services, chain):
@@ -52,23 +53,23 @@ def test_changed_payload_is_named(services, chain):
 
 
 def test_deleted_event_is_named(services, chain):
-    raw(services, "DELETE FROM audit_event WHERE chain_key = :c AND seq = 5", c=chain)
+    raw(services, "DELETE FROM audit_event WHERE chain_key = :c AND seq = 2", c=chain)
     first = verify(services).breaks[0]
-    assert (first.chain_key, first.seq) == (chain, 5)
+    assert (first.chain_key, first.seq) == (chain, 2)
 
 
 def test_deleted_newest_events_are_caught_by_the_head(services, chain):
-    raw(services, "DELETE FROM audit_event WHERE chain_key = :c AND seq > 10", c=chain)
+    raw(services, "DELETE FROM audit_event WHERE chain_key = :c AND seq > 2", c=chain)
     first = verify(services).breaks[0]
     assert first.chain_key == chain and "head" in first.reason
 
 
 def test_reordered_events_are_named(services, chain):
-    raw(services, "UPDATE audit_event SET seq = -1 WHERE chain_key = :c AND seq = 3", c=chain)
-    raw(services, "UPDATE audit_event SET seq = 3 WHERE chain_key = :c AND seq = 4", c=chain)
-    raw(services, "UPDATE audit_event SET seq = 4 WHERE chain_key = :c AND seq = -1", c=chain)
+    raw(services, "UPDATE audit_event SET seq = -1 WHERE chain_key = :c AND seq = 2", c=chain)
+    raw(services, "UPDATE audit_event SET seq = 2 WHERE chain_key = :c AND seq = 3", c=chain)
+    raw(services, "UPDATE audit_event SET seq = 3 WHERE chain_key = :c AND seq = -1", c=chain)
     first = verify(services).breaks[0]
-    assert (first.chain_key, first.seq) == (chain, 3)
+    assert (first.chain_key, first.seq) == (chain, 2)
 
 
 def test_the_database_refuses_updates_and_deletes_of_audit_rows(services, chain):

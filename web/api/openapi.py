@@ -253,7 +253,10 @@ SCHEMAS = {
                   "occurred_at": {"type": "string", "format": "date-time"},
                   "actor_type": {"type": "string"}, "actor_role": NULL_STR,
                   "actor_name": {"type": "string"}, "object_type": NULL_STR,
-                  "object_id": NULL_STR, "payload": {"type": "object"}}},
+                  "object_id": NULL_STR, "payload": {"type": "object"},
+                  "transition": {"type": "integer", "description":
+                                 "the task transition's place within its engine step (one "
+                                 "audit event, one seq)"}}},
     "HotlineOrder": {"type": "object", "required": ["order_no"], "properties": {
         "order_no": {"type": "string", "maxLength": 64, "description": "工单号 (idempotency key)"},
         "received_at": {"type": "string", "format": "date-time",

@@ -26,16 +26,24 @@ def _sizes(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[in
               help="measured cycles per size")
 @click.option("--sizes", default="10,50,200", show_default=True, callback=_sizes,
               help="completed tasks per case")
+@click.option("--http/--no-http", "over_http", default=True, show_default=True,
+              help="also the real dispute flow over HTTP (SQLite, or DATABASE_URL)")
 @click.pass_context
-def bench(ctx: click.Context, repeats: int, sizes: tuple[int, ...]) -> None:
-    """Raw SpiffWorkflow cycle vs jiefen's service-level task completion; prints the ratio.
-    Subcommands: generate (bulk cases), list (the case-list benchmark)."""
+def bench(ctx: click.Context, repeats: int, sizes: tuple[int, ...], over_http: bool) -> None:
+    """Raw SpiffWorkflow cycle vs jiefen's service-level task completion, then the real dispute
+    flow over HTTP against a server started here, interleaved with the raw cycle; prints medians,
+    p90, statements per step and the ratios. Subcommands: generate (bulk cases), list (the
+    case-list benchmark)."""
     if ctx.invoked_subcommand is not None:
         return
     sys.path.insert(0, str(ROOT))
     from benchmarks.engine_cycle import run
 
     run(sizes, repeats=repeats, echo=click.echo)
+    if over_http:
+        from benchmarks.http_flow import run as run_http
+
+        run_http(sizes, repeats=repeats, echo=click.echo)
 
 
 @bench.command("generate")

@@ -27,7 +27,7 @@ from workflows.models import ApiToken, Case, User
 SYSTEM_CHAIN = "system"
 CASE_OPENED = "case_opened"
 # what the registration's unit of work records before case_opened
-CASE_PRELUDE = ("party_registered", "task_state_changed")
+CASE_PRELUDE = ("party_registered", "task_state_changed", "engine_step")
 # (table, object_type, creation event) of the objects recorded in the system chain
 SYSTEM_OBJECTS = ((User, "user", "user_created"),
                   (ApiToken, "api_token", "token_created"),

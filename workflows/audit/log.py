@@ -40,7 +40,8 @@ class AuditAction(StrEnum):
     CASE_CLOSED = "case_closed"
     CASE_REOPENED = "case_reopened"
     SUBMISSION_LINKED = "submission_linked"
-    TASK_STATE_CHANGED = "task_state_changed"
+    TASK_STATE_CHANGED = "task_state_changed"   # one transition (events recorded before steps)
+    ENGINE_STEP = "engine_step"                 # the transitions and data of one engine step
     TASK_COMPLETED = "task_completed"
     TASK_CLAIMED = "task_claimed"
     TASK_RELEASED = "task_released"

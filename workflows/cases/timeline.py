@@ -13,6 +13,7 @@ import json
 from sqlalchemy import select
 
 from engine.models import AuditEvent
+from engine.recorder import expand_step
 from workflows.access.policy import denials_audited
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
@@ -24,7 +25,7 @@ from workflows.runtime.unit_of_work import UnitOfWork
 # access metadata stays in the audit trail for auditors; it is not part of a case's history
 HIDDEN_KEYS = {"ip", "session_hash", "actor_roles"}
 # engine bookkeeping that people do not need on the case page
-ENGINE_EVENTS = {"task_state_changed"}
+ENGINE_EVENTS = {"task_state_changed", "engine_step"}
 # payload keys that hold codes, states, ids, counts and instants -- never free text or task data
 SAFE_KEYS = frozenset({
     "after", "approved", "attempts", "before", "bpmn_id", "bpmn_name", "breach_count",
@@ -77,10 +78,10 @@ def case_history(uow: UnitOfWork, actor: Actor, case_no: str, *, engine_events: 
             rows = list(uow.session.scalars(query))
             names = _actor_names(uow, rows)
             raw = actor.has(RoleCode.AUDITOR)
-            events = [_event(row, names, raw=raw) for row in rows]
+            events = [event for row in rows for event in _events(row, names, raw=raw)]
             if raw:
                 uow.audit.record(AuditAction.AUDIT_PAYLOADS_READ, actor, case=case,
-                                 object_type="case", object_id=case.case_no, events=len(rows),
+                                 object_type="case", object_id=case.case_no, events=len(events),
                                  purpose="audit", decision="allow", rule="history.auditor",
                                  ip=actor.ip, session_hash=actor.session_hash)
                 uow.commit()
@@ -96,13 +97,26 @@ def _actor_names(uow: UnitOfWork, rows: list[AuditEvent]) -> dict[str, str]:
     return {str(uid): name for uid, name in users}
 
 
-def _event(row: AuditEvent, names: dict[str, str], *, raw: bool = False) -> dict:
+def _events(row: AuditEvent, names: dict[str, str], *, raw: bool = False) -> list[dict]:
+    """The row as history events: a step event gives one per transition (as recorded before)."""
     payload = json.loads(row.payload) if row.payload else {}
+    if row.action == AuditAction.ENGINE_STEP:
+        return [{**_event(row, names, transition, raw=raw, action=AuditAction.TASK_STATE_CHANGED,
+                          object_id=transition.get("task_id")), "transition": index}
+                for index, transition in enumerate(expand_step(payload))]
+    return [_event(row, names, payload, raw=raw)]
+
+
+def _event(row: AuditEvent, names: dict[str, str], payload: dict, *, raw: bool = False,
+           action: str | None = None, object_id: str | None = None) -> dict:
     payload = payload if raw else project_payload(payload)
-    return {"seq": row.seq, "action": row.action, "occurred_at": row.occurred_at.isoformat(),
+    engine = action is not None
+    return {"seq": row.seq, "action": action or row.action,
+            "occurred_at": row.occurred_at.isoformat(),
             "actor_type": row.actor_type, "actor_role": row.actor_role,
             "actor_name": names.get(row.actor_id or "", row.actor_type),
-            "object_type": row.object_type, "object_id": row.object_id,
+            "object_type": "task" if engine else row.object_type,
+            "object_id": object_id if engine else row.object_id,
             "payload": {k: v for k, v in payload.items() if k not in HIDDEN_KEYS}}
 
 

@@ -7,13 +7,11 @@ work orders and case fields commit together with the new state.
 from __future__ import annotations
 
 from datetime import datetime
-from threading import Lock
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.instance import TaskView, WorkflowInstance
-from engine.models import InstanceRow, ProcessVersion
 from engine.xmlsafe import safe_fromstring
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SYSTEM
@@ -39,26 +37,31 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
     """Rebuild the open tasks, work orders and case fields from the instance; returns new tasks."""
     session = uow.session
     data = inst.latest_data()
-    depts = UnitResolver(session, case.place_path)
+    depts = UnitResolver.cached(session, case.place_path)
     was_closed = case.status == CaseStatus.CLOSED
-    _case_fields(case, inst, data, depts, uow.clock.now())
+    ready = inst.ready_tasks()
+    _case_fields(case, inst, ready, data, depts, uow.clock.now())
     if case.status == CaseStatus.CLOSED and not was_closed:
         close_open_work(uow, case)
-    ready = inst.ready_tasks()
     _work_orders(uow, case, ready, data, depts)
     created = _open_tasks(uow, case, inst, ready, depts)
     clocks = sync_clocks(uow, case, inst, ready, data)
     _order_deadlines(uow, case, inst, ready, depts, clocks.handling_due)
-    refresh_lights(uow, case)
+    refresh_lights(uow, case, changed_only=True, orders=list(case.work_orders))
     return created
 
 
 # -- units and roles ------------------------------------------------------------------------
 def lane_roles(session: Session) -> dict[str, str]:
-    """Lane name -> role code: the roles' Chinese and English names, codes and known aliases."""
+    """Lane name -> role code: the roles' Chinese and English names, codes and known aliases
+    (read once per session: a step asks several times)."""
+    cached = session.info.get("jiefen.lane_roles")
+    if cached is not None:
+        return cached
     out = dict(contract.LANE_ALIASES)
     for code, zh, en in session.execute(select(Role.code, Role.name_zh, Role.name_en)):
         out[zh], out[en], out[code] = code, code, code
+    session.info["jiefen.lane_roles"] = out
     return out
 
 
@@ -106,29 +109,50 @@ def task_facts(task: TaskView, roles: dict[str, str], depts: UnitResolver,
 
 
 # -- open tasks -------------------------------------------------------------------------------------
+_OPEN_ROWS = "jiefen.open_rows"
+
+
+def open_rows(session: Session, instance_id: int | None) -> dict[str, OpenTask]:
+    """The open-task rows of an instance by task id, read once until the projection rewrites them
+    (the completion's permission check and the projection share the read)."""
+    cache = session.info.setdefault(_OPEN_ROWS, {})
+    if instance_id not in cache:
+        cache[instance_id] = {t.task_id: t for t in session.scalars(
+            select(OpenTask).where(OpenTask.instance_id == instance_id))}
+    return cache[instance_id]
+
+
 def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
                 depts: UnitResolver) -> list[OpenTask]:
+    """Write only what changed: rows of closed tasks deleted, of new tasks added, of the others
+    updated where a fact moved (claims and ready times are kept)."""
     session = uow.session
     instance_id = case.workflow_instance_id
-    old = {t.task_id: t for t in session.scalars(
-        select(OpenTask).where(OpenTask.instance_id == instance_id))}
-    session.execute(delete(OpenTask).where(OpenTask.instance_id == instance_id))
+    old = dict(open_rows(session, instance_id))
+    session.info.pop(_OPEN_ROWS, None)
     roles = lane_roles(session)
     orders = {o.task_id: o.id for o in case.work_orders if o.task_id}
     created = []
     now = uow.clock.now()
     for task in ready:
-        previous = old.get(task.id)
-        row = OpenTask(
-            instance_id=instance_id, case_id=case.id, task_id=task.id, bpmn_id=task.bpmn_id,
-            name=task.name, lane=task.lane, **task_facts(task, roles, depts, case),
-            claimed_by=previous.claimed_by if previous else None,
-            work_order_id=orders.get(task.id),
-            ready_at=previous.ready_at if previous else now,
-            due_at=task_deadline(uow, case, inst, task))
-        session.add(row)
-        if previous is None:
+        facts = {"case_id": case.id, "bpmn_id": task.bpmn_id, "name": task.name,
+                 "lane": task.lane, **task_facts(task, roles, depts, case),
+                 "work_order_id": orders.get(task.id),
+                 "due_at": task_deadline(uow, case, inst, task)}
+        row = old.pop(task.id, None)
+        if row is None:
+            row = OpenTask(instance_id=instance_id, task_id=task.id, ready_at=now, **facts)
+            session.add(row)
             created.append(row)
+            continue
+        for name, value in facts.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    if old:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_([r.id for r in old.values()]))
+                        .execution_options(synchronize_session=False))
+        for row in old.values():
+            session.expunge(row)
     session.flush()
     return created
 
@@ -145,32 +169,16 @@ def task_deadline(uow: UnitOfWork, case: Case, inst: WorkflowInstance,
     return max(dues) if dues else None
 
 
-_TIMER_MAPS: dict[str, dict] = {}   # bundle sha256 -> boundary timers (content-addressed)
-_TIMER_MAPS_LOCK = Lock()
-
-
 def _timer_map(uow: UnitOfWork, case: Case) -> dict:
-    row = uow.session.get(InstanceRow, case.workflow_instance_id)
-    assert row is not None, "only a case with an instance has ready tasks"
-    sha = uow.session.scalar(select(ProcessVersion.bundle_sha256)
-                             .where(ProcessVersion.id == row.process_version_id))
-    assert sha is not None, "an instance's process version is never deleted"
-    with _TIMER_MAPS_LOCK:
-        found = _TIMER_MAPS.get(sha)
-    if found is None:
-        version = uow.session.get(ProcessVersion, row.process_version_id)
-        assert version is not None, "an instance's process version is never deleted"
-        found = boundary_timer_map(version.engine_files)
-        with _TIMER_MAPS_LOCK:
-            if len(_TIMER_MAPS) > 64:
-                _TIMER_MAPS.clear()
-            _TIMER_MAPS[sha] = found
-    return found
+    """Boundary timers of the instance's version, parsed once per compiled bundle."""
+    bundle = uow.instance_bundle(case.workflow_instance_id) if case.workflow_instance_id else None
+    assert bundle is not None, "only a case with an instance has ready tasks"
+    return bundle.derived("boundary_timers", boundary_timer_map)
 
 
 # -- case fields ------------------------------------------------------------------------------------
-def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: UnitResolver,
-                 now: datetime) -> None:
+def _case_fields(case: Case, inst: WorkflowInstance, ready: list[TaskView], data: dict,
+                 depts: UnitResolver, now: datetime) -> None:
     for attribute, key in contract.CASE_FIELDS.items():
         value = data.get(key)
         if value not in (None, ""):
@@ -183,7 +191,6 @@ def _case_fields(case: Case, inst: WorkflowInstance, data: dict, depts: UnitReso
     mediator = data.get(contract.MEDIATOR_KEY)
     if isinstance(mediator, int) or (isinstance(mediator, str) and mediator.isdigit()):
         case.mediator_id = int(mediator)
-    ready = inst.ready_tasks()
     case.stage = "、".join(dict.fromkeys(t.name for t in ready))[:255] or None
     status = contract.status_of(inst, data, ready)
     if status == CaseStatus.CLOSED and case.status != CaseStatus.CLOSED:

@@ -26,12 +26,22 @@ def after_step(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Open
 
 def fire_timers_recorded(uow: UnitOfWork, actor: Actor, case: Case, inst: WorkflowInstance) -> list[str]:
     """Fire due timers in their own step and record it when anything changed (replayable)."""
-    armed, digest = inst.armed_timers(), inst.state_digest()
-    with uow.recording(inst, actor, case=case):
+    return _fire(uow, actor, case, inst)[1]
+
+
+def fire_timers_changed(uow: UnitOfWork, actor: Actor, case: Case, inst: WorkflowInstance) -> bool:
+    """Like ``fire_timers_recorded``; True when a timer changed the instance."""
+    return _fire(uow, actor, case, inst)[0]
+
+
+def _fire(uow: UnitOfWork, actor: Actor, case: Case, inst: WorkflowInstance) -> tuple[bool, list[str]]:
+    # a timer that fires changes task states: no recorded transition means nothing changed
+    armed = inst.armed_timers()
+    with uow.recording(inst, actor, case=case) as recorder:
         inst.fire_timers()
-    if inst.state_digest() == digest:
-        return []
-    return record_timers_fired(uow, actor, case, inst, armed)
+    if not recorder.transitions:
+        return False, []
+    return True, record_timers_fired(uow, actor, case, inst, armed)
 
 
 def fire_due_timers(services: Services, case_no: str) -> list[str]:

@@ -145,7 +145,7 @@ def _work_order(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean
     if rule is None:
         return
     role, decide = rule
-    dept = task_department(view, UnitResolver(uow.session, case.place_path))
+    dept = task_department(view, UnitResolver.cached(uow.session, case.place_path))
     order = current_order(case, dept, role)
     status = decide(clean)
     if order is None or status is None or order.status == status:

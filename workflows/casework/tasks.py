@@ -19,8 +19,8 @@ from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.casework import task_effects
 from workflows.casework.incidents import step_failures
-from workflows.casework.projection import lane_roles, task_facts
-from workflows.casework.steps import after_step, fire_timers_recorded
+from workflows.casework.projection import lane_roles, open_rows, task_facts
+from workflows.casework.steps import after_step, fire_timers_changed
 from workflows.core import pii_text
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.dates import past_day_error, plan_day_error
@@ -76,9 +76,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
             if view is None:
                 raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
             require_task(actor, _task_facts(uow, case, view), case)
-            digest = inst.state_digest()
-            fire_timers_recorded(uow, SCHEDULER, case, inst)
-            if inst.state_digest() != digest:
+            if fire_timers_changed(uow, SCHEDULER, case, inst):
                 view = _ready(inst, task_id)
                 if view is None:
                     after_step(uow, case, inst)    # keep what the deadlines did
@@ -166,12 +164,11 @@ def _day_error(field: str, day: date, now: datetime, settings: Settings) -> Fiel
 def _ready(inst: WorkflowInstance, task_id: str) -> TaskView | None:
     """The ready task's view; None when it exists but is no longer ready; NotFound otherwise."""
     try:
-        inst.ready_task(task_id)
+        return inst.ready_view(task_id)
     except TaskNotFound:
         raise NotFound(ErrorCode.TASK_NOT_FOUND) from None
     except TaskNotReady:
         return None
-    return next(t for t in inst.ready_tasks() if t.id == str(task_id))
 
 
 def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
@@ -186,12 +183,11 @@ def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
 
 def _task_facts(uow: UnitOfWork, case: Case, view: TaskView) -> OpenTask:
     """The open-task row of a ready task, or the same facts computed from the live instance."""
-    row = uow.session.scalars(select(OpenTask).where(OpenTask.case_id == case.id,
-                                                     OpenTask.task_id == view.id)).first()
+    row = open_rows(uow.session, case.workflow_instance_id).get(view.id)
     if row is not None:
         return row
     return OpenTask(task_id=view.id, **task_facts(view, lane_roles(uow.session),
-                                                  UnitResolver(uow.session, case.place_path), case))
+                                                  UnitResolver.cached(uow.session, case.place_path), case))
 
 
 def _ids(inst: WorkflowInstance) -> list[str]:

@@ -20,13 +20,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from threading import Lock
 
 from lxml import etree
 from sqlalchemy import select
 
 from engine.instance import TaskView, WorkflowInstance
-from engine.models import InstanceRow, ProcessVersion
 from engine.xmlsafe import safe_fromstring
 from workflows.core.actors import SYSTEM
 from workflows.deadlines import sla
@@ -141,27 +139,12 @@ def _handling_due(armed: list, timers: dict, clock: SlaClock | None) -> datetime
 
 
 # -- what the process version times itself (from the BPMN source, cached per bundle) -----------
-_CACHE: dict[str, dict] = {}
-_CACHE_LOCK = Lock()
-
-
 def watch_timers(uow: UnitOfWork, case: Case) -> dict[str, frozenset[str]]:
     """Names of the version's handling-deadline timers and of the timers on the rating wait."""
-    row = uow.session.get(InstanceRow, case.workflow_instance_id) \
-        if case.workflow_instance_id else None
-    version = uow.session.get(ProcessVersion, row.process_version_id) if row else None
-    if version is None:
+    bundle = uow.instance_bundle(case.workflow_instance_id) if case.workflow_instance_id else None
+    if bundle is None:
         return {"handling": frozenset(), "rating": frozenset()}
-    sha = version.bundle_sha256
-    with _CACHE_LOCK:
-        found = _CACHE.get(sha)
-    if found is None:
-        found = timer_roles(version.engine_files)
-        with _CACHE_LOCK:
-            if len(_CACHE) > 64:
-                _CACHE.clear()
-            _CACHE[sha] = found
-    return found
+    return bundle.derived("watch_timers", timer_roles)
 
 
 def timer_roles(files: dict[str, str]) -> dict[str, frozenset[str]]:

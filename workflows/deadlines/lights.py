@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from engine.deadlines import WorkingCalendar
 from workflows.audit.log import AuditAction
@@ -83,9 +84,11 @@ def next_check(limits: list[Limit], now: datetime, reply_dues: list[datetime]) -
 
 
 # -- work orders -------------------------------------------------------------------------------
-def watch_of(uow: UnitOfWork, case: Case, order: WorkOrder) -> WorkOrderSla:
-    """The order's SLA watch row, created (with the T-01 response due time) on first sight."""
-    watch = uow.session.get(WorkOrderSla, order.id)
+def watch_of(uow: UnitOfWork, case: Case, order: WorkOrder,
+             known: dict[int, WorkOrderSla] | None = None) -> WorkOrderSla:
+    """The order's SLA watch row, created (with the T-01 response due time) on first sight;
+    ``known``: the case's watch rows already read (then a missing one is not looked up)."""
+    watch = known.get(order.id) if known is not None else uow.session.get(WorkOrderSla, order.id)
     if watch is None:
         policy = RESPONSE_POLICY.get(case.urgency, "PT24H")
         if order.status == WorkOrderStatus.DISPATCHED and order.due_at is not None:
@@ -111,13 +114,17 @@ def order_limits(uow: UnitOfWork, order: WorkOrder, watch: WorkOrderSla) -> list
     return limits
 
 
-def refresh_order(uow: UnitOfWork, case: Case, order: WorkOrder) -> Light:
-    """Recompute one order's light, climb the ladder for what is due, and re-arm its check."""
+def refresh_order(uow: UnitOfWork, case: Case, order: WorkOrder,
+                  known: tuple[dict[int, WorkOrderSla], dict[int, list[SupervisionNotice]]]
+                  | None = None) -> Light:
+    """Recompute one order's light, climb the ladder for what is due, and re-arm its check
+    (``known``: the case's watch rows and 督办单 by order, read once for all its orders)."""
     now = uow.clock.now()
-    watch = watch_of(uow, case, order)
+    watch = watch_of(uow, case, order, known[0] if known is not None else None)
     limits = order_limits(uow, order, watch)
-    notices = uow.session.scalars(select(SupervisionNotice).where(
-        SupervisionNotice.work_order_id == order.id, SupervisionNotice.level == 1)).all()
+    notices = known[1].get(order.id, []) if known is not None else uow.session.scalars(
+        select(SupervisionNotice).where(SupervisionNotice.work_order_id == order.id,
+                                        SupervisionNotice.level == 1)).all()
     unanswered = [n for n in notices if n.replied_at is None and n.reply_due_at is not None
                   and now >= n.reply_due_at]
     breaches = sum(1 for lim in limits if lim.breached(now))
@@ -172,9 +179,39 @@ def _set_light(uow: UnitOfWork, case: Case, order: WorkOrder, light: Light) -> N
     order.light = str(light)
 
 
-def refresh_lights(uow: UnitOfWork, case: Case) -> dict[int, Light]:
-    """Recompute the lights of every work order of a case (after any change to the case)."""
+_TOUCHED = "jiefen.work_orders_written"
+
+
+@event.listens_for(Session, "before_flush")
+def _note_orders(session: Session, _context: object, _instances: object) -> None:
+    """Remember which work orders a unit of work wrote (their light may have moved)."""
+    written = [o for o in (*session.new, *session.dirty) if isinstance(o, WorkOrder)]
+    if written:
+        session.info.setdefault(_TOUCHED, set()).update(id(o) for o in written)
+
+
+def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False,
+                   orders: list[WorkOrder] | None = None) -> dict[int, Light]:
+    """Recompute the lights of the work orders of a case (after any change to the case) in three
+    reads whatever the number of orders. ``changed_only`` (a step): only the orders whose light
+    can have moved: open ones, ones this unit of work changed, ones with a 督办单 unanswered; a
+    finished order's limits are all met, so its light is otherwise fixed. ``orders``: the case's
+    orders when the caller holds them all already."""
     uow.session.flush()
-    orders = uow.session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
-                                 .order_by(WorkOrder.id)).all()
-    return {order.id: refresh_order(uow, case, order) for order in orders}
+    touched = uow.session.info.get(_TOUCHED, set())
+    if orders is None:
+        orders = list(uow.session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
+                                          .order_by(WorkOrder.id)))
+    watches = {w.work_order_id: w for w in uow.session.scalars(
+        select(WorkOrderSla).where(WorkOrderSla.case_id == case.id))}
+    notices: dict[int, list[SupervisionNotice]] = {}
+    for notice in uow.session.scalars(select(SupervisionNotice).where(
+            SupervisionNotice.case_id == case.id, SupervisionNotice.level == 1)
+            .order_by(SupervisionNotice.id)):
+        if notice.work_order_id is not None:
+            notices.setdefault(notice.work_order_id, []).append(notice)
+    if changed_only:
+        orders = [o for o in sorted(orders, key=lambda o: o.id) if o.status not in CLOSED or id(o) in touched
+                  or o.id not in watches or o.light is None
+                  or any(n.replied_at is None for n in notices.get(o.id, []))]
+    return {order.id: refresh_order(uow, case, order, (watches, notices)) for order in orders}

@@ -71,6 +71,14 @@ class UnitResolver:
                 self.nearest[kind] = unit
         self._by_code: dict[str, int | None] = {}
 
+    @classmethod
+    def cached(cls, session: Session, place_path: str | None) -> UnitResolver:
+        """One resolver per session and place (a step resolves units several times)."""
+        cache = session.info.setdefault("jiefen.unit_resolvers", {})
+        if place_path not in cache:
+            cache[place_path] = cls(session, place_path)
+        return cache[place_path]
+
     @property
     def located(self) -> bool:
         """False when the case has no place (every kind resolves at the district level)."""

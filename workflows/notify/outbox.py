@@ -14,7 +14,9 @@ from workflows.models import Case
 # who a message is for (the address itself is resolved at delivery) and where it stands
 RECIPIENT_TYPES = ("party", "user", "department", "role", "channel_order")
 DELIVERY_STATES = ("pending", "sent", "dead")
-NOTICE_CHANNELS = ("file", "sms", "email", "phone")
+# the channels an outbox message goes by: notices to people, and pushes to subscribed feeds and
+# the 12345 hotline's callback (workflows/channels)
+NOTICE_CHANNELS = ("file", "sms", "email", "phone", "feed", "hotline_12345")
 
 
 class Outbox:

@@ -23,7 +23,7 @@ from workflows.audit.log import AuditAction, verify_chains
 from workflows.cases.lookup import find_case
 from workflows.core.actors import Actor
 from workflows.models import Case
-from workflows.replay.engine import REPLAY_ACTOR, RecordedEvent, Replayer, Step
+from workflows.replay.engine import REPLAY_ACTOR, RecordedEvent, Replayer, Step, expand_steps
 from workflows.runtime.bootstrap import Services
 
 
@@ -92,7 +92,7 @@ def case_events(session: Session, case_id: int) -> list[RecordedEvent]:
     """Every event of the case chain, in seq order, payloads parsed."""
     query = select(AuditEvent).where(AuditEvent.chain_key == f"case:{case_id}") \
         .order_by(AuditEvent.seq, AuditEvent.id)
-    return [RecordedEvent.from_model(row) for row in session.scalars(query)]
+    return expand_steps([RecordedEvent.from_model(row) for row in session.scalars(query)])
 
 
 def _segments(events: list[RecordedEvent]) -> dict[int, list[dict]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -25,7 +25,7 @@ from engine.instance import TaskView, WorkflowInstance
 from engine.migration import migrate, plan_migration
 from engine.models import AuditEvent, ProcessVersion
 from engine.operations import operation_context
-from engine.recorder import TaskEventRecorder
+from engine.recorder import TaskEventRecorder, expand_step
 from engine.script_engine import make_script_engine
 from engine.specs import CompiledBundle
 from workflows.audit.inputs import SET_DATA
@@ -43,6 +43,24 @@ INPUT_ACTIONS = START_ACTIONS | {"task_completed", "timer_fired", "message_recei
                                  "instance_migrated", "data_corrected"}
 # Any event whose payload carries SET_DATA changed workflow-level data outside an engine step
 # (or right after one): replay applies the values too.
+
+
+ENGINE_STEP = "engine_step"
+TRANSITION = "task_state_changed"
+
+
+def expand_steps(events: list[RecordedEvent]) -> list[RecordedEvent]:
+    """Each step event as the one-transition events recorded before steps were (same seq, hash
+    and actor), so history, replay and the diagram read old and new chains alike."""
+    out: list[RecordedEvent] = []
+    for event in events:
+        if event.action != ENGINE_STEP:
+            out.append(event)
+            continue
+        out.extend(replace(event, action=TRANSITION, payload=payload, object_type="task",
+                           object_id=payload.get("task_id"), transition=index)
+                   for index, payload in enumerate(expand_step(event.payload)))
+    return out
 
 
 class ReplayError(Exception):
@@ -67,6 +85,7 @@ class RecordedEvent:
     prev_hash: str = ""
     key_id: str = ""
     id: int | None = None  # global insertion order (ties between chains at the same instant)
+    transition: int | None = None  # place within its engine step (a step event read as transitions)
 
     @classmethod
     def from_row(cls, row: dict) -> RecordedEvent:

@@ -33,7 +33,7 @@ KINDS = {
     "denied": "拒绝访问", "replay": "复核", "other": "其他",
 }
 _KIND_OF = {
-    "task_state_changed": "task", "task_completed": "submission", "task_claimed": "task",
+    "task_state_changed": "task", "engine_step": "task", "task_completed": "submission", "task_claimed": "task",
     "task_released": "task", "timer_fired": "timer", "message_received": "message",
     "process_deployed": "deploy", "instance_migrated": "migration",
     "notification_queued": "notification", "outbox_failed": "notification",
@@ -42,7 +42,8 @@ _KIND_OF = {
 }
 TITLES = {
     "case_opened": "立案", "case_updated": "案件信息变更", "case_closed": "结案",
-    "case_reopened": "重新办理", "task_state_changed": "任务状态变化", "task_completed": "提交表单",
+    "case_reopened": "重新办理", "task_state_changed": "任务状态变化", "engine_step": "流程推进",
+    "task_completed": "提交表单",
     "task_claimed": "认领任务", "task_released": "释放任务", "timer_fired": "定时器触发",
     "message_received": "收到消息", "instance_migrated": "迁移到新流程版本",
     "instance_started": "启动流程实例", "process_deployed": "部署流程版本",
@@ -113,6 +114,7 @@ class HistoryEntry:
     is_input: bool = False
     order: int = 0
     engine: bool = False              # a transition people did not cause nor wait for
+    transition: int | None = None     # place within its engine step (one seq, several lines)
 
     @property
     def local_time(self) -> str:
@@ -194,7 +196,8 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
         detail=describe(event), actor_type=event.actor_type, actor_id=actor_id, actor_name=name,
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
         payload=payload, changes=changes, hash=event.hash,
-        is_input=event.is_input, order=event.id or 0, engine=engine_step(event))
+        is_input=event.is_input, order=event.id or 0, engine=engine_step(event),
+        transition=event.transition)
 
 
 # what people work on or wait for; every other task type is the engine's bookkeeping

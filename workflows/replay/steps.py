@@ -68,12 +68,20 @@ def element_ids(services: Services, version_id: int | None) -> set[str]:
     return ids
 
 
-def _element_states(events: list[RecordedEvent], seq: int,
-                    known: set[str]) -> dict[str, dict[str, list[str]]]:
-    """Completed and current BPMN ids per process as recorded by task transitions up to ``seq``."""
+def _after(event: RecordedEvent, seq: int, transition: int | None) -> bool:
+    """True once ``event`` lies beyond event ``seq`` (beyond its ``transition``, if given)."""
+    if event.seq != seq or transition is None or event.transition is None:
+        return event.seq > seq
+    return event.transition > transition
+
+
+def _element_states(events: list[RecordedEvent], seq: int, known: set[str],
+                    transition: int | None = None) -> dict[str, dict[str, list[str]]]:
+    """Completed and current BPMN ids per process as recorded by task transitions up to ``seq``
+    (up to its ``transition`` for a step event)."""
     tasks: dict[Any, tuple[Any, Any, Any]] = {}   # payload values as recorded
     for event in events:
-        if event.seq > seq:
+        if _after(event, seq, transition):
             break
         if event.action == AuditAction.TASK_STATE_CHANGED:
             p = event.payload
@@ -90,22 +98,26 @@ def _element_states(events: list[RecordedEvent], seq: int,
     return {p: {k: sorted(v) for k, v in e.items()} for p, e in out.items()}
 
 
-def _data_at(events: list[RecordedEvent], seq: int, fallback: dict) -> dict:
+def _data_at(events: list[RecordedEvent], seq: int, fallback: dict,
+             transition: int | None = None) -> dict:
     latest = None
     for event in events:
-        if event.seq > seq:
+        if _after(event, seq, transition):
             break
         if event.action == AuditAction.TASK_STATE_CHANGED and event.payload.get("to") == "COMPLETED":
             latest = event.payload.get("data_after")
     return latest if isinstance(latest, dict) else fallback
 
 
-def state_at(services: Services, case_no: str, seq: int) -> StepState:
-    """Diagram state and data as recorded at ``seq``; deadlines and ready tasks from the replay."""
+def state_at(services: Services, case_no: str, seq: int,
+             transition: int | None = None) -> StepState:
+    """Diagram state and data as recorded at ``seq``; deadlines and ready tasks from the replay.
+    ``transition``: a place inside the engine step event ``seq`` (the tokens half-way)."""
     with services.session_factory() as session:
         case = find_case(session, case_no)
         events = case_events(session, case.id)
-        chosen = next((e for e in events if e.seq == seq), None)
+        chosen = next((e for e in events if e.seq == seq and (
+            transition is None or e.transition == transition)), None)
         if chosen is None:
             raise NotFound(ErrorCode.NOT_FOUND, event=seq, case_no=case_no)
         replayer: Replayer | None = None
@@ -123,8 +135,8 @@ def state_at(services: Services, case_no: str, seq: int) -> StepState:
                  for v in (instance.ready_tasks() if instance else [])]
         opened = next((e.payload for e in events if e.action in START_ACTIONS), {})
         version_id = replayer.version_id if replayer else opened.get("process_version_id")
-        elements = _element_states(events, seq, element_ids(services, version_id))
-        data = _data_at(events, seq, initial)
+        elements = _element_states(events, seq, element_ids(services, version_id), transition)
+        data = _data_at(events, seq, initial, transition)
         version = session.get(ProcessVersion, version_id) if version_id else None
         labels, options = field_words(version.source_files or {}) if version else ({}, {})
         return StepState(seq, chosen.action, elements, data,

@@ -157,6 +157,12 @@ class UnitOfWork:
 
         return self.services.specs.bundle(str(version_id), files)
 
+    def instance_bundle(self, instance_id: int) -> CompiledBundle | None:
+        """The compiled bundle an instance runs on, without deserializing the instance."""
+        tracked = self.tracked.get(instance_id)
+        row = tracked[0] if tracked is not None else self.session.get(InstanceRow, instance_id)
+        return None if row is None else self.bundle(row.process_version_id)
+
     def instance_row(self, instance_id: int) -> InstanceRow:
         self.load_instance(instance_id)
         return self.tracked[instance_id][0]
@@ -177,9 +183,9 @@ class UnitOfWork:
             recorder = stack.enter_context(
                 TaskEventRecorder(instance.workflow, self.services.serializer.registry, lambda: at))
             yield recorder
-        for event in recorder.events:
-            self.audit.record_copy(AuditAction.TASK_STATE_CHANGED, actor, event, case=case,
-                                   object_type="task", object_id=event["task_id"])
+        if recorder.transitions:   # one event per step (engine/recorder.py, docs/audit.md)
+            self.audit.record_copy(AuditAction.ENGINE_STEP, actor, recorder.step_payload(),
+                                   case=case, object_type="engine_step")
 
     # -- commit -----------------------------------------------------------------------------
     def after_commit(self, callback: Callable[[], None]) -> None:

@@ -132,8 +132,15 @@
   function load() {
     var li = steps[index];
     var url = root.dataset.stateBase + li.dataset.seq + '.json';
+    var query = new URLSearchParams();
+    if (li.dataset.transition) { // a transition inside one engine step (one audit event)
+      query.set('t', li.dataset.transition);
+    }
     if (processSelect.value) {
-      url += '?process=' + encodeURIComponent(processSelect.value);
+      query.set('process', processSelect.value);
+    }
+    if (query.toString()) {
+      url += '?' + query.toString();
     }
     var ticket = ++pending;
     root.dataset.jfLoading = '1';

@@ -1,0 +1,77 @@
+"""A task completion issues a bounded number of SQL statements whatever the case's length, and so
+does registering a case (counted with an SQLAlchemy event listener; never timed)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from tests.bpmn.test_services_general import handle_to_review, local, noise_request, registered
+from tests.factories import Walk
+from workflows.casework.tasks import complete_task
+from workflows.intake.register import submit_intake
+
+# what one completion needs: case, instance, open tasks, orders, clocks, the instance update,
+# the audit chain head and events, the case event log (SAVEPOINTs of the test harness excluded)
+STEP_STATEMENTS = 34   # 32 today (6 of them keep the cockpit's rollups)
+INTAKE_STATEMENTS = 58   # 55 today
+
+
+@pytest.fixture
+def walk(services, clock) -> Walk:
+    clock.set(local(2025, 3, 3, 9, 0))
+    return Walk.ready(services, clock)
+
+
+@contextmanager
+def counted(engine):
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def review_returned(walk, engine) -> list[str]:
+    """Return the case from review (one completion) and count what it sends."""
+    task = walk.task("review_result")
+    actor = walk.actor_for(task)
+    with counted(engine) as statements:
+        complete_task(walk.services.new_uow(), actor, case_no=walk.case_no,
+                      task_id=task["task_id"], raw={"review_decision": "return",
+                                                    "review_note": "未附检测报告"})
+    return statements
+
+
+def test_a_completion_sends_as_many_statements_on_a_long_case_as_on_a_short_one(walk, db_engine):
+    registered(walk)
+    walk.do("sign_off", sign_off_decision="accept")
+    handle_to_review(walk)
+    walk.do("review_result", review_decision="return", review_note="未附检测报告")
+    handle_to_review(walk)
+    short = review_returned(walk, db_engine)
+    handle_to_review(walk)
+    for _ in range(6):            # the review keeps returning it: 30 more completed tasks
+        walk.do("review_result", review_decision="return", review_note="未附检测报告")
+        handle_to_review(walk)
+    long = review_returned(walk, db_engine)
+    assert len(short) <= STEP_STATEMENTS, "\n".join(short)
+    assert len(long) == len(short), "\n".join(short) + "\n-----\n" + "\n".join(long)
+
+
+def test_registering_a_case_to_its_first_task_sends_a_bounded_number_of_statements(walk, db_engine):
+    clerk = walk.user("intake_clerk", "ZZ")
+    with counted(db_engine) as statements:
+        outcome = submit_intake(walk.services.new_uow(), clerk, noise_request())
+    walk.case_no = outcome.case_no
+    assert walk.ids() == ["register"]
+    assert len(statements) <= INTAKE_STATEMENTS, "\n".join(statements)
+
