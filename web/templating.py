@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 from markupsafe import Markup
 
+from web.chain_words import break_words
 from web.data_display import value_text
 from web.labels import choices, label, labels
 from web.messages import message
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["data_value"] = \
         lambda value, key, units, options=None: value_text(key, value, units, options)
     app.jinja_env.filters["report_text"] = report_text
+    app.jinja_env.filters["break_words"] = break_words
     app.jinja_env.filters["report_title"] = report_title
     app.jinja_env.globals["report_cell"] = report_cell
     app.jinja_env.globals["report_target"] = shown_target

@@ -108,7 +108,7 @@ def test_tampered_row_is_named_on_the_case_and_database_pages(as_role, services,
                          data={"csrf_token": csrf_token(client, "/audit/")}).get_data(as_text=True)
 
     assert 'data-ok="0"' in case_page and f"序号 {seq}" in case_page
-    assert f"案件 {CASE} 序号 {seq}" in chains and "hash mismatch" in chains
+    assert f"案件 {CASE} 序号 {seq}" in chains and "哈希不符" in chains and "hash mismatch" not in chains
     assert 'data-result="broken_chain"' in verify
 
 
@@ -119,7 +119,7 @@ def test_deleted_and_reordered_rows_are_named(as_role, services, joint):
     services.db.execute(text("DELETE FROM audit_event WHERE chain_key = :c AND seq = 7"),
                         {"c": chain})
     deleted = client.get("/audit/chains").get_data(as_text=True)
-    assert f"案件 {CASE} 序号 7" in deleted and "missing or reordered" in deleted
+    assert f"案件 {CASE} 序号 7" in deleted and "缺少事件或顺序被打乱" in deleted
 
     # put it back in another order: swap 9 and 10 (through a free number: UNIQUE(chain, seq))
     for old, new in ((9, 1000), (10, 9), (1000, 10)):
