@@ -30,6 +30,14 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _reasons(heads: Path) -> list[str]:
+    if not heads.exists():
+        return []
+    text = heads.read_text(encoding="utf-8")
+    whole = text[:text.rfind("\n") + 1]    # a line being written is not read yet
+    return [json.loads(line)["reason"] for line in whole.splitlines() if line.strip()]
+
+
 def test_two_gunicorn_workers_serve_and_export_their_heads(tmp_path, committed_services, settings):
     with committed_services.new_uow() as uow:
         seed_reference_data(uow.session)
@@ -53,6 +61,10 @@ def test_two_gunicorn_workers_serve_and_export_their_heads(tmp_path, committed_s
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline
                 time.sleep(0.3)
+        heads = tmp_path / "inst" / "audit" / "heads.jsonl"
+        while _reasons(heads).count("start") < 2:   # both workers booted and exported
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.3)
         refused = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/cases/JF-2025-000001",
                                          headers={"Authorization": "Bearer jf_deadbeef_" + "x" * 43})
         with pytest.raises(urllib.error.HTTPError):   # 401, audited: the system chain moves
@@ -62,8 +74,6 @@ def test_two_gunicorn_workers_serve_and_export_their_heads(tmp_path, committed_s
         output = server.communicate(timeout=60)[0]
     assert server.returncode == 0, output
     assert output.count("Booting worker with pid") >= 2
-    records = [json.loads(line) for line in (tmp_path / "inst" / "audit" / "heads.jsonl")
-               .read_text(encoding="utf-8").splitlines()]
-    reasons = [r["reason"] for r in records]
+    reasons = _reasons(tmp_path / "inst" / "audit" / "heads.jsonl")
     # each worker exported when it started, and (the chain having moved) when it stopped
     assert reasons.count("start") >= 2 and reasons.count("stop") >= 2
