@@ -21,16 +21,15 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 
 from benchmarks.engine_cycle import raw_cycle
+from benchmarks.scratch import scratch_database
 from engine.crypto import Keyring
-from engine.db import make_engine
 from workflows.access import tokens
 from workflows.core.actors import SYSTEM
 from workflows.core.schema import upgrade
@@ -60,23 +59,6 @@ def _ms(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
     return statistics.median(ordered) * 1000, p90 * 1000
-
-
-def _scratch_schema(url: str) -> tuple[str, str]:
-    schema = f"http_bench_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}", schema
-
-
-def _drop_schema(url: str, schema: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def _setup(url: str, folder: Path) -> tuple[Settings, Services]:
@@ -202,15 +184,10 @@ class Flow:
 @contextmanager
 def _database() -> Iterator[tuple[str, str, Path]]:
     url = os.environ.get("DATABASE_URL", "")
-    with tempfile.TemporaryDirectory() as folder:
-        if url.startswith("postgresql"):
-            scoped, schema = _scratch_schema(url)
-            try:
-                yield scoped, "PostgreSQL", Path(folder)
-            finally:
-                _drop_schema(url, schema)
-        else:
-            yield f"sqlite:///{Path(folder) / 'http-bench.sqlite3'}", "SQLite", Path(folder)
+    kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    with tempfile.TemporaryDirectory() as folder, \
+            scratch_database(url, Path(folder), "http_bench") as scoped:
+        yield scoped, kind, Path(folder)
 
 
 def run(sizes: tuple[int, ...] = (10, 50, 200), repeats: int = 30,

@@ -17,18 +17,17 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.scratch import scratch_database  # noqa: E402
 from engine.clock import FrozenClock  # noqa: E402
 from engine.crypto import Keyring  # noqa: E402
-from engine.db import make_engine  # noqa: E402
 from engine.models import OutboxMessage  # noqa: E402
 from workflows.core.schema import upgrade  # noqa: E402
 from workflows.core.settings import Settings  # noqa: E402
@@ -37,18 +36,6 @@ from workflows.notify.channels import FileChannel  # noqa: E402
 from workflows.runtime.bootstrap import bootstrap  # noqa: E402
 
 T0 = datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
-
-
-def _database(url: str | None, folder: Path) -> tuple[str, str | None]:
-    if not url:
-        return f"sqlite:///{folder / 'outbox_bench.sqlite3'}", None
-    schema = f"outbox_bench_{uuid.uuid4().hex[:8]}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema}", schema
 
 
 def _cpu() -> float:
@@ -64,7 +51,11 @@ def main() -> None:
     parser.add_argument("--url", default=None)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="outbox_bench_"))
-    url, schema = _database(args.url, folder)
+    with scratch_database(args.url, folder, "outbox_bench") as url:
+        _run(url, folder, args)
+
+
+def _run(url: str, folder: Path, args: argparse.Namespace) -> None:
     upgrade(url)
     settings = Settings.from_env(instance_path=folder, database_url=url, testing=True)
     services = bootstrap(settings, clock=FrozenClock(T0),
@@ -91,12 +82,6 @@ def main() -> None:
               f"{report.sent / max(used, 1e-9):,.0f} messages per CPU s")
     finally:
         services.db.dispose()
-        if schema:
-            engine = make_engine(args.url)
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
-
 
 if __name__ == "__main__":
     main()
