@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from engine.crypto import field_aad
 from engine.input_rules import text_error
-from workflows.access.policy import denials_audited, user_id, visible_cases
+from workflows.access.policy import Denied, denials_audited, user_id, visible_cases
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import unmask_party
 from workflows.core import pii_text
@@ -79,6 +79,15 @@ def may_call(actor: Actor) -> bool:
     return user_id(actor) is not None and actor.has(*UNIT_CALLERS, *CENTRE_CALLERS)
 
 
+def require_caller(uow: UnitOfWork, actor: Actor, **context: object) -> None:
+    """Roles that make no calls (supervisors, leaders, auditors, owners, admins) are refused
+    (audited ``access_denied``) before anything is read."""
+    if not may_call(actor):
+        with denials_audited(uow.services, actor, object_type="call_task", **context):
+            raise Denied(ErrorCode.NOT_PERMITTED, "call_task.role", object_type="call_task",
+                         object_id=context.get("object_id"))
+
+
 def scope(actor: Actor) -> ColumnElement[bool]:
     """The calls this actor is to make (a WHERE clause on CallTask joined to Case)."""
     clauses: list[ColumnElement[bool]] = []
@@ -101,6 +110,7 @@ def open_count(uow: UnitOfWork, actor: Actor) -> int:
 
 def open_calls(uow: UnitOfWork, actor: Actor, *, limit: int = PER_PAGE) -> list[CallRow]:
     """The open calls, earliest due first: one statement whatever their number."""
+    require_caller(uow, actor)
     with uow:
         rows = uow.session.execute(
             select(CallTask, Case.case_no, Party.masked)
@@ -130,6 +140,7 @@ def _scoped(uow: UnitOfWork, actor: Actor, call_id: int) -> tuple[CallTask, Case
 def reveal_phone(uow: UnitOfWork, actor: Actor, call_id: int) -> str | None:
     """The number to call, for an open call in the actor's list: the party's reveal with the
     purpose "contact" (audited ``party_unmasked``, committed before the number is returned)."""
+    require_caller(uow, actor, object_id=call_id)
     with denials_audited(uow.services, actor, object_type="call_task", object_id=call_id), uow:
         call, case = _scoped(uow, actor, call_id)
         if call.status != CallTaskStatus.OPEN:
@@ -146,6 +157,7 @@ def complete_call(uow: UnitOfWork, actor: Actor, call_id: int, *, outcome: str,
                   note: str = "") -> None:
     """Record how the call went (reached / not reached, a note without personal data); audited.
     ``CallTaskTaken`` when it was completed meanwhile (nothing written)."""
+    require_caller(uow, actor, object_id=call_id)
     note = (note or "").strip()
     errors: dict[str, FieldError] = {}
     if outcome not in OUTCOMES:

@@ -164,12 +164,20 @@ PLAN_DATE_FIELDS = frozenset({"session_date"})
 ATTENDANCE_TASKS: dict[str, dict[str, str]] = {
     "record_attendance": {"applicant": "applicant_attendance",
                           "respondent": "respondent_attendance"}}
-# Screening's statutory routes that the centre keeps following in a process of their own
-# (general_dispute: gw_statutory_path): route -> path (CaseLegalPath.path).
-LEGAL_PATH_ROUTE_TASK = "statutory_guidance"
+# Steps that route a case to a statutory channel the centre keeps following in a process of its
+# own: screening's 依法导入 (R4, general_dispute: gw_statutory_path) and a failed mediation (R5,
+# people_mediation: gw_failed_route; labour_dispute: gw_arbitration_route): bpmn id -> the form
+# field naming the route; route -> path (CaseLegalPath.path).
+LEGAL_PATH_DECISIONS = {"statutory_guidance": "statutory_route",
+                        "terminate_mediation": "legal_route",
+                        "prepare_arbitration": "legal_route"}
+NO_LEGAL_PATH = "none"   # a failed mediation not routed to a followed channel (the default)
 LEGAL_PATH_ROUTES = {"petition": "petition", "petition_review": "petition",
                      "land_arbitration": "land_arbitration", "labour_award": "labour_award",
                      "administrative_review": "administrative_review"}
+# The processes of the legal paths (a case following one is not in handling: no resolution clock).
+LEGAL_PATH_PROCESSES = frozenset({"petition_path", "land_arbitration", "labour_award",
+                                  "administrative_review"})
 # The limits whose legal basis the case page's 时限 panel states in words (docs/legal-windows.md).
 LEGAL_WINDOW_IDS = ("T-03", "T-07", "T-08", "T-20", "T-21", "T-24", "T-25", "T-26", "T-30",
                     "T-31", "T-32", "T-33", "T-40", "T-41", "T-42", "T-43")
