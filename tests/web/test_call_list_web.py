@@ -129,7 +129,7 @@ def test_the_call_list_in_english(app, services, reminded):
     assert login(client, "tri").status_code == 302
     page = client.get("/inbox/calls", headers={"Accept-Language": "en"}).get_data(as_text=True)
     body = page.split("<main", 1)[1].split("</main>", 1)[0]
-    chinese = [t for t in CJK.findall(re.sub(r"<[^>]+>", " ", body))]
+    chinese = CJK.findall(re.sub(r"<[^>]+>", " ", body))
     # the masked name is the citizen's own data; everything else is in English
     assert set(chinese) <= set("刘"), chinese
     assert "Calls to make" in page and "T-07" in page
