@@ -19,6 +19,7 @@ from workflows.casework.documents import (
     generate_labour_agreement,
     record_from_task,
 )
+from workflows.casework.legal_path import enter_path
 from workflows.casework.projection import current_order, task_department
 from workflows.casework.reopen import reopen_case
 from workflows.core.actors import Actor
@@ -116,15 +117,8 @@ def _legal_path(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView,
     field = contract.LEGAL_PATH_DECISIONS.get(view.bpmn_id)
     path = contract.LEGAL_PATH_ROUTES.get(str(clean.get(field))) if field else None
     if path:
-        row = uow.session.scalar(select(CaseLegalPath).where(CaseLegalPath.case_id == case.id))
-        before = row.path if row is not None else None
-        if row is None:   # a reopened case routed again keeps one row: the latest path
-            row = CaseLegalPath(case_id=case.id)
-            uow.session.add(row)
-        row.path, row.entered_at = path, uow.clock.now()
-        uow.audit.record(AuditAction.LEGAL_PATH_ENTERED, actor, case=case,
-                         object_type="case", object_id=case.case_no, path=path, before=before,
-                         task=view.bpmn_id, outcome="R4" if field == "statutory_route" else "R5")
+        enter_path(uow, actor, case, path, via=view.bpmn_id,
+                   outcome="R4" if field == "statutory_route" else "R5")
     elif view.bpmn_id == contract.PETITION_FINAL_TASK:
         row = uow.session.scalar(select(CaseLegalPath).where(CaseLegalPath.case_id == case.id))
         if row is not None:
