@@ -3,8 +3,8 @@
 
 Mirrors CallTask in workflows/models/casework.py.
 
-Revision ID: 0032_call_task_outcome
-Revises: 0031_scheduler_claims
+Revision ID: 0033_call_task_outcome
+Revises: 0032_cockpit_live_board
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0032_call_task_outcome"
-down_revision = "0031_scheduler_claims"
+revision = "0033_call_task_outcome"
+down_revision = "0032_cockpit_live_board"
 branch_labels = None
 depends_on = None
 
