@@ -195,6 +195,22 @@ class Processes:
             time.sleep(0.3)
         raise RuntimeError("gunicorn did not answer /healthz")
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each process and the gunicorn workers (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        parents = {child.pid: name for name, child in self.children}
+        used: dict[str, float] = dict.fromkeys(parents.values(), 0.0)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue   # the process ended meanwhile
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            name = parents.get(pid) or parents.get(ppid)
+            if name is not None:
+                used[name] += (int(fields[11]) + int(fields[12])) / ticks
+        return used
+
     def log(self, name: str) -> str:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
@@ -493,6 +509,7 @@ class Round:
     cases: int
     skipped: Counter
     vanished: Counter      # 404 on completing: who had cancelled the task
+    cpu: dict[str, float]  # CPU seconds during the run: web (master and workers), schedulers
 
     @property
     def failures(self) -> int:
@@ -517,7 +534,10 @@ def one_round(base_url: str, workers: int, *, seconds: float, clients: int, sche
             echo(f"[{workers} worker(s)] {clients} clients for {seconds:g} s on port "
                  f"{processes.port}, {schedulers} schedulers")
             run = Run(url, processes.port, district, seconds, max_requests)
+            before = processes.cpu_seconds()
             elapsed = run.go(clients)
+            after = processes.cpu_seconds()
+            cpu = {name: after[name] - before.get(name, 0.0) for name in after}
             time.sleep(2)   # timers already due fire, the outbox drains once more
         finally:
             exits = processes.stop()
@@ -525,7 +545,7 @@ def one_round(base_url: str, workers: int, *, seconds: float, clients: int, sche
         vanished = cancelled_by(url, run.tally.vanished)
         status, line = verify(url, folder)
         return Round(workers, elapsed, run.tally.statuses, run.tally.errors, duplicates, totals,
-                     status, line, exits, len(run.tally.cases), run.tally.skipped, vanished)
+                     status, line, exits, len(run.tally.cases), run.tally.skipped, vanished, cpu)
 
 
 def report(result: Round, echo=print) -> None:
@@ -538,6 +558,10 @@ def report(result: Round, echo=print) -> None:
          f"({result.ok('intake') / result.seconds:.1f}/s), completions "
          f"{result.ok('complete')} ({result.ok('complete') / result.seconds:.1f}/s), "
          f"task reads {result.ok('tasks')}; {result.cases} new cases")
+    cpu_web = result.cpu.get("web", 0.0)
+    echo(f"   CPU during the run: web {cpu_web:.1f} s ({1000 * cpu_web / max(total, 1):.0f} ms "
+         f"a request), " + ", ".join(f"{k} {v:.1f} s" for k, v in result.cpu.items()
+                                     if k != "web"))
     echo("   answers by status: " + ", ".join(f"{s}: {n}" for s, n in sorted(by_status.items())))
     echo("   by request: " + ", ".join(f"{k} {s}: {n}" for (k, s), n in sorted(result.statuses.items())))
     echo(f"   errors other than 409: {result.failures}")
