@@ -16,9 +16,11 @@ from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent
 from tests.factories import IDS, Walk
 from workflows.cases.parties import PartyInput
+from workflows.casework import call_tasks
 from workflows.casework.events import record_rating
 from workflows.casework.views import case_page
 from workflows.models import CaseLegalPath, SlaClock
+from workflows.notify.delivery import deliver_pending
 from workflows.reports import kpi_cases as kc
 from workflows.reports.legal_paths import cases_per_path
 
@@ -118,4 +120,26 @@ def test_a_petition_after_failed_mediation_enters_the_petition_path(services, la
             legal_route="petition")
     assert land.ids() == ["petition_stage_check"]
     assert [a["path"] for a in entered(services)] == ["petition"]
+    assert land.replays().startswith("verified")
+
+
+def test_the_reminder_after_a_failed_mediation_is_a_call_for_the_lead_unit(services, land):
+    """The land path's limitation reminder (T-40) to an applicant who prefers the phone: a call
+    for the unit that mediated (the case's lead unit), not for the centre."""
+    land.do("terminate_mediation", termination_reason="当事人拟申请仲裁", legal_routes_informed="true",
+            legal_route="land_arbitration")
+    land.do("land_stage_check", land_stage="not_applied")
+    land.do("land_infringed", land_right_infringed_on="2025-03-01")
+    land.until(local(2026, 12, 1, 9, 1))       # 3 months before the two years end (P21MT9H)
+    deliver_pending(services)
+
+    def calls(actor) -> list:
+        return [r for r in call_tasks.open_calls(services.new_uow(), actor)
+                if r.reason == "limitation_reminder"]
+
+    [row] = calls(land.user("mediator", "JDTJ"))
+    assert (row.window_id, row.window_start, row.window_end) == \
+        ("T-40", date(2025, 3, 1), date(2027, 3, 1))
+    assert [r.id for r in calls(land.user("dept_handler", "JDTJ"))] == [row.id]
+    assert calls(land.user("triage_officer", "ZZ")) == [], "the centre follows the path, the unit calls"
     assert land.replays().startswith("verified")
