@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 
+from engine import compaction
 from engine.errors import (
     EngineError,
     EngineStepFailed,
@@ -126,6 +127,14 @@ class WorkflowInstance:
     def dump(self, serializer: Serializer) -> str:
         return serializer.serialize_json(self.workflow)
 
+    def compact(self) -> int:
+        """Drop finished sub-processes, keeping what the digest, the diagram and late submissions
+        read of them (engine/compaction.py); the digest stays what it was. Returns how many went."""
+        gone = compaction.compact(self.workflow)
+        if gone:
+            self._ready = None
+        return gone
+
     @property
     def spec_version(self) -> str:
         return self.workflow.spec_version
@@ -168,8 +177,11 @@ class WorkflowInstance:
         try:
             task = self.workflow.get_task_from_id(UUID(str(task_id)))
         except (ValueError, TaskNotFound, WorkflowException):
-            raise TaskNotFound(str(task_id)) from None
+            task = None
         if task is None:
+            gone = compaction.compacted_task(self.workflow, str(task_id))
+            if gone is not None:   # in a finished sub-process compacted away
+                raise TaskNotReady(*gone)
             raise TaskNotFound(str(task_id))
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task.task_spec.bpmn_id, TaskState.get_name(task.state))
@@ -285,6 +297,11 @@ class WorkflowInstance:
                 entry["completed"].append(spec.bpmn_id)
             elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
                 entry["current"].append(spec.bpmn_id)
+        for process, bpmn_id, state in compaction.completed_elements(self.workflow):
+            if bpmn_id:
+                entry = out.setdefault(process, {"completed": [], "current": []})
+                if state == "COMPLETED":
+                    entry["completed"].append(bpmn_id)
         for entry in out.values():
             entry["completed"] = sorted(set(entry["completed"]))
             entry["current"] = sorted(set(entry["current"]))
@@ -327,6 +344,8 @@ class WorkflowInstance:
             rows.append([task.workflow.spec.name, spec.name,
                          json.dumps(info, sort_keys=True, default=str),
                          TaskState.get_name(task.state), _data_hash(task.data)])
+        rows.extend([process, spec, "", state, ""]
+                    for process, spec, state in compaction.finished_rows(self.workflow))
         rows.sort()
         timers = self.armed_timers()
         blob = json.dumps({"tasks": rows, "timers": sorted(d.isoformat() for _, d in timers),

@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.util.diff import (
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
 
+from engine import compaction
 from engine.errors import EngineError
 from engine.instance import WorkflowInstance
 
@@ -89,6 +90,7 @@ def plan_migration(instance: WorkflowInstance, registry: DictionaryConverter,
             continue
         wording |= _collect_spec_changes(plan, SpecDiff(registry, sp.spec, new_deps[sp.spec.name]),
                                          registry)
+    wording |= _compacted_changes(plan, workflow, registry, new_deps)
     for diff in [wf_diff, *sp_diffs.values()]:
         if diff is not None:
             plan.blocking.extend(_bpmn_id(t.task_spec) for t in _blocking(diff, wording))
@@ -97,6 +99,32 @@ def plan_migration(instance: WorkflowInstance, registry: DictionaryConverter,
     plan.missing_subprocesses = sorted(set(plan.missing_subprocesses))
     plan.safe = not plan.blocking and not plan.missing_subprocesses
     return plan
+
+
+def _compacted_changes(plan: MigrationPlan, workflow, registry: DictionaryConverter,
+                       new_deps: dict) -> set:
+    """The same rule for finished sub-processes compacted out of the state (engine/compaction.py):
+    their process must still exist, and what they completed must not have changed in meaning or
+    disappeared."""
+    completed: dict[str, set[str]] = {}
+    for process, spec, _bpmn, state in compaction.finished_specs(workflow):
+        if TaskState.get_value(state) & FINISHED:
+            completed.setdefault(process, set()).add(spec)
+    wording: set = set()
+    for process, names in completed.items():
+        old, new = workflow.subprocess_specs.get(process), new_deps.get(process)
+        if old is None or new is None:
+            plan.missing_subprocesses.append(process)
+            continue
+        spec_diff = SpecDiff(registry, old, new)
+        changed = _collect_spec_changes(plan, spec_diff, registry)
+        wording |= changed
+        for name in names:
+            spec = old.task_specs.get(name)
+            if spec is not None and (spec in spec_diff.removed
+                                     or (spec in spec_diff.changed and spec not in changed)):
+                plan.blocking.append(_bpmn_id(spec))
+    return wording
 
 
 def _blocking(diff: WorkflowDiff, wording: set) -> list[Task]:

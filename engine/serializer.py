@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION as _SERIALIZER_VERSIO
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.compaction import ATTRIBUTE as COMPACTED
 from engine.script_engine import JiefenScriptEngine
 
 Serializer: TypeAlias = BpmnWorkflowSerializer  # the type Services.serializer holds
@@ -31,6 +32,9 @@ def make_serializer(script_engine: JiefenScriptEngine, spec_lookup: SpecLookup) 
             dct["spec_version"] = workflow.spec_version
             dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
             dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+            compacted = getattr(workflow, COMPACTED, None)
+            if compacted and (compacted["rows"] or compacted["tasks"]):
+                dct[COMPACTED] = compacted   # finished sub-processes dropped (engine/compaction.py)
             return dct
 
         def from_dict(self, dct):
@@ -38,6 +42,7 @@ def make_serializer(script_engine: JiefenScriptEngine, spec_lookup: SpecLookup) 
             spec, subprocess_specs = spec_lookup(version)
             workflow = self.target_class(spec, subprocess_specs, deserializing=True)
             workflow.spec_version = version
+            setattr(workflow, COMPACTED, dct.pop(COMPACTED, None))
             workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
             workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
             self.set_default_attributes(workflow, dct)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote_plus
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
@@ -18,6 +20,7 @@ from workflows.reports import cockpit, legal_paths, ranking_xlsx
 bp = Blueprint("cockpit", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERIODS = ("week", "month", "quarter", "year")
+_SAFE = "!$'()*,/:;?@"      # what werkzeug's url_for leaves unquoted in a query value
 
 
 def today() -> date:
@@ -103,7 +106,17 @@ def drill_url(kpi: str, period: Any, where: Any, **extra: Any) -> str:
     if _get(where, "unit_code"):
         args["unit"] = _get(where, "unit_code")
     args.update({k: v for k, v in extra.items() if v is not None})
-    return url_for("cases.case_list", **args)
+    # a page holds a thousand of these links: the list's path once per request, then plain
+    # quoting (url_for per link cost more than every query of the page)
+    base = g.get("jiefen_case_list_url")
+    if base is None:
+        base = g.jiefen_case_list_url = url_for("cases.case_list")
+    return base + "?" + "&".join([f"{k}={_quoted(str(v))}" for k, v in args.items()])
+
+
+@lru_cache(maxsize=4096)
+def _quoted(value: str) -> str:
+    return quote_plus(value, safe=_SAFE)
 
 
 def _merge(*mappings: dict) -> dict:

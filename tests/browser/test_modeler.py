@@ -112,6 +112,11 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
     new_step.locator('[data-testid="dr-complete-record_agreement"]').click()
     expect(page.locator('[data-testid="dr-now"]')).to_contain_text("流程已结束")
     expect(page.locator('[data-testid="dr-path"]')).to_contain_text("制作调解协议书 (record_agreement)")
+    # the data reads in the form's words, not as JSON
+    expect(page.locator('[data-testid="dr-path"]')).to_contain_text("调解结果（outcome）：达成协议")
+    data = page.locator('[data-testid="dr-data"]')
+    expect(data).to_contain_text("达成协议")
+    assert not any(mark in data.inner_text() for mark in '{}"[]'), data.inner_text()
     expect(page.locator('#jf-canvas g.djs-element.jf-done[data-element-id="record_agreement"]')) \
         .to_have_count(1)
     page.screenshot(path=str(screenshot_dir / "process-editor.png"), full_page=True)

@@ -12,13 +12,14 @@ from sqlalchemy import event, select
 
 from engine.models import AuditEvent
 from tests.district_fixtures import build_district
-from tests.kpi_fixtures import build_month
+from tests.kpi_fixtures import at, build_month
 from tests.web.conftest import login, post
 from tests.web.test_api import conforms
 from workflows.access import tokens
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SYSTEM
 from workflows.models import KpiTarget
+from workflows.models.scheduling import SupervisionNotice
 
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
 
@@ -144,6 +145,27 @@ def test_board_and_hotspot_cells_drill_down_to_their_cases(app, month):
     assert red and _total(client, red[0].replace("&amp;", "&")) == 1   # H
     listing = client.get(red[0].replace("&amp;", "&")).get_data(as_text=True)
     assert cases["H"].case_no in listing
+
+
+def test_every_board_and_ladder_figure_equals_its_drill_down_total(app, services, month):
+    district, cases = month
+    with services.new_uow() as uow:      # a second rung for H, and one for A (closed: not open)
+        for case, level in ((cases["H"], 3), (cases["A"], 2)):
+            uow.session.add(SupervisionNotice(
+                case_id=case.id, department_id=district.units["QS-JDTJ"], level=level,
+                kind="upgrade", reason="超期", source="sla:resolution",
+                issued_at=at("2025-03-28 10:00"), issued_by="scheduler",
+                dedupe_key=f"w-{case.id}-{level}"))
+        uow.commit()
+    client = app.test_client()
+    login(client, "supervisor")
+    page = client.get("/cockpit", query_string=MARCH).get_data(as_text=True)
+    board = page[page.index('data-testid="board"'):page.index('data-testid="red-cases"')]
+    cells = re.findall(r'<a href="(/cases\?kpi=open[^"]+)">(\d+)</a>', board)
+    assert len(cells) >= 5                      # 2 grid cells and the 4 rungs (zeros included)
+    for link, shown in cells:
+        assert _total(client, link.replace("&amp;", "&")) == int(shown), link
+    assert '>1</a></td></tr></tbody>' in board  # L3: H
 
 
 def test_cockpit_runs_the_same_number_of_statements_whatever_the_data(app, services, month,

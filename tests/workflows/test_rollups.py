@@ -13,14 +13,26 @@ from sqlalchemy import func, select
 from tests.district_fixtures import build_district
 from tests.factories import seed
 from tests.kpi_fixtures import add_case, add_order, at, build_month
-from workflows.models import Case
-from workflows.models.rollups import NOT_CLOSED, RollupCase, RollupOpen, RollupOrder, RollupPlace
+from workflows.core.actors import Actor
+from workflows.models import Case, WorkOrder
+from workflows.models.rollups import (
+    NOT_CLOSED,
+    RollupBoard,
+    RollupCase,
+    RollupNotice,
+    RollupOpen,
+    RollupOrder,
+    RollupPlace,
+)
+from workflows.models.scheduling import SupervisionNotice
 from workflows.reports import cockpit, kpis, rollup_reads
 from workflows.reports import kpi_cases as kc
 from workflows.rollups import maintain
 
 TZ = "Asia/Shanghai"
-TABLES = (RollupCase, RollupOpen, RollupOrder, RollupPlace)
+TABLES = (RollupCase, RollupOpen, RollupOrder, RollupPlace, RollupBoard, RollupNotice)
+SUPERVISOR = Actor(type="user", id="0", username="t", roles=frozenset({"supervisor"}),
+                   department_id=None, unit_path=None)
 
 
 @pytest.fixture
@@ -164,6 +176,7 @@ def test_figures_from_the_rollups_equal_the_figures_from_the_cases(services, mon
         trends = cockpit.trends(s, period, scope)
         spots = cockpit.hotspots(s, period, scope)
         ranks = cockpit.ranking(s, period, scope)
+        board = cockpit.board(s, SUPERVISOR, scope)
     # the same pages with the rollups marked unbuilt count the cases directly
     with services.new_uow() as uow:
         uow.session.execute(maintain.RollupState.__table__.update().values(built=0))
@@ -171,6 +184,7 @@ def test_figures_from_the_rollups_equal_the_figures_from_the_cases(services, mon
         assert cockpit.trends(uow.session, period, scope) == trends
         assert cockpit.hotspots(uow.session, period, scope) == spots
         assert cockpit.ranking(uow.session, period, scope) == ranks
+        assert cockpit.board(uow.session, SUPERVISOR, scope) == board
         uow.session.rollback()
 
 
@@ -192,3 +206,89 @@ def test_a_database_with_cases_before_the_rollups_reads_the_cases_until_rebuilt(
     with services.session_factory() as s:
         assert rollup_reads.usable(s, kc.Scope())
         assert s.scalar(select(func.count()).select_from(RollupCase)) > 0
+
+
+def _notice(session, case_id, unit, when, level=1):
+    session.add(SupervisionNotice(case_id=case_id, department_id=unit, level=level,
+                                  kind="supervision", reason="超期", source="sla:resolution",
+                                  issued_at=at(when), issued_by="scheduler",
+                                  dedupe_key=f"t-{case_id}-{unit}-{when}-{level}"))
+
+
+def _board(services, scope=None):
+    with services.new_uow() as uow:
+        return cockpit.board(uow.session, SUPERVISOR, scope or kc.Scope())
+
+
+def _direct(services, fn, *args):
+    with services.new_uow() as uow:
+        uow.session.execute(maintain.RollupState.__table__.update().values(built=0))
+        try:
+            return fn(uow.session, *args)
+        finally:
+            uow.session.rollback()
+
+
+def test_the_live_board_follows_lights_notices_and_closure_in_the_same_transaction(services,
+                                                                                    month):
+    district, cases = month
+    h = cases["H"].id              # open, red risk, one yellow order, a level-1 notice
+    board = _board(services)
+    assert board["grid"] == {("red", "yellow"): 1, ("blue", "green"): 1}   # H and F
+    assert board["levels"] == {0: 0, 1: 1, 2: 0, 3: 0}
+    with services.new_uow() as uow:                  # the SLA sweep turns the light red
+        order = uow.session.scalars(select(WorkOrder).where(WorkOrder.case_id == h)).one()
+        order.light = "red"
+        uow.commit()
+    assert _board(services)["grid"][("red", "red")] == 1
+    with pytest.raises(RuntimeError), services.new_uow() as uow:   # rolled back: no trace
+        _notice(uow.session, h, district.units["QS-JDTJ"], "2025-03-28 10:00", level=3)
+        uow.flush()
+        raise RuntimeError("the sweep failed")
+    assert _board(services)["levels"][3] == 0
+    with services.new_uow() as uow:                  # the ladder's top rung
+        _notice(uow.session, h, district.units["QS-JDTJ"], "2025-03-28 10:00", level=3)
+        uow.commit()
+    board = _board(services)
+    assert board["levels"] == {0: 0, 1: 0, 2: 0, 3: 1}
+    assert board == _direct(services, cockpit.board, SUPERVISOR, kc.Scope())
+    with services.new_uow() as uow:                  # closed: off the board
+        row = uow.session.get(Case, h)
+        row.status, row.closed_at, row.outcome = "closed", at("2025-03-29 09:00"), "R1"
+        uow.commit()
+    board = _board(services)
+    assert board["grid"] == {("blue", "green"): 1} and board["red_total"] == 0
+    assert board == _direct(services, cockpit.board, SUPERVISOR, kc.Scope())
+
+
+NOTICE_PERIODS = [(date(2025, 3, 1), date(2025, 3, 31)), (date(2025, 3, 23), date(2025, 4, 30)),
+                  (date(2025, 3, 26), date(2025, 4, 1)), (date(2025, 4, 1), date(2025, 4, 30)),
+                  (date(2025, 1, 1), date(2025, 12, 31)), (date(2025, 3, 24), date(2025, 3, 24))]
+
+
+def test_supervision_notices_count_each_case_once_per_unit_and_period(services, month):
+    district, cases = month
+    x, y = district.units["QS-JDTJ"], district.units["QS-XZ"]
+    with services.new_uow() as uow:      # H had one notice to x on 03-22
+        for unit, when in ((x, "2025-03-22 15:00"), (x, "2025-03-25 10:00"),
+                           (x, "2025-04-02 10:00"), (y, "2025-04-02 11:00"),
+                           (y, "2025-04-03 10:00")):
+            _notice(uow.session, cases["H"].id, unit, when)
+        _notice(uow.session, cases["A"].id, x, "2025-03-27 10:00", level=0)
+        uow.commit()
+    for first, last in NOTICE_PERIODS:
+        period = kc.Period.of(first, last, TZ)
+        for path in (None, district.paths["QS"], district.paths["CD"]):
+            with services.new_uow() as uow:
+                ranks = cockpit.ranking(uow.session, period, kc.Scope(path))
+            direct = _direct(services, cockpit.ranking, period, kc.Scope(path))
+            assert ranks == direct, (first, last, path)
+    with services.new_uow() as uow:
+        rows = {r["unit_id"]: r["notices"] for r in cockpit.ranking(
+            uow.session, kc.Period.of(date(2025, 3, 1), date(2025, 4, 30), TZ), kc.Scope())}
+    assert (rows[x], rows[y]) == (2, 1)      # H and A to x; H to y, once each
+    built = _rows(services)
+    with services.new_uow() as uow:
+        maintain.rebuild(uow.session, TZ, services.clock.now())
+        uow.commit()
+    assert _rows(services) == built

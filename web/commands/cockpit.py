@@ -26,7 +26,7 @@ def rebuild() -> None:
         counts = maintain.rebuild(uow.session, services.settings.timezone, services.clock.now())
         uow.commit()
     click.echo(f"已重建驾驶舱汇总：{counts['cases']:,} 件案件，"
-               f"汇总行 {counts['case'] + counts['open'] + counts['order'] + counts['place']:,}，"
+               f"汇总行 {sum(counts[name] for name in maintain.MODELS):,}，"
                f"用时 {time.perf_counter() - started:.1f} 秒")
 
 

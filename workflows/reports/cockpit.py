@@ -223,6 +223,7 @@ def ranking(session: Session, period: kc.Period, scope: kc.Scope) -> list[dict[s
     if rollup_reads.usable(session, scope):
         orders = rollup_reads.orders_by_unit(session, period, scope.place_path)
         rated = rollup_reads.rated_by_unit(session, period, scope.place_path)
+        notices = rollup_reads.notices_by_unit(session, period, scope.place_path)
     else:
         orders = list(session.execute(
             select(WorkOrder.department_id, func.count(), total(kc.signed_on_time()),
@@ -237,13 +238,13 @@ def ranking(session: Session, period: kc.Period, scope: kc.Scope) -> list[dict[s
             .where(kc.case_scope(kc.Scope(scope.place_path)),
                    kc.case_kpi_filter("K-02", period))
             .group_by(Case.lead_department_id)).all())
-    notices = session.execute(
-        select(SupervisionNotice.department_id, func.count(func.distinct(Case.id)))
-        .join(Case, Case.id == SupervisionNotice.case_id)
-        .where(kc.counted(), kc.in_place(scope.place_path),
-               SupervisionNotice.issued_at >= period.start,
-               SupervisionNotice.issued_at < period.end)
-        .group_by(SupervisionNotice.department_id)).all()
+        notices = list(session.execute(
+            select(SupervisionNotice.department_id, func.count(func.distinct(Case.id)))
+            .join(Case, Case.id == SupervisionNotice.case_id)
+            .where(kc.counted(), kc.in_place(scope.place_path),
+                   SupervisionNotice.issued_at >= period.start,
+                   SupervisionNotice.issued_at < period.end)
+            .group_by(SupervisionNotice.department_id)).all())
     units: dict[int, dict[str, Any]] = {}
 
     def unit(ident: int) -> dict[str, Any]:
@@ -302,28 +303,40 @@ def open_now() -> ColumnElement[bool]:
 
 def board(session: Session, actor: Actor, scope: kc.Scope) -> dict[str, Any]:
     """Open cases now: by worst light and risk colour, by ladder level, and the red-risk cases."""
-    light, level = worst_light_rank(), ladder_level()
-    grid: dict[tuple[str, str], int] = {}
+    grid: dict[tuple[str | None, str], int] = {}
     levels = dict.fromkeys(LEVELS, 0)
-    for risk, rank, rung, count in session.execute(    # one pass over the open cases
+    cells: list[Any]
+    if rollup_reads.usable(session, scope):
+        cells = [(risk or None, rank, rung, count)
+                 for risk, rank, rung, count in rollup_reads.board_cells(session, scope)]
+    else:
+        light, level = worst_light_rank(), ladder_level()
+        cells = list(session.execute(    # one pass over the open cases
             select(Case.risk_level, light, level, func.count())
-            .where(kc.case_scope(scope), open_now()).group_by(Case.risk_level, light, level)):
+            .where(kc.case_scope(scope), open_now()).group_by(Case.risk_level, light, level)))
+    for risk, rank, rung, count in cells:
         key = (risk, LIGHTS[int(rank)])
         grid[key] = grid.get(key, 0) + int(count)
         if int(rung) in levels:
             levels[int(rung)] += int(count)
+    red = red_cases(session, actor, scope)
+    return {"grid": grid, "open": sum(grid.values()), "levels": levels,
+            "red": [{"case_no": r[0] if r[4] else None, "category": r[1], "lead_unit": r[2],
+                     "deadline": r[3], "visible": bool(r[4])} for r in red],
+            "red_total": sum(v for (risk, _l), v in grid.items() if risk == "red")}
+
+
+def red_cases(session: Session, actor: Actor, scope: kc.Scope, limit: int = 20) -> list[Any]:
+    """The open red-risk cases with the earliest deadline among their open tasks first (those
+    without one last), by id: (case no, category, lead unit, deadline, visible)."""
     deadline = select(func.min(OpenTask.due_at)).where(OpenTask.case_id == Case.id) \
         .correlate(Case).scalar_subquery()
-    red = session.execute(
+    return list(session.execute(
         select(Case.case_no, Case.category, Department.name, deadline,
                visible_cases(actor).label("visible"))
         .outerjoin(Department, Department.id == Case.lead_department_id)
         .where(kc.case_scope(scope), open_now(), Case.risk_level == "red")
-        .order_by(deadline.is_(None), deadline, Case.id).limit(20)).all()
-    return {"grid": grid, "open": sum(grid.values()), "levels": levels,
-            "red": [{"case_no": r[0] if r[4] else None, "category": r[1], "lead_unit": r[2], "deadline": r[3],
-                     "visible": bool(r[4])} for r in red],
-            "red_total": sum(v for (risk, _l), v in grid.items() if risk == "red")}
+        .order_by(deadline.asc().nulls_last(), Case.id).limit(limit)).all())
 
 
 def board_condition(light: str | None, risk: str | None, level: int | None) -> ColumnElement[bool]:

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from workflows.models import Place, path_ids
-from workflows.models.rollups import RollupCase, RollupOpen, RollupOrder, RollupPlace
+from workflows.models.rollups import (
+    RollupBoard,
+    RollupCase,
+    RollupNotice,
+    RollupOpen,
+    RollupOrder,
+    RollupPlace,
+)
 from workflows.reports import kpi_cases as kc
 from workflows.rollups.facts import AREA_DEPTH, CASE_MEASURES, ORDER_MEASURES
 from workflows.rollups.maintain import is_built
@@ -126,6 +133,25 @@ def rated_by_unit(session: Session, period: kc.Period, path: str | None) -> list
         select(m.unit_id, func.sum(m.rated), func.sum(m.satisfied))
         .where(_in(m, spans(period.first, period.last)), _place(m, path))
         .group_by(m.unit_id)).all() if row[1]]
+
+
+def notices_by_unit(session: Session, period: kc.Period, path: str | None) -> list[Any]:
+    """(unit id, cases with a notice to the unit issued in the period): each case counts at
+    its first notice of the period, the one whose previous notice to the unit lies before."""
+    m = RollupNotice
+    return [row for row in session.execute(
+        select(m.unit_id, func.sum(m.cases))
+        .where(_in(m, spans(period.first, period.last)), _place(m, path),
+               m.prev < period.first).group_by(m.unit_id)).all() if row[1]]
+
+
+def board_cells(session: Session, scope: kc.Scope) -> list[Any]:
+    """(risk, light rank, ladder level, open cases) of the scope now."""
+    m = RollupBoard
+    return [row for row in session.execute(
+        select(m.risk, m.light, m.level, func.sum(m.cases))
+        .where(_place(m, scope.place_path), _unit(m, scope.unit_id))
+        .group_by(m.risk, m.light, m.level)).all() if row[3]]
 
 
 def received_cells(session: Session, period: kc.Period, scope: kc.Scope

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.models import path_ids
-from workflows.models.rollups import NOT_CLOSED
+from workflows.models.rollups import NO_NOTICE, NOT_CLOSED
 
 RESOLVED = ("R1", "R2")
 ROUTED = ("R4",)
@@ -29,7 +29,8 @@ CASE_MEASURES = ("received", "closed", "counted", "resolved", "rated", "satisfie
 ORDER_MEASURES = ("dispatched", "signed", "hours", "urgent_signed", "urgent_hours", "done",
                   "done_on_time", "signed_on_time", "returns")
 TABLES = {"case": CASE_MEASURES, "open": ("cases",), "order": ORDER_MEASURES,
-          "place": ("received",)}
+          "place": ("received",), "board": ("cases",), "notice": ("cases",)}
+LIGHTS = ("green", "yellow", "orange", "red")     # a work order's light, worst last
 
 Key = tuple[str, tuple[Any, ...]]
 Contributions = dict[Key, list[float]]
@@ -53,11 +54,17 @@ def _seconds(later: datetime, earlier: datetime) -> float:
     return (_utc(later) - _utc(earlier)).total_seconds()
 
 
-def facts(case: Any, orders: Iterable[Any], limits: dict[int, datetime], tz: ZoneInfo
-          ) -> dict[str, Any] | None:
+def notice_facts(notices: Iterable[Any], tz: ZoneInfo) -> list[list[Any]]:
+    """A case's supervision notices as sorted [local day, unit id (0: none), level]."""
+    return sorted([_day(n.issued_at, tz), n.department_id or 0, int(n.level)] for n in notices)
+
+
+def facts(case: Any, orders: Iterable[Any], limits: dict[int, datetime], tz: ZoneInfo,
+          notices: list[list[Any]] | None = None) -> dict[str, Any] | None:
     """The facts of one case (``case`` and ``orders`` are rows or objects with the model's
-    attribute names; ``limits`` maps a work order id to its recorded response limit). None for a
-    duplicate (重复件), which never counts."""
+    attribute names; ``limits`` maps a work order id to its recorded response limit;
+    ``notices`` as notice_facts gives them). None for a duplicate (重复件), which never
+    counts."""
     if case.duplicate_of_id is not None or case.opened_at is None:
         return None
     outcome = (case.outcome or "").upper()
@@ -76,6 +83,12 @@ def facts(case: Any, orders: Iterable[Any], limits: dict[int, datetime], tz: Zon
                     int(bool(case.second_complaint)),
                     _seconds(case.closed_at, case.opened_at) / 86400.0]
     fallback = (URGENT_LIMIT_HOURS if urgent else GENERAL_LIMIT_HOURS) * 3600.0
+    orders = list(orders)
+    out["n"] = notices or []
+    if case.status != "closed":     # on the live board: risk, worst light, highest rung
+        light = max((LIGHTS.index(o.light) for o in orders if o.light in LIGHTS), default=0)
+        level = max((n[2] for n in out["n"]), default=-1)
+        out["b"] = [case.risk_level or "", light, level]
     for order in orders:
         if order.dispatched_at is None:
             continue
@@ -128,6 +141,10 @@ def contributions(f: dict[str, Any] | None) -> Contributions:
         for grain, day in _grains(f["c"]):
             _add(out, ("case", (grain, day, area, unit, category)),
                  [0, 1, x[0], x[1], x[2], x[3], x[4], x[5]])
+    if f.get("b"):
+        risk, light, level = f["b"]
+        _add(out, ("board", (area, unit, risk, light, level)), [1])
+    _notices(out, area, f.get("n") or [])
     urgent = f.get("r", 0)
     for day_text, dept, signed, hours, done, on_time, signed_on_time, returned in f["w"]:
         for grain, day in _grains(day_text):
@@ -135,6 +152,18 @@ def contributions(f: dict[str, Any] | None) -> Contributions:
                  [1, signed, hours, signed * urgent, hours * urgent, done, on_time,
                   signed_on_time, returned])
     return out
+
+
+def _notices(out: Contributions, area: str, notices: list[list[Any]]) -> None:
+    """Each notice counts under its day and the day of the case's previous notice to the same
+    unit: the first notice of a period (previous one before it) counts the case once."""
+    last: dict[int, str] = {}
+    for day_text, unit, _level in notices:       # sorted by day
+        prev = last.get(unit)
+        last[unit] = day_text
+        before = date.fromisoformat(prev) if prev else NO_NOTICE
+        for grain, day in _grains(day_text):
+            _add(out, ("notice", (grain, day, area, unit, before)), [1])
 
 
 def place_paths(f: dict[str, Any] | None) -> dict[int, str]:

@@ -21,29 +21,45 @@ from sqlalchemy.orm import Session
 
 from workflows.models import Case, WorkOrder
 from workflows.models.rollups import (
+    RollupBoard,
     RollupCase,
     RollupFacts,
+    RollupNotice,
     RollupOpen,
     RollupOrder,
     RollupPlace,
     RollupState,
 )
-from workflows.models.scheduling import WorkOrderSla
-from workflows.rollups.facts import TABLES, Contributions, contributions, facts, place_paths
+from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
+from workflows.rollups.facts import (
+    TABLES,
+    Contributions,
+    contributions,
+    facts,
+    notice_facts,
+    place_paths,
+)
 
 PENDING = "jiefen_rollup_cases"
+NOTICED = "jiefen_rollup_noticed"     # cases given (or losing) a supervision notice
+CREATED = "jiefen_rollup_created"     # cases inserted in this transaction
 MODELS: dict[str, Any] = {"case": RollupCase, "open": RollupOpen, "order": RollupOrder,
-                          "place": RollupPlace}
+                          "place": RollupPlace, "board": RollupBoard, "notice": RollupNotice}
 KEYS = {"case": ("grain", "day", "area_path", "unit_id", "category"),
         "open": ("grain", "day", "area_path", "unit_id", "closed"),
         "order": ("grain", "day", "area_path", "unit_id"),
-        "place": ("grain", "day", "place_id", "category")}
+        "place": ("grain", "day", "place_id", "category"),
+        "board": ("area_path", "unit_id", "risk", "light", "level"),
+        "notice": ("grain", "day", "area_path", "unit_id", "prev")}
 CASE_COLUMNS = (Case.id, Case.duplicate_of_id, Case.opened_at, Case.closed_at, Case.status,
                 Case.outcome, Case.satisfaction, Case.second_complaint, Case.urgency,
-                Case.place_id, Case.place_path, Case.lead_department_id, Case.category)
+                Case.place_id, Case.place_path, Case.lead_department_id, Case.category,
+                Case.risk_level)
 ORDER_COLUMNS = (WorkOrder.id, WorkOrder.case_id, WorkOrder.department_id,
                  WorkOrder.dispatched_at, WorkOrder.accepted_at, WorkOrder.completed_at,
-                 WorkOrder.due_at, WorkOrder.status, WorkOrder.return_reason)
+                 WorkOrder.due_at, WorkOrder.status, WorkOrder.return_reason, WorkOrder.light)
+NOTICE_COLUMNS = (SupervisionNotice.case_id, SupervisionNotice.issued_at,
+                  SupervisionNotice.department_id, SupervisionNotice.level)
 BATCH = 20_000
 
 
@@ -54,24 +70,40 @@ def watch(session: Session) -> None:
 
 def _after_flush(session: Session, _context: object) -> None:
     noted: set[int] = session.info.setdefault(PENDING, set())
+    noticed: set[int] = session.info.setdefault(NOTICED, set())
+    created: set[int] = session.info.setdefault(CREATED, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Case) and obj.id is not None:
             noted.add(obj.id)
         elif isinstance(obj, WorkOrder | WorkOrderSla) and obj.case_id is not None:
             noted.add(obj.case_id)
+    for obj in session.new:
+        if isinstance(obj, Case) and obj.id is not None:
+            created.add(obj.id)
+    # a notice's day, unit and rung never change after it is issued: only new or deleted ones
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, SupervisionNotice) and obj.case_id is not None:
+            noted.add(obj.case_id)
+            noticed.add(obj.case_id)
 
 
 def apply_pending(session: Session, tz: str) -> int:
     """Replace the contributions of the cases changed in this transaction (call after the last
     flush, before commit); returns how many cases."""
     ids = sorted(session.info.pop(PENDING, set()))
+    noticed = session.info.pop(NOTICED, set())
+    created = session.info.pop(CREATED, set())
     if not ids:
         return 0
     zone = ZoneInfo(tz)
     old = {row.case_id: json.loads(row.facts) for row in session.execute(
         select(RollupFacts.case_id, RollupFacts.facts).where(RollupFacts.case_id.in_(ids))
         .order_by(RollupFacts.case_id).with_for_update())}
-    new = _facts_of(session, ids, zone)
+    # the notices are read only for the cases that got one, or whose facts hold none yet (a
+    # case created in this transaction has none but those noted): most steps read nothing more
+    known = {i: old[i]["n"] for i in ids if i in old and "n" in old[i] and i not in noticed}
+    known.update({i: [] for i in created if i not in noticed and i not in known})
+    new = _facts_of(session, ids, zone, known)
     delta: Contributions = {}
     paths: dict[int, str] = {}
     for case_id in ids:
@@ -101,9 +133,21 @@ def _merge(out: Contributions, key: Any, values: list[float], sign: int) -> None
         have[i] += sign * v
 
 
-def _facts_of(session: Session, ids: list[int], zone: ZoneInfo
+def _facts_of(session: Session, ids: list[int], zone: ZoneInfo,
+              known: dict[int, list[list[Any]]] | None = None
               ) -> dict[int, dict[str, Any] | None]:
+    """The facts of these cases; ``known``: the notices of cases whose notices did not change
+    (the others' are read)."""
     cases = session.execute(select(*CASE_COLUMNS).where(Case.id.in_(ids))).all()
+    notices = dict(known or {})
+    unknown = [c.id for c in cases if c.id not in notices]
+    if unknown:
+        found: dict[int, list[Any]] = {}
+        for notice in session.execute(select(*NOTICE_COLUMNS)
+                                      .where(SupervisionNotice.case_id.in_(unknown))):
+            found.setdefault(notice.case_id, []).append(notice)
+        for case_id in unknown:
+            notices[case_id] = notice_facts(found.get(case_id, ()), zone)
     orders: dict[int, list[Any]] = {}
     for row in session.execute(select(*ORDER_COLUMNS).where(WorkOrder.case_id.in_(ids))
                                .order_by(WorkOrder.id)):
@@ -111,7 +155,7 @@ def _facts_of(session: Session, ids: list[int], zone: ZoneInfo
     limits = dict(session.execute(select(WorkOrderSla.work_order_id,
                                          WorkOrderSla.response_due_at)
                                   .where(WorkOrderSla.case_id.in_(ids))).all())
-    return {c.id: facts(c, orders.get(c.id, ()), limits, zone) for c in cases}
+    return {c.id: facts(c, orders.get(c.id, ()), limits, zone, notices[c.id]) for c in cases}
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -147,48 +191,61 @@ def _upsert(session: Session, delta: Contributions, paths: dict[int, str]) -> No
 
 
 # -- rebuild ------------------------------------------------------------------------------------
-def rebuild(session: Session, tz: str, now: datetime) -> dict[str, int]:
+def rebuild(session: Session, tz: str, now: datetime,
+            only: tuple[str, ...] | None = None) -> dict[str, int]:
     """Recompute every rollup row and every case's facts from the cases (one transaction: the
-    caller commits). Returns row counts."""
-    zone = ZoneInfo(tz)
+    caller commits). Returns row counts.
+
+    ``only`` names some tables (e.g. ``("board", "notice")``) to recompute just them and
+    leave the facts alone: for a benchmark database whose other rollups are built already."""
+    names = tuple(only or MODELS)
     if session.get_bind().dialect.name == "postgresql":
         # a change committing meanwhile waits (its facts lock) and then applies to the new rows
         session.execute(text("LOCK TABLE rollup_case_facts IN EXCLUSIVE MODE"))
-    for model in (*MODELS.values(), RollupFacts):
-        session.execute(delete(model))
-    total: Contributions = {}
-    paths: dict[int, str] = {}
-    cases = 0
-    last = int(session.scalar(select(func.coalesce(func.max(Case.id), 0))) or 0)
-    start = 0
-    while start < last:
-        ids = list(session.scalars(select(Case.id).where(Case.id > start, Case.id <= start + BATCH)))
-        start += BATCH
-        if not ids:
-            continue
-        found = _facts_of(session, ids, zone)
-        rows = []
-        for case_id, f in found.items():
-            if f is None:
-                continue
-            cases += 1
-            rows.append({"case_id": case_id, "facts": json.dumps(f, separators=(",", ":"))})
-            for key, values in contributions(f).items():
-                _merge(total, key, values, 1)
-            paths.update(place_paths(f))
-        if rows:
-            session.execute(insert(RollupFacts), rows)
-    counts = {"cases": cases}
+    for name in names:
+        session.execute(delete(MODELS[name]))
+    if only is None:
+        session.execute(delete(RollupFacts))
+    total, paths, cases = _sum_all(session, ZoneInfo(tz), names, store_facts=only is None)
+    counts = dict.fromkeys(MODELS, 0)
+    counts["cases"] = cases
     for name, rows in _rows(total, paths).items():
         for chunk in range(0, len(rows), BATCH):
             session.execute(insert(MODELS[name]), rows[chunk:chunk + BATCH])
         counts[name] = len(rows)
+    if only is not None:
+        return counts
     state = session.get(RollupState, 1)
     if state is None:
         session.add(RollupState(id=1, built=1, rebuilt_at=now))
     else:
         state.built, state.rebuilt_at = 1, now
     return counts
+
+
+def _sum_all(session: Session, zone: ZoneInfo, names: tuple[str, ...], *, store_facts: bool
+             ) -> tuple[Contributions, dict[int, str], int]:
+    """Every case's contributions to the named tables, summed (batches of cases by id); the
+    facts stored on the way when ``store_facts``."""
+    total: Contributions = {}
+    paths: dict[int, str] = {}
+    cases = 0
+    last = int(session.scalar(select(func.coalesce(func.max(Case.id), 0))) or 0)
+    for start in range(0, last, BATCH):
+        ids = list(session.scalars(select(Case.id).where(Case.id > start, Case.id <= start + BATCH)))
+        rows = []
+        for case_id, f in (_facts_of(session, ids, zone) if ids else {}).items():
+            if f is None:
+                continue
+            cases += 1
+            rows.append({"case_id": case_id, "facts": json.dumps(f, separators=(",", ":"))})
+            for key, values in contributions(f).items():
+                if key[0] in names:
+                    _merge(total, key, values, 1)
+            paths.update(place_paths(f))
+        if rows and store_facts:
+            session.execute(insert(RollupFacts), rows)
+    return total, paths, cases
 
 
 def is_built(session: Session) -> bool:

@@ -215,6 +215,7 @@ class UnitOfWork:
         serializer = self.services.serializer
         for row, instance in self.tracked.values():
             snap = instance.snapshot()
+            instance.compact()   # finished sub-processes leave the state (the digest stays)
             row.state = instance.dump(serializer)
             row.due_at = snap.due_at
             row.status = _status(row.status, snap)

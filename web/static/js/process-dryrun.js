@@ -45,6 +45,51 @@
     return input;
   }
 
+  // What the task forms seen so far call each field (and each choice): the data is shown with
+  // those words, not as JSON.
+  var fieldWords = {};
+
+  function learn(fields) {
+    fields.forEach(function (f) {
+      var options = {};
+      (f.options || []).forEach(function (o) { options[String(o[0])] = o[1]; });
+      fieldWords[f.id] = {label: f.label, options: options};
+    });
+  }
+
+  function label(key) {
+    var known = fieldWords[key];
+    return known && known.label ? known.label + '（' + key + '）' : key;
+  }
+
+  function shown(key, value) {
+    var known = fieldWords[key];
+    if (value === null || value === undefined || value === '') { return words.textEmpty; }
+    if (value === true) { return words.textYes; }
+    if (value === false) { return words.textNo; }
+    if (Array.isArray(value)) {
+      return value.length ? value.map(function (v) { return shown(key, v); }).join('、') : words.textEmpty;
+    }
+    if (typeof value === 'object') {
+      return Object.keys(value).map(function (k) { return label(k) + '：' + shown(k, value[k]); }).join('；');
+    }
+    if (known && known.options[String(value)] !== undefined) { return known.options[String(value)]; }
+    return String(value);
+  }
+
+  function dataList(data, testid) {
+    var list = el('dl', {className: 'row small mb-0 jf-dr-data', 'data-testid': testid});
+    var keys = Object.keys(data || {}).sort();
+    if (!keys.length) {
+      list.appendChild(el('dd', {className: 'col-12 text-body-secondary', text: words.textEmpty}));
+    }
+    keys.forEach(function (key) {
+      list.appendChild(el('dt', {className: 'col-sm-5 fw-normal text-body-secondary', text: label(key)}));
+      list.appendChild(el('dd', {className: 'col-sm-7 mb-1', text: shown(key, data[key])}));
+    });
+    return list;
+  }
+
   function readForm(form, fields) {
     var data = {};
     fields.forEach(function (f) {
@@ -116,6 +161,7 @@
     }
 
     function render(result, failed) {
+      result.ready_tasks.forEach(function (task) { learn(task.form); });
       out.textContent = '';
       out.appendChild(el('p', {className: 'mb-2', 'data-testid': 'dr-now', text: words.textNow + local(result.now) +
         (result.completed ? ' · ' + options.texts.finished : '')}));
@@ -129,7 +175,9 @@
         var text = local(s.at) + ' ' + (s.name || s.element_id) + ' (' + s.element_id + ') ' +
           (s.outcome === 'cancelled' ? words.textCancelled : words.textCompleted);
         if (s.data && Object.keys(s.data).length) {
-          text += ' ' + JSON.stringify(s.data);
+          text += ' — ' + Object.keys(s.data).sort().map(function (k) {
+            return label(k) + '：' + shown(k, s.data[k]);
+          }).join('；');
         }
         path.appendChild(el('li', {'data-element-id': s.element_id, text: text}));
       });
@@ -160,8 +208,7 @@
         out.appendChild(taskForm(task, mine));
       });
       out.appendChild(el('h3', {className: 'h6', text: words.textData}));
-      out.appendChild(el('pre', {className: 'small jf-dr-data', 'data-testid': 'dr-data',
-        text: JSON.stringify(result.data, null, 2)}));
+      out.appendChild(dataList(result.data, 'dr-data'));
     }
 
     function taskForm(task, error) {
