@@ -6,8 +6,8 @@ The list asks each part of the caller's scope on its own (workflows/cases/listin
 named users (a partial index) and the group's role, instead of a scan of every open task.
 Mirrors OpenTask in workflows/models/casework.py and Case in workflows/models/cases.py.
 
-Revision ID: 0034_case_search_scope
-Revises: 0033_call_task_outcome
+Revision ID: 0035_case_search_scope
+Revises: 0034_work_order_unwatched
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0034_case_search_scope"
-down_revision = "0033_call_task_outcome"
+revision = "0035_case_search_scope"
+down_revision = "0034_work_order_unwatched"
 branch_labels = None
 depends_on = None
 
