@@ -464,15 +464,20 @@ def overview(services: Services, actor: Actor, first: date | None, last: date | 
     a denial is audited)."""
     uow = services.new_uow()
     with denials_audited(services, actor, object_type="cockpit"), uow:
-        where = cockpit_scope(uow.session, actor, place_code, unit_code)
-        check_period(first, last)
-        assert first is not None and last is not None
-        period = kc.Period.of(first, last, services.settings.timezone)
-        services.calendar.warm(uow.session)
-        figures = kpis.figures(uow.session, period, where.scope,
-                               is_working_day=services.calendar.calendar.is_working_day,
-                               scope_codes=where.place_codes)
-        return Overview(where, period, figures)
+        return _overview(services, uow.session, actor, first, last, place_code, unit_code)
+
+
+def _overview(services: Services, session: Session, actor: Actor, first: date | None,
+              last: date | None, place_code: str | None, unit_code: str | None) -> Overview:
+    where = cockpit_scope(session, actor, place_code, unit_code)
+    check_period(first, last)
+    assert first is not None and last is not None
+    period = kc.Period.of(first, last, services.settings.timezone)
+    services.calendar.warm(session)
+    figures = kpis.figures(session, period, where.scope,
+                           is_working_day=services.calendar.calendar.is_working_day,
+                           scope_codes=where.place_codes)
+    return Overview(where, period, figures)
 
 
 @dataclass
@@ -488,11 +493,13 @@ class Page:
 
 def page(services: Services, actor: Actor, first: date | None, last: date | None,
          place_code: str | None = None, unit_code: str | None = None) -> Page:
-    """The whole cockpit in a fixed number of queries."""
-    top = overview(services, actor, first, last, place_code, unit_code)
+    """The whole cockpit in a fixed number of queries, in one session (scope checked first; a
+    denial is audited)."""
     uow = services.new_uow()
-    with uow:
-        s, scope, period = uow.session, top.where.scope, top.period
+    with denials_audited(services, actor, object_type="cockpit"), uow:
+        s = uow.session
+        top = _overview(services, s, actor, first, last, place_code, unit_code)
+        scope, period = top.where.scope, top.period
         return Page(top, trends(s, period, scope), ranking(s, period, scope),
                     board(s, actor, scope), hotspots(s, period, scope))
 
