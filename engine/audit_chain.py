@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 GENESIS = "0" * 64
@@ -42,6 +43,17 @@ def event_body(header: Mapping[str, Any], payload_text: str) -> str:
     return canonical_json({**{k: header.get(k) for k in HEADER_FIELDS}, "payload": payload_text})
 
 
+# The body's keys in canonical (sorted) order. Values already in this order encode to the same text
+# without sorting again and without a mapping per row: the full verifier selects them so.
+BODY_KEYS = tuple(sorted((*HEADER_FIELDS, "payload")))
+_IN_ORDER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def event_body_in_order(values: Sequence[Any]) -> str:
+    """``event_body`` of the values of BODY_KEYS, in that order (scalars, as stored)."""
+    return _IN_ORDER.encode(dict(zip(BODY_KEYS, values, strict=False)))
+
+
 def chain_hash(key: bytes, prev_hash: str, body: str) -> str:
     """HMAC-SHA256(key, prev_hash bytes || canonical event)."""
     return hmac.digest(key, bytes.fromhex(prev_hash) + body.encode("utf-8"), "sha256").hex()
@@ -59,28 +71,39 @@ class ChainBreak:
         return f"{self.chain_key} seq {self.seq}: {self.reason}"
 
 
-def verify_chain(chain_key: str, rows: Iterable[Mapping[str, Any]],
+_LINK_BY_NAME = itemgetter("seq", "prev_hash", "key_id", "hash")
+
+
+def _body_by_name(row: Any) -> str:
+    return event_body(row, row["payload"])
+
+
+def verify_chain(chain_key: str, rows: Iterable[Any],
                  key_for: Callable[[str], bytes | None],
                  head: tuple[int, str] | None = None,
-                 start: tuple[int, str] = (0, GENESIS)) -> tuple[int, ChainBreak | None]:
+                 start: tuple[int, str] = (0, GENESIS), *,
+                 link: Callable[[Any], tuple[int, str, str, str]] = _LINK_BY_NAME,
+                 body: Callable[[Any], str] = _body_by_name) -> tuple[int, ChainBreak | None]:
     """Verify rows ordered by seq; returns (events checked, first break or None).
 
-    ``start`` (seq, hash): an already verified position, so only the rows after it are given."""
+    ``start`` (seq, hash): an already verified position, so only the rows after it are given.
+    Rows are mappings by default; ``link`` (row -> seq, prev_hash, key_id, hash) and ``body``
+    (row -> the hashed text) read other shapes, e.g. the full verifier's plain tuples."""
     expected_seq, prev, count = start[0] + 1, start[1], 0
     for row in rows:
-        seq = row["seq"]
+        seq, prev_hash, key_id, digest = link(row)
         if seq != expected_seq:
             what = "missing or reordered event" if seq > expected_seq else "duplicate sequence"
             return count, ChainBreak(chain_key, expected_seq, what)
-        if row["prev_hash"] != prev:
+        if prev_hash != prev:
             return count, ChainBreak(chain_key, seq, "previous-hash link broken (reordered or "
                                                      "removed event)")
-        key = key_for(row["key_id"])
+        key = key_for(key_id)
         if key is None:
-            return count, ChainBreak(chain_key, seq, f"unknown audit key {row['key_id']!r}")
-        if not hmac.compare_digest(chain_hash(key, prev, event_body(row, row["payload"])), row["hash"]):
+            return count, ChainBreak(chain_key, seq, f"unknown audit key {key_id!r}")
+        if not hmac.compare_digest(chain_hash(key, prev, body(row)), digest):
             return count, ChainBreak(chain_key, seq, "hash mismatch (event content altered)")
-        prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
+        prev, expected_seq, count = digest, expected_seq + 1, count + 1
     last = start[0] + count
     if head is not None and (head[0] != last or head[1] != (prev if last else head[1])):
         return count, ChainBreak(chain_key, last + 1 if head[0] > last else head[0],

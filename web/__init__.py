@@ -114,6 +114,7 @@ def _feature_modules() -> list:
         attachments,
         audit,
         calendar_admin,
+        calls,
         case_deadlines,
         case_types,
         cases,
@@ -137,7 +138,7 @@ def _feature_modules() -> list:
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
             calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
             case_types, places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
-            assistant, mediation, experts]
+            assistant, mediation, experts, calls]
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -32,7 +32,7 @@ from workflows.attachments.store import list_attachments
 from workflows.cases import inbox as inbox_service
 from workflows.cases import listing, parties
 from workflows.cases.field_limits import MAX_PARTIES
-from workflows.casework import pdf_documents
+from workflows.casework import call_tasks, pdf_documents
 from workflows.casework import views as case_views
 from workflows.channels import quarantine
 from workflows.core.errors import FieldError, InvalidInput, NotFound
@@ -65,8 +65,10 @@ def inbox() -> ResponseReturnValue:
     query = inbox_query()
     page = inbox_service.inbox(new_uow(), actor(), query)
     htmx = request.headers.get("HX-Request")
+    calls = call_tasks.open_count(new_uow(), actor()) \
+        if not htmx and call_tasks.may_call(actor()) else None   # the 待回电 tab's figure
     return render_template("cases/_inbox_rows.html" if htmx else "cases/inbox.html",
-                           page=page, query=query)
+                           page=page, query=query, call_count=calls)
 
 
 def inbox_query() -> inbox_service.InboxQuery:

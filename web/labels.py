@@ -29,6 +29,7 @@ from workflows.models import (
     AlarmSeverity,
     AlarmState,
     Attendance,
+    CallOutcome,
     CaseEventKind,
     CaseStatus,
     Category,
@@ -171,7 +172,8 @@ EVENT = {
     A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
     A.UNIT_UPDATED: _l("单位变更"),
     A.ATTACHMENT_ADDED: _l("添加附件"), A.ATTACHMENT_DOWNLOADED: _l("下载附件"), A.GRID_REPORTED: _l("网格员上报"),
-    A.GRID_VISIT_RECORDED: _l("网格员回访"),
+    A.GRID_VISIT_RECORDED: _l("网格员回访"), A.CALL_TASK_COMPLETED: _l("完成回电任务"),
+    A.LEGAL_PATH_ENTERED: _l("转入法定途径跟踪"),
     A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
     A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
     A.ASSISTANT_SUGGESTED: _l("智能助手建议类型"), A.RED_FLAG_RAISED: _l("红旗复核待办"),
@@ -308,6 +310,7 @@ ALARM_SEVERITY = {AlarmSeverity.LOW: _l("低"), AlarmSeverity.MEDIUM: _l("中"),
                   AlarmSeverity.HIGH: _l("高"), AlarmSeverity.CRITICAL: _l("危急")}
 VISIT_OUTCOME = {VisitOutcome.RESOLVED: _l("已当场化解"), VisitOutcome.ONGOING: _l("仍在处理"),
                  VisitOutcome.WORSE: _l("情况加重，需要尽快处理")}
+CALL_OUTCOME = {CallOutcome.REACHED: _l("已联系上并告知"), CallOutcome.NOT_REACHED: _l("未联系上")}
 # a case's status in the plain words of the grid worker's phone
 GRID_STATUS = {
     S.REGISTERED: _l("已收到，等待受理"), S.TRIAGE: _l("正在分派"), S.DISPATCHED: _l("已交给负责单位"),
@@ -439,7 +442,8 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS,
           "flag": FLAG, "review_state": REVIEW_STATE,
           "diff_aspect": DIFF_ASPECT, "element_kind": ELEMENT_KIND, "field_type": FIELD_TYPE,
-          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS, "legal_path": LEGAL_PATH}
+          "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS, "legal_path": LEGAL_PATH,
+          "call_outcome": CALL_OUTCOME}
 # where each table's codes are defined (a label table never invents codes)
 CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": Urgency,
               "channel": Channel, "role": RoleCode, "party_role": PartyRole,
@@ -472,7 +476,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "flag": Flag, "review_state": ReviewState,
               "diff_aspect": bundle_diff.ASPECTS, "element_kind": bundle_diff.ELEMENT_KINDS,
               "field_type": FIELD_TYPES, "timer_kind": bundle_diff.TIMER_TAGS,
-              "legal_basis": contract.LEGAL_WINDOW_IDS, "legal_path": LegalPath}
+              "legal_basis": contract.LEGAL_WINDOW_IDS, "legal_path": LegalPath,
+              "call_outcome": CallOutcome}
 
 
 def label(kind: str, code: object) -> str:

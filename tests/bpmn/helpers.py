@@ -77,7 +77,8 @@ class Driver:
         self._save_load()
 
     # -- operations (what workflows/library/operations.py implements for real) ----------------------
-    def _notify(self, _ctx, data: dict, template: str, to: str) -> dict:
+    def _notify(self, _ctx, data: dict, template: str, to: str, window: str | None = None,
+                ends: str | None = None) -> dict:
         self.calls.append(("notify", {"template": template, "to": to, "dept": data.get("dept")}))
         return {"queued": True}
 

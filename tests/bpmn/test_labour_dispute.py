@@ -41,7 +41,7 @@ def test_mediation_without_agreement_after_15_days_goes_to_arbitration():
     d.until(local(2025, 3, 26, 0, 1))
     assert "labour_mediation" not in d.ready() and "prepare_arbitration" in d.ready()
     d.complete("prepare_arbitration", arbitration_applied="true", legal_aid_provided="true",
-               arbitration_application_date="2025-03-27")
+               arbitration_application_date="2025-03-27", legal_route="none")
     d.complete("inspection_filing", inspection_accepted="true", inspection_ref="JC-2025-031")
     d.complete("inspection_result", payment_ordered="true", wages_paid="unpaid", enforcement_applied="true",
                blacklist_proposed="true", criminal_referral="false")

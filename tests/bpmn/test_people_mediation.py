@@ -120,7 +120,7 @@ def test_sessions_repeat_until_no_agreement_then_mediation_terminates():
     session(d, "continue")
     session(d, "continue")
     session(d, "no_agreement")
-    d.complete("terminate_mediation", termination_reason="赔偿金额差距大", legal_routes_informed="true")
+    d.complete("terminate_mediation", termination_reason="赔偿金额差距大", legal_routes_informed="true", legal_route="none")
     assert d.ready() == ["submit_result"] and "end_failed" in d.end_events()
 
 
@@ -176,7 +176,7 @@ def test_reopened_mediation_case_runs_a_second_round_cleanly():
     d.complete("lead_consolidate", joint_result="物业复查", joint_outcome="partly_resolved")
     consent_and_assign(d)
     session(d, "no_agreement")
-    d.complete("terminate_mediation", termination_reason="一方不再同意", legal_routes_informed="true")
+    d.complete("terminate_mediation", termination_reason="一方不再同意", legal_routes_informed="true", legal_route="none")
     finish = d.data("submit_result")
     assert finish["second_complaint"] is True and finish["tier"] == "district"
 

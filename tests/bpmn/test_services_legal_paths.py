@@ -57,7 +57,7 @@ def panel(walk: Walk) -> list[dict]:
 
 
 def test_petition_path_supervises_the_late_body_and_shows_its_windows(services, walk):
-    routed(walk, "petition", "petition")
+    routed(walk, "other", "petition", channel="petition_transfer")   # screening's transfer
     assert walk.ids() == ["petition_stage_check"] and walk.task("petition_stage_check")["role"] == "triage_officer"
     walk.do("petition_stage_check", petition_stage="new")
     walk.do("petition_received", petition_received_on="2025-09-20")
@@ -82,7 +82,7 @@ def test_petition_path_supervises_the_late_body_and_shows_its_windows(services, 
 
 
 def test_after_the_final_recheck_the_same_petition_is_refused_at_intake(services, walk):
-    routed(walk, "petition", "petition_review")
+    walk.intake(**vars(request("petition")))   # a petition starts on the petition path itself
     earlier = walk.case_no
     walk.do("petition_stage_check", petition_stage="reviewed")
     walk.do("petition_reviewed", review_decided_on="2025-09-20")

@@ -147,7 +147,8 @@ def _world(services) -> dict:
               "unit_code": "ZJ", "room_id": 999999, "session_id": 999999,
               "warning_id": 999999, "rule_code": "hotspot",
               "target_id": 999999, "attachment_id": 999999,
-              "expert_id": 999999, "invitation_id": 999999, "example_id": 999999}
+              "expert_id": 999999, "invitation_id": 999999, "example_id": 999999,
+              "call_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -214,6 +215,7 @@ FORMS = {  # POST bodies: valid enough to reach the policy, never needing a seco
     "audit.export": {"purpose": "internal_audit"}, "reports.generate": {"kind": "weekly"},
     "supervision.reply": {"note": "已整改"}, "case_deadlines.deadline_request": {"kind": "suspend"},
     "assistant.review": {"outcome": "confirmed"},
+    "calls.done": {"outcome": "reached"},
 }
 JSON = {"api_v1.complete_task": {"department": "ZJ"}, "api_v1.create_case": {}}
 
@@ -302,6 +304,7 @@ REGISTER = {"intake_clerk", "triage_officer"}
 RATE = {"intake_clerk", "triage_officer", "supervisor"}
 AUDIT = {"supervisor", "auditor"}
 OWNER = {"process_owner"}
+CALLERS = {"intake_clerk", "triage_officer", "mediator", "dept_handler"}
 
 
 def case(ok: int, own: set, foreign: set = frozenset()) -> dict[str, tuple[int, int]]:
@@ -438,6 +441,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("cases.diagram_xml", "GET"): case(200, SEE_OWN, AUDITOR),
     ("cases.inbox", "GET"): page(200, EVERYONE),          # each sees only their own tasks
     ("cases.inbox_page", "GET"): page(302, EVERYONE),
+    # the call list (待回电): the roles that call citizens; no call 999999 in anybody's list
+    ("calls.index", "GET"): page(200, CALLERS),
+    ("calls.reveal", "POST"): page(404, CALLERS),
+    ("calls.done", "POST"): page(404, CALLERS),
     ("cases.intake", "GET"): page(200, REGISTER),
     ("cases.intake", "POST"): page(422, REGISTER),
     ("cases.place_options", "GET"): page(200, REGISTER),   # the place picker's suggestions

@@ -61,8 +61,20 @@ def test_a_category_mapped_to_a_process_starts_there(services, world):
     assert _process_of(services, _intake(services, world)) == "simple"
     assert _process_of(services, _intake(services, world, "family")) == "general_dispute"
     rows = case_types.list_case_types(services.new_uow(), owner())
-    assert [(r.category, r.channel, r.process_id, r.process_name, r.startable)
-            for r in rows] == [("neighbour", "", "simple", "简单流程", True)]
+    assert [(r.category, r.channel, r.process_id, r.process_name, r.startable, r.shipped)
+            for r in rows] == [("neighbour", "", "simple", "简单流程", True, False),
+                               ("petition", "", "petition_intake", "信访事项（登记即按信访程序跟踪）",
+                                True, True)], "the shipped petition type is listed, not stored"
+
+
+def test_a_petition_starts_on_the_petition_path_unless_a_row_says_otherwise(services, world):
+    assert _process_of(services, _intake(services, world, "petition")) == "petition_intake"
+    case_types.save_case_type(services.new_uow(), owner(), category="petition",
+                              process_id="general_dispute", note="由部门办理")
+    assert _process_of(services, _intake(services, world, "petition")) == "general_dispute"
+    rows = case_types.list_case_types(services.new_uow(), owner())
+    assert [(r.category, r.process_id, r.shipped) for r in rows] == \
+        [("petition", "general_dispute", False)], "a row overrides the shipped default"
 
 
 def test_a_channel_row_wins_over_the_category_row(services, world):

@@ -18,13 +18,21 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing import get_context
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, func, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine.audit_chain import GENESIS, ChainBreak, canonical_json, verify_chain
+from engine.audit_chain import (
+    BODY_KEYS,
+    GENESIS,
+    ChainBreak,
+    canonical_json,
+    event_body_in_order,
+    verify_chain,
+)
 from engine.crypto import KeyPurpose, Keyring, audit_mac
 from engine.db import make_engine
 from engine.models import AuditChainHead, AuditChainVerified, AuditEvent
@@ -41,15 +49,23 @@ _COLUMNS = [AuditEvent.chain_key, AuditEvent.seq, AuditEvent.case_id, AuditEvent
 
 
 def _columns(conn: Connection) -> list[Any]:
-    """The event columns, with the time as the very text the hash covers (formatted by the
-    database: parsing it into a datetime and back was most of a full run's time)."""
+    """The event columns: first the hashed body's in canonical order (so a row's first values
+    encode to the body without a mapping per row), then prev_hash and hash. The time is the very
+    text the hash covers, formatted by the database (parsing it into a datetime and back was most
+    of a full run's time)."""
     occurred: Any
     if conn.dialect.name == "postgresql":
         occurred = func.to_char(func.timezone("UTC", AuditEvent.occurred_at),
                                 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
     else:   # SQLite keeps exactly that text
         occurred = type_coerce(AuditEvent.occurred_at, String)
-    return [*_COLUMNS, occurred.label("occurred_at")]
+    named = {column.key: column for column in _COLUMNS} | {"occurred_at": occurred.label("occurred_at")}
+    return [named[key] for key in BODY_KEYS] + [AuditEvent.prev_hash, AuditEvent.hash]
+
+
+# positions in a row of _columns() (the full run reads rows as plain tuples)
+_CHAIN, _SEQ, _ACTION = (BODY_KEYS.index(k) for k in ("chain_key", "seq", "action"))
+_TUPLE_LINK = itemgetter(_SEQ, len(BODY_KEYS), BODY_KEYS.index("key_id"), len(BODY_KEYS) + 1)
 
 
 def _dicts(result: Any) -> Iterator[dict[str, Any]]:
@@ -144,7 +160,7 @@ def verify_range(conn: Connection, keys: Mapping[str, bytes], lo: str | None = N
         AuditEvent.chain_key, AuditEvent.seq, AuditEvent.id)
     rows = conn.execute(query, execution_options={"stream_results": True,
                                                   "yield_per": STREAM_BATCH})
-    for chain, group in itertools.groupby(_dicts(rows), key=lambda m: m["chain_key"]):
+    for chain, group in itertools.groupby(rows, key=itemgetter(_CHAIN)):
         _verify_one(result, chain, group, keys, heads.pop(chain, (0, GENESIS)))
     for chain, head in sorted(heads.items()):   # a head row without any event left
         _verify_one(result, chain, iter(()), keys, head)
@@ -159,11 +175,12 @@ def _in_range(query, column, lo: str | None, hi: str | None):
     return query
 
 
-def _verify_one(result: PartResult, chain: str, rows: Iterable[Mapping[Any, Any]],
+def _verify_one(result: PartResult, chain: str, rows: Iterable[Sequence[Any]],
                 keys: Mapping[str, bytes], head: tuple[int, str]) -> None:
     facts = ChainFacts(0) if chain.startswith("case:") else None
     noted = _noting(rows, facts) if facts is not None else rows
-    count, broken = verify_chain(chain, noted, keys.get, head=head)
+    count, broken = verify_chain(chain, noted, keys.get, head=head, link=_TUPLE_LINK,
+                                 body=event_body_in_order)
     result.chains += 1
     result.events += count
     if broken is not None:
@@ -174,9 +191,9 @@ def _verify_one(result: PartResult, chain: str, rows: Iterable[Mapping[Any, Any]
         result.facts[chain] = facts
 
 
-def _noting(rows: Iterable[Mapping[Any, Any]], facts: ChainFacts) -> Iterator[Mapping[Any, Any]]:
+def _noting(rows: Iterable[Sequence[Any]], facts: ChainFacts) -> Iterator[Sequence[Any]]:
     for row in rows:
-        seq, action = row["seq"], row["action"]
+        seq, action = row[_SEQ], row[_ACTION]
         if not facts.first_seq:
             facts.first_seq = seq
         if action == CASE_OPENED and facts.opened_seq is None:

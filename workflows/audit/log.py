@@ -134,6 +134,8 @@ class AuditAction(StrEnum):
     ATTACHMENT_DOWNLOADED = "attachment_downloaded"  # someone fetched an attached file
     GRID_REPORTED = "grid_reported"             # a grid worker's report registered
     GRID_VISIT_RECORDED = "grid_visit_recorded"  # a grid worker's follow-up visit
+    CALL_TASK_COMPLETED = "call_task_completed"  # a phone-call task done: outcome, not the note
+    LEGAL_PATH_ENTERED = "legal_path_entered"    # a case routed to a followed statutory channel
 
 
 @dataclass

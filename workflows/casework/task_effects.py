@@ -19,6 +19,7 @@ from workflows.casework.documents import (
     generate_labour_agreement,
     record_from_task,
 )
+from workflows.casework.legal_path import enter_path
 from workflows.casework.projection import current_order, task_department
 from workflows.casework.reopen import reopen_case
 from workflows.core.actors import Actor
@@ -52,6 +53,9 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _check_master(uow, view, clean, *rule)
+    field = contract.LEGAL_PATH_DECISIONS.get(view.bpmn_id)
+    if field and clean.get(field) is None and any(f.id == field for f in view.form):
+        clean[field] = contract.NO_LEGAL_PATH   # not chosen: the route's gateway reads "none"
     if view.bpmn_id in contract.SESSION_BOOKING_TASKS:
         # the room is booked with the step: a refusal (taken, past) keeps the task open
         row = booking.book(uow, actor, case, booking.read_slot(uow, actor, clean), task_id=view.id)
@@ -103,14 +107,18 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
     rule = contract.DUPLICATE_DECISION.get(view.bpmn_id)
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
-    _legal_path(uow, case, view, clean)
+    _legal_path(uow, actor, case, view, clean)
 
 
-def _legal_path(uow: UnitOfWork, case: Case, view: TaskView, clean: dict) -> None:
-    """Screening routed the case to a followed statutory channel, or its 复核 was answered."""
-    path = contract.LEGAL_PATH_ROUTES.get(str(clean.get("statutory_route")))
-    if view.bpmn_id == contract.LEGAL_PATH_ROUTE_TASK and path:
-        uow.session.add(CaseLegalPath(case_id=case.id, path=path, entered_at=uow.clock.now()))
+def _legal_path(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView,
+                clean: dict) -> None:
+    """Screening (R4) or a failed mediation (R5) routed the case to a followed statutory
+    channel (recorded once per case, audited), or its petition's 复核 was answered."""
+    field = contract.LEGAL_PATH_DECISIONS.get(view.bpmn_id)
+    path = contract.LEGAL_PATH_ROUTES.get(str(clean.get(field))) if field else None
+    if path:
+        enter_path(uow, actor, case, path, via=view.bpmn_id,
+                   outcome="R4" if field == "statutory_route" else "R5")
     elif view.bpmn_id == contract.PETITION_FINAL_TASK:
         row = uow.session.scalar(select(CaseLegalPath).where(CaseLegalPath.case_id == case.id))
         if row is not None:

@@ -9,8 +9,9 @@ is started, so a limit never climbs the escalation ladder twice.
   time counted from the received time (``opened_at``); timed by the process when the task has an
   armed boundary timer;
 * ``first_contact`` (T-02): while the first-contact task is ready; ``working_days(2)``; same test;
-* ``resolution``: while the handling sub-process runs; ``handling_deadline``; timed by the process
-  when a ``handling_deadline`` timer outside a task (the watcher) is armed;
+* ``resolution``: while the handling sub-process runs (and is not following a legal path after a
+  failed mediation); ``handling_deadline``; timed by the process when a ``handling_deadline``
+  timer outside a task (the watcher) is armed;
 * ``feedback`` (T-52): while the process waits for the rating; ``working_days(3)``; timed by the
   process when a timer on the rating wait is armed.
 """
@@ -110,8 +111,12 @@ def _task_step(uow: UnitOfWork, case: Case, ready: list[TaskView], bpmn_id: str,
 
 
 def _handling_step(inst: WorkflowInstance, armed: list, timers: dict, data: dict) -> Step:
-    states = inst.element_states().get(HANDLING_PROCESS, {})
-    if not states.get("current"):
+    element_states = inst.element_states()
+    states = element_states.get(HANDLING_PROCESS, {})
+    if not states.get("current") or any(element_states.get(process, {}).get("current")
+                                        for process in contract.LEGAL_PATH_PROCESSES):
+        # a failed mediation routed to a legal path (R5) is followed on that path's own
+        # windows: the handling limit no longer runs
         return Step(False)
     modelled = any(name in timers["handling"] for name, _due in armed)
     return Step(True, modelled=modelled, policy=data.get(HANDLING_EXPRESSION) or None)

@@ -37,6 +37,7 @@ from workflows.cases.parties import PartyInput, PartyVault
 from workflows.cases.party_search import record_search, visible_codes
 from workflows.casework.documents import generate_receipt
 from workflows.casework.incidents import step_failures
+from workflows.casework.legal_path import enter_path
 from workflows.casework.reopen import reopen_case
 from workflows.casework.steps import after_step
 from workflows.core.actors import Actor
@@ -301,6 +302,9 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                  place_id=case.place_id, located_by=place.matched,
                  urgency_raised="vulnerable_party" if request.vulnerable and not request.threat
                  and request.urgency != Urgency.URGENT else None)
+    path = contract.LEGAL_PATH_PROCESSES.get(process_id)
+    if path:   # a matter that arrives as a petition is followed on the path from intake
+        enter_path(uow, actor, case, path, via="intake", outcome=None)
     notify_applicants(uow, case, "receipt", party_ids)
     generate_receipt(uow, actor, case)
     after_step(uow, case, inst)

@@ -164,12 +164,27 @@ PLAN_DATE_FIELDS = frozenset({"session_date"})
 ATTENDANCE_TASKS: dict[str, dict[str, str]] = {
     "record_attendance": {"applicant": "applicant_attendance",
                           "respondent": "respondent_attendance"}}
-# Screening's statutory routes that the centre keeps following in a process of their own
-# (general_dispute: gw_statutory_path): route -> path (CaseLegalPath.path).
-LEGAL_PATH_ROUTE_TASK = "statutory_guidance"
+# Steps that route a case to a statutory channel the centre keeps following in a process of its
+# own: screening's 依法导入 (R4, general_dispute: gw_statutory_path) and a failed mediation (R5,
+# people_mediation: gw_failed_route; labour_dispute: gw_arbitration_route): bpmn id -> the form
+# field naming the route; route -> path (CaseLegalPath.path).
+LEGAL_PATH_DECISIONS = {"statutory_guidance": "statutory_route",
+                        "terminate_mediation": "legal_route",
+                        "prepare_arbitration": "legal_route"}
+NO_LEGAL_PATH = "none"   # a failed mediation not routed to a followed channel (the default)
 LEGAL_PATH_ROUTES = {"petition": "petition", "petition_review": "petition",
                      "land_arbitration": "land_arbitration", "labour_award": "labour_award",
                      "administrative_review": "administrative_review"}
+# The processes of the legal paths -> the path they follow (a case following one is not in
+# handling: no resolution clock; a case started on one at intake is counted on that path).
+LEGAL_PATH_PROCESSES = {"petition_intake": "petition", "petition_path": "petition",
+                        "land_arbitration": "land_arbitration",
+                        "labour_award": "labour_award",
+                        "administrative_review": "administrative_review"}
+# Shipped case types: a category's entry process when the case types table has no row for it
+# and that process has an active version (a matter that arrives as a petition is followed on
+# the petition path from intake; the process owners may point it elsewhere with a row).
+DEFAULT_CASE_TYPES = {"petition": "petition_intake"}
 # The limits whose legal basis the case page's 时限 panel states in words (docs/legal-windows.md).
 LEGAL_WINDOW_IDS = ("T-03", "T-07", "T-08", "T-20", "T-21", "T-24", "T-25", "T-26", "T-30",
                     "T-31", "T-32", "T-33", "T-40", "T-41", "T-42", "T-43")
@@ -186,6 +201,9 @@ _FEEDBACK = {"return_visit", "verify_dissatisfaction"}
 _MEDIATION_PROCESSES = {"people_mediation", "mediation_sessions"}
 _END_OUTCOMES = {"end_routed": "R4", "end_transferred": "transferred",
                  "end_duplicate": "duplicate", "end_reopen_requested": "duplicate"}
+# a petition registered as such is followed on the petition path: 依法导入 (R4) when it ends
+_END_OUTCOMES_OF = {TOP_PROCESS: _END_OUTCOMES,
+                    "petition_intake": {"end_petition_followed": "R4"}}
 
 
 def status_of(inst: WorkflowInstance, data: dict, ready: list[TaskView]) -> str:
@@ -208,8 +226,10 @@ def status_of(inst: WorkflowInstance, data: dict, ready: list[TaskView]) -> str:
 
 def end_outcome(inst: WorkflowInstance) -> str | None:
     """The outcome an early end event implies (routed, transferred, duplicate)."""
-    states = inst.element_states().get(TOP_PROCESS, {})
-    for end_id, outcome in _END_OUTCOMES.items():
-        if end_id in states.get("completed", []):
-            return outcome
+    states = inst.element_states()
+    for process_id, ends in _END_OUTCOMES_OF.items():
+        completed = states.get(process_id, {}).get("completed", [])
+        for end_id, outcome in ends.items():
+            if end_id in completed:
+                return outcome
     return None

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.models import ProcessVersion
-from workflows.library.contract import TOP_PROCESS
+from workflows.library.contract import DEFAULT_CASE_TYPES, TOP_PROCESS
 from workflows.models import CaseType
 
 ANY_CHANNEL = ""
@@ -17,12 +17,19 @@ ANY_CHANNEL = ""
 
 def entry_process(session: Session, category: str, channel: str | None) -> str:
     """The process of the case type for this category and channel (a channel's own row first),
-    else ``general_dispute``."""
+    else the shipped default of the category (when it can start), else ``general_dispute``."""
     rows = session.execute(select(CaseType.channel, CaseType.process_id).where(
         CaseType.category == category,
         CaseType.channel.in_([channel or ANY_CHANNEL, ANY_CHANNEL]))).all()
     found: dict[str, str] = {row[0]: row[1] for row in rows}
-    return found.get(channel or ANY_CHANNEL) or found.get(ANY_CHANNEL) or TOP_PROCESS
+    return found.get(channel or ANY_CHANNEL) or found.get(ANY_CHANNEL) \
+        or shipped_default(session, category) or TOP_PROCESS
+
+
+def shipped_default(session: Session, category: str) -> str | None:
+    """The shipped case type of ``category`` (``DEFAULT_CASE_TYPES``) if its process can start."""
+    process_id = DEFAULT_CASE_TYPES.get(category)
+    return process_id if process_id and has_active_version(session, process_id) else None
 
 
 def entry_processes(session: Session) -> set[str]:

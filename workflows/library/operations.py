@@ -6,13 +6,14 @@ Every operation takes ``(context, task_data, **params)``; ``context`` is the uni
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engine.deadlines import WorkingCalendar
+from engine.deadlines import SHANGHAI, WorkingCalendar
 from engine.operations import OperationRegistry, current_step
+from engine.script_engine import typed_start
 from workflows.audit.log import AuditAction
 from workflows.district.units import UnitResolver
 from workflows.models import RISK_LABELS, Case, CaseParty, Party
@@ -27,16 +28,43 @@ RISK_RANK = {"green": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
 
 
 def notify(context: OperationContext | None, task_data: dict, *, template: str,
-           to: str = "applicant") -> dict:
+           to: str = "applicant", window: str | None = None, ends: str | None = None) -> dict:
     """Queue a notification in the outbox (delivered after commit by the outbox job).
 
     ``to``: applicant (each applicant party, by their preferred channel), lead_department,
     responsible_department (the task's own department), mediator, or a role code (leader,
     supervisor, triage_officer). Parameters carry no personal data.
+
+    A reminder about a citizen's legal window names it: ``window`` its T-id and ``ends`` the
+    window's own timer spec (``statutory_days(15) from labour_award_received_on``); the message
+    then carries the typed start date and the last day (a phone-call task shows them).
     """
     result = {"template": template, "to": to}  # the same in a replay (no outbox state in it)
-    _queue(context, task_data, template, to, {})
+    extra = rights_window(context, task_data, window, ends) if window else {}
+    _queue(context, task_data, template, to, extra)
     return result
+
+
+def rights_window(context: OperationContext | None, task_data: dict, window: str,
+                  ends: str | None) -> dict:
+    """{"window", "window_start", "window_end"}: the T-id, the typed date the window counts from
+    and its last day (a period ending at 24:00 ends on the day before the instant's midnight).
+    A start not typed (or unreadable) leaves the dates out: a reminder never fails a step."""
+    out = {"window": str(window)[:8]}
+    spec, _, field = str(ends or "").partition(" from ")
+    if context is None or not spec.strip() or not field.strip():
+        return out
+    calendar = context.uow.services.calendar
+    zone = getattr(calendar, "tz", SHANGHAI)
+    try:
+        start = typed_start(task_data.get(field.strip()), zone)
+        if start is None:
+            return out
+        end = calendar.resolve(spec.strip(), start).astimezone(zone)
+    except ValueError:
+        return out
+    last = end.date() - timedelta(days=1) if end.time() == time(0) else end.date()
+    return {**out, "window_start": start.date().isoformat(), "window_end": last.isoformat()}
 
 
 def _queue(context: OperationContext | None, task_data: dict, template: str, to: str,

@@ -45,6 +45,7 @@ from workflows.models.cases import (
     WorkOrderStatus,
 )
 from workflows.models.casework import (
+    CallOutcome,
     CallTask,
     CallTaskStatus,
     CaseDocument,
@@ -175,6 +176,7 @@ __all__ = [
     "VERSION_STATUS_LABELS",
     "ApiToken",
     "CalendarOverride",
+    "CallOutcome",
     "CallTask",
     "CaseLegalPath",
     "LegalPath",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, UTCDateTime
@@ -27,6 +27,13 @@ class CallTaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class CallOutcome(StrEnum):
+    """What a phone-call work item ended with (recorded by whoever called)."""
+
+    REACHED = "reached"            # the citizen was reached and told
+    NOT_REACHED = "not_reached"    # no answer, wrong number, refused to talk
 
 
 class SubmissionLink(StrEnum):
@@ -137,6 +144,10 @@ class CallTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(32))  # e.g. reached, no_answer
     note_enc: Mapped[str | None] = mapped_column(Text)
+    # a rights reminder names its legal window: the T-id, the typed start date and the last day
+    window_id: Mapped[str | None] = mapped_column(String(8))
+    window_start: Mapped[date | None] = mapped_column(Date)
+    window_end: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))

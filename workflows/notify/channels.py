@@ -13,10 +13,13 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.deadlines import SHANGHAI
+from engine.models import OutboxMessage
 from workflows.core.masking import mask_phone
 from workflows.core.settings import Settings
 from workflows.models import CallTask, Case
@@ -146,7 +149,11 @@ class SmtpChannel:
 
 
 class PhoneTaskChannel:
-    """Citizens who prefer the phone: a call task in the department inbox instead of a message."""
+    """Citizens who prefer the phone: a call task in the responsible unit's call list instead of
+    a message (the case's lead unit; the centre's triage officers while there is none).
+
+    The call is due one working day after it is created, or on the last day of the legal window
+    the reminder is about when that comes first (``CALL_SPEC``)."""
 
     in_transaction = True
 
@@ -155,10 +162,32 @@ class PhoneTaskChannel:
             raise PermanentFailure("电话回访任务必须属于一个案件")
         case = uow.session.get(Case, message.case_id)
         party_id = message.recipient_id if message.recipient_type == "party" else None
+        row = uow.session.get(OutboxMessage, message.outbox_id)
+        params = (row.params if row is not None else None) or {}
+        now = uow.clock.now()
+        calendar = uow.services.calendar
+        calendar.warm(uow.session)
+        due = calendar.resolve(CALL_SPEC, now)
+        end = _day(params.get("window_end"))
+        if end is not None:   # 24:00 of the window's last day, if that comes first
+            zone = getattr(calendar, "tz", SHANGHAI)
+            due = min(due, datetime.combine(end + timedelta(days=1), time(0), zone))
         uow.session.add(CallTask(
             case_id=message.case_id, party_id=party_id,
             department_id=case.lead_department_id if case else None, reason=message.template,
-            status="open", created_at=uow.clock.now()))
+            status="open", created_at=now, due_at=due,
+            window_id=str(params["window"])[:8] if params.get("window") else None,
+            window_start=_day(params.get("window_start")), window_end=end))
+
+
+CALL_SPEC = "working_days(1)"   # [proposal] a call task is due the next working day
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def default_channels(settings: Settings) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from workflows.audit.log import AuditAction
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
-from workflows.library.contract import TOP_PROCESS
+from workflows.library.contract import DEFAULT_CASE_TYPES, TOP_PROCESS
 from workflows.library.entry import ANY_CHANNEL, has_active_version
 from workflows.library.graph import process_names
 from workflows.models import CaseType, Category, Channel
@@ -31,14 +31,15 @@ MAX_NOTE = 200
 class CaseTypeRow:
     """One row as the page shows it."""
 
-    id: int
+    id: int | None           # None: a shipped default (no row; a row overrides it)
     category: str
     channel: str
     process_id: str
     process_name: str
     startable: bool
     note: str
-    updated_at: datetime
+    updated_at: datetime | None
+    shipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,18 @@ def list_case_types(uow: UnitOfWork, actor: Actor) -> list[CaseTypeRow]:
         rows = uow.session.scalars(select(CaseType).order_by(CaseType.category,
                                                              CaseType.channel)).all()
         names = _names(uow)
-        return [CaseTypeRow(r.id, r.category, r.channel, r.process_id,
-                            names.get(r.process_id, r.process_id),
-                            has_active_version(uow.session, r.process_id), r.note, r.updated_at)
-                for r in rows]
+        out = [CaseTypeRow(r.id, r.category, r.channel, r.process_id,
+                           names.get(r.process_id, r.process_id),
+                           has_active_version(uow.session, r.process_id), r.note, r.updated_at)
+               for r in rows]
+        overridden = {r.category for r in rows if r.channel == ANY_CHANNEL}
+        shipped = [CaseTypeRow(None, category, ANY_CHANNEL, process_id,
+                               names.get(process_id, process_id),
+                               has_active_version(uow.session, process_id), "", None,
+                               shipped=True)
+                   for category, process_id in DEFAULT_CASE_TYPES.items()
+                   if category not in overridden]
+        return sorted([*out, *shipped], key=lambda r: (r.category, r.channel))
 
 
 def entry_choices(uow: UnitOfWork, actor: Actor) -> list[EntryChoice]:
