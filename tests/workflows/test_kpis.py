@@ -233,7 +233,7 @@ def test_the_cockpits_warning_precision_equals_the_warning_modules(services, mon
                 ("hotspot", "confirmed", "QS-SM-G1", "2025-03-10 09:00"),
                 ("large_group", "false_alarm", "QS-SM-G1", "2025-03-31 23:30"),
                 ("hotspot", "false_alarm", "CD-XF-G2", "2025-04-01 00:30"),
-                ("repeat_complainant", "confirmed", None, "2025-03-12 09:00"),
+                ("repeat_person", "confirmed", None, "2025-03-12 09:00"),
                 ("hotspot", "open", "CD-XF-G2", "2025-03-12 09:00")):
             uow.session.add(EarlyWarning(
                 kind=kind, place_id=district.places[place] if place else None,
