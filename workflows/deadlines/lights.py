@@ -98,6 +98,7 @@ def watch_of(uow: UnitOfWork, case: Case, order: WorkOrder,
         watch = WorkOrderSla(work_order_id=order.id, case_id=case.id, response_policy=policy,
                              response_due_at=due)
         uow.session.add(watch)
+        order.sla_watched = True
     return watch
 
 
