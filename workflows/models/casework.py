@@ -59,6 +59,15 @@ class OpenTask(Base):
         UniqueConstraint("instance_id", "task_id", name="uq_open_task_instance_id_task_id"),
         # the inbox's default order (due first, undated last): a page walks the index and stops
         Index("ix_open_task_role_due_at_id", "role", "due_at", "id"),
+        # the inbox's parts, each in that order (workflows/cases/inbox_keyset.py): a unit's
+        # unassigned tasks of a role, the tasks of no unit, the tasks assigned to a user
+        Index("ix_open_task_group_due", "role", "department_id", "due_at", "id",
+              postgresql_where=text("assignee_id IS NULL"),
+              sqlite_where=text("assignee_id IS NULL")),
+        Index("ix_open_task_unitless_due", "role", "due_at", "id",
+              postgresql_where=text("department_id IS NULL AND assignee_id IS NULL"),
+              sqlite_where=text("department_id IS NULL AND assignee_id IS NULL")),
+        Index("ix_open_task_assignee_due", "assignee_id", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

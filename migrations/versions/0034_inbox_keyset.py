@@ -1,0 +1,37 @@
+"""The inbox paged by keyset: one index per part of an inbox, each in the inbox order (deadline,
+id), so a page after a cursor reads only its rows — a unit's unassigned tasks of a role, the
+unassigned tasks of no unit, the tasks assigned to one user.
+
+Mirrors OpenTask in workflows/models/casework.py.
+
+Revision ID: 0034_inbox_keyset
+Revises: 0033_call_task_outcome
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0034_inbox_keyset"
+down_revision = "0033_call_task_outcome"
+branch_labels = None
+depends_on = None
+
+GROUP = "assignee_id IS NULL"
+UNITLESS = "department_id IS NULL AND assignee_id IS NULL"
+
+
+def upgrade() -> None:
+    op.create_index("ix_open_task_group_due", "open_task",
+                    ["role", "department_id", "due_at", "id"],
+                    postgresql_where=sa.text(GROUP), sqlite_where=sa.text(GROUP))
+    op.create_index("ix_open_task_unitless_due", "open_task", ["role", "due_at", "id"],
+                    postgresql_where=sa.text(UNITLESS), sqlite_where=sa.text(UNITLESS))
+    op.create_index("ix_open_task_assignee_due", "open_task", ["assignee_id", "due_at", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_open_task_assignee_due", table_name="open_task")
+    op.drop_index("ix_open_task_unitless_due", table_name="open_task")
+    op.drop_index("ix_open_task_group_due", table_name="open_task")
