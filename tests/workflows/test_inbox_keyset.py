@@ -64,11 +64,11 @@ def world(services):
                               due=T0 - timedelta(hours=n)))
         for n in range(2):
             mine.append(_task(s, instance_id, visible[1], due=T0 + timedelta(minutes=n)))
-        for n in range(5):
+        for _n in range(5):
             _task(s, instance_id, visible[2], unit=ga, assignee=other_id, due=T0)
-        for n in range(4):
+        for _n in range(4):
             _task(s, instance_id, visible[2], unit=jy, due=T0)
-        for n in range(2):
+        for _n in range(2):
             _task(s, instance_id, hidden[1], due=T0)           # no unit, a case not theirs
         _task(s, instance_id, visible[2], unit=ga, claimed=other_id, due=T0)
         _task(s, instance_id, visible[2], role="mediator", unit=ga, due=T0)
