@@ -100,18 +100,18 @@ def inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery | None = None) -> Inb
 
 def _by_keyset(uow: UnitOfWork, actor: Actor, query: InboxQuery) -> InboxPage:
     """The default order: two statements (a bounded count, the page) whatever the depth."""
-    filters = _filters(query)
-    counted = keyset.bounded_count(actor, query.scope, filters, KEYSET_BOUND)
+    filters, parts = _filters(query), keyset.parts(actor, query.scope)
+    counted = keyset.bounded_count(parts, filters, KEYSET_BOUND)
     found = int(uow.session.scalar(counted) or 0) if counted is not None else 0
     total, exact = (KEYSET_BOUND, False) if found > KEYSET_BOUND else (found, True)
     cursor = Cursor.parse(query.before) or Cursor.parse(query.after)
     forward = cursor is None or Cursor.parse(query.before) is None
     # without a cursor, page n (a link from before keyset paging) skips n - 1 pages
     skip = 0 if cursor is not None else (query.page - 1) * query.per_page
-    found_rows = _keyset_rows(uow, actor, query, filters, cursor, forward, skip)
+    found_rows = _keyset_rows(uow, parts, query, filters, cursor, forward, skip)
     if not found_rows and cursor is not None:   # the rows beyond it were done meanwhile
         cursor, forward, query.page = None, True, 1
-        found_rows = _keyset_rows(uow, actor, query, filters, None, True, 0)
+        found_rows = _keyset_rows(uow, parts, query, filters, None, True, 0)
     more = len(found_rows) > query.per_page
     found_rows = found_rows[:query.per_page]
     if not forward:
@@ -128,10 +128,9 @@ def _by_keyset(uow: UnitOfWork, actor: Actor, query: InboxQuery) -> InboxPage:
     return page
 
 
-def _keyset_rows(uow: UnitOfWork, actor: Actor, query: InboxQuery, filters: list,
+def _keyset_rows(uow: UnitOfWork, parts: keyset.Parts, query: InboxQuery, filters: list,
                  cursor: Cursor | None, forward: bool, skip: int) -> list:
-    ids = keyset.page_ids(actor, query.scope, filters, cursor, forward,
-                          skip + query.per_page + 1)
+    ids = keyset.page_ids(parts, filters, cursor, forward, skip + query.per_page + 1)
     if ids is None:
         return []
     found = ids.subquery()

@@ -123,12 +123,15 @@ def parts(actor: Actor, scope: str) -> list[tuple[ColumnElement[bool], bool]]:
     return out
 
 
-def page_ids(actor: Actor, scope: str, filters: list[ColumnElement[bool]],
-             cursor: Cursor | None, forward: bool, limit: int) -> Select | CompoundSelect | None:
+Parts = list[tuple[ColumnElement[bool], bool]]
+
+
+def page_ids(found: Parts, filters: list[ColumnElement[bool]], cursor: Cursor | None,
+             forward: bool, limit: int) -> Select | CompoundSelect | None:
     """One statement: the ids and deadlines of up to ``limit`` rows beyond the cursor, read part
-    by part in the inbox order (each part stops after ``limit`` rows)."""
+    by part (``parts``) in the inbox order (each part stops after ``limit`` rows)."""
     selects = []
-    for condition, needs_case in parts(actor, scope):
+    for condition, needs_case in found:
         for beyond in _beyond(T, cursor, forward):
             part = select(T.id.label("id"), T.due_at.label("due_at")) \
                 .where(condition, beyond)
@@ -141,11 +144,10 @@ def page_ids(actor: Actor, scope: str, filters: list[ColumnElement[bool]],
     return pieces[0] if len(pieces) == 1 else pieces[0].union_all(*pieces[1:])
 
 
-def bounded_count(actor: Actor, scope: str, filters: list[ColumnElement[bool]],
-                  bound: int) -> Select | None:
+def bounded_count(found: Parts, filters: list[ColumnElement[bool]], bound: int) -> Select | None:
     """Counts up to ``bound + 1`` rows of each part (a sum above ``bound`` means "bound+")."""
     selects = []
-    for condition, needs_case in parts(actor, scope):
+    for condition, needs_case in found:
         part = select(T.id.label("id")).where(condition)
         if needs_case or filters:
             part = part.join(Case, Case.id == T.case_id).where(*filters)
