@@ -34,7 +34,7 @@ def _task(session, instance_id: int, case_id: int, *, role: str = "dept_handler"
 @pytest.fixture
 def world(services):
     """A GA handler's inbox: 23 of the unit's tasks (ties and undated among them), 3 assigned
-    and 2 claimed by the handler, 2 of no unit on cases a GA order makes visible — and 13 tasks
+    and 2 claimed by the handler, 2 of no unit on cases a GA order makes visible — and 15 tasks
     that are not theirs (another unit's, another person's, no unit on unseen cases)."""
     seed(services)
     S.deploy(services, "simple.bpmn")
@@ -68,8 +68,9 @@ def world(services):
             _task(s, instance_id, visible[2], unit=ga, assignee=other_id, due=T0)
         for _n in range(4):
             _task(s, instance_id, visible[2], unit=jy, due=T0)
-        for _n in range(2):
-            _task(s, instance_id, hidden[1], due=T0)           # no unit, a case not theirs
+        for due in (T0, T0, None):                            # no unit, a case not theirs
+            _task(s, instance_id, hidden[1], due=due)
+        _task(s, instance_id, visible[2], unit=jy, due=None)   # another unit's, undated
         _task(s, instance_id, visible[2], unit=ga, claimed=other_id, due=T0)
         _task(s, instance_id, visible[2], role="mediator", unit=ga, due=T0)
         uow.commit()

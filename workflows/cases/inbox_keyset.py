@@ -76,19 +76,20 @@ def ordered(task: Any, forward: bool) -> tuple:
     return (task.due_at.desc().nulls_first(), task.id.desc())
 
 
-def _beyond(task: Any, cursor: Cursor | None, forward: bool) -> list[ColumnElement[bool]]:
-    """Alternatives (each an index range) for the rows beyond ``cursor`` in the direction."""
+def _beyond(task: Any, cursor: Cursor | None,
+            forward: bool) -> tuple[ColumnElement[bool] | None, ColumnElement[bool] | None]:
+    """(dated rows, undated rows) beyond ``cursor`` in the direction; None: none of them."""
     if cursor is None:
-        return [true()]
+        return task.due_at.is_not(None), true()
     key = tuple_(task.due_at, task.id)
     mark = tuple_(literal(cursor.due_at, task.due_at.type), literal(cursor.id, task.id.type))
     if forward:
         if cursor.due_at is None:
-            return [and_(task.due_at.is_(None), task.id > cursor.id)]
-        return [key > mark, task.due_at.is_(None)]
+            return None, task.id > cursor.id
+        return key > mark, true()
     if cursor.due_at is None:
-        return [and_(task.due_at.is_(None), task.id < cursor.id), task.due_at.is_not(None)]
-    return [key < mark]
+        return task.due_at.is_not(None), task.id < cursor.id
+    return key < mark, None
 
 
 def parts(actor: Actor, scope: str) -> list[tuple[ColumnElement[bool], bool]]:
@@ -115,11 +116,10 @@ def parts(actor: Actor, scope: str) -> list[tuple[ColumnElement[bool], bool]]:
                                  unclaimed), False))
             out.append((and_(T.role == role, T.department_id.is_(None), unclaimed,
                              visible_cases(actor)), True))
+        # a task naming the reader among its candidates makes its case visible (the policy)
         own = T.department_id == dept if dept is not None else false()
-        out.append((and_(T.role.is_(None), unclaimed,
-                         T.candidate_users.contains(f",{uid},"),
-                         or_(own, and_(T.department_id.is_(None),
-                                       visible_cases(actor)))), True))
+        out.append((and_(T.role.is_(None), unclaimed, T.candidate_users.contains(f",{uid},"),
+                         or_(own, T.department_id.is_(None))), False))
     return out
 
 
@@ -129,32 +129,49 @@ Parts = list[tuple[ColumnElement[bool], bool]]
 def page_ids(found: Parts, filters: list[ColumnElement[bool]], cursor: Cursor | None,
              forward: bool, limit: int) -> Select | CompoundSelect | None:
     """One statement: the ids and deadlines of up to ``limit`` rows beyond the cursor, read part
-    by part (``parts``) in the inbox order (each part stops after ``limit`` rows)."""
-    selects = []
-    for condition, needs_case in found:
-        for beyond in _beyond(T, cursor, forward):
-            part = select(T.id.label("id"), T.due_at.label("due_at")) \
-                .where(condition, beyond)
-            if needs_case or filters:
-                part = part.join(Case, Case.id == T.case_id).where(*filters)
-            selects.append(part.order_by(*ordered(T, forward)).limit(limit))
-    if not selects:
+    by part (``parts``) in the inbox order (each part stops after ``limit`` rows). The undated
+    tasks (rare) of every part are one more part (``ix_open_task_undated``): a statement of
+    fewer parts plans faster."""
+    if not found:
         return None
+    dated, undated = _beyond(T, cursor, forward)
+    selects = []
+    if dated is not None:
+        for condition, needs_case in found:
+            selects.append(_part(select(T.id.label("id"), T.due_at.label("due_at"))
+                                 .where(condition, dated), needs_case, filters)
+                           .order_by(*ordered(T, forward)).limit(limit))
+    if undated is not None:
+        anyone = or_(*(condition for condition, _ in found))
+        selects.append(_part(select(T.id.label("id"), T.due_at.label("due_at"))
+                             .where(T.due_at.is_(None), anyone, undated),
+                             any(needs for _, needs in found), filters)
+                       .order_by(T.id.asc() if forward else T.id.desc()).limit(limit))
     pieces = [select(*s.subquery().c) for s in selects]
     return pieces[0] if len(pieces) == 1 else pieces[0].union_all(*pieces[1:])
 
 
+def _part(statement: Select, needs_case: bool, filters: list[ColumnElement[bool]]) -> Select:
+    if needs_case or filters:
+        return statement.join(Case, Case.id == T.case_id).where(*filters)
+    return statement
+
+
 def bounded_count(found: Parts, filters: list[ColumnElement[bool]], bound: int) -> Select | None:
-    """Counts up to ``bound + 1`` rows of each part (a sum above ``bound`` means "bound+")."""
+    """Counts up to ``bound + 1`` rows of each part (a sum above ``bound`` means "bound+"): the
+    parts without a scope check together (their indexes OR-ed), each with one on its own."""
+    plain = [condition for condition, needs_case in found if not needs_case]
+    scoped = [condition for condition, needs_case in found if needs_case]
     selects = []
-    for condition, needs_case in found:
-        part = select(T.id.label("id")).where(condition)
-        if needs_case or filters:
-            part = part.join(Case, Case.id == T.case_id).where(*filters)
+    if plain:
+        selects.append(_part(select(T.id.label("id")).where(or_(*plain)), False, filters)
+                       .limit(bound + 1))
+    for condition in scoped:
         # ordered like the page: the planner then walks the part's index range and stops
-        selects.append(select(*part.order_by(*ordered(T, True)).limit(bound + 1).subquery().c))
+        selects.append(_part(select(T.id.label("id")).where(condition), True, filters)
+                       .order_by(*ordered(T, True)).limit(bound + 1))
     if not selects:
         return None
-    union = selects[0] if len(selects) == 1 else selects[0].union_all(*selects[1:])
+    pieces = [select(*s.subquery().c) for s in selects]
+    union = pieces[0] if len(pieces) == 1 else pieces[0].union_all(*pieces[1:])
     return select(func.count()).select_from(union.subquery())
-
