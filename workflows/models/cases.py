@@ -177,6 +177,7 @@ class Case(Base):
         Index("ix_dispute_case_closed_at", "closed_at"),
         # the case list: newest registration first (keyset), and the free-text index
         Index("ix_dispute_case_registered_at_id", "registered_at", "id"),
+        Index("ix_dispute_case_category_registered_at_id", "category", "registered_at", "id"),
         Index("ix_dispute_case_search_terms", "search_terms",
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )

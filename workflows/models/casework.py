@@ -59,6 +59,12 @@ class OpenTask(Base):
         UniqueConstraint("instance_id", "task_id", name="uq_open_task_instance_id_task_id"),
         # the inbox's default order (due first, undated last): a page walks the index and stops
         Index("ix_open_task_role_due_at_id", "role", "due_at", "id"),
+        # the case list's part "a task of mine" (workflows/access/policy.scope_parts): a
+        # BitmapOr of assignee, claimed_by, the few tasks drawn for named users and the role
+        Index("ix_open_task_claimed_by", "claimed_by"),
+        Index("ix_open_task_candidate_users", "case_id",
+              postgresql_where=text("candidate_users IS NOT NULL"),
+              sqlite_where=text("candidate_users IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
