@@ -3,15 +3,17 @@ filters and free text, in-process (Flask's test client: the server's work, no ne
 
 Run it on a database filled by ``jiefen bench generate`` (see docs/operations.md):
 
-    jiefen bench list [--requests 200] [--unit ZZ]
+    jiefen bench list [--requests 200] [--unit ZZ --unit street]
 
-It signs in as a supervisor of ``--unit`` (a bench user created once, audited like any) and asks
-each kind of request ``--requests`` times with varying parameters. Figures are printed, never
-asserted.
+It signs in as a supervisor of each ``--unit`` (a bench user created once, audited like any; by
+default the district's centre ZZ, which sees every case, and ``street``: the first street or
+township centre, which sees its own subtree) and asks each kind of request ``--requests`` times
+with varying parameters (places within the unit's subtree). Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import statistics
@@ -43,12 +45,25 @@ def _user(services: Services, unit: str) -> str:
     return username
 
 
-def _samples(services: Services, count: int) -> tuple[list[str], list[str]]:
-    """Place codes of streets and townships, and some applicants' ID numbers (decrypted here,
-    on a bench database, to search by them)."""
+def street_unit(services: Services) -> str:
+    """The code of the first street or township centre (kind ZZ at the street tier)."""
     with services.new_uow() as uow:
+        code = uow.session.scalar(select(Department.code).where(
+            Department.kind == "ZZ", Department.tier == "street").order_by(Department.code))
+    if code is None:
+        raise SystemExit("no street or township centre")
+    return code
+
+
+def _samples(services: Services, count: int, unit: str) -> tuple[list[str], list[str]]:
+    """Place codes of streets, townships and below within the unit's subtree, and some
+    applicants' ID numbers (decrypted here, on a bench database, to search by them)."""
+    with services.new_uow() as uow:
+        path = uow.session.scalar(select(Place.path).join(
+            Department, Department.place_id == Place.id).where(Department.code == unit))
         places = list(uow.session.scalars(select(Place.code).where(
-            Place.level.in_(("street", "township", "community", "village")))))
+            Place.level.in_(("street", "township", "community", "village")),
+            Place.path.startswith(path or "/", autoescape=True))))
         parties = uow.session.execute(select(Party.id, Party.id_number_enc).where(
             Party.id_number_enc.is_not(None)).limit(count)).all()
     ids = [services.cipher.decrypt(enc, aad=field_aad("party", "id_number_enc", pid))
@@ -73,7 +88,7 @@ def run(app, services: Services, *, requests: int = 200, unit: str = "ZZ", seed:
     token = tokens.issue_token(services.new_uow(), SYSTEM, username=username,
                                channel="hotline_12345").token
     headers = {"Authorization": f"Bearer {token}"}
-    places, ids = _samples(services, requests)
+    places, ids = _samples(services, requests, unit)
     client = app.test_client()
     page = client.get("/auth/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -108,7 +123,8 @@ def run(app, services: Services, *, requests: int = 200, unit: str = "ZZ", seed:
         "api per_page=100": api(lambda: {"per_page": "100"}),
     }
     out = {}
-    echo(f"case list, {requests} requests each, as a supervisor of {unit} (ms)")
+    echo(f"case list, {requests} requests each, as a supervisor of {unit} (ms; load average "
+         f"{' '.join(f'{n:.1f}' for n in os.getloadavg())})")
     for name, call in kinds.items():
         call()  # warm caches
         spent, statuses = _measure(call, requests)
@@ -116,6 +132,7 @@ def run(app, services: Services, *, requests: int = 200, unit: str = "ZZ", seed:
         p95 = spent[max(0, int(len(spent) * 0.95) - 1)]
         out[name] = {"p50": statistics.median(spent), "p95": p95}
         echo(f"  {name:<26} p50 {out[name]['p50']:7.1f}  p95 {p95:7.1f}  status {sorted(statuses)}")
+    echo(f"  (load average after: {' '.join(f'{n:.1f}' for n in os.getloadavg())})")
     return out
 
 

@@ -20,10 +20,11 @@ The goals (p95 ≤ 300 ms for a district year, ≤ 100 ms for a township month) 
 compare, not test assertions. The two bench users (``bench_cockpit_d``, ``bench_cockpit_t``)
 are created once, through the admin service, and kept.
 
-``--fill-board`` first recomputes only the live-board and notice rollups (rollup_board,
-rollup_notice) from the cases, in SQL, leaving the other rollups and the stored facts alone:
-for a shared database whose other rollups were built by a version without these two tables
-(``jiefen cockpit rebuild`` recomputes everything, in Python).
+``--fill-board`` first recomputes, in SQL, only what a version without them did not build: the
+live-board and notice rollups (rollup_board, rollup_notice, from the cases) and the year rows
+of the other rollups (sums of their month rows), leaving the rest and the stored facts alone —
+for a shared database built by such a version (``jiefen cockpit rebuild`` recomputes
+everything, in Python).
 """
 
 from __future__ import annotations
@@ -127,6 +128,14 @@ def _parts(services: Services, who: Actor, first: date, last: date) -> str:
 
 AREA = ("CASE WHEN coalesce(btrim(c.place_path, '/'), '') = '' THEN '' ELSE '/' || "
         "array_to_string((string_to_array(btrim(c.place_path, '/'), '/'))[1:3], '/') || '/' END")
+# the year rows of the rollups an older version built (day and month rows only): sums of months
+YEARS = (("rollup_case", "area_path, unit_id, category",
+          "received, closed, counted, resolved, rated, satisfied, second, days"),
+         ("rollup_open", "area_path, unit_id, closed", "cases"),
+         ("rollup_order", "area_path, unit_id",
+          "dispatched, signed, hours, urgent_signed, urgent_hours, done, done_on_time, "
+          "signed_on_time, returns"),
+         ("rollup_place", "place_id, category, place_path", "received"))
 FILL = (
     "DELETE FROM rollup_board",
     "DELETE FROM rollup_notice",
@@ -143,7 +152,8 @@ FILL = (
       WHERE c.duplicate_of_id IS NULL AND c.opened_at IS NOT NULL AND c.status <> 'closed') b
     GROUP BY area, unit, risk, light, level""",
     f"""INSERT INTO rollup_notice (grain, day, area_path, unit_id, prev, cases)
-    SELECT g.grain, CASE g.grain WHEN 'd' THEN x.day ELSE date_trunc('month', x.day)::date END,
+    SELECT g.grain, CASE g.grain WHEN 'd' THEN x.day WHEN 'm' THEN date_trunc('month', x.day)::date
+                    ELSE date_trunc('year', x.day)::date END,
            x.area, x.unit, coalesce(x.prev, DATE '1900-01-01'), count(*)
     FROM (SELECT {AREA} AS area, coalesce(n.department_id, 0) AS unit, d.day,
                  lag(d.day) OVER (PARTITION BY n.case_id, coalesce(n.department_id, 0)
@@ -151,8 +161,14 @@ FILL = (
           FROM supervision_notice n JOIN dispute_case c ON c.id = n.case_id
           CROSS JOIN LATERAL (SELECT (n.issued_at AT TIME ZONE :tz)::date AS day) d
           WHERE c.duplicate_of_id IS NULL AND c.opened_at IS NOT NULL) x
-    CROSS JOIN (VALUES ('d'), ('m')) AS g(grain)
+    CROSS JOIN (VALUES ('d'), ('m'), ('y')) AS g(grain)
     GROUP BY 1, 2, 3, 4, 5""",
+    *[statement for table, keys, sums in YEARS for statement in (
+        f"DELETE FROM {table} WHERE grain = 'y'",
+        f"INSERT INTO {table} (grain, day, {keys}, {sums}) SELECT 'y', "
+        f"date_trunc('year', day)::date, {keys}, "
+        + ", ".join(f"sum({name})" for name in sums.split(", "))
+        + f" FROM {table} WHERE grain = 'm' GROUP BY 2, {keys}")],
 )
 
 
@@ -168,8 +184,8 @@ def _fill_board(services: Services) -> None:
     with services.session_factory() as session:
         board = session.scalar(text("SELECT count(*) FROM rollup_board"))
         notice = session.scalar(text("SELECT count(*) FROM rollup_notice"))
-        session.execute(text("ANALYZE rollup_board"))
-        session.execute(text("ANALYZE rollup_notice"))
+        for table in ("rollup_board", "rollup_notice", *(t for t, _k, _s in YEARS)):
+            session.execute(text(f"ANALYZE {table}"))
         session.commit()
     print(f"filled rollup_board ({board:,} rows) and rollup_notice ({notice:,} rows) in "
           f"{time.perf_counter() - started:.0f} s")

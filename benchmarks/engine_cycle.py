@@ -71,8 +71,12 @@ def raw_cycle(completed: int) -> tuple[Callable[[], None], Callable[[], int]]:
     return step, lambda: len(state[0])
 
 
-def jiefen_cycle(completed: int, workdir: Path) -> tuple[Callable[[], None], Callable[[], int]]:
-    """jiefen: unit of work on a SQLite file: load, validate, fire timers + complete, audit, commit."""
+def jiefen_cycle(completed: int, workdir: Path, *,
+                 cold: bool = False) -> tuple[Callable[[], None], Callable[[], int]]:
+    """jiefen: unit of work on a SQLite file: load, validate, fire timers + complete, audit, commit.
+
+    A step reuses the instance its predecessor committed (engine/instance_cache.py); ``cold``
+    empties that cache before each step, so every step parses the state as the raw cycle does."""
     from engine.forms import validate_submission
     from workflows.core.actors import Actor
     from workflows.core.schema import upgrade
@@ -80,9 +84,10 @@ def jiefen_cycle(completed: int, workdir: Path) -> tuple[Callable[[], None], Cal
     from workflows.processes.deploy import deploy_bundle
     from workflows.runtime.bootstrap import bootstrap
 
-    url = f"sqlite:///{workdir / f'bench-{completed}.sqlite3'}"
+    name = f"{completed}{'-cold' if cold else ''}"
+    url = f"sqlite:///{workdir / f'bench-{name}.sqlite3'}"
     upgrade(url)
-    keyring = Keyring.generate(workdir / f"keys-{completed}.json")
+    keyring = Keyring.generate(workdir / f"keys-{name}.json")
     clock = FrozenClock(datetime(2025, 3, 3, 1, 0, tzinfo=UTC))
     services = bootstrap(Settings.from_env(instance_path=workdir, database_url=url),
                          clock=clock, keyring=keyring)
@@ -96,6 +101,8 @@ def jiefen_cycle(completed: int, workdir: Path) -> tuple[Callable[[], None], Cal
     instance_id = row.id
 
     def step() -> None:
+        if cold:
+            services.instances.clear()
         uow = services.new_uow()
         with uow:
             instance = uow.load_instance(instance_id)
@@ -123,18 +130,23 @@ def jiefen_cycle(completed: int, workdir: Path) -> tuple[Callable[[], None], Cal
 
 
 def run(sizes=SIZES, repeats: int = REPEATS, echo: Callable[[str], None] = print) -> dict:
-    """Measure both cycles at each size; returns {size: (raw_ms, jiefen_ms, ratio)}."""
+    """Measure the cycles at each size; returns {size: (raw_ms, jiefen_ms, ratio)}. The ``cold``
+    columns are jiefen parsing the state at every step (no instance kept from the last commit)."""
     results = {}
-    echo(f"{'tasks':>6} {'raw ms':>9} {'jiefen ms':>10} {'ratio':>6} {'raw KB':>7} {'jiefen KB':>9}")
+    echo(f"{'tasks':>6} {'raw ms':>9} {'jiefen ms':>10} {'ratio':>6} {'cold ms':>8} "
+         f"{'cold ratio':>10} {'raw KB':>7} {'jiefen KB':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             raw_step, raw_size = raw_cycle(size)
             jf_step, jf_size = jiefen_cycle(size, Path(tmp))
-            raw_samples, jf_samples = _interleaved([raw_step, jf_step], repeats)
+            cold_step, _ = jiefen_cycle(size, Path(tmp), cold=True)
+            raw_samples, jf_samples, cold_samples = _interleaved([raw_step, jf_step, cold_step],
+                                                                 repeats)
             raw_ms, jf_ms = _median_ms(raw_samples), _median_ms(jf_samples)
+            cold_ms = _median_ms(cold_samples)
             results[size] = (raw_ms, jf_ms, jf_ms / raw_ms)
-            echo(f"{size:>6} {raw_ms:>9.2f} {jf_ms:>10.2f} {jf_ms / raw_ms:>6.2f} "
-                 f"{raw_size() / 1024:>7.1f} {jf_size() / 1024:>9.1f}")
+            echo(f"{size:>6} {raw_ms:>9.2f} {jf_ms:>10.2f} {jf_ms / raw_ms:>6.2f} {cold_ms:>8.2f} "
+                 f"{cold_ms / raw_ms:>10.2f} {raw_size() / 1024:>7.1f} {jf_size() / 1024:>9.1f}")
     if 50 in results:
         echo(f"ratio jiefen/raw at 50 tasks: {results[50][2]:.2f}")
     return results

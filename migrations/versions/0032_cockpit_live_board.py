@@ -1,8 +1,9 @@
 """The cockpit's live board and supervision-notice rollups (rollup_board, rollup_notice), and
-the index of open cases by risk colour and place (the board's red-risk list).
+the indexes of open cases by risk colour and place (the board's red-risk list) and of warnings
+by kind and time (the hotspot warnings of a period).
 
-Each case's stored facts gain its open-board cell and its notices, so a database that already
-holds cases is marked unbuilt: the cockpit counts the cases directly until ``jiefen cockpit
+Each case's stored facts gain its open-board cell and its notices, and the period rollups gain
+year rows (grain ``y``), so a database that already holds cases is marked unbuilt: the cockpit counts the cases directly until ``jiefen cockpit
 rebuild`` has run. Mirrors workflows/models/rollups.py.
 
 Revision ID: 0032_cockpit_live_board
@@ -43,11 +44,13 @@ def upgrade() -> None:
                     postgresql_ops={"place_path": "text_pattern_ops"},
                     postgresql_where=sa.text("status <> 'closed'"),
                     sqlite_where=sa.text("status <> 'closed'"))
+    op.create_index("ix_early_warning_kind_raised_at", "early_warning", ["kind", "raised_at"])
     op.execute(sa.text("UPDATE rollup_state SET built = 0 WHERE EXISTS"
                        " (SELECT 1 FROM dispute_case)"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_early_warning_kind_raised_at", table_name="early_warning")
     op.drop_index("ix_dispute_case_open_risk", table_name="dispute_case")
     op.drop_table("rollup_notice")
     op.drop_table("rollup_board")

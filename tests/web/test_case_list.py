@@ -178,6 +178,12 @@ def test_a_page_costs_the_same_statements_whatever_its_size(client, world, servi
     page(1)()   # the token's first use of the minute writes its last-used time
     assert _statements(services, page(1)) == _statements(services, page(8)) <= 12
     assert _statements(services, page(1, q="木工")) == _statements(services, page(7, q="木工"))
+    from workflows.cases import listing  # beyond the bound: the newest rows of each part
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(listing, "COUNT_BOUND", 2)
+        patch.setattr(listing, "PAGES_AHEAD", 0)
+        assert _statements(services, page(1, q="木工")) == _statements(services, page(2, q="木工"))
+        assert _statements(services, page(1)) == _statements(services, page(2)) <= 12
 
 
 def test_the_page_costs_the_same_statements_with_2_or_8_rows(app, world, services):
@@ -233,3 +239,23 @@ def test_beyond_the_count_bound_the_list_says_at_least(client, world, monkeypatc
     login(client, "qs_supervisor")
     page = client.get("/cases").get_data(as_text=True)
     assert "共 1+ 条" in page
+
+
+@pytest.mark.parametrize("language, at_least, exactly", [
+    ("zh-CN", "共 1+ 条", "共 2 条"), ("en-US,en;q=0.9", "1+ in all", "2 in total")])
+def test_the_page_says_at_least_beyond_the_bound_in_each_language(
+        client, world, monkeypatch, language, at_least, exactly):
+    """Beyond the bound the list says "at least" in the reader's words and links the next page;
+    the page that reaches the end knows the exact figure."""
+    import web.cases
+    from workflows.cases import listing
+    monkeypatch.setattr(listing, "COUNT_BOUND", 1)
+    monkeypatch.setattr(listing, "PAGES_AHEAD", 0)
+    monkeypatch.setattr(web.cases, "LIST_PAGE", 1)
+    login(client, "qs_supervisor")
+    headers = {"Accept-Language": language}
+    first = client.get("/cases", headers=headers).get_data(as_text=True)
+    assert at_least in first and "page=2" in first
+    assert (world["elevator"] in first) != (world["carpenters"] in first)   # one row a page
+    last = client.get("/cases?page=2", headers=headers).get_data(as_text=True)
+    assert exactly in last and at_least not in last

@@ -218,3 +218,36 @@ def test_warning_precision_counts_decided_warnings_of_the_period(services, month
     assert (f.numerator, f.denominator, f.value, f.status) == (2, 3, 66.7, "missed")
     township = _figures(services, scope=kc.Scope(district.paths["QS"]))["K-11"]
     assert (township.numerator, township.denominator, township.value) == (1, 1, 100.0)
+
+
+def test_the_cockpits_warning_precision_equals_the_warning_modules(services, month):
+    """K-11 on the cockpit reads only decided warnings; its figures are those of the warning
+    module's precision (which counts the open ones too) for every scope, a placeless warning
+    counting for the district alone."""
+    district, _cases = month
+    from tests.kpi_fixtures import at
+    from workflows.early_warning.precision import warning_precision
+    from workflows.models import EarlyWarning
+    with services.new_uow() as uow:
+        for kind, state, place, when in (
+                ("hotspot", "confirmed", "QS-SM-G1", "2025-03-10 09:00"),
+                ("large_group", "false_alarm", "QS-SM-G1", "2025-03-31 23:30"),
+                ("hotspot", "false_alarm", "CD-XF-G2", "2025-04-01 00:30"),
+                ("repeat_person", "confirmed", None, "2025-03-12 09:00"),
+                ("hotspot", "open", "CD-XF-G2", "2025-03-12 09:00")):
+            uow.session.add(EarlyWarning(
+                kind=kind, place_id=district.places[place] if place else None,
+                category="neighbour", count=3, case_ids=[], window_start=at(when),
+                raised_at=at(when), state=state, subject_key=f"{kind}-{place}-{when}"))
+        uow.commit()
+    for first, last in ((date(2025, 3, 1), date(2025, 3, 31)), (date(2025, 3, 1),
+                                                                date(2025, 4, 30))):
+        period = kc.Period.of(first, last, "Asia/Shanghai")
+        for path in (None, district.paths["QS"], district.paths["CD"]):
+            got = _figures(services, period, kc.Scope(path))["K-11"]
+            with services.session_factory() as s:
+                want = warning_precision(s, first, last, path, tz=period.start.tzinfo)
+            assert (got.numerator, got.denominator) == (want["numerator"],
+                                                       want["denominator"]), (first, path)
+    march = _figures(services)["K-11"]
+    assert (march.numerator, march.denominator) == (2, 3)    # the placeless one counts

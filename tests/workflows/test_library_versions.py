@@ -107,7 +107,9 @@ def test_library_v2_adds_a_mediation_step_old_case_stays_new_case_takes_it_waiti
     waiting = to_labour_mediation(services, clock, "郑雅琪", "13600000000")
     old = to_labour_mediation(services, clock, "孙永福", "13600000001")
 
-    [v2] = processes.deploy(services.new_uow(), OWNER, library_v2(), note="调解后核对笔录")
+    # the library has two entry processes (general_dispute, petition_intake): both get version 2
+    [v2] = [v for v in processes.deploy(services.new_uow(), OWNER, library_v2(),
+                                        note="调解后核对笔录") if v.process_id == "general_dispute"]
     assert (v2.process_id, v2.version) == ("general_dispute", 2)
 
     new = to_labour_mediation(services, clock, "周海燕", "13600000002")

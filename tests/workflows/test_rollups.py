@@ -150,7 +150,15 @@ def test_an_order_signed_off_late_moves_the_unit_row(services, month):
 
 PERIODS = [(date(2025, 3, 1), date(2025, 3, 31)), (date(2025, 1, 1), date(2025, 12, 31)),
            (date(2025, 3, 3), date(2025, 3, 9)), (date(2025, 2, 10), date(2025, 3, 20)),
-           (date(2025, 2, 10), date(2025, 4, 30))]
+           (date(2025, 2, 10), date(2025, 4, 30)), (date(2024, 12, 20), date(2025, 12, 31))]
+
+
+def test_a_period_reads_whole_years_whole_months_and_the_days_at_its_ends():
+    assert rollup_reads.spans(date(2024, 12, 20), date(2026, 2, 3)) == [
+        ("d", date(2024, 12, 20), date(2024, 12, 31)), ("y", date(2025, 1, 1), date(2025, 1, 1)),
+        ("m", date(2026, 1, 1), date(2026, 1, 1)), ("d", date(2026, 2, 1), date(2026, 2, 3))]
+    assert rollup_reads.spans(date(2025, 1, 1), date(2025, 2, 28), years=False) == [
+        ("m", date(2025, 1, 1), date(2025, 1, 1)), ("m", date(2025, 2, 1), date(2025, 2, 1))]
 
 
 @pytest.mark.parametrize(("first", "last"), PERIODS)

@@ -173,6 +173,23 @@ def test_signing_off_in_time_keeps_the_light_green_and_sends_nothing(c03, clock)
     assert _ladder(services, case_id) == ([], [])
 
 
+def test_a_new_order_is_picked_up_once_and_an_idle_sweep_reads_no_open_order(c03, clock):
+    """A dispatched order is found by the sweep before any light exists; once watched it is not
+    found again, and a closed order never was (the partial index holds only open unwatched ones)."""
+    services, case_id, order_id = c03
+    clock.set(at("2025-03-10T09:30"))
+    assert sla_sweep.due_cases(services, clock.now()) == [case_id]
+    assert sla_sweep.sweep_sla(services) == 1
+    assert _order(services, order_id).sla_watched is True
+    clock.set(at("2025-03-10T09:31"))
+    assert sla_sweep.due_cases(services, clock.now()) == []   # nothing due until the 75 % mark
+    done = S.add_order(services, case_id, S.department(services, "ZJ"))
+    with services.new_uow() as uow:
+        uow.session.get(WorkOrder, done).status = "done"
+        uow.commit()
+    assert sla_sweep.due_cases(services, clock.now()) == []
+
+
 def test_red_case_risk_with_a_red_light_reaches_leadership(c03, clock):
     services, case_id, _ = c03
     with services.new_uow() as uow:

@@ -67,16 +67,20 @@ def generate(count: int, seed: int, workers: int) -> None:
 @bench.command("list")
 @click.option("--requests", "count", default=200, show_default=True,
               type=click.IntRange(1, 10_000), help="requests of each kind")
-@click.option("--unit", default="ZZ", show_default=True,
-              help="code of the unit whose supervisor asks (ZZ: the district's centre)")
-def list_bench(count: int, unit: str) -> None:
+@click.option("--unit", "units", multiple=True, default=("ZZ", "street"), show_default=True,
+              help="code of a unit whose supervisor asks (ZZ: the district's centre; street: "
+                   "the first street or township centre); repeat for several")
+def list_bench(count: int, units: tuple[str, ...]) -> None:
     """p50 / p95 of the /cases page and GET /api/v1/cases with filters and free text."""
     sys.path.insert(0, str(ROOT))
-    from benchmarks.case_list_bench import run
+    from benchmarks.case_list_bench import run, street_unit
     from web import create_app
 
     app = create_app()
-    run(app, app.extensions["jiefen_services"], requests=count, unit=unit, echo=click.echo)
+    services = app.extensions["jiefen_services"]
+    for unit in units:
+        run(app, services, requests=count, echo=click.echo,
+            unit=street_unit(services) if unit == "street" else unit)
 
 
 COMMANDS = [bench]

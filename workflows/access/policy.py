@@ -114,16 +114,45 @@ def user_id(actor: Actor) -> int | None:
 # -- SQL scoping --------------------------------------------------------------------------------
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on ``Case`` limiting any query to the cases this actor may read."""
+    parts = visible_case_parts(actor)
+    return parts[0] if len(parts) == 1 else or_(*parts) if parts else false()
+
+
+def visible_case_parts(actor: Actor, *, split: bool = False,
+                       unit_tier: str | None = None) -> list[ColumnElement[bool]]:
+    """The actor's scope as conditions whose OR is ``visible_cases``; see ``scope_parts``."""
+    unit, own = scope_parts(actor, split=split, unit_tier=unit_tier)
+    return unit + own
+
+
+def scope_parts(actor: Actor, *, split: bool = False, unit_tier: str | None = None,
+                ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The actor's scope as two lists of conditions, all OR-ed: the unit's (its tier and place
+    subtree; a leader's escalated cases) and the actor's own (a task of mine, a case I worked
+    on, registered, mediate, a work order of my department).
+
+    With ``split`` a list may ask for each part on its own (a UNION of one query per part), so
+    that each part uses its own index — the unit's subtree the place path, a task of mine a
+    semi-join from ``open_task`` — instead of one OR checked on every row. ``unit_tier`` is then
+    the tier of the actor's unit as the caller read it (None: no unit or no tier): the tier and
+    the unplaced cases become plain conditions, and a leader's escalation three parts."""
     if actor.type in INTERNAL_ACTORS or actor.has(RoleCode.AUDITOR):
-        return true()
+        return [true()], []
     uid, dept = user_id(actor), actor.department_id
+    tier = unit_tier if split else None
+    units: list[ColumnElement[bool]] = []
     clauses: list[ColumnElement[bool]] = []
-    if actor.has(*TIER_ROLES):
-        clauses.append(and_(_tier_scope(dept), _place_scope(actor)))
-    elif actor.has(RoleCode.LEADER):
-        clauses.append(and_(_tier_scope(dept), _place_scope(actor), _escalated_to_leaders()))
+    if actor.has(*TIER_ROLES, RoleCode.LEADER):
+        unit = (and_(_known_tier_scope(tier), _known_place_scope(actor, tier)) if split
+                else and_(_tier_scope(dept), _place_scope(actor)))
+        if actor.has(*TIER_ROLES):
+            units.append(unit)
+        elif split:
+            units += [and_(unit, escalated) for escalated in _escalated_parts()]
+        else:
+            units.append(and_(unit, or_(*_escalated_parts())))
     if uid is not None:
-        clauses.append(_task_scope(actor, uid, dept))
+        clauses.append(_task_scope(actor, uid, dept, split=split))
         # whoever completed a step keeps reading the case (masked as their role requires)
         clauses.append(exists(select(CaseParticipant.id).where(
             CaseParticipant.case_id == Case.id, CaseParticipant.user_id == uid).correlate(Case)))
@@ -136,7 +165,7 @@ def visible_cases(actor: Actor) -> ColumnElement[bool]:
     if actor.has(RoleCode.DEPT_HANDLER) and dept is not None:
         clauses.append(exists(select(WorkOrder.id).where(
             WorkOrder.case_id == Case.id, WorkOrder.department_id == dept).correlate(Case)))
-    return or_(*clauses) if clauses else false()
+    return units, clauses
 
 
 def _tier_scope(dept: int | None) -> ColumnElement[bool]:
@@ -164,7 +193,25 @@ def _unit_tier(dept: int | None) -> Any:
     return select(Department.tier).where(Department.id == dept).scalar_subquery()
 
 
-def _escalated_to_leaders() -> ColumnElement[bool]:
+def _known_tier_scope(tier: str | None) -> ColumnElement[bool]:
+    """``_tier_scope`` for a unit whose tier is known."""
+    below = {Tier.DISTRICT: [Tier.DISTRICT, Tier.STREET, Tier.COMMUNITY],
+             Tier.STREET: [Tier.STREET, Tier.COMMUNITY], Tier.COMMUNITY: [Tier.COMMUNITY]}
+    if tier not in below:
+        return false()
+    within = Case.tier.in_([str(t) for t in below[Tier(tier)]])
+    return or_(within, Case.tier.is_(None)) if tier == Tier.DISTRICT else within
+
+
+def _known_place_scope(actor: Actor, tier: str | None) -> ColumnElement[bool]:
+    """``_place_scope`` for a unit whose tier is known."""
+    if actor.unit_path is None:
+        return true()
+    subtree = Case.place_path.startswith(actor.unit_path, autoescape=True)
+    return or_(subtree, Case.place_path.is_(None)) if tier == Tier.DISTRICT else subtree
+
+
+def _escalated_parts() -> list[ColumnElement[bool]]:
     """Raised to 提级/包案, to orange or red, or waiting in the leadership lane (tier-scoped)."""
     # correlate only Case: the outer query may itself select notices or tasks (supervision page)
     notice = exists(select(SupervisionNotice.id).where(
@@ -172,12 +219,15 @@ def _escalated_to_leaders() -> ColumnElement[bool]:
         .correlate(Case))
     lane = exists(select(OpenTask.id).where(OpenTask.case_id == Case.id,
                                             OpenTask.role == RoleCode.LEADER).correlate(Case))
-    return or_(notice, lane, Case.risk_level.in_(LEADER_RISKS))
+    return [notice, lane, Case.risk_level.in_(LEADER_RISKS)]
 
 
-def _task_scope(actor: Actor, uid: int, dept: int | None) -> ColumnElement[bool]:
-    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid,
-               OpenTask.candidate_users.contains(f",{uid},"))
+def _task_scope(actor: Actor, uid: int, dept: int | None, *,
+                split: bool = False) -> ColumnElement[bool]:
+    drawn = OpenTask.candidate_users.contains(f",{uid},")
+    if split:   # on its own the part is a BitmapOr of indexes, the drawn tasks a partial one
+        drawn = and_(OpenTask.candidate_users.is_not(None), drawn)
+    mine = or_(OpenTask.assignee_id == uid, OpenTask.claimed_by == uid, drawn)
     roles = [str(r) for r in actor.roles]
     group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
                  OpenTask.department_id == dept) if dept is not None else false()

@@ -1,10 +1,13 @@
 """The case list shared by the /cases page, ``GET /api/v1/cases`` and the cockpit's drill-down.
 
 Filters come in as query-string text and are checked here against allow-lists (bad values are
-field errors, never SQL); the caller's scope is the policy's ``visible_cases``; one page costs a
-fixed number of statements whatever its size: the count, the rows with their lead unit and next
-deadline, and the place names of the page's rows (plus one lookup each for places and parties
-when there is free text). Rows hold no personal data.
+field errors, never SQL); the caller's scope is the policy's ``visible_cases``, asked as a UNION of
+its parts (``visible_case_parts``: the unit's subtree, a task of mine, a case I worked on, ...) so
+that each part uses its own index instead of one OR checked on every row. One page costs a fixed
+number of statements whatever its size: the unit's tier, the count (bounded, except for a
+cockpit drill-down), the rows with their lead unit and next deadline, and the place names of the
+page's rows (plus one lookup each for places and parties when there is free text). Rows hold no
+personal data.
 """
 
 from __future__ import annotations
@@ -12,14 +15,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, false, func, select, true, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from engine.errors import FieldCode, FieldError
 from engine.input_rules import text_error
-from workflows.access.policy import Permission, denials_audited, require, visible_cases
+from workflows.access.policy import (
+    Permission,
+    denials_audited,
+    require,
+    scope_parts,
+    visible_cases,
+)
 from workflows.cases import search
 from workflows.core.actors import Actor
 from workflows.core.dates import filter_day_error
@@ -179,28 +190,144 @@ def list_page(uow: UnitOfWork, actor: Actor, query: CaseQuery | None = None) -> 
     with denials_audited(uow.services, actor, object_type="case_list"):
         require(actor, Permission.LIST_CASES)
     with uow:
-        where = _where(uow, actor, query)
-        total, exact = _count(uow.session, where, query)
-        rows = _rows(uow.session, where, query, visible_cases(actor)) if total else []
+        where = _filters(uow, query)
+        if query.scope is not None:    # a drill-down: one scope, an exact count, rows masked
+            total = int(uow.session.scalar(select(func.count()).select_from(Case).where(
+                query.scope, *where.indexed)) or 0)
+            exact, visible = True, visible_cases(actor)
+            page_ids = _page_ids([query.scope], where.indexed, query)
+        else:
+            units, own = _scope_parts(uow.session, actor)
+            total, exact, page_ids = _bounded(uow.session, units, own, where, query)
+            visible = true()
+        rows = _rows(uow.session, page_ids, visible) if total else []
         if search.record_party_search(uow, actor, query.q, found=total):
             uow.commit()
     return CasePage(rows, total, query.page, query.per_page, exact)
 
 
-def _count(session: Session, where: ColumnElement[bool], query: CaseQuery) -> tuple[int, bool]:
-    """The number of matching cases, exact for a cockpit drill-down (it must equal the tile) and
-    up to a bound otherwise: counting a million visible rows costs seconds, and "1,000+" says
-    what a reader needs. The bound reaches ten pages past the current one, so the next pages
-    are always linked."""
-    if query.scope is not None:
-        return int(session.scalar(select(func.count()).select_from(Case).where(where)) or 0), True
+def _scope_parts(session: Session, actor: Actor) -> tuple[list[ColumnElement[bool]],
+                                                          list[ColumnElement[bool]]]:
+    """The caller's scope split into parts (``scope_parts``), each asked on its own."""
+    tier = (session.scalar(select(Department.tier).where(Department.id == actor.department_id))
+            if actor.department_id is not None else None)
+    units, own = scope_parts(actor, split=True, unit_tier=tier)
+    return (units, own) if units or own else ([false()], [])
+
+
+Filters = list[ColumnElement[bool]]
+
+
+@dataclass
+class _Where:
+    """The query's conditions besides the scope; free text twice (``search.match_forms``)."""
+
+    common: Filters
+    text: ColumnElement[bool] | None = None           # as the text index asks it
+    text_checked: ColumnElement[bool] | None = None   # checked on each row found otherwise
+
+    @property
+    def indexed(self) -> Filters:
+        return self.common if self.text is None else [*self.common, self.text]
+
+    @property
+    def checked(self) -> Filters:
+        return self.common if self.text_checked is None else [*self.common, self.text_checked]
+
+
+def _bounded(session: Session, units: Filters, own: Filters, where: _Where,
+             query: CaseQuery) -> tuple[int, bool, Any]:
+    """The number of matching cases up to a bound, and the page's case ids.
+
+    Counting a million visible rows costs seconds, and "1,000+" says what a reader needs; the
+    bound reaches ten pages past the current one, so the next pages are always linked. One
+    statement reads up to bound + 1 matching (id, registration) pairs, each part of the scope
+    on its own (its own index) and the parts joined without duplicates. Below the bound the
+    count is exact and the page is cut from those pairs (a rare word, a narrow filter: no walk
+    of the registration index past every non-matching case); above it the matches are dense
+    and the page is each part's newest rows (``_page_ids``). The unit's parts may start from
+    the text index, the actor's own (few cases) check the text on each of their rows
+    (``search.match_forms``)."""
     bound = max(COUNT_BOUND, (query.page + PAGES_AHEAD) * query.per_page)
-    found = int(session.scalar(select(func.count()).select_from(
-        select(Case.id).where(where).limit(bound + 1).subquery())) or 0)
-    return (bound, False) if found > bound else (found, True)
+    found = _union([select(Case.id, Case.registered_at).where(part, *filters).limit(bound + 1)
+                    for parts, filters in ((units, where.indexed), (own, where.checked))
+                    for part in parts])
+    pairs = list(session.execute(select(found.c.id, found.c.registered_at).limit(bound + 1)))
+    if len(pairs) > bound:
+        return bound, False, _dense_page(session, units, own, where, query)
+    # newest first as the database orders: a case not yet registered first on PostgreSQL
+    # (DESC puts NULL first), last on SQLite
+    nulls_first = session.get_bind().dialect.name == "postgresql"
+    pairs.sort(key=lambda pair: ((pair.registered_at is None) == nulls_first,
+                                 pair.registered_at or NEVER, pair.id), reverse=True)
+    offset = (query.page - 1) * query.per_page
+    return len(pairs), True, [pair.id for pair in pairs[offset:offset + query.per_page]]
 
 
 COUNT_BOUND, PAGES_AHEAD = 1000, 10
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _union(branches: list[Select]) -> Any:
+    """The rows of the branches without duplicates, as a subquery (each branch wrapped, so
+    that its ORDER BY and LIMIT stay its own on SQLite too)."""
+    if len(branches) == 1:
+        return branches[0].subquery()
+    wrapped = [select(*branch.subquery().c) for branch in branches]
+    return union(*wrapped).subquery()
+
+
+def _page_ids(parts: list[ColumnElement[bool]], filters: list[ColumnElement[bool]],
+              query: CaseQuery) -> Any:
+    """The ids of the page's cases: each part's newest ``page × per_page`` (a walk of the
+    registration index, or its own index and a short sort), merged, then the page of those."""
+    offset = (query.page - 1) * query.per_page
+    if len(parts) == 1:
+        return (select(Case.id).where(parts[0], *filters)
+                .order_by(Case.registered_at.desc(), Case.id.desc())
+                .limit(query.per_page).offset(offset).subquery())
+    merged = _union([select(Case.id, Case.registered_at).where(part, *filters)
+                     .order_by(Case.registered_at.desc(), Case.id.desc())
+                     .limit(offset + query.per_page) for part in parts])
+    return (select(merged.c.id).order_by(merged.c.registered_at.desc(), merged.c.id.desc())
+            .limit(query.per_page).offset(offset).subquery())
+
+
+def _dense_page(session: Session, units: Filters, own: Filters, where: _Where,
+                query: CaseQuery) -> Any:
+    """The page when more cases match than the bound: each part's newest rows.
+
+    Without free text the planner walks the registration index (or a filter's own index) and
+    stops after the page. With free text it cannot know that the matches are dense (above) and
+    would read every match and sort them; so each unit part walks its newest ``WALK`` × page
+    cases and checks the text on each, stopping at the page. A page that comes short (matches
+    older than that walk) asks again without the walk's limit."""
+    if where.text is None:
+        return _page_ids(units + own, where.indexed, query)
+    offset = (query.page - 1) * query.per_page
+    want = offset + query.per_page
+    branches = [_walk(part, where, want) for part in units]
+    branches += [select(Case.id, Case.registered_at).where(part, *where.checked)
+                 .order_by(Case.registered_at.desc(), Case.id.desc()).limit(want)
+                 for part in own]
+    merged = _union(branches)
+    ids = list(session.scalars(
+        select(merged.c.id).order_by(merged.c.registered_at.desc(), merged.c.id.desc())
+        .limit(query.per_page).offset(offset)))
+    return ids if len(ids) == query.per_page else _page_ids(units + own, where.checked, query)
+
+
+WALK, WALK_AT_LEAST = 200, 10_000
+
+
+def _walk(part: ColumnElement[bool], where: _Where, want: int) -> Select:
+    newest = (select(Case).where(part, *where.common)
+              .order_by(Case.registered_at.desc(), Case.id.desc())
+              .limit(max(WALK * want, WALK_AT_LEAST)).subquery())
+    text = (true() if where.text_checked is None
+            else ClauseAdapter(newest).traverse(where.text_checked))
+    return (select(newest.c.id, newest.c.registered_at).where(text)
+            .order_by(newest.c.registered_at.desc(), newest.c.id.desc()).limit(want))
 
 
 def with_page(query: CaseQuery, page: int) -> CaseQuery:
@@ -208,9 +335,9 @@ def with_page(query: CaseQuery, page: int) -> CaseQuery:
     return replace(query, page=page)
 
 
-def _where(uow: UnitOfWork, actor: Actor, query: CaseQuery) -> ColumnElement[bool]:
-    clauses: list[ColumnElement[bool]] = [
-        query.scope if query.scope is not None else visible_cases(actor)]
+def _filters(uow: UnitOfWork, query: CaseQuery) -> _Where:
+    """The query's conditions on ``Case`` besides the scope."""
+    clauses: list[ColumnElement[bool]] = []
     for column, value in ((Case.status, query.status), (Case.category, query.category),
                           (Case.tier, query.tier), (Case.risk_level, query.risk_level)):
         if value:
@@ -228,11 +355,11 @@ def _where(uow: UnitOfWork, actor: Actor, query: CaseQuery) -> ColumnElement[boo
         dept = select(Department.id).where(Department.code == query.department_code)
         clauses.append(Case.id.in_(select(WorkOrder.case_id)
                                    .where(WorkOrder.department_id.in_(dept))))
-    if query.q:
-        clauses.append(search.matches(uow, query.q))
     if query.restrict is not None:
         clauses.append(query.restrict)
-    return and_(*clauses)
+    if not query.q:
+        return _Where(clauses)
+    return _Where(clauses, *search.match_forms(uow, query.q))
 
 
 def _in_place(session: Session, code: str) -> ColumnElement[bool]:
@@ -246,16 +373,16 @@ def _start_of(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
-def _rows(session: Session, where: ColumnElement[bool], query: CaseQuery,
-          visible: ColumnElement[bool]) -> list[dict]:
+def _rows(session: Session, page_ids: Any, visible: ColumnElement[bool]) -> list[dict]:
+    """The page's rows; ``page_ids`` a list of ids or a subquery of them."""
     deadline = (select(func.min(OpenTask.due_at)).where(OpenTask.case_id == Case.id)
                 .correlate(Case).scalar_subquery())
     statement = (select(Case, Department.code, Department.name, deadline,
                         visible.label("visible"))
                  .outerjoin(Department, Department.id == Case.lead_department_id)
-                 .where(where)
-                 .order_by(Case.registered_at.desc(), Case.id.desc())
-                 .limit(query.per_page).offset((query.page - 1) * query.per_page))
+                 .order_by(Case.registered_at.desc(), Case.id.desc()))
+    statement = (statement.where(Case.id.in_(page_ids)) if isinstance(page_ids, list)
+                 else statement.join(page_ids, page_ids.c.id == Case.id))
     found = session.execute(statement).all()
     places = _place_rows(session, [case.place_path for case, *_ in found])
     return [_row(case, code, name, due, places) if seen else _masked(case, code, name, due)

@@ -6,6 +6,7 @@ work orders and case fields commit together with the new state.
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -53,16 +54,25 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
 
 # -- units and roles ------------------------------------------------------------------------
 def lane_roles(session: Session) -> dict[str, str]:
-    """Lane name -> role code: the roles' Chinese and English names, codes and known aliases
-    (read once per session: a step asks several times)."""
-    cached = session.info.get("jiefen.lane_roles")
+    """Lane name -> role code: the roles' Chinese and English names, codes and known aliases.
+
+    Read once per database (engine or connection) and process: roles are reference data written
+    only by the seed (a changed seed takes effect at the next start); an empty table is not kept."""
+    bind = session.get_bind()
+    cached = _LANE_ROLES.get(bind)
     if cached is not None:
         return cached
     out = dict(contract.LANE_ALIASES)
+    found = False
     for code, zh, en in session.execute(select(Role.code, Role.name_zh, Role.name_en)):
         out[zh], out[en], out[code] = code, code, code
-    session.info["jiefen.lane_roles"] = out
+        found = True
+    if found:
+        _LANE_ROLES[bind] = out
     return out
+
+
+_LANE_ROLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def task_department(task: TaskView, depts: UnitResolver) -> int | None:
@@ -245,8 +255,11 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
         if order is None or order.status in (WorkOrderStatus.DONE,) or (
                 order.status == WorkOrderStatus.RETURNED and role == "lead"):
             rounds = [o.round for o in case.work_orders if o.department_id == dept]
+            # watched from its INSERT: this projection ends with refresh_lights, which creates the
+            # order's watch row in the same transaction (a later flag would cost an UPDATE per order)
             order = WorkOrder(case_id=case.id, department_id=dept, round=max(rounds, default=0) + 1,
-                              role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now)
+                              role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now,
+                              sla_watched=True)
             uow.session.add(order)
             case.work_orders.append(order)
         order.task_id = task.id

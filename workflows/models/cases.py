@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
+    text,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -175,6 +177,7 @@ class Case(Base):
         Index("ix_dispute_case_closed_at", "closed_at"),
         # the case list: newest registration first (keyset), and the free-text index
         Index("ix_dispute_case_registered_at_id", "registered_at", "id"),
+        Index("ix_dispute_case_category_registered_at_id", "category", "registered_at", "id"),
         Index("ix_dispute_case_search_terms", "search_terms",
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
@@ -307,6 +310,12 @@ class CaseParty(Base):
     party: Mapped[Party] = relationship()
 
 
+# Open work orders whose SLA light has never been computed (the partial index below and the sweep)
+OPEN_ORDER_STATUSES = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED, WorkOrderStatus.IN_PROGRESS)
+UNWATCHED_OPEN = ("NOT sla_watched AND status IN ("
+                  + ", ".join(f"'{s.value}'" for s in OPEN_ORDER_STATUSES) + ")")
+
+
 class WorkOrder(Base):
     """One department's order in one dispatch round."""
 
@@ -317,6 +326,9 @@ class WorkOrder(Base):
         ),
         Index("ix_work_order_department_id_status", "department_id", "status"),
         Index("ix_work_order_dispatched_at", "dispatched_at"),
+        # the SLA sweep's "open orders not watched yet": usually none, found without a scan
+        Index("ix_work_order_unwatched", "case_id",
+              postgresql_where=text(UNWATCHED_OPEN), sqlite_where=text(UNWATCHED_OPEN)),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -334,6 +346,8 @@ class WorkOrder(Base):
     return_reason: Mapped[str | None] = mapped_column(Text)
     light: Mapped[str] = mapped_column(String(8), default=Light.GREEN)
     breach_count: Mapped[int] = mapped_column(Integer, default=0)
+    # set when its SLA watch row (work_order_sla) is created
+    sla_watched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version_id: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version_id}

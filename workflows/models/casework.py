@@ -71,6 +71,12 @@ class OpenTask(Base):
         Index("ix_open_task_assignee_due", "assignee_id", "due_at", "id"),
         Index("ix_open_task_undated", "id", postgresql_where=text("due_at IS NULL"),
               sqlite_where=text("due_at IS NULL")),
+        # the case list's part "a task of mine" (workflows/access/policy.scope_parts): a
+        # BitmapOr of assignee, claimed_by, the few tasks drawn for named users and the role
+        Index("ix_open_task_claimed_by", "claimed_by"),
+        Index("ix_open_task_candidate_users", "case_id",
+              postgresql_where=text("candidate_users IS NOT NULL"),
+              sqlite_where=text("candidate_users IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)

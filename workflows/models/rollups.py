@@ -4,8 +4,8 @@ rows instead of every case (docs/cockpit.md, "Rollups").
 Each case contributes to these rows through its facts (``rollup_case_facts``: what of the case
 and its work orders the figures count). A unit of work that changes a case, a work order or its
 response limit replaces the case's contribution in the same transaction; ``jiefen cockpit
-rebuild`` recomputes every row from the cases. ``grain`` is ``d`` (``day`` is the local day) or
-``m`` (``day`` is the first of the local month). ``area_path`` is the case's place cut at the
+rebuild`` recomputes every row from the cases. ``grain`` is ``d`` (``day`` is the local day),
+``m`` (``day`` is the first of the local month) or ``y`` (``day`` is the first of the year). ``area_path`` is the case's place cut at the
 community/village level; ``unit_id`` 0 and ``category`` '' stand for none.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from engine.db import Base, UTCDateTime
 from workflows.models._columns import IdType
 from workflows.models.cases import Case
+from workflows.models.district import EarlyWarning
 
 # rollup_open.closed for a case not (finally) closed
 NOT_CLOSED = date(9999, 12, 31)
@@ -101,6 +102,10 @@ OPEN_RISK_INDEX = Index(
     "ix_dispute_case_open_risk", Case.risk_level, Case.place_path,
     postgresql_ops={"place_path": "text_pattern_ops"},
     postgresql_where=text("status <> 'closed'"), sqlite_where=text("status <> 'closed'"))
+
+# the hotspot warnings of a period on the cockpit (one kind among many raised warnings)
+HOTSPOT_WARNING_INDEX = Index("ix_early_warning_kind_raised_at", EarlyWarning.kind,
+                              EarlyWarning.raised_at)
 
 
 class RollupBoard(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -18,8 +18,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from workflows.early_warning.precision import warning_precision
-from workflows.models import Case, SlaClock, WorkOrder
+from workflows.models import Case, EarlyWarning, Place, SlaClock, WarningState, WorkOrder
 from workflows.models.scheduling import WorkOrderSla
 from workflows.reports import kpi_cases as kc
 from workflows.reports import rollup_reads
@@ -172,17 +171,30 @@ def _first_contact(session: Session, period: kc.Period, scope: kc.Scope,
 
 
 def _precision(session: Session, period: kc.Period, scope: kc.Scope) -> Figure:
-    """K-11 from the early-warning decisions (warnings count by place, not by unit)."""
+    """K-11 from the early-warning decisions (warnings count by place, not by unit): the
+    formula of workflows/early_warning/precision.py — confirmed ÷ (confirmed + false alarm) over
+    the warnings raised in the period, at places of the scope (a warning without a place only
+    for the whole district) — reading only the decided warnings (index by state and time: the
+    open ones, most of a busy period's, are not in it)."""
     kpi = kc.KPI_BY_ID["K-11"]
     if scope.unit_id is not None:
         return Figure(kpi, None, 0, 0)
-    result = warning_precision(session, period.first, period.last, scope.place_path,
-                               tz=period.start.tzinfo or UTC)
-    decided = int(result.get("denominator") or 0)
-    return Figure(kpi, result.get("numerator"), decided, 0,
-                  _rate(result.get("numerator"), decided),
-                  extra={"by_rule": result.get("by_rule") or {},
-                         "open": result.get("open") or 0})
+    query = (select(EarlyWarning.kind, EarlyWarning.state, func.count(EarlyWarning.id))
+             .where(EarlyWarning.state.in_((WarningState.CONFIRMED, WarningState.FALSE_ALARM)),
+                    EarlyWarning.raised_at >= period.start, EarlyWarning.raised_at < period.end)
+             .group_by(EarlyWarning.kind, EarlyWarning.state))
+    if scope.place_path is not None:
+        query = query.join(Place, Place.id == EarlyWarning.place_id).where(
+            Place.path.startswith(scope.place_path, autoescape=True))
+    by_rule: dict[str, dict[str, int]] = {}
+    for kind, state, count in session.execute(query):
+        rule = by_rule.setdefault(str(kind), {"numerator": 0, "denominator": 0})
+        rule["denominator"] += int(count)
+        rule["numerator"] += int(count) if state == WarningState.CONFIRMED else 0
+    confirmed = sum(r["numerator"] for r in by_rule.values())
+    decided = sum(r["denominator"] for r in by_rule.values())
+    return Figure(kpi, confirmed, decided, 0, _rate(confirmed, decided),
+                  extra={"by_rule": by_rule})
 
 
 def status(value: float | None, target: TargetView | None, unit: str) -> str:

@@ -1,6 +1,6 @@
 """The cockpit's figures read from the rollups (workflows/models/rollups.py) instead of the
-cases: a period becomes whole months (month rows) and the days at its ends (day rows), so a
-year reads twelve months of rows whatever the number of cases.
+cases: a period becomes whole calendar years (year rows), whole months (month rows) and the days
+at its ends (day rows), so a year reads one year of rows whatever the number of cases.
 
 Used when the rollups are built and the scope is the district, a street/township or a
 community/village (the rollups' place grain); below that the cockpit counts the cases directly.
@@ -44,11 +44,17 @@ def _month_end(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
-def spans(first: date, last: date) -> list[Span]:
-    """Day rows for the partial months at the ends, month rows for the whole months between."""
+def spans(first: date, last: date, *, years: bool = True) -> list[Span]:
+    """Day rows for the partial months at the ends, month rows for the whole months between,
+    and (with ``years``) year rows for the whole calendar years."""
     out: list[Span] = []
     day = first
     while day <= last:
+        year_end = date(day.year, 12, 31)
+        if years and (day.month, day.day) == (1, 1) and year_end <= last:
+            out.append(("y", day, day))
+            day = year_end + timedelta(days=1)
+            continue
         end = _month_end(day)
         if day.day == 1 and end <= last:
             out.append(("m", day, day))
@@ -106,7 +112,8 @@ def case_days(session: Session, period: kc.Period, scope: kc.Scope, *, months: b
     """Per day (or per whole month, with ``months``, and per day at the ends): the received and
     closure sums, for the trend buckets."""
     m = RollupCase
-    parts = spans(period.first, period.last) if months else [("d", period.first, period.last)]
+    parts = spans(period.first, period.last, years=False) if months \
+        else [("d", period.first, period.last)]
     names = ("received", "closed", "counted", "resolved", "rated", "satisfied")
     out = []
     for grain, day, *sums in session.execute(

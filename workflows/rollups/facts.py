@@ -23,7 +23,7 @@ SATISFIED = ("satisfied", "basically_satisfied", "满意", "基本满意")
 DISSATISFIED = ("dissatisfied", "不满意")
 URGENT_LIMIT_HOURS, GENERAL_LIMIT_HOURS = 2, 24   # T-01 when an order has no recorded limit
 AREA_DEPTH = 3            # district / street or township / community or village
-GRAINS = ("d", "m")
+GRAINS = ("d", "m", "y")
 CASE_MEASURES = ("received", "closed", "counted", "resolved", "rated", "satisfied", "second",
                  "days")
 ORDER_MEASURES = ("dispatched", "signed", "hours", "urgent_signed", "urgent_hours", "done",
@@ -111,7 +111,7 @@ def facts(case: Any, orders: Iterable[Any], limits: dict[int, datetime], tz: Zon
 
 def _grains(day: str) -> list[tuple[str, date]]:
     value = date.fromisoformat(day)
-    return [("d", value), ("m", value.replace(day=1))]
+    return [("d", value), ("m", value.replace(day=1)), ("y", value.replace(month=1, day=1))]
 
 
 def _add(out: Contributions, key: Key, values: list[float]) -> None:
@@ -132,7 +132,7 @@ def contributions(f: dict[str, Any] | None) -> Contributions:
     closed_on = date.fromisoformat(f["c"]) if f["c"] else None
     for grain, day in _grains(f["o"]):
         _add(out, ("case", (grain, day, area, unit, category)), [1, 0, 0, 0, 0, 0, 0, 0.0])
-        closed_key = NOT_CLOSED if closed_on is None else (
+        closed_key = NOT_CLOSED if closed_on is None else (    # months for month and year rows
             closed_on if grain == "d" else closed_on.replace(day=1))
         _add(out, ("open", (grain, day, area, unit, closed_key)), [1])
         _add(out, ("place", (grain, day, f["p"], category)), [1])

@@ -43,6 +43,7 @@ from workflows.rollups.facts import (
 PENDING = "jiefen_rollup_cases"
 NOTICED = "jiefen_rollup_noticed"     # cases given (or losing) a supervision notice
 CREATED = "jiefen_rollup_created"     # cases inserted in this transaction
+BUILT = "jiefen_rollups_built"        # rollup_state.built, once read in this session
 MODELS: dict[str, Any] = {"case": RollupCase, "open": RollupOpen, "order": RollupOrder,
                           "place": RollupPlace, "board": RollupBoard, "notice": RollupNotice}
 KEYS = {"case": ("grain", "day", "area_path", "unit_id", "category"),
@@ -199,6 +200,7 @@ def rebuild(session: Session, tz: str, now: datetime,
     ``only`` names some tables (e.g. ``("board", "notice")``) to recompute just them and
     leave the facts alone: for a benchmark database whose other rollups are built already."""
     names = tuple(only or MODELS)
+    session.info.pop(BUILT, None)
     if session.get_bind().dialect.name == "postgresql":
         # a change committing meanwhile waits (its facts lock) and then applies to the new rows
         session.execute(text("LOCK TABLE rollup_case_facts IN EXCLUSIVE MODE"))
@@ -249,7 +251,12 @@ def _sum_all(session: Session, zone: ZoneInfo, names: tuple[str, ...], *, store_
 
 
 def is_built(session: Session) -> bool:
-    return bool(session.scalar(select(RollupState.built).where(RollupState.id == 1)))
+    """Whether the rollups hold every case (asked once per session: a page asks it per part)."""
+    built = session.info.get(BUILT)
+    if built is None:
+        built = session.info[BUILT] = bool(session.scalar(
+            select(RollupState.built).where(RollupState.id == 1)))
+    return built
 
 
 def day_of(moment: datetime, tz: str) -> date:

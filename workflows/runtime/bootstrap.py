@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from engine.clock import Clock, SystemClock
 from engine.crypto import FieldCipher, Keyring
 from engine.db import make_engine, make_session_factory
+from engine.instance_cache import InstanceCache
 from engine.models import ProcessVersion
 from engine.operations import OperationRegistry
 from engine.script_engine import JiefenScriptEngine, make_script_engine
@@ -38,6 +39,8 @@ class Services:
     specs: SpecLibrary
     serializer: Serializer
     channels: dict
+    # parsed states as last committed (engine/instance_cache.py)
+    instances: InstanceCache = field(default_factory=InstanceCache)
 
     def new_uow(self) -> UnitOfWork:
         return UnitOfWork(self)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import Clock, use_clock
@@ -74,6 +74,7 @@ class UnitOfWork:
         rollups.watch(self.session)       # the cockpit's rollups, replaced at commit
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
+        self.saved: dict[int, tuple[str, WorkflowInstance]] = {}   # state text as written
         self.committed = False
         # the instant of the last engine step (a replay reproduces it)
         self.step_at: datetime | None = None
@@ -85,6 +86,10 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+        if self.committed and exc is None:
+            # what was committed, kept parsed for the next unit of work (engine/instance_cache.py)
+            for instance_id, (state, instance) in self.saved.items():
+                self.services.instances.put(instance_id, state, instance)
         if exc is not None and lost_race(exc):
             raise ConcurrentUpdate("a concurrent change won") from None
 
@@ -104,10 +109,12 @@ class UnitOfWork:
 
     # -- instances --------------------------------------------------------------------------
     def live_version(self, process_id: str) -> ProcessVersion:
-        """The newest active version of a process; NotFound if none is deployed."""
+        """The newest active version of a process; NotFound if none is deployed. Its files (the
+        whole BPMN source, twice) are read only if asked for: the compiled specs are cached."""
         version = self.session.scalars(
             select(ProcessVersion).where(ProcessVersion.process_id == process_id,
                                          ProcessVersion.status == "active")
+            .options(defer(ProcessVersion.source_files), defer(ProcessVersion.engine_files))
             .order_by(ProcessVersion.version.desc()).limit(1)).first()
         if version is None:
             raise NotFound(ErrorCode.NOT_FOUND, process_id=process_id)
@@ -141,7 +148,8 @@ class UnitOfWork:
         if instance_id is None or row is None:
             raise NotFound(ErrorCode.NOT_FOUND, instance_id=instance_id)
         self.bundle(row.process_version_id)  # warm the spec cache through this session
-        instance = WorkflowInstance.load(row.state, self.services.serializer)
+        instance = self.services.instances.take(row.id, row.state) \
+            or WorkflowInstance.load(row.state, self.services.serializer)
         self.tracked[instance_id] = (row, instance)
         return instance
 
@@ -217,6 +225,7 @@ class UnitOfWork:
             snap = instance.snapshot()
             instance.compact()   # finished sub-processes leave the state (the digest stays)
             row.state = instance.dump(serializer)
+            self.saved[row.id] = (row.state, instance)
             row.due_at = snap.due_at
             row.status = _status(row.status, snap)
             row.state_digest = snap.digest

@@ -19,7 +19,8 @@ from workflows.core.actors import SCHEDULER
 from workflows.deadlines.escalation import calendar_of, escalate
 from workflows.deadlines.lights import make_limit, refresh_lights
 from workflows.deadlines.sla import MAX_SUSPEND_DAYS, audit_clock, next_check, resume_clock
-from workflows.models import Case, SlaClock, WorkOrder, WorkOrderRole, WorkOrderStatus
+from workflows.models import Case, SlaClock, WorkOrder, WorkOrderRole
+from workflows.models.cases import OPEN_ORDER_STATUSES
 from workflows.models.scheduling import (
     RequestKind,
     RequestStatus,
@@ -55,13 +56,13 @@ def due_cases(services: Services, now: datetime, limit: int = 500) -> list[int]:
 
 
 def _unwatched_cases(session: Session, limit: int, held: Select[int]) -> list[int]:
-    """Open work orders no light has been computed for yet (created since the last sweep)."""
+    """Open work orders no light has been computed for yet (created since the last sweep), through
+    the partial index ``ix_work_order_unwatched``: an idle sweep reads no open order (an anti-join
+    with work_order_sla read every open order of the city at every sweep)."""
     return list(session.scalars(
-        select(WorkOrder.case_id).outerjoin(WorkOrderSla,
-                                            WorkOrderSla.work_order_id == WorkOrder.id)
-        .where(WorkOrderSla.work_order_id.is_(None), WorkOrder.case_id.not_in(held),
-               WorkOrder.status.in_((WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACCEPTED,
-                                     WorkOrderStatus.IN_PROGRESS)))
+        select(WorkOrder.case_id)
+        .where(~WorkOrder.sla_watched, WorkOrder.status.in_(OPEN_ORDER_STATUSES),
+               WorkOrder.case_id.not_in(held))
         .distinct().limit(limit)))
 
 

@@ -5,8 +5,8 @@ one case by their subject (it read every warning of the district).
 
 Mirrors OpenTask in workflows/models/casework.py and EarlyWarning in workflows/models/district.py.
 
-Revision ID: 0034_inbox_keyset
-Revises: 0033_call_task_outcome
+Revision ID: 0036_inbox_keyset
+Revises: 0035_case_search_scope
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0034_inbox_keyset"
-down_revision = "0033_call_task_outcome"
+revision = "0036_inbox_keyset"
+down_revision = "0035_case_search_scope"
 branch_labels = None
 depends_on = None
 
