@@ -157,7 +157,7 @@ def scope_parts(actor: Actor, *, split: bool = False, unit_tier: str | None = No
         clauses.append(_related(CaseParticipant.case_id, CaseParticipant.user_id == uid,
                                 split=split))
         if actor.has(RoleCode.INTAKE_CLERK):
-            clauses.append(_intake_scope(uid, dept))
+            clauses.append(_intake_scope(uid, dept, split=split))
         if actor.has(RoleCode.MEDIATOR):
             clauses.append(Case.mediator_id == uid)
         if actor.has(RoleCode.GRID_WORKER):
@@ -241,9 +241,12 @@ def _related(case_id: Any, where: ColumnElement[bool], *, split: bool) -> Column
     return exists(rows.where(case_id == Case.id).correlate(Case))
 
 
-def _intake_scope(uid: int, dept: int | None) -> ColumnElement[bool]:
+def _intake_scope(uid: int, dept: int | None, *, split: bool = False) -> ColumnElement[bool]:
     if dept is None:
         return Case.owner_id == uid
+    if split:   # one IN: a probe of the owner index per user of the unit
+        return Case.owner_id.in_(select(User.id).where(
+            or_(User.department_id == dept, User.id == uid)))
     same_unit = select(User.id).where(User.department_id == dept)
     return or_(Case.owner_id == uid, Case.owner_id.in_(same_unit))
 
