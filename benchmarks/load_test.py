@@ -393,14 +393,20 @@ class Run:
     """One timed round against one server."""
 
     def __init__(self, url: str, port: int, district: District, seconds: float,
-                 max_requests: int):
+                 max_requests: int, min_completions: int = 0):
         self.port, self.district, self.seconds = port, district, seconds
         self.max_requests, self.tally = max_requests, Tally()
+        self.min_completions = min_completions
         self.engine = make_engine(url, pool_size=4)
         self.started = self.ends = 0.0
 
     def over(self) -> bool:
-        return time.monotonic() >= self.ends or self.tally.requests >= self.max_requests
+        """Time is up (on a slow machine, once ``min_completions`` tasks were completed too, at
+        most ten times the time), or the request budget is spent."""
+        now = time.monotonic()
+        done = self.tally.statuses[("complete", 200)] >= self.min_completions
+        late = now >= self.started + 10 * self.seconds
+        return (now >= self.ends and (done or late)) or self.tally.requests >= self.max_requests
 
     def open_tasks(self, case_no: str) -> list[tuple]:
         """What a client's work list shows: the case's open tasks and whose they are."""
@@ -445,6 +451,8 @@ DUPLICATE_QUERIES = {   # each row: a group of effects that should have happened
 }
 EFFECT_QUERIES = {
     "timers fired": "SELECT count(*) FROM audit_event WHERE action = 'timer_fired'",
+    "sign-off reminders (the 75 % timer)":
+        "SELECT count(*) FROM outbox_message WHERE template = 'sign_off_reminder'",
     "outbox messages": "SELECT count(*) FROM outbox_message",
     "messages sent": "SELECT count(*) FROM outbox_message WHERE status = 'sent'",
     "督办 notices": "SELECT count(*) FROM supervision_notice",
@@ -522,7 +530,8 @@ class Round:
 
 
 def one_round(base_url: str, workers: int, *, seconds: float, clients: int, schedulers: int,
-              max_requests: int = 100_000, samples: bool = True, echo=print) -> Round:
+              max_requests: int = 100_000, samples: bool = True, min_completions: int = 0,
+              echo=print) -> Round:
     with tempfile.TemporaryDirectory(prefix="load_test_") as name, \
             scratch_database(base_url, Path(name), "load_test") as url:
         folder = Path(name)
@@ -533,7 +542,7 @@ def one_round(base_url: str, workers: int, *, seconds: float, clients: int, sche
             processes.wait_ready()
             echo(f"[{workers} worker(s)] {clients} clients for {seconds:g} s on port "
                  f"{processes.port}, {schedulers} schedulers")
-            run = Run(url, processes.port, district, seconds, max_requests)
+            run = Run(url, processes.port, district, seconds, max_requests, min_completions)
             before = processes.cpu_seconds()
             elapsed = run.go(clients)
             after = processes.cpu_seconds()

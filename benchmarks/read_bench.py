@@ -7,7 +7,10 @@ milliseconds, printed, never asserted.
 
 For each role with open tasks it takes the user who can see the most of them (their own, their
 unit's group tasks, or everyone's group tasks) and times ``workflows.cases.inbox.inbox`` for
-page 1 and page 200 (20 rows a page; a user with fewer pages gets their last page). The case
+page 1 and page 200 (20 rows a page; a user with fewer pages gets their last page). Page 200 is
+asked as the inbox's "next" link asks it: with the cursor of page 199's last row (``after=``),
+found beforehand by one untimed request of page 199 (``--offsets`` times ``page=200``
+without a cursor instead, the way older links ask it). The case
 page is ``workflows.casework.views.case_page`` (masked parties, work orders, tasks, documents,
 timeline, deadlines, sessions, warnings — and the audited view of the masked parties, a commit)
 for a district supervisor over random generated cases. Generated cases have no workflow state:
@@ -86,9 +89,17 @@ def _busiest(session, role: str) -> tuple[int, int] | None:
     return best
 
 
+def _cursor_of(services, who: Actor, page: int) -> str | None:
+    """The "next" cursor on page ``page - 1`` (one untimed request of all the rows before)."""
+    shown = inbox.inbox(services.new_uow(), who, inbox.InboxQuery(page=page - 1))
+    return shown.next_after
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--offsets", action="store_true",
+                        help="page 200 by its number (offset) instead of by cursor")
     args = parser.parse_args()
     services = bootstrap(Settings.from_env())
     with services.session_factory() as session:
@@ -106,9 +117,11 @@ def main() -> None:
         last = max(1, -(-tasks // inbox.PER_PAGE))
         for page in (1, 200):
             shown = min(page, last)
+            after = None if args.offsets or shown == 1 else _cursor_of(services, who, shown)
 
-            def run(who=who, shown=shown) -> object:
-                return inbox.inbox(services.new_uow(), who, inbox.InboxQuery(page=shown))
+            def run(who=who, shown=shown, after=after) -> object:
+                return inbox.inbox(services.new_uow(), who,
+                                   inbox.InboxQuery(page=shown, after=after))
             p50, p95, top = _time(run, args.repeats)
             label = f"inbox {role} ({tasks:,} tasks) page {shown}"
             print(f"{label:<52} {p50:8.1f} {p95:8.1f} {top:8.1f}")

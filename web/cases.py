@@ -78,7 +78,9 @@ def inbox_query() -> inbox_service.InboxQuery:
                                     category=args.get("category") or None,
                                     tier=args.get("tier") or None,
                                     risk_level=args.get("risk_level") or None,
-                                    sort=args.get("sort", "due"), page=_int_arg("page"))
+                                    sort=args.get("sort", "due"), page=_int_arg("page"),
+                                    after=args.get("after") or None,
+                                    before=args.get("before") or None)
 
 
 @bp.get("/cases")

@@ -11,12 +11,15 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased
 
 from workflows.access.policy import user_id, visible_cases
+from workflows.cases import inbox_keyset as keyset
+from workflows.cases.inbox_keyset import Cursor
 from workflows.core.actors import Actor
 from workflows.models import Case, Department, OpenTask, WorkOrder
 from workflows.runtime.unit_of_work import UnitOfWork
 
 # The policy's scope clause has correlated subqueries on these tables; aliases keep them apart.
 T = aliased(OpenTask, name="inbox_task")
+R = aliased(OpenTask, name="inbox_row")      # the page's rows, read by id from the keyset parts
 W = aliased(WorkOrder, name="inbox_order")
 D = aliased(Department, name="inbox_department")
 SORTS: dict[str, tuple[Any, ...]] = {  # allow-list (no SQL from a parameter): name -> ORDER BY columns
@@ -29,6 +32,7 @@ SORTS: dict[str, tuple[Any, ...]] = {  # allow-list (no SQL from a parameter): n
 SCOPES = ("all", "mine", "group")
 PER_PAGE = 20
 COUNT_BOUND, PAGES_AHEAD = 1000, 10
+KEYSET_BOUND = 200  # the default order counts ten pages at most ("共 200+ 条")
 WARN_SHARE = 0.75  # yellow light at 75 % of the period
 
 
@@ -41,8 +45,10 @@ class InboxQuery:
     tier: str | None = None
     risk_level: str | None = None
     sort: str = "due"
-    page: int = 1
+    page: int = 1             # shown; with a cursor it only numbers the page
     per_page: int = PER_PAGE
+    after: str | None = None  # the default order pages by keyset: rows after this cursor
+    before: str | None = None  # ... or the page before it (the previous page)
 
 
 @dataclass
@@ -54,6 +60,9 @@ class InboxPage:
     page: int = 1
     per_page: int = PER_PAGE
     exact: bool = True      # False: at least ``total`` tasks (the count stopped there)
+    keyset: bool = False    # paged by cursor: next / previous links instead of numbers
+    next_after: str | None = None
+    prev_before: str | None = None
 
     @property
     def pages(self) -> int:
@@ -67,6 +76,8 @@ def inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery | None = None) -> Inb
     # no role check: the query itself is scoped to the actor's roles and visible cases, so
     # roles without tasks (auditor, process owner, admin) simply see an empty inbox
     with uow:
+        if query.sort == "due":
+            return _by_keyset(uow, actor, query)
         where = _where(actor, query)
         # counted up to a bound (ten pages past this one, at least COUNT_BOUND): a triage
         # group of tens of thousands of tasks needs "1,000+", not a visit to every case
@@ -87,6 +98,58 @@ def inbox(uow: UnitOfWork, actor: Actor, query: InboxQuery | None = None) -> Inb
     return InboxPage(rows, total, query.page, query.per_page, exact)
 
 
+def _by_keyset(uow: UnitOfWork, actor: Actor, query: InboxQuery) -> InboxPage:
+    """The default order: two statements (a bounded count, the page) whatever the depth."""
+    filters, parts = _filters(query), keyset.parts(actor, query.scope)
+    counted = keyset.bounded_count(parts, filters, KEYSET_BOUND)
+    found = int(uow.session.scalar(counted) or 0) if counted is not None else 0
+    total, exact = (KEYSET_BOUND, False) if found > KEYSET_BOUND else (found, True)
+    cursor = Cursor.parse(query.before) or Cursor.parse(query.after)
+    forward = cursor is None or Cursor.parse(query.before) is None
+    # without a cursor, page n (a link from before keyset paging) skips n - 1 pages
+    skip = 0 if cursor is not None else (query.page - 1) * query.per_page
+    found_rows = _keyset_rows(uow, parts, query, filters, cursor, forward, skip)
+    if not found_rows and cursor is not None:   # the rows beyond it were done meanwhile
+        cursor, forward, query.page = None, True, 1
+        found_rows = _keyset_rows(uow, parts, query, filters, None, True, 0)
+    more = len(found_rows) > query.per_page
+    found_rows = found_rows[:query.per_page]
+    if not forward:
+        found_rows.reverse()
+    now = uow.clock.now()
+    rows = [_row(task, case, light, dept, actor, now) for task, case, light, dept in found_rows]
+    page = InboxPage(rows, total, query.page, query.per_page, exact, keyset=True)
+    if found_rows:
+        first, last = found_rows[0][0], found_rows[-1][0]
+        if more or not forward:
+            page.next_after = Cursor(last.due_at, last.id).text()
+        if (not forward and more) or (forward and (cursor is not None or skip)):
+            page.prev_before = Cursor(first.due_at, first.id).text()
+    return page
+
+
+def _keyset_rows(uow: UnitOfWork, parts: keyset.Parts, query: InboxQuery, filters: list,
+                 cursor: Cursor | None, forward: bool, skip: int) -> list:
+    ids = keyset.page_ids(parts, filters, cursor, forward, skip + query.per_page + 1)
+    if ids is None:
+        return []
+    found = ids.subquery()
+    statement = (select(R, Case, W.light, D.name)
+                 .join(found, found.c.id == R.id)
+                 .join(Case, Case.id == R.case_id)
+                 .outerjoin(W, W.id == R.work_order_id)
+                 .outerjoin(D, D.id == R.department_id)
+                 .order_by(*keyset.ordered(R, forward))
+                 .limit(query.per_page + 1).offset(skip))
+    return list(uow.session.execute(statement))
+
+
+def _filters(query: InboxQuery) -> list:
+    return [column == value for column, value in ((Case.category, query.category),
+                                                  (Case.tier, query.tier),
+                                                  (Case.risk_level, query.risk_level)) if value]
+
+
 def _checked(query: InboxQuery) -> InboxQuery:
     query.scope = query.scope if query.scope in SCOPES else "all"
     query.sort = query.sort if query.sort in SORTS else "due"
@@ -105,12 +168,7 @@ def _where(actor: Actor, query: InboxQuery):
     scope = {"mine": mine, "group": group}.get(query.scope, or_(mine, group))
     named = or_(T.assignee_id == uid, T.candidate_users.contains(f",{uid},"))
     role = or_(T.role.in_([str(r) for r in actor.roles]), and_(T.role.is_(None), named))
-    clauses = [role, scope, visible_cases(actor)]
-    for column, value in ((Case.category, query.category), (Case.tier, query.tier),
-                          (Case.risk_level, query.risk_level)):
-        if value:
-            clauses.append(column == value)
-    return and_(*clauses)
+    return and_(role, scope, visible_cases(actor), *_filters(query))
 
 
 def timeliness(ready_at: datetime | None, due_at: datetime | None, now: datetime,

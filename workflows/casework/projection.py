@@ -255,8 +255,11 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
         if order is None or order.status in (WorkOrderStatus.DONE,) or (
                 order.status == WorkOrderStatus.RETURNED and role == "lead"):
             rounds = [o.round for o in case.work_orders if o.department_id == dept]
+            # watched from its INSERT: this projection ends with refresh_lights, which creates the
+            # order's watch row in the same transaction (a later flag would cost an UPDATE per order)
             order = WorkOrder(case_id=case.id, department_id=dept, round=max(rounds, default=0) + 1,
-                              role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now)
+                              role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now,
+                              sla_watched=True)
             uow.session.add(order)
             case.work_orders.append(order)
         order.task_id = task.id

@@ -98,7 +98,8 @@ def watch_of(uow: UnitOfWork, case: Case, order: WorkOrder,
         watch = WorkOrderSla(work_order_id=order.id, case_id=case.id, response_policy=policy,
                              response_due_at=due)
         uow.session.add(watch)
-        order.sla_watched = True
+        if not order.sla_watched:   # orders made elsewhere (imports, generated data)
+            order.sla_watched = True
     return watch
 
 

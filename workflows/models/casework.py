@@ -59,6 +59,18 @@ class OpenTask(Base):
         UniqueConstraint("instance_id", "task_id", name="uq_open_task_instance_id_task_id"),
         # the inbox's default order (due first, undated last): a page walks the index and stops
         Index("ix_open_task_role_due_at_id", "role", "due_at", "id"),
+        # the inbox's parts, each in that order (workflows/cases/inbox_keyset.py): a unit's
+        # unassigned tasks of a role, the tasks of no unit, the tasks assigned to a user, and
+        # the (few) tasks without a deadline, which sort last
+        Index("ix_open_task_group_due", "role", "department_id", "due_at", "id",
+              postgresql_where=text("assignee_id IS NULL"),
+              sqlite_where=text("assignee_id IS NULL")),
+        Index("ix_open_task_unitless_due", "role", "due_at", "id",
+              postgresql_where=text("department_id IS NULL AND assignee_id IS NULL"),
+              sqlite_where=text("department_id IS NULL AND assignee_id IS NULL")),
+        Index("ix_open_task_assignee_due", "assignee_id", "due_at", "id"),
+        Index("ix_open_task_undated", "id", postgresql_where=text("due_at IS NULL"),
+              sqlite_where=text("due_at IS NULL")),
         # the case list's part "a task of mine" (workflows/access/policy.scope_parts): a
         # BitmapOr of assignee, claimed_by, the few tasks drawn for named users and the role
         Index("ix_open_task_claimed_by", "claimed_by"),

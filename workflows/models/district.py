@@ -113,6 +113,8 @@ class EarlyWarning(Base):
               "window_start"),
         Index("ix_early_warning_state_raised_at", "state", "raised_at"),
         Index("ix_early_warning_raised_at", "raised_at"),
+        # the case page: the warnings about one case (subject "case:<id>"), with its place's
+        Index("ix_early_warning_subject_key", "subject_key"),
         UniqueConstraint("kind", "subject_key", "window_start",
                          name="uq_early_warning_kind_subject_key_window_start"),
     )
