@@ -317,6 +317,10 @@ class WorkflowInstance:
         for sub in self.workflow.subprocesses.values():
             yield from sub.tasks.values()
 
+    def unchanged_since(self, snapshot: Snapshot) -> bool:
+        """True if nothing was done to the instance (through this class) since ``snapshot``."""
+        return self._snapshot is snapshot
+
     def snapshot(self) -> Snapshot:
         """Digest, depth, readiness and due time in one walk over the task tree (saved per commit);
         kept until the instance next changes (an input's digest and the commit share it)."""

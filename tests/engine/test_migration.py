@@ -194,3 +194,53 @@ def test_summary_is_plain_json(engine, clock):
     summary = json.loads(json.dumps(plan.summary()))
     assert summary["safe"] is False and summary["blocking"] == ["register"]
     assert RESET_MASK == TaskState.READY
+
+
+# -- finished sub-processes compacted out of the state (engine/compaction.py) ------------------
+_AFTER_CALL = ('<bpmn:sequenceFlow id="p2" sourceRef="call_child" targetRef="p_end"/>',
+               '<bpmn:sequenceFlow id="p2" sourceRef="call_child" targetRef="after"/>'
+               '<bpmn:userTask id="after" name="之后"/>'
+               '<bpmn:sequenceFlow id="p3" sourceRef="after" targetRef="p_end"/>')
+
+
+def _call_bundle(*replacements: tuple[str, str]):
+    text = (PROCESSES / "call_v1.bpmn").read_text(encoding="utf-8")
+    for old, new in (_AFTER_CALL, *replacements):
+        assert old in text, old
+        text = text.replace(old, new)
+    return compile_bundle({"call.bpmn": text})
+
+
+def _past_the_call(engine, clock) -> tuple[WorkflowInstance, WorkflowInstance]:
+    """The same state twice: full, and with the finished call compacted away."""
+    instances = []
+    for _ in range(2):
+        with use_clock(clock.now):
+            instance = WorkflowInstance.start(_call_bundle(), "parent_proc", script_engine=engine)
+            instance.complete(instance.find_ready("child_task").id, {})
+        assert [t.bpmn_id for t in instance.ready_tasks()] == ["after"]
+        instances.append(instance)
+    full, compacted = instances
+    assert compacted.compact() == 1 and not compacted.workflow.subprocesses
+    assert compacted.state_digest() == full.state_digest()
+    return full, compacted
+
+
+@pytest.mark.parametrize("change", [
+    (),                                                                        # same version
+    (('<bpmn:userTask id="child_task" name="子任务"/>',
+      '<bpmn:userTask id="child_task" name="子任务（改名）"/>'),),               # words only
+    (('id="child_task"', 'id="child_step"'), ('targetRef="child_task"', 'targetRef="child_step"'),
+     ('sourceRef="child_task"', 'sourceRef="child_step"')),                  # a finished task gone
+    (('calledElement="child_proc"', 'calledElement="other_proc"'),
+     ('id="child_proc"', 'id="other_proc"')),                                 # the called process gone
+])
+def test_a_compacted_finished_call_is_judged_as_the_full_state(engine, clock, change):
+    full, compacted = _past_the_call(engine, clock)
+    new = _call_bundle(*change)
+    expected, actual = _plan(full, new), _plan(compacted, new)
+    assert (actual.safe, actual.blocking, actual.missing_subprocesses) == \
+        (expected.safe, expected.blocking, expected.missing_subprocesses)
+    assert actual.safe == (len(change) < 2)
+    if len(change) == 2:
+        assert actual.missing_subprocesses == ["child_proc"]

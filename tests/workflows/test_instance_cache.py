@@ -40,7 +40,7 @@ def test_an_uncommitted_change_is_not_seen_by_the_next_unit_of_work(walk):
     with walk.services.new_uow() as uow:
         uow.load_instance(instance_id).set_data(summary="改过但未提交")
     with walk.services.new_uow() as uow:
-        assert uow.load_instance(instance_id).data.get("summary") != "改过但未提交"
+        assert uow.load_instance(instance_id).workflow.data.get("summary") != "改过但未提交"
 
 
 def test_a_state_changed_outside_is_read_afresh(walk):
@@ -58,3 +58,14 @@ def test_a_state_changed_outside_is_read_afresh(walk):
         uow.commit()
     with walk.services.new_uow() as uow:
         assert uow.load_instance(instance_id).workflow.data.get("marker") == "外部修改"
+
+
+def test_an_instance_changed_after_its_commit_is_not_kept(walk):
+    registered(walk)
+    instance_id = _instance_id(walk)
+    with walk.services.new_uow() as uow:
+        inst = uow.load_instance(instance_id)
+        uow.commit()
+        inst.set_data(summary="提交之后才改")
+    with walk.services.new_uow() as uow:
+        assert uow.load_instance(instance_id).workflow.data.get("summary") != "提交之后才改"

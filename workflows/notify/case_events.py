@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session
 
 from workflows.models import (
@@ -105,18 +105,19 @@ def append_pending(session: Session, now: datetime) -> int:
     rows = _rows(session, noted)
     if not rows:
         return 0
-    head = session.scalars(select(CaseEventHead).where(CaseEventHead.id == 1)
-                           .with_for_update()).first()
-    if head is None:   # a database made without the migration's seed row
-        head = CaseEventHead(id=1, last_position=0)
-        session.add(head)
-        session.flush()
-    position = head.last_position
+    # the head row is moved and locked in one statement; its new position says where ours start
+    last = session.scalar(update(CaseEventHead).where(CaseEventHead.id == 1)
+                          .values(last_position=CaseEventHead.last_position + len(rows))
+                          .returning(CaseEventHead.last_position)
+                          .execution_options(synchronize_session=False))
+    if last is None:   # a database made without the migration's seed row
+        session.add(CaseEventHead(id=1, last_position=len(rows)))
+        last = len(rows)
+    position = last - len(rows)
     for case_id, unit_id, kind, data in rows:
         position += 1
         session.add(CaseEvent(position=position, case_id=case_id, unit_id=unit_id, kind=kind,
                               occurred_at=now, data=data))
-    head.last_position = position
     session.flush()
     return len(rows)
 

@@ -74,7 +74,8 @@ class UnitOfWork:
         rollups.watch(self.session)       # the cockpit's rollups, replaced at commit
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
-        self.saved: dict[int, tuple[str, WorkflowInstance]] = {}   # state text as written
+        # per instance saved: the state text written, the instance and its snapshot then
+        self.saved: dict[int, tuple[str, WorkflowInstance, Snapshot]] = {}
         self.committed = False
         # the instant of the last engine step (a replay reproduces it)
         self.step_at: datetime | None = None
@@ -88,8 +89,10 @@ class UnitOfWork:
             self.session.close()
         if self.committed and exc is None:
             # what was committed, kept parsed for the next unit of work (engine/instance_cache.py)
-            for instance_id, (state, instance) in self.saved.items():
-                self.services.instances.put(instance_id, state, instance)
+            # (not one changed after the commit: it no longer is the state written)
+            for instance_id, (state, instance, snap) in self.saved.items():
+                if instance.unchanged_since(snap):
+                    self.services.instances.put(instance_id, state, instance)
         if exc is not None and lost_race(exc):
             raise ConcurrentUpdate("a concurrent change won") from None
 
@@ -225,7 +228,7 @@ class UnitOfWork:
             snap = instance.snapshot()
             instance.compact()   # finished sub-processes leave the state (the digest stays)
             row.state = instance.dump(serializer)
-            self.saved[row.id] = (row.state, instance)
+            self.saved[row.id] = (row.state, instance, snap)
             row.due_at = snap.due_at
             row.status = _status(row.status, snap)
             row.state_digest = snap.digest
