@@ -148,23 +148,23 @@ def scope_parts(actor: Actor, *, split: bool = False, unit_tier: str | None = No
         if actor.has(*TIER_ROLES):
             units.append(unit)
         elif split:
-            units += [and_(unit, escalated) for escalated in _escalated_parts()]
+            units += [and_(unit, escalated) for escalated in _escalated_parts(split=True)]
         else:
             units.append(and_(unit, or_(*_escalated_parts())))
     if uid is not None:
         clauses.append(_task_scope(actor, uid, dept, split=split))
         # whoever completed a step keeps reading the case (masked as their role requires)
-        clauses.append(exists(select(CaseParticipant.id).where(
-            CaseParticipant.case_id == Case.id, CaseParticipant.user_id == uid).correlate(Case)))
+        clauses.append(_related(CaseParticipant.case_id, CaseParticipant.user_id == uid,
+                                split=split))
         if actor.has(RoleCode.INTAKE_CLERK):
-            clauses.append(_intake_scope(uid, dept))
+            clauses.append(_intake_scope(uid, dept, split=split))
         if actor.has(RoleCode.MEDIATOR):
             clauses.append(Case.mediator_id == uid)
         if actor.has(RoleCode.GRID_WORKER):
             clauses.append(Case.owner_id == uid)      # the cases their own reports opened
     if actor.has(RoleCode.DEPT_HANDLER) and dept is not None:
-        clauses.append(exists(select(WorkOrder.id).where(
-            WorkOrder.case_id == Case.id, WorkOrder.department_id == dept).correlate(Case)))
+        clauses.append(_related(WorkOrder.case_id, WorkOrder.department_id == dept,
+                                split=split))
     return units, clauses
 
 
@@ -211,14 +211,12 @@ def _known_place_scope(actor: Actor, tier: str | None) -> ColumnElement[bool]:
     return or_(subtree, Case.place_path.is_(None)) if tier == Tier.DISTRICT else subtree
 
 
-def _escalated_parts() -> list[ColumnElement[bool]]:
+def _escalated_parts(*, split: bool = False) -> list[ColumnElement[bool]]:
     """Raised to 提级/包案, to orange or red, or waiting in the leadership lane (tier-scoped)."""
     # correlate only Case: the outer query may itself select notices or tasks (supervision page)
-    notice = exists(select(SupervisionNotice.id).where(
-        SupervisionNotice.case_id == Case.id, SupervisionNotice.level >= LEADER_LEVEL)
-        .correlate(Case))
-    lane = exists(select(OpenTask.id).where(OpenTask.case_id == Case.id,
-                                            OpenTask.role == RoleCode.LEADER).correlate(Case))
+    notice = _related(SupervisionNotice.case_id, SupervisionNotice.level >= LEADER_LEVEL,
+                      split=split)
+    lane = _related(OpenTask.case_id, OpenTask.role == RoleCode.LEADER, split=split)
     return [notice, lane, Case.risk_level.in_(LEADER_RISKS)]
 
 
@@ -231,13 +229,24 @@ def _task_scope(actor: Actor, uid: int, dept: int | None, *,
     roles = [str(r) for r in actor.roles]
     group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
                  OpenTask.department_id == dept) if dept is not None else false()
-    return exists(select(OpenTask.id).where(OpenTask.case_id == Case.id, or_(mine, group))
-                  .correlate(Case))
+    return _related(OpenTask.case_id, or_(mine, group), split=split)
 
 
-def _intake_scope(uid: int, dept: int | None) -> ColumnElement[bool]:
+def _related(case_id: Any, where: ColumnElement[bool], *, split: bool) -> ColumnElement[bool]:
+    """Cases with a row of another table: a correlated EXISTS inside the one OR; on its own
+    (``split``) an IN, which both databases ask once (SQLite would probe EXISTS per case)."""
+    rows = select(case_id).where(where)
+    if split:
+        return Case.id.in_(rows)
+    return exists(rows.where(case_id == Case.id).correlate(Case))
+
+
+def _intake_scope(uid: int, dept: int | None, *, split: bool = False) -> ColumnElement[bool]:
     if dept is None:
         return Case.owner_id == uid
+    if split:   # one IN: a probe of the owner index per user of the unit
+        return Case.owner_id.in_(select(User.id).where(
+            or_(User.department_id == dept, User.id == uid)))
     same_unit = select(User.id).where(User.department_id == dept)
     return or_(Case.owner_id == uid, Case.owner_id.in_(same_unit))
 

@@ -301,9 +301,10 @@ def _dense_page(session: Session, units: Filters, own: Filters, where: _Where,
     stops after the page. With free text it cannot know that the matches are dense (above) and
     would read every match and sort them; so each unit part walks its newest ``WALK`` × page
     cases and checks the text on each, stopping at the page. A page that comes short (matches
-    older than that walk) asks again without the walk's limit."""
-    if where.text is None:
-        return _page_ids(units + own, where.indexed, query)
+    older than that walk) asks again without the walk's limit. SQLite has no such estimate:
+    its FTS5 match is a list of ids asked once, then checked on the registration walk."""
+    if where.text is None or session.get_bind().dialect.name != "postgresql":
+        return _page_ids(units + own, where.checked, query)   # SQLite: FTS5 asked once
     offset = (query.page - 1) * query.per_page
     want = offset + query.per_page
     branches = [_walk(part, where, want) for part in units]

@@ -178,6 +178,8 @@ class Case(Base):
         # the case list: newest registration first (keyset), and the free-text index
         Index("ix_dispute_case_registered_at_id", "registered_at", "id"),
         Index("ix_dispute_case_category_registered_at_id", "category", "registered_at", "id"),
+        # the case list's own part "the cases I mediate"
+        Index("ix_dispute_case_mediator_id", "mediator_id"),
         Index("ix_dispute_case_search_terms", "search_terms",
               postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
