@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 
+from tests.cli_support import JIEFEN, jiefen
 from workflows.access import sign_in as auth
-
-JIEFEN = str(Path(sys.executable).with_name("jiefen"))
 
 PLACES = """编码,名称,层级,上级编码,地址
 LJ,临江区,区,,
@@ -32,8 +30,10 @@ def env(tmp_path, committed_services, settings):
 
 
 def run(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([JIEFEN, *args], env=env, capture_output=True, text=True, check=False,
-                          timeout=120)
+    """``jiefen ARGS`` in this process (tests/cli_support.py), answered as the shell sees it."""
+    result = jiefen(env, *args)
+    return subprocess.CompletedProcess([JIEFEN, *args], result.exit_code, result.stdout,
+                                       result.stderr)
 
 
 def _file(tmp_path: Path, name: str, text: str) -> str:
