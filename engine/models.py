@@ -59,13 +59,20 @@ class InstanceRow(Base):
     __mapper_args__ = {"version_id_col": version_id}
 
 
+TASK_COMPLETED = "action = 'task_completed' AND object_type = 'task'"
+
+
 class AuditEvent(Base):
     """Append-only; one HMAC chain per case plus the 'system' chain."""
 
     __tablename__ = "audit_event"
     __table_args__ = (UniqueConstraint("chain_key", "seq"),
                       # the warning rules read recent events of one action (risk_changed)
-                      Index("ix_audit_event_action_occurred_at", "action", "occurred_at"))
+                      Index("ix_audit_event_action_occurred_at", "action", "occurred_at"),
+                      # an API completion of a task no longer open finds where it went
+                      Index("ix_audit_event_task_completed", "object_id",
+                            postgresql_where=text(TASK_COMPLETED),
+                            sqlite_where=text(TASK_COMPLETED)))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     chain_key: Mapped[str] = mapped_column(String(40))

@@ -19,7 +19,7 @@ from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound, TaskNoLongerAvailable
-from workflows.models import Case, OpenTask, RoleCode, User
+from workflows.models import Case, OpenTask, RoleCode, User, WorkOrder
 from workflows.runtime.unit_of_work import UnitOfWork
 
 # access metadata stays in the audit trail for auditors; it is not part of a case's history
@@ -123,8 +123,10 @@ def _event(row: AuditEvent, names: dict[str, str], payload: dict, *, raw: bool =
 def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:
     """The case code of an open task (API callers know only the task id).
 
-    A task that was open once but is completed now raises TaskNoLongerAvailable (after the
-    policy check on its case); an unknown id raises NotFound.
+    A task that was open once but is completed now, or a department's sign-off that its deadline
+    cancelled (the order keeps the task's id), raises TaskNoLongerAvailable — 409, as any race —
+    after the policy check on its case; an unknown id raises NotFound. Both lookups have their
+    own index (``ix_audit_event_task_completed``, ``ix_work_order_task_id``).
     """
     with uow:
         row = uow.session.scalars(select(OpenTask).where(OpenTask.task_id == task_id)).first()
@@ -133,14 +135,20 @@ def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:
         done = uow.session.scalars(select(AuditEvent).where(
             AuditEvent.object_type == "task", AuditEvent.object_id == task_id,
             AuditEvent.action == "task_completed")).first()
-        if done is None or done.case_id is None:
-            raise NotFound(ErrorCode.TASK_NOT_FOUND)
-        case_no = find_case_no(uow, done.case_id)
-        bpmn_id = json.loads(done.payload or "{}").get("bpmn_id", "")
+        if done is not None and done.case_id is not None:
+            case_id, state = done.case_id, "completed"
+            bpmn_id = json.loads(done.payload or "{}").get("bpmn_id", "")
+        else:
+            ordered = uow.session.scalar(select(WorkOrder.case_id).where(
+                WorkOrder.task_id == task_id).limit(1))
+            if ordered is None:
+                raise NotFound(ErrorCode.TASK_NOT_FOUND)
+            case_id, state, bpmn_id = ordered, "cancelled", ""
+        case_no = find_case_no(uow, case_id)
     with denials_audited(uow.services, actor, object_type="task", object_id=task_id):
         with uow:
             load_case(uow, actor, case_no)
-    raise TaskNoLongerAvailable(bpmn_id, "completed")
+    raise TaskNoLongerAvailable(bpmn_id, state)
 
 
 def find_case_no(uow: UnitOfWork, case_id: int) -> str:

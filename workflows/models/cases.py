@@ -328,6 +328,7 @@ class WorkOrder(Base):
         ),
         Index("ix_work_order_department_id_status", "department_id", "status"),
         Index("ix_work_order_dispatched_at", "dispatched_at"),
+        Index("ix_work_order_task_id", "task_id"),
         # the SLA sweep's "open orders not watched yet": usually none, found without a scan
         Index("ix_work_order_unwatched", "case_id",
               postgresql_where=text(UNWATCHED_OPEN), sqlite_where=text(UNWATCHED_OPEN)),
