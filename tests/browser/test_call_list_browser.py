@@ -14,11 +14,10 @@ from sqlalchemy import func, select
 
 from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent
-from tests.factories import IDS, Walk
+from tests.factories import Walk
+from tests.workflows.test_call_tasks import reminded
 from web import create_app
-from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
-from workflows.notify.delivery import deliver_pending
 from workflows.people import admin
 
 PASSWORD = "browser-pass-1"
@@ -40,23 +39,6 @@ def base(walk, committed_services, live_server) -> str:
     admin.create_user(committed_services.new_uow(), SYSTEM, username="triage", password=PASSWORD,
                       roles=["triage_officer"], department_code="ZZ", display_name="孙磊")
     return live_server(create_app(committed_services.settings, services=committed_services))
-
-
-def reminded(walk: Walk) -> str:
-    walk.intake(channel="counter", category="labour", summary="劳动仲裁已裁决", statutory_channel=True,
-                description="当事人已收到劳动仲裁裁决书",
-                parties=[PartyInput(name="刘淑芬", id_number=IDS["刘淑芬"], phone=PHONE,
-                                    contact_preference="phone")])
-    walk.do("register", category="labour", urgency="general", people_count="1",
-            statutory_channel="true", summary="劳动仲裁已裁决")
-    walk.do("statutory_guidance", statutory_route="labour_award",
-            statutory_guidance_text="告知起诉期限")
-    walk.do("labour_stage_check", labour_stage="awarded")
-    walk.do("labour_award_receipt", labour_award_received_on="2025-09-20",
-            labour_award_kind="non_final")
-    walk.until(local(2025, 9, 30, 9, 1))
-    deliver_pending(walk.services)
-    return walk.case_no
 
 
 def sign_in(page, base: str, username: str) -> None:

@@ -13,11 +13,9 @@ from sqlalchemy import func, select
 
 from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent
-from tests.factories import IDS, Walk, deploy_library
+from tests.factories import Walk, deploy_library
 from tests.web.conftest import Users, login, post
-from workflows.cases.parties import PartyInput
-from workflows.intake.register import IntakeRequest
-from workflows.notify.delivery import deliver_pending
+from tests.workflows.test_call_tasks import reminded as reminded_walk
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PHONE = "13812345678"
@@ -45,21 +43,7 @@ def reminded(services, clock, accounts) -> str:
     walk = Walk(services, clock)
     walk.users[("intake_clerk", "ZZ")] = accounts.actor("clerk")
     walk.users[("triage_officer", "ZZ")] = accounts.actor("tri")
-    walk.intake(**vars(IntakeRequest(
-        channel="counter", category="labour", summary="劳动仲裁已裁决",
-        description="当事人已收到劳动仲裁裁决书", statutory_channel=True,
-        parties=[PartyInput(name="刘淑芬", id_number=IDS["刘淑芬"], phone=PHONE,
-                            contact_preference="phone")])))
-    walk.do("register", category="labour", urgency="general", people_count="1",
-            statutory_channel="true", summary="劳动仲裁已裁决")
-    walk.do("statutory_guidance", statutory_route="labour_award",
-            statutory_guidance_text="告知起诉期限")
-    walk.do("labour_stage_check", labour_stage="awarded")
-    walk.do("labour_award_receipt", labour_award_received_on="2025-09-20",
-            labour_award_kind="non_final")
-    walk.until(local(2025, 9, 30, 9, 1))
-    deliver_pending(services)
-    return walk.case_no
+    return reminded_walk(walk)
 
 
 def signed_in(app, username: str, **headers):

@@ -41,8 +41,9 @@ def walk(services, clock) -> Walk:
     return Walk.ready(services, clock)
 
 
-def reminded(walk: Walk, **party) -> None:
-    """A labour award received on 09-20; on day 10 at 09:00 the worker is reminded (T-07)."""
+def reminded(walk: Walk, **party) -> str:
+    """A labour award received on 09-20; on day 10 at 09:00 the worker is reminded (T-07).
+    Returns the case code (the web and browser tests of the call list walk the same case)."""
     walk.intake(**request(**party))
     walk.do("register", category="labour", urgency="general", people_count="1",
             statutory_channel="true", summary="劳动仲裁已裁决")
@@ -53,6 +54,7 @@ def reminded(walk: Walk, **party) -> None:
             labour_award_kind="non_final")
     walk.until(local(2025, 9, 30, 9, 1))
     deliver_pending(walk.services)
+    return walk.case_no
 
 
 def calls(walk: Walk, actor, reason: str | None = "sue_window") -> list[call_tasks.CallRow]:
