@@ -259,6 +259,15 @@ def _intake_scope(uid: int, dept: int | None, *, split: bool = False) -> ColumnE
     return or_(Case.owner_id == uid, Case.owner_id.in_(same_unit))
 
 
+def visible_case_no(session: Session, actor: Actor, case_no: str) -> bool:
+    """Whether the case with this code is in the actor's scope (its page would open), in one
+    statement: where a form lands after its step moved the case."""
+    query = select(Case.id).where(Case.case_no == case_no)
+    if actor.type not in INTERNAL_ACTORS:
+        query = query.where(visible_cases(actor))
+    return session.scalar(query) is not None
+
+
 # -- decisions ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CaseAccess:
