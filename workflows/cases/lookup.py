@@ -13,7 +13,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad
-from workflows.access.policy import Permission, denials_audited, require, visible_cases
+from workflows.access.policy import (
+    Permission,
+    denials_audited,
+    note_scope,
+    require,
+    scope_columns,
+    visible_cases,
+)
+from workflows.audit.log import note_case_head, with_case_head
 from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, ErrorCode, NotFound
 from workflows.district.places import location_of
@@ -119,8 +127,16 @@ def find_case(session: Session, case_no: str) -> Case:
 
 def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
               permission: Permission = Permission.VIEW_CASE) -> Case:
-    """The case if the actor may see it: NotFound if none, Denied if out of scope."""
-    case = find_case(uow.session, case_no)
+    """The case if the actor may see it: NotFound if none, Denied if out of scope (the scope is
+    asked with the case, in one statement)."""
+    scope = scope_columns(actor)
+    row = uow.session.execute(with_case_head(select(Case, *scope).where(Case.case_no == case_no))
+                              ).first()
+    if row is None:
+        raise NotFound(ErrorCode.CASE_NOT_FOUND, case_no=case_no)
+    case = row[0]
+    note_scope(uow.session, actor, case, tuple(row[1:1 + len(scope)]))
+    note_case_head(uow.session, case.id, *row[1 + len(scope):])
     require(actor, permission, case, session=uow.session)
     return case
 
