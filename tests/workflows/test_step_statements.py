@@ -22,7 +22,7 @@ STEP_STATEMENTS = 23    # 3 of them keep the cockpit's rollups
 # roles and the year's case counter are read or created once (later registrations send fewer);
 # one query for both person rules, the code checked free as the counter moves (no savepoint),
 # the narrative in the case's one INSERT, the version read once, the parties not read back
-INTAKE_STATEMENTS = 51
+INTAKE_STATEMENTS = 49
 
 
 @pytest.fixture
