@@ -72,6 +72,14 @@ def test_hmac_from_padded_states_equals_hmac():
         assert outer.hexdigest() == hmac.digest(key, message, "sha256").hex()
 
 
+def test_orjson_writes_every_character_as_canonical_json_does():
+    """Why the fast loop's bodies match: any difference would only send chains to the
+    reference code, but every chain of a real database should pass at full speed."""
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    values = {"big": 2 ** 64 - 1, "int": -(2 ** 63), "none": None, "text": every}   # sorted
+    assert stream_verify._encode(values) == canonical_json(values).encode("utf-8")
+
+
 def test_awkward_and_archived_events_verify(services):
     awkward, archived = _awkward_events(services), _archived_chain(services)
     statements: list[str] = []

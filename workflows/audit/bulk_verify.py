@@ -40,7 +40,8 @@ from engine.models import AuditChainHead, AuditChainVerified, AuditEvent
 from workflows.audit.case_opening import CASE_OPENED, CASE_PRELUDE
 from workflows.audit.stream_verify import ChainFacts, PartResult, verify_stream
 
-STREAM_BATCH = 5000          # rows fetched per round trip
+STREAM_BATCH = 5000          # rows per statement when saving positions
+FETCH_BATCH = 2000           # rows fetched per round trip (larger batches cost more CPU per row)
 CHAIN_BATCH = 500            # chains per IN list in the incremental run
 MAX_WORKERS = 8
 MIN_CHAINS_PER_WORKER = 1000  # below this a second process costs more than it saves
@@ -79,15 +80,25 @@ def _dicts(result: Any) -> Iterator[dict[str, Any]]:
 # -- full run --------------------------------------------------------------------------------------
 def verify_all(session: Session, keyring: Keyring, *, workers: int | None = None) -> PartResult:
     """Every chain of the session's database, in ``workers`` processes (default: the cores, at
-    most eight; one on a small database); the parts are merged, breaks ordered by chain."""
+    most eight; one on a small database): this process verifies the first key range while
+    worker processes verify the others, each on a connection of its own (what the workers see:
+    committed events); the parts are merged, breaks ordered by chain."""
     keys = audit_keys(keyring)
     conn = session.connection()
     bounds = _ranges(conn, workers or min(os.cpu_count() or 1, MAX_WORKERS))
     if len(bounds) == 1:
         return verify_range(conn, keys)
     url = conn.engine.url.render_as_string(hide_password=False)
+    procs = [_start_worker(url, keys, lo, hi) for lo, hi in bounds[1:]]
+    try:
+        parts = [verify_range_at(url, keys, *bounds[0])] + [_result(proc) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     merged = PartResult()
-    for part in _in_workers(url, keys, bounds):
+    for part in parts:
         merged.chains += part.chains
         merged.events += part.events
         merged.breaks += part.breaks
@@ -119,40 +130,32 @@ def _ranges(conn: Connection, workers: int) -> list[tuple[str | None, str | None
     return list(itertools.pairwise(edges))
 
 
-def _in_workers(url: str, keys: Mapping[str, bytes],
-                bounds: list[tuple[str | None, str | None]]) -> list[PartResult]:
-    """Each range in its own ``workflows.audit.verify_worker`` process, all at once."""
+def _start_worker(url: str, keys: Mapping[str, bytes], lo: str | None,
+                  hi: str | None) -> subprocess.Popen[bytes]:
+    """A ``workflows.audit.verify_worker`` process for one key range, its task already sent."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_ROOT), env.get("PYTHONPATH"))))
-    procs = []
-    try:
-        for lo, hi in bounds:
-            proc = subprocess.Popen([sys.executable, "-m", "workflows.audit.verify_worker"],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-            procs.append(proc)
-            assert proc.stdin is not None
-            with proc.stdin:    # a few hundred bytes: the pipe takes them without blocking
-                pickle.dump((url, keys, lo, hi), proc.stdin)
-        parts = []
-        for proc in procs:
-            assert proc.stdout is not None
-            with proc.stdout:
-                out = proc.stdout.read()
-            if proc.wait() != 0:
-                raise RuntimeError(f"audit verification worker exited with {proc.returncode}")
-            parts.append(pickle.loads(out))   # noqa: S301 - our own child's pipe
-        return parts
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    proc = subprocess.Popen([sys.executable, "-m", "workflows.audit.verify_worker"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdin is not None
+    with proc.stdin:    # a few hundred bytes: the pipe takes them without blocking
+        pickle.dump((url, keys, lo, hi), proc.stdin)
+    return proc
+
+
+def _result(proc: subprocess.Popen[bytes]) -> PartResult:
+    assert proc.stdout is not None
+    with proc.stdout:
+        out = proc.stdout.read()
+    if proc.wait() != 0:
+        raise RuntimeError(f"audit verification worker exited with {proc.returncode}")
+    return pickle.loads(out)   # noqa: S301 - our own child's pipe
 
 
 def verify_range_at(url: str, keys: Mapping[str, bytes], lo: str | None,
                     hi: str | None) -> PartResult:
-    """A worker process: its own connection to the database at ``url``, in one transaction that
-    sees one snapshot (SQLite's WAL does; PostgreSQL needs REPEATABLE READ), so a chain appended
+    """One key range of a parallel run, on a connection of its own to the database at ``url``,
+    in one transaction that sees one snapshot (SQLite's WAL does; PostgreSQL needs REPEATABLE READ), so a chain appended
     to between reading the heads and the events is no break."""
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
@@ -187,7 +190,7 @@ def verify_range(conn: Connection, keys: Mapping[str, bytes], lo: str | None = N
 
 
 def _driver_batches(conn: Connection, query: Any) -> Iterator[Sequence[Sequence[Any]]]:
-    """The rows as the driver returns them, STREAM_BATCH at a time (SQLAlchemy's result rows
+    """The rows as the driver returns them, FETCH_BATCH at a time (SQLAlchemy's result rows
     cost about as much as the hashing); on PostgreSQL from a server-side cursor."""
     compiled = query.compile(dialect=conn.dialect)
     raw: Any = conn.connection.driver_connection
@@ -200,7 +203,7 @@ def _driver_batches(conn: Connection, query: Any) -> Iterator[Sequence[Sequence[
         params = [compiled.params[name] for name in compiled.positiontup or ()]
     try:
         cursor.execute(str(compiled), params)
-        while batch := cursor.fetchmany(STREAM_BATCH):
+        while batch := cursor.fetchmany(FETCH_BATCH):
             yield batch
     finally:
         cursor.close()
