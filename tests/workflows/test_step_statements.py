@@ -13,11 +13,11 @@ from tests.factories import Walk
 from workflows.casework.tasks import complete_task
 from workflows.intake.register import submit_intake
 
-# what one completion needs: the case (its scope, the actor's participation and its audit chain's
-# head read with it), instance, open tasks, orders, clocks, the instance update, the audit head and
-# events, the case event log (SAVEPOINTs of the test harness excluded);
-# the bounds are what it takes today, so one more statement fails here
-STEP_STATEMENTS = 23    # 3 of them keep the cockpit's rollups
+# what one completion needs: the case (read with its scope, the actor's participation, its
+# instance row and its audit chain's head), open tasks, units, orders, clocks, watch rows, notices,
+# the writes, the audit head's move and events, the case event log (SAVEPOINTs of the test
+# harness excluded); the bounds are what it takes today, so one more statement fails here
+STEP_STATEMENTS = 22    # 3 of them keep the cockpit's rollups
 # registration in a fresh process, the first case of its year: the version's files, the lane
 # roles and the year's case counter are read or created once (later registrations send fewer);
 # one query for both person rules, the code checked free as the counter moves (no savepoint),

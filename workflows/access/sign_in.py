@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.crypto import KeyPurpose, Keyring
@@ -246,6 +246,13 @@ def open_session(uow: UnitOfWork, user: User, name_hash: str, ip: str | None, *,
     return LoginResult(raw, session_user)
 
 
+# built once: a request only binds the session's hash
+SESSION_QUERY = joined(select(LoginSession.id, LoginSession.stage, LoginSession.revoked_at,
+                              LoginSession.expires_at, LoginSession.last_seen_at)
+                       .select_from(LoginSession), LoginSession.user_id) \
+    .where(LoginSession.id_hash == bindparam("id_hash"))
+
+
 @dataclass(frozen=True)
 class Resumed:
     """A live session's user; ``stale``: its last-seen stamp is due (``touch_session``)."""
@@ -260,10 +267,7 @@ def read_session(session: Session, raw: str, now: datetime,
     """The user of a live session, or None if it is unknown, revoked, idle too long or expired;
     one plain read (session, user, unit and roles joined), nothing written."""
     id_hash = session_hash(raw)
-    rows = session.execute(joined(
-        select(LoginSession.id, LoginSession.stage, LoginSession.revoked_at,
-               LoginSession.expires_at, LoginSession.last_seen_at).select_from(LoginSession),
-        LoginSession.user_id).where(LoginSession.id_hash == id_hash)).all()
+    rows = session.execute(SESSION_QUERY, {"id_hash": id_hash}).all()
     if not rows:
         return None
     row_id, stage, revoked_at, expires_at, last_seen_at = rows[0][:5]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.input_rules import text_error
@@ -106,6 +106,13 @@ def revoke_token(uow: UnitOfWork, actor: Actor, *, prefix: str) -> int:
     return len(rows)
 
 
+# built once: a request only binds the prefix (one row per token of the prefix and role)
+TOKEN_QUERY = joined(select(ApiToken.id, ApiToken.token_hash, ApiToken.channel,
+                            ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+                     .select_from(ApiToken), ApiToken.user_id) \
+    .where(ApiToken.prefix == bindparam("prefix"))
+
+
 @dataclass(frozen=True)
 class TokenCheck:
     """A valid token's actor; ``stale``: its last-used stamp is due (``touch_token``)."""
@@ -123,11 +130,8 @@ def read_token(session: Session, raw: str, now: datetime, *,
     if match is None:
         return None
     prefix, digest = match.group(1), _digest(match.group(2))
-    query = joined(select(ApiToken.id, ApiToken.token_hash, ApiToken.channel,
-                          ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
-                   .select_from(ApiToken), ApiToken.user_id).where(ApiToken.prefix == prefix)
     by_token: dict[int, list[Row]] = {}
-    for row in session.execute(query):
+    for row in session.execute(TOKEN_QUERY, {"prefix": prefix}):
         by_token.setdefault(row[0], []).append(row)
     rows = next((rows for rows in by_token.values()
                  if hmac.compare_digest(rows[0].token_hash, digest)), None)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad
+from engine.models import InstanceRow
 from workflows.access.policy import (
     Permission,
     denials_audited,
@@ -126,17 +127,23 @@ def find_case(session: Session, case_no: str) -> Case:
 
 
 def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
-              permission: Permission = Permission.VIEW_CASE) -> Case:
+              permission: Permission = Permission.VIEW_CASE, *, with_instance: bool = False) -> Case:
     """The case if the actor may see it: NotFound if none, Denied if out of scope (the scope is
-    asked with the case, in one statement)."""
+    asked with the case, in one statement). ``with_instance``: the same statement reads the
+    case's instance row too (a step, which loads it next, then asks nothing more)."""
     scope = scope_columns(actor)
-    row = uow.session.execute(with_case_head(select(Case, *scope).where(Case.case_no == case_no))
-                              ).first()
+    query = select(Case, *scope)
+    if with_instance:
+        query = query.add_columns(InstanceRow).outerjoin(
+            InstanceRow, InstanceRow.id == Case.workflow_instance_id)
+    row = uow.session.execute(with_case_head(query.where(Case.case_no == case_no))).first()
     if row is None:
         raise NotFound(ErrorCode.CASE_NOT_FOUND, case_no=case_no)
     case = row[0]
     note_scope(uow.session, actor, case, tuple(row[1:1 + len(scope)]))
-    note_case_head(uow.session, case.id, *row[1 + len(scope):])
+    note_case_head(uow.session, case.id, *row[-2:])
+    if with_instance and row[-3] is not None:
+        uow.keep_instance_row(row[-3])
     require(actor, permission, case, session=uow.session)
     return case
 

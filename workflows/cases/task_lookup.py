@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent
@@ -29,10 +29,14 @@ CANCEL_WINDOW = timedelta(days=30)
 CANCELLED = "CANCELLED"   # the state name a step's transition records
 
 
+# built once: a request only binds the task id
+OPEN_TASK_CASE = select(Case.case_no).join(OpenTask, OpenTask.case_id == Case.id) \
+    .where(OpenTask.task_id == bindparam("task_id"))
+
+
 def open_task_case_no(session: Session, task_id: str) -> str | None:
     """The case code of the open task with this id, or None (one statement, nothing checked)."""
-    return session.scalar(select(Case.case_no).join(OpenTask, OpenTask.case_id == Case.id)
-                          .where(OpenTask.task_id == task_id).limit(1))
+    return session.scalar(OPEN_TASK_CASE, {"task_id": task_id})
 
 
 def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:

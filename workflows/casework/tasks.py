@@ -76,7 +76,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
     with denials_audited(uow.services, actor, task_id=task_id), \
             step_failures(uow.services, actor, case_no, task_id=task_id):
         with uow:
-            case = load_case(uow, actor, case_no)
+            case = load_case(uow, actor, case_no, with_instance=True)
             inst = uow.load_instance(case.workflow_instance_id)
             before_ids = set(_ids(inst))
             view = _ready(inst, task_id)
