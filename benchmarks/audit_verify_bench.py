@@ -88,16 +88,36 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(label: str, run) -> None:
+def _backend_cpu(session: Session):
+    """The CPU seconds of the session's PostgreSQL backend, when the server runs on this machine
+    (None on SQLite or a remote server)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    stat = Path(f"/proc/{session.connection().exec_driver_sql('SELECT pg_backend_pid()').scalar()}/stat")
+    if not stat.exists():
+        return None
+
+    def used() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def timed(label: str, run, server=None) -> None:
     """Wall time and CPU seconds (this process and its finished workers): on a shared machine
-    the CPU figure says what the work costs, the wall figure what this run got."""
-    began, cpu = time.perf_counter(), _cpu()
+    the CPU figure says what the work costs, the wall figure what this run got. ``server``: the
+    database backend's CPU seconds so far (a one-process run on a local PostgreSQL)."""
+    began, cpu, served = time.perf_counter(), _cpu(), server() if server else 0.0
     result = run()
     took, used = time.perf_counter() - began, _cpu() - cpu
     print(f"{label:<34} {result.events:>10,} events {result.chains:>8,} chains "
           f"{took:8.2f} s wall {result.events / took:>10,.0f} events/s   "
           f"{used:7.2f} CPU s {result.events / max(used, 1e-9):>10,.0f} events per CPU s"
           f"  breaks {len(result.breaks)}")
+    if server:
+        backend = server() - served
+        print(f"{'':<34} PostgreSQL backend {backend:.2f} CPU s: "
+              f"{result.events / max(used + backend, 1e-9):,.0f} events per CPU s, both sides")
 
 
 def main() -> None:
@@ -120,12 +140,17 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     engine = make_engine(url)
     with Session(engine) as session:
-        timed("full, 1 process", lambda: verify_all(session, keyring, workers=1))
+        timed("full, 1 process", lambda: verify_all(session, keyring, workers=1),
+              _backend_cpu(session))
         timed(f"full, {args.workers} processes", lambda: verify_all(session, keyring,
                                                                    workers=args.workers))
         first = verify_all(session, keyring, workers=args.workers)
+        began, cpu = time.perf_counter(), _cpu()
         save_positions(session, keyring, first.positions, datetime.now(UTC))
         session.commit()
+        print(f"{'saving the verified positions':<34} {len(first.positions):>26,} chains "
+              f"{time.perf_counter() - began:8.2f} s wall {'':>21}{_cpu() - cpu:7.2f} CPU s "
+              "(the CLI's full run does it too)")
     fill(url, keyring, args.appended, 3, start=heads)
     with Session(engine) as session:
         timed(f"incremental ({args.appended:,} chains moved)",

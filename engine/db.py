@@ -60,7 +60,8 @@ class UTCDateTime(TypeDecorator):
             return None
         if isinstance(value, datetime):
             return value.astimezone(UTC)
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        # the fixed format written above; fromisoformat reads it about ten times faster than strptime
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 WRITE_OPTION = "jiefen_write"

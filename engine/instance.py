@@ -278,6 +278,15 @@ class WorkflowInstance:
                 out.append((event.name, _parse_due(event.value)))
         return out
 
+    def timer_due(self, now: datetime) -> bool:
+        """Whether firing timers could change anything now: a waiting timer is due, or one has
+        no time of its own yet (the engine computes it when it fires)."""
+        for event in self.workflow.waiting_events():
+            if event.event_type in TIMER_TYPES:
+                if not isinstance(event.value, str) or _parse_due(event.value) <= now:
+                    return True
+        return False
+
     def waiting_messages(self) -> list[str]:
         return [e.name for e in self.workflow.waiting_events() if e.event_type == "MessageEventDefinition"]
 

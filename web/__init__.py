@@ -81,7 +81,7 @@ def _attach_services(app: Flask, settings: Settings, services) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from web import access, boundary, i18n, security
+    from web import access, boundary, context, i18n, security
     from web.extensions import babel, csrf, login_manager
 
     security.init_app(app)  # the request id first (it keeps only a plain-token header)
@@ -92,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = None  # the server-side session is the protection
     login_manager.login_view = "auth.login"
     access.init_app(app)
+    context.init_app(app)   # the request's read session ends with the request
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from web.access import public
-from web.context import actor, client_ip, new_uow
+from web.context import actor, client_ip, new_uow, services
 from web.extensions import login_manager
 from web.messages import field_errors
 from workflows.access import second_factor
@@ -51,7 +51,7 @@ class WebUser:
 @login_manager.user_loader
 def load_user(session_id: str) -> WebUser | None:
     """Resume the login session named in the cookie; None if revoked, idle or expired."""
-    found = auth_service.resume(new_uow(), session_id)
+    found = auth_service.resume(services(), session_id)
     return WebUser(found, session_id) if found else None
 
 

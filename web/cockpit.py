@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from web.context import actor, services
 from web.params import day_arg, whole_number
 from workflows.channels import catalogue
+from workflows.deadlines.escalation import KIND_OF_LEVEL
 from workflows.reports import cockpit, legal_paths, ranking_xlsx
 
 bp = Blueprint("cockpit", __name__)
@@ -80,7 +81,8 @@ def index() -> ResponseReturnValue:
                            legal_paths=paths,
                            where=where, period=data.overview.period, kind=kind,
                            periods=periods, ranking=rows, sort=sort, descending=descending,
-                           drill=drill_url, trend_links=links, merge=_merge)
+                           drill=drill_url, trend_links=links, merge=_merge,
+                           ladder=KIND_OF_LEVEL)
 
 
 @bp.get("/cockpit/ranking.xlsx")

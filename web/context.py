@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, has_app_context, request
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from workflows.core.actors import Actor
 from workflows.runtime.bootstrap import Services
@@ -13,8 +14,30 @@ ANONYMOUS = "anonymous"
 
 
 def services() -> Services:
-    """The app's Services (injected by tests, else bootstrapped at start)."""
+    """The app's Services (injected by tests, else bootstrapped at start). A service call
+    follows: the request's reads end first, so that no write starts inside them."""
+    end_reads()
     return current_app.extensions["jiefen_services"]
+
+
+def reads() -> Session:
+    """This request's read session: the token, the task's case, one snapshot in one plain
+    transaction (no write lock); it ends when the services are asked for or the request ends."""
+    session = g.get("jiefen_reads")
+    if session is None:
+        session = g.jiefen_reads = current_app.extensions["jiefen_services"].session_factory()
+    return session
+
+
+def end_reads(_exc: BaseException | None = None) -> None:
+    """Close the request's read session, if one is open (it wrote nothing)."""
+    session = g.pop("jiefen_reads", None) if has_app_context() else None
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_request(end_reads)
 
 
 def new_uow() -> UnitOfWork:

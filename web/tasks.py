@@ -9,13 +9,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from web.context import actor, new_uow, services
+from web.context import actor, new_uow, reads, services
 from web.forms import task_form_fields
 from web.labels import instruction_filters
 from web.mediation import room_options
 from web.messages import field_errors
 from web.uploads import upload_limits, uploaded_files
-from workflows.access.policy import Permission, denials_audited, require
+from workflows.access.policy import Permission, denials_audited, require, visible_case_no
 from workflows.attachments.store import FIELD
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
@@ -75,7 +75,7 @@ def submit(case_no: str, task_id: str) -> ResponseReturnValue:
         return render_task(case_no, task_id, raw, exc.field_errors), 422
     flash(_("「%(name)s」已提交", name=result.name), "success")
     target = url_for("cases.detail", case_no=case_no)
-    if not case_views.may_view(new_uow(), actor(), case_no):
+    if not visible_case_no(reads(), actor(), case_no):
         flash(_("案件 %(case_no)s 已转出您的办理范围", case_no=case_no), "info")
         target = url_for("cases.inbox")
     if request.headers.get("HX-Request"):

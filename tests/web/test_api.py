@@ -131,6 +131,15 @@ def test_intake_creates_one_case(client, clerk, services):
         assert case.channel == "hotline_12345" and case.channel_ref == "12345-20250704-0001"
 
 
+def test_intake_without_a_key_answers_the_new_cases_code_and_status(client, clerk, services):
+    response = client.post("/api/v1/cases", json=BODY, headers=clerk)
+    body = conforms(response, "/api/v1/cases", "post")
+    with services.new_uow() as uow:
+        case = uow.session.scalars(select(Case).where(Case.case_no == body["case_no"])).one()
+        assert (body["status"], body["linked_as"]) == (case.status, "new")
+    assert body["status_url"] == f"/api/v1/cases/{body['case_no']}" and body["submission_id"]
+
+
 def test_same_key_twice_gives_one_case_and_the_stored_response(client, clerk, services):
     """MI-1: a re-delivery with the same key returns the original code."""
     first = client.post("/api/v1/cases", json=BODY, headers={**clerk, "Idempotency-Key": "k2"})

@@ -14,7 +14,7 @@ from workflows.models import Case
 def test_loser_of_the_key_race_replays_the_winner(services, users, process, monkeypatch):
     issued = tokens.issue_token(services.new_uow(), SYSTEM, username="intake_clerk",
                                 channel="hotline_12345")
-    actor, token_id = tokens.verify_token(services.new_uow(), issued.token)
+    actor, token_id = tokens.verify_token(services, issued.token)
     first = intake_api.submit(services, actor, token_id=token_id, key="race", body=BODY)
     real = intake_api.stored_response
     calls = []

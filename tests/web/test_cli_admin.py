@@ -57,7 +57,7 @@ def test_user_disable_ends_sessions(env, committed_services):
                          password="a-strong-pass-9", ip=None)
     result = jiefen(env, "user", "disable", "wang")
     assert result.exit_code == 0 and "1 session(s) ended" in result.stdout
-    assert auth.resume(committed_services.new_uow(), session.session_id) is None
+    assert auth.resume(committed_services, session.session_id) is None
     with committed_services.new_uow() as uow:
         assert not uow.session.scalars(select(User).where(User.username == "wang")).one().active
     assert jiefen(env, "user", "disable", "nobody").exit_code == 1
@@ -88,11 +88,11 @@ def test_token_create_prints_a_working_token_and_revoke_ends_it(env, committed_s
     created = jiefen(env, "token", "create", "--user", "portal_bot", "--channel", "portal")
     token = created.stdout.strip()
     assert created.exit_code == 0 and token.startswith("jf_")
-    actor, _id = tokens.verify_token(committed_services.new_uow(), token)
+    actor, _id = tokens.verify_token(committed_services, token)
     assert actor.username == "portal_bot" and actor.channel == "portal"
     revoked = jiefen(env, "token", "revoke", token.split("_")[1])
     assert revoked.exit_code == 0
-    assert tokens.verify_token(committed_services.new_uow(), token) is None
+    assert tokens.verify_token(committed_services, token) is None
     assert jiefen(env, "token", "create", "--user", "ghost").exit_code == 1
 
 

@@ -240,3 +240,17 @@ def test_admin_edits_and_imports_targets_audited(app, services, month):
     leader = app.test_client()
     login(leader, "leader")
     assert leader.get("/admin/kpi-targets/").status_code == 403
+
+
+def test_the_ladder_names_its_rungs_in_words_without_engine_codes(app, month):
+    client = app.test_client()
+    login(client, "supervisor")
+    for language, rungs in (("zh-CN", ["催办", "督办单", "提级督办", "领导包案"]),
+                            ("en", ["Reminder", "Supervision notices", "Tier upgrade",
+                                    "Leader takes personal charge"])):
+        page = client.get("/cockpit", query_string=MARCH,
+                          headers={"Accept-Language": language}).get_data(as_text=True)
+        ladder = page[page.index('data-testid="ladder"'):]
+        heads = re.findall(r"<th>([^<]*)</th>", ladder[:ladder.index("</thead>")])
+        assert heads == rungs, language
+        assert not re.search(r"\bL[0-3]\b", ladder[:ladder.index("</table>")]), language

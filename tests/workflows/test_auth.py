@@ -64,7 +64,7 @@ def test_login_opens_a_session_with_roles_and_department(services, handler):
     result = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip="10.0.0.1")
     assert result.user.roles == {"dept_handler"}
     assert result.user.department_code == "ZJ"
-    resumed = auth.resume(services.new_uow(), result.session_id)
+    resumed = auth.resume(services, result.session_id)
     assert resumed is not None and resumed.username == handler
     assert "login_succeeded" in _actions(services)
 
@@ -97,7 +97,7 @@ def test_logout_ends_the_session_at_once(services, handler):
     """A cookie captured before sign-out no longer works."""
     result = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
     auth.logout(services.new_uow(), result.session_id, result.user.actor())
-    assert auth.resume(services.new_uow(), result.session_id) is None
+    assert auth.resume(services, result.session_id) is None
 
 
 def test_disabling_a_user_ends_all_sessions(services, handler):
@@ -105,7 +105,7 @@ def test_disabling_a_user_ends_all_sessions(services, handler):
     ids = [auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None).session_id
            for _ in range(3)]
     assert admin.disable_user(services.new_uow(), SYSTEM, username=handler) == 3
-    assert all(auth.resume(services.new_uow(), raw) is None for raw in ids)
+    assert all(auth.resume(services, raw) is None for raw in ids)
     with pytest.raises(auth.LoginFailed):
         auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
 
@@ -114,13 +114,13 @@ def test_idle_and_absolute_timeouts(services, handler, clock):
     """31 idle minutes end a session; so do 8 hours of activity."""
     idle = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
     clock.advance(minutes=31)
-    assert auth.resume(services.new_uow(), idle.session_id) is None
+    assert auth.resume(services, idle.session_id) is None
     busy = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
     for _ in range(16):  # 16 x 29 min = 7 h 44 min
         clock.advance(minutes=29)
-        assert auth.resume(services.new_uow(), busy.session_id) is not None
+        assert auth.resume(services, busy.session_id) is not None
     clock.advance(minutes=29)
-    assert auth.resume(services.new_uow(), busy.session_id) is None
+    assert auth.resume(services, busy.session_id) is None
 
 
 def test_throttling_per_username_survives_a_correct_password(services, handler):
@@ -173,8 +173,8 @@ def test_change_password_revokes_other_sessions(services, handler):
     old = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
     new = auth.change_password(services.new_uow(), old.user.actor(), old=PASSWORD,
                                new="another-pass-77", ip=None)
-    assert auth.resume(services.new_uow(), old.session_id) is None
-    assert auth.resume(services.new_uow(), new.session_id) is not None
+    assert auth.resume(services, old.session_id) is None
+    assert auth.resume(services, new.session_id) is not None
 
 
 def test_wrong_old_passwords_count_as_failed_sign_ins_and_are_throttled(services, handler,
@@ -197,7 +197,7 @@ def test_wrong_old_passwords_count_as_failed_sign_ins_and_are_throttled(services
             AuditEvent.action == "login_failed"))]
     assert sum("wrong_old_password" in p for p in reasons) == services.settings.login_max_failures
     assert any("password_change_throttled" in p for p in reasons)
-    assert auth.resume(services.new_uow(), session.session_id) is not None   # nothing changed
+    assert auth.resume(services, session.session_id) is not None   # nothing changed
 
 
 def test_weak_password_is_refused(services, dept):
@@ -221,7 +221,7 @@ def test_unknown_department_is_refused(services):
 def test_token_is_shown_once_and_verified_by_hash(services, handler):
     issued = tokens.issue_token(services.new_uow(), SYSTEM, username=handler, channel="grid_app")
     assert issued.token.startswith(f"jf_{issued.prefix}_")
-    actor, token_id = tokens.verify_token(services.new_uow(), issued.token)
+    actor, token_id = tokens.verify_token(services, issued.token)
     assert actor.type == "api" and actor.channel == "grid_app" and actor.roles == {"dept_handler"}
     assert token_id == issued.id
     secret = issued.token.rsplit("_", 1)[1]
@@ -234,20 +234,20 @@ def test_token_is_shown_once_and_verified_by_hash(services, handler):
 def test_wrong_secret_with_a_valid_prefix_is_refused(services, handler):
     issued = tokens.issue_token(services.new_uow(), SYSTEM, username=handler)
     forged = issued.token[:-4] + ("aaaa" if not issued.token.endswith("aaaa") else "bbbb")
-    assert tokens.verify_token(services.new_uow(), forged) is None
-    assert tokens.verify_token(services.new_uow(), "Bearer nonsense") is None
+    assert tokens.verify_token(services, forged) is None
+    assert tokens.verify_token(services, "Bearer nonsense") is None
 
 
 def test_revoked_expired_and_disabled_tokens_are_refused(services, handler, clock):
     revoked = tokens.issue_token(services.new_uow(), SYSTEM, username=handler)
     assert tokens.revoke_token(services.new_uow(), SYSTEM, prefix=revoked.token) == 1
-    assert tokens.verify_token(services.new_uow(), revoked.token) is None
+    assert tokens.verify_token(services, revoked.token) is None
     expiring = tokens.issue_token(services.new_uow(), SYSTEM, username=handler, days=1)
     clock.advance(hours=25)
-    assert tokens.verify_token(services.new_uow(), expiring.token) is None
+    assert tokens.verify_token(services, expiring.token) is None
     live = tokens.issue_token(services.new_uow(), SYSTEM, username=handler)
     admin.disable_user(services.new_uow(), SYSTEM, username=handler)
-    assert tokens.verify_token(services.new_uow(), live.token) is None
+    assert tokens.verify_token(services, live.token) is None
 
 
 def test_list_departments_is_sorted_by_code(services, dept):
@@ -266,7 +266,7 @@ def test_unknown_channel_is_refused(services, handler):
 def test_touch_is_rate_limited(services, handler, clock):
     result = auth.login(services.new_uow(), username=handler, password=PASSWORD, ip=None)
     clock.advance(seconds=30)
-    auth.resume(services.new_uow(), result.session_id)
+    auth.resume(services, result.session_id)
     with services.new_uow() as uow:
         row = uow.session.scalars(select(LoginSession)).one()
         assert clock.now() - row.last_seen_at == timedelta(seconds=30)

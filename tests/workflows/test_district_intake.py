@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent, OutboxMessage
 from tests.factories import IDS, Walk, make_user, seed
 from tests.workflows.helpers import deploy_fixture
+from workflows.cases import duplicates
 from workflows.cases.lookup import case_summary, find_case
 from workflows.cases.parties import (
     PartyInput,
@@ -196,6 +197,28 @@ def test_the_duplicate_window_runs_between_received_times(services, clerk, clock
     outside = submit(services, clerk, request(liu,
                                               received_at=NOW + timedelta(days=30, seconds=1)))
     assert outside.kind == "new" and outside.case_no != master.case_no
+
+
+def test_a_frequent_applicants_open_case_is_found_behind_many_closed_ones(services, clerk,
+                                                                          monkeypatch):
+    """The person rules read only the newest matching rows, and never cases closed past the
+    watch window: an old open case stays a candidate however many closed ones came after it."""
+    monkeypatch.setattr(duplicates, "MATTER_ROWS", 3)
+    liu = PartyInput(name="刘淑芬", id_number=IDS["刘淑芬"])
+    old = submit(services, clerk, request(liu))
+    moved(services, old.case_no, opened_at=NOW - timedelta(days=100))  # out of the window
+    for _ in range(5):
+        later = submit(services, clerk, request(liu))
+        assert later.kind == "new"
+        moved(services, later.case_no, status="closed", closed_at=NOW - timedelta(days=40))
+    preview = preview_intake(services.new_uow(), clerk, request(liu))
+    assert (preview.kind, preview.candidates) == ("new", [old.case_no])
+
+
+def moved(services, case_no: str, **values) -> None:
+    with services.new_uow() as uow:
+        uow.session.execute(update(Case).where(Case.case_no == case_no).values(**values))
+        uow.commit()
 
 
 # -- location ------------------------------------------------------------------------------------

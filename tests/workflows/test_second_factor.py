@@ -75,7 +75,7 @@ def test_privileged_roles_must_enrol_before_anything_else(services, make_user, r
     says so, and enrolling replaces it with a full session under a new id."""
     pending = _login(services, make_user("boss", role))
     assert pending.user.stage == Stage.ENROL
-    assert auth.resume(services.new_uow(), pending.session_id).stage == Stage.ENROL
+    assert auth.resume(services, pending.session_id).stage == Stage.ENROL
     me = pending.user.actor(IP)
     enrolment = second_factor.start_enrolment(services.new_uow(), me)
     assert enrolment.uri.startswith("otpauth://totp/jiefen:boss?secret=")
@@ -85,8 +85,8 @@ def test_privileged_roles_must_enrol_before_anything_else(services, make_user, r
     assert len(codes) == 10 and len(set(codes)) == 10
     assert full is not None and full.user.stage == Stage.FULL
     assert full.session_id != pending.session_id
-    assert auth.resume(services.new_uow(), pending.session_id) is None
-    assert auth.resume(services.new_uow(), full.session_id).stage == Stage.FULL
+    assert auth.resume(services, pending.session_id) is None
+    assert auth.resume(services, full.session_id).stage == Stage.FULL
     assert "second_factor_enrolled" in _actions(services)
 
 
@@ -181,9 +181,9 @@ def test_a_factor_session_does_nothing_but_wait_for_its_code(services, make_user
     _enrol(services, make_user("boss", "admin"))
     services.clock.advance(seconds=60)
     pending = _login(services, "boss")
-    assert auth.resume(services.new_uow(), pending.session_id).stage == Stage.FACTOR
+    assert auth.resume(services, pending.session_id).stage == Stage.FACTOR
     services.clock.advance(minutes=6)  # the code did not come in time
-    assert auth.resume(services.new_uow(), pending.session_id) is None
+    assert auth.resume(services, pending.session_id) is None
 
 
 def test_recovery_code_works_once(services, make_user):
@@ -213,7 +213,7 @@ def test_admin_resets_a_lost_factor(services, make_user):
     assert admin.user_detail(services.new_uow(), root_actor, "boss").second_factor_at is not None
     ended = admin.reset_second_factor(services.new_uow(), root_actor, username="boss")
     assert ended == 2  # the session opened by the enrolment and the later sign-in
-    assert auth.resume(services.new_uow(), live.session_id) is None
+    assert auth.resume(services, live.session_id) is None
     assert admin.user_detail(services.new_uow(), root_actor, "boss").second_factor_at is None
     assert _row(services, "boss") == (None, None, None)
     with services.new_uow() as uow:
@@ -260,7 +260,7 @@ def test_a_role_granted_later_asks_for_enrolment_in_the_open_session(services, m
         role = uow.session.scalars(select(Role).where(Role.code == "auditor")).one()
         uow.session.add(UserRole(user_id=user.id, role_id=role.id))
         uow.commit()
-    assert auth.resume(services.new_uow(), result.session_id).stage == Stage.ENROL
+    assert auth.resume(services, result.session_id).stage == Stage.ENROL
 
 
 def test_second_step_needs_the_own_password_only_session(services, make_user):

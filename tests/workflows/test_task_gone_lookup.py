@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.workflows import sched_support as S
-from workflows.cases import timeline
+from workflows.cases import task_lookup
 from workflows.core.actors import SYSTEM
 from workflows.core.errors import NotFound, TaskNoLongerAvailable
 from workflows.models import WorkOrder
@@ -22,7 +22,7 @@ def test_a_sign_off_cancelled_by_its_deadline_is_no_longer_available_and_a_made_
         uow.commit()
 
     with pytest.raises(TaskNoLongerAvailable) as gone:
-        timeline.case_no_of_task(services.new_uow(), SYSTEM, "5b0c3c1e-0000-4000-8000-00000000a001")
+        task_lookup.case_no_of_task(services.new_uow(), SYSTEM, "5b0c3c1e-0000-4000-8000-00000000a001")
     assert gone.value.state == "cancelled"
     with pytest.raises(NotFound):
-        timeline.case_no_of_task(services.new_uow(), SYSTEM, "5b0c3c1e-0000-4000-8000-00000000ffff")
+        task_lookup.case_no_of_task(services.new_uow(), SYSTEM, "5b0c3c1e-0000-4000-8000-00000000ffff")

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from web.api.refusals import RefusalLog
-from web.context import client_ip, new_uow, services
+from web.context import client_ip, end_reads, reads, services
 from workflows.access import tokens
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
@@ -22,7 +22,7 @@ def authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
-    found = tokens.verify_token(new_uow(), raw.strip(), ip=client_ip()) \
+    found = tokens.read_token(reads(), raw.strip(), _clock_now(), ip=client_ip()) \
         if scheme.lower() == "bearer" and raw.strip() else None
     if found is None:
         decision = refusal_log().note(client_ip(), _prefix(raw.strip()))
@@ -36,8 +36,16 @@ def authenticate():
         response = jsonify(error="unauthenticated", message=_("令牌缺失、未知、已撤销或已过期"))
         response.headers["WWW-Authenticate"] = 'Bearer realm="jiefen"'
         return response, 401
-    g.api_actor, g.api_token_id = found
+    if found.stale:   # at most every few minutes a token's use is stamped, in its own write
+        end_reads()
+        tokens.touch_token(services(), found.token_id)
+    g.api_actor, g.api_token_id = found.actor, found.token_id
     return None
+
+
+def _clock_now():
+    # not services(): that would end the reads this check is made in
+    return current_app.extensions["jiefen_services"].clock.now()
 
 
 def _prefix(raw: str) -> str | None:

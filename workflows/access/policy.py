@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, false, or_, select, true
@@ -114,6 +115,13 @@ def user_id(actor: Actor) -> int | None:
 # -- SQL scoping --------------------------------------------------------------------------------
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on ``Case`` limiting any query to the cases this actor may read."""
+    return _visible_cases(replace(actor, username="", ip=None, session_hash=None))
+
+
+@lru_cache(maxsize=2048)
+def _visible_cases(actor: Actor) -> ColumnElement[bool]:
+    # built once per user, roles and unit: the clause is a few dozen SQL constructs, and
+    # building it cost more than running it (constructs are immutable, so sharing is safe)
     parts = visible_case_parts(actor)
     return parts[0] if len(parts) == 1 else or_(*parts) if parts else false()
 
@@ -262,6 +270,15 @@ def _intake_scope(uid: int, dept: int | None, *, split: bool = False) -> ColumnE
     return or_(Case.owner_id == uid, Case.owner_id.in_(same_unit))
 
 
+def visible_case_no(session: Session, actor: Actor, case_no: str) -> bool:
+    """Whether the case with this code is in the actor's scope (its page would open), in one
+    statement: where a form lands after its step moved the case."""
+    query = select(Case.id).where(Case.case_no == case_no)
+    if actor.type not in INTERNAL_ACTORS:
+        query = query.where(visible_cases(actor))
+    return session.scalar(query) is not None
+
+
 # -- decisions ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CaseAccess:
@@ -279,11 +296,43 @@ class CaseAccess:
         return self.parties and not self.co_only
 
 
+_SCOPE_READ = "jiefen.scope_read"      # case id -> (actor, in scope, worked on it), read with the case
+
+
+def scope_columns(actor: Actor) -> list[ColumnElement[bool]]:
+    """Whether the actor's scope holds the case, and whether the actor worked on it, as two
+    columns to read with a ``Case`` (none for internal actors); ``note_scope`` keeps them."""
+    if actor.type in INTERNAL_ACTORS:
+        return []
+    uid = user_id(actor)
+    worked = (exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.user_id == uid)
+              if uid is not None else false())
+    return [visible_cases(actor).label("in_scope"), worked.label("worked")]
+
+
+def note_scope(session: Session, actor: Actor, case: Case, values: tuple) -> None:
+    """Keep what ``scope_columns`` read with the case for ``case_access`` and ``worked_on``."""
+    if values:
+        session.info.setdefault(_SCOPE_READ, {})[case.id] = (actor, bool(values[0]),
+                                                            bool(values[1]))
+
+
+def worked_on(session: Session, actor: Actor, case: Case) -> bool | None:
+    """Whether the actor completed a step of this case, when read with the case (else None)."""
+    known = session.info.get(_SCOPE_READ, {}).get(case.id)
+    return known[2] if known is not None and known[0] is actor else None
+
+
 def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
-    """Decide what the actor may see of this case (one query for scope, one for work orders)."""
+    """Decide what the actor may see of this case (one query for scope, unless read with the
+    case; one for work orders)."""
     if actor.type in INTERNAL_ACTORS:
         return CaseAccess(True, True, False)
-    visible = session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor)))
+    known = session.info.get(_SCOPE_READ, {}).get(case.id)
+    if known is not None and known[0] is actor:
+        visible: int | None = case.id if known[1] else None
+    else:
+        visible = session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor)))
     if visible is None:
         return CaseAccess(False)
     if actor.has(RoleCode.AUDITOR):
@@ -298,8 +347,8 @@ def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
     if not actor.has(RoleCode.DEPT_HANDLER) or actor.has(*TIER_ROLES, RoleCode.LEADER, RoleCode.MEDIATOR,
                                                    RoleCode.INTAKE_CLERK):
         return False
-    roles = set(session.scalars(select(WorkOrder.role).where(
-        WorkOrder.case_id == case.id, WorkOrder.department_id == actor.department_id)))
+    # the case's orders, which a step of the case loads anyway, rather than a query of its own
+    roles = {o.role for o in case.work_orders if o.department_id == actor.department_id}
     if not roles:
         return False
     lead = case.lead_department_id is not None and case.lead_department_id == actor.department_id

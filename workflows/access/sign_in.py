@@ -9,26 +9,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.crypto import KeyPurpose, Keyring
 from workflows.access.codes import check_code
 from workflows.access.hashing import hasher
+from workflows.access.principal import joined, principal, reading
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
-from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput
+from workflows.core.errors import ConcurrentUpdate, DomainError, ErrorCode, FieldError, InvalidInput
 from workflows.core.settings import Settings
 from workflows.district.units import unit_row
 from workflows.models import LoginAttempt, LoginSession, RoleCode, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from workflows.runtime.bootstrap import Services
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most once a minute
 MIN_PASSWORD = 10
@@ -241,30 +246,68 @@ def open_session(uow: UnitOfWork, user: User, name_hash: str, ip: str | None, *,
     return LoginResult(raw, session_user)
 
 
-def resume(uow: UnitOfWork, raw: str) -> SessionUser | None:
-    """The user of a live session, or None if it is unknown, revoked, idle too long or expired."""
-    with uow:
-        row = uow.session.scalars(
-            select(LoginSession).where(LoginSession.id_hash == session_hash(raw))).first()
-        now = uow.clock.now()
-        if row is None or not _alive(row, now, uow.services.settings.session_idle_minutes):
-            return None
-        user = uow.session.get(User, row.user_id)
-        if user is None or not user.active:
-            return None
-        result = _session_user(uow.session, user, row.id_hash, row.stage)
-        if result.stage == Stage.FULL and factor_required(result.roles) and not enrolled(user):
-            # a role that needs a factor was granted after this sign-in: enrol before going on
-            result = replace(result, stage=Stage.ENROL)
-        if now - row.last_seen_at >= TOUCH_EVERY:
-            row.last_seen_at = now
+# built once: a request only binds the session's hash
+SESSION_QUERY = joined(select(LoginSession.id, LoginSession.stage, LoginSession.revoked_at,
+                              LoginSession.expires_at, LoginSession.last_seen_at)
+                       .select_from(LoginSession), LoginSession.user_id) \
+    .where(LoginSession.id_hash == bindparam("id_hash"))
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A live session's user; ``stale``: its last-seen stamp is due (``touch_session``)."""
+
+    user: SessionUser
+    session_id: int
+    stale: bool
+
+
+def read_session(session: Session, raw: str, now: datetime,
+                 idle_minutes: int) -> Resumed | None:
+    """The user of a live session, or None if it is unknown, revoked, idle too long or expired;
+    one plain read (session, user, unit and roles joined), nothing written."""
+    id_hash = session_hash(raw)
+    rows = session.execute(SESSION_QUERY, {"id_hash": id_hash}).all()
+    if not rows:
+        return None
+    row_id, stage, revoked_at, expires_at, last_seen_at = rows[0][:5]
+    if revoked_at is not None or now >= expires_at \
+            or now - last_seen_at >= timedelta(minutes=idle_minutes):
+        return None
+    user = principal(rows)
+    if not user.active:
+        return None
+    if stage == Stage.FULL and factor_required(user.roles) and not user.enrolled:
+        stage = Stage.ENROL   # a role that needs a factor was granted after this sign-in
+    found = SessionUser(user.user_id, user.username, user.display_name, user.locale, user.roles,
+                        user.department_id, user.unit_code, user.unit_name, id_hash,
+                        user.unit_path, stage, user.text_size)
+    return Resumed(found, row_id, now - last_seen_at >= TOUCH_EVERY)
+
+
+def touch_session(services: Services, session_id: int) -> None:
+    """Stamp the session as seen now (at most every ``TOUCH_EVERY``); a busy database skips the
+    stamp rather than failing the request it belongs to."""
+    try:
+        with services.new_uow() as uow:
+            uow.session.execute(update(LoginSession).where(LoginSession.id == session_id)
+                                .values(last_seen_at=uow.clock.now()))
             uow.commit()
-    return result
+    except ConcurrentUpdate:
+        pass
 
 
-def _alive(row: LoginSession, now: datetime, idle_minutes: int) -> bool:
-    return (row.revoked_at is None and now < row.expires_at
-            and now - row.last_seen_at < timedelta(minutes=idle_minutes))
+def resume(services: Services, raw: str) -> SessionUser | None:
+    """The user of a live session, or None if it is unknown, revoked, idle too long or expired
+    (stamps it as seen when due)."""
+    with reading(services) as session:
+        found = read_session(session, raw, services.clock.now(),
+                             services.settings.session_idle_minutes)
+    if found is None:
+        return None
+    if found.stale:
+        touch_session(services, found.session_id)
+    return found.user
 
 
 def logout(uow: UnitOfWork, raw: str, actor: Actor) -> None:

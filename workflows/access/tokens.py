@@ -14,18 +14,22 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.input_rules import text_error
+from workflows.access.principal import joined, principal, reading
 from workflows.audit.log import AuditAction
 from workflows.core import pii_text
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
-from workflows.district.units import unit_row
-from workflows.models import ApiToken, Channel, User, UserRole
+from workflows.core.errors import ConcurrentUpdate, ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.models import ApiToken, Channel, User
 from workflows.runtime.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from workflows.runtime.bootstrap import Services
 
 TOKEN_PATTERN = re.compile(r"jf_([0-9a-f]{8})_([A-Za-z0-9_-]{32,64})")
 API_CHANNELS = (Channel.HOTLINE_12345, Channel.GRID_APP, Channel.PORTAL,
@@ -102,39 +106,68 @@ def revoke_token(uow: UnitOfWork, actor: Actor, *, prefix: str) -> int:
     return len(rows)
 
 
-def verify_token(uow: UnitOfWork, raw: str, *, ip: str | None = None) -> tuple[Actor, int] | None:
-    """The API actor and token id for a valid, live token whose user is active; else None."""
+# built once: a request only binds the prefix (one row per token of the prefix and role)
+TOKEN_QUERY = joined(select(ApiToken.id, ApiToken.token_hash, ApiToken.channel,
+                            ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+                     .select_from(ApiToken), ApiToken.user_id) \
+    .where(ApiToken.prefix == bindparam("prefix"))
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """A valid token's actor; ``stale``: its last-used stamp is due (``touch_token``)."""
+
+    actor: Actor
+    token_id: int
+    stale: bool
+
+
+def read_token(session: Session, raw: str, now: datetime, *,
+               ip: str | None = None) -> TokenCheck | None:
+    """The check of a valid, live token whose user is active, else None; one plain read
+    (token, user, unit and roles joined), nothing written."""
     match = TOKEN_PATTERN.fullmatch(raw or "")
     if match is None:
         return None
     prefix, digest = match.group(1), _digest(match.group(2))
-    with uow:
-        now = uow.clock.now()
-        rows = uow.session.scalars(select(ApiToken).where(ApiToken.prefix == prefix)).all()
-        row = next((r for r in rows if hmac.compare_digest(r.token_hash, digest)), None)
-        if row is None or not _live(row, now):
-            return None
-        actor = _token_actor(uow.session, row, ip)
-        if actor is None:
-            return None
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
-            row.last_used_at = now
-            uow.commit()
-        return actor, row.id
-
-
-def _live(row: ApiToken, now: datetime) -> bool:
-    return row.revoked_at is None and now < row.expires_at
-
-
-def _token_actor(session: Session, row: ApiToken, ip: str | None) -> Actor | None:
-    user = session.get(User, row.user_id) if row.user_id else None
-    if user is None or not user.active:
+    by_token: dict[int, list[Row]] = {}
+    for row in session.execute(TOKEN_QUERY, {"prefix": prefix}):
+        by_token.setdefault(row[0], []).append(row)
+    rows = next((rows for rows in by_token.values()
+                 if hmac.compare_digest(rows[0].token_hash, digest)), None)
+    if rows is None:
         return None
-    roles = frozenset(link.role.code for link in
-                      session.scalars(select(UserRole).where(UserRole.user_id == user.id)).unique())
-    unit = unit_row(session, user.department_id)
-    return Actor(type="api", id=str(user.id), username=user.username, roles=roles,
-                 department_id=user.department_id, department_code=unit.code if unit else None,
-                 unit_path=unit.path if unit else None,
-                 channel=row.channel, ip=ip, session_hash=f"token:{row.prefix}")
+    token_id, _hash, channel, revoked_at, expires_at, last_used_at = rows[0][:6]
+    user = principal(rows)
+    if revoked_at is not None or now >= expires_at or not user.active:
+        return None
+    actor = Actor(type="api", id=str(user.user_id), username=user.username, roles=user.roles,
+                  department_id=user.department_id, department_code=user.unit_code,
+                  unit_path=user.unit_path, channel=channel, ip=ip,
+                  session_hash=f"token:{prefix}")
+    return TokenCheck(actor, token_id, last_used_at is None or now - last_used_at >= LAST_USED_EVERY)
+
+
+def touch_token(services: Services, token_id: int) -> None:
+    """Stamp the token as used now (at most every ``LAST_USED_EVERY``); a busy database skips
+    the stamp rather than failing the request it belongs to."""
+    try:
+        with services.new_uow() as uow:
+            uow.session.execute(update(ApiToken).where(ApiToken.id == token_id)
+                                .values(last_used_at=uow.clock.now()))
+            uow.commit()
+    except ConcurrentUpdate:
+        pass
+
+
+def verify_token(services: Services, raw: str, *,
+                 ip: str | None = None) -> tuple[Actor, int] | None:
+    """The API actor and token id for a valid, live token whose user is active; else None
+    (stamps its use when due)."""
+    with reading(services) as session:
+        check = read_token(session, raw, services.clock.now(), ip=ip)
+    if check is None:
+        return None
+    if check.stale:
+        touch_token(services, check.token_id)
+    return check.actor, check.token_id

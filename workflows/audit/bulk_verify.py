@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing import get_context
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, func, or_, select, type_coerce
@@ -36,12 +37,15 @@ from engine.audit_chain import (
 from engine.crypto import KeyPurpose, Keyring, audit_mac
 from engine.db import make_engine
 from engine.models import AuditChainHead, AuditChainVerified, AuditEvent
-from workflows.audit.coverage import CASE_OPENED, CASE_PRELUDE
+from workflows.audit.case_opening import CASE_OPENED, CASE_PRELUDE
+from workflows.audit.stream_verify import ChainFacts, PartResult, verify_stream
 
-STREAM_BATCH = 5000          # rows fetched per round trip
+STREAM_BATCH = 5000          # rows per statement when saving positions
+FETCH_BATCH = 2000           # rows fetched per round trip (larger batches cost more CPU per row)
 CHAIN_BATCH = 500            # chains per IN list in the incremental run
 MAX_WORKERS = 8
 MIN_CHAINS_PER_WORKER = 1000  # below this a second process costs more than it saves
+_ROOT = Path(__file__).resolve().parents[2]   # where the worker finds the packages
 _COLUMNS = [AuditEvent.chain_key, AuditEvent.seq, AuditEvent.case_id, AuditEvent.actor_type, AuditEvent.actor_id, AuditEvent.actor_role,
             AuditEvent.actor_department_id, AuditEvent.action, AuditEvent.object_type,
             AuditEvent.object_id, AuditEvent.key_id, AuditEvent.payload, AuditEvent.prev_hash,
@@ -73,39 +77,26 @@ def _dicts(result: Any) -> Iterator[dict[str, Any]]:
     return (dict(zip(names, row, strict=True)) for row in result)
 
 
-@dataclass
-class ChainFacts:
-    """What the coverage check needs from a case chain, noted while streaming it."""
-
-    first_seq: int
-    opened_seq: int | None = None
-    first_other_seq: int | None = None
-
-
-@dataclass
-class PartResult:
-    """One worker's share of a full run."""
-
-    chains: int = 0
-    events: int = 0
-    breaks: list[ChainBreak] = field(default_factory=list)
-    facts: dict[str, ChainFacts] = field(default_factory=dict)
-    positions: list[tuple[str, int, str]] = field(default_factory=list)   # verified (chain, seq, hash)
-
-
 # -- full run --------------------------------------------------------------------------------------
 def verify_all(session: Session, keyring: Keyring, *, workers: int | None = None) -> PartResult:
     """Every chain of the session's database, in ``workers`` processes (default: the cores, at
-    most eight; one on a small database); the parts are merged, breaks ordered by chain."""
+    most eight; one on a small database): this process verifies the first key range while
+    worker processes verify the others, each on a connection of its own (what the workers see:
+    committed events); the parts are merged, breaks ordered by chain."""
     keys = audit_keys(keyring)
     conn = session.connection()
     bounds = _ranges(conn, workers or min(os.cpu_count() or 1, MAX_WORKERS))
     if len(bounds) == 1:
         return verify_range(conn, keys)
     url = conn.engine.url.render_as_string(hide_password=False)
-    with ProcessPoolExecutor(len(bounds), mp_context=get_context("spawn")) as pool:
-        parts = list(pool.map(_verify_range_at, itertools.repeat(url), itertools.repeat(keys),
-                              [b[0] for b in bounds], [b[1] for b in bounds]))
+    procs = [_start_worker(url, keys, lo, hi) for lo, hi in bounds[1:]]
+    try:
+        parts = [verify_range_at(url, keys, *bounds[0])] + [_result(proc) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     merged = PartResult()
     for part in parts:
         merged.chains += part.chains
@@ -139,32 +130,91 @@ def _ranges(conn: Connection, workers: int) -> list[tuple[str | None, str | None
     return list(itertools.pairwise(edges))
 
 
-def _verify_range_at(url: str, keys: Mapping[str, bytes], lo: str | None,
-                     hi: str | None) -> PartResult:
-    """A worker process: its own connection to the database at ``url``."""
+def _start_worker(url: str, keys: Mapping[str, bytes], lo: str | None,
+                  hi: str | None) -> subprocess.Popen[bytes]:
+    """A ``workflows.audit.verify_worker`` process for one key range, its task already sent."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(_ROOT), env.get("PYTHONPATH"))))
+    proc = subprocess.Popen([sys.executable, "-m", "workflows.audit.verify_worker"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdin is not None
+    with proc.stdin:    # a few hundred bytes: the pipe takes them without blocking
+        pickle.dump((url, keys, lo, hi), proc.stdin)
+    return proc
+
+
+def _result(proc: subprocess.Popen[bytes]) -> PartResult:
+    assert proc.stdout is not None
+    with proc.stdout:
+        out = proc.stdout.read()
+    if proc.wait() != 0:
+        raise RuntimeError(f"audit verification worker exited with {proc.returncode}")
+    return pickle.loads(out)   # noqa: S301 - our own child's pipe
+
+
+def verify_range_at(url: str, keys: Mapping[str, bytes], lo: str | None,
+                    hi: str | None) -> PartResult:
+    """One key range of a parallel run, on a connection of its own to the database at ``url``,
+    in one transaction that sees one snapshot (SQLite's WAL does; PostgreSQL needs REPEATABLE READ), so a chain appended
+    to between reading the heads and the events is no break."""
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         with engine.connect() as conn:
-            return verify_range(conn, keys, lo, hi)
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                return verify_range(conn, keys, lo, hi)
     finally:
         engine.dispose()
 
 
 def verify_range(conn: Connection, keys: Mapping[str, bytes], lo: str | None = None,
                  hi: str | None = None) -> PartResult:
-    """Stream the chains with lo <= chain_key < hi in (chain, seq) order and verify each."""
+    """Stream the chains with lo <= chain_key < hi in (chain, seq) order and verify each: the
+    fast loop first (``stream_verify``), then the reference code for every chain it did not
+    accept, so breaks are found and named as the reference finds them."""
     result = PartResult()
-    heads = {row.chain_key: (row.last_seq, row.last_hash) for row in conn.execute(
-        _in_range(select(AuditChainHead), AuditChainHead.chain_key, lo, hi))}
+    heads = {chain: (seq, digest) for batch in _driver_batches(conn, _in_range(
+        select(AuditChainHead.chain_key, AuditChainHead.last_seq, AuditChainHead.last_hash),
+        AuditChainHead.chain_key, lo, hi)) for chain, seq, digest in batch}
+    # (chain_key, seq) is unique: no tiebreak needed, so the index gives the order without a sort
     query = _in_range(select(*_columns(conn)), AuditEvent.chain_key, lo, hi).order_by(
-        AuditEvent.chain_key, AuditEvent.seq, AuditEvent.id)
-    rows = conn.execute(query, execution_options={"stream_results": True,
-                                                  "yield_per": STREAM_BATCH})
-    for chain, group in itertools.groupby(rows, key=itemgetter(_CHAIN)):
-        _verify_one(result, chain, group, keys, heads.pop(chain, (0, GENESIS)))
-    for chain, head in sorted(heads.items()):   # a head row without any event left
-        _verify_one(result, chain, iter(()), keys, head)
+        AuditEvent.chain_key, AuditEvent.seq)
+    suspects: list[tuple[str, tuple[int, str]]] = []
+    verify_stream(_driver_batches(conn, query), keys, heads, result, suspects)
+    # then the reference code, CHAIN_BATCH chains a query (every chain may be a suspect, e.g.
+    # when an audit key is missing); the heads left are heads without any event
+    checks = suspects + sorted(heads.items())
+    for offset in range(0, len(checks), CHAIN_BATCH):
+        part = checks[offset:offset + CHAIN_BATCH]
+        rows = conn.execute(select(*_columns(conn))
+                            .where(AuditEvent.chain_key.in_([chain for chain, _ in part]))
+                            .order_by(AuditEvent.chain_key, AuditEvent.seq, AuditEvent.id))
+        grouped = {chain: list(group)
+                   for chain, group in itertools.groupby(rows, key=itemgetter(_CHAIN))}
+        for chain, head in part:
+            _verify_one(result, chain, grouped.get(chain, []), keys, head)
     return result
+
+
+def _driver_batches(conn: Connection, query: Any) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows as the driver returns them, FETCH_BATCH at a time (SQLAlchemy's result rows
+    cost about as much as the hashing); on PostgreSQL from a server-side cursor."""
+    compiled = query.compile(dialect=conn.dialect)
+    raw: Any = conn.connection.driver_connection
+    params: Any
+    if conn.dialect.name == "postgresql":
+        cursor = raw.cursor(name="audit_verify")
+        params = compiled.params
+    else:
+        cursor = raw.cursor()
+        params = [compiled.params[name] for name in compiled.positiontup or ()]
+    try:
+        cursor.execute(str(compiled), params)
+        while batch := cursor.fetchmany(FETCH_BATCH):
+            yield batch
+    finally:
+        cursor.close()
 
 
 def _in_range(query, column, lo: str | None, hi: str | None):

@@ -22,12 +22,10 @@ from sqlalchemy.orm import Session
 
 from engine.audit_chain import ChainBreak
 from engine.models import AuditEvent, ProcessVersion
+from workflows.audit.case_opening import CASE_OPENED, CASE_PRELUDE
 from workflows.models import ApiToken, Case, User
 
 SYSTEM_CHAIN = "system"
-CASE_OPENED = "case_opened"
-# what the registration's unit of work records before case_opened
-CASE_PRELUDE = ("party_registered", "task_state_changed", "engine_step")
 # (table, object_type, creation event) of the objects recorded in the system chain
 SYSTEM_OBJECTS = ((User, "user", "user_created"),
                   (ApiToken, "api_token", "token_created"),

@@ -10,8 +10,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Select, String, Table, literal_column, select, tuple_, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit_chain import (
     GENESIS,
@@ -206,16 +208,61 @@ class AuditLog:
             rows.append({**header, "payload": payload_text, "prev_hash": head.last_hash,
                          "hash": digest})
             head.last_seq, head.last_hash = head.last_seq + 1, digest
+        if isinstance(head, _ReadHead):
+            head.write()
         # a Core insert of plain rows (a declarative class's __table__ is a Table)
         self.session.execute(cast(Table, AuditEvent.__table__).insert(), rows)
 
-    def _lock_head(self, chain: str) -> AuditChainHead:
+    def _lock_head(self, chain: str) -> AuditChainHead | _ReadHead:
+        known = self.session.info.get(_HEADS_READ, {}).pop(chain, None)
+        if known is not None:
+            return _ReadHead(self.session, chain, *known)
         query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
         head = self.session.scalars(query).first()
         if head is None:
             head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
             self.session.add(head)
         return head
+
+
+# -- a case's chain head read with the case ------------------------------------------------------
+_HEADS_READ = "jiefen.audit_heads_read"    # chain -> (seq, hash) as read with its case
+
+
+def with_case_head(query: Select) -> Select:
+    """``query`` (of ``Case``) with the head of the case's chain as two more columns (NULL for a
+    chain not started), so appending to it later needs no read of its own."""
+    chain = literal_column("'case:'").concat(cast_(Case.id, String))
+    return (query.add_columns(AuditChainHead.last_seq, AuditChainHead.last_hash)
+            .outerjoin(AuditChainHead, AuditChainHead.chain_key == chain))
+
+
+def note_case_head(session: Session, case_id: int, seq: int | None, last: str | None) -> None:
+    """Keep the head ``with_case_head`` read: the append moves it only if it is still there."""
+    if seq is not None and last is not None:
+        session.info.setdefault(_HEADS_READ, {})[f"case:{case_id}"] = (seq, last)
+
+
+class _ReadHead:
+    """A head read earlier without a lock: moved by one conditional UPDATE when the events are
+    written; if another transaction moved it meanwhile, nothing is written and the unit of work
+    answers as to any lost race."""
+
+    def __init__(self, session: Session, chain: str, seq: int, last: str):
+        self.session, self.chain_key, self.last_seq, self.last_hash = session, chain, seq, last
+        self._read = seq
+
+    def write(self) -> None:
+        moved = self.session.execute(
+            update(AuditChainHead).where(AuditChainHead.chain_key == self.chain_key,
+                                         AuditChainHead.last_seq == self._read)
+            .values(last_seq=self.last_seq, last_hash=self.last_hash)
+            .execution_options(synchronize_session=False))
+        if moved.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+            raise StaleDataError(f"audit chain {self.chain_key} moved meanwhile")
+        # a later commit of this session appends after what this one wrote
+        self.session.info.setdefault(_HEADS_READ, {})[self.chain_key] = (self.last_seq,
+                                                                          self.last_hash)
 
 
 def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:

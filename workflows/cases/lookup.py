@@ -6,14 +6,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Text, cast, func, literal, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.crypto import field_aad
-from workflows.access.policy import Permission, denials_audited, require, visible_cases
+from engine.models import InstanceRow
+from workflows.access.policy import (
+    Permission,
+    denials_audited,
+    note_scope,
+    require,
+    scope_columns,
+    visible_cases,
+)
+from workflows.audit.log import note_case_head, with_case_head
 from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, ErrorCode, NotFound
 from workflows.district.places import location_of
@@ -36,46 +45,66 @@ CODE_ATTEMPTS = 8
 
 # -- case code ----------------------------------------------------------------------------------
 def allocate_case_no(session: Session, year: int) -> str:
-    """Take the next code of a year from its counter row: ``JF-<year>-<6 digits>``.
+    """Take the next free code of a year from its counter row: ``JF-<year>-<6 digits>``.
 
     The counter row stays locked until the caller's transaction ends, so concurrent intakes
     queue here (PostgreSQL row lock; SQLite writers are serialised anyway) and never collide on
     a number; a rollback gives the number back. A year without a row starts after the highest
-    code already issued that year."""
-    number = session.scalar(
+    code already issued that year.
+
+    A code can only be taken already by a row written without the counter (an import, an older
+    release): the same statement that moves the counter says so, the counter moves past the
+    highest code issued and the next number is taken. So the insert needs no savepoint."""
+    for _ in range(CODE_ATTEMPTS):
+        number, taken = _next_number(session, year)
+        if not taken:
+            return _code(year, number)
+        session.execute(update(CaseNumber).where(CaseNumber.year == year)
+                        .values(last_no=_highest(session, year))
+                        .execution_options(synchronize_session=False))
+    raise ConcurrentUpdate("no free case code")
+
+
+def _next_number(session: Session, year: int) -> tuple[int, bool]:
+    """The counter's next number and whether its code is taken, in one statement."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    taken = select(Case.id).where(Case.case_no == _code_sql(year, postgres)) \
+        .correlate(CaseNumber).exists()
+    row = session.execute(
         update(CaseNumber).where(CaseNumber.year == year)
-        .values(last_no=CaseNumber.last_no + 1).returning(CaseNumber.last_no)
-        .execution_options(synchronize_session=False))
-    if number is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        first = insert(CaseNumber).values(year=year, last_no=_highest(session, year) + 1)
-        number = session.scalar(first.on_conflict_do_update(
-            index_elements=[CaseNumber.year], set_={"last_no": CaseNumber.last_no + 1})
-            .returning(CaseNumber.last_no))
+        .values(last_no=CaseNumber.last_no + 1).returning(CaseNumber.last_no, taken)
+        .execution_options(synchronize_session=False)).first()
+    if row is not None:
+        return row[0], bool(row[1])
+    insert = pg_insert if postgres else sqlite_insert
+    first = insert(CaseNumber).values(year=year, last_no=_highest(session, year) + 1)
+    number = session.scalar(first.on_conflict_do_update(
+        index_elements=[CaseNumber.year], set_={"last_no": CaseNumber.last_no + 1})
+        .returning(CaseNumber.last_no))
     assert number is not None  # an upsert with RETURNING always yields the row
-    return _code(year, number)
+    return number, False          # past the highest code of the year: free
+
+
+def _code_sql(year: int, postgres: bool) -> ColumnElement[str]:
+    """``_code`` in SQL over the counter row's number (six digits at least)."""
+    number = CaseNumber.last_no
+    digits = sql_case((number < 1_000_000, func.lpad(cast(number, Text), 6, "0")),
+                  else_=cast(number, Text)) if postgres else func.printf("%06d", number)
+    return literal(f"{CODE_PREFIX}-{year}-").concat(digits)
+
+
+def assign_code(session: Session, case: Case, moment: datetime, tz: str) -> str:
+    """Give ``case`` (not yet inserted) a freshly allocated code of the year of ``moment``."""
+    case.case_no = allocate_case_no(session, moment.astimezone(ZoneInfo(tz)).year)
+    return case.case_no
 
 
 def insert_with_code(session: Session, case: Case, moment: datetime, tz: str) -> Case:
-    """Insert ``case`` under a freshly allocated code of the year of ``moment`` (in ``tz``).
-
-    A code can only be taken already by a row written without the counter (an import, an
-    older release): the attempt's savepoint is rolled back, the counter moves past the highest
-    code issued and the next number is tried. Concurrent intakes do not get here: they queue
-    on the counter row."""
-    year = moment.astimezone(ZoneInfo(tz)).year
-    for _ in range(CODE_ATTEMPTS):
-        case.case_no = allocate_case_no(session, year)
-        try:
-            with session.begin_nested():
-                session.add(case)
-                session.flush()
-            return case
-        except IntegrityError:
-            session.execute(update(CaseNumber).where(CaseNumber.year == year)
-                            .values(last_no=_highest(session, year))
-                            .execution_options(synchronize_session=False))
-    raise ConcurrentUpdate("no free case code")
+    """Insert ``case`` under a freshly allocated code of the year of ``moment`` (in ``tz``)."""
+    assign_code(session, case, moment, tz)
+    session.add(case)
+    session.flush()
+    return case
 
 
 def _highest(session: Session, year: int) -> int:
@@ -98,9 +127,23 @@ def find_case(session: Session, case_no: str) -> Case:
 
 
 def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
-              permission: Permission = Permission.VIEW_CASE) -> Case:
-    """The case if the actor may see it: NotFound if none, Denied if out of scope."""
-    case = find_case(uow.session, case_no)
+              permission: Permission = Permission.VIEW_CASE, *, with_instance: bool = False) -> Case:
+    """The case if the actor may see it: NotFound if none, Denied if out of scope (the scope is
+    asked with the case, in one statement). ``with_instance``: the same statement reads the
+    case's instance row too (a step, which loads it next, then asks nothing more)."""
+    scope = scope_columns(actor)
+    query = select(Case, *scope)
+    if with_instance:
+        query = query.add_columns(InstanceRow).outerjoin(
+            InstanceRow, InstanceRow.id == Case.workflow_instance_id)
+    row = uow.session.execute(with_case_head(query.where(Case.case_no == case_no))).first()
+    if row is None:
+        raise NotFound(ErrorCode.CASE_NOT_FOUND, case_no=case_no)
+    case = row[0]
+    note_scope(uow.session, actor, case, tuple(row[1:1 + len(scope)]))
+    note_case_head(uow.session, case.id, *row[-2:])
+    if with_instance and row[-3] is not None:
+        uow.keep_instance_row(row[-3])
     require(actor, permission, case, session=uow.session)
     return case
 

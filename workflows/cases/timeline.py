@@ -1,4 +1,4 @@
-"""A case's history read from its audit chain, under the policy (API history, task lookups).
+"""A case's history read from its audit chain, under the policy (the API's and the pages').
 
 Audit payloads carry task data and free text (form submissions, ``data_before``/``data_after``,
 reasons, comments). Only auditors read them raw (and that read is itself an access event);
@@ -18,8 +18,7 @@ from workflows.access.policy import denials_audited
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import load_case
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, NotFound, TaskNoLongerAvailable
-from workflows.models import Case, OpenTask, RoleCode, User, WorkOrder
+from workflows.models import RoleCode, User
 from workflows.runtime.unit_of_work import UnitOfWork
 
 # access metadata stays in the audit trail for auditors; it is not part of a case's history
@@ -118,42 +117,3 @@ def _event(row: AuditEvent, names: dict[str, str], payload: dict, *, raw: bool =
             "object_type": "task" if engine else row.object_type,
             "object_id": object_id if engine else row.object_id,
             "payload": {k: v for k, v in payload.items() if k not in HIDDEN_KEYS}}
-
-
-def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:
-    """The case code of an open task (API callers know only the task id).
-
-    A task that was open once but is completed now, or a department's sign-off that its deadline
-    cancelled (the order keeps the task's id), raises TaskNoLongerAvailable — 409, as any race —
-    after the policy check on its case; an unknown id raises NotFound. Both lookups have their
-    own index (``ix_audit_event_task_completed``, ``ix_work_order_task_id``).
-    """
-    with uow:
-        row = uow.session.scalars(select(OpenTask).where(OpenTask.task_id == task_id)).first()
-        if row is not None:
-            return find_case_no(uow, row.case_id)
-        done = uow.session.scalars(select(AuditEvent).where(
-            AuditEvent.object_type == "task", AuditEvent.object_id == task_id,
-            AuditEvent.action == "task_completed")).first()
-        if done is not None and done.case_id is not None:
-            case_id, state = done.case_id, "completed"
-            bpmn_id = json.loads(done.payload or "{}").get("bpmn_id", "")
-        else:
-            ordered = uow.session.scalar(select(WorkOrder.case_id).where(
-                WorkOrder.task_id == task_id).limit(1))
-            if ordered is None:
-                raise NotFound(ErrorCode.TASK_NOT_FOUND)
-            case_id, state, bpmn_id = ordered, "cancelled", ""
-        case_no = find_case_no(uow, case_id)
-    with denials_audited(uow.services, actor, object_type="task", object_id=task_id):
-        with uow:
-            load_case(uow, actor, case_no)
-    raise TaskNoLongerAvailable(bpmn_id, state)
-
-
-def find_case_no(uow: UnitOfWork, case_id: int) -> str:
-    """The code of a case by id (internal: callers check the policy afterwards)."""
-    case = uow.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(ErrorCode.NOT_FOUND, case_id=case_id)
-    return case.case_no

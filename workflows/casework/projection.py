@@ -259,7 +259,8 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
             # order's watch row in the same transaction (a later flag would cost an UPDATE per order)
             order = WorkOrder(case_id=case.id, department_id=dept, round=max(rounds, default=0) + 1,
                               role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now,
-                              sla_watched=True)
+                              accepted_at=None, completed_at=None, return_reason=None,
+                              sla_watched=True)   # every column set: the rollups read it unexpired
             uow.session.add(order)
             case.work_orders.append(order)
         order.task_id = task.id

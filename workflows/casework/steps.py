@@ -35,7 +35,10 @@ def fire_timers_changed(uow: UnitOfWork, actor: Actor, case: Case, inst: Workflo
 
 
 def _fire(uow: UnitOfWork, actor: Actor, case: Case, inst: WorkflowInstance) -> tuple[bool, list[str]]:
-    # a timer that fires changes task states: no recorded transition means nothing changed
+    # a timer that fires changes task states: no recorded transition means nothing changed;
+    # with no timer due the engine is not run at all (most completions)
+    if not inst.timer_due(uow.clock.now()):
+        return False, []
     armed = inst.armed_timers()
     with uow.recording(inst, actor, case=case) as recorder:
         inst.fire_timers()

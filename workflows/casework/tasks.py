@@ -12,7 +12,14 @@ from sqlalchemy import select, update
 from engine.errors import TaskNotFound, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
 from engine.instance import TaskView, WorkflowInstance
-from workflows.access.policy import Denied, Permission, denials_audited, require_task, user_id
+from workflows.access.policy import (
+    Denied,
+    Permission,
+    denials_audited,
+    require_task,
+    user_id,
+    worked_on,
+)
 from workflows.attachments.store import add_attachment, check_files
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
@@ -69,7 +76,7 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
     with denials_audited(uow.services, actor, task_id=task_id), \
             step_failures(uow.services, actor, case_no, task_id=task_id):
         with uow:
-            case = load_case(uow, actor, case_no)
+            case = load_case(uow, actor, case_no, with_instance=True)
             inst = uow.load_instance(case.workflow_instance_id)
             before_ids = set(_ids(inst))
             view = _ready(inst, task_id)
@@ -126,9 +133,11 @@ def _note_participant(uow: UnitOfWork, actor: Actor, case: Case) -> None:
     uid = user_id(actor)
     if uid is None:
         return
-    known = uow.session.scalar(select(CaseParticipant.id).where(
-        CaseParticipant.case_id == case.id, CaseParticipant.user_id == uid))
-    if known is None:
+    known = worked_on(uow.session, actor, case)
+    if known is None:   # not read with the case
+        known = uow.session.scalar(select(CaseParticipant.id).where(
+            CaseParticipant.case_id == case.id, CaseParticipant.user_id == uid)) is not None
+    if not known:
         uow.session.add(CaseParticipant(case_id=case.id, user_id=uid, first_at=uow.clock.now()))
 
 

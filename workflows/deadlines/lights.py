@@ -26,6 +26,7 @@ from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of, escalate
 from workflows.models import Case, Light, Urgency, WorkOrder, WorkOrderStatus
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
+from workflows.rollups import maintain as rollups
 from workflows.runtime.unit_of_work import UnitOfWork
 
 RESPONSE_POLICY: dict[str, str] = {Urgency.URGENT: "PT2H", Urgency.GENERAL: "PT24H"}
@@ -206,6 +207,7 @@ def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False,
                                           .order_by(WorkOrder.id)))
     watches = {w.work_order_id: w for w in uow.session.scalars(
         select(WorkOrderSla).where(WorkOrderSla.case_id == case.id))}
+    rollups.hold_limits(uow.session, case.id)
     notices: dict[int, list[SupervisionNotice]] = {}
     for notice in uow.session.scalars(select(SupervisionNotice).where(
             SupervisionNotice.case_id == case.id, SupervisionNotice.level == 1)

@@ -32,7 +32,7 @@ from workflows.core.errors import (
     InvalidInput,
 )
 from workflows.intake.location import LocationInput
-from workflows.intake.register import IntakeRequest, submit_intake
+from workflows.intake.register import IntakeOutcome, IntakeRequest, submit_intake
 from workflows.models import Case, IdempotencyKey, Submission
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -234,7 +234,7 @@ def _may_see(session: Session, actor: Actor, case: Case, kind: str) -> bool:
         is not None
 
 
-def response_body(case: Case, kind: str, *, submission_id: int | None = None,
+def response_body(case: Case | IntakeOutcome, kind: str, *, submission_id: int | None = None,
                   visible: bool = True, linked_by: str | None = None) -> str:
     """The JSON text returned (and stored for replays) after an intake: the case code and status
     when the caller may see the case, else only the submission id and how it was linked
@@ -274,6 +274,9 @@ def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
     request = parse_request(body, actor.channel or "portal")
     if key is None:
         outcome = submit_intake(services.new_uow(), actor, request)
+        if outcome.kind == "new":   # the caller's own case: answered without reading it again
+            return ApiResponse(201, response_body(
+                outcome, outcome.kind, submission_id=outcome.submission_id))
         with services.new_uow() as uow:
             case = uow.session.scalars(select(Case).where(Case.case_no == outcome.case_no)).one()
             return ApiResponse(201, response_body(

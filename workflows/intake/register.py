@@ -17,22 +17,23 @@ choose from, or a received time out of bounds are field errors and nothing is sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.crypto import field_aad
+from engine.models import ProcessVersion
 from workflows.access.policy import Permission, denials_audited, require, user_id
 from workflows.assistant import records as assistant
 from workflows.attachments.store import add_attachment, check_files
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
-from workflows.cases.duplicates import final_petition, find_match, similar_cases
+from workflows.cases.duplicates import Matter, final_petition, same_matter
 from workflows.cases.field_limits import request_errors
 from workflows.cases.location_duplicates import location_master
-from workflows.cases.lookup import encrypt_narrative, insert_with_code
+from workflows.cases.lookup import assign_code, encrypt_narrative
 from workflows.cases.parties import PartyInput, PartyVault
 from workflows.cases.party_search import record_search, visible_codes
 from workflows.casework.documents import generate_receipt
@@ -41,7 +42,7 @@ from workflows.casework.legal_path import enter_path
 from workflows.casework.reopen import reopen_case
 from workflows.casework.steps import after_step
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.early_warning.hotspots import record_report
 from workflows.intake.location import (
     NOWHERE,
@@ -52,7 +53,7 @@ from workflows.intake.location import (
 )
 from workflows.intake.received import is_late, received_errors
 from workflows.library import contract
-from workflows.library.entry import entry_process, has_active_version
+from workflows.library.entry import entry_process
 from workflows.models import (
     STATUS_LABELS,
     Case,
@@ -62,6 +63,7 @@ from workflows.models import (
     Category,
     Channel,
     LinkBasis,
+    Party,
     Place,
     Submission,
     SubmissionLink,
@@ -131,8 +133,9 @@ def preview_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest) -> Int
     check(request, uow)
     with uow:
         place = locate(uow, request)
-        match, kind, basis = find_any_match(uow, request, place.place_id)
-        found = [match.case_no] if match is not None else similar_cases(uow, request)
+        matter, basis = find_any_match(uow, request, place.place_id)
+        match, kind = matter.match, matter.kind
+        found = [match.case_no] if match is not None else matter.similar
         shown = visible_codes(uow, actor, found)
         record_search(uow, actor, request.parties, matched=len(found), shown=len(shown))
         where = location_text(uow.session, place)
@@ -163,16 +166,18 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     with step_failures(uow.services, actor, None, source="intake", process_id=process_id), uow:
         refuse_final_petition(uow, request)
         place = locate(uow, request)
-        match, kind, basis = find_any_match(uow, request, place.place_id)
-        reporter = None
+        matter, basis = find_any_match(uow, request, place.place_id)
+        match, kind = matter.match, matter.kind
+        reporter, found = None, None
         if match is None:
-            case = open_case(uow, actor, request, process_id=process_id, place=place)
+            case, found = _open(uow, actor, request, process_id=process_id, place=place,
+                                similar=matter.similar)
         elif kind == SubmissionLink.DUPLICATE:
             case, reporter = link_duplicate(uow, actor, match, request, basis=basis)
         else:
             case = reopen_case(uow, actor, match, request)
         link = str(kind) if match is not None else SubmissionLink.NEW
-        submission = _submission(uow, case, request, link, basis, reporter)
+        submission = _submission(uow, case, request, link, basis, reporter, found)
         record_report(uow, actor, case, submission)
         for checked_file in checked:
             add_attachment(uow, actor, case, checked_file)
@@ -196,17 +201,17 @@ def refuse_final_petition(uow: UnitOfWork, request: IntakeRequest) -> None:
 
 
 def find_any_match(uow: UnitOfWork, request: IntakeRequest, place_id: int | None
-                   ) -> tuple[Case | None, str | None, str | None]:
-    """(case, link, basis): the person rule first, then the same building's open case."""
-    match, kind = find_match(uow, request)
-    if match is not None:
-        return match, kind, LinkBasis.PERSON if kind == SubmissionLink.DUPLICATE else None
+                   ) -> tuple[Matter, str | None]:
+    """(what was found, basis): the person rules first, then the same building's open case."""
+    matter = same_matter(uow, request)
+    if matter.match is not None:
+        return matter, LinkBasis.PERSON if matter.kind == SubmissionLink.DUPLICATE else None
     master = location_master(uow, place_id, request.category,
                              request.received_at or uow.clock.now(),
                              urgent=request.threat or request.emergency)
     if master is not None:
-        return master, SubmissionLink.DUPLICATE, LinkBasis.LOCATION
-    return None, None, None
+        return replace(matter, match=master, kind=SubmissionLink.DUPLICATE), LinkBasis.LOCATION
+    return matter, None
 
 
 def locate(uow: UnitOfWork, request: IntakeRequest) -> Located:
@@ -271,8 +276,18 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
 
     ``opened_at`` is the received time (the response limits run from it), ``registered_at``
     the moment of this registration."""
+    return _open(uow, actor, request, process_id=process_id, place=place)[0]
+
+
+def _open(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
+          process_id: str | None = None, place: Located = NOWHERE,
+          similar: list[str] | None = None) -> tuple[Case, list[tuple[str, str]]]:
+    """``open_case`` and the (party id, role) of its parties; ``similar``: the similar cases'
+    codes when the caller already looked them up."""
     services = uow.services
-    process_id = startable_process(uow, request, process_id)
+    process_id, version = startable_process(uow, request, process_id)
+    if similar is None:
+        similar = same_matter(uow, request).similar
     now = uow.clock.now()
     late = is_late(request.received_at, now, services.settings)
     case = Case(channel=request.channel, channel_ref=request.channel_ref,
@@ -284,12 +299,17 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                 if late else None,
                 place_id=place.place_id, place_path=place.place_path,
                 location_detail=place.detail, amount=request.amount)
-    insert_with_code(uow.session, case, now, services.settings.timezone)
+    # the narrative is bound to the code, so it is encrypted before the one INSERT
+    assign_code(uow.session, case, now, services.settings.timezone)
     case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)
-    party_ids = _store_parties(uow, actor, case, request.parties)
+    uow.session.add(case)
+    uow.session.flush()
+    stored = _store_parties(uow, actor, case, request.parties)
+    party_ids = [(party.id, role) for party, role in stored]
     data = start_data(case, request, party_ids)
-    data["duplicate_candidates"] = similar_cases(uow, request, exclude=case.id)
-    row, inst = uow.start_instance(process_id, data=data, actor=actor, case=case)
+    data["duplicate_candidates"] = similar
+    row, inst = uow.start_instance(process_id, data=data, actor=actor, case=case,
+                                   version=version)
     case.workflow_instance_id = row.id
     uow.session.flush()
     record_input(uow, AuditAction.CASE_OPENED, actor, case, inst, object_type="case",
@@ -305,20 +325,23 @@ def open_case(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     path = contract.LEGAL_PATH_PROCESSES.get(process_id)
     if path:   # a matter that arrives as a petition is followed on the path from intake
         enter_path(uow, actor, case, path, via="intake", outcome=None)
-    notify_applicants(uow, case, "receipt", party_ids)
+    notify_applicants(uow, case, "receipt", party_ids)   # the parties are still held: no reload
     generate_receipt(uow, actor, case)
     after_step(uow, case, inst)
-    return case
+    return case, party_ids
 
 
-def startable_process(uow: UnitOfWork, request: IntakeRequest, process_id: str | None) -> str:
-    """The process a new case starts on; InvalidInput when it has no active version."""
+def startable_process(uow: UnitOfWork, request: IntakeRequest, process_id: str | None
+                      ) -> tuple[str, ProcessVersion]:
+    """The process a new case starts on and its live version (the one the instance starts on);
+    InvalidInput when it has no active version."""
     named = process_id or request.process_id
     chosen = named or entry_process(uow.session, request.category, request.channel)
-    if not has_active_version(uow.session, chosen):
+    try:
+        return chosen, uow.live_version(chosen)
+    except NotFound:
         raise InvalidInput({"process_id" if named else "category":
-                            FieldError(ErrorCode.PROCESS_NOT_STARTABLE)})
-    return chosen
+                            FieldError(ErrorCode.PROCESS_NOT_STARTABLE)}) from None
 
 
 def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, str]]) -> dict:
@@ -333,9 +356,11 @@ def start_data(case: Case, request: IntakeRequest, party_ids: list[tuple[str, st
 
 
 def _store_parties(uow: UnitOfWork, actor: Actor, case: Case,
-                   parties: list[PartyInput]) -> list[tuple[str, str]]:
+                   parties: list[PartyInput]) -> list[tuple[Party, str]]:
+    """(party, role) of the case; the caller holds the rows (the session only keeps weak
+    references to unchanged rows: a dropped one is read again on the next ``get``)."""
     vault = PartyVault.of(uow.services)
-    out: list[tuple[str, str]] = []
+    out: list[tuple[Party, str]] = []
     for data in parties:
         values = vault.clean(data, today=local_today(uow))
         existing = vault.find(uow.session, id_number=values["id_number"]) \
@@ -347,9 +372,9 @@ def _store_parties(uow: UnitOfWork, actor: Actor, case: Case,
             party.vulnerable = sorted(set(party.vulnerable or []) | set(data.vulnerable))
             party.contact_preference = data.contact
         uow.session.flush()
-        if (party.id, data.role) not in out:
+        if (party.id, data.role) not in [(p.id, r) for p, r in out]:
             uow.session.add(CaseParty(case_id=case.id, party_id=party.id, role=data.role))
-            out.append((party.id, data.role))
+            out.append((party, data.role))
             uow.audit.record(AuditAction.PARTY_REGISTERED, actor, case=case,
                              object_type="party", object_id=party.id, role=data.role,
                              reused=bool(existing), kind=data.kind,
@@ -407,8 +432,16 @@ def _store_reporter(uow: UnitOfWork, actor: Actor, master: Case,
 
 
 def _submission(uow: UnitOfWork, case: Case, request: IntakeRequest, kind: str,
-                basis: str | None = None, reporter: str | None = None) -> Submission:
-    found = [(reporter, "applicant")] if reporter else applicants(uow, case)
+                basis: str | None = None, reporter: str | None = None,
+                parties: list[tuple[str, str]] | None = None) -> Submission:
+    """The submission row; its party is the reporter, else the case's first applicant
+    (``parties``: a new case's own, already known)."""
+    if reporter:
+        found = [(reporter, "applicant")]
+    elif parties is not None:
+        found = [(pid, role) for pid, role in parties if role == "applicant"]
+    else:
+        found = applicants(uow, case)
     row = Submission(case_id=case.id, channel=request.channel, channel_ref=request.channel_ref,
                      received_at=request.received_at or uow.clock.now(),
                      party_id=found[0][0] if found else None,

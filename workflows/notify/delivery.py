@@ -63,34 +63,34 @@ def channel_for_party(settings: Settings, preference: str | None) -> str | None:
 
 
 def notify_party(uow: UnitOfWork, case: Case | int | None, party: Party, *, template: str,
-                 params: dict, key: str) -> OutboxMessage | None:
-    """Queue a message to a citizen by their preferred channel (None if they want none)."""
+                 params: dict, key: str) -> bool:
+    """Queue a message to a citizen by their preferred channel (False if they want none)."""
     channel = channel_for_party(uow.services.settings, getattr(party, "contact_preference", None))
     if channel is None:
-        return None
+        return False
     return _add(uow, case, channel, "party", party.id, template, params, key)
 
 
 def notify_department(uow: UnitOfWork, case: Case | int | None, department_id: int | None, *,
-                      template: str, params: dict, key: str) -> OutboxMessage | None:
+                      template: str, params: dict, key: str) -> bool:
     """Queue a notice to a department (liaison and head); staff notices use the file channel."""
     return _add(uow, case, "file", "department", department_id, template, params, key)
 
 
 def notify_user(uow: UnitOfWork, case: Case | int | None, user_id: int, *, template: str,
-                params: dict, key: str) -> OutboxMessage | None:
+                params: dict, key: str) -> bool:
     """Queue a notice to one user's inbox (an invited expert, a case's mediator)."""
     return _add(uow, case, "file", "user", user_id, template, params, key)
 
 
 def notify_role(uow: UnitOfWork, case: Case | int | None, *, role: str, template: str, params: dict,
-                key: str) -> OutboxMessage | None:
+                key: str) -> bool:
     """Queue a notice to everyone holding a role (supervisors, leaders)."""
     return _add(uow, case, "file", "role", role, template, params, key)
 
 
 def _add(uow: UnitOfWork, case: Case | int | None, channel: str, recipient_type: str,
-         recipient_id: Any, template: str, params: dict, key: str) -> OutboxMessage | None:
+         recipient_id: Any, template: str, params: dict, key: str) -> bool:
     case_id = getattr(case, "id", case)
     dedupe = f"case:{case_id}:{template}:{recipient_type}:{recipient_id}:{key}"[:200]
     return uow.outbox.add(channel=channel, recipient_type=recipient_type,

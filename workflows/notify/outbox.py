@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -20,26 +21,29 @@ NOTICE_CHANNELS = ("file", "sms", "email", "phone", "feed", "hotline_12345")
 
 
 class Outbox:
-    """Queues notifications in the unit of work's session; a repeated dedupe key is ignored."""
+    """Queues notifications in the unit of work's transaction; a repeated dedupe key is ignored
+    (one INSERT that skips a key already taken, instead of a look-up and an insert)."""
 
     def __init__(self, session: Session, clock: Clock):
         self.session, self.clock = session, clock
         self._keys: set[str] = set()
 
     def add(self, *, channel: str, recipient_type: str, recipient_id: Any, template: str,
-            params: dict, dedupe_key: str, case: Case | int | None = None) -> OutboxMessage | None:
-        """Queue one message; params must be free of personal data (addresses resolve at delivery)."""
-        if dedupe_key in self._keys or self.session.scalar(
-                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
-            return None
+            params: dict, dedupe_key: str, case: Case | int | None = None) -> bool:
+        """Queue one message (True) unless its dedupe key is taken (False); params must be free of
+        personal data (addresses resolve at delivery)."""
+        if dedupe_key in self._keys:
+            return False
         self._keys.add(dedupe_key)
         if case is not None and not isinstance(case, int) and case.id is None:
             self.session.flush()  # a case opened in this unit of work gets its id
         now = self.clock.now()
-        message = OutboxMessage(
+        table = cast(Table, OutboxMessage.__table__)
+        insert = (postgresql.insert(table) if self.session.get_bind().dialect.name == "postgresql"
+                  else sqlite.insert(table))
+        result = self.session.execute(insert.values(
             created_at=now, case_id=getattr(case, "id", case), channel=channel,
             recipient_type=recipient_type, recipient_id=None if recipient_id is None else str(recipient_id),
             template=template, params=params, dedupe_key=dedupe_key, status="pending",
-            attempts=0, next_attempt_at=now)
-        self.session.add(message)
-        return message
+            attempts=0, next_attempt_at=now).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # an INSERT's CursorResult

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy import delete, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ PENDING = "jiefen_rollup_cases"
 NOTICED = "jiefen_rollup_noticed"     # cases given (or losing) a supervision notice
 CREATED = "jiefen_rollup_created"     # cases inserted in this transaction
 BUILT = "jiefen_rollups_built"        # rollup_state.built, once read in this session
+LIMITS_HELD = "jiefen_rollup_limits_held"  # cases whose response limits the session read whole
 MODELS: dict[str, Any] = {"case": RollupCase, "open": RollupOpen, "order": RollupOrder,
                           "place": RollupPlace, "board": RollupBoard, "notice": RollupNotice}
 KEYS = {"case": ("grain", "day", "area_path", "unit_id", "category"),
@@ -94,6 +95,7 @@ def apply_pending(session: Session, tz: str) -> int:
     ids = sorted(session.info.pop(PENDING, set()))
     noticed = session.info.pop(NOTICED, set())
     created = session.info.pop(CREATED, set())
+    held = session.info.pop(LIMITS_HELD, set())
     if not ids:
         return 0
     zone = ZoneInfo(tz)
@@ -104,7 +106,9 @@ def apply_pending(session: Session, tz: str) -> int:
     # case created in this transaction has none but those noted): most steps read nothing more
     known = {i: old[i]["n"] for i in ids if i in old and "n" in old[i] and i not in noticed}
     known.update({i: [] for i in created if i not in noticed and i not in known})
-    new = _facts_of(session, ids, zone, known)
+    new = _facts_held(session, [i for i in ids if i in held], zone, known)
+    new.update(_facts_of(session, [i for i in ids if i not in new], zone, known) if len(new) < len(ids)
+               else {})
     delta: Contributions = {}
     paths: dict[int, str] = {}
     for case_id in ids:
@@ -157,6 +161,54 @@ def _facts_of(session: Session, ids: list[int], zone: ZoneInfo,
                                          WorkOrderSla.response_due_at)
                                   .where(WorkOrderSla.case_id.in_(ids))).all())
     return {c.id: facts(c, orders.get(c.id, ()), limits, zone, notices[c.id]) for c in cases}
+
+
+def hold_limits(session: Session, case_id: int) -> None:
+    """Note that ``session`` read every response limit of this case (the lights do each step), so
+    the commit can take the case's facts from the objects it holds instead of reading them again."""
+    session.info.setdefault(LIMITS_HELD, set()).add(case_id)
+
+
+def _facts_held(session: Session, ids: list[int], zone: ZoneInfo,
+                known: dict[int, list[list[Any]]]) -> dict[int, dict[str, Any] | None]:
+    """The facts of the cases the session holds whole and current — the case with its orders
+    loaded, its response limits read (``hold_limits``), its notices known — from those objects,
+    without a statement; the others are left to ``_facts_of``."""
+    if not ids:
+        return {}
+    wanted = set(ids)
+    orders: dict[int, dict[int, WorkOrder]] = {}
+    limits: dict[int, datetime] = {}
+    cases: dict[int, Case] = {}
+    for obj in session.identity_map.values():
+        if isinstance(obj, WorkOrder):
+            orders.setdefault(obj.case_id, {})[obj.id] = obj
+        elif isinstance(obj, WorkOrderSla) and obj.response_due_at is not None:
+            limits[obj.work_order_id] = obj.response_due_at
+        elif isinstance(obj, Case) and obj.id in wanted:
+            cases[obj.id] = obj
+    out: dict[int, dict[str, Any] | None] = {}
+    for case_id, case in cases.items():
+        if case_id not in known or not _current(case, _CASE_FIELDS + ("work_orders",)):
+            continue
+        held = orders.get(case_id, {})
+        held.update({o.id: o for o in case.work_orders})
+        if not all(_current(o, _ORDER_FIELDS) for o in held.values()):
+            continue
+        out[case_id] = facts(case, sorted(held.values(), key=lambda o: o.id), limits, zone,
+                             known[case_id])
+    return out
+
+
+def _current(obj: Any, names: tuple[str, ...]) -> bool:
+    """Every named attribute loaded and not expired, and nothing waiting to be flushed."""
+    state = inspect(obj)
+    return (state.persistent and not state.modified
+            and not (state.unloaded.intersection(names)))
+
+
+_CASE_FIELDS = tuple(c.key for c in CASE_COLUMNS)
+_ORDER_FIELDS = tuple(c.key for c in ORDER_COLUMNS)
 
 
 def _insert(session: Session, table: Any) -> Any:

@@ -74,6 +74,7 @@ class UnitOfWork:
         rollups.watch(self.session)       # the cockpit's rollups, replaced at commit
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
+        self._read_rows: dict[int, InstanceRow] = {}
         # per instance saved: the state text written, the instance and its snapshot then
         self.saved: dict[int, tuple[str, WorkflowInstance, Snapshot]] = {}
         self.committed = False
@@ -142,12 +143,18 @@ class UnitOfWork:
         self.tracked[row.id] = (row, instance)
         return row, instance
 
+    def keep_instance_row(self, row: InstanceRow) -> None:
+        """An instance row read with its case, for ``load_instance`` (the session itself keeps
+        rows only while something refers to them)."""
+        self._read_rows[row.id] = row
+
     def load_instance(self, instance_id: int | None) -> WorkflowInstance:
         """Load (once per unit of work) an instance with the restricted engine attached; NotFound
         also for a case without one (``instance_id`` None)."""
         if instance_id in self.tracked:
             return self.tracked[instance_id][1]
-        row = None if instance_id is None else self.session.get(InstanceRow, instance_id)
+        row = None if instance_id is None else (self._read_rows.pop(instance_id, None)
+                                                or self.session.get(InstanceRow, instance_id))
         if instance_id is None or row is None:
             raise NotFound(ErrorCode.NOT_FOUND, instance_id=instance_id)
         self.bundle(row.process_version_id)  # warm the spec cache through this session
