@@ -160,3 +160,21 @@ def test_two_processes_report_what_one_reports(committed_services, monkeypatch):
         [(b.chain_key, b.seq, b.reason) for b in one.breaks]
     assert {b.chain_key for b in one.breaks} == {awkward, f"case:{drivers[2].case_id}"}
     assert sorted(two.positions) == sorted(one.positions) and two.facts == one.facts
+
+
+def test_with_the_audit_key_missing_every_chain_is_named_after_one_read(services):
+    _awkward_events(services)
+    archived = _archived_chain(services)
+    statements: list[str] = []
+    with services.session_factory() as session:
+        conn = session.connection()
+        heads = conn.execute(text("SELECT count(*) FROM audit_chain_head")).scalar()
+        event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        part = bulk_verify.verify_range(conn, {})      # a keyring without the audit key
+
+    assert part.chains == heads >= 3 and part.events == 0
+    assert [b.seq for b in part.breaks] == [1] * heads
+    assert all("unknown audit key" in b.reason for b in part.breaks)
+    assert archived in {b.chain_key for b in part.breaks}
+    # every chain went back to the reference code, all of them in one query
+    assert len([s for s in statements if s.startswith("SELECT")]) == 1
