@@ -67,3 +67,15 @@ def test_the_cancelled_task_is_named_and_outside_the_window_it_is_unknown(walk, 
     clock.advance(days=task_lookup.CANCEL_WINDOW.days, seconds=1)
     with pytest.raises(task_lookup.NotFound):
         task_lookup.case_no_of_task(walk.services.new_uow(), SYSTEM, reply["task_id"])
+
+
+def test_only_the_newest_engine_steps_are_read_for_a_cancelled_task(walk, clock, monkeypatch):
+    reply, _token = reply_timed_out(walk)
+    clock.advance(minutes=1)
+    walk.do("sign_off", "CG", sign_off_decision="accept")     # a newer step than the timer's
+    monkeypatch.setattr(task_lookup, "CANCEL_STEPS", 1)
+    with pytest.raises(task_lookup.NotFound):
+        task_lookup.case_no_of_task(walk.services.new_uow(), SYSTEM, reply["task_id"])
+    monkeypatch.setattr(task_lookup, "CANCEL_STEPS", 50)
+    with pytest.raises(task_lookup.TaskNoLongerAvailable):
+        task_lookup.case_no_of_task(walk.services.new_uow(), SYSTEM, reply["task_id"])

@@ -8,16 +8,16 @@ import sys
 from collections import Counter
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from tests.district_fixtures import build_district
 from tests.factories import make_user
 from tests.web.conftest import deploy_test_process, seed_reference
-from workflows.access.policy import visible_cases
+from workflows.access.policy import scope_parts, unit_street, visible_cases
 from workflows.cases.listing import CaseQuery, list_page
 from workflows.core.errors import NotPermitted
 from workflows.core.settings import ROOT
-from workflows.models import Case, CaseParticipant, OpenTask
+from workflows.models import Case, CaseParticipant, Department, OpenTask, path_ids
 
 sys.path.insert(0, str(ROOT))
 from benchmarks.generate import generate  # noqa: E402
@@ -163,3 +163,24 @@ def test_beyond_the_bound_a_search_pages_the_newest_matches_of_every_part(
                 assert not found.exact
                 dense += 1
     assert dense >= 4       # the path beyond the bound was taken
+
+
+def test_the_street_a_unit_names_holds_every_case_of_its_unit_parts(generated):
+    """The list adds "in street S" to the unit's parts on PostgreSQL (its index range): that must
+    never drop a case, so every case of those parts lies in that street."""
+    services, actors = generated
+    named = {}
+    with services.session_factory() as session:
+        for name, actor in actors.items():
+            tier = session.scalar(select(Department.tier).where(
+                Department.id == actor.department_id)) if actor.department_id else None
+            street = unit_street(actor, tier)
+            named[name] = street
+            units, _own = scope_parts(actor, split=True, unit_tier=tier)
+            if street is None or not units:
+                continue
+            paths = list(session.scalars(select(Case.place_path).where(or_(*units))))
+            assert paths and {path_ids(path)[1] for path in paths} == {int(street)}, name
+    assert named["district_supervisor"] is None and named["auditor"] is None
+    assert named["street_supervisor"] == named["village_triage"] == named["street_leader"]
+    assert named["street_triage"] not in (None, named["street_supervisor"])

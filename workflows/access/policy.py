@@ -219,6 +219,17 @@ def _known_place_scope(actor: Actor, tier: str | None) -> ColumnElement[bool]:
     return or_(subtree, Case.place_path.is_(None)) if tier == Tier.DISTRICT else subtree
 
 
+def unit_street(actor: Actor, unit_tier: str | None) -> str | None:
+    """The street or township (the second id of a place path) that holds every case of the
+    unit's parts of ``scope_parts(split=True)``, as text; None when they may lie elsewhere (a
+    district-tier unit also sees the cases without a place, a unit without a place everything).
+    The list names it so that PostgreSQL walks that street's index range."""
+    ids = [part for part in (actor.unit_path or "").split("/") if part]
+    if actor.unit_path is None or unit_tier in (None, Tier.DISTRICT) or len(ids) < 2:
+        return None
+    return ids[1]
+
+
 def _escalated_parts(*, split: bool = False) -> list[ColumnElement[bool]]:
     """Raised to 提级/包案, to orange or red, or waiting in the leadership lane (tier-scoped)."""
     # correlate only Case: the outer query may itself select notices or tasks (supervision page)

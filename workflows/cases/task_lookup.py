@@ -24,8 +24,10 @@ from workflows.models import Case, OpenTask, WorkOrder
 from workflows.runtime.unit_of_work import UnitOfWork
 
 # how far back a cancelled task is still told from an unknown id: an API client racing a deadline
-# asks within minutes; the look-up reads every engine step of the window, so it stays bounded
+# asks within minutes; the look-up reads the payloads (about 8 kB each) of the newest engine steps
+# of the window, at most CANCEL_STEPS of them, so what a stray id costs stays bounded
 CANCEL_WINDOW = timedelta(days=30)
+CANCEL_STEPS = 5_000
 CANCELLED = "CANCELLED"   # the state name a step's transition records
 
 
@@ -44,12 +46,12 @@ def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:
 
     A task that was open once but is no longer raises TaskNoLongerAvailable — 409, as any race —
     after the policy check on its case: completed (its ``task_completed`` event), a department's
-    sign-off that its deadline cancelled (the order keeps the task's id), or any other task an
-    engine step cancelled within ``CANCEL_WINDOW`` (a boundary timer, a message, the case
-    closing). An id no case had raises NotFound. The first two lookups have their own index
-    (``ix_audit_event_task_completed``, ``ix_work_order_task_id``); the last reads the engine
-    steps of the window (``ix_audit_event_action_occurred_at``) and only ever runs for an id
-    that the other two did not find.
+    sign-off that its deadline cancelled (the order keeps the task's id), or any other task one
+    of the newest ``CANCEL_STEPS`` engine steps of ``CANCEL_WINDOW`` cancelled (a boundary timer,
+    a message, the case closing). An id no case had raises NotFound. The first two lookups have
+    their own index (``ix_audit_event_task_completed``, ``ix_work_order_task_id``); the last
+    reads those engine steps (``ix_audit_event_action_occurred_at``) and only ever runs for an
+    id that the other two did not find.
     """
     with uow:
         row = uow.session.scalars(select(OpenTask).where(OpenTask.task_id == task_id)).first()
@@ -76,7 +78,7 @@ def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:
 
 
 def _cancelled(uow: UnitOfWork, task_id: str) -> tuple[int, str] | None:
-    """(case id, BPMN id) of a task that an engine step of the window cancelled, else None.
+    """(case id, BPMN id) of a task that one of the recent engine steps cancelled, else None.
 
     Every transition of a step is in its ``engine_step`` event (keys sorted, no spaces), so the
     cancelling one reads ``"task_id":"<id>","to":"CANCELLED"``; an id that is no task id at all
@@ -84,12 +86,15 @@ def _cancelled(uow: UnitOfWork, task_id: str) -> tuple[int, str] | None:
     if not _task_id_like(task_id):
         return None
     mark = f'"task_id":"{task_id}","to":"{CANCELLED}"'
+    recent = (select(AuditEvent.id)
+              .where(AuditEvent.action == AuditAction.ENGINE_STEP,
+                     AuditEvent.occurred_at >= uow.clock.now() - CANCEL_WINDOW)
+              .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(CANCEL_STEPS))
     row = uow.session.execute(
         select(AuditEvent.case_id, AuditEvent.payload)
-        .where(AuditEvent.action == AuditAction.ENGINE_STEP,
-               AuditEvent.occurred_at >= uow.clock.now() - CANCEL_WINDOW,
-               AuditEvent.case_id.is_not(None), AuditEvent.payload.contains(mark))
-        .order_by(AuditEvent.occurred_at.desc()).limit(1)).first()
+        .where(AuditEvent.id.in_(recent), AuditEvent.case_id.is_not(None),
+               AuditEvent.payload.contains(mark))
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
     if row is None:
         return None
     transitions = json.loads(row.payload).get("transitions") or []
