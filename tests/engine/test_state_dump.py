@@ -71,6 +71,7 @@ def _with_value(start, value) -> tuple[WorkflowInstance, UUID]:
     float("nan"), float("inf"),                      # orjson: null
     2 ** 70,                                         # beyond orjson's 64 bits
     {1: "一"},                                       # a key that is not text
+    "x\ud800",                                      # a lone surrogate: orjson refuses it
 ])
 def test_values_the_fast_writer_would_change_are_written_by_the_library(start, serializer, value):
     instance, _ = _with_value(start, value)
