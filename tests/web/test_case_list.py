@@ -19,7 +19,7 @@ from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
 from workflows.intake.register import IntakeRequest, submit_intake
 from workflows.models import Department, WorkOrder
-from workflows.models.search_text import search_terms
+from workflows.models.search_text import case_terms, fts_text, search_terms, tsvector_literal
 
 QS_PERSON = {"name": "周海燕", "phone": "13912345678", "id_number": "310101196306060025"}
 BS_PERSON = {"name": "刘淑芬", "phone": "13787654321", "id_number": "110101196203150020"}
@@ -221,6 +221,36 @@ def test_the_search_follows_a_changed_summary_in_the_same_transaction(client, wo
         uow.commit()
     assert _codes(client, world, q="恢复运行") == [world["elevator"]]
     assert _codes(client, world, q="电梯停运") == []
+
+
+def test_a_word_with_a_category_or_place_follows_a_changed_category_and_place(
+        client, world, services):
+    assert _codes(client, world, q="木工", category="labour") == [world["carpenters"]]
+    with services.new_uow() as uow:
+        find_case(uow.session, world["carpenters"]).category = "property"
+        uow.commit()
+    assert _codes(client, world, q="木工", category="labour") == []
+    assert _codes(client, world, q="木工", category="property") == [world["carpenters"]]
+    district = world["district"]
+    with services.new_uow() as uow:   # the two cases swap places
+        for code, place in ((world["elevator"], "QS-SM-G1-B3"), (world["carpenters"], "QS-SM-G1")):
+            case = find_case(uow.session, code)
+            case.place_id, case.place_path = district.places[place], district.paths[place]
+        uow.commit()
+    assert _codes(client, world, q="木工", place="QS-SM-G1-B3") == []
+    assert _codes(client, world, q="电梯", place="QS-SM-G1-B3") == [world["elevator"]]
+    assert _codes(client, world, q="木工", place="QS-SM", category="property") == \
+        [world["carpenters"]]
+
+
+def test_the_category_and_places_a_case_stores_never_meet_a_search_word(client, world):
+    terms = case_terms("JF-7", "木工", None, "labour_collective", "/1/2/")
+    assert terms == "jf f 7 木工 工 /c/labour_collective /p/1 /p/2"
+    assert fts_text(terms) == "jf f 7 木工 工"     # SQLite's FTS5 would cut them into words
+    assert tsvector_literal(terms) == \
+        "'jf':1 'f':2 '7':3 '木工':4 '工':5 '/c/labour_collective' '/p/1' '/p/2'"
+    for word in ("c", "p", "labour", "property"):
+        assert _codes(client, world, q=word) == []
 
 
 def test_beyond_the_count_bound_the_list_says_at_least(client, world, monkeypatch):

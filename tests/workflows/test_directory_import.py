@@ -9,12 +9,14 @@ import pytest
 from argon2 import PasswordHasher
 from openpyxl import Workbook
 from sqlalchemy import event, func, select
+from sqlalchemy import text as sql_text
 
 from engine.models import AuditEvent
 from workflows.access import sign_in as auth
 from workflows.core.actors import SYSTEM, Actor
 from workflows.core.errors import ErrorCode, FieldCode, NotPermitted
 from workflows.models import Case, Department, Place, User
+from workflows.models.search_text import place_fact
 from workflows.people.directory_import import (
     ImportRejected,
     apply_import,
@@ -167,6 +169,12 @@ def test_moving_a_place_repaths_its_subtree_and_the_cases_there(services):
     with services.session_factory() as session:
         assert session.scalar(select(Case.place_path).where(Case.case_no == "T-1")) == \
             after["SM-B1"].path
+        if session.get_bind().dialect.name == "postgresql":   # the place facts moved too
+            def under(code: str) -> bool:
+                return bool(session.scalar(select(func.count()).select_from(Case).where(
+                    Case.case_no == "T-1", sql_text("search_terms @@ CAST(:fact AS tsquery)")),
+                    {"fact": f"'{place_fact(ids[code])}'"}))
+            assert under("CD") and under("SM-B1") and not under("QS")
 
 
 def test_bad_place_rows_are_reported_by_row_and_nothing_is_imported(services):

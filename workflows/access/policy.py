@@ -230,6 +230,19 @@ def unit_street(actor: Actor, unit_tier: str | None) -> str | None:
     return ids[1]
 
 
+def unit_place(actor: Actor, unit_tier: str | None) -> int | None:
+    """The place whose subtree holds every case of the unit's parts of
+    ``scope_parts(split=True)``; None when they may lie elsewhere (an auditor's or the system's
+    scope, a district-tier unit's cases without a place, a unit without a place). The list ANDs
+    it into its text query as a place fact (workflows/models/search_text.py)."""
+    if actor.type in INTERNAL_ACTORS or actor.has(RoleCode.AUDITOR):
+        return None
+    ids = [part for part in (actor.unit_path or "").split("/") if part]
+    if not ids or unit_tier in (None, Tier.DISTRICT):
+        return None
+    return int(ids[-1])
+
+
 def _escalated_parts(*, split: bool = False) -> list[ColumnElement[bool]]:
     """Raised to 提级/包案, to orange or red, or waiting in the leadership lane (tier-scoped)."""
     # correlate only Case: the outer query may itself select notices or tasks (supervision page)

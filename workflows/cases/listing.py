@@ -28,6 +28,7 @@ from workflows.access.policy import (
     denials_audited,
     require,
     scope_parts,
+    unit_place,
     unit_street,
     visible_cases,
 )
@@ -48,6 +49,7 @@ from workflows.models import (
     path_ids,
 )
 from workflows.models.cases import case_street
+from workflows.models.search_text import category_fact, place_fact
 from workflows.runtime.unit_of_work import UnitOfWork
 
 PER_PAGE = 25
@@ -219,6 +221,7 @@ class _Scope:
     units: Filters
     own: Filters
     walked: Filters
+    facts: list[str] = field(default_factory=list)   # the unit's place, as a search fact
 
 
 def _scope_parts(session: Session, actor: Actor, *, by_street: bool) -> _Scope:
@@ -230,28 +233,41 @@ def _scope_parts(session: Session, actor: Actor, *, by_street: bool) -> _Scope:
     units, own = scope_parts(actor, split=True, unit_tier=tier)
     if not units and not own:
         return _Scope([false()], [], [false()])
-    street = unit_street(actor, tier)
+    street, place = unit_street(actor, tier), unit_place(actor, tier)
+    facts = [] if place is None else [place_fact(place)]
     if not by_street or street is None or session.get_bind().dialect.name != "postgresql":
-        return _Scope(units, own, units)
+        return _Scope(units, own, units, facts)
     # implied by the unit's subtree (``unit_street``): it only names the index range
-    return _Scope(units, own, [and_(case_street() == street, part) for part in units])
+    return _Scope(units, own, [and_(case_street() == street, part) for part in units], facts)
 
 
 @dataclass
 class _Where:
-    """The query's conditions besides the scope; free text twice (``search.match_forms``)."""
+    """The query's conditions besides the scope; free text two ways (``search.match_forms``),
+    with the facts its filters require (a category, a place) for the text index to AND."""
 
     common: Filters
-    text: ColumnElement[bool] | None = None           # as the text index asks it
-    text_checked: ColumnElement[bool] | None = None   # checked on each row found otherwise
+    match: search.MatchForms | None = None
+    facts: list[str] = field(default_factory=list)
+
+    @property
+    def text_checked(self) -> ColumnElement[bool] | None:  # checked on each row found otherwise
+        return None if self.match is None else self.match.checked()
 
     @property
     def indexed(self) -> Filters:
-        return self.common if self.text is None else [*self.common, self.text]
+        return self.within([])
+
+    def within(self, facts: list[str]) -> Filters:
+        """``indexed`` for a part of the scope that also requires ``facts`` (the unit's
+        place): the separate conditions stay, the text index intersects them first."""
+        if self.match is None:
+            return self.common
+        return [*self.common, self.match.indexed([*self.facts, *facts])]
 
     @property
     def checked(self) -> Filters:
-        return self.common if self.text_checked is None else [*self.common, self.text_checked]
+        return self.common if self.match is None else [*self.common, self.match.checked()]
 
 
 def _bounded(session: Session, scope: _Scope, where: _Where,
@@ -270,9 +286,10 @@ def _bounded(session: Session, scope: _Scope, where: _Where,
     (an index-only range); with it the planner would AND that range's 100,000 entries with the
     text and the subtree (a street's common word: 145 ms instead of 60), so it is left out."""
     bound = max(COUNT_BOUND, (query.page + PAGES_AHEAD) * query.per_page)
-    units = scope.walked if where.text is None else scope.units
+    units = scope.walked if where.match is None else scope.units
     found = _union([select(Case.id, Case.registered_at).where(part, *filters).limit(bound + 1)
-                    for parts, filters in ((units, where.indexed), (scope.own, where.checked))
+                    for parts, filters in ((units, where.within(scope.facts)),
+                                           (scope.own, where.checked))
                     for part in parts])
     pairs = list(session.execute(select(found.c.id, found.c.registered_at).limit(bound + 1)))
     if len(pairs) > bound:
@@ -325,7 +342,7 @@ def _dense_page(session: Session, units: Filters, own: Filters, where: _Where,
     cases and checks the text on each, stopping at the page. A page that comes short (matches
     older than that walk) asks again without the walk's limit. SQLite has no such estimate:
     its FTS5 match is a list of ids asked once, then checked on the registration walk."""
-    if where.text is None or session.get_bind().dialect.name != "postgresql":
+    if where.match is None or session.get_bind().dialect.name != "postgresql":
         return _page_ids(units + own, where.checked, query)   # SQLite: FTS5 asked once
     offset = (query.page - 1) * query.per_page
     want = offset + query.per_page
@@ -363,6 +380,7 @@ def with_page(query: CaseQuery, page: int) -> CaseQuery:
 def _filters(uow: UnitOfWork, query: CaseQuery) -> _Where:
     """The query's conditions on ``Case`` besides the scope."""
     clauses: list[ColumnElement[bool]] = []
+    facts = [category_fact(query.category)] if query.category else []
     for column, value in ((Case.status, query.status), (Case.category, query.category),
                           (Case.tier, query.tier), (Case.risk_level, query.risk_level)):
         if value:
@@ -370,7 +388,9 @@ def _filters(uow: UnitOfWork, query: CaseQuery) -> _Where:
     if query.open_only:
         clauses.append(Case.status != CaseStatus.CLOSED)
     if query.place:
-        clauses.append(_in_place(uow.session, query.place))
+        path = _place_path(uow.session, query.place)
+        clauses.append(Case.place_path.startswith(path, autoescape=True))
+        facts.append(place_fact(path_ids(path)[-1]))
     tz = ZoneInfo(uow.services.settings.timezone)
     if query.registered_from:
         clauses.append(Case.registered_at >= _start_of(query.registered_from, tz))
@@ -384,14 +404,14 @@ def _filters(uow: UnitOfWork, query: CaseQuery) -> _Where:
         clauses.append(query.restrict)
     if not query.q:
         return _Where(clauses)
-    return _Where(clauses, *search.match_forms(uow, query.q))
+    return _Where(clauses, search.match_forms(uow, query.q), facts)
 
 
-def _in_place(session: Session, code: str) -> ColumnElement[bool]:
+def _place_path(session: Session, code: str) -> str:
     path = session.scalar(select(Place.path).where(Place.code == code))
     if path is None:
         raise InvalidInput({"place": FieldError(ErrorCode.PLACE_UNKNOWN, {"code": code})})
-    return Case.place_path.startswith(path, autoescape=True)
+    return path
 
 
 def _start_of(day: date, tz: ZoneInfo) -> datetime:

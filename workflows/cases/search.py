@@ -10,6 +10,9 @@ the blind index is an access event (``parties_searched``: the kinds, never the v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, and_, cast, false, func, literal_column, or_, select, table
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 
@@ -51,30 +54,44 @@ def _party_keys(word: str) -> list[tuple[str, str]]:
 
 def matches(uow: UnitOfWork, q: str) -> ColumnElement[bool]:
     """A WHERE clause on ``Case``: every word of ``q`` matches somewhere."""
-    return match_forms(uow, q)[0]
+    return match_forms(uow, q).indexed()
 
 
-def match_forms(uow: UnitOfWork, q: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """``matches`` twice: as the text index asks it, and (PostgreSQL) as a check on each row
-    another index found (a walk of the registration order, my tasks). The planner estimates a
-    phrase of several bigrams as if they were independent (three bigrams in 2 % of the cases
-    each: 8 rows, when 19,000 match) and, given the choice, starts from the text index and
-    reads every match; the second form leaves it no such choice."""
-    both = [_word(uow, word) for word in words(q)]
-    return and_(*[w[0] for w in both]), and_(*[w[1] for w in both])
+@dataclass
+class MatchForms:
+    """``matches`` two ways: as the text index asks it (``indexed``), and (PostgreSQL) as a
+    check on each row another index found (``checked``: a walk of the registration order, my
+    tasks). The planner estimates a phrase of several bigrams as if they were independent
+    (three bigrams in 2 % of the cases each: 8 rows, when 19,000 match) and, given the choice,
+    starts from the text index and reads every match; the checked form leaves it no such
+    choice. ``indexed(facts)`` ANDs facts the list requires anyway (the category, a place
+    above the case: ``search_text.facts``) into the text query, so that the GIN index
+    intersects them with the word before any row is read."""
+
+    dialect: str
+    words: list[tuple[str | None, list[ColumnElement[bool]]]]   # (text word, other ways)
+
+    def indexed(self, facts: Sequence[str] = ()) -> ColumnElement[bool]:
+        return and_(*[or_(*([] if word is None else [_text(self.dialect, word, facts=facts)]),
+                          *others) for word, others in self.words])
+
+    def checked(self) -> ColumnElement[bool]:
+        return and_(*[or_(*([] if word is None else [_text(self.dialect, word, indexed=False)]),
+                          *others) for word, others in self.words])
 
 
-def _word(uow: UnitOfWork, word: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+def match_forms(uow: UnitOfWork, q: str) -> MatchForms:
+    """The words of ``q`` with the places named like them (one lookup each)."""
+    return MatchForms(uow.session.get_bind().dialect.name, [_word(uow, word) for word in words(q)])
+
+
+def _word(uow: UnitOfWork, word: str) -> tuple[str | None, list[ColumnElement[bool]]]:
     keys = _party_keys(word)
     if keys:   # a whole ID or mobile number: summaries never hold one, only parties do
-        found = or_(*[_party(uow, kind, value) for kind, value in keys])
-        return found, found
-    dialect = uow.session.get_bind().dialect.name
+        return None, [or_(*[_party(uow, kind, value) for kind, value in keys])]
     paths = uow.session.scalars(select(Place.path).where(Place.name.contains(word, autoescape=True))
                                 .order_by(Place.path).limit(MAX_PLACES)).all()
-    places = [Case.place_path.startswith(path, autoescape=True) for path in paths]
-    return (or_(_text(dialect, word, indexed=True), *places),
-            or_(_text(dialect, word, indexed=False), *places))
+    return word, [Case.place_path.startswith(path, autoescape=True) for path in paths]
 
 
 def _party(uow: UnitOfWork, kind: str, value: str) -> ColumnElement[bool]:
@@ -83,15 +100,18 @@ def _party(uow: UnitOfWork, kind: str, value: str) -> ColumnElement[bool]:
     return Case.id.in_(select(CaseParty.case_id).where(CaseParty.party_id.in_(parties)))
 
 
-def _text(dialect: str, word: str, indexed: bool = True) -> ColumnElement[bool]:
+def _text(dialect: str, word: str, indexed: bool = True,
+          facts: Sequence[str] = ()) -> ColumnElement[bool]:
     """The word's runs of letters and digits each as a phrase of its bigrams (a lone character
-    as a prefix) against the case's search terms (workflows/models/search_text.py)."""
+    as a prefix) against the case's search terms (workflows/models/search_text.py); on
+    PostgreSQL with ``facts`` ANDed (SQLite's FTS5 holds none: the list's own conditions
+    check them)."""
     phrases = [run_tokens(run)[:-1] or [run] for run in runs(word)]
     if not phrases:
         return false()
     if dialect == "postgresql":
-        query = " & ".join(" <-> ".join(f"'{t}'" for t in p) + (":*" if len(p[0]) == 1 else "")
-                           for p in phrases)
+        query = " & ".join([" <-> ".join(f"'{t}'" for t in p) + (":*" if len(p[0]) == 1 else "")
+                            for p in phrases] + [f"'{fact}'" for fact in facts])
         terms = (Case.search_terms if indexed
                  else func.coalesce(Case.search_terms, cast("", TSVECTOR)))
         return terms.bool_op("@@")(cast(query, TSQUERY))

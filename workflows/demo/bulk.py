@@ -53,7 +53,7 @@ from workflows.models import (
     WorkOrder,
 )
 from workflows.models.scheduling import SupervisionNotice
-from workflows.models.search_text import search_terms, tsvector_literal
+from workflows.models.search_text import case_terms, fts_text, tsvector_literal
 from workflows.rollups import maintain as rollups
 from workflows.runtime.bootstrap import Services
 
@@ -237,7 +237,7 @@ class Generator:
         mediator = rng.choice(self.d.anyone.get("mediator", [None])) \
             if status == CaseStatus.IN_MEDIATION or (closed and rng.random() < 0.3) else None
         owner = self._one("intake_clerk", self.d.unit_at.get((place_id, "ZZ")))
-        terms = search_terms(case_no, summary, detail)
+        terms = case_terms(case_no, summary, detail, category, path)
         self._add("dispute_case", (
             case_id, case_no, rng.choice(CHANNELS), category, "urgent" if risk in ("orange", "red")
             else "general", rng.randint(1, 60), tier, risk, summary, status,
@@ -246,7 +246,7 @@ class Generator:
             rng.randint(1, 900) * 1000 if category in (Category.LABOUR,
                                                      Category.LABOUR_COLLECTIVE) else None,
             closed_at, outcome, rating, 1,
-            tsvector_literal(terms) if self.pg else terms))
+            tsvector_literal(terms) if self.pg else fts_text(terms)))
         self._party(case_id, registered)
         events = [("case_opened", "case", case_no, {"category": category, "channel": "generated",
                                                     "tier": tier, "status": "registered"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -15,20 +15,24 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    bindparam,
     event,
     false,
     func,
     literal_column,
+    select,
     text,
+    update,
 )
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine.db import Base, JSONType, UTCDateTime
 from workflows.models._columns import IdType, new_uuid, utcnow
-from workflows.models.search_text import SearchTerms, search_terms
+from workflows.models.search_text import SearchTerms, case_terms
 
 
 class Channel(StrEnum):
@@ -234,7 +238,8 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     satisfaction: Mapped[str | None] = mapped_column(String(32))
     version_id: Mapped[int] = mapped_column(Integer)
-    # free-text terms of case_no, summary and location detail (search_text.py); SQLite's FTS5
+    # free-text terms of case_no, summary and location detail, and on PostgreSQL the category
+    # and place path as facts (search_text.py); SQLite's FTS5
     # table case_search indexes them through triggers (migration 0015)
     search_terms: Mapped[str | None] = mapped_column(SearchTerms(), deferred=True)
 
@@ -249,7 +254,7 @@ class Case(Base):
     )
 
 
-SEARCHED_FIELDS = ("case_no", "summary", "location_detail")
+SEARCHED_FIELDS = ("case_no", "summary", "location_detail", "category", "place_path")
 
 
 def case_street() -> ColumnElement[str]:
@@ -260,11 +265,30 @@ def case_street() -> ColumnElement[str]:
 @event.listens_for(Case, "before_insert")
 @event.listens_for(Case, "before_update")
 def _keep_search_terms(mapper: Any, connection: Any, case: Case) -> None:
-    """The terms follow the searched fields in the same flush (hence the same transaction)."""
+    """The terms follow the searched fields and the facts in the same flush (hence the same
+    transaction)."""
     state = sa_inspect(case)
     if state.key is None or any(state.attrs[name].history.has_changes()
                                 for name in SEARCHED_FIELDS):
-        case.search_terms = search_terms(case.case_no, case.summary, case.location_detail)
+        case.search_terms = case_terms(case.case_no, case.summary, case.location_detail,
+                                       case.category, case.place_path)
+
+
+def rewrite_search_terms(session: Session, where: ColumnElement[bool], batch: int = 1000) -> None:
+    """Write again the terms of the cases matching ``where`` whose facts changed without the
+    ORM (a bulk ``UPDATE`` of their place paths), a batch of cases at a time."""
+    table = cast(Table, Case.__table__)
+    last = None
+    while True:
+        found = (select(Case.id, Case.case_no, Case.summary, Case.location_detail, Case.category,
+                        Case.place_path).where(where).order_by(Case.id).limit(batch))
+        rows = session.execute(found if last is None else found.where(Case.id > last)).all()
+        if not rows:
+            return
+        session.execute(update(table).where(table.c.id == bindparam("case_id"))
+                        .values(search_terms=bindparam("terms", type_=SearchTerms())),
+                        [{"case_id": row.id, "terms": case_terms(*row[1:])} for row in rows])
+        last = rows[-1].id
 
 
 class PartyKind(StrEnum):

@@ -57,6 +57,7 @@ from workflows.models import (
     User,
     UserRole,
 )
+from workflows.models.cases import rewrite_search_terms
 from workflows.people.departments import ALL_DEPARTMENTS, OTHER_KINDS, ROLES, seed_roles
 from workflows.people.directory_files import (
     ImportKind,
@@ -484,6 +485,10 @@ def _repath(uow: UnitOfWork) -> None:
         for item in changed:
             session.execute(update(Case).where(Case.place_id == item["id"])
                             .values(place_path=item["path"]))
+        # the cases' search terms carry their place path (the list's place facts)
+        moved = [item["id"] for item in changed]
+        for start in range(0, len(moved), 500):
+            rewrite_search_terms(session, Case.place_id.in_(moved[start:start + 500]))
 
 
 # -- units --------------------------------------------------------------------------------------
