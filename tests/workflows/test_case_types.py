@@ -7,7 +7,7 @@ import itertools
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from engine.models import InstanceRow, ProcessVersion
 from tests.cli_support import jiefen
@@ -19,6 +19,7 @@ from workflows.cases.lookup import find_case
 from workflows.cases.parties import PartyInput
 from workflows.core.errors import ErrorCode, InvalidInput
 from workflows.intake.register import IntakeRequest, submit_intake
+from workflows.models import Case
 from workflows.processes import case_types
 from workflows.processes.catalogue import retire_version
 
@@ -82,6 +83,30 @@ def test_a_channel_row_wins_over_the_category_row(services, world):
                               channel="hotline_12345", process_id="simple")
     assert _process_of(services, _intake(services, world, channel="hotline_12345")) == "simple"
     assert _process_of(services, _intake(services, world)) == "general_dispute"
+
+
+def _no_active_version(services, process_id: str) -> None:
+    """As if the process had lost its last active version behind the catalogue's back."""
+    with services.new_uow() as uow:
+        uow.session.execute(update(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                            .values(status="retired"))
+        uow.commit()
+
+
+def test_a_case_types_process_without_an_active_version_refuses_the_category(services, world):
+    case_types.save_case_type(services.new_uow(), owner(), category="neighbour",
+                              process_id="simple")
+    _no_active_version(services, "simple")
+    with pytest.raises(InvalidInput) as refused:
+        _intake(services, world)
+    assert refused.value.field_errors["category"].code == ErrorCode.PROCESS_NOT_STARTABLE
+    with services.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_shipped_default_that_cannot_start_gives_way_to_the_general_process(services, world):
+    _no_active_version(services, "petition_intake")
+    assert _process_of(services, _intake(services, world, "petition")) == "general_dispute"
 
 
 def test_an_explicit_process_wins_and_must_be_startable(services, world):

@@ -21,8 +21,9 @@ STEP_STATEMENTS = 22    # 3 of them keep the cockpit's rollups
 # registration in a fresh process, the first case of its year: the version's files, the lane
 # roles and the year's case counter are read or created once (later registrations send fewer);
 # one query for both person rules, the code checked free as the counter moves (no savepoint),
-# the narrative in the case's one INSERT, the version read once, the parties not read back
-INTAKE_STATEMENTS = 49
+# the narrative in the case's one INSERT, the case type's live version in one query, the
+# parties not read back
+INTAKE_STATEMENTS = 48
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ from workflows.intake.location import (
 )
 from workflows.intake.received import is_late, received_errors
 from workflows.library import contract
-from workflows.library.entry import entry_process
+from workflows.library.entry import entry_process, entry_version
 from workflows.models import (
     STATUS_LABELS,
     Case,
@@ -336,6 +336,10 @@ def startable_process(uow: UnitOfWork, request: IntakeRequest, process_id: str |
     """The process a new case starts on and its live version (the one the instance starts on);
     InvalidInput when it has no active version."""
     named = process_id or request.process_id
+    if not named:   # the usual way: the case type's live version in one statement
+        found = entry_version(uow.session, request.category, request.channel)
+        if found is not None:
+            return found.process_id, found
     chosen = named or entry_process(uow.session, request.category, request.channel)
     try:
         return chosen, uow.live_version(chosen)

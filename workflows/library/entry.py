@@ -5,8 +5,8 @@ last active version of a process go (a process a case type points to must stay s
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, literal, select
+from sqlalchemy.orm import Session, defer
 
 from engine.models import ProcessVersion
 from workflows.library.contract import DEFAULT_CASE_TYPES, TOP_PROCESS
@@ -42,3 +42,20 @@ def has_active_version(session: Session, process_id: str) -> bool:
     return session.scalar(select(ProcessVersion.id).where(
         ProcessVersion.process_id == process_id, ProcessVersion.status == "active")
         .limit(1)) is not None
+
+
+def entry_version(session: Session, category: str, channel: str | None) -> ProcessVersion | None:
+    """The live version of the process ``entry_process`` picks, in one statement; None when it
+    needs the longer way (the picked process has no active version: the shipped default gives
+    way to ``general_dispute``, a case type's process is an error for the caller)."""
+    def typed(on_channel: str):
+        return select(CaseType.process_id).where(
+            CaseType.category == category, CaseType.channel == on_channel).scalar_subquery()
+
+    fallback = DEFAULT_CASE_TYPES.get(category) or TOP_PROCESS
+    chosen = func.coalesce(typed(channel or ANY_CHANNEL), typed(ANY_CHANNEL), literal(fallback))
+    return session.scalars(
+        select(ProcessVersion).where(ProcessVersion.process_id == chosen,
+                                     ProcessVersion.status == "active")
+        .options(defer(ProcessVersion.source_files), defer(ProcessVersion.engine_files))
+        .order_by(ProcessVersion.version.desc()).limit(1)).first()
