@@ -12,6 +12,7 @@ the head equals the last event. Events older than that position are not re-hashe
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import pickle
 import subprocess
@@ -29,11 +30,9 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    column,
     func,
     select,
     type_coerce,
-    values,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -374,8 +373,9 @@ def verify_since_last(session: Session, keyring: Keyring) -> PartResult:
 
 def _since(conn: Connection, chains: Sequence[str], starts: Mapping[str, tuple[int, str]]) -> Any:
     """The events of ``chains`` from each one's start on, in (chain, seq) order: one statement,
-    joined with the (chain, start) pairs so each chain is one range of the unique index. On
-    PostgreSQL the pairs are two array parameters (unnest); SQLite gets a VALUES list."""
+    joined with the (chain, start) pairs so each chain is one range of the unique index. The
+    pairs are one or two parameters (PostgreSQL: two arrays, unnest; SQLite: a JSON list,
+    json_each), not a parameter each: compiling thousands of them cost more than the run."""
     pairs = [(chain, starts[chain][0]) for chain in chains]
     since: Any
     if conn.dialect.name == "postgresql":
@@ -383,9 +383,11 @@ def _since(conn: Connection, chains: Sequence[str], starts: Mapping[str, tuple[i
             bindparam("chains", [chain for chain, _ in pairs], type_=postgresql.ARRAY(String)),
             bindparam("starts", [seq for _, seq in pairs], type_=postgresql.ARRAY(Integer)),
         ).table_valued("chain_key", "seq").render_derived(name="since")
-    else:   # SQLite has no "AS since (chain_key, seq)": a common table expression
-        since = values(column("chain_key", String), column("seq", Integer),
-                       name="since").data(pairs).cte("since")
+    else:
+        listed = func.json_each(bindparam("pairs", json.dumps(pairs), type_=String)).table_valued(
+            "value")
+        since = select(func.json_extract(listed.c.value, "$[0]").label("chain_key"),
+                       func.json_extract(listed.c.value, "$[1]").label("seq")).cte("since")
     return (select(*_columns(conn))
             .join_from(AuditEvent, since, and_(AuditEvent.chain_key == since.c.chain_key,
                                                AuditEvent.seq >= since.c.seq))
