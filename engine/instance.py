@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 
-from engine import compaction
+from engine import compaction, state_dump
 from engine.errors import (
     EngineError,
     EngineStepFailed,
@@ -125,7 +125,7 @@ class WorkflowInstance:
         return cls(serializer.deserialize_json(state))
 
     def dump(self, serializer: Serializer) -> str:
-        return serializer.serialize_json(self.workflow)
+        return state_dump.dump(serializer, self.workflow)
 
     def compact(self) -> int:
         """Drop finished sub-processes, keeping what the digest, the diagram and late submissions
@@ -170,7 +170,8 @@ class WorkflowInstance:
             raise
         except Exception as exc:  # a timer expression or operation failed: the caller rolls back
             raise _wrap(exc) from exc
-        self._steps()
+        if self._runnable():   # otherwise the engine steps would find nothing to run
+            self._steps()
 
     def ready_task(self, task_id: str | UUID) -> Task:
         """The READY manual task with this id; TaskNotFound / TaskNotReady otherwise."""
@@ -222,9 +223,22 @@ class WorkflowInstance:
     def ready_tasks(self) -> list[TaskView]:
         """The ready user tasks in tree order (kept until the instance next changes)."""
         if self._ready is None:
-            tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
-            self._ready = [self._view(t) for t in tasks]
+            self._ready = [self._view(t) for t in self._ready_user_tasks()]
         return list(self._ready)
+
+    def _ready_user_tasks(self) -> list[Task]:
+        """What get_tasks(state=READY, manual=True) returns, without its slow tree iterator when
+        a plain walk finds one such task the iterator would reach (the usual case)."""
+        found = [t for t in self._all_tasks() if t._state == TaskState.READY and t.task_spec.manual]
+        if not found:
+            return found
+        if len(found) == 1 and _reachable(found[0]):
+            return found
+        return self.workflow.get_tasks(state=TaskState.READY, manual=True)   # tree order
+
+    def _runnable(self) -> bool:
+        """True if a READY task the engine runs itself (not a user task) is waiting to run."""
+        return any(t._state == TaskState.READY and not t.task_spec.manual for t in self._all_tasks())
 
     def ready_view(self, task_id: str | UUID) -> TaskView:
         """The view of one READY user task (TaskNotFound / TaskNotReady otherwise)."""
@@ -257,13 +271,14 @@ class WorkflowInstance:
         spec = task.task_spec
         extensions = dict(getattr(spec, "extensions", {}) or {})
         info = spec.task_info(task) if hasattr(spec, "task_info") else {}
+        timers = _boundary_timers(task)
         return TaskView(
             id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
             lane=spec.lane, process_id=task.workflow.spec.name, data=dict(task.data),
             form=fields_of(extensions.get("form")),
             instructions=extensions.get("instructionsForEndUser") or spec.documentation,
             instance_index=info.get("instance") if isinstance(info, dict) else None,
-            due_at=_boundary_due(task), timers=_boundary_timers(task), extensions=extensions)
+            due_at=_deadline(timers), timers=timers, extensions=extensions)
 
     @property
     def due_at(self) -> datetime | None:
@@ -339,31 +354,31 @@ class WorkflowInstance:
 
     def _take_snapshot(self) -> Snapshot:
         rows, depth, ready = [], 0, False
-        for task in self._all_tasks():
-            if not task.state & LIVE_STATES:
-                continue
-            if not task.state & FINISHED_STATES:
+        for workflow in (self.workflow, *self.workflow.subprocesses.values()):
+            process = workflow.spec.name
+            for task in workflow.tasks.values():
+                state = task._state
+                spec = task.task_spec
+                # finished tasks are history carried forward by their successors: their spec
+                # and state suffice; live tasks add their info and data
+                if state & FINISHED_STATES:
+                    rows.append([process, spec.name, "", _state_name(state), ""])
+                    continue
+                if not state & LIVE_STATES:
+                    continue
                 depth = max(depth, task.depth)  # the deepest task is always a live leaf
-            spec = task.task_spec
-            ready = ready or (task.state == TaskState.READY and spec.manual)
-            # finished tasks are history carried forward by their successors: their spec and
-            # state suffice; live tasks add their info and data
-            if task.state & FINISHED_STATES:
-                rows.append([task.workflow.spec.name, spec.name, "", TaskState.get_name(task.state),
-                             ""])
-                continue
-            info = spec.task_info(task) if hasattr(spec, "task_info") else {}
-            info = {k: v for k, v in info.items() if k != "instance_map"}  # child task UUIDs
-            rows.append([task.workflow.spec.name, spec.name,
-                         json.dumps(info, sort_keys=True, default=str),
-                         TaskState.get_name(task.state), _data_hash(task.data)])
+                ready = ready or (state == TaskState.READY and spec.manual)
+                info = spec.task_info(task) if hasattr(spec, "task_info") else {}
+                info = {k: v for k, v in info.items() if k != "instance_map"}  # child task UUIDs
+                rows.append([process, spec.name, _INFO_JSON.encode(info),
+                             _state_name(state), _data_hash(task.data)])
         rows.extend([process, spec, "", state, ""]
                     for process, spec, state in compaction.finished_rows(self.workflow))
         rows.sort()
         timers = self.armed_timers()
-        blob = json.dumps({"tasks": rows, "timers": sorted(d.isoformat() for _, d in timers),
-                           "data": _data_hash(self.workflow.data)}, sort_keys=True,
-                          ensure_ascii=False)
+        blob = _BLOB_JSON.encode({"tasks": rows,
+                                  "timers": sorted(d.isoformat() for _, d in timers),
+                                  "data": _data_hash(self.workflow.data)})
         return Snapshot(digest=hashlib.sha256(blob.encode("utf-8")).hexdigest(), max_depth=depth,
                         has_ready_tasks=ready, due_at=min((d for _, d in timers), default=None),
                         completed=self.workflow.is_completed())
@@ -380,6 +395,41 @@ class Snapshot:
     completed: bool
 
 
+_STATE_NAMES = {value: TaskState.get_name(value) for value in TaskState._values}
+
+
+def _state_name(state: int) -> str:
+    """TaskState.get_name without the two dicts it builds per call."""
+    name = _STATE_NAMES.get(state)
+    return name if name is not None else TaskState.get_name(state)
+
+
+def _reachable(task: Task) -> bool:
+    """True if get_tasks' iterator, filtering READY tasks, reaches ``task``: it descends from a
+    task only in a state from FUTURE on, not below depth 1000, and into a sub-process only while
+    the task that runs it is unfinished."""
+    hops = 0
+    while True:
+        parent = task.parent
+        while parent is not None:
+            if parent._state < TaskState.FUTURE:
+                return False
+            hops += 1
+            parent = parent.parent
+        host_id = getattr(task.workflow, "parent_task_id", None)
+        if host_id is None:
+            return hops <= 1000
+        try:
+            host = task.workflow.top_workflow.get_task_from_id(host_id)
+        except WorkflowException:   # TaskNotFoundException: let the iterator decide
+            return False
+        # (as the iterator compares: no single state reaches the mask's value)
+        if host is None or host._state >= TaskState.FINISHED_MASK:
+            return False
+        hops += 1
+        task = host
+
+
 def _parse_due(value: str) -> datetime:
     """Armed timer value -> plain aware UTC datetime (not the clock hook's subclass)."""
     moment = datetime.fromisoformat(value)
@@ -388,8 +438,14 @@ def _parse_due(value: str) -> datetime:
     return datetime.fromtimestamp(moment.timestamp(), UTC)
 
 
+# the digest's encoders, built once (json.dumps with options builds one per call)
+_INFO_JSON = json.JSONEncoder(sort_keys=True, default=str)
+_DATA_JSON = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
+_BLOB_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def _data_hash(data: dict) -> str:
-    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    text = _DATA_JSON.encode(data)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -443,6 +499,6 @@ def _embedding_task(task: Task) -> Task | None:
     return host if kind == "SubWorkflowTask" else None
 
 
-def _boundary_due(task: Task) -> datetime | None:
-    """Earliest armed interrupting boundary timer attached to this task (its deadline)."""
-    return next((t.due_at for t in _boundary_timers(task) if t.interrupting), None)
+def _deadline(timers: list[BoundaryTimer]) -> datetime | None:
+    """The earliest interrupting one of a task's boundary timers (earliest first)."""
+    return next((t.due_at for t in timers if t.interrupting), None)

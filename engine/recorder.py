@@ -38,10 +38,14 @@ if not any(isinstance(h, _Dispatch) for h in _log.handlers):
     _log.addHandler(_Dispatch())
 
 
+_COPY_JSON = json.JSONEncoder(default=str)       # built once: json.dumps with options builds
+_REF_JSON = json.JSONEncoder(default=str, ensure_ascii=False)   # one per call
+
+
 def json_copy(value: Any, registry: DictionaryConverter | None = None) -> Any:
     """Deep copy through JSON now: 3.2.0 shares nested values between task snapshots."""
     converted = registry.convert(value) if registry is not None else value
-    return json.loads(json.dumps(converted, default=str))
+    return json.loads(_COPY_JSON.encode(converted))
 
 
 STEP_FORMAT = 2   # one audit event per engine step (transitions + distinct data); 1: a row each
@@ -59,9 +63,9 @@ class TaskEventRecorder:
     def __init__(self, workflow: BpmnWorkflow, registry: DictionaryConverter | None,
                  clock: Callable[[], datetime]):
         self.workflow, self.registry, self.clock = workflow, registry, clock
-        self.last = {tid: t.state for tid, t in workflow.tasks.items()}  # get_tasks() is slow
+        self.last = {tid: t._state for tid, t in workflow.tasks.items()}  # get_tasks() is slow
         for sub in workflow.subprocesses.values():
-            self.last.update((tid, t.state) for tid, t in sub.tasks.items())
+            self.last.update((tid, t._state) for tid, t in sub.tasks.items())
         self.transitions: list[dict] = []
         self._refs: dict[str, str] = {}      # JSON text of a data value -> its reference
         self.at: str | None = None
@@ -103,7 +107,7 @@ class TaskEventRecorder:
 
     def _ref(self, value: Any) -> str:
         converted = self.registry.convert(value) if self.registry is not None else value
-        text = json.dumps(converted, default=str, ensure_ascii=False)
+        text = _REF_JSON.encode(converted)
         ref = self._refs.get(text)
         if ref is None:
             ref = self._refs[text] = f"d{len(self._refs)}"
