@@ -217,14 +217,11 @@ class AuditLog:
         known = self.session.info.get(_HEADS_READ, {}).pop(chain, None)
         if known is not None:
             return _ReadHead(self.session, chain, *known)
-        if chain == f"case:{case_id}" and fresh.created_here(self.session, case_id):
-            # a case this transaction inserted has no chain yet: the head's INSERT starts it
-            # (a head row there already would fail the INSERT, as any lost race)
-            head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
-            self.session.add(head)
-            return head
+        # a case this transaction inserted has no chain yet: the head's INSERT starts it (a head
+        # row there already would fail the INSERT, as any lost race)
+        new_case = chain == f"case:{case_id}" and fresh.created_here(self.session, case_id)
         query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
-        head = self.session.scalars(query).first()
+        head = None if new_case else self.session.scalars(query).first()
         if head is None:
             head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
             self.session.add(head)

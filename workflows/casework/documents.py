@@ -63,7 +63,8 @@ def id_facts(id_number: str | None, on: date) -> tuple[str, str]:
 def party_lines(uow: UnitOfWork, case: Case, on: date) -> tuple[list[PartyLine], list[PartyLine]]:
     """Parties of the case, masked (for the case file) and plaintext (for signing), from one read."""
     vault = PartyVault.of(uow.services)
-    masked, full = [], []
+    masked: list[PartyLine] = []
+    full: list[PartyLine] = []
     for link, party in case_parties(uow.session, case):
         plain = vault.reveal(party)
         role = PARTY_ROLE_LABELS.get(link.role, link.role)

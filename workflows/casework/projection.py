@@ -29,8 +29,8 @@ from workflows.models import (
     WorkOrder,
     WorkOrderRole,
     WorkOrderStatus,
+    fresh,
 )
-from workflows.models import fresh
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.runtime.unit_of_work import UnitOfWork
 
