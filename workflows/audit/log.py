@@ -27,7 +27,7 @@ from engine.clock import Clock
 from engine.crypto import KeyPurpose, Keyring, UnknownKey
 from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from engine.recorder import json_copy
-from workflows.audit.bulk_verify import verify_all
+from workflows.audit.bulk_verify import snapshot, verify_all
 from workflows.audit.checkpoints import verify_checkpoint
 from workflows.audit.coverage import SYSTEM_CHAIN, missing_records
 from workflows.core.actors import Actor
@@ -404,7 +404,10 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
     Every chain is one ordered stream (``workers`` processes on a large database, None: one per
     core); the given chains are read one by one.
     ``objects`` (with every chain): also every case, user, token and process version must still
-    have its record (``workflows.audit.coverage``), so a chain deleted with its head is caught."""
+    have its record (``workflows.audit.coverage``), so a chain deleted with its head is caught.
+    Every chain: read in one snapshot (``bulk_verify.snapshot``)."""
+    if chains is None:
+        snapshot(session)
     exported, export_breaks = exported_heads(session, keyring, heads_file, shipped=shipped)
     report = VerifyReport()
     if chains is None:
