@@ -31,7 +31,7 @@ from workflows.audit.bulk_verify import snapshot, verify_all
 from workflows.audit.checkpoints import verify_checkpoint
 from workflows.audit.coverage import SYSTEM_CHAIN, missing_records
 from workflows.core.actors import Actor
-from workflows.models import Case
+from workflows.models import Case, fresh
 
 
 class AuditAction(StrEnum):
@@ -197,7 +197,7 @@ class AuditLog:
         return len(events)
 
     def _append_chain(self, chain: str, items: list[tuple[PendingEvent, int | None]]) -> None:
-        head = self._lock_head(chain)
+        head = self._lock_head(chain, items[0][1])
         key_id = self.keyring.primary_id(KeyPurpose.AUDIT_HMAC)
         key = self.keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
         rows = []
@@ -213,12 +213,15 @@ class AuditLog:
         # a Core insert of plain rows (a declarative class's __table__ is a Table)
         self.session.execute(cast(Table, AuditEvent.__table__).insert(), rows)
 
-    def _lock_head(self, chain: str) -> AuditChainHead | _ReadHead:
+    def _lock_head(self, chain: str, case_id: int | None = None) -> AuditChainHead | _ReadHead:
         known = self.session.info.get(_HEADS_READ, {}).pop(chain, None)
         if known is not None:
             return _ReadHead(self.session, chain, *known)
+        # a case this transaction inserted has no chain yet: the head's INSERT starts it (a head
+        # row there already would fail the INSERT, as any lost race)
+        new_case = chain == f"case:{case_id}" and fresh.created_here(self.session, case_id)
         query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
-        head = self.session.scalars(query).first()
+        head = None if new_case else self.session.scalars(query).first()
         if head is None:
             head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
             self.session.add(head)
