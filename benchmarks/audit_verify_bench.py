@@ -6,7 +6,9 @@ incremental run after a day's worth of appended events.
 
 Fills an empty database (a temporary SQLite file without ``--url``; with a PostgreSQL URL, that
 database's tables are created by the migrations and must be empty) with ``--chains`` chains of
-``--events`` genuinely chained and HMAC'd events, then prints events per second for each run.
+``--events`` genuinely chained and HMAC'd events, then prints events per second for each run,
+and for the incremental run the statements it sent (through SQLAlchemy, plus the event streams
+the verifier runs on the driver's cursor).
 Not a timed test: it prints, it does not assert.
 """
 
@@ -21,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,11 +105,30 @@ def _backend_cpu(session: Session):
     return used
 
 
-def timed(label: str, run, server=None) -> None:
+class Statements:
+    """Statements this process sends through the engine (an executemany counts once), and the
+    event streams the verifier runs on the driver's own cursor."""
+
+    def __init__(self, engine) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+        streamed = bulk_verify._driver_batches
+
+        def stream(conn, query):
+            self.count += 1
+            return streamed(conn, query)
+        bulk_verify._driver_batches = stream
+
+    def _seen(self, *_args) -> None:
+        self.count += 1
+
+
+def timed(label: str, run, server=None, statements: Statements | None = None) -> None:
     """Wall time and CPU seconds (this process and its finished workers): on a shared machine
     the CPU figure says what the work costs, the wall figure what this run got. ``server``: the
     database backend's CPU seconds so far (a one-process run on a local PostgreSQL)."""
     began, cpu, served = time.perf_counter(), _cpu(), server() if server else 0.0
+    sent = statements.count if statements else 0
     result = run()
     took, used = time.perf_counter() - began, _cpu() - cpu
     print(f"{label:<34} {result.events:>10,} events {result.chains:>8,} chains "
@@ -118,6 +139,8 @@ def timed(label: str, run, server=None) -> None:
         backend = server() - served
         print(f"{'':<34} PostgreSQL backend {backend:.2f} CPU s: "
               f"{result.events / max(used + backend, 1e-9):,.0f} events per CPU s, both sides")
+    if statements:
+        print(f"{'':<34} {statements.count - sent} SQL statements")
 
 
 def main() -> None:
@@ -152,9 +175,20 @@ def main() -> None:
               f"{time.perf_counter() - began:8.2f} s wall {'':>21}{_cpu() - cpu:7.2f} CPU s "
               "(the CLI's full run does it too)")
     fill(url, keyring, args.appended, 3, start=heads)
+    statements = Statements(engine)
     with Session(engine) as session:
+        server = _backend_cpu(session)
+        session.commit()    # the run begins its own transaction (one snapshot)
         timed(f"incremental ({args.appended:,} chains moved)",
-              lambda: verify_since_last(session, keyring))
+              lambda: verify_since_last(session, keyring), server, statements)
+        moved = verify_since_last(session, keyring)
+        session.commit()
+        began, cpu, sent = time.perf_counter(), _cpu(), statements.count
+        save_positions(session, keyring, moved.positions, datetime.now(UTC))
+        session.commit()
+        print(f"{'saving their positions':<34} {len(moved.positions):>26,} chains "
+              f"{time.perf_counter() - began:8.2f} s wall {'':>21}{_cpu() - cpu:7.2f} CPU s "
+              f"{statements.count - sent} SQL statements (the CLI's incremental run does it too)")
     engine.dispose()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from engine.models import AuditChainVerified
 from tests.audit_support import CaseDriver, deploy, drop_audit_triggers
@@ -134,3 +134,59 @@ def test_a_broken_chain_keeps_its_old_position(services):
         after = session.scalar(select(AuditChainVerified.seq).where(
             AuditChainVerified.chain_key == chain))
     assert not report.ok and after == before
+
+
+def _note(services, chains: list[str], note: str) -> None:
+    with services.new_uow() as uow:
+        for chain in chains:
+            uow.audit.record_copy(AuditAction.CASE_UPDATED, SYSTEM, {"note": note}, chain_key=chain)
+        uow.commit()
+
+
+def _statements_of_incremental_run(services, monkeypatch, moved: int) -> tuple[int, int]:
+    chains = [f"test:{moved}-{number:03d}" for number in range(moved)]
+    _note(services, chains, "开始")
+    assert run_verification(services, SYSTEM).ok
+    _note(services, chains, "又一次")
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    streamed = bulk_verify._driver_batches
+
+    def stream(conn, query):   # the event stream runs on the driver's cursor: one statement
+        seen.append("stream")
+        return streamed(conn, query)
+
+    monkeypatch.setattr(bulk_verify, "_driver_batches", stream)
+    engine = services.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        report = run_verification(services, SYSTEM, incremental=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert report.ok and report.chains == moved + 1 and report.events == moved + 1   # + system
+    return len(seen), report.chains
+
+
+def test_the_incremental_run_sends_as_many_statements_for_30_moved_chains_as_for_3(
+        services, monkeypatch):
+    few, _ = _statements_of_incremental_run(services, monkeypatch, 3)
+    many, _ = _statements_of_incremental_run(services, monkeypatch, 30)
+
+    assert many == few      # reading, checking and saving positions: per batch, not per chain
+
+
+def test_incremental_names_a_rewritten_event_at_the_verified_position(services):
+    _note(services, ["test:anchor"], "开始")
+    assert run_verification(services, SYSTEM).ok
+    _note(services, ["test:anchor"], "又一次")
+    drop_audit_triggers(services)
+    services.db.execute(text("UPDATE audit_event SET hash = :h WHERE chain_key = 'test:anchor' "
+                             "AND seq = 1"), {"h": "0" * 64})
+
+    report = run_verification(services, SYSTEM, incremental=True, save=False)
+
+    assert [(b.chain_key, b.seq, b.reason) for b in report.breaks] == [
+        ("test:anchor", 1, "the event verified last time was removed or rewritten")]

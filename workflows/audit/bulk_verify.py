@@ -12,6 +12,7 @@ the head equals the last event. Events older than that position are not re-hashe
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import pickle
 import subprocess
@@ -22,7 +23,17 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, String, and_, func, or_, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,7 +53,8 @@ from workflows.audit.stream_verify import ChainFacts, PartResult, verify_stream
 
 STREAM_BATCH = 5000          # rows per statement when saving positions
 FETCH_BATCH = 2000           # rows fetched per round trip (larger batches cost more CPU per row)
-CHAIN_BATCH = 500            # chains per IN list in the incremental run
+CHAIN_BATCH = 500            # chains per statement re-read for the reference code
+INCREMENTAL_BATCH = 5000     # moved chains per statement in the incremental run
 MAX_WORKERS = 8
 MIN_CHAINS_PER_WORKER = 1000  # below this a second process costs more than it saves
 _ROOT = Path(__file__).resolve().parents[2]   # where the worker finds the packages
@@ -84,7 +96,7 @@ def verify_all(session: Session, keyring: Keyring, *, workers: int | None = None
     worker processes verify the others, each on a connection of its own (what the workers see:
     committed events); the parts are merged, breaks ordered by chain."""
     keys = audit_keys(keyring)
-    conn = session.connection()
+    conn = snapshot(session)
     bounds = _ranges(conn, workers or min(os.cpu_count() or 1, MAX_WORKERS))
     if len(bounds) == 1:
         return verify_range(conn, keys)
@@ -208,7 +220,8 @@ def _driver_batches(conn: Connection, query: Any) -> Iterator[Sequence[Sequence[
         params = compiled.params
     else:
         cursor = raw.cursor()
-        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        named = compiled.params     # built anew at every access: once
+        params = [named[name] for name in compiled.positiontup or ()]
     try:
         cursor.execute(str(compiled), params)
         while batch := cursor.fetchmany(FETCH_BATCH):
@@ -261,9 +274,13 @@ def position_mac(keyring: Keyring, chain: str, seq: int, digest: str) -> str:
 
 
 def position_ok(keyring: Keyring, row: AuditChainVerified) -> bool:
-    key_id, _, mac = (row.mac or "").partition(":")
+    return _position_ok(keyring, row.chain_key, row.seq, row.hash, row.mac)
+
+
+def _position_ok(keyring: Keyring, chain: str, seq: int, digest: str, signed: str | None) -> bool:
+    key_id, _, mac = (signed or "").partition(":")
     try:
-        data = canonical_json(["verified", row.chain_key, row.seq, row.hash]).encode("utf-8")
+        data = canonical_json(["verified", chain, seq, digest]).encode("utf-8")
         return mac == audit_mac(keyring, key_id, data)
     except KeyError:           # an unknown key id: not ours
         return False
@@ -294,52 +311,100 @@ def _upsert(session: Session, dialect: Any, batch: list[dict[str, Any]]) -> None
 
 # -- incremental run -----------------------------------------------------------------------------
 def verify_since_last(session: Session, keyring: Keyring) -> PartResult:
-    """The chains whose head moved since their verified position: the new events only."""
+    """The chains whose head moved since their verified position: the new events only.
+
+    A fixed number of statements, whatever the number of moved chains: the moved chains and
+    their positions (one join), the positions whose head is gone (one), then the events from each
+    position on, INCREMENTAL_BATCH chains a statement (a join with their positions), hashed by
+    the fast loop; a chain it does not accept is re-read and judged by the reference code."""
     keys = audit_keys(keyring)
+    conn = snapshot(session)
     result = PartResult()
-    moved = session.execute(
+    verified = AuditChainVerified
+    moved = conn.execute(
         select(AuditChainHead.chain_key, AuditChainHead.last_seq, AuditChainHead.last_hash,
-               AuditChainVerified)
-        .outerjoin(AuditChainVerified, AuditChainVerified.chain_key == AuditChainHead.chain_key)
-        .where((AuditChainVerified.seq.is_(None)) | (AuditChainVerified.seq != AuditChainHead.last_seq)
-               | (AuditChainVerified.hash != AuditChainHead.last_hash))).all()
-    orphans = session.scalars(
-        select(AuditChainVerified).outerjoin(
-            AuditChainHead, AuditChainHead.chain_key == AuditChainVerified.chain_key)
+               verified.seq, verified.hash, verified.mac)
+        .outerjoin(verified, verified.chain_key == AuditChainHead.chain_key)
+        .where((verified.seq.is_(None)) | (verified.seq != AuditChainHead.last_seq)
+               | (verified.hash != AuditChainHead.last_hash))).all()
+    orphans = conn.execute(
+        select(verified.chain_key, verified.seq).outerjoin(
+            AuditChainHead, AuditChainHead.chain_key == verified.chain_key)
         .where(AuditChainHead.chain_key.is_(None))).all()
-    for row in orphans:
+    for chain, seq in orphans:
         result.chains += 1
-        result.breaks.append(ChainBreak(row.chain_key, row.seq, "the chain head is gone since it "
+        result.breaks.append(ChainBreak(chain, seq, "the chain head is gone since it "
                                         "was last verified (events deleted?)"))
     starts: dict[str, tuple[int, str]] = {}
     heads: dict[str, tuple[int, str]] = {}
-    for chain, last_seq, last_hash, verified in moved:
+    for chain, last_seq, last_hash, seq, digest, mac in moved:
         heads[chain] = (last_seq, last_hash)
-        if verified is None:
+        if seq is None:
             starts[chain] = (0, GENESIS)
-        elif not position_ok(keyring, verified):
+        elif not _position_ok(keyring, chain, seq, digest, mac):
             result.chains += 1
-            result.breaks.append(ChainBreak(chain, verified.seq, "verified position altered "
+            result.breaks.append(ChainBreak(chain, seq, "verified position altered "
                                             "(MAC invalid)"))
-        elif last_seq < verified.seq:
+        elif last_seq < seq:
             result.chains += 1
             result.breaks.append(ChainBreak(chain, last_seq + 1, "events deleted since the chain "
                                             "was last verified"))
         else:
-            starts[chain] = (verified.seq, verified.hash)
+            starts[chain] = (seq, digest)
     chains = sorted(starts)
-    for offset in range(0, len(chains), CHAIN_BATCH):
-        part = chains[offset:offset + CHAIN_BATCH]
-        rows = session.execute(
-            select(*_columns(session.connection()))
-            .where(or_(*(and_(AuditEvent.chain_key == c, AuditEvent.seq >= starts[c][0])
-                         for c in part)))
-            .order_by(AuditEvent.chain_key, AuditEvent.seq, AuditEvent.id))
-        grouped = {chain: list(group) for chain, group in itertools.groupby(
-            _dicts(rows), key=lambda m: m["chain_key"])}
-        for chain in part:
-            _verify_after(result, chain, grouped.get(chain, []), keys, starts[chain], heads[chain])
+    for offset in range(0, len(chains), INCREMENTAL_BATCH):
+        part = chains[offset:offset + INCREMENTAL_BATCH]
+        pending = {chain: heads[chain] for chain in part}
+        suspects: list[tuple[str, tuple[int, str]]] = []
+        verify_stream(_driver_batches(conn, _since(conn, part, starts)), keys, pending, result,
+                      suspects, starts)
+        # the reference code names the break: chains the loop did not accept, and chains
+        # without a single event from their position on
+        checks = sorted([chain for chain, _ in suspects] + list(pending))   # by chain, as reports list them
+        for at in range(0, len(checks), CHAIN_BATCH):
+            few = checks[at:at + CHAIN_BATCH]
+            grouped = {chain: list(group) for chain, group in itertools.groupby(
+                _dicts(conn.execute(_since(conn, few, starts))), key=itemgetter("chain_key"))}
+            for chain in few:
+                _verify_after(result, chain, grouped.get(chain, []), keys, starts[chain],
+                              heads[chain])
     return result
+
+
+def _since(conn: Connection, chains: Sequence[str], starts: Mapping[str, tuple[int, str]]) -> Any:
+    """The events of ``chains`` from each one's start on, in (chain, seq) order: one statement,
+    joined with the (chain, start) pairs so each chain is one range of the unique index. The
+    pairs are one or two parameters (PostgreSQL: two arrays, unnest; SQLite: a JSON list,
+    json_each), not a parameter each: compiling thousands of them cost more than the run."""
+    pairs = [(chain, starts[chain][0]) for chain in chains]
+    since: Any
+    if conn.dialect.name == "postgresql":
+        since = func.unnest(
+            bindparam("chains", [chain for chain, _ in pairs], type_=postgresql.ARRAY(String)),
+            bindparam("starts", [seq for _, seq in pairs], type_=postgresql.ARRAY(Integer)),
+        ).table_valued("chain_key", "seq").render_derived(name="since")
+    else:
+        listed = func.json_each(bindparam("pairs", json.dumps(pairs), type_=String)).table_valued(
+            "value")
+        since = select(func.json_extract(listed.c.value, "$[0]").label("chain_key"),
+                       func.json_extract(listed.c.value, "$[1]").label("seq")).cte("since")
+    return (select(*_columns(conn))
+            .join_from(AuditEvent, since, and_(AuditEvent.chain_key == since.c.chain_key,
+                                               AuditEvent.seq >= since.c.seq))
+            .order_by(AuditEvent.chain_key, AuditEvent.seq))
+
+
+def snapshot(session: Session) -> Connection:
+    """The session's connection, its transaction one snapshot for every statement of a run.
+    PostgreSQL's default READ COMMITTED gives each statement a snapshot of its own, so an event
+    appended between reading the heads and reading the events would look like a break: a
+    transaction not yet begun is begun REPEATABLE READ. (SQLite's transaction, begun with
+    BEGIN, reads one WAL snapshot already; a session bound to a connection, as in tests, or
+    already in a transaction keeps the transaction it has.)"""
+    if (session.get_bind().dialect.name == "postgresql" and not session.in_transaction()
+            and isinstance(session.get_bind(), Engine)):
+        return session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    return session.connection()
 
 
 def _verify_after(result: PartResult, chain: str, rows: Sequence[Mapping[Any, Any]],

@@ -27,11 +27,11 @@ from engine.clock import Clock
 from engine.crypto import KeyPurpose, Keyring, UnknownKey
 from engine.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from engine.recorder import json_copy
-from workflows.audit.bulk_verify import verify_all
+from workflows.audit.bulk_verify import snapshot, verify_all
 from workflows.audit.checkpoints import verify_checkpoint
 from workflows.audit.coverage import SYSTEM_CHAIN, missing_records
 from workflows.core.actors import Actor
-from workflows.models import Case
+from workflows.models import Case, fresh
 
 
 class AuditAction(StrEnum):
@@ -197,7 +197,7 @@ class AuditLog:
         return len(events)
 
     def _append_chain(self, chain: str, items: list[tuple[PendingEvent, int | None]]) -> None:
-        head = self._lock_head(chain)
+        head = self._lock_head(chain, items[0][1])
         key_id = self.keyring.primary_id(KeyPurpose.AUDIT_HMAC)
         key = self.keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
         rows = []
@@ -213,12 +213,15 @@ class AuditLog:
         # a Core insert of plain rows (a declarative class's __table__ is a Table)
         self.session.execute(cast(Table, AuditEvent.__table__).insert(), rows)
 
-    def _lock_head(self, chain: str) -> AuditChainHead | _ReadHead:
+    def _lock_head(self, chain: str, case_id: int | None = None) -> AuditChainHead | _ReadHead:
         known = self.session.info.get(_HEADS_READ, {}).pop(chain, None)
         if known is not None:
             return _ReadHead(self.session, chain, *known)
+        # a case this transaction inserted has no chain yet: the head's INSERT starts it (a head
+        # row there already would fail the INSERT, as any lost race)
+        new_case = chain == f"case:{case_id}" and fresh.created_here(self.session, case_id)
         query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
-        head = self.session.scalars(query).first()
+        head = None if new_case else self.session.scalars(query).first()
         if head is None:
             head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
             self.session.add(head)
@@ -401,7 +404,10 @@ def verify_chains(session: Session, keyring: Keyring, chains: list[str] | None =
     Every chain is one ordered stream (``workers`` processes on a large database, None: one per
     core); the given chains are read one by one.
     ``objects`` (with every chain): also every case, user, token and process version must still
-    have its record (``workflows.audit.coverage``), so a chain deleted with its head is caught."""
+    have its record (``workflows.audit.coverage``), so a chain deleted with its head is caught.
+    Every chain: read in one snapshot (``bulk_verify.snapshot``)."""
+    if chains is None:
+        snapshot(session)
     exported, export_breaks = exported_heads(session, keyring, heads_file, shipped=shipped)
     report = VerifyReport()
     if chains is None:

@@ -28,6 +28,7 @@ from workflows.audit.case_opening import CASE_OPENED, CASE_PRELUDE
 _CHAIN, _SEQ, _ACTION, _KEY = (BODY_KEYS.index(k) for k in ("chain_key", "seq", "action", "key_id"))
 _PREV, _HASH = len(BODY_KEYS), len(BODY_KEYS) + 1
 _GENESIS_BYTES = bytes.fromhex(GENESIS)
+_ORIGIN = (0, GENESIS)      # a chain's start when nothing of it was verified before
 _encode = orjson.dumps      # the fast encoder (a module name, so a test can make it differ)
 
 
@@ -63,23 +64,34 @@ def hmac_pads(key: bytes) -> tuple[Any, Any]:
 
 def verify_stream(batches: Iterable[Sequence[Sequence[Any]]], keys: Mapping[str, bytes],
                   heads: dict[str, tuple[int, str]], result: PartResult,
-                  suspects: list[tuple[str, tuple[int, str]]]) -> None:
+                  suspects: list[tuple[str, tuple[int, str]]],
+                  starts: Mapping[str, tuple[int, str]] | None = None) -> None:
     """Rows ordered by (chain, seq), in batches. A chain that passes goes into ``result``; any
     other goes into ``suspects`` with its head. Either way its head leaves ``heads``, so what is
-    left there are heads without any event."""
+    left there are heads without any event.
+
+    ``starts`` (the incremental run): a chain's verified position (seq, hash); its rows then
+    begin with the event at that position, which must still carry that hash, and only the
+    events after it are hashed (and counted)."""
     pads = {key_id: hmac_pads(key) for key_id, key in keys.items()}.get
     dumps, names = _encode, BODY_KEYS
     chain: str | None = None
     ok = noting = False
-    expected, prev, prev_bytes = 1, GENESIS, _GENESIS_BYTES
+    base, expected, prev, prev_bytes = 0, 1, GENESIS, _GENESIS_BYTES
     facts: ChainFacts | None = None
     for batch in batches:
         for row in batch:
             if row[_CHAIN] != chain:
                 if chain is not None:
-                    _close(chain, ok, expected - 1, prev, facts, heads, result, suspects)
+                    _close(chain, ok, expected - 1, prev, facts, heads, result, suspects, base)
                 chain, ok = row[_CHAIN], True
-                expected, prev, prev_bytes = 1, GENESIS, _GENESIS_BYTES
+                base, prev = starts.get(chain, _ORIGIN) if starts else _ORIGIN
+                expected = base + 1
+                if base:    # the anchor: the event at the verified position, not hashed again
+                    ok, prev_bytes = _anchor(row, base, prev)
+                    facts, noting = None, False
+                    continue
+                prev_bytes = _GENESIS_BYTES
                 facts = ChainFacts(1) if chain.startswith("case:") else None
                 noting = facts is not None
             elif not ok:
@@ -106,7 +118,15 @@ def verify_stream(batches: Iterable[Sequence[Sequence[Any]]], keys: Mapping[str,
             if noting:
                 noting = _note(facts, seq, row[_ACTION])  # type: ignore[arg-type]
     if chain is not None:
-        _close(chain, ok, expected - 1, prev, facts, heads, result, suspects)
+        _close(chain, ok, expected - 1, prev, facts, heads, result, suspects, base)
+
+
+def _anchor(row: Sequence[Any], seq: int, digest: str) -> tuple[bool, bytes]:
+    """Whether ``row`` is still the event verified at (seq, digest), and the digest's bytes."""
+    try:
+        return row[_SEQ] == seq and row[_HASH] == digest, bytes.fromhex(digest)
+    except ValueError:
+        return False, b""
 
 
 def _note(facts: ChainFacts, seq: int, action: str) -> bool:
@@ -120,13 +140,13 @@ def _note(facts: ChainFacts, seq: int, action: str) -> bool:
 
 def _close(chain: str, ok: bool, last: int, prev: str, facts: ChainFacts | None,
            heads: dict[str, tuple[int, str]], result: PartResult,
-           suspects: list[tuple[str, tuple[int, str]]]) -> None:
+           suspects: list[tuple[str, tuple[int, str]]], base: int) -> None:
     head = heads.pop(chain, None)
     if not ok or head is None or head[0] != last or head[1] != prev:
-        suspects.append((chain, head or (0, GENESIS)))
+        suspects.append((chain, head or _ORIGIN))
         return
     result.chains += 1
-    result.events += last
+    result.events += last - base
     result.positions.append((chain, last, prev))
     if facts is not None:
         result.facts[chain] = facts

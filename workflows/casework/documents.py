@@ -60,21 +60,23 @@ def id_facts(id_number: str | None, on: date) -> tuple[str, str]:
     return sex, f"{born.isoformat()}（{age}岁）"
 
 
-def party_lines(uow: UnitOfWork, case: Case, on: date, *, full: bool) -> list[PartyLine]:
-    """Parties of the case: plaintext when ``full`` (for signing), else masked values."""
+def party_lines(uow: UnitOfWork, case: Case, on: date) -> tuple[list[PartyLine], list[PartyLine]]:
+    """Parties of the case, masked (for the case file) and plaintext (for signing), from one read."""
     vault = PartyVault.of(uow.services)
-    lines = []
+    masked: list[PartyLine] = []
+    full: list[PartyLine] = []
     for link, party in case_parties(uow.session, case):
         plain = vault.reveal(party)
-        shown = plain if full else dict(party.masked or {})
-        sex, birth = id_facts(plain.get("id_number"), on)
-        if not full:
-            birth = birth.split("（")[-1].rstrip("）") if birth != BLANK else BLANK
         role = PARTY_ROLE_LABELS.get(link.role, link.role)
-        lines.append(PartyLine(role, shown.get("name") or BLANK,
-                               sex, birth, shown.get("id_number") or BLANK,
-                               shown.get("address") or BLANK, shown.get("phone") or BLANK))
-    return lines
+        sex, birth = id_facts(plain.get("id_number"), on)
+        for shown, lines, born in (
+                (dict(party.masked or {}), masked,
+                 birth.split("（")[-1].rstrip("）") if birth != BLANK else BLANK),
+                (plain, full, birth)):
+            lines.append(PartyLine(role, shown.get("name") or BLANK, sex, born,
+                                   shown.get("id_number") or BLANK,
+                                   shown.get("address") or BLANK, shown.get("phone") or BLANK))
+    return masked, full
 
 
 def period_text(spec: str | None) -> str:
@@ -128,8 +130,9 @@ def generate_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: dict, *,
     """Create the agreement document from party records and the mediation task data."""
     today = _local_day(uow)
     header = _agreement_header(uow, case, data, today)
-    masked = agreement_text(case, header, party_lines(uow, case, today, full=False), data)
-    full = agreement_text(case, header, party_lines(uow, case, today, full=True), data)
+    masked_lines, full_lines = party_lines(uow, case, today)
+    masked = agreement_text(case, header, masked_lines, data)
+    full = agreement_text(case, header, full_lines, data)
     return _store(uow, actor, case, "mediation_agreement", "人民调解协议书", masked, full, task_id)
 
 
@@ -147,10 +150,9 @@ def generate_labour_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: d
               "agreement_terms": data.get("payment_schedule"),
               "performance_manner": "按协议内容向劳动者支付",
               "performance_period": data.get("payment_period")}
-    masked = agreement_text(case, header, party_lines(uow, case, today, full=False), mapped,
-                            title=LABOUR_TITLE)
-    full = agreement_text(case, header, party_lines(uow, case, today, full=True), mapped,
-                          title=LABOUR_TITLE)
+    masked_lines, full_lines = party_lines(uow, case, today)
+    masked = agreement_text(case, header, masked_lines, mapped, title=LABOUR_TITLE)
+    full = agreement_text(case, header, full_lines, mapped, title=LABOUR_TITLE)
     return _store(uow, actor, case, "labour_agreement", LABOUR_TITLE, masked, full, task_id)
 
 
@@ -169,8 +171,10 @@ def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case) -> CaseDocument:
     located = location_of(uow.session, case.place_id, case.place_path)
     place = "".join([*(located["names"] if located else []), case.location_detail or ""])
 
+    lines = party_lines(uow, case, today)
+
     def text(full: bool) -> str:
-        people = party_lines(uow, case, today, full=full)
+        people = lines[1] if full else lines[0]
         out = [f"# {header['unit']}", "## 受理回执", "",
                f"回执编号：{case.case_no}-HZ　　案件编号：{case.case_no}", "",
                "**一、当事人**"]
@@ -205,8 +209,10 @@ def generate_jc_application(uow: UnitOfWork, actor: Actor, case: Case, view: Tas
         deadline = date.fromordinal(date.fromisoformat(effective).toordinal() + 30).isoformat()
     terms = data.get(AGREEMENT_FIELDS["content"]) or BLANK
 
+    lines = party_lines(uow, case, today)
+
     def text(full: bool) -> str:
-        people = party_lines(uow, case, today, full=full)
+        people = lines[1] if full else lines[0]
         out = [f"# {header['committee']}", "## 司法确认申请书", "",
                f"案件编号：{case.case_no}", "", "**申请人**"]
         out += [f"- 申请人（{p.role}）：{p.name}，性别：{p.sex}，出生日期：{p.birth}，"

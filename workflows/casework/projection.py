@@ -29,6 +29,7 @@ from workflows.models import (
     WorkOrder,
     WorkOrderRole,
     WorkOrderStatus,
+    fresh,
 )
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -126,6 +127,8 @@ def open_rows(session: Session, instance_id: int | None) -> dict[str, OpenTask]:
     """The open-task rows of an instance by task id, read once until the projection rewrites them
     (the completion's permission check and the projection share the read)."""
     cache = session.info.setdefault(_OPEN_ROWS, {})
+    if instance_id not in cache and fresh.instance_created_here(session, instance_id):
+        cache[instance_id] = {}    # an instance started in this transaction has no rows yet
     if instance_id not in cache:
         cache[instance_id] = {t.task_id: t for t in session.scalars(
             select(OpenTask).where(OpenTask.instance_id == instance_id))}

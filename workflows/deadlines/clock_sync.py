@@ -30,7 +30,7 @@ from engine.xmlsafe import safe_fromstring
 from workflows.core.actors import SYSTEM
 from workflows.deadlines import sla
 from workflows.library import contract
-from workflows.models import Case, OpenTask, SlaClock
+from workflows.models import Case, OpenTask, SlaClock, fresh
 from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,12 @@ def sync_clocks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list
                                          POLICIES["first_contact"]),
              "resolution": _handling_step(inst, armed, timers, data),
              "feedback": _feedback_step(inst, armed, timers)}
-    clocks = {c.kind: c for c in uow.session.scalars(
-        select(SlaClock).where(SlaClock.case_id == case.id))}
+    if fresh.created_here(uow.session, case.id):   # its clocks are all this transaction's
+        uow.session.flush()
+        found = fresh.inserted(uow.session, SlaClock, case.id)
+    else:
+        found = list(uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)))
+    clocks = {c.kind: c for c in found}
     for kind, step in steps.items():
         clock = clocks.get(kind)
         running = clock is not None and clock.stopped_at is None

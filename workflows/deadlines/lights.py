@@ -24,7 +24,7 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER
 from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of, escalate
-from workflows.models import Case, Light, Urgency, WorkOrder, WorkOrderStatus
+from workflows.models import Case, Light, Urgency, WorkOrder, WorkOrderStatus, fresh
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.rollups import maintain as rollups
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -99,6 +99,8 @@ def watch_of(uow: UnitOfWork, case: Case, order: WorkOrder,
         watch = WorkOrderSla(work_order_id=order.id, case_id=case.id, response_policy=policy,
                              response_due_at=due)
         uow.session.add(watch)
+        if known is not None:
+            known[order.id] = watch
         if not order.sla_watched:   # orders made elsewhere (imports, generated data)
             order.sla_watched = True
     return watch
@@ -205,13 +207,17 @@ def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False,
     if orders is None:
         orders = list(uow.session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
                                           .order_by(WorkOrder.id)))
-    watches = {w.work_order_id: w for w in uow.session.scalars(
-        select(WorkOrderSla).where(WorkOrderSla.case_id == case.id))}
-    rollups.hold_limits(uow.session, case.id)
+    new_case = fresh.created_here(uow.session, case.id)   # its rows are all this transaction's
+    watches = {w.work_order_id: w for w in (
+        fresh.inserted(uow.session, WorkOrderSla, case.id) if new_case else uow.session.scalars(
+            select(WorkOrderSla).where(WorkOrderSla.case_id == case.id)))}
+    rollups.hold_limits(uow.session, case.id, watches)
     notices: dict[int, list[SupervisionNotice]] = {}
-    for notice in uow.session.scalars(select(SupervisionNotice).where(
-            SupervisionNotice.case_id == case.id, SupervisionNotice.level == 1)
-            .order_by(SupervisionNotice.id)):
+    for notice in (sorted((n for n in fresh.inserted(uow.session, SupervisionNotice, case.id)
+                           if n.level == 1), key=lambda n: n.id) if new_case
+                   else uow.session.scalars(select(SupervisionNotice).where(
+                       SupervisionNotice.case_id == case.id, SupervisionNotice.level == 1)
+                       .order_by(SupervisionNotice.id))):
         if notice.work_order_id is not None:
             notices.setdefault(notice.work_order_id, []).append(notice)
     if changed_only:

@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
-from workflows.models import Case, WorkOrder
+from workflows.models import Case, WorkOrder, fresh
 from workflows.models.rollups import (
     RollupBoard,
     RollupCase,
@@ -44,7 +45,7 @@ PENDING = "jiefen_rollup_cases"
 NOTICED = "jiefen_rollup_noticed"     # cases given (or losing) a supervision notice
 CREATED = "jiefen_rollup_created"     # cases inserted in this transaction
 BUILT = "jiefen_rollups_built"        # rollup_state.built, once read in this session
-LIMITS_HELD = "jiefen_rollup_limits_held"  # cases whose response limits the session read whole
+LIMITS_HELD = "jiefen_rollup_limits_held"  # case id -> its watch rows, read whole (held strongly)
 MODELS: dict[str, Any] = {"case": RollupCase, "open": RollupOpen, "order": RollupOrder,
                           "place": RollupPlace, "board": RollupBoard, "notice": RollupNotice}
 KEYS = {"case": ("grain", "day", "area_path", "unit_id", "category"),
@@ -95,18 +96,20 @@ def apply_pending(session: Session, tz: str) -> int:
     ids = sorted(session.info.pop(PENDING, set()))
     noticed = session.info.pop(NOTICED, set())
     created = session.info.pop(CREATED, set())
-    held = session.info.pop(LIMITS_HELD, set())
+    held = session.info.pop(LIMITS_HELD, {})
     if not ids:
         return 0
     zone = ZoneInfo(tz)
+    # a case inserted by this transaction has no facts yet: nothing to read (or lock) for it
+    stored = [i for i in ids if i not in created]
     old = {row.case_id: json.loads(row.facts) for row in session.execute(
-        select(RollupFacts.case_id, RollupFacts.facts).where(RollupFacts.case_id.in_(ids))
-        .order_by(RollupFacts.case_id).with_for_update())}
+        select(RollupFacts.case_id, RollupFacts.facts).where(RollupFacts.case_id.in_(stored))
+        .order_by(RollupFacts.case_id).with_for_update())} if stored else {}
     # the notices are read only for the cases that got one, or whose facts hold none yet (a
     # case created in this transaction has none but those noted): most steps read nothing more
     known = {i: old[i]["n"] for i in ids if i in old and "n" in old[i] and i not in noticed}
     known.update({i: [] for i in created if i not in noticed and i not in known})
-    new = _facts_held(session, [i for i in ids if i in held], zone, known)
+    new = _facts_held(session, {i: held[i] for i in ids if i in held}, zone, known)
     new.update(_facts_of(session, [i for i in ids if i not in new], zone, known) if len(new) < len(ids)
                else {})
     delta: Contributions = {}
@@ -163,39 +166,37 @@ def _facts_of(session: Session, ids: list[int], zone: ZoneInfo,
     return {c.id: facts(c, orders.get(c.id, ()), limits, zone, notices[c.id]) for c in cases}
 
 
-def hold_limits(session: Session, case_id: int) -> None:
-    """Note that ``session`` read every response limit of this case (the lights do each step), so
-    the commit can take the case's facts from the objects it holds instead of reading them again."""
-    session.info.setdefault(LIMITS_HELD, set()).add(case_id)
+def hold_limits(session: Session, case_id: int, watches: dict[int, WorkOrderSla]) -> None:
+    """Note that ``session`` read every response limit (watch row) of this case — the lights do
+    each step — so the commit can take the case's facts from the objects it holds instead of
+    reading them again. ``watches`` is kept (strongly) as the case's rows then."""
+    session.info.setdefault(LIMITS_HELD, {})[case_id] = watches
 
 
-def _facts_held(session: Session, ids: list[int], zone: ZoneInfo,
-                known: dict[int, list[list[Any]]]) -> dict[int, dict[str, Any] | None]:
+def _facts_held(session: Session, held: dict[int, dict[int, WorkOrderSla]],
+                zone: ZoneInfo, known: dict[int, list[list[Any]]]
+                ) -> dict[int, dict[str, Any] | None]:
     """The facts of the cases the session holds whole and current — the case with its orders
-    loaded, its response limits read (``hold_limits``), its notices known — from those objects,
-    without a statement; the others are left to ``_facts_of``."""
-    if not ids:
+    loaded, its watch rows read (``hold_limits``), its notices known — from those objects,
+    without a statement; the others are left to ``_facts_of``. Rows inserted since the read come
+    from ``fresh.inserted`` (every order and watch row this transaction flushed)."""
+    if not held:
         return {}
-    wanted = set(ids)
-    orders: dict[int, dict[int, WorkOrder]] = {}
-    limits: dict[int, datetime] = {}
-    cases: dict[int, Case] = {}
-    for obj in session.identity_map.values():
-        if isinstance(obj, WorkOrder):
-            orders.setdefault(obj.case_id, {})[obj.id] = obj
-        elif isinstance(obj, WorkOrderSla) and obj.response_due_at is not None:
-            limits[obj.work_order_id] = obj.response_due_at
-        elif isinstance(obj, Case) and obj.id in wanted:
-            cases[obj.id] = obj
     out: dict[int, dict[str, Any] | None] = {}
-    for case_id, case in cases.items():
-        if case_id not in known or not _current(case, _CASE_FIELDS + ("work_orders",)):
+    for case_id, watches in held.items():
+        case = session.identity_map.get(identity_key(Case, case_id))
+        if case is None or case_id not in known or not _current(case, _CASE_FIELDS + ("work_orders",)):
             continue
-        held = orders.get(case_id, {})
-        held.update({o.id: o for o in case.work_orders})
-        if not all(_current(o, _ORDER_FIELDS) for o in held.values()):
+        orders = {o.id: o for o in case.work_orders}
+        orders.update({o.id: o for o in fresh.inserted(session, WorkOrder, case_id)})
+        rows = dict(watches)
+        rows.update({w.work_order_id: w for w in fresh.inserted(session, WorkOrderSla, case_id)})
+        if not all(_current(o, _ORDER_FIELDS) for o in orders.values()) or \
+                not all(_current(w, ("response_due_at",)) for w in rows.values()):
             continue
-        out[case_id] = facts(case, sorted(held.values(), key=lambda o: o.id), limits, zone,
+        limits = {w.work_order_id: w.response_due_at for w in rows.values()
+                  if w.response_due_at is not None}
+        out[case_id] = facts(case, sorted(orders.values(), key=lambda o: o.id), limits, zone,
                              known[case_id])
     return out
 

@@ -33,7 +33,7 @@ from engine.specs import CompiledBundle
 from workflows.audit.log import AuditAction, AuditLog
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound
-from workflows.models import Case
+from workflows.models import Case, fresh
 from workflows.notify import case_events
 from workflows.notify.outbox import Outbox
 from workflows.rollups import maintain as rollups
@@ -72,6 +72,7 @@ class UnitOfWork:
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
         case_events.watch(self.session)   # the case event log, written at commit
         rollups.watch(self.session)       # the cockpit's rollups, replaced at commit
+        fresh.watch(self.session)         # cases and instances this transaction inserted
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
         self._read_rows: dict[int, InstanceRow] = {}
@@ -221,10 +222,12 @@ class UnitOfWork:
             self.session.commit()
         except SQLAlchemyError as exc:
             self.session.rollback()
+            fresh.forget(self.session)
             if lost_race(exc):
                 raise ConcurrentUpdate("a concurrent change won") from None
             raise
         self.committed = True
+        fresh.forget(self.session)
         for callback in self._after_commit:
             callback()
 
