@@ -60,8 +60,10 @@ class UTCDateTime(TypeDecorator):
             return None
         if isinstance(value, datetime):
             return value.astimezone(UTC)
-        # the fixed format written above; fromisoformat reads it about ten times faster than strptime
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        # the fixed format written above ("…Z"); fromisoformat reads it about ten times faster than
+        # strptime, and text with another offset (written by hand) is converted, not relabelled
+        moment = datetime.fromisoformat(value)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 WRITE_OPTION = "jiefen_write"

@@ -215,6 +215,22 @@ def test_a_frequent_applicants_open_case_is_found_behind_many_closed_ones(servic
     assert (preview.kind, preview.candidates) == ("new", [old.case_no])
 
 
+def test_an_applicants_own_case_is_found_behind_many_newer_cases_against_the_same_respondent(
+        services, clerk, monkeypatch):
+    """A big employer is named as respondent in many newer open cases: the person rules still
+    find the worker's own open case (the exact rule's rows come first under the limit)."""
+    monkeypatch.setattr(duplicates, "MATTER_ROWS", 3)
+    worker = PartyInput(name="韦春生", id_number=IDS["韦春生"])
+    employer = PartyInput(name="孙永福", id_number=IDS["孙永福"], role="respondent")
+    own = submit(services, clerk, request(worker, employer))
+    for name in ("马德顺", "杨光荣", "郑雅琪", "罗建平"):
+        other = submit(services, clerk, request(PartyInput(name=name, id_number=IDS[name]),
+                                                employer))
+        assert other.case_no != own.case_no
+    again = submit(services, clerk, request(worker, employer))
+    assert (again.kind, again.case_no) == ("duplicate", own.case_no)
+
+
 def moved(services, case_no: str, **values) -> None:
     with services.new_uow() as uow:
         uow.session.execute(update(Case).where(Case.case_no == case_no).values(**values))

@@ -336,6 +336,13 @@ def worked_on(session: Session, actor: Actor, case: Case) -> bool | None:
     return known[2] if known is not None and known[0] is actor else None
 
 
+def note_worked(session: Session, actor: Actor, case: Case) -> None:
+    """The actor has now worked on the case (a later step in this session adds no second row)."""
+    known = session.info.get(_SCOPE_READ, {}).get(case.id)
+    if known is not None and known[0] is actor:
+        session.info[_SCOPE_READ][case.id] = (actor, known[1], True)
+
+
 def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
     """Decide what the actor may see of this case (one query for scope, unless read with the
     case; one for work orders)."""

@@ -13,7 +13,6 @@ from typing import Any, cast
 from sqlalchemy import Select, String, Table, literal_column, select, tuple_, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit_chain import (
     GENESIS,
@@ -197,7 +196,20 @@ class AuditLog:
         return len(events)
 
     def _append_chain(self, chain: str, items: list[tuple[PendingEvent, int | None]]) -> None:
-        head = self._lock_head(chain, items[0][1])
+        case_id = items[0][1]
+        head = self._head(chain, case_id)
+        rows = self._linked(chain, head, items)
+        if isinstance(head, _ReadHead) and not head.move():
+            # appended to meanwhile (a colleague's step, the sweep): wait for that transaction
+            # and link after what it wrote, as if the head had been locked from the start
+            head = self._locked_head(chain, case_id)
+            rows = self._linked(chain, head, items)
+        # a Core insert of plain rows (a declarative class's __table__ is a Table)
+        self.session.execute(cast(Table, AuditEvent.__table__).insert(), rows)
+
+    def _linked(self, chain: str, head: AuditChainHead | _ReadHead,
+                items: list[tuple[PendingEvent, int | None]]) -> list[dict]:
+        """The events as rows linked from ``head``, which moves to the last of them."""
         key_id = self.keyring.primary_id(KeyPurpose.AUDIT_HMAC)
         key = self.keyring.key(KeyPurpose.AUDIT_HMAC, key_id)
         rows = []
@@ -208,15 +220,15 @@ class AuditLog:
             rows.append({**header, "payload": payload_text, "prev_hash": head.last_hash,
                          "hash": digest})
             head.last_seq, head.last_hash = head.last_seq + 1, digest
-        if isinstance(head, _ReadHead):
-            head.write()
-        # a Core insert of plain rows (a declarative class's __table__ is a Table)
-        self.session.execute(cast(Table, AuditEvent.__table__).insert(), rows)
+        return rows
 
-    def _lock_head(self, chain: str, case_id: int | None = None) -> AuditChainHead | _ReadHead:
+    def _head(self, chain: str, case_id: int | None) -> AuditChainHead | _ReadHead:
         known = self.session.info.get(_HEADS_READ, {}).pop(chain, None)
         if known is not None:
             return _ReadHead(self.session, chain, *known)
+        return self._locked_head(chain, case_id)
+
+    def _locked_head(self, chain: str, case_id: int | None) -> AuditChainHead:
         # a case this transaction inserted has no chain yet: the head's INSERT starts it (a head
         # row there already would fail the INSERT, as any lost race)
         new_case = chain == f"case:{case_id}" and fresh.created_here(self.session, case_id)
@@ -247,25 +259,22 @@ def note_case_head(session: Session, case_id: int, seq: int | None, last: str | 
 
 
 class _ReadHead:
-    """A head read earlier without a lock: moved by one conditional UPDATE when the events are
-    written; if another transaction moved it meanwhile, nothing is written and the unit of work
-    answers as to any lost race."""
+    """A head read earlier without a lock (with its case): moved by one UPDATE that holds only
+    while the head is still the one read, seq and hash alike; otherwise the caller takes the lock
+    and links again."""
 
     def __init__(self, session: Session, chain: str, seq: int, last: str):
         self.session, self.chain_key, self.last_seq, self.last_hash = session, chain, seq, last
-        self._read = seq
+        self._read = (seq, last)
 
-    def write(self) -> None:
+    def move(self) -> bool:
         moved = self.session.execute(
             update(AuditChainHead).where(AuditChainHead.chain_key == self.chain_key,
-                                         AuditChainHead.last_seq == self._read)
+                                         AuditChainHead.last_seq == self._read[0],
+                                         AuditChainHead.last_hash == self._read[1])
             .values(last_seq=self.last_seq, last_hash=self.last_hash)
             .execution_options(synchronize_session=False))
-        if moved.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
-            raise StaleDataError(f"audit chain {self.chain_key} moved meanwhile")
-        # a later commit of this session appends after what this one wrote
-        self.session.info.setdefault(_HEADS_READ, {})[self.chain_key] = (self.last_seq,
-                                                                          self.last_hash)
+        return moved.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, literal, or_, select
+from sqlalchemy import case as sql_case
 
 from engine.models import InstanceRow
 from workflows.cases.parties import PartyInput, PartyVault
@@ -82,6 +83,12 @@ def same_matter(uow: UnitOfWork, request: IntakeRequest) -> Matter:
     now = uow.clock.now()
     received = request.received_at or now
     window = timedelta(days=uow.services.settings.duplicate_window_days)
+    # the exact rule's rows first: many newer cases naming the same respondent must not push
+    # the applicant's own case out of the limit
+    exact_first = sql_case(
+        (and_(CaseParty.role == "applicant",
+              or_(*(getattr(Party, column) == value for column, value in applicant_keys))), 0),
+        else_=1) if applicant_keys else literal(1)
     rows = uow.session.execute(
         select(Case, CaseParty.role, Party.phone_bidx, Party.id_number_bidx)
         .join(CaseParty, CaseParty.case_id == Case.id).join(Party, Party.id == CaseParty.party_id)
@@ -89,7 +96,7 @@ def same_matter(uow: UnitOfWork, request: IntakeRequest) -> Matter:
                Case.category == request.category, Case.duplicate_of_id.is_(None),
                or_(Case.status != CaseStatus.CLOSED,
                    Case.closed_at >= now - timedelta(days=REOPEN_WINDOW_DAYS)))
-        .order_by(Case.opened_at.desc(), Case.id.desc()).limit(MATTER_ROWS)).all()
+        .order_by(exact_first, Case.opened_at.desc(), Case.id.desc()).limit(MATTER_ROWS)).all()
     found = Matter()
     watched: dict[int, bool] = {}
     for case, role, phone, id_number in rows:

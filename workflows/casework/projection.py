@@ -143,6 +143,7 @@ def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list
     instance_id = case.workflow_instance_id
     old = dict(open_rows(session, instance_id))
     session.info.pop(_OPEN_ROWS, None)
+    kept: dict[str, OpenTask] = {}
     roles = lane_roles(session)
     orders = {o.task_id: o.id for o in case.work_orders if o.task_id}
     created = []
@@ -158,9 +159,13 @@ def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list
             session.add(row)
             created.append(row)
             continue
+        kept[task.id] = row
         for name, value in facts.items():
             if getattr(row, name) != value:
                 setattr(row, name, value)
+    if fresh.instance_created_here(session, instance_id):
+        # a new instance's rows are all this transaction's: a later read takes these, not none
+        session.info[_OPEN_ROWS] = {instance_id: {**kept, **{r.task_id: r for r in created}}}
     if old:
         session.execute(delete(OpenTask).where(OpenTask.id.in_([r.id for r in old.values()]))
                         .execution_options(synchronize_session=False))
@@ -262,8 +267,7 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
             # order's watch row in the same transaction (a later flag would cost an UPDATE per order)
             order = WorkOrder(case_id=case.id, department_id=dept, round=max(rounds, default=0) + 1,
                               role=role, status=WorkOrderStatus.DISPATCHED, dispatched_at=now,
-                              accepted_at=None, completed_at=None, return_reason=None,
-                              sla_watched=True)   # every column set: the rollups read it unexpired
+                              sla_watched=True)
             uow.session.add(order)
             case.work_orders.append(order)
         order.task_id = task.id

@@ -16,6 +16,7 @@ from workflows.access.policy import (
     Denied,
     Permission,
     denials_audited,
+    note_worked,
     require_task,
     user_id,
     worked_on,
@@ -139,6 +140,7 @@ def _note_participant(uow: UnitOfWork, actor: Actor, case: Case) -> None:
             CaseParticipant.case_id == case.id, CaseParticipant.user_id == uid)) is not None
     if not known:
         uow.session.add(CaseParticipant(case_id=case.id, user_id=uid, first_at=uow.clock.now()))
+        note_worked(uow.session, actor, case)
 
 
 def validate(view: TaskView, raw: dict[str, Any], *, now: datetime | None = None,

@@ -26,7 +26,6 @@ from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of, escalate
 from workflows.models import Case, Light, Urgency, WorkOrder, WorkOrderStatus, fresh
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
-from workflows.rollups import maintain as rollups
 from workflows.runtime.unit_of_work import UnitOfWork
 
 RESPONSE_POLICY: dict[str, str] = {Urgency.URGENT: "PT2H", Urgency.GENERAL: "PT24H"}
@@ -211,7 +210,6 @@ def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False,
     watches = {w.work_order_id: w for w in (
         fresh.inserted(uow.session, WorkOrderSla, case.id) if new_case else uow.session.scalars(
             select(WorkOrderSla).where(WorkOrderSla.case_id == case.id)))}
-    rollups.hold_limits(uow.session, case.id, watches)
     notices: dict[int, list[SupervisionNotice]] = {}
     for notice in (sorted((n for n in fresh.inserted(uow.session, SupervisionNotice, case.id)
                            if n.level == 1), key=lambda n: n.id) if new_case

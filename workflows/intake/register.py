@@ -299,10 +299,7 @@ def _open(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
                 if late else None,
                 place_id=place.place_id, place_path=place.place_path,
                 location_detail=place.detail, amount=request.amount,
-                # set, not left unset: the commit's rollups then read the new case from the
-                # session instead of loading these back (an unset column is unloaded after INSERT)
-                duplicate_of_id=None, closed_at=None, outcome=None, satisfaction=None,
-                lead_department_id=None, work_orders=[])
+                work_orders=[])   # a new case has none: its projection need not load them
     # the narrative is bound to the code, so it is encrypted before the one INSERT
     assign_code(uow.session, case, now, services.settings.timezone)
     case.narrative_enc = encrypt_narrative(services, case.case_no, request.description)

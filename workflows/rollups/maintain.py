@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, func, insert, inspect, select, text
+from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
-from workflows.models import Case, WorkOrder, fresh
+from workflows.models import Case, WorkOrder
 from workflows.models.rollups import (
     RollupBoard,
     RollupCase,
@@ -45,7 +45,6 @@ PENDING = "jiefen_rollup_cases"
 NOTICED = "jiefen_rollup_noticed"     # cases given (or losing) a supervision notice
 CREATED = "jiefen_rollup_created"     # cases inserted in this transaction
 BUILT = "jiefen_rollups_built"        # rollup_state.built, once read in this session
-LIMITS_HELD = "jiefen_rollup_limits_held"  # case id -> its watch rows, read whole (held strongly)
 MODELS: dict[str, Any] = {"case": RollupCase, "open": RollupOpen, "order": RollupOrder,
                           "place": RollupPlace, "board": RollupBoard, "notice": RollupNotice}
 KEYS = {"case": ("grain", "day", "area_path", "unit_id", "category"),
@@ -96,7 +95,6 @@ def apply_pending(session: Session, tz: str) -> int:
     ids = sorted(session.info.pop(PENDING, set()))
     noticed = session.info.pop(NOTICED, set())
     created = session.info.pop(CREATED, set())
-    held = session.info.pop(LIMITS_HELD, {})
     if not ids:
         return 0
     zone = ZoneInfo(tz)
@@ -109,9 +107,7 @@ def apply_pending(session: Session, tz: str) -> int:
     # case created in this transaction has none but those noted): most steps read nothing more
     known = {i: old[i]["n"] for i in ids if i in old and "n" in old[i] and i not in noticed}
     known.update({i: [] for i in created if i not in noticed and i not in known})
-    new = _facts_held(session, {i: held[i] for i in ids if i in held}, zone, known)
-    new.update(_facts_of(session, [i for i in ids if i not in new], zone, known) if len(new) < len(ids)
-               else {})
+    new = _facts_joined(session, ids, zone, known)
     delta: Contributions = {}
     paths: dict[int, str] = {}
     for case_id in ids:
@@ -150,12 +146,7 @@ def _facts_of(session: Session, ids: list[int], zone: ZoneInfo,
     notices = dict(known or {})
     unknown = [c.id for c in cases if c.id not in notices]
     if unknown:
-        found: dict[int, list[Any]] = {}
-        for notice in session.execute(select(*NOTICE_COLUMNS)
-                                      .where(SupervisionNotice.case_id.in_(unknown))):
-            found.setdefault(notice.case_id, []).append(notice)
-        for case_id in unknown:
-            notices[case_id] = notice_facts(found.get(case_id, ()), zone)
+        notices.update(_notices_of(session, unknown, zone))
     orders: dict[int, list[Any]] = {}
     for row in session.execute(select(*ORDER_COLUMNS).where(WorkOrder.case_id.in_(ids))
                                .order_by(WorkOrder.id)):
@@ -166,50 +157,39 @@ def _facts_of(session: Session, ids: list[int], zone: ZoneInfo,
     return {c.id: facts(c, orders.get(c.id, ()), limits, zone, notices[c.id]) for c in cases}
 
 
-def hold_limits(session: Session, case_id: int, watches: dict[int, WorkOrderSla]) -> None:
-    """Note that ``session`` read every response limit (watch row) of this case — the lights do
-    each step — so the commit can take the case's facts from the objects it holds instead of
-    reading them again. ``watches`` is kept (strongly) as the case's rows then."""
-    session.info.setdefault(LIMITS_HELD, {})[case_id] = watches
+def _facts_joined(session: Session, ids: list[int], zone: ZoneInfo,
+                  known: dict[int, list[list[Any]]]) -> dict[int, dict[str, Any] | None]:
+    """``_facts_of`` for the few cases of one transaction: case, orders and response limits in
+    one joined statement, read after the facts' lock (so a change another transaction committed
+    meanwhile is seen), the notices only where they are not known."""
+    cases: dict[int, Any] = {}
+    orders: dict[int, list[Any]] = {}
+    limits: dict[int, Any] = {}
+    for row in session.execute(
+            select(*CASE_COLUMNS, *(c.label(f"o_{c.key}") for c in ORDER_COLUMNS),
+                   WorkOrderSla.response_due_at.label("limit"))
+            .outerjoin(WorkOrder, WorkOrder.case_id == Case.id)
+            .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
+            .where(Case.id.in_(ids)).order_by(Case.id, WorkOrder.id)):
+        cases.setdefault(row.id, SimpleNamespace(**{c.key: row._mapping[c.key]
+                                                    for c in CASE_COLUMNS}))
+        if row.o_id is not None:
+            orders.setdefault(row.id, []).append(SimpleNamespace(
+                **{c.key: row._mapping[f"o_{c.key}"] for c in ORDER_COLUMNS}))
+            limits[row.o_id] = row.limit
+    notices = dict(known)
+    unknown = [i for i in cases if i not in notices]
+    if unknown:
+        notices.update(_notices_of(session, unknown, zone))
+    return {i: facts(c, orders.get(i, ()), limits, zone, notices[i]) for i, c in cases.items()}
 
 
-def _facts_held(session: Session, held: dict[int, dict[int, WorkOrderSla]],
-                zone: ZoneInfo, known: dict[int, list[list[Any]]]
-                ) -> dict[int, dict[str, Any] | None]:
-    """The facts of the cases the session holds whole and current — the case with its orders
-    loaded, its watch rows read (``hold_limits``), its notices known — from those objects,
-    without a statement; the others are left to ``_facts_of``. Rows inserted since the read come
-    from ``fresh.inserted`` (every order and watch row this transaction flushed)."""
-    if not held:
-        return {}
-    out: dict[int, dict[str, Any] | None] = {}
-    for case_id, watches in held.items():
-        case = session.identity_map.get(identity_key(Case, case_id))
-        if case is None or case_id not in known or not _current(case, _CASE_FIELDS + ("work_orders",)):
-            continue
-        orders = {o.id: o for o in case.work_orders}
-        orders.update({o.id: o for o in fresh.inserted(session, WorkOrder, case_id)})
-        rows = dict(watches)
-        rows.update({w.work_order_id: w for w in fresh.inserted(session, WorkOrderSla, case_id)})
-        if not all(_current(o, _ORDER_FIELDS) for o in orders.values()) or \
-                not all(_current(w, ("response_due_at",)) for w in rows.values()):
-            continue
-        limits = {w.work_order_id: w.response_due_at for w in rows.values()
-                  if w.response_due_at is not None}
-        out[case_id] = facts(case, sorted(orders.values(), key=lambda o: o.id), limits, zone,
-                             known[case_id])
-    return out
-
-
-def _current(obj: Any, names: tuple[str, ...]) -> bool:
-    """Every named attribute loaded and not expired, and nothing waiting to be flushed."""
-    state = inspect(obj)
-    return (state.persistent and not state.modified
-            and not (state.unloaded.intersection(names)))
-
-
-_CASE_FIELDS = tuple(c.key for c in CASE_COLUMNS)
-_ORDER_FIELDS = tuple(c.key for c in ORDER_COLUMNS)
+def _notices_of(session: Session, ids: list[int], zone: ZoneInfo) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for notice in session.execute(select(*NOTICE_COLUMNS)
+                                  .where(SupervisionNotice.case_id.in_(ids))):
+        found.setdefault(notice.case_id, []).append(notice)
+    return {case_id: notice_facts(found.get(case_id, ()), zone) for case_id in ids}
 
 
 def _insert(session: Session, table: Any) -> Any:
