@@ -20,7 +20,7 @@ from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflows.models import Case, WorkOrder
+from workflows.models import Case, WorkOrder, fresh
 from workflows.models.rollups import (
     RollupBoard,
     RollupCase,
@@ -43,7 +43,6 @@ from workflows.rollups.facts import (
 
 PENDING = "jiefen_rollup_cases"
 NOTICED = "jiefen_rollup_noticed"     # cases given (or losing) a supervision notice
-CREATED = "jiefen_rollup_created"     # cases inserted in this transaction
 BUILT = "jiefen_rollups_built"        # rollup_state.built, once read in this session
 MODELS: dict[str, Any] = {"case": RollupCase, "open": RollupOpen, "order": RollupOrder,
                           "place": RollupPlace, "board": RollupBoard, "notice": RollupNotice}
@@ -73,15 +72,11 @@ def watch(session: Session) -> None:
 def _after_flush(session: Session, _context: object) -> None:
     noted: set[int] = session.info.setdefault(PENDING, set())
     noticed: set[int] = session.info.setdefault(NOTICED, set())
-    created: set[int] = session.info.setdefault(CREATED, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Case) and obj.id is not None:
             noted.add(obj.id)
         elif isinstance(obj, WorkOrder | WorkOrderSla) and obj.case_id is not None:
             noted.add(obj.case_id)
-    for obj in session.new:
-        if isinstance(obj, Case) and obj.id is not None:
-            created.add(obj.id)
     # a notice's day, unit and rung never change after it is issued: only new or deleted ones
     for obj in (*session.new, *session.deleted):
         if isinstance(obj, SupervisionNotice) and obj.case_id is not None:
@@ -94,9 +89,9 @@ def apply_pending(session: Session, tz: str) -> int:
     flush, before commit); returns how many cases."""
     ids = sorted(session.info.pop(PENDING, set()))
     noticed = session.info.pop(NOTICED, set())
-    created = session.info.pop(CREATED, set())
     if not ids:
         return 0
+    created = {i for i in ids if fresh.created_here(session, i)}
     zone = ZoneInfo(tz)
     # a case inserted by this transaction has no facts yet: nothing to read (or lock) for it
     stored = [i for i in ids if i not in created]
@@ -107,7 +102,7 @@ def apply_pending(session: Session, tz: str) -> int:
     # case created in this transaction has none but those noted): most steps read nothing more
     known = {i: old[i]["n"] for i in ids if i in old and "n" in old[i] and i not in noticed}
     known.update({i: [] for i in created if i not in noticed and i not in known})
-    new = _facts_joined(session, ids, zone, known)
+    new = _facts_of(session, ids, zone, known)
     delta: Contributions = {}
     paths: dict[int, str] = {}
     for case_id in ids:
@@ -140,28 +135,9 @@ def _merge(out: Contributions, key: Any, values: list[float], sign: int) -> None
 def _facts_of(session: Session, ids: list[int], zone: ZoneInfo,
               known: dict[int, list[list[Any]]] | None = None
               ) -> dict[int, dict[str, Any] | None]:
-    """The facts of these cases; ``known``: the notices of cases whose notices did not change
-    (the others' are read)."""
-    cases = session.execute(select(*CASE_COLUMNS).where(Case.id.in_(ids))).all()
-    notices = dict(known or {})
-    unknown = [c.id for c in cases if c.id not in notices]
-    if unknown:
-        notices.update(_notices_of(session, unknown, zone))
-    orders: dict[int, list[Any]] = {}
-    for row in session.execute(select(*ORDER_COLUMNS).where(WorkOrder.case_id.in_(ids))
-                               .order_by(WorkOrder.id)):
-        orders.setdefault(row.case_id, []).append(row)
-    limits = dict(session.execute(select(WorkOrderSla.work_order_id,
-                                         WorkOrderSla.response_due_at)
-                                  .where(WorkOrderSla.case_id.in_(ids))).all())
-    return {c.id: facts(c, orders.get(c.id, ()), limits, zone, notices[c.id]) for c in cases}
-
-
-def _facts_joined(session: Session, ids: list[int], zone: ZoneInfo,
-                  known: dict[int, list[list[Any]]]) -> dict[int, dict[str, Any] | None]:
-    """``_facts_of`` for the few cases of one transaction: case, orders and response limits in
-    one joined statement, read after the facts' lock (so a change another transaction committed
-    meanwhile is seen), the notices only where they are not known."""
+    """The facts of these cases: case, orders and response limits in one joined statement (at
+    commit it runs after the facts' lock, so a change another transaction committed meanwhile is
+    seen); ``known``: the notices of cases whose notices did not change (the others' are read)."""
     cases: dict[int, Any] = {}
     orders: dict[int, list[Any]] = {}
     limits: dict[int, Any] = {}
@@ -171,13 +147,13 @@ def _facts_joined(session: Session, ids: list[int], zone: ZoneInfo,
             .outerjoin(WorkOrder, WorkOrder.case_id == Case.id)
             .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
             .where(Case.id.in_(ids)).order_by(Case.id, WorkOrder.id)):
-        cases.setdefault(row.id, SimpleNamespace(**{c.key: row._mapping[c.key]
-                                                    for c in CASE_COLUMNS}))
+        if row.id not in cases:
+            cases[row.id] = SimpleNamespace(**{c.key: row._mapping[c.key] for c in CASE_COLUMNS})
         if row.o_id is not None:
             orders.setdefault(row.id, []).append(SimpleNamespace(
                 **{c.key: row._mapping[f"o_{c.key}"] for c in ORDER_COLUMNS}))
             limits[row.o_id] = row.limit
-    notices = dict(known)
+    notices = dict(known or {})
     unknown = [i for i in cases if i not in notices]
     if unknown:
         notices.update(_notices_of(session, unknown, zone))
