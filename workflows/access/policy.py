@@ -51,6 +51,7 @@ from workflows.models import (
     Tier,
     User,
     WorkOrder,
+    case_rows,
 )
 from workflows.models.scheduling import SupervisionNotice
 
@@ -367,8 +368,9 @@ def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
     if not actor.has(RoleCode.DEPT_HANDLER) or actor.has(*TIER_ROLES, RoleCode.LEADER, RoleCode.MEDIATOR,
                                                    RoleCode.INTAKE_CLERK):
         return False
-    # the case's orders, which a step of the case loads anyway, rather than a query of its own
-    roles = {o.role for o in case.work_orders if o.department_id == actor.department_id}
+    # the case's orders, which a step of the case reads anyway, rather than a query of its own
+    roles = {o.role for o in case_rows.orders(session, case)
+             if o.department_id == actor.department_id}
     if not roles:
         return False
     lead = case.lead_department_id is not None and case.lead_department_id == actor.department_id

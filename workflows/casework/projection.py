@@ -10,7 +10,8 @@ import weakref
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import flag_modified
 
 from engine.instance import TaskView, WorkflowInstance
 from engine.xmlsafe import safe_fromstring
@@ -29,9 +30,9 @@ from workflows.models import (
     WorkOrder,
     WorkOrderRole,
     WorkOrderStatus,
-    fresh,
+    case_rows,
 )
-from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
+from workflows.models.scheduling import SupervisionNotice
 from workflows.runtime.unit_of_work import UnitOfWork
 
 
@@ -40,6 +41,7 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
     session = uow.session
     data = inst.latest_data()
     depts = UnitResolver.cached(session, case.place_path)
+    case_rows.orders(session, case)   # with its watch rows, notices, clocks and open tasks
     was_closed = case.status == CaseStatus.CLOSED
     ready = inst.ready_tasks()
     _case_fields(case, inst, ready, data, depts, uow.clock.now())
@@ -49,7 +51,7 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
     created = _open_tasks(uow, case, inst, ready, depts)
     clocks = sync_clocks(uow, case, inst, ready, data)
     _order_deadlines(uow, case, inst, ready, depts, clocks.handling_due)
-    refresh_lights(uow, case, changed_only=True, orders=list(case.work_orders))
+    refresh_lights(uow, case, changed_only=True)
     return created
 
 
@@ -120,30 +122,20 @@ def task_facts(task: TaskView, roles: dict[str, str], depts: UnitResolver,
 
 
 # -- open tasks -------------------------------------------------------------------------------------
-_OPEN_ROWS = "jiefen.open_rows"
-
-
-def open_rows(session: Session, instance_id: int | None) -> dict[str, OpenTask]:
-    """The open-task rows of an instance by task id, read once until the projection rewrites them
+def open_rows(session: Session, case: Case) -> dict[str, OpenTask]:
+    """The open-task rows of the case's instance by task id, read with the case's other rows
     (the completion's permission check and the projection share the read)."""
-    cache = session.info.setdefault(_OPEN_ROWS, {})
-    if instance_id not in cache and fresh.instance_created_here(session, instance_id):
-        cache[instance_id] = {}    # an instance started in this transaction has no rows yet
-    if instance_id not in cache:
-        cache[instance_id] = {t.task_id: t for t in session.scalars(
-            select(OpenTask).where(OpenTask.instance_id == instance_id))}
-    return cache[instance_id]
+    return case_rows.open_tasks(session, case)
 
 
 def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
                 depts: UnitResolver) -> list[OpenTask]:
-    """Write only what changed: rows of closed tasks deleted, of new tasks added, of the others
-    updated where a fact moved (claims and ready times are kept)."""
+    """Write only what changed: rows of tasks still ready updated where a fact moved (claims and
+    ready times kept); a closed task's row taken over by a new task (one UPDATE, not a DELETE and
+    an INSERT), the rest of the new tasks inserted, the rest of the closed ones deleted."""
     session = uow.session
-    instance_id = case.workflow_instance_id
-    old = dict(open_rows(session, instance_id))
-    session.info.pop(_OPEN_ROWS, None)
-    kept: dict[str, OpenTask] = {}
+    old = dict(open_rows(session, case))
+    rows: dict[str, OpenTask] = {}
     roles = lane_roles(session)
     orders = {o.task_id: o.id for o in case.work_orders if o.task_id}
     created = []
@@ -155,24 +147,33 @@ def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list
                  "due_at": task_deadline(uow, case, inst, task)}
         row = old.pop(task.id, None)
         if row is None:
-            row = OpenTask(instance_id=instance_id, task_id=task.id, ready_at=now, **facts)
-            session.add(row)
-            created.append(row)
+            created.append((task.id, facts))
             continue
-        kept[task.id] = row
+        rows[task.id] = row
         for name, value in facts.items():
             if getattr(row, name) != value:
                 setattr(row, name, value)
-    if fresh.instance_created_here(session, instance_id):
-        # a new instance's rows are all this transaction's: a later read takes these, not none
-        session.info[_OPEN_ROWS] = {instance_id: {**kept, **{r.task_id: r for r in created}}}
-    if old:
-        session.execute(delete(OpenTask).where(OpenTask.id.in_([r.id for r in old.values()]))
+    spare = list(old.values())
+    for task_id, facts in created:
+        row = spare.pop() if spare else OpenTask(instance_id=case.workflow_instance_id)
+        # every column a task sets: nothing of the closed task stays on a row taken over
+        for name, value in {"candidate_users": None, **facts, "task_id": task_id,
+                            "claimed_by": None, "ready_at": now}.items():
+            setattr(row, name, value)
+        if row.id is not None:
+            # written even when it was NULL when read: a claim of the closed task committed since
+            # must not pass to the new one
+            flag_modified(row, "claimed_by")
+        session.add(row)
+        rows[task_id] = row
+    if spare:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_([r.id for r in spare]))
                         .execution_options(synchronize_session=False))
-        for row in old.values():
+        for row in spare:
             session.expunge(row)
     session.flush()
-    return created
+    case_rows.rewritten(session, case, rows)
+    return [rows[task_id] for task_id, _facts in created]
 
 
 def task_deadline(uow: UnitOfWork, case: Case, inst: WorkflowInstance,
@@ -245,7 +246,9 @@ def close_open_work(uow: UnitOfWork, case: Case) -> None:
 # -- work orders ------------------------------------------------------------------------------------
 def current_order(case: Case, dept: int | None, role: str | None = None) -> WorkOrder | None:
     """The latest order of a department on this case (optionally of one role)."""
-    orders = [o for o in case.work_orders if o.department_id == dept
+    session = object_session(case)
+    known = case_rows.orders(session, case) if session is not None else case.work_orders
+    orders = [o for o in known if o.department_id == dept
               and (role is None or o.role == role)]
     return max(orders, key=lambda o: (o.round, o.id or 0), default=None)
 
@@ -292,7 +295,7 @@ def _order_deadlines(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready:
         known = [due for due in dues if due is not None]
         if known:
             order.due_at = min(known)
-        elif order.status != WorkOrderStatus.DISPATCHED and _is_sign_off_due(uow, order):
+        elif order.status != WorkOrderStatus.DISPATCHED and _is_sign_off_due(uow, case, order):
             order.due_at = None   # signed off: the sign-off deadline no longer speaks
 
 
@@ -300,8 +303,8 @@ _FINISHED = (WorkOrderStatus.DONE, WorkOrderStatus.REFUSED, WorkOrderStatus.RETU
              WorkOrderStatus.CLOSED)
 
 
-def _is_sign_off_due(uow: UnitOfWork, order: WorkOrder) -> bool:
-    watch = uow.session.get(WorkOrderSla, order.id) if order.id is not None else None
+def _is_sign_off_due(uow: UnitOfWork, case: Case, order: WorkOrder) -> bool:
+    watch = case_rows.watches(uow.session, case).get(order.id) if order.id is not None else None
     return watch is not None and watch.response_due_at == order.due_at
 
 

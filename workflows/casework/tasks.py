@@ -194,7 +194,7 @@ def _gone_state(inst: WorkflowInstance, task_id: str) -> str:
 
 def _task_facts(uow: UnitOfWork, case: Case, view: TaskView) -> OpenTask:
     """The open-task row of a ready task, or the same facts computed from the live instance."""
-    row = open_rows(uow.session, case.workflow_instance_id).get(view.id)
+    row = open_rows(uow.session, case).get(view.id)
     if row is not None:
         return row
     return OpenTask(task_id=view.id, **task_facts(view, lane_roles(uow.session),
@@ -222,7 +222,9 @@ def claim_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str) -> 
             if row.claimed_by == uid:
                 return
             result = uow.session.execute(
-                update(OpenTask).where(OpenTask.id == row.id, OpenTask.claimed_by.is_(None))
+                # the task id too: a step may have handed a closed task's row to a new task
+                update(OpenTask).where(OpenTask.id == row.id, OpenTask.task_id == row.task_id,
+                                       OpenTask.claimed_by.is_(None))
                 .values(claimed_by=uid).execution_options(synchronize_session=False))
             if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
                 raise TaskNoLongerAvailable(row.bpmn_id, "claimed")
@@ -243,7 +245,9 @@ def release_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str) -
             if row.claimed_by != uid and not actor.has("supervisor"):
                 raise Denied(ErrorCode.RELEASE_OWN_TASK, "release_task.not_claimer",
                              case_id=case.id, object_type="task", object_id=task_id)
-            row.claimed_by = None
+            uow.session.execute(   # this task's claim only (a step may hand its row on)
+                update(OpenTask).where(OpenTask.id == row.id, OpenTask.task_id == row.task_id)
+                .values(claimed_by=None).execution_options(synchronize_session=False))
             uow.audit.record(AuditAction.TASK_RELEASED, actor, case=case, object_type="task",
                              object_id=task_id, bpmn_id=row.bpmn_id)
             uow.commit()

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
-from sqlalchemy import select
 
 from engine.instance import TaskView, WorkflowInstance
 from engine.xmlsafe import safe_fromstring
 from workflows.core.actors import SYSTEM
 from workflows.deadlines import sla
 from workflows.library import contract
-from workflows.models import Case, OpenTask, SlaClock, fresh
+from workflows.models import Case, SlaClock, case_rows
 from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -71,12 +70,7 @@ def sync_clocks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list
                                          POLICIES["first_contact"]),
              "resolution": _handling_step(inst, armed, timers, data),
              "feedback": _feedback_step(inst, armed, timers)}
-    if fresh.created_here(uow.session, case.id):   # its clocks are all this transaction's
-        uow.session.flush()
-        found = fresh.inserted(uow.session, SlaClock, case.id)
-    else:
-        found = list(uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)))
-    clocks = {c.kind: c for c in found}
+    clocks = case_rows.clocks(uow.session, case)   # read with the case's orders
     for kind, step in steps.items():
         clock = clocks.get(kind)
         running = clock is not None and clock.stopped_at is None
@@ -109,9 +103,9 @@ def _task_step(uow: UnitOfWork, case: Case, ready: list[TaskView], bpmn_id: str,
     task = next((t for t in ready if t.bpmn_id == bpmn_id), None)
     if task is None:
         return Step(False)
-    row = uow.session.scalars(select(OpenTask.ready_at).where(
-        OpenTask.case_id == case.id, OpenTask.task_id == task.id)).first()
-    return Step(True, modelled=bool(task.timers), start=row, policy=policy)
+    row = case_rows.open_tasks(uow.session, case).get(task.id)
+    return Step(True, modelled=bool(task.timers), start=row.ready_at if row else None,
+                policy=policy)
 
 
 def _handling_step(inst: WorkflowInstance, armed: list, timers: dict, data: dict) -> Step:

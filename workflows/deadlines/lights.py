@@ -24,7 +24,7 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER
 from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of, escalate
-from workflows.models import Case, Light, Urgency, WorkOrder, WorkOrderStatus, fresh
+from workflows.models import Case, Light, Urgency, WorkOrder, WorkOrderStatus, case_rows
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -194,30 +194,17 @@ def _note_orders(session: Session, _context: object, _instances: object) -> None
         session.info.setdefault(_TOUCHED, set()).update(id(o) for o in written)
 
 
-def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False,
-                   orders: list[WorkOrder] | None = None) -> dict[int, Light]:
-    """Recompute the lights of the work orders of a case (after any change to the case) in three
-    reads whatever the number of orders. ``changed_only`` (a step): only the orders whose light
-    can have moved: open ones, ones this unit of work changed, ones with a 督办单 unanswered; a
-    finished order's limits are all met, so its light is otherwise fixed. ``orders``: the case's
-    orders when the caller holds them all already."""
+def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False) -> dict[int, Light]:
+    """Recompute the lights of the work orders of a case (after any change to the case); its
+    orders, watch rows and 督办单 are read together once per transaction (``case_rows``).
+    ``changed_only`` (a step): only the orders whose light can have moved: open ones, ones this
+    unit of work changed, ones with a 督办单 unanswered; a finished order's limits are all met,
+    so its light is otherwise fixed."""
     uow.session.flush()
     touched = uow.session.info.get(_TOUCHED, set())
-    if orders is None:
-        orders = list(uow.session.scalars(select(WorkOrder).where(WorkOrder.case_id == case.id)
-                                          .order_by(WorkOrder.id)))
-    new_case = fresh.created_here(uow.session, case.id)   # its rows are all this transaction's
-    watches = {w.work_order_id: w for w in (
-        fresh.inserted(uow.session, WorkOrderSla, case.id) if new_case else uow.session.scalars(
-            select(WorkOrderSla).where(WorkOrderSla.case_id == case.id)))}
-    notices: dict[int, list[SupervisionNotice]] = {}
-    for notice in (sorted((n for n in fresh.inserted(uow.session, SupervisionNotice, case.id)
-                           if n.level == 1), key=lambda n: n.id) if new_case
-                   else uow.session.scalars(select(SupervisionNotice).where(
-                       SupervisionNotice.case_id == case.id, SupervisionNotice.level == 1)
-                       .order_by(SupervisionNotice.id))):
-        if notice.work_order_id is not None:
-            notices.setdefault(notice.work_order_id, []).append(notice)
+    orders = list(case_rows.orders(uow.session, case))
+    watches = case_rows.watches(uow.session, case)
+    notices = case_rows.notices(uow.session, case)
     if changed_only:
         orders = [o for o in sorted(orders, key=lambda o: o.id) if o.status not in CLOSED or id(o) in touched
                   or o.id not in watches or o.light is None

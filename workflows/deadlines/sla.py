@@ -21,7 +21,7 @@ from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound,
 from workflows.core.working_calendar import CalendarProvider
 from workflows.deadlines.escalation import calendar_of
 from workflows.deadlines.lights import make_limit, refresh_lights
-from workflows.models import Case, SlaClock, User
+from workflows.models import Case, SlaClock, User, case_rows
 from workflows.models.scheduling import (
     RequestKind,
     RequestStatus,
@@ -46,8 +46,7 @@ def start_clock(uow: UnitOfWork, actor: Actor, case: Case, kind: str, policy: st
     start = start or uow.clock.now()
     calendar = calendar_of(uow)
     due, warn = calendar.resolve(policy, start), calendar.warn_at(policy, start)
-    clock = uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
-                                                       SlaClock.kind == kind)).first()
+    clock = find_clock(uow, case, kind)
     if clock is None:
         clock = SlaClock(case_id=case.id, kind=kind)
         uow.session.add(clock)
@@ -97,9 +96,16 @@ def stop_clock(uow: UnitOfWork, actor: Actor, case: Case, kind: str) -> SlaClock
     return clock
 
 
+def find_clock(uow: UnitOfWork, case: Case, kind: str) -> SlaClock | None:
+    """The case's ``kind`` clock: from the case's rows when a step has them, else read."""
+    if case_rows.known(uow.session, case):
+        return case_rows.clocks(uow.session, case).get(kind)
+    return uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
+                                                      SlaClock.kind == kind)).first()
+
+
 def _clock(uow: UnitOfWork, case: Case, kind: str) -> SlaClock:
-    clock = uow.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id,
-                                                       SlaClock.kind == kind)).first()
+    clock = find_clock(uow, case, kind)
     if clock is None:
         raise NotFound(ErrorCode.CLOCK_NOT_FOUND, case_no=case.case_no, kind=kind)
     return clock
