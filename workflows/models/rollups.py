@@ -4,9 +4,9 @@ rows instead of every case (docs/cockpit.md, "Rollups").
 Each case contributes to these rows through its facts (``rollup_case_facts``: what of the case
 and its work orders the figures count). A unit of work that changes a case, a work order, its
 response limit or its notices queues the case in ``rollup_pending``; a catch-up (before the
-cockpit reads, by the scheduler, by a rebuild) replaces the queued cases' contributions;
-``jiefen cockpit rebuild`` recomputes every row from the cases. ``grain`` is ``d`` (``day`` is the local day),
-``m`` (``day`` is the first of the local month) or ``y`` (``day`` is the first of the year). ``area_path`` is the case's place cut at the
+cockpit reads, by the scheduler) replaces the queued cases' contributions; ``jiefen cockpit
+rebuild`` recomputes every row from the cases and empties the queue. ``grain`` is ``d`` (``day``
+is the local day), ``m`` (``day`` is the first of the local month) or ``y`` (``day`` is the first of the year). ``area_path`` is the case's place cut at the
 community/village level; ``unit_id`` 0 and ``category`` '' stand for none.
 """
 

@@ -3,8 +3,8 @@
 A step only queues the cases it changed (``maintain.queue_pending``); ``catch_up`` applies them
 in batches, each in its own short transaction: the claim (the queue rows deleted) and the apply
 (facts locked, cases read, rollup rows upserted) commit together, so a batch whose apply fails
-goes back to the queue. Called before the cockpit reads the rollups, by the scheduler every
-JIEFEN_ROLLUP_INTERVAL seconds, and (emptying the queue) by a rebuild.
+goes back to the queue. Called before the cockpit reads the rollups and by the scheduler every
+JIEFEN_ROLLUP_INTERVAL seconds; a rebuild (``maintain.rebuild``) empties the queue instead.
 
 On PostgreSQL the claim skips rows another catch-up holds, so concurrent catch-ups never wait for
 each other or apply a case twice. The claim comes before the cases are read: a step changing a
