@@ -17,19 +17,25 @@ from workflows.intake.register import submit_intake
 # instance row and its audit chain's head), the case's rows in one read (its orders with their
 # watch rows and notices, its clocks, its instance's open tasks), the units, the writes (a closed
 # task's open row taken over by the new task: one UPDATE), the audit head's move and events, the
-# case event log (SAVEPOINTs of the test harness excluded); the bounds are what it takes today, so
-# one more statement fails here
-STEP_STATEMENTS = 18    # 4 of them keep the cockpit's rollups
-# the reads of any step: the case, the case's rows, the units and the rollups' two at commit;
-# a clock started or stopped, an open task's ready time or the co-department check read nothing
-STEP_READS = 5
+# case event log, and the case queued for the cockpit's rollups (one statement: a catch-up applies
+# it later, off the step); SAVEPOINTs of the test harness excluded; the bounds are what it takes
+# today, so one more statement fails here.
+# On PostgreSQL the audit head's move and its events are one statement, and so are the case event
+# head's and its events (writable CTEs, workflows/core/head_append.py): a round trip each saved;
+# SQLite, embedded and without DML in a CTE, keeps the four
+STEP_STATEMENTS = {"sqlite": 15, "postgresql": 13}
+# the reads of any step: the case, the case's rows and the units; a clock started or stopped, an
+# open task's ready time or a co-department's access check read nothing more
+STEP_READS = 3
 # registration in a fresh process, the first case of its year: the version's files, the lane
 # roles and the year's case counter are read or created once (later registrations send fewer);
 # one query for both person rules, the code checked free as the counter moves (no savepoint),
 # the narrative in the case's one INSERT, the case type's live version in one query, the
 # parties not read back; nothing read that a case inserted in this transaction cannot have yet
-# (orders, clocks, watch rows, notices, open tasks, audit chain, its rollup facts)
-INTAKE_STATEMENTS = 38
+# (orders, clocks, watch rows, notices, open tasks, audit chain); the new case queued for the
+# cockpit's rollups in one statement; on PostgreSQL the chain's first head and events are one
+# statement, the case event log's move and event another
+INTAKE_STATEMENTS = {"sqlite": 33, "postgresql": 31}
 
 
 @pytest.fixture
@@ -76,7 +82,7 @@ def test_a_completion_sends_as_many_statements_on_a_long_case_as_on_a_short_one(
         walk.do("review_result", review_decision="return", review_note="未附检测报告")
         handle_to_review(walk)
     long = review_returned(walk, db_engine)
-    assert len(short) <= STEP_STATEMENTS, "\n".join(short)
+    assert len(short) <= STEP_STATEMENTS[db_engine.dialect.name], "\n".join(short)
     assert len(long) == len(short), "\n".join(short) + "\n-----\n" + "\n".join(long)
 
 
@@ -86,8 +92,23 @@ def test_registering_a_case_to_its_first_task_sends_a_bounded_number_of_statemen
         outcome = submit_intake(walk.services.new_uow(), clerk, noise_request())
     walk.case_no = outcome.case_no
     assert walk.ids() == ["register"]
-    assert len(statements) <= INTAKE_STATEMENTS, "\n".join(statements)
+    assert len(statements) <= INTAKE_STATEMENTS[db_engine.dialect.name], "\n".join(statements)
 
+
+
+def test_a_completion_and_a_registration_only_queue_their_case_for_the_rollups(walk, db_engine):
+    clerk = walk.user("intake_clerk", "ZZ")
+    with counted(db_engine) as intake:
+        walk.case_no = submit_intake(walk.services.new_uow(), clerk, noise_request()).case_no
+    walk.do("register", category=walk.summary()["category"], urgency="general",
+            people_count="1", summary="夜间施工噪声")
+    walk.do("sign_off", sign_off_decision="accept")
+    handle_to_review(walk)
+    step = review_returned(walk, db_engine)
+    for statements in (intake, step):
+        rollups = [s for s in statements if "rollup" in s]
+        assert len(rollups) == 1, "\n".join(rollups)
+        assert rollups[0].lstrip().startswith("INSERT INTO rollup_pending"), rollups[0]
 
 
 def test_every_step_of_a_case_reads_the_case_rows_once(walk, db_engine):
