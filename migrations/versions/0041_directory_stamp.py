@@ -2,8 +2,8 @@
 or roles, so that each process keeps the units and lane roles it read while the stamp is
 unchanged (workflows/models/directory.py, workflows/district/directory_cache.py).
 
-Revision ID: 0040_directory_stamp
-Revises: 0039_case_search_facts
+Revision ID: 0041_directory_stamp
+Revises: 0040_rollup_pending
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0040_directory_stamp"
-down_revision = "0039_case_search_facts"
+revision = "0041_directory_stamp"
+down_revision = "0040_rollup_pending"
 branch_labels = None
 depends_on = None
 
