@@ -22,9 +22,12 @@ STEP_STATEMENTS = 23    # 4 of them keep the cockpit's rollups
 # roles and the year's case counter are read or created once (later registrations send fewer);
 # one query for both person rules, the code checked free as the counter moves (no savepoint),
 # the narrative in the case's one INSERT, the case type's live version in one query, the
-# parties not read back; nothing read that a case inserted in this transaction cannot have yet
-# (orders, clocks, watch rows, notices, open tasks, audit chain, its rollup facts)
-INTAKE_STATEMENTS = 38
+# parties not read back (nor for the receipt); the instance INSERTed with its state, the case's
+# link to it in the UPDATE of the fields the projection sets, the receipt in one INSERT (its
+# signing copy bound to the case), the clerk and unit in one query; nothing read that a case
+# inserted in this transaction cannot have yet (orders, clocks, watch rows, notices, open
+# tasks, audit chain, its rollup facts)
+INTAKE_STATEMENTS = 33
 
 
 @pytest.fixture
