@@ -16,8 +16,11 @@ from workflows.intake.register import submit_intake
 # what one completion needs: the case (read with its scope, the actor's participation, its
 # instance row and its audit chain's head), open tasks, units, orders, clocks, watch rows, notices,
 # the writes, the audit head's move and events, the case event log (SAVEPOINTs of the test
-# harness excluded); the bounds are what it takes today, so one more statement fails here
-STEP_STATEMENTS = 23    # 4 of them keep the cockpit's rollups
+# harness excluded); the bounds are what it takes today, so one more statement fails here.
+# On PostgreSQL the audit head's move and its events are one statement, and so are the case event
+# head's and its events (writable CTEs, workflows/core/head_append.py): a round trip each saved;
+# SQLite, embedded and without DML in a CTE, keeps the four
+STEP_STATEMENTS = {"sqlite": 23, "postgresql": 21}    # 4 of them keep the cockpit's rollups
 # registration in a fresh process, the first case of its year: the version's files, the lane
 # roles and the year's case counter are read or created once (later registrations send fewer);
 # one query for both person rules, the code checked free as the counter moves (no savepoint),
@@ -26,8 +29,9 @@ STEP_STATEMENTS = 23    # 4 of them keep the cockpit's rollups
 # link to it in the UPDATE of the fields the projection sets, the receipt in one INSERT (its
 # signing copy bound to the case), the clerk and unit in one query; nothing read that a case
 # inserted in this transaction cannot have yet (orders, clocks, watch rows, notices, open
-# tasks, audit chain, its rollup facts)
-INTAKE_STATEMENTS = 33
+# tasks, audit chain, its rollup facts); on PostgreSQL the chain's first head and events are
+# one statement, the case event log's move and event another
+INTAKE_STATEMENTS = {"sqlite": 33, "postgresql": 31}
 
 
 @pytest.fixture
@@ -74,7 +78,7 @@ def test_a_completion_sends_as_many_statements_on_a_long_case_as_on_a_short_one(
         walk.do("review_result", review_decision="return", review_note="未附检测报告")
         handle_to_review(walk)
     long = review_returned(walk, db_engine)
-    assert len(short) <= STEP_STATEMENTS, "\n".join(short)
+    assert len(short) <= STEP_STATEMENTS[db_engine.dialect.name], "\n".join(short)
     assert len(long) == len(short), "\n".join(short) + "\n-----\n" + "\n".join(long)
 
 
@@ -84,5 +88,5 @@ def test_registering_a_case_to_its_first_task_sends_a_bounded_number_of_statemen
         outcome = submit_intake(walk.services.new_uow(), clerk, noise_request())
     walk.case_no = outcome.case_no
     assert walk.ids() == ["register"]
-    assert len(statements) <= INTAKE_STATEMENTS, "\n".join(statements)
+    assert len(statements) <= INTAKE_STATEMENTS[db_engine.dialect.name], "\n".join(statements)
 

@@ -10,7 +10,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Select, String, Table, literal_column, select, tuple_, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    String,
+    Table,
+    Update,
+    insert,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
@@ -30,6 +41,7 @@ from workflows.audit.bulk_verify import snapshot, verify_all
 from workflows.audit.checkpoints import verify_checkpoint
 from workflows.audit.coverage import SYSTEM_CHAIN, missing_records
 from workflows.core.actors import Actor
+from workflows.core.head_append import insert_under, one_statement
 from workflows.models import Case, fresh
 
 
@@ -199,15 +211,16 @@ class AuditLog:
         case_id = items[0][1]
         head = self._head(chain, case_id)
         rows = self._linked(chain, head, items)
-        if isinstance(head, _ReadHead) and not head.move():
+        if not isinstance(head, AuditChainHead):
+            if head.append(rows):
+                return
             # appended to meanwhile (a colleague's step, the sweep): wait for that transaction
             # and link after what it wrote, as if the head had been locked from the start
-            head = self._locked_head(chain, case_id)
+            head = self._locked_head(chain)
             rows = self._linked(chain, head, items)
-        # a Core insert of plain rows (a declarative class's __table__ is a Table)
-        self.session.execute(cast(Table, AuditEvent.__table__).insert(), rows)
+        self.session.execute(_EVENTS.insert(), rows)
 
-    def _linked(self, chain: str, head: AuditChainHead | _ReadHead,
+    def _linked(self, chain: str, head: AuditChainHead | _UnlockedHead,
                 items: list[tuple[PendingEvent, int | None]]) -> list[dict]:
         """The events as rows linked from ``head``, which moves to the last of them."""
         key_id = self.keyring.primary_id(KeyPurpose.AUDIT_HMAC)
@@ -222,18 +235,19 @@ class AuditLog:
             head.last_seq, head.last_hash = head.last_seq + 1, digest
         return rows
 
-    def _head(self, chain: str, case_id: int | None) -> AuditChainHead | _ReadHead:
+    def _head(self, chain: str, case_id: int | None) -> AuditChainHead | _UnlockedHead:
         known = self.session.info.get(_HEADS_READ, {}).pop(chain, None)
         if known is not None:
             return _ReadHead(self.session, chain, *known)
-        return self._locked_head(chain, case_id)
+        if chain == f"case:{case_id}" and fresh.created_here(self.session, case_id):
+            # a case this transaction inserted has no chain yet: the head's INSERT starts it (a
+            # head row there already would fail the INSERT, as any lost race)
+            return _NewHead(self.session, chain, 0, GENESIS)
+        return self._locked_head(chain)
 
-    def _locked_head(self, chain: str, case_id: int | None) -> AuditChainHead:
-        # a case this transaction inserted has no chain yet: the head's INSERT starts it (a head
-        # row there already would fail the INSERT, as any lost race)
-        new_case = chain == f"case:{case_id}" and fresh.created_here(self.session, case_id)
+    def _locked_head(self, chain: str) -> AuditChainHead:
         query = select(AuditChainHead).where(AuditChainHead.chain_key == chain).with_for_update()
-        head = None if new_case else self.session.scalars(query).first()
+        head = self.session.scalars(query).first()
         if head is None:
             head = AuditChainHead(chain_key=chain, last_seq=0, last_hash=GENESIS)
             self.session.add(head)
@@ -258,23 +272,55 @@ def note_case_head(session: Session, case_id: int, seq: int | None, last: str | 
         session.info.setdefault(_HEADS_READ, {})[f"case:{case_id}"] = (seq, last)
 
 
-class _ReadHead:
-    """A head read earlier without a lock (with its case): moved by one UPDATE that holds only
-    while the head is still the one read, seq and hash alike; otherwise the caller takes the lock
-    and links again."""
+class _UnlockedHead:
+    """A head not locked by a read: its UPDATE or INSERT moves it, with the events appended in
+    the same statement on PostgreSQL (``workflows.core.head_append``), else just before them."""
 
     def __init__(self, session: Session, chain: str, seq: int, last: str):
         self.session, self.chain_key, self.last_seq, self.last_hash = session, chain, seq, last
         self._read = (seq, last)
 
-    def move(self) -> bool:
-        moved = self.session.execute(
-            update(AuditChainHead).where(AuditChainHead.chain_key == self.chain_key,
-                                         AuditChainHead.last_seq == self._read[0],
-                                         AuditChainHead.last_hash == self._read[1])
-            .values(last_seq=self.last_seq, last_hash=self.last_hash)
-            .execution_options(synchronize_session=False))
-        return moved.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+    def append(self, rows: list[dict]) -> bool:
+        """Move the head to the last of ``rows`` and insert them; False (nothing written) if the
+        head was not the one read any more."""
+        moved = self._moved()
+        if one_statement(self.session, rows):
+            head = moved.returning(_HEADS.c.chain_key).cte("head")
+            inserted = self.session.execute(insert_under(head, _EVENTS, rows))
+            return inserted.rowcount == len(rows)  # type: ignore[attr-defined]  # an INSERT's
+        if self.session.execute(moved).rowcount != 1:  # type: ignore[attr-defined]  # DML's
+            return False
+        self.session.execute(_EVENTS.insert(), rows)
+        return True
+
+    def _moved(self) -> Insert | Update:
+        """The statement that moves the head (each kind of head has its own)."""
+        raise NotImplementedError
+
+
+class _ReadHead(_UnlockedHead):
+    """A head read earlier without a lock (with its case): moved by one UPDATE that holds only
+    while the head is still the one read, seq and hash alike; otherwise the caller takes the lock
+    and links again."""
+
+    def _moved(self) -> Update:
+        return (update(_HEADS).where(_HEADS.c.chain_key == self.chain_key,
+                                     _HEADS.c.last_seq == self._read[0],
+                                     _HEADS.c.last_hash == self._read[1])
+                .values(last_seq=self.last_seq, last_hash=self.last_hash))
+
+
+class _NewHead(_UnlockedHead):
+    """The head of a chain this transaction starts (its case inserted here): its INSERT."""
+
+    def _moved(self) -> Insert:
+        return insert(_HEADS).values(chain_key=self.chain_key, last_seq=self.last_seq,
+                                     last_hash=self.last_hash)
+
+
+# Core inserts and updates of plain rows (a declarative class's __table__ is a Table)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEADS = cast(Table, AuditChainHead.__table__)
 
 
 def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:

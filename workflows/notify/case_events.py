@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import Table, event, inspect, update
 from sqlalchemy.orm import Session
 
+from workflows.core.head_append import insert_under, one_statement
 from workflows.models import (
     Case,
     CaseEvent,
@@ -103,23 +104,39 @@ def append_pending(session: Session, now: datetime) -> int:
     first status being part of it; several status changes of one case make one event."""
     noted: list[_Noted] = session.info.pop(PENDING, [])
     rows = _rows(session, noted)
-    if not rows:
+    count = len(rows)
+    if not count:
         return 0
     # the head row is moved and locked in one statement; its new position says where ours start
-    last = session.scalar(update(CaseEventHead).where(CaseEventHead.id == 1)
-                          .values(last_position=CaseEventHead.last_position + len(rows))
-                          .returning(CaseEventHead.last_position)
-                          .execution_options(synchronize_session=False))
+    moved = (update(_HEAD).where(_HEAD.c.id == 1)
+             .values(last_position=_HEAD.c.last_position + count).returning(_HEAD.c.last_position))
+    if one_statement(session, rows):   # with the rows' INSERT (workflows/core/head_append.py)
+        head = moved.cte("head")
+        inserted = session.execute(insert_under(head, _EVENTS, _listed(rows, 1, now),
+                                                plus={"position": head.c.last_position - count}))
+        if inserted.rowcount == count:  # type: ignore[attr-defined]  # an INSERT's CursorResult
+            return count
+        last = None                     # no head row: nothing was inserted
+    else:
+        last = session.scalar(moved)
     if last is None:   # a database made without the migration's seed row
-        session.add(CaseEventHead(id=1, last_position=len(rows)))
-        last = len(rows)
-    position = last - len(rows)
-    for case_id, unit_id, kind, data in rows:
-        position += 1
-        session.add(CaseEvent(position=position, case_id=case_id, unit_id=unit_id, kind=kind,
-                              occurred_at=now, data=data))
+        session.add(CaseEventHead(id=1, last_position=count))
+        last = count
+    session.execute(_EVENTS.insert(), _listed(rows, last - count + 1, now))
     session.flush()
-    return len(rows)
+    return count
+
+
+# Core statements on the tables (a declarative class's __table__ is a Table)
+_EVENTS = cast(Table, CaseEvent.__table__)
+_HEAD = cast(Table, CaseEventHead.__table__)
+
+
+def _listed(rows: list[tuple[int, int | None, str, dict]], first: int,
+            now: datetime) -> list[dict[str, Any]]:
+    return [{"position": first + number, "case_id": case_id, "unit_id": unit_id, "kind": kind,
+             "occurred_at": now, "data": data}
+            for number, (case_id, unit_id, kind, data) in enumerate(rows)]
 
 
 def _rows(session: Session, noted: list[_Noted]) -> list[tuple[int, int | None, str, dict]]:
