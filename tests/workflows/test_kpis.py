@@ -17,6 +17,7 @@ from workflows.models.scheduling import WorkOrderSla
 from workflows.reports import cockpit, kpis
 from workflows.reports import kpi_cases as kc
 from workflows.reports.targets import TargetView, target_for
+from workflows.rollups.catch_up import catch_up
 
 TZ = "Asia/Shanghai"
 MARCH = kc.Period.of(date(2025, 3, 1), date(2025, 3, 31), TZ)
@@ -30,6 +31,7 @@ def month(services):
 
 
 def _figures(services, period=MARCH, scope=kc.Scope(), codes=()):
+    catch_up(services)   # as the cockpit does before it reads
     working = services.calendar.calendar.is_working_day
     with services.new_uow() as uow:
         return {f.kpi.id: f for f in kpis.figures(uow.session, period, scope,

@@ -18,8 +18,9 @@ def cockpit() -> None:
 @cockpit.command("rebuild")
 def rebuild() -> None:
     """Recompute every rollup row from the cases, in one transaction (after an upgrade from a
-    version without rollups, or a bulk load that wrote cases directly). Changes made while it
-    runs wait for it."""
+    version without rollups, or a bulk load that wrote cases directly); the cases queued for a
+    catch-up are covered by it. A catch-up waits for it; a change committed meanwhile stays
+    queued for the next catch-up."""
     services = cli_services()
     started = time.perf_counter()
     with services.new_uow() as uow:

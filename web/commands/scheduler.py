@@ -68,7 +68,8 @@ def scheduler(once: bool, at: str | None, not_production: bool) -> None:
         click.echo(f"{result['now'].isoformat()} fired {result['fired']} timers, "
                    f"{result['failures']} failed; checked {result['sla_cases']} cases; "
                    f"raised {sum(result['warnings'].values())} warnings; "
-                   f"sent {result['sent']} messages; audit checkpoint {result['checkpoint']}")
+                   f"sent {result['sent']} messages; rolled up {result['rollups']} cases; "
+                   f"audit checkpoint {result['checkpoint']}")
         return
     sched = jobs.build_scheduler(services, blocking=True)
     # service managers stop with SIGTERM, a terminal with SIGINT: both end the loop below, so the

@@ -40,6 +40,7 @@ class Settings:
     timer_max_attempts: int = 3                     # then incident
     light_ladder: bool = False                      # lights also climb the ladder (processes without one)
     outbox_interval: float = 10.0                   # seconds between deliveries
+    rollup_interval: float = 5.0                    # seconds between rollup catch-ups
     outbox_batch: int = 500                         # messages claimed per round trip
     outbox_drain_seconds: float = 8.0               # a delivery run stops after this
     outbox_rate_limits: str = ""                    # "sms=20,email=5": messages/s per channel

@@ -2,10 +2,11 @@
 rows instead of every case (docs/cockpit.md, "Rollups").
 
 Each case contributes to these rows through its facts (``rollup_case_facts``: what of the case
-and its work orders the figures count). A unit of work that changes a case, a work order or its
-response limit replaces the case's contribution in the same transaction; ``jiefen cockpit
-rebuild`` recomputes every row from the cases. ``grain`` is ``d`` (``day`` is the local day),
-``m`` (``day`` is the first of the local month) or ``y`` (``day`` is the first of the year). ``area_path`` is the case's place cut at the
+and its work orders the figures count). A unit of work that changes a case, a work order, its
+response limit or its notices queues the case in ``rollup_pending``; a catch-up (before the
+cockpit reads, by the scheduler) replaces the queued cases' contributions; ``jiefen cockpit
+rebuild`` recomputes every row from the cases and empties the queue. ``grain`` is ``d`` (``day``
+is the local day), ``m`` (``day`` is the first of the local month) or ``y`` (``day`` is the first of the year). ``area_path`` is the case's place cut at the
 community/village level; ``unit_id`` 0 and ``category`` '' stand for none.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, UTCDateTime
@@ -156,3 +157,14 @@ class RollupState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     built: Mapped[int] = mapped_column(Integer, default=0)
     rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RollupPending(Base):
+    """The cases changed since their contribution was last applied (queued at a step's commit,
+    claimed by a catch-up); ``noticed``: the case got or lost a supervision notice, so its
+    notices are read again (the others' are kept in their facts)."""
+
+    __tablename__ = "rollup_pending"
+
+    case_id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    noticed: Mapped[bool] = mapped_column(Boolean, default=False)

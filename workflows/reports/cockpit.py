@@ -38,6 +38,7 @@ from workflows.models import (
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.reports import kpi_cases as kc
 from workflows.reports import kpis, rollup_reads
+from workflows.rollups.catch_up import catch_up
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
@@ -462,6 +463,7 @@ def overview(services: Services, actor: Actor, first: date | None, last: date | 
              place_code: str | None = None, unit_code: str | None = None) -> Overview:
     """Every KPI of the period with the previous period and the status (scope checked first;
     a denial is audited)."""
+    catch_up(services, wait=True)   # the figures include every change committed before
     uow = services.new_uow()
     with denials_audited(services, actor, object_type="cockpit"), uow:
         return _overview(services, uow.session, actor, first, last, place_code, unit_code)
@@ -495,6 +497,7 @@ def page(services: Services, actor: Actor, first: date | None, last: date | None
          place_code: str | None = None, unit_code: str | None = None) -> Page:
     """The whole cockpit in a fixed number of queries, in one session (scope checked first; a
     denial is audited)."""
+    catch_up(services, wait=True)   # the figures include every change committed before
     uow = services.new_uow()
     with denials_audited(services, actor, object_type="cockpit"), uow:
         s = uow.session
@@ -516,6 +519,7 @@ def ranking_page(services: Services, actor: Actor, first: date | None, last: dat
                  place_code: str | None = None, unit_code: str | None = None
                  ) -> tuple[Overview, list[dict[str, Any]]]:
     """The ranking of units alone (the XLSX download); scope checked first."""
+    catch_up(services, wait=True)   # the figures include every change committed before
     uow = services.new_uow()
     with denials_audited(services, actor, object_type="cockpit"), uow:
         where = cockpit_scope(uow.session, actor, place_code, unit_code)

@@ -1,10 +1,11 @@
-"""Keeping the rollups current: a change to a case, a work order or a response limit replaces
-the case's contribution in the same transaction (``watch`` notes the case at each flush,
-``apply_pending`` runs in the unit of work's commit); ``rebuild`` recomputes everything from
-the cases (``jiefen cockpit rebuild``, and the bulk generator after a load).
+"""Keeping the rollups current: a change to a case, a work order, a response limit or a notice
+queues the case (``watch`` notes it at each flush, ``queue_pending`` writes the queue in the unit
+of work's commit: one statement); a catch-up (workflows/rollups/catch_up.py) claims queued cases
+and replaces their contributions (``apply``); ``rebuild`` recomputes everything from the cases
+(``jiefen cockpit rebuild``, and the bulk generator after a load) and empties the queue.
 
-Each case's facts are kept in rollup_case_facts and locked while they are replaced, so two
-transactions changing one case apply their differences one after the other.
+Each case's facts are kept in rollup_case_facts and locked while they are replaced, so a catch-up
+and a rebuild apply one after the other.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy import delete, event, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from workflows.models import Case, WorkOrder, fresh
+from workflows.models import Case, WorkOrder
 from workflows.models.rollups import (
     RollupBoard,
     RollupCase,
@@ -28,6 +29,7 @@ from workflows.models.rollups import (
     RollupNotice,
     RollupOpen,
     RollupOrder,
+    RollupPending,
     RollupPlace,
     RollupState,
 )
@@ -84,24 +86,35 @@ def _after_flush(session: Session, _context: object) -> None:
             noticed.add(obj.case_id)
 
 
-def apply_pending(session: Session, tz: str) -> int:
-    """Replace the contributions of the cases changed in this transaction (call after the last
-    flush, before commit); returns how many cases."""
+def queue_pending(session: Session) -> int:
+    """Queue the cases changed in this transaction for the next catch-up (call after the last
+    flush, before commit): one statement, nothing when no case changed; returns how many."""
     ids = sorted(session.info.pop(PENDING, set()))
     noticed = session.info.pop(NOTICED, set())
     if not ids:
         return 0
-    created = {i for i in ids if fresh.created_here(session, i)}
+    table = RollupPending.__table__
+    stmt = _insert(session, table).values([{"case_id": i, "noticed": i in noticed} for i in ids])
+    # in case order: two steps queueing the same cases lock their rows in the same order
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["case_id"], set_={"noticed": or_(table.c.noticed, stmt.excluded.noticed)}))
+    return len(ids)
+
+
+def apply(session: Session, ids: list[int], noticed: set[int], tz: str) -> int:
+    """Replace the contributions of these cases by what their rows hold now (``noticed``: those
+    whose notices changed); returns how many cases. The facts are locked first, so the cases,
+    orders and limits are read after any rebuild or catch-up of the same cases committed."""
+    if not ids:
+        return 0
+    ids = sorted(ids)
     zone = ZoneInfo(tz)
-    # a case inserted by this transaction has no facts yet: nothing to read (or lock) for it
-    stored = [i for i in ids if i not in created]
     old = {row.case_id: json.loads(row.facts) for row in session.execute(
-        select(RollupFacts.case_id, RollupFacts.facts).where(RollupFacts.case_id.in_(stored))
-        .order_by(RollupFacts.case_id).with_for_update())} if stored else {}
-    # the notices are read only for the cases that got one, or whose facts hold none yet (a
-    # case created in this transaction has none but those noted): most steps read nothing more
+        select(RollupFacts.case_id, RollupFacts.facts).where(RollupFacts.case_id.in_(ids))
+        .order_by(RollupFacts.case_id).with_for_update())}
+    # the notices are read only for the cases that got or lost one, or whose facts hold none
+    # (a new case): most catch-ups read nothing more
     known = {i: old[i]["n"] for i in ids if i in old and "n" in old[i] and i not in noticed}
-    known.update({i: [] for i in created if i not in noticed and i not in known})
     new = _facts_of(session, ids, zone, known)
     delta: Contributions = {}
     paths: dict[int, str] = {}
@@ -135,9 +148,9 @@ def _merge(out: Contributions, key: Any, values: list[float], sign: int) -> None
 def _facts_of(session: Session, ids: list[int], zone: ZoneInfo,
               known: dict[int, list[list[Any]]] | None = None
               ) -> dict[int, dict[str, Any] | None]:
-    """The facts of these cases: case, orders and response limits in one joined statement (at
-    commit it runs after the facts' lock, so a change another transaction committed meanwhile is
-    seen); ``known``: the notices of cases whose notices did not change (the others' are read)."""
+    """The facts of these cases: case, orders and response limits in one joined statement (in a
+    catch-up it runs after the claim and the facts' lock, so it sees every change queued before
+    the claim); ``known``: the notices of cases whose notices did not change (the others' are read)."""
     cases: dict[int, Any] = {}
     orders: dict[int, list[Any]] = {}
     limits: dict[int, Any] = {}
@@ -210,8 +223,13 @@ def rebuild(session: Session, tz: str, now: datetime,
     leave the facts alone: for a benchmark database whose other rollups are built already."""
     names = tuple(only or MODELS)
     session.info.pop(BUILT, None)
+    if only is None:
+        # the cases queued so far are read below; one queued meanwhile stays for a catch-up
+        # (applying a case whose facts are current changes nothing). Before the facts' lock: a
+        # catch-up holding queued rows gets its lock and ends first
+        session.execute(delete(RollupPending))
     if session.get_bind().dialect.name == "postgresql":
-        # a change committing meanwhile waits (its facts lock) and then applies to the new rows
+        # a catch-up claiming meanwhile waits (its facts lock) and then applies to the new rows
         session.execute(text("LOCK TABLE rollup_case_facts IN EXCLUSIVE MODE"))
     for name in names:
         session.execute(delete(MODELS[name]))

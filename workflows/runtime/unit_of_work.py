@@ -71,7 +71,7 @@ class UnitOfWork:
             raise
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
         case_events.watch(self.session)   # the case event log, written at commit
-        rollups.watch(self.session)       # the cockpit's rollups, replaced at commit
+        rollups.watch(self.session)       # the cockpit's rollups, queued at commit
         fresh.watch(self.session)         # cases and instances this transaction inserted
         self.outbox = Outbox(self.session, self.services.clock)
         self.tracked: dict[int, tuple[InstanceRow, WorkflowInstance]] = {}
@@ -221,7 +221,7 @@ class UnitOfWork:
             self.audit.append_pending()
             self.session.flush()
             case_events.append_pending(self.session, self.clock.now())
-            rollups.apply_pending(self.session, self.services.settings.timezone)
+            rollups.queue_pending(self.session)
             self.session.commit()
         except SQLAlchemyError as exc:
             self.session.rollback()

@@ -42,6 +42,7 @@ from workflows.early_warning import evaluate as warning_rules
 from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
 from workflows.notify import delivery as notifications
 from workflows.reports.periodic import generate
+from workflows.rollups.catch_up import catch_up
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 from workflows.scheduler import sla_sweep, timers
@@ -53,6 +54,7 @@ SWEEP_JOB = "timers.sweep"
 WARNINGS_JOB = "warnings.evaluate"
 MIN_IDLE_SLEEP = timedelta(milliseconds=100)   # when a sweep found work it could not finish
 SHIP_INTERVAL = 15                             # seconds between rounds of the HTTP heads sink
+ROLLUP_ROUNDS = 20                             # rollup batches per catch-up run
 _exporter = HeadExporter()
 
 
@@ -95,6 +97,13 @@ def outbox_deliver(services: Services) -> int:
     except Exception:  # a failing fan-out must not stop the other notifications
         log.exception("case event fan-out failed")
     return notifications.drain(services).sent
+
+
+def rollups_catch_up(services: Services) -> int:
+    """Apply the cases queued for the cockpit's rollups (every JIEFEN_ROLLUP_INTERVAL seconds),
+    so the queue stays short while nobody reads the cockpit; at most ROLLUP_ROUNDS batches a
+    run (the next run goes on). Schedulers share the queue row by row (SKIP LOCKED)."""
+    return catch_up(services, rounds=ROLLUP_ROUNDS)
 
 
 def interface_silence(services: Services) -> int:
@@ -187,10 +196,11 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
     channel_health.check_silence(services, now)
     warnings = warning_rules.evaluate(services, now)
     sent = notifications.drain(services).sent
+    rolled = catch_up(services)
     checkpoint = HeadExporter().export(services, full=True, reason="once")
     ship_heads(services)
     return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "warnings": warnings,
-            "sent": sent,
+            "sent": sent, "rollups": rolled,
             "checkpoint": checkpoint.id if checkpoint is not None else None}
 
 
@@ -207,6 +217,8 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
                       args=[services])
     scheduler.add_job(outbox_deliver, "interval", id="outbox.deliver", args=[services],
                       seconds=settings.outbox_interval)
+    scheduler.add_job(rollups_catch_up, "interval", id="rollups.catch_up", args=[services],
+                      seconds=settings.rollup_interval)
     scheduler.add_job(interface_silence, "interval", id="channels.silence", args=[services],
                       minutes=settings.silence_check_minutes)
     scheduler.add_job(audit_export_heads, "date", id="audit.export_heads.start",

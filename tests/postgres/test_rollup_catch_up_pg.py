@@ -1,0 +1,191 @@
+"""Rollup catch-ups under concurrency on PostgreSQL (each its own Services and connections): two
+catch-ups at once never wait for each other and claim disjoint cases; a step changing a case
+that a catch-up has claimed and read waits for that catch-up, stays queued and is applied by the
+next one; a cockpit reader waits for a batch in flight and shows it. Every end state equals a
+rebuild from the cases."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.conftest import PG
+from tests.district_fixtures import build_district
+from tests.factories import seed
+from tests.kpi_fixtures import at, build_month
+from tests.workflows.test_rollups import SUPERVISOR, TZ, _rows
+from workflows.models import Case
+from workflows.models.rollups import RollupCase, RollupPending
+from workflows.reports import cockpit
+from workflows.rollups import catch_up as catching
+from workflows.rollups import maintain
+from workflows.rollups.catch_up import catch_up
+from workflows.runtime.bootstrap import bootstrap
+
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.skipif(not PG, reason="needs PostgreSQL (DATABASE_URL)")]
+HELD = "held-catch-up"
+
+
+@pytest.fixture
+def two(committed_services, clock, keyring):
+    """The committed services with the month of tests/kpi_fixtures.py, and a second Services
+    on its own engine."""
+    seed(committed_services)
+    district = build_district(committed_services)
+    cases = build_month(committed_services, district)
+    other = bootstrap(committed_services.settings, clock=clock, keyring=keyring)
+    yield committed_services, other, cases
+    other.db.dispose()
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """A catch-up run on the thread named HELD stops after its apply, before its commit, until
+    released; every catch-up records the cases it claimed."""
+    applied, release, claimed = threading.Event(), threading.Event(), {}
+    real = catching.apply
+
+    def apply(session, ids, noticed, tz):
+        done = real(session, ids, noticed, tz)
+        name = threading.current_thread().name
+        claimed.setdefault(name, []).extend(ids)
+        if name == HELD and ids:
+            applied.set()
+            release.wait(60)
+        return done
+
+    monkeypatch.setattr(catching, "apply", apply)
+    yield applied, release, claimed
+    release.set()
+
+
+def _thread(name, fn):
+    out: dict = {}
+
+    def run():
+        try:
+            out["result"] = fn()
+        except Exception as exc:  # surfaced by the test
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    return thread, out
+
+
+def _change(services, case_id, **values):
+    with services.new_uow() as uow:
+        row = uow.session.get(Case, case_id)
+        for name, value in values.items():
+            setattr(row, name, value)
+        uow.commit()
+
+
+def _close(services, case_id):
+    _change(services, case_id, status="closed", closed_at=at("2025-03-25 09:00"), outcome="R1",
+            satisfaction="satisfied")
+
+
+def _queued(services):
+    with services.session_factory() as s:
+        return set(s.scalars(select(RollupPending.case_id)))
+
+
+def _closed_in_march(services):
+    with services.session_factory() as s:
+        return sum(s.scalars(select(RollupCase.closed).where(
+            RollupCase.grain == "m", RollupCase.day == date(2025, 3, 1))))
+
+
+def _wait_for_a_lock_wait(services):
+    """Until another connection of this database waits for a lock (a bound for a stuck test,
+    not a measurement)."""
+    deadline = time.monotonic() + 30
+    with services.db.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                       " current_database() AND wait_event_type = 'Lock'"))
+            conn.rollback()   # pg_stat_activity is read once per transaction
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("nobody waited for a lock")
+
+
+def _rebuilt_equals_caught_up(services):
+    caught_up = _rows(services)
+    with services.new_uow() as uow:
+        maintain.rebuild(uow.session, TZ, services.clock.now())
+        uow.commit()
+    assert _rows(services) == caught_up
+
+
+def test_two_catch_ups_at_once_claim_disjoint_cases_without_waiting(two, held):
+    first, second, cases = two
+    applied, release, claimed = held
+    for letter in ("A", "B", "D", "H"):
+        _change(first, cases[letter].id, second_complaint=True)
+    queued = _queued(first)
+    thread, out = _thread(HELD, lambda: catch_up(first, batch=2, rounds=1))
+    assert applied.wait(30)
+    other, other_out = _thread("other", lambda: catch_up(second, batch=2))
+    other.join(timeout=30)
+    assert not other.is_alive(), "the second catch-up waited for the first"
+    assert other_out == {"result": 2}
+    release.set()
+    thread.join(timeout=30)
+    assert out == {"result": 2}
+    assert sorted(claimed[HELD]) == sorted(queued)[:2]
+    assert sorted(claimed["other"]) == sorted(queued)[2:]
+    assert _queued(first) == set()
+    _rebuilt_equals_caught_up(first)
+
+
+def test_a_change_after_the_catch_up_read_is_applied_by_the_next_one(two, held):
+    first, second, cases = two
+    applied, release, _claimed = held
+    h = cases["H"].id
+    closed = _closed_in_march(first)
+    _change(first, h, risk_level="orange")
+    thread, out = _thread(HELD, lambda: catch_up(first))
+    assert applied.wait(30)                       # H claimed, read and applied, not committed
+    step, step_out = _thread("step", lambda: _close(second, h))
+    _wait_for_a_lock_wait(first)                  # its queue write waits for the claim
+    assert step.is_alive()
+    release.set()
+    thread.join(timeout=30)
+    step.join(timeout=30)
+    assert out == {"result": 1} and step_out == {"result": None}
+    assert _queued(first) == {h}                  # queued again: the read did not see it
+    assert _closed_in_march(first) == closed
+    assert catch_up(second) == 1
+    assert _closed_in_march(first) == closed + 1
+    _rebuilt_equals_caught_up(first)
+
+
+def test_a_reader_waits_for_a_batch_in_flight_and_shows_it(two, held):
+    first, second, cases = two
+    applied, release, _claimed = held
+    _close(first, cases["H"].id)
+    thread, out = _thread(HELD, lambda: catch_up(first))
+    assert applied.wait(30)
+
+    def k01():
+        figures = cockpit.overview(second, SUPERVISOR, date(2025, 3, 1), date(2025, 3, 31))
+        k = {f.kpi.id: f for f in figures.figures}["K-01"]
+        return k.numerator, k.denominator, k.value
+
+    reader, read = _thread("reader", k01)
+    _wait_for_a_lock_wait(first)
+    assert reader.is_alive()
+    release.set()
+    thread.join(timeout=30)
+    reader.join(timeout=30)
+    assert out == {"result": 1}
+    assert read == {"result": (2, 4, 50.0)}       # H closed and resolved in March
+    _rebuilt_equals_caught_up(first)
