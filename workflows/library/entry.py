@@ -5,7 +5,7 @@ last active version of a process go (a process a case type points to must stay s
 
 from __future__ import annotations
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.models import ProcessVersion
@@ -49,14 +49,21 @@ def entry_version(session: Session, category: str, channel: str | None) -> tuple
     statement; None when it needs the longer way (the picked process has no active version: the
     shipped default gives way to ``general_dispute``, a case type's process is an error for the
     caller). Two columns, not the version row: loading that object costs more than the query."""
-    def typed(on_channel: str):
-        return select(CaseType.process_id).where(
-            CaseType.category == category, CaseType.channel == on_channel).scalar_subquery()
-
-    fallback = DEFAULT_CASE_TYPES.get(category) or TOP_PROCESS
-    chosen = func.coalesce(typed(channel or ANY_CHANNEL), typed(ANY_CHANNEL), literal(fallback))
-    row = session.execute(
-        select(ProcessVersion.process_id, ProcessVersion.id)
-        .where(ProcessVersion.process_id == chosen, ProcessVersion.status == "active")
-        .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    row = session.execute(_LIVE_ENTRY, {
+        "category": category, "channel": channel or ANY_CHANNEL, "any_channel": ANY_CHANNEL,
+        "fallback": DEFAULT_CASE_TYPES.get(category) or TOP_PROCESS}).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def _typed(channel: str):
+    return select(CaseType.process_id).where(
+        CaseType.category == bindparam("category"),
+        CaseType.channel == bindparam(channel)).scalar_subquery()
+
+
+# built once (the values are bound per call): the case type's process for the channel, else
+# for any channel, else the fallback; its newest active version
+_LIVE_ENTRY = select(ProcessVersion.process_id, ProcessVersion.id).where(
+    ProcessVersion.process_id == func.coalesce(_typed("channel"), _typed("any_channel"),
+                                               bindparam("fallback", type_=String)),
+    ProcessVersion.status == "active").order_by(ProcessVersion.version.desc()).limit(1)
