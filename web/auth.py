@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
 from web.access import public
-from web.context import actor, client_ip, new_uow, services
+from web.context import actor, client_ip, keep_directory_stamp, new_uow, services
 from web.extensions import login_manager
 from web.messages import field_errors
 from workflows.access import second_factor
@@ -52,7 +52,10 @@ class WebUser:
 def load_user(session_id: str) -> WebUser | None:
     """Resume the login session named in the cookie; None if revoked, idle or expired."""
     found = auth_service.resume(services(), session_id)
-    return WebUser(found, session_id) if found else None
+    if found is None:
+        return None
+    keep_directory_stamp(found.directory_stamp)
+    return WebUser(found, session_id)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

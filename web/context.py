@@ -7,10 +7,12 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from workflows.core.actors import Actor
+from workflows.district.directory_cache import Stamp
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 
 ANONYMOUS = "anonymous"
+DIRECTORY_STAMP = "jiefen_directory_stamp"
 
 
 def services() -> Services:
@@ -41,8 +43,16 @@ def init_app(app: Flask) -> None:
 
 
 def new_uow() -> UnitOfWork:
-    """A fresh unit of work for one service call."""
-    return services().new_uow()
+    """A fresh unit of work for one service call, with the directory stamp the request's caller
+    was read with (it needs no read of its own unless this process wrote the directory since)."""
+    uow = services().new_uow()
+    uow.directory_stamp = g.get(DIRECTORY_STAMP)
+    return uow
+
+
+def keep_directory_stamp(stamp: Stamp | None) -> None:
+    """The directory stamp the request's caller was read with, for its units of work."""
+    g.setdefault(DIRECTORY_STAMP, stamp)
 
 
 def client_ip() -> str | None:

@@ -16,7 +16,8 @@ from workflows.access.hashing import hasher
 from workflows.core.actors import SYSTEM
 from workflows.models import User
 
-REQUEST_STATEMENTS = 2   # around the step: who asks (one joined read) and one lookup
+# around the step: who asks (one joined read, the directory stamp with it) and one lookup
+REQUEST_STATEMENTS = 2
 RETURN = {"review_decision": "return", "review_note": "未附检测报告"}
 
 

@@ -14,16 +14,20 @@ from workflows.casework.tasks import complete_task
 from workflows.intake.register import submit_intake
 
 # what one completion needs: the case (read with its scope, the actor's participation, its
-# instance row and its audit chain's head), open tasks, units, orders, clocks, watch rows, notices,
-# the writes, the audit head's move and events, the case event log, and the case queued for the
-# cockpit's rollups (one statement: a catch-up applies it later, off the step); SAVEPOINTs of the
-# test harness excluded; the bounds are what it takes today, so one more statement fails here.
+# instance row, its audit chain's head and the directory stamp), open tasks, orders, clocks, watch
+# rows, notices, the writes, the audit head's move and events, the case event log, and the case
+# queued for the cockpit's rollups (one statement: a catch-up applies it later, off the step);
+# no units and no lane roles: the process keeps them while the stamp is unchanged
+# (tests/workflows/test_directory_cache.py); SAVEPOINTs of the test harness excluded; the bounds
+# are what it takes today, so one more statement fails here.
 # On PostgreSQL the audit head's move and its events are one statement, and so are the case event
 # head's and its events (writable CTEs, workflows/core/head_append.py): a round trip each saved;
 # SQLite, embedded and without DML in a CTE, keeps the four
-STEP_STATEMENTS = {"sqlite": 20, "postgresql": 18}
-# registration in a fresh process, the first case of its year: the version's files, the lane
-# roles and the year's case counter are read or created once (later registrations send fewer);
+STEP_STATEMENTS = {"sqlite": 19, "postgresql": 17}
+# registration in a fresh process, the first case of its year: the version's files, the units
+# (with the directory stamp), the lane roles and the year's case counter are read or created
+# once (later registrations send fewer; over HTTP the caller's read brings the stamp and the
+# units and roles are not read again: tests/web/test_directory_stamp_pages.py);
 # one query for both person rules, the code checked free as the counter moves (no savepoint),
 # the narrative in the case's one INSERT, the case type's live version in one query, the
 # parties not read back; nothing read that a case inserted in this transaction cannot have yet

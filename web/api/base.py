@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
 from web.api.refusals import RefusalLog
-from web.context import client_ip, end_reads, reads, services
+from web.context import client_ip, end_reads, keep_directory_stamp, reads, services
 from workflows.access import tokens
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
@@ -40,6 +40,7 @@ def authenticate():
         end_reads()
         tokens.touch_token(services(), found.token_id)
     g.api_actor, g.api_token_id = found.actor, found.token_id
+    keep_directory_stamp(found.directory_stamp)
     return None
 
 

@@ -4,7 +4,8 @@ A token check or a session resume needs its own row (token, login session), the 
 (code, name, place path) and the role codes. Read one by one that was four statements and a
 write-locked transaction per request; here the caller's row is joined to the rest, one result
 row per role, in a plain read (only a due ``last used`` stamp writes, in its own short unit of
-work).
+work). The directory stamp comes along (workflows/district/directory_cache.py): the request's
+service call then finds the units and lane roles kept in this process without reading it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, Select
 from sqlalchemy.orm import Session
 
+from workflows.district.directory_cache import Stamp, stamp_column, stamp_read
 from workflows.models import Department, Place, Role, User, UserRole
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
 
-# the user's columns, then the unit's and the role code (NULL for a user without roles)
+# the user's columns, then the unit's, the directory stamp and the role code (NULL for a user
+# without roles)
 COLUMNS = (User.id, User.username, User.display_name, User.locale, User.text_size, User.active,
            User.department_id, User.totp_enrolled_at, User.totp_secret_enc,
-           Department.code, Department.name, Place.path, Role.code)
+           Department.code, Department.name, Place.path, stamp_column(), Role.code)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Principal:
     unit_path: str | None
     roles: frozenset[str]
     enrolled: bool          # a confirmed second factor
+    directory_stamp: Stamp | None = None    # as this read saw it
 
 
 def joined(query: Select, user_id: Any) -> Select:
@@ -61,11 +65,11 @@ def principal(rows: Sequence[Row]) -> Principal:
     """The account of rows from ``joined`` that share one caller row (its columns first)."""
     tail = rows[0][-len(COLUMNS):]
     (uid, username, display_name, locale, text_size, active, department_id, enrolled_at,
-     secret, unit_code, unit_name, unit_path, _role) = tail
+     secret, unit_code, unit_name, unit_path, stamp, _role) = tail
     roles = frozenset(row[-1] for row in rows if row[-1] is not None)
     return Principal(uid, username, display_name, locale, text_size or "standard", bool(active),
                      department_id, unit_code, unit_name, unit_path, roles,
-                     enrolled_at is not None and secret is not None)
+                     enrolled_at is not None and secret is not None, stamp_read(stamp))
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, DomainError, ErrorCode, FieldError, InvalidInput
 from workflows.core.settings import Settings
+from workflows.district.directory_cache import Stamp
 from workflows.district.units import unit_row
 from workflows.models import LoginAttempt, LoginSession, RoleCode, User, UserRole
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -126,6 +127,7 @@ class SessionUser:
     unit_path: str | None = None
     stage: str = Stage.FULL
     text_size: str = "standard"
+    directory_stamp: Stamp | None = None    # as this request's read saw it
 
     def actor(self, ip: str | None = None) -> Actor:
         """The policy's view of this user for one request."""
@@ -281,7 +283,7 @@ def read_session(session: Session, raw: str, now: datetime,
         stage = Stage.ENROL   # a role that needs a factor was granted after this sign-in
     found = SessionUser(user.user_id, user.username, user.display_name, user.locale, user.roles,
                         user.department_id, user.unit_code, user.unit_name, id_hash,
-                        user.unit_path, stage, user.text_size)
+                        user.unit_path, stage, user.text_size, user.directory_stamp)
     return Resumed(found, row_id, now - last_seen_at >= TOUCH_EVERY)
 
 

@@ -25,6 +25,7 @@ from workflows.audit.log import AuditAction
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.district.directory_cache import Stamp, carry_stamp
 from workflows.models import ApiToken, Channel, User
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -115,11 +116,13 @@ TOKEN_QUERY = joined(select(ApiToken.id, ApiToken.token_hash, ApiToken.channel,
 
 @dataclass(frozen=True)
 class TokenCheck:
-    """A valid token's actor; ``stale``: its last-used stamp is due (``touch_token``)."""
+    """A valid token's actor; ``stale``: its last-used stamp is due (``touch_token``);
+    ``directory_stamp``: as the check read it (the request's service call may take it)."""
 
     actor: Actor
     token_id: int
     stale: bool
+    directory_stamp: Stamp | None = None
 
 
 def read_token(session: Session, raw: str, now: datetime, *,
@@ -145,7 +148,9 @@ def read_token(session: Session, raw: str, now: datetime, *,
                   department_id=user.department_id, department_code=user.unit_code,
                   unit_path=user.unit_path, channel=channel, ip=ip,
                   session_hash=f"token:{prefix}")
-    return TokenCheck(actor, token_id, last_used_at is None or now - last_used_at >= LAST_USED_EVERY)
+    carry_stamp(session, user.directory_stamp)
+    return TokenCheck(actor, token_id, last_used_at is None or now - last_used_at >= LAST_USED_EVERY,
+                      user.directory_stamp)
 
 
 def touch_token(services: Services, token_id: int) -> None:

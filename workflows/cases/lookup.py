@@ -25,6 +25,7 @@ from workflows.access.policy import (
 from workflows.audit.log import note_case_head, with_case_head
 from workflows.core.actors import Actor
 from workflows.core.errors import ConcurrentUpdate, ErrorCode, NotFound
+from workflows.district import directory_cache
 from workflows.district.places import location_of
 from workflows.district.units import UnitResolver
 from workflows.models import (
@@ -130,9 +131,10 @@ def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
               permission: Permission = Permission.VIEW_CASE, *, with_instance: bool = False) -> Case:
     """The case if the actor may see it: NotFound if none, Denied if out of scope (the scope is
     asked with the case, in one statement). ``with_instance``: the same statement reads the
-    case's instance row too (a step, which loads it next, then asks nothing more)."""
+    case's instance row too (a step, which loads it next, then asks nothing more). The directory
+    stamp comes along, so the units and lane roles kept in this process need no read of it."""
     scope = scope_columns(actor)
-    query = select(Case, *scope)
+    query = select(Case, *scope, directory_cache.stamp_column())
     if with_instance:
         query = query.add_columns(InstanceRow).outerjoin(
             InstanceRow, InstanceRow.id == Case.workflow_instance_id)
@@ -141,6 +143,7 @@ def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
         raise NotFound(ErrorCode.CASE_NOT_FOUND, case_no=case_no)
     case = row[0]
     note_scope(uow.session, actor, case, tuple(row[1:1 + len(scope)]))
+    directory_cache.note_stamp(uow.session, row[1 + len(scope)])
     note_case_head(uow.session, case.id, *row[-2:])
     if with_instance and row[-3] is not None:
         uow.keep_instance_row(row[-3])

@@ -6,7 +6,6 @@ work orders and case fields commit together with the new state.
 
 from __future__ import annotations
 
-import weakref
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -18,6 +17,7 @@ from workflows.audit.log import AuditAction
 from workflows.core.actors import SYSTEM
 from workflows.deadlines.clock_sync import sync_clocks
 from workflows.deadlines.lights import refresh_lights
+from workflows.district import directory_cache
 from workflows.district.units import UnitResolver
 from workflows.library import assignment, contract
 from workflows.models import (
@@ -57,23 +57,17 @@ def project_case(uow: UnitOfWork, case: Case, inst: WorkflowInstance) -> list[Op
 def lane_roles(session: Session) -> dict[str, str]:
     """Lane name -> role code: the roles' Chinese and English names, codes and known aliases.
 
-    Read once per database (engine or connection) and process: roles are reference data written
-    only by the seed (a changed seed takes effect at the next start); an empty table is not kept."""
-    bind = session.get_bind()
-    cached = _LANE_ROLES.get(bind)
-    if cached is not None:
-        return cached
-    out = dict(contract.LANE_ALIASES)
-    found = False
-    for code, zh, en in session.execute(select(Role.code, Role.name_zh, Role.name_en)):
-        out[zh], out[en], out[code] = code, code, code
-        found = True
-    if found:
-        _LANE_ROLES[bind] = out
-    return out
+    Kept per process while the directory stamp is unchanged (a role written anywhere moves it:
+    workflows/district/directory_cache.py); callers must not change the mapping."""
+    def read(session: Session) -> tuple[int | None, dict[str, str]]:
+        rows = session.execute(select(Role.code, Role.name_zh, Role.name_en,
+                                      directory_cache.stamp_column())).all()
+        out = dict(contract.LANE_ALIASES)
+        for code, zh, en, _stamp in rows:
+            out[zh], out[en], out[code] = code, code, code
+        return (rows[0][-1] if rows else None), out
 
-
-_LANE_ROLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    return directory_cache.cached(session, "lane roles", read)
 
 
 def task_department(task: TaskView, depts: UnitResolver) -> int | None:

@@ -8,12 +8,16 @@ city). A value that is no kind may still name one unit by its code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
+from workflows.district import directory_cache
 from workflows.models import Department, Place, PlaceLevel, path_ids
 
 # A street's office and a township's government play one part; the routing table may name either.
@@ -50,25 +54,14 @@ def unit_row(session: Session, unit_id: int | None) -> Row[str, str, str] | None
 
 
 class UnitResolver:
-    """Resolves kinds for one case place; loads the candidate units once."""
+    """Resolves kinds for one case place; its candidate units come from the process's directory
+    cache (read again when the directory stamp moved: workflows/district/directory_cache.py)."""
 
     def __init__(self, session: Session, place_path: str | None = None):
         self.session = session
         self.place_path = place_path
-        ancestors = path_ids(place_path)
-        located = Department.place_id.in_(ancestors) if ancestors else Place.level.in_(
-            [str(level) for level in DISTRICT_LEVELS])
-        rows = session.execute(
-            select(Department.id, Department.code, Department.name, Department.kind, Place.path)
-            .outerjoin(Place, Place.id == Department.place_id)
-            .where(Department.active.is_(True), or_(Department.place_id.is_(None), located))
-            .order_by(Department.id))
-        self.nearest: dict[str, Unit] = {}
-        for ident, code, name, kind, path in rows:
-            unit = Unit(ident, code, name, kind, len(path_ids(path)))
-            known = self.nearest.get(kind)
-            if known is None or unit.depth > known.depth:
-                self.nearest[kind] = unit
+        self.nearest: Mapping[str, Unit] = directory_cache.cached(
+            session, ("units", place_path), partial(_nearest_units, place_path=place_path))
         self._by_code: dict[str, int | None] = {}
 
     @classmethod
@@ -105,6 +98,26 @@ class UnitResolver:
             self._by_code[code] = self.session.scalar(
                 select(Department.id).where(Department.code == code))
         return self._by_code[code]
+
+
+def _nearest_units(session: Session, place_path: str | None) -> tuple[int | None, Mapping[str, Unit]]:
+    """Per kind the active unit nearest up the place tree, and the directory stamp read with it."""
+    ancestors = path_ids(place_path)
+    located = Department.place_id.in_(ancestors) if ancestors else Place.level.in_(
+        [str(level) for level in DISTRICT_LEVELS])
+    rows = session.execute(
+        select(Department.id, Department.code, Department.name, Department.kind, Place.path,
+               directory_cache.stamp_column())
+        .outerjoin(Place, Place.id == Department.place_id)
+        .where(Department.active.is_(True), or_(Department.place_id.is_(None), located))
+        .order_by(Department.id)).all()
+    nearest: dict[str, Unit] = {}
+    for ident, code, name, kind, path, _stamp in rows:
+        unit = Unit(ident, code, name, kind, len(path_ids(path)))
+        known = nearest.get(kind)
+        if known is None or unit.depth > known.depth:
+            nearest[kind] = unit
+    return (rows[0][-1] if rows else None), MappingProxyType(nearest)
 
 
 def unit_names_in(session: Session, data: dict[str, Any]) -> dict[str, str]:

@@ -74,6 +74,7 @@ from workflows.models.channels import (
     InterfaceStatus,
     OrderStatus,
 )
+from workflows.models.directory import DirectoryStamp
 from workflows.models.district import (
     DECIDED_STATES,
     LEVEL_DEPTH,
@@ -194,6 +195,7 @@ __all__ = [
     "DayKind",
     "EarlyWarning",
     "Department",
+    "DirectoryStamp",
     "IdempotencyKey",
     "Light",
     "LoginAttempt",

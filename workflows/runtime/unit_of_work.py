@@ -33,6 +33,7 @@ from engine.specs import CompiledBundle
 from workflows.audit.log import AuditAction, AuditLog
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound
+from workflows.district import directory_cache
 from workflows.models import Case, fresh
 from workflows.notify import case_events
 from workflows.notify.outbox import Outbox
@@ -57,6 +58,8 @@ class UnitOfWork:
     def __init__(self, services: Services):
         self.services = services
         self._after_commit: list[Callable[[], None]] = []
+        # the directory stamp as the request read it before this unit of work (web/context.py)
+        self.directory_stamp: directory_cache.Stamp | None = None
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self.services.session_factory()
@@ -69,6 +72,7 @@ class UnitOfWork:
             if lost_race(exc):
                 raise ConcurrentUpdate("the database is busy") from None
             raise
+        directory_cache.carry_stamp(self.session, self.directory_stamp)
         self.audit = AuditLog(self.session, self.services.keyring, self.services.clock)
         case_events.watch(self.session)   # the case event log, written at commit
         rollups.watch(self.session)       # the cockpit's rollups, queued at commit
