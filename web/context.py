@@ -46,8 +46,13 @@ def new_uow() -> UnitOfWork:
     """A fresh unit of work for one service call, with the directory stamp the request's caller
     was read with (it needs no read of its own unless this process wrote the directory since)."""
     uow = services().new_uow()
-    uow.directory_stamp = g.get(DIRECTORY_STAMP)
+    uow.directory_stamp = directory_stamp()
     return uow
+
+
+def directory_stamp() -> Stamp | None:
+    """The directory stamp the request's caller was read with (None outside a signed-in call)."""
+    return g.get(DIRECTORY_STAMP)
 
 
 def keep_directory_stamp(stamp: Stamp | None) -> None:

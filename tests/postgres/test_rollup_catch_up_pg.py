@@ -1,8 +1,9 @@
 """Rollup catch-ups under concurrency on PostgreSQL (each its own Services and connections): two
 catch-ups at once never wait for each other and claim disjoint cases; a step changing a case
 that a catch-up has claimed and read waits for that catch-up, stays queued and is applied by the
-next one; a cockpit reader waits for a batch in flight and shows it. Every end state equals a
-rebuild from the cases."""
+next one; a cockpit reader waits for a batch in flight and shows it, a refused one does not wait;
+two schedulers retrying a parked case at once try it once. Every end state equals a rebuild from
+the cases."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from sqlalchemy import select, text
 from tests.conftest import PG
 from tests.district_fixtures import build_district
 from tests.factories import seed
-from tests.kpi_fixtures import at, build_month
+from tests.kpi_fixtures import at, build_month, failing_facts
 from tests.workflows.test_rollups import SUPERVISOR, TZ, _rows
+from workflows.access.policy import Denied
+from workflows.core.actors import Actor
 from workflows.models import Case
 from workflows.models.rollups import RollupCase, RollupPending
 from workflows.reports import cockpit
@@ -189,3 +192,52 @@ def test_a_reader_waits_for_a_batch_in_flight_and_shows_it(two, held):
     assert out == {"result": 1}
     assert read == {"result": (2, 4, 50.0)}       # H closed and resolved in March
     _rebuilt_equals_caught_up(first)
+
+
+def test_a_refused_reader_does_not_wait_for_a_batch_in_flight(two, held):
+    first, second, cases = two
+    applied, release, _claimed = held
+    _close(first, cases["H"].id)
+    thread, out = _thread(HELD, lambda: catch_up(first))
+    assert applied.wait(30)
+    nobody = Actor(type="user", id="9", username="n", roles=frozenset({"mediator"}),
+                   department_id=None, unit_path=None)
+    reader, read = _thread("reader", lambda: cockpit.overview(
+        second, nobody, date(2025, 3, 1), date(2025, 3, 31)))
+    reader.join(timeout=30)
+    assert not reader.is_alive(), "a refused reader waited for the catch-up"
+    assert isinstance(read.get("error"), Denied)
+    release.set()
+    thread.join(timeout=30)
+    assert out == {"result": 1}
+
+
+def test_two_schedulers_retrying_a_parked_case_try_it_once(two, monkeypatch, clock):
+    first, second, cases = two
+    d = cases["D"].id
+    failing_facts(monkeypatch).add(d)
+    _change(first, d, second_complaint=False)
+    assert catch_up(first) == 0                              # D parked
+    clock.advance(seconds=31)
+    applied, release = threading.Event(), threading.Event()
+    real = catching.apply
+
+    def apply(session, ids, noticed, tz):
+        if threading.current_thread().name == HELD and ids:
+            applied.set()
+            release.wait(60)
+        return real(session, ids, noticed, tz)
+
+    monkeypatch.setattr(catching, "apply", apply)
+    thread, out = _thread(HELD, lambda: catching.retry_parked(first))
+    assert applied.wait(30)                                  # D claimed by the first
+    other, other_out = _thread("other", lambda: catching.retry_parked(second))
+    other.join(timeout=30)
+    assert not other.is_alive(), "the second scheduler waited for the first"
+    assert other_out == {"result": 0}
+    release.set()
+    thread.join(timeout=30)
+    assert out == {"result": 0}                              # failed again
+    with first.session_factory() as s:
+        row = s.get(RollupPending, d)
+        assert row is not None and row.attempts == 2

@@ -12,13 +12,13 @@ from sqlalchemy import event, select
 
 from engine.models import AuditEvent
 from tests.district_fixtures import build_district
-from tests.kpi_fixtures import at, build_month
+from tests.kpi_fixtures import PERSONAL, at, build_month, failing_facts
 from tests.web.conftest import login, post
 from tests.web.test_api import conforms
 from workflows.access import tokens
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SYSTEM
-from workflows.models import KpiTarget
+from workflows.models import Case, KpiTarget
 from workflows.models.scheduling import SupervisionNotice
 
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
@@ -254,3 +254,30 @@ def test_the_ladder_names_its_rungs_in_words_without_engine_codes(app, month):
         heads = re.findall(r"<th>([^<]*)</th>", ladder[:ladder.index("</thead>")])
         assert heads == rungs, language
         assert not re.search(r"\bL[0-3]\b", ladder[:ladder.index("</table>")]), language
+
+
+def test_the_cockpit_shows_its_figures_and_says_what_it_has_not_counted(app, services, month,
+                                                                        monkeypatch):
+    _district, cases = month
+    client = app.test_client()
+    login(client, "supervisor")
+    page = client.get("/cockpit", query_string=MARCH).get_data(as_text=True)
+    assert 'data-testid="not-counted"' not in page
+    failing_facts(monkeypatch).add(cases["H"].id)     # H's change cannot be applied
+    with services.new_uow() as uow:
+        row = uow.session.get(Case, cases["H"].id)
+        row.status, row.closed_at, row.outcome = "closed", at("2025-03-25 09:00"), "R1"
+        uow.commit()
+    response = client.get("/cockpit", query_string=MARCH)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    note = page.split('data-testid="not-counted">', 1)[1].split("</div>", 1)[0]
+    assert note == "另有 1 件案件的最新变化尚未计入以下统计，系统正在后台补算，请稍后刷新。"
+    assert 'data-kpi="K-01"' in page and PERSONAL not in page
+    body = client.get("/api/v1/kpis", query_string=MARCH,
+                      headers=_bearer(services, "supervisor")).get_json()
+    assert body["not_counted"] == 1
+    assert {k["id"]: k for k in body["kpis"]}["K-01"]["numerator"] == 1   # H left out
+    sheet = load_workbook(io.BytesIO(client.get("/cockpit/ranking.xlsx",
+                                                query_string=MARCH).data)).active
+    assert "另有 1 件案件的最新变化尚未计入" in sheet["A1"].value

@@ -10,7 +10,9 @@ from tests.web.conftest import new_case, post
 from tests.web.test_case_pages import INTAKE
 from tests.workflows.test_directory_cache import role_reads, unit_reads
 from tests.workflows.test_step_statements import counted
+from workflows.access import tokens
 from workflows.cases.lookup import find_case
+from workflows.core.actors import SYSTEM
 from workflows.models import Department, OpenTask
 
 ANOTHER = {**INTAKE, "channel_ref": "12345-20250704-0002", "category": "other",
@@ -72,3 +74,24 @@ def test_a_unit_changed_on_the_admin_page_is_routed_to_by_the_next_step(as_role,
 
     assert _task(services, second, "handle")[1] == "ZJ2"
     assert len(unit_reads(sent)) == 1, "\n".join(sent)        # read again after the change
+
+
+def test_an_api_registration_reads_no_units_and_no_stamp_of_its_own(app, services, users, process):
+    token = tokens.issue_token(services.new_uow(), SYSTEM, username="intake_clerk").token
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def register(phone: str) -> list[str]:
+        body = {"category": "property", "summary": "电梯停运", "description": "两部电梯停运两周。",
+                "parties": [{"role": "applicant", "name": "刘淑芬", "phone": phone}]}
+        with counted(services.db) as statements:
+            response = client.post("/api/v1/cases", json=body, headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return statements
+
+    register("13800000001")                 # the first: the token's use is stamped, units kept
+    statements = register("13800000002")
+
+    assert unit_reads(statements) == [], "\n".join(statements)
+    assert [s for s in statements if s.lstrip().startswith("SELECT directory_stamp")] == [], \
+        "\n".join(statements)

@@ -1,18 +1,21 @@
-"""The interface catalogue and health page, K-12, and the silence warning under the injectable
-clock."""
+"""The interface catalogue and health page (with the cockpit's rollup queue), K-12, and the
+silence warning under the injectable clock."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from engine.models import AuditEvent, OutboxMessage
+from tests.district_fixtures import build_district
+from tests.kpi_fixtures import PERSONAL, build_month, failing_facts
 from tests.web.conftest import post
 from tests.web.test_hotline import order, push
 from workflows.channels import catalogue, feeds, mapping
 from workflows.channels.health import check_silence, record_interface_event
 from workflows.channels.signing import issue_secret
 from workflows.core.actors import SYSTEM
-from workflows.models import Department, Interface
+from workflows.models import Case, Department, Interface
+from workflows.rollups.catch_up import catch_up
 
 
 def _unit(services, code: str) -> int:
@@ -148,3 +151,27 @@ def test_the_cockpit_shows_k12(client, services, users, as_role):
     assert "/channels/interfaces" in page
     leader = as_role("leader").get("/cockpit").get_data(as_text=True)
     assert 'data-testid="tile-K-12"' in leader and "/channels/interfaces" not in leader
+
+
+def test_the_interface_page_shows_the_rollup_queue_and_its_parked_cases(
+        client, services, users, as_role, monkeypatch, clock):
+    cases = build_month(services, build_district(services))
+    bad = failing_facts(monkeypatch)
+    with services.new_uow() as uow:                      # two changes queued, one will fail
+        for letter in "AD":
+            uow.session.get(Case, cases[letter].id).second_complaint = True
+        uow.commit()
+    supervisor = as_role("supervisor")
+    text = supervisor.get("/channels/interfaces").get_data(as_text=True)
+    queue = text.split('data-testid="rollup-queue"', 1)[1].split("</p>", 1)[0]
+    assert "等待计入驾驶舱统计的案件：2 件" in queue and "暂缓重试的案件：0 件" in queue
+    assert 'data-testid="rollup-parked"' not in text
+    bad.add(cases["D"].id)
+    catch_up(services)
+    text = supervisor.get("/channels/interfaces").get_data(as_text=True)
+    queue = text.split('data-testid="rollup-queue"', 1)[1].split("</p>", 1)[0]
+    assert "等待计入驾驶舱统计的案件：0 件" in queue and "暂缓重试的案件：1 件" in queue
+    parked = text.split('data-testid="rollup-parked"', 1)[1].split("</table>", 1)[0]
+    assert cases["D"].case_no in parked and cases["A"].case_no not in parked
+    assert '<td class="text-end">1</td>' in parked and "2025-03-03 09:00" in parked  # attempts, when
+    assert PERSONAL not in text and "ValueError" not in text

@@ -281,3 +281,35 @@ def test_labour_agreement_has_the_parties_particulars_and_payment_plan(services,
                  "经济补偿及离职证明", "公司10日内支付经济补偿3万元", "自本协议生效之日起7日内",
                  "申请支付令", "第3份（共3份）调解组织存档", "调解员（签名）", walk.case_no):
         assert item in whole, item
+
+
+def test_the_receipt_is_one_insert_and_its_signing_copy_opens_on_its_own_case_only(
+        services, clock, db_engine):
+    from engine.crypto import DecryptionFailed, field_aad
+    from tests.bpmn.test_services_general import noise_request
+    from tests.workflows.test_step_statements import counted
+    from workflows.casework.documents import full_text
+
+    clock.set(local(2025, 3, 3, 10, 20))
+    walk = Walk.ready(services, clock)
+    with counted(db_engine) as statements:
+        walk.intake(**vars(noise_request()))
+    writes = [s.split("(")[0].strip() for s in statements if "case_document" in s.split("(")[0]
+              and not s.lstrip().upper().startswith("SELECT")]
+    assert writes == ["INSERT INTO case_document"], writes   # the signing copy in the INSERT
+    walk.intake(**vars(noise_request("陈立伟", category="neighbour",
+                                     parties=[noise_request("陈立伟").parties[0]])))
+    with services.session_factory() as session:
+        first, second = session.scalars(select(CaseDocument).where(
+            CaseDocument.kind == "receipt").order_by(CaseDocument.id)).all()
+        assert "刘淑芬" in (full_text(services, first) or "")
+        assert "刘淑芬" not in first.body and "刘淑芬" not in (first.body_enc or "")
+        moved = CaseDocument(id=second.id, case_id=second.case_id, kind="receipt",
+                             body_enc=first.body_enc)
+        with pytest.raises(DecryptionFailed):   # copied onto another case's receipt
+            full_text(services, moved)
+        # a receipt written by an earlier release, bound to its row id, still opens
+        earlier = CaseDocument(id=first.id, case_id=first.case_id, kind="receipt",
+                               body_enc=services.cipher.encrypt(
+                                   "旧回执", aad=field_aad("case_document", "body_enc", first.id)))
+        assert full_text(services, earlier) == "旧回执"

@@ -1,22 +1,29 @@
 """The rollups are caught up, not kept by the step: a change queues its case (the rollup rows
 stay as they were), the cockpit catches up before it reads and shows the change, a catch-up with
-nothing queued sends one statement, a batch whose apply fails stays queued, a rebuild empties the
-queue, and the scheduler runs the catch-up. (Concurrent catch-ups: tests/postgres.)"""
+nothing queued sends one statement, a rebuild empties the queue, and the scheduler runs the
+catch-up. A case whose apply fails is parked while the rest are applied, retried later with a
+growing delay, and noted by the cockpit; a refused reader catches nothing up; a reader applies
+at most its bound. (Concurrent catch-ups: tests/postgres.)"""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from tests.district_fixtures import build_district
 from tests.factories import seed
-from tests.kpi_fixtures import at, build_month
+from tests.kpi_fixtures import PERSONAL, at, build_month, failing_facts
 from tests.workflows.test_rollups import SUPERVISOR, TZ, _direct, _notice, _rows
 from tests.workflows.test_step_statements import counted
+from workflows.access.policy import Denied
+from workflows.core.actors import Actor
+from workflows.core.errors import InvalidInput
 from workflows.models import Case
-from workflows.models.rollups import RollupCase, RollupPending
+from workflows.models.rollups import RollupCase, RollupFacts, RollupPending
 from workflows.reports import cockpit
 from workflows.reports import kpi_cases as kc
 from workflows.rollups import catch_up as catching
@@ -108,25 +115,11 @@ def test_a_catch_up_with_nothing_queued_sends_only_the_claim(services, month, db
     assert statements[0].lstrip().startswith("DELETE FROM rollup_pending")
 
 
-def test_catch_up_goes_batch_by_batch_and_a_failed_batch_stays_queued(services, month,
-                                                                        monkeypatch):
+def test_catch_up_goes_batch_by_batch(services, month):
     _district, cases = month
     built = _rows(services)
-    for letter in ("A", "D", "H"):
-        with services.new_uow() as uow:
-            uow.session.get(Case, cases[letter].id).second_complaint = True
-            uow.commit()
-    queued = _queued(services)
-    assert len(queued) == 3
-
-    def broken(*_args):
-        raise RuntimeError("the apply failed")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(catching, "apply", broken)
-        with pytest.raises(RuntimeError):
-            catch_up(services, batch=2)
-    assert _queued(services) == queued
+    _second_complaints(services, cases, "ADH")
+    assert len(_queued(services)) == 3
     assert catch_up(services, batch=2, rounds=1) == 2      # one batch of two
     assert len(_queued(services)) == 1
     assert catch_up(services, batch=2) == 1
@@ -136,6 +129,143 @@ def test_catch_up_goes_batch_by_batch_and_a_failed_batch_stays_queued(services, 
         maintain.rebuild(uow.session, TZ, services.clock.now())
         uow.commit()
     assert _rows(services) == caught_up
+
+
+# -- a case whose apply fails -------------------------------------------------------------------
+def _second_complaints(services, cases, letters):
+    with services.new_uow() as uow:
+        for letter in letters:
+            row = uow.session.get(Case, cases[letter].id)
+            row.second_complaint = not row.second_complaint
+        uow.commit()
+
+
+@pytest.fixture
+def failing(monkeypatch):
+    return failing_facts(monkeypatch)
+
+
+def _parked(services) -> dict[int, tuple]:
+    with services.session_factory() as s:
+        return {r.case_id: (r.attempts, r.retry_at, r.last_error) for r in s.scalars(
+            select(RollupPending).where(RollupPending.attempts > 0))}
+
+
+def test_a_case_whose_apply_fails_is_parked_and_the_rest_are_applied(services, month, failing,
+                                                                     caplog, db_engine):
+    _district, cases = month
+    a, d, h = (cases[x].id for x in "ADH")
+    _second_complaints(services, cases, "ADH")
+    failing.add(d)
+    now = services.clock.now()
+    assert catch_up(services, batch=2) == 2                 # A and H; D alone fails
+    parked = _parked(services)
+    assert set(_queued(services)) == set(parked) == {d}
+    attempts, retry_at, error = parked[d]
+    assert attempts == 1 and retry_at == now + timedelta(seconds=30)
+    assert error.startswith("ValueError at kpi_fixtures.py:")
+    assert f"case {d} parked" in caplog.text
+    assert PERSONAL not in caplog.text and PERSONAL not in error
+    with services.session_factory() as s:                  # A and H are in the rollups
+        stored = {i: json.loads(f) for i, f in s.execute(
+            select(RollupFacts.case_id, RollupFacts.facts).where(RollupFacts.case_id.in_([a, h])))}
+        assert stored == maintain._facts_of(s, [a, h], ZoneInfo(TZ))
+    failing.clear()
+    with counted(db_engine) as statements:                 # the queue is not held up by D
+        assert catch_up(services) == 0
+    assert len(statements) == 1
+    assert set(_queued(services)) == {d}
+
+
+def test_a_parked_case_is_retried_alone_with_a_doubling_delay(services, month, failing, clock):
+    _district, cases = month
+    d = cases["D"].id
+    _second_complaints(services, cases, "D")
+    failing.add(d)
+    assert catch_up(services) == 0
+    assert catching.retry_parked(services) == 0              # not due yet
+    assert _parked(services)[d][0] == 1
+    clock.advance(seconds=31)
+    assert catching.retry_parked(services) == 0              # due, fails again
+    attempts, retry_at, _error = _parked(services)[d]
+    assert attempts == 2 and retry_at == services.clock.now() + timedelta(seconds=60)
+    failing.clear()
+    clock.advance(seconds=61)
+    job = jobs.build_scheduler(services).get_job("rollups.catch_up")
+    assert job.func(*job.args) == 1                          # the scheduler's run retries it
+    assert _queued(services) == {}
+    caught_up = _rows(services)
+    with services.new_uow() as uow:
+        maintain.rebuild(uow.session, TZ, services.clock.now())
+        uow.commit()
+    assert _rows(services) == caught_up
+
+
+def test_a_change_to_a_parked_case_keeps_it_parked(services, month, failing):
+    _district, cases = month
+    d = cases["D"].id
+    _second_complaints(services, cases, "D")
+    failing.add(d)
+    catch_up(services)
+    _close(services, d, "2025-03-27 09:00")                  # queued again by a step
+    assert _parked(services)[d][0] == 1
+    assert catch_up(services) == 0                           # no batch tries it before its time
+
+
+def test_the_cockpit_shows_figures_without_a_parked_case_and_says_so(services, month, failing):
+    _district, cases = month
+    h = cases["H"].id
+    failing.add(h)
+    _close(services, h)                                      # H closed and resolved: not counted
+    top = cockpit.overview(services, SUPERVISOR, *MARCH)
+    k01 = {f.kpi.id: f for f in top.figures}["K-01"]
+    assert (k01.numerator, k01.denominator, top.not_counted) == (1, 3, 1)
+    failing.clear()
+    catching.retry_parked(services, limit=0)                 # nothing tried: not due
+    assert cockpit.overview(services, SUPERVISOR, *MARCH).not_counted == 1
+
+
+# -- who catches up and how much --------------------------------------------------------------
+NOBODY = Actor(type="user", id="9", username="n", roles=frozenset({"mediator"}),
+               department_id=None, unit_path=None)
+
+
+@pytest.mark.parametrize("who, args, error", [
+    (NOBODY, (), Denied),                                    # no cockpit role
+    (SUPERVISOR, ("NOWHERE",), InvalidInput),                # an unknown place
+    (SUPERVISOR, (None, "NOUNIT"), InvalidInput),            # an unknown unit
+])
+def test_a_refused_reader_catches_nothing_up(services, month, who, args, error):
+    _district, cases = month
+    _close(services, cases["H"].id)
+    queued = _queued(services)
+    for read in (cockpit.overview, cockpit.page, cockpit.ranking_page):
+        with pytest.raises(error):
+            read(services, who, *MARCH, *args)
+    with pytest.raises(InvalidInput):                        # a reversed period
+        cockpit.page(services, SUPERVISOR, MARCH[1], MARCH[0])
+    assert _queued(services) == queued
+
+
+def test_a_reader_out_of_its_subtree_catches_nothing_up(services, month):
+    district, cases = month
+    _close(services, cases["H"].id)
+    township = Actor(type="user", id="8", username="q", roles=frozenset({"leader"}),
+                     department_id=None, unit_path=district.paths["QS"])
+    with pytest.raises(Denied):
+        cockpit.overview(services, township, *MARCH, "CD")
+    assert set(_queued(services)) == {cases["H"].id}
+
+
+def test_a_reader_applies_at_most_its_bound_and_notes_the_rest(services, month, monkeypatch):
+    _district, cases = month
+    monkeypatch.setattr(catching, "BATCH", 2)
+    monkeypatch.setattr(catching, "READER_ROUNDS", 2)
+    _second_complaints(services, cases, "ABCDFGH")
+    top = cockpit.overview(services, SUPERVISOR, *MARCH)
+    assert top.not_counted == 3 and len(_queued(services)) == 3     # 2 batches of 2 applied
+    assert catch_up(services) == 3                           # the scheduler does the rest
+    assert cockpit.overview(services, SUPERVISOR, *MARCH).not_counted == 0
 
 
 def test_a_rebuild_empties_the_queue_and_covers_it(services, month):
@@ -164,11 +294,7 @@ def test_a_catch_up_sends_as_many_statements_for_seven_cases_as_for_one(services
     _district, cases = month
 
     def second_complaints(letters):
-        with services.new_uow() as uow:
-            for letter in letters:
-                row = uow.session.get(Case, cases[letter].id)
-                row.second_complaint = not row.second_complaint
-            uow.commit()
+        _second_complaints(services, cases, letters)
         with counted(db_engine) as statements:
             assert catch_up(services) == len(letters)
         return statements

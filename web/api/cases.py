@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from web.api.base import bp
 from web.case_query import case_query
-from web.context import actor, new_uow, reads, services
+from web.context import actor, directory_stamp, new_uow, reads, services
 from workflows.cases import listing, task_lookup, timeline
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
@@ -27,7 +27,8 @@ def _json_body() -> object:
 def create_case() -> ResponseReturnValue:
     """Register a submission once per Idempotency-Key; a replay answers with the stored body."""
     result = intake_api.submit(services(), actor(), token_id=g.api_token_id,
-                               key=request.headers.get("Idempotency-Key"), body=_json_body())
+                               key=request.headers.get("Idempotency-Key"), body=_json_body(),
+                               directory_stamp=directory_stamp())
     response = Response(result.body, status=result.status, mimetype="application/json")
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"

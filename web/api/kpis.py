@@ -21,7 +21,7 @@ def kpis() -> ResponseReturnValue:
     place = (request.args.get("place") or "").strip() or None
     top = cockpit.overview(services(), actor(), first, last, place)
     return jsonify({"from": top.period.first.isoformat(), "to": top.period.last.isoformat(),
-                    "place": top.where.place_code,
+                    "place": top.where.place_code, "not_counted": top.not_counted,
                     "kpis": [_figure(f, top) for f in top.figures]})
 
 

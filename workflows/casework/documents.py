@@ -1,7 +1,9 @@
 """Documents generated from case data: the mediation agreement (调解协议书) and task records.
 
 A document has a masked ``body`` (what screens show) and, when it names people in full, an
-encrypted ``body_enc``: masked on screen, printed in full only for signing.
+encrypted ``body_enc``: masked on screen, printed in full only for signing. The signing copy is
+bound to its row: to the row id, or for a kind a case has once (the receipt) to the case and the
+kind, known before the INSERT, so that document is written in one statement.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.crypto import field_aad
+from engine.crypto import DecryptionFailed, field_aad
 from engine.instance import TaskView
 from workflows.access.policy import user_id
 from workflows.audit.log import AuditAction
@@ -28,6 +30,7 @@ from workflows.models import (
     Case,
     CaseDocument,
     Department,
+    Party,
     RoleCode,
     User,
 )
@@ -60,14 +63,19 @@ def id_facts(id_number: str | None, on: date) -> tuple[str, str]:
     return sex, f"{born.isoformat()}（{age}岁）"
 
 
-def party_lines(uow: UnitOfWork, case: Case, on: date) -> tuple[list[PartyLine], list[PartyLine]]:
-    """Parties of the case, masked (for the case file) and plaintext (for signing), from one read."""
+def party_lines(uow: UnitOfWork, case: Case, on: date,
+                held: list[tuple[Party, str]] | None = None
+                ) -> tuple[list[PartyLine], list[PartyLine]]:
+    """Parties of the case, masked (for the case file) and plaintext (for signing), from one read
+    (none when the caller holds the (party, role) pairs, in registration order)."""
     vault = PartyVault.of(uow.services)
     masked: list[PartyLine] = []
     full: list[PartyLine] = []
-    for link, party in case_parties(uow.session, case):
+    pairs = held if held is not None else [(party, link.role)
+                                           for link, party in case_parties(uow.session, case)]
+    for party, link_role in pairs:
         plain = vault.reveal(party)
-        role = PARTY_ROLE_LABELS.get(link.role, link.role)
+        role = PARTY_ROLE_LABELS.get(link_role, link_role)
         sex, birth = id_facts(plain.get("id_number"), on)
         for shown, lines, born in (
                 (dict(party.masked or {}), masked,
@@ -156,22 +164,21 @@ def generate_labour_agreement(uow: UnitOfWork, actor: Actor, case: Case, data: d
     return _store(uow, actor, case, "labour_agreement", LABOUR_TITLE, masked, full, task_id)
 
 
-def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case) -> CaseDocument:
-    """The 受理回执 handed to the person who reported: what was received, when, by whom."""
+def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case,
+                     parties: list[tuple[Party, str]] | None = None) -> CaseDocument:
+    """The 受理回执 handed to the person who reported: what was received, when, by whom.
+    ``parties``: the case's (party, role) pairs when the caller holds them (registration)."""
     today = _local_day(uow)
-    clerk = uow.session.get(User, int(str(actor.id))) if str(actor.id or "").isdigit() else None
-    unit = uow.session.get(Department, clerk.department_id) if clerk and clerk.department_id \
-        else None
+    clerk, unit = _clerk_and_unit(uow, actor)
     moment = case.registered_at or case.opened_at or uow.clock.now()
     received = moment.astimezone(ZoneInfo(uow.services.settings.timezone))
-    header = {"unit": unit.name if unit else "矛盾纠纷多元化解中心",
-              "clerk": clerk.display_name if clerk else BLANK,
+    header = {"unit": unit or "矛盾纠纷多元化解中心", "clerk": clerk or BLANK,
               "received": received.strftime("%Y-%m-%d %H:%M"), "date": today.isoformat()}
 
     located = location_of(uow.session, case.place_id, case.place_path)
     place = "".join([*(located["names"] if located else []), case.location_detail or ""])
 
-    lines = party_lines(uow, case, today)
+    lines = party_lines(uow, case, today, parties)
 
     def text(full: bool) -> str:
         people = lines[1] if full else lines[0]
@@ -193,6 +200,17 @@ def generate_receipt(uow: UnitOfWork, actor: Actor, case: Case) -> CaseDocument:
         return "\n".join(out)
 
     return _store(uow, actor, case, "receipt", "受理回执", text(False), text(True), None)
+
+
+def _clerk_and_unit(uow: UnitOfWork, actor: Actor) -> tuple[str | None, str | None]:
+    """The registering user's display name and unit name, in one statement."""
+    if not str(actor.id or "").isdigit():
+        return None, None
+    row = uow.session.execute(
+        select(User.display_name, Department.name)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(User.id == int(str(actor.id)))).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def generate_jc_application(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView,
@@ -276,16 +294,22 @@ def record_from_task(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, 
     return _store(uow, actor, case, kind, title, "\n".join(lines), None, view.id)
 
 
+# kinds a case has at most once: their signing copy is bound to (case, kind), not to the row id
+ONCE_PER_CASE = frozenset({"receipt"})
+
+
 def _store(uow: UnitOfWork, actor: Actor, case: Case, kind: str, title: str, body: str,
            full: str | None, task_id: str | None) -> CaseDocument:
     doc = CaseDocument(case_id=case.id, kind=kind, title=title, body=body, task_id=task_id,
                        created_by=int(str(actor.id)) if str(actor.id or "").isdigit() else None,
                        created_at=uow.clock.now())
+    cipher = uow.services.cipher
+    if full is not None and kind in ONCE_PER_CASE:   # the binding is known: one INSERT
+        doc.body_enc = cipher.encrypt(full, aad=_body_aad(doc.case_id, kind))
     uow.session.add(doc)
     uow.session.flush()
-    if full is not None:
-        doc.body_enc = uow.services.cipher.encrypt(
-            full, aad=field_aad("case_document", "body_enc", doc.id))
+    if full is not None and kind not in ONCE_PER_CASE:
+        doc.body_enc = cipher.encrypt(full, aad=field_aad("case_document", "body_enc", doc.id))
     uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case_document",
                      object_id=doc.id, change="document_generated", kind=kind, title=title)
     return doc
@@ -295,7 +319,17 @@ def full_text(services: Services, doc: CaseDocument) -> str | None:
     """The signing copy (plaintext names): callers check UNMASK_PARTY and audit first."""
     if not doc.body_enc:
         return None
-    return services.cipher.decrypt(doc.body_enc, aad=field_aad("case_document", "body_enc", doc.id))
+    by_row = field_aad("case_document", "body_enc", doc.id)
+    if doc.kind not in ONCE_PER_CASE:
+        return services.cipher.decrypt(doc.body_enc, aad=by_row)
+    try:
+        return services.cipher.decrypt(doc.body_enc, aad=_body_aad(doc.case_id, doc.kind))
+    except DecryptionFailed:   # written before such kinds were bound to their case: by row id
+        return services.cipher.decrypt(doc.body_enc, aad=by_row)
+
+
+def _body_aad(case_id: int, kind: str) -> str:
+    return field_aad("case_document", "body_enc", f"case {case_id} {kind}")
 
 
 def list_documents(session: Session, case: Case) -> list[dict]:

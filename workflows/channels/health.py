@@ -20,6 +20,7 @@ from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, NotFound
 from workflows.models import Department, Interface, InterfaceMessage, InterfaceStatus, RoleCode
 from workflows.notify.delivery import backlog, notify_department, notify_role, retry_dead
+from workflows.rollups.backlog import backlog as rollup_backlog
 from workflows.runtime.unit_of_work import UnitOfWork
 
 MAX_REASON = 200
@@ -133,7 +134,8 @@ def require_page(actor: Actor, services) -> None:
 def health_page(uow: UnitOfWork, actor: Actor) -> dict:
     """Per interface: last success, last failure and its reason, messages in the last hour and
     day (ok and failed), queue depth and oldest undelivered message, silence; the dead letters;
-    K-12. A handful of grouped queries whatever the traffic."""
+    K-12; the cockpit's rollup queue and its parked cases. A handful of grouped queries
+    whatever the traffic."""
     require_page(actor, uow.services)
     with uow:
         now = uow.clock.now()
@@ -163,7 +165,8 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
                           "attempts": m.attempts, "created_at": m.created_at,
                           "last_error": (m.last_error or "")[:200]} for m in dead],
                 "sharing_rate": sharing_rate(uow.session),
-                "backlog": backlog(uow.session, now)}
+                "backlog": backlog(uow.session, now),
+                "rollups": rollup_backlog(uow.session)}
 
 
 def catalogue_rows(session: Session) -> list[dict]:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -31,11 +31,14 @@ from workflows.core.errors import (
     IdempotencyConflict,
     InvalidInput,
 )
+from workflows.district.directory_cache import Stamp
 from workflows.intake.location import LocationInput
 from workflows.intake.register import IntakeOutcome, IntakeRequest, submit_intake
 from workflows.models import Case, IdempotencyKey, Submission
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
+
+U = TypeVar("U", bound=UnitOfWork)
 
 MAX_KEY = 128
 PARTY_KEYS = {"role", "name", "id_number", "phone", "address", "contact_preference", "vulnerable",
@@ -186,6 +189,11 @@ def _aware(value: Any, errors: dict[str, FieldError]) -> datetime | None:
 
 
 # -- the idempotent submission ------------------------------------------------------------------
+def _stamped(uow: U, stamp: Stamp | None) -> U:
+    uow.directory_stamp = stamp
+    return uow
+
+
 class _KeyedUnitOfWork(UnitOfWork):
     """A unit of work whose commit also stores the idempotency key and the response."""
 
@@ -262,10 +270,11 @@ def stored_response(services: Services, token_id: int, key: str, digest: str) ->
 
 
 def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
-           body: Any) -> ApiResponse:
+           body: Any, directory_stamp: Stamp | None = None) -> ApiResponse:
     """Register a channel submission once per (token, key); replays return the stored response.
     The caller's right to register is checked before the body is read (default deny: 403, not a
-    422 that tells a mediator's token how to shape a case)."""
+    422 that tells a mediator's token how to shape a case). ``directory_stamp``: as the caller's
+    token check read it, so the registration's units come from the process's cache unread."""
     with denials_audited(services, actor, object_type="intake"):
         require(actor, Permission.REGISTER_CASE)
     if key is not None and (not key.strip() or len(key) > MAX_KEY or not key.isprintable()):
@@ -273,7 +282,7 @@ def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
             ErrorCode.BAD_IDEMPOTENCY_KEY, {"limit": MAX_KEY})})
     request = parse_request(body, actor.channel or "portal")
     if key is None:
-        outcome = submit_intake(services.new_uow(), actor, request)
+        outcome = submit_intake(_stamped(services.new_uow(), directory_stamp), actor, request)
         if outcome.kind == "new":   # the caller's own case: answered without reading it again
             return ApiResponse(201, response_body(
                 outcome, outcome.kind, submission_id=outcome.submission_id))
@@ -287,7 +296,7 @@ def submit(services: Services, actor: Actor, *, token_id: int, key: str | None,
     found = stored_response(services, token_id, key, digest)
     if found is not None:
         return found
-    uow = _KeyedUnitOfWork(services, token_id, key, digest, actor)
+    uow = _stamped(_KeyedUnitOfWork(services, token_id, key, digest, actor), directory_stamp)
     try:
         submit_intake(uow, actor, request)
     except ConcurrentUpdate:

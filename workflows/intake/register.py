@@ -24,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.crypto import field_aad
-from engine.models import ProcessVersion
 from workflows.access.policy import Permission, denials_audited, require, user_id
 from workflows.assistant import records as assistant
 from workflows.attachments.store import add_attachment, check_files
@@ -43,6 +42,7 @@ from workflows.casework.reopen import reopen_case
 from workflows.casework.steps import after_step
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
+from workflows.district.units import UnitResolver
 from workflows.early_warning.hotspots import record_report
 from workflows.intake.location import (
     NOWHERE,
@@ -285,7 +285,7 @@ def _open(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     """``open_case`` and the (party id, role) of its parties; ``similar``: the similar cases'
     codes when the caller already looked them up."""
     services = uow.services
-    process_id, version = startable_process(uow, request, process_id)
+    process_id, version_id = startable_process(uow, request, process_id)
     if similar is None:
         similar = same_matter(uow, request).similar
     now = uow.clock.now()
@@ -310,9 +310,7 @@ def _open(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     data = start_data(case, request, party_ids)
     data["duplicate_candidates"] = similar
     row, inst = uow.start_instance(process_id, data=data, actor=actor, case=case,
-                                   version=version)
-    case.workflow_instance_id = row.id
-    uow.session.flush()
+                                   version_id=version_id)
     record_input(uow, AuditAction.CASE_OPENED, actor, case, inst, object_type="case",
                  object_id=case.case_no, process_version_id=row.process_version_id,
                  process_id=process_id, initial_data=data, channel=case.channel,
@@ -327,23 +325,27 @@ def _open(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
     if path:   # a matter that arrives as a petition is followed on the path from intake
         enter_path(uow, actor, case, path, via="intake", outcome=None)
     notify_applicants(uow, case, "receipt", party_ids)   # the parties are still held: no reload
-    generate_receipt(uow, actor, case)
+    # the link is written with the fields the projection sets, in one UPDATE: nothing may flush
+    # in between (the units it reads first are read here, before the link)
+    UnitResolver.cached(uow.session, case.place_path)
+    case.workflow_instance_id = row.id
     after_step(uow, case, inst)
+    generate_receipt(uow, actor, case, stored)
     return case, party_ids
 
 
 def startable_process(uow: UnitOfWork, request: IntakeRequest, process_id: str | None
-                      ) -> tuple[str, ProcessVersion]:
-    """The process a new case starts on and its live version (the one the instance starts on);
-    InvalidInput when it has no active version."""
+                      ) -> tuple[str, int]:
+    """The process a new case starts on and the id of its live version (the one the instance
+    starts on); InvalidInput when it has no active version."""
     named = process_id or request.process_id
     if not named:   # the usual way: the case type's live version in one statement
         found = entry_version(uow.session, request.category, request.channel)
         if found is not None:
-            return found.process_id, found
+            return found
     chosen = named or entry_process(uow.session, request.category, request.channel)
     try:
-        return chosen, uow.live_version(chosen)
+        return chosen, uow.live_version(chosen).id
     except NotFound:
         raise InvalidInput({"process_id" if named else "category":
                             FieldError(ErrorCode.PROCESS_NOT_STARTABLE)}) from None

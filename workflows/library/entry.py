@@ -5,8 +5,8 @@ last active version of a process go (a process a case type points to must stay s
 
 from __future__ import annotations
 
-from sqlalchemy import func, literal, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.orm import Session
 
 from engine.models import ProcessVersion
 from workflows.library.contract import DEFAULT_CASE_TYPES, TOP_PROCESS
@@ -44,18 +44,26 @@ def has_active_version(session: Session, process_id: str) -> bool:
         .limit(1)) is not None
 
 
-def entry_version(session: Session, category: str, channel: str | None) -> ProcessVersion | None:
-    """The live version of the process ``entry_process`` picks, in one statement; None when it
-    needs the longer way (the picked process has no active version: the shipped default gives
-    way to ``general_dispute``, a case type's process is an error for the caller)."""
-    def typed(on_channel: str):
-        return select(CaseType.process_id).where(
-            CaseType.category == category, CaseType.channel == on_channel).scalar_subquery()
+def entry_version(session: Session, category: str, channel: str | None) -> tuple[str, int] | None:
+    """(process id, id of its live version) of the process ``entry_process`` picks, in one
+    statement; None when it needs the longer way (the picked process has no active version: the
+    shipped default gives way to ``general_dispute``, a case type's process is an error for the
+    caller). Two columns, not the version row: loading that object costs more than the query."""
+    row = session.execute(_LIVE_ENTRY, {
+        "category": category, "channel": channel or ANY_CHANNEL, "any_channel": ANY_CHANNEL,
+        "fallback": DEFAULT_CASE_TYPES.get(category) or TOP_PROCESS}).first()
+    return (row[0], row[1]) if row is not None else None
 
-    fallback = DEFAULT_CASE_TYPES.get(category) or TOP_PROCESS
-    chosen = func.coalesce(typed(channel or ANY_CHANNEL), typed(ANY_CHANNEL), literal(fallback))
-    return session.scalars(
-        select(ProcessVersion).where(ProcessVersion.process_id == chosen,
-                                     ProcessVersion.status == "active")
-        .options(defer(ProcessVersion.source_files), defer(ProcessVersion.engine_files))
-        .order_by(ProcessVersion.version.desc()).limit(1)).first()
+
+def _typed(channel: str):
+    return select(CaseType.process_id).where(
+        CaseType.category == bindparam("category"),
+        CaseType.channel == bindparam(channel)).scalar_subquery()
+
+
+# built once (the values are bound per call): the case type's process for the channel, else
+# for any channel, else the fallback; its newest active version
+_LIVE_ENTRY = select(ProcessVersion.process_id, ProcessVersion.id).where(
+    ProcessVersion.process_id == func.coalesce(_typed("channel"), _typed("any_channel"),
+                                               bindparam("fallback", type_=String)),
+    ProcessVersion.status == "active").order_by(ProcessVersion.version.desc()).limit(1)

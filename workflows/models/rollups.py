@@ -162,9 +162,17 @@ class RollupState(Base):
 class RollupPending(Base):
     """The cases changed since their contribution was last applied (queued at a step's commit,
     claimed by a catch-up); ``noticed``: the case got or lost a supervision notice, so its
-    notices are read again (the others' are kept in their facts)."""
+    notices are read again (the others' are kept in their facts).
+
+    A case whose apply failed on its own is parked (``attempts`` > 0): batches skip it and it is
+    tried alone again from ``retry_at``; ``last_error`` names the exception and the line, never
+    a value."""
 
     __tablename__ = "rollup_pending"
 
     case_id: Mapped[int] = mapped_column(IdType, primary_key=True)
     noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)     # the first failure
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))

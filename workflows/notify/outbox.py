@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,12 +38,22 @@ class Outbox:
         if case is not None and not isinstance(case, int) and case.id is None:
             self.session.flush()  # a case opened in this unit of work gets its id
         now = self.clock.now()
-        table = cast(Table, OutboxMessage.__table__)
-        insert = (postgresql.insert(table) if self.session.get_bind().dialect.name == "postgresql"
-                  else sqlite.insert(table))
-        result = self.session.execute(insert.values(
-            created_at=now, case_id=getattr(case, "id", case), channel=channel,
-            recipient_type=recipient_type, recipient_id=None if recipient_id is None else str(recipient_id),
-            template=template, params=params, dedupe_key=dedupe_key, status="pending",
-            attempts=0, next_attempt_at=now).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        result = self.session.execute(_insert(self.session.get_bind().dialect.name), {
+            "created_at": now, "case_id": getattr(case, "id", case), "channel": channel,
+            "recipient_type": recipient_type,
+            "recipient_id": None if recipient_id is None else str(recipient_id),
+            "template": template, "params": params, "dedupe_key": dedupe_key,
+            "status": "pending", "attempts": 0, "next_attempt_at": now})
         return bool(result.rowcount)  # type: ignore[attr-defined]  # an INSERT's CursorResult
+
+
+_INSERTS: dict[str, Insert] = {}
+
+
+def _insert(dialect: str) -> Insert:
+    """The INSERT that skips a taken dedupe key, built once per dialect (values bound per call)."""
+    if dialect not in _INSERTS:
+        table = cast(Table, OutboxMessage.__table__)
+        insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        _INSERTS[dialect] = insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return _INSERTS[dialect]

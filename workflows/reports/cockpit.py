@@ -38,7 +38,8 @@ from workflows.models import (
 from workflows.models.scheduling import SupervisionNotice, WorkOrderSla
 from workflows.reports import kpi_cases as kc
 from workflows.reports import kpis, rollup_reads
-from workflows.rollups.catch_up import catch_up
+from workflows.rollups.backlog import not_counted
+from workflows.rollups.catch_up import before_reading
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
@@ -452,34 +453,44 @@ def drill_condition(session: Session, actor: Actor, drill: Drill,
 # -- entry points (pages, API) --------------------------------------------------------------------
 @dataclass
 class Overview:
-    """The cockpit's KPIs for one period and scope."""
+    """The cockpit's KPIs for one period and scope; ``not_counted``: queued cases whose latest
+    change the figures leave out (parked after a failed apply, or beyond a reader's catch-up)."""
 
     where: CockpitScope
     period: kc.Period
     figures: list[Any]
+    not_counted: int = 0
+
+
+def checked(services: Services, actor: Actor, first: date | None, last: date | None,
+            place_code: str | None, unit_code: str | None) -> tuple[CockpitScope, kc.Period]:
+    """The scope and period, checked in a read of their own before anything is written (a
+    denial audited): no catch-up runs for a request that is refused."""
+    with denials_audited(services, actor, object_type="cockpit"), \
+            services.session_factory() as session:
+        where = cockpit_scope(session, actor, place_code, unit_code)
+    check_period(first, last)
+    assert first is not None and last is not None
+    return where, kc.Period.of(first, last, services.settings.timezone)
 
 
 def overview(services: Services, actor: Actor, first: date | None, last: date | None,
              place_code: str | None = None, unit_code: str | None = None) -> Overview:
     """Every KPI of the period with the previous period and the status (scope checked first;
     a denial is audited)."""
-    catch_up(services, wait=True)   # the figures include every change committed before
-    uow = services.new_uow()
-    with denials_audited(services, actor, object_type="cockpit"), uow:
-        return _overview(services, uow.session, actor, first, last, place_code, unit_code)
+    where, period = checked(services, actor, first, last, place_code, unit_code)
+    left = before_reading(services)   # after the checks: the figures include every change
+    with services.new_uow() as uow:
+        return _overview(services, uow.session, where, period, left)
 
 
-def _overview(services: Services, session: Session, actor: Actor, first: date | None,
-              last: date | None, place_code: str | None, unit_code: str | None) -> Overview:
-    where = cockpit_scope(session, actor, place_code, unit_code)
-    check_period(first, last)
-    assert first is not None and last is not None
-    period = kc.Period.of(first, last, services.settings.timezone)
+def _overview(services: Services, session: Session, where: CockpitScope, period: kc.Period,
+              left: bool) -> Overview:
     services.calendar.warm(session)
     figures = kpis.figures(session, period, where.scope,
                            is_working_day=services.calendar.calendar.is_working_day,
                            scope_codes=where.place_codes)
-    return Overview(where, period, figures)
+    return Overview(where, period, figures, not_counted(session, everything=left))
 
 
 @dataclass
@@ -497,12 +508,12 @@ def page(services: Services, actor: Actor, first: date | None, last: date | None
          place_code: str | None = None, unit_code: str | None = None) -> Page:
     """The whole cockpit in a fixed number of queries, in one session (scope checked first; a
     denial is audited)."""
-    catch_up(services, wait=True)   # the figures include every change committed before
-    uow = services.new_uow()
-    with denials_audited(services, actor, object_type="cockpit"), uow:
+    where, period = checked(services, actor, first, last, place_code, unit_code)
+    left = before_reading(services)   # after the checks: the figures include every change
+    with services.new_uow() as uow:
         s = uow.session
-        top = _overview(services, s, actor, first, last, place_code, unit_code)
-        scope, period = top.where.scope, top.period
+        top = _overview(services, s, where, period, left)
+        scope = where.scope
         return Page(top, trends(s, period, scope), ranking(s, period, scope),
                     board(s, actor, scope), hotspots(s, period, scope))
 
@@ -519,11 +530,8 @@ def ranking_page(services: Services, actor: Actor, first: date | None, last: dat
                  place_code: str | None = None, unit_code: str | None = None
                  ) -> tuple[Overview, list[dict[str, Any]]]:
     """The ranking of units alone (the XLSX download); scope checked first."""
-    catch_up(services, wait=True)   # the figures include every change committed before
-    uow = services.new_uow()
-    with denials_audited(services, actor, object_type="cockpit"), uow:
-        where = cockpit_scope(uow.session, actor, place_code, unit_code)
-        check_period(first, last)
-        assert first is not None and last is not None
-        period = kc.Period.of(first, last, services.settings.timezone)
-        return Overview(where, period, []), ranking(uow.session, period, where.scope)
+    where, period = checked(services, actor, first, last, place_code, unit_code)
+    left = before_reading(services)   # after the checks: the figures include every change
+    with services.new_uow() as uow:
+        return (Overview(where, period, [], not_counted(uow.session, everything=left)),
+                ranking(uow.session, period, where.scope))

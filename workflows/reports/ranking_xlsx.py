@@ -20,7 +20,10 @@ def workbook(rows: list[dict[str, Any]], top: Any) -> bytes:
     assert sheet is not None
     sheet.title = "考核排名"
     scope = top.where.unit_name or top.where.place_name or "全区"
-    sheet.append([f"{scope} {top.period.first.isoformat()} 至 {top.period.last.isoformat()}"])
+    title = f"{scope} {top.period.first.isoformat()} 至 {top.period.last.isoformat()}"
+    if top.not_counted:   # as the page says it: queued changes the figures leave out
+        title += f"（另有 {top.not_counted} 件案件的最新变化尚未计入）"
+    sheet.append([title])
     sheet.append([title for _key, title in COLUMNS])
     for cell in sheet[2]:
         cell.font = Font(bold=True)

@@ -130,22 +130,25 @@ class UnitOfWork:
         return version
 
     def start_instance(self, process_id: str, *, data: dict, actor: Actor, case: Case | None = None,
-                       version: ProcessVersion | None = None) -> tuple[InstanceRow, WorkflowInstance]:
+                       version_id: int | None = None) -> tuple[InstanceRow, WorkflowInstance]:
         """Create an instance on the live (or given) version and run it to its first wait state."""
-        version = version or self.live_version(process_id)
-        bundle = self.bundle(version.id)
+        if version_id is None:
+            version_id = self.live_version(process_id).id
+        bundle = self.bundle(version_id)
         instance = WorkflowInstance.create(
             bundle, process_id, script_engine=self.services.script_engine, data=data,
-            spec_version=f"{version.id}:{process_id}")
+            spec_version=f"{version_id}:{process_id}")
         with self.recording(instance, actor, case=case):
             instance.advance()
         now = self.clock.now()
-        row = InstanceRow(process_version_id=version.id, process_id=process_id, state="",
+        row = InstanceRow(process_version_id=version_id, process_id=process_id,
                           serializer_version=SERIALIZER_VERSION, library_version=LIBRARY_VERSION,
-                          status="running", version_id=1, created_at=now, updated_at=now)
+                          status="running", version_id=1, created_at=now)
+        saved = self._save_state(row, instance, now)   # the INSERT carries the state
         self.session.add(row)
         self.session.flush()
         self.tracked[row.id] = (row, instance)
+        self.saved[row.id] = saved
         return row, instance
 
     def keep_instance_row(self, row: InstanceRow) -> None:
@@ -237,17 +240,24 @@ class UnitOfWork:
 
     def _save_instances(self) -> None:
         now = self.clock.now()
-        serializer = self.services.serializer
         for row, instance in self.tracked.values():
-            snap = instance.snapshot()
-            instance.compact()   # finished sub-processes leave the state (the digest stays)
-            row.state = instance.dump(serializer)
-            self.saved[row.id] = (row.state, instance, snap)
-            row.due_at = snap.due_at
-            row.status = _status(row.status, snap)
-            row.state_digest = snap.digest
-            row.max_depth = snap.max_depth
-            row.updated_at = now
+            saved = self.saved.get(row.id)
+            if saved is not None and saved[1] is instance and instance.unchanged_since(saved[2]):
+                continue   # written since its last change (an instance started here)
+            self.saved[row.id] = self._save_state(row, instance, now)
+
+    def _save_state(self, row: InstanceRow, instance: WorkflowInstance, now: datetime
+                    ) -> tuple[str, WorkflowInstance, Snapshot]:
+        """Put the instance's state and what is read of it on its row."""
+        snap = instance.snapshot()
+        instance.compact()   # finished sub-processes leave the state (the digest stays)
+        row.state = instance.dump(self.services.serializer)
+        row.due_at = snap.due_at
+        row.status = _status(row.status, snap)
+        row.state_digest = snap.digest
+        row.max_depth = snap.max_depth
+        row.updated_at = now
+        return row.state, instance, snap
 
 
 def _status(current: str, snap: Snapshot) -> str:

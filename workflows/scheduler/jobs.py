@@ -42,7 +42,7 @@ from workflows.early_warning import evaluate as warning_rules
 from workflows.models import IdempotencyKey, LoginAttempt, LoginSession
 from workflows.notify import delivery as notifications
 from workflows.reports.periodic import generate
-from workflows.rollups.catch_up import catch_up
+from workflows.rollups.catch_up import catch_up, retry_parked
 from workflows.runtime.bootstrap import Services
 from workflows.runtime.unit_of_work import UnitOfWork
 from workflows.scheduler import sla_sweep, timers
@@ -102,8 +102,9 @@ def outbox_deliver(services: Services) -> int:
 def rollups_catch_up(services: Services) -> int:
     """Apply the cases queued for the cockpit's rollups (every JIEFEN_ROLLUP_INTERVAL seconds),
     so the queue stays short while nobody reads the cockpit; at most ROLLUP_ROUNDS batches a
-    run (the next run goes on). Schedulers share the queue row by row (SKIP LOCKED)."""
-    return catch_up(services, rounds=ROLLUP_ROUNDS)
+    run (the next run goes on), then the parked cases whose retry is due. Schedulers share the
+    queue row by row (SKIP LOCKED)."""
+    return catch_up(services, rounds=ROLLUP_ROUNDS) + retry_parked(services)
 
 
 def interface_silence(services: Services) -> int:
@@ -196,7 +197,7 @@ def run_once(services: Services, *, max_rounds: int = 50) -> dict:
     channel_health.check_silence(services, now)
     warnings = warning_rules.evaluate(services, now)
     sent = notifications.drain(services).sent
-    rolled = catch_up(services)
+    rolled = catch_up(services) + retry_parked(services)
     checkpoint = HeadExporter().export(services, full=True, reason="once")
     ship_heads(services)
     return {"now": now, "fired": fired, "failures": failures, "sla_cases": checked, "warnings": warnings,
