@@ -2,8 +2,8 @@
 catch-ups at once never wait for each other and claim disjoint cases; a step changing a case
 that a catch-up has claimed and read waits for that catch-up, stays queued and is applied by the
 next one; a cockpit reader waits for a batch in flight and shows it, a refused one does not wait;
-two schedulers retrying a parked case at once try it once. Every end state equals a rebuild from
-the cases."""
+two schedulers retrying a parked case at once try it once; a rebuild racing a step's queue write
+does not deadlock with it. Every end state equals a rebuild from the cases."""
 
 from __future__ import annotations
 
@@ -241,3 +241,36 @@ def test_two_schedulers_retrying_a_parked_case_try_it_once(two, monkeypatch, clo
     with first.session_factory() as s:
         row = s.get(RollupPending, d)
         assert row is not None and row.attempts == 2
+
+
+def test_a_rebuild_takes_the_queue_in_case_order_so_a_step_queueing_two_cases_never_deadlocks(
+        two):
+    """A step's queue write locks its cases' rows in case order; a rebuild emptying the queue
+    takes them in the same order, not in the order they sit in the table (there case B was
+    queued before case A), so neither waits for the other while holding what the other needs."""
+    first, second, cases = two
+    a, b = sorted((cases["A"].id, cases["B"].id))
+    with first.db.begin() as conn:
+        conn.execute(text("DELETE FROM rollup_pending"))
+        conn.execute(text("INSERT INTO rollup_pending (case_id, noticed) VALUES (:b, false)"),
+                     {"b": b})
+        conn.execute(text("INSERT INTO rollup_pending (case_id, noticed) VALUES (:a, false)"),
+                     {"a": a})
+    queue = text("INSERT INTO rollup_pending (case_id, noticed) VALUES (:id, true) ON CONFLICT "
+                 "(case_id) DO UPDATE SET noticed = rollup_pending.noticed OR excluded.noticed")
+
+    def rebuild():
+        with second.new_uow() as uow:
+            maintain.rebuild(uow.session, TZ, second.clock.now())
+            uow.commit()
+
+    with first.db.connect() as step:
+        step.execute(queue, {"id": a})                 # the step holds case A's row ...
+        thread, out = _thread("rebuild", rebuild)
+        _wait_for_a_lock_wait(first)                   # ... the rebuild waits for it
+        step.execute(queue, {"id": b})                 # and the step goes on to case B
+        step.commit()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and out == {"result": None}
+    assert _queued(first) == set()                     # the rebuild covered both
+    _rebuilt_equals_caught_up(first)

@@ -226,8 +226,12 @@ def rebuild(session: Session, tz: str, now: datetime,
     if only is None:
         # the cases queued so far are read below; one queued meanwhile stays for a catch-up
         # (applying a case whose facts are current changes nothing). Before the facts' lock: a
-        # catch-up holding queued rows gets its lock and ends first
-        session.execute(delete(RollupPending))
+        # catch-up holding queued rows gets its lock and ends first. The rows are locked in case
+        # order, as a step's queue write and a claim lock them: in table order a rebuild could
+        # hold one a step still needs while waiting for one that step holds (a deadlock)
+        queued = select(RollupPending.case_id).order_by(RollupPending.case_id).with_for_update()
+        session.execute(delete(RollupPending).where(RollupPending.case_id.in_(queued)),
+                        execution_options={"synchronize_session": False})
     if session.get_bind().dialect.name == "postgresql":
         # a catch-up claiming meanwhile waits (its facts lock) and then applies to the new rows
         session.execute(text("LOCK TABLE rollup_case_facts IN EXCLUSIVE MODE"))
