@@ -175,3 +175,4 @@ def test_the_interface_page_shows_the_rollup_queue_and_its_parked_cases(
     assert cases["D"].case_no in parked and cases["A"].case_no not in parked
     assert '<td class="text-end">1</td>' in parked and "2025-03-03 09:00" in parked  # attempts, when
     assert PERSONAL not in text and "ValueError" not in text
+    assert "调度程序的日志" in text and "网页服务（gunicorn）的日志" in text  # readers park too

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from workflows.models.rollups import RollupPending
@@ -44,6 +47,10 @@ BATCH = 500                # cases per transaction
 # batches a cockpit reader applies before it reads: at most 1,000 cases (well past a normal
 # queue; 0.3-1.5 s on SQLite), the rest noted as not yet counted (docs/cockpit.md, "Rollups")
 READER_ROUNDS = 2
+# how long a reader waits for each lock on PostgreSQL: a batch of 500 another catch-up holds
+# commits well within it; a rebuild holds its locks for its whole run
+READER_WAIT = timedelta(seconds=2)
+LOCK_TIMEOUT = "55P03"     # PostgreSQL's lock_not_available: lock_timeout ran out
 PARKED_RETRIES = 20        # parked cases a scheduler run tries again
 RETRY_FIRST = timedelta(seconds=30)    # a parked case's first retry, doubled at each failure
 RETRY_MAX = timedelta(hours=1)
@@ -57,12 +64,21 @@ def catch_up(services: Services, *, rounds: int | None = None, wait: bool = Fals
     return _run(services, rounds, wait, batch)[0]
 
 
+class GaveUp(Exception):
+    """A reader's batch waited READER_WAIT for a lock and was rolled back: another transaction
+    (a rebuild) holds its queue rows or facts. Not the cases' fault: nothing is parked."""
+
+
 def before_reading(services: Services) -> bool:
     """A cockpit reader's catch-up, after its scope check: at most READER_ROUNDS batches,
-    waiting for a batch another catch-up holds. Returns whether cases may be left queued (the
-    bound reached, or the catch-up failed: the reader then shows its figures without them)."""
+    waiting at most READER_WAIT for a batch another catch-up holds. Returns whether cases may be
+    left queued (the bound reached, the wait given up, or the catch-up failed: the reader then
+    shows its figures without them)."""
     try:
         return _run(services, READER_ROUNDS, True, BATCH)[1]
+    except GaveUp:
+        log.info("rollups: a reader gave up waiting for a lock (a rebuild?); reading without")
+        return True
     except Exception:  # the figures are still worth showing, with the queue noted as not counted
         log.exception("rollups: a reader's catch-up failed")
         return True
@@ -84,13 +100,15 @@ def _batch(services: Services, batch: int, wait: bool,
            ids: list[int] | None = None) -> tuple[dict[int, bool], bool]:
     """Claim and apply one batch (``ids``: of these cases) in one transaction: (the cases
     claimed, whether the apply failed and was rolled back)."""
-    with services.new_uow() as uow:
+    with services.new_uow() as uow, _bounded(uow.session, wait):
         claimed = claim(uow.session, batch, wait=wait, ids=ids)
         try:
             apply(uow.session, sorted(claimed), {i for i, n in claimed.items() if n},
                   services.settings.timezone)
             uow.commit()
         except Exception as exc:  # rolled back as the block ends: the cases are queued again
+            if _timed_out(exc):
+                raise
             log.warning("rollups: a batch of %d cases failed (%s); applying it in halves",
                         len(claimed), describe(exc))
             return claimed, True
@@ -118,12 +136,14 @@ def _alone(services: Services, case_id: int, *, wait: bool = False,
     then); a failure parks it. Returns 1 if applied, 0 if parked or taken by another
     catch-up meanwhile."""
     try:
-        with services.new_uow() as uow:
+        with services.new_uow() as uow, _bounded(uow.session, wait):
             claimed = claim(uow.session, 1, wait=wait, ids=[case_id], due=due)
             apply(uow.session, list(claimed), {i for i, n in claimed.items() if n},
                   services.settings.timezone)
             uow.commit()
         return len(claimed)
+    except GaveUp:
+        raise
     except Exception as exc:  # this case alone fails: keep it aside, the others go on
         park(services, case_id, describe(exc))
         return 0
@@ -175,6 +195,26 @@ def claim(session: Session, limit: int, *, wait: bool = False, ids: list[int] | 
                            .returning(RollupPending.case_id, RollupPending.noticed),
                            execution_options={"synchronize_session": False})
     return {found: bool(noticed) for found, noticed in rows}
+
+
+@contextmanager
+def _bounded(session: Session, wait: bool) -> Iterator[None]:
+    """A reader's transaction (``wait``) on PostgreSQL waits at most READER_WAIT for each lock
+    (SET LOCAL: until its commit or rollback); a lock not had in time raises GaveUp."""
+    if wait and session.get_bind().dialect.name == "postgresql":
+        ms = int(READER_WAIT.total_seconds() * 1000)
+        session.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+    try:
+        yield
+    except OperationalError as exc:
+        if _timed_out(exc):
+            raise GaveUp from exc
+        raise
+
+
+def _timed_out(exc: BaseException) -> bool:
+    return (isinstance(exc, OperationalError)
+            and getattr(exc.orig, "sqlstate", None) == LOCK_TIMEOUT)
 
 
 def describe(exc: BaseException) -> str:
