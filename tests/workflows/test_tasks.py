@@ -4,7 +4,7 @@ tests/bpmn/test_services_*.py)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.models import AuditEvent
 from tests.factories import IDS, make_user, seed
@@ -12,6 +12,7 @@ from tests.workflows.helpers import deploy_fixture
 from workflows.access.policy import user_id
 from workflows.cases.lookup import find_case
 from workflows.cases.parties import PartyInput
+from workflows.casework import tasks
 from workflows.casework.tasks import claim_task, complete_task, release_task
 from workflows.core.errors import InvalidInput, NotPermitted, TaskNoLongerAvailable
 from workflows.intake.register import IntakeRequest, submit_intake
@@ -104,3 +105,24 @@ def test_claim_is_exclusive_and_release_gives_it_back(services, world):
     assert open_tasks(services, world["case_no"])[0][4] == user_id(world["mediator"])
     release_task(services.new_uow(), world["mediator"], case_no=world["case_no"], task_id=task_id)
     assert open_tasks(services, world["case_no"])[0][4] is None
+
+
+def test_a_release_racing_a_step_that_hands_the_row_on_is_refused(services, world, monkeypatch):
+    """The task closes between the release's read and its write, and a step hands its open-task
+    row to the next task: the release says the task is gone and audits no release."""
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    claim_task(services.new_uow(), world["mediator"], case_no=world["case_no"], task_id=task_id)
+    read = tasks._open_row
+
+    def then_a_step_commits(uow, case, wanted):
+        row = read(uow, case, wanted)
+        uow.session.execute(update(OpenTask).where(OpenTask.id == row.id)   # what it committed
+                            .values(task_id="next-task", claimed_by=None)
+                            .execution_options(synchronize_session=False))
+        return row
+
+    monkeypatch.setattr(tasks, "_open_row", then_a_step_commits)
+    with pytest.raises(TaskNoLongerAvailable):
+        release_task(services.new_uow(), world["mediator"], case_no=world["case_no"],
+                     task_id=task_id)
+    assert "task_released" not in [a for a, _, _ in actions(services)]

@@ -245,9 +245,11 @@ def release_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str) -
             if row.claimed_by != uid and not actor.has("supervisor"):
                 raise Denied(ErrorCode.RELEASE_OWN_TASK, "release_task.not_claimer",
                              case_id=case.id, object_type="task", object_id=task_id)
-            uow.session.execute(   # this task's claim only (a step may hand its row on)
+            result = uow.session.execute(   # this task's claim only (a step may hand its row on)
                 update(OpenTask).where(OpenTask.id == row.id, OpenTask.task_id == row.task_id)
                 .values(claimed_by=None).execution_options(synchronize_session=False))
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # the task closed meanwhile
+                raise TaskNoLongerAvailable(row.bpmn_id, "not open")
             uow.audit.record(AuditAction.TASK_RELEASED, actor, case=case, object_type="task",
                              object_id=task_id, bpmn_id=row.bpmn_id)
             uow.commit()
