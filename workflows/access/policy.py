@@ -116,7 +116,13 @@ def user_id(actor: Actor) -> int | None:
 # -- SQL scoping --------------------------------------------------------------------------------
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on ``Case`` limiting any query to the cases this actor may read."""
-    return _visible_cases(replace(actor, username="", ip=None, session_hash=None))
+    return _visible_cases(scope_actor(actor))
+
+
+def scope_actor(actor: Actor) -> Actor:
+    """The actor as far as its scope goes (no name, address or session): the key of what is
+    built once per user, roles and unit."""
+    return replace(actor, username="", ip=None, session_hash=None)
 
 
 @lru_cache(maxsize=2048)
@@ -328,7 +334,7 @@ def scope_columns(actor: Actor) -> list[ColumnElement[bool]]:
     keeps them."""
     if actor.type in INTERNAL_ACTORS:
         return []
-    return list(_scope_columns(replace(actor, username="", ip=None, session_hash=None)))
+    return list(_scope_columns(scope_actor(actor)))
 
 
 @lru_cache(maxsize=2048)
