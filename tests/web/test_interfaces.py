@@ -206,3 +206,8 @@ def test_the_parked_cases_named_on_the_interface_page_are_those_in_the_readers_s
     assert cases["A"].case_no in township and cases["D"].case_no not in township
     more = township.split('data-testid="rollup-parked-more"', 1)[1].split("</p>", 1)[0]
     assert "另有 1 件未列出" in more
+    users.add("bs_supervisor", "supervisor", "BS-ZZ")      # 白沙镇: neither case is theirs
+    other = parked_section("bs_supervisor")
+    assert cases["A"].case_no not in other and cases["D"].case_no not in other
+    assert 'data-testid="rollup-parked"' not in other and "另有" not in other
+    assert "这些案件都不在您的查看范围内" in other
