@@ -24,6 +24,7 @@ from tests.kpi_fixtures import PERSONAL, at, build_month, failing_facts
 from tests.workflows.test_rollups import SUPERVISOR, TZ, _direct, _notice, _rows
 from tests.workflows.test_step_statements import counted
 from workflows.access.policy import Denied
+from workflows.channels import health
 from workflows.core.actors import Actor
 from workflows.core.errors import InvalidInput
 from workflows.models import Case
@@ -437,3 +438,31 @@ def test_a_reader_during_a_rebuild_on_sqlite_waits_briefly_and_notes_the_queue(
         for connection in pooled:
             connection.close()
     assert timeouts == {30000}
+
+
+@pytest.mark.skipif(PG, reason="SQLite's write lock (PostgreSQL: tests/postgres)")
+def test_the_health_page_and_a_drill_down_do_not_wait_for_a_rebuild_on_sqlite(committed_services):
+    """Pages that only read (the interface health page with the rollup queue, the cockpit's
+    drill-down to its cases) read without SQLite's write lock, which a rebuild holds."""
+    services = committed_services
+    seed(services)
+    cases = build_month(services, build_district(services))
+    _close(services, cases["H"].id)           # queued: the health page counts it
+    out: dict = {}
+
+    def read():
+        out["queue"] = health.health_page(services.new_uow(), SUPERVISOR)["rollups"]["waiting"]
+        out["drill"] = cockpit.drill_scope(services, SUPERVISOR, cockpit.Drill("K-01", *MARCH))
+        out["done"] = True
+
+    with services.new_uow() as rebuild:
+        maintain.rebuild(rebuild.session, TZ, services.clock.now())
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=20)     # a bound for a stuck test, below the busy timeout
+        try:
+            assert not reader.is_alive(), "a page waited for the rebuild"
+            assert out["queue"] == 1 and out["done"]
+        finally:
+            rebuild.commit()
+    reader.join(timeout=60)

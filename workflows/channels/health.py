@@ -135,13 +135,15 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
     """Per interface: last success, last failure and its reason, messages in the last hour and
     day (ok and failed), queue depth and oldest undelivered message, silence; the dead letters;
     K-12; the cockpit's rollup queue and its parked cases (those in the reader's scope named). A
-    handful of grouped queries whatever the traffic."""
+    handful of grouped queries whatever the traffic. A plain read session, not the unit of work's
+    transaction: on SQLite that one takes the write lock, which a cockpit rebuild holds for its
+    whole run."""
     require_page(actor, uow.services)
-    with uow:
+    with uow.services.session_factory() as session:
         now = uow.clock.now()
-        rows = catalogue_rows(uow.session)
-        counts = _counts(uow.session, now)
-        queues = _queues(uow.session, rows)
+        rows = catalogue_rows(session)
+        counts = _counts(session, now)
+        queues = _queues(session, rows)
         for row in rows:
             row.update(counts.get(row["id"], {"hour_ok": 0, "hour_failed": 0, "day_ok": 0,
                                               "day_failed": 0}))
@@ -152,7 +154,7 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
             row["silent"] = bool(row["status"] == InterfaceStatus.CONNECTED and interval
                                  and last is not None
                                  and now - last > timedelta(minutes=interval))
-        dead = uow.session.scalars(select(OutboxMessage).where(
+        dead = session.scalars(select(OutboxMessage).where(
             OutboxMessage.status == "dead", OutboxMessage.channel.in_(OUTBOX_CHANNELS))
             .order_by(OutboxMessage.id.desc()).limit(DEAD_SHOWN)).all()
         names: dict[tuple[str, str | None], str] = {
@@ -164,10 +166,10 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
                                                   else None), m.channel),
                           "attempts": m.attempts, "created_at": m.created_at,
                           "last_error": (m.last_error or "")[:200]} for m in dead],
-                "sharing_rate": sharing_rate(uow.session),
-                "backlog": backlog(uow.session, now),
+                "sharing_rate": sharing_rate(session),
+                "backlog": backlog(session, now),
                 # the counts are the whole queue's; case numbers only of cases the reader sees
-                "rollups": rollup_backlog(uow.session, visible_cases(actor))}
+                "rollups": rollup_backlog(session, visible_cases(actor))}
 
 
 def catalogue_rows(session: Session) -> list[dict]:

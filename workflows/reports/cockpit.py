@@ -520,9 +520,10 @@ def page(services: Services, actor: Actor, first: date | None, last: date | None
 def drill_scope(services: Services, actor: Actor, drill_of: Drill) -> ColumnElement[bool]:
     """The condition selecting the cases behind a figure in the actor's cockpit scope, for the
     case list (scope checked first; a denial is audited)."""
-    uow = services.new_uow()
-    with denials_audited(services, actor, object_type="case_list"), uow:
-        return drill_condition(uow.session, actor, drill_of, services.settings.timezone)
+    # a plain read session: on SQLite a unit of work takes the write lock, which a rebuild holds
+    with denials_audited(services, actor, object_type="case_list"), \
+            services.session_factory() as session:
+        return drill_condition(session, actor, drill_of, services.settings.timezone)
 
 
 def ranking_page(services: Services, actor: Actor, first: date | None, last: date | None,
