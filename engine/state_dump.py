@@ -121,7 +121,8 @@ class _Builder:
         }
 
     def _tasks(self, tasks: dict) -> dict:
-        names = {tid: str(tid) for tid in tasks}   # each id is written up to three times
+        # each id is written up to three times, and at every save of the case
+        names = {tid: _ID_TEXT.get(tid) or _id_text(tid) for tid in tasks}
         typenames = self.registry.typenames
         out = {}
         for tid, task in tasks.items():
@@ -160,6 +161,16 @@ class _Builder:
                 "typename": typenames.get(type(task)) or self._typename(task),
             }
         return out
+
+
+_ID_TEXT: dict[UUID, str] = {}   # str(task id), kept: UUID.__str__ is slow Python
+
+
+def _id_text(tid: UUID) -> str:
+    if len(_ID_TEXT) >= 100_000:
+        _ID_TEXT.clear()
+    text = _ID_TEXT[tid] = str(tid)
+    return text
 
 
 def _plain(value: Any) -> bool:
