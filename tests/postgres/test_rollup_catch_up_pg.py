@@ -318,3 +318,52 @@ def test_a_rebuild_takes_the_queue_in_case_order_so_a_step_queueing_two_cases_ne
     assert not thread.is_alive() and out == {"result": None}
     assert _queued(first) == set()                     # the rebuild covered both
     _rebuilt_equals_caught_up(first)
+
+
+def test_a_reader_parking_a_case_during_a_rebuild_waits_no_longer_than_for_its_other_locks(
+        two, monkeypatch):
+    """A reader's apply of D fails, and a rebuild starting meanwhile takes D's queue row as the
+    reader lets it go, holding it until it commits. The reader's park waits READER_WAIT for that
+    row like its other statements, then reads without D (noted, not parked); once the rebuild
+    commits D is counted."""
+    first, second, cases = two
+    d = cases["D"].id
+    before, _note = _k01_and_note(first)
+    _change(first, d, second_complaint=False)
+    real = catching.apply
+    tries: list = []
+    rebuilt, release = threading.Event(), threading.Event()
+
+    def rebuild():
+        with first.new_uow() as uow:
+            maintain.rebuild(uow.session, TZ, first.clock.now())
+            rebuilt.set()
+            release.wait(60)
+            uow.commit()
+
+    builder: list = []
+
+    def apply(session, ids, noticed, tz):
+        if threading.current_thread().name != "reader" or not ids:
+            return real(session, ids, noticed, tz)
+        tries.append(ids)
+        if len(tries) == 2:                      # D alone, after its batch failed
+            builder.append(_thread("rebuild", rebuild))
+            _wait_for_a_lock_wait(first)         # the rebuild waits for D's row, held here
+        raise ValueError("cannot count")
+
+    monkeypatch.setattr(catching, "apply", apply)
+    reader, read = _thread("reader", lambda: _k01_and_note(second))
+    try:
+        reader.join(timeout=30)
+        assert rebuilt.is_set()
+        assert not reader.is_alive(), "the reader's park waited for the rebuild"
+        assert read == {"result": (before, 1)} and _attempts(second) == {d: 0}
+    finally:
+        release.set()
+        reader.join(timeout=30)
+        for thread, _out in builder:
+            thread.join(timeout=30)
+    assert builder[0][1] == {"result": None}
+    assert _queued(first) == set()
+    _rebuilt_equals_caught_up(first)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.models import AuditEvent, OutboxMessage
 from tests.district_fixtures import build_district
 from tests.kpi_fixtures import PERSONAL, build_month, failing_facts
-from tests.web.conftest import post
+from tests.web.conftest import login, post
 from tests.web.test_hotline import order, push
 from workflows.channels import catalogue, feeds, mapping
 from workflows.channels.health import check_silence, record_interface_event
@@ -176,3 +176,38 @@ def test_the_interface_page_shows_the_rollup_queue_and_its_parked_cases(
     assert '<td class="text-end">1</td>' in parked and "2025-03-03 09:00" in parked  # attempts, when
     assert PERSONAL not in text and "ValueError" not in text
     assert "调度程序的日志" in text and "网页服务（gunicorn）的日志" in text  # readers park too
+
+
+def test_the_parked_cases_named_on_the_interface_page_are_those_in_the_readers_scope(
+        client, services, users, monkeypatch):
+    district = build_district(services)
+    cases = build_month(services, district)
+    bad = failing_facts(monkeypatch)
+    bad.update({cases["A"].id, cases["D"].id})             # A in 青山镇, D in 城东街道
+    with services.new_uow() as uow:
+        for letter in "AD":
+            uow.session.get(Case, cases[letter].id).second_complaint = False
+        uow.commit()
+    catch_up(services)
+    users.add("qs_supervisor", "supervisor", "QS-ZZ")      # 青山镇综治中心
+
+    def parked_section(username):
+        own = client.application.test_client()
+        assert login(own, username).status_code == 302
+        text = own.get("/channels/interfaces").get_data(as_text=True)
+        return text.split('data-testid="rollup-queue"', 1)[1].split("未能送达的消息", 1)[0]
+
+    centre = parked_section("supervisor")                   # the district's centre: both
+    assert "暂缓重试的案件：2 件" in centre
+    assert cases["A"].case_no in centre and cases["D"].case_no in centre
+    assert 'data-testid="rollup-parked-more"' not in centre
+    township = parked_section("qs_supervisor")              # the township's: its own case only
+    assert "暂缓重试的案件：2 件" in township                  # the counts stay the whole queue's
+    assert cases["A"].case_no in township and cases["D"].case_no not in township
+    more = township.split('data-testid="rollup-parked-more"', 1)[1].split("</p>", 1)[0]
+    assert "另有 1 件未列出" in more
+    users.add("bs_supervisor", "supervisor", "BS-ZZ")      # 白沙镇: neither case is theirs
+    other = parked_section("bs_supervisor")
+    assert cases["A"].case_no not in other and cases["D"].case_no not in other
+    assert 'data-testid="rollup-parked"' not in other and "另有" not in other
+    assert "这些案件都不在您的查看范围内" in other

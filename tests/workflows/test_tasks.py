@@ -126,3 +126,36 @@ def test_a_release_racing_a_step_that_hands_the_row_on_is_refused(services, worl
         release_task(services.new_uow(), world["mediator"], case_no=world["case_no"],
                      task_id=task_id)
     assert "task_released" not in [a for a, _, _ in actions(services)]
+
+def test_a_claim_does_not_pass_to_the_task_that_takes_the_row(services, world, clock):
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    claim_task(services.new_uow(), world["mediator"], case_no=world["case_no"], task_id=task_id)
+    assert open_tasks(services, world["case_no"])[0][4] == user_id(world["mediator"])
+    clock.advance(hours=3)   # the deadline passes: mediate closes, escalate_review opens
+    with pytest.raises(TaskNoLongerAvailable):
+        complete_task(services.new_uow(), world["mediator"], case_no=world["case_no"],
+                      task_id=task_id, raw={"amount": "1"})
+    [(bpmn_id, role, new_id, _, claimed_by)] = open_tasks(services, world["case_no"])
+    assert (bpmn_id, new_id != task_id, claimed_by) == ("escalate_review", True, None)
+
+
+def test_a_claim_racing_a_step_that_hands_the_row_on_takes_nothing(services, world, monkeypatch):
+    """The task closes between the claim's read and its write and its row now holds the next
+    task: the claim says the task is gone, the next task stays unclaimed, nothing is audited."""
+    [(_, _, task_id, _, _)] = open_tasks(services, world["case_no"])
+    read = tasks._open_row
+
+    def then_a_step_commits(uow, case, wanted):
+        row = read(uow, case, wanted)
+        uow.session.execute(update(OpenTask).where(OpenTask.id == row.id)
+                            .values(task_id="next-task")
+                            .execution_options(synchronize_session=False))
+        return row
+
+    monkeypatch.setattr(tasks, "_open_row", then_a_step_commits)
+    with pytest.raises(TaskNoLongerAvailable):
+        claim_task(services.new_uow(), world["mediator"], case_no=world["case_no"],
+                   task_id=task_id)
+    [(_, _, _, _, claimed_by)] = open_tasks(services, world["case_no"])
+    assert claimed_by is None
+    assert "task_claimed" not in [a for a, _, _ in actions(services)]

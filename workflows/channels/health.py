@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.models import OutboxMessage
-from workflows.access.policy import Denied, deny
+from workflows.access.policy import Denied, deny, visible_cases
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SCHEDULER, Actor
 from workflows.core.errors import ErrorCode, NotFound
@@ -134,8 +134,8 @@ def require_page(actor: Actor, services) -> None:
 def health_page(uow: UnitOfWork, actor: Actor) -> dict:
     """Per interface: last success, last failure and its reason, messages in the last hour and
     day (ok and failed), queue depth and oldest undelivered message, silence; the dead letters;
-    K-12; the cockpit's rollup queue and its parked cases. A handful of grouped queries
-    whatever the traffic."""
+    K-12; the cockpit's rollup queue and its parked cases (those in the reader's scope named). A
+    handful of grouped queries whatever the traffic."""
     require_page(actor, uow.services)
     with uow:
         now = uow.clock.now()
@@ -166,7 +166,8 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
                           "last_error": (m.last_error or "")[:200]} for m in dead],
                 "sharing_rate": sharing_rate(uow.session),
                 "backlog": backlog(uow.session, now),
-                "rollups": rollup_backlog(uow.session)}
+                # the counts are the whole queue's; case numbers only of cases the reader sees
+                "rollups": rollup_backlog(uow.session, visible_cases(actor))}
 
 
 def catalogue_rows(session: Session) -> list[dict]:

@@ -165,8 +165,9 @@ class RollupPending(Base):
     notices are read again (the others' are kept in their facts).
 
     A case whose apply failed on its own is parked (``attempts`` > 0): batches skip it and it is
-    tried alone again from ``retry_at``; ``last_error`` names the exception and the line, never
-    a value."""
+    tried alone again from ``retry_at``, or with the others once a step changes it again (the
+    queue write clears the parking); ``last_error`` names the exception and the line, never a
+    value."""
 
     __tablename__ = "rollup_pending"
 

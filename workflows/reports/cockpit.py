@@ -480,8 +480,8 @@ def overview(services: Services, actor: Actor, first: date | None, last: date | 
     a denial is audited)."""
     where, period = checked(services, actor, first, last, place_code, unit_code)
     left = before_reading(services)   # after the checks: the figures include every change
-    with services.new_uow() as uow:
-        return _overview(services, uow.session, where, period, left)
+    with services.session_factory() as session:   # a read: on SQLite no wait for a writer
+        return _overview(services, session, where, period, left)
 
 
 def _overview(services: Services, session: Session, where: CockpitScope, period: kc.Period,
@@ -510,8 +510,7 @@ def page(services: Services, actor: Actor, first: date | None, last: date | None
     denial is audited)."""
     where, period = checked(services, actor, first, last, place_code, unit_code)
     left = before_reading(services)   # after the checks: the figures include every change
-    with services.new_uow() as uow:
-        s = uow.session
+    with services.session_factory() as s:
         top = _overview(services, s, where, period, left)
         scope = where.scope
         return Page(top, trends(s, period, scope), ranking(s, period, scope),
@@ -532,6 +531,6 @@ def ranking_page(services: Services, actor: Actor, first: date | None, last: dat
     """The ranking of units alone (the XLSX download); scope checked first."""
     where, period = checked(services, actor, first, last, place_code, unit_code)
     left = before_reading(services)   # after the checks: the figures include every change
-    with services.new_uow() as uow:
-        return (Overview(where, period, [], not_counted(uow.session, everything=left)),
-                ranking(uow.session, period, where.scope))
+    with services.session_factory() as session:
+        return (Overview(where, period, [], not_counted(session, everything=left)),
+                ranking(session, period, where.scope))

@@ -10,9 +10,15 @@ A batch whose apply fails is rolled back and applied again in halves, each in it
 transaction, down to single cases, so one bad case does not hold up the rest (one bad case in a
 batch of 500 costs about 20 small transactions where one at a time would cost 500). A case that
 fails alone is parked: it stays queued with its attempts and last error, batches skip it, and
-``retry_parked`` (the scheduler) tries it alone again after a delay doubling at each failure. The
+``retry_parked`` (the scheduler) tries it alone again after a delay doubling at each failure; a
+step changing it makes it due at once (the change may mend it: ``maintain.queue_pending``). The
 log names the case id and the exception's class and line, never a value (a message may quote
 personal data).
+
+A race lost (a deadlock, a serialization failure, a lock not had in time: the unit of work's
+ConcurrentUpdate, or a lock_timeout) is not the cases' fault: the transaction is rolled back and
+its cases stay queued as they were, unparked, for the next run; a reader stops catching up and
+reads without them.
 
 On PostgreSQL the claim skips rows another catch-up holds, so concurrent catch-ups never wait for
 each other or apply a case twice. The claim comes before the cases are read: a step changing a
@@ -27,19 +33,22 @@ import logging
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, select, text
+from sqlalchemy import Engine, and_, delete, select, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from engine.errors import ConcurrentUpdate
 from workflows.models.rollups import RollupPending
 from workflows.rollups.maintain import apply
 
 if TYPE_CHECKING:
     from workflows.runtime.bootstrap import Services
+    from workflows.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +56,8 @@ BATCH = 500                # cases per transaction
 # batches a cockpit reader applies before it reads: at most 1,000 cases (well past a normal
 # queue; 0.3-1.5 s on SQLite), the rest noted as not yet counted (docs/cockpit.md, "Rollups")
 READER_ROUNDS = 2
-# how long a reader waits for each lock on PostgreSQL: a batch of 500 another catch-up holds
-# commits well within it; a rebuild holds its locks for its whole run
+# how long a reader waits for each lock (on SQLite: for the write lock): a batch of 500 another
+# catch-up holds commits well within it; a rebuild holds its locks for its whole run
 READER_WAIT = timedelta(seconds=2)
 LOCK_TIMEOUT = "55P03"     # PostgreSQL's lock_not_available: lock_timeout ran out
 PARKED_RETRIES = 20        # parked cases a scheduler run tries again
@@ -65,17 +74,20 @@ def catch_up(services: Services, *, rounds: int | None = None, wait: bool = Fals
 
 
 class GaveUp(Exception):
-    """A reader's batch waited READER_WAIT for a lock and was rolled back: another transaction
-    (a rebuild) holds its queue rows or facts. Not the cases' fault: nothing is parked."""
+    """A reader's unit of work waited READER_WAIT for a lock (or lost another race) and was
+    rolled back: another transaction (a rebuild) holds its queue rows, its facts or, on SQLite,
+    the write lock. Not the cases' fault: nothing is parked, the reader stops catching up."""
 
 
 def before_reading(services: Services) -> bool:
     """A cockpit reader's catch-up, after its scope check: at most READER_ROUNDS batches,
-    waiting at most READER_WAIT for a batch another catch-up holds. Returns whether cases may be
-    left queued (the bound reached, the wait given up, or the catch-up failed: the reader then
-    shows its figures without them)."""
+    waiting at most READER_WAIT for a lock (PostgreSQL) or for the write lock (SQLite, whose
+    busy timeout is shortened to it meanwhile). Returns whether cases may be left queued (the
+    bound reached, the wait given up, a race lost or the catch-up failed: the reader then shows
+    its figures without them)."""
     try:
-        return _run(services, READER_ROUNDS, True, BATCH)[1]
+        with _reader(services) as reading:
+            return _run(reading, READER_ROUNDS, True, BATCH)[1]
     except GaveUp:
         log.info("rollups: a reader gave up waiting for a lock (a rebuild?); reading without")
         return True
@@ -85,40 +97,53 @@ def before_reading(services: Services) -> bool:
 
 
 def _run(services: Services, rounds: int | None, wait: bool, batch: int) -> tuple[int, bool]:
-    """(cases applied, whether ``rounds`` ran out with cases possibly left)."""
+    """(cases applied, whether cases may be left: ``rounds`` ran out or a race was lost)."""
     done = 0
     while rounds is None or rounds > 0:
-        claimed, failed = _batch(services, batch, wait)
-        done += _in_halves(services, sorted(claimed), wait) if failed else len(claimed)
+        claimed, outcome = _batch(services, batch, wait)
+        if outcome is LOST:      # the batch is queued again: the next run applies it
+            return done, True
+        done += _in_halves(services, sorted(claimed), wait) if outcome is FAILED else len(claimed)
         if len(claimed) < batch:
             return done, False
         rounds = None if rounds is None else rounds - 1
     return done, True
 
 
+APPLIED, FAILED, LOST = "applied", "failed", "lost"
+
+
 def _batch(services: Services, batch: int, wait: bool,
-           ids: list[int] | None = None) -> tuple[dict[int, bool], bool]:
+           ids: list[int] | None = None) -> tuple[dict[int, bool], str]:
     """Claim and apply one batch (``ids``: of these cases) in one transaction: (the cases
-    claimed, whether the apply failed and was rolled back)."""
-    with services.new_uow() as uow, _bounded(uow.session, wait):
-        claimed = claim(uow.session, batch, wait=wait, ids=ids)
-        try:
+    claimed, APPLIED; or FAILED or LOST, the transaction rolled back and the cases queued
+    again)."""
+    claimed: dict[int, bool] = {}
+    try:
+        with _unit(services, wait) as uow:
+            claimed = claim(uow.session, batch, wait=wait, ids=ids)
             apply(uow.session, sorted(claimed), {i for i, n in claimed.items() if n},
                   services.settings.timezone)
             uow.commit()
-        except Exception as exc:  # rolled back as the block ends: the cases are queued again
-            if _timed_out(exc):
-                raise
-            log.warning("rollups: a batch of %d cases failed (%s); applying it in halves",
-                        len(claimed), describe(exc))
-            return claimed, True
-    return claimed, False
+    except GaveUp:
+        raise
+    except Exception as exc:
+        if lost(exc):
+            log.info("rollups: a batch of %d cases lost a race (%s); left queued for the next "
+                     "run", len(claimed), describe(exc))
+            return claimed, LOST
+        if not claimed:   # the claim itself failed: not the cases' fault
+            raise
+        log.warning("rollups: a batch of %d cases failed (%s); applying it in halves",
+                    len(claimed), describe(exc))
+        return claimed, FAILED
+    return claimed, APPLIED
 
 
 def _in_halves(services: Services, ids: list[int], wait: bool) -> int:
     """Apply the cases of a failed batch in two halves, each in its own transaction, halving a
     half that fails again down to single cases (parked if they fail); returns how many were
-    applied."""
+    applied. A half that loses a race stays queued for the next run."""
     middle = len(ids) // 2
     return sum(_part(services, part, wait) for part in (ids[:middle], ids[middle:]) if part)
 
@@ -126,17 +151,19 @@ def _in_halves(services: Services, ids: list[int], wait: bool) -> int:
 def _part(services: Services, ids: list[int], wait: bool) -> int:
     if len(ids) == 1:
         return _alone(services, ids[0], wait=wait)
-    claimed, failed = _batch(services, len(ids), wait, ids)
-    return _in_halves(services, sorted(claimed), wait) if failed else len(claimed)
+    claimed, outcome = _batch(services, len(ids), wait, ids)
+    if outcome is FAILED:
+        return _in_halves(services, sorted(claimed), wait)
+    return len(claimed) if outcome is APPLIED else 0
 
 
 def _alone(services: Services, case_id: int, *, wait: bool = False,
            due: datetime | None = None) -> int:
     """Apply one queued case in its own transaction (``due``: a parked case whose retry is due
-    then); a failure parks it. Returns 1 if applied, 0 if parked or taken by another
-    catch-up meanwhile."""
+    then); a failure parks it, a lost race leaves it as it was (due at the next run). Returns 1
+    if applied, 0 if not or taken by another catch-up meanwhile."""
     try:
-        with services.new_uow() as uow, _bounded(uow.session, wait):
+        with _unit(services, wait) as uow:
             claimed = claim(uow.session, 1, wait=wait, ids=[case_id], due=due)
             apply(uow.session, list(claimed), {i for i, n in claimed.items() if n},
                   services.settings.timezone)
@@ -145,25 +172,41 @@ def _alone(services: Services, case_id: int, *, wait: bool = False,
     except GaveUp:
         raise
     except Exception as exc:  # this case alone fails: keep it aside, the others go on
-        park(services, case_id, describe(exc))
+        if lost(exc):
+            log.info("rollups: case %d lost a race (%s); left queued for the next run",
+                     case_id, describe(exc))
+        else:
+            park(services, case_id, describe(exc), wait=wait)
         return 0
 
 
-def park(services: Services, case_id: int, error: str) -> None:
+def park(services: Services, case_id: int, error: str, *, wait: bool = False) -> None:
     """Keep a queued case aside after a failed apply: one more attempt, the next try after a
-    delay doubling at each failure (RETRY_FIRST to RETRY_MAX), the error (no values)."""
+    delay doubling at each failure (RETRY_FIRST to RETRY_MAX), the error (no values). A
+    reader's park (``wait``) waits for the row as long as its other statements (GaveUp); one
+    that loses a race leaves the case queued, unparked."""
     now = services.clock.now()
-    with services.new_uow() as uow:
-        row = uow.session.scalars(select(RollupPending).where(RollupPending.case_id == case_id)
-                                  .with_for_update()).one_or_none()
-        if row is None:   # applied meanwhile by another catch-up
-            return
-        row.attempts += 1
-        row.parked_at = row.parked_at or now
-        row.retry_at = now + min(RETRY_FIRST * 2 ** min(row.attempts - 1, 16), RETRY_MAX)
-        row.last_error = error[:200]
-        attempts, retry_at = row.attempts, row.retry_at
-        uow.commit()
+    try:
+        with _unit(services, wait) as uow:
+            row = uow.session.scalars(select(RollupPending)
+                                      .where(RollupPending.case_id == case_id)
+                                      .with_for_update()).one_or_none()
+            if row is None:   # applied meanwhile by another catch-up
+                return
+            row.attempts += 1
+            row.parked_at = row.parked_at or now
+            row.retry_at = now + min(RETRY_FIRST * 2 ** min(row.attempts - 1, 16), RETRY_MAX)
+            row.last_error = error[:200]
+            attempts, retry_at = row.attempts, row.retry_at
+            uow.commit()
+    except GaveUp:
+        raise
+    except Exception as exc:
+        if not lost(exc):
+            raise
+        log.info("rollups: case %d failed (%s) but parking it lost a race (%s); left queued",
+                 case_id, error, describe(exc))
+        return
     log.warning("rollups: case %d parked after %d failed attempt(s), next try at %s: %s",
                 case_id, attempts, retry_at.isoformat(), error)
 
@@ -198,18 +241,50 @@ def claim(session: Session, limit: int, *, wait: bool = False, ids: list[int] | 
 
 
 @contextmanager
-def _bounded(session: Session, wait: bool) -> Iterator[None]:
-    """A reader's transaction (``wait``) on PostgreSQL waits at most READER_WAIT for each lock
-    (SET LOCAL: until its commit or rollback); a lock not had in time raises GaveUp."""
-    if wait and session.get_bind().dialect.name == "postgresql":
-        ms = int(READER_WAIT.total_seconds() * 1000)
-        session.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+def _unit(services: Services, wait: bool) -> Iterator[UnitOfWork]:
+    """A catch-up's unit of work. A reader's (``wait``) waits at most READER_WAIT for each lock
+    (PostgreSQL: SET LOCAL lock_timeout, until its commit or rollback; SQLite: ``_reader``) and
+    gives up (GaveUp) on a lock not had in time or any other lost race: it reads without."""
     try:
-        yield
-    except OperationalError as exc:
-        if _timed_out(exc):
+        with services.new_uow() as uow:
+            if wait and uow.session.get_bind().dialect.name == "postgresql":
+                ms = int(READER_WAIT.total_seconds() * 1000)
+                uow.session.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+            yield uow
+    except Exception as exc:
+        if wait and lost(exc):
             raise GaveUp from exc
         raise
+
+
+@contextmanager
+def _reader(services: Services) -> Iterator[Services]:
+    """The services a reader's catch-up runs with. On SQLite a transaction that writes waits
+    for the write lock (BEGIN IMMEDIATE) up to the busy timeout (30 s), and a rebuild holds that
+    lock for its whole run: the reader's units of work run on one connection whose busy timeout
+    is READER_WAIT, set back before the connection returns to the pool. A lock not had in time
+    is a lost race (ConcurrentUpdate): the reader reads without the queue."""
+    db = services.db
+    if not isinstance(db, Engine) or db.dialect.name != "sqlite":
+        yield services   # PostgreSQL: lock_timeout (``_unit``); tests: one shared connection
+        return
+    with db.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        before = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute(f"PRAGMA busy_timeout = {int(READER_WAIT.total_seconds() * 1000)}")
+        try:
+            yield replace(services, session_factory=sessionmaker(bind=connection,
+                                                                 expire_on_commit=False))
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(before)}")
+
+
+def lost(exc: BaseException) -> bool:
+    """A lost race, not the cases' fault: a deadlock, a serialization failure, a lock not had
+    (the unit of work raises these as ConcurrentUpdate: workflows/runtime/unit_of_work.py) or a
+    lock_timeout run out. The cases stay queued as they were, for the next run."""
+    return isinstance(exc, ConcurrentUpdate) or _timed_out(exc)
 
 
 def _timed_out(exc: BaseException) -> bool:

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, event, func, insert, or_, select, text
+from sqlalchemy import delete, event, func, insert, literal_column, null, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,17 +88,35 @@ def _after_flush(session: Session, _context: object) -> None:
 
 def queue_pending(session: Session) -> int:
     """Queue the cases changed in this transaction for the next catch-up (call after the last
-    flush, before commit): one statement, nothing when no case changed; returns how many."""
+    flush, before commit): one statement, nothing when no case changed; returns how many.
+
+    A queued case that was parked (its apply failed) is due again at once: the change may be
+    what mends it, and it is counted at the next catch-up (or parked again if it still fails)."""
     ids = sorted(session.info.pop(PENDING, set()))
     noticed = session.info.pop(NOTICED, set())
     if not ids:
         return 0
-    table = RollupPending.__table__
-    stmt = _insert(session, table).values([{"case_id": i, "noticed": i in noticed} for i in ids])
-    # in case order: two steps queueing the same cases lock their rows in the same order
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["case_id"], set_={"noticed": or_(table.c.noticed, stmt.excluded.noticed)}))
+    # one fixed statement with a parameter set per case: compiled once per process (a
+    # statement built with many VALUES rows has no cache key and was compiled at every step);
+    # with RETURNING, SQLAlchemy sends the sets as one multi-row INSERT ("insertmanyvalues"),
+    # not a statement per case. In case order: two steps, or a step and a rebuild, lock the
+    # cases' rows in the same order
+    session.execute(_QUEUE[session.get_bind().dialect.name == "postgresql"],
+                    [{"case_id": i, "noticed": i in noticed} for i in ids])
     return len(ids)
+
+
+def _queue_statement(insert_of: Any) -> Any:
+    table = RollupPending.__table__
+    stmt = insert_of(table)
+    return stmt.on_conflict_do_update(index_elements=["case_id"], set_={
+        "noticed": or_(table.c.noticed, stmt.excluded.noticed),
+        "attempts": literal_column("0"), "parked_at": null(), "retry_at": null(),
+        "last_error": null()}).returning(table.c.case_id)
+
+
+# (SQLite, PostgreSQL)
+_QUEUE = (_queue_statement(sqlite.insert), _queue_statement(postgresql.insert))
 
 
 def apply(session: Session, ids: list[int], noticed: set[int], tz: str) -> int:
