@@ -3,7 +3,8 @@ TRUNCATE) of ``department``, ``place`` or ``role`` draws a new token in the same
 SQL text (a migration's ``op.execute``, psql by hand) moves it too (workflows/models/directory.py).
 PostgreSQL: one statement trigger per table, before the statement (the stamp's row lock is then
 taken before any directory row's, so two directory writers queue instead of deadlocking);
-SQLite, which has row triggers only: one per table and kind of write.
+SQLite, which has row triggers only: one per table and kind of write; a later revision that
+rebuilds one of these tables on SQLite (a batch "move and copy") must create its triggers again.
 
 Revision ID: 0043_directory_stamp_triggers
 Revises: 0042_rollup_parked
