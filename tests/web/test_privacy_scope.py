@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.web.conftest import login, post
 from tests.web.test_case_pages import INTAKE
+from tests.workflows.test_step_statements import counted
 from workflows.access import tokens
 from workflows.cases.lookup import find_case
 from workflows.core.actors import SYSTEM
@@ -164,6 +165,31 @@ def test_co_department_sees_its_own_order_text_not_the_leads(client, services, u
     assert 'data-testid="documents"' not in text
     joint = client.get(f"/cases/{case_no}/dispatch").get_data(as_text=True)
     assert "协办意见已提交" in joint and "物业承诺维修" not in joint
+
+
+def test_co_departments_page_decides_without_reading_the_cases_rows(client, services, users,
+                                                                     case_no, db_engine):
+    # the department's orders are asked with the case: its page sends no read of the case's
+    # orders, clocks and open tasks together (a step's read) for the access check
+    login(client, _co_department(services, users, case_no))
+    with counted(db_engine) as statements:
+        page = client.get(f"/cases/{case_no}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "物业承诺维修" not in text and NARRATIVE not in text
+    assert not [s for s in statements if "sla_clock" in s and "open_task" in s]
+
+
+def test_a_department_also_holding_another_order_is_not_only_co(client, services, users,
+                                                               case_no):
+    username = _co_department(services, users, case_no)
+    with services.new_uow() as uow:
+        case = find_case(uow.session, case_no)
+        unit = uow.session.scalar(select(Department.id).where(Department.code == "T_MEDIATION"))
+        uow.session.add(WorkOrder(case_id=case.id, department_id=unit, round=2, role="lead",
+                                  status="dispatched"))
+        uow.commit()
+    login(client, username)
+    assert "物业承诺维修" in client.get(f"/cases/{case_no}").get_data(as_text=True)
 
 
 def test_lead_department_reads_the_result_text(as_role, services, users, case_no):

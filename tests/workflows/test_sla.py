@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -45,6 +45,16 @@ def test_more_than_3_working_days_overdue_skips_the_national_day_holiday():
     limit = make_limit(CAL, "handling", at("2025-09-25T00:00"), at("2025-09-30T17:00"), None)
     assert limit.red == at("2025-10-12T00:00")        # Oct 1-8 off; 9, 10, Sat 11 (make-up)
     assert light_of([limit], at("2025-10-11T12:00"), breaches=1, unanswered=False) == Light.ORANGE
+
+
+def test_a_day_closed_later_moves_the_red_instant_of_a_limit_already_computed():
+    # Friday 2025-07-04: red after Mon, Tue, Wed; with Monday closed by the district, after Thu
+    due = at("2025-07-04T17:00")
+    before = make_limit(CAL, "handling", at("2025-07-01T09:00"), due, None)
+    closed = WorkingCalendar({date(2025, 7, 7): False})
+    after = make_limit(closed, "handling", at("2025-07-01T09:00"), due, None)
+    assert before.red == at("2025-07-10T00:00") and after.red == at("2025-07-11T00:00")
+    assert make_limit(CAL, "handling", at("2025-07-01T09:00"), due, None).red == before.red
 
 
 def test_repeated_breach_or_an_unanswered_notice_is_red_and_a_met_limit_is_not_yellow():

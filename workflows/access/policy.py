@@ -116,7 +116,13 @@ def user_id(actor: Actor) -> int | None:
 # -- SQL scoping --------------------------------------------------------------------------------
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on ``Case`` limiting any query to the cases this actor may read."""
-    return _visible_cases(replace(actor, username="", ip=None, session_hash=None))
+    return _visible_cases(scope_actor(actor))
+
+
+def scope_actor(actor: Actor) -> Actor:
+    """The actor as far as its scope goes (no name, address or session): the key of what is
+    built once per user, roles and unit."""
+    return replace(actor, username="", ip=None, session_hash=None)
 
 
 @lru_cache(maxsize=2048)
@@ -310,38 +316,66 @@ class CaseAccess:
         return self.parties and not self.co_only
 
 
-_SCOPE_READ = "jiefen.scope_read"      # case id -> (actor, in scope, worked on it), read with the case
+_SCOPE_READ = "jiefen.scope_read"      # case id -> _ScopeRead, read with the case
+
+
+@dataclass(frozen=True)
+class _ScopeRead:
+    actor: Actor
+    in_scope: bool
+    worked: bool
+    co_orders_only: bool | None    # the department's orders are all 协办 (None: not asked)
 
 
 def scope_columns(actor: Actor) -> list[ColumnElement[bool]]:
-    """Whether the actor's scope holds the case, and whether the actor worked on it, as two
-    columns to read with a ``Case`` (none for internal actors); ``note_scope`` keeps them."""
+    """Whether the actor's scope holds the case, whether the actor worked on it and, for a
+    handler who may be only a co-department, whether the department's orders on the case are
+    all 协办, as columns to read with a ``Case`` (none for internal actors); ``note_scope``
+    keeps them."""
     if actor.type in INTERNAL_ACTORS:
         return []
+    return list(_scope_columns(scope_actor(actor)))
+
+
+@lru_cache(maxsize=2048)
+def _scope_columns(actor: Actor) -> tuple[ColumnElement[bool], ...]:
+    # built once per user, roles and unit, like ``visible_cases``
     uid = user_id(actor)
     worked = (exists().where(CaseParticipant.case_id == Case.id, CaseParticipant.user_id == uid)
               if uid is not None else false())
-    return [visible_cases(actor).label("in_scope"), worked.label("worked")]
+    columns = [visible_cases(actor).label("in_scope"), worked.label("worked")]
+    if _may_be_co_only(actor):
+        dept = WorkOrder.department_id == actor.department_id
+        co = exists().where(WorkOrder.case_id == Case.id, dept, WorkOrder.role == "co")
+        other = exists().where(WorkOrder.case_id == Case.id, dept, WorkOrder.role != "co")
+        columns.append(and_(co, ~other).label("co_orders_only"))
+    return tuple(columns)
 
 
 def note_scope(session: Session, actor: Actor, case: Case, values: tuple) -> None:
     """Keep what ``scope_columns`` read with the case for ``case_access`` and ``worked_on``."""
     if values:
-        session.info.setdefault(_SCOPE_READ, {})[case.id] = (actor, bool(values[0]),
-                                                            bool(values[1]))
+        co = bool(values[2]) if len(values) > 2 else None
+        session.info.setdefault(_SCOPE_READ, {})[case.id] = _ScopeRead(
+            actor, bool(values[0]), bool(values[1]), co)
+
+
+def _scope_read(session: Session, actor: Actor, case: Case) -> _ScopeRead | None:
+    known = session.info.get(_SCOPE_READ, {}).get(case.id)
+    return known if known is not None and known.actor is actor else None
 
 
 def worked_on(session: Session, actor: Actor, case: Case) -> bool | None:
     """Whether the actor completed a step of this case, when read with the case (else None)."""
-    known = session.info.get(_SCOPE_READ, {}).get(case.id)
-    return known[2] if known is not None and known[0] is actor else None
+    known = _scope_read(session, actor, case)
+    return known.worked if known is not None else None
 
 
 def note_worked(session: Session, actor: Actor, case: Case) -> None:
     """The actor has now worked on the case (a later step in this session adds no second row)."""
-    known = session.info.get(_SCOPE_READ, {}).get(case.id)
-    if known is not None and known[0] is actor:
-        session.info[_SCOPE_READ][case.id] = (actor, known[1], True)
+    known = _scope_read(session, actor, case)
+    if known is not None:
+        session.info[_SCOPE_READ][case.id] = replace(known, worked=True)
 
 
 def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
@@ -349,9 +383,9 @@ def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
     case; one for work orders)."""
     if actor.type in INTERNAL_ACTORS:
         return CaseAccess(True, True, False)
-    known = session.info.get(_SCOPE_READ, {}).get(case.id)
-    if known is not None and known[0] is actor:
-        visible: int | None = case.id if known[1] else None
+    known = _scope_read(session, actor, case)
+    if known is not None:
+        visible: int | None = case.id if known.in_scope else None
     else:
         visible = session.scalar(select(Case.id).where(Case.id == case.id, visible_cases(actor)))
     if visible is None:
@@ -363,17 +397,28 @@ def case_access(session: Session, actor: Actor, case: Case) -> CaseAccess:
     return CaseAccess(True, parties=full or co_only, unmask=full, co_only=co_only)
 
 
+def _may_be_co_only(actor: Actor) -> bool:
+    """A department handler without a role that claims a case on its own."""
+    return actor.has(RoleCode.DEPT_HANDLER) and actor.department_id is not None \
+        and not actor.has(*TIER_ROLES, RoleCode.LEADER, RoleCode.MEDIATOR, RoleCode.INTAKE_CLERK)
+
+
 def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
     """A handler whose department holds only 协办 orders and no other claim on the case."""
-    if not actor.has(RoleCode.DEPT_HANDLER) or actor.has(*TIER_ROLES, RoleCode.LEADER, RoleCode.MEDIATOR,
-                                                   RoleCode.INTAKE_CLERK):
+    if not _may_be_co_only(actor):
         return False
-    # the case's orders, which a step of the case reads anyway, rather than a query of its own
+    lead = case.lead_department_id is not None and case.lead_department_id == actor.department_id
+    known = _scope_read(session, actor, case)
+    if known is not None and known.co_orders_only is not None \
+            and not case_rows.known(session, case):
+        # read with the case, and no order of it changed since (a change reads its rows first):
+        # a page needs none of the case's rows for this
+        return known.co_orders_only and not lead
+    # the case's orders as this transaction knows them (a step reads them anyway)
     roles = {o.role for o in case_rows.orders(session, case)
              if o.department_id == actor.department_id}
     if not roles:
         return False
-    lead = case.lead_department_id is not None and case.lead_department_id == actor.department_id
     return roles == {"co"} and not lead
 
 

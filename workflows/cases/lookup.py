@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, Text, cast, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,6 +31,7 @@ from workflows.access.policy import (
     denials_audited,
     note_scope,
     require,
+    scope_actor,
     scope_columns,
     visible_cases,
 )
@@ -135,11 +148,8 @@ def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
     case's instance row too (a step, which loads it next, then asks nothing more). The directory
     stamp comes along, so the units and lane roles kept in this process need no read of it."""
     scope = scope_columns(actor)
-    query = select(Case, *scope, directory_cache.stamp_column())
-    if with_instance:
-        query = query.add_columns(InstanceRow).outerjoin(
-            InstanceRow, InstanceRow.id == Case.workflow_instance_id)
-    row = uow.session.execute(with_case_head(query.where(Case.case_no == case_no))).first()
+    query = _load_query(scope_actor(actor), with_instance)
+    row = uow.session.execute(query, {"case_no": case_no}).first()
     if row is None:
         raise NotFound(ErrorCode.CASE_NOT_FOUND, case_no=case_no)
     case = row[0]
@@ -150,6 +160,18 @@ def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
         uow.keep_instance_row(row[-3])
     require(actor, permission, case, session=uow.session)
     return case
+
+
+@lru_cache(maxsize=2048)
+def _load_query(actor: Actor, with_instance: bool) -> Select:
+    # built once per user, roles and unit (like the scope it holds), the code bound at execution:
+    # building it cost more than the case's read
+    query = select(Case, *scope_columns(actor), directory_cache.stamp_column())
+    if with_instance:
+        query = query.add_columns(InstanceRow).outerjoin(
+            InstanceRow, InstanceRow.id == Case.workflow_instance_id)
+    return with_case_head(query.where(Case.case_no == bindparam("case_no",
+                                                               type_=Case.case_no.type)))
 
 
 def decrypt_narrative(services: Services, case: Case) -> str:

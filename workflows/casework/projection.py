@@ -165,7 +165,7 @@ def _open_tasks(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list
                         .execution_options(synchronize_session=False))
         for row in spare:
             session.expunge(row)
-    session.flush()
+    # no flush of its own: the lights' flush at the end of the projection writes the rows
     case_rows.rewritten(session, case, rows)
     return [rows[task_id] for task_id, _facts in created]
 

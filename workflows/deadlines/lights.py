@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -59,9 +60,25 @@ def make_limit(calendar: CalendarProvider | WorkingCalendar, name: str, start: d
     """A limit with its 75 % warning and its "> 3 working days overdue" instant."""
     if warn is None:
         warn = start + (due - start) * 3 / 4 if due > start else due
-    # the day the deadline falls on is not an overdue day: count from 24:00 of that day
-    red = calendar.resolve(RED_AFTER, due - _TICK)
-    return Limit(name, start, due, warn, red, met_at)
+    return Limit(name, start, due, warn, _red_at(calendar, due), met_at)
+
+
+# due -> red instant per calendar (a calendar is replaced, never changed, when overrides change):
+# a step recomputes the same open limits each time, and walking the working days was most of it
+_RED: WeakKeyDictionary[WorkingCalendar, dict[datetime, datetime]] = WeakKeyDictionary()
+_RED_KEPT = 4096
+
+
+def _red_at(calendar: CalendarProvider | WorkingCalendar, due: datetime) -> datetime:
+    current = calendar.calendar if isinstance(calendar, CalendarProvider) else calendar
+    known = _RED.get(current)
+    if known is None or len(known) > _RED_KEPT:
+        known = _RED[current] = {}
+    red = known.get(due)
+    if red is None:
+        # the day the deadline falls on is not an overdue day: count from 24:00 of that day
+        red = known[due] = current.resolve(RED_AFTER, due - _TICK)
+    return red
 
 
 def light_of(limits: list[Limit], now: datetime, *, breaches: int,

@@ -11,9 +11,10 @@ A case inserted in this transaction has nothing but what it wrote and is not rea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, event, inspect, literal_column, select, union_all
+from sqlalchemy import Select, and_, bindparam, event, inspect, literal_column, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -126,24 +127,12 @@ def _keep(session: Session, case: Case, rows: list, open_rows: dict[str, OpenTas
 def _read(session: Session, case: Case) -> _Read:
     """One statement: three parts side by side, so no part multiplies another's rows — the orders
     with their watch row and level-1 notices, the clocks, the instance's open tasks."""
-    parts = union_all(*(select(literal_column(str(n)).label("part")) for n in (1, 2, 3))) \
-        .subquery("parts")
-    query = (
-        select(WorkOrder, WorkOrderSla, SupervisionNotice, SlaClock, OpenTask)
-        .select_from(parts)
-        .outerjoin(WorkOrder, and_(parts.c.part == 1, WorkOrder.case_id == case.id))
-        .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
-        .outerjoin(SupervisionNotice, and_(SupervisionNotice.case_id == case.id,
-                                           SupervisionNotice.work_order_id == WorkOrder.id,
-                                           SupervisionNotice.level == 1))
-        .outerjoin(SlaClock, and_(parts.c.part == 2, SlaClock.case_id == case.id))
-        .outerjoin(OpenTask, and_(parts.c.part == 3,
-                                  OpenTask.instance_id == case.workflow_instance_id))
-        .order_by(parts.c.part, WorkOrder.id, SupervisionNotice.id))
+    rows = session.execute(_statement(), {"case_id": case.id,
+                                          "instance_id": case.workflow_instance_id})
     found: dict[int, Any] = {}      # by identity: the identity map hands back the same objects
     order_list: dict[int, WorkOrder] = {}
     open_rows: dict[str, OpenTask] = {}
-    for order, watch, notice, clock, task in session.execute(query):
+    for order, watch, notice, clock, task in rows:
         if order is not None:
             order_list[id(order)] = order
         for row in (watch, notice, clock):
@@ -154,3 +143,23 @@ def _read(session: Session, case: Case) -> _Read:
     if "work_orders" in inspect(case).unloaded:
         set_committed_value(case, "work_orders", list(order_list.values()))
     return _keep(session, case, list(found.values()), open_rows)
+
+
+@lru_cache(maxsize=1)
+def _statement() -> Select:
+    # built once, the case and instance bound at execution: building it cost a third of the read
+    case_id = bindparam("case_id", type_=WorkOrder.case_id.type)
+    instance_id = bindparam("instance_id", type_=OpenTask.instance_id.type)
+    parts = union_all(*(select(literal_column(str(n)).label("part")) for n in (1, 2, 3))) \
+        .subquery("parts")
+    return (
+        select(WorkOrder, WorkOrderSla, SupervisionNotice, SlaClock, OpenTask)
+        .select_from(parts)
+        .outerjoin(WorkOrder, and_(parts.c.part == 1, WorkOrder.case_id == case_id))
+        .outerjoin(WorkOrderSla, WorkOrderSla.work_order_id == WorkOrder.id)
+        .outerjoin(SupervisionNotice, and_(SupervisionNotice.case_id == case_id,
+                                           SupervisionNotice.work_order_id == WorkOrder.id,
+                                           SupervisionNotice.level == 1))
+        .outerjoin(SlaClock, and_(parts.c.part == 2, SlaClock.case_id == case_id))
+        .outerjoin(OpenTask, and_(parts.c.part == 3, OpenTask.instance_id == instance_id))
+        .order_by(parts.c.part, WorkOrder.id, SupervisionNotice.id))
