@@ -320,12 +320,12 @@ def test_a_rebuild_takes_the_queue_in_case_order_so_a_step_queueing_two_cases_ne
     _rebuilt_equals_caught_up(first)
 
 
-def test_a_reader_parking_a_case_during_a_rebuild_waits_no_longer_than_for_its_other_locks(
+def test_a_reader_parking_a_case_during_a_rebuild_does_not_wait_for_it(
         two, monkeypatch):
-    """A reader's apply of D fails, and a rebuild starting meanwhile takes D's queue row as the
-    reader lets it go, holding it until it commits. The reader's park waits READER_WAIT for that
-    row like its other statements, then reads without D (noted, not parked); once the rebuild
-    commits D is counted."""
+    """A reader's apply of D fails while a rebuild started meanwhile waits for D's queue row,
+    which the reader holds. The reader parks D in the transaction that claimed it, so it never
+    waits for the rebuild, and reads without D (noted); the rebuild then takes the parked row
+    and counts D."""
     first, second, cases = two
     d = cases["D"].id
     before, _note = _k01_and_note(first)
@@ -356,9 +356,9 @@ def test_a_reader_parking_a_case_during_a_rebuild_waits_no_longer_than_for_its_o
     reader, read = _thread("reader", lambda: _k01_and_note(second))
     try:
         reader.join(timeout=30)
-        assert rebuilt.is_set()
         assert not reader.is_alive(), "the reader's park waited for the rebuild"
-        assert read == {"result": (before, 1)} and _attempts(second) == {d: 0}
+        assert rebuilt.wait(30)
+        assert read == {"result": (before, 1)} and _attempts(second) == {d: 1}
     finally:
         release.set()
         reader.join(timeout=30)
@@ -366,4 +366,38 @@ def test_a_reader_parking_a_case_during_a_rebuild_waits_no_longer_than_for_its_o
             thread.join(timeout=30)
     assert builder[0][1] == {"result": None}
     assert _queued(first) == set()
+    _rebuilt_equals_caught_up(first)
+
+
+def test_a_step_mending_a_case_while_its_retry_fails_leaves_it_due(two, monkeypatch, clock):
+    """A scheduler's retry of parked D fails on D's old state while a step that mends D waits
+    for D's queue row. The parking commits with the claim, before the step's queue write, so
+    that write makes D due again: the mend is counted at the next run, not after the delay."""
+    first, second, cases = two
+    d = cases["D"].id
+    real = catching.apply
+    holding, go = threading.Event(), threading.Event()
+
+    def apply(session, ids, noticed, tz):
+        if d in ids and session.scalar(select(Case.second_complaint).where(Case.id == d)):
+            if threading.current_thread().name == HELD:
+                holding.set()                          # D's queue row locked by the retry
+                go.wait(30)
+            raise ValueError("cannot count")           # only D's old state fails
+        return real(session, ids, noticed, tz)
+
+    monkeypatch.setattr(catching, "apply", apply)
+    _change(first, d, second_complaint=True)
+    assert catch_up(first) == 0 and _attempts(first) == {d: 1}          # D parked
+    clock.advance(seconds=31)
+    runner, ran = _thread(HELD, lambda: catching.retry_parked(first))
+    assert holding.wait(30)
+    step, stepped = _thread("step", lambda: _change(second, d, second_complaint=False))
+    _wait_for_a_lock_wait(first)                       # the step waits for D's queue row
+    go.set()
+    runner.join(timeout=30)
+    step.join(timeout=30)
+    assert ran == {"result": 0} and stepped == {"result": None}
+    assert _attempts(first) == {d: 0}                  # due again, not parked for 60 s
+    assert catch_up(first) == 1 and _queued(first) == set()
     _rebuilt_equals_caught_up(first)

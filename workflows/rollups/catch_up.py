@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, and_, delete, select, text
+from sqlalchemy import Engine, and_, delete, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -161,14 +161,39 @@ def _alone(services: Services, case_id: int, *, wait: bool = False,
            due: datetime | None = None) -> int:
     """Apply one queued case in its own transaction (``due``: a parked case whose retry is due
     then); a failure parks it, a lost race leaves it as it was (due at the next run). Returns 1
-    if applied, 0 if not or taken by another catch-up meanwhile."""
+    if applied, 0 if not or taken by another catch-up meanwhile.
+
+    The case's queue row is locked (not deleted) and the apply runs under a savepoint, so a
+    failure parks the row in the transaction that locked it: a step changing the case meanwhile
+    waits on that row and, once the parking commits, makes the case due again (a mend is
+    counted at the next run, not after the delay), and a rebuild waiting on it empties it."""
     try:
         with _unit(services, wait) as uow:
-            claimed = claim(uow.session, 1, wait=wait, ids=[case_id], due=due)
-            apply(uow.session, list(claimed), {i for i, n in claimed.items() if n},
-                  services.settings.timezone)
+            session = uow.session
+            taken = session.execute(
+                select(RollupPending.noticed, RollupPending.attempts, RollupPending.parked_at)
+                .where(RollupPending.case_id == case_id, *_claimable(due, None))
+                .with_for_update(skip_locked=not wait)).first()
+            if taken is None:    # applied or taken meanwhile by another catch-up
+                return 0
+            try:
+                with session.begin_nested():
+                    apply(session, [case_id], {case_id} if taken.noticed else set(),
+                          services.settings.timezone)
+                    session.flush()
+            except Exception as exc:
+                if uow.is_lost_race(exc) or _timed_out(exc):
+                    raise
+                error = describe(exc)
+                attempts, retry_at = _parked(session, case_id, taken.attempts, taken.parked_at,
+                                             error, services.clock.now())
+                uow.commit()
+                _log_parked(case_id, attempts, retry_at, error)
+                return 0
+            session.execute(delete(RollupPending).where(RollupPending.case_id == case_id),
+                            execution_options={"synchronize_session": False})
             uow.commit()
-        return len(claimed)
+        return 1
     except GaveUp:
         raise
     except Exception as exc:  # this case alone fails: keep it aside, the others go on
@@ -180,24 +205,31 @@ def _alone(services: Services, case_id: int, *, wait: bool = False,
         return 0
 
 
+def _parked(session: Session, case_id: int, attempts: int, parked_at: datetime | None,
+            error: str, now: datetime) -> tuple[int, datetime]:
+    """Park a locked queue row one failure further: the next try after a delay doubling at each
+    failure (RETRY_FIRST to RETRY_MAX), the error (no values)."""
+    attempts += 1
+    retry_at = now + min(RETRY_FIRST * 2 ** min(attempts - 1, 16), RETRY_MAX)
+    session.execute(update(RollupPending).where(RollupPending.case_id == case_id).values(
+        attempts=attempts, parked_at=parked_at or now, retry_at=retry_at,
+        last_error=error[:200]), execution_options={"synchronize_session": False})
+    return attempts, retry_at
+
+
 def park(services: Services, case_id: int, error: str, *, wait: bool = False) -> None:
-    """Keep a queued case aside after a failed apply: one more attempt, the next try after a
-    delay doubling at each failure (RETRY_FIRST to RETRY_MAX), the error (no values). A
-    reader's park (``wait``) waits for the row as long as its other statements (GaveUp); one
-    that loses a race leaves the case queued, unparked."""
-    now = services.clock.now()
+    """Keep a queued case aside after a failed apply (``_parked``), when the failure came after
+    the savepoint (at the commit). A reader's park (``wait``) waits for the row as long as its
+    other statements (GaveUp); one that loses a race leaves the case queued, unparked."""
     try:
         with _unit(services, wait) as uow:
-            row = uow.session.scalars(select(RollupPending)
+            row = uow.session.execute(select(RollupPending.attempts, RollupPending.parked_at)
                                       .where(RollupPending.case_id == case_id)
-                                      .with_for_update()).one_or_none()
+                                      .with_for_update()).first()
             if row is None:   # applied meanwhile by another catch-up
                 return
-            row.attempts += 1
-            row.parked_at = row.parked_at or now
-            row.retry_at = now + min(RETRY_FIRST * 2 ** min(row.attempts - 1, 16), RETRY_MAX)
-            row.last_error = error[:200]
-            attempts, retry_at = row.attempts, row.retry_at
+            attempts, retry_at = _parked(uow.session, case_id, row.attempts, row.parked_at,
+                                         error, services.clock.now())
             uow.commit()
     except GaveUp:
         raise
@@ -207,6 +239,10 @@ def park(services: Services, case_id: int, error: str, *, wait: bool = False) ->
         log.info("rollups: case %d failed (%s) but parking it lost a race (%s); left queued",
                  case_id, error, describe(exc))
         return
+    _log_parked(case_id, attempts, retry_at, error)
+
+
+def _log_parked(case_id: int, attempts: int, retry_at: datetime, error: str) -> None:
     log.warning("rollups: case %d parked after %d failed attempt(s), next try at %s: %s",
                 case_id, attempts, retry_at.isoformat(), error)
 
@@ -228,16 +264,20 @@ def claim(session: Session, limit: int, *, wait: bool = False, ids: list[int] | 
     """Take (delete) up to ``limit`` queued cases, lowest ids first: {case id: noticed}. Only
     cases not parked; with ``due``, only parked cases whose retry is due by then; with ``ids``,
     only these cases."""
-    which = [RollupPending.attempts == 0 if due is None
-             else and_(RollupPending.attempts > 0, RollupPending.retry_at <= due)]
-    if ids is not None:
-        which.append(RollupPending.case_id.in_(ids))
-    first = (select(RollupPending.case_id).where(*which).order_by(RollupPending.case_id)
-             .limit(limit).with_for_update(skip_locked=not wait))
+    first = (select(RollupPending.case_id).where(*_claimable(due, ids))
+             .order_by(RollupPending.case_id).limit(limit).with_for_update(skip_locked=not wait))
     rows = session.execute(delete(RollupPending).where(RollupPending.case_id.in_(first))
                            .returning(RollupPending.case_id, RollupPending.noticed),
                            execution_options={"synchronize_session": False})
     return {found: bool(noticed) for found, noticed in rows}
+
+
+def _claimable(due: datetime | None, ids: list[int] | None) -> list:
+    which = [RollupPending.attempts == 0 if due is None
+             else and_(RollupPending.attempts > 0, RollupPending.retry_at <= due)]
+    if ids is not None:
+        which.append(RollupPending.case_id.in_(ids))
+    return which
 
 
 @contextmanager

@@ -102,6 +102,11 @@ class UnitOfWork:
         if exc is not None and lost_race(exc):
             raise ConcurrentUpdate("a concurrent change won") from None
 
+    @staticmethod
+    def is_lost_race(exc: BaseException) -> bool:
+        """``lost_race``, for callers below this layer (they may not import it)."""
+        return lost_race(exc)
+
     def flush(self) -> None:
         """Flush now; a race (stale row, taken key, deadlock) raises ConcurrentUpdate."""
         try:
