@@ -42,12 +42,20 @@ def summary(workflow: BpmnWorkflow) -> dict[str, Any]:
     return found
 
 
-def finished_rows(workflow: BpmnWorkflow) -> Iterable[tuple[str, str, str]]:
-    """(process, spec name, state name) once per finished task compacted away."""
+def finished_rows(workflow: BpmnWorkflow) -> Iterable[tuple[str, str, str, int]]:
+    """(process, spec name, state name, how many) of the finished tasks compacted away."""
     for process, spec, _bpmn_id, state, count in summary(workflow)["rows"]:
-        if TaskState.get_value(state) & FINISHED:
-            for _ in range(count):
-                yield process, spec, state
+        if _state_value(state) & FINISHED:
+            yield process, spec, state, count
+
+
+_STATE_VALUES = dict(zip(TaskState._names, TaskState._values))
+
+
+def _state_value(name: str) -> int:
+    """TaskState.get_value without the two dicts it builds per call."""
+    value = _STATE_VALUES.get(name)
+    return value if value is not None else TaskState.get_value(name)
 
 
 def finished_specs(workflow: BpmnWorkflow) -> Iterable[tuple[str, str, str | None, str]]:

@@ -78,8 +78,11 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engin
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
-                         hide_parameters=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+                           hide_parameters=True)
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        _keep_prepared_statements(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -107,6 +110,50 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+# NULL until the transaction writes anything (a row, a temp table, DDL, a row lock); PostgreSQL 13+
+WROTE_NOTHING = "SELECT pg_current_xact_id_if_assigned() IS NULL"
+
+
+def _keep_prepared_statements(engine: Engine) -> None:
+    """End transactions that wrote nothing with COMMIT instead of ROLLBACK.
+
+    psycopg prepares a statement at its fifth use on a connection but forgets (and deallocates)
+    every prepared statement at each ROLLBACK, and each read-only session ends with one: nothing
+    would ever stay prepared, and PostgreSQL would plan every statement anew (planning costs
+    about as much as running most of ours). A transaction without a transaction id changed
+    nothing, so COMMIT ends it as ROLLBACK would and the prepared statements stay. They differ
+    only for a session-level SET, NOTIFY or LISTEN inside it, which the application never sends.
+    A transaction in error, or one that wrote, is rolled back as before.
+    """
+    from psycopg.pq import TransactionStatus
+
+    open_and_well = TransactionStatus.INTRANS
+
+    def end_if_read_only(dbapi_connection: Any) -> None:
+        # status is known locally: only an open, healthy transaction costs the one check
+        if dbapi_connection is None or dbapi_connection.info.transaction_status != open_and_well:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(WROTE_NOTHING, prepare=True)
+                row = cursor.fetchone()
+            if row is not None and row[0]:
+                dbapi_connection.commit()    # the rollback that follows then has nothing to do
+        except Exception:  # noqa: BLE001 - that rollback ends the transaction and reports errors
+            return
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Connection) -> None:
+        if not (connection.invalidated or connection.closed):
+            end_if_read_only(connection.connection.dbapi_connection)
+
+    @event.listens_for(engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        # a connection given back to the pool with its transaction still open
+        if not (state.transaction_was_reset or state.terminate_only):
+            end_if_read_only(dbapi_connection)
 
 
 def make_session_factory(bind: Engine | Connection) -> sessionmaker:

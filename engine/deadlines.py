@@ -49,12 +49,24 @@ class WorkingCalendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None, tz: tzinfo = SHANGHAI):
         self.overrides: Mapping[date, bool] = dict(overrides or {})  # True = working day
         self.tz = tz
+        # a day's answer and the n-th working day after a day depend on nothing but the
+        # overrides (fixed for a calendar's life: changed ones make a new calendar) and the
+        # package's fixed data, so each is worked out once
+        self._working: dict[date, bool] = {}
+        self._holiday: dict[date, bool] = {}
+        self._nth: dict[tuple[date, int], date] = {}
 
     # -- days -----------------------------------------------------------------------------------
 
     def is_working_day(self, day: date) -> bool:
         """Mon-Fri plus make-up working days (调休) minus statutory holidays; overrides win."""
         day = _as_date(day)
+        known = self._working.get(day)
+        if known is None:
+            known = self._working[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         try:
@@ -65,6 +77,12 @@ class WorkingCalendar:
     def is_statutory_holiday(self, day: date) -> bool:
         """A day off that is not merely a weekend: statutory holiday or an override closure."""
         day = _as_date(day)
+        known = self._holiday.get(day)
+        if known is None:
+            known = self._holiday[day] = self._is_statutory_holiday(day)
+        return known
+
+    def _is_statutory_holiday(self, day: date) -> bool:
         if day in self.overrides:
             return not self.overrides[day]
         try:
@@ -135,11 +153,14 @@ class WorkingCalendar:
         return self._start_of(day_no(whole + 1)) + timedelta(hours=6 * quarters)
 
     def _nth_working_day(self, first: date, n: int) -> date:
-        day = first
-        while n > 0:
-            day += timedelta(days=1)
-            n -= self.is_working_day(day)
-        return day
+        found = self._nth.get((first, n))
+        if found is None:
+            day, left = first, n
+            while left > 0:
+                day += timedelta(days=1)
+                left -= self.is_working_day(day)
+            found = self._nth[(first, n)] = day
+        return found
 
     def _extend(self, day: date, extend_on_weekend: bool) -> date:
         # a make-up working day (e.g. Sat 2025-10-11) is never extended over

@@ -253,7 +253,7 @@ class WorkflowInstance:
         raise TaskNotReady(bpmn_id, "no such ready task")
 
     def is_completed(self) -> bool:
-        return self.workflow.is_completed()
+        return _is_completed(self.workflow)
 
     @property
     def data(self) -> dict:
@@ -312,7 +312,7 @@ class WorkflowInstance:
     def element_states(self) -> dict[str, dict[str, list[str]]]:
         """Per process id: BPMN ids completed and current (for diagram highlighting)."""
         out: dict[str, dict[str, list[str]]] = {}
-        for task in self.workflow.get_tasks():
+        for task in self._iterated_tasks():
             spec = task.task_spec
             if not getattr(spec, "bpmn_id", None):
                 continue
@@ -335,6 +335,23 @@ class WorkflowInstance:
         """sha256 of the semantic state (the replay compares it); random task UUIDs left out."""
         return self.snapshot().digest
 
+    def _iterated_tasks(self) -> Iterator[Task] | list[Task]:
+        """The tasks workflow.get_tasks() returns, in any order: with at most 1000 tasks in all
+        (so none lies beyond the iterator's depth), those of the workflow and of every
+        sub-process whose task is among them; else the iterator itself."""
+        top = self.workflow
+        subs = top.subprocesses
+        if len(top.tasks) + sum(len(sp.tasks) for sp in subs.values()) > 1000:
+            return top.get_tasks()
+        reached, found = [top], True
+        while found:   # a nested sub-process's task is in its parent sub-process
+            found = False
+            for sp_id, sp in subs.items():
+                if sp not in reached and any(sp_id in w.tasks for w in reached):
+                    reached.append(sp)
+                    found = True
+        return (task for workflow in reached for task in workflow.tasks.values())
+
     def _all_tasks(self) -> Iterator[Task]:
         """Every task of the workflow and its subprocesses (plain dict walks: get_tasks() is slow)."""
         yield from self.workflow.tasks.values()
@@ -353,35 +370,37 @@ class WorkflowInstance:
         return self._snapshot
 
     def _take_snapshot(self) -> Snapshot:
-        rows, depth, ready = [], 0, False
+        # rows (process, spec, info, state, data hash) with how often each occurs; finished
+        # tasks are history carried forward by their successors: their spec and state suffice,
+        # live tasks add their info and data
+        rows: dict[tuple[str, str, str, str, str], int] = {}
+        depth, ready = 0, False
+        known: dict[UUID, int] = {}   # depths of the tasks walked so far
         for workflow in (self.workflow, *self.workflow.subprocesses.values()):
             process = workflow.spec.name
             for task in workflow.tasks.values():
                 state = task._state
                 spec = task.task_spec
-                # finished tasks are history carried forward by their successors: their spec
-                # and state suffice; live tasks add their info and data
                 if state & FINISHED_STATES:
-                    rows.append([process, spec.name, "", _state_name(state), ""])
+                    row = (process, spec.name, "", _state_name(state), "")
+                elif state & LIVE_STATES:
+                    depth = max(depth, _depth(task, known))  # the deepest task is a live leaf
+                    ready = ready or (state == TaskState.READY and spec.manual)
+                    info = spec.task_info(task) if hasattr(spec, "task_info") else {}
+                    info = {k: v for k, v in info.items() if k != "instance_map"}  # task UUIDs
+                    row = (process, spec.name, _INFO_JSON.encode(info) if info else "{}",
+                           _state_name(state), _data_hash(task.data))
+                else:
                     continue
-                if not state & LIVE_STATES:
-                    continue
-                depth = max(depth, task.depth)  # the deepest task is always a live leaf
-                ready = ready or (state == TaskState.READY and spec.manual)
-                info = spec.task_info(task) if hasattr(spec, "task_info") else {}
-                info = {k: v for k, v in info.items() if k != "instance_map"}  # child task UUIDs
-                rows.append([process, spec.name, _INFO_JSON.encode(info),
-                             _state_name(state), _data_hash(task.data)])
-        rows.extend([process, spec, "", state, ""]
-                    for process, spec, state in compaction.finished_rows(self.workflow))
-        rows.sort()
+                rows[row] = rows.get(row, 0) + 1
+        for process, spec_name, state_name, count in compaction.finished_rows(self.workflow):
+            row = (process, spec_name, "", state_name, "")
+            rows[row] = rows.get(row, 0) + count
         timers = self.armed_timers()
-        blob = _BLOB_JSON.encode({"tasks": rows,
-                                  "timers": sorted(d.isoformat() for _, d in timers),
-                                  "data": _data_hash(self.workflow.data)})
+        blob = _blob(rows, sorted(d.isoformat() for _, d in timers), _data_hash(self.workflow.data))
         return Snapshot(digest=hashlib.sha256(blob.encode("utf-8")).hexdigest(), max_depth=depth,
                         has_ready_tasks=ready, due_at=min((d for _, d in timers), default=None),
-                        completed=self.workflow.is_completed())
+                        completed=_is_completed(self.workflow))
 
 
 @dataclass(frozen=True)
@@ -402,6 +421,17 @@ def _state_name(state: int) -> str:
     """TaskState.get_name without the two dicts it builds per call."""
     name = _STATE_NAMES.get(state)
     return name if name is not None else TaskState.get_name(state)
+
+
+def _is_completed(workflow: BpmnWorkflow) -> bool:
+    """workflow.is_completed() without walking its tree iterator through the whole history when
+    a plain walk finds an unfinished task the iterator would reach (one down to depth 1000)."""
+    if not workflow.completed:
+        shallow = len(workflow.tasks) <= 1000   # then no task lies deeper than that
+        for task in workflow.tasks.values():
+            if task._state & TaskState.NOT_FINISHED_MASK and (shallow or task.depth <= 1000):
+                return False
+    return workflow.is_completed()
 
 
 def _reachable(task: Task) -> bool:
@@ -447,6 +477,38 @@ _BLOB_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 def _data_hash(data: dict) -> str:
     text = _DATA_JSON.encode(data)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _blob(rows: dict[tuple[str, str, str, str, str], int], timers: list[str], data: str) -> str:
+    """_BLOB_JSON.encode({"tasks": the rows sorted, each as often as it occurs, "timers": timers,
+    "data": data}), written from the text of each distinct row (finished rows recur a lot)."""
+    texts = []
+    for row in sorted(rows):
+        text = _ROW_TEXT.get(row)
+        if text is None:
+            text = _BLOB_JSON.encode(row)
+            if not row[2] and not row[4] and len(_ROW_TEXT) < 10_000:   # a finished task's
+                _ROW_TEXT[row] = text
+        texts.extend([text] * rows[row])
+    return (f'{{"data": {_BLOB_JSON.encode(data)}, "tasks": [{", ".join(texts)}], '
+            f'"timers": {_BLOB_JSON.encode(timers)}}}')
+
+
+_ROW_TEXT: dict[tuple[str, str, str, str, str], str] = {}   # a finished row's text, by row
+
+
+def _depth(task: Task, known: dict[UUID, int]) -> int:
+    """task.depth, remembering every ancestor's in ``known`` (live tasks share most of theirs;
+    a task's parent never changes)."""
+    path = []
+    while task is not None and task.id not in known:
+        path.append(task)
+        task = task.parent
+    depth = known[task.id] if task is not None else -1
+    for seen in reversed(path):
+        depth += 1
+        known[seen.id] = depth
+    return depth
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
 from SpiffWorkflow import TaskState
@@ -19,23 +20,62 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
 _recorder: ContextVar[TaskEventRecorder | None] = ContextVar("jiefen_recorder", default=None)
+_handed: ContextVar[bool] = ContextVar("jiefen_recorder_handed", default=False)   # seen already
 
 
 class _Dispatch(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         recorder = _recorder.get()
-        if recorder is not None and hasattr(record, "task_id"):
+        if recorder is not None and hasattr(record, "task_id") and not _handed.get():
             try:
-                recorder.on_record(record)
+                recorder.on_change(vars(record))
             except Exception:  # handlers run inside the engine: raising would abort its step
                 self.handleError(record)
+
+
+class _TaskLogger(logging.Logger):
+    """The ``spiff.task`` logger, handing a state change straight to the running recorder
+    (building a log record and finding its caller cost more than recording the change); a
+    record is still made for any other handler, without the dispatcher seeing it again."""
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        recorder = _recorder.get()
+        extra = kwargs.get("extra")
+        kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1   # a record names our caller
+        if recorder is None or not extra or "task_id" not in extra:
+            if self.handlers != [_DISPATCH] or self.propagate or self.filters:
+                super().info(msg, *args, **kwargs)
+            return   # (else only the dispatcher would see the record, and keep nothing of it)
+        if not self._direct():
+            super().info(msg, *args, **kwargs)
+            return
+        try:
+            recorder.on_change(extra)
+        except Exception:  # as the dispatcher: raising would abort the engine's step
+            _DISPATCH.handleError(self.makeRecord(self.name, logging.INFO, "(unknown file)", 0,
+                                                  msg, args, None, extra=extra))
+        if self.propagate or len(self.handlers) > 1:
+            token = _handed.set(True)
+            try:
+                super().info(msg, *args, **kwargs)
+            finally:
+                _handed.reset(token)
+
+    def _direct(self) -> bool:
+        """Whether a record would reach the dispatcher."""
+        return (_DISPATCH in self.handlers and not self.filters and not _DISPATCH.filters
+                and _DISPATCH.level <= logging.INFO and not self.disabled
+                and self.isEnabledFor(logging.INFO))
 
 
 _log = logging.getLogger("spiff.task")
 _log.setLevel(logging.INFO)  # below INFO spiff attaches full task data to every record
 _log.propagate = False
-if not any(isinstance(h, _Dispatch) for h in _log.handlers):
-    _log.addHandler(_Dispatch())
+_DISPATCH = next((h for h in _log.handlers if isinstance(h, _Dispatch)), None) or _Dispatch()
+if _DISPATCH not in _log.handlers:
+    _log.addHandler(_DISPATCH)
+if type(_log) is logging.Logger:   # the library holds this very object: only its class changes
+    _log.__class__ = _TaskLogger
 
 
 _COPY_JSON = json.JSONEncoder(default=str)       # built once: json.dumps with options builds
@@ -69,6 +109,9 @@ class TaskEventRecorder:
         self.transitions: list[dict] = []
         self._refs: dict[str, str] = {}      # JSON text of a data value -> its reference
         self.at: str | None = None
+        self._text: Callable[[Any], str] = _REF_JSON.encode
+        if registry is not None:
+            self._text = _ref_writer(registry)
 
     def __enter__(self) -> TaskEventRecorder:
         self._token = _recorder.set(self)
@@ -77,8 +120,8 @@ class TaskEventRecorder:
     def __exit__(self, *exc: object) -> None:
         _recorder.reset(self._token)
 
-    def on_record(self, record: logging.LogRecord) -> None:
-        extra = vars(record)  # the extras the library logs: task_id, state, workflow_spec, ...
+    def on_change(self, extra: dict) -> None:
+        """One state change, as the extras the library logs: task_id, state, workflow_spec, ..."""
         task_id = extra["task_id"]
         try:
             task = self.workflow.get_task_from_id(task_id)
@@ -100,14 +143,13 @@ class TaskEventRecorder:
             "task_id": str(task_id), "process": extra["workflow_spec"],
             "task": getattr(spec, "bpmn_id", None) or extra["task_spec"],
             "type": extra["task_type"], "bpmn_name": getattr(spec, "bpmn_name", None),
-            "from": TaskState.get_name(previous) if previous is not None else None,
+            "from": _state_name(previous) if previous is not None else None,
             "to": extra["state"], "info": _task_info(task),
             "data_before": before, "data_after": after,
         })
 
     def _ref(self, value: Any) -> str:
-        converted = self.registry.convert(value) if self.registry is not None else value
-        text = _REF_JSON.encode(converted)
+        text = self._text(value)
         ref = self._refs.get(text)
         if ref is None:
             ref = self._refs[text] = f"d{len(self._refs)}"
@@ -122,6 +164,53 @@ class TaskEventRecorder:
     def events(self) -> list[dict]:
         """One plain dict per transition with its data before and after (replay compares them)."""
         return expand_step(self.step_payload())
+
+
+def _ref_writer(registry: DictionaryConverter) -> Callable[[Any], str]:
+    """``_REF_JSON.encode(registry.convert(value))`` without first copying the whole value
+    through the registry: the encoder asks only about what JSON has no form for, and gets what
+    the registry's copy would hold there. The copy also leaves out callables and modules held in
+    a dict; a value holding one (rare) is copied as before."""
+    native = (dict, list, tuple, str, int, float)
+    if any(issubclass(cls, native) for cls in registry.typenames):
+        # the registry would convert a value the encoder writes as it is: copy first
+        return lambda value: _REF_JSON.encode(registry.convert(value))
+    typenames, to_dict = registry.typenames, registry.convert_to_dict
+
+    def default(obj: Any) -> Any:
+        if callable(obj) or isinstance(obj, ModuleType):
+            raise _Copy
+        typename = typenames.get(obj.__class__)
+        if typename in to_dict:
+            # the copy holds what to_dict returns, and _REF_JSON writes whatever in it JSON has
+            # no form for with str()
+            return json.loads(_REF_JSON.encode(to_dict[typename](obj)))
+        if isinstance(obj, set):   # the copy holds a set of copied items, written with str()
+            return str(registry.convert(obj))
+        return str(obj)
+
+    encoder = json.JSONEncoder(default=default, ensure_ascii=False)
+
+    def write(value: Any) -> str:
+        try:
+            return encoder.encode(value)
+        except _Copy:
+            return _REF_JSON.encode(registry.convert(value))
+
+    return write
+
+
+class _Copy(Exception):
+    """The value holds what the registry's copy leaves out."""
+
+
+_STATE_NAMES = {value: TaskState.get_name(value) for value in TaskState._values}
+
+
+def _state_name(state: int) -> str:
+    """TaskState.get_name without the two dicts it builds per call."""
+    name = _STATE_NAMES.get(state)
+    return name if name is not None else TaskState.get_name(state)
 
 
 def expand_step(payload: dict) -> list[dict]:
@@ -146,6 +235,13 @@ def _task_info(task: Task | None) -> dict:
     if task is None:
         return {}
     try:
-        return json_copy(task.task_spec.task_info(task))
+        info = task.task_spec.task_info(task)
+        if type(info) is dict and all(type(k) is str and type(v) in _SCALARS
+                                      for k, v in info.items()):
+            return dict(info)   # what the JSON round trip gives back (most tasks: {})
+        return json_copy(info)
     except Exception:  # some specs need state they do not have yet
         return {}
+
+
+_SCALARS = (str, int, bool, type(None))   # the same after a JSON round trip

@@ -4,9 +4,10 @@
 tests/engine/test_state_dump.py compares them) with two costs taken out: the tasks are converted
 here in one loop instead of through the registry's per-object dispatch, and the text is written
 by orjson (compact, UTF-8 instead of \\u escapes). orjson writes a few values differently from the
-library's encoder (a UUID as a bare string, an enum by value, NaN and infinities as null); a state
-holding any of those in its data, or anything orjson refuses (integers beyond 64 bits, keys that
-are not text), is written by the library's encoder as before. Loading reads either text.
+library's encoder (a UUID as a bare string, an enum that is not a str or int by value, NaN and
+infinities as null); a state holding any of those in its data, or anything orjson refuses
+(integers beyond 64 bits, keys that are not text), is written by the library's encoder as before.
+Loading reads either text.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def dump(serializer: BpmnWorkflowSerializer, workflow: BpmnWorkflow) -> str:
     registry = serializer.registry
     registry._encoder_mode = True   # as serialize_json: nested objects are left to the encoder
     try:
-        builder = _Builder(registry)
+        builder = _Builder(registry, serializer._encoder_cls)
         dct = builder.workflow(workflow)
     finally:
         registry._encoder_mode = False
@@ -51,8 +52,8 @@ def dump(serializer: BpmnWorkflowSerializer, workflow: BpmnWorkflow) -> str:
 class _Builder:
     """Builds the dict of a workflow as the library's converters do in encoder mode."""
 
-    def __init__(self, registry: DefaultRegistry):
-        self.registry = registry
+    def __init__(self, registry: DefaultRegistry, encoder_cls: type[json.JSONEncoder]):
+        self.registry, self.encoder_cls = registry, encoder_cls
         self.safe = True     # no value orjson would write differently seen so far
         self.unknown = False
 
@@ -81,9 +82,13 @@ class _Builder:
         dct = self._common(workflow)
         dct["spec_version"] = workflow.spec_version
         dct["subprocesses"] = {str(k): self._subprocess(sp) for k, sp in workflow.subprocesses.items()}
-        if workflow.bpmn_events:
-            self.safe = False   # event payloads: rare, left to the library's encoder
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        events = self.registry.convert(workflow.bpmn_events)
+        if events:
+            # events thrown out of the process (a terminate end event's stay here): what the
+            # library's encoder writes of them, read back, so orjson writes the same values
+            events = json.loads(json.dumps(events, cls=self.encoder_cls))
+            self._check(events)
+        dct["bpmn_events"] = events
         compacted = getattr(workflow, COMPACTED, None)
         if compacted and (compacted["rows"] or compacted["tasks"]):
             dct[COMPACTED] = compacted
@@ -116,7 +121,8 @@ class _Builder:
         }
 
     def _tasks(self, tasks: dict) -> dict:
-        names = {tid: str(tid) for tid in tasks}   # each id is written up to three times
+        # each id is written up to three times, and at every save of the case
+        names = {tid: _ID_TEXT.get(tid) or _id_text(tid) for tid in tasks}
         typenames = self.registry.typenames
         out = {}
         for tid, task in tasks.items():
@@ -157,6 +163,16 @@ class _Builder:
         return out
 
 
+_ID_TEXT: dict[UUID, str] = {}   # str(task id), kept: UUID.__str__ is slow Python
+
+
+def _id_text(tid: UUID) -> str:
+    if len(_ID_TEXT) >= 100_000:
+        _ID_TEXT.clear()
+    text = _ID_TEXT[tid] = str(tid)
+    return text
+
+
 def _plain(value: Any) -> bool:
     """False if ``value`` holds something orjson writes unlike the library's encoder."""
     kind = type(value)
@@ -166,9 +182,13 @@ def _plain(value: Any) -> bool:
         return all(_plain(v) for v in value.values())
     if kind is list or kind is tuple:
         return all(_plain(v) for v in value)
+    if isinstance(value, Enum):
+        # a str or int enum (StrEnum, IntEnum, IntFlag) is that str or int to both writers;
+        # orjson writes any other enum by its value, the library's encoder refuses it
+        return isinstance(value, (str, int))
     if isinstance(value, float):
         return math.isfinite(value)
-    if isinstance(value, (UUID, Enum)):
+    if isinstance(value, UUID):
         return False
     if isinstance(value, dict):
         return all(_plain(v) for v in value.values())

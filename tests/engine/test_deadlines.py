@@ -307,3 +307,25 @@ def test_naive_start_is_refused(cal):
 def test_non_positive_counts_are_refused_in_direct_calls(cal):
     with pytest.raises(ValueError, match="正整数"):
         cal.working_days(local(2025, 1, 1), 0)
+
+
+def test_a_calendar_asked_again_and_again_answers_as_a_fresh_one():
+    """Days and deadlines are kept per calendar: a long-lived one (the server's) must give what
+    a calendar made for the one question gives, overrides and unpublished years included."""
+    overrides = {date(2025, 10, 11): False, date(2025, 10, 12): True, date(2026, 1, 5): False}
+    kept = WorkingCalendar(overrides)
+    specs = ["working_days(1)", "working_days(3)", "working_days(20)", "statutory_days(15)",
+             "statutory_months(1)"]
+    starts = [local(2025, 9, 25, 9) + timedelta(days=d, hours=7 * d) for d in range(0, 130, 3)]
+    starts += [local(2099, 12, 28, 9), local(2099, 12, 30, 23)]   # beyond the package's data
+    for _ in range(2):
+        for start in starts:
+            for spec in specs:
+                fresh = WorkingCalendar(overrides)
+                assert kept.resolve(spec, start) == fresh.resolve(spec, start), (spec, start)
+                assert kept.warn_at(spec, start) == WorkingCalendar(overrides).warn_at(spec, start)
+            day = start.date()
+            assert kept.is_working_day(day) == WorkingCalendar(overrides).is_working_day(day)
+            assert kept.is_statutory_holiday(start) == \
+                WorkingCalendar(overrides).is_statutory_holiday(start)
+    assert kept.is_working_day(date(2025, 10, 12)) and not kept.is_working_day(date(2026, 1, 5))

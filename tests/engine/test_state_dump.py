@@ -12,6 +12,9 @@ from uuid import UUID
 
 import pytest
 from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from engine.errors import TaskNotReady
 from engine.instance import WorkflowInstance
@@ -88,6 +91,45 @@ def test_typed_values_read_back_as_the_library_writes_them(start, serializer, va
         assert sorted(back.data["value"]) == sorted(value)
     else:
         assert back.data["value"] == value
+
+
+class Level(enum.StrEnum):
+    URGENT = "紧急"
+
+
+class Rank(enum.IntEnum):
+    HIGH = 3
+
+
+@pytest.mark.parametrize("value,plain", [
+    (Level.URGENT, "紧急"), (Rank.HIGH, 3),
+    ({"levels": [Level.URGENT], "rank": Rank.HIGH}, {"levels": ["紧急"], "rank": 3}),
+])
+def test_str_and_int_enums_are_written_fast_as_their_plain_values(start, serializer, value,
+                                                                  plain):
+    instance, task_id = _with_value(start, value)
+    saved = instance.dump(serializer)
+    assert json.loads(saved) == json.loads(serializer.serialize_json(instance.workflow))
+    assert "\\u" not in saved        # orjson's text, not the library's escaped one
+    instance.workflow.get_task_from_id(task_id).data["value"] = plain
+    assert instance.dump(serializer) == saved   # the same text as for the plain value
+
+
+def test_events_thrown_out_of_the_process_are_written_fast_as_the_library_writes_them(
+        start, serializer):
+    instance = start(category="neighbour", people_count=1, note="邻里纠纷")
+    instance.workflow.spec_version = "1:paths"
+    instance.workflow.bpmn_events = [
+        BpmnEvent(TerminateEventDefinition()),
+        BpmnEvent(MessageEventDefinition("reply"), payload={"day": date(2025, 3, 3), "n": 1})]
+    saved = instance.dump(serializer)
+    assert json.loads(saved) == json.loads(serializer.serialize_json(instance.workflow))
+    assert "\\u" not in saved
+    loaded = WorkflowInstance.load(saved, serializer)
+    assert [e.payload for e in loaded.workflow.bpmn_events] == [None, {"day": date(2025, 3, 3),
+                                                                     "n": 1}]
+    instance.workflow.bpmn_events[1].payload["n"] = float("nan")   # orjson would write null
+    assert instance.dump(serializer) == serializer.serialize_json(instance.workflow)
 
 
 def test_a_value_the_library_refuses_is_refused(start, serializer):

@@ -4,7 +4,7 @@ routed to by the next step (statements counted with an SQLAlchemy event listener
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.web.conftest import new_case, post
 from tests.web.test_case_pages import INTAKE
@@ -13,7 +13,7 @@ from tests.workflows.test_step_statements import counted
 from workflows.access import tokens
 from workflows.cases.lookup import find_case
 from workflows.core.actors import SYSTEM
-from workflows.models import Department, OpenTask
+from workflows.models import Department, DirectoryStamp, OpenTask
 
 ANOTHER = {**INTAKE, "channel_ref": "12345-20250704-0002", "category": "other",
            "parties-0-name": "王建国", "parties-0-phone": "13912345679",
@@ -73,6 +73,27 @@ def test_a_unit_changed_on_the_admin_page_is_routed_to_by_the_next_step(as_role,
     sent = _triage(as_role("triage_officer"), services, second)
 
     assert _task(services, second, "handle")[1] == "ZJ2"
+    assert len(unit_reads(sent)) == 1, "\n".join(sent)        # read again after the change
+
+
+def test_a_unit_renamed_in_plain_sql_is_seen_by_the_next_request(as_role, services, users,
+                                                                   process):
+    """What a migration's op.execute or psql by hand sends: no stamp of its own, the database's
+    triggers move it in the same transaction."""
+    first = new_case(services, users)
+    second = new_case(services, users, category="other", phone="13912345679")
+    assert unit_reads(_triage(as_role("triage_officer"), services, first)) == []   # kept
+    with services.session_factory() as session:
+        before = session.scalar(select(DirectoryStamp.token))
+        session.execute(text("UPDATE department SET name = '区住建局（撤）', active = :no "
+                             "WHERE code = 'ZJ'"), {"no": False})
+        session.execute(text("UPDATE department SET kind = 'ZJ' WHERE code = 'T_CENTRE'"))
+        assert session.scalar(select(DirectoryStamp.token)) != before   # in that transaction
+        session.commit()
+
+    sent = _triage(as_role("triage_officer"), services, second)
+
+    assert _task(services, second, "handle")[1] == "T_CENTRE"
     assert len(unit_reads(sent)) == 1, "\n".join(sent)        # read again after the change
 
 

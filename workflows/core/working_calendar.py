@@ -26,6 +26,9 @@ class CalendarProvider:
 
     @property
     def calendar(self) -> WorkingCalendar:
+        calendar = self._calendar   # read on every deadline: no lock once built
+        if calendar is not None:
+            return calendar
         with self._lock:
             if self._calendar is None:
                 with self.session_factory() as session:

@@ -2,26 +2,31 @@
 places or roles, so a process may keep what it read of them while the stamp it sees is unchanged
 (workflows/district/directory_cache.py).
 
-The bump is a listener on every engine's statements, not a call in each writer: the admin pages,
-the CSV imports, the demo seeding and any Core insert or update of those tables (ORM flush,
-bulk or plain connection) move the stamp without knowing of it. Plain SQL text is not seen: a
-migration or script that edits the directory in SQL text bumps the stamp itself (``BUMP``).
+Database triggers move it (migration 0043): every INSERT, UPDATE, DELETE (and on PostgreSQL
+TRUNCATE) of those tables, from the admin pages, the imports, a migration's SQL or psql by hand,
+draws a new token in the writing statement itself, so no writer needs to know of the stamp and
+no statement is sent for it. This process also counts its own writes (``bumps_seen``): a stamp
+its transaction noted before its latest write to the directory is no longer that transaction's.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Engine, Integer, bindparam, event, update
+from sqlalchemy import BigInteger, Connection, Engine, Integer, TextClause, event
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import UpdateBase
 
 from engine.db import Base
 
-DIRECTORY_TABLES = frozenset({"department", "place", "role"})
+DIRECTORY_TABLES = ("department", "place", "role")
 STAMP_ID = 1
+# a directory write in SQL text (rare: tests, scripts); a false match only costs a stamp read
+_TEXT_WRITE = re.compile(r"\b(?:insert\s+into|update|delete\s+from)\s+\"?(?:department|place|role)\b",
+                         re.IGNORECASE)
 
 
 class DirectoryStamp(Base):
@@ -36,25 +41,13 @@ class DirectoryStamp(Base):
 
 
 def new_token() -> int:
-    """A fresh stamp token (positive, fits a BIGINT)."""
+    """A fresh stamp token (positive, fits a BIGINT), as the triggers draw them."""
     return secrets.randbits(62)
 
 
-BUMP = (update(DirectoryStamp).where(DirectoryStamp.id == STAMP_ID)
-        .values(version=DirectoryStamp.version + 1, token=bindparam("token")))
-
-
-def bump(connection: Connection) -> None:
-    """Move the stamp in ``connection``'s transaction (which also locks its row until the end)."""
-    global _bumps
-    connection.execute(BUMP, {"token": new_token()})
-    with _BUMPS_LOCK:
-        _bumps += 1
-
-
 def bumps_seen() -> int:
-    """How many bumps this process has sent: a stamp noted before the last one may be older
-    than this process's own transaction's latest write to the directory."""
+    """How many directory writes this process has sent: a stamp noted before the last one may be
+    older than this process's own transaction's latest write to the directory."""
     return _bumps
 
 
@@ -63,15 +56,51 @@ _BUMPS_LOCK = threading.Lock()
 
 
 @event.listens_for(Engine, "before_execute")
-def _bump_on_directory_write(conn: Connection, clause: Any, *_args: Any) -> None:
-    """Before each INSERT, UPDATE or DELETE of a directory table the stamp moves (each, not once
-    per transaction: the writing transaction's own later reads then never match a value it kept
-    before its latest write)."""
-    if isinstance(clause, UpdateBase) and getattr(clause.table, "name", None) in DIRECTORY_TABLES:
-        bump(conn)
+def _count_directory_write(_conn: Connection, clause: Any, *_args: Any) -> None:
+    global _bumps
+    if isinstance(clause, UpdateBase):
+        if getattr(clause.table, "name", None) not in DIRECTORY_TABLES:
+            return
+    elif not (isinstance(clause, TextClause) and _TEXT_WRITE.search(clause.text)):
+        return
+    with _BUMPS_LOCK:
+        _bumps += 1
+
+
+# The triggers of migration 0043, for a database made from the models (tests); the migration
+# keeps its own copy, as migrations do.
+_PG_BUMP = """
+CREATE FUNCTION directory_stamp_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE directory_stamp
+       SET version = version + 1, token = floor(random() * 4611686018427387904)::bigint
+     WHERE id = 1;
+    RETURN NULL;
+END $$"""
+_PG_TRIGGER = ("CREATE TRIGGER directory_stamp_{table} BEFORE INSERT OR UPDATE OR DELETE OR "
+               "TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION directory_stamp_bump()")
+_SQLITE_TRIGGER = ("CREATE TRIGGER directory_stamp_{table}_{op} AFTER {op} ON {table} BEGIN "
+                   "UPDATE directory_stamp SET version = version + 1, "
+                   "token = random() & 4611686018427387903 WHERE id = 1; END")
+
+
+def trigger_ddl(dialect: str) -> list[str]:
+    """The statements that create the stamp's triggers on ``dialect`` ("postgresql", "sqlite")."""
+    if dialect == "postgresql":
+        return [_PG_BUMP] + [_PG_TRIGGER.format(table=t) for t in DIRECTORY_TABLES]
+    return [_SQLITE_TRIGGER.format(table=t, op=op) for t in DIRECTORY_TABLES
+            for op in ("insert", "update", "delete")]
 
 
 @event.listens_for(DirectoryStamp.__table__, "after_create")
 def _seed(table: Any, connection: Connection, **_kw: Any) -> None:
     # a database made from the models (not the migrations) starts with its row too
     connection.execute(table.insert().values(id=STAMP_ID, version=1, token=new_token()))
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _triggers(_metadata: Any, connection: Connection, tables: Any = (), **_kw: Any) -> None:
+    names = {table.name for table in tables}
+    if {"directory_stamp", *DIRECTORY_TABLES} <= names:
+        for statement in trigger_ddl(connection.dialect.name):
+            connection.exec_driver_sql(statement)
