@@ -40,7 +40,8 @@ def canonical_json(obj: Any) -> str:
 
 def event_body(header: Mapping[str, Any], payload_text: str) -> str:
     """What the HMAC covers: every header column plus the stored payload text."""
-    return canonical_json({**{k: header.get(k) for k in HEADER_FIELDS}, "payload": payload_text})
+    # built in sorted key order for the encoder that does not sort: the same text, no sort per event
+    return _IN_ORDER.encode({k: payload_text if k == "payload" else header.get(k) for k in BODY_KEYS})
 
 
 # The body's keys in canonical (sorted) order. Values already in this order encode to the same text

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Update,
+    bindparam,
     insert,
     literal_column,
     select,
@@ -283,18 +284,18 @@ class _UnlockedHead:
     def append(self, rows: list[dict]) -> bool:
         """Move the head to the last of ``rows`` and insert them; False (nothing written) if the
         head was not the one read any more."""
-        moved = self._moved()
+        moved, params = self._moved()
         if one_statement(self.session, rows):
             head = moved.returning(_HEADS.c.chain_key).cte("head")
-            inserted = self.session.execute(insert_under(head, _EVENTS, rows))
+            inserted = self.session.execute(insert_under(head, _EVENTS, rows), params)
             return inserted.rowcount == len(rows)  # type: ignore[attr-defined]  # an INSERT's
-        if self.session.execute(moved).rowcount != 1:  # type: ignore[attr-defined]  # DML's
+        if self.session.execute(moved, params).rowcount != 1:  # type: ignore[attr-defined]  # DML's
             return False
         self.session.execute(_EVENTS.insert(), rows)
         return True
 
-    def _moved(self) -> Insert | Update:
-        """The statement that moves the head (each kind of head has its own)."""
+    def _moved(self) -> tuple[Insert | Update, dict[str, Any]]:
+        """The statement that moves the head and its parameters (each kind of head has its own)."""
         raise NotImplementedError
 
 
@@ -303,24 +304,29 @@ class _ReadHead(_UnlockedHead):
     while the head is still the one read, seq and hash alike; otherwise the caller takes the lock
     and links again."""
 
-    def _moved(self) -> Update:
-        return (update(_HEADS).where(_HEADS.c.chain_key == self.chain_key,
-                                     _HEADS.c.last_seq == self._read[0],
-                                     _HEADS.c.last_hash == self._read[1])
-                .values(last_seq=self.last_seq, last_hash=self.last_hash))
+    def _moved(self) -> tuple[Update, dict[str, Any]]:
+        return _MOVE_READ_HEAD, {"head_key": self.chain_key, "read_seq": self._read[0],
+                                 "read_hash": self._read[1], "new_seq": self.last_seq,
+                                 "new_hash": self.last_hash}
 
 
 class _NewHead(_UnlockedHead):
     """The head of a chain this transaction starts (its case inserted here): its INSERT."""
 
-    def _moved(self) -> Insert:
+    def _moved(self) -> tuple[Insert, dict[str, Any]]:
         return insert(_HEADS).values(chain_key=self.chain_key, last_seq=self.last_seq,
-                                     last_hash=self.last_hash)
+                                     last_hash=self.last_hash), {}
 
 
 # Core inserts and updates of plain rows (a declarative class's __table__ is a Table)
 _EVENTS = cast(Table, AuditEvent.__table__)
 _HEADS = cast(Table, AuditChainHead.__table__)
+# built once, values bound at execution: building the expression and its cache key at every
+# commit cost more than running it on SQLite
+_MOVE_READ_HEAD = (update(_HEADS).where(_HEADS.c.chain_key == bindparam("head_key"),
+                                        _HEADS.c.last_seq == bindparam("read_seq"),
+                                        _HEADS.c.last_hash == bindparam("read_hash"))
+                   .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash")))
 
 
 def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:

@@ -251,6 +251,7 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
                  depts: UnitResolver) -> None:
     """A sign-off task opens an order for its department (a new round after a return or done)."""
     now = uow.clock.now()
+    opened = False
     for task in ready:
         role = contract.SIGN_OFF_TASKS.get(task.bpmn_id)
         dept = task_department(task, depts)
@@ -267,9 +268,15 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
                               sla_watched=True)
             uow.session.add(order)
             case.work_orders.append(order)
+            opened = True
         order.task_id = task.id
         order.due_at = task.due_at or order.due_at
-    uow.session.flush()
+    # a new order's id names it on its task's row, and an order written here is written before
+    # the deadlines below change it again (its version moves as it always did); otherwise the
+    # lights' flush at the end of the projection writes the case fields (a flush costs its
+    # bookkeeping however little it writes)
+    if opened or any(uow.session.is_modified(order) for order in case.work_orders):
+        uow.session.flush()
 
 
 def _order_deadlines(uow: UnitOfWork, case: Case, inst: WorkflowInstance, ready: list[TaskView],
