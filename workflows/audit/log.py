@@ -219,7 +219,7 @@ class AuditLog:
             # and link after what it wrote, as if the head had been locked from the start
             head = self._locked_head(chain)
             rows = self._linked(chain, head, items)
-        self.session.execute(_EVENTS.insert(), rows)
+        self.session.execute(_INSERT_EVENTS, rows)
 
     def _linked(self, chain: str, head: AuditChainHead | _UnlockedHead,
                 items: list[tuple[PendingEvent, int | None]]) -> list[dict]:
@@ -291,7 +291,7 @@ class _UnlockedHead:
             return inserted.rowcount == len(rows)  # type: ignore[attr-defined]  # an INSERT's
         if self.session.execute(moved, params).rowcount != 1:  # type: ignore[attr-defined]  # DML's
             return False
-        self.session.execute(_EVENTS.insert(), rows)
+        self.session.execute(_INSERT_EVENTS, rows)
         return True
 
     def _moved(self) -> tuple[Insert | Update, dict[str, Any]]:
@@ -321,12 +321,13 @@ class _NewHead(_UnlockedHead):
 # Core inserts and updates of plain rows (a declarative class's __table__ is a Table)
 _EVENTS = cast(Table, AuditEvent.__table__)
 _HEADS = cast(Table, AuditChainHead.__table__)
-# built once, values bound at execution: building the expression and its cache key at every
-# commit cost more than running it on SQLite
+# built once, values bound at execution: building the expressions and their cache keys at every
+# commit cost more than running them on SQLite
 _MOVE_READ_HEAD = (update(_HEADS).where(_HEADS.c.chain_key == bindparam("head_key"),
                                         _HEADS.c.last_seq == bindparam("read_seq"),
                                         _HEADS.c.last_hash == bindparam("read_hash"))
                    .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash")))
+_INSERT_EVENTS = _EVENTS.insert()
 
 
 def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:

@@ -216,14 +216,25 @@ def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False) -
     orders, watch rows and 督办单 are read together once per transaction (``case_rows``).
     ``changed_only`` (a step): only the orders whose light can have moved: open ones, ones this
     unit of work changed, ones with a 督办单 unanswered; a finished order's limits are all met,
-    so its light is otherwise fixed."""
-    uow.session.flush()
-    touched = uow.session.info.get(_TOUCHED, set())
-    orders = list(case_rows.orders(uow.session, case))
-    watches = case_rows.watches(uow.session, case)
-    notices = case_rows.notices(uow.session, case)
+    so its light is otherwise fixed.
+
+    A step whose orders are all written already flushes once, at the end: what the projection
+    and the lights changed go together (rows and versions as with a flush on either side, one
+    flush's bookkeeping less). Otherwise the orders are written first, so ids exist and an order
+    the step changed counts as touched."""
+    session = uow.session
+    orders = list(case_rows.orders(session, case))
+    at_end = changed_only and not any(o.id is None or session.is_modified(o) for o in orders)
+    if not at_end:
+        session.flush()
+    touched = session.info.get(_TOUCHED, set())
+    watches = case_rows.watches(session, case)
+    notices = case_rows.notices(session, case)
     if changed_only:
         orders = [o for o in sorted(orders, key=lambda o: o.id) if o.status not in CLOSED or id(o) in touched
                   or o.id not in watches or o.light is None
                   or any(n.replied_at is None for n in notices.get(o.id, []))]
-    return {order.id: refresh_order(uow, case, order, (watches, notices)) for order in orders}
+    lights = {order.id: refresh_order(uow, case, order, (watches, notices)) for order in orders}
+    if at_end:
+        session.flush()
+    return lights
