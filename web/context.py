@@ -23,8 +23,9 @@ def services() -> Services:
 
 
 def reads() -> Session:
-    """This request's read session: the token, the task's case, one snapshot in one plain
-    transaction (no write lock); it ends when the services are asked for or the request ends."""
+    """This request's read session: what it checks before a service call (the API token, say)
+    in one plain transaction (no write lock); it ends when the services are asked for or the
+    request ends."""
     session = g.get("jiefen_reads")
     if session is None:
         session = g.jiefen_reads = current_app.extensions["jiefen_services"].session_factory()

@@ -275,6 +275,49 @@ def test_a_case_outside_the_tokens_scope_is_403(client, services, clerk, users):
     conforms(response, f"/api/v1/cases/{code}")
 
 
+def test_completing_a_task_of_a_case_outside_the_tokens_scope_is_403_and_audited(
+        client, services, clerk, triage, users):
+    code = _create(client, clerk)
+    task_id = client.get(f"/api/v1/cases/{code}/tasks", headers=triage).get_json()[
+        "tasks"][0]["task_id"]
+    handler = _token(services, "dept_handler")
+    path = f"/api/v1/tasks/{task_id}/complete"
+    response = client.post(path, json={"department": "ZJ", "triage_note": "x"}, headers=handler)
+    assert response.status_code == 403
+    conforms(response, path, "post")
+    with services.new_uow() as uow:
+        case_id = uow.session.scalar(select(Case.id).where(Case.case_no == code))
+        denied = uow.session.scalars(select(AuditEvent.payload).where(
+            AuditEvent.action == "access_denied", AuditEvent.case_id == case_id)).all()
+    assert [json.loads(payload)["task_id"] for payload in denied] == [task_id]
+    tasks = client.get(f"/api/v1/cases/{code}/tasks", headers=triage).get_json()["tasks"]
+    assert [t["task_id"] for t in tasks] == [task_id], "nothing changed"
+
+
+def test_a_step_failing_over_the_api_is_a_409_incident_of_the_tasks_case(
+        client, services, clerk, triage, monkeypatch):
+    from engine.errors import EngineStepFailed
+    from workflows.casework import tasks as task_service
+
+    def failing(*args, **kwargs):
+        raise EngineStepFailed("an operation failed", "route")
+
+    code = _create(client, clerk)
+    task_id = client.get(f"/api/v1/cases/{code}/tasks", headers=triage).get_json()[
+        "tasks"][0]["task_id"]
+    monkeypatch.setattr(task_service, "after_step", failing)
+    path = f"/api/v1/tasks/{task_id}/complete"
+    response = client.post(path, json={"department": "ZJ", "triage_note": "x"}, headers=triage)
+    assert response.status_code == 409
+    body = conforms(response, path, "post")
+    assert (body["error"], body["case_no"]) == ("process_incident", code)
+    with services.new_uow() as uow:
+        case_id = uow.session.scalar(select(Case.id).where(Case.case_no == code))
+        raised = uow.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.case_id == case_id, AuditEvent.action == "incident_raised")).all()
+    assert raised == ["incident_raised"]
+
+
 # leaders see only cases escalated to them; process owners no case at all (docs/case-services.md)
 API_SEE = {"intake_clerk", "triage_officer", "supervisor", "auditor"}
 

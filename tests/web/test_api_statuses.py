@@ -78,7 +78,7 @@ def test_409_concurrent_update_on_intake_completion_and_deploy(client, services,
     def lost(*args, **kwargs):
         raise ConcurrentUpdate("a concurrent change won")
 
-    monkeypatch.setattr(task_service, "complete_task", lost)
+    monkeypatch.setattr(task_service, "complete_open_task", lost)
     monkeypatch.setattr(intake_api, "submit_intake", lost)
     monkeypatch.setattr(catalogue, "deploy", lost)
     path = f"/api/v1/tasks/{task_id}/complete"

@@ -13,9 +13,10 @@ from tests.web.conftest import login, post
 from tests.web.test_case_pages import INTAKE
 from tests.workflows.test_step_statements import counted
 from workflows.access import tokens
-from workflows.cases.lookup import find_case
+from workflows.access.policy import case_access
+from workflows.cases.lookup import find_case, load_case
 from workflows.core.actors import SYSTEM
-from workflows.models import Department, WorkOrder
+from workflows.models import Department, WorkOrder, case_rows
 
 NARRATIVE = "锦绣家园3栋两部电梯已停运两周"
 
@@ -231,3 +232,41 @@ def test_case_page_records_the_view_with_purpose_decision_and_rule(as_role, serv
     assert viewed["purpose"] == "case_page" and viewed["decision"] == "allow"
     assert viewed["rule"] == "view_parties.scope" and viewed["masked"] is True
     assert viewed["narrative"] is False
+
+
+def test_a_new_lead_order_ends_the_co_department_view_whatever_ends_in_between(
+        services, users, case_no):
+    """The 协办-only answer read with the case holds only until an order of the case is written
+    or a transaction (a savepoint included) ends: after either, the orders decide."""
+    username = _co_department(services, users, case_no)
+    actor = users.actor(username)
+    with services.new_uow() as uow:
+        case = load_case(uow, actor, case_no)
+        assert case_access(uow.session, actor, case).co_only          # from the case read
+        unit = uow.session.scalar(select(Department.id).where(Department.code == "T_MEDIATION"))
+        orders = case_rows.orders(uow.session, case)                  # a change reads rows first
+        order = WorkOrder(case_id=case.id, department_id=unit, round=2, role="lead",
+                          status="dispatched")
+        uow.session.add(order)
+        orders.append(order)
+        uow.session.flush()
+        assert not case_access(uow.session, actor, case).co_only      # rows known: right
+        with uow.session.begin_nested():                              # any savepoint, e.g. a booking
+            pass
+        assert not case_rows.known(uow.session, case)
+        assert not case_access(uow.session, actor, case).co_only, \
+            "the answer read with the case is used after this transaction gave the dept a lead order"
+
+
+def test_an_order_written_without_reading_the_rows_ends_the_co_department_view(
+        services, users, case_no):
+    username = _co_department(services, users, case_no)
+    actor = users.actor(username)
+    with services.new_uow() as uow:
+        case = load_case(uow, actor, case_no)
+        assert case_access(uow.session, actor, case).co_only          # from the case read
+        unit = uow.session.scalar(select(Department.id).where(Department.code == "T_MEDIATION"))
+        uow.session.add(WorkOrder(case_id=case.id, department_id=unit, round=2, role="lead",
+                                  status="dispatched"))
+        uow.session.flush()
+        assert not case_access(uow.session, actor, case).co_only

@@ -6,14 +6,15 @@ another process, moves the stamp, and the next step reads them again and routes 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from tests.bpmn.test_services_general import local, registered
-from tests.factories import Walk, make_user
+from tests.factories import Walk, make_user, seed
 from tests.workflows.test_step_statements import counted
+from workflows.casework.projection import lane_roles
 from workflows.casework.tasks import complete_task
 from workflows.district.units import UnitResolver
-from workflows.models import Department, DirectoryStamp
+from workflows.models import Department, DirectoryStamp, Role
 from workflows.people import admin
 from workflows.runtime.bootstrap import bootstrap
 
@@ -161,3 +162,49 @@ def test_every_write_to_the_directory_moves_the_stamp_and_nothing_else_does(walk
     assert after[0] > before[0] and after[1] != before[1]
     make_user(services, "mediator")             # a user is no part of the directory
     assert stamp() == after
+
+
+def _first_role(session):
+    return session.execute(select(Role.code, Role.name_zh).order_by(Role.id)).first()
+
+
+def test_a_driver_level_write_is_seen_by_the_same_transactions_reads(services):
+    """A directory write this transaction sent as plain SQL is seen by its later reads."""
+    seed(services)
+    with services.session_factory() as session:
+        code, zh = _first_role(session)
+        assert lane_roles(session)[zh] == code          # kept under the stamp, noted
+        session.connection().exec_driver_sql(
+            f"UPDATE role SET name_zh = 'ZZ新名' WHERE code = '{code}'")
+        assert session.scalar(select(Role.name_zh).where(Role.code == code)) == "ZZ新名"
+        roles = lane_roles(session)
+        assert "ZZ新名" in roles, "cached lane roles do not see this transaction's own write"
+
+
+def test_an_insert_or_replace_is_seen_by_the_same_transactions_reads(services):
+    if services.db.dialect.name != "sqlite":
+        pytest.skip("SQLite's INSERT OR REPLACE")
+    seed(services)
+    with services.session_factory() as session:
+        code, zh = _first_role(session)
+        rid = session.scalar(select(Role.id).where(Role.code == code))
+        name_en = session.scalar(select(Role.name_en).where(Role.code == code))
+        assert lane_roles(session)[zh] == code
+        session.execute(text("INSERT OR REPLACE INTO role (id, code, name_zh, name_en) "
+                             "VALUES (:i, :c, 'YY新名', :e)"), {"i": rid, "c": code, "e": name_en})
+        roles = lane_roles(session)
+        assert "YY新名" in roles, "INSERT OR REPLACE text not counted"
+
+
+def test_a_write_rolled_back_with_its_savepoint_is_not_served(services):
+    seed(services)
+    with services.session_factory() as session:
+        code, zh = _first_role(session)
+        assert lane_roles(session)[zh] == code
+        with session.begin_nested() as nested:
+            session.execute(update(Role).where(Role.code == code).values(name_zh="XX撤回"))
+            assert "XX撤回" in lane_roles(session)
+            nested.rollback()
+        assert session.scalar(select(Role.name_zh).where(Role.code == code)) == zh
+        roles = lane_roles(session)
+        assert "XX撤回" not in roles, "a rolled-back savepoint's write is still served"

@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 
 from web.api.base import bp
 from web.case_query import case_query
-from web.context import actor, directory_stamp, new_uow, reads, services
-from workflows.cases import listing, task_lookup, timeline
+from web.context import actor, directory_stamp, new_uow, services
+from workflows.cases import listing, timeline
 from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
@@ -93,11 +93,8 @@ def complete_task(task_id: str) -> ResponseReturnValue:
     body = _json_body()
     if not isinstance(body, dict):
         raise InvalidInput({"body": FieldError(ErrorCode.BODY_NOT_OBJECT)})
-    # the open task's case in the reads the token was checked in; only a task gone looks further
-    case_no = task_lookup.open_task_case_no(reads(), task_id) \
-        or task_lookup.case_no_of_task(new_uow(), actor(), task_id)
-    result = task_service.complete_task(new_uow(), actor(), case_no=case_no, task_id=task_id,
-                                        raw=body)
+    # the step finds the open task's case in its own read of the case
+    result = task_service.complete_open_task(new_uow(), actor(), task_id=task_id, raw=body)
     return jsonify(case_no=result.case_no, task_id=result.task_id, bpmn_id=result.bpmn_id,
                    status=result.status, next_tasks=result.next_tasks)
 

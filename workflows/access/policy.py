@@ -31,7 +31,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import and_, event, exists, false, or_, select, true
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -327,6 +327,29 @@ class _ScopeRead:
     co_orders_only: bool | None    # the department's orders are all 协办 (None: not asked)
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_co_orders(session: Session, _transaction: Any) -> None:
+    # the orders read with a case hold for that transaction only: a savepoint rolled back, or a
+    # later transaction, may see others
+    _drop_co_orders(session, lambda _case_id: True)
+
+
+@event.listens_for(Session, "after_flush")
+def _co_orders_written(session: Session, _context: Any) -> None:
+    # new, dirty and deleted still list what this flush wrote
+    changed = {o.case_id for o in (*session.new, *session.dirty, *session.deleted)
+               if isinstance(o, WorkOrder)}
+    if changed:
+        _drop_co_orders(session, changed.__contains__)
+
+
+def _drop_co_orders(session: Session, which: Any) -> None:
+    reads: dict[int, _ScopeRead] = session.info.get(_SCOPE_READ) or {}
+    for case_id, read in list(reads.items()):
+        if read.co_orders_only is not None and which(case_id):
+            reads[case_id] = replace(read, co_orders_only=None)
+
+
 def scope_columns(actor: Actor) -> list[ColumnElement[bool]]:
     """Whether the actor's scope holds the case, whether the actor worked on it and, for a
     handler who may be only a co-department, whether the department's orders on the case are
@@ -410,9 +433,9 @@ def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
     lead = case.lead_department_id is not None and case.lead_department_id == actor.department_id
     known = _scope_read(session, actor, case)
     if known is not None and known.co_orders_only is not None \
-            and not case_rows.known(session, case):
-        # read with the case, and no order of it changed since (a change reads its rows first):
-        # a page needs none of the case's rows for this
+            and not case_rows.known(session, case) and not _orders_pending(session, case):
+        # read with the case in this transaction, and no order of it written since: a page
+        # needs none of the case's rows for this
         return known.co_orders_only and not lead
     # the case's orders as this transaction knows them (a step reads them anyway)
     roles = {o.role for o in case_rows.orders(session, case)
@@ -420,6 +443,12 @@ def _co_department_only(session: Session, actor: Actor, case: Case) -> bool:
     if not roles:
         return False
     return roles == {"co"} and not lead
+
+
+def _orders_pending(session: Session, case: Case) -> bool:
+    """An order of the case added, changed or deleted and not flushed yet."""
+    return any(isinstance(o, WorkOrder) and o.case_id == case.id
+               for o in (*session.new, *session.dirty, *session.deleted))
 
 
 def require(actor: Actor, permission: Permission, case: Case | None = None, *,

@@ -147,11 +147,28 @@ def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
     asked with the case, in one statement). ``with_instance``: the same statement reads the
     case's instance row too (a step, which loads it next, then asks nothing more). The directory
     stamp comes along, so the units and lane roles kept in this process need no read of it."""
-    scope = scope_columns(actor)
-    query = _load_query(scope_actor(actor), with_instance)
-    row = uow.session.execute(query, {"case_no": case_no}).first()
-    if row is None:
+    case = _load(uow, actor, _load_query(scope_actor(actor), with_instance, False),
+                 {"case_no": case_no}, permission, with_instance)
+    if case is None:
         raise NotFound(ErrorCode.CASE_NOT_FOUND, case_no=case_no)
+    return case
+
+
+def load_task_case(uow: UnitOfWork, actor: Actor, task_id: str,
+                   permission: Permission = Permission.VIEW_CASE, *,
+                   with_instance: bool = False) -> Case | None:
+    """``load_case`` for the case of the open task ``task_id`` (API callers know only the task),
+    found in the same one statement; None if no open task has this id (Denied if out of scope)."""
+    return _load(uow, actor, _load_query(scope_actor(actor), with_instance, True),
+                 {"task_id": task_id}, permission, with_instance)
+
+
+def _load(uow: UnitOfWork, actor: Actor, query: Select, params: dict,
+          permission: Permission, with_instance: bool) -> Case | None:
+    row = uow.session.execute(query, params).first()
+    if row is None:
+        return None
+    scope = scope_columns(actor)
     case = row[0]
     note_scope(uow.session, actor, case, tuple(row[1:1 + len(scope)]))
     directory_cache.note_stamp(uow.session, row[1 + len(scope)])
@@ -163,15 +180,19 @@ def load_case(uow: UnitOfWork, actor: Actor, case_no: str,
 
 
 @lru_cache(maxsize=2048)
-def _load_query(actor: Actor, with_instance: bool) -> Select:
-    # built once per user, roles and unit (like the scope it holds), the code bound at execution:
+def _load_query(actor: Actor, with_instance: bool, by_task: bool) -> Select:
+    # built once per user, roles and unit (like the scope it holds), the key bound at execution:
     # building it cost more than the case's read
     query = select(Case, *scope_columns(actor), directory_cache.stamp_column())
     if with_instance:
         query = query.add_columns(InstanceRow).outerjoin(
             InstanceRow, InstanceRow.id == Case.workflow_instance_id)
-    return with_case_head(query.where(Case.case_no == bindparam("case_no",
-                                                               type_=Case.case_no.type)))
+    if by_task:
+        query = query.join(OpenTask, OpenTask.case_id == Case.id) \
+            .where(OpenTask.task_id == bindparam("task_id", type_=OpenTask.task_id.type))
+    else:
+        query = query.where(Case.case_no == bindparam("case_no", type_=Case.case_no.type))
+    return with_case_head(query)
 
 
 def decrypt_narrative(services: Services, case: Case) -> str:

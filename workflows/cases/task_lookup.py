@@ -1,8 +1,8 @@
 """Which case a task id belongs to: API callers know only the task id.
 
-The open task's case is one statement in the request's reads (the step itself then checks the
-policy). Only a task that is no longer open is looked for further, and only to tell "it went"
-(409, as any race) from "it never existed" (404).
+The open task's case is found by the step's own read of the case
+(``workflows.casework.tasks.complete_open_task``). Only a task that is no longer open is looked
+for here, and only to tell "it went" (409, as any race) from "it never existed" (404).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import json
 from datetime import timedelta
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from engine.models import AuditEvent
 from workflows.access.policy import denials_audited
@@ -29,16 +28,6 @@ from workflows.runtime.unit_of_work import UnitOfWork
 CANCEL_WINDOW = timedelta(days=30)
 CANCEL_STEPS = 5_000
 CANCELLED = "CANCELLED"   # the state name a step's transition records
-
-
-# built once: a request only binds the task id
-OPEN_TASK_CASE = select(Case.case_no).join(OpenTask, OpenTask.case_id == Case.id) \
-    .where(OpenTask.task_id == bindparam("task_id"))
-
-
-def open_task_case_no(session: Session, task_id: str) -> str | None:
-    """The case code of the open task with this id, or None (one statement, nothing checked)."""
-    return session.scalar(OPEN_TASK_CASE, {"task_id": task_id})
 
 
 def case_no_of_task(uow: UnitOfWork, actor: Actor, task_id: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine.errors import TaskNotFound, TaskNotReady
+from engine.errors import EngineStepFailed, TaskNotFound, TaskNotReady
 from engine.forms import FormInvalid, validate_submission
 from engine.instance import TaskView, WorkflowInstance
 from workflows.access.policy import (
@@ -24,7 +24,8 @@ from workflows.access.policy import (
 from workflows.attachments.store import add_attachment, check_files
 from workflows.audit.inputs import record_input
 from workflows.audit.log import AuditAction
-from workflows.cases.lookup import load_case
+from workflows.cases import task_lookup
+from workflows.cases.lookup import load_case, load_task_case
 from workflows.casework import task_effects
 from workflows.casework.incidents import step_failures
 from workflows.casework.projection import lane_roles, open_rows, task_facts
@@ -78,37 +79,65 @@ def complete_task(uow: UnitOfWork, actor: Actor, *, case_no: str, task_id: str,
             step_failures(uow.services, actor, case_no, task_id=task_id):
         with uow:
             case = load_case(uow, actor, case_no, with_instance=True)
-            inst = uow.load_instance(case.workflow_instance_id)
-            before_ids = set(_ids(inst))
-            view = _ready(inst, task_id)
-            if view is None:
-                raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
-            require_task(actor, _task_facts(uow, case, view), case)
-            if fire_timers_changed(uow, SCHEDULER, case, inst):
-                view = _ready(inst, task_id)
-                if view is None:
-                    after_step(uow, case, inst)    # keep what the deadlines did
-                    uow.commit()
-                    raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
-                require_task(actor, _task_facts(uow, case, view), case)
-            with uow.recording(inst, actor, case=case):
-                clean, checked = _validate_with_files(view, raw, files, uow)
-                task_effects.before_complete(uow, actor, case, view, clean)
-                inst.complete(view.id, clean)
-            # the step's input event first: data a hook writes afterwards (write_data) follows it
-            record_input(uow, AuditAction.TASK_COMPLETED, actor, case, inst, object_type="task",
-                         object_id=view.id, bpmn_id=view.bpmn_id,
-                         instance_index=view.instance_index, process_id=view.process_id,
-                         dept=view.data.get("dept"), name=view.name, task_name=view.name,
-                         lane=view.lane, submitted=clean)
-            for checked_file in checked:
-                add_attachment(uow, actor, case, checked_file, task_id=view.id)
-            task_effects.after_complete(uow, actor, case, view, clean, inst)
-            after_step(uow, case, inst)
-            _note_participant(uow, actor, case)
+            return _complete(uow, actor, case, task_id, raw, files)
+
+
+def complete_open_task(uow: UnitOfWork, actor: Actor, *, task_id: str, raw: dict[str, Any],
+                       files: Sequence[tuple[str, bytes]] = ()) -> TaskResult:
+    """``complete_task`` for a caller who knows only the task id (the API): the open task's case
+    is found in the step's own read of the case. A task no longer open raises
+    TaskNoLongerAvailable (after the policy check on its case), an id no case had NotFound
+    (``task_lookup.case_no_of_task``)."""
+    case_no = ""   # known once the case is read: a step can only fail after that
+    try:
+        with denials_audited(uow.services, actor, task_id=task_id):
+            with uow:
+                case = load_task_case(uow, actor, task_id, with_instance=True)
+                if case is not None:
+                    case_no = case.case_no
+                    return _complete(uow, actor, case, task_id, raw, files)
+    except EngineStepFailed:
+        with step_failures(uow.services, actor, case_no, task_id=task_id):
+            raise
+    # not open (any more): why not, or its case if it opened meanwhile
+    case_no = task_lookup.case_no_of_task(uow, actor, task_id)
+    return complete_task(uow, actor, case_no=case_no, task_id=task_id, raw=raw, files=files)
+
+
+def _complete(uow: UnitOfWork, actor: Actor, case: Case, task_id: str, raw: dict[str, Any],
+              files: Sequence[tuple[str, bytes]]) -> TaskResult:
+    """The step inside the caller's ``with uow:``, its case read under the policy."""
+    inst = uow.load_instance(case.workflow_instance_id)
+    before_ids = set(_ids(inst))
+    view = _ready(inst, task_id)
+    if view is None:
+        raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
+    require_task(actor, _task_facts(uow, case, view), case)
+    if fire_timers_changed(uow, SCHEDULER, case, inst):
+        view = _ready(inst, task_id)
+        if view is None:
+            after_step(uow, case, inst)    # keep what the deadlines did
             uow.commit()
-            return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
-                              [_brief(t) for t in inst.ready_tasks() if t.id not in before_ids])
+            raise TaskNoLongerAvailable(_gone_state(inst, task_id), "no longer ready")
+        require_task(actor, _task_facts(uow, case, view), case)
+    with uow.recording(inst, actor, case=case):
+        clean, checked = _validate_with_files(view, raw, files, uow)
+        task_effects.before_complete(uow, actor, case, view, clean)
+        inst.complete(view.id, clean)
+    # the step's input event first: data a hook writes afterwards (write_data) follows it
+    record_input(uow, AuditAction.TASK_COMPLETED, actor, case, inst, object_type="task",
+                 object_id=view.id, bpmn_id=view.bpmn_id,
+                 instance_index=view.instance_index, process_id=view.process_id,
+                 dept=view.data.get("dept"), name=view.name, task_name=view.name,
+                 lane=view.lane, submitted=clean)
+    for checked_file in checked:
+        add_attachment(uow, actor, case, checked_file, task_id=view.id)
+    task_effects.after_complete(uow, actor, case, view, clean, inst)
+    after_step(uow, case, inst)
+    _note_participant(uow, actor, case)
+    uow.commit()
+    return TaskResult(case.case_no, view.id, view.bpmn_id, view.name, case.status,
+                      [_brief(t) for t in inst.ready_tasks() if t.id not in before_ids])
 
 
 def _validate_with_files(view: TaskView, raw: dict[str, Any],

@@ -149,3 +149,9 @@ def _forget_stamp(session: Session, transaction: SessionTransaction) -> None:
     # a stamp speaks for the transaction that read it; a session used again reads it again
     if transaction.parent is None:
         session.info.pop(STAMP_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_stamp(session: Session, _previous: SessionTransaction) -> None:
+    # a savepoint rolled back may take a directory write (and the stamp it moved) with it
+    session.info.pop(STAMP_KEY, None)

@@ -25,8 +25,10 @@ from engine.db import Base
 DIRECTORY_TABLES = ("department", "place", "role")
 STAMP_ID = 1
 # a directory write in SQL text (rare: tests, scripts); a false match only costs a stamp read
-_TEXT_WRITE = re.compile(r"\b(?:insert\s+into|update|delete\s+from)\s+\"?(?:department|place|role)\b",
-                         re.IGNORECASE)
+_TEXT_WRITE = re.compile(
+    r"\b(?:insert(?:\s+or\s+\w+)?\s+into|replace\s+into|update(?:\s+or\s+\w+)?|delete\s+from"
+    r"|truncate(?:\s+table)?)\s+(?:only\s+)?(?:\"?\w+\"?\.)?\"?(?:department|place|role)\b",
+    re.IGNORECASE)
 
 
 class DirectoryStamp(Base):
@@ -57,12 +59,25 @@ _BUMPS_LOCK = threading.Lock()
 
 @event.listens_for(Engine, "before_execute")
 def _count_directory_write(_conn: Connection, clause: Any, *_args: Any) -> None:
-    global _bumps
     if isinstance(clause, UpdateBase):
         if getattr(clause.table, "name", None) not in DIRECTORY_TABLES:
             return
     elif not (isinstance(clause, TextClause) and _TEXT_WRITE.search(clause.text)):
         return
+    _bump()
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_driver_write(_conn: Connection, _cursor: Any, statement: str, _parameters: Any,
+                        context: Any, _many: bool) -> None:
+    # exec_driver_sql sends its string without ``before_execute``; compiled statements are
+    # counted there
+    if getattr(context, "compiled", None) is None and _TEXT_WRITE.search(statement):
+        _bump()
+
+
+def _bump() -> None:
+    global _bumps
     with _BUMPS_LOCK:
         _bumps += 1
 
