@@ -26,6 +26,10 @@ BROWSER_DIR = Path(__file__).resolve().parent
 REPO = BROWSER_DIR.parent.parent
 SCREENSHOTS = REPO / "docs" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# how long a PDF download may take: WeasyPrint lays out and subsets the CJK font on the server,
+# which on a CI host busy with another test worker has taken more than Playwright's 30 s default
+# (a bound for a stuck download, not a measurement)
+PDF_WAIT_MS = 120_000
 
 
 def pytest_collection_modifyitems(config, items):

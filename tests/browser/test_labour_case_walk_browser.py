@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from engine.deadlines import SHANGHAI
+from tests.browser.conftest import PDF_WAIT_MS
 from tests.factories import IDS, Walk
 from web import create_app
 from workflows.access.policy import actor_for_user
@@ -199,7 +200,7 @@ def test_a_labour_case_from_intake_to_closing(page, browser_log, base, walk, tmp
     item.locator(".accordion-button").click()
     form = item.locator("[data-testid=pdf-full]")
     form.locator("select[name=purpose]").select_option("document")
-    with page.expect_download() as full:
+    with page.expect_download(timeout=PDF_WAIT_MS) as full:
         form.locator("button[type=submit]").click()
     text = pdf_text(full.value.path())
     for words in ("劳动争议调解协议书", "马德顺", "宏基建设工程有限公司", "386,000元", "刘调解",

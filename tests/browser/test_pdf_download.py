@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.bpmn.test_services_mediation import c01_parties, local
+from tests.browser.conftest import PDF_WAIT_MS
 from tests.factories import Walk
 from tests.workflows.test_pdf_documents import to_agreement
 from web import create_app
@@ -57,14 +58,14 @@ def test_mediator_downloads_the_agreement_pdf(page, browser_log, base, screensho
     expect(link).to_be_visible()
     item.locator("[data-testid=pdf-full]").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "case-document-pdf.png"), full_page=False)
-    with page.expect_download() as masked:
+    with page.expect_download(timeout=PDF_WAIT_MS) as masked:
         link.click()
     masked_text = text_of(masked.value.path())
     assert masked.value.suggested_filename.endswith("-masked.pdf")
     assert "刘**" in masked_text and "刘淑芬" not in masked_text and walk.case_no in masked_text
     form = item.locator("[data-testid=pdf-full]")
     form.locator("select[name=purpose]").select_option("document")
-    with page.expect_download() as full:
+    with page.expect_download(timeout=PDF_WAIT_MS) as full:
         form.locator("button[type=submit]").click()
     full_text = text_of(full.value.path())
     assert "刘淑芬" in full_text and "陈立伟" in full_text and "第3份（共3份）人民调解委员会存档" in full_text
