@@ -19,6 +19,7 @@ from flask import Flask
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, make_url, text
+from werkzeug.routing import Rule
 
 from engine import specs
 from engine.clock import FrozenClock
@@ -81,13 +82,33 @@ def _compile_once(compile_bundle: Callable[..., CompiledBundle]) -> Callable[...
     return compiled
 
 
+def _build_once(compile_builder: Callable) -> Callable:
+    """Werkzeug's Rule._compile_builder remembered for the run. Every test's app adds the same
+    ~150 URL rules, and each rule generates and compiles Python source for its URL builder: about
+    two thirds of create_app's time. The builder is a plain function of what the key holds (the
+    rule as written, its domain part, its parsed trace, its defaults); the rule binds it to
+    itself, so each app's rules keep their own converters."""
+    done: dict[tuple, Callable] = {}
+
+    def compiled(rule: Rule, append_unknown: bool = True) -> Callable:
+        domain = rule.host if rule.map.host_matching else rule.subdomain
+        key = (rule.rule, domain, rule.merge_slashes, tuple(rule._trace),
+               repr(sorted((rule.defaults or {}).items())), append_unknown)
+        if key not in done:
+            done[key] = compile_builder(rule, append_unknown)
+        return done[key]
+
+    return compiled
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compile_once():
-    """Templates and BPMN bundles compiled once per run (see the two helpers above); the tests
-    of compiling itself call engine.specs.compile_bundle directly and are not affected."""
+    """Templates, URL builders and BPMN bundles compiled once per run (see the helpers above);
+    the tests of compiling itself call engine.specs.compile_bundle directly and are not affected."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Flask, "jinja_options", {**Flask.jinja_options,
                                                "bytecode_cache": _CompiledTemplates()})
+        patch.setattr(Rule, "_compile_builder", _build_once(Rule._compile_builder))
         compiled = _compile_once(specs.compile_bundle)
         patch.setattr(specs, "compile_bundle", compiled)      # SpecLibrary (instances)
         patch.setattr(deploy, "compile_bundle", compiled)     # deploy validation
@@ -165,12 +186,18 @@ def database_url(pg_server, instance_dir) -> str:
 
 
 @pytest.fixture(scope="session")
-def db_engine(settings):
-    """The migrated database of this test run (exercises the Alembic revisions)."""
-    if PG:
+def db_engine(settings, committed_template, pg_server):
+    """The migrated database of this test run: a copy of the template (which exercised the
+    Alembic revisions). On PostgreSQL without xdist it is DATABASE_URL's own database, which
+    the server connection is on and so cannot be recreated: its schema is reset and migrated."""
+    if PG and not WORKER:
         _reset_postgres(settings.database)
+        upgrade(settings.database)
+    elif PG:
+        _create_database(pg_server, make_url(settings.database).database, committed_template)
+    else:
+        _copy_sqlite(committed_template, Path(make_url(settings.database).database))
     engine = make_engine(settings.database)
-    upgrade(settings.database)
     yield engine
     engine.dispose()
 
