@@ -87,6 +87,7 @@ class WorkflowInstance:
 
     def __init__(self, workflow: BpmnWorkflow):
         self.workflow = workflow
+        walks.share_ids(workflow)
         walks.quicken(workflow)
         self._snapshot: Snapshot | None = None   # valid until the next engine step or data change
         self._ready: list[TaskView] | None = None  # likewise

@@ -8,6 +8,10 @@ by looking parents up, and tests every task through a filter object. ``ready_eng
 the same tree in the same order with a plain stack. The iterator also stops descending 1000
 levels down; with at most 1000 tasks in all (every task on the way down is a distinct one) that
 limit cannot bind, and beyond that size the library's own iterator is asked.
+
+After every completed task the library also walks that workflow's tree for WAITING tasks to
+update: ``quicken`` skips that walk where nothing waits and otherwise walks as the iterator does
+(``update_waiting``). ``share_ids`` makes a loaded state's id references one object per id.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
 from SpiffWorkflow.task import Task
 
 READY, WAITING = TaskState.READY, TaskState.WAITING
-FINISHED_MASK = TaskState.FINISHED_MASK
 # the iterator's min_state for a READY filter: it does not descend below tasks under it
 READY_MIN_STATE = TaskState.FUTURE if READY & TaskState.DEFINITE_MASK else TaskState.MAYBE
 MAX_TASKS = 1000   # the iterator's max_depth: with no more tasks than this, no path is as deep
+MAX_DEPTH = 1000   # the iterator's max_depth, for the waiting walk (it may grow the tree)
+WAITING_MIN_STATE = TaskState.FUTURE if WAITING & TaskState.DEFINITE_MASK else TaskState.MAYBE
 
 
 def do_engine_steps(workflow: BpmnWorkflow,
@@ -119,16 +124,65 @@ def quicken(workflow: BpmnWorkflow) -> None:
 def _skip_idle_waiting_walk(wf: BpmnBaseWorkflow) -> None:
     """``wf.update_waiting_tasks()`` runs after every task that completes in ``wf``: the library's
     iterator walks wf's tree and updates each WAITING task it reaches, and reaches only tasks of
-    wf. When none is WAITING the walk updates nothing: it is not taken. Set on the object, not
-    the class, so the raw library (and the benchmark's raw cycle) are untouched."""
+    wf. When none is WAITING the walk updates nothing: it is not taken; else ``update_waiting``
+    walks as the iterator does. Set on the object, not the class, so the raw library (and the
+    benchmark's raw cycle) are untouched."""
     if "update_waiting_tasks" in vars(wf):
         return   # given already
-    library = wf.update_waiting_tasks
 
     def update_waiting_tasks() -> None:
         for task in wf.tasks.values():
             if task._state & WAITING:
-                library()
+                update_waiting(wf)
                 return
 
     wf.update_waiting_tasks = update_waiting_tasks
+
+
+def update_waiting(wf: BpmnBaseWorkflow) -> None:
+    """``Workflow.update_waiting_tasks`` (SpiffWorkflow 3.2.0): ``task.task_spec._update(task)``
+    for each task its TaskIterator(wf.task_tree, state=WAITING) yields, one at a time (an update
+    may change what comes next), step for step as the iterator walks: a task's children are
+    taken when it is reached, if its state is FUTURE or later and its depth count below 1000;
+    the depth count is kept as the iterator keeps it, with the same parent look-ups."""
+    stack = [wf.task_tree]   # the iterator's task list, its front at the end
+    depth = 0
+    while stack:
+        task = stack.pop()
+        children = task._children
+        if children and task._state >= WAITING_MIN_STATE and depth < MAX_DEPTH \
+                and task.task_spec.name is not None:
+            tasks = task.workflow.tasks
+            stack.extend(reversed([tasks.get(child) for child in children]))
+            depth += 1
+        elif stack:   # TaskIterator._handle_leaf_depth
+            following = stack[-1]
+            ancestor = following.workflow.tasks.get(following._parent)
+            current = task.workflow.tasks.get(task._parent)
+            while current is not None and current is not ancestor:
+                current = current.workflow.tasks.get(current._parent)
+                depth -= 1
+        if task._state & WAITING and task.last_state_change >= 0:
+            task.task_spec._update(task)
+
+
+def share_ids(workflow: BpmnWorkflow) -> None:
+    """Make a loaded task's id, its parent's reference to it and its children's to it the one
+    UUID object its workflow's task dict is keyed by (the library's loader makes a new object for
+    each; tasks it creates share them already). Equal values, so nothing reads differently; a
+    lookup by such a reference then finds its key by identity instead of calling UUID.__eq__, and
+    the state's writer knows each id's text by the object (engine/state_dump.py)."""
+    for wf in (workflow, *workflow.subprocesses.values()):
+        tasks = wf.tasks
+        for key, task in tasks.items():
+            if task.id is not key and task.id == key:
+                task.id = key
+        for task in tasks.values():
+            parent = tasks.get(task._parent) if task._parent is not None else None
+            if parent is not None:
+                task._parent = parent.id
+            children = task._children
+            for index, child_id in enumerate(children):
+                child = tasks.get(child_id)
+                if child is not None:
+                    children[index] = child.id

@@ -99,6 +99,25 @@ def test_a_step_runs_the_same_tasks_in_the_same_order_as_the_library(start, seri
     assert stages >= 2 and ran > stages
 
 
+def test_a_step_past_its_deadline_runs_as_the_library_runs_it(start, serializer, engine_clock,
+                                                              monkeypatch):
+    updated: list = []
+    walk = walks.update_waiting
+    monkeypatch.setattr(walks, "update_waiting", lambda wf: updated.append(wf) or walk(wf))
+    instance = start(category="labour", people_count=12)
+    instance.workflow.spec_version = "1:paths"
+    finish_dispatch(instance)                  # the deadline and a reminder are armed
+    state = instance.dump(serializer)
+    engine_clock.advance(hours=2, seconds=1)   # both due when a completion updates them
+    for view in instance.ready_tasks():
+        theirs, library = _run(serializer, state, view.id, library=True)
+        ours, fast = _run(serializer, state, view.id, library=False)
+        assert ours == theirs
+        assert fast.state_digest() == library.state_digest()
+        assert [t.bpmn_id for t in fast.ready_tasks()] == [t.bpmn_id for t in library.ready_tasks()]
+    assert ours and updated
+
+
 def test_a_tree_beyond_the_iterator_depth_is_walked_by_the_library(start, monkeypatch):
     instance = start(category="labour", people_count=12)
     asked = []
@@ -117,16 +136,14 @@ def test_a_tree_beyond_the_iterator_depth_is_walked_by_the_library(start, monkey
 
 def test_sub_processes_started_in_a_step_skip_the_idle_waiting_walk_too(start, engine_clock,
                                                                          monkeypatch):
-    from SpiffWorkflow.workflow import Workflow
-
     walked: list = []
-    library = Workflow.update_waiting_tasks
+    walk = walks.update_waiting
 
-    def update_waiting_tasks(self):
-        walked.append(any(t.state == TaskState.WAITING for t in self.tasks.values()))
-        library(self)
+    def update_waiting(wf):
+        walked.append(any(t.state == TaskState.WAITING for t in wf.tasks.values()))
+        walk(wf)
 
-    monkeypatch.setattr(Workflow, "update_waiting_tasks", update_waiting_tasks)
+    monkeypatch.setattr(walks, "update_waiting", update_waiting)
     instance = start(category="labour", people_count=12)
     finish_dispatch(instance)                    # the call activity's process starts and ends
     subs = list(instance.workflow.subprocesses.values())
@@ -134,3 +151,32 @@ def test_sub_processes_started_in_a_step_skip_the_idle_waiting_walk_too(start, e
     assert walked and all(walked)                # walked only where something waits
     plain = type(instance.workflow)(instance.workflow.spec, instance.workflow.subprocess_specs)
     assert "update_waiting_tasks" not in vars(plain)   # the library's class is untouched
+
+
+def test_waiting_tasks_are_updated_in_the_library_order(start, serializer, engine_clock,
+                                                        monkeypatch):
+    instance = start(category="labour", people_count=12)
+    instance.workflow.spec_version = "1:paths"
+    finish_dispatch(instance)                  # the deadline and a reminder wait together
+    state = instance.dump(serializer)
+    engine_clock.advance(hours=2, seconds=1)
+    updated: list = []
+    for workflow in (instance.workflow, *instance.workflow.subprocesses.values()):
+        for spec in workflow.spec.task_specs.values():
+            update = spec._update
+            monkeypatch.setattr(spec, "_update",
+                                lambda task, update=update: updated.append(task.task_spec.name) or
+                                update(task))
+    orders = []
+    for library in (True, False):
+        workflow = serializer.deserialize_json(state)
+        for each in (workflow, *workflow.subprocesses.values()):
+            updated.clear()
+            if library:
+                type(each).update_waiting_tasks(each)
+            else:
+                walks.update_waiting(each)
+            orders.append(list(updated))
+    half = len(orders) // 2
+    assert orders[:half] == orders[half:]
+    assert max(len(order) for order in orders) >= 2
