@@ -116,16 +116,24 @@ class _Builder:
             "last_task": str(last.id) if last is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": self._tasks(workflow.tasks),
+            "tasks": self._tasks(workflow),
             "root": str(workflow.task_tree.id),
         }
 
-    def _tasks(self, tasks: dict) -> dict:
+    def _tasks(self, workflow: Any) -> dict:
         # each id is written up to three times, and at every save of the case: its text is kept
         # by the identity of the UUID object (a task's own, and its parent's and children's
-        # references to it, are one object once engine/walks.share_ids has run), so no UUID is
-        # hashed here; a reference that is another object is looked up as before
-        by_key = {id(tid): (_text(tid), task) for tid, task in tasks.items()}
+        # references to it, are one object once engine/walks.share_ids has run), from one save
+        # of the workflow to the next, so no UUID is hashed here; a reference that is another
+        # object is looked up as before
+        tasks = workflow.tasks
+        last = vars(workflow).get(_KEPT) or {}
+        by_key = {}
+        for tid, task in tasks.items():
+            found = last.get(id(tid))
+            text = found[0] if found is not None and found[2] is tid else _text(tid)
+            by_key[id(tid)] = (text, task, tid)
+        vars(workflow)[_KEPT] = by_key   # (its tasks as of this save: replaced at the next)
         typenames = self.registry.typenames
         out = {}
         for tid, task in tasks.items():
@@ -172,22 +180,16 @@ class _Builder:
         return out
 
 
-_TEXTS: dict[int, tuple[UUID, str]] = {}   # id(UUID object) -> (the object, str() of it), kept:
-# UUID.__str__ is slow Python; holding the object keeps its id from naming another meanwhile
-_BY_VALUE: dict[UUID, str] = {}   # the same by value, for a state loaded afresh (new objects)
+_KEPT = "_jiefen_id_texts"   # on a workflow: id(task id) -> (its text, the task, the task id)
+_BY_VALUE: dict[UUID, str] = {}   # str(task id) by value, kept: UUID.__str__ is slow Python
 
 
 def _text(tid: UUID) -> str:
-    found = _TEXTS.get(id(tid))
-    if found is not None and found[0] is tid:
-        return found[1]
-    if len(_TEXTS) >= 100_000:
-        _TEXTS.clear()
-        _BY_VALUE.clear()
     text = _BY_VALUE.get(tid)
     if text is None:
+        if len(_BY_VALUE) >= 100_000:
+            _BY_VALUE.clear()
         text = _BY_VALUE[tid] = str(tid)
-    _TEXTS[id(tid)] = (tid, text)
     return text
 
 
