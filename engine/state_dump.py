@@ -121,12 +121,19 @@ class _Builder:
         }
 
     def _tasks(self, tasks: dict) -> dict:
-        # each id is written up to three times, and at every save of the case
-        names = {tid: _ID_TEXT.get(tid) or _id_text(tid) for tid in tasks}
+        # each id is written up to three times, and at every save of the case: its text is kept
+        # by the identity of the UUID object (a task's own, and its parent's and children's
+        # references to it, are one object once engine/walks.share_ids has run), so no UUID is
+        # hashed here; a reference that is another object is looked up as before
+        by_key = {id(tid): (_text(tid), task) for tid, task in tasks.items()}
         typenames = self.registry.typenames
         out = {}
         for tid, task in tasks.items():
-            parent = tasks.get(task._parent)
+            sid = by_key[id(tid)][0]
+            pid = task._parent
+            known = by_key.get(id(pid))
+            parent = known[1] if known is not None else tasks.get(pid)
+            parent_text = None if parent is None else known[0] if known is not None else _text(pid)
             if parent is None:
                 data, delta = task.data, {}
                 self._check(data)
@@ -145,12 +152,14 @@ class _Builder:
                 self._check(internal)
             else:
                 internal = {}
-            sid = names[tid]
+            children = []
+            for child in task._children:
+                known = by_key.get(id(child))
+                children.append(known[0] if known is not None else _text(child))
             out[sid] = {
                 "id": sid,
-                "parent": (names.get(task._parent) or str(task._parent)) if parent is not None
-                else None,
-                "children": [names.get(c) or str(c) for c in task._children],
+                "parent": parent_text,
+                "children": children,
                 "last_state_change": task.last_state_change,
                 "state": task.state,
                 "task_spec": task.task_spec.name,
@@ -163,13 +172,22 @@ class _Builder:
         return out
 
 
-_ID_TEXT: dict[UUID, str] = {}   # str(task id), kept: UUID.__str__ is slow Python
+_TEXTS: dict[int, tuple[UUID, str]] = {}   # id(UUID object) -> (the object, str() of it), kept:
+# UUID.__str__ is slow Python; holding the object keeps its id from naming another meanwhile
+_BY_VALUE: dict[UUID, str] = {}   # the same by value, for a state loaded afresh (new objects)
 
 
-def _id_text(tid: UUID) -> str:
-    if len(_ID_TEXT) >= 100_000:
-        _ID_TEXT.clear()
-    text = _ID_TEXT[tid] = str(tid)
+def _text(tid: UUID) -> str:
+    found = _TEXTS.get(id(tid))
+    if found is not None and found[0] is tid:
+        return found[1]
+    if len(_TEXTS) >= 100_000:
+        _TEXTS.clear()
+        _BY_VALUE.clear()
+    text = _BY_VALUE.get(tid)
+    if text is None:
+        text = _BY_VALUE[tid] = str(tid)
+    _TEXTS[id(tid)] = (tid, text)
     return text
 
 
