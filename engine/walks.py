@@ -12,16 +12,29 @@ limit cannot bind, and beyond that size the library's own iterator is asked.
 After every completed task the library also walks that workflow's tree for WAITING tasks to
 update: ``quicken`` skips that walk where nothing waits and otherwise walks as the iterator does
 (``update_waiting``). ``share_ids`` makes a loaded state's id references one object per id.
+
+All of this copies SpiffWorkflow 3.2.0's code, which setup.cfg does not pin to the patch level:
+``LIBRARY_SOURCES`` holds a hash of each library function copied or relied on, and where the
+installed library's source differs (or cannot be read) the library's own steps run instead.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
+import logging
 from collections.abc import Callable
+from typing import Any
 
-from SpiffWorkflow import TaskState
+from SpiffWorkflow import TaskState, Workflow
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter, BpmnTaskIterator
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskFilter, TaskIterator
+
+log = logging.getLogger(__name__)
 
 READY, WAITING = TaskState.READY, TaskState.WAITING
 # the iterator's min_state for a READY filter: it does not descend below tasks under it
@@ -31,10 +44,92 @@ MAX_DEPTH = 1000   # the iterator's max_depth, for the waiting walk (it may grow
 WAITING_MIN_STATE = TaskState.FUTURE if WAITING & TaskState.DEFINITE_MASK else TaskState.MAYBE
 
 
+def _library_functions() -> dict[str, Any]:
+    """The library's functions this module copies or relies on, by name."""
+    return {
+        "BpmnWorkflow.do_engine_steps": BpmnWorkflow.do_engine_steps,
+        "BpmnWorkflow._do_engine_steps": BpmnWorkflow._do_engine_steps,
+        "BpmnWorkflow.get_active_subprocesses": BpmnWorkflow.get_active_subprocesses,
+        "BpmnWorkflow.create_subprocess": BpmnWorkflow.create_subprocess,
+        "BpmnWorkflow.top_workflow": BpmnWorkflow.top_workflow.fget,
+        "BpmnBaseWorkflow.get_tasks_iterator": BpmnBaseWorkflow.get_tasks_iterator,
+        "Workflow.get_tasks": Workflow.get_tasks,
+        "Workflow.update_waiting_tasks": Workflow.update_waiting_tasks,
+        "Workflow._task_completed_notify": Workflow._task_completed_notify,
+        "TaskIterator.__init__": TaskIterator.__init__,
+        "TaskIterator.__next__": TaskIterator.__next__,
+        "TaskIterator._next": TaskIterator._next,
+        "TaskIterator._update_depth": TaskIterator._update_depth,
+        "TaskIterator._handle_leaf_depth": TaskIterator._handle_leaf_depth,
+        "BpmnTaskIterator.__init__": BpmnTaskIterator.__init__,
+        "BpmnTaskIterator._next": BpmnTaskIterator._next,
+        "TaskFilter.__init__": TaskFilter.__init__,
+        "TaskFilter.matches": TaskFilter.matches,
+        "BpmnTaskFilter.__init__": BpmnTaskFilter.__init__,
+        "BpmnTaskFilter.matches": BpmnTaskFilter.matches,
+        "Task.state": Task.state.fget,
+        "Task.has_state": Task.has_state,
+        "Task.parent": Task.parent.fget,
+        "Task.children": Task.children.fget,
+    }
+
+
+def library_sources() -> dict[str, str]:
+    """Each function's source hash (the first 16 hex digits of its SHA-256)."""
+    return {name: hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+            for name, function in _library_functions().items()}
+
+
+# SpiffWorkflow 3.2.0's, as read by library_sources()
+LIBRARY_SOURCES = {
+    "BpmnWorkflow.do_engine_steps": "0dddd74053a531e3",
+    "BpmnWorkflow._do_engine_steps": "1c52d09d52f72038",
+    "BpmnWorkflow.get_active_subprocesses": "ad2eb3f85816dc79",
+    "BpmnWorkflow.create_subprocess": "d29d0ee4716cc3ba",
+    "BpmnWorkflow.top_workflow": "c52eac2ae1412a1e",
+    "BpmnBaseWorkflow.get_tasks_iterator": "d238edf6a8b16727",
+    "Workflow.get_tasks": "7dc3413faeb71c5c",
+    "Workflow.update_waiting_tasks": "258ee4cb217fa709",
+    "Workflow._task_completed_notify": "a87c9bea38b2f71e",
+    "TaskIterator.__init__": "86cd5292d76b19c4",
+    "TaskIterator.__next__": "e022469d2efe5d1c",
+    "TaskIterator._next": "55dbe46635bd176b",
+    "TaskIterator._update_depth": "b018c506c9b027fe",
+    "TaskIterator._handle_leaf_depth": "d873a71707f4a5c6",
+    "BpmnTaskIterator.__init__": "d2e1aaf4d8328c22",
+    "BpmnTaskIterator._next": "344c7da965a176ec",
+    "TaskFilter.__init__": "980e05ef75472b56",
+    "TaskFilter.matches": "a495446080b6cf4e",
+    "BpmnTaskFilter.__init__": "63cdfac1832eaae9",
+    "BpmnTaskFilter.matches": "08e50e44d4836004",
+    "Task.state": "87299379ec4ed550",
+    "Task.has_state": "51bfc706797e11e1",
+    "Task.parent": "70a7622fce2f348b",
+    "Task.children": "ab66856eadb442f8",
+}
+
+
+@functools.cache
+def library_unchanged() -> bool:
+    """The installed library's copied functions are 3.2.0's (checked once per process)."""
+    try:
+        found = library_sources()
+    except (OSError, TypeError):   # no source installed: nothing to compare
+        found = {}
+    changed = sorted(name for name, digest in LIBRARY_SOURCES.items() if found.get(name) != digest)
+    if changed:
+        log.warning("SpiffWorkflow's %s differ from 3.2.0's: its own engine steps run",
+                    ", ".join(changed))
+    return not changed
+
+
 def do_engine_steps(workflow: BpmnWorkflow,
                     will_complete_task: Callable[[Task], None] | None = None) -> None:
     """``workflow.do_engine_steps(will_complete_task)`` (SpiffWorkflow 3.2.0), its walks
-    replaced by ``ready_engine_tasks``."""
+    replaced by ``ready_engine_tasks``; the library's own where its code is not 3.2.0's."""
+    if not library_unchanged():
+        workflow.do_engine_steps(will_complete_task=will_complete_task)
+        return
     while _engine_pass(workflow, will_complete_task):
         pass
     workflow.refresh_timers()
@@ -107,8 +202,8 @@ def _any_engine_task_ready(workflows: tuple[BpmnBaseWorkflow, ...]) -> bool:
 def quicken(workflow: BpmnWorkflow) -> None:
     """Give ``workflow`` and its sub-processes (and those it starts later) a waiting-task update
     that skips the library's walk when no task of that workflow is WAITING."""
-    if "create_subprocess" in vars(workflow):
-        return   # given already
+    if "create_subprocess" in vars(workflow) or not library_unchanged():
+        return   # given already, or the library's walk is not the one copied here
     for each in (workflow, *workflow.subprocesses.values()):
         _skip_idle_waiting_walk(each)
     create = workflow.create_subprocess

@@ -9,14 +9,15 @@ before. So the server freezes twice: right after the app is created (in gunicorn
 before it forks, so the workers also share those pages instead of copying them), and once more
 after its first requests, which filled the caches real traffic needs. Frozen objects are never
 freed by the collector, so each freeze first collects everything (no garbage is frozen) and
-the second empties the instance cache (parsed workflow states, replaced as cases move on).
+the second empties the instance cache (parsed workflow states, replaced as cases move on) and
+waits until no request is in flight.
 """
 
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
+import threading
 from collections.abc import Callable, Iterable
 
 from flask import Flask
@@ -39,19 +40,39 @@ def freeze() -> int:
 
 
 class FreezeAfterWarmUp:
-    """WSGI middleware: freeze once more after the response of the ``requests``-th request
-    has been sent (the freeze's own full collection delays no client)."""
+    """WSGI middleware: freeze once more when a response closes after the first ``requests``
+    and no other request is in the app (a threaded server such as waitress: what a request in
+    flight holds, a workflow instance taken from the cache, its session, would be frozen with
+    the heap and never collected once it is garbage). New requests wait for that freeze; it
+    delays no client whose response was sent."""
 
     def __init__(self, wsgi_app: Callable, on_warm: Callable[[], None],
                  requests: int = WARM_REQUESTS):
         self.wsgi_app, self.on_warm, self.requests = wsgi_app, on_warm, requests
-        self._served = itertools.count(1)   # next() is atomic under the GIL: one freeze only
+        self._lock = threading.Lock()
+        self._served = self._active = 0
+        self._warm = False
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        body = self.wsgi_app(environ, start_response)
-        if next(self._served) == self.requests:
-            return ClosingIterator(body, self.on_warm)
-        return body
+        if self._warm:
+            return self.wsgi_app(environ, start_response)
+        with self._lock:   # (held by a freeze: no request enters the app meanwhile)
+            self._served += 1
+            self._active += 1
+        try:
+            body = self.wsgi_app(environ, start_response)
+        except BaseException:
+            self._closed()
+            raise
+        return ClosingIterator(body, self._closed)
+
+    def _closed(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._warm or self._active or self._served < self.requests:
+                return
+            self._warm = True
+            self.on_warm()
 
 
 def settle(app: Flask, *, requests: int = WARM_REQUESTS) -> int:

@@ -31,6 +31,10 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # JIEFEN_BROWSER_TRACES=<dir>: a failing test's Playwright trace (screenshots, DOM, network) is
 # saved there as <test name>.zip (`playwright show-trace` opens it)
 TRACES = os.environ.get("JIEFEN_BROWSER_TRACES")
+# how long an expect() waits for the page to get there: Playwright's 5 s default is passed on a
+# CI host running two test workers, each with its browser and server (a deploy in the editor
+# walk has taken longer); a passing check returns as soon as it holds, so this costs nothing
+EXPECT_MS = 20_000
 
 
 @pytest.hookimpl(wrapper=True)
@@ -58,7 +62,9 @@ def browser():
         if os.environ.get("JIEFEN_ALLOW_NO_BROWSER") == "1":
             pytest.skip(message)
         pytest.fail(message + " — set JIEFEN_ALLOW_NO_BROWSER=1 to skip locally", pytrace=False)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_MS)
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

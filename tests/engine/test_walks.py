@@ -180,3 +180,39 @@ def test_waiting_tasks_are_updated_in_the_library_order(start, serializer, engin
     half = len(orders) // 2
     assert orders[:half] == orders[half:]
     assert max(len(order) for order in orders) >= 2
+
+
+def test_the_installed_library_is_the_one_the_walks_copy():
+    """A SpiffWorkflow release (setup.cfg allows any 3.2.x) whose copied functions changed fails
+    here: engine/walks.py has to be compared with the new code and LIBRARY_SOURCES renewed."""
+    assert walks.library_sources() == walks.LIBRARY_SOURCES
+    assert walks.library_unchanged()
+
+
+@pytest.fixture
+def changed_library(monkeypatch):
+    """The library's iterator replaced by code of another text (as a patch release might)."""
+    from SpiffWorkflow.util.task import TaskIterator
+
+    original = TaskIterator._next
+
+    def _next(self):
+        return original(self)
+
+    monkeypatch.setattr(TaskIterator, "_next", _next)
+    walks.library_unchanged.cache_clear()
+    yield
+    walks.library_unchanged.cache_clear()
+
+
+def test_a_changed_library_runs_its_own_engine_steps(start, engine_clock, changed_library,
+                                                     monkeypatch):
+    assert walks.library_sources()["TaskIterator._next"] != \
+        walks.LIBRARY_SOURCES["TaskIterator._next"]
+    copied: list = []
+    monkeypatch.setattr(walks, "ready_engine_tasks", lambda *a: copied.append(a) or [])
+    instance = start(category="labour", people_count=12)
+    assert "update_waiting_tasks" not in vars(instance.workflow)   # not quickened
+    ready = instance.ready_tasks()
+    instance.complete(ready[0].id, ANSWERS)
+    assert not copied and instance.ready_tasks() != ready     # the library's steps ran

@@ -13,9 +13,11 @@ from web.serving import settle
 
 @pytest.fixture
 def thawed():
-    """Whatever a test freezes is collected as usual again afterwards."""
+    """Whatever a test freezes is collected as usual again afterwards, as often as before."""
+    threshold = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def _alive_and_walked(thing: object) -> bool:
@@ -60,3 +62,50 @@ def test_the_warm_up_freeze_keeps_no_garbage(app, thawed):
     finally:
         gc.enable()
     assert gone() is None                  # collected, not frozen for the process's life
+
+
+def test_the_warm_up_freeze_waits_for_the_requests_in_flight(thawed):
+    """A threaded server (waitress) answers others while the warm-up request's response closes:
+    what a request in flight holds (a case's parsed workflow, its session: cycles) would be frozen
+    with the heap and, once garbage, never collected. The freeze waits until none is in flight."""
+    from web.serving import FreezeAfterWarmUp, freeze
+
+    held: list = []
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        if environ["PATH_INFO"] == "/slow":
+            node = Node()
+            node.itself = node                  # a cycle only the collector frees
+            held.append(weakref.ref(node))
+            return _Holding(node)
+        return [b"ok"]
+
+    frozen: list = []
+    served = FreezeAfterWarmUp(app, lambda: frozen.append(freeze()), requests=2)
+    environ = {"REQUEST_METHOD": "GET"}
+    slow = served({**environ, "PATH_INFO": "/slow"}, lambda *a: None)   # still being sent
+    quick = served({**environ, "PATH_INFO": "/"}, lambda *a: None)
+    list(quick)
+    quick.close()                                # the warm-up count reached, one in flight
+    assert not frozen
+    list(slow)
+    slow.close()                                 # the last one in flight done: garbage now
+    assert len(frozen) == 1
+    assert held[0]() is None                     # collected by the freeze, not frozen
+    again = served({**environ, "PATH_INFO": "/"}, lambda *a: None)
+    getattr(again, "close", lambda: None)()
+    assert len(frozen) == 1                      # once only
+
+
+class _Holding:
+    """A response body that holds an object until the server closes it."""
+
+    def __init__(self, thing: object):
+        self.thing: object | None = thing
+
+    def __iter__(self):
+        yield b"slow"
+
+    def close(self) -> None:
+        self.thing = None
