@@ -5,10 +5,12 @@ same saved state runs the same tasks and ends in the same state."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from uuid import UUID
 
 import pytest
 from SpiffWorkflow import TaskState
+from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from engine import walks
 from engine.instance import WorkflowInstance
@@ -216,3 +218,67 @@ def test_a_changed_library_runs_its_own_engine_steps(start, engine_clock, change
     ready = instance.ready_tasks()
     instance.complete(ready[0].id, ANSWERS)
     assert not copied and instance.ready_tasks() != ready     # the library's steps ran
+
+
+EVENTS_BPMN = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "walk_events.bpmn"
+
+
+def _events_run(actions: list[str], fast: bool) -> tuple[list[str], list, bool]:
+    """walk_events.bpmn (an error ending a sub-process caught on its boundary, an event-based
+    gateway, a standard loop, a parallel multi-instance, a signal cancelling a sub-process and
+    a terminate end event; plain SpiffWorkflow, script tasks), saved and loaded after the first
+    steps, then driven by ``actions``: the tasks run, in order, and every task's final state."""
+    from SpiffWorkflow.bpmn import BpmnEvent
+    from SpiffWorkflow.bpmn.parser import BpmnParser
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.specs.event_definitions import (
+        MessageEventDefinition,
+        SignalEventDefinition,
+    )
+
+    parser = BpmnParser()
+    parser.add_bpmn_file(str(EVENTS_BPMN))
+    workflow = BpmnWorkflow(parser.get_spec("P"), parser.get_subprocess_specs("P"))
+    ran: list[str] = []
+
+    def steps(wf) -> None:
+        def note(task):
+            ran.append(task.task_spec.bpmn_id or task.task_spec.name)
+        if fast:
+            walks.do_engine_steps(wf, will_complete_task=note)
+        else:
+            wf.do_engine_steps(will_complete_task=note)
+
+    steps(workflow)
+    serializer = BpmnWorkflowSerializer()
+    workflow = serializer.deserialize_json(serializer.serialize_json(workflow))
+    if fast:
+        walks.share_ids(workflow)
+        walks.quicken(workflow)
+    events = {"message": MessageEventDefinition("m"), "signal": SignalEventDefinition("s")}
+    for action in actions:
+        ran.append(f"| {action}")
+        if action in events:
+            workflow.send_event(BpmnEvent(events[action]))
+        else:
+            task, = [t for t in workflow.get_tasks(state=TaskState.READY)
+                     if t.task_spec.bpmn_id == action]
+            task.run()
+        steps(workflow)
+    states = sorted((t.task_spec.name, t.state)
+                    for wf in (workflow, *workflow.subprocesses.values())
+                    for t in wf.tasks.values())
+    return ran, states, workflow.completed
+
+
+@pytest.mark.parametrize("actions", [
+    ["after_err", "u_c", "message", "s2_user"],
+    ["u_c", "signal"],
+    ["signal"],
+    ["message", "u_c", "signal"],
+    ["u_c", "s2_user", "message", "after_err"],
+])
+def test_events_loops_and_terminate_run_as_the_library_runs_them(actions):
+    theirs = _events_run(actions, fast=False)
+    assert _events_run(actions, fast=True) == theirs
+    assert len(theirs[0]) > 10 + len(actions)
