@@ -76,14 +76,19 @@ def _setup(url: str, folder: Path) -> tuple[Settings, Services]:
 
 
 class Server:
-    """The real app under waitress on a loopback port, its SQL statements counted."""
+    """The real app under waitress on a loopback port, its SQL statements counted; settled for
+    serving as `jiefen serve` settles it (web/serving.py: the heap frozen after the start and
+    after the first requests)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, settled: bool = True):
         from waitress import create_server
 
         from web import create_app
+        from web.serving import settle
 
         app = self.app = create_app(settings)
+        if settled:
+            settle(app)
         self.statements = 0
         event.listen(app.extensions["jiefen_services"].db, "before_cursor_execute", self._note)
         self.server = create_server(app, host="127.0.0.1", port=0, threads=2)
@@ -172,6 +177,15 @@ class Flow:
                     return row.task_id, row.bpmn_id, token
         raise RuntimeError(f"{case_no}: no open task the bench knows: {[r.bpmn_id for r in rows]}")
 
+    def warm_up(self) -> None:
+        """Serve a case's steps until the server is warm (web/serving.py froze its heap again
+        after its first requests), as a server that has been running a while is."""
+        from web.serving import WARM_REQUESTS
+
+        case_no = self.register()[0]
+        for _ in range(WARM_REQUESTS):
+            self.complete(case_no)
+
     def complete(self, case_no: str) -> tuple[float, int]:
         task_id, bpmn_id, token = self.next_task(case_no)
         status, answer, seconds, statements = self.server.post(
@@ -199,7 +213,7 @@ def run(sizes: tuple[int, ...] = (10, 50, 200), repeats: int = 30,
         server = Server(settings)
         try:
             flow = Flow(services, server)
-            flow.complete(flow.register()[0])     # warm caches, tokens and connections
+            flow.warm_up()     # caches, tokens, connections; the heap frozen
             registrations = [flow.register() for _ in range(repeats)]
             reg_ms, reg_p90 = _ms([seconds for _, seconds, _ in registrations])
             reg_statements = statistics.median(s for _, _, s in registrations)

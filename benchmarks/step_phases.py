@@ -1,20 +1,28 @@
 """Where an HTTP task completion's time goes, phase by phase.
 
-The dispute flow of benchmarks/http_flow.py on fresh cases: each case is registered, worked to
-10 completed tasks, then 15 completions are timed, alternating with the raw SpiffWorkflow cycle
-of a case as long. Timers wrap the request (the WSGI app) and the parts of the step (the case's
-read, the task check, the engine's completion, its state dump and digest, the projection, the
-commit and its audit append), so a change can be measured where it acts rather than only in the
-whole request, whose spread on a shared host is wider than most gains. Prints the medians of
-the request and of the raw cycle, and each phase's mean per request. SQLite in a temporary
+The dispute flow of benchmarks/http_flow.py on fresh cases, after the server's warm-up (a case
+worked through its first 100 requests): each case is registered, worked to 10 completed tasks,
+then 15 completions are timed, alternating with the raw SpiffWorkflow cycle of a case as long.
+Timers wrap the request (the WSGI app) and the parts of the step (the case's read, the task
+check, the engine's completion, its state dump and digest, the projection, the commit and its
+audit append) and time the garbage collector's pauses, so a change can be measured where it acts
+rather than only in the whole request, whose spread on a shared host is wider than most gains.
+Prints the medians of the request and of the raw cycle, the request's mean and p90, each phase's
+mean per request, the serving thread's CPU time per request (which other processes on a busy
+host disturb much less than wall-clock times), the collections by generation with the
+collector's CPU time, and what one full collection costs afterwards. SQLite in a temporary
 folder, or PostgreSQL from DATABASE_URL. It prints, it never asserts.
 
-    python -m benchmarks.step_phases [cases]
+    python -m benchmarks.step_phases [cases] [--unsettled]
+
+``--unsettled`` serves the app as created, without web/serving.py's frozen heap and young
+generation threshold (the server before them), to compare the garbage collector's share.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import statistics
 import sys
 import time
@@ -40,6 +48,9 @@ class Phases:
         self.current: dict[str, float] = defaultdict(float)
         self.totals: dict[str, float] = defaultdict(float)
         self.requests = 0
+        self.gc_started = self.gc_cpu_started = 0.0
+        self.collections = [0, 0, 0]           # by generation, during the timed requests
+        self.collector_cpu = [0.0, 0.0, 0.0]   # the collecting thread's CPU seconds
 
     def wrap(self, owner: Any, name: str, label: str) -> None:
         """Replace ``owner.name`` by a timed call of it (this process only)."""
@@ -57,15 +68,32 @@ class Phases:
 
         setattr(owner, name, timed)
 
+    def collecting(self, phase: str, info: dict) -> None:
+        """gc.callbacks: the garbage collector's pauses during the request."""
+        if not self.on:
+            return
+        if phase == "start":
+            self.gc_started, self.gc_cpu_started = time.perf_counter(), time.thread_time()
+        else:
+            self.current["gc"] += time.perf_counter() - self.gc_started
+            self.collections[info["generation"]] += 1
+            self.collector_cpu[info["generation"]] += time.thread_time() - self.gc_cpu_started
+
     def request(self, app: Callable, environ: dict, start_response: Callable) -> list[bytes]:
         self.current.clear()
         self.on = True
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
-            return list(app(environ, start_response))
+            body = app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                if hasattr(body, "close"):   # as the server closes it (web/serving.py acts then)
+                    body.close()
         finally:
             self.on = False
             self.current["request"] = time.perf_counter() - started
+            self.current["request CPU"] = time.thread_time() - cpu   # less hit by other loads
             for label, seconds in self.current.items():
                 self.totals[label] += seconds
             self.requests += 1
@@ -83,13 +111,16 @@ def _wrap_step(phases: Phases) -> None:
     phases.wrap(AuditLog, "append_pending", "audit append")
 
 
-def run(cases: int = 8, echo: Callable[[str], None] = print) -> dict[str, float]:
-    """Measure; returns the phases' mean milliseconds per request (and the two medians)."""
+def run(cases: int = 8, echo: Callable[[str], None] = print, *,
+        settled: bool = True) -> dict[str, float]:
+    """Measure; returns the phases' mean milliseconds per request (and the two medians).
+    ``settled=False`` serves the app as created, without web/serving.py's settling."""
     phases = Phases()
     _wrap_step(phases)
+    gc.callbacks.append(phases.collecting)
     with _database() as (url, kind, folder):
         settings, services = _setup(url, folder)
-        server = Server(settings)
+        server = Server(settings, settled=settled)
         app = server.app.wsgi_app
         timing = {"on": False}
 
@@ -101,7 +132,7 @@ def run(cases: int = 8, echo: Callable[[str], None] = print) -> dict[str, float]
         server.app.wsgi_app = measured  # type: ignore[method-assign]
         try:
             flow = Flow(services, server)
-            flow.complete(flow.register()[0])     # warm caches, tokens and connections
+            flow.warm_up()     # caches, tokens, connections; the heap frozen
             http, raw = [], []
             for _ in range(cases):
                 case_no = flow.register()[0]
@@ -116,20 +147,32 @@ def run(cases: int = 8, echo: Callable[[str], None] = print) -> dict[str, float]
                     seconds, _ = flow.complete(case_no)
                     timing["on"] = False
                     http.append(seconds)
+            started = time.thread_time()
+            gc.collect()       # what a full collection (generation 2) costs the server now
+            full_collection = time.thread_time() - started
         finally:
+            gc.callbacks.remove(phases.collecting)
             server.close()
             services.db.dispose()
     out = {label: 1000 * seconds / phases.requests for label, seconds in phases.totals.items()}
     out["http median"] = 1000 * statistics.median(http)
     out["raw median"] = 1000 * statistics.median(raw)
+    out["http mean"] = 1000 * statistics.fmean(http)
+    out["http p90"] = 1000 * sorted(http)[round(0.9 * (len(http) - 1))]
     echo(f"{kind}: HTTP completion median {out['http median']:.2f} ms, raw cycle median "
          f"{out['raw median']:.2f} ms, ratio {out['http median'] / out['raw median']:.2f} "
-         f"({cases} cases x {TIMED} completions at {WARM}+ tasks)")
+         f"({cases} cases x {TIMED} completions at {WARM}+ tasks); HTTP mean "
+         f"{out['http mean']:.2f} ms, p90 {out['http p90']:.2f} ms")
     for label, ms in sorted(out.items(), key=lambda item: -item[1]):
-        if not label.endswith("median"):
+        if not label.startswith(("http ", "raw ")):
             echo(f"  {label:16} {ms:6.2f} ms per request (mean)")
+    echo(f"  garbage collections by generation {phases.collections}, the collector's CPU "
+         f"{[round(1000 * s, 1) for s in phases.collector_cpu]} ms, "
+         f"{'settled' if settled else 'unsettled'} server; a full collection "
+         f"{1000 * full_collection:.1f} ms of CPU ({len(gc.get_objects())} objects it walks)")
     return out
 
 
 if __name__ == "__main__":
-    run(int(sys.argv[1]) if len(sys.argv) > 1 else 8)
+    numbers = [arg for arg in sys.argv[1:] if arg.isdecimal()]
+    run(int(numbers[0]) if numbers else 8, settled="--unsettled" not in sys.argv)

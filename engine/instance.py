@@ -18,7 +18,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 
-from engine import compaction, state_dump
+from engine import compaction, state_dump, walks
 from engine.errors import (
     EngineError,
     EngineStepFailed,
@@ -87,6 +87,8 @@ class WorkflowInstance:
 
     def __init__(self, workflow: BpmnWorkflow):
         self.workflow = workflow
+        walks.share_ids(workflow)
+        walks.quicken(workflow)
         self._snapshot: Snapshot | None = None   # valid until the next engine step or data change
         self._ready: list[TaskView] | None = None  # likewise
 
@@ -155,7 +157,7 @@ class WorkflowInstance:
     def _steps(self) -> None:
         self._changed()
         try:
-            self.workflow.do_engine_steps(will_complete_task=_count_step)
+            walks.do_engine_steps(self.workflow, will_complete_task=_count_step)
         except EngineError:
             raise
         except Exception as exc:  # operations may raise anything: the caller rolls back

@@ -116,17 +116,32 @@ class _Builder:
             "last_task": str(last.id) if last is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": self._tasks(workflow.tasks),
+            "tasks": self._tasks(workflow),
             "root": str(workflow.task_tree.id),
         }
 
-    def _tasks(self, tasks: dict) -> dict:
-        # each id is written up to three times, and at every save of the case
-        names = {tid: _ID_TEXT.get(tid) or _id_text(tid) for tid in tasks}
+    def _tasks(self, workflow: Any) -> dict:
+        # each id is written up to three times, and at every save of the case: its text is kept
+        # by the identity of the UUID object (a task's own, and its parent's and children's
+        # references to it, are one object once engine/walks.share_ids has run), from one save
+        # of the workflow to the next, so no UUID is hashed here; a reference that is another
+        # object is looked up as before
+        tasks = workflow.tasks
+        last = vars(workflow).get(_KEPT) or {}
+        by_key = {}
+        for tid, task in tasks.items():
+            found = last.get(id(tid))
+            text = found[0] if found is not None and found[2] is tid else _text(tid)
+            by_key[id(tid)] = (text, task, tid)
+        vars(workflow)[_KEPT] = by_key   # (its tasks as of this save: replaced at the next)
         typenames = self.registry.typenames
         out = {}
         for tid, task in tasks.items():
-            parent = tasks.get(task._parent)
+            sid = by_key[id(tid)][0]
+            pid = task._parent
+            known = by_key.get(id(pid))
+            parent = known[1] if known is not None else tasks.get(pid)
+            parent_text = None if parent is None else known[0] if known is not None else _text(pid)
             if parent is None:
                 data, delta = task.data, {}
                 self._check(data)
@@ -145,12 +160,14 @@ class _Builder:
                 self._check(internal)
             else:
                 internal = {}
-            sid = names[tid]
+            children = []
+            for child in task._children:
+                known = by_key.get(id(child))
+                children.append(known[0] if known is not None else _text(child))
             out[sid] = {
                 "id": sid,
-                "parent": (names.get(task._parent) or str(task._parent)) if parent is not None
-                else None,
-                "children": [names.get(c) or str(c) for c in task._children],
+                "parent": parent_text,
+                "children": children,
                 "last_state_change": task.last_state_change,
                 "state": task.state,
                 "task_spec": task.task_spec.name,
@@ -163,13 +180,16 @@ class _Builder:
         return out
 
 
-_ID_TEXT: dict[UUID, str] = {}   # str(task id), kept: UUID.__str__ is slow Python
+_KEPT = "_jiefen_id_texts"   # on a workflow: id(task id) -> (its text, the task, the task id)
+_BY_VALUE: dict[UUID, str] = {}   # str(task id) by value, kept: UUID.__str__ is slow Python
 
 
-def _id_text(tid: UUID) -> str:
-    if len(_ID_TEXT) >= 100_000:
-        _ID_TEXT.clear()
-    text = _ID_TEXT[tid] = str(tid)
+def _text(tid: UUID) -> str:
+    text = _BY_VALUE.get(tid)
+    if text is None:
+        if len(_BY_VALUE) >= 100_000:
+            _BY_VALUE.clear()
+        text = _BY_VALUE[tid] = str(tid)
     return text
 
 

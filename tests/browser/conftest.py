@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
+from tests.browser.downloads import ServerLog
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,10 +28,21 @@ BROWSER_DIR = Path(__file__).resolve().parent
 REPO = BROWSER_DIR.parent.parent
 SCREENSHOTS = REPO / "docs" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-# how long a PDF download may take: WeasyPrint lays out and subsets the CJK font on the server,
-# which on a CI host busy with another test worker has taken more than Playwright's 30 s default
-# (a bound for a stuck download, not a measurement)
-PDF_WAIT_MS = 120_000
+# JIEFEN_BROWSER_TRACES=<dir>: a failing test's Playwright trace (screenshots, DOM, network) is
+# saved there as <test name>.zip (`playwright show-trace` opens it)
+TRACES = os.environ.get("JIEFEN_BROWSER_TRACES")
+# how long an expect() waits for the page to get there: Playwright's 5 s default is passed on a
+# CI host running two test workers, each with its browser and server (a deploy in the editor
+# walk has taken longer); a passing check returns as soon as it holds, so this costs nothing
+EXPECT_MS = 20_000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item, for the page fixture to know the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
 
 
 def pytest_collection_modifyitems(config, items):
@@ -49,7 +62,9 @@ def browser():
         if os.environ.get("JIEFEN_ALLOW_NO_BROWSER") == "1":
             pytest.skip(message)
         pytest.fail(message + " — set JIEFEN_ALLOW_NO_BROWSER=1 to skip locally", pytrace=False)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_MS)
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -92,16 +107,24 @@ def _block_external(log: BrowserLog):
 
 
 @pytest.fixture
-def page(browser, browser_log: BrowserLog):
+def page(browser, browser_log: BrowserLog, request):
     """A fresh context (zh-CN, Asia/Shanghai) and page per test; external requests fail the test."""
     context = browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 800}
     )
     context.route("**/*", _block_external(browser_log))
+    if TRACES:
+        context.tracing.start(screenshots=True, snapshots=True)
     pg = context.new_page()
     pg.on("console", lambda m: m.type == "error" and browser_log.console_errors.append(m.text))
     pg.on("pageerror", lambda e: browser_log.page_errors.append(str(e)))
     yield pg
+    if TRACES:
+        report = getattr(request.node, "report_call", None)
+        failed = report is None or report.failed
+        name = request.node.name.replace("/", "_")
+        Path(TRACES).mkdir(parents=True, exist_ok=True)
+        context.tracing.stop(path=str(Path(TRACES) / f"{name}.zip") if failed else None)
     context.close()
     assert not browser_log.external_requests, browser_log.external_requests
 
@@ -114,12 +137,18 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture
-def live_server() -> Iterator[Callable[..., str]]:
+def server_log() -> ServerLog:
+    """The live server's requests: when each arrived and when and how the app answered."""
+    return ServerLog()
+
+
+@pytest.fixture
+def live_server(server_log: ServerLog) -> Iterator[Callable[..., str]]:
     """Factory: serve a Flask (WSGI) app on 127.0.0.1 with a free port; returns its base URL."""
     running = []
 
     def start(app) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
+        server = make_server("127.0.0.1", 0, server_log.wrap(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         running.append((server, thread))

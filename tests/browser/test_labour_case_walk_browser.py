@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from engine.deadlines import SHANGHAI
-from tests.browser.conftest import PDF_WAIT_MS
+from tests.browser.downloads import download
 from tests.factories import IDS, Walk
 from web import create_app
 from workflows.access.policy import actor_for_user
@@ -138,7 +138,8 @@ def pdf_text(path) -> str:
 
 
 def test_a_labour_case_from_intake_to_closing(page, browser_log, base, walk, tmp_path,
-                                              screenshot_dir, clock, committed_services):
+                                              screenshot_dir, clock, committed_services,
+                                              server_log):
     # the intake clerk: the case with a photo, then 登记核对 (prefilled from intake)
     sign_in(page, base, "clerk")
     walk.case_no = register(page, base, tmp_path, screenshot_dir)
@@ -147,10 +148,9 @@ def test_a_labour_case_from_intake_to_closing(page, browser_log, base, walk, tmp
     files = page.locator("[data-testid=case-attachments]")
     expect(files).to_contain_text("照片 1")
     expect(files).to_contain_text("王敏")
-    with page.expect_download() as download:
-        files.locator("a").first.click()
-    assert download.value.suggested_filename.startswith(walk.case_no)
-    assert b"Exif" not in download.value.path().read_bytes()[:200]    # no GPS left
+    photo = download(page, server_log, files.locator("a").first)
+    assert photo.suggested_filename.startswith(walk.case_no)
+    assert b"Exif" not in photo.path().read_bytes()[:200]    # no GPS left
 
     # the triage officer: the routing table's suggestion, co-units by name; keep two
     sign_in(page, base, "triage")
@@ -200,9 +200,8 @@ def test_a_labour_case_from_intake_to_closing(page, browser_log, base, walk, tmp
     item.locator(".accordion-button").click()
     form = item.locator("[data-testid=pdf-full]")
     form.locator("select[name=purpose]").select_option("document")
-    with page.expect_download(timeout=PDF_WAIT_MS) as full:
-        form.locator("button[type=submit]").click()
-    text = pdf_text(full.value.path())
+    full = download(page, server_log, form.locator("button[type=submit]"))
+    text = pdf_text(full.path())
     for words in ("劳动争议调解协议书", "马德顺", "宏基建设工程有限公司", "386,000元", "刘调解",
                   walk.case_no):
         assert words in text, words

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.bpmn.test_services_mediation import c01_parties, local
-from tests.browser.conftest import PDF_WAIT_MS
+from tests.browser.downloads import download
 from tests.factories import Walk
 from tests.workflows.test_pdf_documents import to_agreement
 from web import create_app
@@ -44,7 +44,8 @@ def text_of(path) -> str:
     return "".join("".join(page.extract_text().split()) for page in reader.pages)
 
 
-def test_mediator_downloads_the_agreement_pdf(page, browser_log, base, screenshot_dir):
+def test_mediator_downloads_the_agreement_pdf(page, browser_log, base, screenshot_dir,
+                                              server_log):
     url, walk = base
     page.goto(f"{url}/auth/login")
     page.fill("input[name=username]", "zhang_tj")
@@ -58,15 +59,13 @@ def test_mediator_downloads_the_agreement_pdf(page, browser_log, base, screensho
     expect(link).to_be_visible()
     item.locator("[data-testid=pdf-full]").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "case-document-pdf.png"), full_page=False)
-    with page.expect_download(timeout=PDF_WAIT_MS) as masked:
-        link.click()
-    masked_text = text_of(masked.value.path())
-    assert masked.value.suggested_filename.endswith("-masked.pdf")
+    masked = download(page, server_log, link)
+    masked_text = text_of(masked.path())
+    assert masked.suggested_filename.endswith("-masked.pdf")
     assert "刘**" in masked_text and "刘淑芬" not in masked_text and walk.case_no in masked_text
     form = item.locator("[data-testid=pdf-full]")
     form.locator("select[name=purpose]").select_option("document")
-    with page.expect_download(timeout=PDF_WAIT_MS) as full:
-        form.locator("button[type=submit]").click()
-    full_text = text_of(full.value.path())
+    full = download(page, server_log, form.locator("button[type=submit]"))
+    full_text = text_of(full.path())
     assert "刘淑芬" in full_text and "陈立伟" in full_text and "第3份（共3份）人民调解委员会存档" in full_text
     assert browser_log.problems() == []

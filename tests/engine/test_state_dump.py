@@ -166,3 +166,23 @@ def test_ready_tasks_come_in_the_library_order_at_every_stage(start, category, p
         instance.complete(task.id, {"opinion": "同意", "lead_result": "已办结", "outcome": "agreed"})
         stages += 1
     assert stages >= 2
+
+
+def test_ids_written_from_the_last_save_follow_tasks_that_changed_their_ids(start, serializer):
+    """The writer keeps each id's text from the last save, by the id object: a workflow whose
+    tasks all got new ids since (new objects, new values) is written with the new ones."""
+    from uuid import uuid4
+
+    instance = start(category="neighbour", people_count=1, note="邻里纠纷")
+    instance.workflow.spec_version = "1:paths"
+    instance.dump(serializer)                       # texts kept for these ids
+    workflow = instance.workflow
+    new = {old: uuid4() for old in workflow.tasks}
+    for task in workflow.tasks.values():
+        task.id = new[task.id]
+        task._parent = new.get(task._parent, task._parent)
+        task._children = [new[c] for c in task._children]
+    workflow.tasks = {task.id: task for task in workflow.tasks.values()}
+    saved = instance.dump(serializer)
+    assert json.loads(saved) == json.loads(serializer.serialize_json(workflow))
+    assert str(next(iter(new.values()))) in saved and str(next(iter(new))) not in saved

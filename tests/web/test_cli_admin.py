@@ -147,6 +147,7 @@ def test_serve_runs_waitress_and_answers_healthz(env, tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "waitress" in output
+    assert "objects frozen)" in output   # the heap frozen before serving (web/serving.py)
     assert server.returncode == 0, output
     records = [json.loads(line) for line in (tmp_path / "inst" / "audit" / "heads.jsonl")
                .read_text(encoding="utf-8").splitlines()]

@@ -1,5 +1,6 @@
-"""Production serving: gunicorn with two worker processes answers, and each worker exports the
-audit heads when it starts and when it stops."""
+"""Production serving: gunicorn with two worker processes, forked from a master that created
+the app and froze its heap, answers, and each worker exports the audit heads when it starts and
+when it stops."""
 
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def test_two_gunicorn_workers_serve_and_export_their_heads(tmp_path, committed_s
         output = server.communicate(timeout=60)[0]
     assert server.returncode == 0, output
     assert output.count("Booting worker with pid") >= 2
+    # one app, created and frozen in the master before the workers forked (web/serving.py)
+    assert output.count("objects frozen before forking") == 1
     reasons = _reasons(tmp_path / "inst" / "audit" / "heads.jsonl")
     # each worker exported when it started, and (the chain having moved) when it stopped
     assert reasons.count("start") >= 2 and reasons.count("stop") >= 2

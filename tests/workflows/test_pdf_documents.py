@@ -313,3 +313,105 @@ def test_the_receipt_is_one_insert_and_its_signing_copy_opens_on_its_own_case_on
                                body_enc=services.cipher.encrypt(
                                    "旧回执", aad=field_aad("case_document", "body_enc", first.id)))
         assert full_text(services, earlier) == "旧回执"
+
+
+def open_writes_elsewhere(services) -> str | None:
+    """What another connection sees of open transactions: on SQLite whether it can take the
+    write lock at once (BEGIN IMMEDIATE), on PostgreSQL any other session idle inside a
+    transaction. None if nothing is held."""
+    import sqlite3
+    from contextlib import closing
+
+    engine = services.db
+    if engine.dialect.name == "sqlite":
+        with closing(sqlite3.connect(engine.url.database, timeout=0,
+                                     isolation_level=None)) as other:
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("UPDATE case_document SET title = title WHERE id = -1")
+                other.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                return str(exc)     # "database is locked"
+        return None
+    with engine.connect() as other:
+        held = other.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+            " AND state IN ('idle in transaction', 'idle in transaction (aborted)')").scalar()
+    return f"{held} transaction(s) open" if held else None
+
+
+def test_the_pdf_is_drawn_while_no_write_transaction_is_open(committed_services, clock,
+                                                             monkeypatch):
+    from tests.bpmn.test_services_mediation import c01_parties
+
+    clock.set(local(2025, 3, 3, 10, 20))
+    walk = Walk.ready(committed_services, clock)
+    walk.intake(channel="grid_app", category="neighbour", summary="卫生间渗漏至楼下",
+                description="卫生间长期渗漏至楼下", parties=c01_parties())
+    receipt = document_of(committed_services, "receipt")
+    clerk = walk.user("intake_clerk", "ZZ")
+    seen: list[str | None] = []
+    draw = pdf_documents.render_pdf
+
+    def probed(*args):
+        seen.append(open_writes_elsewhere(committed_services))
+        return draw(*args)
+
+    monkeypatch.setattr(pdf_documents, "render_pdf", probed)
+    for full in (False, True):
+        found = pdf_documents.download_pdf(committed_services.new_uow(), clerk, walk.case_no,
+                                           receipt.id, full=full, purpose="contact")
+        assert found.data.startswith(b"%PDF")
+    assert seen == [None, None]     # drawn twice, each time with nobody holding a transaction
+    assert len(events(committed_services, "party_viewed")) == 1
+    assert len(events(committed_services, "party_unmasked")) == 1
+
+
+def test_a_denied_or_invalid_download_draws_nothing_and_the_denial_is_audited(
+        services, signed, monkeypatch):
+    drawn: list[str] = []
+    monkeypatch.setattr(pdf_documents, "render_pdf", lambda title, *_: drawn.append(title))
+    doc_id = agreement_id(services)
+    with pytest.raises(NotPermitted):       # out of scope
+        pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDLT"),
+                                   signed.case_no, doc_id, full=False)
+    with pytest.raises(NotPermitted):       # in scope, but may not unmask
+        pdf_documents.download_pdf(services.new_uow(), signed.user("auditor"), signed.case_no,
+                                   doc_id, full=True, purpose="document")
+    with pytest.raises(InvalidInput):       # no purpose for the signing copy
+        pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                   signed.case_no, doc_id, full=True)
+    assert drawn == []
+    with services.session_factory() as session:
+        denied = session.scalars(select(AuditEvent.object_id).where(
+            AuditEvent.action == "access_denied")).all()
+    assert denied == [signed.case_no] * 2      # the two refusals, each recorded once
+    assert events(services, "party_viewed") == events(services, "party_unmasked") == []
+
+
+def test_a_document_changed_while_drawing_is_drawn_again_and_issued_as_it_is_now(
+        services, signed, monkeypatch):
+    doc_id = agreement_id(services)
+    draw = pdf_documents.render_pdf
+    drawn: list[str] = []
+
+    def change_once(title, body, copies):
+        if not drawn:   # someone corrects the agreement while its first drawing is under way
+            with services.session_factory() as session:
+                doc = session.get(CaseDocument, doc_id)
+                doc.body = doc.body.replace("4000", "4500")
+                session.commit()
+        drawn.append(body)
+        return draw(title, body, copies)
+
+    monkeypatch.setattr(pdf_documents, "render_pdf", change_once)
+    found = pdf_documents.download_pdf(services.new_uow(), signed.user("mediator", "JDTJ"),
+                                       signed.case_no, doc_id, full=False)
+    assert len(drawn) == 2 and "4000元" in compact(drawn[0])
+    whole = compact("".join(pages(found.data)))
+    assert "4500元" in whole and "4000元" not in whole
+    issued = [e["sha256"] for e in events(services, "case_updated")
+              if e.get("change") == "document_issued"]
+    assert issued == [found.sha256]
+    assert [e["sha256"] for e in events(services, "party_viewed")] == [found.sha256]

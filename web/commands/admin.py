@@ -165,13 +165,16 @@ def serve(dev: bool, host: str, port: int, threads: int) -> None:
         return
     from waitress import serve as waitress_serve
 
+    from web.serving import settle
     from workflows.scheduler.jobs import HeadTicker
 
     app = create_app(cli_settings())
+    frozen = settle(app)   # the heap frozen now and after the first requests (web/serving.py)
     ticker = HeadTicker(app.extensions["jiefen_services"]).start()
     try:
         signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: export the heads first
-        click.echo(f"jiefen on http://{host}:{port} (waitress, {threads} threads)")
+        click.echo(f"jiefen on http://{host}:{port} (waitress, {threads} threads; "
+                   f"{frozen} objects frozen)")
         waitress_serve(app, host=host, port=port, threads=threads)
     except (KeyboardInterrupt, SystemExit):
         pass

@@ -5,7 +5,7 @@ or the encrypted signing copy for those who may see full personal data). The fir
 each variant records its SHA-256 in the case's audit chain (``document_issued``); every later
 rendering must produce the same bytes, else the recorded data changed and the file is refused.
 Each download is audited like a reveal: the full copy as ``party_unmasked`` with a purpose,
-the masked copy as ``party_viewed``.
+the masked copy as ``party_viewed``. The drawing happens while no transaction is open (``_issue``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -202,21 +203,70 @@ def download_notice_pdf(uow: UnitOfWork, actor: Actor, case_no: str,
                         notice_id: int) -> PdfFile:
     """A 督办单 (level 1 notice) of a case as PDF, for those who may see the case; the first
     issue records its hash, later ones must match; each download is audited."""
-    with denials_audited(uow.services, actor, object_type="supervision_notice",
-                         object_id=notice_id), uow:
+    def load(uow: UnitOfWork) -> _Issue:
         case = load_case(uow, actor, case_no)
         notice = uow.session.get(SupervisionNotice, notice_id)
         if notice is None or notice.case_id != case.id or notice.level != 1:
             raise NotFound(ErrorCode.NOTICE_NOT_FOUND, notice_id=notice_id)
-        data = render_pdf("督办单", notice_text(uow, case, notice), [""])
-        digest = _check_issue(uow, actor, case, "supervision_notice", notice.id, "masked",
-                              "supervision_notice", data)
-        uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case,
-                         object_type="supervision_notice", object_id=notice.id,
-                         kind="supervision_notice", variant="masked", sha256=digest,
+        return _Issue(case, "supervision_notice", notice.id, "supervision_notice", "masked",
+                      _Drawing("督办单", notice_text(uow, case, notice), ("",)),
+                      AuditAction.PARTY_VIEWED, {"kind": "supervision_notice", "variant": "masked"},
+                      f"{case.case_no}-supervision_notice-{notice.id}.pdf")
+
+    with denials_audited(uow.services, actor, object_type="supervision_notice",
+                         object_id=notice_id):
+        return _issue(uow, actor, load)
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """All a PDF is drawn from: the same drawing gives the same bytes."""
+
+    title: str
+    body: str
+    copies: tuple[str, ...]
+
+    def draw(self) -> bytes:
+        return render_pdf(self.title, self.body, list(self.copies))
+
+
+@dataclass(frozen=True)
+class _Issue:
+    """A file as loaded under the policy: what it is, what it is drawn from, how it is audited."""
+
+    case: Case
+    object_type: str
+    object_id: int
+    kind: str
+    variant: str
+    drawing: _Drawing
+    action: AuditAction
+    details: dict[str, Any]      # the download event's own fields
+    download_name: str
+
+
+def _issue(uow: UnitOfWork, actor: Actor, load: Callable[[UnitOfWork], _Issue]) -> PdfFile:
+    """Load (the permission checks included) in a read transaction, draw with no transaction
+    open, then write in a short unit of work: load and check again, draw again only if the
+    drawing changed meanwhile (rare), check the hash against the first issue and commit the
+    audit events before the bytes are returned (fail closed).
+
+    Drawing is slow (ReportLab, an embedded CJK font); inside the unit of work it held SQLite's
+    write lock all along, and every other writer, every audited page view too, queued behind it."""
+    with uow.reading():
+        drawing = load(uow).drawing
+    data = drawing.draw()
+    with uow:
+        issue = load(uow)
+        if issue.drawing != drawing:
+            data = issue.drawing.draw()
+        digest = _check_issue(uow, actor, issue.case, issue.object_type, issue.object_id,
+                              issue.variant, issue.kind, data)
+        uow.audit.record(issue.action, actor, case=issue.case, object_type=issue.object_type,
+                         object_id=issue.object_id, **issue.details, sha256=digest,
                          ip=actor.ip, session_hash=actor.session_hash)
         uow.commit()
-        return PdfFile(data, f"{case.case_no}-supervision_notice-{notice.id}.pdf", digest)
+    return PdfFile(data, issue.download_name, digest)
 
 
 def _check_issue(uow: UnitOfWork, actor: Actor, case: Case, object_type: str, object_id: int,
@@ -241,8 +291,7 @@ def download_pdf(uow: UnitOfWork, actor: Actor, case_no: str, document_id: int, 
     purpose; anyone else who may see the case gets the masked copy. The audit events are
     committed before the bytes are returned (fail closed).
     """
-    with denials_audited(uow.services, actor, object_type="case_document",
-                         object_id=document_id), uow:
+    def load(uow: UnitOfWork) -> _Issue:
         case = load_case(uow, actor, case_no)
         if full:   # the right first, then what the request names and says
             require(actor, Permission.UNMASK_PARTY, case, session=uow.session)
@@ -252,20 +301,18 @@ def download_pdf(uow: UnitOfWork, actor: Actor, case_no: str, document_id: int, 
         if full and purpose not in PURPOSES:
             raise InvalidInput({"purpose": FieldError(ErrorCode.CHOOSE_PURPOSE)})
         text = full_text(uow.services, doc) if full else None
-        variant = "full" if text is not None else "masked"
-        data = render_pdf(doc.title, text if text is not None else doc.body,
-                          copies_of(uow, case, doc))
-        digest = _check_issue(uow, actor, case, "case_document", doc.id, variant, doc.kind, data)
-        if variant == "full":
-            uow.audit.record(AuditAction.PARTY_UNMASKED, actor, case=case,
-                             object_type="case_document", object_id=doc.id, purpose=purpose,
-                             reason=reason[:200], kind=doc.kind, sha256=digest,
-                             decision="allow", ip=actor.ip, session_hash=actor.session_hash)
-        else:
-            uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case,
-                             object_type="case_document", object_id=doc.id, kind=doc.kind,
-                             variant=variant, sha256=digest, ip=actor.ip,
-                             session_hash=actor.session_hash)
-        uow.commit()
-        name = f"{case.case_no}-{doc.kind}-{doc.id}{'' if variant == 'full' else '-masked'}.pdf"
-        return PdfFile(data, name, digest)
+        drawing = _Drawing(doc.title, text if text is not None else doc.body,
+                           tuple(copies_of(uow, case, doc)))
+        name = f"{case.case_no}-{doc.kind}-{doc.id}"
+        if text is None:
+            return _Issue(case, "case_document", doc.id, doc.kind, "masked", drawing,
+                          AuditAction.PARTY_VIEWED, {"kind": doc.kind, "variant": "masked"},
+                          f"{name}-masked.pdf")
+        return _Issue(case, "case_document", doc.id, doc.kind, "full", drawing,
+                      AuditAction.PARTY_UNMASKED,
+                      {"purpose": purpose, "reason": reason[:200], "kind": doc.kind,
+                       "decision": "allow"}, f"{name}.pdf")
+
+    with denials_audited(uow.services, actor, object_type="case_document",
+                         object_id=document_id):
+        return _issue(uow, actor, load)

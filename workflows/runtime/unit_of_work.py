@@ -60,13 +60,15 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
         # the directory stamp as the request read it before this unit of work (web/context.py)
         self.directory_stamp: directory_cache.Stamp | None = None
+        self._writes = True   # False only inside ``reading()``
 
     def __enter__(self) -> UnitOfWork:
         self.session: Session = self.services.session_factory()
         # SQLite: a unit of work may write, so it takes the write lock at its start (BEGIN
         # IMMEDIATE) and queues instead of failing on a lock upgrade; plain reads do not
         try:
-            self.session.connection(execution_options={WRITE_OPTION: True})
+            if self._writes:
+                self.session.connection(execution_options={WRITE_OPTION: True})
         except OperationalError as exc:  # the lock not had within the busy timeout
             self.session.close()
             if lost_race(exc):
@@ -101,6 +103,18 @@ class UnitOfWork:
                     self.services.instances.put(instance_id, state, instance)
         if exc is not None and lost_race(exc):
             raise ConcurrentUpdate("a concurrent change won") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """This unit of work as a plain read transaction that commits nothing (on SQLite no write
+        lock): the checks and loads before a slow step that must not hold the lock up the writes
+        after it, which a later ``with uow:`` makes (casework/pdf_documents.py)."""
+        self._writes = False
+        try:
+            with self:
+                yield self
+        finally:
+            self._writes = True
 
     @staticmethod
     def is_lost_race(exc: BaseException) -> bool:
@@ -224,6 +238,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Save instances, append audit events and commit once; a stale write raises ConcurrentUpdate."""
+        if not self._writes:
+            raise RuntimeError("a unit of work opened by reading() commits nothing")
         try:
             self._save_instances()
             self.session.flush()
