@@ -36,8 +36,9 @@ def test_the_heap_is_frozen_at_the_start_and_after_the_warm_up_requests(app, ser
         assert client.get("/healthz", buffered=True).status_code == 200
     assert _alive_and_walked(made_later)          # not yet warm: collected as usual
     assert client.get("/healthz", buffered=True).status_code == 200
-    assert not _alive_and_walked(made_later)      # the third response closed: frozen
-    assert gc.get_freeze_count() > frozen
+    # the third response closed: frozen (the freeze count itself may fall meanwhile: frozen
+    # objects that their references free, as the emptied instance cache's, leave it)
+    assert not _alive_and_walked(made_later)
     assert services.instances.take(1, "{}") is None   # cached states are never frozen
     made_after = {"after the warm-up": []}
     for _ in range(4):
