@@ -82,6 +82,11 @@ def download(page: Page, server_log: ServerLog, target: Locator, *,
     def on_failed(r: Request) -> None:
         browser.append(f"{r.failure} for {_path(r.url)}")
 
+    # the page settled first: a click while its own requests (the diagram) are still being
+    # answered and drawn was once lost on a loaded CI host; an invalid form sends nothing
+    page.wait_for_load_state("networkidle")
+    assert target.evaluate("b => !b.form || b.form.checkValidity()"), \
+        f"the form of {target} is not valid: clicking would send nothing"
     page.on("request", on_request)
     page.on("response", on_response)
     page.on("requestfailed", on_failed)

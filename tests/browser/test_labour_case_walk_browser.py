@@ -198,8 +198,10 @@ def test_a_labour_case_from_intake_to_closing(page, browser_log, base, walk, tmp
     page.goto(f"{base}/cases/{walk.case_no}")
     item = page.locator('#docs .accordion-item[data-kind="labour_agreement"]')
     item.locator(".accordion-button").click()
+    expect(item.locator(".accordion-collapse.show")).to_be_visible()   # opened, not opening
     form = item.locator("[data-testid=pdf-full]")
     form.locator("select[name=purpose]").select_option("document")
+    expect(form.locator("select[name=purpose]")).to_have_value("document")
     full = download(page, server_log, form.locator("button[type=submit]"))
     text = pdf_text(full.path())
     for words in ("劳动争议调解协议书", "马德顺", "宏基建设工程有限公司", "386,000元", "刘调解",

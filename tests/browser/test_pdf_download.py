@@ -55,6 +55,7 @@ def test_mediator_downloads_the_agreement_pdf(page, browser_log, base, screensho
     page.goto(f"{url}/cases/{walk.case_no}")
     item = page.locator('#docs .accordion-item[data-kind="mediation_agreement"]')
     item.locator(".accordion-button").click()
+    expect(item.locator(".accordion-collapse.show")).to_be_visible()   # opened, not opening
     link = item.locator("[data-testid=pdf-masked]")
     expect(link).to_be_visible()
     item.locator("[data-testid=pdf-full]").scroll_into_view_if_needed()
@@ -65,6 +66,7 @@ def test_mediator_downloads_the_agreement_pdf(page, browser_log, base, screensho
     assert "刘**" in masked_text and "刘淑芬" not in masked_text and walk.case_no in masked_text
     form = item.locator("[data-testid=pdf-full]")
     form.locator("select[name=purpose]").select_option("document")
+    expect(form.locator("select[name=purpose]")).to_have_value("document")
     full = download(page, server_log, form.locator("button[type=submit]"))
     full_text = text_of(full.path())
     assert "刘淑芬" in full_text and "陈立伟" in full_text and "第3份（共3份）人民调解委员会存档" in full_text
