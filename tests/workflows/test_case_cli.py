@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 
 from tests.cli_support import jiefen
 from workflows.demo.loader import load_demo
+from workflows.models import User
 
 
 @pytest.fixture
@@ -36,3 +38,15 @@ def test_case_list_show_and_demo_if_empty(demo_env):
     assert jiefen(demo_env, "case", "show", "JF-1999-000001").exit_code == 1
     again = jiefen(demo_env, "demo", "--if-empty")
     assert again.exit_code == 0 and "cases exist already" in again.stdout
+
+
+def test_demo_into_a_database_with_cases_writes_nothing_and_says_why(demo_env, committed_services):
+    def hashes():
+        with committed_services.session_factory() as session:
+            return dict(session.execute(select(User.username, User.password_hash)).all())
+
+    before = hashes()
+    again = jiefen(demo_env, "demo")
+    assert again.exit_code == 1 and "Traceback" not in again.stderr
+    assert "数据库中已有案件" in again.stderr
+    assert hashes() == before            # the demo users' passwords were not reset

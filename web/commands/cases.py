@@ -12,7 +12,7 @@ from web.commands.common import cli_services, cli_settings, fail
 from workflows.cases.lookup import CaseFilter, case_overview, find_case, list_cases
 from workflows.core.actors import Actor
 from workflows.core.errors import NotFound
-from workflows.demo.loader import load_demo
+from workflows.demo.loader import DemoNotEmpty, load_demo
 
 OPERATOR = Actor(type="system", id="cli", username="cli")
 
@@ -24,7 +24,12 @@ OPERATOR = Actor(type="system", id="cli", username="cli")
 def demo(if_empty: bool, history: int) -> None:
     """Load the district 临江区 (places, units and users from workflows/demo/data/, passwords
     printed once), bpmn/, sample cases C01-C06 and a year of closed cases in bulk."""
-    report = load_demo(cli_services(), if_empty=if_empty, history=history)
+    try:
+        report = load_demo(cli_services(), if_empty=if_empty, history=history)
+    except DemoNotEmpty:
+        fail("数据库中已有案件，演示数据只装入空数据库，未写入任何数据 / "
+             "demo data not loaded: cases exist already")
+        return
     if report.skipped:
         click.echo("demo data not loaded: cases exist already")
         return

@@ -68,6 +68,10 @@ class DemoUser:
     display_name: str = ""
 
 
+class DemoNotEmpty(Exception):
+    """The database holds cases: the demo is loaded into an empty one only."""
+
+
 @dataclass
 class DemoReport:
     """What ``load_demo`` did."""
@@ -81,7 +85,8 @@ class DemoReport:
 
 def load_demo(services: Services, *, if_empty: bool = False, now: datetime | None = None,
               hasher: PasswordHasher | None = None, history: int = 0) -> DemoReport:
-    """Load the demo data set; with ``if_empty`` nothing happens when cases exist.
+    """Load the demo data set into a database without cases; where cases exist nothing is
+    written: with ``if_empty`` it is skipped, else DemoNotEmpty.
 
     The district 临江区 (places, units, users) comes from the files in ``data/`` through the
     directory imports. ``hasher``: argon2 parameters for the demo passwords (default
@@ -90,8 +95,11 @@ def load_demo(services: Services, *, if_empty: bool = False, now: datetime | Non
     has trends, a ranking and hotspots to show; they have no workflow state.
     """
     with services.session_factory() as session:
-        if if_empty and session.scalar(select(func.count()).select_from(Case)):
-            return DemoReport(skipped=True)
+        if session.scalar(select(func.count()).select_from(Case)):
+            if if_empty:
+                return DemoReport(skipped=True)
+            # loading again would reset the demo users' passwords, then stop half way
+            raise DemoNotEmpty("cases exist already")
     report = DemoReport()
     _reference_data(services)
     report.users = load_directory(services, hasher or DEMO_HASHER)
