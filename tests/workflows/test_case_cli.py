@@ -21,7 +21,7 @@ def demo_env(tmp_path, committed_services, settings):
     return env
 
 
-def test_case_list_show_and_demo_if_empty(demo_env):
+def test_case_list_show_and_demo_if_empty(demo_env, committed_services):
     listed = jiefen(demo_env, "case", "list", "--json")
     assert listed.exit_code == 0, listed.stderr
     rows = json.loads(listed.stdout)
@@ -39,14 +39,14 @@ def test_case_list_show_and_demo_if_empty(demo_env):
     again = jiefen(demo_env, "demo", "--if-empty")
     assert again.exit_code == 0 and "cases exist already" in again.stdout
 
-
-def test_demo_into_a_database_with_cases_writes_nothing_and_says_why(demo_env, committed_services):
-    def hashes():
-        with committed_services.session_factory() as session:
-            return dict(session.execute(select(User.username, User.password_hash)).all())
-
-    before = hashes()
+    # without --if-empty: refused in words, nothing written
+    before = _password_hashes(committed_services)
     again = jiefen(demo_env, "demo")
     assert again.exit_code == 1 and "Traceback" not in again.stderr
     assert "数据库中已有案件" in again.stderr
-    assert hashes() == before            # the demo users' passwords were not reset
+    assert _password_hashes(committed_services) == before   # demo passwords not reset
+
+
+def _password_hashes(services):
+    with services.session_factory() as session:
+        return dict(session.execute(select(User.username, User.password_hash)).all())
