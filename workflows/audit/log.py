@@ -154,7 +154,8 @@ class AuditAction(StrEnum):
 
 @dataclass
 class PendingEvent:
-    """An event waiting for the commit; ``case``: an id, or a row whose id appears at flush."""
+    """An event waiting for the commit; ``case``: an id, or a row whose id appears at flush;
+    ``object_id`` likewise text, or a row not yet flushed (its id is read at the append)."""
 
     action: str
     actor: Actor
@@ -162,8 +163,13 @@ class PendingEvent:
     payload: dict
     case: Case | int | None = None
     object_type: str | None = None
-    object_id: str | None = None
+    object_id: str | Any = None
     chain_key: str | None = None
+
+    def object_text(self) -> str | None:
+        if self.object_id is None or isinstance(self.object_id, str):
+            return self.object_id
+        return str(self.object_id.id)
 
     def resolve(self) -> tuple[str, int | None]:
         case_id = self.case if self.case is None or isinstance(self.case, int) else self.case.id
@@ -195,7 +201,7 @@ class AuditLog:
         """Queue an event whose payload is already a private JSON copy (the engine recorder's)."""
         self.pending.append(PendingEvent(
             str(action), actor, self.clock.now(), payload, case, object_type,
-            None if object_id is None else str(object_id), chain_key))
+            _object_key(object_id), chain_key))
 
     def append_pending(self) -> int:
         """Append every queued event to its chain (called by UnitOfWork.commit after flush)."""
@@ -330,12 +336,19 @@ _MOVE_READ_HEAD = (update(_HEADS).where(_HEADS.c.chain_key == bindparam("head_ke
 _INSERT_EVENTS = _EVENTS.insert()
 
 
+def _object_key(object_id: Any) -> str | Any:
+    """Text, or a mapped row kept as it is: a row added but not flushed has no id yet."""
+    if object_id is None or hasattr(object_id, "_sa_instance_state"):
+        return object_id
+    return str(object_id)
+
+
 def _header(chain: str, seq: int, event: PendingEvent, case_id: int | None, key_id: str) -> dict:
     actor = event.actor
     return {"chain_key": chain, "seq": seq, "case_id": case_id, "occurred_at": event.occurred_at,
             "actor_type": actor.type, "actor_id": actor.id, "actor_role": actor.role,
             "actor_department_id": None if actor.department_id is None else str(actor.department_id),
-            "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
+            "action": event.action, "object_type": event.object_type, "object_id": event.object_text(),
             "key_id": key_id}
 
 

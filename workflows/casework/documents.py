@@ -307,11 +307,12 @@ def _store(uow: UnitOfWork, actor: Actor, case: Case, kind: str, title: str, bod
     if full is not None and kind in ONCE_PER_CASE:   # the binding is known: one INSERT
         doc.body_enc = cipher.encrypt(full, aad=_body_aad(doc.case_id, kind))
     uow.session.add(doc)
-    uow.session.flush()
-    if full is not None and kind not in ONCE_PER_CASE:
+    if full is not None and kind not in ONCE_PER_CASE:   # bound to the row id: it must exist
+        uow.session.flush()
         doc.body_enc = cipher.encrypt(full, aad=field_aad("case_document", "body_enc", doc.id))
+    # else written with the step's other rows; the event takes the id at the commit
     uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case_document",
-                     object_id=doc.id, change="document_generated", kind=kind, title=title)
+                     object_id=doc, change="document_generated", kind=kind, title=title)
     return doc
 
 

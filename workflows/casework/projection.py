@@ -271,11 +271,9 @@ def _work_orders(uow: UnitOfWork, case: Case, ready: list[TaskView], data: dict,
             opened = True
         order.task_id = task.id
         order.due_at = task.due_at or order.due_at
-    # a new order's id names it on its task's row, and an order written here is written before
-    # the deadlines below change it again (its version moves as it always did); otherwise the
-    # lights' flush at the end of the projection writes the case fields (a flush costs its
-    # bookkeeping however little it writes)
-    if opened or any(uow.session.is_modified(order) for order in case.work_orders):
+    # a new order's id names it on its task's row; anything else waits for the commit's flush
+    # (a flush costs its bookkeeping however little it writes)
+    if opened:
         uow.session.flush()
 
 

@@ -157,7 +157,8 @@ def refresh_order(uow: UnitOfWork, case: Case, order: WorkOrder,
     open_order = order.status not in CLOSED
     replies = [n.reply_due_at for n in notices if n.replied_at is None and n.reply_due_at]
     watch.next_check_at = next_check(limits, now, replies) if open_order else None
-    watch.checked_at = now
+    if any(watch.checked_at is None or watch.checked_at < n.reply_due_at for n in unanswered):
+        watch.checked_at = now   # the overdue replies are taken in (the sweep's only use of it)
     return light
 
 
@@ -218,23 +219,18 @@ def refresh_lights(uow: UnitOfWork, case: Case, *, changed_only: bool = False) -
     unit of work changed, ones with a 督办单 unanswered; a finished order's limits are all met,
     so its light is otherwise fixed.
 
-    A step whose orders are all written already flushes once, at the end: what the projection
-    and the lights changed go together (rows and versions as with a flush on either side, one
-    flush's bookkeeping less). Otherwise the orders are written first, so ids exist and an order
-    the step changed counts as touched."""
+    A step leaves what the projection and the lights changed to the commit's flush, with the
+    instance's row (one flush's bookkeeping for the step): an order it changed counts as touched
+    whether written yet or not. An order without an id yet is written first."""
     session = uow.session
     orders = list(case_rows.orders(session, case))
-    at_end = changed_only and not any(o.id is None or session.is_modified(o) for o in orders)
-    if not at_end:
+    if not changed_only or any(o.id is None for o in orders):
         session.flush()
-    touched = session.info.get(_TOUCHED, set())
+    touched = session.info.get(_TOUCHED, set()) | {id(o) for o in orders if session.is_modified(o)}
     watches = case_rows.watches(session, case)
     notices = case_rows.notices(session, case)
     if changed_only:
         orders = [o for o in sorted(orders, key=lambda o: o.id) if o.status not in CLOSED or id(o) in touched
                   or o.id not in watches or o.light is None
                   or any(n.replied_at is None for n in notices.get(o.id, []))]
-    lights = {order.id: refresh_order(uow, case, order, (watches, notices)) for order in orders}
-    if at_end:
-        session.flush()
-    return lights
+    return {order.id: refresh_order(uow, case, order, (watches, notices)) for order in orders}

@@ -56,6 +56,7 @@ class WorkOrderSla(Base):
     response_policy: Mapped[str] = mapped_column(String(64))   # PT2H / PT24H (T-01)
     response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the last check that took an overdue 督办单's reply deadline in (only then written)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

@@ -38,12 +38,13 @@ class Outbox:
         if case is not None and not isinstance(case, int) and case.id is None:
             self.session.flush()  # a case opened in this unit of work gets its id
         now = self.clock.now()
-        result = self.session.execute(_insert(self.session.get_bind().dialect.name), {
-            "created_at": now, "case_id": getattr(case, "id", case), "channel": channel,
-            "recipient_type": recipient_type,
-            "recipient_id": None if recipient_id is None else str(recipient_id),
-            "template": template, "params": params, "dedupe_key": dedupe_key,
-            "status": "pending", "attempts": 0, "next_attempt_at": now})
+        with self.session.no_autoflush:   # it refers to nothing pending: the step's rows wait for the commit
+            result = self.session.execute(_insert(self.session.get_bind().dialect.name), {
+                "created_at": now, "case_id": getattr(case, "id", case), "channel": channel,
+                "recipient_type": recipient_type,
+                "recipient_id": None if recipient_id is None else str(recipient_id),
+                "template": template, "params": params, "dedupe_key": dedupe_key,
+                "status": "pending", "attempts": 0, "next_attempt_at": now})
         return bool(result.rowcount)  # type: ignore[attr-defined]  # an INSERT's CursorResult
 
 
