@@ -137,3 +137,32 @@ def test_every_step_of_a_case_reads_the_case_rows_once(walk, db_engine):
     do("submit_result", outcome="R2", result_summary="责令停止夜间施工")
     do("review_result", review_decision="return", review_note="未附检测报告")
     assert reads and all(n <= STEP_READS for n in reads.values()), reads
+
+
+def test_a_step_that_opens_no_order_writes_its_rows_in_one_flush(walk, db_engine):
+    """The projection, the lights, the task's record document and the instance's row go to the
+    database together at the commit (each flush costs its bookkeeping however little it writes)."""
+    from sqlalchemy.orm import Session
+
+    registered(walk)
+    walk.do("sign_off", sign_off_decision="accept")
+    walk.do("contact_citizen", contact_channel="phone", contact_summary="已联系")  # opens JD's order
+    walk.do("co_sign_off", "JD", co_sign_off_decision="accept")
+    writing: list[list[str]] = []
+
+    def note(session, _context, _instances) -> None:
+        changed = [type(row).__name__ for row in (*session.new, *session.dirty)
+                   if row in session.new or session.is_modified(row)]
+        if changed:
+            writing.append(sorted(changed))
+
+    task = walk.task("co_handle", "JD")
+    event.listen(Session, "before_flush", note)
+    try:
+        complete_task(walk.services.new_uow(), walk.actor_for(task), case_no=walk.case_no,
+                      task_id=task["task_id"], raw={"co_result": "街道已协调工地",
+                                                    "co_result_status": "done"})
+    finally:
+        event.remove(Session, "before_flush", note)
+    assert len(writing) == 1, writing
+    assert {"CaseDocument", "InstanceRow", "OpenTask"} <= set(writing[0]), writing
