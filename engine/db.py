@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, MetaData, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeEngine
 
 NAMING = {
@@ -105,8 +105,11 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # writers (units of work) take the lock up front; plain reads use a WAL snapshot and
-        # never wait behind a writer
-        if connection.get_execution_options().get(WRITE_OPTION):
+        # never wait behind a writer; a single read in autocommit (single_reads) opens nothing
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return
+        if options.get(WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
@@ -154,6 +157,17 @@ def _keep_prepared_statements(engine: Engine) -> None:
         # a connection given back to the pool with its transaction still open
         if not (state.transaction_was_reset or state.terminate_only):
             end_if_read_only(dbapi_connection)
+
+
+def single_reads(session: Session) -> Session:
+    """``session`` set to run each read on its own, outside a transaction: for a request's one
+    or two checks before its service call (the API token, say). On PostgreSQL that saves the
+    BEGIN, and the COMMIT or ROLLBACK after, each a round trip; on SQLite the read runs on the
+    last committed state as in a transaction of its own. A session joined to an outer
+    transaction (tests) stays in it."""
+    if isinstance(session.get_bind(), Engine):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
 
 
 def make_session_factory(bind: Engine | Connection) -> sessionmaker:

@@ -6,6 +6,7 @@ from flask import Flask, current_app, g, has_app_context, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from engine.db import single_reads
 from workflows.core.actors import Actor
 from workflows.district.directory_cache import Stamp
 from workflows.runtime.bootstrap import Services
@@ -23,12 +24,13 @@ def services() -> Services:
 
 
 def reads() -> Session:
-    """This request's read session: what it checks before a service call (the API token, say)
-    in one plain transaction (no write lock); it ends when the services are asked for or the
-    request ends."""
+    """This request's read session: what it checks before a service call (the API token, say),
+    each read on its own (``single_reads``: no transaction, no write lock); it ends when the
+    services are asked for or the request ends."""
     session = g.get("jiefen_reads")
     if session is None:
-        session = g.jiefen_reads = current_app.extensions["jiefen_services"].session_factory()
+        session = g.jiefen_reads = single_reads(
+            current_app.extensions["jiefen_services"].session_factory())
     return session
 
 

@@ -157,7 +157,8 @@ def refresh_order(uow: UnitOfWork, case: Case, order: WorkOrder,
     open_order = order.status not in CLOSED
     replies = [n.reply_due_at for n in notices if n.replied_at is None and n.reply_due_at]
     watch.next_check_at = next_check(limits, now, replies) if open_order else None
-    if any(watch.checked_at is None or watch.checked_at < n.reply_due_at for n in unanswered):
+    overdue = [n.reply_due_at for n in unanswered if n.reply_due_at is not None]
+    if overdue and (watch.checked_at is None or watch.checked_at < max(overdue)):
         watch.checked_at = now   # the overdue replies are taken in (the sweep's only use of it)
     return light
 
