@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, Select
 from sqlalchemy.orm import Session
 
+from engine.db import single_reads
 from workflows.district.directory_cache import Stamp, stamp_column, stamp_read
 from workflows.models import Department, Place, Role, User, UserRole
 
@@ -74,11 +75,12 @@ def principal(rows: Sequence[Row]) -> Principal:
 
 @contextmanager
 def reading(services: Services, session: Session | None = None) -> Iterator[Session]:
-    """``session`` (the request's reads) or a read session of its own, closed afterwards."""
+    """``session`` (the request's reads) or a read session of its own, closed afterwards; its
+    reads run each on its own (``single_reads``: one statement, no transaction around it)."""
     if session is not None:
         yield session
         return
-    own = services.session_factory()
+    own = single_reads(services.session_factory())
     try:
         yield own
     finally:
