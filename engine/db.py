@@ -67,6 +67,7 @@ class UTCDateTime(TypeDecorator):
 
 
 WRITE_OPTION = "jiefen_write"
+SINGLE_READS_OPTION = "jiefen_single_reads"
 
 
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
@@ -105,9 +106,10 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # writers (units of work) take the lock up front; plain reads use a WAL snapshot and
-        # never wait behind a writer; a single read in autocommit (single_reads) opens nothing
+        # never wait behind a writer; single reads (single_reads) open nothing: with pysqlite's
+        # own handling off, each statement then commits by itself
         options = connection.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
+        if options.get(SINGLE_READS_OPTION):
             return
         if options.get(WRITE_OPTION):
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -164,8 +166,17 @@ def single_reads(session: Session) -> Session:
     or two checks before its service call (the API token, say). On PostgreSQL that saves the
     BEGIN, and the COMMIT or ROLLBACK after, each a round trip; on SQLite the read runs on the
     last committed state as in a transaction of its own. A session joined to an outer
-    transaction (tests) stays in it."""
-    if isinstance(session.get_bind(), Engine):
+    transaction (tests) stays in it.
+
+    SQLite: not SQLAlchemy's AUTOCOMMIT level, whose reset at check-in would hand pysqlite its
+    own transaction handling back (``_configure_sqlite`` turns it off for good); the connection
+    just skips the BEGIN (``SINGLE_READS_OPTION``) and is left as it was."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return session
+    if bind.dialect.name == "sqlite":
+        session.connection(execution_options={SINGLE_READS_OPTION: True})
+    else:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
 
