@@ -157,7 +157,7 @@ def step_state(case_no: str, seq: int) -> ResponseReturnValue:
         abort(404)
     process = request.args.get("process") or None
     return jsonify(seq=state.seq, action=state.action, version_id=state.version_id,
-                   processes=sorted(state.elements), **state.for_process(process),
+                   processes=state.processes(), **state.for_process(process),
                    data=data_rows(_masked(state.data), state.labels, state.units, state.options),
                    deadlines=state.deadlines, ready=state.ready,
                    replay_error=state.replay_error)

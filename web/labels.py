@@ -15,7 +15,7 @@ from engine import diff as bundle_diff
 from engine.forms import FIELD_TYPES
 from workflows.assistant.flags import Flag
 from workflows.audit.log import AuditAction
-from workflows.cases.parties import PURPOSES, VULNERABILITIES
+from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
 from workflows.channels import feeds, hotline
 from workflows.channels import health as channel_health
@@ -67,6 +67,7 @@ from workflows.models.scheduling import NoticeKind
 from workflows.notify.outbox import DELIVERY_STATES, NOTICE_CHANNELS, RECIPIENT_TYPES
 from workflows.notify.templates import TEMPLATES
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
+from workflows.replay.export import EXPORT_PURPOSES
 from workflows.reports.kpi_cases import FIGURES, KPI_BY_ID, KPI_STATUSES, KPI_UNITS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
 from workflows.reports.targets import COMPARATORS
@@ -123,6 +124,12 @@ PURPOSE = {
     "contact": _l("联系当事人"), "document": _l("制作文书（调解协议书等）"),
     "verify_identity": _l("核实身份"), "judicial_confirmation": _l("司法确认材料"),
     "supervision": _l("督办核查"),
+    # recorded by the system itself, and an export's purpose (the access log shows all of them)
+    "case_page": _l("查看案件页（脱敏）"), "case_search": _l("按当事人信息检索案件"),
+    "duplicate_check": _l("登记时查重"),
+    "audit": _l("审计查阅"), "quarantine": _l("核查隔离工单"),
+    "external_review": _l("外部审查/复核"), "complaint_investigation": _l("投诉调查"),
+    "legal_request": _l("司法/监察机关依法调取"), "internal_audit": _l("内部审计"),
 }
 EVENT = {
     A.CASE_OPENED: _l("案件登记"), A.CASE_UPDATED: _l("案件更新"), A.CASE_CLOSED: _l("结案"),
@@ -450,7 +457,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "party_kind": PartyKind,
               "wo_role": WorkOrderRole, "wo_status": WorkOrderStatus, "contact": ContactPreference,
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
-              "purpose": PURPOSES, "event": (*AuditAction, *CHANGES.values()),
+              "purpose": (*PURPOSES, *RECORDED_PURPOSES, *EXPORT_PURPOSES),
+              "event": (*AuditAction, *CHANGES.values()),
               "process_status": VersionStatus, "report_kind": REPORT_KINDS,
               "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,

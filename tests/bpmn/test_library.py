@@ -9,6 +9,7 @@ from lxml import etree
 
 from engine.xmlsafe import safe_fromstring
 from tests.bpmn.helpers import BPMN_DIR, library
+from workflows.library.graph import next_steps
 
 B = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -62,6 +63,18 @@ def test_tasks_sit_in_role_lanes_with_forms_and_instructions(name):
         assert text.startswith("## ") and re.search(r"[\u4e00-\u9fff]", text), task.get("id")
     for task in root.iter(q("serviceTask"), q("businessRuleTask")):
         assert lanes.get(task.get("id")) == "平台", task.get("id")
+
+
+# what process owners write for each other (timer ids, sources still to check): documentation only
+AUTHORING = re.compile(r"\b[A-Z]-\d\d|\*verify\*|\[proposal\]|\bTODO\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_instructions_for_users_carry_no_timer_ids_or_authoring_markers(name):
+    found = [(el.getparent().getparent().get("id"), m.group(0))
+             for el in tree(name).iter(f"{{{SPIFF}}}instructionsForEndUser")
+             for m in AUTHORING.finditer(el.text or "")]
+    assert found == []
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -132,3 +145,13 @@ def test_readme_department_table_is_the_form_option_list():
     assert rows == options
     routed = set(re.findall(r"'([A-Z]{2,4})'", (BPMN_DIR / "routing.dmn").read_text(encoding="utf-8")))
     assert routed <= set(rows)
+
+
+def test_what_follows_registration_says_which_question_its_answers_answer():
+    """The task page's 提交后 panel: "有 → 确认重复件" alone does not say 有 what."""
+    files = {p.name: p.read_text(encoding="utf-8") for p in BPMN_DIR.glob("*.bpmn")}
+    steps = {s["id"]: s for s in next_steps(files, "general_dispute", "register")}
+    assert (steps["confirm_duplicate"]["question"], steps["confirm_duplicate"]["when"]) == (
+        "有疑似重复？", "有")
+    assert (steps["emergency_transfer"]["question"], steps["emergency_transfer"]["when"]) == (
+        "甄别", "紧急")

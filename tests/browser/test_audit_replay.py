@@ -163,7 +163,7 @@ def _click_event(page, text: str) -> None:
 
 def _expect_current_in(page, process: str) -> None:
     """The process is offered for the selected event and its diagram marks current elements."""
-    expect(page.locator("[data-jf-process] option", has_text=process)).to_have_count(1)
+    expect(page.locator(f'[data-jf-process] option[value="{process}"]')).to_have_count(1)
     page.select_option("[data-jf-process]", process)
     _settled(page)
     expect(page.locator("[data-jf-replay] .djs-element.jf-current")).not_to_have_count(0)

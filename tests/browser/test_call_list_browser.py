@@ -66,7 +66,7 @@ def test_a_handler_calls_the_citizen_from_the_call_list(page, browser_log, base,
     expect(page.locator("[data-testid=call-count]")).to_have_text("3")   # receipt, guidance, T-07
     with page.expect_navigation():
         tab.click()
-    row = page.locator(f'tr[data-case="{code}"]', has=page.locator("text=T-07"))
+    row = page.locator(f'tr[data-case="{code}"]', has=page.locator("text=第48—50条"))
     expect(row).to_contain_text("刘**")
     expect(row.locator("[data-testid=masked-phone]")).not_to_contain_text(PHONE)
     script = row.locator("[data-testid=call-script]")
@@ -77,7 +77,7 @@ def test_a_handler_calls_the_citizen_from_the_call_list(page, browser_log, base,
 
     with page.expect_navigation():
         row.locator("[data-testid=reveal-phone]").click()
-    row = page.locator(f'tr[data-case="{code}"]', has=page.locator("text=T-07"))
+    row = page.locator(f'tr[data-case="{code}"]', has=page.locator("text=第48—50条"))
     expect(row.locator("[data-testid=revealed-phone]")).to_have_text(PHONE)
     assert reveals(committed_services) == 1
     row.locator('input[name=outcome][value=reached]').check()
@@ -87,7 +87,7 @@ def test_a_handler_calls_the_citizen_from_the_call_list(page, browser_log, base,
         row.locator("[data-testid=call-done]").click()
     expect(page.locator(".alert-success")).to_contain_text("已记录回电结果")
     expect(page.locator("[data-testid=call-count]")).to_have_text("2")
-    expect(page.locator(f'tr[data-case="{code}"]', has=page.locator("text=T-07"))).to_have_count(0)
+    expect(page.locator(f'tr[data-case="{code}"]', has=page.locator("text=第48—50条"))).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text(PHONE)
     page.screenshot(path=str(screenshot_dir / "call-list-done.png"), full_page=True)
     assert not browser_log.problems(), browser_log.problems()

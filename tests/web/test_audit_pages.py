@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -10,10 +11,13 @@ from sqlalchemy import func, select, text
 from engine.models import AuditEvent
 from tests.audit_support import deploy, deploy_bytes, drop_audit_triggers, run_joint_case
 from tests.web.conftest import Users, csrf_token
+from tests.web.test_pages_in_words import visible_text
 from web import audit, create_app
 from workflows.audit.log import AuditAction
 from workflows.models import Case, CaseParty, OpenTask
+from workflows.replay.engine import RecordedEvent
 from workflows.replay.export import verify_export
+from workflows.replay.history import describe
 
 CASE = "TEST-J-001"
 
@@ -62,6 +66,25 @@ def test_auditor_reads_the_history_with_filters(as_role, joint):
         assert f'data-action="{action}"' in page
     assert 'title="amount"' in page and "386000" in page  # the submission, before → after
     assert timers.count('data-action="') == 1 and 'data-action="timer_fired"' in timers
+
+
+def test_history_and_replay_name_the_process_and_the_purpose_in_words(as_role, services, joint):
+    client = as_role("auditor")
+    page = visible_text(client.get(f"/audit/cases/{CASE}").get_data(as_text=True))
+    opened = _seq(services, joint, "case_opened")
+    state = client.get(f"/audit/cases/{CASE}/steps/{opened}.json").get_json()
+    replay = client.get(f"/audit/cases/{CASE}/replay?seq={opened}").get_data(as_text=True)
+
+    assert "流程 联合派单（审计测试）（版本 1）" in page and "joint_case" not in page
+    # before any step is recorded the drop-down offers the case's process, by its name
+    assert state["processes"] == [{"id": "joint_case", "name": "联合派单（审计测试）"}]
+    assert '<option value="joint_case" selected>联合派单（审计测试）</option>' in replay
+    assert "joint_case" not in visible_text(replay)
+    shown = replay.split('data-testid="replay-data">', 1)[1].split("</tbody>", 1)[0]
+    assert ("无" in shown) == (not state["data"]), "an empty data table says so"
+    for purpose, words in (("case_page", "查看案件页（脱敏）"), ("contact", "联系当事人")):
+        event = RecordedEvent(1, "party_viewed", datetime.now(UTC), {"purpose": purpose})
+        assert describe(event) == f"用途：{words}"
 
 
 def test_step_state_drives_the_diagram(as_role, services, joint):

@@ -53,9 +53,9 @@ def signed_in(app, username: str, **headers):
 
 
 def reminder_id(page: str) -> int:
-    """The call about the T-07 window (the receipt and the guidance were calls too)."""
+    """The call about the award's appeal window (the receipt and the guidance were calls too)."""
     rows = re.findall(r'<tr data-call="(\d+)"[^>]*>(.*?)</tr>', page, re.S)
-    [found] = [int(i) for i, body in rows if "T-07" in body]
+    [found] = [int(i) for i, body in rows if "第48—50条" in body]
     return found
 
 
@@ -70,7 +70,8 @@ def test_the_centre_sees_the_call_reveals_the_number_and_marks_it_done(app, serv
     inbox = client.get("/inbox").get_data(as_text=True)
     assert "待回电" in inbox and 'data-testid="call-count">3<' in inbox
     page = client.get("/inbox/calls").get_data(as_text=True)
-    assert reminded in page and "T-07" in page and "2025-10-09" in page and "2025-09-20" in page
+    assert reminded in page and "2025-10-09" in page and "2025-09-20" in page
+    assert "T-07" not in page, "the window's basis in words, not the timer id"
     assert "劳动争议调解仲裁法第48—50条" in page and "起诉期限提示" in page
     assert PHONE not in page and "5678" in page, "masked until revealed"
     call = reminder_id(page)
@@ -116,4 +117,4 @@ def test_the_call_list_in_english(app, services, reminded):
     chinese = CJK.findall(re.sub(r"<[^>]+>", " ", body))
     # the masked name is the citizen's own data; everything else is in English
     assert set(chinese) <= set("刘"), chinese
-    assert "Calls to make" in page and "T-07" in page
+    assert "Calls to make" in page and "Arts 48-50" in page and "T-07" not in page

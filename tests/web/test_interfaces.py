@@ -10,6 +10,7 @@ from tests.district_fixtures import build_district
 from tests.kpi_fixtures import PERSONAL, build_month, failing_facts
 from tests.web.conftest import login, post
 from tests.web.test_hotline import order, push
+from tests.web.test_pages_in_words import visible_text
 from workflows.channels import catalogue, feeds, mapping
 from workflows.channels.health import check_silence, record_interface_event
 from workflows.channels.signing import issue_secret
@@ -89,6 +90,12 @@ def test_the_interface_page_shows_health_and_queues(client, services, users, pro
     assert 'data-interface="hotline_12345"' in text and 'data-interface="feed_ZJ"' in text
     assert "签名不符" in text and "数据共享率" in text
     assert 'data-testid="catalogue-form"' not in text       # editing is the admins'
+    # the supervisor reads names; the code (what the catalogue form edits by) is the admins'
+    seen = visible_text(text)
+    assert "12345" in seen and "hotline_12345" not in seen and "接口标识" not in seen
+    assert "K-12" not in seen, "the indicator by its name, not its id"
+    admin = as_role("admin").get("/channels/interfaces").get_data(as_text=True)
+    assert "接口标识" in visible_text(admin) and 'data-testid="interface-code"' in admin
     # the notification backlog per channel, in words
     backlog = text.split('data-testid="outbox-backlog"', 1)[1].split("</table>", 1)[0]
     assert 'data-channel="hotline_12345"' in backlog and "12345 热线回传" in backlog

@@ -6,6 +6,7 @@ import pytest
 from flask_babel import force_locale
 
 from web.labels import CODE_LISTS, TABLES
+from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES
 from workflows.models import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -22,7 +23,10 @@ from workflows.models import (
     WarningKind,
     WarningState,
 )
+from workflows.replay.export import EXPORT_PURPOSES
 
+# every purpose an access event can record (the case history says them in these words)
+PURPOSE_WORDS = {**PURPOSES, **RECORDED_PURPOSES, **EXPORT_PURPOSES}
 # the Chinese words workflows writes itself (notices, documents, CLI), beside their enums
 WORKFLOWS_WORDS = [(STATUS_LABELS, CaseStatus, "status"),
                    (PARTY_ROLE_LABELS, PartyRole, "party_role"),
@@ -30,6 +34,7 @@ WORKFLOWS_WORDS = [(STATUS_LABELS, CaseStatus, "status"),
                    (CATEGORY_LABELS, Category, "category"),
                    (WARNING_STATE_LABELS, WarningState, "warning_state"),
                    (WARNING_KIND_LABELS, WarningKind, "warning_kind"),
+                   (PURPOSE_WORDS, tuple(PURPOSE_WORDS), "purpose"),
                    (RISK_LABELS, RiskLevel, None)]
 
 

@@ -67,7 +67,8 @@ def test_decision_tables_are_listed_with_the_versions_using_each_content(service
     [decision] = processes.decision_catalogue(services.new_uow(), OWNER)
     assert (decision.decision_id, decision.name, decision.file) == ("route_case", "分流规则",
                                                                      "routing.dmn")
-    assert [v["used_by"] for v in decision.variants] == [["routed v1"], ["routed v2"]]
+    # by the name the owner knows the process by
+    assert [v["used_by"] for v in decision.variants] == [["分流处置 v1"], ["分流处置 v2"]]
 
 
 def test_drafts_are_saved_reopened_overwritten_and_never_executed(services):

@@ -48,6 +48,14 @@ PURPOSES = {  # purpose codes for revealing personal data
     "judicial_confirmation": "司法确认材料",
     "supervision": "督办核查",
 }
+# why the system itself showed parties or personal data (recorded with the event, never chosen)
+RECORDED_PURPOSES = {
+    "case_page": "查看案件页（脱敏）",
+    "case_search": "按当事人信息检索案件",
+    "duplicate_check": "登记时查重",
+    "audit": "审计查阅",
+    "quarantine": "核查隔离工单",
+}
 
 
 @dataclass

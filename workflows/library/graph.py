@@ -74,18 +74,25 @@ class _Index:
             else:
                 self.nodes[el.get("id")] = el
 
-    def follow(self, flow_id: str, label: str, hops: int) -> list[dict]:
+    def follow(self, flow_id: str, label: str, hops: int, question: str = "") -> list[dict]:
         flow = self.flows[flow_id]
-        label = flow.get("name") or label
+        if flow.get("name"):   # an answer ("有") means little without its gateway's question
+            label, question = flow.get("name"), self._gateway_name(flow.get("sourceRef"))
         target = self.nodes.get(flow.get("targetRef"))
         if target is None:
             return []
         kind = etree.QName(target).localname
         if kind in GATEWAYS and hops < MAX_HOPS:
             return [step for out in self.outgoing.get(target.get("id"), [])
-                    for step in self.follow(out, label, hops + 1)] or []
-        return [{"when": label, "name": target.get("name") or "", "kind": kind,
-                 "id": target.get("id")}]
+                    for step in self.follow(out, label, hops + 1, question)] or []
+        return [{"when": label, "question": question if label else "",
+                 "name": target.get("name") or "", "kind": kind, "id": target.get("id")}]
+
+    def _gateway_name(self, node_id: str | None) -> str:
+        node = self.nodes.get(node_id or "")
+        if node is None or etree.QName(node).localname not in GATEWAYS:
+            return ""
+        return node.get("name") or ""
 
     def deadlines(self, bpmn_id: str) -> list[dict]:
         out = []

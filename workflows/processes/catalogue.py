@@ -91,7 +91,7 @@ class DecisionEntry:
     decision_id: str
     name: str
     file: str
-    variants: list[dict] = field(default_factory=list)  # {sha256, used_by: ["pid vN", ...]}
+    variants: list[dict] = field(default_factory=list)  # {sha256, used_by: ["name vN", ...]}
 
     def as_dict(self) -> dict:
         return {"decision_id": self.decision_id, "name": self.name, "file": self.file,
@@ -151,6 +151,7 @@ def decision_catalogue(uow: UnitOfWork, actor: Actor) -> list[DecisionEntry]:
     with uow:
         rows = uow.session.scalars(select(ProcessVersion).order_by(ProcessVersion.id)).all()
         for row in rows:
+            process = process_names(row.source_files).get(row.process_id) or row.process_id
             for name, text in sorted(row.source_files.items()):
                 if not name.endswith(".dmn"):
                     continue
@@ -161,7 +162,7 @@ def decision_catalogue(uow: UnitOfWork, actor: Actor) -> list[DecisionEntry]:
                     if variant is None:
                         variant = {"sha256": sha, "used_by": []}
                         entry.variants.append(variant)
-                    variant["used_by"].append(f"{row.process_id} v{row.version}")
+                    variant["used_by"].append(f"{process} v{row.version}")
     return sorted(found.values(), key=lambda e: e.decision_id)
 
 

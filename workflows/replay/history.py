@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from engine.models import AuditEvent, OutboxMessage, ProcessVersion
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
+from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES
 from workflows.cases.timeline import project_payload
 from workflows.district.units import unit_names_in
-from workflows.library.graph import field_words
+from workflows.library.graph import field_words, process_names
 from workflows.models import User
 from workflows.replay.case_replay import case_events
 from workflows.replay.engine import START_ACTIONS, RecordedEvent
@@ -141,8 +142,9 @@ def version_of(payload: dict, side: str) -> Any:
                                                   else ref)
 
 
-def describe(event: RecordedEvent) -> str:
-    """A one-line Chinese description of what the event says."""
+def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None = None) -> str:
+    """A one-line Chinese description of what the event says; ``processes``: version id ->
+    (process name, version number) of the versions the case ran on."""
     p, action = event.payload, event.action
     if action == "task_state_changed":
         name = p.get("bpmn_name") or p.get("task")
@@ -158,15 +160,22 @@ def describe(event: RecordedEvent) -> str:
     if action == "message_received":
         return str(p.get("name", ""))
     if action == "instance_migrated":
-        return f"版本 {version_of(p, 'from')} → {version_of(p, 'to')}：{p.get('reason', '')}"
+        old, new = ((processes or {}).get(str(version_of(p, side)), (None, version_of(p, side)))[1]
+                    for side in ("from", "to"))
+        return f"版本 {old} → {new}：{p.get('reason', '')}"
     if action in ("party_unmasked", "party_viewed"):
-        return f"当事人 {p.get('party_id', '')} 用途：{p.get('purpose', '—')}"
+        purpose = p.get("purpose")
+        words = {**PURPOSES, **RECORDED_PURPOSES}.get(purpose, purpose) if purpose else "—"
+        party = f"当事人 {p['party_id']} " if p.get("party_id") else ""
+        return f"{party}用途：{words}"
     if action == "access_denied":
         return f"{p.get('path') or p.get('object') or ''} 规则：{p.get('rule', '')}"
     if action == "case_replayed":
         return str(p.get("summary", p.get("result", "")))
     if action in START_ACTIONS:
-        return f"流程 {p.get('process_id', '')}（版本 {p.get('process_version_id', '')}）"
+        name, number = (processes or {}).get(str(p.get("process_version_id")), (None, None))
+        return (f"流程 {name or p.get('process_id', '')}"
+                f"（版本 {number or p.get('process_version_id', '')}）")
     return ""
 
 
@@ -180,7 +189,7 @@ def user_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
 
 
 def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
-           raw: bool = True) -> HistoryEntry:
+           raw: bool = True, processes: dict[str, tuple[str, int]] | None = None) -> HistoryEntry:
     actor_id = event.actor_id
     payload, changes = event.payload, changes_of(event.payload)
     if not raw:   # supervisors: which fields changed, never their values (may be free text)
@@ -193,7 +202,8 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
         seq=event.seq if chain.startswith("case:") else None, chain=chain,
         occurred_at=event.occurred_at, action=event.action,
         kind=kind_of(event.action, event.payload), title=TITLES.get(event.action, event.action),
-        detail=describe(event), actor_type=event.actor_type, actor_id=actor_id, actor_name=name,
+        detail=describe(event, processes), actor_type=event.actor_type, actor_id=actor_id,
+        actor_name=name,
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
         payload=payload, changes=changes, hash=event.hash,
         is_input=event.is_input, order=event.id or 0, engine=engine_step(event),
@@ -260,15 +270,18 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
         versions = _versions(events)
         related = _related_rows(session, case.id, versions)
         names = user_names(session, {e.actor_id for e in events} | {e.actor_id for _, e in related})
-        entries = [_entry(e, f"case:{case.id}", names, raw) for e in events]
-        entries += [_entry(e, chain, names, raw) for chain, e in related]
-        entries += _notifications(session, case.id)
         labels: dict[str, str] = {}
         options: dict[str, dict[str, str]] = {}
+        processes: dict[str, tuple[str, int]] = {}
         for version in session.scalars(select(ProcessVersion).where(
                 ProcessVersion.id.in_([int(v) for v in versions if str(v).isdigit()]))):
             named, coded = field_words(version.source_files or {})
             labels, options = {**named, **labels}, {**coded, **options}
+            processes[str(version.id)] = (process_names(version.source_files or {}).get(
+                version.process_id) or version.process_id, version.version)
+        entries = [_entry(e, f"case:{case.id}", names, raw, processes) for e in events]
+        entries += [_entry(e, chain, names, raw, processes) for chain, e in related]
+        entries += _notifications(session, case.id)
         changed = [v for e in entries for c in e.changes for k in ("before", "after")
                    for v in (c[k] if isinstance(c[k], list) else [c[k]])]
         units = unit_names_in(session, {"changed": changed})

@@ -10,7 +10,7 @@ from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
 from workflows.core.errors import ErrorCode, NotFound
 from workflows.district.units import unit_names_in
-from workflows.library.graph import field_words
+from workflows.library.graph import field_words, process_names
 from workflows.replay.case_replay import case_events, replay_steps
 from workflows.replay.engine import START_ACTIONS, RecordedEvent, Replayer
 from workflows.replay.history import HistoryEntry
@@ -48,6 +48,12 @@ class StepState:
     labels: dict[str, str] = field(default_factory=dict)  # data field -> what the forms call it
     options: dict[str, dict[str, str]] = field(default_factory=dict)  # coded values -> names
     units: dict[str, str] = field(default_factory=dict)   # unit codes in the data -> names
+    process_names: dict[str, str] = field(default_factory=dict)  # process id -> its name
+
+    def processes(self) -> list[dict[str, str]]:
+        """The processes to choose from (the top process before any step is recorded), named."""
+        ids = sorted(self.elements) or [p for p in [self.for_process(None)["process_id"]] if p]
+        return [{"id": pid, "name": self.process_names.get(pid, pid)} for pid in ids]
 
     def for_process(self, process_id: str | None) -> dict:
         """The JSON the diagram reads (case-diagram.js: completed, current, process_id)."""
@@ -142,7 +148,9 @@ def state_at(services: Services, case_no: str, seq: int,
         return StepState(seq, chosen.action, elements, data,
                          sorted(deadlines, key=lambda d: d["due"]), ready, version_id, error,
                          instance.process_id if instance else opened.get("process_id"),
-                         labels=labels, options=options, units=unit_names_in(session, data))
+                         labels=labels, options=options, units=unit_names_in(session, data),
+                         process_names=process_names(version.source_files or {}) if version
+                         else {})
 
 
 def diagram_source(services: Services, version_id: int, process_id: str | None = None) -> str:

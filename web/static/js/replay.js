@@ -3,7 +3,8 @@
  *
  * Buttons [data-jf-step=first|prev|next|last], the ← / → / Home / End keys and clicks on an event
  * (li[data-seq]) select an event; its state comes from <state-base><seq>.json
- * ({process_id, completed, current, processes, version_id, data, deadlines, ready, replay_error})
+ * ({process_id, completed, current, processes: [{id, name}], version_id, data, deadlines, ready,
+ * replay_error})
  * and drives the bpmn-js diagram through case-diagram.js's 'jf:highlight' event.
  * When the case moved to another process version at that event, the diagram is re-created.
  * No inline scripts (CSP script-src 'self'); text is inserted with textContent only.
@@ -58,6 +59,12 @@
   // rows arrive in words: [{key, label, text}] (web/data_display.py)
   function fillData(body, rows) {
     body.replaceChildren();
+    if (!(rows || []).length) {
+      var none = document.createElement('td');
+      none.className = 'text-body-secondary';
+      none.textContent = texts.none;
+      body.appendChild(document.createElement('tr')).appendChild(none);
+    }
     (rows || []).forEach(function (row) {
       var tr = document.createElement('tr');
       var th = document.createElement('th');
@@ -71,18 +78,21 @@
     });
   }
 
+  // [{id, name}]: the value is the process id, the option shows its name
   function fillProcesses(state) {
     var wanted = state.processes || [];
     var have = Array.from(processSelect.options).map(function (o) { return o.value; });
-    if (wanted.join('|') !== have.join('|')) {
+    if (wanted.map(function (p) { return p.id; }).join('|') !== have.join('|')) {
       processSelect.replaceChildren();
-      wanted.forEach(function (pid) {
+      wanted.forEach(function (p) {
         var option = document.createElement('option');
-        option.value = option.textContent = pid;
+        option.value = p.id;
+        option.textContent = p.name;
         processSelect.appendChild(option);
       });
     }
     processSelect.value = state.process_id || '';
+    root.querySelector('[data-jf-process-label]').hidden = !wanted.length;
   }
 
   // Another version (a migration) or another process (a call activity, in its own file):
