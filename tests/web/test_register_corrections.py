@@ -57,7 +57,7 @@ def test_the_corrected_summary_is_the_cases_and_is_found_by_the_search(register,
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
     case_page = unescape(client.get(f"/cases/{walk.case_no}").get_data(as_text=True))
-    assert re.search(r'>摘要</dt><dd class="col-sm-10">(.*?)</dd>', case_page).group(1) == NEW
+    assert re.search(r'data-testid="case-summary">(.*?)</dd>', case_page).group(1) == NEW
     assert re.search(r'>涉及人数</dt><dd class="col-sm-4">(.*?)</dd>', case_page).group(1) == "3"
     assert "更正事项摘要" in case_page                     # the history names the change
     assert walk.case_no in _listed(client, "三户")
