@@ -188,7 +188,7 @@ EVENT = {
     # case_updated events the timeline names by their change (workflows/casework/views.py)
     "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
     "document_issued": _l("首次出具 PDF 文书"),
-    "performance_recorded": _l("记录协议已履行"),
+    "performance_recorded": _l("记录协议已履行"), "summary_corrected": _l("更正事项摘要"),
 }
 RISK = {RiskLevel.RED: _l("红"), RiskLevel.ORANGE: _l("橙"), RiskLevel.YELLOW: _l("黄"),
         RiskLevel.BLUE: _l("蓝"), RiskLevel.GREEN: _l("绿")}

@@ -54,6 +54,22 @@ def shot(page, screenshot_dir, name: str) -> None:
     page.screenshot(path=str(screenshot_dir / name), full_page=True)
 
 
+def summary_on_its_own_row(page) -> None:
+    """The case header's 摘要: its label at the left edge like 类型, below 当前环节, the text
+    beside it (wide screen) or under it (phone), never in the right half of 当前环节's row."""
+    fields = page.locator(".jf-case-header ~ dl")
+    box = {word: fields.locator("dt", has_text=word).first.bounding_box()
+           for word in ("类型", "当前环节", "摘要")}
+    text = page.get_by_test_id("case-summary").bounding_box()
+    assert box["摘要"]["x"] == box["类型"]["x"], box
+    assert box["摘要"]["y"] >= box["当前环节"]["y"] + box["当前环节"]["height"], box
+    wide = page.viewport_size["width"] >= 576
+    if wide:
+        assert text["x"] > box["摘要"]["x"] and abs(text["y"] - box["摘要"]["y"]) < 4, (box, text)
+    else:
+        assert text["x"] == box["摘要"]["x"] and text["y"] > box["摘要"]["y"], (box, text)
+
+
 def complete_step(page, bpmn_id: str, fill: dict[str, str], choose: dict[str, str]) -> None:
     """On the inbox, open the task and submit its form."""
     page.click(f'tr[data-task="{bpmn_id}"] a[href*="/tasks/"]')
@@ -163,6 +179,7 @@ def test_c02_from_registration_to_closure(page, browser_log, base, walk, screens
         page.click("[data-testid=submit-rating]")
     expect(page.locator("[data-testid=case-status]")).to_have_attribute("data-status", "closed")
     expect(page.locator("[data-testid=satisfaction]")).to_have_text("满意")
+    summary_on_its_own_row(page)        # closed: 结案时间 and 满意度 join the half-width fields
 
     diagram = page.locator(".jf-diagram")
     expect(diagram).to_have_attribute("data-jf-state", "ready", timeout=15000)

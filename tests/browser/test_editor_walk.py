@@ -45,6 +45,33 @@ def library_app(committed_services):
     return create_app(committed_services.settings, services=committed_services)
 
 
+ONE_LINE = """(el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return range.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(el).fontSize);
+}"""
+
+
+def catalogue_is_readable(page) -> None:
+    """The catalogue of the shipped library (sixteen files a version): 流程管理 once in the
+    navigation; the short columns' headings and cells on one line; the file names wrap inside
+    the page, on a laptop and on a phone."""
+    expect(page.locator("nav").get_by_role("link", name="流程管理", exact=True)).to_have_count(1)
+    card = page.locator('[data-testid="process-general_dispute"]')
+    for th in ("版本", "状态", "部署人", "运行中", "已结束"):
+        assert card.locator("th", has_text=th).evaluate(ONE_LINE), th
+    for td in card.locator('[data-testid="version-general_dispute-1"] td').all()[:7]:
+        assert td.evaluate(ONE_LINE), td.inner_text()
+    for width, height in ((390, 844), (1280, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        files = card.locator('[data-testid="files-general_dispute-1"] a')
+        assert files.count() >= 10
+        for link in files.all():
+            box = link.bounding_box()
+            assert 0 <= box["x"] and box["x"] + box["width"] <= width, (width, link.inner_text())
+
+
 def test_owner_walk_dry_run_example_guidance_edit_deploy_diff_migrate(
         page, live_server, library_app, committed_services, browser_log, screenshot_dir):
     base = live_server(library_app)
@@ -106,6 +133,7 @@ def test_owner_walk_dry_run_example_guidance_edit_deploy_diff_migrate(
     expect(page.locator('[data-testid="deploy-result"]')).to_contain_text("已启用")
     page.goto(base + "/processes/")
     expect(page.locator('[data-testid^="draft-"]')).to_have_count(0)
+    catalogue_is_readable(page)
 
     # the diff shows the guidance before and after
     page.goto(base + "/processes/general_dispute/diff?from=1&to=2")

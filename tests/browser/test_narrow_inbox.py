@@ -1,12 +1,13 @@
 """At 390 px (a phone) the inbox and the case list show cards, not a squeezed table; the case
-list's search box finds a case by a word of its summary and keeps the word. Screenshots go to
-docs/screenshots/."""
+list's search box finds a case by a word of its summary and keeps the word; the case page's
+header stacks its fields. Screenshots go to docs/screenshots/."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_case_flow import summary_on_its_own_row
 from tests.browser.test_intake_form import PASSWORD, local
 from tests.factories import Walk
 from tests.web.test_access_matrix import _actor
@@ -60,4 +61,9 @@ def test_a_phone_shows_the_inbox_as_cards_and_finds_a_case_by_a_word(
     expect(page.locator("[name=q]")).to_have_value("木工")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(screenshot_dir / "case-list-search-390.png"), full_page=True)
+
+    with page.expect_navigation():
+        page.locator("[data-testid=case-list] tbody tr a").first.click()
+    summary_on_its_own_row(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert browser_log.problems() == []

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from engine.models import ProcessVersion
 from workflows.access.policy import actor_for_user
 from workflows.cases.lookup import CaseFilter, list_cases
 from workflows.demo.loader import load_demo
@@ -26,6 +27,10 @@ def test_demo_loads_cases_at_realistic_points(committed_services):
         assert session.scalar(select(func.count()).select_from(Department)) >= 26
         assert all(u.password_hash.startswith("$argon2id$") for u in session.scalars(select(User)))
     assert len(cases) == 8          # the six samples, a grid worker's report, a smoke alarm
+    # the catalogue's 说明 column shows this note to the process owner
+    with services.session_factory() as session:
+        notes = set(session.scalars(select(ProcessVersion.note)))
+    assert notes == {"演示数据初始部署"}
     channels = {c.channel for c in cases.values()}
     assert {"grid_app", "iot"} <= channels
     with services.session_factory() as session:

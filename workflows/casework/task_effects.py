@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from engine.instance import TaskView, WorkflowInstance
 from workflows.audit.log import AuditAction
+from workflows.cases import field_limits
 from workflows.cases.duplicates import watching
 from workflows.cases.lookup import find_case
 from workflows.casework.documents import (
@@ -56,10 +57,24 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
     field = contract.LEGAL_PATH_DECISIONS.get(view.bpmn_id)
     if field and clean.get(field) is None and any(f.id == field for f in view.form):
         clean[field] = contract.NO_LEGAL_PATH   # not chosen: the route's gateway reads "none"
+    _check_corrections(view, clean)
     if view.bpmn_id in contract.SESSION_BOOKING_TASKS:
         # the room is booked with the step: a refusal (taken, past) keeps the task open
         row = booking.book(uow, actor, case, booking.read_slot(uow, actor, clean), task_id=view.id)
         clean[contract.SESSION_KEY] = row.id
+
+
+def _check_corrections(view: TaskView, clean: dict) -> None:
+    """A corrected case field must fit its column like intake's (one line, its length): the
+    form's own limit may be wider, and the process data keeps what the case shows."""
+    shown = {f.id for f in view.form}
+    values = {name: " ".join(clean[name].split()) for name in contract.CORRECTED_CASE_FIELDS
+              if name in shown and isinstance(clean.get(name), str)}
+    errors = field_limits.text_errors(values, {name: field_limits.MAX_LENGTH[name]
+                                               for name in values})
+    if errors:
+        raise InvalidInput(errors)
+    clean.update(values)
 
 
 def _check_master(uow: UnitOfWork, view: TaskView, clean: dict, decision: str, field: str) -> None:
@@ -80,6 +95,7 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
                    inst: WorkflowInstance) -> None:
     """Apply the effects of the completed task inside the same unit of work."""
     _work_order(uow, actor, case, view, clean)
+    _correct_case(uow, actor, case, view, clean)
     key = contract.MEDIATOR_CHOICE.get(view.bpmn_id)
     if key and clean.get(key):
         case.mediator_id = int(clean[key])
@@ -108,6 +124,20 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
     if rule and clean.get(rule[0]) in ("duplicate", "second_complaint"):
         _link_confirmed(uow, actor, case, clean[rule[0]], find_case(uow.session, clean[rule[1]]))
     _legal_path(uow, actor, case, view, clean)
+
+
+def _correct_case(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
+    """A case field the form showed prefilled and the user changed is the case's now (its search
+    terms follow in the same flush: models/cases.py), not only the process data's."""
+    shown = {f.id for f in view.form}
+    for name in contract.CORRECTED_CASE_FIELDS:
+        value, before = clean.get(name), getattr(case, name)
+        if name not in shown or value in (None, "") or value == before:
+            continue
+        setattr(case, name, value)
+        uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case",
+                         object_id=case.case_no, change=f"{name}_corrected", field=name,
+                         before=before, after=value, task=view.bpmn_id)
 
 
 def _legal_path(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView,

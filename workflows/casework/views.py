@@ -46,7 +46,7 @@ from workflows.core.errors import (
 from workflows.deadlines.case_panel import deadline_panel, read_instance
 from workflows.district.units import unit_names_in
 from workflows.early_warning.listing import case_warnings
-from workflows.library.contract import CONSOLIDATION_TASKS
+from workflows.library.contract import CONSOLIDATION_TASKS, CORRECTED_CASE_FIELDS
 from workflows.library.graph import next_steps, process_source
 from workflows.mediation.invitations import invitable_experts
 from workflows.models import Case, Department, OpenTask, RoleCode, WorkOrder
@@ -226,7 +226,8 @@ DETAILS: dict[str, tuple[tuple[str, str], ...]] = {
                           ("channel", "channel")),
     "timer_fired": (("timer", ""),),
     "risk_changed": (("before", "risk"), ("after", "risk")),
-    "satisfaction_recorded": (("rating", "satisfaction"),)}
+    "satisfaction_recorded": (("rating", "satisfaction"),),
+    "summary_corrected": (("after", ""),)}
 ARROW = ("work_order_changed", "risk_changed")
 
 
@@ -259,7 +260,7 @@ def _tasks(uow: UnitOfWork, actor: Actor, case: Case) -> list[dict]:
 # case_updated events that say more under their own name on the page
 CHANGES = {"document_generated": "document_generated", "document_issued": "document_issued",
            "satisfaction_recorded": "satisfaction_recorded",
-           "performance_recorded": "performance_recorded"}
+           "performance_recorded": "performance_recorded", "summary_corrected": "summary_corrected"}
 
 
 def _action(row: AuditEvent, payload: dict) -> str:
@@ -324,8 +325,10 @@ def known_values(view: TaskView, case: Case) -> dict[str, Any]:
             or f.type == "enums" and isinstance(known.get(f.id), list)}
 
 
-# case fields a step may ask to confirm (the rest of what intake typed is process data)
-CASE_KNOWN = ("summary", "category", "urgency", "people_count", "location_detail")
+# case fields a step may ask to confirm (the rest of what intake typed is process data): what
+# the clerk changes is written back, category, urgency and people from the process data
+# (contract.CASE_FIELDS), the others by the step (task_effects)
+CASE_KNOWN = (*CORRECTED_CASE_FIELDS, "category", "urgency", "people_count")
 
 
 def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:

@@ -71,6 +71,7 @@ def _co(dept: str, user: str, after: timedelta = 10 * MINUTE) -> list[Step]:
 
 
 def _register(category: str, urgency: str, people: int, summary: str) -> Step:
+    """The clerk's check; ``summary`` is the case's from then on (the intake's, confirmed)."""
     return Step("register", "clerk", {"category": category, "urgency": urgency,
                                       "people_count": str(people), "summary": summary}, 10 * MINUTE)
 
@@ -90,7 +91,7 @@ C01 = Sample(
                     "排水立管老化所致，应由物业负责。",
      "parties": [person("刘淑芬", address="东湖街道锦苑小区3栋402室", vulnerable=["elderly"]),
                  person("陈立伟", "respondent", address="东湖街道锦苑小区3栋502室")]},
-    [_register("neighbour", "general", 2, "卫生间渗漏至楼下"),
+    [_register("neighbour", "general", 2, "楼上卫生间渗漏至楼下"),
      Step("sign_off", "handler_jdtj", {"sign_off_decision": "accept"}, 2 * HOUR),
      Step("contact_citizen", "handler_jdtj", {"contact_channel": "phone",
                                               "contact_summary": "已电话联系双方"}, 3 * HOUR),
@@ -155,7 +156,7 @@ C02 = Sample(
      "description": "锦绣家园3栋两部电梯已停运两周，物业称需业主分摊维修费，部分业主以此为由拒交物业费……",
      "parties": [person("周海燕", address="西城街道锦绣家园3栋"),
                  organisation("恒安物业服务有限公司")]},
-    [_register("property_collective", "general", 62, "电梯停运两周，62户"),
+    [_register("property_collective", "general", 62, "两部电梯停运两周，业主拒交物业费"),
      Step("sign_off", "handler_zj", {"sign_off_decision": "accept"}, HOUR),
      Step("contact_citizen", "handler_zj", {"contact_channel": "phone",
                                             "contact_summary": "已联系业主代表"}, HOUR),
@@ -170,7 +171,7 @@ C03 = Sample(
                     "至2月工资共计38.6万元……工人表示若本周仍不发放将到项目大门聚集讨薪。",
      "parties": [person("马德顺"), person("韦春生"), person("杨光荣"),
                  organisation("宏基建设工程有限公司")]},
-    [_register("labour_collective", "urgent", 14, "集体欠薪，扬言聚集"),
+    [_register("labour_collective", "urgent", 14, "14名钢筋工被拖欠工资38.6万元，扬言聚集"),
      Step("confirm_triage", "triage", {"tier": "district", "department": "RS",
                                        "risk_level": "orange", "handling": "labour",
                                        "triage_note": "群体欠薪，维持路由"}, 10 * MINUTE)],
@@ -183,7 +184,7 @@ C04 = Sample(
      "description": "本人在星辰电子科技有限公司工作三年，公司以“业务调整”为由口头通知解除劳动合同……",
      "parties": [person("郑雅琪", contact_preference="sms"),
                  organisation("星辰电子科技有限公司")]},
-    [_register("labour", "general", 1, "经济补偿"),
+    [_register("labour", "general", 1, "解除劳动合同未支付经济补偿"),
      Step("sign_off", "handler_jdlt", {"sign_off_decision": "accept"}, HOUR),
      Step("contact_citizen", "handler_jdlt", {"contact_channel": "phone",
                                               "contact_summary": "已联系"}, 4 * HOUR),
@@ -211,7 +212,7 @@ C05 = Sample(
      "summary": "评估面积少算、单价偏低，担心超过复核期限",
      "description": "本人东关片区平房已列入征收范围，5月12日收到分户评估报告，认为建筑面积少算了11平方米……",
      "parties": [person("孙永福", address="东关街道东关片区"), organisation("区房屋征收办公室")]},
-    [_register("expropriation", "urgent", 1, "评估异议"),
+    [_register("expropriation", "urgent", 1, "评估面积少算、单价偏低，担心超过复核期限"),
      Step("sign_off", "handler_zj", {"sign_off_decision": "accept"}, HOUR),
      Step("contact_citizen", "handler_zj", {"contact_channel": "visit",
                                             "contact_summary": "上门了解评估异议"}, 2 * HOUR),
@@ -231,7 +232,7 @@ C06 = Sample(
      "description": "东关片区23户被征收人对6月16日公告的补偿决定不满，已在微信群商议明早7点到东关路口拉横幅、"
                     "堵路表达诉求，情绪激动。",
      "parties": [person("罗建平", address="东关街道东关片区"), organisation("区人民政府")]},
-    [_register("expropriation", "urgent", 23, "计划堵路"),
+    [_register("expropriation", "urgent", 23, "23户不满补偿决定，计划次日堵路"),
      Step("confirm_triage", "triage", {"tier": "district", "department": "ZJ",
                                        "risk_level": "red", "handling": "expropriation",
                                        "triage_note": "计划次日堵路，定为红色"}, 10 * MINUTE),

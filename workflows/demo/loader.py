@@ -104,7 +104,7 @@ def load_demo(services: Services, *, if_empty: bool = False, now: datetime | Non
     _reference_data(services)
     report.users = load_directory(services, hasher or DEMO_HASHER)
     deploy_bundle(services.new_uow(), SYSTEM, read_directory(services.settings.bpmn_dir),
-                  note="demo")
+                  note="演示数据初始部署")
     now = now or services.clock.now()
     _calendar(services, now)
     for sample in SAMPLES:
