@@ -102,3 +102,15 @@ def _corrections(session, case_id: int) -> list[tuple[dict, str]]:
 def _user_id(services, username: str) -> int:
     with services.new_uow() as uow:
         return uow.session.scalar(select(User.id).where(User.username == username))
+
+
+def test_a_phone_number_split_over_lines_is_refused_once_joined(register, services):
+    """Each line alone passes the form's personal-data check; joined they are a mobile number."""
+    walk, client, path = register
+    response = post(client, path, _form("夜间装修噪声扰民 联系138\r\n1234\r\n5678"))
+    assert response.status_code == 422
+    assert "文字中不能填写身份证号、电话" in response.get_data(as_text=True)
+    assert walk.ids() == ["register"]
+    with services.new_uow() as uow:
+        case = find_case(uow.session, walk.case_no)
+        assert case.summary == OLD and _corrections(uow.session, case.id) == []

@@ -23,6 +23,7 @@ from workflows.casework.documents import (
 from workflows.casework.legal_path import enter_path
 from workflows.casework.projection import current_order, task_department
 from workflows.casework.reopen import reopen_case
+from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.district.units import UnitResolver
@@ -66,12 +67,15 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
 
 def _check_corrections(view: TaskView, clean: dict) -> None:
     """A corrected case field must fit its column like intake's (one line, its length): the
-    form's own limit may be wider, and the process data keeps what the case shows."""
+    form's own limit may be wider, and the process data keeps what the case shows. Personal
+    data is looked for again once the lines are joined: a number split over lines passed the
+    form's check and reads as one joined."""
     shown = {f.id for f in view.form}
     values = {name: " ".join(clean[name].split()) for name in contract.CORRECTED_CASE_FIELDS
               if name in shown and isinstance(clean.get(name), str)}
-    errors = field_limits.text_errors(values, {name: field_limits.MAX_LENGTH[name]
-                                               for name in values})
+    errors = {**field_limits.text_errors(values, {name: field_limits.MAX_LENGTH[name]
+                                                  for name in values}),
+              **pii_text.field_errors(values)}
     if errors:
         raise InvalidInput(errors)
     clean.update(values)
