@@ -16,6 +16,7 @@ from tests.factories import Walk
 from tests.web.conftest import PASSWORD, login, post
 from web import create_app
 from workflows.cases.lookup import find_case
+from workflows.cases.timeline import project_payload
 from workflows.core.actors import SYSTEM
 from workflows.models import User
 from workflows.people import admin
@@ -66,8 +67,11 @@ def test_the_corrected_summary_is_the_cases_and_is_found_by_the_search(register,
         case = find_case(uow.session, walk.case_no)
         assert (case.summary, case.people_count) == (NEW, 3)
         changes = _corrections(uow.session, case.id)
-    assert [(c["change"], c["before"], c["after"], c["task"]) for c, _actor in changes] == \
+    assert [(c["change"], c["old_text"], c["new_text"], c["task"]) for c, _actor in changes] == \
         [("summary_corrected", OLD, NEW, "register")]
+    # the history others see (codes only) names the change but keeps neither text
+    shown = project_payload(changes[0][0])
+    assert shown["change"] == "summary_corrected" and OLD not in str(shown) and NEW not in str(shown)
     assert [actor for _c, actor in changes] == [str(_user_id(services, "clerk_zz"))]
 
 

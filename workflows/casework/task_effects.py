@@ -132,7 +132,9 @@ def after_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cl
 
 def _correct_case(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, clean: dict) -> None:
     """A case field the form showed prefilled and the user changed is the case's now (its search
-    terms follow in the same flush: models/cases.py), not only the process data's."""
+    terms follow in the same flush: models/cases.py), not only the process data's. The texts go
+    under keys of their own, not ``before``/``after``: the case history lets those through for
+    codes (cases/timeline.py), and a summary is free text."""
     shown = {f.id for f in view.form}
     for name in contract.CORRECTED_CASE_FIELDS:
         value, before = clean.get(name), getattr(case, name)
@@ -141,7 +143,7 @@ def _correct_case(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cle
         setattr(case, name, value)
         uow.audit.record(AuditAction.CASE_UPDATED, actor, case=case, object_type="case",
                          object_id=case.case_no, change=f"{name}_corrected", field=name,
-                         before=before, after=value, task=view.bpmn_id)
+                         old_text=before, new_text=value, task=view.bpmn_id)
 
 
 def _legal_path(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView,

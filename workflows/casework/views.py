@@ -226,8 +226,7 @@ DETAILS: dict[str, tuple[tuple[str, str], ...]] = {
                           ("channel", "channel")),
     "timer_fired": (("timer", ""),),
     "risk_changed": (("before", "risk"), ("after", "risk")),
-    "satisfaction_recorded": (("rating", "satisfaction"),),
-    "summary_corrected": (("after", ""),)}
+    "satisfaction_recorded": (("rating", "satisfaction"),)}
 ARROW = ("work_order_changed", "risk_changed")
 
 
