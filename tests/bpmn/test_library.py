@@ -7,8 +7,11 @@ import re
 import pytest
 from lxml import etree
 
+from engine.bpmn_parser import read_form
 from engine.xmlsafe import safe_fromstring
 from tests.bpmn.helpers import BPMN_DIR, library
+from workflows.cases import field_limits
+from workflows.library import contract
 from workflows.library.graph import next_steps
 
 B = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -155,3 +158,13 @@ def test_what_follows_registration_says_which_question_its_answers_answer():
         "有疑似重复？", "有")
     assert (steps["emergency_transfer"]["question"], steps["emergency_transfer"]["when"]) == (
         "甄别", "紧急")
+
+
+def test_a_corrected_case_field_allows_what_the_case_holds():
+    """A form field that corrects a case field (登记核对's summary) allows the case column's
+    length: a longer text would pass the form only for the step to refuse it."""
+    found = {(node.get("id"), f["id"]): int(f["validation"].get("maxlength") or 0)
+             for name in FILES for node in tree(name).iter(q("userTask")) for f in read_form(node)
+             if f["id"] in contract.CORRECTED_CASE_FIELDS.get(node.get("id"), ())}
+    assert found == {(task, name): field_limits.MAX_LENGTH[name]
+                     for task, names in contract.CORRECTED_CASE_FIELDS.items() for name in names}
