@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent
 from tests.bpmn.test_services_general import local, noise_request
-from tests.factories import Walk
+from tests.factories import BPMN_DIR, Walk, deploy_files, seed
 from tests.web.conftest import PASSWORD, login, post
 from web import create_app
 from workflows.cases.lookup import find_case
@@ -20,6 +20,7 @@ from workflows.cases.timeline import project_payload
 from workflows.core.actors import SYSTEM
 from workflows.models import User
 from workflows.people import admin
+from workflows.processes.deploy import read_directory
 
 OLD = "夜间装修噪声"
 NEW = "夜间装修噪声扰民，三户受影响"
@@ -86,7 +87,7 @@ def test_an_unchanged_summary_records_no_change(register, services):
 
 def test_a_summary_the_case_cannot_hold_is_refused_and_lines_are_joined(register, services):
     walk, client, path = register
-    response = post(client, path, _form("噪" * 201))     # the form allows 500, the case 200
+    response = post(client, path, _form("噪" * 201))     # the form and the case allow 200
     assert response.status_code == 422
     assert "最多 200 个字符" in response.get_data(as_text=True)
     assert walk.ids() == ["register"]
@@ -118,3 +119,27 @@ def test_a_phone_number_split_over_lines_is_refused_once_joined(register, servic
     with services.new_uow() as uow:
         case = find_case(uow.session, walk.case_no)
         assert case.summary == OLD and _corrections(uow.session, case.id) == []
+
+
+
+def test_a_summary_field_on_another_task_leaves_the_case_summary(services, clock):
+    """A process version may put a field named ``summary`` on another step (here sign-off): there
+    it is that step's data; only 登记核对's summary is the case's."""
+    clock.set(local(2025, 3, 3, 9, 0))
+    seed(services)
+    files = read_directory(BPMN_DIR)
+    anchor = '<camunda:formField id="return_basis"'
+    xml = files["general_dispute.bpmn"].decode()
+    assert xml.count(anchor) == 1
+    files["general_dispute.bpmn"] = xml.replace(anchor, '<camunda:formField id="summary" '
+                                                'label="签收说明" type="textarea"/>' + anchor).encode()
+    deploy_files(services, files)
+    walk = Walk(services, clock)
+    walk.intake(**vars(noise_request(summary=OLD)))
+    walk.do("register", category="noise", urgency="general", people_count="3", summary=NEW)
+    walk.do("sign_off", walk.task("sign_off")["dept"], sign_off_decision="accept",
+            summary="本单位已签收")
+    with services.new_uow() as uow:
+        case = find_case(uow.session, walk.case_no)
+        assert case.summary == NEW
+        assert [c["task"] for c, _actor in _corrections(uow.session, case.id)] == ["register"]

@@ -71,7 +71,8 @@ def _check_corrections(view: TaskView, clean: dict) -> None:
     data is looked for again once the lines are joined: a number split over lines passed the
     form's check and reads as one joined."""
     shown = {f.id for f in view.form}
-    values = {name: " ".join(clean[name].split()) for name in contract.CORRECTED_CASE_FIELDS
+    values = {name: " ".join(clean[name].split())
+              for name in contract.CORRECTED_CASE_FIELDS.get(view.bpmn_id, ())
               if name in shown and isinstance(clean.get(name), str)}
     errors = {**field_limits.text_errors(values, {name: field_limits.MAX_LENGTH[name]
                                                   for name in values}),
@@ -136,7 +137,7 @@ def _correct_case(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, cle
     under keys of their own, not ``before``/``after``: the case history lets those through for
     codes (cases/timeline.py), and a summary is free text."""
     shown = {f.id for f in view.form}
-    for name in contract.CORRECTED_CASE_FIELDS:
+    for name in contract.CORRECTED_CASE_FIELDS.get(view.bpmn_id, ()):
         value, before = clean.get(name), getattr(case, name)
         if name not in shown or value in (None, "") or value == before:
             continue

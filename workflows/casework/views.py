@@ -314,20 +314,21 @@ def co_feedback(session: Session, case: Case, documents: list[dict],
 
 def known_values(view: TaskView, case: Case) -> dict[str, Any]:
     """A form starts from what the case already knows: a field named like a process variable
-    holding a plain value (category, urgency...) or like a case field typed at intake (the
-    summary) shows that value; a choice of several starts from the list the process holds
+    holding a plain value (category, urgency...) or like a case field typed at intake that this
+    step corrects (登记核对's summary) shows that value; a choice of several starts from the list the process holds
     (triage: the co-units the routing table suggests)."""
-    known = {name: getattr(case, name) for name in CASE_KNOWN}
+    names = (*CORRECTED_CASE_FIELDS.get(view.bpmn_id, ()), *CASE_KNOWN)
+    known = {name: getattr(case, name) for name in names}
     known.update(view.data)
     return {f.id: known[f.id] for f in view.form
             if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""
             or f.type == "enums" and isinstance(known.get(f.id), list)}
 
 
-# case fields a step may ask to confirm (the rest of what intake typed is process data): what
-# the clerk changes is written back, category, urgency and people from the process data
-# (contract.CASE_FIELDS), the others by the step (task_effects)
-CASE_KNOWN = (*CORRECTED_CASE_FIELDS, "category", "urgency", "people_count")
+# case fields any step may ask to confirm, written back from the process data
+# (contract.CASE_FIELDS); a step's own corrected case fields (contract.CORRECTED_CASE_FIELDS: the
+# summary at 登记核对) are written back by that step alone (task_effects), so only it shows them
+CASE_KNOWN = ("category", "urgency", "people_count")
 
 
 def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:

@@ -36,8 +36,9 @@ CASE_FIELDS = {"tier": "tier", "risk_level": "risk_level", "urgency": "urgency",
                "category": "category", "people_count": "people_count", "outcome": "outcome",
                "satisfaction": "satisfaction"}
 # Case fields typed at intake (not workflow data) that a step's form shows prefilled
-# (casework/views.py) and so may correct: a form field of the same name writes the case, audited.
-CORRECTED_CASE_FIELDS = ("summary",)
+# (casework/views.py) and so may correct: bpmn id -> the case fields a form field of the same name
+# writes, audited. A field of that name on any other task is that task's data only.
+CORRECTED_CASE_FIELDS: dict[str, tuple[str, ...]] = {"register": ("summary",)}
 LEAD_DEPARTMENT = "department"          # routing.dmn output, changed by confirm_triage/redispatch
 CO_DEPARTMENTS = "co_departments"
 SECOND_COMPLAINT = "second_complaint"
