@@ -93,3 +93,27 @@ def test_values_at_the_limits_are_accepted(client, services, users, process):
     with services.new_uow() as uow:
         case = uow.session.scalars(select(Case)).one()
         assert (len(case.channel_ref), len(case.summary), case.category) == (128, 200, "other")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("summary", "夜间施工噪声扰民，回电 138  1234  5678"),
+    ("summary", "夜间施工噪声扰民，电话 138 - 1234 - 5678"),
+    ("description", "夜间施工噪声扰民\n回电 138\n1234  5678"),
+    ("description", "工资卡 6222  0212  3456  7890  128"),
+])
+def test_a_loosely_spaced_number_is_refused(client, services, users, process, field, value):
+    """Double spaces, a hyphen with spaces around it or line breaks between its groups: intake
+    reads the number as the correction at 登记核对 does, joined."""
+    response = client.post("/api/v1/cases", json={**BODY, field: value},
+                           headers=_token(services, "intake_clerk"))
+    assert response.status_code == 422
+    assert "文字中不能填写身份证号、电话" in response.get_json()["errors"][field]
+    assert _cases(services) == 0
+
+
+def test_dates_amounts_and_case_codes_are_not_numbers_of_people(client, services, users,
+                                                                process):
+    text = "2025年3月3日起欠薪 12000 元，13 人；2025-03-03 - 2025-03-05 协商，见 JF-2026-000007"
+    body = {**BODY, "summary": text, "description": text.replace("；", "\n")}
+    response = client.post("/api/v1/cases", json=body, headers=_token(services, "intake_clerk"))
+    assert response.status_code == 201, response.get_json()

@@ -77,7 +77,9 @@ def amount_errors(amount: Decimal | None) -> dict[str, FieldError]:
 def request_errors(request: IntakeRequest) -> dict[str, FieldError]:
     """Category and text limits of an intake request (other fields: ``intake.check``)."""
     errors = text_errors({name: getattr(request, name, None) for name in MAX_LENGTH}, MAX_LENGTH)
-    for name, error in pii_text.field_errors(vars(request), FREE_TEXT).items():
+    texts = {name: pii_text.joined(value) for name in FREE_TEXT
+             if isinstance(value := getattr(request, name, None), str)}
+    for name, error in pii_text.field_errors(texts).items():
         errors.setdefault(name, error)
     if request.category and request.category not in CATEGORIES:
         errors["category"] = CHOOSE

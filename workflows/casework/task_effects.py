@@ -68,15 +68,15 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
 def _check_corrections(view: TaskView, clean: dict) -> None:
     """A corrected case field must fit its column like intake's (one line, its length): the
     form's own limit may be wider, and the process data keeps what the case shows. Personal
-    data is looked for again once the lines are joined: a number split over lines passed the
-    form's check and reads as one joined."""
+    data is looked for again in the text joined (``pii_text.joined``, as intake reads its own): a
+    number split over lines passed the form's check and reads as one joined."""
     shown = {f.id for f in view.form}
     values = {name: " ".join(clean[name].split())
               for name in contract.CORRECTED_CASE_FIELDS.get(view.bpmn_id, ())
               if name in shown and isinstance(clean.get(name), str)}
     errors = {**field_limits.text_errors(values, {name: field_limits.MAX_LENGTH[name]
                                                   for name in values}),
-              **pii_text.field_errors(values)}
+              **pii_text.field_errors({name: pii_text.joined(v) for name, v in values.items()})}
     if errors:
         raise InvalidInput(errors)
     clean.update(values)

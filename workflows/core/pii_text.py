@@ -13,7 +13,9 @@ belong in the party fields, where they are encrypted, indexed and masked (docs/p
 * ``email``: an e-mail address.
 
 A number counts only when no digit touches it (so a longer number, a date, an amount or a case
-code is not a phone number). Landline numbers without an area code are not recognised: eight
+code is not a phone number). Its groups are read with one space or hyphen between them; a check
+of a text typed freely reads it ``joined`` first, so that ``138  1234 - 5678`` or a number split
+over lines is one number as well. Landline numbers without an area code are not recognised: eight
 digits are as often an amount or a reference. Services refuse a text that holds any of these
 with ``PERSONAL_DATA_IN_TEXT`` (the field, and the first kind found).
 """
@@ -48,6 +50,15 @@ _MOBILE = re.compile(rf"(?<![\d+])((?:(?:\+|00)?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{
 _LANDLINE = re.compile(r"(?<!\d)((?:\(0\d{2,3}\)|0\d{2,3})[ \-]?[2-9]\d{6,7})(?!\d)")
 _AREA = re.compile(r"0(?:10|2\d|[3-9]\d{2})")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+
+
+_RUN = re.compile(r"\s*-[\s-]*|\s+")
+
+
+def joined(text: str) -> str:
+    """``text`` with each run of spaces and line breaks made one space and each hyphen with spaces
+    or hyphens around it one hyphen: how ``find`` should read a loosely typed number."""
+    return _RUN.sub(lambda run: "-" if "-" in run.group(0) else " ", text)
 
 
 def find(text: str) -> list[PersonalDataKind]:
