@@ -160,7 +160,7 @@ def step_state(case_no: str, seq: int) -> ResponseReturnValue:
                    processes=state.processes(), **state.for_process(process),
                    data=data_rows(_masked(state.data), state.labels, state.units, state.options),
                    deadlines=state.deadlines, ready=state.ready,
-                   replay_error=state.replay_error)
+                   replay_error=state.replay_error, account=state.account)
 
 
 @bp.get("/cases/<case_no>/diagram.bpmn")

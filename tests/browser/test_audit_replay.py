@@ -81,6 +81,7 @@ def test_auditor_steps_through_branches_and_escalation(page, browser_log, server
     expect(_marker(page, "escalate", "jf-current")).to_have_count(1)
     expect(_marker(page, "lead_handle", "jf-current")).to_have_count(0)
     expect(page.locator("[data-jf-deadlines] li")).to_have_text(["无"])
+    expect(page.locator("[data-jf-account]")).to_be_hidden()     # no user acted: no 账号
     page.screenshot(path=str(screenshot_dir / "audit-replay.png"), full_page=True)
 
     # ← goes back one event; End jumps to the last one (the case is closed)
@@ -151,6 +152,13 @@ def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_
     _expect_current_in(page, "escalation")
     _click_event(page, "协办部门工单（并行）：")          # signed off: six co-departments
     _expect_current_in(page, "joint_dispatch")
+    # the list names who acted in words (name, role, unit); the account is the 账号 of the
+    # selected event alone
+    page.locator("li[data-seq]", has_text="（督办员 · ").first.click()
+    _settled(page)
+    expect(page.locator("[data-jf-account]")).to_be_visible()
+    account = page.locator("[data-jf-account-name]").inner_text()
+    assert account and account not in page.locator(".jf-replay-steps").inner_text()
     assert not browser_log.problems(), browser_log.problems()
 
 

@@ -10,11 +10,14 @@ from sqlalchemy import func, select, text
 
 from engine.models import AuditEvent
 from tests.audit_support import deploy, deploy_bytes, drop_audit_triggers, run_joint_case
-from tests.web.conftest import Users, csrf_token
+from tests.web.conftest import PASSWORD, Users, csrf_token
 from tests.web.test_pages_in_words import visible_text
 from web import audit, create_app
+from workflows.access.policy import actor_for_user
 from workflows.audit.log import AuditAction
-from workflows.models import Case, CaseParty, OpenTask
+from workflows.core.actors import SYSTEM
+from workflows.models import Case, CaseParty, OpenTask, User
+from workflows.people import admin
 from workflows.replay.engine import RecordedEvent
 from workflows.replay.export import verify_export
 from workflows.replay.history import describe
@@ -296,3 +299,36 @@ def test_engine_steps_are_behind_a_toggle(as_role, joint):
     assert everything.count('data-action="task_completed"') == \
         people.count('data-action="task_completed"')
     assert "→ 待定" not in people and "→ 待定" in everything     # predictions only
+
+
+def test_rows_name_the_person_by_role_and_unit_and_the_account_is_one_events_detail(
+        as_role, services, joint):
+    """No login name inline: a row says who in words (name, role, unit); the account is a labelled
+    field (账号) of the one event the replay shows, and the history's filter still takes it."""
+    admin.create_user(services.new_uow(), SYSTEM, username="liqiang_zz", password=PASSWORD,
+                      roles=["triage_officer"], department_code="T_CENTRE", display_name="李强")
+    with services.new_uow() as uow:
+        user = uow.session.scalars(select(User).where(User.username == "liqiang_zz")).one()
+        uow.audit.record(AuditAction.PARTY_UNMASKED, actor_for_user(user), case=joint.case_id,
+                         object_type="party", object_id="p-9", party_id="p-9",
+                         purpose="contact", fields=["phone"])
+        uow.commit()
+    revealed, fired = (_seq(services, joint, action) for action in ("party_unmasked", "timer_fired"))
+    client = as_role("auditor")
+    who = "李强（分流研判员 · 测试区综治中心）"
+
+    history = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    access = client.get("/audit/access").get_data(as_text=True)
+    replay = client.get(f"/audit/cases/{CASE}/replay?seq={revealed}").get_data(as_text=True)
+    steps = replay.split('data-testid="replay-steps">', 1)[1].split("</ol>", 1)[0]
+    for page in (visible_text(history), visible_text(access), visible_text(steps)):
+        assert who in page and "liqiang_zz" not in page
+    shown = replay.split('data-testid="replay-account"', 1)[1].split("</div>", 1)[0]
+    assert shown == ">账号：<span data-jf-account-name>liqiang_zz</span>"
+    states = (client.get(f"/audit/cases/{CASE}/steps/{seq}.json").get_json()
+              for seq in (revealed, fired))
+    assert [state["account"] for state in states] == ["liqiang_zz", None]
+    hidden = client.get(f"/audit/cases/{CASE}/replay?seq={fired}").get_data(as_text=True)
+    assert 'data-testid="replay-account" hidden>' in hidden
+    filtered = client.get(f"/audit/cases/{CASE}?actor=liqiang_zz").get_data(as_text=True)
+    assert filtered.count('data-action="') == 1 and 'data-action="party_unmasked"' in filtered

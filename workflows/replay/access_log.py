@@ -19,7 +19,7 @@ from workflows.audit.coverage import SYSTEM_CHAIN
 from workflows.audit.log import AuditAction, VerifyReport, verify_chains
 from workflows.models import Case, Party
 from workflows.replay.engine import RecordedEvent
-from workflows.replay.history import user_names
+from workflows.replay.history import Person, people, unit_names
 from workflows.runtime.bootstrap import Services
 
 ACCESS_ACTIONS = (AuditAction.PARTY_UNMASKED, AuditAction.PARTY_VIEWED, AuditAction.CASE_EXPORTED,
@@ -43,6 +43,8 @@ class AccessEntry:
     purpose: str | None
     detail: str
     flagged: bool = False
+    account: str | None = None        # the user's login name: the filter's, not the rows'
+    unit: str | None = None           # the name of the unit the actor acted for
 
     @property
     def day(self) -> str:
@@ -94,23 +96,29 @@ def access_log(services: Services, *, since: datetime | None = None, until: date
             .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
 
         events = [(row.case_id, RecordedEvent.from_model(row)) for row in rows]
-        names = user_names(session, {e.actor_id for _, e in events})
-        entries = [_access_entry(case_id, e, names) for case_id, e in events]
+        names = people(session, {e.actor_id for _, e in events})
+        units = unit_names(session, {e.actor_department_id for _, e in events})
+        entries = [_access_entry(case_id, e, names, units) for case_id, e in events]
         log = AccessLog(limit=limit, search_limit=services.settings.search_alert_per_hour)
         log.case_numbers = _case_numbers(session, {e.case_id for e in entries if e.case_id})
         _summarise(log, entries, _party_labels(session, {e.party_id for e in entries}))
         log.search_alerts = _search_alerts(entries, log.search_limit)
-    log.entries = [e for e in entries if (not user or user in (e.actor_id, e.actor_name))
+    log.entries = [e for e in entries
+                   if (not user or user in (e.actor_id, e.account, e.actor_name))
                    and (not party or party == e.party_id)]
     return log
 
 
-def _access_entry(case_id: int | None, event: RecordedEvent, names: dict) -> AccessEntry:
+def _access_entry(case_id: int | None, event: RecordedEvent, names: dict[str, Person],
+                  units: dict[str, str]) -> AccessEntry:
     p = event.payload
     party_id = p.get("party_id") or (event.object_id if event.object_type == "party" else None)
+    person = names.get(event.actor_id or "")
     return AccessEntry(event.occurred_at, event.action, event.actor_id,
-                       names.get(event.actor_id or "", event.actor_id or event.actor_type or ""),
-                       event.actor_role, party_id, case_id, p.get("purpose"), _detail(event))
+                       person.name if person else event.actor_id or event.actor_type or "",
+                       event.actor_role, party_id, case_id, p.get("purpose"), _detail(event),
+                       account=person.account if person else None,
+                       unit=units.get(event.actor_department_id or ""))
 
 
 def _summarise(log: AccessLog, entries: list[AccessEntry], parties: dict[str, str]) -> None:

@@ -21,7 +21,7 @@ from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES
 from workflows.cases.timeline import project_payload
 from workflows.district.units import unit_names_in
 from workflows.library.graph import field_words, process_names
-from workflows.models import User
+from workflows.models import Department, User
 from workflows.replay.case_replay import case_events
 from workflows.replay.engine import START_ACTIONS, RecordedEvent
 from workflows.runtime.bootstrap import Services
@@ -77,7 +77,7 @@ class HistoryFilter:
     """Filters of the case history page; empty means 'all'."""
 
     kinds: frozenset[str] = frozenset()
-    actor: str | None = None          # actor id or username
+    actor: str | None = None          # actor id, account or name
     department: str | None = None     # department id
     since: datetime | None = None
     until: datetime | None = None
@@ -86,7 +86,8 @@ class HistoryFilter:
     def accepts(self, entry: HistoryEntry) -> bool:
         return ((self.engine_steps or not entry.engine)
                 and (not self.kinds or entry.kind in self.kinds)
-                and (not self.actor or self.actor in (entry.actor_id, entry.actor_name))
+                and (not self.actor or self.actor in (entry.actor_id, entry.account,
+                                                      entry.actor_name))
                 and (not self.department or self.department == entry.department_id)
                 and (self.since is None or entry.occurred_at >= self.since)
                 and (self.until is None or entry.occurred_at <= self.until))
@@ -116,6 +117,8 @@ class HistoryEntry:
     order: int = 0
     engine: bool = False              # a transition people did not cause nor wait for
     transition: int | None = None     # place within its engine step (one seq, several lines)
+    account: str | None = None        # the user's login name: the filter's, never shown in a row
+    unit: str | None = None           # the name of the unit the actor acted for
 
     @property
     def local_time(self) -> str:
@@ -179,16 +182,36 @@ def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None 
     return ""
 
 
-def user_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Person:
+    """A user as the audit pages name them: by name in every row (with the role and unit the
+    event recorded); the account only where one event is looked at (and for the filters)."""
+
+    name: str
+    account: str
+
+
+def people(session: Session, ids: Iterable[str | None]) -> dict[str, Person]:
+    """User id (as an event keeps it) -> the user's name and account."""
     numeric = [int(i) for i in ids if i and i.isdigit()]
     if not numeric:
         return {}
     rows = session.execute(select(User.id, User.display_name, User.username)
                            .where(User.id.in_(numeric))).all()
-    return {str(r.id): f"{r.display_name}（{r.username}）" for r in rows}
+    return {str(r.id): Person(r.display_name, r.username) for r in rows}
 
 
-def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
+def unit_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
+    """Unit id (as an event keeps the actor's) -> the unit's name."""
+    numeric = [int(i) for i in ids if i and i.isdigit()]
+    if not numeric:
+        return {}
+    rows = session.execute(select(Department.id, Department.name)
+                           .where(Department.id.in_(numeric))).all()
+    return {str(r.id): r.name for r in rows}
+
+
+def _entry(event: RecordedEvent, chain: str, names: dict[str, Person], units: dict[str, str],
            raw: bool = True, processes: dict[str, tuple[str, int]] | None = None) -> HistoryEntry:
     actor_id = event.actor_id
     payload, changes = event.payload, changes_of(event.payload)
@@ -196,18 +219,19 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, str],
 
         payload = project_payload(event.payload)
         changes = [{"key": c["key"], "before": None, "after": HIDDEN_VALUE} for c in changes]
-    name = names.get(actor_id or "", actor_id or event.actor_type or "")
+    person = names.get(actor_id or "")
     obj = f"{event.object_type or ''} {event.object_id or ''}".strip()
     return HistoryEntry(
         seq=event.seq if chain.startswith("case:") else None, chain=chain,
         occurred_at=event.occurred_at, action=event.action,
         kind=kind_of(event.action, event.payload), title=TITLES.get(event.action, event.action),
         detail=describe(event, processes), actor_type=event.actor_type, actor_id=actor_id,
-        actor_name=name,
+        actor_name=person.name if person else actor_id or event.actor_type or "",
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
         payload=payload, changes=changes, hash=event.hash,
         is_input=event.is_input, order=event.id or 0, engine=engine_step(event),
-        transition=event.transition)
+        transition=event.transition, account=person.account if person else None,
+        unit=units.get(event.actor_department_id or ""))
 
 
 # what people work on or wait for; every other task type is the engine's bookkeeping
@@ -269,7 +293,9 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
         events = case_events(session, case.id)
         versions = _versions(events)
         related = _related_rows(session, case.id, versions)
-        names = user_names(session, {e.actor_id for e in events} | {e.actor_id for _, e in related})
+        everyone = [*events, *(e for _, e in related)]
+        names = people(session, {e.actor_id for e in everyone})
+        units = unit_names(session, {e.actor_department_id for e in everyone})
         labels: dict[str, str] = {}
         options: dict[str, dict[str, str]] = {}
         processes: dict[str, tuple[str, int]] = {}
@@ -279,8 +305,8 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
             labels, options = {**named, **labels}, {**coded, **options}
             processes[str(version.id)] = (process_names(version.source_files or {}).get(
                 version.process_id) or version.process_id, version.version)
-        entries = [_entry(e, f"case:{case.id}", names, raw, processes) for e in events]
-        entries += [_entry(e, chain, names, raw, processes) for chain, e in related]
+        entries = [_entry(e, f"case:{case.id}", names, units, raw, processes) for e in events]
+        entries += [_entry(e, chain, names, units, raw, processes) for chain, e in related]
         entries += _notifications(session, case.id)
         changed = [v for e in entries for c in e.changes for k in ("before", "after")
                    for v in (c[k] if isinstance(c[k], list) else [c[k]])]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from engine.models import ProcessVersion
 from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
@@ -13,7 +15,7 @@ from workflows.district.units import unit_names_in
 from workflows.library.graph import field_words, process_names
 from workflows.replay.case_replay import case_events, replay_steps
 from workflows.replay.engine import START_ACTIONS, RecordedEvent, Replayer
-from workflows.replay.history import HistoryEntry
+from workflows.replay.history import HistoryEntry, people
 from workflows.runtime.bootstrap import Services
 
 LIVE = {"READY", "WAITING", "STARTED"}
@@ -49,6 +51,7 @@ class StepState:
     options: dict[str, dict[str, str]] = field(default_factory=dict)  # coded values -> names
     units: dict[str, str] = field(default_factory=dict)   # unit codes in the data -> names
     process_names: dict[str, str] = field(default_factory=dict)  # process id -> its name
+    account: str | None = None      # the login name of the user who acted (the event's detail)
 
     def processes(self) -> list[dict[str, str]]:
         """The processes to choose from (the top process before any step is recorded), named."""
@@ -150,7 +153,12 @@ def state_at(services: Services, case_no: str, seq: int,
                          instance.process_id if instance else opened.get("process_id"),
                          labels=labels, options=options, units=unit_names_in(session, data),
                          process_names=process_names(version.source_files or {}) if version
-                         else {})
+                         else {}, account=_account(session, chosen))
+
+
+def _account(session: Session, event: RecordedEvent) -> str | None:
+    person = people(session, [event.actor_id]).get(event.actor_id or "")
+    return person.account if person and event.actor_type in ("user", "api") else None
 
 
 def diagram_source(services: Services, version_id: int, process_id: str | None = None) -> str:

@@ -4,7 +4,7 @@
  * Buttons [data-jf-step=first|prev|next|last], the ← / → / Home / End keys and clicks on an event
  * (li[data-seq]) select an event; its state comes from <state-base><seq>.json
  * ({process_id, completed, current, processes: [{id, name}], version_id, data, deadlines, ready,
- * replay_error})
+ * replay_error, account: the login name of the user who acted, shown as 账号 of this event only})
  * and drives the bpmn-js diagram through case-diagram.js's 'jf:highlight' event.
  * When the case moved to another process version at that event, the diagram is re-created.
  * No inline scripts (CSP script-src 'self'); text is inserted with textContent only.
@@ -131,6 +131,9 @@
     fillList(root.querySelector('[data-jf-ready]'), (state.ready || []).map(function (r) {
       return r.name + (r.index === null || r.index === undefined ? '' : ' #' + (r.index + 1));
     }));
+    var account = root.querySelector('[data-jf-account]');
+    account.hidden = !state.account;
+    account.querySelector('[data-jf-account-name]').textContent = state.account || '';
     fillData(root.querySelector('[data-jf-data]'), state.data);
     fillProcesses(state);
     error.hidden = !state.replay_error;
