@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy import JSON, MetaData, String, TypeDecorator, create_engine, event, exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -70,7 +71,12 @@ WRITE_OPTION = "jiefen_write"
 SINGLE_READS_OPTION = "jiefen_single_reads"
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
+# a pooled connection idle for longer than this is pinged before it is handed out
+PING_AFTER_IDLE = 1.0   # seconds
+
+
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5,
+                ping_after_idle: float = PING_AFTER_IDLE) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and BEGIN IMMEDIATE transactions.
 
     ``hide_parameters``: a failing statement's bound values (serialized task data, free text)
@@ -79,11 +85,42 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engin
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
                            hide_parameters=True)
+    _ping_when_idle(engine, ping_after_idle)
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
         _keep_prepared_statements(engine)
     return engine
+
+
+_RETURNED = "jiefen_returned_at"
+_seconds = time.monotonic   # the pool's clock (tests move it)
+
+
+def _ping_when_idle(engine: Engine, idle: float) -> None:
+    """The pool's pre-ping, for connections idle longer than ``idle`` seconds only.
+
+    A ping is a round trip at every checkout, and a request checks out twice (its sign-in
+    check, then its unit of work): two of the sixteen round trips of a task completion on
+    PostgreSQL. A connection handed back less than ``idle`` ago was working then; one that
+    died since (the server restarted within that second) fails its request once, and that
+    failure invalidates the pool's older connections as a failed ping would."""
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = _seconds()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or _seconds() - returned < idle:
+            return   # a new connection, or one at work a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                # the pool replaces it (and every older one) and checks out again
+                raise exc.InvalidatePoolError() from error
+            raise
 
 
 def _configure_sqlite(engine: Engine) -> None:

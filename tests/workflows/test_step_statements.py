@@ -21,10 +21,10 @@ from workflows.intake.register import submit_intake
 # catch-up applies it later, off the step); no units and no lane roles: the process keeps them
 # while the stamp is unchanged (tests/workflows/test_directory_cache.py); SAVEPOINTs of the test
 # harness excluded; the bounds are what it takes today, so one more statement fails here.
-# On PostgreSQL the audit head's move and its events are one statement, and so are the case event
-# head's and its events (writable CTEs, workflows/core/head_append.py): a round trip each saved;
-# SQLite, embedded and without DML in a CTE, keeps the four
-STEP_STATEMENTS = {"sqlite": 14, "postgresql": 12}
+# The audit head's move and its events are one statement, and so are the case event head's and
+# its events: writable CTEs on PostgreSQL (workflows/core/head_append.py), triggers on the
+# appended rows on SQLite (migration 0045)
+STEP_STATEMENTS = {"sqlite": 12, "postgresql": 12}
 # the reads of any step: the case and the case's rows; a clock started or stopped, an open task's
 # ready time or a co-department's access check read nothing more
 STEP_READS = 2
@@ -39,9 +39,9 @@ STEP_READS = 2
 # signing copy bound to the case), the clerk and unit in one query; nothing read that a case
 # inserted in this transaction cannot have yet (orders, clocks, watch rows, notices, open
 # tasks, audit chain); the new case queued for the cockpit's rollups in one statement; on
-# PostgreSQL the chain's first head and events are one statement, the case event log's move
-# and event another
-INTAKE_STATEMENTS = {"sqlite": 28, "postgresql": 26}
+# PostgreSQL the chain's first head and events are one statement (SQLite: two), the case event
+# log's move and event another
+INTAKE_STATEMENTS = {"sqlite": 27, "postgresql": 26}
 
 
 @pytest.fixture

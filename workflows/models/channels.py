@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Connection,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -184,6 +186,22 @@ class CaseEventHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_position: Mapped[int] = mapped_column(PositionType, default=0)
+
+
+# SQLite: a case event moves the head forward (one INSERT per append); the trigger of migration
+# 0045, for a database made from the models (tests)
+CASE_EVENT_HEAD_TRIGGER = (
+    "CREATE TRIGGER case_event_moves_head AFTER INSERT ON case_event BEGIN "
+    "UPDATE case_event_head SET last_position = NEW.position "
+    "WHERE id = 1 AND last_position < NEW.position; END")
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _case_event_head_trigger(_metadata: Any, connection: Connection, tables: Any = (),
+                             **_kw: Any) -> None:
+    names = {table.name for table in tables}
+    if connection.dialect.name == "sqlite" and {"case_event", "case_event_head"} <= names:
+        connection.exec_driver_sql(CASE_EVENT_HEAD_TRIGGER)
 
 
 class ChannelCursor(Base):
