@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from web.labels import labels, period
+from web.time_display import localtime
 
 # data fields whose values are codes of a label table
 KEY_KINDS = {"category": "category", "urgency": "urgency", "risk_level": "risk", "tier": "tier",
@@ -20,6 +21,8 @@ KEY_KINDS = {"category": "category", "urgency": "urgency", "risk_level": "risk",
 # deadline specs: ISO durations or statutory_days(15)-style specs
 SPEC = re.compile(r"P(\d+D)?(T(\d+H)?(\d+M)?)?|(statutory|working)_(days|months|hours)\(\d+\)")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# an instant as the engine keeps it (ISO with its offset): shown in local time
+INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)")
 
 
 def value_text(key: str, value: Any, units: dict[str, str],
@@ -46,6 +49,8 @@ def value_text(key: str, value: Any, units: dict[str, str],
         return labels(KEY_KINDS[key], value)
     if SPEC.fullmatch(text) and text != "P":
         return period(text)
+    if INSTANT.fullmatch(text):
+        return localtime(text.replace("Z", "+00:00"))
     if text in units:
         return units[text]
     return text

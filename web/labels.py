@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from engine import diff as bundle_diff
 from engine.forms import FIELD_TYPES
 from workflows.assistant.flags import Flag
+from workflows.audit.coverage import SYSTEM_CHAIN
 from workflows.audit.log import AuditAction
 from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
@@ -68,6 +69,7 @@ from workflows.notify.outbox import DELIVERY_STATES, NOTICE_CHANNELS, RECIPIENT_
 from workflows.notify.templates import TEMPLATES
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
 from workflows.replay.export import EXPORT_PURPOSES
+from workflows.replay.history import NOTIFICATION_SENT, OUTBOX
 from workflows.reports.kpi_cases import FIGURES, KPI_BY_ID, KPI_STATUSES, KPI_UNITS
 from workflows.reports.periodic import KINDS as REPORT_KINDS
 from workflows.reports.targets import COMPARATORS
@@ -134,6 +136,7 @@ PURPOSE = {
 EVENT = {
     A.CASE_OPENED: _l("案件登记"), A.CASE_UPDATED: _l("案件更新"), A.CASE_CLOSED: _l("结案"),
     A.CASE_REOPENED: _l("重新办理"), A.SUBMISSION_LINKED: _l("关联来件"),
+    NOTIFICATION_SENT: _l("通知已发送"),
     A.TASK_STATE_CHANGED: _l("任务状态变化"), A.ENGINE_STEP: _l("流程推进"),
     A.TASK_COMPLETED: _l("完成任务"), A.TASK_CLAIMED: _l("认领任务"),
     A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
@@ -304,6 +307,8 @@ LEGAL_BASIS = {
 }
 RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
              "role": _l("角色"), "channel_order": _l("来件渠道")}
+# where a history row without a case sequence number comes from
+CHAIN = {SYSTEM_CHAIN: _l("系统链"), OUTBOX: _l("通知记录")}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
 NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
                   "phone": _l("电话任务"), "feed": _l("单位事件订阅"),
@@ -426,7 +431,7 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "role": ROLE, "party_role": PARTY_ROLE, "party_kind": PARTY_KIND,
           "wo_role": WORK_ORDER_ROLE, "wo_status": WORK_ORDER_STATUS, "contact": CONTACT,
           "vulnerable": VULNERABLE,
-          "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT,
+          "satisfaction": SATISFACTION, "category": CATEGORY, "purpose": PURPOSE, "event": EVENT, "chain": CHAIN,
           "process_status": PROCESS_STATUS, "report_kind": REPORT_KIND,
           "place_level": PLACE_LEVEL, "warning_kind": WARNING_KIND, "warning_state": WARNING_STATE,
           "linked_as": LINKED_AS, "linked_by": LINKED_BY, "unit_kind": UNIT_KIND,
@@ -458,7 +463,8 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "wo_role": WorkOrderRole, "wo_status": WorkOrderStatus, "contact": ContactPreference,
               "vulnerable": VULNERABILITIES, "satisfaction": RATINGS, "category": Category,
               "purpose": (*PURPOSES, *RECORDED_PURPOSES, *EXPORT_PURPOSES),
-              "event": (*AuditAction, *CHANGES.values()),
+              "event": (*AuditAction, *CHANGES.values(), NOTIFICATION_SENT),
+              "chain": (SYSTEM_CHAIN, OUTBOX),
               "process_status": VersionStatus, "report_kind": REPORT_KINDS,
               "place_level": PlaceLevel, "warning_kind": WarningKind, "warning_state": WarningState,
               "linked_as": SubmissionLink, "linked_by": LinkBasis, "unit_kind": UNIT_KINDS,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import Flask, current_app
+from flask import Flask
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -14,19 +11,9 @@ from web.data_display import value_text
 from web.labels import choices, label, labels
 from web.messages import message
 from web.report_labels import report_cell, report_text, report_title
+from web.time_display import localtime
 from workflows.library.instructions import render_document
 from workflows.reports.charts import shown_target
-
-
-def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An aware UTC time (or ISO text) shown in the configured zone (Asia/Shanghai)."""
-    if value is None or value == "":
-        return "—"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:  # a date-only ISO string or a naive value: show as is
-        return moment.strftime(fmt)
-    zone = ZoneInfo(current_app.config["JIEFEN_SETTINGS"].timezone)
-    return moment.astimezone(zone).strftime(fmt)
 
 
 def document_html(body: str | None) -> Markup:

@@ -43,6 +43,22 @@ LEAD_DEPARTMENT = "department"          # routing.dmn output, changed by confirm
 CO_DEPARTMENTS = "co_departments"
 SECOND_COMPLAINT = "second_complaint"
 MEDIATOR_KEY = "mediator_id"
+# What pages call the process data the product itself writes (start data, service results,
+# multi-instance items and outputs), where no form field or decision output names it; the
+# process's own words win (library/graph.field_words). Process data is in the process's
+# language, Chinese, whatever the page's.
+DATA_WORDS = {
+    "case_id": "案件内部编号", "case_no": "案件编号", "party_ids": "当事人",
+    "duplicate_candidates": "疑似重复案件", "received_at": "来件时间", "emergency": "紧急",
+    "statutory_channel": "属法定途径", "escalation_level": "督办级别",
+    "second_complaint": "二次投诉", "people_count": "涉及人数", "dept": "协办部门",
+    "co_decisions": "各协办部门签收意见", "notify_result": "最近一次通知",
+    "supervise_result": "最近一次督办", "sign_off_due": "签收到期时刻",
+    "sign_off_warn_at": "签收预警时刻", "session_id": "调解会次编号", MEDIATOR_KEY: "调解员",
+}
+# a field whose values are coded like another's (a multi-instance output gathers its orders'
+# answers to one form field)
+DATA_OPTIONS_OF = {"co_decisions": "co_sign_off_decision"}
 
 # -- messages -------------------------------------------------------------------------------------
 MSG_REOPEN = "reopen"                   # payload -> data['reopen'] (the watch window after closure)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from lxml import etree
 
 from engine.bpmn_parser import BPMN_NS
 from engine.errors import BpmnValidationError
 from engine.xmlsafe import safe_fromstring
+from workflows.library import contract
 
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"}
@@ -149,9 +151,12 @@ def parse_or_none(text: str | bytes, filename: str):
 def field_words(files: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """What the process calls its data fields and their coded values: (form field and decision
     output labels, {field: {option id: option name}} of the enum form fields); the first
-    definition of a field wins. For pages that show task data in words."""
+    definition of a field wins. Then the product's words for the data it writes itself
+    (contract.DATA_WORDS), and last a service task's name for a result variable no one else
+    names. For pages that show task data in words."""
     labels: dict[str, str] = {}
     options: dict[str, dict[str, str]] = {}
+    results: dict[str, str] = {}
     for name, text in sorted(files.items()):
         root = parse_or_none(text, name) if name.endswith((".bpmn", ".dmn")) else None
         for element in root.iter() if root is not None else ():
@@ -168,4 +173,21 @@ def field_words(files: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dic
                           and v.get("id") and v.get("name")}
                 if values:
                     options[key] = values
+            result = element.get("resultVariable") if local == "serviceTaskOperator" else None
+            task = _enclosing(element, "serviceTask")
+            if result and task is not None and task.get("name"):
+                results.setdefault(result, " ".join(task.get("name").split()))
+    for key, words in (*contract.DATA_WORDS.items(), *results.items()):
+        labels.setdefault(key, words)
+    for key, like in contract.DATA_OPTIONS_OF.items():
+        if like in options:
+            options.setdefault(key, options[like])
     return labels, options
+
+
+def _enclosing(element: Any, localname: str) -> Any:
+    """The nearest ancestor of ``element`` with that local name, or None."""
+    for parent in element.iterancestors():
+        if isinstance(parent.tag, str) and etree.QName(parent).localname == localname:
+            return parent
+    return None

@@ -55,7 +55,19 @@ TITLES = {
     "case_replayed": "复核重放", "case_exported": "导出案卷", "sla_changed": "时限变更",
     "data_corrected": "数据更正", "notification_sent": "通知已发送",
 }
+NOTIFICATION_SENT = "notification_sent"   # a row of the outbox, not an audit event
+OUTBOX = "outbox"                         # where such a row comes from (no chain of its own)
 HIDDEN_VALUE = "（内容仅审计员可见）"
+# an element without a name (an end event, a gateway) is named by its kind
+TYPE_WORDS = {"BpmnStartTask": "流程开始", "StartEvent": "开始事件", "EndEvent": "结束事件",
+              "IntermediateCatchEvent": "中间等待事件", "IntermediateThrowEvent": "中间抛出事件",
+              "BoundaryEvent": "边界事件", "_BoundaryEventParent": "边界事件挂载",
+              "ExclusiveGateway": "排他网关", "ParallelGateway": "并行网关",
+              "InclusiveGateway": "包容网关", "EventBasedGateway": "事件网关",
+              "UserTask": "用户任务", "ManualTask": "人工任务", "ServiceTask": "服务任务",
+              "ScriptTask": "脚本任务", "BusinessRuleTask": "规则任务", "SendTask": "发送任务",
+              "ReceiveTask": "接收任务", "NoneTask": "任务", "CallActivity": "调用子流程",
+              "SubWorkflowTask": "子流程", "TransactionSubprocess": "事务子流程"}
 STATE_NAMES = {"READY": "就绪", "WAITING": "等待", "STARTED": "进行中", "COMPLETED": "完成",
                "CANCELLED": "取消", "ERROR": "出错", "FUTURE": "待定", "LIKELY": "可能",
                "MAYBE": "也许"}
@@ -150,7 +162,7 @@ def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None 
     (process name, version number) of the versions the case ran on."""
     p, action = event.payload, event.action
     if action == "task_state_changed":
-        name = p.get("bpmn_name") or p.get("task")
+        name = p.get("bpmn_name") or TYPE_WORDS.get(p.get("type") or "", "流程内部步骤")
         old, new = STATE_NAMES.get(p.get("from") or "", p.get("from") or "新建"), STATE_NAMES.get(
             p.get("to") or "", p.get("to"))
         return f"{name}：{old} → {new}"
@@ -262,10 +274,12 @@ def _related_rows(session: Session, case_id: int,
 def _notifications(session: Session, case_id: int) -> list[HistoryEntry]:
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.case_id == case_id,
                                                        OutboxMessage.status == "sent"))
-    return [HistoryEntry(None, "outbox", row.sent_at or row.created_at, "notification_sent",
-                         "notification", TITLES["notification_sent"],
+    return [HistoryEntry(None, OUTBOX, row.sent_at or row.created_at, NOTIFICATION_SENT,
+                         "notification", TITLES[NOTIFICATION_SENT],
                          f"{row.channel} · {row.template} → {row.recipient_type}", "system", None,
-                         "outbox", None, None, f"outbox {row.id}", {"template": row.template},
+                         "outbox", None, None, f"outbox {row.id}",
+                         {"template": row.template, "channel": row.channel,
+                          "recipient_type": row.recipient_type},
                          order=10**15 + row.id)
             for row in rows]
 
