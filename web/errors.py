@@ -17,9 +17,12 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from web.context import actor, services
+from web.context import actor, new_uow, services
+from web.data_display import value_text
+from web.labels import label
 from web.messages import field_details, field_errors
 from workflows.access import policy
+from workflows.casework.views import process_words
 from workflows.core.errors import (
     ConcurrentUpdate,
     IdempotencyConflict,
@@ -71,6 +74,26 @@ def invalid(exc: InvalidInput):
     return _page("errors/422.html", 422, errors=field_errors(exc.field_errors))
 
 
+def _kept(case_no: str | None) -> tuple[list, list, dict[str, tuple[str, str]]]:
+    """What a refused POST sent: (name, value) pairs as sent (for sending again), the filled ones
+    in words — (the field's label, the option's or code's name, or what was typed; never a field
+    id or an option code) — and the process's elements (to name the step that failed)."""
+    kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"] \
+        if request.method == "POST" else []
+    labels: dict[str, str] = {}
+    options: dict[str, dict[str, str]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    if kept or case_no:
+        try:
+            labels, options, names = process_words(new_uow(), case_no)
+        except Exception:  # the error page must still go out, in the page's own words
+            log.exception("could not read the process's words (request %s)", g.get("request_id"))
+    shown = [(labels.get(k) or _("填写的内容"),
+              _("是") if v == "true" else value_text(k, v, {}, options))
+             for k, v in kept if v.strip()]
+    return kept, shown, names
+
+
 def conflict(exc: Exception):
     """409: the task was completed or the case changed meanwhile; what was typed is shown again."""
     gone = isinstance(exc, TaskNoLongerAvailable)
@@ -78,10 +101,9 @@ def conflict(exc: Exception):
         return jsonify(error="task_no_longer_available" if gone else "concurrent_update",
                        message=_("此任务已由他人处理或已超过时限，提交的内容没有保存")
                        if gone else _("内容刚被他人更新，提交的内容没有保存，请重新提交")), 409
-    kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"] \
-        if request.method == "POST" else []
     case_no = (request.view_args or {}).get("case_no")
-    return _page("errors/409.html", 409, gone=gone, kept=kept, action=request.path,
+    kept, shown, _names = _kept(case_no)
+    return _page("errors/409.html", 409, gone=gone, kept=kept, shown=shown, action=request.path,
                  case_no=case_no)
 
 
@@ -91,10 +113,10 @@ def process_incident(exc: ProcessIncident):
     if wants_json():
         return jsonify(error="process_incident", message=message,
                        element_id=exc.element_id, case_no=exc.case_no), 409
-    kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"] \
-        if request.method == "POST" else []
-    return _page("errors/incident.html", 409, message=message, kept=kept, case_no=exc.case_no,
-                 element_id=exc.element_id)
+    _sent, shown, names = _kept(exc.case_no)
+    name, kind = names.get(exc.element_id or "", ("", ""))   # by its name, else by its kind
+    return _page("errors/incident.html", 409, message=message, shown=shown, case_no=exc.case_no,
+                 element=name or (label("element_kind", kind) if kind else ""))
 
 
 def idempotency_reused(exc: IdempotencyConflict):

@@ -223,6 +223,18 @@ def test_other_roles_are_refused_and_the_refusal_audited(as_role, services, join
     assert denied == 4
 
 
+@pytest.mark.parametrize(("role", "offered"), [("supervisor", False), ("auditor", True)])
+def test_the_workbench_tabs_offer_only_pages_the_role_may_open(as_role, users, joint, role,
+                                                               offered):
+    """Every chain and every reveal are for auditors: others are not led to a refusal."""
+    if role == "supervisor":
+        users.add("supervisor", "supervisor", "T_CENTRE")
+    page = as_role(role).get("/audit/").get_data(as_text=True)
+    nav = page[page.index('data-testid="audit-nav"'):]
+    nav = nav[:nav.index("</ul>")]
+    assert ('href="/audit/chains"' in nav) is offered and ('href="/audit/access"' in nav) is offered
+
+
 def test_auditor_can_change_nothing(app, as_role, services, joint, case_no):
     client = as_role("auditor")
     token = csrf_token(client, "/audit/")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from tests.web.conftest import post
-from tests.web.test_task_pages import _task_id
+from tests.web.test_task_pages import _task_id, kept_rows
 from workflows.cases.lookup import find_case
 from workflows.casework import tasks as task_service
 from workflows.library import contract
@@ -96,6 +98,8 @@ def test_rating_a_case_that_does_not_wait_for_one_is_409(as_role, case_no):
     response = post(as_role("intake_clerk"), f"/cases/{case_no}/satisfaction",
                     {"rating": "satisfied", "comment": "很好"})
     assert response.status_code == 409 and "很好" in response.get_data(as_text=True)
+    rows = kept_rows(response.get_data(as_text=True))    # the rating in words, no field id
+    assert "满意" in rows and not re.search(r"satisfied|rating|comment", rows)
 
 
 def test_rating_is_refused_to_roles_without_the_right(as_role, rating_step):

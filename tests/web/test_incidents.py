@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from engine.models import AuditEvent, InstanceRow, OutboxMessage
 from tests.web.conftest import HERE, new_case, post
 from tests.web.test_api import _token, conforms
+from tests.web.test_task_pages import kept_rows
 from workflows.cases.lookup import find_case
 from workflows.cases.parties import PartyInput
 from workflows.casework import events as case_events
@@ -85,8 +86,11 @@ def test_failing_step_gives_a_clear_page_and_raises_an_incident(as_role, service
                     {"department": "ZJ", "triage_note": "按物业纠纷派住建"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "流程执行出错，已通知督办员" in page and "gw_x" in page
-    assert "按物业纠纷派住建" in page                      # what was typed is not lost
+    assert "流程执行出错，已通知督办员" in page and "gw_x" not in page
+    assert "流程在环节 排他网关 执行时出错" in page        # the unnamed step by its kind
+    rows = kept_rows(page)                                # what was typed is not lost, in words
+    assert "研判意见 按物业纠纷派住建" in rows and "承办部门 区住建局" in rows
+    assert "department" not in rows and "ZJ" not in rows
     row = _instance(services, code)
     assert row.status == "incident" and "gw_x" in row.last_error
     assert "not_set_anywhere" in row.last_error

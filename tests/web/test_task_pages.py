@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import html as lxml_html
 from sqlalchemy import select
 
 from tests.web.conftest import post
@@ -18,6 +19,13 @@ def _task_id(services, case_no: str, bpmn_id: str) -> str:
         case = find_case(uow.session, case_no)
         return uow.session.scalars(select(OpenTask.task_id).where(
             OpenTask.case_id == case.id, OpenTask.bpmn_id == bpmn_id)).one()
+
+
+def kept_rows(page: str) -> str:
+    """The table of what a refused submission sent, a row a line: 'label text'."""
+    table = lxml_html.fromstring(page).xpath("//*[@data-testid='kept-values']")[0]
+    return "\n".join(" ".join(cell.text_content().strip() for cell in row)
+                     for row in table.xpath(".//tr"))
 
 
 def test_step_page_shows_instructions_form_and_what_follows(as_role, services, case_no):
@@ -80,6 +88,10 @@ def test_a_task_completed_meanwhile_gives_409_and_keeps_the_input(as_role, servi
     assert response.status_code == 409
     assert "已由他人处理" in text and "我的研判意见" in text
     assert f'href="/cases/{case_no}"' in text
+    # what was typed in words: each field by its label, a chosen option by its name
+    rows = kept_rows(text)
+    assert "承办部门 区住建局" in rows and "研判意见 我的研判意见" in rows
+    assert "department" not in rows and "triage_note" not in rows and "ZJ" not in rows
 
 
 def test_handler_of_the_department_completes_handling(as_role, services, users, case_no):
@@ -139,6 +151,8 @@ def test_a_concurrent_change_offers_to_resubmit_the_same_values(as_role, service
     text = response.get_data(as_text=True)
     assert response.status_code == 409 and "重新提交" in text
     assert '<input type="hidden" name="triage_note" value="我的研判意见">' in text
+    assert '<input type="hidden" name="department" value="ZJ">' in text   # sent as typed
+    assert "承办部门 区住建局" in kept_rows(text)                          # shown in words
     assert f'action="/cases/{case_no}/tasks/{task_id}"' in text
 
 

@@ -47,7 +47,7 @@ from workflows.deadlines.case_panel import deadline_panel, read_instance
 from workflows.district.units import unit_names_in
 from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS, CORRECTED_CASE_FIELDS
-from workflows.library.graph import next_steps, process_source
+from workflows.library.graph import element_names, field_words, next_steps, process_source
 from workflows.mediation.invitations import invitable_experts
 from workflows.models import Case, Department, OpenTask, RoleCode, WorkOrder
 from workflows.notify.delivery import delivery_state
@@ -335,6 +335,22 @@ def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:
     row = uow.session.get(InstanceRow, case.workflow_instance_id)
     version = uow.session.get(ProcessVersion, row.process_version_id) if row else None
     return dict(version.source_files) if version else {}
+
+
+def process_words(uow: UnitOfWork, case_no: str | None) -> tuple[dict[str, str], dict[str, dict[str, str]],
+                                                        dict[str, tuple[str, str]]]:
+    """The words of the process version a case runs — (field labels, {field: {option id: option
+    name}}, {element id: (name, kind)}) — for a page that shows a refused submission back in words. The
+    process's own words only, no case content: no policy check. No case: the product's words for
+    the data it writes itself (contract.DATA_WORDS)."""
+    files: dict[str, str] = {}
+    if case_no:
+        with uow:
+            case = uow.session.scalars(select(Case).where(Case.case_no == case_no)).first()
+            if case is not None and case.workflow_instance_id:
+                files = _version_files(uow, case)
+    labels, options = field_words(files)
+    return labels, options, element_names(files)
 
 
 # -- the process diagram ------------------------------------------------------------------------

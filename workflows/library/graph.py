@@ -133,6 +133,19 @@ def process_names(files: Mapping[str, str]) -> dict[str, str]:
     return names
 
 
+def element_names(files: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Element id -> (its name on one line, "" when it has none; its kind, e.g.
+    exclusiveGateway) over the BPMN files: a page names an element by its name, else by kind."""
+    names: dict[str, tuple[str, str]] = {}
+    for filename, text in sorted(files.items()):
+        root = parse_or_none(text, filename) if filename.endswith(".bpmn") else None
+        for element in root.iter(f"{BPMN}*") if root is not None else ():
+            if element.get("id"):
+                names.setdefault(element.get("id"), (" ".join((element.get("name") or "").split()),
+                                                     etree.QName(element).localname))
+    return names
+
+
 def decision_names(text: str, filename: str) -> dict[str, str]:
     root = parse_or_none(text, filename)
     if root is None:
