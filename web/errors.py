@@ -14,6 +14,7 @@ import logging
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +35,13 @@ from workflows.core.errors import (
 )
 
 log = logging.getLogger("jiefen.web")
+# what an HTTP refusal means to the reader (the page shows no English reason phrase)
+HTTP_WORDS = {
+    400: _l("请求无效，请返回上一页后重试。"),
+    405: _l("这个地址只能通过页面上的按钮提交，不能直接打开。请返回上一页后操作。"),
+    413: _l("提交的内容太大（例如附件过大），没有保存。"),
+    429: _l("操作过于频繁，请稍后再试。"),
+}
 
 
 def wants_json() -> bool:
@@ -135,7 +143,7 @@ def http_error(exc: HTTPException):
         return not_found(exc)
     if wants_json():
         return jsonify(error=(exc.name or "error").lower().replace(" ", "_")), exc.code
-    return _page("errors/http.html", exc.code or 500, name=exc.name, code=exc.code)
+    return _page("errors/http.html", exc.code or 500, words=HTTP_WORDS.get(exc.code or 500))
 
 
 def server_error(exc: Exception):

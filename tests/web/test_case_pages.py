@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lxml import html as lxml_html
 from sqlalchemy import select
 
 from engine.models import AuditEvent
@@ -120,6 +121,22 @@ def test_reveal_without_htmx_renders_the_case_page_once(as_role, case_no):
     party_id = page.split('data-party="')[1].split('"')[0]
     shown = post(client, f"/cases/{case_no}/parties/{party_id}/reveal", {"purpose": "contact"})
     assert "周海燕" in shown.get_data(as_text=True)
+
+
+def test_a_buttons_address_opened_directly_says_what_it_means(as_role, case_no):
+    """405 in words, not the English reason phrase."""
+    client = as_role("triage_officer")
+    page = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    party_id = page.split('data-party="')[1].split('"')[0]
+    opened = client.get(f"/cases/{case_no}/parties/{party_id}/reveal")
+    text = _error_text(opened.get_data(as_text=True))
+    assert opened.status_code == 405 and "不能直接打开" in text
+    assert "Method" not in text and "Allowed" not in text
+
+
+def _error_text(page: str) -> str:
+    """All the text of an error page's body, <code> included."""
+    return lxml_html.fromstring(page).xpath("//*[@data-status]")[0].text_content()
 
 
 def test_auditor_sees_masked_data_but_cannot_reveal(as_role, services, case_no):

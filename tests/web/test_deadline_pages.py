@@ -14,6 +14,7 @@ from engine.deadlines import SHANGHAI
 from engine.models import AuditEvent, InstanceRow, OutboxMessage
 from tests.factories import IDS, Walk, deploy_library
 from tests.web.conftest import PASSWORD, Users, login, post
+from tests.web.test_pages_in_words import visible_text
 from workflows.cases.lookup import find_case
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
@@ -224,7 +225,7 @@ def test_supervisors_see_incidents_and_retry_them(client, as_user, walk, service
         row = session.get(InstanceRow, case.workflow_instance_id)
         row.status, row.timer_attempts, row.due_at = "incident", 3, None
         row.last_error = "EngineStepFailed: expression error"
-        instance_id = row.id
+        instance_id, process_id = row.id, row.process_id
         session.commit()
     login(client, "med")
     before = denials(services)
@@ -233,6 +234,9 @@ def test_supervisors_see_incidents_and_retry_them(client, as_user, walk, service
     client = as_user("sup")
     listing = client.get("/supervision/").get_data(as_text=True)
     assert f'data-instance="{instance_id}"' in listing and "expression error" in listing
+    shown = listing[listing.index(f'data-instance="{instance_id}"'):]
+    shown = visible_text("<table><tr " + shown[:shown.index("</tr>")] + "</tr></table>")
+    assert "矛盾纠纷" in shown and process_id not in shown    # the process by its name
     assert post(client, f"/supervision/incidents/{instance_id}/retry").status_code == 302
     with services.session_factory() as session:
         assert session.get(InstanceRow, instance_id).status == "running"

@@ -24,11 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineStepFailed
-from engine.models import InstanceRow
+from engine.models import InstanceRow, ProcessVersion
 from workflows.access.policy import Permission, denials_audited, require, visible_cases
 from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, NotFound, ProcessIncident
+from workflows.library.graph import process_names
 from workflows.models import Case
 from workflows.models.sla_failures import SlaCheckFailure
 from workflows.notify.delivery import notify_role
@@ -137,14 +138,18 @@ def retry_sla_check(uow: UnitOfWork, actor: Actor, case_id: int) -> None:
 
 # -- incidents (timers that failed JIEFEN_TIMER_MAX_ATTEMPTS times) -------------------------------
 def incidents(session: Session, actor: Actor) -> list[dict]:
-    """Instances in status 'incident' whose case the actor may see, newest first."""
+    """Instances in status 'incident' whose case the actor may see, newest first; the process by
+    its name (its version's BPMN), the engine's error as it was raised (technical detail)."""
     rows = session.execute(
-        select(InstanceRow, Case.case_no).join(Case, Case.workflow_instance_id == InstanceRow.id)
+        select(InstanceRow, Case.case_no, ProcessVersion.source_files)
+        .join(Case, Case.workflow_instance_id == InstanceRow.id)
+        .outerjoin(ProcessVersion, ProcessVersion.id == InstanceRow.process_version_id)
         .where(InstanceRow.status == "incident", visible_cases(actor))
         .order_by(InstanceRow.id.desc())).all()
     return [{"instance_id": row.id, "case_no": case_no, "process_id": row.process_id,
+             "process": process_names(files or {}).get(row.process_id) or row.process_id,
              "attempts": row.timer_attempts, "error": (row.last_error or "")[:300]}
-            for row, case_no in rows]
+            for row, case_no, files in rows]
 
 
 def retry_incident(services: Services, actor: Actor, instance_id: int) -> str:
