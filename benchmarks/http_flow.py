@@ -113,6 +113,8 @@ class Server:
 
     def close(self) -> None:
         self.connection.close()
+        # the serving threads first: one still answering would wake the closed loop (EBADF)
+        self.server.task_dispatcher.shutdown()
         self.server.close()
 
 
