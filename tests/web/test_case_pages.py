@@ -6,6 +6,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from engine.models import AuditEvent
+from workflows.models import Case
 from tests.web.conftest import new_case, post
 
 INTAKE = {
@@ -189,3 +190,16 @@ def test_receipt_shows_the_code(as_role, services, users, process):
     code = new_case(services, users, phone="13800001111")
     text = as_role("intake_clerk").get(f"/cases/{code}/receipt").get_data(as_text=True)
     assert code in text and "一案一码" in text
+
+
+def test_a_case_without_a_process_says_so_instead_of_a_diagram_that_cannot_load(as_role, services,
+                                                                                 case_no):
+    """A case kept from before jiefen (the demo's year of closed cases, an import) has no
+    process instance: the page says there is no diagram rather than failing to load one."""
+    with services.new_uow() as uow:
+        case = uow.session.scalars(select(Case).where(Case.case_no == case_no)).one()
+        case.workflow_instance_id = None
+        uow.commit()
+    text = as_role("triage_officer").get(f"/cases/{case_no}").get_data(as_text=True)
+    assert 'data-testid="no-diagram"' in text and "没有流程图" in text
+    assert "data-bpmn-url" not in text

@@ -64,6 +64,7 @@ class CasePage:
 
     summary: dict
     access: CaseAccess
+    has_process: bool = True    # a case kept from before (an import) has no instance, no diagram
     parties: list[dict] = field(default_factory=list)
     narrative: str | None = None     # never filled here: revealed by a purpose-bound POST only
     has_narrative: bool = False
@@ -104,7 +105,8 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
         access = case_access(uow.session, actor, case)
-        page = CasePage(case_summary(uow.session, case), access)
+        page = CasePage(case_summary(uow.session, case), access,
+                        has_process=case.workflow_instance_id is not None)
         if access.parties:
             page.parties = [PartyVault.view(party, link.role)
                             for link, party in case_parties(uow.session, case)]
