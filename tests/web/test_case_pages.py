@@ -6,8 +6,8 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from engine.models import AuditEvent
-from workflows.models import Case
 from tests.web.conftest import new_case, post
+from workflows.models import Case
 
 INTAKE = {
     "channel": "hotline_12345", "channel_ref": "12345-20250704-0001", "category": "property",
