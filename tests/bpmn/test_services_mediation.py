@@ -98,6 +98,7 @@ def test_c01_agreement_with_judicial_confirmation_to_closure(services, c01):
         docs = {d.kind: d for d in session.scalars(select(CaseDocument))}
     agreement = docs["mediation_agreement"]
     assert "刘**" in agreement.body and "刘淑芬" not in agreement.body
+    assert "出生日期：已隐去（62岁）" in agreement.body and "1962-03-15" not in agreement.body
     assert "自本协议生效之日起15日内" in agreement.body and "4000" in agreement.body
     assert {"registration", "sign_off", "jc_application", "completion_report"} <= set(docs)
     signing_copy = full_text(services, agreement)       # printed in full only for signing

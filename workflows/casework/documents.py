@@ -78,8 +78,9 @@ def party_lines(uow: UnitOfWork, case: Case, on: date,
         role = PARTY_ROLE_LABELS.get(link_role, link_role)
         sex, birth = id_facts(plain.get("id_number"), on)
         for shown, lines, born in (
+                # the case file keeps the age, not the date, still under its label
                 (dict(party.masked or {}), masked,
-                 birth.split("（")[-1].rstrip("）") if birth != BLANK else BLANK),
+                 "已隐去（" + birth.split("（")[-1] if birth != BLANK else BLANK),
                 (plain, full, birth)):
             lines.append(PartyLine(role, shown.get("name") or BLANK, sex, born,
                                    shown.get("id_number") or BLANK,
