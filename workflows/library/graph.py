@@ -187,7 +187,7 @@ def field_words(files: Mapping[str, str]) -> tuple[dict[str, str], dict[str, dic
                 if values:
                     options[key] = values
             result = element.get("resultVariable") if local == "serviceTaskOperator" else None
-            task = _enclosing(element, "serviceTask")
+            task = _enclosing(element, "serviceTask") if result else None
             if result and task is not None and task.get("name"):
                 results.setdefault(result, " ".join(task.get("name").split()))
     for key, words in (*contract.DATA_WORDS.items(), *results.items()):
