@@ -194,3 +194,29 @@ def test_cli_once_at_in_the_future_needs_not_production(committed_services, monk
     allowed = runner.invoke(cli, ["scheduler", "--once", "--at", future, "--not-production"])
     assert allowed.exit_code == 0, allowed.output
     assert "fired 1 timers" in allowed.output
+
+
+def test_a_run_due_while_its_job_still_runs_is_counted_not_warned(services, caplog):
+    """A job still running when it is due again: APScheduler skips that run (one instance per
+    job) and would warn at every skip; the console gets one INFO line and the skips are counted."""
+    import logging
+    import threading
+
+    scheduler = jobs.build_scheduler(services, blocking=False)
+    scheduler.remove_all_jobs()
+    release = threading.Event()
+    scheduler.add_job(release.wait, "interval", id="slow.job", seconds=0.05, args=[60])
+    before = jobs.SKIPS.counts.get("slow.job", 0)
+    caplog.set_level(logging.INFO)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 60   # a stuck scheduler fails, a slow one only waits
+        while jobs.SKIPS.counts.get("slow.job", 0) < before + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        release.set()
+        scheduler.shutdown(wait=True)
+    assert jobs.SKIPS.counts["slow.job"] >= before + 3
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    said = [r.getMessage() for r in caplog.records if "slow.job" in r.getMessage()]
+    assert len(said) == 1 and "still running when due again" in said[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import cast
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import (
     EVENT_JOB_ERROR,
     EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
     EVENT_SCHEDULER_START,
     JobEvent,
     JobExecutionEvent,
@@ -214,6 +216,7 @@ def build_scheduler(services: Services, blocking: bool = False) -> BaseScheduler
         "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
     scheduler.add_listener(_rearm_sweep(scheduler, services),
                            EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.add_listener(SKIPS.note, EVENT_JOB_MAX_INSTANCES)
     scheduler.add_job(timers_sweep, SweepTrigger(settings.sweep_max_sleep), id=SWEEP_JOB,
                       args=[services])
     scheduler.add_job(outbox_deliver, "interval", id="outbox.deliver", args=[services],
@@ -262,6 +265,41 @@ class SweepTrigger(BaseTrigger):
 
     def __str__(self) -> str:
         return f"sweep[max sleep {self.max_sleep.total_seconds()} s]"
+
+
+class SkippedRuns(logging.Filter):
+    """Runs folded into the one still running. A job whose run outlasts its interval (a sweep
+    with much to do) is due again while it runs; with one instance per job APScheduler skips
+    that run and warns each time, although the running one does the same work. The warning is
+    dropped here and the skips counted per job; one line at INFO says so, at most once a
+    minute per job, so a busy scheduler's console stays readable."""
+
+    QUIET = 60.0   # seconds between two such lines for one job
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = {}
+        self._said: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.WARNING
+                    and str(record.msg).startswith("Execution of job")
+                    and "maximum number of running instances" in str(record.msg))
+
+    def note(self, event: JobEvent) -> None:
+        with self._lock:
+            count = self.counts[event.job_id] = self.counts.get(event.job_id, 0) + 1
+            now = time.monotonic()
+            if now - self._said.get(event.job_id, -self.QUIET) < self.QUIET:
+                return
+            self._said[event.job_id] = now
+        log.info("%s still running when due again: that run is left to it (%d so far)",
+                 event.job_id, count)
+
+
+SKIPS = SkippedRuns()
+logging.getLogger("apscheduler.scheduler").addFilter(SKIPS)
 
 
 def _rearm_sweep(scheduler: BaseScheduler, services: Services) -> Callable[[JobEvent], None]:
