@@ -35,6 +35,7 @@ from engine.specs import CompiledBundle
 TYPED_START = re.compile(r"^due_from\(.*, '([A-Za-z][A-Za-z0-9_]*)'\)$")
 TIMER_TYPES = {"DurationTimerEventDefinition", "TimeDateEventDefinition", "CycleTimerEventDefinition"}
 FINISHED_STATES = TaskState.COMPLETED | TaskState.CANCELLED
+_CURRENT = (TaskState.READY, TaskState.WAITING, TaskState.STARTED)   # element_states' "current"
 LIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.COMPLETED \
     | TaskState.ERROR | TaskState.CANCELLED
 
@@ -332,6 +333,12 @@ class WorkflowInstance:
             entry["completed"] = sorted(set(entry["completed"]))
             entry["current"] = sorted(set(entry["current"]))
         return out
+
+    def current_processes(self) -> set[str]:
+        """The process ids with an element ready, waiting or started: those ``element_states``
+        gives a non-empty "current" list, without collecting and sorting every element."""
+        return {task.workflow.spec.name for task in self._iterated_tasks()
+                if task.state in _CURRENT and getattr(task.task_spec, "bpmn_id", None)}
 
     def state_digest(self) -> str:
         """sha256 of the semantic state (the replay compares it); random task UUIDs left out."""

@@ -75,7 +75,9 @@ def elements_first_way(instance: WorkflowInstance) -> dict:
 def same(instance: WorkflowInstance) -> None:
     snap = instance.snapshot()
     assert (snap.digest, snap.max_depth, snap.completed) == first_way(instance)
-    assert instance.element_states() == elements_first_way(instance)
+    elements = elements_first_way(instance)
+    assert instance.element_states() == elements
+    assert instance.current_processes() == {p for p, e in elements.items() if e["current"]}
 
 
 def test_the_digest_is_the_first_ways_along_a_case(start, serializer):

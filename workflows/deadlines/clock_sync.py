@@ -109,10 +109,9 @@ def _task_step(uow: UnitOfWork, case: Case, ready: list[TaskView], bpmn_id: str,
 
 
 def _handling_step(inst: WorkflowInstance, armed: list, timers: dict, data: dict) -> Step:
-    element_states = inst.element_states()
-    states = element_states.get(HANDLING_PROCESS, {})
-    if not states.get("current") or any(element_states.get(process, {}).get("current")
-                                        for process in contract.LEGAL_PATH_PROCESSES):
+    current = inst.current_processes()
+    if HANDLING_PROCESS not in current or any(process in current
+                                              for process in contract.LEGAL_PATH_PROCESSES):
         # a failed mediation routed to a legal path (R5) is followed on that path's own
         # windows: the handling limit no longer runs
         return Step(False)
