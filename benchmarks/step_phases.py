@@ -3,9 +3,10 @@
 The dispute flow of benchmarks/http_flow.py on fresh cases, after the server's warm-up (a case
 worked through its first 100 requests): each case is registered, worked to 10 completed tasks,
 then 15 completions are timed, alternating with the raw SpiffWorkflow cycle of a case as long.
-Timers wrap the request (the WSGI app) and the parts of the step (the case's read, the task
-check, the engine's completion, its state dump and digest, the projection, the commit and its
-audit append) and time the garbage collector's pauses, so a change can be measured where it acts
+Timers wrap the request (the WSGI app) and the parts of the step (the token check, the case's
+read, the task check, the engine's completion, its state dump and digest, the projection, the
+commit with its ORM flush and audit append, the database driver's own time for the statements
+and for the commit) and time the garbage collector's pauses, so a change can be measured where it acts
 rather than only in the whole request, whose spread on a shared host is wider than most gains.
 Prints the medians of the request and of the raw cycle, the request's mean and p90, each phase's
 mean per request, the serving thread's CPU time per request (which other processes on a busy
@@ -30,10 +31,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
+
 import engine.instance as instance_module
 import workflows.casework.tasks as tasks_module
 from benchmarks.engine_cycle import raw_cycle
 from benchmarks.http_flow import Flow, Server, _database, _setup
+from workflows.access import tokens
 from workflows.audit.log import AuditLog
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -103,12 +108,32 @@ def _wrap_step(phases: Phases) -> None:
     for name, label in (("load_task_case", "case read"), ("_task_facts", "task check"),
                         ("record_input", "input event"), ("after_step", "projection")):
         phases.wrap(tasks_module, name, label)
+    phases.wrap(tokens, "read_token", "token check")
+    phases.wrap(Session, "_flush", "ORM flush")
     phases.wrap(tasks_module.task_effects, "after_complete", "task effects")
     phases.wrap(instance_module.WorkflowInstance, "complete", "engine complete")
     phases.wrap(instance_module.WorkflowInstance, "dump", "state dump")
     phases.wrap(instance_module.WorkflowInstance, "_take_snapshot", "digest")
     phases.wrap(UnitOfWork, "commit", "commit")
     phases.wrap(AuditLog, "append_pending", "audit append")
+
+
+def _time_driver(phases: Phases, engine: Engine) -> None:
+    """The database driver's own time: each statement from the cursor's execute to its return
+    (SQLite's work, or PostgreSQL's round trip), and the commit."""
+    started: list[float] = []
+
+    def before(*_args: Any) -> None:
+        started.append(time.perf_counter())
+
+    def after(*_args: Any) -> None:
+        if started and phases.on:
+            phases.current["driver"] += time.perf_counter() - started.pop()
+        started.clear()
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    phases.wrap(engine.dialect, "do_commit", "driver commit")
 
 
 def run(cases: int = 8, echo: Callable[[str], None] = print, *,
@@ -121,6 +146,7 @@ def run(cases: int = 8, echo: Callable[[str], None] = print, *,
     with _database() as (url, kind, folder):
         settings, services = _setup(url, folder)
         server = Server(settings, settled=settled)
+        _time_driver(phases, server.app.extensions["jiefen_services"].db)
         app = server.app.wsgi_app
         timing = {"on": False}
 
