@@ -88,11 +88,14 @@ def _interface_action(form: dict) -> str | None:
             kinds=[k for k in (str(f) for f in feeds.FEED_KINDS) if form.get(f"kind-{k}")])
         return secret
     unit = (form.get("owner_unit") or "").strip()
+    interval = (form.get("expected_interval_minutes") or "").strip()
+    if interval and whole_number(interval) is None:  # 一小时 is not saved as "no check"
+        raise InvalidInput({"expected_interval_minutes": FieldError(FieldCode.NOT_INTEGER)})
     catalogue.save_interface(
         new_uow(), actor(), code=form.get("code", ""), name=form.get("name", ""),
         kind=form.get("kind", ""), direction=form.get("direction", ""),
         owner_unit_id=catalogue.unit_id(new_uow(), unit) if unit else None,
         datasets=(form.get("datasets") or "").replace("，", ",").split(","),
         status=form.get("status", ""),
-        expected_interval_minutes=whole_number(form.get("expected_interval_minutes"), None))
+        expected_interval_minutes=whole_number(interval))
     return None

@@ -21,8 +21,9 @@ from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core import dates
 from workflows.core.errors import InvalidInput
-from workflows.library.contract import PLAN_DATE_FIELDS
+from workflows.library.contract import MEDIATOR_CHOICE, PLAN_DATE_FIELDS
 from workflows.library.instructions import render_instructions
+from workflows.mediation.mediators import mediator_choices
 from workflows.mediation.rooms import room_choices
 
 bp = Blueprint("tasks", __name__, url_prefix="/cases/<case_no>/tasks")
@@ -41,6 +42,9 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     for f in fields:
         if f["id"] == ROOM_FIELD:   # the booking form: the rooms of the mediator's unit
             f.update(type="enum", options=room_options(room_choices(new_uow(), actor())))
+        elif f["id"] in MEDIATOR_CHOICE.values():   # the unit's mediators by name, not an id
+            if mediators := mediator_choices(new_uow(), actor()):
+                f.update(type="enum", options=mediators)
         elif f["id"] in TIME_FIELDS:
             f.update(help=_("整刻钟，例如 09:00、14:30"))
         elif f["id"] in PLAN_DATE_FIELDS:   # a session's day lies ahead

@@ -129,7 +129,8 @@ def test_edit_validate_dry_run_deploy_and_start_a_case(page, live_server, owner_
     page.goto(base + "/processes/mediation/migrate?to=2")
     row = page.locator('[data-testid="case-JF-WAITING"]')
     expect(row).to_contain_text("安全")
-    expect(row).to_contain_text("record_agreement")
+    expect(row).to_contain_text("制作调解协议书")   # the added step by its name
+    expect(row.locator('span[title="record_agreement"]')).to_have_count(1)
     page.fill("#reason", "增加制作调解协议书")
     page.click('[data-testid="migrate"]')
     expect(page.locator('[data-testid="migration-results"]')).to_contain_text(

@@ -119,6 +119,21 @@ def test_admins_subscribe_a_feed_and_see_its_secret_once(client, services, users
     assert 'data-testid="feed-secret"' not in again
 
 
+def test_an_interval_that_is_not_a_number_is_refused_and_kept(client, services, users, as_role):
+    """Typing 一小时 in the minutes field is an error on the field (with what was typed), not
+    a catalogue entry saved silently without any silence check."""
+    admin = as_role("admin")
+    answer = post(admin, "/channels/interfaces", {
+        "action": "catalogue", "code": "share_xf", "name": "信访数据", "owner_unit": "XF",
+        "datasets": "信访件", "expected_interval_minutes": "一小时", "kind": "share",
+        "direction": "in", "status": "planned"})
+    text = visible_text(answer.get_data(as_text=True))
+    assert answer.status_code == 422 and "应为整数" in text and "已保存" not in text
+    assert 'value="一小时"' in answer.get_data(as_text=True)
+    with services.new_uow() as uow:
+        assert uow.session.scalars(select(Interface).where(Interface.code == "share_xf")).first() is None
+
+
 def test_dead_letters_are_listed_in_words_and_can_be_sent_again(client, services, users,
                                                                 case_no, as_role):
     feeds.subscribe(services.new_uow(), SYSTEM, unit_code="ZJ",

@@ -49,6 +49,16 @@ def test_catalogue_shows_versions_counts_and_drafts(owner, services):
     assert '<td class="text-end" data-testid="running">1</td>' in row_v1
 
 
+def test_catalogue_names_who_deployed_a_version(owner, services):
+    """The deployer by name (as the case pages name people), not by login name."""
+    deployed = _json_post(owner, "/processes/editor/deploy",
+                          {"files": _files("mediation_v1"), "note": "上线"})
+    assert deployed.status_code == 201
+    html = owner.get("/processes/").get_data(as_text=True)
+    row = html.split('data-testid="version-mediation-1"')[1].split("</tr>")[0]
+    assert "<td>process_owner用户</td>" in row and "<td>process_owner</td>" not in row
+
+
 @pytest.mark.parametrize("role", ["mediator", "intake_clerk", "auditor", "admin", "supervisor"])
 def test_other_roles_get_403_and_the_denial_is_audited(as_role, services, role):
     client = as_role(role)

@@ -57,6 +57,20 @@ def test_handler_returns_the_order_and_triage_redispatches(app, walk):
     assert 'data-task="sign_off"' not in handler.get("/dispatch").get_data(as_text=True)
 
 
+def test_a_return_without_its_reason_and_basis_stays_on_the_form(app, walk):
+    """退单 must say why and on what basis: without them the handler is asked on the form
+    (what was chosen kept) and the triage officer gets no empty review."""
+    handler = app.test_client()
+    login(handler, "cg_handler")
+    response = post(handler, _step(handler, walk, "sign_off"),
+                    {"sign_off_decision": "return", "return_reason": "工地噪声不归本局"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    basis = text.split('name="return_basis"')[1].split("</div>")[0]
+    assert "必填" in basis and "工地噪声不归本局" in text
+    assert walk.ids() == ["sign_off"]
+
+
 def test_intake_preview_shows_a_second_complaint_before_saving(app, services, walk, clock):
     """A closed case in its watch window: the clerk sees its code and state before saving."""
     from tests.bpmn.test_services_general import close_with_rating

@@ -25,7 +25,7 @@ from workflows.casework.projection import current_order, task_department
 from workflows.casework.reopen import reopen_case
 from workflows.core import pii_text
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput
+from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.district.units import UnitResolver
 from workflows.library import contract
 from workflows.mediation import booking
@@ -59,6 +59,7 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
     if field and clean.get(field) is None and any(f.id == field for f in view.form):
         clean[field] = contract.NO_LEGAL_PATH   # not chosen: the route's gateway reads "none"
     _check_corrections(view, clean)
+    _check_return(view, clean)
     if view.bpmn_id in contract.SESSION_BOOKING_TASKS:
         # the room is booked with the step: a refusal (taken, past) keeps the task open
         row = booking.book(uow, actor, case, booking.read_slot(uow, actor, clean), task_id=view.id)
@@ -80,6 +81,16 @@ def _check_corrections(view: TaskView, clean: dict) -> None:
     if errors:
         raise InvalidInput(errors)
     clean.update(values)
+
+
+def _check_return(view: TaskView, clean: dict) -> None:
+    """A return without its reason or basis leaves the triage officer nothing to review."""
+    fields = contract.RETURN_FIELDS.get(view.bpmn_id)
+    if fields and clean.get(fields[0]) == "return":
+        missing = {name: FieldError(FieldCode.REQUIRED) for name in fields[1:]
+                   if not str(clean.get(name) or "").strip()}
+        if missing:
+            raise InvalidInput(missing)
 
 
 def _check_master(uow: UnitOfWork, view: TaskView, clean: dict, decision: str, field: str) -> None:

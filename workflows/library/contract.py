@@ -109,6 +109,10 @@ WORK_ORDER_EFFECTS: dict[str, tuple[str, Callable[[dict], str | None]]] = {
     "co_handle": ("co", lambda clean: _S.DONE),
 }
 RETURN_REASON_FIELDS = ("return_reason", "co_return_reason")
+# A return (退单) states its reason and its basis, as the sign-off instructions ask:
+# bpmn id -> (decision field, reason field, basis field).
+RETURN_FIELDS = {"sign_off": ("sign_off_decision", "return_reason", "return_basis"),
+                 "co_sign_off": ("co_sign_off_decision", "co_return_reason", "co_return_basis")}
 RESULT_FIELDS = ("result_summary", "co_result")
 
 # -- documents ------------------------------------------------------------------------------------

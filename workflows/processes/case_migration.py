@@ -25,6 +25,7 @@ from workflows.casework.projection import project_case
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.library.graph import element_names
 from workflows.models import Case
 from workflows.processes.catalogue import get_version
 from workflows.runtime.bootstrap import Services
@@ -68,6 +69,8 @@ class MigrationPreview:
     process_id: str
     to_version: int
     cases: list[CasePlan]
+    # element id -> (name, kind) in the cases' versions and the target: the page names steps
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"process_id": self.process_id, "to_version": self.to_version,
@@ -102,11 +105,19 @@ def preview_migration(uow: UnitOfWork, actor: Actor, process_id: str,
             .order_by(InstanceRow.id)).all()
         plans = [_case_plan(uow, row, case_no, version, target)
                  for row, case_no, version in rows]
-        return MigrationPreview(process_id, target.version, plans)
+        names: dict[str, tuple[str, str]] = {}
+        for version_id in sorted({row.process_version_id for row, _no, _v in rows}):
+            names.update(element_names(_version_of_id(uow, version_id).source_files))
+        names.update(element_names(target.source_files))   # a renamed step by its new name
+        return MigrationPreview(process_id, target.version, plans, names)
 
 
 def _version_of(uow: UnitOfWork, row: InstanceRow) -> ProcessVersion:
-    version = uow.session.get(ProcessVersion, row.process_version_id)
+    return _version_of_id(uow, row.process_version_id)
+
+
+def _version_of_id(uow: UnitOfWork, version_id: int) -> ProcessVersion:
+    version = uow.session.get(ProcessVersion, version_id)
     assert version is not None, "an instance's version exists (foreign key)"
     return version
 

@@ -24,7 +24,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.library.entry import entry_processes
 from workflows.library.graph import decision_names, process_names
-from workflows.models import VERSION_STATUS_LABELS
+from workflows.models import VERSION_STATUS_LABELS, User
 from workflows.processes.deploy import deploy_bundle
 from workflows.processes.drafts import delete_draft, list_drafts, open_draft
 from workflows.runtime.unit_of_work import UnitOfWork
@@ -50,6 +50,7 @@ class VersionInfo:
     running: int = 0
     finished: int = 0
     live: bool = False
+    deployed_by_name: str | None = None  # the deployer's name (a deleted account: None)
 
     @property
     def status_label(self) -> str:
@@ -106,13 +107,17 @@ def catalogue(uow: UnitOfWork, actor: Actor) -> list[ProcessEntry]:
                                    .order_by(ProcessVersion.process_id,
                                              ProcessVersion.version.desc())).all()
         counts = _case_counts(uow)
+        people = dict(uow.session.execute(select(User.username, User.display_name).where(
+            User.username.in_({row.deployed_by for row in rows if row.deployed_by}))).all())
         entries: dict[str, ProcessEntry] = {}
         for row in rows:
             entry = entries.get(row.process_id)
             if entry is None:
                 name = process_names(row.source_files).get(row.process_id) or row.process_id
                 entry = entries[row.process_id] = ProcessEntry(row.process_id, name)
-            entry.versions.append(_version_info(row, counts))
+            info = _version_info(row, counts)
+            info.deployed_by_name = people.get(row.deployed_by or "")
+            entry.versions.append(info)
         for entry in entries.values():
             _mark_live(entry)
         for draft in list_drafts(uow):

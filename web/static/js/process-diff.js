@@ -31,11 +31,17 @@
   }
 
   function drawDmn(el, xml) {
-    var viewer = new DmnJS({container: el});
+    // dmn-js drops common.additionalModules (Manager#_createViewer): translate per view
+    var words = {additionalModules: [DmnJS.translateModule()]};
+    var viewer = new DmnJS({container: el, drd: words, decisionTable: words,
+      literalExpression: words, boxedExpression: words});
     return viewer.importXML(xml).then(function () {
       var table = viewer.getViews().filter(function (v) { return v.type === 'decisionTable'; })[0];
       return table ? viewer.open(table) : null;
     }).then(function () {
+      Array.prototype.forEach.call(el.querySelectorAll('.input-variable, .output-variable'), function (node) {
+        node.textContent = DmnJS.translate(node.textContent);
+      });
       KINDS.forEach(function (kind) {
         ids(el, kind).forEach(function (id) {
           var selector = '[data-element-id="' + CSS.escape(id) + '"], [data-row-id="' + CSS.escape(id) + '"]';

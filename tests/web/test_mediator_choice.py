@@ -1,0 +1,32 @@
+"""The assign-mediator step (指派调解员) offers the handler's unit's mediators by name: the
+handler picks 钱调解, not types an account number the page never showed."""
+
+from __future__ import annotations
+
+from tests.bpmn.test_services_mediation import c01, to_mediation  # noqa: F401 (fixture)
+from tests.web.conftest import PASSWORD, login, post
+from tests.web.test_pages_in_words import visible_text
+from workflows.core.actors import SYSTEM
+from workflows.people import admin
+
+
+def test_the_handler_picks_a_mediator_of_the_unit_by_name(app, services, c01):  # noqa: F811
+    walk = c01
+    to_mediation(walk)
+    walk.do("confirm_consent", consent="both_agree", consent_note="双方同意")
+    for username, name, roles, unit in (("jdtj_lead", "宋承办", ["dept_handler"], "JDTJ"),
+                                        ("jdtj_med", "钱调解", ["mediator"], "JDTJ"),
+                                        ("sqtj_med", "孙外单位", ["mediator"], "SQTJ")):
+        admin.create_user(services.new_uow(), SYSTEM, username=username, password=PASSWORD,
+                          roles=roles, department_code=unit, display_name=name)
+    handler = app.test_client()
+    login(handler, "jdtj_lead")
+    step = f"/cases/{walk.case_no}/tasks/{walk.task('assign_mediator')['task_id']}"
+    page = handler.get(step).get_data(as_text=True)
+    select = page.split('name="mediator_id"')[1].split("</select>")[0]
+    assert '<option value="jdtj_med"' in select and "钱调解" in select
+    assert "孙外单位" not in select and "系统用户编号" not in visible_text(page)
+    answer = post(handler, step, {"mediator_id": "jdtj_med", "mediator_chosen_by": "committee",
+                                  "conflict_check": "no_conflict"})
+    assert answer.status_code == 302
+    assert walk.ids() == ["register_mediation"]
