@@ -76,10 +76,45 @@ def forbidden(exc: NotPermitted):
 
 
 def invalid(exc: InvalidInput):
+    """422: each refused field by its label (the process's form, else the product's own form
+    words) with what is wrong; a field with no known label shows the message alone, never its id."""
+    errors = field_errors(exc.field_errors)
     if wants_json():
-        return jsonify(error="invalid_input", errors=field_errors(exc.field_errors),
+        return jsonify(error="invalid_input", errors=errors,
                        fields=field_details(exc.field_errors)), 422
-    return _page("errors/422.html", 422, errors=field_errors(exc.field_errors))
+    labels, _options, _names = _words((request.view_args or {}).get("case_no"))
+    shown = [(field_label(labels, field), text) for field, text in errors.items()]
+    return _page("errors/422.html", 422, errors=shown)
+
+
+# what the product's own forms (not a process's) call the fields whose refusal can reach the
+# generic 422 and 409 pages; a process's form field of the same name keeps its own label
+FORM_FIELDS = {
+    "purpose": _l("目的"), "reason": _l("原因"), "note": _l("备注"), "comment": _l("意见"),
+    "opinion": _l("书面意见"), "description": _l("说明"), "day": _l("日期"),
+    "from": _l("开始日期"), "to": _l("结束日期"), "since": _l("自"), "until": _l("至"),
+    "kind": _l("类型"), "status": _l("状态"), "rating": _l("满意度"), "outcome": _l("结果"),
+    "case_no": _l("案件编号"), "username": _l("用户名"), "display_name": _l("姓名"),
+    "password": _l("密码"), "role": _l("角色"), "file": _l("文件"), "files": _l("文件"),
+    "place": _l("地点"), "category": _l("纠纷类型"), "channel": _l("渠道"),
+}
+
+
+def field_label(labels: dict[str, str], field: str) -> str | None:
+    """A field's label on an error page: the process's (``labels``, from process_words), else the
+    product form's, else None (the page then shows no name rather than an id)."""
+    found = labels.get(field) or FORM_FIELDS.get(field)
+    return str(found) if found else None
+
+
+def _words(case_no: str | None) -> tuple[dict[str, str], dict[str, dict[str, str]],
+                                         dict[str, tuple[str, str]]]:
+    """The words of the case's process (process_words); empty when they cannot be read."""
+    try:
+        return process_words(new_uow(), case_no)
+    except Exception:  # the error page must still go out, in the page's own words
+        log.exception("could not read the process's words (request %s)", g.get("request_id"))
+        return {}, {}, {}
 
 
 def _kept(case_no: str | None) -> tuple[list, list, dict[str, tuple[str, str]]]:
@@ -92,11 +127,8 @@ def _kept(case_no: str | None) -> tuple[list, list, dict[str, tuple[str, str]]]:
     options: dict[str, dict[str, str]] = {}
     names: dict[str, tuple[str, str]] = {}
     if kept or case_no:
-        try:
-            labels, options, names = process_words(new_uow(), case_no)
-        except Exception:  # the error page must still go out, in the page's own words
-            log.exception("could not read the process's words (request %s)", g.get("request_id"))
-    shown = [(labels.get(k) or _("填写的内容"),
+        labels, options, names = _words(case_no)
+    shown = [(field_label(labels, k) or _("填写的内容"),
               _("是") if v == "true" else value_text(k, v, {}, options))
              for k, v in kept if v.strip()]
     return kept, shown, names
