@@ -383,6 +383,7 @@ def test_the_exported_report_names_roles_and_status_in_words(as_role, services, 
 
     assert "李强分流研判员" in report and "导出人 auditor （审计员）" in report  # a row, the exporter
     assert "调解员" in report and "状态 已登记" in report
+    assert "金额：— → 386000" in report and "amount：" not in report     # a field by its label
     assert [code for code in ("triage_officer", "mediator", "registered") if code in report] == []
 
 

@@ -56,7 +56,7 @@ th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 <td>{{ e.title }}</td>
 <td>{{ e.detail }}</td>
 <td>{% if e.changes %}<ul class="changes">{% for c in e.changes %}
-<li>{{ c.key }}：{{ show(c.before) }} → {{ show(c.after) }}</li>{% endfor %}</ul>{% endif %}</td>
+<li>{{ fields.get(c.key, c.key) }}：{{ show(c.before) }} → {{ show(c.after) }}</li>{% endfor %}</ul>{% endif %}</td>
 <td class="hash">{{ e.hash[:16] }}</td>
 </tr>
 {% endfor %}
@@ -78,10 +78,12 @@ def _show(value: Any) -> str:
 
 def render_report(doc: dict, history: dict, json_sha256: str,
                   role_names: Mapping[str, str] | None = None) -> str:
-    """The HTML report of an export document and the case history read model; ``role_names``:
-    role code -> the role's Chinese name (the ``role`` table), so no row shows a role's code."""
+    """The HTML report of an export document and the case history read model (its ``labels``
+    name the changed fields); ``role_names``: role code -> the role's Chinese name (the ``role``
+    table), so no row shows a role's code."""
     exported = datetime.fromisoformat(doc["exported_at"].replace("Z", "+00:00"))
     return _ENV.from_string(_TEMPLATE).render(
         doc=doc, case=doc["case"], entries=history["entries"], json_sha256=json_sha256,
         exported_at=exported.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S"),
-        show=_show, roles=dict(role_names or {}), statuses=STATUS_LABELS)
+        show=_show, roles=dict(role_names or {}), statuses=STATUS_LABELS,
+        fields=history.get("labels") or {})
