@@ -11,6 +11,7 @@ IdempotencyConflict -> 422 idempotency_key_reused (API); anything else -> 500 wi
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -76,10 +77,57 @@ def forbidden(exc: NotPermitted):
 
 
 def invalid(exc: InvalidInput):
+    """422: each refused field by its label (field_label, as the 409 page names what was sent)
+    with what is wrong; never the field's id."""
+    errors = field_errors(exc.field_errors)
     if wants_json():
-        return jsonify(error="invalid_input", errors=field_errors(exc.field_errors),
+        return jsonify(error="invalid_input", errors=errors,
                        fields=field_details(exc.field_errors)), 422
-    return _page("errors/422.html", 422, errors=field_errors(exc.field_errors))
+    labels, _options, _names = _words((request.view_args or {}).get("case_no"))
+    shown = [(field_label(labels, field), text) for field, text in errors.items()]
+    return _page("errors/422.html", 422, errors=shown)
+
+
+# what the product's own forms (not a process's) call the fields whose refusal can reach the
+# generic 422 and 409 pages; a process's form field of the same name keeps its own label
+FORM_FIELDS = {
+    "purpose": _l("目的"), "reason": _l("原因"), "note": _l("备注"), "comment": _l("意见"),
+    "opinion": _l("书面意见"), "description": _l("说明"), "day": _l("日期"),
+    "from": _l("开始日期"), "to": _l("结束日期"), "since": _l("自"), "until": _l("至"),
+    "kind": _l("类型"), "status": _l("状态"), "rating": _l("满意度"), "outcome": _l("结果"),
+    "case_no": _l("案件编号"), "username": _l("用户名"), "display_name": _l("姓名"),
+    "password": _l("密码"), "role": _l("角色"), "file": _l("文件"), "files": _l("文件"),
+    "place": _l("地点"), "category": _l("纠纷类型"), "channel": _l("渠道"),
+    # the case list's and the inbox's query parameters
+    "q": _l("搜索"), "tier": _l("层级"), "risk_level": _l("风险等级"), "open": _l("仅未结案"),
+    "page": _l("页码"), "per_page": _l("每页条数"), "sort": _l("排序"), "scope": _l("范围"),
+    # the process editor's draft
+    "title": _l("标题"), "draft_id": _l("草稿"), "base_version_id": _l("所依据的版本"),
+}
+
+
+# a field's id (or a JSON path of ids): never shown; any other key is what the user sent (the
+# name of an uploaded file whose content was refused) and is shown as it is
+FIELD_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+
+
+def field_label(labels: dict[str, str], field: str) -> str:
+    """A field's label on an error page: the process's (``labels``, from process_words), else the
+    product form's, else 填写的内容 for a field's id — never the id itself."""
+    found = labels.get(field) or FORM_FIELDS.get(field)
+    if found:
+        return str(found)
+    return _("填写的内容") if FIELD_ID.fullmatch(field) else field
+
+
+def _words(case_no: str | None) -> tuple[dict[str, str], dict[str, dict[str, str]],
+                                         dict[str, tuple[str, str]]]:
+    """The words of the case's process (process_words); empty when they cannot be read."""
+    try:
+        return process_words(new_uow(), case_no)
+    except Exception:  # the error page must still go out, in the page's own words
+        log.exception("could not read the process's words (request %s)", g.get("request_id"))
+        return {}, {}, {}
 
 
 def _kept(case_no: str | None) -> tuple[list, list, dict[str, tuple[str, str]]]:
@@ -92,11 +140,8 @@ def _kept(case_no: str | None) -> tuple[list, list, dict[str, tuple[str, str]]]:
     options: dict[str, dict[str, str]] = {}
     names: dict[str, tuple[str, str]] = {}
     if kept or case_no:
-        try:
-            labels, options, names = process_words(new_uow(), case_no)
-        except Exception:  # the error page must still go out, in the page's own words
-            log.exception("could not read the process's words (request %s)", g.get("request_id"))
-    shown = [(labels.get(k) or _("填写的内容"),
+        labels, options, names = _words(case_no)
+    shown = [(field_label(labels, k),
               _("是") if v == "true" else value_text(k, v, {}, options))
              for k, v in kept if v.strip()]
     return kept, shown, names

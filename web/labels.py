@@ -24,6 +24,7 @@ from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
 from workflows.library import contract
 from workflows.library.contract import RATINGS
+from workflows.library.elements import ELEMENT_WORDS
 from workflows.mediation.conflicts import Conflict
 from workflows.models import (
     AlarmKind,
@@ -408,22 +409,8 @@ DIFF_ASPECT = {
     "default_flow": _l("默认分支"), "attached_to": _l("所附任务"),
     "interrupting": _l("是否中断"), "source": _l("起点"), "target": _l("终点"),
 }
-ELEMENT_KIND = {
-    "process": _l("流程"), "startEvent": _l("开始事件"), "endEvent": _l("结束事件"),
-    "userTask": _l("用户任务"), "serviceTask": _l("服务任务"), "task": _l("任务"),
-    "manualTask": _l("人工任务"), "businessRuleTask": _l("决策任务"), "sendTask": _l("发送任务"),
-    "receiveTask": _l("接收任务"), "callActivity": _l("调用子流程"), "subProcess": _l("子流程"),
-    "exclusiveGateway": _l("排他网关"), "parallelGateway": _l("并行网关"),
-    "inclusiveGateway": _l("包容网关"), "eventBasedGateway": _l("事件网关"),
-    "boundaryEvent": _l("边界事件"), "intermediateCatchEvent": _l("中间捕获事件"),
-    "intermediateThrowEvent": _l("中间抛出事件"), "sequenceFlow": _l("连线"), "lane": _l("泳道"),
-    "laneSet": _l("泳道组"), "participant": _l("参与者（池）"), "collaboration": _l("协作"),
-    "message": _l("消息"), "error": _l("错误"), "escalation": _l("升级"), "signal": _l("信号"),
-    "dataObject": _l("数据对象"), "dataObjectReference": _l("数据对象引用"),
-    "textAnnotation": _l("注释"), "association": _l("关联"), "decision": _l("决策"),
-    "decisionTable": _l("决策表"), "input": _l("输入列"), "output": _l("输出列"),
-    "rule": _l("规则"), "definitions": _l("定义"),
-}
+# the words of workflows/library/elements.py (extracted from there by web/translations/update.py)
+ELEMENT_KIND = {kind: _l(words) for kind, words in ELEMENT_WORDS.items()}
 FIELD_TYPE = {"string": _l("文本"), "long": _l("整数"), "boolean": _l("是/否"), "date": _l("日期"),
               "enum": _l("下拉选择"), "enums": _l("多项选择"), "textarea": _l("多行文本")}
 TIMER_KIND = {"timeDuration": _l("时长"), "timeDate": _l("时间点"), "timeCycle": _l("重复")}

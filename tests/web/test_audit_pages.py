@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, text
 
 from engine.models import AuditEvent
@@ -13,9 +14,11 @@ from tests.audit_support import deploy, deploy_bytes, drop_audit_triggers, run_j
 from tests.web.conftest import PASSWORD, Users, csrf_token
 from tests.web.test_pages_in_words import visible_text
 from web import audit, create_app
+from web.labels import label
 from workflows.access.policy import actor_for_user
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SYSTEM
+from workflows.library.elements import TASK_ELEMENTS
 from workflows.models import Case, CaseParty, OpenTask, User
 from workflows.people import admin
 from workflows.replay.engine import RecordedEvent
@@ -313,10 +316,8 @@ def test_engine_steps_are_behind_a_toggle(as_role, joint):
     assert "→ 待定" not in people and "→ 待定" in everything     # predictions only
 
 
-def test_rows_name_the_person_by_role_and_unit_and_the_account_is_one_events_detail(
-        as_role, services, joint):
-    """No login name inline: a row says who in words (name, role, unit); the account is a labelled
-    field (账号) of the one event the replay shows, and the history's filter still takes it."""
+def _li_qiang_reveals(services, joint) -> None:
+    """A triage officer named 李强 (account liqiang_zz) shows a party's full data on the case."""
     admin.create_user(services.new_uow(), SYSTEM, username="liqiang_zz", password=PASSWORD,
                       roles=["triage_officer"], department_code="T_CENTRE", display_name="李强")
     with services.new_uow() as uow:
@@ -325,6 +326,13 @@ def test_rows_name_the_person_by_role_and_unit_and_the_account_is_one_events_det
                          object_type="party", object_id="p-9", party_id="p-9",
                          purpose="contact", fields=["phone"])
         uow.commit()
+
+
+def test_rows_name_the_person_by_role_and_unit_and_the_account_is_one_events_detail(
+        as_role, services, joint):
+    """No login name inline: a row says who in words (name, role, unit); the account is a labelled
+    field (账号) of the one event the replay shows, and the history's filter still takes it."""
+    _li_qiang_reveals(services, joint)
     revealed, fired = (_seq(services, joint, action) for action in ("party_unmasked", "timer_fired"))
     client = as_role("auditor")
     who = "李强（分流研判员 · 测试区综治中心）"
@@ -344,3 +352,57 @@ def test_rows_name_the_person_by_role_and_unit_and_the_account_is_one_events_det
     assert 'data-testid="replay-account" hidden>' in hidden
     filtered = client.get(f"/audit/cases/{CASE}?actor=liqiang_zz").get_data(as_text=True)
     assert filtered.count('data-action="') == 1 and 'data-action="party_unmasked"' in filtered
+
+
+def test_the_person_filters_say_and_take_a_display_name(as_role, services, joint):
+    """The history's 操作人 and the access log's 用户 filters match a person's name, as their
+    labels say, besides the user id and the account."""
+    _li_qiang_reveals(services, joint)
+    client = as_role("auditor")
+
+    history = client.get(f"/audit/cases/{CASE}?actor=李强").get_data(as_text=True)
+    access = client.get("/audit/access?user=李强").get_data(as_text=True)
+    nobody = client.get("/audit/access?user=王五").get_data(as_text=True)
+
+    assert "操作人（姓名、编号或用户名）" in visible_text(history)
+    assert history.count('data-action="') == 1 and 'data-action="party_unmasked"' in history
+    assert "用户（姓名、编号或用户名）" in visible_text(access)
+    entries = [page.split('data-testid="access-entries"', 1)[1] for page in (access, nobody)]
+    assert 'data-action="party_unmasked"' in entries[0] and "无记录" in entries[1]
+
+
+def test_the_exported_report_names_roles_and_status_in_words(as_role, services, joint):
+    """The downloaded HTML case file says 分流研判员, not the role's code."""
+    _li_qiang_reveals(services, joint)
+    client = as_role("auditor")
+    form = {"csrf_token": csrf_token(client, f"/audit/cases/{CASE}"), "purpose": "internal_audit",
+            "reason": "年度抽查"}
+
+    report = visible_text(client.post(f"/audit/cases/{CASE}/export.html", data=form)
+                          .get_data(as_text=True))
+
+    assert "李强分流研判员" in report and "导出人 auditor （审计员）" in report  # a row, the exporter
+    assert "调解员" in report and "状态 已登记" in report
+    assert "金额：— → 386000" in report and "amount：" not in report     # a field by its label
+    assert [code for code in ("triage_officer", "mediator", "registered") if code in report] == []
+
+
+def test_an_unnamed_step_is_named_by_its_kind_in_the_pages_words(app, as_role, joint):
+    """The history names an unnamed step by its element's kind from the one word table the
+    pages translate (library/elements): a catch event is 中间捕获事件 in the history as on the
+    process pages, and the same kinds read in English on an English page."""
+    def step(task_type: str) -> str:
+        return describe(RecordedEvent(1, "task_state_changed", datetime.now(UTC),
+                                      {"type": task_type, "from": "WAITING", "to": "COMPLETED"}))
+
+    assert step("IntermediateCatchEvent") == "中间捕获事件：等待 → 完成"
+    assert step("BusinessRuleTask") == "决策任务：等待 → 完成"
+    assert step("BpmnStartTask") == "流程内部步骤：等待 → 完成"     # the engine's own, no element
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        for task_type, element in TASK_ELEMENTS.items():
+            assert step(task_type).split("：")[0] == label("element_kind", element), task_type
+    with app.test_request_context(), force_locale("en"):
+        assert label("element_kind", "intermediateCatchEvent") != "中间捕获事件"
+    page = visible_text(as_role("auditor").get(f"/audit/cases/{CASE}?engine=1")
+                        .get_data(as_text=True))
+    assert "并行网关：" in page and "结束事件：" in page and "中间等待事件" not in page

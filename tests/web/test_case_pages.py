@@ -203,3 +203,18 @@ def test_a_case_without_a_process_says_so_instead_of_a_diagram_that_cannot_load(
     text = as_role("triage_officer").get(f"/cases/{case_no}").get_data(as_text=True)
     assert 'data-testid="no-diagram"' in text and "没有流程图" in text
     assert "data-bpmn-url" not in text
+
+
+def test_a_refused_reveal_without_javascript_names_the_field_in_words(as_role, case_no):
+    """Without htmx the refusal is the 422 page: the field by its label, never its id."""
+    client = as_role("triage_officer")
+    page = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    party_id = page.split('data-party="')[1].split('"')[0]
+    refused = post(client, f"/cases/{case_no}/parties/{party_id}/reveal", {"purpose": ""})
+    text = _error_text(refused.get_data(as_text=True))
+    assert refused.status_code == 422 and "目的：请选择查看目的" in text
+    assert "purpose" not in text
+    post(client, "/i18n/locale/en")
+    english = post(client, f"/cases/{case_no}/parties/{party_id}/reveal",
+                   {"purpose": ""}).get_data(as_text=True)
+    assert "Purpose: Choose a purpose" in _error_text(english) and "<code>" not in english

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_python
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from lxml import etree
@@ -44,12 +44,24 @@ def po_path(locale: str) -> Path:
 
 
 def source_messages() -> set[str]:
-    """Every msgid in web/ as update.py extracts it (templates and Python)."""
+    """Every msgid in web/ as update.py extracts it (templates and Python), and in the word
+    tables below web/ it extracts too (workflows' words the pages translate)."""
     with (WEB / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh)
-    found = extract_from_dir(str(WEB), method_map, options_map, keywords=KEYWORDS)
-    return {message if isinstance(message, str) else message[0]
-            for _, _, message, _, _ in found}
+    found = [message for _, _, message, _, _ in
+             extract_from_dir(str(WEB), method_map, options_map, keywords=KEYWORDS)]
+    spec = importlib.util.spec_from_file_location("jf_update", TRANSLATIONS / "update.py")
+    update = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(update)
+    for path in update.BELOW_WEB:
+        with path.open("rb") as fh:
+            found += [message for _, _, message, _ in extract_python(fh, KEYWORDS, [], {})]
+    return {message if isinstance(message, str) else message[0] for message in found}
+
+
+def test_the_element_words_of_workflows_are_extracted():
+    """workflows/library/elements.py's words are msgids: the pages translate them."""
+    assert {"排他网关", "中间捕获事件", "结束事件"} <= source_messages()
 
 
 def test_every_string_in_web_is_in_the_template_catalogue():

@@ -30,13 +30,16 @@ def _new_body(**change) -> dict:
 
 # -- NUL and other characters no column holds --------------------------------------------------
 @pytest.mark.parametrize(("path", "field"), [
-    ("/cases?status=%00", "status"), ("/inbox?category=%00", "category"),
-    ("/cases?tier=a%01b", "tier"), ("/inbox?sort=%ED%A0%80", "sort"), ("/cases?%FF=1", "\ufffd"),
+    ("/cases?status=%00", "状态"), ("/inbox?category=%00", "纠纷类型"),
+    ("/cases?tier=a%01b", "层级"), ("/inbox?sort=%ED%A0%80", "排序"),
+    ("/cases?%FF=1", "\ufffd"),        # a key no form has, as sent
 ])
 def test_bad_characters_in_a_query_are_422_naming_the_field(as_role, case_no, path, field):
+    """The field by its label (web/errors.py field_label), never by its id."""
     response = as_role("triage_officer").get(path)
+    page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"<code>{field}</code>：含有无效字符" in response.get_data(as_text=True)
+    assert f"<li>{field}：含有无效字符</li>" in page and "<code>" not in page
 
 
 @pytest.mark.parametrize("suffix", ["", "/receipt", "/diagram.bpmn", "/diagram-state.json"])
@@ -51,7 +54,7 @@ def test_a_form_field_that_is_not_utf8_is_422_naming_it(as_role, case_no, body):
     response = client.post(f"/cases/{case_no}/narrative/reveal", data=body,
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 422
-    assert "<code>reason</code>：含有无效字符" in response.get_data(as_text=True)
+    assert "<li>原因：含有无效字符</li>" in response.get_data(as_text=True)
 
 
 def test_audit_pages_and_party_reveal_with_nul_are_not_found(as_role, services, case_no):
@@ -74,13 +77,13 @@ def test_sign_in_with_nul_in_the_username_is_422(client, users):
     response = client.post("/auth/login", data={"username": "triage\x00officer",
                                                 "password": "x", "csrf_token": token})
     assert response.status_code == 422
-    assert "<code>username</code>：含有无效字符" in response.get_data(as_text=True)
+    assert "<li>用户名：含有无效字符</li>" in response.get_data(as_text=True)
 
 
 def test_calendar_reason_with_nul_is_422_and_nothing_changes(as_role, services):
     response = post(as_role("admin"), "/admin/calendar/",
                     {"day": "2025-05-06", "kind": "holiday", "reason": "调休\x00"})
-    assert response.status_code == 422 and "reason" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "原因" in response.get_data(as_text=True)
 
 
 def test_task_text_with_nul_is_422_and_the_task_stays(as_role, services, case_no):
@@ -98,15 +101,15 @@ def test_a_textarea_keeps_its_newlines_and_tabs(as_role, services, case_no):
 
 
 @pytest.mark.parametrize(("name", "content", "field"), [
-    ("bad.bpmn", b"\x00\x01\x02not xml", "bad.bpmn"),
-    ("a\x00.bpmn", b"<x/>", "files"),
+    ("bad.bpmn", b"\x00\x01\x02not xml", "bad.bpmn"),     # the file, by the name it was sent as
+    ("a\x00.bpmn", b"<x/>", "文件"),
 ])
 def test_uploads_with_nul_are_422(as_role, services, name, content, field):
     client = as_role("process_owner")
     data = {"csrf_token": csrf_token(client, "/inbox"), "files": (io.BytesIO(content), name)}
     response = client.post("/processes/upload", data=data, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert f"<code>{field}</code>：含有无效字符" in response.get_data(as_text=True)
+    assert f"<li>{field}：含有无效字符</li>" in response.get_data(as_text=True)
 
 
 def test_a_header_with_control_characters_is_refused(client, services, users):
@@ -198,13 +201,13 @@ def test_editor_json_ids_must_be_numbers_a_column_holds(as_role, process):
     client = as_role("process_owner")
     token = csrf_token(client, "/inbox")
     files = {"p.bpmn": "<x/>"}
-    for body, field in (({"files": files, "draft_id": 10**20}, "draft_id"),
-                        ({"files": files, "base_version_id": "7"}, "base_version_id"),
-                        ({"files": files, "title": ["x"]}, "title")):
+    for body, field in (({"files": files, "draft_id": 10**20}, "草稿"),
+                        ({"files": files, "base_version_id": "7"}, "所依据的版本"),
+                        ({"files": files, "title": ["x"]}, "标题")):
         response = client.post("/processes/editor/draft", json=body,
                                headers={"X-CSRFToken": token})
         assert response.status_code == 422, body
-        assert f"<code>{field}</code>" in response.get_data(as_text=True), body
+        assert f"<li>{field}：" in response.get_data(as_text=True), body
 
 
 # -- names -----------------------------------------------------------------------------------------

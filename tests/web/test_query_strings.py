@@ -26,7 +26,7 @@ def test_page_numbers_that_are_not_numbers(as_role, case_no, path, value):
 def test_a_query_value_longer_than_any_is_refused_by_name(as_role, case_no, path):
     response = as_role("triage_officer").get(path, query_string={"page": "9" * 5000})
     assert response.status_code == 422
-    assert "<code>page</code>：最多 2000 个字符" in response.get_data(as_text=True)
+    assert "<li>页码：最多 2000 个字符</li>" in response.get_data(as_text=True)
 
 
 def test_calendar_year_that_is_not_a_number(as_role):

@@ -134,3 +134,14 @@ def test_calendar_page_in_english(as_role, services):
     assert 'name="reason" value=' not in page          # withdrawing sends no page-language text
     post(client, "/admin/calendar/withdraw", {"day": "2025-03-10"})
     assert json.loads(S.events(services, "calendar_changed")[-1].payload)["reason"] == "撤销调整"
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_calendar_page_says_where_holidays_come_from_without_naming_a_library(as_role, locale):
+    """The source of the holidays in plain words (the State Council's published arrangement);
+    the Python package that carries them is for docs/calendar.md, not for the page."""
+    client = as_role("admin")
+    post(client, "/i18n/locale/" + locale)
+    page = client.get("/admin/calendar/?year=2025").get_data(as_text=True)
+    assert "chinese-calendar" not in page and "chinese_calendar" not in page
+    assert ("国务院办公厅" if locale == "zh_Hans_CN" else "General Office of the State Council") in page

@@ -1,4 +1,5 @@
-"""Extract messages from web/ into messages.pot and merge them into every locale's .po file."""
+"""Extract messages from web/ (and the few word tables below it that pages translate) into
+messages.pot and merge them into every locale's .po file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from babel.messages.frontend import CommandLineInterface
 
 HERE = Path(__file__).resolve().parent
 WEB = HERE.parent
+# words that live below web/ (workflows writes them itself, in Chinese) and that pages translate:
+# marked there with N_ (one of pybabel's default keywords)
+BELOW_WEB = (WEB.parent / "workflows" / "library" / "elements.py",)
 POT = HERE / "messages.pot"
 LOCALES = ("zh_Hans_CN", "en")
 # Flask-Babel's lazy variants are not among pybabel's default keywords.
@@ -34,6 +38,7 @@ def main() -> int:
         "-o",
         str(POT),
         str(WEB),
+        *map(str, BELOW_WEB),
     )
     for locale in LOCALES:
         po = HERE / locale / "LC_MESSAGES" / "messages.po"

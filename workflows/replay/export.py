@@ -23,6 +23,7 @@ from workflows.cases.lookup import find_case
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
+from workflows.models import Role
 from workflows.replay.export_html import render_report
 from workflows.replay.history import case_history
 from workflows.runtime.bootstrap import Services
@@ -175,7 +176,9 @@ def export_case(services: Services, case_no: str, actor: Actor, *, purpose: str 
     doc = build_export(services, case_no, actor)
     content = export_bytes(doc)
     digest = hashlib.sha256(content).hexdigest()
-    html = render_report(doc, case_history(services, case_no), digest)
+    with services.session_factory() as session:
+        roles = dict(session.execute(select(Role.code, Role.name_zh)).all())
+    html = render_report(doc, case_history(services, case_no), digest, roles)
     with services.new_uow() as uow:
         uow.audit.record(AuditAction.CASE_EXPORTED, actor, case=doc["case"]["id"],
                          object_type="case", object_id=doc["case"]["id"], format="json+html",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
+
+from workflows.models import STATUS_LABELS
 
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)  # noqa: S701 - autoescape on
 
@@ -29,9 +32,9 @@ th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 <body>
 <h1>案卷审计报告 · {{ case.case_no }}</h1>
 <table>
-<tr><th>案件</th><td>{{ case.case_no }} · {{ case.summary }} · 状态 {{ case.status }}</td></tr>
+<tr><th>案件</th><td>{{ case.case_no }} · {{ case.summary }} · 状态 {{ statuses.get(case.status, case.status) }}</td></tr>
 <tr><th>导出时间</th><td>{{ exported_at }}（北京时间）· 导出人 {{ doc.exported_by.username }}
- （{{ doc.exported_by.role or doc.exported_by.type }}）</td></tr>
+ （{{ roles.get(doc.exported_by.role, doc.exported_by.role) or doc.exported_by.type }}）</td></tr>
 <tr><th>审计链</th><td>{{ doc.chain }} · {{ doc.events|length }} 条事件 · 链头 seq
  {{ doc.head.seq }} <span class="hash">{{ doc.head.hash }}</span></td></tr>
 <tr><th>导出时校验</th><td>{% if doc.verified_at_export.ok %}<span class="ok">链完整</span>
@@ -49,11 +52,11 @@ th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 <tr>
 <td>{{ e.seq if e.seq is not none else '—' }}{% if e.chain != doc.chain %}<br><span class="muted">{{ e.chain }}</span>{% endif %}</td>
 <td>{{ e.local_time }}</td>
-<td>{{ e.actor_name }}<br><span class="muted">{{ e.role or e.actor_type }}</span></td>
+<td>{{ e.actor_name }}<br><span class="muted">{{ roles.get(e.role, e.role) or e.actor_type }}</span></td>
 <td>{{ e.title }}</td>
 <td>{{ e.detail }}</td>
 <td>{% if e.changes %}<ul class="changes">{% for c in e.changes %}
-<li>{{ c.key }}：{{ show(c.before) }} → {{ show(c.after) }}</li>{% endfor %}</ul>{% endif %}</td>
+<li>{{ fields.get(c.key, c.key) }}：{{ show(c.before) }} → {{ show(c.after) }}</li>{% endfor %}</ul>{% endif %}</td>
 <td class="hash">{{ e.hash[:16] }}</td>
 </tr>
 {% endfor %}
@@ -73,10 +76,14 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def render_report(doc: dict, history: dict, json_sha256: str) -> str:
-    """The HTML report of an export document and the case history read model."""
+def render_report(doc: dict, history: dict, json_sha256: str,
+                  role_names: Mapping[str, str] | None = None) -> str:
+    """The HTML report of an export document and the case history read model (its ``labels``
+    name the changed fields); ``role_names``: role code -> the role's Chinese name (the ``role``
+    table), so no row shows a role's code."""
     exported = datetime.fromisoformat(doc["exported_at"].replace("Z", "+00:00"))
     return _ENV.from_string(_TEMPLATE).render(
         doc=doc, case=doc["case"], entries=history["entries"], json_sha256=json_sha256,
         exported_at=exported.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S"),
-        show=_show)
+        show=_show, roles=dict(role_names or {}), statuses=STATUS_LABELS,
+        fields=history.get("labels") or {})

@@ -20,6 +20,7 @@ from workflows.cases.lookup import find_case
 from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES
 from workflows.cases.timeline import project_payload
 from workflows.district.units import unit_names_in
+from workflows.library.elements import task_words
 from workflows.library.graph import field_words, process_names
 from workflows.models import Department, User
 from workflows.replay.case_replay import case_events
@@ -58,16 +59,9 @@ TITLES = {
 NOTIFICATION_SENT = "notification_sent"   # a row of the outbox, not an audit event
 OUTBOX = "outbox"                         # where such a row comes from (no chain of its own)
 HIDDEN_VALUE = "（内容仅审计员可见）"
-# an element without a name (an end event, a gateway) is named by its kind
-TYPE_WORDS = {"BpmnStartTask": "流程开始", "StartEvent": "开始事件", "EndEvent": "结束事件",
-              "IntermediateCatchEvent": "中间等待事件", "IntermediateThrowEvent": "中间抛出事件",
-              "BoundaryEvent": "边界事件", "_BoundaryEventParent": "边界事件挂载",
-              "ExclusiveGateway": "排他网关", "ParallelGateway": "并行网关",
-              "InclusiveGateway": "包容网关", "EventBasedGateway": "事件网关",
-              "UserTask": "用户任务", "ManualTask": "人工任务", "ServiceTask": "服务任务",
-              "ScriptTask": "脚本任务", "BusinessRuleTask": "规则任务", "SendTask": "发送任务",
-              "ReceiveTask": "接收任务", "NoneTask": "任务", "CallActivity": "调用子流程",
-              "SubWorkflowTask": "子流程", "TransactionSubprocess": "事务子流程"}
+# an element without a name (an end event, a gateway) is named by its kind (library/elements);
+# the engine's bookkeeping steps (its start task, joins) by this
+ENGINE_STEP = "流程内部步骤"
 STATE_NAMES = {"READY": "就绪", "WAITING": "等待", "STARTED": "进行中", "COMPLETED": "完成",
                "CANCELLED": "取消", "ERROR": "出错", "FUTURE": "待定", "LIKELY": "可能",
                "MAYBE": "也许"}
@@ -162,7 +156,7 @@ def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None 
     (process name, version number) of the versions the case ran on."""
     p, action = event.payload, event.action
     if action == "task_state_changed":
-        name = p.get("bpmn_name") or TYPE_WORDS.get(p.get("type") or "", "流程内部步骤")
+        name = p.get("bpmn_name") or task_words(p.get("type")) or ENGINE_STEP
         old, new = STATE_NAMES.get(p.get("from") or "", p.get("from") or "新建"), STATE_NAMES.get(
             p.get("to") or "", p.get("to"))
         return f"{name}：{old} → {new}"
