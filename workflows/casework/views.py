@@ -223,7 +223,7 @@ DETAILS: dict[str, tuple[tuple[str, str], ...]] = {
     "work_order_changed": (("before", "wo_status"), ("after", "wo_status")),
     "party_unmasked": (("purpose", "purpose"),),
     "narrative_unmasked": (("purpose", "purpose"),),
-    "case_reopened": (("reason", ""),),
+    "case_reopened": (("reason", "linked_as"), ("channel", "channel")),
     "submission_linked": (("linked_as", "linked_as"), ("linked_by", "linked_by"),
                           ("channel", "channel")),
     "timer_fired": (("timer", ""),),
