@@ -110,6 +110,7 @@ def _feature_modules() -> list:
     from web import (
         admin_directory,
         admin_import,
+        admin_tokens,
         alarms,
         assistant,
         attachments,
@@ -137,7 +138,7 @@ def _feature_modules() -> list:
     )
 
     return [cases, case_deadlines, tasks, dispatch, satisfaction, supervision, reports,
-            calendar_admin, admin_directory, admin_import, audit, processes, process_editor,
+            calendar_admin, admin_directory, admin_import, admin_tokens, audit, processes, process_editor,
             case_types, places, channels, warnings, alarms, cockpit, kpi_targets, grid, attachments,
             assistant, mediation, experts, calls]
 

@@ -148,7 +148,7 @@ def _world(services) -> dict:
               "warning_id": 999999, "rule_code": "hotspot",
               "target_id": 999999, "attachment_id": 999999,
               "expert_id": 999999, "invitation_id": 999999, "example_id": 999999,
-              "call_id": 999999}
+              "call_id": 999999, "token_id": 999999}
     headers = {role: {"Authorization": "Bearer " + tokens.issue_token(
         services.new_uow(), SYSTEM, username=f"sw_{role}", channel="hotline_12345").token}
         for role in ROLES}
@@ -399,6 +399,10 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("auth.factor", "GET"): page(302, EVERYONE),
     ("auth.factor", "POST"): page(302, EVERYONE),
     # configuration (admins see no case content); empty forms: 422
+    ("api_tokens.index", "GET"): page(200, {"admin"}),
+    ("api_tokens.new", "GET"): page(200, {"admin"}),
+    ("api_tokens.create", "POST"): page(422, {"admin"}),
+    ("api_tokens.revoke", "POST"): page(404, {"admin"}),
     ("directory.create_unit", "POST"): page(422, {"admin"}),
     ("directory.create_user", "POST"): page(422, {"admin"}),
     ("directory.disable_user", "POST"): page(302, {"admin"}),

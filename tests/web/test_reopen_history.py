@@ -3,8 +3,12 @@ channel in words (二次投诉，12345热线), not the codes the event keeps."""
 
 from __future__ import annotations
 
-from tests.bpmn.test_services_general import close_with_rating, noise_request, registered
-from tests.bpmn.test_services_general import walk  # noqa: F401 (fixture)
+from tests.bpmn.test_services_general import (
+    close_with_rating,
+    noise_request,
+    registered,
+    walk,  # noqa: F401 (fixture)
+)
 from tests.web.conftest import PASSWORD, login
 from tests.web.test_pages_in_words import visible_text
 from workflows.core.actors import SYSTEM
