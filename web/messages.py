@@ -128,6 +128,7 @@ MESSAGES = {
     ErrorCode.ADDRESS_ONLY_BUILDING: _l("只有楼栋（标准地址）可以填写地址"),
     ErrorCode.UNKNOWN_PLACE: _l("没有编码为 %(code)s 的地点"),
     ErrorCode.UNKNOWN_UNIT: _l("没有编码为 %(code)s 的单位"),
+    ErrorCode.CHOOSE_UNIT: _l("请选择单位"),
     ErrorCode.UNIT_REQUIRED: _l("除流程管理员、审计员和系统管理员外，用户须属于一个单位：请填写单位编码"),
     ErrorCode.UNKNOWN_KIND: _l("类型 %(kind)s 不是路由表使用的类型，不会有案件派给该单位"),
     ErrorCode.ROOM_NOT_FOUND: _l("没有编码为 %(code)s 的调解室"),

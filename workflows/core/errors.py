@@ -109,7 +109,8 @@ class ErrorCode(StrEnum):
     ADDRESS_ONLY_BUILDING = "address_only_building"
     UNKNOWN_PLACE = "unknown_place"  # code
     UNKNOWN_UNIT = "unknown_unit"  # code
-    UNIT_REQUIRED = "unit_required"
+    UNIT_REQUIRED = "unit_required"  # a unit code to type (imports, the expert form)
+    CHOOSE_UNIT = "choose_unit"  # the account forms' unit list
     UNKNOWN_KIND = "unknown_kind"  # kind (a warning: nothing routes to it)
     # the admin's directory pages
     ROLE_REQUIRED = "role_required"
