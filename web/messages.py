@@ -58,6 +58,7 @@ MESSAGES = {
     ErrorCode.CHOOSE_CANDIDATE: _l("请填写候选案件编号之一"),
     ErrorCode.ORIGINAL_CASE_CLOSED: _l("原案件已结案：观察期内选“二次投诉”，否则选“新案件”"),
     ErrorCode.ORIGINAL_CASE_NOT_OBSERVED: _l("原案件不在结案观察期内"),
+    ErrorCode.TICK_SIGNATURES: _l("请勾选已签署的各方：三项均已完成才能选择“已全部签署”"),
     # intake and the API
     ErrorCode.APPLICANT_REQUIRED: _l("至少登记一名申请人"),
     ErrorCode.PARTY_REQUIRED: _l("至少登记一名当事人"),

@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     CHOOSE_CANDIDATE = "choose_candidate"
     ORIGINAL_CASE_CLOSED = "original_case_closed"
     ORIGINAL_CASE_NOT_OBSERVED = "original_case_not_observed"
+    TICK_SIGNATURES = "tick_signatures"
     # intake and the API
     APPLICANT_REQUIRED = "applicant_required"
     PARTY_REQUIRED = "party_required"

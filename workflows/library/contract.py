@@ -114,6 +114,11 @@ RETURN_REASON_FIELDS = ("return_reason", "co_return_reason")
 RETURN_FIELDS = {"sign_off": ("sign_off_decision", "return_reason", "return_basis"),
                  "co_sign_off": ("co_sign_off_decision", "co_return_reason", "co_return_basis")}
 RESULT_FIELDS = ("result_summary", "co_result")
+# A written agreement is signed when all its signatures are (人民调解法 Art 29): "signed" with a
+# box unticked is refused on the form rather than looping back to the step (its gateway's
+# default): bpmn id -> (decision field, its "all signed" value, the signature boxes).
+SIGNATURE_FIELDS = {"sign_agreement": ("signing_outcome", "signed",
+                                       ("parties_signed", "mediator_signed", "committee_sealed"))}
 
 # -- documents ------------------------------------------------------------------------------------
 # Tasks whose completion produces a record document: bpmn id -> (kind, title).
