@@ -49,7 +49,15 @@ from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import CONSOLIDATION_TASKS, CORRECTED_CASE_FIELDS, IMPLIED_VALUES
 from workflows.library.graph import element_names, field_words, next_steps, process_source
 from workflows.mediation.invitations import invitable_experts
-from workflows.models import Case, Department, OpenTask, RoleCode, WorkOrder
+from workflows.models import (
+    Case,
+    Department,
+    OpenTask,
+    RoleCode,
+    Submission,
+    SubmissionLink,
+    WorkOrder,
+)
 from workflows.notify.delivery import delivery_state
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -384,6 +392,23 @@ def may_view(uow: UnitOfWork, actor: Actor, case_no: str) -> bool:
     with uow:
         case = find_case(uow.session, case_no)
         return case_access(uow.session, actor, case).visible
+
+
+def receipt_brief(uow: UnitOfWork, actor: Actor, case_no: str, kind: str | None = None) -> dict:
+    """The receipt's (回执) summary of the case. A submission linked to it (``kind``: a duplicate,
+    a second complaint) is received by its own channel at its own time: the receipt names those
+    of the latest such submission, not the case's first."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        summary = case_summary(uow.session, case)
+        if kind in (SubmissionLink.DUPLICATE, SubmissionLink.SECOND_COMPLAINT):
+            row = uow.session.execute(
+                select(Submission.channel, Submission.received_at)
+                .where(Submission.case_id == case.id, Submission.linked_as == kind)
+                .order_by(Submission.id.desc()).limit(1)).first()
+            if row is not None:
+                summary.update(channel=row.channel, opened_at=row.received_at)
+        return summary
 
 
 def case_brief(uow: UnitOfWork, actor: Actor, case_no: str) -> dict:
