@@ -3,21 +3,14 @@ came in, and the supervisor's 督办单 says it is issued because of it, not for
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from engine.deadlines import SHANGHAI
-from tests.bpmn.test_services_general import close_with_rating, registered
+from tests.bpmn.test_services_general import close_with_rating, local, registered
 from tests.factories import IDS, Walk
 from tests.web.conftest import PASSWORD, login, post
 from tests.web.test_pages_in_words import visible_text
 from workflows.core.actors import SYSTEM
 from workflows.people import admin
-
-
-def local(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 @pytest.fixture
