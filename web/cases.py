@@ -170,9 +170,11 @@ def place_options() -> ResponseReturnValue:
 
 @bp.get("/cases/<case_no>/receipt")
 def receipt(case_no: str) -> ResponseReturnValue:
-    """The receipt (回执) with the case code, printable."""
-    summary = case_views.case_brief(new_uow(), actor(), case_no)
-    return render_template("cases/receipt.html", case=summary, kind=request.args.get("kind"))
+    """The receipt (回执) with the case code, printable; a linked submission's (``kind``) own
+    channel and time."""
+    kind = request.args.get("kind")
+    summary = case_views.receipt_brief(new_uow(), actor(), case_no, kind)
+    return render_template("cases/receipt.html", case=summary, kind=kind)
 
 
 @bp.get("/cases/<case_no>")

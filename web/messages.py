@@ -58,6 +58,7 @@ MESSAGES = {
     ErrorCode.CHOOSE_CANDIDATE: _l("请填写候选案件编号之一"),
     ErrorCode.ORIGINAL_CASE_CLOSED: _l("原案件已结案：观察期内选“二次投诉”，否则选“新案件”"),
     ErrorCode.ORIGINAL_CASE_NOT_OBSERVED: _l("原案件不在结案观察期内"),
+    ErrorCode.TICK_SIGNATURES: _l("请勾选已签署的各方：三项均已完成才能选择“已全部签署”"),
     # intake and the API
     ErrorCode.APPLICANT_REQUIRED: _l("至少登记一名申请人"),
     ErrorCode.PARTY_REQUIRED: _l("至少登记一名当事人"),
@@ -128,6 +129,7 @@ MESSAGES = {
     ErrorCode.ADDRESS_ONLY_BUILDING: _l("只有楼栋（标准地址）可以填写地址"),
     ErrorCode.UNKNOWN_PLACE: _l("没有编码为 %(code)s 的地点"),
     ErrorCode.UNKNOWN_UNIT: _l("没有编码为 %(code)s 的单位"),
+    ErrorCode.CHOOSE_UNIT: _l("请选择单位"),
     ErrorCode.UNIT_REQUIRED: _l("除流程管理员、审计员和系统管理员外，用户须属于一个单位：请填写单位编码"),
     ErrorCode.UNKNOWN_KIND: _l("类型 %(kind)s 不是路由表使用的类型，不会有案件派给该单位"),
     ErrorCode.ROOM_NOT_FOUND: _l("没有编码为 %(code)s 的调解室"),

@@ -182,9 +182,12 @@ def test_refused_signature_and_lapsed_judicial_confirmation_window(services, c01
     c01.do("draft_agreement", agreement_facts="渗漏", agreement_disputed_matters="维修费",
            agreement_responsibilities="楼上负责", agreement_terms="赔偿", performance_manner="转账",
            performance_period="statutory_days(30)", jc_intended="true")
-    c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
-           mediator_signed="false", committee_sealed="true", agreement_effective_date="2025-03-03")
-    assert c01.ids() == ["sign_agreement"]                     # not all signed yet: Art 29
+    with pytest.raises(InvalidInput) as refused:               # not all signed yet: Art 29
+        c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
+               mediator_signed="false", committee_sealed="true",
+               agreement_effective_date="2025-03-03")
+    assert set(refused.value.field_errors) == {"mediator_signed"}
+    assert c01.ids() == ["sign_agreement"]
     c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
            mediator_signed="true", committee_sealed="true", agreement_effective_date="2025-03-03")
     fired = c01.advance(days=35)                                # T-03 lapses without filing

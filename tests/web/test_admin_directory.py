@@ -197,7 +197,7 @@ def test_an_unlock_resets_the_count_rather_than_lifting_the_limit(app, admin_cli
     ({"username": "admin"}, "username", "用户 admin 已存在"),
     ({"display_name": ""}, "display_name", "请填写姓名"),
     ({"unit": "NOPE"}, "unit", "没有编码为 NOPE 的单位"),
-    ({"unit": ""}, "unit", "用户须属于一个单位"),
+    ({"unit": ""}, "unit", "请选择单位"),
     ({"mobile": "010-12345678"}, "mobile", "手机号应为 11 位"),
 ])
 def test_bad_account_input_gets_chinese_field_errors(admin_client, users, services, fields,
@@ -207,6 +207,14 @@ def test_bad_account_input_gets_chinese_field_errors(admin_client, users, servic
     page = _text(response)
     assert words in page and "is-invalid" in page
     assert 'value="王丽"' in page or fields.get("display_name") == ""   # what was typed stays
+    assert _user(services, "wangli") is None
+
+
+def test_no_unit_chosen_asks_to_choose_one_under_the_unit_list(admin_client, users, services):
+    """The unit is a list to choose from, not a code to type: the error says so under it."""
+    page = _text(_create(admin_client, unit=""))
+    unit = page.split('name="unit"')[1].split('data-field=')[0]
+    assert "请选择单位" in _visible(unit) and "单位编码" not in _visible(unit)
     assert _user(services, "wangli") is None
 
 

@@ -60,6 +60,7 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
         clean[field] = contract.NO_LEGAL_PATH   # not chosen: the route's gateway reads "none"
     _check_corrections(view, clean)
     _check_return(view, clean)
+    _check_signatures(view, clean)
     if view.bpmn_id in contract.SESSION_BOOKING_TASKS:
         # the room is booked with the step: a refusal (taken, past) keeps the task open
         row = booking.book(uow, actor, case, booking.read_slot(uow, actor, clean), task_id=view.id)
@@ -89,6 +90,17 @@ def _check_return(view: TaskView, clean: dict) -> None:
     if fields and clean.get(fields[0]) == "return":
         missing = {name: FieldError(FieldCode.REQUIRED) for name in fields[1:]
                    if not str(clean.get(name) or "").strip()}
+        if missing:
+            raise InvalidInput(missing)
+
+
+def _check_signatures(view: TaskView, clean: dict) -> None:
+    """已全部签署 with a signature box unticked would only bring the step back: each box still
+    unticked is asked for on the form."""
+    rule = contract.SIGNATURE_FIELDS.get(view.bpmn_id)
+    if rule and clean.get(rule[0]) == rule[1]:
+        missing = {name: FieldError(ErrorCode.TICK_SIGNATURES) for name in rule[2]
+                   if clean.get(name) is not True}
         if missing:
             raise InvalidInput(missing)
 

@@ -46,10 +46,18 @@ from workflows.core.errors import (
 from workflows.deadlines.case_panel import deadline_panel, read_instance
 from workflows.district.units import unit_names_in
 from workflows.early_warning.listing import case_warnings
-from workflows.library.contract import CONSOLIDATION_TASKS, CORRECTED_CASE_FIELDS
+from workflows.library.contract import CONSOLIDATION_TASKS, CORRECTED_CASE_FIELDS, IMPLIED_VALUES
 from workflows.library.graph import element_names, field_words, next_steps, process_source
 from workflows.mediation.invitations import invitable_experts
-from workflows.models import Case, Department, OpenTask, RoleCode, WorkOrder
+from workflows.models import (
+    Case,
+    Department,
+    OpenTask,
+    RoleCode,
+    Submission,
+    SubmissionLink,
+    WorkOrder,
+)
 from workflows.notify.delivery import delivery_state
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -318,10 +326,14 @@ def known_values(view: TaskView, case: Case) -> dict[str, Any]:
     """A form starts from what the case already knows: a field named like a process variable
     holding a plain value (category, urgency...) or like a case field typed at intake that this
     step corrects (登记核对's summary) shows that value; a choice of several starts from the list the process holds
-    (triage: the co-units the routing table suggests)."""
+    (triage: the co-units the routing table suggests); a field the process data does not hold yet
+    starts from what the case's path implies (提交办结报告: an agreement performed -> 协议化解)."""
     names = (*CORRECTED_CASE_FIELDS.get(view.bpmn_id, ()), *CASE_KNOWN)
     known = {name: getattr(case, name) for name in names}
     known.update(view.data)
+    for name, implied in IMPLIED_VALUES.items():
+        if known.get(name) in (None, ""):
+            known[name] = implied(view.data)
     return {f.id: known[f.id] for f in view.form
             if isinstance(known.get(f.id), str | int | float | bool) and known[f.id] != ""
             or f.type == "enums" and isinstance(known.get(f.id), list)}
@@ -380,6 +392,23 @@ def may_view(uow: UnitOfWork, actor: Actor, case_no: str) -> bool:
     with uow:
         case = find_case(uow.session, case_no)
         return case_access(uow.session, actor, case).visible
+
+
+def receipt_brief(uow: UnitOfWork, actor: Actor, case_no: str, kind: str | None = None) -> dict:
+    """The receipt's (回执) summary of the case. A submission linked to it (``kind``: a duplicate,
+    a second complaint) is received by its own channel at its own time: the receipt names those
+    of the latest such submission, not the case's first."""
+    with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
+        case = load_case(uow, actor, case_no)
+        summary = case_summary(uow.session, case)
+        if kind in (SubmissionLink.DUPLICATE, SubmissionLink.SECOND_COMPLAINT):
+            row = uow.session.execute(
+                select(Submission.channel, Submission.received_at)
+                .where(Submission.case_id == case.id, Submission.linked_as == kind)
+                .order_by(Submission.id.desc()).limit(1)).first()
+            if row is not None:
+                summary.update(channel=row.channel, opened_at=row.received_at)
+        return summary
 
 
 def case_brief(uow: UnitOfWork, actor: Actor, case_no: str) -> dict:

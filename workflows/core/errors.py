@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     CHOOSE_CANDIDATE = "choose_candidate"
     ORIGINAL_CASE_CLOSED = "original_case_closed"
     ORIGINAL_CASE_NOT_OBSERVED = "original_case_not_observed"
+    TICK_SIGNATURES = "tick_signatures"
     # intake and the API
     APPLICANT_REQUIRED = "applicant_required"
     PARTY_REQUIRED = "party_required"
@@ -109,7 +110,8 @@ class ErrorCode(StrEnum):
     ADDRESS_ONLY_BUILDING = "address_only_building"
     UNKNOWN_PLACE = "unknown_place"  # code
     UNKNOWN_UNIT = "unknown_unit"  # code
-    UNIT_REQUIRED = "unit_required"
+    UNIT_REQUIRED = "unit_required"  # a unit code to type (imports, the expert form)
+    CHOOSE_UNIT = "choose_unit"  # the account forms' unit list
     UNKNOWN_KIND = "unknown_kind"  # kind (a warning: nothing routes to it)
     # the admin's directory pages
     ROLE_REQUIRED = "role_required"

@@ -114,6 +114,11 @@ RETURN_REASON_FIELDS = ("return_reason", "co_return_reason")
 RETURN_FIELDS = {"sign_off": ("sign_off_decision", "return_reason", "return_basis"),
                  "co_sign_off": ("co_sign_off_decision", "co_return_reason", "co_return_basis")}
 RESULT_FIELDS = ("result_summary", "co_result")
+# A written agreement is signed when all its signatures are (人民调解法 Art 29): "signed" with a
+# box unticked is refused on the form rather than looping back to the step (its gateway's
+# default): bpmn id -> (decision field, its "all signed" value, the signature boxes).
+SIGNATURE_FIELDS = {"sign_agreement": ("signing_outcome", "signed",
+                                       ("parties_signed", "mediator_signed", "committee_sealed"))}
 
 # -- documents ------------------------------------------------------------------------------------
 # Tasks whose completion produces a record document: bpmn id -> (kind, title).
@@ -168,6 +173,18 @@ AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_d
 HANDLING_MODES = ("mediation", "labour", "expropriation", "generic")
 # A case's outcome: the result form's R1-R5, and what an early end implies.
 OUTCOMES = ("R1", "R2", "R3", "R4", "R5", "transferred", "duplicate")
+
+
+def implied_outcome(data: dict) -> str | None:
+    """The outcome the case's path implies, which the result report (提交办结报告) starts from:
+    an agreement signed (or agreed orally) and performed, at the return visit or early -> R1."""
+    agreed = data.get("signing_outcome") == "signed" or data.get("agreement_form") == "oral"
+    performed = data.get("performed") == "performed" or data.get("performed_early") == PERFORMED_PAID
+    return "R1" if agreed and performed else None
+
+
+# form fields a step starts from when the process data does not hold them yet: field -> rule
+IMPLIED_VALUES: dict[str, Callable[[dict], str | None]] = {"outcome": implied_outcome}
 # The escalation ladder's levels as escalation.dmn writes them (none: not escalated).
 ESCALATION_LEVELS = ("none", "L0", "L1", "L2", "L3")
 # The lead unit's consolidation of a joint dispatch: its page lists every co-unit's answer.

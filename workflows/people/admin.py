@@ -201,7 +201,7 @@ def _check_profile(*, display_name: str, roles: list[str], unit_code: str | None
     except InvalidInput as exc:
         errors.update(exc.field_errors)
     if not unit_code and UNIT_ROLES.intersection(roles):
-        errors["unit"] = FieldError(ErrorCode.UNIT_REQUIRED)
+        errors["unit"] = FieldError(ErrorCode.CHOOSE_UNIT)   # a list on the form
     number = None
     if mobile:
         try:

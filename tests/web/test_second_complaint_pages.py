@@ -1,0 +1,76 @@
+"""A second complaint (二次投诉) as its people see it: the receipt names the complaint that just
+came in, and the supervisor's 督办单 says it is issued because of it, not for a missed limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bpmn.test_services_general import close_with_rating, local, registered
+from tests.factories import IDS, Walk
+from tests.web.conftest import PASSWORD, login, post
+from tests.web.test_pages_in_words import visible_text
+from workflows.core.actors import SYSTEM
+from workflows.people import admin
+
+
+@pytest.fixture
+def walk(services, clock) -> Walk:
+    """A noise case registered at the counter (窗口来访) on Mon 2025-03-03 09:00."""
+    clock.set(local(2025, 3, 3, 9, 0))
+    walk = Walk.ready(services, clock)
+    for username, role in (("zz_clerk", "intake_clerk"), ("zz_super", "supervisor")):
+        admin.create_user(services.new_uow(), SYSTEM, username=username, password=PASSWORD,
+                          roles=[role], department_code="ZZ")
+    return registered(walk, channel="counter")
+
+
+def _complain_again(app, services, walk: Walk, clock) -> str:
+    """Closed, then ten days later the same person calls 12345: the receipt page's text."""
+    close_with_rating(services, walk)
+    clock.set(local(2025, 3, 14, 15, 30))
+    clerk = app.test_client()
+    login(clerk, "zz_clerk")
+    form = {"channel": "hotline_12345", "category": "noise", "urgency": "general",
+            "people_count": "1", "summary": "噪声又出现", "description": "工地夜间施工又开始了",
+            "action": "save", "parties-0-role": "applicant", "parties-0-name": "刘淑芬",
+            "parties-0-id_number": IDS["刘淑芬"], "parties-0-contact_preference": "sms"}
+    saved = post(clerk, "/cases/new", form)
+    assert saved.headers["Location"].startswith(f"/cases/{walk.case_no}/receipt")
+    return visible_text(clerk.get(saved.headers["Location"]).get_data(as_text=True))
+
+
+def test_the_receipt_of_a_second_complaint_names_its_own_channel_and_time(app, services, walk,
+                                                                         clock):
+    receipt = _complain_again(app, services, walk, clock)
+    assert "二次投诉" in receipt and walk.case_no in receipt
+    assert "来源渠道12345 热线" in receipt and "窗口来访" not in receipt
+    assert "登记时间2025-03-14 15:30" in receipt and "2025-03-03" not in receipt
+
+
+def test_the_receipt_of_a_new_case_is_unchanged(app, walk):
+    clerk = app.test_client()
+    login(clerk, "zz_clerk")
+    receipt = visible_text(clerk.get(f"/cases/{walk.case_no}/receipt?kind=new")
+                           .get_data(as_text=True))
+    assert "来源渠道窗口来访" in receipt and "登记时间2025-03-03 09:00" in receipt
+
+
+def _supervision_page(app, walk: Walk) -> str:
+    supervisor = app.test_client()
+    login(supervisor, "zz_super")
+    task = walk.task("issue_supervision")["task_id"]
+    return visible_text(supervisor.get(f"/cases/{walk.case_no}/tasks/{task}")
+                        .get_data(as_text=True))
+
+
+def test_the_supervision_notice_of_a_second_complaint_says_why(app, services, walk, clock):
+    _complain_again(app, services, walk, clock)
+    page = _supervision_page(app, walk)
+    assert "二次投诉" in page and "已超过办理时限" not in page
+
+
+def test_the_supervision_notice_of_a_missed_limit_says_so(app, walk):
+    walk.until(local(2025, 3, 4, 9, 1))                      # sign-off breach 1: L0 催办
+    walk.until(local(2025, 3, 5, 9, 2))                      # breach 2: L1 督办单
+    page = _supervision_page(app, walk)
+    assert "已超过办理时限" in page and "二次投诉" not in page
