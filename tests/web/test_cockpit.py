@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from lxml import html as lxml_html
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import event, select
 
@@ -281,3 +282,16 @@ def test_the_cockpit_shows_its_figures_and_says_what_it_has_not_counted(app, ser
     sheet = load_workbook(io.BytesIO(client.get("/cockpit/ranking.xlsx",
                                                 query_string=MARCH).data)).active
     assert "另有 1 件案件的最新变化尚未计入" in sheet["A1"].value
+
+
+def test_a_figure_without_a_target_is_not_called_no_data(app, month):
+    client = app.test_client()
+    login(client, "leader")
+    page = lxml_html.fromstring(client.get("/cockpit", query_string=MARCH).get_data(as_text=True))
+
+    untargeted = [" ".join(tile.text_content().split())
+                  for tile in page.xpath("//*[@data-kpi]") if "未设目标" in tile.text_content()]
+    counted = [text for text in untargeted if not text.split(" ", 2)[1].startswith("—")]
+
+    assert counted, untargeted
+    assert all("无数据" not in text for text in counted), counted
