@@ -295,3 +295,15 @@ def test_a_figure_without_a_target_is_not_called_no_data(app, month):
 
     assert counted, untargeted
     assert all("无数据" not in text for text in counted), counted
+
+
+def test_a_ladder_drill_down_names_its_rung_in_words(app, month):
+    client = app.test_client()
+    login(client, "supervisor")
+
+    caption = lxml_html.fromstring(client.get(
+        "/cases", query_string={**MARCH, "kpi": "open", "level": "2"}).get_data(as_text=True)
+    ).xpath("//*[@data-testid='drill-caption']")[0].text_content()
+
+    assert "督办级别 提级督办" in " ".join(caption.split())
+    assert not re.search(r"\bL[0-3]\b", caption)
