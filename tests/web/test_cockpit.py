@@ -307,3 +307,16 @@ def test_a_ladder_drill_down_names_its_rung_in_words(app, month):
 
     assert "督办级别 提级督办" in " ".join(caption.split())
     assert not re.search(r"\bL[0-3]\b", caption)
+
+
+def test_the_targets_table_names_a_scope_by_its_place_not_its_code(app, month):
+    client = app.test_client()
+    login(client, "admin")
+    post(client, "/admin/kpi-targets/", {"kpi": "K-25", "scope": "QS", "valid_from": "2025-01-01",
+                                         "comparator": ">=", "value": "95", "source": "镇考核方案"})
+
+    page = lxml_html.fromstring(client.get("/admin/kpi-targets/").get_data(as_text=True))
+    row = [" ".join(r.text_content().split()) for r in page.xpath("//tr[@data-target]")
+           if "镇考核方案" in r.text_content()]
+
+    assert len(row) == 1 and "青山镇" in row[0] and " QS " not in f" {row[0]} "
