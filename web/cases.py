@@ -140,6 +140,11 @@ def intake() -> ResponseReturnValue:
         asking = set(exc.field_errors) == {"location-address"} and address_candidates(
             exc.field_errors)
         return _intake_page(form, exc.field_errors, None), 200 if asking else 422
+    if not outcome.in_scope:   # another unit's case: neither its code nor its page is ours
+        flash(_("已登记，本次来件已关联到其他单位在办的案件，由承办单位告知来件人案件编号。"),
+              "success")
+        return redirect(url_for("channels.quarantine_list") if order is not None
+                        else url_for("cases.intake"))
     flash(_("已登记，案件编号 %(code)s", code=outcome.case_no), "success")
     return redirect(url_for("cases.receipt", case_no=outcome.case_no, kind=outcome.kind))
 

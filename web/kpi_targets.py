@@ -34,7 +34,8 @@ def _page(errors: dict | None = None, form: dict | None = None, editing: int | N
           status: int = 200) -> ResponseReturnValue:
     with services().session_factory() as session:
         rows = targets.all_targets(session)
-    return render_template("admin/kpi_targets.html", rows=rows, kpis=KPIS,
+        places = targets.scope_names(session, rows)
+    return render_template("admin/kpi_targets.html", rows=rows, kpis=KPIS, places=places,
                            errors=field_errors(errors), form=form or {"scope": "*"},
                            editing=editing), status
 

@@ -489,6 +489,12 @@ def label(kind: str, code: object) -> str:
     return str(found) if found is not None else str(code)
 
 
+def notice_label(template: object) -> str:
+    """A message of the outbox in words: a notice to people, or a message to another system
+    (a callback to the 12345 hotline, a unit's event feed)."""
+    return label("outbound" if str(template) in OUTBOUND else "notice", template)
+
+
 def labels(kind: str, value: object) -> str:
     """``label`` for one code or a list of codes (joined with 、)."""
     if isinstance(value, list | tuple):

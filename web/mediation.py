@@ -102,7 +102,7 @@ def reschedule(case_no: str, session_id: int) -> ResponseReturnValue:
         session_service.reschedule_session(new_uow(), actor(), case_no=case_no,
                                            session_id=session_id, form=form)
     except InvalidInput as exc:
-        return _case_again(case_no, exc)
+        return _case_again(case_no, exc, {"id": session_id, "kind": "reschedule", **form})
     flash(_("调解已改期，已通知当事人"), "success")
     return redirect(url_for("cases.detail", case_no=case_no) + "#sessions")
 
@@ -110,18 +110,20 @@ def reschedule(case_no: str, session_id: int) -> ResponseReturnValue:
 @bp.post("/cases/<case_no>/sessions/<int:session_id>/cancel")
 def cancel(case_no: str, session_id: int) -> ResponseReturnValue:
     """Cancel a booked session: the room is free again, the parties told, scheduling reopens."""
+    reason = request.form.get("reason", "").strip()
     try:
         session_service.cancel_session(new_uow(), actor(), case_no=case_no,
-                                       session_id=session_id,
-                                       reason=request.form.get("reason", "").strip())
+                                       session_id=session_id, reason=reason)
     except InvalidInput as exc:
-        return _case_again(case_no, exc)
+        return _case_again(case_no, exc, {"id": session_id, "kind": "cancel", "reason": reason})
     flash(_("调解预约已取消，已通知当事人"), "success")
     return redirect(url_for("cases.detail", case_no=case_no) + "#sessions")
 
 
-def _case_again(case_no: str, exc: InvalidInput) -> ResponseReturnValue:
-    """The case page again with what was wrong about the move or cancellation (422)."""
+def _case_again(case_no: str, exc: InvalidInput, typed: dict) -> ResponseReturnValue:
+    """The case page again with what was wrong about the move or cancellation (422), the form
+    open with what was typed (``typed``: the session id, which form, its fields)."""
     page = case_views.case_page(new_uow(), actor(), case_no)
     return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
-                           session_errors=list(field_errors(exc.field_errors).values())), 422
+                           session_errors=list(field_errors(exc.field_errors).values()),
+                           session_form=typed), 422

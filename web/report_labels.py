@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from web.labels import REPORT_KIND, TABLES, label
 from workflows.reports.charts import shown
 
+CHINESE = "zh_Hans_CN"   # the source language: the downloads' words
 SEPARATOR = "、"  # how workflows/reports/data.py joins several reasons in one cell
 TEXTS = {
     # column labels (WEEKLY_COLUMNS, MONTHLY_COLUMNS, QUARTERLY_COLUMNS)
@@ -59,20 +60,39 @@ def report_text(value: Any) -> Any:
 CODED = {"category": "category", "tier": "tier", "risk_level": "risk", "light": "risk"}
 
 
-def report_cell(key: str, value: Any, row: dict | None = None) -> Any:
-    """A stored cell as the page shows it: rates as percentages, codes and texts in words, None
-    empty."""
-    if value is None or value == "":
-        return ""
-    row = row or {}
+def _coded(key: str, value: Any, row: dict) -> tuple[str, str] | None:
+    """(code list, code) of a stored cell that holds a code; None for a number or a text."""
     kind = CODED.get(key)
     if key == "status":
         kind = "wo_status" if "role" in row else "status"
     elif key == "name" and row.get("scope") == "类型":
         kind = "category"
+    elif key == "level" and isinstance(value, int) and not isinstance(value, bool):
+        return "escalation", f"L{value}"      # a supervision notice's rung, as the cockpit's
     if kind is not None and str(value) in TABLES[kind]:
-        return label(kind, value)
+        return kind, str(value)
+    return None
+
+
+def report_cell(key: str, value: Any, row: dict | None = None) -> Any:
+    """A stored cell as the page shows it: rates as percentages, codes and texts in words, None
+    empty."""
+    if value is None or value == "":
+        return ""
+    coded = _coded(key, value, row or {})
+    if coded is not None:
+        return label(*coded)
     return report_text(shown(key, value))
+
+
+def download_words(key: str, value: Any, row: dict) -> Any:
+    """A coded cell of a CSV/XLSX download in Chinese words (downloads stay Chinese whatever the
+    page's language, like their stored texts); other cells as stored (rates stay numbers)."""
+    coded = None if value is None or value == "" else _coded(key, value, row)
+    if coded is None:
+        return value
+    with force_locale(CHINESE):
+        return label(*coded)
 
 
 def report_title(report: Any) -> str:

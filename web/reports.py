@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from web.context import actor, services
 from web.messages import field_errors
-from web.report_labels import report_title
+from web.report_labels import download_words, report_title
 from workflows.access.policy import Denied, denials_audited
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import RoleCode
@@ -122,7 +122,8 @@ def download(report_id: int, fmt: str) -> ResponseReturnValue:
     """The report as CSV (UTF-8 with BOM) or XLSX."""
     _require(READERS, "download")
     report = _report(report_id, download=fmt)
-    body = reports.to_csv(report) if fmt == "csv" else reports.to_xlsx(report)
+    write = reports.to_csv if fmt == "csv" else reports.to_xlsx
+    body = write(report, download_words)
     name = f"{report.kind}-{report.period_start.isoformat()}.{fmt}"
     return Response(body, mimetype="text/csv" if fmt == "csv" else XLSX, headers={
         "Content-Disposition": f'attachment; filename="{name}"',

@@ -21,7 +21,7 @@ from workflows.casework import tasks as task_service
 from workflows.casework import views as case_views
 from workflows.core import dates
 from workflows.core.errors import InvalidInput
-from workflows.library.contract import MEDIATOR_CHOICE, PLAN_DATE_FIELDS
+from workflows.library.contract import DUPLICATE_DECISION, MEDIATOR_CHOICE, PLAN_DATE_FIELDS
 from workflows.library.instructions import render_instructions
 from workflows.mediation.mediators import mediator_choices
 from workflows.mediation.rooms import room_choices
@@ -45,6 +45,11 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
         elif f["id"] in MEDIATOR_CHOICE.values():   # the unit's mediators by name, not an id
             if mediators := mediator_choices(new_uow(), actor()):
                 f.update(type="enum", options=mediators)
+        elif f["id"] == DUPLICATE_DECISION.get(page.task.bpmn_id, ("", ""))[1]:
+            # the original case is one of the candidates the duplicate check found: chosen
+            candidates = page.task.data.get("duplicate_candidates") or []
+            if candidates:
+                f.update(type="enum", options=[(code, code) for code in candidates])
         elif f["id"] in TIME_FIELDS:
             f.update(help=_("整刻钟，例如 09:00、14:30"))
         elif f["id"] in PLAN_DATE_FIELDS:   # a session's day lies ahead

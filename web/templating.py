@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from web.chain_words import break_words
 from web.data_display import value_text
-from web.labels import choices, label, labels
+from web.labels import choices, label, labels, notice_label
 from web.messages import message
 from web.report_labels import report_cell, report_text, report_title
 from web.time_display import localtime
@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["label"] = lambda code, kind: label(kind, code)
     app.jinja_env.filters["labels"] = lambda codes, kind: labels(kind, codes)
+    app.jinja_env.filters["notice_label"] = notice_label
     app.jinja_env.filters["message"] = message
     app.jinja_env.filters["document_html"] = document_html
     app.jinja_env.filters["data_value"] = \

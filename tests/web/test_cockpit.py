@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from lxml import html as lxml_html
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import event, select
 
@@ -281,3 +282,41 @@ def test_the_cockpit_shows_its_figures_and_says_what_it_has_not_counted(app, ser
     sheet = load_workbook(io.BytesIO(client.get("/cockpit/ranking.xlsx",
                                                 query_string=MARCH).data)).active
     assert "另有 1 件案件的最新变化尚未计入" in sheet["A1"].value
+
+
+def test_a_figure_without_a_target_is_not_called_no_data(app, month):
+    client = app.test_client()
+    login(client, "leader")
+    page = lxml_html.fromstring(client.get("/cockpit", query_string=MARCH).get_data(as_text=True))
+
+    untargeted = [" ".join(tile.text_content().split())
+                  for tile in page.xpath("//*[@data-kpi]") if "未设目标" in tile.text_content()]
+    counted = [text for text in untargeted if not text.split(" ", 2)[1].startswith("—")]
+
+    assert counted, untargeted
+    assert all("无数据" not in text for text in counted), counted
+
+
+def test_a_ladder_drill_down_names_its_rung_in_words(app, month):
+    client = app.test_client()
+    login(client, "supervisor")
+
+    caption = lxml_html.fromstring(client.get(
+        "/cases", query_string={**MARCH, "kpi": "open", "level": "2"}).get_data(as_text=True)
+    ).xpath("//*[@data-testid='drill-caption']")[0].text_content()
+
+    assert "督办级别 提级督办" in " ".join(caption.split())
+    assert not re.search(r"\bL[0-3]\b", caption)
+
+
+def test_the_targets_table_names_a_scope_by_its_place_not_its_code(app, month):
+    client = app.test_client()
+    login(client, "admin")
+    post(client, "/admin/kpi-targets/", {"kpi": "K-25", "scope": "QS", "valid_from": "2025-01-01",
+                                         "comparator": ">=", "value": "95", "source": "镇考核方案"})
+
+    page = lxml_html.fromstring(client.get("/admin/kpi-targets/").get_data(as_text=True))
+    row = [" ".join(r.text_content().split()) for r in page.xpath("//tr[@data-target]")
+           if "镇考核方案" in r.text_content()]
+
+    assert len(row) == 1 and "青山镇" in row[0] and " QS " not in f" {row[0]} "

@@ -4,6 +4,7 @@ replayed, clock skew, rotated secrets), mapping, quarantine and completing it, i
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -231,3 +232,13 @@ def test_the_quarantine_page_opens_the_prefilled_intake_form(client, services, s
 
 def test_others_cannot_see_the_quarantine(client, services, secret, as_role):
     assert as_role("dept_handler").get("/channels/quarantine").status_code == 403
+
+
+def test_the_case_page_names_the_hotline_callback_in_words(client, services, secret, as_role):
+    case_no = push(client, services, secret, order(services)).get_json()["case_no"]
+
+    page = as_role("triage_officer").get(f"/cases/{case_no}").get_data(as_text=True)
+    panel = page[page.index('data-testid="notifications"'):]
+    panel = re.sub(r'data-[a-z-]+="[^"]*"', "", panel[:panel.index("</table>")])
+
+    assert "回告：已受理" in panel and "callback_accepted" not in panel

@@ -62,3 +62,28 @@ def test_a_petition_from_the_intake_form_starts_on_the_petition_path(as_role, se
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "不予受理" in text and case_no in text
     assert walk.replays().startswith("verified")
+
+
+def test_the_petition_received_day_starts_from_the_day_the_matter_came_in(as_role, services,
+                                                                         users, clock):
+    from lxml import html as lxml_html
+
+    deploy_library(services)
+    received = "2025-03-01T09:30"          # a Saturday's letter, registered later
+    case_no = _saved_case_with(as_role("intake_clerk"), received_at=received)
+    walk = Walk(services, clock)
+    walk.case_no = case_no
+    walk.do("petition_stage_check", actor=users.actor("triage_officer"), petition_stage="new")
+    client = as_role("triage_officer")
+
+    page = lxml_html.fromstring(client.get(
+        f"/cases/{case_no}/tasks/{walk.task('petition_received')['task_id']}").get_data(
+        as_text=True))
+
+    assert page.xpath("//input[@name='petition_received_on']/@value") == ["2025-03-01"]
+
+
+def _saved_case_with(client, **fields) -> str:
+    saved = post(client, "/cases/new", {**PETITION, **fields, "action": "save"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:800]
+    return saved.headers["Location"].split("/cases/", 1)[1].split("/", 1)[0]

@@ -59,6 +59,18 @@ def test_preview_inside_scope_names_the_case_and_is_audited_too(as_role, service
     assert _events(services, "parties_searched")[-1]["in_scope"] == 1
 
 
+def test_saving_a_duplicate_of_a_case_outside_scope_ends_on_a_page_the_clerk_may_see(
+        client, users, case_no):
+    login(client, _far_clerk(users))
+
+    saved = post(client, "/cases/new", {**INTAKE, "action": "save"})
+    landing = client.get(saved.headers["Location"])
+    text = landing.get_data(as_text=True)
+
+    assert saved.status_code == 302 and landing.status_code == 200
+    assert "已关联到其他单位在办的案件" in text and case_no not in text
+
+
 def test_searches_above_the_hourly_limit_are_flagged_for_the_auditor(client, services, users,
                                                                      case_no, as_role):
     login(client, _far_clerk(users))

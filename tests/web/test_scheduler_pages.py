@@ -81,7 +81,7 @@ def test_reports_page_generates_shows_and_downloads(as_role, services, clock):
     assert csv.headers["Content-Disposition"].startswith("attachment")
     assert csv.data.decode("utf-8-sig").startswith("维度,名称")
     xlsx = client.get(f"/reports/{report_id}.xlsx")
-    assert load_workbook(io.BytesIO(xlsx.data))["指标对照"]["A2"].value == "K-01"
+    assert load_workbook(io.BytesIO(xlsx.data))["指标对照"]["A2"].value == "矛盾纠纷化解率"
     assert "季度评估" in client.get("/reports/").get_data(as_text=True)
 
 

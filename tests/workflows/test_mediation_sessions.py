@@ -122,6 +122,21 @@ def test_a_second_booking_of_the_room_is_refused_at_the_edges_only_when_it_overl
     assert other.ids() == ["schedule_session"] and sessions(services, other) == []
 
 
+@pytest.mark.parametrize("attended", ["in_person", "absent"])
+def test_a_session_already_held_or_missed_still_names_itself_to_a_second_booking(
+        services, clock, ready, attended):
+    ready.schedule("in_person", room="A", start="09:00", end="10:30")
+    ready.do("record_attendance", applicant_attendance="in_person", respondent_attendance=attended)
+    other = second_case(services, clock)
+
+    with pytest.raises(InvalidInput) as refused:      # a field error naming it, not a 409
+        other.schedule("in_person", room="A", start="09:30", end="10:00")
+
+    error = refused.value.field_errors["room_code"]
+    assert error.code == ErrorCode.ROOM_TAKEN and error.params["case_no"] == ready.case_no
+    assert other.ids() == ["schedule_session"]
+
+
 def test_the_same_time_in_another_room_or_online_is_no_conflict(services, clock, ready):
     ready.schedule("in_person", room="A")
     other = second_case(services, clock)

@@ -162,8 +162,8 @@ def test_xlsx_download_holds_the_rows_and_the_kpi_sheet(services):
     assert [c.value for c in sheet[2]][:3] == ["维度", "名称", "办结数"]
     assert sheet["A3"].value == "全区" and sheet["C3"].value == 1
     kpis = book["指标对照"]
-    assert [c.value for c in kpis[2]][:2] == ["K-01", "矛盾纠纷化解率"]
-    assert kpis["E2"].value == "达标"
+    assert [c.value for c in kpis[1]][:2] == ["指标", "实际值"]        # no KPI code column
+    assert kpis["A2"].value == "矛盾纠纷化解率" and kpis["D2"].value == "达标"
 
 
 def test_a_range_report_counts_only_its_dates_and_is_stored_beside_the_period(services, clock):
@@ -218,8 +218,8 @@ def test_rates_are_percentages_in_csv_and_xlsx_and_the_xlsx_carries_charts(servi
     sheet = book["季度评估"]
     assert sheet["D3"].value == 0.5 and sheet["D3"].number_format == "0.0%"
     kpis = book["指标对照"]
-    assert kpis["C2"].number_format == "0.0%" and kpis["D2"].value == "≥ 80.0%"
-    assert kpis["D5"].value == "≤ 24"                              # K-05 in hours
+    assert kpis["B2"].number_format == "0.0%" and kpis["C2"].value == "≥ 80.0%"
+    assert kpis["C5"].value == "≤ 24"                              # K-05 in hours
     charts = book["图表"]._charts
     assert len(charts) == 2
     assert [type(c).__name__ for c in charts] == ["LineChart", "BarChart"]

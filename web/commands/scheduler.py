@@ -12,6 +12,7 @@ from engine.clock import FrozenClock
 from engine.deadlines import covers_year
 from web.commands.common import YEAR, cli_services, fail, write_file
 from web.messages import describe, field_errors
+from web.report_labels import download_words
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, InvalidInput
 from workflows.deadlines.calendar_admin import (
@@ -190,7 +191,7 @@ def report(kind: str, at: str | None, current: bool, first: datetime | None,
                    f"{shown_target(kpi, item['target'])}) {met}")
     for path, content in ((csv_path, reports.to_csv), (xlsx_path, reports.to_xlsx)):
         if path:
-            write_file(path, content(stored))
+            write_file(path, content(stored, download_words))
 
 
 COMMANDS = [scheduler, calendar, report]

@@ -157,9 +157,9 @@ def scope_parts(actor: Actor, *, split: bool = False, unit_tier: str | None = No
     tier = unit_tier if split else None
     units: list[ColumnElement[bool]] = []
     clauses: list[ColumnElement[bool]] = []
+    unit = (and_(_known_tier_scope(tier), _known_place_scope(actor, tier)) if split
+            else and_(_tier_scope(dept), _place_scope(actor)))
     if actor.has(*TIER_ROLES, RoleCode.LEADER):
-        unit = (and_(_known_tier_scope(tier), _known_place_scope(actor, tier)) if split
-                else and_(_tier_scope(dept), _place_scope(actor)))
         if actor.has(*TIER_ROLES):
             units.append(unit)
         elif split:
@@ -173,6 +173,9 @@ def scope_parts(actor: Actor, *, split: bool = False, unit_tier: str | None = No
                                 split=split))
         if actor.has(RoleCode.INTAKE_CLERK):
             clauses.append(_intake_scope(uid, dept, split=split))
+            # a registration no clerk holds yet (a channel's push, a grid worker's report) is
+            # for the clerks whose unit covers the case, to check and take it
+            clauses.append(and_(unit, _related(OpenTask.case_id, _unheld_intake(), split=split)))
         if actor.has(RoleCode.MEDIATOR):
             clauses.append(Case.mediator_id == uid)
         if actor.has(RoleCode.GRID_WORKER):
@@ -269,6 +272,11 @@ def _task_scope(actor: Actor, uid: int, dept: int | None, *,
     group = and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles),
                  OpenTask.department_id == dept) if dept is not None else false()
     return _related(OpenTask.case_id, or_(mine, group), split=split)
+
+
+def _unheld_intake() -> ColumnElement[bool]:
+    return and_(OpenTask.role == RoleCode.INTAKE_CLERK, OpenTask.department_id.is_(None),
+                OpenTask.assignee_id.is_(None), OpenTask.claimed_by.is_(None))
 
 
 def _related(case_id: Any, where: ColumnElement[bool], *, split: bool) -> ColumnElement[bool]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -301,7 +302,8 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                         next_steps(files, view.process_id, view.bpmn_id),
                         claimed_by_me=row.claimed_by is not None,
                         claimable=row.claimed_by is None and row.assignee_id is None,
-                        vulnerable=vulnerable_kinds(uow.session, case), known=known_values(view, case),
+                        vulnerable=vulnerable_kinds(uow.session, case), known=known_values(
+                            view, case, ZoneInfo(uow.services.settings.timezone)),
                         co_feedback=co_feedback(uow.session, case, documents, uow.clock.now())
                         if view.bpmn_id in CONSOLIDATION_TASKS else [],
                         unit_names=unit_names_in(uow.session, view.data))
@@ -322,14 +324,19 @@ def co_feedback(session: Session, case: Case, documents: list[dict],
             for o in rows]
 
 
-def known_values(view: TaskView, case: Case) -> dict[str, Any]:
+def known_values(view: TaskView, case: Case, zone: tzinfo | None = None) -> dict[str, Any]:
     """A form starts from what the case already knows: a field named like a process variable
     holding a plain value (category, urgency...) or like a case field typed at intake that this
     step corrects (登记核对's summary) shows that value; a choice of several starts from the list the process holds
-    (triage: the co-units the routing table suggests); a field the process data does not hold yet
-    starts from what the case's path implies (提交办结报告: an agreement performed -> 协议化解)."""
+    (triage: the co-units the routing table suggests); a day the case knows (``KNOWN_DAYS``)
+    its local date in ``zone``; a field the process data does not hold yet starts from what the
+    case's path implies (提交办结报告: an agreement performed -> 协议化解)."""
     names = (*CORRECTED_CASE_FIELDS.get(view.bpmn_id, ()), *CASE_KNOWN)
     known = {name: getattr(case, name) for name in names}
+    for name, column in KNOWN_DAYS.items():
+        moment = getattr(case, column)
+        if zone is not None and moment is not None:
+            known[name] = moment.astimezone(zone).date().isoformat()
     known.update(view.data)
     for name, implied in IMPLIED_VALUES.items():
         if known.get(name) in (None, ""):
@@ -343,6 +350,9 @@ def known_values(view: TaskView, case: Case) -> dict[str, Any]:
 # (contract.CASE_FIELDS); a step's own corrected case fields (contract.CORRECTED_CASE_FIELDS: the
 # summary at 登记核对) are written back by that step alone (task_effects), so only it shows them
 CASE_KNOWN = ("category", "urgency", "people_count")
+# days a step asks that the case knows: form field -> the case's moment (the petition path's
+# 收到信访事项日期 is when the channel received the matter, the intake's 来件时间)
+KNOWN_DAYS = {"petition_received_on": "opened_at"}
 
 
 def _version_files(uow: UnitOfWork, case: Case) -> dict[str, str]:

@@ -177,6 +177,8 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
         else:
             case = reopen_case(uow, actor, match, request)
         link = str(kind) if match is not None else SubmissionLink.NEW
+        # a linked case of another unit: the clerk is told it was linked, not its code or page
+        in_scope = match is None or case.case_no in visible_codes(uow, actor, [case.case_no])
         submission = _submission(uow, case, request, link, basis, reporter, found)
         record_report(uow, actor, case, submission)
         for checked_file in checked:
@@ -186,7 +188,7 @@ def submit_intake(uow: UnitOfWork, actor: Actor, request: IntakeRequest, *,
         uow.commit()
         return IntakeOutcome(str(link), case.case_no, case.status,
                              STATUS_LABELS.get(case.status), True, submission.id,
-                             linked_by=basis)
+                             in_scope=in_scope, linked_by=basis)
 
 
 def refuse_final_petition(uow: UnitOfWork, request: IntakeRequest) -> None:

@@ -230,11 +230,13 @@ def _place(uow: UnitOfWork, row: MediationSession, slot: Slot, *, ignore: int | 
 
 
 def _clash(uow: UnitOfWork, slot: Slot, ignore: int | None) -> tuple[MediationSession, str] | None:
-    """The first booked session of the room overlapping the slot; touching ends do not."""
+    """The first session of the room overlapping the slot; touching ends do not. Every session
+    not cancelled holds its quarter hours (held and missed ones too), so each is named here
+    rather than met by the slot table's refusal."""
     assert slot.room is not None
     query = (select(MediationSession, Case.case_no).join(Case, Case.id == MediationSession.case_id)
              .where(MediationSession.room_id == slot.room.id,
-                    MediationSession.status == SessionStatus.BOOKED,
+                    MediationSession.status != SessionStatus.CANCELLED,
                     MediationSession.starts_at < slot.ends_at,
                     MediationSession.ends_at > slot.starts_at)
              .order_by(MediationSession.starts_at))

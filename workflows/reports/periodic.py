@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -209,19 +210,30 @@ def require_district(session: Session, actor: Actor) -> None:
                      object_type="page", object_id="reports")
 
 
-def to_csv(report: Report) -> bytes:
-    """UTF-8 with BOM (so spreadsheet programs read the Chinese headers), one row per line."""
+# how a download writes a stored cell (column key, value, row): the caller's words for codes
+CellWords = Callable[[str, Any, dict], Any]
+
+
+def _as_stored(_key: str, value: Any, _row: dict) -> Any:
+    return value
+
+
+def to_csv(report: Report, words: CellWords = _as_stored) -> bytes:
+    """UTF-8 with BOM (so spreadsheet programs read the Chinese headers), one row per line;
+    ``words`` writes coded cells (status, light, category …) in words."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([label for _, label in report.columns])
     for row in report.rows:
-        writer.writerow([_cell(shown(key, row.get(key))) for key, _ in report.columns])
+        writer.writerow([_cell(shown(key, words(key, row.get(key), row)))
+                         for key, _ in report.columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: Report) -> bytes:
-    """An XLSX workbook: the report sheet (rates as percentages), the KPI targets of a quarterly
-    evaluation, and a chart sheet (received / closed over the period, the report's own bars)."""
+def to_xlsx(report: Report, words: CellWords = _as_stored) -> bytes:
+    """An XLSX workbook: the report sheet (rates as percentages, coded cells through ``words``),
+    the KPI targets of a quarterly evaluation, and a chart sheet (received / closed over the
+    period, the report's own bars)."""
     book = Workbook()
     sheet = book.active
     sheet.title = TITLES.get(report.kind, "报表")[:31]
@@ -229,7 +241,7 @@ def to_xlsx(report: Report) -> bytes:
     sheet["A1"].font = Font(bold=True)
     sheet.append([label for _, label in report.columns])
     for row in report.rows:
-        sheet.append([_cell(row.get(key)) for key, _ in report.columns])
+        sheet.append([_cell(words(key, row.get(key), row)) for key, _ in report.columns])
     for index, (key, _label) in enumerate(report.columns, start=1):
         if key in RATE_KEYS:
             for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
@@ -238,13 +250,13 @@ def to_xlsx(report: Report) -> bytes:
     targets = summary.get("targets")
     if targets:
         kpis = book.create_sheet("指标对照")
-        kpis.append(["指标", "名称", "实际值", "目标", "是否达标", "依据"])
+        kpis.append(["指标", "实际值", "目标", "是否达标", "依据"])   # by name: no KPI codes
         for kpi, item in targets.items():
             met = {True: "达标", False: "未达标"}.get(item["met"], "无数据")
-            kpis.append([kpi, item["name"], item["value"], shown_target(kpi, item["target"]),
+            kpis.append([item["name"], item["value"], shown_target(kpi, item["target"]),
                          met, item["source"]])
             if kpi in RATE_KEYS:
-                kpis.cell(row=kpis.max_row, column=3).number_format = PERCENT
+                kpis.cell(row=kpis.max_row, column=2).number_format = PERCENT
     _charts(book, summary)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -71,6 +71,14 @@ def all_targets(session: Session) -> list[TargetView]:
     return [_view(row) for row in rows]
 
 
+def scope_names(session: Session, targets: Iterable[TargetView]) -> dict[str, str]:
+    """The place names of the targets' scopes (place codes), in one query; '*' is left out."""
+    codes = {t.scope for t in targets if t.scope != ALL_SCOPES}
+    if not codes:
+        return {}
+    return dict(session.execute(select(Place.code, Place.name).where(Place.code.in_(codes))).all())
+
+
 def pick(targets: Iterable[TargetView], kpi: str, day: date,
          scopes: tuple[str, ...] = ()) -> TargetView | None:
     """The target of ``kpi`` valid on ``day`` for the most specific of ``scopes`` (place codes,
