@@ -117,6 +117,16 @@ def post(client, path: str, data: dict | None = None, **kwargs):
 
 
 @pytest.fixture
+def as_user(app):
+    """A fresh test client signed in as ``username``."""
+    def sign_in(username: str):
+        client = app.test_client()
+        assert login(client, username).status_code == 302
+        return client
+    return sign_in
+
+
+@pytest.fixture
 def as_role(client, users):
     """Sign the test client in as the user of a role: ``as_role('mediator')``."""
 

@@ -43,16 +43,6 @@ def accounts(services, reference) -> Users:
 
 
 @pytest.fixture
-def as_user(app):
-    """A fresh test client signed in as ``username``."""
-    def sign_in(username: str):
-        client = app.test_client()
-        assert login(client, username).status_code == 302
-        return client
-    return sign_in
-
-
-@pytest.fixture
 def walk(services, clock, accounts) -> Walk:
     """A neighbour dispute (lead JDTJ, co WY, mediation) in handling since Tue 2025-03-04 10:00:
     its resolution clock runs, the co-department's sign-off is open."""

@@ -7,7 +7,7 @@ import pytest
 from lxml import html as lxml_html
 
 from tests.factories import IDS, Walk, deploy_library
-from tests.web.conftest import Users, login, post
+from tests.web.conftest import Users, post
 from workflows.cases.parties import PartyInput
 
 ACCOUNTS = {  # username -> (role, department)
@@ -21,15 +21,6 @@ def accounts(services, reference) -> Users:
     for username, (role, dept) in ACCOUNTS.items():
         found.add(username, role, dept)
     return found
-
-
-@pytest.fixture
-def as_user(app):
-    def sign_in(username: str):
-        client = app.test_client()
-        assert login(client, username).status_code == 302
-        return client
-    return sign_in
 
 
 @pytest.fixture

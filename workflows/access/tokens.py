@@ -101,10 +101,31 @@ def revoke_token(uow: UnitOfWork, actor: Actor, *, prefix: str) -> int:
             ApiToken.prefix == prefix, ApiToken.revoked_at.is_(None))).all()
         for row in rows:
             row.revoked_at = uow.clock.now()
-            uow.audit.record(AuditAction.TOKEN_REVOKED, actor, object_type="api_token",
-                             object_id=row.id, prefix=prefix)
+            _audit_revoked(uow, actor, row)
         uow.commit()
     return len(rows)
+
+
+def revoke_token_id(uow: UnitOfWork, actor: Actor, token_id: int) -> bool:
+    """Revoke one token by its id; False when it was revoked already (someone else, say). The
+    UPDATE holds only while the token is live, so two revocations audit one."""
+    with uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound(ErrorCode.NOT_FOUND, token_id=token_id)
+        done = uow.session.execute(
+            update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=uow.clock.now()).execution_options(synchronize_session=False))
+        if done.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
+            return False
+        _audit_revoked(uow, actor, row)
+        uow.commit()
+    return True
+
+
+def _audit_revoked(uow: UnitOfWork, actor: Actor, row: ApiToken) -> None:
+    uow.audit.record(AuditAction.TOKEN_REVOKED, actor, object_type="api_token",
+                     object_id=row.id, prefix=row.prefix)
 
 
 # built once: a request only binds the prefix (one row per token of the prefix and role)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from workflows.access import tokens
-from workflows.audit.log import AuditAction
 from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput, NotFound
 from workflows.models import ApiToken, User
@@ -102,16 +101,4 @@ def issue(uow: UnitOfWork, actor: Actor, *, username: str, channel: str, name: s
 def revoke(uow: UnitOfWork, actor: Actor, token_id: int) -> bool:
     """Revoke one token; False when it was revoked already (another administrator, say)."""
     require_admin(actor, uow.services)
-    with uow:
-        token = uow.session.get(ApiToken, token_id)
-        if token is None:
-            raise NotFound(ErrorCode.NOT_FOUND, token_id=token_id)
-        done = uow.session.execute(
-            update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=uow.clock.now()).execution_options(synchronize_session=False))
-        if done.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
-            return False
-        uow.audit.record(AuditAction.TOKEN_REVOKED, actor, object_type="api_token",
-                         object_id=token.id, prefix=token.prefix)
-        uow.commit()
-    return True
+    return tokens.revoke_token_id(uow, actor, token_id)
