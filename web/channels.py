@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from web.admin_directory import unit_options
 from web.context import actor, new_uow
 from web.labels import choices, label
 from web.messages import field_errors
@@ -14,6 +15,7 @@ from web.params import whole_number
 from workflows.channels import catalogue, feeds, health, mapping, quarantine
 from workflows.channels.hotline import CHANNEL
 from workflows.core.errors import FieldCode, FieldError, InvalidInput
+from workflows.models import InterfaceKind
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
 
@@ -65,11 +67,30 @@ def interfaces() -> ResponseReturnValue:
                 flash(_("已保存"), "success")
                 return redirect(url_for("channels.interfaces"))
     page = health.health_page(new_uow(), actor())
+    units = unit_options() if "admin" in actor().roles else []   # the forms are the admins'
+    if request.method == "GET" and units:
+        form = _entry_form(page["interfaces"], request.args.get("edit", ""))
     return render_template("channels/interfaces.html", page=page, errors=errors, form=form,
+                           units=units,
                            secret=secret, kinds=choices("interface_kind"),
                            directions=choices("direction"), statuses=choices("interface_status"),
                            feed_kinds=[(str(k), label("case_event", k)) for k in feeds.FEED_KINDS],
                            ), 422 if errors else 200
+
+
+def _entry_form(rows: list[dict], code: str) -> dict:
+    """The catalogue entry (or a unit's subscription) ``修改`` opens, as its form holds it."""
+    row = next((r for r in rows if r["code"] == code), None)
+    if row is None:
+        return {}
+    if row["kind"] == InterfaceKind.FEED:
+        return {"unit_code": row["owner_unit_code"] or "", "endpoint_url": row["endpoint_url"] or "",
+                **{f"kind-{k}": "1" for k in row["event_kinds"]}}
+    interval = row["expected_interval_minutes"]
+    return {"code": row["code"], "name": row["name"], "owner_unit": row["owner_unit_code"] or "",
+            "datasets": "，".join(row["datasets"]), "kind": row["kind"],
+            "direction": row["direction"], "status": row["status"],
+            "expected_interval_minutes": "" if interval is None else str(interval)}
 
 
 def _interface_action(form: dict) -> str | None:

@@ -233,3 +233,38 @@ def test_the_parked_cases_named_on_the_interface_page_are_those_in_the_readers_s
     assert cases["A"].case_no not in other and cases["D"].case_no not in other
     assert 'data-testid="rollup-parked"' not in other and "另有" not in other
     assert "这些案件都不在您的查看范围内" in other
+
+
+def test_an_entry_opens_for_change_with_its_values_and_units_are_chosen_by_name(
+        client, services, users, as_role):
+    """修改 fills the form from the entry (its unit selected by name); the admin changes only
+    what he means to change; a subscription without a unit is a field error, input kept."""
+    catalogue.save_interface(services.new_uow(), SYSTEM, code="share_xf", name="信访数据",
+                             kind="share", direction="in", owner_unit_id=_unit(services, "XF"),
+                             datasets=["信访件", "来访登记"], status="planned",
+                             expected_interval_minutes=60)
+    admin = as_role("admin")
+    page = admin.get("/channels/interfaces").get_data(as_text=True)
+    assert 'href="/channels/interfaces?edit=share_xf#catalogue-form"' in page
+    with services.new_uow() as uow:
+        xf_name = uow.session.scalars(select(Department.name).where(Department.code == "XF")).one()
+    assert f'<option value="XF">{xf_name}</option>' in page    # chosen by name, not typed
+    opened = admin.get("/channels/interfaces?edit=share_xf").get_data(as_text=True)
+    assert f'<option value="XF" selected>{xf_name}</option>' in opened
+    assert 'value="信访数据"' in opened and 'value="信访件，来访登记"' in opened
+    assert 'value="60"' in opened
+    answer = post(admin, "/channels/interfaces", {
+        "action": "catalogue", "code": "share_xf", "name": "信访数据共享", "owner_unit": "XF",
+        "datasets": "信访件，来访登记", "expected_interval_minutes": "60", "kind": "share",
+        "direction": "in", "status": "connected"})
+    assert answer.status_code == 302
+    with services.new_uow() as uow:
+        row = uow.session.scalars(select(Interface).where(Interface.code == "share_xf")).one()
+        assert (row.name, row.datasets, row.status) == ("信访数据共享", ["信访件", "来访登记"],
+                                                        "connected")
+    missing = post(admin, "/channels/interfaces", {
+        "action": "subscribe", "unit_code": "", "endpoint_url": "https://feed.example/hook",
+        "kind-closed": "1"})
+    text = missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "请选择单位" in visible_text(text)
+    assert 'value="https://feed.example/hook"' in text

@@ -36,7 +36,7 @@ from workflows.channels.health import interface_by_code, record_failure, record_
 from workflows.channels.hotline import queue_callback
 from workflows.channels.signing import current_secret, issue_for, sign
 from workflows.core.actors import Actor
-from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.models import (
     STATUS_LABELS,
     Case,
@@ -87,12 +87,14 @@ def subscribe(uow: UnitOfWork, actor: Actor, *, unit_code: str, endpoint_url: st
     chosen = [k for k in dict.fromkeys(kinds) if k in {str(f) for f in FEED_KINDS}]
     if not chosen or len(chosen) != len(set(kinds)):
         errors["kinds"] = FieldError(ErrorCode.CHOOSE_EVENT_KINDS)
-    if errors:
-        raise InvalidInput(errors)
     with uow:
-        unit = uow.session.scalars(select(Department).where(Department.code == unit_code)).first()
+        unit = (uow.session.scalars(select(Department).where(Department.code == unit_code)).first()
+                if unit_code else None)
         if unit is None:
-            raise NotFound(ErrorCode.UNIT_NOT_FOUND, unit=unit_code)
+            errors["unit_code"] = (FieldError(ErrorCode.UNKNOWN_UNIT, {"code": unit_code})
+                                   if unit_code else FieldError(ErrorCode.CHOOSE_UNIT))
+        if errors or unit is None:
+            raise InvalidInput(errors)
         code = f"feed_{unit.code}"[:64]
         row = interface_by_code(uow.session, code)
         secret = None

@@ -173,16 +173,17 @@ def health_page(uow: UnitOfWork, actor: Actor) -> dict:
 
 
 def catalogue_rows(session: Session) -> list[dict]:
-    rows = session.execute(select(Interface, Department.name).outerjoin(
+    rows = session.execute(select(Interface, Department.name, Department.code).outerjoin(
         Department, Department.id == Interface.owner_unit_id).order_by(Interface.code)).all()
     return [{"id": r.id, "code": r.code, "name": r.name, "kind": r.kind,
-             "direction": r.direction, "owner_unit": unit, "datasets": list(r.datasets or []),
+             "direction": r.direction, "owner_unit": unit, "owner_unit_code": unit_code,
+             "datasets": list(r.datasets or []),
              "status": r.status, "endpoint_url": r.endpoint_url,
              "event_kinds": list(r.event_kinds or []), "has_secret": bool(r.secret_enc),
              "expected_interval_minutes": r.expected_interval_minutes,
              "last_success_at": r.last_success_at, "last_failure_at": r.last_failure_at,
              "last_failure_reason": r.last_failure_reason,
-             "silence_warned_at": r.silence_warned_at} for r, unit in rows]
+             "silence_warned_at": r.silence_warned_at} for r, unit, unit_code in rows]
 
 
 def sharing_rate(session: Session) -> float | None:
