@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from web.admin_directory import unit_options
 from web.context import actor, new_uow, services
 from web.labels import label
 from web.messages import field_errors
@@ -50,6 +51,7 @@ def _form_page(expert: dict | None, form: dict, errors: dict | None = None,
                status: int = 200) -> ResponseReturnValue:
     options = [(str(f), label("expert_field", f)) for f in ExpertField]
     return render_template("experts/form.html", expert=expert, form=form, options=options,
+                           units=unit_options(form.get("unit_code") or ""),
                            errors=field_errors(errors), day_names=day_names), status
 
 

@@ -89,7 +89,9 @@ def expert_post(client, path: str, data: dict | None = None):
 # -- the pool -------------------------------------------------------------------------------------
 def test_the_admin_adds_an_expert_with_field_errors_in_chinese_first(services, users, as_role):
     client = as_role("admin")
-    assert "新增专家" in client.get("/experts/new").get_data(as_text=True)
+    form = client.get("/experts/new").get_data(as_text=True)
+    assert "新增专家" in form
+    assert '<option value="T_CENTRE">测试区综治中心</option>' in form    # chosen by name
     bad = post(client, "/experts/new", {"username": "lawyer zhou", "display_name": "",
                                         "field": "astrology", "unit_code": "NOPE",
                                         "contact": "123", "available_days": "9"})
@@ -104,6 +106,9 @@ def test_the_admin_adds_an_expert_with_field_errors_in_chinese_first(services, u
     password = re.search(r'data-testid="one-time-password">([^<]+)<', done.get_data(as_text=True))
     assert password and len(password.group(1)) >= 10
     pool = client.get("/experts").get_data(as_text=True)
+    expert_id = re.search(r'href="/experts/(\d+)"', pool).group(1)
+    opened = client.get(f"/experts/{expert_id}").get_data(as_text=True)
+    assert '<option value="T_CENTRE" selected>测试区综治中心</option>' in opened
     assert "周文博" in pool and "法律" in pool and "139****0001" in pool and "周二、周四" in pool
     assert "13912340001" not in pool and ">law<" not in pool
     with services.session_factory() as session:
