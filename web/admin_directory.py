@@ -196,8 +196,9 @@ def _unit_form() -> dict:
 
 def _unit_page(template: str, form: dict, errors: dict | None = None, status: int = 200,
                unit=None):
+    place = admin.find_place(new_uow(), actor(), form["place"]) if form.get("place") else None
     return render_template(template, form=form, errors=field_errors(errors), unit=unit,
-                           kinds=_kind_options()), status
+                           kinds=_kind_options(), place=place), status
 
 
 @bp.get("/units/new")
@@ -245,6 +246,13 @@ def update_unit(unit_code: str) -> ResponseReturnValue:
 
 
 # -- places ---------------------------------------------------------------------------------------
+@bp.get("/places/options")
+def place_options() -> ResponseReturnValue:
+    """The unit form's place picker: places whose name, code or address holds the typed text."""
+    hits, _more = admin.search_places(new_uow(), actor(), request.args.get("place", "")[:40])
+    return render_template("cases/_place_options.html", places=hits)
+
+
 @bp.get("/places")
 def places() -> ResponseReturnValue:
     """The place tree one level at a time (?code=), or the places matching ?q=."""

@@ -410,6 +410,7 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("directory.new_unit", "GET"): page(200, {"admin"}),
     ("directory.new_user", "GET"): page(200, {"admin"}),
     ("directory.places", "GET"): page(200, {"admin"}),
+    ("directory.place_options", "GET"): page(200, {"admin"}),
     ("directory.reset_password", "POST"): page(200, {"admin"}),
     ("directory.reset_second_factor", "POST"): page(302, {"admin"}),
     ("directory.unit", "GET"): page(200, {"admin"}),

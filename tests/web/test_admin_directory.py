@@ -255,6 +255,10 @@ def test_units_page_lists_kind_place_tier_responsibilities_and_users(admin_clien
 def test_create_and_edit_a_unit(admin_client, services):
     form = _text(admin_client.get("/admin/units/new?place=QS-SM"))
     assert 'value="QS-SM"' in form and "社区（村）人民调解委员会" in form
+    assert re.search(r'data-testid="place-chosen">即：[^<]*青山镇 / 石门村<', form)
+    # typing a name in the place field offers the places by name, their code as the value
+    offered = _text(admin_client.get("/admin/places/options?place=石门"))
+    assert re.search(r'<option value="QS-SM">[^<]*青山镇 / 石门村', offered)
     response = post(admin_client, "/admin/units", {"code": "QS-SM-GH", "name": "石门村工会",
                                                    "kind": "GH", "place": "QS-SM"})
     assert response.status_code == 302
@@ -336,7 +340,7 @@ def test_place_search_by_name_code_or_address_shows_the_path(admin_client):
 # -- the door -------------------------------------------------------------------------------------
 PAGES = ["/admin/users", "/admin/users/new", "/admin/users/mediator", "/admin/units",
          "/admin/units/new", "/admin/units/ZJ", "/admin/places", "/admin/places?q=青山",
-         "/admin/import/"]
+         "/admin/places/options?place=青山", "/admin/import/"]
 WRITES = ["/admin/users", "/admin/users/mediator", "/admin/users/mediator/disable",
           "/admin/users/mediator/enable", "/admin/users/mediator/password",
           "/admin/users/mediator/unlock", "/admin/units", "/admin/units/ZJ",
