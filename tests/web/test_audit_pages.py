@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -406,3 +407,19 @@ def test_an_unnamed_step_is_named_by_its_kind_in_the_pages_words(app, as_role, j
     page = visible_text(as_role("auditor").get(f"/audit/cases/{CASE}?engine=1")
                         .get_data(as_text=True))
     assert "并行网关：" in page and "结束事件：" in page and "中间等待事件" not in page
+
+
+def test_the_unit_filter_offers_the_units_people_acted_for_by_name(as_role, services, joint):
+    """The history's unit filter is a list of the units named in its rows, not a number to type;
+    choosing one keeps the rows of the people who acted for it."""
+    _li_qiang_reveals(services, joint)
+    client = as_role("auditor")
+    page = client.get(f"/audit/cases/{CASE}").get_data(as_text=True)
+    select = page.split('id="f-dept"', 1)[1].split("</select>", 1)[0]
+    offered = dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', select))
+    assert "测试区综治中心" in offered.values()
+    centre = next(unit_id for unit_id, name in offered.items() if name == "测试区综治中心")
+    chosen = client.get(f"/audit/cases/{CASE}?department={centre}").get_data(as_text=True)
+    assert f'<option value="{centre}" selected>测试区综治中心</option>' in chosen
+    rows = chosen.split('data-testid="history"', 1)[1]
+    assert 'data-action="party_unmasked"' in rows and 'data-action="timer_fired"' not in rows

@@ -321,7 +321,9 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
         units = unit_names_in(session, {"changed": changed})
     entries.sort(key=lambda e: (e.occurred_at, e.order))
     shown = [e for e in entries if filters.accepts(e)]
+    acting = sorted({(e.department_id, e.unit) for e in entries if e.department_id and e.unit},
+                    key=lambda pair: pair[1])   # the units people acted for: the unit filter's
     return {"case_no": case.case_no, "case_id": case.id, "summary": case.summary,
             "status": case.status, "entries": shown, "total": len(entries),
             "kinds": sorted({e.kind for e in entries}), "versions": sorted(versions - {"None"}),
-            "labels": labels, "options": options, "units": units}
+            "labels": labels, "options": options, "units": units, "acting_units": acting}
