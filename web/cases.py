@@ -21,6 +21,7 @@ from web.forms import (
     row_count,
     without_row,
 )
+from web.homes import workbench
 from web.messages import field_errors, message
 from web.params import MAX_PAGE, whole_number
 from web.uploads import upload_limits, uploaded_files
@@ -57,11 +58,10 @@ def inbox_page() -> ResponseReturnValue:
 @bp.get("/inbox")
 def inbox() -> ResponseReturnValue:
     """My tasks and my group's tasks: deadline, light, risk, tier, type; server-side paging.
-    A grid worker has no tasks: their home is the phone pages."""
-    if actor().roles == {"grid_worker"}:
-        return redirect(url_for("grid.home"))
-    if actor().roles == {"expert"}:      # an expert has no tasks: their invitations
-        return redirect(url_for("experts.home"))
+    A user without case work lands on his workbench instead (web/homes.py)."""
+    home = workbench(actor().roles)   # no case work: grid reports, invitations, audit, ...
+    if home is not None:
+        return redirect(url_for(home))
     query = inbox_query()
     page = inbox_service.inbox(new_uow(), actor(), query)
     htmx = request.headers.get("HX-Request")

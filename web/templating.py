@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from web.chain_words import break_words
 from web.data_display import value_text
+from web.homes import workbench
 from web.labels import choices, label, labels, notice_label
 from web.messages import message
 from web.report_labels import report_cell, report_text, report_title
@@ -28,6 +29,11 @@ def user_roles() -> frozenset[str]:
     return frozenset()
 
 
+def has_inbox() -> bool:
+    """Whether the signed-in user has case work (the menu's 待办 leads somewhere useful)."""
+    return workbench(user_roles()) is None
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["label"] = lambda code, kind: label(kind, code)
@@ -44,3 +50,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["report_target"] = shown_target
     app.jinja_env.globals["label_choices"] = choices
     app.jinja_env.globals["user_roles"] = user_roles
+    app.jinja_env.globals["has_inbox"] = has_inbox

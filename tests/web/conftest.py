@@ -92,7 +92,7 @@ def client(app):
 
 def csrf_token(client, path: str = "/auth/login") -> str:
     """A CSRF token from a rendered form of this client's session."""
-    match = CSRF.search(client.get(path).get_data(as_text=True))
+    match = CSRF.search(client.get(path, follow_redirects=True).get_data(as_text=True))
     assert match, f"no csrf token on {path}"
     return match.group(1)
 
