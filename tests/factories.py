@@ -180,9 +180,22 @@ class Walk:
                 applicant: str = "in_person", respondent: str = "online"):
         """One mediation session: booked, both sides attend, the record says what follows."""
         self.schedule(mode, room=room)
-        self.do("record_attendance", applicant_attendance=applicant,
-                respondent_attendance=respondent)
+        self.attend(applicant_attendance=applicant, respondent_attendance=respondent)
         return self.do("mediation_session", session_record=record, session_next=next_step)
+
+    def attend(self, **data):
+        """Record who took part in the booked session once it has begun: the clock moves to
+        the session's start first when that lies ahead (attendance is refused before it)."""
+        from workflows.models import Case, MediationSession
+
+        with self.services.session_factory() as session:
+            starts = session.scalar(
+                select(MediationSession.starts_at).join(Case, Case.id == MediationSession.case_id)
+                .where(Case.case_no == self.case_no, MediationSession.status == "booked")
+                .order_by(MediationSession.id.desc()).limit(1))
+        if starts is not None and self.clock.now() < starts:
+            self.clock.set(starts)
+        return self.do("record_attendance", **data)
 
     def advance(self, **delta) -> list[str]:
         """Move the clock and fire the case's due timers (what the scheduler sweep does)."""

@@ -34,6 +34,7 @@ from workflows.core.errors import (
     ProcessIncident,
     TaskNoLongerAvailable,
 )
+from workflows.mediation.booking import RoomTakenMeanwhile
 
 log = logging.getLogger("jiefen.web")
 # what an HTTP refusal means to the reader (the page shows no English reason phrase)
@@ -156,8 +157,13 @@ def conflict(exc: Exception):
                        if gone else _("内容刚被他人更新，提交的内容没有保存，请重新提交")), 409
     case_no = (request.view_args or {}).get("case_no")
     kept, shown, _names = _kept(case_no)
+    room = exc if isinstance(exc, RoomTakenMeanwhile) else None
+    if room is not None:   # the room by its name, not the code the select sent
+        shown = [(label, room.room if key == "room_code" else text)
+                 for (label, text), key in zip(shown, [k for k, v in kept if v.strip()],
+                                               strict=True)]
     return _page("errors/409.html", 409, gone=gone, kept=kept, shown=shown, action=request.path,
-                 case_no=case_no)
+                 case_no=case_no, room=room)
 
 
 def process_incident(exc: ProcessIncident):

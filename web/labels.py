@@ -172,7 +172,7 @@ EVENT = {
     A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
     A.ROOM_SAVED: _l("保存调解室"), A.SESSION_BOOKED: _l("预约调解"),
     A.SESSION_RESCHEDULED: _l("调解改期"), A.SESSION_CANCELLED: _l("取消调解预约"),
-    A.SESSION_ATTENDED: _l("登记到场情况"), A.EXPERT_SAVED: _l("保存专家信息"),
+    A.SESSION_ATTENDED: _l("登记到场情况"), A.SESSION_CO_MEDIATOR: _l("指定协助调解员"), A.EXPERT_SAVED: _l("保存专家信息"),
     A.EXPERT_INVITED: _l("邀请专家"), A.EXPERT_OPINION_SUBMITTED: _l("专家提交书面意见"),
     A.KPI_TARGET_CHANGED: _l("修改指标目标"),
     A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),

@@ -13,6 +13,7 @@ from workflows.casework import sessions as session_service
 from workflows.casework import views as case_views
 from workflows.core.errors import ErrorCode, InvalidInput, NotFound
 from workflows.mediation import rooms as room_service
+from workflows.mediation.upcoming import upcoming_sessions
 from workflows.models import RoleCode
 
 bp = Blueprint("mediation", __name__)
@@ -118,6 +119,31 @@ def cancel(case_no: str, session_id: int) -> ResponseReturnValue:
         return _case_again(case_no, exc, {"id": session_id, "kind": "cancel", "reason": reason})
     flash(_("调解预约已取消，已通知当事人"), "success")
     return redirect(url_for("cases.detail", case_no=case_no) + "#sessions")
+
+
+@bp.post("/cases/<case_no>/sessions/<int:session_id>/co-mediator")
+def co_mediator(case_no: str, session_id: int) -> ResponseReturnValue:
+    """Name (or take off) the session's co-mediator (the case's mediator)."""
+    username = request.form.get("co_mediator", "").strip()
+    try:
+        session_service.name_co_mediator(new_uow(), actor(), case_no=case_no,
+                                         session_id=session_id, username=username)
+    except InvalidInput as exc:
+        return _case_again(case_no, exc, {"id": session_id, "kind": "co_mediator"})
+    flash(_("协助调解员已保存") if username else _("已不设协助调解员"), "success")
+    return redirect(url_for("cases.detail", case_no=case_no) + "#sessions")
+
+
+@bp.get("/sessions/upcoming")
+def upcoming() -> ResponseReturnValue:
+    """My upcoming sessions: as the case's mediator or as a co-mediator."""
+    who = actor()
+    with denials_audited(services(), who, object_type="page", object_id="upcoming_sessions"):
+        if not who.has(RoleCode.MEDIATOR):
+            raise Denied(ErrorCode.NOT_PERMITTED, "upcoming_sessions.mediator",
+                         object_type="page", object_id="upcoming_sessions")
+    return render_template("mediation/upcoming.html",
+                           sessions=upcoming_sessions(new_uow(), who))
 
 
 def _case_again(case_no: str, exc: InvalidInput, typed: dict) -> ResponseReturnValue:

@@ -42,9 +42,10 @@ def render_task(case_no: str, task_id: str, values=None, errors=None) -> str:
     for f in fields:
         if f["id"] == ROOM_FIELD:   # the booking form: the rooms of the mediator's unit
             f.update(type="enum", options=room_options(room_choices(new_uow(), actor())))
-        elif f["id"] in MEDIATOR_CHOICE.values():   # the unit's mediators by name, not an id
-            if mediators := mediator_choices(new_uow(), actor()):
-                f.update(type="enum", options=mediators)
+        elif f["id"] in MEDIATOR_CHOICE.values():   # mediators by name, grouped by unit
+            if groups := mediator_choices(new_uow(), actor(), case_no):
+                f.update(type="enum", groups=groups,
+                         options=[option for _unit, options in groups for option in options])
         elif f["id"] == DUPLICATE_DECISION.get(page.task.bpmn_id, ("", ""))[1]:
             # the original case is one of the candidates the duplicate check found: chosen
             candidates = page.task.data.get("duplicate_candidates") or []

@@ -271,7 +271,7 @@ def test_the_expert_sees_the_invited_case_masked_and_nothing_else(services, cloc
 def test_the_expert_completes_no_task(services, invited):
     walk, who, _inv = invited
     with pytest.raises(NotPermitted):
-        walk.do("record_attendance", actor=who, applicant_attendance="in_person",
+        walk.attend(actor=who, applicant_attendance="in_person",
                 respondent_attendance="in_person")
     assert walk.ids() == ["record_attendance"]
 

@@ -126,11 +126,11 @@ def test_a_second_booking_of_the_room_is_refused_at_the_edges_only_when_it_overl
 def test_a_session_already_held_or_missed_still_names_itself_to_a_second_booking(
         services, clock, ready, attended):
     ready.schedule("in_person", room="A", start="09:00", end="10:30")
-    ready.do("record_attendance", applicant_attendance="in_person", respondent_attendance=attended)
+    ready.attend(applicant_attendance="in_person", respondent_attendance=attended)
     other = second_case(services, clock)
 
     with pytest.raises(InvalidInput) as refused:      # a field error naming it, not a 409
-        other.schedule("in_person", room="A", start="09:30", end="10:00")
+        other.schedule("in_person", room="A", days=0, start="09:30", end="10:00")
 
     error = refused.value.field_errors["room_code"]
     assert error.code == ErrorCode.ROOM_TAKEN and error.params["case_no"] == ready.case_no
@@ -158,10 +158,13 @@ def test_the_slot_table_refuses_a_booking_that_slipped_past_the_check(services, 
         room = uow.session.scalars(select(Room).where(Room.code == "A")).one()
         slot = booking.Slot("in_person", room, local(2025, 3, 4, 10, 0), local(2025, 3, 4, 11, 0),
                             None)
-        with pytest.raises(ConcurrentUpdate):
+        with pytest.raises(ConcurrentUpdate) as lost:
             booking._place(uow, MediationSession(case_id=case.id, mode="in_person",
                                                  status="booked", attendance={}),
                            slot, ignore=None)
+    # the 409 page names the room and the time in words, not the room's code
+    assert isinstance(lost.value, booking.RoomTakenMeanwhile)
+    assert (lost.value.room, lost.value.when) == ("调解室A", "2025年3月4日（周二）10:00至11:00")
     assert [r.starts_at for r in sessions(services, ready)] == [local(2025, 3, 4, 9, 0)]
 
 
@@ -246,16 +249,35 @@ def test_only_the_cases_mediator_moves_or_cancels_its_sessions(services, ready):
 # -- attendance and the no-show branch -----------------------------------------------------------
 def test_attendance_is_kept_on_the_session_and_a_held_session_leads_to_the_record(services, ready):
     ready.schedule("in_person", room="A")
-    ready.do("record_attendance", applicant_attendance="in_person", respondent_attendance="phone")
+    ready.attend(applicant_attendance="in_person", respondent_attendance="phone")
     [row] = sessions(services, ready)
     assert row.status == "held"
     assert row.attendance == {"applicant": "in_person", "respondent": "phone"}
     assert ready.ids() == ["mediation_session"]
 
 
+def test_attendance_before_the_session_starts_is_refused_and_nothing_is_written(
+        services, clock, ready):
+    ready.schedule("in_person", room="A", start="09:00", end="10:30")     # Tue 03-04 09:00
+    clock.set(local(2025, 3, 4, 8, 59))
+    with pytest.raises(InvalidInput) as refused:
+        ready.do("record_attendance", applicant_attendance="in_person",
+                 respondent_attendance="phone")
+    error = refused.value.field_errors["applicant_attendance"]
+    assert error.code == ErrorCode.SESSION_NOT_STARTED
+    assert error.params == {"start": "2025年3月4日（周二）09:00"}
+    [row] = sessions(services, ready)
+    assert (row.status, row.attendance) == ("booked", {}), "nothing written"
+    assert ready.ids() == ["record_attendance"]
+
+    clock.set(local(2025, 3, 4, 9, 0))                                    # it has begun
+    ready.do("record_attendance", applicant_attendance="in_person", respondent_attendance="phone")
+    assert sessions(services, ready)[0].status == "held"
+
+
 def test_a_no_show_is_recorded_and_the_process_branches_to_no_show_handling(services, ready):
     ready.schedule("in_person", room="A")
-    ready.do("record_attendance", applicant_attendance="in_person", respondent_attendance="absent")
+    ready.attend(applicant_attendance="in_person", respondent_attendance="absent")
     [row] = sessions(services, ready)
     assert row.status == "no_show" and row.attendance["respondent"] == "absent"
     assert ready.ids() == ["handle_no_show"]
@@ -271,7 +293,7 @@ def test_replay_verifies_a_case_with_bookings_cancellation_and_a_no_show(service
     cancel_session(services.new_uow(), ready.user("mediator", "JDTJ"), case_no=ready.case_no,
                    session_id=row.id, reason="改为现场")
     ready.schedule("in_person", room="A")
-    ready.do("record_attendance", applicant_attendance="absent", respondent_attendance="in_person")
+    ready.attend(applicant_attendance="absent", respondent_attendance="in_person")
     ready.do("handle_no_show", session_next="terminate_requested", no_show_note="两次未到")
     assert ready.ids() == ["terminate_mediation"]
     report = replay_case(services, ready.case_no)
@@ -281,7 +303,7 @@ def test_replay_verifies_a_case_with_bookings_cancellation_and_a_no_show(service
 # -- utilisation ---------------------------------------------------------------------------------
 def test_utilisation_counts_booked_and_used_hours_per_room_and_week(services, clock, ready):
     ready.schedule("in_person", room="A", start="09:00", end="11:00")       # Tue 03-04
-    ready.do("record_attendance", applicant_attendance="in_person", respondent_attendance="online")
+    ready.attend(applicant_attendance="in_person", respondent_attendance="online")
     other = second_case(services, clock)
     other.schedule("in_person", room="A", start="14:00", end="15:00")      # booked, not held
     uow = services.new_uow()
@@ -297,7 +319,7 @@ def test_the_monthly_report_carries_each_rooms_weekly_use_against_the_target(ser
     from workflows.reports import periodic
 
     ready.schedule("in_person", room="A", start="09:00", end="11:00")
-    ready.do("record_attendance", applicant_attendance="in_person", respondent_attendance="online")
+    ready.attend(applicant_attendance="in_person", respondent_attendance="online")
     report = periodic.generate(services, "monthly", at=local(2025, 4, 2, 8, 0))
     use = report.summary["room_use"]
     assert use["target"] == 0.8 and use["open_hours"] == 40

@@ -85,5 +85,5 @@ def test_old_cases_keep_their_session_form_new_cases_book_and_only_safe_moves_ar
     assert plans[waiting.case_no].safe
     assert not plans[looping.case_no].safe, "its current step is the changed session task"
     new.schedule("online")
-    new.do("record_attendance", applicant_attendance="online", respondent_attendance="phone")
+    new.attend(applicant_attendance="online", respondent_attendance="phone")
     assert replay_case(services, new.case_no).ok

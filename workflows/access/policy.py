@@ -46,6 +46,7 @@ from workflows.models import (
     Expert,
     ExpertInvitation,
     InvitationStatus,
+    MediationSession,
     OpenTask,
     RoleCode,
     Tier,
@@ -178,6 +179,9 @@ def scope_parts(actor: Actor, *, split: bool = False, unit_tier: str | None = No
             clauses.append(and_(unit, _related(OpenTask.case_id, _unheld_intake(), split=split)))
         if actor.has(RoleCode.MEDIATOR):
             clauses.append(Case.mediator_id == uid)
+            # a co-mediator of one of its sessions (协助调解员) reads the case too
+            clauses.append(_related(MediationSession.case_id,
+                                    MediationSession.co_mediator_id == uid, split=split))
         if actor.has(RoleCode.GRID_WORKER):
             clauses.append(Case.owner_id == uid)      # the cases their own reports opened
     if actor.has(RoleCode.DEPT_HANDLER) and dept is not None:

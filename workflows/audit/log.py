@@ -133,6 +133,7 @@ class AuditAction(StrEnum):
     SESSION_RESCHEDULED = "session_rescheduled"
     SESSION_CANCELLED = "session_cancelled"     # its slots released
     SESSION_ATTENDED = "session_attended"       # who took part and how (or a no-show)
+    SESSION_CO_MEDIATOR = "session_co_mediator"  # a second mediator named (or taken off)
     EXPERT_SAVED = "expert_saved"
     EXPERT_INVITED = "expert_invited"           # with the conflicts of interest shown
     EXPERT_OPINION_SUBMITTED = "expert_opinion_submitted"

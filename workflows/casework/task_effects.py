@@ -28,7 +28,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldCode, FieldError, InvalidInput
 from workflows.district.units import UnitResolver
 from workflows.library import contract
-from workflows.mediation import booking
+from workflows.mediation import booking, mediators
 from workflows.models import (
     Case,
     CaseLegalPath,
@@ -47,6 +47,7 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
         user = _user(uow, clean[key])
         if user is None or not any(g.role.code == "mediator" for g in user.roles):
             raise InvalidInput({key: FieldError(ErrorCode.MEDIATOR_REQUIRED)})
+        mediators.require_choosable(uow, actor, case, user, key)
         clean[key] = str(user.id)
     co = clean.get(contract.CO_DEPARTMENTS)
     if isinstance(co, list) and clean.get("department") in co:
@@ -61,6 +62,10 @@ def before_complete(uow: UnitOfWork, actor: Actor, case: Case, view: TaskView, c
     _check_corrections(view, clean)
     _check_return(view, clean)
     _check_signatures(view, clean)
+    sides = contract.ATTENDANCE_TASKS.get(view.bpmn_id)
+    if sides:   # attendance records what happened: refused before the session has begun
+        row = booking.booked_session(uow, case, view.data.get(contract.SESSION_KEY))
+        booking.require_started(uow, row, field=next(iter(sides.values())))
     if view.bpmn_id in contract.SESSION_BOOKING_TASKS:
         # the room is booked with the step: a refusal (taken, past) keeps the task open
         row = booking.book(uow, actor, case, booking.read_slot(uow, actor, clean), task_id=view.id)

@@ -47,9 +47,17 @@ from workflows.core.errors import (
 from workflows.deadlines.case_panel import deadline_panel, read_instance
 from workflows.district.units import unit_names_in
 from workflows.early_warning.listing import case_warnings
-from workflows.library.contract import CONSOLIDATION_TASKS, CORRECTED_CASE_FIELDS, IMPLIED_VALUES
+from workflows.library.contract import (
+    ATTENDANCE_TASKS,
+    CONSOLIDATION_TASKS,
+    CORRECTED_CASE_FIELDS,
+    IMPLIED_VALUES,
+    SESSION_KEY,
+)
 from workflows.library.graph import element_names, field_words, next_steps, process_source
+from workflows.mediation import booking
 from workflows.mediation.invitations import invitable_experts
+from workflows.mediation.mediators import mediator_groups
 from workflows.models import (
     Case,
     Department,
@@ -90,6 +98,7 @@ class CasePage:
     manage_sessions: bool = False                       # the case's mediator: move or cancel
     record_performance: bool = False    # waiting for an agreement's performance: the mediator records it
     expert_pool: list[dict] = field(default_factory=list)  # whom the mediator may invite
+    co_mediators: list[tuple[str, list]] = field(default_factory=list)  # by unit, to name one
 
 
 @dataclass
@@ -107,6 +116,7 @@ class TaskPage:
     known: dict[str, Any] = field(default_factory=dict)   # what the form starts from
     co_feedback: list[dict] = field(default_factory=list)  # the lead's consolidation: co-units
     unit_names: dict[str, str] = field(default_factory=dict)  # unit codes in the task data
+    starts_later: str = ""   # attendance: the session's start in words while it lies ahead
 
 
 def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
@@ -137,6 +147,8 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
             page.manage_sessions = may_manage(actor, case)
             if page.manage_sessions:
                 page.expert_pool = invitable_experts(uow)
+            if page.manage_sessions and any(s["status"] == "booked" for s in page.sessions):
+                page.co_mediators = mediator_groups(uow, actor, case)
         if page.parties:
             # the access event: what was shown (masked), why (the case page) and by which rule
             uow.audit.record(AuditAction.PARTY_VIEWED, actor, case=case, object_type="case",
@@ -306,7 +318,19 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                             view, case, ZoneInfo(uow.services.settings.timezone)),
                         co_feedback=co_feedback(uow.session, case, documents, uow.clock.now())
                         if view.bpmn_id in CONSOLIDATION_TASKS else [],
-                        unit_names=unit_names_in(uow.session, view.data))
+                        unit_names=unit_names_in(uow.session, view.data),
+                        starts_later=_starts_later(uow, case, view))
+
+
+def _starts_later(uow: UnitOfWork, case: Case, view: TaskView) -> str:
+    """For the attendance step: when its session begins, in words, while that lies ahead."""
+    if view.bpmn_id not in ATTENDANCE_TASKS:
+        return ""
+    try:
+        row = booking.booked_session(uow, case, view.data.get(SESSION_KEY))
+    except InvalidInput:
+        return ""
+    return "" if booking.has_started(uow, row) else booking.when_text(row.starts_at)
 
 
 def co_feedback(session: Session, case: Case, documents: list[dict],

@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     PROCESS_NOT_IN_VERSION = "process_not_in_version"  # process
     CHOOSE_RATING = "choose_rating"
     MEDIATOR_REQUIRED = "mediator_required"
+    MEDIATOR_OUT_OF_SCOPE = "mediator_out_of_scope"  # name, unit
+    CO_MEDIATOR_IS_MEDIATOR = "co_mediator_is_mediator"
     CHOOSE_CANDIDATE = "choose_candidate"
     ORIGINAL_CASE_CLOSED = "original_case_closed"
     ORIGINAL_CASE_NOT_OBSERVED = "original_case_not_observed"
@@ -125,7 +127,7 @@ class ErrorCode(StrEnum):
     # mediation rooms, sessions and experts
     ROOM_NOT_FOUND = "room_not_found"  # code
     ROOM_REQUIRED = "room_required"
-    ROOM_NOT_OF_UNIT = "room_not_of_unit"  # code
+    ROOM_NOT_OF_UNIT = "room_not_of_unit"  # room (its name)
     ROOM_TAKEN = "room_taken"  # room, start, end, case_no (the conflicting booking)
     ROOM_TAKEN_MEANWHILE = "room_taken_meanwhile"  # room
     MEETING_LINK_REQUIRED = "meeting_link_required"
@@ -137,6 +139,7 @@ class ErrorCode(StrEnum):
     SESSION_IN_PAST = "session_in_past"
     SESSION_NOT_FOUND = "session_not_found"
     SESSION_NOT_BOOKED = "session_not_booked"  # status
+    SESSION_NOT_STARTED = "session_not_started"  # start (in words)
     CANCEL_REASON_REQUIRED = "cancel_reason_required"
     CAPACITY_RANGE = "capacity_range"  # min, max
     EXPERT_NOT_FOUND = "expert_not_found"

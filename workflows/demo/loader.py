@@ -32,6 +32,7 @@ from workflows.demo.warnings import load_warnings
 from workflows.district.units import UnitResolver
 from workflows.grid.reports import GridReportInput, report_issue
 from workflows.intake.register import submit_intake
+from workflows.library.contract import ATTENDANCE_TASKS
 from workflows.mediation.invitations import invite_expert, submit_opinion
 from workflows.models import (
     Case,
@@ -40,6 +41,7 @@ from workflows.models import (
     MediationSession,
     OpenTask,
     Place,
+    SessionStatus,
     User,
 )
 from workflows.people.departments import seed_reference_data
@@ -200,6 +202,8 @@ def run_sample(services: Services, sample: Sample, now: datetime) -> str:
                 break
             clock.advance(days=1)
             fire_due_timers(local, case_no)
+        if step.task in ATTENDANCE_TASKS:
+            _to_session_end(local, case_no, clock)
         if clock.now() > now:
             raise RuntimeError(f"{sample.key}: step {step.task} would be in the future")
         play(local, case_no, step)
@@ -236,6 +240,19 @@ def place_id(services: Services, code: str) -> int:
     """The id of a place of the demo district by its code."""
     with services.session_factory() as session:
         return session.scalars(select(Place.id).where(Place.code == code)).one()
+
+
+def _to_session_end(services: Services, case_no: str, clock: FrozenClock) -> None:
+    """Attendance is recorded after the session: the clock moves to the end of the case's
+    booked session when that still lies ahead (the samples' steps are spaced in days)."""
+    with services.session_factory() as session:
+        ends = session.scalar(
+            select(MediationSession.ends_at).join(Case, Case.id == MediationSession.case_id)
+            .where(Case.case_no == case_no, MediationSession.status == SessionStatus.BOOKED)
+            .order_by(MediationSession.id.desc()).limit(1))
+    if ends is not None and clock.now() < ends:
+        clock.set(ends)
+        fire_due_timers(services, case_no)
 
 
 def _open_row(services: Services, case_no: str, step: Step) -> OpenTask | None:

@@ -45,6 +45,15 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 NOTIFIED_ROLES = (PartyRole.APPLICANT, PartyRole.RESPONDENT)
 
 
+class RoomTakenMeanwhile(ConcurrentUpdate):
+    """Another booking of the room committed first (the slot table refused this one): the 409
+    page names the room and the time in words, never the room's code."""
+
+    def __init__(self, room: str, when: str) -> None:
+        super().__init__(f"room taken meanwhile: {when}")
+        self.room, self.when = room, when
+
+
 @dataclass(frozen=True)
 class Slot:
     """A checked booking request: where and when."""
@@ -130,7 +139,7 @@ def _room(uow: UnitOfWork, actor: Actor, code: str, errors: dict[str, FieldError
     if room is None:
         errors["room_code"] = FieldError(ErrorCode.ROOM_NOT_FOUND, {"code": code[:40]})
     elif actor.type == "user" and room.unit_id != actor.department_id:
-        errors["room_code"] = FieldError(ErrorCode.ROOM_NOT_OF_UNIT, {"code": room.code})
+        errors["room_code"] = FieldError(ErrorCode.ROOM_NOT_OF_UNIT, {"room": room.name})
         return None
     return room
 
@@ -151,7 +160,7 @@ def book(uow: UnitOfWork, actor: Actor, case: Case, slot: Slot, *,
 def reschedule(uow: UnitOfWork, actor: Actor, case: Case, row: MediationSession,
                slot: Slot) -> MediationSession:
     """Move a booked session: its old slots are released, the new ones held, parties told."""
-    _require_booked(row)
+    require_booked(row)
     before = _facts(row)
     _release(uow, row)
     row.mode = slot.mode
@@ -165,7 +174,7 @@ def reschedule(uow: UnitOfWork, actor: Actor, case: Case, row: MediationSession,
 
 def cancel(uow: UnitOfWork, actor: Actor, case: Case, row: MediationSession, reason: str) -> None:
     """Cancel a booked session: its slots are free again and the parties are told."""
-    _require_booked(row)
+    require_booked(row)
     if not reason.strip():
         raise InvalidInput({"reason": FieldError(ErrorCode.CANCEL_REASON_REQUIRED)})
     _release(uow, row)
@@ -179,14 +188,26 @@ def cancel(uow: UnitOfWork, actor: Actor, case: Case, row: MediationSession, rea
 def record_attendance(uow: UnitOfWork, actor: Actor, case: Case, row: MediationSession,
                       attendance: dict[str, str]) -> None:
     """Who took part and how; a side absent makes the session a no-show. The room's hours
-    count as used either way (it was kept free)."""
-    _require_booked(row)
+    count as used either way (it was kept free). Not before the session has begun."""
+    require_booked(row)
+    require_started(uow, row, field="session")
     row.attendance = {side: str(Attendance(mode)) for side, mode in attendance.items()}
     absent = Attendance.ABSENT in row.attendance.values()
     row.status = SessionStatus.NO_SHOW if absent else SessionStatus.HELD
     uow.audit.record(AuditAction.SESSION_ATTENDED, actor, case=case,
                      object_type="mediation_session", object_id=row.id,
                      status=row.status, attendance=row.attendance)
+
+
+def require_started(uow: UnitOfWork, row: MediationSession, *, field: str) -> None:
+    """Attendance records what happened: refused (a field error) before the session's start."""
+    if not has_started(uow, row):
+        raise InvalidInput({field: FieldError(ErrorCode.SESSION_NOT_STARTED,
+                                              {"start": when_text(row.starts_at)})})
+
+
+def has_started(uow: UnitOfWork, row: MediationSession) -> bool:
+    return uow.clock.now() >= row.starts_at
 
 
 def booked_session(uow: UnitOfWork, case: Case, session_id: Any = None) -> MediationSession:
@@ -225,8 +246,8 @@ def _place(uow: UnitOfWork, row: MediationSession, slot: Slot, *, ignore: int | 
                                     for start in quarters(slot.starts_at, slot.ends_at))
                 uow.session.flush()
     except IntegrityError:
-        raise ConcurrentUpdate(f"room {slot.room.code if slot.room else ''} taken meanwhile") \
-            from None
+        raise RoomTakenMeanwhile(slot.room.name if slot.room else "",
+                                 when_text(slot.starts_at, slot.ends_at)) from None
 
 
 def _clash(uow: UnitOfWork, slot: Slot, ignore: int | None) -> tuple[MediationSession, str] | None:
@@ -259,7 +280,7 @@ def _release(uow: UnitOfWork, row: MediationSession) -> None:
     uow.session.execute(delete(RoomSlot).where(RoomSlot.session_id == row.id))
 
 
-def _require_booked(row: MediationSession) -> None:
+def require_booked(row: MediationSession) -> None:
     if row.status != SessionStatus.BOOKED:
         raise InvalidInput({"session": FieldError(ErrorCode.SESSION_NOT_BOOKED,
                                                   {"status": row.status})})
@@ -279,6 +300,16 @@ def _facts(row: MediationSession) -> dict:
 
 def _local(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone(LOCAL).strftime(fmt)
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def when_text(starts_at: datetime, ends_at: datetime | None = None) -> str:
+    """A session's time in words, Beijing time: 2025年3月4日（周二）09:00至10:30."""
+    at = starts_at.astimezone(LOCAL)
+    text = f"{at.year}年{at.month}月{at.day}日（周{WEEKDAYS[at.weekday()]}）{at:%H:%M}"
+    return text if ends_at is None else f"{text}至{ends_at.astimezone(LOCAL):%H:%M}"
 
 
 def place_text(uow: UnitOfWork, row: MediationSession) -> str:

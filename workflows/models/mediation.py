@@ -73,7 +73,8 @@ class Room(Base):
 
 
 class MediationSession(Base):
-    """One scheduled session of a case: a room and a time (or a meeting link), then attendance.
+    """One scheduled session of a case: a room and a time (or a meeting link), then attendance;
+    optionally a co-mediator (``co_mediator_id``) besides the case's mediator.
 
     ``attendance`` maps a side (applicant, respondent) to an ``Attendance`` code; nothing in it
     names a person."""
@@ -82,6 +83,7 @@ class MediationSession(Base):
     __table_args__ = (
         Index("ix_mediation_session_room_id_starts_at", "room_id", "starts_at"),
         Index("ix_mediation_session_starts_at", "starts_at"),
+        Index("ix_mediation_session_co_mediator_id_starts_at", "co_mediator_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
@@ -94,6 +96,8 @@ class MediationSession(Base):
     status: Mapped[str] = mapped_column(String(16), default=SessionStatus.BOOKED)
     task_id: Mapped[str | None] = mapped_column(String(36))
     booked_by: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
+    # a second mediator taking part (协助调解员), named by the case's mediator
+    co_mediator_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("user_account.id"))
     attendance: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
