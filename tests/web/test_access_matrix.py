@@ -379,6 +379,8 @@ EXPECTED: dict[tuple[str, str], dict[str, tuple[int, int]]] = {
     ("mediation.room_edit", "POST"): page(404, {"admin"}),
     ("mediation.reschedule", "POST"): only(mediator=(422, 403)),
     ("mediation.cancel", "POST"): only(mediator=(422, 403)),
+    ("mediation.co_mediator", "POST"): only(mediator=(422, 403)),
+    ("mediation.upcoming", "GET"): page(200, {"mediator"}),
     # the expert pool (administrators edit; no such expert: 404), inviting (the case's mediator;
     # no such session: 422), the experts' own pages (the role expert only: 403 for these nine)
     ("experts.pool_page", "GET"): page(200, {"admin", "mediator", "supervisor", "leader"}),
