@@ -36,7 +36,7 @@ from workflows.cases.field_limits import MAX_PARTIES
 from workflows.casework import call_tasks, pdf_documents
 from workflows.casework import views as case_views
 from workflows.channels import quarantine
-from workflows.core.errors import FieldError, InvalidInput, NotFound
+from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.intake import location as intake_location
 from workflows.intake import register as intake_service
 
@@ -146,7 +146,8 @@ def intake() -> ResponseReturnValue:
         return redirect(url_for("channels.quarantine_list") if order is not None
                         else url_for("cases.intake"))
     flash(_("已登记，案件编号 %(code)s", code=outcome.case_no), "success")
-    return redirect(url_for("cases.receipt", case_no=outcome.case_no, kind=outcome.kind))
+    return redirect(url_for("cases.receipt", case_no=outcome.case_no,
+                            submission=outcome.submission_id))
 
 
 def _intake_page(form, errors: dict, outcome, *, rows: int | None = None) -> str:
@@ -175,11 +176,15 @@ def place_options() -> ResponseReturnValue:
 
 @bp.get("/cases/<case_no>/receipt")
 def receipt(case_no: str) -> ResponseReturnValue:
-    """The receipt (回执) with the case code, printable; a linked submission's (``kind``) own
-    channel and time."""
-    kind = request.args.get("kind")
-    summary = case_views.receipt_brief(new_uow(), actor(), case_no, kind)
-    return render_template("cases/receipt.html", case=summary, kind=kind)
+    """The receipt (回执) with the case code, printable. ``submission``: the receipt of that
+    submission of the case (a duplicate's or second complaint's own channel and time); another
+    case's or a malformed id is 404."""
+    given = request.args.get("submission")
+    submission = whole_number(given, 0, minimum=1) if given is not None else None
+    if submission == 0:
+        raise NotFound(ErrorCode.SUBMISSION_NOT_FOUND, case_no=case_no)
+    summary = case_views.receipt_brief(new_uow(), actor(), case_no, submission)
+    return render_template("cases/receipt.html", case=summary, kind=summary["kind"])
 
 
 @bp.get("/cases/<case_no>")

@@ -22,6 +22,7 @@ from workflows.channels import feeds, hotline
 from workflows.channels import health as channel_health
 from workflows.core.actors import ACTOR_TYPES
 from workflows.core.pii_text import PersonalDataKind
+from workflows.grid.reports import TEXT_FIELDS as GRID_TEXT_FIELDS
 from workflows.library import contract
 from workflows.library.contract import RATINGS
 from workflows.library.elements import ELEMENT_WORDS
@@ -323,6 +324,8 @@ ALARM_SEVERITY = {AlarmSeverity.LOW: _l("低"), AlarmSeverity.MEDIUM: _l("中"),
                   AlarmSeverity.HIGH: _l("高"), AlarmSeverity.CRITICAL: _l("危急")}
 VISIT_OUTCOME = {VisitOutcome.RESOLVED: _l("已当场化解"), VisitOutcome.ONGOING: _l("仍在处理"),
                  VisitOutcome.WORSE: _l("情况加重，需要尽快处理")}
+# the free-text fields of the grid worker's forms, by the labels they show there
+GRID_FIELD = {"summary": _l("简单说说情况"), "where": _l("具体位置"), "note": _l("说明")}
 CALL_OUTCOME = {CallOutcome.REACHED: _l("已联系上并告知"), CallOutcome.NOT_REACHED: _l("未联系上")}
 # a case's status in the plain words of the grid worker's phone
 GRID_STATUS = {
@@ -438,7 +441,7 @@ TABLES = {"risk": RISK, "status": STATUS, "tier": TIER, "urgency": URGENCY, "cha
           "alarm_severity": ALARM_SEVERITY, "alarm_state": ALARM_STATE,
           "alarm_quarantine_reason": ALARM_QUARANTINE_REASON,
           "interface_failure": INTERFACE_FAILURE, "outbound": OUTBOUND,
-          "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS,
+          "visit_outcome": VISIT_OUTCOME, "grid_status": GRID_STATUS, "grid_field": GRID_FIELD,
           "flag": FLAG, "review_state": REVIEW_STATE,
           "diff_aspect": DIFF_ASPECT, "element_kind": ELEMENT_KIND, "field_type": FIELD_TYPE,
           "timer_kind": TIMER_KIND, "legal_basis": LEGAL_BASIS, "legal_path": LEGAL_PATH,
@@ -474,6 +477,7 @@ CODE_LISTS = {"risk": RiskLevel, "status": CaseStatus, "tier": Tier, "urgency": 
               "interface_failure": (*channel_health.FAILURE_REASONS, *QuarantineReason),
               "outbound": feeds.OUTBOUND_TEMPLATES,
               "visit_outcome": VisitOutcome, "grid_status": CaseStatus,
+              "grid_field": GRID_TEXT_FIELDS,
               "flag": Flag, "review_state": ReviewState,
               "diff_aspect": bundle_diff.ASPECTS, "element_kind": bundle_diff.ELEMENT_KINDS,
               "field_type": FIELD_TYPES, "timer_kind": bundle_diff.TIMER_TAGS,

@@ -46,6 +46,7 @@ MESSAGES = {
         "含有%(kind)s：文字中不能填写身份证号、电话、银行卡号或电子邮箱，请登记在当事人信息中"),
     # cases and tasks
     ErrorCode.CASE_NOT_FOUND: _l("案件 %(case_no)s 不存在"),
+    ErrorCode.SUBMISSION_NOT_FOUND: _l("案件 %(case_no)s 没有这次来件"),
     ErrorCode.CASE_WITHOUT_PROCESS: _l("案件 %(case_no)s 不存在或没有流程实例"),
     ErrorCode.TASK_NOT_FOUND: _l("任务不存在"),
     ErrorCode.PARTY_NOT_IN_CASE: _l("此案件没有该当事人"),
@@ -271,11 +272,15 @@ MESSAGES = {
     ErrorCode.GRID_PLACE_REQUIRED: _l("请选择楼栋，或写明在哪里"),
     ErrorCode.NO_GRID: _l("您的账号没有所属网格，请联系系统管理员"),
     ErrorCode.GRID_REPORT_NOT_FOUND: _l("没有这条上报"),
+    ErrorCode.GRID_PERSONAL_DATA: _l(
+        "“%(field)s”里不能写%(kind)s。当事人的姓名、电话不用上报：写明是哪一户"
+        "（例如 3单元502室）即可，承办单位会上门联系并登记。"),
     ErrorCode.OWN_REPORTS_ONLY: _l("只能查看和回访自己上报的事件"),
 }
 # parameters that are codes themselves, shown with their label (code -> {param: label table})
 PARAM_LABELS = {ErrorCode.VERSION_NOT_PENDING: {"status": "process_status"},
-                ErrorCode.PERSONAL_DATA_IN_TEXT: {"kind": "personal_data"}}
+                ErrorCode.PERSONAL_DATA_IN_TEXT: {"kind": "personal_data"},
+                ErrorCode.GRID_PERSONAL_DATA: {"kind": "personal_data", "field": "grid_field"}}
 LIST_SEPARATOR = "、"
 
 

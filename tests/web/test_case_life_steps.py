@@ -130,18 +130,3 @@ def test_result_report_starts_from_the_agreement_performed_in_words(app, service
     assert "协议化解" in words and "行政处理化解" in words
     for code in ("R1", "R2", "R3", "R4", "R5"):
         assert code not in words
-
-
-def test_result_report_without_an_agreement_asks_for_the_outcome(app, services, c01):  # noqa: F811
-    """Without an agreement (refused signing) nothing is chosen for the handler."""
-    _signed_in_mediator(app, services, c01)
-    admin.create_user(services.new_uow(), SYSTEM, username="jdtj_lead", password=PASSWORD,
-                      roles=["dept_handler"], department_code="JDTJ", display_name="宋承办")
-    _to_signing(c01)
-    c01.do("sign_agreement", signing_outcome="refused", agreement_effective_date="2025-03-03")
-    c01.do("terminate_mediation", termination_reason="一方拒签", legal_routes_informed="true")
-    handler = app.test_client()
-    login(handler, "jdtj_lead")
-    page = handler.get(_step(c01, "submit_result")).get_data(as_text=True)
-    outcome = page.split('name="outcome"')[1].split("</select>")[0]
-    assert '<option value="" selected>' in outcome

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent
 from tests.web.conftest import CSRF, login
+from tests.web.test_pages_in_words import visible_text
 from tests.workflows.test_district_intake import build_district
 from workflows.attachments.store import check_file, file_path
 from workflows.core.errors import InvalidInput
@@ -169,12 +170,49 @@ def test_no_building_needs_the_place_in_words(client, services, grid_workers):
         assert case.location_detail == "村口小卖部旁"
 
 
+def _field_error(page: str, name: str) -> str:
+    """The words of the error shown under one field of a grid form."""
+    return visible_text(page.split(f'id="{name}-error"')[1].split("</div>")[0].split(">", 1)[1])
+
+
 def test_personal_data_in_the_description_is_refused(client, services, grid_workers):
+    """The grid worker's form has no party fields: the error names his own field and says what to
+    write instead, under that field, and what he typed stays."""
     sign_in(client, "grid_sm")
     response = report(client, summary="住户13912345678反映楼上漏水", photo=None)
+    page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "手机号" in response.get_data(as_text=True)
+    words = _field_error(page, "summary")
+    assert words.startswith("“简单说说情况”里不能写手机号")
+    assert "3单元502室" in words and "承办单位会上门联系" in words
+    assert "当事人信息中" not in visible_text(page) and "当事人字段" not in visible_text(page)
+    assert 'id="where-error"' not in page
+    assert "住户13912345678反映楼上漏水</textarea>" in page and 'value="3单元"' in page
     assert count(services, Case) == 0
+
+
+def test_a_phone_number_in_the_place_is_refused_on_the_place(client, services, grid_workers):
+    sign_in(client, "grid_sm")
+    response = report(client, where="3单元 电话 139 1234 5678", photo=None)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert _field_error(page, "where").startswith("“具体位置”里不能写手机号")
+    assert 'id="summary-error"' not in page
+    assert count(services, Case) == 0
+
+
+def test_a_phone_number_in_a_visit_note_is_refused_on_the_note(client, services, grid_workers):
+    sign_in(client, "grid_sm")
+    report(client, photo=None)
+    with services.new_uow() as uow:
+        mine = uow.session.scalars(select(GridReport)).one().id
+    response = post(client, f"/grid/reports/{mine}/visits",
+                    {"outcome": "worse", "note": "住户电话13912345678"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    note = visible_text(page.split('id="note"')[1].split("</form>")[0])
+    assert "“说明”里不能写手机号" in note and "住户电话13912345678" in page
+    assert count(services, CaseNote) == 0
 
 
 def test_a_visit_on_ones_own_report_is_kept_and_written_on_the_case(client, services,

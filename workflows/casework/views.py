@@ -45,7 +45,7 @@ from workflows.core.errors import (
     TaskNoLongerAvailable,
 )
 from workflows.deadlines.case_panel import deadline_panel, read_instance
-from workflows.district.units import unit_names_in
+from workflows.district.units import case_unit_names
 from workflows.early_warning.listing import case_warnings
 from workflows.library.contract import (
     ATTENDANCE_TASKS,
@@ -318,7 +318,8 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
                             view, case, ZoneInfo(uow.services.settings.timezone)),
                         co_feedback=co_feedback(uow.session, case, documents, uow.clock.now())
                         if view.bpmn_id in CONSOLIDATION_TASKS else [],
-                        unit_names=unit_names_in(uow.session, view.data),
+                        unit_names=case_unit_names(uow.session, view.data,
+                                                   case.place_path),
                         starts_later=_starts_later(uow, case, view))
 
 
@@ -428,20 +429,27 @@ def may_view(uow: UnitOfWork, actor: Actor, case_no: str) -> bool:
         return case_access(uow.session, actor, case).visible
 
 
-def receipt_brief(uow: UnitOfWork, actor: Actor, case_no: str, kind: str | None = None) -> dict:
-    """The receipt's (回执) summary of the case. A submission linked to it (``kind``: a duplicate,
-    a second complaint) is received by its own channel at its own time: the receipt names those
-    of the latest such submission, not the case's first."""
+def receipt_brief(uow: UnitOfWork, actor: Actor, case_no: str,
+                  submission_id: int | None = None) -> dict:
+    """The receipt's (回执) summary of the case, with ``kind`` (new | duplicate |
+    second_complaint). A submission linked to the case (a duplicate, a second complaint) is
+    received by its own channel at its own time: with ``submission_id`` the receipt names that
+    submission's, which must be one of this case's (NotFound otherwise); without it, the case's
+    own first registration."""
     with denials_audited(uow.services, actor, object_type="case", object_id=case_no), uow:
         case = load_case(uow, actor, case_no)
         summary = case_summary(uow.session, case)
-        if kind in (SubmissionLink.DUPLICATE, SubmissionLink.SECOND_COMPLAINT):
-            row = uow.session.execute(
-                select(Submission.channel, Submission.received_at)
-                .where(Submission.case_id == case.id, Submission.linked_as == kind)
-                .order_by(Submission.id.desc()).limit(1)).first()
-            if row is not None:
-                summary.update(channel=row.channel, opened_at=row.received_at)
+        summary["kind"] = SubmissionLink.NEW
+        if submission_id is None:
+            return summary
+        row = uow.session.execute(
+            select(Submission.channel, Submission.received_at, Submission.linked_as)
+            .where(Submission.id == submission_id, Submission.case_id == case.id)).first()
+        if row is None:
+            raise NotFound(ErrorCode.SUBMISSION_NOT_FOUND, case_no=case_no)
+        summary["kind"] = row.linked_as
+        if row.linked_as != SubmissionLink.NEW:
+            summary.update(channel=row.channel, opened_at=row.received_at)
         return summary
 
 

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     PERSONAL_DATA_IN_TEXT = "personal_data_in_text"  # kind (workflows.core.pii_text)
     # cases and tasks
     CASE_NOT_FOUND = "case_not_found"  # case_no
+    SUBMISSION_NOT_FOUND = "submission_not_found"  # case_no: no such submission of this case
     CASE_WITHOUT_PROCESS = "case_without_process"  # case_no
     TASK_NOT_FOUND = "task_not_found"
     PARTY_NOT_IN_CASE = "party_not_in_case"
@@ -234,6 +235,7 @@ class ErrorCode(StrEnum):
     GRID_PLACE_REQUIRED = "grid_place_required"
     NO_GRID = "no_grid"
     GRID_REPORT_NOT_FOUND = "grid_report_not_found"  # report_id
+    GRID_PERSONAL_DATA = "grid_personal_data"  # kind, field (a grid form's field, by its label)
     # denials (NotPermitted; the rule names the policy rule)
     NO_CASE_ACCESS = "no_case_access"
     NO_TASK_ACCESS = "no_task_access"

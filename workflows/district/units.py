@@ -123,10 +123,29 @@ def _nearest_units(session: Session, place_path: str | None) -> tuple[int | None
 def unit_names_in(session: Session, data: dict[str, Any]) -> dict[str, str]:
     """Names of the units whose codes appear among the values of ``data`` (dept, department,
     co_departments...), so pages can say 区人社局 instead of RS."""
-    codes = {v for value in data.values()
-             for v in (value if isinstance(value, list) else [value])
-             if isinstance(v, str) and 0 < len(v) <= 32}
+    codes = _short_texts(data)
     if not codes:
         return {}
     return dict(session.execute(select(Department.code, Department.name)
                                 .where(Department.code.in_(sorted(codes)))).all())
+
+
+def case_unit_names(session: Session, data: dict[str, Any],
+                    place_path: str | None) -> dict[str, str]:
+    """``unit_names_in`` for one case's process data, a kind (SF, CG, JDTJ...) named by the unit
+    that receives it for this case — the unit its work order went to — as ``UnitResolver.id_of``
+    reads a value: a kind before a unit code. A task page says 青山镇综合执法队, not the kind's
+    name 城管执法局."""
+    names = unit_names_in(session, data)
+    resolver = UnitResolver.cached(session, place_path)
+    for value in _short_texts(data):
+        unit = resolver.unit_of_kind(value)
+        if unit is not None:
+            names[value] = unit.name
+    return names
+
+
+def _short_texts(data: dict[str, Any]) -> set[str]:
+    return {v for value in data.values()
+            for v in (value if isinstance(value, list) else [value])
+            if isinstance(v, str) and 0 < len(v) <= 32}

@@ -53,6 +53,8 @@ INTERFACE = "grid_app"    # the interface catalogue's code of the grid workers' 
 SUMMARY_MAX, WHERE_MAX, NOTE_MAX = 200, 100, 200
 MAX_BUILDINGS = 500       # a grid holds some 500 households: tens of buildings, never thousands
 MAX_LISTED = 100
+# the free-text fields of the grid worker's forms (their words: web/labels.py GRID_FIELD)
+TEXT_FIELDS = ("summary", "where", "note")
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,7 @@ def report_issue(services: Services, actor: Actor, data: GridReportInput) -> Gri
         errors["summary"] = error
     if (error := text_error(where, max_length=WHERE_MAX)) is not None:
         errors["where"] = error
-    errors.update({k: v for k, v in pii_text.field_errors(
-        {"summary": summary, "where": where}).items() if k not in errors})
+    _refuse_personal_data({"summary": summary, "where": where}, errors)
     checked = None
     if data.photo is not None:
         try:
@@ -182,6 +183,16 @@ def report_issue(services: Services, actor: Actor, data: GridReportInput) -> Gri
     outcome = submit_intake(uow, actor, request, permission=Permission.REPORT_FROM_GRID)
     assert uow.report_id is not None and outcome.case_no is not None
     return GridOutcome(uow.report_id, outcome.case_no, outcome.kind)
+
+
+def _refuse_personal_data(texts: dict[str, str], errors: dict[str, FieldError]) -> None:
+    """A number or address ``pii_text`` finds in a text as ``GRID_PERSONAL_DATA`` on that field:
+    the grid worker's forms have no party fields, so the words name his own field and tell him
+    what to write instead (the household, not the person's details)."""
+    found = pii_text.field_errors({name: pii_text.joined(text) for name, text in texts.items()})
+    for name, error in found.items():
+        errors.setdefault(name, FieldError(ErrorCode.GRID_PERSONAL_DATA,
+                                           {**error.params, "field": name}))
 
 
 def _place(uow: UnitOfWork, actor: Actor, code: str, where: str,
@@ -296,8 +307,7 @@ def record_visit(services: Services, actor: Actor, report_id: int, *, outcome: s
         errors["note"] = FieldError(FieldCode.REQUIRED)
     elif (error := text_error(note, multiline=True, max_length=NOTE_MAX)) is not None:
         errors["note"] = error
-    errors.update({k: v for k, v in pii_text.field_errors({"note": note}).items()
-                   if k not in errors})
+    _refuse_personal_data({"note": note}, errors)
     uow = services.new_uow()
     with denials_audited(services, actor, object_type="grid_report"), uow:
         report = _own_report(uow, actor, report_id)

@@ -171,16 +171,42 @@ AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_d
                     "period": "performance_period", "judicial_confirmation": "jc_intended"}
 # How a case is handled (the triage form's choice; case_handling calls the matching sub-process).
 HANDLING_MODES = ("mediation", "labour", "expropriation", "generic")
+TYPE_HANDLING = ("mediation", "labour", "expropriation")   # the modes with a process of their own
 # A case's outcome: the result form's R1-R5, and what an early end implies.
 OUTCOMES = ("R1", "R2", "R3", "R4", "R5", "transferred", "duplicate")
 
 
-def implied_outcome(data: dict) -> str | None:
-    """The outcome the case's path implies, which the result report (提交办结报告) starts from:
-    an agreement signed (or agreed orally) and performed, at the return visit or early -> R1."""
+def _agreement_performed(data: dict) -> bool:
     agreed = data.get("signing_outcome") == "signed" or data.get("agreement_form") == "oral"
     performed = data.get("performed") == "performed" or data.get("performed_early") == PERFORMED_PAID
-    return "R1" if agreed and performed else None
+    return agreed and performed
+
+
+def _joint_resolved(data: dict) -> bool:
+    """A department handling with co-units (no type-specific process) its lead concluded 已解决."""
+    return data.get("joint_outcome") == "resolved" and data.get("handling") not in TYPE_HANDLING
+
+
+# What earlier steps make certain, in the words of their own forms and instructions:
+# outcome -> the data that implies it.
+IMPLIED_OUTCOMES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
+    # an agreement signed (or agreed orally) and performed, at the return visit or early
+    ("R1", _agreement_performed),
+    # a department handling with co-units whose lead concluded it resolved
+    ("R2", _joint_resolved),
+    # a party refused mediation: 不予调解 (people_mediation refusal_notice: 结果选 R4)
+    ("R4", lambda data: data.get("consent") == "refused"),
+    # the mediation was ended: 终止调解并告知法律途径 (terminate_mediation: 结果选 R5)
+    ("R5", lambda data: bool(data.get("termination_reason"))),
+)
+
+
+def implied_outcome(data: dict) -> str | None:
+    """The outcome the case's path makes certain, which the result report (提交办结报告) starts
+    from (IMPLIED_OUTCOMES); None when the path leaves it open, or points two ways (data of an
+    earlier round of handling still in the process)."""
+    found = {outcome for outcome, holds in IMPLIED_OUTCOMES if holds(data)}
+    return found.pop() if len(found) == 1 else None
 
 
 # form fields a step starts from when the process data does not hold them yet: field -> rule
