@@ -69,6 +69,7 @@ from workflows.models import (
 from workflows.models.scheduling import NoticeKind
 from workflows.notify.outbox import DELIVERY_STATES, NOTICE_CHANNELS, RECIPIENT_TYPES
 from workflows.notify.templates import TEMPLATES
+from workflows.notify.words import CHANNEL_WORDS, NOTICE_WORDS, RECIPIENT_WORDS
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
 from workflows.replay.export import EXPORT_PURPOSES
 from workflows.replay.history import NOTIFICATION_SENT, OUTBOX
@@ -178,9 +179,7 @@ WARNING_STATE = {WarningState.OPEN: _l("待核实"), WarningState.CONFIRMED: _l(
 LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
              SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
 ACTOR_TYPE = {kind: _l(words) for kind, words in ACTOR_WORDS.items()}
-MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
-           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消"),
-           contract.MSG_PERFORMED: _l("协议已履行")}
+MESSAGE = {name: _l(words) for name, words in contract.MESSAGE_WORDS.items()}
 SESSION_MODE = {SessionMode.IN_PERSON: _l("现场调解"), SessionMode.ONLINE: _l("线上调解")}
 SESSION_STATUS = {SessionStatus.BOOKED: _l("已预约"), SessionStatus.HELD: _l("已举行"),
                   SessionStatus.NO_SHOW: _l("有当事人缺席"), SessionStatus.CANCELLED: _l("已取消")}
@@ -198,32 +197,7 @@ CONFLICT = {Conflict.SAME_ORGANISATION: _l("专家的工作单位是本案当事
             Conflict.IS_PARTY: _l("专家的联系电话与本案当事人相同，可能本人就是当事人")}
 NOTICE_KIND = {NoticeKind.REMINDER: _l("催办"), NoticeKind.SUPERVISION: _l("督办单"),
                NoticeKind.UPGRADE: _l("提级督办"), NoticeKind.LEADERSHIP: _l("领导包案")}
-NOTICE = {
-    "receipt": _l("受理回执"), "progress": _l("进度通知"), "reply": _l("答复"),
-    "rating_request": _l("评价邀请"), "reminder": _l("催办"), "sla_reminder": _l("时限催办"),
-    "supervision_notice": _l("督办通知"), "tier_upgraded": _l("提级通知"),
-    "manual_reminder": _l("人工催办"), "manual_supervision": _l("人工督办通知"),
-    "leadership": _l("领导包案"), "risk_raised": _l("风险预警"), "sla_request": _l("时限申请"),
-    "sla_decided": _l("时限审批"), "incident": _l("自动步骤失败"), "step_failed": _l("流程执行出错"),
-    "intake_failed": _l("来件登记失败"), "sla_incident": _l("时限检查失败"),
-    "report_ready": _l("报表已生成"), "hotspot_warning": _l("矛盾纠纷多发预警"),
-    "duplicate_linked": _l("重复件关联"), "case_reopened": _l("重新办理"), "case_closed": _l("结案告知"),
-    "result_reply": _l("办理结果答复"), "statutory_guidance": _l("依法导入告知"),
-    "task_ready": _l("新任务"), "sign_off_reminder": _l("签收催办"), "handling_overdue": _l("超期督办"),
-    "upgrade_notice": _l("提级通知"), "leadership_reminder": _l("领导包案提醒"),
-    "joint_meeting_reminder": _l("会商提醒"), "mediation_reminder": _l("调解催办"),
-    "labour_mediation_reminder": _l("劳动争议调解催办"), "arbitration_tracking": _l("仲裁跟踪"),
-    "evidence_overdue": _l("材料调取催办"), "inspection_filing_due": _l("监察受理催办"),
-    "inspection_due": _l("监察调查催办"), "jc_window_reminder": _l("司法确认权利提示"),
-    "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
-    "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
-    "interface_silent": _l("接口无消息告警"),
-    "expert_invited": _l("专家邀请通知"), "expert_opinion": _l("专家意见已提交通知"),
-    "session_scheduled": _l("调解安排通知"), "session_rescheduled": _l("调解改期通知"),
-    "session_cancelled": _l("调解取消通知"), "red_flag": _l("红旗复核提醒"),
-    "petition_review_window": _l("复查 / 复核权利提示"), "limitation_reminder": _l("仲裁时效提示"),
-    "sue_window": _l("起诉期限提示"), "legal_follow_up": _l("法定途径跟进"),
-}
+NOTICE = {template: _l(words) for template, words in NOTICE_WORDS.items()}
 LEGAL_PATH = {LegalPath.PETITION: _l("信访（受理、答复、复查、复核）"),
               LegalPath.LAND_ARBITRATION: _l("农村土地承包仲裁"),
               LegalPath.LABOUR_AWARD: _l("劳动仲裁（时效与裁决后期限）"),
@@ -247,14 +221,11 @@ LEGAL_BASIS = {
     "T-42": _l("农村土地承包经营纠纷调解仲裁法第47条：受理之日起60日内结束仲裁，可延长30日"),
     "T-43": _l("农村土地承包经营纠纷调解仲裁法第48条：收到裁决书之日起30日内起诉"),
 }
-RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
-             "role": _l("角色"), "channel_order": _l("来件渠道")}
+RECIPIENT = {kind: _l(words) for kind, words in RECIPIENT_WORDS.items()}
 # where a history row without a case sequence number comes from
 CHAIN = {chain: _l(words) for chain, words in CHAIN_WORDS.items()}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
-NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
-                  "phone": _l("电话任务"), "feed": _l("单位事件订阅"),
-                  "hotline_12345": _l("12345 热线回传")}
+NOTICE_CHANNEL = {channel: _l(words) for channel, words in CHANNEL_WORDS.items()}
 ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
               "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),

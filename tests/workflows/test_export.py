@@ -138,6 +138,9 @@ def test_the_report_names_actors_and_data_in_words(exported):
     assert not [a for a in actors if re.search(r"\b(user|api|system|scheduler|replay)\b", a)]
     assert "导出人 auditor1" in " ".join(html.split())
     assert not [c for c in changes if re.search(r"[\[\]{}]|\b(True|False|None|true|false)\b", c)]
+    details = _cells(html, 4)
+    # the shipped messages read in words; one only this test process sends has none to read
+    assert [d for d in details if re.search(r"\b[a-z_]{3,}\b", d)] == ["party_reply"]
 
 
 def test_values_read_in_words():
@@ -170,3 +173,17 @@ def test_actor_kinds_read_in_words():
     assert words.acting_as(entry("user", "张秀兰", "mediator")) == "调解员 · 东湖街道人民调解委员会"
     assert words.acting_as(entry("system", "system", "system")) == "东湖街道人民调解委员会"
     assert (words.chain("system"), words.chain("outbox")) == ("系统链", "通知记录")
+
+
+def test_messages_and_notices_sent_read_in_words():
+    words = Words({}, {})
+
+    def entry(action: str, detail: str, payload: dict) -> HistoryEntry:
+        return HistoryEntry(None, "outbox", datetime.now(UTC), action, "notification", "", detail,
+                            "system", None, "outbox", None, None, "", payload)
+
+    sent = entry("notification_sent", "sms · supervision_notice → department",
+                 {"channel": "sms", "template": "supervision_notice",
+                  "recipient_type": "department"})
+    assert words.detail(sent) == "短信 · 督办通知 → 单位"
+    assert words.detail(entry("message_received", "rating", {})) == "满意度评价"

@@ -53,7 +53,7 @@ th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 <td>{{ e.local_time }}</td>
 <td>{{ words.actor(e) }}{% if words.acting_as(e) %}<br><span class="muted">{{ words.acting_as(e) }}</span>{% endif %}</td>
 <td>{{ e.title }}</td>
-<td>{{ e.detail }}</td>
+<td>{{ words.detail(e) }}</td>
 <td>{% if e.changes %}<ul class="changes">{% for c in e.changes %}
 <li>{{ words.field(c.key) }}：{{ words.value(c.key, c.before) }} → {{ words.value(c.key, c.after) }}</li>{% endfor %}</ul>{% endif %}</td>
 <td class="hash">{{ e.hash[:16] }}</td>

@@ -1,9 +1,11 @@
 """The case-file report's words for who acted and for the data a step changed.
 
 The report is written in Chinese below the web layer, so it reads the word tables that live
-here: the actor kinds (audit/words.py, the pages' ``actor_type`` table), the forms' option names
-and field names and the unit names the case history gathers (replay/history.py ``options``,
-``labels``, ``units``), and the case's own label tables (status, category, risk, party role).
+here, the ones the pages' labels translate: actor kinds, chains and events (audit/words.py),
+notices, channels and recipients (notify/words.py), messages (library/contract.py); and the
+forms' option and field names and the unit names the case history gathers (replay/history.py
+``options``, ``labels``, ``units``), and the case's own label tables (status, category, risk,
+party role).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.audit.words import ACTOR_WORDS, CHAIN_WORDS
+from workflows.library.contract import MESSAGE_WORDS
 from workflows.models import CATEGORY_LABELS, PARTY_ROLE_LABELS, RISK_LABELS, STATUS_LABELS
-from workflows.replay.history import HistoryEntry
+from workflows.notify.words import CHANNEL_WORDS, NOTICE_WORDS, RECIPIENT_WORDS
+from workflows.replay.history import NOTIFICATION_SENT, HistoryEntry
 
 EMPTY = "—"
 # data fields whose values are codes of one of the case's label tables
@@ -61,6 +65,19 @@ class Words:
     def chain(name: str) -> str:
         """Another chain than the case's own (system events, the outbox) in words."""
         return CHAIN_WORDS.get(name, name)
+
+    @staticmethod
+    def detail(entry: HistoryEntry) -> str:
+        """The 内容 of a line: a message and a notice sent by their words, else the history's."""
+        if entry.action == "message_received":
+            return MESSAGE_WORDS.get(entry.detail, entry.detail)
+        if entry.action == NOTIFICATION_SENT:
+            channel, template, recipient = (str(entry.payload.get(key) or "") for key in
+                                            ("channel", "template", "recipient_type"))
+            return (f"{CHANNEL_WORDS.get(channel, channel)} · "
+                    f"{NOTICE_WORDS.get(template, template)} → "
+                    f"{RECIPIENT_WORDS.get(recipient, recipient)}")
+        return entry.detail
 
     def field(self, key: str) -> str:
         return self.labels.get(key) or key
