@@ -36,6 +36,7 @@ def _page(errors: dict | None = None, form: dict | None = None, editing: int | N
         rows = targets.all_targets(session)
         places = targets.scope_names(session, rows)
     return render_template("admin/kpi_targets.html", rows=rows, kpis=KPIS, places=places,
+                           units={k.id: k.unit for k in KPIS},
                            errors=field_errors(errors), form=form or {"scope": "*"},
                            editing=editing), status
 

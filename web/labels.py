@@ -16,6 +16,7 @@ from engine.forms import FIELD_TYPES
 from workflows.assistant.flags import Flag
 from workflows.audit.coverage import SYSTEM_CHAIN
 from workflows.audit.log import AuditAction
+from workflows.audit.words import ACTOR_WORDS, CHAIN_WORDS, EVENT_WORDS
 from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES, VULNERABILITIES
 from workflows.casework.views import CHANGES
 from workflows.channels import feeds, hotline
@@ -69,6 +70,7 @@ from workflows.models import (
 from workflows.models.scheduling import NoticeKind
 from workflows.notify.outbox import DELIVERY_STATES, NOTICE_CHANNELS, RECIPIENT_TYPES
 from workflows.notify.templates import TEMPLATES
+from workflows.notify.words import CHANNEL_WORDS, NOTICE_WORDS, RECIPIENT_WORDS
 from workflows.people.departments import RESPONSIBILITIES, UNIT_KINDS
 from workflows.replay.export import EXPORT_PURPOSES
 from workflows.replay.history import NOTIFICATION_SENT, OUTBOX
@@ -135,66 +137,7 @@ PURPOSE = {
     "external_review": _l("外部审查/复核"), "complaint_investigation": _l("投诉调查"),
     "legal_request": _l("司法/监察机关依法调取"), "internal_audit": _l("内部审计"),
 }
-EVENT = {
-    A.CASE_OPENED: _l("案件登记"), A.CASE_UPDATED: _l("案件更新"), A.CASE_CLOSED: _l("结案"),
-    A.CASE_REOPENED: _l("重新办理"), A.SUBMISSION_LINKED: _l("关联来件"),
-    NOTIFICATION_SENT: _l("通知已发送"),
-    A.TASK_STATE_CHANGED: _l("任务状态变化"), A.ENGINE_STEP: _l("流程推进"),
-    A.TASK_COMPLETED: _l("完成任务"), A.TASK_CLAIMED: _l("认领任务"),
-    A.TASK_RELEASED: _l("释放任务"), A.TIMER_FIRED: _l("时限到期"),
-    A.MESSAGE_RECEIVED: _l("收到消息"),
-    A.PROCESS_DEPLOYED: _l("部署流程"), A.PROCESS_REJECTED: _l("流程部署被拒"),
-    A.DRAFTS_CLEANED: _l("清理过期草稿"), A.DRY_RUN_EXAMPLE_SAVED: _l("保存试运行回归示例"),
-    A.DRY_RUN_EXAMPLE_DELETED: _l("删除试运行回归示例"),
-    A.PROCESS_APPROVED: _l("流程版本审批生效"), A.PROCESS_RETIRED: _l("流程版本停用"),
-    A.INSTANCE_MIGRATED: _l("流程版本迁移"), A.INSTANCE_STARTED: _l("流程启动"),
-    A.WORK_ORDER_CHANGED: _l("工单变更"), A.RISK_CHANGED: _l("风险等级变更"),
-    A.PARTY_REGISTERED: _l("登记当事人"), A.PARTY_VIEWED: _l("查看当事人"),
-    A.PARTY_UNMASKED: _l("查看当事人完整信息"), A.NARRATIVE_UNMASKED: _l("查看诉求描述"),
-    A.PARTIES_SEARCHED: _l("按证件号/手机号查重"), A.AUDIT_PAYLOADS_READ: _l("读取审计明细"),
-    A.REPORT_DOWNLOADED: _l("下载报表"), A.ACCESS_DENIED: _l("拒绝访问"),
-    A.LOGIN_SUCCEEDED: _l("登录成功"), A.LOGIN_FAILED: _l("登录失败"),
-    A.LOGIN_PASSWORD_ACCEPTED: _l("密码验证通过（待第二因素）"),
-    A.SECOND_FACTOR_ENROLLED: _l("启用双因素登录"), A.SECOND_FACTOR_RESET: _l("重置双因素登录"),
-    A.LOGGED_OUT: _l("已退出登录"),
-    A.USER_CREATED: _l("创建账号"), A.USER_DISABLED: _l("停用账号"),
-    A.USER_UPDATED: _l("账号变更"), A.ROLE_GRANTED: _l("授予角色"),
-    A.TOKEN_CREATED: _l("创建 API 令牌"), A.TOKEN_REVOKED: _l("吊销 API 令牌"),
-    A.CALENDAR_CHANGED: _l("工作日历调整"), A.NOTIFICATION_QUEUED: _l("发送通知"),
-    A.OUTBOX_FAILED: _l("通知发送失败"), A.INCIDENT_RAISED: _l("异常"),
-    A.CASE_REPLAYED: _l("案件回放"), A.CASE_EXPORTED: _l("案件导出"),
-    A.SLA_CHANGED: _l("时限变更"), A.SLA_REQUESTED: _l("时限申请"), A.SLA_DECIDED: _l("时限审批"),
-    A.LIGHT_CHANGED: _l("时效变化"), A.SUPERVISION_ISSUED: _l("督办"),
-    A.SUPERVISION_REPLIED: _l("督办单答复"), A.SUPERVISION_CLOSED: _l("督办单随案关闭"), A.TIER_UPGRADED: _l("提级"),
-    A.INCIDENT_RETRIED: _l("异常重新执行"), A.OUTBOX_RETRIED: _l("通知重新发送"),
-    A.AUDIT_VERIFIED: _l("审计链核验"),
-    A.REPORT_GENERATED: _l("生成报表"), A.WARNING_RAISED: _l("发出预警"),
-    A.WARNING_DECIDED: _l("核实预警"), A.WARNING_RULE_CHANGED: _l("预警规则变更"),
-    A.DIRECTORY_IMPORTED: _l("导入地点、单位或用户"),
-    A.ROOM_SAVED: _l("保存调解室"), A.SESSION_BOOKED: _l("预约调解"),
-    A.SESSION_RESCHEDULED: _l("调解改期"), A.SESSION_CANCELLED: _l("取消调解预约"),
-    A.SESSION_ATTENDED: _l("登记到场情况"), A.SESSION_CO_MEDIATOR: _l("指定协助调解员"), A.EXPERT_SAVED: _l("保存专家信息"),
-    A.EXPERT_INVITED: _l("邀请专家"), A.EXPERT_OPINION_SUBMITTED: _l("专家提交书面意见"),
-    A.KPI_TARGET_CHANGED: _l("修改指标目标"),
-    A.CHANNEL_SECRET_ISSUED: _l("更换渠道密钥"), A.CHANNEL_ORDER_QUARANTINED: _l("工单待补录"),
-    A.CHANNEL_ORDER_VIEWED: _l("查看待补录工单"), A.CHANNEL_ORDER_RESOLVED: _l("补录工单"),
-    A.CATEGORY_MAPPING_CHANGED: _l("修改诉求类型对照"), A.CASE_TYPE_CHANGED: _l("修改案件类型"), A.INTERFACE_SAVED: _l("修改接口目录"),
-    A.INTERFACE_SILENT: _l("接口长时间无消息"),
-    A.USER_ENABLED: _l("启用账号"), A.USER_UNLOCKED: _l("解除登录锁定"),
-    A.PASSWORD_RESET: _l("重置密码"), A.UNIT_CREATED: _l("新建单位"),
-    A.UNIT_UPDATED: _l("单位变更"),
-    A.ATTACHMENT_ADDED: _l("添加附件"), A.ATTACHMENT_DOWNLOADED: _l("下载附件"), A.GRID_REPORTED: _l("网格员上报"),
-    A.GRID_VISIT_RECORDED: _l("网格员回访"), A.CALL_TASK_COMPLETED: _l("完成回电任务"),
-    A.LEGAL_PATH_ENTERED: _l("转入法定途径跟踪"),
-    A.DEVICES_IMPORTED: _l("导入物联网设备"), A.ALARM_RECEIVED: _l("收到设备告警"),
-    A.ALARM_CLEARED: _l("设备告警已解除"), A.ALARM_QUARANTINED: _l("未登记设备告警已隔离"),
-    A.ASSISTANT_SUGGESTED: _l("智能助手建议类型"), A.RED_FLAG_RAISED: _l("红旗复核待办"),
-    A.RED_FLAG_REVIEWED: _l("红旗复核完成"), A.ASSISTANT_RETRAINED: _l("智能助手重新训练"),
-    # case_updated events the timeline names by their change (workflows/casework/views.py)
-    "document_generated": _l("生成文书"), "satisfaction_recorded": _l("满意度已记录"),
-    "document_issued": _l("首次出具 PDF 文书"),
-    "performance_recorded": _l("记录协议已履行"), "summary_corrected": _l("更正事项摘要"),
-}
+EVENT = {action: _l(words) for action, words in EVENT_WORDS.items()}
 RISK = {RiskLevel.RED: _l("红"), RiskLevel.ORANGE: _l("橙"), RiskLevel.YELLOW: _l("黄"),
         RiskLevel.BLUE: _l("蓝"), RiskLevel.GREEN: _l("绿")}
 PROCESS_STATUS = {VersionStatus.ACTIVE: _l("已启用"), VersionStatus.PENDING: _l("待审批"),
@@ -236,11 +179,8 @@ WARNING_STATE = {WarningState.OPEN: _l("待核实"), WarningState.CONFIRMED: _l(
                  WarningState.FALSE_ALARM: _l("误报")}
 LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("新案件"),
              SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
-ACTOR_TYPE = {"user": _l("用户"), "api": _l("渠道接口"), "scheduler": _l("定时任务"),
-              "system": _l("系统"), "replay": _l("复核重放")}
-MESSAGE = {contract.MSG_REOPEN: _l("重新打开"), contract.MSG_RATING: _l("满意度评价"),
-           contract.MSG_RISK: _l("风险上报"), contract.MSG_SESSION_CANCELLED: _l("调解预约取消"),
-           contract.MSG_PERFORMED: _l("协议已履行")}
+ACTOR_TYPE = {kind: _l(words) for kind, words in ACTOR_WORDS.items()}
+MESSAGE = {name: _l(words) for name, words in contract.MESSAGE_WORDS.items()}
 SESSION_MODE = {SessionMode.IN_PERSON: _l("现场调解"), SessionMode.ONLINE: _l("线上调解")}
 SESSION_STATUS = {SessionStatus.BOOKED: _l("已预约"), SessionStatus.HELD: _l("已举行"),
                   SessionStatus.NO_SHOW: _l("有当事人缺席"), SessionStatus.CANCELLED: _l("已取消")}
@@ -258,32 +198,7 @@ CONFLICT = {Conflict.SAME_ORGANISATION: _l("专家的工作单位是本案当事
             Conflict.IS_PARTY: _l("专家的联系电话与本案当事人相同，可能本人就是当事人")}
 NOTICE_KIND = {NoticeKind.REMINDER: _l("催办"), NoticeKind.SUPERVISION: _l("督办单"),
                NoticeKind.UPGRADE: _l("提级督办"), NoticeKind.LEADERSHIP: _l("领导包案")}
-NOTICE = {
-    "receipt": _l("受理回执"), "progress": _l("进度通知"), "reply": _l("答复"),
-    "rating_request": _l("评价邀请"), "reminder": _l("催办"), "sla_reminder": _l("时限催办"),
-    "supervision_notice": _l("督办通知"), "tier_upgraded": _l("提级通知"),
-    "manual_reminder": _l("人工催办"), "manual_supervision": _l("人工督办通知"),
-    "leadership": _l("领导包案"), "risk_raised": _l("风险预警"), "sla_request": _l("时限申请"),
-    "sla_decided": _l("时限审批"), "incident": _l("自动步骤失败"), "step_failed": _l("流程执行出错"),
-    "intake_failed": _l("来件登记失败"), "sla_incident": _l("时限检查失败"),
-    "report_ready": _l("报表已生成"), "hotspot_warning": _l("矛盾纠纷多发预警"),
-    "duplicate_linked": _l("重复件关联"), "case_reopened": _l("重新办理"), "case_closed": _l("结案告知"),
-    "result_reply": _l("办理结果答复"), "statutory_guidance": _l("依法导入告知"),
-    "task_ready": _l("新任务"), "sign_off_reminder": _l("签收催办"), "handling_overdue": _l("超期督办"),
-    "upgrade_notice": _l("提级通知"), "leadership_reminder": _l("领导包案提醒"),
-    "joint_meeting_reminder": _l("会商提醒"), "mediation_reminder": _l("调解催办"),
-    "labour_mediation_reminder": _l("劳动争议调解催办"), "arbitration_tracking": _l("仲裁跟踪"),
-    "evidence_overdue": _l("材料调取催办"), "inspection_filing_due": _l("监察受理催办"),
-    "inspection_due": _l("监察调查催办"), "jc_window_reminder": _l("司法确认权利提示"),
-    "jc_court_follow_up": _l("司法确认跟进"), "rights_window": _l("权利提示"),
-    "enforcement_window": _l("强制执行权利提示"), "early_warning": _l("风险预警提示"),
-    "interface_silent": _l("接口无消息告警"),
-    "expert_invited": _l("专家邀请通知"), "expert_opinion": _l("专家意见已提交通知"),
-    "session_scheduled": _l("调解安排通知"), "session_rescheduled": _l("调解改期通知"),
-    "session_cancelled": _l("调解取消通知"), "red_flag": _l("红旗复核提醒"),
-    "petition_review_window": _l("复查 / 复核权利提示"), "limitation_reminder": _l("仲裁时效提示"),
-    "sue_window": _l("起诉期限提示"), "legal_follow_up": _l("法定途径跟进"),
-}
+NOTICE = {template: _l(words) for template, words in NOTICE_WORDS.items()}
 LEGAL_PATH = {LegalPath.PETITION: _l("信访（受理、答复、复查、复核）"),
               LegalPath.LAND_ARBITRATION: _l("农村土地承包仲裁"),
               LegalPath.LABOUR_AWARD: _l("劳动仲裁（时效与裁决后期限）"),
@@ -307,14 +222,11 @@ LEGAL_BASIS = {
     "T-42": _l("农村土地承包经营纠纷调解仲裁法第47条：受理之日起60日内结束仲裁，可延长30日"),
     "T-43": _l("农村土地承包经营纠纷调解仲裁法第48条：收到裁决书之日起30日内起诉"),
 }
-RECIPIENT = {"party": _l("当事人"), "user": _l("工作人员"), "department": _l("单位"),
-             "role": _l("角色"), "channel_order": _l("来件渠道")}
+RECIPIENT = {kind: _l(words) for kind, words in RECIPIENT_WORDS.items()}
 # where a history row without a case sequence number comes from
-CHAIN = {SYSTEM_CHAIN: _l("系统链"), OUTBOX: _l("通知记录")}
+CHAIN = {chain: _l(words) for chain, words in CHAIN_WORDS.items()}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
-NOTICE_CHANNEL = {"file": _l("站内消息"), "sms": _l("短信"), "email": _l("电子邮件"),
-                  "phone": _l("电话任务"), "feed": _l("单位事件订阅"),
-                  "hotline_12345": _l("12345 热线回传")}
+NOTICE_CHANNEL = {channel: _l(words) for channel, words in CHANNEL_WORDS.items()}
 ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
               "L3": _l("领导包案")}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),

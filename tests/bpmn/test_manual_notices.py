@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from engine.models import AuditEvent, OutboxMessage
 from tests.bpmn.test_services_general import close_with_rating, registered, walk  # noqa: F401
+from workflows.casework import pdf_documents
 from workflows.casework.projection import close_open_work
 from workflows.core.errors import ErrorCode, InvalidInput, NotPermitted
 from workflows.deadlines import case_panel
@@ -108,3 +112,43 @@ def test_closing_closes_the_orders_still_open(services, walk):  # noqa: F811
         event = uow.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "work_order_changed")).all()[-1]
         assert json.loads(event.payload)["why"] == "case_closed"
+
+
+def _notice_pdf_line(services, walk, notice: SupervisionNotice) -> str:  # noqa: F811
+    """The 超出时限 line of the notice's PDF as pypdf reads it (spaces left out)."""
+    found = pdf_documents.download_notice_pdf(services.new_uow(), walk.user("supervisor", "ZZ"),
+                                              walk.case_no, notice.id)
+    text = "".join("".join(page.extract_text().split())
+                   for page in PdfReader(io.BytesIO(found.data)).pages)
+    return text.split("超出时限：", 1)[1].split("答复要求", 1)[0]
+
+
+def test_a_notice_by_hand_prints_how_long_the_unit_is_overdue(services, walk, clock):  # noqa: F811
+    registered(walk)                      # the lead unit's sign-off: due 24 hours after dispatch
+    clock.advance(days=2, hours=5)        # no sign-off since
+    _issue(services, walk, "1", "两天未签收，请说明")
+    (notice,) = _notices(services, walk.case_no)
+    assert notice.limit_due_at is not None
+    assert notice.issued_at - notice.limit_due_at == timedelta(days=1, hours=5)
+
+    line = _notice_pdf_line(services, walk, notice)
+
+    assert line.startswith("签发时已超出时限1天5小时（时限至2025-03-04"), line
+    assert "＿" not in line
+
+
+def test_a_notice_by_hand_with_nothing_overdue_says_so(services, walk):  # noqa: F811
+    registered(walk)
+    _issue(services, walk, "1", "群众多次来电催问进度")
+    (notice,) = _notices(services, walk.case_no)
+    assert notice.limit_due_at is None
+
+    line = _notice_pdf_line(services, walk, notice)
+
+    assert line == "未超出时限（签发时各项时限均未届满）", line
+
+
+def test_span_words():
+    assert [pdf_documents.span_words(timedelta(**kw)) for kw in (
+        {"minutes": 40}, {"hours": 5}, {"days": 2}, {"days": 3, "hours": 1, "minutes": 59})] \
+        == ["不足1小时", "5小时", "2天", "3天1小时"]

@@ -16,6 +16,7 @@ from tests.district_fixtures import build_district
 from tests.kpi_fixtures import PERSONAL, at, build_month, failing_facts
 from tests.web.conftest import login, post
 from tests.web.test_api import conforms
+from tests.web.test_pages_in_words import visible_text
 from workflows.access import tokens
 from workflows.audit.log import AuditAction
 from workflows.core.actors import SYSTEM
@@ -320,3 +321,36 @@ def test_the_targets_table_names_a_scope_by_its_place_not_its_code(app, month):
            if "镇考核方案" in r.text_content()]
 
     assert len(row) == 1 and "青山镇" in row[0] and " QS " not in f" {row[0]} "
+
+
+def test_targets_page_and_file_name_each_kpi_not_its_code(app, services, month):
+    """指标目标 names each KPI in words with its unit; the K-nn code stays in the form's values.
+    The downloaded file writes names, 全区 and 不低于, and imports back as it was."""
+    client = app.test_client()
+    login(client, "admin")
+    post(client, "/admin/kpi-targets/", {"kpi": "K-05", "scope": "QS", "valid_from": "2025-01-01",
+                                         "comparator": "<=", "value": "24", "source": "镇方案"})
+    page = client.get("/admin/kpi-targets/").get_data(as_text=True)
+    text = visible_text(page)
+
+    assert re.findall(r"\bK-\d\d\b", text) == []
+    assert "矛盾纠纷化解率计量单位：%全区" in text and "不低于 80%" in text
+    assert "部门响应时间计量单位：小时青山镇" in text and "不高于 24 小时" in text
+    assert '<option value="K-05">部门响应时间（小时）</option>' in page
+
+    download = client.get("/admin/kpi-targets/targets.xlsx")
+    rows = list(load_workbook(io.BytesIO(download.data)).active.iter_rows(values_only=True))
+    assert ("部门响应时间", "QS", "不高于", 24) in [(r[0], r[1], r[4], r[5]) for r in rows]
+    assert ("矛盾纠纷化解率", "全区", "不低于", 80) in [(r[0], r[1], r[4], r[5]) for r in rows]
+    assert not [row for row in rows[1:] if str(row[0]).startswith("K-")]
+    with services.new_uow() as uow:
+        before = sorted((t.kpi, t.scope, t.comparator, t.value)
+                        for t in uow.session.scalars(select(KpiTarget)))
+    again = post(client, "/admin/kpi-targets/import",
+                 {"file": (io.BytesIO(download.data), "t.xlsx")},
+                 content_type="multipart/form-data")
+    assert again.status_code == 302
+    with services.new_uow() as uow:
+        after = sorted((t.kpi, t.scope, t.comparator, t.value)
+                       for t in uow.session.scalars(select(KpiTarget)))
+    assert after == sorted(before * 2)

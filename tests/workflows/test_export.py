@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +14,8 @@ from engine.models import AuditEvent
 from tests.audit_support import deploy, run_joint_case
 from workflows.core.actors import Actor
 from workflows.replay.export import build_export, export_bytes, export_case, sign, verify_export
+from workflows.replay.export_words import Words
+from workflows.replay.history import HistoryEntry
 
 AUDITOR = Actor(type="user", id="9", username="auditor1", roles=frozenset({"auditor"}))
 
@@ -113,3 +117,73 @@ def test_build_export_without_recording(services):
     doc = build_export(services, "TEST-S-EXP", AUDITOR)
     assert doc["verified_at_export"]["ok"]
     assert verify_export(export_bytes(doc), services.keyring).ok
+
+
+def _cells(html: str, column: int) -> list[str]:
+    """The text of one column of the report's event table, a cell a line."""
+    table = html.split("<h2>事件记录</h2>", 1)[1]
+    rows = re.findall(r"<tr>\n(.*?)</tr>", table, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cells[column]).split()) for cells in
+            (re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows)]
+
+
+def test_the_report_names_actors_and_data_in_words(exported):
+    """Who acted is a person or the system's kind in words (never user/system/scheduler), and
+    no changed value reads as a Python or JSON literal."""
+    _, _, html = exported
+    actors, changes = _cells(html, 2), _cells(html, 5)
+
+    assert "定时任务" in actors and "系统" in actors
+    assert [c for c in _cells(html, 0) if re.search(r"[a-z]", c)] == []   # 系统链, not system
+    assert not [a for a in actors if re.search(r"\b(user|api|system|scheduler|replay)\b", a)]
+    assert "导出人 auditor1" in " ".join(html.split())
+    assert not [c for c in changes if re.search(r"[\[\]{}]|\b(True|False|None|true|false)\b", c)]
+    details = _cells(html, 4)
+    # the shipped messages read in words; one only this test process sends has none to read
+    assert [d for d in details if re.search(r"\b[a-z_]{3,}\b", d)] == ["party_reply"]
+
+
+def test_values_read_in_words():
+    history = {"labels": {"co_departments": "协办部门", "plan": "办理安排", "due": "履行期限",
+                          "urgency": "紧急程度", "joint": "联合办理"},
+               "options": {"urgency": {"urgent": "紧急"}},
+               "units": {"ZJ": "区住建局", "FY": "区人民法院"}}
+    words = Words(history, {"mediator": "调解员"})
+
+    assert words.value("co_departments", ["ZJ", "FY"]) == "区住建局、区人民法院"
+    assert words.value("plan", {"due": "statutory_days(7)", "urgency": "urgent", "joint": True}) \
+        == "履行期限：7日\n紧急程度：紧急\n联合办理：是"
+    assert [words.value("x", v) for v in ("false", 1, None, [], "PT24H", "working_days(2)")] \
+        == ["否", "1", "—", "—", "24小时", "2个工作日"]
+    assert words.value("parties", ["3f1c2b4a-1111-4222-8333-944455556666"]) == "1 项（内部编号）"
+    assert words.value("category", "neighbour") == "邻里纠纷"
+    assert words.value("signed_at", "2025-03-03T01:30:00Z") == "2025-03-03 09:30"
+
+
+def test_actor_kinds_read_in_words():
+    words = Words({}, {"mediator": "调解员"})
+
+    def entry(actor_type: str, name: str, role: str | None = None) -> HistoryEntry:
+        return HistoryEntry(1, "case:1", datetime.now(UTC), "x", "other", "", "", actor_type,
+                            name, name, role, None, "", {}, unit="东湖街道人民调解委员会")
+
+    assert words.actor(entry("scheduler", "scheduler")) == "定时任务"
+    assert words.actor(entry("system", "system")) == "系统"
+    assert words.actor(entry("api", "12345热线")) == "12345热线"
+    assert words.acting_as(entry("user", "张秀兰", "mediator")) == "调解员 · 东湖街道人民调解委员会"
+    assert words.acting_as(entry("system", "system", "system")) == "东湖街道人民调解委员会"
+    assert (words.chain("system"), words.chain("outbox")) == ("系统链", "通知记录")
+
+
+def test_messages_and_notices_sent_read_in_words():
+    words = Words({}, {})
+
+    def entry(action: str, detail: str, payload: dict) -> HistoryEntry:
+        return HistoryEntry(None, "outbox", datetime.now(UTC), action, "notification", "", detail,
+                            "system", None, "outbox", None, None, "", payload)
+
+    sent = entry("notification_sent", "sms · supervision_notice → department",
+                 {"channel": "sms", "template": "supervision_notice",
+                  "recipient_type": "department"})
+    assert words.detail(sent) == "短信 · 督办通知 → 单位"
+    assert words.detail(entry("message_received", "rating", {})) == "满意度评价"

@@ -212,7 +212,8 @@ def test_supervision_notice_pdf(services, signed):
     found = pdf_documents.download_notice_pdf(services.new_uow(), signed.user("supervisor", "ZZ"),
                                               signed.case_no, notice_id)
     whole = compact("".join(pages(found.data)))
-    for item in ("督办单", f"{signed.case_no}-DB{notice_id:04d}", "办理超时未反馈", "办理时限",
+    for item in ("督办单", f"{signed.case_no}-DB{notice_id:04d}", "办理超时未反馈",
+                 "超出时限：已超出办理时限答复要求",
                  "答复要求", "（印章）", "卫生间渗漏至楼下"):
         assert item in whole, item
     assert pdf_documents.download_notice_pdf(services.new_uow(), signed.user("supervisor", "ZZ"),

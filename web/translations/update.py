@@ -12,7 +12,10 @@ HERE = Path(__file__).resolve().parent
 WEB = HERE.parent
 # words that live below web/ (workflows writes them itself, in Chinese) and that pages translate:
 # marked there with N_ (one of pybabel's default keywords)
-BELOW_WEB = (WEB.parent / "workflows" / "library" / "elements.py",)
+BELOW_WEB = (WEB.parent / "workflows" / "library" / "elements.py",
+             WEB.parent / "workflows" / "library" / "contract.py",
+             WEB.parent / "workflows" / "audit" / "words.py",
+             WEB.parent / "workflows" / "notify" / "words.py")
 POT = HERE / "messages.pot"
 LOCALES = ("zh_Hans_CN", "en")
 # Flask-Babel's lazy variants are not among pybabel's default keywords.

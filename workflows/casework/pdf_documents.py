@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from workflows.cases.parties import PURPOSES, case_parties
 from workflows.casework.documents import BLANK, full_text
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, ErrorCode, FieldError, InvalidInput, NotFound
-from workflows.deadlines.escalation import LIMIT_ZH
+from workflows.deadlines.escalation import LIMIT_ZH, MANUAL
 from workflows.models import (
     CATEGORY_LABELS,
     PARTY_ROLE_LABELS,
@@ -193,10 +193,32 @@ def notice_text(uow: UnitOfWork, case: Case, notice: SupervisionNotice) -> str:
         f"**纠纷类别**：{CATEGORY_LABELS.get(case.category or '', BLANK)}",
         f"**事项摘要**：{case.summary or BLANK}",
         f"**督办事由**：{notice.reason or BLANK}",
-        f"**超出时限**：{limit}，应于{local(notice.limit_due_at)}前完成",
+        f"**超出时限**：{overdue_text(notice, limit, local)}",
         f"**答复要求**：请于{local(notice.reply_due_at)}前书面报送情况说明及整改措施。", "",
         f"签发：{issuer.display_name if issuer else '时限预警自动签发'}",
         "矛盾纠纷多元化解中心（印章）", f"签发时间：{local(notice.issued_at)}"])
+
+
+def overdue_text(notice: SupervisionNotice, limit: str,
+                 local: Callable[[datetime | None], str]) -> str:
+    """The 超出时限 line: the ladder's limit and due time (the ladder issues on a breach); for a
+    notice by hand, how long the limit recorded at issue was past then, or that none was."""
+    if notice.source == MANUAL and notice.limit_due_at is None:
+        return "未超出时限（签发时各项时限均未届满）"
+    if notice.limit_due_at is None:
+        return f"已超出{limit}"
+    if notice.source == MANUAL:
+        late = span_words(notice.issued_at - notice.limit_due_at)
+        return f"签发时已超出时限{late}（时限至{local(notice.limit_due_at)}）"
+    return f"{limit}，应于{local(notice.limit_due_at)}前完成"
+
+
+def span_words(span: timedelta) -> str:
+    """A length of time in days and hours as a document writes it: 3天5小时, 2天, 不足1小时."""
+    days, hours = divmod(int(span.total_seconds() // 3600), 24)
+    if days <= 0 and hours <= 0:
+        return "不足1小时"
+    return (f"{days}天" if days else "") + (f"{hours}小时" if hours else "")
 
 
 def download_notice_pdf(uow: UnitOfWork, actor: Actor, case_no: str,

@@ -35,7 +35,7 @@ from workflows.deadlines import sla
 from workflows.deadlines.escalation import MANUAL, calendar_of, escalate
 from workflows.deadlines.legal_windows import legal_window
 from workflows.deadlines.lights import CLOSED as FINISHED_ORDERS
-from workflows.deadlines.lights import make_limit
+from workflows.deadlines.lights import make_limit, order_limits
 from workflows.models import (
     Case,
     CaseStatus,
@@ -51,6 +51,7 @@ from workflows.models.scheduling import (
     RequestStatus,
     SlaRequest,
     SupervisionNotice,
+    WorkOrderSla,
 )
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -255,9 +256,31 @@ def issue_notice(uow: UnitOfWork, actor: Actor, *, case_no: str, level: str, rea
         now = uow.clock.now()
         key = f"esc:{case.id}:{MANUAL}:{actor.id}:{department_id}:{now:%Y%m%d%H%M}:L{level}"
         notice = escalate(uow, case, level=int(level), source=MANUAL, reason=reason.strip(),
+                          limit_due=passed_due(uow, case, department_id, order, now),
                           work_order=order, department_id=department_id, actor=actor, key=key)
         uow.commit()
         return notice is not None
+
+
+def passed_due(uow: UnitOfWork, case: Case, department_id: int, order: WorkOrder | None,
+               now: datetime) -> datetime | None:
+    """The earliest due time a notice's unit has let pass by ``now`` (what a notice by hand
+    records as its limit): its work order's sign-off or handling limit, its open steps'
+    deadlines and, for the lead unit, the case's running SLA clocks; None when none has."""
+    dues: list[datetime] = []
+    if order is not None:
+        watch = uow.session.get(WorkOrderSla, order.id)
+        if watch is not None:
+            dues += [lim.due for lim in order_limits(uow, order, watch) if lim.open()]
+        elif order.due_at is not None and order.completed_at is None:
+            dues.append(order.due_at)
+    dues += [due for due in uow.session.scalars(select(OpenTask.due_at).where(
+        OpenTask.case_id == case.id, OpenTask.department_id == department_id)) if due]
+    if department_id == case.lead_department_id:
+        dues += [c.due_at for c in uow.session.scalars(select(SlaClock).where(
+            SlaClock.case_id == case.id, SlaClock.stopped_at.is_(None),
+            SlaClock.paused_at.is_(None)))]
+    return min((due for due in dues if due <= now), default=None)
 
 
 def notice_units(session: Session, case: Case) -> list[tuple[int, str, str, WorkOrder | None]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.instance import TaskView, WorkflowInstance
+from workflows.library.elements import N_
 from workflows.models import CaseStatus, WorkOrderStatus
 
 TOP_PROCESS = "general_dispute"
@@ -68,6 +69,9 @@ MSG_SESSION_CANCELLED = "session_cancelled"  # a booked session was cancelled: s
 MSG_PERFORMED = "performed"            # payload 'paid': the parties performed before the period ran out
 PERFORMED_PAID = "paid"                # what the ``performed`` message sets (the return visit's answer)
 MESSAGES = (MSG_REOPEN, MSG_RATING, MSG_RISK, MSG_SESSION_CANCELLED, MSG_PERFORMED)
+# what the history calls them (N_: the pages' label table ``message`` translates these words)
+MESSAGE_WORDS = {MSG_REOPEN: N_("重新打开"), MSG_RATING: N_("满意度评价"), MSG_RISK: N_("风险上报"),
+                 MSG_SESSION_CANCELLED: N_("调解预约取消"), MSG_PERFORMED: N_("协议已履行")}
 RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
            "unrated": "未评价"}
 

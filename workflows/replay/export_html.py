@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
 from workflows.models import STATUS_LABELS
+from workflows.replay.export_words import Words
 
 _ENV = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)  # noqa: S701 - autoescape on
 
@@ -26,7 +25,7 @@ table{border-collapse:collapse;width:100%;font-size:.85rem}
 th,td{border:1px solid #ced4da;padding:.3rem .4rem;vertical-align:top;text-align:left}
 th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 .hash{font-family:monospace;font-size:.75rem;word-break:break-all}
-.changes{margin:0;padding-left:1rem}.muted{color:#6c757d}
+.changes{margin:0;padding-left:1rem;white-space:pre-line}.muted{color:#6c757d}
 </style>
 </head>
 <body>
@@ -34,7 +33,7 @@ th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 <table>
 <tr><th>案件</th><td>{{ case.case_no }} · {{ case.summary }} · 状态 {{ statuses.get(case.status, case.status) }}</td></tr>
 <tr><th>导出时间</th><td>{{ exported_at }}（北京时间）· 导出人 {{ doc.exported_by.username }}
- （{{ roles.get(doc.exported_by.role, doc.exported_by.role) or doc.exported_by.type }}）</td></tr>
+ （{{ roles.get(doc.exported_by.role) or words.kind(doc.exported_by.type) }}）</td></tr>
 <tr><th>审计链</th><td>{{ doc.chain }} · {{ doc.events|length }} 条事件 · 链头 seq
  {{ doc.head.seq }} <span class="hash">{{ doc.head.hash }}</span></td></tr>
 <tr><th>导出时校验</th><td>{% if doc.verified_at_export.ok %}<span class="ok">链完整</span>
@@ -50,13 +49,13 @@ th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 <tbody>
 {% for e in entries %}
 <tr>
-<td>{{ e.seq if e.seq is not none else '—' }}{% if e.chain != doc.chain %}<br><span class="muted">{{ e.chain }}</span>{% endif %}</td>
+<td>{{ e.seq if e.seq is not none else '—' }}{% if e.chain != doc.chain %}<br><span class="muted">{{ words.chain(e.chain) }}</span>{% endif %}</td>
 <td>{{ e.local_time }}</td>
-<td>{{ e.actor_name }}<br><span class="muted">{{ roles.get(e.role, e.role) or e.actor_type }}</span></td>
+<td>{{ words.actor(e) }}{% if words.acting_as(e) %}<br><span class="muted">{{ words.acting_as(e) }}</span>{% endif %}</td>
 <td>{{ e.title }}</td>
-<td>{{ e.detail }}</td>
+<td>{{ words.detail(e) }}</td>
 <td>{% if e.changes %}<ul class="changes">{% for c in e.changes %}
-<li>{{ fields.get(c.key, c.key) }}：{{ show(c.before) }} → {{ show(c.after) }}</li>{% endfor %}</ul>{% endif %}</td>
+<li>{{ words.field(c.key) }}：{{ words.value(c.key, c.before) }} → {{ words.value(c.key, c.after) }}</li>{% endfor %}</ul>{% endif %}</td>
 <td class="hash">{{ e.hash[:16] }}</td>
 </tr>
 {% endfor %}
@@ -68,14 +67,6 @@ th{background:#f1f3f5}.ok{color:#146c43}.bad{color:#b02a37;font-weight:bold}
 """
 
 
-def _show(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def render_report(doc: dict, history: dict, json_sha256: str,
                   role_names: Mapping[str, str] | None = None) -> str:
     """The HTML report of an export document and the case history read model (its ``labels``
@@ -85,5 +76,5 @@ def render_report(doc: dict, history: dict, json_sha256: str,
     return _ENV.from_string(_TEMPLATE).render(
         doc=doc, case=doc["case"], entries=history["entries"], json_sha256=json_sha256,
         exported_at=exported.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S"),
-        show=_show, roles=dict(role_names or {}), statuses=STATUS_LABELS,
-        fields=history.get("labels") or {})
+        words=Words(history, dict(role_names or {})), roles=dict(role_names or {}),
+        statuses=STATUS_LABELS)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, OutboxMessage, ProcessVersion
 from workflows.audit.log import AuditAction
+from workflows.audit.words import EVENT_WORDS
 from workflows.cases.lookup import find_case
 from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES
 from workflows.cases.timeline import project_payload
@@ -179,6 +180,8 @@ def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None 
         return f"{party}用途：{words}"
     if action == "access_denied":
         return f"{p.get('path') or p.get('object') or ''} 规则：{p.get('rule', '')}"
+    if action == AuditAction.CASE_UPDATED and p.get("change") == "document_generated":
+        return str(p.get("title") or "")
     if action == "case_replayed":
         return str(p.get("summary", p.get("result", "")))
     if action in START_ACTIONS:
@@ -217,6 +220,15 @@ def unit_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
     return {str(r.id): r.name for r in rows}
 
 
+def title_of(event: RecordedEvent) -> str:
+    """What a line calls its event: the history's own word, a case change named by itself
+    (生成文书), else the pages' word for the action (audit/words.py)."""
+    change = event.payload.get("change") if event.action == AuditAction.CASE_UPDATED else None
+    if isinstance(change, str) and change in EVENT_WORDS:
+        return EVENT_WORDS[change]
+    return TITLES.get(event.action) or EVENT_WORDS.get(event.action, event.action)
+
+
 def _entry(event: RecordedEvent, chain: str, names: dict[str, Person], units: dict[str, str],
            raw: bool = True, processes: dict[str, tuple[str, int]] | None = None) -> HistoryEntry:
     actor_id = event.actor_id
@@ -230,7 +242,7 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, Person], units: di
     return HistoryEntry(
         seq=event.seq if chain.startswith("case:") else None, chain=chain,
         occurred_at=event.occurred_at, action=event.action,
-        kind=kind_of(event.action, event.payload), title=TITLES.get(event.action, event.action),
+        kind=kind_of(event.action, event.payload), title=title_of(event),
         detail=describe(event, processes), actor_type=event.actor_type, actor_id=actor_id,
         actor_name=person.name if person else actor_id or event.actor_type or "",
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
@@ -291,6 +303,15 @@ def case_versions(services: Services, case_no: str) -> set[int]:
     return {int(v) for v in found if v.isdigit()}
 
 
+def _values(value: Any) -> list[Any]:
+    """The plain values within a changed value (a list's items, a record's fields' values)."""
+    if isinstance(value, list):
+        return [v for item in value for v in _values(item)]
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _values(item)]
+    return [value]
+
+
 def case_history(services: Services, case_no: str, filters: HistoryFilter | None = None, *,
                  raw: bool = True) -> dict:
     """Every event of a case (its chain, related system events, notifications sent), filtered;
@@ -317,7 +338,7 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
         entries += [_entry(e, chain, names, units, raw, processes) for chain, e in related]
         entries += _notifications(session, case.id)
         changed = [v for e in entries for c in e.changes for k in ("before", "after")
-                   for v in (c[k] if isinstance(c[k], list) else [c[k]])]
+                   for v in _values(c[k])]
         units = unit_names_in(session, {"changed": changed})
     entries.sort(key=lambda e: (e.occurred_at, e.order))
     shown = [e for e in entries if filters.accepts(e)]

@@ -34,6 +34,8 @@ COLUMNS = (("kpi", "指标"), ("scope", "范围"), ("valid_from", "起始日期"
            ("valid_to", "截止日期"), ("comparator", "比较"), ("value", "目标值"),
            ("source", "依据"))
 COMPARATOR_WORDS = {">=": ">=", "≥": ">=", "不低于": ">=", "<=": "<=", "≤": "<=", "不高于": "<="}
+COMPARATOR_NAMES = {">=": "不低于", "<=": "不高于"}        # as the download writes them
+KPI_BY_NAME = {k.name: k.id for k in KPI_BY_ID.values()}   # the import takes names or codes
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ def target_for(session: Session, kpi: str, day: date,
 def check(session: Session, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of a target from form or file values; InvalidInput with every problem."""
     errors: dict[str, FieldError] = {}
-    kpi = str(raw.get("kpi") or "").strip().upper()
+    kpi = str(raw.get("kpi") or "").strip()
+    kpi = KPI_BY_NAME.get(kpi, kpi.upper())
     if kpi not in KPI_BY_ID:
         errors["kpi"] = FieldError(ErrorCode.UNKNOWN_KPI, {"kpi": kpi})
     scope = str(raw.get("scope") or "").strip() or ALL_SCOPES
@@ -248,7 +251,8 @@ def _sheet_rows(data: bytes) -> list[tuple[int, dict[str, Any]]]:
 
 
 def template_xlsx(targets: list[TargetView]) -> bytes:
-    """The targets as an XLSX in the import's layout (download, edit, import)."""
+    """The targets as an XLSX in the import's layout (download, edit, import): each KPI by its
+    Chinese name, the district scope as 全区, the comparison in words (the import takes all)."""
     from openpyxl import Workbook
     book = Workbook()
     sheet = book.active
@@ -256,7 +260,9 @@ def template_xlsx(targets: list[TargetView]) -> bytes:
     sheet.title = "指标目标"
     sheet.append([title for _key, title in COLUMNS])
     for t in targets:
-        sheet.append([t.kpi, t.scope, t.valid_from, t.valid_to, t.comparator, t.value, t.source])
+        sheet.append([KPI_BY_ID[t.kpi].name if t.kpi in KPI_BY_ID else t.kpi,
+                      "全区" if t.scope == ALL_SCOPES else t.scope, t.valid_from, t.valid_to,
+                      COMPARATOR_NAMES.get(t.comparator, t.comparator), t.value, t.source])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
