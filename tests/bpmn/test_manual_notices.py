@@ -152,3 +152,26 @@ def test_span_words():
     assert [pdf_documents.span_words(timedelta(**kw)) for kw in (
         {"minutes": 40}, {"hours": 5}, {"days": 2}, {"days": 3, "hours": 1, "minutes": 59})] \
         == ["不足1小时", "5小时", "2天", "3天1小时"]
+
+
+def test_a_notice_issued_in_the_earlier_wording_is_served_as_it_was_issued(
+        services, walk, monkeypatch):  # noqa: F811
+    """A 督办单 first downloaded before notices by hand said how late the unit was keeps the
+    wording it was issued with (its hash is in the case chain); a new one reads the new way."""
+    registered(walk)
+    _issue(services, walk, "1", "群众多次来电催问进度")
+    (notice,) = _notices(services, walk.case_no)
+    earlier = pdf_documents.notice_text
+    with monkeypatch.context() as m:   # as the release before this wording issued it
+        m.setattr(pdf_documents, "notice_text",
+                  lambda uow, case, row, first_wording=False: earlier(uow, case, row,
+                                                                      first_wording=True))
+        first = pdf_documents.download_notice_pdf(
+            services.new_uow(), walk.user("supervisor", "ZZ"), walk.case_no, notice.id)
+
+    again = pdf_documents.download_notice_pdf(services.new_uow(), walk.user("supervisor", "ZZ"),
+                                              walk.case_no, notice.id)
+
+    assert again.data == first.data and again.sha256 == first.sha256
+    assert "未超出时限" not in "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(again.data)).pages)

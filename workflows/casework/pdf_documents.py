@@ -175,8 +175,11 @@ def issued_hash(uow: UnitOfWork, case: Case, object_type: str, object_id: int,
     return None
 
 
-def notice_text(uow: UnitOfWork, case: Case, notice: SupervisionNotice) -> str:
-    """The 督办单 as issued (no personal data; the department's reply is not part of it)."""
+def notice_text(uow: UnitOfWork, case: Case, notice: SupervisionNotice, *,
+                first_wording: bool = False) -> str:
+    """The 督办单 as issued (no personal data; the department's reply is not part of it).
+    ``first_wording``: its 超出时限 line as notices were worded before a notice by hand recorded
+    how late the unit was (a notice issued then is served in that wording)."""
     zone = ZoneInfo(uow.services.settings.timezone)
 
     def local(moment: datetime | None) -> str:
@@ -186,6 +189,8 @@ def notice_text(uow: UnitOfWork, case: Case, notice: SupervisionNotice) -> str:
     limit = LIMIT_ZH.get(notice.source.split(":")[-1], "办理时限")
     issuer = uow.session.get(User, int(notice.issued_by)) \
         if (notice.issued_by or "").isdigit() else None
+    overdue = (f"{limit}，应于{local(notice.limit_due_at)}前完成" if first_wording
+               else overdue_text(notice, limit, local))
     return "\n".join([
         "# 矛盾纠纷多元化解中心", "## 督办单", "",
         f"督办编号：{case.case_no}-DB{notice.id:04d}　　案件编号：{case.case_no}", "",
@@ -193,7 +198,7 @@ def notice_text(uow: UnitOfWork, case: Case, notice: SupervisionNotice) -> str:
         f"**纠纷类别**：{CATEGORY_LABELS.get(case.category or '', BLANK)}",
         f"**事项摘要**：{case.summary or BLANK}",
         f"**督办事由**：{notice.reason or BLANK}",
-        f"**超出时限**：{overdue_text(notice, limit, local)}",
+        f"**超出时限**：{overdue}",
         f"**答复要求**：请于{local(notice.reply_due_at)}前书面报送情况说明及整改措施。", "",
         f"签发：{issuer.display_name if issuer else '时限预警自动签发'}",
         "矛盾纠纷多元化解中心（印章）", f"签发时间：{local(notice.issued_at)}"])
@@ -230,10 +235,11 @@ def download_notice_pdf(uow: UnitOfWork, actor: Actor, case_no: str,
         notice = uow.session.get(SupervisionNotice, notice_id)
         if notice is None or notice.case_id != case.id or notice.level != 1:
             raise NotFound(ErrorCode.NOTICE_NOT_FOUND, notice_id=notice_id)
+        earlier = (_Drawing("督办单", notice_text(uow, case, notice, first_wording=True), ("",)),)
         return _Issue(case, "supervision_notice", notice.id, "supervision_notice", "masked",
                       _Drawing("督办单", notice_text(uow, case, notice), ("",)),
                       AuditAction.PARTY_VIEWED, {"kind": "supervision_notice", "variant": "masked"},
-                      f"{case.case_no}-supervision_notice-{notice.id}.pdf")
+                      f"{case.case_no}-supervision_notice-{notice.id}.pdf", earlier)
 
     with denials_audited(uow.services, actor, object_type="supervision_notice",
                          object_id=notice_id):
@@ -265,6 +271,7 @@ class _Issue:
     action: AuditAction
     details: dict[str, Any]      # the download event's own fields
     download_name: str
+    earlier: tuple[_Drawing, ...] = ()   # its drawing in the wordings of earlier releases
 
 
 def _issue(uow: UnitOfWork, actor: Actor, load: Callable[[UnitOfWork], _Issue]) -> PdfFile:
@@ -276,11 +283,13 @@ def _issue(uow: UnitOfWork, actor: Actor, load: Callable[[UnitOfWork], _Issue]) 
     Drawing is slow (ReportLab, an embedded CJK font); inside the unit of work it held SQLite's
     write lock all along, and every other writer, every audited page view too, queued behind it."""
     with uow.reading():
-        drawing = load(uow).drawing
-    data = drawing.draw()
+        first = load(uow)
+        recorded = issued_hash(uow, first.case, first.object_type, first.object_id,
+                               first.variant)
+    drawing, data = _as_first_issued(first, recorded)
     with uow:
         issue = load(uow)
-        if issue.drawing != drawing:
+        if drawing not in (issue.drawing, *issue.earlier):
             data = issue.drawing.draw()
         digest = _check_issue(uow, actor, issue.case, issue.object_type, issue.object_id,
                               issue.variant, issue.kind, data)
@@ -289,6 +298,19 @@ def _issue(uow: UnitOfWork, actor: Actor, load: Callable[[UnitOfWork], _Issue]) 
                          ip=actor.ip, session_hash=actor.session_hash)
         uow.commit()
     return PdfFile(data, issue.download_name, digest)
+
+
+def _as_first_issued(issue: _Issue, recorded: str | None) -> tuple[_Drawing, bytes]:
+    """The drawing and bytes to serve: today's wording, unless the file was first issued in an
+    earlier release's wording (a document once issued does not change; the hash check below
+    still refuses one that matches no wording)."""
+    data = issue.drawing.draw()
+    if recorded is None or hashlib.sha256(data).hexdigest() == recorded:
+        return issue.drawing, data
+    for older in issue.earlier:
+        if older != issue.drawing and hashlib.sha256(old := older.draw()).hexdigest() == recorded:
+            return older, old
+    return issue.drawing, data
 
 
 def _check_issue(uow: UnitOfWork, actor: Actor, case: Case, object_type: str, object_id: int,
