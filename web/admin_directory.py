@@ -248,8 +248,10 @@ def update_unit(unit_code: str) -> ResponseReturnValue:
 # -- places ---------------------------------------------------------------------------------------
 @bp.get("/places/options")
 def place_options() -> ResponseReturnValue:
-    """The unit form's place picker: places whose name, code or address holds the typed text."""
-    hits, _more = admin.search_places(new_uow(), actor(), request.args.get("place", "")[:40])
+    """The place pickers' suggestions (the unit form's ``place``, the KPI target form's
+    ``scope``): places whose name, code or address holds the typed text."""
+    typed = request.args.get("place") or request.args.get("scope") or ""
+    hits, _more = admin.search_places(new_uow(), actor(), typed[:40])
     return render_template("cases/_place_options.html", places=hits)
 
 

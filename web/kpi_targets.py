@@ -13,6 +13,7 @@ from web.params import whole_number
 from workflows.access.policy import Denied, denials_audited
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput, NotFound
 from workflows.models import RoleCode
+from workflows.people import admin
 from workflows.reports import targets
 from workflows.reports.kpi_cases import KPIS
 
@@ -35,9 +36,15 @@ def _page(errors: dict | None = None, form: dict | None = None, editing: int | N
     with services().session_factory() as session:
         rows = targets.all_targets(session)
         places = targets.scope_names(session, rows)
+    form = form or {"scope": targets.ALL_SCOPES}
+    if form.get("scope") == targets.ALL_SCOPES:
+        form = {**form, "scope": "全区"}     # the form says what the import takes too
+    scope = form.get("scope") or ""
+    chosen = (admin.find_place(new_uow(), actor(), scope)
+              if scope and scope != "全区" else None)
     return render_template("admin/kpi_targets.html", rows=rows, kpis=KPIS, places=places,
                            units={k.id: k.unit for k in KPIS},
-                           errors=field_errors(errors), form=form or {"scope": "*"},
+                           errors=field_errors(errors), form=form, chosen=chosen,
                            editing=editing), status
 
 

@@ -323,6 +323,29 @@ def test_the_targets_table_names_a_scope_by_its_place_not_its_code(app, month):
     assert len(row) == 1 and "青山镇" in row[0] and " QS " not in f" {row[0]} "
 
 
+def test_the_target_form_picks_a_scope_by_its_name_and_says_which_it_holds(app, month):
+    """The scope field starts at 全区, offers places by name as the admin types, and an
+    edited target's scope is named under the field."""
+    client = app.test_client()
+    login(client, "admin")
+    new = client.get("/admin/kpi-targets/").get_data(as_text=True)
+    assert 'id="t-scope" name="scope" value="全区"' in new
+    offered = client.get("/admin/places/options?scope=青山").get_data(as_text=True)
+    assert '<option value="QS">' in offered and "青山镇" in offered
+    post(client, "/admin/kpi-targets/", {"kpi": "K-25", "scope": "QS", "valid_from": "2025-01-01",
+                                         "comparator": ">=", "value": "95", "source": "镇考核方案"})
+    page = lxml_html.fromstring(client.get("/admin/kpi-targets/").get_data(as_text=True))
+    (link,) = [r.xpath(".//a[contains(@href, 'edit=')]/@href")[0]
+               for r in page.xpath("//tr[@data-target]") if "镇考核方案" in r.text_content()]
+    editing = client.get(link).get_data(as_text=True)
+    assert 'value="QS"' in editing
+    assert re.search(r'data-testid="scope-chosen">即：[^<]*青山镇<', editing)
+    again = post(client, "/admin/kpi-targets/", {
+        "kpi": "K-26", "scope": "全区", "valid_from": "2025-01-01", "comparator": ">=",
+        "value": "90", "source": "区考核办法"})
+    assert again.status_code == 302
+
+
 def test_targets_page_and_file_name_each_kpi_not_its_code(app, services, month):
     """指标目标 names each KPI in words with its unit; the K-nn code stays in the form's values.
     The downloaded file writes names, 全区 and 不低于, and imports back as it was."""
