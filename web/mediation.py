@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from web.admin_directory import unit_options
 from web.context import actor, new_uow, services
 from web.messages import field_errors
 from workflows.access.policy import Denied, denials_audited
@@ -55,6 +56,7 @@ def _require_admin() -> None:
 
 def _room_form(room: dict | None, form: dict, errors: dict | None = None, status: int = 200):
     return render_template("mediation/room.html", room=room, form=form,
+                           units=unit_options(form.get("unit_code") or ""),
                            errors=field_errors(errors)), status
 
 

@@ -11,7 +11,9 @@ from workflows.models import Room
 
 def test_the_admin_adds_a_room_with_field_errors_in_chinese_first(services, users, as_role):
     client = as_role("admin")
-    assert "新增调解室" in client.get("/rooms/new").get_data(as_text=True)
+    form = client.get("/rooms/new").get_data(as_text=True)
+    assert "新增调解室" in form
+    assert '<option value="T_CENTRE">测试区综治中心</option>' in form    # chosen by name
     bad = post(client, "/rooms/new", {"code": "R1", "name": "", "unit_code": "NOPE",
                                       "capacity": "0"})
     assert bad.status_code == 422
@@ -29,8 +31,16 @@ def test_the_admin_adds_a_room_with_field_errors_in_chinese_first(services, user
         assert session.scalar(select(AuditEvent.action).where(
             AuditEvent.action == "room_saved")) == "room_saved"
     page = client.get("/rooms").get_data(as_text=True)
+    room_id = session_room_id(services, "R1")
+    opened = client.get(f"/rooms/{room_id}").get_data(as_text=True)
+    assert '<option value="ZZ" selected>' in opened
     assert "第一调解室" in page and "录音录像、无障碍" in page
     assert "recording" not in page and "in_person" not in page   # no codes on the page
+
+
+def session_room_id(services, code: str) -> int:
+    with services.session_factory() as session:
+        return session.scalars(select(Room.id).where(Room.code == code)).one()
 
 
 def test_a_mediator_sees_the_rooms_of_the_unit_and_cannot_edit(services, users, as_role):
