@@ -15,9 +15,12 @@ workers keep sharing their memory pages instead of copying them. A worker that r
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from web.serving import settle
+from workflows.core import schema
+from workflows.core.settings import Settings
 from workflows.scheduler.jobs import HeadTicker
 
 bind = os.environ.get("JIEFEN_BIND", "127.0.0.1:8000")
@@ -30,7 +33,13 @@ preload_app = True
 
 
 def when_ready(server: Any) -> None:
-    """The master, before it forks the workers: freeze the preloaded app's heap."""
+    """The master, before it forks the workers: refuse a database this release has not
+    upgraded (or a newer release has); freeze the preloaded app's heap."""
+    lag = schema.pending(Settings.from_env().database)
+    if lag is not None:
+        server.log.error("jiefen: the database schema is %s, this release needs %s: run "
+                         "`jiefen db upgrade` first", lag[0] or "empty", lag[1])
+        sys.exit(2)
     if server.cfg.preload_app:
         server.log.info("jiefen: %d objects frozen before forking", settle(server.app.wsgi()))
 

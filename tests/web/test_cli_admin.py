@@ -180,3 +180,26 @@ def test_dev_scheduler_follows_the_scheduler_embedded_setting(monkeypatch):
         start_dev_scheduler(SimpleNamespace(extensions={"jiefen_services": services}))
     assert len(started) == 1  # on by default, off with JIEFEN_SCHEDULER_EMBEDDED=false
     assert len(tickers) == 1  # then the heads are exported by the dev server
+
+
+def test_serve_and_the_scheduler_refuse_a_database_not_yet_upgraded(env, tmp_path):
+    """After installing a new release, serving the old schema would fail request by request on
+    a missing column: both commands say what to run instead, and start once it has run."""
+    from alembic.script import ScriptDirectory
+
+    from workflows.core import schema
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    (head,) = ScriptDirectory.from_config(schema.alembic_config()).get_heads()
+    previous = ScriptDirectory.from_config(schema.alembic_config()).get_revision(head).down_revision
+    schema.upgrade(url, revision=str(previous))
+    old = {**env, "DATABASE_URL": url}
+
+    for args in (("serve", "--port", "1"), ("scheduler", "--once")):
+        refused = jiefen(old, *args)
+        assert refused.exit_code == 2, refused.stdout
+        assert f"数据库结构版本为 {previous}" in refused.stderr
+        assert "请先运行 jiefen db upgrade" in refused.stderr
+
+    assert jiefen(old, "db", "upgrade").exit_code == 0
+    assert jiefen(old, "scheduler", "--once").exit_code == 0

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import click
 
-from web.commands.common import cli_services, cli_settings, fail
+from web.commands.common import cli_services, cli_settings, fail, require_current_schema
 from web.messages import describe
 from workflows.access import tokens
 from workflows.core.actors import Actor
@@ -152,6 +152,7 @@ def serve(dev: bool, host: str, port: int, threads: int) -> None:
     """Run the web app: waitress by default, Flask's server only with --dev."""
     from web import create_app
 
+    require_current_schema(cli_settings())
     if dev:
         from werkzeug.serving import is_running_from_reloader, run_simple
 

@@ -9,6 +9,7 @@ import click
 
 from engine.crypto import KeyFileError
 from engine.input_rules import INT32_MAX
+from workflows.core import schema
 from workflows.core.settings import Settings
 from workflows.runtime.bootstrap import Services, bootstrap
 
@@ -19,6 +20,16 @@ YEAR = click.IntRange(2000, 2100)  # the working calendar's years, as on the web
 
 def cli_settings() -> Settings:
     return Settings.from_env()
+
+
+def require_current_schema(settings: Settings) -> None:
+    """Refuse to serve or sweep a database whose schema is not this release's: every request
+    would otherwise fail on a missing column, and a scheduler could write half of a step."""
+    lag = schema.pending(settings.database)
+    if lag is not None:
+        found, heads = lag
+        fail(f"错误：数据库结构版本为 {'、'.join(found) or '（空库）'}，本版本需要 "
+             f"{'、'.join(heads)}。请先运行 jiefen db upgrade（升级前先备份数据库）。", 2)
 
 
 def cli_services() -> Services:

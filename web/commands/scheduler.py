@@ -10,7 +10,14 @@ import click
 
 from engine.clock import FrozenClock
 from engine.deadlines import covers_year
-from web.commands.common import YEAR, cli_services, fail, write_file
+from web.commands.common import (
+    YEAR,
+    cli_services,
+    cli_settings,
+    fail,
+    require_current_schema,
+    write_file,
+)
 from web.messages import describe, field_errors
 from web.report_labels import download_words
 from workflows.core.actors import Actor
@@ -63,6 +70,7 @@ def scheduler(once: bool, at: str | None, not_production: bool) -> None:
     """Run the scheduler: timer sweep, SLA checks, outbox, audit heads, housekeeping, reports."""
     if at and not once:
         fail("--at 只能与 --once 一起使用", 2)
+    require_current_schema(cli_settings())
     services = _services_at(at, future_ok=not_production)
     if once:
         result = jobs.run_once(services)

@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Connection
 
@@ -51,5 +52,16 @@ def upgrade(url: str | None = None, *, connection: Connection | None = None,
 
 def current(url: str) -> list[str]:
     engine = create_engine(url)
-    with engine.connect() as conn:
-        return list(MigrationContext.configure(conn).get_current_heads())
+    try:
+        with engine.connect() as conn:
+            return list(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+
+
+def pending(url: str) -> tuple[list[str], list[str]] | None:
+    """(the database's revisions, this release's heads) when they differ — a database not yet
+    upgraded, or one a newer release upgraded — else None."""
+    heads = sorted(ScriptDirectory.from_config(alembic_config()).get_heads())
+    found = sorted(current(url))
+    return (found, heads) if found != heads else None
