@@ -1,4 +1,4 @@
-"""``jiefen demo``: reference data, users, the library and C01-C06 at realistic points."""
+"""``jiefen demo``: reference data, users, the library and C01-C07 at realistic points."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from engine.models import ProcessVersion
 from workflows.access.policy import actor_for_user
 from workflows.cases.lookup import CaseFilter, list_cases
 from workflows.demo.loader import load_demo
+from workflows.mediation.upcoming import upcoming_sessions
 from workflows.models import Case, Department, Device, DeviceAlarm, EarlyWarning, User
 
 
-def test_demo_loads_cases_at_realistic_points(committed_services):
+def test_demo_loads_cases_at_realistic_points(committed_services, clock):
     services = committed_services
     now = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
     report = load_demo(services, now=now)
@@ -26,7 +27,7 @@ def test_demo_loads_cases_at_realistic_points(committed_services):
         by_key = {line.split()[0]: line.split()[2] for line in report.cases}
         assert session.scalar(select(func.count()).select_from(Department)) >= 26
         assert all(u.password_hash.startswith("$argon2id$") for u in session.scalars(select(User)))
-    assert len(cases) == 8          # the six samples, a grid worker's report, a smoke alarm
+    assert len(cases) == 9          # the seven samples, a grid worker's report, a smoke alarm
     # the catalogue's 说明 column shows this note to the process owner
     with services.session_factory() as session:
         notes = set(session.scalars(select(ProcessVersion.note)))
@@ -55,3 +56,12 @@ def test_demo_loads_cases_at_realistic_points(committed_services):
         states = sorted(w.state for w in warnings)
     assert {"hotspot", "large_group", "risk_rise"} <= kinds, report.warnings
     assert states.count("confirmed") == 1 and "open" in states
+    # a session booked ahead with a co-mediator: both mediators find it under 调解安排
+    clock.set(now)
+    with services.session_factory() as session:
+        for username in ("mediator", "donghu01_tj"):
+            who = actor_for_user(session.scalars(select(User).where(
+                User.username == username)).one())
+            (booked,) = upcoming_sessions(services.new_uow(), who)
+            assert booked["case_no"] == cases["楼上夜间噪声扰民"].case_no
+            assert booked["starts_at"] > now

@@ -19,6 +19,7 @@ PEOPLE = {
     "韦春生": ("450102198001010015", "13712340002"), "杨光荣": ("520102198211110039", "13712340003"),
     "郑雅琪": ("440301199405060024", "13612340930"), "孙永福": ("320102195809090019", "13512340519"),
     "罗建平": ("32010219671212001X", "13312340626"),
+    "王桂芳": ("110101195804120041", "13812340301"), "赵磊": ("110101199008230053", "13912340401"),
 }
 
 
@@ -240,4 +241,38 @@ C06 = Sample(
      Step("contact_citizen", "handler_zj", {"contact_channel": "in_person",
                                             "contact_summary": "与代表面谈"}, HOUR)])
 
-SAMPLES: tuple[Sample, ...] = (C04, C01, C02, C03, C05, C06)
+C07 = Sample(
+    "C07", "邻里纠纷：楼上夜间噪声（已预约调解，协助调解员参加）", DAY, "clerk",
+    "990102003001W02B01",  # 东湖街道锦苑小区3栋
+    {"channel": "hotline_12345", "category": "neighbour", "summary": "楼上夜间噪声扰民",
+     "description": "东湖街道锦苑小区3栋301室住户反映楼上401室近一个月每晚十一点后仍有拖动家具和"
+                    "跑跳声，影响家中老人和孩子休息，多次敲门沟通无果，请求社区出面调解。",
+     "parties": [person("王桂芳", address="东湖街道锦苑小区3栋301室"),
+                 person("赵磊", "respondent", address="东湖街道锦苑小区3栋401室")]},
+    [_register("neighbour", "general", 2, "楼上夜间噪声扰民"),
+     Step("sign_off", "handler_jdtj", {"sign_off_decision": "accept"}, 30 * MINUTE),
+     Step("contact_citizen", "handler_jdtj", {"contact_channel": "phone",
+                                              "contact_summary": "已电话联系双方，均同意调解"},
+          HOUR),
+     *_co("WY", "handler_wy"),
+     Step("lead_consolidate", "handler_jdtj", {"joint_result": "物业已提醒401室住户夜间注意",
+                                               "joint_outcome": "partly_resolved"}, HOUR),
+     Step("confirm_consent", "handler_jdtj", {"consent": "both_agree", "consent_note": "双方同意"},
+          30 * MINUTE),
+     Step("assign_mediator", "handler_jdtj", {"mediator_id": "mediator",
+                                              "mediator_chosen_by": "committee",
+                                              "conflict_check": "no_conflict",
+                                              "experts_invited": "false"}, 30 * MINUTE),
+     Step("register_mediation", "mediator", {"rights_notice_acknowledged": "true",
+                                             "mediation_publicity": "non_public",
+                                             "mediation_registration_note": "已登记并告知权利义务"},
+          30 * MINUTE),
+     # booked in the street's mediation room the day after tomorrow; the community's mediator
+     # takes part: both find it under 调解安排
+     Step("schedule_session", "mediator", {"session_mode": "in_person", "room_code": "RM-DH-01",
+                                           "session_date": "@in_2_days", "session_start": "15:00",
+                                           "session_end": "16:30"}, 30 * MINUTE),
+     Step("@co_mediator", "mediator", {"co_mediator": "donghu01_tj"}, 10 * MINUTE)],
+    fire_at_end=False)
+
+SAMPLES: tuple[Sample, ...] = (C04, C01, C02, C03, C05, C06, C07)

@@ -22,6 +22,7 @@ from workflows.alarms.devices import import_devices, parse_devices
 from workflows.alarms.receive import receive_alarm
 from workflows.audit.log import AuditAction
 from workflows.casework.events import record_rating
+from workflows.casework.sessions import name_co_mediator
 from workflows.casework.steps import fire_due_timers
 from workflows.casework.tasks import complete_task
 from workflows.core.actors import SYSTEM, Actor
@@ -215,17 +216,22 @@ def run_sample(services: Services, sample: Sample, now: datetime) -> str:
         return f"{sample.key} {case.case_no} {case.status:<17} {sample.title}"
 
 
-def expert_step(services: Services, actor: Actor, case_no: str, task: str, data: dict) -> None:
-    """The mediator invites an expert of the pool to the case's booked session, or the expert
-    writes their opinion on their latest invitation to the case (looked up first, in a session
-    closed before the service's own unit of work)."""
+def session_step(services: Services, actor: Actor, case_no: str, task: str, data: dict) -> None:
+    """The mediator names a co-mediator for the case's booked session or invites an expert of
+    the pool to it, or the expert writes their opinion on their latest invitation to the case
+    (looked up first, in a session closed before the service's own unit of work)."""
     with services.session_factory() as session:
         case = session.scalars(select(Case).where(Case.case_no == case_no)).one()
-        expert = session.scalars(select(Expert.id).join(User, User.id == Expert.user_id).where(
-            User.username == data.get("expert", actor.username))).one()
         booked = session.scalars(select(MediationSession.id).where(
             MediationSession.case_id == case.id, MediationSession.status == "booked")
             .order_by(MediationSession.id.desc())).first()
+    if task == "@co_mediator":
+        name_co_mediator(services.new_uow(), actor, case_no=case_no, session_id=booked,
+                         username=data["co_mediator"])
+        return
+    with services.session_factory() as session:
+        expert = session.scalars(select(Expert.id).join(User, User.id == Expert.user_id).where(
+            User.username == data.get("expert", actor.username))).one()
         invitation = session.scalars(select(ExpertInvitation.id).where(
             ExpertInvitation.case_id == case.id, ExpertInvitation.expert_id == expert)
             .order_by(ExpertInvitation.id.desc())).first()
@@ -273,13 +279,14 @@ def play(services: Services, case_no: str, step: Step) -> None:
     """Complete the open task ``step.task`` (of ``step.department`` when several are open)."""
     actor = actor_named(services, step.user)
     today = services.clock.now().astimezone(ZoneInfo(services.settings.timezone)).date()
-    days = {"@today": today, "@tomorrow": today + timedelta(days=1)}
+    days = {"@today": today, "@tomorrow": today + timedelta(days=1),
+            "@in_2_days": today + timedelta(days=2)}
     data = {k: days[v].isoformat() if v in days else v for k, v in step.data.items()}
     if step.task == "@rating":
         record_rating(services.new_uow(), actor, case_no=case_no, rating=data["rating"])
         return
-    if step.task in ("@invite_expert", "@expert_opinion"):
-        expert_step(services, actor, case_no, step.task, data)
+    if step.task in ("@invite_expert", "@expert_opinion", "@co_mediator"):
+        session_step(services, actor, case_no, step.task, data)
         return
     row = _open_row(services, case_no, step)
     if row is None:
