@@ -19,13 +19,17 @@ from workflows.models import User
 from workflows.people import admin
 
 
-def _signed_in_mediator(app, services, walk: Walk):
-    """钱调解 of the street committee, who signs in and is the walk's mediator."""
+def _street_mediator(app, services, walk: Walk):
+    """钱调解 of the street committee, the walk's mediator; ``_sign_in`` signs them in (after
+    the walk's sessions: recording attendance moves the clock past a sign-in's idle limit)."""
     admin.create_user(services.new_uow(), SYSTEM, username="jdtj_med", password=PASSWORD,
                       roles=["mediator"], department_code="JDTJ", display_name="钱调解")
     with services.session_factory() as session:
         user = session.scalars(select(User).where(User.username == "jdtj_med")).one()
         walk.users[("mediator", "JDTJ")] = actor_for_user(user)
+
+
+def _sign_in(app):
     client = app.test_client()
     login(client, "jdtj_med")
     return client
@@ -62,8 +66,9 @@ def _field(page: str, name: str) -> str:
 def test_all_signed_with_no_box_ticked_is_refused_on_the_form(app, services, c01):  # noqa: F811
     """已全部签署 with none of the three signatures ticked is a contradiction: the mediator is
     asked under the boxes, what they chose stays, and the step is not silently repeated."""
-    mediator = _signed_in_mediator(app, services, c01)
+    _street_mediator(app, services, c01)
     _to_signing(c01)
+    mediator = _sign_in(app)
     step = _step(c01, "sign_agreement")
     answer = post(mediator, step, {"signing_outcome": "signed",
                                    "agreement_effective_date": "2025-03-03"})
@@ -77,8 +82,9 @@ def test_all_signed_with_no_box_ticked_is_refused_on_the_form(app, services, c01
 
 
 def test_all_signed_names_the_signature_still_missing(app, services, c01):  # noqa: F811
-    mediator = _signed_in_mediator(app, services, c01)
+    _street_mediator(app, services, c01)
     _to_signing(c01)
+    mediator = _sign_in(app)
     answer = post(mediator, _step(c01, "sign_agreement"),
                   {"signing_outcome": "signed", "parties_signed": "true",
                    "committee_sealed": "true", "agreement_effective_date": "2025-03-03"})
@@ -94,7 +100,7 @@ def test_all_signed_names_the_signature_still_missing(app, services, c01):  # no
 
 
 def test_a_refusal_needs_no_signature(app, services, c01):  # noqa: F811
-    _signed_in_mediator(app, services, c01)
+    _street_mediator(app, services, c01)
     _to_signing(c01)
     with pytest.raises(InvalidInput):
         c01.do("sign_agreement", signing_outcome="signed", parties_signed="true",
@@ -116,7 +122,7 @@ def test_result_report_starts_from_the_agreement_performed_in_words(app, service
                                                                      c01):  # noqa: F811
     """After a signed and performed agreement the result report starts at 协议化解, and no
     outcome shows its code (R1-R5) to the handler."""
-    _signed_in_mediator(app, services, c01)
+    _street_mediator(app, services, c01)
     admin.create_user(services.new_uow(), SYSTEM, username="jdtj_lead", password=PASSWORD,
                       roles=["dept_handler"], department_code="JDTJ", display_name="宋承办")
     _to_signing(c01)

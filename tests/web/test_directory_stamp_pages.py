@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from tests.web.conftest import new_case, post
+from tests.web.conftest import csrf_token, new_case, post
 from tests.web.test_case_pages import INTAKE
 from tests.workflows.test_directory_cache import role_reads, unit_reads
 from tests.workflows.test_step_statements import counted
@@ -32,12 +32,15 @@ def _task(services, case_no: str, bpmn_id: str) -> tuple[str, str | None]:
 
 
 def _triage(client, services, case_no: str) -> list[str]:
-    """Send the case to 住建 (ZJ) on the triage page; what the request sent."""
+    """Open the triage page and send the case to 住建 (ZJ) on it; what the two requests sent
+    (the page names units in its instructions, so either may be the one that reads them)."""
     task_id, _unit = _task(services, case_no, "triage")
     page = f"/cases/{case_no}/tasks/{task_id}"
-    client.get(page)
+    token = csrf_token(client, "/inbox")   # (a page that reads no units)
     with counted(services.db) as statements:
-        response = post(client, page, {"department": "ZJ", "triage_note": "住建局牵头"})
+        client.get(page)
+        response = client.post(page, data={"department": "ZJ", "triage_note": "住建局牵头",
+                                           "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return statements
 

@@ -8,7 +8,7 @@ from tests.bpmn.test_services_general import registered
 from tests.bpmn.test_services_mediation import c01, to_mediation  # noqa: F401 (fixture)
 from tests.factories import Walk
 from tests.web.conftest import PASSWORD, login, post
-from tests.web.test_case_life_steps import _signed_in_mediator, _step, _to_signing
+from tests.web.test_case_life_steps import _street_mediator, _step, _to_signing
 from tests.web.test_pages_in_words import visible_text
 from workflows.access.policy import actor_for_user
 from workflows.casework import views as case_views
@@ -34,7 +34,7 @@ def _chosen(page: str) -> str:
 
 
 def test_a_terminated_mediation_starts_at_mediation_failed(app, services, c01):  # noqa: F811
-    _signed_in_mediator(app, services, c01)
+    _street_mediator(app, services, c01)
     _to_signing(c01)
     c01.do("sign_agreement", signing_outcome="refused", agreement_effective_date="2025-03-03")
     c01.do("terminate_mediation", termination_reason="一方拒签", legal_routes_informed="true")
