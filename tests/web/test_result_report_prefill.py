@@ -8,7 +8,7 @@ from tests.bpmn.test_services_general import registered
 from tests.bpmn.test_services_mediation import c01, to_mediation  # noqa: F401 (fixture)
 from tests.factories import Walk
 from tests.web.conftest import PASSWORD, login, post
-from tests.web.test_case_life_steps import _street_mediator, _step, _to_signing
+from tests.web.test_case_life_steps import _step, _street_mediator, _to_signing
 from tests.web.test_pages_in_words import visible_text
 from workflows.access.policy import actor_for_user
 from workflows.casework import views as case_views
