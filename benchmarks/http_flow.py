@@ -111,6 +111,14 @@ class Server:
         answer = json.loads(response.read() or b"{}")
         return response.status, answer, time.perf_counter() - started, self.statements - before
 
+    def get(self, path: str, token: str) -> tuple[int, float]:
+        """Status and seconds of one GET on the same kept-alive connection."""
+        started = time.perf_counter()
+        self.connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        response = self.connection.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - started
+
     def close(self) -> None:
         self.connection.close()
         # the serving threads first: one still answering would wake the closed loop (EBADF)

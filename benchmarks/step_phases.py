@@ -8,7 +8,8 @@ read, the task check, the engine's completion, its state dump and digest, the pr
 commit with its ORM flush and audit append, the database driver's own time for the statements
 and for the commit) and time the garbage collector's pauses, so a change can be measured where it acts
 rather than only in the whole request, whose spread on a shared host is wider than most gains.
-Prints the medians of the request and of the raw cycle, the request's mean and p90, each phase's
+Prints the medians of the request and of the raw cycle, the request's mean and p90, the floor
+(a signed-in API request answering 404, the cost of any request before its work), each phase's
 mean per request, the serving thread's CPU time per request (which other processes on a busy
 host disturb much less than wall-clock times), the collections by generation with the
 collector's CPU time, and what one full collection costs afterwards. SQLite in a temporary
@@ -173,6 +174,10 @@ def run(cases: int = 8, echo: Callable[[str], None] = print, *,
                     seconds, _ = flow.complete(case_no)
                     timing["on"] = False
                     http.append(seconds)
+            # the floor under any step: a signed-in API request that finds nothing (token
+            # check, Flask, waitress, the client), timed beside the raw cycle
+            token = flow.token("intake_clerk")
+            floor = [server.get("/api/v1/cases/JF-1900-000001", token)[1] for _ in range(3 * TIMED)]
             started = time.thread_time()
             gc.collect()       # what a full collection (generation 2) costs the server now
             full_collection = time.thread_time() - started
@@ -185,10 +190,14 @@ def run(cases: int = 8, echo: Callable[[str], None] = print, *,
     out["raw median"] = 1000 * statistics.median(raw)
     out["http mean"] = 1000 * statistics.fmean(http)
     out["http p90"] = 1000 * sorted(http)[round(0.9 * (len(http) - 1))]
+    out["http floor"] = 1000 * statistics.median(floor)
     echo(f"{kind}: HTTP completion median {out['http median']:.2f} ms, raw cycle median "
          f"{out['raw median']:.2f} ms, ratio {out['http median'] / out['raw median']:.2f} "
          f"({cases} cases x {TIMED} completions at {WARM}+ tasks); HTTP mean "
          f"{out['http mean']:.2f} ms, p90 {out['http p90']:.2f} ms")
+    echo(f"  floor: a signed-in API request answering 404 (token check, Flask, waitress, the "
+         f"client) median {out['http floor']:.2f} ms = {out['http floor'] / out['raw median']:.2f}"
+         f" x the raw cycle")
     for label, ms in sorted(out.items(), key=lambda item: -item[1]):
         if not label.startswith(("http ", "raw ")):
             echo(f"  {label:16} {ms:6.2f} ms per request (mean)")
