@@ -142,9 +142,7 @@ def _kept(case_no: str | None) -> tuple[list, list, dict[str, tuple[str, str]]]:
     names: dict[str, tuple[str, str]] = {}
     if kept or case_no:
         labels, options, names = _words(case_no)
-    shown = [(field_label(labels, k),
-              _("是") if v == "true" else value_text(k, v, {}, options))
-             for k, v in kept if v.strip()]
+    shown = [(field_label(labels, k), value_text(k, v, {}, options)) for k, v in kept if v.strip()]
     return kept, shown, names
 
 

@@ -68,6 +68,15 @@ from workflows.models import (
     WorkOrderStatus,
 )
 from workflows.models.scheduling import NoticeKind
+from workflows.models.words import (
+    INTAKE_CHANNEL_WORDS,
+    NOTICE_KIND_WORDS,
+    REVIEW_STATE_WORDS,
+    TIER_WORDS,
+    URGENCY_WORDS,
+    WORK_ORDER_ROLE_WORDS,
+    WORK_ORDER_STATUS_WORDS,
+)
 from workflows.notify.outbox import DELIVERY_STATES, NOTICE_CHANNELS, RECIPIENT_TYPES
 from workflows.notify.templates import TEMPLATES
 from workflows.notify.words import CHANNEL_WORDS, NOTICE_WORDS, RECIPIENT_WORDS
@@ -84,15 +93,9 @@ STATUS = {
     S.IN_HANDLING: _l("办理中"), S.IN_MEDIATION: _l("调解中"),
     S.AWAITING_FEEDBACK: _l("待回访评价"), S.CLOSED: _l("已结案"), S.REOPENED: _l("重新办理"),
 }
-TIER = {Tier.DISTRICT: _l("区级"), Tier.STREET: _l("街道（乡镇）级"),
-        Tier.COMMUNITY: _l("社区（村）级")}
-URGENCY = {Urgency.URGENT: _l("紧急"), Urgency.GENERAL: _l("一般")}
-CHANNEL = {
-    Channel.COUNTER: _l("窗口来访"), Channel.HOTLINE_12345: _l("12345 热线"),
-    Channel.GRID_APP: _l("网格员 APP"), Channel.PORTAL: _l("网上平台"),
-    Channel.PETITION_TRANSFER: _l("信访转送"), Channel.POLICE_110: _l("110 分流"),
-    Channel.IOT: _l("物联网感知设备"),
-}
+TIER = {tier: _l(words) for tier, words in TIER_WORDS.items()}
+URGENCY = {urgency: _l(words) for urgency, words in URGENCY_WORDS.items()}
+CHANNEL = {channel: _l(words) for channel, words in INTAKE_CHANNEL_WORDS.items()}
 ROLE = {
     RoleCode.INTAKE_CLERK: _l("受理员"), RoleCode.TRIAGE_OFFICER: _l("分流研判员"),
     RoleCode.MEDIATOR: _l("调解员"), RoleCode.DEPT_HANDLER: _l("承办人"),
@@ -104,13 +107,8 @@ ROLE = {
 PARTY_ROLE = {PartyRole.APPLICANT: _l("申请人"), PartyRole.RESPONDENT: _l("被申请人"),
               PartyRole.THIRD_PARTY: _l("第三人")}
 PARTY_KIND = {PartyKind.PERSON: _l("个人"), PartyKind.ORGANISATION: _l("单位（企业、组织）")}
-WORK_ORDER_ROLE = {WorkOrderRole.LEAD: _l("牵头"), WorkOrderRole.CO: _l("协办")}
-WORK_ORDER_STATUS = {
-    WorkOrderStatus.DISPATCHED: _l("待签收"), WorkOrderStatus.ACCEPTED: _l("已签收"),
-    WorkOrderStatus.RETURNED: _l("已退单"), WorkOrderStatus.IN_PROGRESS: _l("办理中"),
-    WorkOrderStatus.DONE: _l("已办结"), WorkOrderStatus.REFUSED: _l("已拒绝"),
-    WorkOrderStatus.CLOSED: _l("随案关闭"),
-}
+WORK_ORDER_ROLE = {role: _l(words) for role, words in WORK_ORDER_ROLE_WORDS.items()}
+WORK_ORDER_STATUS = {status: _l(words) for status, words in WORK_ORDER_STATUS_WORDS.items()}
 CONTACT = {ContactPreference.SMS: _l("短信"), ContactPreference.PHONE: _l("电话"),
            ContactPreference.EMAIL: _l("电子邮件"), ContactPreference.NONE: _l("不联系")}
 VULNERABLE = {"elderly": _l("老年人"), "disabled": _l("残疾人"), "minor": _l("未成年人")}
@@ -196,8 +194,7 @@ CONFLICT = {Conflict.SAME_ORGANISATION: _l("专家的工作单位是本案当事
             Conflict.COMPLETED_TASK: _l("专家曾在本案中办理过环节"),
             Conflict.CASE_PARTICIPANT: _l("专家曾参与本案（登记、调解或承办）"),
             Conflict.IS_PARTY: _l("专家的联系电话与本案当事人相同，可能本人就是当事人")}
-NOTICE_KIND = {NoticeKind.REMINDER: _l("催办"), NoticeKind.SUPERVISION: _l("督办单"),
-               NoticeKind.UPGRADE: _l("提级督办"), NoticeKind.LEADERSHIP: _l("领导包案")}
+NOTICE_KIND = {kind: _l(words) for kind, words in NOTICE_KIND_WORDS.items()}
 NOTICE = {template: _l(words) for template, words in NOTICE_WORDS.items()}
 LEGAL_PATH = {LegalPath.PETITION: _l("信访（受理、答复、复查、复核）"),
               LegalPath.LAND_ARBITRATION: _l("农村土地承包仲裁"),
@@ -227,8 +224,7 @@ RECIPIENT = {kind: _l(words) for kind, words in RECIPIENT_WORDS.items()}
 CHAIN = {chain: _l(words) for chain, words in CHAIN_WORDS.items()}
 DELIVERY = {"pending": _l("待发送"), "sent": _l("已发送"), "dead": _l("发送失败")}
 NOTICE_CHANNEL = {channel: _l(words) for channel, words in CHANNEL_WORDS.items()}
-ESCALATION = {"none": _l("未督办"), "L0": _l("催办"), "L1": _l("督办单"), "L2": _l("提级督办"),
-              "L3": _l("领导包案")}
+ESCALATION = {level: _l(words) for level, words in contract.ESCALATION_WORDS.items()}
 ALARM_KIND = {AlarmKind.SMOKE: _l("烟感报警"), AlarmKind.GAS: _l("燃气泄漏"),
               AlarmKind.DOOR_FORCED: _l("门禁被强行打开"), AlarmKind.WATER_LEAK: _l("漏水"),
               AlarmKind.ELEVATOR_TRAPPED: _l("电梯困人")}
@@ -248,11 +244,8 @@ GRID_STATUS = {
 ALARM_STATE = {AlarmState.ALARM: _l("告警中"), AlarmState.CLEARED: _l("已解除")}
 ALARM_QUARANTINE_REASON = {QuarantineReason.UNKNOWN_DEVICE: _l("设备未登记"),
                            QuarantineReason.INACTIVE_DEVICE: _l("设备已停用")}
-HANDLING = {"mediation": _l("人民调解"), "labour": _l("劳资纠纷处置"),
-            "expropriation": _l("征收补偿协调"), "generic": _l("部门办理")}
-OUTCOME = {"R1": _l("协议化解"), "R2": _l("行政处理化解"), "R3": _l("解释说明，无补救"),
-           "R4": _l("依法导入法定途径"), "R5": _l("调解不成，告知法律途径"),
-           "transferred": _l("紧急移交"), "duplicate": _l("重复件")}
+HANDLING = {mode: _l(words) for mode, words in contract.HANDLING_WORDS.items()}
+OUTCOME = {outcome: _l(words) for outcome, words in contract.OUTCOME_WORDS.items()}
 LINKED_BY = {LinkBasis.PERSON: _l("同一当事人"), LinkBasis.LOCATION: _l("同一地点")}
 KPI = {"K-01": _l("矛盾纠纷化解率"), "K-02": _l("群众满意度"), "K-03": _l("二次投诉率"),
        "K-04": _l("群众诉求响应时间"), "K-05": _l("部门响应时间"), "K-06": _l("紧急事项响应时间"),
@@ -289,8 +282,7 @@ QUARANTINE_REASON = {
 FLAG = {Flag.THREAT: _l("扬言威胁"), Flag.SELF_HARM: _l("自杀自伤"), Flag.GATHERING: _l("聚集上访"),
         Flag.ROAD_BLOCK: _l("堵路堵门"), Flag.VIOLENCE: _l("暴力冲突"),
         Flag.MASS_WAGE_ARREARS: _l("群体讨薪（10人以上）")}
-REVIEW_STATE = {ReviewState.PENDING: _l("待复核"), ReviewState.CONFIRMED: _l("确认风险"),
-                ReviewState.DISMISSED: _l("排除风险")}
+REVIEW_STATE = {state: _l(words) for state, words in REVIEW_STATE_WORDS.items()}
 INTERFACE_FAILURE = {
     "signature:missing_signature": _l("签名缺失"), "signature:bad_timestamp": _l("时间戳无效"),
     "signature:stale_timestamp": _l("时间戳过期（疑似重放或时钟偏差）"),

@@ -13,6 +13,7 @@ from tests.bpmn.helpers import BPMN_DIR, library
 from workflows.cases import field_limits
 from workflows.library import contract
 from workflows.library.graph import next_steps
+from workflows.people.departments import UNIT_KINDS
 
 B = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -168,3 +169,40 @@ def test_a_corrected_case_field_allows_what_the_case_holds():
              if f["id"] in contract.CORRECTED_CASE_FIELDS.get(node.get("id"), ())}
     assert found == {(task, name): field_limits.MAX_LENGTH[name]
                      for task, names in contract.CORRECTED_CASE_FIELDS.items() for name in names}
+
+
+# what a user reads of a process: the names of its steps and flows (task lists, timelines, the
+# diagram), form labels and option names, and task instructions (Jinja left out: it names data)
+READ_BY_USERS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+# outcome codes (R1–R5), escalation levels (L0–L3), KPI ids (K-01) and the routing table's
+# unit kinds (ZJ, FY …): each has its words (web/labels.py), none may reach a user
+CODES = re.compile(r"(?<![A-Za-z0-9_-])(R[1-5]|L[0-3]|K-\d\d|"
+                   + "|".join(sorted(UNIT_KINDS, key=len, reverse=True)) + r")(?![A-Za-z0-9_])")
+
+
+def user_texts(root) -> list[tuple[str, str]]:
+    """(element id, text) of every text of a process file a user reads."""
+    found = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        local = etree.QName(el).localname
+        if local in ("task", "userTask", "serviceTask", "callActivity", "subProcess", "startEvent",
+                     "endEvent", "boundaryEvent", "intermediateCatchEvent", "sequenceFlow",
+                     "exclusiveGateway", "parallelGateway", "businessRuleTask", "lane", "value",
+                     "manualTask") and el.get("name"):
+            found.append((el.get("id") or local, el.get("name")))
+        if local == "formField" and el.get("label"):
+            found.append((el.get("id"), el.get("label")))
+        if local == "instructionsForEndUser" and el.text:
+            found.append((el.getparent().getparent().get("id"), READ_BY_USERS.sub("", el.text)))
+    return found
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_no_code_reaches_a_user_in_names_labels_options_or_instructions(name):
+    """调解不成，告知法律途径 rather than R5, 督办单 rather than L1: the outcome and ladder words a
+    user knows, never the codes behind them."""
+    leaks = [(element, CODES.search(text).group(0), text[:60])
+             for element, text in user_texts(tree(name)) if CODES.search(text)]
+    assert leaks == []

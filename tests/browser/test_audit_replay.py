@@ -148,7 +148,7 @@ def test_c03_joint_dispatch_and_escalation(page, browser_log, server, committed_
 
     # the event list is clicked rather than stepped through: the case has some 270 events, and
     # stepping with the keys is the first test's subject
-    _click_event(page, "L1 签发督办单：待定 → 就绪")   # sign-off missed twice: the 督办单 waits
+    _click_event(page, "签发督办单：待定 → 就绪")   # sign-off missed twice: the 督办单 waits
     _expect_current_in(page, "escalation")
     _click_event(page, "协办部门工单（并行）：")          # signed off: six co-departments
     _expect_current_in(page, "joint_dispatch")

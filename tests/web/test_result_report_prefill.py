@@ -4,6 +4,8 @@ and the handler may still choose another."""
 
 from __future__ import annotations
 
+import re
+
 from tests.bpmn.test_services_general import registered
 from tests.bpmn.test_services_mediation import c01, to_mediation  # noqa: F401 (fixture)
 from tests.factories import Walk
@@ -42,6 +44,10 @@ def test_a_terminated_mediation_starts_at_mediation_failed(app, services, c01): 
     page = handler.get(_step(c01, "submit_result")).get_data(as_text=True)
     assert _chosen(page) == "调解不成，告知法律途径"
     assert "R5" not in visible_text(page.split('name="outcome"')[1].split("</select>")[0])
+    # the mediation's own steps, listed above the form, name the outcome in words too
+    text = visible_text(page)
+    assert "转入法定途径跟踪（调解不成，告知法律途径后）" in text
+    assert not re.search(r"\bR[1-5]\b", text), "no outcome code anywhere on the page"
     # the field stays a choice: the handler may report another outcome
     answer = post(handler, _step(c01, "submit_result"),
                   {"outcome": "R3", "result_summary": "已解释说明"})

@@ -15,7 +15,8 @@ WEB = HERE.parent
 BELOW_WEB = (WEB.parent / "workflows" / "library" / "elements.py",
              WEB.parent / "workflows" / "library" / "contract.py",
              WEB.parent / "workflows" / "audit" / "words.py",
-             WEB.parent / "workflows" / "notify" / "words.py")
+             WEB.parent / "workflows" / "notify" / "words.py",
+             WEB.parent / "workflows" / "models" / "words.py")
 POT = HERE / "messages.pot"
 LOCALES = ("zh_Hans_CN", "en")
 # Flask-Babel's lazy variants are not among pybabel's default keywords.

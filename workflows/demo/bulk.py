@@ -355,7 +355,7 @@ class Generator:
         else:
             targets = [(None, None, None)]
         if risk == "red":
-            self._task(case_id, "leader_take_charge", "L3 领导包案", "领导", RoleCode.LEADER,
+            self._task(case_id, "leader_take_charge", "领导包案", "领导", RoleCode.LEADER,
                        None, None, None, registered)
         for dept, assignee, order in targets:
             self._task(case_id, bpmn_id, name, lane, role, dept, assignee, order,

@@ -56,6 +56,7 @@ DATA_WORDS = {
     "co_decisions": "各协办部门签收意见", "notify_result": "最近一次通知",
     "supervise_result": "最近一次督办", "sign_off_due": "签收到期时刻",
     "sign_off_warn_at": "签收预警时刻", "session_id": "调解会次编号", MEDIATOR_KEY: "调解员",
+    "risk_report": "风险上报",
 }
 # a field whose values are coded like another's (a multi-instance output gathers its orders'
 # answers to one form field)
@@ -176,8 +177,16 @@ AGREEMENT_FIELDS = {"facts": "agreement_facts", "disputed_matters": "agreement_d
 # How a case is handled (the triage form's choice; case_handling calls the matching sub-process).
 HANDLING_MODES = ("mediation", "labour", "expropriation", "generic")
 TYPE_HANDLING = ("mediation", "labour", "expropriation")   # the modes with a process of their own
+# what they are called (N_: the pages' label table ``handling`` translates these words)
+HANDLING_WORDS = {"mediation": N_("人民调解"), "labour": N_("劳资纠纷处置"),
+                  "expropriation": N_("征收补偿协调"), "generic": N_("部门办理")}
 # A case's outcome: the result form's R1-R5, and what an early end implies.
 OUTCOMES = ("R1", "R2", "R3", "R4", "R5", "transferred", "duplicate")
+# what they are called: the result form's options (general_dispute submit_result) and the
+# pages' label table ``outcome`` (N_: translated there). A user never reads the codes.
+OUTCOME_WORDS = {"R1": N_("协议化解"), "R2": N_("行政处理化解"), "R3": N_("解释说明，无补救"),
+                 "R4": N_("依法导入法定途径"), "R5": N_("调解不成，告知法律途径"),
+                 "transferred": N_("紧急移交"), "duplicate": N_("重复件")}
 
 
 def _agreement_performed(data: dict) -> bool:
@@ -198,9 +207,9 @@ IMPLIED_OUTCOMES: tuple[tuple[str, Callable[[dict], bool]], ...] = (
     ("R1", _agreement_performed),
     # a department handling with co-units whose lead concluded it resolved
     ("R2", _joint_resolved),
-    # a party refused mediation: 不予调解 (people_mediation refusal_notice: 结果选 R4)
+    # a party refused mediation: 不予调解 (people_mediation refusal_notice: 结果选 依法导入法定途径)
     ("R4", lambda data: data.get("consent") == "refused"),
-    # the mediation was ended: 终止调解并告知法律途径 (terminate_mediation: 结果选 R5)
+    # the mediation was ended: 终止调解并告知法律途径 (terminate_mediation: 结果选 调解不成，告知法律途径)
     ("R5", lambda data: bool(data.get("termination_reason"))),
 )
 
@@ -217,6 +226,9 @@ def implied_outcome(data: dict) -> str | None:
 IMPLIED_VALUES: dict[str, Callable[[dict], str | None]] = {"outcome": implied_outcome}
 # The escalation ladder's levels as escalation.dmn writes them (none: not escalated).
 ESCALATION_LEVELS = ("none", "L0", "L1", "L2", "L3")
+# what they are called (N_: the pages' label table ``escalation`` translates these words)
+ESCALATION_WORDS = {"none": N_("未督办"), "L0": N_("催办"), "L1": N_("督办单"), "L2": N_("提级督办"),
+                    "L3": N_("领导包案")}
 # The lead unit's consolidation of a joint dispatch: its page lists every co-unit's answer.
 CONSOLIDATION_TASKS = frozenset({"lead_consolidate"})
 # Tasks where a mediator is chosen (user id or username): bpmn id -> form field.

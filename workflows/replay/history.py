@@ -5,7 +5,7 @@ Personal-data access log and chain status live in ``workflows.replay.access_log`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,15 +15,24 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.models import AuditEvent, OutboxMessage, ProcessVersion
+from workflows.assistant.flags import FLAG_LABELS
 from workflows.audit.log import AuditAction
 from workflows.audit.words import EVENT_WORDS
 from workflows.cases.lookup import find_case
 from workflows.cases.parties import PURPOSES, RECORDED_PURPOSES
 from workflows.cases.timeline import project_payload
+from workflows.deadlines.escalation import LIMIT_ZH
 from workflows.district.units import unit_names_in
+from workflows.library.contract import MEDIATOR_KEY
 from workflows.library.elements import task_words
 from workflows.library.graph import field_words, process_names
-from workflows.models import Department, User
+from workflows.models import RISK_LABELS, Department, Room, User
+from workflows.models.words import (
+    NOTICE_KIND_WORDS,
+    REVIEW_STATE_WORDS,
+    WORK_ORDER_ROLE_WORDS,
+    WORK_ORDER_STATUS_WORDS,
+)
 from workflows.replay.case_replay import case_events
 from workflows.replay.engine import START_ACTIONS, RecordedEvent
 from workflows.runtime.bootstrap import Services
@@ -63,6 +72,10 @@ HIDDEN_VALUE = "（内容仅审计员可见）"
 # an element without a name (an end event, a gateway) is named by its kind (library/elements);
 # the engine's bookkeeping steps (its start task, joins) by this
 ENGINE_STEP = "流程内部步骤"
+# data fields that name a person (a user id, or an account) or a mediation room (its code): the
+# history names them as a form's options name its codes (``named_values``)
+PERSON_FIELDS = (MEDIATOR_KEY,)
+ROOM_FIELDS = ("room_code",)
 STATE_NAMES = {"READY": "就绪", "WAITING": "等待", "STARTED": "进行中", "COMPLETED": "完成",
                "CANCELLED": "取消", "ERROR": "出错", "FUTURE": "待定", "LIKELY": "可能",
                "MAYBE": "也许"}
@@ -152,10 +165,14 @@ def version_of(payload: dict, side: str) -> Any:
                                                   else ref)
 
 
-def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None = None) -> str:
+def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None = None,
+             units: Mapping[str, str] | None = None) -> str:
     """A one-line Chinese description of what the event says; ``processes``: version id ->
-    (process name, version number) of the versions the case ran on."""
+    (process name, version number) of the versions the case ran on; ``units``: unit id -> name
+    (the units a work order or a 督办单 went to)."""
     p, action = event.payload, event.action
+    if action in CODED_EVENTS:
+        return CODED_EVENTS[action](p, units or {})
     if action == "task_state_changed":
         name = p.get("bpmn_name") or task_words(p.get("type")) or ENGINE_STEP
         old, new = STATE_NAMES.get(p.get("from") or "", p.get("from") or "新建"), STATE_NAMES.get(
@@ -191,6 +208,51 @@ def describe(event: RecordedEvent, processes: dict[str, tuple[str, int]] | None 
     return ""
 
 
+def _words(table: Mapping[str, str], code: Any) -> str:
+    return table.get(str(code), str(code)) if code not in (None, "") else "—"
+
+
+def _unit(payload: dict, units: Mapping[str, str]) -> str:
+    unit = payload.get("department_id")
+    return units.get(str(unit), "") if unit is not None else ""
+
+
+def _work_order(p: dict, units: Mapping[str, str]) -> str:
+    role = WORK_ORDER_ROLE_WORDS.get(str(p.get("role")))
+    who = f"{_unit(p, units) or '工单'}{f'（{role}）' if role else ''}"
+    return (f"{who}：{_words(WORK_ORDER_STATUS_WORDS, p.get('before'))} → "
+            f"{_words(WORK_ORDER_STATUS_WORDS, p.get('after'))}")
+
+
+def _risk(p: dict, units: Mapping[str, str]) -> str:
+    if "before" in p:
+        return f"风险等级：{_words(RISK_LABELS, p.get('before'))} → {_words(RISK_LABELS, p.get('after'))}"
+    return f"上报{_words(RISK_LABELS, p.get('reported'))}风险，现为{_words(RISK_LABELS, p.get('after'))}"
+
+
+def _supervision(p: dict, units: Mapping[str, str]) -> str:
+    limit = LIMIT_ZH.get(str(p.get("source") or "").split(":")[-1])
+    to = _unit(p, units)
+    return (f"{_words(NOTICE_KIND_WORDS, p.get('kind'))}{f' → {to}' if to else ''}"
+            f"{f'（{limit}）' if limit else ''}")
+
+
+def _flags(p: dict) -> str:
+    return "、".join(FLAG_LABELS.get(str(code), str(code)) for code in p.get("flags") or []) or "—"
+
+
+# the events whose payload is codes only: their line in words (never a free text: supervisors
+# read these lines too)
+CODED_EVENTS: dict[str, Callable[[dict, Mapping[str, str]], str]] = {
+    AuditAction.WORK_ORDER_CHANGED: _work_order,
+    AuditAction.RISK_CHANGED: _risk,
+    AuditAction.SUPERVISION_ISSUED: _supervision,
+    AuditAction.RED_FLAG_RAISED: lambda p, units: f"须人工复核：{_flags(p)}",
+    AuditAction.RED_FLAG_REVIEWED:
+        lambda p, units: f"{_words(REVIEW_STATE_WORDS, p.get('outcome'))}：{_flags(p)}",
+}
+
+
 @dataclass(frozen=True)
 class Person:
     """A user as the audit pages name them: by name in every row (with the role and unit the
@@ -220,6 +282,35 @@ def unit_names(session: Session, ids: Iterable[str | None]) -> dict[str, str]:
     return {str(r.id): r.name for r in rows}
 
 
+def named_values(session: Session, values: Mapping[str, Iterable[Any]]) -> dict[str, dict[str, str]]:
+    """What the people and rooms a case's data names are called: field -> value -> name, for
+    the fields ``PERSON_FIELDS`` (a user id or account -> the person's name) and ``ROOM_FIELDS``
+    (a room code -> the room's name); merged into the forms' options, so every reader of those
+    names the mediator and the room, never 89 or RM-DH-01."""
+    named: dict[str, dict[str, str]] = {}
+    for key, found in values.items():
+        texts = {str(v) for v in found if isinstance(v, str | int) and not isinstance(v, bool)
+                 and str(v).strip()}
+        if not texts:
+            continue
+        if key in PERSON_FIELDS:
+            ids = [int(t) for t in texts if t.isdigit()]
+            rows = session.execute(select(User.id, User.username, User.display_name).where(
+                or_(User.id.in_(ids), User.username.in_(sorted(texts))))).all()
+            named[key] = {text: row.display_name for row in rows
+                          for text in (str(row.id), row.username) if text in texts}
+        elif key in ROOM_FIELDS:
+            named[key] = dict(session.execute(select(Room.code, Room.name)
+                                              .where(Room.code.in_(sorted(texts)))).all())
+    return named
+
+
+def data_names(session: Session, data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``named_values`` for one state of the process data."""
+    return named_values(session, {key: _values(data.get(key))
+                                  for key in (*PERSON_FIELDS, *ROOM_FIELDS) if key in data})
+
+
 def title_of(event: RecordedEvent) -> str:
     """What a line calls its event: the history's own word, a case change named by itself
     (生成文书), else the pages' word for the action (audit/words.py)."""
@@ -239,17 +330,18 @@ def _entry(event: RecordedEvent, chain: str, names: dict[str, Person], units: di
         changes = [{"key": c["key"], "before": None, "after": HIDDEN_VALUE} for c in changes]
     person = names.get(actor_id or "")
     obj = f"{event.object_type or ''} {event.object_id or ''}".strip()
+    acting = units.get(event.actor_department_id or "")
     return HistoryEntry(
         seq=event.seq if chain.startswith("case:") else None, chain=chain,
         occurred_at=event.occurred_at, action=event.action,
         kind=kind_of(event.action, event.payload), title=title_of(event),
-        detail=describe(event, processes), actor_type=event.actor_type, actor_id=actor_id,
+        detail=describe(event, processes, units), actor_type=event.actor_type, actor_id=actor_id,
         actor_name=person.name if person else actor_id or event.actor_type or "",
         role=event.actor_role, department_id=event.actor_department_id, object=obj,
         payload=payload, changes=changes, hash=event.hash,
         is_input=event.is_input, order=event.id or 0, engine=engine_step(event),
         transition=event.transition, account=person.account if person else None,
-        unit=units.get(event.actor_department_id or ""))
+        unit=acting)
 
 
 # what people work on or wait for; every other task type is the engine's bookkeeping
@@ -324,7 +416,9 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
         related = _related_rows(session, case.id, versions)
         everyone = [*events, *(e for _, e in related)]
         names = people(session, {e.actor_id for e in everyone})
-        units = unit_names(session, {e.actor_department_id for e in everyone})
+        units = unit_names(session, {e.actor_department_id for e in everyone}
+                           | {str(e.payload.get("department_id")) for e in everyone
+                              if e.action in CODED_EVENTS})
         labels: dict[str, str] = {}
         options: dict[str, dict[str, str]] = {}
         processes: dict[str, tuple[str, int]] = {}
@@ -340,6 +434,10 @@ def case_history(services: Services, case_no: str, filters: HistoryFilter | None
         changed = [v for e in entries for c in e.changes for k in ("before", "after")
                    for v in _values(c[k])]
         units = unit_names_in(session, {"changed": changed})
+        options = {**options, **named_values(session, {
+            key: [v for e in entries for c in e.changes if c["key"] == key
+                  for side in ("before", "after") for v in _values(c[side])]
+            for key in (*PERSON_FIELDS, *ROOM_FIELDS)})}
     entries.sort(key=lambda e: (e.occurred_at, e.order))
     shown = [e for e in entries if filters.accepts(e)]
     acting = sorted({(e.department_id, e.unit) for e in entries if e.department_id and e.unit},

@@ -15,7 +15,7 @@ from workflows.district.units import unit_names_in
 from workflows.library.graph import field_words, process_names
 from workflows.replay.case_replay import case_events, replay_steps
 from workflows.replay.engine import START_ACTIONS, RecordedEvent, Replayer
-from workflows.replay.history import HistoryEntry, people
+from workflows.replay.history import HistoryEntry, data_names, people
 from workflows.runtime.bootstrap import Services
 
 LIVE = {"READY", "WAITING", "STARTED"}
@@ -148,6 +148,7 @@ def state_at(services: Services, case_no: str, seq: int,
         data = _data_at(events, seq, initial, transition)
         version = session.get(ProcessVersion, version_id) if version_id else None
         labels, options = field_words(version.source_files or {}) if version else ({}, {})
+        options = {**options, **data_names(session, data)}
         return StepState(seq, chosen.action, elements, data,
                          sorted(deadlines, key=lambda d: d["due"]), ready, version_id, error,
                          instance.process_id if instance else opened.get("process_id"),
