@@ -10,6 +10,8 @@ from datetime import datetime
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import UserTaskParser
 from SpiffWorkflow.spiff.specs.defaults import UserTask
@@ -34,6 +36,7 @@ IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 FROM_DATE = re.compile(r"^(?P<spec>\S+)\s+from\s+(?P<name>[A-Za-z][A-Za-z0-9_]*)$")
 NORMAL_FROM = re.compile(r"^due_from\((?P<spec>'[^']*'|[A-Za-z][A-Za-z0-9_]*), '(?P<name>[A-Za-z][A-Za-z0-9_]*)'\)$")
 TIMER_TAGS = ("timeDuration", "timeDate", "timeCycle")
+WIRED = "jiefen_loops_wired"   # set on a spec once wire_loop_merges has run
 
 
 def read_form(node: etree._Element) -> list[dict]:
@@ -112,6 +115,34 @@ class JiefenParser(SpiffBpmnParser):
         root = safe_fromstring(data, filename)
         self.add_dmn_xml(root, filename)
         return root
+
+    def get_spec(self, process_id, required=True):
+        """The parsed process, its multi-instance activities wired (``wire_loop_merges``)."""
+        spec = super().get_spec(process_id, required=required)
+        if spec is not None:
+            wire_loop_merges(spec)
+        return spec
+
+
+def wire_loop_merges(spec: BpmnProcessSpec) -> None:
+    """Connect each loop / multi-instance activity to the completion of its inner task spec.
+
+    A multi-instance activity takes an instance's result (``merge_child``: the output item into
+    the output collection) and completes once all are in through a callback on the inner spec's
+    ``completed_event``. SpiffWorkflow connects it only while creating instances, and again when
+    it deserializes a spec; jiefen compiles specs from BPMN and stores states without them, so a
+    process whose specs had not created instances yet (after a restart, in another worker, after
+    the spec cache dropped the version) completed the instances without merging them: the
+    activity never completed (a joint dispatch stopped with no open task and no timer). Wired
+    once, here, whichever process compiled the spec. Idempotent."""
+    if getattr(spec, WIRED, False):
+        return
+    for task_spec in list(spec.task_specs.values()):
+        if isinstance(task_spec, LoopTask):
+            inner = spec.task_specs.get(task_spec.task_spec)
+            if inner is not None and not inner.completed_event.is_connected(task_spec.merge_child):
+                inner.completed_event.connect(task_spec.merge_child)
+    setattr(spec, WIRED, True)
 
 
 def reject_scripts(root: etree._Element, filename: str) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 from SpiffWorkflow import TaskState
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
@@ -216,6 +217,35 @@ class WorkflowInstance:
                 raise MessageNotExpected(name) from None
             raise _wrap(exc) from exc
         self._steps()
+
+    def lost_results(self) -> list[tuple[Task, Task]]:
+        """(multi-instance task, finished instance) for each result the running activity never
+        took in, in the order the instances finished (read only)."""
+        lost: list[tuple[Task, Task]] = []
+        for task in self._all_tasks():
+            spec = task.task_spec
+            if task.state != TaskState.STARTED or not isinstance(spec, LoopTask):
+                continue
+            taken = set(task.internal_data.get("merged", []))
+            lost.extend((task, c) for c in sorted(
+                (c for c in spec._instances(task)
+                 if c.state == TaskState.COMPLETED and str(c.id) not in taken),
+                key=lambda c: c.last_state_change))
+        return lost
+
+    def merge_lost_results(self) -> list[dict[str, Any]]:
+        """Take in the results of multi-instance instances that finished without their activity
+        taking them (states saved before ``bpmn_parser.wire_loop_merges``): merged in the order
+        they finished, then the engine runs (the activity completes once all are in). Returns
+        {"activity": BPMN id, "item": the instance's input item} per result; [] when none."""
+        merged: list[dict[str, Any]] = []
+        for task, child in self.lost_results():
+            spec = task.task_spec
+            spec.merge_child(child.workflow, child)
+            merged.append({"activity": spec.bpmn_id, "item": instance_item(spec, child)})
+        if merged:
+            self._steps()
+        return merged
 
     def set_data(self, **values: Any) -> None:
         """Set workflow-level data (e.g. corrections by an audited admin action)."""
@@ -430,6 +460,14 @@ def _state_name(state: int) -> str:
     """TaskState.get_name without the two dicts it builds per call."""
     name = _STATE_NAMES.get(state)
     return name if name is not None else TaskState.get_name(state)
+
+
+def instance_item(spec: LoopTask, child: Task) -> Any:
+    """The input item of one multi-instance instance (a co-department's code), else its index."""
+    item = getattr(spec, "input_item", None)
+    if item is not None and item.exists(child):
+        return item.get(child)
+    return child.internal_data.get("key_or_index", child.internal_data.get("iteration"))
 
 
 def _is_completed(workflow: BpmnWorkflow) -> bool:

@@ -60,6 +60,16 @@ class _CompiledTemplates(BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
+REAL_COMPILE = specs.compile_bundle   # before compile_once shares bundles across the run
+
+
+@pytest.fixture
+def fresh_compiles(monkeypatch):
+    """Every bundle the test's services need from now on compiled anew, as in a server process
+    just started (the run's shared bundles carry what earlier tests did to their specs)."""
+    monkeypatch.setattr(specs, "compile_bundle", REAL_COMPILE)
+
+
 def _compile_once(compile_bundle: Callable[..., CompiledBundle]) -> Callable[..., CompiledBundle]:
     """compile_bundle remembered by content for the run. The services of every test compile the
     same few bundles (the shipped library, the fixtures) at deploy and on first use; production

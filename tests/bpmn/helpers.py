@@ -102,6 +102,15 @@ class Driver:
         if self.roundtrip:
             self.inst = WorkflowInstance.load(self.inst.dump(self.serializer), self.serializer)
 
+    def restart(self) -> None:
+        """Carry on as a freshly started server would: the saved state loaded with specs compiled
+        afresh from bpmn/ (nothing kept in memory from the steps run so far)."""
+        fresh = compile_bundle(bundle_files(), operations=OPERATIONS, check_spec=check_spec)
+        state = self.inst.dump(self.serializer)
+        self.serializer = make_serializer(
+            self.engine, lambda version: (fresh.spec(TOP), fresh.subprocess_specs(TOP)))
+        self.inst = WorkflowInstance.load(state, self.serializer)
+
     def ready(self) -> list[str]:
         return sorted(t.bpmn_id for t in self.inst.ready_tasks())
 

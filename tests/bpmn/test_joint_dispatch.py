@@ -39,6 +39,28 @@ def test_return_accepted_by_triage_and_lead_consolidates_the_rest():
     assert data["joint_outcome"] == "resolved" and "co_decisions" not in data and "dept" not in data
 
 
+def test_orders_finished_after_a_restart_still_reach_the_lead():
+    """The co-orders were dispatched before the server restarted and finished after it (a return
+    accepted, the others done): each result reaches co_decisions and the lead consolidates, as
+    it does when everything runs in one process. Before, the orders' results were merged only
+    where the orders had been created: after a restart none was, and the case stopped with no
+    open task and no timer."""
+    d = Driver(at=local(2025, 7, 4, 8, 40), category="property_collective", people_count=62)
+    register(d, category="property_collective", people_count="62", summary="两部电梯停运两周")
+    sign_off(d)
+    contact(d)
+    d.complete("co_sign_off", "SJ", co_sign_off_decision="accept")
+    d.complete("co_handle", "SJ", co_result="已检验电梯", co_result_status="done")
+    d.restart()
+    d.complete("co_sign_off", "JD", co_sign_off_decision="return", co_return_reason="非街道职责",
+               co_return_basis="职责清单")
+    d.complete("review_co_return", co_return_review="accept_return", co_return_review_note="成立")
+    d.complete("co_sign_off", "SQTJ", co_sign_off_decision="accept")
+    d.complete("co_handle", "SQTJ", co_result="已组织业主协商", co_result_status="done")
+    assert d.ready() == ["lead_consolidate"]
+    assert d.task("lead_consolidate").data["co_decisions"] == ["accept", "return", "accept"]
+
+
 def test_rejected_return_goes_back_to_the_same_department():
     d = public_order_case()
     d.complete("co_sign_off", "WY", co_sign_off_decision="return", co_return_reason="不归我管")

@@ -1,4 +1,5 @@
-"""Process commands: ``jiefen process list|diff|start`` and ``jiefen migrate CODE --to-version N``."""
+"""Process commands: ``jiefen process list|diff|start``, ``jiefen migrate CODE --to-version N``
+and ``jiefen merge-results``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import click
 
 from web.commands.common import VERSION, cli_services, fail
 from web.messages import describe
+from workflows.casework.steps import cases_with_lost_results, merge_lost_results
 from workflows.core.actors import Actor
 from workflows.core.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from workflows.intake.api import parse_request
@@ -153,4 +155,32 @@ def _print_plan(plan) -> None:
         click.echo(f"  changed: {element} ({', '.join(reasons)})")
 
 
-COMMANDS = [process, migrate]
+@click.command("merge-results")
+@click.argument("case_nos", metavar="[CODE]...", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="every running case that needs it")
+@click.option("--dry-run", is_flag=True, help="only list the cases that need it")
+def merge_results(case_nos: tuple[str, ...], every: bool, dry_run: bool) -> None:
+    """Take in co-order results a running case's joint dispatch lost before the upgrade (the
+    case waited with no open task) and move it on; run once with --all after upgrading."""
+    services = cli_services()
+    if not case_nos and not every:
+        fail("name the cases or pass --all (请指定案件编号或使用 --all)", 2)
+    try:
+        todo = list(case_nos) if case_nos else cases_with_lost_results(services)
+        if dry_run:
+            for case_no in todo:
+                click.echo(case_no)
+            click.echo(f"{len(todo)} case(s) need it")
+            return
+        done = 0
+        for case_no in todo:
+            merged = merge_lost_results(services, case_no, OPERATOR)
+            items = ", ".join(f"{m['activity']}:{m['item']}" for m in merged)
+            click.echo(f"{case_no}: {'merged ' + items if merged else 'nothing lost'}")
+            done += bool(merged)
+    except (NotFound, NotPermitted) as exc:
+        fail(describe(exc))
+    click.echo(f"{done} case(s) moved on")
+
+
+COMMANDS = [process, migrate, merge_results]

@@ -71,6 +71,7 @@ class AuditAction(StrEnum):
     DRY_RUN_EXAMPLE_DELETED = "dry_run_example_deleted"
     INSTANCE_MIGRATED = "instance_migrated"
     INSTANCE_STARTED = "instance_started"
+    RESULTS_MERGED = "results_merged"           # lost multi-instance results taken in (repair)
     WORK_ORDER_CHANGED = "work_order_changed"
     RISK_CHANGED = "risk_changed"
     PARTY_REGISTERED = "party_registered"

@@ -36,6 +36,7 @@ EVENT_WORDS: dict[str, str] = {
     A.DRY_RUN_EXAMPLE_DELETED: N_("删除试运行回归示例"),
     A.PROCESS_APPROVED: N_("流程版本审批生效"), A.PROCESS_RETIRED: N_("流程版本停用"),
     A.INSTANCE_MIGRATED: N_("流程版本迁移"), A.INSTANCE_STARTED: N_("流程启动"),
+    A.RESULTS_MERGED: N_("补收协办结果"),
     A.WORK_ORDER_CHANGED: N_("工单变更"), A.RISK_CHANGED: N_("风险等级变更"),
     A.PARTY_REGISTERED: N_("登记当事人"), A.PARTY_VIEWED: N_("查看当事人"),
     A.PARTY_UNMASKED: N_("查看当事人完整信息"), A.NARRATIVE_UNMASKED: N_("查看诉求描述"),

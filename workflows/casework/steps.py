@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from engine.instance import WorkflowInstance
-from workflows.audit.inputs import record_timers_fired
+from engine.models import InstanceRow
+from workflows.audit.inputs import record_input, record_timers_fired
+from workflows.audit.log import AuditAction
 from workflows.cases.lookup import find_case
 from workflows.casework.projection import project_case
-from workflows.core.actors import SCHEDULER, Actor
+from workflows.core.actors import SCHEDULER, SYSTEM, Actor
 from workflows.models import Case, OpenTask
 from workflows.notify.case_notices import notify_new_tasks
 
@@ -63,3 +67,46 @@ def fire_due_timers(services: Services, case_no: str) -> list[str]:
         after_step(uow, case, inst)
         uow.commit()
         return fired
+
+
+LIVE_INSTANCE = ("running", "waiting", "incident")
+
+
+def merge_lost_results(services: Services, case_no: str, actor: Actor = SYSTEM) -> list[dict]:
+    """Take in the co-order results a multi-instance step of the case never took in (states
+    saved before multi-instance steps were wired on compile: engine/bpmn_parser.py) and move
+    the case on; recorded as ``results_merged`` (replayable), the open tasks projected.
+
+    Returns what was taken in ({"activity", "item"}), [] when nothing was lost."""
+    uow = services.new_uow()
+    with uow:
+        case = find_case(uow.session, case_no)
+        row = uow.session.get(InstanceRow, case.workflow_instance_id) \
+            if case.workflow_instance_id is not None else None
+        if row is None or row.status not in LIVE_INSTANCE:
+            return []
+        inst = uow.load_instance(row.id)
+        with uow.recording(inst, actor, case=case):
+            merged = inst.merge_lost_results()
+        if not merged:
+            return []
+        record_input(uow, AuditAction.RESULTS_MERGED, actor, case, inst,
+                     object_type="workflow_instance", object_id=row.id, merged=merged)
+        after_step(uow, case, inst)
+        uow.commit()
+        return merged
+
+
+def cases_with_lost_results(services: Services) -> list[str]:
+    """Codes of the cases whose running instance holds results a multi-instance step never
+    took in (read only; ``merge_lost_results`` repairs one)."""
+    found = []
+    with services.session_factory() as session:
+        rows = session.execute(
+            select(Case.case_no, InstanceRow.state)
+            .join(InstanceRow, InstanceRow.id == Case.workflow_instance_id)
+            .where(InstanceRow.status.in_(LIVE_INSTANCE)).order_by(Case.id)).all()
+    for case_no, state in rows:
+        if WorkflowInstance.load(state, services.serializer).lost_results():
+            found.append(case_no)
+    return found

@@ -115,6 +115,7 @@ def replay_steps(services: Services, session: Session, case_id: int, events: lis
                  until_seq: int | None = None) -> Iterator[tuple[Step, Replayer]]:
     """Re-apply the inputs among ``events`` (up to ``until_seq``); yields each step and the replayer."""
     replayer = Replayer(services, session, case_id)
+    replayer.withhold(events)
     for event in events:
         if until_seq is not None and event.seq > until_seq:
             break

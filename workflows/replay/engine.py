@@ -7,6 +7,7 @@ outbox only remembers dedupe keys, and the session it lends them is never commit
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,13 +23,13 @@ from engine import clock as engine_clock
 from engine.clock import FrozenClock, use_clock
 from engine.deadlines import WorkingCalendar
 from engine.errors import EngineError
-from engine.instance import TaskView, WorkflowInstance
+from engine.instance import TaskView, WorkflowInstance, instance_item
 from engine.migration import migrate, plan_migration
 from engine.models import AuditEvent, ProcessVersion
 from engine.operations import operation_context
 from engine.recorder import TaskEventRecorder, expand_step
 from engine.script_engine import make_script_engine
-from engine.specs import CompiledBundle
+from engine.specs import CompiledBundle, own_bundle
 from workflows.audit.inputs import SET_DATA
 from workflows.core.actors import Actor
 from workflows.models import Case
@@ -40,7 +42,7 @@ REPLAY_ACTOR = Actor(type="replay", id="replay", username="replay")
 # The recorded inputs (docs/audit.md "input-event contract"); everything else is read, not re-applied.
 START_ACTIONS = frozenset({"case_opened", "instance_started"})
 INPUT_ACTIONS = START_ACTIONS | {"task_completed", "timer_fired", "message_received",
-                                 "instance_migrated", "data_corrected"}
+                                 "instance_migrated", "data_corrected", "results_merged"}
 # Any event whose payload carries SET_DATA changed workflow-level data outside an engine step
 # (or right after one): replay applies the values too.
 
@@ -200,6 +202,15 @@ class Replayer:
         self.version_id: int | None = None
         self.outbox = DryOutbox()
         self.clock = FrozenClock(datetime(2000, 1, 1, tzinfo=UTC))
+        self.withheld: set[str] = set()             # results a later results_merged took in
+        self._own: dict[str, CompiledBundle] = {}   # specs of this replay alone (withholding)
+
+    def withhold(self, events: list[RecordedEvent]) -> None:
+        """Results the live steps lost (a multi-instance step that never took them in, before
+        the specs were wired on compile) and ``results_merged`` took in later: the replay's
+        steps do not take them in either until that event, so the history reproduces."""
+        self.withheld = {_result_key(m.get("activity"), m.get("item")) for e in events
+                         if e.action == "results_merged" for m in e.payload.get("merged") or []}
 
     # -- one input ----------------------------------------------------------------------------
     def apply(self, event: RecordedEvent) -> Step:
@@ -251,7 +262,28 @@ class Replayer:
                 raise ReplayError(f"process version {version_id} no longer exists")
             return version.engine_files
 
-        return self.services.specs.bundle(str(version_id), files)
+        if not self.withheld:
+            return self.services.specs.bundle(str(version_id), files)
+        key = str(version_id)
+        if key not in self._own:   # never the shared specs: their wiring serves live steps
+            self._own[key] = bundle = own_bundle(files())
+            for parsed in bundle.parser.process_parsers.values():
+                for spec in (parsed.spec.task_specs.values() if parsed.spec is not None else ()):
+                    if isinstance(spec, LoopTask):
+                        inner = parsed.spec.task_specs[spec.task_spec].completed_event
+                        inner.disconnect(spec.merge_child)
+                        # on the spec itself: creating an instance connects spec.merge_child
+                        spec.merge_child = self._merge_unless_withheld(spec)
+                        inner.connect(spec.merge_child)
+        return self._own[key]
+
+    def _merge_unless_withheld(self, spec: LoopTask) -> Callable[[Any, Any], None]:
+        merge = type(spec).merge_child
+
+        def merge_child(workflow: Any, child: Any) -> None:
+            if _result_key(spec.bpmn_id, instance_item(spec, child)) not in self.withheld:
+                merge(spec, workflow, child)
+        return merge_child
 
     def _run(self, event: RecordedEvent, recorder: TaskEventRecorder) -> None:
         payload, instance = event.payload, self.live
@@ -268,6 +300,10 @@ class Replayer:
             self._migrate(payload)
         elif event.action == "data_corrected":
             instance.set_data(**(payload.get("values") or {}))
+        elif event.action == "results_merged":
+            self.withheld -= {_result_key(m.get("activity"), m.get("item"))
+                              for m in payload.get("merged") or []}
+            instance.merge_lost_results()
         if isinstance(payload.get(SET_DATA), dict):
             instance.set_data(**payload[SET_DATA])
 
@@ -300,6 +336,10 @@ class Replayer:
         migrate(instance, plan, f"{target}:{process_id}")
         instance.advance()  # as workflows.processes.case_migration.migrate_case does
         self.version_id = target
+
+
+def _result_key(activity: Any, item: Any) -> str:
+    return json.dumps([activity, item], sort_keys=True, default=str)
 
 
 def _label(bpmn_id: str, index: int | None, dept: Any) -> str:

@@ -47,7 +47,7 @@ KINDS = {
 _KIND_OF = {
     "task_state_changed": "task", "engine_step": "task", "task_completed": "submission", "task_claimed": "task",
     "task_released": "task", "timer_fired": "timer", "message_received": "message",
-    "process_deployed": "deploy", "instance_migrated": "migration",
+    "process_deployed": "deploy", "instance_migrated": "migration", "results_merged": "task",
     "notification_queued": "notification", "outbox_failed": "notification",
     "party_viewed": "personal_data", "party_unmasked": "personal_data",
     "case_exported": "personal_data", "access_denied": "denied", "case_replayed": "replay",
@@ -65,6 +65,7 @@ TITLES = {
     "notification_queued": "通知排队", "outbox_failed": "通知发送失败", "incident_raised": "异常",
     "case_replayed": "复核重放", "case_exported": "导出案卷", "sla_changed": "时限变更",
     "data_corrected": "数据更正", "notification_sent": "通知已发送",
+    "results_merged": "补收协办结果",
 }
 NOTIFICATION_SENT = "notification_sent"   # a row of the outbox, not an audit event
 OUTBOX = "outbox"                         # where such a row comes from (no chain of its own)
