@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine.models import OutboxMessage
 from tests.bpmn.test_services_mediation import assign, c01, c01_parties, local, to_mediation  # noqa: F401
 from tests.factories import Walk
-from workflows.casework.sessions import cancel_session, reschedule_session
+from workflows.casework.sessions import cancel_session, name_co_mediator, reschedule_session
 from workflows.core.errors import (
     ConcurrentUpdate,
     ErrorCode,
@@ -215,6 +215,29 @@ def test_rescheduling_releases_the_old_slot_and_tells_the_parties_again(services
     other.schedule("in_person", room="A", start="09:00", end="10:30")   # the old slot is free
     assert other.ids() == ["record_attendance"]
     assert ready.ids() == ["record_attendance"], "moving a booking needs no process step"
+
+
+def test_the_co_mediator_is_told_when_named_and_when_the_session_moves(services, ready):
+    """Named to assist, the second mediator gets a notice with the time and place (no personal
+    data); moved, he is told again like the parties; naming him again tells nothing new."""
+    from tests.factories import make_user
+
+    make_user(services, "mediator", "SQTJ", username="sqtj_med")
+    ready.schedule("in_person", room="A", start="09:00", end="10:30")
+    [row] = sessions(services, ready)
+    mediator = ready.user("mediator", "JDTJ")
+    for _ in range(2):
+        name_co_mediator(services.new_uow(), mediator, case_no=ready.case_no, session_id=row.id,
+                         username="sqtj_med")
+    [named] = notices(services, ready, "co_mediator_named")
+    assert (named.recipient_type, named.params["when"]) == ("user", "2025-03-04 09:00—10:30")
+    assert set(named.params) == {"case_no", "when", "place"} and named.params["place"]
+    reschedule_session(services.new_uow(), mediator, case_no=ready.case_no, session_id=row.id,
+                       form={"session_mode": "in_person", "room_code": "A",
+                             "session_date": "2025-03-05", "session_start": "14:00",
+                             "session_end": "15:00"})
+    moved = notices(services, ready, "session_rescheduled")
+    assert named.recipient_id in {m.recipient_id for m in moved if m.recipient_type == "user"}
 
 
 def test_cancelling_frees_the_room_and_the_process_goes_back_to_scheduling(services, clock, ready):

@@ -23,7 +23,7 @@ from workflows.core.actors import Actor
 from workflows.core.errors import ErrorCode, FieldError, InvalidInput
 from workflows.library import contract
 from workflows.mediation import booking, mediators
-from workflows.mediation.invitations import session_experts, tell_invited
+from workflows.mediation.invitations import session_experts, tell_co_mediator, tell_invited
 from workflows.models import Case, Department, MediationSession, RoleCode, Room, User
 from workflows.runtime.unit_of_work import UnitOfWork
 
@@ -119,6 +119,8 @@ def name_co_mediator(uow: UnitOfWork, actor: Actor, *, case_no: str, session_id:
         booking.require_booked(row)
         before = row.co_mediator_id
         row.co_mediator_id = _co_mediator(uow, actor, case, username.strip()[:64])
+        if row.co_mediator_id != before:
+            tell_co_mediator(uow, case, row)
         uow.audit.record(AuditAction.SESSION_CO_MEDIATOR, actor, case=case,
                          object_type="mediation_session", object_id=row.id,
                          before=before, after=row.co_mediator_id)

@@ -170,18 +170,32 @@ def invite_expert(uow: UnitOfWork, actor: Actor, *, case_no: str, session_id: An
 
 
 def tell_invited(uow: UnitOfWork, case: Case, session: MediationSession, template: str) -> None:
-    """A moved or cancelled session: its invited experts get the parties' notice too."""
+    """A moved or cancelled session: its co-mediator and invited experts get the parties'
+    notice too."""
+    params = {"case_no": case.case_no, "when": _when(session), "place": place_text(uow, session)}
+    if session.co_mediator_id is not None:
+        notify_user(uow, case, session.co_mediator_id, template=template, params=params,
+                    key=f"co_mediator:{session.id}:{session.starts_at.isoformat()}:"
+                        f"{session.status}")
     rows = uow.session.execute(
         select(ExpertInvitation.id, Expert.user_id)
         .join(Expert, Expert.id == ExpertInvitation.expert_id)
         .where(ExpertInvitation.session_id == session.id,
                ExpertInvitation.status != InvitationStatus.WITHDRAWN))
     for invitation_id, expert_user in rows:
-        notify_user(uow, case, expert_user, template=template,
-                    params={"case_no": case.case_no, "when": _when(session),
-                            "place": place_text(uow, session)},
+        notify_user(uow, case, expert_user, template=template, params=params,
                     key=f"invitation:{invitation_id}:{session.starts_at.isoformat()}:"
                         f"{session.status}")
+
+
+def tell_co_mediator(uow: UnitOfWork, case: Case, session: MediationSession) -> None:
+    """The mediator named to assist at a session is told when and where (no personal data)."""
+    if session.co_mediator_id is None:
+        return
+    notify_user(uow, case, session.co_mediator_id, template="co_mediator_named",
+                params={"case_no": case.case_no, "when": _when(session),
+                        "place": place_text(uow, session)},
+                key=f"co_mediator:{session.id}:{session.co_mediator_id}")
 
 
 def session_experts(uow: UnitOfWork, case: Case) -> dict[int, list[dict]]:

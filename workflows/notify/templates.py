@@ -56,6 +56,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                             "【解纷】案件 {case_no} 的调解改为 {when}，地点：{place}。"),
     "session_cancelled": ("【解纷】调解取消",
                           "【解纷】案件 {case_no} 原定 {when} 的调解已取消，另行通知。"),
+    # a mediator named to assist at a session (params: case_no, when, place)
+    "co_mediator_named": ("【解纷】协助调解",
+                          "【解纷】请您作为协助调解员参加案件 {case_no} 的调解，时间 {when}，"
+                          "地点：{place}。请登录解纷查看案情，在“调解安排”中可见。"),
     # experts (params: case_no, when, place; no personal data)
     "expert_invited": ("【解纷】专家邀请",
                        "【解纷】邀请您以专家身份参加案件 {case_no} 的调解，时间 {when}，地点：{place}。"

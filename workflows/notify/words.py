@@ -34,7 +34,7 @@ NOTICE_WORDS: dict[str, str] = {
     "jc_court_follow_up": N_("司法确认跟进"), "rights_window": N_("权利提示"),
     "enforcement_window": N_("强制执行权利提示"), "early_warning": N_("风险预警提示"),
     "interface_silent": N_("接口无消息告警"),
-    "expert_invited": N_("专家邀请通知"), "expert_opinion": N_("专家意见已提交通知"),
+    "co_mediator_named": N_("协助调解通知"), "expert_invited": N_("专家邀请通知"), "expert_opinion": N_("专家意见已提交通知"),
     "session_scheduled": N_("调解安排通知"), "session_rescheduled": N_("调解改期通知"),
     "session_cancelled": N_("调解取消通知"), "red_flag": N_("红旗复核提醒"),
     "petition_review_window": N_("复查 / 复核权利提示"), "limitation_reminder": N_("仲裁时效提示"),
