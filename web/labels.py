@@ -69,9 +69,13 @@ from workflows.models import (
 )
 from workflows.models.scheduling import NoticeKind
 from workflows.models.words import (
+    ATTENDANCE_WORDS,
+    EXPERT_FIELD_WORDS,
     INTAKE_CHANNEL_WORDS,
     NOTICE_KIND_WORDS,
     REVIEW_STATE_WORDS,
+    SESSION_MODE_WORDS,
+    SESSION_STATUS_WORDS,
     TIER_WORDS,
     URGENCY_WORDS,
     WORK_ORDER_ROLE_WORDS,
@@ -179,14 +183,10 @@ LINKED_AS = {SubmissionLink.DUPLICATE: _l("重复件"), SubmissionLink.NEW: _l("
              SubmissionLink.SECOND_COMPLAINT: _l("二次投诉")}
 ACTOR_TYPE = {kind: _l(words) for kind, words in ACTOR_WORDS.items()}
 MESSAGE = {name: _l(words) for name, words in contract.MESSAGE_WORDS.items()}
-SESSION_MODE = {SessionMode.IN_PERSON: _l("现场调解"), SessionMode.ONLINE: _l("线上调解")}
-SESSION_STATUS = {SessionStatus.BOOKED: _l("已预约"), SessionStatus.HELD: _l("已举行"),
-                  SessionStatus.NO_SHOW: _l("有当事人缺席"), SessionStatus.CANCELLED: _l("已取消")}
-ATTENDANCE = {Attendance.IN_PERSON: _l("到场"), Attendance.ONLINE: _l("线上参加"),
-              Attendance.PHONE: _l("电话参加"), Attendance.ABSENT: _l("缺席")}
-EXPERT_FIELD = {ExpertField.LAW: _l("法律"), ExpertField.PSYCHOLOGY: _l("心理"),
-                ExpertField.LABOUR: _l("劳动"), ExpertField.CONSTRUCTION: _l("建筑"),
-                ExpertField.LAND: _l("土地")}
+SESSION_MODE = {mode: _l(words) for mode, words in SESSION_MODE_WORDS.items()}
+SESSION_STATUS = {status: _l(words) for status, words in SESSION_STATUS_WORDS.items()}
+ATTENDANCE = {kind: _l(words) for kind, words in ATTENDANCE_WORDS.items()}
+EXPERT_FIELD = {field: _l(words) for field, words in EXPERT_FIELD_WORDS.items()}
 INVITATION_STATUS = {InvitationStatus.INVITED: _l("已邀请"),
                      InvitationStatus.SUBMITTED: _l("已提交意见"),
                      InvitationStatus.WITHDRAWN: _l("已撤回")}

@@ -103,3 +103,18 @@ def test_coded_events_read_in_words():
         == "须人工复核：扬言威胁、聚集上访"
     assert describe(event(AuditAction.RED_FLAG_REVIEWED, outcome="dismissed",
                           flags=["road_block"])) == "排除风险：堵路堵门"
+
+
+def test_a_sessions_events_read_in_words(services, ready):  # noqa: F811
+    """Booked, attended: the history says when, how and who took part, not codes or instants."""
+    ready.schedule("in_person", room="A", start="09:00", end="10:30")
+    ready.attend(applicant_attendance="in_person", respondent_attendance="absent")
+    lines = {e.action: e.detail for e in case_history(services, ready.case_no)["entries"]}
+    assert lines[AuditAction.SESSION_BOOKED] == "现场调解 2025-03-04 09:00—10:30"
+    assert lines[AuditAction.SESSION_ATTENDED] == "申请人到场，被申请人缺席"
+    assert describe(event(AuditAction.SESSION_RESCHEDULED,
+                          before={"mode": "online", "starts_at": "2025-03-04T01:00:00+00:00",
+                                  "ends_at": "2025-03-04T02:30:00+00:00"},
+                          after={"mode": "in_person", "starts_at": "2025-03-05T06:00:00+00:00",
+                                 "ends_at": "2025-03-05T07:00:00+00:00"})) \
+        == "改为 现场调解 2025-03-05 14:00—15:00（原 线上调解 2025-03-04 09:00—10:30）"

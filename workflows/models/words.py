@@ -1,16 +1,17 @@
-"""What work orders, their states, red-flag reviews, escalation notices, urgency, tier and intake
-channels are called, a table each.
+"""What work orders, their states, red-flag reviews, escalation notices, urgency, tier, intake
+channels and mediation sessions are called, a table each.
 
 Chinese words, marked with ``N_``: the case history and the case-file report
 (workflows/replay) write them themselves, and they are the msgids of the pages' label tables
 ``wo_status``, ``wo_role``, ``review_state``, ``notice_kind``, ``urgency``, ``tier`` and
-``channel`` (web/labels.py), which translate them (web/translations/update.py extracts this file).
+``channel`` and the session tables below (web/labels.py), which translate them (web/translations/update.py extracts this file).
 """
 
 from __future__ import annotations
 
 from workflows.models.assistant import ReviewState
 from workflows.models.cases import Channel, Urgency, WorkOrderRole, WorkOrderStatus
+from workflows.models.mediation import Attendance, ExpertField, SessionMode, SessionStatus
 from workflows.models.people import Tier
 from workflows.models.scheduling import NoticeKind
 
@@ -42,3 +43,18 @@ INTAKE_CHANNEL_WORDS: dict[str, str] = {
     Channel.PETITION_TRANSFER: N_("信访转送"), Channel.POLICE_110: N_("110 分流"),
     Channel.IOT: N_("物联网感知设备"),
 }
+
+# mediation sessions (the pages' ``session_mode``, ``session_status``, ``attendance`` and
+# ``expert_field`` tables)
+SESSION_MODE_WORDS: dict[str, str] = {SessionMode.IN_PERSON: N_("现场调解"),
+                                      SessionMode.ONLINE: N_("线上调解")}
+SESSION_STATUS_WORDS: dict[str, str] = {
+    SessionStatus.BOOKED: N_("已预约"), SessionStatus.HELD: N_("已举行"),
+    SessionStatus.NO_SHOW: N_("有当事人缺席"), SessionStatus.CANCELLED: N_("已取消")}
+ATTENDANCE_WORDS: dict[str, str] = {
+    Attendance.IN_PERSON: N_("到场"), Attendance.ONLINE: N_("线上参加"),
+    Attendance.PHONE: N_("电话参加"), Attendance.ABSENT: N_("缺席")}
+EXPERT_FIELD_WORDS: dict[str, str] = {
+    ExpertField.LAW: N_("法律"), ExpertField.PSYCHOLOGY: N_("心理"),
+    ExpertField.LABOUR: N_("劳动"), ExpertField.CONSTRUCTION: N_("建筑"),
+    ExpertField.LAND: N_("土地")}

@@ -35,6 +35,7 @@ from workflows.models.words import (
 )
 from workflows.replay.case_replay import case_events
 from workflows.replay.engine import START_ACTIONS, RecordedEvent
+from workflows.replay.session_words import SESSION_EVENTS
 from workflows.runtime.bootstrap import Services
 
 # What the filter calls a "kind" of event; actions not listed fall into "other".
@@ -251,6 +252,7 @@ CODED_EVENTS: dict[str, Callable[[dict, Mapping[str, str]], str]] = {
     AuditAction.RED_FLAG_RAISED: lambda p, units: f"须人工复核：{_flags(p)}",
     AuditAction.RED_FLAG_REVIEWED:
         lambda p, units: f"{_words(REVIEW_STATE_WORDS, p.get('outcome'))}：{_flags(p)}",
+    **SESSION_EVENTS,
 }
 
 
