@@ -272,6 +272,8 @@ def intake_request(form: Mapping[str, str], *, tz: str = "Asia/Shanghai",
         location=_location(form), amount=_amount(form, errors),
         suggestion_shown=form.get("assistant-shown") == "true",
         parties=[_party(form, i, errors) for i in range(_used_rows(form))])
+    if not request.summary.strip():  # the form asks for it (marked required); the API may omit it
+        errors["summary"] = FieldError(FieldCode.REQUIRED)
     if errors:
         try:
             if check is not None:

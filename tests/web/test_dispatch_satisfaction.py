@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.web.conftest import post
+from tests.web.test_pages_in_words import visible_text
 from tests.web.test_task_pages import _task_id, kept_rows
 from workflows.cases.lookup import find_case
 from workflows.casework import tasks as task_service
@@ -87,6 +88,19 @@ def test_satisfied_rating_closes_the_case(as_role, services, rating_step):
     client = as_role("intake_clerk")
     post(client, f"/cases/{rating_step}/satisfaction", {"rating": "satisfied"})
     assert 'data-status="closed"' in client.get(f"/cases/{rating_step}").get_data(as_text=True)
+
+
+def test_a_case_waiting_for_the_rating_says_so_as_its_current_step(as_role, rating_step):
+    """No step is open while the citizen's rating is awaited: 当前环节 names the wait, not a dash;
+    once closed the header has no step again."""
+    client = as_role("intake_clerk")
+    for page in (f"/cases/{rating_step}", f"/cases/{rating_step}/satisfaction"):
+        text = client.get(page).get_data(as_text=True)
+        assert re.search(r'data-testid="stage">\s*待回访评价\s*<', text), page
+        assert "当前环节待回访评价" in visible_text(text), page
+    post(client, f"/cases/{rating_step}/satisfaction", {"rating": "satisfied"})
+    text = client.get(f"/cases/{rating_step}").get_data(as_text=True)
+    assert re.search(r'data-testid="stage">\s*—\s*<', text)
 
 
 def test_rating_needs_a_value(as_role, rating_step):

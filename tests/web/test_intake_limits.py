@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -71,6 +73,24 @@ def test_intake_page_shows_the_field_error(as_role, services, process, field, ch
     response = post(client, "/cases/new", {**INTAKE, field: value, "action": "save"})
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+    assert _cases(services) == 0
+
+
+@pytest.mark.parametrize("action", ["preview", "save"])
+def test_an_empty_summary_is_a_field_error_with_everything_else_kept(as_role, services,
+                                                                      process, action):
+    """The form marks 事项摘要 required: left empty (or blank), it is a 必填 under that field, reported
+    with the other mistakes at once, the typed values kept and nothing saved."""
+    client = as_role("intake_clerk")
+    response = post(client, "/cases/new", {**INTAKE, "summary": "  ", "people_count": "0",
+                                           "action": action})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    summary = re.search(r'<input[^>]*name="summary"[^>]*>', page)
+    assert summary and 'aria-invalid="true"' in summary.group(0)
+    assert re.search(r'id="f-summary-error">\s*必填\s*<', page)
+    assert re.search(r'id="f-people_count-error">\s*不能小于 1\s*<', page)  # both at once
+    assert INTAKE["description"] in page and "恒安物业服务有限公司" in page
     assert _cases(services) == 0
 
 

@@ -77,3 +77,21 @@ def test_the_co_return_review_names_the_returning_co_unit(app, services, walk):
     assert "协办单位 青山镇人民政府 申请退单" in words
     assert "理由：噪声执法不属镇政府职责（依据：镇政府职责清单）" in words
     assert "街道办事处" not in words and "JD" not in words
+
+
+def test_a_co_units_step_shows_its_own_documents_not_the_leads(app, services, walk):
+    """The co-unit's step lists what its own people wrote, never the lead unit's records (the
+    case page shows a co-department no documents; its step page agrees)."""
+    walk.do("sign_off", actor=_actor(services, "qs_cg"), sign_off_decision="accept")
+    walk.do("contact_citizen", actor=_actor(services, "qs_cg"), contact_channel="phone",
+            contact_summary="已约刘女士周三到工地现场查看")
+    walk.do("co_sign_off", actor=_actor(services, "qs_xz"), co_sign_off_decision="accept")
+    co_unit = app.test_client()
+    login(co_unit, "qs_xz")
+    page = co_unit.get(f"/cases/{walk.case_no}/tasks/{walk.task('co_handle')['task_id']}")
+    assert page.status_code == 200
+    words = visible_text(page.get_data(as_text=True))
+    assert "协办签收 / 退单记录" in words and "青山镇人民政府" in words
+    assert "首次联系记录" not in words and "已约刘女士周三到工地现场查看" not in words
+    assert words.count("签收 / 退单记录") == words.count("协办签收 / 退单记录")  # not the lead's
+    assert "受理登记表" not in words

@@ -310,6 +310,9 @@ def task_page(uow: UnitOfWork, actor: Actor, case_no: str, task_id: str) -> Task
         require_task(actor, row, case)
         files = _version_files(uow, case)
         documents = list_documents(uow.session, case)
+        if not case_access(uow.session, actor, case).free_text:
+            # a co-department reads what its own people wrote, as on the case page
+            documents = [d for d in documents if d["unit_code"] == actor.department_code]
         return TaskPage(case.case_no, view, case_summary(uow.session, case), documents,
                         next_steps(files, view.process_id, view.bpmn_id),
                         claimed_by_me=row.claimed_by is not None,
