@@ -130,3 +130,18 @@ def test_the_supervision_notice_of_a_missed_limit_says_so(app, walk):
     walk.until(local(2025, 3, 5, 9, 2))                      # breach 2: L1 督办单
     page = _supervision_page(app, walk)
     assert "已超过办理时限" in page and "二次投诉" not in page
+
+
+def test_the_case_page_lists_what_the_citizen_said_again(app, services, walk, clock):
+    """Reopened by a second complaint: the case page shows that complaint (when, by which
+    channel, its summary), and the rating of the closed round is called the last round's."""
+    _complain_again(app, services, walk, clock)
+    supervisor = app.test_client()
+    login(supervisor, "zz_super")
+    page = supervisor.get(f"/cases/{walk.case_no}").get_data(as_text=True)
+    listed = visible_text(page.split('data-testid="later-submissions"', 1)[1].split("</section>")[0])
+    assert "再次来件（1 次）" in listed
+    assert "2025-03-14 15:30" in listed and "12345 热线" in listed and "二次投诉" in listed
+    assert "噪声又出现" in listed
+    header = visible_text(page.split('data-testid="satisfaction"', 1)[0].rsplit("<dl", 1)[1])
+    assert "上一轮满意度" in header

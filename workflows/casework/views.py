@@ -34,6 +34,7 @@ from workflows.cases.timeline import ENGINE_EVENTS, HIDDEN_KEYS, _actor_names
 from workflows.casework.documents import list_documents
 from workflows.casework.events import waiting_for_performance
 from workflows.casework.sessions import case_sessions, may_manage
+from workflows.casework.submissions import later_submissions
 from workflows.core import pii_text
 from workflows.core.actors import Actor
 from workflows.core.errors import (
@@ -99,6 +100,8 @@ class CasePage:
     record_performance: bool = False    # waiting for an agreement's performance: the mediator records it
     expert_pool: list[dict] = field(default_factory=list)  # whom the mediator may invite
     co_mediators: list[tuple[str, list]] = field(default_factory=list)  # by unit, to name one
+    submissions: list[dict] = field(default_factory=list)  # what the citizen said again, newest first
+    submission_count: int = 0
 
 
 @dataclass
@@ -133,6 +136,8 @@ def case_page(uow: UnitOfWork, actor: Actor, case_no: str) -> CasePage:
         page.work_orders = _visible_texts(work_orders(uow.session, case, uow.clock.now()),
                                           access, actor)
         page.documents = list_documents(uow.session, case) if access.free_text else []
+        if access.free_text:
+            page.submissions, page.submission_count = later_submissions(uow.session, case)
         page.timeline = timeline(uow, case) if access.parties else []
         page.tasks = _tasks(uow, actor, case)
         inst = read_instance(uow, case)
