@@ -97,6 +97,9 @@ def room_edit(room_id: int) -> ResponseReturnValue:
     return redirect(url_for("mediation.rooms"))
 
 
+SLOT_SHOWN = ("session_date", "session_start", "session_end")   # the 改期 form's own fields
+
+
 @bp.post("/cases/<case_no>/sessions/<int:session_id>/reschedule")
 def reschedule(case_no: str, session_id: int) -> ResponseReturnValue:
     """Move a booked session (the case's mediator); the parties are told again."""
@@ -152,6 +155,10 @@ def _case_again(case_no: str, exc: InvalidInput, typed: dict) -> ResponseReturnV
     """The case page again with what was wrong about the move or cancellation (422), the form
     open with what was typed (``typed``: the session id, which form, its fields)."""
     page = case_views.case_page(new_uow(), actor(), case_no)
+    errors = field_errors(exc.field_errors)
+    # the moved slot's own fields show their errors under them; the rest above the sessions
+    beside = SLOT_SHOWN if typed.get("kind") == "reschedule" else ()
     return render_template("cases/detail.html", page=page, case=page.summary, revealed={},
-                           session_errors=list(field_errors(exc.field_errors).values()),
+                           session_errors=[e for k, e in errors.items() if k not in beside],
+                           slot_errors={k: e for k, e in errors.items() if k in beside},
                            session_form=typed), 422

@@ -55,13 +55,19 @@ def test_a_refused_move_keeps_the_form_open_with_what_was_typed(walk, as_user):
     action = page.xpath("//form[@data-testid='reschedule-form']/@action")[0]
     hidden = {i.get("name"): i.get("value") for i in
               page.xpath("//form[@data-testid='reschedule-form']//input[@type='hidden']")}
+    booked = [page.xpath(f"//form[@data-testid='reschedule-form']//input[@name='{n}']/@value")[0]
+              for n in ("session_date", "session_start", "session_end")]
+    assert all(booked), "the form starts from the booked date and hours"
 
     refused = post(client, action, {**hidden, "session_date": "2031-05-06",
                                     "session_start": "9点", "session_end": "10:30"})
     again = lxml_html.fromstring(refused.get_data(as_text=True))
     form = again.xpath("//form[@data-testid='reschedule-form']")[0]
 
-    assert refused.status_code == 422 and again.xpath("//*[@data-testid='session-errors']")
+    assert refused.status_code == 422 and not again.xpath("//*[@data-testid='session-errors']")
+    start = form.xpath(".//input[@name='session_start']")[0]
+    assert "is-invalid" in start.get("class")        # the error under the field it is about
+    assert start.getnext().get("class") == "invalid-feedback" and start.getnext().text_content()
     assert form.getparent().get("open") is not None
     assert [form.xpath(f".//input[@name='{n}']/@value")[0] for n in
             ("session_date", "session_start", "session_end")] == ["2031-05-06", "9点", "10:30"]
