@@ -224,3 +224,17 @@ def test_one_month_target_asks_whether_to_continue(services, c01, continue_agree
         c01.session("仍无结果", "no_agreement")
     c01.do("terminate_mediation", termination_reason="调解不成", legal_routes_informed="true")
     close(services, c01, "R5")
+
+
+def test_a_joint_handling_that_resolved_the_dispute_goes_to_the_report_not_to_mediation(
+        services, c01):
+    """The property company fixed the leak (联合办理结论 已解决): nobody is asked whether they
+    want mediation; the lead reports the case resolved by administrative action."""
+    c01.do("sign_off", sign_off_decision="accept")
+    c01.do("contact_citizen", contact_channel="phone", contact_summary="已联系")
+    c01.do("co_sign_off", "WY", co_sign_off_decision="accept")
+    c01.do("co_handle", "WY", co_result="物业已修复排水管", co_result_status="done")
+    c01.do("lead_consolidate", joint_result="物业已修复，双方无争议", joint_outcome="resolved")
+
+    assert c01.ids() == ["submit_result"]
+    close(services, c01, "R2")

@@ -34,8 +34,11 @@ def test_a_mediation_that_did_not_reach_agreement_implies_its_outcome(data, outc
     ({"handling": "generic", "joint_outcome": "resolved"}, "R2"),
     ({"handling": "generic", "joint_outcome": "partly_resolved"}, None),
     ({"handling": "generic", "joint_outcome": "unresolved"}, None),
-    # a joint dispatch before a mediation or inside the labour process is not the handling's end
-    ({"handling": "mediation", "joint_outcome": "resolved"}, None),
+    # resolved before a mediation: the mediation does not take place (no consent asked)
+    ({"handling": "mediation", "joint_outcome": "resolved"}, "R2"),
+    # a mediation after a joint dispatch (an earlier version's path) or inside the labour
+    # process: the joint dispatch is not the handling's end
+    ({"handling": "mediation", "joint_outcome": "resolved", "consent": "both_agree"}, None),
     ({"handling": "labour", "joint_outcome": "resolved"}, None),
 ])
 def test_a_joint_handling_concluded_resolved_implies_administrative_action(data, outcome):

@@ -196,8 +196,13 @@ def _agreement_performed(data: dict) -> bool:
 
 
 def _joint_resolved(data: dict) -> bool:
-    """A department handling with co-units (no type-specific process) its lead concluded 已解决."""
-    return data.get("joint_outcome") == "resolved" and data.get("handling") not in TYPE_HANDLING
+    """A department handling with co-units its lead concluded 已解决: with no type-specific
+    process, or before a mediation, which then does not take place (case_handling.bpmn
+    gw_joint_resolved: no 征询调解意愿, so no ``consent`` in the data)."""
+    if data.get("joint_outcome") != "resolved":
+        return False
+    handling = data.get("handling")
+    return handling not in TYPE_HANDLING or (handling == "mediation" and "consent" not in data)
 
 
 # What earlier steps make certain, in the words of their own forms and instructions:
