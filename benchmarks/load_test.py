@@ -347,10 +347,16 @@ class Client(threading.Thread):
             return True
         known = self.run_.tally.registered.get(case_no, {}) if bpmn_id == "register" else {}
         if any(item["id"] == "mediator_id" for item in task["form"] or []):
-            mediators = self.run_.district.by_role_unit.get(("mediator", department_id)) or \
-                [uid for (role_, _unit), users in self.run_.district.by_role_unit.items()
-                 if role_ == "mediator" for uid in users]
-            known = {"mediator_id": self.run_.district.names[self.rng.choice(mediators)]}
+            # a mediator the step may assign: of the assigning unit or of a unit handling the
+            # case (workflows/mediation/mediators.py also offers the mediation bodies above
+            # the case's place)
+            units = {department_id, *self.run_.order_units(case_no)}
+            mediators = [uid for unit in units
+                         for uid in self.run_.district.by_role_unit.get(("mediator", unit), [])]
+            if not mediators:
+                self.skip(f"{bpmn_id}: no mediator of the case's units")
+                return True
+            known = {"mediator_id": self.run_.district.names[self.rng.choice(sorted(mediators))]}
         self.request("complete", "POST", f"/api/v1/tasks/{task_id}/complete", token,
                      fill(task["form"] or [], self.rng, known))
         return True
@@ -415,6 +421,13 @@ class Run:
                 "SELECT t.task_id, t.bpmn_id, t.role, t.department_id, t.assignee_id, t.candidate_users "
                 "FROM open_task t JOIN dispute_case c ON c.id = t.case_id "
                 "WHERE c.case_no = :no"), {"no": case_no}))
+
+    def order_units(self, case_no: str) -> list[int]:
+        """The units with a work order on the case."""
+        with self.engine.connect() as conn:
+            return list(conn.scalars(text(
+                "SELECT DISTINCT w.department_id FROM work_order w "
+                "JOIN dispute_case c ON c.id = w.case_id WHERE c.case_no = :no"), {"no": case_no}))
 
     def go(self, clients: int) -> float:
         threads = [Client(self, seed) for seed in range(clients)]
