@@ -41,14 +41,9 @@ def neighbour_case(walk_services, clock, n: int, mediator: str) -> Walk:
     return walk
 
 
-@pytest.fixture
-def world(committed_services, clock, live_server):
-    clock.set(local(2025, 3, 3, 10, 20))
-    Walk.ready(committed_services, clock)
-    admin.create_user(committed_services.new_uow(), SYSTEM, username="zhang_mediator",
-                      password=PASSWORD, roles=["mediator"], department_code="JDTJ",
-                      display_name="张秀兰（调解员）")
-    with committed_services.new_uow() as uow:
+def add_rooms(services) -> None:
+    """The street committee's two rooms: 第一调解室 (RM-1) and 心理疏导室 (RM-2)."""
+    with services.new_uow() as uow:
         unit = uow.session.scalars(select(Department).where(Department.code == "JDTJ")).one()
         uow.session.add_all([
             Room(code="RM-1", name="第一调解室", unit_id=unit.id, capacity=8, recording=True,
@@ -56,6 +51,16 @@ def world(committed_services, clock, live_server):
             Room(code="RM-2", name="心理疏导室", unit_id=unit.id, capacity=4, recording=False,
                  video=False, accessible=True, active=True)])
         uow.commit()
+
+
+@pytest.fixture
+def world(committed_services, clock, live_server):
+    clock.set(local(2025, 3, 3, 10, 20))
+    Walk.ready(committed_services, clock)
+    admin.create_user(committed_services.new_uow(), SYSTEM, username="zhang_mediator",
+                      password=PASSWORD, roles=["mediator"], department_code="JDTJ",
+                      display_name="张秀兰（调解员）")
+    add_rooms(committed_services)
     other = neighbour_case(committed_services, clock, 1, "zhang_mediator")
     other.schedule("in_person", room="RM-1", start="09:00", end="10:30")   # Tue 03-04
     mine = neighbour_case(committed_services, clock, 2, "zhang_mediator")

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from tests.bpmn.test_services_mediation import local, to_mediation
 from tests.browser.test_case_flow import PASSWORD, shot, sign_in
-from tests.browser.test_mediation_booking import neighbour_case
+from tests.browser.test_mediation_booking import add_rooms, neighbour_case
 from tests.factories import Walk
 from web import create_app
 from workflows.cases.parties import PartyInput
 from workflows.core.actors import SYSTEM
 from workflows.mediation import booking
-from workflows.models import Department, Room
 from workflows.people import admin
 
 CODES = ("in_person", "online", "booked", "JDTJ", "SQTJ", "RM-1", "RM-2", "sun_sqtj")
@@ -36,14 +34,7 @@ def world(committed_services, clock, live_server):
         admin.create_user(committed_services.new_uow(), SYSTEM, username=username,
                           password=PASSWORD, roles=roles, department_code=unit,
                           display_name=name)
-    with committed_services.new_uow() as uow:
-        unit = uow.session.scalars(select(Department).where(Department.code == "JDTJ")).one()
-        uow.session.add_all([
-            Room(code="RM-1", name="第一调解室", unit_id=unit.id, capacity=8, recording=True,
-                 video=True, accessible=True, active=True),
-            Room(code="RM-2", name="心理疏导室", unit_id=unit.id, capacity=4, recording=False,
-                 video=False, accessible=True, active=True)])
-        uow.commit()
+    add_rooms(committed_services)
     other = neighbour_case(committed_services, clock, 1, "zhang_mediator")
     other.schedule("in_person", room="RM-1", start="09:00", end="10:30")   # Tue 03-04
     mine = neighbour_case(committed_services, clock, 2, "zhang_mediator")
